@@ -1,0 +1,83 @@
+import { Router } from 'express';
+import type { Bin } from '../../shared/api.ts';
+import { RECEIVER_PREFIX } from '../../shared/api.ts';
+import { HttpError, notFound } from '../http/errors.ts';
+import { object, onlyKeys, string } from '../http/validate.ts';
+import { newBinId } from '../ids.ts';
+import type { StoredBin } from '../store/types.ts';
+import { iso } from '../time.ts';
+import type { ApiContext } from './context.ts';
+
+export async function binView(ctx: ApiContext, b: StoredBin): Promise<Bin> {
+  const stats = await ctx.store.requests.stats(b.id);
+  return {
+    id: b.id,
+    name: b.name,
+    url: `${ctx.config.publicUrl}${RECEIVER_PREFIX}${b.id}`,
+    createdAt: b.createdAt,
+    requestCount: stats.count,
+    lastRequestAt: stats.lastAt,
+  };
+}
+
+export async function getBinOr404(ctx: ApiContext, id: string): Promise<StoredBin> {
+  const b = await ctx.store.bins.get(id);
+  if (!b) throw notFound('bin');
+  return b;
+}
+
+function parseName(body: unknown, required: boolean): string | undefined {
+  const o = body === undefined && !required ? {} : object(body, 'body');
+  onlyKeys(o, ['name'], '');
+  if (o.name === undefined) {
+    if (required) throw new HttpError(400, 'invalid_field', 'name: is required', 'name');
+    return undefined;
+  }
+  return string(o.name, 'name', 200).trim();
+}
+
+export function binsRouter(ctx: ApiContext): Router {
+  const r = Router();
+
+  r.post('/bins', async (req, res) => {
+    const name = parseName(req.body, false);
+    const count = (await ctx.store.bins.list()).length;
+    if (count >= ctx.config.maxBins) {
+      throw new HttpError(409, 'too_many_bins', `at most ${ctx.config.maxBins} bins (MAX_BINS); delete one first`);
+    }
+    const id = newBinId();
+    const bin: StoredBin = { id, name: name || `Bin ${id.slice(0, 6)}`, createdAt: iso(ctx.now()) };
+    await ctx.store.bins.put(bin);
+    res.status(201).location(`/api/bins/${id}`).json(await binView(ctx, bin));
+  });
+
+  r.get('/bins', async (_req, res) => {
+    const bins = (await ctx.store.bins.list()).reverse();
+    res.json({ bins: await Promise.all(bins.map((b) => binView(ctx, b))) });
+  });
+
+  r.get('/bins/:id', async (req, res) => {
+    res.json(await binView(ctx, await getBinOr404(ctx, req.params.id)));
+  });
+
+  r.patch('/bins/:id', async (req, res) => {
+    const bin = await getBinOr404(ctx, req.params.id);
+    const name = parseName(req.body, true)!;
+    const next = { ...bin, name: name || bin.name };
+    await ctx.store.bins.put(next);
+    const view = await binView(ctx, next);
+    ctx.live.binUpdated(view);
+    res.json(view);
+  });
+
+  r.delete('/bins/:id', async (req, res) => {
+    const bin = await getBinOr404(ctx, req.params.id);
+    await ctx.store.bins.delete(bin.id);
+    await ctx.control.remove(bin.id);
+    ctx.rateLimiter?.forget(bin.id);
+    ctx.live.binDeleted(bin.id);
+    res.status(204).end();
+  });
+
+  return r;
+}

@@ -1,0 +1,17 @@
+// What every API router gets. Built once by createApp; no globals.
+import type { Config } from '../config.ts';
+import type { ResponseControl } from '../control/controller.ts';
+import type { Dispatcher } from '../dispatch/dispatcher.ts';
+import type { LiveBus } from '../live/bus.ts';
+import type { Store } from '../store/types.ts';
+import type { RateLimiter } from '../capture/rate-limit.ts';
+
+export interface ApiContext {
+  config: Config;
+  store: Store;
+  control: ResponseControl;
+  dispatcher: Dispatcher;
+  live: LiveBus;
+  rateLimiter: RateLimiter | null;
+  now: () => number;
+}

@@ -1,0 +1,159 @@
+// The receiver: the hot path. Served straight from node:http, before Express, because a
+// sender under test may burst thousands of requests. One capture:
+//   headers in -> plan picks the answer -> body read (capped) -> store.append -> live emit
+//   -> answer (after its delay, or a fault).
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { HeaderPair } from '../../shared/api.ts';
+import type { ResponseControl } from '../control/controller.ts';
+import type { Decision } from '../control/engine.ts';
+import type { LiveBus } from '../live/bus.ts';
+import type { Store, StoredRequest } from '../store/types.ts';
+import { iso } from '../time.ts';
+import type { RateLimiter } from './rate-limit.ts';
+import { toSummary } from './view.ts';
+
+export interface ReceiverDeps {
+  store: Store;
+  control: ResponseControl;
+  live: LiveBus;
+  newRequestId: () => string;
+  now: () => number;
+  maxBodyBytes: number;
+  maxRequestsPerBin: number;
+  hangTimeoutMs: number;
+  trustProxy: boolean;
+  rateLimiter: RateLimiter | null;
+}
+
+export interface ParsedTarget {
+  binId: string;
+  path: string;
+  queryString: string;
+}
+
+/** "/h/<binId>/a/b?x=1" -> { binId, path: "/a/b", queryString: "x=1" }. Path kept as sent. */
+export function parseTarget(url: string, prefix: string): ParsedTarget {
+  const q = url.indexOf('?');
+  const pathPart = q === -1 ? url : url.slice(0, q);
+  const queryString = q === -1 ? '' : url.slice(q + 1);
+  const rest = pathPart.slice(prefix.length);
+  const slash = rest.indexOf('/');
+  const binId = slash === -1 ? rest : rest.slice(0, slash);
+  const path = slash === -1 ? '/' : rest.slice(slash);
+  return { binId, path, queryString };
+}
+
+function headerPairs(raw: string[]): HeaderPair[] {
+  const out: HeaderPair[] = new Array(raw.length / 2);
+  for (let i = 0; i < raw.length; i += 2) out[i / 2] = [raw[i], raw[i + 1]];
+  return out;
+}
+
+export function clientIp(req: IncomingMessage, trustProxy: boolean): string {
+  if (trustProxy) {
+    const xff = req.headers['x-forwarded-for'];
+    const first = (Array.isArray(xff) ? xff[0] : xff)?.split(',')[0]?.trim();
+    if (first) return first;
+  }
+  const a = req.socket.remoteAddress ?? '';
+  return a.startsWith('::ffff:') ? a.slice(7) : a;
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown) {
+  const s = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(s) });
+  res.end(s);
+}
+
+export function createReceiver(deps: ReceiverDeps, prefix: string) {
+  const { store, control, live } = deps;
+
+  function answer(req: IncomingMessage, res: ServerResponse, d: Decision, requestId: string) {
+    const act = () => {
+      if (d.fault === 'reset') {
+        req.socket.destroy();
+        return;
+      }
+      if (d.fault === 'timeout') {
+        // Never answer; drop the socket at the bound so a forgotten sender does not pin it.
+        const t = setTimeout(() => req.socket.destroy(), deps.hangTimeoutMs);
+        res.on('close', () => clearTimeout(t));
+        return;
+      }
+      const r = d.response!;
+      const body = Buffer.from(r.body, 'utf8');
+      res.statusCode = r.status;
+      res.setHeader('content-type', r.contentType);
+      res.setHeader('x-hooklab-request-id', requestId);
+      for (const [k, v] of Object.entries(r.headers)) res.setHeader(k, v);
+      res.setHeader('content-length', body.length);
+      res.end(body);
+    };
+    if (d.delayMs > 0) {
+      const t = setTimeout(act, d.delayMs);
+      res.on('close', () => clearTimeout(t));
+    } else act();
+  }
+
+  return async function receive(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const receivedAt = deps.now();
+    const target = parseTarget(req.url ?? '/', prefix);
+    const bin = target.binId ? await store.bins.get(target.binId) : undefined;
+    if (!bin) {
+      req.resume();
+      sendJson(res, 404, { error: { code: 'bin_not_found', message: 'No bin at this URL. Create one with POST /api/bins.' } });
+      return;
+    }
+    if (deps.rateLimiter && !deps.rateLimiter.take(bin.id, receivedAt)) {
+      req.resume();
+      res.setHeader('retry-after', String(deps.rateLimiter.retryAfterSeconds(bin.id, receivedAt)));
+      sendJson(res, 429, { error: { code: 'rate_limited', message: 'This bin is receiving too many requests.' } });
+      return;
+    }
+    const headers = headerPairs(req.rawHeaders);
+    const method = req.method ?? 'GET';
+    // Decide at arrival: plan steps are consumed in arrival order, exactly once each.
+    const decision = control.decide(bin.id, { method, path: target.path, headers });
+
+    const chunks: Buffer[] = [];
+    let stored = 0;
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (stored < deps.maxBodyBytes) {
+        const take = Math.min(chunk.length, deps.maxBodyBytes - stored);
+        chunks.push(take === chunk.length ? chunk : chunk.subarray(0, take));
+        stored += take;
+      }
+    });
+    req.on('error', () => {}); // aborted mid-body: nothing is recorded; the socket is gone
+    req.on('end', () => {
+      const id = deps.newRequestId();
+      const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, stored);
+      const record: StoredRequest = {
+        id,
+        binId: bin.id,
+        method,
+        path: target.path,
+        queryString: target.queryString,
+        headers,
+        ip: clientIp(req, deps.trustProxy),
+        receivedAt: iso(receivedAt),
+        size,
+        truncated: size > stored,
+        contentType: (req.headers['content-type'] as string | undefined) ?? null,
+        answer: decision.outcome,
+        body: body.toString('base64'),
+      };
+      store.requests.append(record, deps.maxRequestsPerBin).then(
+        () => {
+          live.requestCaptured(toSummary(record));
+          answer(req, res, decision, id);
+        },
+        () => {
+          if (!res.headersSent) sendJson(res, 500, { error: { code: 'store_failed', message: 'Could not store the request.' } });
+        },
+      );
+    });
+  };
+}

@@ -1,0 +1,58 @@
+// Stored request -> the API's shapes. Derived fields (parsed query, text/base64 body,
+// decoded content-encoding) are computed here on read, never stored twice.
+import { isUtf8 } from 'node:buffer';
+import type { BodyEncoding, Query, RequestDetail, RequestSummary } from '../../shared/api.ts';
+import type { StoredRequest } from '../store/types.ts';
+import { decodeContent } from './decode.ts';
+
+export function parseQuery(qs: string): Query {
+  const out: Query = {};
+  if (!qs) return out;
+  for (const [k, v] of new URLSearchParams(qs)) {
+    const prev = out[k];
+    if (prev === undefined) out[k] = v;
+    else if (Array.isArray(prev)) prev.push(v);
+    else out[k] = [prev, v];
+  }
+  return out;
+}
+
+export function toSummary(r: StoredRequest): RequestSummary {
+  return {
+    id: r.id,
+    binId: r.binId,
+    method: r.method,
+    path: r.path,
+    queryString: r.queryString,
+    query: parseQuery(r.queryString),
+    headers: r.headers,
+    ip: r.ip,
+    receivedAt: r.receivedAt,
+    size: r.size,
+    truncated: r.truncated,
+    contentType: r.contentType,
+    status: r.answer.status,
+    answer: r.answer,
+  };
+}
+
+export function encodeBody(bytes: Buffer): { body: string; bodyEncoding: BodyEncoding } {
+  return isUtf8(bytes) ? { body: bytes.toString('utf8'), bodyEncoding: 'utf8' } : { body: bytes.toString('base64'), bodyEncoding: 'base64' };
+}
+
+export function headerValue(headers: [string, string][], name: string): string | undefined {
+  const want = name.toLowerCase();
+  for (const [n, v] of headers) if (n.toLowerCase() === want) return v;
+  return undefined;
+}
+
+export function toDetail(r: StoredRequest, maxDecodedBytes: number): RequestDetail {
+  const bytes = Buffer.from(r.body, 'base64');
+  const encoding = headerValue(r.headers, 'content-encoding');
+  let decoded: RequestDetail['decoded'] = null;
+  if (encoding && !r.truncated) {
+    const d = decodeContent(bytes, encoding, maxDecodedBytes);
+    if (d) decoded = d.error ? { body: '', bodyEncoding: 'utf8', bytes: 0, truncated: false, error: d.error } : { ...encodeBody(d.bytes), bytes: d.bytes.length, truncated: d.truncated, error: null };
+  }
+  return { ...toSummary(r), ...encodeBody(bytes), storedBytes: bytes.length, decoded };
+}

@@ -1,0 +1,134 @@
+// All configuration in one place: read from the environment, validated, with defaults.
+// The README's configuration table mirrors CONFIG_DOCS below.
+import path from 'node:path';
+import type { ScheduleSettings } from '../shared/api.ts';
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  publicUrl: string;
+  /** PUBLIC_URL was not set: it follows the port actually bound (PORT=0). */
+  publicUrlDefaulted: boolean;
+  maxBodyBytes: number;
+  maxRequestsPerBin: number;
+  maxBins: number;
+  flushIntervalMs: number;
+  maxDelayMs: number;
+  hangTimeoutMs: number;
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  dispatchTimeoutMs: number;
+  dispatchMaxResponseBytes: number;
+  dispatchConcurrency: number;
+  maxFinishedDeliveries: number;
+  schedule: ScheduleSettings;
+  authToken: string | null;
+  dispatchAllow: string[] | null;
+  trustProxy: boolean;
+  rateLimitPerBin: number;
+}
+
+export class ConfigError extends Error {}
+
+type Env = Record<string, string | undefined>;
+
+export const CONFIG_DOCS: { name: string; default: string; meaning: string }[] = [
+  { name: 'PORT', default: '8080', meaning: 'Port for the UI, API, Socket.IO and receiver URLs (0 = any free port).' },
+  { name: 'HOST', default: '127.0.0.1', meaning: 'Interface to listen on. Use 0.0.0.0 to expose it (set AUTH_TOKEN then).' },
+  { name: 'DATA_DIR', default: './data', meaning: 'Where the lowdb JSON files live.' },
+  { name: 'PUBLIC_URL', default: 'http://localhost:$PORT', meaning: 'Base of the receiver URLs shown to users.' },
+  { name: 'MAX_BODY_BYTES', default: '1048576', meaning: 'Body bytes kept per captured request; the rest is counted, not stored.' },
+  { name: 'MAX_REQUESTS_PER_BIN', default: '500', meaning: 'Requests kept per bin; the oldest go first.' },
+  { name: 'MAX_BINS', default: '1000', meaning: 'Bins that can exist at once.' },
+  { name: 'FLUSH_INTERVAL_MS', default: '200', meaning: 'Writes are coalesced for this long: the most a hard kill can lose.' },
+  { name: 'MAX_DELAY_MS', default: '120000', meaning: 'Largest response delay a bin may be told to use.' },
+  { name: 'HANG_TIMEOUT_MS', default: '300000', meaning: 'A "timeout" fault holds the request this long, then drops the socket.' },
+  { name: 'HEADERS_TIMEOUT_MS', default: '30000', meaning: 'A client must finish sending headers within this.' },
+  { name: 'REQUEST_TIMEOUT_MS', default: '120000', meaning: 'A client must finish sending its whole request within this.' },
+  { name: 'DISPATCH_TIMEOUT_MS', default: '10000', meaning: 'Default timeout of one dispatcher attempt.' },
+  { name: 'DISPATCH_MAX_RESPONSE_BYTES', default: '4096', meaning: 'Response body bytes kept per attempt.' },
+  { name: 'DISPATCH_CONCURRENCY', default: '64', meaning: 'Attempts in flight at once.' },
+  { name: 'MAX_FINISHED_DELIVERIES', default: '5000', meaning: 'Finished deliveries kept; pending ones are never dropped.' },
+  { name: 'RETRY_FIRST_DELAY_MS', default: '5000', meaning: 'Delay before the first retry.' },
+  { name: 'RETRY_FACTOR', default: '4', meaning: 'Each retry delay is this many times the previous one.' },
+  { name: 'RETRY_JITTER', default: '0.2', meaning: 'Random spread on each delay (0.2 = ±20%).' },
+  { name: 'RETRY_DEADLINE_MS', default: '86400000', meaning: 'No attempt after this; the last one lands on it (24 h).' },
+  { name: 'AUTH_TOKEN', default: '(none)', meaning: 'When set, the UI, API and Socket.IO require it. Receiver URLs stay open.' },
+  { name: 'DISPATCH_ALLOW', default: '(any)', meaning: 'Comma-separated hosts or CIDRs the dispatcher may call.' },
+  { name: 'TRUST_PROXY', default: 'false', meaning: 'Take the client IP from X-Forwarded-For (behind a reverse proxy).' },
+  { name: 'RATE_LIMIT_PER_BIN', default: '0', meaning: 'Requests per second a bin accepts before answering 429 (0 = off).' },
+];
+
+function int(env: Env, name: string, def: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return def;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+  }
+  return n;
+}
+
+function num(env: Env, name: string, def: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return def;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < min || n > max) {
+    throw new ConfigError(`${name} must be a number from ${min} to ${max}, got "${raw}"`);
+  }
+  return n;
+}
+
+function bool(env: Env, name: string): boolean {
+  const raw = (env[name] ?? '').toLowerCase();
+  if (raw === '' || raw === '0' || raw === 'false' || raw === 'no') return false;
+  if (raw === '1' || raw === 'true' || raw === 'yes') return true;
+  throw new ConfigError(`${name} must be true or false, got "${env[name]}"`);
+}
+
+export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config {
+  const port = int(env, 'PORT', 8080, 0, 65535);
+  const publicUrl = (env.PUBLIC_URL || `http://localhost:${port}`).replace(/\/+$/, '');
+  try {
+    const u = new URL(publicUrl);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('protocol');
+  } catch {
+    throw new ConfigError(`PUBLIC_URL must be an absolute http(s) URL, got "${env.PUBLIC_URL}"`);
+  }
+  const allow = (env.DISPATCH_ALLOW ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  return {
+    port,
+    host: env.HOST || '127.0.0.1',
+    dataDir: path.resolve(cwd, env.DATA_DIR || './data'),
+    publicUrl,
+    publicUrlDefaulted: !env.PUBLIC_URL,
+    maxBodyBytes: int(env, 'MAX_BODY_BYTES', 1024 * 1024, 0, 256 * 1024 * 1024),
+    maxRequestsPerBin: int(env, 'MAX_REQUESTS_PER_BIN', 500, 1, 1_000_000),
+    maxBins: int(env, 'MAX_BINS', 1000, 1),
+    flushIntervalMs: int(env, 'FLUSH_INTERVAL_MS', 200, 0, 60_000),
+    maxDelayMs: int(env, 'MAX_DELAY_MS', 120_000, 0, 3_600_000),
+    hangTimeoutMs: int(env, 'HANG_TIMEOUT_MS', 300_000, 1, 3_600_000),
+    headersTimeoutMs: int(env, 'HEADERS_TIMEOUT_MS', 30_000, 100, 600_000),
+    requestTimeoutMs: int(env, 'REQUEST_TIMEOUT_MS', 120_000, 100, 3_600_000),
+    dispatchTimeoutMs: int(env, 'DISPATCH_TIMEOUT_MS', 10_000, 1, 600_000),
+    dispatchMaxResponseBytes: int(env, 'DISPATCH_MAX_RESPONSE_BYTES', 4096, 0, 1024 * 1024),
+    dispatchConcurrency: int(env, 'DISPATCH_CONCURRENCY', 64, 1, 10_000),
+    maxFinishedDeliveries: int(env, 'MAX_FINISHED_DELIVERIES', 5000, 1),
+    schedule: {
+      firstDelayMs: int(env, 'RETRY_FIRST_DELAY_MS', 5000, 1),
+      factor: num(env, 'RETRY_FACTOR', 4, 1, 100),
+      jitter: num(env, 'RETRY_JITTER', 0.2, 0, 0.99),
+      deadlineMs: int(env, 'RETRY_DEADLINE_MS', 86_400_000, 1),
+    },
+    authToken: env.AUTH_TOKEN ? env.AUTH_TOKEN : null,
+    dispatchAllow: allow.length ? allow : null,
+    trustProxy: bool(env, 'TRUST_PROXY'),
+    rateLimitPerBin: int(env, 'RATE_LIMIT_PER_BIN', 0, 0),
+  };
+}
+
+/** Config for tests: defaults plus overrides, data in the given dir. */
+export function testConfig(overrides: Partial<Config> = {}): Config {
+  return { ...loadConfig({ PORT: '0' }), ...overrides, publicUrlDefaulted: overrides.publicUrl === undefined };
+}

@@ -1,0 +1,67 @@
+// Holds each bin's response settings and plan position in memory, so a decision is one
+// synchronous step: concurrent requests consume the plan exactly once each, in arrival order.
+// Changes are written through to the store (coalesced there).
+import type { ResponseConfig, ResponseControlView } from '../../shared/api.ts';
+import type { LiveBus } from '../live/bus.ts';
+import type { Store, StoredResponseControl } from '../store/types.ts';
+import { type Decision, type RequestFacts, decide, initialPlanState, positionOf } from './engine.ts';
+import { type ControlLimits, defaultConfig, parseResponseConfig } from './validate.ts';
+
+export class ResponseControl {
+  private readonly byBin = new Map<string, StoredResponseControl>();
+  private readonly defaultDecision: Decision;
+
+  constructor(
+    private readonly store: Store,
+    private readonly live: LiveBus,
+    private readonly limits: ControlLimits,
+    private readonly randomSeed: () => number,
+  ) {
+    this.defaultDecision = decide(defaultConfig(0), initialPlanState(defaultConfig(0)), { method: 'GET', path: '/', headers: [] }).decision;
+  }
+
+  async load(): Promise<void> {
+    for (const r of await this.store.responses.list()) this.byBin.set(r.id, r);
+  }
+
+  view(binId: string): ResponseControlView {
+    const r = this.byBin.get(binId);
+    if (!r) {
+      const config = defaultConfig(0);
+      return { config, position: positionOf(initialPlanState(config)) };
+    }
+    return { config: r.config, position: positionOf(r.state) };
+  }
+
+  /** Validate and replace a bin's settings; the plan starts from its first step. Throws 400s. */
+  async set(binId: string, input: unknown): Promise<ResponseControlView> {
+    const config: ResponseConfig = parseResponseConfig(input, this.limits, this.randomSeed);
+    await this.save({ id: binId, config, state: initialPlanState(config) });
+    return this.view(binId);
+  }
+
+  async reset(binId: string): Promise<ResponseControlView> {
+    const r = this.byBin.get(binId);
+    if (r) await this.save({ ...r, state: initialPlanState(r.config) });
+    return this.view(binId);
+  }
+
+  async remove(binId: string): Promise<void> {
+    if (this.byBin.delete(binId)) await this.store.responses.delete(binId);
+  }
+
+  /** The answer for one request; advances the plan. Synchronous on purpose (see top). */
+  decide(binId: string, facts: RequestFacts): Decision {
+    const r = this.byBin.get(binId);
+    if (!r) return this.defaultDecision;
+    const { decision, state } = decide(r.config, r.state, facts);
+    if (state !== r.state) void this.save({ ...r, state });
+    return decision;
+  }
+
+  private async save(r: StoredResponseControl) {
+    this.byBin.set(r.id, r);
+    this.live.responsePosition(r.id, positionOf(r.state));
+    await this.store.responses.put(r);
+  }
+}

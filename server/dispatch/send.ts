@@ -1,0 +1,161 @@
+// One HTTP attempt, the careful way: never follows redirects (node:http does not), one
+// timeout for the whole exchange, response body read only up to a cap, errors reduced to a
+// short code. The allow-list is checked on the resolved address, inside the connection.
+import dns from 'node:dns';
+import http from 'node:http';
+import https from 'node:https';
+import type { LookupFunction } from 'node:net';
+import { isIP } from 'node:net';
+import type { AttemptError, HeaderPair } from '../../shared/api.ts';
+import type { AllowList } from './allow.ts';
+
+export interface SendRequest {
+  url: string;
+  headers: Record<string, string>;
+  body: Buffer;
+  timeoutMs: number;
+}
+
+export interface SendResult {
+  status: number | null;
+  error: AttemptError | null;
+  errorDetail: string | null;
+  durationMs: number;
+  headers: HeaderPair[];
+  body: string;
+  bodyTruncated: boolean;
+}
+
+export type Send = (r: SendRequest) => Promise<SendResult>;
+
+class BlockedError extends Error {
+  code = 'EHOOKLAB_BLOCKED';
+}
+
+function classify(err: NodeJS.ErrnoException, timedOut: boolean): { error: AttemptError; detail: string } {
+  if (timedOut) return { error: 'timeout', detail: 'no answer within the timeout' };
+  switch (err.code) {
+    case 'EHOOKLAB_BLOCKED':
+      return { error: 'blocked', detail: err.message };
+    case 'ECONNREFUSED':
+      return { error: 'refused', detail: 'connection refused' };
+    case 'ECONNRESET':
+    case 'EPIPE':
+    case 'ECONNABORTED':
+      return { error: 'reset', detail: 'connection reset by the receiver' };
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return { error: 'dns', detail: 'host name did not resolve' };
+    default:
+      if (err.message === 'socket hang up') return { error: 'reset', detail: 'connection closed without an answer' };
+      return { error: 'error', detail: err.code ?? err.message };
+  }
+}
+
+export interface SenderOptions {
+  maxResponseBytes: number;
+  allow: AllowList | null;
+}
+
+export function createSender(opts: SenderOptions): { send: Send; close(): void } {
+  // Keep-alive pays off when fast-forwarding thousands of attempts; idle sockets are dropped
+  // after 1 s, well before typical servers' keep-alive timeout, to avoid reuse races.
+  const agents = {
+    'http:': new http.Agent({ keepAlive: true, timeout: 1000, maxSockets: 256 }),
+    'https:': new https.Agent({ keepAlive: true, timeout: 1000, maxSockets: 256 }),
+  };
+
+  const lookup: LookupFunction | undefined = opts.allow
+    ? (hostname, options, cb) => {
+        dns.lookup(hostname, options, (err, address, family) => {
+          if (err) return cb(err, address as string, family);
+          const addrs = Array.isArray(address) ? address.map((a) => a.address) : [address];
+          const allow = opts.allow!;
+          if (!allow.allowsHostname(hostname) && !addrs.every((a) => allow.allowsAddress(a))) {
+            return cb(new BlockedError(`${hostname} is not in DISPATCH_ALLOW`), address as string, family);
+          }
+          cb(null, address as string, family);
+        });
+      }
+    : undefined;
+
+  const send: Send = (r) =>
+    new Promise((resolve) => {
+      const started = performance.now();
+      let url: URL;
+      try {
+        url = new URL(r.url);
+      } catch {
+        resolve({ status: null, error: 'error', errorDetail: 'invalid URL', durationMs: 0, headers: [], body: '', bodyTruncated: false });
+        return;
+      }
+      const done = (partial: Partial<SendResult>) => {
+        clearTimeout(timer);
+        resolve({ status: null, error: null, errorDetail: null, headers: [], body: '', bodyTruncated: false, ...partial, durationMs: Math.round(performance.now() - started) });
+      };
+      // A literal IP never goes through lookup; check it here.
+      const host = url.hostname.replace(/^\[|\]$/g, '');
+      if (opts.allow && isIP(host) && !opts.allow.allowsAddress(host) && !opts.allow.allowsHostname(host)) {
+        resolve({ status: null, error: 'blocked', errorDetail: `${host} is not in DISPATCH_ALLOW`, durationMs: 0, headers: [], body: '', bodyTruncated: false });
+        return;
+      }
+      let timedOut = false;
+      const mod = url.protocol === 'https:' ? https : http;
+      const req = mod.request(url, {
+        method: 'POST',
+        headers: { ...r.headers, 'content-length': String(r.body.length) },
+        agent: agents[url.protocol as 'http:' | 'https:'],
+        lookup,
+      });
+      const timer = setTimeout(() => {
+        timedOut = true;
+        req.destroy(new Error('timeout'));
+      }, r.timeoutMs);
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        const c = classify(err, timedOut);
+        done({ error: c.error, errorDetail: c.detail });
+      });
+      req.on('response', (res) => {
+        const headers: HeaderPair[] = [];
+        for (let i = 0; i < res.rawHeaders.length; i += 2) headers.push([res.rawHeaders[i], res.rawHeaders[i + 1]]);
+        const chunks: Buffer[] = [];
+        let kept = 0;
+        let truncated = false;
+        const finish = () =>
+          done({
+            status: res.statusCode ?? null,
+            headers,
+            body: Buffer.concat(chunks).toString('utf8'),
+            bodyTruncated: truncated,
+            ...(timedOut ? { error: 'timeout' as const, errorDetail: 'response body not finished within the timeout' } : {}),
+          });
+        res.on('data', (c: Buffer) => {
+          if (kept >= opts.maxResponseBytes) {
+            truncated = true;
+            return;
+          }
+          const take = Math.min(c.length, opts.maxResponseBytes - kept);
+          chunks.push(c.subarray(0, take));
+          kept += take;
+          if (take < c.length) truncated = true;
+          if (truncated) {
+            // Enough read; stop downloading the rest.
+            res.destroy();
+            finish();
+          }
+        });
+        res.on('end', finish);
+        res.on('error', () => finish());
+        res.on('close', () => finish());
+      });
+      req.end(r.body);
+    });
+
+  return {
+    send,
+    close() {
+      agents['http:'].destroy();
+      agents['https:'].destroy();
+    },
+  };
+}

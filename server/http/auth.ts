@@ -1,0 +1,80 @@
+// Optional access token (AUTH_TOKEN). When set, the UI, the API and Socket.IO need it;
+// receiver URLs stay open because senders cannot log in. A browser gets it once through
+// the login form and keeps it in an HttpOnly, SameSite=Strict cookie; scripts and tools
+// send `Authorization: Bearer <token>`.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import express, { type NextFunction, type Request, type Response, Router } from 'express';
+
+export const COOKIE = 'hooklab_token';
+
+function digest(s: string): Buffer {
+  return createHash('sha256').update(s).digest();
+}
+
+function cookieValue(header: string | undefined, name: string): string | null {
+  if (!header) return null;
+  for (const part of header.split(';')) {
+    const i = part.indexOf('=');
+    if (i > 0 && part.slice(0, i).trim() === name) {
+      try {
+        return decodeURIComponent(part.slice(i + 1).trim());
+      } catch {
+        return null;
+      }
+    }
+  }
+  return null;
+}
+
+export function tokenFrom(req: IncomingMessage): string | null {
+  const h = req.headers.authorization;
+  if (h && /^bearer /i.test(h)) return h.slice(7).trim();
+  return cookieValue(req.headers.cookie, COOKIE);
+}
+
+export function tokenMatches(given: string | null | undefined, expected: string): boolean {
+  if (!given) return false;
+  // Compare digests: constant time, and no length leak.
+  return timingSafeEqual(digest(given), digest(expected));
+}
+
+const LOGIN_PAGE = (failed: boolean) => `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>hooklab · sign in</title>
+<style>body{font:16px system-ui,sans-serif;display:grid;place-items:center;min-height:90vh;margin:0}
+form{display:grid;gap:.6rem;width:min(22rem,90vw)}input,button{font:inherit;padding:.5rem}
+.err{color:#b00020}@media (prefers-color-scheme:dark){body{background:#111;color:#eee}}</style></head>
+<body><form method="post" action="/auth/login"><h1>hooklab</h1>
+<label for="t">Access token</label><input id="t" name="token" type="password" autocomplete="current-password" autofocus required>
+${failed ? '<p class="err">That token is not right.</p>' : ''}<button type="submit">Sign in</button></form></body></html>`;
+
+export function authRoutes(token: string): Router {
+  const r = Router();
+  r.post('/auth/login', express.urlencoded({ extended: false, limit: '4kb' }), (req, res) => {
+    const given = typeof req.body?.token === 'string' ? req.body.token : '';
+    if (!tokenMatches(given, token)) {
+      res.status(401).type('html').send(LOGIN_PAGE(true));
+      return;
+    }
+    res.cookie(COOKIE, given, { httpOnly: true, sameSite: 'strict', secure: req.secure, path: '/' });
+    res.redirect(303, '/');
+  });
+  r.post('/auth/logout', (_req, res) => {
+    res.clearCookie(COOKIE, { path: '/' });
+    res.redirect(303, '/');
+  });
+  return r;
+}
+
+/** Guards everything mounted after it. API calls get 401 JSON; pages get the login form. */
+export function requireToken(token: string) {
+  return (req: Request, res: Response, next: NextFunction) => {
+    if (tokenMatches(tokenFrom(req), token)) return next();
+    if (req.path.startsWith('/api/')) {
+      res.status(401).json({ error: { code: 'unauthorized', message: 'missing or wrong access token (AUTH_TOKEN)' } });
+      return;
+    }
+    res.status(401).type('html').send(LOGIN_PAGE(false));
+  };
+}

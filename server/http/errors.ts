@@ -1,0 +1,19 @@
+// Errors the API answers with. Every one becomes `{ error: { code, message, field? } }`.
+import type { ApiErrorBody } from '../../shared/api.ts';
+
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+  toBody(): ApiErrorBody {
+    return { error: { code: this.code, message: this.message, ...(this.field ? { field: this.field } : {}) } };
+  }
+}
+
+export const invalid = (field: string, message: string) => new HttpError(400, 'invalid_field', `${field}: ${message}`, field);
+export const notFound = (what: string) => new HttpError(404, 'not_found', `${what} not found`);

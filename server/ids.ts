@@ -1,0 +1,37 @@
+// Identifier minting. Bin ids are unguessable (they are the receiver's only secret);
+// request and delivery ids sort by creation time so they double as paging cursors.
+import { customAlphabet, nanoid } from 'nanoid';
+
+export function newBinId(): string {
+  return nanoid(); // 21 chars, ~126 bits
+}
+
+export function newId(prefix: string): string {
+  return `${prefix}_${nanoid(14)}`;
+}
+
+const randomTail = customAlphabet('0123456789abcdefghijklmnopqrstuvwxyz', 6);
+
+/**
+ * Ids that sort lexicographically in creation order: 9 base36 chars of ms time,
+ * 4 of a per-ms counter, then random. Monotonic even if the wall clock steps back.
+ */
+export function sortableIdFactory(now: () => number = Date.now, prefix = ''): () => string {
+  let lastMs = 0;
+  let counter = 0;
+  return () => {
+    let ms = now();
+    if (ms <= lastMs) {
+      ms = lastMs;
+      counter++;
+      if (counter >= 36 ** 4) {
+        lastMs = ms = lastMs + 1;
+        counter = 0;
+      }
+    } else {
+      lastMs = ms;
+      counter = 0;
+    }
+    return prefix + ms.toString(36).padStart(9, '0') + counter.toString(36).padStart(4, '0') + randomTail();
+  };
+}

@@ -1,0 +1,97 @@
+// The live-broadcast seam. The app talks to a LiveBus; the Socket.IO implementation maps it
+// onto rooms (one per bin, one for the dispatcher), so a Redis adapter can fan it out later.
+import type { Server } from 'socket.io';
+import type {
+  Bin,
+  ClientToServerEvents,
+  ClockState,
+  Delivery,
+  PlanPosition,
+  RequestSummary,
+  Run,
+  ServerToClientEvents,
+} from '../../shared/api.ts';
+
+export interface LiveBus {
+  requestCaptured(r: RequestSummary): void;
+  requestsDeleted(binId: string, ids: string[] | 'all'): void;
+  binUpdated(b: Bin): void;
+  binDeleted(id: string): void;
+  responsePosition(binId: string, position: PlanPosition): void;
+  deliveryChanged(d: Delivery): void;
+  runChanged(r: Run): void;
+  clockChanged(c: ClockState): void;
+  close(): void;
+}
+
+export type IoServer = Server<ClientToServerEvents, ServerToClientEvents>;
+
+export const binRoom = (binId: string) => `bin:${binId}`;
+export const DISPATCHER_ROOM = 'dispatcher';
+
+export interface SocketBusOptions {
+  /** Delivery updates are coalesced per delivery for this long (a fast-forward makes thousands). */
+  deliveryCoalesceMs?: number;
+}
+
+export class SocketBus implements LiveBus {
+  private readonly pendingDeliveries = new Map<string, Delivery>();
+  private timer: NodeJS.Timeout | null = null;
+  private readonly coalesceMs: number;
+
+  constructor(private readonly io: IoServer, opts: SocketBusOptions = {}) {
+    this.coalesceMs = opts.deliveryCoalesceMs ?? 50;
+  }
+
+  requestCaptured(r: RequestSummary) {
+    this.io.to(binRoom(r.binId)).emit('request', r);
+  }
+  requestsDeleted(binId: string, ids: string[] | 'all') {
+    this.io.to(binRoom(binId)).emit('requests:deleted', { binId, ids });
+  }
+  binUpdated(b: Bin) {
+    this.io.to(binRoom(b.id)).emit('bin:updated', b);
+  }
+  binDeleted(id: string) {
+    this.io.to(binRoom(id)).emit('bin:deleted', { id });
+  }
+  responsePosition(binId: string, position: PlanPosition) {
+    this.io.to(binRoom(binId)).emit('response:position', { binId, position });
+  }
+  deliveryChanged(d: Delivery) {
+    this.pendingDeliveries.set(d.id, d);
+    if (!this.timer) this.timer = setTimeout(() => this.flushDeliveries(), this.coalesceMs);
+  }
+  runChanged(r: Run) {
+    this.io.to(DISPATCHER_ROOM).emit('run', r);
+  }
+  clockChanged(c: ClockState) {
+    this.io.to(DISPATCHER_ROOM).emit('clock', c);
+  }
+  close() {
+    if (this.timer) clearTimeout(this.timer);
+    this.flushDeliveries();
+  }
+
+  private flushDeliveries() {
+    this.timer = null;
+    const room = this.io.to(DISPATCHER_ROOM);
+    for (const d of this.pendingDeliveries.values()) room.emit('delivery', d);
+    this.pendingDeliveries.clear();
+  }
+}
+
+/** For code run without Socket.IO (unit tests, tools): remembers what it was told. */
+export class RecordingBus implements LiveBus {
+  readonly events: { type: string; data: unknown }[] = [];
+  private rec = (type: string) => (data: unknown) => void this.events.push({ type, data });
+  requestCaptured = this.rec('request');
+  requestsDeleted = (binId: string, ids: string[] | 'all') => void this.events.push({ type: 'requests:deleted', data: { binId, ids } });
+  binUpdated = this.rec('bin:updated');
+  binDeleted = this.rec('bin:deleted');
+  responsePosition = (binId: string, position: PlanPosition) => void this.events.push({ type: 'response:position', data: { binId, position } });
+  deliveryChanged = this.rec('delivery');
+  runChanged = this.rec('run');
+  clockChanged = this.rec('clock');
+  close() {}
+}

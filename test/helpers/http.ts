@@ -1,0 +1,47 @@
+// Raw HTTP for tests that care about exact bytes, header case and connection behaviour.
+import { createHash } from 'node:crypto';
+import http from 'node:http';
+
+export interface RawResponse {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+
+export interface RawRequest {
+  method?: string;
+  headers?: Record<string, string> | [string, string][];
+  body?: Buffer | string;
+  /** Send the body in pieces with no content-length (chunked). */
+  chunked?: boolean;
+  timeoutMs?: number;
+}
+
+export function send(url: string, r: RawRequest = {}): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const u = new URL(url);
+    // The raw (array) form keeps case, order and repeats; Node then adds no Host itself.
+    const headers = Array.isArray(r.headers) ? [['Host', u.host], ...r.headers].flat() : r.headers;
+    const req = http.request(
+      { host: u.hostname, port: u.port, path: u.pathname + u.search, method: r.method ?? 'POST', headers, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+        res.on('error', reject);
+      },
+    );
+    if (r.timeoutMs) req.setTimeout(r.timeoutMs, () => req.destroy(Object.assign(new Error('client timeout'), { code: 'CLIENT_TIMEOUT' })));
+    req.on('error', reject);
+    const body = r.body === undefined ? undefined : Buffer.isBuffer(r.body) ? r.body : Buffer.from(r.body);
+    if (body && r.chunked) {
+      const mid = Math.floor(body.length / 2);
+      req.write(body.subarray(0, mid));
+      req.end(body.subarray(mid));
+    } else {
+      req.end(body);
+    }
+  });
+}
+
+export const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
