@@ -1,0 +1,48 @@
+// Issue 2 (storage): start, capture, stop cleanly, start again on the same DATA_DIR, and
+// read back the same records.
+import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { RequestDetail, RequestPage } from '../../shared/api.ts';
+import { send, sha256 } from '../helpers/http.ts';
+import { createBin, json, startServer, tempDir } from '../helpers/server.ts';
+
+const dirs: string[] = [];
+afterAll(async () => {
+  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+});
+
+describe('persistence across a clean restart', () => {
+  it('bins, requests (byte-exact), names and response settings come back', async () => {
+    const dataDir = await tempDir();
+    dirs.push(dataDir);
+    // A long flush interval proves the clean stop flushes rather than the timer.
+    const a = await startServer({ dataDir, config: { flushIntervalMs: 60_000 } });
+    const bin = await createBin(a.base, 'survivor');
+    const body = randomBytes(2048);
+    const sent: string[] = [];
+    for (let i = 0; i < 5; i++) sent.push((await send(`${bin.url}/p${i}?k=${i}`, { body })).headers['x-hooklab-request-id'] as string);
+    await json(a.base, 'PUT', `/api/bins/${bin.id}/response`, { plan: [{ status: 500, times: 3 }] });
+    await send(bin.url, { body: 'consumes one step' });
+    const before = (await json<RequestPage>(a.base, 'GET', `/api/bins/${bin.id}/requests?limit=100`)).body;
+    await a.stop();
+
+    const b = await startServer({ dataDir });
+    try {
+      const bins = (await json<{ bins: { id: string; name: string; url: string }[] }>(b.base, 'GET', '/api/bins')).body.bins;
+      expect(bins.map((x) => [x.id, x.name])).toEqual([[bin.id, 'survivor']]);
+      const after = (await json<RequestPage>(b.base, 'GET', `/api/bins/${bin.id}/requests?limit=100`)).body;
+      expect(after).toEqual(before);
+      const d = (await json<RequestDetail>(b.base, 'GET', `/api/bins/${bin.id}/requests/${sent[3]}`)).body;
+      expect(sha256(Buffer.from(d.body, 'base64'))).toBe(sha256(body));
+      // The plan resumes where it was: one of three 500s used, two left.
+      const view = (await json<{ position: { step: number; usedInStep: number } }>(b.base, 'GET', `/api/bins/${bin.id}/response`)).body;
+      expect(view.position).toMatchObject({ step: 0, usedInStep: 1 });
+      const statuses: number[] = [];
+      for (let i = 0; i < 3; i++) statuses.push((await send(bins[0].url.replace(/^http:\/\/[^/]+/, b.base), { body: 'x' })).status);
+      expect(statuses).toEqual([500, 500, 200]);
+    } finally {
+      await b.stop();
+    }
+  });
+});

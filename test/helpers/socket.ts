@@ -1,0 +1,42 @@
+// A real socket.io-client for tests, with a queue of received events.
+import { io, type Socket } from 'socket.io-client';
+import type { ClientToServerEvents, ServerToClientEvents, SubscribeAck } from '../../shared/api.ts';
+
+export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+export async function connect(base: string, opts: { token?: string } = {}): Promise<ClientSocket> {
+  const s: ClientSocket = io(base, { transports: ['websocket'], reconnection: false, forceNew: true, auth: opts.token ? { token: opts.token } : undefined });
+  await new Promise<void>((resolve, reject) => {
+    s.once('connect', () => resolve());
+    s.once('connect_error', reject);
+  });
+  return s;
+}
+
+export function subscribe(s: ClientSocket, binId: string, lastId?: string | null): Promise<SubscribeAck> {
+  return new Promise((resolve) => s.emit('subscribe', { binId, lastId }, resolve));
+}
+
+/** Resolve once `n` events of a kind have arrived (collecting them from now on). */
+export function collect<K extends keyof ServerToClientEvents>(s: ClientSocket, event: K) {
+  const items: Parameters<ServerToClientEvents[K]>[0][] = [];
+  const waiters: { n: number; resolve: () => void }[] = [];
+  const handler = (x: Parameters<ServerToClientEvents[K]>[0]) => {
+    items.push(x);
+    for (const w of [...waiters]) if (items.length >= w.n) {
+      waiters.splice(waiters.indexOf(w), 1);
+      w.resolve();
+    }
+  };
+  s.on(event, handler as never);
+  return {
+    items,
+    until(n: number): Promise<typeof items> {
+      if (items.length >= n) return Promise.resolve(items);
+      return new Promise((resolve) => waiters.push({ n, resolve: () => resolve(items) }));
+    },
+    stop() {
+      s.off(event, handler as never);
+    },
+  };
+}

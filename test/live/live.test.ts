@@ -1,0 +1,108 @@
+// Issue 2 (live): a real Socket.IO client sees every capture of its bin, in order, and a
+// reconnect with the last id it saw backfills what it missed.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RequestSummary } from '../../shared/api.ts';
+import { send } from '../helpers/http.ts';
+import { createBin, startServer, type TestServer } from '../helpers/server.ts';
+import { collect, connect, subscribe } from '../helpers/socket.ts';
+
+let srv: TestServer;
+beforeAll(async () => {
+  srv = await startServer();
+});
+afterAll(() => srv.cleanup());
+
+describe('live requests', () => {
+  it('streams every capture of the subscribed bin, in order, and nothing from other bins', async () => {
+    const bin = await createBin(srv.base);
+    const other = await createBin(srv.base);
+    const s = await connect(srv.base);
+    try {
+      expect(await subscribe(s, bin.id)).toMatchObject({ ok: true, backfilled: 0 });
+      const got = collect(s, 'request');
+      const sentIds: string[] = [];
+      for (let i = 0; i < 20; i++) {
+        await send(`${other.url}/noise`, { body: 'n' });
+        const r = await send(`${bin.url}/e${i}?i=${i}`, { body: JSON.stringify({ i }) });
+        sentIds.push(r.headers['x-hooklab-request-id'] as string);
+      }
+      const items = await got.until(20);
+      expect(items.map((r) => r.id)).toEqual(sentIds);
+      expect(items.every((r) => r.binId === bin.id)).toBe(true);
+      const first = items[0] as RequestSummary;
+      expect(first).toMatchObject({ method: 'POST', path: '/e0', size: 7, status: 200, query: { i: '0' } });
+      expect(first.receivedAt).toBeTruthy();
+    } finally {
+      s.close();
+    }
+  });
+
+  it('parallel bursts arrive complete and in id order', async () => {
+    const bin = await createBin(srv.base);
+    const s = await connect(srv.base);
+    try {
+      await subscribe(s, bin.id);
+      const got = collect(s, 'request');
+      await Promise.all(Array.from({ length: 100 }, (_, i) => send(bin.url, { body: String(i) })));
+      const items = await got.until(100);
+      const ids = items.map((r) => r.id);
+      expect(new Set(ids).size).toBe(100);
+      expect([...ids].sort()).toEqual(ids);
+    } finally {
+      s.close();
+    }
+  });
+
+  it('a reconnect with the last id seen backfills exactly what was missed, in order', async () => {
+    const bin = await createBin(srv.base);
+    const s1 = await connect(srv.base);
+    await subscribe(s1, bin.id);
+    const got1 = collect(s1, 'request');
+    for (let i = 0; i < 3; i++) await send(bin.url, { body: `seen${i}` });
+    const seen = await got1.until(3);
+    const lastId = seen[2].id;
+    s1.close();
+
+    const missed: string[] = [];
+    for (let i = 0; i < 5; i++) missed.push((await send(`${bin.url}/missed${i}`, { body: 'm' })).headers['x-hooklab-request-id'] as string);
+
+    const s2 = await connect(srv.base);
+    try {
+      const got2 = collect(s2, 'request');
+      const ack = await subscribe(s2, bin.id, lastId);
+      expect(ack).toEqual({ ok: true, backfilled: 5 });
+      const after = (await send(`${bin.url}/live`, { body: 'l' })).headers['x-hooklab-request-id'] as string;
+      const items = await got2.until(6);
+      expect(items.map((r) => r.id)).toEqual([...missed, after]);
+    } finally {
+      s2.close();
+    }
+  });
+
+  it('refuses to subscribe to a bin that does not exist', async () => {
+    const s = await connect(srv.base);
+    try {
+      expect(await subscribe(s, 'nope')).toEqual({ ok: false, error: 'bin not found' });
+    } finally {
+      s.close();
+    }
+  });
+
+  it('tells subscribers when requests are deleted or the bin is cleared', async () => {
+    const bin = await createBin(srv.base);
+    const id = (await send(bin.url, { body: 'x' })).headers['x-hooklab-request-id'] as string;
+    const s = await connect(srv.base);
+    try {
+      await subscribe(s, bin.id);
+      const del = collect(s, 'requests:deleted');
+      await fetch(`${srv.base}/api/bins/${bin.id}/requests/${id}`, { method: 'DELETE' });
+      await fetch(`${srv.base}/api/bins/${bin.id}/requests`, { method: 'DELETE' });
+      expect(await del.until(2)).toEqual([
+        { binId: bin.id, ids: [id] },
+        { binId: bin.id, ids: 'all' },
+      ]);
+    } finally {
+      s.close();
+    }
+  });
+});

@@ -1,0 +1,130 @@
+// The contract every Store driver must meet. Run by memory.test.ts and lowdb.test.ts; a
+// future Redis driver adds one more file that calls storeContract().
+import { describe, expect, it } from 'vitest';
+import type { Delivery } from '../../shared/api.ts';
+import { sortableIdFactory } from '../../server/ids.ts';
+import type { Store, StoredRequest } from '../../server/store/types.ts';
+
+export function fakeRequest(binId: string, id: string, extra: Partial<StoredRequest> = {}): StoredRequest {
+  return {
+    id,
+    binId,
+    method: 'POST',
+    path: '/',
+    queryString: '',
+    headers: [['Content-Type', 'text/plain']],
+    ip: '127.0.0.1',
+    receivedAt: new Date(0).toISOString(),
+    size: 2,
+    truncated: false,
+    contentType: 'text/plain',
+    answer: { status: 200, delayMs: 0, fault: null, source: 'default', index: null, roll: null },
+    body: Buffer.from('hi').toString('base64'),
+    ...extra,
+  };
+}
+
+export function fakeDelivery(id: string, state: Delivery['state'], webhookId = 'wh_1'): Delivery {
+  return {
+    id,
+    webhookId,
+    webhookName: 'w',
+    url: 'http://127.0.0.1:1/x',
+    runId: null,
+    event: 'test',
+    payload: { created: '2024-01-04T22:52:01Z', destination_id: 1, destination_type: 'b', event: 'test', flow_id: 1, run_attempt_id: 1, source_id: 1, source_type: 's' },
+    webhookMessageId: 'msg_1',
+    state,
+    createdAt: new Date(0).toISOString(),
+    nextAttemptAt: state === 'pending' ? new Date(0).toISOString() : null,
+    plannedAt: [],
+    schedule: { firstDelayMs: 1, factor: 2, jitter: 0, deadlineMs: 10 },
+    seed: 1,
+    attempts: [],
+    endReason: null,
+    binId: null,
+  };
+}
+
+export function storeContract(name: string, make: (opts: { maxFinishedDeliveries?: number }) => Promise<Store>) {
+  describe(`Store contract: ${name}`, () => {
+    // A fake clock makes ids deterministic in order.
+    let t = 1_700_000_000_000;
+    const nextId = sortableIdFactory(() => t++);
+
+    it('keeps bins; deleting one drops its requests', async () => {
+      const s = await make({});
+      await s.bins.put({ id: 'b1', name: 'one', createdAt: 'x' });
+      await s.bins.put({ id: 'b2', name: 'two', createdAt: 'x' });
+      expect((await s.bins.list()).map((b) => b.id)).toEqual(['b1', 'b2']);
+      await s.requests.append(fakeRequest('b1', nextId()), 10);
+      expect(await s.bins.delete('b1')).toBe(true);
+      expect(await s.bins.delete('b1')).toBe(false);
+      expect(await s.bins.get('b1')).toBeUndefined();
+      expect((await s.requests.stats('b1')).count).toBe(0);
+      await s.close();
+    });
+
+    it('appends requests, evicts the oldest beyond the cap, and pages newest first', async () => {
+      const s = await make({});
+      await s.bins.put({ id: 'b', name: 'b', createdAt: 'x' });
+      const ids: string[] = [];
+      const evicted: string[] = [];
+      for (let i = 0; i < 8; i++) {
+        const id = nextId();
+        ids.push(id);
+        evicted.push(...(await s.requests.append(fakeRequest('b', id, { path: `/${i}` }), 5)));
+      }
+      expect(evicted).toEqual(ids.slice(0, 3));
+      expect((await s.requests.page('b', { limit: 100 })).map((r) => r.id)).toEqual(ids.slice(3).reverse());
+      expect((await s.requests.page('b', { limit: 2 })).map((r) => r.id)).toEqual([ids[7], ids[6]]);
+      expect((await s.requests.page('b', { limit: 2, before: ids[6] })).map((r) => r.id)).toEqual([ids[5], ids[4]]);
+      expect((await s.requests.page('b', { limit: 100, after: ids[5] })).map((r) => r.id)).toEqual([ids[7], ids[6]]);
+      // A cursor that was evicted still works: ids sort by time.
+      expect((await s.requests.page('b', { limit: 100, after: ids[0] })).length).toBe(5);
+      expect((await s.requests.get('b', ids[0]))).toBeUndefined();
+      expect((await s.requests.get('b', ids[7]))?.path).toBe('/7');
+      expect(await s.requests.stats('b')).toEqual({ count: 5, lastAt: new Date(0).toISOString() });
+      expect(await s.requests.delete('b', ids[5])).toBe(true);
+      expect(await s.requests.delete('b', ids[5])).toBe(false);
+      expect(await s.requests.clear('b')).toBe(4);
+      expect(await s.requests.page('b', { limit: 10 })).toEqual([]);
+      await s.close();
+    });
+
+    it('keeps an out-of-order append sorted', async () => {
+      const s = await make({});
+      await s.bins.put({ id: 'b', name: 'b', createdAt: 'x' });
+      const a = nextId();
+      const b = nextId();
+      await s.requests.append(fakeRequest('b', b), 10);
+      await s.requests.append(fakeRequest('b', a), 10);
+      expect((await s.requests.page('b', { limit: 10 })).map((r) => r.id)).toEqual([b, a]);
+      await s.close();
+    });
+
+    it('queries deliveries newest first by webhook and state, and bounds finished ones but never pending ones', async () => {
+      const s = await make({ maxFinishedDeliveries: 3 });
+      await s.deliveries.put(fakeDelivery('d1', 'pending'));
+      for (let i = 2; i <= 6; i++) await s.deliveries.put(fakeDelivery(`d${i}`, 'failed', i % 2 ? 'wh_odd' : 'wh_even'));
+      const all = await s.deliveries.query({});
+      expect(all.map((d) => d.id)).toEqual(['d6', 'd5', 'd4', 'd1']);
+      expect((await s.deliveries.query({ state: 'pending' })).map((d) => d.id)).toEqual(['d1']);
+      expect((await s.deliveries.query({ webhookId: 'wh_even' })).map((d) => d.id)).toEqual(['d6', 'd4']);
+      expect((await s.deliveries.query({ limit: 1 })).map((d) => d.id)).toEqual(['d6']);
+      // A pending delivery that finishes counts toward the bound from then on.
+      await s.deliveries.put({ ...fakeDelivery('d1', 'delivered') });
+      expect((await s.deliveries.query({})).map((d) => d.id)).toEqual(['d6', 'd5', 'd4']);
+      await s.close();
+    });
+
+    it('keeps webhooks, response settings, runs and the clock', async () => {
+      const s = await make({});
+      await s.setClock({ virtualMs: 5, realMs: 6, scale: 60, paused: true });
+      expect(await s.getClock()).toEqual({ virtualMs: 5, realMs: 6, scale: 60, paused: true });
+      await s.responses.put({ id: 'b', config: { default: { status: 201, headers: {}, body: '', contentType: 'text/plain', delayMs: 0 }, rules: [], plan: [], afterPlan: 'default', seed: 1 }, state: { step: 0, usedInStep: 0, consumed: 0, exhausted: false, rng: 1 } });
+      expect((await s.responses.get('b'))?.config.default.status).toBe(201);
+      await s.close();
+    });
+  });
+}

@@ -1,0 +1,74 @@
+// Issue 4: the virtual clock, driven by a fake wall clock.
+import { describe, expect, it } from 'vitest';
+import { VirtualClock } from '../../server/dispatch/clock.ts';
+
+function fake(start = 1_000_000) {
+  let t = start;
+  return { now: () => t, tick: (ms: number) => (t += ms) };
+}
+
+describe('virtual clock', () => {
+  it('starts at wall time and runs at scale 1', () => {
+    const w = fake();
+    const c = new VirtualClock(w.now, null);
+    expect(c.now()).toBe(1_000_000);
+    w.tick(500);
+    expect(c.now()).toBe(1_000_500);
+  });
+
+  it('runs scale times faster; 1440x makes 24 h in a minute', () => {
+    const w = fake();
+    const c = new VirtualClock(w.now, null);
+    c.setScale(1440);
+    const start = c.now();
+    w.tick(60_000);
+    expect(c.now() - start).toBe(86_400_000);
+    expect(c.realDelayUntil(c.now() + 1440)).toBe(1);
+  });
+
+  it('pauses and resumes without a jump', () => {
+    const w = fake();
+    const c = new VirtualClock(w.now, null);
+    c.setPaused(true);
+    const t = c.now();
+    w.tick(10_000);
+    expect(c.now()).toBe(t);
+    expect(c.realDelayUntil(t + 1)).toBe(Infinity);
+    c.setPaused(false);
+    w.tick(5);
+    expect(c.now()).toBe(t + 5);
+  });
+
+  it('jumps forward only', () => {
+    const w = fake();
+    const c = new VirtualClock(w.now, null);
+    c.jumpTo(c.now() + 3_600_000);
+    expect(c.now()).toBe(1_000_000 + 3_600_000);
+    c.jumpTo(0);
+    expect(c.now()).toBe(1_000_000 + 3_600_000);
+  });
+
+  it('restores from its persisted anchor and keeps running at its scale', () => {
+    const w = fake();
+    const c = new VirtualClock(w.now, null);
+    c.setScale(60);
+    w.tick(1000);
+    const saved = c.persisted();
+    const at = c.now();
+    w.tick(1000); // server down for a second
+    const c2 = new VirtualClock(w.now, saved);
+    expect(c2.now()).toBe(at + 60_000);
+    expect(c2.scale).toBe(60);
+  });
+
+  it('tells listeners about changes', () => {
+    const c = new VirtualClock(fake().now, null);
+    let n = 0;
+    const off = c.onChange(() => n++);
+    c.setScale(2);
+    c.setPaused(true);
+    off();
+    c.setScale(3);
+    expect(n).toBe(2);
+  });
+});
