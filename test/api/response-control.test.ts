@@ -1,0 +1,171 @@
+// Issue 3: response control over real HTTP.
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RequestDetail, ResponseControlView } from '../../shared/api.ts';
+import { send } from '../helpers/http.ts';
+import { createBin, startServer, type TestServer } from '../helpers/server.ts';
+
+let srv: TestServer;
+beforeAll(async () => {
+  srv = await startServer({ config: { hangTimeoutMs: 60_000 } });
+});
+afterAll(() => srv.cleanup());
+
+async function binWith(plan: unknown) {
+  const bin = await createBin(srv.base);
+  await request(srv.base).put(`/api/bins/${bin.id}/response`).send(plan).expect(200);
+  return bin;
+}
+
+describe('response control over HTTP', () => {
+  it('"500 x2 then 200" answers 500, 500, 200, 200', async () => {
+    const bin = await binWith({ plan: [{ status: 500, times: 2 }] });
+    const got: number[] = [];
+    for (let i = 0; i < 4; i++) got.push((await send(bin.url, { body: 'x' })).status);
+    expect(got).toEqual([500, 500, 200, 200]);
+  });
+
+  it('custom status, headers, body and content type are sent', async () => {
+    const bin = await binWith({ default: { status: 202, headers: { 'X-Hooklab-Test': 'yes' }, body: '{"accepted":true}', contentType: 'application/json' } });
+    const r = await send(bin.url, { body: 'x' });
+    expect(r.status).toBe(202);
+    expect(r.headers['x-hooklab-test']).toBe('yes');
+    expect(r.headers['content-type']).toBe('application/json');
+    expect(r.body.toString()).toBe('{"accepted":true}');
+  });
+
+  it('"503 with Retry-After: 120, then 200"', async () => {
+    const bin = await binWith({ plan: [{ status: 503, headers: { 'retry-after': '120' } }] });
+    const a = await send(bin.url, { body: 'x' });
+    expect(a.status).toBe(503);
+    expect(a.headers['retry-after']).toBe('120');
+    expect((await send(bin.url, { body: 'x' })).status).toBe(200);
+  });
+
+  it('a timeout step leaves the client without an answer until its own timeout', async () => {
+    const bin = await binWith({ plan: [{ fault: 'timeout' }] });
+    const err = await send(bin.url, { body: 'x', timeoutMs: 300 }).catch((e) => e);
+    expect(err.code).toBe('CLIENT_TIMEOUT');
+    // The request was still captured, recorded as answered by the timeout fault.
+    const list = (await request(srv.base).get(`/api/bins/${bin.id}/requests`).expect(200)).body;
+    expect(list.requests[0].answer).toMatchObject({ status: null, fault: 'timeout', source: 'step', index: 0 });
+    expect((await send(bin.url, { body: 'x' })).status).toBe(200);
+  });
+
+  it('the server bounds a hang and frees the socket (HANG_TIMEOUT_MS)', async () => {
+    const s = await startServer({ storage: 'memory', config: { hangTimeoutMs: 50 } });
+    try {
+      const bin = await createBin(s.base);
+      await request(s.base).put(`/api/bins/${bin.id}/response`).send({ plan: [{ fault: 'timeout' }] }).expect(200);
+      const err = await send(bin.url, { body: 'x' }).catch((e) => e);
+      expect(err.code).toBe('ECONNRESET');
+    } finally {
+      await s.cleanup();
+    }
+  });
+
+  it('a reset step gives the client a connection error', async () => {
+    const bin = await binWith({ plan: [{ fault: 'reset' }] });
+    const err = await send(bin.url, { body: 'x' }).catch((e) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect(['ECONNRESET', 'EPIPE']).toContain(err.code ?? (err.message === 'socket hang up' ? 'ECONNRESET' : err.message));
+    expect((await send(bin.url, { body: 'x' })).status).toBe(200);
+  });
+
+  it('a delay holds the answer at least the set time', async () => {
+    const bin = await binWith({ plan: [{ status: 200, delayMs: 300 }] });
+    const t = performance.now();
+    const r = await send(bin.url, { body: 'x' });
+    expect(r.status).toBe(200);
+    expect(performance.now() - t).toBeGreaterThanOrEqual(295);
+  });
+
+  it('50 parallel requests consume the plan exactly once each', async () => {
+    const bin = await binWith({ plan: [{ status: 500, times: 20 }, { status: 503, times: 20 }, { status: 201, times: 5 }] });
+    const results = await Promise.all(Array.from({ length: 50 }, () => send(bin.url, { body: 'x' })));
+    const count = (s: number) => results.filter((r) => r.status === s).length;
+    expect([count(500), count(503), count(201), count(200)]).toEqual([20, 20, 5, 5]);
+    const view = (await request(srv.base).get(`/api/bins/${bin.id}/response`).expect(200)).body as ResponseControlView;
+    expect(view.position).toMatchObject({ exhausted: true, consumed: 45 });
+  });
+
+  it('every capture records what it was answered and by which step', async () => {
+    const bin = await binWith({ plan: [{ status: 500 }, { status: 503, probability: 1 }] });
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push((await send(bin.url, { body: 'x' })).headers['x-hooklab-request-id'] as string);
+    const answers = await Promise.all(ids.map(async (id) => ((await request(srv.base).get(`/api/bins/${bin.id}/requests/${id}`)).body as RequestDetail).answer));
+    expect(answers[0]).toMatchObject({ status: 500, source: 'step', index: 0 });
+    expect(answers[1]).toMatchObject({ status: 503, source: 'step', index: 1, roll: { p: 1, hit: true } });
+    expect(answers[2]).toMatchObject({ status: 200, source: 'default', index: null });
+  });
+
+  it('matching: only POSTs under /hooks use the plan', async () => {
+    const bin = await binWith({ plan: [{ status: 500, match: { method: 'POST', pathPrefix: '/hooks' } }] });
+    expect((await send(bin.url + '/hooks', { method: 'GET' })).status).toBe(200);
+    expect((await send(bin.url + '/other', { body: 'x' })).status).toBe(200);
+    expect((await send(bin.url + '/hooks/a', { body: 'x' })).status).toBe(500);
+    expect((await send(bin.url + '/hooks/a', { body: 'x' })).status).toBe(200);
+  });
+
+  it('position is visible and reset starts the plan over', async () => {
+    const bin = await binWith({ plan: [{ status: 500, times: 2 }, { status: 503 }] });
+    await send(bin.url, { body: 'x' });
+    await send(bin.url, { body: 'x' });
+    await send(bin.url, { body: 'x' });
+    let view = (await request(srv.base).get(`/api/bins/${bin.id}/response`).expect(200)).body as ResponseControlView;
+    expect(view.position).toEqual({ step: 2, usedInStep: 0, exhausted: true, consumed: 3 });
+    view = (await request(srv.base).post(`/api/bins/${bin.id}/response/reset`).expect(200)).body;
+    expect(view.position).toEqual({ step: 0, usedInStep: 0, exhausted: false, consumed: 0 });
+    expect((await send(bin.url, { body: 'x' })).status).toBe(500);
+  });
+
+  it('invalid input gets a 400 naming the field, and the old settings stay', async () => {
+    const bin = await binWith({ plan: [{ status: 500 }] });
+    const before = (await request(srv.base).get(`/api/bins/${bin.id}/response`)).body;
+    for (const [body, field] of [
+      [{ default: { status: 999 } }, 'default.status'],
+      [{ plan: [{ status: 200, delayMs: -5 }] }, 'plan[0].delayMs'],
+      [{ plan: [{ fault: 'meltdown' }] }, 'plan[0].fault'],
+    ] as const) {
+      const r = await request(srv.base).put(`/api/bins/${bin.id}/response`).send(body).expect(400);
+      expect(r.body.error.field).toBe(field);
+      expect(r.body.error.message).toContain(field);
+    }
+    const bad = await request(srv.base).put(`/api/bins/${bin.id}/response`).set('content-type', 'application/json').send('{"plan": [').expect(400);
+    expect(bad.body.error.code).toBe('invalid_json');
+    expect((await request(srv.base).get(`/api/bins/${bin.id}/response`)).body).toEqual(before);
+    expect((await send(bin.url, { body: 'x' })).status).toBe(500);
+  });
+
+  it('the delay bound is configurable (MAX_DELAY_MS)', async () => {
+    const s = await startServer({ storage: 'memory', config: { maxDelayMs: 1000 } });
+    try {
+      const bin = await createBin(s.base);
+      const r = await request(s.base).put(`/api/bins/${bin.id}/response`).send({ default: { delayMs: 1001 } }).expect(400);
+      expect(r.body.error.message).toContain('from 0 to 1000');
+    } finally {
+      await s.cleanup();
+    }
+  });
+});
+
+describe('fixtures', () => {
+  it('every plan scenario in fixtures/plans is accepted as-is and behaves as its name says', async () => {
+    const dir = path.resolve(import.meta.dirname, '../../fixtures/plans');
+    const files = (await readdir(dir)).filter((f) => f.endsWith('.json'));
+    expect(files.length).toBeGreaterThanOrEqual(6);
+    for (const f of files) {
+      const scenario = JSON.parse(await readFile(path.join(dir, f), 'utf8'));
+      const bin = await createBin(srv.base);
+      const r = await request(srv.base).put(`/api/bins/${bin.id}/response`).send(scenario.response);
+      expect(r.status, f).toBe(200);
+      if (scenario.expect) {
+        const got: number[] = [];
+        for (let i = 0; i < scenario.expect.length; i++) got.push((await send(bin.url, { body: 'x' })).status);
+        expect(got, f).toEqual(scenario.expect);
+      }
+    }
+  });
+});
