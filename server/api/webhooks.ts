@@ -1,5 +1,4 @@
 import { Router } from 'express';
-import { resolveSchedule } from '../dispatch/schedule.ts';
 import { applyWebhookInput, parseWebhookInput, webhookView } from '../dispatch/webhook-input.ts';
 import { notFound } from '../http/errors.ts';
 import { newId } from '../ids.ts';
@@ -22,7 +21,6 @@ export function webhooksRouter(ctx: ApiContext): Router {
   r.post('/webhooks', async (req, res) => {
     const input = parseWebhookInput(req.body, false);
     const w = applyWebhookInput(null, input, newId('wh'), iso(ctx.now()));
-    resolveSchedule(ctx.config.schedule, w.schedule); // rejects an impossible override
     await ctx.store.webhooks.put(w);
     res.status(201).location(`/api/webhooks/${w.id}`).json(webhookView(w));
   });
@@ -35,7 +33,6 @@ export function webhooksRouter(ctx: ApiContext): Router {
     const prev = await getOr404(req.params.id);
     const input = parseWebhookInput(req.body, true);
     const w = applyWebhookInput(prev, input, prev.id, iso(ctx.now()));
-    resolveSchedule(ctx.config.schedule, w.schedule);
     await ctx.store.webhooks.put(w);
     if (prev.enabled && !w.enabled) await ctx.dispatcher.cancelFor(w.id, 'webhook_disabled');
     res.json(webhookView(w));

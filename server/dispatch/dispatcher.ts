@@ -234,12 +234,7 @@ export class Dispatcher {
     const hooks = await this.d.store.webhooks.list();
     for (const wh of hooks) {
       if (!wh.enabled || !wh.events.some((s) => EVENT_FOR[s](payload))) continue;
-      let schedule: ScheduleSettings;
-      try {
-        schedule = resolveSchedule(this.d.schedule, wh.schedule);
-      } catch {
-        schedule = this.d.schedule;
-      }
+      const schedule = resolveSchedule(this.d.schedule, wh.schedule);
       const seed = Math.floor(this.d.random() * 2 ** 32);
       const planned = planAttempts(schedule, seed).map((o) => at + o);
       const del = this.newDelivery(wh, payload, at, runId, planned, schedule, seed);

@@ -2,7 +2,6 @@
 // spread by ±jitter using a generator seeded per delivery; nothing is planned after the
 // deadline, and the last attempt lands exactly on it.
 import type { ScheduleSettings } from '../../shared/api.ts';
-import { invalid } from '../http/errors.ts';
 import { integer, number, object, onlyKeys } from '../http/validate.ts';
 import { createRng } from '../rng.ts';
 
@@ -47,8 +46,7 @@ export function parseScheduleOverride(v: unknown, field: string): Partial<Schedu
   return out;
 }
 
+/** Global settings with a webhook's (already validated) overrides on top. */
 export function resolveSchedule(global: ScheduleSettings, override: Partial<ScheduleSettings> | undefined): ScheduleSettings {
-  const s = { ...global, ...override };
-  if (s.firstDelayMs > s.deadlineMs) throw invalid('schedule.firstDelayMs', 'must not be after the deadline');
-  return s;
+  return { ...global, ...override };
 }

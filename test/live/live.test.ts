@@ -106,3 +106,33 @@ describe('live requests', () => {
     }
   });
 });
+
+describe('live dispatcher room', () => {
+  it('pushes delivery changes and clock changes to subscribers of the dispatcher room', async () => {
+    const bin = await createBin(srv.base);
+    const s = await connect(srv.base);
+    try {
+      await new Promise((resolve) => s.emit('dispatcher:subscribe', resolve));
+      const deliveries = collect(s, 'delivery');
+      const clocks = collect(s, 'clock');
+      const runs = collect(s, 'run');
+      await fetch(`${srv.base}/api/clock`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ paused: true }) });
+      expect((await clocks.until(1))[0].paused).toBe(true);
+      await fetch(`${srv.base}/api/webhooks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ url: bin.url, events: ['flow_started'] }) });
+      await fetch(`${srv.base}/api/runs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      expect((await runs.until(1))[0].ended).toBe(false);
+      // Updates are coalesced per delivery; the last one seen must be the delivered state.
+      for (;;) {
+        const items = await deliveries.until(deliveries.items.length + 1);
+        const last = items[items.length - 1];
+        if (last.state === 'delivered') {
+          expect(last.attempts).toHaveLength(1);
+          expect(last.attempts[0].status).toBe(200);
+          break;
+        }
+      }
+    } finally {
+      s.close();
+    }
+  });
+});
