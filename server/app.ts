@@ -93,7 +93,13 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
     res.end();
   };
   const httpServer = http.createServer(
-    { headersTimeout: config.headersTimeoutMs, requestTimeout: config.requestTimeoutMs },
+    {
+      headersTimeout: config.headersTimeoutMs,
+      requestTimeout: config.requestTimeoutMs,
+      // Node checks those timeouts on this interval (default 30 s): keep it proportionate.
+      connectionsCheckingInterval: Math.max(50, Math.min(30_000, Math.floor(Math.min(config.headersTimeoutMs, config.requestTimeoutMs) / 4))),
+      maxHeaderSize: config.maxHeaderBytes,
+    },
     (req, res) => handle(req, res),
   );
   const io = new Server<ClientToServerEvents, ServerToClientEvents>(httpServer, { serveClient: false });

@@ -18,6 +18,8 @@ export interface Config {
   hangTimeoutMs: number;
   headersTimeoutMs: number;
   requestTimeoutMs: number;
+  maxHeaderBytes: number;
+  maxDecodedBytes: number;
   dispatchTimeoutMs: number;
   dispatchMaxResponseBytes: number;
   dispatchConcurrency: number;
@@ -46,6 +48,8 @@ export const CONFIG_DOCS: { name: string; default: string; meaning: string }[] =
   { name: 'HANG_TIMEOUT_MS', default: '300000', meaning: 'A "timeout" fault holds the request this long, then drops the socket.' },
   { name: 'HEADERS_TIMEOUT_MS', default: '30000', meaning: 'A client must finish sending headers within this.' },
   { name: 'REQUEST_TIMEOUT_MS', default: '120000', meaning: 'A client must finish sending its whole request within this.' },
+  { name: 'MAX_HEADER_BYTES', default: '65536', meaning: 'Largest request head (request line + all headers); bigger gets 431.' },
+  { name: 'MAX_DECODED_BYTES', default: '8388608', meaning: 'Cap on the display-only decoding of gzip/deflate/br bodies (bomb guard).' },
   { name: 'DISPATCH_TIMEOUT_MS', default: '10000', meaning: 'Default timeout of one dispatcher attempt.' },
   { name: 'DISPATCH_MAX_RESPONSE_BYTES', default: '4096', meaning: 'Response body bytes kept per attempt.' },
   { name: 'DISPATCH_CONCURRENCY', default: '64', meaning: 'Attempts in flight at once.' },
@@ -111,6 +115,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     hangTimeoutMs: int(env, 'HANG_TIMEOUT_MS', 300_000, 1, 3_600_000),
     headersTimeoutMs: int(env, 'HEADERS_TIMEOUT_MS', 30_000, 100, 600_000),
     requestTimeoutMs: int(env, 'REQUEST_TIMEOUT_MS', 120_000, 100, 3_600_000),
+    maxHeaderBytes: int(env, 'MAX_HEADER_BYTES', 65_536, 1024, 1024 * 1024),
+    maxDecodedBytes: int(env, 'MAX_DECODED_BYTES', 8 * 1024 * 1024, 0, 256 * 1024 * 1024),
     dispatchTimeoutMs: int(env, 'DISPATCH_TIMEOUT_MS', 10_000, 1, 600_000),
     dispatchMaxResponseBytes: int(env, 'DISPATCH_MAX_RESPONSE_BYTES', 4096, 0, 1024 * 1024),
     dispatchConcurrency: int(env, 'DISPATCH_CONCURRENCY', 64, 1, 10_000),

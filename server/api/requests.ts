@@ -6,8 +6,6 @@ import type { ApiContext } from './context.ts';
 import { getBinOr404 } from './bins.ts';
 
 const MAX_PAGE = 500;
-/** Decoded (gunzipped...) views are for display; cap what one costs. */
-const MAX_DECODED_BYTES = 8 * 1024 * 1024;
 
 function cursor(v: unknown, field: string): string | undefined {
   if (v === undefined) return undefined;
@@ -34,7 +32,7 @@ export function requestsRouter(ctx: ApiContext): Router {
   r.get('/bins/:id/requests/:rid', async (req, res) => {
     const rec = await ctx.store.requests.get(req.params.id, req.params.rid);
     if (!rec) throw notFound('request');
-    res.json(toDetail(rec, MAX_DECODED_BYTES));
+    res.json(toDetail(rec, ctx.config.maxDecodedBytes));
   });
 
   r.get('/bins/:id/requests/:rid/raw', async (req, res) => {

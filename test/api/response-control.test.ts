@@ -13,7 +13,7 @@ beforeAll(async () => {
 });
 afterAll(() => srv.cleanup());
 
-async function binWith(plan: unknown) {
+async function binWith(plan: object) {
   const bin = await createBin(srv.base);
   await request(srv.base).put(`/api/bins/${bin.id}/response`).send(plan).expect(200);
   return bin;

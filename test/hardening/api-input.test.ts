@@ -1,0 +1,75 @@
+// Issue 7: the API rejects malformed JSON, wrong types and oversized fields with a 4xx that
+// names the problem; nothing already stored changes.
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createBin, startServer, type TestServer } from '../helpers/server.ts';
+
+let srv: TestServer;
+let bin: { id: string };
+let webhookId: string;
+let snapshot: () => Promise<string>;
+
+beforeAll(async () => {
+  srv = await startServer();
+  bin = await createBin(srv.base, 'keep me');
+  await request(srv.base).put(`/api/bins/${bin.id}/response`).send({ plan: [{ status: 500 }] }).expect(200);
+  webhookId = (await request(srv.base).post('/api/webhooks').send({ url: 'http://127.0.0.1:9/x', name: 'keep' }).expect(201)).body.id;
+  snapshot = async () =>
+    JSON.stringify([
+      (await request(srv.base).get('/api/bins')).body,
+      (await request(srv.base).get(`/api/bins/${bin.id}/response`)).body,
+      (await request(srv.base).get('/api/webhooks')).body,
+      (await request(srv.base).get('/api/deliveries')).body,
+      (await request(srv.base).get('/api/runs')).body,
+    ]);
+});
+afterAll(() => srv.cleanup());
+
+const big = 'x'.repeat(300 * 1024);
+
+describe('API input validation', () => {
+  it.each([
+    ['POST', '/api/bins', '{"name":', 'invalid_json', undefined],
+    ['POST', '/api/bins', { name: ['a'] }, 'invalid_field', 'name'],
+    ['POST', '/api/bins', { name: 'n'.repeat(201) }, 'invalid_field', 'name'],
+    ['POST', '/api/bins', [1, 2], 'invalid_field', 'body'],
+    ['PATCH', '/api/bins/:bin', { name: null }, 'invalid_field', 'name'],
+    ['PUT', '/api/bins/:bin/response', { default: { body: big } }, 'invalid_field', 'default.body'],
+    ['PUT', '/api/bins/:bin/response', { plan: Array.from({ length: 201 }, () => ({ status: 500 })) }, 'invalid_field', 'plan'],
+    ['PUT', '/api/bins/:bin/response', { default: { headers: { 'x-a': 5 } } }, 'invalid_field', 'default.headers.x-a'],
+    ['PUT', '/api/bins/:bin/response', '{"plan": [}', 'invalid_json', undefined],
+    ['POST', '/api/webhooks', { url: 'http://x', name: 'n'.repeat(201) }, 'invalid_field', 'name'],
+    ['POST', '/api/webhooks', { url: 'http://x/' + 'u'.repeat(3000) }, 'invalid_field', 'url'],
+    ['POST', '/api/webhooks', { url: 'http://x', timeoutMs: '10' }, 'invalid_field', 'timeoutMs'],
+    ['POST', '/api/webhooks', { url: 'http://x', events: 'flow_failed' }, 'invalid_field', 'events'],
+    ['PATCH', '/api/webhooks/:wh', { enabled: 1 }, 'invalid_field', 'enabled'],
+    ['PATCH', '/api/webhooks/:wh', { url: 'javascript:alert(1)' }, 'invalid_field', 'url'],
+    ['POST', '/api/runs', { durationMs: -1 }, 'invalid_field', 'durationMs'],
+    ['POST', '/api/runs', { flow_id: 'abc' }, 'invalid_field', 'flow_id'],
+    ['POST', '/api/runs', { details: big }, 'invalid_field', 'details'],
+    ['PUT', '/api/clock', { scale: 'fast' }, 'invalid_field', 'scale'],
+    ['PUT', '/api/clock', { paused: 'yes' }, 'invalid_field', 'paused'],
+    ['POST', '/api/clock/advance', { ms: 1e20 }, 'invalid_field', 'ms'],
+    ['GET', '/api/deliveries?state=lost', undefined, 'invalid_field', 'state'],
+    ['GET', '/api/deliveries?limit=-4', undefined, 'invalid_field', 'limit'],
+  ] as const)('%s %s %j -> 4xx %s naming %s', async (method, path, body, code, field) => {
+    const before = await snapshot();
+    const url = path.replace(':bin', bin.id).replace(':wh', webhookId);
+    let req = request(srv.base)[method.toLowerCase() as 'get' | 'post' | 'put' | 'patch'](url);
+    if (typeof body === 'string') req = req.set('content-type', 'application/json').send(body);
+    else if (body !== undefined) req = req.send(body as object);
+    const r = await req;
+    expect(r.status).toBeGreaterThanOrEqual(400);
+    expect(r.status).toBeLessThan(500);
+    expect(r.body.error.code).toBe(code);
+    if (field) expect(r.body.error.field).toBe(field);
+    expect(typeof r.body.error.message).toBe('string');
+    expect(await snapshot()).toBe(before);
+  });
+
+  it('a body over 1 MB is refused with 413', async () => {
+    const r = await request(srv.base).post('/api/bins').send({ name: 'x'.repeat(1_100_000) });
+    expect(r.status).toBe(413);
+    expect(r.body.error.code).toBe('too_large');
+  });
+});
