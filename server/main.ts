@@ -1,7 +1,7 @@
 // Entry point: config from the environment, open storage, listen, shut down cleanly.
 import { mkdir } from 'node:fs/promises';
 import { isIP } from 'node:net';
-import { createApp } from './app.ts';
+import { type HooklabApp, createApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { consoleLogger } from './log.ts';
 import { DataFileError, LowdbStore } from './store/lowdb.ts';
@@ -16,25 +16,8 @@ function isLoopback(host: string): boolean {
 
 async function main() {
   const config = loadConfig();
-  await mkdir(config.dataDir, { recursive: true });
-  const store = await LowdbStore.open({
-    dataDir: config.dataDir,
-    flushIntervalMs: config.flushIntervalMs,
-    maxFinishedDeliveries: config.maxFinishedDeliveries,
-    onWriteError: (file, err) => log.error('could not write data file; will retry', { file, error: String(err) }),
-  });
-  const app = await createApp({ config, store, log });
-  const base = await app.listen();
-  log.info(`hooklab listening on ${base}`, { dataDir: config.dataDir, publicUrl: config.publicUrl });
-  const s = config.schedule;
-  log.info('dispatcher retry policy', { firstDelayMs: s.firstDelayMs, factor: s.factor, jitter: s.jitter, deadlineMs: s.deadlineMs });
-  if (!isLoopback(config.host) && !config.authToken) {
-    log.warn(
-      `HOST is ${config.host}, so anyone who can reach this machine can read every captured request and ` +
-        'use the dispatcher. Set AUTH_TOKEN to require a token for the UI and API (receiver URLs stay open).',
-    );
-  }
-
+  // Signal handlers first: until they exist, SIGTERM kills the process without a flush.
+  let app: HooklabApp | null = null;
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -45,12 +28,31 @@ async function main() {
       process.exit(1);
     }, 10_000);
     force.unref();
-    await app.close();
+    await app?.close();
     log.info('stopped');
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+
+  if (!isLoopback(config.host) && !config.authToken) {
+    log.warn(
+      `HOST is ${config.host}, so anyone who can reach this machine can read every captured request and ` +
+        'use the dispatcher. Set AUTH_TOKEN to require a token for the UI and API (receiver URLs stay open).',
+    );
+  }
+  await mkdir(config.dataDir, { recursive: true });
+  const store = await LowdbStore.open({
+    dataDir: config.dataDir,
+    flushIntervalMs: config.flushIntervalMs,
+    maxFinishedDeliveries: config.maxFinishedDeliveries,
+    onWriteError: (file, err) => log.error('could not write data file; will retry', { file, error: String(err) }),
+  });
+  app = await createApp({ config, store, log });
+  const s = config.schedule;
+  log.info('dispatcher retry policy', { firstDelayMs: s.firstDelayMs, factor: s.factor, jitter: s.jitter, deadlineMs: s.deadlineMs });
+  const base = await app.listen();
+  log.info(`hooklab listening on ${base}`, { dataDir: config.dataDir, publicUrl: config.publicUrl });
 }
 
 main().catch((err) => {

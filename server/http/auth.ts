@@ -39,13 +39,21 @@ export function tokenMatches(given: string | null | undefined, expected: string)
   return timingSafeEqual(digest(given), digest(expected));
 }
 
-const LOGIN_PAGE = (failed: boolean) => `<!doctype html>
+const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/** Only same-site paths: never an absolute or protocol-relative URL (open redirect). */
+function safeNext(v: unknown): string {
+  return typeof v === 'string' && v.startsWith('/') && !v.startsWith('//') && !v.startsWith('/\\') ? v : '/';
+}
+
+const LOGIN_PAGE = (failed: boolean, next: string) => `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>hooklab · sign in</title>
 <style>body{font:16px system-ui,sans-serif;display:grid;place-items:center;min-height:90vh;margin:0}
 form{display:grid;gap:.6rem;width:min(22rem,90vw)}input,button{font:inherit;padding:.5rem}
 .err{color:#b00020}@media (prefers-color-scheme:dark){body{background:#111;color:#eee}}</style></head>
 <body><form method="post" action="/auth/login"><h1>hooklab</h1>
+<input type="hidden" name="next" value="${escapeHtml(next)}">
 <label for="t">Access token</label><input id="t" name="token" type="password" autocomplete="current-password" autofocus required>
 ${failed ? '<p class="err">That token is not right.</p>' : ''}<button type="submit">Sign in</button></form></body></html>`;
 
@@ -54,11 +62,11 @@ export function authRoutes(token: string): Router {
   r.post('/auth/login', express.urlencoded({ extended: false, limit: '4kb' }), (req, res) => {
     const given = typeof req.body?.token === 'string' ? req.body.token : '';
     if (!tokenMatches(given, token)) {
-      res.status(401).type('html').send(LOGIN_PAGE(true));
+      res.status(401).type('html').send(LOGIN_PAGE(true, safeNext(req.body?.next)));
       return;
     }
     res.cookie(COOKIE, given, { httpOnly: true, sameSite: 'strict', secure: req.secure, path: '/' });
-    res.redirect(303, '/');
+    res.redirect(303, safeNext(req.body?.next));
   });
   r.post('/auth/logout', (_req, res) => {
     res.clearCookie(COOKIE, { path: '/' });
@@ -75,6 +83,6 @@ export function requireToken(token: string) {
       res.status(401).json({ error: { code: 'unauthorized', message: 'missing or wrong access token (AUTH_TOKEN)' } });
       return;
     }
-    res.status(401).type('html').send(LOGIN_PAGE(false));
+    res.status(401).type('html').send(LOGIN_PAGE(false, safeNext(req.originalUrl)));
   };
 }
