@@ -1,0 +1,148 @@
+// Servers under test run as child processes (`node --import tsx <script>`), so the server and
+// the load generator (this process) each get a core. Every child is registered here and
+// killed on exit, on error and on Ctrl-C.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+
+export const ROOT = path.resolve(import.meta.dirname, '../..');
+
+const live = new Set<ChildProcess>();
+
+export interface SpawnOptions {
+  /** Script path relative to the repo root, e.g. 'server/main.ts'. */
+  script: string;
+  label: string;
+  env?: Record<string, string>;
+  /** Extra node flags (e.g. --cpu-prof). */
+  nodeArgs?: string[];
+  /** Give up if no "listening on <url>" line arrives within this. */
+  startTimeoutMs?: number;
+}
+
+export interface ServerProcess {
+  label: string;
+  url: string;
+  pid: number;
+  child: ChildProcess;
+  /** ms from spawn() to the "listening on" line. */
+  listenMs: number;
+  /** Last lines of stderr (for error messages). */
+  stderrTail(): string;
+  /** SIGTERM, then SIGKILL after graceMs. Answers the exit code (null when killed). */
+  stop(graceMs?: number): Promise<number | null>;
+}
+
+export async function spawnServer(o: SpawnOptions): Promise<ServerProcess> {
+  const t0 = performance.now();
+  const child = spawn(process.execPath, [...(o.nodeArgs ?? []), '--import', 'tsx', o.script], {
+    cwd: ROOT,
+    env: { ...process.env, NODE_ENV: 'production', ...o.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  live.add(child);
+  const exited = new Promise<number | null>((resolve) => {
+    child.once('exit', (code) => {
+      live.delete(child);
+      resolve(code);
+    });
+  });
+  let stderr = '';
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (s: string) => {
+    stderr = (stderr + s).slice(-4000);
+  });
+  child.stdout!.setEncoding('utf8');
+  let out = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${o.label}: no "listening on" line within ${o.startTimeoutMs ?? 30_000} ms\n${stderr}`));
+    }, o.startTimeoutMs ?? 30_000);
+    const onData = (s: string) => {
+      out += s;
+      const m = /listening on (http:\/\/[^\s"]+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        child.stdout!.off('data', onData);
+        child.stdout!.resume(); // keep draining
+        resolve(m[1]);
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${o.label} exited with ${code} before listening\n${stderr}`));
+    });
+  });
+  const listenMs = performance.now() - t0;
+  return {
+    label: o.label,
+    url,
+    pid: child.pid!,
+    child,
+    listenMs,
+    stderrTail: () => stderr,
+    async stop(graceMs = 15_000) {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      const code = await exited;
+      clearTimeout(t);
+      return code;
+    },
+  };
+}
+
+/** Kill every child still running (synchronous: usable from 'exit'). */
+export function killAll(signal: NodeJS.Signals = 'SIGKILL') {
+  for (const c of live) {
+    try {
+      c.kill(signal);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+let installed = false;
+/** Kill children on exit and on Ctrl-C / SIGTERM (then exit 130 / 143). */
+export function installCleanup(onSignal?: () => void) {
+  if (installed) return;
+  installed = true;
+  process.on('exit', () => killAll());
+  for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+    process.on(sig, () => {
+      console.error(`\n${sig}: stopping servers`);
+      killAll();
+      onSignal?.();
+      process.exit(code);
+    });
+  }
+}
+
+/** Resident set size of a process in bytes (VmRSS from /proc), or null off Linux. */
+export function rssBytes(pid: number): number | null {
+  try {
+    const m = /VmRSS:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+/** CPU time (user + system) a process has used, in ms, from /proc/<pid>/stat. */
+export function cpuMs(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the ")" that closes the command name; utime and stime are 14 and 15.
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(rest[11]) + Number(rest[12]);
+    return (ticks * 1000) / CLK_TCK;
+  } catch {
+    return null;
+  }
+}
+
+// Linux's USER_HZ is 100 on every mainstream architecture.
+const CLK_TCK = 100;

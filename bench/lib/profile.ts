@@ -1,0 +1,112 @@
+// Summarise a V8 .cpuprofile (written by `node --cpu-prof`): where the busy time went, by
+// area (hooklab source, a package, Node internals, GC) and by function, self and inclusive.
+import { readFile } from 'node:fs/promises';
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  hitCount?: number;
+  children?: number[];
+}
+interface CpuProfile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+function area(url: string, fn: string): string {
+  if (!url) return fn.startsWith('(') ? fn : '(native)';
+  const nm = url.lastIndexOf('node_modules/');
+  if (nm !== -1) {
+    const rest = url.slice(nm + 13).split('/');
+    return rest[0].startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0];
+  }
+  if (url.startsWith('node:')) return url.replace(/^node:(internal\/)?/, 'node:').split('/').slice(0, 2).join('/');
+  const m = /\/(server|shared|bench)\/(.*)$/.exec(url);
+  if (m) return `${m[1]}/${m[2]}`;
+  return url;
+}
+
+function label(n: ProfileNode): string {
+  const f = n.callFrame;
+  const where = f.url ? `${area(f.url, f.functionName)}:${f.lineNumber + 1}` : '';
+  return `${f.functionName || '(anonymous)'} ${where}`.trim();
+}
+
+export interface ProfileSummary {
+  busyMs: number;
+  byArea: { name: string; ms: number; pct: number }[];
+  bySelf: { name: string; ms: number; pct: number }[];
+  byInclusive: { name: string; ms: number; pct: number }[];
+}
+
+export async function analyzeProfile(file: string): Promise<ProfileSummary> {
+  const p = JSON.parse(await readFile(file, 'utf8')) as CpuProfile;
+  const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  const self = new Map<number, number>();
+  for (let i = 0; i < p.samples.length; i++) self.set(p.samples[i], (self.get(p.samples[i]) ?? 0) + (p.timeDeltas[i] ?? 0) / 1000);
+  const idle = new Set(p.nodes.filter((n) => n.callFrame.functionName === '(idle)').map((n) => n.id));
+  let busy = 0;
+  for (const [id, t] of self) if (!idle.has(id)) busy += t;
+
+  const add = (m: Map<string, number>, k: string, v: number) => m.set(k, (m.get(k) ?? 0) + v);
+  const areas = new Map<string, number>();
+  const selfBy = new Map<string, number>();
+  for (const [id, t] of self) {
+    if (idle.has(id)) continue;
+    const n = byId.get(id)!;
+    add(areas, area(n.callFrame.url, n.callFrame.functionName), t);
+    add(selfBy, label(n), t);
+  }
+  // Inclusive: walk the tree once; a function that recurses is counted at its outermost frame.
+  const incl = new Map<string, number>();
+  const total = (id: number): number => {
+    const n = byId.get(id)!;
+    let t = idle.has(id) ? 0 : (self.get(id) ?? 0);
+    for (const c of n.children ?? []) t += total(c);
+    totals.set(id, t);
+    return t;
+  };
+  const totals = new Map<number, number>();
+  const root = p.nodes[0];
+  total(root.id);
+  const walk = (id: number, open: Set<string>) => {
+    const n = byId.get(id)!;
+    const l = label(n);
+    const fresh = !open.has(l);
+    if (fresh) add(incl, l, totals.get(id) ?? 0);
+    const next = fresh ? new Set(open).add(l) : open;
+    for (const c of n.children ?? []) walk(c, next);
+  };
+  walk(root.id, new Set());
+  const top = (m: Map<string, number>, k: number) =>
+    [...m.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, k)
+      .map(([name, t]) => ({ name, ms: Math.round(t), pct: Math.round((t / busy) * 1000) / 10 }));
+  return {
+    busyMs: Math.round(busy),
+    byArea: top(areas, 15),
+    bySelf: top(selfBy, 25),
+    byInclusive: top(new Map([...incl].filter(([k]) => !k.startsWith('(root)'))), 40),
+  };
+}
+
+export async function summarizeProfile(file: string): Promise<string> {
+  const s = await analyzeProfile(file);
+  const lines = [`busy (non-idle) CPU time: ${s.busyMs} ms`, '', 'self time by area:'];
+  for (const a of s.byArea) lines.push(`  ${a.pct.toFixed(1).padStart(5)}%  ${String(a.ms).padStart(6)} ms  ${a.name}`);
+  lines.push('', 'self time by function (top 25):');
+  for (const a of s.bySelf) lines.push(`  ${a.pct.toFixed(1).padStart(5)}%  ${String(a.ms).padStart(6)} ms  ${a.name}`);
+  lines.push('', 'inclusive time by function (top 40):');
+  for (const a of s.byInclusive) lines.push(`  ${a.pct.toFixed(1).padStart(5)}%  ${String(a.ms).padStart(6)} ms  ${a.name}`);
+  return lines.join('\n');
+}
+
+// `node --import tsx bench/lib/profile.ts FILE.cpuprofile` prints the summary.
+if (import.meta.url === `file://${process.argv[1]}`) {
+  summarizeProfile(process.argv[2]).then(console.log, (e) => {
+    console.error(e);
+    process.exit(1);
+  });
+}

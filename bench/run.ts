@@ -1,0 +1,118 @@
+// `npm run bench [-- NAME...] [-- --profile]`: runs the benchmarks (all, or the ones named:
+// capture, latency, storage, dispatcher), prints a table per benchmark with PASS/MISS next to
+// each goal, and writes bench/results/latest.json. Exits non-zero only when something
+// crashed, never because a goal was missed.
+import { mkdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { captureThroughput } from './capture-throughput.ts';
+import { dispatcherBench } from './dispatcher.ts';
+import { removeAllDataDirs } from './lib/hooklab.ts';
+import { installCleanup, killAll, ROOT } from './lib/proc.ts';
+import { summarizeProfile } from './lib/profile.ts';
+import type { Bench, BenchResult, Goal } from './lib/result.ts';
+import { renderTable } from './lib/table.ts';
+import { withTimeout } from './lib/time.ts';
+import { liveLatency } from './live-latency.ts';
+import { storageBench } from './storage.ts';
+
+const BENCHES: { name: string; aliases: string[]; run: Bench; boundMs: number }[] = [
+  { name: 'capture', aliases: ['capture-throughput', 'throughput'], run: captureThroughput, boundMs: 5 * 60_000 },
+  { name: 'latency', aliases: ['live-latency', 'live'], run: liveLatency, boundMs: 3 * 60_000 },
+  { name: 'storage', aliases: [], run: storageBench, boundMs: 10 * 60_000 },
+  { name: 'dispatcher', aliases: ['dispatch'], run: dispatcherBench, boundMs: 10 * 60_000 },
+];
+
+const RESULTS_DIR = path.join(ROOT, 'bench/results');
+
+function usage(): never {
+  console.error(`usage: npm run bench [-- [${BENCHES.map((b) => b.name).join('|')}]... [--profile]]`);
+  process.exit(2);
+}
+
+async function main() {
+  const args = process.argv.slice(2);
+  const profile = args.includes('--profile');
+  const names = args.filter((a) => !a.startsWith('--'));
+  if (args.some((a) => a.startsWith('--') && a !== '--profile')) usage();
+  const selected = names.length
+    ? names.map((n) => BENCHES.find((b) => b.name === n || b.aliases.includes(n)) ?? usage())
+    : BENCHES;
+
+  installCleanup();
+  await mkdir(RESULTS_DIR, { recursive: true });
+  const profileDir = profile ? path.join(RESULTS_DIR, 'profiles') : null;
+  if (profileDir) await mkdir(profileDir, { recursive: true });
+
+  const cpus = os.cpus();
+  const machine = {
+    cpu: cpus[0]?.model ?? 'unknown',
+    cores: cpus.length,
+    node: process.version,
+    platform: `${os.platform()} ${os.release()}`,
+    memoryGB: Math.round(os.totalmem() / 1024 ** 3),
+    loadavg: os.loadavg().map((l) => Math.round(l * 100) / 100),
+  };
+  console.log(`hooklab benchmarks — ${new Date().toISOString()}`);
+  console.log(`machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGB} GB, node ${machine.node}, ${machine.platform}, load ${machine.loadavg.join(' ')}`);
+  console.log('All figures from loopback (127.0.0.1); servers under test are child processes, the load generator is this process.\n');
+
+  const log = (m: string) => console.error(`[bench] ${m}`);
+  const results: BenchResult[] = [];
+  const crashes: { name: string; error: string }[] = [];
+  for (const b of selected) {
+    log(`${b.name}: start`);
+    const t0 = performance.now();
+    try {
+      const r = await withTimeout(b.run({ profileDir, log }), b.boundMs, `benchmark ${b.name}`);
+      results.push(r);
+      printResult(r);
+    } catch (err) {
+      const msg = err instanceof Error ? (err.stack ?? err.message) : String(err);
+      crashes.push({ name: b.name, error: msg });
+      console.log(`\n${b.name}: CRASHED\n${msg}\n`);
+      killAll(); // whatever that benchmark left running
+      await removeAllDataDirs();
+    }
+    log(`${b.name}: done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  }
+
+  const goals: (Goal & { bench: string })[] = results.flatMap((r) => r.goals.map((g) => ({ bench: r.name, ...g })));
+  if (goals.length) {
+    console.log(
+      renderTable({
+        title: 'Goals',
+        columns: ['benchmark', 'goal', 'target', 'measured', ''],
+        rows: goals.map((g) => [g.bench, g.name, g.target, g.value, g.pass ? 'PASS' : 'MISS']),
+      }),
+    );
+    console.log(`\n${goals.filter((g) => g.pass).length} of ${goals.length} goals met.`);
+  }
+
+  if (profileDir) {
+    for (const r of results) {
+      const file = path.join(profileDir, `${r.name === 'capture' ? 'capture-throughput' : r.name}.cpuprofile`);
+      const summary = await summarizeProfile(file).catch(() => null);
+      if (summary) console.log(`\nCPU profile of hooklab during "${r.name}" (${path.relative(ROOT, file)}):\n${summary}`);
+    }
+  }
+
+  const out = path.join(RESULTS_DIR, 'latest.json');
+  await writeFile(out, JSON.stringify({ at: new Date().toISOString(), machine, results, goals, crashes }, null, 2));
+  console.log(`\nJSON: ${path.relative(ROOT, out)}`);
+  await removeAllDataDirs();
+  if (crashes.length) process.exitCode = 1;
+}
+
+function printResult(r: BenchResult) {
+  console.log(`\n=== ${r.title}`);
+  for (const t of r.tables) console.log(renderTable(t) + '\n');
+  for (const g of r.goals) console.log(`  goal: ${g.name} ${g.target}: ${g.value}  ${g.pass ? 'PASS' : 'MISS'}`);
+}
+
+main().catch(async (err) => {
+  console.error(err);
+  killAll();
+  await removeAllDataDirs().catch(() => {});
+  process.exit(1);
+});

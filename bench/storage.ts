@@ -1,0 +1,195 @@
+// Benchmark 3: storage. The cost of one capture (latency of sequential captures over one
+// keep-alive connection) as a function of what is already stored, the memory that 100 full
+// bins take, and how long hooklab takes to start on that data.
+//
+// States (each a fresh hooklab on a fresh DATA_DIR; bins pre-filled over HTTP, 32 in flight):
+//   empty       MAX_REQUESTS_PER_BIN=1: the bin never holds more than the request just taken
+//   1,000       MAX_REQUESTS_PER_BIN=1000, pre-filled with 1,000 (so each capture evicts one)
+//   cap (500)   default cap, pre-filled with 500
+//   100 full    default cap, 100 bins x 500, captures go to one of them
+// In every state the bin is at its cap, so every capture also evicts the oldest: the states
+// differ only in how much is stored.
+import type { Bench, Goal } from './lib/result.ts';
+import { type Hooklab, createBin, dirSize, getBin, newDataDir, receiverUrl, removeDataDir, startHooklab } from './lib/hooklab.ts';
+import { fire, newAgent, request } from './lib/http.ts';
+import { PAYLOAD, PAYLOAD_HEADERS } from './lib/payload.ts';
+import { rssBytes } from './lib/proc.ts';
+import { median, round, summarize, type Summary } from './lib/stats.ts';
+import { mb, ms, x } from './lib/table.ts';
+import { sleep } from './lib/time.ts';
+
+const N = Number(process.env.BENCH_STORAGE_N ?? 2000);
+const WARMUP = 200;
+const PREFILL_CONCURRENCY = 32;
+const FULL_BINS = 100;
+const CAP = 500;
+const STARTS = 3;
+
+interface StateRun {
+  state: string;
+  cap: number;
+  bins: number;
+  storedBefore: number;
+  capture: Summary;
+  prefillReqPerSec: number | null;
+  rss: number | null;
+}
+
+async function prefill(hl: Hooklab, binIds: string[], perBin: number): Promise<number | null> {
+  const n = binIds.length * perBin;
+  if (n === 0) return null;
+  const urls = binIds.map((id) => receiverUrl(hl.base, id));
+  const r = await fire((i) => urls[i % urls.length], n, PREFILL_CONCURRENCY, PAYLOAD, PAYLOAD_HEADERS);
+  if (r.ok !== n) throw new Error(`pre-fill: ${r.ok} of ${n} answered 2xx (${r.other} other, ${r.errors} errors)`);
+  return n / (r.wallMs / 1000);
+}
+
+/** Sequential captures into one bin; answers per-request latency in ms. */
+async function sequential(url: string, n: number): Promise<number[]> {
+  const agent = newAgent(1);
+  const out: number[] = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      const t0 = performance.now();
+      const r = await request(url, { body: PAYLOAD, headers: PAYLOAD_HEADERS, agent, timeoutMs: 10_000 });
+      out.push(performance.now() - t0);
+      if (r.status !== 200) throw new Error(`capture answered ${r.status}`);
+    }
+  } finally {
+    agent.destroy();
+  }
+  return out;
+}
+
+async function runState(
+  state: string,
+  cap: number,
+  bins: number,
+  perBin: number,
+  log: (m: string) => void,
+  keep?: (hl: Hooklab) => Promise<void>,
+): Promise<StateRun> {
+  log(`  storage: state "${state}" (cap ${cap}, ${bins} bin(s) x ${perBin})`);
+  const dataDir = await newDataDir();
+  const hl = await startHooklab({ dataDir, env: { MAX_REQUESTS_PER_BIN: String(cap), MAX_BINS: String(Math.max(1000, bins)) } });
+  try {
+    const ids: string[] = [];
+    for (let i = 0; i < bins; i++) ids.push((await createBin(hl.base, `bin ${i}`)).id);
+    const prefillReqPerSec = await prefill(hl, ids, perBin);
+    await sleep(1000); // let the pre-fill's flushes finish
+    const target = receiverUrl(hl.base, ids[0]);
+    const before = (await getBin(hl.base, ids[0])).requestCount;
+    const samples = (await sequential(target, WARMUP + N)).slice(WARMUP);
+    const after = (await getBin(hl.base, ids[0])).requestCount;
+    if (after !== cap) throw new Error(`bin holds ${after}, expected its cap ${cap}`);
+    const rss = rssBytes(hl.proc.pid);
+    const run: StateRun = { state, cap, bins, storedBefore: before, capture: summarize(samples), prefillReqPerSec, rss };
+    if (keep) await keep(hl);
+    return run;
+  } finally {
+    await hl.stop();
+    if (!keep) await removeDataDir(dataDir);
+  }
+}
+
+/** Start hooklab on dataDir `times` times; answers the ms to first /api/health 200 and RSS after load. */
+async function startups(dataDir: string, times: number): Promise<{ readyMs: number[]; rss: (number | null)[] }> {
+  const readyMs: number[] = [];
+  const rss: (number | null)[] = [];
+  for (let i = 0; i < times; i++) {
+    const hl = await startHooklab({ dataDir });
+    readyMs.push(hl.readyMs);
+    await sleep(200);
+    rss.push(rssBytes(hl.proc.pid));
+    await hl.stop();
+  }
+  return { readyMs, rss };
+}
+
+export const storageBench: Bench = async ({ log }) => {
+  const runs: StateRun[] = [];
+  runs.push(await runState('empty (cap 1)', 1, 1, 0, log));
+  runs.push(await runState('1,000 stored (cap 1000)', 1000, 1, 1000, log));
+  runs.push(await runState(`at the cap (${CAP})`, CAP, 1, CAP, log));
+
+  // 100 full bins: keep its data dir for the memory / disk / start-up figures.
+  let fullDir = '';
+  let liveRss: number | null = null;
+  runs.push(
+    await runState(`${FULL_BINS} bins full (${FULL_BINS} x ${CAP})`, CAP, FULL_BINS, CAP, log, async (hl) => {
+      fullDir = hl.dataDir;
+      liveRss = rssBytes(hl.proc.pid);
+    }),
+  );
+  const emptyDir = await newDataDir();
+  try {
+    const disk = await dirSize(fullDir); // after SIGTERM: hooklab flushed everything
+    log(`  storage: start-up x${STARTS} on the full data dir (${mb(disk)}) and on an empty one`);
+    const full = await startups(fullDir, STARTS);
+    const empty = await startups(emptyDir, STARTS);
+    const emptyRss = median(empty.rss.filter((r): r is number => r !== null));
+    const fullRss = median(full.rss.filter((r): r is number => r !== null));
+
+    const base = runs[0].capture;
+    const flat = runs.map((r) => r.capture.mean / base.mean);
+    const worst = Math.max(...flat);
+    const goals: Goal[] = [
+      {
+        name: 'capture cost flat, empty -> 100 full bins (worst mean vs empty)',
+        target: '<= 1.25x',
+        value: x(worst),
+        pass: worst <= 1.25,
+      },
+    ];
+    const startFull = median(full.readyMs);
+    const startEmpty = median(empty.readyMs);
+    return {
+      name: 'storage',
+      title: `3. Storage (${N} sequential captures per state after ${WARMUP} warm-up, one keep-alive connection)`,
+      tables: [
+        {
+          title: 'Cost of one capture by what is stored',
+          columns: ['state', 'stored in bin', 'bins', 'mean', 'p50', 'p99', 'max', 'mean vs empty', 'p99 vs empty'],
+          rows: runs.map((r) => [
+            r.state,
+            r.storedBefore,
+            r.bins,
+            ms(r.capture.mean),
+            ms(r.capture.p50),
+            ms(r.capture.p99),
+            ms(r.capture.max),
+            x(r.capture.mean / base.mean),
+            x(r.capture.p99 / base.p99),
+          ]),
+          notes: [
+            'empty = MAX_REQUESTS_PER_BIN=1 (the bin holds at most the request just captured); "1,000 stored" raises the cap to 1000.',
+            'Each state is a fresh hooklab with FLUSH_INTERVAL_MS=200 (default): the bin file is rewritten whole every 200 ms while captures arrive.',
+          ],
+        },
+        {
+          title: `Memory, disk and start-up with ${FULL_BINS} full bins (${FULL_BINS * CAP} requests of ${PAYLOAD.length} B)`,
+          columns: ['figure', 'value', 'baseline (empty data dir)', 'ratio'],
+          rows: [
+            ['RSS, live process after filling', mb(liveRss), '-', '-'],
+            ['RSS, fresh process after loading', mb(fullRss), mb(emptyRss), x(fullRss / emptyRss)],
+            ['DATA_DIR on disk', mb(disk), '-', '-'],
+            [`start-up to /api/health 200 (median of ${STARTS})`, ms(startFull), ms(startEmpty), x(startFull / startEmpty)],
+            ['load time (start-up minus empty start-up)', ms(startFull - startEmpty), '-', '-'],
+          ],
+          notes: ['start-up = spawn of `node --import tsx server/main.ts` until GET /api/health answers 200 (includes Node + tsx start).'],
+        },
+      ],
+      goals,
+      data: {
+        n: N,
+        warmup: WARMUP,
+        states: runs.map((r) => ({ ...r, capture: Object.fromEntries(Object.entries(r.capture).map(([k, v]) => [k, round(v, 3)])) })),
+        fullBins: { bins: FULL_BINS, perBin: CAP, liveRssBytes: liveRss, loadedRssBytes: fullRss, emptyRssBytes: emptyRss, diskBytes: disk },
+        startupMs: { full: full.readyMs.map((v) => round(v, 1)), empty: empty.readyMs.map((v) => round(v, 1)) },
+      },
+    };
+  } finally {
+    if (fullDir) await removeDataDir(fullDir);
+    await removeDataDir(emptyDir);
+  }
+};

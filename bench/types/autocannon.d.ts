@@ -1,0 +1,51 @@
+// Just the part of autocannon's programmatic API the benchmarks use (it ships no types).
+declare module 'autocannon' {
+  export interface Histogram {
+    average: number;
+    mean: number;
+    stddev: number;
+    min: number;
+    max: number;
+    total: number;
+    p50: number;
+    p90: number;
+    p97_5: number;
+    p99: number;
+    p99_9: number;
+    totalCount?: number;
+    sent?: number;
+  }
+  export interface Options {
+    url: string;
+    connections?: number;
+    duration?: number;
+    amount?: number;
+    pipelining?: number;
+    method?: string;
+    body?: string | Buffer;
+    headers?: Record<string, string>;
+    timeout?: number;
+    bailout?: number;
+  }
+  export interface Result {
+    duration: number;
+    errors: number;
+    timeouts: number;
+    mismatches: number;
+    non2xx: number;
+    resets: number;
+    '1xx': number;
+    '2xx': number;
+    '3xx': number;
+    '4xx': number;
+    '5xx': number;
+    latency: Histogram;
+    requests: Histogram;
+    throughput: Histogram;
+  }
+  export interface Instance {
+    stop(): void;
+  }
+  function autocannon(opts: Options): Promise<Result> & Instance;
+  export default autocannon;
+}
