@@ -85,6 +85,10 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
       res.statusCode = r.status;
       res.setHeader('content-type', r.contentType);
       res.setHeader('x-hooklab-request-id', requestId);
+      // Receiver URLs share the UI's origin: a configured HTML answer must not run there.
+      // (A bin's own headers below may override these.)
+      res.setHeader('content-security-policy', 'sandbox');
+      res.setHeader('x-content-type-options', 'nosniff');
       for (const [k, v] of Object.entries(r.headers)) res.setHeader(k, v);
       res.setHeader('content-length', body.length);
       res.end(body);
@@ -127,7 +131,12 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
       }
     });
     req.on('error', () => {}); // aborted mid-body: nothing is recorded; the socket is gone
-    req.on('end', () => {
+    req.on('end', async () => {
+      // The bin may have been deleted while the body was arriving.
+      if (!(await store.bins.get(bin.id))) {
+        sendJson(res, 404, { error: { code: 'bin_not_found', message: 'This bin was deleted.' } });
+        return;
+      }
       const id = deps.newRequestId();
       const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, stored);
       const record: StoredRequest = {

@@ -164,6 +164,8 @@ describe('receiver errors', () => {
     const res = await send(bin.url, { method: 'GET' });
     expect(res.status).toBe(200);
     expect(res.body.toString()).toBe('ok\n');
+    // Receiver URLs share the UI's origin, so answers are sandboxed.
+    expect(res.headers['content-security-policy']).toBe('sandbox');
   });
 
   it('HEAD and unusual methods are captured too', async () => {
