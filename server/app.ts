@@ -112,6 +112,7 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
   const dispatcher = new Dispatcher({
     store,
     clock,
+    realNow: now,
     send: sender.send,
     live,
     schedule: config.schedule,

@@ -36,6 +36,8 @@ import { sign } from './signing.ts';
 export interface DispatcherDeps {
   store: Store;
   clock: VirtualClock;
+  /** Wall time, for `webhook-timestamp`: receivers check it against their own clock. */
+  realNow: () => number;
   send: Send;
   live: LiveBus;
   schedule: ScheduleSettings;
@@ -370,7 +372,9 @@ export class Dispatcher {
     const n = del.attempts.length + 1;
     const plannedAt = kind === 'scheduled' ? del.nextAttemptAt! : iso(at);
     const body = Buffer.from(JSON.stringify(del.payload));
-    const ts = Math.floor(at / 1000);
+    // Wall time, not virtual: Standard Webhooks verifiers reject timestamps outside a few
+    // minutes of their clock, and a fast-forwarded clock would be hours ahead.
+    const ts = Math.floor(this.d.realNow() / 1000);
     const headers: Record<string, string> = {
       'content-type': 'application/json',
       'user-agent': this.d.userAgent,
