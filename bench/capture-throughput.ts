@@ -8,7 +8,7 @@ import { connectSubscriber, createBin, getBin, receiverUrl, startHooklab } from 
 import { PAYLOAD, PAYLOAD_HEADERS } from './lib/payload.ts';
 import { cpuMs, type ServerProcess, spawnServer } from './lib/proc.ts';
 import { round } from './lib/stats.ts';
-import { ms, x } from './lib/table.ts';
+import { x } from './lib/table.ts';
 import { sleep, waitFor, withTimeout } from './lib/time.ts';
 
 export const CONNECTIONS = 50;
@@ -35,17 +35,17 @@ export interface TargetRun {
 }
 
 function cannon(url: string, seconds: number): Promise<Result> {
-  const run = autocannon({
-    url,
-    method: 'POST',
-    connections: CONNECTIONS,
-    pipelining: 1,
-    duration: seconds,
-    body: PAYLOAD,
-    headers: PAYLOAD_HEADERS,
-    timeout: 10,
+  let instance: { stop(): void } | null = null;
+  const run = new Promise<Result>((resolve, reject) => {
+    instance = autocannon(
+      { url, method: 'POST', connections: CONNECTIONS, pipelining: 1, duration: seconds, body: PAYLOAD, headers: PAYLOAD_HEADERS, timeout: 10 },
+      (err, result) => (err ? reject(err) : resolve(result)),
+    );
   });
-  return withTimeout(run, (seconds + 30) * 1000, `autocannon ${url}`);
+  return withTimeout(run, (seconds + 30) * 1000, `autocannon ${url}`).catch((err) => {
+    instance?.stop();
+    throw err;
+  });
 }
 
 async function measure(target: string, proc: ServerProcess, warmUrl: string, url: string, log: (m: string) => void): Promise<{ run: TargetRun; res: Result }> {
@@ -146,8 +146,8 @@ export const captureThroughput: Bench = async (opts: BenchOptions) => {
     r.target,
     Math.round(r.reqPerSec),
     x(r.reqPerSec / bare.reqPerSec),
-    ms(r.p50Ms),
-    ms(r.p99Ms),
+    `${r.p50Ms} ms`,
+    `${r.p99Ms} ms`,
     r.ok2xx,
     r.non2xx,
     r.errors,
@@ -168,6 +168,7 @@ export const captureThroughput: Bench = async (opts: BenchOptions) => {
             `(${lost} missing; ${extra >= 0 ? extra : 0} extra = requests captured but still in flight when autocannon stopped, at most ${CONNECTIONS}).`,
           `hooklab: bin requestCount ${hook.binRequestCount} (expected min(cap ${MAX_REQUESTS_PER_BIN}, captured) = ${expectedStored}); the cap is the default, so the store keeps the last ${MAX_REQUESTS_PER_BIN} and the count of captures is the live-event count.`,
           `autocannon sent ${hook.sent} requests to hooklab and got ${hook.completed} answers${settled ? '' : '; WARNING: live event count had not settled after 15 s'}.`,
+          'p50 / p99: autocannon latency (it records whole milliseconds).',
           'server CPU = CPU time of the server child / wall time (100% = one core); loadgen CPU = this process (autocannon + subscriber).',
         ],
       },

@@ -2,24 +2,28 @@
 // keep-alive connection) as a function of what is already stored, the memory that 100 full
 // bins take, and how long hooklab takes to start on that data.
 //
-// States (each a fresh hooklab on a fresh DATA_DIR; bins pre-filled over HTTP, 32 in flight):
-//   empty       MAX_REQUESTS_PER_BIN=1: the bin never holds more than the request just taken
-//   1,000       MAX_REQUESTS_PER_BIN=1000, pre-filled with 1,000 (so each capture evicts one)
-//   cap (500)   default cap, pre-filled with 500
+// States (each a fresh hooklab on a fresh DATA_DIR; bins filled over HTTP, 32 in flight):
+//   empty       MAX_REQUESTS_PER_BIN=1: the bin never holds more than the last request
+//   1,000       MAX_REQUESTS_PER_BIN=1000 (so the bin can hold 1,000)
+//   cap (500)   default cap
 //   100 full    default cap, 100 bins x 500, captures go to one of them
-// In every state the bin is at its cap, so every capture also evicts the oldest: the states
-// differ only in how much is stored.
+// In every state the measured bin first takes the same 20,000 parallel captures (the JIT
+// warm-up, which also fills it to its cap), the other bins of the last state 500 each, then
+// 500 sequential warm-up captures. So the bin is at its cap and every capture also evicts the
+// oldest: the states differ only in how much is stored.
 import type { Bench, Goal } from './lib/result.ts';
 import { type Hooklab, createBin, dirSize, getBin, newDataDir, receiverUrl, removeDataDir, startHooklab } from './lib/hooklab.ts';
 import { fire, newAgent, request } from './lib/http.ts';
 import { PAYLOAD, PAYLOAD_HEADERS } from './lib/payload.ts';
-import { rssBytes } from './lib/proc.ts';
+import { rssBytes, spawnServer } from './lib/proc.ts';
 import { median, round, summarize, type Summary } from './lib/stats.ts';
 import { mb, ms, x } from './lib/table.ts';
 import { sleep } from './lib/time.ts';
 
 const N = Number(process.env.BENCH_STORAGE_N ?? 2000);
-const WARMUP = 200;
+const WARMUP = 500;
+/** Parallel captures into the measured bin first, so every state's process is equally warm. */
+const JIT_WARMUP = 20_000;
 const PREFILL_CONCURRENCY = 32;
 const FULL_BINS = 100;
 const CAP = 500;
@@ -75,7 +79,8 @@ async function runState(
   try {
     const ids: string[] = [];
     for (let i = 0; i < bins; i++) ids.push((await createBin(hl.base, `bin ${i}`)).id);
-    const prefillReqPerSec = await prefill(hl, ids, perBin);
+    const prefillReqPerSec = await prefill(hl, ids.slice(0, 1), JIT_WARMUP);
+    await prefill(hl, ids.slice(1), perBin);
     await sleep(1000); // let the pre-fill's flushes finish
     const target = receiverUrl(hl.base, ids[0]);
     const before = (await getBin(hl.base, ids[0])).requestCount;
@@ -108,6 +113,14 @@ async function startups(dataDir: string, times: number): Promise<{ readyMs: numb
 
 export const storageBench: Bench = async ({ log }) => {
   const runs: StateRun[] = [];
+  log(`  storage: baseline, ${N} sequential POSTs to bare node:http`);
+  const bare = await spawnServer({ script: 'bench/baselines/bare-http.ts', label: 'bare node:http' });
+  let bareRun: Summary;
+  try {
+    bareRun = summarize((await sequential(`${bare.url}/h/bench`, JIT_WARMUP / 4 + WARMUP + N)).slice(JIT_WARMUP / 4 + WARMUP));
+  } finally {
+    await bare.stop();
+  }
   runs.push(await runState('empty (cap 1)', 1, 1, 0, log));
   runs.push(await runState('1,000 stored (cap 1000)', 1000, 1, 1000, log));
   runs.push(await runState(`at the cap (${CAP})`, CAP, 1, CAP, log));
@@ -150,7 +163,8 @@ export const storageBench: Bench = async ({ log }) => {
         {
           title: 'Cost of one capture by what is stored',
           columns: ['state', 'stored in bin', 'bins', 'mean', 'p50', 'p99', 'max', 'mean vs empty', 'p99 vs empty'],
-          rows: runs.map((r) => [
+          rows: [
+            ...runs.map((r) => [
             r.state,
             r.storedBefore,
             r.bins,
@@ -160,9 +174,13 @@ export const storageBench: Bench = async ({ log }) => {
             ms(r.capture.max),
             x(r.capture.mean / base.mean),
             x(r.capture.p99 / base.p99),
-          ]),
+            ]),
+            ['bare node:http (no capture at all)', '-', '-', ms(bareRun.mean), ms(bareRun.p50), ms(bareRun.p99), ms(bareRun.max), x(bareRun.mean / base.mean), x(bareRun.p99 / base.p99)],
+          ],
           notes: [
-            'empty = MAX_REQUESTS_PER_BIN=1 (the bin holds at most the request just captured); "1,000 stored" raises the cap to 1000.',
+            `each state: a fresh process; the measured bin first takes ${JIT_WARMUP.toLocaleString('en-US')} parallel captures (equal JIT warm-up; fills it to its cap), the other bins ${CAP} each, then ${WARMUP} sequential warm-up captures.`,
+            'empty = MAX_REQUESTS_PER_BIN=1 (the bin holds only the last request); "1,000 stored" raises the cap to 1000.',
+            'the last row is the same client against the bare node:http baseline: the floor for one request on this machine.',
             'Each state is a fresh hooklab with FLUSH_INTERVAL_MS=200 (default): the bin file is rewritten whole every 200 ms while captures arrive.',
           ],
         },
@@ -183,6 +201,8 @@ export const storageBench: Bench = async ({ log }) => {
       data: {
         n: N,
         warmup: WARMUP,
+        jitWarmup: JIT_WARMUP,
+        bareHttp: Object.fromEntries(Object.entries(bareRun).map(([k, v]) => [k, round(v, 3)])),
         states: runs.map((r) => ({ ...r, capture: Object.fromEntries(Object.entries(r.capture).map(([k, v]) => [k, round(v, 3)])) })),
         fullBins: { bins: FULL_BINS, perBin: CAP, liveRssBytes: liveRss, loadedRssBytes: fullRss, emptyRssBytes: emptyRss, diskBytes: disk },
         startupMs: { full: full.readyMs.map((v) => round(v, 1)), empty: empty.readyMs.map((v) => round(v, 1)) },

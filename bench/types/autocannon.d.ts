@@ -46,6 +46,6 @@ declare module 'autocannon' {
   export interface Instance {
     stop(): void;
   }
-  function autocannon(opts: Options): Promise<Result> & Instance;
+  function autocannon(opts: Options, cb: (err: Error | null, result: Result) => void): Instance;
   export default autocannon;
 }
