@@ -1,0 +1,89 @@
+// The virtual clock: current time (extrapolated between server events), speed presets,
+// pause, and "step to the next attempt".
+import { useState } from 'preact/hooks';
+import type { ClockState } from '../../../shared/api.ts';
+import { api, errorMessage } from '../lib/api.ts';
+import { type ClockSnapshot, SPEEDS, useVirtualNow } from '../lib/clock.ts';
+import { formatDate, formatClock, formatDuration } from '../lib/format.ts';
+
+interface Props {
+  clock: ClockSnapshot | null;
+  onClock: (c: ClockState) => void;
+}
+
+export function ClockBar({ clock, onClock }: Props) {
+  const now = useVirtualNow(clock, 200);
+  const [busy, setBusy] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const run = async (what: string, fn: () => Promise<ClockState>) => {
+    setBusy(what);
+    setError(null);
+    try {
+      onClock(await fn());
+    } catch (err) {
+      setError(errorMessage(err));
+    } finally {
+      setBusy(null);
+    }
+  };
+  const s = clock?.state;
+  const nextDue = s?.nextDueAt ? Date.parse(s.nextDueAt) : null;
+  const realUntilNext = nextDue !== null && s && !s.paused ? (nextDue - now) / s.scale : null;
+  return (
+    <section class="card clock" aria-labelledby="h-clock" data-testid="clock">
+      <div class="clock-time">
+        <h2 id="h-clock" class="eyebrow">
+          Virtual time
+        </h2>
+        <div class="clock-now" data-testid="virtual-now" data-now={Math.floor(now)}>
+          <span class="clock-date">{formatDate(now)}</span> <span class="clock-hms">{formatClock(now, false)}</span>
+        </div>
+        <div class="muted small">
+          {s ? (s.paused ? 'Paused' : `Running at ${s.scale.toLocaleString('en-US')}× real time`) : 'Loading…'}
+          {' · '}
+          {nextDue === null ? 'nothing due' : nextDue <= now ? 'next attempt due now' : `next due in ${formatDuration(nextDue - now)}`}
+          {realUntilNext !== null && realUntilNext > 0 && s && s.scale !== 1 ? ` (${formatDuration(realUntilNext)} real)` : ''}
+        </div>
+      </div>
+      <div class="clock-controls">
+        <div class="seg" role="group" aria-label="Speed">
+          {SPEEDS.map((sp) => (
+            <button
+              key={sp.scale}
+              type="button"
+              class="btn seg-btn"
+              aria-pressed={s?.scale === sp.scale}
+              title={sp.title}
+              disabled={!!busy}
+              onClick={() => run('speed', () => api.setClock({ scale: sp.scale }))}
+              data-testid={`speed-${sp.scale}`}
+            >
+              {sp.label}
+            </button>
+          ))}
+        </div>
+        <button type="button" class="btn" aria-pressed={!!s?.paused} disabled={!!busy || !s} onClick={() => run('pause', () => api.setClock({ paused: !s!.paused }))} data-testid="pause">
+          {s?.paused ? 'Resume' : 'Pause'}
+        </button>
+        <button
+          type="button"
+          class="btn btn-primary"
+          disabled={!!busy}
+          onClick={() => run('step', () => api.advanceClock({ to: 'next' }))}
+          data-testid="step-next"
+          title="Jump the clock to the next due attempt (or run end) and run it"
+        >
+          {busy === 'step' ? 'Stepping…' : 'Step to next attempt →'}
+        </button>
+        <button type="button" class="btn" disabled={!!busy} onClick={() => run('hour', () => api.advanceClock({ ms: 3_600_000 }))} title="Jump one hour ahead, running everything due on the way">
+          +1 h
+        </button>
+      </div>
+      {error && (
+        <p class="notice notice-bad" role="alert">
+          {error}
+        </p>
+      )}
+    </section>
+  );
+}

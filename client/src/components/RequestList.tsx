@@ -1,0 +1,215 @@
+// The captured requests, newest on top, virtualised: only the rows in view (plus a few)
+// are in the DOM, so a bin of thousands scrolls smoothly while new ones stream in.
+import { memo } from '../lib/memo.ts';
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
+import type { RequestSummary } from '../../../shared/api.ts';
+import { formatBytes, formatWhen } from '../lib/format.ts';
+import { MethodBadge, StatusBadge } from './StatusBadge.tsx';
+
+export const ROW_HEIGHT = 56;
+const OVERSCAN = 6;
+
+interface Props {
+  requests: RequestSummary[];
+  selectedId: string | null;
+  unread: Set<string>;
+  unreadVersion: number;
+  hasOlder: boolean;
+  loadingOlder: boolean;
+  loading: boolean;
+  onSelect: (id: string, how: 'click' | 'key') => void;
+  onLoadOlder: () => void;
+  onVisibleRange?: (last: number) => void;
+}
+
+export const RequestList = memo(function RequestList(p: Props) {
+  const { requests } = p;
+  const scroller = useRef<HTMLDivElement>(null);
+  const [scrollTop, setScrollTop] = useState(0);
+  const [viewH, setViewH] = useState(600);
+  const headId = useRef<string | null>(null);
+  const [newAbove, setNewAbove] = useState(0);
+  const frame = useRef(0);
+
+  // Measure the viewport.
+  useLayoutEffect(() => {
+    const el = scroller.current!;
+    setViewH(el.clientHeight || 600);
+    const ro = new ResizeObserver(() => setViewH(el.clientHeight || 600));
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, []);
+
+  // New rows on top: stay on what the user is reading unless they are at the top.
+  useLayoutEffect(() => {
+    const el = scroller.current;
+    const prev = headId.current;
+    headId.current = requests[0]?.id ?? null;
+    if (!el || !prev || requests.length === 0 || requests[0].id === prev) return;
+    if (el.scrollTop <= 2) return;
+    let k = 0;
+    while (k < requests.length && k < 5000 && requests[k].id > prev) k++;
+    if (k > 0 && requests[k]?.id === prev) {
+      el.scrollTop += k * ROW_HEIGHT;
+      setScrollTop(el.scrollTop);
+      setNewAbove((n) => n + k);
+    }
+  }, [requests]);
+
+  const onScroll = useCallback(() => {
+    if (frame.current) return;
+    frame.current = requestAnimationFrame(() => {
+      frame.current = 0;
+      const el = scroller.current;
+      if (!el) return;
+      setScrollTop(el.scrollTop);
+      if (el.scrollTop <= 2) setNewAbove(0);
+    });
+  }, []);
+  useEffect(() => () => cancelAnimationFrame(frame.current), []);
+
+  const n = requests.length;
+  const first = Math.max(0, Math.floor(scrollTop / ROW_HEIGHT) - OVERSCAN);
+  const last = Math.min(n, Math.ceil((scrollTop + viewH) / ROW_HEIGHT) + OVERSCAN);
+
+  // Near the end: fetch the next older page.
+  useEffect(() => {
+    p.onVisibleRange?.(last);
+    if (p.hasOlder && !p.loadingOlder && last >= n - 30) p.onLoadOlder();
+  }, [last, n, p.hasOlder, p.loadingOlder]);
+
+  const selectedIndex = p.selectedId ? requests.findIndex((r) => r.id === p.selectedId) : -1;
+
+  const ensureVisible = (i: number) => {
+    const el = scroller.current;
+    if (!el) return;
+    const top = i * ROW_HEIGHT;
+    if (top < el.scrollTop) el.scrollTop = top;
+    else if (top + ROW_HEIGHT > el.scrollTop + el.clientHeight) el.scrollTop = top + ROW_HEIGHT - el.clientHeight;
+  };
+
+  const onKeyDown = (e: KeyboardEvent) => {
+    if (n === 0 || e.altKey || e.ctrlKey || e.metaKey) return;
+    const page = Math.max(1, Math.floor(viewH / ROW_HEIGHT) - 1);
+    const cur = selectedIndex;
+    let next = -1;
+    switch (e.key) {
+      case 'ArrowDown':
+      case 'j':
+        next = cur < 0 ? 0 : Math.min(n - 1, cur + 1);
+        break;
+      case 'ArrowUp':
+      case 'k':
+        next = cur < 0 ? 0 : Math.max(0, cur - 1);
+        break;
+      case 'PageDown':
+        next = Math.min(n - 1, Math.max(0, cur) + page);
+        break;
+      case 'PageUp':
+        next = Math.max(0, cur - page);
+        break;
+      case 'Home':
+        next = 0;
+        break;
+      case 'End':
+        next = n - 1;
+        break;
+      default:
+        return;
+    }
+    e.preventDefault();
+    ensureVisible(next);
+    p.onSelect(requests[next].id, 'key');
+  };
+
+  const rows = [];
+  for (let i = first; i < last; i++) {
+    const r = requests[i];
+    rows.push(
+      <Row key={r.id} r={r} top={i * ROW_HEIGHT} selected={r.id === p.selectedId} unread={p.unread.has(r.id)} onSelect={p.onSelect} />,
+    );
+  }
+
+  const footer = p.loading ? 'Loading…' : p.loadingOlder ? 'Loading older requests…' : p.hasOlder ? '' : n ? `That is all: ${n.toLocaleString('en-US')} requests.` : '';
+
+  return (
+    <div class="req-list-wrap">
+      {newAbove > 0 && (
+        <button
+          type="button"
+          class="new-above"
+          data-testid="new-above"
+          onClick={() => {
+            scroller.current!.scrollTop = 0;
+            setNewAbove(0);
+          }}
+        >
+          ↑ {newAbove.toLocaleString('en-US')} new
+        </button>
+      )}
+      <div
+        ref={scroller}
+        class="req-list"
+        role="listbox"
+        tabIndex={0}
+        aria-label="Captured requests, newest first"
+        aria-activedescendant={selectedIndex >= first && selectedIndex < last ? `req-${p.selectedId}` : undefined}
+        onScroll={onScroll}
+        onKeyDown={onKeyDown}
+        data-testid="request-list"
+        data-count={n}
+      >
+        <div class="req-spacer" style={{ height: `${n * ROW_HEIGHT + 48}px` }}>
+          {rows}
+          <div class="req-footer muted" style={{ transform: `translateY(${n * ROW_HEIGHT}px)` }}>
+            {footer}
+            {p.hasOlder && !p.loadingOlder && (
+              <button type="button" class="btn btn-small" onClick={p.onLoadOlder}>
+                Load older
+              </button>
+            )}
+          </div>
+        </div>
+      </div>
+    </div>
+  );
+});
+
+interface RowProps {
+  r: RequestSummary;
+  top: number;
+  selected: boolean;
+  unread: boolean;
+  onSelect: (id: string, how: 'click' | 'key') => void;
+}
+
+const Row = memo(function Row({ r, top, selected, unread, onSelect }: RowProps) {
+  const target = r.path + (r.queryString ? `?${r.queryString}` : '');
+  return (
+    <div
+      id={`req-${r.id}`}
+      role="option"
+      aria-selected={selected}
+      class={`req-row${selected ? ' selected' : ''}${unread ? ' unread' : ''}`}
+      style={{ transform: `translateY(${top}px)` }}
+      data-request-id={r.id}
+      data-unread={unread ? 'true' : undefined}
+      onClick={() => onSelect(r.id, 'click')}
+    >
+      <div class="req-line1">
+        <span class="unread-dot" aria-hidden="true" />
+        <MethodBadge method={r.method} />
+        <span class="req-path" title={target}>
+          {target}
+        </span>
+        <StatusBadge status={r.status} fault={r.answer.fault} />
+      </div>
+      <div class="req-line2 muted">
+        <time dateTime={r.receivedAt}>{formatWhen(r.receivedAt)}</time>
+        <span>{formatBytes(r.size)}</span>
+        {r.contentType && <span class="req-ct">{r.contentType.split(';')[0]}</span>}
+        {unread && <span class="sr-only">, unread</span>}
+      </div>
+    </div>
+  );
+});

@@ -1,0 +1,446 @@
+// The bin's response settings: the default answer, the failure plan (steps consumed one per
+// request), standing rules, one-click presets, the plan's live position and a reset.
+// Server validation errors are shown next to the field they name.
+import type { ComponentChildren } from 'preact';
+import { useEffect, useMemo, useState } from 'preact/hooks';
+import type { PlanPosition, ResponseConfig } from '../../../shared/api.ts';
+import { ApiError, api, errorMessage } from '../lib/api.ts';
+import {
+  type FieldErrors,
+  type ResponseForm,
+  type StepForm,
+  PRESETS,
+  configToForm,
+  describeStep,
+  emptyStep,
+  formToInput,
+  slotFor,
+} from '../lib/response-form.ts';
+import { getSocket } from '../lib/socket.ts';
+
+interface Props {
+  binId: string;
+}
+
+export function ResponseEditor({ binId }: Props) {
+  const [config, setConfig] = useState<ResponseConfig | null>(null);
+  const [position, setPosition] = useState<PlanPosition | null>(null);
+  const [form, setForm] = useState<ResponseForm | null>(null);
+  const [saved, setSaved] = useState<ResponseForm | null>(null);
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const [topError, setTopError] = useState<string | null>(null);
+  const [status, setStatus] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  useEffect(() => {
+    let alive = true;
+    api.getResponse(binId).then(
+      (v) => {
+        if (!alive) return;
+        const f = configToForm(v.config);
+        setConfig(v.config);
+        setPosition(v.position);
+        setForm(f);
+        setSaved(f);
+      },
+      (err) => alive && setTopError(errorMessage(err)),
+    );
+    const s = getSocket();
+    const onPos = (e: { binId: string; position: PlanPosition }) => {
+      if (e.binId === binId) setPosition(e.position);
+    };
+    s.on('response:position', onPos);
+    return () => {
+      alive = false;
+      s.off('response:position', onPos);
+    };
+  }, [binId]);
+
+  const dirty = useMemo(() => JSON.stringify(form) !== JSON.stringify(saved), [form, saved]);
+
+  if (!form || !config) return topError ? <p class="notice notice-bad" role="alert">{topError}</p> : <p class="muted">Loading response settings…</p>;
+
+  const slots: string[] = ['default', 'default.status', 'default.contentType', 'default.body', 'default.delayMs', 'default.headers', 'plan', 'rules', 'afterPlan', 'seed'];
+  const stepSlots = (list: 'plan' | 'rules', i: number) =>
+    ['', '.status', '.times', '.probability', '.delayMs', '.body', '.contentType', '.headers', '.fault', '.match', '.match.method', '.match.pathPrefix', '.match.header'].map((k) => `${list}[${i}]${k}`);
+  form.plan.forEach((_, i) => slots.push(...stepSlots('plan', i)));
+  form.rules.forEach((_, i) => slots.push(...stepSlots('rules', i)));
+
+  const applyView = (v: { config: ResponseConfig; position: PlanPosition }, message: string) => {
+    const f = configToForm(v.config);
+    setConfig(v.config);
+    setPosition(v.position);
+    setForm(f);
+    setSaved(f);
+    setErrors({});
+    setTopError(null);
+    setStatus(message);
+  };
+
+  const save = async (e?: Event) => {
+    e?.preventDefault();
+    const { input, errors: local } = formToInput(form);
+    setStatus(null);
+    if (Object.keys(local).length) {
+      setErrors(local);
+      setTopError('Fix the highlighted fields, then save again.');
+      return;
+    }
+    setBusy(true);
+    try {
+      applyView(await api.putResponse(binId, input), 'Saved. The plan starts again from step 1.');
+    } catch (err) {
+      if (err instanceof ApiError && err.field) {
+        const slot = slotFor(err.field, slots);
+        if (slot) {
+          setErrors({ [slot]: err.message });
+          setTopError('The server did not accept these settings: see the highlighted field.');
+          // Bring the field into view.
+          requestAnimationFrame(() => document.querySelector<HTMLElement>(`[data-field="${CSS.escape(slot)}"] [aria-invalid="true"], [data-field="${CSS.escape(slot)}"]`)?.focus());
+        } else {
+          setErrors({});
+          setTopError(err.message);
+        }
+      } else {
+        setTopError(errorMessage(err));
+      }
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const applyPreset = async (id: string) => {
+    const p = PRESETS.find((x) => x.id === id)!;
+    setBusy(true);
+    try {
+      applyView(await api.putResponse(binId, { ...p.config, seed: config.seed }), `Applied “${p.label}”.`);
+    } catch (err) {
+      setTopError(errorMessage(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const reset = async () => {
+    try {
+      const v = await api.resetResponse(binId);
+      setPosition(v.position);
+      setStatus('Plan reset: the next request meets step 1.');
+    } catch (err) {
+      setTopError(errorMessage(err));
+    }
+  };
+
+  const setDef = (k: keyof ResponseForm['default'], v: string) => setForm({ ...form, default: { ...form.default, [k]: v } });
+  const setStep = (list: 'plan' | 'rules', i: number, patch: Partial<StepForm>) =>
+    setForm({ ...form, [list]: form[list].map((s, j) => (j === i ? { ...s, ...patch } : s)) });
+  const moveStep = (list: 'plan' | 'rules', i: number, d: -1 | 1) => {
+    const arr = [...form[list]];
+    const j = i + d;
+    if (j < 0 || j >= arr.length) return;
+    [arr[i], arr[j]] = [arr[j], arr[i]];
+    setForm({ ...form, [list]: arr });
+  };
+  const removeStep = (list: 'plan' | 'rules', i: number) => setForm({ ...form, [list]: form[list].filter((_, j) => j !== i) });
+  const addStep = (list: 'plan' | 'rules') => setForm({ ...form, [list]: [...form[list], emptyStep({ status: list === 'plan' ? '500' : '' })] });
+
+  const err = (slot: string) => errors[slot];
+
+  return (
+    <form class="response-editor" onSubmit={save} noValidate data-testid="response-editor">
+      <section class="card" aria-labelledby="h-presets">
+        <h2 id="h-presets">Presets</h2>
+        <p class="muted small">One click replaces the settings below and saves them.</p>
+        <div class="preset-row">
+          {PRESETS.map((p) => (
+            <button key={p.id} type="button" class="btn" title={p.description} data-testid={`preset-${p.id}`} onClick={() => applyPreset(p.id)} disabled={busy}>
+              {p.label}
+            </button>
+          ))}
+        </div>
+      </section>
+
+      <PositionPanel position={position} config={config} onReset={reset} />
+
+      {(topError || status) && (
+        <p class={`notice ${topError ? 'notice-bad' : 'notice-ok'}`} role={topError ? 'alert' : 'status'} data-testid={topError ? 'response-error' : 'response-status'}>
+          {topError ?? status}
+        </p>
+      )}
+
+      <section class="card" aria-labelledby="h-default">
+        <h2 id="h-default">Default response</h2>
+        <p class="muted small">Answers every request no plan step or rule answers.</p>
+        <div class="grid-fields">
+          <Field label="Status" slot="default.status" error={err('default.status')}>
+            {(a) => <input {...a} inputMode="numeric" class="in-short" value={form.default.status} onInput={(e) => setDef('status', val(e))} data-testid="default-status" />}
+          </Field>
+          <Field label="Delay (ms)" slot="default.delayMs" error={err('default.delayMs')}>
+            {(a) => <input {...a} inputMode="numeric" class="in-short" value={form.default.delayMs} onInput={(e) => setDef('delayMs', val(e))} />}
+          </Field>
+          <Field label="Content type" slot="default.contentType" error={err('default.contentType')} wide>
+            {(a) => <input {...a} value={form.default.contentType} onInput={(e) => setDef('contentType', val(e))} />}
+          </Field>
+          <Field label="Body" slot="default.body" error={err('default.body')} wide>
+            {(a) => <textarea {...a} rows={3} class="mono" value={form.default.body} onInput={(e) => setDef('body', val(e))} />}
+          </Field>
+          <Field label="Headers (one “Name: value” per line)" slot="default.headers" error={err('default.headers')} wide>
+            {(a) => <textarea {...a} rows={2} class="mono" value={form.default.headers} onInput={(e) => setDef('headers', val(e))} placeholder="X-Example: 1" />}
+          </Field>
+        </div>
+      </section>
+
+      <section class="card" aria-labelledby="h-plan" data-field="plan">
+        <h2 id="h-plan">Failure plan</h2>
+        <p class="muted small">Each matching request uses up the current step (or one of its “times”), then the plan moves on.</p>
+        {err('plan') && <FieldError id="err-plan" message={err('plan')!} />}
+        {form.plan.length === 0 && <p class="muted">No steps: the default response answers every request.</p>}
+        <ol class="steps">
+          {form.plan.map((s, i) => (
+            <StepEditor
+              key={i}
+              list="plan"
+              index={i}
+              step={s}
+              count={form.plan.length}
+              current={!!position && !position.exhausted && position.step === i}
+              used={position && position.step === i ? position.usedInStep : 0}
+              errors={errors}
+              onChange={(patch) => setStep('plan', i, patch)}
+              onMove={(d) => moveStep('plan', i, d)}
+              onRemove={() => removeStep('plan', i)}
+            />
+          ))}
+        </ol>
+        <div class="row">
+          <button type="button" class="btn" onClick={() => addStep('plan')} data-testid="add-step">
+            + Add step
+          </button>
+          <fieldset class="inline-radios" data-field="afterPlan">
+            <legend>After the last step</legend>
+            <label class="check">
+              <input type="radio" name="afterPlan" checked={form.afterPlan === 'default'} onChange={() => setForm({ ...form, afterPlan: 'default' })} /> use the default
+            </label>
+            <label class="check">
+              <input type="radio" name="afterPlan" checked={form.afterPlan === 'loop'} onChange={() => setForm({ ...form, afterPlan: 'loop' })} data-testid="after-loop" /> start over (loop)
+            </label>
+          </fieldset>
+        </div>
+      </section>
+
+      <details class="card" open={form.rules.length > 0 || Object.keys(errors).some((k) => k.startsWith('rules') || k === 'seed')}>
+        <summary>
+          <h2 class="inline-h">Rules and seed</h2> <span class="muted small">({form.rules.length} rules)</span>
+        </summary>
+        <p class="muted small">Rules are checked before the plan and never used up, e.g. “always 404 for GET /health”.</p>
+        {err('rules') && <FieldError id="err-rules" message={err('rules')!} />}
+        <ol class="steps">
+          {form.rules.map((s, i) => (
+            <StepEditor
+              key={i}
+              list="rules"
+              index={i}
+              step={s}
+              count={form.rules.length}
+              current={false}
+              used={0}
+              errors={errors}
+              onChange={(patch) => setStep('rules', i, patch)}
+              onMove={(d) => moveStep('rules', i, d)}
+              onRemove={() => removeStep('rules', i)}
+            />
+          ))}
+        </ol>
+        <button type="button" class="btn" onClick={() => addStep('rules')}>
+          + Add rule
+        </button>
+        <Field label="Seed for probability steps (same seed, same sequence)" slot="seed" error={err('seed')}>
+          {(a) => <input {...a} inputMode="numeric" class="in-medium" value={form.seed} onInput={(e) => setForm({ ...form, seed: val(e) })} />}
+        </Field>
+      </details>
+
+      <div class="save-bar">
+        <button type="submit" class="btn btn-primary" disabled={busy} data-testid="save-response">
+          Save
+        </button>
+        <button type="button" class="btn" disabled={!dirty || busy} onClick={() => (setForm(saved), setErrors({}), setTopError(null))}>
+          Revert
+        </button>
+        <span class="muted small" aria-live="polite">
+          {dirty ? 'Unsaved changes' : 'All changes saved'}
+        </span>
+      </div>
+    </form>
+  );
+}
+
+const val = (e: Event) => (e.target as HTMLInputElement).value;
+
+function PositionPanel({ position, config, onReset }: { position: PlanPosition | null; config: ResponseConfig; onReset: () => void }) {
+  let text: ComponentChildren;
+  if (!position) text = '…';
+  else if (config.plan.length === 0) text = 'No plan: every request gets the default response (unless a rule matches).';
+  else if (position.exhausted) text = 'The plan is finished: every request now gets the default response.';
+  else {
+    const step = config.plan[position.step];
+    const times = step?.times ?? 1;
+    text = (
+      <>
+        Next matching request meets <strong>step {position.step + 1}</strong> of {config.plan.length}
+        {step ? ` (${describeStep(step, config.default)})` : ''}
+        {times > 1 ? `, ${position.usedInStep} of ${times} used` : ''}.
+      </>
+    );
+  }
+  return (
+    <section class="card position" aria-labelledby="h-position">
+      <div>
+        <h2 id="h-position">Plan position</h2>
+        <p data-testid="plan-position" aria-live="polite" data-step={position?.step} data-exhausted={position?.exhausted ? 'true' : 'false'} data-consumed={position?.consumed}>
+          {text}
+        </p>
+        {position && config.plan.length > 0 && <p class="muted small">{position.consumed} request(s) went through the plan since the last reset or save.</p>}
+      </div>
+      <button type="button" class="btn" onClick={onReset} data-testid="reset-plan">
+        Reset plan
+      </button>
+    </section>
+  );
+}
+
+let fieldSeq = 0;
+
+interface FieldProps {
+  label: string;
+  slot: string;
+  error?: string;
+  wide?: boolean;
+  children: (attrs: { id: string; 'aria-invalid': boolean; 'aria-describedby'?: string }) => ComponentChildren;
+}
+
+function Field({ label, slot, error, wide, children }: FieldProps) {
+  const [id] = useState(() => `f${++fieldSeq}`);
+  return (
+    <div class={`field${wide ? ' wide' : ''}${error ? ' has-error' : ''}`} data-field={slot}>
+      <label for={id}>{label}</label>
+      {children({ id, 'aria-invalid': !!error, 'aria-describedby': error ? `${id}-err` : undefined })}
+      {error && <FieldError id={`${id}-err`} message={error} />}
+    </div>
+  );
+}
+
+function FieldError({ id, message }: { id: string; message: string }) {
+  return (
+    <p class="field-error" id={id} data-testid="field-error">
+      {message}
+    </p>
+  );
+}
+
+interface StepProps {
+  list: 'plan' | 'rules';
+  index: number;
+  step: StepForm;
+  count: number;
+  current: boolean;
+  used: number;
+  errors: FieldErrors;
+  onChange: (patch: Partial<StepForm>) => void;
+  onMove: (d: -1 | 1) => void;
+  onRemove: () => void;
+}
+
+function StepEditor({ list, index, step, count, current, used, errors, onChange, onMove, onRemove }: StepProps) {
+  const base = `${list}[${index}]`;
+  const e = (k: string) => errors[k ? `${base}.${k}` : base];
+  const isPlan = list === 'plan';
+  const fault = step.kind !== 'respond';
+  const moreErrors = ['body', 'contentType', 'headers', 'match', 'match.method', 'match.pathPrefix', 'match.header'].some((k) => e(k));
+  const noun = isPlan ? 'Step' : 'Rule';
+  return (
+    <li class={`step${current ? ' current' : ''}`} data-field={base} data-testid={`${list}-step`} data-index={index} aria-current={current ? 'step' : undefined}>
+      <div class="step-head">
+        <strong>
+          {noun} {index + 1}
+        </strong>
+        {current && (
+          <span class="badge tone-info" data-testid="current-step">
+            next{step.times && Number(step.times) > 1 ? ` · ${used} used` : ''}
+          </span>
+        )}
+        <span class="spacer" />
+        <button type="button" class="btn btn-small" onClick={() => onMove(-1)} disabled={index === 0} aria-label={`Move ${noun.toLowerCase()} ${index + 1} up`}>
+          ↑
+        </button>
+        <button type="button" class="btn btn-small" onClick={() => onMove(1)} disabled={index === count - 1} aria-label={`Move ${noun.toLowerCase()} ${index + 1} down`}>
+          ↓
+        </button>
+        <button type="button" class="btn btn-small" onClick={onRemove} aria-label={`Remove ${noun.toLowerCase()} ${index + 1}`}>
+          ✕
+        </button>
+      </div>
+      {e('') && <FieldError id={`${base}-err`} message={e('')!} />}
+      <div class="grid-fields">
+        <Field label="Answer" slot={`${base}.fault`} error={e('fault')}>
+          {(a) => (
+            <select {...a} value={step.kind} onChange={(ev) => onChange({ kind: val(ev) as StepForm['kind'] })} data-testid="step-kind">
+              <option value="respond">Respond</option>
+              <option value="timeout">Hang (never answer)</option>
+              <option value="reset">Reset the connection</option>
+            </select>
+          )}
+        </Field>
+        {!fault && (
+          <Field label="Status" slot={`${base}.status`} error={e('status')}>
+            {(a) => <input {...a} inputMode="numeric" class="in-short" value={step.status} placeholder="default" onInput={(ev) => onChange({ status: val(ev) })} data-testid="step-status" />}
+          </Field>
+        )}
+        {isPlan && (
+          <Field label="Times" slot={`${base}.times`} error={e('times')}>
+            {(a) => <input {...a} inputMode="numeric" class="in-short" value={step.times} placeholder="1" onInput={(ev) => onChange({ times: val(ev) })} data-testid="step-times" />}
+          </Field>
+        )}
+        {isPlan && (
+          <Field label="Chance (%)" slot={`${base}.probability`} error={e('probability')}>
+            {(a) => <input {...a} inputMode="decimal" class="in-short" value={step.probability} placeholder="100" onInput={(ev) => onChange({ probability: val(ev) })} data-testid="step-probability" />}
+          </Field>
+        )}
+        <Field label="Delay (ms)" slot={`${base}.delayMs`} error={e('delayMs')}>
+          {(a) => <input {...a} inputMode="numeric" class="in-short" value={step.delayMs} placeholder="0" onInput={(ev) => onChange({ delayMs: val(ev) })} data-testid="step-delay" />}
+        </Field>
+      </div>
+      <details open={moreErrors || !!(step.body || step.headers || step.contentType || step.matchMethod || step.matchPathPrefix || step.matchHeaderName)}>
+        <summary>Body, headers and which requests it applies to</summary>
+        <div class="grid-fields">
+          {!fault && (
+            <Field label="Body" slot={`${base}.body`} error={e('body')} wide>
+              {(a) => <textarea {...a} rows={2} class="mono" value={step.body} placeholder="(the status text, or the default body when no status is set)" onInput={(ev) => onChange({ body: val(ev) })} />}
+            </Field>
+          )}
+          {!fault && (
+            <Field label="Content type" slot={`${base}.contentType`} error={e('contentType')} wide>
+              {(a) => <input {...a} value={step.contentType} placeholder="text/plain; charset=utf-8" onInput={(ev) => onChange({ contentType: val(ev) })} />}
+            </Field>
+          )}
+          {!fault && (
+            <Field label="Headers (“Name: value” per line)" slot={`${base}.headers`} error={e('headers')} wide>
+              {(a) => <textarea {...a} rows={2} class="mono" value={step.headers} placeholder="Retry-After: 120" onInput={(ev) => onChange({ headers: val(ev) })} />}
+            </Field>
+          )}
+          <Field label="Only method" slot={`${base}.match.method`} error={e('match.method') ?? e('match')}>
+            {(a) => <input {...a} class="in-short" value={step.matchMethod} placeholder="any" onInput={(ev) => onChange({ matchMethod: val(ev) })} />}
+          </Field>
+          <Field label="Only paths starting with" slot={`${base}.match.pathPrefix`} error={e('match.pathPrefix')}>
+            {(a) => <input {...a} value={step.matchPathPrefix} placeholder="/" onInput={(ev) => onChange({ matchPathPrefix: val(ev) })} />}
+          </Field>
+          <Field label="Only with header" slot={`${base}.match.header`} error={e('match.header')}>
+            {(a) => <input {...a} value={step.matchHeaderName} placeholder="X-Event" onInput={(ev) => onChange({ matchHeaderName: val(ev) })} />}
+          </Field>
+          <Field label="…equal to" slot={`${base}.match.header.value`}>
+            {(a) => <input {...a} value={step.matchHeaderValue} onInput={(ev) => onChange({ matchHeaderValue: val(ev) })} />}
+          </Field>
+        </div>
+      </details>
+    </li>
+  );
+}

@@ -1,0 +1,100 @@
+// A delivery's attempts on one line: time since the event from 0 to the deadline on a log
+// scale (seconds and hours both read), filled marks for attempts coloured by result, hollow
+// marks for attempts still planned, the deadline as a line. Marks are keyboard buttons.
+import type { Attempt } from '../../../shared/api.ts';
+import { formatDuration } from '../lib/format.ts';
+import { type AttemptMark, type PlannedMark, attemptLabel, ticks, timeToFraction } from '../lib/timeline.ts';
+
+const PAD = 3; // percent of the width kept free at each end, so edge marks are whole
+
+const x = (f: number) => `${PAD + f * (100 - 2 * PAD)}%`;
+
+interface Props {
+  deadlineMs: number;
+  attempts: AttemptMark[];
+  planned: PlannedMark[];
+  /** Ms since the event "now" is (virtual time), to draw where the clock stands. */
+  nowT?: number | null;
+  createdAt?: string;
+  selectedN?: number | null;
+  onSelect?: (a: Attempt) => void;
+  label: string;
+  testId?: string;
+}
+
+export function Timeline({ deadlineMs, attempts, planned, nowT, createdAt, selectedN, onSelect, label, testId = 'timeline' }: Props) {
+  const f = (t: number) => timeToFraction(t, deadlineMs);
+  const tks = ticks(deadlineMs);
+  const activate = (a: Attempt) => onSelect?.(a);
+  return (
+    <svg
+      class="timeline"
+      width="100%"
+      height="74"
+      role="group"
+      aria-label={label}
+      data-testid={testId}
+      data-attempts={attempts.length}
+      data-planned={planned.length}
+    >
+      <line class="axis" x1={x(0)} x2={x(1)} y1="34" y2="34" />
+      {tks.map((t) => (
+        <g key={t.t} class={t.major ? 'tick tick-major' : 'tick tick-minor'}>
+          <line x1={x(f(t.t))} x2={x(f(t.t))} y1="30" y2="38" />
+          <text x={x(f(t.t))} y="54" text-anchor={t.t === 0 ? 'start' : 'middle'}>
+            {t.label}
+          </text>
+        </g>
+      ))}
+      <g class="deadline">
+        <line x1={x(1)} x2={x(1)} y1="8" y2="44" />
+        <text x={x(1)} y="54" text-anchor="end">
+          {formatDuration(deadlineMs)}
+        </text>
+        <text x={x(1)} y="68" text-anchor="end" class="deadline-label">
+          deadline
+        </text>
+      </g>
+      {nowT !== undefined && nowT !== null && nowT >= 0 && nowT <= deadlineMs && (
+        <line class="now-line" x1={x(f(nowT))} x2={x(f(nowT))} y1="14" y2="40" data-testid="now-line">
+          <title>Now: +{formatDuration(nowT)}</title>
+        </line>
+      )}
+      {planned.map((p) => (
+        <circle key={`p${p.index}`} class="mark-planned" cx={x(f(p.t))} cy="22" r="6" data-planned-index={p.index}>
+          <title>
+            Planned attempt {p.index} at +{formatDuration(p.t)}
+          </title>
+        </circle>
+      ))}
+      {attempts.map((m) => {
+        const label = createdAt ? attemptLabel(m.attempt, createdAt) : `Attempt ${m.n}`;
+        const sel = selectedN === m.n;
+        return (
+          <g
+            key={`a${m.n}`}
+            class={`mark mark-${m.tone}${sel ? ' selected' : ''}${m.attempt.manual ? ' manual' : ''}`}
+            role="button"
+            tabIndex={0}
+            aria-label={label}
+            aria-pressed={sel}
+            data-attempt-n={m.n}
+            data-tone={m.tone}
+            onClick={() => activate(m.attempt)}
+            onKeyDown={(e) => {
+              if (e.key === 'Enter' || e.key === ' ') {
+                e.preventDefault();
+                activate(m.attempt);
+              }
+            }}
+          >
+            <title>{label}</title>
+            <circle class="hit" cx={x(f(m.t))} cy="22" r="12" />
+            <circle class="ring" cx={x(f(m.t))} cy="22" r="10" />
+            <circle class="dot" cx={x(f(m.t))} cy="22" r={m.attempt.manual ? 5 : 7} />
+          </g>
+        );
+      })}
+    </svg>
+  );
+}

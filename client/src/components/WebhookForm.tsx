@@ -1,0 +1,348 @@
+// One webhook, as on the article's settings page: name, URL (or one of our bins), enable
+// switch, event checkboxes, signing secret, Test with the result shown, Save.
+import { useEffect, useState } from 'preact/hooks';
+import type { Bin, Subscription, TestResult, Webhook, WebhookInput } from '../../../shared/api.ts';
+import { ApiError, api, errorMessage } from '../lib/api.ts';
+import { formatDuration } from '../lib/format.ts';
+import { slotFor } from '../lib/response-form.ts';
+import { Link } from '../lib/router.ts';
+import { generateSecret, isValidSecret } from '../lib/secret.ts';
+import { ConfirmButton } from './ConfirmButton.tsx';
+import { CopyButton } from './CopyButton.tsx';
+
+const EVENTS: { id: Subscription; label: string; hint: string }[] = [
+  { id: 'flow_started', label: 'Flow started', hint: 'sync_start' },
+  { id: 'flow_succeeded', label: 'Flow succeeded', hint: 'sync_end, SUCCESSFUL' },
+  { id: 'flow_failed', label: 'Flow failed', hint: 'sync_end, FAILED' },
+];
+
+const SLOTS = ['name', 'url', 'enabled', 'events', 'secret', 'successPolicy', 'schedule', 'schedule.firstDelayMs', 'schedule.factor', 'schedule.jitter', 'schedule.deadlineMs', 'timeoutMs'];
+
+interface Props {
+  webhook: Webhook | null;
+  bins: Bin[];
+  onSaved: (w: Webhook) => void;
+  onDeleted?: (id: string) => void;
+  onCancel?: () => void;
+  onBinCreated?: (b: Bin) => void;
+}
+
+type SecretState = { mode: 'keep' } | { mode: 'new'; value: string } | { mode: 'remove' };
+
+export function WebhookForm({ webhook, bins, onSaved, onDeleted, onCancel, onBinCreated }: Props) {
+  const [name, setName] = useState(webhook?.name ?? '');
+  const [url, setUrl] = useState(webhook?.url ?? '');
+  const [enabled, setEnabled] = useState(webhook?.enabled ?? true);
+  const [events, setEvents] = useState<Subscription[]>(webhook?.events ?? ['flow_started', 'flow_succeeded', 'flow_failed']);
+  const [secret, setSecret] = useState<SecretState>({ mode: 'keep' });
+  const [successPolicy, setSuccessPolicy] = useState(webhook?.successPolicy ?? '200');
+  const [timeoutMs, setTimeoutMs] = useState(webhook?.timeoutMs == null ? '' : String(webhook.timeoutMs));
+  const [sched, setSched] = useState({
+    firstDelayMs: str(webhook?.schedule.firstDelayMs),
+    factor: str(webhook?.schedule.factor),
+    jitter: str(webhook?.schedule.jitter),
+    deadlineMs: str(webhook?.schedule.deadlineMs),
+  });
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [message, setMessage] = useState<{ tone: 'ok' | 'bad'; text: string } | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [test, setTest] = useState<{ running: boolean; result: TestResult | null; error: string | null }>({ running: false, result: null, error: null });
+  const idp = webhook?.id ?? 'new';
+
+  useEffect(() => {
+    if (webhook) setEnabled(webhook.enabled);
+  }, [webhook?.enabled]);
+
+  const input = (): { body: WebhookInput; errors: Record<string, string> } => {
+    const errs: Record<string, string> = {};
+    const body: WebhookInput = { name: name.trim(), url: url.trim(), enabled, events, successPolicy };
+    if (!url.trim()) errs.url = 'url: is required: paste a URL or pick one of your bins';
+    if (secret.mode === 'new') {
+      if (!isValidSecret(secret.value.trim())) errs.secret = 'secret: must be "whsec_" followed by base64 of 16 to 64 bytes (use Generate)';
+      body.secret = secret.value.trim();
+    } else if (secret.mode === 'remove') body.secret = null;
+    body.timeoutMs = timeoutMs.trim() ? (numOrText(timeoutMs) as number) : null;
+    const schedule: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(sched)) if (v.trim()) schedule[k] = numOrText(v);
+    body.schedule = schedule;
+    return { body, errors: errs };
+  };
+
+  const save = async (e: Event) => {
+    e.preventDefault();
+    const { body, errors: local } = input();
+    setMessage(null);
+    if (Object.keys(local).length) {
+      setErrors(local);
+      return;
+    }
+    setBusy(true);
+    try {
+      const saved = webhook ? await api.updateWebhook(webhook.id, body) : await api.createWebhook(body);
+      setErrors({});
+      setSecret({ mode: 'keep' });
+      setMessage({ tone: 'ok', text: webhook ? 'Saved.' : 'Webhook created.' });
+      onSaved(saved);
+    } catch (err) {
+      if (err instanceof ApiError && err.field) {
+        const slot = slotFor(err.field, SLOTS) ?? slotFor(err.field.replace(/\[\d+\]$/, ''), SLOTS);
+        if (slot) setErrors({ [slot]: err.message });
+        else setMessage({ tone: 'bad', text: err.message });
+      } else setMessage({ tone: 'bad', text: errorMessage(err) });
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const runTest = async () => {
+    if (!webhook) return;
+    setTest({ running: true, result: null, error: null });
+    try {
+      setTest({ running: false, result: await api.testWebhook(webhook.id), error: null });
+    } catch (err) {
+      setTest({ running: false, result: null, error: errorMessage(err) });
+    }
+  };
+
+  const pickBin = async (value: string) => {
+    if (value === '__new') {
+      try {
+        const b = await api.createBin();
+        onBinCreated?.(b);
+        setUrl(b.url);
+        if (!name.trim()) setName(b.name);
+      } catch (err) {
+        setMessage({ tone: 'bad', text: errorMessage(err) });
+      }
+    } else if (value) {
+      setUrl(value);
+    }
+  };
+
+  const toggleEvent = (id: Subscription, on: boolean) => setEvents(on ? EVENTS.map((e) => e.id).filter((x) => x === id || events.includes(x)) : events.filter((x) => x !== id));
+  const fid = (k: string) => `wh-${idp}-${k}`;
+  const fieldErr = (k: string) =>
+    errors[k] ? (
+      <p class="field-error" id={`${fid(k)}-err`} data-testid="field-error">
+        {errors[k]}
+      </p>
+    ) : null;
+  const aria = (k: string) => ({ 'aria-invalid': !!errors[k], 'aria-describedby': errors[k] ? `${fid(k)}-err` : undefined });
+  const binForUrl = bins.find((b) => b.url === url.trim());
+
+  return (
+    <form class="card webhook" onSubmit={save} noValidate data-testid="webhook-form" data-webhook-id={webhook?.id}>
+      <div class="webhook-head">
+        <h3>{webhook ? webhook.name : 'New webhook'}</h3>
+        <label class="switch">
+          <input type="checkbox" role="switch" checked={enabled} onChange={(e) => setEnabled((e.target as HTMLInputElement).checked)} data-testid="webhook-enabled" />
+          <span class="switch-track" aria-hidden="true" />
+          {enabled ? 'Enabled' : 'Disabled'}
+        </label>
+      </div>
+      <div class="grid-fields">
+        <div class={`field${errors.name ? ' has-error' : ''}`}>
+          <label for={fid('name')}>Name</label>
+          <input id={fid('name')} value={name} onInput={(e) => setName(val(e))} placeholder="My endpoint" data-testid="webhook-name" {...aria('name')} />
+          {fieldErr('name')}
+        </div>
+        <div class={`field wide${errors.url ? ' has-error' : ''}`}>
+          <label for={fid('url')}>URL</label>
+          <div class="input-row">
+            <input id={fid('url')} value={url} onInput={(e) => setUrl(val(e))} placeholder="https://example.com/hooks" class="mono" data-testid="webhook-url" {...aria('url')} />
+            <select
+              aria-label="Use one of our bins"
+              data-testid="use-bin"
+              value=""
+              onChange={(e) => {
+                const v = val(e);
+                (e.target as HTMLSelectElement).value = '';
+                void pickBin(v);
+              }}
+            >
+              <option value="">Use a bin…</option>
+              {bins.map((b) => (
+                <option key={b.id} value={b.url}>
+                  {b.name} ({b.id.slice(0, 6)}…)
+                </option>
+              ))}
+              <option value="__new">+ New bin</option>
+            </select>
+          </div>
+          {binForUrl && (
+            <p class="muted small">
+              Receiver: bin <Link href={`/bins/${binForUrl.id}`}>{binForUrl.name}</Link>. Its attempts link to the captured requests.
+            </p>
+          )}
+          {fieldErr('url')}
+        </div>
+      </div>
+
+      <fieldset class={`events${errors.events ? ' has-error' : ''}`}>
+        <legend>Events</legend>
+        {EVENTS.map((ev) => (
+          <label key={ev.id} class="check">
+            <input type="checkbox" checked={events.includes(ev.id)} onChange={(e) => toggleEvent(ev.id, (e.target as HTMLInputElement).checked)} data-testid={`event-${ev.id}`} />
+            {ev.label} <span class="muted small">({ev.hint})</span>
+          </label>
+        ))}
+        {fieldErr('events')}
+      </fieldset>
+
+      <div class={`field secret${errors.secret ? ' has-error' : ''}`}>
+        <span class="label" id={fid('secret-label')}>
+          Signing secret
+        </span>
+        {secret.mode === 'new' ? (
+          <div>
+            <div class="input-row">
+              <input
+                id={fid('secret')}
+                aria-labelledby={fid('secret-label')}
+                class="mono"
+                value={secret.value}
+                onInput={(e) => setSecret({ mode: 'new', value: val(e) })}
+                data-testid="webhook-secret"
+                spellcheck={false}
+                autocomplete="off"
+                {...aria('secret')}
+              />
+              <CopyButton text={secret.value} testId="copy-secret" />
+            </div>
+            <p class="notice notice-warn small" role="note">
+              Copy this secret into your receiver now. Once saved, hooklab keeps it write-only and cannot show it again.
+            </p>
+          </div>
+        ) : secret.mode === 'remove' ? (
+          <p class="muted">
+            The secret will be removed on save; requests go unsigned.{' '}
+            <button type="button" class="btn btn-small" onClick={() => setSecret({ mode: 'keep' })}>
+              Undo
+            </button>
+          </p>
+        ) : (
+          <p class="input-row">
+            <span class="muted" data-testid="secret-state">
+              {webhook?.hasSecret ? 'A secret is set (hidden).' : 'No secret: requests are not signed.'}
+            </span>
+            <button type="button" class="btn btn-small" onClick={() => setSecret({ mode: 'new', value: generateSecret() })} data-testid="generate-secret">
+              {webhook?.hasSecret ? 'Replace…' : 'Generate'}
+            </button>
+            {webhook?.hasSecret && (
+              <button type="button" class="btn btn-small" onClick={() => setSecret({ mode: 'remove' })}>
+                Remove
+              </button>
+            )}
+          </p>
+        )}
+        {fieldErr('secret')}
+      </div>
+
+      <details class="advanced" open={['successPolicy', 'timeoutMs', 'schedule', 'schedule.firstDelayMs', 'schedule.factor', 'schedule.jitter', 'schedule.deadlineMs'].some((k) => errors[k])}>
+        <summary>Success rule, timeout and retry schedule</summary>
+        <div class="grid-fields">
+          <div class="field">
+            <label for={fid('policy')}>Success means</label>
+            <select id={fid('policy')} value={successPolicy} onChange={(e) => setSuccessPolicy(val(e) as '200' | '2xx')}>
+              <option value="200">exactly 200</option>
+              <option value="2xx">any 2xx</option>
+            </select>
+          </div>
+          <NumField id={fid('timeoutMs')} label="Timeout (ms)" value={timeoutMs} onInput={setTimeoutMs} placeholder="server default" error={errors.timeoutMs} ms />
+          <NumField id={fid('first')} label="First retry after (ms)" value={sched.firstDelayMs} onInput={(v) => setSched({ ...sched, firstDelayMs: v })} placeholder="default" error={errors['schedule.firstDelayMs'] ?? errors.schedule} ms />
+          <NumField id={fid('factor')} label="Factor" value={sched.factor} onInput={(v) => setSched({ ...sched, factor: v })} placeholder="default" error={errors['schedule.factor']} />
+          <NumField id={fid('jitter')} label="Jitter (0–0.99)" value={sched.jitter} onInput={(v) => setSched({ ...sched, jitter: v })} placeholder="default" error={errors['schedule.jitter']} />
+          <NumField id={fid('deadline')} label="Deadline (ms)" value={sched.deadlineMs} onInput={(v) => setSched({ ...sched, deadlineMs: v })} placeholder="default" error={errors['schedule.deadlineMs']} ms />
+        </div>
+      </details>
+
+      {message && (
+        <p class={`notice notice-${message.tone}`} role={message.tone === 'bad' ? 'alert' : 'status'}>
+          {message.text}
+        </p>
+      )}
+
+      <div class="row">
+        <button type="submit" class="btn btn-primary" disabled={busy} data-testid="save-webhook">
+          {webhook ? 'Save' : 'Create webhook'}
+        </button>
+        <button type="button" class="btn" onClick={runTest} disabled={!webhook || test.running} title={webhook ? 'Send one test event now (uses the saved settings)' : 'Save the webhook first'} data-testid="test-webhook">
+          {test.running ? 'Testing…' : 'Test'}
+        </button>
+        {onCancel && (
+          <button type="button" class="btn" onClick={onCancel}>
+            Cancel
+          </button>
+        )}
+        <span class="spacer" />
+        {webhook && onDeleted && (
+          <ConfirmButton
+            confirmLabel="Delete webhook?"
+            onConfirm={async () => {
+              try {
+                await api.deleteWebhook(webhook.id);
+                onDeleted(webhook.id);
+              } catch (err) {
+                setMessage({ tone: 'bad', text: errorMessage(err) });
+              }
+            }}
+          >
+            Delete
+          </ConfirmButton>
+        )}
+      </div>
+      <TestOutcome state={test} />
+    </form>
+  );
+}
+
+function TestOutcome({ state }: { state: { running: boolean; result: TestResult | null; error: string | null } }) {
+  if (state.error) {
+    return (
+      <p class="notice notice-bad" role="alert" data-testid="test-result" data-ok="false">
+        Test failed to run: {state.error}
+      </p>
+    );
+  }
+  const r = state.result;
+  if (!r) return null;
+  const a = r.delivery.attempts[r.delivery.attempts.length - 1];
+  const what = r.status !== null ? `HTTP ${r.status}` : (r.error ?? 'no answer');
+  return (
+    <div class={`notice ${r.ok ? 'notice-ok' : 'notice-bad'}`} role="status" data-testid="test-result" data-ok={r.ok ? 'true' : 'false'}>
+      <strong>{r.ok ? 'Delivered' : 'Not delivered'}</strong>: {what} in {formatDuration(r.durationMs)}
+      {a?.errorDetail ? ` (${a.errorDetail})` : ''}.
+      {a?.responseBody && <pre class="code small-pre">{a.responseBody}</pre>}
+      {a?.capturedRequestId && r.delivery.binId && (
+        <p>
+          <Link href={`/bins/${r.delivery.binId}/requests/${a.capturedRequestId}`} data-testid="test-captured-link">
+            See the captured request
+          </Link>
+        </p>
+      )}
+    </div>
+  );
+}
+
+function NumField(p: { id: string; label: string; value: string; onInput: (v: string) => void; placeholder?: string; error?: string; ms?: boolean }) {
+  const n = Number(p.value);
+  return (
+    <div class={`field${p.error ? ' has-error' : ''}`}>
+      <label for={p.id}>{p.label}</label>
+      <input id={p.id} inputMode="decimal" class="in-medium" value={p.value} placeholder={p.placeholder} onInput={(e) => p.onInput(val(e))} aria-invalid={!!p.error} aria-describedby={p.error ? `${p.id}-err` : undefined} />
+      {p.ms && p.value.trim() && Number.isFinite(n) && n > 0 && <span class="muted small">= {formatDuration(n)}</span>}
+      {p.error && (
+        <p class="field-error" id={`${p.id}-err`} data-testid="field-error">
+          {p.error}
+        </p>
+      )}
+    </div>
+  );
+}
+
+const val = (e: Event) => (e.target as HTMLInputElement).value;
+const str = (v: number | undefined) => (v === undefined ? '' : String(v));
+function numOrText(s: string): number | string {
+  const t = s.trim();
+  return /^-?\d+(\.\d+)?$/.test(t) ? Number(t) : t;
+}

@@ -1,0 +1,248 @@
+// The response editor's form model: strings as typed, converted to the API's wire format
+// on save. The server validates everything and names the bad field (e.g. "plan[2].status");
+// the few checks here are the ones the server cannot phrase in the form's own terms.
+import type { Fault, PlanStep, ResponseConfig, ResponseConfigInput, ResponseSpec } from '../../../shared/api.ts';
+
+export type StepKind = 'respond' | 'timeout' | 'reset';
+
+export interface StepForm {
+  kind: StepKind;
+  /** Blank = the default response's status (and body, headers...). */
+  status: string;
+  times: string;
+  /** Percent, 0-100; blank = always. */
+  probability: string;
+  delayMs: string;
+  body: string;
+  contentType: string;
+  /** "Name: value" lines. */
+  headers: string;
+  matchMethod: string;
+  matchPathPrefix: string;
+  matchHeaderName: string;
+  matchHeaderValue: string;
+}
+
+export interface DefaultForm {
+  status: string;
+  contentType: string;
+  body: string;
+  delayMs: string;
+  headers: string;
+}
+
+export interface ResponseForm {
+  default: DefaultForm;
+  rules: StepForm[];
+  plan: StepForm[];
+  afterPlan: 'default' | 'loop';
+  seed: string;
+}
+
+export const emptyStep = (over: Partial<StepForm> = {}): StepForm => ({
+  kind: 'respond',
+  status: '',
+  times: '',
+  probability: '',
+  delayMs: '',
+  body: '',
+  contentType: '',
+  headers: '',
+  matchMethod: '',
+  matchPathPrefix: '',
+  matchHeaderName: '',
+  matchHeaderValue: '',
+  ...over,
+});
+
+export function headersToText(h: Record<string, string> | undefined): string {
+  return h ? Object.entries(h).map(([k, v]) => `${k}: ${v}`).join('\n') : '';
+}
+
+function stepToForm(s: PlanStep): StepForm {
+  return emptyStep({
+    kind: s.fault ?? 'respond',
+    status: s.status === undefined ? '' : String(s.status),
+    times: s.times === undefined ? '' : String(s.times),
+    probability: s.probability === undefined ? '' : String(Math.round(s.probability * 10000) / 100),
+    delayMs: s.delayMs === undefined ? '' : String(s.delayMs),
+    body: s.body ?? '',
+    contentType: s.contentType ?? '',
+    headers: headersToText(s.headers),
+    matchMethod: s.match?.method ?? '',
+    matchPathPrefix: s.match?.pathPrefix ?? '',
+    matchHeaderName: s.match?.header?.name ?? '',
+    matchHeaderValue: s.match?.header?.value ?? '',
+  });
+}
+
+export function configToForm(c: ResponseConfig): ResponseForm {
+  return {
+    default: {
+      status: String(c.default.status),
+      contentType: c.default.contentType,
+      body: c.default.body,
+      delayMs: String(c.default.delayMs),
+      headers: headersToText(c.default.headers),
+    },
+    rules: c.rules.map(stepToForm),
+    plan: c.plan.map(stepToForm),
+    afterPlan: c.afterPlan,
+    seed: String(c.seed),
+  };
+}
+
+export type FieldErrors = Record<string, string>;
+
+/** A number when it reads as one; otherwise the text itself, for the server to reject by name. */
+function num(s: string): number | string {
+  const t = s.trim();
+  return /^-?\d+(\.\d+)?$/.test(t) ? Number(t) : t;
+}
+
+function parseHeaders(text: string, field: string, errors: FieldErrors): Record<string, string> | undefined {
+  const out: Record<string, string> = {};
+  let any = false;
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i].replace(/\r$/, '');
+    if (!line.trim()) continue;
+    const c = line.indexOf(':');
+    if (c <= 0) {
+      errors[field] ??= `line ${i + 1}: write each header as "Name: value"`;
+      continue;
+    }
+    out[line.slice(0, c).trim()] = line.slice(c + 1).trim();
+    any = true;
+  }
+  return any ? out : undefined;
+}
+
+function formToStep(f: StepForm, field: string, kind: 'step' | 'rule', errors: FieldErrors): PlanStep {
+  const s: Record<string, unknown> = {};
+  if (f.kind === 'timeout' || f.kind === 'reset') s.fault = f.kind as Fault;
+  else {
+    if (f.status.trim()) s.status = num(f.status);
+    if (f.body !== '') s.body = f.body;
+    if (f.contentType.trim()) s.contentType = f.contentType.trim();
+    const h = parseHeaders(f.headers, `${field}.headers`, errors);
+    if (h) s.headers = h;
+  }
+  if (f.delayMs.trim()) s.delayMs = num(f.delayMs);
+  if (kind === 'step') {
+    if (f.times.trim()) s.times = num(f.times);
+    if (f.probability.trim()) {
+      const p = num(f.probability);
+      if (typeof p !== 'number' || p < 0 || p > 100) errors[`${field}.probability`] = 'must be a percentage from 0 to 100';
+      else s.probability = Math.round(p * 100) / 10000;
+    }
+  }
+  const match: Record<string, unknown> = {};
+  if (f.matchMethod.trim()) match.method = f.matchMethod.trim();
+  if (f.matchPathPrefix.trim()) match.pathPrefix = f.matchPathPrefix.trim();
+  if (f.matchHeaderName.trim()) match.header = { name: f.matchHeaderName.trim(), value: f.matchHeaderValue };
+  if (Object.keys(match).length) s.match = match;
+  return s as PlanStep;
+}
+
+export function formToInput(f: ResponseForm): { input: ResponseConfigInput; errors: FieldErrors } {
+  const errors: FieldErrors = {};
+  const def: Record<string, unknown> = {
+    status: num(f.default.status),
+    contentType: f.default.contentType.trim(),
+    body: f.default.body,
+    delayMs: f.default.delayMs.trim() ? num(f.default.delayMs) : 0,
+    headers: parseHeaders(f.default.headers, 'default.headers', errors) ?? {},
+  };
+  const input: ResponseConfigInput = {
+    default: def as Partial<ResponseSpec>,
+    rules: f.rules.map((s, i) => formToStep(s, `rules[${i}]`, 'rule', errors)),
+    plan: f.plan.map((s, i) => formToStep(s, `plan[${i}]`, 'step', errors)),
+    afterPlan: f.afterPlan,
+  };
+  if (f.seed.trim()) input.seed = num(f.seed) as number;
+  return { input, errors };
+}
+
+/**
+ * Where a server error about `field` belongs: the longest slot that is the field itself or
+ * one of its parents ("plan[2].headers.X-Y" -> "plan[2].headers" -> "plan[2]"), else null.
+ */
+export function slotFor(field: string, slots: readonly string[]): string | null {
+  let best: string | null = null;
+  for (const s of slots) {
+    if (field === s || field.startsWith(`${s}.`) || field.startsWith(`${s}[`)) {
+      if (!best || s.length > best.length) best = s;
+    }
+  }
+  return best;
+}
+
+// ----------------------------------------------------------------- presets
+
+export interface Preset {
+  id: string;
+  label: string;
+  description: string;
+  config: Omit<ResponseConfigInput, 'seed'>;
+}
+
+const OK: Partial<ResponseSpec> = { status: 200, body: 'ok\n', contentType: 'text/plain; charset=utf-8', delayMs: 0, headers: {} };
+
+export const PRESETS: Preset[] = [
+  {
+    id: 'always-500',
+    label: 'Always 500',
+    description: 'Every request gets 500 Internal Server Error.',
+    config: { default: { ...OK, status: 500, body: '500 Internal Server Error\n' }, rules: [], plan: [], afterPlan: 'default' },
+  },
+  {
+    id: '500x3-then-200',
+    label: '500 ×3, then 200',
+    description: 'The first three requests get 500, every later one 200.',
+    config: { default: OK, rules: [], plan: [{ status: 500, times: 3 }], afterPlan: 'default' },
+  },
+  {
+    id: '503-retry-after',
+    label: '503 + Retry-After, then 200',
+    description: 'The first request gets 503 with Retry-After: 120, then 200.',
+    config: { default: OK, rules: [], plan: [{ status: 503, headers: { 'Retry-After': '120' } }], afterPlan: 'default' },
+  },
+  {
+    id: '30pct-503',
+    label: '30% 503',
+    description: 'Each request has a 30% chance of 503 (seeded, so it replays), else 200.',
+    config: { default: OK, rules: [], plan: [{ status: 503, probability: 0.3 }], afterPlan: 'loop' },
+  },
+  {
+    id: 'hang',
+    label: 'Hang',
+    description: 'Never answer: the sender times out (the server drops the socket after HANG_TIMEOUT_MS).',
+    config: { default: OK, rules: [], plan: [{ fault: 'timeout' }], afterPlan: 'loop' },
+  },
+  {
+    id: 'slow-200',
+    label: 'Slow 200',
+    description: 'Answer 200 after 5 seconds.',
+    config: { default: { ...OK, delayMs: 5000 }, rules: [], plan: [], afterPlan: 'default' },
+  },
+];
+
+/** One line describing a step, e.g. "503 ×3, 30%, after 2 s". */
+export function describeStep(s: PlanStep, def: ResponseSpec): string {
+  const parts: string[] = [];
+  if (s.fault === 'timeout') parts.push('hang (no answer)');
+  else if (s.fault === 'reset') parts.push('reset the connection');
+  else parts.push(String(s.status ?? def.status) + (s.status === undefined ? ' (default)' : ''));
+  if (s.times && s.times > 1) parts.push(`×${s.times}`);
+  if (s.probability !== undefined) parts.push(`${Math.round(s.probability * 1000) / 10}% of the time`);
+  if (s.delayMs) parts.push(`after ${s.delayMs} ms`);
+  if (s.match) {
+    const m: string[] = [];
+    if (s.match.method) m.push(s.match.method);
+    if (s.match.pathPrefix) m.push(`${s.match.pathPrefix}*`);
+    if (s.match.header) m.push(`${s.match.header.name}: ${s.match.header.value}`);
+    parts.push(`only ${m.join(' ')}`);
+  }
+  return parts.join(', ');
+}

@@ -1,0 +1,315 @@
+// The dispatcher console: webhooks (the article's settings page), simulated flow runs and
+// test events, the virtual clock, and every delivery with its attempt timeline.
+import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import type { Bin, ClockState, Delivery, DeliveryState, Run, RunOutcome, Webhook } from '../../../shared/api.ts';
+import { ClockBar } from '../components/ClockBar.tsx';
+import { DeliveryCard } from '../components/DeliveryCard.tsx';
+import { SchedulePreview } from '../components/SchedulePreview.tsx';
+import { WebhookForm } from '../components/WebhookForm.tsx';
+import { api, errorMessage } from '../lib/api.ts';
+import { type ClockSnapshot, useVirtualNow } from '../lib/clock.ts';
+import { formatDuration } from '../lib/format.ts';
+import { getSocket, subscribeDispatcher } from '../lib/socket.ts';
+
+const KEEP = 500;
+const PAGE = 25;
+
+/** Which of two versions of a delivery is later (events and fetches can cross). */
+function later(a: Delivery, b: Delivery): Delivery {
+  if (a.attempts.length !== b.attempts.length) return a.attempts.length > b.attempts.length ? a : b;
+  if (a.state === 'pending' && b.state !== 'pending') return b;
+  return a.state !== 'pending' && b.state === 'pending' ? a : b;
+}
+
+export function upsertDeliveries(list: Delivery[], incoming: Delivery[]): Delivery[] {
+  const map = new Map(list.map((d) => [d.id, d]));
+  for (const d of incoming) {
+    const prev = map.get(d.id);
+    map.set(d.id, prev ? later(prev, d) : d);
+  }
+  return [...map.values()].sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0)).slice(0, KEEP);
+}
+
+export function DispatcherPage() {
+  const [webhooks, setWebhooks] = useState<Webhook[] | null>(null);
+  const [bins, setBins] = useState<Bin[]>([]);
+  const [deliveries, setDeliveries] = useState<Delivery[]>([]);
+  const [runs, setRuns] = useState<Run[]>([]);
+  const [clock, setClock] = useState<ClockSnapshot | null>(null);
+  const [adding, setAdding] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [filterWebhook, setFilterWebhook] = useState('');
+  const [filterState, setFilterState] = useState<'' | DeliveryState>('');
+  const [shown, setShown] = useState(PAGE);
+  const pending = useRef<Delivery[]>([]);
+  const scheduled = useRef(false);
+
+  const onClock = useCallback((c: ClockState) => setClock({ state: c, receivedAt: performance.now() }), []);
+
+  useEffect(() => {
+    document.title = 'Dispatcher · hooklab';
+    let alive = true;
+    const loadAll = async () => {
+      try {
+        const [w, b, d, r, c] = await Promise.all([api.listWebhooks(), api.listBins(), api.listDeliveries({ limit: 200 }), api.listRuns(), api.getClock()]);
+        if (!alive) return;
+        setWebhooks(w);
+        setBins(b);
+        setDeliveries((cur) => upsertDeliveries(cur, d));
+        setRuns(r);
+        onClock(c);
+        setError(null);
+      } catch (err) {
+        if (alive) setError(errorMessage(err));
+      }
+    };
+    void loadAll();
+    const flush = () => {
+      scheduled.current = false;
+      const batch = pending.current;
+      pending.current = [];
+      if (alive && batch.length) setDeliveries((cur) => upsertDeliveries(cur, batch));
+    };
+    // The server announces the clock only when it is set or advanced; what is due next
+    // changes with every delivery and run, so re-read it (at most every 250 ms) after those.
+    let clockTimer: number | undefined;
+    const refreshClock = () => {
+      if (clockTimer !== undefined) return;
+      clockTimer = window.setTimeout(() => {
+        clockTimer = undefined;
+        api.getClock().then((c) => alive && onClock(c), () => {});
+      }, 250);
+    };
+    const s = getSocket();
+    const onDelivery = (d: Delivery) => {
+      refreshClock();
+      pending.current.push(d);
+      if (!scheduled.current) {
+        scheduled.current = true;
+        if (document.hidden) setTimeout(flush, 500);
+        else requestAnimationFrame(flush);
+      }
+    };
+    const onRun = (r: Run) => {
+      refreshClock();
+      setRuns((cur) => [r, ...cur.filter((x) => x.id !== r.id)].sort((a, b) => (a.startedAt < b.startedAt ? 1 : -1)));
+    };
+    s.on('delivery', onDelivery);
+    s.on('run', onRun);
+    s.on('clock', onClock);
+    // A reconnect may have missed events: fetch everything again.
+    const off = subscribeDispatcher((reconnect) => {
+      if (reconnect) void loadAll();
+    });
+    return () => {
+      alive = false;
+      clearTimeout(clockTimer);
+      off();
+      s.off('delivery', onDelivery);
+      s.off('run', onRun);
+      s.off('clock', onClock);
+    };
+  }, []);
+
+  const now = useVirtualNow(clock, 250);
+  // Re-render delivery cards only as often as what they show can change.
+  const scale = clock?.state.scale ?? 1;
+  const q = Math.max(1000, scale * 250);
+  const coarseNow = Math.floor(now / q) * q;
+
+  const visible = useMemo(
+    () => deliveries.filter((d) => (!filterWebhook || d.webhookId === filterWebhook) && (!filterState || d.state === filterState)),
+    [deliveries, filterWebhook, filterState],
+  );
+  const hooksById = useMemo(() => new Map((webhooks ?? []).map((w) => [w.id, w])), [webhooks]);
+
+  return (
+    <div class="dispatcher">
+      <div class="page-head">
+        <h1>Dispatcher</h1>
+        <p class="muted">
+          Plays the sender: flow runs emit <code>sync_start</code> and <code>sync_end</code>, each delivered to the subscribed webhooks and retried on schedule until a success or the
+          deadline. Time here is virtual: speed it up or step it.
+        </p>
+      </div>
+      {error && (
+        <p class="notice notice-bad" role="alert">
+          {error}
+        </p>
+      )}
+      <ClockBar clock={clock} onClock={onClock} />
+      <div class="dispatcher-grid">
+        <div class="col">
+          <section aria-labelledby="h-webhooks">
+            <div class="section-head">
+              <h2 id="h-webhooks">Webhooks</h2>
+              {!adding && (
+                <button type="button" class="btn" onClick={() => setAdding(true)} data-testid="add-webhook">
+                  + Add webhook
+                </button>
+              )}
+            </div>
+            {webhooks === null && <p class="muted">Loading…</p>}
+            {webhooks?.length === 0 && !adding && <p class="muted">No webhooks yet. Add one, point it at one of your bins, then run a flow.</p>}
+            {adding && (
+              <WebhookForm
+                webhook={null}
+                bins={bins}
+                onBinCreated={(b) => setBins((cur) => [b, ...cur])}
+                onCancel={() => setAdding(false)}
+                onSaved={(w) => {
+                  setWebhooks((cur) => [...(cur ?? []), w]);
+                  setAdding(false);
+                }}
+              />
+            )}
+            {webhooks?.map((w) => (
+              <WebhookForm
+                key={w.id}
+                webhook={w}
+                bins={bins}
+                onBinCreated={(b) => setBins((cur) => [b, ...cur])}
+                onSaved={(nw) => setWebhooks((cur) => (cur ?? []).map((x) => (x.id === nw.id ? nw : x)))}
+                onDeleted={(id) => setWebhooks((cur) => (cur ?? []).filter((x) => x.id !== id))}
+              />
+            ))}
+          </section>
+          <RunPanel runs={runs} now={now} hasWebhooks={(webhooks?.length ?? 0) > 0} />
+          <SchedulePreview webhooks={webhooks ?? []} />
+        </div>
+        <section class="col" aria-labelledby="h-deliveries">
+          <div class="section-head">
+            <h2 id="h-deliveries">Deliveries</h2>
+            <div class="filters">
+              <select aria-label="Filter by webhook" value={filterWebhook} onChange={(e) => setFilterWebhook((e.target as HTMLSelectElement).value)}>
+                <option value="">All webhooks</option>
+                {(webhooks ?? []).map((w) => (
+                  <option key={w.id} value={w.id}>
+                    {w.name}
+                  </option>
+                ))}
+              </select>
+              <select aria-label="Filter by state" value={filterState} onChange={(e) => setFilterState((e.target as HTMLSelectElement).value as DeliveryState | '')}>
+                <option value="">Any state</option>
+                <option value="pending">Pending</option>
+                <option value="delivered">Delivered</option>
+                <option value="failed">Failed</option>
+                <option value="cancelled">Cancelled</option>
+              </select>
+            </div>
+          </div>
+          <Legend />
+          {visible.length === 0 ? (
+            <p class="muted" data-testid="no-deliveries">
+              No deliveries yet. Run a flow (or press Test on a webhook) and they appear here.
+            </p>
+          ) : (
+            <ul class="deliveries" data-testid="deliveries">
+              {visible.slice(0, shown).map((d) => (
+                <DeliveryCard key={d.id} d={d} now={coarseNow} signed={hooksById.get(d.webhookId)?.hasSecret ?? null} />
+              ))}
+            </ul>
+          )}
+          {visible.length > shown && (
+            <button type="button" class="btn" onClick={() => setShown(shown + PAGE)}>
+              Show more ({visible.length - shown} older)
+            </button>
+          )}
+        </section>
+      </div>
+    </div>
+  );
+}
+
+function Legend() {
+  return (
+    <p class="legend muted small" aria-label="Timeline legend">
+      <span>
+        <svg width="12" height="12" aria-hidden="true">
+          <circle cx="6" cy="6" r="5" class="legend-ok" />
+        </svg>{' '}
+        2xx
+      </span>
+      <span>
+        <svg width="12" height="12" aria-hidden="true">
+          <circle cx="6" cy="6" r="5" class="legend-warn" />
+        </svg>{' '}
+        other status
+      </span>
+      <span>
+        <svg width="12" height="12" aria-hidden="true">
+          <circle cx="6" cy="6" r="5" class="legend-bad" />
+        </svg>{' '}
+        timeout / error
+      </span>
+      <span>
+        <svg width="12" height="12" aria-hidden="true">
+          <circle cx="6" cy="6" r="4.5" class="legend-planned" />
+        </svg>{' '}
+        planned
+      </span>
+      <span>Log scale: time since the event, 0 to the deadline. Click a mark for details.</span>
+    </p>
+  );
+}
+
+function RunPanel({ runs, now, hasWebhooks }: { runs: Run[]; now: number; hasWebhooks: boolean }) {
+  const [outcome, setOutcome] = useState<RunOutcome>('SUCCESSFUL');
+  const [duration, setDuration] = useState('20');
+  const [busy, setBusy] = useState(false);
+  const [message, setMessage] = useState<{ tone: 'ok' | 'bad'; text: string } | null>(null);
+  const fire = async (e: Event) => {
+    e.preventDefault();
+    setBusy(true);
+    setMessage(null);
+    try {
+      const secs = Number(duration);
+      const run = await api.fireRun({ outcome, durationMs: Number.isFinite(secs) && secs >= 0 ? Math.round(secs * 1000) : undefined });
+      setMessage({ tone: 'ok', text: `Flow ${run.flow_id} started: sync_start sent now, sync_end (${outcome === 'SUCCESSFUL' ? 'succeeded' : 'failed'}) in ${formatDuration(Date.parse(run.endsAt) - Date.parse(run.startedAt))} virtual.` });
+    } catch (err) {
+      setMessage({ tone: 'bad', text: errorMessage(err) });
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form class="card" onSubmit={fire} aria-labelledby="h-run">
+      <h2 id="h-run">Run a simulated flow</h2>
+      <fieldset class="inline-radios">
+        <legend>The flow</legend>
+        <label class="check">
+          <input type="radio" name="outcome" checked={outcome === 'SUCCESSFUL'} onChange={() => setOutcome('SUCCESSFUL')} data-testid="outcome-success" /> succeeds
+        </label>
+        <label class="check">
+          <input type="radio" name="outcome" checked={outcome === 'FAILED'} onChange={() => setOutcome('FAILED')} data-testid="outcome-failed" /> fails
+        </label>
+      </fieldset>
+      <div class="field">
+        <label for="run-duration">Runs for (virtual seconds)</label>
+        <input id="run-duration" class="in-short" inputMode="numeric" value={duration} onInput={(e) => setDuration((e.target as HTMLInputElement).value)} />
+      </div>
+      <div class="row">
+        <button type="submit" class="btn btn-primary" disabled={busy} data-testid="run-flow">
+          Run flow
+        </button>
+        {!hasWebhooks && <span class="muted small">No webhooks: nothing will be delivered.</span>}
+      </div>
+      <p class="muted small">To send a single <code>test</code> event, use a webhook's Test button.</p>
+      {message && (
+        <p class={`notice notice-${message.tone}`} role={message.tone === 'bad' ? 'alert' : 'status'} data-testid="run-message">
+          {message.text}
+        </p>
+      )}
+      {runs.length > 0 && (
+        <ul class="runs" aria-label="Recent runs">
+          {runs.slice(0, 5).map((r) => (
+            <li key={r.id}>
+              flow {r.flow_id} · {r.outcome === 'SUCCESSFUL' ? 'succeeds' : 'fails'} ·{' '}
+              {r.ended ? 'ended' : Date.parse(r.endsAt) > now ? `running, ends in ${formatDuration(Date.parse(r.endsAt) - now)}` : 'ending…'}
+            </li>
+          ))}
+        </ul>
+      )}
+    </form>
+  );
+}

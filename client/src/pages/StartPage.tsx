@@ -1,0 +1,97 @@
+// Start page: mint a bin in one click; the bins that exist, newest first.
+import { useEffect, useState } from 'preact/hooks';
+import type { Bin } from '../../../shared/api.ts';
+import { ConfirmButton } from '../components/ConfirmButton.tsx';
+import { api, errorMessage } from '../lib/api.ts';
+import { formatCount, formatRelative } from '../lib/format.ts';
+import { Link, navigate } from '../lib/router.ts';
+
+export function StartPage() {
+  const [bins, setBins] = useState<Bin[] | null>(null);
+  const [name, setName] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+
+  useEffect(() => {
+    document.title = 'hooklab';
+    api.listBins().then(setBins, (err) => setError(errorMessage(err)));
+  }, []);
+
+  const create = async (e: Event) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      const bin = await api.createBin(name.trim() || undefined);
+      navigate(`/bins/${bin.id}`);
+    } catch (err) {
+      setError(errorMessage(err));
+      setBusy(false);
+    }
+  };
+
+  const remove = async (id: string) => {
+    try {
+      await api.deleteBin(id);
+      setBins((b) => (b ?? []).filter((x) => x.id !== id));
+    } catch (err) {
+      setError(errorMessage(err));
+    }
+  };
+
+  return (
+    <div class="start">
+      <section class="hero">
+        <h1>Catch webhooks. Read them. Make them fail on purpose.</h1>
+        <p class="muted">
+          A bin is a URL that records every request sent to it and answers the way you tell it to: always 200, 500 three times then 200, a hang… Point your sender at it and watch the
+          requests arrive live.
+        </p>
+        <form class="new-bin" onSubmit={create}>
+          <label class="sr-only" for="bin-name">
+            Name (optional)
+          </label>
+          <input id="bin-name" value={name} placeholder="Name (optional)" onInput={(e) => setName((e.target as HTMLInputElement).value)} maxLength={200} />
+          <button type="submit" class="btn btn-primary btn-big" disabled={busy} data-testid="new-bin">
+            {busy ? 'Creating…' : 'New bin'}
+          </button>
+        </form>
+        {error && (
+          <p class="notice notice-bad" role="alert">
+            {error}
+          </p>
+        )}
+        <p class="muted small">
+          Testing your own retries? The <Link href="/dispatcher">dispatcher</Link> sends webhooks to a bin on a virtual clock.
+        </p>
+      </section>
+
+      <section aria-labelledby="h-bins">
+        <h2 id="h-bins">Bins</h2>
+        {bins === null && !error && <p class="muted">Loading…</p>}
+        {bins?.length === 0 && <p class="muted">No bins yet.</p>}
+        {bins && bins.length > 0 && (
+          <ul class="bin-list" data-testid="bin-list">
+            {bins.map((b) => (
+              <li key={b.id} class="bin-item" data-bin-id={b.id}>
+                <div class="bin-item-main">
+                  <Link href={`/bins/${b.id}`} class="bin-name">
+                    {b.name}
+                  </Link>
+                  <code class="muted small bin-item-url">{b.url}</code>
+                </div>
+                <div class="bin-item-meta muted small">
+                  {formatCount(b.requestCount)} request{b.requestCount === 1 ? '' : 's'}
+                  {b.lastRequestAt ? ` · last ${formatRelative(b.lastRequestAt)}` : ''}
+                </div>
+                <ConfirmButton class="btn-small" confirmLabel="Delete bin?" onConfirm={() => remove(b.id)} title="Delete this bin and its requests">
+                  Delete
+                </ConfirmButton>
+              </li>
+            ))}
+          </ul>
+        )}
+      </section>
+    </div>
+  );
+}

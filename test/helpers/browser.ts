@@ -1,0 +1,218 @@
+// End-to-end helpers: build the UI (once, shared by parallel test files), start hooklab the
+// way `npm start` does (a child process on PORT=0 with its own DATA_DIR), drive Debian's
+// Chromium with playwright-core, save screenshots to test-artifacts/.
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { type Browser, type BrowserContext, type Page, chromium } from 'playwright-core';
+
+export const ROOT = path.resolve(import.meta.dirname, '../..');
+export const ARTIFACTS = path.join(ROOT, 'test-artifacts');
+const DIST_INDEX = path.join(ROOT, 'dist/client/index.html');
+const LOCK = path.join(ROOT, 'node_modules/.cache/hooklab-ui-build.lock');
+
+function newestMtime(p: string): number {
+  const st = statSync(p);
+  if (!st.isDirectory()) return st.mtimeMs;
+  let max = st.mtimeMs;
+  for (const name of readdirSync(p)) max = Math.max(max, newestMtime(path.join(p, name)));
+  return max;
+}
+
+function uiIsFresh(): boolean {
+  if (!existsSync(DIST_INDEX)) return false;
+  const built = statSync(DIST_INDEX).mtimeMs;
+  const sources = Math.max(newestMtime(path.join(ROOT, 'client')), newestMtime(path.join(ROOT, 'shared')), statSync(path.join(ROOT, 'vite.config.ts')).mtimeMs);
+  return built >= sources;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * `npm run build`, unless dist/client is newer than every source. Test files run in
+ * parallel workers; a lock directory makes one of them build while the others wait.
+ */
+export async function ensureBuilt(): Promise<void> {
+  if (uiIsFresh()) return;
+  mkdirSync(path.dirname(LOCK), { recursive: true });
+  for (;;) {
+    try {
+      mkdirSync(LOCK);
+      break;
+    } catch {
+      // Someone else is building. A lock older than two minutes is left over from a crash.
+      try {
+        if (Date.now() - statSync(LOCK).mtimeMs > 120_000) rmSync(LOCK, { recursive: true, force: true });
+      } catch {
+        /* gone meanwhile */
+      }
+      await sleep(100);
+    }
+  }
+  try {
+    if (uiIsFresh()) return;
+    const r = spawnSync(process.execPath, [path.join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'], { cwd: ROOT, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`vite build failed:\n${r.stdout}\n${r.stderr}`);
+  } finally {
+    rmSync(LOCK, { recursive: true, force: true });
+  }
+}
+
+export interface RunningApp {
+  /** http://127.0.0.1:<port> */
+  base: string;
+  dataDir: string;
+  proc: ChildProcess;
+  /** Everything the server printed. */
+  output: () => string;
+  /** The bin URL as the server shows it, rewritten to the address the server listens on. */
+  reachable: (url: string) => string;
+  stop: () => Promise<void>;
+}
+
+/** Build if needed, then start `node --import tsx server/main.ts` like `npm start`. */
+export async function startApp(env: Record<string, string> = {}): Promise<RunningApp> {
+  await ensureBuilt();
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'hooklab-e2e-'));
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  proc.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  proc.stderr!.on('data', (c: Buffer) => (out += c.toString()));
+  const base = await new Promise<string>((resolve, reject) => {
+    const onData = () => {
+      const m = /hooklab listening on (http:\/\/[^\s"]+)/.exec(out);
+      if (m) {
+        proc.stdout!.off('data', onData);
+        resolve(m[1]);
+      }
+    };
+    proc.stdout!.on('data', onData);
+    proc.once('exit', (code) => reject(new Error(`hooklab exited (${code}) before listening:\n${out}`)));
+  });
+  const origin = new URL(base);
+  let stopped: Promise<void> | null = null;
+  return {
+    base,
+    dataDir,
+    proc,
+    output: () => out,
+    reachable: (url: string) => {
+      const u = new URL(url);
+      return origin.origin + u.pathname + u.search;
+    },
+    stop: () =>
+      (stopped ??= (async () => {
+        if (proc.exitCode === null) {
+          const exited = new Promise((r) => proc.once('exit', r));
+          proc.kill('SIGTERM');
+          await exited;
+        }
+        await rm(dataDir, { recursive: true, force: true });
+      })()),
+  };
+}
+
+export const CHROMIUM = '/usr/bin/chromium';
+
+export function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+}
+
+export interface TestPage {
+  context: BrowserContext;
+  page: Page;
+  /** Console errors, page errors and CSP violations seen so far. */
+  problems: string[];
+}
+
+export async function openPage(
+  browser: Browser,
+  base: string,
+  opts: { width?: number; height?: number; colorScheme?: 'light' | 'dark'; isMobile?: boolean } = {},
+): Promise<TestPage> {
+  const context = await browser.newContext({
+    baseURL: base,
+    viewport: { width: opts.width ?? 1280, height: opts.height ?? 860 },
+    colorScheme: opts.colorScheme ?? 'light',
+    isMobile: opts.isMobile,
+    hasTouch: opts.isMobile,
+    acceptDownloads: true,
+  });
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+  });
+  return { context, page, problems };
+}
+
+export async function screenshot(page: Page, name: string, fullPage = false): Promise<string> {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const file = path.join(ARTIFACTS, `${name}.png`);
+  await page.screenshot({ path: file, fullPage });
+  return file;
+}
+
+export interface Sent {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
+
+/** One HTTP request to a receiver URL (keep-alive, so bursts are cheap). */
+export function hit(url: string, opts: { method?: string; headers?: Record<string, string> | [string, string][]; body?: string | Buffer } = {}): Promise<Sent> {
+  return new Promise((resolve, reject) => {
+    const u = new URL(url);
+    const headers = Array.isArray(opts.headers) ? [['Host', u.host], ...opts.headers].flat() : opts.headers;
+    const req = http.request({ host: u.hostname, port: u.port, path: u.pathname + u.search, method: opts.method ?? 'POST', headers, agent }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(opts.body);
+  });
+}
+
+/** Send `n` requests with at most `concurrency` in flight; `make(i)` builds each. */
+export async function hitMany(n: number, concurrency: number, make: (i: number) => Parameters<typeof hit>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < n) {
+      const i = next++;
+      await hit(...make(i));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, n) }, worker));
+}
+
+/** JSON API call from the test (not through the UI). */
+export async function apiCall<T = unknown>(base: string, method: string, p: string, body?: unknown): Promise<T> {
+  const r = await fetch(base + p, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await r.text();
+  if (!r.ok) throw new Error(`${method} ${p}: ${r.status} ${text}`);
+  return (text ? JSON.parse(text) : null) as T;
+}
+
+export function closeAgents() {
+  agent.destroy();
+}
