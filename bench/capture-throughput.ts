@@ -3,10 +3,11 @@
 // identical settings: bare node:http, plain Express 5, and hooklab with one live Socket.IO
 // subscriber on the bin. Each gets a 2 s warm-up (to a separate URL / bin), then 10 s measured.
 import autocannon, { type Result } from 'autocannon';
+import path from 'node:path';
 import type { Bench, BenchOptions, Goal } from './lib/result.ts';
 import { connectSubscriber, createBin, getBin, receiverUrl, startHooklab } from './lib/hooklab.ts';
 import { PAYLOAD, PAYLOAD_HEADERS } from './lib/payload.ts';
-import { cpuMs, type ServerProcess, spawnServer } from './lib/proc.ts';
+import { cpuMs, machineCpu, type ServerProcess, spawnServer } from './lib/proc.ts';
 import { round } from './lib/stats.ts';
 import { x } from './lib/table.ts';
 import { sleep, waitFor, withTimeout } from './lib/time.ts';
@@ -29,6 +30,9 @@ export interface TargetRun {
   timeouts: number;
   serverCpuPct: number | null;
   loadGenCpuPct: number;
+  /** Whole machine, all cores: idle and stolen shares during the measurement. */
+  machineIdlePct: number | null;
+  stealPct: number | null;
   /** hooklab only: */
   liveEvents?: number;
   binRequestCount?: number;
@@ -54,12 +58,14 @@ async function measure(target: string, proc: ServerProcess, warmUrl: string, url
   await sleep(300);
   log(`  ${target}: measuring ${DURATION_S} s at ${CONNECTIONS} connections`);
   const cpu0 = cpuMs(proc.pid);
+  const machine = machineCpu();
   const self0 = process.cpuUsage();
   const t0 = performance.now();
   const res = await cannon(url, DURATION_S);
   const wall = performance.now() - t0;
   const cpu1 = cpuMs(proc.pid);
   const self = process.cpuUsage(self0);
+  const m = machine();
   const run: TargetRun = {
     target,
     reqPerSec: res.requests.average,
@@ -73,6 +79,8 @@ async function measure(target: string, proc: ServerProcess, warmUrl: string, url
     timeouts: res.timeouts,
     serverCpuPct: cpu0 !== null && cpu1 !== null ? round(((cpu1 - cpu0) / wall) * 100, 0) : null,
     loadGenCpuPct: round(((self.user + self.system) / 1000 / wall) * 100, 0),
+    machineIdlePct: m?.idlePct ?? null,
+    stealPct: m?.stealPct ?? null,
   };
   return { run, res };
 }
@@ -81,11 +89,12 @@ export const captureThroughput: Bench = async (opts: BenchOptions) => {
   const { log } = opts;
   const runs: TargetRun[] = [];
 
-  for (const [target, script] of [
-    ['bare node:http', 'bench/baselines/bare-http.ts'],
-    ['Express 5', 'bench/baselines/express.ts'],
+  for (const [target, script, key] of [
+    ['bare node:http', 'bench/baselines/bare-http.ts', 'bare'],
+    ['Express 5', 'bench/baselines/express.ts', 'express'],
   ] as const) {
-    const proc = await spawnServer({ script, label: target });
+    const nodeArgs = opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.join(opts.profileDir, `capture-${key}`)}`] : [];
+    const proc = await spawnServer({ script, label: target, nodeArgs });
     try {
       const { run } = await measure(target, proc, `${proc.url}/h/warmup`, `${proc.url}/h/bench`, log);
       runs.push(run);
@@ -97,7 +106,7 @@ export const captureThroughput: Bench = async (opts: BenchOptions) => {
   // hooklab: default cap, a live subscriber on both bins (warm-up and measured).
   const hl = await startHooklab({
     env: { MAX_REQUESTS_PER_BIN: String(MAX_REQUESTS_PER_BIN) },
-    nodeArgs: opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`, '--cpu-prof-name=capture-throughput.cpuprofile'] : [],
+    nodeArgs: opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.join(opts.profileDir, 'capture')}`] : [],
   });
   let settled = true;
   try {
@@ -154,6 +163,8 @@ export const captureThroughput: Bench = async (opts: BenchOptions) => {
     r.liveEvents ?? '-',
     r.serverCpuPct === null ? '-' : `${r.serverCpuPct}%`,
     `${r.loadGenCpuPct}%`,
+    r.machineIdlePct === null ? '-' : `${r.machineIdlePct}%`,
+    r.stealPct === null ? '-' : `${r.stealPct}%`,
   ];
   return {
     name: 'capture',
@@ -161,7 +172,7 @@ export const captureThroughput: Bench = async (opts: BenchOptions) => {
     tables: [
       {
         title: '',
-        columns: ['target', 'req/s', 'vs bare', 'p50', 'p99', '2xx', 'non-2xx', 'errors', 'live events', 'server CPU', 'loadgen CPU'],
+        columns: ['target', 'req/s', 'vs bare', 'p50', 'p99', '2xx', 'non-2xx', 'errors', 'live events', 'server CPU', 'loadgen CPU', 'machine idle', 'steal'],
         rows: [row(bare), row(expr), row(hook)],
         notes: [
           `hooklab: live events counted on one Socket.IO subscriber (websocket) for the measured bin: ${hook.liveEvents} for ${hook.ok2xx} 2xx answers ` +
@@ -169,7 +180,8 @@ export const captureThroughput: Bench = async (opts: BenchOptions) => {
           `hooklab: bin requestCount ${hook.binRequestCount} (expected min(cap ${MAX_REQUESTS_PER_BIN}, captured) = ${expectedStored}); the cap is the default, so the store keeps the last ${MAX_REQUESTS_PER_BIN} and the count of captures is the live-event count.`,
           `autocannon sent ${hook.sent} requests to hooklab and got ${hook.completed} answers${settled ? '' : '; WARNING: live event count had not settled after 15 s'}.`,
           'p50 / p99: autocannon latency (it records whole milliseconds).',
-          'server CPU = CPU time of the server child / wall time (100% = one core); loadgen CPU = this process (autocannon + subscriber).',
+          'server CPU = CPU time of the server child / wall time (100% = one core); loadgen CPU = this process (autocannon + subscriber);',
+          'machine idle / steal = share of all cores idle / taken by the hypervisor for other guests during the 10 s (from /proc/stat).',
         ],
       },
     ],

@@ -4,6 +4,7 @@
 // Baseline: the same number of POSTs of the same size from a Node keep-alive client, at the
 // dispatcher's concurrency, to the bare node:http server.
 import type { Delivery } from '../shared/api.ts';
+import path from 'node:path';
 import type { Bench, Goal } from './lib/result.ts';
 import { createBin, getBin, receiverUrl, startHooklab } from './lib/hooklab.ts';
 import { api, fire } from './lib/http.ts';
@@ -20,7 +21,7 @@ const BIN_CAP = 20_000;
 export const dispatcherBench: Bench = async ({ log, profileDir }) => {
   const hl = await startHooklab({
     env: { MAX_REQUESTS_PER_BIN: String(BIN_CAP), DISPATCH_CONCURRENCY: String(CONCURRENCY), MAX_FINISHED_DELIVERIES: String(Math.max(5000, DELIVERIES)) },
-    nodeArgs: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, '--cpu-prof-name=dispatcher.cpuprofile'] : [],
+    nodeArgs: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.join(profileDir, 'dispatcher')}`] : [],
   });
   let bodyBytes = 0;
   let advanceMs = 0;

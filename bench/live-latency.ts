@@ -2,6 +2,7 @@
 // one after another over one keep-alive connection. For each: time from just before sending
 // to the subscriber's `request` event (matched by the x-hooklab-request-id response header),
 // and, as the baseline, the plain HTTP round trip of the same request (send -> response).
+import path from 'node:path';
 import type { Bench, Goal } from './lib/result.ts';
 import { connectSubscriber, createBin, receiverUrl, startHooklab } from './lib/hooklab.ts';
 import { newAgent, request } from './lib/http.ts';
@@ -15,7 +16,7 @@ const EVENT_WAIT_MS = 5000;
 
 export const liveLatency: Bench = async ({ log, profileDir }) => {
   const hl = await startHooklab({
-    nodeArgs: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, '--cpu-prof-name=latency.cpuprofile'] : [],
+    nodeArgs: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.join(profileDir, 'latency')}`] : [],
   });
   const agent = newAgent(1);
   try {

@@ -2,7 +2,7 @@
 // capture, latency, storage, dispatcher), prints a table per benchmark with PASS/MISS next to
 // each goal, and writes bench/results/latest.json. Exits non-zero only when something
 // crashed, never because a goal was missed.
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { captureThroughput } from './capture-throughput.ts';
@@ -42,7 +42,10 @@ async function main() {
   installCleanup();
   await mkdir(RESULTS_DIR, { recursive: true });
   const profileDir = profile ? path.join(RESULTS_DIR, 'profiles') : null;
-  if (profileDir) await mkdir(profileDir, { recursive: true });
+  if (profileDir) {
+    await rm(profileDir, { recursive: true, force: true });
+    await mkdir(profileDir, { recursive: true });
+  }
 
   const cpus = os.cpus();
   const machine = {
@@ -90,10 +93,11 @@ async function main() {
   }
 
   if (profileDir) {
-    for (const r of results) {
-      const file = path.join(profileDir, `${r.name === 'capture' ? 'capture-throughput' : r.name}.cpuprofile`);
-      const summary = await summarizeProfile(file).catch(() => null);
-      if (summary) console.log(`\nCPU profile of hooklab during "${r.name}" (${path.relative(ROOT, file)}):\n${summary}`);
+    // One folder per profiled process: <bench> for hooklab, capture-bare / capture-express.
+    for (const sub of (await readdir(profileDir)).sort()) {
+      const file = await mainThreadProfile(path.join(profileDir, sub));
+      const summary = file ? await summarizeProfile(file).catch(() => null) : null;
+      if (summary) console.log(`\nCPU profile "${sub}" (${path.relative(ROOT, file!)}):\n${summary}`);
     }
   }
 
@@ -102,6 +106,20 @@ async function main() {
   console.log(`\nJSON: ${path.relative(ROOT, out)}`);
   await removeAllDataDirs();
   if (crashes.length) process.exitCode = 1;
+}
+
+/**
+ * `--cpu-prof` writes one profile per thread (tsx runs its loader hooks in a worker); the
+ * main thread's is the big one.
+ */
+async function mainThreadProfile(dir: string): Promise<string | null> {
+  const files = await readdir(dir).catch(() => [] as string[]);
+  let best: { file: string; size: number } | null = null;
+  for (const f of files.filter((f) => f.endsWith('.cpuprofile'))) {
+    const size = (await stat(path.join(dir, f))).size;
+    if (!best || size > best.size) best = { file: path.join(dir, f), size };
+  }
+  return best?.file ?? null;
 }
 
 function printResult(r: BenchResult) {

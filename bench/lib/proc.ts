@@ -146,3 +146,36 @@ export function cpuMs(pid: number): number | null {
 
 // Linux's USER_HZ is 100 on every mainstream architecture.
 const CLK_TCK = 100;
+
+export interface MachineCpu {
+  /** Busy share of all cores (user + nice + system + irq + softirq), 0..100. */
+  busyPct: number;
+  idlePct: number;
+  /** Time the hypervisor gave to someone else (a noisy neighbour), 0..100. */
+  stealPct: number;
+}
+
+function readStat(): number[] | null {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0];
+    return line.trim().split(/\s+/).slice(1).map(Number);
+  } catch {
+    return null;
+  }
+}
+
+/** Start measuring machine-wide CPU use; call the answer to get the shares since then. */
+export function machineCpu(): () => MachineCpu | null {
+  const a = readStat();
+  return () => {
+    const b = readStat();
+    if (!a || !b) return null;
+    const d = b.map((v, i) => v - (a[i] ?? 0));
+    // user nice system idle iowait irq softirq steal guest guest_nice
+    const [user, nice, system, idle, iowait, irq, softirq, steal] = d;
+    const total = user + nice + system + idle + iowait + irq + softirq + (steal ?? 0);
+    if (total <= 0) return null;
+    const pct = (v: number) => Math.round((v / total) * 1000) / 10;
+    return { busyPct: pct(user + nice + system + irq + softirq), idlePct: pct(idle + iowait), stealPct: pct(steal ?? 0) };
+  };
+}
