@@ -178,7 +178,9 @@ export function hit(url: string, opts: { method?: string; headers?: Record<strin
   return new Promise((resolve, reject) => {
     const u = new URL(url);
     const headers = Array.isArray(opts.headers) ? [['Host', u.host], ...opts.headers].flat() : opts.headers;
-    const req = http.request({ host: u.hostname, port: u.port, path: u.pathname + u.search, method: opts.method ?? 'POST', headers, agent }, (res) => {
+    // The path exactly as written (new URL() would percent-encode characters such as <).
+    const rawPath = url.slice(u.origin.length).replace(/#.*$/, '') || '/';
+    const req = http.request({ host: u.hostname, port: u.port, path: rawPath, method: opts.method ?? 'POST', headers, agent }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
@@ -215,4 +217,16 @@ export async function apiCall<T = unknown>(base: string, method: string, p: stri
 
 export function closeAgents() {
   agent.destroy();
+}
+
+/** Wait until `fn(arg)` is truthy in the page (Playwright polls on animation frames). */
+export async function until<A>(page: Page, fn: (arg: A) => unknown, arg?: A): Promise<void> {
+  await page.waitForFunction(fn as (arg: unknown) => unknown, arg);
+}
+
+/** The rows of a name/value table (headers, query, form fields) as [name, value] pairs. */
+export function tablePairs(page: Page, testId: string): Promise<[string, string][]> {
+  return page.$$eval(`[data-testid="${testId}"] tr`, (rows) =>
+    rows.map((r) => [(r as HTMLTableRowElement).cells[0].textContent ?? '', (r as HTMLTableRowElement).cells[1].textContent ?? ''] as [string, string]),
+  );
 }

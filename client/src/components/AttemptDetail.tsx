@@ -12,7 +12,7 @@ export function AttemptDetail({ d, a, signed }: { d: Delivery; a: Attempt; signe
   const sentHeaders: [string, string][] = [
     ['content-type', 'application/json'],
     ['webhook-id', d.webhookMessageId],
-    ['webhook-timestamp', String(Math.floor(Date.parse(a.sentAt) / 1000))],
+    ['webhook-timestamp', '(wall-clock seconds at sending)'],
     ['x-hooklab-attempt', String(a.n)],
     ['x-hooklab-delivery', d.id],
   ];
@@ -42,7 +42,9 @@ export function AttemptDetail({ d, a, signed }: { d: Delivery; a: Attempt; signe
           <p class="mono small">POST {d.url}</p>
           <PairsTable pairs={sentHeaders} label="Request headers sent" />
           <pre class="code small-pre">{pretty.ok ? pretty.pretty : body}</pre>
-          {!a.capturedRequestId && <p class="muted small">Headers above are the ones hooklab always sends (user-agent omitted).</p>}
+          <p class="muted small">
+            The headers hooklab always sends{a.capturedRequestId ? '; the captured request shows the exact bytes' : ''}. User-agent omitted.
+          </p>
         </section>
         <section>
           <h5>Response</h5>

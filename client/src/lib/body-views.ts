@@ -384,8 +384,8 @@ export function parseMultipart(bytes: Uint8Array, contentType: string | null): M
       body,
       size: body.length,
     });
-    if (split === -1 && raw.length > 0) return { boundary, parts, error: 'A part has no empty line between its headers and its body.' };
     if (next === -1) return { boundary, parts, error: 'The closing boundary is missing (the body may be truncated).' };
+    if (split === -1 && raw.length > 0) return { boundary, parts, error: 'A part has no empty line between its headers and its body.' };
     pos = next + 1;
   }
 }

@@ -24,11 +24,10 @@ export interface CurlInput {
 
 /** One command per line, joined with backslash-newline. */
 export function toCurl(r: CurlInput): string {
-  const args: string[] = ['curl'];
   const hasBody = r.size > 0;
   const method = r.method.toUpperCase();
-  if (!(method === 'GET' && !hasBody) && !(method === 'POST' && hasBody)) args.push(`-X ${shellQuote(method)}`);
-  args.push(shellQuote(r.url));
+  const sameAsDefault = (method === 'GET' && !hasBody) || (method === 'POST' && hasBody);
+  const args: string[] = [`curl ${sameAsDefault ? '' : `-X ${shellQuote(method)} `}${shellQuote(r.url)}`];
   for (const [name, value] of r.headers) {
     if (SKIP.has(name.toLowerCase())) continue;
     args.push(`-H ${shellQuote(`${name}: ${value}`)}`);

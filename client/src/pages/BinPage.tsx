@@ -100,7 +100,7 @@ export function BinPage({ binId, requestId, tab }: Props) {
             />
           ) : (
             <h1>
-              {bin?.name ?? 'Bin'}{' '}
+              <span class="bin-name-text">{bin?.name ?? 'Bin'}</span>
               {bin && (
                 <button type="button" class="btn btn-small btn-ghost" onClick={() => setRenaming(true)} aria-label="Rename bin">
                   Rename

@@ -1,0 +1,204 @@
+// Pure parsing behind the request detail's body views.
+import { describe, expect, it } from 'vitest';
+import {
+  availableViews,
+  base64ToBytes,
+  bodyBytes,
+  decodeUtf8,
+  excerptAround,
+  formFields,
+  headerParams,
+  hexDump,
+  jsonView,
+  lineColumn,
+  parseMultipart,
+} from '../../client/src/lib/body-views.ts';
+
+const enc = (s: string) => new TextEncoder().encode(s);
+
+describe('jsonView', () => {
+  it('pretty-prints with 2-space indent and keeps every literal exactly as sent', () => {
+    const text = '{"a":2.50,"big":12345678901234567890,"e":1E+2,"s":"x\\u00e9\\n","n":null,"t":true,"arr":[1,[],{}],"o":{"k":"v"}}';
+    const v = jsonView(text);
+    expect(v.ok).toBe(true);
+    if (!v.ok) return;
+    expect(v.pretty).toBe(
+      [
+        '{',
+        '  "a": 2.50,',
+        '  "big": 12345678901234567890,',
+        '  "e": 1E+2,',
+        '  "s": "x\\u00e9\\n",',
+        '  "n": null,',
+        '  "t": true,',
+        '  "arr": [',
+        '    1,',
+        '    [],',
+        '    {}',
+        '  ],',
+        '  "o": {',
+        '    "k": "v"',
+        '  }',
+        '}',
+      ].join('\n'),
+    );
+    expect(v.tokens.filter((t) => t.k === 'key').map((t) => t.s)).toEqual(['"a"', '"big"', '"e"', '"s"', '"n"', '"t"', '"arr"', '"o"', '"k"']);
+    // Parsing the pretty text gives the same value as the original (where JS can hold it).
+    expect(JSON.parse(v.pretty)).toEqual(JSON.parse(text));
+  });
+
+  it('keeps duplicate keys (JSON.parse would drop one)', () => {
+    const v = jsonView('{"a":1,"a":2}');
+    expect(v.ok && v.pretty).toBe('{\n  "a": 1,\n  "a": 2\n}');
+  });
+
+  it('accepts scalars, whitespace and a byte order mark', () => {
+    expect(jsonView('  42 \n').ok).toBe(true);
+    expect(jsonView('"str"').ok).toBe(true);
+    expect(jsonView('\uFEFF{"a":1}').ok).toBe(true);
+  });
+
+  it.each([
+    ['{\n  "a": 1,\n  "b": [1, 2,]\n}', 3, 14, 'Trailing comma before "]"'],
+    ['{"a": 1,}', 1, 9, 'Trailing comma before "}"'],
+    ['{"a" 1}', 1, 6, 'Expected ":" after the property name, found "1"'],
+    ["{'a': 1}", 1, 2, 'Expected a property name in double quotes, found "\'"'],
+    ['{"a": 1 "b": 2}', 1, 9, 'Expected "," or "}" after a property value, found """'],
+    ['[1 2]', 1, 4, 'Expected "," or "]" after an array element, found "2"'],
+    ['{"a": "unterminated}', 1, 7, 'Unterminated string: missing the closing quote'],
+    ['{"a": tru}', 1, 7, 'Unexpected "t": expected a value'],
+    ['{"a": 01}', 1, 8, 'Invalid number'],
+    ['{"a": "\\x"}', 1, 8, 'Invalid escape "\\x" in a string'],
+    ['{"a": "line\nbreak"}', 1, 12, 'Unescaped a line break in a string'],
+    ['{"a": 1}}', 1, 9, 'Unexpected "}" after the end of the JSON value'],
+    ['', 1, 1, 'Empty body: no JSON value'],
+    ['{"a": ', 1, 7, 'Unexpected end of input: a value is missing'],
+  ])('reports where %j breaks', (text, line, column, message) => {
+    const v = jsonView(text);
+    expect(v.ok).toBe(false);
+    if (v.ok) return;
+    expect(v.error.message).toBe(message);
+    expect({ line: v.error.line, column: v.error.column }).toEqual({ line, column });
+    expect(lineColumn(text, v.error.offset)).toEqual({ line, column });
+  });
+
+  it('agrees with JSON.parse on what is valid', () => {
+    const samples = ['{}', '[]', '[1,2,3]', '{"a":[{"b":null}]}', '-0.5e-3', '"\\ud83d\\ude00"', '[,]', '{,}', '[1,]', 'nul', '.5', '1.', '+1', '--1', '"\t"', '{"a":1', '[1', 'true false'];
+    for (const s of samples) {
+      let valid = true;
+      try {
+        JSON.parse(s);
+      } catch {
+        valid = false;
+      }
+      expect(jsonView(s).ok, s).toBe(valid);
+    }
+  });
+
+  it('reports absurd nesting instead of overflowing the stack', () => {
+    const v = jsonView('['.repeat(5000) + ']'.repeat(5000));
+    expect(v.ok).toBe(false);
+    if (!v.ok) expect(v.error.message).toMatch(/Nested more than/);
+  });
+});
+
+describe('excerptAround', () => {
+  it('shows the line of the error with the bad character separated', () => {
+    const text = '{\n  "a": 1,\n  "b": [1, 2,]\n}';
+    const v = jsonView(text);
+    if (v.ok) throw new Error('expected an error');
+    const ex = excerptAround(text, v.error.offset);
+    expect(ex.at).toBe(']');
+    expect(ex.before.endsWith('"b": [1, 2,')).toBe(true);
+  });
+  it('cuts long single-line bodies around the offset', () => {
+    const text = 'x'.repeat(1000) + '!' + 'y'.repeat(1000);
+    const ex = excerptAround(text, 1000, 20);
+    expect(ex).toEqual({ before: 'x'.repeat(20), at: '!', after: 'y'.repeat(19), cutStart: true, cutEnd: true });
+  });
+});
+
+describe('formFields', () => {
+  it('decodes fields in order with repeats', () => {
+    expect(formFields('a=1&b=hello+world&c=%E2%9C%93&a=2&empty=&flag')).toEqual([
+      ['a', '1'],
+      ['b', 'hello world'],
+      ['c', '✓'],
+      ['a', '2'],
+      ['empty', ''],
+      ['flag', ''],
+    ]);
+  });
+});
+
+describe('parseMultipart', () => {
+  const boundary = '----hooklab42';
+  const file = new Uint8Array(3000).map((_, i) => (i * 7) % 256);
+  const body = new Uint8Array([
+    ...enc(`--${boundary}\r\nContent-Disposition: form-data; name="field"\r\n\r\nvalue\r\n`),
+    ...enc(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="résumé.bin"\r\nContent-Type: application/octet-stream\r\n\r\n`),
+    ...file,
+    ...enc(`\r\n--${boundary}--\r\n`),
+  ]);
+
+  it('finds each part with its name, filename, type and exact size', () => {
+    const mp = parseMultipart(body, `multipart/form-data; boundary=${boundary}`);
+    expect(mp.error).toBeNull();
+    expect(mp.parts.map((p) => [p.name, p.filename, p.contentType, p.size])).toEqual([
+      ['field', null, null, 5],
+      ['file', 'résumé.bin', 'application/octet-stream', 3000],
+    ]);
+    expect(decodeUtf8(mp.parts[0].body)).toBe('value');
+    expect([...mp.parts[1].body]).toEqual([...file]);
+  });
+
+  it('accepts a quoted boundary and bare LF line breaks', () => {
+    const lf = enc(`--b\nContent-Disposition: form-data; name="x"\n\n1\n--b--\n`);
+    const mp = parseMultipart(lf, 'multipart/form-data; boundary="b"');
+    expect(mp.error).toBeNull();
+    expect(mp.parts.map((p) => [p.name, decodeUtf8(p.body)])).toEqual([['x', '1']]);
+  });
+
+  it('says what is wrong, keeping the parts found so far', () => {
+    expect(parseMultipart(body, 'multipart/form-data').error).toMatch(/no boundary/);
+    expect(parseMultipart(body, 'multipart/form-data; boundary=other').error).toMatch(/does not occur/);
+    const cut = parseMultipart(body.subarray(0, 200), `multipart/form-data; boundary=${boundary}`);
+    expect(cut.error).toMatch(/closing boundary is missing/);
+    expect(cut.parts[0].name).toBe('field');
+  });
+
+  it('reads header parameters, including RFC 5987 filename*', () => {
+    expect(headerParams(`form-data; name="a\\"b"; filename*=UTF-8''%C3%A9t%C3%A9.txt; filename="ete.txt"`)).toEqual({ name: 'a"b', filename: 'été.txt' });
+  });
+});
+
+describe('hexDump', () => {
+  it('prints offset, two groups of eight bytes and printable ASCII', () => {
+    const dump = hexDump(enc('{"a":1}\n\u0000 binary data here'));
+    expect(dump.split('\n')).toEqual([
+      '00000000  7b 22 61 22 3a 31 7d 0a  00 20 62 69 6e 61 72 79  |{"a":1}.. binary|',
+      '00000010  20 64 61 74 61 20 68 65  72 65                    | data here|',
+    ]);
+  });
+  it('dumps a window', () => {
+    const bytes = new Uint8Array(64).map((_, i) => i);
+    expect(hexDump(bytes, 32, 16)).toBe('00000020  20 21 22 23 24 25 26 27  28 29 2a 2b 2c 2d 2e 2f  | !"#$%&\'()*+,-./|');
+  });
+});
+
+describe('bytes and view choice', () => {
+  it('decodes base64 and UTF-8 bodies to bytes', () => {
+    expect([...base64ToBytes('AP8Q')]).toEqual([0, 255, 16]);
+    expect([...bodyBytes('é', 'utf8')]).toEqual([0xc3, 0xa9]);
+    expect(decodeUtf8(new Uint8Array([0xff, 0xfe]))).toBeNull();
+  });
+  it('offers the views that fit, best first', () => {
+    expect(availableViews('application/json', '{"a":1}', 7)).toEqual(['json', 'text', 'hex']);
+    expect(availableViews('application/vnd.api+json; charset=utf-8', 'oops', 4)).toEqual(['json', 'text', 'hex']);
+    expect(availableViews('text/plain', '[1,2]', 5)).toEqual(['json', 'text', 'hex']);
+    expect(availableViews('application/x-www-form-urlencoded', 'a=1', 3)).toEqual(['form', 'text', 'hex']);
+    expect(availableViews('multipart/form-data; boundary=x', null, 100)).toEqual(['multipart', 'hex']);
+    expect(availableViews('application/octet-stream', null, 10)).toEqual(['hex']);
+    expect(availableViews('application/json', '', 0)).toEqual([]);
+  });
+});
