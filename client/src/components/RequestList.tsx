@@ -130,7 +130,7 @@ export const RequestList = memo(function RequestList(p: Props) {
     );
   }
 
-  const footer = p.loading ? 'Loading…' : p.loadingOlder ? 'Loading older requests…' : p.hasOlder ? '' : n ? `That is all: ${n.toLocaleString('en-US')} requests.` : '';
+  const footer = p.loading ? 'Loading…' : p.loadingOlder ? 'Loading older requests…' : p.hasOlder ? '' : n ? `That is all: ${n.toLocaleString('en-US')} request${n === 1 ? '' : 's'}.` : '';
 
   return (
     <div class="req-list-wrap">
