@@ -1,9 +1,11 @@
 // Benchmark 1: capture throughput. autocannon (in this process) POSTs the ~600-byte sync_end
 // payload at 50 connections to three servers, each a child process, one after another with
 // identical settings: bare node:http, plain Express 5, and hooklab with one live Socket.IO
-// subscriber on the bin. Each gets a 2 s warm-up (to a separate URL / bin), then 10 s measured.
-import autocannon, { type Result } from 'autocannon';
+// subscriber on the bin. Each gets a 2 s warm-up (to a separate URL / bin), then 10 s measured;
+// the three are run BENCH_ROUNDS times (default 2), interleaved, and the best round counts.
+import os from 'node:os';
 import path from 'node:path';
+import autocannon, { type Result } from 'autocannon';
 import type { Bench, BenchOptions, Goal } from './lib/result.ts';
 import { connectSubscriber, createBin, getBin, receiverUrl, startHooklab } from './lib/hooklab.ts';
 import { PAYLOAD, PAYLOAD_HEADERS } from './lib/payload.ts';
@@ -15,9 +17,14 @@ import { sleep, waitFor, withTimeout } from './lib/time.ts';
 export const CONNECTIONS = 50;
 export const WARMUP_S = Number(process.env.BENCH_WARMUP_S ?? 2);
 export const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
+export const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
+/** A round during which other processes used more than this (% of one core) is "disturbed". */
+const DISTURBED_PCT = 25;
+const CORES = os.cpus().length;
 const MAX_REQUESTS_PER_BIN = 500; // hooklab's default: see README "Zero lost requests"
 
 export interface TargetRun {
+  round: number;
   target: string;
   reqPerSec: number;
   p50Ms: number;
@@ -28,14 +35,19 @@ export interface TargetRun {
   non2xx: number;
   errors: number;
   timeouts: number;
+  /** In % of one core. */
   serverCpuPct: number | null;
+  /** Server CPU time per answered request, in microseconds. */
+  cpuUsPerReq: number | null;
   loadGenCpuPct: number;
-  /** Whole machine, all cores: idle and stolen shares during the measurement. */
-  machineIdlePct: number | null;
+  /** Every other process on the machine, in % of one core. */
+  othersCpuPct: number | null;
+  /** Stolen by the hypervisor, in % of one core. */
   stealPct: number | null;
   /** hooklab only: */
   liveEvents?: number;
   binRequestCount?: number;
+  eventsSettled?: boolean;
 }
 
 function cannon(url: string, seconds: number): Promise<Result> {
@@ -52,11 +64,10 @@ function cannon(url: string, seconds: number): Promise<Result> {
   });
 }
 
-async function measure(target: string, proc: ServerProcess, warmUrl: string, url: string, log: (m: string) => void): Promise<{ run: TargetRun; res: Result }> {
-  log(`  ${target}: warm-up ${WARMUP_S} s`);
+async function measure(target: string, round: number, proc: ServerProcess, warmUrl: string, url: string, log: (m: string) => void): Promise<TargetRun> {
+  log(`  round ${round}, ${target}: warm-up ${WARMUP_S} s, then ${DURATION_S} s at ${CONNECTIONS} connections`);
   if (WARMUP_S > 0) await cannon(warmUrl, WARMUP_S);
   await sleep(300);
-  log(`  ${target}: measuring ${DURATION_S} s at ${CONNECTIONS} connections`);
   const cpu0 = cpuMs(proc.pid);
   const machine = machineCpu();
   const self0 = process.cpuUsage();
@@ -66,7 +77,11 @@ async function measure(target: string, proc: ServerProcess, warmUrl: string, url
   const cpu1 = cpuMs(proc.pid);
   const self = process.cpuUsage(self0);
   const m = machine();
-  const run: TargetRun = {
+  const serverMs = cpu0 !== null && cpu1 !== null ? cpu1 - cpu0 : null;
+  const loadGenCpuPct = round1(((self.user + self.system) / 1000 / wall) * 100);
+  const serverCpuPct = serverMs === null ? null : round1((serverMs / wall) * 100);
+  return {
+    round,
     target,
     reqPerSec: res.requests.average,
     p50Ms: res.latency.p50,
@@ -77,38 +92,32 @@ async function measure(target: string, proc: ServerProcess, warmUrl: string, url
     non2xx: res.non2xx,
     errors: res.errors,
     timeouts: res.timeouts,
-    serverCpuPct: cpu0 !== null && cpu1 !== null ? round(((cpu1 - cpu0) / wall) * 100, 0) : null,
-    loadGenCpuPct: round(((self.user + self.system) / 1000 / wall) * 100, 0),
-    machineIdlePct: m?.idlePct ?? null,
-    stealPct: m?.stealPct ?? null,
+    serverCpuPct,
+    cpuUsPerReq: serverMs === null || res.requests.total === 0 ? null : round1((serverMs * 1000) / res.requests.total),
+    loadGenCpuPct,
+    othersCpuPct: m && serverCpuPct !== null ? Math.max(0, round1(m.busyPct * CORES - serverCpuPct - loadGenCpuPct)) : null,
+    stealPct: m ? round1(m.stealPct * CORES) : null,
   };
-  return { run, res };
 }
 
-export const captureThroughput: Bench = async (opts: BenchOptions) => {
-  const { log } = opts;
-  const runs: TargetRun[] = [];
+const round1 = (v: number) => round(v, 1);
 
-  for (const [target, script, key] of [
-    ['bare node:http', 'bench/baselines/bare-http.ts', 'bare'],
-    ['Express 5', 'bench/baselines/express.ts', 'express'],
-  ] as const) {
-    const nodeArgs = opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.join(opts.profileDir, `capture-${key}`)}`] : [];
-    const proc = await spawnServer({ script, label: target, nodeArgs });
-    try {
-      const { run } = await measure(target, proc, `${proc.url}/h/warmup`, `${proc.url}/h/bench`, log);
-      runs.push(run);
-    } finally {
-      await proc.stop();
-    }
+async function runBaseline(target: string, script: string, key: string, round: number, opts: BenchOptions): Promise<TargetRun> {
+  const nodeArgs = opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.join(opts.profileDir, `capture-${key}`)}`] : [];
+  const proc = await spawnServer({ script, label: target, nodeArgs });
+  try {
+    return await measure(target, round, proc, `${proc.url}/h/warmup`, `${proc.url}/h/bench`, opts.log);
+  } finally {
+    await proc.stop();
   }
+}
 
-  // hooklab: default cap, a live subscriber on both bins (warm-up and measured).
+/** hooklab: fresh DATA_DIR, default cap, one live subscriber on both bins (warm-up and measured). */
+async function runHooklab(round: number, opts: BenchOptions): Promise<TargetRun> {
   const hl = await startHooklab({
     env: { MAX_REQUESTS_PER_BIN: String(MAX_REQUESTS_PER_BIN) },
     nodeArgs: opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.join(opts.profileDir, 'capture')}`] : [],
   });
-  let settled = true;
   try {
     const warmBin = await createBin(hl.base, 'warm-up');
     const bin = await createBin(hl.base, 'measured');
@@ -116,11 +125,11 @@ export const captureThroughput: Bench = async (opts: BenchOptions) => {
     try {
       await sub.subscribe(warmBin.id);
       await sub.subscribe(bin.id);
-      const { run } = await measure('hooklab', hl.proc, receiverUrl(hl.base, warmBin.id), receiverUrl(hl.base, bin.id), log);
+      const run = await measure('hooklab', round, hl.proc, receiverUrl(hl.base, warmBin.id), receiverUrl(hl.base, bin.id), opts.log);
       // Events for requests answered at the very end may still be on the wire: wait until the
       // count stops moving (bounded).
       let last = -1;
-      settled = await waitFor(() => {
+      run.eventsSettled = await waitFor(() => {
         const n = sub.counts.get(bin.id) ?? 0;
         const stable = n === last && n >= run.ok2xx;
         last = n;
@@ -128,26 +137,62 @@ export const captureThroughput: Bench = async (opts: BenchOptions) => {
       }, 15_000, 250);
       run.liveEvents = sub.counts.get(bin.id) ?? 0;
       run.binRequestCount = (await getBin(hl.base, bin.id)).requestCount;
-      runs.push(run);
+      return run;
     } finally {
       sub.close();
     }
   } finally {
     await hl.cleanup();
   }
+}
 
-  const [bare, expr, hook] = runs;
-  const lost = Math.max(0, hook.ok2xx - (hook.liveEvents ?? 0));
-  const extra = (hook.liveEvents ?? 0) - hook.ok2xx;
-  const expectedStored = Math.min(MAX_REQUESTS_PER_BIN, hook.liveEvents ?? 0);
+const disturbed = (r: TargetRun) => (r.othersCpuPct ?? 0) + (r.stealPct ?? 0) > DISTURBED_PCT;
+
+/** The fastest undisturbed round of a target; the fastest of all when every round was disturbed. */
+function best(runs: TargetRun[], target: string): TargetRun {
+  const mine = runs.filter((r) => r.target === target);
+  const quiet = mine.filter((r) => !disturbed(r));
+  return (quiet.length ? quiet : mine).reduce((a, b) => (b.reqPerSec > a.reqPerSec ? b : a));
+}
+
+const pct = (v: number | null) => (v === null ? '-' : `${Math.round(v)}%`);
+const us = (v: number | null | undefined) => (v === null || v === undefined ? '-' : `${v.toFixed(1)} us`);
+
+export const captureThroughput: Bench = async (opts: BenchOptions) => {
+  const runs: TargetRun[] = [];
+  for (let r = 1; r <= ROUNDS; r++) {
+    runs.push(await runBaseline('bare node:http', 'bench/baselines/bare-http.ts', 'bare', r, opts));
+    runs.push(await runBaseline('Express 5', 'bench/baselines/express.ts', 'express', r, opts));
+    runs.push(await runHooklab(r, opts));
+  }
+
+  const bare = best(runs, 'bare node:http');
+  const expr = best(runs, 'Express 5');
+  const hook = best(runs, 'hooklab');
+  const hookRuns = runs.filter((r) => r.target === 'hooklab');
+  // Every hooklab round must lose nothing, not just the best one.
+  let lost = 0;
+  let extra = 0;
+  let failures = 0;
+  let storedOk = true;
+  for (const h of hookRuns) {
+    lost += Math.max(0, h.ok2xx - (h.liveEvents ?? 0));
+    extra += Math.max(0, (h.liveEvents ?? 0) - h.ok2xx);
+    failures += h.non2xx + h.errors;
+    if (h.binRequestCount !== Math.min(MAX_REQUESTS_PER_BIN, h.liveEvents ?? 0)) storedOk = false;
+  }
+  const sumOk = hookRuns.reduce((t, h) => t + h.ok2xx, 0);
+  const sumEvents = hookRuns.reduce((t, h) => t + (h.liveEvents ?? 0), 0);
+  const cpuRatio = hook.cpuUsPerReq !== null && bare.cpuUsPerReq !== null ? hook.cpuUsPerReq / bare.cpuUsPerReq : NaN;
+  const flag = (...rs: TargetRun[]) => (rs.some(disturbed) ? ' (!)' : '');
   const goals: Goal[] = [
-    { name: 'hooklab req/s vs bare node:http', target: '>= 0.50x', value: x(hook.reqPerSec / bare.reqPerSec), pass: hook.reqPerSec >= 0.5 * bare.reqPerSec },
-    { name: 'hooklab req/s vs Express 5', target: '> 1.00x', value: x(hook.reqPerSec / expr.reqPerSec), pass: hook.reqPerSec > expr.reqPerSec },
+    { name: 'hooklab req/s vs bare node:http', target: '>= 0.50x', value: x(hook.reqPerSec / bare.reqPerSec) + flag(hook, bare), pass: hook.reqPerSec >= 0.5 * bare.reqPerSec },
+    { name: 'hooklab req/s vs Express 5', target: '> 1.00x', value: x(hook.reqPerSec / expr.reqPerSec) + flag(hook, expr), pass: hook.reqPerSec > expr.reqPerSec },
     {
-      name: 'zero lost requests (non-2xx + errors + 2xx without live event)',
+      name: 'lost requests (non-2xx + errors + 2xx without live event)',
       target: '0',
-      value: String(hook.non2xx + hook.errors + lost),
-      pass: hook.non2xx === 0 && hook.errors === 0 && lost === 0 && hook.binRequestCount === expectedStored,
+      value: String(failures + lost),
+      pass: failures === 0 && lost === 0 && storedOk && hookRuns.every((h) => h.eventsSettled),
     },
   ];
 
@@ -158,34 +203,44 @@ export const captureThroughput: Bench = async (opts: BenchOptions) => {
     `${r.p50Ms} ms`,
     `${r.p99Ms} ms`,
     r.ok2xx,
-    r.non2xx,
-    r.errors,
+    r.non2xx + r.errors,
     r.liveEvents ?? '-',
-    r.serverCpuPct === null ? '-' : `${r.serverCpuPct}%`,
-    `${r.loadGenCpuPct}%`,
-    r.machineIdlePct === null ? '-' : `${r.machineIdlePct}%`,
-    r.stealPct === null ? '-' : `${r.stealPct}%`,
+    us(r.cpuUsPerReq),
+    r.cpuUsPerReq !== null && bare.cpuUsPerReq !== null ? x(r.cpuUsPerReq / bare.cpuUsPerReq) : '-',
+    `${r.round}${disturbed(r) ? ' (!)' : ''}`,
   ];
   return {
     name: 'capture',
-    title: `1. Capture throughput (POST ${PAYLOAD.length} B sync_end, ${CONNECTIONS} connections, ${WARMUP_S} s warm-up + ${DURATION_S} s)`,
+    title: `1. Capture throughput (POST ${PAYLOAD.length} B sync_end, ${CONNECTIONS} connections, ${WARMUP_S} s warm-up + ${DURATION_S} s, best of ${ROUNDS} rounds)`,
     tables: [
       {
         title: '',
-        columns: ['target', 'req/s', 'vs bare', 'p50', 'p99', '2xx', 'non-2xx', 'errors', 'live events', 'server CPU', 'loadgen CPU', 'machine idle', 'steal'],
+        columns: ['target', 'req/s', 'vs bare', 'p50', 'p99', '2xx', 'non-2xx+err', 'live events', 'server CPU/req', 'CPU/req vs bare', 'round'],
         rows: [row(bare), row(expr), row(hook)],
         notes: [
-          `hooklab: live events counted on one Socket.IO subscriber (websocket) for the measured bin: ${hook.liveEvents} for ${hook.ok2xx} 2xx answers ` +
-            `(${lost} missing; ${extra >= 0 ? extra : 0} extra = requests captured but still in flight when autocannon stopped, at most ${CONNECTIONS}).`,
-          `hooklab: bin requestCount ${hook.binRequestCount} (expected min(cap ${MAX_REQUESTS_PER_BIN}, captured) = ${expectedStored}); the cap is the default, so the store keeps the last ${MAX_REQUESTS_PER_BIN} and the count of captures is the live-event count.`,
-          `autocannon sent ${hook.sent} requests to hooklab and got ${hook.completed} answers${settled ? '' : '; WARNING: live event count had not settled after 15 s'}.`,
+          `each target ran ${ROUNDS}x, interleaved (bare, Express, hooklab, bare, ...), each time a fresh process; the row is its fastest undisturbed round (a neighbour on a shared machine only ever slows a run down).`,
+          ...([bare, expr, hook].some(disturbed)
+            ? [`(!) every round of that target ran while other processes used > ${DISTURBED_PCT}% of a core: its req/s (and the ratios) are not to be trusted; re-run on a quieter machine.`]
+            : []),
+          `lost requests, all ${hookRuns.length} hooklab rounds: ${sumEvents} live events on one Socket.IO subscriber (websocket) for ${sumOk} 2xx answers: ${lost} missing, ` +
+            `${extra} extra (captured, but still in flight when autocannon stopped: at most ${CONNECTIONS} a round); ${failures} non-2xx or errors.`,
+          `stored: the measured bin's requestCount was min(cap ${MAX_REQUESTS_PER_BIN}, captures) in every round: ${storedOk ? 'yes' : 'NO'}. The cap is the default, so the live-event count, not the store, is what counts every capture.`,
           'p50 / p99: autocannon latency (it records whole milliseconds).',
-          'server CPU = CPU time of the server child / wall time (100% = one core); loadgen CPU = this process (autocannon + subscriber);',
-          'machine idle / steal = share of all cores idle / taken by the hypervisor for other guests during the 10 s (from /proc/stat).',
+          `server CPU/req = CPU time of the server process / requests answered: much less sensitive to a noisy machine than req/s. hooklab costs ${x(cpuRatio)} the CPU of bare per request, ` +
+            `so with both servers CPU-bound hooklab could reach at most ~${x(1 / cpuRatio)} of bare's req/s.`,
+        ],
+      },
+      {
+        title: 'All rounds',
+        columns: ['round', 'target', 'req/s', 'server CPU', 'loadgen CPU', 'other CPU', 'steal', 'server CPU/req'],
+        rows: runs.map((r) => [`${r.round}${disturbed(r) ? ' (!)' : ''}`, r.target, Math.round(r.reqPerSec), pct(r.serverCpuPct), pct(r.loadGenCpuPct), pct(r.othersCpuPct), pct(r.stealPct), us(r.cpuUsPerReq)]),
+        notes: [
+          `CPU figures in % of one core (${CORES} cores = ${CORES * 100}%): server = the server child; loadgen = this process (autocannon + subscriber);`,
+          `other = every other process on the machine (from /proc/stat); steal = time the hypervisor gave to other guests. A round where other + steal > ${DISTURBED_PCT}% is "disturbed" (!).`,
         ],
       },
     ],
     goals,
-    data: { connections: CONNECTIONS, warmupS: WARMUP_S, durationS: DURATION_S, payloadBytes: PAYLOAD.length, runs, lost, extra, settled },
+    data: { disturbedAbovePct: DISTURBED_PCT, best: { bare: bare.round, express: expr.round, hooklab: hook.round }, cpuPerReqVsBare: round(cpuRatio, 3), connections: CONNECTIONS, warmupS: WARMUP_S, durationS: DURATION_S, rounds: ROUNDS, payloadBytes: PAYLOAD.length, runs, lost, extra, failures, storedOk },
   };
 };
