@@ -4,7 +4,7 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import type { PlanPosition, ResponseConfig } from '../../../shared/api.ts';
-import { ApiError, api, errorMessage } from '../lib/api.ts';
+import { ApiError, api, errorMessage, fieldMessage } from '../lib/api.ts';
 import {
   type FieldErrors,
   type ResponseForm,
@@ -93,10 +93,15 @@ export function ResponseEditor({ binId }: Props) {
       if (err instanceof ApiError && err.field) {
         const slot = slotFor(err.field, slots);
         if (slot) {
-          setErrors({ [slot]: err.message });
+          setErrors({ [slot]: slot === err.field ? fieldMessage(err) : err.message });
           setTopError('The server did not accept these settings: see the highlighted field.');
           // Bring the field into view.
-          requestAnimationFrame(() => document.querySelector<HTMLElement>(`[data-field="${CSS.escape(slot)}"] [aria-invalid="true"], [data-field="${CSS.escape(slot)}"]`)?.focus());
+          requestAnimationFrame(() => {
+            const box = document.querySelector<HTMLElement>(`[data-field="${CSS.escape(slot)}"]`);
+            const input = box?.querySelector<HTMLElement>('[aria-invalid="true"]') ?? box?.querySelector<HTMLElement>('input, select, textarea');
+            input?.focus();
+            (input ?? box)?.scrollIntoView({ block: 'center' });
+          });
         } else {
           setErrors({});
           setTopError(err.message);

@@ -75,7 +75,8 @@ export function Timeline({ deadlineMs, attempts, planned, nowT, createdAt, selec
             key={`a${m.n}`}
             class={`mark mark-${m.tone}${sel ? ' selected' : ''}${m.attempt.manual ? ' manual' : ''}`}
             role="button"
-            tabIndex={0}
+            // SVG attributes are case-sensitive: Preact sets them verbatim, so it must be lowercase.
+            tabindex={0}
             aria-label={label}
             aria-pressed={sel}
             data-attempt-n={m.n}

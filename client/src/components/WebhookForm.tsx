@@ -2,7 +2,7 @@
 // switch, event checkboxes, signing secret, Test with the result shown, Save.
 import { useEffect, useState } from 'preact/hooks';
 import type { Bin, Subscription, TestResult, Webhook, WebhookInput } from '../../../shared/api.ts';
-import { ApiError, api, errorMessage } from '../lib/api.ts';
+import { ApiError, api, errorMessage, fieldMessage } from '../lib/api.ts';
 import { formatDuration } from '../lib/format.ts';
 import { slotFor } from '../lib/response-form.ts';
 import { Link } from '../lib/router.ts';
@@ -56,9 +56,9 @@ export function WebhookForm({ webhook, bins, onSaved, onDeleted, onCancel, onBin
   const input = (): { body: WebhookInput; errors: Record<string, string> } => {
     const errs: Record<string, string> = {};
     const body: WebhookInput = { name: name.trim(), url: url.trim(), enabled, events, successPolicy };
-    if (!url.trim()) errs.url = 'url: is required: paste a URL or pick one of your bins';
+    if (!url.trim()) errs.url = 'is required: paste a URL or pick one of your bins';
     if (secret.mode === 'new') {
-      if (!isValidSecret(secret.value.trim())) errs.secret = 'secret: must be "whsec_" followed by base64 of 16 to 64 bytes (use Generate)';
+      if (!isValidSecret(secret.value.trim())) errs.secret = 'must be "whsec_" followed by base64 of 16 to 64 bytes (use Generate)';
       body.secret = secret.value.trim();
     } else if (secret.mode === 'remove') body.secret = null;
     body.timeoutMs = timeoutMs.trim() ? (numOrText(timeoutMs) as number) : null;
@@ -86,7 +86,7 @@ export function WebhookForm({ webhook, bins, onSaved, onDeleted, onCancel, onBin
     } catch (err) {
       if (err instanceof ApiError && err.field) {
         const slot = slotFor(err.field, SLOTS) ?? slotFor(err.field.replace(/\[\d+\]$/, ''), SLOTS);
-        if (slot) setErrors({ [slot]: err.message });
+        if (slot) setErrors({ [slot]: slot === err.field ? fieldMessage(err) : err.message });
         else setMessage({ tone: 'bad', text: err.message });
       } else setMessage({ tone: 'bad', text: errorMessage(err) });
     } finally {

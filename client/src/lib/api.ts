@@ -121,6 +121,11 @@ export const api = {
     call<SchedulePreview>('GET', `/schedule/preview${qs(q)}`),
 };
 
+/** The message without its leading "field: ", for showing next to that field. */
+export function fieldMessage(err: ApiError): string {
+  return err.field && err.message.startsWith(`${err.field}: `) ? err.message.slice(err.field.length + 2) : err.message;
+}
+
 /** A short human message for any thrown value. */
 export function errorMessage(err: unknown): string {
   if (err instanceof ApiError) return err.message;

@@ -1,0 +1,173 @@
+// Response control in real Chromium: presets, a plan built in the editor, the live plan
+// position, reset, and validation messages next to the field at fault. The sender (this
+// test, over HTTP) gets exactly what the plan says.
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Bin } from '../../shared/api.ts';
+import { type RunningApp, type TestPage, apiCall, closeAgents, hit, launchBrowser, openPage, screenshot, startApp, until } from '../helpers/browser.ts';
+
+let app: RunningApp;
+let browser: Browser;
+let tp: TestPage;
+let page: Page;
+let bin: Bin;
+let target = '';
+
+beforeAll(async () => {
+  [app, browser] = await Promise.all([startApp(), launchBrowser()]);
+  tp = await openPage(browser, app.base);
+  page = tp.page;
+  bin = await apiCall<Bin>(app.base, 'POST', '/api/bins', { name: 'flaky receiver' });
+  target = app.reachable(bin.url);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await app?.stop();
+  closeAgents();
+});
+
+const position = () => page.getByTestId('plan-position');
+const waitConsumed = (n: number) => until(page, (c) => document.querySelector('[data-testid="plan-position"]')?.getAttribute('data-consumed') === String(c), n);
+
+/** Status the sender got, or the network error code when there was no answer. */
+async function send(path = '/'): Promise<number | string> {
+  try {
+    return (await hit(target + path, { body: '{}' })).status;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code ?? String(e);
+  }
+}
+
+describe('response control', () => {
+  it('one-click preset "500 ×3, then 200": the sender gets it, the position follows live, reset starts over', async () => {
+    await page.goto(`/bins/${bin.id}/response`);
+    await page.getByTestId('response-editor').waitFor();
+    await page.getByTestId('preset-500x3-then-200').click();
+    await page.getByTestId('response-status').getByText('Applied').waitFor();
+    expect(await position().textContent()).toContain('step 1 of 1');
+
+    const got: (number | string)[] = [];
+    for (let i = 0; i < 3; i++) {
+      got.push(await send());
+      await waitConsumed(i + 1);
+    }
+    await until(page, () => document.querySelector('[data-testid="plan-position"]')?.getAttribute('data-exhausted') === 'true');
+    expect(await position().textContent()).toContain('The plan is finished');
+    got.push(await send());
+    expect(got).toEqual([500, 500, 500, 200]);
+
+    await page.getByTestId('reset-plan').click();
+    await until(page, () => document.querySelector('[data-testid="plan-position"]')?.getAttribute('data-consumed') === '0');
+    expect(await send()).toBe(500);
+    await waitConsumed(1);
+    expect(await position().textContent()).toContain('1 of 3 used');
+  });
+
+  it('the other presets answer as named', async () => {
+    const cases: [string, (number | string)[]][] = [
+      ['always-500', [500, 500]],
+      ['503-retry-after', [503, 200, 200]],
+      ['slow-200', [200]],
+    ];
+    for (const [id, want] of cases) {
+      await page.getByTestId(`preset-${id}`).click();
+      await page.getByTestId('response-status').getByText('Applied').waitFor();
+      const got: (number | string)[] = [];
+      for (let i = 0; i < want.length; i++) got.push(await send());
+      expect(got, id).toEqual(want);
+    }
+    // 503 + Retry-After carries the header.
+    await page.getByTestId('preset-503-retry-after').click();
+    await page.getByTestId('response-status').getByText('Applied').waitFor();
+    const r = await hit(target, { body: 'x' });
+    expect([r.status, r.headers['retry-after']]).toEqual([503, '120']);
+    // "30% 503" is seeded: both outcomes appear and the plan loops.
+    await page.getByTestId('preset-30pct-503').click();
+    await page.getByTestId('response-status').getByText('Applied').waitFor();
+    const mix = new Set<number | string>();
+    for (let i = 0; i < 40; i++) mix.add(await send());
+    expect([...mix].sort()).toEqual([200, 503]);
+  });
+
+  it('a plan built in the editor: 503 ×2 with Retry-After, a connection reset, then 202; the sender gets exactly that', async () => {
+    await page.getByTestId('preset-slow-200').click(); // start from a known state...
+    await page.getByTestId('response-status').getByText('Applied').waitFor();
+    await page.getByTestId('default-status').fill('200');
+    const delay = page.locator('[data-field="default.delayMs"] input');
+    await delay.fill('0');
+
+    await page.getByTestId('add-step').click();
+    const step1 = page.locator('[data-testid="plan-step"][data-index="0"]');
+    await step1.getByTestId('step-status').fill('503');
+    await step1.getByTestId('step-times').fill('2');
+    await step1.locator('summary').click();
+    await step1.locator('[data-field="plan[0].headers"] textarea').fill('Retry-After: 7');
+
+    await page.getByTestId('add-step').click();
+    const step2 = page.locator('[data-testid="plan-step"][data-index="1"]');
+    await step2.getByTestId('step-kind').selectOption('reset');
+
+    await page.getByTestId('add-step').click();
+    const step3 = page.locator('[data-testid="plan-step"][data-index="2"]');
+    await step3.getByTestId('step-status').fill('202');
+
+    await page.getByTestId('save-response').click();
+    await page.getByTestId('response-status').getByText('Saved').waitFor();
+    await screenshot(page, 'response-editor', true);
+    const saved = await apiCall<{ config: { plan: unknown[]; default: { status: number; delayMs: number } } }>(app.base, 'GET', `/api/bins/${bin.id}/response`);
+    expect(saved.config.plan).toEqual([{ status: 503, times: 2, headers: { 'Retry-After': '7' } }, { fault: 'reset' }, { status: 202 }]);
+    expect(saved.config.default).toMatchObject({ status: 200, delayMs: 0 });
+
+    const first = await hit(target, { body: 'a' });
+    expect([first.status, first.headers['retry-after']]).toEqual([503, '7']);
+    // The current step is marked in the editor as the plan moves.
+    await waitConsumed(1);
+    await page.locator('[data-testid="plan-step"][data-index="0"][aria-current="step"]').waitFor();
+    expect(await send()).toBe(503);
+    await page.locator('[data-testid="plan-step"][data-index="1"][aria-current="step"]').waitFor();
+    expect(await send()).toBe('ECONNRESET');
+    expect(await send()).toBe(202);
+    expect(await send()).toBe(200);
+    await until(page, () => document.querySelector('[data-testid="plan-position"]')?.getAttribute('data-exhausted') === 'true');
+    expect(await page.locator('[aria-current="step"]').count()).toBe(0);
+  });
+
+  it('shows the server\'s validation message next to the field it names', async () => {
+    const step3Status = page.locator('[data-testid="plan-step"][data-index="2"]').getByTestId('step-status');
+    await step3Status.fill('99');
+    await page.getByTestId('save-response').click();
+    const slot = page.locator('[data-field="plan[2].status"]');
+    await slot.getByTestId('field-error').waitFor();
+    expect(await slot.getByTestId('field-error').textContent()).toBe('must be from 200 to 599');
+    expect(await step3Status.getAttribute('aria-invalid')).toBe('true');
+    expect(await page.getByTestId('response-error').textContent()).toContain('highlighted');
+    // Keyboard users land on the field at fault.
+    await until(page, () => document.activeElement?.getAttribute('data-testid') === 'step-status');
+    await screenshot(page, 'response-validation');
+
+    // Only the form can say "percent": checked before sending.
+    await step3Status.fill('202');
+    const chance = page.locator('[data-testid="plan-step"][data-index="0"]').getByTestId('step-probability');
+    await chance.fill('150');
+    await page.getByTestId('save-response').click();
+    expect(await page.locator('[data-field="plan[0].probability"]').getByTestId('field-error').textContent()).toContain('percentage from 0 to 100');
+
+    // Headers the server keeps to itself are refused by name, shown under the headers box.
+    await chance.fill('');
+    await page.locator('[data-field="plan[0].headers"] textarea').fill('Content-Length: 5');
+    await page.getByTestId('save-response').click();
+    const hdr = page.locator('[data-field="plan[0].headers"]').getByTestId('field-error');
+    await hdr.waitFor();
+    expect(await hdr.textContent()).toContain('plan[0].headers.Content-Length: is set by the server');
+
+    // Nothing was stored by the failed saves.
+    const stored = await apiCall<{ config: { plan: { status?: number }[] } }>(app.base, 'GET', `/api/bins/${bin.id}/response`);
+    expect(stored.config.plan[2].status).toBe(202);
+    await page.locator('[data-field="plan[0].headers"] textarea').fill('Retry-After: 7');
+    await page.getByTestId('save-response').click();
+    await page.getByTestId('response-status').getByText('Saved').waitFor();
+    expect(await page.getByTestId('field-error').count()).toBe(0);
+    expect(tp.problems.filter((p) => !p.includes('400 (Bad Request)'))).toEqual([]);
+  });
+});
