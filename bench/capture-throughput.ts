@@ -9,7 +9,7 @@ import autocannon, { type Result } from 'autocannon';
 import type { Bench, BenchOptions, Goal } from './lib/result.ts';
 import { connectSubscriber, createBin, getBin, receiverUrl, startHooklab } from './lib/hooklab.ts';
 import { PAYLOAD, PAYLOAD_HEADERS } from './lib/payload.ts';
-import { cpuMs, machineCpu, type ServerProcess, spawnServer } from './lib/proc.ts';
+import { cpuMs, DISTURBED_PCT, machineCpu, type ServerProcess, spawnServer } from './lib/proc.ts';
 import { round } from './lib/stats.ts';
 import { x } from './lib/table.ts';
 import { sleep, waitFor, withTimeout } from './lib/time.ts';
@@ -18,8 +18,6 @@ export const CONNECTIONS = 50;
 export const WARMUP_S = Number(process.env.BENCH_WARMUP_S ?? 2);
 export const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
 export const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
-/** A round during which other processes used more than this (% of one core) is "disturbed". */
-const DISTURBED_PCT = 25;
 const CORES = os.cpus().length;
 const MAX_REQUESTS_PER_BIN = 500; // hooklab's default: see README "Zero lost requests"
 

@@ -3,6 +3,7 @@
 // killed on exit, on error and on Ctrl-C.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import path from 'node:path';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -177,5 +178,39 @@ export function machineCpu(): () => MachineCpu | null {
     if (total <= 0) return null;
     const pct = (v: number) => Math.round((v / total) * 1000) / 10;
     return { busyPct: pct(user + nice + system + irq + softirq), idlePct: pct(idle + iowait), stealPct: pct(steal ?? 0) };
+  };
+}
+
+export interface CpuWindow {
+  /** All in % of one core over the window. */
+  serverPct: number | null;
+  selfPct: number;
+  othersPct: number | null;
+  stealPct: number | null;
+  /** Other processes + steal above DISTURBED_PCT: a neighbour may have slowed this down. */
+  disturbed: boolean;
+}
+
+/** A round where other processes + steal used more than this (% of one core) is "disturbed". */
+export const DISTURBED_PCT = 25;
+
+/** Start measuring CPU use of `pid`, this process and everything else; call the answer to stop. */
+export function cpuWindow(pid: number): () => CpuWindow {
+  const cores = cpus().length;
+  const c0 = cpuMs(pid);
+  const m = machineCpu();
+  const s0 = process.cpuUsage();
+  const t0 = performance.now();
+  return () => {
+    const wall = performance.now() - t0;
+    const c1 = cpuMs(pid);
+    const s = process.cpuUsage(s0);
+    const mc = m();
+    const r1 = (v: number) => Math.round(v * 10) / 10;
+    const serverPct = c0 !== null && c1 !== null ? r1(((c1 - c0) / wall) * 100) : null;
+    const selfPct = r1(((s.user + s.system) / 1000 / wall) * 100);
+    const othersPct = mc && serverPct !== null ? Math.max(0, r1(mc.busyPct * cores - serverPct - selfPct)) : null;
+    const stealPct = mc ? r1(mc.stealPct * cores) : null;
+    return { serverPct, selfPct, othersPct, stealPct, disturbed: (othersPct ?? 0) + (stealPct ?? 0) > DISTURBED_PCT };
   };
 }
