@@ -30,6 +30,12 @@ afterAll(async () => {
 const position = () => page.getByTestId('plan-position');
 const waitConsumed = (n: number) => until(page, (c) => document.querySelector('[data-testid="plan-position"]')?.getAttribute('data-consumed') === String(c), n);
 
+/** Click a preset and wait until the server has it (the message names the preset). */
+async function applyPreset(id: string, label: string) {
+  await page.getByTestId(`preset-${id}`).click();
+  await until(page, (text) => document.querySelector('[data-testid="response-status"]')?.textContent === text, `Applied “${label}”.`);
+}
+
 /** Status the sender got, or the network error code when there was no answer. */
 async function send(path = '/'): Promise<number | string> {
   try {
@@ -43,8 +49,7 @@ describe('response control', () => {
   it('one-click preset "500 ×3, then 200": the sender gets it, the position follows live, reset starts over', async () => {
     await page.goto(`/bins/${bin.id}/response`);
     await page.getByTestId('response-editor').waitFor();
-    await page.getByTestId('preset-500x3-then-200').click();
-    await page.getByTestId('response-status').getByText('Applied').waitFor();
+    await applyPreset('500x3-then-200', '500 ×3, then 200');
     expect(await position().textContent()).toContain('step 1 of 1');
 
     const got: (number | string)[] = [];
@@ -65,37 +70,32 @@ describe('response control', () => {
   });
 
   it('the other presets answer as named', async () => {
-    const cases: [string, (number | string)[]][] = [
-      ['always-500', [500, 500]],
-      ['503-retry-after', [503, 200, 200]],
-      ['slow-200', [200]],
+    const cases: [string, string, (number | string)[]][] = [
+      ['always-500', 'Always 500', [500, 500]],
+      ['503-retry-after', '503 + Retry-After, then 200', [503, 200, 200]],
+      ['slow-200', 'Slow 200', [200]],
     ];
-    for (const [id, want] of cases) {
-      await page.getByTestId(`preset-${id}`).click();
-      await page.getByTestId('response-status').getByText('Applied').waitFor();
+    for (const [id, label, want] of cases) {
+      await applyPreset(id, label);
       const got: (number | string)[] = [];
       for (let i = 0; i < want.length; i++) got.push(await send());
       expect(got, id).toEqual(want);
     }
     // 503 + Retry-After carries the header.
-    await page.getByTestId('preset-503-retry-after').click();
-    await page.getByTestId('response-status').getByText('Applied').waitFor();
+    await applyPreset('503-retry-after', '503 + Retry-After, then 200');
     const r = await hit(target, { body: 'x' });
     expect([r.status, r.headers['retry-after']]).toEqual([503, '120']);
     // "30% 503" is seeded: both outcomes appear and the plan loops.
-    await page.getByTestId('preset-30pct-503').click();
-    await page.getByTestId('response-status').getByText('Applied').waitFor();
+    await applyPreset('30pct-503', '30% 503');
     const mix = new Set<number | string>();
     for (let i = 0; i < 40; i++) mix.add(await send());
     expect([...mix].sort()).toEqual([200, 503]);
   });
 
   it('a plan built in the editor: 503 ×2 with Retry-After, a connection reset, then 202; the sender gets exactly that', async () => {
-    await page.getByTestId('preset-slow-200').click(); // start from a known state...
-    await page.getByTestId('response-status').getByText('Applied').waitFor();
+    await applyPreset('always-500', 'Always 500'); // start from a known state
     await page.getByTestId('default-status').fill('200');
-    const delay = page.locator('[data-field="default.delayMs"] input');
-    await delay.fill('0');
+    await page.locator('[data-field="default.body"] textarea').fill('fine\n');
 
     await page.getByTestId('add-step').click();
     const step1 = page.locator('[data-testid="plan-step"][data-index="0"]');
@@ -117,7 +117,7 @@ describe('response control', () => {
     await screenshot(page, 'response-editor', true);
     const saved = await apiCall<{ config: { plan: unknown[]; default: { status: number; delayMs: number } } }>(app.base, 'GET', `/api/bins/${bin.id}/response`);
     expect(saved.config.plan).toEqual([{ status: 503, times: 2, headers: { 'Retry-After': '7' } }, { fault: 'reset' }, { status: 202 }]);
-    expect(saved.config.default).toMatchObject({ status: 200, delayMs: 0 });
+    expect(saved.config.default).toMatchObject({ status: 200, delayMs: 0, body: 'fine\n' });
 
     const first = await hit(target, { body: 'a' });
     expect([first.status, first.headers['retry-after']]).toEqual([503, '7']);

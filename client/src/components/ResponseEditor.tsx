@@ -117,6 +117,7 @@ export function ResponseEditor({ binId }: Props) {
   const applyPreset = async (id: string) => {
     const p = PRESETS.find((x) => x.id === id)!;
     setBusy(true);
+    setStatus(null);
     try {
       applyView(await api.putResponse(binId, { ...p.config, seed: config.seed }), `Applied “${p.label}”.`);
     } catch (err) {
