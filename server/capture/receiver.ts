@@ -82,15 +82,17 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
       }
       const r = d.response!;
       const body = Buffer.from(r.body, 'utf8');
-      res.statusCode = r.status;
-      res.setHeader('content-type', r.contentType);
-      res.setHeader('x-hooklab-request-id', requestId);
       // Receiver URLs share the UI's origin: a configured HTML answer must not run there.
       // (A bin's own headers below may override these.)
-      res.setHeader('content-security-policy', 'sandbox');
-      res.setHeader('x-content-type-options', 'nosniff');
-      for (const [k, v] of Object.entries(r.headers)) res.setHeader(k, v);
-      res.setHeader('content-length', body.length);
+      const headers: Record<string, string | number> = {
+        'content-type': r.contentType,
+        'x-hooklab-request-id': requestId,
+        'content-security-policy': 'sandbox',
+        'x-content-type-options': 'nosniff',
+      };
+      for (const k in r.headers) headers[k.toLowerCase()] = r.headers[k];
+      headers['content-length'] = body.length;
+      res.writeHead(r.status, headers);
       res.end(body);
     };
     if (d.delayMs > 0) {
@@ -156,7 +158,7 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
       };
       store.requests.append(record, deps.maxRequestsPerBin).then(
         () => {
-          live.requestCaptured(toSummary(record));
+          if (live.wants(bin.id)) live.requestCaptured(toSummary(record));
           answer(req, res, decision, id);
         },
         () => {

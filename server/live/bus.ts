@@ -13,6 +13,8 @@ import type {
 } from '../../shared/api.ts';
 
 export interface LiveBus {
+  /** False when nobody is watching this bin, so the capture path can skip building events. */
+  wants(binId: string): boolean;
   requestCaptured(r: RequestSummary): void;
   requestsDeleted(binId: string, ids: string[] | 'all'): void;
   binUpdated(b: Bin): void;
@@ -36,6 +38,8 @@ export interface SocketBusOptions {
 
 export class SocketBus implements LiveBus {
   private readonly pendingDeliveries = new Map<string, Delivery>();
+  private readonly pendingRequests = new Map<string, RequestSummary[]>();
+  private requestFlush: NodeJS.Immediate | null = null;
   private timer: NodeJS.Timeout | null = null;
   private readonly coalesceMs: number;
 
@@ -43,9 +47,26 @@ export class SocketBus implements LiveBus {
     this.coalesceMs = opts.deliveryCoalesceMs ?? 50;
   }
 
-  requestCaptured(r: RequestSummary) {
-    this.io.to(binRoom(r.binId)).emit('request', r);
+  wants(binId: string) {
+    // Local rooms only: a multi-instance adapter (Redis) must answer true here.
+    return this.io.sockets.adapter.rooms.has(binRoom(binId));
   }
+  requestCaptured(r: RequestSummary) {
+    // Emitted together once per event-loop turn, so a burst leaves in few writes (see
+    // batch-writes.ts); order is kept.
+    let q = this.pendingRequests.get(r.binId);
+    if (!q) this.pendingRequests.set(r.binId, (q = []));
+    q.push(r);
+    if (!this.requestFlush) this.requestFlush = setImmediate(this.flushRequests);
+  }
+  private readonly flushRequests = () => {
+    this.requestFlush = null;
+    for (const [binId, items] of this.pendingRequests) {
+      const room = this.io.to(binRoom(binId));
+      for (const r of items) room.emit('request', r);
+    }
+    this.pendingRequests.clear();
+  };
   requestsDeleted(binId: string, ids: string[] | 'all') {
     this.io.to(binRoom(binId)).emit('requests:deleted', { binId, ids });
   }
@@ -70,6 +91,8 @@ export class SocketBus implements LiveBus {
   }
   close() {
     if (this.timer) clearTimeout(this.timer);
+    if (this.requestFlush) clearImmediate(this.requestFlush);
+    this.flushRequests();
     this.flushDeliveries();
   }
 
@@ -85,6 +108,7 @@ export class SocketBus implements LiveBus {
 export class RecordingBus implements LiveBus {
   readonly events: { type: string; data: unknown }[] = [];
   private rec = (type: string) => (data: unknown) => void this.events.push({ type, data });
+  wants = () => true;
   requestCaptured = this.rec('request');
   requestsDeleted = (binId: string, ids: string[] | 'all') => void this.events.push({ type: 'requests:deleted', data: { binId, ids } });
   binUpdated = this.rec('bin:updated');

@@ -3,6 +3,7 @@
 import type { SubscribeAck } from '../../shared/api.ts';
 import { toSummary } from '../capture/view.ts';
 import type { Store } from '../store/types.ts';
+import { batchWebSocketWrites } from './batch-writes.ts';
 import { DISPATCHER_ROOM, type IoServer, binRoom } from './bus.ts';
 
 export interface LiveHandlerOptions {
@@ -13,6 +14,7 @@ export interface LiveHandlerOptions {
 
 export function attachLiveHandlers(io: IoServer, opts: LiveHandlerOptions) {
   io.on('connection', (socket) => {
+    batchWebSocketWrites(socket);
     socket.on('subscribe', async (arg, ack) => {
       const reply = (r: SubscribeAck) => (typeof ack === 'function' ? ack(r) : undefined);
       const binId = arg && typeof arg.binId === 'string' ? arg.binId : '';
