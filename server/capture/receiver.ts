@@ -3,7 +3,6 @@
 //   headers in -> plan picks the answer -> body read (capped) -> store.append -> live emit
 //   -> answer (after its delay, or a fault).
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { HeaderPair } from '../../shared/api.ts';
 import type { ResponseControl } from '../control/controller.ts';
 import type { Decision } from '../control/engine.ts';
 import type { LiveBus } from '../live/bus.ts';
@@ -41,12 +40,6 @@ export function parseTarget(url: string, prefix: string): ParsedTarget {
   const binId = slash === -1 ? rest : rest.slice(0, slash);
   const path = slash === -1 ? '/' : rest.slice(slash);
   return { binId, path, queryString };
-}
-
-function headerPairs(raw: string[]): HeaderPair[] {
-  const out: HeaderPair[] = new Array(raw.length / 2);
-  for (let i = 0; i < raw.length; i += 2) out[i / 2] = [raw[i], raw[i + 1]];
-  return out;
 }
 
 export function clientIp(req: IncomingMessage, trustProxy: boolean): string {
@@ -116,7 +109,7 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
       sendJson(res, 429, { error: { code: 'rate_limited', message: 'This bin is receiving too many requests.' } });
       return;
     }
-    const headers = headerPairs(req.rawHeaders);
+    const headers = req.rawHeaders; // kept as Node gives it: flat, original case and order
     const method = req.method ?? 'GET';
     // Decide at arrival: plan steps are consumed in arrival order, exactly once each.
     const decision = control.decide(bin.id, { method, path: target.path, headers });

@@ -1,7 +1,7 @@
 // Stored request -> the API's shapes. Derived fields (parsed query, text/base64 body,
 // decoded content-encoding) are computed here on read, never stored twice.
 import { isUtf8 } from 'node:buffer';
-import type { BodyEncoding, Query, RequestDetail, RequestSummary } from '../../shared/api.ts';
+import type { BodyEncoding, HeaderPair, Query, RequestDetail, RequestSummary } from '../../shared/api.ts';
 import type { StoredRequest } from '../store/types.ts';
 import { decodeContent } from './decode.ts';
 
@@ -25,7 +25,7 @@ export function toSummary(r: StoredRequest): RequestSummary {
     path: r.path,
     queryString: r.queryString,
     query: parseQuery(r.queryString),
-    headers: r.headers,
+    headers: pairs(r.headers),
     ip: r.ip,
     receivedAt: r.receivedAt,
     size: r.size,
@@ -40,15 +40,29 @@ export function encodeBody(bytes: Buffer): { body: string; bodyEncoding: BodyEnc
   return isUtf8(bytes) ? { body: bytes.toString('utf8'), bodyEncoding: 'utf8' } : { body: bytes.toString('base64'), bodyEncoding: 'base64' };
 }
 
-export function headerValue(headers: [string, string][], name: string): string | undefined {
+export function pairs(flat: readonly string[]): HeaderPair[] {
+  const out: HeaderPair[] = new Array(flat.length >> 1);
+  for (let i = 0; i < flat.length; i += 2) out[i >> 1] = [flat[i], flat[i + 1]];
+  return out;
+}
+
+/** First value of a header (case-insensitive) in pairs. */
+export function headerValue(headers: readonly HeaderPair[], name: string): string | undefined {
   const want = name.toLowerCase();
   for (const [n, v] of headers) if (n.toLowerCase() === want) return v;
   return undefined;
 }
 
+/** First value of a header (case-insensitive) in a flat rawHeaders list. */
+export function flatHeaderValue(flat: readonly string[], name: string): string | undefined {
+  const want = name.toLowerCase();
+  for (let i = 0; i < flat.length; i += 2) if (flat[i].toLowerCase() === want) return flat[i + 1];
+  return undefined;
+}
+
 export function toDetail(r: StoredRequest, maxDecodedBytes: number): RequestDetail {
   const bytes = Buffer.from(r.body, 'base64');
-  const encoding = headerValue(r.headers, 'content-encoding');
+  const encoding = flatHeaderValue(r.headers, 'content-encoding');
   let decoded: RequestDetail['decoded'] = null;
   if (encoding && !r.truncated) {
     const d = decodeContent(bytes, encoding, maxDecodedBytes);

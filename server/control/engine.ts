@@ -2,7 +2,7 @@
 // of one request, it picks the answer and the next plan state. No I/O, no clock, no globals:
 // randomness comes from the state's seeded generator, so a scenario replays exactly.
 import { STATUS_CODES } from 'node:http';
-import type { AnswerOutcome, Fault, HeaderPair, Match, PlanPosition, PlanStep, ResponseConfig } from '../../shared/api.ts';
+import type { AnswerOutcome, Fault, Match, PlanPosition, PlanStep, ResponseConfig } from '../../shared/api.ts';
 import { rngStep, seedState } from '../rng.ts';
 import type { PlanState } from '../store/types.ts';
 
@@ -10,7 +10,8 @@ export interface RequestFacts {
   method: string;
   /** Path below the bin. */
   path: string;
-  headers: HeaderPair[];
+  /** Flat [name, value, ...] as Node's rawHeaders. */
+  headers: readonly string[];
 }
 
 export interface HttpAnswer {
@@ -42,7 +43,11 @@ export function matches(m: Match | undefined, facts: RequestFacts): boolean {
   if (m.pathPrefix && !facts.path.startsWith(m.pathPrefix)) return false;
   if (m.header) {
     const want = m.header.name.toLowerCase();
-    if (!facts.headers.some(([n, v]) => n.toLowerCase() === want && v === m.header!.value)) return false;
+    let found = false;
+    for (let i = 0; i < facts.headers.length && !found; i += 2) {
+      found = facts.headers[i].toLowerCase() === want && facts.headers[i + 1] === m.header.value;
+    }
+    if (!found) return false;
   }
   return true;
 }

@@ -21,7 +21,7 @@ import type {
   TestResult,
 } from '../../shared/api.ts';
 import { RECEIVER_PREFIX } from '../../shared/api.ts';
-import { headerValue } from '../capture/view.ts';
+import { flatHeaderValue, headerValue } from '../capture/view.ts';
 import { HttpError } from '../http/errors.ts';
 import type { LiveBus } from '../live/bus.ts';
 import type { Store, StoredWebhook } from '../store/types.ts';
@@ -451,7 +451,7 @@ export class Dispatcher {
     // No answer (timeout, reset): find it by the headers we sent.
     const recent = await this.d.store.requests.page(del.binId, { limit: 100 });
     const hit = recent.find(
-      (r) => headerValue(r.headers, 'webhook-id') === del.webhookMessageId && headerValue(r.headers, 'x-hooklab-attempt') === String(n),
+      (r) => flatHeaderValue(r.headers, 'webhook-id') === del.webhookMessageId && flatHeaderValue(r.headers, 'x-hooklab-attempt') === String(n),
     );
     return hit?.id ?? null;
   }

@@ -5,7 +5,6 @@ import type {
   AnswerOutcome,
   Delivery,
   DeliveryQuery,
-  HeaderPair,
   ResponseConfig,
   Run,
   Webhook,
@@ -24,7 +23,8 @@ export interface StoredRequest {
   method: string;
   path: string;
   queryString: string;
-  headers: HeaderPair[];
+  /** Flat [name, value, name, value, ...] exactly as Node's rawHeaders: one array, not one per header. */
+  headers: string[];
   ip: string;
   receivedAt: string;
   size: number;

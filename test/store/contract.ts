@@ -12,7 +12,7 @@ export function fakeRequest(binId: string, id: string, extra: Partial<StoredRequ
     method: 'POST',
     path: '/',
     queryString: '',
-    headers: [['Content-Type', 'text/plain']],
+    headers: ['Content-Type', 'text/plain'],
     ip: '127.0.0.1',
     receivedAt: new Date(0).toISOString(),
     size: 2,

@@ -105,7 +105,7 @@ describe('plan engine', () => {
 
   it('matching on a header value (name case-insensitive, value exact)', () => {
     const c = config([{ status: 500, match: { header: { name: 'X-Event', value: 'sync_end' } } }], { afterPlan: 'loop' });
-    const facts = (i: number): RequestFacts => ({ method: 'POST', path: '/', headers: [['x-event', i % 2 ? 'sync_end' : 'sync_start']] });
+    const facts = (i: number): RequestFacts => ({ method: 'POST', path: '/', headers: ['x-event', i % 2 ? 'sync_end' : 'sync_start'] });
     expect(run(c, 4, facts).out).toEqual([200, 500, 200, 500]);
   });
 
