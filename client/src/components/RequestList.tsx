@@ -78,6 +78,16 @@ export const RequestList = memo(function RequestList(p: Props) {
     if (p.hasOlder && !p.loadingOlder && last >= n - 30) p.onLoadOlder();
   }, [last, n, p.hasOlder, p.loadingOlder]);
 
+  // A click selects and puts the keyboard on the list, so the arrow keys carry on from there.
+  const onSelect = p.onSelect;
+  const selectRow = useCallback(
+    (id: string, how: 'click' | 'key') => {
+      if (how === 'click') scroller.current?.focus({ preventScroll: true });
+      onSelect(id, how);
+    },
+    [onSelect],
+  );
+
   const selectedIndex = p.selectedId ? requests.findIndex((r) => r.id === p.selectedId) : -1;
 
   const ensureVisible = (i: number) => {
@@ -126,7 +136,7 @@ export const RequestList = memo(function RequestList(p: Props) {
   for (let i = first; i < last; i++) {
     const r = requests[i];
     rows.push(
-      <Row key={r.id} r={r} top={i * ROW_HEIGHT} selected={r.id === p.selectedId} unread={p.unread.has(r.id)} onSelect={p.onSelect} />,
+      <Row key={r.id} r={r} top={i * ROW_HEIGHT} selected={r.id === p.selectedId} unread={p.unread.has(r.id)} onSelect={selectRow} />,
     );
   }
 

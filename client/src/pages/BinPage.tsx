@@ -1,6 +1,6 @@
 // One bin: its URL to copy, a curl example, the live request list with detail, and its
 // response settings. /bins/<id>, /bins/<id>/requests/<rid>, /bins/<id>/response.
-import { useCallback, useEffect, useState } from 'preact/hooks';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { RequestDetail } from '../components/RequestDetail.tsx';
 import { RequestList } from '../components/RequestList.tsx';
 import { ResponseEditor } from '../components/ResponseEditor.tsx';
@@ -40,13 +40,19 @@ export function BinPage({ binId, requestId, tab }: Props) {
     [base],
   );
 
+  // Stable across live updates, so the open detail does not re-render on every batch.
+  const listNow = useRef(s.list);
+  listNow.current = s.list;
   const onDeleted = useCallback(
     (id: string) => {
-      const i = s.list.findIndex((r) => r.id === id);
-      const next = s.list[i + 1] ?? s.list[i - 1];
-      navigate(next && next.id !== id ? `${base}/requests/${encodeURIComponent(next.id)}` : base, { replace: true });
+      // The next older request, else the newer neighbour. (The live delete event may already
+      // have removed `id` from the list; ids sort by time, so compare instead of looking it up.)
+      const list = listNow.current.filter((r) => r.id !== id);
+      const older = list.find((r) => r.id < id);
+      const next = older ?? list.filter((r) => r.id > id).at(-1);
+      navigate(next ? `${base}/requests/${encodeURIComponent(next.id)}` : base, { replace: true });
     },
-    [s.list, base],
+    [base],
   );
 
   const clear = async () => {

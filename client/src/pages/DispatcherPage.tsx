@@ -111,12 +111,6 @@ export function DispatcherPage() {
     };
   }, []);
 
-  const now = useVirtualNow(clock, 250);
-  // Re-render delivery cards only as often as what they show can change.
-  const scale = clock?.state.scale ?? 1;
-  const q = Math.max(1000, scale * 250);
-  const coarseNow = Math.floor(now / q) * q;
-
   const visible = useMemo(
     () => deliveries.filter((d) => (!filterWebhook || d.webhookId === filterWebhook) && (!filterState || d.state === filterState)),
     [deliveries, filterWebhook, filterState],
@@ -174,7 +168,7 @@ export function DispatcherPage() {
               />
             ))}
           </section>
-          <RunPanel runs={runs} now={now} hasWebhooks={(webhooks?.length ?? 0) > 0} />
+          <RunPanel runs={runs} clock={clock} hasWebhooks={(webhooks?.length ?? 0) > 0} />
           <SchedulePreview webhooks={webhooks ?? []} />
         </div>
         <section class="col" aria-labelledby="h-deliveries">
@@ -204,11 +198,7 @@ export function DispatcherPage() {
               No deliveries yet. Run a flow (or press Test on a webhook) and they appear here.
             </p>
           ) : (
-            <ul class="deliveries" data-testid="deliveries">
-              {visible.slice(0, shown).map((d) => (
-                <DeliveryCard key={d.id} d={d} now={coarseNow} signed={hooksById.get(d.webhookId)?.hasSecret ?? null} />
-              ))}
-            </ul>
+            <DeliveryList deliveries={visible.slice(0, shown)} clock={clock} hooksById={hooksById} />
           )}
           {visible.length > shown && (
             <button type="button" class="btn" onClick={() => setShown(shown + PAGE)}>
@@ -218,6 +208,21 @@ export function DispatcherPage() {
         </section>
       </div>
     </div>
+  );
+}
+
+/** The cards, re-rendered as the virtual clock moves (only as often as what they show changes). */
+function DeliveryList({ deliveries, clock, hooksById }: { deliveries: Delivery[]; clock: ClockSnapshot | null; hooksById: Map<string, Webhook> }) {
+  const scale = clock?.state.scale ?? 1;
+  const q = Math.max(1000, scale * 250);
+  const now = useVirtualNow(clock, Math.max(250, Math.min(1000, q / scale)));
+  const coarseNow = Math.floor(now / q) * q;
+  return (
+    <ul class="deliveries" data-testid="deliveries">
+      {deliveries.map((d) => (
+        <DeliveryCard key={d.id} d={d} now={coarseNow} signed={hooksById.get(d.webhookId)?.hasSecret ?? null} />
+      ))}
+    </ul>
   );
 }
 
@@ -253,7 +258,8 @@ function Legend() {
   );
 }
 
-function RunPanel({ runs, now, hasWebhooks }: { runs: Run[]; now: number; hasWebhooks: boolean }) {
+function RunPanel({ runs, clock, hasWebhooks }: { runs: Run[]; clock: ClockSnapshot | null; hasWebhooks: boolean }) {
+  const now = useVirtualNow(clock, 1000);
   const [outcome, setOutcome] = useState<RunOutcome>('SUCCESSFUL');
   const [duration, setDuration] = useState('20');
   const [busy, setBusy] = useState(false);
