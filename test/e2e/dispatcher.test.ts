@@ -115,6 +115,8 @@ describe('dispatcher console', () => {
     expect(await tl.locator('.deadline line').count()).toBe(1);
     expect(await tl.locator('.deadline').textContent()).toContain('24 h');
     expect(await card(start!).textContent()).toMatch(/Deadline in 2[34] h/);
+    await page.getByTestId('deadline-info').getByText(/the first pending delivery gives up in 2[34] h/).waitFor();
+    expect(await page.getByTestId('deadline-info').textContent()).toContain('Deadline: 24 h after each event');
     await screenshot(page, 'dispatcher-first-attempt');
 
     await stepClock();

@@ -39,7 +39,7 @@ export function AttemptDetail({ d, a, signed }: { d: Delivery; a: Attempt; signe
       <div class="attempt-cols">
         <section>
           <h5>Request</h5>
-          <p class="mono small">POST {d.url}</p>
+          <p class="mono small url-line">POST {d.url}</p>
           <PairsTable pairs={sentHeaders} label="Request headers sent" />
           <pre class="code small-pre">{pretty.ok ? pretty.pretty : body}</pre>
           <p class="muted small">

@@ -9,9 +9,13 @@ import { formatDate, formatClock, formatDuration } from '../lib/format.ts';
 interface Props {
   clock: ClockSnapshot | null;
   onClock: (c: ClockState) => void;
+  /** The retry window (server default), ms after each event. */
+  deadlineMs: number | null;
+  /** When the soonest pending delivery gives up (virtual ms), if any. */
+  nextDeadlineAt: number | null;
 }
 
-export function ClockBar({ clock, onClock }: Props) {
+export function ClockBar({ clock, onClock, deadlineMs, nextDeadlineAt }: Props) {
   const now = useVirtualNow(clock, 200);
   const [busy, setBusy] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -43,6 +47,10 @@ export function ClockBar({ clock, onClock }: Props) {
           {' · '}
           {nextDue === null ? 'nothing due' : nextDue <= now ? 'next attempt due now' : `next due in ${formatDuration(nextDue - now)}`}
           {realUntilNext !== null && realUntilNext > 0 && s && s.scale !== 1 ? ` (${formatDuration(realUntilNext)} real)` : ''}
+        </div>
+        <div class="muted small" data-testid="deadline-info">
+          {deadlineMs !== null ? `Deadline: ${formatDuration(deadlineMs)} after each event` : ''}
+          {nextDeadlineAt !== null ? ` · the first pending delivery gives up ${nextDeadlineAt > now ? `in ${formatDuration(nextDeadlineAt - now)}` : 'now'}` : ''}
         </div>
       </div>
       <div class="clock-controls">

@@ -41,6 +41,7 @@ export function DispatcherPage() {
   const [filterWebhook, setFilterWebhook] = useState('');
   const [filterState, setFilterState] = useState<'' | DeliveryState>('');
   const [shown, setShown] = useState(PAGE);
+  const [defaultDeadline, setDefaultDeadline] = useState<number | null>(null);
   const pending = useRef<Delivery[]>([]);
   const scheduled = useRef(false);
 
@@ -64,6 +65,7 @@ export function DispatcherPage() {
       }
     };
     void loadAll();
+    api.schedulePreview().then((p) => alive && setDefaultDeadline(p.settings.deadlineMs), () => {});
     const flush = () => {
       scheduled.current = false;
       const batch = pending.current;
@@ -115,6 +117,15 @@ export function DispatcherPage() {
     () => deliveries.filter((d) => (!filterWebhook || d.webhookId === filterWebhook) && (!filterState || d.state === filterState)),
     [deliveries, filterWebhook, filterState],
   );
+  const nextDeadlineAt = useMemo(() => {
+    let min: number | null = null;
+    for (const d of deliveries) {
+      if (d.state !== 'pending') continue;
+      const t = Date.parse(d.createdAt) + d.schedule.deadlineMs;
+      if (min === null || t < min) min = t;
+    }
+    return min;
+  }, [deliveries]);
   const hooksById = useMemo(() => new Map((webhooks ?? []).map((w) => [w.id, w])), [webhooks]);
 
   return (
@@ -131,7 +142,7 @@ export function DispatcherPage() {
           {error}
         </p>
       )}
-      <ClockBar clock={clock} onClock={onClock} />
+      <ClockBar clock={clock} onClock={onClock} deadlineMs={defaultDeadline} nextDeadlineAt={nextDeadlineAt} />
       <div class="dispatcher-grid">
         <div class="col">
           <section aria-labelledby="h-webhooks">
