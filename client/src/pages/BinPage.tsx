@@ -31,6 +31,15 @@ export function BinPage({ binId, requestId, tab }: Props) {
   }, [unreadCount, s.bin?.name, s.unreadVersion]);
   useEffect(() => () => void (document.title = 'hooklab'), []);
 
+  // The "filled in after reconnecting" note goes away by itself.
+  const [backfillShown, setBackfillShown] = useState<number | null>(null);
+  useEffect(() => {
+    if (!s.backfilled) return;
+    setBackfillShown(s.backfilled.at);
+    const t = setTimeout(() => setBackfillShown(null), 15_000);
+    return () => clearTimeout(t);
+  }, [s.backfilled]);
+
   useEffect(() => {
     if (requestId) s.markRead(requestId);
   }, [requestId, s.unreadVersion]);
@@ -157,7 +166,7 @@ export function BinPage({ binId, requestId, tab }: Props) {
           {s.error}
         </p>
       )}
-      {s.backfilled && s.backfilled.count > 0 && (
+      {s.backfilled && s.backfilled.count > 0 && backfillShown === s.backfilled.at && (
         <p class="notice notice-ok small" role="status" data-testid="backfill-note">
           Reconnected: {s.backfilled.count} request{s.backfilled.count === 1 ? '' : 's'} that arrived meanwhile {s.backfilled.count === 1 ? 'was' : 'were'} filled in.
         </p>
