@@ -9,13 +9,15 @@ import { formatDate, formatClock, formatDuration } from '../lib/format.ts';
 interface Props {
   clock: ClockSnapshot | null;
   onClock: (c: ClockState) => void;
+  /** The next attempt or run end (virtual ms), or null when nothing is due. */
+  nextDueAt: number | null;
   /** The retry window (server default), ms after each event. */
   deadlineMs: number | null;
   /** When the soonest pending delivery gives up (virtual ms), if any. */
   nextDeadlineAt: number | null;
 }
 
-export function ClockBar({ clock, onClock, deadlineMs, nextDeadlineAt }: Props) {
+export function ClockBar({ clock, onClock, nextDueAt, deadlineMs, nextDeadlineAt }: Props) {
   const now = useVirtualNow(clock, 200);
   const [busy, setBusy] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -31,7 +33,7 @@ export function ClockBar({ clock, onClock, deadlineMs, nextDeadlineAt }: Props) 
     }
   };
   const s = clock?.state;
-  const nextDue = s?.nextDueAt ? Date.parse(s.nextDueAt) : null;
+  const nextDue = nextDueAt;
   const realUntilNext = nextDue !== null && s && !s.paused ? (nextDue - now) / s.scale : null;
   return (
     <section class="card clock" aria-labelledby="h-clock" data-testid="clock">

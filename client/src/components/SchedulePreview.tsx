@@ -54,7 +54,7 @@ export function SchedulePreview({ webhooks }: { webhooks: Webhook[] }) {
 
   const s = preview?.settings;
   return (
-    <section class="card" aria-labelledby="h-preview" data-testid="schedule-preview">
+    <section class="card preview-panel" aria-labelledby="h-preview" data-testid="schedule-preview">
       <h2 id="h-preview">Retry schedule preview</h2>
       <p class="muted small">The attempts a delivery would plan, before any run. Blank fields use the webhook's or the server's settings.</p>
       <div class="grid-fields">

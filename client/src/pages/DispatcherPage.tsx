@@ -117,6 +117,18 @@ export function DispatcherPage() {
     () => deliveries.filter((d) => (!filterWebhook || d.webhookId === filterWebhook) && (!filterState || d.state === filterState)),
     [deliveries, filterWebhook, filterState],
   );
+  // What is due next, from live data (deliveries and runs arrive as events); the server's
+  // own answer is only announced when the clock is set, so it is the fallback.
+  const nextDueAt = useMemo(() => {
+    let min: number | null = null;
+    const consider = (t: number) => {
+      if (min === null || t < min) min = t;
+    };
+    for (const d of deliveries) if (d.state === 'pending' && d.nextAttemptAt) consider(Date.parse(d.nextAttemptAt));
+    for (const r of runs) if (!r.ended) consider(Date.parse(r.endsAt));
+    if (min === null && clock?.state.nextDueAt) consider(Date.parse(clock.state.nextDueAt));
+    return min;
+  }, [deliveries, runs, clock]);
   const nextDeadlineAt = useMemo(() => {
     let min: number | null = null;
     for (const d of deliveries) {
@@ -142,10 +154,10 @@ export function DispatcherPage() {
           {error}
         </p>
       )}
-      <ClockBar clock={clock} onClock={onClock} deadlineMs={defaultDeadline} nextDeadlineAt={nextDeadlineAt} />
       <div class="dispatcher-grid">
-        <div class="col">
-          <section aria-labelledby="h-webhooks">
+        <div class="col col-settings">
+          <RunPanel runs={runs} clock={clock} hasWebhooks={(webhooks?.length ?? 0) > 0} />
+          <section class="webhooks-panel" aria-labelledby="h-webhooks">
             <div class="section-head">
               <h2 id="h-webhooks">Webhooks</h2>
               {!adding && (
@@ -179,44 +191,46 @@ export function DispatcherPage() {
               />
             ))}
           </section>
-          <RunPanel runs={runs} clock={clock} hasWebhooks={(webhooks?.length ?? 0) > 0} />
           <SchedulePreview webhooks={webhooks ?? []} />
         </div>
-        <section class="col" aria-labelledby="h-deliveries">
-          <div class="section-head">
-            <h2 id="h-deliveries">Deliveries</h2>
-            <div class="filters">
-              <select aria-label="Filter by webhook" value={filterWebhook} onChange={(e) => setFilterWebhook((e.target as HTMLSelectElement).value)}>
-                <option value="">All webhooks</option>
-                {(webhooks ?? []).map((w) => (
-                  <option key={w.id} value={w.id}>
-                    {w.name}
-                  </option>
-                ))}
-              </select>
-              <select aria-label="Filter by state" value={filterState} onChange={(e) => setFilterState((e.target as HTMLSelectElement).value as DeliveryState | '')}>
-                <option value="">Any state</option>
-                <option value="pending">Pending</option>
-                <option value="delivered">Delivered</option>
-                <option value="failed">Failed</option>
-                <option value="cancelled">Cancelled</option>
-              </select>
+        <div class="col col-live">
+          <ClockBar clock={clock} onClock={onClock} nextDueAt={nextDueAt} deadlineMs={defaultDeadline} nextDeadlineAt={nextDeadlineAt} />
+          <section class="deliveries-panel" aria-labelledby="h-deliveries">
+            <div class="section-head">
+              <h2 id="h-deliveries">Deliveries</h2>
+              <div class="filters">
+                <select aria-label="Filter by webhook" value={filterWebhook} onChange={(e) => setFilterWebhook((e.target as HTMLSelectElement).value)}>
+                  <option value="">All webhooks</option>
+                  {(webhooks ?? []).map((w) => (
+                    <option key={w.id} value={w.id}>
+                      {w.name}
+                    </option>
+                  ))}
+                </select>
+                <select aria-label="Filter by state" value={filterState} onChange={(e) => setFilterState((e.target as HTMLSelectElement).value as DeliveryState | '')}>
+                  <option value="">Any state</option>
+                  <option value="pending">Pending</option>
+                  <option value="delivered">Delivered</option>
+                  <option value="failed">Failed</option>
+                  <option value="cancelled">Cancelled</option>
+                </select>
+              </div>
             </div>
-          </div>
-          <Legend />
-          {visible.length === 0 ? (
-            <p class="muted" data-testid="no-deliveries">
-              No deliveries yet. Run a flow (or press Test on a webhook) and they appear here.
-            </p>
-          ) : (
-            <DeliveryList deliveries={visible.slice(0, shown)} clock={clock} hooksById={hooksById} />
-          )}
-          {visible.length > shown && (
-            <button type="button" class="btn" onClick={() => setShown(shown + PAGE)}>
-              Show more ({visible.length - shown} older)
-            </button>
-          )}
-        </section>
+            <Legend />
+            {visible.length === 0 ? (
+              <p class="muted" data-testid="no-deliveries">
+                No deliveries yet. Run a flow (or press Test on a webhook) and they appear here.
+              </p>
+            ) : (
+              <DeliveryList deliveries={visible.slice(0, shown)} clock={clock} hooksById={hooksById} />
+            )}
+            {visible.length > shown && (
+              <button type="button" class="btn" onClick={() => setShown(shown + PAGE)}>
+                Show more ({visible.length - shown} older)
+              </button>
+            )}
+          </section>
+        </div>
       </div>
     </div>
   );
@@ -290,7 +304,7 @@ function RunPanel({ runs, clock, hasWebhooks }: { runs: Run[]; clock: ClockSnaps
     }
   };
   return (
-    <form class="card" onSubmit={fire} aria-labelledby="h-run">
+    <form class="card run-panel" onSubmit={fire} aria-labelledby="h-run">
       <h2 id="h-run">Run a simulated flow</h2>
       <fieldset class="inline-radios">
         <legend>The flow</legend>
