@@ -2,7 +2,7 @@
 import type { Attempt, Delivery } from '../../../shared/api.ts';
 import { jsonView } from '../lib/body-views.ts';
 import { formatDuration, formatWhen } from '../lib/format.ts';
-import { Link } from '../lib/router.ts';
+import { Link, paths } from '../lib/router.ts';
 import { PairsTable } from './HeadersTable.tsx';
 
 export function AttemptDetail({ d, a, signed }: { d: Delivery; a: Attempt; signed: boolean | null }) {
@@ -31,7 +31,7 @@ export function AttemptDetail({ d, a, signed }: { d: Delivery; a: Attempt; signe
       </p>
       {a.capturedRequestId && d.binId && (
         <p>
-          <Link href={`/bins/${d.binId}/requests/${a.capturedRequestId}`} data-testid="captured-link" class="btn btn-small">
+          <Link href={paths.request(d.binId, a.capturedRequestId)} data-testid="captured-link" class="btn btn-small">
             Open the captured request →
           </Link>
         </p>

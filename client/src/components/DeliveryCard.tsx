@@ -3,7 +3,7 @@ import { useState } from 'preact/hooks';
 import type { Attempt, Delivery } from '../../../shared/api.ts';
 import { api, errorMessage } from '../lib/api.ts';
 import { formatDuration, formatWhen } from '../lib/format.ts';
-import { Link } from '../lib/router.ts';
+import { Link, paths } from '../lib/router.ts';
 import { deliveryMarks } from '../lib/timeline.ts';
 import { AttemptDetail } from './AttemptDetail.tsx';
 import { Timeline } from './Timeline.tsx';
@@ -46,7 +46,7 @@ export const DeliveryCard = memo(function DeliveryCard({ d, now, signed }: Props
         </strong>
         <span class="muted">→ {d.webhookName}</span>
         {d.binId && (
-          <Link href={`/bins/${d.binId}`} class="small">
+          <Link href={paths.bin(d.binId)} class="small">
             bin
           </Link>
         )}

@@ -5,7 +5,7 @@ import type { Bin, Subscription, TestResult, Webhook, WebhookInput } from '../..
 import { ApiError, api, errorMessage, fieldMessage } from '../lib/api.ts';
 import { formatDuration } from '../lib/format.ts';
 import { slotFor } from '../lib/response-form.ts';
-import { Link } from '../lib/router.ts';
+import { Link, paths } from '../lib/router.ts';
 import { generateSecret, isValidSecret } from '../lib/secret.ts';
 import { ConfirmButton } from './ConfirmButton.tsx';
 import { CopyButton } from './CopyButton.tsx';
@@ -171,7 +171,7 @@ export function WebhookForm({ webhook, bins, onSaved, onDeleted, onCancel, onBin
           </div>
           {binForUrl && (
             <p class="muted small">
-              Receiver: bin <Link href={`/bins/${binForUrl.id}`}>{binForUrl.name}</Link>. Its attempts link to the captured requests.
+              Receiver: bin <Link href={paths.bin(binForUrl.id)}>{binForUrl.name}</Link>. Its attempts link to the captured requests.
             </p>
           )}
           {fieldErr('url')}
@@ -315,7 +315,7 @@ function TestOutcome({ state }: { state: { running: boolean; result: TestResult 
       {a?.responseBody && <pre class="code small-pre">{a.responseBody}</pre>}
       {a?.capturedRequestId && r.delivery.binId && (
         <p>
-          <Link href={`/bins/${r.delivery.binId}/requests/${a.capturedRequestId}`} data-testid="test-captured-link">
+          <Link href={paths.request(r.delivery.binId, a.capturedRequestId)} data-testid="test-captured-link">
             See the captured request
           </Link>
         </p>

@@ -72,3 +72,10 @@ export function Link({ href, replace, onClick, ...rest }: LinkProps) {
     },
   });
 }
+
+/** App paths, with every id encoded (ids from captures or receivers are not ours to trust). */
+export const paths = {
+  bin: (binId: string) => `/bins/${encodeURIComponent(binId)}`,
+  request: (binId: string, requestId: string) => `/bins/${encodeURIComponent(binId)}/requests/${encodeURIComponent(requestId)}`,
+  response: (binId: string) => `/bins/${encodeURIComponent(binId)}/response`,
+};

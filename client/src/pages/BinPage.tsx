@@ -9,7 +9,7 @@ import { CopyButton } from '../components/CopyButton.tsx';
 import { api, errorMessage } from '../lib/api.ts';
 import { exampleCurl } from '../lib/curl.ts';
 import { formatCount } from '../lib/format.ts';
-import { Link, navigate } from '../lib/router.ts';
+import { Link, navigate, paths } from '../lib/router.ts';
 import { useBinRequests } from '../lib/use-bin-requests.ts';
 
 interface Props {
@@ -22,7 +22,7 @@ export function BinPage({ binId, requestId, tab }: Props) {
   const s = useBinRequests(binId);
   const [actionError, setActionError] = useState<string | null>(null);
   const [renaming, setRenaming] = useState(false);
-  const base = `/bins/${encodeURIComponent(binId)}`;
+  const base = paths.bin(binId);
   const unreadCount = s.unread.size;
 
   useEffect(() => {
@@ -45,8 +45,8 @@ export function BinPage({ binId, requestId, tab }: Props) {
   }, [requestId, s.unreadVersion]);
 
   const select = useCallback(
-    (id: string, how: 'click' | 'key') => navigate(`${base}/requests/${encodeURIComponent(id)}`, { replace: how === 'key' }),
-    [base],
+    (id: string, how: 'click' | 'key') => navigate(paths.request(binId, id), { replace: how === 'key' }),
+    [binId, base],
   );
 
   // Stable across live updates, so the open detail does not re-render on every batch.
@@ -59,9 +59,9 @@ export function BinPage({ binId, requestId, tab }: Props) {
       const list = listNow.current.filter((r) => r.id !== id);
       const older = list.find((r) => r.id < id);
       const next = older ?? list.filter((r) => r.id > id).at(-1);
-      navigate(next ? `${base}/requests/${encodeURIComponent(next.id)}` : base, { replace: true });
+      navigate(next ? paths.request(binId, next.id) : base, { replace: true });
     },
-    [base],
+    [binId, base],
   );
 
   const clear = async () => {
@@ -141,7 +141,7 @@ export function BinPage({ binId, requestId, tab }: Props) {
           </details>
         )}
         <nav class="tabs page-tabs" aria-label="Bin sections">
-          <Link href={requestId ? `${base}/requests/${requestId}` : base} class="tab" aria-current={tab === 'requests' ? 'page' : undefined} data-testid="tab-requests">
+          <Link href={requestId ? paths.request(binId, requestId) : base} class="tab" aria-current={tab === 'requests' ? 'page' : undefined} data-testid="tab-requests">
             Requests
             <span class="count">{formatCount(s.list.length)}{s.nextBefore ? '+' : ''}</span>
             {unreadCount > 0 && (
@@ -150,7 +150,7 @@ export function BinPage({ binId, requestId, tab }: Props) {
               </span>
             )}
           </Link>
-          <Link href={`${base}/response`} class="tab" aria-current={tab === 'response' ? 'page' : undefined} data-testid="tab-response">
+          <Link href={paths.response(binId)} class="tab" aria-current={tab === 'response' ? 'page' : undefined} data-testid="tab-response">
             Response &amp; failure plan
           </Link>
         </nav>

@@ -4,7 +4,7 @@ import type { Bin } from '../../../shared/api.ts';
 import { ConfirmButton } from '../components/ConfirmButton.tsx';
 import { api, errorMessage } from '../lib/api.ts';
 import { formatCount, formatRelative } from '../lib/format.ts';
-import { Link, navigate } from '../lib/router.ts';
+import { Link, navigate, paths } from '../lib/router.ts';
 
 export function StartPage() {
   const [bins, setBins] = useState<Bin[] | null>(null);
@@ -23,7 +23,7 @@ export function StartPage() {
     setError(null);
     try {
       const bin = await api.createBin(name.trim() || undefined);
-      navigate(`/bins/${bin.id}`);
+      navigate(paths.bin(bin.id));
     } catch (err) {
       setError(errorMessage(err));
       setBusy(false);
@@ -75,7 +75,7 @@ export function StartPage() {
             {bins.map((b) => (
               <li key={b.id} class="bin-item" data-bin-id={b.id}>
                 <div class="bin-item-main">
-                  <Link href={`/bins/${b.id}`} class="bin-name">
+                  <Link href={paths.bin(b.id)} class="bin-name">
                     {b.name}
                   </Link>
                   <code class="muted small bin-item-url">{b.url}</code>
