@@ -45,20 +45,31 @@ export function DispatcherPage() {
   const pending = useRef<Delivery[]>([]);
   const scheduled = useRef(false);
 
-  const onClock = useCallback((c: ClockState) => setClock({ state: c, receivedAt: performance.now() }), []);
+  // Clock states come from events, from the answers to our own clock actions, and from
+  // re-reads; a re-read that was overtaken by a newer state while in flight is dropped.
+  const clockEpoch = useRef(0);
+  const onClock = useCallback((c: ClockState) => {
+    clockEpoch.current++;
+    setClock({ state: c, receivedAt: performance.now() });
+  }, []);
+  const rereadClock = useCallback(() => {
+    const epoch = clockEpoch.current;
+    return api.getClock().then((c) => {
+      if (epoch === clockEpoch.current) onClock(c);
+    });
+  }, []);
 
   useEffect(() => {
     document.title = 'Dispatcher · hooklab';
     let alive = true;
     const loadAll = async () => {
       try {
-        const [w, b, d, r, c] = await Promise.all([api.listWebhooks(), api.listBins(), api.listDeliveries({ limit: 200 }), api.listRuns(), api.getClock()]);
+        const [w, b, d, r] = await Promise.all([api.listWebhooks(), api.listBins(), api.listDeliveries({ limit: 200 }), api.listRuns(), rereadClock()]);
         if (!alive) return;
         setWebhooks(w);
         setBins(b);
         setDeliveries((cur) => upsertDeliveries(cur, d));
         setRuns(r);
-        onClock(c);
         setError(null);
       } catch (err) {
         if (alive) setError(errorMessage(err));
@@ -79,7 +90,7 @@ export function DispatcherPage() {
       if (clockTimer !== undefined) return;
       clockTimer = window.setTimeout(() => {
         clockTimer = undefined;
-        api.getClock().then((c) => alive && onClock(c), () => {});
+        if (alive) rereadClock().catch(() => {});
       }, 250);
     };
     const s = getSocket();
