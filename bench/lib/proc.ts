@@ -2,7 +2,7 @@
 // the load generator (this process) each get a core. Every child is registered here and
 // killed on exit, on error and on Ctrl-C.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import path from 'node:path';
 
@@ -132,14 +132,40 @@ export function rssBytes(pid: number): number | null {
   }
 }
 
-/** CPU time (user + system) a process has used, in ms, from /proc/<pid>/stat. */
+/**
+ * CPU time a process has used, in ms: the sum of its threads' run time from
+ * /proc/<pid>/task/<tid>/schedstat (nanoseconds), else user + system from /proc/<pid>/stat
+ * (10 ms ticks). Null off Linux.
+ */
 export function cpuMs(pid: number): number | null {
+  try {
+    let ns = 0;
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+      } catch {
+        // thread ended meanwhile
+      }
+    }
+    if (ns > 0) return ns / 1e6;
+  } catch {
+    // no schedstat: fall through
+  }
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after the ")" that closes the command name; utime and stime are 14 and 15.
     const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const ticks = Number(rest[11]) + Number(rest[12]);
     return (ticks * 1000) / CLK_TCK;
+  } catch {
+    return null;
+  }
+}
+
+/** CPU time of one thread (default: the main thread, whose tid is the pid), in ms; null off Linux. */
+export function threadCpuMs(pid: number, tid = pid): number | null {
+  try {
+    return Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
   } catch {
     return null;
   }
