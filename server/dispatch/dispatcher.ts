@@ -92,7 +92,7 @@ export class Dispatcher {
   constructor(private readonly d: DispatcherDeps) {
     this.offClock = d.clock.onChange(() => {
       void d.store.setClock(d.clock.persisted());
-      if (!this.advancing) this.arm();
+      this.arm();
     });
   }
 
@@ -149,6 +149,7 @@ export class Dispatcher {
       target = now + (input.ms ?? 0);
     }
     this.advancing++;
+    this.arm(); // disarms the real-time timer until the advance is done
     try {
       for (;;) {
         this.startDue(() => target, 'advance');
@@ -312,7 +313,7 @@ export class Dispatcher {
         .catch((err) => this.d.onError?.(err))
         .finally(() => {
           this.inflight.delete(p);
-          if (!this.advancing) this.arm();
+          this.arm();
         });
       this.inflight.add(p);
     }
@@ -333,9 +334,10 @@ export class Dispatcher {
 
   /** Arm the one timer for the earliest due entry (or run what is already due). */
   private arm() {
-    if (this.stopped) return;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    // During an advance, that loop owns the queue: entries keep their planned times.
+    if (this.stopped || this.advancing) return;
     this.startDue(() => this.d.clock.now(), 'realtime');
     const next = this.peekValid();
     if (!next || this.inflight.size >= this.d.concurrency) return;

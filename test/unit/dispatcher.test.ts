@@ -1,0 +1,150 @@
+// The dispatcher with everything injected: a memory store, a virtual clock on a fake wall
+// clock, and a fake sender. No network, no real time.
+import { describe, expect, it } from 'vitest';
+import type { Delivery, ScheduleSettings } from '../../shared/api.ts';
+import { VirtualClock } from '../../server/dispatch/clock.ts';
+import { Dispatcher } from '../../server/dispatch/dispatcher.ts';
+import type { Send, SendResult } from '../../server/dispatch/send.ts';
+import { sortableIdFactory } from '../../server/ids.ts';
+import { RecordingBus } from '../../server/live/bus.ts';
+import { createRng } from '../../server/rng.ts';
+import { MemoryStore } from '../../server/store/memory.ts';
+
+const SCHEDULE: ScheduleSettings = { firstDelayMs: 5000, factor: 4, jitter: 0.2, deadlineMs: 86_400_000 };
+const T0 = Date.parse('2026-01-01T00:00:00Z');
+
+function answer(status: number | null, error: SendResult['error'] = null): SendResult {
+  return { status, error, errorDetail: null, durationMs: 1, headers: [], body: '', bodyTruncated: false };
+}
+
+function setup(opts: { send?: Send; store?: MemoryStore; wall?: { t: number } } = {}) {
+  const wall = opts.wall ?? { t: T0 };
+  const store = opts.store ?? new MemoryStore();
+  const sent: { url: string; headers: Record<string, string> }[] = [];
+  const clock = new VirtualClock(() => wall.t, null);
+  clock.setPaused(true);
+  const send: Send =
+    opts.send ??
+    (async (r) => {
+      sent.push({ url: r.url, headers: r.headers });
+      return answer(500);
+    });
+  let n = 0;
+  const d = new Dispatcher({
+    store,
+    clock,
+    realNow: () => wall.t,
+    send,
+    live: new RecordingBus(),
+    schedule: SCHEDULE,
+    timeoutMs: 1000,
+    concurrency: 8,
+    userAgent: 'test',
+    newDeliveryId: sortableIdFactory(() => wall.t, 'dl_'),
+    newMessageId: () => `msg_${++n}`,
+    newRunId: () => `run_${++n}`,
+    random: createRng(7),
+  });
+  return { d, store, clock, sent, wall };
+}
+
+async function webhook(store: MemoryStore, extra: Record<string, unknown> = {}) {
+  await store.webhooks.put({
+    id: 'wh_1', name: 'w', url: 'http://receiver.test/hook', enabled: true, events: ['flow_started'], secret: null,
+    successPolicy: '200', schedule: {}, timeoutMs: null, createdAt: '', updatedAt: '', ...extra,
+  });
+}
+
+describe('dispatcher (injected clock, store, sender)', () => {
+  it('fast-forwards a whole day: every planned attempt is made at its planned virtual time, then failed', async () => {
+    const { d, store, sent } = setup();
+    await webhook(store);
+    await d.start();
+    await d.fireRun({});
+    await d.advance({ ms: 86_400_000 });
+    const [del] = await store.deliveries.query({});
+    expect(del.state).toBe('failed');
+    expect(del.attempts.map((a) => a.sentAt)).toEqual(del.plannedAt);
+    expect(sent).toHaveLength(del.plannedAt.length);
+    expect(new Set(sent.map((s) => s.headers['webhook-id']))).toEqual(new Set([del.webhookMessageId]));
+    expect(sent.map((s) => s.headers['x-hooklab-attempt'])).toEqual(del.attempts.map((a) => String(a.n)));
+    d.stop();
+  });
+
+  it('the same random source replays the same schedule', async () => {
+    const a = setup();
+    const b = setup();
+    for (const x of [a, b]) {
+      await webhook(x.store);
+      await x.d.fireRun({});
+    }
+    const [da] = await a.store.deliveries.query({});
+    const [db] = await b.store.deliveries.query({});
+    expect(da.plannedAt).toEqual(db.plannedAt);
+    expect(da.seed).toBe(db.seed);
+    a.d.stop();
+    b.d.stop();
+  });
+
+  it('after a late restart, makes the one owed attempt now and skips planned times that passed', async () => {
+    const wall = { t: T0 };
+    const first = setup({ wall });
+    await webhook(first.store);
+    await first.d.fireRun({});
+    await first.d.advance({ ms: 0 }); // attempt 1 at T0
+    first.d.stop();
+    const [before] = await first.store.deliveries.query({});
+    expect(before.attempts).toHaveLength(1);
+
+    // Down for two hours of wall time; the clock was not paused this time.
+    wall.t = T0 + 2 * 3_600_000;
+    const again = setup({ store: first.store, wall });
+    again.clock.setPaused(false);
+    await again.d.start();
+    for (let i = 0; i < 50 && (await again.store.deliveries.get(before.id))!.attempts.length < 2; i++) await new Promise((r) => setTimeout(r, 1));
+    const after = (await again.store.deliveries.get(before.id)) as Delivery;
+    expect(after.attempts).toHaveLength(2);
+    expect(after.attempts[1].plannedAt).toBe(before.plannedAt[1]);
+    const next = Date.parse(after.nextAttemptAt!);
+    expect(next).toBeGreaterThan(wall.t);
+    expect(after.plannedAt.map(Date.parse).filter((t) => t > Date.parse(after.attempts[1].plannedAt) && t < next)).not.toEqual([]);
+    again.d.stop();
+  });
+
+  it('attempts of one delivery never overlap: a manual retry waits for the one in flight', async () => {
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const send: Send = async () => {
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      await new Promise((r) => setTimeout(r, 5));
+      inFlight--;
+      return answer(500);
+    };
+    const { d, store } = setup({ send });
+    await webhook(store);
+    await d.fireRun({});
+    const [del] = await store.deliveries.query({});
+    const all = await Promise.all([d.advance({ ms: 0 }), d.retryNow(del.id), d.retryNow(del.id)]);
+    expect(all).toHaveLength(3);
+    expect(maxInFlight).toBe(1);
+    const done = (await store.deliveries.get(del.id))!;
+    expect(done.attempts.map((a) => a.n)).toEqual([1, 2, 3]);
+    expect(done.attempts.filter((a) => a.manual)).toHaveLength(2);
+    expect(done.state).toBe('pending');
+    d.stop();
+  });
+
+  it('a webhook disabled behind its back gets no attempt when one falls due', async () => {
+    const { d, store, sent } = setup();
+    await webhook(store);
+    await d.fireRun({});
+    await d.advance({ ms: 0 });
+    await webhook(store, { enabled: false });
+    await d.advance({ to: 'next' });
+    const [del] = await store.deliveries.query({});
+    expect(del).toMatchObject({ state: 'cancelled', endReason: 'webhook_disabled' });
+    expect(sent).toHaveLength(1);
+    d.stop();
+  });
+});
