@@ -181,6 +181,29 @@ describe('dispatcher console', () => {
     expect(tp.problems).toEqual(['console: Failed to load resource: the server responded with a status of 400 (Bad Request)']);
   });
 
+  it('saves the enable switch and the event checkboxes, and says in place what is wrong with a URL', async () => {
+    const form = page.locator(`[data-testid="webhook-form"][data-webhook-id="${webhook.id}"]`);
+    await form.getByTestId('webhook-enabled').uncheck();
+    await form.getByTestId('event-flow_started').uncheck();
+    await form.getByTestId('save-webhook').click();
+    await form.getByText('Saved.').waitFor();
+    expect(await apiCall<Webhook>(app.base, 'GET', `/api/webhooks/${webhook.id}`)).toMatchObject({ enabled: false, events: ['flow_succeeded', 'flow_failed'] });
+
+    await form.getByTestId('webhook-url').fill('not a url');
+    await form.getByTestId('save-webhook').click();
+    const err = form.locator('.field.has-error').getByTestId('field-error');
+    await err.waitFor();
+    expect(await err.textContent()).toBe('must be an absolute URL such as https://example.com/hooks');
+    expect(await form.getByTestId('webhook-url').getAttribute('aria-invalid')).toBe('true');
+
+    await form.getByTestId('webhook-url').fill(bin.url);
+    await form.getByTestId('webhook-enabled').check();
+    await form.getByTestId('event-flow_started').check();
+    await form.getByTestId('save-webhook').click();
+    await until(page, () => !document.querySelector('[data-testid="webhook-form"] .has-error'));
+    expect(await apiCall<Webhook>(app.base, 'GET', `/api/webhooks/${webhook.id}`)).toMatchObject({ enabled: true, url: bin.url, events: ['flow_started', 'flow_succeeded', 'flow_failed'] });
+  });
+
   it('fits a phone-width screen', async () => {
     const phone = await openPage(browser, app.base, { width: 390, height: 844, isMobile: true });
     try {
