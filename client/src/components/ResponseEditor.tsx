@@ -60,7 +60,8 @@ export function ResponseEditor({ binId }: Props) {
 
   if (!form || !config) return topError ? <p class="notice notice-bad" role="alert">{topError}</p> : <p class="muted">Loading response settings…</p>;
 
-  const slots: string[] = ['default', 'default.status', 'default.contentType', 'default.body', 'default.delayMs', 'default.headers', 'plan', 'rules', 'afterPlan', 'seed'];
+  // Every place that can show a message; an error naming anything else goes to the top.
+  const slots: string[] = ['default.status', 'default.contentType', 'default.body', 'default.delayMs', 'default.headers', 'plan', 'rules', 'seed'];
   const stepSlots = (list: 'plan' | 'rules', i: number) =>
     ['', '.status', '.times', '.probability', '.delayMs', '.body', '.contentType', '.headers', '.fault', '.match', '.match.method', '.match.pathPrefix', '.match.header'].map((k) => `${list}[${i}]${k}`);
   form.plan.forEach((_, i) => slots.push(...stepSlots('plan', i)));

@@ -16,7 +16,8 @@ const EVENTS: { id: Subscription; label: string; hint: string }[] = [
   { id: 'flow_failed', label: 'Flow failed', hint: 'sync_end, FAILED' },
 ];
 
-const SLOTS = ['name', 'url', 'enabled', 'events', 'secret', 'successPolicy', 'schedule', 'schedule.firstDelayMs', 'schedule.factor', 'schedule.jitter', 'schedule.deadlineMs', 'timeoutMs'];
+/** Fields that show a server message in place; anything else is shown under the form. */
+const SLOTS = ['name', 'url', 'events', 'secret', 'schedule', 'schedule.firstDelayMs', 'schedule.factor', 'schedule.jitter', 'schedule.deadlineMs', 'timeoutMs'];
 
 interface Props {
   webhook: Webhook | null;
