@@ -232,6 +232,8 @@ export interface Attempt {
   ok: boolean;
   /** Real (wall) time the exchange took. */
   durationMs: number;
+  /** Headers the dispatcher sent on this attempt (signature included: it is not a secret). */
+  requestHeaders: HeaderPair[];
   responseHeaders: HeaderPair[];
   /** First bytes of the response body, as UTF-8 text. */
   responseBody: string;
@@ -271,6 +273,8 @@ export interface DeliveryQuery {
   webhookId?: string;
   state?: DeliveryState;
   runId?: string;
+  /** Only deliveries older than this id (ids sort by creation): the next page. */
+  before?: string;
   limit?: number;
 }
 
@@ -354,6 +358,7 @@ export interface ClientToServerEvents {
   subscribe: (a: { binId: string; lastId?: string | null }, ack?: (r: SubscribeAck) => void) => void;
   unsubscribe: (a: { binId: string }) => void;
   'dispatcher:subscribe': (ack?: (r: SubscribeAck) => void) => void;
+  'dispatcher:unsubscribe': () => void;
 }
 
 /** Receiver URLs live under this prefix: PUBLIC_URL + RECEIVER_PREFIX + binId. */

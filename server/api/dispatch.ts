@@ -55,6 +55,7 @@ export function dispatchRouter(ctx: ApiContext): Router {
         webhookId: q.webhookId === undefined ? undefined : string(q.webhookId, 'webhookId', 100),
         runId: q.runId === undefined ? undefined : string(q.runId, 'runId', 100),
         state: q.state === undefined ? undefined : oneOf(q.state, 'state', STATES),
+        before: q.before === undefined ? undefined : string(q.before, 'before', 100),
         limit,
       }),
     });

@@ -150,8 +150,8 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
         body: body.toString('base64'),
       };
       store.requests.append(record, deps.maxRequestsPerBin).then(
-        () => {
-          if (live.wants(bin.id)) live.requestCaptured(toSummary(record));
+        (evicted) => {
+          if (live.wants(bin.id)) live.requestCaptured(toSummary(record), evicted);
           answer(req, res, decision, id);
         },
         () => {

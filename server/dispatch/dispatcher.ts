@@ -86,6 +86,7 @@ export class Dispatcher {
   private readonly locks = new Map<string, Promise<unknown>>();
   private timer: NodeJS.Timeout | null = null;
   private advancing = 0;
+  private lastNextDue: number | null = null;
   private stopped = false;
   private readonly offClock: () => void;
 
@@ -169,6 +170,14 @@ export class Dispatcher {
     return s;
   }
 
+  /** Tell the UI when the next due instant moves (a run or retry was scheduled or done). */
+  private noteNextDue(next: DueEntry | undefined) {
+    const at = next?.at ?? null;
+    if (at === this.lastNextDue) return;
+    this.lastNextDue = at;
+    this.d.live.clockChanged(this.clockState());
+  }
+
   // ------------------------------------------------------------------- events
 
   async fireRun(input: RunInput): Promise<Run> {
@@ -202,7 +211,7 @@ export class Dispatcher {
     const wh = await this.d.store.webhooks.get(webhookId);
     if (!wh) throw new HttpError(404, 'not_found', 'webhook not found');
     const now = this.d.clock.now();
-    const del = this.newDelivery(wh, testEvent(now, this.d.random), now, null, [now]);
+    const del = this.newDelivery(await this.ourBin(wh.url), wh, testEvent(now, this.d.random), now, null, [now]);
     await this.d.store.deliveries.put(del);
     const done = await this.withLock(del.id, () => this.attempt(del.id, now, 'test'));
     const last = done.attempts[done.attempts.length - 1];
@@ -240,13 +249,14 @@ export class Dispatcher {
       const schedule = resolveSchedule(this.d.schedule, wh.schedule);
       const seed = Math.floor(this.d.random() * 2 ** 32);
       const planned = planAttempts(schedule, seed).map((o) => at + o);
-      const del = this.newDelivery(wh, payload, at, runId, planned, schedule, seed);
+      const del = this.newDelivery(await this.ourBin(wh.url), wh, payload, at, runId, planned, schedule, seed);
       await this.save(del);
       this.schedule({ at, kind: 'attempt', id: del.id });
     }
   }
 
   private newDelivery(
+    binId: string | null,
     wh: StoredWebhook,
     payload: PortablePayload,
     at: number,
@@ -272,8 +282,14 @@ export class Dispatcher {
       seed,
       attempts: [],
       endReason: null,
-      binId: binIdFromUrl(wh.url),
+      binId,
     };
+  }
+
+  /** The bin a URL points at, when it is one of ours that exists. */
+  private async ourBin(url: string): Promise<string | null> {
+    const id = binIdFromUrl(url);
+    return id && (await this.d.store.bins.get(id)) ? id : null;
   }
 
   private async save(del: Delivery) {
@@ -340,6 +356,7 @@ export class Dispatcher {
     if (this.stopped || this.advancing) return;
     this.startDue(() => this.d.clock.now(), 'realtime');
     const next = this.peekValid();
+    this.noteNextDue(next);
     if (!next || this.inflight.size >= this.d.concurrency) return;
     const delay = this.d.clock.realDelayUntil(next.at);
     if (!Number.isFinite(delay)) return; // paused
@@ -399,6 +416,7 @@ export class Dispatcher {
       errorDetail: res.errorDetail ?? (redirect ? `redirect to ${headerValue(res.headers, 'location') ?? '(no location)'} not followed` : null),
       ok,
       durationMs: res.durationMs,
+      requestHeaders: Object.entries(headers),
       responseHeaders: res.headers,
       responseBody: res.body,
       responseBodyTruncated: res.bodyTruncated,
@@ -448,8 +466,9 @@ export class Dispatcher {
   /** Link an attempt to the request our bin captured for it. */
   private async capturedId(del: Delivery, res: SendResult, n: number): Promise<string | null> {
     if (!del.binId) return null;
+    // Trust the id only if that bin really holds it (any host could send the header).
     const fromHeader = headerValue(res.headers, 'x-hooklab-request-id');
-    if (fromHeader) return fromHeader;
+    if (fromHeader && (await this.d.store.requests.get(del.binId, fromHeader))) return fromHeader;
     // No answer (timeout, reset): find it by the headers we sent.
     const recent = await this.d.store.requests.page(del.binId, { limit: 100 });
     const hit = recent.find(

@@ -15,7 +15,8 @@ import type {
 export interface LiveBus {
   /** False when nobody is watching this bin, so the capture path can skip building events. */
   wants(binId: string): boolean;
-  requestCaptured(r: RequestSummary): void;
+  /** A capture, and the ids the per-bin cap pushed out to make room for it. */
+  requestCaptured(r: RequestSummary, evicted: string[]): void;
   requestsDeleted(binId: string, ids: string[] | 'all'): void;
   binUpdated(b: Bin): void;
   binDeleted(id: string): void;
@@ -38,7 +39,8 @@ export interface SocketBusOptions {
 
 export class SocketBus implements LiveBus {
   private readonly pendingDeliveries = new Map<string, Delivery>();
-  private readonly pendingRequests = new Map<string, RequestSummary[]>();
+  private readonly pendingRequests = new Map<string, { added: RequestSummary[]; evicted: string[] }>();
+  private pendingClock: ClockState | null = null;
   private requestFlush: NodeJS.Immediate | null = null;
   private timer: NodeJS.Timeout | null = null;
   private readonly coalesceMs: number;
@@ -51,19 +53,21 @@ export class SocketBus implements LiveBus {
     // Local rooms only: a multi-instance adapter (Redis) must answer true here.
     return this.io.sockets.adapter.rooms.has(binRoom(binId));
   }
-  requestCaptured(r: RequestSummary) {
+  requestCaptured(r: RequestSummary, evicted: string[]) {
     // Emitted together once per event-loop turn, so a burst leaves in few writes (see
-    // batch-writes.ts); order is kept.
+    // batch-writes.ts); order is kept. Evictions of the turn follow as one event.
     let q = this.pendingRequests.get(r.binId);
-    if (!q) this.pendingRequests.set(r.binId, (q = []));
-    q.push(r);
+    if (!q) this.pendingRequests.set(r.binId, (q = { added: [], evicted: [] }));
+    q.added.push(r);
+    for (const id of evicted) q.evicted.push(id);
     if (!this.requestFlush) this.requestFlush = setImmediate(this.flushRequests);
   }
   private readonly flushRequests = () => {
     this.requestFlush = null;
-    for (const [binId, items] of this.pendingRequests) {
+    for (const [binId, { added, evicted }] of this.pendingRequests) {
       const room = this.io.to(binRoom(binId));
-      for (const r of items) room.emit('request', r);
+      for (const r of added) room.emit('request', r);
+      if (evicted.length) room.emit('requests:deleted', { binId, ids: evicted });
     }
     this.pendingRequests.clear();
   };
@@ -81,26 +85,30 @@ export class SocketBus implements LiveBus {
   }
   deliveryChanged(d: Delivery) {
     this.pendingDeliveries.set(d.id, d);
-    if (!this.timer) this.timer = setTimeout(() => this.flushDeliveries(), this.coalesceMs);
+    if (!this.timer) this.timer = setTimeout(() => this.flushDispatcher(), this.coalesceMs);
   }
   runChanged(r: Run) {
     this.io.to(DISPATCHER_ROOM).emit('run', r);
   }
   clockChanged(c: ClockState) {
-    this.io.to(DISPATCHER_ROOM).emit('clock', c);
+    // Coalesced with deliveries: a fast clock changes `nextDueAt` with every attempt.
+    this.pendingClock = c;
+    if (!this.timer) this.timer = setTimeout(() => this.flushDispatcher(), this.coalesceMs);
   }
   close() {
     if (this.timer) clearTimeout(this.timer);
     if (this.requestFlush) clearImmediate(this.requestFlush);
     this.flushRequests();
-    this.flushDeliveries();
+    this.flushDispatcher();
   }
 
-  private flushDeliveries() {
+  private flushDispatcher() {
     this.timer = null;
     const room = this.io.to(DISPATCHER_ROOM);
     for (const d of this.pendingDeliveries.values()) room.emit('delivery', d);
     this.pendingDeliveries.clear();
+    if (this.pendingClock) room.emit('clock', this.pendingClock);
+    this.pendingClock = null;
   }
 }
 

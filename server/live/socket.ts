@@ -38,5 +38,9 @@ export function attachLiveHandlers(io: IoServer, opts: LiveHandlerOptions) {
       socket.join(DISPATCHER_ROOM);
       if (typeof ack === 'function') ack({ ok: true });
     });
+
+    socket.on('dispatcher:unsubscribe', () => {
+      socket.leave(DISPATCHER_ROOM);
+    });
   });
 }

@@ -89,6 +89,7 @@ class DeliveryMap extends MapCollection<Delivery> implements DeliveryCollection 
       if (q.webhookId && d.webhookId !== q.webhookId) continue;
       if (q.state && d.state !== q.state) continue;
       if (q.runId && d.runId !== q.runId) continue;
+      if (q.before !== undefined && d.id >= q.before) continue;
       out.push(d);
     }
     return out;

@@ -101,6 +101,9 @@ describe('test events and request shape', () => {
     const key = Buffer.from(SECRET.slice(6), 'base64');
     const expected = 'v1,' + createHmac('sha256', key).update(`${id}.${ts}.${req.body}`).digest('base64');
     expect(header(req, 'webhook-signature')).toBe(expected);
+    // The attempt records exactly the headers sent.
+    const sent = Object.fromEntries(res.delivery.attempts[0].requestHeaders);
+    expect(sent).toMatchObject({ 'webhook-id': id, 'webhook-timestamp': ts, 'webhook-signature': header(req, 'webhook-signature'), 'user-agent': header(req, 'user-agent') });
     const body = JSON.parse(req.body);
     expect(body.event).toBe('test');
     expect(body).toEqual(res.delivery.payload);
@@ -329,5 +332,33 @@ describe('clock and schedule API', () => {
     const q2 = (await request(srv.base).get('/api/schedule/preview?seed=5').expect(200)).body as SchedulePreview;
     expect(q).toEqual(q2);
     expect((await request(srv.base).get('/api/schedule/preview?factor=abc').expect(400)).body.error.field).toBe('factor');
+  });
+});
+
+describe('links and paging', () => {
+  it('an attempt links to the capture only when our bin really holds it', async () => {
+    // The bin answers with a forged request id; the link must point at the real capture.
+    const bin = await binWithPlan({ default: { headers: { 'x-hooklab-request-id': 'forged' } } });
+    const w = await webhook({ url: bin.url });
+    const r = (await request(srv.base).post(`/api/webhooks/${w.id}/test`).expect(200)).body as TestResult;
+    const [real] = await captured(bin.id);
+    expect(r.delivery.attempts[0].capturedRequestId).toBe(real.id);
+    // A URL that only looks like a bin is not linked.
+    const fake = await webhook({ url: `${srv.base}/h/NotARealBinIdAtAll123` });
+    const r2 = (await request(srv.base).post(`/api/webhooks/${fake.id}/test`).expect(200)).body as TestResult;
+    expect(r2.delivery.binId).toBeNull();
+    expect(r2.delivery.attempts[0].capturedRequestId).toBeNull();
+    for (const x of [w, fake]) await request(srv.base).delete(`/api/webhooks/${x.id}`);
+  });
+
+  it('pages deliveries newest first with a before cursor', async () => {
+    const bin = await binWithPlan(null);
+    const w = await webhook({ url: bin.url });
+    for (let i = 0; i < 5; i++) await request(srv.base).post(`/api/webhooks/${w.id}/test`).expect(200);
+    const all = await deliveriesOf(srv.base, `?webhookId=${w.id}`);
+    expect(all).toHaveLength(5);
+    const page = await deliveriesOf(srv.base, `?webhookId=${w.id}&limit=2&before=${all[1].id}`);
+    expect(page.map((d) => d.id)).toEqual([all[2].id, all[3].id]);
+    await request(srv.base).delete(`/api/webhooks/${w.id}`);
   });
 });

@@ -35,6 +35,7 @@ const attempt = (over: Partial<Attempt>): Attempt => ({
   errorDetail: null,
   ok: true,
   durationMs: 3,
+  requestHeaders: [],
   responseHeaders: [],
   responseBody: '',
   responseBodyTruncated: false,

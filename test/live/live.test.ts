@@ -136,3 +136,53 @@ describe('live dispatcher room', () => {
     }
   });
 });
+
+describe('live housekeeping', () => {
+  it('tells subscribers which requests the per-bin cap pushed out', async () => {
+    const small = await startServer({ storage: 'memory', config: { maxRequestsPerBin: 2 } });
+    const s = await connect(small.base);
+    try {
+      const bin = await createBin(small.base);
+      await subscribe(s, bin.id);
+      const deleted = collect(s, 'requests:deleted');
+      const ids: string[] = [];
+      for (let i = 0; i < 4; i++) ids.push((await send(bin.url, { body: String(i) })).headers['x-hooklab-request-id'] as string);
+      await deleted.until(2);
+      expect(deleted.items.flatMap((e) => e.ids as string[])).toEqual(ids.slice(0, 2));
+    } finally {
+      s.close();
+      await small.cleanup();
+    }
+  });
+
+  it('sends the clock when the next due instant moves, and stops after dispatcher:unsubscribe', async () => {
+    const fresh = await startServer({ storage: 'memory' });
+    const srv = fresh; // nothing else is due on this one
+    const s = await connect(srv.base);
+    try {
+      await new Promise((resolve) => s.emit('dispatcher:subscribe', resolve));
+      await fetch(`${srv.base}/api/clock`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ paused: true }) });
+      const clocks = collect(s, 'clock');
+      await clocks.until(1);
+      const run = await (await fetch(`${srv.base}/api/runs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ durationMs: 3_600_000 }) })).json();
+      for (;;) {
+        const items = await clocks.until(clocks.items.length + 1);
+        if (items[items.length - 1].nextDueAt === run.endsAt) break;
+      }
+      s.emit('dispatcher:unsubscribe');
+      const runs = collect(s, 'run');
+      await new Promise((r) => setTimeout(r, 20)); // let the unsubscribe land before the next run
+      await fetch(`${srv.base}/api/runs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      // A bin subscription still works on the same socket, proving it is connected.
+      const bin = await createBin(srv.base);
+      await subscribe(s, bin.id);
+      const got = collect(s, 'request');
+      await send(bin.url, { body: 'x' });
+      await got.until(1);
+      expect(runs.items).toEqual([]);
+    } finally {
+      s.close();
+      await fresh.cleanup();
+    }
+  });
+});

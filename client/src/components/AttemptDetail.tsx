@@ -9,14 +9,17 @@ export function AttemptDetail({ d, a, signed }: { d: Delivery; a: Attempt; signe
   const created = Date.parse(d.createdAt);
   const body = JSON.stringify(d.payload);
   const pretty = jsonView(body);
-  const sentHeaders: [string, string][] = [
-    ['content-type', 'application/json'],
-    ['webhook-id', d.webhookMessageId],
-    ['webhook-timestamp', '(wall-clock seconds at sending)'],
-    ['x-hooklab-attempt', String(a.n)],
-    ['x-hooklab-delivery', d.id],
-  ];
-  if (signed) sentHeaders.push(['webhook-signature', 'v1,… (HMAC-SHA256 with the webhook secret)']);
+  // Attempts recorded before requestHeaders existed fall back to what is always sent.
+  const sentHeaders: [string, string][] =
+    a.requestHeaders && a.requestHeaders.length > 0
+      ? a.requestHeaders
+      : [
+          ['content-type', 'application/json'],
+          ['webhook-id', d.webhookMessageId],
+          ['x-hooklab-attempt', String(a.n)],
+          ['x-hooklab-delivery', d.id],
+          ...(signed ? ([['webhook-signature', 'v1,… (HMAC-SHA256 with the webhook secret)']] as [string, string][]) : []),
+        ];
   const result = a.ok ? 'delivered' : a.status !== null ? `HTTP ${a.status}` : (a.error ?? 'error');
   return (
     <div class="attempt" data-testid="attempt-detail" data-attempt-n={a.n}>
@@ -42,9 +45,7 @@ export function AttemptDetail({ d, a, signed }: { d: Delivery; a: Attempt; signe
           <p class="mono small url-line">POST {d.url}</p>
           <PairsTable pairs={sentHeaders} label="Request headers sent" />
           <pre class="code small-pre">{pretty.ok ? pretty.pretty : body}</pre>
-          <p class="muted small">
-            The headers hooklab always sends{a.capturedRequestId ? '; the captured request shows the exact bytes' : ''}. User-agent omitted.
-          </p>
+          {a.capturedRequestId && <p class="muted small">The captured request shows the exact bytes received.</p>}
         </section>
         <section>
           <h5>Response</h5>
