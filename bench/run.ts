@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { captureThroughput } from './capture-throughput.ts';
 import { dispatcherBench } from './dispatcher.ts';
-import { removeAllDataDirs } from './lib/hooklab.ts';
+import { removeAllDataDirs, removeAllDataDirsSync } from './lib/hooklab.ts';
 import { installCleanup, killAll, ROOT } from './lib/proc.ts';
 import { summarizeProfile } from './lib/profile.ts';
 import type { Bench, BenchResult, Goal } from './lib/result.ts';
@@ -39,7 +39,7 @@ async function main() {
     ? names.map((n) => BENCHES.find((b) => b.name === n || b.aliases.includes(n)) ?? usage())
     : BENCHES;
 
-  installCleanup();
+  installCleanup(removeAllDataDirsSync);
   await mkdir(RESULTS_DIR, { recursive: true });
   const profileDir = profile ? path.join(RESULTS_DIR, 'profiles') : null;
   if (profileDir) {

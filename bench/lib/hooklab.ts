@@ -1,5 +1,6 @@
 // hooklab under test: a child process on a fresh temp DATA_DIR, plus the API calls and the
 // live subscriber the benchmarks need.
+import { rmSync } from 'node:fs';
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -32,6 +33,18 @@ export async function newDataDir(): Promise<string> {
 export async function removeDataDir(d: string) {
   await rm(d, { recursive: true, force: true });
   tempDirs.delete(d);
+}
+
+/** The same, synchronously: for signal and exit handlers. */
+export function removeAllDataDirsSync() {
+  for (const d of [...tempDirs]) {
+    try {
+      rmSync(d, { recursive: true, force: true, maxRetries: 3 });
+    } catch {
+      // best effort
+    }
+    tempDirs.delete(d);
+  }
 }
 
 /** Delete whatever temp dirs are left (after a crash). */

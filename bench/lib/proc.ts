@@ -107,11 +107,14 @@ export function killAll(signal: NodeJS.Signals = 'SIGKILL') {
 }
 
 let installed = false;
-/** Kill children on exit and on Ctrl-C / SIGTERM (then exit 130 / 143). */
+/** Kill children (then call onSignal, e.g. to delete temp dirs) on exit and on Ctrl-C / SIGTERM (then exit 130 / 143). */
 export function installCleanup(onSignal?: () => void) {
   if (installed) return;
   installed = true;
-  process.on('exit', () => killAll());
+  process.on('exit', () => {
+    killAll();
+    onSignal?.();
+  });
   for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
     process.on(sig, () => {
       console.error(`\n${sig}: stopping servers`);
