@@ -26,6 +26,7 @@ import { authRoutes, requireToken, tokenFrom, tokenMatches } from './http/auth.t
 import { HttpError } from './http/errors.ts';
 import { newId, sortableIdFactory } from './ids.ts';
 import { type LiveBus, SocketBus } from './live/bus.ts';
+import { jsonOnlyParser } from './live/parser.ts';
 import { attachLiveHandlers } from './live/socket.ts';
 import { type Logger, silentLogger } from './log.ts';
 import type { Store } from './store/types.ts';
@@ -102,7 +103,7 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
     },
     (req, res) => handle(req, res),
   );
-  const io = new Server<ClientToServerEvents, ServerToClientEvents>(httpServer, { serveClient: false });
+  const io = new Server<ClientToServerEvents, ServerToClientEvents>(httpServer, { serveClient: false, parser: jsonOnlyParser });
   const live = new SocketBus(io);
 
   const clock = new VirtualClock(now, await store.getClock());

@@ -126,12 +126,7 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
       }
     });
     req.on('error', () => {}); // aborted mid-body: nothing is recorded; the socket is gone
-    req.on('end', async () => {
-      // The bin may have been deleted while the body was arriving.
-      if (!(await store.bins.get(bin.id))) {
-        sendJson(res, 404, { error: { code: 'bin_not_found', message: 'This bin was deleted.' } });
-        return;
-      }
+    req.on('end', () => {
       const id = deps.newRequestId();
       const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, stored);
       const record: StoredRequest = {
@@ -151,6 +146,11 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
       };
       store.requests.append(record, deps.maxRequestsPerBin).then(
         (evicted) => {
+          if (evicted === null) {
+            // The bin was deleted while the body was arriving.
+            sendJson(res, 404, { error: { code: 'bin_not_found', message: 'This bin was deleted.' } });
+            return;
+          }
           if (live.wants(bin.id)) live.requestCaptured(toSummary(record), evicted);
           answer(req, res, decision, id);
         },

@@ -157,7 +157,10 @@ function lowerBound(list: StoredRequest[], id: string): number {
 
 class MemoryRequestLog implements RequestLog {
   readonly logs = new Map<string, BinLog>();
-  constructor(private readonly onChange: (binId: string) => void) {}
+  constructor(
+    private readonly onChange: (binId: string) => void,
+    private readonly binExists: (binId: string) => boolean,
+  ) {}
 
   log(binId: string): BinLog {
     let l = this.logs.get(binId);
@@ -169,6 +172,7 @@ class MemoryRequestLog implements RequestLog {
   }
 
   async append(r: StoredRequest, cap: number) {
+    if (!this.binExists(r.binId)) return null;
     const l = this.log(r.binId);
     const last = l.list[l.list.length - 1];
     if (!last || last.id < r.id) l.list.push(r);
@@ -250,7 +254,10 @@ export class MemoryStore implements Store {
       this.requests.drop(id);
       this.changed(`bin:${id}`);
     });
-    this.requests = new MemoryRequestLog((binId) => this.changed(`bin:${binId}`));
+    this.requests = new MemoryRequestLog(
+      (binId) => this.changed(`bin:${binId}`),
+      (binId) => this.bins.map.has(binId),
+    );
     this.responses = new MapCollection(main);
     this.webhooks = new MapCollection(main);
     this.deliveries = new DeliveryMap(() => this.changed('deliveries'), opts.maxFinishedDeliveries ?? 5000);

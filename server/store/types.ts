@@ -80,8 +80,11 @@ export interface RequestPageQuery {
 }
 
 export interface RequestLog {
-  /** Appends, then drops the oldest beyond `cap`. Answers the evicted ids. */
-  append(record: StoredRequest, cap: number): Promise<string[]>;
+  /**
+   * Appends, then drops the oldest beyond `cap`. Answers the evicted ids, or null (and
+   * stores nothing) when the bin does not exist, e.g. it was deleted mid-request.
+   */
+  append(record: StoredRequest, cap: number): Promise<string[] | null>;
   /** Newest first. */
   page(binId: string, q: RequestPageQuery): Promise<StoredRequest[]>;
   get(binId: string, id: string): Promise<StoredRequest | undefined>;

@@ -73,7 +73,7 @@ export function storeContract(name: string, make: (opts: { maxFinishedDeliveries
       for (let i = 0; i < 8; i++) {
         const id = nextId();
         ids.push(id);
-        evicted.push(...(await s.requests.append(fakeRequest('b', id, { path: `/${i}` }), 5)));
+        evicted.push(...((await s.requests.append(fakeRequest('b', id, { path: `/${i}` }), 5)) ?? []));
       }
       expect(evicted).toEqual(ids.slice(0, 3));
       expect((await s.requests.page('b', { limit: 100 })).map((r) => r.id)).toEqual(ids.slice(3).reverse());
@@ -89,6 +89,13 @@ export function storeContract(name: string, make: (opts: { maxFinishedDeliveries
       expect(await s.requests.delete('b', ids[5])).toBe(false);
       expect(await s.requests.clear('b')).toBe(4);
       expect(await s.requests.page('b', { limit: 10 })).toEqual([]);
+      await s.close();
+    });
+
+    it('refuses requests for a bin that does not exist', async () => {
+      const s = await make({});
+      expect(await s.requests.append(fakeRequest('ghost', nextId()), 10)).toBeNull();
+      expect(await s.requests.stats('ghost')).toEqual({ count: 0, lastAt: null });
       await s.close();
     });
 
