@@ -1,13 +1,17 @@
 // The default driver: the memory store, persisted with lowdb.
 //
 // lowdb rewrites a whole file per write, so the data is split to keep each write small and
-// independent of how much else is stored:
-//   DATA_DIR/hooklab.json       bins, response settings, webhooks, runs, clock
-//   DATA_DIR/deliveries.json    deliveries with their attempts
-//   DATA_DIR/bins/<binId>.json  one bin's captured requests (bounded by MAX_REQUESTS_PER_BIN)
-// Changes mark their file dirty; dirty files are written together every FLUSH_INTERVAL_MS
-// (steno: temp file + rename, so a file is never half-written). A hard kill loses at most
-// the changes of that interval plus the write in flight.
+// independent of how much is stored:
+//   DATA_DIR/hooklab.json                 bins, response settings, webhooks, runs, clock
+//   DATA_DIR/deliveries.json              deliveries with their attempts
+//   DATA_DIR/bins/<binId>/<segment>.json  a bin's captured requests, SEGMENT_SIZE per file
+// A capture dirties only the newest segment of its bin; a segment whose requests were all
+// evicted is deleted. So one capture rewrites at most SEGMENT_SIZE records, however full its
+// bin is and however many bins there are.
+//
+// Dirty files are written together every FLUSH_INTERVAL_MS (steno: temp file + rename, so a
+// file is never half-written). A hard kill loses at most the changes of that interval plus
+// the write in flight.
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Low } from 'lowdb';
@@ -17,6 +21,7 @@ import { MemoryStore, type MemoryStoreOptions, type Part } from './memory.ts';
 import type { ClockPersisted, StoredBin, StoredRequest, StoredResponseControl, StoredWebhook } from './types.ts';
 
 const FORMAT_VERSION = 1;
+export const DEFAULT_SEGMENT_SIZE = 50;
 
 interface MainFile {
   version: number;
@@ -30,10 +35,20 @@ interface DeliveriesFile {
   version: number;
   deliveries: Delivery[];
 }
-interface BinFile {
+interface SegmentFile {
   version: number;
   binId: string;
+  segment: number;
   requests: StoredRequest[];
+}
+
+/** Which segment file each of a bin's requests lives in. */
+interface Segments {
+  /** Sequence number of the next request appended; its segment is next / size. */
+  next: number;
+  of: Map<string, number>;
+  dirty: Set<number>;
+  onDisk: Set<number>;
 }
 
 /** A data file that cannot be read. Start-up stops; the file is left as it is. */
@@ -49,6 +64,8 @@ export class DataFileError extends Error {
 export interface LowdbStoreOptions extends MemoryStoreOptions {
   dataDir: string;
   flushIntervalMs: number;
+  /** Requests per segment file (tests use small ones). */
+  segmentSize?: number;
   onWriteError?: (file: string, err: unknown) => void;
 }
 
@@ -58,7 +75,8 @@ function file<T>(filename: string): Low<T> {
   return new Low<T>(adapter, null as T);
 }
 
-async function readFile<T>(low: Low<T>, filename: string, check: (d: unknown) => string | null): Promise<T | null> {
+async function readFile<T>(filename: string, check: (d: unknown) => string | null): Promise<T | null> {
+  const low = file<T>(filename);
   try {
     await low.read();
   } catch (err) {
@@ -73,7 +91,9 @@ async function readFile<T>(low: Low<T>, filename: string, check: (d: unknown) =>
 
 const isObj = (d: unknown): d is Record<string, unknown> => typeof d === 'object' && d !== null && !Array.isArray(d);
 
-function checkVersion(d: Record<string, unknown>): string | null {
+function shape(d: unknown, lists: string[]): string | null {
+  if (!isObj(d)) return 'not a JSON object';
+  for (const k of lists) if (!Array.isArray(d[k])) return `"${k}" is not a list`;
   if (d.version !== FORMAT_VERSION) return `unknown format version ${JSON.stringify(d.version)}`;
   return null;
 }
@@ -81,7 +101,8 @@ function checkVersion(d: Record<string, unknown>): string | null {
 export class LowdbStore extends MemoryStore {
   private readonly main: Low<MainFile>;
   private readonly deliveriesFile: Low<DeliveriesFile>;
-  private readonly binFiles = new Map<string, Low<BinFile>>();
+  private readonly segments = new Map<string, Segments>();
+  private readonly segmentSize: number;
   private readonly dirty = new Set<Part>();
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> = Promise.resolve();
@@ -90,8 +111,9 @@ export class LowdbStore extends MemoryStore {
 
   private constructor(private readonly opts: LowdbStoreOptions) {
     super(opts);
-    this.main = file<MainFile>(path.join(opts.dataDir, 'hooklab.json'));
-    this.deliveriesFile = file<DeliveriesFile>(path.join(opts.dataDir, 'deliveries.json'));
+    this.segmentSize = opts.segmentSize ?? DEFAULT_SEGMENT_SIZE;
+    this.main = file<MainFile>(this.path('hooklab.json'));
+    this.deliveriesFile = file<DeliveriesFile>(this.path('deliveries.json'));
   }
 
   static async open(opts: LowdbStoreOptions): Promise<LowdbStore> {
@@ -100,24 +122,27 @@ export class LowdbStore extends MemoryStore {
     return s;
   }
 
-  private binPath(binId: string) {
-    return path.join(this.opts.dataDir, 'bins', `${binId}.json`);
+  private path(...parts: string[]) {
+    return path.join(this.opts.dataDir, ...parts);
+  }
+
+  private segmentPath(binId: string, segment: number) {
+    return this.path('bins', binId, `${String(segment).padStart(8, '0')}.json`);
+  }
+
+  private segs(binId: string): Segments {
+    let s = this.segments.get(binId);
+    if (!s) {
+      s = { next: 0, of: new Map(), dirty: new Set(), onDisk: new Set() };
+      this.segments.set(binId, s);
+    }
+    return s;
   }
 
   private async load() {
-    await mkdir(path.join(this.opts.dataDir, 'bins'), { recursive: true });
-    const mainPath = path.join(this.opts.dataDir, 'hooklab.json');
-    const main = await readFile(this.main, mainPath, (d) => {
-      if (!isObj(d)) return 'not a JSON object';
-      for (const k of ['bins', 'responses', 'webhooks', 'runs'] as const) {
-        if (!Array.isArray(d[k])) return `"${k}" is not a list`;
-      }
-      return checkVersion(d);
-    });
-    const delPath = path.join(this.opts.dataDir, 'deliveries.json');
-    const dels = await readFile(this.deliveriesFile, delPath, (d) =>
-      !isObj(d) ? 'not a JSON object' : !Array.isArray(d.deliveries) ? '"deliveries" is not a list' : checkVersion(d),
-    );
+    await mkdir(this.path('bins'), { recursive: true });
+    const main = await readFile<MainFile>(this.path('hooklab.json'), (d) => shape(d, ['bins', 'responses', 'webhooks', 'runs']));
+    const dels = await readFile<DeliveriesFile>(this.path('deliveries.json'), (d) => shape(d, ['deliveries']));
     if (main) {
       this.bins.load(main.bins);
       this.responses.load(main.responses);
@@ -126,17 +151,34 @@ export class LowdbStore extends MemoryStore {
       this.clock = main.clock;
     }
     if (dels) this.deliveries.load(dels.deliveries);
-    const present = new Set(await readdir(path.join(this.opts.dataDir, 'bins')));
-    for (const bin of this.bins.map.values()) {
-      const low = file<BinFile>(this.binPath(bin.id));
-      this.binFiles.set(bin.id, low);
-      if (!present.has(`${bin.id}.json`)) continue;
-      const data = await readFile(low, this.binPath(bin.id), (d) =>
-        !isObj(d) ? 'not a JSON object' : !Array.isArray(d.requests) ? '"requests" is not a list' : checkVersion(d),
-      );
-      if (data) this.requests.load(bin.id, data.requests);
-    }
+    for (const bin of this.bins.map.values()) await this.loadBin(bin.id);
     this.loading = false;
+  }
+
+  private async loadBin(binId: string) {
+    const segs = this.segs(binId);
+    const names = await readdir(this.path('bins', binId)).catch((e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT') return [] as string[];
+      throw new DataFileError(this.path('bins', binId), e.code ?? e.message);
+    });
+    const records: StoredRequest[] = [];
+    let last = -1;
+    for (const name of names) {
+      const m = /^(\d+)\.json$/.exec(name);
+      if (!m) continue; // temp files of an interrupted write, anything else
+      const segment = Number(m[1]);
+      const data = await readFile<SegmentFile>(this.path('bins', binId, name), (d) => shape(d, ['requests']));
+      if (!data) continue;
+      segs.onDisk.add(segment);
+      for (const r of data.requests) {
+        segs.of.set(r.id, segment);
+        records.push(r);
+      }
+      last = Math.max(last, segment);
+    }
+    // New captures start a fresh segment after the newest one on disk.
+    segs.next = (last + 1) * this.segmentSize;
+    this.requests.load(binId, records);
   }
 
   protected override changed(part: Part) {
@@ -148,6 +190,22 @@ export class LowdbStore extends MemoryStore {
         void this.flush();
       }, this.opts.flushIntervalMs);
     }
+  }
+
+  protected override requestsChanged(binId: string, added: StoredRequest | null, removed: readonly string[]) {
+    const segs = this.segs(binId);
+    if (added) {
+      const segment = Math.floor(segs.next++ / this.segmentSize);
+      segs.of.set(added.id, segment);
+      segs.dirty.add(segment);
+    }
+    for (const id of removed) {
+      const segment = segs.of.get(id);
+      if (segment === undefined) continue;
+      segs.of.delete(id);
+      segs.dirty.add(segment);
+    }
+    super.requestsChanged(binId, added, removed);
   }
 
   /** Write every dirty file. Flushes run one after another, never overlapping. */
@@ -167,7 +225,7 @@ export class LowdbStore extends MemoryStore {
     let filename = '';
     try {
       if (part === 'main') {
-        filename = path.join(this.opts.dataDir, 'hooklab.json');
+        filename = this.path('hooklab.json');
         this.main.data = {
           version: FORMAT_VERSION,
           bins: [...this.bins.map.values()],
@@ -178,25 +236,19 @@ export class LowdbStore extends MemoryStore {
         };
         await this.main.write();
       } else if (part === 'deliveries') {
-        filename = path.join(this.opts.dataDir, 'deliveries.json');
+        filename = this.path('deliveries.json');
         this.deliveriesFile.data = { version: FORMAT_VERSION, deliveries: [...this.deliveries.map.values()] };
         await this.deliveriesFile.write();
       } else {
         const binId = part.slice(4);
-        filename = this.binPath(binId);
+        filename = this.path('bins', binId);
         if (!this.bins.map.has(binId)) {
-          // Deleted bin. Flushes never overlap, so no write to this file is in flight.
-          this.binFiles.delete(binId);
-          await rm(filename, { force: true });
+          // Deleted bin. Flushes never overlap, so no write to its files is in flight.
+          this.segments.delete(binId);
+          await rm(filename, { recursive: true, force: true });
           return;
         }
-        let low = this.binFiles.get(binId);
-        if (!low) {
-          low = file<BinFile>(filename);
-          this.binFiles.set(binId, low);
-        }
-        low.data = { version: FORMAT_VERSION, binId, requests: this.requests.logs.get(binId)?.list ?? [] };
-        await low.write();
+        await this.writeSegments(binId);
       }
     } catch (err) {
       // Keep it dirty so the next flush tries again; nothing in memory is lost.
@@ -208,6 +260,35 @@ export class LowdbStore extends MemoryStore {
           void this.flush();
         }, Math.max(1000, this.opts.flushIntervalMs));
       }
+    }
+  }
+
+  /** Rewrite a bin's dirty segments from memory; delete the ones left empty. */
+  private async writeSegments(binId: string) {
+    const segs = this.segs(binId);
+    if (segs.dirty.size === 0) return;
+    const dirty = [...segs.dirty];
+    segs.dirty.clear();
+    const buckets = new Map<number, StoredRequest[]>(dirty.map((s) => [s, []]));
+    for (const r of this.requests.logs.get(binId)?.list ?? []) buckets.get(segs.of.get(r.id)!)?.push(r);
+    await mkdir(this.path('bins', binId), { recursive: true });
+    try {
+      await Promise.all(
+        [...buckets].map(async ([segment, requests]) => {
+          const filename = this.segmentPath(binId, segment);
+          if (requests.length === 0) {
+            if (segs.onDisk.delete(segment)) await rm(filename, { force: true });
+            return;
+          }
+          const low = file<SegmentFile>(filename);
+          low.data = { version: FORMAT_VERSION, binId, segment, requests };
+          await low.write();
+          segs.onDisk.add(segment);
+        }),
+      );
+    } catch (err) {
+      for (const s of dirty) segs.dirty.add(s); // retried with the whole part
+      throw err;
     }
   }
 

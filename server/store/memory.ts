@@ -155,10 +155,13 @@ function lowerBound(list: StoredRequest[], id: string): number {
   return lo;
 }
 
+/** What changed in a bin's log: the request added (if any) and the ids removed. */
+export type RequestsChanged = (binId: string, added: StoredRequest | null, removed: readonly string[]) => void;
+
 class MemoryRequestLog implements RequestLog {
   readonly logs = new Map<string, BinLog>();
   constructor(
-    private readonly onChange: (binId: string) => void,
+    private readonly onChange: RequestsChanged,
     private readonly binExists: (binId: string) => boolean,
   ) {}
 
@@ -185,7 +188,7 @@ class MemoryRequestLog implements RequestLog {
       l.index.delete(gone.id);
       evicted.push(gone.id);
     }
-    this.onChange(r.binId);
+    this.onChange(r.binId, r, evicted);
     return evicted;
   }
 
@@ -208,19 +211,19 @@ class MemoryRequestLog implements RequestLog {
     if (!l || !r) return false;
     l.list.splice(lowerBound(l.list, id), 1);
     l.index.delete(id);
-    this.onChange(binId);
+    this.onChange(binId, null, [id]);
     return true;
   }
 
   async clear(binId: string) {
     const l = this.logs.get(binId);
-    const n = l?.list.length ?? 0;
+    const removed = l ? l.list.map((r) => r.id) : [];
     if (l) {
       l.list = [];
       l.index.clear();
     }
-    this.onChange(binId);
-    return n;
+    this.onChange(binId, null, removed);
+    return removed.length;
   }
 
   async stats(binId: string) {
@@ -255,7 +258,7 @@ export class MemoryStore implements Store {
       this.changed(`bin:${id}`);
     });
     this.requests = new MemoryRequestLog(
-      (binId) => this.changed(`bin:${binId}`),
+      (binId, added, removed) => this.requestsChanged(binId, added, removed),
       (binId) => this.bins.map.has(binId),
     );
     this.responses = new MapCollection(main);
@@ -266,6 +269,11 @@ export class MemoryStore implements Store {
 
   /** Hook for persistence; the memory driver keeps nothing. */
   protected changed(_part: Part): void {}
+
+  /** Finer hook for a bin's requests (the lowdb driver tracks its segment files with it). */
+  protected requestsChanged(binId: string, _added: StoredRequest | null, _removed: readonly string[]): void {
+    this.changed(`bin:${binId}`);
+  }
 
   async getClock() {
     return this.clock;

@@ -39,23 +39,77 @@ describe('lowdb files', () => {
     await s2.close();
   });
 
-  it('splits files: one per bin, so a capture rewrites only its own bin', async () => {
+  it('splits files: a capture writes only its own bin, in segment files', async () => {
     const d = await dir();
-    const s = await LowdbStore.open({ dataDir: d, flushIntervalMs: 5 });
+    const s = await LowdbStore.open({ dataDir: d, flushIntervalMs: 5, segmentSize: 10 });
     await s.bins.put({ id: 'a', name: 'a', createdAt: 'x' });
     await s.bins.put({ id: 'b', name: 'b', createdAt: 'x' });
-    await s.requests.append(fakeRequest('a', nextId()), 10);
+    for (let i = 0; i < 25; i++) await s.requests.append(fakeRequest('a', nextId()), 100);
     await s.flush();
     const before = await readFile(path.join(d, 'hooklab.json'), 'utf8');
-    expect((await readdir(path.join(d, 'bins'))).sort()).toEqual(['a.json']);
-    await s.requests.append(fakeRequest('b', nextId()), 10);
+    expect((await readdir(path.join(d, 'bins'))).sort()).toEqual(['a']);
+    expect((await readdir(path.join(d, 'bins', 'a'))).sort()).toEqual(['00000000.json', '00000001.json', '00000002.json']);
+    await s.requests.append(fakeRequest('b', nextId()), 100);
     await s.flush();
-    expect((await readdir(path.join(d, 'bins'))).sort()).toEqual(['a.json', 'b.json']);
+    expect((await readdir(path.join(d, 'bins'))).sort()).toEqual(['a', 'b']);
     expect(await readFile(path.join(d, 'hooklab.json'), 'utf8')).toBe(before);
     await s.bins.delete('a');
     await s.flush();
-    expect((await readdir(path.join(d, 'bins'))).sort()).toEqual(['b.json']);
+    expect((await readdir(path.join(d, 'bins'))).sort()).toEqual(['b']);
     await s.close();
+  });
+
+  it('a capture into a full bin rewrites at most two small segments (newest, and the one it evicts from)', async () => {
+    const d = await dir();
+    const s = await LowdbStore.open({ dataDir: d, flushIntervalMs: 1000, segmentSize: 10 });
+    await s.bins.put({ id: 'a', name: 'a', createdAt: 'x' });
+    for (let i = 0; i < 200; i++) await s.requests.append(fakeRequest('a', nextId()), 50);
+    await s.flush();
+    const snap = async () => {
+      const out = new Map<string, string>();
+      for (const f of await readdir(path.join(d, 'bins', 'a'))) out.set(f, await readFile(path.join(d, 'bins', 'a', f), 'utf8'));
+      return out;
+    };
+    const before = await snap();
+    // 50 kept, 10 per file: the evicted segments' files are gone.
+    expect(before.size).toBe(5);
+    await s.requests.append(fakeRequest('a', nextId()), 50);
+    await s.flush();
+    const after = await snap();
+    const changed = [...new Set([...before.keys(), ...after.keys()])].filter((f) => before.get(f) !== after.get(f));
+    expect(changed.length).toBeLessThanOrEqual(2);
+    for (const f of changed) if (after.has(f)) expect(JSON.parse(after.get(f)!).requests.length).toBeLessThanOrEqual(10);
+    await s.close();
+    // And it all reads back: the newest 50, in order.
+    const again = await LowdbStore.open({ dataDir: d, flushIntervalMs: 1000, segmentSize: 10 });
+    const page = await again.requests.page('a', { limit: 500 });
+    expect(page).toHaveLength(50);
+    await again.close();
+  });
+
+  it('deletes and clears reach the segment files', async () => {
+    const d = await dir();
+    const s = await LowdbStore.open({ dataDir: d, flushIntervalMs: 1000, segmentSize: 3 });
+    await s.bins.put({ id: 'a', name: 'a', createdAt: 'x' });
+    const ids: string[] = [];
+    for (let i = 0; i < 7; i++) {
+      ids.push(nextId());
+      await s.requests.append(fakeRequest('a', ids[i]), 100);
+    }
+    await s.requests.delete('a', ids[4]);
+    await s.close();
+    let r = await LowdbStore.open({ dataDir: d, flushIntervalMs: 1000, segmentSize: 3 });
+    expect((await r.requests.page('a', { limit: 100 })).map((x) => x.id)).toEqual(ids.filter((_, i) => i !== 4).reverse());
+    // New captures after a restart go to a new segment and keep order.
+    const later = nextId();
+    await r.requests.append(fakeRequest('a', later), 100);
+    await r.requests.clear('a');
+    await r.requests.append(fakeRequest('a', nextId()), 100);
+    await r.close();
+    expect(await readdir(path.join(d, 'bins', 'a'))).toHaveLength(1);
+    r = await LowdbStore.open({ dataDir: d, flushIntervalMs: 1000, segmentSize: 3 });
+    expect(await r.requests.page('a', { limit: 100 })).toHaveLength(1);
+    await r.close();
   });
 
   it('coalesces: many changes within the interval become one write per file', async () => {
@@ -66,8 +120,9 @@ describe('lowdb files', () => {
     // Nothing is on disk until the timer fires or a flush is asked for.
     expect(await readdir(path.join(d, 'bins'))).toEqual([]);
     await s.flush();
-    const file = JSON.parse(await readFile(path.join(d, 'bins', 'a.json'), 'utf8'));
-    expect(file.requests).toHaveLength(200);
+    let stored = 0;
+    for (const f of await readdir(path.join(d, 'bins', 'a'))) stored += JSON.parse(await readFile(path.join(d, 'bins', 'a', f), 'utf8')).requests.length;
+    expect(stored).toBe(200);
     await s.close();
   });
 
@@ -87,11 +142,11 @@ describe('lowdb files', () => {
     const s = await LowdbStore.open({ dataDir: d, flushIntervalMs: 5 });
     await s.bins.put({ id: 'a', name: 'a', createdAt: 'x' });
     await s.close();
-    await mkdir(path.join(d, 'bins'), { recursive: true });
-    await writeFile(path.join(d, 'bins', 'a.json'), '{"version":1,"requests":{}}');
+    await mkdir(path.join(d, 'bins', 'a'), { recursive: true });
+    await writeFile(path.join(d, 'bins', 'a', '00000000.json'), '{"version":1,"requests":{}}');
     const err = await LowdbStore.open({ dataDir: d, flushIntervalMs: 5 }).catch((e) => e);
     expect(err).toBeInstanceOf(DataFileError);
-    expect(err.message).toContain(path.join(d, 'bins', 'a.json'));
+    expect(err.message).toContain(path.join(d, 'bins', 'a', '00000000.json'));
     expect(err.message).toContain('"requests" is not a list');
   });
 });
