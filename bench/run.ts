@@ -2,6 +2,8 @@
 // capture, latency, storage, dispatcher), prints a table per benchmark with PASS/MISS next to
 // each goal, and writes bench/results/latest.json. Exits non-zero only when something
 // crashed, never because a goal was missed.
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -56,7 +58,8 @@ async function main() {
     memoryGB: Math.round(os.totalmem() / 1024 ** 3),
     loadavg: os.loadavg().map((l) => Math.round(l * 100) / 100),
   };
-  console.log(`hooklab benchmarks — ${new Date().toISOString()}`);
+  const versionAtStart = serverVersion();
+  console.log(`hooklab benchmarks — ${new Date().toISOString()} — hooklab at ${versionAtStart}`);
   console.log(`machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGB} GB, node ${machine.node}, ${machine.platform}, load ${machine.loadavg.join(' ')}`);
   console.log('All figures from loopback (127.0.0.1); servers under test are child processes, the load generator is this process.\n');
 
@@ -101,8 +104,15 @@ async function main() {
     }
   }
 
+  const versionAtEnd = serverVersion();
+  if (versionAtEnd !== versionAtStart) {
+    console.log(`\nWARNING: the server code changed during the run (${versionAtStart} -> ${versionAtEnd}): later benchmarks measured other code. Run again.`);
+  }
   const out = path.join(RESULTS_DIR, 'latest.json');
-  await writeFile(out, JSON.stringify({ at: new Date().toISOString(), machine, results, goals, crashes }, null, 2));
+  await writeFile(
+    out,
+    JSON.stringify({ at: new Date().toISOString(), machine, hooklab: { atStart: versionAtStart, atEnd: versionAtEnd }, results, goals, crashes }, null, 2),
+  );
   console.log(`\nJSON: ${path.relative(ROOT, out)}`);
   await removeAllDataDirs();
   if (crashes.length) process.exitCode = 1;
@@ -120,6 +130,21 @@ async function mainThreadProfile(dir: string): Promise<string | null> {
     if (!best || size > best.size) best = { file: path.join(dir, f), size };
   }
   return best?.file ?? null;
+}
+
+/**
+ * Which server code is measured: the commit, plus a hash of the uncommitted changes under
+ * server/ and shared/ when there are any (the tree is shared with people editing it).
+ */
+function serverVersion(): string {
+  try {
+    const git = (...a: string[]) => execFileSync('git', a, { cwd: ROOT, encoding: 'utf8' }).trim();
+    const head = git('rev-parse', '--short', 'HEAD');
+    const diff = git('diff', 'HEAD', '--', 'server', 'shared');
+    return diff ? `${head}+uncommitted:${createHash('sha256').update(diff).digest('hex').slice(0, 8)}` : head;
+  } catch {
+    return 'unknown';
+  }
 }
 
 function printResult(r: BenchResult) {
