@@ -140,7 +140,8 @@ function serverVersion(): string {
   try {
     const git = (...a: string[]) => execFileSync('git', a, { cwd: ROOT, encoding: 'utf8' }).trim();
     const head = git('rev-parse', '--short', 'HEAD');
-    const diff = git('diff', 'HEAD', '--', 'server', 'shared');
+    const untracked = git('ls-files', '--others', '--exclude-standard', '--', 'server', 'shared');
+    const diff = git('diff', 'HEAD', '--', 'server', 'shared') + untracked;
     return diff ? `${head}+uncommitted:${createHash('sha256').update(diff).digest('hex').slice(0, 8)}` : head;
   } catch {
     return 'unknown';
