@@ -48,7 +48,7 @@ interface StateRun {
   cpuUsPerCapture: number;
   /** The same at 4 captures/s (one per flush interval). */
   slowCpuUs: number;
-  slowDetail: { grossUs: number; idleUsPerCapture: number };
+  slowDetail: { grossUs: number; idleUsPerSlot: number };
   prefillReqPerSec: number | null;
   rss: number | null;
 }
@@ -65,31 +65,37 @@ async function prefill(hl: Hooklab, binIds: string[], perBin: number): Promise<n
 /**
  * Captures at a webhook-like rate, one per flush interval (4/s), so each one makes the bin
  * file be rewritten. Answers the hooklab MAIN THREAD's CPU time per capture in microseconds,
- * flush included, less what that thread uses idle (measured just before, scaled to as long).
- * The main thread is the event loop, the resource that limits a Node server; V8's background
- * GC threads are left out because their share swings widely from run to run.
+ * flush included: the median over the captures of the CPU used in each capture's 250 ms slot,
+ * less the median of as many idle slots measured just before. Medians, because V8 sometimes
+ * runs a full GC on the main thread after a quiet spell, which would swamp one slot. The main
+ * thread is the event loop, the resource that limits a Node server; V8's background GC
+ * threads are left out because their share swings widely from run to run.
  */
 async function slowRate(pid: number, url: string): Promise<{ netUs: number; grossUs: number; idleUs: number }> {
   const agent = newAgent(1);
+  const slot = async (work: () => Promise<void>): Promise<number> => {
+    const t0 = performance.now();
+    const c0 = threadCpuMs(pid);
+    await work();
+    await sleep(SLOW_GAP_MS - (performance.now() - t0));
+    const c1 = threadCpuMs(pid);
+    return c0 === null || c1 === null ? NaN : (c1 - c0) * 1000;
+  };
   try {
     await sleep(SLOW_GAP_MS);
-    const i0 = threadCpuMs(pid);
-    const idleT0 = performance.now();
-    await sleep(2000);
-    const i1 = threadCpuMs(pid);
-    const idleWall = performance.now() - idleT0;
-    const c0 = threadCpuMs(pid);
+    const idle: number[] = [];
+    for (let i = 0; i < SLOW_N / 2; i++) idle.push(await slot(async () => {}));
+    const busy: number[] = [];
     for (let i = 0; i < SLOW_N; i++) {
-      const t0 = performance.now();
-      const r = await request(url, { body: PAYLOAD, headers: PAYLOAD_HEADERS, agent, timeoutMs: 10_000 });
-      if (r.status !== 200) throw new Error(`capture answered ${r.status}`);
-      await sleep(SLOW_GAP_MS - (performance.now() - t0));
+      busy.push(
+        await slot(async () => {
+          const r = await request(url, { body: PAYLOAD, headers: PAYLOAD_HEADERS, agent, timeoutMs: 10_000 });
+          if (r.status !== 200) throw new Error(`capture answered ${r.status}`);
+        }),
+      );
     }
-    await sleep(SLOW_GAP_MS); // the last capture's flush
-    const c1 = threadCpuMs(pid);
-    if (i0 === null || i1 === null || c0 === null || c1 === null) return { netUs: NaN, grossUs: NaN, idleUs: NaN };
-    const grossUs = ((c1 - c0) * 1000) / SLOW_N;
-    const idleUs = ((((i1 - i0) * 1000) / idleWall) * SLOW_GAP_MS * (SLOW_N + 1)) / SLOW_N;
+    const grossUs = median(busy);
+    const idleUs = median(idle);
     return { netUs: grossUs - idleUs, grossUs, idleUs };
   } finally {
     agent.destroy();
@@ -227,7 +233,7 @@ export const storageBench: Bench = async ({ log }) => {
         cpu: chosen.cpu,
         cpuUsPerCapture: median(counted(st.reps).map((x) => x.cpuUs)),
         slowCpuUs: slow.netUs,
-        slowDetail: { grossUs: round(slow.grossUs, 1), idleUsPerCapture: round(slow.idleUs, 1) },
+        slowDetail: { grossUs: round(slow.grossUs, 1), idleUsPerSlot: round(slow.idleUs, 1) },
         prefillReqPerSec: st.prefillReqPerSec,
         rss: rssBytes(st.hl.proc.pid),
       });
@@ -308,7 +314,7 @@ export const storageBench: Bench = async ({ log }) => {
             `${REPS} rounds, interleaved (bare, empty, 1,000, cap, 100 full, bare, ...), of ${N} sequential captures per state; the latency columns are the round with the median mean, CPU/capture the median, both of the undisturbed rounds (of all if none was); other CPU = other processes during the round shown, in % of one core, (!) above ${DISTURBED_PCT}%.`,
             'empty = MAX_REQUESTS_PER_BIN=1 (the bin holds only the last request); "1,000 stored" raises the cap to 1000.',
             'CPU/capture = CPU time of the hooklab process (all threads, flushes included) / captures: the cost itself, unlike latency hardly moved by neighbours or CPU idle states.',
-            `CPU/capture @4/s = MAIN-THREAD CPU per capture for ${SLOW_N} captures ${SLOW_GAP_MS} ms apart (a webhook-like rate), less that thread's idle use: each capture lands in its own flush interval, so each pays for one rewrite of the bin file.`,
+            `CPU/capture @4/s = MAIN-THREAD CPU per capture, ${SLOW_N} captures ${SLOW_GAP_MS} ms apart (a webhook-like rate): median over the captures' ${SLOW_GAP_MS} ms slots less the median idle slot. Each capture lands in its own flush interval, so each pays for one write of its bin's file(s).`,
             'the last row is the same client against the bare node:http baseline: the floor for one request on this machine.',
             'Each state is a fresh hooklab with FLUSH_INTERVAL_MS=200 (default): the bin file is rewritten whole every 200 ms while captures arrive.',
           ],
