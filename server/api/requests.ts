@@ -38,7 +38,7 @@ export function requestsRouter(ctx: ApiContext): Router {
   r.get('/bins/:id/requests/:rid/raw', async (req, res) => {
     const rec = await ctx.store.requests.get(req.params.id, req.params.rid);
     if (!rec) throw notFound('request');
-    const bytes = Buffer.from(rec.body, 'base64');
+    const bytes = rec.body;
     // The bytes are a stranger's: their own content type, but never run as our origin.
     res.setHeader('content-type', rec.contentType ?? 'application/octet-stream');
     res.setHeader('content-security-policy', "sandbox; default-src 'none'");

@@ -128,7 +128,11 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
     req.on('error', () => {}); // aborted mid-body: nothing is recorded; the socket is gone
     req.on('end', () => {
       const id = deps.newRequestId();
-      const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, stored);
+      // A right-sized copy of its own: a slice would pin the socket's read buffer (and a
+      // pooled buffer the pool slab) for as long as the request is stored.
+      const body = Buffer.allocUnsafeSlow(stored);
+      let at = 0;
+      for (const c of chunks) at += c.copy(body, at);
       const record: StoredRequest = {
         id,
         binId: bin.id,
@@ -142,7 +146,7 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
         truncated: size > stored,
         contentType: (req.headers['content-type'] as string | undefined) ?? null,
         answer: decision.outcome,
-        body: body.toString('base64'),
+        body,
       };
       store.requests.append(record, deps.maxRequestsPerBin).then(
         (evicted) => {

@@ -61,7 +61,7 @@ export function flatHeaderValue(flat: readonly string[], name: string): string |
 }
 
 export function toDetail(r: StoredRequest, maxDecodedBytes: number): RequestDetail {
-  const bytes = Buffer.from(r.body, 'base64');
+  const bytes = r.body;
   const encoding = flatHeaderValue(r.headers, 'content-encoding');
   let decoded: RequestDetail['decoded'] = null;
   if (encoding && !r.truncated) {

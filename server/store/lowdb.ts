@@ -35,11 +35,14 @@ interface DeliveriesFile {
   version: number;
   deliveries: Delivery[];
 }
+/** On disk the body is base64 text. */
+type StoredRequestFile = Omit<StoredRequest, 'body'> & { body: string };
+
 interface SegmentFile {
   version: number;
   binId: string;
   segment: number;
-  requests: StoredRequest[];
+  requests: StoredRequestFile[];
 }
 
 /** Which segment file each of a bin's requests lives in. */
@@ -172,7 +175,7 @@ export class LowdbStore extends MemoryStore {
       segs.onDisk.add(segment);
       for (const r of data.requests) {
         segs.of.set(r.id, segment);
-        records.push(r);
+        records.push({ ...r, body: Buffer.from(r.body, 'base64') });
       }
       last = Math.max(last, segment);
     }
@@ -281,7 +284,7 @@ export class LowdbStore extends MemoryStore {
             return;
           }
           const low = file<SegmentFile>(filename);
-          low.data = { version: FORMAT_VERSION, binId, segment, requests };
+          low.data = { version: FORMAT_VERSION, binId, segment, requests: requests.map((r) => ({ ...r, body: r.body.toString('base64') })) };
           await low.write();
           segs.onDisk.add(segment);
         }),

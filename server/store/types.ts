@@ -16,7 +16,11 @@ export interface StoredBin {
   createdAt: string;
 }
 
-/** A captured request as stored. The body is base64 so the JSON file stays byte-exact. */
+/**
+ * A captured request as stored. In memory the body is the bytes received; data files hold it
+ * as base64 so the JSON stays byte-exact (encoded only when a file is written: under a burst
+ * most requests are evicted before that).
+ */
 export interface StoredRequest {
   id: string;
   binId: string;
@@ -31,7 +35,7 @@ export interface StoredRequest {
   truncated: boolean;
   contentType: string | null;
   answer: AnswerOutcome;
-  body: string;
+  body: Buffer;
 }
 
 /** Where a bin's plan stands; `rng` is the generator state for probability steps. */

@@ -19,7 +19,7 @@ export function fakeRequest(binId: string, id: string, extra: Partial<StoredRequ
     truncated: false,
     contentType: 'text/plain',
     answer: { status: 200, delayMs: 0, fault: null, source: 'default', index: null, roll: null },
-    body: Buffer.from('hi').toString('base64'),
+    body: Buffer.from('hi'),
     ...extra,
   };
 }

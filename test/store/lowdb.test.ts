@@ -23,7 +23,7 @@ describe('lowdb files', () => {
     const d = await dir();
     const s1 = await LowdbStore.open({ dataDir: d, flushIntervalMs: 1000 });
     await s1.bins.put({ id: 'b', name: 'bin', createdAt: 'x' });
-    const body = Buffer.from([0, 255, 1, 254, 10, 13]).toString('base64');
+    const body = Buffer.from([0, 255, 1, 254, 10, 13]);
     const ids = [nextId(), nextId()];
     for (const id of ids) await s1.requests.append(fakeRequest('b', id, { body }), 10);
     await s1.deliveries.put(fakeDelivery('d1', 'pending'));
@@ -33,7 +33,7 @@ describe('lowdb files', () => {
     const s2 = await LowdbStore.open({ dataDir: d, flushIntervalMs: 1000 });
     expect((await s2.bins.list()).map((b) => b.name)).toEqual(['bin']);
     expect((await s2.requests.page('b', { limit: 10 })).map((r) => r.id)).toEqual([...ids].reverse());
-    expect((await s2.requests.get('b', ids[0]))?.body).toBe(body);
+    expect((await s2.requests.get('b', ids[0]))?.body.equals(body)).toBe(true);
     expect((await s2.deliveries.query({ state: 'pending' })).map((x) => x.id)).toEqual(['d1']);
     expect((await s2.getClock())?.scale).toBe(1440);
     await s2.close();
