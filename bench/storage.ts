@@ -316,7 +316,7 @@ export const storageBench: Bench = async ({ log }) => {
             'CPU/capture = CPU time of the hooklab process (all threads, flushes included) / captures: the cost itself, unlike latency hardly moved by neighbours or CPU idle states.',
             `CPU/capture @4/s = MAIN-THREAD CPU per capture, ${SLOW_N} captures ${SLOW_GAP_MS} ms apart (a webhook-like rate): median over the captures' ${SLOW_GAP_MS} ms slots less the median idle slot. Each capture lands in its own flush interval, so each pays for one write of its bin's file(s).`,
             'the last row is the same client against the bare node:http baseline: the floor for one request on this machine.',
-            'Each state is a fresh hooklab with FLUSH_INTERVAL_MS=200 (default): the bin file is rewritten whole every 200 ms while captures arrive.',
+            'FLUSH_INTERVAL_MS=200 (default) everywhere: what a capture dirtied is written every 200 ms while captures arrive.',
           ],
         },
         {
