@@ -74,7 +74,6 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
         return;
       }
       const r = d.response!;
-      const body = Buffer.from(r.body, 'utf8');
       // Receiver URLs share the UI's origin: a configured HTML answer must not run there.
       // (A bin's own headers below may override these.)
       const headers: Record<string, string | number> = {
@@ -84,9 +83,10 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
         'x-content-type-options': 'nosniff',
       };
       for (const k in r.headers) headers[k.toLowerCase()] = r.headers[k];
-      headers['content-length'] = body.length;
+      headers['content-length'] = Buffer.byteLength(r.body);
       res.writeHead(r.status, headers);
-      res.end(body);
+      // A string body lets Node send head and body in one write.
+      res.end(r.body);
     };
     if (d.delayMs > 0) {
       const t = setTimeout(act, d.delayMs);

@@ -84,6 +84,8 @@ export class SocketBus implements LiveBus {
     this.io.to(binRoom(binId)).emit('response:position', { binId, position });
   }
   deliveryChanged(d: Delivery) {
+    // Nobody has the console open: skip (Socket.IO would encode the event all the same).
+    if (!this.io.sockets.adapter.rooms.has(DISPATCHER_ROOM)) return;
     this.pendingDeliveries.set(d.id, d);
     if (!this.timer) this.timer = setTimeout(() => this.flushDispatcher(), this.coalesceMs);
   }
@@ -91,6 +93,7 @@ export class SocketBus implements LiveBus {
     this.io.to(DISPATCHER_ROOM).emit('run', r);
   }
   clockChanged(c: ClockState) {
+    if (!this.io.sockets.adapter.rooms.has(DISPATCHER_ROOM)) return;
     // Coalesced with deliveries: a fast clock changes `nextDueAt` with every attempt.
     this.pendingClock = c;
     if (!this.timer) this.timer = setTimeout(() => this.flushDispatcher(), this.coalesceMs);

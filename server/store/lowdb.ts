@@ -105,6 +105,8 @@ export class LowdbStore extends MemoryStore {
   private readonly main: Low<MainFile>;
   private readonly deliveriesFile: Low<DeliveriesFile>;
   private readonly segments = new Map<string, Segments>();
+  /** Old single-file bins being carried over: removed after their segments are written. */
+  private readonly legacyFiles = new Map<string, string>();
   private readonly segmentSize: number;
   private readonly dirty = new Set<Part>();
   private timer: NodeJS.Timeout | null = null;
@@ -156,6 +158,7 @@ export class LowdbStore extends MemoryStore {
     if (dels) this.deliveries.load(dels.deliveries);
     for (const bin of this.bins.map.values()) await this.loadBin(bin.id);
     this.loading = false;
+    for (const binId of this.legacyFiles.keys()) this.changed(`bin:${binId}`);
   }
 
   private async loadBin(binId: string) {
@@ -181,6 +184,20 @@ export class LowdbStore extends MemoryStore {
     }
     // New captures start a fresh segment after the newest one on disk.
     segs.next = (last + 1) * this.segmentSize;
+    // Earlier builds kept a bin in one file, bins/<binId>.json: carry it over into segments;
+    // the old file is removed only once they are written.
+    const legacyPath = this.path('bins', `${binId}.json`);
+    const legacy = await readFile<SegmentFile>(legacyPath, (d) => shape(d, ['requests']));
+    if (legacy) {
+      for (const r of legacy.requests) {
+        if (segs.of.has(r.id)) continue;
+        const segment = Math.floor(segs.next++ / this.segmentSize);
+        segs.of.set(r.id, segment);
+        segs.dirty.add(segment);
+        records.push({ ...r, body: Buffer.from(r.body, 'base64') });
+      }
+      this.legacyFiles.set(binId, legacyPath);
+    }
     this.requests.load(binId, records);
   }
 
@@ -252,6 +269,11 @@ export class LowdbStore extends MemoryStore {
           return;
         }
         await this.writeSegments(binId);
+        const legacy = this.legacyFiles.get(binId);
+        if (legacy) {
+          await rm(legacy, { force: true });
+          this.legacyFiles.delete(binId);
+        }
       }
     } catch (err) {
       // Keep it dirty so the next flush tries again; nothing in memory is lost.

@@ -154,3 +154,25 @@ describe('lowdb files', () => {
 afterAll(async () => {
   await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
 });
+
+describe('lowdb format carry-over', () => {
+  it('a bin kept in one file by an earlier build (bins/<id>.json) loads, and moves into segments', async () => {
+    const d = await dir();
+    const s = await LowdbStore.open({ dataDir: d, flushIntervalMs: 1000 });
+    await s.bins.put({ id: 'old', name: 'old', createdAt: 'x' });
+    await s.close();
+    const nextId = sortableIdFactory();
+    const ids = [nextId(), nextId(), nextId()];
+    const requests = ids.map((id) => ({ ...fakeRequest('old', id), body: Buffer.from(`b-${id}`).toString('base64') }));
+    await writeFile(path.join(d, 'bins', 'old.json'), JSON.stringify({ version: 1, binId: 'old', requests }));
+
+    const r = await LowdbStore.open({ dataDir: d, flushIntervalMs: 1000 });
+    expect((await r.requests.page('old', { limit: 10 })).map((x) => x.id)).toEqual([...ids].reverse());
+    expect((await r.requests.get('old', ids[1]))?.body.toString()).toBe(`b-${ids[1]}`);
+    await r.close();
+    expect((await readdir(path.join(d, 'bins'))).sort()).toEqual(['old']);
+    const again = await LowdbStore.open({ dataDir: d, flushIntervalMs: 1000 });
+    expect(await again.requests.page('old', { limit: 10 })).toHaveLength(3);
+    await again.close();
+  });
+});
