@@ -44,7 +44,8 @@ export interface AnswerOutcome {
   roll: { p: number; value: number; hit: boolean } | null;
 }
 
-export interface RequestSummary {
+/** What a list row needs; the live `request` event carries exactly this. */
+export interface RequestItem {
   id: string;
   binId: string;
   method: string;
@@ -52,8 +53,6 @@ export interface RequestSummary {
   path: string;
   /** The query string exactly as sent, without the '?'. */
   queryString: string;
-  query: Query;
-  headers: HeaderPair[];
   ip: string;
   receivedAt: string;
   /** Full body size in bytes, even when truncated. */
@@ -63,6 +62,12 @@ export interface RequestSummary {
   /** Status answered (null for a fault). Same as answer.status. */
   status: number | null;
   answer: AnswerOutcome;
+}
+
+/** A request in the list API: the item plus its headers and parsed query. */
+export interface RequestSummary extends RequestItem {
+  query: Query;
+  headers: HeaderPair[];
 }
 
 export type BodyEncoding = 'utf8' | 'base64';
@@ -344,7 +349,8 @@ export interface SubscribeAck {
 }
 
 export interface ServerToClientEvents {
-  request: (r: RequestSummary) => void;
+  /** Light on purpose (no headers): a busy bin sends thousands; fetch the detail for more. */
+  request: (r: RequestItem) => void;
   'requests:deleted': (e: { binId: string; ids: string[] | 'all' }) => void;
   'bin:updated': (b: Bin) => void;
   'bin:deleted': (e: { id: string }) => void;

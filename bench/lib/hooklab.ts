@@ -5,7 +5,7 @@ import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { io, type Socket } from 'socket.io-client';
-import type { Bin, ClientToServerEvents, RequestSummary, ServerToClientEvents, SubscribeAck } from '../../shared/api.ts';
+import type { Bin, ClientToServerEvents, RequestItem, ServerToClientEvents, SubscribeAck } from '../../shared/api.ts';
 import { api } from './http.ts';
 import { type ServerProcess, spawnServer } from './proc.ts';
 import { waitFor } from './time.ts';
@@ -122,7 +122,7 @@ export interface Subscriber {
   counts: Map<string, number>;
   subscribe(binId: string): Promise<void>;
   /** Called for every `request` event, with its arrival time (performance.now()). */
-  onRequest: ((r: RequestSummary, at: number) => void) | null;
+  onRequest: ((r: RequestItem, at: number) => void) | null;
   close(): void;
 }
 

@@ -9,7 +9,7 @@ import type { LiveBus } from '../live/bus.ts';
 import type { Store, StoredRequest } from '../store/types.ts';
 import { iso } from '../time.ts';
 import type { RateLimiter } from './rate-limit.ts';
-import { toSummary } from './view.ts';
+import { toItem } from './view.ts';
 
 export interface ReceiverDeps {
   store: Store;
@@ -60,6 +60,10 @@ function sendJson(res: ServerResponse, status: number, body: unknown) {
 
 export function createReceiver(deps: ReceiverDeps, prefix: string) {
   const { store, control, live } = deps;
+  // A burst puts dozens of requests in one millisecond: format its time once.
+  let isoMs = -1;
+  let isoText = '';
+  const receivedIso = (ms: number) => (ms === isoMs ? isoText : ((isoMs = ms), (isoText = iso(ms))));
 
   function answer(req: IncomingMessage, res: ServerResponse, d: Decision, requestId: string) {
     const act = () => {
@@ -141,7 +145,7 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
         queryString: target.queryString,
         headers,
         ip: clientIp(req, deps.trustProxy),
-        receivedAt: iso(receivedAt),
+        receivedAt: receivedIso(receivedAt),
         size,
         truncated: size > stored,
         contentType: (req.headers['content-type'] as string | undefined) ?? null,
@@ -155,7 +159,7 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
             sendJson(res, 404, { error: { code: 'bin_not_found', message: 'This bin was deleted.' } });
             return;
           }
-          if (live.wants(bin.id)) live.requestCaptured(toSummary(record), evicted);
+          if (live.wants(bin.id)) live.requestCaptured(toItem(record), evicted);
           answer(req, res, decision, id);
         },
         () => {

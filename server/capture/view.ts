@@ -1,7 +1,7 @@
 // Stored request -> the API's shapes. Derived fields (parsed query, text/base64 body,
 // decoded content-encoding) are computed here on read, never stored twice.
 import { isUtf8 } from 'node:buffer';
-import type { BodyEncoding, HeaderPair, Query, RequestDetail, RequestSummary } from '../../shared/api.ts';
+import type { BodyEncoding, HeaderPair, Query, RequestDetail, RequestItem, RequestSummary } from '../../shared/api.ts';
 import type { StoredRequest } from '../store/types.ts';
 import { decodeContent } from './decode.ts';
 
@@ -17,15 +17,13 @@ export function parseQuery(qs: string): Query {
   return out;
 }
 
-export function toSummary(r: StoredRequest): RequestSummary {
+export function toItem(r: StoredRequest): RequestItem {
   return {
     id: r.id,
     binId: r.binId,
     method: r.method,
     path: r.path,
     queryString: r.queryString,
-    query: parseQuery(r.queryString),
-    headers: pairs(r.headers),
     ip: r.ip,
     receivedAt: r.receivedAt,
     size: r.size,
@@ -34,6 +32,10 @@ export function toSummary(r: StoredRequest): RequestSummary {
     status: r.answer.status,
     answer: r.answer,
   };
+}
+
+export function toSummary(r: StoredRequest): RequestSummary {
+  return { ...toItem(r), query: parseQuery(r.queryString), headers: pairs(r.headers) };
 }
 
 export function encodeBody(bytes: Buffer): { body: string; bodyEncoding: BodyEncoding } {

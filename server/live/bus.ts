@@ -7,7 +7,7 @@ import type {
   ClockState,
   Delivery,
   PlanPosition,
-  RequestSummary,
+  RequestItem,
   Run,
   ServerToClientEvents,
 } from '../../shared/api.ts';
@@ -16,7 +16,7 @@ export interface LiveBus {
   /** False when nobody is watching this bin, so the capture path can skip building events. */
   wants(binId: string): boolean;
   /** A capture, and the ids the per-bin cap pushed out to make room for it. */
-  requestCaptured(r: RequestSummary, evicted: string[]): void;
+  requestCaptured(r: RequestItem, evicted: string[]): void;
   requestsDeleted(binId: string, ids: string[] | 'all'): void;
   binUpdated(b: Bin): void;
   binDeleted(id: string): void;
@@ -39,7 +39,7 @@ export interface SocketBusOptions {
 
 export class SocketBus implements LiveBus {
   private readonly pendingDeliveries = new Map<string, Delivery>();
-  private readonly pendingRequests = new Map<string, { added: RequestSummary[]; evicted: string[] }>();
+  private readonly pendingRequests = new Map<string, { added: RequestItem[]; evicted: string[] }>();
   private pendingClock: ClockState | null = null;
   private requestFlush: NodeJS.Immediate | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -53,7 +53,7 @@ export class SocketBus implements LiveBus {
     // Local rooms only: a multi-instance adapter (Redis) must answer true here.
     return this.io.sockets.adapter.rooms.has(binRoom(binId));
   }
-  requestCaptured(r: RequestSummary, evicted: string[]) {
+  requestCaptured(r: RequestItem, evicted: string[]) {
     // Emitted together once per event-loop turn, so a burst leaves in few writes (see
     // batch-writes.ts); order is kept. Evictions of the turn follow as one event.
     let q = this.pendingRequests.get(r.binId);

@@ -1,7 +1,7 @@
 // Socket.IO handlers: join a bin's room (with backfill of what a reconnecting client
 // missed), or the dispatcher's room.
 import type { SubscribeAck } from '../../shared/api.ts';
-import { toSummary } from '../capture/view.ts';
+import { toItem } from '../capture/view.ts';
 import type { Store } from '../store/types.ts';
 import { batchWebSocketWrites } from './batch-writes.ts';
 import { DISPATCHER_ROOM, type IoServer, binRoom } from './bus.ts';
@@ -26,7 +26,7 @@ export function attachLiveHandlers(io: IoServer, opts: LiveHandlerOptions) {
       // still de-duplicate by id (ids sort by arrival), which makes any overlap harmless.
       const missed = lastId ? await opts.store.requests.page(binId, { limit: opts.maxBackfill, after: lastId }) : [];
       socket.join(binRoom(binId));
-      for (let i = missed.length - 1; i >= 0; i--) socket.emit('request', toSummary(missed[i]));
+      for (let i = missed.length - 1; i >= 0; i--) socket.emit('request', toItem(missed[i]));
       reply({ ok: true, backfilled: missed.length });
     });
 

@@ -3,10 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { isValidSecret as serverAccepts } from '../../server/dispatch/signing.ts';
 import { mergeRequests, removeRequests } from '../../client/src/lib/request-list.ts';
 import { generateSecret, isValidSecret } from '../../client/src/lib/secret.ts';
-import type { RequestSummary } from '../../shared/api.ts';
+import type { RequestItem } from '../../shared/api.ts';
 
-const r = (id: string) => ({ id }) as RequestSummary;
-const ids = (l: RequestSummary[]) => l.map((x) => x.id);
+const r = (id: string) => ({ id }) as RequestItem;
+const ids = (l: RequestItem[]) => l.map((x) => x.id);
 
 describe('mergeRequests', () => {
   it('keeps newest first, unique, whatever order and overlap arrives', () => {

@@ -303,7 +303,8 @@ describe('inspector', () => {
       const id = await p.locator('[data-request-id]').first().getAttribute('data-request-id');
       await p.locator(`[data-request-id="${id}"]`).click();
       await p.locator(`[data-testid="request-detail"][data-detail-id="${id}"]`).waitFor();
-      expect(await p.getByTestId('request-list').isVisible()).toBe(false);
+      // The list gives way to the detail (auto-waiting: the layout may settle a frame later).
+      await p.getByTestId('request-list').waitFor({ state: 'hidden' });
       expect(await p.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
       await screenshot(p, 'phone-request-detail');
       await p.getByTestId('back-to-list').click();

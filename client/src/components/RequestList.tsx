@@ -2,7 +2,7 @@
 // are in the DOM, so a bin of thousands scrolls smoothly while new ones stream in.
 import { memo } from '../lib/memo.ts';
 import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
-import type { RequestSummary } from '../../../shared/api.ts';
+import type { RequestItem } from '../../../shared/api.ts';
 import { formatBytes, formatWhen } from '../lib/format.ts';
 import { MethodBadge, StatusBadge } from './StatusBadge.tsx';
 
@@ -10,7 +10,7 @@ export const ROW_HEIGHT = 56;
 const OVERSCAN = 6;
 
 interface Props {
-  requests: RequestSummary[];
+  requests: RequestItem[];
   selectedId: string | null;
   unread: Set<string>;
   unreadVersion: number;
@@ -186,7 +186,7 @@ export const RequestList = memo(function RequestList(p: Props) {
 });
 
 interface RowProps {
-  r: RequestSummary;
+  r: RequestItem;
   top: number;
   selected: boolean;
   unread: boolean;

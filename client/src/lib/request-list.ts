@@ -1,15 +1,15 @@
 // The bin page's list of captured requests, newest first, by id (ids sort by arrival).
 // Pure helpers so merging live events, backfill and older pages is easy to test.
-import type { RequestSummary } from '../../../shared/api.ts';
+import type { RequestItem } from '../../../shared/api.ts';
 
-const byIdDesc = (a: RequestSummary, b: RequestSummary) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
+const byIdDesc = (a: RequestItem, b: RequestItem) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
 
 /**
  * Merge `incoming` (any order, may repeat or overlap) into `list` (newest first, unique).
  * Answers the new list and the ids that were really new.
  */
-export function mergeRequests(list: RequestSummary[], incoming: RequestSummary[], known: Set<string>): { list: RequestSummary[]; added: RequestSummary[] } {
-  const added: RequestSummary[] = [];
+export function mergeRequests(list: RequestItem[], incoming: RequestItem[], known: Set<string>): { list: RequestItem[]; added: RequestItem[] } {
+  const added: RequestItem[] = [];
   for (const r of incoming) {
     if (known.has(r.id)) continue;
     known.add(r.id);
@@ -20,7 +20,7 @@ export function mergeRequests(list: RequestSummary[], incoming: RequestSummary[]
   // Fast paths: all newer than the head (live) or all older than the tail (paging).
   if (list.length === 0 || added[added.length - 1].id > list[0].id) return { list: added.concat(list), added };
   if (added[0].id < list[list.length - 1].id) return { list: list.concat(added), added };
-  const out: RequestSummary[] = new Array(list.length + added.length);
+  const out: RequestItem[] = new Array(list.length + added.length);
   let i = 0;
   let j = 0;
   let k = 0;
@@ -31,7 +31,7 @@ export function mergeRequests(list: RequestSummary[], incoming: RequestSummary[]
 }
 
 /** Drop the given ids (or everything). */
-export function removeRequests(list: RequestSummary[], ids: string[] | 'all', known: Set<string>): RequestSummary[] {
+export function removeRequests(list: RequestItem[], ids: string[] | 'all', known: Set<string>): RequestItem[] {
   if (ids === 'all') {
     known.clear();
     return [];

@@ -2,7 +2,7 @@
 // batched into one render per animation frame, older pages on demand, unread tracking, and
 // a backfill of whatever was missed when the connection comes back.
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import type { Bin, RequestSummary } from '../../../shared/api.ts';
+import type { Bin, RequestItem } from '../../../shared/api.ts';
 import { api, errorMessage } from './api.ts';
 import { mergeRequests, removeRequests } from './request-list.ts';
 import { getSocket, subscribeBin } from './socket.ts';
@@ -16,7 +16,7 @@ export interface BinRequestsState {
   bin: Bin | null;
   binMissing: boolean;
   binDeleted: boolean;
-  list: RequestSummary[];
+  list: RequestItem[];
   /** Cursor for the next older page; null when the oldest stored request is loaded. */
   nextBefore: string | null;
   loading: boolean;
@@ -36,9 +36,9 @@ export function useBinRequests(binId: string) {
   const [state, setState] = useState<BinRequestsState>(() => initial());
   const known = useRef(new Set<string>());
   const unread = useRef(new Set<string>());
-  const pending = useRef<RequestSummary[]>([]);
+  const pending = useRef<RequestItem[]>([]);
   const scheduled = useRef(false);
-  const listRef = useRef<RequestSummary[]>([]);
+  const listRef = useRef<RequestItem[]>([]);
   /** Last row index on screen, so trimming never removes what the user is looking at. */
   const lastVisible = useRef(0);
   const loadingOlderRef = useRef(false);
@@ -105,7 +105,7 @@ export function useBinRequests(binId: string) {
     };
 
     const socket = getSocket();
-    const onRequest = (r: RequestSummary) => {
+    const onRequest = (r: RequestItem) => {
       if (r.binId !== binId) return;
       pending.current.push(r);
       schedule();
