@@ -8,7 +8,3 @@ export function iso(ms: number): string {
 export function isoSeconds(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
-
-export function parseIso(s: string): number {
-  return Date.parse(s);
-}
