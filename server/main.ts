@@ -45,6 +45,7 @@ async function main() {
   const store = await LowdbStore.open({
     dataDir: config.dataDir,
     flushIntervalMs: config.flushIntervalMs,
+    maxRequestsPerBin: config.maxRequestsPerBin,
     maxFinishedDeliveries: config.maxFinishedDeliveries,
     onWriteError: (file, err) => log.error('could not write data file; will retry', { file, error: String(err) }),
   });

@@ -5,9 +5,11 @@
 //   DATA_DIR/hooklab.json                 bins, response settings, webhooks, runs, clock
 //   DATA_DIR/deliveries.json              deliveries with their attempts
 //   DATA_DIR/bins/<binId>/<segment>.json  a bin's captured requests, SEGMENT_SIZE per file
-// A capture dirties only the newest segment of its bin; a segment whose requests were all
-// evicted is deleted. So one capture rewrites at most SEGMENT_SIZE records, however full its
-// bin is and however many bins there are.
+// A capture dirties only the newest segment of its bin. Evictions by the cap are lazy on
+// disk: a segment is left as it is until all its requests are gone, then deleted; on load the
+// bin is cut back to its cap again. (Deletes by a user rewrite their segment at once.) So one
+// capture writes at most SEGMENT_SIZE records, however full its bin is and however many bins
+// there are.
 //
 // Dirty files are written together every FLUSH_INTERVAL_MS (steno: temp file + rename, so a
 // file is never half-written). A hard kill loses at most the changes of that interval plus
@@ -45,11 +47,13 @@ interface SegmentFile {
   requests: StoredRequestFile[];
 }
 
-/** Which segment file each of a bin's requests lives in. */
+/** Which segment file each of a bin's live requests lives in. */
 interface Segments {
   /** Sequence number of the next request appended; its segment is next / size. */
   next: number;
   of: Map<string, number>;
+  /** Live requests per segment. */
+  live: Map<number, number>;
   dirty: Set<number>;
   onDisk: Set<number>;
 }
@@ -69,6 +73,8 @@ export interface LowdbStoreOptions extends MemoryStoreOptions {
   flushIntervalMs: number;
   /** Requests per segment file (tests use small ones). */
   segmentSize?: number;
+  /** MAX_REQUESTS_PER_BIN: on load, requests evicted but still on disk are dropped. */
+  maxRequestsPerBin?: number;
   onWriteError?: (file: string, err: unknown) => void;
 }
 
@@ -107,6 +113,8 @@ export class LowdbStore extends MemoryStore {
   private readonly segments = new Map<string, Segments>();
   /** Old single-file bins being carried over: removed after their segments are written. */
   private readonly legacyFiles = new Map<string, string>();
+  /** Bins whose files need tidying right after load. */
+  private readonly loadedDirty = new Set<string>();
   private readonly segmentSize: number;
   private readonly dirty = new Set<Part>();
   private timer: NodeJS.Timeout | null = null;
@@ -138,7 +146,7 @@ export class LowdbStore extends MemoryStore {
   private segs(binId: string): Segments {
     let s = this.segments.get(binId);
     if (!s) {
-      s = { next: 0, of: new Map(), dirty: new Set(), onDisk: new Set() };
+      s = { next: 0, of: new Map(), live: new Map(), dirty: new Set(), onDisk: new Set() };
       this.segments.set(binId, s);
     }
     return s;
@@ -158,7 +166,7 @@ export class LowdbStore extends MemoryStore {
     if (dels) this.deliveries.load(dels.deliveries);
     for (const bin of this.bins.map.values()) await this.loadBin(bin.id);
     this.loading = false;
-    for (const binId of this.legacyFiles.keys()) this.changed(`bin:${binId}`);
+    for (const binId of this.loadedDirty) this.changed(`bin:${binId}`);
   }
 
   private async loadBin(binId: string) {
@@ -182,6 +190,12 @@ export class LowdbStore extends MemoryStore {
       }
       last = Math.max(last, segment);
     }
+    // Evicted before the stop but still on disk (evictions are lazy): cut back to the cap.
+    records.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const cap = this.opts.maxRequestsPerBin;
+    if (cap !== undefined && records.length > cap) {
+      for (const r of records.splice(0, records.length - cap)) segs.of.delete(r.id);
+    }
     // New captures start a fresh segment after the newest one on disk.
     segs.next = (last + 1) * this.segmentSize;
     // Earlier builds kept a bin in one file, bins/<binId>.json: carry it over into segments;
@@ -198,6 +212,10 @@ export class LowdbStore extends MemoryStore {
       }
       this.legacyFiles.set(binId, legacyPath);
     }
+    for (const s of segs.of.values()) segs.live.set(s, (segs.live.get(s) ?? 0) + 1);
+    // Segments left with nothing live are removed at the first flush.
+    for (const s of segs.onDisk) if (!segs.live.has(s)) segs.dirty.add(s);
+    if (segs.dirty.size > 0) this.loadedDirty.add(binId);
     this.requests.load(binId, records);
   }
 
@@ -212,20 +230,26 @@ export class LowdbStore extends MemoryStore {
     }
   }
 
-  protected override requestsChanged(binId: string, added: StoredRequest | null, removed: readonly string[]) {
+  protected override requestsChanged(binId: string, added: StoredRequest | null, removed: readonly string[], why: 'evicted' | 'deleted') {
     const segs = this.segs(binId);
     if (added) {
       const segment = Math.floor(segs.next++ / this.segmentSize);
       segs.of.set(added.id, segment);
+      segs.live.set(segment, (segs.live.get(segment) ?? 0) + 1);
       segs.dirty.add(segment);
     }
     for (const id of removed) {
       const segment = segs.of.get(id);
       if (segment === undefined) continue;
       segs.of.delete(id);
-      segs.dirty.add(segment);
+      const left = (segs.live.get(segment) ?? 1) - 1;
+      if (left > 0) segs.live.set(segment, left);
+      else segs.live.delete(segment);
+      // A deleted request must not come back after a restart: rewrite now. An evicted one is
+      // cut again on load, so its segment waits until it is empty.
+      if (why === 'deleted' || left === 0) segs.dirty.add(segment);
     }
-    super.requestsChanged(binId, added, removed);
+    super.requestsChanged(binId, added, removed, why);
   }
 
   /** Write every dirty file. Flushes run one after another, never overlapping. */

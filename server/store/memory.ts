@@ -155,8 +155,11 @@ function lowerBound(list: StoredRequest[], id: string): number {
   return lo;
 }
 
-/** What changed in a bin's log: the request added (if any) and the ids removed. */
-export type RequestsChanged = (binId: string, added: StoredRequest | null, removed: readonly string[]) => void;
+/**
+ * What changed in a bin's log: the request added (if any) and the ids removed, either
+ * evicted by the cap (to make room for `added`) or deleted on purpose.
+ */
+export type RequestsChanged = (binId: string, added: StoredRequest | null, removed: readonly string[], why: 'evicted' | 'deleted') => void;
 
 class MemoryRequestLog implements RequestLog {
   readonly logs = new Map<string, BinLog>();
@@ -188,7 +191,7 @@ class MemoryRequestLog implements RequestLog {
       l.index.delete(gone.id);
       evicted.push(gone.id);
     }
-    this.onChange(r.binId, r, evicted);
+    this.onChange(r.binId, r, evicted, 'evicted');
     return evicted;
   }
 
@@ -211,7 +214,7 @@ class MemoryRequestLog implements RequestLog {
     if (!l || !r) return false;
     l.list.splice(lowerBound(l.list, id), 1);
     l.index.delete(id);
-    this.onChange(binId, null, [id]);
+    this.onChange(binId, null, [id], 'deleted');
     return true;
   }
 
@@ -222,7 +225,7 @@ class MemoryRequestLog implements RequestLog {
       l.list = [];
       l.index.clear();
     }
-    this.onChange(binId, null, removed);
+    this.onChange(binId, null, removed, 'deleted');
     return removed.length;
   }
 
@@ -258,7 +261,7 @@ export class MemoryStore implements Store {
       this.changed(`bin:${id}`);
     });
     this.requests = new MemoryRequestLog(
-      (binId, added, removed) => this.requestsChanged(binId, added, removed),
+      (binId, added, removed, why) => this.requestsChanged(binId, added, removed, why),
       (binId) => this.bins.map.has(binId),
     );
     this.responses = new MapCollection(main);
@@ -271,7 +274,7 @@ export class MemoryStore implements Store {
   protected changed(_part: Part): void {}
 
   /** Finer hook for a bin's requests (the lowdb driver tracks its segment files with it). */
-  protected requestsChanged(binId: string, _added: StoredRequest | null, _removed: readonly string[]): void {
+  protected requestsChanged(binId: string, _added: StoredRequest | null, _removed: readonly string[], _why: 'evicted' | 'deleted'): void {
     this.changed(`bin:${binId}`);
   }
 

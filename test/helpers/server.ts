@@ -37,7 +37,12 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
   const store: Store =
     opts.storage === 'memory'
       ? new MemoryStore({ maxFinishedDeliveries: config.maxFinishedDeliveries })
-      : await LowdbStore.open({ dataDir, flushIntervalMs: config.flushIntervalMs, maxFinishedDeliveries: config.maxFinishedDeliveries });
+      : await LowdbStore.open({
+          dataDir,
+          flushIntervalMs: config.flushIntervalMs,
+          maxRequestsPerBin: config.maxRequestsPerBin,
+          maxFinishedDeliveries: config.maxFinishedDeliveries,
+        });
   const { config: _c, storage: _s, dataDir: _d, ...deps } = opts;
   const app = await createApp({ staticDir: null, ...deps, config, store });
   const base = await app.listen();
