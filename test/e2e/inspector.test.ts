@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bin } from '../../shared/api.ts';
-import { type RunningApp, type TestPage, apiCall, closeAgents, hit, launchBrowser, openPage, screenshot, startApp, tablePairs, until } from '../helpers/browser.ts';
+import { type RunningApp, type TestPage, apiCall, closeAgents, hit, launchBrowser, openPage, overflowing, screenshot, startApp, tablePairs, until } from '../helpers/browser.ts';
 
 let app: RunningApp;
 let browser: Browser;
@@ -298,18 +298,32 @@ describe('inspector', () => {
       const p = phone.page;
       await p.goto(`/bins/${binId}`);
       await p.locator('[data-request-id]').first().waitFor();
-      expect(await p.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+      expect(await overflowing(p)).toEqual([]);
       await screenshot(p, 'phone-bin');
       const id = await p.locator('[data-request-id]').first().getAttribute('data-request-id');
       await p.locator(`[data-request-id="${id}"]`).click();
       await p.locator(`[data-testid="request-detail"][data-detail-id="${id}"]`).waitFor();
       // The list gives way to the detail (auto-waiting: the layout may settle a frame later).
       await p.getByTestId('request-list').waitFor({ state: 'hidden' });
-      expect(await p.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+      expect(await overflowing(p)).toEqual([]);
       await screenshot(p, 'phone-request-detail');
       await p.getByTestId('back-to-list').click();
       await p.getByTestId('request-list').waitFor();
       expect(phone.problems).toEqual([]);
+    } finally {
+      await phone.context.close();
+    }
+  });
+
+  it('fits a phone-width screen while the live connection is down (the badge keeps to a dot)', async () => {
+    const phone = await openPage(browser, app.base, { width: 390, height: 844, isMobile: true });
+    try {
+      await phone.page.route('**/socket.io/**', (r) => r.abort());
+      await phone.page.goto(`/bins/${binId}`);
+      await phone.page.locator('[data-testid="connection"][data-state="reconnecting"]').waitFor();
+      expect(await overflowing(phone.page)).toEqual([]);
+      // Still said in words, for screen readers and the tooltip.
+      expect(await phone.page.getByTestId('connection').textContent()).toBe('Reconnecting…');
     } finally {
       await phone.context.close();
     }

@@ -230,3 +230,20 @@ export function tablePairs(page: Page, testId: string): Promise<[string, string]
     rows.map((r) => [(r as HTMLTableRowElement).cells[0].textContent ?? '', (r as HTMLTableRowElement).cells[1].textContent ?? ''] as [string, string]),
   );
 }
+
+/**
+ * Elements that reach past the viewport's right edge (tag.class and width), widest first:
+ * what a failed "fits the screen" check should name. A string, not a function, because the
+ * test transpiler adds helpers to functions that the page does not have.
+ */
+export function overflowing(page: Page): Promise<string[]> {
+  return page.evaluate(`(() => {
+    const w = document.documentElement.clientWidth;
+    return [...document.querySelectorAll('body *')]
+      .map((e) => [e, e.getBoundingClientRect()])
+      .filter(([, r]) => r.right > w + 0.5 && r.width > 0)
+      .sort((a, b) => b[1].right - a[1].right)
+      .slice(0, 5)
+      .map(([e, r]) => e.tagName.toLowerCase() + (e.className && typeof e.className === 'string' ? '.' + e.className.trim().split(/\\s+/).join('.') : '') + ' right=' + Math.round(r.right) + ' text=' + JSON.stringify((e.textContent || '').slice(0, 40)));
+  })()`);
+}

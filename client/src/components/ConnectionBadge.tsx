@@ -15,7 +15,7 @@ export function ConnectionBadge() {
   return (
     <span class={`conn conn-${c.state}`} data-testid="connection" data-state={c.state} title={title} role="status" aria-live="polite">
       <span class="conn-dot" aria-hidden="true" />
-      {TEXT[c.state]}
+      <span class="conn-text">{TEXT[c.state]}</span>
     </span>
   );
 }
