@@ -23,6 +23,7 @@ import { VirtualClock } from './dispatch/clock.ts';
 import { Dispatcher } from './dispatch/dispatcher.ts';
 import { type Send, createSender } from './dispatch/send.ts';
 import { authRoutes, requireToken, tokenFrom, tokenMatches } from './http/auth.ts';
+import { createHostGuard } from './http/host-guard.ts';
 import { HttpError } from './http/errors.ts';
 import { newId, sortableIdFactory } from './ids.ts';
 import { type LiveBus, SocketBus } from './live/bus.ts';
@@ -103,7 +104,16 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
     },
     (req, res) => handle(req, res),
   );
-  const io = new Server<ClientToServerEvents, ServerToClientEvents>(httpServer, { serveClient: false, parser: jsonOnlyParser });
+  // Without a token, only our own host names (see host-guard.ts); with one, the token decides.
+  const hostGuard = config.authToken ? null : createHostGuard({ publicUrl: config.publicUrl, host: config.host, extra: config.allowedHosts });
+  const io = new Server<ClientToServerEvents, ServerToClientEvents>(httpServer, {
+    serveClient: false,
+    parser: jsonOnlyParser,
+    allowRequest: (req, cb) => {
+      const ok = !hostGuard || hostGuard.allows(req);
+      cb(ok ? null : 'forbidden host or origin', ok);
+    },
+  });
   const live = new SocketBus(io);
 
   const clock = new VirtualClock(now, await store.getClock());
@@ -159,6 +169,12 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
   app.get('/api/health', (_req, res) => {
     res.json({ ok: true, version: VERSION });
   });
+  if (hostGuard) {
+    app.use((req, res, next) => {
+      if (hostGuard.allows(req)) return next();
+      res.status(403).json({ error: { code: 'forbidden_host', message: hostGuard.reason } });
+    });
+  }
   if (config.authToken) {
     app.use(authRoutes(config.authToken));
     app.use(requireToken(config.authToken));

@@ -29,6 +29,8 @@ export interface Config {
   dispatchAllow: string[] | null;
   trustProxy: boolean;
   rateLimitPerBin: number;
+  /** Extra host names the UI/API answer to without AUTH_TOKEN (see http/host-guard.ts). */
+  allowedHosts: string[];
 }
 
 export class ConfigError extends Error {}
@@ -61,6 +63,7 @@ export const CONFIG_DOCS: { name: string; default: string; meaning: string }[] =
   { name: 'AUTH_TOKEN', default: '(none)', meaning: 'When set, the UI, API and Socket.IO require it. Receiver URLs stay open.' },
   { name: 'DISPATCH_ALLOW', default: '(any)', meaning: 'Comma-separated hosts or CIDRs the dispatcher may call.' },
   { name: 'TRUST_PROXY', default: 'false', meaning: 'Take the client IP from X-Forwarded-For (behind a reverse proxy).' },
+  { name: 'ALLOWED_HOSTS', default: '(none)', meaning: 'Extra host names the UI and API answer to when no AUTH_TOKEN is set (localhost, 127.0.0.1, ::1, HOST and PUBLIC_URL\'s always are).' },
   { name: 'RATE_LIMIT_PER_BIN', default: '0', meaning: 'Requests per second a bin accepts before answering 429 (0 = off).' },
 ];
 
@@ -131,6 +134,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     dispatchAllow: allow.length ? allow : null,
     trustProxy: bool(env, 'TRUST_PROXY'),
     rateLimitPerBin: int(env, 'RATE_LIMIT_PER_BIN', 0, 0),
+    allowedHosts: (env.ALLOWED_HOSTS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
   };
 }
 

@@ -44,9 +44,11 @@ export function parseTarget(url: string, prefix: string): ParsedTarget {
 
 export function clientIp(req: IncomingMessage, trustProxy: boolean): string {
   if (trustProxy) {
+    // The last entry is the one our proxy added; earlier ones are whatever the client sent.
     const xff = req.headers['x-forwarded-for'];
-    const first = (Array.isArray(xff) ? xff[0] : xff)?.split(',')[0]?.trim();
-    if (first) return first;
+    const list = Array.isArray(xff) ? xff.join(',') : xff;
+    const last = list?.split(',').pop()?.trim();
+    if (last) return last;
   }
   const a = req.socket.remoteAddress ?? '';
   return a.startsWith('::ffff:') ? a.slice(7) : a;
@@ -87,10 +89,18 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
         'x-content-type-options': 'nosniff',
       };
       for (const k in r.headers) headers[k.toLowerCase()] = r.headers[k];
-      headers['content-length'] = Buffer.byteLength(r.body);
-      res.writeHead(r.status, headers);
-      // A string body lets Node send head and body in one write.
-      res.end(r.body);
+      // 204 and 304 carry no body, so no content-length either (RFC 9110).
+      const bodyless = r.status === 204 || r.status === 304;
+      if (!bodyless) headers['content-length'] = Buffer.byteLength(r.body);
+      try {
+        res.writeHead(r.status, headers);
+        // A string body lets Node send head and body in one write.
+        res.end(bodyless ? undefined : r.body);
+      } catch {
+        // Settings are validated on the way in; should a bad header slip through anyway,
+        // drop this one connection rather than the server.
+        req.socket.destroy();
+      }
     };
     if (d.delayMs > 0) {
       const t = setTimeout(act, d.delayMs);

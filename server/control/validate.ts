@@ -2,7 +2,7 @@
 // a 400 naming the first bad field. Nothing is stored until this has passed.
 import type { Match, PlanStep, ResponseConfig, ResponseSpec } from '../../shared/api.ts';
 import { invalid } from '../http/errors.ts';
-import { headerMap, httpToken, integer, number, object, onlyKeys, oneOf, string } from '../http/validate.ts';
+import { headerMap, headerValue, httpToken, integer, number, object, onlyKeys, oneOf, string } from '../http/validate.ts';
 
 export interface ControlLimits {
   maxDelayMs: number;
@@ -59,7 +59,7 @@ function parseStep(v: unknown, f: string, lim: ControlLimits, kind: 'step' | 'ru
   if (o.status !== undefined) s.status = status(o.status, `${f}.status`);
   if (o.headers !== undefined) s.headers = headerMap(o.headers, `${f}.headers`);
   if (o.body !== undefined) s.body = string(o.body, `${f}.body`, lim.maxBodyChars);
-  if (o.contentType !== undefined) s.contentType = string(o.contentType, `${f}.contentType`, 256, 1);
+  if (o.contentType !== undefined) s.contentType = headerValue(o.contentType, `${f}.contentType`, 256, 1);
   if (o.delayMs !== undefined) s.delayMs = delay(o.delayMs, `${f}.delayMs`, lim);
   if (o.times !== undefined) s.times = integer(o.times, `${f}.times`, 1, 1_000_000);
   if (o.probability !== undefined) s.probability = number(o.probability, `${f}.probability`, 0, 1);
@@ -83,7 +83,7 @@ export function parseResponseConfig(input: unknown, lim: ControlLimits, randomSe
     if (d.status !== undefined) def.status = status(d.status, 'default.status');
     if (d.headers !== undefined) def.headers = headerMap(d.headers, 'default.headers');
     if (d.body !== undefined) def.body = string(d.body, 'default.body', lim.maxBodyChars);
-    if (d.contentType !== undefined) def.contentType = string(d.contentType, 'default.contentType', 256, 1);
+    if (d.contentType !== undefined) def.contentType = headerValue(d.contentType, 'default.contentType', 256, 1);
     if (d.delayMs !== undefined) def.delayMs = delay(d.delayMs, 'default.delayMs', lim);
   }
   return {

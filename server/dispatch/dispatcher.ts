@@ -52,6 +52,9 @@ export interface DispatcherDeps {
   onError?: (err: unknown) => void;
 }
 
+/** How late (real ms) a timer may fire and the attempt still count as sent when planned. */
+const REAL_TOLERANCE_MS = 50;
+
 /** Default run length in virtual time: the article's example ran 20 s. */
 export const DEFAULT_RUN_MS = 20_000;
 
@@ -102,7 +105,7 @@ export class Dispatcher {
   /** Load what is owed (pending deliveries, runs not ended) and arm the timer. */
   async start(): Promise<void> {
     for (const del of await this.d.store.deliveries.query({ state: 'pending' })) {
-      if (del.nextAttemptAt) this.schedule({ at: Date.parse(del.nextAttemptAt), kind: 'attempt', id: del.id });
+      if (del.nextAttemptAt) this.schedule({ at: Date.parse(del.nextAttemptAt), kind: 'attempt', id: del.id, resumed: true });
     }
     for (const run of await this.d.store.runs.list()) {
       if (!run.ended) this.schedule({ at: Date.parse(run.endsAt), kind: 'run-end', id: run.id });
@@ -153,6 +156,7 @@ export class Dispatcher {
     this.arm(); // disarms the real-time timer until the advance is done
     try {
       for (;;) {
+        if (this.stopped) break; // shutting down: leave the rest owed, it resumes on start
         this.startDue(() => target, 'advance');
         const next = this.peekValid();
         const more = next !== undefined && next.at <= target;
@@ -324,7 +328,7 @@ export class Dispatcher {
       this.queue.pop();
       this.expected.delete(e.id);
       if (mode === 'advance') this.d.clock.jumpTo(e.at);
-      const sentAt = mode === 'advance' ? e.at : Math.max(e.at, this.d.clock.now());
+      const sentAt = mode === 'advance' ? e.at : this.sendTime(e.at);
       const p: Promise<void> = this.runEntry(e, sentAt)
         .catch((err) => this.d.onError?.(err))
         .finally(() => {
@@ -345,7 +349,19 @@ export class Dispatcher {
       await this.emitEvent(syncEnd(ended, e.at), e.at, run.id);
       return;
     }
-    await this.withLock(e.id, () => this.attempt(e.id, at, 'scheduled'));
+    await this.withLock(e.id, () => this.attempt(e.id, at, 'scheduled', e.resumed ?? false));
+  }
+
+  /**
+   * The virtual instant an attempt due at `at` is sent at in real time. A timer fires a few
+   * ms late, and at 86400x one real ms is 86 virtual seconds: within REAL_TOLERANCE_MS the
+   * attempt counts as sent on time, so a fast clock does not push the last attempt past the
+   * deadline. Later than that (a busy or stopped server), the real instant is recorded.
+   */
+  private sendTime(at: number): number {
+    const now = this.d.clock.now();
+    if (now <= at) return at;
+    return (now - at) / this.d.clock.scale <= REAL_TOLERANCE_MS ? at : now;
   }
 
   /** Arm the one timer for the earliest due entry (or run what is already due). */
@@ -378,7 +394,7 @@ export class Dispatcher {
   }
 
   /** One attempt of a delivery at virtual time `at`; records it and plans the next. */
-  private async attempt(id: string, at: number, kind: 'scheduled' | 'manual' | 'test'): Promise<Delivery> {
+  private async attempt(id: string, at: number, kind: 'scheduled' | 'manual' | 'test', resumed = false): Promise<Delivery> {
     const del = await this.d.store.deliveries.get(id);
     if (!del) throw new HttpError(404, 'not_found', 'delivery not found');
     if (kind === 'scheduled' && (del.state !== 'pending' || del.nextAttemptAt === null)) return del;
@@ -432,7 +448,9 @@ export class Dispatcher {
       next.nextAttemptAt = null;
       next.endReason = 'delivered';
     } else if (kind === 'scheduled' && cur.state === 'pending') {
-      const following = this.nextPlanned(cur, at);
+      // Normally the next planned instant after this one, late or not; after a restart, the
+      // next one still ahead (see nextPlanned).
+      const following = this.nextPlanned(cur, resumed ? at : Date.parse(plannedAt));
       if (following === null) {
         next.state = 'failed';
         next.nextAttemptAt = null;
@@ -451,8 +469,9 @@ export class Dispatcher {
   }
 
   /**
-   * The next planned instant after this scheduled attempt. Planned instants already passed
-   * (the server was down) are skipped, so a late restart makes one owed attempt, not a burst.
+   * The first planned instant after `after`. For a resumed delivery `after` is the send time,
+   * so planned instants that passed while the server was down are skipped: a late restart
+   * makes one owed attempt, not a burst.
    */
   private nextPlanned(del: Delivery, at: number): number | null {
     const scheduledSoFar = del.attempts.filter((a) => !a.manual).length + 1;

@@ -5,6 +5,8 @@ export interface DueEntry {
   at: number;
   kind: 'attempt' | 'run-end';
   id: string;
+  /** Owed from before a restart: planned instants that passed meanwhile are skipped. */
+  resumed?: boolean;
 }
 
 export class DueQueue {

@@ -131,7 +131,10 @@ export function createSender(opts: SenderOptions): { send: Send; close(): void }
           });
         res.on('data', (c: Buffer) => {
           if (kept >= opts.maxResponseBytes) {
+            // Enough read (a chunk ended right at the cap, or the cap is 0): stop here.
             truncated = true;
+            res.destroy();
+            finish();
             return;
           }
           const take = Math.min(c.length, opts.maxResponseBytes - kept);

@@ -33,8 +33,9 @@ export function tokenFrom(req: IncomingMessage): string | null {
   return cookieValue(req.headers.cookie, COOKIE);
 }
 
-export function tokenMatches(given: string | null | undefined, expected: string): boolean {
-  if (!given) return false;
+export function tokenMatches(given: unknown, expected: string): boolean {
+  // Anything but a non-empty string (a Socket.IO handshake can carry any JSON) is a no.
+  if (typeof given !== 'string' || given === '') return false;
   // Compare digests: constant time, and no length leak.
   return timingSafeEqual(digest(given), digest(expected));
 }

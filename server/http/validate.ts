@@ -56,6 +56,13 @@ export function httpToken(v: unknown, field: string, max = 64): string {
   return s;
 }
 
+/** A single header value: no control characters or line breaks, Latin-1 only. */
+export function headerValue(v: unknown, field: string, max = 8192, min = 0): string {
+  const s = string(v, field, max, min);
+  if (!HEADER_VALUE.test(s)) throw invalid(field, 'must not contain control characters, line breaks or characters beyond Latin-1');
+  return s;
+}
+
 export function headerMap(v: unknown, field: string, maxCount = 50, maxValue = 8192): Record<string, string> {
   const o = object(v, field);
   const keys = Object.keys(o);
@@ -64,9 +71,7 @@ export function headerMap(v: unknown, field: string, maxCount = 50, maxValue = 8
   for (const k of keys) {
     httpToken(k, `${field}.${k}`, 256);
     if (RESERVED.has(k.toLowerCase())) throw invalid(`${field}.${k}`, 'is set by the server and cannot be overridden');
-    const val = string(o[k], `${field}.${k}`, maxValue);
-    if (!HEADER_VALUE.test(val)) throw invalid(`${field}.${k}`, 'must not contain control characters or line breaks');
-    out[k] = val;
+    out[k] = headerValue(o[k], `${field}.${k}`, maxValue);
   }
   return out;
 }

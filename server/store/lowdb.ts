@@ -2,14 +2,17 @@
 //
 // lowdb rewrites a whole file per write, so the data is split to keep each write small and
 // independent of how much is stored:
-//   DATA_DIR/hooklab.json                 bins, response settings, webhooks, runs, clock
+//   DATA_DIR/hooklab.json                 bins, webhooks, runs, clock
+//   DATA_DIR/responses.json               response settings and plan positions
 //   DATA_DIR/deliveries.json              deliveries with their attempts
 //   DATA_DIR/bins/<binId>/<segment>.json  a bin's captured requests, SEGMENT_SIZE per file
 // A capture dirties only the newest segment of its bin. Evictions by the cap are lazy on
-// disk: a segment is left as it is until all its requests are gone, then deleted; on load the
-// bin is cut back to its cap again. (Deletes by a user rewrite their segment at once.) So one
-// capture writes at most SEGMENT_SIZE records, however full its bin is and however many bins
-// there are.
+// disk: a segment is left as it is until all its requests are gone, then deleted. Each segment
+// written records the bin's eviction mark (the newest id evicted so far), and on load anything
+// at or below the mark is dropped again. (Deletes by a user rewrite their segment at once.) So
+// one capture writes at most SEGMENT_SIZE records, however full its bin is and however many
+// bins there are. Response settings and plan positions have their own small file, because a
+// plan moves with every request it answers.
 //
 // Dirty files are written together every FLUSH_INTERVAL_MS (steno: temp file + rename, so a
 // file is never half-written). A hard kill loses at most the changes of that interval plus
@@ -28,10 +31,15 @@ export const DEFAULT_SEGMENT_SIZE = 50;
 interface MainFile {
   version: number;
   bins: StoredBin[];
-  responses: StoredResponseControl[];
+  /** Only in files of earlier builds: now in responses.json. */
+  responses?: StoredResponseControl[];
   webhooks: StoredWebhook[];
   runs: Run[];
   clock: ClockPersisted | null;
+}
+interface ResponsesFile {
+  version: number;
+  responses: StoredResponseControl[];
 }
 interface DeliveriesFile {
   version: number;
@@ -44,6 +52,8 @@ interface SegmentFile {
   version: number;
   binId: string;
   segment: number;
+  /** The newest id the cap had evicted from this bin when the file was written. */
+  evictedThrough?: string;
   requests: StoredRequestFile[];
 }
 
@@ -54,6 +64,8 @@ interface Segments {
   of: Map<string, number>;
   /** Live requests per segment. */
   live: Map<number, number>;
+  /** Newest id evicted by the cap ('' for none): written into every segment file. */
+  evictedThrough: string;
   dirty: Set<number>;
   onDisk: Set<number>;
 }
@@ -109,12 +121,15 @@ function shape(d: unknown, lists: string[]): string | null {
 
 export class LowdbStore extends MemoryStore {
   private readonly main: Low<MainFile>;
+  private readonly responsesFile: Low<ResponsesFile>;
   private readonly deliveriesFile: Low<DeliveriesFile>;
   private readonly segments = new Map<string, Segments>();
   /** Old single-file bins being carried over: removed after their segments are written. */
   private readonly legacyFiles = new Map<string, string>();
   /** Bins whose files need tidying right after load. */
   private readonly loadedDirty = new Set<string>();
+  /** Parts to write right after load (data moved from an earlier layout). */
+  private readonly carryOver = new Set<Part>();
   private readonly segmentSize: number;
   private readonly dirty = new Set<Part>();
   private timer: NodeJS.Timeout | null = null;
@@ -126,6 +141,7 @@ export class LowdbStore extends MemoryStore {
     super(opts);
     this.segmentSize = opts.segmentSize ?? DEFAULT_SEGMENT_SIZE;
     this.main = file<MainFile>(this.path('hooklab.json'));
+    this.responsesFile = file<ResponsesFile>(this.path('responses.json'));
     this.deliveriesFile = file<DeliveriesFile>(this.path('deliveries.json'));
   }
 
@@ -146,7 +162,7 @@ export class LowdbStore extends MemoryStore {
   private segs(binId: string): Segments {
     let s = this.segments.get(binId);
     if (!s) {
-      s = { next: 0, of: new Map(), live: new Map(), dirty: new Set(), onDisk: new Set() };
+      s = { next: 0, of: new Map(), live: new Map(), evictedThrough: '', dirty: new Set(), onDisk: new Set() };
       this.segments.set(binId, s);
     }
     return s;
@@ -154,19 +170,26 @@ export class LowdbStore extends MemoryStore {
 
   private async load() {
     await mkdir(this.path('bins'), { recursive: true });
-    const main = await readFile<MainFile>(this.path('hooklab.json'), (d) => shape(d, ['bins', 'responses', 'webhooks', 'runs']));
+    const main = await readFile<MainFile>(this.path('hooklab.json'), (d) => shape(d, ['bins', 'webhooks', 'runs']));
+    const responses = await readFile<ResponsesFile>(this.path('responses.json'), (d) => shape(d, ['responses']));
     const dels = await readFile<DeliveriesFile>(this.path('deliveries.json'), (d) => shape(d, ['deliveries']));
     if (main) {
       this.bins.load(main.bins);
-      this.responses.load(main.responses);
       this.webhooks.load(main.webhooks);
       this.runs.load(main.runs);
       this.clock = main.clock;
+    }
+    if (responses) this.responses.load(responses.responses);
+    else if (main?.responses) {
+      // Written by an earlier build into hooklab.json: move it to its own file.
+      this.responses.load(main.responses);
+      this.carryOver.add('responses');
     }
     if (dels) this.deliveries.load(dels.deliveries);
     for (const bin of this.bins.map.values()) await this.loadBin(bin.id);
     this.loading = false;
     for (const binId of this.loadedDirty) this.changed(`bin:${binId}`);
+    for (const part of this.carryOver) this.changed(part);
   }
 
   private async loadBin(binId: string) {
@@ -184,18 +207,21 @@ export class LowdbStore extends MemoryStore {
       const data = await readFile<SegmentFile>(this.path('bins', binId, name), (d) => shape(d, ['requests']));
       if (!data) continue;
       segs.onDisk.add(segment);
+      if (data.evictedThrough && data.evictedThrough > segs.evictedThrough) segs.evictedThrough = data.evictedThrough;
       for (const r of data.requests) {
         segs.of.set(r.id, segment);
         records.push({ ...r, body: Buffer.from(r.body, 'base64') });
       }
       last = Math.max(last, segment);
     }
-    // Evicted before the stop but still on disk (evictions are lazy): cut back to the cap.
+    // Evicted before the stop but still on disk (evictions are lazy): drop them again, by
+    // the eviction mark, then (should the cap have been lowered) by the cap.
     records.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    let cut = 0;
+    while (cut < records.length && records[cut].id <= segs.evictedThrough) cut++;
     const cap = this.opts.maxRequestsPerBin;
-    if (cap !== undefined && records.length > cap) {
-      for (const r of records.splice(0, records.length - cap)) segs.of.delete(r.id);
-    }
+    if (cap !== undefined) cut = Math.max(cut, records.length - cap);
+    for (const r of records.splice(0, cut)) segs.of.delete(r.id);
     // New captures start a fresh segment after the newest one on disk.
     segs.next = (last + 1) * this.segmentSize;
     // Earlier builds kept a bin in one file, bins/<binId>.json: carry it over into segments;
@@ -239,6 +265,7 @@ export class LowdbStore extends MemoryStore {
       segs.dirty.add(segment);
     }
     for (const id of removed) {
+      if (why === 'evicted' && id > segs.evictedThrough) segs.evictedThrough = id;
       const segment = segs.of.get(id);
       if (segment === undefined) continue;
       segs.of.delete(id);
@@ -273,12 +300,17 @@ export class LowdbStore extends MemoryStore {
         this.main.data = {
           version: FORMAT_VERSION,
           bins: [...this.bins.map.values()],
-          responses: [...this.responses.map.values()],
           webhooks: [...this.webhooks.map.values()],
           runs: [...this.runs.map.values()],
           clock: this.clock,
         };
         await this.main.write();
+      } else if (part === 'responses') {
+        filename = this.path('responses.json');
+        this.responsesFile.data = { version: FORMAT_VERSION, responses: [...this.responses.map.values()] };
+        await this.responsesFile.write();
+        // hooklab.json of an earlier build still holds them: rewrite it without.
+        if (this.carryOver.delete('responses')) this.changed('main');
       } else if (part === 'deliveries') {
         filename = this.path('deliveries.json');
         this.deliveriesFile.data = { version: FORMAT_VERSION, deliveries: [...this.deliveries.map.values()] };
@@ -320,8 +352,8 @@ export class LowdbStore extends MemoryStore {
     segs.dirty.clear();
     const buckets = new Map<number, StoredRequest[]>(dirty.map((s) => [s, []]));
     for (const r of this.requests.logs.get(binId)?.list ?? []) buckets.get(segs.of.get(r.id)!)?.push(r);
-    await mkdir(this.path('bins', binId), { recursive: true });
     try {
+      await mkdir(this.path('bins', binId), { recursive: true });
       await Promise.all(
         [...buckets].map(async ([segment, requests]) => {
           const filename = this.segmentPath(binId, segment);
@@ -330,7 +362,13 @@ export class LowdbStore extends MemoryStore {
             return;
           }
           const low = file<SegmentFile>(filename);
-          low.data = { version: FORMAT_VERSION, binId, segment, requests: requests.map((r) => ({ ...r, body: r.body.toString('base64') })) };
+          low.data = {
+            version: FORMAT_VERSION,
+            binId,
+            segment,
+            evictedThrough: segs.evictedThrough,
+            requests: requests.map((r) => ({ ...r, body: r.body.toString('base64') })),
+          };
           await low.write();
           segs.onDisk.add(segment);
         }),
@@ -342,9 +380,11 @@ export class LowdbStore extends MemoryStore {
   }
 
   override async close() {
+    // A write can mark another part dirty (a carry-over); a failing one stays dirty. A few
+    // rounds settle the first without spinning on the second.
+    for (let round = 0; round < 3 && (round === 0 || this.dirty.size > 0); round++) await this.flush();
+    this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    await this.flush();
-    this.closed = true;
   }
 }

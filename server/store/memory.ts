@@ -15,7 +15,7 @@ import type {
 } from './types.ts';
 
 /** A unit of persistence: the main file, the deliveries file, or one bin's request file. */
-export type Part = 'main' | 'deliveries' | `bin:${string}`;
+export type Part = 'main' | 'responses' | 'deliveries' | `bin:${string}`;
 
 export interface MemoryStoreOptions {
   /** Finished (not pending) deliveries kept; the oldest finished go first. */
@@ -264,7 +264,7 @@ export class MemoryStore implements Store {
       (binId, added, removed, why) => this.requestsChanged(binId, added, removed, why),
       (binId) => this.bins.map.has(binId),
     );
-    this.responses = new MapCollection(main);
+    this.responses = new MapCollection(() => this.changed('responses'));
     this.webhooks = new MapCollection(main);
     this.deliveries = new DeliveryMap(() => this.changed('deliveries'), opts.maxFinishedDeliveries ?? 5000);
     this.runs = new RunMap(main, opts.maxEndedRuns ?? 500);

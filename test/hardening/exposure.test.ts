@@ -105,6 +105,28 @@ describe('dispatcher exposure', () => {
     expect(a.ok).toBe(true);
   });
 
+  it('a receiver that streams its answer forever is read only up to the cap, then cut off', async () => {
+    const http = await import('node:http');
+    const endless = http.createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write('z'.repeat(100)); // a chunk that ends exactly at the cap
+      const t = setInterval(() => res.write('more'), 5);
+      res.on('close', () => clearInterval(t));
+    });
+    await new Promise<void>((r) => endless.listen(0, '127.0.0.1', r));
+    try {
+      const port = (endless.address() as { port: number }).port;
+      const s = await server({ config: { dispatchMaxResponseBytes: 100 } });
+      const w = (await request(s.base).post('/api/webhooks').send({ url: `http://127.0.0.1:${port}/hook`, timeoutMs: 60_000 }).expect(201)).body;
+      const r = (await request(s.base).post(`/api/webhooks/${w.id}/test`).expect(200)).body as TestResult;
+      expect(r).toMatchObject({ ok: true, status: 200, error: null });
+      expect(r.delivery.attempts[0]).toMatchObject({ responseBody: 'z'.repeat(100), responseBodyTruncated: true });
+    } finally {
+      endless.closeAllConnections();
+      endless.close();
+    }
+  });
+
   it('the webhook secret never reaches logs or API answers after it is saved', async () => {
     const lines: string[] = [];
     const rec = (m: string, f?: Record<string, unknown>) => void lines.push(m + JSON.stringify(f ?? {}));
@@ -154,17 +176,93 @@ describe('receiver exposure', () => {
     expect(r.headers['x-powered-by']).toBeUndefined();
   });
 
-  it('X-Forwarded-For is ignored unless TRUST_PROXY is set', async () => {
+  it('X-Forwarded-For is ignored unless TRUST_PROXY is set, and then only what our proxy added counts', async () => {
     for (const [trust, ip] of [
       [false, '127.0.0.1'],
       [true, '203.0.113.7'],
     ] as const) {
       const s = await server({ config: { trustProxy: trust } });
       const bin = await createBin(s.base);
-      const r = await send(bin.url, { headers: { 'X-Forwarded-For': '203.0.113.7, 10.0.0.1' }, body: 'x' });
+      // A sender forged the first entry; the proxy (nginx $proxy_add_x_forwarded_for) appended the real one.
+      const r = await send(bin.url, { headers: { 'X-Forwarded-For': '198.51.100.66, 203.0.113.7' }, body: 'x' });
       const d = (await json<RequestDetail>(s.base, 'GET', `/api/bins/${bin.id}/requests/${r.headers['x-hooklab-request-id']}`)).body;
       expect(d.ip).toBe(ip);
     }
+  });
+});
+
+describe('strangers cannot take the server down', () => {
+  it('a Socket.IO handshake with a non-string token is refused, and the server lives on', async () => {
+    const s = await server({ config: { authToken: TOKEN } });
+    for (const token of [{}, 42, ['x'], null]) {
+      const { io } = await import('socket.io-client');
+      const sock = io(s.base, { transports: ['websocket'], reconnection: false, forceNew: true, auth: { token } as never });
+      const err = await new Promise<Error>((resolve) => sock.once('connect_error', resolve));
+      expect(err.message).toMatch(/unauthorized/);
+      sock.close();
+    }
+    await request(s.base).get('/api/health').expect(200);
+  });
+
+  it('a content type that is not a valid header value is refused with a 400, and nothing is saved', async () => {
+    const s = await server({});
+    const bin = await createBin(s.base);
+    for (const [body, field] of [
+      [{ default: { contentType: 'text/plain\r\nx-injected: 1' } }, 'default.contentType'],
+      [{ default: { contentType: 'text/€' } }, 'default.contentType'],
+      [{ plan: [{ status: 500, contentType: 'a\u0000b' }] }, 'plan[0].contentType'],
+    ] as const) {
+      const r = await request(s.base).put(`/api/bins/${bin.id}/response`).send(body).expect(400);
+      expect(r.body.error.field).toBe(field);
+    }
+    expect((await send(bin.url, { body: 'x' })).status).toBe(200);
+  });
+
+  it('a 204 or 304 answer carries no body and no content-length', async () => {
+    const s = await server({});
+    const bin = await createBin(s.base);
+    await request(s.base).put(`/api/bins/${bin.id}/response`).send({ plan: [{ status: 204 }, { status: 304 }] }).expect(200);
+    for (const status of [204, 304]) {
+      const r = await send(bin.url, { body: 'x' });
+      expect(r.status).toBe(status);
+      expect(r.headers['content-length']).toBeUndefined();
+      expect(r.body.length).toBe(0);
+    }
+  });
+});
+
+describe('other web pages', () => {
+  it('without a token, the API answers only to our own host names and origins; receivers to any', async () => {
+    const s = await server({ config: { allowedHosts: ['hooks.internal'] } });
+    const bin = await createBin(s.base);
+    await request(s.base).get('/api/bins').expect(200);
+    await request(s.base).get('/api/bins').set('host', 'localhost:1234').expect(200);
+    await request(s.base).get('/api/bins').set('host', 'hooks.internal').expect(200);
+    // DNS rebinding: the browser thinks it talks to evil.example.
+    const rebound = await request(s.base).get('/api/bins').set('host', 'evil.example').expect(403);
+    expect(rebound.body.error.code).toBe('forbidden_host');
+    // Cross-site request from a page on another origin.
+    await request(s.base).post('/api/runs').set('origin', 'https://evil.example').send({}).expect(403);
+    await request(s.base).post('/api/bins').set('origin', 'null').expect(403);
+    await request(s.base).post('/api/bins').set('origin', `http://127.0.0.1:${new URL(s.base).port}`).expect(201);
+    // Receivers stay open to any name.
+    expect((await send(bin.url, { headers: { Host: 'whatever.example', Origin: 'https://evil.example' }, body: 'x' })).status).toBe(200);
+  });
+
+  it('without a token, Socket.IO refuses a handshake from another origin (cross-site WebSocket hijacking)', async () => {
+    const s = await server({});
+    const { io } = await import('socket.io-client');
+    const evil = io(s.base, { transports: ['websocket'], reconnection: false, forceNew: true, extraHeaders: { origin: 'https://evil.example' } });
+    const err = await new Promise<Error>((resolve) => evil.once('connect_error', resolve));
+    expect(err).toBeInstanceOf(Error);
+    evil.close();
+    const ok = await connect(s.base);
+    ok.close();
+  });
+
+  it('with a token, other host names are fine (the token decides)', async () => {
+    const s = await server({ config: { authToken: TOKEN } });
+    await request(s.base).get('/api/bins').set('host', 'hooks.example.com').set('authorization', `Bearer ${TOKEN}`).expect(200);
   });
 });
 

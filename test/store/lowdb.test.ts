@@ -184,3 +184,61 @@ describe('lowdb format carry-over', () => {
     await again.close();
   });
 });
+
+describe('lowdb: review fixes', () => {
+  const nextId = sortableIdFactory();
+
+  it('requests evicted by the cap stay gone after a restart, even once some were deleted', async () => {
+    const d = await dir();
+    const opts = { dataDir: d, flushIntervalMs: 1000, segmentSize: 2, maxRequestsPerBin: 4 };
+    const s = await LowdbStore.open(opts);
+    await s.bins.put({ id: 'a', name: 'a', createdAt: 'x' });
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      ids.push(nextId());
+      await s.requests.append(fakeRequest('a', ids[i]), 4); // #0 is evicted
+    }
+    await s.requests.delete('a', ids[4]);
+    const before = (await s.requests.page('a', { limit: 10 })).map((r) => r.id);
+    expect(before).toEqual([ids[3], ids[2], ids[1]]);
+    await s.close();
+    const r = await LowdbStore.open(opts);
+    expect((await r.requests.page('a', { limit: 10 })).map((x) => x.id)).toEqual(before);
+    await r.close();
+  });
+
+  it('a failed write (the bin directory cannot be made) is retried and loses nothing', async () => {
+    const d = await dir();
+    const errors: string[] = [];
+    const s = await LowdbStore.open({ dataDir: d, flushIntervalMs: 1000, onWriteError: (f) => void errors.push(f) });
+    await s.bins.put({ id: 'a', name: 'a', createdAt: 'x' });
+    // A file where the bin's directory should go makes mkdir fail.
+    await writeFile(path.join(d, 'bins', 'a'), 'in the way');
+    const id = nextId();
+    await s.requests.append(fakeRequest('a', id), 10);
+    await s.flush();
+    expect(errors).toEqual([path.join(d, 'bins', 'a')]);
+    await rm(path.join(d, 'bins', 'a'));
+    await s.close();
+    const r = await LowdbStore.open({ dataDir: d, flushIntervalMs: 1000 });
+    expect((await r.requests.page('a', { limit: 10 })).map((x) => x.id)).toEqual([id]);
+    await r.close();
+  });
+
+  it('response settings live in their own file; an earlier build\'s hooklab.json is carried over', async () => {
+    const d = await dir();
+    const control = { id: 'a', config: { default: { status: 201, headers: {}, body: '', contentType: 'text/plain', delayMs: 0 }, rules: [], plan: [], afterPlan: 'default' as const, seed: 1 }, state: { step: 0, usedInStep: 0, consumed: 0, exhausted: false, rng: 1 } };
+    await writeFile(path.join(d, 'hooklab.json'), JSON.stringify({ version: 1, bins: [{ id: 'a', name: 'a', createdAt: 'x' }], responses: [control], webhooks: [], runs: [], clock: null }));
+    const s = await LowdbStore.open({ dataDir: d, flushIntervalMs: 5 });
+    expect((await s.responses.get('a'))?.config.default.status).toBe(201);
+    await s.close();
+    expect(JSON.parse(await readFile(path.join(d, 'responses.json'), 'utf8')).responses).toHaveLength(1);
+    // A plan moving does not rewrite hooklab.json.
+    const main = await readFile(path.join(d, 'hooklab.json'), 'utf8');
+    const r = await LowdbStore.open({ dataDir: d, flushIntervalMs: 5 });
+    await r.responses.put({ ...control, state: { ...control.state, consumed: 1 } });
+    await r.close();
+    expect(await readFile(path.join(d, 'hooklab.json'), 'utf8')).toBe(main);
+    expect(JSON.parse(main).responses).toBeUndefined();
+  });
+});

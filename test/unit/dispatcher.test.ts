@@ -148,3 +148,60 @@ describe('dispatcher (injected clock, store, sender)', () => {
     d.stop();
   });
 });
+
+describe('dispatcher: review fixes', () => {
+  it('stopping during an advance ends the advance (the rest stays owed) instead of spinning', async () => {
+    let calls = 0;
+    const { d, store } = setup({
+      send: async () => {
+        calls++;
+        await new Promise((r) => setTimeout(r, 5));
+        return answer(500);
+      },
+    });
+    await webhook(store);
+    for (let i = 0; i < 3; i++) await d.fireRun({});
+    const advancing = d.advance({ ms: 86_400_000 });
+    await new Promise((r) => setTimeout(r, 1));
+    d.stop();
+    await advancing; // resolves: the loop noticed the stop
+    const pending = await store.deliveries.query({ state: 'pending' });
+    expect(pending.length).toBeGreaterThan(0);
+    expect(calls).toBeLessThan(27);
+  });
+
+  it('at 86400x in real time, every planned attempt is made, and the last lands on the deadline', async () => {
+    const store = new MemoryStore();
+    const clock = new VirtualClock(Date.now, null);
+    clock.setScale(86_400); // 24 h in one real second
+    const d = new Dispatcher({
+      store,
+      clock,
+      realNow: Date.now,
+      send: async () => answer(500),
+      live: new RecordingBus(),
+      schedule: SCHEDULE,
+      timeoutMs: 1000,
+      concurrency: 8,
+      userAgent: 'test',
+      newDeliveryId: sortableIdFactory(Date.now, 'dl_'),
+      newMessageId: () => 'msg_1',
+      newRunId: () => 'run_1',
+      random: createRng(3),
+    });
+    await webhook(store);
+    await d.start();
+    await d.fireRun({ durationMs: 86_400_000 * 10 });
+    let del: Delivery | undefined;
+    for (;;) {
+      [del] = await store.deliveries.query({});
+      if (del.state !== 'pending') break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    d.stop();
+    expect(del.state).toBe('failed');
+    expect(del.attempts).toHaveLength(del.plannedAt.length);
+    expect(del.attempts.map((a) => a.plannedAt)).toEqual(del.plannedAt);
+    expect(del.attempts[del.attempts.length - 1].sentAt).toBe(new Date(Date.parse(del.createdAt) + 86_400_000).toISOString());
+  });
+});
