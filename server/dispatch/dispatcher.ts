@@ -224,11 +224,7 @@ export class Dispatcher {
 
   /** One manual attempt now, outside the schedule. */
   async retryNow(deliveryId: string): Promise<Delivery> {
-    const del = await this.d.store.deliveries.get(deliveryId);
-    if (!del) throw new HttpError(404, 'not_found', 'delivery not found');
-    const wh = await this.d.store.webhooks.get(del.webhookId);
-    if (!wh) throw new HttpError(409, 'webhook_deleted', 'the webhook of this delivery was deleted');
-    if (!wh.enabled) throw new HttpError(409, 'webhook_disabled', 'the webhook of this delivery is disabled');
+    // The webhook is checked inside attempt(), under the lock: it may change while we wait.
     return this.withLock(deliveryId, () => this.attempt(deliveryId, this.d.clock.now(), 'manual'));
   }
 
@@ -403,6 +399,10 @@ export class Dispatcher {
       const ended: Delivery = { ...del, state: 'cancelled', nextAttemptAt: null, endReason: wh ? 'webhook_disabled' : 'webhook_deleted' };
       await this.save(ended);
       return ended;
+    }
+    if (kind === 'manual') {
+      if (!wh) throw new HttpError(409, 'webhook_deleted', 'the webhook of this delivery was deleted');
+      if (!wh.enabled) throw new HttpError(409, 'webhook_disabled', 'the webhook of this delivery is disabled');
     }
     const n = del.attempts.length + 1;
     const plannedAt = kind === 'scheduled' ? del.nextAttemptAt! : iso(at);

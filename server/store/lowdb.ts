@@ -322,6 +322,7 @@ export class LowdbStore extends MemoryStore {
           // Deleted bin. Flushes never overlap, so no write to its files is in flight.
           this.segments.delete(binId);
           await rm(filename, { recursive: true, force: true });
+          await rm(this.path('bins', `${binId}.json`), { force: true }); // an earlier build's layout
           return;
         }
         await this.writeSegments(binId);
