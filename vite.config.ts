@@ -1,9 +1,22 @@
+import type { IncomingMessage } from 'node:http';
 import preact from '@preact/preset-vite';
-import { defineConfig } from 'vite';
+import { type ProxyOptions, defineConfig } from 'vite';
 
 // The UI is built into dist/client and served by the hooklab server on the same port.
 // `npm run dev:client` proxies the API, Socket.IO and receiver URLs to a server on :8080.
 const backend = process.env.HOOKLAB_BACKEND ?? 'http://127.0.0.1:8080';
+const backendOrigin = new URL(backend).origin;
+
+// hooklab's host/origin guard (server/http/host-guard.ts) answers only to its own host:port,
+// so the proxy presents hooklab's own origin: Host through `changeOrigin`, and Origin rewritten
+// here, before a request or a WebSocket upgrade is proxied (Vite calls `bypass` for both).
+// Only the dev server's own pages (Origin = http://<Host>) are rewritten: another site's
+// Origin passes through unchanged, so the guard still refuses it.
+function presentBackendOrigin(req: IncomingMessage): undefined {
+  if (req.headers.origin === `http://${req.headers.host}`) req.headers.origin = backendOrigin;
+  return undefined;
+}
+const toBackend: ProxyOptions = { target: backend, changeOrigin: true, bypass: presentBackendOrigin };
 
 export default defineConfig({
   root: 'client',
@@ -16,9 +29,9 @@ export default defineConfig({
   },
   server: {
     proxy: {
-      '/api': backend,
-      '/h/': backend,
-      '/socket.io': { target: backend, ws: true },
+      '/api': toBackend,
+      '/h/': backend, // receiver URLs are not guarded: proxied as they were
+      '/socket.io': { ...toBackend, ws: true },
     },
   },
 });

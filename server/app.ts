@@ -2,7 +2,7 @@
 // build as many as they like. Receiver URLs are answered by node:http directly (the hot
 // path); everything else goes through Express; Socket.IO shares the same port.
 import { existsSync } from 'node:fs';
-import http from 'node:http';
+import type http from 'node:http';
 import path from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { Server } from 'socket.io';
@@ -14,23 +14,27 @@ import { dispatchRouter } from './api/dispatch.ts';
 import { requestsRouter } from './api/requests.ts';
 import { responseRouter } from './api/response.ts';
 import { webhooksRouter } from './api/webhooks.ts';
+import { BodyBudget } from './capture/body-budget.ts';
 import { RateLimiter } from './capture/rate-limit.ts';
 import { createReceiver } from './capture/receiver.ts';
 import type { Config } from './config.ts';
 import { ResponseControl } from './control/controller.ts';
-import { parseAllowList } from './dispatch/allow.ts';
 import { VirtualClock } from './dispatch/clock.ts';
 import { Dispatcher } from './dispatch/dispatcher.ts';
 import { type Send, createSender } from './dispatch/send.ts';
-import { authRoutes, requireToken, tokenFrom, tokenMatches } from './http/auth.ts';
+import { authRoutes, requireToken, tokenFrom, tokenGate } from './http/auth.ts';
 import { createHostGuard } from './http/host-guard.ts';
+import { createHttp, type HooklabHttp } from './http/server.ts';
+import { clientDir } from './paths.ts';
 import { HttpError } from './http/errors.ts';
 import { newId, sortableIdFactory } from './ids.ts';
+import { createOutboundPolicy } from './net/outbound-policy.ts';
 import { type LiveBus, SocketBus } from './live/bus.ts';
 import { jsonOnlyParser } from './live/parser.ts';
+import { SendCap } from './live/send-cap.ts';
 import { attachLiveHandlers } from './live/socket.ts';
 import { type Logger, silentLogger } from './log.ts';
-import type { Store } from './store/types.ts';
+import { type Store, StoreUnavailableError } from './store/types.ts';
 
 export const VERSION = '0.1.0';
 export const USER_AGENT = `hooklab-dispatcher/${VERSION} (+self-hosted webhook test harness)`;
@@ -47,6 +51,8 @@ export interface AppDeps {
   send?: Send;
   /** Built UI to serve; null for none. Default: dist/client when it exists. */
   staticDir?: string | null;
+  /** A server already listening (answering 503 while the store loaded); default: a new one. */
+  http?: HooklabHttp;
 }
 
 export interface HooklabApp {
@@ -88,38 +94,39 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
   const now = deps.now ?? Date.now;
   const random = deps.random ?? Math.random;
 
-  // The request listener must exist before Socket.IO attaches: it wraps the listeners it
-  // finds and routes /socket.io/ itself. The real handler is filled in below.
-  let handle: http.RequestListener = (_req, res) => {
-    res.statusCode = 503;
-    res.end();
-  };
-  const httpServer = http.createServer(
-    {
-      headersTimeout: config.headersTimeoutMs,
-      requestTimeout: config.requestTimeoutMs,
-      // Node checks those timeouts on this interval (default 30 s): keep it proportionate.
-      connectionsCheckingInterval: Math.max(50, Math.min(30_000, Math.floor(Math.min(config.headersTimeoutMs, config.requestTimeoutMs) / 4))),
-      maxHeaderSize: config.maxHeaderBytes,
-    },
-    (req, res) => handle(req, res),
-  );
+  // The server answers 503 "starting" until the handler is installed at the end. It must
+  // exist before Socket.IO attaches: Socket.IO wraps its listeners and routes /socket.io/.
+  const web = deps.http ?? createHttp(config);
+  const httpServer = web.server;
   // Without a token, only our own host names (see host-guard.ts); with one, the token decides.
-  const hostGuard = config.authToken ? null : createHostGuard({ publicUrl: config.publicUrl, host: config.host, extra: config.allowedHosts });
+  // Ports count too; both are read per request, as they are only known after listen().
+  const boundPort = () => (httpServer.address() as { port?: number } | null)?.port ?? config.port;
+  const hostGuard = config.authToken
+    ? null
+    : createHostGuard({ publicUrl: () => config.publicUrl, host: config.host, extra: config.allowedHosts, port: boundPort });
   const io = new Server<ClientToServerEvents, ServerToClientEvents>(httpServer, {
     serveClient: false,
     parser: jsonOnlyParser,
     allowRequest: (req, cb) => {
+      if (web.overCap(req.socket)) return cb('too many connections (MAX_CONNECTIONS)', false);
       const ok = !hostGuard || hostGuard.allows(req);
       cb(ok ? null : 'forbidden host or origin', ok);
     },
   });
-  const live = new SocketBus(io);
+  const sendCap = new SendCap(io, config.liveMaxBufferBytes, (_s, bytes) =>
+    log.warn('dropped a live viewer that stopped reading; it will reconnect and catch up', { bufferedBytes: bytes }),
+  );
+  sendCap.start();
+  const live = new SocketBus(io, { sendCap });
 
   const clock = new VirtualClock(now, await store.getClock());
   const sender = deps.send
     ? { send: deps.send, close() {} }
-    : createSender({ maxResponseBytes: config.dispatchMaxResponseBytes, allow: config.dispatchAllow ? parseAllowList(config.dispatchAllow) : null });
+    : createSender({
+        maxResponseBytes: config.dispatchMaxResponseBytes,
+        // Public HOST without DISPATCH_ALLOW: public addresses only (see net/outbound-policy.ts).
+        policy: createOutboundPolicy({ host: config.host, allow: config.dispatchAllow, publicUrl: () => config.publicUrl }),
+      });
   const dispatcher = new Dispatcher({
     store,
     clock,
@@ -157,6 +164,8 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
       hangTimeoutMs: config.hangTimeoutMs,
       trustProxy: config.trustProxy,
       rateLimiter,
+      budget: new BodyBudget(config.maxBufferedBytes, () => store.requests.pendingBytes()),
+      maxUnwrittenBytes: config.maxUnwrittenBytes,
     },
     RECEIVER_PREFIX,
   );
@@ -167,7 +176,13 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
   app.set('trust proxy', config.trustProxy);
   app.use(securityHeaders);
   app.get('/api/health', (_req, res) => {
-    res.json({ ok: true, version: VERSION });
+    const h = store.health();
+    if (h.fault) {
+      res.setHeader('retry-after', '5');
+      res.status(503).json({ ok: false, status: 'storage_fault', version: VERSION, fault: h.fault, warnings: h.warnings });
+      return;
+    }
+    res.json({ ok: true, status: 'ok', version: VERSION, warnings: h.warnings });
   });
   if (hostGuard) {
     app.use((req, res, next) => {
@@ -175,17 +190,28 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
       res.status(403).json({ error: { code: 'forbidden_host', message: hostGuard.reason } });
     });
   }
-  if (config.authToken) {
-    app.use(authRoutes(config.authToken));
-    app.use(requireToken(config.authToken));
+  // One count of wrong tokens per client IP, shared by the login form, the API and Socket.IO.
+  const gate = config.authToken
+    ? tokenGate(config.authToken, { failuresPerMinute: config.authFailuresPerMinute, trustProxy: config.trustProxy, now })
+    : null;
+  if (gate) {
+    app.use(authRoutes(gate));
+    app.use(requireToken(gate));
   }
+  app.use('/api', (req, res, next) => {
+    // While writes fail, refuse changes up front rather than keep them only in memory.
+    const fault = req.method === 'GET' || req.method === 'HEAD' ? null : store.health().fault;
+    if (!fault) return next();
+    res.setHeader('retry-after', '5');
+    res.status(503).json({ error: { code: 'storage_unavailable', message: fault.message } });
+  });
   app.use('/api', express.json({ limit: '1mb' }));
   app.use('/api', binsRouter(ctx), requestsRouter(ctx), responseRouter(ctx), webhooksRouter(ctx), dispatchRouter(ctx));
   app.use('/api', () => {
     throw new HttpError(404, 'not_found', 'no such API route');
   });
 
-  const staticDir = deps.staticDir === undefined ? path.resolve(import.meta.dirname, '../dist/client') : deps.staticDir;
+  const staticDir = deps.staticDir === undefined ? clientDir() : deps.staticDir;
   if (staticDir && existsSync(path.join(staticDir, 'index.html'))) {
     app.use(express.static(staticDir, { index: false, maxAge: '1h', setHeaders: noCacheHtml }));
     // Client-side routes (/bins/<id>, /dispatcher) load the app shell.
@@ -204,6 +230,11 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
       res.status(err.status).json(err.toBody());
       return;
     }
+    if (err instanceof StoreUnavailableError) {
+      res.setHeader('retry-after', '5');
+      res.status(503).json({ error: { code: 'storage_unavailable', message: `Kept in memory, not yet on disk: ${err.message}` } });
+      return;
+    }
     const e = err as { type?: string; status?: number; message?: string };
     if (e.type === 'entity.parse.failed') {
       res.status(400).json({ error: { code: 'invalid_json', message: `body is not valid JSON: ${e.message}` } });
@@ -217,20 +248,21 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
     }
   });
 
-  if (config.authToken) {
-    const token = config.authToken;
+  if (gate) {
     io.use((socket, next) => {
       const given = (socket.handshake.auth as { token?: string } | undefined)?.token ?? tokenFrom(socket.request);
-      if (tokenMatches(given, token)) next();
+      const c = gate.check(socket.request, given);
+      if (c.ok) next();
+      else if (c.retryAfter !== null) next(Object.assign(new Error('rate_limited'), { data: { retryAfter: c.retryAfter } }));
       else next(new Error('unauthorized'));
     });
   }
-  attachLiveHandlers(io, { store, maxBackfill: config.maxRequestsPerBin });
+  attachLiveHandlers(io, { store });
 
-  handle = (req, res) => {
+  web.setHandler((req, res) => {
     if (req.url?.startsWith(RECEIVER_PREFIX)) void receive(req, res);
     else app(req, res);
-  };
+  });
 
   await dispatcher.start();
 
@@ -242,22 +274,11 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
     clock,
     control,
     live,
-    listen: () =>
-      new Promise((resolve, reject) => {
-        httpServer.once('error', reject);
-        httpServer.listen(config.port, config.host, () => {
-          httpServer.off('error', reject);
-          const a = httpServer.address();
-          const port = typeof a === 'object' && a ? a.port : config.port;
-          const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-          const base = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${port}`;
-          if (config.publicUrlDefaulted) config.publicUrl = `http://localhost:${port}`;
-          resolve(base);
-        });
-      }),
+    listen: () => web.listen(),
     close() {
       closed ??= (async () => {
         dispatcher.stop();
+        sendCap.stop();
         live.close();
         await new Promise<void>((resolve) => {
           io.close(() => resolve()); // also closes the HTTP server

@@ -13,6 +13,12 @@ export interface Config {
   maxBodyBytes: number;
   maxRequestsPerBin: number;
   maxBins: number;
+  maxStoreBytes: number;
+  maxBufferedBytes: number;
+  maxUnwrittenBytes: number;
+  maxConnections: number;
+  cacheBytes: number;
+  liveMaxBufferBytes: number;
   flushIntervalMs: number;
   maxDelayMs: number;
   hangTimeoutMs: number;
@@ -31,6 +37,8 @@ export interface Config {
   rateLimitPerBin: number;
   /** Extra host names the UI/API answer to without AUTH_TOKEN (see http/host-guard.ts). */
   allowedHosts: string[];
+  /** Wrong access tokens one client IP may send per minute before it gets 429 (http/auth-limit.ts). */
+  authFailuresPerMinute: number;
 }
 
 export class ConfigError extends Error {}
@@ -45,6 +53,12 @@ export const CONFIG_DOCS: { name: string; default: string; meaning: string }[] =
   { name: 'MAX_BODY_BYTES', default: '1048576', meaning: 'Body bytes kept per captured request; the rest is counted, not stored.' },
   { name: 'MAX_REQUESTS_PER_BIN', default: '500', meaning: 'Requests kept per bin; the oldest go first.' },
   { name: 'MAX_BINS', default: '1000', meaning: 'Bins that can exist at once.' },
+  { name: 'MAX_STORE_BYTES', default: '2147483648', meaning: 'Body bytes stored across all bins (2 GiB); past it the oldest captures go first, whatever their bin.' },
+  { name: 'MAX_BUFFERED_BYTES', default: '67108864', meaning: 'Body bytes held in memory at once: requests being received plus captures not yet written (64 MiB). Past it, receivers answer 503 with Retry-After.' },
+  { name: 'MAX_UNWRITTEN_BYTES', default: '8388608', meaning: 'Body bytes acknowledged but not yet on disk (8 MiB). Past it, a capture is answered once written, so senders slow to the disk\'s pace and a hard kill still loses at most FLUSH_INTERVAL_MS of captures.' },
+  { name: 'MAX_CONNECTIONS', default: '1000', meaning: 'Open connections (senders, UI, API, Socket.IO). Past it, new ones get a 503 and are closed.' },
+  { name: 'CACHE_BYTES', default: '33554432', meaning: 'Memory for bodies and headers read back from disk (32 MiB).' },
+  { name: 'LIVE_MAX_BUFFER_BYTES', default: '2097152', meaning: 'Unread live events a Socket.IO connection may hold (2 MiB); a viewer past it is dropped, reconnects and catches up.' },
   { name: 'FLUSH_INTERVAL_MS', default: '200', meaning: 'Writes are coalesced for this long: the most a hard kill can lose.' },
   { name: 'MAX_DELAY_MS', default: '120000', meaning: 'Largest response delay a bin may be told to use.' },
   { name: 'HANG_TIMEOUT_MS', default: '300000', meaning: 'A "timeout" fault holds the request this long, then drops the socket.' },
@@ -61,9 +75,10 @@ export const CONFIG_DOCS: { name: string; default: string; meaning: string }[] =
   { name: 'RETRY_JITTER', default: '0.2', meaning: 'Random spread on each delay (0.2 = ±20%).' },
   { name: 'RETRY_DEADLINE_MS', default: '86400000', meaning: 'No attempt after this; the last one lands on it (24 h).' },
   { name: 'AUTH_TOKEN', default: '(none)', meaning: 'When set, the UI, API and Socket.IO require it. Receiver URLs stay open.' },
-  { name: 'DISPATCH_ALLOW', default: '(any)', meaning: 'Comma-separated hosts or CIDRs the dispatcher may call.' },
+  { name: 'AUTH_FAILURES_PER_MINUTE', default: '10', meaning: 'Wrong access tokens (login form, API, Socket.IO) one client IP may send per minute; then 429 with Retry-After until the minute is over.' },
+  { name: 'DISPATCH_ALLOW', default: '(none)', meaning: 'Comma-separated hosts or IPs/CIDRs the dispatcher may call, private ones too. Unset: anything when HOST is loopback; otherwise public addresses only (no loopback, private, link-local/metadata, CGNAT, multicast or reserved ones, checked on the resolved address), except receiver URLs under PUBLIC_URL.' },
   { name: 'TRUST_PROXY', default: 'false', meaning: 'Take the client IP from X-Forwarded-For (behind a reverse proxy).' },
-  { name: 'ALLOWED_HOSTS', default: '(none)', meaning: 'Extra host names the UI and API answer to when no AUTH_TOKEN is set (localhost, 127.0.0.1, ::1, HOST and PUBLIC_URL\'s always are).' },
+  { name: 'ALLOWED_HOSTS', default: '(none)', meaning: 'Extra host names (name or name:port) the UI and API answer to when no AUTH_TOKEN is set; without a port, the listening port and PUBLIC_URL\'s. localhost, 127.0.0.1, ::1 and HOST on the listening port, and PUBLIC_URL\'s host and port, always are.' },
   { name: 'RATE_LIMIT_PER_BIN', default: '0', meaning: 'Requests per second a bin accepts before answering 429 (0 = off).' },
 ];
 
@@ -103,6 +118,10 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
   } catch {
     throw new ConfigError(`PUBLIC_URL must be an absolute http(s) URL, got "${env.PUBLIC_URL}"`);
   }
+  const maxBodyBytes = int(env, 'MAX_BODY_BYTES', 1024 * 1024, 0, 256 * 1024 * 1024);
+  // Both must hold at least one body of the largest size, or such a body could never be kept.
+  const maxStoreBytes = int(env, 'MAX_STORE_BYTES', 2 * 1024 ** 3, Math.max(1, maxBodyBytes));
+  const maxBufferedBytes = int(env, 'MAX_BUFFERED_BYTES', 64 * 1024 * 1024, Math.max(1, maxBodyBytes));
   const allow = (env.DISPATCH_ALLOW ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   return {
     port,
@@ -110,9 +129,15 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     dataDir: path.resolve(cwd, env.DATA_DIR || './data'),
     publicUrl,
     publicUrlDefaulted: !env.PUBLIC_URL,
-    maxBodyBytes: int(env, 'MAX_BODY_BYTES', 1024 * 1024, 0, 256 * 1024 * 1024),
+    maxBodyBytes,
     maxRequestsPerBin: int(env, 'MAX_REQUESTS_PER_BIN', 500, 1, 1_000_000),
     maxBins: int(env, 'MAX_BINS', 1000, 1),
+    maxStoreBytes,
+    maxBufferedBytes,
+    maxUnwrittenBytes: int(env, 'MAX_UNWRITTEN_BYTES', 8 * 1024 * 1024, 0),
+    maxConnections: int(env, 'MAX_CONNECTIONS', 1000, 16, 1_000_000),
+    cacheBytes: int(env, 'CACHE_BYTES', 32 * 1024 * 1024, 0, 64 * 1024 ** 3),
+    liveMaxBufferBytes: int(env, 'LIVE_MAX_BUFFER_BYTES', 2 * 1024 * 1024, 64 * 1024, 1024 ** 3),
     flushIntervalMs: int(env, 'FLUSH_INTERVAL_MS', 200, 0, 60_000),
     maxDelayMs: int(env, 'MAX_DELAY_MS', 120_000, 0, 3_600_000),
     hangTimeoutMs: int(env, 'HANG_TIMEOUT_MS', 300_000, 1, 3_600_000),
@@ -135,6 +160,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     trustProxy: bool(env, 'TRUST_PROXY'),
     rateLimitPerBin: int(env, 'RATE_LIMIT_PER_BIN', 0, 0),
     allowedHosts: (env.ALLOWED_HOSTS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    authFailuresPerMinute: int(env, 'AUTH_FAILURES_PER_MINUTE', 10, 1, 1_000_000),
   };
 }
 

@@ -1,10 +1,12 @@
-// Entry point: config from the environment, open storage, listen, shut down cleanly.
-import { mkdir } from 'node:fs/promises';
+// Entry point: config from the environment, listen at once (503 "starting" while the data
+// loads), open storage, install the app, shut down cleanly.
 import { isIP } from 'node:net';
 import { type HooklabApp, createApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
+import { createHttp } from './http/server.ts';
 import { consoleLogger } from './log.ts';
-import { DataFileError, LowdbStore } from './store/lowdb.ts';
+import { DataDirError, DataFileError, LowdbStore } from './store/lowdb.ts';
+import { UnsavedDataError } from './store/types.ts';
 
 const log = consoleLogger();
 
@@ -24,12 +26,18 @@ async function main() {
     stopping = true;
     log.info(`${signal}: flushing data and stopping`);
     const force = setTimeout(() => {
-      log.error('shutdown took more than 10 s; exiting');
+      log.error('shutdown took more than 10 s; exiting without saving the rest');
       process.exit(1);
     }, 10_000);
     force.unref();
-    await app?.close();
-    log.info('stopped');
+    try {
+      await app?.close();
+    } catch (err) {
+      // Loud: say what is lost, and exit non-zero so a supervisor notices.
+      log.error(err instanceof UnsavedDataError ? err.message : `stopping failed: ${String(err)}`);
+      process.exit(1);
+    }
+    log.info('stopped; everything is saved');
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));
@@ -41,23 +49,33 @@ async function main() {
         'use the dispatcher. Set AUTH_TOKEN to require a token for the UI and API (receiver URLs stay open).',
     );
   }
-  await mkdir(config.dataDir, { recursive: true });
+  // Listen first: while the data loads, senders get 503 + Retry-After, not "connection refused".
+  const web = createHttp(config);
+  const base = await web.listen();
+  log.info(`hooklab listening on ${base} (loading data from ${config.dataDir})`);
+  const t0 = performance.now();
   const store = await LowdbStore.open({
     dataDir: config.dataDir,
     flushIntervalMs: config.flushIntervalMs,
     maxRequestsPerBin: config.maxRequestsPerBin,
+    maxStoreBytes: config.maxStoreBytes,
+    cacheBytes: config.cacheBytes,
     maxFinishedDeliveries: config.maxFinishedDeliveries,
-    onWriteError: (file, err) => log.error('could not write data file; will retry', { file, error: String(err) }),
+    onFault: (fault, err) =>
+      fault
+        ? log.error(`storage fault: ${fault.message}`, { code: fault.code, error: String(err) })
+        : log.info('storage recovered: writes succeed again; everything kept in memory is on disk'),
+    onWarning: (m, detail) => log.warn(m, detail),
   });
-  app = await createApp({ config, store, log });
+  if (stopping) return;
+  app = await createApp({ config, store, log, http: web });
   const s = config.schedule;
   log.info('dispatcher retry policy', { firstDelayMs: s.firstDelayMs, factor: s.factor, jitter: s.jitter, deadlineMs: s.deadlineMs });
-  const base = await app.listen();
-  log.info(`hooklab listening on ${base}`, { dataDir: config.dataDir, publicUrl: config.publicUrl });
+  log.info(`hooklab ready on ${base}`, { dataDir: config.dataDir, publicUrl: config.publicUrl, loadMs: Math.round(performance.now() - t0) });
 }
 
 main().catch((err) => {
-  if (err instanceof ConfigError || err instanceof DataFileError) {
+  if (err instanceof ConfigError || err instanceof DataFileError || err instanceof DataDirError) {
     log.error(err.message);
   } else if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
     log.error(`port is already in use: ${(err as Error).message}. Set PORT to another port.`);

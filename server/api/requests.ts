@@ -31,14 +31,15 @@ export function requestsRouter(ctx: ApiContext): Router {
 
   r.get('/bins/:id/requests/:rid', async (req, res) => {
     const rec = await ctx.store.requests.get(req.params.id, req.params.rid);
-    if (!rec) throw notFound('request');
-    res.json(toDetail(rec, ctx.config.maxDecodedBytes));
+    const body = rec && (await ctx.store.requests.body(req.params.id, req.params.rid));
+    if (!rec || !body) throw notFound('request');
+    res.json(toDetail(rec, body, ctx.config.maxDecodedBytes));
   });
 
   r.get('/bins/:id/requests/:rid/raw', async (req, res) => {
     const rec = await ctx.store.requests.get(req.params.id, req.params.rid);
-    if (!rec) throw notFound('request');
-    const bytes = rec.body;
+    const bytes = rec && (await ctx.store.requests.body(req.params.id, req.params.rid));
+    if (!rec || !bytes) throw notFound('request');
     // The bytes are a stranger's: their own content type, but never run as our origin.
     res.setHeader('content-type', rec.contentType ?? 'application/octet-stream');
     res.setHeader('content-security-policy', "sandbox; default-src 'none'");

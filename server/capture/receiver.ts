@@ -5,11 +5,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ResponseControl } from '../control/controller.ts';
 import type { Decision } from '../control/engine.ts';
+import { ORIGIN_HEADERS } from '../http/origin-headers.ts';
 import type { LiveBus } from '../live/bus.ts';
-import type { Store, StoredRequest } from '../store/types.ts';
+import { toItem } from '../store/request-index.ts';
+import type { CapturedRequest, Store } from '../store/types.ts';
+import type { BodyBudget } from './body-budget.ts';
 import { iso } from '../time.ts';
 import type { RateLimiter } from './rate-limit.ts';
-import { toItem } from './view.ts';
 
 export interface ReceiverDeps {
   store: Store;
@@ -22,6 +24,9 @@ export interface ReceiverDeps {
   hangTimeoutMs: number;
   trustProxy: boolean;
   rateLimiter: RateLimiter | null;
+  budget: BodyBudget;
+  /** MAX_UNWRITTEN_BYTES: past this backlog, a capture is answered once it is on disk. */
+  maxUnwrittenBytes: number;
 }
 
 export interface ParsedTarget {
@@ -80,15 +85,19 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
         return;
       }
       const r = d.response!;
-      // Receiver URLs share the UI's origin: a configured HTML answer must not run there.
-      // (A bin's own headers below may override these.)
       const headers: Record<string, string | number> = {
         'content-type': r.contentType,
         'x-hooklab-request-id': requestId,
-        'content-security-policy': 'sandbox',
-        'x-content-type-options': 'nosniff',
       };
-      for (const k in r.headers) headers[k.toLowerCase()] = r.headers[k];
+      // Never a header that acts for the whole origin, even from settings an earlier build saved.
+      for (const k in r.headers) {
+        const name = k.toLowerCase();
+        if (!ORIGIN_HEADERS.has(name)) headers[name] = r.headers[k];
+      }
+      // Receiver URLs share the UI's origin: a configured HTML answer must not run there.
+      // Set after the bin's headers, so no bin can relax them.
+      headers['content-security-policy'] = 'sandbox';
+      headers['x-content-type-options'] = 'nosniff';
       // 204 and 304 carry no body, so no content-length either (RFC 9110).
       const bodyless = r.status === 204 || r.status === 304;
       if (!bodyless) headers['content-length'] = Buffer.byteLength(r.body);
@@ -108,6 +117,19 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
     } else act();
   }
 
+  /** Refuse with 503 and close the connection: the sender retries later, nothing is stored. */
+  function refuse(req: IncomingMessage, res: ServerResponse, code: string, message: string, retryAfterS: number) {
+    if (res.headersSent) {
+      req.socket.destroy();
+      return;
+    }
+    res.setHeader('retry-after', String(retryAfterS));
+    // Closing, not draining: a stalled upload must not keep its connection (and our memory).
+    res.setHeader('connection', 'close');
+    sendJson(res, 503, { error: { code, message } });
+    res.once('finish', () => req.socket.destroy());
+  }
+
   return async function receive(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const receivedAt = deps.now();
     const target = parseTarget(req.url ?? '/', prefix);
@@ -117,10 +139,22 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
       sendJson(res, 404, { error: { code: 'bin_not_found', message: 'No bin at this URL. Create one with POST /api/bins.' } });
       return;
     }
+    const fault = store.health().fault;
+    if (fault) {
+      refuse(req, res, 'storage_unavailable', fault.message, 5);
+      return;
+    }
     if (deps.rateLimiter && !deps.rateLimiter.take(bin.id, receivedAt)) {
       req.resume();
       res.setHeader('retry-after', String(deps.rateLimiter.retryAfterSeconds(bin.id, receivedAt)));
       sendJson(res, 429, { error: { code: 'rate_limited', message: 'This bin is receiving too many requests.' } });
+      return;
+    }
+    // Reserve the body's bytes before reading them (before the plan moves, too).
+    const declared = Number(req.headers['content-length']);
+    let reserved = Number.isFinite(declared) && declared > 0 ? Math.min(declared, deps.maxBodyBytes) : 0;
+    if (!deps.budget.take(reserved)) {
+      refuse(req, res, 'busy', BUSY, 2);
       return;
     }
     const headers = req.rawHeaders; // kept as Node gives it: flat, original case and order
@@ -131,23 +165,47 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
     const chunks: Buffer[] = [];
     let stored = 0;
     let size = 0;
+    let refused = false;
+    const releaseAll = () => {
+      deps.budget.release(reserved);
+      reserved = 0;
+    };
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (stored < deps.maxBodyBytes) {
-        const take = Math.min(chunk.length, deps.maxBodyBytes - stored);
-        chunks.push(take === chunk.length ? chunk : chunk.subarray(0, take));
-        stored += take;
+      if (refused || stored >= deps.maxBodyBytes) return;
+      const take = Math.min(chunk.length, deps.maxBodyBytes - stored);
+      if (stored + take > reserved) {
+        // More than announced (chunked, or a wrong Content-Length): reserve as it comes.
+        const more = stored + take - reserved;
+        if (!deps.budget.take(more)) {
+          refused = true;
+          chunks.length = 0;
+          releaseAll();
+          refuse(req, res, 'busy', BUSY, 2);
+          return;
+        }
+        reserved += more;
       }
+      chunks.push(take === chunk.length ? chunk : chunk.subarray(0, take));
+      stored += take;
     });
-    req.on('error', () => {}); // aborted mid-body: nothing is recorded; the socket is gone
+    let ended = false;
+    // Aborted mid-body: nothing is recorded; the socket is gone.
+    req.on('error', () => {});
+    req.once('close', () => {
+      if (!ended) releaseAll();
+    });
     req.on('end', () => {
+      ended = true;
+      if (refused) return;
       const id = deps.newRequestId();
       // A right-sized copy of its own: a slice would pin the socket's read buffer (and a
       // pooled buffer the pool slab) for as long as the request is stored.
       const body = Buffer.allocUnsafeSlow(stored);
       let at = 0;
       for (const c of chunks) at += c.copy(body, at);
-      const record: StoredRequest = {
+      chunks.length = 0;
+      const record: CapturedRequest = {
         id,
         binId: bin.id,
         method,
@@ -158,19 +216,36 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
         receivedAt: receivedIso(receivedAt),
         size,
         truncated: size > stored,
+        storedBytes: stored,
         contentType: (req.headers['content-type'] as string | undefined) ?? null,
         answer: decision.outcome,
         body,
       };
+      // From here the store counts these bytes (until they are written).
+      releaseAll();
       store.requests.append(record, deps.maxRequestsPerBin).then(
-        (evicted) => {
-          if (evicted === null) {
+        (evictions) => {
+          if (evictions === null) {
             // The bin was deleted while the body was arriving.
             sendJson(res, 404, { error: { code: 'bin_not_found', message: 'This bin was deleted.' } });
             return;
           }
-          if (live.wants(bin.id)) live.requestCaptured(toItem(record), evicted);
-          answer(req, res, decision, id);
+          let own: string[] = NO_IDS;
+          for (const ev of evictions) {
+            if (ev.binId === bin.id) own = ev.ids;
+            else live.requestsDeleted(ev.binId, ev.ids);
+          }
+          if (live.wants(bin.id)) live.requestCaptured(toItem(record), own);
+          // Normally answered at once and written with the next flush. When more than
+          // MAX_UNWRITTEN_BYTES waits for the disk, answer only once written: senders then go
+          // at the disk's pace, and a hard kill still loses no more than the flush window.
+          if (store.requests.pendingBytes() <= deps.maxUnwrittenBytes) answer(req, res, decision, id);
+          else {
+            store.durable().then(
+              () => answer(req, res, decision, id),
+              () => refuse(req, res, 'storage_unavailable', 'The capture could not be written to disk (see /api/health).', 5),
+            );
+          }
         },
         () => {
           if (!res.headersSent) sendJson(res, 500, { error: { code: 'store_failed', message: 'Could not store the request.' } });
@@ -179,3 +254,6 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
     });
   };
 }
+
+const NO_IDS: string[] = [];
+const BUSY = 'hooklab is receiving more request bodies at once than it holds in memory (MAX_BUFFERED_BYTES). Retry shortly.';

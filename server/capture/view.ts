@@ -1,7 +1,8 @@
 // Stored request -> the API's shapes. Derived fields (parsed query, text/base64 body,
 // decoded content-encoding) are computed here on read, never stored twice.
 import { isUtf8 } from 'node:buffer';
-import type { BodyEncoding, HeaderPair, Query, RequestDetail, RequestItem, RequestSummary } from '../../shared/api.ts';
+import type { BodyEncoding, HeaderPair, Query, RequestDetail, RequestSummary } from '../../shared/api.ts';
+import { toItem } from '../store/request-index.ts';
 import type { StoredRequest } from '../store/types.ts';
 import { decodeContent } from './decode.ts';
 
@@ -17,22 +18,7 @@ export function parseQuery(qs: string): Query {
   return out;
 }
 
-export function toItem(r: StoredRequest): RequestItem {
-  return {
-    id: r.id,
-    binId: r.binId,
-    method: r.method,
-    path: r.path,
-    queryString: r.queryString,
-    ip: r.ip,
-    receivedAt: r.receivedAt,
-    size: r.size,
-    truncated: r.truncated,
-    contentType: r.contentType,
-    status: r.answer.status,
-    answer: r.answer,
-  };
-}
+export { toItem };
 
 export function toSummary(r: StoredRequest): RequestSummary {
   return { ...toItem(r), query: parseQuery(r.queryString), headers: pairs(r.headers) };
@@ -62,8 +48,7 @@ export function flatHeaderValue(flat: readonly string[], name: string): string |
   return undefined;
 }
 
-export function toDetail(r: StoredRequest, maxDecodedBytes: number): RequestDetail {
-  const bytes = r.body;
+export function toDetail(r: StoredRequest, bytes: Buffer, maxDecodedBytes: number): RequestDetail {
   const encoding = flatHeaderValue(r.headers, 'content-encoding');
   let decoded: RequestDetail['decoded'] = null;
   if (encoding && !r.truncated) {

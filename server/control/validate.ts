@@ -2,6 +2,7 @@
 // a 400 naming the first bad field. Nothing is stored until this has passed.
 import type { Match, PlanStep, ResponseConfig, ResponseSpec } from '../../shared/api.ts';
 import { invalid } from '../http/errors.ts';
+import { ORIGIN_HEADER_REASON, isOriginHeader } from '../http/origin-headers.ts';
 import { headerMap, headerValue, httpToken, integer, number, object, onlyKeys, oneOf, string } from '../http/validate.ts';
 
 export interface ControlLimits {
@@ -27,6 +28,13 @@ export function defaultConfig(seed: number): ResponseConfig {
 
 const status = (v: unknown, f: string) => integer(v, f, 200, 599);
 const delay = (v: unknown, f: string, lim: ControlLimits) => integer(v, f, 0, lim.maxDelayMs);
+
+/** A bin's answer headers: valid HTTP, and none that would act for hooklab's origin. */
+function answerHeaders(v: unknown, f: string): Record<string, string> {
+  const h = headerMap(v, f);
+  for (const k of Object.keys(h)) if (isOriginHeader(k)) throw invalid(`${f}.${k}`, ORIGIN_HEADER_REASON);
+  return h;
+}
 
 function parseMatch(v: unknown, f: string): Match {
   const o = object(v, f);
@@ -57,7 +65,7 @@ function parseStep(v: unknown, f: string, lim: ControlLimits, kind: 'step' | 'ru
     }
   }
   if (o.status !== undefined) s.status = status(o.status, `${f}.status`);
-  if (o.headers !== undefined) s.headers = headerMap(o.headers, `${f}.headers`);
+  if (o.headers !== undefined) s.headers = answerHeaders(o.headers, `${f}.headers`);
   if (o.body !== undefined) s.body = string(o.body, `${f}.body`, lim.maxBodyChars);
   if (o.contentType !== undefined) s.contentType = headerValue(o.contentType, `${f}.contentType`, 256, 1);
   if (o.delayMs !== undefined) s.delayMs = delay(o.delayMs, `${f}.delayMs`, lim);
@@ -81,7 +89,7 @@ export function parseResponseConfig(input: unknown, lim: ControlLimits, randomSe
     const d = object(o.default, 'default');
     onlyKeys(d, ['status', 'headers', 'body', 'contentType', 'delayMs'], 'default');
     if (d.status !== undefined) def.status = status(d.status, 'default.status');
-    if (d.headers !== undefined) def.headers = headerMap(d.headers, 'default.headers');
+    if (d.headers !== undefined) def.headers = answerHeaders(d.headers, 'default.headers');
     if (d.body !== undefined) def.body = string(d.body, 'default.body', lim.maxBodyChars);
     if (d.contentType !== undefined) def.contentType = headerValue(d.contentType, 'default.contentType', 256, 1);
     if (d.delayMs !== undefined) def.delayMs = delay(d.delayMs, 'default.delayMs', lim);

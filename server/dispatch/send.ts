@@ -1,13 +1,12 @@
 // One HTTP attempt, the careful way: never follows redirects (node:http does not), one
 // timeout for the whole exchange, response body read only up to a cap, errors reduced to a
-// short code. The allow-list is checked on the resolved address, inside the connection.
-import dns from 'node:dns';
+// short code. The outbound policy (net/outbound-policy.ts) is checked on the URL first and
+// then on the resolved address, inside the connection.
 import http from 'node:http';
 import https from 'node:https';
-import type { LookupFunction } from 'node:net';
-import { isIP } from 'node:net';
 import type { AttemptError, HeaderPair } from '../../shared/api.ts';
-import type { AllowList } from './allow.ts';
+import { checkedLookup } from '../net/checked-lookup.ts';
+import type { OutboundPolicy } from '../net/outbound-policy.ts';
 
 export interface SendRequest {
   url: string;
@@ -27,10 +26,6 @@ export interface SendResult {
 }
 
 export type Send = (r: SendRequest) => Promise<SendResult>;
-
-class BlockedError extends Error {
-  code = 'EHOOKLAB_BLOCKED';
-}
 
 function classify(err: NodeJS.ErrnoException, timedOut: boolean): { error: AttemptError; detail: string } {
   if (timedOut) return { error: 'timeout', detail: 'no answer within the timeout' };
@@ -54,30 +49,21 @@ function classify(err: NodeJS.ErrnoException, timedOut: boolean): { error: Attem
 
 export interface SenderOptions {
   maxResponseBytes: number;
-  allow: AllowList | null;
+  /** Where calls may go; null for anywhere. */
+  policy: OutboundPolicy | null;
 }
 
 export function createSender(opts: SenderOptions): { send: Send; close(): void } {
   // Keep-alive pays off when fast-forwarding thousands of attempts; idle sockets are dropped
   // after 1 s, well before typical servers' keep-alive timeout, to avoid reuse races.
-  const agents = {
+  const agentPair = () => ({
     'http:': new http.Agent({ keepAlive: true, timeout: 1000, maxSockets: 256 }),
     'https:': new https.Agent({ keepAlive: true, timeout: 1000, maxSockets: 256 }),
-  };
-
-  const lookup: LookupFunction | undefined = opts.allow
-    ? (hostname, options, cb) => {
-        dns.lookup(hostname, options, (err, address, family) => {
-          if (err) return cb(err, address as string, family);
-          const addrs = Array.isArray(address) ? address.map((a) => a.address) : [address];
-          const allow = opts.allow!;
-          if (!allow.allowsHostname(hostname) && !addrs.every((a) => allow.allowsAddress(a))) {
-            return cb(new BlockedError(`${hostname} is not in DISPATCH_ALLOW`), address as string, family);
-          }
-          cb(null, address as string, family);
-        });
-      }
-    : undefined;
+  });
+  // A pooled socket skips the lookup, so sockets opened without the address check (the
+  // policy's exceptions, e.g. our own receiver URLs) never serve a call that needs it.
+  const agents = { checked: agentPair(), unchecked: agentPair() };
+  const lookup = opts.policy ? checkedLookup(opts.policy) : undefined;
 
   const send: Send = (r) =>
     new Promise((resolve) => {
@@ -93,10 +79,10 @@ export function createSender(opts: SenderOptions): { send: Send; close(): void }
         clearTimeout(timer);
         resolve({ status: null, error: null, errorDetail: null, headers: [], body: '', bodyTruncated: false, ...partial, durationMs: Math.round(performance.now() - started) });
       };
-      // A literal IP never goes through lookup; check it here.
-      const host = url.hostname.replace(/^\[|\]$/g, '');
-      if (opts.allow && isIP(host) && !opts.allow.allowsAddress(host) && !opts.allow.allowsHostname(host)) {
-        resolve({ status: null, error: 'blocked', errorDetail: `${host} is not in DISPATCH_ALLOW`, durationMs: 0, headers: [], body: '', bodyTruncated: false });
+      // The URL first (a literal IP never goes through lookup); resolved names at connect time.
+      const verdict = opts.policy ? opts.policy.checkUrl(url) : { ok: true as const, checkAddresses: false };
+      if (!verdict.ok) {
+        resolve({ status: null, error: 'blocked', errorDetail: verdict.reason, durationMs: 0, headers: [], body: '', bodyTruncated: false });
         return;
       }
       let timedOut = false;
@@ -104,8 +90,8 @@ export function createSender(opts: SenderOptions): { send: Send; close(): void }
       const req = mod.request(url, {
         method: 'POST',
         headers: { ...r.headers, 'content-length': String(r.body.length) },
-        agent: agents[url.protocol as 'http:' | 'https:'],
-        lookup,
+        agent: agents[verdict.checkAddresses ? 'checked' : 'unchecked'][url.protocol as 'http:' | 'https:'],
+        lookup: verdict.checkAddresses ? lookup : undefined,
       });
       const timer = setTimeout(() => {
         timedOut = true;
@@ -157,8 +143,7 @@ export function createSender(opts: SenderOptions): { send: Send; close(): void }
   return {
     send,
     close() {
-      agents['http:'].destroy();
-      agents['https:'].destroy();
+      for (const pair of Object.values(agents)) for (const a of Object.values(pair)) a.destroy();
     },
   };
 }

@@ -1,10 +1,13 @@
 // Optional access token (AUTH_TOKEN). When set, the UI, the API and Socket.IO need it;
 // receiver URLs stay open because senders cannot log in. A browser gets it once through
 // the login form and keeps it in an HttpOnly, SameSite=Strict cookie; scripts and tools
-// send `Authorization: Bearer <token>`.
+// send `Authorization: Bearer <token>`. Wrong tokens are rate-limited per client IP
+// (auth-limit.ts), wherever they are tried.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import express, { type NextFunction, type Request, type Response, Router } from 'express';
+import { clientIp } from '../capture/receiver.ts';
+import { AuthFailureLimiter } from './auth-limit.ts';
 
 export const COOKIE = 'hooklab_token';
 
@@ -40,6 +43,30 @@ export function tokenMatches(given: unknown, expected: string): boolean {
   return timingSafeEqual(digest(given), digest(expected));
 }
 
+export type TokenCheck = { ok: true } | { ok: false; retryAfter: number | null };
+
+/** The one place a presented token is checked: by the login form, the API and Socket.IO. */
+export interface TokenGate {
+  check(req: IncomingMessage, given: unknown): TokenCheck;
+}
+
+export function tokenGate(token: string, opts: { failuresPerMinute: number; trustProxy: boolean; now: () => number }): TokenGate {
+  const limiter = new AuthFailureLimiter(opts.failuresPerMinute);
+  return {
+    check(req, given) {
+      const ip = clientIp(req, opts.trustProxy);
+      const now = opts.now();
+      // Refused even when right: otherwise the answer would still tell a guess that hit.
+      const wait = limiter.retryAfterSeconds(ip, now);
+      if (wait > 0) return { ok: false, retryAfter: wait };
+      if (tokenMatches(given, token)) return { ok: true };
+      // No token at all (a first visit) is not a guess.
+      if (given !== undefined && given !== null && given !== '') limiter.fail(ip, now);
+      return { ok: false, retryAfter: null };
+    },
+  };
+}
+
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /** Only same-site paths: never an absolute or protocol-relative URL (open redirect). */
@@ -47,7 +74,7 @@ function safeNext(v: unknown): string {
   return typeof v === 'string' && v.startsWith('/') && !v.startsWith('//') && !v.startsWith('/\\') ? v : '/';
 }
 
-const LOGIN_PAGE = (failed: boolean, next: string) => `<!doctype html>
+const LOGIN_PAGE = (error: string | null, next: string) => `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>hooklab · sign in</title>
 <style>body{font:16px system-ui,sans-serif;display:grid;place-items:center;min-height:90vh;margin:0}
@@ -56,14 +83,19 @@ form{display:grid;gap:.6rem;width:min(22rem,90vw)}input,button{font:inherit;padd
 <body><form method="post" action="/auth/login"><h1>hooklab</h1>
 <input type="hidden" name="next" value="${escapeHtml(next)}">
 <label for="t">Access token</label><input id="t" name="token" type="password" autocomplete="current-password" autofocus required>
-${failed ? '<p class="err">That token is not right.</p>' : ''}<button type="submit">Sign in</button></form></body></html>`;
+${error ? `<p class="err">${escapeHtml(error)}</p>` : ''}<button type="submit">Sign in</button></form></body></html>`;
 
-export function authRoutes(token: string): Router {
+const waitMessage = (seconds: number) => `Too many wrong tokens from your address. Wait ${seconds} s, then try again.`;
+
+export function authRoutes(gate: TokenGate): Router {
   const r = Router();
   r.post('/auth/login', express.urlencoded({ extended: false, limit: '4kb' }), (req, res) => {
     const given = typeof req.body?.token === 'string' ? req.body.token : '';
-    if (!tokenMatches(given, token)) {
-      res.status(401).type('html').send(LOGIN_PAGE(true, safeNext(req.body?.next)));
+    const c = gate.check(req, given);
+    if (!c.ok) {
+      if (c.retryAfter !== null) res.status(429).setHeader('retry-after', String(c.retryAfter));
+      else res.status(401);
+      res.type('html').send(LOGIN_PAGE(c.retryAfter !== null ? waitMessage(c.retryAfter) : 'That token is not right.', safeNext(req.body?.next)));
       return;
     }
     res.cookie(COOKIE, given, { httpOnly: true, sameSite: 'strict', secure: req.secure, path: '/' });
@@ -77,13 +109,21 @@ export function authRoutes(token: string): Router {
 }
 
 /** Guards everything mounted after it. API calls get 401 JSON; pages get the login form. */
-export function requireToken(token: string) {
+export function requireToken(gate: TokenGate) {
   return (req: Request, res: Response, next: NextFunction) => {
-    if (tokenMatches(tokenFrom(req), token)) return next();
-    if (req.path.startsWith('/api/')) {
+    const c = gate.check(req, tokenFrom(req));
+    if (c.ok) return next();
+    const api = req.path.startsWith('/api/');
+    if (c.retryAfter !== null) {
+      res.status(429).setHeader('retry-after', String(c.retryAfter));
+      if (api) res.json({ error: { code: 'rate_limited', message: `too many wrong access tokens from this address; try again in ${c.retryAfter} s` } });
+      else res.type('html').send(LOGIN_PAGE(waitMessage(c.retryAfter), safeNext(req.originalUrl)));
+      return;
+    }
+    if (api) {
       res.status(401).json({ error: { code: 'unauthorized', message: 'missing or wrong access token (AUTH_TOKEN)' } });
       return;
     }
-    res.status(401).type('html').send(LOGIN_PAGE(false, safeNext(req.originalUrl)));
+    res.status(401).type('html').send(LOGIN_PAGE(null, safeNext(req.originalUrl)));
   };
 }

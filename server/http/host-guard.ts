@@ -2,37 +2,102 @@
 // default loopback binding means local processes. Browsers blur that line: any web page can
 // send requests to localhost (cross-site WebSocket hijacking, simple POSTs) or rebind its own
 // domain name to 127.0.0.1. So, unless a token is set, a request must name one of our own
-// host names in Host, and a browser's Origin (when sent) must be one of them too.
+// host:port pairs in Host, and a browser's Origin (when sent) must be one of them too.
+// Ports count: another web app on the same machine (http://localhost:3000) is another origin.
 // Receiver URLs are exempt: senders may call them under any name.
 import type { IncomingMessage } from 'node:http';
 
 export interface HostGuard {
   allows(req: IncomingMessage): boolean;
-  reason: string;
+  readonly reason: string;
 }
 
-function hostnameOf(hostHeader: string): string {
-  // "[::1]:8080" -> "::1", "Example.com:80" -> "example.com"
-  const h = hostHeader.trim().toLowerCase();
-  if (h.startsWith('[')) return h.slice(1, h.indexOf(']'));
-  const colon = h.lastIndexOf(':');
-  return colon === -1 ? h : h.slice(0, colon);
+export interface HostGuardOptions {
+  /** PUBLIC_URL, read per request: it follows the bound port when it was not set. */
+  publicUrl: () => string;
+  /** HOST, the interface listened on. */
+  host: string;
+  /** ALLOWED_HOSTS entries: "name" or "name:port". */
+  extra: string[];
+  /** The port actually listened on; only known after listen() (PORT=0). */
+  port: () => number;
 }
 
-export function createHostGuard(opts: { publicUrl: string; host: string; extra: string[] }): HostGuard {
-  const names = new Set(['localhost', '127.0.0.1', '::1', ...opts.extra.map((e) => e.toLowerCase())]);
-  names.add(new URL(opts.publicUrl).hostname.replace(/^\[|\]$/g, '').toLowerCase());
-  if (opts.host !== '0.0.0.0' && opts.host !== '::') names.add(opts.host.toLowerCase());
-  const ok = (hostname: string) => names.has(hostname) || /^127\.\d+\.\d+\.\d+$/.test(hostname);
+const defaultPort = (protocol: string) => (protocol === 'https:' ? 443 : protocol === 'http:' ? 80 : null);
+
+/** "[::1]:8080" -> {name "::1", port 8080}; "Example.com" -> {name "example.com", port null}. */
+export function splitHostPort(s: string): { name: string; port: number | null } | null {
+  const h = s.trim().toLowerCase();
+  let name = h;
+  let port = '';
+  if (h.startsWith('[')) {
+    const end = h.indexOf(']');
+    if (end === -1) return null;
+    name = h.slice(1, end);
+    const rest = h.slice(end + 1);
+    if (rest && !rest.startsWith(':')) return null;
+    port = rest.slice(1);
+  } else if (h.indexOf(':') === h.lastIndexOf(':') && h.includes(':')) {
+    [name, port] = h.split(':');
+  } // else: a name, or a bare IPv6 address (an ALLOWED_HOSTS entry), without a port
+  if (!name) return null;
+  if (port === '') return { name, port: null };
+  if (!/^\d{1,5}$/.test(port) || Number(port) > 65535) return null;
+  return { name, port: Number(port) };
+}
+
+export function createHostGuard(opts: HostGuardOptions): HostGuard {
+  const own = new Set(['localhost', '127.0.0.1', '::1']);
+  if (opts.host !== '0.0.0.0' && opts.host !== '::') own.add(opts.host.toLowerCase().replace(/^\[|\]$/g, ''));
+  const extra = opts.extra.map(splitHostPort).filter((e) => e !== null);
+
+  // Every allowed "name:port", worked out when asked: both ports may change after listen().
+  let cached: { key: string; map: Map<string, Set<number>> } | null = null;
+  function allowed(): Map<string, Set<number>> {
+    const listen = opts.port();
+    const publicUrl = opts.publicUrl();
+    const key = `${listen} ${publicUrl}`;
+    if (cached?.key === key) return cached.map;
+    const m = new Map<string, Set<number>>();
+    const add = (name: string, ...ports: number[]) => {
+      const set = m.get(name) ?? new Set<number>();
+      for (const p of ports) set.add(p);
+      m.set(name, set);
+    };
+    const pub = new URL(publicUrl);
+    const pubPort = pub.port ? Number(pub.port) : defaultPort(pub.protocol)!;
+    for (const n of own) add(n, listen);
+    add(pub.hostname.replace(/^\[|\]$/g, ''), pubPort);
+    for (const e of extra) {
+      if (e.port === null) add(e.name, listen, pubPort);
+      else add(e.name, e.port);
+    }
+    cached = { key, map: m };
+    return m;
+  }
+
+  const ok = (name: string, ports: number[]) => {
+    const set = allowed().get(name);
+    const loopback = /^127\.\d+\.\d+\.\d+$/.test(name); // all of 127/8 is this machine
+    return ports.some((p) => set?.has(p) || (loopback && p === opts.port()));
+  };
+
   return {
-    reason: `this host name is not one of hooklab's (${[...names].join(', ')}); add it to ALLOWED_HOSTS or set AUTH_TOKEN`,
+    get reason() {
+      const list = [...allowed()].flatMap(([n, ports]) => [...ports].map((p) => (n.includes(':') ? `[${n}]:${p}` : `${n}:${p}`)));
+      return `this host or origin is not one of hooklab's (${list.join(', ')}, 127.x.x.x:${opts.port()}); add it to ALLOWED_HOSTS (name:port) or set AUTH_TOKEN`;
+    },
     allows(req) {
-      const host = req.headers.host;
-      if (!host || !ok(hostnameOf(host))) return false;
+      const host = req.headers.host ? splitHostPort(req.headers.host) : null;
+      // No port in Host: the scheme's default, and we cannot tell which one a TLS proxy in
+      // front of us was asked for, so either.
+      if (!host || !ok(host.name, host.port === null ? [80, 443] : [host.port])) return false;
       const origin = req.headers.origin;
       if (origin === undefined) return true;
       try {
-        return ok(new URL(origin).hostname.replace(/^\[|\]$/g, '').toLowerCase());
+        const u = new URL(origin);
+        const port = u.port ? Number(u.port) : defaultPort(u.protocol);
+        return port !== null && ok(u.hostname.replace(/^\[|\]$/g, ''), [port]);
       } catch {
         return false; // "null" (sandboxed frames, file://) and other non-URLs
       }

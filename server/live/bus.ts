@@ -1,6 +1,7 @@
 // The live-broadcast seam. The app talks to a LiveBus; the Socket.IO implementation maps it
 // onto rooms (one per bin, one for the dispatcher), so a Redis adapter can fan it out later.
 import type { Server } from 'socket.io';
+import type { SendCap } from './send-cap.ts';
 import type {
   Bin,
   ClientToServerEvents,
@@ -35,6 +36,8 @@ export const DISPATCHER_ROOM = 'dispatcher';
 export interface SocketBusOptions {
   /** Delivery updates are coalesced per delivery for this long (a fast-forward makes thousands). */
   deliveryCoalesceMs?: number;
+  /** Checked after each batch of events: drops viewers that stopped reading. */
+  sendCap?: SendCap;
 }
 
 export class SocketBus implements LiveBus {
@@ -44,9 +47,11 @@ export class SocketBus implements LiveBus {
   private requestFlush: NodeJS.Immediate | null = null;
   private timer: NodeJS.Timeout | null = null;
   private readonly coalesceMs: number;
+  private readonly cap: SendCap | null;
 
   constructor(private readonly io: IoServer, opts: SocketBusOptions = {}) {
     this.coalesceMs = opts.deliveryCoalesceMs ?? 50;
+    this.cap = opts.sendCap ?? null;
   }
 
   wants(binId: string) {
@@ -68,6 +73,7 @@ export class SocketBus implements LiveBus {
       const room = this.io.to(binRoom(binId));
       for (const r of added) room.emit('request', r);
       if (evicted.length) room.emit('requests:deleted', { binId, ids: evicted });
+      this.cap?.checkRoom(binRoom(binId));
     }
     this.pendingRequests.clear();
   };
@@ -112,6 +118,7 @@ export class SocketBus implements LiveBus {
     this.pendingDeliveries.clear();
     if (this.pendingClock) room.emit('clock', this.pendingClock);
     this.pendingClock = null;
+    this.cap?.checkRoom(DISPATCHER_ROOM);
   }
 }
 

@@ -1,33 +1,75 @@
 // Socket.IO handlers: join a bin's room (with backfill of what a reconnecting client
 // missed), or the dispatcher's room.
+import type { Socket } from 'socket.io';
 import type { SubscribeAck } from '../../shared/api.ts';
-import { toItem } from '../capture/view.ts';
 import type { Store } from '../store/types.ts';
 import { batchWebSocketWrites } from './batch-writes.ts';
 import { DISPATCHER_ROOM, type IoServer, binRoom } from './bus.ts';
+import { drained, dropConnection } from './send-cap.ts';
 
 export interface LiveHandlerOptions {
   store: Store;
-  /** Most requests replayed on one subscribe. */
-  maxBackfill: number;
+  /** Requests sent per backfill page; the next page waits until the client has read this one. */
+  backfillPage?: number;
+  /** A client that has not read a page within this is dropped (it reconnects and resumes). */
+  drainTimeoutMs?: number;
+  /** Subscribes a connection may have waiting; more is abuse and drops it. */
+  maxQueuedSubscribes?: number;
 }
 
+/** Below this many unread bytes, the next backfill page goes out. */
+const LOW_WATER = 64 * 1024;
+
 export function attachLiveHandlers(io: IoServer, opts: LiveHandlerOptions) {
+  const pageSize = opts.backfillPage ?? 200;
+  const drainTimeoutMs = opts.drainTimeoutMs ?? 30_000;
+  const maxQueued = opts.maxQueuedSubscribes ?? 64;
+
+  /**
+   * Replay what came after `lastId` in pages, each once the client has read the one before,
+   * then join the room. The last page is read and the room joined in the same turn, so a
+   * capture landing meanwhile is either in that page or arrives live after it. Clients
+   * de-duplicate by id (ids sort by arrival), which makes any overlap harmless.
+   */
+  async function subscribe(socket: Socket, binId: string, lastId: string | null): Promise<SubscribeAck> {
+    const bin = binId ? await opts.store.bins.get(binId) : undefined;
+    if (!bin) return { ok: false, error: 'bin not found' };
+    let sent = 0;
+    let cursor = lastId;
+    for (;;) {
+      const page = cursor ? await opts.store.requests.items(binId, { limit: pageSize, after: cursor, oldestFirst: true }) : [];
+      if (!socket.connected) return { ok: false, error: 'disconnected' };
+      const last = page.length < pageSize;
+      if (last) socket.join(binRoom(binId));
+      for (const item of page) socket.emit('request', item);
+      sent += page.length;
+      if (last) return { ok: true, backfilled: sent };
+      cursor = page[page.length - 1].id;
+      if (!(await drained(socket, LOW_WATER, drainTimeoutMs))) {
+        dropConnection(socket);
+        return { ok: false, error: 'client did not read the backfill' };
+      }
+    }
+  }
+
   io.on('connection', (socket) => {
     batchWebSocketWrites(socket);
-    socket.on('subscribe', async (arg, ack) => {
+    // One subscribe at a time per connection, in order: a flood of them waits in line
+    // instead of each buffering its own backfill.
+    let chain: Promise<unknown> = Promise.resolve();
+    let queued = 0;
+    socket.on('subscribe', (arg, ack) => {
       const reply = (r: SubscribeAck) => (typeof ack === 'function' ? ack(r) : undefined);
       const binId = arg && typeof arg.binId === 'string' ? arg.binId : '';
       const lastId = arg && typeof arg.lastId === 'string' ? arg.lastId : null;
-      const bin = binId ? await opts.store.bins.get(binId) : undefined;
-      if (!bin) return reply({ ok: false, error: 'bin not found' });
-      // Read the backlog first, then join and replay in the same tick: a capture that lands
-      // in between is either in the backlog or arrives live after it, never lost. Clients
-      // still de-duplicate by id (ids sort by arrival), which makes any overlap harmless.
-      const missed = lastId ? await opts.store.requests.page(binId, { limit: opts.maxBackfill, after: lastId }) : [];
-      socket.join(binRoom(binId));
-      for (let i = missed.length - 1; i >= 0; i--) socket.emit('request', toItem(missed[i]));
-      reply({ ok: true, backfilled: missed.length });
+      if (++queued > maxQueued) {
+        dropConnection(socket);
+        return;
+      }
+      chain = chain
+        .then(() => subscribe(socket, binId, lastId))
+        .then(reply, () => reply({ ok: false, error: 'internal error' }))
+        .finally(() => queued--);
     });
 
     socket.on('unsubscribe', (arg) => {

@@ -1,32 +1,41 @@
-// The default driver: the memory store, persisted with lowdb.
+// The default driver: in-memory collections persisted with lowdb, and captured requests on
+// disk (disk/request-log.ts), under DATA_DIR:
+//   hooklab.json                 bins, webhooks, runs, clock
+//   responses.json               response settings and plan positions (a plan moves with every request)
+//   deliveries.log               deliveries, an append-only journal (disk/delivery-journal.ts)
+//   bins/<binId>/<n>.json|.body  a bin's captured requests: metadata, and bodies written once
+// Changes are coalesced: what changed is written together every FLUSH_INTERVAL_MS, each part
+// in proportion to what changed. A hard kill loses at most that interval plus the write in
+// flight. Bin creation and deletion, and deleting requests, wait for their write before they
+// answer, so they are never undone by a crash.
 //
-// lowdb rewrites a whole file per write, so the data is split to keep each write small and
-// independent of how much is stored:
-//   DATA_DIR/hooklab.json                 bins, webhooks, runs, clock
-//   DATA_DIR/responses.json               response settings and plan positions
-//   DATA_DIR/deliveries.json              deliveries with their attempts
-//   DATA_DIR/bins/<binId>/<segment>.json  a bin's captured requests, SEGMENT_SIZE per file
-// A capture dirties only the newest segment of its bin. Evictions by the cap are lazy on
-// disk: a segment is left as it is until all its requests are gone, then deleted. Each segment
-// written records the bin's eviction mark (the newest id evicted so far), and on load anything
-// at or below the mark is dropped again. (Deletes by a user rewrite their segment at once.) So
-// one capture writes at most SEGMENT_SIZE records, however full its bin is and however many
-// bins there are. Response settings and plan positions have their own small file, because a
-// plan moves with every request it answers.
-//
-// Dirty files are written together every FLUSH_INTERVAL_MS (steno: temp file + rename, so a
-// file is never half-written). A hard kill loses at most the changes of that interval plus
-// the write in flight.
-import { mkdir, readdir, rm } from 'node:fs/promises';
+// Faults are loud: when a write fails (disk full, read-only, a directory gone) health()
+// reports it, the receiver refuses new captures with 503, what was acknowledged stays in
+// memory and is written again every second until it succeeds, and close() rejects with what
+// could not be saved.
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Low } from 'lowdb';
-import { DataFile } from 'lowdb/node';
 import type { Delivery, Run } from '../../shared/api.ts';
-import { MemoryStore, type MemoryStoreOptions, type Part } from './memory.ts';
-import type { ClockPersisted, StoredBin, StoredRequest, StoredResponseControl, StoredWebhook } from './types.ts';
+import { BinMap, DeliveryMap, MapCollection, RunMap } from './collections.ts';
+import { DeliveryJournal } from './disk/delivery-journal.ts';
+import { DataFileError, faultOf, readJson, removeTempFiles, whatFailed, writeJson } from './disk/files.ts';
+import { DiskRequestLog } from './disk/request-log.ts';
+import {
+  type ClockPersisted,
+  type Store,
+  type StoreFault,
+  type StoreHealth,
+  type StoredBin,
+  type StoredResponseControl,
+  type StoredWebhook,
+  StoreUnavailableError,
+  UnsavedDataError,
+} from './types.ts';
+
+export { DataFileError } from './disk/files.ts';
 
 const FORMAT_VERSION = 1;
-export const DEFAULT_SEGMENT_SIZE = 50;
+const MAX_WARNINGS = 10;
 
 interface MainFile {
   version: number;
@@ -41,73 +50,36 @@ interface ResponsesFile {
   version: number;
   responses: StoredResponseControl[];
 }
-interface DeliveriesFile {
+interface LegacyDeliveriesFile {
   version: number;
   deliveries: Delivery[];
 }
-/** On disk the body is base64 text. */
-type StoredRequestFile = Omit<StoredRequest, 'body'> & { body: string };
 
-interface SegmentFile {
-  version: number;
-  binId: string;
-  segment: number;
-  /** The newest id the cap had evicted from this bin when the file was written. */
-  evictedThrough?: string;
-  requests: StoredRequestFile[];
-}
+type Part = 'main' | 'responses';
 
-/** Which segment file each of a bin's live requests lives in. */
-interface Segments {
-  /** Sequence number of the next request appended; its segment is next / size. */
-  next: number;
-  of: Map<string, number>;
-  /** Live requests per segment. */
-  live: Map<number, number>;
-  /** Newest id evicted by the cap ('' for none): written into every segment file. */
-  evictedThrough: string;
-  dirty: Set<number>;
-  onDisk: Set<number>;
-}
+/** DATA_DIR cannot be used at all (start-up refuses). */
+export class DataDirError extends Error {}
 
-/** A data file that cannot be read. Start-up stops; the file is left as it is. */
-export class DataFileError extends Error {
-  constructor(readonly file: string, reason: string) {
-    super(
-      `Cannot read data file ${file}: ${reason}. hooklab has not changed it. ` +
-        `Move it aside (or fix it) and start again; see README "Storage".`,
-    );
-  }
-}
-
-export interface LowdbStoreOptions extends MemoryStoreOptions {
+export interface LowdbStoreOptions {
   dataDir: string;
   flushIntervalMs: number;
   /** Requests per segment file (tests use small ones). */
   segmentSize?: number;
+  /** Body bytes per segment file. */
+  segmentBytes?: number;
   /** MAX_REQUESTS_PER_BIN: on load, requests evicted but still on disk are dropped. */
   maxRequestsPerBin?: number;
-  onWriteError?: (file: string, err: unknown) => void;
-}
-
-function file<T>(filename: string): Low<T> {
-  // Compact JSON: these files are machine-written and size is write time.
-  const adapter = new DataFile<T>(filename, { parse: JSON.parse, stringify: (d) => JSON.stringify(d) });
-  return new Low<T>(adapter, null as T);
-}
-
-async function readFile<T>(filename: string, check: (d: unknown) => string | null): Promise<T | null> {
-  const low = file<T>(filename);
-  try {
-    await low.read();
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    throw new DataFileError(filename, e instanceof SyntaxError ? `not valid JSON (${e.message})` : e.code ?? e.message);
-  }
-  if (low.data === null) return null;
-  const problem = check(low.data);
-  if (problem) throw new DataFileError(filename, problem);
-  return low.data;
+  /** MAX_STORE_BYTES: body bytes kept across bins; the oldest captures go first. */
+  maxStoreBytes?: number;
+  /** CACHE_BYTES: bodies and metadata kept in memory after reading them back. */
+  cacheBytes?: number;
+  maxFinishedDeliveries?: number;
+  maxEndedRuns?: number;
+  /** Writes started failing (with the first error), or succeed again (fault null). */
+  onFault?: (fault: StoreFault | null, err?: unknown) => void;
+  onWarning?: (message: string, detail?: Record<string, unknown>) => void;
+  /** Wall clock, for fault times. */
+  now?: () => number;
 }
 
 const isObj = (d: unknown): d is Record<string, unknown> => typeof d === 'object' && d !== null && !Array.isArray(d);
@@ -119,34 +91,55 @@ function shape(d: unknown, lists: string[]): string | null {
   return null;
 }
 
-export class LowdbStore extends MemoryStore {
-  private readonly main: Low<MainFile>;
-  private readonly responsesFile: Low<ResponsesFile>;
-  private readonly deliveriesFile: Low<DeliveriesFile>;
-  private readonly segments = new Map<string, Segments>();
-  /** Old single-file bins being carried over: removed after their segments are written. */
-  private readonly legacyFiles = new Map<string, string>();
-  /** Bins whose files need tidying right after load. */
-  private readonly loadedDirty = new Set<string>();
-  /** Parts to write right after load (data moved from an earlier layout). */
-  private readonly carryOver = new Set<Part>();
-  private readonly segmentSize: number;
+export class LowdbStore implements Store {
+  readonly bins: BinMap;
+  readonly requests: DiskRequestLog;
+  readonly responses: MapCollection<StoredResponseControl>;
+  readonly webhooks: MapCollection<StoredWebhook>;
+  readonly deliveries: DeliveryMap;
+  readonly runs: RunMap;
+  private clock: ClockPersisted | null = null;
+  private readonly journal: DeliveryJournal;
   private readonly dirty = new Set<Part>();
+  /** hooklab.json of an earlier build still holds response settings: rewrite it without. */
+  private mainCarriesResponses = false;
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> = Promise.resolve();
+  /** A flush queued behind the one running, not yet started. */
+  private nextFlush: Promise<void> | null = null;
   private loading = true;
   private closed = false;
+  private fault: StoreFault | null = null;
+  private lastError: unknown = null;
+  private readonly warnings: string[] = [];
+  private readonly now: () => number;
 
   private constructor(private readonly opts: LowdbStoreOptions) {
-    super(opts);
-    this.segmentSize = opts.segmentSize ?? DEFAULT_SEGMENT_SIZE;
-    this.main = file<MainFile>(this.path('hooklab.json'));
-    this.responsesFile = file<ResponsesFile>(this.path('responses.json'));
-    this.deliveriesFile = file<DeliveriesFile>(this.path('deliveries.json'));
+    this.now = opts.now ?? Date.now;
+    const main = () => this.changed('main');
+    this.requests = new DiskRequestLog({
+      dataDir: opts.dataDir,
+      segmentSize: opts.segmentSize,
+      segmentBytes: opts.segmentBytes,
+      maxRequestsPerBin: opts.maxRequestsPerBin,
+      maxStoreBytes: opts.maxStoreBytes,
+      cacheBytes: opts.cacheBytes,
+      binExists: (id) => this.bins.map.has(id),
+      durable: () => this.durable(),
+      onDirty: () => this.schedule(),
+      onWarning: (m, detail) => this.warn(m, detail),
+    });
+    this.bins = new BinMap(main, (id) => this.requests.dropBin(id), () => this.durable());
+    this.responses = new MapCollection(() => this.changed('responses'));
+    this.webhooks = new MapCollection(main);
+    this.runs = new RunMap(main, opts.maxEndedRuns ?? 500);
+    this.journal = new DeliveryJournal(this.path('deliveries.log'), () => this.deliveries.map.values(), () => this.schedule());
+    this.deliveries = new DeliveryMap(this.journal, opts.maxFinishedDeliveries ?? 5000);
   }
 
   static async open(opts: LowdbStoreOptions): Promise<LowdbStore> {
     const s = new LowdbStore(opts);
+    await s.checkWritable();
     await s.load();
     return s;
   }
@@ -155,237 +148,199 @@ export class LowdbStore extends MemoryStore {
     return path.join(this.opts.dataDir, ...parts);
   }
 
-  private segmentPath(binId: string, segment: number) {
-    return this.path('bins', binId, `${String(segment).padStart(8, '0')}.json`);
-  }
-
-  private segs(binId: string): Segments {
-    let s = this.segments.get(binId);
-    if (!s) {
-      s = { next: 0, of: new Map(), live: new Map(), evictedThrough: '', dirty: new Set(), onDisk: new Set() };
-      this.segments.set(binId, s);
+  /** Refuse to start on a DATA_DIR hooklab cannot write, rather than fail on the first capture. */
+  private async checkWritable() {
+    const dir = this.opts.dataDir;
+    try {
+      await mkdir(this.path('bins'), { recursive: true });
+      const probe = this.path('.hooklab-probe.tmp');
+      await writeFile(probe, 'ok');
+      await rm(probe);
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      throw new DataDirError(
+        `DATA_DIR ${dir} is not writable: ${whatFailed(e)}. ` +
+          'Point DATA_DIR at a writable directory (or fix its permissions or mount) and start again.',
+      );
     }
-    return s;
   }
 
   private async load() {
-    await mkdir(this.path('bins'), { recursive: true });
-    const main = await readFile<MainFile>(this.path('hooklab.json'), (d) => shape(d, ['bins', 'webhooks', 'runs']));
-    const responses = await readFile<ResponsesFile>(this.path('responses.json'), (d) => shape(d, ['responses']));
-    const dels = await readFile<DeliveriesFile>(this.path('deliveries.json'), (d) => shape(d, ['deliveries']));
+    await removeTempFiles(this.opts.dataDir);
+    const main = await readJson<MainFile>(this.path('hooklab.json'), (d) => shape(d, ['bins', 'webhooks', 'runs']));
+    const responses = await readJson<ResponsesFile>(this.path('responses.json'), (d) => shape(d, ['responses']));
     if (main) {
       this.bins.load(main.bins);
       this.webhooks.load(main.webhooks);
       this.runs.load(main.runs);
       this.clock = main.clock;
+    } else {
+      // Without the bin list, bins/ cannot be told apart from leftovers: refuse, touch nothing.
+      const held = (await readdir(this.path('bins'))).filter((n) => !n.startsWith('.'));
+      if (held.length) {
+        throw new DataFileError(this.path('hooklab.json'), `missing, but ${this.path('bins')} holds data of ${held.length} bin(s); restore hooklab.json or move bins/ aside`);
+      }
     }
     if (responses) this.responses.load(responses.responses);
     else if (main?.responses) {
       // Written by an earlier build into hooklab.json: move it to its own file.
       this.responses.load(main.responses);
-      this.carryOver.add('responses');
+      this.mainCarriesResponses = true;
     }
-    if (dels) this.deliveries.load(dels.deliveries);
-    for (const bin of this.bins.map.values()) await this.loadBin(bin.id);
+    const journal = await this.journal.load();
+    if (journal) this.deliveries.load(journal);
+    else {
+      const legacyFile = this.path('deliveries.json');
+      const legacy = await readJson<LegacyDeliveriesFile>(legacyFile, (d) => shape(d, ['deliveries']));
+      if (legacy) {
+        // An earlier build's single file: start the journal from it, then remove it.
+        this.deliveries.load(legacy.deliveries);
+        await this.journal.compact();
+        await rm(legacyFile, { force: true });
+      }
+    }
+    for (const bin of this.bins.map.values()) await this.requests.loadBin(bin.id);
+    const orphans = await this.requests.removeOrphanDirs();
+    if (orphans.length) this.warn(`Removed the data of ${orphans.length} bin(s) that were deleted just before the last stop.`);
     this.loading = false;
-    for (const binId of this.loadedDirty) this.changed(`bin:${binId}`);
-    for (const part of this.carryOver) this.changed(part);
+    if (this.mainCarriesResponses) {
+      this.changed('responses');
+      this.changed('main');
+    }
+    if (this.requests.hasDirty) this.schedule();
   }
 
-  private async loadBin(binId: string) {
-    const segs = this.segs(binId);
-    const names = await readdir(this.path('bins', binId)).catch((e: NodeJS.ErrnoException) => {
-      if (e.code === 'ENOENT') return [] as string[];
-      throw new DataFileError(this.path('bins', binId), e.code ?? e.message);
-    });
-    const records: StoredRequest[] = [];
-    let last = -1;
-    for (const name of names) {
-      const m = /^(\d+)\.json$/.exec(name);
-      if (!m) continue; // temp files of an interrupted write, anything else
-      const segment = Number(m[1]);
-      const data = await readFile<SegmentFile>(this.path('bins', binId, name), (d) => shape(d, ['requests']));
-      if (!data) continue;
-      segs.onDisk.add(segment);
-      if (data.evictedThrough && data.evictedThrough > segs.evictedThrough) segs.evictedThrough = data.evictedThrough;
-      for (const r of data.requests) {
-        segs.of.set(r.id, segment);
-        records.push({ ...r, body: Buffer.from(r.body, 'base64') });
-      }
-      last = Math.max(last, segment);
-    }
-    // Evicted before the stop but still on disk (evictions are lazy): drop them again, by
-    // the eviction mark, then (should the cap have been lowered) by the cap.
-    records.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    let cut = 0;
-    while (cut < records.length && records[cut].id <= segs.evictedThrough) cut++;
-    const cap = this.opts.maxRequestsPerBin;
-    if (cap !== undefined) cut = Math.max(cut, records.length - cap);
-    for (const r of records.splice(0, cut)) segs.of.delete(r.id);
-    // New captures start a fresh segment after the newest one on disk.
-    segs.next = (last + 1) * this.segmentSize;
-    // Earlier builds kept a bin in one file, bins/<binId>.json: carry it over into segments;
-    // the old file is removed only once they are written.
-    const legacyPath = this.path('bins', `${binId}.json`);
-    const legacy = await readFile<SegmentFile>(legacyPath, (d) => shape(d, ['requests']));
-    if (legacy) {
-      for (const r of legacy.requests) {
-        if (segs.of.has(r.id)) continue;
-        const segment = Math.floor(segs.next++ / this.segmentSize);
-        segs.of.set(r.id, segment);
-        segs.dirty.add(segment);
-        records.push({ ...r, body: Buffer.from(r.body, 'base64') });
-      }
-      this.legacyFiles.set(binId, legacyPath);
-    }
-    for (const s of segs.of.values()) segs.live.set(s, (segs.live.get(s) ?? 0) + 1);
-    // Segments left with nothing live are removed at the first flush.
-    for (const s of segs.onDisk) if (!segs.live.has(s)) segs.dirty.add(s);
-    if (segs.dirty.size > 0) this.loadedDirty.add(binId);
-    this.requests.load(binId, records);
-  }
+  // ------------------------------------------------------------------ writes
 
-  protected override changed(part: Part) {
+  private changed(part: Part) {
     if (this.loading || this.closed) return;
     this.dirty.add(part);
-    if (!this.timer) {
-      this.timer = setTimeout(() => {
-        this.timer = null;
-        void this.flush();
-      }, this.opts.flushIntervalMs);
-    }
+    this.schedule();
   }
 
-  protected override requestsChanged(binId: string, added: StoredRequest | null, removed: readonly string[], why: 'evicted' | 'deleted') {
-    const segs = this.segs(binId);
-    if (added) {
-      const segment = Math.floor(segs.next++ / this.segmentSize);
-      segs.of.set(added.id, segment);
-      segs.live.set(segment, (segs.live.get(segment) ?? 0) + 1);
-      segs.dirty.add(segment);
-    }
-    for (const id of removed) {
-      if (why === 'evicted' && id > segs.evictedThrough) segs.evictedThrough = id;
-      const segment = segs.of.get(id);
-      if (segment === undefined) continue;
-      segs.of.delete(id);
-      const left = (segs.live.get(segment) ?? 1) - 1;
-      if (left > 0) segs.live.set(segment, left);
-      else segs.live.delete(segment);
-      // A deleted request must not come back after a restart: rewrite now. An evicted one is
-      // cut again on load, so its segment waits until it is empty.
-      if (why === 'deleted' || left === 0) segs.dirty.add(segment);
-    }
-    super.requestsChanged(binId, added, removed, why);
+  private schedule() {
+    if (this.loading || this.closed || this.timer) return;
+    // During a fault, retry at most every second rather than every interval.
+    const wait = this.fault ? Math.max(1000, this.opts.flushIntervalMs) : this.opts.flushIntervalMs;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.flush();
+    }, wait);
   }
 
-  /** Write every dirty file. Flushes run one after another, never overlapping. */
-  override flush(): Promise<void> {
-    this.flushing = this.flushing.then(() => this.writeDirty());
-    return this.flushing;
+  /** Resolves once everything changed before the call is on disk; rejects while writes fail. */
+  async durable(): Promise<void> {
+    if (this.loading) return;
+    await this.flush();
+    if (this.fault) throw new StoreUnavailableError(this.fault.message);
+  }
+
+  /**
+   * Write everything dirty. Flushes run one after another, never overlapping; callers that
+   * come while one waits to start share it (one flush, however many ask). Never rejects.
+   */
+  flush(): Promise<void> {
+    if (!this.nextFlush) {
+      this.nextFlush = this.flushing.then(() => {
+        this.nextFlush = null; // from here on, changes need the flush after this one
+        return this.writeDirty();
+      });
+      this.flushing = this.nextFlush;
+    }
+    return this.nextFlush;
+  }
+
+  private get hasDirty() {
+    return this.dirty.size > 0 || this.requests.hasDirty || this.journal.hasDirty;
   }
 
   private async writeDirty() {
-    if (this.dirty.size === 0) return;
     const parts = [...this.dirty];
     this.dirty.clear();
-    await Promise.all(parts.map((p) => this.writePart(p)));
+    const errors: unknown[] = [];
+    let mainDurable = !parts.includes('main');
+    const fail = (part: Part | null) => (err: unknown) => {
+      if (part) this.dirty.add(part);
+      errors.push(err);
+    };
+    await Promise.all([
+      ...parts.map((p) => this.writePart(p).then(() => void (p === 'main' && (mainDurable = true)), fail(p))),
+      this.journal.flush().catch(fail(null)),
+      this.requests.flush().catch(fail(null)),
+    ]);
+    if (mainDurable) await this.requests.removeDeletedBins().catch(fail(null));
+    if (errors.length) {
+      this.lastError = errors[0];
+      const first = !this.fault;
+      this.fault ??= faultOf(errors[0], this.now());
+      if (first) this.opts.onFault?.(this.fault, errors[0]);
+      this.schedule();
+    } else if (this.fault) {
+      // Everything that was due got written (new changes may already be waiting: fine).
+      this.fault = null;
+      this.opts.onFault?.(null);
+    }
   }
 
   private async writePart(part: Part) {
-    let filename = '';
-    try {
-      if (part === 'main') {
-        filename = this.path('hooklab.json');
-        this.main.data = {
-          version: FORMAT_VERSION,
-          bins: [...this.bins.map.values()],
-          webhooks: [...this.webhooks.map.values()],
-          runs: [...this.runs.map.values()],
-          clock: this.clock,
-        };
-        await this.main.write();
-      } else if (part === 'responses') {
-        filename = this.path('responses.json');
-        this.responsesFile.data = { version: FORMAT_VERSION, responses: [...this.responses.map.values()] };
-        await this.responsesFile.write();
-        // hooklab.json of an earlier build still holds them: rewrite it without.
-        if (this.carryOver.delete('responses')) this.changed('main');
-      } else if (part === 'deliveries') {
-        filename = this.path('deliveries.json');
-        this.deliveriesFile.data = { version: FORMAT_VERSION, deliveries: [...this.deliveries.map.values()] };
-        await this.deliveriesFile.write();
-      } else {
-        const binId = part.slice(4);
-        filename = this.path('bins', binId);
-        if (!this.bins.map.has(binId)) {
-          // Deleted bin. Flushes never overlap, so no write to its files is in flight.
-          this.segments.delete(binId);
-          await rm(filename, { recursive: true, force: true });
-          await rm(this.path('bins', `${binId}.json`), { force: true }); // an earlier build's layout
-          return;
-        }
-        await this.writeSegments(binId);
-        const legacy = this.legacyFiles.get(binId);
-        if (legacy) {
-          await rm(legacy, { force: true });
-          this.legacyFiles.delete(binId);
-        }
-      }
-    } catch (err) {
-      // Keep it dirty so the next flush tries again; nothing in memory is lost.
-      this.dirty.add(part);
-      this.opts.onWriteError?.(filename, err);
-      if (!this.timer && !this.closed) {
-        this.timer = setTimeout(() => {
-          this.timer = null;
-          void this.flush();
-        }, Math.max(1000, this.opts.flushIntervalMs));
-      }
+    if (part === 'main') {
+      await writeJson<MainFile>(this.path('hooklab.json'), {
+        version: FORMAT_VERSION,
+        bins: [...this.bins.map.values()],
+        webhooks: [...this.webhooks.map.values()],
+        runs: [...this.runs.map.values()],
+        clock: this.clock,
+      });
+      this.mainCarriesResponses = false;
+    } else {
+      await writeJson<ResponsesFile>(this.path('responses.json'), { version: FORMAT_VERSION, responses: [...this.responses.map.values()] });
     }
   }
 
-  /** Rewrite a bin's dirty segments from memory; delete the ones left empty. */
-  private async writeSegments(binId: string) {
-    const segs = this.segs(binId);
-    if (segs.dirty.size === 0) return;
-    const dirty = [...segs.dirty];
-    segs.dirty.clear();
-    const buckets = new Map<number, StoredRequest[]>(dirty.map((s) => [s, []]));
-    for (const r of this.requests.logs.get(binId)?.list ?? []) buckets.get(segs.of.get(r.id)!)?.push(r);
-    try {
-      await mkdir(this.path('bins', binId), { recursive: true });
-      await Promise.all(
-        [...buckets].map(async ([segment, requests]) => {
-          const filename = this.segmentPath(binId, segment);
-          if (requests.length === 0) {
-            if (segs.onDisk.delete(segment)) await rm(filename, { force: true });
-            return;
-          }
-          const low = file<SegmentFile>(filename);
-          low.data = {
-            version: FORMAT_VERSION,
-            binId,
-            segment,
-            evictedThrough: segs.evictedThrough,
-            requests: requests.map((r) => ({ ...r, body: r.body.toString('base64') })),
-          };
-          await low.write();
-          segs.onDisk.add(segment);
-        }),
-      );
-    } catch (err) {
-      for (const s of dirty) segs.dirty.add(s); // retried with the whole part
-      throw err;
-    }
+  // ------------------------------------------------------------------ status
+
+  private warn(message: string, detail?: Record<string, unknown>) {
+    this.warnings.push(`${new Date(this.now()).toISOString()} ${message}`);
+    if (this.warnings.length > MAX_WARNINGS) this.warnings.shift();
+    this.opts.onWarning?.(message, detail);
   }
 
-  override async close() {
-    // A write can mark another part dirty (a carry-over); a failing one stays dirty. A few
-    // rounds settle the first without spinning on the second.
-    for (let round = 0; round < 3 && (round === 0 || this.dirty.size > 0); round++) await this.flush();
+  health(): StoreHealth {
+    return { fault: this.fault, warnings: [...this.warnings] };
+  }
+
+  async getClock() {
+    return this.clock;
+  }
+
+  async setClock(c: ClockPersisted) {
+    this.clock = c;
+    this.changed('main');
+  }
+
+  /** What is still not on disk, in words. */
+  private unsavedSummary(): string {
+    const parts: string[] = [];
+    const r = this.requests.unsaved();
+    if (r.requests || r.bins) parts.push(`${r.requests} capture(s) (${r.bytes} body bytes) in ${r.bins} bin(s)`);
+    if (this.dirty.has('main')) parts.push('bins, webhooks, runs and the clock (hooklab.json)');
+    if (this.dirty.has('responses')) parts.push('response settings and plan positions (responses.json)');
+    if (this.journal.hasDirty) parts.push('delivery changes (deliveries.log)');
+    return parts.join('; ');
+  }
+
+  async close() {
+    if (this.closed) return;
+    // A few rounds: a failing disk gets a moment to come back before we give up.
+    for (let round = 0; round < 5 && this.hasDirty; round++) {
+      if (round > 0) await new Promise((r) => setTimeout(r, 200 * round));
+      await this.flush();
+    }
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    if (this.hasDirty) {
+      throw new UnsavedDataError(`Not saved, ${this.lastError ? whatFailed(this.lastError) : 'writes failed'}: ${this.unsavedSummary()}.`);
+    }
   }
 }

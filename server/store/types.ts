@@ -3,6 +3,7 @@
 // instead of mutating one they got back.
 import type {
   AnswerOutcome,
+  RequestItem,
   Delivery,
   DeliveryQuery,
   ResponseConfig,
@@ -17,9 +18,8 @@ export interface StoredBin {
 }
 
 /**
- * A captured request as stored. In memory the body is the bytes received; data files hold it
- * as base64 so the JSON stays byte-exact (encoded only when a file is written: under a burst
- * most requests are evicted before that).
+ * A captured request's metadata: everything but the body. The lowdb driver keeps this on disk
+ * (segment files) and only the list row (`RequestItem`) in memory; bodies live in body files.
  */
 export interface StoredRequest {
   id: string;
@@ -33,8 +33,14 @@ export interface StoredRequest {
   receivedAt: string;
   size: number;
   truncated: boolean;
+  /** Body bytes kept (size, or less when truncated). */
+  storedBytes: number;
   contentType: string | null;
   answer: AnswerOutcome;
+}
+
+/** What the receiver hands the store: the metadata and the body bytes (storedBytes long). */
+export interface CapturedRequest extends StoredRequest {
   body: Buffer;
 }
 
@@ -81,20 +87,37 @@ export interface RequestPageQuery {
   before?: string;
   /** Only ids newer than this. */
   after?: string;
+  /** The `limit` oldest that match, oldest first (paging forward from `after`). Default: the newest, newest first. */
+  oldestFirst?: boolean;
+}
+
+/** Requests removed from one bin to make room (the per-bin cap or the store's byte budget). */
+export interface Eviction {
+  binId: string;
+  ids: string[];
 }
 
 export interface RequestLog {
   /**
-   * Appends, then drops the oldest beyond `cap`. Answers the evicted ids, or null (and
-   * stores nothing) when the bin does not exist, e.g. it was deleted mid-request.
+   * Appends, then drops the oldest beyond `cap` in the bin and, when the store holds more
+   * body bytes than its budget, the oldest across all bins. Answers what was evicted (the
+   * record's own bin first), or null (and stores nothing) when the bin does not exist.
    */
-  append(record: StoredRequest, cap: number): Promise<string[] | null>;
-  /** Newest first. */
+  append(record: CapturedRequest, cap: number): Promise<Eviction[] | null>;
+  /** List rows, newest first. Served from memory: cheap enough for live backfill. */
+  items(binId: string, q: RequestPageQuery): Promise<RequestItem[]>;
+  /** Full metadata (headers included), newest first. */
   page(binId: string, q: RequestPageQuery): Promise<StoredRequest[]>;
   get(binId: string, id: string): Promise<StoredRequest | undefined>;
+  /** The stored body bytes; undefined when the request is not stored. */
+  body(binId: string, id: string): Promise<Buffer | undefined>;
+  /** Resolves once the deletion is durable (it never comes back after a crash). */
   delete(binId: string, id: string): Promise<boolean>;
+  /** Likewise durable when it resolves. */
   clear(binId: string): Promise<number>;
-  stats(binId: string): Promise<{ count: number; lastAt: string | null }>;
+  stats(binId: string): Promise<{ count: number; lastAt: string | null; oldestId: string | null }>;
+  /** Body bytes held in memory until they are written (the receiver's buffer budget counts them). */
+  pendingBytes(): number;
 }
 
 export interface DeliveryCollection extends Collection<Delivery> {
@@ -111,7 +134,34 @@ export interface Store {
   readonly runs: Collection<Run>;
   getClock(): Promise<ClockPersisted | null>;
   setClock(c: ClockPersisted): Promise<void>;
-  /** Persist everything changed so far. */
+  /** Whether writes are reaching the disk (always ok for the memory driver). */
+  health(): StoreHealth;
+  /** Persist everything changed so far (never rejects; a failure shows in health()). */
   flush(): Promise<void>;
+  /** Resolves once everything changed before the call is on disk; rejects with StoreUnavailableError while writes fail. */
+  durable(): Promise<void>;
+  /** Flush and stop. Rejects with UnsavedDataError when something could not be written. */
   close(): Promise<void>;
 }
+
+export type StoreFaultCode = 'disk_full' | 'read_only' | 'no_permission' | 'missing_directory' | 'io_error';
+
+/** Writes are failing: captures are refused (503) until they succeed again. */
+export interface StoreFault {
+  code: StoreFaultCode;
+  /** For people: what fails and what to do. Names no paths (health is public). */
+  message: string;
+  since: string;
+}
+
+export interface StoreHealth {
+  fault: StoreFault | null;
+  /** Things that went wrong and were handled but that the operator should know of. */
+  warnings: string[];
+}
+
+/** close() could not write everything: says what was not saved. */
+export class UnsavedDataError extends Error {}
+
+/** A change was kept in memory but could not be made durable (the store is faulted): 503. */
+export class StoreUnavailableError extends Error {}

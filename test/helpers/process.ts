@@ -11,10 +11,12 @@ export interface ServerProcess {
 }
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
+/** The compiled server, as `npm start` runs it (test/global-setup.ts builds it). */
+export const SERVER_JS = path.join(ROOT, 'dist/server/server/main.js');
 
 /** Spawn; resolve once it prints its URL, or reject with its output if it exits first. */
 export function spawnServer(env: Record<string, string>): Promise<ServerProcess> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+  const proc = spawn(process.execPath, [SERVER_JS], {
     cwd: ROOT,
     env: { ...process.env, HOST: '127.0.0.1', PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -27,7 +29,7 @@ export function spawnServer(env: Record<string, string>): Promise<ServerProcess>
   return new Promise((resolve, reject) => {
     const onData = (d: Buffer) => {
       out += d.toString();
-      const m = /hooklab listening on (http:\/\/[\d.]+:\d+)/.exec(out);
+      const m = /hooklab ready on (http:\/\/[\d.]+:\d+)/.exec(out);
       if (m) resolve({ base: m[1], proc, output: () => out, exited });
     };
     proc.stdout!.on('data', onData);

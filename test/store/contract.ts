@@ -3,9 +3,10 @@
 import { describe, expect, it } from 'vitest';
 import type { Delivery } from '../../shared/api.ts';
 import { sortableIdFactory } from '../../server/ids.ts';
-import type { Store, StoredRequest } from '../../server/store/types.ts';
+import type { CapturedRequest, Store } from '../../server/store/types.ts';
 
-export function fakeRequest(binId: string, id: string, extra: Partial<StoredRequest> = {}): StoredRequest {
+export function fakeRequest(binId: string, id: string, extra: Partial<CapturedRequest> = {}): CapturedRequest {
+  const body = extra.body ?? Buffer.from('hi');
   return {
     id,
     binId,
@@ -15,12 +16,13 @@ export function fakeRequest(binId: string, id: string, extra: Partial<StoredRequ
     headers: ['Content-Type', 'text/plain'],
     ip: '127.0.0.1',
     receivedAt: new Date(0).toISOString(),
-    size: 2,
+    size: body.length,
     truncated: false,
+    storedBytes: body.length,
     contentType: 'text/plain',
     answer: { status: 200, delayMs: 0, fault: null, source: 'default', index: null, roll: null },
-    body: Buffer.from('hi'),
     ...extra,
+    body,
   };
 }
 
@@ -46,7 +48,7 @@ export function fakeDelivery(id: string, state: Delivery['state'], webhookId = '
   };
 }
 
-export function storeContract(name: string, make: (opts: { maxFinishedDeliveries?: number }) => Promise<Store>) {
+export function storeContract(name: string, make: (opts: { maxFinishedDeliveries?: number; maxStoreBytes?: number }) => Promise<Store>) {
   describe(`Store contract: ${name}`, () => {
     // A fake clock makes ids deterministic in order.
     let t = 1_700_000_000_000;
@@ -73,7 +75,10 @@ export function storeContract(name: string, make: (opts: { maxFinishedDeliveries
       for (let i = 0; i < 8; i++) {
         const id = nextId();
         ids.push(id);
-        evicted.push(...((await s.requests.append(fakeRequest('b', id, { path: `/${i}` }), 5)) ?? []));
+        for (const ev of (await s.requests.append(fakeRequest('b', id, { path: `/${i}` }), 5)) ?? []) {
+          expect(ev.binId).toBe('b');
+          evicted.push(...ev.ids);
+        }
       }
       expect(evicted).toEqual(ids.slice(0, 3));
       expect((await s.requests.page('b', { limit: 100 })).map((r) => r.id)).toEqual(ids.slice(3).reverse());
@@ -84,7 +89,11 @@ export function storeContract(name: string, make: (opts: { maxFinishedDeliveries
       expect((await s.requests.page('b', { limit: 100, after: ids[0] })).length).toBe(5);
       expect((await s.requests.get('b', ids[0]))).toBeUndefined();
       expect((await s.requests.get('b', ids[7]))?.path).toBe('/7');
-      expect(await s.requests.stats('b')).toEqual({ count: 5, lastAt: new Date(0).toISOString() });
+      expect(await s.requests.stats('b')).toEqual({ count: 5, lastAt: new Date(0).toISOString(), oldestId: ids[3] });
+      // List rows from memory: the same order, paging forward from a cursor too.
+      expect((await s.requests.items('b', { limit: 2 })).map((r) => r.id)).toEqual([ids[7], ids[6]]);
+      expect((await s.requests.items('b', { limit: 2, after: ids[3], oldestFirst: true })).map((r) => r.id)).toEqual([ids[4], ids[5]]);
+      expect((await s.requests.items('b', { limit: 1 }))[0]).toMatchObject({ id: ids[7], path: '/7', status: 200, size: 2 });
       expect(await s.requests.delete('b', ids[5])).toBe(true);
       expect(await s.requests.delete('b', ids[5])).toBe(false);
       expect(await s.requests.clear('b')).toBe(4);
@@ -95,7 +104,51 @@ export function storeContract(name: string, make: (opts: { maxFinishedDeliveries
     it('refuses requests for a bin that does not exist', async () => {
       const s = await make({});
       expect(await s.requests.append(fakeRequest('ghost', nextId()), 10)).toBeNull();
-      expect(await s.requests.stats('ghost')).toEqual({ count: 0, lastAt: null });
+      expect(await s.requests.stats('ghost')).toEqual({ count: 0, lastAt: null, oldestId: null });
+      await s.close();
+    });
+
+    it('keeps bodies byte-exact, apart from the metadata', async () => {
+      const s = await make({});
+      await s.bins.put({ id: 'b', name: 'b', createdAt: 'x' });
+      const bytes = Buffer.from([0, 255, 1, 254, 10, 13, 0x80]);
+      const big = Buffer.alloc(300_000, 7);
+      const a = nextId();
+      const b = nextId();
+      await s.requests.append(fakeRequest('b', a, { body: bytes, headers: ['X-One', '1', 'x-one', '2'] }), 10);
+      await s.requests.append(fakeRequest('b', b, { body: big }), 10);
+      await s.flush();
+      expect((await s.requests.body('b', a))?.equals(bytes)).toBe(true);
+      expect((await s.requests.body('b', b))?.equals(big)).toBe(true);
+      const meta = await s.requests.get('b', a);
+      expect(meta).toMatchObject({ id: a, storedBytes: 7, headers: ['X-One', '1', 'x-one', '2'] });
+      expect(meta).not.toHaveProperty('body');
+      expect((await s.requests.page('b', { limit: 10 })).map((r) => r.storedBytes)).toEqual([300_000, 7]);
+      expect(await s.requests.body('b', 'nope')).toBeUndefined();
+      await s.close();
+    });
+
+    it('keeps the store under its byte budget by evicting the oldest capture across bins', async () => {
+      const s = await make({ maxStoreBytes: 1000 });
+      await s.bins.put({ id: 'x', name: 'x', createdAt: 'x' });
+      await s.bins.put({ id: 'y', name: 'y', createdAt: 'x' });
+      const body = Buffer.alloc(300, 1);
+      const ids: string[] = [];
+      for (const bin of ['x', 'y', 'x']) {
+        ids.push(nextId());
+        expect(await s.requests.append(fakeRequest(bin, ids[ids.length - 1], { body }), 100)).toEqual([]);
+      }
+      // A fourth body does not fit: the oldest of all (in x) goes, reported under its bin.
+      ids.push(nextId());
+      expect(await s.requests.append(fakeRequest('y', ids[3], { body }), 100)).toEqual([{ binId: 'x', ids: [ids[0]] }]);
+      // A big one pushes out as many as it takes, oldest first (its own bin is listed first).
+      ids.push(nextId());
+      expect(await s.requests.append(fakeRequest('x', ids[4], { body: Buffer.alloc(700, 2) }), 100)).toEqual([
+        { binId: 'x', ids: [ids[2]] },
+        { binId: 'y', ids: [ids[1]] },
+      ]);
+      expect((await s.requests.page('x', { limit: 10 })).map((r) => r.id)).toEqual([ids[4]]);
+      expect((await s.requests.page('y', { limit: 10 })).map((r) => r.id)).toEqual([ids[3]]);
       await s.close();
     });
 

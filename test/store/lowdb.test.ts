@@ -1,9 +1,10 @@
 // The lowdb driver: the shared contract, then what only a file-backed store must do.
-import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DataFileError, LowdbStore } from '../../server/store/lowdb.ts';
 import { sortableIdFactory } from '../../server/ids.ts';
+import { DataFileError, LowdbStore, type LowdbStoreOptions } from '../../server/store/lowdb.ts';
+import { UnsavedDataError } from '../../server/store/types.ts';
 import { tempDir } from '../helpers/server.ts';
 import { fakeDelivery, fakeRequest, storeContract } from './contract.ts';
 
@@ -13,123 +14,138 @@ async function dir() {
   dirs.push(d);
   return d;
 }
+afterAll(async () => {
+  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+});
 
 storeContract('lowdb', async (o) => LowdbStore.open({ dataDir: await dir(), flushIntervalMs: 5, ...o }));
 
-describe('lowdb files', () => {
-  const nextId = sortableIdFactory();
+const nextId = sortableIdFactory();
 
-  it('survives close and reopen: bins, requests (byte-exact), deliveries, clock', async () => {
+async function open(d: string, extra: Partial<LowdbStoreOptions> = {}) {
+  const s = await LowdbStore.open({ dataDir: d, flushIntervalMs: 1000, ...extra });
+  return s;
+}
+
+/** Every file under bins/<binId>, name -> content. */
+async function snapshot(d: string, binId: string) {
+  const out = new Map<string, Buffer>();
+  for (const f of await readdir(path.join(d, 'bins', binId))) out.set(f, await readFile(path.join(d, 'bins', binId, f)));
+  return out;
+}
+
+describe('lowdb files', () => {
+  it('survives close and reopen: bins, requests (byte-exact, 1 MB too), deliveries, clock', async () => {
     const d = await dir();
-    const s1 = await LowdbStore.open({ dataDir: d, flushIntervalMs: 1000 });
+    const s1 = await open(d);
     await s1.bins.put({ id: 'b', name: 'bin', createdAt: 'x' });
-    const body = Buffer.from([0, 255, 1, 254, 10, 13]);
+    const small = Buffer.from([0, 255, 1, 254, 10, 13]);
+    const big = Buffer.alloc(1024 * 1024);
+    for (let i = 0; i < big.length; i++) big[i] = (i * 7919) & 0xff;
     const ids = [nextId(), nextId()];
-    for (const id of ids) await s1.requests.append(fakeRequest('b', id, { body }), 10);
+    await s1.requests.append(fakeRequest('b', ids[0], { body: small }), 10);
+    await s1.requests.append(fakeRequest('b', ids[1], { body: big }), 10);
     await s1.deliveries.put(fakeDelivery('d1', 'pending'));
     await s1.setClock({ virtualMs: 1, realMs: 2, scale: 1440, paused: false });
     await s1.close(); // flushes, long before the 1 s timer
 
-    const s2 = await LowdbStore.open({ dataDir: d, flushIntervalMs: 1000 });
+    const s2 = await open(d, { cacheBytes: 0 });
     expect((await s2.bins.list()).map((b) => b.name)).toEqual(['bin']);
     expect((await s2.requests.page('b', { limit: 10 })).map((r) => r.id)).toEqual([...ids].reverse());
-    expect((await s2.requests.get('b', ids[0]))?.body.equals(body)).toBe(true);
+    expect((await s2.requests.body('b', ids[0]))?.equals(small)).toBe(true);
+    expect((await s2.requests.body('b', ids[1]))?.equals(big)).toBe(true);
     expect((await s2.deliveries.query({ state: 'pending' })).map((x) => x.id)).toEqual(['d1']);
     expect((await s2.getClock())?.scale).toBe(1440);
     await s2.close();
   });
 
-  it('splits files: a capture writes only its own bin, in segment files', async () => {
+  it('keeps bodies on disk, not in memory: once written, only the index and a bounded cache hold them', async () => {
     const d = await dir();
-    const s = await LowdbStore.open({ dataDir: d, flushIntervalMs: 5, segmentSize: 10 });
-    await s.bins.put({ id: 'a', name: 'a', createdAt: 'x' });
+    const s = await open(d, { cacheBytes: 3 * 1024 * 1024 });
     await s.bins.put({ id: 'b', name: 'b', createdAt: 'x' });
-    for (let i = 0; i < 25; i++) await s.requests.append(fakeRequest('a', nextId()), 100);
+    const body = Buffer.alloc(1024 * 1024, 1);
+    for (let i = 0; i < 10; i++) await s.requests.append(fakeRequest('b', nextId(), { body }), 100);
+    expect(s.requests.pendingBytes()).toBe(10 * 1024 * 1024);
     await s.flush();
-    const before = await readFile(path.join(d, 'hooklab.json'), 'utf8');
-    expect((await readdir(path.join(d, 'bins'))).sort()).toEqual(['a']);
-    expect((await readdir(path.join(d, 'bins', 'a'))).sort()).toEqual(['00000000.json', '00000001.json', '00000002.json']);
-    await s.requests.append(fakeRequest('b', nextId()), 100);
-    await s.flush();
-    expect((await readdir(path.join(d, 'bins'))).sort()).toEqual(['a', 'b']);
-    expect(await readFile(path.join(d, 'hooklab.json'), 'utf8')).toBe(before);
-    await s.bins.delete('a');
-    await s.flush();
-    expect((await readdir(path.join(d, 'bins'))).sort()).toEqual(['b']);
+    expect(s.requests.pendingBytes()).toBe(0);
+    // Every body is in the segment's .body file, once.
+    const files = await snapshot(d, 'b');
+    const bodyBytes = [...files].filter(([n]) => n.endsWith('.body')).reduce((a, [, b]) => a + b.length, 0);
+    const metaBytes = [...files].filter(([n]) => n.endsWith('.json')).reduce((a, [, b]) => a + b.length, 0);
+    expect(bodyBytes).toBe(10 * 1024 * 1024);
+    expect(metaBytes).toBeLessThan(20_000);
+    // Read back from disk (the cache holds at most 3 of them).
+    for (const r of await s.requests.page('b', { limit: 10 })) expect((await s.requests.body('b', r.id))?.equals(body)).toBe(true);
     await s.close();
   });
 
-  it('a capture into a full bin writes only its newest small segment; emptied segments are removed', async () => {
+  it('segments by count and by body bytes; a capture into a full bin writes only the newest segment', async () => {
     const d = await dir();
-    const s = await LowdbStore.open({ dataDir: d, flushIntervalMs: 1000, segmentSize: 10 });
+    const s = await open(d, { segmentSize: 10, segmentBytes: 1000 });
     await s.bins.put({ id: 'a', name: 'a', createdAt: 'x' });
     for (let i = 0; i < 200; i++) await s.requests.append(fakeRequest('a', nextId()), 50);
     await s.flush();
-    const snap = async () => {
-      const out = new Map<string, string>();
-      for (const f of await readdir(path.join(d, 'bins', 'a'))) out.set(f, await readFile(path.join(d, 'bins', 'a', f), 'utf8'));
-      return out;
-    };
-    const before = await snap();
-    // 50 kept, 10 per file: the evicted segments' files are gone.
-    expect(before.size).toBe(5);
+    const before = await snapshot(d, 'a');
+    // 50 kept, 10 per segment, two files each: the emptied segments' files are gone.
+    expect(before.size).toBe(10);
     await s.requests.append(fakeRequest('a', nextId()), 50);
     await s.flush();
-    const after = await snap();
-    const changed = [...new Set([...before.keys(), ...after.keys()])].filter((f) => before.get(f) !== after.get(f));
-    // One new segment file for the new capture; the oldest file, now holding one evicted
+    const after = await snapshot(d, 'a');
+    const changed = [...new Set([...before.keys(), ...after.keys()])].filter((f) => !before.get(f)?.equals(after.get(f) ?? Buffer.alloc(0)));
+    // One new segment (its .json and .body); the oldest segment, now holding one evicted
     // request, is left alone (evictions are lazy on disk).
-    expect(changed).toHaveLength(1);
-    expect(before.has(changed[0])).toBe(false);
-    expect(JSON.parse(after.get(changed[0])!).requests).toHaveLength(1);
-    // Nine more: the oldest segment empties and its file goes.
-    for (let i = 0; i < 9; i++) await s.requests.append(fakeRequest('a', nextId()), 50);
+    expect(changed.sort()).toEqual(['00000020.body', '00000020.json']);
+    // Big bodies fill a segment by bytes: 600 + 600 > 1000, so the third goes to a new one.
+    for (let i = 0; i < 3; i++) await s.requests.append(fakeRequest('a', nextId(), { body: Buffer.alloc(600, i) }), 50);
     await s.flush();
-    expect((await snap()).size).toBe(5);
-    for (let i = 0; i < 3; i++) await s.requests.append(fakeRequest('a', nextId()), 50);
+    const sizes = [...(await snapshot(d, 'a'))].filter(([n]) => n.endsWith('.body')).map(([, b]) => b.length);
+    expect(sizes.slice(-2)).toEqual([2 + 600 + 600, 600]);
     await s.close();
     // Reading back cuts what was evicted but is still on disk: the newest 50, in order.
     const newest = (await s.requests.page('a', { limit: 500 })).map((r) => r.id);
-    const again = await LowdbStore.open({ dataDir: d, flushIntervalMs: 1000, segmentSize: 10, maxRequestsPerBin: 50 });
+    const again = await open(d, { segmentSize: 10, maxRequestsPerBin: 50 });
     expect((await again.requests.page('a', { limit: 500 })).map((r) => r.id)).toEqual(newest);
     await again.close();
   });
 
-  it('deletes and clears reach the segment files', async () => {
+  it('deletes, clears and bin deletions are on disk when they resolve (no close needed)', async () => {
     const d = await dir();
-    const s = await LowdbStore.open({ dataDir: d, flushIntervalMs: 1000, segmentSize: 3 });
+    const s = await open(d, { segmentSize: 3, flushIntervalMs: 60_000 });
     await s.bins.put({ id: 'a', name: 'a', createdAt: 'x' });
+    await s.bins.put({ id: 'gone', name: 'gone', createdAt: 'x' });
     const ids: string[] = [];
     for (let i = 0; i < 7; i++) {
       ids.push(nextId());
       await s.requests.append(fakeRequest('a', ids[i]), 100);
     }
+    await s.requests.append(fakeRequest('gone', nextId()), 100);
+    await s.flush();
     await s.requests.delete('a', ids[4]);
+    await s.bins.delete('gone');
+    // A second reader of the same directory, as after a crash right now.
+    const peek = await open(d, { segmentSize: 3 });
+    expect((await peek.requests.page('a', { limit: 100 })).map((x) => x.id)).toEqual(ids.filter((_, i) => i !== 4).reverse());
+    expect(await peek.bins.get('gone')).toBeUndefined();
+    expect(await readdir(path.join(d, 'bins'))).toEqual(['a']);
+    await s.requests.clear('a');
+    const peek2 = await open(d);
+    expect(await peek2.requests.page('a', { limit: 100 })).toEqual([]);
+    expect(await readdir(path.join(d, 'bins', 'a'))).toEqual([]);
     await s.close();
-    let r = await LowdbStore.open({ dataDir: d, flushIntervalMs: 1000, segmentSize: 3 });
-    expect((await r.requests.page('a', { limit: 100 })).map((x) => x.id)).toEqual(ids.filter((_, i) => i !== 4).reverse());
-    // New captures after a restart go to a new segment and keep order.
-    const later = nextId();
-    await r.requests.append(fakeRequest('a', later), 100);
-    await r.requests.clear('a');
-    await r.requests.append(fakeRequest('a', nextId()), 100);
-    await r.close();
-    expect(await readdir(path.join(d, 'bins', 'a'))).toHaveLength(1);
-    r = await LowdbStore.open({ dataDir: d, flushIntervalMs: 1000, segmentSize: 3 });
-    expect(await r.requests.page('a', { limit: 100 })).toHaveLength(1);
-    await r.close();
   });
 
   it('coalesces: many changes within the interval become one write per file', async () => {
     const d = await dir();
-    const s = await LowdbStore.open({ dataDir: d, flushIntervalMs: 50 });
+    const s = await open(d, { flushIntervalMs: 50 });
     await s.bins.put({ id: 'a', name: 'a', createdAt: 'x' });
     for (let i = 0; i < 200; i++) await s.requests.append(fakeRequest('a', nextId()), 1000);
     // Nothing is on disk until the timer fires or a flush is asked for.
     expect(await readdir(path.join(d, 'bins'))).toEqual([]);
     await s.flush();
     let stored = 0;
-    for (const f of await readdir(path.join(d, 'bins', 'a'))) stored += JSON.parse(await readFile(path.join(d, 'bins', 'a', f), 'utf8')).requests.length;
+    for (const f of await readdir(path.join(d, 'bins', 'a'))) {
+      if (f.endsWith('.json')) stored += JSON.parse(await readFile(path.join(d, 'bins', 'a', f), 'utf8')).requests.length;
+    }
     expect(stored).toBe(200);
     await s.close();
   });
@@ -145,87 +161,163 @@ describe('lowdb files', () => {
     expect(await readFile(path.join(d, 'hooklab.json'), 'utf8')).toBe(bad);
   });
 
-  it('refuses a bin file of the wrong shape, naming that file', async () => {
+  it('refuses a bin file of the wrong shape, and a body file shorter than its metadata, naming the file', async () => {
     const d = await dir();
-    const s = await LowdbStore.open({ dataDir: d, flushIntervalMs: 5 });
+    const s = await open(d);
     await s.bins.put({ id: 'a', name: 'a', createdAt: 'x' });
+    await s.requests.append(fakeRequest('a', nextId(), { body: Buffer.alloc(100, 1) }), 10);
     await s.close();
-    await mkdir(path.join(d, 'bins', 'a'), { recursive: true });
-    await writeFile(path.join(d, 'bins', 'a', '00000000.json'), '{"version":1,"requests":{}}');
-    const err = await LowdbStore.open({ dataDir: d, flushIntervalMs: 5 }).catch((e) => e);
+    const body = path.join(d, 'bins', 'a', '00000000.body');
+    await writeFile(body, Buffer.alloc(40));
+    let err = await open(d).catch((e) => e);
+    expect(err).toBeInstanceOf(DataFileError);
+    expect(err.message).toContain(body);
+    expect(err.message).toMatch(/holds 40 bytes but 00000000.json points at 100/);
+    await writeFile(path.join(d, 'bins', 'a', '00000000.json'), '{"version":2,"requests":{}}');
+    err = await open(d).catch((e) => e);
     expect(err).toBeInstanceOf(DataFileError);
     expect(err.message).toContain(path.join(d, 'bins', 'a', '00000000.json'));
     expect(err.message).toContain('"requests" is not a list');
   });
+
+  it('refuses to start when hooklab.json is missing but bins/ holds data (it would not know them)', async () => {
+    const d = await dir();
+    const s = await open(d);
+    await s.bins.put({ id: 'a', name: 'a', createdAt: 'x' });
+    await s.requests.append(fakeRequest('a', nextId()), 10);
+    await s.close();
+    await rm(path.join(d, 'hooklab.json'));
+    const err = await open(d).catch((e) => e);
+    expect(err).toBeInstanceOf(DataFileError);
+    expect(err.message).toMatch(/missing, but .* holds data of 1 bin/);
+    expect(await readdir(path.join(d, 'bins'))).toEqual(['a']);
+  });
+
+  it('cleans up after a crash: temp files, orphan body files, a torn body tail and a torn journal line', async () => {
+    const d = await dir();
+    const s = await open(d);
+    await s.bins.put({ id: 'a', name: 'a', createdAt: 'x' });
+    const id = nextId();
+    await s.requests.append(fakeRequest('a', id, { body: Buffer.from('hello') }), 10);
+    await s.deliveries.put(fakeDelivery('d1', 'pending'));
+    await s.close();
+    const bin = path.join(d, 'bins', 'a');
+    await writeFile(path.join(d, '.hooklab.json.tmp'), '{');
+    await writeFile(path.join(bin, '.00000000.json.tmp'), '{');
+    await writeFile(path.join(bin, '00000007.body'), 'orphan: its metadata was never written');
+    await writeFile(path.join(bin, '00000000.body'), 'hello + the start of a body whose metadata never made it', { flag: 'a' });
+    await writeFile(path.join(d, 'deliveries.log'), '{"id":"d1","set":{"sta', { flag: 'a' });
+    const r = await open(d);
+    expect((await r.requests.body('a', id))?.toString()).toBe('hello');
+    expect((await r.deliveries.get('d1'))?.state).toBe('pending');
+    expect((await readdir(bin)).sort()).toEqual(['00000000.body', '00000000.json']);
+    expect((await stat(path.join(bin, '00000000.body'))).size).toBe(5);
+    expect(await readdir(d)).not.toContain('.hooklab.json.tmp');
+    expect((await readFile(path.join(d, 'deliveries.log'), 'utf8')).endsWith('\n')).toBe(true);
+    await r.close();
+  });
 });
 
-afterAll(async () => {
-  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+describe('lowdb deliveries journal', () => {
+  it('appends what changed (not whole records) and compacts when it grows past twice what it holds', async () => {
+    const d = await dir();
+    const s = await open(d, { maxFinishedDeliveries: 50 });
+    const attempt = (n: number) => ({
+      n,
+      plannedAt: 'p',
+      sentAt: 's',
+      status: 500,
+      error: null,
+      errorDetail: null,
+      ok: false,
+      durationMs: 1,
+      requestHeaders: [['x', 'y'] as [string, string]],
+      responseHeaders: [],
+      responseBody: 'x'.repeat(500),
+      responseBodyTruncated: false,
+      manual: false,
+      capturedRequestId: null,
+    });
+    let cur = fakeDelivery('d1', 'pending');
+    await s.deliveries.put(cur);
+    await s.flush();
+    const start = (await stat(path.join(d, 'deliveries.log'))).size;
+    for (let n = 1; n <= 9; n++) {
+      cur = { ...cur, attempts: [...cur.attempts, attempt(n)] };
+      await s.deliveries.put(cur);
+      await s.flush();
+    }
+    // Nine attempts of ~600 bytes each: about 9 x 600 appended, not 1 + 2 + ... + 9 of them.
+    const grown = (await stat(path.join(d, 'deliveries.log'))).size - start;
+    expect(grown).toBeGreaterThan(9 * 600);
+    expect(grown).toBeLessThan(9 * 900);
+    // Churn: 2,000 finished deliveries through a bound of 50 leaves a journal near 50's size.
+    for (let i = 0; i < 2000; i++) await s.deliveries.put({ ...fakeDelivery(`x${String(i).padStart(5, '0')}`, 'failed'), attempts: [attempt(1)] });
+    await s.flush();
+    const size = (await stat(path.join(d, 'deliveries.log'))).size;
+    expect(size).toBeLessThan(2 * 51 * 1500 + 1024 * 1024);
+    await s.close();
+    const r = await open(d, { maxFinishedDeliveries: 50 });
+    expect((await r.deliveries.get('d1'))?.attempts.map((a) => a.n)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect((await r.deliveries.query({ state: 'failed' })).length).toBe(50);
+    await r.close();
+  });
+
+  it('carries deliveries.json of an earlier build into the journal', async () => {
+    const d = await dir();
+    await writeFile(path.join(d, 'deliveries.json'), JSON.stringify({ version: 1, deliveries: [fakeDelivery('old', 'pending')] }));
+    const s = await open(d);
+    expect((await s.deliveries.get('old'))?.state).toBe('pending');
+    await s.close();
+    expect(await readdir(d)).not.toContain('deliveries.json');
+    const r = await open(d);
+    expect((await r.deliveries.get('old'))?.state).toBe('pending');
+    await r.close();
+  });
 });
 
 describe('lowdb format carry-over', () => {
-  it('a bin kept in one file by an earlier build (bins/<id>.json) loads, and moves into segments', async () => {
+  it('a bin kept in one file by an earlier build (bins/<id>.json) loads, and moves into a segment', async () => {
     const d = await dir();
-    const s = await LowdbStore.open({ dataDir: d, flushIntervalMs: 1000 });
+    const s = await open(d);
     await s.bins.put({ id: 'old', name: 'old', createdAt: 'x' });
     await s.close();
-    const nextId = sortableIdFactory();
     const ids = [nextId(), nextId(), nextId()];
-    const requests = ids.map((id) => ({ ...fakeRequest('old', id), body: Buffer.from(`b-${id}`).toString('base64') }));
+    const requests = ids.map((id) => {
+      const { body: _b, storedBytes: _s, ...meta } = fakeRequest('old', id);
+      return { ...meta, body: Buffer.from(`b-${id}`).toString('base64') };
+    });
     await writeFile(path.join(d, 'bins', 'old.json'), JSON.stringify({ version: 1, binId: 'old', requests }));
 
-    const r = await LowdbStore.open({ dataDir: d, flushIntervalMs: 1000 });
+    const r = await open(d);
     expect((await r.requests.page('old', { limit: 10 })).map((x) => x.id)).toEqual([...ids].reverse());
-    expect((await r.requests.get('old', ids[1]))?.body.toString()).toBe(`b-${ids[1]}`);
+    expect((await r.requests.body('old', ids[1]))?.toString()).toBe(`b-${ids[1]}`);
     await r.close();
     expect((await readdir(path.join(d, 'bins'))).sort()).toEqual(['old']);
-    const again = await LowdbStore.open({ dataDir: d, flushIntervalMs: 1000 });
+    const again = await open(d);
     expect(await again.requests.page('old', { limit: 10 })).toHaveLength(3);
+    expect((await again.requests.body('old', ids[2]))?.toString()).toBe(`b-${ids[2]}`);
     await again.close();
   });
-});
 
-describe('lowdb: review fixes', () => {
-  const nextId = sortableIdFactory();
-
-  it('requests evicted by the cap stay gone after a restart, even once some were deleted', async () => {
+  it('segments of the previous build (version 1, bodies inline) are carried into body files', async () => {
     const d = await dir();
-    const opts = { dataDir: d, flushIntervalMs: 1000, segmentSize: 2, maxRequestsPerBin: 4 };
-    const s = await LowdbStore.open(opts);
-    await s.bins.put({ id: 'a', name: 'a', createdAt: 'x' });
-    const ids: string[] = [];
-    for (let i = 0; i < 5; i++) {
-      ids.push(nextId());
-      await s.requests.append(fakeRequest('a', ids[i]), 4); // #0 is evicted
-    }
-    await s.requests.delete('a', ids[4]);
-    const before = (await s.requests.page('a', { limit: 10 })).map((r) => r.id);
-    expect(before).toEqual([ids[3], ids[2], ids[1]]);
+    const s = await open(d);
+    await s.bins.put({ id: 'v1', name: 'v1', createdAt: 'x' });
     await s.close();
-    const r = await LowdbStore.open(opts);
-    expect((await r.requests.page('a', { limit: 10 })).map((x) => x.id)).toEqual(before);
-    await r.close();
-  });
-
-  it('a failed write (the bin directory cannot be made) is retried and loses nothing', async () => {
-    const d = await dir();
-    const errors: string[] = [];
-    const s = await LowdbStore.open({ dataDir: d, flushIntervalMs: 1000, onWriteError: (f) => void errors.push(f) });
-    await s.bins.put({ id: 'a', name: 'a', createdAt: 'x' });
-    // A file where the bin's directory should go makes mkdir fail.
-    await writeFile(path.join(d, 'bins', 'a'), 'in the way');
     const id = nextId();
-    await s.requests.append(fakeRequest('a', id), 10);
-    await s.flush();
-    expect(errors).toEqual([path.join(d, 'bins', 'a')]);
-    await rm(path.join(d, 'bins', 'a'));
-    await s.close();
-    const r = await LowdbStore.open({ dataDir: d, flushIntervalMs: 1000 });
-    expect((await r.requests.page('a', { limit: 10 })).map((x) => x.id)).toEqual([id]);
+    const { body: _b, storedBytes: _s, ...meta } = fakeRequest('v1', id);
+    await mkdir(path.join(d, 'bins', 'v1'));
+    const raw = Buffer.from([1, 2, 3, 0, 255]);
+    await writeFile(path.join(d, 'bins', 'v1', '00000000.json'), JSON.stringify({ version: 1, binId: 'v1', segment: 0, requests: [{ ...meta, body: raw.toString('base64') }] }));
+    const r = await open(d, { cacheBytes: 0 });
+    expect((await r.requests.body('v1', id))?.equals(raw)).toBe(true);
+    expect((await r.requests.get('v1', id))?.storedBytes).toBe(5);
     await r.close();
+    expect(JSON.parse(await readFile(path.join(d, 'bins', 'v1', '00000000.json'), 'utf8')).version).toBe(2);
   });
 
-  it('response settings live in their own file; an earlier build\'s hooklab.json is carried over', async () => {
+  it("response settings live in their own file; an earlier build's hooklab.json is carried over", async () => {
     const d = await dir();
     const control = { id: 'a', config: { default: { status: 201, headers: {}, body: '', contentType: 'text/plain', delayMs: 0 }, rules: [], plan: [], afterPlan: 'default' as const, seed: 1 }, state: { step: 0, usedInStep: 0, consumed: 0, exhausted: false, rng: 1 } };
     await writeFile(path.join(d, 'hooklab.json'), JSON.stringify({ version: 1, bins: [{ id: 'a', name: 'a', createdAt: 'x' }], responses: [control], webhooks: [], runs: [], clock: null }));
@@ -240,5 +332,91 @@ describe('lowdb: review fixes', () => {
     await r.close();
     expect(await readFile(path.join(d, 'hooklab.json'), 'utf8')).toBe(main);
     expect(JSON.parse(main).responses).toBeUndefined();
+  });
+});
+
+describe('lowdb: evictions and faults', () => {
+  it('requests evicted by the cap or the byte budget stay gone after a restart', async () => {
+    const d = await dir();
+    const opts = { segmentSize: 2, maxRequestsPerBin: 4, maxStoreBytes: 1000 };
+    const s = await open(d, opts);
+    await s.bins.put({ id: 'a', name: 'a', createdAt: 'x' });
+    await s.bins.put({ id: 'b', name: 'b', createdAt: 'x' });
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      ids.push(nextId());
+      await s.requests.append(fakeRequest('a', ids[i]), 4); // #0 is evicted by the cap
+    }
+    await s.requests.delete('a', ids[4]);
+    // 997 bytes into b: the budget (1000) pushes out a's two oldest (ids 1 and 2), whose files stay.
+    await s.requests.append(fakeRequest('b', nextId(), { body: Buffer.alloc(997) }), 4);
+    const before = (await s.requests.page('a', { limit: 10 })).map((r) => r.id);
+    expect(before).toEqual([ids[3]]);
+    await s.close();
+    const r = await open(d, opts);
+    expect((await r.requests.page('a', { limit: 10 })).map((x) => x.id)).toEqual(before);
+    await r.close();
+  });
+
+  it('a failing write is loud (health reports it), retried, and loses nothing once it succeeds', async () => {
+    const d = await dir();
+    const faults: (string | null)[] = [];
+    const s = await open(d, { onFault: (f) => void faults.push(f?.code ?? null) });
+    await s.bins.put({ id: 'a', name: 'a', createdAt: 'x' });
+    // A file where the bin's directory should go makes every write into it fail.
+    await writeFile(path.join(d, 'bins', 'a'), 'in the way');
+    const id = nextId();
+    await s.requests.append(fakeRequest('a', id), 10);
+    await s.flush();
+    expect(s.health().fault).toMatchObject({ code: 'missing_directory' });
+    expect(s.health().fault!.message).toMatch(/replaced by a file.*New captures are refused/);
+    expect(faults).toHaveLength(1);
+    await rm(path.join(d, 'bins', 'a'));
+    await s.flush();
+    expect(s.health().fault).toBeNull();
+    expect(faults).toEqual(['missing_directory', null]);
+    await s.close();
+    const r = await open(d);
+    expect((await r.requests.page('a', { limit: 10 })).map((x) => x.id)).toEqual([id]);
+    await r.close();
+  });
+
+  it('close() that cannot write says what was not saved', async () => {
+    const d = await dir();
+    const s = await open(d);
+    await s.bins.put({ id: 'a', name: 'a', createdAt: 'x' });
+    await writeFile(path.join(d, 'bins', 'a'), 'in the way');
+    for (let i = 0; i < 3; i++) await s.requests.append(fakeRequest('a', nextId()), 10);
+    const err = await s.close().catch((e) => e);
+    expect(err).toBeInstanceOf(UnsavedDataError);
+    expect(err.message).toMatch(/3 capture\(s\) \(6 body bytes\) in 1 bin/);
+  });
+
+  it("a bin's directory removed while running is reported, and capturing goes on", async () => {
+    const d = await dir();
+    const warnings: string[] = [];
+    const s = await open(d, { onWarning: (m) => void warnings.push(m) });
+    await s.bins.put({ id: 'a', name: 'a', createdAt: 'x' });
+    for (let i = 0; i < 3; i++) await s.requests.append(fakeRequest('a', nextId()), 10);
+    await s.flush();
+    await rm(path.join(d, 'bins', 'a'), { recursive: true });
+    const after = nextId();
+    await s.requests.append(fakeRequest('a', after), 10);
+    await s.flush();
+    expect(s.health().fault).toBeNull();
+    expect(warnings.join()).toMatch(/removed outside hooklab: 3 stored request\(s\) were lost/);
+    expect(s.health().warnings.join()).toMatch(/3 stored request/);
+    expect((await s.requests.page('a', { limit: 10 })).map((r) => r.id)).toEqual([after]);
+    await s.close();
+    const r = await open(d);
+    expect((await r.requests.page('a', { limit: 10 })).map((x) => x.id)).toEqual([after]);
+    await r.close();
+  });
+
+  it('refuses to open a DATA_DIR it cannot write, with a clear message', async () => {
+    const d = await dir();
+    await writeFile(path.join(d, 'file'), 'x');
+    const err = await LowdbStore.open({ dataDir: path.join(d, 'file', 'sub'), flushIntervalMs: 5 }).catch((e) => e);
+    expect(err.message).toMatch(/DATA_DIR .* is not writable: a data directory was replaced by a file \(ENOTDIR\)/);
   });
 });

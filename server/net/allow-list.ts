@@ -1,6 +1,7 @@
-// DISPATCH_ALLOW: which hosts the dispatcher may call. Entries are host names ("example.com",
-// "*.example.com"), IPs or CIDRs ("10.0.0.0/8"). IP entries are checked against the address
-// the name resolved to at connect time, so DNS tricks cannot reach around the list.
+// DISPATCH_ALLOW: which hosts outbound calls may reach (used by outbound-policy.ts). Entries
+// are host names ("example.com", "*.example.com"), IPs or CIDRs ("10.0.0.0/8"). IP entries are
+// checked against the address the name resolved to at connect time, so DNS tricks cannot reach
+// around the list.
 import { BlockList, isIP } from 'node:net';
 
 export interface AllowList {

@@ -1,0 +1,32 @@
+// MAX_BUFFERED_BYTES: body bytes held in memory at once, counting both requests still being
+// received and captures the store has not yet written. A request reserves its bytes before
+// they arrive (its Content-Length, capped at MAX_BODY_BYTES) or as they arrive (chunked);
+// past the budget the receiver answers 503 with Retry-After, so a flood of slow or stalled
+// uploads cannot grow memory, and a disk that cannot keep up slows senders instead of
+// filling RAM.
+
+export class BodyBudget {
+  private receiving = 0;
+
+  constructor(
+    private readonly limit: number,
+    /** Bytes captured but not yet on disk (the store's). */
+    private readonly unwritten: () => number,
+  ) {}
+
+  /** Reserve n bytes; false (nothing reserved) when that would exceed the budget. */
+  take(n: number): boolean {
+    if (n > 0 && this.receiving + this.unwritten() + n > this.limit) return false;
+    this.receiving += n;
+    return true;
+  }
+
+  release(n: number): void {
+    this.receiving -= n;
+  }
+
+  /** Bytes reserved by requests being received. */
+  get inFlight(): number {
+    return this.receiving;
+  }
+}

@@ -1,0 +1,80 @@
+// The HTTP server, made before anything else so hooklab can listen at once: until the app is
+// installed (the store is still loading) every request gets a 503 with Retry-After, which
+// senders retry, instead of "connection refused". Also the connection cap (MAX_CONNECTIONS):
+// past it a new connection gets a 503 for its request and is closed.
+import http from 'node:http';
+import type { Socket } from 'node:net';
+import type { Config } from '../config.ts';
+
+export interface HooklabHttp {
+  server: http.Server;
+  /** Replace the request handler (the app, once it is built). */
+  setHandler(h: http.RequestListener): void;
+  /** Is this connection over the cap (and so refused)? */
+  overCap(socket: Socket): boolean;
+  /** Listen on config.host:config.port (0 = any); answers the base URL to call it on. */
+  listen(): Promise<string>;
+}
+
+function unavailable(res: http.ServerResponse, code: string, message: string, retryAfterS: number, close = false) {
+  const body = JSON.stringify({ ok: false, status: code, error: { code, message } });
+  res.writeHead(503, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+    'retry-after': String(retryAfterS),
+    ...(close ? { connection: 'close' } : {}),
+  });
+  res.end(body);
+}
+
+export function createHttp(config: Config): HooklabHttp {
+  const refused = new WeakSet<Socket>();
+  let open = 0;
+  let handler: http.RequestListener = (_req, res) =>
+    unavailable(res, 'starting', 'hooklab is starting (loading its data); retry in a moment.', 2);
+  const server = http.createServer(
+    {
+      headersTimeout: config.headersTimeoutMs,
+      requestTimeout: config.requestTimeoutMs,
+      // Node checks those timeouts on this interval (default 30 s): keep it proportionate.
+      connectionsCheckingInterval: Math.max(50, Math.min(30_000, Math.floor(Math.min(config.headersTimeoutMs, config.requestTimeoutMs) / 4))),
+      maxHeaderSize: config.maxHeaderBytes,
+    },
+    (req, res) => {
+      if (refused.has(req.socket)) {
+        unavailable(res, 'too_many_connections', 'hooklab has too many open connections (MAX_CONNECTIONS); retry shortly.', 2, true);
+        res.once('finish', () => req.socket.destroy());
+        return;
+      }
+      handler(req, res);
+    },
+  );
+  server.on('connection', (socket: Socket) => {
+    open++;
+    socket.once('close', () => open--);
+    if (open > config.maxConnections) {
+      refused.add(socket);
+      // Room for one request to be told why; a client that sends none is not kept.
+      socket.setTimeout(5000, () => socket.destroy());
+    }
+  });
+  return {
+    server,
+    setHandler(h) {
+      handler = h;
+    },
+    overCap: (socket) => refused.has(socket),
+    listen: () =>
+      new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(config.port, config.host, () => {
+          server.off('error', reject);
+          const a = server.address();
+          const port = typeof a === 'object' && a ? a.port : config.port;
+          const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+          if (config.publicUrlDefaulted) config.publicUrl = `http://localhost:${port}`;
+          resolve(`http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${port}`);
+        });
+      }),
+  };
+}

@@ -1,0 +1,144 @@
+// The in-memory collections both drivers keep (the lowdb driver persists them through the
+// change callbacks): bins, webhooks, runs, response settings and deliveries.
+import type { Delivery, DeliveryQuery, Run } from '../../shared/api.ts';
+import type { Collection, DeliveryCollection, StoredBin } from './types.ts';
+
+export class MapCollection<T extends { id: string }> implements Collection<T> {
+  readonly map = new Map<string, T>();
+  constructor(private readonly onChange: () => void) {}
+  async get(id: string) {
+    return this.map.get(id);
+  }
+  async list() {
+    return [...this.map.values()];
+  }
+  async put(record: T) {
+    this.map.set(record.id, record);
+    this.onChange();
+  }
+  async delete(id: string) {
+    const had = this.map.delete(id);
+    if (had) this.onChange();
+    return had;
+  }
+  /** Replace contents without reporting a change (used when loading from disk). */
+  load(records: T[]) {
+    this.map.clear();
+    for (const r of records) this.map.set(r.id, r);
+  }
+}
+
+/** What the lowdb driver's delivery journal hears: each version put, and each removal. */
+export interface DeliveryChanges {
+  put(prev: Delivery | undefined, next: Delivery): void;
+  removed(id: string): void;
+}
+
+export class DeliveryMap implements DeliveryCollection {
+  readonly map = new Map<string, Delivery>();
+  private finished = 0;
+  constructor(
+    private readonly changes: DeliveryChanges,
+    private readonly maxFinished: number,
+  ) {}
+  async get(id: string) {
+    return this.map.get(id);
+  }
+  async list() {
+    return [...this.map.values()];
+  }
+  async put(d: Delivery) {
+    const prev = this.map.get(d.id);
+    if (prev && prev.state !== 'pending') this.finished--;
+    if (d.state !== 'pending') this.finished++;
+    // Ids sort by creation time, so Map order (first insertion) is creation order.
+    this.map.set(d.id, d);
+    this.changes.put(prev, d);
+    if (this.finished > this.maxFinished) this.prune();
+  }
+  async delete(id: string) {
+    const prev = this.map.get(id);
+    if (!prev) return false;
+    if (prev.state !== 'pending') this.finished--;
+    this.map.delete(id);
+    this.changes.removed(id);
+    return true;
+  }
+  load(records: Iterable<Delivery>) {
+    this.map.clear();
+    this.finished = 0;
+    for (const d of records) {
+      this.map.set(d.id, d);
+      if (d.state !== 'pending') this.finished++;
+    }
+  }
+  private prune() {
+    for (const [id, d] of this.map) {
+      if (this.finished <= this.maxFinished) break;
+      if (d.state !== 'pending') {
+        this.map.delete(id);
+        this.finished--;
+        this.changes.removed(id);
+      }
+    }
+  }
+  async query(q: DeliveryQuery) {
+    const out: Delivery[] = [];
+    const limit = q.limit ?? Infinity;
+    const all = [...this.map.values()];
+    for (let i = all.length - 1; i >= 0 && out.length < limit; i--) {
+      const d = all[i];
+      if (q.webhookId && d.webhookId !== q.webhookId) continue;
+      if (q.state && d.state !== q.state) continue;
+      if (q.runId && d.runId !== q.runId) continue;
+      if (q.before !== undefined && d.id >= q.before) continue;
+      out.push(d);
+    }
+    return out;
+  }
+}
+
+export class RunMap extends MapCollection<Run> {
+  constructor(onChange: () => void, private readonly maxEnded: number) {
+    super(onChange);
+  }
+  override async put(r: Run) {
+    await super.put(r);
+    let ended = 0;
+    for (const x of this.map.values()) if (x.ended) ended++;
+    for (const [id, x] of this.map) {
+      if (ended <= this.maxEnded) break;
+      if (x.ended) {
+        this.map.delete(id);
+        ended--;
+      }
+    }
+  }
+}
+
+/**
+ * Bins. Deleting one also drops its requests (onDelete). `durable` is awaited after a change:
+ * the lowdb driver resolves it once the change is on disk, so a 201 or 204 is never undone
+ * by a crash.
+ */
+export class BinMap extends MapCollection<StoredBin> {
+  constructor(
+    onChange: () => void,
+    private readonly onDelete: (id: string) => void,
+    private readonly durable: () => Promise<void>,
+  ) {
+    super(onChange);
+  }
+  override async put(b: StoredBin) {
+    await super.put(b);
+    await this.durable();
+  }
+  override async delete(id: string) {
+    const had = await super.delete(id);
+    if (had) {
+      this.onDelete(id);
+      await this.durable();
+    }
+    return had;
+  }
+}

@@ -1,0 +1,156 @@
+// Deliveries on disk as an append-only journal, DATA_DIR/deliveries.log, one JSON line per
+// change: a new delivery in full, then only what changed (the attempts added, the fields set).
+// A flush appends the lines of its interval, so the bytes written follow the changes, not the
+// number of deliveries kept. When the journal has grown past twice what it describes, it is
+// rewritten as one line per delivery (temp file, then rename): amortised, that is a constant
+// factor. A line a crash cut short is dropped at load.
+import { rename, rm } from 'node:fs/promises';
+import type { Attempt, Delivery } from '../../../shared/api.ts';
+import type { DeliveryChanges } from '../collections.ts';
+import { DataFileError, fileSize, readAt, truncateTo, writeAt } from './files.ts';
+
+type Line = { put: Delivery } | { id: string; set?: Partial<Delivery>; add?: Attempt[] } | { del: string };
+
+/** Compaction threshold: journal bytes beyond this factor of the live size (plus slack). */
+const COMPACT_FACTOR = 2;
+const COMPACT_SLACK = 1024 * 1024;
+
+export class DeliveryJournal implements DeliveryChanges {
+  /** Lines not yet written (objects: stringified at flush, once). */
+  private queued: Line[] = [];
+  private size = 0;
+  /** Approximate bytes each delivery takes in a compacted journal. */
+  private readonly liveBytes = new Map<string, number>();
+  private liveTotal = 0;
+  private compactWanted = false;
+
+  constructor(
+    private readonly file: string,
+    private readonly current: () => Iterable<Delivery>,
+    private readonly onDirty: () => void,
+  ) {}
+
+  get hasDirty(): boolean {
+    return this.queued.length > 0 || this.compactWanted;
+  }
+
+  put(prev: Delivery | undefined, next: Delivery): void {
+    if (!prev) this.queued.push({ put: next });
+    else {
+      const line: { id: string; set?: Partial<Delivery>; add?: Attempt[] } = { id: next.id };
+      const set: Record<string, unknown> = {};
+      let any = false;
+      // Records are immutable: an unchanged field is the same reference.
+      for (const k of Object.keys(next) as (keyof Delivery)[]) {
+        if (k === 'attempts' || next[k] === prev[k]) continue;
+        set[k] = next[k];
+        any = true;
+      }
+      if (next.attempts !== prev.attempts) {
+        const a = prev.attempts;
+        const grows = next.attempts.length >= a.length && a.every((x, i) => next.attempts[i] === x);
+        if (grows) line.add = next.attempts.slice(a.length);
+        else {
+          set.attempts = next.attempts;
+          any = true;
+        }
+      }
+      if (any) line.set = set as Partial<Delivery>;
+      if (!line.set && !line.add?.length) return;
+      this.queued.push(line);
+    }
+    this.onDirty();
+  }
+
+  removed(id: string): void {
+    this.queued.push({ del: id });
+    this.onDirty();
+  }
+
+  /** Append what changed; compact when the journal has grown too large. */
+  async flush(): Promise<void> {
+    if (this.queued.length === 0 && !this.compactWanted) return;
+    const lines = this.queued;
+    this.queued = [];
+    const strs = lines.map((l) => JSON.stringify(l) + '\n');
+    const buf = Buffer.from(strs.join(''));
+    try {
+      if (buf.length) await writeAt(this.file, [buf], this.size);
+    } catch (err) {
+      this.queued = lines.concat(this.queued);
+      throw err;
+    }
+    this.size += buf.length;
+    for (let i = 0; i < lines.length; i++) this.account(lines[i], strs[i].length);
+    if (this.compactWanted || this.size > COMPACT_FACTOR * this.liveTotal + COMPACT_SLACK) await this.compact();
+  }
+
+  private account(l: Line, len: number) {
+    if ('del' in l) {
+      this.liveTotal -= this.liveBytes.get(l.del) ?? 0;
+      this.liveBytes.delete(l.del);
+      return;
+    }
+    const id = 'put' in l ? l.put.id : l.id;
+    const prev = this.liveBytes.get(id) ?? 0;
+    this.liveBytes.set(id, prev + len);
+    this.liveTotal += len;
+  }
+
+  /** Rewrite the journal as one line per delivery kept. */
+  async compact(): Promise<void> {
+    this.compactWanted = true;
+    const tmp = `${this.file}.tmp`;
+    this.liveBytes.clear();
+    this.liveTotal = 0;
+    const parts: Buffer[] = [];
+    let total = 0;
+    for (const d of this.current()) {
+      const b = Buffer.from(JSON.stringify({ put: d }) + '\n');
+      parts.push(b);
+      this.liveBytes.set(d.id, b.length);
+      this.liveTotal += b.length;
+      total += b.length;
+    }
+    await rm(tmp, { force: true });
+    await writeAt(tmp, parts, 0);
+    await rename(tmp, this.file);
+    this.size = total;
+    this.compactWanted = false;
+  }
+
+  /** Read the journal; a torn last line (a crash mid-append) is cut off. */
+  async load(): Promise<Delivery[] | null> {
+    await rm(`${this.file}.tmp`, { force: true });
+    const size = await fileSize(this.file);
+    if (size < 0) return null;
+    const bytes = size > 0 ? await readAt(this.file, 0, size) : Buffer.alloc(0);
+    const end = bytes.lastIndexOf(0x0a) + 1;
+    const text = bytes.subarray(0, end).toString('utf8');
+    const map = new Map<string, Delivery>();
+    let lineNo = 0;
+    for (const line of text.split('\n')) {
+      lineNo++;
+      if (!line) continue;
+      let l: Line;
+      try {
+        l = JSON.parse(line) as Line;
+      } catch (e) {
+        throw new DataFileError(this.file, `line ${lineNo} is not valid JSON (${(e as Error).message})`);
+      }
+      if ('put' in l) map.set(l.put.id, l.put);
+      else if ('del' in l) map.delete(l.del);
+      else if (typeof l.id === 'string') {
+        const cur = map.get(l.id);
+        if (!cur) continue; // pruned earlier
+        const next: Delivery = { ...cur, ...l.set };
+        if (l.add?.length) next.attempts = [...(l.set?.attempts ?? cur.attempts), ...l.add];
+        map.set(l.id, next);
+      } else throw new DataFileError(this.file, `line ${lineNo} is not a journal entry`);
+      this.account(l, line.length + 1);
+    }
+    if (end < size) await truncateTo(this.file, end);
+    this.size = end;
+    return [...map.values()];
+  }
+}

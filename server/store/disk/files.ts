@@ -1,0 +1,152 @@
+// File primitives of the lowdb driver: JSON documents written atomically through lowdb
+// (steno: temp file, then rename), positioned writes and reads for body and journal files,
+// and the errors and faults they turn into.
+import { constants } from 'node:fs';
+import { open, readdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { Low } from 'lowdb';
+import { DataFile } from 'lowdb/node';
+import type { StoreFault, StoreFaultCode } from '../types.ts';
+
+/** A data file that cannot be read. Start-up stops; the file is left as it is. */
+export class DataFileError extends Error {
+  constructor(readonly file: string, reason: string) {
+    super(
+      `Cannot read data file ${file}: ${reason}. hooklab has not changed it. ` +
+        `Move it aside (or fix it) and start again; see README "Storage".`,
+    );
+  }
+}
+
+export function jsonFile<T>(filename: string): Low<T> {
+  // Compact JSON: these files are machine-written and size is write time.
+  const adapter = new DataFile<T>(filename, { parse: JSON.parse, stringify: (d) => JSON.stringify(d) });
+  return new Low<T>(adapter, null as T);
+}
+
+/** Read a JSON document; null when it does not exist; DataFileError when it is unusable. */
+export async function readJson<T>(filename: string, check: (d: unknown) => string | null): Promise<T | null> {
+  const low = jsonFile<T>(filename);
+  try {
+    await low.read();
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new DataFileError(filename, e instanceof SyntaxError ? `not valid JSON (${e.message})` : (e.code ?? e.message));
+  }
+  if (low.data === null) return null;
+  const problem = check(low.data);
+  if (problem) throw new DataFileError(filename, problem);
+  return low.data;
+}
+
+export async function writeJson<T>(filename: string, data: T): Promise<void> {
+  const low = jsonFile<T>(filename);
+  low.data = data;
+  await low.write();
+}
+
+/**
+ * Write `bufs` at `position`, creating the file if needed. Positioned, not appended: a write
+ * that failed half-way (disk full) is simply made again at the same place.
+ */
+export async function writeAt(filename: string, bufs: Buffer[], position: number): Promise<void> {
+  const fh = await open(filename, constants.O_WRONLY | constants.O_CREAT, 0o600);
+  try {
+    let pos = position;
+    let rest = bufs.filter((b) => b.length > 0);
+    while (rest.length > 0) {
+      const { bytesWritten } = await fh.writev(rest, pos);
+      pos += bytesWritten;
+      // A short write: drop what went out and go on with the rest.
+      let n = bytesWritten;
+      while (rest.length > 0 && n >= rest[0].length) n -= rest.shift()!.length;
+      if (n > 0) rest[0] = rest[0].subarray(n);
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
+export async function readAt(filename: string, position: number, length: number): Promise<Buffer> {
+  const fh = await open(filename, 'r');
+  try {
+    const buf = Buffer.allocUnsafeSlow(length);
+    let got = 0;
+    while (got < length) {
+      const { bytesRead } = await fh.read(buf, got, length - got, position + got);
+      if (bytesRead === 0) throw Object.assign(new Error(`${filename} ends before byte ${position + length}`), { code: 'ESHORT' });
+      got += bytesRead;
+    }
+    return buf;
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Size of a file, or -1 when it does not exist. */
+export async function fileSize(filename: string): Promise<number> {
+  try {
+    const fh = await open(filename, 'r');
+    try {
+      return (await fh.stat()).size;
+    } finally {
+      await fh.close();
+    }
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return -1;
+    throw e;
+  }
+}
+
+export async function truncateTo(filename: string, size: number): Promise<void> {
+  const fh = await open(filename, 'r+');
+  try {
+    await fh.truncate(size);
+  } finally {
+    await fh.close();
+  }
+}
+
+/** steno's temp files (".name.tmp") left by a write a crash interrupted. Answers how many went. */
+export async function removeTempFiles(dir: string, names?: string[]): Promise<number> {
+  const list = names ?? (await readdir(dir).catch(() => [] as string[]));
+  let n = 0;
+  for (const name of list) {
+    if (name.startsWith('.') && name.endsWith('.tmp')) {
+      await rm(path.join(dir, name), { force: true });
+      n++;
+    }
+  }
+  return n;
+}
+
+const FAULTS: Record<string, { code: StoreFaultCode; what: string }> = {
+  ENOSPC: { code: 'disk_full', what: 'the disk is full' },
+  EDQUOT: { code: 'disk_full', what: 'the disk quota is used up' },
+  EROFS: { code: 'read_only', what: 'the file system is read-only' },
+  EACCES: { code: 'no_permission', what: 'permission denied' },
+  EPERM: { code: 'no_permission', what: 'operation not permitted' },
+  ENOENT: { code: 'missing_directory', what: 'the data directory is missing (unmounted or deleted?)' },
+  ENOTDIR: { code: 'missing_directory', what: 'a data directory was replaced by a file' },
+};
+
+function describe(err: unknown) {
+  const code = (err as NodeJS.ErrnoException)?.code ?? '';
+  return FAULTS[code] ?? { code: 'io_error' as const, what: `write error ${code || String(err)}` };
+}
+
+/** A file system error in words, with its code: "the disk is full (ENOSPC)". */
+export function whatFailed(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  return code && FAULTS[code] ? `${FAULTS[code].what} (${code})` : describe(err).what;
+}
+
+/** A write error as the fault health reports (no paths: health is public). */
+export function faultOf(err: unknown, since: number): StoreFault {
+  const f = describe(err);
+  return {
+    code: f.code,
+    message: `Cannot write to DATA_DIR: ${f.what}. New captures are refused (503) until writes succeed again; nothing acknowledged is lost while hooklab keeps running.`,
+    since: new Date(since).toISOString(),
+  };
+}

@@ -1,0 +1,627 @@
+// Captured requests on disk. Per bin, requests go into numbered segments of at most
+// `segmentSize` requests or `segmentBytes` body bytes:
+//   bins/<binId>/<n>.body   the bodies, appended once each (positioned writes), never rewritten
+//   bins/<binId>/<n>.json   the metadata (headers, answer, where each body is), a small lowdb file
+// Memory holds only the index (one list row per request) plus what is not yet written, and a
+// byte-budgeted cache of what was read back. So RSS does not follow the stored bodies, and a
+// flush writes the new bodies plus a few KB of metadata, whatever is stored.
+//
+// Crash safety: a flush writes a segment's new bodies first, then its metadata (atomically),
+// so metadata never points at bytes that are not there; bytes past the end the metadata knows
+// (a write a crash cut short) are cut off at load. Evictions by the cap or the byte budget are
+// lazy: a segment's files stay until all its requests are gone; every metadata file written
+// carries the bin's eviction mark (the newest id evicted) and load drops what is at or below
+// it. Deletions rewrite their segment at the next flush, and the store awaits that flush
+// before it answers, so a deleted request never comes back.
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { RequestItem } from '../../../shared/api.ts';
+import { ByteLru } from '../../lib/lru.ts';
+import { evictionsOf, type IndexEntry, RequestIndex, toItem } from '../request-index.ts';
+import type { CapturedRequest, RequestLog, RequestPageQuery, StoredRequest } from '../types.ts';
+import { DataFileError, fileSize, readAt, readJson, removeTempFiles, truncateTo, writeAt, writeJson } from './files.ts';
+
+export const DEFAULT_SEGMENT_SIZE = 50;
+export const DEFAULT_SEGMENT_BYTES = 8 * 1024 * 1024;
+const SEGMENT_VERSION = 2;
+
+/** A request's metadata as written: where its body is in the segment's body file. */
+type DiskRecord = StoredRequest & { bodyOffset: number };
+
+interface SegmentFile {
+  version: number;
+  binId: string;
+  segment: number;
+  /** The newest id evicted from this bin when the file was written. */
+  evictedThrough?: string;
+  requests: DiskRecord[];
+}
+
+/** Version 1 (earlier builds): bodies inline, base64. Carried over into version 2 at load. */
+type V1Record = Omit<StoredRequest, 'storedBytes'> & { storedBytes?: number; body: string };
+
+interface Seg {
+  n: number;
+  binId: string;
+  /** Its requests in append order; gone ones are dropped when it is rewritten. */
+  entries: DiskEntry[];
+  live: number;
+  /** Requests ever put in it, and body bytes: when either is full, new ones go to the next. */
+  count: number;
+  bytes: number;
+  /** Body file bytes written (the next body goes here). */
+  fileBytes: number;
+  /** Appended, not yet written. */
+  pending: DiskEntry[];
+  dirty: boolean;
+  /** Its metadata file exists. */
+  onDisk: boolean;
+}
+
+interface DiskEntry extends IndexEntry {
+  seg: Seg;
+  /** Offset of the body in the segment's body file; -1 until written. */
+  off: number;
+  /** Metadata and body, held until written. */
+  pend: CapturedRequest | null;
+}
+
+interface BinFiles {
+  segs: Map<number, Seg>;
+  open: Seg | null;
+  nextSeg: number;
+  evictedThrough: string;
+  /** The eviction mark changed: write it with the newest segment. */
+  markDirty: boolean;
+  dirExists: boolean;
+}
+
+export interface DiskRequestLogOptions {
+  dataDir: string;
+  segmentSize?: number;
+  segmentBytes?: number;
+  /** MAX_REQUESTS_PER_BIN: at load, anything beyond it (the cap was lowered) is dropped. */
+  maxRequestsPerBin?: number;
+  /** MAX_STORE_BYTES. */
+  maxStoreBytes?: number;
+  /** Bytes of bodies and metadata kept in memory after reading them back. */
+  cacheBytes?: number;
+  binExists: (binId: string) => boolean;
+  /** Resolves once everything changed so far is on disk (deletions wait for it). */
+  durable: () => Promise<void>;
+  /** Something needs writing: the store schedules a flush. */
+  onDirty: () => void;
+  /** For people; `message` names no bin id (health is public, bin ids are the receiver's secret). */
+  onWarning: (message: string, detail?: Record<string, unknown>) => void;
+}
+
+const segName = (n: number) => String(n).padStart(8, '0');
+const strip = (r: DiskRecord | CapturedRequest): StoredRequest => {
+  const { bodyOffset: _o, body: _b, ...meta } = r as DiskRecord & { body?: Buffer };
+  return meta;
+};
+
+export class DiskRequestLog implements RequestLog {
+  readonly index: RequestIndex<DiskEntry>;
+  private readonly files = new Map<string, BinFiles>();
+  private readonly dirtyBins = new Set<string>();
+  /** Bins deleted: their directories go once the bin list without them is on disk. */
+  private readonly removedBins = new Set<string>();
+  private readonly cache: ByteLru<Buffer | Map<string, DiskRecord>>;
+  private pending = 0;
+  private readonly segmentSize: number;
+  private readonly segmentBytes: number;
+
+  constructor(private readonly o: DiskRequestLogOptions) {
+    this.index = new RequestIndex(o.maxStoreBytes ?? Infinity);
+    this.cache = new ByteLru(o.cacheBytes ?? 32 * 1024 * 1024);
+    this.segmentSize = o.segmentSize ?? DEFAULT_SEGMENT_SIZE;
+    this.segmentBytes = o.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
+  }
+
+  private binDir(binId: string) {
+    return path.join(this.o.dataDir, 'bins', binId);
+  }
+  private metaPath(binId: string, n: number) {
+    return path.join(this.binDir(binId), `${segName(n)}.json`);
+  }
+  private bodyPath(binId: string, n: number) {
+    return path.join(this.binDir(binId), `${segName(n)}.body`);
+  }
+
+  private binFiles(binId: string): BinFiles {
+    let f = this.files.get(binId);
+    if (!f) {
+      f = { segs: new Map(), open: null, nextSeg: 0, evictedThrough: '', markDirty: false, dirExists: false };
+      this.files.set(binId, f);
+    }
+    return f;
+  }
+
+  private markDirty(seg: Seg) {
+    seg.dirty = true;
+    this.dirtyBins.add(seg.binId);
+    this.o.onDirty();
+  }
+
+  get hasDirty(): boolean {
+    return this.dirtyBins.size > 0 || this.removedBins.size > 0;
+  }
+
+  pendingBytes(): number {
+    return this.pending;
+  }
+
+  // ------------------------------------------------------------------ writes
+
+  async append(r: CapturedRequest, cap: number) {
+    if (!this.o.binExists(r.binId)) return null;
+    const f = this.binFiles(r.binId);
+    let seg = f.open;
+    if (!seg || seg.count >= this.segmentSize || seg.bytes >= this.segmentBytes) {
+      const n = f.nextSeg++;
+      seg = { n, binId: r.binId, entries: [], live: 0, count: 0, bytes: 0, fileBytes: 0, pending: [], dirty: false, onDisk: false };
+      f.segs.set(n, seg);
+      f.open = seg;
+    }
+    const { body: _b, ...meta } = r;
+    const e: DiskEntry = { id: r.id, binId: r.binId, item: toItem(meta), bytes: r.body.length, seg, off: -1, pend: r };
+    seg.entries.push(e);
+    seg.pending.push(e);
+    seg.live++;
+    seg.count++;
+    seg.bytes += e.bytes;
+    this.pending += e.bytes;
+    this.markDirty(seg);
+    const removed = this.index.add(e, cap);
+    for (const x of removed) this.gone(x, 'evicted');
+    return evictionsOf(r.binId, removed);
+  }
+
+  /** An entry left the index: release what it held and schedule its files' update. */
+  private gone(e: DiskEntry, why: 'evicted' | 'deleted') {
+    const seg = e.seg;
+    seg.live--;
+    if (e.pend) {
+      const i = seg.pending.indexOf(e);
+      if (i !== -1) seg.pending.splice(i, 1);
+      e.pend = null;
+      this.pending -= e.bytes;
+    }
+    this.cache.delete(`b:${e.binId}:${e.id}`);
+    const f = this.files.get(e.binId);
+    if (why === 'evicted' && f && e.id > f.evictedThrough) {
+      f.evictedThrough = e.id;
+      f.markDirty = true;
+      this.dirtyBins.add(e.binId);
+    }
+    if (why === 'deleted' || seg.live === 0) this.markDirty(seg);
+  }
+
+  async delete(binId: string, id: string) {
+    const e = this.index.remove(binId, id);
+    if (!e) return false;
+    this.gone(e, 'deleted');
+    await this.o.durable();
+    return true;
+  }
+
+  async clear(binId: string) {
+    const all = this.index.clear(binId);
+    for (const e of all) this.gone(e, 'deleted');
+    await this.o.durable();
+    return all.length;
+  }
+
+  /** A bin was deleted: forget it now; its directory goes at the next flush. */
+  dropBin(binId: string) {
+    for (const e of this.index.dropBin(binId)) {
+      if (e.pend) this.pending -= e.bytes;
+      e.pend = null;
+    }
+    this.files.delete(binId);
+    this.dirtyBins.delete(binId);
+    this.cache.deletePrefix(`b:${binId}:`);
+    this.cache.deletePrefix(`m:${binId}:`);
+    this.removedBins.add(binId);
+    this.o.onDirty();
+  }
+
+  // ------------------------------------------------------------------- reads
+
+  async items(binId: string, q: RequestPageQuery): Promise<RequestItem[]> {
+    return this.index.page(binId, q).map((e) => e.item);
+  }
+
+  async page(binId: string, q: RequestPageQuery) {
+    const out: StoredRequest[] = [];
+    for (const e of this.index.page(binId, q)) {
+      const m = await this.meta(e);
+      if (m) out.push(m);
+    }
+    return out;
+  }
+
+  async get(binId: string, id: string) {
+    const e = this.index.get(binId, id);
+    return e ? this.meta(e) : undefined;
+  }
+
+  async body(binId: string, id: string): Promise<Buffer | undefined> {
+    const e = this.index.get(binId, id);
+    if (!e) return undefined;
+    if (e.pend) return e.pend.body;
+    const key = `b:${binId}:${id}`;
+    const hit = this.cache.get(key);
+    if (hit) return hit as Buffer;
+    try {
+      const buf = await readAt(this.bodyPath(binId, e.seg.n), e.off, e.bytes);
+      if (!e.gone) this.cache.set(key, buf, buf.length);
+      return buf;
+    } catch (err) {
+      if (e.gone) return undefined; // evicted or deleted while reading
+      throw err;
+    }
+  }
+
+  async stats(binId: string) {
+    return this.index.stats(binId);
+  }
+
+  private async meta(e: DiskEntry): Promise<StoredRequest | undefined> {
+    if (e.pend) return strip(e.pend);
+    const records = await this.segRecords(e.seg);
+    const r = records.get(e.id);
+    return r ? strip(r) : undefined;
+  }
+
+  /** A segment's metadata as on disk, through the cache. */
+  private async segRecords(seg: Seg): Promise<Map<string, DiskRecord>> {
+    const key = `m:${seg.binId}:${seg.n}`;
+    const hit = this.cache.get(key);
+    if (hit) return hit as Map<string, DiskRecord>;
+    if (!seg.onDisk) return new Map();
+    const file = this.metaPath(seg.binId, seg.n);
+    const data = await readJson<SegmentFile>(file, (d) => checkSegment(d));
+    const map = new Map((data?.requests ?? []).map((r) => [r.id, r as DiskRecord]));
+    this.cache.set(key, map, estimateBytes(data?.requests.length ?? 0));
+    return map;
+  }
+
+  // ------------------------------------------------------------------- flush
+
+  /** Write every dirty segment. Throws the first error after trying all; what failed stays dirty. */
+  async flush(): Promise<void> {
+    const errors: unknown[] = [];
+    const bins = [...this.dirtyBins];
+    this.dirtyBins.clear();
+    await Promise.all(
+      bins.map((binId) =>
+        this.flushBin(binId).catch((err) => {
+          this.dirtyBins.add(binId);
+          errors.push(err);
+        }),
+      ),
+    );
+    if (errors.length) throw errors[0];
+  }
+
+  /** Remove the directories of deleted bins; call once the bin list without them is on disk. */
+  async removeDeletedBins(): Promise<void> {
+    for (const binId of [...this.removedBins]) {
+      if (this.files.has(binId)) {
+        this.removedBins.delete(binId); // re-created with the same id meanwhile: its files are live
+        continue;
+      }
+      await rm(this.binDir(binId), { recursive: true, force: true });
+      await rm(path.join(this.o.dataDir, 'bins', `${binId}.json`), { force: true }); // an earlier build's layout
+      this.removedBins.delete(binId);
+    }
+  }
+
+  /** What is not on disk yet, for a stop that could not write it. */
+  unsaved(): { requests: number; bytes: number; bins: number } {
+    let requests = 0;
+    const bins = new Set<string>();
+    for (const [binId, f] of this.files) {
+      for (const seg of f.segs.values()) {
+        requests += seg.pending.length;
+        if (seg.pending.length || seg.dirty) bins.add(binId);
+      }
+    }
+    for (const binId of this.removedBins) bins.add(binId);
+    return { requests, bytes: this.pending, bins: bins.size };
+  }
+
+  private async flushBin(binId: string) {
+    const f = this.files.get(binId);
+    if (!f) return;
+    if (f.markDirty) {
+      // The eviction mark goes with the newest segment that stays.
+      let newest: Seg | null = null;
+      for (const s of f.segs.values()) if ((s.live > 0 || s.pending.length > 0) && (!newest || s.n > newest.n)) newest = s;
+      if (newest) newest.dirty = true;
+      f.markDirty = false;
+    }
+    const dirty = [...f.segs.values()].filter((s) => s.dirty);
+    try {
+      for (const seg of dirty) await this.writeSeg(f, seg);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' && f.dirExists && (await this.binDirLost(binId, f))) {
+        for (const seg of f.segs.values()) if (seg.pending.length > 0 || seg.live > 0) seg.dirty = true;
+        for (const seg of [...f.segs.values()].filter((s) => s.dirty)) await this.writeSeg(f, seg);
+        return;
+      }
+      throw err;
+    }
+  }
+
+  private async ensureDir(binId: string, f: BinFiles) {
+    if (f.dirExists) return;
+    try {
+      await mkdir(this.binDir(binId));
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') {
+        // fine
+      } else if (code === 'ENOENT') {
+        // bins/ is gone. If DATA_DIR itself is gone (an unmounted volume?), recreating it
+        // would write onto the wrong disk: that stays a fault until someone fixes it.
+        await stat(this.o.dataDir);
+        await mkdir(path.join(this.o.dataDir, 'bins'), { recursive: true });
+        await mkdir(this.binDir(binId), { recursive: true });
+      } else throw err;
+    }
+    f.dirExists = true;
+  }
+
+  /**
+   * A write into a bin's directory found it missing while DATA_DIR is there: someone removed
+   * it. What was on disk is lost; say so, forget it, and carry on with what is in memory.
+   */
+  private async binDirLost(binId: string, f: BinFiles): Promise<boolean> {
+    try {
+      await stat(this.binDir(binId));
+      return false; // it is there: the error was something else
+    } catch {
+      // missing
+    }
+    try {
+      await stat(this.o.dataDir);
+    } catch {
+      return false; // DATA_DIR itself: a fault, not handled here
+    }
+    const lost: string[] = [];
+    for (const seg of f.segs.values()) {
+      for (const e of seg.entries) {
+        if (e.gone || e.off < 0) continue;
+        this.index.remove(binId, e.id);
+        e.gone = true;
+        seg.live--;
+        lost.push(e.id);
+      }
+      seg.entries = seg.entries.filter((e) => !e.gone);
+      seg.onDisk = false;
+      seg.fileBytes = 0;
+      this.cache.delete(`m:${binId}:${seg.n}`);
+    }
+    this.cache.deletePrefix(`b:${binId}:`);
+    f.dirExists = false;
+    if (lost.length) {
+      this.o.onWarning(
+        `A bin's data directory was removed outside hooklab: ${lost.length} stored request(s) were lost. ` +
+          'hooklab recreated it and keeps capturing into it.',
+        { binId },
+      );
+    }
+    await this.ensureDir(binId, f);
+    return true;
+  }
+
+  private async writeSeg(f: BinFiles, seg: Seg) {
+    seg.dirty = false;
+    const binId = seg.binId;
+    if (seg.live === 0 && seg.pending.length === 0) {
+      // Nothing left in it: metadata first, so a crash in between leaves only an orphan body file.
+      try {
+        if (seg.onDisk) await rm(this.metaPath(binId, seg.n), { force: true });
+        seg.onDisk = false;
+        await rm(this.bodyPath(binId, seg.n), { force: true });
+      } catch (err) {
+        this.markDirty(seg);
+        throw err;
+      }
+      f.segs.delete(seg.n);
+      if (f.open === seg) f.open = null;
+      this.cache.delete(`m:${binId}:${seg.n}`);
+      return;
+    }
+    try {
+      await this.ensureDir(binId, f);
+    } catch (err) {
+      this.markDirty(seg);
+      throw err;
+    }
+    const writing = seg.pending;
+    seg.pending = [];
+    const offsets = new Map<DiskEntry, number>();
+    let end = seg.fileBytes;
+    for (const e of writing) {
+      offsets.set(e, end);
+      end += e.bytes;
+    }
+    try {
+      if (writing.length) await writeAt(this.bodyPath(binId, seg.n), writing.map((e) => e.pend!.body), seg.fileBytes);
+      const onDisk = seg.entries.some((e) => !e.gone && e.off >= 0) ? await this.segRecords(seg) : null;
+      const records: DiskRecord[] = [];
+      for (const e of seg.entries) {
+        if (e.gone) continue;
+        const off = offsets.get(e);
+        if (off !== undefined) records.push({ ...strip(e.pend!), bodyOffset: off });
+        else if (e.off >= 0) {
+          const r = onDisk!.get(e.id);
+          if (r) records.push(r);
+        }
+      }
+      const file: SegmentFile = { version: SEGMENT_VERSION, binId, segment: seg.n, evictedThrough: f.evictedThrough, requests: records };
+      await writeJson(this.metaPath(binId, seg.n), file);
+      seg.onDisk = true;
+      seg.fileBytes = end;
+      this.cache.set(`m:${binId}:${seg.n}`, new Map(records.map((r) => [r.id, r])), estimateBytes(records.length));
+    } catch (err) {
+      // Back in line, in order; the next flush writes them at the same place.
+      const left = writing.filter((e) => e.pend);
+      seg.pending = left.concat(seg.pending);
+      this.markDirty(seg);
+      throw err;
+    }
+    for (const e of writing) {
+      if (!e.pend) continue; // deleted or evicted meanwhile
+      const body = e.pend.body;
+      e.off = offsets.get(e)!;
+      e.pend = null;
+      this.pending -= e.bytes;
+      // Just captured: the likeliest to be opened next.
+      this.cache.set(`b:${binId}:${e.id}`, body, body.length);
+    }
+    seg.entries = seg.entries.filter((e) => !e.gone);
+  }
+
+  // -------------------------------------------------------------------- load
+
+  /**
+   * Load a bin's segments: metadata only. Temp files of interrupted writes and body files
+   * without metadata are removed; body bytes past what metadata knows are cut off; segments
+   * of earlier builds (bodies inline) are carried over.
+   */
+  async loadBin(binId: string): Promise<void> {
+    const dir = this.binDir(binId);
+    const f = this.binFiles(binId);
+    let names: string[];
+    try {
+      names = await readdir(dir);
+      f.dirExists = true;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new DataFileError(dir, (e as NodeJS.ErrnoException).code ?? String(e));
+      names = [];
+    }
+    await removeTempFiles(dir, names);
+    const metas = names.filter((n) => /^\d+\.json$/.test(n)).map((n) => Number(n.slice(0, -5))).sort((a, b) => a - b);
+    const metaSet = new Set(metas);
+    for (const name of names) {
+      const m = /^(\d+)\.body$/.exec(name);
+      if (m && !metaSet.has(Number(m[1]))) await rm(path.join(dir, name), { force: true }); // orphan
+    }
+    const loaded: { seg: Seg; records: DiskRecord[] }[] = [];
+    for (const n of metas) {
+      const file = this.metaPath(binId, n);
+      const data = await readJson<SegmentFile>(file, (d) => checkSegment(d, true));
+      if (!data) continue;
+      const records = data.version === 1 ? await this.carryOver(binId, n, data as unknown as { requests: V1Record[] }, f) : data.requests;
+      if (data.evictedThrough && data.evictedThrough > f.evictedThrough) f.evictedThrough = data.evictedThrough;
+      let fileBytes = 0;
+      for (const r of records) fileBytes = Math.max(fileBytes, r.bodyOffset + r.storedBytes);
+      await this.checkBodyFile(binId, n, fileBytes);
+      const seg: Seg = { n, binId, entries: [], live: 0, count: records.length, bytes: fileBytes, fileBytes, pending: [], dirty: false, onDisk: true };
+      f.segs.set(n, seg);
+      loaded.push({ seg, records });
+      f.nextSeg = Math.max(f.nextSeg, n + 1);
+    }
+    // An earlier build kept a bin in one file, bins/<binId>.json: carry it into a segment.
+    const legacyPath = path.join(this.o.dataDir, 'bins', `${binId}.json`);
+    const legacy = await readJson<{ requests: V1Record[] }>(legacyPath, (d) => checkSegment(d, true));
+    if (legacy) {
+      const n = f.nextSeg++;
+      const records = await this.carryOver(binId, n, legacy, f);
+      const seg: Seg = { n, binId, entries: [], live: 0, count: records.length, bytes: 0, fileBytes: 0, pending: [], dirty: false, onDisk: true };
+      for (const r of records) seg.fileBytes = Math.max(seg.fileBytes, r.bodyOffset + r.storedBytes);
+      seg.bytes = seg.fileBytes;
+      f.segs.set(n, seg);
+      loaded.push({ seg, records });
+      await rm(legacyPath, { force: true });
+    }
+    // Evicted before the stop but still on disk (evictions are lazy): drop them again, by the
+    // eviction mark, then (should the cap have been lowered) by the cap.
+    const all: DiskEntry[] = [];
+    const seen = new Set<string>();
+    for (const { seg, records } of loaded) {
+      for (const r of records) {
+        if (r.id <= f.evictedThrough || seen.has(r.id)) continue;
+        seen.add(r.id);
+        const e: DiskEntry = { id: r.id, binId, item: toItem(r), bytes: r.storedBytes, seg, off: r.bodyOffset, pend: null };
+        all.push(e);
+      }
+    }
+    all.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const cap = this.o.maxRequestsPerBin;
+    const kept = cap !== undefined && all.length > cap ? all.slice(all.length - cap) : all;
+    for (const e of kept) {
+      e.seg.entries.push(e);
+      e.seg.live++;
+    }
+    for (const seg of f.segs.values()) {
+      seg.entries.sort((a, b) => (a.id < b.id ? -1 : 1));
+      if (seg.live === 0) this.markDirty(seg); // nothing left: remove its files
+    }
+    this.index.load(binId, kept);
+  }
+
+  /** A body file must hold every byte its metadata points at; bytes past that are cut off. */
+  private async checkBodyFile(binId: string, n: number, needed: number) {
+    const file = this.bodyPath(binId, n);
+    const size = await fileSize(file).catch((e) => {
+      throw new DataFileError(file, (e as NodeJS.ErrnoException).code ?? String(e));
+    });
+    if (size === -1 && needed === 0) return;
+    if (size < needed) {
+      throw new DataFileError(file, `it holds ${Math.max(size, 0)} bytes but ${segName(n)}.json points at ${needed} (missing or truncated)`);
+    }
+    if (size > needed) await truncateTo(file, needed); // the tail of a write a crash cut short
+  }
+
+  /** Version 1 records (bodies inline) into a body file plus version 2 metadata. */
+  private async carryOver(binId: string, n: number, data: { requests: V1Record[] }, f: BinFiles): Promise<DiskRecord[]> {
+    f.dirExists = true;
+    await mkdir(this.binDir(binId), { recursive: true });
+    const bodies: Buffer[] = [];
+    const records: DiskRecord[] = [];
+    let off = 0;
+    for (const r of data.requests) {
+      const body = Buffer.from(r.body, 'base64');
+      const { body: _b, ...meta } = r;
+      records.push({ ...meta, storedBytes: body.length, bodyOffset: off });
+      bodies.push(body);
+      off += body.length;
+    }
+    await writeAt(this.bodyPath(binId, n), bodies, 0);
+    await writeJson(this.metaPath(binId, n), { version: SEGMENT_VERSION, binId, segment: n, evictedThrough: f.evictedThrough, requests: records });
+    return records;
+  }
+
+  /** Directories under bins/ of bins that no longer exist (deleted while a write was pending). */
+  async removeOrphanDirs(): Promise<string[]> {
+    const dir = path.join(this.o.dataDir, 'bins');
+    const gone: string[] = [];
+    for (const name of await readdir(dir).catch(() => [] as string[])) {
+      const id = name.endsWith('.json') ? name.slice(0, -5) : name;
+      if (this.o.binExists(id) || name.startsWith('.')) continue;
+      await rm(path.join(dir, name), { recursive: true, force: true });
+      gone.push(id);
+    }
+    await removeTempFiles(dir);
+    return gone;
+  }
+}
+
+function checkSegment(d: unknown, allowV1 = false): string | null {
+  if (typeof d !== 'object' || d === null || Array.isArray(d)) return 'not a JSON object';
+  const o = d as Record<string, unknown>;
+  if (!Array.isArray(o.requests)) return '"requests" is not a list';
+  if (o.version !== SEGMENT_VERSION && !(allowV1 && o.version === 1)) return `unknown format version ${JSON.stringify(o.version)}`;
+  return null;
+}
+
+/** Rough heap size of a segment's parsed metadata, for the cache's budget. */
+function estimateBytes(records: number): number {
+  return 256 + records * 1024;
+}

@@ -1,0 +1,240 @@
+// The in-memory index of captured requests every driver shares: per bin, entries sorted by id
+// (ids sort by arrival), the per-bin cap, and the store-wide byte budget (MAX_STORE_BYTES),
+// which evicts the oldest capture across all bins first. Entries carry the list row, so live
+// backfill and the list are served without touching the disk; drivers add where the rest is.
+import type { RequestItem } from '../../shared/api.ts';
+import { MinHeap } from '../lib/min-heap.ts';
+import type { Eviction, RequestPageQuery, StoredRequest } from './types.ts';
+
+export interface IndexEntry {
+  readonly id: string;
+  readonly binId: string;
+  readonly item: RequestItem;
+  /** Body bytes stored: what counts against the byte budget. */
+  readonly bytes: number;
+  /** Set when evicted or deleted, for drivers that still hold a reference. */
+  gone?: boolean;
+}
+
+interface BinEntries<E> {
+  list: E[];
+  byId: Map<string, E>;
+}
+
+export interface Removed<E> {
+  entry: E;
+  why: 'evicted' | 'deleted';
+}
+
+/** First index whose id is > id. */
+function upperBound(list: readonly IndexEntry[], id: string): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (list[mid].id <= id) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** First index whose id is >= id. */
+function lowerBound(list: readonly IndexEntry[], id: string): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (list[mid].id < id) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+export function toItem(r: StoredRequest): RequestItem {
+  return {
+    id: r.id,
+    binId: r.binId,
+    method: r.method,
+    path: r.path,
+    queryString: r.queryString,
+    ip: r.ip,
+    receivedAt: r.receivedAt,
+    size: r.size,
+    truncated: r.truncated,
+    contentType: r.contentType,
+    status: r.answer.status,
+    answer: r.answer,
+  };
+}
+
+/** Group removed entries by bin, the appended record's bin first. */
+const NONE: Eviction[] = [];
+
+export function evictionsOf(binId: string, removed: readonly IndexEntry[]): Eviction[] {
+  if (removed.length === 0) return NONE; // the common case, on the capture hot path
+  const out: Eviction[] = [{ binId, ids: [] }];
+  for (const e of removed) {
+    let ev = out.find((x) => x.binId === e.binId);
+    if (!ev) out.push((ev = { binId: e.binId, ids: [] }));
+    ev.ids.push(e.id);
+  }
+  return out.filter((x) => x.ids.length > 0);
+}
+
+export class RequestIndex<E extends IndexEntry> {
+  private readonly bins = new Map<string, BinEntries<E>>();
+  private total = 0;
+  /** Each bin's oldest id; stale heads (already removed) are skipped when popped. */
+  private readonly oldest = new MinHeap<{ id: string; binId: string }>((a, b) => a.id < b.id);
+
+  /** maxBytes: the store-wide body byte budget (Infinity for none). */
+  constructor(private readonly maxBytes: number) {}
+
+  get totalBytes(): number {
+    return this.total;
+  }
+
+  hasBin(binId: string): boolean {
+    return this.bins.has(binId);
+  }
+
+  binIds(): IterableIterator<string> {
+    return this.bins.keys();
+  }
+
+  private bin(binId: string): BinEntries<E> {
+    let b = this.bins.get(binId);
+    if (!b) {
+      b = { list: [], byId: new Map() };
+      this.bins.set(binId, b);
+    }
+    return b;
+  }
+
+  /** Replace a bin's entries (loading from disk). Entries need not be sorted. */
+  load(binId: string, entries: E[]): void {
+    this.dropBin(binId);
+    const list = [...entries].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    this.bins.set(binId, { list, byId: new Map(list.map((e) => [e.id, e])) });
+    for (const e of list) this.total += e.bytes;
+    if (list.length) this.oldest.push({ id: list[0].id, binId });
+  }
+
+  /**
+   * Add an entry, then remove what the bin's cap and the byte budget require (never the new
+   * entry). Answers what was removed, in eviction order.
+   */
+  add(e: E, cap: number): E[] {
+    const b = this.bin(e.binId);
+    const last = b.list[b.list.length - 1];
+    if (!last || last.id < e.id) b.list.push(e);
+    else b.list.splice(upperBound(b.list, e.id), 0, e); // out-of-order arrival: keep sorted
+    b.byId.set(e.id, e);
+    this.total += e.bytes;
+    if (b.list[0] === e) this.oldest.push({ id: e.id, binId: e.binId });
+    const out: E[] = [];
+    // shift() is cheap in V8 (it trims the array's front in place); splice(0, n) copies.
+    while (b.list.length > cap) out.push(this.takeOldest(b));
+    while (this.total > this.maxBytes) {
+      const victim = this.globalOldest(e);
+      if (!victim) break;
+      out.push(victim);
+    }
+    return out;
+  }
+
+  private takeOldest(b: BinEntries<E>): E {
+    const gone = b.list.shift()!;
+    b.byId.delete(gone.id);
+    this.total -= gone.bytes;
+    gone.gone = true;
+    if (b.list.length) this.oldest.push({ id: b.list[0].id, binId: gone.binId });
+    return gone;
+  }
+
+  /** Remove and answer the oldest entry across bins, never `keep`. */
+  private globalOldest(keep: E): E | undefined {
+    for (;;) {
+      const head = this.oldest.peek();
+      if (!head) return undefined;
+      const b = this.bins.get(head.binId);
+      const first = b?.list[0];
+      if (!b || !first || first.id !== head.id) {
+        this.oldest.pop(); // stale
+        continue;
+      }
+      if (first === keep) return undefined;
+      this.oldest.pop();
+      return this.takeOldest(b);
+    }
+  }
+
+  remove(binId: string, id: string): E | undefined {
+    const b = this.bins.get(binId);
+    const e = b?.byId.get(id);
+    if (!b || !e) return undefined;
+    const wasFirst = b.list[0] === e;
+    b.list.splice(lowerBound(b.list, id), 1);
+    b.byId.delete(id);
+    this.total -= e.bytes;
+    e.gone = true;
+    if (wasFirst && b.list.length) this.oldest.push({ id: b.list[0].id, binId });
+    this.compactHeap();
+    return e;
+  }
+
+  /** Remove every entry of a bin (the bin stays known). */
+  clear(binId: string): E[] {
+    const b = this.bins.get(binId);
+    if (!b) return [];
+    const all = b.list;
+    for (const e of all) {
+      this.total -= e.bytes;
+      e.gone = true;
+    }
+    b.list = [];
+    b.byId.clear();
+    this.compactHeap();
+    return all;
+  }
+
+  /** Forget a bin and its entries. */
+  dropBin(binId: string): E[] {
+    const all = this.clear(binId);
+    this.bins.delete(binId);
+    return all;
+  }
+
+  /** Each removal may push a new head; keep stale heads from piling up. */
+  private compactHeap() {
+    if (this.oldest.size > 4 * this.bins.size + 64) {
+      this.oldest.filter((h) => this.bins.get(h.binId)?.list[0]?.id === h.id);
+    }
+  }
+
+  get(binId: string, id: string): E | undefined {
+    return this.bins.get(binId)?.byId.get(id);
+  }
+
+  /** Newest first (or the oldest first, with q.oldestFirst). */
+  page(binId: string, q: RequestPageQuery): E[] {
+    const b = this.bins.get(binId);
+    if (!b) return [];
+    const end = q.before !== undefined ? lowerBound(b.list, q.before) : b.list.length;
+    const start = q.after !== undefined ? upperBound(b.list, q.after) : 0;
+    if (q.oldestFirst) return b.list.slice(start, Math.max(start, Math.min(end, start + q.limit)));
+    const from = Math.max(start, end - q.limit);
+    return b.list.slice(from, end).reverse();
+  }
+
+  /** Every entry of a bin, oldest first (do not modify). */
+  entries(binId: string): readonly E[] {
+    return this.bins.get(binId)?.list ?? [];
+  }
+
+  stats(binId: string): { count: number; lastAt: string | null; oldestId: string | null } {
+    const list = this.bins.get(binId)?.list;
+    if (!list?.length) return { count: 0, lastAt: null, oldestId: null };
+    return { count: list.length, lastAt: list[list.length - 1].item.receivedAt, oldestId: list[0].id };
+  }
+}

@@ -1,0 +1,112 @@
+// Issue 15: memory that does not grow with stored bodies or with what strangers send. Real
+// server processes (compiled, as `npm start` runs them); RSS read from /proc.
+import { readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import net from 'node:net';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { RequestPage } from '../../shared/api.ts';
+import { send } from '../helpers/http.ts';
+import { type ServerProcess, spawnServer } from '../helpers/process.ts';
+import { createBin, json, tempDir } from '../helpers/server.ts';
+
+const dirs: string[] = [];
+const procs: ServerProcess[] = [];
+afterAll(async () => {
+  for (const p of procs) p.proc.kill('SIGKILL');
+  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+});
+
+async function start(env: Record<string, string> = {}) {
+  const dataDir = await tempDir();
+  dirs.push(dataDir);
+  const p = await spawnServer({ DATA_DIR: dataDir, ...env });
+  procs.push(p);
+  return p;
+}
+
+function rssMb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(m![1]) / 1024;
+}
+
+/**
+ * An upload that announces `length` bytes and sends all but the last one, then waits.
+ * Resolves with the status line the server answered (or '' if it only closed).
+ */
+function stalledUpload(base: string, path: string, length: number, chunked: boolean, chunk: Buffer) {
+  const u = new URL(base);
+  const s = net.connect(Number(u.port), u.hostname);
+  s.on('error', () => {});
+  let answer = '';
+  const answered = new Promise<string>((resolve) => {
+    s.on('data', (d) => {
+      answer += d.toString('latin1');
+      if (answer.includes('\r\n\r\n')) resolve(answer);
+    });
+    s.on('close', () => resolve(answer));
+  });
+  s.on('connect', async () => {
+    const head = chunked
+      ? `POST ${path} HTTP/1.1\r\nHost: ${u.host}\r\nTransfer-Encoding: chunked\r\n\r\n`
+      : `POST ${path} HTTP/1.1\r\nHost: ${u.host}\r\nContent-Length: ${length}\r\n\r\n`;
+    s.write(head);
+    for (let sent = 0; sent < length - 1 && !s.destroyed; ) {
+      const n = Math.min(chunk.length, length - 1 - sent);
+      const piece = chunk.subarray(0, n);
+      const ok = chunked ? s.write(`${n.toString(16)}\r\n`) && s.write(piece) && s.write('\r\n') : s.write(piece);
+      sent += n;
+      if (!ok) await new Promise((r) => s.once('drain', r).once('close', r));
+    }
+  });
+  return { socket: s, answered, answer: () => answer };
+}
+
+describe('memory bounds', () => {
+  it('3,000 uploads stalled one byte short of the end: RSS stays bounded, the rest get 503 + Retry-After, nothing half-stored', async () => {
+    const p = await start();
+    const bin = await createBin(p.base);
+    const path = `/h/${bin.id}`;
+    const before = rssMb(p.proc.pid!);
+    const chunk = Buffer.alloc(64 * 1024, 97);
+    const uploads = Array.from({ length: 3000 }, (_, i) => stalledUpload(p.base, path, 1024 * 1024, i % 2 === 1, chunk));
+    // Give every upload time to send what it will; sample RSS meanwhile.
+    let peak = 0;
+    for (let t = 0; t < 40; t++) {
+      peak = Math.max(peak, rssMb(p.proc.pid!));
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const answers = uploads.map((u) => u.answer()).filter(Boolean);
+    const refused = uploads.length - uploads.filter((u) => !u.socket.destroyed).length;
+    console.log(`3,000 stalled uploads: RSS ${Math.round(before)} MB before, peak ${Math.round(peak)} MB; ${refused} refused and closed`);
+    // Each upload could have pinned 1 MB (3 GB); the buffered-bytes budget (64 MiB) and the
+    // connection cap (1000) hold it to a fixed amount.
+    expect(peak).toBeLessThan(500);
+    expect(refused).toBeGreaterThan(2000);
+    expect(answers.length).toBeGreaterThan(2000);
+    for (const a of answers) {
+      expect(a).toMatch(/^HTTP\/1\.1 503/);
+      expect(a).toMatch(/retry-after: \d+/i);
+    }
+    // The server still works; once the stalled uploads go, nothing of them was stored.
+    for (const u of uploads) u.socket.destroy();
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await send(`${p.base}${path}`, { body: 'after' })).status).toBe(200);
+    const page = (await json<RequestPage>(p.base, 'GET', `/api/bins/${bin.id}/requests`)).body;
+    expect(page.requests.map((r) => r.size)).toEqual([5]);
+  });
+
+  it('bodies on disk: 300 MB stored grows RSS by far less than what is stored', async () => {
+    const p = await start({ MAX_REQUESTS_PER_BIN: '1000' });
+    const bin = await createBin(p.base);
+    const body = Buffer.alloc(1024 * 1024, 7);
+    for (let i = 0; i < 10; i++) await send(`${p.base}/h/${bin.id}`, { body }); // warm up
+    const before = rssMb(p.proc.pid!);
+    for (let i = 0; i < 300; i += 4) await Promise.all([0, 1, 2, 3].map(() => send(`${p.base}/h/${bin.id}`, { body })));
+    await new Promise((r) => setTimeout(r, 500)); // flushed
+    const after = rssMb(p.proc.pid!);
+    console.log(`300 MB of bodies stored: RSS ${Math.round(before)} -> ${Math.round(after)} MB`);
+    // In memory: the index, the 32 MiB cache and allocator slack, not 300 MB of bodies.
+    expect(after - before).toBeLessThan(120);
+    expect((await json<{ requestCount: number }>(p.base, 'GET', `/api/bins/${bin.id}`)).body.requestCount).toBe(310);
+  });
+});

@@ -1,0 +1,119 @@
+// A bin's answer must not act for hooklab's origin: receiver URLs share the UI's origin, so a
+// Set-Cookie or a relaxed CSP there would run as hooklab for a signed-in user who opens it.
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ResponseConfig } from '../../shared/api.ts';
+import { initialPlanState } from '../../server/control/engine.ts';
+import { ORIGIN_HEADERS } from '../../server/http/origin-headers.ts';
+import { send } from '../helpers/http.ts';
+import { createBin, startServer, type TestServer } from '../helpers/server.ts';
+
+let srv: TestServer;
+beforeAll(async () => {
+  srv = await startServer({ storage: 'memory' });
+});
+afterAll(() => srv.cleanup());
+
+// One per class, in the case a user might type them.
+const HOSTILE = [
+  'Set-Cookie',
+  'set-cookie2',
+  'Content-Security-Policy',
+  'Content-Security-Policy-Report-Only',
+  'Clear-Site-Data',
+  'Strict-Transport-Security',
+  'Service-Worker-Allowed',
+  'X-Content-Type-Options',
+  'Refresh',
+  'Origin-Agent-Cluster',
+  'Cross-Origin-Opener-Policy',
+  'Cross-Origin-Embedder-Policy',
+  'Permissions-Policy',
+  'Feature-Policy',
+  'Document-Policy',
+  'NEL',
+  'Report-To',
+  'Reporting-Endpoints',
+  'Alt-Svc',
+  'X-Frame-Options',
+  'X-XSS-Protection',
+];
+
+describe('bin answer headers that act for the origin', () => {
+  it('every listed header is in the shared list', () => {
+    for (const h of HOSTILE) expect(ORIGIN_HEADERS.has(h.toLowerCase()), h).toBe(true);
+  });
+
+  it.each(HOSTILE)('%s is refused in default, plan and rules with a 400 naming the field; old settings stay', async (name) => {
+    const bin = await createBin(srv.base);
+    const good = { default: { status: 202, headers: { 'x-kept': 'yes' } }, plan: [{ status: 500 }], seed: 7 };
+    await request(srv.base).put(`/api/bins/${bin.id}/response`).send(good).expect(200);
+    const before = (await request(srv.base).get(`/api/bins/${bin.id}/response`).expect(200)).body;
+    for (const [body, field] of [
+      [{ default: { headers: { 'x-ok': '1', [name]: 'x=1' } } }, `default.headers.${name}`],
+      [{ plan: [{ status: 500 }, { status: 200, headers: { [name]: 'x=1' } }] }, `plan[1].headers.${name}`],
+      [{ rules: [{ headers: { [name]: 'x=1' }, match: { pathPrefix: '/a' } }] }, `rules[0].headers.${name}`],
+    ] as const) {
+      const r = await request(srv.base).put(`/api/bins/${bin.id}/response`).send(body).expect(400);
+      expect(r.body.error.code).toBe('invalid_field');
+      expect(r.body.error.field).toBe(field);
+      expect(r.body.error.message).toContain(`${field}: `);
+      expect(r.body.error.message).toMatch(/hooklab's own origin/);
+      expect(r.body.error.message).toMatch(/share the UI's origin/);
+    }
+    expect((await request(srv.base).get(`/api/bins/${bin.id}/response`).expect(200)).body).toEqual(before);
+    // The old plan still runs from its first step: 500, then the default.
+    expect((await send(bin.url, { body: 'x' })).status).toBe(500);
+    const a = await send(bin.url, { body: 'x' });
+    expect(a.status).toBe(202);
+    expect(a.headers['x-kept']).toBe('yes');
+  });
+
+  it('testing headers stay allowed and are sent as configured', async () => {
+    const bin = await createBin(srv.base);
+    const headers = {
+      'Access-Control-Allow-Origin': '*',
+      'access-control-allow-headers': 'x-a',
+      Location: 'https://example.com/elsewhere',
+      'Retry-After': '120',
+      'Cache-Control': 'no-store',
+      'X-Custom': 'v',
+    };
+    await request(srv.base).put(`/api/bins/${bin.id}/response`).send({ default: { status: 503, headers } }).expect(200);
+    const a = await send(bin.url, { body: 'x' });
+    expect(a.status).toBe(503);
+    for (const [k, v] of Object.entries(headers)) expect(a.headers[k.toLowerCase()], k).toBe(v);
+    expect(a.headers['content-security-policy']).toBe('sandbox');
+    expect(a.headers['x-content-type-options']).toBe('nosniff');
+  });
+
+  it('settings saved by an earlier build (never validated) answer without those headers, sandboxed', async () => {
+    const bin = await createBin(srv.base);
+    const hostile = Object.fromEntries(HOSTILE.map((h) => [h, 'x']));
+    const config: ResponseConfig = {
+      default: {
+        status: 200,
+        headers: { ...hostile, 'content-security-policy': "default-src *; script-src 'unsafe-inline'", 'x-content-type-options': 'sniff', 'X-Still-Here': '1' },
+        body: '<script>fetch("/api/bins")</script>',
+        contentType: 'text/html',
+        delayMs: 0,
+      },
+      rules: [{ status: 201, headers: { 'Set-Cookie': 'hooklab_token=evil; Path=/' }, match: { pathPrefix: '/rule' } }],
+      plan: [{ status: 200, headers: { 'SET-COOKIE': 'a=b', 'Content-Security-Policy': 'script-src *' } }],
+      afterPlan: 'default',
+      seed: 1,
+    };
+    // Straight into the store, past the validator, then read back as at start-up.
+    await srv.store.responses.put({ id: bin.id, config, state: initialPlanState(config) });
+    await srv.app.control.load();
+    for (const sub of ['', '/rule', '']) {
+      const a = await send(bin.url + sub, { body: 'x' });
+      expect(a.status).toBeLessThan(300);
+      for (const h of ORIGIN_HEADERS) if (h !== 'content-security-policy' && h !== 'x-content-type-options') expect(a.headers[h], `${sub} ${h}`).toBeUndefined();
+      expect(a.headers['content-security-policy']).toBe('sandbox');
+      expect(a.headers['x-content-type-options']).toBe('nosniff');
+      expect(a.headers['x-hooklab-request-id']).toBeTruthy();
+    }
+    expect((await send(bin.url, { body: 'x' })).headers['x-still-here']).toBe('1');
+  });
+});
