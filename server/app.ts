@@ -22,6 +22,7 @@ import { ResponseControl } from './control/controller.ts';
 import { VirtualClock } from './dispatch/clock.ts';
 import { Dispatcher } from './dispatch/dispatcher.ts';
 import { type Send, createSender } from './dispatch/send.ts';
+import { createWorkerSender } from './dispatch/worker-sender.ts';
 import { authRoutes, requireToken, tokenFrom, tokenGate } from './http/auth.ts';
 import { createHostGuard } from './http/host-guard.ts';
 import { createHttp, type HooklabHttp } from './http/server.ts';
@@ -120,13 +121,16 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
   const live = new SocketBus(io, { sendCap });
 
   const clock = new VirtualClock(now, await store.getClock());
+  // Public HOST without DISPATCH_ALLOW: public addresses only (see net/outbound-policy.ts).
+  const policyOptions = { host: config.host, allow: config.dispatchAllow };
   const sender = deps.send
     ? { send: deps.send, close() {} }
-    : createSender({
-        maxResponseBytes: config.dispatchMaxResponseBytes,
-        // Public HOST without DISPATCH_ALLOW: public addresses only (see net/outbound-policy.ts).
-        policy: createOutboundPolicy({ host: config.host, allow: config.dispatchAllow, publicUrl: () => config.publicUrl }),
-      });
+    : config.dispatchWorker
+      ? createWorkerSender({ maxResponseBytes: config.dispatchMaxResponseBytes, policy: policyOptions }, () => config.publicUrl)
+      : createSender({
+          maxResponseBytes: config.dispatchMaxResponseBytes,
+          policy: createOutboundPolicy({ ...policyOptions, publicUrl: () => config.publicUrl }),
+        });
   const dispatcher = new Dispatcher({
     store,
     clock,

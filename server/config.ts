@@ -29,6 +29,8 @@ export interface Config {
   dispatchTimeoutMs: number;
   dispatchMaxResponseBytes: number;
   dispatchConcurrency: number;
+  /** Make attempts' HTTP calls on a worker thread (false: on the main thread). */
+  dispatchWorker: boolean;
   maxFinishedDeliveries: number;
   schedule: ScheduleSettings;
   authToken: string | null;
@@ -69,6 +71,7 @@ export const CONFIG_DOCS: { name: string; default: string; meaning: string }[] =
   { name: 'DISPATCH_TIMEOUT_MS', default: '10000', meaning: 'Default timeout of one dispatcher attempt.' },
   { name: 'DISPATCH_MAX_RESPONSE_BYTES', default: '4096', meaning: 'Response body bytes kept per attempt.' },
   { name: 'DISPATCH_CONCURRENCY', default: '64', meaning: 'Attempts in flight at once.' },
+  { name: 'DISPATCH_WORKER', default: 'true', meaning: 'Make the dispatcher\'s HTTP calls on a worker thread, so a fast-forward does not slow captures and the API (false: on the main thread).' },
   { name: 'MAX_FINISHED_DELIVERIES', default: '5000', meaning: 'Finished deliveries kept; pending ones are never dropped.' },
   { name: 'RETRY_FIRST_DELAY_MS', default: '5000', meaning: 'Delay before the first retry.' },
   { name: 'RETRY_FACTOR', default: '4', meaning: 'Each retry delay is this many times the previous one.' },
@@ -148,6 +151,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     dispatchTimeoutMs: int(env, 'DISPATCH_TIMEOUT_MS', 10_000, 1, 600_000),
     dispatchMaxResponseBytes: int(env, 'DISPATCH_MAX_RESPONSE_BYTES', 4096, 0, 1024 * 1024),
     dispatchConcurrency: int(env, 'DISPATCH_CONCURRENCY', 64, 1, 10_000),
+    dispatchWorker: env.DISPATCH_WORKER === undefined || env.DISPATCH_WORKER === '' ? true : bool(env, 'DISPATCH_WORKER'),
     maxFinishedDeliveries: int(env, 'MAX_FINISHED_DELIVERIES', 5000, 1),
     schedule: {
       firstDelayMs: int(env, 'RETRY_FIRST_DELAY_MS', 5000, 1),
@@ -166,5 +170,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
 
 /** Config for tests: defaults plus overrides, data in the given dir. */
 export function testConfig(overrides: Partial<Config> = {}): Config {
-  return { ...loadConfig({ PORT: '0' }), ...overrides, publicUrlDefaulted: overrides.publicUrl === undefined };
+  // In-process tests run TypeScript without a loader a worker thread could use: attempts
+  // stay on the main thread there (the process tests run the compiled server, worker on).
+  return { ...loadConfig({ PORT: '0' }), dispatchWorker: false, ...overrides, publicUrlDefaulted: overrides.publicUrl === undefined };
 }

@@ -4,6 +4,7 @@
 // then on the resolved address, inside the connection.
 import http from 'node:http';
 import https from 'node:https';
+import { urlToHttpOptions } from 'node:url';
 import type { AttemptError, HeaderPair } from '../../shared/api.ts';
 import { checkedLookup } from '../net/checked-lookup.ts';
 import type { OutboundPolicy } from '../net/outbound-policy.ts';
@@ -64,13 +65,26 @@ export function createSender(opts: SenderOptions): { send: Send; close(): void }
   // policy's exceptions, e.g. our own receiver URLs) never serve a call that needs it.
   const agents = { checked: agentPair(), unchecked: agentPair() };
   const lookup = opts.policy ? checkedLookup(opts.policy) : undefined;
+  // A fast-forward sends thousands of attempts to a few URLs: parse each URL once.
+  const parsed = new Map<string, { url: URL; target: http.RequestOptions }>();
+  const parse = (raw: string) => {
+    let p = parsed.get(raw);
+    if (!p) {
+      const url = new URL(raw);
+      p = { url, target: urlToHttpOptions(url) as http.RequestOptions };
+      if (parsed.size >= 1000) parsed.delete(parsed.keys().next().value!);
+      parsed.set(raw, p);
+    }
+    return p;
+  };
 
   const send: Send = (r) =>
     new Promise((resolve) => {
       const started = performance.now();
       let url: URL;
+      let target: http.RequestOptions;
       try {
-        url = new URL(r.url);
+        ({ url, target } = parse(r.url));
       } catch {
         resolve({ status: null, error: 'error', errorDetail: 'invalid URL', durationMs: 0, headers: [], body: '', bodyTruncated: false });
         return;
@@ -87,7 +101,8 @@ export function createSender(opts: SenderOptions): { send: Send; close(): void }
       }
       let timedOut = false;
       const mod = url.protocol === 'https:' ? https : http;
-      const req = mod.request(url, {
+      const req = mod.request({
+        ...target,
         method: 'POST',
         headers: { ...r.headers, 'content-length': String(r.body.length) },
         agent: agents[verdict.checkAddresses ? 'checked' : 'unchecked'][url.protocol as 'http:' | 'https:'],

@@ -339,6 +339,8 @@ export class LowdbStore implements Store {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    this.requests.closeFiles();
+    this.journal.closeFile();
     if (this.hasDirty) {
       throw new UnsavedDataError(`Not saved, ${this.lastError ? whatFailed(this.lastError) : 'writes failed'}: ${this.unsavedSummary()}.`);
     }

@@ -40,7 +40,7 @@ class MemoryRequestLog implements RequestLog {
   async append(r: CapturedRequest, cap: number) {
     if (!this.binExists(r.binId)) return null;
     const { body, ...rec } = r;
-    const removed = this.index.add({ id: r.id, binId: r.binId, item: toItem(rec), bytes: body.length, rec, body }, cap);
+    const removed = this.index.add({ id: r.id, binId: r.binId, item: toItem(r), bytes: body.length, rec, body }, cap);
     return evictionsOf(r.binId, removed);
   }
   async items(binId: string, q: RequestPageQuery): Promise<RequestItem[]> {
@@ -51,6 +51,9 @@ class MemoryRequestLog implements RequestLog {
   }
   async get(binId: string, id: string) {
     return this.index.get(binId, id)?.rec;
+  }
+  async has(binId: string, id: string) {
+    return this.index.get(binId, id) !== undefined;
   }
   async body(binId: string, id: string) {
     return this.index.get(binId, id)?.body;

@@ -109,6 +109,8 @@ export interface RequestLog {
   /** Full metadata (headers included), newest first. */
   page(binId: string, q: RequestPageQuery): Promise<StoredRequest[]>;
   get(binId: string, id: string): Promise<StoredRequest | undefined>;
+  /** Is this request stored (cheaper than get)? */
+  has(binId: string, id: string): Promise<boolean>;
   /** The stored body bytes; undefined when the request is not stored. */
   body(binId: string, id: string): Promise<Buffer | undefined>;
   /** Resolves once the deletion is durable (it never comes back after a crash). */

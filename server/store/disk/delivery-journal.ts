@@ -4,10 +4,10 @@
 // number of deliveries kept. When the journal has grown past twice what it describes, it is
 // rewritten as one line per delivery (temp file, then rename): amortised, that is a constant
 // factor. A line a crash cut short is dropped at load.
-import { rename, rm } from 'node:fs/promises';
+import { type FileHandle, rename, rm } from 'node:fs/promises';
 import type { Attempt, Delivery } from '../../../shared/api.ts';
 import type { DeliveryChanges } from '../collections.ts';
-import { DataFileError, fileSize, readAt, truncateTo, writeAt } from './files.ts';
+import { DataFileError, fileSize, openForWrite, readAt, truncateTo, writeAt, writeFileAt } from './files.ts';
 
 type Line = { put: Delivery } | { id: string; set?: Partial<Delivery>; add?: Attempt[] } | { del: string };
 
@@ -23,6 +23,8 @@ export class DeliveryJournal implements DeliveryChanges {
   private readonly liveBytes = new Map<string, number>();
   private liveTotal = 0;
   private compactWanted = false;
+  /** Kept open between appends (a flush every FLUSH_INTERVAL_MS). */
+  private fh: FileHandle | null = null;
 
   constructor(
     private readonly file: string,
@@ -75,9 +77,20 @@ export class DeliveryJournal implements DeliveryChanges {
     const strs = lines.map((l) => JSON.stringify(l) + '\n');
     const buf = Buffer.from(strs.join(''));
     try {
-      if (buf.length) await writeAt(this.file, [buf], this.size);
+      if (buf.length) {
+        // A kept-open file removed under us would swallow every write: if it went, write
+        // it anew from memory (everything queued is in that snapshot).
+        if (this.fh && (await this.fh.stat()).nlink === 0) {
+          this.closeFile();
+          await this.compact();
+          return;
+        }
+        this.fh ??= await openForWrite(this.file);
+        await writeAt(this.fh, [buf], this.size);
+      }
     } catch (err) {
       this.queued = lines.concat(this.queued);
+      this.closeFile(); // opened afresh next time
       throw err;
     }
     this.size += buf.length;
@@ -113,10 +126,17 @@ export class DeliveryJournal implements DeliveryChanges {
       total += b.length;
     }
     await rm(tmp, { force: true });
-    await writeAt(tmp, parts, 0);
+    await writeFileAt(tmp, parts, 0);
+    this.closeFile(); // the old file is replaced
     await rename(tmp, this.file);
     this.size = total;
     this.compactWanted = false;
+  }
+
+  closeFile(): void {
+    const fh = this.fh;
+    this.fh = null;
+    void fh?.close().catch(() => {});
   }
 
   /** Read the journal; a torn last line (a crash mid-append) is cut off. */

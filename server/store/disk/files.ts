@@ -2,7 +2,7 @@
 // (steno: temp file, then rename), positioned writes and reads for body and journal files,
 // and the errors and faults they turn into.
 import { constants } from 'node:fs';
-import { open, readdir, rm } from 'node:fs/promises';
+import { type FileHandle, open, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Low } from 'lowdb';
 import { DataFile } from 'lowdb/node';
@@ -45,23 +45,33 @@ export async function writeJson<T>(filename: string, data: T): Promise<void> {
   await low.write();
 }
 
+/** Open for positioned writes, creating the file if needed (never truncating it). */
+export function openForWrite(filename: string): Promise<FileHandle> {
+  return open(filename, constants.O_WRONLY | constants.O_CREAT, 0o600);
+}
+
 /**
- * Write `bufs` at `position`, creating the file if needed. Positioned, not appended: a write
- * that failed half-way (disk full) is simply made again at the same place.
+ * Write `bufs` at `position`. Positioned, not appended: a write that failed half-way (disk
+ * full) is simply made again at the same place.
  */
-export async function writeAt(filename: string, bufs: Buffer[], position: number): Promise<void> {
-  const fh = await open(filename, constants.O_WRONLY | constants.O_CREAT, 0o600);
+export async function writeAt(fh: FileHandle, bufs: Buffer[], position: number): Promise<void> {
+  let pos = position;
+  let rest = bufs.filter((b) => b.length > 0);
+  while (rest.length > 0) {
+    const { bytesWritten } = await fh.writev(rest, pos);
+    pos += bytesWritten;
+    // A short write: drop what went out and go on with the rest.
+    let n = bytesWritten;
+    while (rest.length > 0 && n >= rest[0].length) n -= rest.shift()!.length;
+    if (n > 0) rest[0] = rest[0].subarray(n);
+  }
+}
+
+/** writeAt on a file opened and closed for the one write. */
+export async function writeFileAt(filename: string, bufs: Buffer[], position: number): Promise<void> {
+  const fh = await openForWrite(filename);
   try {
-    let pos = position;
-    let rest = bufs.filter((b) => b.length > 0);
-    while (rest.length > 0) {
-      const { bytesWritten } = await fh.writev(rest, pos);
-      pos += bytesWritten;
-      // A short write: drop what went out and go on with the rest.
-      let n = bytesWritten;
-      while (rest.length > 0 && n >= rest[0].length) n -= rest.shift()!.length;
-      if (n > 0) rest[0] = rest[0].subarray(n);
-    }
+    await writeAt(fh, bufs, position);
   } finally {
     await fh.close();
   }

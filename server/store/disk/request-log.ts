@@ -13,13 +13,13 @@
 // carries the bin's eviction mark (the newest id evicted) and load drops what is at or below
 // it. Deletions rewrite their segment at the next flush, and the store awaits that flush
 // before it answers, so a deleted request never comes back.
-import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { type FileHandle, mkdir, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { RequestItem } from '../../../shared/api.ts';
 import { ByteLru } from '../../lib/lru.ts';
 import { evictionsOf, type IndexEntry, RequestIndex, toItem } from '../request-index.ts';
 import type { CapturedRequest, RequestLog, RequestPageQuery, StoredRequest } from '../types.ts';
-import { DataFileError, fileSize, readAt, readJson, removeTempFiles, truncateTo, writeAt, writeJson } from './files.ts';
+import { DataFileError, fileSize, openForWrite, readAt, readJson, removeTempFiles, truncateTo, writeAt, writeFileAt, writeJson } from './files.ts';
 
 export const DEFAULT_SEGMENT_SIZE = 50;
 export const DEFAULT_SEGMENT_BYTES = 8 * 1024 * 1024;
@@ -53,6 +53,10 @@ interface Seg {
   fileBytes: number;
   /** Appended, not yet written. */
   pending: DiskEntry[];
+  /** The body file, kept open while new bodies go to this segment. */
+  fh: FileHandle | null;
+  /** A write to it is under way (its file must not be closed meanwhile). */
+  busy: boolean;
   dirty: boolean;
   /** Its metadata file exists. */
   onDisk: boolean;
@@ -159,13 +163,13 @@ export class DiskRequestLog implements RequestLog {
     const f = this.binFiles(r.binId);
     let seg = f.open;
     if (!seg || seg.count >= this.segmentSize || seg.bytes >= this.segmentBytes) {
+      if (seg && !seg.busy) this.closeBody(seg); // else closed when its write is done
       const n = f.nextSeg++;
-      seg = { n, binId: r.binId, entries: [], live: 0, count: 0, bytes: 0, fileBytes: 0, pending: [], dirty: false, onDisk: false };
+      seg = { n, binId: r.binId, entries: [], live: 0, count: 0, bytes: 0, fileBytes: 0, pending: [], fh: null, busy: false, dirty: false, onDisk: false };
       f.segs.set(n, seg);
       f.open = seg;
     }
-    const { body: _b, ...meta } = r;
-    const e: DiskEntry = { id: r.id, binId: r.binId, item: toItem(meta), bytes: r.body.length, seg, off: -1, pend: r };
+    const e: DiskEntry = { id: r.id, binId: r.binId, item: toItem(r), bytes: r.body.length, seg, off: -1, pend: r };
     seg.entries.push(e);
     seg.pending.push(e);
     seg.live++;
@@ -245,6 +249,10 @@ export class DiskRequestLog implements RequestLog {
   async get(binId: string, id: string) {
     const e = this.index.get(binId, id);
     return e ? this.meta(e) : undefined;
+  }
+
+  async has(binId: string, id: string) {
+    return this.index.get(binId, id) !== undefined;
   }
 
   async body(binId: string, id: string): Promise<Buffer | undefined> {
@@ -418,10 +426,23 @@ export class DiskRequestLog implements RequestLog {
     return true;
   }
 
+  /** Close a segment's body file once no more bodies go to it (or its write failed). */
+  private closeBody(seg: Seg) {
+    const fh = seg.fh;
+    seg.fh = null;
+    void fh?.close().catch(() => {});
+  }
+
+  /** Close every body file still open (the store is stopping). */
+  closeFiles() {
+    for (const f of this.files.values()) for (const seg of f.segs.values()) this.closeBody(seg);
+  }
+
   private async writeSeg(f: BinFiles, seg: Seg) {
     seg.dirty = false;
     const binId = seg.binId;
     if (seg.live === 0 && seg.pending.length === 0) {
+      this.closeBody(seg);
       // Nothing left in it: metadata first, so a crash in between leaves only an orphan body file.
       try {
         if (seg.onDisk) await rm(this.metaPath(binId, seg.n), { force: true });
@@ -451,7 +472,17 @@ export class DiskRequestLog implements RequestLog {
       end += e.bytes;
     }
     try {
-      if (writing.length) await writeAt(this.bodyPath(binId, seg.n), writing.map((e) => e.pend!.body), seg.fileBytes);
+      if (writing.length) {
+        // The open segment keeps its file open; a sealed one is written and closed.
+        seg.busy = true;
+        try {
+          seg.fh ??= await openForWrite(this.bodyPath(binId, seg.n));
+          await writeAt(seg.fh, writing.map((e) => e.pend!.body), seg.fileBytes);
+        } finally {
+          seg.busy = false;
+        }
+        if (seg !== f.open) this.closeBody(seg);
+      }
       const onDisk = seg.entries.some((e) => !e.gone && e.off >= 0) ? await this.segRecords(seg) : null;
       const records: DiskRecord[] = [];
       for (const e of seg.entries) {
@@ -469,6 +500,8 @@ export class DiskRequestLog implements RequestLog {
       seg.fileBytes = end;
       this.cache.set(`m:${binId}:${seg.n}`, new Map(records.map((r) => [r.id, r])), estimateBytes(records.length));
     } catch (err) {
+      // A fresh open next time: the file may have gone (a directory removed under us).
+      this.closeBody(seg);
       // Back in line, in order; the next flush writes them at the same place.
       const left = writing.filter((e) => e.pend);
       seg.pending = left.concat(seg.pending);
@@ -522,7 +555,7 @@ export class DiskRequestLog implements RequestLog {
       let fileBytes = 0;
       for (const r of records) fileBytes = Math.max(fileBytes, r.bodyOffset + r.storedBytes);
       await this.checkBodyFile(binId, n, fileBytes);
-      const seg: Seg = { n, binId, entries: [], live: 0, count: records.length, bytes: fileBytes, fileBytes, pending: [], dirty: false, onDisk: true };
+      const seg: Seg = { n, binId, entries: [], live: 0, count: records.length, bytes: fileBytes, fileBytes, pending: [], fh: null, busy: false, dirty: false, onDisk: true };
       f.segs.set(n, seg);
       loaded.push({ seg, records });
       f.nextSeg = Math.max(f.nextSeg, n + 1);
@@ -533,7 +566,7 @@ export class DiskRequestLog implements RequestLog {
     if (legacy) {
       const n = f.nextSeg++;
       const records = await this.carryOver(binId, n, legacy, f);
-      const seg: Seg = { n, binId, entries: [], live: 0, count: records.length, bytes: 0, fileBytes: 0, pending: [], dirty: false, onDisk: true };
+      const seg: Seg = { n, binId, entries: [], live: 0, count: records.length, bytes: 0, fileBytes: 0, pending: [], fh: null, busy: false, dirty: false, onDisk: true };
       for (const r of records) seg.fileBytes = Math.max(seg.fileBytes, r.bodyOffset + r.storedBytes);
       seg.bytes = seg.fileBytes;
       f.segs.set(n, seg);
@@ -593,7 +626,7 @@ export class DiskRequestLog implements RequestLog {
       bodies.push(body);
       off += body.length;
     }
-    await writeAt(this.bodyPath(binId, n), bodies, 0);
+    await writeFileAt(this.bodyPath(binId, n), bodies, 0);
     await writeJson(this.metaPath(binId, n), { version: SEGMENT_VERSION, binId, segment: n, evictedThrough: f.evictedThrough, requests: records });
     return records;
   }
