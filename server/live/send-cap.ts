@@ -32,24 +32,24 @@ export function dropConnection(s: Socket): void {
   else c.close(true);
 }
 
-/** Resolves when the client has read what was sent (false if it did not within timeoutMs). */
-export function drained(s: Socket, lowWater: number, timeoutMs: number): Promise<boolean> {
+/**
+ * Resolves when the client has read what was sent, down to `lowWater` unread bytes (false if
+ * it did not within timeoutMs, or the connection closed). Polled: engine.io's own "drain"
+ * fires when packets are handed to the transport, not when the client has read them.
+ */
+export function drained(s: Socket, lowWater: number, timeoutMs: number, pollMs = 10): Promise<boolean> {
   if (bufferedBytes(s) <= lowWater) return Promise.resolve(true);
   return new Promise((resolve) => {
-    const c = s.conn;
+    const started = performance.now();
+    const t = setInterval(() => {
+      if (!s.connected) done(false);
+      else if (bufferedBytes(s) <= lowWater) done(true);
+      else if (performance.now() - started > timeoutMs) done(false);
+    }, pollMs);
     const done = (ok: boolean) => {
-      clearTimeout(t);
-      c.off('drain', onDrain);
-      c.off('close', onClose);
+      clearInterval(t);
       resolve(ok);
     };
-    const onDrain = () => {
-      if (bufferedBytes(s) <= lowWater) done(true);
-    };
-    const onClose = () => done(false);
-    const t = setTimeout(() => done(false), timeoutMs);
-    c.on('drain', onDrain);
-    c.on('close', onClose);
   });
 }
 

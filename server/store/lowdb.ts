@@ -152,10 +152,13 @@ export class LowdbStore implements Store {
   private async checkWritable() {
     const dir = this.opts.dataDir;
     try {
-      await mkdir(this.path('bins'), { recursive: true });
+      await mkdir(dir, { recursive: true });
+      // A file written and removed: the real test (a read-only mount lets mkdir of an
+      // existing directory pass).
       const probe = this.path('.hooklab-probe.tmp');
       await writeFile(probe, 'ok');
       await rm(probe);
+      await mkdir(this.path('bins'), { recursive: true });
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       throw new DataDirError(
@@ -269,6 +272,12 @@ export class LowdbStore implements Store {
       this.requests.flush().catch(fail(null)),
     ]);
     if (mainDurable) await this.requests.removeDeletedBins().catch(fail(null));
+    // Files stay open while writes keep coming; once idle they are closed (an idle bin holds
+    // no descriptor, and nothing keeps the file system busy).
+    if (!this.hasDirty) {
+      this.requests.closeFiles();
+      this.journal.closeFile();
+    }
     if (errors.length) {
       this.lastError = errors[0];
       const first = !this.fault;
@@ -331,6 +340,8 @@ export class LowdbStore implements Store {
 
   async close() {
     if (this.closed) return;
+    // A flush under way holds changes that no longer count as dirty: wait for it first.
+    await this.flushing;
     // A few rounds: a failing disk gets a moment to come back before we give up.
     for (let round = 0; round < 5 && this.hasDirty; round++) {
       if (round > 0) await new Promise((r) => setTimeout(r, 200 * round));

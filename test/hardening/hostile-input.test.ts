@@ -180,7 +180,7 @@ describe('bursts', () => {
           while (next < N) {
             const i = next++;
             const r = await send(`${b.url}/b${i}`, { body: String(i) });
-            expect(r.status).toBe(200);
+            expect(r.status, r.body.toString()).toBe(200);
             ids.push(idOf(r));
           }
         }),

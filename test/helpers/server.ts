@@ -36,11 +36,13 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
   const config = testConfig({ dataDir, flushIntervalMs: 20, ...opts.config });
   const store: Store =
     opts.storage === 'memory'
-      ? new MemoryStore({ maxFinishedDeliveries: config.maxFinishedDeliveries })
+      ? new MemoryStore({ maxFinishedDeliveries: config.maxFinishedDeliveries, maxStoreBytes: config.maxStoreBytes })
       : await LowdbStore.open({
           dataDir,
           flushIntervalMs: config.flushIntervalMs,
           maxRequestsPerBin: config.maxRequestsPerBin,
+          maxStoreBytes: config.maxStoreBytes,
+          cacheBytes: config.cacheBytes,
           maxFinishedDeliveries: config.maxFinishedDeliveries,
         });
   const { config: _c, storage: _s, dataDir: _d, ...deps } = opts;

@@ -186,4 +186,25 @@ describe('live housekeeping', () => {
       await fresh.cleanup();
     }
   });
+
+  it('captures pushed out by the store-wide byte budget (MAX_STORE_BYTES) are reported to their own bin', async () => {
+    const small = await startServer({ config: { maxStoreBytes: 3000, maxBodyBytes: 1000 } });
+    const s = await connect(small.base);
+    try {
+      const a = await createBin(small.base);
+      const b = await createBin(small.base);
+      const first = (await send(a.url, { body: 'a'.repeat(1000) })).headers['x-hooklab-request-id'] as string;
+      await subscribe(s, a.id);
+      const deleted = collect(s, 'requests:deleted');
+      await send(b.url, { body: 'b'.repeat(1000) });
+      await send(b.url, { body: 'b'.repeat(1000) });
+      await send(b.url, { body: 'b'.repeat(1000) }); // a's capture is the oldest of all: it goes
+      await deleted.until(1);
+      expect(deleted.items[0]).toEqual({ binId: a.id, ids: [first] });
+      expect((await (await fetch(`${small.base}/api/bins/${a.id}`)).json()).requestCount).toBe(0);
+    } finally {
+      s.close();
+      await small.cleanup();
+    }
+  });
 });

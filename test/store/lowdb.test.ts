@@ -134,6 +134,23 @@ describe('lowdb files', () => {
     await s.close();
   });
 
+  it('close() waits for a flush already under way (its changes no longer count as dirty)', async () => {
+    const d = await dir();
+    const s = await open(d);
+    await s.bins.put({ id: 'a', name: 'a', createdAt: 'x' });
+    const id = nextId();
+    await s.requests.append(fakeRequest('a', id, { body: Buffer.alloc(4 * 1024 * 1024, 1) }), 10);
+    await s.deliveries.put(fakeDelivery('d1', 'pending'));
+    void s.flush(); // under way, not awaited
+    await new Promise((r) => setImmediate(r)); // it has taken the changes and is writing
+    await s.close();
+    expect(s.requests.pendingBytes()).toBe(0); // written when close() resolved
+    const r = await open(d);
+    expect(await r.requests.has('a', id)).toBe(true);
+    expect(await r.deliveries.get('d1')).toBeDefined();
+    await r.close();
+  });
+
   it('coalesces: many changes within the interval become one write per file', async () => {
     const d = await dir();
     const s = await open(d, { flushIntervalMs: 50 });
@@ -260,6 +277,22 @@ describe('lowdb deliveries journal', () => {
     const r = await open(d, { maxFinishedDeliveries: 50 });
     expect((await r.deliveries.get('d1'))?.attempts.map((a) => a.n)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect((await r.deliveries.query({ state: 'failed' })).length).toBe(50);
+    await r.close();
+  });
+
+  it('a journal removed while running is written anew from memory', async () => {
+    const d = await dir();
+    const s = await open(d, { flushIntervalMs: 60_000 });
+    await s.deliveries.put(fakeDelivery('d1', 'pending'));
+    await s.flush();
+    await s.deliveries.put(fakeDelivery('d2', 'pending'));
+    await s.flush(); // the file is kept open between appends
+    await rm(path.join(d, 'deliveries.log'));
+    await s.deliveries.put(fakeDelivery('d3', 'pending'));
+    await s.flush();
+    await s.close();
+    const r = await open(d);
+    expect((await r.deliveries.list()).map((x) => x.id)).toEqual(['d1', 'd2', 'd3']);
     await r.close();
   });
 

@@ -78,15 +78,17 @@ export class DeliveryJournal implements DeliveryChanges {
     const buf = Buffer.from(strs.join(''));
     try {
       if (buf.length) {
-        // A kept-open file removed under us would swallow every write: if it went, write
-        // it anew from memory (everything queued is in that snapshot).
-        if (this.fh && (await this.fh.stat()).nlink === 0) {
+        // The file must be the one we wrote: one removed under us (while kept open, writes
+        // would vanish; once closed, they would land after a hole) is written anew from
+        // memory, everything queued included.
+        const fh = (this.fh ??= await openForWrite(this.file));
+        const st = await fh.stat();
+        if (st.nlink === 0 || st.size !== this.size) {
           this.closeFile();
           await this.compact();
           return;
         }
-        this.fh ??= await openForWrite(this.file);
-        await writeAt(this.fh, [buf], this.size);
+        await writeAt(fh, [buf], this.size);
       }
     } catch (err) {
       this.queued = lines.concat(this.queued);
