@@ -8,12 +8,10 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { Server } from 'socket.io';
 import type { ClientToServerEvents, ServerToClientEvents } from '../shared/api.ts';
 import { RECEIVER_PREFIX } from '../shared/api.ts';
-import { binsRouter } from './api/bins.ts';
 import type { ApiContext } from './api/context.ts';
-import { dispatchRouter } from './api/dispatch.ts';
-import { requestsRouter } from './api/requests.ts';
-import { responseRouter } from './api/response.ts';
-import { webhooksRouter } from './api/webhooks.ts';
+import { apiRouters } from './api/index.ts';
+import { docsPage } from './api/docs-page.ts';
+import { openApiDocument } from './api/openapi.ts';
 import { BodyBudget } from './capture/body-budget.ts';
 import { RateLimiter } from './capture/rate-limit.ts';
 import { createReceiver } from './capture/receiver.ts';
@@ -209,8 +207,14 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
     res.setHeader('retry-after', '5');
     res.status(503).json({ error: { code: 'storage_unavailable', message: fault.message } });
   });
+  // Generated once, when first asked for (PUBLIC_URL may follow the port bound by listen()).
+  let openapi: object | null = null;
+  const apiDoc = () =>
+    (openapi ??= openApiDocument({ version: VERSION, publicUrl: config.publicUrl, limits: control.limits }));
+  app.get('/api/openapi.json', (_req, res) => void res.json(apiDoc()));
+  app.get('/api/docs', (_req, res) => void res.type('html').send(docsPage(apiDoc() as Parameters<typeof docsPage>[0])));
   app.use('/api', express.json({ limit: '1mb' }));
-  app.use('/api', binsRouter(ctx), requestsRouter(ctx), responseRouter(ctx), webhooksRouter(ctx), dispatchRouter(ctx));
+  app.use('/api', ...apiRouters(ctx));
   app.use('/api', () => {
     throw new HttpError(404, 'not_found', 'no such API route');
   });

@@ -1,8 +1,9 @@
 import { Router } from 'express';
 import type { Bin } from '../../shared/api.ts';
 import { RECEIVER_PREFIX } from '../../shared/api.ts';
+import { BinInput, BinRename } from '../../shared/schema/bins.ts';
 import { HttpError, notFound } from '../http/errors.ts';
-import { object, onlyKeys, string } from '../http/validate.ts';
+import { parse } from '../http/parse.ts';
 import { newBinId } from '../ids.ts';
 import type { StoredBin } from '../store/types.ts';
 import { iso } from '../time.ts';
@@ -26,21 +27,11 @@ export async function getBinOr404(ctx: ApiContext, id: string): Promise<StoredBi
   return b;
 }
 
-function parseName(body: unknown, required: boolean): string | undefined {
-  const o = body === undefined && !required ? {} : object(body, 'body');
-  onlyKeys(o, ['name'], '');
-  if (o.name === undefined) {
-    if (required) throw new HttpError(400, 'invalid_field', 'name: is required', 'name');
-    return undefined;
-  }
-  return string(o.name, 'name', 200).trim();
-}
-
 export function binsRouter(ctx: ApiContext): Router {
   const r = Router();
 
   r.post('/bins', async (req, res) => {
-    const name = parseName(req.body, false);
+    const { name } = parse(BinInput, req.body ?? {});
     const count = (await ctx.store.bins.list()).length;
     if (count >= ctx.config.maxBins) {
       throw new HttpError(409, 'too_many_bins', `at most ${ctx.config.maxBins} bins (MAX_BINS); delete one first`);
@@ -62,7 +53,7 @@ export function binsRouter(ctx: ApiContext): Router {
 
   r.patch('/bins/:id', async (req, res) => {
     const bin = await getBinOr404(ctx, req.params.id);
-    const name = parseName(req.body, true)!;
+    const { name } = parse(BinRename, req.body);
     const next = { ...bin, name: name || bin.name };
     await ctx.store.bins.put(next);
     const view = await binView(ctx, next);

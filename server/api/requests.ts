@@ -1,27 +1,18 @@
 import { Router } from 'express';
 import type { RequestPage } from '../../shared/api.ts';
 import { toDetail, toSummary } from '../capture/view.ts';
-import { invalid, notFound } from '../http/errors.ts';
+import { RequestPageQuery } from '../../shared/schema/bins.ts';
+import { notFound } from '../http/errors.ts';
+import { parse } from '../http/parse.ts';
 import type { ApiContext } from './context.ts';
 import { getBinOr404 } from './bins.ts';
-
-const MAX_PAGE = 500;
-
-function cursor(v: unknown, field: string): string | undefined {
-  if (v === undefined) return undefined;
-  if (typeof v !== 'string' || !/^[0-9a-z]{1,40}$/.test(v)) throw invalid(field, 'must be a request id');
-  return v;
-}
 
 export function requestsRouter(ctx: ApiContext): Router {
   const r = Router();
 
   r.get('/bins/:id/requests', async (req, res) => {
     const bin = await getBinOr404(ctx, req.params.id);
-    const rawLimit = req.query.limit === undefined ? 50 : Number(req.query.limit);
-    if (!Number.isInteger(rawLimit) || rawLimit < 1 || rawLimit > MAX_PAGE) throw invalid('limit', `must be an integer from 1 to ${MAX_PAGE}`);
-    const before = cursor(req.query.before, 'before');
-    const after = cursor(req.query.after, 'after');
+    const { limit: rawLimit = 50, before, after } = parse(RequestPageQuery, req.query, 'query');
     // One extra tells whether an older page exists.
     const rows = await ctx.store.requests.page(bin.id, { limit: rawLimit + 1, before, after });
     const page = rows.slice(0, rawLimit);

@@ -5,7 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ResponseControl } from '../control/controller.ts';
 import type { Decision } from '../control/engine.ts';
-import { ORIGIN_HEADERS } from '../http/origin-headers.ts';
+import { ORIGIN_HEADERS } from '../../shared/schema/headers.ts';
 import type { LiveBus } from '../live/bus.ts';
 import { toItem } from '../store/request-index.ts';
 import type { CapturedRequest, Store } from '../store/types.ts';

@@ -14,7 +14,7 @@ export class ResponseControl {
   constructor(
     private readonly store: Store,
     private readonly live: LiveBus,
-    private readonly limits: ControlLimits,
+    readonly limits: ControlLimits,
     private readonly randomSeed: () => number,
   ) {
     this.defaultDecision = decide(defaultConfig(0), initialPlanState(defaultConfig(0)), { method: 'GET', path: '/', headers: [] }).decision;

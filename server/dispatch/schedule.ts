@@ -2,7 +2,6 @@
 // spread by ±jitter using a generator seeded per delivery; nothing is planned after the
 // deadline, and the last attempt lands exactly on it.
 import type { ScheduleSettings } from '../../shared/api.ts';
-import { integer, number, object, onlyKeys } from '../http/validate.ts';
 import { createRng } from '../rng.ts';
 
 /** Safety net for settings that would plan absurdly many attempts (factor 1, tiny delay). */
@@ -30,20 +29,6 @@ export function planAttempts(s: ScheduleSettings, seed: number): number[] {
     else offsets.push(s.deadlineMs);
   }
   return offsets;
-}
-
-export const SCHEDULE_KEYS = ['firstDelayMs', 'factor', 'jitter', 'deadlineMs'] as const;
-
-/** Validate a partial override (from a webhook or a preview query). */
-export function parseScheduleOverride(v: unknown, field: string): Partial<ScheduleSettings> {
-  const o = object(v, field);
-  onlyKeys(o, SCHEDULE_KEYS, field);
-  const out: Partial<ScheduleSettings> = {};
-  if (o.firstDelayMs !== undefined) out.firstDelayMs = integer(o.firstDelayMs, `${field}.firstDelayMs`, 1, 7 * 86_400_000);
-  if (o.factor !== undefined) out.factor = number(o.factor, `${field}.factor`, 1, 100);
-  if (o.jitter !== undefined) out.jitter = number(o.jitter, `${field}.jitter`, 0, 0.99);
-  if (o.deadlineMs !== undefined) out.deadlineMs = integer(o.deadlineMs, `${field}.deadlineMs`, 1, 30 * 86_400_000);
-  return out;
 }
 
 /** Global settings with a webhook's (already validated) overrides on top. */

@@ -4,13 +4,8 @@ import { createHmac, randomBytes } from 'node:crypto';
 
 const PREFIX = 'whsec_';
 
-export function isValidSecret(secret: string): boolean {
-  if (!secret.startsWith(PREFIX)) return false;
-  const b64 = secret.slice(PREFIX.length);
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64)) return false;
-  const key = Buffer.from(b64, 'base64');
-  return key.length >= 16 && key.length <= 64;
-}
+/** The format check lives with the API's schema (shared/schema/dispatch.ts). */
+export { isValidSecret } from '../../shared/schema/dispatch.ts';
 
 export function generateSecret(): string {
   return PREFIX + randomBytes(24).toString('base64');

@@ -4,7 +4,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ResponseConfig } from '../../shared/api.ts';
 import { initialPlanState } from '../../server/control/engine.ts';
-import { ORIGIN_HEADERS } from '../../server/http/origin-headers.ts';
+import { ORIGIN_HEADERS } from '../../shared/schema/headers.ts';
 import { send } from '../helpers/http.ts';
 import { createBin, startServer, type TestServer } from '../helpers/server.ts';
 

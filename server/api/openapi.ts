@@ -1,0 +1,141 @@
+// The OpenAPI 3.1 document, generated from the same schemas that validate the input
+// (shared/schema), served at GET /api/openapi.json and as a readable page at GET /api/docs.
+// Every route the API serves is listed here; test/api/openapi.test.ts checks that against the
+// routers and checks real answers against what is declared.
+import { extendZodWithOpenApi, OpenAPIRegistry, OpenApiGeneratorV31, type RouteConfig } from '@asteasolutions/zod-to-openapi';
+import { z } from 'zod';
+import { ApiError } from '../../shared/schema/common.ts';
+import * as B from '../../shared/schema/bins.ts';
+import * as D from '../../shared/schema/dispatch.ts';
+import { type ResponseLimits, ResponseControlView, responseConfigInput } from '../../shared/schema/response.ts';
+
+export interface OpenApiOptions {
+  version: string;
+  limits: ResponseLimits;
+  /** Server URL shown in the document. */
+  publicUrl: string;
+}
+
+// Lets the registry name schemas built here at run time (the response settings' schema depends
+// on MAX_DELAY_MS); shared schemas name themselves with .meta({ id }).
+extendZodWithOpenApi(z);
+
+type Method = RouteConfig['method'];
+
+const json = (schema: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema } } });
+const err = (description: string) => json(ApiError, description);
+const binId = z.string().meta({ description: 'The bin id (also the secret part of its receiver URL).' });
+
+export function openApiDocument(o: OpenApiOptions): object {
+  const reg = new OpenAPIRegistry();
+  reg.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'AUTH_TOKEN, when the server has one. Browsers get it as a cookie from /auth/login.',
+  });
+  const ResponseConfigInput = reg.register('ResponseConfigInput', responseConfigInput(o.limits));
+
+  const route = (
+    method: Method,
+    path: string,
+    summary: string,
+    responses: RouteConfig['responses'],
+    request: RouteConfig['request'] = undefined,
+    tag = 'API',
+  ) => {
+    const params = [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]);
+    const fullRequest = { ...request };
+    if (params.length) fullRequest.params = z.object(Object.fromEntries(params.map((p) => [p, p === 'id' && path.startsWith('/api/bins') ? binId : z.string()])));
+    const withErrors = { ...responses };
+    if (request?.body || request?.query) withErrors[400] ??= err('Bad input: every bad field is listed in `error.fields`.');
+    if (params.length) withErrors[404] ??= err('Not found.');
+    if (method !== 'get') withErrors[503] ??= err('Storage cannot be written (see /api/health); retry later. Nothing was changed.');
+    reg.registerPath({ method, path, summary, tags: [tag], request: fullRequest, responses: withErrors });
+  };
+  const body = (schema: z.ZodType) => ({ body: { content: { 'application/json': { schema } }, required: true } });
+
+  // ------------------------------------------------------------------------- bins
+  route('post', '/api/bins', 'Create a bin', { 201: json(B.Bin, 'The new bin.'), 409: err('MAX_BINS bins exist already.') }, body(B.BinInput), 'Bins');
+  route('get', '/api/bins', 'List bins, newest first', { 200: json(B.BinList, 'Every bin.') }, undefined, 'Bins');
+  route('get', '/api/bins/{id}', 'One bin', { 200: json(B.Bin, 'The bin.') }, undefined, 'Bins');
+  route('patch', '/api/bins/{id}', 'Rename a bin', { 200: json(B.Bin, 'The bin.') }, body(B.BinRename), 'Bins');
+  route('delete', '/api/bins/{id}', 'Delete a bin and everything it captured', { 204: { description: 'Deleted (on disk when answered).' } }, undefined, 'Bins');
+
+  // --------------------------------------------------------------------- requests
+  route('get', '/api/bins/{id}/requests', 'Captured requests, newest first, in pages', { 200: json(B.RequestPage, 'A page.') }, { query: B.RequestPageQuery }, 'Requests');
+  route('get', '/api/bins/{id}/requests/{rid}', 'One capture with its body', { 200: json(B.RequestDetail, 'The capture.') }, undefined, 'Requests');
+  route(
+    'get',
+    '/api/bins/{id}/requests/{rid}/raw',
+    'The body exactly as received',
+    { 200: { description: 'The stored bytes, with the capture\'s own content type (sandboxed). `?download` for an attachment.', content: { 'application/octet-stream': { schema: z.string().meta({ format: 'binary' }) } } } },
+    undefined,
+    'Requests',
+  );
+  route('delete', '/api/bins/{id}/requests/{rid}', 'Delete one capture', { 204: { description: 'Deleted (on disk when answered).' } }, undefined, 'Requests');
+  route('delete', '/api/bins/{id}/requests', 'Delete every capture of a bin', { 204: { description: 'Cleared (on disk when answered).' } }, undefined, 'Requests');
+
+  // --------------------------------------------------------------------- response
+  route('get', '/api/bins/{id}/response', "The bin's response settings and its plan's position", { 200: json(ResponseControlView, 'Settings and position.') }, undefined, 'Response');
+  route('put', '/api/bins/{id}/response', 'Replace the response settings (the plan starts over)', { 200: json(ResponseControlView, 'The new settings.') }, body(ResponseConfigInput), 'Response');
+  route('post', '/api/bins/{id}/response/reset', 'Start the plan over', { 200: json(ResponseControlView, 'Settings and position.') }, undefined, 'Response');
+
+  // --------------------------------------------------------------------- webhooks
+  route('get', '/api/webhooks', 'List webhooks', { 200: json(D.WebhookList, 'Every webhook.') }, undefined, 'Dispatcher');
+  route('post', '/api/webhooks', 'Create a webhook', { 201: json(D.Webhook, 'The new webhook.') }, body(D.WebhookCreate), 'Dispatcher');
+  route('get', '/api/webhooks/{id}', 'One webhook', { 200: json(D.Webhook, 'The webhook.') }, undefined, 'Dispatcher');
+  route('patch', '/api/webhooks/{id}', 'Change a webhook (disabling cancels its pending deliveries)', { 200: json(D.Webhook, 'The webhook.') }, body(D.WebhookUpdate), 'Dispatcher');
+  route('delete', '/api/webhooks/{id}', 'Delete a webhook (cancels its pending deliveries)', { 204: { description: 'Deleted.' } }, undefined, 'Dispatcher');
+  route('post', '/api/webhooks/{id}/test', 'Send one `test` event now', { 200: json(D.TestResult, 'How it went.') }, undefined, 'Dispatcher');
+
+  // ------------------------------------------------------------- runs, deliveries
+  route('post', '/api/runs', 'Simulate a flow run: sync_start now, sync_end when it ends', { 201: json(D.Run, 'The run.') }, body(D.RunInput), 'Dispatcher');
+  route('get', '/api/runs', 'List runs, newest first', { 200: json(D.RunList, 'Runs.') }, undefined, 'Dispatcher');
+  route('get', '/api/runs/{id}', 'One run', { 200: json(D.Run, 'The run.') }, undefined, 'Dispatcher');
+  route('get', '/api/deliveries', 'Deliveries with every attempt, newest first', { 200: json(D.DeliveryList, 'Deliveries.') }, { query: D.DeliveryListQuery }, 'Dispatcher');
+  route('get', '/api/deliveries/{id}', 'One delivery', { 200: json(D.Delivery, 'The delivery.') }, undefined, 'Dispatcher');
+  route('post', '/api/deliveries/{id}/retry', 'One manual attempt now', { 200: json(D.Delivery, 'The delivery after it.'), 409: err('The webhook was deleted or disabled.') }, undefined, 'Dispatcher');
+
+  // ------------------------------------------------------------------ clock, plan
+  route('get', '/api/clock', 'The virtual clock', { 200: json(D.ClockState, 'The clock.') }, undefined, 'Clock');
+  route('put', '/api/clock', 'Set its speed, pause or resume', { 200: json(D.ClockState, 'The clock.') }, body(D.ClockInput), 'Clock');
+  route('post', '/api/clock/advance', 'Jump ahead, running what falls due on the way; answers when done', { 200: json(D.ClockState, 'The clock.') }, body(D.AdvanceInput), 'Clock');
+  route('get', '/api/schedule/preview', 'The planned attempt offsets of a schedule', { 200: json(D.SchedulePreview, 'The plan.') }, { query: D.SchedulePreviewQuery }, 'Clock');
+
+  // ------------------------------------------------------------------------- meta
+  route('get', '/api/health', 'Is hooklab up, and can it write? (open, no token)', { 200: json(B.Health, 'Working.'), 503: json(B.Health, 'Starting, or storage cannot be written.') }, undefined, 'Meta');
+  route('get', '/api/openapi.json', 'This document', { 200: { description: 'OpenAPI 3.1.' } }, undefined, 'Meta');
+  route('get', '/api/docs', 'This document as a page', { 200: { description: 'HTML.' } }, undefined, 'Meta');
+
+  // ------------------------------------------------------------------- receivers
+  for (const method of ['get', 'post', 'put', 'patch', 'delete'] as const) {
+    reg.registerPath({
+      method,
+      path: '/h/{binId}',
+      summary: method === 'post' ? 'A receiver URL: capture anything sent to it' : undefined,
+      description:
+        'Any method, any sub-path (/h/{binId}/any/path?x=1), any body: captured byte-exact and answered as the bin is set to answer. Open to anyone who knows the bin id.',
+      tags: ['Receiver'],
+      security: [],
+      request: { params: z.object({ binId }) },
+      responses: {
+        200: { description: "The bin's answer (status, headers, body and delay as set; `X-Hooklab-Request-Id` names the capture)." },
+        404: err('No such bin.'),
+        429: err('RATE_LIMIT_PER_BIN reached (Retry-After).'),
+        503: err('Too much in memory, too many connections, or storage cannot be written: retry after Retry-After. Nothing was stored.'),
+      },
+    });
+  }
+
+  return new OpenApiGeneratorV31(reg.definitions).generateDocument({
+    openapi: '3.1.0',
+    info: {
+      title: 'hooklab',
+      version: o.version,
+      description:
+        'Self-hosted webhook inspector and retry test harness. With AUTH_TOKEN set, every /api route but /api/health needs `Authorization: Bearer <token>`. Errors are `{"error":{"code","message","field?","fields?"}}`.',
+    },
+    servers: [{ url: o.publicUrl }],
+    security: [{ bearer: [] }, {}],
+  });
+}

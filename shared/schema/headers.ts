@@ -1,0 +1,87 @@
+// HTTP header names and values in the API's input: what a bin may answer with.
+import { z } from 'zod';
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+// eslint-disable-next-line no-control-regex
+const VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+/** Headers the server sets itself; letting a plan set them would break HTTP framing. */
+const FRAMING = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'trailer']);
+
+/**
+ * Response headers that change what a whole origin may do: cookies, CSP, HSTS, service-worker
+ * scope, isolation, reporting, alternative services. Receiver URLs share the UI's origin, so
+ * a bin sending one of these (a Set-Cookie, a relaxed CSP) would act for hooklab itself when
+ * a signed-in user opens the bin's URL. The one list: the API refuses them (400) and the
+ * receiver never sends them (settings saved by an earlier build may still hold some).
+ */
+export const ORIGIN_HEADERS: ReadonlySet<string> = new Set([
+  'set-cookie',
+  'set-cookie2',
+  'content-security-policy',
+  'content-security-policy-report-only',
+  'clear-site-data',
+  'strict-transport-security',
+  'service-worker-allowed',
+  'x-content-type-options',
+  'refresh',
+  'origin-agent-cluster',
+  'cross-origin-opener-policy',
+  'cross-origin-embedder-policy',
+  'permissions-policy',
+  'feature-policy',
+  'document-policy',
+  'nel',
+  'report-to',
+  'reporting-endpoints',
+  'alt-svc',
+  'x-frame-options',
+  'x-xss-protection',
+  // Obsolete or niche, but also remembered for (or applied to) the whole origin.
+  'public-key-pins',
+  'public-key-pins-report-only',
+  'expect-ct',
+  'accept-ch',
+  'critical-ch',
+  'x-permitted-cross-domain-policies',
+]);
+
+export const isOriginHeader = (name: string): boolean => ORIGIN_HEADERS.has(name.toLowerCase());
+
+export const ORIGIN_HEADER_REASON =
+  "cannot be set by a bin: it would change what hooklab's own origin allows (cookies/CSP/HSTS/…); receiver URLs share the UI's origin";
+
+export const httpToken = (max = 64) =>
+  z
+    .string({ error: 'must be a string' })
+    .min(1, { error: 'must not be empty' })
+    .max(max, { error: `must be at most ${max} characters` })
+    .regex(TOKEN, { error: "must be an HTTP token (letters, digits and !#$%&'*+-.^_`|~)" });
+
+/** One header value: no control characters or line breaks, Latin-1 only. */
+export const headerValue = (max = 8192, min = 0) =>
+  z
+    .string({ error: 'must be a string' })
+    .min(min, { error: 'must not be empty' })
+    .max(max, { error: `must be at most ${max} characters` })
+    .regex(VALUE, { error: 'must not contain control characters, line breaks or characters beyond Latin-1' });
+
+/** Headers a bin answers with: valid HTTP, not framing, none that act for hooklab's origin. */
+export const answerHeaders = (maxCount = 50, maxValue = 8192) =>
+  z
+    .record(z.string(), headerValue(maxValue), { error: 'must be a JSON object' })
+    .superRefine((h, ctx) => {
+      const names = Object.keys(h);
+      if (names.length > maxCount) ctx.addIssue({ code: 'custom', message: `at most ${maxCount} headers` });
+      for (const k of names) {
+        const why = !TOKEN.test(k) || k.length > 256
+          ? "must be an HTTP token (letters, digits and !#$%&'*+-.^_`|~)"
+          : FRAMING.has(k.toLowerCase())
+            ? 'is set by the server and cannot be overridden'
+            : isOriginHeader(k)
+              ? ORIGIN_HEADER_REASON
+              : null;
+        if (why) ctx.addIssue({ code: 'custom', path: [k], message: why });
+      }
+    })
+    .meta({ description: 'Header name -> value, sent as given (names keep their case).' });

@@ -1,0 +1,123 @@
+// A bin's answers: the default response, standing rules, and a plan of steps used up one per
+// matching request (PUT /api/bins/:id/response).
+import { z } from 'zod';
+import { bool, int, list, num, obj, oneOf, str } from './common.ts';
+import { answerHeaders, headerValue, httpToken } from './headers.ts';
+
+export interface ResponseLimits {
+  maxDelayMs: number;
+  maxBodyChars: number;
+  maxSteps: number;
+  maxRules: number;
+}
+
+export const DEFAULT_RESPONSE_LIMITS: ResponseLimits = { maxDelayMs: 120_000, maxBodyChars: 256 * 1024, maxSteps: 200, maxRules: 50 };
+
+export const FAULTS = ['timeout', 'reset'] as const;
+export const Fault = oneOf(FAULTS).meta({ description: 'timeout: hold the request, never answer; reset: drop the connection.' });
+
+export const Match = obj({
+  method: httpToken(32)
+    .transform((m) => m.toUpperCase())
+    .optional()
+    .meta({ description: 'Exact method, case-insensitive.' }),
+  pathPrefix: str(2048, 1)
+    .refine((p) => p.startsWith('/'), { error: 'must start with "/"' })
+    .optional()
+    .meta({ description: 'Sub-path prefix below the bin, e.g. "/hooks".' }),
+  header: obj({ name: httpToken(256), value: str(8192) })
+    .optional()
+    .meta({ description: 'A header (name case-insensitive) whose value must equal `value`.' }),
+}).meta({ id: 'Match' });
+
+const ANSWER_KEYS = ['status', 'headers', 'body', 'contentType'] as const;
+
+function stepShape(lim: ResponseLimits) {
+  return {
+    status: int(200, 599).optional(),
+    headers: answerHeaders().optional(),
+    body: str(lim.maxBodyChars).optional(),
+    contentType: headerValue(256, 1).optional(),
+    delayMs: int(0, lim.maxDelayMs).optional(),
+    fault: Fault.optional(),
+    match: Match.optional(),
+  };
+}
+
+/** A fault sends no response: it cannot come with one. */
+function noAnswerWithFault(s: { fault?: string } & Record<string, unknown>, ctx: z.RefinementCtx) {
+  if (!s.fault) return;
+  for (const k of ANSWER_KEYS) {
+    if (s[k] !== undefined) ctx.addIssue({ code: 'custom', path: [k], message: `cannot be combined with a fault (a "${s.fault}" sends no response)` });
+  }
+}
+
+export const planStep = (lim: ResponseLimits) =>
+  obj({
+    ...stepShape(lim),
+    times: int(1, 1_000_000).optional().meta({ description: 'Repeat this step for N requests (default 1).' }),
+    probability: num(0, 1).optional().meta({ description: 'Answer as written with this probability, else with `default`.' }),
+  }).superRefine(noAnswerWithFault);
+
+export const rule = (lim: ResponseLimits) => obj(stepShape(lim)).superRefine(noAnswerWithFault);
+
+export const responseSpecInput = (lim: ResponseLimits) =>
+  obj({
+    status: int(200, 599).optional(),
+    headers: answerHeaders().optional(),
+    body: str(lim.maxBodyChars).optional(),
+    contentType: headerValue(256, 1).optional(),
+    delayMs: int(0, lim.maxDelayMs).optional(),
+  });
+
+/** The body of PUT /api/bins/:id/response: everything optional; missing parts take defaults. */
+export const responseConfigInput = (lim: ResponseLimits = DEFAULT_RESPONSE_LIMITS) =>
+  obj({
+    default: responseSpecInput(lim).optional(),
+    rules: list(rule(lim), lim.maxRules).optional().meta({ description: 'Checked first, never used up.' }),
+    plan: list(planStep(lim), lim.maxSteps).optional().meta({ description: 'Used up one step per matching request.' }),
+    afterPlan: oneOf(['default', 'loop']).optional(),
+    seed: int(0, 2 ** 32 - 1).optional().meta({ description: 'Seed for probability steps, so a scenario replays exactly.' }),
+  });
+
+// -------------------------------------------------------------------------- answers
+
+export const ResponseSpec = z
+  .object({ status: z.int(), headers: z.record(z.string(), z.string()), body: z.string(), contentType: z.string(), delayMs: z.int() })
+  .meta({ id: 'ResponseSpec' });
+
+/** A step or rule as stored and shown (same fields as the input). */
+export const PlanStep = z
+  .object({
+    status: z.int().optional(),
+    headers: z.record(z.string(), z.string()).optional(),
+    body: z.string().optional(),
+    contentType: z.string().optional(),
+    delayMs: z.int().optional(),
+    fault: Fault.optional(),
+    times: z.int().optional(),
+    probability: z.number().optional(),
+    match: Match.optional(),
+  })
+  .meta({ id: 'PlanStep' });
+
+export const ResponseConfig = z
+  .object({
+    default: ResponseSpec,
+    rules: z.array(PlanStep),
+    plan: z.array(PlanStep),
+    afterPlan: z.enum(['default', 'loop']),
+    seed: z.int(),
+  })
+  .meta({ id: 'ResponseConfig' });
+
+export const PlanPosition = z
+  .object({
+    step: z.int().meta({ description: 'Index of the step the next matching request meets.' }),
+    usedInStep: z.int().meta({ description: 'Requests already answered by that step (for `times`).' }),
+    exhausted: bool().meta({ description: 'The plan ran out and `afterPlan` is "default".' }),
+    consumed: z.int().meta({ description: 'Requests that went through the plan since the last reset.' }),
+  })
+  .meta({ id: 'PlanPosition' });
+
+export const ResponseControlView = z.object({ config: ResponseConfig, position: PlanPosition }).meta({ id: 'ResponseControlView' });
