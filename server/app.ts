@@ -14,6 +14,9 @@ import { docsPage } from './api/docs-page.ts';
 import { openApiDocument } from './api/openapi.ts';
 import { BodyBudget } from './capture/body-budget.ts';
 import { RateLimiter } from './capture/rate-limit.ts';
+import { RequestWaiters } from './capture/waiters.ts';
+import { DeliveryWaiters } from './dispatch/delivery-waiters.ts';
+import { tapDeliveries } from './live/tap.ts';
 import { createReceiver } from './capture/receiver.ts';
 import type { Config } from './config.ts';
 import { ResponseControl } from './control/controller.ts';
@@ -61,6 +64,8 @@ export interface HooklabApp {
   clock: VirtualClock;
   control: ResponseControl;
   live: LiveBus;
+  /** The wait API's waiting requests (tests check that gone clients free theirs). */
+  waiters: RequestWaiters;
   /** Listen on config.host:config.port (0 = any); answers the base URL. */
   listen(): Promise<string>;
   /** Stop accepting, drop connections, flush storage. */
@@ -129,12 +134,15 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
           maxResponseBytes: config.dispatchMaxResponseBytes,
           policy: createOutboundPolicy({ ...policyOptions, publicUrl: () => config.publicUrl }),
         });
+  // The wait API: captures matching a filter, deliveries reaching a state.
+  const waiters = new RequestWaiters();
+  const deliveryWaiters = new DeliveryWaiters();
   const dispatcher = new Dispatcher({
     store,
     clock,
     realNow: now,
     send: sender.send,
-    live,
+    live: tapDeliveries(live, (d) => deliveryWaiters.changed(d)),
     schedule: config.schedule,
     timeoutMs: config.dispatchTimeoutMs,
     concurrency: config.dispatchConcurrency,
@@ -168,11 +176,12 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
       rateLimiter,
       budget: new BodyBudget(config.maxBufferedBytes, () => store.requests.pendingBytes()),
       maxUnwrittenBytes: config.maxUnwrittenBytes,
+      waiters,
     },
     RECEIVER_PREFIX,
   );
 
-  const ctx: ApiContext = { config, store, control, dispatcher, live, rateLimiter, now };
+  const ctx: ApiContext = { config, store, control, dispatcher, live, rateLimiter, waiters, deliveryWaiters, now };
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
@@ -282,6 +291,7 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
     clock,
     control,
     live,
+    waiters,
     listen: () => web.listen(),
     close() {
       closed ??= (async () => {

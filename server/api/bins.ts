@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import type { Bin } from '../../shared/api.ts';
 import { RECEIVER_PREFIX } from '../../shared/api.ts';
-import { BinInput, BinRename } from '../../shared/schema/bins.ts';
+import { BinInput, BinRename, slugWarning } from '../../shared/schema/bins.ts';
 import { HttpError, notFound } from '../http/errors.ts';
 import { parse } from '../http/parse.ts';
 import { newBinId } from '../ids.ts';
@@ -30,16 +30,26 @@ export async function getBinOr404(ctx: ApiContext, id: string): Promise<StoredBi
 export function binsRouter(ctx: ApiContext): Router {
   const r = Router();
 
+  // Slugs being created right now: two requests for one slug must not both succeed.
+  const creating = new Set<string>();
+
   r.post('/bins', async (req, res) => {
-    const { name } = parse(BinInput, req.body ?? {});
-    const count = (await ctx.store.bins.list()).length;
-    if (count >= ctx.config.maxBins) {
-      throw new HttpError(409, 'too_many_bins', `at most ${ctx.config.maxBins} bins (MAX_BINS); delete one first`);
+    const { name, id: slug } = parse(BinInput, req.body ?? {});
+    const id = slug ?? newBinId();
+    if (creating.has(id) || (await ctx.store.bins.get(id))) throw new HttpError(409, 'bin_exists', `a bin with id "${id}" exists already`, 'id');
+    creating.add(id);
+    try {
+      const count = (await ctx.store.bins.list()).length;
+      if (count >= ctx.config.maxBins) {
+        throw new HttpError(409, 'too_many_bins', `at most ${ctx.config.maxBins} bins (MAX_BINS); delete one first`);
+      }
+      const bin: StoredBin = { id, name: name || `Bin ${id.slice(0, 6)}`, createdAt: iso(ctx.now()) };
+      await ctx.store.bins.put(bin);
+      const warning = slug ? slugWarning(slug) : null;
+      res.status(201).location(`/api/bins/${id}`).json({ ...(await binView(ctx, bin)), ...(warning ? { warnings: [warning] } : {}) });
+    } finally {
+      creating.delete(id);
     }
-    const id = newBinId();
-    const bin: StoredBin = { id, name: name || `Bin ${id.slice(0, 6)}`, createdAt: iso(ctx.now()) };
-    await ctx.store.bins.put(bin);
-    res.status(201).location(`/api/bins/${id}`).json(await binView(ctx, bin));
   });
 
   r.get('/bins', async (_req, res) => {

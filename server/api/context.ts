@@ -5,6 +5,8 @@ import type { Dispatcher } from '../dispatch/dispatcher.ts';
 import type { LiveBus } from '../live/bus.ts';
 import type { Store } from '../store/types.ts';
 import type { RateLimiter } from '../capture/rate-limit.ts';
+import type { RequestWaiters } from '../capture/waiters.ts';
+import type { DeliveryWaiters } from '../dispatch/delivery-waiters.ts';
 
 export interface ApiContext {
   config: Config;
@@ -13,5 +15,8 @@ export interface ApiContext {
   dispatcher: Dispatcher;
   live: LiveBus;
   rateLimiter: RateLimiter | null;
+  /** The wait API's waiters: captures, and deliveries reaching a state. */
+  waiters: RequestWaiters;
+  deliveryWaiters: DeliveryWaiters;
   now: () => number;
 }

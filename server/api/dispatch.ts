@@ -2,8 +2,10 @@
 import { Router } from 'express';
 import type { SchedulePreview } from '../../shared/api.ts';
 import { AdvanceInput, ClockInput, DeliveryListQuery, RunInput, SchedulePreviewQuery } from '../../shared/schema/dispatch.ts';
+import { DeliveryWaitQuery } from '../../shared/schema/search.ts';
+import { reached } from '../dispatch/delivery-waiters.ts';
 import { planAttempts, resolveSchedule } from '../dispatch/schedule.ts';
-import { notFound } from '../http/errors.ts';
+import { HttpError, notFound } from '../http/errors.ts';
 import { parse } from '../http/parse.ts';
 import type { ApiContext } from './context.ts';
 
@@ -33,6 +35,33 @@ export function dispatchRouter(ctx: ApiContext): Router {
     const d = await ctx.store.deliveries.get(req.params.id);
     if (!d) throw notFound('delivery');
     res.json(d);
+  });
+
+  r.get('/deliveries/:id/wait', async (req, res) => {
+    const { state = 'done', timeout = 30_000 } = parse(DeliveryWaitQuery, req.query, 'query');
+    const d = await ctx.store.deliveries.get(req.params.id);
+    if (!d) throw notFound('delivery');
+    if (reached(d, state)) return void res.json(d);
+    if (d.state !== 'pending') throw new HttpError(409, 'ended', `the delivery ended ${d.state} (${d.endReason ?? 'no reason'}), not ${state}`);
+    const finish = () => {
+      remove();
+      clearTimeout(timer);
+    };
+    const remove = ctx.deliveryWaiters.add(d.id, (next) => {
+      // A final state other than the one waited for will not change any more: say so.
+      if (reached(next, state)) {
+        finish();
+        res.json(next);
+      } else if (next.state !== 'pending') {
+        finish();
+        res.status(409).json({ error: { code: 'ended', message: `the delivery ended ${next.state} (${next.endReason ?? 'no reason'}), not ${state}` } });
+      }
+    });
+    const timer = setTimeout(() => {
+      finish();
+      res.status(408).json({ error: { code: 'timeout', message: `the delivery did not become ${state} within ${timeout / 1000} s` } });
+    }, timeout);
+    res.on('close', finish);
   });
 
   r.post('/deliveries/:id/retry', async (req, res) => {

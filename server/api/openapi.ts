@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { ApiError } from '../../shared/schema/common.ts';
 import * as B from '../../shared/schema/bins.ts';
 import * as D from '../../shared/schema/dispatch.ts';
+import * as S from '../../shared/schema/search.ts';
 import { type ResponseLimits, ResponseControlView, responseConfigInput } from '../../shared/schema/response.ts';
 
 export interface OpenApiOptions {
@@ -55,14 +56,22 @@ export function openApiDocument(o: OpenApiOptions): object {
   const body = (schema: z.ZodType) => ({ body: { content: { 'application/json': { schema } }, required: true } });
 
   // ------------------------------------------------------------------------- bins
-  route('post', '/api/bins', 'Create a bin', { 201: json(B.Bin, 'The new bin.'), 409: err('MAX_BINS bins exist already.') }, body(B.BinInput), 'Bins');
+  route('post', '/api/bins', 'Create a bin (optionally with a chosen id)', { 201: json(B.BinCreated, 'The new bin.'), 409: err('That id is taken (bin_exists), or MAX_BINS bins exist already.') }, body(B.BinInput), 'Bins');
   route('get', '/api/bins', 'List bins, newest first', { 200: json(B.BinList, 'Every bin.') }, undefined, 'Bins');
   route('get', '/api/bins/{id}', 'One bin', { 200: json(B.Bin, 'The bin.') }, undefined, 'Bins');
   route('patch', '/api/bins/{id}', 'Rename a bin', { 200: json(B.Bin, 'The bin.') }, body(B.BinRename), 'Bins');
   route('delete', '/api/bins/{id}', 'Delete a bin and everything it captured', { 204: { description: 'Deleted (on disk when answered).' } }, undefined, 'Bins');
 
   // --------------------------------------------------------------------- requests
-  route('get', '/api/bins/{id}/requests', 'Captured requests, newest first, in pages', { 200: json(B.RequestPage, 'A page.') }, { query: B.RequestPageQuery }, 'Requests');
+  route('get', '/api/bins/{id}/requests', 'Captured requests, newest first, in pages; filtered when any filter is given', { 200: json(B.RequestPage, 'A page.') }, { query: S.RequestSearchQuery }, 'Requests');
+  route(
+    'get',
+    '/api/bins/{id}/requests/wait',
+    'Wait for a capture matching the filters (the oldest after `after`, stored or yet to come)',
+    { 200: json(B.RequestDetail, 'The first match.'), 408: err('None within the timeout (code "timeout").') },
+    { query: S.RequestWaitQuery },
+    'Requests',
+  );
   route('get', '/api/bins/{id}/requests/{rid}', 'One capture with its body', { 200: json(B.RequestDetail, 'The capture.') }, undefined, 'Requests');
   route(
     'get',
@@ -94,6 +103,14 @@ export function openApiDocument(o: OpenApiOptions): object {
   route('get', '/api/runs/{id}', 'One run', { 200: json(D.Run, 'The run.') }, undefined, 'Dispatcher');
   route('get', '/api/deliveries', 'Deliveries with every attempt, newest first', { 200: json(D.DeliveryList, 'Deliveries.') }, { query: D.DeliveryListQuery }, 'Dispatcher');
   route('get', '/api/deliveries/{id}', 'One delivery', { 200: json(D.Delivery, 'The delivery.') }, undefined, 'Dispatcher');
+  route(
+    'get',
+    '/api/deliveries/{id}/wait',
+    'Wait until a delivery reaches a state',
+    { 200: json(D.Delivery, 'The delivery in that state.'), 408: err('Not within the timeout (code "timeout").'), 409: err('It ended in another state (code "ended").') },
+    { query: S.DeliveryWaitQuery },
+    'Dispatcher',
+  );
   route('post', '/api/deliveries/{id}/retry', 'One manual attempt now', { 200: json(D.Delivery, 'The delivery after it.'), 409: err('The webhook was deleted or disabled.') }, undefined, 'Dispatcher');
 
   // ------------------------------------------------------------------ clock, plan

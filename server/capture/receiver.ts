@@ -10,6 +10,7 @@ import type { LiveBus } from '../live/bus.ts';
 import { toItem } from '../store/request-index.ts';
 import type { CapturedRequest, Store } from '../store/types.ts';
 import type { BodyBudget } from './body-budget.ts';
+import type { RequestWaiters } from './waiters.ts';
 import { iso } from '../time.ts';
 import type { RateLimiter } from './rate-limit.ts';
 
@@ -27,6 +28,8 @@ export interface ReceiverDeps {
   budget: BodyBudget;
   /** MAX_UNWRITTEN_BYTES: past this backlog, a capture is answered once it is on disk. */
   maxUnwrittenBytes: number;
+  /** The wait API's waiters, told of every capture stored. */
+  waiters?: RequestWaiters;
 }
 
 export interface ParsedTarget {
@@ -236,6 +239,7 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
             else live.requestsDeleted(ev.binId, ev.ids);
           }
           if (live.wants(bin.id)) live.requestCaptured(toItem(record), own);
+          deps.waiters?.captured(record);
           // Normally answered at once and written with the next flush. When more than
           // MAX_UNWRITTEN_BYTES waits for the disk, answer only once written: senders then go
           // at the disk's pace, and a hard kill still loses no more than the flush window.

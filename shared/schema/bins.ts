@@ -1,9 +1,25 @@
 // Bins and the requests they captured.
 import { z } from 'zod';
-import { obj, qInt, str, time } from './common.ts';
+import { obj, str, time } from './common.ts';
 import { Fault } from './response.ts';
 
+/** A bin id chosen by the user (config as code, CI): URL-safe, like generated ids. */
+export const BinSlug = z
+  .string({ error: 'must be a string' })
+  .regex(/^[A-Za-z0-9_-]{4,64}$/, { error: 'must be 4 to 64 characters of A-Z, a-z, 0-9, "_" and "-"' })
+  .meta({ description: 'URL-safe, 4 to 64 characters. It is the secret part of the receiver URL: short ones are guessable.' });
+
+/** Ids shorter than generated ones (21 characters) can be guessed by trying. */
+export const SHORT_SLUG = 16;
+
+export function slugWarning(id: string): string | null {
+  return id.length < SHORT_SLUG
+    ? `bin id "${id}" is short: anyone who guesses it can send to its URL (and, without AUTH_TOKEN, read it); use ${SHORT_SLUG}+ characters or a generated id`
+    : null;
+}
+
 export const BinInput = obj({
+  id: BinSlug.optional().meta({ description: 'Ask for this id (a slug); 409 when taken. Default: a random 21-character id.' }),
   name: str(200).transform((s) => s.trim()).optional().meta({ description: 'Shown in the UI; default "Bin <first 6 of the id>".' }),
 }).meta({ id: 'BinInput' });
 
@@ -21,6 +37,8 @@ export const Bin = z
   .meta({ id: 'Bin' });
 
 export const BinList = z.object({ bins: z.array(Bin) }).meta({ id: 'BinList' });
+
+export const BinCreated = Bin.extend({ warnings: z.array(z.string()).optional().meta({ description: 'E.g. a short, guessable id.' }) }).meta({ id: 'BinCreated' });
 
 export const HeaderPair = z.tuple([z.string(), z.string()]).meta({ id: 'HeaderPair', description: 'One header as sent: original case; order and repeats kept in lists.' });
 
@@ -80,14 +98,6 @@ export const RequestPage = z
     nextBefore: z.string().nullable().meta({ description: 'Pass as `before` for the next (older) page; null when there is none.' }),
   })
   .meta({ id: 'RequestPage' });
-
-const requestId = z.string().regex(/^[0-9a-z]{1,40}$/, { error: 'must be a request id' });
-
-export const RequestPageQuery = obj({
-  limit: qInt(1, 500).optional().meta({ description: 'Default 50.' }),
-  before: requestId.optional().meta({ description: 'Only requests older than this id.' }),
-  after: requestId.optional().meta({ description: 'Only requests newer than this id.' }),
-});
 
 export const Health = z
   .object({

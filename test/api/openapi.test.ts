@@ -106,6 +106,8 @@ describe('real answers match their declared schemas', () => {
     conforms('get', '/api/bins/{id}/requests', await api.get(`/api/bins/${bin.id}/requests?limit=0`));
     conforms('get', '/api/bins/{id}/requests/{rid}', await api.get(`/api/bins/${bin.id}/requests/${rid}`));
     conforms('get', '/api/bins/{id}/requests/{rid}', await api.get(`/api/bins/${bin.id}/requests/zzz`));
+    conforms('get', '/api/bins/{id}/requests/wait', await api.get(`/api/bins/${bin.id}/requests/wait?path=/hooks`));
+    conforms('get', '/api/bins/{id}/requests/wait', await api.get(`/api/bins/${bin.id}/requests/wait?path=/nope&timeout=50ms`));
     r = await api.get(`/api/bins/${bin.id}/requests/${rid}/raw`);
     expect(r.status).toBe(200);
     checked.add('get /api/bins/{id}/requests/{rid}/raw');
@@ -144,6 +146,7 @@ describe('real answers match their declared schemas', () => {
     conforms('get', '/api/deliveries', await api.get('/api/deliveries?state=lost'));
     conforms('get', '/api/deliveries/{id}', await api.get(`/api/deliveries/${del.id}`));
     conforms('post', '/api/deliveries/{id}/retry', await api.post(`/api/deliveries/${del.id}/retry`));
+    conforms('get', '/api/deliveries/{id}/wait', await api.get(`/api/deliveries/${del.id}/wait?timeout=50ms`));
 
     conforms('get', '/api/clock', await api.get('/api/clock'));
     conforms('put', '/api/clock', await api.put('/api/clock').send({ scale: 60 }));

@@ -453,3 +453,23 @@ describe('lowdb: evictions and faults', () => {
     expect(err.message).toMatch(/DATA_DIR .* is not writable: a data directory was replaced by a file \(ENOTDIR\)/);
   });
 });
+
+describe('lowdb: a bin id used again', () => {
+  it('a bin deleted and created again with the same id starts empty, also after a restart', async () => {
+    const d = await dir();
+    const s = await open(d, { flushIntervalMs: 60_000 });
+    await s.bins.put({ id: 'orders-staging', name: 'a', createdAt: 'x' });
+    await s.requests.append(fakeRequest('orders-staging', nextId()), 10);
+    await s.flush();
+    await s.bins.delete('orders-staging');
+    await s.bins.put({ id: 'orders-staging', name: 'again', createdAt: 'y' });
+    const fresh = nextId();
+    await s.requests.append(fakeRequest('orders-staging', fresh), 10);
+    expect((await s.requests.page('orders-staging', { limit: 10 })).map((x) => x.id)).toEqual([fresh]);
+    await s.close();
+    const r = await open(d);
+    expect((await r.bins.get('orders-staging'))?.name).toBe('again');
+    expect((await r.requests.page('orders-staging', { limit: 10 })).map((x) => x.id)).toEqual([fresh]);
+    await r.close();
+  });
+});

@@ -78,6 +78,8 @@ interface BinFiles {
   /** The eviction mark changed: write it with the newest segment. */
   markDirty: boolean;
   dirExists: boolean;
+  /** The id belonged to a bin deleted before its directory went: remove that first. */
+  wipe: boolean;
 }
 
 export interface DiskRequestLogOptions {
@@ -136,7 +138,8 @@ export class DiskRequestLog implements RequestLog {
   private binFiles(binId: string): BinFiles {
     let f = this.files.get(binId);
     if (!f) {
-      f = { segs: new Map(), open: null, nextSeg: 0, evictedThrough: '', markDirty: false, dirExists: false };
+      const wipe = this.removedBins.delete(binId);
+      f = { segs: new Map(), open: null, nextSeg: 0, evictedThrough: '', markDirty: false, dirExists: false, wipe };
       this.files.set(binId, f);
     }
     return f;
@@ -317,10 +320,6 @@ export class DiskRequestLog implements RequestLog {
   /** Remove the directories of deleted bins; call once the bin list without them is on disk. */
   async removeDeletedBins(): Promise<void> {
     for (const binId of [...this.removedBins]) {
-      if (this.files.has(binId)) {
-        this.removedBins.delete(binId); // re-created with the same id meanwhile: its files are live
-        continue;
-      }
       await rm(this.binDir(binId), { recursive: true, force: true });
       await rm(path.join(this.o.dataDir, 'bins', `${binId}.json`), { force: true }); // an earlier build's layout
       this.removedBins.delete(binId);
@@ -344,6 +343,10 @@ export class DiskRequestLog implements RequestLog {
   private async flushBin(binId: string) {
     const f = this.files.get(binId);
     if (!f) return;
+    if (f.wipe) {
+      await rm(this.binDir(binId), { recursive: true, force: true });
+      f.wipe = false;
+    }
     if (f.markDirty) {
       // The eviction mark goes with the newest segment that stays.
       let newest: Seg | null = null;

@@ -1,0 +1,74 @@
+// Does a capture match a search (the request list's filters, the wait API)? Cheap checks on
+// the list row first; headers and the body only when the filter asks about them.
+import type { RequestItem } from '../../shared/api.ts';
+import type { RequestFilter } from '../../shared/schema/search.ts';
+import type { Store, StoredRequest } from '../store/types.ts';
+
+export const isEmpty = (f: RequestFilter) => !f.method && !f.path && !f.status && !f.header?.length && !f.q;
+
+export function matchesItem(f: RequestFilter, r: RequestItem): boolean {
+  if (f.method && r.method.toUpperCase() !== f.method.toUpperCase()) return false;
+  if (f.path && !r.path.startsWith(f.path)) return false;
+  if (f.status) {
+    if (r.status === null) return false;
+    if (f.status.endsWith('xx') ? String(r.status)[0] !== f.status[0] : String(r.status) !== f.status) return false;
+  }
+  return true;
+}
+
+export function matchesHeaders(f: RequestFilter, flat: readonly string[]): boolean {
+  for (const want of f.header ?? []) {
+    let ok = false;
+    for (let i = 0; i < flat.length && !ok; i += 2) {
+      ok = flat[i].toLowerCase() === want.name && (want.value === undefined || flat[i + 1] === want.value);
+    }
+    if (!ok) return false;
+  }
+  return true;
+}
+
+export function matchesBody(f: RequestFilter, body: Buffer): boolean {
+  if (!f.q) return true;
+  return body.toString('utf8').toLowerCase().includes(f.q.toLowerCase());
+}
+
+/** All of it, for a capture at hand (the receiver has its headers and body). */
+export function matchesCapture(f: RequestFilter, r: StoredRequest, item: RequestItem, body: Buffer): boolean {
+  return matchesItem(f, item) && matchesHeaders(f, r.headers) && matchesBody(f, body);
+}
+
+export interface SearchPage {
+  rows: StoredRequest[];
+  /** More may match further back (pass as `before`). */
+  more: boolean;
+}
+
+/**
+ * Search a bin's stored captures: newest first (or, with oldestFirst, the oldest after
+ * `after` first), at most `limit`. Reads headers and bodies only for rows that pass the
+ * cheaper checks.
+ */
+export async function search(store: Store, binId: string, f: RequestFilter, q: { limit: number; before?: string; after?: string; oldestFirst?: boolean }): Promise<SearchPage> {
+  const rows: StoredRequest[] = [];
+  // Scan in chunks: the index is in memory, so each chunk is cheap.
+  const CHUNK = 500;
+  let before = q.before;
+  let after = q.after;
+  for (;;) {
+    const items = await store.requests.items(binId, { limit: CHUNK, before, after, oldestFirst: q.oldestFirst });
+    for (const item of items) {
+      if (!matchesItem(f, item)) continue;
+      const meta = await store.requests.get(binId, item.id);
+      if (!meta || !matchesHeaders(f, meta.headers)) continue;
+      if (f.q) {
+        const body = await store.requests.body(binId, item.id);
+        if (!body || !matchesBody(f, body)) continue;
+      }
+      if (rows.length === q.limit) return { rows, more: true };
+      rows.push(meta);
+    }
+    if (items.length < CHUNK) return { rows, more: false };
+    if (q.oldestFirst) after = items[items.length - 1].id;
+    else before = items[items.length - 1].id;
+  }
+}

@@ -1,0 +1,46 @@
+// Waiters of the wait API (GET /api/bins/:id/requests/wait): each holds a filter and a
+// callback; the receiver tells the registry about every capture it stores. Waiting costs a
+// map entry and a timer, nothing while idle; a client that goes away removes its waiter.
+import type { RequestFilter } from '../../shared/schema/search.ts';
+import { toItem } from '../store/request-index.ts';
+import type { CapturedRequest } from '../store/types.ts';
+import { matchesCapture } from './filter.ts';
+
+interface Waiter {
+  filter: RequestFilter;
+  after: string | null;
+  onMatch: (id: string) => void;
+}
+
+export class RequestWaiters {
+  private readonly byBin = new Map<string, Set<Waiter>>();
+
+  /** Wait for captures of a bin matching `filter` (newer than `after`); answers a remover. */
+  add(binId: string, filter: RequestFilter, after: string | null, onMatch: (id: string) => void): () => void {
+    let set = this.byBin.get(binId);
+    if (!set) this.byBin.set(binId, (set = new Set()));
+    const w: Waiter = { filter, after, onMatch };
+    set.add(w);
+    return () => {
+      set.delete(w);
+      if (set.size === 0 && this.byBin.get(binId) === set) this.byBin.delete(binId);
+    };
+  }
+
+  /** A capture was stored (called by the receiver: one map lookup when nobody waits). */
+  captured(r: CapturedRequest): void {
+    const set = this.byBin.get(r.binId);
+    if (!set) return;
+    const item = toItem(r);
+    for (const w of [...set]) {
+      if (w.after && r.id <= w.after) continue;
+      if (matchesCapture(w.filter, r, item, r.body)) w.onMatch(r.id);
+    }
+  }
+
+  get size(): number {
+    let n = 0;
+    for (const s of this.byBin.values()) n += s.size;
+    return n;
+  }
+}

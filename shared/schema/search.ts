@@ -1,0 +1,62 @@
+// Finding captures: the filters of the request list's search and of the wait API.
+import { z } from 'zod';
+import { obj, qInt, str } from './common.ts';
+
+const requestId = z.string().regex(/^[0-9a-z]{1,40}$/, { error: 'must be a request id' });
+
+/** A duration: "30s", "500ms", "2m", or a number of milliseconds. */
+export const durationMs = (maxMs: number) =>
+  z
+    .string()
+    .regex(/^\d+(\.\d+)?(ms|s|m)?$/, { error: 'must be a duration such as 30s, 500ms or 2m' })
+    .transform((s) => {
+      const n = Number.parseFloat(s);
+      return Math.round(s.endsWith('ms') ? n : s.endsWith('s') ? n * 1000 : s.endsWith('m') ? n * 60_000 : n);
+    })
+    .pipe(z.int().min(0).max(maxMs, { error: `must be at most ${maxMs / 1000} s` }))
+    .meta({ description: 'A duration: 30s, 500ms, 2m, or milliseconds.' });
+
+/** `name` (present) or `name:value` (equal). */
+const headerFilter = str(8192, 1).transform((s) => {
+  const i = s.indexOf(':');
+  return i === -1 ? { name: s.trim().toLowerCase() } : { name: s.slice(0, i).trim().toLowerCase(), value: s.slice(i + 1).trim() };
+});
+
+const filterShape = {
+  method: str(32, 1).optional().meta({ description: 'Exact method, case-insensitive.' }),
+  path: str(2048, 1).optional().meta({ description: 'Sub-path prefix below the bin, e.g. /hooks.' }),
+  status: z
+    .string()
+    .regex(/^([1-5]\d\d|[1-5]xx)$/, { error: 'must be a status such as 500, or a class such as 5xx' })
+    .optional()
+    .meta({ description: 'Status answered (500), or its class (5xx).' }),
+  header: z
+    .union([headerFilter, z.array(headerFilter)])
+    .transform((h) => (Array.isArray(h) ? h : [h]))
+    .optional()
+    .meta({ description: 'A header name (present) or name:value (equal); repeat for several.' }),
+  q: str(1000, 1).optional().meta({ description: 'Text in the body (case-insensitive).' }),
+};
+
+export const RequestSearchQuery = obj({
+  ...filterShape,
+  limit: qInt(1, 500).optional().meta({ description: 'Default 50.' }),
+  before: requestId.optional().meta({ description: 'Only requests older than this id.' }),
+  after: requestId.optional().meta({ description: 'Only requests newer than this id.' }),
+});
+
+export const RequestWaitQuery = obj({
+  ...filterShape,
+  after: requestId.optional().meta({ description: 'Only requests newer than this id (default: any stored one).' }),
+  timeout: durationMs(600_000).optional().meta({ description: 'How long to wait (default 30s, at most 10m).' }),
+});
+
+export const DeliveryWaitQuery = obj({
+  state: z
+    .enum(['delivered', 'failed', 'cancelled', 'done'], { error: 'must be one of: delivered, failed, cancelled, done' })
+    .optional()
+    .meta({ description: 'The state to wait for; done (the default): any final state.' }),
+  timeout: durationMs(600_000).optional().meta({ description: 'How long to wait (default 30s, at most 10m).' }),
+});
+
+export type RequestFilter = Pick<z.output<typeof RequestSearchQuery>, 'method' | 'path' | 'status' | 'header' | 'q'>;

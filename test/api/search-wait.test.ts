@@ -1,0 +1,123 @@
+// Issues 10 and 16: search a bin server-side (method, sub-path, status, header, text in the
+// body, with paging), and the wait API for test scripts: a capture matching X (already there
+// or yet to come), a delivery reaching a state; timeouts are 408; gone clients free waiters.
+import http from 'node:http';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Delivery, RequestDetail, RequestPage } from '../../shared/api.ts';
+import { send } from '../helpers/http.ts';
+import { createBin, json, startServer, type TestServer } from '../helpers/server.ts';
+
+let srv: TestServer;
+beforeAll(async () => {
+  srv = await startServer();
+});
+afterAll(() => srv.cleanup());
+
+const idOf = (r: { headers: Record<string, unknown> }) => r.headers['x-hooklab-request-id'] as string;
+const ids = (p: RequestPage) => p.requests.map((r) => r.id);
+
+describe('search', () => {
+  it('filters by method, sub-path, status (exact or class), header and body text, with paging', async () => {
+    const bin = await createBin(srv.base);
+    await request(srv.base).put(`/api/bins/${bin.id}/response`).send({ rules: [{ status: 500, match: { pathPrefix: '/fail' } }] }).expect(200);
+    const a = idOf(await send(`${bin.url}/hooks/a`, { headers: { 'X-GitHub-Event': 'push', 'content-type': 'application/json' }, body: '{"action":"Opened"}' }));
+    const b = idOf(await send(`${bin.url}/hooks/b`, { method: 'PUT', headers: { 'x-github-event': 'issues' }, body: 'plain text' }));
+    const c = idOf(await send(`${bin.url}/fail`, { headers: { 'x-github-event': 'push' }, body: 'nothing' }));
+    const d = idOf(await send(`${bin.url}/hooks/d`, { body: 'OPENED again' }));
+    const q = async (qs: string) => (await request(srv.base).get(`/api/bins/${bin.id}/requests?${qs}`).expect(200)).body as RequestPage;
+    expect(ids(await q('method=put'))).toEqual([b]);
+    expect(ids(await q('path=/hooks'))).toEqual([d, b, a]);
+    expect(ids(await q('status=500'))).toEqual([c]);
+    expect(ids(await q('status=2xx'))).toEqual([d, b, a]);
+    expect(ids(await q('header=x-github-event'))).toEqual([c, b, a]);
+    expect(ids(await q('header=X-GitHub-Event:push'))).toEqual([c, a]);
+    expect(ids(await q('header=x-github-event:push&header=content-type:application/json'))).toEqual([a]);
+    expect(ids(await q('q=opened'))).toEqual([d, a]);
+    expect(ids(await q('q=opened&path=/hooks&method=POST'))).toEqual([d, a]);
+    // Paging over the matches: one at a time, newest first.
+    const p1 = await q('path=/hooks&limit=1');
+    expect(ids(p1)).toEqual([d]);
+    const p2 = await q(`path=/hooks&limit=1&before=${p1.nextBefore}`);
+    expect(ids(p2)).toEqual([b]);
+    const p3 = await q(`path=/hooks&limit=1&before=${p2.nextBefore}`);
+    expect(ids(p3)).toEqual([a]);
+    expect(p3.nextBefore).toBeNull();
+    // Bad filters: every one named.
+    const bad = await request(srv.base).get(`/api/bins/${bin.id}/requests?status=600&limit=0`).expect(400);
+    expect(bad.body.error.fields.map((f: { field: string }) => f.field).sort()).toEqual(['limit', 'status']);
+  });
+});
+
+describe('wait for a request', () => {
+  it('answers at once with the oldest stored match after `after`', async () => {
+    const bin = await createBin(srv.base);
+    const first = idOf(await send(`${bin.url}/x`, { body: 'one' }));
+    const second = idOf(await send(`${bin.url}/x`, { body: 'two' }));
+    let r = await request(srv.base).get(`/api/bins/${bin.id}/requests/wait?path=/x`).expect(200);
+    expect((r.body as RequestDetail).id).toBe(first);
+    r = await request(srv.base).get(`/api/bins/${bin.id}/requests/wait?path=/x&after=${first}`).expect(200);
+    expect((r.body as RequestDetail).id).toBe(second);
+    expect((r.body as RequestDetail).body).toBe('two');
+  });
+
+  it('waits for a match yet to come, ignoring ones that do not match', async () => {
+    const bin = await createBin(srv.base);
+    const waiting = request(srv.base).get(`/api/bins/${bin.id}/requests/wait?method=POST&header=x-kind:order&timeout=20s`);
+    const pending = waiting.then((r) => r);
+    await new Promise((r) => setTimeout(r, 100));
+    await send(`${bin.url}/a`, { headers: { 'x-kind': 'noise' }, body: 'no' });
+    const want = idOf(await send(`${bin.url}/b`, { headers: { 'x-kind': 'order' }, body: 'yes' }));
+    const r = await pending;
+    expect(r.status).toBe(200);
+    expect((r.body as RequestDetail).id).toBe(want);
+  });
+
+  it('times out with 408, and a client that goes away frees its waiter', async () => {
+    const bin = await createBin(srv.base);
+    const r = await request(srv.base).get(`/api/bins/${bin.id}/requests/wait?q=never&timeout=200ms`);
+    expect(r.status).toBe(408);
+    expect(r.body.error.code).toBe('timeout');
+    // 100 idle waiters, then their clients go.
+    const u = new URL(srv.base);
+    const reqs = Array.from({ length: 100 }, () => {
+      const req = http.get({ host: u.hostname, port: u.port, path: `/api/bins/${bin.id}/requests/wait?q=never&timeout=60s` });
+      req.on('error', () => {});
+      return req;
+    });
+    for (let i = 0; i < 100 && srv.app.waiters.size < 100; i++) await new Promise((res) => setTimeout(res, 20));
+    expect(srv.app.waiters.size).toBe(100);
+    for (const req of reqs) req.destroy();
+    for (let i = 0; i < 100 && srv.app.waiters.size > 0; i++) await new Promise((res) => setTimeout(res, 20));
+    expect(srv.app.waiters.size).toBe(0);
+  });
+});
+
+describe('wait for a delivery', () => {
+  it('answers when the delivery is delivered; 409 when it ended otherwise; 408 on timeout', async () => {
+    const ok = await createBin(srv.base);
+    const failing = await createBin(srv.base);
+    await request(srv.base).put(`/api/bins/${failing.id}/response`).send({ default: { status: 500 } }).expect(200);
+    await json(srv.base, 'PUT', '/api/clock', { paused: true });
+    const good = (await request(srv.base).post('/api/webhooks').send({ url: ok.url, events: ['flow_started'] }).expect(201)).body;
+    await request(srv.base).post('/api/runs').send({}).expect(201);
+    const [d] = (await json<{ deliveries: Delivery[] }>(srv.base, 'GET', `/api/deliveries?webhookId=${good.id}`)).body.deliveries;
+    const r = await request(srv.base).get(`/api/deliveries/${d.id}/wait?state=delivered&timeout=10s`).expect(200);
+    expect((r.body as Delivery).state).toBe('delivered');
+    await request(srv.base).delete(`/api/webhooks/${good.id}`).expect(204);
+
+    const bad = (await request(srv.base).post('/api/webhooks').send({ url: failing.url, events: ['flow_started'] }).expect(201)).body;
+    await request(srv.base).post('/api/runs').send({}).expect(201);
+    const [f] = (await json<{ deliveries: Delivery[] }>(srv.base, 'GET', `/api/deliveries?webhookId=${bad.id}`)).body.deliveries;
+    const t = await request(srv.base).get(`/api/deliveries/${f.id}/wait?state=delivered&timeout=200ms`);
+    expect(t.status).toBe(408);
+    // Fast-forward through its whole schedule while a client waits for "delivered".
+    const waiting = request(srv.base).get(`/api/deliveries/${f.id}/wait?state=delivered&timeout=20s`).then((x) => x);
+    await new Promise((res) => setTimeout(res, 100));
+    await json(srv.base, 'POST', '/api/clock/advance', { ms: 86_400_000 });
+    const e = await waiting;
+    expect(e.status).toBe(409);
+    expect(e.body.error.code).toBe('ended');
+    expect((await request(srv.base).get(`/api/deliveries/${f.id}/wait?state=failed`).expect(200)).body.state).toBe('failed');
+  });
+});
