@@ -18,7 +18,7 @@ import { RequestWaiters } from './capture/waiters.ts';
 import { DeliveryWaiters } from './dispatch/delivery-waiters.ts';
 import { tapDeliveries } from './live/tap.ts';
 import { createReceiver } from './capture/receiver.ts';
-import type { Config } from './config.ts';
+import { type Config, responseLimitsOf } from './config.ts';
 import { ResponseControl } from './control/controller.ts';
 import { VirtualClock } from './dispatch/clock.ts';
 import { Dispatcher } from './dispatch/dispatcher.ts';
@@ -156,7 +156,7 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
   const control = new ResponseControl(
     store,
     live,
-    { maxDelayMs: config.maxDelayMs, maxBodyChars: 256 * 1024, maxSteps: 200, maxRules: 50 },
+    responseLimitsOf(config),
     () => Math.floor(random() * 2 ** 32),
   );
   await control.load();

@@ -2,6 +2,7 @@
 // The README's configuration table mirrors CONFIG_DOCS below.
 import path from 'node:path';
 import type { ScheduleSettings } from '../shared/api.ts';
+import { DEFAULT_RESPONSE_LIMITS, type ResponseLimits } from '../shared/schema/response.ts';
 
 export interface Config {
   port: number;
@@ -51,6 +52,7 @@ export const CONFIG_DOCS: { name: string; default: string; meaning: string }[] =
   { name: 'PORT', default: '8080', meaning: 'Port for the UI, API, Socket.IO and receiver URLs (0 = any free port).' },
   { name: 'HOST', default: '127.0.0.1', meaning: 'Interface to listen on. Use 0.0.0.0 to expose it (set AUTH_TOKEN then).' },
   { name: 'DATA_DIR', default: './data', meaning: 'Where the lowdb JSON files live.' },
+  { name: 'HOOKLAB_CONFIG', default: '(none)', meaning: 'A config file (JSON or YAML) of bins and webhooks to create at start-up (also `--config FILE`); see "Automate it".' },
   { name: 'PUBLIC_URL', default: 'http://localhost:$PORT', meaning: 'Base of the receiver URLs shown to users.' },
   { name: 'MAX_BODY_BYTES', default: '1048576', meaning: 'Body bytes kept per captured request; the rest is counted, not stored.' },
   { name: 'MAX_REQUESTS_PER_BIN', default: '500', meaning: 'Requests kept per bin; the oldest go first.' },
@@ -167,6 +169,9 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     authFailuresPerMinute: int(env, 'AUTH_FAILURES_PER_MINUTE', 10, 1, 1_000_000),
   };
 }
+
+/** What a bin's response settings may hold (MAX_DELAY_MS; the rest are fixed). */
+export const responseLimitsOf = (c: Config): ResponseLimits => ({ ...DEFAULT_RESPONSE_LIMITS, maxDelayMs: c.maxDelayMs });
 
 /** Config for tests: defaults plus overrides, data in the given dir. */
 export function testConfig(overrides: Partial<Config> = {}): Config {

@@ -1,23 +1,31 @@
 // Entry point: config from the environment, listen at once (503 "starting" while the data
 // loads), open storage, install the app, shut down cleanly.
-import { isIP } from 'node:net';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
 import { type HooklabApp, createApp } from './app.ts';
-import { ConfigError, loadConfig } from './config.ts';
+import { applyConfig } from './apply-config.ts';
+import { ConfigError, loadConfig, responseLimitsOf } from './config.ts';
+import { ConfigFileError, loadConfigFile } from './config-file.ts';
 import { createHttp } from './http/server.ts';
 import { consoleLogger } from './log.ts';
+import { isLoopbackHost } from './net/outbound-policy.ts';
 import { DataDirError, DataFileError, LowdbStore } from './store/lowdb.ts';
 import { UnsavedDataError } from './store/types.ts';
 
 const log = consoleLogger();
 
-function isLoopback(host: string): boolean {
-  if (host === 'localhost') return true;
-  if (isIP(host) === 4) return host.startsWith('127.');
-  return host === '::1';
+/** `--config FILE` (or HOOKLAB_CONFIG). */
+function configFileArg(): string | null {
+  const { values } = parseArgs({ options: { config: { type: 'string' } }, strict: false });
+  const v = values.config ?? process.env.HOOKLAB_CONFIG;
+  return typeof v === 'string' && v ? path.resolve(v) : null;
 }
 
 async function main() {
   const config = loadConfig();
+  const configPath = configFileArg();
+  // A bad config file stops start-up before anything is touched.
+  const file = configPath ? await loadConfigFile(configPath, responseLimitsOf(config)) : null;
   // Signal handlers first: until they exist, SIGTERM kills the process without a flush.
   let app: HooklabApp | null = null;
   let stopping = false;
@@ -43,7 +51,7 @@ async function main() {
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
 
-  if (!isLoopback(config.host) && !config.authToken) {
+  if (!isLoopbackHost(config.host) && !config.authToken) {
     log.warn(
       `HOST is ${config.host}, so anyone who can reach this machine can read every captured request and ` +
         'use the dispatcher. Set AUTH_TOKEN to require a token for the UI and API (receiver URLs stay open).',
@@ -68,6 +76,11 @@ async function main() {
     onWarning: (m, detail) => log.warn(m, detail),
   });
   if (stopping) return;
+  if (file) {
+    const r = await applyConfig(store, file, { now: new Date().toISOString(), limits: responseLimitsOf(config) });
+    log.info(`config ${configPath} applied`, { created: r.created.length, updated: r.updated.length, removed: r.removed.length });
+    for (const w of r.warnings) log.warn(w);
+  }
   app = await createApp({ config, store, log, http: web });
   const s = config.schedule;
   log.info('dispatcher retry policy', { firstDelayMs: s.firstDelayMs, factor: s.factor, jitter: s.jitter, deadlineMs: s.deadlineMs });
@@ -75,7 +88,7 @@ async function main() {
 }
 
 main().catch((err) => {
-  if (err instanceof ConfigError || err instanceof DataFileError || err instanceof DataDirError) {
+  if (err instanceof ConfigError || err instanceof ConfigFileError || err instanceof DataFileError || err instanceof DataDirError) {
     log.error(err.message);
   } else if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
     log.error(`port is already in use: ${(err as Error).message}. Set PORT to another port.`);

@@ -61,7 +61,8 @@ export const httpUrl = () =>
     })
     .meta({ format: 'uri' });
 
-const webhookFields = {
+/** A webhook's settings besides its URL (shared by create, update and the config file). */
+export const webhookFields = {
   name: str(200).transform((s) => s.trim()).optional().meta({ description: 'Default: the URL\'s host.' }),
   enabled: bool().optional(),
   events: list(Subscription, SUBSCRIPTIONS.length * 4)

@@ -1,0 +1,73 @@
+// Applies the config file at start-up, idempotently: bins and webhooks it names are created or
+// brought in line (existing bins keep their captures; response settings that did not change
+// keep their plan position); what it does not name is left alone unless `prune` is set.
+import { createHash } from 'node:crypto';
+import type { ConfigFile } from '../shared/schema/config.ts';
+import { slugWarning } from '../shared/schema/bins.ts';
+import { initialPlanState } from './control/engine.ts';
+import { type ControlLimits, parseResponseConfig } from './control/validate.ts';
+import { applyWebhookInput } from './dispatch/webhook-input.ts';
+import type { Store } from './store/types.ts';
+
+export interface ApplyResult {
+  created: string[];
+  updated: string[];
+  removed: string[];
+  warnings: string[];
+}
+
+/** A seed from the bin id: the same file gives the same plan, restart after restart. */
+const seedOf = (id: string) => createHash('sha256').update(id).digest().readUInt32BE(0);
+
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+export async function applyConfig(store: Store, cfg: ConfigFile, o: { now: string; limits: ControlLimits }): Promise<ApplyResult> {
+  const out: ApplyResult = { created: [], updated: [], removed: [], warnings: [] };
+  for (const b of cfg.bins ?? []) {
+    const warning = slugWarning(b.id);
+    if (warning) out.warnings.push(warning);
+    const existing = await store.bins.get(b.id);
+    if (!existing) {
+      await store.bins.put({ id: b.id, name: b.name || `Bin ${b.id.slice(0, 6)}`, createdAt: o.now });
+      out.created.push(`bin ${b.id}`);
+    } else if (b.name && b.name !== existing.name) {
+      await store.bins.put({ ...existing, name: b.name });
+      out.updated.push(`bin ${b.id}`);
+    }
+    if (b.response) {
+      const config = parseResponseConfig(b.response, o.limits, () => seedOf(b.id));
+      const current = await store.responses.get(b.id);
+      if (!current || !same(current.config, config)) {
+        await store.responses.put({ id: b.id, config, state: initialPlanState(config) });
+        if (existing) out.updated.push(`response of bin ${b.id}`);
+      }
+    }
+  }
+  for (const w of cfg.webhooks ?? []) {
+    const { id, ...input } = w;
+    const existing = (await store.webhooks.get(id)) ?? null;
+    const next = applyWebhookInput(existing, input, id, o.now);
+    const { updatedAt: _a, ...nextCmp } = next;
+    const prevCmp = existing ? (({ updatedAt: _b, ...rest }) => rest)(existing) : null;
+    if (!prevCmp || !same(prevCmp, nextCmp)) {
+      await store.webhooks.put(next);
+      (existing ? out.updated : out.created).push(`webhook ${id}`);
+    }
+  }
+  if (cfg.prune) {
+    const binIds = new Set((cfg.bins ?? []).map((b) => b.id));
+    for (const b of await store.bins.list()) {
+      if (binIds.has(b.id)) continue;
+      await store.bins.delete(b.id);
+      await store.responses.delete(b.id);
+      out.removed.push(`bin ${b.id}`);
+    }
+    const hookIds = new Set((cfg.webhooks ?? []).map((w) => w.id));
+    for (const w of await store.webhooks.list()) {
+      if (hookIds.has(w.id)) continue;
+      await store.webhooks.delete(w.id);
+      out.removed.push(`webhook ${w.id}`);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,40 @@
+// The config file (HOOKLAB_CONFIG=hooklab.config.json or --config): bins with fixed ids and
+// their response settings, webhooks with fixed ids and secrets, applied at start-up.
+import { z } from 'zod';
+import { bool, list, obj, str } from './common.ts';
+import { BinSlug } from './bins.ts';
+import { httpUrl, webhookFields } from './dispatch.ts';
+import { DEFAULT_RESPONSE_LIMITS, type ResponseLimits, responseConfigInput } from './response.ts';
+
+export const WebhookId = z
+  .string({ error: 'must be a string' })
+  .regex(/^[A-Za-z0-9_-]{1,64}$/, { error: 'must be 1 to 64 characters of A-Z, a-z, 0-9, "_" and "-"' });
+
+/** Each id at most once in its list. */
+function uniqueIds(items: { id: string }[] | undefined, ctx: z.RefinementCtx) {
+  const seen = new Set<string>();
+  items?.forEach((x, i) => {
+    if (seen.has(x.id)) ctx.addIssue({ code: 'custom', path: [i, 'id'], message: `"${x.id}" is used twice` });
+    seen.add(x.id);
+  });
+}
+
+export const configFile = (lim: ResponseLimits = DEFAULT_RESPONSE_LIMITS) =>
+  obj({
+    bins: list(
+      obj({
+        id: BinSlug,
+        name: str(200).transform((s) => s.trim()).optional(),
+        response: responseConfigInput(lim).optional().meta({ description: 'As PUT /api/bins/:id/response.' }),
+      }),
+      10_000,
+    )
+      .superRefine(uniqueIds)
+      .optional(),
+    webhooks: list(obj({ id: WebhookId, url: httpUrl(), ...webhookFields }), 10_000)
+      .superRefine(uniqueIds)
+      .optional(),
+    prune: bool().optional().meta({ description: 'Delete bins and webhooks that are not in the file (default: leave them).' }),
+  });
+
+export type ConfigFile = z.output<ReturnType<typeof configFile>>;

@@ -1,0 +1,122 @@
+// Issue 10: config as code. Bins with fixed ids and response settings and webhooks with fixed
+// ids and secrets, applied at start-up idempotently (captures and plan positions survive a
+// re-apply), pruned only when asked; a bad file stops start-up naming the file, path, problem.
+import { createHmac } from 'node:crypto';
+import { rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Bin, RequestDetail, ResponseControlView, Webhook } from '../../shared/api.ts';
+import { send } from '../helpers/http.ts';
+import { spawnServer, startExpectingFailure } from '../helpers/process.ts';
+import { json, tempDir } from '../helpers/server.ts';
+
+const dirs: string[] = [];
+afterAll(async () => {
+  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+});
+
+const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+const BIN = 'orders-staging-7f3k2q9w';
+
+function configOf(extra: Record<string, unknown> = {}) {
+  return {
+    bins: [
+      { id: BIN, name: 'Orders', response: { plan: [{ status: 500, times: 2 }], seed: 7 } },
+      { id: 'short', name: 'Guessable' },
+    ],
+    webhooks: [{ id: 'wh-ci', name: 'CI', url: `http://127.0.0.1:1/h/${BIN}`, events: ['flow_failed'], secret: SECRET }],
+    ...extra,
+  };
+}
+
+async function withServer(env: Record<string, string>, fn: (base: string, output: () => string) => Promise<void>) {
+  const p = await spawnServer(env);
+  try {
+    await fn(p.base, p.output);
+  } finally {
+    p.proc.kill('SIGTERM');
+    await p.exited;
+  }
+}
+
+describe('config file', () => {
+  it('creates bins and webhooks with fixed ids; re-applying keeps captures and plan positions; prune removes the rest', async () => {
+    const dataDir = await tempDir();
+    dirs.push(dataDir);
+    const file = path.join(dataDir, 'hooklab.config.json');
+    await writeFile(file, JSON.stringify(configOf()));
+    const env = { DATA_DIR: dataDir, HOOKLAB_CONFIG: file };
+    let captured = '';
+    let apiBin = '';
+    await withServer(env, async (base, output) => {
+      expect((await json<Bin>(base, 'GET', `/api/bins/${BIN}`)).body.name).toBe('Orders');
+      expect((await json<Bin>(base, 'GET', '/api/bins/short')).body.name).toBe('Guessable');
+      expect(output()).toMatch(/bin id "short" is short: anyone who guesses it/);
+      const wh = (await json<Webhook>(base, 'GET', '/api/webhooks/wh-ci')).body;
+      expect(wh).toMatchObject({ name: 'CI', events: ['flow_failed'], hasSecret: true });
+      // The plan answers as configured; one step is used up before the restart.
+      const r = await send(`${base}/h/${BIN}/x`, { body: 'first' });
+      expect(r.status).toBe(500);
+      captured = r.headers['x-hooklab-request-id'] as string;
+      apiBin = (await json<Bin>(base, 'POST', '/api/bins', {})).body.id;
+    });
+    // Same file again: nothing is reset.
+    await withServer(env, async (base) => {
+      expect((await json(base, 'GET', `/api/bins/${BIN}/requests/${captured}`)).status).toBe(200);
+      const view = (await json<ResponseControlView>(base, 'GET', `/api/bins/${BIN}/response`)).body;
+      expect(view.position).toMatchObject({ step: 0, usedInStep: 1, consumed: 1 });
+      expect((await send(`${base}/h/${BIN}/x`, { body: 'second' })).status).toBe(500);
+      expect((await send(`${base}/h/${BIN}/x`, { body: 'third' })).status).toBe(200);
+      expect((await json(base, 'GET', `/api/bins/${apiBin}`)).status).toBe(200);
+    });
+    // Changed settings are applied; with prune, what the file does not name goes.
+    await writeFile(file, JSON.stringify({ ...configOf({ prune: true }), bins: [{ id: BIN, name: 'Orders v2', response: { default: { status: 202 } } }] }));
+    await withServer(env, async (base) => {
+      expect((await json<Bin>(base, 'GET', `/api/bins/${BIN}`)).body.name).toBe('Orders v2');
+      expect((await send(`${base}/h/${BIN}/x`, { body: 'fourth' })).status).toBe(202);
+      expect((await json(base, 'GET', `/api/bins/${BIN}/requests/${captured}`)).status).toBe(200);
+      expect((await json(base, 'GET', `/api/bins/${apiBin}`)).status).toBe(404);
+      expect((await json(base, 'GET', '/api/bins/short')).status).toBe(404);
+    });
+  });
+
+  it("the dispatcher signs with the file's fixed secret", async () => {
+    const dataDir = await tempDir();
+    dirs.push(dataDir);
+    const file = path.join(dataDir, 'hooklab.config.yaml');
+    // YAML works too. The webhook points at the server's own bin, on whatever port it gets:
+    // the URL is fixed after start through the API, the secret stays the file's.
+    await writeFile(file, `bins:\n  - id: ${BIN}\nwebhooks:\n  - id: wh-ci\n    url: http://127.0.0.1:1/h/${BIN}\n    secret: ${SECRET}\n`);
+    await withServer({ DATA_DIR: dataDir, HOOKLAB_CONFIG: file }, async (base) => {
+      await json(base, 'PATCH', '/api/webhooks/wh-ci', { url: `${base}/h/${BIN}` });
+      const test = (await json<{ ok: boolean; delivery: { attempts: { capturedRequestId: string }[] } }>(base, 'POST', '/api/webhooks/wh-ci/test')).body;
+      expect(test.ok).toBe(true);
+      const cap = (await json<RequestDetail>(base, 'GET', `/api/bins/${BIN}/requests/${test.delivery.attempts[0].capturedRequestId}`)).body;
+      const h = Object.fromEntries(cap.headers.map(([k, v]) => [k.toLowerCase(), v]));
+      const key = Buffer.from(SECRET.slice(6), 'base64');
+      const expected = createHmac('sha256', key).update(`${h['webhook-id']}.${h['webhook-timestamp']}.${cap.body}`).digest('base64');
+      expect(h['webhook-signature']).toBe(`v1,${expected}`);
+    });
+  });
+
+  it('a bad file stops start-up naming the file, each bad path and the problem, and changes nothing', async () => {
+    const dataDir = await tempDir();
+    dirs.push(dataDir);
+    const file = path.join(dataDir, 'bad.json');
+    await writeFile(
+      file,
+      JSON.stringify({ bins: [{ id: 'a b' }, { id: 'ok-bin-0123456789', response: { plan: [{ status: 700 }] } }, { id: 'ok-bin-0123456789' }], webhooks: [{ id: 'w', url: 'ftp://x' }], extra: 1 }),
+    );
+    const { code, output } = await startExpectingFailure({ DATA_DIR: dataDir, HOOKLAB_CONFIG: file });
+    expect(code).toBe(1);
+    expect(output).toContain(`Invalid config file bad.json (${file})`);
+    expect(output).toContain('bins[0].id: must be 4 to 64 characters');
+    expect(output).toContain('bins[1].response.plan[0].status: must be from 200 to 599');
+    expect(output).toContain('bins[2].id: "ok-bin-0123456789" is used twice');
+    expect(output).toContain('webhooks[0].url: must use http or https');
+    expect(output).toContain('extra: unknown field');
+    await writeFile(file, '{ not json');
+    const again = await startExpectingFailure({ DATA_DIR: dataDir, HOOKLAB_CONFIG: file });
+    expect(again.output).toMatch(/Config file .*bad\.json is not valid JSON/);
+  });
+});
