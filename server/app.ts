@@ -28,6 +28,7 @@ import { authRoutes, requireToken, tokenFrom, tokenGate } from './http/auth.ts';
 import { createHostGuard } from './http/host-guard.ts';
 import { createHttp, type HooklabHttp } from './http/server.ts';
 import { clientDir } from './paths.ts';
+import { VERSION } from './version.ts';
 import { HttpError } from './http/errors.ts';
 import { newId, sortableIdFactory } from './ids.ts';
 import { createOutboundPolicy } from './net/outbound-policy.ts';
@@ -38,7 +39,7 @@ import { attachLiveHandlers } from './live/socket.ts';
 import { type Logger, silentLogger } from './log.ts';
 import { type Store, StoreUnavailableError } from './store/types.ts';
 
-export const VERSION = '0.1.0';
+export { VERSION };
 export const USER_AGENT = `hooklab-dispatcher/${VERSION} (+self-hosted webhook test harness)`;
 
 export interface AppDeps {
@@ -222,7 +223,8 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
     (openapi ??= openApiDocument({ version: VERSION, publicUrl: config.publicUrl, limits: control.limits }));
   app.get('/api/openapi.json', (_req, res) => void res.json(apiDoc()));
   app.get('/api/docs', (_req, res) => void res.type('html').send(docsPage(apiDoc() as Parameters<typeof docsPage>[0])));
-  app.use('/api', express.json({ limit: '1mb' }));
+  // JSON bodies up to 1 MB; an import (NDJSON or HAR) reads its own body, streamed or bounded.
+  app.use('/api', express.json({ limit: '1mb', type: (req) => /json/i.test(String(req.headers['content-type'])) && !/\/import(\?|$)/.test(req.url ?? '') }));
   app.use('/api', ...apiRouters(ctx));
   app.use('/api', () => {
     throw new HttpError(404, 'not_found', 'no such API route');

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { ApiError } from '../../shared/schema/common.ts';
 import * as B from '../../shared/schema/bins.ts';
 import * as D from '../../shared/schema/dispatch.ts';
+import * as X from '../../shared/schema/exchange.ts';
 import * as S from '../../shared/schema/search.ts';
 import { type ResponseLimits, ResponseControlView, responseConfigInput } from '../../shared/schema/response.ts';
 
@@ -79,6 +80,27 @@ export function openApiDocument(o: OpenApiOptions): object {
     'The body exactly as received',
     { 200: { description: 'The stored bytes, with the capture\'s own content type (sandboxed). `?download` for an attachment.', content: { 'application/octet-stream': { schema: z.string().meta({ format: 'binary' }) } } } },
     undefined,
+    'Requests',
+  );
+  route(
+    'get',
+    '/api/bins/{id}/export',
+    "Export a bin's captures, oldest first",
+    {
+      200: {
+        description: 'NDJSON: one ExportLine per line (byte-exact, body in base64); or HAR 1.2 (hooklab details in `_hooklab`, binary bodies `_encoding: base64`).',
+        content: { 'application/x-ndjson': { schema: X.ExportLine }, 'application/json': { schema: z.object({ log: z.object({ version: z.literal('1.2'), entries: z.array(z.unknown()) }) }) } },
+      },
+    },
+    { query: X.ExportQuery },
+    'Requests',
+  );
+  route(
+    'post',
+    '/api/bins/{id}/import',
+    'Add captures from an NDJSON export (streamed; stops at the first bad line) or a HAR document (at most 64 MiB, all or nothing)',
+    { 200: json(X.ImportResult, 'How many were added.'), 413: err('HAR over 64 MiB.') },
+    { body: { content: { 'application/x-ndjson': { schema: X.ExportLine }, 'application/json': { schema: z.unknown() } }, required: true } },
     'Requests',
   );
   route('delete', '/api/bins/{id}/requests/{rid}', 'Delete one capture', { 204: { description: 'Deleted (on disk when answered).' } }, undefined, 'Requests');

@@ -2,12 +2,36 @@ import { Router } from 'express';
 import type { RequestPage } from '../../shared/api.ts';
 import { toDetail, toSummary } from '../capture/view.ts';
 import { RequestSearchQuery, RequestWaitQuery } from '../../shared/schema/search.ts';
+import readline from 'node:readline';
+import { fieldErrors } from '../../shared/schema/common.ts';
+import { ExportLine, ExportQuery, HarImport } from '../../shared/schema/exchange.ts';
+import { VERSION } from '../version.ts';
+import { fromExportLine, fromHarEntry, HAR_TAIL, harHead, toExportLine, toHarEntry } from '../capture/exchange.ts';
+import { Importer } from '../capture/importer.ts';
 import { isEmpty, search } from '../capture/filter.ts';
 import type { StoredRequest } from '../store/types.ts';
-import { notFound } from '../http/errors.ts';
+import { HttpError, notFound } from '../http/errors.ts';
 import { parse } from '../http/parse.ts';
 import type { ApiContext } from './context.ts';
 import { getBinOr404 } from './bins.ts';
+
+/** A HAR import is one JSON document, read whole: at most this much. */
+const HAR_MAX_BYTES = 64 * 1024 * 1024;
+
+function lineError(lineNo: number, imported: number, message: string) {
+  return new HttpError(400, 'invalid_line', `line ${lineNo}: ${message} (the ${imported} capture(s) before it were imported)`, `line ${lineNo}`);
+}
+
+async function readBounded(req: NodeJS.ReadableStream, max: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const c of req as AsyncIterable<Buffer>) {
+    n += c.length;
+    if (n > max) throw new HttpError(413, 'too_large', `a HAR import is at most ${max / 1024 / 1024} MiB; use NDJSON (streamed) for more`);
+    chunks.push(c);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
 
 export function requestsRouter(ctx: ApiContext): Router {
   const r = Router();
@@ -92,6 +116,63 @@ export function requestsRouter(ctx: ApiContext): Router {
     if (req.query.download !== undefined) res.setHeader('content-disposition', `attachment; filename="${rec.id}.bin"`);
     res.setHeader('content-length', bytes.length);
     res.end(bytes);
+  });
+
+  r.get('/bins/:id/export', async (req, res) => {
+    const bin = await getBinOr404(ctx, req.params.id);
+    const { format = 'ndjson', ids } = parse(ExportQuery, req.query, 'query');
+    // Oldest first, streamed: a full bin of big bodies never sits in memory at once.
+    const items = ids ? ids.filter((id) => id) : (await ctx.store.requests.items(bin.id, { limit: Number.MAX_SAFE_INTEGER, oldestFirst: true })).map((i) => i.id);
+    const stamp = new Date(ctx.now()).toISOString().replace(/[:.]/g, '-');
+    res.setHeader('content-disposition', `attachment; filename="${bin.id}-${stamp}.${format === 'har' ? 'har' : 'ndjson'}"`);
+    res.type(format === 'har' ? 'application/json' : 'application/x-ndjson');
+    if (format === 'har') res.write(harHead(VERSION));
+    let n = 0;
+    for (const id of items) {
+      const rec = await ctx.store.requests.get(bin.id, id);
+      const body = rec && (await ctx.store.requests.body(bin.id, id));
+      if (!rec || !body) continue; // evicted or deleted meanwhile
+      const text = format === 'har' ? (n ? ',' : '') + JSON.stringify(toHarEntry(rec, body, ctx.config.publicUrl)) : JSON.stringify(toExportLine(rec, body)) + '\n';
+      n++;
+      if (!res.write(text)) await new Promise((r) => res.once('drain', r));
+    }
+    res.end(format === 'har' ? HAR_TAIL : undefined);
+  });
+
+  r.post('/bins/:id/import', async (req, res) => {
+    const bin = await getBinOr404(ctx, req.params.id);
+    const importer = new Importer(bin.id, ctx);
+    const type = String(req.headers['content-type'] ?? '');
+    if (/json/i.test(type) && !/ndjson|jsonl|json-seq/i.test(type)) {
+      // HAR: one JSON document, read whole (bounded), checked whole, then added.
+      const text = await readBounded(req, HAR_MAX_BYTES);
+      let doc: unknown;
+      try {
+        doc = JSON.parse(text);
+      } catch (e) {
+        throw new HttpError(400, 'invalid_json', `body is not valid JSON: ${(e as Error).message}`);
+      }
+      const har = parse(HarImport, doc);
+      for (const e of har.log.entries) if (!(await importer.add(fromHarEntry(e)))) throw notFound('bin');
+    } else {
+      // NDJSON, one capture per line, streamed. It stops at the first bad line; the lines
+      // before it stay imported (the answer says how many).
+      let lineNo = 0;
+      for await (const line of readline.createInterface({ input: req, crlfDelay: Infinity })) {
+        lineNo++;
+        if (!line.trim()) continue;
+        let value: unknown;
+        try {
+          value = JSON.parse(line);
+        } catch (e) {
+          throw lineError(lineNo, importer.imported, `not valid JSON (${(e as Error).message})`);
+        }
+        const r = ExportLine.safeParse(value);
+        if (!r.success) throw lineError(lineNo, importer.imported, fieldErrors(r.error, 'line').map((f) => `${f.field}: ${f.message}`).join('; '));
+        if (!(await importer.add(fromExportLine(r.data)))) throw notFound('bin');
+      }
+    }
+    res.json({ imported: importer.imported, evicted: importer.evicted });
   });
 
   r.delete('/bins/:id/requests/:rid', async (req, res) => {

@@ -117,6 +117,15 @@ describe('real answers match their declared schemas', () => {
     conforms('put', '/api/bins/{id}/response', await api.put(`/api/bins/${bin.id}/response`).send({ plan: [{ status: 700 }] }));
     conforms('post', '/api/bins/{id}/response/reset', await api.post(`/api/bins/${bin.id}/response/reset`));
 
+    r = await api.get(`/api/bins/${bin.id}/export?format=har`);
+    conforms('get', '/api/bins/{id}/export', { status: r.status, body: JSON.parse(r.text) });
+    const ndjson = (await api.get(`/api/bins/${bin.id}/export`).buffer(true).parse((res, cb) => {
+      let t = '';
+      res.on('data', (c: Buffer) => (t += c.toString()));
+      res.on('end', () => cb(null, t));
+    })).body as string;
+    conforms('post', '/api/bins/{id}/import', await api.post(`/api/bins/${bin.id}/import`).set('content-type', 'application/x-ndjson').send(ndjson));
+    conforms('post', '/api/bins/{id}/import', await api.post(`/api/bins/${bin.id}/import`).send({ log: {} }));
     conforms('delete', '/api/bins/{id}/requests/{rid}', await api.delete(`/api/bins/${bin.id}/requests/${rid}`));
     conforms('delete', '/api/bins/{id}/requests', await api.delete(`/api/bins/${bin.id}/requests`));
     conforms('delete', '/api/bins/{id}', await api.delete(`/api/bins/${bin.id}`));
