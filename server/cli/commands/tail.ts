@@ -1,0 +1,43 @@
+// hooklab tail: follow a bin live, one line per request (or NDJSON with --json). Survives
+// reconnects: it resubscribes from the last id it printed, so nothing is skipped.
+import { io } from 'socket.io-client';
+import type { RequestItem, SubscribeAck } from '../../../shared/api.ts';
+import { type Conn, CliError, EXIT, binIdOf } from '../client.ts';
+
+export function line(r: RequestItem): string {
+  const t = r.receivedAt.slice(11, 23);
+  const target = r.path + (r.queryString ? `?${r.queryString}` : '');
+  const status = r.status ?? r.answer.fault ?? '-';
+  return `${t}  ${r.method.padEnd(6)} ${target}  ${status}  ${r.size} B${r.contentType ? `  ${r.contentType}` : ''}`;
+}
+
+export function tail(c: Conn, bin: string, o: { json?: boolean }): Promise<void> {
+  const binId = binIdOf(bin);
+  return new Promise((_resolve, reject) => {
+    let last: string | null = null;
+    const socket = io(c.server, { transports: ['websocket'], auth: c.token ? { token: c.token } : undefined, reconnectionDelayMax: 5000 });
+    socket.on('connect', () => {
+      socket.emit('subscribe', { binId, lastId: last }, (ack: SubscribeAck) => {
+        if (!ack.ok) {
+          socket.close();
+          reject(new CliError(`cannot follow bin ${binId}: ${ack.error}`, EXIT.server));
+        } else if (last === null) process.stderr.write(`following ${c.server}/h/${binId} (Ctrl-C to stop)\n`);
+      });
+    });
+    socket.on('connect_error', (e) => {
+      if (/unauthorized/.test(e.message)) {
+        socket.close();
+        reject(new CliError(`${c.server} wants an access token: pass --token or set HOOKLAB_TOKEN`, EXIT.server));
+      }
+    });
+    socket.on('request', (r: RequestItem) => {
+      if (r.binId !== binId || (last !== null && r.id <= last)) return;
+      last = r.id;
+      process.stdout.write(o.json ? `${JSON.stringify(r)}\n` : `${line(r)}\n`);
+    });
+    socket.on('bin:deleted', () => {
+      socket.close();
+      reject(new CliError(`bin ${binId} was deleted`, EXIT.server));
+    });
+  });
+}

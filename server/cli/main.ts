@@ -1,0 +1,87 @@
+// The hooklab command line: `hooklab <command> --help` for each. One-line errors; exit codes
+// 0 done, 1 what was waited for did not happen, 2 bad arguments, 3 cannot talk to the server.
+import { Command, CommanderError, Option } from 'commander';
+import { VERSION } from '../version.ts';
+import { CliError, EXIT, connOf } from './client.ts';
+import { binNew } from './commands/bins.ts';
+import { exportBin, importBin } from './commands/exchange.ts';
+import { tail } from './commands/tail.ts';
+import { wait } from './commands/wait.ts';
+
+const program = new Command('hooklab')
+  .description('Self-hosted webhook inspector and retry test harness')
+  .version(VERSION)
+  .addOption(new Option('--server <url>', 'the hooklab server').env('HOOKLAB_SERVER').default('http://localhost:8080'))
+  .addOption(new Option('--token <token>', 'access token (AUTH_TOKEN of the server)').env('HOOKLAB_TOKEN'))
+  .exitOverride()
+  .configureOutput({ outputError: (str, write) => write(`hooklab: ${str.replace(/^error: /, '')}`) });
+
+const conn = (cmd: Command) => connOf(cmd.optsWithGlobals());
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+program
+  .command('serve')
+  .description('run the server (as `npm start` does, without building the UI)')
+  .option('--config <file>', 'config file of bins and webhooks to create (HOOKLAB_CONFIG)')
+  .action(async (o: { config?: string }) => {
+    if (o.config) process.env.HOOKLAB_CONFIG = o.config;
+    await import('../main.ts');
+  });
+
+const bin = program.command('bin').description('bins');
+bin
+  .command('new')
+  .description('mint a bin and print its receiver URL')
+  .option('--slug <id>', 'ask for this id (4-64 of A-Z a-z 0-9 _ -); fails if taken')
+  .option('--name <name>', 'its name in the UI')
+  .option('--json', 'print the whole bin as JSON')
+  .action((o, cmd: Command) => binNew(conn(cmd), o));
+
+program
+  .command('tail')
+  .description('follow a bin live: one line per request')
+  .argument('<bin>', 'bin id or receiver URL')
+  .option('--json', 'NDJSON: one request (list row) per line')
+  .action((b: string, o, cmd: Command) => tail(conn(cmd), b, o));
+
+program
+  .command('wait')
+  .description('wait for a request matching the filters; print it as JSON (exit 0) or time out (exit 1)')
+  .argument('<bin>', 'bin id or receiver URL')
+  .option('--method <method>', 'exact method')
+  .option('--path <prefix>', 'sub-path prefix below the bin')
+  .option('--header <name[:value]>', 'header present (or equal); repeatable', collect)
+  .option('--q <text>', 'text in the body')
+  .option('--after <id>', 'only requests newer than this id (default: any stored one)')
+  .option('--timeout <duration>', 'how long to wait: 30s, 500ms, 2m', '30s')
+  .action((b: string, o, cmd: Command) => wait(conn(cmd), b, o));
+
+program
+  .command('export')
+  .description("write a bin's captures as NDJSON (byte-exact) or HAR")
+  .argument('<bin>', 'bin id or receiver URL')
+  .option('--format <format>', 'ndjson or har', 'ndjson')
+  .option('--out <file>', 'write here instead of stdout')
+  .action((b: string, o, cmd: Command) => exportBin(conn(cmd), b, o));
+
+program
+  .command('import')
+  .description('add captures to a bin from an NDJSON export or a HAR file (.har/.json)')
+  .argument('<bin>', 'bin id or receiver URL')
+  .argument('<file>', 'the file')
+  .action((b: string, f: string, _o, cmd: Command) => importBin(conn(cmd), b, f));
+
+try {
+  await program.parseAsync();
+} catch (e) {
+  if (e instanceof CommanderError) {
+    // --help and --version end here too, with code 0.
+    process.exit(e.exitCode === 0 ? 0 : EXIT.usage);
+  }
+  if (e instanceof CliError) {
+    process.stderr.write(`hooklab: ${e.message}\n`);
+    process.exit(e.code);
+  }
+  process.stderr.write(`hooklab: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(EXIT.server);
+}
