@@ -1,0 +1,19 @@
+#!/usr/bin/env sh
+# A CI job with hooklab: start it with a fixed bin from a config file, run the system under
+# test against the bin's URL, then wait for the webhook it must send. Exit 0 when it came (and
+# after the expected retry), non-zero otherwise. Run from the repository root after `npm ci`.
+set -eu
+PORT=${PORT:-8080}
+OUT=${OUT:-.}
+export HOOKLAB_SERVER="http://127.0.0.1:$PORT"
+BIN=orders-ci-5f2b9c1e7d4a
+DATA_DIR=${DATA_DIR:-$(mktemp -d)} PORT=$PORT npx hooklab serve --config examples/ci/hooklab.config.json > "$OUT/hooklab.log" 2>&1 &
+HOOKLAB_PID=$!
+trap 'kill $HOOKLAB_PID 2>/dev/null || true' EXIT
+until curl -fsS "$HOOKLAB_SERVER/api/health" > /dev/null 2>&1; do sleep 0.2; done
+
+WEBHOOK_URL="$HOOKLAB_SERVER/h/$BIN" sh examples/ci/system-under-test.sh
+
+# The first attempt got the 503 the plan scripted; the retry must arrive too.
+npx hooklab wait "$BIN" --header x-event:order.created --header x-attempt:2 --q ord_42 --timeout 30s > "$OUT/webhook.json"
+echo "webhook received and retried: $(wc -c < "$OUT/webhook.json") bytes in $OUT/webhook.json"

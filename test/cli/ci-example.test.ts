@@ -1,0 +1,41 @@
+// The README's "Automate it" example runs as written: examples/ci/run.sh starts hooklab from a
+// config file, runs a stand-in system under test, and waits for its (retried) webhook.
+import { spawn } from 'node:child_process';
+import net from 'node:net';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const work: string[] = [];
+afterAll(async () => {
+  await Promise.all(work.map((d) => rm(d, { recursive: true, force: true })));
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+describe('CI example', () => {
+  it('examples/ci/run.sh passes: the webhook and its retry arrive', async () => {
+    const cwd = await mkdtemp(path.join(os.tmpdir(), 'hooklab-ci-'));
+    work.push(cwd);
+    const port = await freePort();
+    // Run from the repository root, as the README says; its files (OUT) land in a temp dir.
+    const run = spawn('sh', [path.join(ROOT, 'examples/ci/run.sh')], { cwd: ROOT, env: { ...process.env, PORT: String(port), DATA_DIR: path.join(cwd, 'data'), OUT: cwd } });
+    let out = '';
+    run.stdout.on('data', (d) => (out += d));
+    run.stderr.on('data', (d) => (out += d));
+    const code = await new Promise<number | null>((r) => run.on('close', r));
+    expect(code, out).toBe(0);
+    expect(out).toMatch(/webhook received and retried/);
+    const webhook = JSON.parse(await readFile(path.join(cwd, 'webhook.json'), 'utf8'));
+    expect(webhook.headers).toContainEqual(['x-attempt', '2']);
+  });
+});
