@@ -52,6 +52,9 @@ export function openApiDocument(o: OpenApiOptions): object {
     if (request?.body || request?.query) withErrors[400] ??= err('Bad input: every bad field is listed in `error.fields`.');
     if (params.length) withErrors[404] ??= err('Not found.');
     if (method !== 'get') withErrors[503] ??= err('Storage cannot be written (see /api/health); retry later. Nothing was changed.');
+    if (/\/response$|\/webhooks\/\{id\}$/.test(path) && method !== 'get') {
+      withErrors[412] ??= err('If-Match named an older revision (ETag) of these settings: reload and apply the change again.');
+    }
     reg.registerPath({ method, path, summary, tags: [tag], request: fullRequest, responses: withErrors });
   };
   const body = (schema: z.ZodType) => ({ body: { content: { 'application/json': { schema } }, required: true } });
@@ -133,13 +136,21 @@ export function openApiDocument(o: OpenApiOptions): object {
     { query: S.DeliveryWaitQuery },
     'Dispatcher',
   );
+  const timeline = (what: string) => ({
+    200: {
+      description: `${what}: one row per attempt, made or still planned, in virtual time. \`?format=csv\` answers the same as CSV (an attachment).`,
+      content: { 'application/json': { schema: D.Timeline }, 'text/csv': { schema: z.string() } },
+    },
+  });
+  route('get', '/api/deliveries/{id}/timeline', "Export a delivery's timeline (JSON or CSV)", timeline('The delivery'), { query: D.TimelineQuery }, 'Dispatcher');
+  route('get', '/api/runs/{id}/timeline', "Export a run's timeline: every delivery it caused (JSON or CSV)", timeline('Every delivery of the run, oldest first'), { query: D.TimelineQuery }, 'Dispatcher');
   route('post', '/api/deliveries/{id}/retry', 'One manual attempt now', { 200: json(D.Delivery, 'The delivery after it.'), 409: err('The webhook was deleted or disabled.') }, undefined, 'Dispatcher');
 
   // ------------------------------------------------------------------ clock, plan
   route('get', '/api/clock', 'The virtual clock', { 200: json(D.ClockState, 'The clock.') }, undefined, 'Clock');
   route('put', '/api/clock', 'Set its speed, pause or resume', { 200: json(D.ClockState, 'The clock.') }, body(D.ClockInput), 'Clock');
   route('post', '/api/clock/advance', 'Jump ahead, running what falls due on the way; answers when done', { 200: json(D.ClockState, 'The clock.') }, body(D.AdvanceInput), 'Clock');
-  route('get', '/api/schedule/preview', 'The planned attempt offsets of a schedule', { 200: json(D.SchedulePreview, 'The plan.') }, { query: D.SchedulePreviewQuery }, 'Clock');
+  route('get', '/api/schedule/preview', 'The planned attempts of a schedule (a preset, a list of waits or numbers), each with why, and what the behaviours would do', { 200: json(D.SchedulePreview, 'The plan.') }, { query: D.SchedulePreviewQuery }, 'Clock');
 
   // ------------------------------------------------------------------------- meta
   route('get', '/api/health', 'Is hooklab up, and can it write? (open, no token)', { 200: json(B.Health, 'Working.'), 503: json(B.Health, 'Starting, or storage cannot be written.') }, undefined, 'Meta');

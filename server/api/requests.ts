@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import type { RequestPage } from '../../shared/api.ts';
 import { toDetail, toSummary } from '../capture/view.ts';
+import { downloadName } from '../../shared/filename.ts';
 import { RequestSearchQuery, RequestWaitQuery } from '../../shared/schema/search.ts';
 import readline from 'node:readline';
 import { fieldErrors } from '../../shared/schema/common.ts';
@@ -113,7 +114,7 @@ export function requestsRouter(ctx: ApiContext): Router {
     res.setHeader('content-type', rec.contentType ?? 'application/octet-stream');
     res.setHeader('content-security-policy', "sandbox; default-src 'none'");
     res.setHeader('x-content-type-options', 'nosniff');
-    if (req.query.download !== undefined) res.setHeader('content-disposition', `attachment; filename="${rec.id}.bin"`);
+    if (req.query.download !== undefined) res.setHeader('content-disposition', `attachment; filename="${downloadName(rec.id, rec.contentType)}"`);
     res.setHeader('content-length', bytes.length);
     res.end(bytes);
   });

@@ -1,18 +1,25 @@
 import { Router } from 'express';
+import { checkIfMatch, etagOf } from '../http/etag.ts';
 import type { ApiContext } from './context.ts';
 import { getBinOr404 } from './bins.ts';
 
 export function responseRouter(ctx: ApiContext): Router {
   const r = Router();
 
+  // The ETag covers the settings, not the plan's position (which moves with every request).
   r.get('/bins/:id/response', async (req, res) => {
     const bin = await getBinOr404(ctx, req.params.id);
-    res.json(ctx.control.view(bin.id));
+    const view = ctx.control.view(bin.id);
+    res.setHeader('etag', etagOf(view.config));
+    res.json(view);
   });
 
   r.put('/bins/:id/response', async (req, res) => {
     const bin = await getBinOr404(ctx, req.params.id);
-    res.json(await ctx.control.set(bin.id, req.body));
+    checkIfMatch(req, etagOf(ctx.control.view(bin.id).config));
+    const view = await ctx.control.set(bin.id, req.body);
+    res.setHeader('etag', etagOf(view.config));
+    res.json(view);
   });
 
   r.post('/bins/:id/response/reset', async (req, res) => {

@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { applyWebhookInput, parseWebhookInput, webhookView } from '../dispatch/webhook-input.ts';
 import { notFound } from '../http/errors.ts';
+import { checkIfMatch, etagOf } from '../http/etag.ts';
 import { newId } from '../ids.ts';
 import { iso } from '../time.ts';
 import type { ApiContext } from './context.ts';
@@ -22,24 +23,31 @@ export function webhooksRouter(ctx: ApiContext): Router {
     const input = parseWebhookInput(req.body, false);
     const w = applyWebhookInput(null, input, newId('wh'), iso(ctx.now()));
     await ctx.store.webhooks.put(w);
-    res.status(201).location(`/api/webhooks/${w.id}`).json(webhookView(w));
+    const view = webhookView(w);
+    res.status(201).location(`/api/webhooks/${w.id}`).setHeader('etag', etagOf(view)).json(view);
   });
 
   r.get('/webhooks/:id', async (req, res) => {
-    res.json(webhookView(await getOr404(req.params.id)));
+    const view = webhookView(await getOr404(req.params.id));
+    res.setHeader('etag', etagOf(view));
+    res.json(view);
   });
 
   r.patch('/webhooks/:id', async (req, res) => {
     const prev = await getOr404(req.params.id);
+    checkIfMatch(req, etagOf(webhookView(prev)));
     const input = parseWebhookInput(req.body, true);
     const w = applyWebhookInput(prev, input, prev.id, iso(ctx.now()));
     await ctx.store.webhooks.put(w);
     if (prev.enabled && !w.enabled) await ctx.dispatcher.cancelFor(w.id, 'webhook_disabled');
-    res.json(webhookView(w));
+    const view = webhookView(w);
+    res.setHeader('etag', etagOf(view));
+    res.json(view);
   });
 
   r.delete('/webhooks/:id', async (req, res) => {
     const w = await getOr404(req.params.id);
+    checkIfMatch(req, etagOf(webhookView(w)));
     await ctx.store.webhooks.delete(w.id);
     await ctx.dispatcher.cancelFor(w.id, 'webhook_deleted');
     res.status(204).end();

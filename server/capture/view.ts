@@ -20,8 +20,26 @@ export function parseQuery(qs: string): Query {
 
 export { toItem };
 
+/**
+ * A header value as people read it. Node hands header bytes over as Latin-1 (one char per
+ * byte), so the bytes are kept exactly; when they are valid UTF-8 (`X-Utf8: café ✓`), show
+ * them as that text rather than as mojibake.
+ */
+export function displayValue(v: string): string {
+  // eslint-disable-next-line no-control-regex
+  if (!/[\x80-\xff]/.test(v)) return v;
+  const bytes = Buffer.from(v, 'latin1');
+  return isUtf8(bytes) ? bytes.toString('utf8') : v;
+}
+
+export function displayPairs(flat: readonly string[]): HeaderPair[] {
+  const out = pairs(flat);
+  for (const p of out) p[1] = displayValue(p[1]);
+  return out;
+}
+
 export function toSummary(r: StoredRequest): RequestSummary {
-  return { ...toItem(r), query: parseQuery(r.queryString), headers: pairs(r.headers) };
+  return { ...toItem(r), query: parseQuery(r.queryString), headers: displayPairs(r.headers) };
 }
 
 export function encodeBody(bytes: Buffer): { body: string; bodyEncoding: BodyEncoding } {

@@ -19,7 +19,7 @@ describe('shellQuote', () => {
 });
 
 describe('toCurl', () => {
-  const base = { url: 'http://localhost:8080/h/abc/hooks?x=1', size: 0, truncated: false, bodyText: '' };
+  const base = { url: 'http://localhost:8080/h/abc/hooks?x=1', size: 0, truncated: false, bodyText: '', bodyFile: 'abc.bin' };
   it('a JSON POST: headers in order minus the hop ones, the body verbatim', () => {
     const c = toCurl({
       ...base,
@@ -42,8 +42,9 @@ describe('toCurl', () => {
     expect(toCurl({ ...base, method: 'PUT', headers: [], bodyText: 'x', size: 1 })).toMatch(/^curl -X PUT /);
   });
   it('binary or truncated bodies say so instead of pasting bytes', () => {
-    const c = toCurl({ ...base, method: 'POST', headers: [], bodyText: null, size: 5000, truncated: true });
-    expect(c).toContain('--data-binary @body.bin');
+    const c = toCurl({ ...base, method: 'POST', headers: [], bodyText: null, size: 5000, truncated: true, bodyFile: 'abc.bin' });
+    expect(c).toContain('--data-binary @abc.bin');
+    expect(c).toContain('"Download raw body" (abc.bin)');
     expect(c).toContain('# The body is binary');
     expect(c).toContain('original was 5000 bytes');
   });
@@ -72,5 +73,18 @@ describe('format', () => {
   });
   it('status tones', () => {
     expect([200, 204, 301, 404, 429, 500, 503, null].map(statusTone)).toEqual(['ok', 'ok', 'info', 'warn', 'warn', 'bad', 'bad', 'bad']);
+  });
+});
+
+describe('download names', () => {
+  it('take the extension of the content type, for the server and for Copy as cURL alike', async () => {
+    const { downloadName, extensionFor } = await import('../../shared/filename.ts');
+    expect(downloadName('r1', 'application/json; charset=utf-8')).toBe('r1.json');
+    expect(downloadName('r1', 'application/vnd.github+json')).toBe('r1.json');
+    expect(downloadName('r1', 'text/plain')).toBe('r1.txt');
+    expect(downloadName('r1', 'multipart/form-data; boundary=x')).toBe('r1.multipart');
+    expect(downloadName('r1', 'image/png')).toBe('r1.png');
+    expect(downloadName('r1', null)).toBe('r1.bin');
+    expect(extensionFor('text/x-weird')).toBe('txt');
   });
 });

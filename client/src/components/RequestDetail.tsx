@@ -12,6 +12,7 @@ import { ConfirmButton } from './ConfirmButton.tsx';
 import { CopyButton } from './CopyButton.tsx';
 import { PairsTable } from './HeadersTable.tsx';
 import { MethodBadge, StatusBadge } from './StatusBadge.tsx';
+import { downloadName } from '../../../shared/filename.ts';
 
 interface Props {
   binId: string;
@@ -52,6 +53,7 @@ export const RequestDetail = memo(function RequestDetail({ binId, binUrl, reques
       bodyText: text,
       size: detail.size,
       truncated: detail.truncated,
+      bodyFile: downloadName(detail.id, detail.contentType),
     });
   }, [detail, binUrl]);
 
@@ -88,7 +90,7 @@ export const RequestDetail = memo(function RequestDetail({ binId, binUrl, reques
         </h2>
         <div class="detail-actions">
           <CopyButton text={curl} label="Copy as cURL" testId="copy-curl" />
-          <a class="btn" href={api.rawUrl(binId, detail.id, true)} download={`${detail.id}.bin`} data-testid="download-raw">
+          <a class="btn" href={api.rawUrl(binId, detail.id, true)} download={downloadName(detail.id, detail.contentType)} data-testid="download-raw">
             Download raw body
           </a>
           <ConfirmButton onConfirm={remove} confirmLabel="Really delete?" testId="delete-request">

@@ -19,6 +19,8 @@ export interface CurlInput {
   bodyText: string | null;
   /** Size of the body in bytes. */
   size: number;
+  /** The name "Download raw body" saves it as (shared/filename.ts). */
+  bodyFile: string;
   truncated: boolean;
 }
 
@@ -37,8 +39,8 @@ export function toCurl(r: CurlInput): string {
     if (r.bodyText !== null && !r.bodyText.includes('\0')) {
       args.push(`--data-binary ${shellQuote(r.bodyText)}`);
     } else {
-      notes.push('# The body is binary: save it first with "Download raw body" as body.bin');
-      args.push('--data-binary @body.bin');
+      notes.push(`# The body is binary: save it first with "Download raw body" (${r.bodyFile})`);
+      args.push(`--data-binary @${shellQuote(r.bodyFile)}`);
     }
     if (r.truncated) notes.push(`# Only the first bytes of this body were stored; the original was ${r.size} bytes.`);
   }
