@@ -17,7 +17,8 @@ export interface Conn {
 }
 
 export function connOf(opts: { server?: string; token?: string }): Conn {
-  const raw = opts.server ?? process.env.HOOKLAB_SERVER ?? 'http://localhost:8080';
+  // An empty value (HOOKLAB_SERVER= in a script) means "not set".
+  const raw = opts.server || process.env.HOOKLAB_SERVER || 'http://localhost:8080';
   let server: string;
   try {
     const u = new URL(raw);
@@ -26,7 +27,7 @@ export function connOf(opts: { server?: string; token?: string }): Conn {
   } catch {
     throw new CliError(`--server must be an http(s) URL, got "${raw}"`, EXIT.usage);
   }
-  return { server, token: opts.token ?? process.env.HOOKLAB_TOKEN ?? null };
+  return { server, token: opts.token || process.env.HOOKLAB_TOKEN || null };
 }
 
 export function headers(c: Conn, extra: Record<string, string> = {}): Record<string, string> {

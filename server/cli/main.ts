@@ -5,6 +5,7 @@ import { VERSION } from '../version.ts';
 import { CliError, EXIT, connOf } from './client.ts';
 import { binNew } from './commands/bins.ts';
 import { exportBin, importBin } from './commands/exchange.ts';
+import { forward } from './commands/forward.ts';
 import { tail } from './commands/tail.ts';
 import { wait } from './commands/wait.ts';
 
@@ -70,6 +71,22 @@ program
   .argument('<bin>', 'bin id or receiver URL')
   .argument('<file>', 'the file')
   .action((b: string, f: string, _o, cmd: Command) => importBin(conn(cmd), b, f));
+
+program
+  .command('forward')
+  .description('relay a bin to local targets, byte-exact; resumes where it stopped (cursor file)')
+  .argument('<bin>', 'the bin\'s receiver URL (its server is taken from it) or id')
+  .option('--to <url>', 'where to send each capture (its sub-path and query are appended); repeatable', collect)
+  .option('--cursor <file>', 'where the last forwarded id is kept (default .hooklab-forward-<bin>.json)')
+  .option('--from-start', 'also forward what the bin holds already')
+  .option('--once', 'exit once caught up (for CI)')
+  .option('--timeout <duration>', 'per target request', '10s')
+  .action((b: string, o, cmd: Command) => {
+    // A receiver URL names its server; an explicit --server (or HOOKLAB_SERVER) wins.
+    const opts = cmd.optsWithGlobals();
+    if (/^https?:\/\//.test(b) && (cmd.getOptionValueSourceWithGlobals('server') === 'default' || !opts.server)) opts.server = new URL(b).origin;
+    return forward(connOf(opts), b, o);
+  });
 
 try {
   await program.parseAsync();
