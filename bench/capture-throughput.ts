@@ -1,15 +1,19 @@
 // Benchmark 1: capture throughput. autocannon (in this process) POSTs the ~600-byte sync_end
-// payload at 50 connections to three servers, each a child process, one after another with
-// identical settings: bare node:http, plain Express 5, and hooklab with one live Socket.IO
-// subscriber on the bin. Each gets a 2 s warm-up (to a separate URL / bin), then 10 s measured;
-// the three are run BENCH_ROUNDS times (default 2), interleaved, and the best round counts.
+// payload at 50 connections to four servers, each a child process, one after another with
+// identical settings: bare node:http, plain Express 5, hooklab with one live Socket.IO
+// subscriber on the bin, and the same for hooklab at an older revision (BENCH_BASELINE_REV,
+// default 9a91e4c: the code before the segment-file storage), run from a `git archive` export
+// as that revision was run (`node --import tsx server/main.ts`). Each gets a 2 s warm-up (to a
+// separate URL / bin), then 10 s measured; the four are run BENCH_ROUNDS times (default 3),
+// interleaved, and the best undisturbed round counts.
 import os from 'node:os';
 import path from 'node:path';
 import autocannon, { type Result } from 'autocannon';
 import type { Bench, BenchOptions, Goal } from './lib/result.ts';
+import { BASELINE_REV, type BaselineTree, prepareBaseline } from './lib/baseline-rev.ts';
 import { connectSubscriber, createBin, getBin, receiverUrl, startHooklab } from './lib/hooklab.ts';
 import { PAYLOAD, PAYLOAD_HEADERS } from './lib/payload.ts';
-import { cpuMs, DISTURBED_PCT, machineCpu, type ServerProcess, spawnServer } from './lib/proc.ts';
+import { cpuMs, DISTURBED_PCT, machineCpu, ROOT, type ServerProcess, spawnServer } from './lib/proc.ts';
 import { round } from './lib/stats.ts';
 import { x } from './lib/table.ts';
 import { sleep, waitFor, withTimeout } from './lib/time.ts';
@@ -112,11 +116,16 @@ async function runBaseline(target: string, script: string, key: string, round: n
   }
 }
 
-/** hooklab: fresh DATA_DIR, default cap, one live subscriber on both bins (warm-up and measured). */
-async function runHooklab(round: number, opts: BenchOptions): Promise<TargetRun> {
+/**
+ * hooklab: fresh DATA_DIR, default cap, one live subscriber on both bins (warm-up and
+ * measured). `tree` set: the older revision from its exported tree, under tsx.
+ */
+async function runHooklab(target: string, round: number, opts: BenchOptions, tree: BaselineTree | null = null): Promise<TargetRun> {
   const hl = await startHooklab({
+    label: target,
     env: { MAX_REQUESTS_PER_BIN: String(MAX_REQUESTS_PER_BIN) },
-    nodeArgs: opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.join(opts.profileDir, 'capture')}`] : [],
+    nodeArgs: opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.join(opts.profileDir, tree ? `capture-${tree.short}` : 'capture')}`] : [],
+    ...(tree ? { script: 'server/main.ts', cwd: tree.dir } : {}),
   });
   try {
     const warmBin = await createBin(hl.base, 'warm-up');
@@ -125,7 +134,7 @@ async function runHooklab(round: number, opts: BenchOptions): Promise<TargetRun>
     try {
       await sub.subscribe(warmBin.id);
       await sub.subscribe(bin.id);
-      const run = await measure('hooklab', round, hl.proc, receiverUrl(hl.base, warmBin.id), receiverUrl(hl.base, bin.id), opts.log);
+      const run = await measure(target, round, hl.proc, receiverUrl(hl.base, warmBin.id), receiverUrl(hl.base, bin.id), opts.log);
       // Events for requests answered at the very end may still be on the wire: wait until the
       // count stops moving (bounded).
       let last = -1;
@@ -158,12 +167,31 @@ function best(runs: TargetRun[], target: string): TargetRun {
 const pct = (v: number | null) => (v === null ? '-' : `${Math.round(v)}%`);
 const us = (v: number | null | undefined) => (v === null || v === undefined ? '-' : `${v.toFixed(1)} us`);
 
+/** Spread of a target's undisturbed rounds: (fastest - slowest) / fastest; null with fewer than 2. */
+function spread(runs: TargetRun[], target: string): number | null {
+  const quiet = runs.filter((r) => r.target === target && !disturbed(r)).map((r) => r.reqPerSec);
+  return quiet.length < 2 ? null : (Math.max(...quiet) - Math.min(...quiet)) / Math.max(...quiet);
+}
+
+/** hooklab now must keep at least this share of the older revision's req/s (5 % noise allowance). */
+export const VS_BASELINE_REV = 0.95;
+
 export const captureThroughput: Bench = async (opts: BenchOptions) => {
   const runs: TargetRun[] = [];
+  let tree: BaselineTree | null = null;
+  let treeError: string | null = null;
+  try {
+    tree = await prepareBaseline(BASELINE_REV, opts.log);
+  } catch (err) {
+    treeError = err instanceof Error ? err.message : String(err);
+    opts.log(`  no baseline revision: ${treeError}`);
+  }
+  const OLD = tree ? `hooklab ${tree.short}` : `hooklab ${BASELINE_REV}`;
   const targets: [string, (r: number) => Promise<TargetRun>][] = [
     ['bare node:http', (r) => runBaseline('bare node:http', 'bench/baselines/bare-http.ts', 'bare', r, opts)],
     ['Express 5', (r) => runBaseline('Express 5', 'bench/baselines/express.ts', 'express', r, opts)],
-    ['hooklab', (r) => runHooklab(r, opts)],
+    ['hooklab', (r) => runHooklab('hooklab', r, opts)],
+    ...(tree ? [[OLD, (r: number) => runHooklab(OLD, r, opts, tree)] as [string, (r: number) => Promise<TargetRun>]] : []),
   ];
   for (let r = 1; r <= ROUNDS; r++) for (const [, run] of targets) runs.push(await run(r));
   // A target with no undisturbed round gets extra rounds (bounded), so that the verdict
@@ -178,18 +206,25 @@ export const captureThroughput: Bench = async (opts: BenchOptions) => {
   const bare = best(runs, 'bare node:http');
   const expr = best(runs, 'Express 5');
   const hook = best(runs, 'hooklab');
+  const old = tree ? best(runs, OLD) : null;
   const hookRuns = runs.filter((r) => r.target === 'hooklab');
+  const oldRuns = runs.filter((r) => r.target === OLD);
   // Every hooklab round must lose nothing, not just the best one.
-  let lost = 0;
-  let extra = 0;
-  let failures = 0;
-  let storedOk = true;
-  for (const h of hookRuns) {
-    lost += Math.max(0, h.ok2xx - (h.liveEvents ?? 0));
-    extra += Math.max(0, (h.liveEvents ?? 0) - h.ok2xx);
-    failures += h.non2xx + h.errors;
-    if (h.binRequestCount !== Math.min(MAX_REQUESTS_PER_BIN, h.liveEvents ?? 0)) storedOk = false;
-  }
+  const losses = (rs: TargetRun[]) => {
+    let lost = 0;
+    let extra = 0;
+    let failures = 0;
+    let storedOk = true;
+    for (const h of rs) {
+      lost += Math.max(0, h.ok2xx - (h.liveEvents ?? 0));
+      extra += Math.max(0, (h.liveEvents ?? 0) - h.ok2xx);
+      failures += h.non2xx + h.errors;
+      if (h.binRequestCount !== Math.min(MAX_REQUESTS_PER_BIN, h.liveEvents ?? 0)) storedOk = false;
+    }
+    return { lost, extra, failures, storedOk, settled: rs.every((h) => h.eventsSettled) };
+  };
+  const { lost, extra, failures, storedOk } = losses(hookRuns);
+  const oldLoss = losses(oldRuns);
   const sumOk = hookRuns.reduce((t, h) => t + h.ok2xx, 0);
   const sumEvents = hookRuns.reduce((t, h) => t + (h.liveEvents ?? 0), 0);
   const cpuRatio = hook.cpuUsPerReq !== null && bare.cpuUsPerReq !== null ? hook.cpuUsPerReq / bare.cpuUsPerReq : NaN;
@@ -199,6 +234,7 @@ export const captureThroughput: Bench = async (opts: BenchOptions) => {
   const cpuBound = (a: TargetRun, b: TargetRun) => (a.cpuUsPerReq !== null && b.cpuUsPerReq !== null ? b.cpuUsPerReq / a.cpuUsPerReq : NaN);
   const vsBare = hook.reqPerSec / bare.reqPerSec;
   const vsExpr = hook.reqPerSec / expr.reqPerSec;
+  const vsOld = old ? hook.reqPerSec / old.reqPerSec : NaN;
   const goals: Goal[] = [
     {
       name: 'hooklab req/s vs bare node:http',
@@ -218,6 +254,14 @@ export const captureThroughput: Bench = async (opts: BenchOptions) => {
       value: String(failures + lost),
       pass: failures === 0 && lost === 0 && storedOk && hookRuns.every((h) => h.eventsSettled),
     },
+    {
+      name: `hooklab req/s vs ${OLD} (${BASELINE_REV === '9a91e4c' ? 'before the storage rewrite' : 'BENCH_BASELINE_REV'})`,
+      target: `>= ${VS_BASELINE_REV.toFixed(2)}x`,
+      value: old
+        ? x(vsOld) + (noisy(hook, old) ? ` (!) (CPU-bound: ${x(cpuBound(hook, old))})` : '') + ` (CPU/req ${x(cpuBound(old, hook))})`
+        : `no baseline: ${treeError}`,
+      pass: !!old && vsOld >= VS_BASELINE_REV && (!noisy(hook, old) || cpuBound(hook, old) >= VS_BASELINE_REV),
+    },
   ];
 
   const row = (r: TargetRun) => [
@@ -233,6 +277,8 @@ export const captureThroughput: Bench = async (opts: BenchOptions) => {
     r.cpuUsPerReq !== null && bare.cpuUsPerReq !== null ? x(r.cpuUsPerReq / bare.cpuUsPerReq) : '-',
     `${r.round}${disturbed(r) ? ' (!)' : ''}`,
   ];
+  const shown = [bare, expr, hook, ...(old ? [old] : [])];
+  const spreads = targets.map(([t]) => `${t} ${spread(runs, t) === null ? '-' : `${Math.round(spread(runs, t)! * 100)}%`}`);
   return {
     name: 'capture',
     title: `1. Capture throughput (POST ${PAYLOAD.length} B sync_end, ${CONNECTIONS} connections, ${WARMUP_S} s warm-up + ${DURATION_S} s, best of ${ROUNDS} rounds)`,
@@ -240,10 +286,10 @@ export const captureThroughput: Bench = async (opts: BenchOptions) => {
       {
         title: '',
         columns: ['target', 'req/s', 'vs bare', 'p50', 'p99', '2xx', 'non-2xx+err', 'live events', 'server CPU/req', 'CPU/req vs bare', 'round'],
-        rows: [row(bare), row(expr), row(hook)],
+        rows: shown.map(row),
         notes: [
-          `each target ran ${ROUNDS}x, interleaved (bare, Express, hooklab, bare, ...), each time a fresh process, plus extra rounds (up to ${EXTRA_ROUNDS}) for a target with no undisturbed round; the row is its fastest undisturbed round (a neighbour on a shared machine only ever slows a run down).`,
-          ...([bare, expr, hook].some(disturbed)
+          `each target ran ${ROUNDS}x, interleaved (${targets.map(([t]) => t).join(', ')}, bare, ...), each time a fresh process, plus extra rounds (up to ${EXTRA_ROUNDS}) for a target with no undisturbed round; the row is its fastest undisturbed round (a neighbour on a shared machine only ever slows a run down).`,
+          ...(shown.some(disturbed)
             ? [
                 `(!) every round of that target (${ROUNDS} + up to ${EXTRA_ROUNDS} extra) ran while other processes used > ${DISTURBED_PCT}% of a core: its req/s is not to be trusted; ` +
                   'a goal that compares it passes only if it also holds on CPU time per request ("CPU-bound" in the goal). Re-run on a quieter machine.',
@@ -251,12 +297,34 @@ export const captureThroughput: Bench = async (opts: BenchOptions) => {
             : []),
           `lost requests, all ${hookRuns.length} hooklab rounds: ${sumEvents} live events on one Socket.IO subscriber (websocket) for ${sumOk} 2xx answers: ${lost} missing, ` +
             `${extra} extra (captured, but still in flight when autocannon stopped: at most ${CONNECTIONS} a round); ${failures} non-2xx or errors.`,
+          ...(old
+            ? [`the same for ${OLD} (no goal): ${oldLoss.lost} missing, ${oldLoss.failures} non-2xx or errors, stored = min(cap, captures): ${oldLoss.storedOk ? 'yes' : 'NO'}.`]
+            : []),
           `stored: the measured bin's requestCount was min(cap ${MAX_REQUESTS_PER_BIN}, captures) in every round: ${storedOk ? 'yes' : 'NO'}. The cap is the default, so the live-event count, not the store, is what counts every capture.`,
           'p50 / p99: autocannon latency (it records whole milliseconds).',
           `server CPU/req = CPU time of the server process / requests answered: much less sensitive to a noisy machine than req/s. hooklab costs ${x(cpuRatio)} the CPU of bare per request, ` +
             `so with both servers CPU-bound hooklab could reach at most ~${x(1 / cpuRatio)} of bare's req/s.`,
         ],
       },
+      ...(old
+        ? [
+            {
+              title: `hooklab now vs ${OLD} (${BASELINE_REV === '9a91e4c' ? 'the code before the storage rewrite' : 'BENCH_BASELINE_REV'}, same run, same load, one live subscriber each)`,
+              columns: ['figure', 'hooklab now', OLD, 'now / before'],
+              rows: [
+                ['req/s (fastest undisturbed round)', Math.round(hook.reqPerSec), Math.round(old.reqPerSec), x(vsOld)],
+                ['server CPU per request', us(hook.cpuUsPerReq), us(old.cpuUsPerReq), hook.cpuUsPerReq !== null && old.cpuUsPerReq !== null ? x(hook.cpuUsPerReq / old.cpuUsPerReq) : '-'],
+                ['p99 latency', `${hook.p99Ms} ms`, `${old.p99Ms} ms`, '-'],
+                ['non-2xx + errors, all rounds', failures, oldLoss.failures, '-'],
+              ],
+              notes: [
+                `${OLD} = commit ${tree!.sha} (BENCH_BASELINE_REV, default 9a91e4c), exported with git archive to ${path.relative(ROOT, tree!.dir)} and started as it was run then: node --import tsx server/main.ts (hooklab now: the compiled dist/server/server/main.js).` +
+                  (tree!.depsWarning ? ` WARNING: ${tree!.depsWarning}.` : ''),
+                `goal: hooklab now >= ${VS_BASELINE_REV}x of ${OLD}'s req/s. The 5% allowance is for round-to-round noise; spread of the undisturbed rounds in this run: ${spreads.join(', ')}.`,
+              ],
+            },
+          ]
+        : []),
       {
         title: 'All rounds',
         columns: ['round', 'target', 'req/s', 'server CPU', 'loadgen CPU', 'other CPU', 'steal', 'server CPU/req'],
@@ -268,6 +336,22 @@ export const captureThroughput: Bench = async (opts: BenchOptions) => {
       },
     ],
     goals,
-    data: { disturbedAbovePct: DISTURBED_PCT, best: { bare: bare.round, express: expr.round, hooklab: hook.round }, cpuPerReqVsBare: round(cpuRatio, 3), connections: CONNECTIONS, warmupS: WARMUP_S, durationS: DURATION_S, rounds: ROUNDS, payloadBytes: PAYLOAD.length, runs, lost, extra, failures, storedOk },
+    data: {
+      disturbedAbovePct: DISTURBED_PCT,
+      best: { bare: bare.round, express: expr.round, hooklab: hook.round, baselineRev: old?.round ?? null },
+      cpuPerReqVsBare: round(cpuRatio, 3),
+      baselineRev: tree ? { rev: tree.rev, sha: tree.sha, target: OLD, reqPerSecRatio: round(vsOld, 3), cpuPerReqRatio: old && hook.cpuUsPerReq !== null && old.cpuUsPerReq !== null ? round(hook.cpuUsPerReq / old.cpuUsPerReq, 3) : null, losses: oldLoss, depsWarning: tree.depsWarning } : { rev: BASELINE_REV, error: treeError },
+      spreadPct: Object.fromEntries(targets.map(([t]) => [t, spread(runs, t) === null ? null : round(spread(runs, t)! * 100, 1)])),
+      connections: CONNECTIONS,
+      warmupS: WARMUP_S,
+      durationS: DURATION_S,
+      rounds: ROUNDS,
+      payloadBytes: PAYLOAD.length,
+      runs,
+      lost,
+      extra,
+      failures,
+      storedOk,
+    },
   };
 };

@@ -1,5 +1,5 @@
 // `npm run bench [-- NAME...] [-- --profile]`: runs the benchmarks (all, or the ones named:
-// capture, latency, storage, dispatcher), prints a table per benchmark with PASS/MISS next to
+// capture, latency, storage, dispatcher, memory, writes, startup, viewer), prints a table per benchmark with PASS/MISS next to
 // each goal, and writes bench/results/latest.json. Exits non-zero only when something
 // crashed, never because a goal was missed.
 import { execFileSync } from 'node:child_process';
@@ -9,20 +9,28 @@ import os from 'node:os';
 import path from 'node:path';
 import { captureThroughput } from './capture-throughput.ts';
 import { dispatcherBench } from './dispatcher.ts';
-import { removeAllDataDirs, removeAllDataDirsSync } from './lib/hooklab.ts';
+import { removeAllDataDirs, removeAllDataDirsSync, removeServerSnapshotSync, snapshotServerBuild } from './lib/hooklab.ts';
 import { installCleanup, killAll, ROOT } from './lib/proc.ts';
 import { summarizeProfile } from './lib/profile.ts';
 import type { Bench, BenchResult, Goal } from './lib/result.ts';
 import { renderTable } from './lib/table.ts';
 import { withTimeout } from './lib/time.ts';
 import { liveLatency } from './live-latency.ts';
+import { memoryBench } from './memory.ts';
+import { startupBench } from './startup.ts';
+import { viewerBench } from './viewer.ts';
+import { writesBench } from './writes.ts';
 import { storageBench } from './storage.ts';
 
 const BENCHES: { name: string; aliases: string[]; run: Bench; boundMs: number }[] = [
-  { name: 'capture', aliases: ['capture-throughput', 'throughput'], run: captureThroughput, boundMs: 5 * 60_000 },
+  { name: 'capture', aliases: ['capture-throughput', 'throughput'], run: captureThroughput, boundMs: 9 * 60_000 },
   { name: 'latency', aliases: ['live-latency', 'live'], run: liveLatency, boundMs: 3 * 60_000 },
   { name: 'storage', aliases: [], run: storageBench, boundMs: 10 * 60_000 },
   { name: 'dispatcher', aliases: ['dispatch'], run: dispatcherBench, boundMs: 10 * 60_000 },
+  { name: 'memory', aliases: ['rss'], run: memoryBench, boundMs: 5 * 60_000 },
+  { name: 'writes', aliases: ['write-amplification'], run: writesBench, boundMs: 4 * 60_000 },
+  { name: 'startup', aliases: ['start-up', 'start'], run: startupBench, boundMs: 5 * 60_000 },
+  { name: 'viewer', aliases: ['stuck-viewer'], run: viewerBench, boundMs: 5 * 60_000 },
 ];
 
 const RESULTS_DIR = path.join(ROOT, 'bench/results');
@@ -41,8 +49,13 @@ async function main() {
     ? names.map((n) => BENCHES.find((b) => b.name === n || b.aliases.includes(n)) ?? usage())
     : BENCHES;
 
-  installCleanup(removeAllDataDirsSync);
+  installCleanup(() => {
+    removeAllDataDirsSync();
+    removeServerSnapshotSync();
+  });
   await mkdir(RESULTS_DIR, { recursive: true });
+  // Run a private copy of the build: others may rebuild dist/ during the run.
+  const script = await snapshotServerBuild();
   const profileDir = profile ? path.join(RESULTS_DIR, 'profiles') : null;
   if (profileDir) {
     await rm(profileDir, { recursive: true, force: true });
@@ -61,7 +74,7 @@ async function main() {
   const versionAtStart = serverVersion();
   console.log(`hooklab benchmarks — ${new Date().toISOString()} — hooklab at ${versionAtStart}`);
   console.log(`machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGB} GB, node ${machine.node}, ${machine.platform}, load ${machine.loadavg.join(' ')}`);
-  console.log('All figures from loopback (127.0.0.1); servers under test are child processes, the load generator is this process.\n');
+  console.log(`All figures from loopback (127.0.0.1); servers under test are child processes (hooklab: node ${script}, a copy of dist/server made at the start), the load generator is this process.\n`);
 
   const log = (m: string) => console.error(`[bench] ${m}`);
   const results: BenchResult[] = [];
@@ -115,6 +128,7 @@ async function main() {
   );
   console.log(`\nJSON: ${path.relative(ROOT, out)}`);
   await removeAllDataDirs();
+  removeServerSnapshotSync();
   if (crashes.length) process.exitCode = 1;
 }
 

@@ -329,7 +329,7 @@ export const storageBench: Bench = async ({ log }) => {
             [`start-up to /api/health 200 (median of ${STARTS})`, ms(startFull), ms(startEmpty), x(startFull / startEmpty)],
             ['load time (start-up minus empty start-up)', ms(startFull - startEmpty), '-', '-'],
           ],
-          notes: ['start-up = spawn of `node --import tsx server/main.ts` until GET /api/health answers 200 (includes Node + tsx start).'],
+          notes: ['start-up = spawn of `node dist/server/server/main.js` until GET /api/health answers 200 (includes Node start).'],
         },
       ],
       goals,

@@ -1,13 +1,13 @@
 // hooklab under test: a child process on a fresh temp DATA_DIR, plus the API calls and the
 // live subscriber the benchmarks need.
-import { rmSync } from 'node:fs';
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { existsSync, rmSync } from 'node:fs';
+import { cp, mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { io, type Socket } from 'socket.io-client';
 import type { Bin, ClientToServerEvents, RequestItem, ServerToClientEvents, SubscribeAck } from '../../shared/api.ts';
 import { api } from './http.ts';
-import { type ServerProcess, spawnServer } from './proc.ts';
+import { ROOT, type ServerProcess, type SpawnOptions, spawnServer } from './proc.ts';
 import { waitFor } from './time.ts';
 
 export interface Hooklab {
@@ -52,16 +52,63 @@ export async function removeAllDataDirs() {
   for (const d of [...tempDirs]) await removeDataDir(d);
 }
 
+/**
+ * The compiled server the benchmarks run. `npm run bench` builds dist/server, then run.ts
+ * copies it aside (snapshotServerBuild) so that a rebuild by someone else during the run (the
+ * working tree is shared; `npm test` rebuilds dist/) cannot swap the code under a benchmark.
+ */
+let serverScript = 'dist/server/server/main.js';
+let snapshotDir: string | null = null;
+
+export const hooklabScript = () => serverScript;
+
+/** Copy dist/server to bench/.build/run-<pid>/ (inside the repo, so node_modules resolve) and run that. */
+export async function snapshotServerBuild(): Promise<string> {
+  const from = path.join(ROOT, 'dist/server');
+  if (!existsSync(path.join(from, 'server/main.js'))) throw new Error('dist/server/server/main.js is missing: run `npm run build:server` (npm run bench does)');
+  const dir = path.join(ROOT, 'bench/.build', `run-${process.pid}`);
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(path.dirname(dir), { recursive: true });
+  snapshotDir = dir;
+  await cp(from, dir, { recursive: true });
+  serverScript = path.relative(ROOT, path.join(dir, 'server/main.js'));
+  return serverScript;
+}
+
+/** Delete the copy (also from exit and signal handlers). */
+export function removeServerSnapshotSync() {
+  if (!snapshotDir) return;
+  try {
+    rmSync(snapshotDir, { recursive: true, force: true, maxRetries: 3 });
+  } catch {
+    // best effort
+  }
+  snapshotDir = null;
+}
+
 export async function startHooklab(
-  o: { env?: Record<string, string>; dataDir?: string; nodeArgs?: string[]; label?: string } = {},
+  o: {
+    env?: Record<string, string>;
+    dataDir?: string;
+    nodeArgs?: string[];
+    label?: string;
+    /** Default: the compiled server. 'server/main.ts' (with `cwd`) runs a source tree under tsx. */
+    script?: string;
+    /** Where to run it (default: the repo root), e.g. an older revision's tree. */
+    cwd?: string;
+    onOutput?: SpawnOptions['onOutput'];
+  } = {},
 ): Promise<Hooklab> {
   const dataDir = o.dataDir ?? (await newDataDir());
   const t0 = performance.now();
   const proc = await spawnServer({
-    script: 'server/main.ts',
+    // The compiled server, as `npm start` runs it (`npm run bench` builds it first).
+    script: o.script ?? serverScript,
     label: o.label ?? 'hooklab',
     env: { PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, ...o.env },
     nodeArgs: o.nodeArgs,
+    cwd: o.cwd,
+    onOutput: o.onOutput,
     startTimeoutMs: 60_000,
   });
   const healthy = await waitFor(async () => {

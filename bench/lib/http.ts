@@ -64,27 +64,56 @@ export async function fire(
   concurrency: number,
   body: Buffer,
   headers: Record<string, string>,
-): Promise<{ ok: number; other: number; errors: number; wallMs: number }> {
-  const agent = newAgent(concurrency);
+): Promise<FireResult> {
   let next = 0;
-  let ok = 0;
-  let other = 0;
-  let errors = 0;
+  return load(() => (next < n ? urlFor(next++) : null), concurrency, body, headers);
+}
+
+export interface FireResult {
+  ok: number;
+  other: number;
+  errors: number;
+  wallMs: number;
+  /** Answers by HTTP status ('error' for a failed request). */
+  statuses: Record<string, number>;
+}
+
+/**
+ * POST for `ms` milliseconds with `concurrency` in flight (keep-alive), each to urlFor(i):
+ * a flood at whatever rate the server takes. Answers the status counts.
+ */
+export async function flood(
+  urlFor: (i: number) => string,
+  ms: number,
+  concurrency: number,
+  body: Buffer,
+  headers: Record<string, string>,
+): Promise<FireResult> {
+  const end = performance.now() + ms;
+  let next = 0;
+  return load(() => (performance.now() < end ? urlFor(next++) : null), concurrency, body, headers);
+}
+
+async function load(nextUrl: () => string | null, concurrency: number, body: Buffer, headers: Record<string, string>): Promise<FireResult> {
+  const agent = newAgent(concurrency);
+  const r: FireResult = { ok: 0, other: 0, errors: 0, wallMs: 0, statuses: {} };
   const t0 = performance.now();
   const worker = async () => {
-    while (next < n) {
-      const i = next++;
+    for (let url = nextUrl(); url !== null; url = nextUrl()) {
+      let key = 'error';
       try {
-        const r = await request(urlFor(i), { body, headers, agent });
-        if (r.status >= 200 && r.status < 300) ok++;
-        else other++;
+        const res = await request(url, { body, headers, agent });
+        key = String(res.status);
+        if (res.status >= 200 && res.status < 300) r.ok++;
+        else r.other++;
       } catch {
-        errors++;
+        r.errors++;
       }
+      r.statuses[key] = (r.statuses[key] ?? 0) + 1;
     }
   };
-  await Promise.all(Array.from({ length: Math.min(concurrency, n) }, worker));
-  const wallMs = performance.now() - t0;
+  await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
+  r.wallMs = performance.now() - t0;
   agent.destroy();
-  return { ok, other, errors, wallMs };
+  return r;
 }

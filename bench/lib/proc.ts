@@ -1,4 +1,4 @@
-// Servers under test run as child processes (`node --import tsx <script>`), so the server and
+// Servers under test run as child processes (`node [--import tsx] <script>`), so the server and
 // the load generator (this process) each get a core. Every child is registered here and
 // killed on exit, on error and on Ctrl-C.
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -11,7 +11,7 @@ export const ROOT = path.resolve(import.meta.dirname, '../..');
 const live = new Set<ChildProcess>();
 
 export interface SpawnOptions {
-  /** Script path relative to the repo root, e.g. 'server/main.ts'. */
+  /** Script path relative to the repo root: a .ts file runs under tsx, a .js file as it is. */
   script: string;
   label: string;
   env?: Record<string, string>;
@@ -19,6 +19,10 @@ export interface SpawnOptions {
   nodeArgs?: string[];
   /** Give up if no "listening on <url>" line arrives within this. */
   startTimeoutMs?: number;
+  /** Working directory (default: the repo root); `script` is relative to it. */
+  cwd?: string;
+  /** Called with every chunk the child writes, and when it arrived (performance.now()). */
+  onOutput?: (text: string, stream: 'stdout' | 'stderr', at: number) => void;
 }
 
 export interface ServerProcess {
@@ -36,8 +40,9 @@ export interface ServerProcess {
 
 export async function spawnServer(o: SpawnOptions): Promise<ServerProcess> {
   const t0 = performance.now();
-  const child = spawn(process.execPath, [...(o.nodeArgs ?? []), '--import', 'tsx', o.script], {
-    cwd: ROOT,
+  const loader = o.script.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  const child = spawn(process.execPath, [...(o.nodeArgs ?? []), ...loader, o.script], {
+    cwd: o.cwd ?? ROOT,
     env: { ...process.env, NODE_ENV: 'production', ...o.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -52,8 +57,10 @@ export async function spawnServer(o: SpawnOptions): Promise<ServerProcess> {
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (s: string) => {
     stderr = (stderr + s).slice(-4000);
+    o.onOutput?.(s, 'stderr', performance.now());
   });
   child.stdout!.setEncoding('utf8');
+  if (o.onOutput) child.stdout!.on('data', (s: string) => o.onOutput!(s, 'stdout', performance.now()));
   let out = '';
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -169,6 +176,74 @@ export function cpuMs(pid: number): number | null {
 export function threadCpuMs(pid: number, tid = pid): number | null {
   try {
     return Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
+  } catch {
+    return null;
+  }
+}
+
+/** /proc/<pid>/io of a process (all its threads), in bytes; null off Linux or when it is gone. */
+export interface ProcIo {
+  /** Bytes passed to write()-like calls: files, sockets, pipes alike. */
+  wchar: number;
+  /** Bytes of page cache this process dirtied (counted when dirtied, in whole pages): what it sends to the storage layer. */
+  writeBytes: number;
+  /** Dirty page-cache bytes dropped before they were written back (file truncated or deleted). */
+  cancelledWriteBytes: number;
+  syscw: number;
+}
+
+export function procIo(pid: number): ProcIo | null {
+  try {
+    const f = Object.fromEntries(
+      readFileSync(`/proc/${pid}/io`, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => l.split(':').map((v) => v.trim())),
+    ) as Record<string, string>;
+    return { wchar: Number(f.wchar), writeBytes: Number(f.write_bytes), cancelledWriteBytes: Number(f.cancelled_write_bytes), syscw: Number(f.syscw) };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Sectors written to block devices since boot, summed over the whole-disk devices in
+ * /sys/block (no partitions, loops or RAM disks), in bytes: the whole machine, file-system
+ * journal and metadata included. Null when not readable.
+ */
+export function deviceWrittenBytes(): number | null {
+  try {
+    let total = 0;
+    for (const d of readdirSync('/sys/block')) {
+      if (/^(loop|ram|zram|sr|dm-)/.test(d)) continue;
+      const f = readFileSync(`/sys/block/${d}/stat`, 'utf8').trim().split(/\s+/).map(Number);
+      total += (f[6] ?? 0) * 512; // field 7: sectors written (always 512-byte units)
+    }
+    return total;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * TCP (IPv4) connection state from /proc/net/tcp for the socket whose local port is
+ * `localPort` and remote port `remotePort`: 'ESTABLISHED', 'FIN_WAIT1', ..., or null when no
+ * such socket exists; with its send and receive queues (bytes in the kernel).
+ */
+export function tcpSocket(localPort: number, remotePort: number): { state: string; txQueue: number; rxQueue: number } | null {
+  const states = ['', 'ESTABLISHED', 'SYN_SENT', 'SYN_RECV', 'FIN_WAIT1', 'FIN_WAIT2', 'TIME_WAIT', 'CLOSE', 'CLOSE_WAIT', 'LAST_ACK', 'LISTEN', 'CLOSING'];
+  try {
+    const lines = readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1);
+    for (const l of lines) {
+      const f = l.trim().split(/\s+/);
+      if (f.length < 5) continue;
+      const lp = parseInt(f[1].split(':')[1], 16);
+      const rp = parseInt(f[2].split(':')[1], 16);
+      if (lp !== localPort || rp !== remotePort) continue;
+      const [tx, rx] = f[4].split(':').map((h) => parseInt(h, 16));
+      return { state: states[parseInt(f[3], 16)] ?? f[3], txQueue: tx, rxQueue: rx };
+    }
+    return null;
   } catch {
     return null;
   }
