@@ -7,7 +7,9 @@ PORT=${PORT:-8080}
 OUT=${OUT:-.}
 export HOOKLAB_SERVER="http://127.0.0.1:$PORT"
 BIN=orders-ci-5f2b9c1e7d4a
-DATA_DIR=${DATA_DIR:-$(mktemp -d)} PORT=$PORT npx hooklab serve --config examples/ci/hooklab.config.json > "$OUT/hooklab.log" 2>&1 &
+# node itself, not `npx hooklab`: then $! is the server, and the trap stops it (killing npx
+# would leave the server it started running).
+DATA_DIR=${DATA_DIR:-$(mktemp -d)} PORT=$PORT node bin/hooklab.js serve --config examples/ci/hooklab.config.json > "$OUT/hooklab.log" 2>&1 &
 HOOKLAB_PID=$!
 trap 'kill $HOOKLAB_PID 2>/dev/null || true' EXIT
 until curl -fsS "$HOOKLAB_SERVER/api/health" > /dev/null 2>&1; do sleep 0.2; done
@@ -15,5 +17,5 @@ until curl -fsS "$HOOKLAB_SERVER/api/health" > /dev/null 2>&1; do sleep 0.2; don
 WEBHOOK_URL="$HOOKLAB_SERVER/h/$BIN" sh examples/ci/system-under-test.sh
 
 # The first attempt got the 503 the plan scripted; the retry must arrive too.
-npx hooklab wait "$BIN" --header x-event:order.created --header x-attempt:2 --q ord_42 --timeout 30s > "$OUT/webhook.json"
+node bin/hooklab.js wait "$BIN" --header x-event:order.created --header x-attempt:2 --q ord_42 --timeout 30s > "$OUT/webhook.json"
 echo "webhook received and retried: $(wc -c < "$OUT/webhook.json") bytes in $OUT/webhook.json"

@@ -37,5 +37,7 @@ describe('CI example', () => {
     expect(out).toMatch(/webhook received and retried/);
     const webhook = JSON.parse(await readFile(path.join(cwd, 'webhook.json'), 'utf8'));
     expect(webhook.headers).toContainEqual(['x-attempt', '2']);
+    // Its exit trap stops the server too, not just npx: nothing keeps listening on the port.
+    await expect.poll(() => fetch(`http://127.0.0.1:${port}/api/health`).then(() => 'up', () => 'down'), { timeout: 10_000 }).toBe('down');
   });
 });

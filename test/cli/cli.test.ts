@@ -162,6 +162,11 @@ describe('hooklab CLI', () => {
       await until(() => /ready on (http:\/\/[\d.:]+)/.test(out));
       const base = /ready on (http:\/\/[\d.:]+)/.exec(out)![1];
       expect((await json(base, 'GET', '/api/bins/from-config-0123456789')).status).toBe(200);
+      // Run from the source (tsx), the dispatcher's sender thread works too.
+      const wh = await json<{ id: string }>(base, 'POST', '/api/webhooks', { url: `${base}/h/from-config-0123456789` });
+      const test = await json<{ ok: boolean }>(base, 'POST', `/api/webhooks/${wh.body.id}/test`);
+      expect(test.body.ok, JSON.stringify(test.body)).toBe(true);
+      expect((await json(base, 'GET', '/api/health')).status).toBe(200);
     } finally {
       p.kill('SIGTERM');
       await new Promise((r) => p.on('close', r));

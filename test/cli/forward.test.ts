@@ -42,7 +42,10 @@ beforeAll(async () => {
   await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
   targetBase = `http://127.0.0.1:${(target.address() as { port: number }).port}`;
 });
+// Relays still running when a test fails midway are stopped here, not left behind.
+const relays: ChildProcess[] = [];
 afterAll(async () => {
+  for (const p of relays) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
   srv.proc.kill('SIGTERM');
   await srv.exited;
   target.close();
@@ -51,6 +54,7 @@ afterAll(async () => {
 
 function relay(args: string[]) {
   const p: ChildProcess = spawn(process.execPath, [CLI, 'forward', ...args], { cwd: ROOT, env: { ...process.env, HOOKLAB_SERVER: '' } });
+  relays.push(p);
   let out = '';
   let err = '';
   p.stdout!.on('data', (d) => (out += d));
