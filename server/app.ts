@@ -27,6 +27,10 @@ import { createWorkerSender } from './dispatch/worker-sender.ts';
 import { authRoutes, requireToken, tokenFrom, tokenGate } from './http/auth.ts';
 import { createHostGuard } from './http/host-guard.ts';
 import { createHttp, type HooklabHttp } from './http/server.ts';
+import { Forwarder } from './forward/forwarder.ts';
+import { BinAttempts } from './verify/bin-attempts.ts';
+import { Verifier } from './verify/service.ts';
+import { ownOrigins } from './forward/own-origins.ts';
 import { clientDir } from './paths.ts';
 import { VERSION } from './version.ts';
 import { HttpError } from './http/errors.ts';
@@ -128,13 +132,18 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
   // Public HOST without DISPATCH_ALLOW: public addresses only (see net/outbound-policy.ts).
   const policyOptions = { host: config.host, allow: config.dispatchAllow };
   const sender = deps.send
-    ? { send: deps.send, close() {} }
+    ? { send: deps.send, fault: () => null, close() {} }
     : config.dispatchWorker
-      ? createWorkerSender({ maxResponseBytes: config.dispatchMaxResponseBytes, policy: policyOptions }, () => config.publicUrl)
-      : createSender({
-          maxResponseBytes: config.dispatchMaxResponseBytes,
-          policy: createOutboundPolicy({ ...policyOptions, publicUrl: () => config.publicUrl }),
-        });
+      ? createWorkerSender({ maxResponseBytes: config.dispatchMaxResponseBytes, policy: policyOptions }, () => config.publicUrl, {
+          onCrash: (message) => log.error(message),
+        })
+      : {
+          ...createSender({
+            maxResponseBytes: config.dispatchMaxResponseBytes,
+            policy: createOutboundPolicy({ ...policyOptions, publicUrl: () => config.publicUrl }),
+          }),
+          fault: () => null,
+        };
   // The wait API: captures matching a filter, deliveries reaching a state.
   const waiters = new RequestWaiters();
   const deliveryWaiters = new DeliveryWaiters();
@@ -163,6 +172,20 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
   await control.load();
 
   const rateLimiter = config.rateLimitPerBin > 0 ? new RateLimiter(config.rateLimitPerBin) : null;
+  // Forward targets, proxy mode and replays: outbound calls under the dispatcher's policy.
+  const forwarder = new Forwarder({
+    store,
+    policy: createOutboundPolicy({ ...policyOptions, publicUrl: () => config.publicUrl }),
+    ownOrigins: () => ownOrigins(config.publicUrl, httpServer),
+    timeoutMs: config.forwardTimeoutMs,
+    maxResponseBytes: config.forwardMaxResponseBytes,
+    concurrency: config.forwardConcurrency,
+    maxQueued: 10 * config.forwardConcurrency,
+    now,
+  });
+  const verifier = new Verifier({ store });
+  await verifier.load();
+  const binAttempts = new BinAttempts(store);
   const receive = createReceiver(
     {
       store,
@@ -182,7 +205,7 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
     RECEIVER_PREFIX,
   );
 
-  const ctx: ApiContext = { config, store, control, dispatcher, live, rateLimiter, waiters, deliveryWaiters, now };
+  const ctx: ApiContext = { config, store, control, dispatcher, live, rateLimiter, waiters, deliveryWaiters, forwarder, verifier, binAttempts, now };
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
@@ -192,6 +215,13 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
     if (h.fault) {
       res.setHeader('retry-after', '5');
       res.status(503).json({ ok: false, status: 'storage_fault', version: VERSION, fault: h.fault, warnings: h.warnings });
+      return;
+    }
+    // Captures still work without the sender thread, but deliveries stall: say so loudly.
+    const senderFault = sender.fault();
+    if (senderFault) {
+      res.setHeader('retry-after', '5');
+      res.status(503).json({ ok: false, status: 'dispatcher_fault', version: VERSION, fault: senderFault, warnings: h.warnings });
       return;
     }
     res.json({ ok: true, status: 'ok', version: VERSION, warnings: h.warnings });
@@ -297,7 +327,7 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
     listen: () => web.listen(),
     close() {
       closed ??= (async () => {
-        dispatcher.stop();
+        await dispatcher.stop();
         sendCap.stop();
         live.close();
         await new Promise<void>((resolve) => {
@@ -305,6 +335,7 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
           httpServer.closeAllConnections();
         });
         sender.close();
+        forwarder.close();
         await store.close();
       })();
       return closed;

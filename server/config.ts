@@ -32,6 +32,9 @@ export interface Config {
   dispatchConcurrency: number;
   /** Make attempts' HTTP calls on a worker thread (false: on the main thread). */
   dispatchWorker: boolean;
+  forwardTimeoutMs: number;
+  forwardMaxResponseBytes: number;
+  forwardConcurrency: number;
   maxFinishedDeliveries: number;
   schedule: ScheduleSettings;
   authToken: string | null;
@@ -73,6 +76,9 @@ export const CONFIG_DOCS: { name: string; default: string; meaning: string }[] =
   { name: 'DISPATCH_TIMEOUT_MS', default: '10000', meaning: 'Default timeout of one dispatcher attempt.' },
   { name: 'DISPATCH_MAX_RESPONSE_BYTES', default: '4096', meaning: 'Response body bytes kept per attempt.' },
   { name: 'DISPATCH_CONCURRENCY', default: '64', meaning: 'Attempts in flight at once.' },
+  { name: 'FORWARD_TIMEOUT_MS', default: '10000', meaning: 'Timeout of one forward or replay (and of the proxy-mode answer: past it the sender gets 504).' },
+  { name: 'FORWARD_MAX_RESPONSE_BYTES', default: '65536', meaning: 'Bytes of a forward target\'s answer kept (and, in proxy mode, passed on to the sender).' },
+  { name: 'FORWARD_CONCURRENCY', default: '32', meaning: 'Forwards and replays in flight at once; up to 10x that may wait, past that new forwards fail as overloaded.' },
   { name: 'DISPATCH_WORKER', default: 'true', meaning: 'Make the dispatcher\'s HTTP calls on a worker thread, so a fast-forward does not slow captures and the API (false: on the main thread).' },
   { name: 'MAX_FINISHED_DELIVERIES', default: '5000', meaning: 'Finished deliveries kept; pending ones are never dropped.' },
   { name: 'RETRY_FIRST_DELAY_MS', default: '5000', meaning: 'Delay before the first retry.' },
@@ -153,6 +159,9 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     dispatchTimeoutMs: int(env, 'DISPATCH_TIMEOUT_MS', 10_000, 1, 600_000),
     dispatchMaxResponseBytes: int(env, 'DISPATCH_MAX_RESPONSE_BYTES', 4096, 0, 1024 * 1024),
     dispatchConcurrency: int(env, 'DISPATCH_CONCURRENCY', 64, 1, 10_000),
+    forwardTimeoutMs: int(env, 'FORWARD_TIMEOUT_MS', 10_000, 1, 600_000),
+    forwardMaxResponseBytes: int(env, 'FORWARD_MAX_RESPONSE_BYTES', 65_536, 0, 16 * 1024 * 1024),
+    forwardConcurrency: int(env, 'FORWARD_CONCURRENCY', 32, 1, 10_000),
     dispatchWorker: env.DISPATCH_WORKER === undefined || env.DISPATCH_WORKER === '' ? true : bool(env, 'DISPATCH_WORKER'),
     maxFinishedDeliveries: int(env, 'MAX_FINISHED_DELIVERIES', 5000, 1),
     schedule: {

@@ -7,6 +7,7 @@ import type { z } from 'zod';
 import type * as B from './schema/bins.ts';
 import type * as C from './schema/common.ts';
 import type * as D from './schema/dispatch.ts';
+import type * as F from './schema/forward.ts';
 import type * as R from './schema/response.ts';
 
 /** One header as sent: original case, original order, repeats kept. */
@@ -28,6 +29,7 @@ export type Health = z.infer<typeof B.Health>;
 export type Fault = z.infer<typeof R.Fault>;
 export type AnswerOutcome = z.infer<typeof B.AnswerOutcome>;
 export type RequestItem = z.infer<typeof B.RequestItem>;
+export type VerificationBadge = z.infer<typeof B.VerificationBadge>;
 export type RequestSummary = z.infer<typeof B.RequestSummary>;
 export type BodyEncoding = z.infer<typeof B.BodyEncoding>;
 export type RequestDetail = z.infer<typeof B.RequestDetail>;
@@ -78,6 +80,25 @@ export type ClockState = z.infer<typeof D.ClockState>;
 export type ClockInput = z.input<typeof D.ClockInput>;
 export type AdvanceInput = z.infer<typeof D.AdvanceInput>;
 export type SchedulePreview = z.infer<typeof D.SchedulePreview>;
+export type SchedulePreviewInput = z.input<typeof D.SchedulePreviewQuery>;
+export type SchedulePreset = z.infer<typeof D.SchedulePreset>;
+export type Behaviors = z.infer<typeof D.Behaviors>;
+export type AutoDisabled = z.infer<typeof D.AutoDisabled>;
+export type AttemptReason = z.infer<typeof D.AttemptReason>;
+export type PlanUse = z.infer<typeof D.PlanUse>;
+export type Timeline = z.infer<typeof D.Timeline>;
+export type TimelineAttempt = z.infer<typeof D.TimelineAttempt>;
+export type DispatchLabel = z.infer<typeof B.DispatchLabel>;
+/** The schedule presets (also in shared/schema/dispatch.ts). */
+export const SCHEDULE_PRESETS: readonly SchedulePreset[] = ['portable', 'svix', 'standard-webhooks', 'stripe', 'linear'];
+
+// ------------------------------------------------------- forward and replay
+
+export type ForwardSettings = z.infer<typeof F.ForwardSettingsView>;
+export type ForwardSettingsInput = z.input<typeof F.ForwardSettings>;
+export type ForwardRecord = z.infer<typeof F.ForwardRecord>;
+export type ReplayInput = z.input<typeof F.ReplayInput>;
+export type ReplayJob = z.infer<typeof F.ReplayJob>;
 
 // --------------------------------------------------------------- live events
 
@@ -96,6 +117,8 @@ export interface ServerToClientEvents {
   'bin:deleted': (e: { id: string }) => void;
   'response:position': (e: { binId: string; position: PlanPosition }) => void;
   delivery: (d: Delivery) => void;
+  /** A webhook changed by the dispatcher itself (disabled by a behaviour). */
+  webhook: (w: Webhook) => void;
   run: (r: Run) => void;
   clock: (c: ClockState) => void;
 }

@@ -7,6 +7,9 @@ import type { Store } from '../store/types.ts';
 import type { RateLimiter } from '../capture/rate-limit.ts';
 import type { RequestWaiters } from '../capture/waiters.ts';
 import type { DeliveryWaiters } from '../dispatch/delivery-waiters.ts';
+import type { Forwarder } from '../forward/forwarder.ts';
+import type { BinAttempts } from '../verify/bin-attempts.ts';
+import type { Verifier } from '../verify/service.ts';
 
 export interface ApiContext {
   config: Config;
@@ -18,5 +21,8 @@ export interface ApiContext {
   /** The wait API's waiters: captures, and deliveries reaching a state. */
   waiters: RequestWaiters;
   deliveryWaiters: DeliveryWaiters;
+  forwarder: Forwarder;
+  verifier: Verifier;
+  binAttempts: BinAttempts;
   now: () => number;
 }

@@ -1,10 +1,10 @@
 // Runs, deliveries, the virtual clock and the schedule preview.
 import { Router } from 'express';
-import type { SchedulePreview } from '../../shared/api.ts';
 import { AdvanceInput, ClockInput, DeliveryListQuery, RunInput, SchedulePreviewQuery } from '../../shared/schema/dispatch.ts';
 import { DeliveryWaitQuery } from '../../shared/schema/search.ts';
 import { reached } from '../dispatch/delivery-waiters.ts';
-import { planAttempts, resolveSchedule } from '../dispatch/schedule.ts';
+import { previewSchedule } from '../dispatch/preview.ts';
+import { mergeOverrides, resolveSchedule } from '../dispatch/schedule.ts';
 import { HttpError, notFound } from '../http/errors.ts';
 import { parse } from '../http/parse.ts';
 import type { ApiContext } from './context.ts';
@@ -81,22 +81,14 @@ export function dispatchRouter(ctx: ApiContext): Router {
   });
 
   r.get('/schedule/preview', async (req, res) => {
-    const { webhookId, seed: givenSeed, ...override } = parse(SchedulePreviewQuery, req.query, 'query');
-    let base = ctx.config.schedule;
-    if (webhookId !== undefined) {
-      const w = await ctx.store.webhooks.get(webhookId);
-      if (!w) throw notFound('webhook');
-      base = resolveSchedule(base, w.schedule);
-    }
-    const settings = resolveSchedule(base, override);
-    const seed = givenSeed ?? 1;
-    const offsets = planAttempts(settings, seed);
-    const body: SchedulePreview = {
-      settings,
-      seed,
-      attempts: offsets.map((offsetMs, i) => ({ n: i + 1, offsetMs, delayMs: i === 0 ? 0 : offsetMs - offsets[i - 1] })),
-    };
-    res.json(body);
+    const { webhookId, seed: givenSeed, retryAfter, retryAfterS, disableAfterDays, ...override } = parse(SchedulePreviewQuery, req.query, 'query');
+    const w = webhookId !== undefined ? await ctx.store.webhooks.get(webhookId) : undefined;
+    if (webhookId !== undefined && !w) throw notFound('webhook');
+    const settings = resolveSchedule(ctx.config.schedule, mergeOverrides(w?.schedule, override));
+    const behaviors = { ...w?.behaviors };
+    if (retryAfter !== undefined) behaviors.retryAfter = retryAfter;
+    if (disableAfterDays !== undefined) behaviors.disableAfterDays = disableAfterDays;
+    res.json(previewSchedule(settings, givenSeed ?? 1, behaviors, { retryAfterS }));
   });
 
   return r;

@@ -4,10 +4,13 @@ import type { Router } from 'express';
 import { binsRouter } from './bins.ts';
 import type { ApiContext } from './context.ts';
 import { dispatchRouter } from './dispatch.ts';
+import { forwardRouter } from './forward.ts';
 import { requestsRouter } from './requests.ts';
 import { responseRouter } from './response.ts';
+import { timelineRouter } from './timeline.ts';
+import { verifyRouter } from './verify.ts';
 import { webhooksRouter } from './webhooks.ts';
 
 export function apiRouters(ctx: ApiContext): Router[] {
-  return [binsRouter(ctx), requestsRouter(ctx), responseRouter(ctx), webhooksRouter(ctx), dispatchRouter(ctx)];
+  return [binsRouter(ctx), requestsRouter(ctx), responseRouter(ctx), forwardRouter(ctx), verifyRouter(ctx), webhooksRouter(ctx), dispatchRouter(ctx), timelineRouter(ctx)];
 }

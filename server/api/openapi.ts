@@ -8,7 +8,9 @@ import { ApiError } from '../../shared/schema/common.ts';
 import * as B from '../../shared/schema/bins.ts';
 import * as D from '../../shared/schema/dispatch.ts';
 import * as X from '../../shared/schema/exchange.ts';
+import * as F from '../../shared/schema/forward.ts';
 import * as S from '../../shared/schema/search.ts';
+import * as V from '../../shared/schema/verify.ts';
 import { type ResponseLimits, ResponseControlView, responseConfigInput } from '../../shared/schema/response.ts';
 
 export interface OpenApiOptions {
@@ -52,7 +54,7 @@ export function openApiDocument(o: OpenApiOptions): object {
     if (request?.body || request?.query) withErrors[400] ??= err('Bad input: every bad field is listed in `error.fields`.');
     if (params.length) withErrors[404] ??= err('Not found.');
     if (method !== 'get') withErrors[503] ??= err('Storage cannot be written (see /api/health); retry later. Nothing was changed.');
-    if (/\/response$|\/webhooks\/\{id\}$/.test(path) && method !== 'get') {
+    if (/\/response$|\/forward$|\/verify$|\/webhooks\/\{id\}$/.test(path) && method !== 'get') {
       withErrors[412] ??= err('If-Match named an older revision (ETag) of these settings: reload and apply the change again.');
     }
     reg.registerPath({ method, path, summary, tags: [tag], request: fullRequest, responses: withErrors });
@@ -113,6 +115,41 @@ export function openApiDocument(o: OpenApiOptions): object {
   route('get', '/api/bins/{id}/response', "The bin's response settings and its plan's position", { 200: json(ResponseControlView, 'Settings and position.') }, undefined, 'Response');
   route('put', '/api/bins/{id}/response', 'Replace the response settings (the plan starts over)', { 200: json(ResponseControlView, 'The new settings.') }, body(ResponseConfigInput), 'Response');
   route('post', '/api/bins/{id}/response/reset', 'Start the plan over', { 200: json(ResponseControlView, 'Settings and position.') }, undefined, 'Response');
+
+  // ------------------------------------------------------------- forward, replay
+  route('get', '/api/bins/{id}/forward', "The bin's forward targets", { 200: json(F.ForwardSettingsView, 'Targets (none: forwarding is off).') }, undefined, 'Forward');
+  route('put', '/api/bins/{id}/forward', 'Set the forward targets (at most 10) and proxy mode; an empty list turns forwarding off', { 200: json(F.ForwardSettingsView, 'The settings.') }, body(F.ForwardSettings), 'Forward');
+  route('delete', '/api/bins/{id}/forward', 'Turn forwarding off', { 204: { description: 'Off.' } }, undefined, 'Forward');
+  route(
+    'post',
+    '/api/bins/{id}/requests/{rid}/replay',
+    "Send a capture again, to a URL or to the bin's targets, optionally edited; the result is stored with it",
+    { 200: json(z.object({ records: z.array(F.ForwardRecord) }), 'One record per target.') },
+    body(F.ReplayInput),
+    'Forward',
+  );
+  route('post', '/api/bins/{id}/replay', 'Replay captures (a selection, or the whole bin) in arrival order', { 202: json(F.ReplayJob, 'Started; follow GET /api/replays/{id}.') }, body(F.BulkReplayInput), 'Forward');
+  route('get', '/api/replays/{id}', 'A bulk replay and its progress', { 200: json(F.ReplayJob, 'The job.') }, undefined, 'Forward');
+
+  // ------------------------------------------------------------------- signatures
+  route('get', '/api/bins/{id}/verify', "The bin's signature settings (secrets shown as their last characters only)", { 200: json(V.VerifySettingsView, 'The settings (no schemes: off).') }, undefined, 'Signatures');
+  route(
+    'put',
+    '/api/bins/{id}/verify',
+    "Set the signature schemes and secrets; every capture the bin holds is checked again",
+    { 200: json(V.VerifySettingsView.extend({ rechecked: z.int() }), 'The settings, and how many captures were re-checked.') },
+    body(V.VerifySettingsInput),
+    'Signatures',
+  );
+  route('delete', '/api/bins/{id}/verify', 'Turn signature checks off', { 204: { description: 'Off.' } }, undefined, 'Signatures');
+  route(
+    'get',
+    '/api/bins/{id}/idempotency',
+    "The bin's captures grouped by idempotency key, and bodies that arrived under more than one key",
+    { 200: json(z.object({ groups: z.array(z.object({ key: z.string(), ids: z.array(z.string()) })), keyChurn: z.array(z.object({ bodySha256: z.string(), ids: z.array(z.string()), keys: z.array(z.string()) })) }), 'Groups, oldest first.') },
+    undefined,
+    'Signatures',
+  );
 
   // --------------------------------------------------------------------- webhooks
   route('get', '/api/webhooks', 'List webhooks', { 200: json(D.WebhookList, 'Every webhook.') }, undefined, 'Dispatcher');

@@ -103,7 +103,15 @@ export function requestsRouter(ctx: ApiContext): Router {
     const rec = await ctx.store.requests.get(req.params.id, req.params.rid);
     const body = rec && (await ctx.store.requests.body(req.params.id, req.params.rid));
     if (!rec || !body) throw notFound('request');
-    res.json(toDetail(rec, body, ctx.config.maxDecodedBytes));
+    // Which attempt of its idempotency key this is, and the others with the same key.
+    let extra = {};
+    if (rec.idempotency) {
+      const g = await ctx.binAttempts.of(rec.binId);
+      const info = g.byId.get(rec.id);
+      const group = g.groups.find((x) => x.key === rec.idempotency!.key);
+      if (info) extra = { idempotency: info, sameKey: (group?.ids ?? []).filter((id) => id !== rec.id) };
+    }
+    res.json(toDetail(rec, body, ctx.config.maxDecodedBytes, extra));
   });
 
   r.get('/bins/:id/requests/:rid/raw', async (req, res) => {

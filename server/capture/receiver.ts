@@ -162,8 +162,10 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
     }
     const headers = req.rawHeaders; // kept as Node gives it: flat, original case and order
     const method = req.method ?? 'GET';
-    // Decide at arrival: plan steps are consumed in arrival order, exactly once each.
-    const decision = control.decide(bin.id, { method, path: target.path, headers });
+    // Decide at arrival: plan steps are consumed in arrival order, exactly once each. Settings
+    // that match on the JSON body decide once it is in (then in order of completion).
+    const byBody = control.needsBody(bin.id);
+    let decision = byBody ? null : control.decide(bin.id, { method, path: target.path, headers });
 
     const chunks: Buffer[] = [];
     let stored = 0;
@@ -208,6 +210,8 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
       let at = 0;
       for (const c of chunks) at += c.copy(body, at);
       chunks.length = 0;
+      decision ??= control.decide(bin.id, { method, path: target.path, headers, json: size > stored ? null : jsonBody(body) });
+      const d = decision;
       const record: CapturedRequest = {
         id,
         binId: bin.id,
@@ -221,7 +225,7 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
         truncated: size > stored,
         storedBytes: stored,
         contentType: (req.headers['content-type'] as string | undefined) ?? null,
-        answer: decision.outcome,
+        answer: d.outcome,
         body,
       };
       // From here the store counts these bytes (until they are written).
@@ -243,10 +247,10 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
           // Normally answered at once and written with the next flush. When more than
           // MAX_UNWRITTEN_BYTES waits for the disk, answer only once written: senders then go
           // at the disk's pace, and a hard kill still loses no more than the flush window.
-          if (store.requests.pendingBytes() <= deps.maxUnwrittenBytes) answer(req, res, decision, id);
+          if (store.requests.pendingBytes() <= deps.maxUnwrittenBytes) answer(req, res, d, id);
           else {
             store.durable().then(
-              () => answer(req, res, decision, id),
+              () => answer(req, res, d, id),
               () => refuse(req, res, 'storage_unavailable', 'The capture could not be written to disk (see /api/health).', 5),
             );
           }
@@ -260,4 +264,16 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
 }
 
 const NO_IDS: string[] = [];
+
+/** A body as JSON for `json` matches: { value } when it parses, else null (never throws). */
+function jsonBody(body: Buffer): { value: unknown } | null {
+  let i = 0;
+  while (i < body.length && (body[i] === 0x20 || body[i] === 0x0a || body[i] === 0x0d || body[i] === 0x09)) i++;
+  if (body[i] !== 0x7b && body[i] !== 0x5b) return null; // only objects and arrays
+  try {
+    return { value: JSON.parse(body.toString('utf8')) };
+  } catch {
+    return null;
+  }
+}
 const BUSY = 'hooklab is receiving more request bodies at once than it holds in memory (MAX_BUFFERED_BYTES). Retry shortly.';

@@ -66,12 +66,21 @@ export function flatHeaderValue(flat: readonly string[], name: string): string |
   return undefined;
 }
 
-export function toDetail(r: StoredRequest, bytes: Buffer, maxDecodedBytes: number): RequestDetail {
+export function toDetail(r: StoredRequest, bytes: Buffer, maxDecodedBytes: number, extra: Pick<RequestDetail, 'idempotency' | 'sameKey'> = {}): RequestDetail {
   const encoding = flatHeaderValue(r.headers, 'content-encoding');
   let decoded: RequestDetail['decoded'] = null;
   if (encoding && !r.truncated) {
     const d = decodeContent(bytes, encoding, maxDecodedBytes);
     if (d) decoded = d.error ? { body: '', bodyEncoding: 'utf8', bytes: 0, truncated: false, error: d.error } : { ...encodeBody(d.bytes), bytes: d.bytes.length, truncated: d.truncated, error: null };
   }
-  return { ...toSummary(r), ...encodeBody(bytes), storedBytes: bytes.length, decoded };
+  return {
+    ...toSummary(r),
+    ...encodeBody(bytes),
+    storedBytes: bytes.length,
+    ...(r.trailers?.length ? { trailers: displayPairs(r.trailers) } : {}),
+    forwards: r.forwards ?? [],
+    ...(r.verification ? { verification: r.verification } : {}),
+    ...extra,
+    decoded,
+  };
 }

@@ -4,11 +4,13 @@
 import type { ResponseConfig, ResponseControlView } from '../../shared/api.ts';
 import type { LiveBus } from '../live/bus.ts';
 import type { Store, StoredResponseControl } from '../store/types.ts';
-import { type Decision, type RequestFacts, decide, initialPlanState, positionOf } from './engine.ts';
+import { type Decision, type RequestFacts, decide, initialPlanState, needsBody, positionOf } from './engine.ts';
 import { type ControlLimits, defaultConfig, parseResponseConfig } from './validate.ts';
 
 export class ResponseControl {
   private readonly byBin = new Map<string, StoredResponseControl>();
+  /** Bins whose settings match on the JSON body: they decide once the body is in. */
+  private readonly bodyBins = new Set<string>();
   private readonly defaultDecision: Decision;
 
   constructor(
@@ -21,7 +23,7 @@ export class ResponseControl {
   }
 
   async load(): Promise<void> {
-    for (const r of await this.store.responses.list()) this.byBin.set(r.id, r);
+    for (const r of await this.store.responses.list()) this.remember(r);
   }
 
   view(binId: string): ResponseControlView {
@@ -47,7 +49,19 @@ export class ResponseControl {
   }
 
   async remove(binId: string): Promise<void> {
+    this.bodyBins.delete(binId);
     if (this.byBin.delete(binId)) await this.store.responses.delete(binId);
+  }
+
+  /** Must this bin's answer wait for the body (a `json` match)? Else it is decided at arrival. */
+  needsBody(binId: string): boolean {
+    return this.bodyBins.has(binId);
+  }
+
+  private remember(r: StoredResponseControl) {
+    this.byBin.set(r.id, r);
+    if (needsBody(r.config)) this.bodyBins.add(r.id);
+    else this.bodyBins.delete(r.id);
   }
 
   /** The answer for one request; advances the plan. Synchronous on purpose (see top). */
@@ -60,7 +74,7 @@ export class ResponseControl {
   }
 
   private async save(r: StoredResponseControl) {
-    this.byBin.set(r.id, r);
+    this.remember(r);
     this.live.responsePosition(r.id, positionOf(r.state));
     await this.store.responses.put(r);
   }

@@ -12,6 +12,29 @@ export interface RequestFacts {
   path: string;
   /** Flat [name, value, ...] as Node's rawHeaders. */
   headers: readonly string[];
+  /** The body parsed as JSON, when a `json` match needs it ({ value }); absent or null: not JSON. */
+  json?: { value: unknown } | null;
+}
+
+/** The value at a dot path ("data.items.0.id"); undefined when the path leads nowhere. */
+export function jsonAt(value: unknown, path: string): unknown {
+  let cur = value;
+  for (const key of path.split('.')) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    if (Array.isArray(cur)) {
+      if (!/^\d+$/.test(key)) return undefined;
+      cur = cur[Number(key)];
+    } else {
+      if (!Object.hasOwn(cur, key)) return undefined;
+      cur = (cur as Record<string, unknown>)[key];
+    }
+  }
+  return cur;
+}
+
+/** Does any rule or step of these settings match on the JSON body (so the body must be read first)? */
+export function needsBody(config: ResponseConfig): boolean {
+  return config.rules.some((r) => r.match?.json) || config.plan.some((s) => s.match?.json);
 }
 
 export interface HttpAnswer {
@@ -49,6 +72,10 @@ export function matches(m: Match | undefined, facts: RequestFacts): boolean {
     }
     if (!found) return false;
   }
+  if (m.json) {
+    if (!facts.json) return false;
+    if (jsonAt(facts.json.value, m.json.path) !== m.json.equals) return false;
+  }
   return true;
 }
 
@@ -76,6 +103,11 @@ function answerFor(step: PlanStep, config: ResponseConfig): HttpAnswer {
     body: step.body ?? reasonBody(step.status),
     contentType: step.contentType ?? 'text/plain; charset=utf-8',
   };
+}
+
+/** Tag a decision with how many requests had used the plan, this one included. */
+function withUses(d: Decision, state: PlanState): Decision {
+  return { ...d, outcome: { ...d.outcome, planUses: state.consumed } };
 }
 
 function fromDefault(config: ResponseConfig, outcome: Partial<AnswerOutcome> = {}): Decision {
@@ -132,12 +164,12 @@ function advance(state: PlanState, config: ResponseConfig, rng: number): PlanSta
 export function decide(config: ResponseConfig, state: PlanState, facts: RequestFacts): { decision: Decision; state: PlanState } {
   for (let i = 0; i < config.rules.length; i++) {
     const rule = config.rules[i];
-    if (matches(rule.match, facts)) return { decision: fromStep(rule, config, 'rule', i, null), state };
+    if (matches(rule.match, facts)) return { decision: withUses(fromStep(rule, config, 'rule', i, null), state), state };
   }
-  if (config.plan.length === 0 || state.exhausted) return { decision: fromDefault(config), state };
+  if (config.plan.length === 0 || state.exhausted) return { decision: withUses(fromDefault(config), state), state };
   const index = state.step;
   const step = config.plan[index];
-  if (!matches(step.match, facts)) return { decision: fromDefault(config), state };
+  if (!matches(step.match, facts)) return { decision: withUses(fromDefault(config), state), state };
 
   let rng = state.rng;
   let roll: AnswerOutcome['roll'] = null;
@@ -148,7 +180,7 @@ export function decide(config: ResponseConfig, state: PlanState, facts: RequestF
   }
   const nextState = advance(state, config, rng);
   if (roll && !roll.hit) {
-    return { decision: fromDefault(config, { source: 'step', index, roll }), state: nextState };
+    return { decision: withUses(fromDefault(config, { source: 'step', index, roll }), nextState), state: nextState };
   }
-  return { decision: fromStep(step, config, 'step', index, roll), state: nextState };
+  return { decision: withUses(fromStep(step, config, 'step', index, roll), nextState), state: nextState };
 }

@@ -1,11 +1,18 @@
-// The reference dispatcher: plays Portable. Runs emit sync_start now and sync_end when they
-// end; each event becomes one delivery per enabled, subscribed webhook; each delivery is
-// attempted on its planned schedule until a success or the deadline.
+// The reference dispatcher: plays Portable (and, per webhook, other senders' schedules and
+// behaviours). Runs emit sync_start now and sync_end when they end; each event becomes one
+// delivery per enabled, subscribed webhook; each delivery is attempted on its planned
+// schedule until a success, its deadline, or a behaviour ends it.
 //
-// Everything reads one VirtualClock. One timer is armed for the earliest due entry; an
-// `advance` instead jumps the clock and runs what falls due, in time order, before it answers.
-// Attempts of one delivery never overlap (a per-delivery lock); different deliveries run
-// concurrently up to `concurrency`.
+// Everything reads one VirtualClock, and the clock waits for the dispatcher: it is held at
+// the earliest due instant not yet sent (clock.ts), so every attempt is sent when the clock
+// reads its planned instant, and that is the time recorded, even at 86400x or after a
+// restart. When the dispatcher cannot keep up, virtual time runs slower (ClockState.lagging).
+//
+// Due work starts in planned-time order. Attempts to one receiver (receiver-key.ts) made at
+// different instants never overlap, so a receiver sees them in the order of their recorded
+// times; same-instant attempts and other receivers' go concurrently up to `concurrency`.
+// One timer is armed for the earliest due entry; an `advance` jumps the clock instead and
+// runs what falls due, in time order, before it answers.
 import type {
   AdvanceInput,
   Attempt,
@@ -26,12 +33,17 @@ import { HttpError } from '../http/errors.ts';
 import type { LiveBus } from '../live/bus.ts';
 import type { Store, StoredWebhook } from '../store/types.ts';
 import { iso } from '../time.ts';
+import { type AttemptKind, decideNext } from './attempt-outcome.ts';
 import type { VirtualClock } from './clock.ts';
 import { type DueEntry, DueQueue } from './due-queue.ts';
 import { bigId, detailsFor, syncEnd, syncStart, testEvent } from './payloads.ts';
+import { planUseOf } from './plan-use.ts';
+import { receiverKey } from './receiver-key.ts';
 import { planAttempts, resolveSchedule } from './schedule.ts';
 import type { Send, SendResult } from './send.ts';
 import { sign } from './signing.ts';
+import { webhookView } from './webhook-input.ts';
+import { disableVerdict, streakAfterAttempt, streakAfterDeliveryEnd } from './webhook-health.ts';
 
 export interface DispatcherDeps {
   store: Store;
@@ -52,11 +64,11 @@ export interface DispatcherDeps {
   onError?: (err: unknown) => void;
 }
 
-/** How late (real ms) a timer may fire and the attempt still count as sent when planned. */
-const REAL_TOLERANCE_MS = 50;
-
 /** Default run length in virtual time: the article's example ran 20 s. */
 export const DEFAULT_RUN_MS = 20_000;
+
+/** Held back by more than this much real time: the dispatcher is said to be lagging. */
+const LAGGING_REAL_MS = 250;
 
 const EVENT_FOR: Record<Subscription, (p: PortablePayload) => boolean> = {
   flow_started: (p) => p.event === 'sync_start',
@@ -81,12 +93,28 @@ export function isSuccess(r: SendResult, policy: '200' | '2xx'): boolean {
   return policy === '2xx' ? r.status >= 200 && r.status < 300 : r.status === 200;
 }
 
+/** A due entry started by the queue: sent once the attempt is handed to the sender. */
+interface Ticket {
+  at: number;
+  sent: boolean;
+  /** The receiver it holds until its answer is in (null: none, or released). */
+  key: string | null;
+  /** While the attempt is in flight: its delivery's next planned instant (see followUps). */
+  followUp: number | null;
+}
+
+/** What an attempt leaves to do outside the delivery's lock (it touches other deliveries). */
+interface AttemptDone {
+  delivery: Delivery;
+  disable: { reason: 'gone' | 'failing'; detail: string; at: number } | null;
+}
+
 export class Dispatcher {
   private readonly queue = new DueQueue();
   /** id -> the instant its live queue entry is for. The dispatcher is the only writer. */
   private readonly expected = new Map<string, number>();
   private readonly inflight = new Set<Promise<void>>();
-  /** Resolves when the next attempt in flight finishes (see advance). */
+  /** Resolves when something in flight finishes or a receiver frees up (see advance). */
   private settled: Promise<void> | null = null;
   private onSettled: (() => void) | null = null;
   private readonly locks = new Map<string, Promise<unknown>>();
@@ -94,7 +122,23 @@ export class Dispatcher {
   private advancing = 0;
   private lastNextDue: number | null = null;
   private stopped = false;
+  private stopping: Promise<void> | null = null;
   private readonly offClock: () => void;
+  /** Entries started but not yet sent, by instant: the clock may not pass them. */
+  private readonly preparing = new Map<number, number>();
+  /**
+   * Attempts in flight, by their delivery's next planned instant: its follow-up is only
+   * scheduled once the answer is in, so the clock may not pass that instant before then.
+   */
+  private readonly followUps = new Map<number, number>();
+  /** Per receiver: the instant its attempts now in flight were made at, and how many. */
+  private readonly active = new Map<string, { at: number; n: number }>();
+  /** Due entries waiting for their receiver (busy with an earlier instant), in order. */
+  private readonly parked = new Map<string, DueEntry[]>();
+  /** Manual and test attempts waiting for a receiver to free up. */
+  private readonly freed = new Map<string, (() => void)[]>();
+  /** Scheduled attempts in flight: delivery id -> attempt number (marked owed at a stop). */
+  private readonly sending = new Map<string, number>();
 
   constructor(private readonly d: DispatcherDeps) {
     this.offClock = d.clock.onChange(() => {
@@ -108,7 +152,7 @@ export class Dispatcher {
   /** Load what is owed (pending deliveries, runs not ended) and arm the timer. */
   async start(): Promise<void> {
     for (const del of await this.d.store.deliveries.query({ state: 'pending' })) {
-      if (del.nextAttemptAt) this.schedule({ at: Date.parse(del.nextAttemptAt), kind: 'attempt', id: del.id, resumed: true });
+      if (del.nextAttemptAt) this.schedule({ at: Date.parse(del.nextAttemptAt), kind: 'attempt', id: del.id, key: receiverKey(del.url) });
     }
     for (const run of await this.d.store.runs.list()) {
       if (!run.ended) this.schedule({ at: Date.parse(run.endsAt), kind: 'run-end', id: run.id });
@@ -117,21 +161,48 @@ export class Dispatcher {
   }
 
   /**
-   * Stop scheduling. Attempts in flight are not awaited: their delivery still shows the
-   * attempt as owed, so after a restart it is made again (at-least-once, same webhook-id).
+   * Stop scheduling. Attempts in flight are not awaited and their answers are not recorded
+   * (a stop resets the connections, which says nothing about the receiver): their delivery
+   * still owes the attempt, so after a restart it is made again (at-least-once, same
+   * webhook-id), and the delivery says why.
    */
-  stop(): void {
+  stop(): Promise<void> {
+    if (this.stopping) return this.stopping;
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.offClock();
+    this.wake();
+    const owed = [...this.sending].map(async ([id, n]) => {
+      const del = await this.d.store.deliveries.get(id);
+      if (del?.state !== 'pending') return;
+      await this.d.store.deliveries.put({
+        ...del,
+        nextReason: 'restart',
+        nextReasonDetail: `attempt ${n} was in flight when the server stopped; it is made again after the restart`,
+      });
+    });
+    this.stopping = Promise.all(owed).then(
+      () => {},
+      (err) => this.d.onError?.(err),
+    );
+    return this.stopping;
   }
 
   // ---------------------------------------------------------------------- clock
 
   clockState(): ClockState {
-    const next = this.peekValid();
-    return { now: iso(this.d.clock.now()), scale: this.d.clock.scale, paused: this.d.clock.paused, nextDueAt: next ? iso(next.at) : null };
+    const due = this.dueCeiling();
+    const behindMs = this.d.clock.behind();
+    const c = this.d.clock;
+    return {
+      now: iso(c.now()),
+      scale: c.scale,
+      paused: c.paused,
+      nextDueAt: due === null ? null : iso(due),
+      behindMs,
+      lagging: !c.paused && behindMs > c.scale * LAGGING_REAL_MS,
+    };
   }
 
   setClock(input: ClockInput): ClockState {
@@ -150,8 +221,8 @@ export class Dispatcher {
     const now = this.d.clock.now();
     let target: number;
     if (input.to === 'next') {
-      const next = this.peekValid();
-      target = next ? Math.max(next.at, now) : now;
+      const next = this.dueCeiling();
+      target = next !== null ? Math.max(next, now) : now;
     } else {
       target = now + (input.ms ?? 0);
     }
@@ -160,14 +231,14 @@ export class Dispatcher {
     try {
       for (;;) {
         if (this.stopped) break; // shutting down: leave the rest owed, it resumes on start
-        this.startDue(() => target, 'advance');
+        this.pump(target, 'advance');
         const next = this.peekValid();
-        const more = next !== undefined && next.at <= target;
+        const more = (next !== undefined && next.at <= target) || this.parked.size > 0;
         if (this.inflight.size === 0 && !more) break;
-        // Wait for an attempt to finish: it may free a slot or schedule a follow-up. (One
-        // shared promise, not Promise.race over every attempt in flight: that costs a
+        // Wait for an attempt to finish or a receiver to free up: either may let more start.
+        // (One shared promise, not Promise.race over every attempt in flight: that costs a
         // reaction per attempt in flight, each time one finishes.)
-        if (this.inflight.size > 0) await (this.settled ??= new Promise<void>((r) => (this.onSettled = r)));
+        await (this.settled ??= new Promise<void>((r) => (this.onSettled = r)));
       }
       this.d.clock.jumpTo(target);
     } finally {
@@ -180,8 +251,8 @@ export class Dispatcher {
   }
 
   /** Tell the UI when the next due instant moves (a run or retry was scheduled or done). */
-  private noteNextDue(next: DueEntry | undefined) {
-    const at = next?.at ?? null;
+  private noteNextDue() {
+    const at = this.dueCeiling();
     if (at === this.lastNextDue) return;
     this.lastNextDue = at;
     this.d.live.clockChanged(this.clockState());
@@ -221,28 +292,42 @@ export class Dispatcher {
     if (!wh) throw new HttpError(404, 'not_found', 'webhook not found');
     const now = this.d.clock.now();
     const del = this.newDelivery(await this.ourBin(wh.url), wh, testEvent(now, this.d.random), now, null, [now]);
+    del.nextReason = 'test';
+    del.nextReasonDetail = 'the Test button';
     await this.d.store.deliveries.put(del);
-    const done = await this.withLock(del.id, () => this.attempt(del.id, now, 'test'));
+    const r = await this.withLock(del.id, () => this.makeAttempt(del, wh, 'test', null));
+    const done = r?.delivery ?? del;
     const last = done.attempts[done.attempts.length - 1];
     return { delivery: done, status: last?.status ?? null, error: last?.error ?? null, ok: last?.ok ?? false, durationMs: last?.durationMs ?? 0 };
   }
 
   /** One manual attempt now, outside the schedule. */
   async retryNow(deliveryId: string): Promise<Delivery> {
-    // The webhook is checked inside attempt(), under the lock: it may change while we wait.
-    return this.withLock(deliveryId, () => this.attempt(deliveryId, this.d.clock.now(), 'manual'));
+    // The webhook is checked under the lock: it may change while we wait.
+    const r = await this.withLock(deliveryId, async () => {
+      const del = await this.d.store.deliveries.get(deliveryId);
+      if (!del) throw new HttpError(404, 'not_found', 'delivery not found');
+      const wh = await this.d.store.webhooks.get(del.webhookId);
+      if (!wh) throw new HttpError(409, 'webhook_deleted', 'the webhook of this delivery was deleted');
+      if (!wh.enabled) throw new HttpError(409, 'webhook_disabled', 'the webhook of this delivery is disabled');
+      return this.makeAttempt(del, wh, 'manual', null);
+    });
+    if (!r) throw new HttpError(503, 'stopping', 'the server is stopping');
+    await this.applyDisable(r);
+    return r.delivery;
   }
 
   /** A webhook was disabled or deleted: its pending deliveries end now, unattempted. */
-  async cancelFor(webhookId: string, reason: 'webhook_disabled' | 'webhook_deleted'): Promise<void> {
+  async cancelFor(webhookId: string, reason: 'webhook_disabled' | 'webhook_deleted' | 'disabled', detail: string | null = null): Promise<void> {
     for (const del of await this.d.store.deliveries.query({ webhookId, state: 'pending' })) {
       await this.withLock(del.id, async () => {
         const cur = await this.d.store.deliveries.get(del.id);
         if (cur?.state !== 'pending') return;
         this.expected.delete(cur.id);
-        await this.save({ ...cur, state: 'cancelled', nextAttemptAt: null, endReason: reason });
+        await this.save({ ...cur, state: 'cancelled', nextAttemptAt: null, nextReason: null, nextReasonDetail: null, endReason: reason, endDetail: detail });
       });
     }
+    this.refreshHold();
   }
 
   // ----------------------------------------------------------------- internals
@@ -256,7 +341,7 @@ export class Dispatcher {
       const planned = planAttempts(schedule, seed).map((o) => at + o);
       const del = this.newDelivery(await this.ourBin(wh.url), wh, payload, at, runId, planned, schedule, seed);
       await this.save(del);
-      this.schedule({ at, kind: 'attempt', id: del.id });
+      this.schedule({ at, kind: 'attempt', id: del.id, key: receiverKey(del.url) });
     }
   }
 
@@ -282,11 +367,14 @@ export class Dispatcher {
       state: 'pending',
       createdAt: iso(at),
       nextAttemptAt: iso(planned[0]),
+      nextReason: 'first',
+      nextReasonDetail: 'at the event',
       plannedAt: planned.map(iso),
       schedule,
       seed,
       attempts: [],
       endReason: null,
+      endDetail: null,
       binId,
     };
   }
@@ -301,6 +389,8 @@ export class Dispatcher {
     await this.d.store.deliveries.put(del);
     this.d.live.deliveryChanged(del);
   }
+
+  // ------------------------------------------------------------ queue and hold
 
   /** Drop stale heads (delivery no longer waiting for that instant, run already ended). */
   private peekValid(): DueEntry | undefined {
@@ -319,32 +409,145 @@ export class Dispatcher {
   private schedule(e: DueEntry) {
     this.expected.set(e.id, e.at);
     this.queue.push(e);
+    this.refreshHold();
   }
 
-  /** Start due entries up to the concurrency limit; does not wait for them. */
-  private startDue(limit: () => number, mode: 'advance' | 'realtime') {
+  /** The earliest instant started or waiting but not yet sent (null: none). */
+  private floor(): number | null {
+    let t: number | null = null;
+    for (const at of this.preparing.keys()) if (t === null || at < t) t = at;
+    for (const at of this.followUps.keys()) if (t === null || at < t) t = at;
+    // Each receiver's parked list is in time order: its head is its earliest.
+    for (const list of this.parked.values()) if (t === null || list[0].at < t) t = list[0].at;
+    return t;
+  }
+
+  /** The instant the clock may not pass: the earliest thing due and not yet sent. */
+  private dueCeiling(): number | null {
+    const f = this.floor();
+    const head = this.peekValid()?.at ?? null;
+    if (f === null) return head;
+    return head === null || f < head ? f : head;
+  }
+
+  private refreshHold() {
+    this.d.clock.hold(this.dueCeiling());
+  }
+
+  private busyAt(key: string, at: number): boolean {
+    const a = this.active.get(key);
+    return a !== undefined && a.at !== at;
+  }
+
+  private acquire(key: string, at: number) {
+    const a = this.active.get(key);
+    if (a) a.n++;
+    else this.active.set(key, { at, n: 1 });
+  }
+
+  private release(key: string) {
+    const a = this.active.get(key);
+    if (!a || --a.n > 0) return;
+    this.active.delete(key);
+    // The receiver is free: entries waiting for it go back into the queue, in order.
+    const list = this.parked.get(key);
+    if (list) {
+      this.parked.delete(key);
+      for (const e of list) this.queue.push(e);
+    }
+    const waiters = this.freed.get(key);
+    if (waiters) {
+      this.freed.delete(key);
+      for (const w of waiters) w();
+    }
+    this.refreshHold();
+    this.wake();
+    this.arm();
+  }
+
+  /** The attempt's answer is in (or it was never sent): its receiver may take the next instant. */
+  private releaseTicket(t: Ticket) {
+    const key = t.key;
+    t.key = null;
+    if (key) this.release(key);
+  }
+
+  private wake() {
+    const w = this.onSettled;
+    this.settled = null;
+    this.onSettled = null;
+    w?.();
+  }
+
+  private addPreparing(at: number) {
+    this.preparing.set(at, (this.preparing.get(at) ?? 0) + 1);
+  }
+
+  private setFollowUp(t: Ticket, at: number | null) {
+    if (t.followUp !== null) {
+      const n = (this.followUps.get(t.followUp) ?? 1) - 1;
+      if (n > 0) this.followUps.set(t.followUp, n);
+      else this.followUps.delete(t.followUp);
+    }
+    t.followUp = at;
+    if (at !== null) this.followUps.set(at, (this.followUps.get(at) ?? 0) + 1);
+  }
+
+  private markSent(t: Ticket) {
+    if (t.sent) return;
+    t.sent = true;
+    const n = (this.preparing.get(t.at) ?? 1) - 1;
+    if (n > 0) this.preparing.set(t.at, n);
+    else this.preparing.delete(t.at);
+    this.refreshHold();
+    // Sent: the clock may move on, and later instants (for other receivers) may start.
+    this.wake();
+    this.arm();
+  }
+
+  /**
+   * Start due entries, in time order, up to the concurrency limit and `limit` (the clock, or
+   * an advance's target); does not wait for them. An entry for a receiver still busy with an
+   * earlier instant waits (parked) without letting later instants overtake it.
+   */
+  private pump(limit: number, mode: 'advance' | 'realtime') {
     while (this.inflight.size < this.d.concurrency && !this.stopped) {
       const e = this.peekValid();
-      if (!e || e.at > limit()) return;
+      if (!e || e.at > limit) break;
+      const floor = this.floor();
+      if (floor !== null && e.at > floor) break;
       this.queue.pop();
+      if (e.key && this.busyAt(e.key, e.at)) {
+        const list = this.parked.get(e.key);
+        if (list) list.push(e);
+        else this.parked.set(e.key, [e]);
+        continue;
+      }
       this.expected.delete(e.id);
       if (mode === 'advance') this.d.clock.jumpTo(e.at);
-      const sentAt = mode === 'advance' ? e.at : this.sendTime(e.at);
-      const p: Promise<void> = this.runEntry(e, sentAt)
-        .catch((err) => this.d.onError?.(err))
-        .finally(() => {
-          this.inflight.delete(p);
-          const wake = this.onSettled;
-          this.settled = null;
-          this.onSettled = null;
-          wake?.();
-          this.arm();
-        });
-      this.inflight.add(p);
+      this.begin(e);
     }
+    this.refreshHold();
   }
 
-  private async runEntry(e: DueEntry, at: number) {
+  private begin(e: DueEntry) {
+    const ticket: Ticket = { at: e.at, sent: false, key: e.key ?? null, followUp: null };
+    this.addPreparing(e.at);
+    if (ticket.key) this.acquire(ticket.key, e.at);
+    const p: Promise<void> = this.runEntry(e, ticket)
+      .catch((err) => this.d.onError?.(err))
+      .finally(() => {
+        this.setFollowUp(ticket, null);
+        this.markSent(ticket);
+        this.inflight.delete(p);
+        this.releaseTicket(ticket);
+        this.wake();
+        this.arm();
+      });
+    this.inflight.add(p);
+  }
+
+  private async runEntry(e: DueEntry, ticket: Ticket) {
     if (e.kind === 'run-end') {
       const run = await this.d.store.runs.get(e.id);
       if (!run || run.ended) return;
@@ -354,19 +557,18 @@ export class Dispatcher {
       await this.emitEvent(syncEnd(ended, e.at), e.at, run.id);
       return;
     }
-    await this.withLock(e.id, () => this.attempt(e.id, at, 'scheduled', e.resumed ?? false));
-  }
-
-  /**
-   * The virtual instant an attempt due at `at` is sent at in real time. A timer fires a few
-   * ms late, and at 86400x one real ms is 86 virtual seconds: within REAL_TOLERANCE_MS the
-   * attempt counts as sent on time, so a fast clock does not push the last attempt past the
-   * deadline. Later than that (a busy or stopped server), the real instant is recorded.
-   */
-  private sendTime(at: number): number {
-    const now = this.d.clock.now();
-    if (now <= at) return at;
-    return (now - at) / this.d.clock.scale <= REAL_TOLERANCE_MS ? at : now;
+    const r = await this.withLock(e.id, async () => {
+      const del = await this.d.store.deliveries.get(e.id);
+      if (!del || del.state !== 'pending' || del.nextAttemptAt === null) return null;
+      const wh = await this.d.store.webhooks.get(del.webhookId);
+      if (!wh || !wh.enabled) {
+        const ended: Delivery = { ...del, state: 'cancelled', nextAttemptAt: null, nextReason: null, nextReasonDetail: null, endReason: wh ? 'webhook_disabled' : 'webhook_deleted' };
+        await this.save(ended);
+        return null;
+      }
+      return this.makeAttempt(del, wh, 'scheduled', ticket);
+    });
+    if (r) await this.applyDisable(r);
   }
 
   /** Arm the one timer for the earliest due entry (or run what is already due). */
@@ -375,10 +577,13 @@ export class Dispatcher {
     this.timer = null;
     // During an advance, that loop owns the queue: entries keep their planned times.
     if (this.stopped || this.advancing) return;
-    this.startDue(() => this.d.clock.now(), 'realtime');
+    this.pump(this.d.clock.now(), 'realtime');
+    this.noteNextDue();
     const next = this.peekValid();
-    this.noteNextDue(next);
-    if (!next || this.inflight.size >= this.d.concurrency) return;
+    if (!next || this.inflight.size >= this.d.concurrency) return; // a finished one re-arms
+    // Not before what is started, parked or in flight (its follow-up): their end re-arms.
+    const floor = this.floor();
+    if (floor !== null && next.at > floor) return;
     const delay = this.d.clock.realDelayUntil(next.at);
     if (!Number.isFinite(delay)) return; // paused
     this.timer = setTimeout(() => {
@@ -398,24 +603,31 @@ export class Dispatcher {
     return run;
   }
 
-  /** One attempt of a delivery at virtual time `at`; records it and plans the next. */
-  private async attempt(id: string, at: number, kind: 'scheduled' | 'manual' | 'test', resumed = false): Promise<Delivery> {
-    const del = await this.d.store.deliveries.get(id);
-    if (!del) throw new HttpError(404, 'not_found', 'delivery not found');
-    if (kind === 'scheduled' && (del.state !== 'pending' || del.nextAttemptAt === null)) return del;
-    const wh = await this.d.store.webhooks.get(del.webhookId);
-    if (kind === 'scheduled' && (!wh || !wh.enabled)) {
-      const ended: Delivery = { ...del, state: 'cancelled', nextAttemptAt: null, endReason: wh ? 'webhook_disabled' : 'webhook_deleted' };
-      await this.save(ended);
-      return ended;
+  /** Wait until a receiver has nothing in flight from another instant (manual and test). */
+  private async receiverFree(key: string) {
+    while (!this.stopped && this.busyAt(key, this.d.clock.now())) {
+      await new Promise<void>((r) => {
+        const list = this.freed.get(key);
+        if (list) list.push(r);
+        else this.freed.set(key, [r]);
+      });
     }
-    if (kind === 'manual') {
-      if (!wh) throw new HttpError(409, 'webhook_deleted', 'the webhook of this delivery was deleted');
-      if (!wh.enabled) throw new HttpError(409, 'webhook_disabled', 'the webhook of this delivery is disabled');
-    }
+  }
+
+  // ------------------------------------------------------------------ attempts
+
+  /**
+   * One attempt of a delivery, recorded with the next step. A scheduled one (with its
+   * ticket) goes at its planned instant, which the clock is held at; manual and test ones
+   * go now. Answers null when the server stopped meanwhile (nothing is recorded).
+   */
+  private async makeAttempt(del: Delivery, wh: StoredWebhook, kind: AttemptKind, ticket: Ticket | null): Promise<AttemptDone | null> {
     const n = del.attempts.length + 1;
-    const plannedAt = kind === 'scheduled' ? del.nextAttemptAt! : iso(at);
     const body = Buffer.from(JSON.stringify(del.payload));
+    const key = receiverKey(del.url);
+    if (!ticket) await this.receiverFree(key);
+    if (this.stopped) return null;
+    const at = ticket ? Math.max(ticket.at, this.d.clock.now()) : this.d.clock.now();
     // Wall time, not virtual: Standard Webhooks verifiers reject timestamps outside a few
     // minutes of their clock, and a fast-forwarded clock would be hours ahead.
     const ts = Math.floor(this.d.realNow() / 1000);
@@ -426,15 +638,39 @@ export class Dispatcher {
       'webhook-timestamp': String(ts),
       'x-hooklab-attempt': String(n),
       'x-hooklab-delivery': del.id,
+      'x-hooklab-event': del.event,
+      'x-hooklab-virtual-time': iso(at),
     };
-    if (wh?.secret) headers['webhook-signature'] = sign(wh.secret, del.webhookMessageId, ts, body);
-    const res = await this.d.send({ url: del.url, headers, body, timeoutMs: wh?.timeoutMs ?? this.d.timeoutMs });
+    if (wh.secret) headers['webhook-signature'] = sign(wh.secret, del.webhookMessageId, ts, body);
+    const why = kind === 'manual' ? { reason: 'manual' as const, detail: 'Retry now' } : { reason: del.nextReason ?? (n === 1 ? 'first' : 'schedule'), detail: del.nextReasonDetail ?? null };
+    if (!ticket) this.acquire(key, at);
+    else {
+      this.sending.set(del.id, n);
+      this.setFollowUp(ticket, nextPlannedAfter(del, at));
+    }
+    let res: SendResult;
+    try {
+      const sent = this.d.send({ url: del.url, headers, body, timeoutMs: wh.timeoutMs ?? this.d.timeoutMs });
+      if (ticket) this.markSent(ticket);
+      res = await sent;
+    } finally {
+      // Released as soon as the answer is in, not when the delivery is saved: what follows
+      // (a disable cancelling other deliveries) takes locks a manual attempt may hold while
+      // it waits for this receiver.
+      if (!ticket) this.release(key);
+      else {
+        this.sending.delete(del.id);
+        this.releaseTicket(ticket);
+      }
+    }
+    if (this.stopped) return null; // not recorded: the attempt is still owed (see stop)
 
     const redirect = res.status !== null && res.status >= 300 && res.status < 400;
-    const ok = isSuccess(res, wh?.successPolicy ?? '200');
+    const ok = isSuccess(res, wh.successPolicy ?? '200');
+    const capturedRequestId = await this.capturedId(del, res, n);
     const attempt: Attempt = {
       n,
-      plannedAt,
+      plannedAt: kind === 'scheduled' ? del.nextAttemptAt! : iso(at),
       sentAt: iso(at),
       status: res.status,
       error: res.error ?? (redirect ? 'redirect' : null),
@@ -446,49 +682,71 @@ export class Dispatcher {
       responseBody: res.body,
       responseBodyTruncated: res.bodyTruncated,
       manual: kind === 'manual',
-      capturedRequestId: await this.capturedId(del, res, n),
+      capturedRequestId,
+      reason: why.reason,
+      reasonDetail: why.detail,
+      planUse: capturedRequestId && del.binId ? await planUseOf(this.d.store.requests, del.binId, capturedRequestId, del.id) : null,
     };
 
     // Re-read: a cancel may have landed while the request was in flight.
-    const cur = (await this.d.store.deliveries.get(id)) ?? del;
-    const next: Delivery = { ...cur, attempts: [...cur.attempts, attempt] };
-    if (ok) {
-      next.state = 'delivered';
-      next.nextAttemptAt = null;
-      next.endReason = 'delivered';
-    } else if (kind === 'scheduled' && cur.state === 'pending') {
-      // Normally the next planned instant after this one, late or not; after a restart, the
-      // next one still ahead (see nextPlanned).
-      const following = this.nextPlanned(cur, resumed ? at : Date.parse(plannedAt));
-      if (following === null) {
-        next.state = 'failed';
-        next.nextAttemptAt = null;
-        next.endReason = 'deadline';
-      } else {
-        next.nextAttemptAt = iso(following);
-        this.schedule({ at: following, kind: 'attempt', id });
-      }
-    } else if (kind === 'test') {
-      next.state = 'failed';
-      next.nextAttemptAt = null;
-      next.endReason = 'test_failed';
-    }
+    const cur = (await this.d.store.deliveries.get(del.id)) ?? del;
+    const behaviors = wh.behaviors ?? {};
+    const step = decideNext(cur, { kind, n, sentAt: at, ok, status: res.status, headers: res.headers }, behaviors, this.d.realNow());
+    const next: Delivery = {
+      ...cur,
+      attempts: [...cur.attempts, attempt],
+      state: step.state,
+      nextAttemptAt: step.nextAttemptAt === null ? null : iso(step.nextAttemptAt),
+      plannedAt: samePlan(step.plannedAt, cur.plannedAt) ? cur.plannedAt : step.plannedAt.map(iso),
+      nextReason: step.nextReason,
+      nextReasonDetail: step.nextReasonDetail,
+      endReason: step.endReason,
+      endDetail: step.endDetail,
+    };
+    if (this.stopped) return null;
     await this.save(next);
-    return next;
+    if (next.state === 'pending' && next.nextAttemptAt && kind === 'scheduled') this.schedule({ at: Date.parse(next.nextAttemptAt), kind: 'attempt', id: next.id, key });
+    if (ticket) {
+      this.setFollowUp(ticket, null);
+      this.refreshHold();
+    }
+
+    let disable: AttemptDone['disable'] = step.gone ? { reason: 'gone', detail: step.endDetail ?? `attempt ${n} got 410 Gone`, at } : null;
+    if (kind !== 'test') {
+      const endedUndelivered = cur.state === 'pending' && next.state === 'failed';
+      const verdict = await this.noteStreak(wh.id, ok, at, endedUndelivered);
+      if (!disable && verdict) disable = { reason: 'failing', detail: verdict, at };
+    }
+    return { delivery: next, disable };
+  }
+
+  /** Update the webhook's failure streak; answers why it must be disabled now, if it must. */
+  private async noteStreak(webhookId: string, ok: boolean, at: number, endedUndelivered: boolean): Promise<string | null> {
+    const wh = await this.d.store.webhooks.get(webhookId);
+    if (!wh) return null;
+    const before = wh.failing ?? null;
+    const after = streakAfterDeliveryEnd(streakAfterAttempt(before, ok, at), endedUndelivered);
+    if (after !== before) await this.d.store.webhooks.put({ ...wh, failing: after });
+    return wh.enabled ? disableVerdict(after, wh.behaviors ?? {}, at) : null;
   }
 
   /**
-   * The first planned instant after `after`. For a resumed delivery `after` is the send time,
-   * so planned instants that passed while the server was down are skipped: a late restart
-   * makes one owed attempt, not a burst.
+   * A behaviour turned the webhook off: say why on it, tell the UI, cancel what it still
+   * owes. Outside the delivery's lock: cancelling takes the other deliveries' locks.
    */
-  private nextPlanned(del: Delivery, at: number): number | null {
-    const scheduledSoFar = del.attempts.filter((a) => !a.manual).length + 1;
-    for (let i = scheduledSoFar; i < del.plannedAt.length; i++) {
-      const t = Date.parse(del.plannedAt[i]);
-      if (t > at) return t;
-    }
-    return null;
+  private async applyDisable(r: AttemptDone) {
+    if (!r.disable || this.stopped) return;
+    const wh = await this.d.store.webhooks.get(r.delivery.webhookId);
+    if (!wh || !wh.enabled) return;
+    const next: StoredWebhook = {
+      ...wh,
+      enabled: false,
+      disabledBy: { reason: r.disable.reason, at: iso(r.disable.at), deliveryId: r.delivery.id, detail: r.disable.detail },
+      updatedAt: iso(this.d.realNow()),
+    };
+    await this.d.store.webhooks.put(next);
+    this.d.live.webhookChanged(webhookView(next));
+    await this.cancelFor(wh.id, 'disabled', `the webhook was disabled: ${r.disable.detail}`);
   }
 
   /** Link an attempt to the request our bin captured for it. */
@@ -506,3 +764,16 @@ export class Dispatcher {
   }
 }
 
+function samePlan(a: readonly number[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((t, i) => t === Date.parse(b[i]));
+}
+
+/** The first planned instant after `at` still ahead of this delivery (its next attempt's earliest). */
+function nextPlannedAfter(del: Delivery, at: number): number | null {
+  const from = del.attempts.filter((a) => !a.manual).length + 1;
+  for (let i = from; i < del.plannedAt.length; i++) {
+    const t = Date.parse(del.plannedAt[i]);
+    if (t > at) return t;
+  }
+  return null;
+}

@@ -6,8 +6,11 @@ export interface DueEntry {
   at: number;
   kind: 'attempt' | 'run-end';
   id: string;
-  /** Owed from before a restart: planned instants that passed meanwhile are skipped. */
-  resumed?: boolean;
+  /**
+   * The receiver an attempt goes to (see receiver-key.ts): attempts to one receiver made at
+   * different instants never overlap, so it sees them in the order of their recorded times.
+   */
+  key?: string;
 }
 
 type Queued = DueEntry & { seq: number };

@@ -1,16 +1,46 @@
-// The retry schedule: pure. Attempt 1 goes at once; retry n waits firstDelay * factor^(n-1),
-// spread by ±jitter using a generator seeded per delivery; nothing is planned after the
-// deadline, and the last attempt lands exactly on it.
+// The retry schedule: pure. Two kinds of schedule:
+//  - exponential (portable, stripe, linear): attempt 1 at once, retry n waits
+//    firstDelay * factor^(n-1) spread by ±jitter (a generator seeded per delivery); nothing is
+//    planned after the deadline, and the last attempt lands exactly on it (as Portable does);
+//  - a list of waits (svix, standard-webhooks, or `delaysMs`): attempt 1 at once, then one
+//    attempt after each wait in turn, taken as given: none past the deadline (by default the
+//    waits' sum), and none added on it.
+// A Retry-After answer moves what is left of a delivery's plan (moveForRetryAfter).
 import type { ScheduleSettings } from '../../shared/api.ts';
 import { createRng } from '../rng.ts';
 
 /** Safety net for settings that would plan absurdly many attempts (factor 1, tiny delay). */
 export const MAX_ATTEMPTS = 200;
 
+const SEC = 1000;
+const MIN = 60 * SEC;
+const HOUR = 60 * MIN;
+const DAY = 24 * HOUR;
+
+type Preset = NonNullable<ScheduleSettings['preset']>;
+
+/** What each preset sets over the global settings ("portable" is the global settings). */
+export const PRESETS: Record<Preset, Partial<ScheduleSettings>> = {
+  portable: {},
+  // Svix's documented schedule: immediately, then 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h.
+  svix: { delaysMs: [5 * SEC, 5 * MIN, 30 * MIN, 2 * HOUR, 5 * HOUR, 10 * HOUR, 10 * HOUR], jitter: 0 },
+  // The Standard Webhooks spec's example schedule (75 h 35 min 5 s in all).
+  'standard-webhooks': { delaysMs: [5 * SEC, 5 * MIN, 30 * MIN, 2 * HOUR, 5 * HOUR, 10 * HOUR, 14 * HOUR, 20 * HOUR, 24 * HOUR], jitter: 0 },
+  // Stripe documents "up to three days with an exponential back off"; the exact waits are
+  // not published, so: 1 h doubling, ±10%, for 3 days.
+  stripe: { firstDelayMs: HOUR, factor: 2, jitter: 0.1, deadlineMs: 3 * DAY },
+  linear: { firstDelayMs: HOUR, factor: 1, jitter: 0, deadlineMs: DAY },
+};
+
 /** Delay before retry n (n = 1 is the first retry), for a uniform draw u in [0, 1). */
 export function retryDelay(n: number, s: ScheduleSettings, u: number): number {
-  const base = s.firstDelayMs * s.factor ** (n - 1);
+  const base = s.delaysMs ? s.delaysMs[n - 1] : s.firstDelayMs * s.factor ** (n - 1);
   return Math.round(base * (1 + s.jitter * (2 * u - 1)));
+}
+
+/** Is the schedule's last planned attempt pinned to its deadline (exponential schedules)? */
+export function endsOnDeadline(s: ScheduleSettings): boolean {
+  return !s.delaysMs;
 }
 
 /** Offsets (ms after the event) of every planned attempt, the first being 0. */
@@ -18,6 +48,15 @@ export function planAttempts(s: ScheduleSettings, seed: number): number[] {
   const rng = createRng(seed);
   const offsets = [0];
   let last = 0;
+  if (s.delaysMs) {
+    for (let n = 1; n <= s.delaysMs.length && offsets.length < MAX_ATTEMPTS; n++) {
+      const next = last + Math.max(1, retryDelay(n, s, rng()));
+      if (next > s.deadlineMs) break;
+      offsets.push(next);
+      last = next;
+    }
+    return offsets;
+  }
   for (let n = 1; offsets.length < MAX_ATTEMPTS; n++) {
     const next = last + retryDelay(n, s, rng());
     if (next >= s.deadlineMs) break;
@@ -31,7 +70,71 @@ export function planAttempts(s: ScheduleSettings, seed: number): number[] {
   return offsets;
 }
 
-/** Global settings with a webhook's (already validated) overrides on top. */
+/**
+ * The global (env) settings with a webhook's (already validated) overrides on top: its
+ * preset or list of waits first, then the numbers it gives. A list's deadline defaults to the
+ * sum of its waits. `global` is always the server's settings: "portable" means them.
+ */
 export function resolveSchedule(global: ScheduleSettings, override: Partial<ScheduleSettings> | undefined): ScheduleSettings {
-  return { ...global, ...override };
+  const { preset, delaysMs, ...numbers } = override ?? {};
+  const { preset: _p, delaysMs: _d, ...base } = global;
+  let out: ScheduleSettings = base;
+  if (delaysMs) out = { ...base, jitter: 0, delaysMs, deadlineMs: sum(delaysMs) };
+  else if (preset) {
+    const p = PRESETS[preset];
+    out = { ...base, ...p, preset };
+    if (p.delaysMs && p.deadlineMs === undefined) out.deadlineMs = sum(p.delaysMs);
+  }
+  for (const k of ['firstDelayMs', 'factor', 'jitter', 'deadlineMs'] as const) if (numbers[k] !== undefined) out[k] = numbers[k];
+  return out;
+}
+
+/** Two overrides, the second on top; a preset or list in the second replaces the first whole. */
+export function mergeOverrides(a: Partial<ScheduleSettings> | undefined, b: Partial<ScheduleSettings>): Partial<ScheduleSettings> {
+  if (b.preset !== undefined || b.delaysMs !== undefined) return { ...b };
+  return { ...a, ...Object.fromEntries(Object.entries(b).filter(([, v]) => v !== undefined)) };
+}
+
+const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
+
+// ---------------------------------------------------------------------- Retry-After
+
+export interface RetryAfterMove {
+  /** The remaining plan (absolute instants after the failed attempt), moved. */
+  plan: number[];
+  /** The wait the schedule had, the one asked for, and the one used. */
+  scheduledMs: number;
+  askedMs: number;
+  usedMs: number;
+}
+
+/**
+ * A failed attempt at `sentAt` got Retry-After `askedMs`. The next wait becomes the asked one
+ * kept between the scheduled wait and twice it (as Svix does); the rest of the plan moves by
+ * as much, keeping its own waits. The deadline does not move: attempts pushed past it are
+ * dropped, and an attempt planned on the deadline stays there (exponential schedules).
+ */
+export function moveForRetryAfter(remaining: readonly number[], sentAt: number, askedMs: number, deadlineAt: number, pinned: boolean): RetryAfterMove {
+  if (remaining.length === 0) return { plan: [], scheduledMs: 0, askedMs, usedMs: 0 };
+  const scheduledMs = remaining[0] - sentAt;
+  const usedMs = Math.min(Math.max(askedMs, scheduledMs), 2 * scheduledMs);
+  const shift = usedMs - scheduledMs;
+  if (shift <= 0) return { plan: [...remaining], scheduledMs, askedMs, usedMs: scheduledMs };
+  const onDeadline = pinned && remaining[remaining.length - 1] === deadlineAt;
+  const plan = remaining.map((t) => t + shift).filter((t) => t < deadlineAt || (!onDeadline && t === deadlineAt));
+  if (onDeadline) plan.push(deadlineAt);
+  return { plan, scheduledMs, askedMs, usedMs };
+}
+
+/**
+ * A Retry-After value in ms: delay-seconds, or an HTTP date compared with the wall clock
+ * (the receiver's clock is real, not virtual). null when absent or unreadable.
+ */
+export function parseRetryAfter(value: string | undefined, realNow: number): number | null {
+  if (value === undefined) return null;
+  const v = value.trim();
+  if (/^\d+$/.test(v)) return Number(v) * 1000;
+  const t = Date.parse(v);
+  if (!Number.isFinite(t) || !/[a-z]/i.test(v)) return null;
+  return Math.max(0, t - realNow);
 }

@@ -15,23 +15,29 @@ export function parseWebhookInput(body: unknown, partial: boolean): WebhookInput
 
 export function applyWebhookInput(prev: StoredWebhook | null, input: WebhookInput, id: string, now: string): StoredWebhook {
   const url = input.url ?? prev!.url;
+  const enabled = input.enabled ?? prev?.enabled ?? true;
+  // Turned on again by a person: what hooklab noted when it turned it off no longer applies.
+  const reEnabled = enabled && prev !== null && !prev.enabled;
   return {
     id,
     name: input.name || prev?.name || new URL(url).host,
     url,
-    enabled: input.enabled ?? prev?.enabled ?? true,
+    enabled,
     events: (input.events ?? prev?.events ?? [...SUBSCRIPTIONS]) as Subscription[],
     secret: input.secret !== undefined ? input.secret : (prev?.secret ?? null),
     successPolicy: input.successPolicy ?? prev?.successPolicy ?? '200',
     schedule: input.schedule ?? prev?.schedule ?? {},
+    behaviors: input.behaviors ?? prev?.behaviors ?? {},
+    disabledBy: reEnabled ? null : (prev?.disabledBy ?? null),
+    failing: reEnabled ? null : (prev?.failing ?? null),
     timeoutMs: input.timeoutMs !== undefined ? input.timeoutMs : (prev?.timeoutMs ?? null),
     createdAt: prev?.createdAt ?? now,
     updatedAt: now,
   };
 }
 
-/** What the API shows: never the secret itself. */
+/** What the API shows: never the secret itself; fields added later read as off. */
 export function webhookView(w: StoredWebhook): Webhook {
   const { secret, ...rest } = w;
-  return { ...rest, hasSecret: secret !== null };
+  return { ...rest, behaviors: w.behaviors ?? {}, disabledBy: w.disabledBy ?? null, failing: w.failing ?? null, hasSecret: secret !== null };
 }

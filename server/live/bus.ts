@@ -11,6 +11,7 @@ import type {
   RequestItem,
   Run,
   ServerToClientEvents,
+  Webhook,
 } from '../../shared/api.ts';
 
 export interface LiveBus {
@@ -23,6 +24,8 @@ export interface LiveBus {
   binDeleted(id: string): void;
   responsePosition(binId: string, position: PlanPosition): void;
   deliveryChanged(d: Delivery): void;
+  /** A webhook the dispatcher changed by itself (a behaviour disabled it). */
+  webhookChanged(w: Webhook): void;
   runChanged(r: Run): void;
   clockChanged(c: ClockState): void;
   close(): void;
@@ -95,6 +98,9 @@ export class SocketBus implements LiveBus {
     this.pendingDeliveries.set(d.id, d);
     if (!this.timer) this.timer = setTimeout(() => this.flushDispatcher(), this.coalesceMs);
   }
+  webhookChanged(w: Webhook) {
+    this.io.to(DISPATCHER_ROOM).emit('webhook', w);
+  }
   runChanged(r: Run) {
     this.io.to(DISPATCHER_ROOM).emit('run', r);
   }
@@ -133,6 +139,7 @@ export class RecordingBus implements LiveBus {
   binDeleted = this.rec('bin:deleted');
   responsePosition = (binId: string, position: PlanPosition) => void this.events.push({ type: 'response:position', data: { binId, position } });
   deliveryChanged = this.rec('delivery');
+  webhookChanged = this.rec('webhook');
   runChanged = this.rec('run');
   clockChanged = this.rec('clock');
   close() {}

@@ -24,11 +24,21 @@ export function bufferedBytes(s: Socket): number {
   return n;
 }
 
-/** Close the connection now, discarding what it still holds. */
+/** One error for every write a dropped connection still had queued (see dropConnection). */
+const DROPPED = Object.assign(new Error('live viewer dropped: it stopped reading'), { code: 'EHOOKLAB_DROPPED' });
+
+/**
+ * Close the connection now, discarding what it still holds. Cheaply: engine.io's queue is
+ * emptied first (else it would be flushed into the dead socket, packet by packet), and the
+ * socket is destroyed with one shared error, so its thousands of pending write callbacks
+ * get that one (stack formatted once) instead of a new error each.
+ */
 export function dropConnection(s: Socket): void {
   const c = conn(s);
+  c.writeBuffer.length = 0;
+  (c.transport as { writable?: boolean }).writable = false;
   const tcp = c.transport.socket?._socket;
-  if (tcp) tcp.destroy();
+  if (tcp) tcp.destroy(DROPPED);
   else c.close(true);
 }
 

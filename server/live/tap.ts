@@ -15,6 +15,7 @@ export function tapDeliveries(bus: LiveBus, onDelivery: (d: Delivery) => void): 
       onDelivery(d);
       bus.deliveryChanged(d);
     },
+    webhookChanged: (w) => bus.webhookChanged(w),
     runChanged: (r) => bus.runChanged(r),
     clockChanged: (c) => bus.clockChanged(c),
     close: () => bus.close(),

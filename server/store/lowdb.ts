@@ -26,6 +26,8 @@ import {
   type StoreFault,
   type StoreHealth,
   type StoredBin,
+  type StoredForward,
+  type StoredVerify,
   type StoredResponseControl,
   type StoredWebhook,
   StoreUnavailableError,
@@ -45,6 +47,9 @@ interface MainFile {
   webhooks: StoredWebhook[];
   runs: Run[];
   clock: ClockPersisted | null;
+  /** Bins' forward targets and signature settings (absent in files of earlier builds). */
+  forwards?: StoredForward[];
+  verifications?: StoredVerify[];
 }
 interface ResponsesFile {
   version: number;
@@ -98,6 +103,8 @@ export class LowdbStore implements Store {
   readonly webhooks: MapCollection<StoredWebhook>;
   readonly deliveries: DeliveryMap;
   readonly runs: RunMap;
+  readonly forwards: MapCollection<StoredForward>;
+  readonly verifications: MapCollection<StoredVerify>;
   private clock: ClockPersisted | null = null;
   private readonly journal: DeliveryJournal;
   private readonly dirty = new Set<Part>();
@@ -133,6 +140,8 @@ export class LowdbStore implements Store {
     this.responses = new MapCollection(() => this.changed('responses'));
     this.webhooks = new MapCollection(main);
     this.runs = new RunMap(main, opts.maxEndedRuns ?? 500);
+    this.forwards = new MapCollection(main);
+    this.verifications = new MapCollection(main);
     this.journal = new DeliveryJournal(this.path('deliveries.log'), () => this.deliveries.map.values(), () => this.schedule());
     this.deliveries = new DeliveryMap(this.journal, opts.maxFinishedDeliveries ?? 5000);
   }
@@ -176,6 +185,8 @@ export class LowdbStore implements Store {
       this.bins.load(main.bins);
       this.webhooks.load(main.webhooks);
       this.runs.load(main.runs);
+      this.forwards.load(main.forwards ?? []);
+      this.verifications.load(main.verifications ?? []);
       this.clock = main.clock;
     } else {
       // Without the bin list, bins/ cannot be told apart from leftovers: refuse, touch nothing.
@@ -299,6 +310,8 @@ export class LowdbStore implements Store {
         webhooks: [...this.webhooks.map.values()],
         runs: [...this.runs.map.values()],
         clock: this.clock,
+        forwards: [...this.forwards.map.values()],
+        verifications: [...this.verifications.map.values()],
       });
       this.mainCarriesResponses = false;
     } else {

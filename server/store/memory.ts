@@ -4,6 +4,7 @@ import type { RequestItem } from '../../shared/api.ts';
 import { BinMap, DeliveryMap, MapCollection, RunMap } from './collections.ts';
 import { evictionsOf, type IndexEntry, RequestIndex, toItem } from './request-index.ts';
 import type {
+  Annotations,
   CapturedRequest,
   ClockPersisted,
   RequestLog,
@@ -11,7 +12,9 @@ import type {
   Store,
   StoreHealth,
   StoredRequest,
+  StoredForward,
   StoredResponseControl,
+  StoredVerify,
   StoredWebhook,
 } from './types.ts';
 
@@ -25,7 +28,7 @@ export interface MemoryStoreOptions {
 }
 
 interface MemEntry extends IndexEntry {
-  rec: StoredRequest;
+  rec: StoredRequest; // replaced (not changed) by annotate
   body: Buffer;
 }
 
@@ -55,6 +58,13 @@ class MemoryRequestLog implements RequestLog {
   async has(binId: string, id: string) {
     return this.index.get(binId, id) !== undefined;
   }
+  async annotate(binId: string, id: string, fn: (r: StoredRequest) => Partial<Annotations>) {
+    const e = this.index.get(binId, id);
+    if (!e) return false;
+    e.rec = { ...e.rec, ...fn(e.rec) };
+    e.item = toItem(e.rec);
+    return true;
+  }
   async body(binId: string, id: string) {
     return this.index.get(binId, id)?.body;
   }
@@ -79,6 +89,8 @@ export class MemoryStore implements Store {
   readonly webhooks = new MapCollection<StoredWebhook>(() => {});
   readonly deliveries: DeliveryMap;
   readonly runs: RunMap;
+  readonly forwards = new MapCollection<StoredForward>(() => {});
+  readonly verifications = new MapCollection<StoredVerify>(() => {});
   private clock: ClockPersisted | null = null;
 
   constructor(opts: MemoryStoreOptions = {}) {

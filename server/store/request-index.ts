@@ -2,14 +2,16 @@
 // (ids sort by arrival), the per-bin cap, and the store-wide byte budget (MAX_STORE_BYTES),
 // which evicts the oldest capture across all bins first. Entries carry the list row, so live
 // backfill and the list are served without touching the disk; drivers add where the rest is.
-import type { RequestItem } from '../../shared/api.ts';
+import type { DispatchLabel, RequestItem, VerificationBadge } from '../../shared/api.ts';
+import type { VerificationT } from '../../shared/schema/verify.ts';
 import { MinHeap } from '../lib/min-heap.ts';
 import type { Eviction, RequestPageQuery, StoredRequest } from './types.ts';
 
 export interface IndexEntry {
   readonly id: string;
   readonly binId: string;
-  readonly item: RequestItem;
+  /** Replaced when the capture is annotated (its signature checked, …). */
+  item: RequestItem;
   /** Body bytes stored: what counts against the byte budget. */
   readonly bytes: number;
   /** Set when evicted or deleted, for drivers that still hold a reference. */
@@ -64,7 +66,55 @@ export function toItem(r: StoredRequest): RequestItem {
     contentType: r.contentType,
     status: r.answer.status,
     answer: r.answer,
+    ...dispatchLabel(r.headers),
+    ...(r.verification ? { verification: badgeOf(r.verification) } : {}),
+    ...(r.idempotency ? { idempotencyKey: r.idempotency.key } : {}),
   };
+}
+
+/** A signature check as the list row shows it (the detail has the rest). */
+function badgeOf(v: VerificationT): VerificationBadge {
+  const b: VerificationBadge = { status: v.status };
+  if (v.scheme) b.scheme = v.scheme;
+  if (v.secretIndex !== undefined) b.secretIndex = v.secretIndex;
+  if (v.skewSec !== undefined) b.skewSec = v.skewSec;
+  if (v.details?.cause) b.cause = v.details.cause;
+  return b;
+}
+
+/**
+ * A capture the dispatcher sent says so in its x-hooklab-* headers: the list row shows
+ * "sync_end · attempt 3" and the detail links the delivery. (Any sender could send these
+ * headers: the UI checks the delivery exists before it says more.)
+ */
+function dispatchLabel(flat: readonly string[]): { dispatch?: DispatchLabel } {
+  let deliveryId: string | undefined;
+  let attempt: string | undefined;
+  let event: string | undefined;
+  let virtualAt: string | undefined;
+  for (let i = 0; i < flat.length; i += 2) {
+    const n = flat[i];
+    // Cheap first test: most captures have no x-hooklab-* header at all.
+    if (n.length < 15 || (n.charCodeAt(0) | 0x20) !== 0x78) continue;
+    switch (n.toLowerCase()) {
+      case 'x-hooklab-delivery':
+        deliveryId ??= flat[i + 1];
+        break;
+      case 'x-hooklab-attempt':
+        attempt ??= flat[i + 1];
+        break;
+      case 'x-hooklab-event':
+        event ??= flat[i + 1];
+        break;
+      case 'x-hooklab-virtual-time':
+        virtualAt ??= flat[i + 1];
+        break;
+    }
+  }
+  if (!deliveryId) return {};
+  const n = attempt !== undefined && /^\d{1,6}$/.test(attempt) ? Number(attempt) : null;
+  const t = virtualAt !== undefined && Number.isFinite(Date.parse(virtualAt)) ? virtualAt : null;
+  return { dispatch: { deliveryId: deliveryId.slice(0, 100), attempt: n, event: event?.slice(0, 100) ?? null, virtualAt: t } };
 }
 
 /** Group removed entries by bin, the appended record's bin first. */

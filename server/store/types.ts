@@ -1,8 +1,10 @@
 // The storage seam. Every driver (memory, lowdb; Redis later) implements Store and must pass
 // test/store/contract.ts. Records are treated as immutable: callers `put` a new object
 // instead of mutating one they got back.
+import type { IdempotencyKeyT, VerificationT, VerifySettingsT } from '../../shared/schema/verify.ts';
 import type {
   AnswerOutcome,
+  ForwardRecord,
   RequestItem,
   Delivery,
   DeliveryQuery,
@@ -10,6 +12,9 @@ import type {
   Run,
   Webhook,
 } from '../../shared/api.ts';
+
+/** The failure streak kept on a webhook (disableAfterDays, disableAfterDeliveries). */
+export type FailureStreakT = NonNullable<Webhook['failing']>;
 
 export interface StoredBin {
   id: string;
@@ -37,6 +42,32 @@ export interface StoredRequest {
   storedBytes: number;
   contentType: string | null;
   answer: AnswerOutcome;
+  /** Chunked-encoding trailers, flat as headers (only when the request had some). */
+  trailers?: string[];
+  /** Where it was sent on (forward targets, proxy mode, replays), newest last. */
+  forwards?: ForwardRecord[];
+  /** Its signature checked under the bin's verify settings (issue 14). */
+  verification?: VerificationT;
+  /** The sender's idempotency key, when it has one. */
+  idempotency?: IdempotencyKeyT | null;
+  /** SHA-256 of the stored body, hex: the same body under another key is a retry that changed its key. */
+  bodySha256?: string;
+}
+
+/** What is learnt about a capture after it is stored. */
+export type Annotations = Pick<StoredRequest, 'forwards' | 'verification' | 'idempotency' | 'bodySha256'>;
+
+/** A bin's signature settings (issue 14): its id is the bin's. */
+export interface StoredVerify {
+  id: string;
+  settings: VerifySettingsT;
+}
+
+/** A bin's forward targets (issue 13): its id is the bin's. */
+export interface StoredForward {
+  id: string;
+  targets: { url: string }[];
+  answerWith: 'bin' | 'target';
 }
 
 /** What the receiver hands the store: the metadata and the body bytes (storedBytes long). */
@@ -60,8 +91,12 @@ export interface StoredResponseControl {
   state: PlanState;
 }
 
-export interface StoredWebhook extends Omit<Webhook, 'hasSecret'> {
+export interface StoredWebhook extends Omit<Webhook, 'hasSecret' | 'behaviors' | 'disabledBy' | 'failing'> {
   secret: string | null;
+  // Absent on webhooks saved before they existed: read as {} / null.
+  behaviors?: Webhook['behaviors'];
+  disabledBy?: Webhook['disabledBy'];
+  failing?: Webhook['failing'];
 }
 
 export interface ClockPersisted {
@@ -111,6 +146,12 @@ export interface RequestLog {
   get(binId: string, id: string): Promise<StoredRequest | undefined>;
   /** Is this request stored (cheaper than get)? */
   has(binId: string, id: string): Promise<boolean>;
+  /**
+   * Add what is learnt about a stored request later (forwards, replays, its signature check):
+   * `fn` gets it as stored and answers the fields to change. The list row (items()) follows.
+   * False when it is no longer stored.
+   */
+  annotate(binId: string, id: string, fn: (r: StoredRequest) => Partial<Annotations>): Promise<boolean>;
   /** The stored body bytes; undefined when the request is not stored. */
   body(binId: string, id: string): Promise<Buffer | undefined>;
   /** Resolves once the deletion is durable (it never comes back after a crash). */
@@ -134,6 +175,8 @@ export interface Store {
   readonly webhooks: Collection<StoredWebhook>;
   readonly deliveries: DeliveryCollection;
   readonly runs: Collection<Run>;
+  readonly forwards: Collection<StoredForward>;
+  readonly verifications: Collection<StoredVerify>;
   getClock(): Promise<ClockPersisted | null>;
   setClock(c: ClockPersisted): Promise<void>;
   /** Whether writes are reaching the disk (always ok for the memory driver). */

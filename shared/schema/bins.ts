@@ -1,6 +1,8 @@
 // Bins and the requests they captured.
 import { z } from 'zod';
-import { obj, str, time } from './common.ts';
+import { HeaderPair, obj, str, time } from './common.ts';
+import { ForwardRecord } from './forward.ts';
+import { AttemptInfo, InvalidCause, SchemeType, Verification, VerifyStatus } from './verify.ts';
 import { Fault } from './response.ts';
 
 /** A bin id chosen by the user (config as code, CI): URL-safe, like generated ids. */
@@ -40,7 +42,7 @@ export const BinList = z.object({ bins: z.array(Bin) }).meta({ id: 'BinList' });
 
 export const BinCreated = Bin.extend({ warnings: z.array(z.string()).optional().meta({ description: 'E.g. a short, guessable id.' }) }).meta({ id: 'BinCreated' });
 
-export const HeaderPair = z.tuple([z.string(), z.string()]).meta({ id: 'HeaderPair', description: 'One header as sent: original case; order and repeats kept in lists.' });
+export { HeaderPair };
 
 export const Query = z.record(z.string(), z.union([z.string(), z.array(z.string())])).meta({ id: 'Query', description: 'Parsed query string; a repeated key becomes a list, in order.' });
 
@@ -52,8 +54,24 @@ export const AnswerOutcome = z
     source: z.enum(['default', 'step', 'rule', 'rate-limit']).meta({ description: 'Which part of the settings decided the answer.' }),
     index: z.int().nullable().meta({ description: 'Index of the step or rule that answered.' }),
     roll: z.object({ p: z.number(), value: z.number(), hit: z.boolean() }).nullable().meta({ description: 'For a probability step: the draw.' }),
+    planUses: z.int().optional().meta({ description: 'Requests that had used the plan since its last reset, this one included.' }),
   })
   .meta({ id: 'AnswerOutcome' });
+
+/** Set on a capture that hooklab's dispatcher sent (read from its x-hooklab-* headers). */
+export const DispatchLabel = z
+  .object({
+    deliveryId: z.string(),
+    attempt: z.int().nullable(),
+    event: z.string().nullable(),
+    virtualAt: time().nullable().meta({ description: "The attempt's virtual send time." }),
+  })
+  .meta({ id: 'DispatchLabel' });
+
+/** A capture's signature check, at a glance: for the list row. */
+export const VerificationBadge = z
+  .object({ status: VerifyStatus, scheme: SchemeType.optional(), secretIndex: z.int().optional(), skewSec: z.int().optional(), cause: InvalidCause.optional() })
+  .meta({ id: 'VerificationBadge' });
 
 const itemShape = {
   id: z.string().meta({ description: 'Sorts by arrival: also the paging cursor.' }),
@@ -68,6 +86,9 @@ const itemShape = {
   contentType: z.string().nullable(),
   status: z.int().nullable().meta({ description: 'Status answered (null for a fault).' }),
   answer: AnswerOutcome,
+  dispatch: DispatchLabel.optional().meta({ description: 'When the dispatcher sent it: the delivery, attempt, event and virtual time it says.' }),
+  verification: VerificationBadge.optional().meta({ description: "Its signature under the bin's verify settings, at a glance (the detail says why)." }),
+  idempotencyKey: z.string().optional().meta({ description: "The sender's idempotency key (webhook-id, svix-id, X-GitHub-Delivery, a Stripe event id, or as set)." }),
 };
 
 /** A list row; the live `request` event carries exactly this. */
@@ -85,6 +106,11 @@ export const RequestDetail = z
     body: z.string().meta({ description: 'The stored body: UTF-8 text when valid UTF-8, else base64.' }),
     bodyEncoding: BodyEncoding,
     storedBytes: z.int(),
+    trailers: z.array(HeaderPair).optional().meta({ description: 'Chunked-encoding trailers, when the request had some.' }),
+    forwards: z.array(ForwardRecord).meta({ description: 'Where it was sent on (forward targets, proxy mode, replays), oldest first.' }),
+    verification: Verification.optional().meta({ description: 'Its signature check, with what was signed and expected when it failed.' }),
+    idempotency: AttemptInfo.optional().meta({ description: 'Its idempotency key and which attempt of that key it is.' }),
+    sameKey: z.array(z.string()).optional().meta({ description: 'The other captures with the same key, oldest first.' }),
     decoded: z
       .object({ body: z.string(), bodyEncoding: BodyEncoding, bytes: z.int(), truncated: z.boolean(), error: z.string().nullable() })
       .nullable()
@@ -102,7 +128,7 @@ export const RequestPage = z
 export const Health = z
   .object({
     ok: z.boolean(),
-    status: z.enum(['ok', 'starting', 'storage_fault']),
+    status: z.enum(['ok', 'starting', 'storage_fault', 'dispatcher_fault']),
     version: z.string().optional(),
     fault: z.object({ code: z.string(), message: z.string(), since: time() }).optional(),
     warnings: z.array(z.string()).optional(),

@@ -39,7 +39,7 @@ export const oneOf = <const T extends readonly [string, ...string[]]>(values: T)
   z.enum(values, { error: typeError(`must be one of: ${values.join(', ')}`) });
 
 export const list = <T extends z.ZodType>(item: T, max: number) =>
-  z.array(item, { error: 'must be a list' }).max(max, { error: `at most ${max} entries` });
+  z.array(item, { error: typeError('must be a list') }).max(max, { error: `at most ${max} entries` });
 
 /** A number in a query string ("?limit=50"). */
 export const qInt = (min: number, max: number) =>
@@ -55,6 +55,8 @@ export const qNum = (min: number, max: number) =>
     .regex(/^-?\d+(\.\d+)?$/, { error: 'must be a number' })
     .transform(Number)
     .pipe(num(min, max));
+
+export const HeaderPair = z.tuple([z.string(), z.string()]).meta({ id: 'HeaderPair', description: 'One header as sent: original case; order and repeats kept in lists.' });
 
 /** An RFC 3339 time, as every time in the API. */
 export const time = () => z.string().meta({ format: 'date-time' });

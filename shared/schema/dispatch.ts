@@ -1,8 +1,8 @@
 // The reference dispatcher: webhooks, simulated runs, deliveries with their attempts, the
 // virtual clock and the retry schedule.
 import { z } from 'zod';
-import { bool, int, list, num, obj, oneOf, qInt, qNum, str, time } from './common.ts';
-import { HeaderPair } from './bins.ts';
+import { bool, HeaderPair, int, list, num, obj, oneOf, qInt, qNum, str, time } from './common.ts';
+import { httpToken } from './headers.ts';
 
 const DAY = 86_400_000;
 
@@ -13,24 +13,99 @@ export const EventName = z.enum(['sync_start', 'sync_end', 'test']);
 export const RunOutcome = oneOf(['SUCCESSFUL', 'FAILED']);
 export const SuccessPolicy = oneOf(['200', '2xx']).meta({ description: '"200": only 200 counts as delivered; "2xx": any 2xx.' });
 
+/** Retry schedules of real senders (see server/dispatch/schedule.ts for what each one is). */
+export const SCHEDULE_PRESETS = ['portable', 'svix', 'standard-webhooks', 'stripe', 'linear'] as const;
+export const SchedulePreset = oneOf(SCHEDULE_PRESETS).meta({
+  description:
+    'portable (default): 5 s, then x4 with ±20% jitter, last attempt on the 24 h deadline; svix: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h; ' +
+    'standard-webhooks: the spec\'s example, 5 s … 24 h over 75.6 h; stripe: 1 h doubling for up to 3 days; linear: every hour for 24 h.',
+});
+/** A list of waits is at most this long (the schedule's attempt cap is larger). */
+export const MAX_DELAYS = 100;
+
 export const ScheduleSettings = z
   .object({
+    preset: SchedulePreset.optional(),
     firstDelayMs: z.int().meta({ description: 'Delay before the first retry.' }),
     factor: z.number().meta({ description: 'Each delay is this many times the previous one.' }),
     jitter: z.number().meta({ description: '±fraction of random spread on each delay (0.2 = ±20%).' }),
-    deadlineMs: z.int().meta({ description: 'No attempt later than this after the event; the last one lands on it.' }),
+    deadlineMs: z.int().meta({ description: 'No attempt later than this after the event; an exponential schedule\'s last one lands on it.' }),
+    delaysMs: z
+      .array(z.int())
+      .optional()
+      .meta({ description: 'A list schedule: the wait before each retry, in order (firstDelayMs and factor do not apply; no attempt is added at the deadline).' }),
   })
   .meta({ id: 'ScheduleSettings' });
 
 export const SCHEDULE_KEYS = ['firstDelayMs', 'factor', 'jitter', 'deadlineMs'] as const;
 
-/** A webhook's overrides of the global schedule. */
+/** Presets that are lists of waits: firstDelayMs and factor mean nothing to them. */
+export const LIST_PRESETS: readonly string[] = ['svix', 'standard-webhooks'];
+
+/** A webhook's overrides of the global schedule: a preset or a list of waits, and/or the numbers. */
 export const ScheduleOverride = obj({
+  preset: SchedulePreset.optional(),
   firstDelayMs: int(1, 7 * DAY).optional(),
   factor: num(1, 100).optional(),
   jitter: num(0, 0.99).optional(),
   deadlineMs: int(1, 30 * DAY).optional(),
-}).meta({ id: 'ScheduleOverride' });
+  delaysMs: list(int(1, 30 * DAY), MAX_DELAYS)
+    .min(1, { error: 'must list at least one wait' })
+    .optional()
+    .meta({ description: 'Explicit waits (ms) before each retry; the deadline defaults to their sum.' }),
+})
+  .superRefine((s, ctx) => {
+    // A list of waits replaces the exponential rule: its numbers would be silently ignored.
+    const list = s.delaysMs !== undefined || (s.preset !== undefined && LIST_PRESETS.includes(s.preset));
+    if (s.delaysMs !== undefined && s.preset !== undefined) ctx.addIssue({ code: 'custom', path: ['delaysMs'], message: 'give either a preset or delaysMs, not both' });
+    if (!list) return;
+    const what = s.delaysMs !== undefined ? 'delaysMs' : `the ${s.preset} preset`;
+    for (const k of ['firstDelayMs', 'factor'] as const) {
+      if (s[k] !== undefined) ctx.addIssue({ code: 'custom', path: [k], message: `does not apply to ${what} (a list of waits)` });
+    }
+  })
+  .meta({ id: 'ScheduleOverride' });
+
+/** Sender behaviours beyond Portable's, each off when absent. */
+export const BehaviorsInput = obj({
+  retryAfter: bool().optional().meta({ description: 'Honour Retry-After on 429 and 503: the next wait is the asked one, kept between the scheduled wait and twice it.' }),
+  disableOn410: bool().optional().meta({ description: 'A 410 Gone disables the webhook and cancels its pending deliveries.' }),
+  abortHeader: httpToken(256)
+    .transform((h) => h.toLowerCase())
+    .nullable()
+    .optional()
+    .meta({ description: 'A response carrying this header (any value) ends the delivery: no more retries.' }),
+  disableAfterDays: num(0.001, 365).nullable().optional().meta({ description: 'Disable the webhook once its attempts have failed without a break for this many (virtual) days.' }),
+  disableAfterDeliveries: int(1, 100_000).nullable().optional().meta({ description: 'Disable the webhook after this many deliveries in a row ended undelivered.' }),
+}).meta({ id: 'BehaviorsInput' });
+
+export const Behaviors = z
+  .object({
+    retryAfter: z.boolean().optional(),
+    disableOn410: z.boolean().optional(),
+    abortHeader: z.string().nullable().optional(),
+    disableAfterDays: z.number().nullable().optional(),
+    disableAfterDeliveries: z.int().nullable().optional(),
+  })
+  .meta({ id: 'Behaviors', description: 'Each behaviour is off when absent (or false/null).' });
+
+/** Why hooklab turned a webhook off by itself (null when a person did, or it is enabled). */
+export const AutoDisabled = z
+  .object({
+    reason: z.enum(['gone', 'failing']).meta({ description: 'gone: a 410 answer (disableOn410); failing: disableAfterDays or disableAfterDeliveries reached.' }),
+    at: time().meta({ description: 'Virtual time.' }),
+    deliveryId: z.string().nullable(),
+    detail: z.string(),
+  })
+  .meta({ id: 'AutoDisabled' });
+
+/** The failure streak the disable-after behaviours count (null after a success). */
+export const FailureStreak = z
+  .object({
+    since: time().meta({ description: 'Virtual time of the first failed attempt since the last success.' }),
+    deliveries: z.int().meta({ description: 'Deliveries ended undelivered since the last success.' }),
+  })
+  .meta({ id: 'FailureStreak' });
 
 const SECRET_PREFIX = 'whsec_';
 
@@ -78,6 +153,7 @@ export const webhookFields = {
     .meta({ description: '`whsec_` + base64; null or "" removes it. Write-only: answers say `hasSecret`.' }),
   successPolicy: SuccessPolicy.optional(),
   schedule: ScheduleOverride.optional(),
+  behaviors: BehaviorsInput.optional().meta({ description: 'Replaces the webhook\'s behaviours as a whole; {} turns them all off.' }),
   timeoutMs: int(1, 600_000).nullable().optional().meta({ description: 'Per-attempt timeout; null: DISPATCH_TIMEOUT_MS.' }),
 };
 
@@ -94,6 +170,9 @@ export const Webhook = z
     hasSecret: z.boolean().meta({ description: 'The secret itself is never sent back.' }),
     successPolicy: SuccessPolicy,
     schedule: ScheduleSettings.partial(),
+    behaviors: Behaviors,
+    disabledBy: AutoDisabled.nullable().meta({ description: 'Set when hooklab disabled the webhook by itself; cleared when it is enabled again.' }),
+    failing: FailureStreak.nullable(),
     timeoutMs: z.int().nullable(),
     createdAt: time(),
     updatedAt: time(),
@@ -120,6 +199,26 @@ export const PortablePayload = z
 
 export const AttemptError = z.enum(['timeout', 'refused', 'reset', 'redirect', 'dns', 'blocked', 'error']);
 
+/** Why an attempt was made when it was. */
+export const ATTEMPT_REASONS = ['first', 'schedule', 'retry-after', 'deadline', 'restart', 'manual', 'test'] as const;
+export const AttemptReason = z.enum(ATTEMPT_REASONS).meta({
+  description:
+    'first: at the event; schedule: the planned wait; retry-after: moved by the answer\'s Retry-After; deadline: the last planned attempt, on the deadline; ' +
+    'restart: made again because it was in flight when the server stopped; manual: Retry now; test: the Test button.',
+});
+
+/** How the bin's response plan answered an attempt, and who else used the plan just before. */
+export const PlanUse = z
+  .object({
+    source: z.enum(['default', 'step', 'rule', 'rate-limit']).meta({ description: "As the capture's answer.source." }),
+    index: z.int().nullable().meta({ description: 'The step or rule that answered.' }),
+    others: z
+      .array(z.object({ requestId: z.string(), label: z.string().meta({ description: 'e.g. "test · attempt 1", or "POST /hooks".' }) }))
+      .meta({ description: 'Requests (newest first, at most 10) that used plan steps since this delivery\'s previous attempt (or, for its first, since the plan started).' }),
+    othersCount: z.int(),
+  })
+  .meta({ id: 'PlanUse' });
+
 export const Attempt = z
   .object({
     n: z.int(),
@@ -136,6 +235,9 @@ export const Attempt = z
     responseBodyTruncated: z.boolean(),
     manual: z.boolean(),
     capturedRequestId: z.string().nullable().meta({ description: 'When the receiver was one of our bins: the capture.' }),
+    reason: AttemptReason.optional().meta({ description: 'Why it was made when it was (absent on attempts recorded before this existed).' }),
+    reasonDetail: z.string().nullable().optional(),
+    planUse: PlanUse.nullable().optional().meta({ description: 'When the receiver is one of our bins: which part of its settings answered.' }),
   })
   .meta({ id: 'Attempt' });
 
@@ -154,11 +256,17 @@ export const Delivery = z
     state: DeliveryState,
     createdAt: time(),
     nextAttemptAt: time().nullable(),
-    plannedAt: z.array(time()).meta({ description: 'Every attempt time the schedule planned at creation.' }),
+    plannedAt: z.array(time()).meta({ description: 'Every attempt time planned: at creation, then moved when an answer asked for it (Retry-After).' }),
     schedule: ScheduleSettings,
     seed: z.int(),
     attempts: z.array(Attempt),
-    endReason: z.string().nullable().meta({ description: 'delivered, deadline, test_failed, webhook_disabled, webhook_deleted.' }),
+    endReason: z
+      .string()
+      .nullable()
+      .meta({ description: 'delivered, deadline, gone (410), aborted (abort header), disabled (hooklab disabled the webhook), test_failed, webhook_disabled, webhook_deleted.' }),
+    endDetail: z.string().nullable().optional().meta({ description: 'Why it ended, in words.' }),
+    nextReason: AttemptReason.nullable().optional().meta({ description: 'Why the next attempt is planned when it is.' }),
+    nextReasonDetail: z.string().nullable().optional(),
     binId: z.string().nullable().meta({ description: 'Set when the receiver URL is one of our bins.' }),
   })
   .meta({ id: 'Delivery' });
@@ -210,7 +318,9 @@ export const ClockState = z
     now: time(),
     scale: z.number(),
     paused: z.boolean(),
-    nextDueAt: time().nullable().meta({ description: 'The next thing due (attempt or run end), or null.' }),
+    nextDueAt: time().nullable().meta({ description: 'The next thing due (attempt or run end), or null. The clock never passes it before it is done.' }),
+    behindMs: z.number().meta({ description: 'Virtual ms the clock is held back because the dispatcher has not yet sent what was due (0 when it keeps up).' }),
+    lagging: z.boolean().meta({ description: 'Held back by more than 250 ms of real time: the dispatcher cannot keep up at this speed, so the clock waits for it.' }),
   })
   .meta({ id: 'ClockState' });
 
@@ -229,15 +339,94 @@ export const SchedulePreview = z
   .object({
     settings: ScheduleSettings,
     seed: z.int(),
-    attempts: z.array(z.object({ n: z.int(), offsetMs: z.number(), delayMs: z.number() })),
+    behaviors: Behaviors,
+    attempts: z.array(
+      z.object({
+        n: z.int(),
+        offsetMs: z.number(),
+        delayMs: z.number(),
+        reason: AttemptReason,
+        detail: z.string().nullable(),
+      }),
+    ),
+    endsBy: z.enum(['deadline', 'disabled']).meta({ description: 'How a delivery that never succeeds ends: at its last attempt, or when disableAfterDays disables the webhook.' }),
+    notes: z.array(z.string()).meta({ description: 'What the behaviours would do, in words.' }),
   })
   .meta({ id: 'SchedulePreview' });
 
+/** "5000,300000" in a query string. */
+const qList = z
+  .string()
+  .regex(/^\s*\d+(\s*,\s*\d+)*\s*$/, { error: 'must be a comma-separated list of whole milliseconds' })
+  .transform((s) => s.split(',').map((x) => Number(x.trim())))
+  .pipe(list(int(1, 30 * DAY), MAX_DELAYS));
+
+const qBool = oneOf(['true', 'false']).transform((v) => v === 'true');
+
 export const SchedulePreviewQuery = obj({
   webhookId: str(100).optional().meta({ description: "Start from this webhook's settings." }),
+  preset: SchedulePreset.optional(),
   firstDelayMs: qInt(1, 7 * DAY).optional(),
   factor: qNum(1, 100).optional(),
   jitter: qNum(0, 0.99).optional(),
   deadlineMs: qInt(1, 30 * DAY).optional(),
+  delaysMs: qList.optional().meta({ description: 'A list of waits, e.g. 5000,300000.' }),
   seed: qInt(0, 2 ** 32 - 1).optional(),
+  retryAfter: qBool.optional().meta({ description: 'Honour Retry-After (default: the webhook\'s behaviour).' }),
+  retryAfterS: qInt(0, 30 * 86_400).optional().meta({ description: 'Assume every failed attempt is a 503 with `Retry-After: <this many seconds>`.' }),
+  disableAfterDays: qNum(0.001, 365).optional().meta({ description: 'Default: the webhook\'s behaviour.' }),
 });
+
+// ------------------------------------------------------------------ timeline export
+
+export const TimelineQuery = obj({
+  format: oneOf(['json', 'csv']).optional().meta({ description: 'Default json. csv: one row per attempt, made or still planned.' }),
+});
+
+export const TimelineAttempt = z
+  .object({
+    n: z.int().nullable().meta({ description: 'null for an attempt still planned.' }),
+    status: z.enum(['made', 'planned']),
+    reason: AttemptReason.nullable(),
+    reasonDetail: z.string().nullable(),
+    plannedAt: time(),
+    sentAt: time().nullable(),
+    offsetMs: z.number().meta({ description: 'Virtual ms after the event (sent, else planned).' }),
+    lateMs: z.number().nullable().meta({ description: 'Sent minus planned (virtual).' }),
+    httpStatus: z.int().nullable(),
+    error: AttemptError.nullable(),
+    ok: z.boolean().nullable(),
+    durationMs: z.number().nullable().meta({ description: 'Real ms.' }),
+    manual: z.boolean(),
+    capturedRequestId: z.string().nullable(),
+  })
+  .meta({ id: 'TimelineAttempt' });
+
+export const TimelineDelivery = z
+  .object({
+    id: z.string(),
+    runId: z.string().nullable(),
+    event: EventName,
+    webhookId: z.string(),
+    webhookName: z.string(),
+    url: z.string(),
+    binId: z.string().nullable(),
+    webhookMessageId: z.string(),
+    state: DeliveryState,
+    endReason: z.string().nullable(),
+    endDetail: z.string().nullable(),
+    createdAt: time(),
+    deadlineAt: time(),
+    schedule: ScheduleSettings,
+    attempts: z.array(TimelineAttempt),
+  })
+  .meta({ id: 'TimelineDelivery' });
+
+export const Timeline = z
+  .object({
+    runId: z.string().nullable(),
+    deliveryId: z.string().nullable(),
+    exportedAt: time().meta({ description: 'Virtual time of the export.' }),
+    deliveries: z.array(TimelineDelivery),
+  })
+  .meta({ id: 'Timeline' });

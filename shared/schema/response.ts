@@ -28,6 +28,14 @@ export const Match = obj({
   header: obj({ name: httpToken(256), value: str(8192) })
     .optional()
     .meta({ description: 'A header (name case-insensitive) whose value must equal `value`.' }),
+  json: obj({
+    path: str(256, 1)
+      .regex(/^[^.]+(\.[^.]+)*$/, { error: 'must be field names joined by dots, e.g. "event" or "data.items.0.id"' })
+      .meta({ description: 'Dot-separated; a number picks an array item.' }),
+    equals: z.union([z.string(), z.number(), z.boolean(), z.null()], { error: 'must be a string, number, true, false or null' }),
+  })
+    .optional()
+    .meta({ description: 'A JSON body whose field at `path` equals `equals` (e.g. {"path": "event", "equals": "sync_end"}).' }),
 }).meta({ id: 'Match' });
 
 const ANSWER_KEYS = ['status', 'headers', 'body', 'contentType'] as const;

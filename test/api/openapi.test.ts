@@ -1,12 +1,14 @@
 // Issue 10: one schema source. The OpenAPI document is valid (checked by an independent
 // validator), lists every route the API serves, and real answers match what it declares
 // (checked with Ajv against the document itself). A bad body gets every error at once.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import Ajv2020 from 'ajv/dist/2020.js';
 import type { Router } from 'express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SUBSCRIPTIONS } from '../../shared/api.ts';
+import { SCHEDULE_PRESETS, SUBSCRIPTIONS } from '../../shared/api.ts';
 import * as D from '../../shared/schema/dispatch.ts';
 import type { ApiContext } from '../../server/api/context.ts';
 import { apiRouters } from '../../server/api/index.ts';
@@ -85,6 +87,7 @@ describe('OpenAPI document', () => {
 
   it('the shared constants agree with the schemas', () => {
     expect([...SUBSCRIPTIONS]).toEqual([...D.SUBSCRIPTIONS]);
+    expect([...SCHEDULE_PRESETS]).toEqual([...D.SCHEDULE_PRESETS]);
   });
 });
 
@@ -138,6 +141,9 @@ describe('real answers match their declared schemas', () => {
     await api.put('/api/clock').send({ paused: true });
     let r = await api.post('/api/webhooks').send({ url: bin.url, events: ['flow_failed', 'flow_started'], secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', schedule: { factor: 2 } });
     conforms('post', '/api/webhooks', r);
+    const withBehaviors = await api.post('/api/webhooks').send({ url: bin.url, enabled: false, schedule: { preset: 'svix' }, behaviors: { retryAfter: true, abortHeader: 'x-stop', disableAfterDays: 2 } });
+    conforms('post', '/api/webhooks', withBehaviors);
+    conforms('post', '/api/webhooks', await api.post('/api/webhooks').send({ url: bin.url, schedule: { preset: 'svix', factor: 3 } }));
     const wh = r.body as { id: string };
     conforms('post', '/api/webhooks', await api.post('/api/webhooks').send({ url: 'ftp://x' }));
     conforms('get', '/api/webhooks', await api.get('/api/webhooks'));
@@ -147,6 +153,7 @@ describe('real answers match their declared schemas', () => {
 
     r = await api.post('/api/runs').send({ outcome: 'FAILED', durationMs: 1000 });
     conforms('post', '/api/runs', r);
+    const runId = r.body.id as string;
     conforms('get', '/api/runs', await api.get('/api/runs'));
     conforms('get', '/api/runs/{id}', await api.get(`/api/runs/${r.body.id}`));
     r = await api.get('/api/deliveries?limit=5');
@@ -162,7 +169,49 @@ describe('real answers match their declared schemas', () => {
     conforms('post', '/api/clock/advance', await api.post('/api/clock/advance').send({ to: 'next' }));
     conforms('post', '/api/clock/advance', await api.post('/api/clock/advance').send({ ms: 1, to: 'next' }));
     conforms('get', '/api/schedule/preview', await api.get(`/api/schedule/preview?webhookId=${wh.id}&seed=3&jitter=0`));
+    conforms('get', '/api/schedule/preview', await api.get('/api/schedule/preview?preset=svix&retryAfter=true&retryAfterS=60&disableAfterDays=0.5'));
+    conforms('get', '/api/schedule/preview', await api.get('/api/schedule/preview?delaysMs=1,x'));
+    conforms('get', '/api/deliveries/{id}/timeline', await api.get(`/api/deliveries/${del.id}/timeline`));
+    conforms('get', '/api/deliveries/{id}/timeline', await api.get(`/api/deliveries/${del.id}/timeline?format=pdf`));
+    conforms('get', '/api/runs/{id}/timeline', await api.get(`/api/runs/${runId}/timeline`));
+    conforms('get', '/api/runs/{id}/timeline', await api.get('/api/runs/nope/timeline'));
+    const csv = await api.get(`/api/runs/${runId}/timeline?format=csv`);
+    expect(csv.headers['content-type']).toMatch(/^text\/csv/);
+    expect(Object.keys(doc.paths['/api/runs/{id}/timeline'].get.responses['200'].content ?? {})).toEqual(['application/json', 'text/csv']);
     conforms('delete', '/api/webhooks/{id}', await api.delete(`/api/webhooks/${wh.id}`));
+  });
+
+  it('forwarding, replays, signature settings and idempotency', async () => {
+    const api = request(srv.base);
+    const target = http.createServer((req, res) => req.resume().on('end', () => res.end('ok')));
+    await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
+    try {
+      const to = `http://127.0.0.1:${(target.address() as AddressInfo).port}/in`;
+      const bin = await createBin(srv.base);
+      conforms('get', '/api/bins/{id}/forward', await api.get(`/api/bins/${bin.id}/forward`));
+      conforms('put', '/api/bins/{id}/forward', await api.put(`/api/bins/${bin.id}/forward`).send({ targets: [{ url: to }] }));
+      conforms('put', '/api/bins/{id}/forward', await api.put(`/api/bins/${bin.id}/forward`).send({ targets: [{ url: 'ftp://x' }] }));
+      const sent = await send(bin.url, { headers: { 'content-type': 'application/json', 'idempotency-key': 'k1' }, body: '{"a":1}' });
+      const rid = sent.headers['x-hooklab-request-id'] as string;
+      conforms('post', '/api/bins/{id}/requests/{rid}/replay', await api.post(`/api/bins/${bin.id}/requests/${rid}/replay`).send({ url: to, body: '{"a":2}' }));
+      conforms('post', '/api/bins/{id}/requests/{rid}/replay', await api.post(`/api/bins/${bin.id}/requests/${rid}/replay`).send({ url: 'nope' }));
+      const job = await api.post(`/api/bins/${bin.id}/replay`).send({ url: to });
+      conforms('post', '/api/bins/{id}/replay', job);
+      conforms('get', '/api/replays/{id}', await api.get(`/api/replays/${job.body.id}`));
+      conforms('get', '/api/replays/{id}', await api.get('/api/replays/rp_nope'));
+      conforms('delete', '/api/bins/{id}/forward', await api.delete(`/api/bins/${bin.id}/forward`));
+
+      conforms('get', '/api/bins/{id}/verify', await api.get(`/api/bins/${bin.id}/verify`));
+      conforms('put', '/api/bins/{id}/verify', await api.put(`/api/bins/${bin.id}/verify`).send({ schemes: [{ type: 'stripe', secrets: ['whsec_abcdefgh12345678'] }] }));
+      conforms('put', '/api/bins/{id}/verify', await api.put(`/api/bins/${bin.id}/verify`).send({ schemes: [{ type: 'paypal' }] }));
+      conforms('get', '/api/bins/{id}/verify', await api.get(`/api/bins/${bin.id}/verify`));
+      conforms('get', '/api/bins/{id}/idempotency', await api.get(`/api/bins/${bin.id}/idempotency`));
+      conforms('get', '/api/bins/{id}/requests/{rid}', await api.get(`/api/bins/${bin.id}/requests/${rid}`));
+      conforms('delete', '/api/bins/{id}/verify', await api.delete(`/api/bins/${bin.id}/verify`));
+    } finally {
+      target.closeAllConnections();
+      target.close();
+    }
   });
 
   it('covered every documented API route above', () => {

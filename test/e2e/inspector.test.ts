@@ -196,7 +196,7 @@ describe('inspector', () => {
     expect(curl).toBe(`curl '${binUrl}/replay?x=1' \\\n  -H 'Content-Type: application/json' \\\n  -H 'X-Token: abc' \\\n  --data-binary '{"quote": "it'\\''s"}'`);
 
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download-raw').click()]);
-    expect(download.suggestedFilename()).toBe(`${id}.bin`);
+    expect(download.suggestedFilename()).toBe(`${id}.json`); // named for its content type
     expect((await readFile((await download.path())!)).toString()).toBe(body);
   });
 

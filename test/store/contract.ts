@@ -152,6 +152,23 @@ export function storeContract(name: string, make: (opts: { maxFinishedDeliveries
       await s.close();
     });
 
+    it('annotates stored requests (forwards, replays), before and after they are written', async () => {
+      const s = await make({});
+      await s.bins.put({ id: 'b', name: 'b', createdAt: 'x' });
+      const a = nextId();
+      await s.requests.append(fakeRequest('b', a), 10);
+      const rec = (n: number) => ({ kind: 'forward' as const, at: 'x', target: 't', url: 'u', method: 'POST', status: 200 + n, headers: [], body: '', bodyEncoding: 'utf8' as const, bodyTruncated: false, durationMs: 1, error: null, errorDetail: null, edited: false });
+      expect(await s.requests.annotate('b', a, (r) => ({ forwards: [...(r.forwards ?? []), rec(0)] }))).toBe(true);
+      await s.flush();
+      expect(await s.requests.annotate('b', a, (r) => ({ forwards: [...(r.forwards ?? []), rec(1)] }))).toBe(true);
+      expect((await s.requests.get('b', a))?.forwards?.map((f) => f.status)).toEqual([200, 201]);
+      expect((await s.requests.page('b', { limit: 1 }))[0].forwards).toHaveLength(2);
+      expect(await s.requests.annotate('b', 'nope', () => ({}))).toBe(false);
+      await s.forwards.put({ id: 'b', targets: [{ url: 'http://127.0.0.1:3000/' }], answerWith: 'bin' });
+      expect((await s.forwards.get('b'))?.targets).toHaveLength(1);
+      await s.close();
+    });
+
     it('keeps an out-of-order append sorted', async () => {
       const s = await make({});
       await s.bins.put({ id: 'b', name: 'b', createdAt: 'x' });

@@ -454,6 +454,53 @@ describe('lowdb: evictions and faults', () => {
   });
 });
 
+describe('lowdb: races with a write under way', () => {
+  it('requests evicted while their segment is being written do not fault the store', async () => {
+    const d = await dir();
+    const faults: unknown[] = [];
+    const s = await open(d, { segmentSize: 50, onFault: (f, err) => void (f && faults.push(err)) });
+    await s.bins.put({ id: 'a', name: 'a', createdAt: 'x' });
+    await s.requests.append(fakeRequest('a', nextId()), 10);
+    await s.flush(); // the directory exists; files are closed again
+    for (let i = 0; i < 10; i++) await s.requests.append(fakeRequest('a', nextId(), { body: Buffer.alloc(1000, i) }), 10);
+    const writing = s.flush(); // takes those, then waits for the body file to open
+    await new Promise((r) => setImmediate(r));
+    // Meanwhile the cap pushes every one of them out.
+    const kept: string[] = [];
+    for (let i = 0; i < 10; i++) {
+      kept.push(nextId());
+      await s.requests.append(fakeRequest('a', kept[i]), 10);
+    }
+    await writing;
+    await s.flush();
+    expect(faults).toEqual([]);
+    expect((await s.requests.page('a', { limit: 50 })).map((r) => r.id)).toEqual([...kept].reverse());
+    await s.close();
+    const r = await open(d, { maxRequestsPerBin: 10 });
+    expect((await r.requests.page('a', { limit: 50 })).map((x) => x.id)).toEqual([...kept].reverse());
+    await r.close();
+  });
+});
+
+describe('lowdb: annotations', () => {
+  it('annotations of written requests survive a restart, even with no cache', async () => {
+    const d = await dir();
+    const s = await open(d, { cacheBytes: 0 });
+    await s.bins.put({ id: 'a', name: 'a', createdAt: 'x' });
+    const id = nextId();
+    await s.requests.append(fakeRequest('a', id), 10);
+    await s.flush();
+    const rec = { kind: 'replay' as const, at: 'x', target: 't', url: 'u', method: 'PUT', status: 204, headers: [['a', 'b']] as [string, string][], body: '', bodyEncoding: 'utf8' as const, bodyTruncated: false, durationMs: 3, error: null, errorDetail: null, edited: true };
+    await s.requests.annotate('a', id, () => ({ forwards: [rec] }));
+    await s.forwards.put({ id: 'a', targets: [{ url: 'http://x/' }], answerWith: 'target' });
+    await s.close();
+    const r = await open(d, { cacheBytes: 0 });
+    expect((await r.requests.get('a', id))?.forwards).toEqual([rec]);
+    expect((await r.forwards.get('a'))?.answerWith).toBe('target');
+    await r.close();
+  });
+});
+
 describe('lowdb: a bin id used again', () => {
   it('a bin deleted and created again with the same id starts empty, also after a restart', async () => {
     const d = await dir();

@@ -72,3 +72,45 @@ describe('virtual clock', () => {
     expect(n).toBe(2);
   });
 });
+
+// Issue 12: the dispatcher holds the clock at what is due and not yet sent.
+describe('virtual clock: hold', () => {
+  it('reads at most the hold, then catches up with its speed once released; never goes back', () => {
+    const w = fake();
+    const c = new VirtualClock(w.now, null);
+    c.setScale(100);
+    c.hold(1_000_000 + 500);
+    w.tick(1000); // projected: +100 s
+    expect(c.now()).toBe(1_000_500);
+    expect(c.behind()).toBe(100_000 - 500);
+    c.hold(1_000_000 + 2000);
+    expect(c.now()).toBe(1_002_000);
+    c.hold(1_000_000); // below what was read: stays
+    expect(c.now()).toBe(1_002_000);
+    c.hold(null);
+    expect(c.now()).toBe(1_000_000 + 100_000);
+    expect(c.behind()).toBe(0);
+  });
+
+  it('a restart resumes at the first thing held, not where the speed would have it', () => {
+    const w = fake();
+    const c = new VirtualClock(w.now, null);
+    const saved = c.persisted();
+    w.tick(3_600_000);
+    const again = new VirtualClock(w.now, saved);
+    again.hold(1_000_000 + 5000);
+    expect(again.now()).toBe(1_005_000);
+  });
+
+  it('changing the speed while held re-anchors at the held instant', () => {
+    const w = fake();
+    const c = new VirtualClock(w.now, null);
+    c.hold(1_000_000 + 10);
+    w.tick(1000);
+    c.setScale(2);
+    c.hold(null);
+    expect(c.now()).toBe(1_000_010);
+    w.tick(5);
+    expect(c.now()).toBe(1_000_020);
+  });
+});

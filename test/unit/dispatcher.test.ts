@@ -17,6 +17,24 @@ function answer(status: number | null, error: SendResult['error'] = null): SendR
   return { status, error, errorDetail: null, durationMs: 1, headers: [], body: '', bodyTruncated: false };
 }
 
+function deps(store: MemoryStore, wall: { t: number }, send: Send = async () => answer(500)) {
+  let n = 0;
+  return {
+    store,
+    realNow: () => wall.t,
+    send,
+    live: new RecordingBus(),
+    schedule: SCHEDULE,
+    timeoutMs: 1000,
+    concurrency: 8,
+    userAgent: 'test',
+    newDeliveryId: sortableIdFactory(() => wall.t, 'dl_'),
+    newMessageId: () => `msg_r${++n}`,
+    newRunId: () => `run_r${++n}`,
+    random: createRng(9),
+  };
+}
+
 function setup(opts: { send?: Send; store?: MemoryStore; wall?: { t: number } } = {}) {
   const wall = opts.wall ?? { t: T0 };
   const store = opts.store ?? new MemoryStore();
@@ -29,22 +47,7 @@ function setup(opts: { send?: Send; store?: MemoryStore; wall?: { t: number } } 
       sent.push({ url: r.url, headers: r.headers });
       return answer(500);
     });
-  let n = 0;
-  const d = new Dispatcher({
-    store,
-    clock,
-    realNow: () => wall.t,
-    send,
-    live: new RecordingBus(),
-    schedule: SCHEDULE,
-    timeoutMs: 1000,
-    concurrency: 8,
-    userAgent: 'test',
-    newDeliveryId: sortableIdFactory(() => wall.t, 'dl_'),
-    newMessageId: () => `msg_${++n}`,
-    newRunId: () => `run_${++n}`,
-    random: createRng(7),
-  });
+  const d = new Dispatcher({ ...deps(store, wall, send), clock, random: createRng(7) });
   return { d, store, clock, sent, wall };
 }
 
@@ -86,7 +89,7 @@ describe('dispatcher (injected clock, store, sender)', () => {
     b.d.stop();
   });
 
-  it('after a late restart, makes the one owed attempt now and skips planned times that passed', async () => {
+  it('after a late restart, the clock resumes at the first owed attempt: each is made at its planned instant, none skipped', async () => {
     const wall = { t: T0 };
     const first = setup({ wall });
     await webhook(first.store);
@@ -96,19 +99,30 @@ describe('dispatcher (injected clock, store, sender)', () => {
     const [before] = await first.store.deliveries.query({});
     expect(before.attempts).toHaveLength(1);
 
-    // Down for two hours of wall time; the clock was not paused this time.
+    // Down for two hours of wall time; the clock was running (scale 1) all along.
+    const saved = { virtualMs: T0, realMs: T0, scale: 1, paused: false };
     wall.t = T0 + 2 * 3_600_000;
-    const again = setup({ store: first.store, wall });
-    again.clock.setPaused(false);
-    await again.d.start();
-    for (let i = 0; i < 50 && (await again.store.deliveries.get(before.id))!.attempts.length < 2; i++) await new Promise((r) => setTimeout(r, 1));
-    const after = (await again.store.deliveries.get(before.id)) as Delivery;
-    expect(after.attempts).toHaveLength(2);
-    expect(after.attempts[1].plannedAt).toBe(before.plannedAt[1]);
-    const next = Date.parse(after.nextAttemptAt!);
-    expect(next).toBeGreaterThan(wall.t);
-    expect(after.plannedAt.map(Date.parse).filter((t) => t > Date.parse(after.attempts[1].plannedAt) && t < next)).not.toEqual([]);
-    again.d.stop();
+    const store = first.store;
+    const clock = new VirtualClock(() => wall.t, saved);
+    // The receiver holds the first answer until we have looked at the clock.
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const again = new Dispatcher({ ...deps(store, wall, async () => (await gate, answer(500))), clock });
+    await again.start();
+    // Held where the dispatcher stopped keeping up, not at wall time.
+    expect(clock.now()).toBe(Date.parse(before.nextAttemptAt!));
+    expect(again.clockState()).toMatchObject({ behindMs: 2 * 3_600_000 - (Date.parse(before.nextAttemptAt!) - T0), lagging: true });
+    release();
+    for (let i = 0; i < 200 && (await store.deliveries.get(before.id))!.attempts.length < 7; i++) await new Promise((r) => setTimeout(r, 1));
+    const after = (await store.deliveries.get(before.id)) as Delivery;
+    // Every instant planned within the two hours was made, at that instant, in order.
+    const owed = before.plannedAt.filter((t) => Date.parse(t) <= wall.t);
+    expect(after.attempts.map((a) => a.sentAt)).toEqual(owed);
+    expect(after.attempts.map((a) => a.plannedAt)).toEqual(owed);
+    // Then the clock has caught up with its speed, and waits for the next planned one.
+    expect(clock.now()).toBe(wall.t);
+    expect(Date.parse(after.nextAttemptAt!)).toBeGreaterThan(wall.t);
+    again.stop();
   });
 
   it('attempts of one delivery never overlap: a manual retry waits for the one in flight', async () => {

@@ -125,3 +125,31 @@ describe('plan engine', () => {
     expect(s).toEqual(copy);
   });
 });
+
+// Issue 12: a plan that targets one event by a JSON body field.
+describe('json match', () => {
+  const body = (event: string): RequestFacts => ({ ...post, json: { value: { event, data: { items: [{ id: 7 }] } } } });
+  it('"fail sync_end only": a step matching event=sync_end is used only by sync_end; others get the default and leave it', () => {
+    const c = config([{ status: 500, times: 2, match: { json: { path: 'event', equals: 'sync_end' } } }]);
+    const seq = ['sync_start', 'sync_end', 'test', 'sync_end', 'sync_end'];
+    expect(run(c, seq.length, (i) => body(seq[i])).out).toEqual([200, 500, 200, 500, 200]);
+  });
+  it('paths go into objects and arrays; no JSON body (or no such field) never matches', () => {
+    const c = config([{ status: 500, match: { json: { path: 'data.items.0.id', equals: 7 } } }], { afterPlan: 'loop' });
+    expect(run(c, 1, body('x')).out).toEqual([500]);
+    expect(run(c, 1, post).out).toEqual([200]);
+    expect(run(c, 1, { ...post, json: null }).out).toEqual([200]);
+    expect(run(config([{ status: 500, match: { json: { path: 'data.nope', equals: null } } }]), 1, body('x')).out).toEqual([200]);
+  });
+  it('every answer says how many requests had used the plan', () => {
+    const c = config([{ status: 500, times: 2 }]);
+    let s = initialPlanState(c);
+    const uses: (number | undefined)[] = [];
+    for (let i = 0; i < 3; i++) {
+      const r = decide(c, s, post);
+      s = r.state;
+      uses.push(r.decision.outcome.planUses);
+    }
+    expect(uses).toEqual([1, 2, 2]);
+  });
+});

@@ -1,7 +1,7 @@
 // Issue 4: the retry schedule is one pure function; 24 hours of it run in microseconds.
 import { describe, expect, it } from 'vitest';
 import type { ScheduleSettings } from '../../shared/api.ts';
-import { MAX_ATTEMPTS, planAttempts, retryDelay } from '../../server/dispatch/schedule.ts';
+import { MAX_ATTEMPTS, mergeOverrides, moveForRetryAfter, parseRetryAfter, planAttempts, resolveSchedule, retryDelay } from '../../server/dispatch/schedule.ts';
 
 const S: ScheduleSettings = { firstDelayMs: 5000, factor: 4, jitter: 0.2, deadlineMs: 86_400_000 };
 const SEC = 1000;
@@ -65,5 +65,59 @@ describe('retry schedule', () => {
     const t = planAttempts({ firstDelayMs: 1, factor: 1, jitter: 0, deadlineMs: 86_400_000 }, 1);
     expect(t).toHaveLength(MAX_ATTEMPTS);
     expect(t[t.length - 1]).toBe(86_400_000);
+  });
+});
+
+// Issue 12: presets, lists of waits, and Retry-After moves.
+describe('schedule presets and lists (pure)', () => {
+  const M = 60 * SEC;
+  it('resolves each preset over the global settings; portable is the global settings', () => {
+    expect(resolveSchedule(S, {})).toEqual(S);
+    expect(resolveSchedule(S, { preset: 'portable' })).toEqual({ ...S, preset: 'portable' });
+    expect(resolveSchedule(S, { preset: 'svix' })).toMatchObject({ preset: 'svix', jitter: 0, delaysMs: [5 * SEC, 5 * M, 30 * M, 2 * HOUR, 5 * HOUR, 10 * HOUR, 10 * HOUR], deadlineMs: 27 * HOUR + 35 * M + 5 * SEC });
+    expect(resolveSchedule(S, { preset: 'standard-webhooks' }).deadlineMs).toBe(75 * HOUR + 35 * M + 5 * SEC);
+    expect(resolveSchedule(S, { preset: 'stripe' })).toMatchObject({ firstDelayMs: HOUR, factor: 2, deadlineMs: 72 * HOUR });
+    expect(resolveSchedule(S, { preset: 'linear' })).toMatchObject({ firstDelayMs: HOUR, factor: 1, jitter: 0, deadlineMs: 24 * HOUR });
+    // The numbers given win over the preset's.
+    expect(resolveSchedule(S, { preset: 'stripe', deadlineMs: 2 * HOUR })).toMatchObject({ deadlineMs: 2 * HOUR, factor: 2 });
+    expect(resolveSchedule(S, { delaysMs: [1000, 2000] })).toEqual({ ...S, jitter: 0, delaysMs: [1000, 2000], deadlineMs: 3000 });
+  });
+
+  it('the Standard Webhooks example schedule, exactly as the spec lists it', () => {
+    expect(planAttempts(resolveSchedule(S, { preset: 'standard-webhooks' }), 1).map((t) => t / SEC)).toEqual([0, 5, 305, 2105, 9305, 27305, 63305, 113705, 185705, 272105]);
+  });
+
+  it('linear: every hour, on the deadline; a list is taken as given: none past its deadline, none added on it', () => {
+    expect(planAttempts(resolveSchedule(S, { preset: 'linear' }), 1)).toEqual(Array.from({ length: 25 }, (_, i) => i * HOUR));
+    expect(planAttempts(resolveSchedule(S, { delaysMs: [1000, 2000, 3000], deadlineMs: 4000 }), 1)).toEqual([0, 1000, 3000]);
+    const jittered = planAttempts(resolveSchedule(S, { delaysMs: [10_000, 10_000], jitter: 0.5 }), 3);
+    expect(jittered).toHaveLength(3);
+    expect(jittered[1]).toBeGreaterThanOrEqual(5000);
+    expect(jittered[1]).toBeLessThanOrEqual(15_000);
+  });
+
+  it('mergeOverrides: a preset or list replaces the first override whole, numbers go on top', () => {
+    expect(mergeOverrides({ factor: 2, jitter: 0 }, { deadlineMs: 5 })).toEqual({ factor: 2, jitter: 0, deadlineMs: 5 });
+    expect(mergeOverrides({ factor: 2, jitter: 0 }, { preset: 'svix' })).toEqual({ preset: 'svix' });
+  });
+});
+
+describe('Retry-After (pure)', () => {
+  const plan = [10_000, 30_000, 100_000];
+  it('keeps the next wait between the planned one and twice it, and moves the rest with it', () => {
+    expect(moveForRetryAfter(plan, 5000, 8000, 100_000, true)).toEqual({ plan: [13_000, 33_000, 100_000], scheduledMs: 5000, askedMs: 8000, usedMs: 8000 });
+    expect(moveForRetryAfter(plan, 5000, 1000, 100_000, true).plan).toEqual(plan);
+    expect(moveForRetryAfter(plan, 5000, 60_000, 100_000, true)).toMatchObject({ usedMs: 10_000, plan: [15_000, 35_000, 100_000] });
+  });
+  it('never past the deadline: moved attempts beyond it are dropped; one on the deadline stays when the schedule ends there', () => {
+    expect(moveForRetryAfter([50_000, 90_000, 100_000], 0, 90_000, 100_000, true).plan).toEqual([90_000, 100_000]);
+    expect(moveForRetryAfter([50_000, 90_000, 100_000], 0, 90_000, 100_000, false).plan).toEqual([90_000]);
+  });
+  it('reads delay-seconds and HTTP dates (against the wall clock)', () => {
+    const now = Date.parse('2026-01-01T00:00:00Z');
+    expect(parseRetryAfter('120', now)).toBe(120_000);
+    expect(parseRetryAfter('Thu, 01 Jan 2026 00:01:00 GMT', now)).toBe(60_000);
+    expect(parseRetryAfter('soon', now)).toBeNull();
+    expect(parseRetryAfter(undefined, now)).toBeNull();
   });
 });

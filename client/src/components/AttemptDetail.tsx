@@ -3,6 +3,7 @@ import type { Attempt, Delivery } from '../../../shared/api.ts';
 import { jsonView } from '../lib/body-views.ts';
 import { formatDuration, formatWhen } from '../lib/format.ts';
 import { Link, paths } from '../lib/router.ts';
+import { REASON_LABEL, planNote } from '../lib/timeline.ts';
 import { PairsTable } from './HeadersTable.tsx';
 
 export function AttemptDetail({ d, a, signed }: { d: Delivery; a: Attempt; signed: boolean | null }) {
@@ -21,6 +22,8 @@ export function AttemptDetail({ d, a, signed }: { d: Delivery; a: Attempt; signe
           ...(signed ? ([['webhook-signature', 'v1,… (HMAC-SHA256 with the webhook secret)']] as [string, string][]) : []),
         ];
   const result = a.ok ? 'delivered' : a.status !== null ? `HTTP ${a.status}` : (a.error ?? 'error');
+  const late = Date.parse(a.sentAt) - Date.parse(a.plannedAt);
+  const plan = planNote(a);
   return (
     <div class="attempt" data-testid="attempt-detail" data-attempt-n={a.n}>
       <h4>
@@ -30,8 +33,20 @@ export function AttemptDetail({ d, a, signed }: { d: Delivery; a: Attempt; signe
       <p class="muted small">
         Planned +{formatDuration(Date.parse(a.plannedAt) - created)}, sent +{formatDuration(Date.parse(a.sentAt) - created)} ({formatWhen(a.sentAt, Date.now(), false)} virtual), took{' '}
         {formatDuration(a.durationMs)} real
+        {late > 0 ? `, ${formatDuration(late)} late` : ', on time'}
         {a.errorDetail ? ` · ${a.errorDetail}` : ''}
       </p>
+      {a.reason && (
+        <p class="small" data-testid="attempt-why">
+          Why then: <strong>{REASON_LABEL[a.reason]}</strong>
+          {a.reasonDetail ? ` (${a.reasonDetail})` : ''}
+        </p>
+      )}
+      {plan && (
+        <p class="small" data-testid="attempt-plan">
+          The bin answered with its {plan}.
+        </p>
+      )}
       {a.capturedRequestId && d.binId && (
         <p>
           <Link href={paths.request(d.binId, a.capturedRequestId)} data-testid="captured-link" class="btn btn-small">

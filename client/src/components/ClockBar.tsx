@@ -1,13 +1,18 @@
 // The virtual clock: current time (extrapolated between server events), speed presets,
-// pause, and "step to the next attempt".
+// pause, and "step to the next attempt". `now` comes from the page, so the clock and every
+// delivery's countdown read the same instant; when the dispatcher cannot keep up, it says so.
 import { useState } from 'preact/hooks';
 import type { ClockState } from '../../../shared/api.ts';
 import { api, errorMessage } from '../lib/api.ts';
-import { type ClockSnapshot, SPEEDS, useVirtualNow } from '../lib/clock.ts';
+import { type ClockSnapshot, SPEEDS } from '../lib/clock.ts';
 import { formatDate, formatClock, formatDuration } from '../lib/format.ts';
 
 interface Props {
   clock: ClockSnapshot | null;
+  /** Virtual now (ms), shared with the delivery cards. */
+  now: number;
+  /** The dispatcher holds the clock: it has not finished what is due. */
+  lagging: boolean;
   onClock: (c: ClockState) => void;
   /** The next attempt or run end (virtual ms), or null when nothing is due. */
   nextDueAt: number | null;
@@ -17,8 +22,7 @@ interface Props {
   nextDeadlineAt: number | null;
 }
 
-export function ClockBar({ clock, onClock, nextDueAt, deadlineMs, nextDeadlineAt }: Props) {
-  const now = useVirtualNow(clock, 200);
+export function ClockBar({ clock, now, lagging, onClock, nextDueAt, deadlineMs, nextDeadlineAt }: Props) {
   const [busy, setBusy] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const run = async (what: string, fn: () => Promise<ClockState>) => {
@@ -44,12 +48,18 @@ export function ClockBar({ clock, onClock, nextDueAt, deadlineMs, nextDeadlineAt
         <div class="clock-now" data-testid="virtual-now" data-now={Math.floor(now)}>
           <span class="clock-date">{formatDate(now)}</span> <span class="clock-hms">{formatClock(now, false)}</span>
         </div>
-        <div class="muted small">
+        <div class="muted small" data-testid="next-due" data-next-due-in={nextDue === null ? '' : String(Math.round(nextDue - now))}>
           {s ? (s.paused ? 'Paused' : `Running at ${s.scale.toLocaleString('en-US')}× real time`) : 'Loading…'}
           {' · '}
           {nextDue === null ? 'nothing due' : nextDue <= now ? 'next attempt due now' : `next due in ${formatDuration(nextDue - now)}`}
           {realUntilNext !== null && realUntilNext > 0 && s && s.scale !== 1 ? ` (${formatDuration(realUntilNext)} real)` : ''}
         </div>
+        {lagging && s && (
+          <div class="notice notice-warn small lagging" role="status" data-testid="lagging">
+            The dispatcher cannot keep up at {s.scale.toLocaleString('en-US')}×: virtual time waits for the attempts due now
+            {s.behindMs > 0 ? ` (${formatDuration(s.behindMs)} behind)` : ''}, so every attempt still goes at its planned time.
+          </div>
+        )}
         <div class="muted small" data-testid="deadline-info">
           {deadlineMs !== null ? `Deadline: ${formatDuration(deadlineMs)} after each event` : ''}
           {nextDeadlineAt !== null ? ` · the first pending delivery gives up ${nextDeadlineAt > now ? `in ${formatDuration(nextDeadlineAt - now)}` : 'now'}` : ''}

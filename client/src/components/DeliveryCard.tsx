@@ -1,11 +1,12 @@
 import { memo } from '../lib/memo.ts';
-import { useState } from 'preact/hooks';
+import { useCallback, useState } from 'preact/hooks';
 import type { Attempt, Delivery } from '../../../shared/api.ts';
 import { api, errorMessage } from '../lib/api.ts';
 import { formatDuration, formatWhen } from '../lib/format.ts';
 import { Link, paths } from '../lib/router.ts';
-import { deliveryMarks } from '../lib/timeline.ts';
+import { END_LABEL, REASON_LABEL, deliveryMarks } from '../lib/timeline.ts';
 import { AttemptDetail } from './AttemptDetail.tsx';
+import { AttemptTable } from './AttemptTable.tsx';
 import { Timeline } from './Timeline.tsx';
 
 const STATE_TONE = { pending: 'info', delivered: 'ok', failed: 'bad', cancelled: 'muted' } as const;
@@ -13,7 +14,7 @@ const EVENT_LABEL = { sync_start: 'flow started', sync_end: 'flow ended', test: 
 
 interface Props {
   d: Delivery;
-  /** Virtual now (ms), rounded so the card re-renders only when the minute moves at speed. */
+  /** Virtual now (ms): the same instant the clock shows, so countdowns agree with it. */
   now: number;
   signed: boolean | null;
 }
@@ -21,11 +22,13 @@ interface Props {
 export const DeliveryCard = memo(function DeliveryCard({ d, now, signed }: Props) {
   const [selected, setSelected] = useState<number | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const select = useCallback((n: number) => setSelected((cur) => (cur === n ? null : n)), []);
   const marks = deliveryMarks(d);
   const created = Date.parse(d.createdAt);
   const deadlineAt = created + d.schedule.deadlineMs;
   const attempt: Attempt | undefined = selected !== null ? d.attempts.find((a) => a.n === selected) : undefined;
   const outcome = d.payload.status ? ` (${d.payload.status === 'SUCCESSFUL' ? 'succeeded' : 'failed'})` : '';
+  const nextAt = d.state === 'pending' && d.nextAttemptAt ? Date.parse(d.nextAttemptAt) : null;
   const retry = async () => {
     setError(null);
     try {
@@ -50,6 +53,7 @@ export const DeliveryCard = memo(function DeliveryCard({ d, now, signed }: Props
             bin
           </Link>
         )}
+        {d.schedule.preset && d.schedule.preset !== 'portable' && <span class="badge tone-muted small">{d.schedule.preset}</span>}
         <span class="spacer" />
         <span class="muted small">
           {d.attempts.length} attempt{d.attempts.length === 1 ? '' : 's'} · event at {formatWhen(d.createdAt, now, false)}
@@ -62,14 +66,38 @@ export const DeliveryCard = memo(function DeliveryCard({ d, now, signed }: Props
         nowT={d.state === 'pending' ? now - created : null}
         createdAt={d.createdAt}
         selectedN={selected}
-        onSelect={(a) => setSelected(selected === a.n ? null : a.n)}
+        onSelect={(a) => select(a.n)}
         label={`Attempts of the ${EVENT_LABEL[d.event]} delivery to ${d.webhookName}`}
       />
+      <AttemptTable d={d} onSelect={select} />
       <div class="delivery-foot muted small">
-        {d.state === 'pending' && d.nextAttemptAt && <span>Next attempt {formatRelative(Date.parse(d.nextAttemptAt), now)}</span>}
-        {d.state === 'pending' && <span>Deadline {formatRelative(deadlineAt, now)}</span>}
-        {d.state !== 'pending' && <span>Ended: {d.endReason ?? d.state}</span>}
+        {nextAt !== null && (
+          <span data-testid="next-attempt" data-next-in={Math.round(nextAt - now)} title={d.nextReasonDetail ?? undefined}>
+            Next attempt {formatRelative(nextAt, now)}
+            {d.nextReason && d.nextReason !== 'first' ? ` (${REASON_LABEL[d.nextReason]}${d.nextReasonDetail ? `: ${d.nextReasonDetail}` : ''})` : ''}
+          </span>
+        )}
+        {d.state === 'pending' && (
+          <span data-testid="deadline-in" data-deadline-in={Math.round(deadlineAt - now)}>
+            Deadline {formatRelative(deadlineAt, now)}
+          </span>
+        )}
+        {d.state !== 'pending' && (
+          <span data-testid="ended">
+            Ended: {END_LABEL[d.endReason ?? ''] ?? d.endReason ?? d.state}
+            {d.endDetail ? ` (${d.endDetail})` : ''}
+          </span>
+        )}
         <span class="spacer" />
+        <span class="exports">
+          Export{' '}
+          <a href={api.timelineUrl('deliveries', d.id, 'json')} download={`delivery-${d.id}-timeline.json`} data-testid="export-json">
+            JSON
+          </a>{' '}
+          <a href={api.timelineUrl('deliveries', d.id, 'csv')} download={`delivery-${d.id}-timeline.csv`} data-testid="export-csv">
+            CSV
+          </a>
+        </span>
         {d.state !== 'cancelled' && d.event !== 'test' && (
           <button type="button" class="btn btn-small" onClick={retry} title="Send one attempt now, outside the schedule">
             Retry now

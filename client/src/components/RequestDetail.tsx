@@ -10,6 +10,7 @@ import { formatBytes, formatWhen } from '../lib/format.ts';
 import { BodyView } from './BodyView.tsx';
 import { ConfirmButton } from './ConfirmButton.tsx';
 import { CopyButton } from './CopyButton.tsx';
+import { DispatchNote } from './DispatchNote.tsx';
 import { PairsTable } from './HeadersTable.tsx';
 import { MethodBadge, StatusBadge } from './StatusBadge.tsx';
 import { downloadName } from '../../../shared/filename.ts';
@@ -111,6 +112,7 @@ export const RequestDetail = memo(function RequestDetail({ binId, binUrl, reques
               <StatusBadge status={detail.status} fault={detail.answer.fault} /> <AnswerWhy a={detail.answer} />
             </dd>
           </div>
+          {detail.dispatch && <DispatchNote label={detail.dispatch} requestId={detail.id} />}
           <div>
             <dt>Size</dt>
             <dd>

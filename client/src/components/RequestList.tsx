@@ -218,6 +218,11 @@ const Row = memo(function Row({ r, top, selected, unread, onSelect }: RowProps) 
         <time dateTime={r.receivedAt}>{formatWhen(r.receivedAt)}</time>
         <span>{formatBytes(r.size)}</span>
         {r.contentType && <span class="req-ct">{r.contentType.split(';')[0]}</span>}
+        {r.dispatch && (
+          <span class="req-dispatch" title="Sent by hooklab's dispatcher" data-testid="dispatch-label">
+            {r.dispatch.event ?? 'event'} · attempt {r.dispatch.attempt ?? '?'}
+          </span>
+        )}
         {unread && <span class="sr-only">, unread</span>}
       </div>
     </div>

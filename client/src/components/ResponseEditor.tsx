@@ -63,7 +63,7 @@ export function ResponseEditor({ binId }: Props) {
   // Every place that can show a message; an error naming anything else goes to the top.
   const slots: string[] = ['default.status', 'default.contentType', 'default.body', 'default.delayMs', 'default.headers', 'plan', 'rules', 'seed'];
   const stepSlots = (list: 'plan' | 'rules', i: number) =>
-    ['', '.status', '.times', '.probability', '.delayMs', '.body', '.contentType', '.headers', '.fault', '.match', '.match.method', '.match.pathPrefix', '.match.header'].map((k) => `${list}[${i}]${k}`);
+    ['', '.status', '.times', '.probability', '.delayMs', '.body', '.contentType', '.headers', '.fault', '.match', '.match.method', '.match.pathPrefix', '.match.header', '.match.json'].map((k) => `${list}[${i}]${k}`);
   form.plan.forEach((_, i) => slots.push(...stepSlots('plan', i)));
   form.rules.forEach((_, i) => slots.push(...stepSlots('rules', i)));
 
@@ -362,7 +362,7 @@ function StepEditor({ list, index, step, count, current, used, errors, onChange,
   const e = (k: string) => errors[k ? `${base}.${k}` : base];
   const isPlan = list === 'plan';
   const fault = step.kind !== 'respond';
-  const moreErrors = ['body', 'contentType', 'headers', 'match', 'match.method', 'match.pathPrefix', 'match.header'].some((k) => e(k));
+  const moreErrors = ['body', 'contentType', 'headers', 'match', 'match.method', 'match.pathPrefix', 'match.header', 'match.json'].some((k) => e(k));
   const noun = isPlan ? 'Step' : 'Rule';
   return (
     <li class={`step${current ? ' current' : ''}`} data-field={base} data-testid={`${list}-step`} data-index={index} aria-current={current ? 'step' : undefined}>
@@ -416,7 +416,7 @@ function StepEditor({ list, index, step, count, current, used, errors, onChange,
           {(a) => <input {...a} inputMode="numeric" class="in-short" value={step.delayMs} placeholder="0" onInput={(ev) => onChange({ delayMs: val(ev) })} data-testid="step-delay" />}
         </Field>
       </div>
-      <details open={moreErrors || !!(step.body || step.headers || step.contentType || step.matchMethod || step.matchPathPrefix || step.matchHeaderName)}>
+      <details open={moreErrors || !!(step.body || step.headers || step.contentType || step.matchMethod || step.matchPathPrefix || step.matchHeaderName || step.matchJsonPath)}>
         <summary>Body, headers and which requests it applies to</summary>
         <div class="grid-fields">
           {!fault && (
@@ -445,6 +445,12 @@ function StepEditor({ list, index, step, count, current, used, errors, onChange,
           </Field>
           <Field label="…equal to" slot={`${base}.match.header.value`}>
             {(a) => <input {...a} value={step.matchHeaderValue} onInput={(ev) => onChange({ matchHeaderValue: val(ev) })} />}
+          </Field>
+          <Field label="Only with JSON field" slot={`${base}.match.json`} error={e('match.json')}>
+            {(a) => <input {...a} class="mono" value={step.matchJsonPath} placeholder="event" onInput={(ev) => onChange({ matchJsonPath: val(ev) })} data-testid="step-json-path" />}
+          </Field>
+          <Field label="…equal to" slot={`${base}.match.json.equals`}>
+            {(a) => <input {...a} class="mono" value={step.matchJsonEquals} placeholder="sync_end" onInput={(ev) => onChange({ matchJsonEquals: val(ev) })} data-testid="step-json-equals" />}
           </Field>
         </div>
       </details>

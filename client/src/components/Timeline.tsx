@@ -1,9 +1,10 @@
 // A delivery's attempts on one line: time since the event from 0 to the deadline on a log
-// scale (seconds and hours both read), filled marks for attempts coloured by result, hollow
-// marks for attempts still planned, the deadline as a line. Marks are keyboard buttons.
+// scale (seconds and hours both read), filled marks for attempts coloured by result and
+// labelled with the status code (or T/O, RST, …), hollow marks for attempts still planned,
+// the deadline as a line. Marks are keyboard buttons.
 import type { Attempt } from '../../../shared/api.ts';
 import { formatDuration } from '../lib/format.ts';
-import { type AttemptMark, type PlannedMark, attemptLabel, ticks, timeToFraction } from '../lib/timeline.ts';
+import { type AttemptMark, type PlannedMark, attemptLabel, markText, ticks, timeToFraction } from '../lib/timeline.ts';
 
 const PAD = 3; // percent of the width kept free at each end, so edge marks are whole
 
@@ -96,6 +97,14 @@ export function Timeline({ deadlineMs, attempts, planned, nowT, createdAt, selec
           </g>
         );
       })}
+      {/* The status codes above the marks: outside the buttons (their names already say it). */}
+      <g aria-hidden="true">
+        {attempts.map((m) => (
+          <text key={`c${m.n}`} class="mark-code" x={x(f(m.t))} y="9" text-anchor="middle" data-code-n={m.n}>
+            {markText(m.attempt)}
+          </text>
+        ))}
+      </g>
     </svg>
   );
 }

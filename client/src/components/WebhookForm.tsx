@@ -2,6 +2,7 @@
 // switch, event checkboxes, signing secret, Test with the result shown, Save.
 import { useEffect, useState } from 'preact/hooks';
 import type { Bin, Subscription, TestResult, Webhook, WebhookInput } from '../../../shared/api.ts';
+import { SCHEDULE_PRESETS } from '../../../shared/api.ts';
 import { ApiError, api, errorMessage, fieldMessage } from '../lib/api.ts';
 import { formatDuration } from '../lib/format.ts';
 import { slotFor } from '../lib/response-form.ts';
@@ -17,7 +18,11 @@ const EVENTS: { id: Subscription; label: string; hint: string }[] = [
 ];
 
 /** Fields that show a server message in place; anything else is shown under the form. */
-const SLOTS = ['name', 'url', 'events', 'secret', 'schedule', 'schedule.firstDelayMs', 'schedule.factor', 'schedule.jitter', 'schedule.deadlineMs', 'timeoutMs'];
+const SLOTS = [
+  'name', 'url', 'events', 'secret', 'schedule', 'schedule.preset', 'schedule.delaysMs', 'schedule.firstDelayMs', 'schedule.factor', 'schedule.jitter', 'schedule.deadlineMs', 'timeoutMs',
+  'behaviors', 'behaviors.abortHeader', 'behaviors.disableAfterDays', 'behaviors.disableAfterDeliveries',
+];
+const ADVANCED = SLOTS.filter((k) => k.startsWith('schedule') || k.startsWith('behaviors') || k === 'timeoutMs');
 
 interface Props {
   webhook: Webhook | null;
@@ -43,10 +48,20 @@ export function WebhookForm({ webhook, bins, onSaved, onDeleted, onCancel, onBin
     factor: str(webhook?.schedule.factor),
     jitter: str(webhook?.schedule.jitter),
     deadlineMs: str(webhook?.schedule.deadlineMs),
+    preset: webhook?.schedule.preset ?? (webhook?.schedule.delaysMs ? 'list' : ''),
+    delaysMs: webhook?.schedule.delaysMs?.join(', ') ?? '',
+  });
+  const [beh, setBeh] = useState({
+    retryAfter: webhook?.behaviors.retryAfter ?? false,
+    disableOn410: webhook?.behaviors.disableOn410 ?? false,
+    abortHeader: webhook?.behaviors.abortHeader ?? '',
+    disableAfterDays: str(webhook?.behaviors.disableAfterDays ?? undefined),
+    disableAfterDeliveries: str(webhook?.behaviors.disableAfterDeliveries ?? undefined),
   });
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [message, setMessage] = useState<{ tone: 'ok' | 'bad'; text: string } | null>(null);
   const [busy, setBusy] = useState(false);
+  const [advancedOpen, setAdvancedOpen] = useState(false);
   const [test, setTest] = useState<{ running: boolean; result: TestResult | null; error: string | null }>({ running: false, result: null, error: null });
   const idp = webhook?.id ?? 'new';
 
@@ -64,8 +79,20 @@ export function WebhookForm({ webhook, bins, onSaved, onDeleted, onCancel, onBin
     } else if (secret.mode === 'remove') body.secret = null;
     body.timeoutMs = timeoutMs.trim() ? (numOrText(timeoutMs) as number) : null;
     const schedule: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(sched)) if (v.trim()) schedule[k] = numOrText(v);
+    for (const k of ['firstDelayMs', 'factor', 'jitter', 'deadlineMs'] as const) if (sched[k].trim()) schedule[k] = numOrText(sched[k]);
+    if (sched.preset === 'list') {
+      // "5000, 300000": numbers for the server to check; anything else goes as typed, to be named.
+      const items = sched.delaysMs.split(/[\s,]+/).filter(Boolean);
+      schedule.delaysMs = items.map(numOrText);
+    } else if (sched.preset) schedule.preset = sched.preset;
     body.schedule = schedule;
+    const behaviors: Record<string, unknown> = {};
+    if (beh.retryAfter) behaviors.retryAfter = true;
+    if (beh.disableOn410) behaviors.disableOn410 = true;
+    if (beh.abortHeader.trim()) behaviors.abortHeader = beh.abortHeader.trim();
+    if (beh.disableAfterDays.trim()) behaviors.disableAfterDays = numOrText(beh.disableAfterDays);
+    if (beh.disableAfterDeliveries.trim()) behaviors.disableAfterDeliveries = numOrText(beh.disableAfterDeliveries);
+    body.behaviors = behaviors as WebhookInput['behaviors'];
     return { body, errors: errs };
   };
 
@@ -87,6 +114,7 @@ export function WebhookForm({ webhook, bins, onSaved, onDeleted, onCancel, onBin
     } catch (err) {
       if (err instanceof ApiError && err.field) {
         const slot = slotFor(err.field, SLOTS) ?? slotFor(err.field.replace(/\[\d+\]$/, ''), SLOTS);
+        if (slot && ADVANCED.includes(slot)) setAdvancedOpen(true);
         if (slot) setErrors({ [slot]: slot === err.field ? fieldMessage(err) : err.message });
         else setMessage({ tone: 'bad', text: err.message });
       } else setMessage({ tone: 'bad', text: errorMessage(err) });
@@ -239,9 +267,39 @@ export function WebhookForm({ webhook, bins, onSaved, onDeleted, onCancel, onBin
         {fieldErr('secret')}
       </div>
 
-      <details class="advanced" open={['successPolicy', 'timeoutMs', 'schedule', 'schedule.firstDelayMs', 'schedule.factor', 'schedule.jitter', 'schedule.deadlineMs'].some((k) => errors[k])}>
-        <summary>Success rule, timeout and retry schedule</summary>
+      {webhook?.disabledBy && !webhook.enabled && (
+        <p class="notice notice-warn small disabled-by" data-testid="disabled-by">
+          Disabled by hooklab ({webhook.disabledBy.reason === 'gone' ? '410 Gone' : 'failing too long'}): {webhook.disabledBy.detail}. Switch it on and save to enable it again.
+        </p>
+      )}
+
+      <details
+        class="advanced"
+        open={advancedOpen || ADVANCED.some((k) => errors[k])}
+        onToggle={(e) => setAdvancedOpen((e.currentTarget as HTMLDetailsElement).open)}
+      >
+        <summary>Success rule, timeout, retry schedule and behaviours</summary>
         <div class="grid-fields">
+          <div class={`field${errors['schedule.preset'] ? ' has-error' : ''}`}>
+            <label for={fid('preset')}>Schedule</label>
+            <select id={fid('preset')} value={sched.preset} onChange={(e) => setSched({ ...sched, preset: val(e) })} data-testid="webhook-preset">
+              <option value="">portable (server default)</option>
+              {SCHEDULE_PRESETS.filter((p) => p !== 'portable').map((p) => (
+                <option key={p} value={p}>
+                  {p}
+                </option>
+              ))}
+              <option value="list">a list of waits…</option>
+            </select>
+            {fieldErr('schedule.preset')}
+          </div>
+          {sched.preset === 'list' && (
+            <div class={`field wide${errors['schedule.delaysMs'] ? ' has-error' : ''}`}>
+              <label for={fid('delays')}>Waits before each retry (ms, comma-separated)</label>
+              <input id={fid('delays')} value={sched.delaysMs} onInput={(e) => setSched({ ...sched, delaysMs: val(e) })} placeholder="5000, 300000, 1800000" data-testid="webhook-delays" {...aria('schedule.delaysMs')} />
+              {fieldErr('schedule.delaysMs')}
+            </div>
+          )}
           <div class="field">
             <label for={fid('policy')}>Success means</label>
             <select id={fid('policy')} value={successPolicy} onChange={(e) => setSuccessPolicy(val(e) as '200' | '2xx')}>
@@ -255,6 +313,27 @@ export function WebhookForm({ webhook, bins, onSaved, onDeleted, onCancel, onBin
           <NumField id={fid('jitter')} label="Jitter (0–0.99)" value={sched.jitter} onInput={(v) => setSched({ ...sched, jitter: v })} placeholder="default" error={errors['schedule.jitter']} />
           <NumField id={fid('deadline')} label="Deadline (ms)" value={sched.deadlineMs} onInput={(v) => setSched({ ...sched, deadlineMs: v })} placeholder="default" error={errors['schedule.deadlineMs']} ms />
         </div>
+        <fieldset class="behaviors">
+          <legend>Sender behaviours (all off unless set)</legend>
+          <label class="check">
+            <input type="checkbox" checked={beh.retryAfter} onChange={(e) => setBeh({ ...beh, retryAfter: (e.target as HTMLInputElement).checked })} data-testid="behavior-retryAfter" />
+            Honour <code>Retry-After</code> on 429 and 503 (between the planned wait and twice it)
+          </label>
+          <label class="check">
+            <input type="checkbox" checked={beh.disableOn410} onChange={(e) => setBeh({ ...beh, disableOn410: (e.target as HTMLInputElement).checked })} data-testid="behavior-disableOn410" />
+            <code>410 Gone</code> disables the webhook and cancels its pending deliveries
+          </label>
+          <div class="grid-fields">
+            <div class={`field${errors['behaviors.abortHeader'] ? ' has-error' : ''}`}>
+              <label for={fid('abort')}>Stop retrying when the answer has header</label>
+              <input id={fid('abort')} class="mono" value={beh.abortHeader} placeholder="x-abort-retries" onInput={(e) => setBeh({ ...beh, abortHeader: val(e) })} data-testid="behavior-abortHeader" {...aria('behaviors.abortHeader')} />
+              {fieldErr('behaviors.abortHeader')}
+            </div>
+            <NumField id={fid('days')} label="Disable after N days of failure" value={beh.disableAfterDays} onInput={(v) => setBeh({ ...beh, disableAfterDays: v })} placeholder="never" error={errors['behaviors.disableAfterDays']} />
+            <NumField id={fid('dels')} label="…or N failed deliveries in a row" value={beh.disableAfterDeliveries} onInput={(v) => setBeh({ ...beh, disableAfterDeliveries: v })} placeholder="never" error={errors['behaviors.disableAfterDeliveries']} />
+          </div>
+          {fieldErr('behaviors')}
+        </fieldset>
       </details>
 
       {message && (

@@ -15,7 +15,7 @@ import type {
   Run,
   RunInput,
   SchedulePreview,
-  ScheduleSettings,
+  SchedulePreviewInput,
   TestResult,
   Webhook,
   WebhookInput,
@@ -117,8 +117,10 @@ export const api = {
   getClock: () => call<ClockState>('GET', '/clock'),
   setClock: (input: ClockInput) => call<ClockState>('PUT', '/clock', input),
   advanceClock: (input: AdvanceInput) => call<ClockState>('POST', '/clock/advance', input),
-  schedulePreview: (q: Partial<ScheduleSettings> & { seed?: number; webhookId?: string } = {}) =>
-    call<SchedulePreview>('GET', `/schedule/preview${qs(q)}`),
+  /** Query values as typed (strings): the server validates and names a bad one. */
+  schedulePreview: (q: Partial<Record<keyof SchedulePreviewInput, string>> = {}) => call<SchedulePreview>('GET', `/schedule/preview${qs(q)}`),
+  /** Where a timeline export is downloaded from (a plain link: the browser saves it). */
+  timelineUrl: (what: 'deliveries' | 'runs', id: string, format: 'json' | 'csv') => `/api/${what}/${enc(id)}/timeline?format=${format}`,
 };
 
 /** The message without its leading "field: ", for showing next to that field. */

@@ -21,6 +21,9 @@ export interface StepForm {
   matchPathPrefix: string;
   matchHeaderName: string;
   matchHeaderValue: string;
+  /** A JSON body field ("event") and the value it must equal, as typed. */
+  matchJsonPath: string;
+  matchJsonEquals: string;
 }
 
 export interface DefaultForm {
@@ -52,6 +55,8 @@ export const emptyStep = (over: Partial<StepForm> = {}): StepForm => ({
   matchPathPrefix: '',
   matchHeaderName: '',
   matchHeaderValue: '',
+  matchJsonPath: '',
+  matchJsonEquals: '',
   ...over,
 });
 
@@ -73,6 +78,8 @@ function stepToForm(s: PlanStep): StepForm {
     matchPathPrefix: s.match?.pathPrefix ?? '',
     matchHeaderName: s.match?.header?.name ?? '',
     matchHeaderValue: s.match?.header?.value ?? '',
+    matchJsonPath: s.match?.json?.path ?? '',
+    matchJsonEquals: s.match?.json ? jsonEqualsText(s.match.json.equals) : '',
   });
 }
 
@@ -93,6 +100,22 @@ export function configToForm(c: ResponseConfig): ResponseForm {
 }
 
 export type FieldErrors = Record<string, string>;
+
+/**
+ * The "equals" of a JSON match as typed: a number, true, false, null or a "quoted" string
+ * read as JSON; anything else is the text itself (so sync_end needs no quotes).
+ */
+export function jsonEqualsValue(text: string): string | number | boolean | null {
+  const t = text.trim();
+  if (/^(-?\d+(\.\d+)?([eE][+-]?\d+)?|true|false|null|"(?:[^"\\]|\\.)*")$/.test(t)) return JSON.parse(t) as string | number | boolean | null;
+  return text;
+}
+
+/** Back to what the form shows: strings plain, unless they would read as something else. */
+export function jsonEqualsText(v: string | number | boolean | null): string {
+  if (typeof v !== 'string') return JSON.stringify(v);
+  return jsonEqualsValue(v) === v ? v : JSON.stringify(v);
+}
 
 /** A number when it reads as one; otherwise the text itself, for the server to reject by name. */
 function num(s: string): number | string {
@@ -141,6 +164,7 @@ function formToStep(f: StepForm, field: string, kind: 'step' | 'rule', errors: F
   if (f.matchMethod.trim()) match.method = f.matchMethod.trim();
   if (f.matchPathPrefix.trim()) match.pathPrefix = f.matchPathPrefix.trim();
   if (f.matchHeaderName.trim()) match.header = { name: f.matchHeaderName.trim(), value: f.matchHeaderValue };
+  if (f.matchJsonPath.trim()) match.json = { path: f.matchJsonPath.trim(), equals: jsonEqualsValue(f.matchJsonEquals) };
   if (Object.keys(match).length) s.match = match;
   return s as PlanStep;
 }

@@ -1,6 +1,6 @@
 // The delivery timeline's geometry, pure: a log scale from 0 to the deadline so that seconds
 // and hours both read, the ticks, and which marks a delivery gets.
-import type { Attempt, Delivery } from '../../../shared/api.ts';
+import type { Attempt, AttemptReason, Delivery } from '../../../shared/api.ts';
 import { formatDuration } from './format.ts';
 
 const SECOND = 1000;
@@ -49,6 +49,80 @@ export function attemptLabel(a: Attempt, createdAt: string): string {
   const t = Date.parse(a.sentAt) - Date.parse(createdAt);
   const what = a.ok ? `${a.status} (delivered)` : a.status !== null ? `${a.status}${a.error ? ` (${a.error})` : ''}` : (a.error ?? 'error');
   return `Attempt ${a.n}${a.manual ? ' (manual)' : ''}: ${what} at +${formatDuration(t)}`;
+}
+
+/** The few characters a mark shows: the status code, or what went wrong. */
+export function markText(a: Pick<Attempt, 'status' | 'error'>): string {
+  if (a.status !== null) return String(a.status);
+  return ERROR_SHORT[a.error ?? 'error'] ?? 'err';
+}
+
+const ERROR_SHORT: Record<string, string> = { timeout: 'T/O', reset: 'RST', refused: 'REF', dns: 'DNS', blocked: 'BLK', redirect: '3xx', error: 'ERR' };
+
+export const REASON_LABEL: Record<AttemptReason, string> = {
+  first: 'at the event',
+  schedule: 'schedule',
+  'retry-after': 'Retry-After',
+  deadline: 'deadline',
+  restart: 'after a restart',
+  manual: 'manual',
+  test: 'test',
+};
+
+/** Why a delivery ended, in words. */
+export const END_LABEL: Record<string, string> = {
+  delivered: 'delivered',
+  deadline: 'failed: the last planned attempt failed',
+  gone: 'failed: 410 Gone (the webhook was disabled)',
+  aborted: 'failed: the receiver asked to stop retrying',
+  disabled: 'cancelled: hooklab disabled the webhook',
+  test_failed: 'test failed',
+  webhook_disabled: 'cancelled: the webhook was disabled',
+  webhook_deleted: 'cancelled: the webhook was deleted',
+};
+
+export interface AttemptRow {
+  n: number;
+  reason: string;
+  reasonDetail: string | null;
+  plannedT: number;
+  sentT: number;
+  /** Sent minus planned (virtual ms). */
+  lateMs: number;
+  result: string;
+  tone: MarkTone;
+  durationMs: number;
+  capturedRequestId: string | null;
+  planNote: string | null;
+}
+
+/** The attempt table under a timeline: times relative to the event, in virtual time. */
+export function attemptRows(d: Delivery): AttemptRow[] {
+  const created = Date.parse(d.createdAt);
+  return d.attempts.map((a) => ({
+    n: a.n,
+    reason: a.reason ? REASON_LABEL[a.reason] : a.manual ? 'manual' : '—',
+    reasonDetail: a.reasonDetail ?? null,
+    plannedT: Date.parse(a.plannedAt) - created,
+    sentT: Date.parse(a.sentAt) - created,
+    lateMs: Date.parse(a.sentAt) - Date.parse(a.plannedAt),
+    result: a.status !== null ? `${a.status}${a.ok ? ' ✓' : ''}${a.error ? ` (${a.error})` : ''}` : (a.error ?? 'error'),
+    tone: attemptTone(a),
+    durationMs: a.durationMs,
+    capturedRequestId: a.capturedRequestId,
+    planNote: planNote(a),
+  }));
+}
+
+/** "plan step 2; used before it: test · attempt 1" (when the bin's plan answered). */
+export function planNote(a: Attempt): string | null {
+  const u = a.planUse;
+  if (!u) return null;
+  const by = u.source === 'step' ? `plan step ${(u.index ?? 0) + 1}` : u.source === 'rule' ? `rule ${(u.index ?? 0) + 1}` : 'default response';
+  if (u.othersCount === 0) return by;
+  const names = u.others.map((o) => o.label).join(', ');
+  const more = u.othersCount > u.others.length ? ` and ${u.othersCount - u.others.length} more` : '';
+  return `${by}; plan steps used just before by ${names}${more}`;
 }
 
 export interface AttemptMark {

@@ -6,10 +6,12 @@ import { ClockBar } from '../components/ClockBar.tsx';
 import { DeliveryCard } from '../components/DeliveryCard.tsx';
 import { SchedulePreview } from '../components/SchedulePreview.tsx';
 import { WebhookForm } from '../components/WebhookForm.tsx';
-import { api, errorMessage } from '../lib/api.ts';
-import { type ClockSnapshot, useVirtualNow } from '../lib/clock.ts';
-import { formatDuration } from '../lib/format.ts';
+import { ApiError, api, errorMessage } from '../lib/api.ts';
+import { type ClockSnapshot, isLagging, useVirtualNow } from '../lib/clock.ts';
+import { formatDuration, formatWhen } from '../lib/format.ts';
+import { MAX_RUN_SECONDS, parseRunSeconds } from '../lib/run-form.ts';
 import { getSocket, subscribeDispatcher } from '../lib/socket.ts';
+import './dispatcher.css';
 
 const KEEP = 500;
 const PAGE = 25;
@@ -42,6 +44,8 @@ export function DispatcherPage() {
   const [filterState, setFilterState] = useState<'' | DeliveryState>('');
   const [shown, setShown] = useState(PAGE);
   const [defaultDeadline, setDefaultDeadline] = useState<number | null>(null);
+  /** Webhooks hooklab turned off by itself while the page was open (410, failing too long). */
+  const [autoOff, setAutoOff] = useState<Webhook[]>([]);
   const pending = useRef<Delivery[]>([]);
   const scheduled = useRef(false);
 
@@ -103,11 +107,16 @@ export function DispatcherPage() {
         else requestAnimationFrame(flush);
       }
     };
+    const onWebhook = (w: Webhook) => {
+      setWebhooks((cur) => (cur ?? []).map((x) => (x.id === w.id ? w : x)));
+      if (w.disabledBy) setAutoOff((cur) => [w, ...cur.filter((x) => x.id !== w.id)]);
+    };
     const onRun = (r: Run) => {
       refreshClock();
       setRuns((cur) => [r, ...cur.filter((x) => x.id !== r.id)].sort((a, b) => (a.startedAt < b.startedAt ? 1 : -1)));
     };
     s.on('delivery', onDelivery);
+    s.on('webhook', onWebhook);
     s.on('run', onRun);
     s.on('clock', onClock);
     // A reconnect may have missed events: fetch everything again.
@@ -119,6 +128,7 @@ export function DispatcherPage() {
       clearTimeout(clockTimer);
       off();
       s.off('delivery', onDelivery);
+      s.off('webhook', onWebhook);
       s.off('run', onRun);
       s.off('clock', onClock);
     };
@@ -150,6 +160,9 @@ export function DispatcherPage() {
     return min;
   }, [deliveries]);
   const hooksById = useMemo(() => new Map((webhooks ?? []).map((w) => [w.id, w])), [webhooks]);
+  // One virtual "now" for the whole page: the clock and every countdown agree at any speed.
+  const now = useVirtualNow(clock, 250);
+  const lagging = isLagging(clock, performance.now());
 
   return (
     <div class="dispatcher">
@@ -165,9 +178,18 @@ export function DispatcherPage() {
           {error}
         </p>
       )}
+      {autoOff.map((w) => (
+        <div key={w.id} class="notice notice-warn auto-off" role="alert" data-testid="auto-disabled">
+          <strong>Webhook “{w.name}” was disabled by hooklab</strong> at {formatWhen(w.disabledBy!.at, now, false)} (virtual):{' '}
+          {w.disabledBy!.detail}. Its pending deliveries were cancelled. Turn it on again in its settings.{' '}
+          <button type="button" class="btn btn-small" onClick={() => setAutoOff((cur) => cur.filter((x) => x.id !== w.id))}>
+            Dismiss
+          </button>
+        </div>
+      ))}
       <div class="dispatcher-grid">
         <div class="col col-settings">
-          <RunPanel runs={runs} clock={clock} hasWebhooks={(webhooks?.length ?? 0) > 0} />
+          <RunPanel runs={runs} now={now} hasWebhooks={(webhooks?.length ?? 0) > 0} />
           <section class="webhooks-panel" aria-labelledby="h-webhooks">
             <div class="section-head">
               <h2 id="h-webhooks">Webhooks</h2>
@@ -205,7 +227,7 @@ export function DispatcherPage() {
           <SchedulePreview webhooks={webhooks ?? []} />
         </div>
         <div class="col col-live">
-          <ClockBar clock={clock} onClock={onClock} nextDueAt={nextDueAt} deadlineMs={defaultDeadline} nextDeadlineAt={nextDeadlineAt} />
+          <ClockBar clock={clock} now={now} lagging={lagging} onClock={onClock} nextDueAt={nextDueAt} deadlineMs={defaultDeadline} nextDeadlineAt={nextDeadlineAt} />
           <section class="deliveries-panel" aria-labelledby="h-deliveries">
             <div class="section-head">
               <h2 id="h-deliveries">Deliveries</h2>
@@ -233,7 +255,7 @@ export function DispatcherPage() {
                 No deliveries yet. Run a flow (or press Test on a webhook) and they appear here.
               </p>
             ) : (
-              <DeliveryList deliveries={visible.slice(0, shown)} clock={clock} hooksById={hooksById} />
+              <DeliveryList deliveries={visible.slice(0, shown)} now={now} hooksById={hooksById} />
             )}
             {visible.length > shown && (
               <button type="button" class="btn" onClick={() => setShown(shown + PAGE)}>
@@ -247,16 +269,15 @@ export function DispatcherPage() {
   );
 }
 
-/** The cards, re-rendered as the virtual clock moves (only as often as what they show changes). */
-function DeliveryList({ deliveries, clock, hooksById }: { deliveries: Delivery[]; clock: ClockSnapshot | null; hooksById: Map<string, Webhook> }) {
-  const scale = clock?.state.scale ?? 1;
-  const q = Math.max(1000, scale * 250);
-  const now = useVirtualNow(clock, Math.max(250, Math.min(1000, q / scale)));
-  const coarseNow = Math.floor(now / q) * q;
+/**
+ * The cards, given the page's one `now`: their countdowns read the same instant as the clock
+ * (not a rounded one: at 86400x a rounding to "scale x 250 ms" was hours off).
+ */
+function DeliveryList({ deliveries, now, hooksById }: { deliveries: Delivery[]; now: number; hooksById: Map<string, Webhook> }) {
   return (
     <ul class="deliveries" data-testid="deliveries">
       {deliveries.map((d) => (
-        <DeliveryCard key={d.id} d={d} now={coarseNow} signed={hooksById.get(d.webhookId)?.hasSecret ?? null} />
+        <DeliveryCard key={d.id} d={d} now={now} signed={hooksById.get(d.webhookId)?.hasSecret ?? null} />
       ))}
     </ul>
   );
@@ -275,13 +296,13 @@ function Legend() {
         <svg width="12" height="12" aria-hidden="true">
           <circle cx="6" cy="6" r="5" class="legend-warn" />
         </svg>{' '}
-        other status
+        other status (the code is above the mark)
       </span>
       <span>
         <svg width="12" height="12" aria-hidden="true">
           <circle cx="6" cy="6" r="5" class="legend-bad" />
         </svg>{' '}
-        timeout / error
+        no answer: T/O timeout, RST reset, REF refused, DNS, BLK blocked, ERR
       </span>
       <span>
         <svg width="12" height="12" aria-hidden="true">
@@ -294,28 +315,36 @@ function Legend() {
   );
 }
 
-function RunPanel({ runs, clock, hasWebhooks }: { runs: Run[]; clock: ClockSnapshot | null; hasWebhooks: boolean }) {
-  const now = useVirtualNow(clock, 1000);
+function RunPanel({ runs, now, hasWebhooks }: { runs: Run[]; now: number; hasWebhooks: boolean }) {
   const [outcome, setOutcome] = useState<RunOutcome>('SUCCESSFUL');
   const [duration, setDuration] = useState('20');
+  const [durationError, setDurationError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState<{ tone: 'ok' | 'bad'; text: string } | null>(null);
   const fire = async (e: Event) => {
     e.preventDefault();
-    setBusy(true);
     setMessage(null);
+    // Checked here: "abc" or "-5" must not quietly become the default 20 s run.
+    const parsed = parseRunSeconds(duration);
+    if (!parsed.ok) {
+      setDurationError(parsed.message);
+      return;
+    }
+    setDurationError(null);
+    setBusy(true);
     try {
-      const secs = Number(duration);
-      const run = await api.fireRun({ outcome, durationMs: Number.isFinite(secs) && secs >= 0 ? Math.round(secs * 1000) : undefined });
+      const run = await api.fireRun({ outcome, durationMs: parsed.ms });
       setMessage({ tone: 'ok', text: `Flow ${run.flow_id} started: sync_start sent now, sync_end (${outcome === 'SUCCESSFUL' ? 'succeeded' : 'failed'}) in ${formatDuration(Date.parse(run.endsAt) - Date.parse(run.startedAt))} virtual.` });
     } catch (err) {
-      setMessage({ tone: 'bad', text: errorMessage(err) });
+      // The server counts in ms; this field is in seconds: say it in the field's terms.
+      if (err instanceof ApiError && err.field === 'durationMs') setDurationError(`must be from 0 to ${MAX_RUN_SECONDS.toLocaleString('en-US')} seconds`);
+      else setMessage({ tone: 'bad', text: errorMessage(err) });
     } finally {
       setBusy(false);
     }
   };
   return (
-    <form class="card run-panel" onSubmit={fire} aria-labelledby="h-run">
+    <form class="card run-panel" onSubmit={fire} aria-labelledby="h-run" noValidate>
       <h2 id="h-run">Run a simulated flow</h2>
       <fieldset class="inline-radios">
         <legend>The flow</legend>
@@ -326,9 +355,26 @@ function RunPanel({ runs, clock, hasWebhooks }: { runs: Run[]; clock: ClockSnaps
           <input type="radio" name="outcome" checked={outcome === 'FAILED'} onChange={() => setOutcome('FAILED')} data-testid="outcome-failed" /> fails
         </label>
       </fieldset>
-      <div class="field">
+      <div class={`field${durationError ? ' has-error' : ''}`}>
         <label for="run-duration">Runs for (virtual seconds)</label>
-        <input id="run-duration" class="in-short" inputMode="numeric" value={duration} onInput={(e) => setDuration((e.target as HTMLInputElement).value)} />
+        <input
+          id="run-duration"
+          class="in-short"
+          inputMode="decimal"
+          value={duration}
+          placeholder="20"
+          onInput={(e) => {
+            setDuration((e.target as HTMLInputElement).value);
+            setDurationError(null);
+          }}
+          aria-invalid={!!durationError}
+          aria-describedby={durationError ? 'run-duration-err' : undefined}
+        />
+        {durationError && (
+          <p class="field-error" id="run-duration-err" data-testid="run-duration-error">
+            {durationError}
+          </p>
+        )}
       </div>
       <div class="row">
         <button type="submit" class="btn btn-primary" disabled={busy} data-testid="run-flow">
@@ -345,9 +391,15 @@ function RunPanel({ runs, clock, hasWebhooks }: { runs: Run[]; clock: ClockSnaps
       {runs.length > 0 && (
         <ul class="runs" aria-label="Recent runs">
           {runs.slice(0, 5).map((r) => (
-            <li key={r.id}>
+            <li key={r.id} data-run-id={r.id}>
               flow {r.flow_id} · {r.outcome === 'SUCCESSFUL' ? 'succeeds' : 'fails'} ·{' '}
-              {r.ended ? 'ended' : Date.parse(r.endsAt) > now ? `running, ends in ${formatDuration(Date.parse(r.endsAt) - now)}` : 'ending…'}
+              {r.ended ? 'ended' : Date.parse(r.endsAt) > now ? `running, ends in ${formatDuration(Date.parse(r.endsAt) - now)}` : 'ending…'} · timeline{' '}
+              <a href={api.timelineUrl('runs', r.id, 'json')} download={`run-${r.id}-timeline.json`}>
+                JSON
+              </a>{' '}
+              <a href={api.timelineUrl('runs', r.id, 'csv')} download={`run-${r.id}-timeline.csv`} data-testid="run-export-csv">
+                CSV
+              </a>
             </li>
           ))}
         </ul>

@@ -18,7 +18,7 @@ import path from 'node:path';
 import type { RequestItem } from '../../../shared/api.ts';
 import { ByteLru } from '../../lib/lru.ts';
 import { evictionsOf, type IndexEntry, RequestIndex, toItem } from '../request-index.ts';
-import type { CapturedRequest, RequestLog, RequestPageQuery, StoredRequest } from '../types.ts';
+import type { Annotations, CapturedRequest, RequestLog, RequestPageQuery, StoredRequest } from '../types.ts';
 import { DataFileError, fileSize, openForWrite, readAt, readJson, removeTempFiles, truncateTo, writeAt, writeFileAt, writeJson } from './files.ts';
 
 export const DEFAULT_SEGMENT_SIZE = 50;
@@ -53,6 +53,8 @@ interface Seg {
   fileBytes: number;
   /** Appended, not yet written. */
   pending: DiskEntry[];
+  /** Written records changed since (annotations), until the metadata is rewritten. */
+  patched?: Map<string, DiskRecord>;
   /** The body file, kept open while new bodies go to this segment. */
   fh: FileHandle | null;
   /** A write to it is under way (its file must not be closed meanwhile). */
@@ -258,6 +260,26 @@ export class DiskRequestLog implements RequestLog {
     return this.index.get(binId, id) !== undefined;
   }
 
+  async annotate(binId: string, id: string, fn: (r: StoredRequest) => Partial<Annotations>) {
+    const e = this.index.get(binId, id);
+    if (!e) return false;
+    if (e.pend) {
+      // Not written yet: its metadata goes out with the next flush anyway.
+      e.pend = { ...e.pend, ...fn(strip(e.pend)) };
+      e.item = toItem(e.pend);
+      return true;
+    }
+    const seg = e.seg;
+    const r = seg.patched?.get(id) ?? (await this.segRecords(seg)).get(id);
+    if (!r || e.gone) return false;
+    // Held until the segment's metadata is rewritten (not in the cache, which may drop it).
+    const next = { ...r, ...fn(strip(r)) };
+    (seg.patched ??= new Map()).set(id, next);
+    e.item = toItem(next);
+    this.markDirty(seg);
+    return true;
+  }
+
   async body(binId: string, id: string): Promise<Buffer | undefined> {
     const e = this.index.get(binId, id);
     if (!e) return undefined;
@@ -281,6 +303,8 @@ export class DiskRequestLog implements RequestLog {
 
   private async meta(e: DiskEntry): Promise<StoredRequest | undefined> {
     if (e.pend) return strip(e.pend);
+    const patched = e.seg.patched?.get(e.id);
+    if (patched) return strip(patched);
     const records = await this.segRecords(e.seg);
     const r = records.get(e.id);
     return r ? strip(r) : undefined;
@@ -468,10 +492,15 @@ export class DiskRequestLog implements RequestLog {
     }
     const writing = seg.pending;
     seg.pending = [];
-    const offsets = new Map<DiskEntry, number>();
+    let restorePatched = () => {};
+    // Everything about the entries being written is taken now: an entry evicted or deleted
+    // during the awaits below drops its `pend`, but its bytes still go where planned.
+    const offsets = new Map<DiskEntry, { off: number; meta: StoredRequest; wrote?: CapturedRequest | null }>();
+    const bodies: Buffer[] = [];
     let end = seg.fileBytes;
     for (const e of writing) {
-      offsets.set(e, end);
+      offsets.set(e, { off: end, meta: strip(e.pend!) });
+      bodies.push(e.pend!.body);
       end += e.bytes;
     }
     try {
@@ -480,29 +509,39 @@ export class DiskRequestLog implements RequestLog {
         seg.busy = true;
         try {
           seg.fh ??= await openForWrite(this.bodyPath(binId, seg.n));
-          await writeAt(seg.fh, writing.map((e) => e.pend!.body), seg.fileBytes);
+          await writeAt(seg.fh, bodies, seg.fileBytes);
         } finally {
           seg.busy = false;
         }
         if (seg !== f.open) this.closeBody(seg);
       }
       const onDisk = seg.entries.some((e) => !e.gone && e.off >= 0) ? await this.segRecords(seg) : null;
+      const patched = seg.patched;
+      seg.patched = undefined; // changes from here on go to the next rewrite
       const records: DiskRecord[] = [];
       for (const e of seg.entries) {
         if (e.gone) continue;
-        const off = offsets.get(e);
-        if (off !== undefined) records.push({ ...strip(e.pend!), bodyOffset: off });
+        const w = offsets.get(e);
+        if (w) {
+          w.wrote = e.pend;
+          records.push({ ...(e.pend ? strip(e.pend) : w.meta), bodyOffset: w.off });
+        }
         else if (e.off >= 0) {
-          const r = onDisk!.get(e.id);
+          const r = patched?.get(e.id) ?? onDisk!.get(e.id);
           if (r) records.push(r);
         }
       }
+      restorePatched = () => {
+        // The write failed: keep the changes for the next try (newer ones win).
+        if (patched) for (const [k, v] of patched) if (!seg.patched?.has(k)) (seg.patched ??= new Map()).set(k, v);
+      };
       const file: SegmentFile = { version: SEGMENT_VERSION, binId, segment: seg.n, evictedThrough: f.evictedThrough, requests: records };
       await writeJson(this.metaPath(binId, seg.n), file);
       seg.onDisk = true;
       seg.fileBytes = end;
       this.cache.set(`m:${binId}:${seg.n}`, new Map(records.map((r) => [r.id, r])), estimateBytes(records.length));
     } catch (err) {
+      restorePatched();
       // A fresh open next time: the file may have gone (a directory removed under us).
       this.closeBody(seg);
       // Back in line, in order; the next flush writes them at the same place.
@@ -514,7 +553,13 @@ export class DiskRequestLog implements RequestLog {
     for (const e of writing) {
       if (!e.pend) continue; // deleted or evicted meanwhile
       const body = e.pend.body;
-      e.off = offsets.get(e)!;
+      const w = offsets.get(e)!;
+      e.off = w.off;
+      // Annotated while this was being written: the change goes with the next rewrite.
+      if (w.wrote !== e.pend) {
+        (seg.patched ??= new Map()).set(e.id, { ...strip(e.pend), bodyOffset: w.off });
+        this.markDirty(seg);
+      }
       e.pend = null;
       this.pending -= e.bytes;
       // Just captured: the likeliest to be opened next.

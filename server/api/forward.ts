@@ -1,0 +1,121 @@
+// A bin's forward targets (and proxy mode), replaying captures one by one (optionally edited)
+// or in bulk, with the result of every sending stored with its capture.
+import { Router } from 'express';
+import type { ReplayJob } from '../../shared/api.ts';
+import { BulkReplayInput, ForwardSettings, MAX_FORWARD_TARGETS, ReplayInput } from '../../shared/schema/forward.ts';
+import type { Capture } from '../forward/request.ts';
+import { checkIfMatch, etagOf } from '../http/etag.ts';
+import { HttpError, notFound } from '../http/errors.ts';
+import { parse } from '../http/parse.ts';
+import { newId } from '../ids.ts';
+import type { StoredForward } from '../store/types.ts';
+import { iso } from '../time.ts';
+import { getBinOr404 } from './bins.ts';
+import type { ApiContext } from './context.ts';
+
+const view = (f: StoredForward | undefined) => ({ targets: f?.targets ?? [], answerWith: f?.answerWith ?? ('bin' as const) });
+
+/** Bulk replays kept for GET /api/replays/:id (the newest). */
+const MAX_JOBS = 100;
+
+export function forwardRouter(ctx: ApiContext): Router {
+  const r = Router();
+  const jobs = new Map<string, ReplayJob>();
+
+  r.get('/bins/:id/forward', async (req, res) => {
+    const bin = await getBinOr404(ctx, req.params.id);
+    const v = view(await ctx.store.forwards.get(bin.id));
+    res.setHeader('etag', etagOf(v));
+    res.json(v);
+  });
+
+  r.put('/bins/:id/forward', async (req, res) => {
+    const bin = await getBinOr404(ctx, req.params.id);
+    checkIfMatch(req, etagOf(view(await ctx.store.forwards.get(bin.id))));
+    const input = parse(ForwardSettings, req.body);
+    const problems = input.targets.flatMap((t, i) => {
+      const why = ctx.forwarder.refuse(t.url);
+      return why ? [{ field: `targets[${i}].url`, message: why }] : [];
+    });
+    if (problems.length) throw new HttpError(400, 'invalid_field', problems.map((p) => `${p.field}: ${p.message}`).join('; '), problems[0].field, problems);
+    if (input.targets.length === 0) await ctx.store.forwards.delete(bin.id);
+    else await ctx.store.forwards.put({ id: bin.id, targets: input.targets, answerWith: input.answerWith ?? 'bin' });
+    const v = view(await ctx.store.forwards.get(bin.id));
+    res.setHeader('etag', etagOf(v));
+    res.json(v);
+  });
+
+  r.delete('/bins/:id/forward', async (req, res) => {
+    const bin = await getBinOr404(ctx, req.params.id);
+    await ctx.store.forwards.delete(bin.id);
+    res.status(204).end();
+  });
+
+  /** The capture as stored, with a replay's edits applied. */
+  async function captureOf(binId: string, rid: string): Promise<Capture> {
+    const rec = await ctx.store.requests.get(binId, rid);
+    const body = rec && (await ctx.store.requests.body(binId, rid));
+    if (!rec || !body) throw notFound('request');
+    return { method: rec.method, path: rec.path, queryString: rec.queryString, headers: rec.headers, body };
+  }
+
+  async function targetsOf(binId: string, url: string | undefined): Promise<string[]> {
+    if (url) return [url];
+    const f = await ctx.store.forwards.get(binId);
+    if (!f?.targets.length) throw new HttpError(400, 'invalid_field', 'url: is required (this bin has no forward targets)', 'url');
+    return f.targets.map((t) => t.url);
+  }
+
+  r.post('/bins/:id/requests/:rid/replay', async (req, res) => {
+    const bin = await getBinOr404(ctx, req.params.id);
+    const input = parse(ReplayInput, req.body ?? {});
+    const original = await captureOf(bin.id, req.params.rid);
+    const c: Capture = {
+      method: input.method ?? original.method,
+      path: input.path ?? original.path,
+      queryString: input.queryString ?? original.queryString,
+      headers: input.headers ? input.headers.flat() : original.headers,
+      body: input.body === undefined ? original.body : Buffer.from(input.body, input.bodyEncoding === 'base64' ? 'base64' : 'utf8'),
+    };
+    const edited = ['method', 'path', 'queryString', 'headers', 'body'].some((k) => (input as Record<string, unknown>)[k] !== undefined);
+    const targets = await targetsOf(bin.id, input.url);
+    const records = [];
+    for (const t of targets) records.push(await ctx.forwarder.send(bin.id, req.params.rid, t, c, 'replay', edited));
+    res.json({ records });
+  });
+
+  r.post('/bins/:id/replay', async (req, res) => {
+    const bin = await getBinOr404(ctx, req.params.id);
+    const input = parse(BulkReplayInput, req.body ?? {});
+    const targets = await targetsOf(bin.id, input.url);
+    // In arrival order: ids sort by arrival.
+    const ids = input.ids ? [...new Set(input.ids)].sort() : (await ctx.store.requests.items(bin.id, { limit: Number.MAX_SAFE_INTEGER, oldestFirst: true })).map((i) => i.id);
+    const job: ReplayJob = { id: newId('rp'), binId: bin.id, total: ids.length, done: 0, failed: 0, state: 'running', startedAt: iso(ctx.now()), finishedAt: null };
+    jobs.set(job.id, job);
+    while (jobs.size > MAX_JOBS) jobs.delete(jobs.keys().next().value!);
+    void (async () => {
+      for (const id of ids) {
+        let ok = true;
+        try {
+          const c = await captureOf(bin.id, id);
+          for (const t of targets) ok = (await ctx.forwarder.send(bin.id, id, t, c, 'replay')).status !== null && ok;
+        } catch {
+          ok = false; // gone meanwhile
+        }
+        jobs.set(job.id, { ...jobs.get(job.id)!, done: jobs.get(job.id)!.done + 1, failed: jobs.get(job.id)!.failed + (ok ? 0 : 1) });
+      }
+      jobs.set(job.id, { ...jobs.get(job.id)!, state: 'finished', finishedAt: iso(ctx.now()) });
+    })();
+    res.status(202).location(`/api/replays/${job.id}`).json(job);
+  });
+
+  r.get('/replays/:id', (req, res) => {
+    const job = jobs.get(req.params.id);
+    if (!job) throw notFound('replay');
+    res.json(job);
+  });
+
+  return r;
+}
+
+export { MAX_FORWARD_TARGETS };

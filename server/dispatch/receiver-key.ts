@@ -1,0 +1,17 @@
+// Which receiver a URL reaches, for ordering: one of our bins (whatever its sub-path or host
+// name), else the URL's origin. Attempts to one receiver at different virtual instants are
+// never in flight together (see dispatcher.ts), so its captures arrive in recorded order.
+import { RECEIVER_PREFIX } from '../../shared/api.ts';
+
+export function receiverKey(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.pathname.startsWith(RECEIVER_PREFIX)) {
+      const bin = u.pathname.slice(RECEIVER_PREFIX.length).split('/')[0];
+      if (bin) return `bin:${bin}`;
+    }
+    return u.origin;
+  } catch {
+    return url;
+  }
+}

@@ -1,0 +1,33 @@
+// A bin's captures grouped by idempotency key, for the list ("attempt 3 of msg_…") and the
+// detail (the other captures with the same key, and whether the sender changes its key on
+// retries). Body hashes are computed once per capture and remembered.
+import type { Store } from '../store/types.ts';
+import { type AttemptGroups, bodySha256, groupAttempts } from './attempts.ts';
+
+/** Hashes remembered (bin/id -> sha): a bounded map, the oldest go first. */
+const MAX_HASHES = 100_000;
+
+export class BinAttempts {
+  private readonly hashes = new Map<string, string>();
+
+  constructor(private readonly store: Store) {}
+
+  async of(binId: string): Promise<AttemptGroups> {
+    const items = await this.store.requests.items(binId, { limit: Number.MAX_SAFE_INTEGER, oldestFirst: true });
+    const keyed: { id: string; key: string; bodySha256: string }[] = [];
+    for (const it of items) {
+      if (!it.idempotencyKey) continue;
+      const k = `${binId}/${it.id}`;
+      let sha = this.hashes.get(k);
+      if (!sha) {
+        const body = await this.store.requests.body(binId, it.id);
+        if (!body) continue;
+        sha = bodySha256(body);
+        this.hashes.set(k, sha);
+        if (this.hashes.size > MAX_HASHES) this.hashes.delete(this.hashes.keys().next().value!);
+      }
+      keyed.push({ id: it.id, key: it.idempotencyKey, bodySha256: sha });
+    }
+    return groupAttempts(keyed);
+  }
+}

@@ -1,0 +1,85 @@
+// Why a signature that can be read does not check out. Each cause is found by reproducing the
+// received signature with the mistake, so a named cause is proven, not guessed; only
+// body_changed (the fallback) is a judgement.
+import type { InvalidCauseT, VerifySchemeT, VerifySettingsT } from '../../shared/schema/verify.ts';
+import { hmac, sameMac } from './crypto.ts';
+import { jsonVariants, MAX_JSON_TRY_BYTES, parseJsonBody } from './json-variants.ts';
+import { textKey } from './keys.ts';
+import type { Algorithm, Reading, SchemeDef, VerifyRequest } from './types.ts';
+
+export interface Explanation {
+  cause: InvalidCauseT;
+  message: string;
+  matched?: { schemeIndex: number; secretIndex: number; how: string };
+}
+
+export interface ExplainInput {
+  settings: VerifySettingsT;
+  index: number;
+  scheme: VerifySchemeT;
+  def: SchemeDef;
+  reading: Reading;
+  req: VerifyRequest;
+  algorithm: Algorithm;
+  /** The well-formed received MACs (at least one). */
+  macs: readonly Buffer[];
+}
+
+const anyMatch = (mac: Buffer, macs: readonly Buffer[]) => macs.some((m) => sameMac(mac, m));
+
+export function explain(x: ExplainInput): Explanation {
+  const { settings, index, scheme, def, reading, req, algorithm, macs } = x;
+  if (req.truncated) {
+    return { cause: 'body_truncated', message: `hooklab stored only the first ${req.body.length} bytes of the body; the signature covers all of it, so it cannot be checked.` };
+  }
+
+  const parts = reading.signed(req.body);
+  for (let i = 0; i < scheme.secrets.length; i++) {
+    for (const m of def.mistakenKeys(scheme.secrets[i])) {
+      if (anyMatch(hmac(algorithm, m.key, parts), macs)) {
+        return { cause: m.cause, matched: { schemeIndex: index, secretIndex: i, how: m.how }, message: `The signature is secret ${i}'s, made with ${m.how}.` };
+      }
+    }
+  }
+
+  const json = parseJsonBody(req.body, MAX_JSON_TRY_BYTES);
+  if (json.ok) {
+    for (const v of jsonVariants(json.value, req.body)) {
+      const vparts = reading.signed(v.bytes);
+      for (let i = 0; i < scheme.secrets.length; i++) {
+        if (anyMatch(hmac(algorithm, def.key(scheme.secrets[i]), vparts), macs)) {
+          return {
+            cause: 'reserialized_json',
+            matched: { schemeIndex: index, secretIndex: i, how: v.how },
+            message: `The sender signed a re-serialised copy of the JSON body (${v.how}), not the bytes it sent; sign the exact bytes sent.`,
+          };
+        }
+      }
+    }
+  }
+
+  // A secret meant for another configured scheme (another account, a test vs live secret).
+  for (let j = 0; j < settings.schemes.length; j++) {
+    if (j === index) continue;
+    const other = settings.schemes[j];
+    for (let k = 0; k < other.secrets.length; k++) {
+      const key = def.key(other.secrets[k]);
+      const text = textKey(other.secrets[k]);
+      const keys = text.equals(key) ? [key] : [key, text];
+      if (keys.some((kk) => anyMatch(hmac(algorithm, kk, parts), macs))) {
+        return {
+          cause: 'wrong_secret',
+          matched: { schemeIndex: j, secretIndex: k, how: `secret ${k} of scheme ${j} (${other.type})` },
+          message: `Signed with secret ${k} of scheme ${j} (${other.type}), not with one of this scheme's secrets.`,
+        };
+      }
+    }
+  }
+
+  return {
+    cause: 'body_changed',
+    message:
+      'No configured secret gives the received signature over these bytes. Usually the body (or another signed part) changed after it was signed; ' +
+      'if no capture from this sender ever verifies, the secret is the likelier culprit.',
+  };
+}

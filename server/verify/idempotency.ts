@@ -1,0 +1,72 @@
+// The sender's idempotency key of a capture: a header or JSON field the user names first, then
+// the well-known ones. The body is parsed only when a JSON path is named or it may be a Stripe
+// event (opens like JSON and mentions both "object" and "event").
+import { createHash } from 'node:crypto';
+import type { IdempotencyKeyT, VerifySettingsT } from '../../shared/schema/verify.ts';
+import { first, indexHeaders, textOf } from './headers.ts';
+import { parseJsonBody } from './json-variants.ts';
+
+/** Bodies larger than this are not parsed for a key. */
+export const MAX_KEY_JSON_BYTES = 1024 * 1024;
+/** Longer keys are kept as their hash: no sender's id is this long, and every capture stores one. */
+const MAX_KEY_CHARS = 256;
+
+const KNOWN_HEADERS = [
+  ['webhook-id', 'webhook-id'],
+  ['svix-id', 'svix-id'],
+  ['x-github-delivery', 'x-github-delivery'],
+] as const;
+
+// A Stripe event body names both; most other bodies lack one, so they are never parsed.
+const EVENT = Buffer.from('"event"');
+const OBJECT = Buffer.from('"object"');
+
+function asKey(v: unknown): string | null {
+  const s = typeof v === 'string' ? v : typeof v === 'number' && Number.isFinite(v) ? String(v) : null;
+  if (!s) return null;
+  return s.length > MAX_KEY_CHARS ? `sha256:${createHash('sha256').update(s).digest('hex')}` : s;
+}
+
+/** "data.items.0.id": field names joined by dots, a number picks an array item. */
+export function atPath(value: unknown, path: string): unknown {
+  let v = value;
+  for (const part of path.split('.')) {
+    if (Array.isArray(v) && /^\d+$/.test(part)) v = v[Number(part)];
+    else if (v && typeof v === 'object' && !Array.isArray(v) && Object.hasOwn(v, part)) v = (v as Record<string, unknown>)[part];
+    else return undefined;
+  }
+  return v;
+}
+
+export function idempotencyKey(
+  settings: Pick<VerifySettingsT, 'idempotency'> | null | undefined,
+  req: { headers: readonly string[]; body: Buffer },
+): IdempotencyKeyT | null {
+  const h = indexHeaders(req.headers);
+  const named = settings?.idempotency;
+  let parsed: { ok: true; value: unknown } | { ok: false } | undefined;
+  const json = () => (parsed ??= parseJsonBody(req.body, MAX_KEY_JSON_BYTES));
+
+  if (named?.header) {
+    const key = asKey(textOf(first(h, named.header.toLowerCase()) ?? ''));
+    if (key) return { key, source: 'header' };
+  }
+  if (named?.jsonPath) {
+    const j = json();
+    const key = j.ok ? asKey(atPath(j.value, named.jsonPath)) : null;
+    if (key) return { key, source: 'json-path' };
+  }
+  for (const [name, source] of KNOWN_HEADERS) {
+    const key = asKey(textOf(first(h, name) ?? ''));
+    if (key) return { key, source };
+  }
+  if (req.body.includes(OBJECT) && req.body.includes(EVENT)) {
+    const j = json();
+    const v = j.ok ? (j.value as { object?: unknown; id?: unknown } | null) : null;
+    if (v && typeof v === 'object' && !Array.isArray(v) && v.object === 'event') {
+      const key = asKey(v.id);
+      if (key) return { key, source: 'stripe-event-id' };
+    }
+  }
+  return null;
+}

@@ -1,0 +1,96 @@
+// Runs the verification engine on captures, off the capture path: the receiver hands each
+// capture of a bin with verify settings over and answers at once; checks run a moment later
+// in batches, and their results are stored with the capture (its list row shows a badge).
+// Changing a bin's settings re-checks what it holds.
+import type { VerificationT, VerifySettingsT } from '../../shared/schema/verify.ts';
+import type { CapturedRequest, Store } from '../store/types.ts';
+import { idempotencyKey, refineCauses, verify } from './index.ts';
+
+export interface VerifierDeps {
+  store: Store;
+  /** A capture's check was stored (tell watchers: its list row changed). */
+  onChecked?: (binId: string, requestId: string) => void;
+}
+
+export class Verifier {
+  /** Each bin's settings, in memory: the receiver asks on every capture. */
+  private readonly settings = new Map<string, VerifySettingsT>();
+  private queue: CapturedRequest[] = [];
+  private scheduled = false;
+
+  constructor(private readonly d: VerifierDeps) {}
+
+  async load(): Promise<void> {
+    for (const v of await this.d.store.verifications.list()) this.settings.set(v.id, v.settings);
+  }
+
+  get(binId: string): VerifySettingsT | undefined {
+    return this.settings.get(binId);
+  }
+
+  /** The sender's idempotency key, for the capture path (a header scan; cheap). */
+  keyOf(binId: string, r: { headers: readonly string[]; body: Buffer }) {
+    return idempotencyKey(this.settings.get(binId), r);
+  }
+
+  async set(binId: string, settings: VerifySettingsT | null): Promise<number> {
+    if (settings) {
+      await this.d.store.verifications.put({ id: binId, settings });
+      this.settings.set(binId, settings);
+    } else {
+      await this.d.store.verifications.delete(binId);
+      this.settings.delete(binId);
+    }
+    return this.recheck(binId);
+  }
+
+  /** A capture was stored: check it soon (not now: the sender is waiting for its answer). */
+  captured(r: CapturedRequest): void {
+    if (!this.settings.has(r.binId)) return;
+    this.queue.push(r);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => void this.drain());
+    }
+  }
+
+  private async drain() {
+    this.scheduled = false;
+    const batch = this.queue;
+    this.queue = [];
+    for (const r of batch) await this.store(r.binId, r.id, this.check(r.binId, r.headers, r.body, r.truncated, r.receivedAt), null);
+  }
+
+  /** The capture's arrival time is "now" for timestamp tolerances: a re-check months later agrees. */
+  private check(binId: string, headers: readonly string[], body: Buffer, truncated: boolean, receivedAt: string): VerificationT {
+    return verify(this.settings.get(binId), { headers, body, truncated }, Date.parse(receivedAt));
+  }
+
+  /** Store a check (and, on a re-check, the key under the new settings; null: keep it). */
+  private async store(binId: string, id: string, v: VerificationT, key: ReturnType<typeof idempotencyKey> | null) {
+    // Without settings there is nothing to show: drop an earlier badge rather than say "unchecked".
+    const verification = this.settings.has(binId) ? v : undefined;
+    const ok = await this.d.store.requests.annotate(binId, id, () => ({ verification, ...(key ? { idempotency: key } : {}) }));
+    if (ok) this.d.onChecked?.(binId, id);
+  }
+
+  /** Check everything a bin holds again (its settings changed); answers how many. */
+  async recheck(binId: string): Promise<number> {
+    const items = await this.d.store.requests.items(binId, { limit: Number.MAX_SAFE_INTEGER, oldestFirst: true });
+    const results: { id: string; v: VerificationT; key: ReturnType<typeof idempotencyKey> }[] = [];
+    for (const item of items) {
+      const meta = await this.d.store.requests.get(binId, item.id);
+      const body = meta && (await this.d.store.requests.body(binId, item.id));
+      if (!meta || !body) continue;
+      results.push({ id: item.id, v: this.check(binId, meta.headers, body, meta.truncated, meta.receivedAt), key: this.keyOf(binId, { headers: meta.headers, body }) });
+    }
+    // Seen together, failures tell more (a secret no capture matches is likely wrong).
+    const refined = refineCauses(results.map((x) => x.v));
+    for (let i = 0; i < results.length; i++) await this.store(binId, results[i].id, refined[i], results[i].key);
+    return results.length;
+  }
+
+  forget(binId: string): void {
+    this.settings.delete(binId);
+  }
+}

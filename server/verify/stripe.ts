@@ -1,0 +1,43 @@
+// Stripe (docs.stripe.com/webhooks#verify-manually): Stripe-Signature "t=<ts>,v1=<hex>[,v1=…]",
+// HMAC-SHA256 over "<t>.<body>" keyed with the "whsec_…" secret's text (not decoded). Only v1
+// counts; Stripe's own libraries ignore v0.
+import type { VerifySchemeT } from '../../shared/schema/verify.ts';
+import { DEFAULT_TOLERANCE_SEC } from '../../shared/schema/verify.ts';
+import { fromHex } from './crypto.ts';
+import { bytesOf, type HeaderIndex } from './headers.ts';
+import { textKey, textMistakes } from './keys.ts';
+import { readTimestamp } from './timestamp.ts';
+import type { Reading, Received, SchemeDef } from './types.ts';
+
+type S = Extract<VerifySchemeT, { type: 'stripe' }>;
+
+function read(_s: S, h: HeaderIndex): Reading {
+  const header = 'Stripe-Signature';
+  const received: Received[] = [];
+  let t: string | undefined;
+  for (const value of h.get('stripe-signature') ?? []) {
+    for (const item of value.split(',')) {
+      const eq = item.indexOf('=');
+      const k = item.slice(0, eq < 0 ? undefined : eq).trim();
+      const v = eq < 0 ? '' : item.slice(eq + 1).trim();
+      if (k === 't' && t === undefined) t = v;
+      else if (k === 'v1') received.push({ text: `v1=${v}`, mac: fromHex(v) });
+    }
+  }
+  const reading: Reading = { header, received, signed: () => [] };
+  if (received.length === 0) return { ...reading, problem: { cause: 'malformed_header', message: 'Stripe-Signature has no v1= signature.' } };
+  if (t === undefined) return { ...reading, problem: { cause: 'timestamp_missing', message: 'Stripe-Signature has no t= timestamp: it is part of the signed string "<t>.<body>".' } };
+  const head = bytesOf(`${t}.`);
+  return { ...reading, timestamp: readTimestamp(t), signed: (body) => [head, body] };
+}
+
+export const stripe: SchemeDef<S> = {
+  carries: (_s, h) => h.has('stripe-signature'),
+  headerNames: () => ['Stripe-Signature'],
+  read,
+  algorithm: () => 'sha256',
+  key: textKey,
+  mistakenKeys: textMistakes,
+  format: (mac) => `v1=${mac.toString('hex')}`,
+  toleranceSec: (s) => s.toleranceSec ?? DEFAULT_TOLERANCE_SEC,
+};

@@ -1,0 +1,30 @@
+// A capture against a bin's verification settings. Pure: the arrival time is passed in, so a
+// re-check of stored captures judges each against the time it arrived, not today.
+import type { VerificationT, VerifySettingsT } from '../../shared/schema/verify.ts';
+import { checkScheme } from './check.ts';
+import { indexHeaders } from './headers.ts';
+import { schemeDef } from './registry.ts';
+import type { VerifyRequest } from './types.ts';
+
+const RANK: Record<VerificationT['status'], number> = { valid: 3, expired: 2, invalid: 1, missing: 0, unchecked: 0 };
+
+/**
+ * The scheme whose signature header the request carries decides. When it carries several
+ * (or one type is configured twice), a valid one wins, then expired, then the first in order.
+ * `settings` must have passed VerifySettingsInput; `nowMs` is the arrival time.
+ */
+export function verify(settings: VerifySettingsT | null | undefined, req: VerifyRequest, nowMs: number): VerificationT {
+  if (!settings || settings.schemes.length === 0) return { status: 'unchecked' };
+  const h = indexHeaders(req.headers);
+  let best: VerificationT | null = null;
+  for (let i = 0; i < settings.schemes.length; i++) {
+    const scheme = settings.schemes[i];
+    if (!schemeDef(scheme).carries(scheme, h)) continue;
+    const r = checkScheme(settings, i, req, h, nowMs);
+    if (r.status === 'valid') return r;
+    if (!best || RANK[r.status] > RANK[best.status]) best = r;
+  }
+  if (best) return best;
+  const names = [...new Set(settings.schemes.flatMap((s) => schemeDef(s).headerNames(s)))];
+  return { status: 'missing', details: { message: `No signature header of the configured schemes (looked for ${names.join(', ')}).` } };
+}

@@ -1,0 +1,74 @@
+// Forward targets of a bin, proxy mode, and replays: where captures are sent on, and what each
+// sending gave.
+import { z } from 'zod';
+import { HeaderPair, list, obj, oneOf, str, time } from './common.ts';
+import { httpUrl } from './dispatch.ts';
+
+export const MAX_FORWARD_TARGETS = 10;
+
+export const ForwardSettings = obj({
+  targets: list(obj({ url: httpUrl() }), MAX_FORWARD_TARGETS).meta({
+    description: "Each capture is sent on to each target: the target URL followed by the capture's sub-path and query string.",
+  }),
+  answerWith: oneOf(['bin', 'target'])
+    .optional()
+    .meta({ description: "bin (default): the sender gets the bin's own answer, forwarding runs in the background. target: proxy mode, the sender gets the first target's answer." }),
+}).meta({ id: 'ForwardSettings' });
+
+export const ForwardSettingsView = z
+  .object({ targets: z.array(z.object({ url: z.string() })), answerWith: z.enum(['bin', 'target']) })
+  .meta({ id: 'ForwardSettingsView' });
+
+export const ForwardError = z.enum(['timeout', 'refused', 'reset', 'dns', 'blocked', 'loop', 'error']);
+
+/** One sending of a capture: a forward (automatic) or a replay (asked for). */
+export const ForwardRecord = z
+  .object({
+    kind: z.enum(['forward', 'proxy', 'replay']),
+    at: time(),
+    target: z.string().meta({ description: 'The target as configured (or the replay URL).' }),
+    url: z.string().meta({ description: 'The URL the request went to.' }),
+    method: z.string(),
+    status: z.int().nullable(),
+    headers: z.array(HeaderPair),
+    body: z.string().meta({ description: "The answer's first bytes: UTF-8 text, or base64 (bodyEncoding)." }),
+    bodyEncoding: z.enum(['utf8', 'base64']),
+    bodyTruncated: z.boolean(),
+    durationMs: z.number(),
+    error: ForwardError.nullable(),
+    errorDetail: z.string().nullable(),
+    edited: z.boolean().meta({ description: 'A replay with changes (method, path, headers or body).' }),
+  })
+  .meta({ id: 'ForwardRecord' });
+
+export const ReplayInput = obj({
+  url: httpUrl().optional().meta({ description: "Where to send it; default: the bin's forward targets." }),
+  method: str(32, 1).optional(),
+  path: str(2048, 1)
+    .refine((p) => p.startsWith('/'), { error: 'must start with "/"' })
+    .optional()
+    .meta({ description: 'Sub-path (default: as captured).' }),
+  queryString: str(8192).optional(),
+  headers: list(z.tuple([str(256, 1), str(8192)]), 200).optional().meta({ description: 'All headers, in order (default: as captured).' }),
+  body: z.string().optional(),
+  bodyEncoding: oneOf(['utf8', 'base64']).optional(),
+}).meta({ id: 'ReplayInput' });
+
+export const BulkReplayInput = obj({
+  url: httpUrl().optional().meta({ description: "Default: the bin's forward targets." }),
+  ids: list(str(40, 1), 5000).optional().meta({ description: 'These captures (in arrival order); default: the whole bin.' }),
+}).meta({ id: 'BulkReplayInput' });
+
+export const ReplayJob = z
+  .object({
+    id: z.string(),
+    binId: z.string(),
+    total: z.int(),
+    done: z.int(),
+    failed: z.int(),
+    state: z.enum(['running', 'finished', 'cancelled']),
+    startedAt: time(),
+    finishedAt: time().nullable(),
+  })
+  .meta({ id: 'ReplayJob' });
+

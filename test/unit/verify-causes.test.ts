@@ -1,0 +1,221 @@
+// Issue 14: a failed check says what was signed, what each secret would have given, what came,
+// and why: each cause here is produced by the mistake itself, made with the senders' libraries.
+import { createHmac } from 'node:crypto';
+import { Webhook as StandardWebhook } from 'standardwebhooks';
+import Stripe from 'stripe';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { refineCauses, verify } from '../../server/verify/index.ts';
+import { Verification, type VerificationT, VerifySettingsInput, type VerifySettingsT } from '../../shared/schema/verify.ts';
+
+const NOW = 1_700_000_000_000;
+const TS = NOW / 1000;
+const WHSEC = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+const OTHER = 'whsec_c2Vjb25kIHNlY3JldCBmb3IgdGVzdGluZyByb3RhdGlvbg==';
+const STRIPE = 'whsec_1234567890abcdefghijklmnopqrstuv';
+const OBJ = { type: 'invoice.paid', data: { id: 'in_1', amount: 1200, tags: ['a', 'b'], note: 'café' } };
+const BODY = JSON.stringify(OBJ);
+const stripe = new Stripe('sk_test_hooklab');
+
+const settings = (schemes: unknown[]): VerifySettingsT => VerifySettingsInput.parse({ schemes });
+const SW = settings([{ type: 'standard-webhooks', secrets: [WHSEC] }]);
+
+function check(s: VerifySettingsT | null, headers: string[], body: Buffer | string, extra: { truncated?: boolean; now?: number } = {}): VerificationT {
+  const r = verify(s, { headers, body: Buffer.isBuffer(body) ? body : Buffer.from(body), truncated: extra.truncated }, extra.now ?? NOW);
+  Verification.parse(r);
+  // Results may show expected signatures (that is the point), never a secret.
+  for (const secret of [WHSEC, OTHER, STRIPE, 'gh-secret', 'wrong-gh-secret']) expect(JSON.stringify(r)).not.toContain(secret);
+  return r;
+}
+
+/** Standard Webhooks headers, signed by the library over `signedBody`. */
+function swHeaders(signedBody: string, opts: { secret?: string; id?: string; ts?: number } = {}) {
+  const id = opts.id ?? 'msg_1';
+  const ts = opts.ts ?? TS;
+  const sig = new StandardWebhook(opts.secret ?? WHSEC).sign(id, new Date(ts * 1000), signedBody);
+  return ['webhook-id', id, 'webhook-timestamp', String(ts), 'webhook-signature', sig];
+}
+
+describe('verify: invalid, with the cause', () => {
+  beforeAll(() => vi.useFakeTimers({ now: NOW, toFake: ['Date'] }));
+  afterAll(() => vi.useRealTimers());
+
+  it('a flipped body byte: body_changed, with the signed string, expected and received signatures', () => {
+    const headers = swHeaders(BODY);
+    const tampered = Buffer.from(BODY);
+    tampered[20] ^= 0x01;
+    const lib = new StandardWebhook(WHSEC);
+    expect(() => lib.verify(tampered.toString(), Object.fromEntries([[headers[0], headers[1]], [headers[2], headers[3]], [headers[4], headers[5]]]))).toThrow();
+
+    const r = check(SW, headers, tampered);
+    expect(r).toMatchObject({ status: 'invalid', scheme: 'standard-webhooks', schemeIndex: 0, skewSec: 0 });
+    expect(r.details?.cause).toBe('body_changed');
+    expect(r.details?.header).toBe('webhook-signature');
+    expect(r.details?.signed).toEqual({ text: `msg_1.${TS}.${tampered.toString()}`, encoding: 'utf8', bytes: `msg_1.${TS}.`.length + tampered.length, truncated: false });
+    // What the secret gives over the received bytes, exactly as the library would sign them.
+    expect(r.details?.expected).toEqual([{ secretIndex: 0, signature: lib.sign('msg_1', new Date(NOW), tampered.toString()) }]);
+    expect(r.details?.received).toEqual([headers[5]]);
+    expect(r.details?.timestamp).toBe(TS);
+  });
+
+  it('a wrong secret: one request alone cannot tell it from a changed body', () => {
+    const r = check(SW, swHeaders(BODY, { secret: OTHER }), BODY);
+    expect(r.status).toBe('invalid');
+    expect(r.details?.cause).toBe('body_changed');
+    expect(r.details?.message).toMatch(/secret/);
+  });
+
+  it("a wrong secret: another configured scheme's secret is named", () => {
+    const s = settings([
+      { type: 'standard-webhooks', secrets: [WHSEC] },
+      { type: 'stripe', secrets: [STRIPE, OTHER] },
+    ]);
+    const r = check(s, swHeaders(BODY, { secret: OTHER }), BODY);
+    expect(r.details).toMatchObject({ cause: 'wrong_secret', matched: { schemeIndex: 1, secretIndex: 1 } });
+  });
+
+  it("a wrong secret: the bin's captures tell it (refineCauses)", () => {
+    const bad = [check(SW, swHeaders(BODY, { secret: OTHER, id: 'msg_a' }), BODY), check(SW, swHeaders('{"b":1}', { secret: OTHER, id: 'msg_b' }), '{"b":1}')];
+    const refined = refineCauses(bad);
+    expect(refined.map((v) => v.details?.cause)).toEqual(['wrong_secret', 'wrong_secret']);
+    expect(refined[0].details?.message).toMatch(/another secret/);
+    // One lone failure is no evidence either way.
+    expect(refineCauses(bad.slice(0, 1))[0]).toBe(bad[0]);
+
+    // A changed body among captures that verify stays body_changed, with the reason.
+    const good = check(SW, swHeaders(BODY), BODY);
+    const changed = check(SW, swHeaders(BODY, { id: 'msg_c' }), BODY.replace('1200', '1300'));
+    const mixed = refineCauses([good, changed, bad[0]]);
+    expect(mixed[0]).toBe(good);
+    expect(mixed.slice(1).map((v) => v.details?.cause)).toEqual(['body_changed', 'body_changed']);
+    expect(mixed[1].details?.message).toMatch(/verify other captures/);
+  });
+
+  it('a stale timestamp: expired with the skew; a future one too; within the tolerance: valid', () => {
+    expect(check(SW, swHeaders(BODY, { ts: TS - 600 }), BODY)).toMatchObject({ status: 'expired', secretIndex: 0, skewSec: 600, details: { timestamp: TS - 600, toleranceSec: 300 } });
+    expect(check(SW, swHeaders(BODY, { ts: TS + 400 }), BODY)).toMatchObject({ status: 'expired', skewSec: -400 });
+    expect(check(SW, swHeaders(BODY, { ts: TS - 300 }), BODY)).toMatchObject({ status: 'valid', skewSec: 300 });
+    const lax = settings([{ type: 'standard-webhooks', secrets: [WHSEC], toleranceSec: 3600 }]);
+    expect(check(lax, swHeaders(BODY, { ts: TS - 600 }), BODY)).toMatchObject({ status: 'valid', skewSec: 600 });
+
+    const stale = stripe.webhooks.generateTestHeaderString({ payload: BODY, secret: STRIPE, timestamp: TS - 1000 });
+    expect(() => stripe.webhooks.constructEvent(BODY, stale, STRIPE)).toThrow(/tolerance/);
+    expect(check(settings([{ type: 'stripe', secrets: [STRIPE] }]), ['Stripe-Signature', stale], BODY)).toMatchObject({ status: 'expired', scheme: 'stripe', skewSec: 1000 });
+
+    const ts = String(TS - 301);
+    const slackSig = `v0=${createHmac('sha256', 'slack-secret').update(`v0:${ts}:${BODY}`).digest('hex')}`;
+    const slack = settings([{ type: 'slack', secrets: ['slack-secret'] }]);
+    expect(check(slack, ['X-Slack-Request-Timestamp', ts, 'X-Slack-Signature', slackSig], BODY)).toMatchObject({ status: 'expired', skewSec: 301 });
+  });
+
+  it('a stale timestamp and a bad signature: invalid (the signature is the bigger problem), with the skew', () => {
+    const r = check(SW, swHeaders(BODY, { ts: TS - 600 }), `${BODY} `);
+    expect(r).toMatchObject({ status: 'invalid', skewSec: 600 });
+  });
+
+  it('JSON re-serialised with other spacing: reserialized_json, naming the re-serialisation', () => {
+    // The sender signed a pretty copy but sent it compact …
+    let r = check(SW, swHeaders(JSON.stringify(OBJ, null, 2)), BODY);
+    expect(r.details).toMatchObject({ cause: 'reserialized_json', matched: { schemeIndex: 0, secretIndex: 0, how: 'JSON.stringify(JSON.parse(body), null, 2)' } });
+    // … or signed compact and sent it pretty.
+    r = check(SW, swHeaders(BODY), JSON.stringify(OBJ, null, 2));
+    expect(r.details).toMatchObject({ cause: 'reserialized_json', matched: { how: 'JSON.stringify(JSON.parse(body))' } });
+    // Python's json.dumps defaults (", " and ": ", non-ASCII escaped), Stripe's scheme.
+    const python = '{"type": "invoice.paid", "data": {"id": "in_1", "amount": 1200, "tags": ["a", "b"], "note": "caf\\u00e9"}}';
+    const header = stripe.webhooks.generateTestHeaderString({ payload: python, secret: STRIPE, timestamp: TS });
+    r = check(settings([{ type: 'stripe', secrets: [STRIPE] }]), ['Stripe-Signature', header], BODY);
+    expect(r.details).toMatchObject({ cause: 'reserialized_json', matched: { how: expect.stringMatching(/^json\.dumps/) } });
+    // Sorted keys.
+    const sorted = '{"data":{"amount":1200,"id":"in_1","note":"café","tags":["a","b"]},"type":"invoice.paid"}';
+    r = check(SW, swHeaders(sorted), BODY);
+    expect(r.details?.cause).toBe('reserialized_json');
+  });
+
+  it('the "whsec_" text used as the key: secret_not_decoded (both ways senders get it wrong)', () => {
+    const head = `msg_1.${TS}.`;
+    for (const [key, how] of [
+      [WHSEC, /whole "whsec_…" text/],
+      [WHSEC.slice(6), /base64 text after "whsec_"/],
+    ] as const) {
+      const sig = `v1,${createHmac('sha256', key).update(head + BODY).digest('base64')}`;
+      const r = check(SW, ['webhook-id', 'msg_1', 'webhook-timestamp', String(TS), 'webhook-signature', sig], BODY);
+      expect(r.details).toMatchObject({ cause: 'secret_not_decoded', matched: { schemeIndex: 0, secretIndex: 0, how: expect.stringMatching(how) } });
+    }
+  });
+
+  it('a Stripe secret decoded as Standard Webhooks does: secret_decoded', () => {
+    const sig = createHmac('sha256', Buffer.from(STRIPE.slice(6), 'base64')).update(`${TS}.${BODY}`).digest('hex');
+    const r = check(settings([{ type: 'stripe', secrets: [STRIPE] }]), ['Stripe-Signature', `t=${TS},v1=${sig}`], BODY);
+    expect(r.details).toMatchObject({ cause: 'secret_decoded', matched: { secretIndex: 0 } });
+  });
+
+  it('the timestamp that is signed is not there: timestamp_missing', () => {
+    const sw = swHeaders(BODY);
+    expect(check(SW, [sw[0], sw[1], sw[4], sw[5]], BODY)).toMatchObject({ status: 'invalid', details: { cause: 'timestamp_missing', message: expect.stringMatching(/webhook-timestamp/) } });
+    const slack = settings([{ type: 'slack', secrets: ['slack-secret'] }]);
+    expect(check(slack, ['X-Slack-Signature', 'v0=00'], BODY).details?.cause).toBe('timestamp_missing');
+    const st = settings([{ type: 'stripe', secrets: [STRIPE] }]);
+    expect(check(st, ['Stripe-Signature', `v1=${'0'.repeat(64)}`], BODY).details?.cause).toBe('timestamp_missing');
+    const hm = settings([{ type: 'hmac', secrets: ['k'], header: 'X-Sig', algorithm: 'sha256', encoding: 'hex', signed: 'timestamp+body', timestampHeader: 'X-Ts' }]);
+    expect(check(hm, ['X-Sig', '00'], BODY).details).toMatchObject({ cause: 'timestamp_missing', message: expect.stringMatching(/X-Ts/) });
+  });
+
+  it('an unreadable signature header: malformed_header', () => {
+    const sw = swHeaders(BODY);
+    const bad = (sig: string) => check(SW, [sw[0], sw[1], sw[2], sw[3], 'webhook-signature', sig], BODY);
+    expect(bad('v1,not base64!!').details?.cause).toBe('malformed_header');
+    expect(bad('v1,AAAA').details).toMatchObject({ cause: 'malformed_header', expected: [{ secretIndex: 0 }] }); // 3 bytes, not 32
+    expect(bad('v1a,c29tZSBlZDI1NTE5IHNpZ25hdHVyZQ==').details).toMatchObject({ cause: 'malformed_header', message: expect.stringMatching(/v1a/) });
+    expect(check(settings([{ type: 'stripe', secrets: [STRIPE] }]), ['Stripe-Signature', `t=${TS},v0=abcd`], BODY).details?.cause).toBe('malformed_header');
+    const gh = settings([{ type: 'github', secrets: ['gh-secret'] }]);
+    expect(check(gh, ['X-Hub-Signature-256', `sha1=${'0'.repeat(40)}`], BODY).details?.cause).toBe('malformed_header');
+    // A right signature over a timestamp that is not a number.
+    const sig = `v1,${createHmac('sha256', Buffer.from(WHSEC.slice(6), 'base64')).update(`msg_1.soon.${BODY}`).digest('base64')}`;
+    expect(check(SW, ['webhook-id', 'msg_1', 'webhook-timestamp', 'soon', 'webhook-signature', sig], BODY)).toMatchObject({ status: 'invalid', secretIndex: 0, details: { cause: 'malformed_header' } });
+  });
+
+  it('a body stored truncated: body_truncated', () => {
+    const r = check(SW, swHeaders(BODY), BODY.slice(0, 10), { truncated: true });
+    expect(r.details?.cause).toBe('body_truncated');
+  });
+
+  it('shows only the first 256 bytes of a long signed string, and its length', () => {
+    const long = JSON.stringify({ pad: 'é'.repeat(2000) });
+    const r = check(settings([{ type: 'github', secrets: ['gh-secret'] }]), ['X-Hub-Signature-256', `sha256=${'ab'.repeat(32)}`], long);
+    expect(r.details?.signed).toMatchObject({ encoding: 'utf8', bytes: Buffer.byteLength(long), truncated: true });
+    expect(Buffer.byteLength(r.details!.signed!.text)).toBeLessThanOrEqual(256);
+    expect(long.startsWith(r.details!.signed!.text)).toBe(true);
+    const bin = check(settings([{ type: 'shopify', secrets: ['s'] }]), ['X-Shopify-Hmac-Sha256', 'AAAA'], Buffer.from([0xff, 0xfe, 0x00]));
+    expect(bin.details?.signed).toEqual({ text: '//4A', encoding: 'base64', bytes: 3, truncated: false });
+  });
+});
+
+describe('verify: which scheme decides', () => {
+  it('unchecked without settings; missing without any configured signature header', () => {
+    expect(check(null, [], BODY)).toEqual({ status: 'unchecked' });
+    expect(check(settings([]), [], BODY)).toEqual({ status: 'unchecked' });
+    const s = settings([{ type: 'standard-webhooks', secrets: [WHSEC] }, { type: 'stripe', secrets: [STRIPE] }]);
+    const r = check(s, ['X-Hub-Signature-256', 'sha256=00', 'content-type', 'application/json'], BODY);
+    expect(r.status).toBe('missing');
+    expect(r.details?.message).toMatch(/webhook-signature, svix-signature, Stripe-Signature/);
+  });
+
+  it('the scheme whose header the request carries decides', () => {
+    const s = settings([
+      { type: 'github', secrets: ['gh-secret'] },
+      { type: 'stripe', secrets: [STRIPE] },
+      { type: 'standard-webhooks', secrets: [WHSEC] },
+    ]);
+    const header = stripe.webhooks.generateTestHeaderString({ payload: BODY, secret: STRIPE, timestamp: TS });
+    expect(check(s, ['Stripe-Signature', header], BODY)).toMatchObject({ status: 'valid', scheme: 'stripe', schemeIndex: 1 });
+    expect(check(s, swHeaders(BODY), BODY)).toMatchObject({ status: 'valid', scheme: 'standard-webhooks', schemeIndex: 2 });
+    // Two carried, one valid: the valid one answers; both invalid: the first configured.
+    expect(check(s, ['X-Hub-Signature-256', 'sha256=00', 'Stripe-Signature', header], BODY)).toMatchObject({ status: 'valid', scheme: 'stripe' });
+    expect(check(s, ['X-Hub-Signature-256', `sha256=${'0'.repeat(64)}`, ...swHeaders('x')], BODY)).toMatchObject({ status: 'invalid', scheme: 'github', schemeIndex: 0 });
+  });
+
+  it('the same type twice (two accounts): either verifies', () => {
+    const s = settings([{ type: 'github', secrets: ['gh-secret'] }, { type: 'github', secrets: ['wrong-gh-secret'] }]);
+    const sig = `sha256=${createHmac('sha256', 'wrong-gh-secret').update(BODY).digest('hex')}`;
+    expect(check(s, ['X-Hub-Signature-256', sig], BODY)).toMatchObject({ status: 'valid', schemeIndex: 1, secretIndex: 0 });
+  });
+});
