@@ -182,8 +182,10 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
     concurrency: config.forwardConcurrency,
     maxQueued: 10 * config.forwardConcurrency,
     now,
+    onRecorded: (item) => live.requestUpdated(item),
   });
-  const verifier = new Verifier({ store });
+  await forwarder.load();
+  const verifier = new Verifier({ store, onChecked: (item) => live.requestUpdated(item) });
   await verifier.load();
   const binAttempts = new BinAttempts(store);
   const receive = createReceiver(
@@ -201,6 +203,8 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
       budget: new BodyBudget(config.maxBufferedBytes, () => store.requests.pendingBytes()),
       maxUnwrittenBytes: config.maxUnwrittenBytes,
       waiters,
+      forwarder,
+      verifier,
     },
     RECEIVER_PREFIX,
   );

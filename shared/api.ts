@@ -106,25 +106,39 @@ export interface SubscribeAck {
   ok: boolean;
   /** Requests replayed because they came after `lastId`. */
   backfilled?: number;
+  /**
+   * Captures after `lastSeq` that are gone (evicted by the bin's cap or the store's budget,
+   * or deleted) and so could not be replayed. Only when the subscribe named `lastSeq`.
+   */
+  gap?: number;
   error?: string;
 }
+
+/** A bin's settings resources, each with its own revision (ETag). */
+export type SettingsKind = 'response' | 'forward' | 'verify';
 
 export interface ServerToClientEvents {
   /** Light on purpose (no headers): a busy bin sends thousands; fetch the detail for more. */
   request: (r: RequestItem) => void;
+  /** A stored capture's row changed: its signature was checked, a forward or replay finished. */
+  'request:updated': (r: RequestItem) => void;
   'requests:deleted': (e: { binId: string; ids: string[] | 'all' }) => void;
+  /** A bin's settings were replaced (the new ETag): editors reload them or show the conflict. */
+  'settings:changed': (e: { binId: string; kind: SettingsKind; etag: string }) => void;
   'bin:updated': (b: Bin) => void;
   'bin:deleted': (e: { id: string }) => void;
   'response:position': (e: { binId: string; position: PlanPosition }) => void;
   delivery: (d: Delivery) => void;
   /** A webhook changed by the dispatcher itself (disabled by a behaviour). */
   webhook: (w: Webhook) => void;
+  'webhook:deleted': (e: { id: string }) => void;
   run: (r: Run) => void;
   clock: (c: ClockState) => void;
 }
 
 export interface ClientToServerEvents {
-  subscribe: (a: { binId: string; lastId?: string | null }, ack?: (r: SubscribeAck) => void) => void;
+  /** lastSeq: the `seq` of the capture `lastId` names, so the answer can count a gap. */
+  subscribe: (a: { binId: string; lastId?: string | null; lastSeq?: number | null }, ack?: (r: SubscribeAck) => void) => void;
   unsubscribe: (a: { binId: string }) => void;
   'dispatcher:subscribe': (ack?: (r: SubscribeAck) => void) => void;
   'dispatcher:unsubscribe': () => void;

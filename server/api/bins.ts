@@ -75,9 +75,8 @@ export function binsRouter(ctx: ApiContext): Router {
     const bin = await getBinOr404(ctx, req.params.id);
     await ctx.store.bins.delete(bin.id);
     await ctx.control.remove(bin.id);
-    await ctx.store.forwards.delete(bin.id);
-    await ctx.store.verifications.delete(bin.id);
-    ctx.verifier.forget(bin.id);
+    await ctx.forwarder.set(bin.id, null);
+    await ctx.verifier.forget(bin.id);
     ctx.rateLimiter?.forget(bin.id);
     ctx.live.binDeleted(bin.id);
     res.status(204).end();

@@ -24,44 +24,43 @@ export function forwardRouter(ctx: ApiContext): Router {
 
   r.get('/bins/:id/forward', async (req, res) => {
     const bin = await getBinOr404(ctx, req.params.id);
-    const v = view(await ctx.store.forwards.get(bin.id));
+    const v = view(ctx.forwarder.settingsOf(bin.id));
     res.setHeader('etag', etagOf(v));
     res.json(v);
   });
 
   r.put('/bins/:id/forward', async (req, res) => {
     const bin = await getBinOr404(ctx, req.params.id);
-    checkIfMatch(req, etagOf(view(await ctx.store.forwards.get(bin.id))));
+    checkIfMatch(req, etagOf(view(ctx.forwarder.settingsOf(bin.id))));
     const input = parse(ForwardSettings, req.body);
     const problems = input.targets.flatMap((t, i) => {
       const why = ctx.forwarder.refuse(t.url);
       return why ? [{ field: `targets[${i}].url`, message: why }] : [];
     });
     if (problems.length) throw new HttpError(400, 'invalid_field', problems.map((p) => `${p.field}: ${p.message}`).join('; '), problems[0].field, problems);
-    if (input.targets.length === 0) await ctx.store.forwards.delete(bin.id);
-    else await ctx.store.forwards.put({ id: bin.id, targets: input.targets, answerWith: input.answerWith ?? 'bin' });
-    const v = view(await ctx.store.forwards.get(bin.id));
+    await ctx.forwarder.set(bin.id, { targets: input.targets, answerWith: input.answerWith ?? 'bin' });
+    const v = view(ctx.forwarder.settingsOf(bin.id));
+    ctx.live.settingsChanged(bin.id, 'forward', etagOf(v));
     res.setHeader('etag', etagOf(v));
     res.json(v);
   });
 
   r.delete('/bins/:id/forward', async (req, res) => {
     const bin = await getBinOr404(ctx, req.params.id);
-    await ctx.store.forwards.delete(bin.id);
+    await ctx.forwarder.set(bin.id, null);
+    ctx.live.settingsChanged(bin.id, 'forward', etagOf(view(undefined)));
     res.status(204).end();
   });
 
-  /** The capture as stored, with a replay's edits applied. */
   async function captureOf(binId: string, rid: string): Promise<Capture> {
-    const rec = await ctx.store.requests.get(binId, rid);
-    const body = rec && (await ctx.store.requests.body(binId, rid));
-    if (!rec || !body) throw notFound('request');
-    return { method: rec.method, path: rec.path, queryString: rec.queryString, headers: rec.headers, body };
+    const c = await ctx.forwarder.capture(binId, rid);
+    if (!c) throw notFound('request');
+    return c;
   }
 
   async function targetsOf(binId: string, url: string | undefined): Promise<string[]> {
     if (url) return [url];
-    const f = await ctx.store.forwards.get(binId);
+    const f = ctx.forwarder.settingsOf(binId);
     if (!f?.targets.length) throw new HttpError(400, 'invalid_field', 'url: is required (this bin has no forward targets)', 'url');
     return f.targets.map((t) => t.url);
   }

@@ -18,6 +18,8 @@ export function responseRouter(ctx: ApiContext): Router {
     const bin = await getBinOr404(ctx, req.params.id);
     checkIfMatch(req, etagOf(ctx.control.view(bin.id).config));
     const view = await ctx.control.set(bin.id, req.body);
+    // Tabs open on these settings reload them, or show the conflict if they hold edits.
+    ctx.live.settingsChanged(bin.id, 'response', etagOf(view.config));
     res.setHeader('etag', etagOf(view.config));
     res.json(view);
   });

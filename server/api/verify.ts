@@ -27,6 +27,7 @@ export function verifyRouter(ctx: ApiContext): Router {
     const settings = parse(VerifySettingsInput, req.body);
     const rechecked = await ctx.verifier.set(bin.id, settings.schemes.length ? settings : null);
     const v = viewOf(bin.id);
+    ctx.live.settingsChanged(bin.id, 'verify', etagOf(v));
     res.setHeader('etag', etagOf(v));
     res.json({ ...v, rechecked });
   });
@@ -34,6 +35,7 @@ export function verifyRouter(ctx: ApiContext): Router {
   r.delete('/bins/:id/verify', async (req, res) => {
     const bin = await getBinOr404(ctx, req.params.id);
     await ctx.verifier.set(bin.id, null);
+    ctx.live.settingsChanged(bin.id, 'verify', etagOf(viewOf(bin.id)));
     res.status(204).end();
   });
 

@@ -24,6 +24,7 @@ export function webhooksRouter(ctx: ApiContext): Router {
     const w = applyWebhookInput(null, input, newId('wh'), iso(ctx.now()));
     await ctx.store.webhooks.put(w);
     const view = webhookView(w);
+    ctx.live.webhookChanged(view);
     res.status(201).location(`/api/webhooks/${w.id}`).setHeader('etag', etagOf(view)).json(view);
   });
 
@@ -41,6 +42,8 @@ export function webhooksRouter(ctx: ApiContext): Router {
     await ctx.store.webhooks.put(w);
     if (prev.enabled && !w.enabled) await ctx.dispatcher.cancelFor(w.id, 'webhook_disabled');
     const view = webhookView(w);
+    // Other tabs: the console's list, and an editor holding edits (its ETag is now stale).
+    ctx.live.webhookChanged(view);
     res.setHeader('etag', etagOf(view));
     res.json(view);
   });
@@ -50,6 +53,7 @@ export function webhooksRouter(ctx: ApiContext): Router {
     checkIfMatch(req, etagOf(webhookView(w)));
     await ctx.store.webhooks.delete(w.id);
     await ctx.dispatcher.cancelFor(w.id, 'webhook_deleted');
+    ctx.live.webhookDeleted(w.id);
     res.status(204).end();
   });
 

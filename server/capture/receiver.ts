@@ -2,9 +2,17 @@
 // sender under test may burst thousands of requests. One capture:
 //   headers in -> plan picks the answer -> body read (capped) -> store.append -> live emit
 //   -> answer (after its delay, or a fault).
+// Around it: CORS preflights answered by hooklab (no plan step used), proxy mode (the first
+// forward target answers instead of the plan), and, off the path, forwards and signature checks.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AnswerOutcome } from '../../shared/api.ts';
 import type { ResponseControl } from '../control/controller.ts';
 import type { Decision } from '../control/engine.ts';
+import type { Forwarder } from '../forward/forwarder.ts';
+import type { Capture } from '../forward/request.ts';
+import type { Verifier } from '../verify/service.ts';
+import { answerCorsHeaders, isPreflight, preflightHeaders } from './cors.ts';
+import { namesOf, proxyAnswer } from './proxy-answer.ts';
 import { ORIGIN_HEADERS } from '../../shared/schema/headers.ts';
 import type { LiveBus } from '../live/bus.ts';
 import { toItem } from '../store/request-index.ts';
@@ -30,7 +38,18 @@ export interface ReceiverDeps {
   maxUnwrittenBytes: number;
   /** The wait API's waiters, told of every capture stored. */
   waiters?: RequestWaiters;
+  /** Forward targets and proxy mode (absent: none). */
+  forwarder?: Forwarder;
+  /** Signature checks and idempotency keys (absent: none). */
+  verifier?: Verifier;
 }
+
+/** Answers hooklab gives itself rather than the bin's settings. */
+const PREFLIGHT: AnswerOutcome = { status: 204, delayMs: 0, fault: null, source: 'preflight', index: null, roll: null };
+const PROXY_PENDING: AnswerOutcome = { status: null, delayMs: 0, fault: null, source: 'proxy', index: null, roll: null };
+// The CORS-safelisted answer headers need no exposing.
+const SAFELISTED = new Set(['cache-control', 'content-language', 'content-length', 'content-type', 'expires', 'last-modified', 'pragma']);
+const exposable = (names: string[]) => names.filter((n) => !SAFELISTED.has(n.toLowerCase()) && !n.toLowerCase().startsWith('access-control-'));
 
 export interface ParsedTarget {
   binId: string;
@@ -75,7 +94,8 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
   let isoText = '';
   const receivedIso = (ms: number) => (ms === isoMs ? isoText : ((isoMs = ms), (isoText = iso(ms))));
 
-  function answer(req: IncomingMessage, res: ServerResponse, d: Decision, requestId: string) {
+  /** The bin's own answer (its settings). cors: the request's Origin may read it. */
+  function answer(req: IncomingMessage, res: ServerResponse, d: Decision, requestId: string, cors: boolean) {
     const act = () => {
       if (d.fault === 'reset') {
         req.socket.destroy();
@@ -92,6 +112,8 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
         'content-type': r.contentType,
         'x-hooklab-request-id': requestId,
       };
+      // Before the bin's headers: a bin that sets its own Access-Control-* keeps them.
+      if (cors) Object.assign(headers, answerCorsHeaders(req.headers.origin, exposable(['x-hooklab-request-id', ...Object.keys(r.headers)])));
       // Never a header that acts for the whole origin, even from settings an earlier build saved.
       for (const k in r.headers) {
         const name = k.toLowerCase();
@@ -118,6 +140,28 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
       const t = setTimeout(act, d.delayMs);
       res.on('close', () => clearTimeout(t));
     } else act();
+  }
+
+  function answerPreflight(req: IncomingMessage, res: ServerResponse, requestId: string) {
+    res.writeHead(204, { ...preflightHeaders(req.headers), 'x-hooklab-request-id': requestId, 'content-security-policy': 'sandbox', 'x-content-type-options': 'nosniff' });
+    res.end();
+  }
+
+  /** Proxy mode: the first target's answer, as passed on (see proxy-answer.ts). */
+  function answerFromTarget(req: IncomingMessage, res: ServerResponse, a: ReturnType<typeof proxyAnswer>, requestId: string, cors: boolean) {
+    const headers = [...a.headers, 'x-hooklab-request-id', requestId];
+    if (cors && !a.headers.some((h, i) => i % 2 === 0 && h.toLowerCase() === 'access-control-allow-origin')) {
+      for (const [k, v] of Object.entries(answerCorsHeaders(req.headers.origin, exposable(namesOf(headers))))) headers.push(k, v);
+    }
+    headers.push('content-security-policy', 'sandbox', 'x-content-type-options', 'nosniff');
+    const bodyless = a.status === 204 || a.status === 304 || req.method === 'HEAD';
+    if (!bodyless) headers.push('content-length', String(a.body.length));
+    try {
+      res.writeHead(a.status, headers);
+      res.end(bodyless ? undefined : a.body);
+    } catch {
+      req.socket.destroy(); // a header Node refuses: drop this one connection, not the server
+    }
   }
 
   /** Refuse with 503 and close the connection: the sender retries later, nothing is stored. */
@@ -162,10 +206,15 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
     }
     const headers = req.rawHeaders; // kept as Node gives it: flat, original case and order
     const method = req.method ?? 'GET';
+    const cors = control.cors(bin.id);
+    // A browser's preflight is answered by hooklab: the bin's plan is for the real request.
+    const preflight = cors && isPreflight(method, req.headers);
+    const forward = preflight ? undefined : deps.forwarder?.settingsOf(bin.id);
+    const proxied = forward?.answerWith === 'target';
     // Decide at arrival: plan steps are consumed in arrival order, exactly once each. Settings
     // that match on the JSON body decide once it is in (then in order of completion).
-    const byBody = control.needsBody(bin.id);
-    let decision = byBody ? null : control.decide(bin.id, { method, path: target.path, headers });
+    const byBody = !preflight && !proxied && control.needsBody(bin.id);
+    let decision: Decision | null = preflight || proxied || byBody ? null : control.decide(bin.id, { method, path: target.path, headers });
 
     const chunks: Buffer[] = [];
     let stored = 0;
@@ -210,8 +259,10 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
       let at = 0;
       for (const c of chunks) at += c.copy(body, at);
       chunks.length = 0;
-      decision ??= control.decide(bin.id, { method, path: target.path, headers, json: size > stored ? null : jsonBody(body) });
+      if (byBody) decision = control.decide(bin.id, { method, path: target.path, headers, json: size > stored ? null : jsonBody(body) });
       const d = decision;
+      const trailers = req.rawTrailers.length ? req.rawTrailers : undefined;
+      const key = preflight ? null : (deps.verifier?.keyOf(bin.id, { headers, body }) ?? null);
       const record: CapturedRequest = {
         id,
         binId: bin.id,
@@ -225,7 +276,9 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
         truncated: size > stored,
         storedBytes: stored,
         contentType: (req.headers['content-type'] as string | undefined) ?? null,
-        answer: d.outcome,
+        answer: preflight ? PREFLIGHT : proxied ? PROXY_PENDING : d!.outcome,
+        ...(trailers ? { trailers } : {}),
+        ...(key ? { idempotency: key } : {}),
         body,
       };
       // From here the store counts these bytes (until they are written).
@@ -244,15 +297,28 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
           }
           if (live.wants(bin.id)) live.requestCaptured(toItem(record), own);
           deps.waiters?.captured(record);
+          if (!preflight) deps.verifier?.captured(record);
+          const capture: Capture | null = forward ? { method, path: target.path, queryString: target.queryString, headers, body } : null;
+          if (forward && capture) deps.forwarder!.forwardInBackground(bin.id, id, forward, capture, proxied);
+          // The target works while the capture is written.
+          const proxying = proxied && capture ? deps.forwarder!.proxy(forward!.targets[0].url, capture) : null;
+          const reply = () => {
+            if (preflight) answerPreflight(req, res, id);
+            else if (!proxying) answer(req, res, d!, id, cors);
+            else {
+              void proxying.then((r) => {
+                const a = proxyAnswer(r);
+                answerFromTarget(req, res, a, id, cors);
+                void deps.forwarder!.recordProxy(bin.id, id, forward!.targets[0].url, capture!, r, { ...PROXY_PENDING, status: a.status });
+              });
+            }
+          };
           // Normally answered at once and written with the next flush. When more than
           // MAX_UNWRITTEN_BYTES waits for the disk, answer only once written: senders then go
           // at the disk's pace, and a hard kill still loses no more than the flush window.
-          if (store.requests.pendingBytes() <= deps.maxUnwrittenBytes) answer(req, res, d, id);
+          if (store.requests.pendingBytes() <= deps.maxUnwrittenBytes) reply();
           else {
-            store.durable().then(
-              () => answer(req, res, d, id),
-              () => refuse(req, res, 'storage_unavailable', 'The capture could not be written to disk (see /api/health).', 5),
-            );
+            store.durable().then(reply, () => refuse(req, res, 'storage_unavailable', 'The capture could not be written to disk (see /api/health).', 5));
           }
         },
         () => {

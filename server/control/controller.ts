@@ -32,7 +32,13 @@ export class ResponseControl {
       const config = defaultConfig(0);
       return { config, position: positionOf(initialPlanState(config)) };
     }
-    return { config: r.config, position: positionOf(r.state) };
+    // Settings saved before `cors` existed had it on (the default).
+    return { config: { ...r.config, cors: r.config.cors !== false }, position: positionOf(r.state) };
+  }
+
+  /** Does this bin answer browsers on other origins (CORS)? On unless turned off. */
+  cors(binId: string): boolean {
+    return this.byBin.get(binId)?.config.cors !== false;
   }
 
   /** Validate and replace a bin's settings; the plan starts from its first step. Throws 400s. */

@@ -17,7 +17,7 @@ export const DEFAULT_RESPONSE: ResponseSpec = {
 };
 
 export function defaultConfig(seed: number): ResponseConfig {
-  return { default: { ...DEFAULT_RESPONSE }, rules: [], plan: [], afterPlan: 'default', seed };
+  return { default: { ...DEFAULT_RESPONSE }, rules: [], plan: [], afterPlan: 'default', seed, cors: true };
 }
 
 // The schema depends on the limits (MAX_DELAY_MS); build it once per limits object.
@@ -33,5 +33,6 @@ export function parseResponseConfig(input: unknown, lim: ControlLimits, randomSe
     plan: o.plan ?? [],
     afterPlan: o.afterPlan ?? 'default',
     seed: o.seed ?? randomSeed(),
+    cors: o.cors ?? true,
   };
 }

@@ -6,11 +6,11 @@
 import { isUtf8 } from 'node:buffer';
 import http from 'node:http';
 import https from 'node:https';
-import type { ForwardRecord } from '../../shared/api.ts';
+import type { AnswerOutcome, ForwardRecord, RequestItem } from '../../shared/api.ts';
 import { RECEIVER_PREFIX } from '../../shared/api.ts';
 import { checkedLookup } from '../net/checked-lookup.ts';
 import type { OutboundPolicy } from '../net/outbound-policy.ts';
-import type { StoredForward, Store } from '../store/types.ts';
+import type { Annotations, StoredForward, Store } from '../store/types.ts';
 import { type Capture, type ForwardResult, forwardRequest, targetUrl } from './request.ts';
 
 export interface ForwarderDeps {
@@ -24,8 +24,8 @@ export interface ForwarderDeps {
   concurrency: number;
   maxQueued: number;
   now: () => number;
-  /** A sending finished (tell watchers). */
-  onRecorded?: (binId: string, requestId: string, rec: ForwardRecord) => void;
+  /** A sending was recorded with its capture (tell watchers: the capture's row changed). */
+  onRecorded?: (item: RequestItem, rec: ForwardRecord) => void;
 }
 
 /** Records kept per capture (the oldest go first). */
@@ -37,9 +37,31 @@ export class Forwarder {
   private readonly lookup;
   private running = 0;
   private readonly waiting: (() => void)[] = [];
+  /** Each bin's targets, in memory: the receiver asks on every capture. */
+  private readonly settings = new Map<string, StoredForward>();
 
   constructor(private readonly d: ForwarderDeps) {
     this.lookup = checkedLookup(d.policy);
+  }
+
+  async load(): Promise<void> {
+    for (const f of await this.d.store.forwards.list()) this.settings.set(f.id, f);
+  }
+
+  settingsOf(binId: string): StoredForward | undefined {
+    return this.settings.get(binId);
+  }
+
+  /** Replace a bin's targets (none: off). Checked by the caller (see refuse). */
+  async set(binId: string, f: Omit<StoredForward, 'id'> | null): Promise<void> {
+    if (f && f.targets.length) {
+      const stored = { id: binId, ...f };
+      await this.d.store.forwards.put(stored);
+      this.settings.set(binId, stored);
+    } else {
+      await this.d.store.forwards.delete(binId);
+      this.settings.delete(binId);
+    }
   }
 
   /** Why a target cannot be used (a loop, or not allowed), or null. */
@@ -59,49 +81,96 @@ export class Forwarder {
     return this.d.ownOrigins().some((o) => o === u.origin) && u.pathname.startsWith(RECEIVER_PREFIX);
   }
 
-  /** Send one capture to one target now, and record it with the capture. */
+  /** Send one capture to one target (waiting for a slot), and record it with the capture. */
   async send(binId: string, requestId: string, target: string, c: Capture, kind: ForwardRecord['kind'], edited = false): Promise<ForwardRecord> {
-    // A replay is asked for, once: one to a bin's own URL (a new capture there) cannot loop.
-    const res = await this.exchange(target, c, kind === 'replay');
-    const rec = toRecord(kind, target, c.method, res, this.d.now(), edited);
-    await this.d.store.requests.annotate(binId, requestId, (r) => ({ forwards: [...(r.forwards ?? []), rec].slice(-MAX_RECORDS) }));
-    this.d.onRecorded?.(binId, requestId, rec);
-    return rec;
-  }
-
-  /** The exchange itself (no recording): for proxy mode, whose answer the sender gets. */
-  async exchange(target: string, c: Capture, ownAllowed = false): Promise<ForwardResult> {
-    const url = targetUrl(target, c);
-    if (!ownAllowed && this.loops(url)) return failed(url.toString(), 'loop', "the target is one of this hooklab's receiver URLs: forwarding there would loop");
-    const own = ownAllowed && this.loops(url);
-    const verdict = own ? { ok: true as const, checkAddresses: false } : this.d.policy.checkUrl(url);
-    if (!verdict.ok) return failed(url.toString(), 'blocked', verdict.reason);
     await this.slot();
+    let res: ForwardResult;
     try {
-      return await forwardRequest(target, c, {
-        timeoutMs: this.d.timeoutMs,
-        maxResponseBytes: this.d.maxResponseBytes,
-        // A pooled socket skips the address check: checked calls never share one with unchecked.
-        agents: verdict.checkAddresses ? this.agents : this.unchecked,
-        lookup: verdict.checkAddresses ? this.lookup : undefined,
-      });
+      // A replay is asked for, once: one to a bin's own URL (a new capture there) cannot loop.
+      res = await this.exchange(target, c, kind === 'replay');
     } finally {
       this.release();
     }
+    return this.record(binId, requestId, toRecord(kind, target, c.method, res, this.d.now(), edited));
   }
 
-  /** A capture just stored: send it to the bin's targets in the background (all but `skip`). */
+  /**
+   * Proxy mode: the first target's answer, for the sender. Takes no slot: each one holds an
+   * inbound connection, which MAX_CONNECTIONS bounds already. Recorded with the capture by
+   * `recordProxy`, once the sender's answer is known.
+   */
+  proxy(target: string, c: Capture): Promise<ForwardResult> {
+    return this.exchange(target, c, false);
+  }
+
+  /** Record a proxy exchange, and the status the sender got, in one change to the capture. */
+  recordProxy(binId: string, requestId: string, target: string, c: Capture, res: ForwardResult, answer: AnswerOutcome): Promise<ForwardRecord> {
+    return this.record(binId, requestId, toRecord('proxy', target, c.method, res, this.d.now(), false), { answer });
+  }
+
+  private async record(binId: string, requestId: string, rec: ForwardRecord, extra: Partial<Annotations> = {}): Promise<ForwardRecord> {
+    const item = await this.d.store.requests.annotate(binId, requestId, (r) => ({ forwards: [...(r.forwards ?? []), rec].slice(-MAX_RECORDS), ...extra }));
+    if (item) this.d.onRecorded?.(item, rec);
+    return rec;
+  }
+
+  /** One exchange, under the outbound policy (no slot, no recording). */
+  private exchange(target: string, c: Capture, ownAllowed: boolean): Promise<ForwardResult> {
+    const url = targetUrl(target, c);
+    if (!ownAllowed && this.loops(url)) return Promise.resolve(failed(url.toString(), 'loop', "the target is one of this hooklab's receiver URLs: forwarding there would loop"));
+    const own = ownAllowed && this.loops(url);
+    const verdict = own ? { ok: true as const, checkAddresses: false } : this.d.policy.checkUrl(url);
+    if (!verdict.ok) return Promise.resolve(failed(url.toString(), 'blocked', verdict.reason));
+    return forwardRequest(target, c, {
+      timeoutMs: this.d.timeoutMs,
+      maxResponseBytes: this.d.maxResponseBytes,
+      // A pooled socket skips the address check: checked calls never share one with unchecked.
+      agents: verdict.checkAddresses ? this.agents : this.unchecked,
+      lookup: verdict.checkAddresses ? this.lookup : undefined,
+    });
+  }
+
+  /**
+   * A capture just stored: send it to the bin's targets in the background (but the first, in
+   * proxy mode). One that must wait for a slot does not keep the body: it reads the capture
+   * back from the store when its turn comes, so waiting forwards cost no memory per body.
+   */
   forwardInBackground(binId: string, requestId: string, settings: StoredForward, c: Capture, skipFirst: boolean): void {
     settings.targets.forEach((t, i) => {
       if (skipFirst && i === 0) return;
-      if (this.waiting.length >= this.d.maxQueued) {
-        const rec = toRecord('forward', t.url, c.method, failed(t.url, 'error', 'too many forwards waiting (FORWARD_CONCURRENCY); this one was dropped'), this.d.now(), false);
-        void this.d.store.requests.annotate(binId, requestId, (r) => ({ forwards: [...(r.forwards ?? []), rec].slice(-MAX_RECORDS) }));
-        this.d.onRecorded?.(binId, requestId, rec);
+      if (this.running < this.d.concurrency) {
+        void this.send(binId, requestId, t.url, c, 'forward');
         return;
       }
-      void this.send(binId, requestId, t.url, c, 'forward');
+      if (this.waiting.length >= this.d.maxQueued) {
+        const why = 'too many forwards waiting (FORWARD_CONCURRENCY x 10); this one was not sent';
+        void this.record(binId, requestId, toRecord('forward', t.url, c.method, failed(t.url, 'overloaded', why), this.d.now(), false));
+        return;
+      }
+      void this.sendStored(binId, requestId, t.url);
     });
+  }
+
+  private async sendStored(binId: string, requestId: string, target: string): Promise<void> {
+    await this.slot();
+    let c: Capture | null = null;
+    let res: ForwardResult;
+    try {
+      c = await this.capture(binId, requestId);
+      if (!c) return; // deleted or pushed out by the cap meanwhile: nothing to send or record
+      res = await this.exchange(target, c, false);
+    } finally {
+      this.release();
+    }
+    await this.record(binId, requestId, toRecord('forward', target, c.method, res, this.d.now(), false));
+  }
+
+  /** A stored capture as it came, or null when it is gone. */
+  async capture(binId: string, requestId: string): Promise<Capture | null> {
+    const rec = await this.d.store.requests.get(binId, requestId);
+    const body = rec && (await this.d.store.requests.body(binId, requestId));
+    if (!rec || !body) return null;
+    return { method: rec.method, path: rec.path, queryString: rec.queryString, headers: rec.headers, body };
   }
 
   private slot(): Promise<void> {

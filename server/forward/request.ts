@@ -20,7 +20,7 @@ export interface Capture {
   body: Buffer;
 }
 
-export type ForwardError = 'timeout' | 'refused' | 'reset' | 'dns' | 'blocked' | 'loop' | 'error';
+export type ForwardError = 'timeout' | 'refused' | 'reset' | 'dns' | 'blocked' | 'loop' | 'overloaded' | 'error';
 
 export interface ForwardResult {
   /** The URL the request went to. */

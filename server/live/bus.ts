@@ -11,6 +11,7 @@ import type {
   RequestItem,
   Run,
   ServerToClientEvents,
+  SettingsKind,
   Webhook,
 } from '../../shared/api.ts';
 
@@ -19,13 +20,17 @@ export interface LiveBus {
   wants(binId: string): boolean;
   /** A capture, and the ids the per-bin cap pushed out to make room for it. */
   requestCaptured(r: RequestItem, evicted: string[]): void;
+  /** A stored capture's row changed (a check or forward result was added). */
+  requestUpdated(r: RequestItem): void;
   requestsDeleted(binId: string, ids: string[] | 'all'): void;
+  settingsChanged(binId: string, kind: SettingsKind, etag: string): void;
   binUpdated(b: Bin): void;
   binDeleted(id: string): void;
   responsePosition(binId: string, position: PlanPosition): void;
   deliveryChanged(d: Delivery): void;
   /** A webhook the dispatcher changed by itself (a behaviour disabled it). */
   webhookChanged(w: Webhook): void;
+  webhookDeleted(id: string): void;
   runChanged(r: Run): void;
   clockChanged(c: ClockState): void;
   close(): void;
@@ -80,8 +85,14 @@ export class SocketBus implements LiveBus {
     }
     this.pendingRequests.clear();
   };
+  requestUpdated(r: RequestItem) {
+    this.io.to(binRoom(r.binId)).emit('request:updated', r);
+  }
   requestsDeleted(binId: string, ids: string[] | 'all') {
     this.io.to(binRoom(binId)).emit('requests:deleted', { binId, ids });
+  }
+  settingsChanged(binId: string, kind: SettingsKind, etag: string) {
+    this.io.to(binRoom(binId)).emit('settings:changed', { binId, kind, etag });
   }
   binUpdated(b: Bin) {
     this.io.to(binRoom(b.id)).emit('bin:updated', b);
@@ -100,6 +111,9 @@ export class SocketBus implements LiveBus {
   }
   webhookChanged(w: Webhook) {
     this.io.to(DISPATCHER_ROOM).emit('webhook', w);
+  }
+  webhookDeleted(id: string) {
+    this.io.to(DISPATCHER_ROOM).emit('webhook:deleted', { id });
   }
   runChanged(r: Run) {
     this.io.to(DISPATCHER_ROOM).emit('run', r);
@@ -134,12 +148,15 @@ export class RecordingBus implements LiveBus {
   private rec = (type: string) => (data: unknown) => void this.events.push({ type, data });
   wants = () => true;
   requestCaptured = this.rec('request');
+  requestUpdated = this.rec('request:updated');
+  settingsChanged = (binId: string, kind: SettingsKind, etag: string) => void this.events.push({ type: 'settings:changed', data: { binId, kind, etag } });
   requestsDeleted = (binId: string, ids: string[] | 'all') => void this.events.push({ type: 'requests:deleted', data: { binId, ids } });
   binUpdated = this.rec('bin:updated');
   binDeleted = this.rec('bin:deleted');
   responsePosition = (binId: string, position: PlanPosition) => void this.events.push({ type: 'response:position', data: { binId, position } });
   deliveryChanged = this.rec('delivery');
   webhookChanged = this.rec('webhook');
+  webhookDeleted = this.rec('webhook:deleted');
   runChanged = this.rec('run');
   clockChanged = this.rec('clock');
   close() {}

@@ -31,19 +31,25 @@ export function attachLiveHandlers(io: IoServer, opts: LiveHandlerOptions) {
    * capture landing meanwhile is either in that page or arrives live after it. Clients
    * de-duplicate by id (ids sort by arrival), which makes any overlap harmless.
    */
-  async function subscribe(socket: Socket, binId: string, lastId: string | null): Promise<SubscribeAck> {
+  async function subscribe(socket: Socket, binId: string, lastId: string | null, lastSeq: number | null): Promise<SubscribeAck> {
     const bin = binId ? await opts.store.bins.get(binId) : undefined;
     if (!bin) return { ok: false, error: 'bin not found' };
     let sent = 0;
     let cursor = lastId;
+    let gap: number | undefined;
     for (;;) {
       const page = cursor ? await opts.store.requests.items(binId, { limit: pageSize, after: cursor, oldestFirst: true }) : [];
       if (!socket.connected) return { ok: false, error: 'disconnected' };
+      // Numbers between the client's last and the first still here belong to captures gone.
+      if (sent === 0 && lastSeq !== null) {
+        const next = page[0]?.seq ?? (await opts.store.requests.lastSeq(binId)) + 1;
+        gap = Math.max(0, next - lastSeq - 1);
+      }
       const last = page.length < pageSize;
       if (last) socket.join(binRoom(binId));
       for (const item of page) socket.emit('request', item);
       sent += page.length;
-      if (last) return { ok: true, backfilled: sent };
+      if (last) return { ok: true, backfilled: sent, ...(gap ? { gap } : {}) };
       cursor = page[page.length - 1].id;
       if (!(await drained(socket, LOW_WATER, drainTimeoutMs))) {
         dropConnection(socket);
@@ -62,12 +68,13 @@ export function attachLiveHandlers(io: IoServer, opts: LiveHandlerOptions) {
       const reply = (r: SubscribeAck) => (typeof ack === 'function' ? ack(r) : undefined);
       const binId = arg && typeof arg.binId === 'string' ? arg.binId : '';
       const lastId = arg && typeof arg.lastId === 'string' ? arg.lastId : null;
+      const lastSeq = arg && Number.isSafeInteger(arg.lastSeq) && (arg.lastSeq as number) >= 0 ? (arg.lastSeq as number) : null;
       if (++queued > maxQueued) {
         dropConnection(socket);
         return;
       }
       chain = chain
-        .then(() => subscribe(socket, binId, lastId))
+        .then(() => subscribe(socket, binId, lastId, lastSeq))
         .then(reply, () => reply({ ok: false, error: 'internal error' }))
         .finally(() => queued--);
     });

@@ -7,7 +7,9 @@ export function tapDeliveries(bus: LiveBus, onDelivery: (d: Delivery) => void): 
   return {
     wants: (binId) => bus.wants(binId),
     requestCaptured: (r, evicted) => bus.requestCaptured(r, evicted),
+    requestUpdated: (r) => bus.requestUpdated(r),
     requestsDeleted: (binId, ids) => bus.requestsDeleted(binId, ids),
+    settingsChanged: (binId, kind, etag) => bus.settingsChanged(binId, kind, etag),
     binUpdated: (b) => bus.binUpdated(b),
     binDeleted: (id) => bus.binDeleted(id),
     responsePosition: (binId, p) => bus.responsePosition(binId, p),
@@ -16,6 +18,7 @@ export function tapDeliveries(bus: LiveBus, onDelivery: (d: Delivery) => void): 
       bus.deliveryChanged(d);
     },
     webhookChanged: (w) => bus.webhookChanged(w),
+    webhookDeleted: (id) => bus.webhookDeleted(id),
     runChanged: (r) => bus.runChanged(r),
     clockChanged: (c) => bus.clockChanged(c),
     close: () => bus.close(),

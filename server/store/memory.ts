@@ -42,6 +42,7 @@ class MemoryRequestLog implements RequestLog {
   }
   async append(r: CapturedRequest, cap: number) {
     if (!this.binExists(r.binId)) return null;
+    r.seq = this.index.nextSeq(r.binId);
     const { body, ...rec } = r;
     const removed = this.index.add({ id: r.id, binId: r.binId, item: toItem(r), bytes: body.length, rec, body }, cap);
     return evictionsOf(r.binId, removed);
@@ -60,10 +61,10 @@ class MemoryRequestLog implements RequestLog {
   }
   async annotate(binId: string, id: string, fn: (r: StoredRequest) => Partial<Annotations>) {
     const e = this.index.get(binId, id);
-    if (!e) return false;
+    if (!e) return null;
     e.rec = { ...e.rec, ...fn(e.rec) };
     e.item = toItem(e.rec);
-    return true;
+    return e.item;
   }
   async body(binId: string, id: string) {
     return this.index.get(binId, id)?.body;
@@ -76,6 +77,9 @@ class MemoryRequestLog implements RequestLog {
   }
   async stats(binId: string) {
     return this.index.stats(binId);
+  }
+  async lastSeq(binId: string) {
+    return this.index.lastSeq(binId);
   }
   pendingBytes() {
     return 0;

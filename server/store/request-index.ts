@@ -64,6 +64,7 @@ export function toItem(r: StoredRequest): RequestItem {
     size: r.size,
     truncated: r.truncated,
     contentType: r.contentType,
+    ...(r.seq !== undefined ? { seq: r.seq } : {}),
     status: r.answer.status,
     answer: r.answer,
     ...dispatchLabel(r.headers),
@@ -133,6 +134,8 @@ export function evictionsOf(binId: string, removed: readonly IndexEntry[]): Evic
 
 export class RequestIndex<E extends IndexEntry> {
   private readonly bins = new Map<string, BinEntries<E>>();
+  /** Each bin's last arrival number: kept when its captures are cleared, gone with the bin. */
+  private readonly seqs = new Map<string, number>();
   private total = 0;
   /** Each bin's oldest id; stale heads (already removed) are skipped when popped. */
   private readonly oldest = new MinHeap<{ id: string; binId: string }>((a, b) => a.id < b.id);
@@ -161,10 +164,28 @@ export class RequestIndex<E extends IndexEntry> {
     return b;
   }
 
+  /** The next arrival number of a bin (the store numbers each capture as it appends it). */
+  nextSeq(binId: string): number {
+    const n = (this.seqs.get(binId) ?? 0) + 1;
+    this.seqs.set(binId, n);
+    return n;
+  }
+
+  lastSeq(binId: string): number {
+    return this.seqs.get(binId) ?? 0;
+  }
+
+  /** Numbers up to n were used (loading: by captures since evicted, say). */
+  usedSeq(binId: string, n: number): void {
+    if (n > (this.seqs.get(binId) ?? 0)) this.seqs.set(binId, n);
+  }
+
   /** Replace a bin's entries (loading from disk). Entries need not be sorted. */
   load(binId: string, entries: E[]): void {
+    const seq = this.seqs.get(binId) ?? 0;
     this.dropBin(binId);
     const list = [...entries].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    this.seqs.set(binId, list.reduce((m, e) => Math.max(m, e.item.seq ?? 0), seq));
     this.bins.set(binId, { list, byId: new Map(list.map((e) => [e.id, e])) });
     for (const e of list) this.total += e.bytes;
     if (list.length) this.oldest.push({ id: list[0].id, binId });
@@ -252,6 +273,7 @@ export class RequestIndex<E extends IndexEntry> {
   dropBin(binId: string): E[] {
     const all = this.clear(binId);
     this.bins.delete(binId);
+    this.seqs.delete(binId);
     return all;
   }
 

@@ -29,6 +29,13 @@ export interface StoredBin {
 export interface StoredRequest {
   id: string;
   binId: string;
+  /**
+   * Its arrival number in the bin (1, 2, …), given by the store on append: a client that knows
+   * the last one it saw can tell how many it missed, even once they are evicted. Absent on
+   * captures stored by builds before it existed. (A bin emptied by hand and then restarted
+   * numbers from 1 again; the lowdb driver keeps the mark in the bin's segment files.)
+   */
+  seq?: number;
   method: string;
   path: string;
   queryString: string;
@@ -55,7 +62,7 @@ export interface StoredRequest {
 }
 
 /** What is learnt about a capture after it is stored. */
-export type Annotations = Pick<StoredRequest, 'forwards' | 'verification' | 'idempotency' | 'bodySha256'>;
+export type Annotations = Pick<StoredRequest, 'forwards' | 'verification' | 'idempotency' | 'bodySha256' | 'answer'>;
 
 /** A bin's signature settings (issue 14): its id is the bin's. */
 export interface StoredVerify {
@@ -148,10 +155,10 @@ export interface RequestLog {
   has(binId: string, id: string): Promise<boolean>;
   /**
    * Add what is learnt about a stored request later (forwards, replays, its signature check):
-   * `fn` gets it as stored and answers the fields to change. The list row (items()) follows.
-   * False when it is no longer stored.
+   * `fn` gets it as stored and answers the fields to change. The list row (items()) follows:
+   * it is returned (for the live update), or null when the request is no longer stored.
    */
-  annotate(binId: string, id: string, fn: (r: StoredRequest) => Partial<Annotations>): Promise<boolean>;
+  annotate(binId: string, id: string, fn: (r: StoredRequest) => Partial<Annotations>): Promise<RequestItem | null>;
   /** The stored body bytes; undefined when the request is not stored. */
   body(binId: string, id: string): Promise<Buffer | undefined>;
   /** Resolves once the deletion is durable (it never comes back after a crash). */
@@ -159,6 +166,8 @@ export interface RequestLog {
   /** Likewise durable when it resolves. */
   clear(binId: string): Promise<number>;
   stats(binId: string): Promise<{ count: number; lastAt: string | null; oldestId: string | null }>;
+  /** The bin's last arrival number given (0: none yet). */
+  lastSeq(binId: string): Promise<number>;
   /** Body bytes held in memory until they are written (the receiver's buffer budget counts them). */
   pendingBytes(): number;
 }

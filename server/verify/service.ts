@@ -3,13 +3,14 @@
 // in batches, and their results are stored with the capture (its list row shows a badge).
 // Changing a bin's settings re-checks what it holds.
 import type { VerificationT, VerifySettingsT } from '../../shared/schema/verify.ts';
+import type { RequestItem } from '../../shared/api.ts';
 import type { CapturedRequest, Store } from '../store/types.ts';
 import { idempotencyKey, refineCauses, verify } from './index.ts';
 
 export interface VerifierDeps {
   store: Store;
   /** A capture's check was stored (tell watchers: its list row changed). */
-  onChecked?: (binId: string, requestId: string) => void;
+  onChecked?: (item: RequestItem) => void;
 }
 
 export class Verifier {
@@ -70,8 +71,8 @@ export class Verifier {
   private async store(binId: string, id: string, v: VerificationT, key: ReturnType<typeof idempotencyKey> | null) {
     // Without settings there is nothing to show: drop an earlier badge rather than say "unchecked".
     const verification = this.settings.has(binId) ? v : undefined;
-    const ok = await this.d.store.requests.annotate(binId, id, () => ({ verification, ...(key ? { idempotency: key } : {}) }));
-    if (ok) this.d.onChecked?.(binId, id);
+    const item = await this.d.store.requests.annotate(binId, id, () => ({ verification, ...(key ? { idempotency: key } : {}) }));
+    if (item) this.d.onChecked?.(item);
   }
 
   /** Check everything a bin holds again (its settings changed); answers how many. */
@@ -90,7 +91,9 @@ export class Verifier {
     return results.length;
   }
 
-  forget(binId: string): void {
+  /** The bin is gone: its settings go too (nothing to re-check). */
+  async forget(binId: string): Promise<void> {
     this.settings.delete(binId);
+    await this.d.store.verifications.delete(binId);
   }
 }

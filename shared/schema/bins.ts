@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { HeaderPair, obj, str, time } from './common.ts';
 import { ForwardRecord } from './forward.ts';
 import { AttemptInfo, InvalidCause, SchemeType, Verification, VerifyStatus } from './verify.ts';
-import { Fault } from './response.ts';
+import { AnswerSource, Fault } from './response.ts';
 
 /** A bin id chosen by the user (config as code, CI): URL-safe, like generated ids. */
 export const BinSlug = z
@@ -51,7 +51,7 @@ export const AnswerOutcome = z
     status: z.int().nullable().meta({ description: 'HTTP status sent, or null when a fault answered.' }),
     delayMs: z.int(),
     fault: Fault.nullable(),
-    source: z.enum(['default', 'step', 'rule', 'rate-limit']).meta({ description: 'Which part of the settings decided the answer.' }),
+    source: AnswerSource,
     index: z.int().nullable().meta({ description: 'Index of the step or rule that answered.' }),
     roll: z.object({ p: z.number(), value: z.number(), hit: z.boolean() }).nullable().meta({ description: 'For a probability step: the draw.' }),
     planUses: z.int().optional().meta({ description: 'Requests that had used the plan since its last reset, this one included.' }),
@@ -76,6 +76,7 @@ export const VerificationBadge = z
 const itemShape = {
   id: z.string().meta({ description: 'Sorts by arrival: also the paging cursor.' }),
   binId: z.string(),
+  seq: z.int().optional().meta({ description: 'Its arrival number in the bin (1, 2, …): a gap tells how many were missed, even once evicted. Absent on captures stored by builds before it existed.' }),
   method: z.string(),
   path: z.string().meta({ description: "Path below the bin, always starting with '/'." }),
   queryString: z.string().meta({ description: "The query string exactly as sent, without the '?'." }),

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { bool, HeaderPair, int, list, num, obj, oneOf, qInt, qNum, str, time } from './common.ts';
 import { httpToken } from './headers.ts';
+import { AnswerSource } from './response.ts';
 
 const DAY = 86_400_000;
 
@@ -210,7 +211,7 @@ export const AttemptReason = z.enum(ATTEMPT_REASONS).meta({
 /** How the bin's response plan answered an attempt, and who else used the plan just before. */
 export const PlanUse = z
   .object({
-    source: z.enum(['default', 'step', 'rule', 'rate-limit']).meta({ description: "As the capture's answer.source." }),
+    source: AnswerSource.meta({ description: "As the capture's answer.source." }),
     index: z.int().nullable().meta({ description: 'The step or rule that answered.' }),
     others: z
       .array(z.object({ requestId: z.string(), label: z.string().meta({ description: 'e.g. "test · attempt 1", or "POST /hooks".' }) }))

@@ -19,7 +19,9 @@ export const ForwardSettingsView = z
   .object({ targets: z.array(z.object({ url: z.string() })), answerWith: z.enum(['bin', 'target']) })
   .meta({ id: 'ForwardSettingsView' });
 
-export const ForwardError = z.enum(['timeout', 'refused', 'reset', 'dns', 'blocked', 'loop', 'error']);
+export const ForwardError = z
+  .enum(['timeout', 'refused', 'reset', 'dns', 'blocked', 'loop', 'overloaded', 'error'])
+  .meta({ description: 'overloaded: too many forwards were waiting (FORWARD_CONCURRENCY); this one was not sent.' });
 
 /** One sending of a capture: a forward (automatic) or a replay (asked for). */
 export const ForwardRecord = z

@@ -16,6 +16,13 @@ export const DEFAULT_RESPONSE_LIMITS: ResponseLimits = { maxDelayMs: 120_000, ma
 export const FAULTS = ['timeout', 'reset'] as const;
 export const Fault = oneOf(FAULTS).meta({ description: 'timeout: hold the request, never answer; reset: drop the connection.' });
 
+export const AnswerSource = z
+  .enum(['default', 'step', 'rule', 'rate-limit', 'preflight', 'proxy'])
+  .meta({
+    description:
+      'Which part of the settings decided the answer: preflight, a CORS preflight hooklab answered (no plan step used); proxy, the first forward target answered (proxy mode).',
+  });
+
 export const Match = obj({
   method: httpToken(32)
     .transform((m) => m.toUpperCase())
@@ -86,6 +93,12 @@ export const responseConfigInput = (lim: ResponseLimits = DEFAULT_RESPONSE_LIMIT
     plan: list(planStep(lim), lim.maxSteps).optional().meta({ description: 'Used up one step per matching request.' }),
     afterPlan: oneOf(['default', 'loop']).optional(),
     seed: int(0, 2 ** 32 - 1).optional().meta({ description: 'Seed for probability steps, so a scenario replays exactly.' }),
+    cors: bool()
+      .optional()
+      .meta({
+        description:
+          'Answer browsers on other origins (default true): CORS preflights get 204 allowing the origin, method and headers asked for (captured, marked, no plan step used); other answers carry Access-Control-Allow-Origin and -Expose-Headers. false: the bin answers exactly as set.',
+      }),
   });
 
 // -------------------------------------------------------------------------- answers
@@ -116,6 +129,7 @@ export const ResponseConfig = z
     plan: z.array(PlanStep),
     afterPlan: z.enum(['default', 'loop']),
     seed: z.int(),
+    cors: z.boolean(),
   })
   .meta({ id: 'ResponseConfig' });
 

@@ -1,7 +1,9 @@
 // Issue 13, server side: forward targets on a bin (validated, loops refused), replays of a
 // capture (as captured or edited) and of a whole bin, stored with the capture; signed requests
 // still verify at the target with the senders' own libraries; hostile targets are contained.
+import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
+import { gzipSync } from 'node:zlib';
 import { sign as ghSign, verify as ghVerify } from '@octokit/webhooks-methods';
 import request from 'supertest';
 import Stripe from 'stripe';
@@ -10,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ForwardRecord, RequestDetail } from '../../shared/api.ts';
 import { send } from '../helpers/http.ts';
 import { createBin, startServer, type TestServer } from '../helpers/server.ts';
+import { collect, connect, subscribe } from '../helpers/socket.ts';
 
 interface Got {
   method: string;
@@ -187,6 +190,133 @@ describe('replay', () => {
       expect(got).toHaveLength(0);
     } finally {
       await strict.cleanup();
+    }
+  });
+});
+
+describe('forwarding each capture', () => {
+  it('sends every capture to each target byte-exact (binary, gzip, signed), records each result, and tells live watchers', async () => {
+    const bin = await createBin(srv.base);
+    await request(srv.base).put(`/api/bins/${bin.id}/forward`).send({ targets: [{ url: `${targetBase}/a` }, { url: `${targetBase}/b` }] }).expect(200);
+    const socket = await connect(srv.base);
+    const updates = collect(socket, 'request:updated');
+    await subscribe(socket, bin.id);
+    try {
+      got.length = 0;
+      const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+      const payload = JSON.stringify({ type: 'invoice.paid' });
+      const signed = new StandardWebhook(secret).sign('msg_fwd', new Date(), payload);
+      const bodies = [randomBytes(3000), gzipSync(Buffer.from('{"zipped":true}')), Buffer.from(payload)];
+      const ids = [
+        idOf(await send(`${bin.url}/bin?x=1`, { headers: { 'content-type': 'application/octet-stream' }, body: bodies[0] })),
+        idOf(await send(`${bin.url}/gz`, { headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: bodies[1] })),
+        idOf(
+          await send(`${bin.url}/signed`, {
+            headers: [['content-type', 'application/json'], ['webhook-id', 'msg_fwd'], ['webhook-timestamp', String(Math.floor(Date.now() / 1000))], ['webhook-signature', signed]],
+            body: payload,
+          }),
+        ),
+      ];
+      await updates.until(6); // one per target per capture
+      for (const [i, id] of ids.entries()) {
+        const d = await detail(bin.id, id);
+        expect(d.forwards.map((f: ForwardRecord) => [f.kind, f.status]).sort()).toEqual([['forward', 200], ['forward', 200]]);
+        for (const t of ['/a', '/b']) {
+          const g = got.find((x) => x.url.startsWith(t + d.path));
+          expect(g && createHash('sha256').update(g.body).digest('hex'), `${t}${d.path}`).toBe(createHash('sha256').update(bodies[i]).digest('hex'));
+        }
+      }
+      expect(got.map((g) => g.url).sort()).toEqual(['/a/bin?x=1', '/a/gz', '/a/signed', '/b/bin?x=1', '/b/gz', '/b/signed']);
+      const sg = got.find((g) => g.url === '/a/signed')!;
+      const h = Object.fromEntries(Array.from({ length: sg.headers.length / 2 }, (_, i) => [sg.headers[2 * i].toLowerCase(), sg.headers[2 * i + 1]]));
+      expect(new StandardWebhook(secret).verify(sg.body.toString(), h)).toEqual(JSON.parse(payload));
+      expect(header(got.find((g) => g.url === '/a/gz')!.headers, 'content-encoding')).toBe('gzip');
+      // The live row changed with each result (the count of forwards is on the detail).
+      expect(new Set(updates.items.map((u) => u.id))).toEqual(new Set(ids));
+    } finally {
+      socket.close();
+    }
+  });
+
+  it('past FORWARD_CONCURRENCY x 10 waiting, a forward is recorded as overloaded instead of queued without bound', async () => {
+    const slow = await startServer({ config: { forwardConcurrency: 1 } });
+    const hold: (() => void)[] = [];
+    behave = (_q, res) => void hold.push(() => res.end('late'));
+    try {
+      const bin = await createBin(slow.base);
+      await request(slow.base).put(`/api/bins/${bin.id}/forward`).send({ targets: [{ url: targetBase }] }).expect(200);
+      const ids: string[] = [];
+      for (let i = 0; i < 15; i++) ids.push(idOf(await send(bin.url, { body: String(i) })));
+      const overloaded = async () => {
+        let n = 0;
+        for (const id of ids) n += (await request(slow.base).get(`/api/bins/${bin.id}/requests/${id}`)).body.forwards.filter((f: ForwardRecord) => f.error === 'overloaded').length;
+        return n;
+      };
+      // 1 in flight, 10 waiting: the other 4 are refused at once, and say so.
+      await expect.poll(overloaded, { timeout: 10_000 }).toBe(4);
+      behave = (_q, res) => res.end('thanks');
+      for (const release of hold.splice(0)) release();
+      await expect.poll(async () => (await request(slow.base).get(`/api/bins/${bin.id}/requests/${ids[14 - 4]}`)).body.forwards.length, { timeout: 10_000 }).toBe(1);
+    } finally {
+      behave = (_q, res) => res.end('thanks');
+      for (const release of hold.splice(0)) release();
+      await slow.cleanup();
+    }
+  });
+});
+
+describe('proxy mode', () => {
+  it("the sender gets the first target's answer (not the plan's), minus origin-wide headers; the capture records both sides", async () => {
+    const bin = await createBin(srv.base);
+    await request(srv.base).put(`/api/bins/${bin.id}/response`).send({ plan: [{ status: 500 }] }).expect(200);
+    await request(srv.base).put(`/api/bins/${bin.id}/forward`).send({ targets: [{ url: `${targetBase}/app` }, { url: `${targetBase}/copy` }], answerWith: 'target' }).expect(200);
+    behave = (_q, res) => {
+      res.writeHead(503, [['Retry-After', '7'], ['Set-Cookie', 'sid=1'], ['X-App', 'busy'], ['Content-Type', 'text/plain']]);
+      res.end('app busy');
+    };
+    got.length = 0;
+    try {
+      const r = await send(`${bin.url}/orders`, { headers: { 'content-type': 'application/json' }, body: '{"id":1}' });
+      expect(r.status).toBe(503);
+      expect(r.body.toString()).toBe('app busy');
+      expect(r.headers['retry-after']).toBe('7');
+      expect(r.headers['x-app']).toBe('busy');
+      expect(r.headers['set-cookie']).toBeUndefined();
+      expect(r.headers['content-security-policy']).toBe('sandbox');
+      const id = idOf(r);
+      await expect.poll(async () => (await detail(bin.id, id)).forwards.length).toBe(2);
+      const d = await detail(bin.id, id);
+      expect(d.answer).toMatchObject({ status: 503, source: 'proxy' });
+      expect(d.forwards.find((f: ForwardRecord) => f.kind === 'proxy')).toMatchObject({ status: 503, body: 'app busy', url: `${targetBase}/app/orders` });
+      expect(d.forwards.find((f: ForwardRecord) => f.kind === 'forward')).toMatchObject({ url: `${targetBase}/copy/orders` });
+      // The bin's plan was not used.
+      expect((await request(srv.base).get(`/api/bins/${bin.id}/response`)).body.position.consumed).toBe(0);
+    } finally {
+      behave = (_q, res) => res.end('thanks');
+    }
+  });
+
+  it('a target that hangs gets the sender 504 at FORWARD_TIMEOUT_MS; one that is down, 502; both recorded', async () => {
+    const quick = await startServer({ config: { forwardTimeoutMs: 300 } });
+    behave = () => {}; // never answers
+    try {
+      const bin = await createBin(quick.base);
+      await request(quick.base).put(`/api/bins/${bin.id}/forward`).send({ targets: [{ url: targetBase }], answerWith: 'target' }).expect(200);
+      const r = await send(bin.url, { body: 'x' });
+      expect(r.status).toBe(504);
+      expect(JSON.parse(r.body.toString()).error.code).toBe('target_timeout');
+      const id = idOf(r);
+      await expect.poll(async () => (await request(quick.base).get(`/api/bins/${bin.id}/requests/${id}`)).body.forwards[0]?.error).toBe('timeout');
+      expect((await request(quick.base).get(`/api/bins/${bin.id}/requests/${id}`)).body.answer).toMatchObject({ status: 504, source: 'proxy' });
+
+      await request(quick.base).put(`/api/bins/${bin.id}/forward`).send({ targets: [{ url: 'http://127.0.0.1:9/' }], answerWith: 'target' }).expect(200);
+      const down = await send(bin.url, { body: 'y' });
+      expect(down.status).toBe(502);
+      expect(JSON.parse(down.body.toString()).error).toMatchObject({ code: 'target_unreachable' });
+    } finally {
+      target.closeAllConnections();
+      behave = (_q, res) => res.end('thanks');
+      await quick.cleanup();
     }
   });
 });

@@ -57,6 +57,20 @@ describe('signature settings and verdicts', () => {
     expect(after.requests.map((r) => r.verification)).toEqual([undefined, undefined, undefined]);
   });
 
+  it('captures arriving after the settings are checked as they come (off the answer path), with their key', async () => {
+    const bin = await createBin(srv.base);
+    await request(srv.base).put(`/api/bins/${bin.id}/verify`).send({ schemes: [{ type: 'stripe', secrets: [STRIPE_SECRET] }] }).expect(200);
+    const payload = JSON.stringify({ id: 'evt_live_1', object: 'event', type: 'charge.succeeded' });
+    const header = Stripe.webhooks.generateTestHeaderString({ payload, secret: STRIPE_SECRET });
+    const r = await send(bin.url, { headers: { 'content-type': 'application/json', 'stripe-signature': header }, body: payload });
+    expect(r.status).toBe(200);
+    const page = await until(
+      async () => (await json<RequestPage>(srv.base, 'GET', `/api/bins/${bin.id}/requests`)).body,
+      (p) => p.requests[0]?.verification !== undefined,
+    );
+    expect(page.requests[0]).toMatchObject({ id: idOf(r), verification: { status: 'valid', scheme: 'stripe', secretIndex: 0 }, idempotencyKey: 'evt_live_1' });
+  });
+
   it("the dispatcher's own signed deliveries verify as valid with the webhook's secret", async () => {
     const bin = await createBin(srv.base);
     const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';

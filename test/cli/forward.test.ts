@@ -124,6 +124,32 @@ describe('hooklab forward', () => {
     expect(got.map((g) => g.sha)).toEqual(held.map((s) => s.sha));
   });
 
+  it('more missed than the bin keeps: the ones still there are replayed, and the gap is reported with its count', async () => {
+    const small = await spawnServer({ DATA_DIR: path.join(dir, 'small'), MAX_REQUESTS_PER_BIN: '50' });
+    try {
+      const bin = (await json<{ id: string; url: string }>(small.base, 'POST', '/api/bins', {})).body;
+      const binUrl = `${small.base}/h/${bin.id}`;
+      const cursor = path.join(dir, 'c-gap.json');
+      const r1 = relay([binUrl, '--to', targetBase, '--cursor', cursor]);
+      await until(() => r1.err().includes('forwarding'), 'the relay to start');
+      got.length = 0;
+      await capture(binUrl, 3, 'before');
+      await until(() => got.length >= 3, '3 forwards');
+      r1.stop();
+      expect(await r1.exited).toBe(0);
+      const away = await capture(binUrl, 120, 'away');
+      got.length = 0;
+      const r2 = relay([binUrl, '--to', targetBase, '--cursor', cursor, '--once']);
+      expect(await r2.exited).toBe(0);
+      expect(r2.err()).toContain('missed 50 while away, replaying');
+      expect(r2.err()).toContain('70 request(s) were gone from the bin (pushed out by its cap, or deleted) before they could be forwarded');
+      expect(got.map((g) => g.sha)).toEqual(away.slice(70).map((s) => s.sha));
+    } finally {
+      small.proc.kill('SIGTERM');
+      await small.exited;
+    }
+  });
+
   it('bad arguments, an unknown bin and a target that cannot be reached get one-line errors and non-zero exits', async () => {
     const noTo = relay([`${srv.base}/h/whatever-bin-1234`]);
     expect(await noTo.exited).toBe(2);

@@ -29,6 +29,7 @@ describe('form <-> wire', () => {
       { delayMs: 3000, match: { header: { name: 'X-Event', value: 'push' } } },
     ],
     afterPlan: 'loop',
+    cors: false,
     seed: 99,
   };
   it('round-trips every field', () => {

@@ -90,7 +90,7 @@ describe('bin answer headers that act for the origin', () => {
   it('settings saved by an earlier build (never validated) answer without those headers, sandboxed', async () => {
     const bin = await createBin(srv.base);
     const hostile = Object.fromEntries(HOSTILE.map((h) => [h, 'x']));
-    const config: ResponseConfig = {
+    const config: Omit<ResponseConfig, 'cors'> = {
       default: {
         status: 200,
         headers: { ...hostile, 'content-security-policy': "default-src *; script-src 'unsafe-inline'", 'x-content-type-options': 'sniff', 'X-Still-Here': '1' },
@@ -104,7 +104,9 @@ describe('bin answer headers that act for the origin', () => {
       seed: 1,
     };
     // Straight into the store, past the validator, then read back as at start-up.
-    await srv.store.responses.put({ id: bin.id, config, state: initialPlanState(config) });
+    // (Before `cors` existed, too: read as on.)
+    const old = config as ResponseConfig;
+    await srv.store.responses.put({ id: bin.id, config: old, state: initialPlanState(old) });
     await srv.app.control.load();
     for (const sub of ['', '/rule', '']) {
       const a = await send(bin.url + sub, { body: 'x' });

@@ -13,8 +13,8 @@ export async function connect(base: string, opts: { token?: string } = {}): Prom
   return s;
 }
 
-export function subscribe(s: ClientSocket, binId: string, lastId?: string | null): Promise<SubscribeAck> {
-  return new Promise((resolve) => s.emit('subscribe', { binId, lastId }, resolve));
+export function subscribe(s: ClientSocket, binId: string, lastId?: string | null, lastSeq?: number): Promise<SubscribeAck> {
+  return new Promise((resolve) => s.emit('subscribe', { binId, lastId, ...(lastSeq !== undefined ? { lastSeq } : {}) }, resolve));
 }
 
 /** Resolve once `n` events of a kind have arrived (collecting them from now on). */

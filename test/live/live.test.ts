@@ -80,6 +80,36 @@ describe('live requests', () => {
     }
   });
 
+  it('a reconnect after more than the cap was missed reports the gap: how many are gone', async () => {
+    const small = await startServer({ config: { maxRequestsPerBin: 100 } });
+    try {
+      const bin = await createBin(small.base);
+      const s1 = await connect(small.base);
+      await subscribe(s1, bin.id);
+      const got1 = collect(s1, 'request');
+      for (let i = 0; i < 3; i++) await send(bin.url, { body: `seen${i}` });
+      const last = (await got1.until(3))[2];
+      expect(last.seq).toBe(3);
+      s1.close();
+      for (let i = 0; i < 250; i++) await send(bin.url, { body: `missed${i}` });
+      const s2 = await connect(small.base);
+      try {
+        const got2 = collect(s2, 'request');
+        // 250 missed, the bin keeps 100: 150 are gone.
+        expect(await subscribe(s2, bin.id, last.id, last.seq)).toEqual({ ok: true, backfilled: 100, gap: 150 });
+        expect((await got2.until(100)).map((r) => r.seq)).toEqual(Array.from({ length: 100 }, (_, i) => 154 + i));
+        // Nothing gone: no gap is reported.
+        const s3 = await connect(small.base);
+        expect(await subscribe(s3, bin.id, got2.items[99].id, got2.items[99].seq)).toEqual({ ok: true, backfilled: 0 });
+        s3.close();
+      } finally {
+        s2.close();
+      }
+    } finally {
+      await small.cleanup();
+    }
+  });
+
   it('refuses to subscribe to a bin that does not exist', async () => {
     const s = await connect(srv.base);
     try {
@@ -102,6 +132,35 @@ describe('live requests', () => {
         { binId: bin.id, ids: [id] },
         { binId: bin.id, ids: 'all' },
       ]);
+    } finally {
+      s.close();
+    }
+  });
+});
+
+describe('live settings and row updates', () => {
+  it("tells a bin's watchers when its settings are replaced (with the new ETag), and when a capture's row changes", async () => {
+    const bin = await createBin(srv.base);
+    const s = await connect(srv.base);
+    try {
+      await subscribe(s, bin.id);
+      const changed = collect(s, 'settings:changed');
+      const updated = collect(s, 'request:updated');
+      const json = (method: string, path: string, body?: unknown) =>
+        fetch(`${srv.base}${path}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+      const put = await json('PUT', `/api/bins/${bin.id}/response`, { plan: [{ status: 500 }] });
+      await json('PUT', `/api/bins/${bin.id}/verify`, { schemes: [{ type: 'github', secrets: ['gh-secret'] }] });
+      await json('PUT', `/api/bins/${bin.id}/forward`, { targets: [{ url: 'http://127.0.0.1:9/' }] });
+      await json('DELETE', `/api/bins/${bin.id}/forward`);
+      const events = await changed.until(4);
+      expect(events.map((e) => e.kind)).toEqual(['response', 'verify', 'forward', 'forward']);
+      expect(events[0]).toEqual({ binId: bin.id, kind: 'response', etag: put.headers.get('etag') });
+      expect(events[3].etag).toBe((await json('GET', `/api/bins/${bin.id}/forward`)).headers.get('etag'));
+
+      // A capture without a signature: checked off the path, its row then says "missing".
+      const r = await send(bin.url, { body: 'unsigned' });
+      const [row] = await updated.until(1);
+      expect(row).toMatchObject({ id: r.headers['x-hooklab-request-id'], verification: { status: 'missing' } });
     } finally {
       s.close();
     }

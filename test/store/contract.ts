@@ -158,14 +158,35 @@ export function storeContract(name: string, make: (opts: { maxFinishedDeliveries
       const a = nextId();
       await s.requests.append(fakeRequest('b', a), 10);
       const rec = (n: number) => ({ kind: 'forward' as const, at: 'x', target: 't', url: 'u', method: 'POST', status: 200 + n, headers: [], body: '', bodyEncoding: 'utf8' as const, bodyTruncated: false, durationMs: 1, error: null, errorDetail: null, edited: false });
-      expect(await s.requests.annotate('b', a, (r) => ({ forwards: [...(r.forwards ?? []), rec(0)] }))).toBe(true);
+      expect(await s.requests.annotate('b', a, (r) => ({ forwards: [...(r.forwards ?? []), rec(0)] }))).toMatchObject({ id: a });
       await s.flush();
-      expect(await s.requests.annotate('b', a, (r) => ({ forwards: [...(r.forwards ?? []), rec(1)] }))).toBe(true);
+      expect(await s.requests.annotate('b', a, (r) => ({ forwards: [...(r.forwards ?? []), rec(1)] }))).toMatchObject({ id: a });
       expect((await s.requests.get('b', a))?.forwards?.map((f) => f.status)).toEqual([200, 201]);
       expect((await s.requests.page('b', { limit: 1 }))[0].forwards).toHaveLength(2);
-      expect(await s.requests.annotate('b', 'nope', () => ({}))).toBe(false);
+      expect(await s.requests.annotate('b', 'nope', () => ({}))).toBeNull();
       await s.forwards.put({ id: 'b', targets: [{ url: 'http://127.0.0.1:3000/' }], answerWith: 'bin' });
       expect((await s.forwards.get('b'))?.targets).toHaveLength(1);
+      await s.close();
+    });
+
+    it('numbers captures per bin in arrival order; numbers stay used through evictions, deletes and clears', async () => {
+      const s = await make({});
+      await s.bins.put({ id: 'b', name: 'b', createdAt: 'x' });
+      await s.bins.put({ id: 'c', name: 'c', createdAt: 'x' });
+      const ids = Array.from({ length: 6 }, () => nextId());
+      for (const id of ids.slice(0, 4)) await s.requests.append(fakeRequest('b', id), 3); // the 4th evicts the 1st
+      await s.requests.append(fakeRequest('c', ids[4]), 3);
+      expect((await s.requests.items('b', { limit: 10, oldestFirst: true })).map((i) => i.seq)).toEqual([2, 3, 4]);
+      expect((await s.requests.get('c', ids[4]))?.seq).toBe(1);
+      await s.requests.delete('b', ids[3]);
+      await s.requests.clear('b');
+      expect(await s.requests.lastSeq('b')).toBe(4);
+      await s.requests.append(fakeRequest('b', ids[5]), 3);
+      expect((await s.requests.items('b', { limit: 10 })).map((i) => i.seq)).toEqual([5]);
+      // A bin deleted and made again starts over.
+      await s.bins.delete('c');
+      await s.bins.put({ id: 'c', name: 'c', createdAt: 'y' });
+      expect(await s.requests.lastSeq('c')).toBe(0);
       await s.close();
     });
 
@@ -199,7 +220,7 @@ export function storeContract(name: string, make: (opts: { maxFinishedDeliveries
       const s = await make({});
       await s.setClock({ virtualMs: 5, realMs: 6, scale: 60, paused: true });
       expect(await s.getClock()).toEqual({ virtualMs: 5, realMs: 6, scale: 60, paused: true });
-      await s.responses.put({ id: 'b', config: { default: { status: 201, headers: {}, body: '', contentType: 'text/plain', delayMs: 0 }, rules: [], plan: [], afterPlan: 'default', seed: 1 }, state: { step: 0, usedInStep: 0, consumed: 0, exhausted: false, rng: 1 } });
+      await s.responses.put({ id: 'b', config: { default: { status: 201, headers: {}, body: '', contentType: 'text/plain', delayMs: 0 }, rules: [], plan: [], afterPlan: 'default', seed: 1, cors: true }, state: { step: 0, usedInStep: 0, consumed: 0, exhausted: false, rng: 1 } });
       expect((await s.responses.get('b'))?.config.default.status).toBe(201);
       await s.close();
     });

@@ -40,7 +40,7 @@ describe('VerifySettingsInput', () => {
       { field: 'schemes[0].type', message: 'must be one of: standard-webhooks, stripe, github, shopify, slack, hmac' },
     ]);
     expect(errors(schemes('github'))).toEqual([{ field: 'schemes[0]', message: 'must be a JSON object' }]);
-    expect(errors(schemes({ type: 'github' }))).toEqual([{ field: 'schemes[0].secrets', message: 'must be a list' }]);
+    expect(errors(schemes({ type: 'github' }))).toEqual([{ field: 'schemes[0].secrets', message: 'is required' }]);
     expect(errors(schemes({ type: 'github', secrets: [] }))).toEqual([{ field: 'schemes[0].secrets', message: 'must list at least one secret' }]);
     expect(errors(schemes({ type: 'github', secrets: [''] }))).toEqual([{ field: 'schemes[0].secrets[0]', message: 'must not be empty' }]);
     expect(errors(schemes({ type: 'standard-webhooks', secrets: [WHSEC, 'whsec_not base64!'] }))).toEqual([

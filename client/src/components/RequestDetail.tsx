@@ -186,6 +186,8 @@ function AnswerWhy({ a }: { a: AnswerOutcome }) {
   else if (a.source === 'step' && a.roll && !a.roll.hit) why = `default response (plan step ${(a.index ?? 0) + 1}: its ${pct} chance missed)`;
   else if (a.source === 'step') why = `plan step ${(a.index ?? 0) + 1}${a.roll ? ` (its ${pct} chance hit)` : ''}`;
   else if (a.source === 'rule') why = `rule ${(a.index ?? 0) + 1}`;
+  else if (a.source === 'preflight') why = 'CORS preflight (answered by hooklab, no plan step used)';
+  else if (a.source === 'proxy') why = 'the first forward target (proxy mode)';
   else why = 'rate limit';
   return (
     <span class="muted small">

@@ -264,6 +264,10 @@ export function ResponseEditor({ binId }: Props) {
         <Field label="Seed for probability steps (same seed, same sequence)" slot="seed" error={err('seed')}>
           {(a) => <input {...a} inputMode="numeric" class="in-medium" value={form.seed} onInput={(e) => setForm({ ...form, seed: val(e) })} />}
         </Field>
+        <label class="check">
+          <input type="checkbox" checked={form.cors} onChange={(e) => setForm({ ...form, cors: (e.target as HTMLInputElement).checked })} data-testid="cors" /> Answer browsers on
+          other origins (CORS): preflights get 204 without using a plan step; answers allow the sender's origin
+        </label>
       </details>
 
       <div class="save-bar">

@@ -40,6 +40,7 @@ export interface ResponseForm {
   plan: StepForm[];
   afterPlan: 'default' | 'loop';
   seed: string;
+  cors: boolean;
 }
 
 export const emptyStep = (over: Partial<StepForm> = {}): StepForm => ({
@@ -96,6 +97,7 @@ export function configToForm(c: ResponseConfig): ResponseForm {
     plan: c.plan.map(stepToForm),
     afterPlan: c.afterPlan,
     seed: String(c.seed),
+    cors: c.cors !== false,
   };
 }
 
@@ -183,6 +185,7 @@ export function formToInput(f: ResponseForm): { input: ResponseConfigInput; erro
     rules: f.rules.map((s, i) => formToStep(s, `rules[${i}]`, 'rule', errors)),
     plan: f.plan.map((s, i) => formToStep(s, `plan[${i}]`, 'step', errors)),
     afterPlan: f.afterPlan,
+    cors: f.cors,
   };
   if (f.seed.trim()) input.seed = num(f.seed) as number;
   return { input, errors };

@@ -107,9 +107,14 @@ export function DispatcherPage() {
         else requestAnimationFrame(flush);
       }
     };
+    // Made or changed here, in another tab, over the API, or by the dispatcher itself.
     const onWebhook = (w: Webhook) => {
-      setWebhooks((cur) => (cur ?? []).map((x) => (x.id === w.id ? w : x)));
+      setWebhooks((cur) => (cur?.some((x) => x.id === w.id) ? cur.map((x) => (x.id === w.id ? w : x)) : [...(cur ?? []), w]));
       if (w.disabledBy) setAutoOff((cur) => [w, ...cur.filter((x) => x.id !== w.id)]);
+    };
+    const onWebhookDeleted = ({ id }: { id: string }) => {
+      setWebhooks((cur) => cur && cur.filter((x) => x.id !== id));
+      setAutoOff((cur) => cur.filter((x) => x.id !== id));
     };
     const onRun = (r: Run) => {
       refreshClock();
@@ -117,6 +122,7 @@ export function DispatcherPage() {
     };
     s.on('delivery', onDelivery);
     s.on('webhook', onWebhook);
+    s.on('webhook:deleted', onWebhookDeleted);
     s.on('run', onRun);
     s.on('clock', onClock);
     // A reconnect may have missed events: fetch everything again.
@@ -129,6 +135,7 @@ export function DispatcherPage() {
       off();
       s.off('delivery', onDelivery);
       s.off('webhook', onWebhook);
+      s.off('webhook:deleted', onWebhookDeleted);
       s.off('run', onRun);
       s.off('clock', onClock);
     };
@@ -208,7 +215,7 @@ export function DispatcherPage() {
                 onBinCreated={(b) => setBins((cur) => [b, ...cur])}
                 onCancel={() => setAdding(false)}
                 onSaved={(w) => {
-                  setWebhooks((cur) => [...(cur ?? []), w]);
+                  setWebhooks((cur) => [...(cur ?? []).filter((x) => x.id !== w.id), w]); // the live event may have come first
                   setAdding(false);
                 }}
               />

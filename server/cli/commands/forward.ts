@@ -117,7 +117,7 @@ export async function forward(c: Conn, bin: string, o: ForwardOptions): Promise<
           const r = queue.shift()!;
           if (cursor.lastId && r.id <= cursor.lastId) continue; // replayed twice after a reconnect
           await sendOne(r);
-          cursor = { lastId: r.id, lastSeq: (r as RequestItem & { seq?: number }).seq ?? null };
+          cursor = { lastId: r.id, lastSeq: r.seq ?? null };
           await saveCursor(cursorFile, cursor);
         }
       } catch (e) {
@@ -133,11 +133,11 @@ export async function forward(c: Conn, bin: string, o: ForwardOptions): Promise<
     socket.on('connect', () => {
       pending = [];
       caughtUp = false;
-      socket.emit('subscribe', { binId, lastId: cursor.lastId, lastSeq: cursor.lastSeq ?? null }, (ack: SubscribeAck & { gap?: number }) => {
+      socket.emit('subscribe', { binId, lastId: cursor.lastId, lastSeq: cursor.lastSeq ?? null }, (ack: SubscribeAck) => {
         if (!ack.ok) return stop(new CliError(`cannot follow bin ${binId}: ${ack.error}`, EXIT.server));
         const missed = ack.backfilled ?? 0;
         if (cursor.lastId && missed > 0) process.stderr.write(`missed ${missed} while away, replaying\n`);
-        if (ack.gap) process.stderr.write(`${ack.gap} request(s) were pushed out of the bin (its cap) before they could be forwarded\n`);
+        if (ack.gap) process.stderr.write(`${ack.gap} request(s) were gone from the bin (pushed out by its cap, or deleted) before they could be forwarded\n`);
         if (!cursor.lastId) process.stderr.write(`forwarding ${c.server}/h/${binId} to ${o.to.join(', ')} (Ctrl-C to stop)\n`);
         queue.push(...(pending ?? []));
         pending = null;

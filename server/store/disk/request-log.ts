@@ -34,6 +34,8 @@ interface SegmentFile {
   segment: number;
   /** The newest id evicted from this bin when the file was written. */
   evictedThrough?: string;
+  /** The highest arrival number evicted by then (so numbering goes on after a restart). */
+  evictedSeq?: number;
   requests: DiskRecord[];
 }
 
@@ -55,6 +57,8 @@ interface Seg {
   pending: DiskEntry[];
   /** Written records changed since (annotations), until the metadata is rewritten. */
   patched?: Map<string, DiskRecord>;
+  /** The changes a metadata rewrite under way is writing: still newer than the cache until it ends. */
+  flushing?: Map<string, DiskRecord>;
   /** The body file, kept open while new bodies go to this segment. */
   fh: FileHandle | null;
   /** A write to it is under way (its file must not be closed meanwhile). */
@@ -77,6 +81,7 @@ interface BinFiles {
   open: Seg | null;
   nextSeg: number;
   evictedThrough: string;
+  evictedSeq: number;
   /** The eviction mark changed: write it with the newest segment. */
   markDirty: boolean;
   dirExists: boolean;
@@ -141,7 +146,7 @@ export class DiskRequestLog implements RequestLog {
     let f = this.files.get(binId);
     if (!f) {
       const wipe = this.removedBins.delete(binId);
-      f = { segs: new Map(), open: null, nextSeg: 0, evictedThrough: '', markDirty: false, dirExists: false, wipe };
+      f = { segs: new Map(), open: null, nextSeg: 0, evictedThrough: '', evictedSeq: 0, markDirty: false, dirExists: false, wipe };
       this.files.set(binId, f);
     }
     return f;
@@ -174,6 +179,7 @@ export class DiskRequestLog implements RequestLog {
       f.segs.set(n, seg);
       f.open = seg;
     }
+    r.seq = this.index.nextSeq(r.binId);
     const e: DiskEntry = { id: r.id, binId: r.binId, item: toItem(r), bytes: r.body.length, seg, off: -1, pend: r };
     seg.entries.push(e);
     seg.pending.push(e);
@@ -201,6 +207,7 @@ export class DiskRequestLog implements RequestLog {
     const f = this.files.get(e.binId);
     if (why === 'evicted' && f && e.id > f.evictedThrough) {
       f.evictedThrough = e.id;
+      f.evictedSeq = Math.max(f.evictedSeq, e.item.seq ?? 0);
       f.markDirty = true;
       this.dirtyBins.add(e.binId);
     }
@@ -262,22 +269,24 @@ export class DiskRequestLog implements RequestLog {
 
   async annotate(binId: string, id: string, fn: (r: StoredRequest) => Partial<Annotations>) {
     const e = this.index.get(binId, id);
-    if (!e) return false;
+    if (!e) return null;
     if (e.pend) {
       // Not written yet: its metadata goes out with the next flush anyway.
       e.pend = { ...e.pend, ...fn(strip(e.pend)) };
       e.item = toItem(e.pend);
-      return true;
+      return e.item;
     }
     const seg = e.seg;
-    const r = seg.patched?.get(id) ?? (await this.segRecords(seg)).get(id);
-    if (!r || e.gone) return false;
+    const records = await this.segRecords(seg);
+    // Newest first: changes not yet written, then those being written, then the file's.
+    const r = seg.patched?.get(id) ?? seg.flushing?.get(id) ?? records.get(id);
+    if (!r || e.gone) return null;
     // Held until the segment's metadata is rewritten (not in the cache, which may drop it).
     const next = { ...r, ...fn(strip(r)) };
     (seg.patched ??= new Map()).set(id, next);
     e.item = toItem(next);
     this.markDirty(seg);
-    return true;
+    return e.item;
   }
 
   async body(binId: string, id: string): Promise<Buffer | undefined> {
@@ -301,9 +310,13 @@ export class DiskRequestLog implements RequestLog {
     return this.index.stats(binId);
   }
 
+  async lastSeq(binId: string) {
+    return this.index.lastSeq(binId);
+  }
+
   private async meta(e: DiskEntry): Promise<StoredRequest | undefined> {
     if (e.pend) return strip(e.pend);
-    const patched = e.seg.patched?.get(e.id);
+    const patched = e.seg.patched?.get(e.id) ?? e.seg.flushing?.get(e.id);
     if (patched) return strip(patched);
     const records = await this.segRecords(e.seg);
     const r = records.get(e.id);
@@ -518,6 +531,7 @@ export class DiskRequestLog implements RequestLog {
       const onDisk = seg.entries.some((e) => !e.gone && e.off >= 0) ? await this.segRecords(seg) : null;
       const patched = seg.patched;
       seg.patched = undefined; // changes from here on go to the next rewrite
+      seg.flushing = patched;
       const records: DiskRecord[] = [];
       for (const e of seg.entries) {
         if (e.gone) continue;
@@ -535,12 +549,14 @@ export class DiskRequestLog implements RequestLog {
         // The write failed: keep the changes for the next try (newer ones win).
         if (patched) for (const [k, v] of patched) if (!seg.patched?.has(k)) (seg.patched ??= new Map()).set(k, v);
       };
-      const file: SegmentFile = { version: SEGMENT_VERSION, binId, segment: seg.n, evictedThrough: f.evictedThrough, requests: records };
+      const file: SegmentFile = { version: SEGMENT_VERSION, binId, segment: seg.n, evictedThrough: f.evictedThrough, evictedSeq: f.evictedSeq, requests: records };
       await writeJson(this.metaPath(binId, seg.n), file);
       seg.onDisk = true;
       seg.fileBytes = end;
       this.cache.set(`m:${binId}:${seg.n}`, new Map(records.map((r) => [r.id, r])), estimateBytes(records.length));
+      seg.flushing = undefined;
     } catch (err) {
+      seg.flushing = undefined;
       restorePatched();
       // A fresh open next time: the file may have gone (a directory removed under us).
       this.closeBody(seg);
@@ -600,6 +616,7 @@ export class DiskRequestLog implements RequestLog {
       if (!data) continue;
       const records = data.version === 1 ? await this.carryOver(binId, n, data as unknown as { requests: V1Record[] }, f) : data.requests;
       if (data.evictedThrough && data.evictedThrough > f.evictedThrough) f.evictedThrough = data.evictedThrough;
+      if (data.evictedSeq && data.evictedSeq > f.evictedSeq) f.evictedSeq = data.evictedSeq;
       let fileBytes = 0;
       for (const r of records) fileBytes = Math.max(fileBytes, r.bodyOffset + r.storedBytes);
       await this.checkBodyFile(binId, n, fileBytes);
@@ -645,6 +662,8 @@ export class DiskRequestLog implements RequestLog {
       if (seg.live === 0) this.markDirty(seg); // nothing left: remove its files
     }
     this.index.load(binId, kept);
+    // Numbers of captures evicted before, or dropped just now by a lowered cap, stay used.
+    this.index.usedSeq(binId, all.reduce((m, e) => Math.max(m, e.item.seq ?? 0), f.evictedSeq));
   }
 
   /** A body file must hold every byte its metadata points at; bytes past that are cut off. */

@@ -1,0 +1,49 @@
+// Proxy mode (a bin's forward settings with answerWith "target"): the sender gets the first
+// target's answer. Its status, headers (in order) and body as read (up to
+// FORWARD_MAX_RESPONSE_BYTES) pass through, except what cannot: hop-by-hop headers, the length
+// (set for what is sent), and headers that would act for hooklab's whole origin. A target
+// that did not answer becomes 504 (timeout) or 502 (anything else), with the reason.
+import type { OutgoingHttpHeaders } from 'node:http';
+import { ORIGIN_HEADERS } from '../../shared/schema/headers.ts';
+import type { ForwardResult } from '../forward/request.ts';
+
+const DROPPED = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te', 'upgrade', 'trailer', 'content-length', 'proxy-connection', 'proxy-authenticate']);
+
+export interface ProxyAnswer {
+  status: number;
+  /** Flat [name, value, …] in the target's order and case. */
+  headers: string[];
+  body: Buffer;
+}
+
+export function proxyAnswer(r: ForwardResult): ProxyAnswer {
+  if (r.status === null) {
+    const timeout = r.error === 'timeout';
+    const body = JSON.stringify({
+      error: {
+        code: timeout ? 'target_timeout' : 'target_unreachable',
+        message: timeout
+          ? 'The forward target did not answer within FORWARD_TIMEOUT_MS (proxy mode).'
+          : `The forward target could not be reached (proxy mode): ${r.errorDetail ?? r.error}.`,
+      },
+    });
+    return { status: timeout ? 504 : 502, headers: ['content-type', 'application/json; charset=utf-8'], body: Buffer.from(body) };
+  }
+  const headers: string[] = [];
+  for (const [name, value] of r.headers) {
+    const lower = name.toLowerCase();
+    if (DROPPED.has(lower) || ORIGIN_HEADERS.has(lower)) continue;
+    headers.push(name, value);
+  }
+  // Said rather than hidden: the sender got only the first bytes.
+  if (r.bodyTruncated) headers.push('x-hooklab-body-truncated', 'true');
+  return { status: r.status, headers, body: r.body };
+}
+
+/** Names of a flat header list, for Access-Control-Expose-Headers. */
+export function namesOf(flat: readonly string[] | OutgoingHttpHeaders): string[] {
+  if (!Array.isArray(flat)) return Object.keys(flat);
+  const out: string[] = [];
+  for (let i = 0; i < flat.length; i += 2) out.push(flat[i]);
+  return out;
+}
