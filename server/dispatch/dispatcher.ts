@@ -41,7 +41,7 @@ import { planUseOf } from './plan-use.ts';
 import { receiverKey } from './receiver-key.ts';
 import { planAttempts, resolveSchedule } from './schedule.ts';
 import type { Send, SendResult } from './send.ts';
-import { sign } from './signing.ts';
+import { signatureHeader } from './signing.ts';
 import { webhookView } from './webhook-input.ts';
 import { disableVerdict, streakAfterAttempt, streakAfterDeliveryEnd } from './webhook-health.ts';
 
@@ -641,7 +641,8 @@ export class Dispatcher {
       'x-hooklab-event': del.event,
       'x-hooklab-virtual-time': iso(at),
     };
-    if (wh.secret) headers['webhook-signature'] = sign(wh.secret, del.webhookMessageId, ts, body);
+    const signature = signatureHeader([wh.secret, wh.previousSecret], del.webhookMessageId, ts, body);
+    if (signature) headers['webhook-signature'] = signature;
     const why = kind === 'manual' ? { reason: 'manual' as const, detail: 'Retry now' } : { reason: del.nextReason ?? (n === 1 ? 'first' : 'schedule'), detail: del.nextReasonDetail ?? null };
     if (!ticket) this.acquire(key, at);
     else {

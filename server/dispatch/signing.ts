@@ -16,3 +16,9 @@ export function sign(secret: string, msgId: string, timestampSec: number, body: 
   const mac = createHmac('sha256', key).update(`${msgId}.${timestampSec}.`).update(body).digest('base64');
   return `v1,${mac}`;
 }
+
+/** The webhook-signature header: one signature per secret, space-separated (a rotation signs twice). */
+export function signatureHeader(secrets: readonly (string | null | undefined)[], msgId: string, timestampSec: number, body: string | Buffer): string | null {
+  const sigs = secrets.filter((s): s is string => !!s).map((s) => sign(s, msgId, timestampSec, body));
+  return sigs.length ? sigs.join(' ') : null;
+}

@@ -25,6 +25,7 @@ export function applyWebhookInput(prev: StoredWebhook | null, input: WebhookInpu
     enabled,
     events: (input.events ?? prev?.events ?? [...SUBSCRIPTIONS]) as Subscription[],
     secret: input.secret !== undefined ? input.secret : (prev?.secret ?? null),
+    previousSecret: input.previousSecret !== undefined ? input.previousSecret : (prev?.previousSecret ?? null),
     successPolicy: input.successPolicy ?? prev?.successPolicy ?? '200',
     schedule: input.schedule ?? prev?.schedule ?? {},
     behaviors: input.behaviors ?? prev?.behaviors ?? {},
@@ -38,6 +39,13 @@ export function applyWebhookInput(prev: StoredWebhook | null, input: WebhookInpu
 
 /** What the API shows: never the secret itself; fields added later read as off. */
 export function webhookView(w: StoredWebhook): Webhook {
-  const { secret, ...rest } = w;
-  return { ...rest, behaviors: w.behaviors ?? {}, disabledBy: w.disabledBy ?? null, failing: w.failing ?? null, hasSecret: secret !== null };
+  const { secret, previousSecret, ...rest } = w;
+  return {
+    ...rest,
+    behaviors: w.behaviors ?? {},
+    disabledBy: w.disabledBy ?? null,
+    failing: w.failing ?? null,
+    hasSecret: secret !== null,
+    hasPreviousSecret: previousSecret != null,
+  };
 }

@@ -98,8 +98,10 @@ export interface StoredResponseControl {
   state: PlanState;
 }
 
-export interface StoredWebhook extends Omit<Webhook, 'hasSecret' | 'behaviors' | 'disabledBy' | 'failing'> {
+export interface StoredWebhook extends Omit<Webhook, 'hasSecret' | 'hasPreviousSecret' | 'behaviors' | 'disabledBy' | 'failing'> {
   secret: string | null;
+  /** During a rotation: the old secret, which signs too (absent: none). */
+  previousSecret?: string | null;
   // Absent on webhooks saved before they existed: read as {} / null.
   behaviors?: Webhook['behaviors'];
   disabledBy?: Webhook['disabledBy'];

@@ -137,6 +137,14 @@ export const httpUrl = () =>
     })
     .meta({ format: 'uri' });
 
+/** A signing secret (write-only). Never echo the value back: the message names the format only. */
+const secretField = () =>
+  z
+    .union([z.null(), z.literal(''), str(200)])
+    .refine((s) => s === null || s === '' || isValidSecret(s), { error: 'must be "whsec_" followed by base64 of 16 to 64 random bytes' })
+    .transform((s) => (s === '' ? null : s))
+    .optional();
+
 /** A webhook's settings besides its URL (shared by create, update and the config file). */
 export const webhookFields = {
   name: str(200).transform((s) => s.trim()).optional().meta({ description: 'Default: the URL\'s host.' }),
@@ -145,13 +153,11 @@ export const webhookFields = {
     // Kept in one order, without repeats, whatever the input's.
     .transform((ev) => SUBSCRIPTIONS.filter((s) => ev.includes(s)))
     .optional(),
-  secret: z
-    .union([z.null(), z.literal(''), str(200)])
-    // Never echo the value back: the message names the format only.
-    .refine((s) => s === null || s === '' || isValidSecret(s), { error: 'must be "whsec_" followed by base64 of 16 to 64 random bytes' })
-    .transform((s) => (s === '' ? null : s))
-    .optional()
-    .meta({ description: '`whsec_` + base64; null or "" removes it. Write-only: answers say `hasSecret`.' }),
+  secret: secretField().meta({ description: '`whsec_` + base64; null or "" removes it. Write-only: answers say `hasSecret`.' }),
+  previousSecret: secretField().meta({
+    description:
+      'During a secret rotation: the old secret. Deliveries then carry two signatures in `webhook-signature` (new, then old, space-separated, as Standard Webhooks allows), so receivers on either secret verify them. null or "" ends the rotation. Write-only: answers say `hasPreviousSecret`.',
+  }),
   successPolicy: SuccessPolicy.optional(),
   schedule: ScheduleOverride.optional(),
   behaviors: BehaviorsInput.optional().meta({ description: 'Replaces the webhook\'s behaviours as a whole; {} turns them all off.' }),
@@ -169,6 +175,7 @@ export const Webhook = z
     enabled: z.boolean(),
     events: z.array(Subscription),
     hasSecret: z.boolean().meta({ description: 'The secret itself is never sent back.' }),
+    hasPreviousSecret: z.boolean().meta({ description: 'A rotation is under way: deliveries are signed with both secrets.' }),
     successPolicy: SuccessPolicy,
     schedule: ScheduleSettings.partial(),
     behaviors: Behaviors,

@@ -3,6 +3,7 @@
 // captures grouped by idempotency key (with senders that change keys on retries flagged).
 import request from 'supertest';
 import Stripe from 'stripe';
+import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RequestDetail, RequestPage } from '../../shared/api.ts';
 import { send } from '../helpers/http.ts';
@@ -81,6 +82,31 @@ describe('signature settings and verdicts', () => {
     const id = test.delivery.attempts[0].capturedRequestId;
     const d = (await json<RequestDetail>(srv.base, 'GET', `/api/bins/${bin.id}/requests/${id}`)).body;
     expect(d.verification).toMatchObject({ status: 'valid', scheme: 'standard-webhooks', secretIndex: 0 });
+  });
+
+  it('during a secret rotation the dispatcher signs with both secrets: receivers on either one verify', async () => {
+    const bin = await createBin(srv.base);
+    const oldSecret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+    const newSecret = 'whsec_dGhpcyBpcyB0aGUgbmV3IHNlY3JldCBmb3IgcXE=';
+    const wh = (await request(srv.base).post('/api/webhooks').send({ url: bin.url, secret: newSecret, previousSecret: oldSecret }).expect(201)).body;
+    expect(wh).toMatchObject({ hasSecret: true, hasPreviousSecret: true });
+    expect(JSON.stringify(wh)).not.toContain('whsec_');
+    const test = (await request(srv.base).post(`/api/webhooks/${wh.id}/test`).expect(200)).body;
+    const id = test.delivery.attempts[0].capturedRequestId as string;
+    const d = (await json<RequestDetail>(srv.base, 'GET', `/api/bins/${bin.id}/requests/${id}`)).body;
+    const headers = Object.fromEntries(d.headers.map(([k, v]) => [k.toLowerCase(), v]));
+    expect(headers['webhook-signature'].split(' ')).toHaveLength(2);
+    // The senders' own library accepts it with either secret.
+    for (const s of [oldSecret, newSecret]) expect(() => new StandardWebhook(s).verify(d.body, headers)).not.toThrow();
+    for (const s of [oldSecret, newSecret]) {
+      await request(srv.base).put(`/api/bins/${bin.id}/verify`).send({ schemes: [{ type: 'standard-webhooks', secrets: [s] }] }).expect(200);
+      expect((await json<RequestDetail>(srv.base, 'GET', `/api/bins/${bin.id}/requests/${id}`)).body.verification).toMatchObject({ status: 'valid', secretIndex: 0 });
+    }
+    // Rotation over: one signature again.
+    await request(srv.base).patch(`/api/webhooks/${wh.id}`).send({ previousSecret: null }).expect(200);
+    const after = (await request(srv.base).post(`/api/webhooks/${wh.id}/test`).expect(200)).body;
+    const d2 = (await json<RequestDetail>(srv.base, 'GET', `/api/bins/${bin.id}/requests/${after.delivery.attempts[0].capturedRequestId}`)).body;
+    expect(d2.headers.find(([k]) => k.toLowerCase() === 'webhook-signature')![1].split(' ')).toHaveLength(1);
   });
 
   it('bad settings get every error at once, and keep the old ones', async () => {
