@@ -5,6 +5,7 @@ import { VERSION } from '../version.ts';
 import { CliError, EXIT, connOf } from './client.ts';
 import { binNew } from './commands/bins.ts';
 import { exportBin, importBin } from './commands/exchange.ts';
+import { fire } from './commands/fire.ts';
 import { forward } from './commands/forward.ts';
 import { tail } from './commands/tail.ts';
 import { wait } from './commands/wait.ts';
@@ -71,6 +72,19 @@ program
   .argument('<bin>', 'bin id or receiver URL')
   .argument('<file>', 'the file')
   .action((b: string, f: string, _o, cmd: Command) => importBin(conn(cmd), b, f));
+
+program
+  .command('fire')
+  .description('send one Portable event to any URL with the reference dispatcher (no server needed); retry on its schedule with a fast clock; exit 0 when delivered, 1 when it gave up')
+  .requiredOption('--url <url>', 'where to send it (yours: no address rules apply, redirects are not followed)')
+  .option('--event <event>', 'sync_start, sync_end or test (test: one attempt, not retried)', 'sync_end')
+  .option('--status <status>', 'for sync_end: SUCCESSFUL or FAILED', 'SUCCESSFUL')
+  .option('--secret <whsec>', 'sign it (Standard Webhooks) with this secret')
+  .option('--schedule <preset>', 'retry schedule: portable, svix, standard-webhooks, stripe or linear (default: portable, or RETRY_* from the environment)')
+  .option('--scale <n>', 'virtual clock speed: 86400 runs 24 h in about a second', '86400')
+  .option('--timeout <duration>', 'per-attempt timeout (default DISPATCH_TIMEOUT_MS, 10s)')
+  .option('--json', 'print each attempt as a JSON line')
+  .action((o) => fire(o));
 
 program
   .command('forward')
