@@ -252,6 +252,7 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
     req.on('end', () => {
       ended = true;
       if (refused) return;
+      // '' lets the store number it (the redis driver: in the order appends reach Redis).
       const id = deps.newRequestId();
       // A right-sized copy of its own: a slice would pin the socket's read buffer (and a
       // pooled buffer the pool slab) for as long as the request is stored.
@@ -290,6 +291,7 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
             sendJson(res, 404, { error: { code: 'bin_not_found', message: 'This bin was deleted.' } });
             return;
           }
+          // From here on the id is record.id: the store may have given it.
           let own: string[] = NO_IDS;
           for (const ev of evictions) {
             if (ev.binId === bin.id) own = ev.ids;
@@ -299,17 +301,17 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
           deps.waiters?.captured(record);
           if (!preflight) deps.verifier?.captured(record);
           const capture: Capture | null = forward ? { method, path: target.path, queryString: target.queryString, headers, body } : null;
-          if (forward && capture) deps.forwarder!.forwardInBackground(bin.id, id, forward, capture, proxied);
+          if (forward && capture) deps.forwarder!.forwardInBackground(bin.id, record.id, forward, capture, proxied);
           // The target works while the capture is written.
           const proxying = proxied && capture ? deps.forwarder!.proxy(forward!.targets[0].url, capture) : null;
           const reply = () => {
-            if (preflight) answerPreflight(req, res, id);
-            else if (!proxying) answer(req, res, d!, id, cors);
+            if (preflight) answerPreflight(req, res, record.id);
+            else if (!proxying) answer(req, res, d!, record.id, cors);
             else {
               void proxying.then((r) => {
                 const a = proxyAnswer(r);
-                answerFromTarget(req, res, a, id, cors);
-                void deps.forwarder!.recordProxy(bin.id, id, forward!.targets[0].url, capture!, r, { ...PROXY_PENDING, status: a.status });
+                answerFromTarget(req, res, a, record.id, cors);
+                void deps.forwarder!.recordProxy(bin.id, record.id, forward!.targets[0].url, capture!, r, { ...PROXY_PENDING, status: a.status });
               });
             }
           };
@@ -321,9 +323,9 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
             store.durable().then(reply, () => refuse(req, res, 'storage_unavailable', 'The capture could not be written to disk (see /api/health).', 5));
           }
         },
-        () => {
-          if (!res.headersSent) sendJson(res, 500, { error: { code: 'store_failed', message: 'Could not store the request.' } });
-        },
+        // Not stored (the store is down: Redis unreachable, say): nothing was acknowledged, so
+        // the sender is told to try again.
+        () => refuse(req, res, 'storage_unavailable', 'The capture could not be stored (see /api/health); retry shortly.', 5),
       );
     });
   };
