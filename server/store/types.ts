@@ -1,4 +1,4 @@
-// The storage seam. Every driver (memory, lowdb; Redis later) implements Store and must pass
+// The storage seam. Every driver (memory, lowdb, redis) implements Store and must pass
 // test/store/contract.ts. Records are treated as immutable: callers `put` a new object
 // instead of mutating one they got back.
 import type { IdempotencyKeyT, VerificationT, VerifySettingsT } from '../../shared/schema/verify.ts';
@@ -27,6 +27,10 @@ export interface StoredBin {
  * (segment files) and only the list row (`RequestItem`) in memory; bodies live in body files.
  */
 export interface StoredRequest {
+  /**
+   * Sortable in arrival order (server/ids.ts): a bin lists by id. On append it may be left ''
+   * for the store to assign (see RequestLog.append).
+   */
   id: string;
   binId: string;
   /**
@@ -146,9 +150,13 @@ export interface RequestLog {
    * Appends, then drops the oldest beyond `cap` in the bin and, when the store holds more
    * body bytes than its budget, the oldest across all bins. Answers what was evicted (the
    * record's own bin first), or null (and stores nothing) when the bin does not exist.
+   * Sets `record.seq`. A record with `id` '' gets its id from the store, set on `record.id`
+   * before this resolves: the redis driver assigns it atomically with `seq`, from Redis's
+   * clock, so ids follow the order appends reach Redis whichever instance sent them (the
+   * memory and lowdb drivers, one process each, need the caller's id).
    */
   append(record: CapturedRequest, cap: number): Promise<Eviction[] | null>;
-  /** List rows, newest first. Served from memory: cheap enough for live backfill. */
+  /** List rows, newest first. Cheap enough for live backfill: from memory (redis: one round trip). */
   items(binId: string, q: RequestPageQuery): Promise<RequestItem[]>;
   /** Full metadata (headers included), newest first. */
   page(binId: string, q: RequestPageQuery): Promise<StoredRequest[]>;
@@ -159,6 +167,8 @@ export interface RequestLog {
    * Add what is learnt about a stored request later (forwards, replays, its signature check):
    * `fn` gets it as stored and answers the fields to change. The list row (items()) follows:
    * it is returned (for the live update), or null when the request is no longer stored.
+   * `fn` may run more than once (redis: when another instance changed the request meanwhile,
+   * it is applied again to the newer version): keep it free of side effects.
    */
   annotate(binId: string, id: string, fn: (r: StoredRequest) => Partial<Annotations>): Promise<RequestItem | null>;
   /** The stored body bytes; undefined when the request is not stored. */
@@ -190,7 +200,7 @@ export interface Store {
   readonly verifications: Collection<StoredVerify>;
   getClock(): Promise<ClockPersisted | null>;
   setClock(c: ClockPersisted): Promise<void>;
-  /** Whether writes are reaching the disk (always ok for the memory driver). */
+  /** Whether writes are reaching the disk, or Redis (always ok for the memory driver). */
   health(): StoreHealth;
   /** Persist everything changed so far (never rejects; a failure shows in health()). */
   flush(): Promise<void>;
@@ -200,7 +210,8 @@ export interface Store {
   close(): Promise<void>;
 }
 
-export type StoreFaultCode = 'disk_full' | 'read_only' | 'no_permission' | 'missing_directory' | 'io_error';
+/** redis_unavailable: the redis driver cannot reach Redis, or Redis refuses writes. */
+export type StoreFaultCode = 'disk_full' | 'read_only' | 'no_permission' | 'missing_directory' | 'io_error' | 'redis_unavailable';
 
 /** Writes are failing: captures are refused (503) until they succeed again. */
 export interface StoreFault {

@@ -1,5 +1,5 @@
-// The contract every Store driver must meet. Run by memory.test.ts and lowdb.test.ts; a
-// future Redis driver adds one more file that calls storeContract().
+// The contract every Store driver must meet. Run by memory.test.ts, lowdb.test.ts and
+// redis.test.ts (against a real redis-server).
 import { describe, expect, it } from 'vitest';
 import type { Delivery } from '../../shared/api.ts';
 import { sortableIdFactory } from '../../server/ids.ts';

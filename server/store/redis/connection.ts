@@ -1,0 +1,223 @@
+// The one connection a Redis store uses, and what its state means for health(). Commands fail
+// fast while Redis is away (no offline queue, nothing resent after a reconnect: an append
+// resent blindly could land twice), and the client reconnects by itself. While Redis is
+// unreachable, refuses writes (out of memory, a failing AOF, a read-only replica) or stops
+// answering, health() reports the fault; it clears by itself once Redis is back.
+import { Redis, type ChainableCommander } from 'ioredis';
+import { COLLECTION_SCRIPTS } from './collection-scripts.ts';
+import { REQUEST_SCRIPTS } from './request-scripts.ts';
+import { type StoreFault, StoreUnavailableError } from '../types.ts';
+
+type Arg = string | number | Buffer;
+type ScriptName = keyof typeof REQUEST_SCRIPTS | keyof typeof COLLECTION_SCRIPTS;
+
+/** The client with the scripts defined on it (EVALSHA, loaded on first use per connection). */
+export type Client = Redis & { [K in ScriptName]: (...args: Arg[]) => Promise<unknown> };
+/** A MULTI with the scripts on it. */
+export type Multi = ChainableCommander & { [K in ScriptName]: (...args: Arg[]) => Multi };
+
+export interface RedisConnectionOptions {
+  url: string;
+  /** Per connection attempt (default 5 s). */
+  connectTimeoutMs?: number;
+  /** A command that gets no answer in this long fails, and the store reports a fault (default 5 s). */
+  commandTimeoutMs?: number;
+  /** Wall clock, for fault times. */
+  now?: () => number;
+  /** The fault began (with the first error), or is over (null). For the log. */
+  onFault?: (fault: StoreFault | null, err?: unknown) => void;
+}
+
+/** The store could not reach Redis at start-up. */
+export class RedisUnavailableError extends Error {}
+
+const UNREACHABLE = 'Redis is unreachable: captures are refused (503) until it answers again; hooklab reconnects by itself.';
+/** Redis answers, but refuses writes: what it said, in words for the operator. */
+const REFUSALS: [RegExp, string][] = [
+  [/^OOM\b/, 'Redis is out of memory (maxmemory) and refuses writes: captures are refused (503). Free memory or raise maxmemory.'],
+  [/^MISCONF\b/, 'Redis cannot persist to its disk and refuses writes: captures are refused (503). Check the Redis server\'s disk and log.'],
+  [/^READONLY\b/, 'Redis is a read-only replica: captures are refused (503). Point REDIS_URL at the primary.'],
+  [/^(NOREPLICAS|MASTERDOWN)\b/, 'Redis refuses writes (its replicas are not in sync): captures are refused (503).'],
+  [/^LOADING\b/, 'Redis is loading its data: captures are refused (503) until it is done.'],
+  [/^BUSY\b/, 'Redis is busy running a script: captures are refused (503) until it is done.'],
+];
+const TIMEOUT = /Command timed out/i;
+const DISCONNECTED = /Connection is closed|Stream isn't writeable|enableOfflineQueue|MaxRetriesPerRequest|ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT/i;
+
+/** The URL as it may be shown (no password). */
+export function safeUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'REDIS_URL (unparsable)';
+  }
+}
+
+export class RedisConnection {
+  readonly client: Client;
+  private fault: StoreFault | null = null;
+  /** 'link': cleared when the connection is ready again; 'refused': by a successful probe. */
+  private faultKind: 'link' | 'refused' | null = null;
+  private probe: NodeJS.Timeout | null = null;
+  private closing = false;
+  /** The last connection error, for open()'s message. */
+  private lastError: string | null = null;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly o: RedisConnectionOptions,
+    private readonly probeKey: string,
+  ) {
+    this.now = o.now ?? Date.now;
+    const redis = new Redis(o.url, {
+      lazyConnect: true,
+      connectionName: 'hooklab',
+      // Fail fast while disconnected rather than queue without bound…
+      enableOfflineQueue: false,
+      // …and fail what was in flight when the link broke (a blind resend could append twice).
+      maxRetriesPerRequest: 0,
+      autoResendUnfulfilledCommands: false,
+      retryStrategy: (times) => Math.min(50 * times, 1000),
+      connectTimeout: o.connectTimeoutMs ?? 5000,
+      commandTimeout: o.commandTimeoutMs ?? 5000,
+      enableReadyCheck: true,
+    });
+    for (const [name, lua] of Object.entries({ ...REQUEST_SCRIPTS, ...COLLECTION_SCRIPTS })) {
+      redis.defineCommand(name, { numberOfKeys: 0, lua });
+    }
+    this.client = redis as Client;
+    redis.on('ready', () => {
+      if (this.faultKind === 'link') this.clear();
+    });
+    redis.on('error', (err: Error) => {
+      if (redis.status !== 'ready') this.raise('link', UNREACHABLE, err);
+    });
+    redis.on('close', () => this.raise('link', UNREACHABLE, null));
+  }
+
+  /** Connect, waiting up to `waitMs` for Redis (it may still be starting). */
+  async open(waitMs: number): Promise<void> {
+    const redis = this.client;
+    const ready = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new RedisUnavailableError(`Redis at ${safeUrl(this.o.url)} did not answer within ${waitMs} ms${this.lastError ? ` (${this.lastError})` : ''}. Start Redis or fix REDIS_URL.`));
+      }, waitMs);
+      const onReady = () => {
+        cleanup();
+        resolve();
+      };
+      const onEnd = () => {
+        cleanup();
+        reject(new RedisUnavailableError(`Redis at ${safeUrl(this.o.url)}: the connection ended${this.lastError ? ` (${this.lastError})` : ''}.`));
+      };
+      const cleanup = () => {
+        clearTimeout(timer);
+        redis.off('ready', onReady);
+        redis.off('end', onEnd);
+      };
+      redis.on('ready', onReady);
+      redis.on('end', onEnd);
+    });
+    redis.connect().catch(() => {}); // retries by itself; `ready` says when it is up
+    try {
+      await ready;
+    } catch (e) {
+      this.closing = true;
+      redis.disconnect();
+      throw e;
+    }
+  }
+
+  /** Report a fault (once: until it clears). `err` null: the connection closed (the error, if any, came first). */
+  private raise(kind: 'link' | 'refused', message: string, err: unknown) {
+    if (err !== null) this.lastError = err instanceof Error ? err.message : String(err);
+    else err = new Error(this.lastError ?? 'connection closed');
+    if (this.closing || this.fault) return;
+    this.fault = { code: 'redis_unavailable', message, since: new Date(this.now()).toISOString() };
+    this.faultKind = kind;
+    this.o.onFault?.(this.fault, err);
+    if (kind === 'refused') this.startProbe();
+  }
+
+  private clear() {
+    if (!this.fault) return;
+    this.fault = null;
+    this.faultKind = null;
+    if (this.probe) clearInterval(this.probe);
+    this.probe = null;
+    this.o.onFault?.(null);
+  }
+
+  /** While Redis refuses writes, try a tiny one every second; the first that passes ends the fault. */
+  private startProbe() {
+    if (this.probe) return;
+    this.probe = setInterval(() => {
+      if (this.client.status !== 'ready') return; // the 'ready' event takes over
+      this.client.set(this.probeKey, '1', 'PX', 10_000).then(
+        () => this.clear(),
+        () => {},
+      );
+    }, 1000);
+    this.probe.unref();
+  }
+
+  get currentFault(): StoreFault | null {
+    return this.fault;
+  }
+
+  /**
+   * Run commands; a failure that means Redis is away or refusing raises the fault and
+   * rejects with StoreUnavailableError (the receiver answers 503). Other errors pass as they are.
+   */
+  async run<T>(fn: (c: Client) => Promise<T>): Promise<T> {
+    try {
+      return await fn(this.client);
+    } catch (err) {
+      throw this.classify(err);
+    }
+  }
+
+  /** Map a command's error: faults become StoreUnavailableError. */
+  classify(err: unknown): unknown {
+    // A MULTI whose commands were refused as queued (OOM, say) fails as EXECABORT: the
+    // refusal is in its previous errors.
+    const inner = (err as { previousErrors?: unknown[] } | null)?.previousErrors?.[0];
+    const msg = `${err instanceof Error ? err.message : String(err)} ${inner instanceof Error ? inner.message : ''}`;
+    for (const [re, words] of REFUSALS) {
+      if (re.test(msg) || (inner instanceof Error && re.test(inner.message))) {
+        this.raise('refused', words, err);
+        return new StoreUnavailableError(words);
+      }
+    }
+    if (TIMEOUT.test(msg)) {
+      this.raise('refused', 'Redis does not answer in time: captures are refused (503) until it does.', err);
+      return new StoreUnavailableError(this.fault?.message ?? msg);
+    }
+    if (DISCONNECTED.test(msg) || this.client.status !== 'ready') {
+      this.raise('link', UNREACHABLE, err);
+      return new StoreUnavailableError(UNREACHABLE);
+    }
+    return err;
+  }
+
+  /** Quit (sending what is queued first); a hard disconnect if that takes longer than `ms`. */
+  async close(ms = 2000): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    if (this.probe) clearInterval(this.probe);
+    this.probe = null;
+    const redis = this.client;
+    if (redis.status === 'ready') {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        redis.quit().catch(() => {}),
+        new Promise<void>((r) => (timer = setTimeout(r, ms))),
+      ]);
+      clearTimeout(timer);
+    }
+    redis.disconnect();
+  }
+}

@@ -1,0 +1,186 @@
+// The Redis driver: everything in one Redis, so several stateless hooklab instances can share
+// it. Nothing is kept in Node between calls (no caches: another instance may have changed
+// it), bodies included. Needs Redis 6.2 or later, standalone or a primary (not Cluster: the
+// scripts name keys across bins). Run Redis with `appendonly yes` to keep data over a
+// restart, and `maxmemory-policy noeviction` (Redis must never drop hooklab's keys itself;
+// hooklab bounds what it stores with MAX_REQUESTS_PER_BIN and MAX_STORE_BYTES).
+//
+// Key layout, under a prefix (default "hooklab:", written <p> below):
+//   <p>bins  <p>webhooks  <p>responses  <p>forwards  <p>verifications  <p>runs  <p>deliveries
+//                               hash id -> JSON record; each with
+//     <base>:order              zset id, scored by first insertion (list() order)
+//     <base>:next               counter for those scores
+//     <p>runs:ended             zset of ended runs (pruned oldest first beyond maxEndedRuns)
+//     <p>deliveries:finished    zset of finished deliveries (pruned beyond maxFinishedDeliveries)
+//     <p>deliveries:state:<s>, :webhook:<id>, :run:<id>   zsets: the indexes query() walks
+//     <p>deliveries:tags        hash id -> "state\nwebhookId\nrunId" (which indexes hold it)
+//   <p>clock                    string: the virtual clock's JSON
+//   Captures, per bin <b>:
+//     <p>bin:<b>                hash: seq (last arrival number), bytes (body bytes stored)
+//     <p>bin:<b>:ids            zset of ids, all score 0: ordered by id (= arrival), BYLEX pages
+//     <p>bin:<b>:meta           hash id -> metadata JSON (StoredRequest, no body)
+//     <p>bin:<b>:items          hash id -> list row JSON (RequestItem, toItem of the metadata)
+//     <p>bin:<b>:sizes          hash id -> body bytes (what the byte budget counts)
+//     <p>body:<b>:<id>          string: the body bytes, exactly
+//   Store-wide:
+//     <p>bytes                  body bytes stored across bins (MAX_STORE_BYTES is checked on it)
+//     <p>heads                  zset "oldestId binId" per non-empty bin, score 0: its first
+//                               member is the store's oldest capture (the byte budget's victim)
+//     <p>idclock                "ms:counter" of the last id Redis assigned
+//     <p>tmp:<random>           a body staged for its append (taken in the same MULTI; expires)
+//     <p>purge, <p>purge:<n>, <p>purge:next   ids of cleared bins whose bodies are being deleted
+//     <p>probe                  written while a fault is probed
+//
+// Ids and order: a bin's order is its id order, as in every driver. Given an id (the importer,
+// tests), the capture sorts where its id says. Given '' (see CapturedRequest in types.ts),
+// the append script assigns one from Redis's clock and a store-wide counter, so ids grow in
+// the order appends run in Redis, whichever instance sent them; `seq` comes from the same
+// script (HINCRBY). The caps are applied in that script too, so they are exact under any
+// number of instances; evictions are answered to the instance whose append caused them.
+//
+// Faults (connection.ts): while Redis is unreachable or refuses writes, health() reports
+// `redis_unavailable` and commands fail at once (StoreUnavailableError: the receiver answers
+// 503); it clears by itself when Redis is back. An append lands whole or not at all (MULTI).
+import { RedisCollection, RedisBins, RedisDeliveries, RedisRuns } from './collections.ts';
+import { RedisConnection, type RedisConnectionOptions, safeUrl } from './connection.ts';
+import { RedisRequestLog } from './request-log.ts';
+import type {
+  ClockPersisted,
+  Store,
+  StoreFault,
+  StoreHealth,
+  StoredForward,
+  StoredResponseControl,
+  StoredVerify,
+  StoredWebhook,
+} from '../types.ts';
+import { StoreUnavailableError } from '../types.ts';
+
+export { RedisUnavailableError } from './connection.ts';
+
+export const DEFAULT_REDIS_PREFIX = 'hooklab:';
+const MAX_WARNINGS = 10;
+
+export interface RedisStoreOptions {
+  /** redis://[user:password@]host:port[/db], or rediss:// (TLS). */
+  url: string;
+  /** Key prefix (default "hooklab:"): several hooklabs (or tests) can share one Redis apart. */
+  prefix?: string;
+  /** MAX_STORE_BYTES: body bytes kept across bins; the oldest captures go first. */
+  maxStoreBytes?: number;
+  maxFinishedDeliveries?: number;
+  maxEndedRuns?: number;
+  /** How long open() waits for Redis to answer (default 10 s). */
+  waitMs?: number;
+  connectTimeoutMs?: number;
+  commandTimeoutMs?: number;
+  onFault?: (fault: StoreFault | null, err?: unknown) => void;
+  onWarning?: (message: string, detail?: Record<string, unknown>) => void;
+  now?: () => number;
+}
+
+export class RedisStore implements Store {
+  readonly bins: RedisBins;
+  readonly requests: RedisRequestLog;
+  readonly responses: RedisCollection<StoredResponseControl>;
+  readonly webhooks: RedisCollection<StoredWebhook>;
+  readonly deliveries: RedisDeliveries;
+  readonly runs: RedisRuns;
+  readonly forwards: RedisCollection<StoredForward>;
+  readonly verifications: RedisCollection<StoredVerify>;
+  readonly prefix: string;
+  private readonly db: RedisConnection;
+  private readonly warnings: string[] = [];
+  private readonly now: () => number;
+  private closed = false;
+
+  private constructor(private readonly o: RedisStoreOptions) {
+    const p = (this.prefix = o.prefix ?? DEFAULT_REDIS_PREFIX);
+    this.now = o.now ?? Date.now;
+    this.db = new RedisConnection(o satisfies RedisConnectionOptions, `${p}probe`);
+    this.requests = new RedisRequestLog(this.db, { prefix: p, maxStoreBytes: o.maxStoreBytes ?? Infinity });
+    this.bins = new RedisBins(this.db, `${p}bins`, this.requests);
+    this.responses = new RedisCollection(this.db, `${p}responses`);
+    this.webhooks = new RedisCollection(this.db, `${p}webhooks`);
+    this.deliveries = new RedisDeliveries(this.db, `${p}deliveries`, o.maxFinishedDeliveries ?? 5000);
+    this.runs = new RedisRuns(this.db, `${p}runs`, o.maxEndedRuns ?? 500);
+    this.forwards = new RedisCollection(this.db, `${p}forwards`);
+    this.verifications = new RedisCollection(this.db, `${p}verifications`);
+  }
+
+  /** Connect (waiting for Redis up to waitMs), check it will do, finish purges left over. */
+  static async open(o: RedisStoreOptions): Promise<RedisStore> {
+    const s = new RedisStore(o);
+    await s.db.open(o.waitMs ?? 10_000);
+    try {
+      await s.check();
+      await s.requests.resumePurges();
+    } catch (e) {
+      await s.db.close();
+      throw e;
+    }
+    return s;
+  }
+
+  /** Refuse a Redis older than 6.2; warn when it may evict keys by itself. */
+  private async check() {
+    const info = await this.db.run((c) => c.info('server'));
+    const m = /redis_version:(\d+)\.(\d+)/.exec(info);
+    if (m && (Number(m[1]) < 6 || (Number(m[1]) === 6 && Number(m[2]) < 2))) {
+      throw new Error(`Redis at ${safeUrl(this.o.url)} is version ${m[1]}.${m[2]}; hooklab needs 6.2 or later.`);
+    }
+    // CONFIG may be disabled (managed Redis): then nothing to say.
+    const setting = async (name: string) => {
+      const r = (await this.db.client.config('GET', name).catch(() => null)) as string[] | null;
+      return r && r.length >= 2 ? r[1] : null;
+    };
+    const policy = await setting('maxmemory-policy');
+    if (policy !== null && policy !== 'noeviction') {
+      this.warn(`Redis evicts keys by itself (maxmemory-policy ${policy}): stored captures can lose parts. Set maxmemory-policy noeviction.`);
+    }
+    if ((await setting('appendonly')) === 'no' && (await setting('save')) === '') {
+      this.warn('Redis persists nothing (appendonly no, no save points): a Redis restart loses every capture. Set appendonly yes.');
+    }
+  }
+
+  private warn(message: string, detail?: Record<string, unknown>) {
+    this.warnings.push(`${new Date(this.now()).toISOString()} ${message}`);
+    if (this.warnings.length > MAX_WARNINGS) this.warnings.shift();
+    this.o.onWarning?.(message, detail);
+  }
+
+  health(): StoreHealth {
+    return { fault: this.db.currentFault, warnings: [...this.warnings] };
+  }
+
+  async getClock(): Promise<ClockPersisted | null> {
+    const s = await this.db.run((c) => c.get(`${this.prefix}clock`));
+    return s === null ? null : (JSON.parse(s) as ClockPersisted);
+  }
+
+  async setClock(c: ClockPersisted): Promise<void> {
+    await this.db.run((r) => r.set(`${this.prefix}clock`, JSON.stringify(c)));
+  }
+
+  /** Every change was acknowledged by Redis before its call resolved: nothing is held here. */
+  async flush(): Promise<void> {}
+
+  /**
+   * What was acknowledged is in Redis (as durable as its appendonly/appendfsync make it).
+   * Rejects while Redis is unreachable or refusing writes.
+   */
+  async durable(): Promise<void> {
+    const fault = this.db.currentFault;
+    if (fault) throw new StoreUnavailableError(fault.message);
+  }
+
+  /** Wait for purges under way (briefly), then quit the connection. Never hangs. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.requests.settled(), new Promise<void>((r) => (timer = setTimeout(r, 2000)))]);
+    clearTimeout(timer);
+    await this.db.close();
+  }
+}

@@ -1,0 +1,219 @@
+// Captured requests in Redis (key layout: redis-store.ts). Node holds nothing per capture:
+// list rows, metadata and bodies are read from Redis when asked for, so memory does not grow
+// with what is stored. Appends, deletions, clears and annotations are each atomic in Redis
+// (request-scripts.ts), whichever hooklab instance makes them.
+import { createHash } from 'node:crypto';
+import { customAlphabet, nanoid } from 'nanoid';
+import type { RequestItem } from '../../../shared/api.ts';
+import { evictionsOf, type IndexEntry, toItem } from '../request-index.ts';
+import type { Annotations, CapturedRequest, Eviction, RequestLog, RequestPageQuery, StoredRequest } from '../types.ts';
+import type { Multi, RedisConnection } from './connection.ts';
+
+/** Bodies of a cleared bin deleted per script run (each run stays well under a millisecond). */
+const PURGE_CHUNK = 200;
+/** A staged body not taken by its append (the client died between the two) expires. */
+const STAGED_TTL_MS = 5 * 60_000;
+/** Compare-and-set rounds before annotate gives up (each loser re-reads; contention is rare). */
+const ANNOTATE_ROUNDS = 100;
+
+const randomTail = customAlphabet('0123456789abcdefghijklmnopqrstuvwxyz', 6);
+
+/**
+ * Bin ids become part of key names: one with ':' or whitespace could name another bin's keys.
+ * (API bin ids are [A-Za-z0-9_-]; this is the driver's own guard.)
+ */
+export function isSafeBinId(binId: string): boolean {
+  return binId.length > 0 && !/[:\s]/.test(binId);
+}
+
+/** '{"a":1,"b":2}' -> ',"a":1,"b":2}', '{}' -> '}': what follows id and seq in the stored JSON. */
+function after(obj: object): string {
+  const s = JSON.stringify(obj);
+  return s === '{}' ? '}' : `,${s.slice(1)}`;
+}
+
+const limitOf = (q: RequestPageQuery) => (Number.isFinite(q.limit) ? Math.floor(q.limit) : -1);
+
+export interface RedisRequestLogOptions {
+  prefix: string;
+  /** MAX_STORE_BYTES (Infinity: none). */
+  maxStoreBytes: number;
+}
+
+export class RedisRequestLog implements RequestLog {
+  private inFlightBytes = 0;
+  /** Purges of cleared bins under way (close waits for them). */
+  private readonly purges = new Set<Promise<void>>();
+
+  constructor(
+    private readonly db: RedisConnection,
+    private readonly o: RedisRequestLogOptions,
+  ) {}
+
+  private binKey(binId: string) {
+    return `${this.o.prefix}bin:${binId}`;
+  }
+
+  /**
+   * Stages the body (SET, outside any script) and runs the append script in one MULTI: it
+   * lands whole or not at all. When `record.id` is '', Redis assigns it (see types.ts);
+   * either way record.id and record.seq are set when this resolves.
+   */
+  async append(record: CapturedRequest, cap: number): Promise<Eviction[] | null> {
+    if (!isSafeBinId(record.binId)) return null;
+    if (/\s/.test(record.id)) throw new Error('request ids cannot contain whitespace');
+    const { body, id: _id, seq: _seq, ...rest } = record;
+    const { id: _i, seq: _s, ...row } = toItem({ ...rest, id: '' });
+    const p = this.o.prefix;
+    const staged = `${p}tmp:${nanoid()}`;
+    const budget = Number.isFinite(this.o.maxStoreBytes) ? this.o.maxStoreBytes : -1;
+    this.inFlightBytes += body.length;
+    let res: [Error | null, unknown][] | null;
+    try {
+      res = await this.db.run((c) =>
+        (c.multi().set(staged, body, 'PX', STAGED_TTL_MS) as Multi)
+          .hlAppend(p, staged, record.binId, record.id, randomTail(), after(rest), after(row), body.length, cap, budget)
+          .exec(),
+      );
+    } finally {
+      this.inFlightBytes -= body.length;
+    }
+    if (!res) throw new Error('the append transaction was aborted');
+    for (const [err] of res) if (err) throw this.db.classify(err);
+    const out = res[1][1] as (string | number)[] | null;
+    if (out === null) return null;
+    record.id = String(out[0]);
+    record.seq = Number(out[1]);
+    if (out.length === 2) return evictionsOf(record.binId, []);
+    const removed: Pick<IndexEntry, 'id' | 'binId'>[] = [];
+    for (let i = 2; i < out.length; i += 2) removed.push({ binId: String(out[i]), id: String(out[i + 1]) });
+    // evictionsOf reads only id and binId.
+    return evictionsOf(record.binId, removed as IndexEntry[]);
+  }
+
+  private async pageOf(binId: string, q: RequestPageQuery, field: 'meta' | 'items'): Promise<string[]> {
+    const limit = limitOf(q);
+    if (limit === 0 || !isSafeBinId(binId)) return [];
+    const rows = (await this.db.run((c) =>
+      c.hlPage(this.o.prefix, binId, field, q.before ?? '', q.after ?? '', limit, q.oldestFirst ? '1' : '0'),
+    )) as (string | null)[];
+    // A row is missing only if a capture were half there, which the scripts never leave.
+    return rows.filter((r): r is string => r !== null);
+  }
+
+  async items(binId: string, q: RequestPageQuery): Promise<RequestItem[]> {
+    return (await this.pageOf(binId, q, 'items')).map((s) => JSON.parse(s) as RequestItem);
+  }
+
+  async page(binId: string, q: RequestPageQuery): Promise<StoredRequest[]> {
+    return (await this.pageOf(binId, q, 'meta')).map((s) => JSON.parse(s) as StoredRequest);
+  }
+
+  async get(binId: string, id: string): Promise<StoredRequest | undefined> {
+    if (!isSafeBinId(binId)) return undefined;
+    const s = await this.db.run((c) => c.hget(`${this.binKey(binId)}:meta`, id));
+    return s === null ? undefined : (JSON.parse(s) as StoredRequest);
+  }
+
+  async has(binId: string, id: string): Promise<boolean> {
+    if (!isSafeBinId(binId)) return false;
+    return (await this.db.run((c) => c.hexists(`${this.binKey(binId)}:sizes`, id))) === 1;
+  }
+
+  /**
+   * Read, let `fn` decide, then compare-and-set against what was read: concurrent annotations
+   * of one capture (from two instances) each land; the loser of a race reads again.
+   */
+  async annotate(binId: string, id: string, fn: (r: StoredRequest) => Partial<Annotations>): Promise<RequestItem | null> {
+    if (!isSafeBinId(binId)) return null;
+    const metaKey = `${this.binKey(binId)}:meta`;
+    for (let round = 0; round < ANNOTATE_ROUNDS; round++) {
+      const cur = await this.db.run((c) => c.hget(metaKey, id));
+      if (cur === null) return null;
+      const next: StoredRequest = { ...(JSON.parse(cur) as StoredRequest) };
+      Object.assign(next, fn({ ...next }));
+      const item = toItem(next);
+      const sha = createHash('sha1').update(cur, 'utf8').digest('hex');
+      const r = Number(await this.db.run((c) => c.hlAnnotate(this.o.prefix, binId, id, sha, JSON.stringify(next), JSON.stringify(item))));
+      if (r === 1) return item;
+      if (r === -1) return null;
+      // Changed meanwhile: a short random pause spreads out instances racing on one capture.
+      if (round > 2) await new Promise((res) => setTimeout(res, Math.random() * Math.min(50, round * 2)));
+    }
+    throw new Error(`annotate: the capture kept changing under ${ANNOTATE_ROUNDS} attempts`);
+  }
+
+  /** Fetched on demand: a MULTI so a body of a capture just cleared (still being purged) is not answered. */
+  async body(binId: string, id: string): Promise<Buffer | undefined> {
+    if (!isSafeBinId(binId)) return undefined;
+    const res = await this.db.run((c) =>
+      c.multi().hexists(`${this.binKey(binId)}:sizes`, id).getBuffer(`${this.o.prefix}body:${binId}:${id}`).exec(),
+    );
+    if (!res) return undefined;
+    for (const [err] of res) if (err) throw this.db.classify(err);
+    return res[0][1] === 1 ? ((res[1][1] as Buffer | null) ?? undefined) : undefined;
+  }
+
+  async delete(binId: string, id: string): Promise<boolean> {
+    if (!isSafeBinId(binId)) return false;
+    return Number(await this.db.run((c) => c.hlDelete(this.o.prefix, binId, id))) === 1;
+  }
+
+  async clear(binId: string): Promise<number> {
+    if (!isSafeBinId(binId)) return 0;
+    return (await this.emptyBin(binId, 'clear')).count;
+  }
+
+  /**
+   * Clear a bin, or delete the bin record with its captures ('drop'): atomic in Redis; the
+   * bodies are then deleted in chunks (awaited, so the memory is free when this resolves).
+   */
+  async emptyBin(binId: string, mode: 'clear' | 'drop'): Promise<{ found: boolean; count: number }> {
+    const [found, count, purge] = (await this.db.run((c) => c.hlEmptyBin(this.o.prefix, binId, mode))) as [number, number, string];
+    if (purge) await this.purge(purge, binId);
+    return { found: found === 1, count };
+  }
+
+  /** Delete a purge list's bodies, a chunk per script run. */
+  purge(n: string, binId: string): Promise<void> {
+    const run = (async () => {
+      while (Number(await this.db.run((c) => c.hlPurge(this.o.prefix, n, binId, PURGE_CHUNK))) === 1);
+    })();
+    const tracked = run.catch(() => {}); // left for the next start (resumePurges) when Redis is away
+    this.purges.add(tracked);
+    void tracked.finally(() => this.purges.delete(tracked));
+    return run;
+  }
+
+  /** Purges left unfinished (an instance stopped mid-way): finish them. */
+  async resumePurges(): Promise<void> {
+    const left = await this.db.run((c) => c.smembers(`${this.o.prefix}purge`));
+    for (const m of left) {
+      const sp = m.indexOf(' ');
+      if (sp > 0) await this.purge(m.slice(0, sp), m.slice(sp + 1));
+    }
+  }
+
+  /** Purges under way, for close(). */
+  async settled(): Promise<void> {
+    await Promise.all([...this.purges]);
+  }
+
+  async stats(binId: string): Promise<{ count: number; lastAt: string | null; oldestId: string | null }> {
+    if (!isSafeBinId(binId)) return { count: 0, lastAt: null, oldestId: null };
+    const r = (await this.db.run((c) => c.hlStats(this.o.prefix, binId))) as [number, string?, string?];
+    if (!r[0]) return { count: 0, lastAt: null, oldestId: null };
+    const newest = r[2] ? (JSON.parse(r[2]) as RequestItem) : null;
+    return { count: Number(r[0]), lastAt: newest?.receivedAt ?? null, oldestId: r[1] ?? null };
+  }
+
+  async lastSeq(binId: string): Promise<number> {
+    if (!isSafeBinId(binId)) return 0;
+    return Number((await this.db.run((c) => c.hget(this.binKey(binId), 'seq'))) ?? 0);
+  }
+
+  /** Bodies sent to Redis whose append has not answered yet. */
+  pendingBytes(): number {
+    return this.inFlightBytes;
+  }
+}
