@@ -1,6 +1,6 @@
 // What every API router gets. Built once by createApp; no globals.
 import type { Config } from '../config.ts';
-import type { ResponseControl } from '../control/controller.ts';
+import type { Control } from '../control/control.ts';
 import type { Dispatcher } from '../dispatch/dispatcher.ts';
 import type { LiveBus } from '../live/bus.ts';
 import type { Store } from '../store/types.ts';
@@ -14,7 +14,7 @@ import type { Verifier } from '../verify/service.ts';
 export interface ApiContext {
   config: Config;
   store: Store;
-  control: ResponseControl;
+  control: Control;
   dispatcher: Dispatcher;
   live: LiveBus;
   rateLimiter: RateLimiter | null;

@@ -9,14 +9,14 @@ export function responseRouter(ctx: ApiContext): Router {
   // The ETag covers the settings, not the plan's position (which moves with every request).
   r.get('/bins/:id/response', async (req, res) => {
     const bin = await getBinOr404(ctx, req.params.id);
-    const view = ctx.control.view(bin.id);
+    const view = await ctx.control.view(bin.id);
     res.setHeader('etag', etagOf(view.config));
     res.json(view);
   });
 
   r.put('/bins/:id/response', async (req, res) => {
     const bin = await getBinOr404(ctx, req.params.id);
-    checkIfMatch(req, etagOf(ctx.control.view(bin.id).config));
+    checkIfMatch(req, etagOf((await ctx.control.view(bin.id)).config));
     const view = await ctx.control.set(bin.id, req.body);
     // Tabs open on these settings reload them, or show the conflict if they hold edits.
     ctx.live.settingsChanged(bin.id, 'response', etagOf(view.config));

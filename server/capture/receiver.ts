@@ -6,7 +6,7 @@
 // forward target answers instead of the plan), and, off the path, forwards and signature checks.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AnswerOutcome } from '../../shared/api.ts';
-import type { ResponseControl } from '../control/controller.ts';
+import type { Control } from '../control/control.ts';
 import type { Decision } from '../control/engine.ts';
 import type { Forwarder } from '../forward/forwarder.ts';
 import type { Capture } from '../forward/request.ts';
@@ -24,7 +24,7 @@ import type { RateLimiter } from './rate-limit.ts';
 
 export interface ReceiverDeps {
   store: Store;
-  control: ResponseControl;
+  control: Control;
   live: LiveBus;
   newRequestId: () => string;
   now: () => number;
@@ -214,7 +214,7 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
     // Decide at arrival: plan steps are consumed in arrival order, exactly once each. Settings
     // that match on the JSON body decide once it is in (then in order of completion).
     const byBody = !preflight && !proxied && control.needsBody(bin.id);
-    let decision: Decision | null = preflight || proxied || byBody ? null : control.decide(bin.id, { method, path: target.path, headers });
+    let decision: Decision | Promise<Decision> | null = preflight || proxied || byBody ? null : control.decide(bin.id, { method, path: target.path, headers });
 
     const chunks: Buffer[] = [];
     let stored = 0;
@@ -261,72 +261,80 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
       for (const c of chunks) at += c.copy(body, at);
       chunks.length = 0;
       if (byBody) decision = control.decide(bin.id, { method, path: target.path, headers, json: size > stored ? null : jsonBody(body) });
-      const d = decision;
-      const trailers = req.rawTrailers.length ? req.rawTrailers : undefined;
-      const key = preflight ? null : (deps.verifier?.keyOf(bin.id, { headers, body }) ?? null);
-      const record: CapturedRequest = {
-        id,
-        binId: bin.id,
-        method,
-        path: target.path,
-        queryString: target.queryString,
-        headers,
-        ip: clientIp(req, deps.trustProxy),
-        receivedAt: receivedIso(receivedAt),
-        size,
-        truncated: size > stored,
-        storedBytes: stored,
-        contentType: (req.headers['content-type'] as string | undefined) ?? null,
-        answer: preflight ? PREFLIGHT : proxied ? PROXY_PENDING : d!.outcome,
-        ...(trailers ? { trailers } : {}),
-        ...(key ? { idempotency: key } : {}),
-        body,
-      };
-      // From here the store counts these bytes (until they are written).
-      releaseAll();
-      store.requests.append(record, deps.maxRequestsPerBin).then(
-        (evictions) => {
-          if (evictions === null) {
-            // The bin was deleted while the body was arriving.
-            sendJson(res, 404, { error: { code: 'bin_not_found', message: 'This bin was deleted.' } });
-            return;
-          }
-          // From here on the id is record.id: the store may have given it.
-          let own: string[] = NO_IDS;
-          for (const ev of evictions) {
-            if (ev.binId === bin.id) own = ev.ids;
-            else live.requestsDeleted(ev.binId, ev.ids);
-          }
-          if (live.wants(bin.id)) live.requestCaptured(toItem(record), own);
-          deps.waiters?.captured(record);
-          if (!preflight) deps.verifier?.captured(record);
-          const capture: Capture | null = forward ? { method, path: target.path, queryString: target.queryString, headers, body } : null;
-          if (forward && capture) deps.forwarder!.forwardInBackground(bin.id, record.id, forward, capture, proxied);
-          // The target works while the capture is written.
-          const proxying = proxied && capture ? deps.forwarder!.proxy(forward!.targets[0].url, capture) : null;
-          const reply = () => {
-            if (preflight) answerPreflight(req, res, record.id);
-            else if (!proxying) answer(req, res, d!, record.id, cors);
-            else {
-              void proxying.then((r) => {
-                const a = proxyAnswer(r);
-                answerFromTarget(req, res, a, record.id, cors);
-                void deps.forwarder!.recordProxy(bin.id, record.id, forward!.targets[0].url, capture!, r, { ...PROXY_PENDING, status: a.status });
-              });
+      // A decision made in Redis comes back later; one made here is used at once.
+      const keep = (d: Decision | null) => {
+        const trailers = req.rawTrailers.length ? req.rawTrailers : undefined;
+        const key = preflight ? null : (deps.verifier?.keyOf(bin.id, { headers, body }) ?? null);
+        const record: CapturedRequest = {
+          id,
+          binId: bin.id,
+          method,
+          path: target.path,
+          queryString: target.queryString,
+          headers,
+          ip: clientIp(req, deps.trustProxy),
+          receivedAt: receivedIso(receivedAt),
+          size,
+          truncated: size > stored,
+          storedBytes: stored,
+          contentType: (req.headers['content-type'] as string | undefined) ?? null,
+          answer: preflight ? PREFLIGHT : proxied ? PROXY_PENDING : d!.outcome,
+          ...(trailers ? { trailers } : {}),
+          ...(key ? { idempotency: key } : {}),
+          body,
+        };
+        // From here the store counts these bytes (until they are written).
+        releaseAll();
+        store.requests.append(record, deps.maxRequestsPerBin).then(
+          (evictions) => {
+            if (evictions === null) {
+              // The bin was deleted while the body was arriving.
+              sendJson(res, 404, { error: { code: 'bin_not_found', message: 'This bin was deleted.' } });
+              return;
             }
-          };
-          // Normally answered at once and written with the next flush. When more than
-          // MAX_UNWRITTEN_BYTES waits for the disk, answer only once written: senders then go
-          // at the disk's pace, and a hard kill still loses no more than the flush window.
-          if (store.requests.pendingBytes() <= deps.maxUnwrittenBytes) reply();
-          else {
-            store.durable().then(reply, () => refuse(req, res, 'storage_unavailable', 'The capture could not be written to disk (see /api/health).', 5));
-          }
-        },
-        // Not stored (the store is down: Redis unreachable, say): nothing was acknowledged, so
-        // the sender is told to try again.
-        () => refuse(req, res, 'storage_unavailable', 'The capture could not be stored (see /api/health); retry shortly.', 5),
-      );
+            // From here on the id is record.id: the store may have given it.
+            let own: string[] = NO_IDS;
+            for (const ev of evictions) {
+              if (ev.binId === bin.id) own = ev.ids;
+              else live.requestsDeleted(ev.binId, ev.ids);
+            }
+            if (live.wants(bin.id)) live.requestCaptured(toItem(record), own);
+            deps.waiters?.captured(record);
+            if (!preflight) deps.verifier?.captured(record);
+            const capture: Capture | null = forward ? { method, path: target.path, queryString: target.queryString, headers, body } : null;
+            if (forward && capture) deps.forwarder!.forwardInBackground(bin.id, record.id, forward, capture, proxied);
+            // The target works while the capture is written.
+            const proxying = proxied && capture ? deps.forwarder!.proxy(forward!.targets[0].url, capture) : null;
+            const reply = () => {
+              if (preflight) answerPreflight(req, res, record.id);
+              else if (!proxying) answer(req, res, d!, record.id, cors);
+              else {
+                void proxying.then((r) => {
+                  const a = proxyAnswer(r);
+                  answerFromTarget(req, res, a, record.id, cors);
+                  void deps.forwarder!.recordProxy(bin.id, record.id, forward!.targets[0].url, capture!, r, { ...PROXY_PENDING, status: a.status });
+                });
+              }
+            };
+            // Normally answered at once and written with the next flush. When more than
+            // MAX_UNWRITTEN_BYTES waits for the disk, answer only once written: senders then go
+            // at the disk's pace, and a hard kill still loses no more than the flush window.
+            if (store.requests.pendingBytes() <= deps.maxUnwrittenBytes) reply();
+            else {
+              store.durable().then(reply, () => refuse(req, res, 'storage_unavailable', 'The capture could not be written to disk (see /api/health).', 5));
+            }
+          },
+          // Not stored (the store is down: Redis unreachable, say): nothing was acknowledged, so
+          // the sender is told to try again.
+          () => refuse(req, res, 'storage_unavailable', 'The capture could not be stored (see /api/health); retry shortly.', 5),
+        );
+      };
+      if (decision instanceof Promise) {
+        decision.then(keep, () => {
+          releaseAll();
+          refuse(req, res, 'storage_unavailable', 'The answer could not be decided (see /api/health); retry shortly.', 5);
+        });
+      } else keep(decision);
     });
   };
 }

@@ -5,9 +5,10 @@ import type { ResponseConfig, ResponseControlView } from '../../shared/api.ts';
 import type { LiveBus } from '../live/bus.ts';
 import type { Store, StoredResponseControl } from '../store/types.ts';
 import { type Decision, type RequestFacts, decide, initialPlanState, needsBody, positionOf } from './engine.ts';
+import type { Control } from './control.ts';
 import { type ControlLimits, defaultConfig, parseResponseConfig } from './validate.ts';
 
-export class ResponseControl {
+export class ResponseControl implements Control {
   private readonly byBin = new Map<string, StoredResponseControl>();
   /** Bins whose settings match on the JSON body: they decide once the body is in. */
   private readonly bodyBins = new Set<string>();
@@ -26,7 +27,11 @@ export class ResponseControl {
     for (const r of await this.store.responses.list()) this.remember(r);
   }
 
-  view(binId: string): ResponseControlView {
+  async view(binId: string): Promise<ResponseControlView> {
+    return this.viewNow(binId);
+  }
+
+  private viewNow(binId: string): ResponseControlView {
     const r = this.byBin.get(binId);
     if (!r) {
       const config = defaultConfig(0);
@@ -45,13 +50,13 @@ export class ResponseControl {
   async set(binId: string, input: unknown): Promise<ResponseControlView> {
     const config: ResponseConfig = parseResponseConfig(input, this.limits, this.randomSeed);
     await this.save({ id: binId, config, state: initialPlanState(config) });
-    return this.view(binId);
+    return this.viewNow(binId);
   }
 
   async reset(binId: string): Promise<ResponseControlView> {
     const r = this.byBin.get(binId);
     if (r) await this.save({ ...r, state: initialPlanState(r.config) });
-    return this.view(binId);
+    return this.viewNow(binId);
   }
 
   async remove(binId: string): Promise<void> {
@@ -84,4 +89,6 @@ export class ResponseControl {
     this.live.responsePosition(r.id, positionOf(r.state));
     await this.store.responses.put(r);
   }
+
+  async close(): Promise<void> {}
 }

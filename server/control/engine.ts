@@ -106,11 +106,11 @@ function answerFor(step: PlanStep, config: ResponseConfig): HttpAnswer {
 }
 
 /** Tag a decision with how many requests had used the plan, this one included. */
-function withUses(d: Decision, state: PlanState): Decision {
+export function withUses(d: Decision, state: Pick<PlanState, 'consumed'>): Decision {
   return { ...d, outcome: { ...d.outcome, planUses: state.consumed } };
 }
 
-function fromDefault(config: ResponseConfig, outcome: Partial<AnswerOutcome> = {}): Decision {
+export function fromDefault(config: ResponseConfig, outcome: Partial<AnswerOutcome> = {}): Decision {
   const d = config.default;
   return {
     outcome: { status: d.status, delayMs: d.delayMs, fault: null, source: 'default', index: null, roll: null, ...outcome },
@@ -120,7 +120,7 @@ function fromDefault(config: ResponseConfig, outcome: Partial<AnswerOutcome> = {
   };
 }
 
-function fromStep(step: PlanStep, config: ResponseConfig, source: 'step' | 'rule', index: number, roll: AnswerOutcome['roll']): Decision {
+export function fromStep(step: PlanStep, config: ResponseConfig, source: 'step' | 'rule', index: number, roll: AnswerOutcome['roll']): Decision {
   const delayMs = step.delayMs ?? (step.status === undefined && !step.fault ? config.default.delayMs : 0);
   if (step.fault) {
     return {

@@ -1,0 +1,23 @@
+// What the receiver and the API need from a bin's response settings. Two implementations:
+// ResponseControl (one process: settings and plan position in memory, decisions synchronous)
+// and RedisResponseControl (several instances on one Redis: each decision is one atomic step
+// in Redis, so a plan is used up exactly once per request cluster-wide).
+import type { ResponseControlView } from '../../shared/api.ts';
+import type { Decision, RequestFacts } from './engine.ts';
+
+export interface Control {
+  load(): Promise<void>;
+  view(binId: string): Promise<ResponseControlView>;
+  /** Validate and replace a bin's settings; the plan starts from its first step. Throws 400s. */
+  set(binId: string, input: unknown): Promise<ResponseControlView>;
+  reset(binId: string): Promise<ResponseControlView>;
+  remove(binId: string): Promise<void>;
+  /** Must this bin's answer wait for the body (a `json` match)? */
+  needsBody(binId: string): boolean;
+  /** Does this bin answer browsers on other origins? */
+  cors(binId: string): boolean;
+  /** The answer for one request; advances the plan. */
+  decide(binId: string, facts: RequestFacts): Decision | Promise<Decision>;
+  /** Stop background work (Redis: the settings channel). */
+  close(): Promise<void>;
+}
