@@ -16,10 +16,15 @@ import { BodyBudget } from './capture/body-budget.ts';
 import { RateLimiter } from './capture/rate-limit.ts';
 import { RequestWaiters } from './capture/waiters.ts';
 import { DeliveryWaiters } from './dispatch/delivery-waiters.ts';
-import { tapDeliveries } from './live/tap.ts';
+import { tapDeliveries, tapSettings } from './live/tap.ts';
 import { createReceiver } from './capture/receiver.ts';
 import { type Config, responseLimitsOf } from './config.ts';
+import type { Control } from './control/control.ts';
 import { ResponseControl } from './control/controller.ts';
+import { RedisResponseControl } from './control/redis-control.ts';
+import { CaptureFeed } from './cluster/capture-feed.ts';
+import type { RedisCluster } from './cluster/redis-cluster.ts';
+import { RedisStore } from './store/redis/redis-store.ts';
 import { VirtualClock } from './dispatch/clock.ts';
 import { Dispatcher } from './dispatch/dispatcher.ts';
 import { type Send, createSender } from './dispatch/send.ts';
@@ -60,6 +65,8 @@ export interface AppDeps {
   staticDir?: string | null;
   /** A server already listening (answering 503 while the store loaded); default: a new one. */
   http?: HooklabHttp;
+  /** Several instances on one Redis (STORE=redis): the store must be the RedisStore. */
+  cluster?: RedisCluster;
 }
 
 export interface HooklabApp {
@@ -67,7 +74,7 @@ export interface HooklabApp {
   io: Server<ClientToServerEvents, ServerToClientEvents>;
   dispatcher: Dispatcher;
   clock: VirtualClock;
-  control: ResponseControl;
+  control: Control;
   live: LiveBus;
   /** The wait API's waiting requests (tests check that gone clients free theirs). */
   waiters: RequestWaiters;
@@ -113,8 +120,12 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
   const hostGuard = config.authToken
     ? null
     : createHostGuard({ publicUrl: () => config.publicUrl, host: config.host, extra: config.allowedHosts, port: boundPort });
+  const cluster = deps.cluster ?? null;
+  if (cluster && !(store instanceof RedisStore)) throw new Error('a cluster needs the Redis store');
   const io = new Server<ClientToServerEvents, ServerToClientEvents>(httpServer, {
     serveClient: false,
+    // Rooms across instances: a capture received by A reaches a viewer connected to B.
+    ...(cluster ? { adapter: cluster.adapter() } : {}),
     parser: jsonOnlyParser,
     allowRequest: (req, cb) => {
       if (web.overCap(req.socket)) return cb('too many connections (MAX_CONNECTIONS)', false);
@@ -126,7 +137,9 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
     log.warn('dropped a live viewer that stopped reading; it will reconnect and catch up', { bufferedBytes: bytes }),
   );
   sendCap.start();
-  const live = new SocketBus(io, { sendCap });
+  const socketBus = new SocketBus(io, { sendCap, shared: cluster !== null });
+  // Settings replaced here: the other instances reload their copies.
+  const live = cluster ? tapSettings(socketBus, (binId, kind) => cluster.note(kind, binId)) : socketBus;
 
   const clock = new VirtualClock(now, await store.getClock());
   // Public HOST without DISPATCH_ALLOW: public addresses only (see net/outbound-policy.ts).
@@ -163,12 +176,18 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
     random,
     onError: (err) => log.error('dispatcher error', { error: String(err) }),
   });
-  const control = new ResponseControl(
-    store,
-    live,
-    responseLimitsOf(config),
-    () => Math.floor(random() * 2 ** 32),
-  );
+  const control: Control =
+    cluster && store instanceof RedisStore
+      ? new RedisResponseControl({
+          store,
+          live,
+          limits: responseLimitsOf(config),
+          randomSeed: () => Math.floor(random() * 2 ** 32),
+          client: store.db.client,
+          run: (fn) => store.db.run(() => fn()),
+          prefix: store.prefix,
+        })
+      : new ResponseControl(store, live, responseLimitsOf(config), () => Math.floor(random() * 2 ** 32));
   await control.load();
 
   const rateLimiter = config.rateLimitPerBin > 0 ? new RateLimiter(config.rateLimitPerBin) : null;
@@ -193,7 +212,8 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
       store,
       control,
       live,
-      newRequestId: sortableIdFactory(now),
+      // On Redis the store numbers captures itself, in the order they reach it (any instance).
+      newRequestId: store instanceof RedisStore ? () => '' : sortableIdFactory(now),
       now,
       maxBodyBytes: config.maxBodyBytes,
       maxRequestsPerBin: config.maxRequestsPerBin,
@@ -205,9 +225,25 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
       waiters,
       forwarder,
       verifier,
+      onStored: cluster ? (r) => cluster.note('capture', r.binId, r.id) : undefined,
     },
     RECEIVER_PREFIX,
   );
+  if (cluster) {
+    // Settings changed, or a capture stored, on another instance.
+    cluster.on('forward', (binId) => void forwarder.reload(binId).catch(() => {}));
+    cluster.on('verify', (binId) => void verifier.reload(binId).catch(() => {}));
+    cluster.on('response', (binId) => void (control as RedisResponseControl).refresh(binId).catch(() => {}));
+    cluster.on('capture', (binId, id) => {
+      if (!waiters.wants(binId)) return;
+      void (async () => {
+        const rec = await store.requests.get(binId, id);
+        const body = rec && (await store.requests.body(binId, id));
+        if (rec && body) waiters.captured({ ...rec, body });
+      })().catch(() => {});
+    });
+    await cluster.start();
+  }
 
   const ctx: ApiContext = { config, store, control, dispatcher, live, rateLimiter, waiters, deliveryWaiters, forwarder, verifier, binAttempts, now };
   const app = express();
@@ -254,7 +290,7 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
   // Generated once, when first asked for (PUBLIC_URL may follow the port bound by listen()).
   let openapi: object | null = null;
   const apiDoc = () =>
-    (openapi ??= openApiDocument({ version: VERSION, publicUrl: config.publicUrl, limits: control.limits }));
+    (openapi ??= openApiDocument({ version: VERSION, publicUrl: config.publicUrl, limits: responseLimitsOf(config) }));
   app.get('/api/openapi.json', (_req, res) => void res.json(apiDoc()));
   app.get('/api/docs', (_req, res) => void res.type('html').send(docsPage(apiDoc() as Parameters<typeof docsPage>[0])));
   // JSON bodies up to 1 MB; an import (NDJSON or HAR) reads its own body, streamed or bounded.
@@ -310,10 +346,23 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
       else next(new Error('unauthorized'));
     });
   }
-  attachLiveHandlers(io, { store });
+  attachLiveHandlers(io, { store, gate: cluster ? socketBus : undefined });
+  // Shared rooms: captures reach this instance's viewers from the store's capture feed.
+  const feed =
+    cluster && store instanceof RedisStore
+      ? new CaptureFeed({ url: cluster.url, prefix: store.prefix, onCapture: (item, ev) => socketBus.feedCaptured(item, ev), onError: () => {} })
+      : null;
+  await feed?.start();
 
   web.setHandler((req, res) => {
-    if (req.url?.startsWith(RECEIVER_PREFIX)) void receive(req, res);
+    if (req.url?.startsWith(RECEIVER_PREFIX)) {
+      receive(req, res).catch((err) => {
+        // A bug, not a sender's fault: say so once, and never leave the sender hanging.
+        log.error('receiver error', { error: String(err) });
+        if (res.headersSent) req.socket.destroy();
+        else res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":{"code":"internal","message":"Internal error."}}');
+      });
+    }
     else app(req, res);
   });
 
@@ -340,6 +389,9 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
         });
         sender.close();
         forwarder.close();
+        await control.close();
+        await feed?.stop();
+        await cluster?.close();
         await store.close();
       })();
       return closed;

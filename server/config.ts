@@ -7,6 +7,11 @@ import { DEFAULT_RESPONSE_LIMITS, type ResponseLimits } from '../shared/schema/r
 export interface Config {
   port: number;
   host: string;
+  /** lowdb: files in DATA_DIR (one instance); redis: one Redis shared by several instances. */
+  store: 'lowdb' | 'redis';
+  redisUrl: string;
+  redisPrefix: string;
+  liveStreamMaxLen: number;
   dataDir: string;
   publicUrl: string;
   /** PUBLIC_URL was not set: it follows the port actually bound (PORT=0). */
@@ -55,6 +60,10 @@ export const CONFIG_DOCS: { name: string; default: string; meaning: string }[] =
   { name: 'PORT', default: '8080', meaning: 'Port for the UI, API, Socket.IO and receiver URLs (0 = any free port).' },
   { name: 'HOST', default: '127.0.0.1', meaning: 'Interface to listen on. Use 0.0.0.0 to expose it (set AUTH_TOKEN then).' },
   { name: 'DATA_DIR', default: './data', meaning: 'Where the lowdb JSON files live.' },
+  { name: 'STORE', default: 'lowdb', meaning: 'lowdb: files in DATA_DIR, one instance. redis: everything in one Redis, so several instances can serve behind a load balancer (see "Scale out").' },
+  { name: 'REDIS_URL', default: 'redis://127.0.0.1:6379', meaning: 'With STORE=redis: redis://[user:password@]host:port[/db], or rediss:// (TLS).' },
+  { name: 'REDIS_PREFIX', default: 'hooklab:', meaning: 'With STORE=redis: prefix of every key, so several hooklabs can share one Redis apart.' },
+  { name: 'LIVE_STREAM_MAX_LEN', default: '100000', meaning: 'With STORE=redis: live events kept in the Redis stream between instances; a viewer further behind catches up from the store.' },
   { name: 'HOOKLAB_CONFIG', default: '(none)', meaning: 'A config file (JSON or YAML) of bins and webhooks to create at start-up (also `--config FILE`); see "Automate it".' },
   { name: 'PUBLIC_URL', default: 'http://localhost:$PORT', meaning: 'Base of the receiver URLs shown to users.' },
   { name: 'MAX_BODY_BYTES', default: '1048576', meaning: 'Body bytes kept per captured request; the rest is counted, not stored.' },
@@ -120,6 +129,13 @@ function bool(env: Env, name: string): boolean {
   throw new ConfigError(`${name} must be true or false, got "${env[name]}"`);
 }
 
+function oneOf<T extends string>(env: Env, name: string, values: readonly T[], dflt: T): T {
+  const v = env[name];
+  if (v === undefined || v === '') return dflt;
+  if ((values as readonly string[]).includes(v)) return v as T;
+  throw new ConfigError(`${name} must be one of ${values.join(', ')}, got "${v}"`);
+}
+
 export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config {
   const port = int(env, 'PORT', 8080, 0, 65535);
   const publicUrl = (env.PUBLIC_URL || `http://localhost:${port}`).replace(/\/+$/, '');
@@ -137,6 +153,10 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
   return {
     port,
     host: env.HOST || '127.0.0.1',
+    store: oneOf(env, 'STORE', ['lowdb', 'redis'], 'lowdb'),
+    redisUrl: env.REDIS_URL || 'redis://127.0.0.1:6379',
+    redisPrefix: env.REDIS_PREFIX || 'hooklab:',
+    liveStreamMaxLen: int(env, 'LIVE_STREAM_MAX_LEN', 100_000, 1000, 100_000_000),
     dataDir: path.resolve(cwd, env.DATA_DIR || './data'),
     publicUrl,
     publicUrlDefaulted: !env.PUBLIC_URL,

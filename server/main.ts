@@ -10,7 +10,10 @@ import { createHttp } from './http/server.ts';
 import { consoleLogger } from './log.ts';
 import { isLoopbackHost } from './net/outbound-policy.ts';
 import { DataDirError, DataFileError, LowdbStore } from './store/lowdb.ts';
-import { UnsavedDataError } from './store/types.ts';
+import { RedisCluster } from './cluster/redis-cluster.ts';
+import { safeUrl } from './store/redis/connection.ts';
+import { RedisStore, RedisUnavailableError } from './store/redis/redis-store.ts';
+import { type StoreFault, UnsavedDataError } from './store/types.ts';
 
 const log = consoleLogger();
 
@@ -60,35 +63,54 @@ async function main() {
   // Listen first: while the data loads, senders get 503 + Retry-After, not "connection refused".
   const web = createHttp(config);
   const base = await web.listen();
-  log.info(`hooklab listening on ${base} (loading data from ${config.dataDir})`);
+  const where = config.store === 'redis' ? safeUrl(config.redisUrl) : config.dataDir;
+  log.info(`hooklab listening on ${base} (loading data from ${where})`);
   const t0 = performance.now();
-  const store = await LowdbStore.open({
-    dataDir: config.dataDir,
-    flushIntervalMs: config.flushIntervalMs,
-    maxRequestsPerBin: config.maxRequestsPerBin,
-    maxStoreBytes: config.maxStoreBytes,
-    cacheBytes: config.cacheBytes,
-    maxFinishedDeliveries: config.maxFinishedDeliveries,
-    onFault: (fault, err) =>
-      fault
-        ? log.error(`storage fault: ${fault.message}`, { code: fault.code, error: String(err) })
-        : log.info('storage recovered: writes succeed again; everything kept in memory is on disk'),
-    onWarning: (m, detail) => log.warn(m, detail),
-  });
+  const onFault = (fault: StoreFault | null, err?: unknown) =>
+    fault
+      ? log.error(`storage fault: ${fault.message}`, { code: fault.code, error: String(err) })
+      : log.info('storage recovered: writes succeed again');
+  const onWarning = (m: string, detail?: Record<string, unknown>) => log.warn(m, detail);
+  const store =
+    config.store === 'redis'
+      ? await RedisStore.open({
+          url: config.redisUrl,
+          prefix: config.redisPrefix,
+          maxStoreBytes: config.maxStoreBytes,
+          maxFinishedDeliveries: config.maxFinishedDeliveries,
+          feedMaxLen: config.liveStreamMaxLen,
+          onFault,
+          onWarning,
+        })
+      : await LowdbStore.open({
+          dataDir: config.dataDir,
+          flushIntervalMs: config.flushIntervalMs,
+          maxRequestsPerBin: config.maxRequestsPerBin,
+          maxStoreBytes: config.maxStoreBytes,
+          cacheBytes: config.cacheBytes,
+          maxFinishedDeliveries: config.maxFinishedDeliveries,
+          onFault,
+          onWarning,
+        });
+  // On Redis, instances share rooms and notes besides the store.
+  const cluster =
+    config.store === 'redis'
+      ? new RedisCluster({ url: config.redisUrl, prefix: config.redisPrefix, streamMaxLen: config.liveStreamMaxLen, onError: () => {} })
+      : undefined;
   if (stopping) return;
   if (file) {
     const r = await applyConfig(store, file, { now: new Date().toISOString(), limits: responseLimitsOf(config) });
     log.info(`config ${configPath} applied`, { created: r.created.length, updated: r.updated.length, removed: r.removed.length });
     for (const w of r.warnings) log.warn(w);
   }
-  app = await createApp({ config, store, log, http: web });
+  app = await createApp({ config, store, log, http: web, cluster });
   const s = config.schedule;
   log.info('dispatcher retry policy', { firstDelayMs: s.firstDelayMs, factor: s.factor, jitter: s.jitter, deadlineMs: s.deadlineMs });
-  log.info(`hooklab ready on ${base}`, { dataDir: config.dataDir, publicUrl: config.publicUrl, loadMs: Math.round(performance.now() - t0) });
+  log.info(`hooklab ready on ${base}`, { store: config.store, data: where, publicUrl: config.publicUrl, loadMs: Math.round(performance.now() - t0) });
 }
 
 main().catch((err) => {
-  if (err instanceof ConfigError || err instanceof ConfigFileError || err instanceof DataFileError || err instanceof DataDirError) {
+  if (err instanceof ConfigError || err instanceof ConfigFileError || err instanceof DataFileError || err instanceof DataDirError || err instanceof RedisUnavailableError) {
     log.error(err.message);
   } else if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
     log.error(`port is already in use: ${(err as Error).message}. Set PORT to another port.`);

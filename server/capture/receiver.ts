@@ -38,6 +38,8 @@ export interface ReceiverDeps {
   maxUnwrittenBytes: number;
   /** The wait API's waiters, told of every capture stored. */
   waiters?: RequestWaiters;
+  /** Told of every capture stored (the other instances' waiters, on Redis). */
+  onStored?: (r: CapturedRequest) => void;
   /** Forward targets and proxy mode (absent: none). */
   forwarder?: Forwarder;
   /** Signature checks and idempotency keys (absent: none). */
@@ -180,7 +182,14 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
   return async function receive(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const receivedAt = deps.now();
     const target = parseTarget(req.url ?? '/', prefix);
-    const bin = target.binId ? await store.bins.get(target.binId) : undefined;
+    let bin;
+    try {
+      bin = target.binId ? await store.bins.get(target.binId) : undefined;
+    } catch {
+      // The store cannot answer (Redis unreachable): nothing is acknowledged; try again later.
+      refuse(req, res, 'storage_unavailable', store.health().fault?.message ?? 'The store cannot be reached; retry shortly.', 5);
+      return;
+    }
     if (!bin) {
       req.resume();
       sendJson(res, 404, { error: { code: 'bin_not_found', message: 'No bin at this URL. Create one with POST /api/bins.' } });
@@ -296,10 +305,11 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
             let own: string[] = NO_IDS;
             for (const ev of evictions) {
               if (ev.binId === bin.id) own = ev.ids;
-              else live.requestsDeleted(ev.binId, ev.ids);
+              else live.requestsEvicted(ev.binId, ev.ids);
             }
             if (live.wants(bin.id)) live.requestCaptured(toItem(record), own);
             deps.waiters?.captured(record);
+          deps.onStored?.(record);
             if (!preflight) deps.verifier?.captured(record);
             const capture: Capture | null = forward ? { method, path: target.path, queryString: target.queryString, headers, body } : null;
             if (forward && capture) deps.forwarder!.forwardInBackground(bin.id, record.id, forward, capture, proxied);

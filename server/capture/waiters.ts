@@ -27,6 +27,11 @@ export class RequestWaiters {
     };
   }
 
+  /** Does anyone wait on this bin? */
+  wants(binId: string): boolean {
+    return this.byBin.has(binId);
+  }
+
   /** A capture was stored (called by the receiver: one map lookup when nobody waits). */
   captured(r: CapturedRequest): void {
     const set = this.byBin.get(r.binId);

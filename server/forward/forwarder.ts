@@ -48,6 +48,13 @@ export class Forwarder {
     for (const f of await this.d.store.forwards.list()) this.settings.set(f.id, f);
   }
 
+  /** Another instance changed this bin's targets: read them again. */
+  async reload(binId: string): Promise<void> {
+    const f = await this.d.store.forwards.get(binId);
+    if (f) this.settings.set(binId, f);
+    else this.settings.delete(binId);
+  }
+
   settingsOf(binId: string): StoredForward | undefined {
     return this.settings.get(binId);
   }

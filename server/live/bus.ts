@@ -2,6 +2,7 @@
 // onto rooms (one per bin, one for the dispatcher), so a Redis adapter can fan it out later.
 import type { Server } from 'socket.io';
 import type { SendCap } from './send-cap.ts';
+import type { Eviction } from '../store/types.ts';
 import type {
   Bin,
   ClientToServerEvents,
@@ -23,6 +24,8 @@ export interface LiveBus {
   /** A stored capture's row changed (a check or forward result was added). */
   requestUpdated(r: RequestItem): void;
   requestsDeleted(binId: string, ids: string[] | 'all'): void;
+  /** Captures of another bin that an append pushed out (the store-wide byte budget). */
+  requestsEvicted(binId: string, ids: string[]): void;
   settingsChanged(binId: string, kind: SettingsKind, etag: string): void;
   binUpdated(b: Bin): void;
   binDeleted(id: string): void;
@@ -46,6 +49,8 @@ export interface SocketBusOptions {
   deliveryCoalesceMs?: number;
   /** Checked after each batch of events: drops viewers that stopped reading. */
   sendCap?: SendCap;
+  /** Rooms span several instances (a Redis adapter): a bin may be watched elsewhere. */
+  shared?: boolean;
 }
 
 export class SocketBus implements LiveBus {
@@ -56,17 +61,25 @@ export class SocketBus implements LiveBus {
   private timer: NodeJS.Timeout | null = null;
   private readonly coalesceMs: number;
   private readonly cap: SendCap | null;
+  private readonly shared: boolean;
+  /** Viewers backfilling, per bin: their live captures wait here (shared rooms only). */
+  private readonly held = new Map<string, Map<string, RequestItem[]>>();
+  get isShared() {
+    return this.shared;
+  }
 
   constructor(private readonly io: IoServer, opts: SocketBusOptions = {}) {
     this.coalesceMs = opts.deliveryCoalesceMs ?? 50;
     this.cap = opts.sendCap ?? null;
+    this.shared = opts.shared ?? false;
   }
 
   wants(binId: string) {
-    // Local rooms only: a multi-instance adapter (Redis) must answer true here.
-    return this.io.sockets.adapter.rooms.has(binRoom(binId));
+    // This instance's rooms only: with shared rooms, a viewer on another instance may want it.
+    return this.shared || this.io.sockets.adapter.rooms.has(binRoom(binId));
   }
   requestCaptured(r: RequestItem, evicted: string[]) {
+    if (this.shared) return; // every instance hears of it from the capture feed (feedCaptured)
     // Emitted together once per event-loop turn, so a burst leaves in few writes (see
     // batch-writes.ts); order is kept. Evictions of the turn follow as one event.
     let q = this.pendingRequests.get(r.binId);
@@ -91,6 +104,40 @@ export class SocketBus implements LiveBus {
   requestsDeleted(binId: string, ids: string[] | 'all') {
     this.io.to(binRoom(binId)).emit('requests:deleted', { binId, ids });
   }
+  requestsEvicted(binId: string, ids: string[]) {
+    if (!this.shared) this.requestsDeleted(binId, ids);
+  }
+
+  /**
+   * Shared rooms: a capture from the feed, for this instance's viewers (each instance reads
+   * the feed, so this emits locally). Viewers still backfilling get it after their backfill.
+   */
+  feedCaptured(r: RequestItem, evictions: Eviction[]) {
+    const room = binRoom(r.binId);
+    const held = this.held.get(r.binId);
+    if (held?.size) {
+      for (const buf of held.values()) buf.push(r);
+      this.io.local.to(room).except([...held.keys()]).emit('request', r);
+    } else this.io.local.to(room).emit('request', r);
+    for (const ev of evictions) this.io.local.to(binRoom(ev.binId)).emit('requests:deleted', { binId: ev.binId, ids: ev.ids });
+    this.cap?.checkRoom(room);
+  }
+
+  /** A viewer is backfilling a bin: hold its live captures until release (shared rooms). */
+  hold(binId: string, socketId: string) {
+    let m = this.held.get(binId);
+    if (!m) this.held.set(binId, (m = new Map()));
+    m.set(socketId, []);
+  }
+
+  /** The captures held for a viewer since hold(), in feed order. */
+  release(binId: string, socketId: string): RequestItem[] {
+    const m = this.held.get(binId);
+    const out = m?.get(socketId) ?? [];
+    m?.delete(socketId);
+    if (m?.size === 0) this.held.delete(binId);
+    return out;
+  }
   settingsChanged(binId: string, kind: SettingsKind, etag: string) {
     this.io.to(binRoom(binId)).emit('settings:changed', { binId, kind, etag });
   }
@@ -105,7 +152,7 @@ export class SocketBus implements LiveBus {
   }
   deliveryChanged(d: Delivery) {
     // Nobody has the console open: skip (Socket.IO would encode the event all the same).
-    if (!this.io.sockets.adapter.rooms.has(DISPATCHER_ROOM)) return;
+    if (!this.shared && !this.io.sockets.adapter.rooms.has(DISPATCHER_ROOM)) return;
     this.pendingDeliveries.set(d.id, d);
     if (!this.timer) this.timer = setTimeout(() => this.flushDispatcher(), this.coalesceMs);
   }
@@ -119,7 +166,7 @@ export class SocketBus implements LiveBus {
     this.io.to(DISPATCHER_ROOM).emit('run', r);
   }
   clockChanged(c: ClockState) {
-    if (!this.io.sockets.adapter.rooms.has(DISPATCHER_ROOM)) return;
+    if (!this.shared && !this.io.sockets.adapter.rooms.has(DISPATCHER_ROOM)) return;
     // Coalesced with deliveries: a fast clock changes `nextDueAt` with every attempt.
     this.pendingClock = c;
     if (!this.timer) this.timer = setTimeout(() => this.flushDispatcher(), this.coalesceMs);
@@ -151,6 +198,7 @@ export class RecordingBus implements LiveBus {
   requestUpdated = this.rec('request:updated');
   settingsChanged = (binId: string, kind: SettingsKind, etag: string) => void this.events.push({ type: 'settings:changed', data: { binId, kind, etag } });
   requestsDeleted = (binId: string, ids: string[] | 'all') => void this.events.push({ type: 'requests:deleted', data: { binId, ids } });
+  requestsEvicted = (binId: string, ids: string[]) => this.requestsDeleted(binId, ids);
   binUpdated = this.rec('bin:updated');
   binDeleted = this.rec('bin:deleted');
   responsePosition = (binId: string, position: PlanPosition) => void this.events.push({ type: 'response:position', data: { binId, position } });

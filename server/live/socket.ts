@@ -1,7 +1,7 @@
 // Socket.IO handlers: join a bin's room (with backfill of what a reconnecting client
 // missed), or the dispatcher's room.
 import type { Socket } from 'socket.io';
-import type { SubscribeAck } from '../../shared/api.ts';
+import type { RequestItem, SubscribeAck } from '../../shared/api.ts';
 import type { Store } from '../store/types.ts';
 import { batchWebSocketWrites } from './batch-writes.ts';
 import { DISPATCHER_ROOM, type IoServer, binRoom } from './bus.ts';
@@ -15,6 +15,12 @@ export interface LiveHandlerOptions {
   drainTimeoutMs?: number;
   /** Subscribes a connection may have waiting; more is abuse and drops it. */
   maxQueuedSubscribes?: number;
+  /**
+   * Rooms shared by several instances: live captures come from the capture feed, later than
+   * the store has them. A subscriber joins first and its live captures are held while it
+   * backfills, then those newer than the backfill follow, so nothing is missed or doubled.
+   */
+  gate?: { hold(binId: string, socketId: string): void; release(binId: string, socketId: string): RequestItem[] };
 }
 
 /** Below this many unread bytes, the next backfill page goes out. */
@@ -37,21 +43,41 @@ export function attachLiveHandlers(io: IoServer, opts: LiveHandlerOptions) {
     let sent = 0;
     let cursor = lastId;
     let gap: number | undefined;
+    const gate = opts.gate;
+    if (gate) {
+      gate.hold(binId, socket.id);
+      socket.join(binRoom(binId));
+    }
+    const finish = (): SubscribeAck => {
+      if (gate) {
+        // Held while backfilling: only what the backfill did not already send, in order.
+        for (const item of gate.release(binId, socket.id)) {
+          if (cursor !== null && item.id <= cursor) continue;
+          socket.emit('request', item);
+          cursor = item.id;
+        }
+      }
+      return { ok: true, backfilled: sent, ...(gap ? { gap } : {}) };
+    };
     for (;;) {
       const page = cursor ? await opts.store.requests.items(binId, { limit: pageSize, after: cursor, oldestFirst: true }) : [];
-      if (!socket.connected) return { ok: false, error: 'disconnected' };
+      if (!socket.connected) {
+        gate?.release(binId, socket.id);
+        return { ok: false, error: 'disconnected' };
+      }
       // Numbers between the client's last and the first still here belong to captures gone.
       if (sent === 0 && lastSeq !== null) {
         const next = page[0]?.seq ?? (await opts.store.requests.lastSeq(binId)) + 1;
         gap = Math.max(0, next - lastSeq - 1);
       }
       const last = page.length < pageSize;
-      if (last) socket.join(binRoom(binId));
+      if (last && !gate) socket.join(binRoom(binId));
       for (const item of page) socket.emit('request', item);
       sent += page.length;
-      if (last) return { ok: true, backfilled: sent, ...(gap ? { gap } : {}) };
-      cursor = page[page.length - 1].id;
+      if (page.length) cursor = page[page.length - 1].id;
+      if (last) return finish();
       if (!(await drained(socket, LOW_WATER, drainTimeoutMs))) {
+        gate?.release(binId, socket.id);
         dropConnection(socket);
         return { ok: false, error: 'client did not read the backfill' };
       }

@@ -1,26 +1,46 @@
-// A LiveBus that also tells someone else about delivery changes (the wait API's delivery
-// waiters), so the dispatcher needs to know about neither.
-import type { Delivery } from '../../shared/api.ts';
+// LiveBus taps: a bus that also tells someone else about one kind of event (delivery changes
+// for the wait API's delivery waiters; settings changes for the other instances), so the
+// code that emits them needs to know about neither.
+import type { Delivery, SettingsKind } from '../../shared/api.ts';
 import type { LiveBus } from './bus.ts';
 
-export function tapDeliveries(bus: LiveBus, onDelivery: (d: Delivery) => void): LiveBus {
+/** Every method passed straight on (the taps below replace one each). */
+function forwardAll(bus: LiveBus): LiveBus {
   return {
     wants: (binId) => bus.wants(binId),
     requestCaptured: (r, evicted) => bus.requestCaptured(r, evicted),
     requestUpdated: (r) => bus.requestUpdated(r),
     requestsDeleted: (binId, ids) => bus.requestsDeleted(binId, ids),
+    requestsEvicted: (binId, ids) => bus.requestsEvicted(binId, ids),
     settingsChanged: (binId, kind, etag) => bus.settingsChanged(binId, kind, etag),
     binUpdated: (b) => bus.binUpdated(b),
     binDeleted: (id) => bus.binDeleted(id),
     responsePosition: (binId, p) => bus.responsePosition(binId, p),
-    deliveryChanged: (d) => {
-      onDelivery(d);
-      bus.deliveryChanged(d);
-    },
+    deliveryChanged: (d) => bus.deliveryChanged(d),
     webhookChanged: (w) => bus.webhookChanged(w),
     webhookDeleted: (id) => bus.webhookDeleted(id),
     runChanged: (r) => bus.runChanged(r),
     clockChanged: (c) => bus.clockChanged(c),
     close: () => bus.close(),
+  };
+}
+
+export function tapDeliveries(bus: LiveBus, onDelivery: (d: Delivery) => void): LiveBus {
+  return {
+    ...forwardAll(bus),
+    deliveryChanged: (d) => {
+      onDelivery(d);
+      bus.deliveryChanged(d);
+    },
+  };
+}
+/** A LiveBus that also tells someone else when a bin's settings were replaced (the cluster). */
+export function tapSettings(bus: LiveBus, onSettings: (binId: string, kind: SettingsKind) => void): LiveBus {
+  return {
+    ...forwardAll(bus),
+    settingsChanged: (binId, kind, etag) => {
+      onSettings(binId, kind);
+      bus.settingsChanged(binId, kind, etag);
+    },
   };
 }

@@ -25,6 +25,13 @@ export class Verifier {
     for (const v of await this.d.store.verifications.list()) this.settings.set(v.id, v.settings);
   }
 
+  /** Another instance changed this bin's settings: read them again (it re-checked the captures). */
+  async reload(binId: string): Promise<void> {
+    const v = await this.d.store.verifications.get(binId);
+    if (v) this.settings.set(binId, v.settings);
+    else this.settings.delete(binId);
+  }
+
   get(binId: string): VerifySettingsT | undefined {
     return this.settings.get(binId);
   }

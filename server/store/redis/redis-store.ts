@@ -30,6 +30,8 @@
 //     <p>tmp:<random>           a body staged for its append (taken in the same MULTI; expires)
 //     <p>purge, <p>purge:<n>, <p>purge:next   ids of cleared bins whose bodies are being deleted
 //     <p>probe                  written while a fault is probed
+//     <p>feed                   stream: one entry per capture (bin, list row, evictions), for
+//                               live viewers on every instance (only with feedMaxLen)
 //
 // Ids and order: a bin's order is its id order, as in every driver. Given an id (the importer,
 // tests), the capture sorts where its id says. Given '' (see CapturedRequest in types.ts),
@@ -70,6 +72,8 @@ export interface RedisStoreOptions {
   maxStoreBytes?: number;
   maxFinishedDeliveries?: number;
   maxEndedRuns?: number;
+  /** Keep a capture feed of this many entries for live viewers on every instance (0: none). */
+  feedMaxLen?: number;
   /** How long open() waits for Redis to answer (default 10 s). */
   waitMs?: number;
   connectTimeoutMs?: number;
@@ -89,7 +93,8 @@ export class RedisStore implements Store {
   readonly forwards: RedisCollection<StoredForward>;
   readonly verifications: RedisCollection<StoredVerify>;
   readonly prefix: string;
-  private readonly db: RedisConnection;
+  /** The store's connection: the Redis-backed response control runs its scripts on it. */
+  readonly db: RedisConnection;
   private readonly warnings: string[] = [];
   private readonly now: () => number;
   private closed = false;
@@ -98,7 +103,7 @@ export class RedisStore implements Store {
     const p = (this.prefix = o.prefix ?? DEFAULT_REDIS_PREFIX);
     this.now = o.now ?? Date.now;
     this.db = new RedisConnection(o satisfies RedisConnectionOptions, `${p}probe`);
-    this.requests = new RedisRequestLog(this.db, { prefix: p, maxStoreBytes: o.maxStoreBytes ?? Infinity });
+    this.requests = new RedisRequestLog(this.db, { prefix: p, maxStoreBytes: o.maxStoreBytes ?? Infinity, feedMaxLen: o.feedMaxLen ?? 0 });
     this.bins = new RedisBins(this.db, `${p}bins`, this.requests);
     this.responses = new RedisCollection(this.db, `${p}responses`);
     this.webhooks = new RedisCollection(this.db, `${p}webhooks`);

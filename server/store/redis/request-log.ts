@@ -38,6 +38,8 @@ export interface RedisRequestLogOptions {
   prefix: string;
   /** MAX_STORE_BYTES (Infinity: none). */
   maxStoreBytes: number;
+  /** Entries kept in the capture feed (0: no feed; see APPEND in request-scripts.ts). */
+  feedMaxLen?: number;
 }
 
 export class RedisRequestLog implements RequestLog {
@@ -72,7 +74,7 @@ export class RedisRequestLog implements RequestLog {
     try {
       res = await this.db.run((c) =>
         (c.multi().set(staged, body, 'PX', STAGED_TTL_MS) as Multi)
-          .hlAppend(p, staged, record.binId, record.id, randomTail(), after(rest), after(row), body.length, cap, budget)
+          .hlAppend(p, staged, record.binId, record.id, randomTail(), after(rest), after(row), body.length, cap, budget, this.o.feedMaxLen ?? 0)
           .exec(),
       );
     } finally {

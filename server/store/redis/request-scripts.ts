@@ -55,9 +55,14 @@ end
  * Append one capture whose body is already SET under the staging key ARGV[2].
  * ARGV: prefix, staging key, binId, id ('' = assign one here), random tail (for an assigned
  * id), the metadata JSON and the list row JSON without id and seq (their text after the
- * opening brace: ',"binId":…}' or '}'), body bytes, per-bin cap, byte budget (-1: none).
+ * opening brace: ',"binId":…}' or '}'), body bytes, per-bin cap, byte budget (-1: none),
+ * the capture feed's length (0: no feed).
  * Answers nil when the bin does not exist (the staged body is dropped), else
  * { id, seq, bin1, evicted1, bin2, evicted2, … } in eviction order.
+ *
+ * The capture feed (P..'feed', a stream) gets one entry per append, in the same step: the
+ * bin, the list row and what was evicted. Instances read it to tell their live viewers, so
+ * every viewer of a bin sees its captures in one order, whichever instance received them.
  *
  * An assigned id is server/ids.ts's format from Redis's clock (TIME) and one counter for
  * the store (P..'idclock' = "ms:counter"): ids increase in the order appends run here,
@@ -132,6 +137,12 @@ if budget >= 0 then
     out[#out + 1] = hb
     out[#out + 1] = hid
   end
+end
+local feed = tonumber(ARGV[11] or '0')
+if feed > 0 then
+  local evicted = {}
+  for i = 3, #out do evicted[#evicted + 1] = out[i] end
+  redis.call('XADD', P .. 'feed', 'MAXLEN', '~', feed, '*', 'b', b, 'i', head .. ARGV[7], 'e', table.concat(evicted, ' '))
 end
 return out
 `;

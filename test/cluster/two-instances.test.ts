@@ -1,0 +1,145 @@
+// Issue 11 with real processes: two hooklab instances (A and B, the compiled server with
+// STORE=redis) on one real redis-server. Captures keep one arrival order and reach viewers
+// on either instance; a plan is used up exactly once per request across both, answering as
+// the pure engine run serially would; settings changed on A hold on B at once; the wait API
+// on B sees a capture made on A; with Redis down both answer 503 and come back by themselves.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RequestItem, ResponseConfig } from '../../shared/api.ts';
+import { decide, initialPlanState, type RequestFacts } from '../../server/control/engine.ts';
+import { send } from '../helpers/http.ts';
+import { type ServerProcess, spawnServer } from '../helpers/process.ts';
+import { type RedisServer, startRedis } from '../helpers/redis.ts';
+import { collect, connect, subscribe } from '../helpers/socket.ts';
+
+let redis: RedisServer;
+let a: ServerProcess;
+let b: ServerProcess;
+
+async function api<T = unknown>(base: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+  const res = await fetch(base + path, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await res.text();
+  return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
+}
+
+beforeAll(async () => {
+  redis = await startRedis({ appendonly: true, appendfsync: 'always' });
+  const env = { STORE: 'redis', REDIS_URL: redis.url, REDIS_PREFIX: 'two:', DISPATCH_WORKER: 'false' };
+  [a, b] = await Promise.all([spawnServer(env), spawnServer(env)]);
+}, 60_000);
+
+afterAll(async () => {
+  for (const p of [a, b]) p?.proc.kill('SIGTERM');
+  await Promise.all([a?.exited, b?.exited]);
+  await redis?.cleanup();
+});
+
+describe('two instances on one Redis', () => {
+  it('200 concurrent captures split across A and B reach a viewer on each: all, once, in id order', async () => {
+    const bin = (await api<{ id: string }>(a.base, 'POST', '/api/bins', {})).body;
+    const [va, vb] = await Promise.all([connect(a.base), connect(b.base)]);
+    try {
+      const got = [collect(va, 'request'), collect(vb, 'request')];
+      expect((await subscribe(va, bin.id)).ok).toBe(true);
+      expect((await subscribe(vb, bin.id)).ok).toBe(true);
+      const sent = await Promise.all(
+        Array.from({ length: 200 }, (_, i) => send(`${(i % 2 ? a : b).base}/h/${bin.id}/n${i}`, { body: String(i) })),
+      );
+      expect(sent.every((r) => r.status === 200)).toBe(true);
+      const ids = sent.map((r) => r.headers['x-hooklab-request-id'] as string);
+      for (const g of got) {
+        const items = await g.until(200);
+        const seen = items.map((r: RequestItem) => r.id);
+        expect(new Set(seen).size).toBe(200);
+        expect(new Set(seen)).toEqual(new Set(ids));
+        const sorted = [...seen].sort();
+        const bad = seen.map((s, i) => (s === sorted[i] ? null : `${i}:${s}/${sorted[i]}`)).filter(Boolean);
+        expect(bad.slice(0, 6)).toEqual([]); // arrival order, one for the whole cluster
+        expect(items.map((r) => r.seq)).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+      }
+    } finally {
+      va.close();
+      vb.close();
+    }
+  });
+
+  it('a plan used alternately from A and B answers exactly as the engine run serially', async () => {
+    const bin = (await api<{ id: string }>(a.base, 'POST', '/api/bins', {})).body;
+    const input = {
+      rules: [{ status: 204, match: { pathPrefix: '/health' } }],
+      plan: [
+        { status: 500, times: 3 },
+        { status: 503, probability: 0.5, times: 6 },
+        { status: 429, match: { header: { name: 'x-kind', value: 'b' } }, times: 2 },
+        { status: 201 },
+      ],
+      afterPlan: 'loop',
+      seed: 7,
+    };
+    const put = await api<{ config: ResponseConfig }>(a.base, 'PUT', `/api/bins/${bin.id}/response`, input);
+    expect(put.status).toBe(200);
+    // The same 40 arrivals, serially through the pure engine.
+    const facts: RequestFacts[] = Array.from({ length: 40 }, (_, i) => ({
+      method: 'POST',
+      path: i % 9 === 4 ? '/health' : '/hook',
+      headers: ['x-kind', i % 3 === 0 ? 'b' : 'a'],
+    }));
+    let state = initialPlanState(put.body.config);
+    const expected = facts.map((f) => {
+      const r = decide(put.body.config, state, f);
+      state = r.state;
+      return r.decision.outcome.status;
+    });
+    const answered: number[] = [];
+    for (const [i, f] of facts.entries()) {
+      const r = await send(`${(i % 2 ? b : a).base}/h/${bin.id}${f.path}`, { headers: [['x-kind', f.headers[1]]], body: 'x' });
+      answered.push(r.status);
+    }
+    expect(answered).toEqual(expected);
+    const pos = (await api<{ position: { consumed: number } }>(b.base, 'GET', `/api/bins/${bin.id}/response`)).body.position;
+    expect(pos.consumed).toBe(state.consumed);
+  });
+
+  it('50 concurrent requests from both instances use "500 x3 then 200" exactly once', async () => {
+    const bin = (await api<{ id: string }>(b.base, 'POST', '/api/bins', {})).body;
+    await api(b.base, 'PUT', `/api/bins/${bin.id}/response`, { plan: [{ status: 500, times: 3 }] });
+    const res = await Promise.all(Array.from({ length: 50 }, (_, i) => send(`${(i % 2 ? a : b).base}/h/${bin.id}`, { body: 'x' })));
+    expect(res.filter((r) => r.status === 500)).toHaveLength(3);
+    expect(res.filter((r) => r.status === 200)).toHaveLength(47);
+  });
+
+  it('settings changed on A are obeyed by B at once (plan, CORS, forward targets); the wait API on B sees a capture on A', async () => {
+    const bin = (await api<{ id: string }>(a.base, 'POST', '/api/bins', {})).body;
+    expect((await send(`${b.base}/h/${bin.id}`, { body: 'x' })).status).toBe(200);
+    await api(a.base, 'PUT', `/api/bins/${bin.id}/response`, { default: { status: 418 }, cors: false });
+    expect((await send(`${b.base}/h/${bin.id}`, { body: 'x' })).status).toBe(418);
+    // CORS off is read from a note between instances: prompt, though not in the same step.
+    await expect
+      .poll(async () => (await send(`${b.base}/h/${bin.id}`, { headers: { origin: 'https://x.example' }, body: 'x' })).headers['access-control-allow-origin'] ?? 'none')
+      .toBe('none');
+
+    const waiting = api<{ path: string }>(b.base, 'GET', `/api/bins/${bin.id}/requests/wait?path=/late&timeout=20s`);
+    await new Promise((r) => setTimeout(r, 300));
+    await send(`${a.base}/h/${bin.id}/late`, { body: 'now' });
+    const w = await waiting;
+    expect(w.status).toBe(200);
+    expect(w.body.path).toBe('/late');
+  });
+
+  it('Redis down: both answer 503 with the reason and health says so; back up (AOF), everything acknowledged is there', async () => {
+    const bin = (await api<{ id: string }>(a.base, 'POST', '/api/bins', {})).body;
+    const before = await send(`${a.base}/h/${bin.id}/kept`, { body: "acknowledged" });
+    expect(before.status).toBe(200);
+    await redis.kill();
+    for (const s of [a, b]) {
+      await expect.poll(async () => (await api(s.base, 'GET', '/api/health')).status, { timeout: 15_000 }).toBe(503);
+      const r = await send(`${s.base}/h/${bin.id}`, { body: 'while down' });
+      expect(r.status).toBe(503);
+      expect(r.headers['retry-after']).toBeDefined();
+    }
+    await redis.start();
+    for (const s of [a, b]) await expect.poll(async () => (await api(s.base, 'GET', '/api/health')).status, { timeout: 20_000 }).toBe(200);
+    const list = (await api<{ requests: RequestItem[] }>(b.base, 'GET', `/api/bins/${bin.id}/requests`)).body.requests;
+    expect(list.map((r) => r.path)).toEqual(['/kept']);
+    expect((await send(`${b.base}/h/${bin.id}/after`, { body: 'y' })).status).toBe(200);
+  }, 90_000);
+});
