@@ -23,6 +23,9 @@ import type { Control } from './control/control.ts';
 import { ResponseControl } from './control/controller.ts';
 import { RedisResponseControl } from './control/redis-control.ts';
 import { CaptureFeed } from './cluster/capture-feed.ts';
+import { ClusterDispatcher, HOP_HEADER, passedOn } from './cluster/cluster-dispatcher.ts';
+import { DispatcherLease } from './cluster/dispatcher-lease.ts';
+import type { DispatcherApi } from './dispatch/dispatcher-api.ts';
 import type { RedisCluster } from './cluster/redis-cluster.ts';
 import { RedisStore } from './store/redis/redis-store.ts';
 import { VirtualClock } from './dispatch/clock.ts';
@@ -72,8 +75,7 @@ export interface AppDeps {
 export interface HooklabApp {
   server: http.Server;
   io: Server<ClientToServerEvents, ServerToClientEvents>;
-  dispatcher: Dispatcher;
-  clock: VirtualClock;
+  dispatcher: DispatcherApi;
   control: Control;
   live: LiveBus;
   /** The wait API's waiting requests (tests check that gone clients free theirs). */
@@ -141,7 +143,6 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
   // Settings replaced here: the other instances reload their copies.
   const live = cluster ? tapSettings(socketBus, (binId, kind) => cluster.note(kind, binId)) : socketBus;
 
-  const clock = new VirtualClock(now, await store.getClock());
   // Public HOST without DISPATCH_ALLOW: public addresses only (see net/outbound-policy.ts).
   const policyOptions = { host: config.host, allow: config.dispatchAllow };
   const sender = deps.send
@@ -160,12 +161,18 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
   // The wait API: captures matching a filter, deliveries reaching a state.
   const waiters = new RequestWaiters();
   const deliveryWaiters = new DeliveryWaiters();
-  const dispatcher = new Dispatcher({
-    store,
+  const dispatcherLive = tapDeliveries(live, (d) => {
+    deliveryWaiters.changed(d);
+    // Waiters on the other instances fetch it from the store.
+    cluster?.note('delivery', d.id);
+  });
+  const makeDispatcher = (st: Store, clock: VirtualClock) =>
+    new Dispatcher({
+    store: st,
     clock,
     realNow: now,
     send: sender.send,
-    live: tapDeliveries(live, (d) => deliveryWaiters.changed(d)),
+    live: dispatcherLive,
     schedule: config.schedule,
     timeoutMs: config.dispatchTimeoutMs,
     concurrency: config.dispatchConcurrency,
@@ -176,6 +183,45 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
     random,
     onError: (err) => log.error('dispatcher error', { error: String(err) }),
   });
+  // One process: its own dispatcher. On Redis: the one instance holding the lease runs it;
+  // the others pass the API's calls to it (cluster/cluster-dispatcher.ts).
+  let dispatcher: DispatcherApi;
+  let single: Dispatcher | null = null;
+  let clusterDispatcher: ClusterDispatcher | null = null;
+  let lease: DispatcherLease | null = null;
+  if (cluster && store instanceof RedisStore) {
+    const cd = (clusterDispatcher = new ClusterDispatcher({
+      holderUrl: () => lease!.holderUrl(),
+      selfUrl: config.instanceUrl,
+      token: config.authToken,
+      noteWebhook: (id) => cluster.note('webhook', id),
+      timeoutMs: 60_000,
+    }));
+    dispatcher = cd;
+    lease = new DispatcherLease({
+      client: store.db.client,
+      prefix: store.prefix,
+      selfUrl: config.instanceUrl,
+      ttlMs: config.dispatcherLeaseMs,
+      onAcquire: async (epoch) => {
+        // Its writes carry the epoch: refused once another instance holds the lease.
+        const fenced = store.fenced(lease!.key, epoch);
+        const d = makeDispatcher(fenced, new VirtualClock(now, await fenced.getClock()));
+        await d.start();
+        cd.local = d;
+        log.info('this instance runs the dispatcher now', { epoch });
+      },
+      onLose: async () => {
+        const d = cd.local;
+        cd.local = null;
+        await d?.stop();
+        if (d) log.warn('this instance no longer runs the dispatcher (its lease passed to another)');
+      },
+      onError: (err) => log.warn('dispatcher lease', { error: String(err) }),
+    });
+  } else {
+    dispatcher = single = makeDispatcher(store, new VirtualClock(now, await store.getClock()));
+  }
   const control: Control =
     cluster && store instanceof RedisStore
       ? new RedisResponseControl({
@@ -264,7 +310,9 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
       res.status(503).json({ ok: false, status: 'dispatcher_fault', version: VERSION, fault: senderFault, warnings: h.warnings });
       return;
     }
-    res.json({ ok: true, status: 'ok', version: VERSION, warnings: h.warnings });
+    // On Redis: whether this instance runs the dispatcher (one does at a time).
+    const where = clusterDispatcher ? { dispatcher: { runsHere: clusterDispatcher.local !== null } } : {};
+    res.json({ ok: true, status: 'ok', version: VERSION, warnings: h.warnings, ...where });
   });
   if (hostGuard) {
     app.use((req, res, next) => {
@@ -295,6 +343,8 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
   app.get('/api/docs', (_req, res) => void res.type('html').send(docsPage(apiDoc() as Parameters<typeof docsPage>[0])));
   // JSON bodies up to 1 MB; an import (NDJSON or HAR) reads its own body, streamed or bounded.
   app.use('/api', express.json({ limit: '1mb', type: (req) => /json/i.test(String(req.headers['content-type'])) && !/\/import(\?|$)/.test(req.url ?? '') }));
+  // A dispatcher call passed on by another instance is served here, never passed on again.
+  if (cluster) app.use('/api', (req, _res, next) => (req.headers[HOP_HEADER] ? passedOn.run(true, next) : next()));
   app.use('/api', ...apiRouters(ctx));
   app.use('/api', () => {
     throw new HttpError(404, 'not_found', 'no such API route');
@@ -366,21 +416,37 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
     else app(req, res);
   });
 
-  await dispatcher.start();
+  if (lease && clusterDispatcher) {
+    const cd = clusterDispatcher;
+    // A webhook disabled or deleted on another instance: the dispatcher ends what it owed.
+    cluster!.on('webhook', (id) => {
+      const d = cd.local;
+      if (!d) return;
+      void (async () => {
+        const w = await store.webhooks.get(id);
+        if (!w) await d.cancelFor(id, 'webhook_deleted');
+        else if (!w.enabled) await d.cancelFor(id, 'webhook_disabled');
+      })().catch((err) => log.warn('cancelling deliveries', { error: String(err) }));
+    });
+    cluster!.on('delivery', (id) => {
+      if (!deliveryWaiters.wants(id)) return;
+      void store.deliveries.get(id).then((d) => d && deliveryWaiters.changed(d), () => {});
+    });
+    await lease.start();
+  } else await single!.start();
 
   let closed: Promise<void> | null = null;
   return {
     server: httpServer,
     io,
     dispatcher,
-    clock,
     control,
     live,
     waiters,
     listen: () => web.listen(),
     close() {
       closed ??= (async () => {
-        await dispatcher.stop();
+        await (lease ? lease.stop() : single!.stop());
         sendCap.stop();
         live.close();
         await new Promise<void>((resolve) => {

@@ -12,6 +12,11 @@ export interface Config {
   redisUrl: string;
   redisPrefix: string;
   liveStreamMaxLen: number;
+  /** How the other instances reach this one (the dispatcher's holder is called there). */
+  instanceUrl: string;
+  /** INSTANCE_URL was not set: it follows the address actually bound (PORT=0). */
+  instanceUrlDefaulted: boolean;
+  dispatcherLeaseMs: number;
   dataDir: string;
   publicUrl: string;
   /** PUBLIC_URL was not set: it follows the port actually bound (PORT=0). */
@@ -63,6 +68,8 @@ export const CONFIG_DOCS: { name: string; default: string; meaning: string }[] =
   { name: 'STORE', default: 'lowdb', meaning: 'lowdb: files in DATA_DIR, one instance. redis: everything in one Redis, so several instances can serve behind a load balancer (see "Scale out").' },
   { name: 'REDIS_URL', default: 'redis://127.0.0.1:6379', meaning: 'With STORE=redis: redis://[user:password@]host:port[/db], or rediss:// (TLS).' },
   { name: 'REDIS_PREFIX', default: 'hooklab:', meaning: 'With STORE=redis: prefix of every key, so several hooklabs can share one Redis apart.' },
+  { name: 'INSTANCE_URL', default: 'http://127.0.0.1:$PORT', meaning: 'With STORE=redis: how the other instances reach this one (they pass dispatcher calls to the instance that runs it). Set it when instances run on different machines.' },
+  { name: 'DISPATCHER_LEASE_MS', default: '10000', meaning: 'With STORE=redis: the dispatcher runs on one instance at a time, holding a lease this long (renewed every third of it); if that instance dies, another takes over within about this long.' },
   { name: 'LIVE_STREAM_MAX_LEN', default: '100000', meaning: 'With STORE=redis: live events kept in the Redis stream between instances; a viewer further behind catches up from the store.' },
   { name: 'HOOKLAB_CONFIG', default: '(none)', meaning: 'A config file (JSON or YAML) of bins and webhooks to create at start-up (also `--config FILE`); see "Automate it".' },
   { name: 'PUBLIC_URL', default: 'http://localhost:$PORT', meaning: 'Base of the receiver URLs shown to users.' },
@@ -157,6 +164,9 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     redisUrl: env.REDIS_URL || 'redis://127.0.0.1:6379',
     redisPrefix: env.REDIS_PREFIX || 'hooklab:',
     liveStreamMaxLen: int(env, 'LIVE_STREAM_MAX_LEN', 100_000, 1000, 100_000_000),
+    instanceUrl: (env.INSTANCE_URL || `http://127.0.0.1:${port}`).replace(/\/+$/, ''),
+    instanceUrlDefaulted: !env.INSTANCE_URL,
+    dispatcherLeaseMs: int(env, 'DISPATCHER_LEASE_MS', 10_000, 500, 600_000),
     dataDir: path.resolve(cwd, env.DATA_DIR || './data'),
     publicUrl,
     publicUrlDefaulted: !env.PUBLIC_URL,

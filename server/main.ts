@@ -63,6 +63,7 @@ async function main() {
   // Listen first: while the data loads, senders get 503 + Retry-After, not "connection refused".
   const web = createHttp(config);
   const base = await web.listen();
+  if (config.instanceUrlDefaulted) config.instanceUrl = base;
   const where = config.store === 'redis' ? safeUrl(config.redisUrl) : config.dataDir;
   log.info(`hooklab listening on ${base} (loading data from ${where})`);
   const t0 = performance.now();

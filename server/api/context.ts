@@ -1,7 +1,7 @@
 // What every API router gets. Built once by createApp; no globals.
 import type { Config } from '../config.ts';
 import type { Control } from '../control/control.ts';
-import type { Dispatcher } from '../dispatch/dispatcher.ts';
+import type { DispatcherApi } from '../dispatch/dispatcher-api.ts';
 import type { LiveBus } from '../live/bus.ts';
 import type { Store } from '../store/types.ts';
 import type { RateLimiter } from '../capture/rate-limit.ts';
@@ -15,7 +15,7 @@ export interface ApiContext {
   config: Config;
   store: Store;
   control: Control;
-  dispatcher: Dispatcher;
+  dispatcher: DispatcherApi;
   live: LiveBus;
   rateLimiter: RateLimiter | null;
   /** The wait API's waiters: captures, and deliveries reaching a state. */

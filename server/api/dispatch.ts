@@ -68,12 +68,12 @@ export function dispatchRouter(ctx: ApiContext): Router {
     res.json(await ctx.dispatcher.retryNow(req.params.id));
   });
 
-  r.get('/clock', (_req, res) => {
-    res.json(ctx.dispatcher.clockState());
+  r.get('/clock', async (_req, res) => {
+    res.json(await ctx.dispatcher.clockState());
   });
 
-  r.put('/clock', (req, res) => {
-    res.json(ctx.dispatcher.setClock(parse(ClockInput, req.body)));
+  r.put('/clock', async (req, res) => {
+    res.json(await ctx.dispatcher.setClock(parse(ClockInput, req.body)));
   });
 
   r.post('/clock/advance', async (req, res) => {

@@ -22,7 +22,7 @@ export function timelineRouter(ctx: ApiContext): Router {
     const { format } = parse(TimelineQuery, req.query, 'query');
     const d = await ctx.store.deliveries.get(req.params.id);
     if (!d) throw notFound('delivery');
-    send(res, format, `delivery-${d.id}-timeline`, { runId: d.runId, deliveryId: d.id, exportedAt: ctx.dispatcher.clockState().now, deliveries: [deliveryTimeline(d)] });
+    send(res, format, `delivery-${d.id}-timeline`, { runId: d.runId, deliveryId: d.id, exportedAt: (await ctx.dispatcher.clockState()).now, deliveries: [deliveryTimeline(d)] });
   });
 
   r.get('/runs/:id/timeline', async (req, res) => {
@@ -31,7 +31,7 @@ export function timelineRouter(ctx: ApiContext): Router {
     if (!run) throw notFound('run');
     // Oldest first: the run's story in order.
     const ds: Delivery[] = (await ctx.store.deliveries.query({ runId: run.id, limit: 5000 })).reverse();
-    send(res, format, `run-${run.id}-timeline`, { runId: run.id, deliveryId: null, exportedAt: ctx.dispatcher.clockState().now, deliveries: ds.map(deliveryTimeline) });
+    send(res, format, `run-${run.id}-timeline`, { runId: run.id, deliveryId: null, exportedAt: (await ctx.dispatcher.clockState()).now, deliveries: ds.map(deliveryTimeline) });
   });
 
   return r;

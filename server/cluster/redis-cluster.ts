@@ -8,7 +8,7 @@ import { createAdapter } from '@socket.io/redis-streams-adapter';
 import { Redis } from 'ioredis';
 import type { SettingsKind } from '../../shared/api.ts';
 
-export type NoteKind = SettingsKind | 'capture';
+export type NoteKind = SettingsKind | 'capture' | 'webhook' | 'delivery';
 
 export interface ClusterOptions {
   url: string;

@@ -18,6 +18,10 @@ export class DeliveryWaiters {
     };
   }
 
+  wants(id: string): boolean {
+    return this.byId.has(id);
+  }
+
   changed(d: Delivery): void {
     const set = this.byId.get(d.id);
     if (set) for (const f of [...set]) f(d);

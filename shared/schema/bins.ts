@@ -133,6 +133,10 @@ export const Health = z
     version: z.string().optional(),
     fault: z.object({ code: z.string(), message: z.string(), since: time() }).optional(),
     warnings: z.array(z.string()).optional(),
+    dispatcher: z
+      .object({ runsHere: z.boolean() })
+      .optional()
+      .meta({ description: 'With STORE=redis: whether this instance runs the dispatcher (one instance does at a time).' }),
   })
   .meta({ id: 'Health' });
 

@@ -125,6 +125,40 @@ describe('two instances on one Redis', () => {
     expect(w.body.path).toBe('/late');
   });
 
+  it('one dispatcher for both: at 86400x, runs fired on A and B to an always-500 bin make 9 attempts each, recorded once, captured once', async () => {
+    const health = await Promise.all([a, b].map(async (s) => (await api<{ dispatcher?: { runsHere: boolean } }>(s.base, 'GET', '/api/health')).body.dispatcher?.runsHere));
+    expect(health.filter(Boolean)).toHaveLength(1); // exactly one runs it
+    const bin = (await api<{ id: string }>(a.base, 'POST', '/api/bins', {})).body;
+    await api(b.base, 'PUT', `/api/bins/${bin.id}/response`, { default: { status: 500 } });
+    const wh = (await api<{ id: string }>(b.base, 'POST', '/api/webhooks', { url: `${a.base}/h/${bin.id}`, events: ['flow_started'] })).body;
+    // The clock is one for the cluster: set on B, read on A.
+    await api(b.base, 'PUT', '/api/clock', { paused: true, scale: 86_400 });
+    expect((await api<{ scale: number; paused: boolean }>(a.base, 'GET', '/api/clock')).body).toMatchObject({ scale: 86_400, paused: true });
+    for (let i = 0; i < 10; i++) expect((await api((i % 2 ? a : b).base, 'POST', '/api/runs', {})).status).toBe(201);
+    await api(a.base, 'PUT', '/api/clock', { paused: false });
+    let deliveries: { id: string; webhookMessageId: string; state: string; attempts: { n: number }[] }[] = [];
+    await expect
+      .poll(
+        async () => {
+          deliveries = (await api<{ deliveries: typeof deliveries }>(b.base, 'GET', `/api/deliveries?webhookId=${wh.id}`)).body.deliveries;
+          return deliveries.length === 10 && deliveries.every((d) => d.state === 'failed');
+        },
+        { timeout: 60_000, interval: 250 },
+      )
+      .toBe(true);
+    for (const d of deliveries) expect(d.attempts.map((x) => x.n)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    const captured = (await api<{ requests: { id: string }[] }>(a.base, 'GET', `/api/bins/${bin.id}/requests?limit=500`)).body.requests;
+    expect(captured).toHaveLength(90);
+    const perMessage = new Map<string, number>();
+    for (const r of captured) {
+      const d = (await api<{ headers: [string, string][] }>(b.base, 'GET', `/api/bins/${bin.id}/requests/${r.id}`)).body;
+      const msg = d.headers.find(([k]) => k.toLowerCase() === 'webhook-id')![1];
+      perMessage.set(msg, (perMessage.get(msg) ?? 0) + 1);
+    }
+    expect(new Set(deliveries.map((d) => d.webhookMessageId))).toEqual(new Set(perMessage.keys()));
+    expect([...perMessage.values()].every((n) => n === 9)).toBe(true);
+  }, 120_000);
+
   it('Redis down: both answer 503 with the reason and health says so; back up (AOF), everything acknowledged is there', async () => {
     const bin = (await api<{ id: string }>(a.base, 'POST', '/api/bins', {})).body;
     const before = await send(`${a.base}/h/${bin.id}/kept`, { body: "acknowledged" });

@@ -4,7 +4,22 @@
 // Map order is. ARGV[1] is always the collection's base key.
 import { HMGET_ALL } from './request-scripts.ts';
 
-const ORDER = `
+/**
+ * A fence: writes made for the dispatcher carry the lease key and the epoch it was elected
+ * with, and are refused once another instance holds the lease, so an instance that stalled
+ * past its lease cannot record late results. ('' for both: no fence.)
+ */
+const FENCE = `
+local function fenced(key, epoch)
+  if key == nil or key == '' then return end
+  local v = redis.call('GET', key)
+  if not v or string.sub(v, 1, #epoch + 1) ~= epoch .. ' ' then
+    error({ err = 'ERR hooklab: fenced: another instance runs the dispatcher now' })
+  end
+end
+`;
+
+const ORDER = `${FENCE}
 local function insert(base, id, json)
   redis.call('HSET', base, id, json)
   local score = redis.call('ZSCORE', base .. ':order', id)
@@ -16,8 +31,9 @@ local function insert(base, id, json)
 end
 `;
 
-/** ARGV: base, id, json. */
+/** ARGV: base, id, json, fence key, fence epoch. */
 export const COLL_PUT = `${ORDER}
+fenced(ARGV[4], ARGV[5])
 insert(ARGV[1], ARGV[2], ARGV[3])
 return 1
 `;
@@ -40,9 +56,10 @@ return hmgetAll(ARGV[1], ids)
 
 /**
  * Runs: a put, then the oldest ended runs beyond the bound go (RunMap's rule).
- * ARGV: base, id, json, ended ('1'/'0'), maxEnded.
+ * ARGV: base, id, json, ended ('1'/'0'), maxEnded, fence key, fence epoch.
  */
 export const RUN_PUT = `${ORDER}
+fenced(ARGV[6], ARGV[7])
 local base, id = ARGV[1], ARGV[2]
 local score = insert(base, id, ARGV[3])
 if ARGV[4] == '1' then redis.call('ZADD', base .. ':ended', score, id) else redis.call('ZREM', base .. ':ended', id) end
@@ -80,9 +97,11 @@ end
 
 /**
  * A put, then the oldest finished deliveries beyond the bound go (DeliveryMap's rule; pending
- * ones never). ARGV: base, id, json, state, webhookId, runId ('' none), maxFinished.
+ * ones never). ARGV: base, id, json, state, webhookId, runId ('' none), maxFinished, fence key,
+ * fence epoch.
  */
 export const DELIVERY_PUT = `${ORDER}${DELIVERY_INDEX}
+fenced(ARGV[8], ARGV[9])
 local base, id, state, wh, run = ARGV[1], ARGV[2], ARGV[4], ARGV[5], ARGV[6]
 local score = insert(base, id, ARGV[3])
 unindex(base, id)
@@ -156,7 +175,15 @@ if #out == 0 then return {} end
 return hmgetAll(base, out)
 `;
 
+/** The virtual clock. ARGV: key, JSON, fence key, fence epoch. */
+export const CLOCK_SET = `${FENCE}
+fenced(ARGV[3], ARGV[4])
+redis.call('SET', ARGV[1], ARGV[2])
+return 1
+`;
+
 export const COLLECTION_SCRIPTS = {
+  hlClockSet: CLOCK_SET,
   hlCollPut: COLL_PUT,
   hlCollDelete: COLL_DELETE,
   hlCollList: COLL_LIST,

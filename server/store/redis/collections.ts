@@ -12,11 +12,16 @@ const boundOf = (n: number) => (Number.isFinite(n) ? Math.max(0, Math.floor(n)) 
 
 const parse = <T>(s: string | null): T | undefined => (s === null ? undefined : (JSON.parse(s) as T));
 
+/** Lease key and epoch that writes must still hold (see FENCE in collection-scripts.ts). */
+export type Fence = readonly [key: string, epoch: string];
+export const NO_FENCE: Fence = ['', ''];
+
 export class RedisCollection<T extends { id: string }> implements Collection<T> {
   constructor(
     protected readonly db: RedisConnection,
     /** The collection's hash; its order is base:order (see collection-scripts.ts). */
     protected readonly base: string,
+    protected readonly fence: Fence = NO_FENCE,
   ) {}
   async get(id: string): Promise<T | undefined> {
     return parse<T>(await this.db.run((c) => c.hget(this.base, id)));
@@ -26,7 +31,7 @@ export class RedisCollection<T extends { id: string }> implements Collection<T> 
     return rows.filter((r): r is string => r !== null).map((r) => JSON.parse(r) as T);
   }
   async put(record: T): Promise<void> {
-    await this.db.run((c) => c.hlCollPut(this.base, record.id, JSON.stringify(record)));
+    await this.db.run((c) => c.hlCollPut(this.base, record.id, JSON.stringify(record), ...this.fence));
   }
   async delete(id: string): Promise<boolean> {
     return Number(await this.db.run((c) => c.hlCollDelete(this.base, id))) === 1;
@@ -58,11 +63,12 @@ export class RedisRuns extends RedisCollection<Run> {
     db: RedisConnection,
     base: string,
     private readonly maxEnded: number,
+    fence: Fence = NO_FENCE,
   ) {
-    super(db, base);
+    super(db, base, fence);
   }
   override async put(r: Run): Promise<void> {
-    await this.db.run((c) => c.hlRunPut(this.base, r.id, JSON.stringify(r), r.ended ? '1' : '0', boundOf(this.maxEnded)));
+    await this.db.run((c) => c.hlRunPut(this.base, r.id, JSON.stringify(r), r.ended ? '1' : '0', boundOf(this.maxEnded), ...this.fence));
   }
 }
 
@@ -72,12 +78,13 @@ export class RedisDeliveries extends RedisCollection<Delivery> implements Delive
     db: RedisConnection,
     base: string,
     private readonly maxFinished: number,
+    fence: Fence = NO_FENCE,
   ) {
-    super(db, base);
+    super(db, base, fence);
   }
   override async put(d: Delivery): Promise<void> {
     await this.db.run((c) =>
-      c.hlDeliveryPut(this.base, d.id, JSON.stringify(d), d.state, d.webhookId, d.runId ?? '', boundOf(this.maxFinished)),
+      c.hlDeliveryPut(this.base, d.id, JSON.stringify(d), d.state, d.webhookId, d.runId ?? '', boundOf(this.maxFinished), ...this.fence),
     );
   }
   override async delete(id: string): Promise<boolean> {

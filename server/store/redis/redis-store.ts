@@ -43,7 +43,7 @@
 // Faults (connection.ts): while Redis is unreachable or refuses writes, health() reports
 // `redis_unavailable` and commands fail at once (StoreUnavailableError: the receiver answers
 // 503); it clears by itself when Redis is back. An append lands whole or not at all (MULTI).
-import { RedisCollection, RedisBins, RedisDeliveries, RedisRuns } from './collections.ts';
+import { type Fence, NO_FENCE, RedisCollection, RedisBins, RedisDeliveries, RedisRuns } from './collections.ts';
 import { RedisConnection, type RedisConnectionOptions, safeUrl } from './connection.ts';
 import { RedisRequestLog } from './request-log.ts';
 import type {
@@ -164,7 +164,28 @@ export class RedisStore implements Store {
   }
 
   async setClock(c: ClockPersisted): Promise<void> {
-    await this.db.run((r) => r.set(`${this.prefix}clock`, JSON.stringify(c)));
+    await this.db.run((r) => r.hlClockSet(`${this.prefix}clock`, JSON.stringify(c), ...this.fence));
+  }
+
+  /** Writes the dispatcher makes carry this (see fenced()). */
+  protected fence: Fence = NO_FENCE;
+
+  /**
+   * The store as the dispatcher elected with `epoch` sees it: its writes of webhooks, runs,
+   * deliveries and the clock are refused once another instance holds the lease `key`, so a
+   * stalled instance cannot record late results. Everything else is this store.
+   */
+  fenced(key: string, epoch: string): Store {
+    const fence: Fence = [key, epoch];
+    const p = this.prefix;
+    const view = Object.create(this) as RedisStore;
+    Object.defineProperties(view, {
+      fence: { value: fence },
+      webhooks: { value: new RedisCollection<StoredWebhook>(this.db, `${p}webhooks`, fence) },
+      runs: { value: new RedisRuns(this.db, `${p}runs`, this.o.maxEndedRuns ?? 500, fence) },
+      deliveries: { value: new RedisDeliveries(this.db, `${p}deliveries`, this.o.maxFinishedDeliveries ?? 5000, fence) },
+    });
+    return view;
   }
 
   /** Every change was acknowledged by Redis before its call resolved: nothing is held here. */
