@@ -25,15 +25,17 @@ function LazyDispatcher() {
   return C ? <C /> : <p class="muted">Loading…</p>;
 }
 
-function Routes({ path }: { path: string }) {
+function Routes({ path, search }: { path: string; search: URLSearchParams }) {
   if (path === '/' || path === '') return <StartPage />;
   if (path === '/dispatcher') return <LazyDispatcher />;
   let m = matchRoute('/bins/:id', path);
-  if (m) return <BinPage key={m.id} binId={m.id} requestId={null} tab="requests" />;
+  if (m) return <BinPage key={m.id} binId={m.id} requestId={null} tab="requests" search={search} />;
   m = matchRoute('/bins/:id/requests/:rid', path);
-  if (m) return <BinPage key={m.id} binId={m.id} requestId={m.rid} tab="requests" />;
-  m = matchRoute('/bins/:id/response', path);
-  if (m) return <BinPage key={m.id} binId={m.id} requestId={null} tab="response" />;
+  if (m) return <BinPage key={m.id} binId={m.id} requestId={m.rid} tab="requests" search={search} />;
+  for (const tab of ['response', 'forward', 'verify'] as const) {
+    m = matchRoute(`/bins/:id/${tab}`, path);
+    if (m) return <BinPage key={m.id} binId={m.id} requestId={null} tab={tab} search={search} />;
+  }
   return (
     <div class="page-narrow">
       <h1>Not found</h1>
@@ -45,7 +47,7 @@ function Routes({ path }: { path: string }) {
 }
 
 export function App() {
-  const { path } = useLocation();
+  const { path, search } = useLocation();
   const [signedOut, setSignedOut] = useState(false);
   useEffect(() => onUnauthorized(() => setSignedOut(true)), []);
   // Focus the main region on navigation so keyboard and screen-reader users land on the page.
@@ -83,7 +85,7 @@ export function App() {
         </p>
       )}
       <main id="main" tabIndex={-1}>
-        <Routes path={path} />
+        <Routes path={path} search={search} />
       </main>
     </>
   );

@@ -2,17 +2,35 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS, parseResponseConfig } from '../../server/control/validate.ts';
 import { HttpError } from '../../server/http/errors.ts';
-import { PRESETS, configToForm, describeStep, emptyStep, formToInput, slotFor } from '../../client/src/lib/response-form.ts';
+import { PRESETS, configToForm, describeStep, emptyStep, formToInput, formWithPreset, slotFor, withPreset } from '../../client/src/lib/response-form.ts';
 import type { ResponseConfig } from '../../shared/api.ts';
 
 const parse = (input: unknown) => parseResponseConfig(input, DEFAULT_LIMITS, () => 7);
 
 describe('presets', () => {
-  it.each(PRESETS.map((p) => [p.id, p]))('%s is accepted by the server as is', (_id, p) => {
-    const c = parse({ ...p.config, seed: 1 });
-    expect(c.seed).toBe(1);
+  // The user's own default response (a CORS header, a body) and rules.
+  const mine = () =>
+    parse({
+      default: { status: 201, headers: { 'Access-Control-Allow-Origin': '*' }, body: 'mine\n', contentType: 'text/plain' },
+      rules: [{ status: 404, match: { method: 'GET' } }],
+      cors: false,
+      seed: 1,
+    });
+  it.each(PRESETS.map((p) => [p.id, p]))('%s is accepted by the server and sets the plan only', (_id, p) => {
+    const before = mine();
+    const c = parse(withPreset(before, p));
+    expect(c.plan).toEqual(p.plan);
+    expect({ ...c, plan: before.plan, afterPlan: before.afterPlan }).toEqual(before);
     // And the form round-trips it unchanged.
     expect(parse(formToInput(configToForm(c)).input)).toEqual(c);
+  });
+  it('applied to a form with unsaved edits, keeps them', () => {
+    const form = configToForm(mine());
+    form.default.headers = 'Access-Control-Allow-Origin: https://app.example';
+    const next = formWithPreset(form, PRESETS[0]);
+    expect(next.default).toEqual(form.default);
+    expect(next.rules).toEqual(form.rules);
+    expect(parse(formToInput(next).input).default.headers).toEqual({ 'Access-Control-Allow-Origin': 'https://app.example' });
   });
   it('cover the issue list', () => {
     expect(PRESETS.map((p) => p.label)).toEqual(['Always 500', '500 ×3, then 200', '503 + Retry-After, then 200', '30% 503', 'Hang', 'Slow 200']);

@@ -94,6 +94,9 @@ describe('response control', () => {
 
   it('a plan built in the editor: 503 ×2 with Retry-After, a connection reset, then 202; the sender gets exactly that', async () => {
     await applyPreset('always-500', 'Always 500'); // start from a known state
+    // A preset sets the plan only: clear it, and end on the default.
+    await page.getByRole('button', { name: 'Remove step 1' }).click();
+    await page.locator('input[name="afterPlan"]').first().check();
     await page.getByTestId('default-status').fill('200');
     await page.locator('[data-field="default.body"] textarea').fill('fine\n');
 
@@ -131,6 +134,27 @@ describe('response control', () => {
     expect(await send()).toBe(200);
     await until(page, () => document.querySelector('[data-testid="plan-position"]')?.getAttribute('data-exhausted') === 'true');
     expect(await page.locator('[aria-current="step"]').count()).toBe(0);
+  });
+
+  it('a preset sets the plan only: a custom default header and body survive it, and Undo puts the plan back', async () => {
+    await page.getByTestId('default-headers').fill('Access-Control-Allow-Origin: https://app.example');
+    await page.locator('[data-field="default.body"] textarea').fill('custom\n');
+    await page.getByTestId('save-response').click();
+    await page.getByTestId('response-status').getByText('Saved').waitFor();
+    const before = (await apiCall<{ config: { plan: unknown[] } }>(app.base, 'GET', `/api/bins/${bin.id}/response`)).config.plan;
+
+    await applyPreset('503-retry-after', '503 + Retry-After, then 200');
+    expect(await page.getByTestId('default-headers').inputValue()).toBe('Access-Control-Allow-Origin: https://app.example');
+    const after = await apiCall<{ config: { default: { headers: Record<string, string>; body: string }; plan: unknown[] } }>(app.base, 'GET', `/api/bins/${bin.id}/response`);
+    expect(after.config.default).toMatchObject({ headers: { 'Access-Control-Allow-Origin': 'https://app.example' }, body: 'custom\n' });
+    expect(after.config.plan).toEqual([{ status: 503, headers: { 'Retry-After': '120' } }]);
+    expect((await hit(target, { body: 'x' })).status).toBe(503);
+    const ok = await hit(target, { body: 'x' });
+    expect([ok.status, ok.headers['access-control-allow-origin'], ok.body]).toEqual([200, 'https://app.example', 'custom\n']);
+
+    await page.getByTestId('undo-preset').click();
+    await page.getByTestId('response-status').getByText('Undone').waitFor();
+    expect((await apiCall<{ config: { plan: unknown[] } }>(app.base, 'GET', `/api/bins/${bin.id}/response`)).config.plan).toEqual(before);
   });
 
   it('shows the server\'s validation message next to the field it names', async () => {

@@ -1,6 +1,8 @@
-// A body in every view that fits it: pretty JSON (or where its syntax breaks), form fields,
-// multipart parts, text, hex. Everything is rendered as text nodes, never as HTML.
-import { useMemo, useState } from 'preact/hooks';
+// A body in every view that fits it: pretty JSON (or where its syntax breaks), a collapsible
+// JSON tree, form fields, multipart parts, text, hex. Everything is rendered as text nodes,
+// never as HTML. Big bodies never freeze the page: they are formatted a slice at a time and
+// drawn in blocks the browser lays out only when they scroll into view.
+import { useEffect, useMemo, useState } from 'preact/hooks';
 import {
   type BodyViewKind,
   availableViews,
@@ -11,30 +13,59 @@ import {
   hexDump,
   isProbablyText,
   jsonView,
-  parseMultipart,
+  lineColumn,
 } from '../lib/body-views.ts';
+import { parseErrorOffset, prettyJsonBlocks, textBlocks } from '../lib/json-pretty.ts';
 import { formatBytes } from '../lib/format.ts';
+import { CopyButton } from './CopyButton.tsx';
 import { PairsTable } from './HeadersTable.tsx';
+import { JsonTree } from './JsonTree.tsx';
+import { MultipartPane } from './MultipartPane.tsx';
 
-const LABEL: Record<BodyViewKind, string> = { json: 'JSON', form: 'Form', multipart: 'Multipart', text: 'Text', hex: 'Hex' };
+type ViewKind = BodyViewKind | 'tree';
+const LABEL: Record<ViewKind, string> = { json: 'JSON', tree: 'Tree', form: 'Form', multipart: 'Multipart', text: 'Text', hex: 'Hex' };
 const HEX_PAGE = 64 * 1024;
-/** Above this many tokens, JSON is shown without colours (one text node). */
+/** Above this many tokens, JSON is shown without colours. */
 const MAX_TOKENS = 40_000;
+/** Text longer than this is formatted in slices and drawn in blocks. */
+export const LARGE_TEXT = 100_000;
+/** One slice of formatting: well under a frame budget's worth of long task. */
+const SLICE_MS = 24;
 
 interface Props {
   body: string;
   encoding: 'utf8' | 'base64';
   contentType: string | null;
+  /** For naming a multipart part's download. */
+  requestId: string;
 }
 
-export function BodyView({ body, encoding, contentType }: Props) {
+type Parsed = { ok: true; value: unknown } | { ok: false; message: string };
+
+export function BodyView({ body, encoding, contentType, requestId }: Props) {
   const bytes = useMemo(() => bodyBytes(body, encoding), [body, encoding]);
   const text = useMemo(() => {
     const t = encoding === 'utf8' ? body : decodeUtf8(bytes);
     return t !== null && isProbablyText(t) ? t : null;
   }, [body, encoding, bytes]);
-  const views = useMemo(() => availableViews(contentType, text, bytes.length), [contentType, text, bytes.length]);
-  const [chosen, setChosen] = useState<BodyViewKind | null>(null);
+  const base = useMemo(() => availableViews(contentType, text, bytes.length), [contentType, text, bytes.length]);
+  // Native JSON.parse decides validity fast (the tree view needs the value anyway).
+  const parsed = useMemo<Parsed | null>(() => {
+    if (!base.includes('json') || text === null) return null;
+    try {
+      // A byte order mark is tolerated, as the pretty view does.
+      return { ok: true, value: JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text) };
+    } catch (e) {
+      return { ok: false, message: (e as Error).message };
+    }
+  }, [base, text]);
+  const views = useMemo<ViewKind[]>(() => {
+    if (!parsed?.ok) return base;
+    const v: ViewKind[] = [...base];
+    v.splice(v.indexOf('json') + 1, 0, 'tree');
+    return v;
+  }, [base, parsed]);
+  const [chosen, setChosen] = useState<ViewKind | null>(null);
   const [wrap, setWrap] = useState(true);
   const view = chosen && views.includes(chosen) ? chosen : views[0];
 
@@ -72,22 +103,107 @@ export function BodyView({ body, encoding, contentType }: Props) {
             </button>
           ))}
         </div>
-        <label class="check small">
-          <input type="checkbox" checked={wrap} onChange={(e) => setWrap((e.target as HTMLInputElement).checked)} /> Wrap lines
-        </label>
+        <div class="body-tools">
+          {text !== null ? (
+            <CopyButton text={() => text} label="Copy body" class="btn-small" testId="copy-body" />
+          ) : (
+            <button type="button" class="btn btn-small" disabled title="A binary body: use Download raw body" data-testid="copy-body">
+              Copy body
+            </button>
+          )}
+          <label class="check small">
+            <input type="checkbox" checked={wrap} onChange={(e) => setWrap((e.target as HTMLInputElement).checked)} /> Wrap lines
+          </label>
+        </div>
       </div>
       <div role="tabpanel" class={wrap ? 'wrap' : 'nowrap'} data-testid="body-panel" data-view={view}>
-        {view === 'json' && <JsonPane text={text ?? ''} />}
+        {view === 'json' && <JsonPane text={text ?? ''} parsed={parsed} />}
+        {view === 'tree' && parsed?.ok && <JsonTree text={text ?? ''} value={parsed.value} />}
         {view === 'form' && <PairsTable pairs={formFields(text ?? '')} label="Form fields" testId="form-fields" empty="No fields." />}
-        {view === 'multipart' && <MultipartPane bytes={bytes} contentType={contentType} />}
-        {view === 'text' && <pre class="code" data-testid="body-text">{text}</pre>}
+        {view === 'multipart' && <MultipartPane bytes={bytes} contentType={contentType} requestId={requestId} />}
+        {view === 'text' && <TextPane text={text ?? ''} />}
         {view === 'hex' && <HexPane bytes={bytes} />}
       </div>
     </div>
   );
 }
 
-function JsonPane({ text }: { text: string }) {
+/** Long text in blocks of lines: off-screen blocks cost no layout (content-visibility). */
+function Blocks({ blocks, testId, done = true }: { blocks: string[]; testId: string; done?: boolean }) {
+  return (
+    <pre class="code body-code" data-testid={testId} data-blocks={blocks.length} data-complete={done ? 'true' : 'false'}>
+      {blocks.map((b, i) => (
+        <span key={i} class="code-block" style={{ containIntrinsicSize: `auto ${Math.max(1, countLines(b)) * 20}px` }}>
+          {b}
+        </span>
+      ))}
+    </pre>
+  );
+}
+
+function countLines(s: string): number {
+  let n = 0;
+  for (let i = s.indexOf('\n'); i !== -1; i = s.indexOf('\n', i + 1)) n++;
+  return n;
+}
+
+function TextPane({ text }: { text: string }) {
+  const blocks = useMemo(() => (text.length > LARGE_TEXT ? textBlocks(text) : null), [text]);
+  if (blocks) return <Blocks blocks={blocks} testId="body-text" />;
+  return <pre class="code body-code" data-testid="body-text">{text}</pre>;
+}
+
+function JsonPane({ text, parsed }: { text: string; parsed: Parsed | null }) {
+  const large = text.length > LARGE_TEXT;
+  if (large && parsed?.ok) return <LargePrettyJson text={text} />;
+  if (large && parsed && !parsed.ok) return <LargeJsonError text={text} message={parsed.message} />;
+  return <SmallJson text={text} />;
+}
+
+/** Formatted a slice at a time; the first blocks show while the rest is done. */
+function LargePrettyJson({ text }: { text: string }) {
+  const [blocks, setBlocks] = useState<string[]>([]);
+  const [done, setDone] = useState(false);
+  useEffect(() => {
+    const job = prettyJsonBlocks(text);
+    let t: number | undefined;
+    const run = () => {
+      const finished = job.step(SLICE_MS);
+      setBlocks(job.blocks.slice());
+      if (finished) setDone(true);
+      else t = window.setTimeout(run, 0);
+    };
+    t = window.setTimeout(run, 0);
+    return () => clearTimeout(t);
+  }, [text]);
+  return <Blocks blocks={blocks} testId="json-pretty" done={done} />;
+}
+
+function LargeJsonError({ text, message }: { text: string; message: string }) {
+  const offset = parseErrorOffset(message, text);
+  const blocks = useMemo(() => textBlocks(text), [text]);
+  const at = offset === null ? null : { ...lineColumn(text, offset), ex: excerptAround(text, offset) };
+  return (
+    <div>
+      <div class="notice notice-bad" data-testid="json-error" role="note">
+        <strong>Not valid JSON</strong>
+        {at ? ` — line ${at.line}, column ${at.column}` : ''}: {message}
+        {at && (
+          <pre class="code excerpt" aria-label="Where the error is">
+            {at.ex.cutStart ? '…' : ''}
+            {at.ex.before}
+            <mark class="err-at" data-testid="json-error-at">{at.ex.at || ' '}</mark>
+            {at.ex.after}
+            {at.ex.cutEnd ? '…' : ''}
+          </pre>
+        )}
+      </div>
+      <Blocks blocks={blocks} testId="body-text" />
+    </div>
+  );
+}
+
+function SmallJson({ text }: { text: string }) {
   const v = useMemo(() => jsonView(text), [text]);
   if (!v.ok) {
     const ex = excerptAround(text, v.error.offset);
@@ -103,54 +219,15 @@ function JsonPane({ text }: { text: string }) {
             {ex.cutEnd ? '…' : ''}
           </pre>
         </div>
-        <pre class="code" data-testid="body-text">{text}</pre>
+        <pre class="code body-code" data-testid="body-text">{text}</pre>
       </div>
     );
   }
-  if (v.tokens.length > MAX_TOKENS) return <pre class="code" data-testid="json-pretty">{v.pretty}</pre>;
+  if (v.tokens.length > MAX_TOKENS) return <pre class="code body-code" data-testid="json-pretty">{v.pretty}</pre>;
   return (
-    <pre class="code json" data-testid="json-pretty">
+    <pre class="code body-code json" data-testid="json-pretty">
       {v.tokens.map((t, i) => (t.k === 'space' || t.k === 'punct' ? t.s : <span key={i} class={`j-${t.k}`}>{t.s}</span>))}
     </pre>
-  );
-}
-
-function MultipartPane({ bytes, contentType }: { bytes: Uint8Array; contentType: string | null }) {
-  const mp = useMemo(() => parseMultipart(bytes, contentType), [bytes, contentType]);
-  return (
-    <div data-testid="multipart">
-      {mp.error && (
-        <p class="notice notice-warn" role="note">
-          {mp.error}
-        </p>
-      )}
-      {mp.parts.length > 0 && (
-        <ol class="parts">
-          {mp.parts.map((p, i) => {
-            const t = decodeUtf8(p.body);
-            const isText = t !== null && isProbablyText(t);
-            return (
-              <li key={i} class="part" data-testid="multipart-part">
-                <div class="part-head">
-                  <strong>{p.name ?? `(part ${i + 1})`}</strong>
-                  {p.filename !== null && <span class="muted">file: {p.filename}</span>}
-                  {p.contentType && <span class="muted">{p.contentType}</span>}
-                  <span class="size" data-testid="part-size">
-                    {formatBytes(p.size)}
-                    {p.size >= 1024 ? ` (${p.size.toLocaleString('en-US')} bytes)` : ''}
-                  </span>
-                </div>
-                <details open={isText && p.size <= 2048}>
-                  <summary>{isText ? 'Content' : 'Content (hex, first 512 bytes)'}</summary>
-                  <PairsTable pairs={p.headers} label={`Headers of part ${i + 1}`} />
-                  <pre class="code">{isText ? (t!.length > 20_000 ? `${t!.slice(0, 20_000)}\n…` : t) : hexDump(p.body, 0, 512)}</pre>
-                </details>
-              </li>
-            );
-          })}
-        </ol>
-      )}
-    </div>
   );
 }
 
@@ -159,7 +236,7 @@ function HexPane({ bytes }: { bytes: Uint8Array }) {
   const dump = useMemo(() => hexDump(bytes, 0, shown), [bytes, shown]);
   return (
     <div>
-      <pre class="code hex" data-testid="body-hex">{dump}</pre>
+      <pre class="code body-code hex" data-testid="body-hex">{dump}</pre>
       {bytes.length > shown && (
         <p>
           Showing the first {formatBytes(shown)} of {formatBytes(bytes.length)}.{' '}

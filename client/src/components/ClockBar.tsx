@@ -3,7 +3,8 @@
 // delivery's countdown read the same instant; when the dispatcher cannot keep up, it says so.
 import { useState } from 'preact/hooks';
 import type { ClockState } from '../../../shared/api.ts';
-import { api, errorMessage } from '../lib/api.ts';
+import { api } from '../lib/api.ts';
+import { useError } from '../lib/use-error.ts';
 import { type ClockSnapshot, SPEEDS } from '../lib/clock.ts';
 import { formatDate, formatClock, formatDuration } from '../lib/format.ts';
 
@@ -24,14 +25,15 @@ interface Props {
 
 export function ClockBar({ clock, now, lagging, onClock, nextDueAt, deadlineMs, nextDeadlineAt }: Props) {
   const [busy, setBusy] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  // "Cannot reach the server" goes away by itself when it is back.
+  const [error, setError] = useError();
   const run = async (what: string, fn: () => Promise<ClockState>) => {
     setBusy(what);
     setError(null);
     try {
       onClock(await fn());
     } catch (err) {
-      setError(errorMessage(err));
+      setError(err);
     } finally {
       setBusy(null);
     }

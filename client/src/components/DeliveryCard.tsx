@@ -1,7 +1,8 @@
 import { memo } from '../lib/memo.ts';
 import { useCallback, useState } from 'preact/hooks';
 import type { Attempt, Delivery } from '../../../shared/api.ts';
-import { api, errorMessage } from '../lib/api.ts';
+import { api } from '../lib/api.ts';
+import { useError } from '../lib/use-error.ts';
 import { formatDuration, formatWhen } from '../lib/format.ts';
 import { Link, paths } from '../lib/router.ts';
 import { END_LABEL, REASON_LABEL, deliveryMarks } from '../lib/timeline.ts';
@@ -21,7 +22,7 @@ interface Props {
 
 export const DeliveryCard = memo(function DeliveryCard({ d, now, signed }: Props) {
   const [selected, setSelected] = useState<number | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useError();
   const select = useCallback((n: number) => setSelected((cur) => (cur === n ? null : n)), []);
   const marks = deliveryMarks(d);
   const created = Date.parse(d.createdAt);
@@ -34,7 +35,7 @@ export const DeliveryCard = memo(function DeliveryCard({ d, now, signed }: Props
     try {
       await api.retryDelivery(d.id);
     } catch (err) {
-      setError(errorMessage(err));
+      setError(err);
     }
   };
   return (

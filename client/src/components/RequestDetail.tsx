@@ -1,51 +1,121 @@
-// One captured request: what was sent (method, URL, headers in order, query, body in every
-// useful view), what the bin answered and why, and actions (copy as cURL, download, delete).
+// One captured request: the body first (in every useful view), then what the bin answered
+// and why, its signature check, where it was sent on (forwards, replays), and the headers,
+// query and trailers as sent. Actions: copy the body, as cURL or as HAR, download, replay
+// (as is or edited), delete. It follows live changes to its row (a check or a forward done).
 import { memo } from '../lib/memo.ts';
-import { useEffect, useMemo, useState } from 'preact/hooks';
-import type { AnswerOutcome, RequestDetail as Detail } from '../../../shared/api.ts';
-import { ApiError, api, errorMessage } from '../lib/api.ts';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import type { AnswerOutcome, ForwardRecord, RequestDetail as Detail, RequestItem } from '../../../shared/api.ts';
+import { api, isNotFound } from '../lib/api.ts';
 import { bodyBytes, decodeUtf8, queryPairs } from '../lib/body-views.ts';
+import { copyText } from '../lib/clipboard.ts';
 import { toCurl } from '../lib/curl.ts';
-import { formatBytes, formatWhen } from '../lib/format.ts';
+import { formatAbsolute, formatBytes } from '../lib/format.ts';
+import { useError } from '../lib/use-error.ts';
+import { downloadName } from '../../../shared/filename.ts';
 import { BodyView } from './BodyView.tsx';
 import { ConfirmButton } from './ConfirmButton.tsx';
 import { CopyButton } from './CopyButton.tsx';
 import { DispatchNote } from './DispatchNote.tsx';
+import { ForwardsSection } from './ForwardsSection.tsx';
 import { PairsTable } from './HeadersTable.tsx';
+import { RelTime } from './RelTime.tsx';
+import { ReplayPanel } from './ReplayPanel.tsx';
+import { IdempotencyLine, SignaturePanel } from './SignaturePanel.tsx';
 import { MethodBadge, StatusBadge } from './StatusBadge.tsx';
-import { downloadName } from '../../../shared/filename.ts';
 
 interface Props {
   binId: string;
   binUrl: string;
   requestId: string;
+  /** Its list row: a new object when the row changed live, so the detail is read again. */
+  row?: RequestItem;
   onDeleted: (id: string) => void;
+  /** It answered 404: the page checks whether the whole bin is gone. */
+  onMissing?: () => Promise<void>;
   /** Set when the request is known to be gone (deleted live). */
   gone?: boolean;
+  binDeleted?: boolean;
+  requestPath: (id: string) => string;
 }
 
-export const RequestDetail = memo(function RequestDetail({ binId, binUrl, requestId, onDeleted, gone }: Props) {
+const HEADERS_OPEN_KEY = 'hooklab.headersOpen';
+
+export const RequestDetail = memo(function RequestDetail({ binId, binUrl, requestId, row, onDeleted, onMissing, gone, binDeleted, requestPath }: Props) {
   const [detail, setDetail] = useState<Detail | null>(null);
-  const [error, setError] = useState<{ message: string; missing: boolean } | null>(null);
+  /** 404: 'checking' while the page asks whether the whole bin is gone. */
+  const [missing, setMissing] = useState<false | 'checking' | 'request'>(false);
   const [showDecoded, setShowDecoded] = useState(true);
-  const [actionError, setActionError] = useState<string | null>(null);
+  const [replay, setReplay] = useState<'quick' | 'edit' | null>(null);
+  const [actionError, setActionError] = useError();
+  const [harCopied, setHarCopied] = useState<'idle' | 'copied' | 'failed'>('idle');
+  const [headersOpen, setHeadersOpen] = useState(() => localStorage.getItem(HEADERS_OPEN_KEY) === '1');
+  const alive = useRef(true);
+  useEffect(() => () => void (alive.current = false), []);
 
-  useEffect(() => {
-    let alive = true;
-    setDetail(null);
-    setError(null);
-    setActionError(null);
+  const load = (reset: boolean) => {
+    if (reset) {
+      setDetail(null);
+      setMissing(false);
+      setActionError(null);
+    }
     api.getRequest(binId, requestId).then(
-      (d) => alive && setDetail(d),
-      (err) => alive && setError({ message: errorMessage(err), missing: err instanceof ApiError && err.status === 404 }),
+      (d) => {
+        if (!alive.current) return;
+        setDetail(d);
+        setLoadError(null);
+      },
+      (err) => {
+        if (!alive.current) return;
+        if (isNotFound(err)) {
+          setMissing('checking');
+          void (onMissing?.() ?? Promise.resolve()).then(() => alive.current && setMissing('request'));
+        } else setLoadError(err);
+      },
     );
-    return () => {
-      alive = false;
-    };
-  }, [binId, requestId]);
+  };
+  // "Cannot reach the server" goes away by itself: once the server is back, read it again.
+  const [loadError, setLoadError] = useError(() => load(false));
 
-  const curl = useMemo(() => {
-    if (!detail) return '';
+  useEffect(() => load(true), [binId, requestId]);
+  // The row changed live (signature checked, a forward or replay finished): read it again.
+  const firstRow = useRef(row);
+  useEffect(() => {
+    if (row && row !== firstRow.current) load(false);
+  }, [row]);
+
+  if (gone || missing || binDeleted && !detail) {
+    return (
+      <div class="detail-empty" data-testid="request-gone">
+        {binDeleted ? (
+          <p>This bin was deleted, and its requests with it.</p>
+        ) : missing === 'checking' ? (
+          <p class="muted">This request is no longer stored…</p>
+        ) : (
+          <>
+            <p>This request is no longer stored.</p>
+            <p class="muted">{gone ? 'It was deleted.' : 'It was deleted, or pushed out because the bin keeps only its newest requests (MAX_REQUESTS_PER_BIN).'}</p>
+          </>
+        )}
+      </div>
+    );
+  }
+  if (!detail) {
+    return loadError ? (
+      <p class="notice notice-bad" role="alert" data-testid="detail-error">
+        {loadError}
+      </p>
+    ) : (
+      <p class="muted detail-loading">Loading request…</p>
+    );
+  }
+
+  const target = detail.path + (detail.queryString ? `?${detail.queryString}` : '');
+  const query = queryPairs(detail.queryString);
+  const decoded = detail.decoded && showDecoded && !detail.decoded.error ? detail.decoded : null;
+  const v = detail.verification;
+
+  // Computed on click: a big body is not quoted for the shell on every render.
+  const curl = () => {
     const text = detail.bodyEncoding === 'utf8' ? detail.body : decodeUtf8(bodyBytes(detail.body, 'base64'));
     return toCurl({
       method: detail.method,
@@ -56,34 +126,37 @@ export const RequestDetail = memo(function RequestDetail({ binId, binUrl, reques
       truncated: detail.truncated,
       bodyFile: downloadName(detail.id, detail.contentType),
     });
-  }, [detail, binUrl]);
+  };
 
-  if (gone || error?.missing) {
-    return (
-      <div class="detail-empty" data-testid="request-gone">
-        <p>This request is no longer stored.</p>
-        <p class="muted">It was deleted, or pushed out because the bin keeps only its newest requests (MAX_REQUESTS_PER_BIN).</p>
-      </div>
-    );
-  }
-  if (error) return <p class="notice notice-bad" role="alert">{error.message}</p>;
-  if (!detail) return <p class="muted detail-loading">Loading request…</p>;
-
-  const target = detail.path + (detail.queryString ? `?${detail.queryString}` : '');
-  const query = queryPairs(detail.queryString);
-  const decoded = detail.decoded && showDecoded && !detail.decoded.error ? detail.decoded : null;
+  const copyHar = async () => {
+    try {
+      const ok = await copyText(await api.harOf(binId, detail.id));
+      setHarCopied(ok ? 'copied' : 'failed');
+    } catch (err) {
+      setHarCopied('failed');
+      setActionError(isNotFound(err) ? 'Could not copy as HAR: the bin was deleted.' : err);
+    }
+    setTimeout(() => alive.current && setHarCopied('idle'), 1800);
+  };
 
   const remove = async () => {
     try {
       await api.deleteRequest(binId, detail.id);
       onDeleted(detail.id);
     } catch (err) {
-      setActionError(errorMessage(err));
+      setActionError(isNotFound(err) ? (binDeleted ? 'Could not delete it: the bin was deleted.' : 'Could not delete it: it is no longer stored.') : err);
     }
   };
 
+  const addRecords = (records: ForwardRecord[]) => setDetail((d) => (d ? { ...d, forwards: [...d.forwards, ...records] } : d));
+  const toggleHeaders = (open: boolean) => {
+    setHeadersOpen(open);
+    localStorage.setItem(HEADERS_OPEN_KEY, open ? '1' : '0');
+  };
+  const off = !!binDeleted;
+
   return (
-    <article class="detail" data-testid="request-detail" data-detail-id={detail.id} aria-label="Request detail">
+    <article class="detail" data-testid="request-detail" data-detail-id={detail.id} aria-label="Request detail" tabIndex={-1}>
       <header class="detail-head">
         <h2 class="detail-title">
           <MethodBadge method={detail.method} />
@@ -91,19 +164,39 @@ export const RequestDetail = memo(function RequestDetail({ binId, binUrl, reques
         </h2>
         <div class="detail-actions">
           <CopyButton text={curl} label="Copy as cURL" testId="copy-curl" />
-          <a class="btn" href={api.rawUrl(binId, detail.id, true)} download={downloadName(detail.id, detail.contentType)} data-testid="download-raw">
-            Download raw body
-          </a>
-          <ConfirmButton onConfirm={remove} confirmLabel="Really delete?" testId="delete-request">
+          <button type="button" class="btn" onClick={copyHar} disabled={off} data-testid="copy-har">
+            <span aria-live="polite">{harCopied === 'copied' ? 'Copied ✓' : harCopied === 'failed' ? 'Copy failed' : 'Copy as HAR'}</span>
+          </button>
+          {off ? (
+            <button type="button" class="btn" disabled data-testid="download-raw">
+              Download raw body
+            </button>
+          ) : (
+            <a class="btn" href={api.rawUrl(binId, detail.id, true)} download={downloadName(detail.id, detail.contentType)} data-testid="download-raw">
+              Download raw body
+            </a>
+          )}
+          <button type="button" class="btn" disabled={off} aria-expanded={replay === 'quick'} onClick={() => setReplay(replay === 'quick' ? null : 'quick')} data-testid="replay">
+            Replay
+          </button>
+          <button type="button" class="btn" disabled={off} aria-expanded={replay === 'edit'} onClick={() => setReplay(replay === 'edit' ? null : 'edit')} data-testid="edit-replay">
+            Edit &amp; replay
+          </button>
+          <ConfirmButton onConfirm={remove} confirmLabel="Really delete?" testId="delete-request" disabled={off}>
             Delete
           </ConfirmButton>
         </div>
-        {actionError && <p class="notice notice-bad" role="alert">{actionError}</p>}
+        {actionError && (
+          <p class="notice notice-bad" role="alert" data-testid="detail-action-error">
+            {actionError}
+          </p>
+        )}
+        {replay && !off && <ReplayPanel key={replay} binId={binId} detail={detail} edit={replay === 'edit'} onSent={addRecords} onClose={() => setReplay(null)} />}
         <dl class="facts">
           <div>
             <dt>Received</dt>
             <dd>
-              <time dateTime={detail.receivedAt}>{formatWhen(detail.receivedAt)}</time>
+              <RelTime iso={detail.receivedAt} testId="received-ago" /> <span class="muted small">({formatAbsolute(detail.receivedAt)})</span>
             </dd>
           </div>
           <div>
@@ -113,6 +206,7 @@ export const RequestDetail = memo(function RequestDetail({ binId, binUrl, reques
             </dd>
           </div>
           {detail.dispatch && <DispatchNote label={detail.dispatch} requestId={detail.id} />}
+          <IdempotencyLine detail={detail} requestPath={requestPath} />
           <div>
             <dt>Size</dt>
             <dd>
@@ -133,20 +227,6 @@ export const RequestDetail = memo(function RequestDetail({ binId, binUrl, reques
         </dl>
       </header>
 
-      <section aria-labelledby="h-headers">
-        <h3 id="h-headers">
-          Headers <span class="muted small">({detail.headers.length}, as sent, in order)</span>
-        </h3>
-        <PairsTable pairs={detail.headers} label="Request headers" testId="request-headers" />
-      </section>
-
-      {detail.queryString && (
-        <section aria-labelledby="h-query">
-          <h3 id="h-query">Query</h3>
-          <PairsTable pairs={query} label="Query parameters" testId="query-params" empty="Empty query." />
-        </section>
-      )}
-
       <section aria-labelledby="h-body">
         <h3 id="h-body">
           Body <span class="muted small">{detail.contentType ?? 'no content type'} · {formatBytes(detail.size)}</span>
@@ -163,7 +243,8 @@ export const RequestDetail = memo(function RequestDetail({ binId, binUrl, reques
             ) : (
               <label class="check">
                 <input type="checkbox" checked={showDecoded} onChange={(e) => setShowDecoded((e.target as HTMLInputElement).checked)} data-testid="show-decoded" />
-                Show decoded ({formatBytes(detail.decoded.bytes)}{detail.decoded.truncated ? ', cut short' : ''}); the raw download stays as sent
+                Show decoded ({formatBytes(detail.decoded.bytes)}
+                {detail.decoded.truncated ? ', cut short' : ''}); the raw download stays as sent
               </label>
             )}
           </div>
@@ -173,8 +254,51 @@ export const RequestDetail = memo(function RequestDetail({ binId, binUrl, reques
           body={decoded ? decoded.body : detail.body}
           encoding={decoded ? decoded.bodyEncoding : detail.bodyEncoding}
           contentType={detail.contentType}
+          requestId={detail.id}
         />
       </section>
+
+      {v && v.status !== 'unchecked' && (
+        <section aria-labelledby="h-signature">
+          <h3 id="h-signature">Signature</h3>
+          <SignaturePanel v={v} />
+        </section>
+      )}
+
+      {detail.forwards.length > 0 && (
+        <section aria-labelledby="h-forwards">
+          <h3 id="h-forwards">
+            Forwards <span class="muted small">({detail.forwards.length}, oldest first)</span>
+          </h3>
+          <ForwardsSection records={detail.forwards} />
+        </section>
+      )}
+
+      <details class="detail-section" open={headersOpen} onToggle={(e) => toggleHeaders((e.currentTarget as HTMLDetailsElement).open)} data-testid="headers-section">
+        <summary>
+          <h3 class="inline-h" id="h-headers">
+            Headers
+          </h3>{' '}
+          <span class="muted small">({detail.headers.length}, as sent, in order)</span>
+        </summary>
+        <PairsTable pairs={detail.headers} label="Request headers" testId="request-headers" />
+      </details>
+
+      {detail.queryString && (
+        <section aria-labelledby="h-query">
+          <h3 id="h-query">Query</h3>
+          <PairsTable pairs={query} label="Query parameters" testId="query-params" empty="Empty query." />
+        </section>
+      )}
+
+      {detail.trailers && detail.trailers.length > 0 && (
+        <section aria-labelledby="h-trailers">
+          <h3 id="h-trailers">
+            Trailers <span class="muted small">(after the chunked body, in order)</span>
+          </h3>
+          <PairsTable pairs={detail.trailers} label="Request trailers" testId="request-trailers" />
+        </section>
+      )}
     </article>
   );
 });
@@ -186,11 +310,11 @@ function AnswerWhy({ a }: { a: AnswerOutcome }) {
   else if (a.source === 'step' && a.roll && !a.roll.hit) why = `default response (plan step ${(a.index ?? 0) + 1}: its ${pct} chance missed)`;
   else if (a.source === 'step') why = `plan step ${(a.index ?? 0) + 1}${a.roll ? ` (its ${pct} chance hit)` : ''}`;
   else if (a.source === 'rule') why = `rule ${(a.index ?? 0) + 1}`;
-  else if (a.source === 'preflight') why = 'CORS preflight (answered by hooklab, no plan step used)';
+  else if (a.source === 'preflight') why = 'hooklab, as a CORS preflight (no plan step used)';
   else if (a.source === 'proxy') why = 'the first forward target (proxy mode)';
   else why = 'rate limit';
   return (
-    <span class="muted small">
+    <span class="muted small" data-testid="answer-why" data-source={a.source}>
       by {why}
       {a.delayMs ? `, after ${a.delayMs} ms` : ''}
     </span>

@@ -3,13 +3,17 @@
 import { memo } from '../lib/memo.ts';
 import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { RequestItem } from '../../../shared/api.ts';
-import { formatBytes, formatWhen } from '../lib/format.ts';
+import { formatBytes } from '../lib/format.ts';
+import { useRowLabel } from '../lib/row-labels.ts';
+import { RelTime } from './RelTime.tsx';
+import { SignatureBadge } from './SignatureBadge.tsx';
 import { MethodBadge, StatusBadge } from './StatusBadge.tsx';
 
 export const ROW_HEIGHT = 56;
 const OVERSCAN = 6;
 
 interface Props {
+  binId: string;
   requests: RequestItem[];
   selectedId: string | null;
   unread: Set<string>;
@@ -20,6 +24,8 @@ interface Props {
   onSelect: (id: string, how: 'click' | 'key') => void;
   onLoadOlder: () => void;
   onVisibleRange?: (last: number) => void;
+  /** Said when the list is empty (e.g. nothing matches the filter). */
+  emptyText?: string;
 }
 
 export const RequestList = memo(function RequestList(p: Props) {
@@ -136,11 +142,11 @@ export const RequestList = memo(function RequestList(p: Props) {
   for (let i = first; i < last; i++) {
     const r = requests[i];
     rows.push(
-      <Row key={r.id} r={r} top={i * ROW_HEIGHT} selected={r.id === p.selectedId} unread={p.unread.has(r.id)} onSelect={selectRow} />,
+      <Row key={r.id} binId={p.binId} r={r} top={i * ROW_HEIGHT} selected={r.id === p.selectedId} unread={p.unread.has(r.id)} onSelect={selectRow} />,
     );
   }
 
-  const footer = p.loading ? 'Loading…' : p.loadingOlder ? 'Loading older requests…' : p.hasOlder ? '' : n ? `That is all: ${n.toLocaleString('en-US')} request${n === 1 ? '' : 's'}.` : '';
+  const footer = p.loading ? 'Loading…' : p.loadingOlder ? 'Loading older requests…' : p.hasOlder ? '' : n ? `That is all: ${n.toLocaleString('en-US')} request${n === 1 ? '' : 's'}.` : (p.emptyText ?? '');
 
   return (
     <div class="req-list-wrap">
@@ -171,7 +177,7 @@ export const RequestList = memo(function RequestList(p: Props) {
       >
         <div class="req-spacer" style={{ height: `${n * ROW_HEIGHT + 48}px` }}>
           {rows}
-          <div class="req-footer muted" style={{ transform: `translateY(${n * ROW_HEIGHT}px)` }}>
+          <div class="req-footer muted" data-testid="list-footer" style={{ transform: `translateY(${n * ROW_HEIGHT}px)` }}>
             {footer}
             {p.hasOlder && !p.loadingOlder && (
               <button type="button" class="btn btn-small" onClick={p.onLoadOlder}>
@@ -186,6 +192,7 @@ export const RequestList = memo(function RequestList(p: Props) {
 });
 
 interface RowProps {
+  binId: string;
   r: RequestItem;
   top: number;
   selected: boolean;
@@ -193,8 +200,9 @@ interface RowProps {
   onSelect: (id: string, how: 'click' | 'key') => void;
 }
 
-const Row = memo(function Row({ r, top, selected, unread, onSelect }: RowProps) {
+const Row = memo(function Row({ binId, r, top, selected, unread, onSelect }: RowProps) {
   const target = r.path + (r.queryString ? `?${r.queryString}` : '');
+  const label = useRowLabel(binId, r);
   return (
     <div
       id={`req-${r.id}`}
@@ -209,20 +217,28 @@ const Row = memo(function Row({ r, top, selected, unread, onSelect }: RowProps) 
       <div class="req-line1">
         <span class="unread-dot" aria-hidden="true" />
         <MethodBadge method={r.method} />
-        <span class="req-path" title={target}>
-          {target}
-        </span>
+        {label ? (
+          <span class={`req-path req-label${r.dispatch ? ' req-dispatch-label' : ''}`} title={`${label} — ${target}`} data-testid={r.dispatch ? 'dispatch-label' : 'row-label'}>
+            {label}
+          </span>
+        ) : (
+          <span class="req-path" title={target}>
+            {target}
+          </span>
+        )}
         <StatusBadge status={r.status} fault={r.answer.fault} />
       </div>
       <div class="req-line2 muted">
-        <time dateTime={r.receivedAt}>{formatWhen(r.receivedAt)}</time>
+        <RelTime iso={r.receivedAt} />
         <span>{formatBytes(r.size)}</span>
-        {r.contentType && <span class="req-ct">{r.contentType.split(';')[0]}</span>}
-        {r.dispatch && (
-          <span class="req-dispatch" title="Sent by hooklab's dispatcher" data-testid="dispatch-label">
-            {r.dispatch.event ?? 'event'} · attempt {r.dispatch.attempt ?? '?'}
+        {r.answer.source === 'preflight' && (
+          <span class="req-tag tone-info" data-testid="preflight-mark" title="A browser's CORS preflight, answered by hooklab">
+            CORS preflight
           </span>
         )}
+        {r.verification && r.verification.status !== 'unchecked' && <SignatureBadge v={r.verification} />}
+        {label && <span class="req-sub" title={target}>{target}</span>}
+        {!label && r.contentType && <span class="req-ct">{r.contentType.split(';')[0]}</span>}
         {unread && <span class="sr-only">, unread</span>}
       </div>
     </div>

@@ -1,131 +1,144 @@
 // The bin's response settings: the default answer, the failure plan (steps consumed one per
-// request), standing rules, one-click presets, the plan's live position and a reset.
-// Server validation errors are shown next to the field they name.
+// request), standing rules, one-click presets (they set the plan only, with an Undo), the
+// plan's live position and a reset. Every field the server refuses is marked in place at
+// once; a change made elsewhere reloads the form, or shows a conflict when it holds edits.
 import type { ComponentChildren } from 'preact';
-import { useEffect, useMemo, useState } from 'preact/hooks';
-import type { PlanPosition, ResponseConfig } from '../../../shared/api.ts';
-import { ApiError, api, errorMessage, fieldMessage } from '../lib/api.ts';
-import {
-  type FieldErrors,
-  type ResponseForm,
-  type StepForm,
-  PRESETS,
-  configToForm,
-  describeStep,
-  emptyStep,
-  formToInput,
-  slotFor,
-} from '../lib/response-form.ts';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import type { PlanPosition, ResponseConfig, ResponseControlView } from '../../../shared/api.ts';
+import { ApiError, api, isNotFound } from '../lib/api.ts';
+import { type FieldErrors, clearSlot, focusFirstError, placeErrors, slotOfEvent } from '../lib/field-errors.ts';
+import { type ResponseForm, type StepForm, PRESETS, configToForm, describeStep, emptyStep, formToInput, formWithPreset } from '../lib/response-form.ts';
 import { getSocket } from '../lib/socket.ts';
+import { useError } from '../lib/use-error.ts';
+import { settingsChanges, useSettingsSync } from '../lib/use-settings-sync.ts';
+import { Field, FieldError } from './Field.tsx';
+import { SettingsConflict } from './SettingsConflict.tsx';
 
 interface Props {
   binId: string;
+  /** The bin is gone: nothing can be saved. */
+  disabled?: boolean;
 }
 
-export function ResponseEditor({ binId }: Props) {
+const sameConfig = (a: ResponseControlView, b: ResponseControlView) => JSON.stringify(a.config) === JSON.stringify(b.config);
+
+export function ResponseEditor({ binId, disabled }: Props) {
   const [config, setConfig] = useState<ResponseConfig | null>(null);
   const [position, setPosition] = useState<PlanPosition | null>(null);
   const [form, setForm] = useState<ResponseForm | null>(null);
   const [saved, setSaved] = useState<ResponseForm | null>(null);
   const [errors, setErrors] = useState<FieldErrors>({});
-  const [topError, setTopError] = useState<string | null>(null);
+  const [topError, setTopError] = useError();
   const [status, setStatus] = useState<string | null>(null);
+  /** The settings before the last preset, for its Undo. */
+  const [undo, setUndo] = useState<{ label: string; config: ResponseConfig } | null>(null);
   const [busy, setBusy] = useState(false);
+  const formEl = useRef<HTMLFormElement>(null);
+
+  const dirty = useMemo(() => JSON.stringify(form) !== JSON.stringify(saved), [form, saved]);
+  const dirtyNow = useRef(false);
+  dirtyNow.current = dirty;
+
+  const sync = useSettingsSync<ResponseControlView>(binId, {
+    load: () => api.getResponse(binId),
+    apply: (v) => {
+      const f = configToForm(v.config);
+      setConfig(v.config);
+      setPosition(v.position);
+      setForm(f);
+      setSaved(f);
+      setErrors({});
+    },
+    dirty: () => dirtyNow.current,
+    same: sameConfig,
+    subscribe: settingsChanges(binId, 'response'),
+    onLoadError: (err) => setTopError(isNotFound(err) ? 'Could not load the response settings: the bin was deleted.' : err),
+  });
 
   useEffect(() => {
-    let alive = true;
-    api.getResponse(binId).then(
-      (v) => {
-        if (!alive) return;
-        const f = configToForm(v.config);
-        setConfig(v.config);
-        setPosition(v.position);
-        setForm(f);
-        setSaved(f);
-      },
-      (err) => alive && setTopError(errorMessage(err)),
-    );
     const s = getSocket();
     const onPos = (e: { binId: string; position: PlanPosition }) => {
       if (e.binId === binId) setPosition(e.position);
     };
     s.on('response:position', onPos);
-    return () => {
-      alive = false;
-      s.off('response:position', onPos);
-    };
+    return () => void s.off('response:position', onPos);
   }, [binId]);
-
-  const dirty = useMemo(() => JSON.stringify(form) !== JSON.stringify(saved), [form, saved]);
 
   if (!form || !config) return topError ? <p class="notice notice-bad" role="alert">{topError}</p> : <p class="muted">Loading response settings…</p>;
 
   // Every place that can show a message; an error naming anything else goes to the top.
-  const slots: string[] = ['default.status', 'default.contentType', 'default.body', 'default.delayMs', 'default.headers', 'plan', 'rules', 'seed'];
+  const slots: string[] = ['default', 'default.status', 'default.contentType', 'default.body', 'default.delayMs', 'default.headers', 'plan', 'rules', 'seed', 'afterPlan', 'cors'];
   const stepSlots = (list: 'plan' | 'rules', i: number) =>
     ['', '.status', '.times', '.probability', '.delayMs', '.body', '.contentType', '.headers', '.fault', '.match', '.match.method', '.match.pathPrefix', '.match.header', '.match.json'].map((k) => `${list}[${i}]${k}`);
   form.plan.forEach((_, i) => slots.push(...stepSlots('plan', i)));
   form.rules.forEach((_, i) => slots.push(...stepSlots('rules', i)));
 
-  const applyView = (v: { config: ResponseConfig; position: PlanPosition }, message: string) => {
-    const f = configToForm(v.config);
-    setConfig(v.config);
-    setPosition(v.position);
-    setForm(f);
-    setSaved(f);
-    setErrors({});
-    setTopError(null);
-    setStatus(message);
+  const showServerErrors = (err: unknown) => {
+    if (err instanceof ApiError && err.fields.length) {
+      const { errors: placed, rest } = placeErrors(err.fields, slots);
+      setErrors(placed);
+      const n = Object.keys(placed).length;
+      setTopError(rest.length ? rest.join('; ') : `The server did not accept these settings: see the ${n === 1 ? 'highlighted field' : `${n} highlighted fields`}.`);
+      if (n) focusFirstError(formEl.current ?? document);
+    } else setTopError(err);
   };
 
-  const save = async (e?: Event) => {
-    e?.preventDefault();
-    const { input, errors: local } = formToInput(form);
-    setStatus(null);
-    if (Object.keys(local).length) {
-      setErrors(local);
-      setTopError('Fix the highlighted fields, then save again.');
-      return;
-    }
+  /** Save a config with If-Match; false when it met a conflict or an error (both shown). */
+  const put = async (input: ReturnType<typeof formToInput>['input'], message: string, keep = false): Promise<boolean> => {
     setBusy(true);
+    setStatus(null);
+    setTopError(null);
     try {
-      applyView(await api.putResponse(binId, input), 'Saved. The plan starts again from step 1.');
+      const write = (ifMatch: string | null) => api.putResponse(binId, input, ifMatch);
+      const ok = keep ? await sync.keepMine(write) : await sync.save(write);
+      if (ok) setStatus(message);
+      return ok;
     } catch (err) {
-      if (err instanceof ApiError && err.field) {
-        const slot = slotFor(err.field, slots);
-        if (slot) {
-          setErrors({ [slot]: slot === err.field ? fieldMessage(err) : err.message });
-          setTopError('The server did not accept these settings: see the highlighted field.');
-          // Bring the field into view.
-          requestAnimationFrame(() => {
-            const box = document.querySelector<HTMLElement>(`[data-field="${CSS.escape(slot)}"]`);
-            const input = box?.querySelector<HTMLElement>('[aria-invalid="true"]') ?? box?.querySelector<HTMLElement>('input, select, textarea');
-            input?.focus();
-            (input ?? box)?.scrollIntoView({ block: 'center' });
-          });
-        } else {
-          setErrors({});
-          setTopError(err.message);
-        }
-      } else {
-        setTopError(errorMessage(err));
-      }
+      showServerErrors(err);
+      return false;
     } finally {
       setBusy(false);
     }
+  };
+
+  const validInput = () => {
+    const { input, errors: local } = formToInput(form);
+    if (Object.keys(local).length) {
+      setErrors(local);
+      setTopError('Fix the highlighted fields, then save again.');
+      focusFirstError(formEl.current ?? document);
+      return null;
+    }
+    return input;
+  };
+
+  const save = async (e?: Event, keep = false) => {
+    e?.preventDefault();
+    setStatus(null);
+    const input = validInput();
+    if (!input) return;
+    if (await put(input, 'Saved. The plan starts again from step 1.', keep)) setUndo(null);
   };
 
   const applyPreset = async (id: string) => {
     const p = PRESETS.find((x) => x.id === id)!;
-    setBusy(true);
-    setStatus(null);
-    try {
-      applyView(await api.putResponse(binId, { ...p.config, seed: config.seed }), `Applied “${p.label}”.`);
-    } catch (err) {
-      setTopError(errorMessage(err));
-    } finally {
-      setBusy(false);
+    // Onto what the form holds: the default response, its headers and the rules stay.
+    const next = formWithPreset(form, p);
+    const before = config;
+    setForm(next);
+    const { input, errors: local } = formToInput(next);
+    if (Object.keys(local).length) {
+      setErrors(local);
+      setTopError('Fix the highlighted fields, then apply the preset again.');
+      return;
     }
+    if (await put(input, `Applied “${p.label}”.`)) setUndo({ label: p.label, config: before });
+  };
+
+  const undoPreset = async () => {
+    if (!undo) return;
+    const { input } = formToInput(configToForm(undo.config));
+    if (await put(input, `Undone: the settings from before “${undo.label}” are back.`)) setUndo(null);
   };
 
   const reset = async () => {
@@ -134,7 +147,7 @@ export function ResponseEditor({ binId }: Props) {
       setPosition(v.position);
       setStatus('Plan reset: the next request meets step 1.');
     } catch (err) {
-      setTopError(errorMessage(err));
+      setTopError(err);
     }
   };
 
@@ -152,26 +165,38 @@ export function ResponseEditor({ binId }: Props) {
   const addStep = (list: 'plan' | 'rules') => setForm({ ...form, [list]: [...form[list], emptyStep({ status: list === 'plan' ? '500' : '' })] });
 
   const err = (slot: string) => errors[slot];
+  // Editing a marked field takes its mark away.
+  const onEdit = (e: Event) => setErrors((cur) => clearSlot(cur, slotOfEvent(e)));
+  const locked = busy || !!disabled;
 
   return (
-    <form class="response-editor" onSubmit={save} noValidate data-testid="response-editor">
+    <form class="response-editor" onSubmit={save} onInput={onEdit} onChange={onEdit} noValidate data-testid="response-editor" ref={formEl}>
       <section class="card" aria-labelledby="h-presets">
         <h2 id="h-presets">Presets</h2>
-        <p class="muted small">One click replaces the settings below and saves them.</p>
+        <p class="muted small">One click sets the failure plan and saves it. Your default response (body, headers such as CORS ones) and rules stay as they are.</p>
         <div class="preset-row">
           {PRESETS.map((p) => (
-            <button key={p.id} type="button" class="btn" title={p.description} data-testid={`preset-${p.id}`} onClick={() => applyPreset(p.id)} disabled={busy}>
+            <button key={p.id} type="button" class="btn" title={p.description} data-testid={`preset-${p.id}`} onClick={() => applyPreset(p.id)} disabled={locked}>
               {p.label}
             </button>
           ))}
         </div>
       </section>
 
-      <PositionPanel position={position} config={config} onReset={reset} />
+      <PositionPanel position={position} config={config} onReset={reset} disabled={!!disabled} />
+
+      <SettingsConflict sync={sync} onKeepMine={() => save(undefined, true)} onError={setTopError} />
 
       {(topError || status) && (
         <p class={`notice ${topError ? 'notice-bad' : 'notice-ok'}`} role={topError ? 'alert' : 'status'} data-testid={topError ? 'response-error' : 'response-status'}>
           {topError ?? status}
+        </p>
+      )}
+      {!topError && status && undo && (
+        <p class="undo-row">
+          <button type="button" class="btn btn-small" onClick={undoPreset} disabled={locked} data-testid="undo-preset">
+            Undo “{undo.label}”
+          </button>
         </p>
       )}
 
@@ -183,7 +208,7 @@ export function ResponseEditor({ binId }: Props) {
             {(a) => <input {...a} inputMode="numeric" class="in-short" value={form.default.status} onInput={(e) => setDef('status', val(e))} data-testid="default-status" />}
           </Field>
           <Field label="Delay (ms)" slot="default.delayMs" error={err('default.delayMs')}>
-            {(a) => <input {...a} inputMode="numeric" class="in-short" value={form.default.delayMs} onInput={(e) => setDef('delayMs', val(e))} />}
+            {(a) => <input {...a} inputMode="numeric" class="in-short" value={form.default.delayMs} onInput={(e) => setDef('delayMs', val(e))} data-testid="default-delay" />}
           </Field>
           <Field label="Content type" slot="default.contentType" error={err('default.contentType')} wide>
             {(a) => <input {...a} value={form.default.contentType} onInput={(e) => setDef('contentType', val(e))} />}
@@ -192,7 +217,7 @@ export function ResponseEditor({ binId }: Props) {
             {(a) => <textarea {...a} rows={3} class="mono" value={form.default.body} onInput={(e) => setDef('body', val(e))} />}
           </Field>
           <Field label="Headers (one “Name: value” per line)" slot="default.headers" error={err('default.headers')} wide>
-            {(a) => <textarea {...a} rows={2} class="mono" value={form.default.headers} onInput={(e) => setDef('headers', val(e))} placeholder="X-Example: 1" />}
+            {(a) => <textarea {...a} rows={2} class="mono" value={form.default.headers} onInput={(e) => setDef('headers', val(e))} placeholder="X-Example: 1" data-testid="default-headers" />}
           </Field>
         </div>
       </section>
@@ -235,9 +260,9 @@ export function ResponseEditor({ binId }: Props) {
         </div>
       </section>
 
-      <details class="card" open={form.rules.length > 0 || Object.keys(errors).some((k) => k.startsWith('rules') || k === 'seed')}>
+      <details class="card" open={form.rules.length > 0 || Object.keys(errors).some((k) => k.startsWith('rules') || k === 'seed' || k === 'cors')}>
         <summary>
-          <h2 class="inline-h">Rules and seed</h2> <span class="muted small">({form.rules.length} rules)</span>
+          <h2 class="inline-h">Rules, seed and CORS</h2> <span class="muted small">({form.rules.length} rules)</span>
         </summary>
         <p class="muted small">Rules are checked before the plan and never used up, e.g. “always 404 for GET /health”.</p>
         {err('rules') && <FieldError id="err-rules" message={err('rules')!} />}
@@ -262,22 +287,25 @@ export function ResponseEditor({ binId }: Props) {
           + Add rule
         </button>
         <Field label="Seed for probability steps (same seed, same sequence)" slot="seed" error={err('seed')}>
-          {(a) => <input {...a} inputMode="numeric" class="in-medium" value={form.seed} onInput={(e) => setForm({ ...form, seed: val(e) })} />}
+          {(a) => <input {...a} inputMode="numeric" class="in-medium" value={form.seed} onInput={(e) => setForm({ ...form, seed: val(e) })} data-testid="seed" />}
         </Field>
-        <label class="check">
-          <input type="checkbox" checked={form.cors} onChange={(e) => setForm({ ...form, cors: (e.target as HTMLInputElement).checked })} data-testid="cors" /> Answer browsers on
-          other origins (CORS): preflights get 204 without using a plan step; answers allow the sender's origin
-        </label>
+        <div data-field="cors">
+          <label class="check">
+            <input type="checkbox" checked={form.cors} onChange={(e) => setForm({ ...form, cors: (e.target as HTMLInputElement).checked })} data-testid="cors" /> Answer browsers on
+            other origins (CORS): preflights get 204 without using a plan step; answers allow the sender's origin
+          </label>
+          {err('cors') && <FieldError id="err-cors" message={err('cors')!} />}
+        </div>
       </details>
 
       <div class="save-bar">
-        <button type="submit" class="btn btn-primary" disabled={busy} data-testid="save-response">
+        <button type="submit" class="btn btn-primary" disabled={locked} data-testid="save-response">
           Save
         </button>
-        <button type="button" class="btn" disabled={!dirty || busy} onClick={() => (setForm(saved), setErrors({}), setTopError(null))}>
+        <button type="button" class="btn" disabled={!dirty || locked} onClick={() => (setForm(saved), setErrors({}), setTopError(null))}>
           Revert
         </button>
-        <span class="muted small" aria-live="polite">
+        <span class="muted small" aria-live="polite" data-testid="dirty-state">
           {dirty ? 'Unsaved changes' : 'All changes saved'}
         </span>
       </div>
@@ -287,7 +315,7 @@ export function ResponseEditor({ binId }: Props) {
 
 const val = (e: Event) => (e.target as HTMLInputElement).value;
 
-function PositionPanel({ position, config, onReset }: { position: PlanPosition | null; config: ResponseConfig; onReset: () => void }) {
+function PositionPanel({ position, config, onReset, disabled }: { position: PlanPosition | null; config: ResponseConfig; onReset: () => void; disabled: boolean }) {
   let text: ComponentChildren;
   if (!position) text = '…';
   else if (config.plan.length === 0) text = 'No plan: every request gets the default response (unless a rule matches).';
@@ -312,39 +340,10 @@ function PositionPanel({ position, config, onReset }: { position: PlanPosition |
         </p>
         {position && config.plan.length > 0 && <p class="muted small">{position.consumed} request(s) went through the plan since the last reset or save.</p>}
       </div>
-      <button type="button" class="btn" onClick={onReset} data-testid="reset-plan">
+      <button type="button" class="btn" onClick={onReset} disabled={disabled} data-testid="reset-plan">
         Reset plan
       </button>
     </section>
-  );
-}
-
-let fieldSeq = 0;
-
-interface FieldProps {
-  label: string;
-  slot: string;
-  error?: string;
-  wide?: boolean;
-  children: (attrs: { id: string; 'aria-invalid': boolean; 'aria-describedby'?: string }) => ComponentChildren;
-}
-
-function Field({ label, slot, error, wide, children }: FieldProps) {
-  const [id] = useState(() => `f${++fieldSeq}`);
-  return (
-    <div class={`field${wide ? ' wide' : ''}${error ? ' has-error' : ''}`} data-field={slot}>
-      <label for={id}>{label}</label>
-      {children({ id, 'aria-invalid': !!error, 'aria-describedby': error ? `${id}-err` : undefined })}
-      {error && <FieldError id={`${id}-err`} message={error} />}
-    </div>
-  );
-}
-
-function FieldError({ id, message }: { id: string; message: string }) {
-  return (
-    <p class="field-error" id={id} data-testid="field-error">
-      {message}
-    </p>
   );
 }
 

@@ -1,15 +1,21 @@
 // One webhook, as on the article's settings page: name, URL (or one of our bins), enable
-// switch, event checkboxes, signing secret, Test with the result shown, Save.
-import { useEffect, useState } from 'preact/hooks';
+// switch, event checkboxes, signing secret, Test with the result shown, Save. Saves send the
+// revision the form was loaded from (If-Match): a change made elsewhere reloads an untouched
+// form, and shows a conflict instead of being overwritten when the form holds edits. Every
+// field the server refuses is marked in place at once.
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { Bin, Subscription, TestResult, Webhook, WebhookInput } from '../../../shared/api.ts';
 import { SCHEDULE_PRESETS } from '../../../shared/api.ts';
-import { ApiError, api, errorMessage, fieldMessage } from '../lib/api.ts';
+import { ApiError, api } from '../lib/api.ts';
+import { type FieldErrors, clearSlot, focusFirstError, placeErrors, slotOfEvent } from '../lib/field-errors.ts';
 import { formatDuration } from '../lib/format.ts';
-import { slotFor } from '../lib/response-form.ts';
 import { Link, paths } from '../lib/router.ts';
 import { generateSecret, isValidSecret } from '../lib/secret.ts';
+import { useError } from '../lib/use-error.ts';
+import { useSettingsSync } from '../lib/use-settings-sync.ts';
 import { ConfirmButton } from './ConfirmButton.tsx';
 import { CopyButton } from './CopyButton.tsx';
+import { SettingsConflict } from './SettingsConflict.tsx';
 
 const EVENTS: { id: Subscription; label: string; hint: string }[] = [
   { id: 'flow_started', label: 'Flow started', hint: 'sync_start' },
@@ -19,10 +25,10 @@ const EVENTS: { id: Subscription; label: string; hint: string }[] = [
 
 /** Fields that show a server message in place; anything else is shown under the form. */
 const SLOTS = [
-  'name', 'url', 'events', 'secret', 'schedule', 'schedule.preset', 'schedule.delaysMs', 'schedule.firstDelayMs', 'schedule.factor', 'schedule.jitter', 'schedule.deadlineMs', 'timeoutMs',
+  'name', 'url', 'enabled', 'events', 'secret', 'successPolicy', 'schedule', 'schedule.preset', 'schedule.delaysMs', 'schedule.firstDelayMs', 'schedule.factor', 'schedule.jitter', 'schedule.deadlineMs', 'timeoutMs',
   'behaviors', 'behaviors.abortHeader', 'behaviors.disableAfterDays', 'behaviors.disableAfterDeliveries',
 ];
-const ADVANCED = SLOTS.filter((k) => k.startsWith('schedule') || k.startsWith('behaviors') || k === 'timeoutMs');
+const ADVANCED = SLOTS.filter((k) => k.startsWith('schedule') || k.startsWith('behaviors') || k === 'timeoutMs' || k === 'successPolicy');
 
 interface Props {
   webhook: Webhook | null;
@@ -35,39 +41,98 @@ interface Props {
 
 type SecretState = { mode: 'keep' } | { mode: 'new'; value: string } | { mode: 'remove' };
 
-export function WebhookForm({ webhook, bins, onSaved, onDeleted, onCancel, onBinCreated }: Props) {
-  const [name, setName] = useState(webhook?.name ?? '');
-  const [url, setUrl] = useState(webhook?.url ?? '');
-  const [enabled, setEnabled] = useState(webhook?.enabled ?? true);
-  const [events, setEvents] = useState<Subscription[]>(webhook?.events ?? ['flow_started', 'flow_succeeded', 'flow_failed']);
+/** The form as typed: strings, converted on save (the server names what it refuses). */
+interface WebhookFormState {
+  name: string;
+  url: string;
+  enabled: boolean;
+  events: Subscription[];
+  successPolicy: '200' | '2xx';
+  timeoutMs: string;
+  sched: { firstDelayMs: string; factor: string; jitter: string; deadlineMs: string; preset: string; delaysMs: string };
+  beh: { retryAfter: boolean; disableOn410: boolean; abortHeader: string; disableAfterDays: string; disableAfterDeliveries: string };
+}
+
+function toForm(w: Webhook | null): WebhookFormState {
+  return {
+    name: w?.name ?? '',
+    url: w?.url ?? '',
+    enabled: w?.enabled ?? true,
+    events: w?.events ?? ['flow_started', 'flow_succeeded', 'flow_failed'],
+    successPolicy: w?.successPolicy ?? '200',
+    timeoutMs: w?.timeoutMs == null ? '' : String(w.timeoutMs),
+    sched: {
+      firstDelayMs: str(w?.schedule.firstDelayMs),
+      factor: str(w?.schedule.factor),
+      jitter: str(w?.schedule.jitter),
+      deadlineMs: str(w?.schedule.deadlineMs),
+      preset: w?.schedule.preset ?? (w?.schedule.delaysMs ? 'list' : ''),
+      delaysMs: w?.schedule.delaysMs?.join(', ') ?? '',
+    },
+    beh: {
+      retryAfter: w?.behaviors.retryAfter ?? false,
+      disableOn410: w?.behaviors.disableOn410 ?? false,
+      abortHeader: w?.behaviors.abortHeader ?? '',
+      disableAfterDays: str(w?.behaviors.disableAfterDays ?? undefined),
+      disableAfterDeliveries: str(w?.behaviors.disableAfterDeliveries ?? undefined),
+    },
+  };
+}
+
+/** The settings a person edits (the ETag also covers the failure streak, which moves by itself). */
+const settingsOf = (w: Webhook) =>
+  JSON.stringify([w.name, w.url, w.enabled, w.events, w.hasSecret, w.successPolicy, w.schedule, w.behaviors, w.timeoutMs, w.disabledBy]);
+
+export function WebhookForm({ webhook: initial, bins, onSaved, onDeleted, onCancel, onBinCreated }: Props) {
+  // The revision on screen: the one loaded (or saved) here, not the list's latest.
+  const [webhook, setWebhook] = useState<Webhook | null>(initial);
+  const [f, setF] = useState<WebhookFormState>(() => toForm(initial));
+  const [savedForm, setSavedForm] = useState<WebhookFormState>(() => toForm(initial));
   const [secret, setSecret] = useState<SecretState>({ mode: 'keep' });
-  const [successPolicy, setSuccessPolicy] = useState(webhook?.successPolicy ?? '200');
-  const [timeoutMs, setTimeoutMs] = useState(webhook?.timeoutMs == null ? '' : String(webhook.timeoutMs));
-  const [sched, setSched] = useState({
-    firstDelayMs: str(webhook?.schedule.firstDelayMs),
-    factor: str(webhook?.schedule.factor),
-    jitter: str(webhook?.schedule.jitter),
-    deadlineMs: str(webhook?.schedule.deadlineMs),
-    preset: webhook?.schedule.preset ?? (webhook?.schedule.delaysMs ? 'list' : ''),
-    delaysMs: webhook?.schedule.delaysMs?.join(', ') ?? '',
-  });
-  const [beh, setBeh] = useState({
-    retryAfter: webhook?.behaviors.retryAfter ?? false,
-    disableOn410: webhook?.behaviors.disableOn410 ?? false,
-    abortHeader: webhook?.behaviors.abortHeader ?? '',
-    disableAfterDays: str(webhook?.behaviors.disableAfterDays ?? undefined),
-    disableAfterDeliveries: str(webhook?.behaviors.disableAfterDeliveries ?? undefined),
-  });
-  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [errors, setErrors] = useState<FieldErrors>({});
   const [message, setMessage] = useState<{ tone: 'ok' | 'bad'; text: string } | null>(null);
+  const [failure, setFailure] = useError();
   const [busy, setBusy] = useState(false);
   const [advancedOpen, setAdvancedOpen] = useState(false);
   const [test, setTest] = useState<{ running: boolean; result: TestResult | null; error: string | null }>({ running: false, result: null, error: null });
-  const idp = webhook?.id ?? 'new';
+  const formEl = useRef<HTMLFormElement>(null);
+  const idp = initial?.id ?? 'new';
 
+  const dirty = useMemo(() => secret.mode !== 'keep' || JSON.stringify(f) !== JSON.stringify(savedForm), [f, savedForm, secret]);
+  const dirtyNow = useRef(false);
+  dirtyNow.current = dirty;
+
+  const sync = useSettingsSync<Webhook>(initial?.id ?? '', {
+    load: () => (initial ? api.getWebhook(initial.id) : Promise.resolve({ value: null as unknown as Webhook, etag: null })),
+    apply: (w, why) => {
+      if (!w) return;
+      const next = toForm(w);
+      setWebhook(w);
+      setF(next);
+      setSavedForm(next);
+      setSecret({ mode: 'keep' });
+      setErrors({});
+      if (why === 'saved') onSaved(w);
+    },
+    dirty: () => dirtyNow.current,
+    same: (a, b) => settingsOf(a) === settingsOf(b),
+  });
+
+  // The console's list hears of every change (the `webhook` event): one that is not what
+  // this form shows was made elsewhere.
   useEffect(() => {
-    if (webhook) setEnabled(webhook.enabled);
-  }, [webhook?.enabled]);
+    if (initial && webhook && settingsOf(initial) !== settingsOf(webhook)) sync.changedElsewhere(null);
+  }, [initial]);
+
+  const { name, url, enabled, events, successPolicy, timeoutMs, sched, beh } = f;
+  const setName = (v: string) => setF((c) => ({ ...c, name: v }));
+  const setUrl = (v: string) => setF((c) => ({ ...c, url: v }));
+  const setEnabled = (v: boolean) => setF((c) => ({ ...c, enabled: v }));
+  const setEvents = (v: Subscription[]) => setF((c) => ({ ...c, events: v }));
+  const setSuccessPolicy = (v: '200' | '2xx') => setF((c) => ({ ...c, successPolicy: v }));
+  const setTimeoutMs = (v: string) => setF((c) => ({ ...c, timeoutMs: v }));
+  const setSched = (v: WebhookFormState['sched']) => setF((c) => ({ ...c, sched: v }));
+  const setBeh = (v: WebhookFormState['beh']) => setF((c) => ({ ...c, beh: v }));
 
   const input = (): { body: WebhookInput; errors: Record<string, string> } => {
     const errs: Record<string, string> = {};
@@ -96,28 +161,39 @@ export function WebhookForm({ webhook, bins, onSaved, onDeleted, onCancel, onBin
     return { body, errors: errs };
   };
 
-  const save = async (e: Event) => {
-    e.preventDefault();
+  const showErrors = (placed: FieldErrors) => {
+    setErrors(placed);
+    if (ADVANCED.some((k) => placed[k])) setAdvancedOpen(true);
+    focusFirstError(formEl.current ?? document);
+  };
+
+  const save = async (e?: Event, keep = false) => {
+    e?.preventDefault();
     const { body, errors: local } = input();
     setMessage(null);
+    setFailure(null);
     if (Object.keys(local).length) {
-      setErrors(local);
+      showErrors(local);
       return;
     }
     setBusy(true);
     try {
-      const saved = webhook ? await api.updateWebhook(webhook.id, body) : await api.createWebhook(body);
-      setErrors({});
-      setSecret({ mode: 'keep' });
-      setMessage({ tone: 'ok', text: webhook ? 'Saved.' : 'Webhook created.' });
-      onSaved(saved);
+      if (webhook) {
+        const write = (ifMatch: string | null) => api.updateWebhook(webhook.id, body, ifMatch);
+        if (keep ? await sync.keepMine(write) : await sync.save(write)) setMessage({ tone: 'ok', text: 'Saved.' });
+      } else {
+        const created = await api.createWebhook(body);
+        setErrors({});
+        setSecret({ mode: 'keep' });
+        setMessage({ tone: 'ok', text: 'Webhook created.' });
+        onSaved(created.value);
+      }
     } catch (err) {
-      if (err instanceof ApiError && err.field) {
-        const slot = slotFor(err.field, SLOTS) ?? slotFor(err.field.replace(/\[\d+\]$/, ''), SLOTS);
-        if (slot && ADVANCED.includes(slot)) setAdvancedOpen(true);
-        if (slot) setErrors({ [slot]: slot === err.field ? fieldMessage(err) : err.message });
-        else setMessage({ tone: 'bad', text: err.message });
-      } else setMessage({ tone: 'bad', text: errorMessage(err) });
+      if (err instanceof ApiError && err.fields.length) {
+        const { errors: placed, rest } = placeErrors(err.fields, SLOTS);
+        showErrors(placed);
+        if (rest.length) setMessage({ tone: 'bad', text: rest.join('; ') });
+      } else setFailure(err);
     } finally {
       setBusy(false);
     }
@@ -129,7 +205,7 @@ export function WebhookForm({ webhook, bins, onSaved, onDeleted, onCancel, onBin
     try {
       setTest({ running: false, result: await api.testWebhook(webhook.id), error: null });
     } catch (err) {
-      setTest({ running: false, result: null, error: errorMessage(err) });
+      setTest({ running: false, result: null, error: err instanceof Error ? err.message : String(err) });
     }
   };
 
@@ -141,7 +217,7 @@ export function WebhookForm({ webhook, bins, onSaved, onDeleted, onCancel, onBin
         setUrl(b.url);
         if (!name.trim()) setName(b.name);
       } catch (err) {
-        setMessage({ tone: 'bad', text: errorMessage(err) });
+        setFailure(err);
       }
     } else if (value) {
       setUrl(value);
@@ -158,9 +234,11 @@ export function WebhookForm({ webhook, bins, onSaved, onDeleted, onCancel, onBin
     ) : null;
   const aria = (k: string) => ({ 'aria-invalid': !!errors[k], 'aria-describedby': errors[k] ? `${fid(k)}-err` : undefined });
   const binForUrl = bins.find((b) => b.url === url.trim());
+  // Editing a marked field takes its mark away.
+  const onEdit = (e: Event) => setErrors((cur) => clearSlot(cur, slotOfEvent(e)));
 
   return (
-    <form class="card webhook" onSubmit={save} noValidate data-testid="webhook-form" data-webhook-id={webhook?.id}>
+    <form class="card webhook" onSubmit={save} onInput={onEdit} onChange={onEdit} noValidate data-testid="webhook-form" data-webhook-id={webhook?.id} ref={formEl}>
       <div class="webhook-head">
         <h3>{webhook ? webhook.name : 'New webhook'}</h3>
         <label class="switch">
@@ -170,12 +248,12 @@ export function WebhookForm({ webhook, bins, onSaved, onDeleted, onCancel, onBin
         </label>
       </div>
       <div class="grid-fields">
-        <div class={`field${errors.name ? ' has-error' : ''}`}>
+        <div class={`field${errors.name ? ' has-error' : ''}`} data-field="name">
           <label for={fid('name')}>Name</label>
           <input id={fid('name')} value={name} onInput={(e) => setName(val(e))} placeholder="My endpoint" data-testid="webhook-name" {...aria('name')} />
           {fieldErr('name')}
         </div>
-        <div class={`field wide${errors.url ? ' has-error' : ''}`}>
+        <div class={`field wide${errors.url ? ' has-error' : ''}`} data-field="url">
           <label for={fid('url')}>URL</label>
           <div class="input-row">
             <input id={fid('url')} value={url} onInput={(e) => setUrl(val(e))} placeholder="https://example.com/hooks" class="mono" data-testid="webhook-url" {...aria('url')} />
@@ -207,7 +285,7 @@ export function WebhookForm({ webhook, bins, onSaved, onDeleted, onCancel, onBin
         </div>
       </div>
 
-      <fieldset class={`events${errors.events ? ' has-error' : ''}`}>
+      <fieldset class={`events${errors.events ? ' has-error' : ''}`} data-field="events">
         <legend>Events</legend>
         {EVENTS.map((ev) => (
           <label key={ev.id} class="check">
@@ -218,7 +296,7 @@ export function WebhookForm({ webhook, bins, onSaved, onDeleted, onCancel, onBin
         {fieldErr('events')}
       </fieldset>
 
-      <div class={`field secret${errors.secret ? ' has-error' : ''}`}>
+      <div class={`field secret${errors.secret ? ' has-error' : ''}`} data-field="secret">
         <span class="label" id={fid('secret-label')}>
           Signing secret
         </span>
@@ -280,7 +358,7 @@ export function WebhookForm({ webhook, bins, onSaved, onDeleted, onCancel, onBin
       >
         <summary>Success rule, timeout, retry schedule and behaviours</summary>
         <div class="grid-fields">
-          <div class={`field${errors['schedule.preset'] ? ' has-error' : ''}`}>
+          <div class={`field${errors['schedule.preset'] ? ' has-error' : ''}`} data-field="schedule.preset">
             <label for={fid('preset')}>Schedule</label>
             <select id={fid('preset')} value={sched.preset} onChange={(e) => setSched({ ...sched, preset: val(e) })} data-testid="webhook-preset">
               <option value="">portable (server default)</option>
@@ -294,24 +372,24 @@ export function WebhookForm({ webhook, bins, onSaved, onDeleted, onCancel, onBin
             {fieldErr('schedule.preset')}
           </div>
           {sched.preset === 'list' && (
-            <div class={`field wide${errors['schedule.delaysMs'] ? ' has-error' : ''}`}>
+            <div class={`field wide${errors['schedule.delaysMs'] ? ' has-error' : ''}`} data-field="schedule.delaysMs">
               <label for={fid('delays')}>Waits before each retry (ms, comma-separated)</label>
               <input id={fid('delays')} value={sched.delaysMs} onInput={(e) => setSched({ ...sched, delaysMs: val(e) })} placeholder="5000, 300000, 1800000" data-testid="webhook-delays" {...aria('schedule.delaysMs')} />
               {fieldErr('schedule.delaysMs')}
             </div>
           )}
-          <div class="field">
+          <div class="field" data-field="successPolicy">
             <label for={fid('policy')}>Success means</label>
             <select id={fid('policy')} value={successPolicy} onChange={(e) => setSuccessPolicy(val(e) as '200' | '2xx')}>
               <option value="200">exactly 200</option>
               <option value="2xx">any 2xx</option>
             </select>
           </div>
-          <NumField id={fid('timeoutMs')} label="Timeout (ms)" value={timeoutMs} onInput={setTimeoutMs} placeholder="server default" error={errors.timeoutMs} ms />
-          <NumField id={fid('first')} label="First retry after (ms)" value={sched.firstDelayMs} onInput={(v) => setSched({ ...sched, firstDelayMs: v })} placeholder="default" error={errors['schedule.firstDelayMs'] ?? errors.schedule} ms />
-          <NumField id={fid('factor')} label="Factor" value={sched.factor} onInput={(v) => setSched({ ...sched, factor: v })} placeholder="default" error={errors['schedule.factor']} />
-          <NumField id={fid('jitter')} label="Jitter (0–0.99)" value={sched.jitter} onInput={(v) => setSched({ ...sched, jitter: v })} placeholder="default" error={errors['schedule.jitter']} />
-          <NumField id={fid('deadline')} label="Deadline (ms)" value={sched.deadlineMs} onInput={(v) => setSched({ ...sched, deadlineMs: v })} placeholder="default" error={errors['schedule.deadlineMs']} ms />
+          <NumField slot="timeoutMs" id={fid('timeoutMs')} label="Timeout (ms)" value={timeoutMs} onInput={setTimeoutMs} placeholder="server default" error={errors.timeoutMs} ms />
+          <NumField slot="schedule.firstDelayMs" id={fid('first')} label="First retry after (ms)" value={sched.firstDelayMs} onInput={(v) => setSched({ ...sched, firstDelayMs: v })} placeholder="default" error={errors['schedule.firstDelayMs'] ?? errors.schedule} ms />
+          <NumField slot="schedule.factor" id={fid('factor')} label="Factor" value={sched.factor} onInput={(v) => setSched({ ...sched, factor: v })} placeholder="default" error={errors['schedule.factor']} />
+          <NumField slot="schedule.jitter" id={fid('jitter')} label="Jitter (0–0.99)" value={sched.jitter} onInput={(v) => setSched({ ...sched, jitter: v })} placeholder="default" error={errors['schedule.jitter']} />
+          <NumField slot="schedule.deadlineMs" id={fid('deadline')} label="Deadline (ms)" value={sched.deadlineMs} onInput={(v) => setSched({ ...sched, deadlineMs: v })} placeholder="default" error={errors['schedule.deadlineMs']} ms />
         </div>
         <fieldset class="behaviors">
           <legend>Sender behaviours (all off unless set)</legend>
@@ -324,21 +402,27 @@ export function WebhookForm({ webhook, bins, onSaved, onDeleted, onCancel, onBin
             <code>410 Gone</code> disables the webhook and cancels its pending deliveries
           </label>
           <div class="grid-fields">
-            <div class={`field${errors['behaviors.abortHeader'] ? ' has-error' : ''}`}>
+            <div class={`field${errors['behaviors.abortHeader'] ? ' has-error' : ''}`} data-field="behaviors.abortHeader">
               <label for={fid('abort')}>Stop retrying when the answer has header</label>
               <input id={fid('abort')} class="mono" value={beh.abortHeader} placeholder="x-abort-retries" onInput={(e) => setBeh({ ...beh, abortHeader: val(e) })} data-testid="behavior-abortHeader" {...aria('behaviors.abortHeader')} />
               {fieldErr('behaviors.abortHeader')}
             </div>
-            <NumField id={fid('days')} label="Disable after N days of failure" value={beh.disableAfterDays} onInput={(v) => setBeh({ ...beh, disableAfterDays: v })} placeholder="never" error={errors['behaviors.disableAfterDays']} />
-            <NumField id={fid('dels')} label="…or N failed deliveries in a row" value={beh.disableAfterDeliveries} onInput={(v) => setBeh({ ...beh, disableAfterDeliveries: v })} placeholder="never" error={errors['behaviors.disableAfterDeliveries']} />
+            <NumField slot="behaviors.disableAfterDays" id={fid('days')} label="Disable after N days of failure" value={beh.disableAfterDays} onInput={(v) => setBeh({ ...beh, disableAfterDays: v })} placeholder="never" error={errors['behaviors.disableAfterDays']} />
+            <NumField slot="behaviors.disableAfterDeliveries" id={fid('dels')} label="…or N failed deliveries in a row" value={beh.disableAfterDeliveries} onInput={(v) => setBeh({ ...beh, disableAfterDeliveries: v })} placeholder="never" error={errors['behaviors.disableAfterDeliveries']} />
           </div>
           {fieldErr('behaviors')}
         </fieldset>
       </details>
 
+      <SettingsConflict sync={sync} onKeepMine={() => save(undefined, true)} onError={setFailure} />
       {message && (
-        <p class={`notice notice-${message.tone}`} role={message.tone === 'bad' ? 'alert' : 'status'}>
+        <p class={`notice notice-${message.tone}`} role={message.tone === 'bad' ? 'alert' : 'status'} data-testid="webhook-message">
           {message.text}
+        </p>
+      )}
+      {failure && (
+        <p class="notice notice-bad" role="alert" data-testid="webhook-failure">
+          {failure}
         </p>
       )}
 
@@ -363,7 +447,7 @@ export function WebhookForm({ webhook, bins, onSaved, onDeleted, onCancel, onBin
                 await api.deleteWebhook(webhook.id);
                 onDeleted(webhook.id);
               } catch (err) {
-                setMessage({ tone: 'bad', text: errorMessage(err) });
+                setFailure(err);
               }
             }}
           >
@@ -404,10 +488,10 @@ function TestOutcome({ state }: { state: { running: boolean; result: TestResult 
   );
 }
 
-function NumField(p: { id: string; label: string; value: string; onInput: (v: string) => void; placeholder?: string; error?: string; ms?: boolean }) {
+function NumField(p: { id: string; slot: string; label: string; value: string; onInput: (v: string) => void; placeholder?: string; error?: string; ms?: boolean }) {
   const n = Number(p.value);
   return (
-    <div class={`field${p.error ? ' has-error' : ''}`}>
+    <div class={`field${p.error ? ' has-error' : ''}`} data-field={p.slot}>
       <label for={p.id}>{p.label}</label>
       <input id={p.id} inputMode="decimal" class="in-medium" value={p.value} placeholder={p.placeholder} onInput={(e) => p.onInput(val(e))} aria-invalid={!!p.error} aria-describedby={p.error ? `${p.id}-err` : undefined} />
       {p.ms && p.value.trim() && Number.isFinite(n) && n > 0 && <span class="muted small">= {formatDuration(n)}</span>}

@@ -1,5 +1,7 @@
 // Typed fetch wrapper for the hooklab API. Every failure becomes an ApiError carrying the
-// server's `error.message` and `field`, so forms can show the message next to the field.
+// server's `error.message` and every bad field (`error.fields`), so forms can mark them all
+// in place. Settings resources answer an ETag; their calls hand it back (Tagged) and send it
+// as If-Match, so a stale save gets 412 instead of overwriting someone else's change.
 import type {
   AdvanceInput,
   ApiErrorBody,
@@ -8,6 +10,12 @@ import type {
   ClockState,
   Delivery,
   DeliveryQuery,
+  FieldError,
+  ForwardRecord,
+  ForwardSettings,
+  ForwardSettingsInput,
+  ReplayInput,
+  ReplayJob,
   RequestDetail,
   RequestPage,
   ResponseConfigInput,
@@ -20,16 +28,30 @@ import type {
   Webhook,
   WebhookInput,
 } from '../../../shared/api.ts';
+import type { VerifySettingsT, VerifySettingsViewT } from '../../../shared/schema/verify.ts';
+import { noteReachable, noteUnreachable } from './reachability.ts';
+import { type RequestFilter, filterParams } from './request-filter.ts';
 
 export class ApiError extends Error {
+  readonly fields: FieldError[];
   constructor(
     readonly status: number,
     readonly code: string,
     message: string,
     readonly field?: string,
+    fields?: FieldError[],
   ) {
     super(message);
+    this.fields = fields ?? (field ? [{ field, message }] : []);
   }
+}
+
+export const NETWORK_MESSAGE = 'Cannot reach the hooklab server. Is it running?';
+
+/** A settings resource and its revision. */
+export interface Tagged<T> {
+  value: T;
+  etag: string | null;
 }
 
 /** Listeners told when the API answers 401 (AUTH_TOKEN set and the cookie is gone). */
@@ -39,20 +61,36 @@ export function onUnauthorized(fn: () => void): () => void {
   return () => unauthorizedListeners.delete(fn);
 }
 
-async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+interface CallOptions {
+  ifMatch?: string | null;
+  /** A raw body (an import file) sent as is, with this content type. */
+  raw?: { body: Blob | string; type: string };
+  /** Answer the text instead of parsing JSON. */
+  text?: boolean;
+}
+
+async function send<T>(method: string, path: string, body?: unknown, opts: CallOptions = {}): Promise<Tagged<T>> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (opts.raw) headers['content-type'] = opts.raw.type;
+  else if (body !== undefined) headers['content-type'] = 'application/json';
+  if (opts.ifMatch) headers['if-match'] = opts.ifMatch;
   let res: Response;
   try {
     res = await fetch(`/api${path}`, {
       method,
-      headers: body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
+      headers,
+      body: opts.raw ? opts.raw.body : body === undefined ? undefined : JSON.stringify(body),
       credentials: 'same-origin',
     });
   } catch {
-    throw new ApiError(0, 'network', 'Cannot reach the hooklab server. Is it running?');
+    noteUnreachable();
+    throw new ApiError(0, 'network', NETWORK_MESSAGE);
   }
-  if (res.status === 204) return undefined as T;
+  noteReachable();
+  const etag = res.headers.get('etag');
+  if (res.status === 204) return { value: undefined as T, etag };
   const text = await res.text();
+  if (res.ok && opts.text) return { value: text as T, etag };
   let data: unknown = null;
   if (text) {
     try {
@@ -64,10 +102,12 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
   if (!res.ok) {
     if (res.status === 401) for (const fn of unauthorizedListeners) fn();
     const err = (data as ApiErrorBody | null)?.error;
-    throw new ApiError(res.status, err?.code ?? 'http_error', err?.message ?? `The server answered ${res.status} ${res.statusText}`, err?.field);
+    throw new ApiError(res.status, err?.code ?? 'http_error', err?.message ?? `The server answered ${res.status} ${res.statusText}`, err?.field, err?.fields);
   }
-  return data as T;
+  return { value: data as T, etag };
 }
+
+const call = <T>(method: string, path: string, body?: unknown, opts?: CallOptions): Promise<T> => send<T>(method, path, body, opts).then((r) => r.value);
 
 const enc = encodeURIComponent;
 
@@ -78,6 +118,15 @@ function qs(params: Record<string, string | number | undefined | null>): string 
   return s ? `?${s}` : '';
 }
 
+export interface PageQuery {
+  limit?: number;
+  before?: string;
+  after?: string;
+}
+
+export type ExportFormat = 'har' | 'ndjson';
+export type IdempotencyGroups = { groups: { key: string; ids: string[] }[]; keyChurn: unknown };
+
 export const api = {
   // bins
   listBins: () => call<{ bins: Bin[] }>('GET', '/bins').then((r) => r.bins),
@@ -86,24 +135,53 @@ export const api = {
   renameBin: (id: string, name: string) => call<Bin>('PATCH', `/bins/${enc(id)}`, { name }),
   deleteBin: (id: string) => call<void>('DELETE', `/bins/${enc(id)}`),
 
-  // captured requests
-  listRequests: (binId: string, q: { limit?: number; before?: string; after?: string } = {}) =>
-    call<RequestPage>('GET', `/bins/${enc(binId)}/requests${qs(q)}`),
+  // captured requests (a filter searches on the server)
+  listRequests: (binId: string, q: PageQuery = {}, filter: RequestFilter = {}) => {
+    const p = filterParams(filter);
+    for (const [k, v] of Object.entries(q)) if (v !== undefined && v !== '') p.set(k, String(v));
+    const s = p.toString();
+    return call<RequestPage>('GET', `/bins/${enc(binId)}/requests${s ? `?${s}` : ''}`);
+  },
   getRequest: (binId: string, rid: string) => call<RequestDetail>('GET', `/bins/${enc(binId)}/requests/${enc(rid)}`),
   deleteRequest: (binId: string, rid: string) => call<void>('DELETE', `/bins/${enc(binId)}/requests/${enc(rid)}`),
   clearRequests: (binId: string) => call<void>('DELETE', `/bins/${enc(binId)}/requests`),
   rawUrl: (binId: string, rid: string, download = false) =>
     `/api/bins/${enc(binId)}/requests/${enc(rid)}/raw${download ? '?download=1' : ''}`,
 
+  // export and import
+  exportUrl: (binId: string, format: ExportFormat) => `/api/bins/${enc(binId)}/export?format=${format}`,
+  /** One capture as a HAR 1.2 document (text, for the clipboard). */
+  harOf: (binId: string, rid: string) => call<string>('GET', `/bins/${enc(binId)}/export?format=har&ids=${enc(rid)}`, undefined, { text: true }),
+  importCaptures: (binId: string, file: Blob, format: ExportFormat) =>
+    call<{ imported: number; evicted: number }>('POST', `/bins/${enc(binId)}/import`, undefined, {
+      raw: { body: file, type: format === 'har' ? 'application/json' : 'application/x-ndjson' },
+    }),
+
   // response control
-  getResponse: (binId: string) => call<ResponseControlView>('GET', `/bins/${enc(binId)}/response`),
-  putResponse: (binId: string, config: ResponseConfigInput) => call<ResponseControlView>('PUT', `/bins/${enc(binId)}/response`, config),
+  getResponse: (binId: string) => send<ResponseControlView>('GET', `/bins/${enc(binId)}/response`),
+  putResponse: (binId: string, config: ResponseConfigInput, ifMatch: string | null) =>
+    send<ResponseControlView>('PUT', `/bins/${enc(binId)}/response`, config, { ifMatch }),
   resetResponse: (binId: string) => call<ResponseControlView>('POST', `/bins/${enc(binId)}/response/reset`),
+
+  // forward targets and replays
+  getForward: (binId: string) => send<ForwardSettings>('GET', `/bins/${enc(binId)}/forward`),
+  putForward: (binId: string, input: ForwardSettingsInput, ifMatch: string | null) =>
+    send<ForwardSettings>('PUT', `/bins/${enc(binId)}/forward`, input, { ifMatch }),
+  replay: (binId: string, rid: string, input: ReplayInput = {}) =>
+    call<{ records: ForwardRecord[] }>('POST', `/bins/${enc(binId)}/requests/${enc(rid)}/replay`, input),
+  bulkReplay: (binId: string, input: { url?: string; ids?: string[] }) => call<ReplayJob>('POST', `/bins/${enc(binId)}/replay`, input),
+  getReplay: (id: string) => call<ReplayJob>('GET', `/replays/${enc(id)}`),
+
+  // signatures and idempotency
+  getVerify: (binId: string) => send<VerifySettingsViewT>('GET', `/bins/${enc(binId)}/verify`),
+  putVerify: (binId: string, input: VerifySettingsT, ifMatch: string | null) =>
+    send<VerifySettingsViewT & { rechecked: number }>('PUT', `/bins/${enc(binId)}/verify`, input, { ifMatch }),
 
   // webhooks
   listWebhooks: () => call<{ webhooks: Webhook[] }>('GET', '/webhooks').then((r) => r.webhooks),
-  createWebhook: (input: WebhookInput) => call<Webhook>('POST', '/webhooks', input),
-  updateWebhook: (id: string, input: WebhookInput) => call<Webhook>('PATCH', `/webhooks/${enc(id)}`, input),
+  getWebhook: (id: string) => send<Webhook>('GET', `/webhooks/${enc(id)}`),
+  createWebhook: (input: WebhookInput) => send<Webhook>('POST', '/webhooks', input),
+  updateWebhook: (id: string, input: WebhookInput, ifMatch: string | null) => send<Webhook>('PATCH', `/webhooks/${enc(id)}`, input, { ifMatch }),
   deleteWebhook: (id: string) => call<void>('DELETE', `/webhooks/${enc(id)}`),
   testWebhook: (id: string) => call<TestResult>('POST', `/webhooks/${enc(id)}/test`),
 
@@ -134,3 +212,7 @@ export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);
 }
+
+export const isNetworkError = (err: unknown): boolean => err instanceof ApiError && err.status === 0;
+export const isStale = (err: unknown): boolean => err instanceof ApiError && err.status === 412;
+export const isNotFound = (err: unknown): boolean => err instanceof ApiError && err.status === 404;

@@ -93,3 +93,19 @@ export function headerValue(headers: [string, string][], name: string): string |
 export function formatCount(n: number): string {
   return n.toLocaleString('en-US');
 }
+
+/** "just now", "12 s ago", "4 min ago", "3 h ago", "2 d ago": for times that keep moving on screen. */
+export function formatAgo(iso: string | number, now: number = Date.now()): string {
+  const t = new Date(iso).getTime();
+  if (Number.isNaN(t)) return '—';
+  const s = Math.floor((now - t) / 1000);
+  if (s < 0) return formatRelative(iso, now);
+  if (s < 2) return 'just now';
+  if (s < 60) return `${s} s ago`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ago`;
+  if (s < 86_400) return `${Math.floor(s / 3600)} h ago`;
+  return `${Math.floor(s / 86_400)} d ago`;
+}
+
+/** The full local date and time, for a tooltip: "2025-11-29 14:03:22.517". */
+export const formatAbsolute = (iso: string | number): string => `${formatDate(iso)} ${formatClock(iso)}`;

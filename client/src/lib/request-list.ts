@@ -40,3 +40,17 @@ export function removeRequests(list: RequestItem[], ids: string[] | 'all', known
   for (const id of ids) known.delete(id);
   return list.filter((r) => !gone.has(r.id));
 }
+
+/** Rows that changed in place (a signature checked, a forward done): same order, new objects. */
+export function replaceRequests(list: RequestItem[], changed: Map<string, RequestItem>): RequestItem[] {
+  let out: RequestItem[] | null = null;
+  let left = changed.size;
+  for (let i = 0; i < list.length && left > 0; i++) {
+    const r = changed.get(list[i].id);
+    if (!r) continue;
+    out ??= list.slice();
+    out[i] = r;
+    left--;
+  }
+  return out ?? list;
+}

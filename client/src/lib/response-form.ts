@@ -65,7 +65,7 @@ export function headersToText(h: Record<string, string> | undefined): string {
   return h ? Object.entries(h).map(([k, v]) => `${k}: ${v}`).join('\n') : '';
 }
 
-function stepToForm(s: PlanStep): StepForm {
+export function stepToForm(s: PlanStep): StepForm {
   return emptyStep({
     kind: s.fault ?? 'respond',
     status: s.status === undefined ? '' : String(s.status),
@@ -207,53 +207,72 @@ export function slotFor(field: string, slots: readonly string[]): string | null 
 
 // ----------------------------------------------------------------- presets
 
+/**
+ * A preset sets the failure plan only: the default response (its body, its headers such as
+ * Access-Control-Allow-Origin), the rules, the seed and CORS stay as the user made them.
+ */
 export interface Preset {
   id: string;
   label: string;
   description: string;
-  config: Omit<ResponseConfigInput, 'seed'>;
+  plan: PlanStep[];
+  afterPlan: 'default' | 'loop';
 }
-
-const OK: Partial<ResponseSpec> = { status: 200, body: 'ok\n', contentType: 'text/plain; charset=utf-8', delayMs: 0, headers: {} };
 
 export const PRESETS: Preset[] = [
   {
     id: 'always-500',
     label: 'Always 500',
-    description: 'Every request gets 500 Internal Server Error.',
-    config: { default: { ...OK, status: 500, body: '500 Internal Server Error\n' }, rules: [], plan: [], afterPlan: 'default' },
+    description: 'Every request gets 500 Internal Server Error (a plan of one 500 step, looping).',
+    plan: [{ status: 500 }],
+    afterPlan: 'loop',
   },
   {
     id: '500x3-then-200',
     label: '500 ×3, then 200',
-    description: 'The first three requests get 500, every later one 200.',
-    config: { default: OK, rules: [], plan: [{ status: 500, times: 3 }], afterPlan: 'default' },
+    description: 'The first three requests get 500, every later one the default response (200 unless you changed it).',
+    plan: [{ status: 500, times: 3 }],
+    afterPlan: 'default',
   },
   {
     id: '503-retry-after',
     label: '503 + Retry-After, then 200',
-    description: 'The first request gets 503 with Retry-After: 120, then 200.',
-    config: { default: OK, rules: [], plan: [{ status: 503, headers: { 'Retry-After': '120' } }], afterPlan: 'default' },
+    description: 'The first request gets 503 with Retry-After: 120, then the default response.',
+    plan: [{ status: 503, headers: { 'Retry-After': '120' } }],
+    afterPlan: 'default',
   },
   {
     id: '30pct-503',
     label: '30% 503',
-    description: 'Each request has a 30% chance of 503 (seeded, so it replays), else 200.',
-    config: { default: OK, rules: [], plan: [{ status: 503, probability: 0.3 }], afterPlan: 'loop' },
+    description: 'Each request has a 30% chance of 503 (seeded, so it replays), else the default response.',
+    plan: [{ status: 503, probability: 0.3 }],
+    afterPlan: 'loop',
   },
   {
     id: 'hang',
     label: 'Hang',
     description: 'Never answer: the sender times out (the server drops the socket after HANG_TIMEOUT_MS).',
-    config: { default: OK, rules: [], plan: [{ fault: 'timeout' }], afterPlan: 'loop' },
+    plan: [{ fault: 'timeout' }],
+    afterPlan: 'loop',
   },
   {
     id: 'slow-200',
     label: 'Slow 200',
-    description: 'Answer 200 after 5 seconds.',
-    config: { default: { ...OK, delayMs: 5000 }, rules: [], plan: [], afterPlan: 'default' },
+    description: 'Answer with the default response after 5 seconds.',
+    plan: [{ delayMs: 5000 }],
+    afterPlan: 'loop',
   },
 ];
+
+/** The settings with a preset's plan: everything else as it was. */
+export function withPreset(c: ResponseConfig, p: Preset): ResponseConfigInput {
+  return { default: c.default, rules: c.rules, plan: p.plan, afterPlan: p.afterPlan, seed: c.seed, cors: c.cors };
+}
+
+/** A form with a preset's plan: the rest of the form (edits included) as it was. */
+export function formWithPreset(f: ResponseForm, p: Preset): ResponseForm {
+  return { ...f, plan: p.plan.map(stepToForm), afterPlan: p.afterPlan };
+}
 
 /** One line describing a step, e.g. "503 ×3, 30%, after 2 s". */
 export function describeStep(s: PlanStep, def: ResponseSpec): string {

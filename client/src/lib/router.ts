@@ -78,4 +78,6 @@ export const paths = {
   bin: (binId: string) => `/bins/${encodeURIComponent(binId)}`,
   request: (binId: string, requestId: string) => `/bins/${encodeURIComponent(binId)}/requests/${encodeURIComponent(requestId)}`,
   response: (binId: string) => `/bins/${encodeURIComponent(binId)}/response`,
+  forward: (binId: string) => `/bins/${encodeURIComponent(binId)}/forward`,
+  verify: (binId: string) => `/bins/${encodeURIComponent(binId)}/verify`,
 };

@@ -4,6 +4,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { io, type Socket } from 'socket.io-client';
 import type { ClientToServerEvents, ServerToClientEvents, SubscribeAck } from '../../../shared/api.ts';
+import { announceReachable } from './reachability.ts';
 
 export type LiveSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 export type ConnState = 'connecting' | 'live' | 'reconnecting' | 'offline';
@@ -29,7 +30,10 @@ export function getSocket(): LiveSocket {
   if (socket) return socket;
   const s: LiveSocket = io({ path: '/socket.io', withCredentials: true, reconnectionDelayMax: 4000 });
   socket = s;
-  s.on('connect', () => setConn({ state: 'live', attempt: 0, reason: null }));
+  s.on('connect', () => {
+    setConn({ state: 'live', attempt: 0, reason: null });
+    announceReachable();
+  });
   s.on('disconnect', (reason) => {
     // A server-side or transport drop reconnects on its own; our own disconnect does not.
     setConn({ state: s.active ? 'reconnecting' : 'offline', reason });

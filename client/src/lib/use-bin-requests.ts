@@ -1,20 +1,26 @@
 // A bin's captured requests, live: the newest page from the API, then Socket.IO events
 // batched into one render per animation frame, older pages on demand, unread tracking, and
-// a backfill of whatever was missed when the connection comes back.
+// a backfill of whatever was missed when the connection comes back. With a filter (the page
+// URL's search) the pages come from the server's search, and a live capture joins the list
+// only if it matches: checked on the row when the filter allows, else asked of the server.
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import type { Bin, RequestItem } from '../../../shared/api.ts';
-import { api, errorMessage } from './api.ts';
-import { mergeRequests, removeRequests } from './request-list.ts';
+import { api, errorMessage, isNotFound } from './api.ts';
+import { type RequestFilter, filterSearch, isEmptyFilter, matchesRow, needsServer } from './request-filter.ts';
+import { mergeRequests, removeRequests, replaceRequests } from './request-list.ts';
 import { getSocket, subscribeBin } from './socket.ts';
 
 /** Requests kept in memory; older ones are paged from the API again when scrolled to. */
 export const KEEP = 3000;
 const FIRST_PAGE = 200;
 const OLDER_PAGE = 500;
+/** A filtered catch-up reads at most this many pages of new matches at a time. */
+const CATCH_UP_PAGES = 10;
 
 export interface BinRequestsState {
   bin: Bin | null;
   binMissing: boolean;
+  /** Deleted while the page was open (the live event, or a 404 for the bin later). */
   binDeleted: boolean;
   list: RequestItem[];
   /** Cursor for the next older page; null when the oldest stored request is loaded. */
@@ -30,54 +36,81 @@ export interface BinRequestsState {
   /** Ids deleted while the page was open (by anyone), and whether the bin was cleared. */
   deleted: Set<string>;
   clearedAll: boolean;
+  /** Bumped when a row already in the list changed (`request:updated`). */
+  updatedVersion: number;
 }
 
-export function useBinRequests(binId: string) {
+function initial(): BinRequestsState {
+  return {
+    bin: null,
+    binMissing: false,
+    binDeleted: false,
+    list: [],
+    nextBefore: null,
+    loading: true,
+    loadingOlder: false,
+    error: null,
+    unread: new Set(),
+    unreadVersion: 0,
+    backfilled: null,
+    deleted: new Set(),
+    clearedAll: false,
+    updatedVersion: 0,
+  };
+}
+
+export function useBinRequests(binId: string, filter: RequestFilter = {}) {
+  const filterKey = filterSearch(filter);
   const [state, setState] = useState<BinRequestsState>(() => initial());
   const known = useRef(new Set<string>());
   const unread = useRef(new Set<string>());
   const pending = useRef<RequestItem[]>([]);
+  const updates = useRef(new Map<string, RequestItem>());
   const scheduled = useRef(false);
   const listRef = useRef<RequestItem[]>([]);
   /** Last row index on screen, so trimming never removes what the user is looking at. */
   const lastVisible = useRef(0);
   const loadingOlderRef = useRef(false);
-
-  function initial(): BinRequestsState {
-    return {
-      bin: null,
-      binMissing: false,
-      binDeleted: false,
-      list: [],
-      nextBefore: null,
-      loading: true,
-      loadingOlder: false,
-      error: null,
-      unread: new Set(),
-      unreadVersion: 0,
-      backfilled: null,
-      deleted: new Set(),
-      clearedAll: false,
-    };
-  }
+  /** The newest capture id seen at all (matching or not): where a reconnect resumes. */
+  const lastSeen = useRef<string | null>(null);
+  const filterRef = useRef(filter);
+  filterRef.current = filter;
 
   useEffect(() => {
     let alive = true;
+    const f = filterRef.current;
+    const filtered = !isEmptyFilter(f);
     known.current = new Set();
     unread.current = new Set();
     pending.current = [];
+    updates.current = new Map();
     listRef.current = [];
-    setState({ ...initial(), unread: unread.current });
+    lastSeen.current = null;
+    setState((s) => ({ ...initial(), unread: unread.current, bin: s.bin && s.bin.id === binId ? s.bin : null, binDeleted: s.bin?.id === binId && s.binDeleted }));
+
+    const seen = (id: string) => {
+      if (!lastSeen.current || id > lastSeen.current) lastSeen.current = id;
+    };
 
     const flush = () => {
       scheduled.current = false;
       if (!alive) return;
       const batch = pending.current;
       pending.current = [];
-      const { list, added } = mergeRequests(listRef.current, batch, known.current);
-      if (added.length === 0) return;
+      const changed = updates.current;
+      updates.current = new Map();
+      const merged = mergeRequests(listRef.current, batch, known.current);
+      const added = merged.added;
+      // After the merge: an update may be about a row that arrived in this same batch.
+      let next = merged.list;
+      let updatedAny = false;
+      if (changed.size) {
+        const r = replaceRequests(next, changed);
+        updatedAny = r !== next;
+        next = r;
+      }
+      if (added.length === 0 && !updatedAny) return;
       for (const r of added) unread.current.add(r.id);
-      let next = list;
       let trimmedCursor: string | null = null;
       // Keep memory bounded on a busy bin, but never under the user's eyes.
       if (next.length > KEEP + OLDER_PAGE && lastVisible.current < KEEP - 50) {
@@ -93,7 +126,8 @@ export function useBinRequests(binId: string) {
         ...s,
         list: next,
         nextBefore: trimmedCursor ?? s.nextBefore,
-        unreadVersion: s.unreadVersion + 1,
+        unreadVersion: added.length ? s.unreadVersion + 1 : s.unreadVersion,
+        updatedVersion: updatedAny ? s.updatedVersion + 1 : s.updatedVersion,
       }));
     };
     const schedule = () => {
@@ -104,10 +138,70 @@ export function useBinRequests(binId: string) {
       else requestAnimationFrame(flush);
     };
 
+    // A filter that needs headers or the body: ask the server which of the new captures
+    // match, one question at a time, again if more came meanwhile. The question starts just
+    // below the oldest capture not asked about yet (captures may be announced slightly out of
+    // order), so none is skipped and the server never searches the same stretch twice.
+    let catching = false;
+    let lowPending: string | null = null;
+    /** The ids announced lately, in arrival order: where a question can start from. */
+    const recent: string[] = [];
+    const catchUp = async () => {
+      if (catching) return;
+      catching = true;
+      try {
+        while (lowPending !== null && alive) {
+          const low = lowPending;
+          lowPending = null;
+          let after: string | undefined;
+          for (const id of recent) if (id < low && (after === undefined || id > after)) after = id;
+          try {
+            let before: string | undefined;
+            for (let i = 0; i < CATCH_UP_PAGES; i++) {
+              const page = await api.listRequests(binId, { limit: FIRST_PAGE, after, before }, f);
+              if (!alive) return;
+              pending.current.push(...page.requests);
+              schedule();
+              if (!page.nextBefore || !after) break;
+              before = page.nextBefore;
+            }
+          } catch {
+            // Offline: ask again with the next capture (or the reconnect backfill).
+            const now = lowPending as string | null;
+            lowPending = now === null || low < now ? low : now;
+            return;
+          }
+          // Let a burst gather into one question.
+          await new Promise((r) => setTimeout(r, 250));
+        }
+      } finally {
+        catching = false;
+      }
+    };
+    const askServer = (id: string) => {
+      if (lowPending === null || id < lowPending) lowPending = id;
+      void catchUp();
+    };
+
     const socket = getSocket();
     const onRequest = (r: RequestItem) => {
       if (r.binId !== binId) return;
+      seen(r.id);
+      if (filtered) {
+        recent.push(r.id);
+        if (recent.length > 1024) recent.splice(0, 512);
+        if (!matchesRow(f, r)) return;
+        if (needsServer(f)) {
+          askServer(r.id);
+          return;
+        }
+      }
       pending.current.push(r);
+      schedule();
+    };
+    const onUpdated = (r: RequestItem) => {
+      if (r.binId !== binId) return;
+      updates.current.set(r.id, r);
       schedule();
     };
     const onDeleted = (e: { binId: string; ids: string[] | 'all' }) => {
@@ -134,6 +228,7 @@ export function useBinRequests(binId: string) {
       if (e.id === binId) setState((s) => ({ ...s, binDeleted: true }));
     };
     socket.on('request', onRequest);
+    socket.on('request:updated', onUpdated);
     socket.on('requests:deleted', onDeleted);
     socket.on('bin:updated', onBinUpdated);
     socket.on('bin:deleted', onBinDeleted);
@@ -141,27 +236,29 @@ export function useBinRequests(binId: string) {
     let unsubscribe: (() => void) | null = null;
     (async () => {
       try {
-        const [bin, page] = await Promise.all([api.getBin(binId), api.listRequests(binId, { limit: FIRST_PAGE })]);
+        const [bin, page] = await Promise.all([api.getBin(binId), api.listRequests(binId, { limit: FIRST_PAGE }, f)]);
         if (!alive) return;
         // The first page is not "unread": it was there before the page opened.
         const { list } = mergeRequests(listRef.current, page.requests, known.current);
         listRef.current = list;
+        if (list[0]) seen(list[0].id);
         setState((s) => ({ ...s, bin, list, nextBefore: page.nextBefore, loading: false }));
         // Join the room, replaying anything newer than what the page holds ("0" sorts
         // before every id, so an empty bin gets all that arrived since the fetch).
         unsubscribe = subscribeBin(
           binId,
-          () => listRef.current[0]?.id ?? '0',
+          () => lastSeen.current ?? '0',
           (ack, reconnect) => {
             if (!alive) return;
-            if (!ack.ok) setState((s) => ({ ...s, error: ack.error ?? 'could not subscribe to live updates' }));
-            else if (reconnect) setState((s) => ({ ...s, backfilled: { count: ack.backfilled ?? 0, at: Date.now() } }));
+            if (!ack.ok && ack.error === 'bin not found') setState((s) => ({ ...s, binDeleted: true }));
+            else if (!ack.ok) setState((s) => ({ ...s, error: ack.error ?? 'could not subscribe to live updates' }));
+            else if (reconnect) setState((s) => ({ ...s, error: null, backfilled: { count: ack.backfilled ?? 0, at: Date.now() } }));
           },
         );
       } catch (err) {
         if (!alive) return;
-        const missing = (err as { status?: number }).status === 404;
-        setState((s) => ({ ...s, loading: false, binMissing: missing, error: missing ? null : errorMessage(err) }));
+        const missing = isNotFound(err);
+        setState((s) => ({ ...s, loading: false, binMissing: missing && !s.binDeleted, error: missing ? null : errorMessage(err) }));
       }
     })();
 
@@ -169,11 +266,12 @@ export function useBinRequests(binId: string) {
       alive = false;
       unsubscribe?.();
       socket.off('request', onRequest);
+      socket.off('request:updated', onUpdated);
       socket.off('requests:deleted', onDeleted);
       socket.off('bin:updated', onBinUpdated);
       socket.off('bin:deleted', onBinDeleted);
     };
-  }, [binId]);
+  }, [binId, filterKey]);
 
   const loadOlder = useCallback(async () => {
     const before = state.nextBefore;
@@ -181,7 +279,7 @@ export function useBinRequests(binId: string) {
     loadingOlderRef.current = true;
     setState((s) => ({ ...s, loadingOlder: true }));
     try {
-      const page = await api.listRequests(binId, { limit: OLDER_PAGE, before });
+      const page = await api.listRequests(binId, { limit: OLDER_PAGE, before }, filterRef.current);
       const { list } = mergeRequests(listRef.current, page.requests, known.current);
       listRef.current = list;
       setState((s) => ({ ...s, list, nextBefore: page.nextBefore, loadingOlder: false }));
@@ -190,7 +288,7 @@ export function useBinRequests(binId: string) {
     } finally {
       loadingOlderRef.current = false;
     }
-  }, [binId, state.nextBefore]);
+  }, [binId, state.nextBefore, filterKey]);
 
   const markRead = useCallback((id: string) => {
     if (unread.current.delete(id)) setState((s) => ({ ...s, unreadVersion: s.unreadVersion + 1 }));
@@ -206,6 +304,9 @@ export function useBinRequests(binId: string) {
   }, []);
 
   const renamed = useCallback((bin: Bin) => setState((s) => ({ ...s, bin })), []);
+  /** Something answered 404 for the bin itself: it is gone. */
+  const markDeleted = useCallback(() => setState((s) => ({ ...s, binDeleted: true })), []);
+  const clearError = useCallback(() => setState((s) => ({ ...s, error: null })), []);
 
-  return { ...state, unread: unread.current, loadOlder, markRead, markAllRead, setLastVisible, renamed };
+  return { ...state, unread: unread.current, loadOlder, markRead, markAllRead, setLastVisible, renamed, markDeleted, clearError };
 }

@@ -1,29 +1,49 @@
-// One bin: its URL to copy, a curl example, the live request list with detail, and its
-// response settings. /bins/<id>, /bins/<id>/requests/<rid>, /bins/<id>/response.
-import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+// One bin: its URL to copy, a curl example, the live request list (searchable, the filter in
+// the page URL) with detail, export/import and bulk replay, and its settings: response,
+// forward targets, signatures. /bins/<id>[?filter], /bins/<id>/requests/<rid>[?filter],
+// /bins/<id>/response, /bins/<id>/forward, /bins/<id>/verify.
+import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { BinTools } from '../components/BinTools.tsx';
+import { ConfirmButton } from '../components/ConfirmButton.tsx';
+import { CopyButton } from '../components/CopyButton.tsx';
+import { FilterBar } from '../components/FilterBar.tsx';
+import { ForwardSettingsPanel } from '../components/ForwardSettingsPanel.tsx';
 import { RequestDetail } from '../components/RequestDetail.tsx';
 import { RequestList } from '../components/RequestList.tsx';
 import { ResponseEditor } from '../components/ResponseEditor.tsx';
-import { ConfirmButton } from '../components/ConfirmButton.tsx';
-import { CopyButton } from '../components/CopyButton.tsx';
-import { api, errorMessage } from '../lib/api.ts';
+import { VerifySettingsPanel } from '../components/VerifySettingsPanel.tsx';
+import { api, isNotFound } from '../lib/api.ts';
 import { exampleCurl } from '../lib/curl.ts';
 import { formatCount } from '../lib/format.ts';
+import { describeFilter, filterFromSearch, filterSearch, isEmptyFilter } from '../lib/request-filter.ts';
 import { Link, navigate, paths } from '../lib/router.ts';
 import { useBinRequests } from '../lib/use-bin-requests.ts';
+import { useError } from '../lib/use-error.ts';
+
+export type BinTab = 'requests' | 'response' | 'forward' | 'verify';
 
 interface Props {
   binId: string;
   requestId: string | null;
-  tab: 'requests' | 'response';
+  tab: BinTab;
+  search: URLSearchParams;
 }
 
-export function BinPage({ binId, requestId, tab }: Props) {
-  const s = useBinRequests(binId);
-  const [actionError, setActionError] = useState<string | null>(null);
+/** Keys typed into a field are the field's, not the list's. */
+const typing = (t: EventTarget | null) => t instanceof HTMLElement && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName));
+
+export function BinPage({ binId, requestId, tab, search }: Props) {
+  const searchKey = search.toString();
+  const filter = useMemo(() => filterFromSearch(search), [searchKey]);
+  const qs = filterSearch(filter);
+  const filtered = !isEmptyFilter(filter);
+  const s = useBinRequests(binId, filter);
+  const [actionError, setActionError] = useError();
   const [renaming, setRenaming] = useState(false);
-  const base = paths.bin(binId);
+  const base = paths.bin(binId) + qs;
+  const requestPath = useCallback((id: string) => paths.request(binId, id) + qs, [binId, qs]);
   const unreadCount = s.unread.size;
+  const deleted = s.binDeleted;
 
   useEffect(() => {
     const name = s.bin?.name ?? 'Bin';
@@ -44,14 +64,22 @@ export function BinPage({ binId, requestId, tab }: Props) {
     if (requestId) s.markRead(requestId);
   }, [requestId, s.unreadVersion]);
 
-  const select = useCallback(
-    (id: string, how: 'click' | 'key') => navigate(paths.request(binId, id), { replace: how === 'key' }),
-    [binId, base],
-  );
+  const select = useCallback((id: string, how: 'click' | 'key') => navigate(requestPath(id), { replace: how === 'key' }), [requestPath]);
 
   // Stable across live updates, so the open detail does not re-render on every batch.
   const listNow = useRef(s.list);
   listNow.current = s.list;
+  const selectedNow = useRef(requestId);
+  selectedNow.current = requestId;
+
+  const focusList = () => {
+    // The list (wide screens), else the detail that took its place (phones): either way the
+    // keyboard stays on the page, so j/k carry on without a click.
+    const list = document.querySelector<HTMLElement>('[data-testid="request-list"]');
+    if (list && list.offsetParent !== null) list.focus({ preventScroll: true });
+    else document.querySelector<HTMLElement>('[data-testid="detail-pane"]')?.focus({ preventScroll: true });
+  };
+
   const onDeleted = useCallback(
     (id: string) => {
       // The next older request, else the newer neighbour. (The live delete event may already
@@ -59,19 +87,53 @@ export function BinPage({ binId, requestId, tab }: Props) {
       const list = listNow.current.filter((r) => r.id !== id);
       const older = list.find((r) => r.id < id);
       const next = older ?? list.filter((r) => r.id > id).at(-1);
-      navigate(next ? paths.request(binId, next.id) : base, { replace: true });
+      navigate(next ? requestPath(next.id) : base, { replace: true });
+      requestAnimationFrame(focusList);
     },
-    [binId, base],
+    [requestPath, base],
   );
+
+  // j/k (and the arrows) step through the list from anywhere on the page, not only from the
+  // focused list (which handles its own keys first).
+  useEffect(() => {
+    if (tab !== 'requests') return;
+    const onKey = (e: KeyboardEvent) => {
+      if (e.defaultPrevented || e.altKey || e.ctrlKey || e.metaKey || typing(e.target)) return;
+      if (e.key !== 'j' && e.key !== 'k') return;
+      const list = listNow.current;
+      if (!list.length) return;
+      const i = list.findIndex((r) => r.id === selectedNow.current);
+      const next = i < 0 ? 0 : e.key === 'j' ? Math.min(list.length - 1, i + 1) : Math.max(0, i - 1);
+      e.preventDefault();
+      navigate(requestPath(list[next].id), { replace: true });
+    };
+    document.addEventListener('keydown', onKey);
+    return () => document.removeEventListener('keydown', onKey);
+  }, [tab, requestPath]);
+
+  const gone = (err: unknown) => {
+    if (isNotFound(err)) s.markDeleted();
+  };
 
   const clear = async () => {
     try {
       await api.clearRequests(binId);
       navigate(base, { replace: true });
     } catch (err) {
-      setActionError(errorMessage(err));
+      gone(err);
+      setActionError(isNotFound(err) ? 'Could not clear the bin: it was deleted.' : err);
     }
   };
+
+  // A request that answers 404: gone by itself, or because the whole bin is?
+  const onMissing = useCallback(
+    () =>
+      api.getBin(binId).then(
+        () => {},
+        (err) => gone(err),
+      ),
+    [binId],
+  );
 
   if (s.binMissing) {
     return (
@@ -88,18 +150,22 @@ export function BinPage({ binId, requestId, tab }: Props) {
   }
 
   const bin = s.bin;
-  const gone = requestId !== null && (s.deleted.has(requestId) || (s.clearedAll && !s.list.some((r) => r.id === requestId)));
+  const gonePushed = requestId !== null && (s.deleted.has(requestId) || (s.clearedAll && !s.list.some((r) => r.id === requestId)));
+  const row = requestId ? s.list.find((r) => r.id === requestId) : undefined;
+  const settingsTab = tab !== 'requests';
 
   return (
-    <div class={`bin-page${requestId ? ' has-detail' : ''}${tab === 'response' ? ' tab-response' : ''}`} data-testid="bin-page" data-bin-id={binId}>
-      {s.binDeleted && (
-        <p class="notice notice-bad" role="alert">
-          This bin was deleted. New requests to its URL get 404.
-        </p>
+    <div class={`bin-page${requestId ? ' has-detail' : ''}${settingsTab ? ' tab-settings' : ''}`} data-testid="bin-page" data-bin-id={binId} data-deleted={deleted ? 'true' : undefined}>
+      {deleted && (
+        <div class="notice notice-bad" role="alert" data-testid="bin-deleted">
+          <strong>This bin was deleted.</strong> New requests to its URL get 404, and nothing here can be changed any more: sending on, replaying, downloading,
+          renaming and the settings are off. What is on screen stays readable until you leave.{' '}
+          <Link href="/">Make a new bin</Link>.
+        </div>
       )}
       <header class="bin-head">
         <div class="bin-title">
-          {renaming && bin ? (
+          {renaming && bin && !deleted ? (
             <RenameForm
               name={bin.name}
               onDone={async (name) => {
@@ -108,7 +174,8 @@ export function BinPage({ binId, requestId, tab }: Props) {
                   try {
                     s.renamed(await api.renameBin(binId, name));
                   } catch (err) {
-                    setActionError(errorMessage(err));
+                    gone(err);
+                    setActionError(isNotFound(err) ? 'Could not rename the bin: it was deleted.' : `Could not rename the bin: ${(err as Error).message}.`);
                   }
                 }
               }}
@@ -117,7 +184,7 @@ export function BinPage({ binId, requestId, tab }: Props) {
             <h1>
               <span class="bin-name-text">{bin?.name ?? 'Bin'}</span>
               {bin && (
-                <button type="button" class="btn btn-small btn-ghost" onClick={() => setRenaming(true)} aria-label="Rename bin">
+                <button type="button" class="btn btn-small btn-ghost" onClick={() => setRenaming(true)} aria-label="Rename bin" disabled={deleted} data-testid="rename-bin">
                   Rename
                 </button>
               )}
@@ -130,8 +197,8 @@ export function BinPage({ binId, requestId, tab }: Props) {
           </code>
           {bin && <CopyButton text={bin.url} label="Copy URL" class="btn-primary" testId="copy-url" />}
         </div>
-        {bin && (
-          <details class="curl-example" open={s.list.length === 0 && !s.loading}>
+        {bin && !deleted && (
+          <details class="curl-example" open={s.list.length === 0 && !s.loading && !filtered}>
             <summary>Send a test request with curl</summary>
             <div class="curl-box">
               <pre class="code" data-testid="curl-example">{exampleCurl(bin.url)}</pre>
@@ -141,9 +208,12 @@ export function BinPage({ binId, requestId, tab }: Props) {
           </details>
         )}
         <nav class="tabs page-tabs" aria-label="Bin sections">
-          <Link href={requestId ? paths.request(binId, requestId) : base} class="tab" aria-current={tab === 'requests' ? 'page' : undefined} data-testid="tab-requests">
+          <Link href={requestId ? requestPath(requestId) : base} class="tab" aria-current={tab === 'requests' ? 'page' : undefined} data-testid="tab-requests">
             Requests
-            <span class="count">{formatCount(s.list.length)}{s.nextBefore ? '+' : ''}</span>
+            <span class="count">
+              {formatCount(s.list.length)}
+              {s.nextBefore ? '+' : ''}
+            </span>
             {unreadCount > 0 && (
               <span class="badge tone-info" data-testid="unread-count">
                 {formatCount(unreadCount)} new
@@ -153,11 +223,17 @@ export function BinPage({ binId, requestId, tab }: Props) {
           <Link href={paths.response(binId)} class="tab" aria-current={tab === 'response' ? 'page' : undefined} data-testid="tab-response">
             Response &amp; failure plan
           </Link>
+          <Link href={paths.forward(binId)} class="tab" aria-current={tab === 'forward' ? 'page' : undefined} data-testid="tab-forward">
+            Forward to…
+          </Link>
+          <Link href={paths.verify(binId)} class="tab" aria-current={tab === 'verify' ? 'page' : undefined} data-testid="tab-verify">
+            Signatures
+          </Link>
         </nav>
       </header>
 
       {actionError && (
-        <p class="notice notice-bad" role="alert">
+        <p class="notice notice-bad" role="alert" data-testid="bin-action-error">
           {actionError}
         </p>
       )}
@@ -172,21 +248,25 @@ export function BinPage({ binId, requestId, tab }: Props) {
         </p>
       )}
 
-      {tab === 'response' ? (
-        <ResponseEditor binId={binId} />
-      ) : (
+      {tab === 'response' && <ResponseEditor binId={binId} disabled={deleted} />}
+      {tab === 'forward' && <ForwardSettingsPanel binId={binId} disabled={deleted} />}
+      {tab === 'verify' && <VerifySettingsPanel binId={binId} disabled={deleted} />}
+      {tab === 'requests' && (
         <div class="split">
           <div class="split-list">
+            <FilterBar filter={filter} onApply={(f) => navigate(paths.bin(binId) + filterSearch(f))} />
             <div class="list-toolbar">
               <button type="button" class="btn btn-small" onClick={s.markAllRead} disabled={unreadCount === 0} data-testid="mark-all-read">
                 Mark all read
               </button>
               <span class="spacer" />
-              <ConfirmButton class="btn-small" confirmLabel="Delete all requests?" onConfirm={clear} disabled={s.list.length === 0} testId="clear-bin">
+              <BinTools binId={binId} filter={filter} list={s.list} complete={!s.nextBefore} disabled={deleted} onGone={s.markDeleted} />
+              <ConfirmButton class="btn-small" confirmLabel="Delete all requests?" onConfirm={clear} disabled={s.list.length === 0 || deleted} testId="clear-bin">
                 Clear bin
               </ConfirmButton>
             </div>
             <RequestList
+              binId={binId}
               requests={s.list}
               selectedId={requestId}
               unread={s.unread}
@@ -197,29 +277,43 @@ export function BinPage({ binId, requestId, tab }: Props) {
               onSelect={select}
               onLoadOlder={s.loadOlder}
               onVisibleRange={s.setLastVisible}
+              emptyText={filtered ? `No request matches ${describeFilter(filter)}.` : undefined}
             />
           </div>
-          <div class="split-detail">
+          <div class="split-detail" tabIndex={-1} data-testid="detail-pane">
             {requestId ? (
               <>
                 <Link href={base} class="btn btn-small back-link" data-testid="back-to-list">
                   ← All requests
                 </Link>
-                {bin && <RequestDetail key={requestId} binId={binId} binUrl={bin.url} requestId={requestId} onDeleted={onDeleted} gone={gone} />}
+                {bin && (
+                  <RequestDetail
+                    key={requestId}
+                    binId={binId}
+                    binUrl={bin.url}
+                    requestId={requestId}
+                    row={row}
+                    onDeleted={onDeleted}
+                    onMissing={onMissing}
+                    gone={gonePushed}
+                    binDeleted={deleted}
+                    requestPath={requestPath}
+                  />
+                )}
               </>
             ) : (
               <div class="detail-empty">
                 {s.loading ? (
                   <p class="muted">Loading…</p>
-                ) : s.list.length === 0 ? (
+                ) : s.list.length === 0 && !filtered ? (
                   <>
                     <p>
-                      <strong>Waiting for the first request…</strong>
+                      <strong>{deleted ? 'This bin was deleted.' : 'Waiting for the first request…'}</strong>
                     </p>
-                    <p class="muted">Send anything to the URL above; it shows up here the moment it arrives.</p>
+                    {!deleted && <p class="muted">Send anything to the URL above; it shows up here the moment it arrives.</p>}
                   </>
                 ) : (
-                  <p class="muted">Select a request to see its headers and body. Use ↑/↓ in the list to step through them.</p>
+                  <p class="muted">Select a request to see its body and headers. Use ↑/↓ or j/k to step through them.</p>
                 )}
               </div>
             )}

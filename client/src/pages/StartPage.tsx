@@ -2,7 +2,8 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { Bin } from '../../../shared/api.ts';
 import { ConfirmButton } from '../components/ConfirmButton.tsx';
-import { api, errorMessage } from '../lib/api.ts';
+import { api } from '../lib/api.ts';
+import { useError } from '../lib/use-error.ts';
 import { formatCount, formatRelative } from '../lib/format.ts';
 import { Link, navigate, paths } from '../lib/router.ts';
 
@@ -10,11 +11,12 @@ export function StartPage() {
   const [bins, setBins] = useState<Bin[] | null>(null);
   const [name, setName] = useState('');
   const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  // Cleared (and the list read again) once an unreachable server is back.
+  const [error, setError] = useError(() => api.listBins().then(setBins, setError));
 
   useEffect(() => {
     document.title = 'hooklab';
-    api.listBins().then(setBins, (err) => setError(errorMessage(err)));
+    api.listBins().then(setBins, setError);
   }, []);
 
   const create = async (e: Event) => {
@@ -25,7 +27,7 @@ export function StartPage() {
       const bin = await api.createBin(name.trim() || undefined);
       navigate(paths.bin(bin.id));
     } catch (err) {
-      setError(errorMessage(err));
+      setError(err);
       setBusy(false);
     }
   };
@@ -35,7 +37,7 @@ export function StartPage() {
       await api.deleteBin(id);
       setBins((b) => (b ?? []).filter((x) => x.id !== id));
     } catch (err) {
-      setError(errorMessage(err));
+      setError(err);
     }
   };
 

@@ -1,0 +1,76 @@
+// Search and filter for the request list: body text always at hand, method, sub-path,
+// status and a header behind "More". Applying puts the filter in the page URL (a new history
+// entry), so reload keeps it and back/forward step through searches; the server searches.
+import { useEffect, useState } from 'preact/hooks';
+import { type RequestFilter, isEmptyFilter } from '../lib/request-filter.ts';
+
+interface Props {
+  filter: RequestFilter;
+  onApply: (f: RequestFilter) => void;
+}
+
+const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'];
+
+export function FilterBar({ filter, onApply }: Props) {
+  const [f, setF] = useState<RequestFilter>(filter);
+  // Back/forward changes the URL: show what is applied.
+  useEffect(() => setF(filter), [filter]);
+  const more = !!(filter.method || filter.path || filter.status || filter.header);
+  const set = (k: keyof RequestFilter) => (e: Event) => setF({ ...f, [k]: (e.target as HTMLInputElement).value });
+  const active = !isEmptyFilter(filter);
+  return (
+    <form
+      class="filter-bar"
+      role="search"
+      aria-label="Search requests"
+      data-testid="filter-bar"
+      onSubmit={(e) => {
+        e.preventDefault();
+        onApply(f);
+      }}
+    >
+      <div class="filter-main">
+        <label class="sr-only" for="filter-q">
+          Text in the body
+        </label>
+        <input id="filter-q" type="search" placeholder="Search bodies…" value={f.q ?? ''} onInput={set('q')} data-testid="filter-q" />
+        <button type="submit" class="btn btn-small" data-testid="filter-apply">
+          Search
+        </button>
+        {active && (
+          <button type="button" class="btn btn-small" onClick={() => onApply({})} data-testid="filter-clear">
+            Clear
+          </button>
+        )}
+      </div>
+      <details class="filter-more" open={more}>
+        <summary>More filters{more ? ' (on)' : ''}</summary>
+        <div class="filter-grid">
+          <label>
+            Method
+            <select value={f.method ?? ''} onChange={set('method')} data-testid="filter-method">
+              <option value="">any</option>
+              {METHODS.map((m) => (
+                <option key={m} value={m}>
+                  {m}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label>
+            Path starts with
+            <input value={f.path ?? ''} placeholder="/hooks" onInput={set('path')} data-testid="filter-path" />
+          </label>
+          <label>
+            Status
+            <input value={f.status ?? ''} placeholder="500 or 5xx" class="in-short" onInput={set('status')} data-testid="filter-status" />
+          </label>
+          <label>
+            Header
+            <input value={f.header ?? ''} placeholder="x-github-event:push" onInput={set('header')} data-testid="filter-header" />
+          </label>
+        </div>
+      </details>
+    </form>
+  );
+}

@@ -1,0 +1,71 @@
+// Where a capture was sent on (forward targets, proxy mode, replays), oldest first: the URL,
+// the answer's status or why there was none, how long it took, and the answer's first bytes.
+import type { ForwardRecord } from '../../../shared/api.ts';
+import { decodeUtf8, base64ToBytes } from '../lib/body-views.ts';
+import { formatDuration } from '../lib/format.ts';
+import { PairsTable } from './HeadersTable.tsx';
+import { RelTime } from './RelTime.tsx';
+import { StatusBadge } from './StatusBadge.tsx';
+
+const KIND: Record<ForwardRecord['kind'], string> = { forward: 'forward', proxy: 'proxy (answered the sender)', replay: 'replay' };
+const ERRORS: Record<NonNullable<ForwardRecord['error']>, string> = {
+  timeout: 'timed out',
+  refused: 'connection refused',
+  reset: 'connection reset',
+  dns: 'host not found (DNS)',
+  blocked: 'blocked by the outbound policy',
+  loop: 'refused: it would loop back into this bin',
+  overloaded: 'not sent: too many forwards were waiting',
+  error: 'failed',
+};
+const PREVIEW = 600;
+
+function preview(r: ForwardRecord): string {
+  const text = r.bodyEncoding === 'utf8' ? r.body : decodeUtf8(base64ToBytes(r.body));
+  const s = text ?? `(binary, base64) ${r.body}`;
+  return s.length > PREVIEW ? `${s.slice(0, PREVIEW)}…` : s;
+}
+
+export function ForwardsSection({ records }: { records: ForwardRecord[] }) {
+  return (
+    <ol class="forwards" data-testid="forwards">
+      {records.map((r, i) => (
+        <li key={i} class="forward" data-testid="forward-record" data-kind={r.kind} data-status={r.status ?? ''} data-error={r.error ?? ''}>
+          <div class="forward-head">
+            <span class="badge tone-muted">{KIND[r.kind]}</span>
+            {r.edited && <span class="badge tone-info">edited</span>}
+            <code class="forward-url">
+              {r.method} {r.url}
+            </code>
+          </div>
+          <div class="forward-outcome">
+            {r.status !== null ? <StatusBadge status={r.status} /> : <span class="badge tone-bad">no answer</span>}
+            {r.error && (
+              <span class="tone-text-bad" data-testid="forward-error">
+                {ERRORS[r.error]}
+                {r.errorDetail ? `: ${r.errorDetail}` : ''}
+              </span>
+            )}
+            <span class="muted small">
+              in {formatDuration(r.durationMs)} · <RelTime iso={r.at} />
+            </span>
+          </div>
+          {r.status !== null && (
+            <details>
+              <summary>
+                Answer{r.body ? `: ${preview(r).slice(0, 80).replace(/\s+/g, ' ')}${r.body.length > 80 ? '…' : ''}` : ' (no body)'}
+              </summary>
+              <PairsTable pairs={r.headers} label={`Answer headers of ${r.kind} ${i + 1}`} empty="No headers." />
+              {r.body && (
+                <pre class="code small-pre" data-testid="forward-body">
+                  {preview(r)}
+                  {r.bodyTruncated ? '\n(only the first bytes were kept)' : ''}
+                </pre>
+              )}
+            </details>
+          )}
+        </li>
+      ))}
+    </ol>
+  );
+}

@@ -1,0 +1,82 @@
+// A multipart body part by part: each part's headers, its content (text, or a hex excerpt),
+// a preview for images, and a download of the part's own bytes.
+import { useMemo } from 'preact/hooks';
+import { extensionFor } from '../../../shared/filename.ts';
+import { decodeUtf8, hexDump, isProbablyText, parseMultipart } from '../lib/body-views.ts';
+import { formatBytes } from '../lib/format.ts';
+import { PairsTable } from './HeadersTable.tsx';
+
+/** Images shown inline up to this size (as a data: URL, which the page's policy allows). */
+const PREVIEW_MAX = 5 * 1024 * 1024;
+const PREVIEW_TYPES = /^image\/(png|jpeg|gif|webp|svg\+xml|avif|bmp|x-icon|vnd\.microsoft\.icon)$/;
+
+function toBase64(bytes: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(s);
+}
+
+/** Save bytes under a name, without a round trip (the part has no URL of its own). */
+function download(bytes: Uint8Array, name: string, type: string) {
+  const url = URL.createObjectURL(new Blob([bytes as BlobPart], { type }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+/** A filename from the sender, reduced to a plain name. */
+const safeName = (s: string) => s.replace(/[/\\]/g, '_').replace(/[\0-\x1f]/g, '').slice(0, 200) || 'part';
+
+export function MultipartPane({ bytes, contentType, requestId }: { bytes: Uint8Array; contentType: string | null; requestId: string }) {
+  const mp = useMemo(() => parseMultipart(bytes, contentType), [bytes, contentType]);
+  return (
+    <div data-testid="multipart">
+      {mp.error && (
+        <p class="notice notice-warn" role="note">
+          {mp.error}
+        </p>
+      )}
+      {mp.parts.length > 0 && (
+        <ol class="parts">
+          {mp.parts.map((p, i) => {
+            const t = decodeUtf8(p.body);
+            const isText = t !== null && isProbablyText(t);
+            const type = (p.contentType ?? '').split(';')[0].trim().toLowerCase();
+            const image = PREVIEW_TYPES.test(type) && p.size > 0 && p.size <= PREVIEW_MAX;
+            const name = p.filename ? safeName(p.filename) : `${requestId}-part${i + 1}.${isText && !p.contentType ? 'txt' : extensionFor(p.contentType)}`;
+            return (
+              <li key={i} class="part" data-testid="multipart-part">
+                <div class="part-head">
+                  <strong>{p.name ?? `(part ${i + 1})`}</strong>
+                  {p.filename !== null && <span class="muted">file: {p.filename}</span>}
+                  {p.contentType && <span class="muted">{p.contentType}</span>}
+                  <span class="size" data-testid="part-size">
+                    {formatBytes(p.size)}
+                    {p.size >= 1024 ? ` (${p.size.toLocaleString('en-US')} bytes)` : ''}
+                  </span>
+                  <button type="button" class="btn btn-small" onClick={() => download(p.body, name, p.contentType ?? 'application/octet-stream')} data-testid="part-download">
+                    Download part<span class="sr-only"> {i + 1}</span>
+                  </button>
+                </div>
+                <PairsTable pairs={p.headers} label={`Headers of part ${i + 1}`} testId="part-headers" empty="No headers." />
+                {image && (
+                  <img class="part-image" src={`data:${type};base64,${toBase64(p.body)}`} alt={`Preview of ${p.filename ?? p.name ?? `part ${i + 1}`}`} data-testid="part-image" />
+                )}
+                {!image && (
+                  <details open={isText && p.size <= 2048}>
+                    <summary>{isText ? 'Content' : 'Content (hex, first 512 bytes)'}</summary>
+                    <pre class="code">{isText ? (t!.length > 20_000 ? `${t!.slice(0, 20_000)}\n…` : t) : hexDump(p.body, 0, 512)}</pre>
+                  </details>
+                )}
+              </li>
+            );
+          })}
+        </ol>
+      )}
+    </div>
+  );
+}

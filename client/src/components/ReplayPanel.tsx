@@ -1,0 +1,119 @@
+// Send a capture again: as captured, to the bin's forward targets or a URL typed here; or
+// edited first (method, sub-path and query, headers, body). The answers are added to the
+// capture's Forwards.
+import { useState } from 'preact/hooks';
+import type { ForwardRecord, RequestDetail, ReplayInput } from '../../../shared/api.ts';
+import { ApiError, api } from '../lib/api.ts';
+import { type FieldErrors, clearSlot, placeErrors, slotOfEvent } from '../lib/field-errors.ts';
+import { useError } from '../lib/use-error.ts';
+import { Field, inputValue } from './Field.tsx';
+
+interface Props {
+  binId: string;
+  detail: RequestDetail;
+  edit: boolean;
+  onSent: (records: ForwardRecord[]) => void;
+  onClose: () => void;
+}
+
+const SLOTS = ['url', 'method', 'path', 'queryString', 'headers', 'body'];
+
+export function ReplayPanel({ binId, detail, edit, onSent, onClose }: Props) {
+  const [url, setUrl] = useState('');
+  const [method, setMethod] = useState(detail.method);
+  const [target, setTarget] = useState(detail.path + (detail.queryString ? `?${detail.queryString}` : ''));
+  const [headers, setHeaders] = useState(detail.headers.map(([n, v]) => `${n}: ${v}`).join('\n'));
+  const [body, setBody] = useState(detail.bodyEncoding === 'utf8' ? detail.body : '');
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const [error, setError] = useError();
+  const [busy, setBusy] = useState(false);
+  const binary = detail.bodyEncoding !== 'utf8';
+
+  const send = async (e: Event) => {
+    e.preventDefault();
+    setError(null);
+    const input: ReplayInput = {};
+    if (url.trim()) input.url = url.trim();
+    if (edit) {
+      const local: FieldErrors = {};
+      if (method.trim() !== detail.method) input.method = method.trim();
+      const q = target.indexOf('?');
+      const path = q === -1 ? target : target.slice(0, q);
+      const query = q === -1 ? '' : target.slice(q + 1);
+      if (path !== detail.path) input.path = path;
+      if (query !== detail.queryString) input.queryString = query;
+      const pairs: [string, string][] = [];
+      headers.split('\n').forEach((line, i) => {
+        if (!line.trim()) return;
+        const c = line.indexOf(':');
+        if (c <= 0) local.headers ??= `line ${i + 1}: write each header as "Name: value"`;
+        else pairs.push([line.slice(0, c).trim(), line.slice(c + 1).trim()]);
+      });
+      if (JSON.stringify(pairs) !== JSON.stringify(detail.headers)) input.headers = pairs;
+      if (!binary && body !== detail.body) input.body = body;
+      if (Object.keys(local).length) {
+        setErrors(local);
+        return;
+      }
+    }
+    setBusy(true);
+    try {
+      const r = await api.replay(binId, detail.id, input);
+      onSent(r.records);
+      onClose();
+    } catch (err) {
+      if (err instanceof ApiError && err.fields.length) {
+        const { errors: placed, rest } = placeErrors(err.fields, SLOTS, (f) => f.replace(/^headers\[\d+\].*/, 'headers'));
+        if (placed.url && !url.trim()) placed.url = 'this bin has no forward targets: type a URL here, or add targets under “Forward to…”';
+        setErrors(placed);
+        if (rest.length) setError(rest.join('; '));
+      } else setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <form class="card replay-panel" onSubmit={send} onInput={(e) => setErrors((c) => clearSlot(c, slotOfEvent(e)))} noValidate data-testid={edit ? 'edit-replay-form' : 'replay-form'}>
+      <h3>{edit ? 'Edit and replay' : 'Replay'}</h3>
+      <div class="grid-fields">
+        <Field label="Send to (empty: the bin's forward targets)" slot="url" error={errors.url} wide>
+          {(a) => <input {...a} class="mono" value={url} placeholder="http://localhost:3000/webhooks" onInput={(e) => setUrl(inputValue(e))} data-testid="replay-url" />}
+        </Field>
+        {edit && (
+          <>
+            <Field label="Method" slot="method" error={errors.method}>
+              {(a) => <input {...a} class="in-short mono" value={method} onInput={(e) => setMethod(inputValue(e))} data-testid="replay-method" />}
+            </Field>
+            <Field label="Sub-path and query" slot="path" error={errors.path ?? errors.queryString} wide>
+              {(a) => <input {...a} class="mono" value={target} onInput={(e) => setTarget(inputValue(e))} data-testid="replay-path" />}
+            </Field>
+            <Field label="Headers (“Name: value” per line, in order)" slot="headers" error={errors.headers} wide>
+              {(a) => <textarea {...a} rows={5} class="mono" value={headers} onInput={(e) => setHeaders(inputValue(e))} data-testid="replay-headers" />}
+            </Field>
+            {binary ? (
+              <p class="muted small">The body is binary: it is sent as captured.</p>
+            ) : (
+              <Field label="Body" slot="body" error={errors.body} wide>
+                {(a) => <textarea {...a} rows={6} class="mono" value={body} onInput={(e) => setBody(inputValue(e))} data-testid="replay-body" />}
+              </Field>
+            )}
+          </>
+        )}
+      </div>
+      {error && (
+        <p class="notice notice-bad" role="alert">
+          {error}
+        </p>
+      )}
+      <div class="row">
+        <button type="submit" class="btn btn-primary" disabled={busy} data-testid="replay-send">
+          {busy ? 'Sending…' : 'Send'}
+        </button>
+        <button type="button" class="btn" onClick={onClose}>
+          Cancel
+        </button>
+      </div>
+    </form>
+  );
+}

@@ -1,0 +1,70 @@
+// The request list's search, as it lives in the page URL (?method=POST&path=/hooks&status=5xx
+// &header=x-github-event:push&q=text): the same names and meaning as the API's search, so a
+// filtered view is one shareable address, reload keeps it and back/forward move through it.
+import type { RequestItem } from '../../../shared/api.ts';
+
+export interface RequestFilter {
+  method?: string;
+  path?: string;
+  status?: string;
+  /** A header name (present) or name:value (equal). */
+  header?: string;
+  /** Text in the body. */
+  q?: string;
+}
+
+export const FILTER_KEYS = ['method', 'path', 'status', 'header', 'q'] as const;
+
+export function filterFromSearch(s: URLSearchParams): RequestFilter {
+  const f: RequestFilter = {};
+  for (const k of FILTER_KEYS) {
+    const v = s.get(k)?.trim();
+    if (v) f[k] = v;
+  }
+  return f;
+}
+
+export function filterParams(f: RequestFilter): URLSearchParams {
+  const p = new URLSearchParams();
+  for (const k of FILTER_KEYS) {
+    const v = f[k]?.trim();
+    if (v) p.set(k, v);
+  }
+  return p;
+}
+
+/** "?method=POST&q=x", or "" for no filter. */
+export function filterSearch(f: RequestFilter): string {
+  const s = filterParams(f).toString();
+  return s ? `?${s}` : '';
+}
+
+export const isEmptyFilter = (f: RequestFilter): boolean => FILTER_KEYS.every((k) => !f[k]?.trim());
+
+export const sameFilter = (a: RequestFilter, b: RequestFilter): boolean => filterSearch(a) === filterSearch(b);
+
+/** The filter needs headers or the body, which a live row does not carry: only the server can tell. */
+export const needsServer = (f: RequestFilter): boolean => !!(f.header?.trim() || f.q?.trim());
+
+/** Does a list row pass the parts of the filter a row can answer (as the server decides them)? */
+export function matchesRow(f: RequestFilter, r: RequestItem): boolean {
+  if (f.method && r.method.toUpperCase() !== f.method.trim().toUpperCase()) return false;
+  if (f.path && !r.path.startsWith(f.path.trim())) return false;
+  const st = f.status?.trim().toLowerCase();
+  if (st) {
+    if (r.status === null) return false;
+    if (st.endsWith('xx') ? String(r.status)[0] !== st[0] : String(r.status) !== st) return false;
+  }
+  return true;
+}
+
+/** A short description for the list's empty state: "POST, path /hooks*, body contains "x"". */
+export function describeFilter(f: RequestFilter): string {
+  const parts: string[] = [];
+  if (f.method) parts.push(f.method.toUpperCase());
+  if (f.path) parts.push(`path ${f.path}*`);
+  if (f.status) parts.push(`status ${f.status}`);
+  if (f.header) parts.push(`header ${f.header}`);
+  if (f.q) parts.push(`body contains “${f.q}”`);
+  return parts.join(', ');
+}

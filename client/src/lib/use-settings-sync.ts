@@ -1,0 +1,192 @@
+// Editing a settings resource that others may change too (another tab, the API, the config
+// file): keep the revision (ETag) the form was loaded from, send it as If-Match on every
+// save, and when a change made elsewhere is announced either reload the form silently (no
+// unsaved edits) or hold the edits and report a conflict — never overwrite blindly.
+import { useEffect, useRef, useState } from 'preact/hooks';
+import type { SettingsKind } from '../../../shared/api.ts';
+import { type Tagged, isStale } from './api.ts';
+import { onReachable } from './reachability.ts';
+import { getSocket } from './socket.ts';
+
+export type LoadReason = 'initial' | 'elsewhere' | 'theirs' | 'saved';
+
+export interface Conflict {
+  /** changed: announced while the form held edits; stale: a save answered 412. */
+  why: 'changed' | 'stale';
+}
+
+export interface SyncOptions<T> {
+  load: () => Promise<Tagged<T>>;
+  /** Put a server value into the form (and make it the saved state). */
+  apply: (value: T, why: LoadReason) => void;
+  /** Whether the form holds unsaved edits right now. */
+  dirty: () => boolean;
+  /** Two revisions with the same settings (the ETag may cover runtime state too): a 412 between them is retried. */
+  same?: (a: T, b: T) => boolean;
+  /** Announcements of a change: an ETag, or null for "maybe" (after a reconnect). */
+  subscribe?: (onChange: (etag: string | null) => void) => () => void;
+  onLoadError?: (err: unknown) => void;
+}
+
+export interface SettingsSync {
+  loaded: boolean;
+  conflict: Conflict | null;
+  /** "Updated elsewhere", shown for a while after a silent reload. */
+  notice: string | null;
+  /** Save with If-Match; answers false when it hit a conflict instead (the banner shows). */
+  save: (put: (ifMatch: string | null) => Promise<Tagged<unknown>>) => Promise<boolean>;
+  loadTheirs: () => Promise<void>;
+  /** Overwrite the newer revision with the form, knowingly. */
+  keepMine: (put: (ifMatch: string | null) => Promise<Tagged<unknown>>) => Promise<boolean>;
+  /** Tell it about a change seen some other way (e.g. a `webhook` event). */
+  changedElsewhere: (etag: string | null) => void;
+}
+
+const NOTICE_MS = 12_000;
+
+export function useSettingsSync<T>(key: string, options: SyncOptions<T>): SettingsSync {
+  const o = useRef(options);
+  o.current = options;
+  const etag = useRef<string | null>(null);
+  const base = useRef<T | null>(null);
+  const saving = useRef(false);
+  /** An announcement that came while our own save was in flight (it may be our own). */
+  const heldEtag = useRef<string | null | undefined>(undefined);
+  const alive = useRef(true);
+  const [loaded, setLoaded] = useState(false);
+  const [conflict, setConflict] = useState<Conflict | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+
+  useEffect(() => {
+    if (!notice) return;
+    const t = setTimeout(() => setNotice(null), NOTICE_MS);
+    return () => clearTimeout(t);
+  }, [notice]);
+
+  const accept = (t: Tagged<unknown>, why: LoadReason) => {
+    etag.current = t.etag;
+    base.current = t.value as T;
+    o.current.apply(t.value as T, why);
+  };
+
+  const changed = async (announced: string | null) => {
+    if (announced !== null && announced === etag.current) return;
+    if (saving.current) {
+      heldEtag.current = announced;
+      return;
+    }
+    try {
+      if (o.current.dirty()) {
+        if (announced === null) {
+          const t = await o.current.load();
+          if (t.etag === etag.current) return;
+        }
+        if (alive.current) setConflict({ why: 'changed' });
+        return;
+      }
+      const t = await o.current.load();
+      if (!alive.current || t.etag === etag.current) return;
+      // The user may have started editing while it loaded: then it is a conflict after all.
+      if (o.current.dirty()) setConflict({ why: 'changed' });
+      else {
+        accept(t, 'elsewhere');
+        setConflict(null);
+        setNotice('Updated elsewhere: the form now shows the newest settings.');
+      }
+    } catch {
+      /* offline: the next reconnect checks again */
+    }
+  };
+
+  useEffect(() => {
+    alive.current = true;
+    etag.current = null;
+    base.current = null;
+    setLoaded(false);
+    setConflict(null);
+    setNotice(null);
+    let done = false;
+    const first = () =>
+      o.current.load().then(
+        (t) => {
+          if (!alive.current) return;
+          done = true;
+          accept(t, 'initial');
+          setLoaded(true);
+        },
+        (err) => alive.current && o.current.onLoadError?.(err),
+      );
+    void first();
+    // The first load failed for want of the server: try again once it is back.
+    const offReach = onReachable(() => {
+      if (!done) void first();
+    });
+    const off = o.current.subscribe?.((e) => void changed(e));
+    return () => {
+      alive.current = false;
+      off?.();
+      offReach();
+    };
+  }, [key]);
+
+  const save = async (put: (ifMatch: string | null) => Promise<Tagged<unknown>>): Promise<boolean> => {
+    saving.current = true;
+    heldEtag.current = undefined;
+    try {
+      try {
+        accept(await put(etag.current), 'saved');
+      } catch (err) {
+        if (!isStale(err)) throw err;
+        const theirs = await o.current.load();
+        const same = o.current.same;
+        if (same && base.current !== null && same(theirs.value, base.current)) accept(await put(theirs.etag), 'saved');
+        else {
+          setConflict({ why: 'stale' });
+          return false;
+        }
+      }
+      setConflict(null);
+      return true;
+    } finally {
+      saving.current = false;
+      const held = heldEtag.current;
+      heldEtag.current = undefined;
+      if (held !== undefined && held !== etag.current) void changed(held);
+    }
+  };
+
+  const loadTheirs = async () => {
+    accept(await o.current.load(), 'theirs');
+    setConflict(null);
+  };
+
+  const keepMine = async (put: (ifMatch: string | null) => Promise<Tagged<unknown>>) => {
+    const theirs = await o.current.load();
+    etag.current = theirs.etag;
+    base.current = theirs.value;
+    return save(put);
+  };
+
+  return { loaded, conflict, notice, save, loadTheirs, keepMine, changedElsewhere: (e) => void changed(e) };
+}
+
+/** A bin's `settings:changed` announcements of one kind; a reconnect asks for a check (it may have missed one). */
+export function settingsChanges(binId: string, kind: SettingsKind) {
+  return (onChange: (etag: string | null) => void) => {
+    const s = getSocket();
+    let connectedBefore = s.connected;
+    const onEvent = (e: { binId: string; kind: SettingsKind; etag: string }) => {
+      if (e.binId === binId && e.kind === kind) onChange(e.etag);
+    };
+    const onConnect = () => {
+      if (connectedBefore) onChange(null);
+      connectedBefore = true;
+    };
+    s.on('settings:changed', onEvent);
+    s.on('connect', onConnect);
+    return () => {
+      s.off('settings:changed', onEvent);
+      s.off('connect', onConnect);
+    };
+  };
+}

@@ -1,0 +1,112 @@
+// The signature settings form: strings as typed, converted to the API's input on save. Saved
+// secrets are write-only: the form knows only their last characters and length, so a save
+// sends every scheme's secrets again (typed anew); the server names whatever else is wrong.
+import type { SchemeTypeT, SecretHintT, VerifySettingsT, VerifySettingsViewT } from '../../../shared/schema/verify.ts';
+
+export const SCHEME_LABELS: Record<SchemeTypeT, string> = {
+  'standard-webhooks': 'Standard Webhooks / Svix',
+  stripe: 'Stripe',
+  github: 'GitHub',
+  shopify: 'Shopify',
+  slack: 'Slack',
+  hmac: 'Other (HMAC of the body)',
+};
+export const SCHEME_TYPES = Object.keys(SCHEME_LABELS) as SchemeTypeT[];
+
+export interface SchemeForm {
+  type: SchemeTypeT;
+  /** The saved secrets, as the server shows them. */
+  saved: SecretHintT[];
+  /** Secrets typed here, one per line (several during a key rotation). */
+  secrets: string;
+  toleranceSec: string;
+  header: string;
+  algorithm: string;
+  encoding: string;
+  prefix: string;
+  signed: string;
+  timestampHeader: string;
+  separator: string;
+}
+
+export interface VerifyForm {
+  schemes: SchemeForm[];
+  idemHeader: string;
+  idemJsonPath: string;
+}
+
+export const emptyScheme = (type: SchemeTypeT = 'standard-webhooks'): SchemeForm => ({
+  type,
+  saved: [],
+  secrets: '',
+  toleranceSec: '',
+  header: type === 'hmac' ? 'X-Signature' : '',
+  algorithm: 'sha256',
+  encoding: 'hex',
+  prefix: '',
+  signed: 'body',
+  timestampHeader: '',
+  separator: '',
+});
+
+/** Which optional fields a scheme type has. */
+export const hasTolerance = (s: SchemeForm) => s.type === 'standard-webhooks' || s.type === 'stripe' || s.type === 'slack' || (s.type === 'hmac' && s.signed === 'timestamp+body');
+
+export function viewToForm(v: VerifySettingsViewT): VerifyForm {
+  return {
+    schemes: v.schemes.map((s) => {
+      const f = emptyScheme(s.type);
+      f.saved = s.secrets;
+      const any = s as Record<string, unknown>;
+      for (const k of ['toleranceSec', 'header', 'algorithm', 'encoding', 'prefix', 'signed', 'timestampHeader', 'separator'] as const) {
+        if (any[k] !== undefined) f[k] = String(any[k]);
+      }
+      return f;
+    }),
+    idemHeader: v.idempotency?.header ?? '',
+    idemJsonPath: v.idempotency?.jsonPath ?? '',
+  };
+}
+
+const numOrText = (s: string): number | string => (/^-?\d+$/.test(s.trim()) ? Number(s.trim()) : s.trim());
+export const typedSecrets = (s: SchemeForm) => s.secrets.split('\n').map((x) => x.trim()).filter(Boolean);
+
+/** The PUT body. Blank optional fields are left out, for their defaults. */
+export function formToSettings(f: VerifyForm): VerifySettingsT {
+  const schemes = f.schemes.map((s) => {
+    const out: Record<string, unknown> = { type: s.type, secrets: typedSecrets(s) };
+    if (hasTolerance(s) && s.toleranceSec.trim()) out.toleranceSec = numOrText(s.toleranceSec);
+    if (s.type === 'hmac') {
+      out.header = s.header.trim();
+      out.algorithm = s.algorithm;
+      out.encoding = s.encoding;
+      if (s.prefix) out.prefix = s.prefix;
+      if (s.signed && s.signed !== 'body') out.signed = s.signed;
+      if (s.signed === 'timestamp+body') {
+        if (s.timestampHeader.trim()) out.timestampHeader = s.timestampHeader.trim();
+        if (s.separator) out.separator = s.separator;
+      }
+    }
+    return out;
+  });
+  const idempotency: Record<string, string> = {};
+  if (f.idemHeader.trim()) idempotency.header = f.idemHeader.trim();
+  if (f.idemJsonPath.trim()) idempotency.jsonPath = f.idemJsonPath.trim();
+  return { schemes, ...(Object.keys(idempotency).length ? { idempotency } : {}) } as VerifySettingsT;
+}
+
+/** A saved scheme sent without secrets: say why the server wants them, in the form's terms. */
+export const RETYPE_SECRETS = 'enter the secret(s) again: saved secrets are write-only (hooklab never shows them), so a save must send them';
+
+/** Every slot that can show a message, for the schemes the form has. */
+export function verifySlots(f: VerifyForm): string[] {
+  const out = ['schemes', 'idempotency', 'idempotency.header', 'idempotency.jsonPath'];
+  f.schemes.forEach((_, i) => {
+    out.push(`schemes[${i}]`);
+    for (const k of ['type', 'secrets', 'toleranceSec', 'header', 'algorithm', 'encoding', 'prefix', 'signed', 'timestampHeader', 'separator']) out.push(`schemes[${i}].${k}`);
+  });
+  return out;
+}
+
+/** "••••a1b2 (32 characters)": a saved secret, never the secret. */
+export const describeHint = (h: SecretHintT) => `••••${h.last4} (${h.length} characters)`;

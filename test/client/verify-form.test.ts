@@ -1,0 +1,34 @@
+// The signature settings form against the server's own schema: what it sends is what the
+// server accepts, blank optional fields go out as defaults, saved secrets are never in it.
+import { describe, expect, it } from 'vitest';
+import { VerifySettingsInput } from '../../shared/schema/verify.ts';
+import { emptyScheme, formToSettings, verifySlots, viewToForm } from '../../client/src/lib/verify-form.ts';
+
+describe('verify form', () => {
+  it('sends what the server accepts, for every scheme type', () => {
+    const form = viewToForm({ schemes: [] });
+    form.schemes = (['standard-webhooks', 'stripe', 'github', 'shopify', 'slack', 'hmac'] as const).map((t) => ({
+      ...emptyScheme(t),
+      secrets: t === 'standard-webhooks' ? 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n\n' : ' s3cret \nold-secret',
+    }));
+    form.schemes[1].toleranceSec = '600';
+    form.idemHeader = 'Idempotency-Key';
+    const out = formToSettings(form);
+    const parsed = VerifySettingsInput.safeParse(out);
+    expect(parsed.success, JSON.stringify(parsed.error?.issues)).toBe(true);
+    expect(out.schemes[1]).toEqual({ type: 'stripe', secrets: ['s3cret', 'old-secret'], toleranceSec: 600 });
+    expect(out.schemes[5]).toEqual({ type: 'hmac', secrets: ['s3cret', 'old-secret'], header: 'X-Signature', algorithm: 'sha256', encoding: 'hex' });
+    expect(out.idempotency).toEqual({ header: 'Idempotency-Key' });
+  });
+
+  it('reads a saved view back: hints, never secrets; a save needs them typed again', () => {
+    const form = viewToForm({
+      schemes: [{ type: 'hmac', header: 'X-Sig', algorithm: 'sha1', encoding: 'base64', signed: 'timestamp+body', timestampHeader: 'X-Ts', toleranceSec: 60, secrets: [{ last4: 'wxyz', length: 32 }] }],
+      idempotency: { jsonPath: 'data.id' },
+    });
+    expect(form.schemes[0]).toMatchObject({ type: 'hmac', header: 'X-Sig', algorithm: 'sha1', signed: 'timestamp+body', timestampHeader: 'X-Ts', toleranceSec: '60', secrets: '', saved: [{ last4: 'wxyz', length: 32 }] });
+    expect(formToSettings(form).schemes[0]).toMatchObject({ secrets: [], timestampHeader: 'X-Ts', toleranceSec: 60 });
+    expect(VerifySettingsInput.safeParse(formToSettings(form)).success).toBe(false);
+    expect(verifySlots(form)).toContain('schemes[0].timestampHeader');
+  });
+});

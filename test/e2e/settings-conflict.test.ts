@@ -1,0 +1,200 @@
+// Issue 16, "silent overwrite" and "every error marked in place", in real Chromium: two tabs
+// on the same settings. A tab without edits follows the other's save; a tab with edits shows
+// the conflict and its Save does not overwrite (the server answers 412 to its stale If-Match);
+// "Load theirs" and "Keep mine and overwrite" do what they say. A Save with several bad
+// fields marks them all at once, and editing one takes its mark away.
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Bin, ResponseControlView, Webhook } from '../../shared/api.ts';
+import { type RunningApp, type TestPage, apiCall, closeAgents, launchBrowser, openPage, screenshot, startApp, until } from '../helpers/browser.ts';
+
+let app: RunningApp;
+let browser: Browser;
+let a: TestPage;
+let b: TestPage;
+
+beforeAll(async () => {
+  [app, browser] = await Promise.all([startApp(), launchBrowser()]);
+  [a, b] = await Promise.all([openPage(browser, app.base), openPage(browser, app.base)]);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await app?.stop();
+  closeAgents();
+});
+
+const live = (p: Page) => p.locator('[data-testid="connection"][data-state="live"]').waitFor();
+const config = (binId: string) => apiCall<ResponseControlView>(app.base, 'GET', `/api/bins/${binId}/response`).then((v) => v.config);
+
+async function openBoth(path: string, ready: string) {
+  for (const t of [a, b]) {
+    await t.page.goto(path);
+    await t.page.getByTestId(ready).waitFor();
+    await live(t.page);
+  }
+}
+
+describe('response settings in two tabs', () => {
+  let bin: Bin;
+  beforeAll(async () => {
+    bin = await apiCall<Bin>(app.base, 'POST', '/api/bins', { name: 'two tabs' });
+    await openBoth(`/bins/${bin.id}/response`, 'response-editor');
+  });
+
+  it('a tab without edits shows the other tab’s save, and says so', async () => {
+    await b.page.locator('[data-field="default.body"] textarea').fill('from B\n');
+    await b.page.getByTestId('save-response').click();
+    await b.page.getByTestId('response-status').getByText('Saved').waitFor();
+    await a.page.getByTestId('updated-elsewhere').waitFor();
+    expect(await a.page.locator('[data-field="default.body"] textarea').inputValue()).toBe('from B\n');
+    expect(await a.page.getByTestId('dirty-state').textContent()).toBe('All changes saved');
+    expect(await a.page.getByTestId('settings-conflict').count()).toBe(0);
+  });
+
+  it('a tab with edits shows the conflict, and its Save does not overwrite', async () => {
+    await a.page.getByTestId('default-status').fill('201');
+    await b.page.locator('[data-field="default.body"] textarea').fill('B again\n');
+    await b.page.getByTestId('save-response').click();
+    await b.page.getByTestId('response-status').getByText('Saved').waitFor();
+
+    const conflict = a.page.getByTestId('settings-conflict');
+    await conflict.waitFor();
+    expect(await conflict.textContent()).toContain('These settings were changed elsewhere');
+    // A's edit is still in its form, B's settings are on the server.
+    expect(await a.page.getByTestId('default-status').inputValue()).toBe('201');
+    await screenshot(a.page, 'settings-conflict');
+
+    // Save anyway: the stale revision is refused (412), nothing is overwritten.
+    await a.page.getByTestId('save-response').click();
+    await a.page.locator('[data-testid="settings-conflict"][data-why="stale"]').waitFor();
+    expect(await config(bin.id)).toMatchObject({ default: { status: 200, body: 'B again\n' } });
+
+    // Load theirs: B's settings in the form, A's edit gone.
+    await a.page.getByTestId('load-theirs').click();
+    await conflict.waitFor({ state: 'detached' });
+    expect(await a.page.getByTestId('default-status').inputValue()).toBe('200');
+    expect(await a.page.locator('[data-field="default.body"] textarea').inputValue()).toBe('B again\n');
+  });
+
+  it('"Keep mine and overwrite" saves the form over the newer settings, knowingly', async () => {
+    await a.page.getByTestId('default-status').fill('202');
+    await apiCall(app.base, 'PUT', `/api/bins/${bin.id}/response`, { default: { body: 'from the API\n' } });
+    await a.page.getByTestId('settings-conflict').waitFor();
+    await a.page.getByTestId('keep-mine').click();
+    await a.page.getByTestId('response-status').getByText('Saved').waitFor();
+    expect(await config(bin.id)).toMatchObject({ default: { status: 202, body: 'B again\n' } });
+    // B had no edits: it follows.
+    await until(b.page, () => (document.querySelector('[data-testid="default-status"]') as HTMLInputElement | null)?.value === '202');
+  });
+
+  it('marks every refused field at once, and editing one takes its mark away', async () => {
+    const p = a.page;
+    await p.getByTestId('default-status').fill('99');
+    await p.getByTestId('default-delay').fill('slow');
+    await p.getByTestId('add-step').click();
+    const step = p.locator('[data-testid="plan-step"][data-index="0"]');
+    await step.getByTestId('step-times').fill('0');
+    await p.getByTestId('save-response').click();
+    for (const field of ['default.status', 'default.delayMs', 'plan[0].times']) {
+      await p.locator(`[data-field="${field}"] [data-testid="field-error"]`).waitFor();
+      expect(await p.locator(`[data-field="${field}"] [aria-invalid="true"]`).count(), field).toBe(1);
+    }
+    expect(await p.getByTestId('response-error').textContent()).toContain('3 highlighted fields');
+    await screenshot(p, 'response-all-errors', true);
+
+    // Fix one: only its mark goes.
+    await p.getByTestId('default-status').fill('200');
+    expect(await p.locator('[data-field="default.status"] [data-testid="field-error"]').count()).toBe(0);
+    expect(await p.getByTestId('default-status').getAttribute('aria-invalid')).toBe('false');
+    expect(await p.locator('[data-field="default.delayMs"] [data-testid="field-error"]').count()).toBe(1);
+    expect(await p.locator('[data-field="plan[0].times"] [data-testid="field-error"]').count()).toBe(1);
+
+    await p.getByTestId('default-delay').fill('0');
+    await step.getByTestId('step-times').fill('2');
+    await p.getByTestId('save-response').click();
+    await p.getByTestId('response-status').getByText('Saved').waitFor();
+    expect(await p.getByTestId('field-error').count()).toBe(0);
+  });
+});
+
+describe('forward settings in two tabs', () => {
+  it('follows, conflicts, and marks every bad target', async () => {
+    const bin = await apiCall<Bin>(app.base, 'POST', '/api/bins', { name: 'forwarding' });
+    await openBoth(`/bins/${bin.id}/forward`, 'forward-panel');
+
+    // B adds a target; A (no edits) shows it.
+    await b.page.getByTestId('add-target').click();
+    await b.page.getByTestId('forward-target').fill('http://127.0.0.1:9/one');
+    await b.page.getByTestId('save-forward').click();
+    await b.page.getByTestId('forward-status').waitFor();
+    await a.page.getByTestId('updated-elsewhere').waitFor();
+    expect(await a.page.getByTestId('forward-target').inputValue()).toBe('http://127.0.0.1:9/one');
+
+    // A edits; B saves proxy mode: A shows the conflict and does not overwrite.
+    await a.page.getByTestId('forward-target').fill('http://127.0.0.1:9/mine');
+    await b.page.getByTestId('answer-target').check();
+    await b.page.getByTestId('save-forward').click();
+    await a.page.getByTestId('settings-conflict').waitFor();
+    await a.page.getByTestId('save-forward').click();
+    await a.page.locator('[data-testid="settings-conflict"][data-why="stale"]').waitFor();
+    expect(await apiCall(app.base, 'GET', `/api/bins/${bin.id}/forward`)).toEqual({ targets: [{ url: 'http://127.0.0.1:9/one' }], answerWith: 'target' });
+    await a.page.getByTestId('load-theirs').click();
+    await a.page.getByTestId('settings-conflict').waitFor({ state: 'detached' });
+    expect(await a.page.getByTestId('answer-target').isChecked()).toBe(true);
+
+    // Two bad targets, both marked after one Save.
+    await a.page.getByTestId('add-target').click();
+    await a.page.getByTestId('forward-target').nth(0).fill('not a url');
+    await a.page.getByTestId('forward-target').nth(1).fill('ftp://example.com/hooks');
+    await a.page.getByTestId('save-forward').click();
+    await a.page.locator('[data-field="targets[0].url"] [data-testid="field-error"]').waitFor();
+    await a.page.locator('[data-field="targets[1].url"] [data-testid="field-error"]').waitFor();
+    expect(await a.page.locator('[data-testid="forward-target"][aria-invalid="true"]').count()).toBe(2);
+  });
+});
+
+describe('the webhook form in two tabs', () => {
+  it('follows an untouched form, holds edits with a conflict, and marks every bad field', async () => {
+    const bin = await apiCall<Bin>(app.base, 'POST', '/api/bins', { name: 'hook target' });
+    const w = await apiCall<Webhook>(app.base, 'POST', '/api/webhooks', { name: 'Shared hook', url: bin.url, events: ['flow_started'] });
+    await openBoth('/dispatcher', 'clock');
+    const form = (t: TestPage) => t.page.locator(`[data-testid="webhook-form"][data-webhook-id="${w.id}"]`);
+    await form(a).waitFor();
+    await form(b).waitFor();
+
+    await form(b).getByTestId('webhook-name').fill('Renamed in B');
+    await form(b).getByTestId('save-webhook').click();
+    await form(b).getByText('Saved.').waitFor();
+    await form(a).getByTestId('updated-elsewhere').waitFor();
+    expect(await form(a).getByTestId('webhook-name').inputValue()).toBe('Renamed in B');
+
+    await form(a).getByTestId('webhook-name').fill('A’s edit');
+    await form(b).getByTestId('event-flow_failed').check();
+    await form(b).getByTestId('save-webhook').click();
+    await form(b).getByText('Saved.').waitFor();
+    await form(a).getByTestId('settings-conflict').waitFor();
+    await form(a).getByTestId('save-webhook').click();
+    await form(a).locator('[data-testid="settings-conflict"][data-why="stale"]').waitFor();
+    expect(await apiCall<Webhook>(app.base, 'GET', `/api/webhooks/${w.id}`)).toMatchObject({ name: 'Renamed in B', events: ['flow_started', 'flow_failed'] });
+    await form(a).getByTestId('keep-mine').click();
+    await form(a).getByText('Saved.').waitFor();
+    // Keep mine: A's whole form, which still has flow_failed off.
+    expect(await apiCall<Webhook>(app.base, 'GET', `/api/webhooks/${w.id}`)).toMatchObject({ name: 'A’s edit', events: ['flow_started'] });
+
+    // Several bad fields in one Save, each marked.
+    await form(a).getByTestId('webhook-url').fill('not a url');
+    await form(a).locator('summary').getByText('Success rule').click();
+    await form(a).locator('[data-field="timeoutMs"] input').fill('0');
+    await form(a).locator('[data-field="schedule.jitter"] input').fill('5');
+    await form(a).getByTestId('save-webhook').click();
+    for (const f of ['url', 'timeoutMs', 'schedule.jitter']) await form(a).locator(`[data-field="${f}"] [data-testid="field-error"]`).waitFor();
+    expect(await form(a).locator('[aria-invalid="true"]').count()).toBe(3);
+    await form(a).getByTestId('webhook-url').fill(bin.url);
+    expect(await form(a).locator('[aria-invalid="true"]').count()).toBe(2);
+  });
+
+  it('logged no errors but the 400s and 412s it provoked', () => {
+    for (const t of [a, b]) expect(t.problems.filter((p) => !/status of (400|412)/.test(p))).toEqual([]);
+  });
+});

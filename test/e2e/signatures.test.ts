@@ -1,0 +1,138 @@
+// Issue 14's UI in real Chromium: signature settings on the bin page (write-only secrets,
+// every refused field marked at once), a badge on each list row in words, a Signature panel
+// that explains a failure (cause, signed string, expected and received signatures), and the
+// idempotency line with links to the other attempts of the same key.
+import Stripe from 'stripe';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Bin } from '../../shared/api.ts';
+import { type RunningApp, type TestPage, apiCall, closeAgents, hit, launchBrowser, openPage, screenshot, startApp, until } from '../helpers/browser.ts';
+
+const STRIPE_SECRET = 'whsec_e2e_0123456789abcdef';
+
+let app: RunningApp;
+let browser: Browser;
+let tp: TestPage;
+let page: Page;
+let bin: Bin;
+let url = '';
+
+beforeAll(async () => {
+  [app, browser] = await Promise.all([startApp(), launchBrowser()]);
+  tp = await openPage(browser, app.base);
+  page = tp.page;
+  bin = await apiCall<Bin>(app.base, 'POST', '/api/bins', { name: 'signed' });
+  url = app.reachable(bin.url);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await app?.stop();
+  closeAgents();
+});
+
+const idOf = (r: { headers: Record<string, unknown> }) => r.headers['x-hooklab-request-id'] as string;
+const stripeSend = (payload: string, body = payload) =>
+  hit(url, { headers: { 'content-type': 'application/json', 'stripe-signature': Stripe.webhooks.generateTestHeaderString({ payload, secret: STRIPE_SECRET }) }, body });
+const badge = (id: string) => page.locator(`[data-request-id="${id}"] [data-testid="sig-badge"]`);
+
+describe('signatures', () => {
+  let good = '';
+  let tampered = '';
+  let unsigned = '';
+
+  it('saves Stripe settings from the bin page; the secret is never shown again', async () => {
+    await page.goto(`/bins/${bin.id}/verify`);
+    await page.getByTestId('verify-panel').waitFor();
+    await page.getByTestId('add-scheme').click();
+    await page.getByTestId('scheme-type').selectOption('stripe');
+    await page.getByTestId('scheme-secrets').fill(STRIPE_SECRET);
+    await page.getByTestId('save-verify').click();
+    await page.getByTestId('verify-status').getByText('Saved').waitFor();
+    expect(await page.getByTestId('scheme-secrets').inputValue()).toBe('');
+    expect(await page.getByTestId('scheme').textContent()).toContain(`••••cdef (${STRIPE_SECRET.length} characters)`);
+    await page.reload();
+    await page.getByTestId('scheme').waitFor();
+    expect(await page.content()).not.toContain(STRIPE_SECRET);
+    expect(await page.getByTestId('scheme-type').inputValue()).toBe('stripe');
+    await screenshot(page, 'verify-settings');
+  });
+
+  it('badges each row in words: valid, invalid, unsigned', async () => {
+    await page.getByTestId('tab-requests').click();
+    await page.locator('[data-testid="connection"][data-state="live"]').waitFor();
+    const payload = JSON.stringify({ id: 'evt_e2e_1', object: 'event', type: 'charge.succeeded' });
+    good = idOf(await stripeSend(payload));
+    tampered = idOf(await stripeSend(payload, payload.replace('succeeded', 'refunded')));
+    unsigned = idOf(await hit(url, { body: 'no signature' }));
+    // Checked off the answer path: the badges arrive with `request:updated`.
+    for (const [id, status, word] of [
+      [good, 'valid', 'valid'],
+      [tampered, 'invalid', 'invalid'],
+      [unsigned, 'missing', 'unsigned'],
+    ] as const) {
+      await until(page, ([rid, s]) => document.querySelector(`[data-request-id="${rid}"] [data-testid="sig-badge"]`)?.getAttribute('data-status') === s, [id, status] as const);
+      expect(await badge(id).textContent(), status).toContain(word);
+      expect(await badge(id).textContent(), status).toContain('signature');
+    }
+    await screenshot(page, 'signature-badges');
+  });
+
+  it('explains an invalid signature: the cause, what was signed, expected and received', async () => {
+    await page.locator(`[data-request-id="${tampered}"]`).click();
+    const panel = page.getByTestId('signature-panel');
+    await panel.waitFor();
+    expect(await panel.getAttribute('data-status')).toBe('invalid');
+    expect(await panel.textContent()).toContain('Stripe');
+    const cause = panel.getByTestId('sig-cause');
+    expect(await cause.getAttribute('data-cause')).toBe('body_changed');
+    expect(await cause.textContent()).toContain('Body changed');
+    expect(await panel.getByTestId('sig-signed').textContent()).toContain('"type":"charge.refunded"');
+    expect(await panel.getByTestId('sig-expected').textContent()).toMatch(/^secret #1: v1=[0-9a-f]{64}$/);
+    expect(await panel.getByTestId('sig-received').textContent()).toMatch(/[0-9a-f]{64}/);
+    await screenshot(page, 'signature-invalid');
+
+    await page.locator(`[data-request-id="${good}"]`).click();
+    await page.locator('[data-testid="signature-panel"][data-status="valid"]').waitFor();
+    expect(await page.getByTestId('sig-secret').textContent()).toContain('secret #1');
+    expect(await page.getByTestId('signature-panel').textContent()).toMatch(/signed (the second it arrived|\d+ (ms|s) (before|after) it arrived)/);
+  });
+
+  it('says which attempt of an idempotency key a capture is, with links to the others', async () => {
+    const payload = JSON.stringify({ id: 'evt_retry_7', object: 'event', type: 'invoice.paid' });
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push(idOf(await stripeSend(payload)));
+    await page.locator(`[data-request-id="${ids[2]}"]`).waitFor();
+    await page.locator(`[data-request-id="${ids[1]}"]`).click();
+    const line = page.getByTestId('idempotency');
+    await line.waitFor();
+    expect(await line.textContent()).toContain('attempt 2 of 3 of key evt_retry_7');
+    expect(await line.getByTestId('same-key-link').allTextContents()).toEqual(['attempt 1', 'attempt 3']);
+    await line.getByTestId('same-key-link').first().click();
+    await page.locator(`[data-testid="request-detail"][data-detail-id="${ids[0]}"]`).waitFor();
+    expect(await page.getByTestId('idempotency').textContent()).toContain('attempt 1 of 3');
+  });
+
+  it('marks every refused settings field at once', async () => {
+    await page.goto(`/bins/${bin.id}/verify`);
+    await page.getByTestId('scheme').waitFor();
+    // The saved Stripe scheme, its secret not typed again; a bad tolerance.
+    await page.getByTestId('scheme-tolerance').fill('-5');
+    // A generic HMAC without a header, signing a timestamp it cannot find.
+    await page.getByTestId('add-scheme').click();
+    const hmac = page.locator('[data-testid="scheme"][data-index="1"]');
+    await hmac.getByTestId('scheme-type').selectOption('hmac');
+    await hmac.getByTestId('scheme-header').fill('');
+    await hmac.getByTestId('scheme-signed').selectOption('timestamp+body');
+    await page.getByTestId('idem-json-path').fill('data..id');
+    await page.getByTestId('save-verify').click();
+    const marked = ['schemes[0].secrets', 'schemes[0].toleranceSec', 'schemes[1].secrets', 'schemes[1].header', 'schemes[1].timestampHeader', 'idempotency.jsonPath'];
+    for (const f of marked) await page.locator(`[data-field="${f}"] [data-testid="field-error"]`).waitFor();
+    expect(await page.locator('[data-field="schemes[0].secrets"] [data-testid="field-error"]').textContent()).toContain('write-only');
+    expect(await page.locator('[data-testid="verify-panel"] [aria-invalid="true"]').count()).toBe(marked.length);
+    await screenshot(page, 'verify-all-errors', true);
+    // Nothing was saved.
+    expect(((await apiCall<{ schemes: unknown[] }>(app.base, 'GET', `/api/bins/${bin.id}/verify`)).schemes).length).toBe(1);
+    expect(tp.problems.filter((p) => !p.includes('400 (Bad Request)'))).toEqual([]);
+  });
+});
