@@ -102,7 +102,10 @@ export function requestsRouter(ctx: ApiContext): Router {
   r.get('/bins/:id/requests/:rid', async (req, res) => {
     const rec = await ctx.store.requests.get(req.params.id, req.params.rid);
     const body = rec && (await ctx.store.requests.body(req.params.id, req.params.rid));
-    if (!rec || !body) throw notFound('request');
+    if (!rec || !body) {
+      await getBinOr404(ctx, req.params.id); // "bin not found" when it is the bin that is gone
+      throw notFound('request');
+    }
     // Which attempt of its idempotency key this is, and the others with the same key.
     let extra = {};
     if (rec.idempotency) {

@@ -1,10 +1,20 @@
 import { Router } from 'express';
 import { applyWebhookInput, parseWebhookInput, webhookView } from '../dispatch/webhook-input.ts';
 import { notFound } from '../http/errors.ts';
+import type { Webhook } from '../../shared/api.ts';
 import { checkIfMatch, etagOf } from '../http/etag.ts';
 import { newId } from '../ids.ts';
 import { iso } from '../time.ts';
 import type { ApiContext } from './context.ts';
+
+/**
+ * A webhook's revision: its settings, not the dispatcher's running notes on it (the failure
+ * streak changes with every delivery and must not make an editor's save a conflict).
+ */
+export function webhookEtag(view: Webhook): string {
+  const { failing: _f, ...settings } = view;
+  return etagOf(settings);
+}
 
 export function webhooksRouter(ctx: ApiContext): Router {
   const r = Router();
@@ -25,18 +35,18 @@ export function webhooksRouter(ctx: ApiContext): Router {
     await ctx.store.webhooks.put(w);
     const view = webhookView(w);
     ctx.live.webhookChanged(view);
-    res.status(201).location(`/api/webhooks/${w.id}`).setHeader('etag', etagOf(view)).json(view);
+    res.status(201).location(`/api/webhooks/${w.id}`).setHeader('etag', webhookEtag(view)).json(view);
   });
 
   r.get('/webhooks/:id', async (req, res) => {
     const view = webhookView(await getOr404(req.params.id));
-    res.setHeader('etag', etagOf(view));
+    res.setHeader('etag', webhookEtag(view));
     res.json(view);
   });
 
   r.patch('/webhooks/:id', async (req, res) => {
     const prev = await getOr404(req.params.id);
-    checkIfMatch(req, etagOf(webhookView(prev)));
+    checkIfMatch(req, webhookEtag(webhookView(prev)));
     const input = parseWebhookInput(req.body, true);
     const w = applyWebhookInput(prev, input, prev.id, iso(ctx.now()));
     await ctx.store.webhooks.put(w);
@@ -44,13 +54,13 @@ export function webhooksRouter(ctx: ApiContext): Router {
     const view = webhookView(w);
     // Other tabs: the console's list, and an editor holding edits (its ETag is now stale).
     ctx.live.webhookChanged(view);
-    res.setHeader('etag', etagOf(view));
+    res.setHeader('etag', webhookEtag(view));
     res.json(view);
   });
 
   r.delete('/webhooks/:id', async (req, res) => {
     const w = await getOr404(req.params.id);
-    checkIfMatch(req, etagOf(webhookView(w)));
+    checkIfMatch(req, webhookEtag(webhookView(w)));
     await ctx.store.webhooks.delete(w.id);
     await ctx.dispatcher.cancelFor(w.id, 'webhook_deleted');
     ctx.live.webhookDeleted(w.id);

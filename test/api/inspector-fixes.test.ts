@@ -49,6 +49,26 @@ describe('revisions of settings', () => {
     expect((await request(srv.base).get(`/api/webhooks/${created.body.id}`)).body.name).toBe('A');
     await request(srv.base).delete(`/api/webhooks/${created.body.id}`).set('if-match', renamed.headers.etag).expect(204);
   });
+
+  it("webhooks: the dispatcher's own notes (the failure streak) do not change the revision", async () => {
+    const bin = await createBin(srv.base);
+    await request(srv.base).put(`/api/bins/${bin.id}/response`).send({ default: { status: 500 } }).expect(200);
+    const created = await request(srv.base).post('/api/webhooks').send({ url: bin.url, events: ['flow_started'] }).expect(201);
+    await request(srv.base).post('/api/runs').send({}).expect(201);
+    await expect.poll(async () => (await request(srv.base).get(`/api/webhooks/${created.body.id}`)).body.failing).not.toBeNull(); // the streak moved…
+    const after = await request(srv.base).get(`/api/webhooks/${created.body.id}`).expect(200);
+    expect(after.headers.etag).toBe(created.headers.etag); // …the settings did not
+    await request(srv.base).patch(`/api/webhooks/${created.body.id}`).set('if-match', created.headers.etag).send({ name: 'still mine' }).expect(200);
+  });
+
+  it('a request of a deleted bin says the bin is gone, not the request', async () => {
+    const bin = await createBin(srv.base);
+    const r = await request(srv.base).get(`/api/bins/${bin.id}/requests/nope`).expect(404);
+    expect(r.body.error.message).toMatch(/request/);
+    await request(srv.base).delete(`/api/bins/${bin.id}`).expect(204);
+    const gone = await request(srv.base).get(`/api/bins/${bin.id}/requests/nope`).expect(404);
+    expect(gone.body.error.message).toMatch(/bin/);
+  });
 });
 
 describe('captured requests', () => {

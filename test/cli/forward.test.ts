@@ -93,6 +93,8 @@ describe('hooklab forward', () => {
     // Headers in order and case, repeats kept; Host set for the target.
     const h = got[1].headers;
     expect(h.slice(0, 8)).toEqual(['Host', targetBase.slice(7), 'X-Signature', 'sig-1', 'x-repeat', 'a', 'X-Repeat', 'b']);
+    // The relay prints each line once the target's answer is in, a moment after the target saw it.
+    await until(() => r1.out().trim().split('\n').length >= 100, '100 lines of output');
     expect(r1.out().trim().split('\n')).toHaveLength(100);
     expect(r1.out()).toMatch(/POST \/live\/0\?i=0&tag=live {2}→ 200 \(\d+ ms\) http:\/\/127\.0\.0\.1:\d+\/hooks\/live\/0\?i=0&tag=live/);
     r1.stop();
