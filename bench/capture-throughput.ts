@@ -8,7 +8,7 @@
 // interleaved, and the best undisturbed round counts.
 import os from 'node:os';
 import path from 'node:path';
-import autocannon, { type Result } from 'autocannon';
+import autocannon, { type Options, type Result } from 'autocannon';
 import type { Bench, BenchOptions, Goal } from './lib/result.ts';
 import { BASELINE_REV, type BaselineTree, prepareBaseline } from './lib/baseline-rev.ts';
 import { connectSubscriber, createBin, getBin, receiverUrl, startHooklab } from './lib/hooklab.ts';
@@ -54,11 +54,15 @@ export interface TargetRun {
   eventsSettled?: boolean;
 }
 
-function cannon(url: string, seconds: number): Promise<Result> {
+/**
+ * autocannon at the benchmark's settings (POST the payload, CONNECTIONS connections, no
+ * pipelining) for `seconds`; `extra` overrides options (the forward and verify benchmarks).
+ */
+export function cannon(url: string, seconds: number, extra: Partial<Options> = {}): Promise<Result> {
   let instance: { stop(): void } | null = null;
   const run = new Promise<Result>((resolve, reject) => {
     instance = autocannon(
-      { url, method: 'POST', connections: CONNECTIONS, pipelining: 1, duration: seconds, body: PAYLOAD, headers: PAYLOAD_HEADERS, timeout: 10 },
+      { url, method: 'POST', connections: CONNECTIONS, pipelining: 1, duration: seconds, body: PAYLOAD, headers: PAYLOAD_HEADERS, timeout: 10, ...extra },
       (err, result) => (err ? reject(err) : resolve(result)),
     );
   });

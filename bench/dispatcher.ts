@@ -1,16 +1,28 @@
-// Benchmark 4: dispatcher fast-forward. 1,000 pending deliveries (1,000 runs x one webhook
-// subscribed to flow_started) to an "always 500" bin on the same hooklab, clock paused, then
-// ONE POST /api/clock/advance {ms: 24 h} runs the whole schedule. Attempts per wall second.
-// Done BENCH_ROUNDS times (default 3), each on a fresh hooklab; the fastest round counts.
-// Baseline: the same number of POSTs of the same size from a Node keep-alive client, at the
-// dispatcher's concurrency, to the bare node:http server.
-import os from 'node:os';
+// Benchmark 4: dispatcher fast-forward, two cases, each against its own baseline measured in
+// the same run (interleaved rounds):
+//
+// - "spread" (the store-bound case): 1,000 pending deliveries spread over 64 always-500
+//   receiver bins (64 webhooks subscribed to flow_started, each to its own bin), so up to 64
+//   attempts can be in flight. Baseline: the same number of keep-alive POSTs at 64 in flight
+//   to bare node:http. Goals: >= 0.50x and >= 2,000 attempts/s.
+// - "one" (the ordered single-receiver case): 1,000 deliveries to ONE always-500 bin. Attempts
+//   to one receiver at different virtual instants never overlap (issue 12: the receiver sees
+//   them in recorded order), so after the first attempts (all at the run's instant) the
+//   attempts go one at a time. Baseline: the same number of keep-alive POSTs ONE at a time
+//   to bare node:http. Goal: >= 0.50x.
+//
+// In both the clock is paused, then ONE POST /api/clock/advance {ms: 24 h} runs the whole
+// schedule; attempts per wall second of that call. Each round is a fresh hooklab. Every round
+// is checked: every delivery failed with one attempt per planned instant, each answered 500,
+// sent at its planned instant; the bins captured exactly the attempts, each bin in the order
+// of the attempts' recorded times.
 import path from 'node:path';
-import type { Delivery } from '../shared/api.ts';
+import type { Delivery, RequestPage } from '../shared/api.ts';
 import type { Bench, BenchOptions, Goal } from './lib/result.ts';
-import { createBin, getBin, receiverUrl, startHooklab } from './lib/hooklab.ts';
-import { api, fire } from './lib/http.ts';
-import { cpuMs, DISTURBED_PCT, machineCpu, spawnServer } from './lib/proc.ts';
+import { type Hooklab, createBin, getBin, receiverUrl, startHooklab } from './lib/hooklab.ts';
+import { api, fire, type FireResult } from './lib/http.ts';
+import { addProfileWindow, monotonicUs } from './lib/profile.ts';
+import { type CpuWindow, cpuWindow, DISTURBED_PCT, type ServerProcess, spawnServer } from './lib/proc.ts';
 import { round } from './lib/stats.ts';
 import { ms, x } from './lib/table.ts';
 import { sleep } from './lib/time.ts';
@@ -18,71 +30,166 @@ import { sleep } from './lib/time.ts';
 const DELIVERIES = Number(process.env.BENCH_DELIVERIES ?? 1000);
 const CONCURRENCY = 64; // DISPATCH_CONCURRENCY default
 const DAY = 86_400_000;
-/** High enough that the receiving bin keeps every attempt: the count is then checkable. */
+/** High enough that the receiving bins keep every attempt: the count is then checkable. */
 const BIN_CAP = 20_000;
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
 
+type CaseName = 'spread' | 'one' | 'one-inline';
+interface Case {
+  name: CaseName;
+  label: string;
+  /** Compared with the baseline of this case (its own when unset). */
+  baselineOf?: CaseName;
+  /** Extra hooklab settings. */
+  env?: Record<string, string>;
+  /** Informational: no goal. */
+  info?: string;
+  /** Receiver bins the deliveries are spread over. */
+  receivers: number;
+  /** Requests in flight in the baseline. */
+  baselineConcurrency: number;
+  baselineLabel: string;
+}
+const ALL_CASES: Case[] = [
+  { name: 'spread', label: `${DELIVERIES} deliveries over ${CONCURRENCY} receiver bins`, receivers: CONCURRENCY, baselineConcurrency: CONCURRENCY, baselineLabel: `${CONCURRENCY} in flight` },
+  { name: 'one', label: `${DELIVERIES} deliveries to ONE receiver bin (ordered)`, receivers: 1, baselineConcurrency: 1, baselineLabel: 'one at a time' },
+  {
+    name: 'one-inline',
+    label: `the same, DISPATCH_WORKER=false`,
+    receivers: 1,
+    baselineConcurrency: 1,
+    baselineLabel: 'one at a time',
+    baselineOf: 'one',
+    env: { DISPATCH_WORKER: 'false' },
+    info: 'what the hop to the sender thread costs when attempts go one at a time (no goal: the default is the worker thread)',
+  },
+];
+/** BENCH_DISPATCH_CASES=spread,one (default: all three) picks cases, for quick experiments. */
+const CASES = process.env.BENCH_DISPATCH_CASES ? ALL_CASES.filter((c) => process.env.BENCH_DISPATCH_CASES!.split(',').includes(c.name)) : ALL_CASES;
+
 interface AdvanceRun {
+  case: CaseName;
   round: number;
   advanceMs: number;
   attempts: number;
   perSec: number;
   failed: number;
   pendingLeft: number;
+  /** Deliveries with attempts != planned, a status other than 500, or an attempt off its planned instant. */
   wrong: number;
   captured: number;
+  /** Captures whose recorded time is earlier than the capture before it at the same bin. */
+  outOfOrder: number;
+  /** Attempts whose capture was not found at its bin. */
+  unlinked: number;
   bodyBytes: number;
-  serverCpuPct: number | null;
-  othersCpuPct: number | null;
+  cpu: CpuWindow;
+  /** Server CPU time (all threads) per attempt, microseconds. */
+  cpuUsPerAttempt: number | null;
 }
 
-async function oneAdvance(roundNo: number, opts: BenchOptions): Promise<AdvanceRun> {
-  const hl = await startHooklab({
-    env: { MAX_REQUESTS_PER_BIN: String(BIN_CAP), DISPATCH_CONCURRENCY: String(CONCURRENCY), MAX_FINISHED_DELIVERIES: String(Math.max(5000, DELIVERIES)) },
-    nodeArgs: opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.join(opts.profileDir, 'dispatcher')}`] : [],
-  });
-  try {
-    const bin = await createBin(hl.base, 'always 500');
+interface BaselineRun {
+  case: CaseName;
+  round: number;
+  concurrency: number;
+  requests: number;
+  wallMs: number;
+  perSec: number;
+  errors: number;
+  other: number;
+  cpu: CpuWindow;
+}
+
+const disturbed = (c: CpuWindow) => c.disturbed;
+
+/** Webhooks so that DELIVERIES split over `receivers` bins: `rem` of them get one run more. */
+async function setUpDeliveries(hl: Hooklab, c: Case): Promise<string[]> {
+  const bins: string[] = [];
+  for (let i = 0; i < c.receivers; i++) {
+    const bin = await createBin(hl.base, `always 500 #${i + 1}`);
     await api(hl.base, 'PUT', `/api/bins/${bin.id}/response`, { default: { status: 500 } });
-    await api(hl.base, 'POST', '/api/webhooks', { name: 'bench', url: receiverUrl(hl.base, bin.id), events: ['flow_started'] });
-    await api(hl.base, 'PUT', '/api/clock', { paused: true });
-    opts.log(`  dispatcher round ${roundNo}: ${DELIVERIES} runs, then POST /api/clock/advance {ms: 24 h}`);
+    bins.push(bin.id);
+  }
+  await api(hl.base, 'PUT', '/api/clock', { paused: true });
+  const perBin = Math.floor(DELIVERIES / c.receivers);
+  const rem = DELIVERIES % c.receivers;
+  const hook = (i: number) => api(hl.base, 'POST', '/api/webhooks', { name: `bench ${i + 1}`, url: receiverUrl(hl.base, bins[i]), events: ['flow_started'] });
+  const fireRuns = async (n: number) => {
     let made = 0;
     await Promise.all(
       Array.from({ length: 8 }, async () => {
-        while (made < DELIVERIES) {
+        while (made < n) {
           made++;
           await api(hl.base, 'POST', '/api/runs', {});
         }
       }),
     );
+  };
+  // First `rem` webhooks and one run (rem deliveries), then all of them and perBin runs.
+  for (let i = 0; i < rem; i++) await hook(i);
+  if (rem > 0) await fireRuns(1);
+  for (let i = rem; i < c.receivers; i++) await hook(i);
+  await fireRuns(perBin);
+  return bins;
+}
+
+async function oneAdvance(c: Case, roundNo: number, opts: BenchOptions): Promise<AdvanceRun> {
+  const profDir = opts.profileDir ? path.join(opts.profileDir, `dispatcher-${c.name}`) : null;
+  const hl = await startHooklab({
+    env: { MAX_REQUESTS_PER_BIN: String(BIN_CAP), DISPATCH_CONCURRENCY: String(CONCURRENCY), MAX_FINISHED_DELIVERIES: String(Math.max(5000, DELIVERIES)), ...c.env },
+    nodeArgs: profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [],
+  });
+  try {
+    opts.log(`  dispatcher round ${roundNo}, ${c.name}: ${c.label}, then POST /api/clock/advance {ms: 24 h}`);
+    const bins = await setUpDeliveries(hl, c);
     const pending = (await api<{ deliveries: Delivery[] }>(hl.base, 'GET', '/api/deliveries?state=pending&limit=5000')).deliveries;
     if (pending.length !== DELIVERIES) throw new Error(`${pending.length} pending deliveries, expected ${DELIVERIES}`);
     const bodyBytes = Buffer.byteLength(JSON.stringify(pending[0].payload));
     await sleep(500); // let the runs' flush go by
 
-    const cpu0 = cpuMs(hl.proc.pid);
-    const machine = machineCpu();
-    const self0 = process.cpuUsage();
+    const stopCpu = cpuWindow(hl.proc.pid);
+    const fromUs = monotonicUs();
     const t0 = performance.now();
     await api(hl.base, 'POST', '/api/clock/advance', { ms: DAY }, 8 * 60_000);
     const advanceMs = performance.now() - t0;
-    const cpu1 = cpuMs(hl.proc.pid);
-    const self = process.cpuUsage(self0);
-    const m = machine();
+    const toUs = monotonicUs();
+    const cpu = stopCpu();
+    if (profDir) await addProfileWindow(profDir, hl.proc.pid, { fromUs, toUs });
 
     const failed = (await api<{ deliveries: Delivery[] }>(hl.base, 'GET', '/api/deliveries?state=failed&limit=5000')).deliveries;
     const pendingLeft = (await api<{ deliveries: Delivery[] }>(hl.base, 'GET', '/api/deliveries?state=pending&limit=5000')).deliveries.length;
     let attempts = 0;
     let wrong = 0;
+    const sentAtOf = new Map<string, number>();
     for (const d of failed) {
       attempts += d.attempts.length;
-      if (d.attempts.length !== d.plannedAt.length || d.attempts.some((a) => a.status !== 500)) wrong++;
+      if (d.attempts.length !== d.plannedAt.length || d.attempts.some((a) => a.status !== 500 || a.sentAt !== a.plannedAt)) wrong++;
+      for (const a of d.attempts) if (a.capturedRequestId) sentAtOf.set(a.capturedRequestId, Date.parse(a.sentAt));
     }
-    const captured = (await getBin(hl.base, bin.id)).requestCount;
-    const serverCpuPct = cpu0 !== null && cpu1 !== null ? round(((cpu1 - cpu0) / advanceMs) * 100, 0) : null;
-    const selfPct = ((self.user + self.system) / 1000 / advanceMs) * 100;
+    let captured = 0;
+    let outOfOrder = 0;
+    const unlinked = attempts - sentAtOf.size;
+    for (const id of bins) {
+      captured += (await getBin(hl.base, id)).requestCount;
+      // The bin's captures, oldest first: their recorded times never go back.
+      const ids: string[] = [];
+      for (let before: string | null = null; ; ) {
+        const page: RequestPage = await api<RequestPage>(hl.base, 'GET', `/api/bins/${id}/requests?limit=500${before ? `&before=${before}` : ''}`);
+        for (const r of page.requests) ids.push(r.id);
+        if (!page.nextBefore) break;
+        before = page.nextBefore;
+      }
+      ids.reverse();
+      let last = -Infinity;
+      for (const rid of ids) {
+        const t = sentAtOf.get(rid);
+        if (t === undefined) continue;
+        if (t < last) outOfOrder++;
+        last = t;
+      }
+    }
     return {
+      case: c.name,
       round: roundNo,
       advanceMs,
       attempts,
@@ -91,91 +198,153 @@ async function oneAdvance(roundNo: number, opts: BenchOptions): Promise<AdvanceR
       pendingLeft,
       wrong,
       captured,
+      outOfOrder,
+      unlinked,
       bodyBytes,
-      serverCpuPct,
-      othersCpuPct: m && serverCpuPct !== null ? Math.max(0, round(m.busyPct * os.cpus().length - serverCpuPct - selfPct, 0)) : null,
+      cpu,
+      cpuUsPerAttempt: cpu.serverPct === null || attempts === 0 ? null : round((cpu.serverPct / 100) * advanceMs * 1000 / attempts, 1),
     };
   } finally {
     await hl.cleanup();
   }
 }
 
+async function baselineRound(c: Case, roundNo: number, bare: ServerProcess, requests: number, bodyBytes: number, opts: BenchOptions): Promise<BaselineRun> {
+  opts.log(`  dispatcher round ${roundNo}, ${c.name}: baseline, ${requests} POSTs ${c.baselineLabel} to bare node:http`);
+  const body = Buffer.alloc(bodyBytes, 'x');
+  const stopCpu = cpuWindow(bare.pid);
+  const r: FireResult = await fire(() => `${bare.url}/h/bench`, requests, c.baselineConcurrency, body, { 'content-type': 'application/json' });
+  const cpu = stopCpu();
+  return { case: c.name, round: roundNo, concurrency: c.baselineConcurrency, requests: r.ok, wallMs: r.wallMs, perSec: r.ok / (r.wallMs / 1000), errors: r.errors, other: r.other, cpu };
+}
+
+/** The fastest undisturbed round (the fastest of all when every round was disturbed). */
+const fastest = <T extends { perSec: number; cpu: CpuWindow }>(rs: T[]) => {
+  const quiet = rs.filter((r) => !disturbed(r.cpu));
+  return (quiet.length ? quiet : rs).reduce((a, b) => (b.perSec > a.perSec ? b : a));
+};
+/** (fastest - slowest) / fastest, in %. */
+const spreadPct = (rs: { perSec: number }[]) => (rs.length < 2 ? null : Math.round(((Math.max(...rs.map((r) => r.perSec)) - Math.min(...rs.map((r) => r.perSec))) / Math.max(...rs.map((r) => r.perSec))) * 100));
+const pct = (v: number | null) => (v === null ? '-' : `${Math.round(v)}%`);
+
 export const dispatcherBench: Bench = async (opts) => {
   const runs: AdvanceRun[] = [];
-  for (let r = 1; r <= ROUNDS; r++) runs.push(await oneAdvance(r, opts));
-  const best = runs.reduce((a, b) => (b.perSec > a.perSec ? b : a));
-  const total = best.attempts;
-
-  // Baseline: the same number of requests, same body size, same concurrency, to bare node:http.
-  opts.log(`  dispatcher: baseline, ${ROUNDS} x ${total} POSTs at ${CONCURRENCY} in flight to bare node:http`);
+  const baselines: BaselineRun[] = [];
   const bare = await spawnServer({ script: 'bench/baselines/bare-http.ts', label: 'bare node:http' });
-  const baselines: Awaited<ReturnType<typeof fire>>[] = [];
   try {
-    const body = Buffer.alloc(best.bodyBytes, 'x');
-    await fire(() => `${bare.url}/h/warmup`, 2000, CONCURRENCY, body, { 'content-type': 'application/json' });
-    for (let r = 0; r < ROUNDS; r++) baselines.push(await fire(() => `${bare.url}/h/bench`, total, CONCURRENCY, body, { 'content-type': 'application/json' }));
+    await fire(() => `${bare.url}/h/warmup`, 2000, CONCURRENCY, Buffer.alloc(215, 'x'), { 'content-type': 'application/json' });
+    // Interleaved: spread, its baseline, one, its baseline, spread, ...
+    for (let r = 1; r <= ROUNDS; r++) {
+      for (const c of CASES) {
+        const run = await oneAdvance(c, r, opts);
+        runs.push(run);
+        // A case compared with another's baseline shares it (measured once a round).
+        if (!c.baselineOf) baselines.push(await baselineRound(c, r, bare, run.attempts, run.bodyBytes, opts));
+      }
+    }
   } finally {
     await bare.stop();
   }
-  const baseline = baselines.reduce((a, b) => (b.wallMs < a.wallMs ? b : a));
-  const basePerSec = baseline.ok / (baseline.wallMs / 1000);
-  const allRight = runs.every((r) => r.failed === DELIVERIES && r.wrong === 0 && r.pendingLeft === 0 && r.captured === r.attempts);
-  const goals: Goal[] = [
-    {
-      name: 'dispatcher attempts/s while fast-forwarding',
-      target: '>= 2,000/s',
-      value: `${Math.round(best.perSec).toLocaleString('en-US')}/s${(best.othersCpuPct ?? 0) > DISTURBED_PCT ? ' (!)' : ''}`,
-      pass: best.perSec >= 2000 && allRight,
-    },
-    {
-      name: 'dispatcher attempts/s vs raw keep-alive POSTs to bare node:http',
-      target: '>= 0.50x',
-      value: `${x(best.perSec / basePerSec)}${(best.othersCpuPct ?? 0) > DISTURBED_PCT ? ' (!)' : ''}`,
-      pass: best.perSec / basePerSec >= 0.5 && allRight,
-    },
-  ];
+
+  const goals: Goal[] = [];
+  const rows: (string | number)[][] = [];
+  const notes: string[] = [];
+  const data: Record<string, unknown> = { deliveries: DELIVERIES, concurrency: CONCURRENCY, binCap: BIN_CAP, rounds: ROUNDS };
+  for (const c of CASES) {
+    const mine = runs.filter((r) => r.case === c.name);
+    const base = baselines.filter((b) => b.case === (c.baselineOf ?? c.name));
+    if (base.length === 0) continue; // its baseline's case was not selected
+    const best = fastest(mine);
+    const bestBase = fastest(base);
+    const ratio = best.perSec / bestBase.perSec;
+    const allRight = mine.every((r) => r.failed === DELIVERIES && r.wrong === 0 && r.pendingLeft === 0 && r.captured === r.attempts && r.outOfOrder === 0 && r.unlinked === 0);
+    const bang = disturbed(best.cpu) || disturbed(bestBase.cpu) ? ' (!)' : '';
+    if (c.info) {
+      // no goal
+    } else if (c.name === 'spread') {
+      goals.push({
+        name: `dispatcher attempts/s, ${c.receivers} receivers`,
+        target: '>= 2,000/s',
+        value: `${Math.round(best.perSec).toLocaleString('en-US')}/s${disturbed(best.cpu) ? ' (!)' : ''}`,
+        pass: best.perSec >= 2000 && allRight,
+      });
+    }
+    if (!c.info) {
+      goals.push({
+        name: `dispatcher attempts/s, ${c.receivers === 1 ? 'one receiver' : `${c.receivers} receivers`}, vs keep-alive POSTs ${c.baselineLabel} to bare node:http`,
+        target: '>= 0.50x',
+        value: `${x(ratio)}${bang}`,
+        pass: ratio >= 0.5 && allRight,
+      });
+    }
+    for (const r of mine) {
+      rows.push([
+        `${c.name}: hooklab advance, round ${r.round}${r === best ? ' (best)' : ''}`,
+        r.attempts,
+        ms(r.advanceMs),
+        Math.round(r.perSec),
+        x(r.perSec / bestBase.perSec),
+        pct(r.cpu.serverPct),
+        r.cpuUsPerAttempt === null ? '-' : `${r.cpuUsPerAttempt} us`,
+        `${pct(r.cpu.othersPct)}${disturbed(r.cpu) ? ' (!)' : ''}`,
+      ]);
+    }
+    for (const b of c.baselineOf ? [] : base) {
+      rows.push([
+        `${c.name}: baseline, ${c.baselineLabel}, round ${b.round}${b === bestBase ? ' (best)' : ''}`,
+        b.requests,
+        ms(b.wallMs),
+        Math.round(b.perSec),
+        b === bestBase ? '1.00x' : x(b.perSec / bestBase.perSec),
+        pct(b.cpu.serverPct),
+        b.cpu.serverPct === null ? '-' : `${round((b.cpu.serverPct / 100) * b.wallMs * 1000 / b.requests, 1)} us`,
+        `${pct(b.cpu.othersPct)}${disturbed(b.cpu) ? ' (!)' : ''}`,
+      ]);
+    }
+    notes.push(
+      `${c.name}: ${c.label}${c.info ? ` (${c.info}; against the "${c.baselineOf}" baseline)` : ''}; every round: failed ${mine.map((r) => r.failed).join('/')} of ${DELIVERIES}, pending ${mine.map((r) => r.pendingLeft).join('/')}, ` +
+        `wrong (attempts != planned, status != 500 or sent off its planned instant) ${mine.map((r) => r.wrong).join('/')}; attempts ${mine.map((r) => r.attempts).join('/')}, ` +
+        `captured ${mine.map((r) => r.captured).join('/')}, captures out of recorded order ${mine.map((r) => r.outOfOrder).join('/')}, attempts not linked to a capture ${mine.map((r) => r.unlinked).join('/')}: ${allRight ? 'all right' : 'WRONG'}. ` +
+        `Spread of rounds: hooklab ${spreadPct(mine) ?? '-'}%${c.baselineOf ? '' : `, baseline ${spreadPct(base) ?? '-'}%`}.`,
+    );
+    data[c.name] = {
+      receivers: c.receivers,
+      baselineConcurrency: c.baselineConcurrency,
+      runs: mine.map((r) => ({ ...r, advanceMs: round(r.advanceMs, 1), perSec: round(r.perSec, 1) })),
+      baselines: base.map((b) => ({ ...b, wallMs: round(b.wallMs, 1), perSec: round(b.perSec, 1) })),
+      best: best.round,
+      attemptsPerSec: round(best.perSec, 1),
+      baselinePerSec: round(bestBase.perSec, 1),
+      vsBaseline: round(ratio, 3),
+      spreadPct: { hooklab: spreadPct(mine), baseline: spreadPct(base) },
+      allRight,
+    };
+  }
+  const bodyBytes = runs[0]?.bodyBytes ?? 0;
   return {
     name: 'dispatcher',
-    title: `4. Dispatcher (${DELIVERIES} deliveries to an always-500 bin, one advance of 24 h, DISPATCH_CONCURRENCY=${CONCURRENCY}, best of ${ROUNDS})`,
+    title: `4. Dispatcher (${DELIVERIES} deliveries to always-500 bins, one advance of 24 h, DISPATCH_CONCURRENCY=${CONCURRENCY}; two cases, best of ${ROUNDS} interleaved rounds)`,
     tables: [
       {
         title: '',
-        columns: ['measure', 'requests', 'wall', 'per second', 'vs baseline', 'server CPU', 'other CPU'],
-        rows: [
-          ...runs.map((r) => [
-            `hooklab advance, round ${r.round}${r === best ? ' (best)' : ''}`,
-            r.attempts,
-            ms(r.advanceMs),
-            Math.round(r.perSec),
-            x(r.perSec / basePerSec),
-            r.serverCpuPct === null ? '-' : `${r.serverCpuPct}%`,
-            r.othersCpuPct === null ? '-' : `${r.othersCpuPct}%`,
-          ]),
-          [`baseline: Node keep-alive POSTs -> bare node:http (best of ${ROUNDS})`, baseline.ok, ms(baseline.wallMs), Math.round(basePerSec), '1.00x', '-', '-'],
-        ],
+        columns: ['measure', 'requests', 'wall', 'per second', 'vs baseline', 'server CPU', 'server CPU/req', 'other CPU'],
+        rows,
         notes: [
-          `every round: deliveries failed ${runs.map((r) => r.failed).join('/')} of ${DELIVERIES}, pending ${runs.map((r) => r.pendingLeft).join('/')}, ` +
-            `with attempts != planned or a status other than 500: ${runs.map((r) => r.wrong).join('/')}; attempts per delivery ${(total / DELIVERIES).toFixed(2)}.`,
-          `receiving bin captured ${runs.map((r) => r.captured).join('/')} requests (MAX_REQUESTS_PER_BIN=${BIN_CAP}: it keeps them all), attempts ${runs.map((r) => r.attempts).join('/')}.`,
-          `other CPU = other processes during the advance, in % of one core; above ${DISTURBED_PCT}% (!) a neighbour slowed the round down.`,
-          `the receiving bin is on the same hooklab: each attempt is a dispatch and a capture in one process (server CPU = that process, 100% = one core).`,
-          `attempt body ${best.bodyBytes} B (the sync_start payload); the baseline sends ${best.bodyBytes} B bodies at ${CONCURRENCY} in flight; ${baseline.errors} errors, ${baseline.other} non-2xx.`,
-          `goals: >= 2,000 attempts/s, and >= 0.50x of the baseline's requests/s (the best round of each; both need every round correct). The baseline does only the HTTP part: ` +
-            'a dispatcher attempt also schedules, signs, records the attempt, and the receiving bin captures it, all in the one hooklab process (the HTTP calls on a worker thread: DISPATCH_WORKER=true, the default).',
+          ...notes,
+          `"vs baseline" is against the best baseline round of the same case; best = the fastest undisturbed round (the fastest of all if every round was disturbed). ` +
+            'Goals compare the best round of each side, (!) when one of them was disturbed; they also need every hooklab round right.',
+          `spread: the store-bound case, where up to ${CONCURRENCY} attempts can be in flight; baseline = the same number of keep-alive POSTs at ${CONCURRENCY} in flight. ` +
+            `Attempts to one receiver made at different virtual instants never overlap, and no attempt starts while an earlier-planned one waits for its receiver, so fewer than ${CONCURRENCY} are in flight on average.`,
+          'one: all attempts go to one receiver, which must see them in recorded order: after the first attempts (all at the runs\' instant, concurrent) they go one at a time; ' +
+            'baseline = the same number of keep-alive POSTs one at a time. Each attempt is a round trip through the sender thread, the receiver (a capture), and back, all in the one hooklab process.',
+          `server CPU = the server process (all threads), % of one core; server CPU/req = its CPU time per attempt (or per request, for bare): steadier than req/s on a busy machine. ` +
+            `other CPU = other processes, % of one core; above ${DISTURBED_PCT}% (!) a neighbour may have slowed the round down.`,
+          `attempt body ${bodyBytes} B (the sync_start payload); the baselines send bodies of that size; ${baselines.reduce((t, b) => t + b.errors, 0)} baseline errors, ${baselines.reduce((t, b) => t + b.other, 0)} non-2xx. ` +
+            `MAX_REQUESTS_PER_BIN=${BIN_CAP}: the bins keep every attempt.`,
         ],
       },
     ],
     goals,
-    data: {
-      deliveries: DELIVERIES,
-      concurrency: CONCURRENCY,
-      binCap: BIN_CAP,
-      rounds: runs.map((r) => ({ ...r, advanceMs: round(r.advanceMs, 1), perSec: round(r.perSec, 1) })),
-      best: best.round,
-      attemptsPerSec: round(best.perSec, 1),
-      baseline: { requests: baseline.ok, wallMs: round(baseline.wallMs, 1), perSec: round(basePerSec, 1), allWallMs: baselines.map((b) => round(b.wallMs, 1)) },
-      vsBaseline: round(best.perSec / basePerSec, 3),
-      allRight,
-    },
+    data,
   };
 };

@@ -1,5 +1,5 @@
 // `npm run bench [-- NAME...] [-- --profile]`: runs the benchmarks (all, or the ones named:
-// capture, latency, storage, dispatcher, memory, writes, startup, viewer), prints a table per benchmark with PASS/MISS next to
+// capture, latency, storage, dispatcher, memory, writes, startup, viewer, forward, verify), prints a table per benchmark with PASS/MISS next to
 // each goal, and writes bench/results/latest.json. Exits non-zero only when something
 // crashed, never because a goal was missed.
 import { execFileSync } from 'node:child_process';
@@ -9,15 +9,17 @@ import os from 'node:os';
 import path from 'node:path';
 import { captureThroughput } from './capture-throughput.ts';
 import { dispatcherBench } from './dispatcher.ts';
+import { forwardBench } from './forward.ts';
 import { removeAllDataDirs, removeAllDataDirsSync, removeServerSnapshotSync, snapshotServerBuild } from './lib/hooklab.ts';
 import { installCleanup, killAll, ROOT } from './lib/proc.ts';
-import { summarizeProfile } from './lib/profile.ts';
+import { summarizeProfile, windowsFor } from './lib/profile.ts';
 import type { Bench, BenchResult, Goal } from './lib/result.ts';
 import { renderTable } from './lib/table.ts';
 import { withTimeout } from './lib/time.ts';
 import { liveLatency } from './live-latency.ts';
 import { memoryBench } from './memory.ts';
 import { startupBench } from './startup.ts';
+import { verifyBench } from './verify.ts';
 import { viewerBench } from './viewer.ts';
 import { writesBench } from './writes.ts';
 import { storageBench } from './storage.ts';
@@ -31,6 +33,8 @@ const BENCHES: { name: string; aliases: string[]; run: Bench; boundMs: number }[
   { name: 'writes', aliases: ['write-amplification'], run: writesBench, boundMs: 4 * 60_000 },
   { name: 'startup', aliases: ['start-up', 'start'], run: startupBench, boundMs: 5 * 60_000 },
   { name: 'viewer', aliases: ['stuck-viewer'], run: viewerBench, boundMs: 5 * 60_000 },
+  { name: 'forward', aliases: ['forwarding', 'proxy'], run: forwardBench, boundMs: 12 * 60_000 },
+  { name: 'verify', aliases: ['verification', 'signatures'], run: verifyBench, boundMs: 8 * 60_000 },
 ];
 
 const RESULTS_DIR = path.join(ROOT, 'bench/results');
@@ -112,7 +116,8 @@ async function main() {
     // One folder per profiled process: <bench> for hooklab, capture-bare / capture-express.
     for (const sub of (await readdir(profileDir)).sort()) {
       const file = await mainThreadProfile(path.join(profileDir, sub));
-      const summary = file ? await summarizeProfile(file).catch(() => null) : null;
+      // A benchmark may have recorded which part of the process's life it measured.
+      const summary = file ? await summarizeProfile(file, await windowsFor(file)).catch(() => null) : null;
       if (summary) console.log(`\nCPU profile "${sub}" (${path.relative(ROOT, file!)}):\n${summary}`);
     }
   }

@@ -26,6 +26,18 @@ declare module 'autocannon' {
     headers?: Record<string, string>;
     timeout?: number;
     bailout?: number;
+    /**
+     * Requests each connection sends in turn (cycling); a `setupRequest` makes one dynamic:
+     * it is called before every sending of it and answers the request to send.
+     */
+    requests?: RequestSpec[];
+  }
+  export interface RequestSpec {
+    method?: string;
+    path?: string;
+    headers?: Record<string, string>;
+    body?: string | Buffer;
+    setupRequest?: (req: RequestSpec & { headers: Record<string, string> }, context: unknown) => RequestSpec | null;
   }
   export interface Result {
     duration: number;

@@ -95,7 +95,10 @@ export function decideNext(del: Delivery, a: AnswerFacts, behaviors: Behaviors, 
   if (a.kind !== 'scheduled' || !pending) return keep;
 
   const scheduledSoFar = del.attempts.filter((x) => !x.manual).length + 1;
-  const i = nextIndex(plan, scheduledSoFar, a.sentAt);
+  // After the instant this attempt was planned for, not the one it went at: an attempt sent
+  // late (the lateness is recorded) must not make the schedule skip the next one.
+  const plannedFor = del.nextAttemptAt === null ? a.sentAt : Date.parse(del.nextAttemptAt);
+  const i = nextIndex(plan, scheduledSoFar, plannedFor);
   if (i === -1) return end('failed', 'deadline', `the last planned attempt (${a.n}) failed`);
 
   const why = plannedReason(del, plan, i);

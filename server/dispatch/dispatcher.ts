@@ -35,7 +35,7 @@ import type { Store, StoredWebhook } from '../store/types.ts';
 import { iso } from '../time.ts';
 import { type AttemptKind, decideNext } from './attempt-outcome.ts';
 import type { VirtualClock } from './clock.ts';
-import { type DueEntry, DueQueue } from './due-queue.ts';
+import { type DueEntry, DueQueue, InstantSet } from './due-queue.ts';
 import { bigId, detailsFor, syncEnd, syncStart, testEvent } from './payloads.ts';
 import { planUseOf } from './plan-use.ts';
 import { receiverKey } from './receiver-key.ts';
@@ -99,7 +99,7 @@ interface Ticket {
   sent: boolean;
   /** The receiver it holds until its answer is in (null: none, or released). */
   key: string | null;
-  /** While the attempt is in flight: its delivery's next planned instant (see followUps). */
+  /** While the attempt is in flight: its delivery's next planned instant (see `unsent`). */
   followUp: number | null;
 }
 
@@ -124,13 +124,15 @@ export class Dispatcher {
   private stopped = false;
   private stopping: Promise<void> | null = null;
   private readonly offClock: () => void;
-  /** Entries started but not yet sent, by instant: the clock may not pass them. */
-  private readonly preparing = new Map<number, number>();
   /**
-   * Attempts in flight, by their delivery's next planned instant: its follow-up is only
-   * scheduled once the answer is in, so the clock may not pass that instant before then.
+   * The instants the clock may not pass yet, besides the queue's head (see floor()): entries
+   * started but not yet sent; for each scheduled attempt in flight, its delivery's next
+   * planned instant (its follow-up is only scheduled once the answer is in); and every parked
+   * entry. One multiset with its minimum, kept up to date as they come and go: the hold is
+   * refreshed several times per attempt, and scanning everything in flight each time made
+   * that O(attempts in flight).
    */
-  private readonly followUps = new Map<number, number>();
+  private readonly unsent = new InstantSet();
   /** Per receiver: the instant its attempts now in flight were made at, and how many. */
   private readonly active = new Map<string, { at: number; n: number }>();
   /** Due entries waiting for their receiver (busy with an earlier instant), in order. */
@@ -262,6 +264,19 @@ export class Dispatcher {
 
   async fireRun(input: RunInput): Promise<Run> {
     const now = this.d.clock.now();
+    // Held here until its deliveries are queued (they hold it then): the store writes between
+    // must not let the clock run past the event's instant, making its first attempts late.
+    this.unsent.add(now);
+    this.refreshHold();
+    try {
+      return await this.startRun(input, now);
+    } finally {
+      this.unsent.remove(now);
+      this.arm();
+    }
+  }
+
+  private async startRun(input: RunInput, now: number): Promise<Run> {
     const rnd = this.d.random;
     const outcome = input.outcome ?? 'SUCCESSFUL';
     const run: Run = {
@@ -282,7 +297,6 @@ export class Dispatcher {
     this.d.live.runChanged(run);
     await this.emitEvent(syncStart(run, now), now, run.id);
     this.schedule({ at: Date.parse(run.endsAt), kind: 'run-end', id: run.id });
-    this.arm();
     return run;
   }
 
@@ -414,12 +428,7 @@ export class Dispatcher {
 
   /** The earliest instant started or waiting but not yet sent (null: none). */
   private floor(): number | null {
-    let t: number | null = null;
-    for (const at of this.preparing.keys()) if (t === null || at < t) t = at;
-    for (const at of this.followUps.keys()) if (t === null || at < t) t = at;
-    // Each receiver's parked list is in time order: its head is its earliest.
-    for (const list of this.parked.values()) if (t === null || list[0].at < t) t = list[0].at;
-    return t;
+    return this.unsent.min();
   }
 
   /** The instant the clock may not pass: the earliest thing due and not yet sent. */
@@ -453,7 +462,10 @@ export class Dispatcher {
     const list = this.parked.get(key);
     if (list) {
       this.parked.delete(key);
-      for (const e of list) this.queue.push(e);
+      for (const e of list) {
+        this.unsent.remove(e.at);
+        this.queue.push(e);
+      }
     }
     const waiters = this.freed.get(key);
     if (waiters) {
@@ -479,26 +491,16 @@ export class Dispatcher {
     w?.();
   }
 
-  private addPreparing(at: number) {
-    this.preparing.set(at, (this.preparing.get(at) ?? 0) + 1);
-  }
-
   private setFollowUp(t: Ticket, at: number | null) {
-    if (t.followUp !== null) {
-      const n = (this.followUps.get(t.followUp) ?? 1) - 1;
-      if (n > 0) this.followUps.set(t.followUp, n);
-      else this.followUps.delete(t.followUp);
-    }
+    if (t.followUp !== null) this.unsent.remove(t.followUp);
     t.followUp = at;
-    if (at !== null) this.followUps.set(at, (this.followUps.get(at) ?? 0) + 1);
+    if (at !== null) this.unsent.add(at);
   }
 
   private markSent(t: Ticket) {
     if (t.sent) return;
     t.sent = true;
-    const n = (this.preparing.get(t.at) ?? 1) - 1;
-    if (n > 0) this.preparing.set(t.at, n);
-    else this.preparing.delete(t.at);
+    this.unsent.remove(t.at);
     this.refreshHold();
     // Sent: the clock may move on, and later instants (for other receivers) may start.
     this.wake();
@@ -521,6 +523,7 @@ export class Dispatcher {
         const list = this.parked.get(e.key);
         if (list) list.push(e);
         else this.parked.set(e.key, [e]);
+        this.unsent.add(e.at);
         continue;
       }
       this.expected.delete(e.id);
@@ -532,7 +535,7 @@ export class Dispatcher {
 
   private begin(e: DueEntry) {
     const ticket: Ticket = { at: e.at, sent: false, key: e.key ?? null, followUp: null };
-    this.addPreparing(e.at);
+    this.unsent.add(e.at);
     if (ticket.key) this.acquire(ticket.key, e.at);
     const p: Promise<void> = this.runEntry(e, ticket)
       .catch((err) => this.d.onError?.(err))
@@ -623,7 +626,7 @@ export class Dispatcher {
    */
   private async makeAttempt(del: Delivery, wh: StoredWebhook, kind: AttemptKind, ticket: Ticket | null): Promise<AttemptDone | null> {
     const n = del.attempts.length + 1;
-    const body = Buffer.from(JSON.stringify(del.payload));
+    const body = payloadBytes(del.payload);
     const key = receiverKey(del.url);
     if (!ticket) await this.receiverFree(key);
     if (this.stopped) return null;
@@ -631,6 +634,7 @@ export class Dispatcher {
     // Wall time, not virtual: Standard Webhooks verifiers reject timestamps outside a few
     // minutes of their clock, and a fast-forwarded clock would be hours ahead.
     const ts = Math.floor(this.d.realNow() / 1000);
+    const atIso = iso(at);
     const headers: Record<string, string> = {
       'content-type': 'application/json',
       'user-agent': this.d.userAgent,
@@ -639,7 +643,7 @@ export class Dispatcher {
       'x-hooklab-attempt': String(n),
       'x-hooklab-delivery': del.id,
       'x-hooklab-event': del.event,
-      'x-hooklab-virtual-time': iso(at),
+      'x-hooklab-virtual-time': atIso,
     };
     const signature = signatureHeader([wh.secret, wh.previousSecret], del.webhookMessageId, ts, body);
     if (signature) headers['webhook-signature'] = signature;
@@ -671,8 +675,8 @@ export class Dispatcher {
     const capturedRequestId = await this.capturedId(del, res, n);
     const attempt: Attempt = {
       n,
-      plannedAt: kind === 'scheduled' ? del.nextAttemptAt! : iso(at),
-      sentAt: iso(at),
+      plannedAt: kind === 'scheduled' ? del.nextAttemptAt! : atIso,
+      sentAt: atIso,
       status: res.status,
       error: res.error ?? (redirect ? 'redirect' : null),
       errorDetail: res.errorDetail ?? (redirect ? `redirect to ${headerValue(res.headers, 'location') ?? '(no location)'} not followed` : null),
@@ -765,16 +769,39 @@ export class Dispatcher {
   }
 }
 
+// Per-attempt work that does not change between a delivery's attempts is done once. Records
+// are immutable and a new version shares what did not change (`{ ...cur, attempts }` keeps the
+// same payload object and plannedAt array), so these caches are keyed by those objects, weakly:
+// an entry goes when the delivery version holding it does.
+const bodies = new WeakMap<object, Buffer>();
+const plans = new WeakMap<readonly string[], number[]>();
+
+/** The body of every attempt of a delivery: its payload as JSON (never mutated by a sender). */
+function payloadBytes(payload: object): Buffer {
+  let b = bodies.get(payload);
+  if (!b) bodies.set(payload, (b = Buffer.from(JSON.stringify(payload))));
+  return b;
+}
+
+/** A delivery's plan in ms (parsed once per plan, not per attempt). */
+function planMs(plannedAt: readonly string[]): number[] {
+  let p = plans.get(plannedAt);
+  if (!p) plans.set(plannedAt, (p = plannedAt.map(Date.parse)));
+  return p;
+}
+
 function samePlan(a: readonly number[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((t, i) => t === Date.parse(b[i]));
+  const bm = planMs(b);
+  if (a.length !== bm.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== bm[i]) return false;
+  return true;
 }
 
 /** The first planned instant after `at` still ahead of this delivery (its next attempt's earliest). */
 function nextPlannedAfter(del: Delivery, at: number): number | null {
-  const from = del.attempts.filter((a) => !a.manual).length + 1;
-  for (let i = from; i < del.plannedAt.length; i++) {
-    const t = Date.parse(del.plannedAt[i]);
-    if (t > at) return t;
-  }
+  let from = 1;
+  for (const a of del.attempts) if (!a.manual) from++;
+  const plan = planMs(del.plannedAt);
+  for (let i = from; i < plan.length; i++) if (plan[i] > at) return plan[i];
   return null;
 }

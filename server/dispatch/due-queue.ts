@@ -40,3 +40,53 @@ export class DueQueue {
     this.heap.clear();
   }
 }
+
+/**
+ * A multiset of virtual instants with its minimum: the dispatcher's "not yet sent" instants
+ * (started, parked, follow-ups owed). add/remove are O(log n) amortised and min() O(1)
+ * amortised, where scanning every instant held would cost O(attempts in flight) each time the
+ * clock's hold is refreshed, several times per attempt.
+ */
+export class InstantSet {
+  private readonly counts = new Map<number, number>();
+  /** Every instant with a count, and maybe some whose count went to 0 (dropped lazily by min()). */
+  private readonly heap = new MinHeap<number>((x, y) => x < y);
+
+  get size() {
+    return this.counts.size;
+  }
+
+  add(at: number) {
+    const n = this.counts.get(at);
+    if (n !== undefined) {
+      this.counts.set(at, n + 1);
+      return;
+    }
+    this.counts.set(at, 1);
+    this.heap.push(at);
+    // Instants removed while not the earliest stay in the heap until they reach its top: keep
+    // them from piling up.
+    if (this.heap.size > 2 * this.counts.size + 64) {
+      this.heap.clear();
+      for (const t of this.counts.keys()) this.heap.push(t);
+    }
+  }
+
+  /** Remove one occurrence of `at` (no-op when it holds none). */
+  remove(at: number) {
+    const n = this.counts.get(at);
+    if (n === undefined) return;
+    if (n > 1) this.counts.set(at, n - 1);
+    else this.counts.delete(at);
+  }
+
+  /** The earliest instant held, or null. */
+  min(): number | null {
+    for (;;) {
+      const t = this.heap.peek();
+      if (t === undefined) return null;
+      if (this.counts.has(t)) return t;
+      this.heap.pop();
+    }
+  }
+}

@@ -72,7 +72,7 @@ describe('the dispatcher fails over', () => {
         { timeout: 60_000, interval: 250 },
       )
       .toBe(true);
-    for (const d of ds) expect(d.attempts.map((a) => a.n)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    for (const d of ds) expect(d.attempts.map((a) => a.n), JSON.stringify(d, null, 1)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
     // Each attempt reached the bin; one in flight at the kill may have been sent twice (the
     // documented at-least-once edge: same webhook-id and attempt number).
     const reqs = (await api<{ requests: { id: string }[] }>(other.base, 'GET', `/api/bins/${bin.id}/requests?limit=500`)).body.requests;

@@ -1,0 +1,23 @@
+// Interleaved rounds: which count. A round is "disturbed" when other processes (or the
+// hypervisor's steal) took more than DISTURBED_PCT of a core while it ran: a neighbour may
+// have slowed it, so the best undisturbed round of each kind is the one compared.
+import { DISTURBED_PCT } from './proc.ts';
+
+export interface MeasuredRound {
+  othersCpuPct: number | null;
+  stealPct: number | null;
+}
+
+export const disturbed = (r: MeasuredRound) => (r.othersCpuPct ?? 0) + (r.stealPct ?? 0) > DISTURBED_PCT;
+
+/** The highest-scoring undisturbed round among `mine`; the highest of all when every one was disturbed. */
+export function bestRound<R extends MeasuredRound>(mine: R[], score: (r: R) => number): R {
+  const quiet = mine.filter((r) => !disturbed(r));
+  return (quiet.length ? quiet : mine).reduce((a, b) => (score(b) > score(a) ? b : a));
+}
+
+/** Spread of the undisturbed rounds: (highest - lowest) / highest, in %; null with fewer than 2. */
+export function spreadPct<R extends MeasuredRound>(mine: R[], score: (r: R) => number): number | null {
+  const q = mine.filter((r) => !disturbed(r)).map(score);
+  return q.length < 2 ? null : Math.round(((Math.max(...q) - Math.min(...q)) / Math.max(...q)) * 100);
+}

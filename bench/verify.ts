@@ -1,0 +1,283 @@
+// Benchmark 10: what signature verification costs the capture path (issue 14). Capture
+// throughput measured as in the capture benchmark (autocannon, the ~600-byte payload, 50
+// connections, 2 s warm-up to another bin, 10 s measured, one live subscriber), every request
+// validly signed with Standard Webhooks (the `standardwebhooks` package; a distinct
+// webhook-id per request, all signed before the clock starts), to a bin with verification ON
+// (PUT /api/bins/:id/verify, one standard-webhooks scheme with the signing secret) and OFF
+// (no verify settings), same requests, interleaved rounds, each a fresh hooklab.
+//
+// Verification runs off the answer path (a queue drained by setImmediate), so the figure is
+// SUSTAINED: captures of the measured window / time from the start of the load until the last
+// capture was stored and, when ON, the last verdict too (the live `request:updated` event
+// that carries it). At the end every stored capture must say `valid`, and every capture must
+// have got its verdict (one `request:updated` with a verification per capture).
+import os from 'node:os';
+import path from 'node:path';
+import { Webhook } from 'standardwebhooks';
+import type { RequestItem, RequestPage } from '../shared/api.ts';
+import { cannon, CONNECTIONS, DURATION_S, ROUNDS, WARMUP_S } from './capture-throughput.ts';
+import { connectSubscriber, createBin, getBin, receiverUrl, startHooklab } from './lib/hooklab.ts';
+import { api } from './lib/http.ts';
+import { PAYLOAD, PAYLOAD_HEADERS } from './lib/payload.ts';
+import { cpuMs, DISTURBED_PCT, machineCpu } from './lib/proc.ts';
+import { addProfileWindow, monotonicUs } from './lib/profile.ts';
+import { bestRound, disturbed, spreadPct as spreadOf } from './lib/rounds.ts';
+import type { Bench, BenchOptions, Goal } from './lib/result.ts';
+import { round } from './lib/stats.ts';
+import { x } from './lib/table.ts';
+import { sleep, waitFor } from './lib/time.ts';
+
+const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+const CAP = 500; // hooklab's default MAX_REQUESTS_PER_BIN, as in the capture benchmark
+const EXTRA_ROUNDS = 2;
+const CORES = os.cpus().length;
+/** Signed requests made per run (a 12 s flood is well under this here; past it they repeat). */
+const POOL = Number(process.env.BENCH_VERIFY_POOL ?? 150_000);
+
+type Mode = 'off' | 'on';
+const LABEL: Record<Mode, string> = { off: 'verification OFF', on: 'verification ON (standard-webhooks)' };
+
+interface Signed {
+  id: string;
+  ts: string;
+  sig: string;
+}
+
+/** POOL validly signed header sets for the payload, timestamped now. */
+function signPool(): Signed[] {
+  const wh = new Webhook(SECRET);
+  const now = new Date();
+  const ts = String(Math.floor(now.getTime() / 1000));
+  const tag = Math.random().toString(36).slice(2, 8);
+  const out: Signed[] = new Array(POOL);
+  for (let i = 0; i < POOL; i++) {
+    const id = `msg_${tag}_${i}`;
+    out[i] = { id, ts, sig: wh.sign(id, now, PAYLOAD) };
+  }
+  return out;
+}
+
+interface VerifyRun {
+  round: number;
+  mode: Mode;
+  floodPerSec: number;
+  sustainedPerSec: number;
+  captures: number;
+  ok2xx: number;
+  failures: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** Distinct captures of the measured bin whose verdict arrived live, by status. */
+  verdicts: Record<string, number>;
+  /** The stored captures (newest CAP) by verification status ('none': no verdict). */
+  stored: Record<string, number>;
+  binRequestCount: number;
+  settled: boolean;
+  /** From the end of the load to the last verdict (ON). */
+  drainMs: number;
+  serverCpuUsPerCapture: number | null;
+  serverCpuPct: number | null;
+  loadGenCpuPct: number;
+  othersCpuPct: number | null;
+  stealPct: number | null;
+}
+
+const r1 = (v: number) => round(v, 1);
+
+async function oneRun(mode: Mode, roundNo: number, opts: BenchOptions): Promise<VerifyRun> {
+  const pool = signPool(); // before the hooklab starts: not timed
+  let next = 0;
+  const signed = {
+    requests: [
+      {
+        method: 'POST',
+        body: PAYLOAD,
+        setupRequest: (req: { headers: Record<string, string> }) => {
+          const s = pool[next++ % pool.length];
+          req.headers = { ...PAYLOAD_HEADERS, 'webhook-id': s.id, 'webhook-timestamp': s.ts, 'webhook-signature': s.sig };
+          return req;
+        },
+      },
+    ],
+  };
+  const hl = await startHooklab({
+    label: `hooklab (verify ${mode})`,
+    env: { MAX_REQUESTS_PER_BIN: String(CAP) },
+    nodeArgs: opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.join(opts.profileDir, `verify-${mode}`)}`] : [],
+  });
+  try {
+    const warmBin = await createBin(hl.base, 'warm-up');
+    const bin = await createBin(hl.base, 'measured');
+    if (mode === 'on') {
+      for (const b of [warmBin, bin]) await api(hl.base, 'PUT', `/api/bins/${b.id}/verify`, { schemes: [{ type: 'standard-webhooks', secrets: [SECRET] }] });
+    }
+    const sub = await connectSubscriber(hl.base);
+    let lastEventUs = 0;
+    let lastVerdictUs = 0;
+    const verdictOf = new Map<string, string>();
+    sub.onRequest = (r) => {
+      if (r.binId === bin.id) lastEventUs = monotonicUs();
+    };
+    sub.socket.on('request:updated', (r: RequestItem) => {
+      if (r.binId !== bin.id || !r.verification) return;
+      verdictOf.set(r.id, r.verification.status);
+      lastVerdictUs = monotonicUs();
+    });
+    try {
+      await sub.subscribe(warmBin.id);
+      await sub.subscribe(bin.id);
+      opts.log(`  round ${roundNo}, ${LABEL[mode]}: warm-up ${WARMUP_S} s, then ${DURATION_S} s at ${CONNECTIONS} connections (signed requests, ${pool.length} precomputed)`);
+      if (WARMUP_S > 0) await cannon(receiverUrl(hl.base, warmBin.id), WARMUP_S, signed);
+      await sleep(300);
+
+      const server0 = cpuMs(hl.proc.pid);
+      const machine = machineCpu();
+      const self0 = process.cpuUsage();
+      const t0 = monotonicUs();
+      const res = await cannon(receiverUrl(hl.base, bin.id), DURATION_S, signed);
+      const loadEnd = monotonicUs();
+      let last = -1;
+      let lastV = -1;
+      let still = 0;
+      const settled = await waitFor(() => {
+        const n = sub.counts.get(bin.id) ?? 0;
+        const v = verdictOf.size;
+        still = n === last && v === lastV ? still + 1 : 0;
+        last = n;
+        lastV = v;
+        if (n < res['2xx'] || still < 2) return false;
+        return mode === 'off' || v >= n || still >= 20; // 20 x 100 ms without a change: give up
+      }, 60_000, 100);
+      const server1 = cpuMs(hl.proc.pid);
+      const self = process.cpuUsage(self0);
+      const m = machine();
+      const wallMs = (monotonicUs() - t0) / 1000;
+      const captures = sub.counts.get(bin.id) ?? 0;
+      const doneUs = Math.max(lastEventUs, mode === 'on' ? lastVerdictUs : 0, t0 + 1);
+      if (opts.profileDir) await addProfileWindow(path.join(opts.profileDir, `verify-${mode}`), hl.proc.pid, { fromUs: t0, toUs: doneUs });
+      const serverMs = server0 !== null && server1 !== null ? server1 - server0 : null;
+      const selfPct = r1(((self.user + self.system) / 1000 / wallMs) * 100);
+      const serverCpuPct = serverMs === null ? null : r1((serverMs / wallMs) * 100);
+      const verdicts: Record<string, number> = {};
+      for (const s of verdictOf.values()) verdicts[s] = (verdicts[s] ?? 0) + 1;
+      const page = await api<RequestPage>(hl.base, 'GET', `/api/bins/${bin.id}/requests?limit=${CAP}`);
+      const stored: Record<string, number> = {};
+      for (const r of page.requests) {
+        const s = r.verification?.status ?? 'none';
+        stored[s] = (stored[s] ?? 0) + 1;
+      }
+      return {
+        round: roundNo,
+        mode,
+        floodPerSec: res.requests.average,
+        sustainedPerSec: captures / ((doneUs - t0) / 1e6),
+        captures,
+        ok2xx: res['2xx'],
+        failures: res.non2xx + res.errors + res.timeouts,
+        p50Ms: res.latency.p50,
+        p99Ms: res.latency.p99,
+        verdicts,
+        stored,
+        binRequestCount: (await getBin(hl.base, bin.id)).requestCount,
+        settled,
+        drainMs: mode === 'on' ? Math.max(0, (lastVerdictUs - loadEnd) / 1000) : 0,
+        serverCpuUsPerCapture: serverMs === null || captures === 0 ? null : r1((serverMs * 1000) / captures),
+        serverCpuPct,
+        loadGenCpuPct: selfPct,
+        othersCpuPct: m && serverCpuPct !== null ? Math.max(0, r1(m.busyPct * CORES - serverCpuPct - selfPct)) : null,
+        stealPct: m ? r1(m.stealPct * CORES) : null,
+      };
+    } finally {
+      sub.close();
+    }
+  } finally {
+    await hl.cleanup();
+  }
+}
+
+const sustained = (r: VerifyRun) => r.sustainedPerSec;
+const best = (runs: VerifyRun[], mode: Mode) => bestRound(runs.filter((r) => r.mode === mode), sustained);
+const spreadPct = (runs: VerifyRun[], mode: Mode) => spreadOf(runs.filter((r) => r.mode === mode), sustained);
+
+const fmtCounts = (c: Record<string, number>) => Object.entries(c).map(([k, v]) => `${v} ${k}`).join(', ') || 'none';
+/** ON: every capture got a verdict, all valid, and every stored capture says valid. */
+const allValid = (r: VerifyRun) =>
+  (r.verdicts.valid ?? 0) === r.captures && Object.keys(r.verdicts).every((k) => k === 'valid') && (r.stored.valid ?? 0) === Math.min(CAP, r.captures) && Object.keys(r.stored).every((k) => k === 'valid');
+
+export const verifyBench: Bench = async (opts) => {
+  const runs: VerifyRun[] = [];
+  const modes: Mode[] = ['off', 'on'];
+  for (let r = 1; r <= ROUNDS; r++) for (const m of modes) runs.push(await oneRun(m, r, opts));
+  for (let r = ROUNDS + 1; r <= ROUNDS + EXTRA_ROUNDS; r++) {
+    const missing = modes.filter((m) => !runs.some((x) => x.mode === m && !disturbed(x)));
+    if (missing.length === 0) break;
+    opts.log(`  no undisturbed round yet for ${missing.join(', ')}: extra round ${r}`);
+    for (const m of missing) runs.push(await oneRun(m, r, opts));
+  }
+  const off = best(runs, 'off');
+  const on = best(runs, 'on');
+  const onRuns = runs.filter((r) => r.mode === 'on');
+  const ratio = on.sustainedPerSec / off.sustainedPerSec;
+  const noisy = disturbed(on) || disturbed(off);
+  const cpuBound = on.serverCpuUsPerCapture && off.serverCpuUsPerCapture ? off.serverCpuUsPerCapture / on.serverCpuUsPerCapture : NaN;
+  const valid = onRuns.every(allValid);
+  const lost = runs.reduce((t, r) => t + r.failures + Math.max(0, r.ok2xx - r.captures), 0);
+  const goals: Goal[] = [
+    {
+      name: 'capture req/s with verification ON vs OFF (sustained: every verdict stored)',
+      target: '>= 0.90x',
+      value: x(ratio) + (noisy ? ` (!) (CPU-bound: ${x(cpuBound)})` : ''),
+      pass: ratio >= 0.9 && (!noisy || cpuBound >= 0.9) && valid,
+    },
+    {
+      name: 'verdicts, every ON round: one per capture, all valid; stored captures all valid',
+      target: 'all valid',
+      value: onRuns.map((r) => `${r.verdicts.valid ?? 0}/${r.captures}`).join(', '),
+      pass: valid,
+    },
+  ];
+  const row = (r: VerifyRun) => [
+    LABEL[r.mode],
+    Math.round(r.sustainedPerSec),
+    x(r.sustainedPerSec / off.sustainedPerSec),
+    Math.round(r.floodPerSec),
+    `${r.p50Ms} ms`,
+    `${r.p99Ms} ms`,
+    r.captures,
+    r.mode === 'on' ? fmtCounts(r.verdicts) : '-',
+    r.mode === 'on' ? `${Math.round(r.drainMs)} ms` : '-',
+    r.serverCpuUsPerCapture === null ? '-' : `${r.serverCpuUsPerCapture} us`,
+    `${r.round}${disturbed(r) ? ' (!)' : ''}`,
+  ];
+  const pct = (v: number | null) => (v === null ? '-' : `${Math.round(v)}%`);
+  return {
+    name: 'verify',
+    title: `10. Verification cost (POST ${PAYLOAD.length} B Standard Webhooks-signed, ${CONNECTIONS} connections, ${WARMUP_S} s warm-up + ${DURATION_S} s; best of ${ROUNDS} interleaved rounds)`,
+    tables: [
+      {
+        title: '',
+        columns: ['bin', 'sustained req/s', 'vs OFF', 'flood req/s', 'p50', 'p99', 'captures', 'verdicts (live)', 'drain', 'hooklab CPU/capture', 'round'],
+        rows: [off, on].map(row),
+        notes: [
+          `the same requests both ways: ${POOL.toLocaleString('en-US')} distinct webhook-ids signed with the standardwebhooks package before each run (not timed), cycled through by autocannon.`,
+          `sustained req/s = captures in the measured ${DURATION_S} s (live events) / time from the start of the load until the last capture and, ON, the last verdict (its live request:updated event); drain = that time after the load stopped. ` +
+            'flood req/s = autocannon\'s figure.',
+          `ON rounds: verdicts received live (distinct captures) ${onRuns.map((r) => `round ${r.round}: ${fmtCounts(r.verdicts)} of ${r.captures} captures`).join('; ')}; ` +
+            `stored captures (newest ${CAP}) ${onRuns.map((r) => `round ${r.round}: ${fmtCounts(r.stored)}`).join('; ')}.`,
+          `each mode ran ${ROUNDS}x interleaved (off, on, off, ...), each a fresh hooklab with one live subscriber; the row is its fastest undisturbed round. ` +
+            `Spread of undisturbed rounds (sustained): off ${spreadPct(runs, 'off') ?? '-'}%, on ${spreadPct(runs, 'on') ?? '-'}%.`,
+          `every round: non-2xx + errors + 2xx without a live event: ${lost}; bin requestCount = min(${CAP}, captures): ${runs.every((r) => r.binRequestCount === Math.min(CAP, r.captures)) ? 'yes' : 'NO'}; settled: ${runs.every((r) => r.settled) ? 'yes' : 'NO'}.`,
+          'hooklab CPU/capture = the hooklab process\'s CPU over load + drain / captures: the goal\'s CPU-bound figure compares these when a compared round was disturbed.',
+        ],
+      },
+      {
+        title: 'All rounds',
+        columns: ['round', 'bin', 'sustained req/s', 'flood req/s', 'hooklab CPU', 'loadgen CPU', 'other CPU', 'steal', 'hooklab CPU/capture'],
+        rows: runs.map((r) => [`${r.round}${disturbed(r) ? ' (!)' : ''}`, LABEL[r.mode], Math.round(r.sustainedPerSec), Math.round(r.floodPerSec), pct(r.serverCpuPct), pct(r.loadGenCpuPct), pct(r.othersCpuPct), pct(r.stealPct), r.serverCpuUsPerCapture === null ? '-' : `${r.serverCpuUsPerCapture} us`]),
+        notes: [`CPU in % of one core (${CORES} cores); other = every other process; a round where other + steal > ${DISTURBED_PCT}% is disturbed (!).`],
+      },
+    ],
+    goals,
+    data: { ratio: round(ratio, 3), cpuBound: round(cpuBound, 3), valid, pool: POOL, best: { off: off.round, on: on.round }, runs },
+  };
+};
