@@ -148,6 +148,7 @@ describe('a bin deleted while its tab is open', () => {
     try {
       // No live connection: the tab cannot hear of the deletion.
       await page.route('**/socket.io/**', (r) => r.abort());
+      await page.routeWebSocket(/\/socket\.io\//, (ws) => void ws.close({ code: 1006 }));
       await page.goto(`/bins/${bin.id}`);
       await page.getByTestId('rename-bin').waitFor();
       await apiCall(app.base, 'DELETE', `/api/bins/${bin.id}`);

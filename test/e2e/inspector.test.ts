@@ -319,6 +319,7 @@ describe('inspector', () => {
     const phone = await openPage(browser, app.base, { width: 390, height: 844, isMobile: true });
     try {
       await phone.page.route('**/socket.io/**', (r) => r.abort());
+      await phone.page.routeWebSocket(/\/socket\.io\//, (ws) => void ws.close({ code: 1006 }));
       await phone.page.goto(`/bins/${binId}`);
       await phone.page.locator('[data-testid="connection"][data-state="reconnecting"]').waitFor();
       expect(await overflowing(phone.page)).toEqual([]);

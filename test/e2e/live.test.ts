@@ -117,7 +117,6 @@ describe('a lost connection', () => {
     // Route the Socket.IO traffic through the test so it can cut it: long-polling requests
     // via page.route, the WebSocket via routeWebSocket.
     let blocked = false;
-    let upgraded = false;
     const sockets: { page: WebSocketRoute; server: WebSocketRoute }[] = [];
     await page.route(/\/socket\.io\//, (route) => (blocked ? route.abort('internetdisconnected') : route.continue()));
     await page.routeWebSocket(/\/socket\.io\//, (ws) => {
@@ -126,17 +125,15 @@ describe('a lost connection', () => {
         return;
       }
       const server = ws.connectToServer();
-      ws.onMessage((m) => {
-        if (m === '5') upgraded = true; // engine.io "upgrade": the WebSocket carries the session now
-        server.send(m);
-      });
+      ws.onMessage((m) => server.send(m));
       server.onMessage((m) => ws.send(m));
       sockets.push({ page: ws, server });
     });
 
     await page.goto(`/bins/${bin.id}`);
     await page.locator('[data-testid="connection"][data-state="live"]').waitFor();
-    await expect.poll(() => upgraded).toBe(true);
+    // The client connects with a WebSocket first (no long-polling, no upgrade).
+    expect(sockets).toHaveLength(1);
     const a = await hit(`${url}/before`, { body: '1' });
     await page.locator(`[data-request-id="${a.headers['x-hooklab-request-id']}"]`).waitFor();
 

@@ -28,7 +28,9 @@ function setConn(next: Partial<Connection>) {
 
 export function getSocket(): LiveSocket {
   if (socket) return socket;
-  const s: LiveSocket = io({ path: '/socket.io', withCredentials: true, reconnectionDelayMax: 4000 });
+  // WebSocket first: one connection, so several instances behind a load balancer need no
+  // sticky sessions; long-polling only where a WebSocket cannot get through (that needs them).
+  const s: LiveSocket = io({ path: '/socket.io', withCredentials: true, reconnectionDelayMax: 4000, transports: ['websocket', 'polling'], tryAllTransports: true });
   socket = s;
   s.on('connect', () => {
     setConn({ state: 'live', attempt: 0, reason: null });
