@@ -39,6 +39,7 @@ import { Forwarder } from './forward/forwarder.ts';
 import { BinAttempts } from './verify/bin-attempts.ts';
 import { Verifier } from './verify/service.ts';
 import { ownOrigins } from './forward/own-origins.ts';
+import { SelfConnections } from './forward/self-connections.ts';
 import { clientDir } from './paths.ts';
 import { VERSION } from './version.ts';
 import { HttpError } from './http/errors.ts';
@@ -238,8 +239,10 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
 
   const rateLimiter = config.rateLimitPerBin > 0 ? new RateLimiter(config.rateLimitPerBin) : null;
   // Forward targets, proxy mode and replays: outbound calls under the dispatcher's policy.
+  const selfConnections = new SelfConnections();
   const forwarder = new Forwarder({
     store,
+    self: selfConnections,
     policy: createOutboundPolicy({ ...policyOptions, publicUrl: () => config.publicUrl }),
     ownOrigins: () => ownOrigins(config.publicUrl, httpServer),
     timeoutMs: config.forwardTimeoutMs,
@@ -270,6 +273,7 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
       maxUnwrittenBytes: config.maxUnwrittenBytes,
       waiters,
       forwarder,
+      selfConnections,
       verifier,
       onStored: cluster ? (r) => cluster.note('capture', r.binId, r.id) : undefined,
     },

@@ -1,10 +1,12 @@
 // A bin's forward targets (and proxy mode), replaying captures one by one (optionally edited)
 // or in bulk, with the result of every sending stored with its capture.
 import { Router } from 'express';
+import type { z } from 'zod';
 import type { ReplayJob } from '../../shared/api.ts';
 import { BulkReplayInput, ForwardSettings, MAX_FORWARD_TARGETS, ReplayInput } from '../../shared/schema/forward.ts';
 import type { Capture } from '../forward/request.ts';
 import { checkIfMatch, etagOf } from '../http/etag.ts';
+import type { FieldErrorT as FieldError } from '../../shared/schema/common.ts';
 import { HttpError, notFound } from '../http/errors.ts';
 import { parse } from '../http/parse.ts';
 import { newId } from '../ids.ts';
@@ -12,6 +14,9 @@ import type { StoredForward } from '../store/types.ts';
 import { iso } from '../time.ts';
 import { getBinOr404 } from './bins.ts';
 import type { ApiContext } from './context.ts';
+
+/** Errors in the order of the body: by target index (other fields first). */
+const fieldOrder = (field: string) => Number(/^body\.targets\[(\d+)\]|^targets\[(\d+)\]/.exec(field)?.slice(1).find(Boolean) ?? -1);
 
 const view = (f: StoredForward | undefined) => ({ targets: f?.targets ?? [], answerWith: f?.answerWith ?? ('bin' as const) });
 
@@ -32,12 +37,27 @@ export function forwardRouter(ctx: ApiContext): Router {
   r.put('/bins/:id/forward', async (req, res) => {
     const bin = await getBinOr404(ctx, req.params.id);
     checkIfMatch(req, etagOf(view(ctx.forwarder.settingsOf(bin.id))));
-    const input = parse(ForwardSettings, req.body);
-    const problems = input.targets.flatMap((t, i) => {
-      const why = ctx.forwarder.refuse(t.url);
-      return why ? [{ field: `targets[${i}].url`, message: why }] : [];
+    // Every problem at once: the schema's, and targets that would loop or are not allowed.
+    let input: z.output<typeof ForwardSettings> | null = null;
+    let problems: FieldError[] = [];
+    try {
+      input = parse(ForwardSettings, req.body);
+    } catch (err) {
+      if (!(err instanceof HttpError) || !err.fields) throw err;
+      problems = err.fields;
+    }
+    const targets: unknown[] = Array.isArray(req.body?.targets) ? req.body.targets : [];
+    targets.forEach((t, i) => {
+      const field = `targets[${i}].url`;
+      const url = (t as { url?: unknown } | null)?.url;
+      if (typeof url !== 'string' || problems.some((p) => p.field === field)) return;
+      const why = ctx.forwarder.refuse(url);
+      if (why) problems.push({ field, message: why });
     });
-    if (problems.length) throw new HttpError(400, 'invalid_field', problems.map((p) => `${p.field}: ${p.message}`).join('; '), problems[0].field, problems);
+    if (problems.length || !input) {
+      problems.sort((a, b) => fieldOrder(a.field) - fieldOrder(b.field));
+      throw new HttpError(400, 'invalid_field', problems.map((p) => `${p.field}: ${p.message}`).join('; '), problems[0]?.field, problems);
+    }
     await ctx.forwarder.set(bin.id, { targets: input.targets, answerWith: input.answerWith ?? 'bin' });
     const v = view(ctx.forwarder.settingsOf(bin.id));
     ctx.live.settingsChanged(bin.id, 'forward', etagOf(v));
@@ -47,6 +67,7 @@ export function forwardRouter(ctx: ApiContext): Router {
 
   r.delete('/bins/:id/forward', async (req, res) => {
     const bin = await getBinOr404(ctx, req.params.id);
+    checkIfMatch(req, etagOf(view(ctx.forwarder.settingsOf(bin.id))));
     await ctx.forwarder.set(bin.id, null);
     ctx.live.settingsChanged(bin.id, 'forward', etagOf(view(undefined)));
     res.status(204).end();

@@ -13,29 +13,31 @@ export function verifyRouter(ctx: ApiContext): Router {
     const s = ctx.verifier.get(binId);
     return s ? settingsView(s) : { schemes: [] };
   };
+  // The view hides secrets (two can show the same hint): the revision tells writes apart.
+  const etagFor = (binId: string) => etagOf({ view: viewOf(binId), rev: ctx.verifier.revisionOf(binId) });
 
   r.get('/bins/:id/verify', async (req, res) => {
     const bin = await getBinOr404(ctx, req.params.id);
-    const v = viewOf(bin.id);
-    res.setHeader('etag', etagOf(v));
-    res.json(v);
+    res.setHeader('etag', etagFor(bin.id));
+    res.json(viewOf(bin.id));
   });
 
   r.put('/bins/:id/verify', async (req, res) => {
     const bin = await getBinOr404(ctx, req.params.id);
-    checkIfMatch(req, etagOf(viewOf(bin.id)));
+    checkIfMatch(req, etagFor(bin.id));
     const settings = parse(VerifySettingsInput, req.body);
     const rechecked = await ctx.verifier.set(bin.id, settings.schemes.length ? settings : null);
     const v = viewOf(bin.id);
-    ctx.live.settingsChanged(bin.id, 'verify', etagOf(v));
-    res.setHeader('etag', etagOf(v));
+    ctx.live.settingsChanged(bin.id, 'verify', etagFor(bin.id));
+    res.setHeader('etag', etagFor(bin.id));
     res.json({ ...v, rechecked });
   });
 
   r.delete('/bins/:id/verify', async (req, res) => {
     const bin = await getBinOr404(ctx, req.params.id);
+    checkIfMatch(req, etagFor(bin.id));
     await ctx.verifier.set(bin.id, null);
-    ctx.live.settingsChanged(bin.id, 'verify', etagOf(viewOf(bin.id)));
+    ctx.live.settingsChanged(bin.id, 'verify', etagFor(bin.id));
     res.status(204).end();
   });
 

@@ -10,6 +10,7 @@ import type { Control } from '../control/control.ts';
 import type { Decision } from '../control/engine.ts';
 import type { Forwarder } from '../forward/forwarder.ts';
 import type { Capture } from '../forward/request.ts';
+import { LOOP_HEADER, type SelfConnections } from '../forward/self-connections.ts';
 import type { Verifier } from '../verify/service.ts';
 import { answerCorsHeaders, isPreflight, preflightHeaders } from './cors.ts';
 import { namesOf, proxyAnswer } from './proxy-answer.ts';
@@ -42,6 +43,8 @@ export interface ReceiverDeps {
   onStored?: (r: CapturedRequest) => void;
   /** Forward targets and proxy mode (absent: none). */
   forwarder?: Forwarder;
+  /** Our own forwards in flight: one arriving here is a loop, refused (508). */
+  selfConnections?: SelfConnections;
   /** Signature checks and idempotency keys (absent: none). */
   verifier?: Verifier;
 }
@@ -193,6 +196,13 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
     if (!bin) {
       req.resume();
       sendJson(res, 404, { error: { code: 'bin_not_found', message: 'No bin at this URL. Create one with POST /api/bins.' } });
+      return;
+    }
+    if (deps.selfConnections?.isOwn(req.socket)) {
+      // One of our own forwards came back in under a name the target check did not know.
+      req.resume();
+      res.setHeader(LOOP_HEADER, 'refused');
+      sendJson(res, 508, { error: { code: 'forward_loop', message: "This request was forwarded by this hooklab to itself: refused, so that forwarding cannot loop. Point the forward target at your app, not at a hooklab receiver URL." } });
       return;
     }
     const fault = store.health().fault;

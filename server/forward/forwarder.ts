@@ -12,6 +12,7 @@ import { checkedLookup } from '../net/checked-lookup.ts';
 import type { OutboundPolicy } from '../net/outbound-policy.ts';
 import type { Annotations, StoredForward, Store } from '../store/types.ts';
 import { type Capture, type ForwardResult, forwardRequest, targetUrl } from './request.ts';
+import { LOOP_HEADER, type SelfConnections } from './self-connections.ts';
 
 export interface ForwarderDeps {
   store: Store;
@@ -26,6 +27,8 @@ export interface ForwarderDeps {
   now: () => number;
   /** A sending was recorded with its capture (tell watchers: the capture's row changed). */
   onRecorded?: (item: RequestItem, rec: ForwardRecord) => void;
+  /** Forwards in flight, so the receiver can refuse one that came back in (a loop). */
+  self?: SelfConnections;
 }
 
 /** Records kept per capture (the oldest go first). */
@@ -128,13 +131,19 @@ export class Forwarder {
     const own = ownAllowed && this.loops(url);
     const verdict = own ? { ok: true as const, checkAddresses: false } : this.d.policy.checkUrl(url);
     if (!verdict.ok) return Promise.resolve(failed(url.toString(), 'blocked', verdict.reason));
+    const self = this.d.self;
     return forwardRequest(target, c, {
       timeoutMs: this.d.timeoutMs,
       maxResponseBytes: this.d.maxResponseBytes,
       // A pooled socket skips the address check: checked calls never share one with unchecked.
       agents: verdict.checkAddresses ? this.agents : this.unchecked,
       lookup: verdict.checkAddresses ? this.lookup : undefined,
-    });
+      onSocket: own || !self ? undefined : (s) => self.track(s),
+    }).then((r) =>
+      r.headers.some(([k]) => k.toLowerCase() === LOOP_HEADER)
+        ? { ...r, error: 'loop' as const, errorDetail: `${url.host} led back into this hooklab, which refused it (${r.status}) to stop a forwarding loop` }
+        : r,
+    );
   }
 
   /**

@@ -5,7 +5,7 @@
 // followed; one timeout covers the whole exchange; the answer is read up to a cap.
 import http from 'node:http';
 import https from 'node:https';
-import type { LookupFunction } from 'node:net';
+import type { LookupFunction, Socket } from 'node:net';
 import type { HeaderPair } from '../../shared/api.ts';
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te', 'upgrade', 'trailer', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization']);
@@ -41,6 +41,8 @@ export interface ForwardOptions {
   agents?: { http: http.Agent; https: https.Agent };
   /** Checks where the name resolved to (the outbound policy); none on the CLI's own laptop. */
   lookup?: LookupFunction;
+  /** Told the socket the request goes out on; the function it answers is called when done. */
+  onSocket?: (socket: Socket) => () => void;
 }
 
 /** The target URL followed by the capture's sub-path and query string. */
@@ -108,10 +110,12 @@ export function forwardRequest(target: string, c: Capture, o: ForwardOptions): P
       return;
     }
     let finished = false;
+    let untrack: (() => void) | null = null;
     const done = (partial: Partial<ForwardResult>) => {
       if (finished) return;
       finished = true;
       clearTimeout(timer);
+      untrack?.();
       resolve({ url: url.toString(), status: null, headers: [], body: Buffer.alloc(0), bodyTruncated: false, error: null, errorDetail: null, ...partial, durationMs: Math.round(performance.now() - started) });
     };
     const https_ = url.protocol === 'https:';
@@ -126,6 +130,13 @@ export function forwardRequest(target: string, c: Capture, o: ForwardOptions): P
       agent: o.agents ? (https_ ? o.agents.https : o.agents.http) : undefined,
       lookup: o.lookup,
     });
+    if (o.onSocket) {
+      req.once('socket', (sock) => {
+        const release = o.onSocket!(sock);
+        if (finished) release();
+        else untrack = release;
+      });
+    }
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;

@@ -72,6 +72,8 @@ export type Annotations = Pick<StoredRequest, 'forwards' | 'verification' | 'ide
 export interface StoredVerify {
   id: string;
   settings: VerifySettingsT;
+  /** New on every write (absent in older stores): part of the settings' ETag. */
+  rev?: string;
 }
 
 /** A bin's forward targets (issue 13): its id is the bin's. */

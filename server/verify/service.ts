@@ -4,7 +4,8 @@
 // Changing a bin's settings re-checks what it holds.
 import type { VerificationT, VerifySettingsT } from '../../shared/schema/verify.ts';
 import type { RequestItem } from '../../shared/api.ts';
-import type { CapturedRequest, Store } from '../store/types.ts';
+import { randomUUID } from 'node:crypto';
+import type { CapturedRequest, Store, StoredVerify } from '../store/types.ts';
 import { idempotencyKey, refineCauses, verify } from './index.ts';
 
 export interface VerifierDeps {
@@ -16,20 +17,40 @@ export interface VerifierDeps {
 export class Verifier {
   /** Each bin's settings, in memory: the receiver asks on every capture. */
   private readonly settings = new Map<string, VerifySettingsT>();
+  /**
+   * Each bin's revision: new on every write. Answers show secrets only as hints, so two
+   * different secrets can look alike; the revision tells them apart (see revisionOf).
+   */
+  private readonly revs = new Map<string, string>();
   private queue: CapturedRequest[] = [];
   private scheduled = false;
 
   constructor(private readonly d: VerifierDeps) {}
 
   async load(): Promise<void> {
-    for (const v of await this.d.store.verifications.list()) this.settings.set(v.id, v.settings);
+    for (const v of await this.d.store.verifications.list()) this.keep(v);
   }
 
   /** Another instance changed this bin's settings: read them again (it re-checked the captures). */
   async reload(binId: string): Promise<void> {
     const v = await this.d.store.verifications.get(binId);
-    if (v) this.settings.set(binId, v.settings);
-    else this.settings.delete(binId);
+    if (v) this.keep(v);
+    else this.drop(binId);
+  }
+
+  private keep(v: StoredVerify) {
+    this.settings.set(v.id, v.settings);
+    this.revs.set(v.id, v.rev ?? '');
+  }
+
+  private drop(binId: string) {
+    this.settings.delete(binId);
+    this.revs.delete(binId);
+  }
+
+  /** The settings' revision ('' when none are set), for their ETag. */
+  revisionOf(binId: string): string {
+    return this.revs.get(binId) ?? '';
   }
 
   get(binId: string): VerifySettingsT | undefined {
@@ -43,11 +64,12 @@ export class Verifier {
 
   async set(binId: string, settings: VerifySettingsT | null): Promise<number> {
     if (settings) {
-      await this.d.store.verifications.put({ id: binId, settings });
-      this.settings.set(binId, settings);
+      const v: StoredVerify = { id: binId, settings, rev: randomUUID() };
+      await this.d.store.verifications.put(v);
+      this.keep(v);
     } else {
       await this.d.store.verifications.delete(binId);
-      this.settings.delete(binId);
+      this.drop(binId);
     }
     return this.recheck(binId);
   }
@@ -100,7 +122,7 @@ export class Verifier {
 
   /** The bin is gone: its settings go too (nothing to re-check). */
   async forget(binId: string): Promise<void> {
-    this.settings.delete(binId);
+    this.drop(binId);
     await this.d.store.verifications.delete(binId);
   }
 }

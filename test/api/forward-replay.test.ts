@@ -60,7 +60,9 @@ describe('forward settings', () => {
       .put(`/api/bins/${bin.id}/forward`)
       .send({ targets: [{ url: `${targetBase}/ok` }, { url: `${srv.base}/h/${bin.id}` }, { url: 'ftp://x' }] })
       .expect(400);
-    expect(bad.body.error.fields.map((f: { field: string }) => f.field)).toEqual(['targets[2].url']);
+    // Every problem at once: the loop (targets[1]) next to the schema's (targets[2]).
+    expect(bad.body.error.fields.map((f: { field: string }) => f.field)).toEqual(['targets[1].url', 'targets[2].url']);
+    expect(bad.body.error.fields[0].message).toMatch(/would loop/);
     const loop = await api.put(`/api/bins/${bin.id}/forward`).send({ targets: [{ url: `${srv.base}/h/${bin.id}` }] }).expect(400);
     expect(loop.body.error).toMatchObject({ field: 'targets[0].url' });
     expect(loop.body.error.message).toMatch(/own receiver URLs: forwarding there would loop/);
@@ -69,6 +71,39 @@ describe('forward settings', () => {
     expect(ok.body).toEqual({ targets: [{ url: `${targetBase}/hooks` }], answerWith: 'target' });
     await api.put(`/api/bins/${bin.id}/forward`).send({ targets: [] }).expect(200);
     expect((await api.get(`/api/bins/${bin.id}/forward`)).body.targets).toEqual([]);
+  });
+
+  it('DELETE honours If-Match: a stale ETag gets 412 and the targets stay', async () => {
+    const bin = await createBin(srv.base);
+    const api = request(srv.base);
+    const first = await api.put(`/api/bins/${bin.id}/forward`).send({ targets: [{ url: `${targetBase}/one` }] }).expect(200);
+    await api.put(`/api/bins/${bin.id}/forward`).send({ targets: [{ url: `${targetBase}/two` }] }).expect(200);
+    await api.delete(`/api/bins/${bin.id}/forward`).set('if-match', first.headers.etag).expect(412);
+    expect((await api.get(`/api/bins/${bin.id}/forward`)).body.targets).toEqual([{ url: `${targetBase}/two` }]);
+    const cur = await api.get(`/api/bins/${bin.id}/forward`);
+    await api.delete(`/api/bins/${bin.id}/forward`).set('if-match', cur.headers.etag).expect(204);
+  });
+
+  it('a target that leads back in under a name the check does not know is stopped at the first hop (508, recorded as a loop)', async () => {
+    const bin = await createBin(srv.base);
+    const port = new URL(srv.base).port;
+    // An IPv4-mapped IPv6 address: this server, under a name not on its list of origins.
+    const sneaky = [`http://[::ffff:127.0.0.1]:${port}/h/${bin.id}`, `http://[::ffff:127.0.0.1]:${port}/h/${bin.id}/again`];
+    await request(srv.base).put(`/api/bins/${bin.id}/forward`).send({ targets: sneaky.map((url) => ({ url })) }).expect(200);
+    const id = idOf(await send(`${bin.url}/once`, { body: 'x' }));
+    let d: RequestDetail | undefined;
+    await expect
+      .poll(async () => {
+        d = await detail(bin.id, id);
+        return d.forwards.length;
+      })
+      .toBe(2);
+    for (const f of d!.forwards) expect(f).toMatchObject({ status: 508, error: 'loop' });
+    expect(d!.forwards[0].errorDetail).toMatch(/led back into this hooklab/);
+    // Nothing came back in: the bin holds the one capture, however long we wait.
+    await new Promise((r) => setTimeout(r, 300));
+    const list = (await request(srv.base).get(`/api/bins/${bin.id}/requests`).expect(200)).body.requests;
+    expect(list.map((r: { id: string }) => r.id)).toEqual([id]);
   });
 });
 

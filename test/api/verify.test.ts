@@ -120,6 +120,24 @@ describe('signature settings and verdicts', () => {
   });
 });
 
+describe('verify settings revisions (ETag)', () => {
+  it('a new secret is a new revision even when it shows the same hint; DELETE honours If-Match too', async () => {
+    const bin = await createBin(srv.base);
+    const api = request(srv.base);
+    // Same length, same last 4: the answers look alike, the ETags must not.
+    const first = await api.put(`/api/bins/${bin.id}/verify`).send({ schemes: [{ type: 'github', secrets: ['first-secret-xyz1'] }] }).expect(200);
+    const second = await api.put(`/api/bins/${bin.id}/verify`).send({ schemes: [{ type: 'github', secrets: ['other-secret-xyz1'] }] }).expect(200);
+    expect(second.body.schemes).toEqual(first.body.schemes);
+    expect(second.headers.etag).not.toBe(first.headers.etag);
+    await api.put(`/api/bins/${bin.id}/verify`).set('if-match', first.headers.etag).send({ schemes: [{ type: 'github', secrets: ['stale-tab'] }] }).expect(412);
+    await api.delete(`/api/bins/${bin.id}/verify`).set('if-match', first.headers.etag).expect(412);
+    const cur = await api.get(`/api/bins/${bin.id}/verify`).expect(200);
+    expect(cur.body.schemes).toHaveLength(1);
+    await api.delete(`/api/bins/${bin.id}/verify`).set('if-match', cur.headers.etag).expect(204);
+    expect((await api.get(`/api/bins/${bin.id}/verify`).expect(200)).body.schemes).toEqual([]);
+  });
+});
+
 describe('idempotency keys', () => {
   it('groups retries by key (attempt n of m), shows the others, and flags a body retried under new keys', async () => {
     const bin = await createBin(srv.base);
