@@ -108,9 +108,15 @@ export interface SubscribeAck {
   backfilled?: number;
   /**
    * Captures after `lastSeq` that are gone (evicted by the bin's cap or the store's budget,
-   * or deleted) and so could not be replayed. Only when the subscribe named `lastSeq`.
+   * or deleted) and so could not be replayed. When the subscribe named `lastSeq`, or a
+   * `lastId` still stored (its number is known then).
    */
   gap?: number;
+  /**
+   * Without `lastSeq`, when the capture `lastId` names is gone itself: captures after it may
+   * be gone too, and how many cannot be told (send `lastSeq` to get the count in `gap`).
+   */
+  gapUncounted?: boolean;
   error?: string;
 }
 

@@ -43,6 +43,13 @@ export function attachLiveHandlers(io: IoServer, opts: LiveHandlerOptions) {
     let sent = 0;
     let cursor = lastId;
     let gap: number | undefined;
+    let uncounted = false;
+    // Without lastSeq, the capture lastId names tells it, while it is still stored.
+    if (lastSeq === null && lastId) {
+      const rec = await opts.store.requests.get(binId, lastId);
+      if (rec?.seq !== undefined) lastSeq = rec.seq;
+      else if (!rec) uncounted = true; // gone itself: what followed it may be gone too (checked below)
+    }
     const gate = opts.gate;
     if (gate) {
       gate.hold(binId, socket.id);
@@ -57,7 +64,7 @@ export function attachLiveHandlers(io: IoServer, opts: LiveHandlerOptions) {
           cursor = item.id;
         }
       }
-      return { ok: true, backfilled: sent, ...(gap ? { gap } : {}) };
+      return { ok: true, backfilled: sent, ...(gap ? { gap } : {}), ...(uncounted ? { gapUncounted: true } : {}) };
     };
     for (;;) {
       const page = cursor ? await opts.store.requests.items(binId, { limit: pageSize, after: cursor, oldestFirst: true }) : [];
@@ -70,6 +77,8 @@ export function attachLiveHandlers(io: IoServer, opts: LiveHandlerOptions) {
         const next = page[0]?.seq ?? (await opts.store.requests.lastSeq(binId)) + 1;
         gap = Math.max(0, next - lastSeq - 1);
       }
+      // lastId gone and no lastSeq: nothing is missing only if the first left is number 1.
+      if (sent === 0 && uncounted) uncounted = (page[0]?.seq ?? (await opts.store.requests.lastSeq(binId)) + 1) > 1;
       const last = page.length < pageSize;
       if (last && !gate) socket.join(binRoom(binId));
       for (const item of page) socket.emit('request', item);

@@ -1,5 +1,6 @@
 // Issue 2 (live): a real Socket.IO client sees every capture of its bin, in order, and a
 // reconnect with the last id it saw backfills what it missed.
+import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { send } from '../helpers/http.ts';
 import { createBin, startServer, type TestServer } from '../helpers/server.ts';
@@ -101,6 +102,12 @@ describe('live requests', () => {
         // Nothing gone: no gap is reported.
         const s3 = await connect(small.base);
         expect(await subscribe(s3, bin.id, got2.items[99].id, got2.items[99].seq)).toEqual({ ok: true, backfilled: 0 });
+        // With lastId only: its number is read from the store while it is still there...
+        const kept = got2.items[49];
+        await request(small.base).delete(`/api/bins/${bin.id}/requests/${got2.items[50].id}`).expect(204);
+        expect(await subscribe(s3, bin.id, kept.id)).toMatchObject({ ok: true, backfilled: 49, gap: 1 });
+        // ...and once it is gone itself, the answer says captures may be gone, uncounted.
+        expect(await subscribe(s3, bin.id, last.id)).toEqual({ ok: true, backfilled: 99, gapUncounted: true });
         s3.close();
       } finally {
         s2.close();
