@@ -81,6 +81,8 @@ export interface HooklabApp {
   live: LiveBus;
   /** The wait API's waiting requests (tests check that gone clients free theirs). */
   waiters: RequestWaiters;
+  /** Signature checks (the config file's new settings re-check what bins hold). */
+  verifier: Verifier;
   /** Listen on config.host:config.port (0 = any); answers the base URL. */
   listen(): Promise<string>;
   /** Stop accepting, drop connections, flush storage. */
@@ -447,6 +449,7 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
     control,
     live,
     waiters,
+    verifier,
     listen: () => web.listen(),
     close() {
       closed ??= (async () => {

@@ -1,7 +1,8 @@
 // Applies the config file at start-up, idempotently: bins and webhooks it names are created or
 // brought in line (existing bins keep their captures; response settings that did not change
-// keep their plan position); what it does not name is left alone unless `prune` is set.
-import { createHash } from 'node:crypto';
+// keep their plan position; a bin's settings the file does not give are left as they are);
+// what it does not name is left alone unless `prune` is set.
+import { createHash, randomUUID } from 'node:crypto';
 import type { ConfigFile } from '../shared/schema/config.ts';
 import { slugWarning } from '../shared/schema/bins.ts';
 import { initialPlanState } from './control/engine.ts';
@@ -14,6 +15,8 @@ export interface ApplyResult {
   updated: string[];
   removed: string[];
   warnings: string[];
+  /** Bins whose signature settings changed: their stored captures are checked again. */
+  recheck: string[];
 }
 
 /** A seed from the bin id: the same file gives the same plan, restart after restart. */
@@ -22,7 +25,7 @@ const seedOf = (id: string) => createHash('sha256').update(id).digest().readUInt
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
 export async function applyConfig(store: Store, cfg: ConfigFile, o: { now: string; limits: ControlLimits }): Promise<ApplyResult> {
-  const out: ApplyResult = { created: [], updated: [], removed: [], warnings: [] };
+  const out: ApplyResult = { created: [], updated: [], removed: [], warnings: [], recheck: [] };
   for (const b of cfg.bins ?? []) {
     const warning = slugWarning(b.id);
     if (warning) out.warnings.push(warning);
@@ -40,6 +43,27 @@ export async function applyConfig(store: Store, cfg: ConfigFile, o: { now: strin
       if (!current || !same(current.config, config)) {
         await store.responses.put({ id: b.id, config, state: initialPlanState(config) });
         if (existing) out.updated.push(`response of bin ${b.id}`);
+      }
+    }
+    if (b.forward) {
+      // Loops are stopped when sending (a target that is hooklab itself is recorded 'loop').
+      const next = { id: b.id, targets: b.forward.targets, answerWith: b.forward.answerWith ?? ('bin' as const) };
+      const current = await store.forwards.get(b.id);
+      if (!current || !same(current, next)) {
+        if (next.targets.length) await store.forwards.put(next);
+        else await store.forwards.delete(b.id);
+        if (existing && (current || next.targets.length)) out.updated.push(`forward targets of bin ${b.id}`);
+      }
+    }
+    if (b.verify) {
+      const current = await store.verifications.get(b.id);
+      if (!current || !same(current.settings, b.verify)) {
+        if (b.verify.schemes.length) await store.verifications.put({ id: b.id, settings: b.verify, rev: randomUUID() });
+        else await store.verifications.delete(b.id);
+        if (existing && (current || b.verify.schemes.length)) {
+          out.updated.push(`signature settings of bin ${b.id}`);
+          out.recheck.push(b.id);
+        }
       }
     }
   }
@@ -60,6 +84,8 @@ export async function applyConfig(store: Store, cfg: ConfigFile, o: { now: strin
       if (binIds.has(b.id)) continue;
       await store.bins.delete(b.id);
       await store.responses.delete(b.id);
+      await store.forwards.delete(b.id);
+      await store.verifications.delete(b.id);
       out.removed.push(`bin ${b.id}`);
     }
     const hookIds = new Set((cfg.webhooks ?? []).map((w) => w.id));

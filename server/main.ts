@@ -99,12 +99,15 @@ async function main() {
       ? new RedisCluster({ url: config.redisUrl, prefix: config.redisPrefix, streamMaxLen: config.liveStreamMaxLen, onError: () => {} })
       : undefined;
   if (stopping) return;
+  let recheck: string[] = [];
   if (file) {
     const r = await applyConfig(store, file, { now: new Date().toISOString(), limits: responseLimitsOf(config) });
     log.info(`config ${configPath} applied`, { created: r.created.length, updated: r.updated.length, removed: r.removed.length });
     for (const w of r.warnings) log.warn(w);
+    recheck = r.recheck;
   }
   app = await createApp({ config, store, log, http: web, cluster });
+  for (const id of recheck) await app.verifier.recheck(id);
   const s = config.schedule;
   log.info('dispatcher retry policy', { firstDelayMs: s.firstDelayMs, factor: s.factor, jitter: s.jitter, deadlineMs: s.deadlineMs });
   log.info(`hooklab ready on ${base}`, { store: config.store, data: where, publicUrl: config.publicUrl, loadMs: Math.round(performance.now() - t0) });

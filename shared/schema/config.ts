@@ -1,9 +1,12 @@
 // The config file (HOOKLAB_CONFIG=hooklab.config.json or --config): bins with fixed ids and
-// their response settings, webhooks with fixed ids and secrets, applied at start-up.
+// their response, forward and signature settings, webhooks with fixed ids and secrets,
+// applied at start-up.
 import { z } from 'zod';
 import { bool, list, obj, str } from './common.ts';
 import { BinSlug } from './bins.ts';
 import { httpUrl, webhookFields } from './dispatch.ts';
+import { ForwardSettings } from './forward.ts';
+import { VerifySettingsInput } from './verify.ts';
 import { DEFAULT_RESPONSE_LIMITS, type ResponseLimits, responseConfigInput } from './response.ts';
 
 export const WebhookId = z
@@ -26,6 +29,8 @@ export const configFile = (lim: ResponseLimits = DEFAULT_RESPONSE_LIMITS) =>
         id: BinSlug,
         name: str(200).transform((s) => s.trim()).optional(),
         response: responseConfigInput(lim).optional().meta({ description: 'As PUT /api/bins/:id/response.' }),
+        forward: ForwardSettings.optional().meta({ description: 'As PUT /api/bins/:id/forward.' }),
+        verify: VerifySettingsInput.optional().meta({ description: 'As PUT /api/bins/:id/verify (secrets in the file: keep it private).' }),
       }),
       10_000,
     )

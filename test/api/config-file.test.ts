@@ -3,6 +3,7 @@
 // re-apply), pruned only when asked; a bad file stops start-up naming the file, path, problem.
 import { createHmac } from 'node:crypto';
 import { rm, writeFile } from 'node:fs/promises';
+import http from 'node:http';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Bin, RequestDetail, ResponseControlView, Webhook } from '../../shared/api.ts';
@@ -78,6 +79,47 @@ describe('config file', () => {
       expect((await json(base, 'GET', `/api/bins/${apiBin}`)).status).toBe(404);
       expect((await json(base, 'GET', '/api/bins/short')).status).toBe(404);
     });
+  });
+
+  it('sets forward targets and signature settings per bin; a change of secret re-checks what the bin holds', async () => {
+    const dataDir = await tempDir();
+    dirs.push(dataDir);
+    const file = path.join(dataDir, 'hooklab.config.json');
+    const got: string[] = [];
+    const target = http.createServer((req, res) => {
+      got.push(req.url!);
+      req.resume();
+      req.on('end', () => res.end('ok'));
+    });
+    await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
+    const targetUrl = `http://127.0.0.1:${(target.address() as { port: number }).port}/hooks`;
+    const bin = (secret: string) => ({
+      id: 'signed-bin-4k9x2m7q',
+      forward: { targets: [{ url: targetUrl }] },
+      verify: { schemes: [{ type: 'github', secrets: [secret] }] },
+    });
+    const env = { DATA_DIR: dataDir, HOOKLAB_CONFIG: file };
+    const body = '{"zen":"Design for failure."}';
+    const sig = `sha256=${createHmac('sha256', 'gh-secret-one').update(body).digest('hex')}`;
+    let id = '';
+    try {
+      await writeFile(file, JSON.stringify({ bins: [bin('gh-secret-one')] }));
+      await withServer(env, async (base) => {
+        expect((await json(base, 'GET', '/api/bins/signed-bin-4k9x2m7q/forward')).body).toEqual({ targets: [{ url: targetUrl }], answerWith: 'bin' });
+        id = (await send(`${base}/h/signed-bin-4k9x2m7q/push`, { headers: { 'x-hub-signature-256': sig }, body })).headers['x-hooklab-request-id'] as string;
+        await expect.poll(() => got).toEqual(['/hooks/push']);
+        await expect
+          .poll(async () => (await json<RequestDetail>(base, 'GET', `/api/bins/signed-bin-4k9x2m7q/requests/${id}`)).body.verification?.status)
+          .toBe('valid');
+      });
+      // Another secret in the file: the stored capture no longer verifies, said at start-up.
+      await writeFile(file, JSON.stringify({ bins: [bin('gh-secret-two')] }));
+      await withServer(env, async (base) => {
+        expect((await json<RequestDetail>(base, 'GET', `/api/bins/signed-bin-4k9x2m7q/requests/${id}`)).body.verification?.status).toBe('invalid');
+      });
+    } finally {
+      target.close();
+    }
   });
 
   it("the dispatcher signs with the file's fixed secret", async () => {
