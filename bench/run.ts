@@ -1,5 +1,5 @@
 // `npm run bench [-- NAME...] [-- --profile]`: runs the benchmarks (all, or the ones named:
-// capture, latency, storage, dispatcher, memory, writes, startup, viewer, forward, verify), prints a table per benchmark with PASS/MISS next to
+// capture, latency, storage, dispatcher, memory, writes, startup, viewer, forward, verify, redis), prints a table per benchmark with PASS/MISS next to
 // each goal, and writes bench/results/latest.json. Exits non-zero only when something
 // crashed, never because a goal was missed.
 import { execFileSync } from 'node:child_process';
@@ -18,6 +18,7 @@ import { renderTable } from './lib/table.ts';
 import { withTimeout } from './lib/time.ts';
 import { liveLatency } from './live-latency.ts';
 import { memoryBench } from './memory.ts';
+import { redisBench } from './redis.ts';
 import { startupBench } from './startup.ts';
 import { verifyBench } from './verify.ts';
 import { viewerBench } from './viewer.ts';
@@ -35,6 +36,7 @@ const BENCHES: { name: string; aliases: string[]; run: Bench; boundMs: number }[
   { name: 'viewer', aliases: ['stuck-viewer'], run: viewerBench, boundMs: 5 * 60_000 },
   { name: 'forward', aliases: ['forwarding', 'proxy'], run: forwardBench, boundMs: 12 * 60_000 },
   { name: 'verify', aliases: ['verification', 'signatures'], run: verifyBench, boundMs: 8 * 60_000 },
+  { name: 'redis', aliases: ['cluster', 'store-redis'], run: redisBench, boundMs: 8 * 60_000 },
 ];
 
 const RESULTS_DIR = path.join(ROOT, 'bench/results');
