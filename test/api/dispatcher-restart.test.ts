@@ -58,6 +58,41 @@ describe('dispatcher restart', () => {
     }
   });
 
+  it('a restart mid-schedule at 86400x: every attempt is made at its planned instant, none skipped, the last on the 24 h deadline', async () => {
+    const dataDir = await tempDir();
+    dirs.push(dataDir);
+    const bin = await createBin(receiver.base);
+    await request(receiver.base).put(`/api/bins/${bin.id}/response`).send({ default: { status: 500 } }).expect(200);
+    const a = await startServer({ dataDir });
+    const w = (await request(a.base).post('/api/webhooks').send({ url: bin.url, events: ['flow_started'] }).expect(201)).body;
+    await json(a.base, 'PUT', '/api/clock', { paused: true });
+    for (let i = 0; i < 5; i++) await request(a.base).post('/api/runs').send({}).expect(201);
+    // 24 h in 1 s: stopped a few attempts in, down for 3 s (72 virtual hours at that speed).
+    await json(a.base, 'PUT', '/api/clock', { paused: false, scale: 86_400 });
+    const mid = await until(
+      () => deliveriesOf(a.base, `?webhookId=${w.id}`),
+      (ds) => ds.length === 5 && ds.every((d) => d.attempts.length >= 3),
+    );
+    await a.stop();
+    expect(mid.filter((d) => d.state === 'pending').length).toBeGreaterThan(0); // stopped mid-schedule
+    await new Promise((r) => setTimeout(r, 3000));
+    const b = await startServer({ dataDir });
+    try {
+      const ds = await until(
+        () => deliveriesOf(b.base, `?webhookId=${w.id}`),
+        (x) => x.length === 5 && x.every((d) => d.state !== 'pending'),
+      );
+      for (const d of ds) {
+        expect(d.state).toBe('failed');
+        expect(d.attempts.map((x) => x.n)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+        expect(d.attempts.map((x) => x.sentAt)).toEqual(d.plannedAt);
+        expect(Date.parse(d.attempts[8].sentAt)).toBe(Date.parse(d.createdAt) + 86_400_000);
+      }
+    } finally {
+      await b.stop();
+    }
+  });
+
   it('with the clock running, the owed attempt fires by itself after the restart', async () => {
     const { dataDir, bin, d1 } = await setup();
     const b = await startServer({ dataDir });
