@@ -274,3 +274,32 @@ describe('presets, the attempt table, captures, export, auto-disable', () => {
     }
   });
 });
+
+describe('bug 3: a dispatcher that cannot keep up says so', () => {
+  let slow: RunningApp;
+  afterAll(() => slow?.stop());
+
+  it('a receiver slower than the clock: the page says virtual time waits, and how far behind; pausing clears it', async () => {
+    slow = await startApp();
+    const b = await apiCall<Bin>(slow.base, 'POST', '/api/bins', { name: 'slow' });
+    // Each attempt takes 1.5 s of real time; at 86400x that is 36 virtual hours.
+    await apiCall(slow.base, 'PUT', `/api/bins/${b.id}/response`, { default: { status: 500, delayMs: 1500 } });
+    await apiCall(slow.base, 'POST', '/api/webhooks', { url: b.url, events: ['flow_started'], schedule: { delaysMs: [1000, 1000, 1000] } });
+    await apiCall(slow.base, 'PUT', '/api/clock', { paused: false, scale: 86_400 });
+    const other = await openPage(browser, slow.base);
+    try {
+      await other.page.goto('/dispatcher');
+      await apiCall(slow.base, 'POST', '/api/runs', {});
+      const notice = other.page.getByTestId('lagging');
+      await notice.waitFor({ timeout: 30_000 });
+      expect(await notice.textContent()).toMatch(/cannot keep up at 86,400×: virtual time waits for the attempts due now.*every attempt still goes at its planned time/);
+      const state = await apiCall<ClockState>(slow.base, 'GET', '/api/clock');
+      expect(state.lagging || state.behindMs > 0).toBe(true);
+      expect(await axeViolations(other.page)).toEqual([]);
+      await apiCall(slow.base, 'PUT', '/api/clock', { paused: true });
+      await notice.waitFor({ state: 'detached', timeout: 30_000 });
+    } finally {
+      await other.context.close();
+    }
+  });
+});
