@@ -5,6 +5,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { ConfigFile } from '../shared/schema/config.ts';
 import { slugWarning } from '../shared/schema/bins.ts';
+import { withLabelFrom } from './api/bins.ts';
 import { initialPlanState } from './control/engine.ts';
 import { type ControlLimits, parseResponseConfig } from './control/validate.ts';
 import { applyWebhookInput } from './dispatch/webhook-input.ts';
@@ -31,11 +32,15 @@ export async function applyConfig(store: Store, cfg: ConfigFile, o: { now: strin
     if (warning) out.warnings.push(warning);
     const existing = await store.bins.get(b.id);
     if (!existing) {
-      await store.bins.put({ id: b.id, name: b.name || `Bin ${b.id.slice(0, 6)}`, createdAt: o.now });
+      await store.bins.put(withLabelFrom({ id: b.id, name: b.name || `Bin ${b.id.slice(0, 6)}`, createdAt: o.now }, b.labelFrom));
       out.created.push(`bin ${b.id}`);
-    } else if (b.name && b.name !== existing.name) {
-      await store.bins.put({ ...existing, name: b.name });
-      out.updated.push(`bin ${b.id}`);
+    } else {
+      let next = b.name ? { ...existing, name: b.name } : existing;
+      if (b.labelFrom) next = withLabelFrom(next, b.labelFrom);
+      if (!same(next, existing)) {
+        await store.bins.put(next);
+        out.updated.push(`bin ${b.id}`);
+      }
     }
     if (b.response) {
       const config = parseResponseConfig(b.response, o.limits, () => seedOf(b.id));

@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import type { Bin } from '../../shared/api.ts';
 import { RECEIVER_PREFIX } from '../../shared/api.ts';
-import { BinInput, BinRename, slugWarning } from '../../shared/schema/bins.ts';
+import { BinInput, BinUpdate, slugWarning } from '../../shared/schema/bins.ts';
 import { HttpError, notFound } from '../http/errors.ts';
 import { parse } from '../http/parse.ts';
 import { newBinId } from '../ids.ts';
@@ -18,7 +18,14 @@ export async function binView(ctx: ApiContext, b: StoredBin): Promise<Bin> {
     createdAt: b.createdAt,
     requestCount: stats.count,
     lastRequestAt: stats.lastAt,
+    ...(b.labelFrom?.length ? { labelFrom: b.labelFrom } : {}),
   };
+}
+
+/** The bin with these label sources (none: the field goes, back to the built-in rules). */
+export function withLabelFrom(b: StoredBin, labelFrom: readonly string[] | null | undefined): StoredBin {
+  const { labelFrom: _old, ...rest } = b;
+  return labelFrom?.length ? { ...rest, labelFrom: [...labelFrom] } : rest;
 }
 
 export async function getBinOr404(ctx: ApiContext, id: string): Promise<StoredBin> {
@@ -34,7 +41,7 @@ export function binsRouter(ctx: ApiContext): Router {
   const creating = new Set<string>();
 
   r.post('/bins', async (req, res) => {
-    const { name, id: slug } = parse(BinInput, req.body ?? {});
+    const { name, id: slug, labelFrom } = parse(BinInput, req.body ?? {});
     const id = slug ?? newBinId();
     if (creating.has(id) || (await ctx.store.bins.get(id))) throw new HttpError(409, 'bin_exists', `a bin with id "${id}" exists already`, 'id');
     creating.add(id);
@@ -43,7 +50,7 @@ export function binsRouter(ctx: ApiContext): Router {
       if (count >= ctx.config.maxBins) {
         throw new HttpError(409, 'too_many_bins', `at most ${ctx.config.maxBins} bins (MAX_BINS); delete one first`);
       }
-      const bin: StoredBin = { id, name: name || `Bin ${id.slice(0, 6)}`, createdAt: iso(ctx.now()) };
+      const bin = withLabelFrom({ id, name: name || `Bin ${id.slice(0, 6)}`, createdAt: iso(ctx.now()) }, labelFrom);
       await ctx.store.bins.put(bin);
       const warning = slug ? slugWarning(slug) : null;
       res.status(201).location(`/api/bins/${id}`).json({ ...(await binView(ctx, bin)), ...(warning ? { warnings: [warning] } : {}) });
@@ -63,8 +70,11 @@ export function binsRouter(ctx: ApiContext): Router {
 
   r.patch('/bins/:id', async (req, res) => {
     const bin = await getBinOr404(ctx, req.params.id);
-    const { name } = parse(BinRename, req.body);
-    const next = { ...bin, name: name || bin.name };
+    const { name, labelFrom } = parse(BinUpdate, req.body);
+    let next: StoredBin = { ...bin, name: name || bin.name };
+    if (labelFrom !== undefined) next = withLabelFrom(next, labelFrom);
+    // Nothing changed: nothing to store or tell the other tabs.
+    if (JSON.stringify(next) === JSON.stringify(bin)) return void res.json(await binView(ctx, bin));
     await ctx.store.bins.put(next);
     const view = await binView(ctx, next);
     ctx.live.binUpdated(view);

@@ -65,7 +65,7 @@ export function openApiDocument(o: OpenApiOptions): object {
   route('post', '/api/bins', 'Create a bin (optionally with a chosen id)', { 201: json(B.BinCreated, 'The new bin.'), 409: err('That id is taken (bin_exists), or MAX_BINS bins exist already.') }, body(B.BinInput), 'Bins');
   route('get', '/api/bins', 'List bins, newest first', { 200: json(B.BinList, 'Every bin.') }, undefined, 'Bins');
   route('get', '/api/bins/{id}', 'One bin', { 200: json(B.Bin, 'The bin.') }, undefined, 'Bins');
-  route('patch', '/api/bins/{id}', 'Rename a bin', { 200: json(B.Bin, 'The bin.') }, body(B.BinRename), 'Bins');
+  route('patch', '/api/bins/{id}', 'Rename a bin, or set where its list rows take their label from', { 200: json(B.Bin, 'The bin.') }, body(B.BinUpdate), 'Bins');
   route('delete', '/api/bins/{id}', 'Delete a bin and everything it captured', { 204: { description: 'Deleted (on disk when answered).' } }, undefined, 'Bins');
 
   // --------------------------------------------------------------------- requests
@@ -145,7 +145,7 @@ export function openApiDocument(o: OpenApiOptions): object {
   route(
     'get',
     '/api/bins/{id}/idempotency',
-    "The bin's captures grouped by idempotency key, and bodies that arrived under more than one key",
+    "The bin's captures grouped by idempotency key, and bodies that arrived under more than one key (one key's captures as list rows: GET /api/bins/{id}/requests?key=…)",
     { 200: json(z.object({ groups: z.array(z.object({ key: z.string(), ids: z.array(z.string()) })), keyChurn: z.array(z.object({ bodySha256: z.string(), ids: z.array(z.string()), keys: z.array(z.string()) })) }), 'Groups, oldest first.') },
     undefined,
     'Signatures',

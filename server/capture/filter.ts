@@ -4,9 +4,10 @@ import type { RequestItem } from '../../shared/api.ts';
 import type { RequestFilter } from '../../shared/schema/search.ts';
 import type { Store, StoredRequest } from '../store/types.ts';
 
-export const isEmpty = (f: RequestFilter) => !f.method && !f.path && !f.status && !f.header?.length && !f.q;
+export const isEmpty = (f: RequestFilter) => !f.method && !f.path && !f.status && !f.header?.length && !f.key && !f.q;
 
 export function matchesItem(f: RequestFilter, r: RequestItem): boolean {
+  if (f.key !== undefined && r.idempotencyKey !== f.key) return false;
   if (f.method && r.method.toUpperCase() !== f.method.toUpperCase()) return false;
   if (f.path && !r.path.startsWith(f.path)) return false;
   if (f.status) {

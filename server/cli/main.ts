@@ -54,6 +54,7 @@ program
   .option('--path <prefix>', 'sub-path prefix below the bin')
   .option('--header <name[:value]>', 'header present (or equal); repeatable', collect)
   .option('--q <text>', 'text in the body')
+  .option('--key <key>', "the sender's idempotency key (exact)")
   .option('--after <id>', 'only requests newer than this id (default: any stored one)')
   .option('--timeout <duration>', 'how long to wait: 30s, 500ms, 2m', '30s')
   .action((b: string, o, cmd: Command) => wait(conn(cmd), b, o));

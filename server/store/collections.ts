@@ -3,9 +3,13 @@
 import type { Delivery, DeliveryQuery, Run } from '../../shared/api.ts';
 import type { Collection, DeliveryCollection, StoredBin } from './types.ts';
 
+/**
+ * A collection in a Map. Each change is told to `changes` (the previous version with the
+ * next: a journal writes only what changed); `onAny(fn)` makes one that only says "changed".
+ */
 export class MapCollection<T extends { id: string }> implements Collection<T> {
   readonly map = new Map<string, T>();
-  constructor(private readonly onChange: () => void) {}
+  constructor(private readonly changes: RecordChanges<T>) {}
   async get(id: string) {
     return this.map.get(id);
   }
@@ -13,12 +17,13 @@ export class MapCollection<T extends { id: string }> implements Collection<T> {
     return [...this.map.values()];
   }
   async put(record: T) {
+    const prev = this.map.get(record.id);
     this.map.set(record.id, record);
-    this.onChange();
+    this.changes.put(prev, record);
   }
   async delete(id: string) {
     const had = this.map.delete(id);
-    if (had) this.onChange();
+    if (had) this.changes.removed(id);
     return had;
   }
   /** Replace contents without reporting a change (used when loading from disk). */
@@ -28,17 +33,21 @@ export class MapCollection<T extends { id: string }> implements Collection<T> {
   }
 }
 
-/** What the lowdb driver's delivery journal hears: each version put, and each removal. */
-export interface DeliveryChanges {
-  put(prev: Delivery | undefined, next: Delivery): void;
+/** Changes that only need saying that something changed (a whole file is rewritten). */
+export const onAny = (fn: () => void): RecordChanges<never> => ({ put: fn, removed: fn });
+
+/** What the lowdb driver's journals hear: each version put, and each removal. */
+export interface RecordChanges<T> {
+  put(prev: T | undefined, next: T): void;
   removed(id: string): void;
 }
+
 
 export class DeliveryMap implements DeliveryCollection {
   readonly map = new Map<string, Delivery>();
   private finished = 0;
   constructor(
-    private readonly changes: DeliveryChanges,
+    private readonly changes: RecordChanges<Delivery>,
     private readonly maxFinished: number,
   ) {}
   async get(id: string) {
@@ -100,7 +109,7 @@ export class DeliveryMap implements DeliveryCollection {
 
 export class RunMap extends MapCollection<Run> {
   constructor(onChange: () => void, private readonly maxEnded: number) {
-    super(onChange);
+    super(onAny(onChange));
   }
   override async put(r: Run) {
     await super.put(r);
@@ -127,7 +136,7 @@ export class BinMap extends MapCollection<StoredBin> {
     private readonly onDelete: (id: string) => void,
     private readonly durable: () => Promise<void>,
   ) {
-    super(onChange);
+    super(onAny(onChange));
   }
   override async put(b: StoredBin) {
     await super.put(b);

@@ -1,8 +1,9 @@
 // The default driver: in-memory collections persisted with lowdb, and captured requests on
 // disk (disk/request-log.ts), under DATA_DIR:
-//   hooklab.json                 bins, webhooks, runs, clock
-//   responses.json               response settings and plan positions (a plan moves with every request)
-//   deliveries.log               deliveries, an append-only journal (disk/delivery-journal.ts)
+//   hooklab.json                 bins, webhooks, runs, clock, forward and signature settings
+//   responses.log                response settings and plan positions, an append-only journal
+//                                (a plan moves with every request: one short line each)
+//   deliveries.log               deliveries, an append-only journal (disk/record-journal.ts)
 //   bins/<binId>/<n>.json|.body  a bin's captured requests: metadata, and bodies written once
 // Changes are coalesced: what changed is written together every FLUSH_INTERVAL_MS, each part
 // in proportion to what changed. A hard kill loses at most that interval plus the write in
@@ -16,8 +17,8 @@
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Delivery, Run } from '../../shared/api.ts';
-import { BinMap, DeliveryMap, MapCollection, RunMap } from './collections.ts';
-import { DeliveryJournal } from './disk/delivery-journal.ts';
+import { BinMap, DeliveryMap, MapCollection, onAny, RunMap } from './collections.ts';
+import { RecordJournal } from './disk/record-journal.ts';
 import { DataFileError, faultOf, readJson, removeTempFiles, whatFailed, writeJson } from './disk/files.ts';
 import { DiskRequestLog } from './disk/request-log.ts';
 import {
@@ -42,7 +43,7 @@ const MAX_WARNINGS = 10;
 interface MainFile {
   version: number;
   bins: StoredBin[];
-  /** Only in files of earlier builds: now in responses.json. */
+  /** Only in files of earlier builds: now in responses.log. */
   responses?: StoredResponseControl[];
   webhooks: StoredWebhook[];
   runs: Run[];
@@ -51,7 +52,8 @@ interface MainFile {
   forwards?: StoredForward[];
   verifications?: StoredVerify[];
 }
-interface ResponsesFile {
+/** An earlier build's response settings file (now responses.log). */
+interface LegacyResponsesFile {
   version: number;
   responses: StoredResponseControl[];
 }
@@ -60,7 +62,6 @@ interface LegacyDeliveriesFile {
   deliveries: Delivery[];
 }
 
-type Part = 'main' | 'responses';
 
 /** DATA_DIR cannot be used at all (start-up refuses). */
 export class DataDirError extends Error {}
@@ -106,8 +107,10 @@ export class LowdbStore implements Store {
   readonly forwards: MapCollection<StoredForward>;
   readonly verifications: MapCollection<StoredVerify>;
   private clock: ClockPersisted | null = null;
-  private readonly journal: DeliveryJournal;
-  private readonly dirty = new Set<Part>();
+  private readonly journal: RecordJournal<Delivery>;
+  private readonly responsesJournal: RecordJournal<StoredResponseControl>;
+  /** hooklab.json has changes not yet written. */
+  private mainDirty = false;
   /** hooklab.json of an earlier build still holds response settings: rewrite it without. */
   private mainCarriesResponses = false;
   private timer: NodeJS.Timeout | null = null;
@@ -123,7 +126,7 @@ export class LowdbStore implements Store {
 
   private constructor(private readonly opts: LowdbStoreOptions) {
     this.now = opts.now ?? Date.now;
-    const main = () => this.changed('main');
+    const main = () => this.changed();
     this.requests = new DiskRequestLog({
       dataDir: opts.dataDir,
       segmentSize: opts.segmentSize,
@@ -137,12 +140,14 @@ export class LowdbStore implements Store {
       onWarning: (m, detail) => this.warn(m, detail),
     });
     this.bins = new BinMap(main, (id) => this.requests.dropBin(id), () => this.durable());
-    this.responses = new MapCollection(() => this.changed('responses'));
-    this.webhooks = new MapCollection(main);
+    const schedule = () => this.schedule();
+    this.responsesJournal = new RecordJournal({ file: this.path('responses.log'), current: () => this.responses.map.values(), onDirty: schedule });
+    this.responses = new MapCollection(this.responsesJournal);
+    this.webhooks = new MapCollection(onAny(main));
     this.runs = new RunMap(main, opts.maxEndedRuns ?? 500);
-    this.forwards = new MapCollection(main);
-    this.verifications = new MapCollection(main);
-    this.journal = new DeliveryJournal(this.path('deliveries.log'), () => this.deliveries.map.values(), () => this.schedule());
+    this.forwards = new MapCollection(onAny(main));
+    this.verifications = new MapCollection(onAny(main));
+    this.journal = new RecordJournal({ file: this.path('deliveries.log'), current: () => this.deliveries.map.values(), onDirty: schedule, appendOnly: 'attempts' });
     this.deliveries = new DeliveryMap(this.journal, opts.maxFinishedDeliveries ?? 5000);
   }
 
@@ -180,7 +185,6 @@ export class LowdbStore implements Store {
   private async load() {
     await removeTempFiles(this.opts.dataDir);
     const main = await readJson<MainFile>(this.path('hooklab.json'), (d) => shape(d, ['bins', 'webhooks', 'runs']));
-    const responses = await readJson<ResponsesFile>(this.path('responses.json'), (d) => shape(d, ['responses']));
     if (main) {
       this.bins.load(main.bins);
       this.webhooks.load(main.webhooks);
@@ -195,11 +199,20 @@ export class LowdbStore implements Store {
         throw new DataFileError(this.path('hooklab.json'), `missing, but ${this.path('bins')} holds data of ${held.length} bin(s); restore hooklab.json or move bins/ aside`);
       }
     }
-    if (responses) this.responses.load(responses.responses);
-    else if (main?.responses) {
-      // Written by an earlier build into hooklab.json: move it to its own file.
-      this.responses.load(main.responses);
-      this.mainCarriesResponses = true;
+    const responses = await this.responsesJournal.load();
+    if (responses) this.responses.load(responses);
+    else {
+      // Earlier builds' files: responses.json, or inside hooklab.json. Start the journal from
+      // them, then drop them.
+      const legacyFile = this.path('responses.json');
+      const legacy = await readJson<LegacyResponsesFile>(legacyFile, (d) => shape(d, ['responses']));
+      const carried = legacy?.responses ?? main?.responses;
+      if (carried) {
+        this.responses.load(carried);
+        await this.responsesJournal.compact();
+        await rm(legacyFile, { force: true });
+      }
+      this.mainCarriesResponses = !!main?.responses;
     }
     const journal = await this.journal.load();
     if (journal) this.deliveries.load(journal);
@@ -217,18 +230,16 @@ export class LowdbStore implements Store {
     const orphans = await this.requests.removeOrphanDirs();
     if (orphans.length) this.warn(`Removed the data of ${orphans.length} bin(s) that were deleted just before the last stop.`);
     this.loading = false;
-    if (this.mainCarriesResponses) {
-      this.changed('responses');
-      this.changed('main');
-    }
+    if (this.mainCarriesResponses) this.changed();
     if (this.requests.hasDirty) this.schedule();
   }
 
   // ------------------------------------------------------------------ writes
 
-  private changed(part: Part) {
+  /** hooklab.json changed. */
+  private changed() {
     if (this.loading || this.closed) return;
-    this.dirty.add(part);
+    this.mainDirty = true;
     this.schedule();
   }
 
@@ -265,29 +276,36 @@ export class LowdbStore implements Store {
   }
 
   private get hasDirty() {
-    return this.dirty.size > 0 || this.requests.hasDirty || this.journal.hasDirty;
+    return this.mainDirty || this.requests.hasDirty || this.journal.hasDirty || this.responsesJournal.hasDirty;
   }
 
   private async writeDirty() {
-    const parts = [...this.dirty];
-    this.dirty.clear();
+    const writeMain = this.mainDirty;
+    this.mainDirty = false;
     const errors: unknown[] = [];
-    let mainDurable = !parts.includes('main');
-    const fail = (part: Part | null) => (err: unknown) => {
-      if (part) this.dirty.add(part);
-      errors.push(err);
-    };
+    let mainDurable = !writeMain;
+    const fail = (err: unknown) => errors.push(err);
     await Promise.all([
-      ...parts.map((p) => this.writePart(p).then(() => void (p === 'main' && (mainDurable = true)), fail(p))),
-      this.journal.flush().catch(fail(null)),
-      this.requests.flush().catch(fail(null)),
+      writeMain
+        ? this.writeMain().then(
+            () => void (mainDurable = true),
+            (err) => {
+              this.mainDirty = true;
+              fail(err);
+            },
+          )
+        : null,
+      this.journal.flush().catch(fail),
+      this.responsesJournal.flush().catch(fail),
+      this.requests.flush().catch(fail),
     ]);
-    if (mainDurable) await this.requests.removeDeletedBins().catch(fail(null));
+    if (mainDurable) await this.requests.removeDeletedBins().catch(fail);
     // Files stay open while writes keep coming; once idle they are closed (an idle bin holds
     // no descriptor, and nothing keeps the file system busy).
     if (!this.hasDirty) {
       this.requests.closeFiles();
       this.journal.closeFile();
+      this.responsesJournal.closeFile();
     }
     if (errors.length) {
       this.lastError = errors[0];
@@ -302,21 +320,17 @@ export class LowdbStore implements Store {
     }
   }
 
-  private async writePart(part: Part) {
-    if (part === 'main') {
-      await writeJson<MainFile>(this.path('hooklab.json'), {
-        version: FORMAT_VERSION,
-        bins: [...this.bins.map.values()],
-        webhooks: [...this.webhooks.map.values()],
-        runs: [...this.runs.map.values()],
-        clock: this.clock,
-        forwards: [...this.forwards.map.values()],
-        verifications: [...this.verifications.map.values()],
-      });
-      this.mainCarriesResponses = false;
-    } else {
-      await writeJson<ResponsesFile>(this.path('responses.json'), { version: FORMAT_VERSION, responses: [...this.responses.map.values()] });
-    }
+  private async writeMain() {
+    await writeJson<MainFile>(this.path('hooklab.json'), {
+      version: FORMAT_VERSION,
+      bins: [...this.bins.map.values()],
+      webhooks: [...this.webhooks.map.values()],
+      runs: [...this.runs.map.values()],
+      clock: this.clock,
+      forwards: [...this.forwards.map.values()],
+      verifications: [...this.verifications.map.values()],
+    });
+    this.mainCarriesResponses = false;
   }
 
   // ------------------------------------------------------------------ status
@@ -337,7 +351,7 @@ export class LowdbStore implements Store {
 
   async setClock(c: ClockPersisted) {
     this.clock = c;
-    this.changed('main');
+    this.changed();
   }
 
   /** What is still not on disk, in words. */
@@ -345,8 +359,8 @@ export class LowdbStore implements Store {
     const parts: string[] = [];
     const r = this.requests.unsaved();
     if (r.requests || r.bins) parts.push(`${r.requests} capture(s) (${r.bytes} body bytes) in ${r.bins} bin(s)`);
-    if (this.dirty.has('main')) parts.push('bins, webhooks, runs and the clock (hooklab.json)');
-    if (this.dirty.has('responses')) parts.push('response settings and plan positions (responses.json)');
+    if (this.mainDirty) parts.push('bins, webhooks, runs and the clock (hooklab.json)');
+    if (this.responsesJournal.hasDirty) parts.push('response settings and plan positions (responses.log)');
     if (this.journal.hasDirty) parts.push('delivery changes (deliveries.log)');
     return parts.join('; ');
   }
@@ -365,6 +379,7 @@ export class LowdbStore implements Store {
     this.timer = null;
     this.requests.closeFiles();
     this.journal.closeFile();
+    this.responsesJournal.closeFile();
     if (this.hasDirty) {
       throw new UnsavedDataError(`Not saved, ${this.lastError ? whatFailed(this.lastError) : 'writes failed'}: ${this.unsavedSummary()}.`);
     }

@@ -1,7 +1,7 @@
 // In-memory store: keeps everything, persists nothing. For tests and tools; the default
 // driver is lowdb (lowdb.ts), which shares the collections and the request index.
 import type { RequestItem } from '../../shared/api.ts';
-import { BinMap, DeliveryMap, MapCollection, RunMap } from './collections.ts';
+import { BinMap, DeliveryMap, MapCollection, onAny, RunMap } from './collections.ts';
 import { evictionsOf, type IndexEntry, RequestIndex, toItem } from './request-index.ts';
 import type {
   Annotations,
@@ -89,12 +89,12 @@ class MemoryRequestLog implements RequestLog {
 export class MemoryStore implements Store {
   readonly bins: BinMap;
   readonly requests: MemoryRequestLog;
-  readonly responses = new MapCollection<StoredResponseControl>(() => {});
-  readonly webhooks = new MapCollection<StoredWebhook>(() => {});
+  readonly responses = new MapCollection<StoredResponseControl>(onAny(() => {}));
+  readonly webhooks = new MapCollection<StoredWebhook>(onAny(() => {}));
   readonly deliveries: DeliveryMap;
   readonly runs: RunMap;
-  readonly forwards = new MapCollection<StoredForward>(() => {});
-  readonly verifications = new MapCollection<StoredVerify>(() => {});
+  readonly forwards = new MapCollection<StoredForward>(onAny(() => {}));
+  readonly verifications = new MapCollection<StoredVerify>(onAny(() => {}));
   private clock: ClockPersisted | null = null;
 
   constructor(opts: MemoryStoreOptions = {}) {

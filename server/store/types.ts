@@ -20,6 +20,8 @@ export interface StoredBin {
   id: string;
   name: string;
   createdAt: string;
+  /** Where list rows take their label from (json:<path>, header:<name>); absent: the built-in rules. */
+  labelFrom?: string[];
 }
 
 /**

@@ -1,6 +1,6 @@
 // Bins and the requests they captured.
 import { z } from 'zod';
-import { HeaderPair, obj, str, time } from './common.ts';
+import { HeaderPair, list, obj, str, time } from './common.ts';
 import { ForwardRecord } from './forward.ts';
 import { AttemptInfo, InvalidCause, SchemeType, Verification, VerifyStatus } from './verify.ts';
 import { AnswerSource, Fault } from './response.ts';
@@ -20,12 +20,53 @@ export function slugWarning(id: string): string | null {
     : null;
 }
 
+/** At most this many label sources per bin, each at most LABEL_SOURCE_MAX characters. */
+export const MAX_LABEL_SOURCES = 10;
+export const LABEL_SOURCE_MAX = 200;
+
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/** What is wrong with one label source ("json:data.object.type", "header:x-github-event"), or null. */
+export function labelSourceProblem(s: string): string | null {
+  if (s.startsWith('json:')) {
+    const path = s.slice(5);
+    if (!path) return 'json: needs a path after it (e.g. json:data.object.type)';
+    if (path.split('.').some((seg) => seg === '')) return 'has an empty path segment (write json:a.b.0.c)';
+    return null;
+  }
+  if (s.startsWith('header:')) {
+    const name = s.slice(7);
+    if (!name) return 'header: needs a header name after it (e.g. header:x-github-event)';
+    if (!HEADER_NAME.test(name)) return 'is not a valid header name';
+    return null;
+  }
+  return 'must start with json: or header:';
+}
+
+/** One place a list row's label is read from. */
+export const LabelSource = str(LABEL_SOURCE_MAX, 1).superRefine((s, ctx) => {
+  // Empty and over-long values have their message already.
+  if (!s || s.length > LABEL_SOURCE_MAX) return;
+  const problem = labelSourceProblem(s);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+}).meta({ description: '`json:<dot.path>` or `header:<name>`.', examples: ['json:data.object.type', 'header:x-github-event'] });
+
+export const LabelFrom = list(LabelSource, MAX_LABEL_SOURCES).meta({
+  id: 'LabelFrom',
+  description:
+    "Where the request list's rows take their label from, tried in order: `json:<dot.path>` (a JSON body's value, e.g. `json:data.object.type`, `json:items.0.kind`) or `header:<name>`; the first that gives a non-empty string (or a number or boolean) wins. When none does, or the list is empty, the built-in rules apply (the dispatcher's event and attempt, X-GitHub-Event with the body's action, the body's event, type or action).",
+});
+
 export const BinInput = obj({
   id: BinSlug.optional().meta({ description: 'Ask for this id (a slug); 409 when taken. Default: a random 21-character id.' }),
   name: str(200).transform((s) => s.trim()).optional().meta({ description: 'Shown in the UI; default "Bin <first 6 of the id>".' }),
+  labelFrom: LabelFrom.optional(),
 }).meta({ id: 'BinInput' });
 
-export const BinRename = obj({ name: str(200).transform((s) => s.trim()) }).meta({ id: 'BinRename' });
+export const BinUpdate = obj({
+  name: str(200).transform((s) => s.trim()).optional().meta({ description: 'A new name (empty: unchanged).' }),
+  labelFrom: LabelFrom.nullable().optional().meta({ description: 'New row label sources; `[]` or null: back to the built-in rules. Absent: unchanged.' }),
+}).meta({ id: 'BinUpdate' });
 
 export const Bin = z
   .object({
@@ -35,6 +76,7 @@ export const Bin = z
     createdAt: time(),
     requestCount: z.int(),
     lastRequestAt: time().nullable(),
+    labelFrom: z.array(z.string()).optional().meta({ description: 'Where list rows take their label from (see LabelFrom); absent: the built-in rules.' }),
   })
   .meta({ id: 'Bin' });
 
@@ -89,7 +131,7 @@ const itemShape = {
   answer: AnswerOutcome,
   dispatch: DispatchLabel.optional().meta({ description: 'When the dispatcher sent it: the delivery, attempt, event and virtual time it says.' }),
   verification: VerificationBadge.optional().meta({ description: "Its signature under the bin's verify settings, at a glance (the detail says why)." }),
-  idempotencyKey: z.string().optional().meta({ description: "The sender's idempotency key (webhook-id, svix-id, X-GitHub-Delivery, a Stripe event id, or as set)." }),
+  idempotencyKey: z.string().optional().meta({ description: "The sender's idempotency key (webhook-id, svix-id, X-GitHub-Delivery, a Stripe event id, or as set). The request search finds a key's captures with key=." }),
 };
 
 /** A list row; the live `request` event carries exactly this. */

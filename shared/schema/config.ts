@@ -3,7 +3,7 @@
 // applied at start-up.
 import { z } from 'zod';
 import { bool, list, obj, str } from './common.ts';
-import { BinSlug } from './bins.ts';
+import { BinSlug, LabelFrom } from './bins.ts';
 import { httpUrl, webhookFields } from './dispatch.ts';
 import { ForwardSettings } from './forward.ts';
 import { VerifySettingsInput } from './verify.ts';
@@ -28,6 +28,7 @@ export const configFile = (lim: ResponseLimits = DEFAULT_RESPONSE_LIMITS) =>
       obj({
         id: BinSlug,
         name: str(200).transform((s) => s.trim()).optional(),
+        labelFrom: LabelFrom.optional().meta({ description: 'As PATCH /api/bins/:id (`[]`: back to the built-in rules).' }),
         response: responseConfigInput(lim).optional().meta({ description: 'As PUT /api/bins/:id/response.' }),
         forward: ForwardSettings.optional().meta({ description: 'As PUT /api/bins/:id/forward.' }),
         verify: VerifySettingsInput.optional().meta({ description: 'As PUT /api/bins/:id/verify (secrets in the file: keep it private).' }),

@@ -35,6 +35,9 @@ const filterShape = {
     .transform((h) => (Array.isArray(h) ? h : [h]))
     .optional()
     .meta({ description: 'A header name (present) or name:value (equal); repeat for several.' }),
+  key: str(1024, 1)
+    .optional()
+    .meta({ description: "The sender's idempotency key, exact (a capture's `idempotencyKey`): a message and its retries, e.g. key=msg_2Lq4." }),
   q: str(1000, 1).optional().meta({ description: 'Text in the body (case-insensitive).' }),
 };
 
@@ -59,4 +62,4 @@ export const DeliveryWaitQuery = obj({
   timeout: durationMs(600_000).optional().meta({ description: 'How long to wait (default 30s, at most 10m).' }),
 });
 
-export type RequestFilter = Pick<z.output<typeof RequestSearchQuery>, 'method' | 'path' | 'status' | 'header' | 'q'>;
+export type RequestFilter = Pick<z.output<typeof RequestSearchQuery>, 'method' | 'path' | 'status' | 'header' | 'key' | 'q'>;

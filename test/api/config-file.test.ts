@@ -22,7 +22,7 @@ const BIN = 'orders-staging-7f3k2q9w';
 function configOf(extra: Record<string, unknown> = {}) {
   return {
     bins: [
-      { id: BIN, name: 'Orders', response: { plan: [{ status: 500, times: 2 }], seed: 7 } },
+      { id: BIN, name: 'Orders', labelFrom: ['json:data.object.type', 'header:x-event'], response: { plan: [{ status: 500, times: 2 }], seed: 7 } },
       { id: 'short', name: 'Guessable' },
     ],
     webhooks: [{ id: 'wh-ci', name: 'CI', url: `http://127.0.0.1:1/h/${BIN}`, events: ['flow_failed'], secret: SECRET }],
@@ -50,7 +50,7 @@ describe('config file', () => {
     let captured = '';
     let apiBin = '';
     await withServer(env, async (base, output) => {
-      expect((await json<Bin>(base, 'GET', `/api/bins/${BIN}`)).body.name).toBe('Orders');
+      expect((await json<Bin>(base, 'GET', `/api/bins/${BIN}`)).body).toMatchObject({ name: 'Orders', labelFrom: ['json:data.object.type', 'header:x-event'] });
       expect((await json<Bin>(base, 'GET', '/api/bins/short')).body.name).toBe('Guessable');
       expect(output()).toMatch(/bin id "short" is short: anyone who guesses it/);
       const wh = (await json<Webhook>(base, 'GET', '/api/webhooks/wh-ci')).body;
@@ -61,19 +61,21 @@ describe('config file', () => {
       captured = r.headers['x-hooklab-request-id'] as string;
       apiBin = (await json<Bin>(base, 'POST', '/api/bins', {})).body.id;
     });
-    // Same file again: nothing is reset.
-    await withServer(env, async (base) => {
+    // Same file again: nothing is reset (nor rewritten).
+    await withServer(env, async (base, output) => {
       expect((await json(base, 'GET', `/api/bins/${BIN}/requests/${captured}`)).status).toBe(200);
       const view = (await json<ResponseControlView>(base, 'GET', `/api/bins/${BIN}/response`)).body;
       expect(view.position).toMatchObject({ step: 0, usedInStep: 1, consumed: 1 });
       expect((await send(`${base}/h/${BIN}/x`, { body: 'second' })).status).toBe(500);
       expect((await send(`${base}/h/${BIN}/x`, { body: 'third' })).status).toBe(200);
       expect((await json(base, 'GET', `/api/bins/${apiBin}`)).status).toBe(200);
+      expect((await json<Bin>(base, 'GET', `/api/bins/${BIN}`)).body.labelFrom).toEqual(['json:data.object.type', 'header:x-event']);
+      expect(output()).toContain('"created":0,"updated":0');
     });
     // Changed settings are applied; with prune, what the file does not name goes.
-    await writeFile(file, JSON.stringify({ ...configOf({ prune: true }), bins: [{ id: BIN, name: 'Orders v2', response: { default: { status: 202 } } }] }));
+    await writeFile(file, JSON.stringify({ ...configOf({ prune: true }), bins: [{ id: BIN, name: 'Orders v2', labelFrom: ['json:type'], response: { default: { status: 202 } } }] }));
     await withServer(env, async (base) => {
-      expect((await json<Bin>(base, 'GET', `/api/bins/${BIN}`)).body.name).toBe('Orders v2');
+      expect((await json<Bin>(base, 'GET', `/api/bins/${BIN}`)).body).toMatchObject({ name: 'Orders v2', labelFrom: ['json:type'] });
       expect((await send(`${base}/h/${BIN}/x`, { body: 'fourth' })).status).toBe(202);
       expect((await json(base, 'GET', `/api/bins/${BIN}/requests/${captured}`)).status).toBe(200);
       expect((await json(base, 'GET', `/api/bins/${apiBin}`)).status).toBe(404);
@@ -147,12 +149,13 @@ describe('config file', () => {
     const file = path.join(dataDir, 'bad.json');
     await writeFile(
       file,
-      JSON.stringify({ bins: [{ id: 'a b' }, { id: 'ok-bin-0123456789', response: { plan: [{ status: 700 }] } }, { id: 'ok-bin-0123456789' }], webhooks: [{ id: 'w', url: 'ftp://x' }], extra: 1 }),
+      JSON.stringify({ bins: [{ id: 'a b', labelFrom: ['type'] }, { id: 'ok-bin-0123456789', response: { plan: [{ status: 700 }] } }, { id: 'ok-bin-0123456789' }], webhooks: [{ id: 'w', url: 'ftp://x' }], extra: 1 }),
     );
     const { code, output } = await startExpectingFailure({ DATA_DIR: dataDir, HOOKLAB_CONFIG: file });
     expect(code).toBe(1);
     expect(output).toContain(`Invalid config file bad.json (${file})`);
     expect(output).toContain('bins[0].id: must be 4 to 64 characters');
+    expect(output).toContain('bins[0].labelFrom[0]: must start with json: or header:');
     expect(output).toContain('bins[1].response.plan[0].status: must be from 200 to 599');
     expect(output).toContain('bins[2].id: "ok-bin-0123456789" is used twice');
     expect(output).toContain('webhooks[0].url: must use http or https');

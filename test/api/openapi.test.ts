@@ -102,6 +102,10 @@ describe('real answers match their declared schemas', () => {
     conforms('get', '/api/bins/{id}', await api.get('/api/bins/nope'));
     conforms('patch', '/api/bins/{id}', await api.patch(`/api/bins/${bin.id}`).send({ name: 'renamed' }));
     conforms('patch', '/api/bins/{id}', await api.patch(`/api/bins/${bin.id}`).send({ name: 5 }));
+    conforms('patch', '/api/bins/{id}', await api.patch(`/api/bins/${bin.id}`).send({ labelFrom: ['json:data.object.type', 'header:x-event'] }));
+    conforms('patch', '/api/bins/{id}', await api.patch(`/api/bins/${bin.id}`).send({ labelFrom: ['type', 7] }));
+    conforms('get', '/api/bins/{id}', await api.get(`/api/bins/${bin.id}`));
+    conforms('get', '/api/bins', await api.get('/api/bins'));
 
     const sent = await send(`${bin.url}/hooks?x=1&x=2`, { headers: { 'content-type': 'application/json', 'content-encoding': 'identity' }, body: '{"a":1}' });
     const rid = sent.headers['x-hooklab-request-id'] as string;

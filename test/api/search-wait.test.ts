@@ -1,6 +1,7 @@
 // Issues 10 and 16: search a bin server-side (method, sub-path, status, header, text in the
-// body, with paging), and the wait API for test scripts: a capture matching X (already there
-// or yet to come), a delivery reaching a state; timeouts are 408; gone clients free waiters.
+// body, with paging; the idempotency key of issue 14), and the wait API for test scripts: a
+// capture matching X (already there or yet to come), a delivery reaching a state; timeouts are
+// 408; gone clients free waiters.
 import http from 'node:http';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -46,6 +47,53 @@ describe('search', () => {
     // Bad filters: every one named.
     const bad = await request(srv.base).get(`/api/bins/${bin.id}/requests?status=600&limit=0`).expect(400);
     expect(bad.body.error.fields.map((f: { field: string }) => f.field).sort()).toEqual(['limit', 'status']);
+  });
+
+  it('filters by idempotency key (exact; with the other filters and paging), and the wait API waits for one', async () => {
+    const bin = await createBin(srv.base);
+    const a1 = idOf(await send(`${bin.url}/hooks`, { headers: { 'webhook-id': 'msg_k1' }, body: 'one' }));
+    const b = idOf(await send(`${bin.url}/hooks`, { headers: { 'webhook-id': 'msg_k2' }, body: 'two' }));
+    const a2 = idOf(await send(`${bin.url}/other`, { headers: { 'webhook-id': 'msg_k1' }, body: 'one' }));
+    await send(`${bin.url}/hooks`, { body: 'msg_k1 in the body only' });
+    const a3 = idOf(await send(`${bin.url}/hooks`, { headers: { 'svix-id': 'msg_k1' }, body: 'one' }));
+    const q = async (qs: string) => (await request(srv.base).get(`/api/bins/${bin.id}/requests?${qs}`).expect(200)).body as RequestPage;
+    const all = await q('key=msg_k1');
+    expect(ids(all)).toEqual([a3, a2, a1]);
+    expect(all.requests.map((r) => r.idempotencyKey)).toEqual(['msg_k1', 'msg_k1', 'msg_k1']);
+    expect(all.nextBefore).toBeNull();
+    expect(ids(await q('key=msg_k2'))).toEqual([b]);
+    // Exact: not a prefix, not case-insensitive, not text in the body.
+    expect(ids(await q('key=msg_k'))).toEqual([]);
+    expect(ids(await q('key=MSG_K1'))).toEqual([]);
+    expect(ids(await q('key=msg_k1&path=/hooks'))).toEqual([a3, a1]);
+    expect(ids(await q('key=msg_k1&q=one&method=post'))).toEqual([a3, a2, a1]);
+    const p1 = await q('key=msg_k1&limit=2');
+    expect(ids(p1)).toEqual([a3, a2]);
+    const p2 = await q(`key=msg_k1&limit=2&before=${p1.nextBefore}`);
+    expect(ids(p2)).toEqual([a1]);
+    expect(p2.nextBefore).toBeNull();
+    // The detail's group and the search agree.
+    const d = (await request(srv.base).get(`/api/bins/${bin.id}/requests/${a2}`).expect(200)).body as RequestDetail;
+    expect(d.idempotency).toMatchObject({ key: 'msg_k1', attempt: 2, attempts: 3 });
+    expect(d.sameKey).toEqual([a1, a3]);
+    // An empty key is refused, not taken as "no filter".
+    const bad = await request(srv.base).get(`/api/bins/${bin.id}/requests?key=`).expect(400);
+    expect(bad.body.error.fields.map((f: { field: string }) => f.field)).toEqual(['key']);
+
+    // Waiting: a stored match answers at once; one yet to come, past others with other keys.
+    let r = await request(srv.base).get(`/api/bins/${bin.id}/requests/wait?key=msg_k2`).expect(200);
+    expect((r.body as RequestDetail).id).toBe(b);
+    const pending = request(srv.base)
+      .get(`/api/bins/${bin.id}/requests/wait?key=msg_k3&timeout=20s`)
+      .then((x) => x);
+    await new Promise((res) => setTimeout(res, 100));
+    await send(`${bin.url}/hooks`, { headers: { 'webhook-id': 'msg_k1' }, body: 'one again' });
+    await send(`${bin.url}/hooks`, { body: 'msg_k3' });
+    const want = idOf(await send(`${bin.url}/hooks`, { headers: { 'x-github-delivery': 'msg_k3' }, body: 'three' }));
+    r = await pending;
+    expect(r.status).toBe(200);
+    expect((r.body as RequestDetail).id).toBe(want);
+    expect((r.body as RequestDetail).idempotencyKey).toBe('msg_k3');
   });
 });
 

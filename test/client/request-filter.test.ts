@@ -2,7 +2,7 @@
 // answers as the server's search for what a row can tell.
 import { describe, expect, it } from 'vitest';
 import { matchesItem } from '../../server/capture/filter.ts';
-import { describeFilter, filterFromSearch, filterSearch, isEmptyFilter, matchesRow, needsServer } from '../../client/src/lib/request-filter.ts';
+import { describeFilter, filterFromSearch, filterSearch, isEmptyFilter, matchesRow, needsServer, shortKey } from '../../client/src/lib/request-filter.ts';
 import { replaceRequests } from '../../client/src/lib/request-list.ts';
 import type { RequestItem } from '../../shared/api.ts';
 
@@ -19,13 +19,28 @@ describe('the filter in the URL', () => {
     expect(isEmptyFilter({ q: '  ' })).toBe(true);
     expect(describeFilter({ method: 'post', path: '/hooks', q: 'x' })).toBe('POST, path /hooks*, body contains “x”');
   });
+
+  it('carries an idempotency key', () => {
+    const f = filterFromSearch(new URLSearchParams('key=msg_2Lq4%2Bx&q=a'));
+    expect(f).toEqual({ key: 'msg_2Lq4+x', q: 'a' });
+    expect(filterSearch(f)).toBe('?key=msg_2Lq4%2Bx&q=a');
+    expect(isEmptyFilter({ key: 'msg_1' })).toBe(false);
+    expect(needsServer({ key: 'msg_1' })).toBe(false);
+    expect(describeFilter({ key: 'msg_1' })).toBe('idempotency key msg_1');
+  });
+
+  it('shortens a long key for a row, keeping its start and end', () => {
+    expect(shortKey('evt_1')).toBe('evt_1');
+    expect(shortKey('msg_2Lq4HbXyZ0123456789abcd')).toBe('msg_2Lq4HbX…abcd');
+    expect(shortKey('msg_2Lq4HbXyZ0123456789abcd')).toHaveLength(16);
+  });
 });
 
 describe('matchesRow', () => {
-  const rows = [row({}), row({ method: 'GET', path: '/health' }), row({ status: 503 }), row({ status: null }), row({ path: '/hooks' })];
-  const filters = [{ method: 'post' }, { path: '/hooks/' }, { status: '5xx' }, { status: '503' }, { status: '200', method: 'GET' }, {}];
+  const rows = [row({}), row({ method: 'GET', path: '/health' }), row({ status: 503 }), row({ status: null }), row({ path: '/hooks' }), row({ idempotencyKey: 'msg_1' }), row({ idempotencyKey: 'msg_10', status: 503 })];
+  const filters = [{ method: 'post' }, { path: '/hooks/' }, { status: '5xx' }, { status: '503' }, { status: '200', method: 'GET' }, { key: 'msg_1' }, { key: 'msg_10', status: '5xx' }, { key: 'MSG_1' }, {}];
   it('agrees with the server for every row and filter a row can decide', () => {
-    for (const f of filters) for (const r of rows) expect(matchesRow(f, r), JSON.stringify([f, r.method, r.path, r.status])).toBe(matchesItem(f, r));
+    for (const f of filters) for (const r of rows) expect(matchesRow(f, r), JSON.stringify([f, r.method, r.path, r.status, r.idempotencyKey])).toBe(matchesItem(f, r));
   });
   it('leaves headers and body text to the server', () => {
     expect(needsServer({ q: 'x' })).toBe(true);

@@ -1,7 +1,7 @@
 // Issue 16: axe-core's WCAG 2.1 A/AA rules pass on every page, in light and dark: the start
 // page, a bin with requests (a row selected, its detail open with a signature failure and
-// forwards; the JSON tree; search and tools open), the response editor, the forward and
-// signature settings, and the dispatcher console.
+// forwards; the JSON tree; search, tools and the row label editor open), the response
+// editor, the forward and signature settings, and the dispatcher console.
 import type { Browser } from 'playwright-core';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -60,6 +60,8 @@ describe('accessibility (axe-core, WCAG 2.1 A/AA)', () => {
         await page.locator('.filter-more summary').click();
         await page.getByTestId('bin-tools').click();
         await page.getByTestId('bin-tools-panel').waitFor();
+        await page.getByTestId('row-labels').click();
+        await page.getByTestId('row-labels-form').waitFor();
         found.tools = await axeViolations(page);
 
         await page.goto(`/bins/${bin.id}/forward`);

@@ -2,7 +2,7 @@
 // scroll region, headers folded), Copy body, a JSON tree, a ~1 MB JSON body drawn without a
 // long task over 200 ms, multipart parts with their headers, an image preview and a
 // download, chunked trailers, times that say "s ago" (the exact time on hover), and list rows
-// named by their payload.
+// named by their payload, or by the sources the bin names (labelFrom), relabelled live.
 import http from 'node:http';
 import { readFile } from 'node:fs/promises';
 import type { Browser, Page } from 'playwright-core';
@@ -218,5 +218,65 @@ describe('the request detail', () => {
     await until(page, (id) => document.querySelector(`[data-request-id="${id}"] [data-testid="row-label"]`)?.textContent === 'pull_request · opened', sent[1]);
     await screenshot(page, 'list-row-labels');
     expect(tp.problems).toEqual([]);
+  });
+
+  it("takes row labels from the bin's own sources (labelFrom), set under its name, and relabels live in every tab", async () => {
+    const own = await apiCall<Bin>(app.base, 'POST', '/api/bins', { name: 'stripe labels', labelFrom: ['json:data.object.type'] });
+    const url = app.reachable(own.url);
+    const [a, b] = [await openPage(browser, app.base), await openPage(browser, app.base)];
+    try {
+      await Promise.all([a.page.goto(`/bins/${own.id}`), b.page.goto(`/bins/${own.id}`)]);
+      await Promise.all([a.page.getByTestId('request-list').waitFor(), b.page.getByTestId('request-list').waitFor()]);
+      const json = { 'content-type': 'application/json' };
+      const stripeLike = idOf(await hit(`${url}/stripe`, { headers: { ...json, 'x-kind': 'fee-kind' }, body: '{"type":"event","data":{"object":{"type":"invoice.paid"}}}' }));
+      // None of the sources has a value: the built-in rules.
+      const plain = idOf(await hit(`${url}/other`, { headers: json, body: '{"type":"customer.created"}' }));
+      const labelIs = (p: Page, id: string, text: string) =>
+        until(p, ([rid, want]) => document.querySelector(`[data-request-id="${rid}"] [data-testid="row-label"]`)?.textContent === want, [id, text] as const);
+      for (const p of [a.page, b.page]) {
+        await labelIs(p, stripeLike, 'invoice.paid');
+        await labelIs(p, plain, 'customer.created');
+      }
+      expect(await a.page.getByTestId('row-labels-current').textContent()).toBe('from json:data.object.type');
+
+      // The editor, under the bin's name: the sources as text, the built-in rules in its hint.
+      await a.page.getByTestId('row-labels').click();
+      const input = a.page.getByTestId('row-labels-input');
+      expect(await input.inputValue()).toBe('json:data.object.type');
+      expect(await a.page.getByTestId('row-labels-form').textContent()).toContain("the dispatcher's event and attempt, X-GitHub-Event");
+      // Bad sources: every one named in place, under the field; nothing changes.
+      await input.fill('type, json:data.object.type, header:two words');
+      await a.page.getByTestId('row-labels-save').click();
+      const error = a.page.locator('[data-testid="row-labels-form"] [data-testid="field-error"]');
+      await error.waitFor();
+      expect(await error.textContent()).toBe('labelFrom[0]: “type” must start with json: or header:; labelFrom[2]: “header:two words” is not a valid header name');
+      expect(await input.getAttribute('aria-invalid')).toBe('true');
+      await screenshot(a.page, 'row-label-sources-error');
+      expect((await apiCall<Bin>(app.base, 'GET', `/api/bins/${own.id}`)).labelFrom).toEqual(['json:data.object.type']);
+      // Editing clears the mark; a good list is saved and every tab relabels.
+      await input.fill('header:X-Kind, json:type');
+      expect(await error.count()).toBe(0);
+      await a.page.getByTestId('row-labels-save').click();
+      for (const p of [a.page, b.page]) {
+        // A header source on a live row (which carries no headers): read from its detail.
+        await labelIs(p, stripeLike, 'fee-kind');
+        await labelIs(p, plain, 'customer.created');
+        await until(p, () => document.querySelector('[data-testid="row-labels-current"]')?.textContent === 'from header:X-Kind, json:type');
+      }
+      expect(await a.page.getByTestId('row-labels-form').isVisible()).toBe(false);
+      expect((await apiCall<Bin>(app.base, 'GET', `/api/bins/${own.id}`)).labelFrom).toEqual(['header:X-Kind', 'json:type']);
+      // Back to the built-in rules from the other tab: an empty list.
+      await b.page.getByTestId('row-labels').click();
+      await b.page.getByTestId('row-labels-input').fill('');
+      await b.page.getByTestId('row-labels-save').click();
+      await until(a.page, () => document.querySelector('[data-testid="row-labels-current"]')?.textContent === 'built-in');
+      for (const p of [a.page, b.page]) await labelIs(p, stripeLike, 'event');
+      expect((await apiCall<Bin>(app.base, 'GET', `/api/bins/${own.id}`)).labelFrom).toBeUndefined();
+      await screenshot(a.page, 'row-label-sources');
+      expect(a.problems).toEqual(['console: Failed to load resource: the server responded with a status of 400 (Bad Request)']);
+      expect(b.problems).toEqual([]);
+    } finally {
+      await Promise.all([a.context.close(), b.context.close()]);
+    }
   });
 });

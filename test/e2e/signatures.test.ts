@@ -1,12 +1,14 @@
 // Issue 14's UI in real Chromium: signature settings on the bin page (write-only secrets,
 // every refused field marked at once), a badge on each list row in words, a Signature panel
-// that explains a failure (cause, signed string, expected and received signatures), and the
-// idempotency line with links to the other attempts of the same key.
+// that explains a failure (cause, signed string, expected and received signatures), the
+// idempotency line with links to the other attempts of the same key, and grouping by key: a
+// key tag on each row, "Show all N with this key" filtering the list to the group, whose rows
+// then read "attempt n of m".
 import Stripe from 'stripe';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bin } from '../../shared/api.ts';
-import { type RunningApp, type TestPage, apiCall, closeAgents, hit, launchBrowser, openPage, screenshot, startApp, until } from '../helpers/browser.ts';
+import { type RunningApp, type TestPage, apiCall, axeViolations, closeAgents, hit, launchBrowser, openPage, screenshot, startApp, until } from '../helpers/browser.ts';
 
 const STRIPE_SECRET = 'whsec_e2e_0123456789abcdef';
 
@@ -134,5 +136,68 @@ describe('signatures', () => {
     // Nothing was saved.
     expect(((await apiCall<{ schemes: unknown[] }>(app.base, 'GET', `/api/bins/${bin.id}/verify`)).schemes).length).toBe(1);
     expect(tp.problems.filter((p) => !p.includes('400 (Bad Request)'))).toEqual([]);
+  });
+});
+
+describe('grouping by idempotency key', () => {
+  const KEY = 'msg_2Lq4HbXyZ0123456789group';
+  const tags = () => page.locator('[data-testid="request-list"] [data-testid="key-tag"]');
+  const rowIds = () => page.locator('[data-testid="request-list"] [data-request-id]').evaluateAll((els) => els.map((e) => e.getAttribute('data-request-id')));
+  const listCount = (n: number) => page.locator(`[data-testid="request-list"][data-count="${n}"]`).waitFor();
+
+  it('tags rows with their key; "Show all 3 with this key" lists the group as numbered attempts; clearing brings the rest back', async () => {
+    const b = await apiCall<Bin>(app.base, 'POST', '/api/bins', { name: 'keys' });
+    const u = app.reachable(b.url);
+    const send = (key: string, n: number) => hit(u, { headers: { 'webhook-id': key, 'content-type': 'application/json' }, body: JSON.stringify({ n }) });
+    const same = [idOf(await send(KEY, 1))];
+    const other = idOf(await send('msg_other', 2));
+    same.push(idOf(await send(KEY, 3)), idOf(await send(KEY, 4)));
+
+    await page.goto(`/bins/${b.id}`);
+    await listCount(4);
+    // Every row shows its key, shortened; the whole key is in the title.
+    for (const id of same) {
+      const tag = page.locator(`[data-request-id="${id}"] [data-testid="key-tag"]`);
+      expect(await tag.textContent()).toBe('idempotency key msg_2Lq4HbX…roup');
+      expect(await tag.getAttribute('title')).toBe(`Idempotency key ${KEY}`);
+    }
+    expect(await page.locator(`[data-request-id="${other}"] [data-testid="key-tag"]`).textContent()).toBe('idempotency key msg_other');
+    expect(await page.locator('[data-testid="request-list"] [role="option"] :is(a, button, input, select, [tabindex])').count()).toBe(0);
+
+    // From the second attempt's detail to its group.
+    await page.locator(`[data-request-id="${same[1]}"]`).click();
+    const line = page.getByTestId('idempotency');
+    await line.waitFor();
+    expect(await line.textContent()).toContain(`attempt 2 of 3 of key ${KEY}`);
+    const all = line.getByTestId('same-key-all');
+    expect(await all.textContent()).toBe('Show all 3 with this key');
+    await all.click();
+    await page.waitForURL((url) => url.searchParams.get('key') === KEY && url.pathname.endsWith(`/requests/${same[1]}`));
+    await listCount(3);
+    await until(page, () => document.querySelector('[data-testid="key-tag"]')?.textContent?.startsWith('attempt'));
+    expect(await rowIds()).toEqual([same[2], same[1], same[0]]);
+    expect(await tags().allTextContents()).toEqual(['attempt 3 of 3', 'attempt 2 of 3', 'attempt 1 of 3']);
+    expect(await page.getByTestId('filter-key-value').getAttribute('title')).toBe(KEY);
+    // The detail stays open; the list already shows the group.
+    await page.locator(`[data-testid="request-detail"][data-detail-id="${same[1]}"]`).waitFor();
+    expect(await page.getByTestId('same-key-all').count()).toBe(0);
+    expect(await axeViolations(page)).toEqual([]);
+    await screenshot(page, 'idempotency-group');
+
+    // Live: a fourth attempt joins at the top; a capture under another key does not.
+    await send('msg_other', 5);
+    const fourth = idOf(await send(KEY, 6));
+    await listCount(4);
+    await until(page, () => document.querySelector('[data-testid="key-tag"]')?.textContent === 'attempt 4 of 4');
+    expect(await rowIds()).toEqual([fourth, same[2], same[1], same[0]]);
+    expect(await tags().allTextContents()).toEqual(['attempt 4 of 4', 'attempt 3 of 4', 'attempt 2 of 4', 'attempt 1 of 4']);
+
+    // Clearing the key filter: everything again, the rows back to showing their key.
+    await page.getByTestId('filter-key-clear').click();
+    await page.waitForURL((url) => !url.searchParams.has('key'));
+    await listCount(6);
+    expect(await page.getByTestId('filter-key').count()).toBe(0);
+    expect(await page.locator(`[data-request-id="${other}"] [data-testid="key-tag"]`).textContent()).toBe('idempotency key msg_other');
+    expect(await page.locator(`[data-request-id="${same[0]}"] [data-testid="key-tag"]`).textContent()).toBe('idempotency key msg_2Lq4HbX…roup');
   });
 });

@@ -57,8 +57,12 @@ export function storeContract(name: string, make: (opts: { maxFinishedDeliveries
     it('keeps bins; deleting one drops its requests', async () => {
       const s = await make({});
       await s.bins.put({ id: 'b1', name: 'one', createdAt: 'x' });
-      await s.bins.put({ id: 'b2', name: 'two', createdAt: 'x' });
+      await s.bins.put({ id: 'b2', name: 'two', createdAt: 'x', labelFrom: ['json:data.object.type', 'header:x-event'] });
       expect((await s.bins.list()).map((b) => b.id)).toEqual(['b1', 'b2']);
+      // The whole record, optional fields too (a bin's row label sources).
+      expect(await s.bins.get('b2')).toEqual({ id: 'b2', name: 'two', createdAt: 'x', labelFrom: ['json:data.object.type', 'header:x-event'] });
+      await s.bins.put({ id: 'b2', name: 'two', createdAt: 'x' });
+      expect(await s.bins.get('b2')).not.toHaveProperty('labelFrom');
       await s.requests.append(fakeRequest('b1', nextId()), 10);
       expect(await s.bins.delete('b1')).toBe(true);
       expect(await s.bins.delete('b1')).toBe(false);

@@ -38,7 +38,7 @@ describe('lowdb files', () => {
   it('survives close and reopen: bins, requests (byte-exact, 1 MB too), deliveries, clock', async () => {
     const d = await dir();
     const s1 = await open(d);
-    await s1.bins.put({ id: 'b', name: 'bin', createdAt: 'x' });
+    await s1.bins.put({ id: 'b', name: 'bin', createdAt: 'x', labelFrom: ['json:type'] });
     const small = Buffer.from([0, 255, 1, 254, 10, 13]);
     const big = Buffer.alloc(1024 * 1024);
     for (let i = 0; i < big.length; i++) big[i] = (i * 7919) & 0xff;
@@ -50,7 +50,7 @@ describe('lowdb files', () => {
     await s1.close(); // flushes, long before the 1 s timer
 
     const s2 = await open(d, { cacheBytes: 0 });
-    expect((await s2.bins.list()).map((b) => b.name)).toEqual(['bin']);
+    expect(await s2.bins.list()).toEqual([{ id: 'b', name: 'bin', createdAt: 'x', labelFrom: ['json:type'] }]);
     expect((await s2.requests.page('b', { limit: 10 })).map((r) => r.id)).toEqual([...ids].reverse());
     expect((await s2.requests.body('b', ids[0]))?.equals(small)).toBe(true);
     expect((await s2.requests.body('b', ids[1]))?.equals(big)).toBe(true);
@@ -350,21 +350,49 @@ describe('lowdb format carry-over', () => {
     expect(JSON.parse(await readFile(path.join(d, 'bins', 'v1', '00000000.json'), 'utf8')).version).toBe(2);
   });
 
-  it("response settings live in their own file; an earlier build's hooklab.json is carried over", async () => {
+  it("response settings live in their own journal; a plan moving appends a short line; earlier builds' files are carried over", async () => {
     const d = await dir();
-    const control = { id: 'a', config: { default: { status: 201, headers: {}, body: '', contentType: 'text/plain', delayMs: 0 }, rules: [], plan: [], afterPlan: 'default' as const, seed: 1, cors: true }, state: { step: 0, usedInStep: 0, consumed: 0, exhausted: false, rng: 1 } };
+    const control = { id: 'a', config: { default: { status: 201, headers: {}, body: 'x'.repeat(20_000), contentType: 'text/plain', delayMs: 0 }, rules: [], plan: [], afterPlan: 'default' as const, seed: 1, cors: true }, state: { step: 0, usedInStep: 0, consumed: 0, exhausted: false, rng: 1 } };
     await writeFile(path.join(d, 'hooklab.json'), JSON.stringify({ version: 1, bins: [{ id: 'a', name: 'a', createdAt: 'x' }], responses: [control], webhooks: [], runs: [], clock: null }));
     const s = await LowdbStore.open({ dataDir: d, flushIntervalMs: 5 });
     expect((await s.responses.get('a'))?.config.default.status).toBe(201);
     await s.close();
-    expect(JSON.parse(await readFile(path.join(d, 'responses.json'), 'utf8')).responses).toHaveLength(1);
-    // A plan moving does not rewrite hooklab.json.
+    const log = path.join(d, 'responses.log');
+    expect((await readFile(log, 'utf8')).trim().split('\n')).toHaveLength(1);
+    // A plan moving rewrites neither hooklab.json nor the 20 KB settings: one short line each.
     const main = await readFile(path.join(d, 'hooklab.json'), 'utf8');
+    expect(JSON.parse(main).responses).toBeUndefined();
     const r = await LowdbStore.open({ dataDir: d, flushIntervalMs: 5 });
-    await r.responses.put({ ...control, state: { ...control.state, consumed: 1 } });
+    const before = (await stat(log)).size;
+    let cur = (await r.responses.get('a'))!;
+    for (let i = 1; i <= 10; i++) {
+      cur = { ...cur, state: { ...cur.state, consumed: i } };
+      await r.responses.put(cur);
+      await r.flush();
+    }
+    expect((await stat(log)).size - before).toBeLessThan(10 * 200);
     await r.close();
     expect(await readFile(path.join(d, 'hooklab.json'), 'utf8')).toBe(main);
-    expect(JSON.parse(main).responses).toBeUndefined();
+    const again = await LowdbStore.open({ dataDir: d, flushIntervalMs: 5 });
+    expect((await again.responses.get('a'))?.state.consumed).toBe(10);
+    expect((await again.responses.get('a'))?.config.default.body).toHaveLength(20_000);
+    await again.responses.delete('a');
+    await again.close();
+    expect(await (await LowdbStore.open({ dataDir: d, flushIntervalMs: 5 })).responses.list()).toEqual([]);
+  });
+
+  it('a responses.json of an earlier build starts the journal, then goes', async () => {
+    const d = await dir();
+    const control = { id: 'b', config: { default: { status: 202, headers: {}, body: '', contentType: 'text/plain', delayMs: 0 }, rules: [], plan: [], afterPlan: 'default' as const, seed: 1, cors: true }, state: { step: 0, usedInStep: 0, consumed: 3, exhausted: false, rng: 1 } };
+    await writeFile(path.join(d, 'hooklab.json'), JSON.stringify({ version: 1, bins: [{ id: 'b', name: 'b', createdAt: 'x' }], webhooks: [], runs: [], clock: null }));
+    await writeFile(path.join(d, 'responses.json'), JSON.stringify({ version: 1, responses: [control] }));
+    const s = await LowdbStore.open({ dataDir: d, flushIntervalMs: 5 });
+    expect((await s.responses.get('b'))?.state.consumed).toBe(3);
+    await s.close();
+    await expect(stat(path.join(d, 'responses.json'))).rejects.toThrow();
+    const r = await LowdbStore.open({ dataDir: d, flushIntervalMs: 5 });
+    expect((await r.responses.get('b'))?.config.default.status).toBe(202);
+    await r.close();
   });
 });
 

@@ -1,8 +1,9 @@
 // Search and filter for the request list: body text always at hand, method, sub-path,
-// status and a header behind "More". Applying puts the filter in the page URL (a new history
+// status, a header and an idempotency key behind "More"; a key filter (set from a capture's
+// detail: "Show all N with this key") is also shown on its own, with a button to drop it. Applying puts the filter in the page URL (a new history
 // entry), so reload keeps it and back/forward step through searches; the server searches.
 import { useEffect, useState } from 'preact/hooks';
-import { type RequestFilter, isEmptyFilter } from '../lib/request-filter.ts';
+import { type RequestFilter, isEmptyFilter, shortKey } from '../lib/request-filter.ts';
 
 interface Props {
   filter: RequestFilter;
@@ -43,6 +44,17 @@ export function FilterBar({ filter, onApply }: Props) {
           </button>
         )}
       </div>
+      {filter.key && (
+        <p class="filter-key small" data-testid="filter-key">
+          <span>Captures with idempotency key</span>{' '}
+          <code title={filter.key} data-testid="filter-key-value">
+            {shortKey(filter.key, 32)}
+          </code>{' '}
+          <button type="button" class="btn btn-small" onClick={() => onApply({ ...filter, key: undefined })} data-testid="filter-key-clear">
+            Clear key
+          </button>
+        </p>
+      )}
       <details class="filter-more" open={more}>
         <summary>More filters{more ? ' (on)' : ''}</summary>
         <div class="filter-grid">
@@ -68,6 +80,10 @@ export function FilterBar({ filter, onApply }: Props) {
           <label>
             Header
             <input value={f.header ?? ''} placeholder="x-github-event:push" onInput={set('header')} data-testid="filter-header" />
+          </label>
+          <label>
+            Idempotency key
+            <input value={f.key ?? ''} placeholder="msg_…" onInput={set('key')} data-testid="filter-key-input" />
           </label>
         </div>
       </details>

@@ -36,11 +36,13 @@ interface Props {
   gone?: boolean;
   binDeleted?: boolean;
   requestPath: (id: string) => string;
+  /** The list filtered by an idempotency key, this capture open; null when it already is. */
+  keyPath?: (id: string, key: string) => string | null;
 }
 
 const HEADERS_OPEN_KEY = 'hooklab.headersOpen';
 
-export const RequestDetail = memo(function RequestDetail({ binId, binUrl, requestId, row, onDeleted, onMissing, gone, binDeleted, requestPath }: Props) {
+export const RequestDetail = memo(function RequestDetail({ binId, binUrl, requestId, row, onDeleted, onMissing, gone, binDeleted, requestPath, keyPath }: Props) {
   const [detail, setDetail] = useState<Detail | null>(null);
   /** 404: 'checking' while the page asks whether the whole bin is gone. */
   const [missing, setMissing] = useState<false | 'checking' | 'request'>(false);
@@ -206,7 +208,7 @@ export const RequestDetail = memo(function RequestDetail({ binId, binUrl, reques
             </dd>
           </div>
           {detail.dispatch && <DispatchNote label={detail.dispatch} requestId={detail.id} />}
-          <IdempotencyLine detail={detail} requestPath={requestPath} />
+          <IdempotencyLine detail={detail} requestPath={requestPath} groupPath={keyPath} />
           <div>
             <dt>Size</dt>
             <dd>

@@ -1,9 +1,12 @@
 // The captured requests, newest on top, virtualised: only the rows in view (plus a few)
-// are in the DOM, so a bin of thousands scrolls smoothly while new ones stream in.
+// are in the DOM, so a bin of thousands scrolls smoothly while new ones stream in. A capture
+// with an idempotency key shows it (shortened); listing one key's captures, each row says
+// which attempt it is ("attempt 2 of 3", by arrival).
 import { memo } from '../lib/memo.ts';
 import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { RequestItem } from '../../../shared/api.ts';
 import { formatBytes } from '../lib/format.ts';
+import { shortKey } from '../lib/request-filter.ts';
 import { useRowLabel } from '../lib/row-labels.ts';
 import { RelTime } from './RelTime.tsx';
 import { SignatureBadge } from './SignatureBadge.tsx';
@@ -26,6 +29,11 @@ interface Props {
   onVisibleRange?: (last: number) => void;
   /** Said when the list is empty (e.g. nothing matches the filter). */
   emptyText?: string;
+  /**
+   * The list is every stored capture of one idempotency key (filtered by it, all pages
+   * loaded): rows say "attempt n of m", n by arrival (the oldest is 1).
+   */
+  numbered?: boolean;
 }
 
 export const RequestList = memo(function RequestList(p: Props) {
@@ -142,7 +150,16 @@ export const RequestList = memo(function RequestList(p: Props) {
   for (let i = first; i < last; i++) {
     const r = requests[i];
     rows.push(
-      <Row key={r.id} binId={p.binId} r={r} top={i * ROW_HEIGHT} selected={r.id === p.selectedId} unread={p.unread.has(r.id)} onSelect={selectRow} />,
+      <Row
+        key={r.id}
+        binId={p.binId}
+        r={r}
+        top={i * ROW_HEIGHT}
+        selected={r.id === p.selectedId}
+        unread={p.unread.has(r.id)}
+        attempt={p.numbered ? `attempt ${n - i} of ${n}` : undefined}
+        onSelect={selectRow}
+      />,
     );
   }
 
@@ -197,10 +214,12 @@ interface RowProps {
   top: number;
   selected: boolean;
   unread: boolean;
+  /** "attempt 2 of 3" when the list is one key's captures. */
+  attempt?: string;
   onSelect: (id: string, how: 'click' | 'key') => void;
 }
 
-const Row = memo(function Row({ binId, r, top, selected, unread, onSelect }: RowProps) {
+const Row = memo(function Row({ binId, r, top, selected, unread, attempt, onSelect }: RowProps) {
   const target = r.path + (r.queryString ? `?${r.queryString}` : '');
   const label = useRowLabel(binId, r);
   return (
@@ -237,6 +256,7 @@ const Row = memo(function Row({ binId, r, top, selected, unread, onSelect }: Row
           </span>
         )}
         {r.verification && r.verification.status !== 'unchecked' && <SignatureBadge v={r.verification} />}
+        {r.idempotencyKey && <KeyTag k={r.idempotencyKey} attempt={attempt} />}
         {label && <span class="req-sub" title={target}>{target}</span>}
         {!label && r.contentType && <span class="req-ct">{r.contentType.split(';')[0]}</span>}
         {unread && <span class="sr-only">, unread</span>}
@@ -244,3 +264,16 @@ const Row = memo(function Row({ binId, r, top, selected, unread, onSelect }: Row
     </div>
   );
 });
+
+/** Text only (the row is the option to pick): the key shortened, whole in the title. */
+function KeyTag({ k, attempt }: { k: string; attempt?: string }) {
+  return (
+    <span class="req-tag tone-muted" title={`Idempotency key ${k}${attempt ? ` (${attempt})` : ''}`} data-testid="key-tag" data-key={k}>
+      {attempt ?? (
+        <>
+          <span class="sr-only">idempotency </span>key <span class="req-key">{shortKey(k)}</span>
+        </>
+      )}
+    </span>
+  );
+}

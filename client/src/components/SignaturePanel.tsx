@@ -106,11 +106,15 @@ export function SignaturePanel({ v }: { v: VerificationT }) {
   );
 }
 
-/** "attempt 2 of 3 of key evt_1", with links to the other captures under the same key. */
-export function IdempotencyLine({ detail, requestPath }: { detail: RequestDetail; requestPath: (id: string) => string }) {
+/**
+ * "attempt 2 of 3 of key evt_1", with links to the other captures under the same key, and
+ * "Show all 3 with this key": the list filtered by the key (`groupPath`; null when it already is).
+ */
+export function IdempotencyLine({ detail, requestPath, groupPath }: { detail: RequestDetail; requestPath: (id: string) => string; groupPath?: (id: string, key: string) => string | null }) {
   const i = detail.idempotency;
   if (!i) return null;
   const others = detail.sameKey ?? [];
+  const group = i.attempts > 1 ? groupPath?.(detail.id, i.key) : null;
   return (
     <div data-testid="idempotency">
       <dt>Idempotency</dt>
@@ -130,6 +134,15 @@ export function IdempotencyLine({ detail, requestPath }: { detail: RequestDetail
               </span>
             ))}
             {others.length > 20 && ` and ${others.length - 20} more`}
+          </>
+        )}
+        {group && (
+          <>
+            {' '}
+            ·{' '}
+            <Link href={group} data-testid="same-key-all">
+              Show all {i.attempts} with this key
+            </Link>
           </>
         )}
         {i.keyChurn && <div class="notice notice-warn small">The same body also arrived under another key: this sender's retries do not keep their key, so receivers cannot de-duplicate.</div>}

@@ -133,6 +133,8 @@ export const api = {
   createBin: (name?: string) => call<Bin>('POST', '/bins', name ? { name } : {}),
   getBin: (id: string) => call<Bin>('GET', `/bins/${enc(id)}`),
   renameBin: (id: string, name: string) => call<Bin>('PATCH', `/bins/${enc(id)}`, { name }),
+  /** Where the bin's list rows take their label from ([]: the built-in rules). */
+  setLabelFrom: (id: string, labelFrom: string[]) => call<Bin>('PATCH', `/bins/${enc(id)}`, { labelFrom }),
   deleteBin: (id: string) => call<void>('DELETE', `/bins/${enc(id)}`),
 
   // captured requests (a filter searches on the server)

@@ -1,5 +1,5 @@
 // The request list's search, as it lives in the page URL (?method=POST&path=/hooks&status=5xx
-// &header=x-github-event:push&q=text): the same names and meaning as the API's search, so a
+// &header=x-github-event:push&key=msg_1&q=text): the same names and meaning as the API's search, so a
 // filtered view is one shareable address, reload keeps it and back/forward move through it.
 import type { RequestItem } from '../../../shared/api.ts';
 
@@ -9,11 +9,13 @@ export interface RequestFilter {
   status?: string;
   /** A header name (present) or name:value (equal). */
   header?: string;
+  /** The sender's idempotency key (exact): a message and its retries. */
+  key?: string;
   /** Text in the body. */
   q?: string;
 }
 
-export const FILTER_KEYS = ['method', 'path', 'status', 'header', 'q'] as const;
+export const FILTER_KEYS = ['method', 'path', 'status', 'header', 'key', 'q'] as const;
 
 export function filterFromSearch(s: URLSearchParams): RequestFilter {
   const f: RequestFilter = {};
@@ -48,6 +50,8 @@ export const needsServer = (f: RequestFilter): boolean => !!(f.header?.trim() ||
 
 /** Does a list row pass the parts of the filter a row can answer (as the server decides them)? */
 export function matchesRow(f: RequestFilter, r: RequestItem): boolean {
+  const key = f.key?.trim();
+  if (key && r.idempotencyKey !== key) return false;
   if (f.method && r.method.toUpperCase() !== f.method.trim().toUpperCase()) return false;
   if (f.path && !r.path.startsWith(f.path.trim())) return false;
   const st = f.status?.trim().toLowerCase();
@@ -65,6 +69,14 @@ export function describeFilter(f: RequestFilter): string {
   if (f.path) parts.push(`path ${f.path}*`);
   if (f.status) parts.push(`status ${f.status}`);
   if (f.header) parts.push(`header ${f.header}`);
+  if (f.key) parts.push(`idempotency key ${f.key}`);
   if (f.q) parts.push(`body contains “${f.q}”`);
   return parts.join(', ');
+}
+
+/** A key short enough for a list row: "msg_2Lq4Hb…9xQz" (the whole key goes in a title). */
+export function shortKey(key: string, max = 16): string {
+  if (key.length <= max) return key;
+  const tail = 4;
+  return `${key.slice(0, max - tail - 1)}…${key.slice(-tail)}`;
 }

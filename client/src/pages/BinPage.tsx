@@ -1,6 +1,7 @@
 // One bin: its URL to copy, a curl example, the live request list (searchable, the filter in
 // the page URL) with detail, export/import and bulk replay, and its settings: response,
-// forward targets, signatures. /bins/<id>[?filter], /bins/<id>/requests/<rid>[?filter],
+// forward targets, signatures; under its name, where its rows take their label from.
+// /bins/<id>[?filter], /bins/<id>/requests/<rid>[?filter],
 // /bins/<id>/response, /bins/<id>/forward, /bins/<id>/verify.
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { BinTools } from '../components/BinTools.tsx';
@@ -11,13 +12,15 @@ import { ForwardSettingsPanel } from '../components/ForwardSettingsPanel.tsx';
 import { RequestDetail } from '../components/RequestDetail.tsx';
 import { RequestList } from '../components/RequestList.tsx';
 import { ResponseEditor } from '../components/ResponseEditor.tsx';
+import { RowLabelSettings } from '../components/RowLabelSettings.tsx';
 import { VerifySettingsPanel } from '../components/VerifySettingsPanel.tsx';
 import { api, isNotFound } from '../lib/api.ts';
 import { exampleCurl } from '../lib/curl.ts';
 import { formatCount } from '../lib/format.ts';
 import { describeFilter, filterFromSearch, filterSearch, isEmptyFilter } from '../lib/request-filter.ts';
 import { Link, navigate, paths } from '../lib/router.ts';
-import { useBinRequests } from '../lib/use-bin-requests.ts';
+import { RowLabelSources } from '../lib/row-labels.ts';
+import { KEEP, useBinRequests } from '../lib/use-bin-requests.ts';
 import { useError } from '../lib/use-error.ts';
 
 export type BinTab = 'requests' | 'response' | 'forward' | 'verify';
@@ -42,6 +45,9 @@ export function BinPage({ binId, requestId, tab, search }: Props) {
   const [renaming, setRenaming] = useState(false);
   const base = paths.bin(binId) + qs;
   const requestPath = useCallback((id: string) => paths.request(binId, id) + qs, [binId, qs]);
+  // "Show all N with this key": the list becomes that key's captures (other filters dropped,
+  // so it is the whole group), the capture stays open.
+  const keyPath = useCallback((id: string, key: string) => (qs === filterSearch({ key }) ? null : paths.request(binId, id) + filterSearch({ key })), [binId, qs]);
   const unreadCount = s.unread.size;
   const deleted = s.binDeleted;
 
@@ -63,6 +69,15 @@ export function BinPage({ binId, requestId, tab, search }: Props) {
   useEffect(() => {
     if (requestId) s.markRead(requestId);
   }, [requestId, s.unreadVersion]);
+
+  // One key's captures are few: load them all, so each row can say "attempt n of m" (up to
+  // what the list keeps in memory; past that the rows show the key without numbers). Only
+  // with the key alone: under other filters too the rows are not the whole group.
+  const keyGroup = !!filter.key;
+  const keyOnly = keyGroup && qs === filterSearch({ key: filter.key });
+  useEffect(() => {
+    if (keyGroup && s.nextBefore && !s.loading && !s.loadingOlder && s.list.length < KEEP) void s.loadOlder();
+  }, [keyGroup, s.nextBefore, s.loading, s.loadingOlder]);
 
   const select = useCallback((id: string, how: 'click' | 'key') => navigate(requestPath(id), { replace: how === 'key' }), [requestPath]);
 
@@ -190,6 +205,7 @@ export function BinPage({ binId, requestId, tab, search }: Props) {
               )}
             </h1>
           )}
+          {bin && <RowLabelSettings bin={bin} disabled={deleted} onSaved={s.renamed} onGone={s.markDeleted} />}
         </div>
         <div class="bin-url-row">
           <code class="bin-url" data-testid="bin-url">
@@ -265,20 +281,23 @@ export function BinPage({ binId, requestId, tab, search }: Props) {
                 Clear bin
               </ConfirmButton>
             </div>
-            <RequestList
-              binId={binId}
-              requests={s.list}
-              selectedId={requestId}
-              unread={s.unread}
-              unreadVersion={s.unreadVersion}
-              hasOlder={!!s.nextBefore}
-              loadingOlder={s.loadingOlder}
-              loading={s.loading}
-              onSelect={select}
-              onLoadOlder={s.loadOlder}
-              onVisibleRange={s.setLastVisible}
-              emptyText={filtered ? `No request matches ${describeFilter(filter)}.` : undefined}
-            />
+            <RowLabelSources.Provider value={bin?.labelFrom}>
+              <RequestList
+                binId={binId}
+                requests={s.list}
+                selectedId={requestId}
+                unread={s.unread}
+                unreadVersion={s.unreadVersion}
+                hasOlder={!!s.nextBefore}
+                loadingOlder={s.loadingOlder}
+                loading={s.loading}
+                onSelect={select}
+                onLoadOlder={s.loadOlder}
+                onVisibleRange={s.setLastVisible}
+                emptyText={filtered ? `No request matches ${describeFilter(filter)}.` : undefined}
+                numbered={keyOnly && !s.loading && !s.nextBefore}
+              />
+            </RowLabelSources.Provider>
           </div>
           <div class="split-detail" tabIndex={-1} data-testid="detail-pane">
             {requestId ? (
@@ -298,6 +317,7 @@ export function BinPage({ binId, requestId, tab, search }: Props) {
                     gone={gonePushed}
                     binDeleted={deleted}
                     requestPath={requestPath}
+                    keyPath={keyPath}
                   />
                 )}
               </>

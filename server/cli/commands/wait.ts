@@ -8,6 +8,7 @@ export interface WaitOptions {
   path?: string;
   header?: string[];
   q?: string;
+  key?: string;
   after?: string;
   timeout: string;
 }
@@ -18,6 +19,7 @@ export async function wait(c: Conn, bin: string, o: WaitOptions): Promise<void> 
   if (o.path) q.set('path', o.path);
   for (const h of o.header ?? []) q.append('header', h);
   if (o.q) q.set('q', o.q);
+  if (o.key) q.set('key', o.key);
   if (o.after) q.set('after', o.after);
   q.set('timeout', o.timeout);
   const res = await call(c, 'GET', `/api/bins/${binIdOf(bin)}/requests/wait?${q}`, { ok: [408] });

@@ -1,23 +1,33 @@
-// Deliveries on disk as an append-only journal, DATA_DIR/deliveries.log, one JSON line per
-// change: a new delivery in full, then only what changed (the attempts added, the fields set).
-// A flush appends the lines of its interval, so the bytes written follow the changes, not the
-// number of deliveries kept. When the journal has grown past twice what it describes, it is
-// rewritten as one line per delivery (temp file, then rename): amortised, that is a constant
-// factor. A line a crash cut short is dropped at load.
+// Records on disk as an append-only journal (DATA_DIR/deliveries.log, DATA_DIR/responses.log),
+// one JSON line per change: a new record in full, then only the fields that changed (by
+// reference: records are immutable, so an unchanged field is the same object), and for a list
+// that only grows (a delivery's attempts) just the items added. A flush appends the lines of
+// its interval, so the bytes written follow the changes, not the number of records kept. When
+// the journal has grown past twice what it describes, it is rewritten as one line per record
+// (temp file, then rename): amortised, that is a constant factor. A line a crash cut short is
+// dropped at load.
 import { type FileHandle, rename, rm } from 'node:fs/promises';
-import type { Attempt, Delivery } from '../../../shared/api.ts';
-import type { DeliveryChanges } from '../collections.ts';
+import type { RecordChanges } from '../collections.ts';
 import { DataFileError, fileSize, openForWrite, readAt, truncateTo, writeAt, writeFileAt } from './files.ts';
 
-type Line = { put: Delivery } | { id: string; set?: Partial<Delivery>; add?: Attempt[] } | { del: string };
+type Line<T> = { put: T } | { id: string; set?: Partial<T>; add?: unknown[] } | { del: string };
 
 /** Compaction threshold: journal bytes beyond this factor of the live size (plus slack). */
 const COMPACT_FACTOR = 2;
 const COMPACT_SLACK = 1024 * 1024;
 
-export class DeliveryJournal implements DeliveryChanges {
+export interface RecordJournalOptions<T> {
+  file: string;
+  /** The records kept now (what a compaction writes). */
+  current: () => Iterable<T>;
+  onDirty: () => void;
+  /** A list field that only grows: its new items are appended as `add` (deliveries' attempts). */
+  appendOnly?: keyof T & string;
+}
+
+export class RecordJournal<T extends { id: string }> implements RecordChanges<T> {
   /** Lines not yet written (objects: stringified at flush, once). */
-  private queued: Line[] = [];
+  private queued: Line<T>[] = [];
   private size = 0;
   /** Approximate bytes each delivery takes in a compacted journal. */
   private readonly liveBytes = new Map<string, number>();
@@ -26,47 +36,49 @@ export class DeliveryJournal implements DeliveryChanges {
   /** Kept open between appends (a flush every FLUSH_INTERVAL_MS). */
   private fh: FileHandle | null = null;
 
-  constructor(
-    private readonly file: string,
-    private readonly current: () => Iterable<Delivery>,
-    private readonly onDirty: () => void,
-  ) {}
+  private readonly file: string;
+
+  constructor(private readonly o: RecordJournalOptions<T>) {
+    this.file = o.file;
+  }
 
   get hasDirty(): boolean {
     return this.queued.length > 0 || this.compactWanted;
   }
 
-  put(prev: Delivery | undefined, next: Delivery): void {
+  put(prev: T | undefined, next: T): void {
     if (!prev) this.queued.push({ put: next });
     else {
-      const line: { id: string; set?: Partial<Delivery>; add?: Attempt[] } = { id: next.id };
+      const line: { id: string; set?: Partial<T>; add?: unknown[] } = { id: next.id };
       const set: Record<string, unknown> = {};
       let any = false;
+      const list = this.o.appendOnly;
       // Records are immutable: an unchanged field is the same reference.
-      for (const k of Object.keys(next) as (keyof Delivery)[]) {
-        if (k === 'attempts' || next[k] === prev[k]) continue;
+      for (const k of Object.keys(next) as (keyof T & string)[]) {
+        if (k === list || next[k] === prev[k]) continue;
         set[k] = next[k];
         any = true;
       }
-      if (next.attempts !== prev.attempts) {
-        const a = prev.attempts;
-        const grows = next.attempts.length >= a.length && a.every((x, i) => next.attempts[i] === x);
-        if (grows) line.add = next.attempts.slice(a.length);
+      if (list && next[list] !== prev[list]) {
+        const a = prev[list] as unknown[];
+        const b = next[list] as unknown[];
+        const grows = b.length >= a.length && a.every((x, i) => b[i] === x);
+        if (grows) line.add = b.slice(a.length);
         else {
-          set.attempts = next.attempts;
+          set[list] = b;
           any = true;
         }
       }
-      if (any) line.set = set as Partial<Delivery>;
+      if (any) line.set = set as Partial<T>;
       if (!line.set && !line.add?.length) return;
       this.queued.push(line);
     }
-    this.onDirty();
+    this.o.onDirty();
   }
 
   removed(id: string): void {
     this.queued.push({ del: id });
-    this.onDirty();
+    this.o.onDirty();
   }
 
   /** Append what changed; compact when the journal has grown too large. */
@@ -100,7 +112,7 @@ export class DeliveryJournal implements DeliveryChanges {
     if (this.compactWanted || this.size > COMPACT_FACTOR * this.liveTotal + COMPACT_SLACK) await this.compact();
   }
 
-  private account(l: Line, len: number) {
+  private account(l: Line<T>, len: number) {
     if ('del' in l) {
       this.liveTotal -= this.liveBytes.get(l.del) ?? 0;
       this.liveBytes.delete(l.del);
@@ -112,7 +124,7 @@ export class DeliveryJournal implements DeliveryChanges {
     this.liveTotal += len;
   }
 
-  /** Rewrite the journal as one line per delivery kept. */
+  /** Rewrite the journal as one line per record kept. */
   async compact(): Promise<void> {
     this.compactWanted = true;
     const tmp = `${this.file}.tmp`;
@@ -120,7 +132,7 @@ export class DeliveryJournal implements DeliveryChanges {
     this.liveTotal = 0;
     const parts: Buffer[] = [];
     let total = 0;
-    for (const d of this.current()) {
+    for (const d of this.o.current()) {
       const b = Buffer.from(JSON.stringify({ put: d }) + '\n');
       parts.push(b);
       this.liveBytes.set(d.id, b.length);
@@ -141,22 +153,23 @@ export class DeliveryJournal implements DeliveryChanges {
     void fh?.close().catch(() => {});
   }
 
-  /** Read the journal; a torn last line (a crash mid-append) is cut off. */
-  async load(): Promise<Delivery[] | null> {
+  /** Read the journal; a torn last line (a crash mid-append) is cut off. Null: no journal. */
+  async load(): Promise<T[] | null> {
     await rm(`${this.file}.tmp`, { force: true });
     const size = await fileSize(this.file);
     if (size < 0) return null;
     const bytes = size > 0 ? await readAt(this.file, 0, size) : Buffer.alloc(0);
     const end = bytes.lastIndexOf(0x0a) + 1;
     const text = bytes.subarray(0, end).toString('utf8');
-    const map = new Map<string, Delivery>();
+    const map = new Map<string, T>();
+    const list = this.o.appendOnly;
     let lineNo = 0;
     for (const line of text.split('\n')) {
       lineNo++;
       if (!line) continue;
-      let l: Line;
+      let l: Line<T>;
       try {
-        l = JSON.parse(line) as Line;
+        l = JSON.parse(line) as Line<T>;
       } catch (e) {
         throw new DataFileError(this.file, `line ${lineNo} is not valid JSON (${(e as Error).message})`);
       }
@@ -165,8 +178,8 @@ export class DeliveryJournal implements DeliveryChanges {
       else if (typeof l.id === 'string') {
         const cur = map.get(l.id);
         if (!cur) continue; // pruned earlier
-        const next: Delivery = { ...cur, ...l.set };
-        if (l.add?.length) next.attempts = [...(l.set?.attempts ?? cur.attempts), ...l.add];
+        const next: T = { ...cur, ...l.set };
+        if (list && l.add?.length) (next as Record<string, unknown>)[list] = [...((l.set?.[list] ?? cur[list]) as unknown[]), ...l.add];
         map.set(l.id, next);
       } else throw new DataFileError(this.file, `line ${lineNo} is not a journal entry`);
       this.account(l, line.length + 1);
