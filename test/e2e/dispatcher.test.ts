@@ -52,8 +52,14 @@ describe('dispatcher console', () => {
     await page.getByTestId('add-webhook').click();
     const form = page.locator('[data-testid="webhook-form"]:not([data-webhook-id])');
     await form.getByTestId('webhook-name').fill('Orders service');
+    // A refused URL is marked; picking a bin fixes it and takes the mark away at once.
+    await form.getByTestId('webhook-url').fill('not a url');
+    await form.getByTestId('save-webhook').click();
+    await form.locator('[data-field="url"] [data-testid="field-error"]').waitFor();
     await form.getByTestId('use-bin').selectOption({ label: `orders-receiver (${bin.id.slice(0, 6)}…)` });
     expect(await form.getByTestId('webhook-url').inputValue()).toBe(bin.url);
+    expect(await form.locator('[data-field="url"] [data-testid="field-error"]').count()).toBe(0);
+    expect(await form.locator('[data-field="url"].has-error').count()).toBe(0);
     // Checkboxes as on the article's settings page, all on by default.
     for (const ev of ['flow_started', 'flow_succeeded', 'flow_failed']) expect(await form.getByTestId(`event-${ev}`).isChecked()).toBe(true);
     await form.getByTestId('generate-secret').click();
@@ -177,8 +183,9 @@ describe('dispatcher console', () => {
     await until(page, (t) => Number(document.querySelector('[data-testid="virtual-now"]')?.getAttribute('data-now')) === t, before + 3_600_000);
     await page.getByTestId('speed-1').click();
     await page.locator('[data-testid="speed-1"][aria-pressed="true"]').waitFor();
-    // The only console error is the preview's 400 for the factor typed wrong on purpose.
-    expect(tp.problems).toEqual(['console: Failed to load resource: the server responded with a status of 400 (Bad Request)']);
+    // The only console errors are the 400s asked for on purpose: the URL refused when creating
+    // the webhook, and the preview's for the factor typed wrong.
+    expect(tp.problems).toEqual(Array(2).fill('console: Failed to load resource: the server responded with a status of 400 (Bad Request)'));
   });
 
   it('saves the enable switch and the event checkboxes, and says in place what is wrong with a URL', async () => {
