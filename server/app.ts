@@ -234,6 +234,7 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
           randomSeed: () => Math.floor(random() * 2 ** 32),
           client: store.db.client,
           run: (fn) => store.db.run(() => fn()),
+          sharedRead: (key, fn) => store.db.sharedRead(key, () => fn()),
           prefix: store.prefix,
         })
       : new ResponseControl(store, live, responseLimitsOf(config), () => Math.floor(random() * 2 ** 32));
@@ -260,7 +261,8 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
   const binAttempts = new BinAttempts(store);
   const receive = createReceiver(
     {
-      store,
+      // Redis: the receiver does not read a bin it found lately again (RedisBins.forCapture).
+      store: cluster && store instanceof RedisStore ? store.forCaptures() : store,
       control,
       live,
       // On Redis the store numbers captures itself, in the order they reach it (any instance).
@@ -277,23 +279,18 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
       forwarder,
       selfConnections,
       verifier,
-      onStored: cluster ? (r) => cluster.note('capture', r.binId, r.id) : undefined,
     },
     RECEIVER_PREFIX,
   );
   if (cluster) {
-    // Settings changed, or a capture stored, on another instance.
+    // Settings changed, or a bin created, changed or deleted, on another instance.
     cluster.on('forward', (binId) => void forwarder.reload(binId).catch(() => {}));
     cluster.on('verify', (binId) => void verifier.reload(binId).catch(() => {}));
     cluster.on('response', (binId) => void (control as RedisResponseControl).refresh(binId).catch(() => {}));
-    cluster.on('capture', (binId, id) => {
-      if (!waiters.wants(binId)) return;
-      void (async () => {
-        const rec = await store.requests.get(binId, id);
-        const body = rec && (await store.requests.body(binId, id));
-        if (rec && body) waiters.captured({ ...rec, body });
-      })().catch(() => {});
-    });
+    if (store instanceof RedisStore) {
+      store.bins.onChange((binId) => cluster.note('bin', binId));
+      cluster.on('bin', (binId) => store.bins.forget(binId));
+    }
     await cluster.start();
   }
 
@@ -403,10 +400,27 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
     });
   }
   attachLiveHandlers(io, { store, gate: cluster ? socketBus : undefined });
-  // Shared rooms: captures reach this instance's viewers from the store's capture feed.
+  // Shared rooms: captures reach this instance's viewers from the store's capture feed; the
+  // wait API's waiters hear of captures made on other instances from it too (this instance's
+  // own were told by the receiver).
+  const tellWaiters = (st: RedisStore, binId: string, id: string) => {
+    void (async () => {
+      const rec = await st.requests.get(binId, id);
+      const body = rec && (await st.requests.body(binId, id));
+      if (rec && body) waiters.captured({ ...rec, body });
+    })().catch(() => {});
+  };
   const feed =
     cluster && store instanceof RedisStore
-      ? new CaptureFeed({ url: cluster.url, prefix: store.prefix, onCapture: (item, ev) => socketBus.feedCaptured(item, ev), onError: () => {} })
+      ? new CaptureFeed({
+          url: cluster.url,
+          prefix: store.prefix,
+          onCapture: (item, ev, origin) => {
+            socketBus.feedCaptured(item, ev);
+            if (origin !== store.origin && waiters.wants(item.binId)) tellWaiters(store, item.binId, item.id);
+          },
+          onError: () => {},
+        })
       : null;
   await feed?.start();
 

@@ -1,5 +1,6 @@
 // Reads the Redis store's capture feed (one stream entry per capture, written by the append
-// script itself) and hands each capture to this instance's live viewers. Every instance reads
+// script itself) and hands each capture to this instance's live viewers (and, for captures
+// made on other instances, to its wait-API waiters). Every instance reads
 // the same stream, so every viewer of a bin sees its captures in one order, the order ids
 // were given in, whichever instance received them. (The Socket.IO adapter carries the other
 // events; its instances publish independently, so it could not promise that order.)
@@ -13,8 +14,9 @@ import type { Eviction } from '../store/types.ts';
 export interface CaptureFeedOptions {
   url: string;
   prefix: string;
-  /** A capture, and what its append evicted (its own bin's first). */
-  onCapture: (item: RequestItem, evictions: Eviction[]) => void;
+  /** A capture, what its append evicted (its own bin's first), and the tag of the instance
+   * that appended it (RedisStore.origin; '' in entries from before tags). */
+  onCapture: (item: RequestItem, evictions: Eviction[], origin: string) => void;
   onError?: (err: unknown) => void;
 }
 
@@ -73,10 +75,12 @@ export class CaptureFeed {
     let bin = '';
     let row = '';
     let evicted = '';
+    let origin = '';
     for (let i = 0; i < fields.length; i += 2) {
       if (fields[i] === 'b') bin = fields[i + 1];
       else if (fields[i] === 'i') row = fields[i + 1];
       else if (fields[i] === 'e') evicted = fields[i + 1];
+      else if (fields[i] === 'o') origin = fields[i + 1];
     }
     let item: RequestItem;
     try {
@@ -94,7 +98,7 @@ export class CaptureFeed {
     }
     // Its own bin's evictions first, as the store answers them.
     evictions.sort((a, b) => (a.binId === bin ? -1 : b.binId === bin ? 1 : 0));
-    this.o.onCapture(item, evictions);
+    this.o.onCapture(item, evictions, origin);
   }
 
   async stop(): Promise<void> {

@@ -1,14 +1,16 @@
 // What several hooklab instances on one Redis share besides the store: the Socket.IO adapter
 // (a capture received by A reaches a viewer connected to B), and a small channel of notes
-// between instances: a bin's settings changed (reload your copy), a capture was stored (your
-// wait-API waiters may want it). The notes are hints that make things prompt; nothing depends
-// on them for correctness: plans check their version in Redis, and viewers catch up from the
-// store through `subscribe {lastId}` after any outage.
+// between instances: a bin's settings changed (reload your copy), a bin was created, changed
+// or deleted (forget what your receiver remembers of it), a webhook or delivery changed. The
+// notes are hints that make things prompt; nothing depends on them for correctness: plans
+// check their version in Redis, an append checks its bin still exists, and viewers catch up
+// from the store through `subscribe {lastId}` after any outage. (Captures need no note: the
+// capture feed, written by the append itself, tells every instance; see capture-feed.ts.)
 import { createAdapter } from '@socket.io/redis-streams-adapter';
 import { Redis } from 'ioredis';
 import type { SettingsKind } from '../../shared/api.ts';
 
-export type NoteKind = SettingsKind | 'capture' | 'webhook' | 'delivery';
+export type NoteKind = SettingsKind | 'bin' | 'webhook' | 'delivery';
 
 export interface ClusterOptions {
   url: string;

@@ -102,6 +102,11 @@ export interface RedisControlDeps {
   /** The store's connection (commands) and prefix; `run` maps connection errors to faults. */
   client: Redis;
   run: <T>(fn: () => Promise<T>) => Promise<T>;
+  /**
+   * Like run, for a read that concurrent callers may share while it has not been sent yet
+   * (RedisConnection.sharedRead; `key` names the read); default: run.
+   */
+  sharedRead?: <T>(key: string, fn: () => Promise<T>) => Promise<T>;
   prefix: string;
 }
 
@@ -191,11 +196,23 @@ export class RedisResponseControl implements Control {
   async decide(binId: string, facts: RequestFacts): Promise<Decision> {
     for (let tries = 0; ; tries++) {
       const c = this.byBin.get(binId);
-      const config = c?.config ?? defaultConfig(0);
+      if (!c) {
+        // No settings known here: the plan hash's version alone says whether that still holds
+        // (a plain HGET; what PLAN_STEP would answer, 'none' or 'stale', without a script).
+        // Requests to this bin in the same turn share it: it runs in Redis after each arrived.
+        const key = this.key(binId);
+        const read = () => this.client.hget(key, 'v');
+        const v = await (this.d.sharedRead ? this.d.sharedRead(`HGET ${key} v`, read) : this.d.run(read));
+        if (v === null || v === '') return withUses(fromDefault(defaultConfig(0)), { consumed: 0 });
+        if (tries >= 3) throw new Error(`response settings of bin ${binId} keep changing; try again`);
+        await this.refresh(binId);
+        continue;
+      }
+      const config = c.config;
       const ruleIndex = config.rules.findIndex((r) => matches(r.match, facts));
       const mask = config.plan.map((s) => (matches(s.match, facts) ? '1' : '0')).join('');
       const r = await this.d.run(() =>
-        this.client.hooklabPlanStep(this.key(binId), c?.version ?? '', ruleIndex >= 0 ? '1' : '0', mask, c?.times ?? '', c?.draws ?? '', c?.loop ?? '0'),
+        this.client.hooklabPlanStep(this.key(binId), c.version, ruleIndex >= 0 ? '1' : '0', mask, c.times, c.draws, c.loop),
       );
       const kind = String(r[0]);
       if (kind === 'stale') {

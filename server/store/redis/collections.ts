@@ -1,7 +1,8 @@
 // Collections in Redis, with the memory driver's semantics (collections.ts): list() oldest
 // first by first insertion; runs and deliveries bounded by their own rules; deleting a bin
 // takes its captures with it. Nothing is cached in Node: instances sharing the Redis see each
-// other's changes at once.
+// other's changes at once. (The one exception, bins the receiver found, is RedisBins.forCapture:
+// what it remembers cannot make a capture land in a deleted bin.)
 import type { Delivery, DeliveryQuery, Run } from '../../../shared/api.ts';
 import type { Collection, DeliveryCollection, StoredBin } from '../types.ts';
 import type { RedisConnection } from './connection.ts';
@@ -38,22 +39,92 @@ export class RedisCollection<T extends { id: string }> implements Collection<T> 
   }
 }
 
+/** How long the receiver trusts a bin it found (notes about changes usually come sooner). */
+const KNOWN_BIN_MS = 10_000;
+/** Bins remembered for the receiver at most (the oldest found go first). */
+const KNOWN_BINS_MAX = 10_000;
+
 /** Bins: deleting one deletes its captures in the same step (then frees their bodies). */
 export class RedisBins extends RedisCollection<StoredBin> {
+  /** Bins the receiver found lately (see forCapture), with when. */
+  private readonly known = new Map<string, { bin: StoredBin; at: number }>();
+  /** Counts forget()s: a look-up that saw one while it waited does not remember what it read. */
+  private forgets = 0;
+  private changed: ((id: string) => void) | null = null;
+
   constructor(
     db: RedisConnection,
     base: string,
     private readonly requests: RedisRequestLog,
+    private readonly now: () => number = Date.now,
   ) {
     super(db, base);
   }
   override async put(b: StoredBin): Promise<void> {
     if (!isSafeBinId(b.id)) throw new Error('bin ids cannot contain ":" or whitespace');
     await super.put(b);
+    this.forget(b.id);
+    this.changed?.(b.id);
   }
   override async delete(id: string): Promise<boolean> {
     if (!isSafeBinId(id)) return false;
-    return (await this.requests.emptyBin(id, 'drop')).found;
+    this.forget(id);
+    const found = (await this.requests.emptyBin(id, 'drop')).found;
+    this.forget(id);
+    if (found) this.changed?.(id);
+    return found;
+  }
+
+  /**
+   * The receiver's look-up, without a round trip for a bin found lately. Only bins that exist
+   * are remembered (one created on another instance is read from Redis at its first capture),
+   * and a remembered one may have been deleted elsewhere a moment ago: the append script
+   * checks that its bin exists, in the same atomic step, so such a capture is answered 404
+   * and never stored (then forgotten here). Renames do not matter to the receiver (it uses the
+   * id); other readers use get().
+   */
+  async forCapture(id: string): Promise<StoredBin | undefined> {
+    const k = this.known.get(id);
+    const t = this.now();
+    if (k && t - k.at < KNOWN_BIN_MS) return k.bin;
+    const seen = this.forgets;
+    const bin = await this.get(id);
+    if (!bin || seen !== this.forgets) {
+      if (!bin) this.known.delete(id);
+      return bin;
+    }
+    this.known.delete(id); // re-inserted: the Map's order is the order found
+    if (this.known.size >= KNOWN_BINS_MAX) this.known.delete(this.known.keys().next().value!);
+    this.known.set(id, { bin, at: t });
+    return bin;
+  }
+
+  /** A bin was changed or deleted (here, by another instance, or found gone by an append). */
+  forget(id: string): void {
+    this.forgets++;
+    this.known.delete(id);
+  }
+
+  /** Told after this instance created, changed or deleted a bin (the app tells the others). */
+  onChange(fn: ((id: string) => void) | null): void {
+    this.changed = fn;
+  }
+}
+
+/** The bins as the receiver reads them: get() is RedisBins.forCapture; the rest as they are. */
+export class CapturingBins implements Collection<StoredBin> {
+  constructor(private readonly bins: RedisBins) {}
+  get(id: string): Promise<StoredBin | undefined> {
+    return this.bins.forCapture(id);
+  }
+  list(): Promise<StoredBin[]> {
+    return this.bins.list();
+  }
+  put(b: StoredBin): Promise<void> {
+    return this.bins.put(b);
+  }
+  delete(id: string): Promise<boolean> {
+    return this.bins.delete(id);
   }
 }
 

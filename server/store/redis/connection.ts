@@ -3,7 +3,8 @@
 // resent blindly could land twice), and the client reconnects by itself. While Redis is
 // unreachable, refuses writes (out of memory, a failing AOF, a read-only replica) or stops
 // answering, health() reports the fault; it clears by itself once Redis is back.
-import { Redis, type ChainableCommander } from 'ioredis';
+import type { Socket } from 'node:net';
+import { Redis } from 'ioredis';
 import { COLLECTION_SCRIPTS } from './collection-scripts.ts';
 import { REQUEST_SCRIPTS } from './request-scripts.ts';
 import { type StoreFault, StoreUnavailableError } from '../types.ts';
@@ -13,8 +14,6 @@ type ScriptName = keyof typeof REQUEST_SCRIPTS | keyof typeof COLLECTION_SCRIPTS
 
 /** The client with the scripts defined on it (EVALSHA, loaded on first use per connection). */
 export type Client = Redis & { [K in ScriptName]: (...args: Arg[]) => Promise<unknown> };
-/** A MULTI with the scripts on it. */
-export type Multi = ChainableCommander & { [K in ScriptName]: (...args: Arg[]) => Multi };
 
 export interface RedisConnectionOptions {
   url: string;
@@ -27,6 +26,19 @@ export interface RedisConnectionOptions {
   /** The fault began (with the first error), or is over (null). For the log. */
   onFault?: (fault: StoreFault | null, err?: unknown) => void;
 }
+
+/** A transaction waiting for this turn's batch (see RedisConnection.transaction). */
+interface PendingTransaction {
+  queue: (c: Client) => Promise<unknown>[];
+  resolve: (r: [Error | null, unknown][]) => void;
+  reject: (e: unknown) => void;
+}
+
+/**
+ * Transactions sent in one MULTI … EXEC at most: Redis runs an EXEC whole, and a burst of
+ * appends in one would hold it (and every other client) for its whole length.
+ */
+const GROUP_MAX = 32;
 
 /** The store could not reach Redis at start-up. */
 export class RedisUnavailableError extends Error {}
@@ -61,6 +73,12 @@ export class RedisConnection {
   /** 'link': cleared when the connection is ready again; 'refused': by a successful probe. */
   private faultKind: 'link' | 'refused' | null = null;
   private probe: NodeJS.Timeout | null = null;
+  /** The socket corked for this turn's commands (see batch()). */
+  private corked: Socket | null = null;
+  /** Transactions to send with this turn's commands (see transaction()). */
+  private pending: PendingTransaction[] = [];
+  /** Reads waiting in this turn's batch, by key (see sharedRead()). */
+  private readonly reads = new Map<string, Promise<unknown>>();
   private closing = false;
   /** The last connection error, for open()'s message. */
   private lastError: string | null = null;
@@ -173,12 +191,123 @@ export class RedisConnection {
    * rejects with StoreUnavailableError (the receiver answers 503). Other errors pass as they are.
    */
   async run<T>(fn: (c: Client) => Promise<T>): Promise<T> {
+    this.batch();
     try {
       return await fn(this.client);
     } catch (err) {
       throw this.classify(err);
     }
   }
+
+  /**
+   * Run the commands `queue` sends as one MULTI … EXEC: they land whole or not at all.
+   * Answers their results as [error, value] pairs; rejects (classified) when the transaction
+   * did not run.
+   *
+   * Transactions asked for in one turn of the event loop are sent together when the turn's
+   * commands leave (see batch()): one MULTI, each one's commands in the order asked, one EXEC,
+   * for up to GROUP_MAX of them (a group commit: each stays whole; a command that fails as it
+   * runs fails alone, as in any MULTI; one refused as queued, which only a Redis that refuses
+   * writes does, fails the group). MULTI and EXEC are written as plain commands, back to back in one synchronous
+   * run, so nothing else can come between them (ioredis writes commands in call order, and
+   * Redis drops a MULTI whose EXEC never came); ioredis's transaction object would copy every
+   * script defined on the client onto itself, for each capture.
+   */
+  transaction(queue: (c: Client) => Promise<unknown>[]): Promise<[Error | null, unknown][]> {
+    // Before 'ready', ioredis would still write MULTI and EXEC (loading-safe) but refuse the rest.
+    if (this.client.status !== 'ready') return Promise.reject(this.classify(new Error('Connection is closed.')));
+    this.batch();
+    return new Promise((resolve, reject) => {
+      this.pending.push({ queue, resolve, reject });
+      if (!this.corked) this.commit(); // nothing to wait for (the socket could not be corked)
+    });
+  }
+
+  /** Send the transactions asked for so far, GROUP_MAX to a MULTI … EXEC. */
+  private commit(): void {
+    const all = this.pending;
+    if (!all.length) return;
+    this.pending = [];
+    if (this.client.status !== 'ready') {
+      const err = this.classify(new Error('Connection is closed.'));
+      for (const t of all) t.reject(err);
+      return;
+    }
+    for (let i = 0; i < all.length; i += GROUP_MAX) this.commitGroup(all.slice(i, i + GROUP_MAX));
+  }
+
+  private commitGroup(txs: PendingTransaction[]): void {
+    const c = this.client;
+    let refused: unknown = null;
+    const keep = (err: unknown) => void (refused ??= err);
+    const sizes: number[] = [];
+    const broken: unknown[] = [];
+    (c.multi({ pipeline: false }) as Promise<unknown>).catch(keep);
+    for (const t of txs) {
+      let sent: Promise<unknown>[] = [];
+      let err: unknown = null;
+      try {
+        sent = t.queue(c);
+      } catch (e) {
+        err = e; // a bug in the caller: that one is refused (what it queued runs, as in any MULTI)
+      }
+      sizes.push(sent.length);
+      broken.push(err);
+      for (const p of sent) p.catch(keep);
+    }
+    (c.exec() as Promise<[Error | null, unknown][] | null>).then(
+      (res) => {
+        let at = 0;
+        for (const [i, t] of txs.entries()) {
+          if (!res) t.reject(new Error('the transaction was aborted'));
+          else if (broken[i]) t.reject(broken[i]);
+          else t.resolve(res.slice(at, at + sizes[i]));
+          at += sizes[i];
+        }
+      },
+      (err) => {
+        // EXECABORT: a command was refused as queued (OOM, say); that refusal says why.
+        const e = this.classify(refused ?? err);
+        for (const t of txs) t.reject(e);
+      },
+    );
+  }
+
+  /**
+   * A read that may be shared: while a read under `key` waits in this turn's unsent batch,
+   * another caller joins it rather than sending its own (it runs in Redis after both asked:
+   * as fresh for each as a read of its own). Once the batch has left, a new read is sent.
+   */
+  sharedRead<T>(key: string, fn: (c: Client) => Promise<T>): Promise<T> {
+    const queued = this.reads.get(key);
+    if (queued) return queued as Promise<T>;
+    const p = this.run(fn);
+    if (this.corked) this.reads.set(key, p);
+    return p;
+  }
+
+  /**
+   * Commands sent in one turn of the event loop leave in one write: the socket is corked at
+   * the first and uncorked once the turn's callbacks have run (setImmediate). ioredis writes
+   * each command on its own otherwise (several per capture, from every request in flight).
+   * Order is kept: it is one stream.
+   */
+  private batch(): void {
+    if (this.corked) return;
+    const s = (this.client as unknown as { stream?: Socket }).stream;
+    if (!s || !s.writable || typeof s.cork !== 'function') return;
+    s.cork();
+    this.corked = s;
+    setImmediate(this.uncork);
+  }
+
+  private readonly uncork = () => {
+    const s = this.corked;
+    this.corked = null;
+    this.reads.clear();
+    this.commit();
+    s?.uncork();
+  };
 
   /** Map a command's error: faults become StoreUnavailableError. */
   classify(err: unknown): unknown {

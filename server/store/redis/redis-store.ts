@@ -1,6 +1,8 @@
 // The Redis driver: everything in one Redis, so several stateless hooklab instances can share
 // it. Nothing is kept in Node between calls (no caches: another instance may have changed
-// it), bodies included. Needs Redis 6.2 or later, standalone or a primary (not Cluster: the
+// it), bodies included, with one exception that cannot answer wrong: the receiver's view
+// (forCaptures) remembers bins it found, as the append checks the bin still exists in its
+// atomic step. Needs Redis 6.2 or later, standalone or a primary (not Cluster: the
 // scripts name keys across bins). Run Redis with `appendonly yes` to keep data over a
 // restart, and `maxmemory-policy noeviction` (Redis must never drop hooklab's keys itself;
 // hooklab bounds what it stores with MAX_REQUESTS_PER_BIN and MAX_STORE_BYTES).
@@ -43,7 +45,11 @@
 // Faults (connection.ts): while Redis is unreachable or refuses writes, health() reports
 // `redis_unavailable` and commands fail at once (StoreUnavailableError: the receiver answers
 // 503); it clears by itself when Redis is back. An append lands whole or not at all (MULTI).
-import { type Fence, NO_FENCE, RedisCollection, RedisBins, RedisDeliveries, RedisRuns } from './collections.ts';
+//
+// Round trips (connection.ts): the commands of one turn of the event loop leave in one write,
+// and the appends of one turn in one MULTI … EXEC (each still whole).
+import { randomBytes } from 'node:crypto';
+import { CapturingBins, type Fence, NO_FENCE, RedisCollection, RedisBins, RedisDeliveries, RedisRuns } from './collections.ts';
 import { RedisConnection, type RedisConnectionOptions, safeUrl } from './connection.ts';
 import { RedisRequestLog } from './request-log.ts';
 import type {
@@ -95,6 +101,8 @@ export class RedisStore implements Store {
   readonly prefix: string;
   /** The store's connection: the Redis-backed response control runs its scripts on it. */
   readonly db: RedisConnection;
+  /** This instance's tag on the captures it appends to the capture feed. */
+  readonly origin = randomBytes(6).toString('hex');
   private readonly warnings: string[] = [];
   private readonly now: () => number;
   private closed = false;
@@ -103,8 +111,14 @@ export class RedisStore implements Store {
     const p = (this.prefix = o.prefix ?? DEFAULT_REDIS_PREFIX);
     this.now = o.now ?? Date.now;
     this.db = new RedisConnection(o satisfies RedisConnectionOptions, `${p}probe`);
-    this.requests = new RedisRequestLog(this.db, { prefix: p, maxStoreBytes: o.maxStoreBytes ?? Infinity, feedMaxLen: o.feedMaxLen ?? 0 });
-    this.bins = new RedisBins(this.db, `${p}bins`, this.requests);
+    this.requests = new RedisRequestLog(this.db, {
+      prefix: p,
+      maxStoreBytes: o.maxStoreBytes ?? Infinity,
+      feedMaxLen: o.feedMaxLen ?? 0,
+      origin: this.origin,
+      onBinMissing: (id) => this.bins.forget(id),
+    });
+    this.bins = new RedisBins(this.db, `${p}bins`, this.requests, this.now);
     this.responses = new RedisCollection(this.db, `${p}responses`);
     this.webhooks = new RedisCollection(this.db, `${p}webhooks`);
     this.deliveries = new RedisDeliveries(this.db, `${p}deliveries`, o.maxFinishedDeliveries ?? 5000);
@@ -185,6 +199,17 @@ export class RedisStore implements Store {
       runs: { value: new RedisRuns(this.db, `${p}runs`, this.o.maxEndedRuns ?? 500, fence) },
       deliveries: { value: new RedisDeliveries(this.db, `${p}deliveries`, this.o.maxFinishedDeliveries ?? 5000, fence) },
     });
+    return view;
+  }
+
+  /**
+   * The store as the receiver sees it: bins it found lately are not read again for each
+   * capture (RedisBins.forCapture: the append checks the bin still exists). Everything
+   * else is this store.
+   */
+  forCaptures(): Store {
+    const view = Object.create(this) as RedisStore;
+    Object.defineProperty(view, 'bins', { value: new CapturingBins(this.bins) });
     return view;
   }
 

@@ -7,7 +7,10 @@ import { customAlphabet, nanoid } from 'nanoid';
 import type { RequestItem } from '../../../shared/api.ts';
 import { evictionsOf, type IndexEntry, toItem } from '../request-index.ts';
 import type { Annotations, CapturedRequest, Eviction, RequestLog, RequestPageQuery, StoredRequest } from '../types.ts';
-import type { Multi, RedisConnection } from './connection.ts';
+import type { RedisConnection } from './connection.ts';
+import { APPEND } from './request-scripts.ts';
+
+const APPEND_SHA = createHash('sha1').update(APPEND).digest('hex');
 
 /** Bodies of a cleared bin deleted per script run (each run stays well under a millisecond). */
 const PURGE_CHUNK = 200;
@@ -40,6 +43,10 @@ export interface RedisRequestLogOptions {
   maxStoreBytes: number;
   /** Entries kept in the capture feed (0: no feed; see APPEND in request-scripts.ts). */
   feedMaxLen?: number;
+  /** This instance's tag in the capture feed (its own captures are known to it already). */
+  origin?: string;
+  /** An append found its bin gone (deleted, by any instance). */
+  onBinMissing?: (binId: string) => void;
 }
 
 export class RedisRequestLog implements RequestLog {
@@ -69,21 +76,28 @@ export class RedisRequestLog implements RequestLog {
     const p = this.o.prefix;
     const staged = `${p}tmp:${nanoid()}`;
     const budget = Number.isFinite(this.o.maxStoreBytes) ? this.o.maxStoreBytes : -1;
+    const args = [p, staged, record.binId, record.id, randomTail(), after(rest), after(row), body.length, cap, budget, this.o.feedMaxLen ?? 0, this.o.origin ?? ''];
     this.inFlightBytes += body.length;
-    let res: [Error | null, unknown][] | null;
+    let res: [Error | null, unknown][];
     try {
-      res = await this.db.run((c) =>
-        (c.multi().set(staged, body, 'PX', STAGED_TTL_MS) as Multi)
-          .hlAppend(p, staged, record.binId, record.id, randomTail(), after(rest), after(row), body.length, cap, budget, this.o.feedMaxLen ?? 0)
-          .exec(),
-      );
+      // A plain EVALSHA (no ioredis script object) in a plain MULTI: see RedisConnection.transaction.
+      const run = () => this.db.transaction((c) => [c.set(staged, body, 'PX', STAGED_TTL_MS), c.evalsha(APPEND_SHA, 0, ...args)]);
+      res = await run();
+      if (res[1][0] && /NOSCRIPT/.test(res[1][0].message)) {
+        // Redis does not know the script yet (first use, or it restarted): load it, once more.
+        // The staged body of the first try is set again by the second.
+        await this.db.run((c) => c.script('LOAD', APPEND));
+        res = await run();
+      }
     } finally {
       this.inFlightBytes -= body.length;
     }
-    if (!res) throw new Error('the append transaction was aborted');
     for (const [err] of res) if (err) throw this.db.classify(err);
     const out = res[1][1] as (string | number)[] | null;
-    if (out === null) return null;
+    if (out === null) {
+      this.o.onBinMissing?.(record.binId);
+      return null;
+    }
     record.id = String(out[0]);
     record.seq = Number(out[1]);
     if (out.length === 2) return evictionsOf(record.binId, []);

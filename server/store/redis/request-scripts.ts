@@ -5,6 +5,12 @@
 //
 // Every script gets the key prefix as ARGV[1] and derives key names from it (layout: see
 // redis-store.ts), so they suit a standalone Redis (or a primary with replicas), not Cluster.
+//
+// On the hot path (APPEND, and drop() for its evictions) numbers go to redis.call as strings
+// where they arrive as strings (a Lua number is formatted with snprintf("%.17g") per
+// argument), and existence is checked on a bin's ':meta' hash (a hash table) rather than
+// ':sizes' (small values: Redis keeps it a listpack up to hash-max-listpack-entries, which
+// a lookup of a new id scans whole). Both always hold the same ids.
 
 /** Helpers shared by the scripts that change captures. */
 const PRELUDE = `
@@ -18,20 +24,30 @@ local function rehead(b, was)
   local now = first(b)
   if now == was then return end
   if was then redis.call('ZREM', P .. 'heads', was .. ' ' .. b) end
-  if now then redis.call('ZADD', P .. 'heads', 0, now .. ' ' .. b) end
+  if now then redis.call('ZADD', P .. 'heads', '0', now .. ' ' .. b) end
 end
--- Remove one capture, body included (the caller fixes the head). False when not stored.
-local function drop(b, id)
+-- Remove one capture's records and body, but not its id from the bin's list nor its bytes
+-- from the counts (the caller does). Answers its size (the string stored), nil if not stored.
+local function unstore(b, id)
   local k = binKey(b)
-  local n = tonumber(redis.call('HGET', k .. ':sizes', id))
-  if not n then return false end
-  redis.call('ZREM', k .. ':ids', id)
+  local n = redis.call('HGET', k .. ':sizes', id)
+  if not n then return nil end
   redis.call('HDEL', k .. ':meta', id)
   redis.call('HDEL', k .. ':items', id)
   redis.call('HDEL', k .. ':sizes', id)
-  redis.call('HINCRBY', k, 'bytes', -n)
-  redis.call('DECRBY', P .. 'bytes', n)
   redis.call('UNLINK', bodyKey(b, id))
+  return n
+end
+-- Remove one capture, body included (the caller fixes the head). False when not stored.
+local function drop(b, id)
+  local n = unstore(b, id)
+  if not n then return false end
+  local k = binKey(b)
+  redis.call('ZREM', k .. ':ids', id)
+  if n ~= '0' then
+    redis.call('HINCRBY', k, 'bytes', '-' .. n)
+    redis.call('DECRBY', P .. 'bytes', n)
+  end
   return true
 end
 `;
@@ -56,13 +72,15 @@ end
  * ARGV: prefix, staging key, binId, id ('' = assign one here), random tail (for an assigned
  * id), the metadata JSON and the list row JSON without id and seq (their text after the
  * opening brace: ',"binId":…}' or '}'), body bytes, per-bin cap, byte budget (-1: none),
- * the capture feed's length (0: no feed).
- * Answers nil when the bin does not exist (the staged body is dropped), else
+ * the capture feed's length (0: no feed), the appending instance's tag (for the feed).
+ * Answers nil when the bin does not exist (the staged body is dropped: a capture for a bin
+ * deleted meanwhile is never stored, whatever the instance believed), else
  * { id, seq, bin1, evicted1, bin2, evicted2, … } in eviction order.
  *
  * The capture feed (P..'feed', a stream) gets one entry per append, in the same step: the
- * bin, the list row and what was evicted. Instances read it to tell their live viewers, so
- * every viewer of a bin sees its captures in one order, whichever instance received them.
+ * bin, the list row, what was evicted and which instance appended it. Instances read it to
+ * tell their live viewers (so every viewer of a bin sees its captures in one order,
+ * whichever instance received them) and their wait-API waiters of captures made elsewhere.
  *
  * An assigned id is server/ids.ts's format from Redis's clock (TIME) and one counter for
  * the store (P..'idclock' = "ms:counter"): ids increase in the order appends run here,
@@ -98,30 +116,38 @@ if id == '' then
   redis.call('SET', P .. 'idclock', string.format('%d:%d', ms, counter))
   id = b36(ms, 9) .. b36(counter, 4) .. ARGV[5]
 end
-if redis.call('HEXISTS', k .. ':sizes', id) == 1 then
+if redis.call('HEXISTS', k .. ':meta', id) == 1 then
   redis.call('UNLINK', tmp)
   return redis.error_reply('ERR hooklab: a capture with this id is already stored')
 end
-local bytes = tonumber(ARGV[8])
-local seq = redis.call('HINCRBY', k, 'seq', 1)
+local bytes = ARGV[8]
+local seq = redis.call('HINCRBY', k, 'seq', '1')
 local was = first(b)
 local bk = bodyKey(b, id)
 redis.call('RENAME', tmp, bk)
 redis.call('PERSIST', bk)
-redis.call('ZADD', k .. ':ids', 0, id)
-local head = '{"id":' .. cjson.encode(id) .. ',"seq":' .. seq
+redis.call('ZADD', k .. ':ids', '0', id)
+local head = '{"id":' .. cjson.encode(id) .. ',"seq":' .. string.format('%d', seq)
 redis.call('HSET', k .. ':meta', id, head .. ARGV[6])
 redis.call('HSET', k .. ':items', id, head .. ARGV[7])
 redis.call('HSET', k .. ':sizes', id, bytes)
-redis.call('HINCRBY', k, 'bytes', bytes)
-redis.call('INCRBY', P .. 'bytes', bytes)
 local out = { id, seq }
+-- Over the cap: the bin's oldest go (ZPOPMIN: the first id), their bytes netted with the
+-- new capture's in one update of each count.
 local cap = tonumber(ARGV[9])
-while redis.call('ZCARD', k .. ':ids') > cap do
-  local old = first(b)
-  drop(b, old)
+local over = redis.call('ZCARD', k .. ':ids') - cap
+local delta = tonumber(bytes)
+while over > 0 do
+  local old = redis.call('ZPOPMIN', k .. ':ids')[1]
+  delta = delta - tonumber(unstore(b, old) or '0')
   out[#out + 1] = b
   out[#out + 1] = old
+  over = over - 1
+end
+if delta ~= 0 then
+  local d = string.format('%d', delta)
+  redis.call('HINCRBY', k, 'bytes', d)
+  redis.call('INCRBY', P .. 'bytes', d)
 end
 rehead(b, was)
 local budget = tonumber(ARGV[10])
@@ -142,7 +168,7 @@ local feed = tonumber(ARGV[11] or '0')
 if feed > 0 then
   local evicted = {}
   for i = 3, #out do evicted[#evicted + 1] = out[i] end
-  redis.call('XADD', P .. 'feed', 'MAXLEN', '~', feed, '*', 'b', b, 'i', head .. ARGV[7], 'e', table.concat(evicted, ' '))
+  redis.call('XADD', P .. 'feed', 'MAXLEN', '~', ARGV[11], '*', 'b', b, 'i', head .. ARGV[7], 'e', table.concat(evicted, ' '), 'o', ARGV[12] or '')
 end
 return out
 `;

@@ -1,0 +1,196 @@
+// The Redis capture path with what each instance keeps to spare round trips (issue 11's
+// throughput goal), against a real redis-server, two stores on one prefix standing for two
+// instances and no notes between them: what must hold holds in Redis itself, the notes only
+// make it prompt. A bin an instance remembers but another deleted is answered "gone" by the
+// append and nothing is stored; a bin created elsewhere is found at once; response settings
+// set elsewhere are obeyed by the next decision of an instance that knew of none; the capture
+// feed says which instance appended each capture; the append survives Redis forgetting its
+// scripts.
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RedisResponseControl } from '../../server/control/redis-control.ts';
+import { DEFAULT_LIMITS } from '../../server/control/validate.ts';
+import { RecordingBus } from '../../server/live/bus.ts';
+import { RedisStore } from '../../server/store/redis/redis-store.ts';
+import { type RedisServer, startRedis } from '../helpers/redis.ts';
+import { fakeRequest } from './contract.ts';
+
+let server: RedisServer;
+let raw: Redis;
+const open: RedisStore[] = [];
+let n = 0;
+
+beforeAll(async () => {
+  server = await startRedis();
+  raw = new Redis(server.url, { lazyConnect: true });
+  await raw.connect();
+}, 60_000);
+
+afterAll(async () => {
+  await Promise.all(open.map((s) => s.close()));
+  raw?.disconnect();
+  await server?.cleanup();
+}, 60_000);
+
+/** Two stores ("instances") on one fresh prefix. */
+async function pair(o: { feedMaxLen?: number } = {}): Promise<[RedisStore, RedisStore, string]> {
+  const prefix = `cp${++n}:`;
+  const [a, b] = await Promise.all([RedisStore.open({ url: server.url, prefix, ...o }), RedisStore.open({ url: server.url, prefix, ...o })]);
+  open.push(a, b);
+  return [a, b, prefix];
+}
+
+async function keysOf(pattern: string): Promise<string[]> {
+  const out: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, keys] = await raw.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+    cursor = next;
+    out.push(...keys);
+  } while (cursor !== '0');
+  return out;
+}
+
+function control(s: RedisStore) {
+  return new RedisResponseControl({
+    store: s,
+    live: new RecordingBus(),
+    limits: DEFAULT_LIMITS,
+    randomSeed: () => 1,
+    client: s.db.client,
+    run: (fn) => s.db.run(() => fn()),
+    sharedRead: (key, fn) => s.db.sharedRead(key, () => fn()),
+    prefix: s.prefix,
+  });
+}
+
+describe('redis capture path: what an instance remembers', () => {
+  it('a bin deleted on A while B remembers it: B still finds it, but its append is refused whole, stores nothing, and B forgets it', async () => {
+    const [a, b, p] = await pair({ feedMaxLen: 100 });
+    await a.bins.put({ id: 'gone', name: 'g', createdAt: 'x' });
+    const receiving = b.forCaptures();
+    expect(await receiving.bins.get('gone')).toMatchObject({ id: 'gone' });
+    expect(await receiving.requests.append(fakeRequest('gone', ''), 10)).toEqual([]); // stored while it existed
+    expect(await a.bins.delete('gone')).toBe(true);
+    // No note reaches B here: it still believes in the bin…
+    expect(await receiving.bins.get('gone')).toMatchObject({ id: 'gone' });
+    const feedBefore = await raw.xlen(`${p}feed`);
+    // …and its append is answered "no such bin" (the receiver's 404), nothing kept.
+    const late = fakeRequest('gone', '', { body: Buffer.from('a ghost') });
+    expect(await receiving.requests.append(late, 10)).toBeNull();
+    expect(await keysOf(`${p}bin:gone*`)).toEqual([]);
+    expect(await keysOf(`${p}body:gone:*`)).toEqual([]);
+    expect(await keysOf(`${p}tmp:*`)).toEqual([]);
+    expect(await raw.xlen(`${p}feed`)).toBe(feedBefore);
+    expect(Number(await raw.get(`${p}bytes`))).toBe(0);
+    // Found gone: B reads Redis again from now on.
+    expect(await receiving.bins.get('gone')).toBeUndefined();
+    expect(await b.bins.get('gone')).toBeUndefined();
+  });
+
+  it('a bin created on A is found by B at its first capture (nothing "not found" is remembered); re-created after a delete, it is capturable again', async () => {
+    const [a, b] = await pair();
+    const receiving = b.forCaptures();
+    expect(await receiving.bins.get('new')).toBeUndefined();
+    await a.bins.put({ id: 'new', name: 'n', createdAt: 'x' });
+    expect(await receiving.bins.get('new')).toMatchObject({ id: 'new' });
+    expect(await receiving.requests.append(fakeRequest('new', ''), 10)).toEqual([]);
+    await a.bins.delete('new');
+    await a.bins.put({ id: 'new', name: 'again', createdAt: 'y' });
+    expect(await receiving.requests.append(fakeRequest('new', ''), 10)).toEqual([]);
+    expect((await a.requests.items('new', { limit: 10 })).map((i) => i.seq)).toEqual([1]);
+  });
+
+  it('B\'s own changes to a bin are seen by its receiver at once; forget() drops what it remembers', async () => {
+    const [, b] = await pair();
+    const receiving = b.forCaptures();
+    const changed: string[] = [];
+    b.bins.onChange((id) => changed.push(id));
+    await b.bins.put({ id: 'x', name: 'one', createdAt: 'x' });
+    expect(await receiving.bins.get('x')).toMatchObject({ name: 'one' });
+    await b.bins.put({ id: 'x', name: 'two', createdAt: 'x' });
+    expect(await receiving.bins.get('x')).toMatchObject({ name: 'two' });
+    await b.bins.delete('x');
+    expect(await receiving.bins.get('x')).toBeUndefined();
+    expect(changed).toEqual(['x', 'x', 'x']);
+    b.bins.onChange(null);
+  });
+
+  it('response settings set on A are obeyed by B\'s next decision though B knew of none (no note between them)', async () => {
+    const [a, b] = await pair();
+    await a.bins.put({ id: 'r', name: 'r', createdAt: 'x' });
+    const [ca, cb] = [control(a), control(b)];
+    await Promise.all([ca.load(), cb.load()]);
+    const facts = { method: 'POST', path: '/', headers: [] as string[] };
+    expect((await cb.decide('r', facts)).outcome).toMatchObject({ status: 200, source: 'default' });
+    await ca.set('r', { default: { status: 418 }, plan: [{ status: 500, times: 2 }] });
+    // B was never told: the plan's version in Redis says so, and B reloads before deciding.
+    const seen = [];
+    for (let i = 0; i < 4; i++) seen.push((await (i % 2 ? ca : cb).decide('r', facts)).outcome.status);
+    expect(seen).toEqual([500, 500, 418, 418]);
+    // Removed on A: B, which now knows of settings, goes back to the default at once.
+    await ca.remove('r');
+    expect((await cb.decide('r', facts)).outcome).toMatchObject({ status: 200, source: 'default' });
+    expect((await ca.decide('r', facts)).outcome).toMatchObject({ status: 200, source: 'default' });
+  });
+
+  it('tags each capture in the feed with the instance that appended it', async () => {
+    const [a, b, p] = await pair({ feedMaxLen: 100 });
+    expect(a.origin).not.toBe(b.origin);
+    await a.bins.put({ id: 'f', name: 'f', createdAt: 'x' });
+    await a.requests.append(fakeRequest('f', ''), 10);
+    await b.requests.append(fakeRequest('f', ''), 10);
+    const entries = (await raw.xrange(`${p}feed`, '-', '+')).map(([, fields]) => Object.fromEntries(Array.from({ length: fields.length / 2 }, (_, i) => [fields[2 * i], fields[2 * i + 1]])));
+    expect(entries.map((e) => [e.b, e.o])).toEqual([
+      ['f', a.origin],
+      ['f', b.origin],
+    ]);
+  });
+
+  it('appends asked for in one turn go in one group, in the order asked, and each stays whole: one that fails fails alone', async () => {
+    const [a, , p] = await pair({ feedMaxLen: 100 });
+    await a.bins.put({ id: 'g', name: 'g', createdAt: 'x' });
+    const first = fakeRequest('g', '');
+    await a.requests.append(first, 100);
+    // 70 in one synchronous run (more than one group), one of them a duplicate id.
+    const recs = Array.from({ length: 70 }, (_, i) => fakeRequest('g', i === 33 ? first.id : '', { body: Buffer.from(`#${i}`) }));
+    const results = await Promise.allSettled(recs.map((r) => a.requests.append(r, 100)));
+    expect(results.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason))).toEqual([expect.stringMatching(/already stored/)]);
+    expect(results[33].status).toBe('rejected');
+    const landed = recs.filter((_, i) => i !== 33);
+    expect(landed.map((r) => r.seq)).toEqual(Array.from({ length: 69 }, (_, i) => i + 2));
+    expect([...landed.map((r) => r.id)].sort()).toEqual(landed.map((r) => r.id));
+    expect((await a.requests.stats('g')).count).toBe(70);
+    for (const r of landed.slice(-3)) expect((await a.requests.body('g', r.id))?.toString()).toBe(r.body.toString());
+    expect(await keysOf(`${p}tmp:*`)).toEqual([]);
+    expect(await raw.xlen(`${p}feed`)).toBe(70);
+  });
+
+  it('decisions for a bin without settings asked for in one turn share one read of its plan version', async () => {
+    const [a, b] = await pair();
+    await a.bins.put({ id: 'sr', name: 'sr', createdAt: 'x' });
+    const cb = control(b);
+    await cb.load();
+    const facts = { method: 'POST', path: '/', headers: [] as string[] };
+    await raw.config('RESETSTAT');
+    const ds = await Promise.all(Array.from({ length: 10 }, () => cb.decide('sr', facts)));
+    expect(ds.every((d) => d.outcome.status === 200)).toBe(true);
+    const stats = await raw.info('commandstats');
+    expect(/cmdstat_hget:calls=(\d+)/.exec(stats)?.[1]).toBe('1');
+    // A later turn reads again: settings made meanwhile are obeyed.
+    await control(a).set('sr', { default: { status: 202 } });
+    expect((await cb.decide('sr', facts)).outcome.status).toBe(202);
+  });
+
+  it('appends still land (once) after Redis forgot its scripts', async () => {
+    const [a, , p] = await pair();
+    await a.bins.put({ id: 's', name: 's', createdAt: 'x' });
+    await a.requests.append(fakeRequest('s', ''), 10);
+    await raw.script('FLUSH');
+    const recs = Array.from({ length: 20 }, () => fakeRequest('s', ''));
+    await Promise.all(recs.map((r) => a.requests.append(r, 100)));
+    expect(recs.map((r) => r.seq).sort((x, y) => x! - y!)).toEqual(Array.from({ length: 20 }, (_, i) => i + 2));
+    expect((await a.requests.stats('s')).count).toBe(21);
+    expect(await keysOf(`${p}tmp:*`)).toEqual([]);
+  });
+});
