@@ -4,6 +4,7 @@
 // its late results refused when it wakes (SIGCONT), and the attempt it was making is made
 // again by the new holder with the same webhook-id and attempt number.
 import { afterEach, describe, expect, it } from 'vitest';
+import { api } from '../helpers/http.ts';
 import { type ServerProcess, spawnServer } from '../helpers/process.ts';
 import { type RedisServer, startRedis } from '../helpers/redis.ts';
 
@@ -25,12 +26,6 @@ afterEach(async () => {
   await redis?.cleanup();
   redis = null;
 });
-
-async function api<T = unknown>(base: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
-  const res = await fetch(base + path, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await res.text();
-  return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
-}
 
 /** Two instances; answers [the one running the dispatcher, the other]. */
 async function pair(): Promise<[ServerProcess, ServerProcess]> {

@@ -6,9 +6,9 @@
 // the wait API hears captures made here and elsewhere (through the capture feed).
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { send } from '../helpers/http.ts';
+import { api, send } from '../helpers/http.ts';
 import { type ServerProcess, spawnServer } from '../helpers/process.ts';
-import { type RedisServer, startRedis } from '../helpers/redis.ts';
+import { keysOf, type RedisServer, startRedis } from '../helpers/redis.ts';
 
 const PREFIX = 'ks:';
 let redis: RedisServer;
@@ -16,24 +16,9 @@ let raw: Redis;
 let a: ServerProcess;
 let b: ServerProcess;
 
-async function api<T = unknown>(base: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
-  const res = await fetch(base + path, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await res.text();
-  return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
-}
-
 const newBin = async (on: ServerProcess) => (await api<{ id: string }>(on.base, 'POST', '/api/bins', {})).body.id;
 
-async function keysOf(pattern: string): Promise<string[]> {
-  const out: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, keys] = await raw.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    cursor = next;
-    out.push(...keys);
-  } while (cursor !== '0');
-  return out;
-}
+const keys = (pattern: string) => keysOf(raw, pattern);
 
 beforeAll(async () => {
   redis = await startRedis();
@@ -70,10 +55,10 @@ describe('two instances: nothing answered from an old belief', () => {
       expect(late.status, `bin ${i}`).toBe(404);
       expect(JSON.parse(late.body.toString()).error.code).toBe('bin_not_found');
       expect((await api(b.base, 'GET', `/api/bins/${id}`)).status).toBe(404);
-      expect(await keysOf(`${PREFIX}bin:${id}*`)).toEqual([]);
-      expect(await keysOf(`${PREFIX}body:${id}:*`)).toEqual([]);
+      expect(await keys(`${PREFIX}bin:${id}*`)).toEqual([]);
+      expect(await keys(`${PREFIX}body:${id}:*`)).toEqual([]);
     }
-    expect(await keysOf(`${PREFIX}tmp:*`)).toEqual([]);
+    expect(await keys(`${PREFIX}tmp:*`)).toEqual([]);
   });
 
   it('settings set on A are obeyed by B\'s next request though B had none; changed on A, by B\'s next again', async () => {

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RequestItem, ResponseConfig } from '../../shared/api.ts';
 import { decide, initialPlanState, type RequestFacts } from '../../server/control/engine.ts';
-import { send } from '../helpers/http.ts';
+import { api, send } from '../helpers/http.ts';
 import { type ServerProcess, spawnServer } from '../helpers/process.ts';
 import { type RedisServer, startRedis } from '../helpers/redis.ts';
 import { collect, connect, subscribe } from '../helpers/socket.ts';
@@ -14,12 +14,6 @@ import { collect, connect, subscribe } from '../helpers/socket.ts';
 let redis: RedisServer;
 let a: ServerProcess;
 let b: ServerProcess;
-
-async function api<T = unknown>(base: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
-  const res = await fetch(base + path, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await res.text();
-  return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
-}
 
 beforeAll(async () => {
   redis = await startRedis({ appendonly: true, appendfsync: 'always' });

@@ -45,3 +45,10 @@ export function send(url: string, r: RawRequest = {}): Promise<RawResponse> {
 }
 
 export const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
+
+/** A JSON API call with fetch: status and parsed body (null when empty). */
+export async function api<T = unknown>(base: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+  const res = await fetch(base + path, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await res.text();
+  return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
+}

@@ -7,6 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import type { Redis } from 'ioredis';
 
 export interface RedisServerOptions {
   /** appendonly yes (default no): data survives a stop and start. */
@@ -210,4 +211,16 @@ export async function startRedis(opts: RedisServerOptions = {}): Promise<RedisSe
     throw e;
   }
   return server;
+}
+
+/** Every key matching `pattern` (SCAN, not KEYS: tests look at what a step left behind). */
+export async function keysOf(r: Redis, pattern: string): Promise<string[]> {
+  const out: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, keys] = await r.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+    cursor = next;
+    out.push(...keys);
+  } while (cursor !== '0');
+  return out;
 }

@@ -12,7 +12,7 @@ import { RedisResponseControl } from '../../server/control/redis-control.ts';
 import { DEFAULT_LIMITS } from '../../server/control/validate.ts';
 import { RecordingBus } from '../../server/live/bus.ts';
 import { RedisStore } from '../../server/store/redis/redis-store.ts';
-import { type RedisServer, startRedis } from '../helpers/redis.ts';
+import { keysOf, type RedisServer, startRedis } from '../helpers/redis.ts';
 import { fakeRequest } from './contract.ts';
 
 let server: RedisServer;
@@ -40,16 +40,7 @@ async function pair(o: { feedMaxLen?: number } = {}): Promise<[RedisStore, Redis
   return [a, b, prefix];
 }
 
-async function keysOf(pattern: string): Promise<string[]> {
-  const out: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, keys] = await raw.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    cursor = next;
-    out.push(...keys);
-  } while (cursor !== '0');
-  return out;
-}
+const keys = (pattern: string) => keysOf(raw, pattern);
 
 function control(s: RedisStore) {
   return new RedisResponseControl({
@@ -78,9 +69,9 @@ describe('redis capture path: what an instance remembers', () => {
     // …and its append is answered "no such bin" (the receiver's 404), nothing kept.
     const late = fakeRequest('gone', '', { body: Buffer.from('a ghost') });
     expect(await receiving.requests.append(late, 10)).toBeNull();
-    expect(await keysOf(`${p}bin:gone*`)).toEqual([]);
-    expect(await keysOf(`${p}body:gone:*`)).toEqual([]);
-    expect(await keysOf(`${p}tmp:*`)).toEqual([]);
+    expect(await keys(`${p}bin:gone*`)).toEqual([]);
+    expect(await keys(`${p}body:gone:*`)).toEqual([]);
+    expect(await keys(`${p}tmp:*`)).toEqual([]);
     expect(await raw.xlen(`${p}feed`)).toBe(feedBefore);
     expect(Number(await raw.get(`${p}bytes`))).toBe(0);
     // Found gone: B reads Redis again from now on.
@@ -162,7 +153,7 @@ describe('redis capture path: what an instance remembers', () => {
     expect([...landed.map((r) => r.id)].sort()).toEqual(landed.map((r) => r.id));
     expect((await a.requests.stats('g')).count).toBe(70);
     for (const r of landed.slice(-3)) expect((await a.requests.body('g', r.id))?.toString()).toBe(r.body.toString());
-    expect(await keysOf(`${p}tmp:*`)).toEqual([]);
+    expect(await keys(`${p}tmp:*`)).toEqual([]);
     expect(await raw.xlen(`${p}feed`)).toBe(70);
   });
 
@@ -191,6 +182,6 @@ describe('redis capture path: what an instance remembers', () => {
     await Promise.all(recs.map((r) => a.requests.append(r, 100)));
     expect(recs.map((r) => r.seq).sort((x, y) => x! - y!)).toEqual(Array.from({ length: 20 }, (_, i) => i + 2));
     expect((await a.requests.stats('s')).count).toBe(21);
-    expect(await keysOf(`${p}tmp:*`)).toEqual([]);
+    expect(await keys(`${p}tmp:*`)).toEqual([]);
   });
 });

@@ -8,7 +8,7 @@ import { sortableIdFactory } from '../../server/ids.ts';
 import { MemoryStore } from '../../server/store/memory.ts';
 import { RedisStore, type RedisStoreOptions, RedisUnavailableError } from '../../server/store/redis/redis-store.ts';
 import { StoreUnavailableError } from '../../server/store/types.ts';
-import { type RedisServer, startRedis } from '../helpers/redis.ts';
+import { keysOf, type RedisServer, startRedis } from '../helpers/redis.ts';
 import { fakeDelivery, fakeRequest, storeContract } from './contract.ts';
 
 let server: RedisServer;
@@ -51,16 +51,6 @@ async function until(what: string, ok: () => boolean | Promise<boolean>, timeout
 }
 
 /** Every key under a prefix (SCAN). */
-async function keysOf(r: Redis, pattern: string): Promise<string[]> {
-  const out: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, keys] = await r.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    cursor = next;
-    out.push(...keys);
-  } while (cursor !== '0');
-  return out;
-}
 
 /**
  * The store's captures are whole: every listed id has metadata, a list row, a size and a body
