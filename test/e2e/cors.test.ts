@@ -47,7 +47,8 @@ async function sendFromOtherOrigin(): Promise<Result> {
     await page.goto(`${otherBase}/?bin=${encodeURIComponent(binUrl)}`);
     expect(new URL(page.url()).origin).not.toBe(new URL(binUrl).origin);
     await page.waitForFunction(() => (window as unknown as { __result?: unknown }).__result !== undefined);
-    return page.evaluate(() => (window as unknown as { __result: Result }).__result);
+    // Awaited here: the finally below closes the page.
+    return await page.evaluate(() => (window as unknown as { __result: Result }).__result);
   } finally {
     await context.close();
   }
