@@ -26,6 +26,17 @@ describe('bins API', () => {
     expect(again.body.id).not.toBe(r.body.id);
   });
 
+  it('takes a chosen id (a slug): 409 when it is taken, 400 naming the field when it is not URL-safe, two at once get one each', async () => {
+    const r = await request(srv.base).post('/api/bins').send({ id: 'orders-staging-api' }).expect(201);
+    expect(r.body.url).toBe(`${srv.config.publicUrl}/h/orders-staging-api`);
+    const taken = await request(srv.base).post('/api/bins').send({ id: 'orders-staging-api' }).expect(409);
+    expect(taken.body.error.message).toMatch(/"orders-staging-api" (already )?exists/);
+    const bad = await request(srv.base).post('/api/bins').send({ id: 'no/slash' }).expect(400);
+    expect(bad.body.error.field).toBe('id');
+    const both = await Promise.all([1, 2].map(() => request(srv.base).post('/api/bins').send({ id: 'raced-slug-xyz' })));
+    expect(both.map((x) => x.status).sort()).toEqual([201, 409]);
+  });
+
   it('uses PUBLIC_URL for receiver URLs', async () => {
     const s = await startServer({ storage: 'memory', config: { publicUrl: 'https://hooks.example.com' } });
     try {
