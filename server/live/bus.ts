@@ -55,7 +55,7 @@ export interface SocketBusOptions {
 
 export class SocketBus implements LiveBus {
   private readonly pendingDeliveries = new Map<string, Delivery>();
-  private readonly pendingRequests = new Map<string, { added: RequestItem[]; evicted: string[] }>();
+  private readonly pendingRequests = new Map<string, { added: RequestItem[]; evicted: string[]; updated: RequestItem[] }>();
   private pendingClock: ClockState | null = null;
   private requestFlush: NodeJS.Immediate | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -82,24 +82,36 @@ export class SocketBus implements LiveBus {
     if (this.shared) return; // every instance hears of it from the capture feed (feedCaptured)
     // Emitted together once per event-loop turn, so a burst leaves in few writes (see
     // batch-writes.ts); order is kept. Evictions of the turn follow as one event.
-    let q = this.pendingRequests.get(r.binId);
-    if (!q) this.pendingRequests.set(r.binId, (q = { added: [], evicted: [] }));
+    const q = this.pendingFor(r.binId);
     q.added.push(r);
     for (const id of evicted) q.evicted.push(id);
+  }
+  private pendingFor(binId: string) {
+    let q = this.pendingRequests.get(binId);
+    if (!q) this.pendingRequests.set(binId, (q = { added: [], evicted: [], updated: [] }));
     if (!this.requestFlush) this.requestFlush = setImmediate(this.flushRequests);
+    return q;
   }
   private readonly flushRequests = () => {
     this.requestFlush = null;
-    for (const [binId, { added, evicted }] of this.pendingRequests) {
+    for (const [binId, { added, evicted, updated }] of this.pendingRequests) {
       const room = this.io.to(binRoom(binId));
       for (const r of added) room.emit('request', r);
+      // After the captures: a row may change in the turn it arrived.
+      for (const r of updated) room.emit('request:updated', r);
       if (evicted.length) room.emit('requests:deleted', { binId, ids: evicted });
       this.cap?.checkRoom(binRoom(binId));
     }
     this.pendingRequests.clear();
   };
   requestUpdated(r: RequestItem) {
-    this.io.to(binRoom(r.binId)).emit('request:updated', r);
+    if (this.shared) {
+      this.io.to(binRoom(r.binId)).emit('request:updated', r);
+      return;
+    }
+    // Batched with the captures, one flush per turn: forward results and signature checks
+    // come back by the thousand under load, and sent one by one each cost a write of its own.
+    this.pendingFor(r.binId).updated.push(r);
   }
   requestsDeleted(binId: string, ids: string[] | 'all') {
     this.io.to(binRoom(binId)).emit('requests:deleted', { binId, ids });

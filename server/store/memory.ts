@@ -2,7 +2,7 @@
 // driver is lowdb (lowdb.ts), which shares the collections and the request index.
 import type { RequestItem } from '../../shared/api.ts';
 import { BinMap, DeliveryMap, MapCollection, onAny, RunMap } from './collections.ts';
-import { evictionsOf, type IndexEntry, RequestIndex, toItem } from './request-index.ts';
+import { evictionsOf, type IndexEntry, RequestIndex, toItem, withAnnotations } from './request-index.ts';
 import type {
   Annotations,
   CapturedRequest,
@@ -62,7 +62,7 @@ class MemoryRequestLog implements RequestLog {
   async annotate(binId: string, id: string, fn: (r: StoredRequest) => Partial<Annotations>) {
     const e = this.index.get(binId, id);
     if (!e) return null;
-    e.rec = { ...e.rec, ...fn(e.rec) };
+    e.rec = withAnnotations(e.rec, fn(e.rec));
     e.item = toItem(e.rec);
     return e.item;
   }

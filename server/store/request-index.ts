@@ -5,7 +5,7 @@
 import type { DispatchLabel, RequestItem, VerificationBadge } from '../../shared/api.ts';
 import type { VerificationT } from '../../shared/schema/verify.ts';
 import { MinHeap } from '../lib/min-heap.ts';
-import type { Eviction, RequestPageQuery, StoredRequest } from './types.ts';
+import type { Annotations, Eviction, RequestPageQuery, StoredRequest } from './types.ts';
 
 export interface IndexEntry {
   readonly id: string;
@@ -53,7 +53,10 @@ function lowerBound(list: readonly IndexEntry[], id: string): number {
 }
 
 export function toItem(r: StoredRequest): RequestItem {
-  return {
+  // Built field by field, in this order (the order clients see): conditional spreads of
+  // small objects cost a generic property copy each, and this runs for every capture and
+  // every change to one.
+  const item: RequestItem = {
     id: r.id,
     binId: r.binId,
     method: r.method,
@@ -64,13 +67,25 @@ export function toItem(r: StoredRequest): RequestItem {
     size: r.size,
     truncated: r.truncated,
     contentType: r.contentType,
-    ...(r.seq !== undefined ? { seq: r.seq } : {}),
-    status: r.answer.status,
-    answer: r.answer,
-    ...dispatchLabel(r.headers),
-    ...(r.verification ? { verification: badgeOf(r.verification) } : {}),
-    ...(r.idempotency ? { idempotencyKey: r.idempotency.key } : {}),
-  };
+  } as RequestItem;
+  if (r.seq !== undefined) item.seq = r.seq;
+  item.status = r.answer.status;
+  item.answer = r.answer;
+  const dispatch = dispatchLabel(r.headers);
+  if (dispatch) item.dispatch = dispatch;
+  if (r.verification) item.verification = badgeOf(r.verification);
+  if (r.idempotency) item.idempotencyKey = r.idempotency.key;
+  return item;
+}
+
+/**
+ * A stored request with later annotations applied: a new object (drivers and writes in flight
+ * tell a changed record by its identity). Object.assign rather than `{ ...r, ...change }`: V8
+ * gives a spread-built copy a map of its own, so the property it adds and every later read of
+ * it (toItem, on every annotation) take the slow path: about 3 µs instead of 0.5 per change.
+ */
+export function withAnnotations<R extends StoredRequest>(r: R, change: Partial<Annotations>): R {
+  return Object.assign(Object.assign({}, r), change);
 }
 
 /** A signature check as the list row shows it (the detail has the rest). */
@@ -88,7 +103,7 @@ function badgeOf(v: VerificationT): VerificationBadge {
  * "sync_end · attempt 3" and the detail links the delivery. (Any sender could send these
  * headers: the UI checks the delivery exists before it says more.)
  */
-function dispatchLabel(flat: readonly string[]): { dispatch?: DispatchLabel } {
+function dispatchLabel(flat: readonly string[]): DispatchLabel | undefined {
   let deliveryId: string | undefined;
   let attempt: string | undefined;
   let event: string | undefined;
@@ -112,10 +127,10 @@ function dispatchLabel(flat: readonly string[]): { dispatch?: DispatchLabel } {
         break;
     }
   }
-  if (!deliveryId) return {};
+  if (!deliveryId) return undefined;
   const n = attempt !== undefined && /^\d{1,6}$/.test(attempt) ? Number(attempt) : null;
   const t = virtualAt !== undefined && Number.isFinite(Date.parse(virtualAt)) ? virtualAt : null;
-  return { dispatch: { deliveryId: deliveryId.slice(0, 100), attempt: n, event: event?.slice(0, 100) ?? null, virtualAt: t } };
+  return { deliveryId: deliveryId.slice(0, 100), attempt: n, event: event?.slice(0, 100) ?? null, virtualAt: t };
 }
 
 /** Group removed entries by bin, the appended record's bin first. */

@@ -1,11 +1,11 @@
 // HMACs over a signed string in pieces, strict decoding of received signatures, and the
 // constant-time comparison.
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, type KeyObject, timingSafeEqual } from 'node:crypto';
 import type { Algorithm } from './types.ts';
 
 export const DIGEST_BYTES: Record<Algorithm, number> = { sha1: 20, sha256: 32, sha512: 64 };
 
-export function hmac(algorithm: Algorithm, key: Buffer, parts: readonly Buffer[]): Buffer {
+export function hmac(algorithm: Algorithm, key: Buffer | KeyObject, parts: readonly Buffer[]): Buffer {
   const h = createHmac(algorithm, key);
   for (const p of parts) h.update(p);
   return h.digest();

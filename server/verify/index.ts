@@ -1,5 +1,5 @@
 // The verification engine of issue 14: pure functions, no I/O. See each file for the why.
-export { verify } from './verify.ts';
+export { secretKeys, type SecretKeys, verify } from './verify.ts';
 export { refineCauses } from './evidence.ts';
 export { idempotencyKey, atPath } from './idempotency.ts';
 export { groupAttempts, bodySha256, type AttemptGroups, type KeyChurn, type KeyedCapture } from './attempts.ts';

@@ -5,8 +5,8 @@
 import type { VerificationT, VerifySettingsT } from '../../shared/schema/verify.ts';
 import type { RequestItem } from '../../shared/api.ts';
 import { randomUUID } from 'node:crypto';
-import type { CapturedRequest, Store, StoredVerify } from '../store/types.ts';
-import { idempotencyKey, refineCauses, verify } from './index.ts';
+import type { Annotations, CapturedRequest, Store, StoredVerify } from '../store/types.ts';
+import { idempotencyKey, refineCauses, secretKeys, type SecretKeys, verify } from './index.ts';
 
 export interface VerifierDeps {
   store: Store;
@@ -17,6 +17,8 @@ export interface VerifierDeps {
 export class Verifier {
   /** Each bin's settings, in memory: the receiver asks on every capture. */
   private readonly settings = new Map<string, VerifySettingsT>();
+  /** Each bin's secrets as ready HMAC keys, made when its settings are (see secretKeys). */
+  private readonly keys = new Map<string, SecretKeys>();
   /**
    * Each bin's revision: new on every write. Answers show secrets only as hints, so two
    * different secrets can look alike; the revision tells them apart (see revisionOf).
@@ -40,11 +42,13 @@ export class Verifier {
 
   private keep(v: StoredVerify) {
     this.settings.set(v.id, v.settings);
+    this.keys.set(v.id, secretKeys(v.settings));
     this.revs.set(v.id, v.rev ?? '');
   }
 
   private drop(binId: string) {
     this.settings.delete(binId);
+    this.keys.delete(binId);
     this.revs.delete(binId);
   }
 
@@ -93,14 +97,16 @@ export class Verifier {
 
   /** The capture's arrival time is "now" for timestamp tolerances: a re-check months later agrees. */
   private check(binId: string, headers: readonly string[], body: Buffer, truncated: boolean, receivedAt: string): VerificationT {
-    return verify(this.settings.get(binId), { headers, body, truncated }, Date.parse(receivedAt));
+    return verify(this.settings.get(binId), { headers, body, truncated }, Date.parse(receivedAt), this.keys.get(binId));
   }
 
   /** Store a check (and, on a re-check, the key under the new settings; null: keep it). */
   private async store(binId: string, id: string, v: VerificationT, key: ReturnType<typeof idempotencyKey> | null) {
     // Without settings there is nothing to show: drop an earlier badge rather than say "unchecked".
     const verification = this.settings.has(binId) ? v : undefined;
-    const item = await this.d.store.requests.annotate(binId, id, () => ({ verification, ...(key ? { idempotency: key } : {}) }));
+    const change: Partial<Annotations> = { verification };
+    if (key) change.idempotency = key;
+    const item = await this.d.store.requests.annotate(binId, id, () => change);
     if (item) this.d.onChecked?.(item);
   }
 

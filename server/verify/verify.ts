@@ -1,5 +1,6 @@
 // A capture against a bin's verification settings. Pure: the arrival time is passed in, so a
 // re-check of stored captures judges each against the time it arrived, not today.
+import { createSecretKey, type KeyObject } from 'node:crypto';
 import type { VerificationT, VerifySettingsT } from '../../shared/schema/verify.ts';
 import { checkScheme } from './check.ts';
 import { indexHeaders } from './headers.ts';
@@ -8,19 +9,32 @@ import type { VerifyRequest } from './types.ts';
 
 const RANK: Record<VerificationT['status'], number> = { valid: 3, expired: 2, invalid: 1, missing: 0, unchecked: 0 };
 
+/** Verify settings' secrets as HMAC keys, [scheme][secret]: see secretKeys. */
+export type SecretKeys = readonly (readonly KeyObject[])[];
+
+/**
+ * The settings' secrets decoded once into KeyObjects, for checking many captures with them:
+ * an HMAC keyed with a KeyObject starts about twice as fast as one keyed with bytes, and a
+ * Standard Webhooks secret need not be base64-decoded again for every capture.
+ */
+export function secretKeys(settings: VerifySettingsT): SecretKeys {
+  return settings.schemes.map((s) => s.secrets.map((secret) => createSecretKey(schemeDef(s).key(secret))));
+}
+
 /**
  * The scheme whose signature header the request carries decides. When it carries several
  * (or one type is configured twice), a valid one wins, then expired, then the first in order.
- * `settings` must have passed VerifySettingsInput; `nowMs` is the arrival time.
+ * `settings` must have passed VerifySettingsInput; `nowMs` is the arrival time; `keys`, when
+ * given, are secretKeys(settings).
  */
-export function verify(settings: VerifySettingsT | null | undefined, req: VerifyRequest, nowMs: number): VerificationT {
+export function verify(settings: VerifySettingsT | null | undefined, req: VerifyRequest, nowMs: number, keys?: SecretKeys): VerificationT {
   if (!settings || settings.schemes.length === 0) return { status: 'unchecked' };
   const h = indexHeaders(req.headers);
   let best: VerificationT | null = null;
   for (let i = 0; i < settings.schemes.length; i++) {
     const scheme = settings.schemes[i];
     if (!schemeDef(scheme).carries(scheme, h)) continue;
-    const r = checkScheme(settings, i, req, h, nowMs);
+    const r = checkScheme(settings, i, req, h, nowMs, keys?.[i]);
     if (r.status === 'valid') return r;
     if (!best || RANK[r.status] > RANK[best.status]) best = r;
   }

@@ -17,7 +17,7 @@ import { type FileHandle, mkdir, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { RequestItem } from '../../../shared/api.ts';
 import { ByteLru } from '../../lib/lru.ts';
-import { evictionsOf, type IndexEntry, RequestIndex, toItem } from '../request-index.ts';
+import { evictionsOf, type IndexEntry, RequestIndex, toItem, withAnnotations } from '../request-index.ts';
 import type { Annotations, CapturedRequest, RequestLog, RequestPageQuery, StoredRequest } from '../types.ts';
 import { DataFileError, fileSize, openForWrite, readAt, readJson, removeTempFiles, truncateTo, writeAt, writeFileAt, writeJson } from './files.ts';
 
@@ -271,8 +271,9 @@ export class DiskRequestLog implements RequestLog {
     const e = this.index.get(binId, id);
     if (!e) return null;
     if (e.pend) {
-      // Not written yet: its metadata goes out with the next flush anyway.
-      e.pend = { ...e.pend, ...fn(strip(e.pend)) };
+      // Not written yet: its metadata goes out with the next flush anyway. (fn reads the record
+      // as it is: a copy without the body would cost more than the whole change.)
+      e.pend = withAnnotations(e.pend, fn(e.pend));
       e.item = toItem(e.pend);
       return e.item;
     }
@@ -282,7 +283,7 @@ export class DiskRequestLog implements RequestLog {
     const r = seg.patched?.get(id) ?? seg.flushing?.get(id) ?? records.get(id);
     if (!r || e.gone) return null;
     // Held until the segment's metadata is rewritten (not in the cache, which may drop it).
-    const next = { ...r, ...fn(strip(r)) };
+    const next = withAnnotations(r, fn(r));
     (seg.patched ??= new Map()).set(id, next);
     e.item = toItem(next);
     this.markDirty(seg);
