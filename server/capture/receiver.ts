@@ -18,6 +18,7 @@ import { ORIGIN_HEADERS } from '../../shared/schema/headers.ts';
 import type { LiveBus } from '../live/bus.ts';
 import { toItem } from '../store/request-index.ts';
 import type { CapturedRequest, Store } from '../store/types.ts';
+import { closeAfterAnswer } from '../http/linger.ts';
 import type { BodyBudget } from './body-budget.ts';
 import type { RequestWaiters } from './waiters.ts';
 import { iso } from '../time.ts';
@@ -176,10 +177,11 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
       return;
     }
     res.setHeader('retry-after', String(retryAfterS));
-    // Closing, not draining: a stalled upload must not keep its connection (and our memory).
+    // Closing (after a short linger, see linger.ts): a stalled upload must not keep its
+    // connection, and what it still sends is dropped, not kept.
     res.setHeader('connection', 'close');
     sendJson(res, 503, { error: { code, message } });
-    res.once('finish', () => req.socket.destroy());
+    closeAfterAnswer(req, res);
   }
 
   return async function receive(req: IncomingMessage, res: ServerResponse): Promise<void> {

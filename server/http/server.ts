@@ -5,6 +5,7 @@
 import http from 'node:http';
 import type { Socket } from 'node:net';
 import type { Config } from '../config.ts';
+import { closeAfterAnswer } from './linger.ts';
 
 export interface HooklabHttp {
   server: http.Server;
@@ -43,7 +44,7 @@ export function createHttp(config: Config): HooklabHttp {
     (req, res) => {
       if (refused.has(req.socket)) {
         unavailable(res, 'too_many_connections', 'hooklab has too many open connections (MAX_CONNECTIONS); retry shortly.', 2, true);
-        res.once('finish', () => req.socket.destroy());
+        closeAfterAnswer(req, res);
         return;
       }
       handler(req, res);

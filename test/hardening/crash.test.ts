@@ -175,8 +175,9 @@ describe('hard kill', () => {
         }
         const mustHave = acked.filter((a) => a.at < kills[a.round] - FLUSH_MS - WRITE_ALLOWANCE_MS && !deleteSent.has(a.id));
         const missing = mustHave.filter((a) => !stored.get(a.bin)!.has(a.id));
-        if (missing.length) console.log("DEBUG round", round, missing.map((m) => [m.id, m.round, Math.round(kills[m.round] - m.at)]), q.output().slice(-3000));
-        expect(missing).toEqual([]);
+        // On failure: which, acknowledged how long before their kill, and the server's last words.
+        const why = () => `round ${round}: ${JSON.stringify(missing.map((m) => [m.id, m.round, Math.round(kills[m.round] - m.at)]))}\n${q.output().slice(-3000)}`;
+        expect(missing, missing.length ? why() : undefined).toEqual([]);
         const back = [...deleted].filter((id) => [...stored.values()].some((set) => set.has(id)));
         expect(back).toEqual([]);
         checked = mustHave.length;

@@ -18,17 +18,20 @@ interface Props {
 
 export function RowLabelSettings({ bin, disabled, onSaved, onGone }: Props) {
   const [open, setOpen] = useState(false);
-  const [text, setText] = useState('');
+  // null: not edited, so the field shows what is in use (at once: the details' toggle event
+  // comes a moment after it opens).
+  const [draft, setText] = useState<string | null>(null);
   const [errors, setErrors] = useState<FieldErrors>({});
   const [error, setError] = useError();
   const [busy, setBusy] = useState(false);
   const current = bin.labelFrom ?? [];
+  const text = draft ?? formatSources(current);
 
   const toggle = (e: Event) => {
     const isOpen = (e.currentTarget as HTMLDetailsElement).open;
     setOpen(isOpen);
     if (isOpen) {
-      setText(formatSources(current));
+      setText(null);
       setErrors({});
       setError(null);
     }
