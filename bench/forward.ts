@@ -26,7 +26,7 @@ import { api } from './lib/http.ts';
 import { PAYLOAD } from './lib/payload.ts';
 import { cpuMs, DISTURBED_PCT, machineCpu, type ServerProcess, spawnServer } from './lib/proc.ts';
 import { addProfileWindow, monotonicUs } from './lib/profile.ts';
-import { bestRound, disturbed, spreadPct as spreadOf } from './lib/rounds.ts';
+import { bestRound, disturbed, ratioGoal, spreadPct as spreadOf } from './lib/rounds.ts';
 import type { Bench, BenchOptions, Goal } from './lib/result.ts';
 import { round } from './lib/stats.ts';
 import { x } from './lib/table.ts';
@@ -252,19 +252,18 @@ export const forwardBench: Bench = async (opts) => {
   const fwd = best(runs, 'forward');
   const proxy = best(runs, 'proxy');
   const fwdRuns = runs.filter((r) => r.mode === 'forward');
-  const ratio = fwd.sustainedPerSec / none.sustainedPerSec;
-  const proxyRatio = proxy.sustainedPerSec / none.sustainedPerSec;
-  const noisy = disturbed(fwd) || disturbed(none);
   // CPU-bound: hooklab's CPU per capture without forwarding / with it (the target's own CPU is not hooklab's).
-  const cpuBound = fwd.serverCpuUsPerCapture && none.serverCpuUsPerCapture ? none.serverCpuUsPerCapture / fwd.serverCpuUsPerCapture : NaN;
+  const goal = ratioGoal(fwd, none, sustained, (r) => r.serverCpuUsPerCapture, 0.5);
+  const { ratio, cpuBound } = goal;
+  const proxyRatio = proxy.sustainedPerSec / none.sustainedPerSec;
   const delivered = fwdRuns.every(allDelivered);
   const lostAnswers = runs.reduce((t, r) => t + r.failures + Math.max(0, r.ok2xx - r.captures), 0);
   const goals: Goal[] = [
     {
       name: 'capture req/s with one forward target vs none (sustained: every forward delivered)',
       target: '>= 0.50x',
-      value: x(ratio) + (noisy ? ` (!) (CPU-bound: ${x(cpuBound)})` : ''),
-      pass: ratio >= 0.5 && (!noisy || cpuBound >= 0.5) && delivered,
+      value: goal.value,
+      pass: goal.pass && delivered,
     },
     {
       name: 'forwards delivered, every forward round (target count = captures; none overloaded)',

@@ -21,7 +21,7 @@ import { api } from './lib/http.ts';
 import { PAYLOAD, PAYLOAD_HEADERS } from './lib/payload.ts';
 import { cpuMs, DISTURBED_PCT, machineCpu } from './lib/proc.ts';
 import { addProfileWindow, monotonicUs } from './lib/profile.ts';
-import { bestRound, disturbed, spreadPct as spreadOf } from './lib/rounds.ts';
+import { bestRound, disturbed, ratioGoal, spreadPct as spreadOf } from './lib/rounds.ts';
 import type { Bench, BenchOptions, Goal } from './lib/result.ts';
 import { round } from './lib/stats.ts';
 import { x } from './lib/table.ts';
@@ -217,17 +217,16 @@ export const verifyBench: Bench = async (opts) => {
   const off = best(runs, 'off');
   const on = best(runs, 'on');
   const onRuns = runs.filter((r) => r.mode === 'on');
-  const ratio = on.sustainedPerSec / off.sustainedPerSec;
-  const noisy = disturbed(on) || disturbed(off);
-  const cpuBound = on.serverCpuUsPerCapture && off.serverCpuUsPerCapture ? off.serverCpuUsPerCapture / on.serverCpuUsPerCapture : NaN;
+  const goal = ratioGoal(on, off, sustained, (r) => r.serverCpuUsPerCapture, 0.9);
+  const { ratio, cpuBound } = goal;
   const valid = onRuns.every(allValid);
   const lost = runs.reduce((t, r) => t + r.failures + Math.max(0, r.ok2xx - r.captures), 0);
   const goals: Goal[] = [
     {
       name: 'capture req/s with verification ON vs OFF (sustained: every verdict stored)',
       target: '>= 0.90x',
-      value: x(ratio) + (noisy ? ` (!) (CPU-bound: ${x(cpuBound)})` : ''),
-      pass: ratio >= 0.9 && (!noisy || cpuBound >= 0.9) && valid,
+      value: goal.value,
+      pass: goal.pass && valid,
     },
     {
       name: 'verdicts, every ON round: one per capture, all valid; stored captures all valid',

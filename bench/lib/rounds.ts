@@ -2,6 +2,7 @@
 // hypervisor's steal) took more than DISTURBED_PCT of a core while it ran: a neighbour may
 // have slowed it, so the best undisturbed round of each kind is the one compared.
 import { DISTURBED_PCT } from './proc.ts';
+import { x } from './table.ts';
 
 export interface MeasuredRound {
   othersCpuPct: number | null;
@@ -20,4 +21,26 @@ export function bestRound<R extends MeasuredRound>(mine: R[], score: (r: R) => n
 export function spreadPct<R extends MeasuredRound>(mine: R[], score: (r: R) => number): number | null {
   const q = mine.filter((r) => !disturbed(r)).map(score);
   return q.length < 2 ? null : Math.round(((Math.max(...q) - Math.min(...q)) / Math.max(...q)) * 100);
+}
+
+export interface RatioGoal {
+  /** measured / baseline, by rate. */
+  ratio: number;
+  /** Either round was disturbed: the CPU-bound figure must hold too. */
+  noisy: boolean;
+  /** The same ratio from CPU per unit of work (baseline's / measured's): steadier when noisy. */
+  cpuBound: number;
+  /** For the goal table: the ratio, and the CPU-bound figure when noisy. */
+  value: string;
+  pass: boolean;
+}
+
+/** A "measured >= min × baseline" goal, with the CPU-bound fallback every benchmark applies. */
+export function ratioGoal<R extends MeasuredRound>(measured: R, baseline: R, rate: (r: R) => number, cpuPerUnit: (r: R) => number | null, min: number): RatioGoal {
+  const ratio = rate(measured) / rate(baseline);
+  const noisy = disturbed(measured) || disturbed(baseline);
+  const m = cpuPerUnit(measured);
+  const b = cpuPerUnit(baseline);
+  const cpuBound = m && b ? b / m : NaN;
+  return { ratio, noisy, cpuBound, value: x(ratio) + (noisy ? ` (!) (CPU-bound: ${x(cpuBound)})` : ''), pass: ratio >= min && (!noisy || cpuBound >= min) };
 }
