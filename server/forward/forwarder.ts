@@ -60,7 +60,7 @@ export class Forwarder {
 
   constructor(private readonly d: ForwarderDeps) {
     const connectTimeoutMs = d.timeoutMs;
-    const connections = Number(process.env.HOOKLAB_FWD_CONNECTIONS) || CONNECTIONS_PER_ORIGIN; // EXPERIMENT
+    const connections = CONNECTIONS_PER_ORIGIN;
     this.checked = forwardConnections({ lookup: checkedLookup(d.policy), connectTimeoutMs, connections });
     this.unchecked = forwardConnections({ connectTimeoutMs, connections });
     this.own = forwardConnections({ connectTimeoutMs, connections });

@@ -16,52 +16,64 @@ import type { Socket } from 'node:net';
 export const LOOP_HEADER = 'x-hooklab-loop';
 
 const norm = (address: string | undefined) => (address?.startsWith('::ffff:') ? address.slice(7) : (address ?? ''));
-const keyOf = (address: string | undefined, port: number | undefined) => `${norm(address)}:${port ?? 0}`;
+
+/** A forward in flight: the address it goes out from, and its request line. */
+interface End {
+  address: string;
+  line: string;
+}
 
 export class SelfConnections {
-  /** Local ends of forwards in flight, each with the request lines sent from it ("POST /h/x/y?z"). */
-  private readonly ends = new Map<string, string[]>();
+  /**
+   * Forwards in flight by local port (the receiver asks on every capture: a number looked up,
+   * no string built, is all it costs when the port is not one of ours).
+   */
+  private readonly byPort = new Map<number, End[]>();
 
   /**
    * Note the forward of `method path` using `socket` until `release` is called. Works for a new
    * socket (noted once connected: the request is written only then) and a pooled one.
    */
   track(socket: Socket, method: string, path: string): () => void {
-    const line = `${method} ${path}`;
-    let key: string | null = null;
+    let end: End | null = null;
+    let port = 0;
     let released = false;
     const add = () => {
       if (released) return;
-      key = keyOf(socket.localAddress, socket.localPort);
-      const lines = this.ends.get(key);
-      if (lines) lines.push(line);
-      else this.ends.set(key, [line]);
+      port = socket.localPort ?? 0;
+      end = { address: norm(socket.localAddress), line: `${method} ${path}` };
+      const list = this.byPort.get(port);
+      if (list) list.push(end);
+      else this.byPort.set(port, [end]);
     };
     if (socket.localPort) add();
     else socket.once('connect', add);
     return () => {
       released = true;
       socket.off('connect', add);
-      if (key === null) return;
-      const lines = this.ends.get(key);
-      if (lines) {
-        const i = lines.indexOf(line);
-        if (i !== -1) lines.splice(i, 1);
-        if (lines.length === 0) this.ends.delete(key);
+      if (end === null) return;
+      const list = this.byPort.get(port);
+      if (list) {
+        const i = list.indexOf(end);
+        if (i !== -1) list.splice(i, 1);
+        if (list.length === 0) this.byPort.delete(port);
       }
-      key = null;
+      end = null;
     };
   }
 
   /** Is this request (on this inbound connection) one of our own forwards in flight? */
   isOwn(socket: Socket, method: string | undefined, url: string | undefined): boolean {
-    if (this.ends.size === 0) return false;
-    const lines = this.ends.get(keyOf(socket.remoteAddress, socket.remotePort));
-    return lines !== undefined && lines.includes(`${method} ${url}`);
+    if (this.byPort.size === 0) return false;
+    const list = this.byPort.get(socket.remotePort ?? 0);
+    if (list === undefined) return false;
+    const address = norm(socket.remoteAddress);
+    const line = `${method} ${url}`;
+    return list.some((e) => e.address === address && e.line === line);
   }
 
-  /** Local ends with a forward in flight. */
+  /** Local ports with a forward in flight. */
   get size() {
-    return this.ends.size;
+    return this.byPort.size;
   }
 }
