@@ -1,6 +1,7 @@
 // The live-broadcast seam. The app talks to a LiveBus; the Socket.IO implementation maps it
 // onto rooms (one per bin, one for the dispatcher), so a Redis adapter can fan it out later.
 import type { Server } from 'socket.io';
+import { RawJson } from './parser.ts';
 import type { SendCap } from './send-cap.ts';
 import type { Eviction } from '../store/types.ts';
 import type {
@@ -17,7 +18,10 @@ import type {
 } from '../../shared/api.ts';
 
 export interface LiveBus {
-  /** False when nobody is watching this bin, so the capture path can skip building events. */
+  /**
+   * False when the capture path need not build a capture's event: nobody is watching this bin,
+   * or (shared rooms) the event is made from the store's capture feed instead.
+   */
   wants(binId: string): boolean;
   /** A capture, and the ids the per-bin cap pushed out to make room for it. */
   requestCaptured(r: RequestItem, evicted: string[]): void;
@@ -75,8 +79,9 @@ export class SocketBus implements LiveBus {
   }
 
   wants(binId: string) {
-    // This instance's rooms only: with shared rooms, a viewer on another instance may want it.
-    return this.shared || this.io.sockets.adapter.rooms.has(binRoom(binId));
+    // Shared rooms: every instance hears of each capture from the capture feed (feedCaptured),
+    // so requestCaptured has nothing to do.
+    return !this.shared && this.io.sockets.adapter.rooms.has(binRoom(binId));
   }
   requestCaptured(r: RequestItem, evicted: string[]) {
     if (this.shared) return; // every instance hears of it from the capture feed (feedCaptured)
@@ -123,17 +128,35 @@ export class SocketBus implements LiveBus {
   /**
    * Shared rooms: a capture from the feed, for this instance's viewers (each instance reads
    * the feed, so this emits locally). Viewers still backfilling get it after their backfill.
+   * `row` is its list row's JSON as the store wrote it: sent on as it is (RawJson).
    */
-  feedCaptured(r: RequestItem, evictions: Eviction[]) {
-    const room = binRoom(r.binId);
-    const held = this.held.get(r.binId);
+  feedCaptured(binId: string, row: string, evictions: Eviction[]) {
+    const room = binRoom(binId);
+    const held = this.held.get(binId);
+    // Typed as the event's argument: the encoder writes its text (see RawJson).
+    const raw = new RawJson(row) as unknown as RequestItem;
     if (held?.size) {
+      const r = JSON.parse(row) as RequestItem;
       for (const buf of held.values()) buf.push(r);
-      this.io.local.to(room).except([...held.keys()]).emit('request', r);
-    } else this.io.local.to(room).emit('request', r);
-    for (const ev of evictions) this.io.local.to(binRoom(ev.binId)).emit('requests:deleted', { binId: ev.binId, ids: ev.ids });
+      this.io.local.to(room).except([...held.keys()]).emit('request', raw);
+    } else this.io.local.to(room).emit('request', raw);
+    // Evictions leave once per turn, after that turn's captures (a full bin evicts one per
+    // capture: one event each would double the events of a burst), as requestCaptured does.
+    for (const ev of evictions) {
+      const ids = this.feedEvictions.get(ev.binId);
+      if (ids) for (const id of ev.ids) ids.push(id);
+      else this.feedEvictions.set(ev.binId, [...ev.ids]);
+    }
+    if (evictions.length && !this.feedFlush) this.feedFlush = setImmediate(this.flushFeedEvictions);
     this.cap?.checkRoom(room);
   }
+  private readonly feedEvictions = new Map<string, string[]>();
+  private feedFlush: NodeJS.Immediate | null = null;
+  private readonly flushFeedEvictions = () => {
+    this.feedFlush = null;
+    for (const [binId, ids] of this.feedEvictions) this.io.local.to(binRoom(binId)).emit('requests:deleted', { binId, ids });
+    this.feedEvictions.clear();
+  };
 
   /** A viewer is backfilling a bin: hold its live captures until release (shared rooms). */
   hold(binId: string, socketId: string) {
@@ -187,6 +210,8 @@ export class SocketBus implements LiveBus {
     if (this.timer) clearTimeout(this.timer);
     if (this.requestFlush) clearImmediate(this.requestFlush);
     this.flushRequests();
+    if (this.feedFlush) clearImmediate(this.feedFlush);
+    this.flushFeedEvictions();
     this.flushDispatcher();
   }
 
