@@ -339,10 +339,12 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
               if (ev.binId === bin.id) own = ev.ids;
               else live.requestsEvicted(ev.binId, ev.ids);
             }
+            // Before the live event: the check is then done before that event leaves, and its
+            // verdict goes with it (see Verifier.captured). It runs after the answer all the same.
+            if (!preflight) deps.verifier?.captured(record);
             if (live.wants(bin.id)) live.requestCaptured(toItem(record), own);
             deps.waiters?.captured(record);
-          deps.onStored?.(record);
-            if (!preflight) deps.verifier?.captured(record);
+            deps.onStored?.(record);
             const capture: Capture | null = forward ? { method, path: target.path, queryString: target.queryString, headers, body } : null;
             if (forward && capture) deps.forwarder!.forwardInBackground(bin.id, record.id, forward, capture, proxied);
             // The target works while the capture is written.

@@ -25,7 +25,10 @@ export interface LiveBus {
   wants(binId: string): boolean;
   /** A capture, and the ids the per-bin cap pushed out to make room for it. */
   requestCaptured(r: RequestItem, evicted: string[]): void;
-  /** A stored capture's row changed (a check or forward result was added). */
+  /**
+   * A stored capture's row changed (a check or forward result was added). When the capture
+   * itself has not been sent yet, it may go out changed instead, with no update after it.
+   */
   requestUpdated(r: RequestItem): void;
   requestsDeleted(binId: string, ids: string[] | 'all'): void;
   /** Captures of another bin that an append pushed out (the store-wide byte budget). */
@@ -48,6 +51,15 @@ export type IoServer = Server<ClientToServerEvents, ServerToClientEvents>;
 export const binRoom = (binId: string) => `bin:${binId}`;
 export const DISPATCHER_ROOM = 'dispatcher';
 
+/** A bin's live events of this turn, sent together (see SocketBus.flushRequests). */
+interface PendingRequests {
+  added: RequestItem[];
+  evicted: string[];
+  updated: RequestItem[];
+  /** Where each capture is in `added`, once an update has asked (see requestUpdated). */
+  byId?: Map<string, number>;
+}
+
 export interface SocketBusOptions {
   /** Delivery updates are coalesced per delivery for this long (a fast-forward makes thousands). */
   deliveryCoalesceMs?: number;
@@ -59,7 +71,7 @@ export interface SocketBusOptions {
 
 export class SocketBus implements LiveBus {
   private readonly pendingDeliveries = new Map<string, Delivery>();
-  private readonly pendingRequests = new Map<string, { added: RequestItem[]; evicted: string[]; updated: RequestItem[] }>();
+  private readonly pendingRequests = new Map<string, PendingRequests>();
   private pendingClock: ClockState | null = null;
   private requestFlush: NodeJS.Immediate | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -89,6 +101,7 @@ export class SocketBus implements LiveBus {
     // batch-writes.ts); order is kept. Evictions of the turn follow as one event.
     const q = this.pendingFor(r.binId);
     q.added.push(r);
+    q.byId?.set(r.id, q.added.length - 1);
     for (const id of evicted) q.evicted.push(id);
   }
   private pendingFor(binId: string) {
@@ -116,7 +129,22 @@ export class SocketBus implements LiveBus {
     }
     // Batched with the captures, one flush per turn: forward results and signature checks
     // come back by the thousand under load, and sent one by one each cost a write of its own.
-    this.pendingFor(r.binId).updated.push(r);
+    const q = this.pendingFor(r.binId);
+    // A capture not sent yet goes out as it is now, with no update after it: a signature
+    // checked in the turn its capture arrived (see Verifier.captured) costs no event of its own.
+    if (q.added.length) {
+      // Indexed when the turn's first update comes: turns without one (no checks) pay nothing.
+      if (!q.byId) {
+        q.byId = new Map();
+        for (let i = 0; i < q.added.length; i++) q.byId.set(q.added[i].id, i);
+      }
+      const i = q.byId.get(r.id);
+      if (i !== undefined) {
+        q.added[i] = r;
+        return;
+      }
+    }
+    q.updated.push(r);
   }
   requestsDeleted(binId: string, ids: string[] | 'all') {
     this.io.to(binRoom(binId)).emit('requests:deleted', { binId, ids });
