@@ -237,6 +237,9 @@ export class LowdbStore implements Store {
         if (held.length) {
           throw new DataFileError(this.path('bins.log'), `missing, but ${this.path('bins')} holds data of ${held.length} bin(s); restore bins.log or move bins/ aside`);
         }
+      } else {
+        // A carry-over cut short after bins.log: the old file is stale (and holds secrets).
+        await rm(this.path('hooklab.json'), { force: true });
       }
       this.bins.load(bins ?? []);
       this.webhooks.load((await c.webhooks.load()) ?? []);

@@ -380,9 +380,12 @@ describe('lowdb: bins, webhooks, runs and settings in journals', () => {
     await s.close();
     await expect(stat(path.join(d, 'hooklab.json'))).rejects.toThrow();
     expect((await readdir(d)).filter((f) => f.endsWith('.log')).sort()).toEqual(['bins.log', 'forwards.log', 'runs.log', 'verifications.log', 'webhooks.log']);
+    // Cut short after bins.log was written: the journals are the truth, the stale file goes.
+    await writeFile(path.join(d, 'hooklab.json'), legacy.replace('"bins":[{"id":"a"', '"bins":[{"id":"stale"'));
     const r = await open(d);
     await check(r);
     await r.close();
+    await expect(stat(path.join(d, 'hooklab.json'))).rejects.toThrow();
   });
 });
 
