@@ -7,6 +7,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { LookupFunction, Socket } from 'node:net';
 import type { HeaderPair } from '../../shared/api.ts';
+import { wakeAwareTimeout } from '../lib/wake-aware-timeout.ts';
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te', 'upgrade', 'trailer', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization']);
 
@@ -114,7 +115,7 @@ export function forwardRequest(target: string, c: Capture, o: ForwardOptions): P
     const done = (partial: Partial<ForwardResult>) => {
       if (finished) return;
       finished = true;
-      clearTimeout(timer);
+      timer.clear();
       untrack?.();
       resolve({ url: url.toString(), status: null, headers: [], body: Buffer.alloc(0), bodyTruncated: false, error: null, errorDetail: null, ...partial, durationMs: Math.round(performance.now() - started) });
     };
@@ -138,10 +139,11 @@ export function forwardRequest(target: string, c: Capture, o: ForwardOptions): P
       });
     }
     let timedOut = false;
-    const timer = setTimeout(() => {
+    // Wake-aware: after a laptop sleep the answer may already be waiting to be read.
+    const timer = wakeAwareTimeout(o.timeoutMs, () => {
       timedOut = true;
       req.destroy(new Error('timeout'));
-    }, o.timeoutMs);
+    });
     req.on('error', (err: NodeJS.ErrnoException) => {
       const k = classify(err, timedOut);
       done({ error: k.error, errorDetail: k.detail });
