@@ -252,9 +252,14 @@ export const viewerBench: Bench = async ({ log }) => {
   const counted = quietPairs.length ? quietPairs : pairs;
   const get = (p: number, v: Variant) => rounds.find((r) => r.pair === p && r.variant === v)!;
   // Strict: the goal must hold in every counted pair (an occasional stall is a stall).
-  const maxOk = counted.every((p) => get(p, 'stuck').probe.max <= get(p, 'baseline').probe.max + MAX_SLACK_MS);
+  // The stall a drop could cause shows in the probes sent around it (one every 10 ms): the
+  // slowest of them against what the same load costs a probe anyway (the baseline's p99). The
+  // whole round's max is not the measure: on a shared machine it swings by hundreds of ms
+  // between two baseline rounds (a neighbour's burst), with or without a viewer.
+  const nearDrop = (p: number) => (get(p, 'stuck').viewer?.probeMaxNearDropMs ?? Infinity) - get(p, 'baseline').probe.p99;
+  const maxOk = counted.every((p) => nearDrop(p) <= MAX_SLACK_MS);
   const p99Ok = counted.every((p) => get(p, 'stuck').probe.p99 <= P99_RATIO * get(p, 'baseline').probe.p99);
-  const worstMax = counted.map((p) => get(p, 'stuck').probe.max - get(p, 'baseline').probe.max).reduce((a, b) => Math.max(a, b), -Infinity);
+  const worstMax = counted.map(nearDrop).reduce((a, b) => Math.max(a, b), -Infinity);
   const worstP99 = counted.map((p) => get(p, 'stuck').probe.p99 / get(p, 'baseline').probe.p99).reduce((a, b) => Math.max(a, b), -Infinity);
   const stuck = rounds.filter((r) => r.variant === 'stuck');
   const failedProbes = rounds.reduce((t, r) => t + r.probe.failed, 0);
@@ -270,7 +275,7 @@ export const viewerBench: Bench = async ({ log }) => {
   const noisy = (quietPairs.length === 0 ? ' (!)' : '') + (failedProbes ? `, ${failedProbes} probe captures failed` : '');
   const goals: Goal[] = [
     {
-      name: 'probe max latency with a stuck viewer vs without (every pair)',
+      name: 'slowest probe within 250 ms of the drop vs the baseline p99 (every pair)',
       target: `<= +${MAX_SLACK_MS} ms`,
       value: `${worstMax >= 0 ? '+' : ''}${ms(worstMax)}${noisy}`,
       pass: maxOk && failedProbes === 0,

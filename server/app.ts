@@ -6,7 +6,7 @@ import type http from 'node:http';
 import path from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { Server } from 'socket.io';
-import type { ClientToServerEvents, ServerToClientEvents } from '../shared/api.ts';
+import type { ClientToServerEvents, RequestItem, ServerToClientEvents } from '../shared/api.ts';
 import { RECEIVER_PREFIX } from '../shared/api.ts';
 import type { ApiContext } from './api/context.ts';
 import { apiRouters } from './api/index.ts';
@@ -415,9 +415,9 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
       ? new CaptureFeed({
           url: cluster.url,
           prefix: store.prefix,
-          onCapture: (item, ev, origin) => {
-            socketBus.feedCaptured(item, ev);
-            if (origin !== store.origin && waiters.wants(item.binId)) tellWaiters(store, item.binId, item.id);
+          onCapture: (binId, row, ev, origin) => {
+            socketBus.feedCaptured(binId, row, ev);
+            if (origin !== store.origin && waiters.wants(binId)) tellWaiters(store, binId, (JSON.parse(row) as RequestItem).id);
           },
           onError: () => {},
         })

@@ -126,7 +126,10 @@ export type SettingsKind = 'response' | 'forward' | 'verify';
 export interface ServerToClientEvents {
   /** Light on purpose (no headers): a busy bin sends thousands; fetch the detail for more. */
   request: (r: RequestItem) => void;
-  /** A stored capture's row changed: its signature was checked, a forward or replay finished. */
+  /**
+   * A stored capture's row changed after its `request` event was sent: its signature was
+   * checked, a forward or replay finished. (A change made before that event left is in it.)
+   */
   'request:updated': (r: RequestItem) => void;
   'requests:deleted': (e: { binId: string; ids: string[] | 'all' }) => void;
   /** A bin's settings were replaced (the new ETag): editors reload them or show the conflict. */

@@ -7,7 +7,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AnswerOutcome } from '../../shared/api.ts';
 import type { Control } from '../control/control.ts';
-import type { Decision } from '../control/engine.ts';
+import type { Decision, RequestFacts } from '../control/engine.ts';
 import type { Forwarder } from '../forward/forwarder.ts';
 import type { Capture } from '../forward/request.ts';
 import { LOOP_HEADER, type SelfConnections } from '../forward/self-connections.ts';
@@ -17,7 +17,7 @@ import { namesOf, proxyAnswer } from './proxy-answer.ts';
 import { ORIGIN_HEADERS } from '../../shared/schema/headers.ts';
 import type { LiveBus } from '../live/bus.ts';
 import { toItem } from '../store/request-index.ts';
-import type { CapturedRequest, Store } from '../store/types.ts';
+import { type AppendGuard, type CapturedRequest, SettingsChangedError, type Store } from '../store/types.ts';
 import { closeAfterAnswer } from '../http/linger.ts';
 import type { BodyBudget } from './body-budget.ts';
 import type { RequestWaiters } from './waiters.ts';
@@ -235,7 +235,17 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
     // Decide at arrival: plan steps are consumed in arrival order, exactly once each. Settings
     // that match on the JSON body decide once it is in (then in order of completion).
     const byBody = !preflight && !proxied && control.needsBody(bin.id);
-    let decision: Decision | Promise<Decision> | null = preflight || proxied || byBody ? null : control.decide(bin.id, { method, path: target.path, headers });
+    let facts: RequestFacts = { method, path: target.path, headers };
+    // A bin without a plan may be answered with no step in the shared store (Redis): the
+    // answer's guard goes with the append, which checks it atomically; see keep().
+    let guard: AppendGuard | undefined;
+    const decideNow = (): Decision | Promise<Decision> => {
+      const quick = control.quickDecision?.(bin.id, facts);
+      if (!quick) return control.decide(bin.id, facts);
+      guard = quick.guard;
+      return quick.decision;
+    };
+    let decision: Decision | Promise<Decision> | null = preflight || proxied || byBody ? null : decideNow();
 
     const chunks: Buffer[] = [];
     let stored = 0;
@@ -281,8 +291,16 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
       let at = 0;
       for (const c of chunks) at += c.copy(body, at);
       chunks.length = 0;
-      if (byBody) decision = control.decide(bin.id, { method, path: target.path, headers, json: size > stored ? null : jsonBody(body) });
+      if (byBody) {
+        facts = { method, path: target.path, headers, json: size > stored ? null : jsonBody(body) };
+        decision = decideNow();
+      }
+      const undecided = () => {
+        releaseAll();
+        refuse(req, res, 'storage_unavailable', 'The answer could not be decided (see /api/health); retry shortly.', 5);
+      };
       // A decision made in Redis comes back later; one made here is used at once.
+      const settle = (d: Decision | Promise<Decision> | null) => (d instanceof Promise ? d.then(keep, undecided) : keep(d));
       const keep = (d: Decision | null) => {
         const trailers = req.rawTrailers.length ? req.rawTrailers : undefined;
         const key = preflight ? null : (deps.verifier?.keyOf(bin.id, { headers, body }) ?? null);
@@ -306,7 +324,9 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
         };
         // From here the store counts these bytes (until they are written).
         releaseAll();
-        store.requests.append(record, deps.maxRequestsPerBin).then(
+        const guarded = guard;
+        guard = undefined;
+        store.requests.append(record, deps.maxRequestsPerBin, guarded).then(
           (evictions) => {
             if (evictions === null) {
               // The bin was deleted while the body was arriving.
@@ -319,10 +339,12 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
               if (ev.binId === bin.id) own = ev.ids;
               else live.requestsEvicted(ev.binId, ev.ids);
             }
+            // Before the live event: the check is then done before that event leaves, and its
+            // verdict goes with it (see Verifier.captured). It runs after the answer all the same.
+            if (!preflight) deps.verifier?.captured(record);
             if (live.wants(bin.id)) live.requestCaptured(toItem(record), own);
             deps.waiters?.captured(record);
-          deps.onStored?.(record);
-            if (!preflight) deps.verifier?.captured(record);
+            deps.onStored?.(record);
             const capture: Capture | null = forward ? { method, path: target.path, queryString: target.queryString, headers, body } : null;
             if (forward && capture) deps.forwarder!.forwardInBackground(bin.id, record.id, forward, capture, proxied);
             // The target works while the capture is written.
@@ -346,17 +368,18 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
               store.durable().then(reply, () => refuse(req, res, 'storage_unavailable', 'The capture could not be written to disk (see /api/health).', 5));
             }
           },
-          // Not stored (the store is down: Redis unreachable, say): nothing was acknowledged, so
-          // the sender is told to try again.
-          () => refuse(req, res, 'storage_unavailable', 'The capture could not be stored (see /api/health); retry shortly.', 5),
+          (err) => {
+            // The quick answer's guard failed: the bin's settings changed elsewhere (a plan may
+            // now be due). Nothing was stored: decide with the store's settings (a step is
+            // used up now, once) and append that, unguarded.
+            if (err instanceof SettingsChangedError) settle(control.decide(bin.id, facts));
+            // Not stored (the store is down: Redis unreachable, say): nothing was acknowledged,
+            // so the sender is told to try again.
+            else refuse(req, res, 'storage_unavailable', 'The capture could not be stored (see /api/health); retry shortly.', 5);
+          },
         );
       };
-      if (decision instanceof Promise) {
-        decision.then(keep, () => {
-          releaseAll();
-          refuse(req, res, 'storage_unavailable', 'The answer could not be decided (see /api/health); retry shortly.', 5);
-        });
-      } else keep(decision);
+      settle(decision);
     });
   };
 }

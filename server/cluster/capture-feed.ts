@@ -8,15 +8,15 @@
 // After an outage the reader resumes where it was; a viewer that missed events anyway catches
 // up through `subscribe {lastId}` backfill from the store.
 import { Redis } from 'ioredis';
-import type { RequestItem } from '../../shared/api.ts';
 import type { Eviction } from '../store/types.ts';
 
 export interface CaptureFeedOptions {
   url: string;
   prefix: string;
-  /** A capture, what its append evicted (its own bin's first), and the tag of the instance
-   * that appended it (RedisStore.origin; '' in entries from before tags). */
-  onCapture: (item: RequestItem, evictions: Eviction[], origin: string) => void;
+  /** A capture (its bin, and its list row's JSON as the append script wrote it: a RequestItem),
+   * what its append evicted (its own bin's first), and the tag of the instance that appended
+   * it (RedisStore.origin; '' in entries from before tags). */
+  onCapture: (binId: string, row: string, evictions: Eviction[], origin: string) => void;
   onError?: (err: unknown) => void;
 }
 
@@ -82,11 +82,9 @@ export class CaptureFeed {
       else if (fields[i] === 'e') evicted = fields[i + 1];
       else if (fields[i] === 'o') origin = fields[i + 1];
     }
-    let item: RequestItem;
-    try {
-      item = JSON.parse(row) as RequestItem;
-    } catch (err) {
-      this.o.onError?.(err);
+    // Passed on unparsed (live viewers get the text as it is): it must at least be a row.
+    if (!bin || !row.startsWith('{"id":')) {
+      this.o.onError?.(new Error(`capture feed: an entry without a capture (bin ${JSON.stringify(bin)})`));
       return;
     }
     const evictions: Eviction[] = [];
@@ -98,7 +96,7 @@ export class CaptureFeed {
     }
     // Its own bin's evictions first, as the store answers them.
     evictions.sort((a, b) => (a.binId === bin ? -1 : b.binId === bin ? 1 : 0));
-    this.o.onCapture(item, evictions, origin);
+    this.o.onCapture(bin, row, evictions, origin);
   }
 
   async stop(): Promise<void> {

@@ -14,14 +14,25 @@
 // instance reloads them and decides again, so a change on A is obeyed by B's next request.
 // Other readers of the settings (cors, needsBody) follow a change through `refresh`, which the
 // app calls when the cluster's settings channel says a bin's settings changed.
+//
+// A bin without a plan (most bins: no settings at all, or only a default answer and rules)
+// has no step to use up: its answer follows from the settings and the request alone. Then no
+// decision is made in Redis (quickDecision): the instance answers with the settings it knows,
+// and the capture's append checks, in its own atomic step, that the plan hash's version is
+// still theirs ('' when none: no hash). When it is not (settings were set elsewhere, perhaps
+// with a plan), nothing is stored: the receiver decides here (decide(): the step, if one is
+// due, is used up now, once) and appends again. So a request whose bin has a plan always
+// takes its step, exactly once; it is taken when the append found out, and a request on
+// another instance that already knew of the plan may have taken one before it, as happens
+// to any two requests that reach Redis at about the same time.
 import type { Redis } from 'ioredis';
 import type { ResponseConfig, ResponseControlView } from '../../shared/api.ts';
 import { etagOf } from '../http/etag.ts';
 import type { LiveBus } from '../live/bus.ts';
 import { rngStep, seedState } from '../rng.ts';
-import type { Store } from '../store/types.ts';
-import type { Control } from './control.ts';
-import { type Decision, type RequestFacts, fromDefault, fromStep, matches, needsBody, withUses } from './engine.ts';
+import type { PlanState, Store } from '../store/types.ts';
+import type { Control, QuickDecision } from './control.ts';
+import { type Decision, type RequestFacts, decide as decideNow, fromDefault, fromStep, initialPlanState, matches, needsBody, withUses } from './engine.ts';
 import { type ControlLimits, defaultConfig, parseResponseConfig } from './validate.ts';
 
 /** Advance a bin's plan by one request. KEYS[1] the plan hash. ARGV: version, rule hit (1/0),
@@ -88,6 +99,10 @@ type PlanClient = Redis & {
 interface Cached {
   config: ResponseConfig;
   version: string;
+  /** Settings without a plan: the guard its quick decisions carry (else null). */
+  guard: { settingsVersion: string } | null;
+  /** Where a plan of these settings starts (one without a plan stays there). */
+  start: PlanState;
   /** The script's per-step arguments, made once per settings. */
   times: string;
   draws: string;
@@ -111,6 +126,9 @@ export interface RedisControlDeps {
 }
 
 const versionOf = (config: ResponseConfig) => etagOf(config);
+
+/** A bin without settings: the default answer, if the plan hash still has no version. */
+const NO_SETTINGS: QuickDecision = { decision: withUses(fromDefault(defaultConfig(0)), { consumed: 0 }), guard: { settingsVersion: '' } };
 
 export class RedisResponseControl implements Control {
   private readonly byBin = new Map<string, Cached>();
@@ -144,9 +162,12 @@ export class RedisResponseControl implements Control {
   }
 
   private remember(binId: string, config: ResponseConfig) {
+    const version = versionOf(config);
     this.byBin.set(binId, {
       config,
-      version: versionOf(config),
+      version,
+      guard: config.plan.length === 0 ? { settingsVersion: version } : null,
+      start: initialPlanState(config),
       times: config.plan.map((s) => s.times ?? 1).join(','),
       draws: config.plan.map((s) => (s.probability !== undefined ? '1' : '0')).join(''),
       loop: config.afterPlan === 'loop' ? '1' : '0',
@@ -191,6 +212,15 @@ export class RedisResponseControl implements Control {
 
   cors(binId: string): boolean {
     return this.byBin.get(binId)?.config.cors !== false;
+  }
+
+  quickDecision(binId: string, facts: RequestFacts): QuickDecision | null {
+    const c = this.byBin.get(binId);
+    if (!c) return NO_SETTINGS;
+    if (!c.guard) return null;
+    // No plan: no step, and the count of steps used is 0 (the hash starts at 0 with each
+    // version), so this is what PLAN_STEP would answer ('rule' or 'default').
+    return { decision: decideNow(c.config, c.start, facts).decision, guard: c.guard };
   }
 
   async decide(binId: string, facts: RequestFacts): Promise<Decision> {

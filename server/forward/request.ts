@@ -12,6 +12,7 @@ import diagnostics from 'node:diagnostics_channel';
 import type { LookupFunction, Socket } from 'node:net';
 import { Agent, type Dispatcher } from 'undici';
 import type { HeaderPair } from '../../shared/api.ts';
+import { GRACE_MS, isLate } from '../lib/wake-aware-timeout.ts';
 
 // Expect is end-to-end on paper, but `100-continue` asks the client to wait before the body,
 // which a forward never does (the body is all here): it is dropped (undici refuses to send it).
@@ -246,7 +247,8 @@ function trimEnd(v: string): string {
 /** One request and its answer, as a dispatch handler. */
 class Exchange implements Dispatcher.DispatchHandler {
   private readonly started = performance.now();
-  private readonly timer: NodeJS.Timeout;
+  private timer: NodeJS.Timeout;
+  private readonly due: number;
   private controller: Dispatcher.DispatchController | null = null;
   private finished = false;
   private timedOut = false;
@@ -263,6 +265,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     private readonly resolve: (r: ForwardResult) => void,
   ) {
     if (o.onSocket) watchSockets();
+    this.due = this.started + o.timeoutMs;
     this.timer = setTimeout(onTimer, o.timeoutMs, this);
   }
 
@@ -313,6 +316,12 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.done(null, [], EMPTY, false, k.error, k.detail);
   }
 
+  /** The timer fired: time out, unless it fired late (see wake-aware-timeout.ts). */
+  expired(): void {
+    if (!this.finished && isLate(this.due)) this.timer = setTimeout(onGrace, GRACE_MS, this);
+    else this.timeout();
+  }
+
   timeout(): void {
     this.timedOut = true;
     if (this.status !== null) this.answered(false);
@@ -342,6 +351,10 @@ class Exchange implements Dispatcher.DispatchHandler {
   }
 }
 
-function onTimer(x: Exchange) {
+function onGrace(x: Exchange) {
   x.timeout();
+}
+
+function onTimer(x: Exchange) {
+  x.expired();
 }

@@ -1,6 +1,7 @@
 // The live-broadcast seam. The app talks to a LiveBus; the Socket.IO implementation maps it
 // onto rooms (one per bin, one for the dispatcher), so a Redis adapter can fan it out later.
 import type { Server } from 'socket.io';
+import { RawJson } from './parser.ts';
 import type { SendCap } from './send-cap.ts';
 import type { Eviction } from '../store/types.ts';
 import type {
@@ -17,11 +18,17 @@ import type {
 } from '../../shared/api.ts';
 
 export interface LiveBus {
-  /** False when nobody is watching this bin, so the capture path can skip building events. */
+  /**
+   * False when the capture path need not build a capture's event: nobody is watching this bin,
+   * or (shared rooms) the event is made from the store's capture feed instead.
+   */
   wants(binId: string): boolean;
   /** A capture, and the ids the per-bin cap pushed out to make room for it. */
   requestCaptured(r: RequestItem, evicted: string[]): void;
-  /** A stored capture's row changed (a check or forward result was added). */
+  /**
+   * A stored capture's row changed (a check or forward result was added). When the capture
+   * itself has not been sent yet, it may go out changed instead, with no update after it.
+   */
   requestUpdated(r: RequestItem): void;
   requestsDeleted(binId: string, ids: string[] | 'all'): void;
   /** Captures of another bin that an append pushed out (the store-wide byte budget). */
@@ -44,6 +51,15 @@ export type IoServer = Server<ClientToServerEvents, ServerToClientEvents>;
 export const binRoom = (binId: string) => `bin:${binId}`;
 export const DISPATCHER_ROOM = 'dispatcher';
 
+/** A bin's live events of this turn, sent together (see SocketBus.flushRequests). */
+interface PendingRequests {
+  added: RequestItem[];
+  evicted: string[];
+  updated: RequestItem[];
+  /** Where each capture is in `added`, once an update has asked (see requestUpdated). */
+  byId?: Map<string, number>;
+}
+
 export interface SocketBusOptions {
   /** Delivery updates are coalesced per delivery for this long (a fast-forward makes thousands). */
   deliveryCoalesceMs?: number;
@@ -55,7 +71,7 @@ export interface SocketBusOptions {
 
 export class SocketBus implements LiveBus {
   private readonly pendingDeliveries = new Map<string, Delivery>();
-  private readonly pendingRequests = new Map<string, { added: RequestItem[]; evicted: string[]; updated: RequestItem[] }>();
+  private readonly pendingRequests = new Map<string, PendingRequests>();
   private pendingClock: ClockState | null = null;
   private requestFlush: NodeJS.Immediate | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -75,8 +91,9 @@ export class SocketBus implements LiveBus {
   }
 
   wants(binId: string) {
-    // This instance's rooms only: with shared rooms, a viewer on another instance may want it.
-    return this.shared || this.io.sockets.adapter.rooms.has(binRoom(binId));
+    // Shared rooms: every instance hears of each capture from the capture feed (feedCaptured),
+    // so requestCaptured has nothing to do.
+    return !this.shared && this.io.sockets.adapter.rooms.has(binRoom(binId));
   }
   requestCaptured(r: RequestItem, evicted: string[]) {
     if (this.shared) return; // every instance hears of it from the capture feed (feedCaptured)
@@ -84,6 +101,7 @@ export class SocketBus implements LiveBus {
     // batch-writes.ts); order is kept. Evictions of the turn follow as one event.
     const q = this.pendingFor(r.binId);
     q.added.push(r);
+    q.byId?.set(r.id, q.added.length - 1);
     for (const id of evicted) q.evicted.push(id);
   }
   private pendingFor(binId: string) {
@@ -113,7 +131,22 @@ export class SocketBus implements LiveBus {
     }
     // Batched with the captures, one flush per turn: forward results and signature checks
     // come back by the thousand under load, and sent one by one each cost a write of its own.
-    this.pendingFor(r.binId).updated.push(r);
+    const q = this.pendingFor(r.binId);
+    // A capture not sent yet goes out as it is now, with no update after it: a signature
+    // checked in the turn its capture arrived (see Verifier.captured) costs no event of its own.
+    if (q.added.length) {
+      // Indexed when the turn's first update comes: turns without one (no checks) pay nothing.
+      if (!q.byId) {
+        q.byId = new Map();
+        for (let i = 0; i < q.added.length; i++) q.byId.set(q.added[i].id, i);
+      }
+      const i = q.byId.get(r.id);
+      if (i !== undefined) {
+        q.added[i] = r;
+        return;
+      }
+    }
+    q.updated.push(r);
   }
   requestsDeleted(binId: string, ids: string[] | 'all') {
     this.io.to(binRoom(binId)).emit('requests:deleted', { binId, ids });
@@ -125,17 +158,35 @@ export class SocketBus implements LiveBus {
   /**
    * Shared rooms: a capture from the feed, for this instance's viewers (each instance reads
    * the feed, so this emits locally). Viewers still backfilling get it after their backfill.
+   * `row` is its list row's JSON as the store wrote it: sent on as it is (RawJson).
    */
-  feedCaptured(r: RequestItem, evictions: Eviction[]) {
-    const room = binRoom(r.binId);
-    const held = this.held.get(r.binId);
+  feedCaptured(binId: string, row: string, evictions: Eviction[]) {
+    const room = binRoom(binId);
+    const held = this.held.get(binId);
+    // Typed as the event's argument: the encoder writes its text (see RawJson).
+    const raw = new RawJson(row) as unknown as RequestItem;
     if (held?.size) {
+      const r = JSON.parse(row) as RequestItem;
       for (const buf of held.values()) buf.push(r);
-      this.io.local.to(room).except([...held.keys()]).emit('request', r);
-    } else this.io.local.to(room).emit('request', r);
-    for (const ev of evictions) this.io.local.to(binRoom(ev.binId)).emit('requests:deleted', { binId: ev.binId, ids: ev.ids });
+      this.io.local.to(room).except([...held.keys()]).emit('request', raw);
+    } else this.io.local.to(room).emit('request', raw);
+    // Evictions leave once per turn, after that turn's captures (a full bin evicts one per
+    // capture: one event each would double the events of a burst), as requestCaptured does.
+    for (const ev of evictions) {
+      const ids = this.feedEvictions.get(ev.binId);
+      if (ids) for (const id of ev.ids) ids.push(id);
+      else this.feedEvictions.set(ev.binId, [...ev.ids]);
+    }
+    if (evictions.length && !this.feedFlush) this.feedFlush = setImmediate(this.flushFeedEvictions);
     this.cap?.checkRoom(room);
   }
+  private readonly feedEvictions = new Map<string, string[]>();
+  private feedFlush: NodeJS.Immediate | null = null;
+  private readonly flushFeedEvictions = () => {
+    this.feedFlush = null;
+    for (const [binId, ids] of this.feedEvictions) this.io.local.to(binRoom(binId)).emit('requests:deleted', { binId, ids });
+    this.feedEvictions.clear();
+  };
 
   /** A viewer is backfilling a bin: hold its live captures until release (shared rooms). */
   hold(binId: string, socketId: string) {
@@ -189,6 +240,8 @@ export class SocketBus implements LiveBus {
     if (this.timer) clearTimeout(this.timer);
     if (this.requestFlush) clearImmediate(this.requestFlush);
     this.flushRequests();
+    if (this.feedFlush) clearImmediate(this.feedFlush);
+    this.flushFeedEvictions();
     this.flushDispatcher();
   }
 

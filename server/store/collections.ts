@@ -1,15 +1,15 @@
 // The in-memory collections both drivers keep (the lowdb driver persists them through the
-// change callbacks): bins, webhooks, runs, response settings and deliveries.
+// change callbacks, each into its journal): bins, webhooks, runs, response settings and deliveries.
 import type { Delivery, DeliveryQuery, Run } from '../../shared/api.ts';
 import type { Collection, DeliveryCollection, StoredBin } from './types.ts';
 
 /**
  * A collection in a Map. Each change is told to `changes` (the previous version with the
- * next: a journal writes only what changed); `onAny(fn)` makes one that only says "changed".
+ * next: a journal writes only what changed).
  */
 export class MapCollection<T extends { id: string }> implements Collection<T> {
   readonly map = new Map<string, T>();
-  constructor(private readonly changes: RecordChanges<T>) {}
+  constructor(protected readonly changes: RecordChanges<T>) {}
   async get(id: string) {
     return this.map.get(id);
   }
@@ -33,8 +33,8 @@ export class MapCollection<T extends { id: string }> implements Collection<T> {
   }
 }
 
-/** Changes that only need saying that something changed (a whole file is rewritten). */
-export const onAny = (fn: () => void): RecordChanges<never> => ({ put: fn, removed: fn });
+/** Changes nobody keeps (the memory driver). */
+export const unkept: RecordChanges<never> = { put() {}, removed() {} };
 
 /** What the lowdb driver's journals hear: each version put, and each removal. */
 export interface RecordChanges<T> {
@@ -108,8 +108,8 @@ export class DeliveryMap implements DeliveryCollection {
 }
 
 export class RunMap extends MapCollection<Run> {
-  constructor(onChange: () => void, private readonly maxEnded: number) {
-    super(onAny(onChange));
+  constructor(changes: RecordChanges<Run>, private readonly maxEnded: number) {
+    super(changes);
   }
   override async put(r: Run) {
     await super.put(r);
@@ -119,6 +119,7 @@ export class RunMap extends MapCollection<Run> {
       if (ended <= this.maxEnded) break;
       if (x.ended) {
         this.map.delete(id);
+        this.changes.removed(id);
         ended--;
       }
     }
@@ -132,11 +133,11 @@ export class RunMap extends MapCollection<Run> {
  */
 export class BinMap extends MapCollection<StoredBin> {
   constructor(
-    onChange: () => void,
+    changes: RecordChanges<StoredBin>,
     private readonly onDelete: (id: string) => void,
     private readonly durable: () => Promise<void>,
   ) {
-    super(onAny(onChange));
+    super(changes);
   }
   override async put(b: StoredBin) {
     await super.put(b);

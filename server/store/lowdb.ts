@@ -1,10 +1,14 @@
 // The default driver: in-memory collections persisted with lowdb, and captured requests on
 // disk (disk/request-log.ts), under DATA_DIR:
-//   hooklab.json                 bins, webhooks, runs, clock, forward and signature settings
-//   responses.log                response settings and plan positions, an append-only journal
-//                                (a plan moves with every request: one short line each)
-//   deliveries.log               deliveries, an append-only journal (disk/record-journal.ts)
+//   bins.log, webhooks.log,      bins, webhooks, runs, forward and signature settings, response
+//   runs.log, forwards.log,      settings and plan positions (a plan moves with every request),
+//   verifications.log,           deliveries: one append-only journal each (disk/record-journal.ts),
+//   responses.log,               so a change writes one short line, however much is kept
+//   deliveries.log
+//   clock.json                   the virtual clock (one small record)
 //   bins/<binId>/<n>.json|.body  a bin's captured requests: metadata, and bodies written once
+// (Earlier builds kept the first four and the clock in one hooklab.json, rewritten whole on
+// every change; it is carried over into the journals at start-up, then removed.)
 // Changes are coalesced: what changed is written together every FLUSH_INTERVAL_MS, each part
 // in proportion to what changed. A hard kill loses at most that interval plus the write in
 // flight. Bin creation and deletion, and deleting requests, wait for their write before they
@@ -17,7 +21,7 @@
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Delivery, Run } from '../../shared/api.ts';
-import { BinMap, DeliveryMap, MapCollection, onAny, RunMap } from './collections.ts';
+import { BinMap, DeliveryMap, MapCollection, RunMap } from './collections.ts';
 import { RecordJournal } from './disk/record-journal.ts';
 import { DataFileError, faultOf, readJson, removeTempFiles, whatFailed, writeJson } from './disk/files.ts';
 import { DiskRequestLog } from './disk/request-log.ts';
@@ -40,7 +44,8 @@ export { DataFileError } from './disk/files.ts';
 const FORMAT_VERSION = 1;
 const MAX_WARNINGS = 10;
 
-interface MainFile {
+/** An earlier build's hooklab.json (now one journal per collection, and clock.json). */
+interface LegacyMainFile {
   version: number;
   bins: StoredBin[];
   /** Only in files of earlier builds: now in responses.log. */
@@ -51,6 +56,10 @@ interface MainFile {
   /** Bins' forward targets and signature settings (absent in files of earlier builds). */
   forwards?: StoredForward[];
   verifications?: StoredVerify[];
+}
+interface ClockFile {
+  version: number;
+  clock: ClockPersisted | null;
 }
 /** An earlier build's response settings file (now responses.log). */
 interface LegacyResponsesFile {
@@ -107,12 +116,13 @@ export class LowdbStore implements Store {
   readonly forwards: MapCollection<StoredForward>;
   readonly verifications: MapCollection<StoredVerify>;
   private clock: ClockPersisted | null = null;
+  /** clock.json has a change not yet written. */
+  private clockDirty = false;
+  private readonly binsJournal: RecordJournal<StoredBin>;
   private readonly journal: RecordJournal<Delivery>;
   private readonly responsesJournal: RecordJournal<StoredResponseControl>;
-  /** hooklab.json has changes not yet written. */
-  private mainDirty = false;
-  /** hooklab.json of an earlier build still holds response settings: rewrite it without. */
-  private mainCarriesResponses = false;
+  /** Every journal, with what it holds (for a stop that could not write it). */
+  private readonly journals: { journal: Pick<RecordJournal<{ id: string }>, 'hasDirty' | 'flush' | 'closeFile'>; holds: string }[];
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> = Promise.resolve();
   /** A flush queued behind the one running, not yet started. */
@@ -126,7 +136,9 @@ export class LowdbStore implements Store {
 
   private constructor(private readonly opts: LowdbStoreOptions) {
     this.now = opts.now ?? Date.now;
-    const main = () => this.changed();
+    const schedule = () => this.schedule();
+    const journal = <T extends { id: string }>(file: string, current: () => Iterable<T>, appendOnly?: keyof T & string) =>
+      new RecordJournal<T>({ file: this.path(file), current, onDirty: schedule, appendOnly });
     this.requests = new DiskRequestLog({
       dataDir: opts.dataDir,
       segmentSize: opts.segmentSize,
@@ -139,17 +151,39 @@ export class LowdbStore implements Store {
       onDirty: () => this.schedule(),
       onWarning: (m, detail) => this.warn(m, detail),
     });
-    this.bins = new BinMap(main, (id) => this.requests.dropBin(id), () => this.durable());
-    const schedule = () => this.schedule();
-    this.responsesJournal = new RecordJournal({ file: this.path('responses.log'), current: () => this.responses.map.values(), onDirty: schedule });
+    this.binsJournal = journal('bins.log', () => this.bins.map.values());
+    this.bins = new BinMap(this.binsJournal, (id) => this.requests.dropBin(id), () => this.durable());
+    this.responsesJournal = journal('responses.log', () => this.responses.map.values());
     this.responses = new MapCollection(this.responsesJournal);
-    this.webhooks = new MapCollection(onAny(main));
-    this.runs = new RunMap(main, opts.maxEndedRuns ?? 500);
-    this.forwards = new MapCollection(onAny(main));
-    this.verifications = new MapCollection(onAny(main));
-    this.journal = new RecordJournal({ file: this.path('deliveries.log'), current: () => this.deliveries.map.values(), onDirty: schedule, appendOnly: 'attempts' });
+    const webhooks = journal('webhooks.log', () => this.webhooks.map.values());
+    this.webhooks = new MapCollection(webhooks);
+    const runs = journal('runs.log', () => this.runs.map.values());
+    this.runs = new RunMap(runs, opts.maxEndedRuns ?? 500);
+    const forwards = journal('forwards.log', () => this.forwards.map.values());
+    this.forwards = new MapCollection(forwards);
+    const verifications = journal('verifications.log', () => this.verifications.map.values());
+    this.verifications = new MapCollection(verifications);
+    this.journal = journal('deliveries.log', () => this.deliveries.map.values(), 'attempts');
     this.deliveries = new DeliveryMap(this.journal, opts.maxFinishedDeliveries ?? 5000);
+    this.journals = [
+      { journal: this.binsJournal, holds: 'bins (bins.log)' },
+      { journal: webhooks, holds: 'webhooks (webhooks.log)' },
+      { journal: runs, holds: 'runs (runs.log)' },
+      { journal: forwards, holds: 'forward settings (forwards.log)' },
+      { journal: verifications, holds: 'signature settings (verifications.log)' },
+      { journal: this.responsesJournal, holds: 'response settings and plan positions (responses.log)' },
+      { journal: this.journal, holds: 'delivery changes (deliveries.log)' },
+    ];
+    this.collections = { webhooks, runs, forwards, verifications };
   }
+
+  /** The journals of the small collections, for loading them. */
+  private readonly collections: {
+    webhooks: RecordJournal<StoredWebhook>;
+    runs: RecordJournal<Run>;
+    forwards: RecordJournal<StoredForward>;
+    verifications: RecordJournal<StoredVerify>;
+  };
 
   static async open(opts: LowdbStoreOptions): Promise<LowdbStore> {
     const s = new LowdbStore(opts);
@@ -184,7 +218,11 @@ export class LowdbStore implements Store {
 
   private async load() {
     await removeTempFiles(this.opts.dataDir);
-    const main = await readJson<MainFile>(this.path('hooklab.json'), (d) => shape(d, ['bins', 'webhooks', 'runs']));
+    const c = this.collections;
+    // bins.log is the bin list: written last when an earlier build's hooklab.json is carried
+    // over, so while it is missing, hooklab.json (if any) is still the truth.
+    const bins = await this.binsJournal.load();
+    const main = bins ? null : await readJson<LegacyMainFile>(this.path('hooklab.json'), (d) => shape(d, ['bins', 'webhooks', 'runs']));
     if (main) {
       this.bins.load(main.bins);
       this.webhooks.load(main.webhooks);
@@ -193,11 +231,22 @@ export class LowdbStore implements Store {
       this.verifications.load(main.verifications ?? []);
       this.clock = main.clock;
     } else {
-      // Without the bin list, bins/ cannot be told apart from leftovers: refuse, touch nothing.
-      const held = (await readdir(this.path('bins'))).filter((n) => !n.startsWith('.'));
-      if (held.length) {
-        throw new DataFileError(this.path('hooklab.json'), `missing, but ${this.path('bins')} holds data of ${held.length} bin(s); restore hooklab.json or move bins/ aside`);
+      if (!bins) {
+        // Without the bin list, bins/ cannot be told apart from leftovers: refuse, touch nothing.
+        const held = (await readdir(this.path('bins'))).filter((n) => !n.startsWith('.'));
+        if (held.length) {
+          throw new DataFileError(this.path('bins.log'), `missing, but ${this.path('bins')} holds data of ${held.length} bin(s); restore bins.log or move bins/ aside`);
+        }
+      } else {
+        // A carry-over cut short after bins.log: the old file is stale (and holds secrets).
+        await rm(this.path('hooklab.json'), { force: true });
       }
+      this.bins.load(bins ?? []);
+      this.webhooks.load((await c.webhooks.load()) ?? []);
+      this.runs.load((await c.runs.load()) ?? []);
+      this.forwards.load((await c.forwards.load()) ?? []);
+      this.verifications.load((await c.verifications.load()) ?? []);
+      this.clock = (await readJson<ClockFile>(this.path('clock.json'), (d) => shape(d, [])))?.clock ?? null;
     }
     const responses = await this.responsesJournal.load();
     if (responses) this.responses.load(responses);
@@ -212,7 +261,6 @@ export class LowdbStore implements Store {
         await this.responsesJournal.compact();
         await rm(legacyFile, { force: true });
       }
-      this.mainCarriesResponses = !!main?.responses;
     }
     const journal = await this.journal.load();
     if (journal) this.deliveries.load(journal);
@@ -226,22 +274,22 @@ export class LowdbStore implements Store {
         await rm(legacyFile, { force: true });
       }
     }
+    if (main) {
+      // Carry an earlier build's hooklab.json over: every other journal first, bins.log last
+      // (its presence says the others are complete), then the old file goes.
+      for (const j of [c.webhooks, c.runs, c.forwards, c.verifications]) await j.compact();
+      await writeJson<ClockFile>(this.path('clock.json'), { version: FORMAT_VERSION, clock: this.clock });
+      await this.binsJournal.compact();
+      await rm(this.path('hooklab.json'), { force: true });
+    }
     for (const bin of this.bins.map.values()) await this.requests.loadBin(bin.id);
     const orphans = await this.requests.removeOrphanDirs();
     if (orphans.length) this.warn(`Removed the data of ${orphans.length} bin(s) that were deleted just before the last stop.`);
     this.loading = false;
-    if (this.mainCarriesResponses) this.changed();
     if (this.requests.hasDirty) this.schedule();
   }
 
   // ------------------------------------------------------------------ writes
-
-  /** hooklab.json changed. */
-  private changed() {
-    if (this.loading || this.closed) return;
-    this.mainDirty = true;
-    this.schedule();
-  }
 
   private schedule() {
     if (this.loading || this.closed || this.timer) return;
@@ -276,36 +324,37 @@ export class LowdbStore implements Store {
   }
 
   private get hasDirty() {
-    return this.mainDirty || this.requests.hasDirty || this.journal.hasDirty || this.responsesJournal.hasDirty;
+    return this.clockDirty || this.requests.hasDirty || this.journals.some((j) => j.journal.hasDirty);
   }
 
   private async writeDirty() {
-    const writeMain = this.mainDirty;
-    this.mainDirty = false;
+    const writeClock = this.clockDirty;
+    this.clockDirty = false;
     const errors: unknown[] = [];
-    let mainDurable = !writeMain;
+    let binsDurable = true;
     const fail = (err: unknown) => errors.push(err);
     await Promise.all([
-      writeMain
-        ? this.writeMain().then(
-            () => void (mainDurable = true),
-            (err) => {
-              this.mainDirty = true;
-              fail(err);
-            },
-          )
+      writeClock
+        ? writeJson<ClockFile>(this.path('clock.json'), { version: FORMAT_VERSION, clock: this.clock }).catch((err) => {
+            this.clockDirty = true;
+            fail(err);
+          })
         : null,
-      this.journal.flush().catch(fail),
-      this.responsesJournal.flush().catch(fail),
+      this.binsJournal.flush().catch((err) => {
+        binsDurable = false;
+        fail(err);
+      }),
+      ...this.journals.filter((j) => j.journal !== this.binsJournal).map((j) => j.journal.flush().catch(fail)),
       this.requests.flush().catch(fail),
     ]);
-    if (mainDurable) await this.requests.removeDeletedBins().catch(fail);
+    // A deleted bin's files go once its removal is on disk (a crash before that brings back
+    // the bin with its requests, never a bin without them).
+    if (binsDurable) await this.requests.removeDeletedBins().catch(fail);
     // Files stay open while writes keep coming; once idle they are closed (an idle bin holds
     // no descriptor, and nothing keeps the file system busy).
     if (!this.hasDirty) {
       this.requests.closeFiles();
-      this.journal.closeFile();
-      this.responsesJournal.closeFile();
+      for (const j of this.journals) j.journal.closeFile();
     }
     if (errors.length) {
       this.lastError = errors[0];
@@ -318,19 +367,6 @@ export class LowdbStore implements Store {
       this.fault = null;
       this.opts.onFault?.(null);
     }
-  }
-
-  private async writeMain() {
-    await writeJson<MainFile>(this.path('hooklab.json'), {
-      version: FORMAT_VERSION,
-      bins: [...this.bins.map.values()],
-      webhooks: [...this.webhooks.map.values()],
-      runs: [...this.runs.map.values()],
-      clock: this.clock,
-      forwards: [...this.forwards.map.values()],
-      verifications: [...this.verifications.map.values()],
-    });
-    this.mainCarriesResponses = false;
   }
 
   // ------------------------------------------------------------------ status
@@ -351,7 +387,9 @@ export class LowdbStore implements Store {
 
   async setClock(c: ClockPersisted) {
     this.clock = c;
-    this.changed();
+    if (this.loading || this.closed) return;
+    this.clockDirty = true;
+    this.schedule();
   }
 
   /** What is still not on disk, in words. */
@@ -359,9 +397,8 @@ export class LowdbStore implements Store {
     const parts: string[] = [];
     const r = this.requests.unsaved();
     if (r.requests || r.bins) parts.push(`${r.requests} capture(s) (${r.bytes} body bytes) in ${r.bins} bin(s)`);
-    if (this.mainDirty) parts.push('bins, webhooks, runs and the clock (hooklab.json)');
-    if (this.responsesJournal.hasDirty) parts.push('response settings and plan positions (responses.log)');
-    if (this.journal.hasDirty) parts.push('delivery changes (deliveries.log)');
+    for (const j of this.journals) if (j.journal.hasDirty) parts.push(j.holds);
+    if (this.clockDirty) parts.push('the clock (clock.json)');
     return parts.join('; ');
   }
 
@@ -378,8 +415,7 @@ export class LowdbStore implements Store {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.requests.closeFiles();
-    this.journal.closeFile();
-    this.responsesJournal.closeFile();
+    for (const j of this.journals) j.journal.closeFile();
     if (this.hasDirty) {
       throw new UnsavedDataError(`Not saved, ${this.lastError ? whatFailed(this.lastError) : 'writes failed'}: ${this.unsavedSummary()}.`);
     }

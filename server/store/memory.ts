@@ -1,7 +1,7 @@
 // In-memory store: keeps everything, persists nothing. For tests and tools; the default
 // driver is lowdb (lowdb.ts), which shares the collections and the request index.
 import type { RequestItem } from '../../shared/api.ts';
-import { BinMap, DeliveryMap, MapCollection, onAny, RunMap } from './collections.ts';
+import { BinMap, DeliveryMap, MapCollection, unkept, RunMap } from './collections.ts';
 import { evictionsOf, type IndexEntry, RequestIndex, toItem, withAnnotations } from './request-index.ts';
 import type {
   Annotations,
@@ -89,23 +89,23 @@ class MemoryRequestLog implements RequestLog {
 export class MemoryStore implements Store {
   readonly bins: BinMap;
   readonly requests: MemoryRequestLog;
-  readonly responses = new MapCollection<StoredResponseControl>(onAny(() => {}));
-  readonly webhooks = new MapCollection<StoredWebhook>(onAny(() => {}));
+  readonly responses = new MapCollection<StoredResponseControl>(unkept);
+  readonly webhooks = new MapCollection<StoredWebhook>(unkept);
   readonly deliveries: DeliveryMap;
   readonly runs: RunMap;
-  readonly forwards = new MapCollection<StoredForward>(onAny(() => {}));
-  readonly verifications = new MapCollection<StoredVerify>(onAny(() => {}));
+  readonly forwards = new MapCollection<StoredForward>(unkept);
+  readonly verifications = new MapCollection<StoredVerify>(unkept);
   private clock: ClockPersisted | null = null;
 
   constructor(opts: MemoryStoreOptions = {}) {
     this.requests = new MemoryRequestLog(opts.maxStoreBytes ?? Infinity, (id) => this.bins.map.has(id));
     this.bins = new BinMap(
-      () => {},
+      unkept,
       (id) => this.requests.index.dropBin(id),
       async () => {},
     );
-    this.deliveries = new DeliveryMap({ put() {}, removed() {} }, opts.maxFinishedDeliveries ?? 5000);
-    this.runs = new RunMap(() => {}, opts.maxEndedRuns ?? 500);
+    this.deliveries = new DeliveryMap(unkept, opts.maxFinishedDeliveries ?? 5000);
+    this.runs = new RunMap(unkept, opts.maxEndedRuns ?? 500);
   }
 
   async getClock() {

@@ -149,6 +149,17 @@ export interface Eviction {
   ids: string[];
 }
 
+/**
+ * What an answer decided without a step in the shared store assumed (Control.quickDecision):
+ * the bin's response settings are still of this version ('' none). The redis driver checks it
+ * in the append's own atomic step and, when it no longer holds, stores nothing and rejects with
+ * SettingsChangedError (the receiver then decides again, and appends without a guard). The
+ * drivers of one process are never given one (their decisions are made in that process).
+ */
+export interface AppendGuard {
+  settingsVersion: string;
+}
+
 export interface RequestLog {
   /**
    * Appends, then drops the oldest beyond `cap` in the bin and, when the store holds more
@@ -159,7 +170,7 @@ export interface RequestLog {
    * clock, so ids follow the order appends reach Redis whichever instance sent them (the
    * memory and lowdb drivers, one process each, need the caller's id).
    */
-  append(record: CapturedRequest, cap: number): Promise<Eviction[] | null>;
+  append(record: CapturedRequest, cap: number, guard?: AppendGuard): Promise<Eviction[] | null>;
   /** List rows, newest first. Cheap enough for live backfill: from memory (redis: one round trip). */
   items(binId: string, q: RequestPageQuery): Promise<RequestItem[]>;
   /** Full metadata (headers included), newest first. */
@@ -236,3 +247,6 @@ export class UnsavedDataError extends Error {}
 
 /** A change was kept in memory but could not be made durable (the store is faulted): 503. */
 export class StoreUnavailableError extends Error {}
+
+/** An append's guard did not hold: the bin's response settings changed (see AppendGuard). */
+export class SettingsChangedError extends Error {}

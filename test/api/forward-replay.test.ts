@@ -273,6 +273,53 @@ describe('forwarding each capture', () => {
     }
   });
 
+  it('a Stripe event and a GitHub delivery, forwarded as they came, verify at the target with stripe and @octokit/webhooks', async () => {
+    const bin = await createBin(srv.base);
+    await request(srv.base).put(`/api/bins/${bin.id}/forward`).send({ targets: [{ url: `${targetBase}/app` }] }).expect(200);
+    const socket = await connect(srv.base);
+    const updates = collect(socket, 'request:updated');
+    await subscribe(socket, bin.id);
+    try {
+      got.length = 0;
+      // As each sends them: Stripe pretty-prints its JSON (a re-serialised body would not
+      // verify), GitHub signs the compact body; a non-ASCII character in each.
+      const stripeBody = JSON.stringify({ id: 'evt_1', object: 'event', type: 'invoice.paid', data: { object: { customer_name: 'Zoë' } } }, null, 2);
+      const stripeHeader = Stripe.webhooks.generateTestHeaderString({ payload: stripeBody, secret: 'whsec_fwd_stripe' });
+      const ghBody = JSON.stringify({ action: 'opened', pull_request: { title: 'naïve fix' } });
+      const ghHeader = await ghSign('gh-fwd-secret', ghBody);
+      const stripeId = idOf(
+        await send(`${bin.url}/stripe`, {
+          headers: [['Content-Type', 'application/json; charset=utf-8'], ['User-Agent', 'Stripe/1.0 (+https://stripe.com/docs/webhooks)'], ['Stripe-Signature', stripeHeader]],
+          body: stripeBody,
+        }),
+      );
+      const ghId = idOf(
+        await send(`${bin.url}/github`, {
+          headers: [['Content-Type', 'application/json'], ['User-Agent', 'GitHub-Hookshot/abc123'], ['X-GitHub-Event', 'pull_request'], ['X-GitHub-Delivery', '72d3162e-cc78-11e3-81ab-4c9367dc0958'], ['X-Hub-Signature-256', ghHeader]],
+          body: ghBody,
+        }),
+      );
+      await updates.until(2);
+      const atTarget = (path: string) => {
+        const g = got.find((x) => x.url === path)!;
+        const h = Object.fromEntries(Array.from({ length: g.headers.length / 2 }, (_, i) => [g.headers[2 * i].toLowerCase(), g.headers[2 * i + 1]]));
+        return { body: g.body, h };
+      };
+      const s = atTarget('/app/stripe');
+      expect(s.body.equals(Buffer.from(stripeBody))).toBe(true);
+      expect(Stripe.webhooks.constructEvent(s.body, s.h['stripe-signature'], 'whsec_fwd_stripe').type).toBe('invoice.paid');
+      const g = atTarget('/app/github');
+      expect(g.body.equals(Buffer.from(ghBody))).toBe(true);
+      expect(await ghVerify('gh-fwd-secret', g.body.toString('utf8'), g.h['x-hub-signature-256'])).toBe(true);
+      expect(g.h['x-github-delivery']).toBe('72d3162e-cc78-11e3-81ab-4c9367dc0958');
+      // A tampered byte would not pass (the check above is not vacuous).
+      expect(() => Stripe.webhooks.constructEvent(s.body.toString().replace('Zoë', 'Zoe'), s.h['stripe-signature'], 'whsec_fwd_stripe')).toThrow();
+      for (const id of [stripeId, ghId]) expect((await detail(bin.id, id)).forwards.map((f: ForwardRecord) => [f.kind, f.status])).toEqual([['forward', 200]]);
+    } finally {
+      socket.close();
+    }
+  });
+
   it('past FORWARD_CONCURRENCY x 10 waiting, a forward is recorded as overloaded instead of queued without bound', async () => {
     const slow = await startServer({ config: { forwardConcurrency: 1 } });
     const hold: (() => void)[] = [];

@@ -60,7 +60,7 @@ function relay(args: string[]) {
   p.stdout!.on('data', (d) => (out += d));
   p.stderr!.on('data', (d) => (err += d));
   const exited = new Promise<number | null>((r) => p.on('close', r));
-  return { out: () => out, err: () => err, stop: () => p.kill('SIGINT'), exited };
+  return { out: () => out, err: () => err, stop: () => p.kill('SIGINT'), signal: (sig: NodeJS.Signals) => p.kill(sig), exited };
 }
 
 async function until(check: () => boolean, what: string, ms = 30_000) {
@@ -116,6 +116,40 @@ describe('hooklab forward', () => {
     await r2.exited;
     expect(got).toHaveLength(103); // once each
   });
+
+  it('the server restarts while the relay sleeps: it reconnects by itself and replays what it missed first, once each, in order', async () => {
+    const data = path.join(dir, 'restart');
+    let s = await spawnServer({ DATA_DIR: data });
+    const port = new URL(s.base).port;
+    try {
+      const bin = (await json<{ id: string; url: string }>(s.base, 'POST', '/api/bins', {})).body;
+      const binUrl = `${s.base}/h/${bin.id}`;
+      const r = relay([binUrl, '--to', `${targetBase}/re`, '--cursor', path.join(dir, 'c-restart.json')]);
+      await until(() => r.err().includes('forwarding'), 'the relay to start');
+      got.length = 0;
+      const before = await capture(binUrl, 5, 'before');
+      await until(() => got.length >= 5, '5 forwards');
+      // The laptop sleeps (the relay is stopped, so it cannot reconnect early) while the
+      // server restarts on the same address and data, and captures arrive.
+      r.signal('SIGSTOP');
+      s.proc.kill('SIGTERM');
+      await s.exited;
+      s = await spawnServer({ DATA_DIR: data, PORT: port });
+      const away = await capture(binUrl, 20, 'away');
+      r.signal('SIGCONT');
+      await until(() => got.length >= 25, 'the replay after the reconnect');
+      expect(r.err()).toContain('missed 20 while away, replaying');
+      const live = await capture(binUrl, 3, 'live');
+      await until(() => got.length >= 28, 'live after the reconnect');
+      await new Promise((res) => setTimeout(res, 300)); // nothing more comes (no duplicates)
+      expect(got.map((g) => g.sha)).toEqual([...before, ...away, ...live].map((x) => x.sha));
+      r.stop();
+      expect(await r.exited).toBe(0);
+    } finally {
+      s.proc.kill('SIGTERM');
+      await s.exited;
+    }
+  }, 120_000); // a stop waits a while for the sleeping relay's connection to close
 
   it('--from-start --once forwards what the bin holds, then exits 0', async () => {
     const bin = (await json<{ id: string; url: string }>(srv.base, 'POST', '/api/bins', {})).body;

@@ -67,7 +67,7 @@ describe('signatures', () => {
     good = idOf(await stripeSend(payload));
     tampered = idOf(await stripeSend(payload, payload.replace('succeeded', 'refunded')));
     unsigned = idOf(await hit(url, { body: 'no signature' }));
-    // Checked off the answer path: the badges arrive with `request:updated`.
+    // Checked off the answer path, before the live events leave: the badges come with the rows.
     for (const [id, status, word] of [
       [good, 'valid', 'valid'],
       [tampered, 'invalid', 'invalid'],

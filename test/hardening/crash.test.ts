@@ -61,7 +61,7 @@ describe('hard kill', () => {
     await request(p1.base).post('/api/runs').send({}).expect(201);
     const [d0] = (await json<{ deliveries: Delivery[] }>(p1.base, 'GET', `/api/deliveries?webhookId=${wh.id}`)).body.deliveries;
     await waitForFile(path.join(dataDir, 'deliveries.log'), '"add":[{');
-    await waitForFile(path.join(dataDir, 'hooklab.json'), 'crash-hook');
+    await waitForFile(path.join(dataDir, 'webhooks.log'), 'crash-hook');
 
     // Burst: 2 senders in a loop, recording when each capture was acknowledged. (Few enough
     // that the bin file, uncapped here, stays small and one write stays well inside the allowance.)

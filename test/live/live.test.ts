@@ -164,10 +164,25 @@ describe('live settings and row updates', () => {
       expect(events[0]).toEqual({ binId: bin.id, kind: 'response', etag: put.headers.get('etag') });
       expect(events[3].etag).toBe((await json('GET', `/api/bins/${bin.id}/forward`)).headers.get('etag'));
 
-      // A capture without a signature: checked off the path, its row then says "missing".
+      // A capture without a signature: checked after the answer, before the turn's live events
+      // leave, so its own event already says "missing" (no update of its own follows).
+      const captured = collect(s, 'request');
       const r = await send(bin.url, { body: 'unsigned' });
-      const [row] = await updated.until(1);
-      expect(row).toMatchObject({ id: r.headers['x-hooklab-request-id'], verification: { status: 'missing' } });
+      const id = r.headers['x-hooklab-request-id'];
+      const [row] = await captured.until(1);
+      expect(row).toMatchObject({ id, verification: { status: 'missing' } });
+      // A body over 64 KiB is checked a turn later (its HMAC would hold up the turn's events):
+      // its event leaves unchecked, its verdict follows as an update.
+      const big = await send(bin.url, { body: 'x'.repeat(70 * 1024) });
+      const bigId = big.headers['x-hooklab-request-id'];
+      expect((await captured.until(2))[1]).toMatchObject({ id: bigId });
+      expect(captured.items[1].verification).toBeUndefined();
+      expect(await updated.until(1)).toEqual([expect.objectContaining({ id: bigId, verification: { status: 'missing' } })]);
+      // A re-check when the settings change sends an update for each capture held.
+      await json('PUT', `/api/bins/${bin.id}/verify`, { schemes: [{ type: 'shopify', secrets: ['shop-secret'] }] });
+      const rechecked = (await updated.until(3)).slice(1);
+      expect(rechecked.map((u) => u.id).sort()).toEqual([id, bigId].sort());
+      expect(rechecked.every((u) => u.verification?.status === 'missing')).toBe(true);
     } finally {
       s.close();
     }

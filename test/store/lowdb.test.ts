@@ -197,13 +197,13 @@ describe('lowdb files', () => {
     expect(err.message).toContain('"requests" is not a list');
   });
 
-  it('refuses to start when hooklab.json is missing but bins/ holds data (it would not know them)', async () => {
+  it('refuses to start when bins.log is missing but bins/ holds data (it would not know them)', async () => {
     const d = await dir();
     const s = await open(d);
     await s.bins.put({ id: 'a', name: 'a', createdAt: 'x' });
     await s.requests.append(fakeRequest('a', nextId()), 10);
     await s.close();
-    await rm(path.join(d, 'hooklab.json'));
+    await rm(path.join(d, 'bins.log'));
     const err = await open(d).catch((e) => e);
     expect(err).toBeInstanceOf(DataFileError);
     expect(err.message).toMatch(/missing, but .* holds data of 1 bin/);
@@ -309,6 +309,86 @@ describe('lowdb deliveries journal', () => {
   });
 });
 
+describe('lowdb: bins, webhooks, runs and settings in journals', () => {
+  const webhook = (id: string) => ({ id, name: id, url: 'http://127.0.0.1:9/x', secret: 'whsec_dGVzdA==', createdAt: 'x', failing: null }) as never;
+  const run = (id: string, ended: boolean) => ({ id, webhookId: 'w', startedAt: 'x', endsAt: 'y', ended }) as never;
+
+  it('a change appends a short line whatever is kept; the clock is its own small file', async () => {
+    const d = await dir();
+    const s = await open(d);
+    for (let i = 0; i < 200; i++) await s.bins.put({ id: `b${i}`, name: `bin ${i} ${'x'.repeat(200)}`, createdAt: 'x' });
+    await s.webhooks.put(webhook('w1'));
+    await s.flush();
+    const size = async (f: string) => (await stat(path.join(d, f))).size;
+    const bins = await size('bins.log');
+    const hooks = await size('webhooks.log');
+    // Renaming one bin, flipping a webhook's flag, moving the clock: each a line, not the list.
+    await s.bins.put({ id: 'b7', name: 'renamed', createdAt: 'x' });
+    await s.webhooks.put({ ...(await s.webhooks.get('w1'))!, failing: { since: 'x', deliveries: 3 } });
+    for (let i = 0; i < 20; i++) {
+      await s.setClock({ virtualMs: i, realMs: i, scale: 86400, paused: false });
+      await s.flush();
+    }
+    expect((await size('bins.log')) - bins).toBeLessThan(100);
+    expect((await size('webhooks.log')) - hooks).toBeLessThan(100);
+    expect(await size('clock.json')).toBeLessThan(300);
+    await s.bins.delete('b8');
+    await s.close();
+    const r = await open(d);
+    expect((await r.bins.list()).length).toBe(199);
+    expect((await r.bins.get('b7'))?.name).toBe('renamed');
+    expect((await r.webhooks.get('w1'))?.failing).toEqual({ since: 'x', deliveries: 3 });
+    expect((await r.getClock())?.virtualMs).toBe(19);
+    await r.close();
+  });
+
+  it('runs pruned past the cap of ended ones stay gone after a restart', async () => {
+    const d = await dir();
+    const s = await open(d, { maxEndedRuns: 2 });
+    for (let i = 0; i < 5; i++) await s.runs.put(run(`r${i}`, true));
+    await s.runs.put(run('live', false));
+    await s.close();
+    const r = await open(d, { maxEndedRuns: 2 });
+    expect((await r.runs.list()).map((x) => x.id).sort()).toEqual(['live', 'r3', 'r4']);
+    await r.close();
+  });
+
+  it("an earlier build's hooklab.json is carried into the journals, then removed; one cut short before bins.log is carried again", async () => {
+    const d = await dir();
+    const legacy = JSON.stringify({
+      version: 1,
+      bins: [{ id: 'a', name: 'a', createdAt: 'x' }],
+      webhooks: [webhook('w1')],
+      runs: [run('r1', false)],
+      clock: { virtualMs: 5, realMs: 6, scale: 1440, paused: true },
+      forwards: [{ id: 'a', targets: [{ url: 'http://127.0.0.1:9/t' }], answerWith: 'bin' }],
+      verifications: [{ id: 'a', schemes: [] }],
+    });
+    await writeFile(path.join(d, 'hooklab.json'), legacy);
+    // A carry-over that a crash cut short: a journal written, bins.log not yet.
+    await writeFile(path.join(d, 'webhooks.log'), '{"put":{"id":"stale"}}\n');
+    const s = await open(d);
+    const check = async (x: LowdbStore) => {
+      expect((await x.bins.list()).map((b) => b.id)).toEqual(['a']);
+      expect((await x.webhooks.list()).map((w) => w.id)).toEqual(['w1']);
+      expect((await x.runs.list()).map((w) => w.id)).toEqual(['r1']);
+      expect((await x.forwards.get('a'))?.targets).toHaveLength(1);
+      expect(await x.verifications.get('a')).toBeDefined();
+      expect((await x.getClock())?.paused).toBe(true);
+    };
+    await check(s);
+    await s.close();
+    await expect(stat(path.join(d, 'hooklab.json'))).rejects.toThrow();
+    expect((await readdir(d)).filter((f) => f.endsWith('.log')).sort()).toEqual(['bins.log', 'forwards.log', 'runs.log', 'verifications.log', 'webhooks.log']);
+    // Cut short after bins.log was written: the journals are the truth, the stale file goes.
+    await writeFile(path.join(d, 'hooklab.json'), legacy.replace('"bins":[{"id":"a"', '"bins":[{"id":"stale"'));
+    const r = await open(d);
+    await check(r);
+    await r.close();
+    await expect(stat(path.join(d, 'hooklab.json'))).rejects.toThrow();
+  });
+});
+
 describe('lowdb format carry-over', () => {
   it('a bin kept in one file by an earlier build (bins/<id>.json) loads, and moves into a segment', async () => {
     const d = await dir();
@@ -359,9 +439,9 @@ describe('lowdb format carry-over', () => {
     await s.close();
     const log = path.join(d, 'responses.log');
     expect((await readFile(log, 'utf8')).trim().split('\n')).toHaveLength(1);
-    // A plan moving rewrites neither hooklab.json nor the 20 KB settings: one short line each.
-    const main = await readFile(path.join(d, 'hooklab.json'), 'utf8');
-    expect(JSON.parse(main).responses).toBeUndefined();
+    // A plan moving rewrites neither the bin list nor the 20 KB settings: one short line each.
+    await expect(stat(path.join(d, 'hooklab.json'))).rejects.toThrow(); // carried over, then removed
+    const main = await readFile(path.join(d, 'bins.log'), 'utf8');
     const r = await LowdbStore.open({ dataDir: d, flushIntervalMs: 5 });
     const before = (await stat(log)).size;
     let cur = (await r.responses.get('a'))!;
@@ -372,7 +452,7 @@ describe('lowdb format carry-over', () => {
     }
     expect((await stat(log)).size - before).toBeLessThan(10 * 200);
     await r.close();
-    expect(await readFile(path.join(d, 'hooklab.json'), 'utf8')).toBe(main);
+    expect(await readFile(path.join(d, 'bins.log'), 'utf8')).toBe(main);
     const again = await LowdbStore.open({ dataDir: d, flushIntervalMs: 5 });
     expect((await again.responses.get('a'))?.state.consumed).toBe(10);
     expect((await again.responses.get('a'))?.config.default.body).toHaveLength(20_000);

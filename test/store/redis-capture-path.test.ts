@@ -3,7 +3,8 @@
 // instances and no notes between them: what must hold holds in Redis itself, the notes only
 // make it prompt. A bin an instance remembers but another deleted is answered "gone" by the
 // append and nothing is stored; a bin created elsewhere is found at once; response settings
-// set elsewhere are obeyed by the next decision of an instance that knew of none; the capture
+// set elsewhere are obeyed by the next decision of an instance that knew of none, and by the
+// next append of one that answered without a step in Redis (a bin without a plan); the capture
 // feed says which instance appended each capture; the append survives Redis forgetting its
 // scripts.
 import { Redis } from 'ioredis';
@@ -12,6 +13,7 @@ import { RedisResponseControl } from '../../server/control/redis-control.ts';
 import { DEFAULT_LIMITS } from '../../server/control/validate.ts';
 import { RecordingBus } from '../../server/live/bus.ts';
 import { RedisStore } from '../../server/store/redis/redis-store.ts';
+import { SettingsChangedError } from '../../server/store/types.ts';
 import { keysOf, type RedisServer, startRedis } from '../helpers/redis.ts';
 import { fakeRequest } from './contract.ts';
 
@@ -125,6 +127,50 @@ describe('redis capture path: what an instance remembers', () => {
     expect((await ca.decide('r', facts)).outcome).toMatchObject({ status: 200, source: 'default' });
   });
 
+  it('a bin without a plan is answered with no step in Redis, guarded: once A sets settings B was not told of, B\'s guarded append stores nothing and B decides again, a plan\'s step used once', async () => {
+    const [a, b, p] = await pair({ feedMaxLen: 100 });
+    await a.bins.put({ id: 'q', name: 'q', createdAt: 'x' });
+    const [ca, cb] = [control(a), control(b)];
+    await Promise.all([ca.load(), cb.load()]);
+    const post = { method: 'POST', path: '/', headers: [] as string[] };
+    const get = { method: 'GET', path: '/', headers: [] as string[] };
+    // No settings: the default answer, guarded by "still none".
+    const none = cb.quickDecision('q', post)!;
+    expect(none.decision.outcome).toMatchObject({ status: 200, source: 'default', planUses: 0 });
+    expect(none.guard).toEqual({ settingsVersion: '' });
+    expect(await b.requests.append(fakeRequest('q', ''), 10, none.guard)).toEqual([]);
+    // Settings without a plan set on A, B not told: its guard fails, nothing is kept.
+    await ca.set('q', { default: { status: 202 }, rules: [{ status: 204, match: { method: 'GET' } }] });
+    const before = { feed: await raw.xlen(`${p}feed`), seq: await b.requests.lastSeq('q') };
+    await expect(b.requests.append(fakeRequest('q', ''), 10, none.guard)).rejects.toBeInstanceOf(SettingsChangedError);
+    expect(await raw.xlen(`${p}feed`)).toBe(before.feed);
+    expect(await b.requests.lastSeq('q')).toBe(before.seq);
+    expect((await b.requests.stats('q')).count).toBe(1);
+    expect(await keys(`${p}tmp:*`)).toEqual([]);
+    // Deciding again reloads them; from then on B answers them by itself (rules included),
+    // exactly as the step in Redis would, guarded by their version.
+    expect((await cb.decide('q', post)).outcome).toMatchObject({ status: 202, source: 'default', planUses: 0 });
+    const known = cb.quickDecision('q', post)!;
+    expect(known.decision.outcome).toEqual((await cb.decide('q', post)).outcome);
+    expect(cb.quickDecision('q', get)!.decision.outcome).toEqual((await cb.decide('q', get)).outcome);
+    expect(cb.quickDecision('q', get)!.decision.outcome).toMatchObject({ status: 204, source: 'rule', index: 0 });
+    expect(known.guard.settingsVersion).not.toBe('');
+    expect(await b.requests.append(fakeRequest('q', ''), 10, known.guard)).toEqual([]);
+    // A plan set on A: B's guard fails again; its decision then takes the step (once).
+    await ca.set('q', { plan: [{ status: 500, times: 2 }], default: { status: 200 } });
+    await expect(b.requests.append(fakeRequest('q', ''), 10, known.guard)).rejects.toBeInstanceOf(SettingsChangedError);
+    expect((await cb.decide('q', post)).outcome).toMatchObject({ status: 500, source: 'step', index: 0, planUses: 1 });
+    // Knowing of a plan, B has no quick answer: every request takes its step in Redis.
+    expect(cb.quickDecision('q', post)).toBeNull();
+    expect((await ca.decide('q', post)).outcome).toMatchObject({ status: 500, planUses: 2 });
+    expect((await cb.decide('q', post)).outcome).toMatchObject({ status: 200, source: 'default', planUses: 2 });
+    // Removed on A: the plan hash goes, and B's guard for a plan-less version would fail too.
+    await ca.remove('q');
+    await expect(b.requests.append(fakeRequest('q', ''), 10, known.guard)).rejects.toBeInstanceOf(SettingsChangedError);
+    expect(await b.requests.append(fakeRequest('q', ''), 10, none.guard)).toEqual([]);
+    expect((await b.requests.stats('q')).count).toBe(3);
+  });
+
   it('tags each capture in the feed with the instance that appended it', async () => {
     const [a, b, p] = await pair({ feedMaxLen: 100 });
     expect(a.origin).not.toBe(b.origin);
@@ -171,6 +217,46 @@ describe('redis capture path: what an instance remembers', () => {
     // A later turn reads again: settings made meanwhile are obeyed.
     await control(a).set('sr', { default: { status: 202 } });
     expect((await cb.decide('sr', facts)).outcome.status).toBe(202);
+  });
+
+  it('a turn\'s appends run in batches (one script run and one MULTI per 32), each append answered as if alone, in the order asked', async () => {
+    const [a, , p] = await pair({ feedMaxLen: 100 });
+    await a.bins.put({ id: 'x', name: 'x', createdAt: 'x' });
+    await a.bins.put({ id: 'y', name: 'y', createdAt: 'x' });
+    const first = fakeRequest('x', '');
+    await a.requests.append(first, 100);
+    await raw.config('RESETSTAT');
+    const feedBefore = await raw.xlen(`${p}feed`);
+    // 70 in one turn: to two bins, one to a bin that is not there, one with a stale guard,
+    // one with an id already stored.
+    const recs = Array.from({ length: 70 }, (_, i) => fakeRequest(i === 10 ? 'nope' : i % 2 ? 'x' : 'y', i === 41 ? first.id : '', { body: Buffer.from(`#${i}`) }));
+    const results = await Promise.allSettled(recs.map((r, i) => a.requests.append(r, 100, i === 20 ? { settingsVersion: 'stale' } : undefined)));
+    const outcome = results.map((r) => (r.status === 'fulfilled' ? (r.value === null ? 'gone' : 'ok') : r.reason instanceof SettingsChangedError ? 'guard' : String(r.reason)));
+    expect(outcome.filter((o) => o !== 'ok')).toEqual(['gone', 'guard', expect.stringMatching(/already stored/)]);
+    expect([outcome[10], outcome[20]]).toEqual(['gone', 'guard']);
+    const landed = recs.filter((_, i) => outcome[i] === 'ok');
+    expect(landed).toHaveLength(67);
+    for (const b of ['x', 'y']) {
+      const mine = landed.filter((r) => r.binId === b);
+      expect(mine.map((r) => r.seq)).toEqual(mine.map((_, i) => i + 1 + (b === 'x' ? 1 : 0)));
+    }
+    expect([...landed.map((r) => r.id)].sort()).toEqual(landed.map((r) => r.id)); // ids in the order asked
+    expect(await raw.xlen(`${p}feed`)).toBe(feedBefore + 67);
+    expect(await keys(`${p}tmp:*`)).toEqual([]);
+    const stats = await raw.info('commandstats');
+    const calls = (cmd: string) => Number(new RegExp(`cmdstat_${cmd}:calls=(\\d+)`).exec(stats)?.[1] ?? 0);
+    expect([calls('multi'), calls('evalsha'), calls('exec')]).toEqual([3, 3, 3]);
+    expect(calls('set')).toBe(70 + 3); // the bodies, and the id clock once per run
+  });
+
+  it('an append whose staged body is missing fails and changes nothing (no id, number or feed entry taken)', async () => {
+    const [a, , p] = await pair({ feedMaxLen: 100 });
+    await a.bins.put({ id: 'm', name: 'm', createdAt: 'x' });
+    await a.requests.append(fakeRequest('m', ''), 10);
+    const before = await Promise.all([raw.get(`${p}idclock`), raw.hgetall(`${p}bin:m`), raw.xlen(`${p}feed`), raw.zrange(`${p}bin:m:ids`, '0', '-1')]);
+    // The script itself (ARGV: prefix, budget, feed length, origin, then a capture's fields).
+    expect(await a.db.client.hlAppend(p, '1000', '100', a.origin, `${p}tmp:never-staged`, 'm', '', 'abcdef', '}', '}', '5', '10', '')).toEqual([[null, expect.stringMatching(/staged body is missing/)]]);
+    expect(await Promise.all([raw.get(`${p}idclock`), raw.hgetall(`${p}bin:m`), raw.xlen(`${p}feed`), raw.zrange(`${p}bin:m:ids`, '0', '-1')])).toEqual(before);
   });
 
   it('appends still land (once) after Redis forgot its scripts', async () => {

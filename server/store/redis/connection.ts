@@ -30,13 +30,16 @@ export interface RedisConnectionOptions {
 /** A transaction waiting for this turn's batch (see RedisConnection.transaction). */
 interface PendingTransaction {
   queue: (c: Client) => Promise<unknown>[];
+  /** How many appends' worth of work it is (for GROUP_MAX), asked when it is sent. */
+  weight?: () => number;
   resolve: (r: [Error | null, unknown][]) => void;
   reject: (e: unknown) => void;
 }
 
 /**
- * Transactions sent in one MULTI … EXEC at most: Redis runs an EXEC whole, and a burst of
- * appends in one would hold it (and every other client) for its whole length.
+ * Work sent in one MULTI … EXEC at most (transactions, each weighing what it says, one by
+ * default): Redis runs an EXEC whole, and a burst of appends in one would hold it (and every
+ * other client) for its whole length.
  */
 const GROUP_MAX = 32;
 
@@ -206,24 +209,25 @@ export class RedisConnection {
    *
    * Transactions asked for in one turn of the event loop are sent together when the turn's
    * commands leave (see batch()): one MULTI, each one's commands in the order asked, one EXEC,
-   * for up to GROUP_MAX of them (a group commit: each stays whole; a command that fails as it
+   * for up to GROUP_MAX of work (`weight`, asked as they are sent: 1 if not given; `queue`
+   * is called then too) (a group commit: each stays whole; a command that fails as it
    * runs fails alone, as in any MULTI; one refused as queued, which only a Redis that refuses
    * writes does, fails the group). MULTI and EXEC are written as plain commands, back to back in one synchronous
    * run, so nothing else can come between them (ioredis writes commands in call order, and
    * Redis drops a MULTI whose EXEC never came); ioredis's transaction object would copy every
    * script defined on the client onto itself, for each capture.
    */
-  transaction(queue: (c: Client) => Promise<unknown>[]): Promise<[Error | null, unknown][]> {
+  transaction(queue: (c: Client) => Promise<unknown>[], weight?: () => number): Promise<[Error | null, unknown][]> {
     // Before 'ready', ioredis would still write MULTI and EXEC (loading-safe) but refuse the rest.
     if (this.client.status !== 'ready') return Promise.reject(this.classify(new Error('Connection is closed.')));
     this.batch();
     return new Promise((resolve, reject) => {
-      this.pending.push({ queue, resolve, reject });
+      this.pending.push({ queue, weight, resolve, reject });
       if (!this.corked) this.commit(); // nothing to wait for (the socket could not be corked)
     });
   }
 
-  /** Send the transactions asked for so far, GROUP_MAX to a MULTI … EXEC. */
+  /** Send the transactions asked for so far, up to GROUP_MAX of work to a MULTI … EXEC. */
   private commit(): void {
     const all = this.pending;
     if (!all.length) return;
@@ -233,7 +237,19 @@ export class RedisConnection {
       for (const t of all) t.reject(err);
       return;
     }
-    for (let i = 0; i < all.length; i += GROUP_MAX) this.commitGroup(all.slice(i, i + GROUP_MAX));
+    let group: PendingTransaction[] = [];
+    let load = 0;
+    for (const t of all) {
+      const w = Math.max(1, t.weight?.() ?? 1);
+      if (group.length && load + w > GROUP_MAX) {
+        this.commitGroup(group);
+        group = [];
+        load = 0;
+      }
+      group.push(t);
+      load += w;
+    }
+    if (group.length) this.commitGroup(group);
   }
 
   private commitGroup(txs: PendingTransaction[]): void {

@@ -18,18 +18,24 @@
 //     <p>deliveries:tags        hash id -> "state\nwebhookId\nrunId" (which indexes hold it)
 //   <p>clock                    string: the virtual clock's JSON
 //   Captures, per bin <b>:
-//     <p>bin:<b>                hash: seq (last arrival number), bytes (body bytes stored)
+//     <p>bin:<b>                hash: seq (last arrival number), bytes (body bytes stored),
+//                               head (its member in <p>heads)
 //     <p>bin:<b>:ids            zset of ids, all score 0: ordered by id (= arrival), BYLEX pages
 //     <p>bin:<b>:meta           hash id -> metadata JSON (StoredRequest, no body)
 //     <p>bin:<b>:items          hash id -> list row JSON (RequestItem, toItem of the metadata)
-//     <p>bin:<b>:sizes          hash id -> body bytes (what the byte budget counts)
-//     <p>body:<b>:<id>          string: the body bytes, exactly
+//     <p>body:<b>:<id>          string: the body bytes, exactly (its length is what the byte
+//                               budget counts; builds before kept it in <p>bin:<b>:sizes)
 //   Store-wide:
 //     <p>bytes                  body bytes stored across bins (MAX_STORE_BYTES is checked on it)
-//     <p>heads                  zset "oldestId binId" per non-empty bin, score 0: its first
-//                               member is the store's oldest capture (the byte budget's victim)
+//     <p>heads                  zset "id binId" per non-empty bin, score 0, the id no newer
+//                               than the bin's oldest (kept up to date lazily: see PRELUDE in
+//                               request-scripts.ts): the byte budget's victims are found from
+//                               its first members
 //     <p>idclock                "ms:counter" of the last id Redis assigned
 //     <p>tmp:<random>           a body staged for its append (taken in the same MULTI; expires)
+//     <p>plan:<b>               hash: where the bin's response plan stands, and `v` the version
+//                               of the settings it is for (control/redis-control.ts); an append
+//                               with a guard checks `v` (AppendGuard)
 //     <p>purge, <p>purge:<n>, <p>purge:next   ids of cleared bins whose bodies are being deleted
 //     <p>probe                  written while a fault is probed
 //     <p>feed                   stream: one entry per capture (bin, list row, evictions), for

@@ -6,11 +6,18 @@ import { createHash } from 'node:crypto';
 import { customAlphabet, nanoid } from 'nanoid';
 import type { RequestItem } from '../../../shared/api.ts';
 import { evictionsOf, type IndexEntry, toItem } from '../request-index.ts';
-import type { Annotations, CapturedRequest, Eviction, RequestLog, RequestPageQuery, StoredRequest } from '../types.ts';
-import type { RedisConnection } from './connection.ts';
+import { type AppendGuard, type Annotations, type CapturedRequest, type Eviction, type RequestLog, type RequestPageQuery, SettingsChangedError, type StoredRequest } from '../types.ts';
+import type { Client, RedisConnection } from './connection.ts';
 import { APPEND } from './request-scripts.ts';
 
 const APPEND_SHA = createHash('sha1').update(APPEND).digest('hex');
+
+/**
+ * Appends sent in one run of the append script at most (a turn's appends go in as few as
+ * that allows): one command per capture (its body's SET) plus one per batch, rather than two
+ * per capture. Also the most that one MULTI … EXEC holds (see RedisConnection.transaction).
+ */
+const BATCH_MAX = 32;
 
 /** Bodies of a cleared bin deleted per script run (each run stays well under a millisecond). */
 const PURGE_CHUNK = 200;
@@ -35,6 +42,16 @@ function after(obj: object): string {
   return s === '{}' ? '}' : `,${s.slice(1)}`;
 }
 
+/** The list row's JSON after id and seq (as after() gives it): what the append script stores behind them. */
+function rowAfterIdAndSeq(record: CapturedRequest): string {
+  if (record.seq !== undefined) {
+    const { id: _i, seq: _s, ...row } = toItem(record);
+    return after(row);
+  }
+  // toItem puts the id first (and, without a seq, no seq): cut '{"id":…' off its JSON.
+  return JSON.stringify(toItem(record)).slice('{"id":'.length + JSON.stringify(record.id).length);
+}
+
 const limitOf = (q: RequestPageQuery) => (Number.isFinite(q.limit) ? Math.floor(q.limit) : -1);
 
 export interface RedisRequestLogOptions {
@@ -49,8 +66,19 @@ export interface RedisRequestLogOptions {
   onBinMissing?: (binId: string) => void;
 }
 
+/** An append waiting for its batch to run: its body, its fields of the script's arguments. */
+interface PendingAppend {
+  staged: string;
+  body: Buffer;
+  fields: (string | number)[];
+  resolve: (result: unknown) => void;
+  reject: (err: unknown) => void;
+}
+
 export class RedisRequestLog implements RequestLog {
   private inFlightBytes = 0;
+  /** The batch appends asked for now join, until it is sent (see send()). */
+  private batch: PendingAppend[] | null = null;
   /** Purges of cleared bins under way (close waits for them). */
   private readonly purges = new Set<Promise<void>>();
 
@@ -64,47 +92,91 @@ export class RedisRequestLog implements RequestLog {
   }
 
   /**
-   * Stages the body (SET, outside any script) and runs the append script in one MULTI: it
-   * lands whole or not at all. When `record.id` is '', Redis assigns it (see types.ts);
-   * either way record.id and record.seq are set when this resolves.
+   * Stages the body (SET, outside any script) and runs the append script in the same MULTI:
+   * it lands whole or not at all. When `record.id` is '', Redis assigns it (see types.ts);
+   * either way record.id and record.seq are set when this resolves. A guard is checked in
+   * the script (see AppendGuard): when it fails, nothing is stored and this rejects with
+   * SettingsChangedError.
    */
-  async append(record: CapturedRequest, cap: number): Promise<Eviction[] | null> {
+  async append(record: CapturedRequest, cap: number, guard?: AppendGuard): Promise<Eviction[] | null> {
     if (!isSafeBinId(record.binId)) return null;
     if (/\s/.test(record.id)) throw new Error('request ids cannot contain whitespace');
     const { body, id: _id, seq: _seq, ...rest } = record;
-    const { id: _i, seq: _s, ...row } = toItem({ ...rest, id: '' });
-    const p = this.o.prefix;
-    const staged = `${p}tmp:${nanoid()}`;
-    const budget = Number.isFinite(this.o.maxStoreBytes) ? this.o.maxStoreBytes : -1;
-    const args = [p, staged, record.binId, record.id, randomTail(), after(rest), after(row), body.length, cap, budget, this.o.feedMaxLen ?? 0, this.o.origin ?? ''];
+    const staged = `${this.o.prefix}tmp:${nanoid()}`;
+    const fields = [staged, record.binId, record.id, randomTail(), after(rest), rowAfterIdAndSeq(record), body.length, cap, guard ? `=${guard.settingsVersion}` : ''];
     this.inFlightBytes += body.length;
-    let res: [Error | null, unknown][];
+    let out: unknown;
     try {
-      // A plain EVALSHA (no ioredis script object) in a plain MULTI: see RedisConnection.transaction.
-      const run = () => this.db.transaction((c) => [c.set(staged, body, 'PX', STAGED_TTL_MS), c.evalsha(APPEND_SHA, 0, ...args)]);
-      res = await run();
-      if (res[1][0] && /NOSCRIPT/.test(res[1][0].message)) {
-        // Redis does not know the script yet (first use, or it restarted): load it, once more.
-        // The staged body of the first try is set again by the second.
-        await this.db.run((c) => c.script('LOAD', APPEND));
-        res = await run();
-      }
+      out = await this.send({ staged, body, fields });
     } finally {
       this.inFlightBytes -= body.length;
     }
-    for (const [err] of res) if (err) throw this.db.classify(err);
-    const out = res[1][1] as (string | number)[] | null;
     if (out === null) {
       this.o.onBinMissing?.(record.binId);
       return null;
     }
-    record.id = String(out[0]);
-    record.seq = Number(out[1]);
-    if (out.length === 2) return evictionsOf(record.binId, []);
+    if (out === 0) throw new SettingsChangedError(`the response settings of bin ${record.binId} changed`);
+    const r = out as (string | number | null)[];
+    if (r[0] === null) throw this.db.classify(new Error(String(r[1])));
+    record.id = String(r[0]);
+    record.seq = Number(r[1]);
+    if (r.length === 2) return evictionsOf(record.binId, []);
     const removed: Pick<IndexEntry, 'id' | 'binId'>[] = [];
-    for (let i = 2; i < out.length; i += 2) removed.push({ binId: String(out[i]), id: String(out[i + 1]) });
+    for (let i = 2; i < r.length; i += 2) removed.push({ binId: String(r[i]), id: String(r[i + 1]) });
     // evictionsOf reads only id and binId.
     return evictionsOf(record.binId, removed as IndexEntry[]);
+  }
+
+  /**
+   * One append's result from the script, once its batch has run. The appends asked for in
+   * one turn of the event loop go in batches of up to BATCH_MAX: each batch's bodies are SET
+   * and the script run once for all of them, in one MULTI.
+   */
+  private send(a: Omit<PendingAppend, 'resolve' | 'reject'>): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const entry = { ...a, resolve, reject };
+      if (this.batch && this.batch.length < BATCH_MAX) this.batch.push(entry);
+      else void this.runBatch((this.batch = [entry]));
+    });
+  }
+
+  private async runBatch(batch: PendingAppend[]): Promise<void> {
+    const o = this.o;
+    const budget = Number.isFinite(o.maxStoreBytes) ? o.maxStoreBytes : -1;
+    // Called as the transaction is sent (see RedisConnection.transaction): the batch is
+    // complete then, and appends asked for later go in the next one. A plain EVALSHA (no
+    // ioredis script object) in a plain MULTI.
+    const queue = (c: Client) => {
+      if (this.batch === batch) this.batch = null;
+      const args: (string | number)[] = [o.prefix, budget, o.feedMaxLen ?? 0, o.origin ?? ''];
+      for (const x of batch) for (const f of x.fields) args.push(f);
+      const sent: Promise<unknown>[] = [];
+      for (const x of batch) sent.push(c.set(x.staged, x.body, 'PX', STAGED_TTL_MS));
+      sent.push(c.evalsha(APPEND_SHA, 0, ...args));
+      return sent;
+    };
+    try {
+      let res = await this.db.transaction(queue, () => batch.length);
+      const ran = res[batch.length];
+      if (ran[0] && /NOSCRIPT/.test(ran[0].message)) {
+        // Redis does not know the script yet (first use, or it restarted): load it, once more.
+        // The staged bodies of the first try are set again by the second.
+        await this.db.run((c) => c.script('LOAD', APPEND));
+        res = await this.db.transaction(queue, () => batch.length);
+      }
+      const [err, results] = res[batch.length];
+      if (err) throw this.db.classify(err);
+      for (const [i, x] of batch.entries()) {
+        const staging = res[i][0];
+        if (staging) x.reject(this.db.classify(staging));
+        else x.resolve((results as unknown[])[i]);
+      }
+    } catch (err) {
+      // Not sent, the MULTI refused whole, or the script refused (each append's own failure
+      // is its result): none of the batch was stored.
+      if (this.batch === batch) this.batch = null;
+      for (const x of batch) x.reject(err);
+    }
   }
 
   private async pageOf(binId: string, q: RequestPageQuery, field: 'meta' | 'items'): Promise<string[]> {
@@ -133,7 +205,7 @@ export class RedisRequestLog implements RequestLog {
 
   async has(binId: string, id: string): Promise<boolean> {
     if (!isSafeBinId(binId)) return false;
-    return (await this.db.run((c) => c.hexists(`${this.binKey(binId)}:sizes`, id))) === 1;
+    return (await this.db.run((c) => c.hexists(`${this.binKey(binId)}:meta`, id))) === 1;
   }
 
   /**
@@ -163,7 +235,7 @@ export class RedisRequestLog implements RequestLog {
   async body(binId: string, id: string): Promise<Buffer | undefined> {
     if (!isSafeBinId(binId)) return undefined;
     const res = await this.db.run((c) =>
-      c.multi().hexists(`${this.binKey(binId)}:sizes`, id).getBuffer(`${this.o.prefix}body:${binId}:${id}`).exec(),
+      c.multi().hexists(`${this.binKey(binId)}:meta`, id).getBuffer(`${this.o.prefix}body:${binId}:${id}`).exec(),
     );
     if (!res) return undefined;
     for (const [err] of res) if (err) throw this.db.classify(err);

@@ -8,9 +8,9 @@
 //
 // On the hot path (APPEND, and drop() for its evictions) numbers go to redis.call as strings
 // where they arrive as strings (a Lua number is formatted with snprintf("%.17g") per
-// argument), and existence is checked on a bin's ':meta' hash (a hash table) rather than
-// ':sizes' (small values: Redis keeps it a listpack up to hash-max-listpack-entries, which
-// a lookup of a new id scans whole). Both always hold the same ids.
+// argument), and each redis.call counts (every write is also written to the AOF): a
+// capture's size is its body's length (STRLEN), not a count kept beside it. Existence is
+// checked on a bin's ':meta' hash (a hash table: a lookup of a new id is O(1)).
 
 /** Helpers shared by the scripts that change captures. */
 const PRELUDE = `
@@ -18,39 +18,57 @@ local P = ARGV[1]
 local function binKey(b) return P .. 'bin:' .. b end
 local function bodyKey(b, id) return P .. 'body:' .. b .. ':' .. id end
 local function first(b) return redis.call('ZRANGE', binKey(b) .. ':ids', 0, 0)[1] end
--- P..'heads' holds "oldestId binId" for every non-empty bin: its first member is the oldest
--- capture of the store. Call after bin b's oldest may have changed from \`was\`.
-local function rehead(b, was)
-  local now = first(b)
-  if now == was then return end
+-- P..'heads' (score 0, so in id order) holds a member "id binId" for every non-empty bin,
+-- whose id is no newer than the bin's oldest, and the bin's hash names it (field 'head'). It
+-- is kept up to date lazily: set when an append makes a capture its bin's oldest, left as it
+-- is when the oldest goes (the cap, a deletion), and brought up to date by the byte budget's
+-- loop (in APPEND) when it comes first. So an append to a full bin does not touch it.
+-- Make id, now bin b's oldest, its member.
+local function newHead(b, id)
+  local k = binKey(b)
+  local was = redis.call('HGET', k, 'head')
   if was then redis.call('ZREM', P .. 'heads', was .. ' ' .. b) end
-  if now then redis.call('ZADD', P .. 'heads', '0', now .. ' ' .. b) end
+  redis.call('ZADD', P .. 'heads', '0', id .. ' ' .. b)
+  redis.call('HSET', k, 'head', id)
+end
+-- Forget bin b's member (it is being emptied or deleted).
+local function noHead(b)
+  local k = binKey(b)
+  local was = redis.call('HGET', k, 'head')
+  if was then
+    redis.call('ZREM', P .. 'heads', was .. ' ' .. b)
+    redis.call('HDEL', k, 'head')
+  end
 end
 -- Remove one capture's records and body, but not its id from the bin's list nor its bytes
--- from the counts (the caller does). Answers its size (the string stored), nil if not stored.
+-- from the counts (the caller does). Answers its size (its body's bytes), nil if not stored.
 local function unstore(b, id)
   local k = binKey(b)
-  local n = redis.call('HGET', k .. ':sizes', id)
-  if not n then return nil end
-  redis.call('HDEL', k .. ':meta', id)
+  if redis.call('HDEL', k .. ':meta', id) == 0 then return nil end
   redis.call('HDEL', k .. ':items', id)
-  redis.call('HDEL', k .. ':sizes', id)
-  redis.call('UNLINK', bodyKey(b, id))
+  local bk = bodyKey(b, id)
+  local n = redis.call('STRLEN', bk)
+  redis.call('UNLINK', bk)
   return n
 end
--- Remove one capture, body included (the caller fixes the head). False when not stored.
+-- Remove one capture, body included (its bin's member in P..'heads' may fall behind).
+-- False when not stored.
 local function drop(b, id)
   local n = unstore(b, id)
   if not n then return false end
   local k = binKey(b)
   redis.call('ZREM', k .. ':ids', id)
-  if n ~= '0' then
-    redis.call('HINCRBY', k, 'bytes', '-' .. n)
-    redis.call('DECRBY', P .. 'bytes', n)
+  if n ~= 0 then
+    local d = string.format('%d', n)
+    redis.call('HINCRBY', k, 'bytes', '-' .. d)
+    redis.call('DECRBY', P .. 'bytes', d)
   end
   return true
 end
 `;
+
+/** Fields per capture in APPEND's arguments. */
+export const APPEND_FIELDS = 9;
 
 /** Base36, left-padded: the sortable id format of server/ids.ts. */
 const BASE36 = `
@@ -68,41 +86,50 @@ end
 `;
 
 /**
- * Append one capture whose body is already SET under the staging key ARGV[2].
- * ARGV: prefix, staging key, binId, id ('' = assign one here), random tail (for an assigned
- * id), the metadata JSON and the list row JSON without id and seq (their text after the
- * opening brace: ',"binId":…}' or '}'), body bytes, per-bin cap, byte budget (-1: none),
- * the capture feed's length (0: no feed), the appending instance's tag (for the feed).
- * Answers nil when the bin does not exist (the staged body is dropped: a capture for a bin
- * deleted meanwhile is never stored, whatever the instance believed), else
- * { id, seq, bin1, evicted1, bin2, evicted2, … } in eviction order.
+ * Append captures whose bodies are already SET under their staging keys, in the order given:
+ * each as if by a script of its own (one failing fails alone), in one run.
+ * ARGV: prefix, byte budget (-1: none), the capture feed's length (0: no feed), the
+ * appending instance's tag (for the feed); then 9 per capture (APPEND_FIELDS): staging key,
+ * binId, id ('' = assign one here), random tail (for an assigned id), the metadata JSON and
+ * the list row JSON without id and seq (their text after the opening brace: ',"binId":…}'
+ * or '}'), body bytes, per-bin cap, and a guard: '' (none), or '=' and the version of the
+ * bin's response settings its answer was decided with ('' none; see AppendGuard in
+ * ../types.ts), checked against the plan hash P..'plan:'..b that the response control keeps
+ * (control/redis-control.ts).
+ * Answers one result per capture: nil when the bin does not exist (the staged body is
+ * dropped: a capture for a bin deleted meanwhile is never stored, whatever the instance
+ * believed), 0 when the guard does not hold (nothing stored, the staged body dropped),
+ * { nil, error } when it failed, else { id, seq, bin1, evicted1, bin2, evicted2, … } in
+ * eviction order.
  *
- * The capture feed (P..'feed', a stream) gets one entry per append, in the same step: the
+ * The capture feed (P..'feed', a stream) gets one entry per capture, in the same step: the
  * bin, the list row, what was evicted and which instance appended it. Instances read it to
  * tell their live viewers (so every viewer of a bin sees its captures in one order,
  * whichever instance received them) and their wait-API waiters of captures made elsewhere.
  *
- * An assigned id is server/ids.ts's format from Redis's clock (TIME) and one counter for
- * the store (P..'idclock' = "ms:counter"): ids increase in the order appends run here,
- * whichever instance sent them, so a bin's id order is its arrival order.
+ * An assigned id is server/ids.ts's format from Redis's clock (TIME, read once per run) and
+ * one counter for the store (P..'idclock' = "ms:counter"): ids increase in the order
+ * appends run here, whichever instance sent them, so a bin's id order is its arrival order.
+ *
+ * What one run reads once for all its captures (the clock; whether a bin exists, its
+ * settings' version) cannot change under it: a script runs alone.
  */
 export const APPEND = `${PRELUDE}${BASE36}
-local tmp, b, id = ARGV[2], ARGV[3], ARGV[4]
-if redis.call('HEXISTS', P .. 'bins', b) == 0 then
-  redis.call('UNLINK', tmp)
-  return false
-end
-if redis.call('EXISTS', tmp) == 0 then return redis.error_reply('ERR hooklab: the staged body is missing') end
-local k = binKey(b)
-if id == '' then
-  local t = redis.call('TIME')
-  local ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-  local lastMs, counter = 0, 0
-  local last = redis.call('GET', P .. 'idclock')
-  if last then
-    local a, c = string.match(last, '^(%d+):(%d+)$')
-    lastMs, counter = tonumber(a), tonumber(c)
+local budget, feedLen, origin = tonumber(ARGV[2]), ARGV[3], ARGV[4]
+local feeding = tonumber(feedLen) > 0
+local lastMs, counter, now, clockUsed
+local function nextId(tail)
+  if not now then
+    local t = redis.call('TIME')
+    now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+    lastMs, counter = 0, 0
+    local last = redis.call('GET', P .. 'idclock')
+    if last then
+      local a, c = string.match(last, '^(%d+):(%d+)$')
+      lastMs, counter = tonumber(a), tonumber(c)
+    end
   end
+  local ms = now
   if ms <= lastMs then
     ms = lastMs
     counter = counter + 1
@@ -113,72 +140,114 @@ if id == '' then
   else
     counter = 0
   end
-  redis.call('SET', P .. 'idclock', string.format('%d:%d', ms, counter))
-  id = b36(ms, 9) .. b36(counter, 4) .. ARGV[5]
+  lastMs = ms
+  return b36(ms, 9) .. b36(counter, 4) .. tail
 end
-if redis.call('HEXISTS', k .. ':meta', id) == 1 then
-  redis.call('UNLINK', tmp)
-  return redis.error_reply('ERR hooklab: a capture with this id is already stored')
+local bins, versions = {}, {}
+local function binExists(b)
+  if bins[b] == nil then bins[b] = redis.call('HEXISTS', P .. 'bins', b) == 1 end
+  return bins[b]
 end
-local bytes = ARGV[8]
-local seq = redis.call('HINCRBY', k, 'seq', '1')
-local was = first(b)
-local bk = bodyKey(b, id)
-redis.call('RENAME', tmp, bk)
-redis.call('PERSIST', bk)
-redis.call('ZADD', k .. ':ids', '0', id)
-local head = '{"id":' .. cjson.encode(id) .. ',"seq":' .. string.format('%d', seq)
-redis.call('HSET', k .. ':meta', id, head .. ARGV[6])
-redis.call('HSET', k .. ':items', id, head .. ARGV[7])
-redis.call('HSET', k .. ':sizes', id, bytes)
-local out = { id, seq }
--- Over the cap: the bin's oldest go (ZPOPMIN: the first id), their bytes netted with the
--- new capture's in one update of each count.
-local cap = tonumber(ARGV[9])
-local over = redis.call('ZCARD', k .. ':ids') - cap
-local delta = tonumber(bytes)
-while over > 0 do
-  local old = redis.call('ZPOPMIN', k .. ':ids')[1]
-  delta = delta - tonumber(unstore(b, old) or '0')
-  out[#out + 1] = b
-  out[#out + 1] = old
-  over = over - 1
+local function versionOf(b)
+  if versions[b] == nil then versions[b] = redis.call('HGET', P .. 'plan:' .. b, 'v') or '' end
+  return versions[b]
 end
-if delta ~= 0 then
-  local d = string.format('%d', delta)
-  redis.call('HINCRBY', k, 'bytes', d)
-  redis.call('INCRBY', P .. 'bytes', d)
-end
-rehead(b, was)
-local budget = tonumber(ARGV[10])
-if budget >= 0 then
-  while tonumber(redis.call('GET', P .. 'bytes')) > budget do
-    local h = redis.call('ZRANGE', P .. 'heads', 0, 0)[1]
-    if not h then break end
-    local sp = string.find(h, ' ', 1, true)
-    local hid, hb = string.sub(h, 1, sp - 1), string.sub(h, sp + 1)
-    if hid == id and hb == b then break end
-    drop(hb, hid)
-    rehead(hb, hid)
-    out[#out + 1] = hb
-    out[#out + 1] = hid
+
+local function append(a)
+  local tmp, b, id, guard = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 8]
+  if not binExists(b) then
+    redis.call('UNLINK', tmp)
+    return false
   end
+  if guard ~= '' and versionOf(b) ~= string.sub(guard, 2) then
+    redis.call('UNLINK', tmp)
+    return 0
+  end
+  local k = binKey(b)
+  local fresh = id == ''
+  if fresh then
+    -- New by construction (the clock and counter never give one twice): not looked up.
+    id = nextId(ARGV[a + 3])
+  elseif redis.call('HEXISTS', k .. ':meta', id) == 1 then
+    redis.call('UNLINK', tmp)
+    return { false, 'ERR hooklab: a capture with this id is already stored' }
+  end
+  local bk = bodyKey(b, id)
+  -- The first write: the staged body becomes the capture's (when it is missing, nothing changed).
+  if redis.pcall('RENAME', tmp, bk)['err'] then return { false, 'ERR hooklab: the staged body is missing' } end
+  redis.call('PERSIST', bk)
+  if fresh then clockUsed = true end
+  local bytes = ARGV[a + 6]
+  local seq = redis.call('HINCRBY', k, 'seq', '1')
+  redis.call('ZADD', k .. ':ids', '0', id)
+  -- The bin's oldest now (its first capture, or one older than all it holds): its new head.
+  if redis.call('ZRANK', k .. ':ids', id) == 0 then newHead(b, id) end
+  local head = '{"id":' .. cjson.encode(id) .. ',"seq":' .. string.format('%d', seq)
+  local row = head .. ARGV[a + 5]
+  redis.call('HSET', k .. ':meta', id, head .. ARGV[a + 4])
+  redis.call('HSET', k .. ':items', id, row)
+  local out = { id, seq }
+  -- Over the cap: the bin's oldest go (ZPOPMIN: the first id), their bytes netted with the
+  -- new capture's in one update of each count.
+  local over = redis.call('ZCARD', k .. ':ids') - tonumber(ARGV[a + 7])
+  local delta = tonumber(bytes)
+  while over > 0 do
+    local old = redis.call('ZPOPMIN', k .. ':ids')[1]
+    delta = delta - (unstore(b, old) or 0)
+    out[#out + 1] = b
+    out[#out + 1] = old
+    over = over - 1
+  end
+  local total
+  if delta ~= 0 then
+    local d = string.format('%d', delta)
+    redis.call('HINCRBY', k, 'bytes', d)
+    total = redis.call('INCRBY', P .. 'bytes', d)
+  end
+  if budget >= 0 then
+    total = total or tonumber(redis.call('GET', P .. 'bytes') or '0')
+    -- The store's oldest go first: the first member of P..'heads', once it is up to date.
+    while total > budget do
+      local m = redis.call('ZRANGE', P .. 'heads', 0, 0)[1]
+      if not m then break end
+      local sp = string.find(m, ' ', 1, true)
+      local hid, hb = string.sub(m, 1, sp - 1), string.sub(m, sp + 1)
+      local oldest = first(hb)
+      if oldest ~= hid then
+        -- Behind (its oldest went since): move it up to the bin's oldest, or away.
+        if oldest then newHead(hb, oldest) else noHead(hb) end
+        redis.call('ZREM', P .. 'heads', m)
+      else
+        if hid == id and hb == b then break end
+        drop(hb, hid)
+        out[#out + 1] = hb
+        out[#out + 1] = hid
+        total = tonumber(redis.call('GET', P .. 'bytes'))
+      end
+    end
+  end
+  if feeding then
+    local evicted = {}
+    for i = 3, #out do evicted[#evicted + 1] = out[i] end
+    redis.call('XADD', P .. 'feed', 'MAXLEN', '~', feedLen, '*', 'b', b, 'i', row, 'e', table.concat(evicted, ' '), 'o', origin)
+  end
+  return out
 end
-local feed = tonumber(ARGV[11] or '0')
-if feed > 0 then
-  local evicted = {}
-  for i = 3, #out do evicted[#evicted + 1] = out[i] end
-  redis.call('XADD', P .. 'feed', 'MAXLEN', '~', ARGV[11], '*', 'b', b, 'i', head .. ARGV[7], 'e', table.concat(evicted, ' '), 'o', ARGV[12] or '')
+
+local results = {}
+for a = 5, #ARGV, ${APPEND_FIELDS} do
+  local ok, r = pcall(append, a)
+  if not ok then r = { false, type(r) == 'table' and r.err or tostring(r) } end
+  results[#results + 1] = r
 end
-return out
+if clockUsed then redis.call('SET', P .. 'idclock', string.format('%d:%d', lastMs, counter)) end
+return results
 `;
 
 /** ARGV: prefix, binId, id. Answers 1 when it was stored. */
 export const DELETE = `${PRELUDE}
 local b, id = ARGV[2], ARGV[3]
-local was = first(b)
 if not drop(b, id) then return 0 end
-rehead(b, was)
 return 1
 `;
 
@@ -197,12 +266,15 @@ if mode == 'drop' then
   redis.call('ZREM', P .. 'bins:order', b)
 end
 local n = redis.call('ZCARD', k .. ':ids')
+noHead(b)
 local purge = ''
 if n > 0 then
+  -- (The member builds before this one kept, named by no 'head' field: the bin's oldest.)
   redis.call('ZREM', P .. 'heads', first(b) .. ' ' .. b)
   purge = tostring(redis.call('INCR', P .. 'purge:next'))
   redis.call('RENAME', k .. ':ids', P .. 'purge:' .. purge)
   redis.call('SADD', P .. 'purge', purge .. ' ' .. b)
+  -- (':sizes': where builds before kept the bodies' lengths.)
   redis.call('UNLINK', k .. ':meta', k .. ':items', k .. ':sizes')
   redis.call('DECRBY', P .. 'bytes', tonumber(redis.call('HGET', k, 'bytes') or '0'))
 end
@@ -217,9 +289,9 @@ return { 1, n, purge }
 export const PURGE = `${PRELUDE}
 local list, b = P .. 'purge:' .. ARGV[2], ARGV[3]
 local ids = redis.call('ZPOPMIN', list, tonumber(ARGV[4]))
-local sizes = binKey(b) .. ':sizes'
+local meta = binKey(b) .. ':meta'
 for i = 1, #ids, 2 do
-  if redis.call('HEXISTS', sizes, ids[i]) == 0 then redis.call('UNLINK', bodyKey(b, ids[i])) end
+  if redis.call('HEXISTS', meta, ids[i]) == 0 then redis.call('UNLINK', bodyKey(b, ids[i])) end
 end
 if redis.call('EXISTS', list) == 1 then return 1 end
 redis.call('SREM', P .. 'purge', ARGV[2] .. ' ' .. b)

@@ -1,0 +1,61 @@
+// The forwarder's timeout after a suspend (a laptop asleep, a SIGSTOPped relay): an answer that
+// arrived while the process could not run is read, not called a timeout (which would make the
+// relay send the same event again). Blocking the event loop stands in for the suspend: Node then
+// sees an overdue timer and a readable socket at once, as after a resume.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { forwardRequest } from '../../server/forward/request.ts';
+import { wakeAwareTimeout } from '../../server/lib/wake-aware-timeout.ts';
+
+const servers: http.Server[] = [];
+afterEach(() => {
+  for (const s of servers.splice(0)) s.close();
+});
+
+async function target(handler: http.RequestListener) {
+  const srv = http.createServer(handler);
+  servers.push(srv);
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  return `http://127.0.0.1:${(srv.address() as AddressInfo).port}`;
+}
+
+const capture = { method: 'POST', path: '/x', queryString: '', headers: ['Content-Type', 'text/plain'], body: Buffer.from('hello') };
+
+function freeze(ms: number) {
+  for (const end = Date.now() + ms; Date.now() < end; );
+}
+
+describe('forward timeout across a suspend', () => {
+  it('an answer that arrived while the process was frozen is read, not a timeout', async () => {
+    const url = await target((req, res) => {
+      req.resume().on('end', () => {
+        res.writeHead(202).end('seen');
+        setImmediate(() => freeze(1500)); // the answer is on its way; the process "sleeps"
+      });
+    });
+    const r = await forwardRequest(url, capture, { timeoutMs: 300, maxResponseBytes: 1024 });
+    expect(r.error).toBeNull();
+    expect(r.status).toBe(202);
+    expect(r.body.toString()).toBe('seen');
+  });
+
+  it('a target that never answers still times out', async () => {
+    const url = await target((req) => req.resume());
+    const r = await forwardRequest(url, capture, { timeoutMs: 200, maxResponseBytes: 1024 });
+    expect(r).toMatchObject({ status: null, error: 'timeout' });
+  });
+
+  it('a late timer waits its grace, then fires; a cleared one never does', async () => {
+    let t = 0;
+    const fired: string[] = [];
+    wakeAwareTimeout(10, () => fired.push('late'), { now: () => t, lateMs: 100, graceMs: 50 });
+    const cleared = wakeAwareTimeout(10, () => fired.push('cleared'), { now: () => t });
+    t = 5000; // the timer will find itself ~5 s late
+    cleared.clear();
+    await new Promise((r) => setTimeout(r, 30));
+    expect(fired).toEqual([]); // in its grace
+    await new Promise((r) => setTimeout(r, 80));
+    expect(fired).toEqual(['late']);
+  });
+});

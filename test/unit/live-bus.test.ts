@@ -1,0 +1,53 @@
+// The live bus sends a bin's events once per event-loop turn; a row that changes before its
+// capture's event has left goes out in that event, with no `request:updated` after it.
+import { describe, expect, it } from 'vitest';
+import type { RequestItem } from '../../shared/api.ts';
+import { type IoServer, SocketBus } from '../../server/live/bus.ts';
+
+function fakeIo() {
+  const sent: { room: string; event: string; data: unknown }[] = [];
+  const io = {
+    to: (room: string) => ({ emit: (event: string, data: unknown) => void sent.push({ room, event, data }) }),
+    sockets: { adapter: { rooms: new Map([['bin:b1', new Set(['s1'])]]) } },
+  };
+  return { io: io as unknown as IoServer, sent };
+}
+
+const item = (id: string, extra: Partial<RequestItem> = {}) => ({ id, binId: 'b1', method: 'POST', path: '/', ...extra }) as RequestItem;
+const turn = () => new Promise((r) => setImmediate(r));
+
+describe('live bus: changes to captures not sent yet', () => {
+  it('sends a capture checked in its turn once, carrying the change, whatever its place in the batch', async () => {
+    const { io, sent } = fakeIo();
+    const bus = new SocketBus(io);
+    const ids = Array.from({ length: 40 }, (_, i) => `r${String(i).padStart(2, '0')}`);
+    for (const id of ids) bus.requestCaptured(item(id), []);
+    for (const id of ids) bus.requestUpdated(item(id, { verification: { status: 'valid' } }));
+    // One captured after the first updates of the turn is indexed too.
+    bus.requestCaptured(item('r40'), []);
+    bus.requestUpdated(item('r40', { verification: { status: 'missing' } }));
+    await turn();
+    expect(sent.map((s) => s.event)).toEqual(Array(41).fill('request'));
+    expect(sent.map((s) => (s.data as RequestItem).id)).toEqual([...ids, 'r40']);
+    expect(sent.map((s) => (s.data as RequestItem).verification?.status)).toEqual([...Array(40).fill('valid'), 'missing']);
+  });
+
+  it('sends a change to a capture already sent as request:updated, after the turn\'s captures', async () => {
+    const { io, sent } = fakeIo();
+    const bus = new SocketBus(io);
+    bus.requestCaptured(item('a'), []);
+    await turn();
+    bus.requestCaptured(item('b'), []);
+    bus.requestUpdated(item('a', { verification: { status: 'invalid' } }));
+    await turn();
+    expect(sent.map((s) => [s.event, (s.data as RequestItem).id])).toEqual([
+      ['request', 'a'],
+      ['request', 'b'],
+      ['request:updated', 'a'],
+    ]);
+    // A later turn starts a fresh index: a change to "b" (sent) is an update again.
+    bus.requestUpdated(item('b', { verification: { status: 'valid' } }));
+    await turn();
+    expect(sent.slice(3).map((s) => [s.event, (s.data as RequestItem).id])).toEqual([['request:updated', 'b']]);
+  });
+});
