@@ -200,7 +200,7 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
       sendJson(res, 404, { error: { code: 'bin_not_found', message: 'No bin at this URL. Create one with POST /api/bins.' } });
       return;
     }
-    if (deps.selfConnections?.isOwn(req.socket)) {
+    if (deps.selfConnections?.isOwn(req.socket, req.method, req.url)) {
       // One of our own forwards came back in under a name the target check did not know.
       req.resume();
       res.setHeader(LOOP_HEADER, 'refused');

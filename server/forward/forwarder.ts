@@ -4,14 +4,12 @@
 // addresses from a public HOST), never follow redirects, and read answers up to a cap. A
 // target that is one of hooklab's own receiver URLs would loop: it is refused.
 import { isUtf8 } from 'node:buffer';
-import http from 'node:http';
-import https from 'node:https';
 import type { AnswerOutcome, ForwardRecord, RequestItem } from '../../shared/api.ts';
 import { RECEIVER_PREFIX } from '../../shared/api.ts';
 import { checkedLookup } from '../net/checked-lookup.ts';
 import type { OutboundPolicy } from '../net/outbound-policy.ts';
 import type { Annotations, StoredForward, Store } from '../store/types.ts';
-import { type Capture, type ForwardResult, forwardRequest, targetUrl } from './request.ts';
+import { type Capture, type Destination, type ForwardOptions, type ForwardResult, destination, forwardConnections, forwardTo } from './request.ts';
 import { LOOP_HEADER, type SelfConnections } from './self-connections.ts';
 
 export interface ForwarderDeps {
@@ -33,18 +31,41 @@ export interface ForwarderDeps {
 
 /** Records kept per capture (the oldest go first). */
 const MAX_RECORDS = 50;
+/**
+ * Connections per target origin. undici lets a connection rest one turn of the event loop
+ * before its next request (a check that the target did not close it meanwhile), so under a
+ * capture flood, when a turn is long, a connection carries about half what a node:http socket
+ * did: twice node:http's 64, so that forwards keep pace. (FORWARD_CONCURRENCY, 32 by default,
+ * bounds the forwards in flight anyway; this bounds them per target when it is raised.)
+ */
+const CONNECTIONS_PER_ORIGIN = 128;
+/** Destinations remembered (see destinationOf); past this many, it starts over. */
+const MAX_DESTINATIONS = 1000;
 
 export class Forwarder {
-  private readonly agents = { http: new http.Agent({ keepAlive: true, timeout: 1000, maxSockets: 64 }), https: new https.Agent({ keepAlive: true, timeout: 1000, maxSockets: 64 }) };
-  private readonly unchecked = { http: new http.Agent({ keepAlive: true, timeout: 1000, maxSockets: 64 }), https: new https.Agent({ keepAlive: true, timeout: 1000, maxSockets: 64 }) };
-  private readonly lookup;
+  // Keep-alive connections (undici pools, 128 per origin, idle ones closed after 1 s). A pooled
+  // connection skips the address check, so checked calls never share one with unchecked ones;
+  // replays to hooklab's own receiver URLs (asked for, never noted as loops) have their own.
+  private readonly checked;
+  private readonly unchecked;
+  private readonly own;
+  /** Notes the socket a forward goes out on (see SelfConnections), when the receiver asks. */
+  private readonly track: ForwardOptions['onSocket'];
   private running = 0;
   private readonly waiting: (() => void)[] = [];
   /** Each bin's targets, in memory: the receiver asks on every capture. */
   private readonly settings = new Map<string, StoredForward>();
+  /** Destinations made (see destinationOf). */
+  private readonly destinations = new Map<string, Destination>();
 
   constructor(private readonly d: ForwarderDeps) {
-    this.lookup = checkedLookup(d.policy);
+    const connectTimeoutMs = d.timeoutMs;
+    const connections = CONNECTIONS_PER_ORIGIN;
+    this.checked = forwardConnections({ lookup: checkedLookup(d.policy), connectTimeoutMs, connections });
+    this.unchecked = forwardConnections({ connectTimeoutMs, connections });
+    this.own = forwardConnections({ connectTimeoutMs, connections });
+    const self = d.self;
+    this.track = self && ((s, method, path) => self.track(s, method, path));
   }
 
   async load(): Promise<void> {
@@ -88,16 +109,18 @@ export class Forwarder {
   }
 
   private loops(u: URL): boolean {
-    return this.d.ownOrigins().some((o) => o === u.origin) && u.pathname.startsWith(RECEIVER_PREFIX);
+    // The path first: it rules most targets out without working out hooklab's own origins.
+    return u.pathname.startsWith(RECEIVER_PREFIX) && this.d.ownOrigins().some((o) => o === u.origin);
   }
 
   /** Send one capture to one target (waiting for a slot), and record it with the capture. */
   async send(binId: string, requestId: string, target: string, c: Capture, kind: ForwardRecord['kind'], edited = false): Promise<ForwardRecord> {
-    await this.slot();
+    const turn = this.slot();
+    if (turn) await turn;
     let res: ForwardResult;
     try {
       // A replay is asked for, once: one to a bin's own URL (a new capture there) cannot loop.
-      res = await this.exchange(target, c, kind === 'replay');
+      res = loopRefused(await this.exchange(target, c, kind === 'replay'));
     } finally {
       this.release();
     }
@@ -110,7 +133,7 @@ export class Forwarder {
    * `recordProxy`, once the sender's answer is known.
    */
   proxy(target: string, c: Capture): Promise<ForwardResult> {
-    return this.exchange(target, c, false);
+    return this.exchange(target, c, false).then(loopRefused);
   }
 
   /** Record a proxy exchange, and the status the sender got, in one change to the capture. */
@@ -118,32 +141,52 @@ export class Forwarder {
     return this.record(binId, requestId, toRecord('proxy', target, c.method, res, this.d.now(), false), { answer });
   }
 
-  private async record(binId: string, requestId: string, rec: ForwardRecord, extra: Partial<Annotations> = {}): Promise<ForwardRecord> {
-    const item = await this.d.store.requests.annotate(binId, requestId, (r) => ({ forwards: [...(r.forwards ?? []), rec].slice(-MAX_RECORDS), ...extra }));
+  private async record(binId: string, requestId: string, rec: ForwardRecord, extra?: Partial<Annotations>): Promise<ForwardRecord> {
+    const item = await this.d.store.requests.annotate(binId, requestId, (r) => {
+      // A new list (the record it replaces may be being written), the oldest past MAX_RECORDS out.
+      const forwards = r.forwards ? r.forwards.concat(rec) : [rec];
+      if (forwards.length > MAX_RECORDS) forwards.splice(0, forwards.length - MAX_RECORDS);
+      return extra ? { forwards, ...extra } : { forwards };
+    });
     if (item) this.d.onRecorded?.(item, rec);
     return rec;
   }
 
-  /** One exchange, under the outbound policy (no slot, no recording). */
+  /** One exchange, under the outbound policy (no slot, no recording; see loopRefused). */
   private exchange(target: string, c: Capture, ownAllowed: boolean): Promise<ForwardResult> {
-    const url = targetUrl(target, c);
-    if (!ownAllowed && this.loops(url)) return Promise.resolve(failed(url.toString(), 'loop', "the target is one of this hooklab's receiver URLs: forwarding there would loop"));
+    let d: Destination;
+    try {
+      d = this.destinationOf(target, c);
+    } catch {
+      return Promise.resolve(failed(target, 'error', 'invalid target URL'));
+    }
+    const url = d.url;
+    if (!ownAllowed && this.loops(url)) return Promise.resolve(failed(d.href, 'loop', "the target is one of this hooklab's receiver URLs: forwarding there would loop"));
     const own = ownAllowed && this.loops(url);
     const verdict = own ? { ok: true as const, checkAddresses: false } : this.d.policy.checkUrl(url);
-    if (!verdict.ok) return Promise.resolve(failed(url.toString(), 'blocked', verdict.reason));
-    const self = this.d.self;
-    return forwardRequest(target, c, {
+    if (!verdict.ok) return Promise.resolve(failed(d.href, 'blocked', verdict.reason));
+    return forwardTo(d, c, {
       timeoutMs: this.d.timeoutMs,
       maxResponseBytes: this.d.maxResponseBytes,
-      // A pooled socket skips the address check: checked calls never share one with unchecked.
-      agents: verdict.checkAddresses ? this.agents : this.unchecked,
-      lookup: verdict.checkAddresses ? this.lookup : undefined,
-      onSocket: own || !self ? undefined : (s) => self.track(s),
-    }).then((r) =>
-      r.headers.some(([k]) => k.toLowerCase() === LOOP_HEADER)
-        ? { ...r, error: 'loop' as const, errorDetail: `${url.host} led back into this hooklab, which refused it (${r.status}) to stop a forwarding loop` }
-        : r,
-    );
+      dispatcher: own ? this.own : verdict.checkAddresses ? this.checked : this.unchecked,
+      onSocket: own ? undefined : this.track,
+    });
+  }
+
+  /**
+   * The destination of a capture at a target, remembered: forwards go to a few targets at a few
+   * sub-paths, and making one (parsing the target, setting its path) costs more than the rest
+   * of the checks. Lengths in the key keep target, path and query apart.
+   */
+  private destinationOf(target: string, c: Capture): Destination {
+    const key = `${target.length}:${target}${c.path.length}:${c.path}${c.queryString}`;
+    let d = this.destinations.get(key);
+    if (!d) {
+      d = destination(target, c);
+      if (this.destinations.size >= MAX_DESTINATIONS) this.destinations.clear();
+      this.destinations.set(key, d);
+    }
+    return d;
   }
 
   /**
@@ -168,13 +211,14 @@ export class Forwarder {
   }
 
   private async sendStored(binId: string, requestId: string, target: string): Promise<void> {
-    await this.slot();
+    const turn = this.slot();
+    if (turn) await turn;
     let c: Capture | null = null;
     let res: ForwardResult;
     try {
       c = await this.capture(binId, requestId);
       if (!c) return; // deleted or pushed out by the cap meanwhile: nothing to send or record
-      res = await this.exchange(target, c, false);
+      res = loopRefused(await this.exchange(target, c, false));
     } finally {
       this.release();
     }
@@ -189,10 +233,11 @@ export class Forwarder {
     return { method: rec.method, path: rec.path, queryString: rec.queryString, headers: rec.headers, body };
   }
 
-  private slot(): Promise<void> {
+  /** Take a sending slot: null when one was free, else the promise of one. */
+  private slot(): Promise<void> | null {
     if (this.running < this.d.concurrency) {
       this.running++;
-      return Promise.resolve();
+      return null;
     }
     return new Promise((r) => this.waiting.push(r));
   }
@@ -204,8 +249,18 @@ export class Forwarder {
   }
 
   close(): void {
-    for (const a of [...Object.values(this.agents), ...Object.values(this.unchecked)]) a.destroy();
+    for (const a of [this.checked, this.unchecked, this.own]) void a.destroy().catch(() => {});
   }
+}
+
+/** An answer from the receiver's loop refusal (a forward that came back in): recorded as a loop. */
+function loopRefused(r: ForwardResult): ForwardResult {
+  for (const [name] of r.headers) {
+    if (name.length === LOOP_HEADER.length && name.toLowerCase() === LOOP_HEADER) {
+      return { ...r, error: 'loop', errorDetail: `${new URL(r.url).host} led back into this hooklab, which refused it (${r.status}) to stop a forwarding loop` };
+    }
+  }
+  return r;
 }
 
 function failed(url: string, error: ForwardResult['error'], detail: string): ForwardResult {

@@ -1,15 +1,22 @@
 // Sends a captured request on to a target, as it came: same method, the target URL followed by
 // the capture's sub-path and query string, the body byte-exact, the headers in their original
-// order and case (so header-signing schemes keep working). Only the hop-by-hop headers are left
-// out, and Host and Content-Length are set for the target, in place. Redirects are never
+// order and case (so header-signing schemes keep working). Only the hop-by-hop headers (and
+// Expect) are left out, and Host and Content-Length are set for the target. Redirects are never
 // followed; one timeout covers the whole exchange; the answer is read up to a cap.
-import http from 'node:http';
-import https from 'node:https';
+//
+// The HTTP client is undici's (a Pool of keep-alive connections per origin, one request at a
+// time on each, driven through dispatch() with a handler: a fraction of node:http's CPU per
+// request). undici writes Host first and Content-Length last, as `host:` / `content-length:`
+// (lower case); every other header goes out as captured.
+import diagnostics from 'node:diagnostics_channel';
 import type { LookupFunction, Socket } from 'node:net';
+import { Agent, type Dispatcher } from 'undici';
 import type { HeaderPair } from '../../shared/api.ts';
-import { wakeAwareTimeout } from '../lib/wake-aware-timeout.ts';
+import { GRACE_MS, isLate } from '../lib/wake-aware-timeout.ts';
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te', 'upgrade', 'trailer', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization']);
+// Expect is end-to-end on paper, but `100-continue` asks the client to wait before the body,
+// which a forward never does (the body is all here): it is dropped (undici refuses to send it).
+const DROPPED = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te', 'upgrade', 'trailer', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'expect']);
 
 export interface Capture {
   method: string;
@@ -39,12 +46,45 @@ export interface ForwardResult {
 export interface ForwardOptions {
   timeoutMs: number;
   maxResponseBytes: number;
-  agents?: { http: http.Agent; https: https.Agent };
-  /** Checks where the name resolved to (the outbound policy); none on the CLI's own laptop. */
-  lookup?: LookupFunction;
-  /** Told the socket the request goes out on; the function it answers is called when done. */
-  onSocket?: (socket: Socket) => () => void;
+  /** The connections to use (forwardConnections); default: one shared pool with no address check (the CLI's). */
+  dispatcher?: Dispatcher;
+  /** Told the socket the request goes out on (and its method and path); the function it answers is called when done. */
+  onSocket?: (socket: Socket, method: string, path: string) => () => void;
 }
+
+export interface ConnectionOptions {
+  /** Checks where a host name resolved to (the outbound policy); none on the CLI's own laptop. */
+  lookup?: LookupFunction;
+  /** Connections per origin. */
+  connections?: number;
+  /** An idle connection is closed after this long. */
+  idleMs?: number;
+  /** Bound on connecting (TCP and TLS). */
+  connectTimeoutMs?: number;
+  /** Certificate authorities trusted besides the system's (tests: a self-signed target). */
+  ca?: string | Buffer;
+}
+
+/**
+ * Keep-alive connections to forward targets: a pool per origin (http and https), one request at
+ * a time on each connection (so the socket a request went out on is its own until it is done),
+ * idle ones closed after `idleMs`. Redirects are not followed (undici follows none unless asked).
+ */
+export function forwardConnections(o: ConnectionOptions = {}): Agent {
+  return new Agent({
+    connections: o.connections ?? 64,
+    pipelining: 1,
+    keepAliveTimeout: o.idleMs ?? 1000,
+    keepAliveMaxTimeout: o.idleMs ?? 1000,
+    // The exchange's own timer bounds the whole of it (see forwardTo).
+    headersTimeout: 0,
+    bodyTimeout: 0,
+    connect: { timeout: o.connectTimeoutMs ?? 10_000, ...(o.lookup ? { lookup: o.lookup } : {}), ...(o.ca ? { ca: o.ca } : {}) },
+  });
+}
+
+let shared: Agent | null = null;
+const sharedConnections = () => (shared ??= forwardConnections());
 
 /** The target URL followed by the capture's sub-path and query string. */
 export function targetUrl(target: string, c: Pick<Capture, 'path' | 'queryString'>): URL {
@@ -63,7 +103,7 @@ export function forwardHeaders(flat: readonly string[], host: string, length: nu
   for (let i = 0; i < flat.length; i += 2) {
     const name = flat[i];
     const lower = name.toLowerCase();
-    if (HOP_BY_HOP.has(lower) || lower.startsWith('proxy-')) continue;
+    if (DROPPED.has(lower) || lower.startsWith('proxy-')) continue;
     if (lower === 'host') {
       if (sawHost) continue;
       sawHost = true;
@@ -76,11 +116,13 @@ export function forwardHeaders(flat: readonly string[], host: string, length: nu
   }
   if (!sawHost) out.unshift('Host', host);
   // A body needs its length (the original may have been chunked); an empty GET needs none.
-  if (!sawLength && (length > 0 || !['GET', 'HEAD', 'DELETE', 'OPTIONS'].includes(method.toUpperCase()))) out.push('Content-Length', String(length));
+  if (!sawLength && (length > 0 || !NO_BODY_METHODS.has(method.toUpperCase()))) out.push('Content-Length', String(length));
   return out;
 }
 
-function classify(err: NodeJS.ErrnoException, timedOut: boolean): { error: ForwardError; detail: string } {
+const NO_BODY_METHODS = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS']);
+
+function classify(err: Error & { code?: string }, timedOut: boolean): { error: ForwardError; detail: string } {
   if (timedOut) return { error: 'timeout', detail: 'no answer within the timeout' };
   switch (err.code) {
     case 'EHOOKLAB_BLOCKED':
@@ -91,92 +133,228 @@ function classify(err: NodeJS.ErrnoException, timedOut: boolean): { error: Forwa
     case 'EPIPE':
     case 'ECONNABORTED':
       return { error: 'reset', detail: 'connection reset by the target' };
+    case 'UND_ERR_SOCKET':
+      // undici's word for an interim 100 Continue nobody asked for.
+      if (err.message === 'bad response') return { error: 'error', detail: 'not a valid HTTP answer (a 100 Continue that was not asked for)' };
+      // The target closed the connection (cleanly) before its answer's head was complete.
+      return { error: 'reset', detail: 'connection closed without an answer' };
+    case 'UND_ERR_DESTROYED':
+      // hooklab is shutting down.
+      return { error: 'reset', detail: 'connection closed without an answer' };
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      return { error: 'timeout', detail: 'no connection within the timeout' };
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
       return { error: 'dns', detail: 'host name did not resolve' };
+    case 'UND_ERR_INVALID_ARG':
+    case 'UND_ERR_NOT_SUPPORTED':
+      return { error: 'error', detail: `the request cannot be sent: ${err.message}` };
+    case 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH':
+      return { error: 'error', detail: 'not a valid HTTP answer (the body does not match its Content-Length)' };
     default:
-      if (err.message === 'socket hang up') return { error: 'reset', detail: 'connection closed without an answer' };
+      // llhttp's verdict: "Response does not match the HTTP/1.1 protocol (Invalid header token)".
+      if (err.name === 'HTTPParserError') return { error: 'error', detail: `not a valid HTTP answer (${/\(([^)]*)\)$/.exec(err.message)?.[1] ?? err.message})` };
       return { error: 'error', detail: err.code ?? err.message };
   }
 }
 
+const EMPTY = Buffer.alloc(0);
+
+const failed = (url: string, error: ForwardError, detail: string): ForwardResult => ({ url, status: null, headers: [], body: Buffer.alloc(0), bodyTruncated: false, durationMs: 0, error, errorDetail: detail });
+
+/** Where one capture goes: its target URL, and the parts of it a request needs (read once). */
+export interface Destination {
+  url: URL;
+  href: string;
+  origin: string;
+  /** Path and query string. */
+  path: string;
+  host: string;
+}
+
+/** The destination of capture `c` at `target` (throws on an invalid target URL). */
+export function destination(target: string, c: Pick<Capture, 'path' | 'queryString'>): Destination {
+  const url = targetUrl(target, c);
+  return { url, href: url.href, origin: url.origin, path: url.pathname + url.search, host: url.host };
+}
+
 export function forwardRequest(target: string, c: Capture, o: ForwardOptions): Promise<ForwardResult> {
+  let d: Destination;
+  try {
+    d = destination(target, c);
+  } catch {
+    return Promise.resolve(failed(target, 'error', 'invalid target URL'));
+  }
+  return forwardTo(d, c, o);
+}
+
+/** forwardRequest to a destination made already. */
+export function forwardTo(d: Destination, c: Capture, o: ForwardOptions): Promise<ForwardResult> {
   return new Promise((resolve) => {
-    const started = performance.now();
-    let url: URL;
+    const method = c.method.toUpperCase();
+    const x = new Exchange(d, method, o, resolve);
+    const dispatcher = o.dispatcher ?? sharedConnections();
     try {
-      url = targetUrl(target, c);
-    } catch {
-      resolve({ url: target, status: null, headers: [], body: Buffer.alloc(0), bodyTruncated: false, durationMs: 0, error: 'error', errorDetail: 'invalid target URL' });
-      return;
+      dispatcher.dispatch(
+        {
+          origin: d.origin,
+          path: d.path,
+          method,
+          // A flat array keeps the headers' order, case and repeats.
+          headers: forwardHeaders(c.headers, d.host, c.body.length, method),
+          body: c.body,
+          // Only the exchange's own timer (one for the whole of it).
+          headersTimeout: 0,
+          bodyTimeout: 0,
+        },
+        x,
+      );
+    } catch (err) {
+      // Refused before anything was sent (a header undici will not write, a closed pool...).
+      x.fail(err as Error);
     }
-    let finished = false;
-    let untrack: (() => void) | null = null;
-    const done = (partial: Partial<ForwardResult>) => {
-      if (finished) return;
-      finished = true;
-      timer.clear();
-      untrack?.();
-      resolve({ url: url.toString(), status: null, headers: [], body: Buffer.alloc(0), bodyTruncated: false, error: null, errorDetail: null, ...partial, durationMs: Math.round(performance.now() - started) });
-    };
-    const https_ = url.protocol === 'https:';
-    const req = (https_ ? https : http).request({
-      protocol: url.protocol,
-      hostname: url.hostname.replace(/^\[|\]$/g, ''),
-      port: url.port || undefined,
-      path: url.pathname + url.search,
-      method: c.method,
-      // A flat array keeps the headers' order, case and repeats.
-      headers: forwardHeaders(c.headers, url.host, c.body.length, c.method) as unknown as http.OutgoingHttpHeaders,
-      agent: o.agents ? (https_ ? o.agents.https : o.agents.http) : undefined,
-      lookup: o.lookup,
-    });
-    if (o.onSocket) {
-      req.once('socket', (sock) => {
-        const release = o.onSocket!(sock);
-        if (finished) release();
-        else untrack = release;
-      });
-    }
-    let timedOut = false;
-    // Wake-aware: after a laptop sleep the answer may already be waiting to be read.
-    const timer = wakeAwareTimeout(o.timeoutMs, () => {
-      timedOut = true;
-      req.destroy(new Error('timeout'));
-    });
-    req.on('error', (err: NodeJS.ErrnoException) => {
-      const k = classify(err, timedOut);
-      done({ error: k.error, errorDetail: k.detail });
-    });
-    req.on('response', (res) => {
-      const headers: HeaderPair[] = [];
-      for (let i = 0; i < res.rawHeaders.length; i += 2) headers.push([res.rawHeaders[i], res.rawHeaders[i + 1]]);
-      const chunks: Buffer[] = [];
-      let kept = 0;
-      let truncated = false;
-      const finish = () =>
-        done({
-          status: res.statusCode ?? null,
-          headers,
-          body: Buffer.concat(chunks),
-          bodyTruncated: truncated,
-          ...(timedOut ? { error: 'timeout' as const, errorDetail: 'answer not finished within the timeout' } : {}),
-        });
-      res.on('data', (d: Buffer) => {
-        const take = Math.min(d.length, o.maxResponseBytes - kept);
-        if (take > 0) chunks.push(d.subarray(0, take));
-        kept += take;
-        if (take < d.length) {
-          // Enough read: stop downloading the rest (an endless answer ends here).
-          truncated = true;
-          res.destroy();
-          finish();
-        }
-      });
-      res.on('end', finish);
-      res.on('error', finish);
-      res.on('close', finish);
-    });
-    req.end(c.body);
   });
+}
+
+/** Exchanges whose request is being written right now (see the sendHeaders subscriber). */
+let starting: Exchange | null = null;
+let watching = false;
+
+/**
+ * undici says which socket a request goes out on in its `undici:client:sendHeaders` message,
+ * published right after it told the request's handler that it starts (onRequestStart), in the
+ * same synchronous step. The exchange that just started is matched to it there (and checked
+ * against the message's origin, method and path).
+ */
+function watchSockets() {
+  if (watching) return;
+  watching = true;
+  diagnostics.subscribe('undici:client:sendHeaders', (message) => {
+    const x = starting;
+    if (!x) return;
+    starting = null;
+    const { request, socket } = message as { request: { origin?: unknown; method?: string; path: string }; socket: Socket };
+    if (String(request.origin) === x.d.origin && request.path === x.d.path && request.method === x.method) x.tracked(socket);
+  });
+}
+
+/** A header value without the whitespace that may follow it (undici keeps it; it is not part of the value). */
+function trimEnd(v: string): string {
+  const last = v.charCodeAt(v.length - 1);
+  return last === 0x20 || last === 0x09 ? v.replace(/[ \t]+$/, '') : v;
+}
+
+/** One request and its answer, as a dispatch handler. */
+class Exchange implements Dispatcher.DispatchHandler {
+  private readonly started = performance.now();
+  private timer: NodeJS.Timeout;
+  private readonly due: number;
+  private controller: Dispatcher.DispatchController | null = null;
+  private finished = false;
+  private timedOut = false;
+  private status: number | null = null;
+  private headers: HeaderPair[] = [];
+  private chunks: Buffer[] = [];
+  private kept = 0;
+  private untrack: (() => void) | null = null;
+
+  constructor(
+    readonly d: Destination,
+    readonly method: string,
+    private readonly o: ForwardOptions,
+    private readonly resolve: (r: ForwardResult) => void,
+  ) {
+    if (o.onSocket) watchSockets();
+    this.due = this.started + o.timeoutMs;
+    this.timer = setTimeout(onTimer, o.timeoutMs, this);
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    // Timed out while waiting for a connection: not sent at all.
+    if (this.finished) return controller.abort(new Error('timeout'));
+    this.controller = controller;
+    if (this.o.onSocket) starting = this;
+  }
+
+  tracked(socket: Socket): void {
+    if (this.finished || this.untrack) return;
+    this.untrack = this.o.onSocket!(socket, this.method, this.d.path);
+  }
+
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number): void {
+    if (statusCode < 200) return; // 102, 103: an interim answer, the real one follows
+    this.status = statusCode;
+    const raw = controller.rawHeaders as Buffer[] | null | undefined;
+    if (raw) for (let i = 0; i + 1 < raw.length; i += 2) this.headers.push([raw[i].toString('latin1'), trimEnd(raw[i + 1].toString('latin1'))]);
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.finished) return;
+    const take = Math.min(chunk.length, this.o.maxResponseBytes - this.kept);
+    if (take > 0) this.chunks.push(take === chunk.length ? chunk : chunk.subarray(0, take));
+    this.kept += take;
+    if (take < chunk.length) {
+      // Enough read: stop downloading the rest (an endless answer ends here).
+      this.answered(true);
+      controller.abort(new Error('response cap reached'));
+    }
+  }
+
+  onResponseEnd(): void {
+    this.answered(false);
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+    if (this.finished) return;
+    // Cut off mid-answer: what came is the answer (as node:http's 'close' gave it).
+    if (this.status !== null) this.answered(false);
+    else this.fail(err);
+  }
+
+  fail(err: Error): void {
+    const k = classify(err, this.timedOut);
+    this.done(null, [], EMPTY, false, k.error, k.detail);
+  }
+
+  /** The timer fired: time out, unless it fired late (see wake-aware-timeout.ts). */
+  expired(): void {
+    if (!this.finished && isLate(this.due)) this.timer = setTimeout(onGrace, GRACE_MS, this);
+    else this.timeout();
+  }
+
+  timeout(): void {
+    this.timedOut = true;
+    if (this.status !== null) this.answered(false);
+    else this.fail(new Error('timeout'));
+    this.controller?.abort(new Error('timeout'));
+  }
+
+  private answered(truncated: boolean) {
+    this.done(
+      this.status,
+      this.headers,
+      // A copy: a chunk may be a view of a larger read buffer.
+      Buffer.concat(this.chunks),
+      truncated,
+      this.timedOut ? 'timeout' : null,
+      this.timedOut ? 'answer not finished within the timeout' : null,
+    );
+  }
+
+  private done(status: number | null, headers: HeaderPair[], body: Buffer, bodyTruncated: boolean, error: ForwardError | null, errorDetail: string | null) {
+    if (this.finished) return;
+    this.finished = true;
+    clearTimeout(this.timer);
+    if (starting === this) starting = null;
+    this.untrack?.();
+    this.resolve({ url: this.d.href, status, headers, body, bodyTruncated, durationMs: Math.round(performance.now() - this.started), error, errorDetail });
+  }
+}
+
+function onGrace(x: Exchange) {
+  x.timeout();
+}
+
+function onTimer(x: Exchange) {
+  x.expired();
 }

@@ -123,6 +123,8 @@ export class SocketBus implements LiveBus {
     this.pendingRequests.clear();
   };
   requestUpdated(r: RequestItem) {
+    // Nobody watches this bin here: skip (Socket.IO would encode the event all the same).
+    if (!this.wants(r.binId)) return;
     if (this.shared) {
       this.io.to(binRoom(r.binId)).emit('request:updated', r);
       return;

@@ -1,4 +1,5 @@
-// A DNS lookup for http.request that refuses, at connect time, any address the outbound
+// A DNS lookup for outbound connections (node:http's `lookup` option for the dispatcher,
+// undici's connector for forwards and replays) that refuses, at connect time, any address the outbound
 // policy does not allow: the check is on what the name resolved to for this connection, so
 // a name that resolves differently a moment later (DNS rebinding) cannot slip past.
 import dns from 'node:dns';
