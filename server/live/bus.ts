@@ -123,12 +123,13 @@ export class SocketBus implements LiveBus {
     this.pendingRequests.clear();
   };
   requestUpdated(r: RequestItem) {
-    // Nobody watches this bin here: skip (Socket.IO would encode the event all the same).
-    if (!this.wants(r.binId)) return;
     if (this.shared) {
+      // Shared rooms: viewers of this bin may be on other instances.
       this.io.to(binRoom(r.binId)).emit('request:updated', r);
       return;
     }
+    // Nobody watches this bin here: skip (Socket.IO would encode the event all the same).
+    if (!this.wants(r.binId)) return;
     // Batched with the captures, one flush per turn: forward results and signature checks
     // come back by the thousand under load, and sent one by one each cost a write of its own.
     const q = this.pendingFor(r.binId);

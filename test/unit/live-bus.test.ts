@@ -4,11 +4,11 @@ import { describe, expect, it } from 'vitest';
 import type { RequestItem } from '../../shared/api.ts';
 import { type IoServer, SocketBus } from '../../server/live/bus.ts';
 
-function fakeIo() {
+function fakeIo(watched = ['bin:b1']) {
   const sent: { room: string; event: string; data: unknown }[] = [];
   const io = {
     to: (room: string) => ({ emit: (event: string, data: unknown) => void sent.push({ room, event, data }) }),
-    sockets: { adapter: { rooms: new Map([['bin:b1', new Set(['s1'])]]) } },
+    sockets: { adapter: { rooms: new Map(watched.map((room) => [room, new Set(['s1'])])) } },
   };
   return { io: io as unknown as IoServer, sent };
 }
@@ -49,5 +49,16 @@ describe('live bus: changes to captures not sent yet', () => {
     bus.requestUpdated(item('b', { verification: { status: 'valid' } }));
     await turn();
     expect(sent.slice(3).map((s) => [s.event, (s.data as RequestItem).id])).toEqual([['request:updated', 'b']]);
+  });
+
+  it('a change to a bin nobody watches here is not encoded; with shared rooms (Redis) it always goes out, for viewers on other instances', async () => {
+    const local = fakeIo([]);
+    new SocketBus(local.io).requestUpdated(item('a', { verification: { status: 'valid' } }));
+    await turn();
+    expect(local.sent).toEqual([]);
+    const shared = fakeIo([]);
+    new SocketBus(shared.io, { shared: true }).requestUpdated(item('a', { verification: { status: 'valid' } }));
+    await turn();
+    expect(shared.sent.map((s) => [s.room, s.event])).toEqual([['bin:b1', 'request:updated']]);
   });
 });
