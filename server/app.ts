@@ -35,10 +35,11 @@ import { createWorkerSender } from './dispatch/worker-sender.ts';
 import { authRoutes, requireToken, tokenFrom, tokenGate } from './http/auth.ts';
 import { createHostGuard } from './http/host-guard.ts';
 import { createHttp, type HooklabHttp } from './http/server.ts';
-import { Forwarder } from './forward/forwarder.ts';
+import { CONNECTIONS_PER_ORIGIN, Forwarder } from './forward/forwarder.ts';
 import { BinAttempts } from './verify/bin-attempts.ts';
 import { Verifier } from './verify/service.ts';
 import { ownOrigins } from './forward/own-origins.ts';
+import { startForwardThread } from './forward/forward-thread-client.ts';
 import { SelfConnections } from './forward/self-connections.ts';
 import { clientDir } from './paths.ts';
 import { VERSION } from './version.ts';
@@ -243,9 +244,21 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
   const rateLimiter = config.rateLimitPerBin > 0 ? new RateLimiter(config.rateLimitPerBin) : null;
   // Forward targets, proxy mode and replays: outbound calls under the dispatcher's policy.
   const selfConnections = new SelfConnections();
+  const forwardThread = config.forwardWorker
+    ? startForwardThread({
+        policy: policyOptions,
+        publicUrl: () => config.publicUrl,
+        timeoutMs: config.forwardTimeoutMs,
+        maxResponseBytes: config.forwardMaxResponseBytes,
+        connectionsPerOrigin: CONNECTIONS_PER_ORIGIN,
+        self: selfConnections,
+        onCrash: (message) => log.error(message),
+      })
+    : undefined;
   const forwarder = new Forwarder({
     store,
     self: selfConnections,
+    thread: forwardThread,
     policy: createOutboundPolicy({ ...policyOptions, publicUrl: () => config.publicUrl }),
     ownOrigins: () => ownOrigins(config.publicUrl, httpServer),
     timeoutMs: config.forwardTimeoutMs,
@@ -311,6 +324,13 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
     if (senderFault) {
       res.setHeader('retry-after', '5');
       res.status(503).json({ ok: false, status: 'dispatcher_fault', version: VERSION, fault: senderFault, warnings: h.warnings });
+      return;
+    }
+    // Captures still work, but every forward fails until the thread runs again.
+    const forwarderFault = forwardThread?.fault();
+    if (forwarderFault) {
+      res.setHeader('retry-after', '5');
+      res.status(503).json({ ok: false, status: 'forwarder_fault', version: VERSION, fault: forwarderFault, warnings: h.warnings });
       return;
     }
     // On Redis: whether this instance runs the dispatcher (one does at a time).

@@ -45,6 +45,8 @@ export interface Config {
   forwardTimeoutMs: number;
   forwardMaxResponseBytes: number;
   forwardConcurrency: number;
+  /** Make forwards' and replays' HTTP calls on a worker thread (false: on the main thread). */
+  forwardWorker: boolean;
   maxFinishedDeliveries: number;
   schedule: ScheduleSettings;
   authToken: string | null;
@@ -95,6 +97,7 @@ export const CONFIG_DOCS: { name: string; default: string; meaning: string }[] =
   { name: 'FORWARD_TIMEOUT_MS', default: '10000', meaning: 'Timeout of one forward or replay (and of the proxy-mode answer: past it the sender gets 504).' },
   { name: 'FORWARD_MAX_RESPONSE_BYTES', default: '65536', meaning: 'Bytes of a forward target\'s answer kept (and, in proxy mode, passed on to the sender).' },
   { name: 'FORWARD_CONCURRENCY', default: '32', meaning: 'Forwards and replays in flight at once; up to 10x that may wait, past that new forwards fail as overloaded.' },
+  { name: 'FORWARD_WORKER', default: 'true', meaning: 'Make forwards\' and replays\' HTTP calls on a worker thread, so a bin forwarding a flood leaves the main thread to the receiver (false: on the main thread).' },
   { name: 'DISPATCH_WORKER', default: 'true', meaning: 'Make the dispatcher\'s HTTP calls on a worker thread, so a fast-forward does not slow captures and the API (false: on the main thread).' },
   { name: 'MAX_FINISHED_DELIVERIES', default: '5000', meaning: 'Finished deliveries kept; pending ones are never dropped.' },
   { name: 'RETRY_FIRST_DELAY_MS', default: '5000', meaning: 'Delay before the first retry.' },
@@ -193,6 +196,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     forwardMaxResponseBytes: int(env, 'FORWARD_MAX_RESPONSE_BYTES', 65_536, 0, 16 * 1024 * 1024),
     forwardConcurrency: int(env, 'FORWARD_CONCURRENCY', 32, 1, 10_000),
     dispatchWorker: env.DISPATCH_WORKER === undefined || env.DISPATCH_WORKER === '' ? true : bool(env, 'DISPATCH_WORKER'),
+    forwardWorker: env.FORWARD_WORKER === undefined || env.FORWARD_WORKER === '' ? true : bool(env, 'FORWARD_WORKER'),
     maxFinishedDeliveries: int(env, 'MAX_FINISHED_DELIVERIES', 5000, 1),
     schedule: {
       firstDelayMs: int(env, 'RETRY_FIRST_DELAY_MS', 5000, 1),
@@ -216,5 +220,5 @@ export const responseLimitsOf = (c: Config): ResponseLimits => ({ ...DEFAULT_RES
 export function testConfig(overrides: Partial<Config> = {}): Config {
   // In-process tests run TypeScript without a loader a worker thread could use: attempts
   // stay on the main thread there (the process tests run the compiled server, worker on).
-  return { ...loadConfig({ PORT: '0' }), dispatchWorker: false, ...overrides, publicUrlDefaulted: overrides.publicUrl === undefined };
+  return { ...loadConfig({ PORT: '0' }), dispatchWorker: false, forwardWorker: false, ...overrides, publicUrlDefaulted: overrides.publicUrl === undefined };
 }

@@ -10,6 +10,7 @@ import { checkedLookup } from '../net/checked-lookup.ts';
 import type { OutboundPolicy } from '../net/outbound-policy.ts';
 import type { Annotations, StoredForward, Store } from '../store/types.ts';
 import { type Capture, type Destination, type ForwardOptions, type ForwardResult, destination, forwardConnections, forwardTo } from './request.ts';
+import type { ForwardThread } from './forward-thread-client.ts';
 import { LOOP_HEADER, type SelfConnections } from './self-connections.ts';
 
 export interface ForwarderDeps {
@@ -27,6 +28,8 @@ export interface ForwarderDeps {
   onRecorded?: (item: RequestItem, rec: ForwardRecord) => void;
   /** Forwards in flight, so the receiver can refuse one that came back in (a loop). */
   self?: SelfConnections;
+  /** Make the exchanges on the forwarding thread (FORWARD_WORKER); none: on this thread. */
+  thread?: ForwardThread;
 }
 
 /** Records kept per capture (the oldest go first). */
@@ -38,7 +41,7 @@ const MAX_RECORDS = 50;
  * did: twice node:http's 64, so that forwards keep pace. (FORWARD_CONCURRENCY, 32 by default,
  * bounds the forwards in flight anyway; this bounds them per target when it is raised.)
  */
-const CONNECTIONS_PER_ORIGIN = 128;
+export const CONNECTIONS_PER_ORIGIN = 128;
 /** Destinations remembered (see destinationOf); past this many, it starts over. */
 const MAX_DESTINATIONS = 1000;
 
@@ -165,6 +168,14 @@ export class Forwarder {
     const own = ownAllowed && this.loops(url);
     const verdict = own ? { ok: true as const, checkAddresses: false } : this.d.policy.checkUrl(url);
     if (!verdict.ok) return Promise.resolve(failed(d.href, 'blocked', verdict.reason));
+    if (this.d.thread) {
+      return this.d.thread.exchange({
+        d: { href: d.href, origin: d.origin, path: d.path, host: d.host },
+        c,
+        connections: own ? 'own' : verdict.checkAddresses ? 'checked' : 'unchecked',
+        track: !own && this.track !== undefined,
+      });
+    }
     return forwardTo(d, c, {
       timeoutMs: this.d.timeoutMs,
       maxResponseBytes: this.d.maxResponseBytes,
@@ -249,6 +260,7 @@ export class Forwarder {
   }
 
   close(): void {
+    this.d.thread?.close();
     for (const a of [this.checked, this.unchecked, this.own]) void a.destroy().catch(() => {});
   }
 }

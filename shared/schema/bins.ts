@@ -171,7 +171,7 @@ export const RequestPage = z
 export const Health = z
   .object({
     ok: z.boolean(),
-    status: z.enum(['ok', 'starting', 'storage_fault', 'dispatcher_fault']),
+    status: z.enum(['ok', 'starting', 'storage_fault', 'dispatcher_fault', 'forwarder_fault']),
     version: z.string().optional(),
     fault: z.object({ code: z.string(), message: z.string(), since: time() }).optional(),
     warnings: z.array(z.string()).optional(),

@@ -1,0 +1,78 @@
+// The main thread's side of forward-thread.ts: exchanges handed to the forwarding thread in
+// batches, their results back as ForwardResults. A thread that dies fails what it had in hand
+// (recorded as errors with the capture) and is restarted (lib/batched-worker.ts).
+import { MessageChannel } from 'node:worker_threads';
+import type { OutboundPolicyOptions } from '../net/outbound-policy.ts';
+import { BatchedWorker, type WorkerFault } from '../lib/batched-worker.ts';
+import type { ForwardCall, ForwardThreadInit } from './forward-thread.ts';
+import type { ForwardResult } from './request.ts';
+import type { SelfConnections } from './self-connections.ts';
+
+export interface ForwardThreadOptions {
+  policy: Omit<OutboundPolicyOptions, 'publicUrl'> | null;
+  publicUrl: () => string;
+  timeoutMs: number;
+  maxResponseBytes: number;
+  connectionsPerOrigin: number;
+  /** Told the sockets the thread's forwards go out on (loop detection). */
+  self?: SelfConnections;
+  onCrash?: (message: string) => void;
+}
+
+export interface ForwardThread {
+  exchange(call: ForwardCall): Promise<ForwardResult>;
+  /** Why the forwarding thread is not running right now, or null. */
+  fault(): WorkerFault | null;
+  close(): void;
+}
+
+const FROM_SOURCE = import.meta.url.endsWith('.ts');
+const WORKER_URL = new URL(FROM_SOURCE ? './forward-thread.ts' : './forward-thread.js', import.meta.url);
+
+export function startForwardThread(o: ForwardThreadOptions): ForwardThread {
+  const worker = new BatchedWorker<ForwardThreadInit, ForwardCall, ForwardResult>({
+    url: WORKER_URL,
+    name: 'the forwarding thread',
+    faultCode: 'forwarder_stopped',
+    init: () => {
+      // A new channel per thread: the port given to a thread that died went with it.
+      const { port1, port2 } = new MessageChannel();
+      const inFlight = new SharedArrayBuffer(4);
+      o.self?.follow(port1, new Int32Array(inFlight));
+      const workerData: ForwardThreadInit = {
+        policy: o.policy,
+        publicUrl: o.publicUrl(),
+        timeoutMs: o.timeoutMs,
+        maxResponseBytes: o.maxResponseBytes,
+        connectionsPerOrigin: o.connectionsPerOrigin,
+        notes: port2,
+        inFlight,
+      };
+      return { workerData, transferList: [port2] };
+    },
+    lost: (call) => ({
+      url: call.d.href,
+      status: null,
+      headers: [],
+      body: Buffer.alloc(0),
+      bodyTruncated: false,
+      durationMs: 0,
+      error: 'error',
+      errorDetail: 'the forwarding thread stopped before the answer came (it restarts by itself)',
+    }),
+    onCrash: o.onCrash,
+  });
+  return {
+    exchange: (call) =>
+      worker.call(call).then((r) => {
+        // A Buffer crosses threads as a plain Uint8Array.
+        const b = r.body as Uint8Array;
+        return Buffer.isBuffer(b) ? r : { ...r, body: Buffer.from(b.buffer, b.byteOffset, b.byteLength) };
+      }),
+    fault: () => worker.fault(),
+    close: () => {
+      worker.close();
+      o.self?.close();
+    },
+  };
+}
