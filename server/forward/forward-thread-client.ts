@@ -1,7 +1,6 @@
 // The main thread's side of forward-thread.ts: exchanges handed to the forwarding thread in
 // batches, their results back as ForwardResults. A thread that dies fails what it had in hand
 // (recorded as errors with the capture) and is restarted (lib/batched-worker.ts).
-import { MessageChannel } from 'node:worker_threads';
 import type { OutboundPolicyOptions } from '../net/outbound-policy.ts';
 import { BatchedWorker, type WorkerFault } from '../lib/batched-worker.ts';
 import type { ForwardCall, ForwardThreadInit } from './forward-thread.ts';
@@ -35,20 +34,17 @@ export function startForwardThread(o: ForwardThreadOptions): ForwardThread {
     name: 'the forwarding thread',
     faultCode: 'forwarder_stopped',
     init: () => {
-      // A new channel per thread: the port given to a thread that died went with it.
-      const { port1, port2 } = new MessageChannel();
-      const inFlight = new SharedArrayBuffer(4);
-      o.self?.follow(port1, new Int32Array(inFlight));
+      // A thread that died took its forwards with it: their notes go too.
+      o.self?.clear();
       const workerData: ForwardThreadInit = {
         policy: o.policy,
         publicUrl: o.publicUrl(),
         timeoutMs: o.timeoutMs,
         maxResponseBytes: o.maxResponseBytes,
         connectionsPerOrigin: o.connectionsPerOrigin,
-        notes: port2,
-        inFlight,
+        selfTable: o.self?.shared ?? null,
       };
-      return { workerData, transferList: [port2] };
+      return { workerData };
     },
     lost: (call) => ({
       url: call.d.href,
@@ -70,9 +66,6 @@ export function startForwardThread(o: ForwardThreadOptions): ForwardThread {
         return Buffer.isBuffer(b) ? r : { ...r, body: Buffer.from(b.buffer, b.byteOffset, b.byteLength) };
       }),
     fault: () => worker.fault(),
-    close: () => {
-      worker.close();
-      o.self?.close();
-    },
+    close: () => worker.close(),
   };
 }

@@ -3,17 +3,15 @@
 // the event loop from the receiver. The main thread keeps everything else (which target, the
 // policy's URL check, recording). Calls and answers travel in batches (lib/batched-worker.ts).
 //
-// The local end of each forward's connection is told to the main thread (SelfConnections, for
-// loop detection) before its request is written: the note is queued on a MessagePort that the
-// receiver drains synchronously when a request comes from an address of ours, so it cannot
-// arrive after the request it is about.
-import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
+// The local port of each forward's connection is noted for loop detection before its request
+// is written, in the table the receiver reads (SelfConnections, in memory both threads share).
+import { parentPort, workerData } from 'node:worker_threads';
 import type { Socket } from 'node:net';
 import { checkedLookup } from '../net/checked-lookup.ts';
 import { createOutboundPolicy, type OutboundPolicyOptions } from '../net/outbound-policy.ts';
-import type { AnswerBatch, CallBatch } from '../lib/batched-worker.ts';
+import { type AnswerBatch, type CallBatch, Batcher } from '../lib/batched-worker.ts';
 import { type Capture, type Destination, type ForwardResult, forwardConnections, forwardTo } from './request.ts';
-import { type SocketNote, noteSocket } from './self-connections.ts';
+import { SelfConnections } from './self-connections.ts';
 
 export interface ForwardThreadInit {
   /** null: no policy (anything goes). */
@@ -22,10 +20,8 @@ export interface ForwardThreadInit {
   timeoutMs: number;
   maxResponseBytes: number;
   connectionsPerOrigin: number;
-  /** Where socket notes go (see SelfConnections.follow). */
-  notes: MessagePort;
-  /** Forwards in flight with a noted socket, shared: the receiver's quick "none" check. */
-  inFlight: SharedArrayBuffer;
+  /** The memory of the receiver's SelfConnections table (null: nothing is tracked). */
+  selfTable: SharedArrayBuffer | null;
 }
 
 /** One exchange to make (see Forwarder.exchange). */
@@ -48,20 +44,16 @@ const pools = {
   unchecked: forwardConnections({ connectTimeoutMs, connections }),
   own: forwardConnections({ connectTimeoutMs, connections }),
 };
-const inFlight = new Int32Array(init.inFlight);
-const post = (n: SocketNote) => init.notes.postMessage(n);
-let nextKey = 0;
-const track = (socket: Socket, method: string, path: string) => noteSocket(socket, method, path, inFlight, nextKey++, post);
+const self = init.selfTable ? new SelfConnections(init.selfTable) : null;
+const track = self ? (socket: Socket, method: string, path: string) => self.track(socket, method, path) : undefined;
 
-let outbox: AnswerBatch<ForwardResult> = [];
-const flush = () => {
-  const batch = outbox;
-  outbox = [];
-  parentPort!.postMessage(batch);
-};
+let inHand = 0;
+// Answers go back in batches too; one at once when it was the last in hand (nothing to wait for).
+const replies = new Batcher<AnswerBatch<ForwardResult>[number]>((batch) => parentPort!.postMessage(batch), () => inHand === 0);
 
 parentPort!.on('message', (m: CallBatch<ForwardCall>) => {
   for (const { id, req } of m.batch) {
+    inHand++;
     const c: Capture = { ...req.c, body: Buffer.from(req.c.body.buffer, req.c.body.byteOffset, req.c.body.byteLength) };
     void forwardTo(req.d as Destination, c, {
       timeoutMs: init.timeoutMs,
@@ -69,7 +61,8 @@ parentPort!.on('message', (m: CallBatch<ForwardCall>) => {
       dispatcher: pools[req.connections],
       onSocket: req.track ? track : undefined,
     }).then((res) => {
-      if (outbox.push({ id, res }) === 1) setImmediate(flush);
+      inHand--;
+      replies.add({ id, res });
     });
   }
 });

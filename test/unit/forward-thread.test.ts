@@ -6,7 +6,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BatchedWorker } from '../../server/lib/batched-worker.ts';
+import { BatchedWorker, Batcher } from '../../server/lib/batched-worker.ts';
 import { type ForwardThread, startForwardThread } from '../../server/forward/forward-thread-client.ts';
 import { SelfConnections } from '../../server/forward/self-connections.ts';
 
@@ -109,5 +109,40 @@ describe('forwarding thread', () => {
     expect(crashes[0]).toMatch(/the test thread stopped \(exit code 3/);
     await new Promise((r) => setTimeout(r, 500));
     expect(spawned).toBeGreaterThanOrEqual(2);
+  });
+
+  it('batches: a call alone goes at the end of the turn; while others are in hand, calls wait to fill a batch; a full batch goes at once', async () => {
+    const sent: number[][] = [];
+    let busy = false;
+    const b = new Batcher<number>((batch) => sent.push(batch), () => !busy);
+    const turn = () => new Promise((r) => setImmediate(r));
+    b.add(1);
+    await turn();
+    expect(sent).toEqual([[1]]);
+    busy = true;
+    b.add(2);
+    b.add(3);
+    await turn();
+    expect(sent).toHaveLength(1); // waiting for more
+    await new Promise((r) => setTimeout(r, 200));
+    expect(sent).toEqual([[1], [2, 3]]);
+    for (let i = 0; i < 64; i++) b.add(i);
+    expect(sent[2]).toHaveLength(64); // no wait
+  });
+
+  it('the loop table: a request from a forward\'s port is ours only with that forward\'s request line, and only while it is in flight', () => {
+    const self = new SelfConnections();
+    const out = (port: number) => ({ localPort: port, once() {}, off() {} }) as never;
+    const inbound = (port: number) => ({ remotePort: port }) as never;
+    const release = self.track(out(5000), 'POST', '/h/abc/x?y=1');
+    expect(self.isOwn(inbound(5000), 'POST', '/h/abc/x?y=1')).toBe(true);
+    // Another client that the kernel gave the same port (to another destination): not ours.
+    expect(self.isOwn(inbound(5000), 'POST', '/h/abc/other')).toBe(false);
+    expect(self.isOwn(inbound(5001), 'POST', '/h/abc/x?y=1')).toBe(false);
+    // The thread's view is the same memory.
+    expect(new SelfConnections(self.shared).isOwn(inbound(5000), 'POST', '/h/abc/x?y=1')).toBe(true);
+    release();
+    expect(self.isOwn(inbound(5000), 'POST', '/h/abc/x?y=1')).toBe(false);
+    expect(self.size).toBe(0);
   });
 });
