@@ -60,7 +60,7 @@ export function startForwardThread(o: ForwardThreadOptions): ForwardThread {
   });
   return {
     exchange: (call) =>
-      worker.call(call).then((r) => {
+      worker.call(call, call.soon).then((r) => {
         // A Buffer crosses threads as a plain Uint8Array.
         const b = r.body as Uint8Array;
         return Buffer.isBuffer(b) ? r : { ...r, body: Buffer.from(b.buffer, b.byteOffset, b.byteLength) };

@@ -32,6 +32,8 @@ export interface ForwardCall {
   connections: 'checked' | 'unchecked' | 'own';
   /** Note the socket for loop detection (not for replays to hooklab's own URLs). */
   track: boolean;
+  /** Someone waits for the answer (proxy mode): it goes back without waiting for a batch. */
+  soon: boolean;
 }
 
 const init = workerData as ForwardThreadInit;
@@ -62,7 +64,7 @@ parentPort!.on('message', (m: CallBatch<ForwardCall>) => {
       onSocket: req.track ? track : undefined,
     }).then((res) => {
       inHand--;
-      replies.add({ id, res });
+      replies.add({ id, res }, req.soon);
     });
   }
 });

@@ -123,7 +123,7 @@ export class Forwarder {
     let res: ForwardResult;
     try {
       // A replay is asked for, once: one to a bin's own URL (a new capture there) cannot loop.
-      res = loopRefused(await this.exchange(target, c, kind === 'replay'));
+      res = loopRefused(await this.exchange(target, c, kind === 'replay', kind !== 'forward'));
     } finally {
       this.release();
     }
@@ -136,7 +136,7 @@ export class Forwarder {
    * `recordProxy`, once the sender's answer is known.
    */
   proxy(target: string, c: Capture): Promise<ForwardResult> {
-    return this.exchange(target, c, false).then(loopRefused);
+    return this.exchange(target, c, false, true).then(loopRefused);
   }
 
   /** Record a proxy exchange, and the status the sender got, in one change to the capture. */
@@ -156,7 +156,8 @@ export class Forwarder {
   }
 
   /** One exchange, under the outbound policy (no slot, no recording; see loopRefused). */
-  private exchange(target: string, c: Capture, ownAllowed: boolean): Promise<ForwardResult> {
+  /** `soon`: someone waits for the answer (a proxied sender, a replay asked for). */
+  private exchange(target: string, c: Capture, ownAllowed: boolean, soon = false): Promise<ForwardResult> {
     let d: Destination;
     try {
       d = this.destinationOf(target, c);
@@ -174,6 +175,7 @@ export class Forwarder {
         c,
         connections: own ? 'own' : verdict.checkAddresses ? 'checked' : 'unchecked',
         track: !own && this.track !== undefined,
+        soon,
       });
     }
     return forwardTo(d, c, {

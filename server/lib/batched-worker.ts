@@ -43,6 +43,8 @@ const BATCH_MAX = 64;
 export class Batcher<T> {
   private items: T[] = [];
   private timer: NodeJS.Timeout | NodeJS.Immediate | null = null;
+  /** The timer is the delay (not the end of the turn). */
+  private waits = false;
 
   constructor(
     private readonly send: (batch: T[]) => void,
@@ -53,11 +55,14 @@ export class Batcher<T> {
     return this.items.length;
   }
 
-  add(item: T): void {
+  /** `soon`: someone waits for this one (a proxied sender): the batch goes at the end of the turn. */
+  add(item: T, soon = false): void {
     this.items.push(item);
     if (this.items.length >= BATCH_MAX) return this.flush();
-    if (this.timer) return;
-    this.timer = this.idle() ? setImmediate(this.flush) : setTimeout(this.flush, BATCH_DELAY_MS);
+    if (this.timer && !(soon && this.waits)) return;
+    if (this.timer) clearTimeout(this.timer as NodeJS.Timeout);
+    this.waits = !soon && !this.idle();
+    this.timer = this.waits ? setTimeout(this.flush, BATCH_DELAY_MS) : setImmediate(this.flush);
   }
 
   readonly flush = () => {
@@ -119,12 +124,13 @@ export class BatchedWorker<Init, Req, Res> {
     this.worker = this.start();
   }
 
-  call(req: Req): Promise<Res> {
+  /** `soon`: someone waits for the answer (see Batcher.add). */
+  call(req: Req, soon = false): Promise<Res> {
     return new Promise((resolve) => {
       const id = this.nextId++;
       // In the map before the batcher asks whether the thread has calls in hand.
       this.waiting.set(id, { req, resolve, sent: false });
-      this.outbox.add({ id, req });
+      this.outbox.add({ id, req }, soon);
     });
   }
 

@@ -50,6 +50,7 @@ describe('forwarding thread', () => {
       c: { method: 'POST', path: '/a', queryString: 'x=1', headers: ['X-Signature', 'v1=abc', 'x-repeat', '1', 'X-Repeat', '2'], body },
       connections: 'unchecked',
       track: false,
+      soon: false,
     });
     expect(r).toMatchObject({ status: 201, error: null, bodyTruncated: false });
     expect(Buffer.isBuffer(r.body)).toBe(true);
@@ -71,8 +72,8 @@ describe('forwarding thread', () => {
     const t = thread(self);
     const c = { method: 'POST', path: '/p', queryString: '', headers: [], body: Buffer.from('x') };
     for (let i = 0; i < 20; i++) {
-      const tracked = await t.exchange({ d: dest(base, `/loop/${i}`), c, connections: 'unchecked', track: true });
-      const untracked = await t.exchange({ d: dest(base, `/replay/${i}`), c, connections: 'unchecked', track: false });
+      const tracked = await t.exchange({ d: dest(base, `/loop/${i}`), c, connections: 'unchecked', track: true, soon: false });
+      const untracked = await t.exchange({ d: dest(base, `/replay/${i}`), c, connections: 'unchecked', track: false, soon: true });
       expect([tracked.status, untracked.status]).toEqual([200, 200]);
     }
     // A plain client on this machine is never taken for a forward.
@@ -111,7 +112,7 @@ describe('forwarding thread', () => {
     expect(spawned).toBeGreaterThanOrEqual(2);
   });
 
-  it('batches: a call alone goes at the end of the turn; while others are in hand, calls wait to fill a batch; a full batch goes at once', async () => {
+  it('batches: a call alone goes at the end of the turn; while others are in hand, calls wait to fill a batch; one waited for goes at the end of the turn; a full batch goes at once', async () => {
     const sent: number[][] = [];
     let busy = false;
     const b = new Batcher<number>((batch) => sent.push(batch), () => !busy);
@@ -126,8 +127,13 @@ describe('forwarding thread', () => {
     expect(sent).toHaveLength(1); // waiting for more
     await new Promise((r) => setTimeout(r, 200));
     expect(sent).toEqual([[1], [2, 3]]);
+    // One that someone waits for takes the batch with it at the end of the turn.
+    b.add(4);
+    b.add(5, true);
+    await turn();
+    expect(sent[2]).toEqual([4, 5]);
     for (let i = 0; i < 64; i++) b.add(i);
-    expect(sent[2]).toHaveLength(64); // no wait
+    expect(sent[3]).toHaveLength(64); // no wait
   });
 
   it('the loop table: a request from a forward\'s port is ours only with that forward\'s request line, and only while it is in flight', () => {
