@@ -723,6 +723,25 @@ describe('lowdb: segment metadata journal', () => {
     await s.close();
   });
 
+  it('a segment whose first metadata write a crash cut short loads empty, and its files go', async () => {
+    const d = await dir();
+    const s = await open(d);
+    await s.bins.put({ id: 'a', name: 'a', createdAt: 'x' });
+    await s.requests.append(fakeRequest('a', nextId()), 10);
+    await s.close();
+    const bin = path.join(d, 'bins', 'a');
+    await writeFile(path.join(bin, '00000000.log'), '{"v":3,"binId":"a","seg'); // no whole line
+    const r = await open(d);
+    expect(await r.requests.page('a', { limit: 10 })).toEqual([]);
+    await r.flush();
+    expect(await readdir(bin)).toEqual([]);
+    await r.requests.append(fakeRequest('a', nextId()), 10);
+    await r.close();
+    const again = await open(d);
+    expect(await again.requests.page('a', { limit: 10 })).toHaveLength(1);
+    await again.close();
+  });
+
   it("an earlier build's segment (<n>.json, rewritten whole) loads and becomes a log at its next write", async () => {
     const d = await dir();
     const s = await open(d);
