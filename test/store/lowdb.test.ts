@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { sortableIdFactory } from '../../server/ids.ts';
 import { DataFileError, LowdbStore, type LowdbStoreOptions } from '../../server/store/lowdb.ts';
+import { parseSegmentLog } from '../../server/store/disk/segment-log.ts';
 import { UnsavedDataError } from '../../server/store/types.ts';
 import { tempDir } from '../helpers/server.ts';
 import { fakeDelivery, fakeRequest, storeContract } from './contract.ts';
@@ -71,7 +72,7 @@ describe('lowdb files', () => {
     // Every body is in the segment's .body file, once.
     const files = await snapshot(d, 'b');
     const bodyBytes = [...files].filter(([n]) => n.endsWith('.body')).reduce((a, [, b]) => a + b.length, 0);
-    const metaBytes = [...files].filter(([n]) => n.endsWith('.json')).reduce((a, [, b]) => a + b.length, 0);
+    const metaBytes = [...files].filter(([n]) => n.endsWith('.log')).reduce((a, [, b]) => a + b.length, 0);
     expect(bodyBytes).toBe(10 * 1024 * 1024);
     expect(metaBytes).toBeLessThan(20_000);
     // Read back from disk (the cache holds at most 3 of them).
@@ -92,9 +93,9 @@ describe('lowdb files', () => {
     await s.flush();
     const after = await snapshot(d, 'a');
     const changed = [...new Set([...before.keys(), ...after.keys()])].filter((f) => !before.get(f)?.equals(after.get(f) ?? Buffer.alloc(0)));
-    // One new segment (its .json and .body); the oldest segment, now holding one evicted
+    // One new segment (its .log and .body); the oldest segment, now holding one evicted
     // request, is left alone (evictions are lazy on disk).
-    expect(changed.sort()).toEqual(['00000020.body', '00000020.json']);
+    expect(changed.sort()).toEqual(['00000020.body', '00000020.log']);
     // Big bodies fill a segment by bytes: 600 + 600 > 1000, so the third goes to a new one.
     for (let i = 0; i < 3; i++) await s.requests.append(fakeRequest('a', nextId(), { body: Buffer.alloc(600, i) }), 50);
     await s.flush();
@@ -161,7 +162,7 @@ describe('lowdb files', () => {
     await s.flush();
     let stored = 0;
     for (const f of await readdir(path.join(d, 'bins', 'a'))) {
-      if (f.endsWith('.json')) stored += JSON.parse(await readFile(path.join(d, 'bins', 'a', f), 'utf8')).requests.length;
+      if (f.endsWith('.log')) stored += parseSegmentLog(await readFile(path.join(d, 'bins', 'a', f))).records.size;
     }
     expect(stored).toBe(200);
     await s.close();
@@ -189,7 +190,15 @@ describe('lowdb files', () => {
     let err = await open(d).catch((e) => e);
     expect(err).toBeInstanceOf(DataFileError);
     expect(err.message).toContain(body);
-    expect(err.message).toMatch(/holds 40 bytes but 00000000.json points at 100/);
+    expect(err.message).toMatch(/holds 40 bytes but 00000000.log points at 100/);
+    const log = path.join(d, 'bins', 'a', '00000000.log');
+    await writeFile(log, '{"v":3,"binId":"a","segment":0}\n{"x":1}\n');
+    err = await open(d).catch((e) => e);
+    expect(err).toBeInstanceOf(DataFileError);
+    expect(err.message).toContain(log);
+    expect(err.message).toContain('line 2 is not a segment entry');
+    // An earlier build's segment file, too.
+    await rm(log);
     await writeFile(path.join(d, 'bins', 'a', '00000000.json'), '{"version":2,"requests":{}}');
     err = await open(d).catch((e) => e);
     expect(err).toBeInstanceOf(DataFileError);
@@ -221,14 +230,19 @@ describe('lowdb files', () => {
     const bin = path.join(d, 'bins', 'a');
     await writeFile(path.join(d, '.hooklab.json.tmp'), '{');
     await writeFile(path.join(bin, '.00000000.json.tmp'), '{');
+    await writeFile(path.join(bin, '.00000000.log.tmp'), '{');
+    const log = path.join(bin, '00000000.log');
+    const logSize = (await stat(log)).size;
+    await writeFile(log, '{"r":{"id":"', { flag: 'a' }); // a metadata line cut short
     await writeFile(path.join(bin, '00000007.body'), 'orphan: its metadata was never written');
     await writeFile(path.join(bin, '00000000.body'), 'hello + the start of a body whose metadata never made it', { flag: 'a' });
     await writeFile(path.join(d, 'deliveries.log'), '{"id":"d1","set":{"sta', { flag: 'a' });
     const r = await open(d);
     expect((await r.requests.body('a', id))?.toString()).toBe('hello');
     expect((await r.deliveries.get('d1'))?.state).toBe('pending');
-    expect((await readdir(bin)).sort()).toEqual(['00000000.body', '00000000.json']);
+    expect((await readdir(bin)).sort()).toEqual(['00000000.body', '00000000.log']);
     expect((await stat(path.join(bin, '00000000.body'))).size).toBe(5);
+    expect((await stat(log)).size).toBe(logSize);
     expect(await readdir(d)).not.toContain('.hooklab.json.tmp');
     expect((await readFile(path.join(d, 'deliveries.log'), 'utf8')).endsWith('\n')).toBe(true);
     await r.close();
@@ -645,6 +659,9 @@ describe('lowdb: annotations while metadata is being written', () => {
       if (i % 5 === 0) await new Promise((r) => setTimeout(r, 1));
     }
     await s.close();
+    // 300 changes, but the log is rewritten whole once it holds more lines than twice its
+    // requests (plus slack): it stays short.
+    expect(parseSegmentLog(await readFile(path.join(d, 'bins', 'a', '00000000.log'))).lines).toBeLessThanOrEqual(20);
     const r = await open(d);
     expect((await r.requests.get('a', id))?.bodySha256).toBe('300');
     await r.close();
@@ -668,5 +685,91 @@ describe('lowdb: a bin id used again', () => {
     expect((await r.bins.get('orders-staging'))?.name).toBe('again');
     expect((await r.requests.page('orders-staging', { limit: 10 })).map((x) => x.id)).toEqual([fresh]);
     await r.close();
+  });
+});
+
+describe('lowdb: segment metadata journal', () => {
+  it('a flush appends what changed to the segment log (no rewrite); deletions and the eviction mark are lines too', async () => {
+    const d = await dir();
+    const s = await open(d, { flushIntervalMs: 60_000 });
+    await s.bins.put({ id: 'a', name: 'a', createdAt: 'x' });
+    const ids = Array.from({ length: 7 }, () => nextId());
+    for (const id of ids.slice(0, 3)) await s.requests.append(fakeRequest('a', id), 5);
+    await s.flush();
+    const log = path.join(d, 'bins', 'a', '00000000.log');
+    const first = await readFile(log);
+    const ino = (await stat(log)).ino;
+    await s.requests.append(fakeRequest('a', ids[3]), 5);
+    await s.flush();
+    const second = await readFile(log);
+    // The same file, what was there untouched, one line more.
+    expect((await stat(log)).ino).toBe(ino);
+    expect(second.subarray(0, first.length).equals(first)).toBe(true);
+    const added = second.subarray(first.length).toString().trim().split('\n');
+    expect(added.map((l) => JSON.parse(l).r.id)).toEqual([ids[3]]);
+    // A deletion is a line, on disk when it resolves.
+    await s.requests.delete('a', ids[1]);
+    const third = await readFile(log);
+    expect(JSON.parse(third.subarray(second.length).toString())).toEqual({ d: ids[1] });
+    // The cap (5) pushes out the oldest: the newest segment gets the bin's eviction mark.
+    for (const id of ids.slice(4)) await s.requests.append(fakeRequest('a', id), 5);
+    await s.flush();
+    const lines = (await readFile(log, 'utf8')).trim().split('\n');
+    expect(JSON.parse(lines[lines.length - 1])).toEqual({ m: [ids[0], 1] });
+    // A second reader of the same directory, as after a crash right now: exactly what is kept.
+    const peek = await open(d);
+    expect((await peek.requests.page('a', { limit: 10, oldestFirst: true })).map((r) => r.id)).toEqual([ids[2], ids[3], ids[4], ids[5], ids[6]]);
+    expect((await peek.requests.body('a', ids[6]))?.toString()).toBe('hi');
+    await s.close();
+  });
+
+  it('a segment whose first metadata write a crash cut short loads empty, and its files go', async () => {
+    const d = await dir();
+    const s = await open(d);
+    await s.bins.put({ id: 'a', name: 'a', createdAt: 'x' });
+    await s.requests.append(fakeRequest('a', nextId()), 10);
+    await s.close();
+    const bin = path.join(d, 'bins', 'a');
+    await writeFile(path.join(bin, '00000000.log'), '{"v":3,"binId":"a","seg'); // no whole line
+    const r = await open(d);
+    expect(await r.requests.page('a', { limit: 10 })).toEqual([]);
+    await r.flush();
+    expect(await readdir(bin)).toEqual([]);
+    await r.requests.append(fakeRequest('a', nextId()), 10);
+    await r.close();
+    const again = await open(d);
+    expect(await again.requests.page('a', { limit: 10 })).toHaveLength(1);
+    await again.close();
+  });
+
+  it("an earlier build's segment (<n>.json, rewritten whole) loads and becomes a log at its next write", async () => {
+    const d = await dir();
+    const s = await open(d);
+    await s.bins.put({ id: 'a', name: 'a', createdAt: 'x' });
+    const ids = [nextId(), nextId(), nextId()];
+    for (const id of ids) await s.requests.append(fakeRequest('a', id, { body: Buffer.from(`b-${id}`) }), 10);
+    await s.close();
+    // What the previous build wrote for the same requests.
+    const bin = path.join(d, 'bins', 'a');
+    const log = path.join(bin, '00000000.log');
+    const records = [...parseSegmentLog(await readFile(log)).records.values()];
+    const json = JSON.stringify({ version: 2, binId: 'a', segment: 0, evictedThrough: '', evictedSeq: 0, requests: records });
+    await writeFile(path.join(bin, '00000000.json'), json);
+    await rm(log);
+
+    const r = await open(d, { cacheBytes: 0 });
+    expect((await r.requests.page('a', { limit: 10 })).map((x) => x.id)).toEqual([...ids].reverse());
+    expect((await r.requests.body('a', ids[1]))?.toString()).toBe(`b-${ids[1]}`);
+    expect((await readdir(bin)).sort()).toEqual(['00000000.body', '00000000.json']);
+    await r.requests.delete('a', ids[0]);
+    expect((await readdir(bin)).sort()).toEqual(['00000000.body', '00000000.log']);
+    await r.close();
+    // A crash after the log was renamed into place, before the .json went: the log is the truth.
+    await writeFile(path.join(bin, '00000000.json'), json);
+    const again = await open(d);
+    expect((await again.requests.page('a', { limit: 10 })).map((x) => x.id)).toEqual([ids[2], ids[1]]);
+    expect((await again.requests.body('a', ids[2]))?.toString()).toBe(`b-${ids[2]}`);
+    expect((await readdir(bin)).sort()).toEqual(['00000000.body', '00000000.log']);
+    await again.close();
   });
 });

@@ -1,32 +1,36 @@
 // Captured requests on disk. Per bin, requests go into numbered segments of at most
 // `segmentSize` requests or `segmentBytes` body bytes:
 //   bins/<binId>/<n>.body   the bodies, appended once each (positioned writes), never rewritten
-//   bins/<binId>/<n>.json   the metadata (headers, answer, where each body is), a small lowdb file
+//   bins/<binId>/<n>.log    the metadata (headers, answer, where each body is), an append-only
+//                           journal (segment-log.ts); <n>.json of earlier builds still loads
 // Memory holds only the index (one list row per request) plus what is not yet written, and a
 // byte-budgeted cache of what was read back. So RSS does not follow the stored bodies, and a
 // flush writes the new bodies plus a few KB of metadata, whatever is stored.
 //
-// Crash safety: a flush writes a segment's new bodies first, then its metadata (atomically),
+// Crash safety: a flush writes a segment's new bodies first, then appends its metadata lines,
 // so metadata never points at bytes that are not there; bytes past the end the metadata knows
-// (a write a crash cut short) are cut off at load. Evictions by the cap or the byte budget are
-// lazy: a segment's files stay until all its requests are gone; every metadata file written
-// carries the bin's eviction mark (the newest id evicted) and load drops what is at or below
-// it. Deletions rewrite their segment at the next flush, and the store awaits that flush
-// before it answers, so a deleted request never comes back.
-import { type FileHandle, mkdir, readdir, rm, stat } from 'node:fs/promises';
+// and a torn last metadata line (a write a crash cut short) are cut off at load. Evictions by
+// the cap or the byte budget are lazy: a segment's files stay until all its requests are gone;
+// the newest segment gets a line with the bin's eviction mark (the newest id evicted) and load
+// drops what is at or below it. A deletion appends a line at the next flush, and the store
+// awaits that flush before it answers, so a deleted request never comes back.
+import { type FileHandle, mkdir, readFile, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { RequestItem } from '../../../shared/api.ts';
 import { ByteLru } from '../../lib/lru.ts';
 import { evictionsOf, type IndexEntry, RequestIndex, toItem, withAnnotations } from '../request-index.ts';
 import type { Annotations, CapturedRequest, RequestLog, RequestPageQuery, StoredRequest } from '../types.ts';
+import { TextFile } from 'lowdb/node';
 import { DataFileError, fileSize, openForWrite, readAt, readJson, removeTempFiles, truncateTo, writeAt, writeFileAt, writeJson } from './files.ts';
+import { type DiskRecord, deleteLine, headerLine, markLine, parseSegmentLog, recordLine } from './segment-log.ts';
 
 export const DEFAULT_SEGMENT_SIZE = 50;
 export const DEFAULT_SEGMENT_BYTES = 8 * 1024 * 1024;
+/** The version of <n>.json segment files (earlier builds; now segment-log.ts). */
 const SEGMENT_VERSION = 2;
-
-/** A request's metadata as written: where its body is in the segment's body file. */
-type DiskRecord = StoredRequest & { bodyOffset: number };
+/** A segment log is rewritten whole (temp file, rename) once it has more lines than this factor of its live requests (plus slack). */
+const LOG_COMPACT_FACTOR = 2;
+const LOG_COMPACT_SLACK = 16;
 
 interface SegmentFile {
   version: number;
@@ -66,6 +70,19 @@ interface Seg {
   dirty: boolean;
   /** Its metadata file exists. */
   onDisk: boolean;
+  /** Its metadata is an earlier build's <n>.json: the next write makes it a log. */
+  legacy: boolean;
+  /** Bytes and lines of its metadata log written (0: none yet). */
+  logBytes: number;
+  lines: number;
+  /** The metadata log, kept open like the body file. */
+  lfh: FileHandle | null;
+  /** Ids deleted since the last write (each becomes a line). */
+  deleted: string[];
+  /** The next write carries the bin's eviction mark. */
+  writeMark: boolean;
+  /** Counts metadata writes: a read that overlapped one is not cached. */
+  gen: number;
 }
 
 interface DiskEntry extends IndexEntry {
@@ -135,8 +152,12 @@ export class DiskRequestLog implements RequestLog {
   private binDir(binId: string) {
     return path.join(this.o.dataDir, 'bins', binId);
   }
+  /** An earlier build's segment metadata (rewritten whole). */
   private metaPath(binId: string, n: number) {
     return path.join(this.binDir(binId), `${segName(n)}.json`);
+  }
+  private logPath(binId: string, n: number) {
+    return path.join(this.binDir(binId), `${segName(n)}.log`);
   }
   private bodyPath(binId: string, n: number) {
     return path.join(this.binDir(binId), `${segName(n)}.body`);
@@ -175,7 +196,7 @@ export class DiskRequestLog implements RequestLog {
     if (!seg || seg.count >= this.segmentSize || seg.bytes >= this.segmentBytes) {
       if (seg && !seg.busy) this.closeBody(seg); // else closed when its write is done
       const n = f.nextSeg++;
-      seg = { n, binId: r.binId, entries: [], live: 0, count: 0, bytes: 0, fileBytes: 0, pending: [], fh: null, busy: false, dirty: false, onDisk: false };
+      seg = newSeg(n, r.binId, { count: 0, bytes: 0, fileBytes: 0, onDisk: false, legacy: false });
       f.segs.set(n, seg);
       f.open = seg;
     }
@@ -211,6 +232,8 @@ export class DiskRequestLog implements RequestLog {
       f.markDirty = true;
       this.dirtyBins.add(e.binId);
     }
+    // (A line for one never written is harmless: load skips it.)
+    if (why === 'deleted') seg.deleted.push(e.id);
     if (why === 'deleted' || seg.live === 0) this.markDirty(seg);
   }
 
@@ -330,10 +353,17 @@ export class DiskRequestLog implements RequestLog {
     const hit = this.cache.get(key);
     if (hit) return hit as Map<string, DiskRecord>;
     if (!seg.onDisk) return new Map();
-    const file = this.metaPath(seg.binId, seg.n);
-    const data = await readJson<SegmentFile>(file, (d) => checkSegment(d));
-    const map = new Map((data?.requests ?? []).map((r) => [r.id, r as DiskRecord]));
-    this.cache.set(key, map, estimateBytes(data?.requests.length ?? 0));
+    const gen = seg.gen;
+    let map: Map<string, DiskRecord>;
+    if (seg.legacy) {
+      const file = this.metaPath(seg.binId, seg.n);
+      const data = await readJson<SegmentFile>(file, (d) => checkSegment(d));
+      map = new Map((data?.requests ?? []).map((r) => [r.id, r as DiskRecord]));
+    } else {
+      map = (await this.readLog(seg.binId, seg.n)).records;
+    }
+    // A write that ended meanwhile may be missing from what was read: not kept.
+    if (seg.gen === gen) this.cache.set(key, map, estimateBytes(map.size));
     return map;
   }
 
@@ -389,7 +419,10 @@ export class DiskRequestLog implements RequestLog {
       // The eviction mark goes with the newest segment that stays.
       let newest: Seg | null = null;
       for (const s of f.segs.values()) if ((s.live > 0 || s.pending.length > 0) && (!newest || s.n > newest.n)) newest = s;
-      if (newest) newest.dirty = true;
+      if (newest) {
+        newest.dirty = true;
+        newest.writeMark = true;
+      }
       f.markDirty = false;
     }
     const dirty = [...f.segs.values()].filter((s) => s.dirty);
@@ -451,7 +484,12 @@ export class DiskRequestLog implements RequestLog {
       }
       seg.entries = seg.entries.filter((e) => !e.gone);
       seg.onDisk = false;
+      seg.legacy = false;
       seg.fileBytes = 0;
+      seg.logBytes = 0;
+      seg.lines = 0;
+      seg.deleted = [];
+      this.closeBody(seg);
       this.cache.delete(`m:${binId}:${seg.n}`);
     }
     this.cache.deletePrefix(`b:${binId}:`);
@@ -467,11 +505,31 @@ export class DiskRequestLog implements RequestLog {
     return true;
   }
 
-  /** Close a segment's body file once no more bodies go to it (or its write failed). */
+  /** Close a segment's body and metadata files once no more go to it (or its write failed). */
   private closeBody(seg: Seg) {
     const fh = seg.fh;
+    const lfh = seg.lfh;
     seg.fh = null;
+    seg.lfh = null;
     void fh?.close().catch(() => {});
+    void lfh?.close().catch(() => {});
+  }
+
+  /** A segment's metadata log as on disk (a torn last line ignored). */
+  private async readLog(binId: string, n: number) {
+    const file = this.logPath(binId, n);
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(file);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') bytes = Buffer.alloc(0);
+      else throw e;
+    }
+    try {
+      return { ...parseSegmentLog(bytes), size: bytes.length };
+    } catch (e) {
+      throw new DataFileError(file, (e as Error).message);
+    }
   }
 
   /** Close every body file still open (the store is stopping). */
@@ -486,7 +544,10 @@ export class DiskRequestLog implements RequestLog {
       this.closeBody(seg);
       // Nothing left in it: metadata first, so a crash in between leaves only an orphan body file.
       try {
-        if (seg.onDisk) await rm(this.metaPath(binId, seg.n), { force: true });
+        if (seg.onDisk) {
+          await rm(this.logPath(binId, seg.n), { force: true });
+          await rm(this.metaPath(binId, seg.n), { force: true });
+        }
         seg.onDisk = false;
         await rm(this.bodyPath(binId, seg.n), { force: true });
       } catch (err) {
@@ -506,6 +567,10 @@ export class DiskRequestLog implements RequestLog {
     }
     const writing = seg.pending;
     seg.pending = [];
+    const deleted = seg.deleted;
+    seg.deleted = [];
+    const writeMark = seg.writeMark;
+    seg.writeMark = false;
     let restorePatched = () => {};
     // Everything about the entries being written is taken now: an entry evicted or deleted
     // during the awaits below drops its `pend`, but its bytes still go where planned.
@@ -517,48 +582,101 @@ export class DiskRequestLog implements RequestLog {
       bodies.push(e.pend!.body);
       end += e.bytes;
     }
+    // The open segment keeps its files open; a sealed one is written and closed.
+    seg.busy = true;
     try {
       if (writing.length) {
-        // The open segment keeps its file open; a sealed one is written and closed.
-        seg.busy = true;
-        try {
-          seg.fh ??= await openForWrite(this.bodyPath(binId, seg.n));
-          await writeAt(seg.fh, bodies, seg.fileBytes);
-        } finally {
-          seg.busy = false;
-        }
-        if (seg !== f.open) this.closeBody(seg);
+        seg.fh ??= await openForWrite(this.bodyPath(binId, seg.n));
+        await writeAt(seg.fh, bodies, seg.fileBytes);
       }
-      const onDisk = seg.entries.some((e) => !e.gone && e.off >= 0) ? await this.segRecords(seg) : null;
       const patched = seg.patched;
       seg.patched = undefined; // changes from here on go to the next rewrite
       seg.flushing = patched;
-      const records: DiskRecord[] = [];
-      for (const e of seg.entries) {
-        if (e.gone) continue;
-        const w = offsets.get(e);
-        if (w) {
-          w.wrote = e.pend;
-          records.push({ ...(e.pend ? strip(e.pend) : w.meta), bodyOffset: w.off });
-        }
-        else if (e.off >= 0) {
-          const r = patched?.get(e.id) ?? onDisk!.get(e.id);
-          if (r) records.push(r);
-        }
-      }
       restorePatched = () => {
         // The write failed: keep the changes for the next try (newer ones win).
         if (patched) for (const [k, v] of patched) if (!seg.patched?.has(k)) (seg.patched ??= new Map()).set(k, v);
       };
-      const file: SegmentFile = { version: SEGMENT_VERSION, binId, segment: seg.n, evictedThrough: f.evictedThrough, evictedSeq: f.evictedSeq, requests: records };
-      await writeJson(this.metaPath(binId, seg.n), file);
+      // The requests whose bodies just went out (those gone meanwhile are left out).
+      const fresh: DiskRecord[] = [];
+      for (const e of writing) {
+        if (e.gone) continue;
+        const w = offsets.get(e)!;
+        w.wrote = e.pend;
+        fresh.push({ ...(e.pend ? strip(e.pend) : w.meta), bodyOffset: w.off });
+      }
+      const key = `m:${binId}:${seg.n}`;
+      if (seg.legacy || seg.lines > LOG_COMPACT_FACTOR * seg.live + LOG_COMPACT_SLACK) {
+        // Written whole (an earlier build's file, or a log grown long with changes).
+        const onDisk = seg.onDisk ? await this.segRecords(seg) : null;
+        const freshById = new Map(fresh.map((r) => [r.id, r]));
+        const records: DiskRecord[] = [];
+        for (const e of seg.entries) {
+          if (e.gone) continue;
+          const r = freshById.get(e.id) ?? (e.off >= 0 ? (patched?.get(e.id) ?? onDisk?.get(e.id)) : undefined);
+          if (r) records.push(r);
+        }
+        const text = headerLine(binId, seg.n) + records.map(recordLine).join('') + markLine(f.evictedThrough, f.evictedSeq);
+        const lfh = seg.lfh;
+        seg.lfh = null; // the file is replaced
+        await lfh?.close().catch(() => {});
+        await new TextFile(this.logPath(binId, seg.n)).write(text);
+        if (seg.legacy) {
+          await rm(this.metaPath(binId, seg.n), { force: true });
+          seg.legacy = false;
+        }
+        seg.logBytes = Buffer.byteLength(text);
+        seg.lines = records.length + 2;
+        this.cache.set(key, new Map(records.map((r) => [r.id, r])), estimateBytes(records.length));
+      } else {
+        // Appended: what changed since the last write.
+        let text = seg.logBytes === 0 ? headerLine(binId, seg.n) : '';
+        let lines = text ? 1 : 0;
+        for (const r of fresh) text += recordLine(r);
+        lines += fresh.length;
+        if (patched) {
+          for (const [id, r] of patched) {
+            if (this.index.get(binId, id)?.seg !== seg) continue; // gone since
+            text += recordLine(r);
+            lines++;
+          }
+        }
+        for (const id of deleted) text += deleteLine(id);
+        lines += deleted.length;
+        if (writeMark) {
+          text += markLine(f.evictedThrough, f.evictedSeq);
+          lines++;
+        }
+        const file = this.logPath(binId, seg.n);
+        const lfh = (seg.lfh ??= await openForWrite(file));
+        // The file must be the one we wrote (kept open, a removed file would swallow writes).
+        const st = await lfh.stat();
+        if (st.nlink === 0 || st.size < seg.logBytes) {
+          throw Object.assign(new Error(`${file} was removed or cut short while in use`), { code: 'ENOENT' });
+        }
+        if (st.size > seg.logBytes) await lfh.truncate(seg.logBytes); // a failed write's tail
+        await writeAt(lfh, [Buffer.from(text)], seg.logBytes);
+        seg.logBytes += Buffer.byteLength(text);
+        seg.lines += lines;
+        const cached = seg.onDisk ? (this.cache.get(key) as Map<string, DiskRecord> | undefined) : new Map<string, DiskRecord>();
+        if (cached) {
+          for (const r of fresh) cached.set(r.id, r);
+          if (patched) for (const [id, r] of patched) if (cached.has(id)) cached.set(id, r);
+          for (const id of deleted) cached.delete(id);
+          this.cache.set(key, cached, estimateBytes(cached.size));
+        }
+      }
+      seg.busy = false;
+      if (seg !== f.open) this.closeBody(seg);
       seg.onDisk = true;
       seg.fileBytes = end;
-      this.cache.set(`m:${binId}:${seg.n}`, new Map(records.map((r) => [r.id, r])), estimateBytes(records.length));
+      seg.gen++;
       seg.flushing = undefined;
     } catch (err) {
+      seg.busy = false;
       seg.flushing = undefined;
       restorePatched();
+      seg.deleted = deleted.concat(seg.deleted);
+      if (writeMark) seg.writeMark = true;
       // A fresh open next time: the file may have gone (a directory removed under us).
       this.closeBody(seg);
       // Back in line, in order; the next flush writes them at the same place.
@@ -604,24 +722,48 @@ export class DiskRequestLog implements RequestLog {
       names = [];
     }
     await removeTempFiles(dir, names);
-    const metas = names.filter((n) => /^\d+\.json$/.test(n)).map((n) => Number(n.slice(0, -5))).sort((a, b) => a - b);
-    const metaSet = new Set(metas);
+    const numbered = (ext: string) => new Set(names.filter((n) => n.endsWith(ext) && /^\d+\.\w+$/.test(n)).map((n) => Number(n.slice(0, -ext.length))));
+    const jsons = numbered('.json');
+    const logs = numbered('.log');
+    const metas = [...new Set([...jsons, ...logs])].sort((a, b) => a - b);
     for (const name of names) {
       const m = /^(\d+)\.body$/.exec(name);
-      if (m && !metaSet.has(Number(m[1]))) await rm(path.join(dir, name), { force: true }); // orphan
+      if (m && !jsons.has(Number(m[1])) && !logs.has(Number(m[1]))) await rm(path.join(dir, name), { force: true }); // orphan
     }
     const loaded: { seg: Seg; records: DiskRecord[] }[] = [];
     for (const n of metas) {
-      const file = this.metaPath(binId, n);
-      const data = await readJson<SegmentFile>(file, (d) => checkSegment(d, true));
-      if (!data) continue;
-      const records = data.version === 1 ? await this.carryOver(binId, n, data as unknown as { requests: V1Record[] }, f) : data.requests;
-      if (data.evictedThrough && data.evictedThrough > f.evictedThrough) f.evictedThrough = data.evictedThrough;
-      if (data.evictedSeq && data.evictedSeq > f.evictedSeq) f.evictedSeq = data.evictedSeq;
+      let records: DiskRecord[];
+      let log: { logBytes: number; lines: number } | null = null;
+      let metaName: string;
+      if (logs.has(n)) {
+        // A log is only ever replaced whole (rename): with a .json beside it, that .json was
+        // carried into it and its removal was cut short.
+        if (jsons.has(n)) await rm(this.metaPath(binId, n), { force: true });
+        const file = this.logPath(binId, n);
+        const st = await this.readLog(binId, n);
+        if (st.end < st.size) await truncateTo(file, st.end); // a torn last line
+        records = [...st.records.values()];
+        if (st.evictedThrough > f.evictedThrough) f.evictedThrough = st.evictedThrough;
+        if (st.evictedSeq > f.evictedSeq) f.evictedSeq = st.evictedSeq;
+        log = { logBytes: st.end, lines: st.lines };
+        metaName = `${segName(n)}.log`;
+      } else {
+        const file = this.metaPath(binId, n);
+        const data = await readJson<SegmentFile>(file, (d) => checkSegment(d, true));
+        if (!data) continue;
+        records = data.version === 1 ? await this.carryOver(binId, n, data as unknown as { requests: V1Record[] }, f) : data.requests;
+        if (data.evictedThrough && data.evictedThrough > f.evictedThrough) f.evictedThrough = data.evictedThrough;
+        if (data.evictedSeq && data.evictedSeq > f.evictedSeq) f.evictedSeq = data.evictedSeq;
+        metaName = `${segName(n)}.json`;
+      }
       let fileBytes = 0;
       for (const r of records) fileBytes = Math.max(fileBytes, r.bodyOffset + r.storedBytes);
-      await this.checkBodyFile(binId, n, fileBytes);
-      const seg: Seg = { n, binId, entries: [], live: 0, count: records.length, bytes: fileBytes, fileBytes, pending: [], fh: null, busy: false, dirty: false, onDisk: true };
+      await this.checkBodyFile(binId, n, fileBytes, metaName);
+      const seg = newSeg(n, binId, { count: records.length, bytes: fileBytes, fileBytes, onDisk: true, legacy: !log });
+      if (log) {
+        seg.logBytes = log.logBytes;
+        seg.lines = log.lines;
+      }
       f.segs.set(n, seg);
       loaded.push({ seg, records });
       f.nextSeg = Math.max(f.nextSeg, n + 1);
@@ -632,7 +774,7 @@ export class DiskRequestLog implements RequestLog {
     if (legacy) {
       const n = f.nextSeg++;
       const records = await this.carryOver(binId, n, legacy, f);
-      const seg: Seg = { n, binId, entries: [], live: 0, count: records.length, bytes: 0, fileBytes: 0, pending: [], fh: null, busy: false, dirty: false, onDisk: true };
+      const seg = newSeg(n, binId, { count: records.length, bytes: 0, fileBytes: 0, onDisk: true, legacy: true });
       for (const r of records) seg.fileBytes = Math.max(seg.fileBytes, r.bodyOffset + r.storedBytes);
       seg.bytes = seg.fileBytes;
       f.segs.set(n, seg);
@@ -668,14 +810,14 @@ export class DiskRequestLog implements RequestLog {
   }
 
   /** A body file must hold every byte its metadata points at; bytes past that are cut off. */
-  private async checkBodyFile(binId: string, n: number, needed: number) {
+  private async checkBodyFile(binId: string, n: number, needed: number, metaName: string) {
     const file = this.bodyPath(binId, n);
     const size = await fileSize(file).catch((e) => {
       throw new DataFileError(file, (e as NodeJS.ErrnoException).code ?? String(e));
     });
     if (size === -1 && needed === 0) return;
     if (size < needed) {
-      throw new DataFileError(file, `it holds ${Math.max(size, 0)} bytes but ${segName(n)}.json points at ${needed} (missing or truncated)`);
+      throw new DataFileError(file, `it holds ${Math.max(size, 0)} bytes but ${metaName} points at ${needed} (missing or truncated)`);
     }
     if (size > needed) await truncateTo(file, needed); // the tail of a write a crash cut short
   }
@@ -720,6 +862,10 @@ function checkSegment(d: unknown, allowV1 = false): string | null {
   if (!Array.isArray(o.requests)) return '"requests" is not a list';
   if (o.version !== SEGMENT_VERSION && !(allowV1 && o.version === 1)) return `unknown format version ${JSON.stringify(o.version)}`;
   return null;
+}
+
+function newSeg(n: number, binId: string, s: Pick<Seg, 'count' | 'bytes' | 'fileBytes' | 'onDisk' | 'legacy'>): Seg {
+  return { n, binId, entries: [], live: 0, pending: [], fh: null, busy: false, dirty: false, logBytes: 0, lines: 0, lfh: null, deleted: [], writeMark: false, gen: 0, ...s };
 }
 
 /** Rough heap size of a segment's parsed metadata, for the cache's budget. */
