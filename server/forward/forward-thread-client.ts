@@ -25,6 +25,12 @@ export interface ForwardThread {
   close(): void;
 }
 
+/**
+ * Background forwards may wait this long to go (and come back) with others: a few ms against
+ * ~145 µs of CPU per message that wakes a thread. Proxied and replayed ones go at once.
+ */
+const BATCH_DELAY_MS = 4;
+
 const FROM_SOURCE = import.meta.url.endsWith('.ts');
 const WORKER_URL = new URL(FROM_SOURCE ? './forward-thread.ts' : './forward-thread.js', import.meta.url);
 
@@ -33,6 +39,7 @@ export function startForwardThread(o: ForwardThreadOptions): ForwardThread {
     url: WORKER_URL,
     name: 'the forwarding thread',
     faultCode: 'forwarder_stopped',
+    batchDelayMs: BATCH_DELAY_MS,
     init: () => {
       // A thread that died took its forwards with it: their notes go too.
       o.self?.clear();
@@ -42,6 +49,7 @@ export function startForwardThread(o: ForwardThreadOptions): ForwardThread {
         timeoutMs: o.timeoutMs,
         maxResponseBytes: o.maxResponseBytes,
         connectionsPerOrigin: o.connectionsPerOrigin,
+        batchDelayMs: BATCH_DELAY_MS,
         selfTable: o.self?.shared ?? null,
       };
       return { workerData };

@@ -1,8 +1,9 @@
 // A worker thread that takes calls in batches (on this VM a message that wakes another thread
 // costs 40-120 µs of CPU, so one per call would eat what the thread saves: measured, a batch of
-// 20 costs ~9 µs per call, one alone ~145). While the thread has calls in hand, new ones wait
-// up to BATCH_DELAY_MS or BATCH_MAX calls; one made while it has none goes at the end of the
-// turn (no wait when it would matter, for a lone replay or a proxied sender). If the thread dies, the calls it had in hand are answered by `lost` and a
+// 20 costs ~9 µs per call, one alone ~145). A batch leaves at the end of the event-loop turn;
+// with `batchDelayMs`, while the thread has calls in hand, new ones wait up to that long (or
+// BATCH_MAX calls) to fill a bigger batch: for work where a few ms do not matter (background
+// forwards), not where each answer holds up the next (the dispatcher). If the thread dies, the calls it had in hand are answered by `lost` and a
 // new thread starts, with growing delays while it keeps dying at start (reported by fault()).
 import { type Transferable, Worker } from 'node:worker_threads';
 
@@ -23,6 +24,8 @@ export interface BatchedWorkerOptions<Init, Req, Res> {
   init: () => { workerData: Init; transferList?: Transferable[] };
   /** The answer for a call whose thread died (the caller retries or records it). */
   lost: (req: Req) => Res;
+  /** How long calls may wait to fill a batch while the thread has some in hand (see above); 0: none. */
+  batchDelayMs?: number;
   /** Told once per crash (the server logs it). */
   onCrash?: (message: string) => void;
   /** Restart delays after a crash: doubling from min to max; reset once a thread lived stableMs. */
@@ -33,12 +36,11 @@ export interface BatchedWorkerOptions<Init, Req, Res> {
   spawn?: (url: URL, workerData: Init, transferList: Transferable[]) => Worker;
 }
 
-const BATCH_DELAY_MS = 4;
 const BATCH_MAX = 64;
 
 /**
  * Collects items and sends them as one batch: at once past BATCH_MAX, at the end of the turn
- * when `idle()` says nobody is waiting for the other side, else after BATCH_DELAY_MS.
+ * when `idle()` says nobody is waiting for the other side (or delayMs is 0), else after delayMs.
  */
 export class Batcher<T> {
   private items: T[] = [];
@@ -49,6 +51,7 @@ export class Batcher<T> {
   constructor(
     private readonly send: (batch: T[]) => void,
     private readonly idle: () => boolean,
+    private readonly delayMs: number,
   ) {}
 
   get size() {
@@ -61,8 +64,8 @@ export class Batcher<T> {
     if (this.items.length >= BATCH_MAX) return this.flush();
     if (this.timer && !(soon && this.waits)) return;
     if (this.timer) clearTimeout(this.timer as NodeJS.Timeout);
-    this.waits = !soon && !this.idle();
-    this.timer = this.waits ? setTimeout(this.flush, BATCH_DELAY_MS) : setImmediate(this.flush);
+    this.waits = this.delayMs > 0 && !soon && !this.idle();
+    this.timer = this.waits ? setTimeout(this.flush, this.delayMs) : setImmediate(this.flush);
   }
 
   readonly flush = () => {
@@ -109,10 +112,7 @@ export class BatchedWorker<Init, Req, Res> {
   private nextId = 0;
   /** Calls made while no thread runs, sent when one does. */
   private held: { id: number; req: Req }[] = [];
-  private readonly outbox: Batcher<{ id: number; req: Req }> = new Batcher(
-    (batch) => this.post(batch),
-    (): boolean => this.waiting.size === this.outbox.size, // none at the thread
-  );
+  private readonly outbox: Batcher<{ id: number; req: Req }>;
   private closed = false;
   private delay: number;
   private crash: WorkerFault | null = null;
@@ -120,6 +120,11 @@ export class BatchedWorker<Init, Req, Res> {
   private worker: Worker | null;
 
   constructor(private readonly o: BatchedWorkerOptions<Init, Req, Res>) {
+    this.outbox = new Batcher(
+      (batch) => this.post(batch),
+      () => this.waiting.size === this.outbox.size, // none at the thread
+      o.batchDelayMs ?? 0,
+    );
     this.delay = o.restartMinMs ?? 100;
     this.worker = this.start();
   }
@@ -132,6 +137,12 @@ export class BatchedWorker<Init, Req, Res> {
       this.waiting.set(id, { req, resolve, sent: false });
       this.outbox.add({ id, req }, soon);
     });
+  }
+
+  /** A message of the caller's, before any call made after it (dropped while no thread runs: init() has it then). */
+  control(message: unknown): void {
+    this.outbox.flush(); // calls made before it go first
+    this.worker?.postMessage(message);
   }
 
   /** Why the thread is not running right now (for health), or null while it is. */

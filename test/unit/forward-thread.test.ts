@@ -115,7 +115,7 @@ describe('forwarding thread', () => {
   it('batches: a call alone goes at the end of the turn; while others are in hand, calls wait to fill a batch; one waited for goes at the end of the turn; a full batch goes at once', async () => {
     const sent: number[][] = [];
     let busy = false;
-    const b = new Batcher<number>((batch) => sent.push(batch), () => !busy);
+    const b = new Batcher<number>((batch) => sent.push(batch), () => !busy, 4);
     const turn = () => new Promise((r) => setImmediate(r));
     b.add(1);
     await turn();
@@ -134,6 +134,13 @@ describe('forwarding thread', () => {
     expect(sent[2]).toEqual([4, 5]);
     for (let i = 0; i < 64; i++) b.add(i);
     expect(sent[3]).toHaveLength(64); // no wait
+    // Without a delay (the dispatcher's: each answer may hold up the next), busy or not, a turn.
+    const prompt: number[][] = [];
+    const p = new Batcher<number>((batch) => prompt.push(batch), () => false, 0);
+    p.add(1);
+    p.add(2);
+    await turn();
+    expect(prompt).toEqual([[1, 2]]);
   });
 
   it('the loop table: a request from a forward\'s port is ours only with that forward\'s request line, and only while it is in flight', () => {
