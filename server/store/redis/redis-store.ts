@@ -32,7 +32,7 @@
 //                               request-scripts.ts): the byte budget's victims are found from
 //                               its first members
 //     <p>idclock                "ms:counter" of the last id Redis assigned
-//     <p>tmp:<random>           a body staged for its append (taken in the same MULTI; expires)
+//     <p>tmp:<random>           a body staged for its append (taken or deleted in the same MULTI)
 //     <p>plan:<b>               hash: where the bin's response plan stands, and `v` the version
 //                               of the settings it is for (control/redis-control.ts); an append
 //                               with a guard checks `v` (AppendGuard)

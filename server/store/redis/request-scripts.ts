@@ -175,7 +175,6 @@ local function append(a)
   local bk = bodyKey(b, id)
   -- The first write: the staged body becomes the capture's (when it is missing, nothing changed).
   if redis.pcall('RENAME', tmp, bk)['err'] then return { false, 'ERR hooklab: the staged body is missing' } end
-  redis.call('PERSIST', bk)
   if fresh then clockUsed = true end
   local bytes = ARGV[a + 6]
   local seq = redis.call('HINCRBY', k, 'seq', '1')
@@ -237,7 +236,11 @@ end
 local results = {}
 for a = 5, #ARGV, ${APPEND_FIELDS} do
   local ok, r = pcall(append, a)
-  if not ok then r = { false, type(r) == 'table' and r.err or tostring(r) } end
+  if not ok then
+    r = { false, type(r) == 'table' and r.err or tostring(r) }
+    -- Staged bodies have no expiry: one its append did not take goes now.
+    redis.call('UNLINK', ARGV[a])
+  end
   results[#results + 1] = r
 end
 if clockUsed then redis.call('SET', P .. 'idclock', string.format('%d:%d', lastMs, counter)) end
