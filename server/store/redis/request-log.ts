@@ -64,6 +64,21 @@ export interface RedisRequestLogOptions {
   onBinMissing?: (binId: string) => void;
 }
 
+/** Feed entries as XRANGE answers them: [entry id, [field, value, …]]. */
+export type FeedEntry = [string, string[]];
+
+/**
+ * Where an instance that follows the capture feed through its appends (see "Following the
+ * feed" in request-scripts.ts) hands what each append run answered: CaptureFeed.
+ */
+export interface FeedSink {
+  /** Its position in the feed: every entry up to it has been handed on. */
+  position(): string;
+  /** Every feed entry in (start, last of entries], in order; `more`: the run's own entries
+   * were left out (the scan stopped short), so the rest must be read. */
+  offer(start: string, entries: FeedEntry[], more: boolean): void;
+}
+
 /** An append waiting for its batch to run: its body, its fields of the script's arguments. */
 interface PendingAppend {
   staged: string;
@@ -79,11 +94,22 @@ export class RedisRequestLog implements RequestLog {
   private batch: PendingAppend[] | null = null;
   /** Purges of cleared bins under way (close waits for them). */
   private readonly purges = new Set<Promise<void>>();
+  private sink: FeedSink | null = null;
 
   constructor(
     private readonly db: RedisConnection,
     private readonly o: RedisRequestLogOptions,
   ) {}
+
+  /** Hand the capture feed's entries each append run answers to `sink` (with a feed only). */
+  followFeed(sink: FeedSink): void {
+    if (this.o.feedMaxLen && this.o.origin) this.sink = sink;
+  }
+
+  /** Capture feed entries after `after` (an entry id), on this connection: after every append sent before. */
+  async feedAfter(key: string, after: string, count: number): Promise<FeedEntry[]> {
+    return (await this.db.run((c) => c.xrange(key, `(${after}`, '+', 'COUNT', count))) as FeedEntry[];
+  }
 
   private binKey(binId: string) {
     return `${this.o.prefix}bin:${binId}`;
@@ -147,7 +173,7 @@ export class RedisRequestLog implements RequestLog {
     // ioredis script object) in a plain MULTI.
     const queue = (c: Client) => {
       if (this.batch === batch) this.batch = null;
-      const args: (string | number)[] = [o.prefix, budget, o.feedMaxLen ?? 0, o.origin ?? ''];
+      const args: (string | number)[] = [o.prefix, budget, o.feedMaxLen ?? 0, o.origin ?? '', this.sink?.position() ?? ''];
       for (const x of batch) for (const f of x.fields) args.push(f);
       // The bodies in one MSET (one command, not one SET each): staged keys need no expiry,
       // as the script in the same MULTI … EXEC takes or deletes every one of them (a client
@@ -168,7 +194,9 @@ export class RedisRequestLog implements RequestLog {
       const [err, results] = res[1];
       if (staging) throw this.db.classify(staging);
       if (err) throw this.db.classify(err);
-      for (const [i, x] of batch.entries()) x.resolve((results as unknown[])[i]);
+      const out = results as unknown[];
+      if (out.length > batch.length) this.offerFeed(batch, out);
+      for (const [i, x] of batch.entries()) x.resolve(out[i]);
     } catch (err) {
       // Not sent, the MULTI refused whole, or the script refused (each append's own failure
       // is its result): none of the batch was stored.
@@ -177,6 +205,23 @@ export class RedisRequestLog implements RequestLog {
       // Staged bodies have no expiry: if the MSET ran, delete them (best effort; Redis may be away).
       void this.db.run((c) => c.unlink(...batch.map((x) => x.staged))).catch(() => {});
     }
+  }
+
+  /** The feed range a run answered, its own entries made here (the row as the script wrote it). */
+  private offerFeed(batch: PendingAppend[], out: unknown[]): void {
+    const [start, seen, ids, truncated] = out[batch.length] as [string, FeedEntry[], string[], number];
+    const entries = seen;
+    if (!truncated) {
+      for (const [i, x] of batch.entries()) {
+        const r = out[i] as (string | number | null)[];
+        if (!ids[i] || !Array.isArray(r) || r[0] === null) continue;
+        const evicted: string[] = [];
+        for (let j = 2; j < r.length; j++) evicted.push(String(r[j]));
+        const row = `{"id":${JSON.stringify(String(r[0]))},"seq":${Number(r[1])}${x.fields[5] as string}`;
+        entries.push([ids[i], ['b', x.fields[1] as string, 'i', row, 'e', evicted.join(' '), 'o', this.o.origin ?? '']]);
+      }
+    }
+    this.sink?.offer(start, entries, truncated === 1);
   }
 
   private async pageOf(binId: string, q: RequestPageQuery, field: 'meta' | 'items'): Promise<string[]> {
