@@ -12,7 +12,7 @@
 // in store/redis/request-scripts.ts): each append run answers every entry since this
 // instance's position, other instances' rows included, and the instance knows its own rows,
 // so it does not read them back (under load, reading them back cost more than the append).
-// It reads the stream itself (a blocking XREAD) only while it has not appended for IDLE_MS.
+// It reads the stream itself (a blocking XREAD) only once it has not appended for IDLE_MS.
 // Either way entries are handed on strictly in stream order, each once: a range that does
 // not start at the position (an append's answer lost to an error, say) is first filled in
 // from the stream, on the store's connection (so after every append sent before).
@@ -34,8 +34,9 @@ export interface CaptureFeedOptions {
 
 /** Entries per read; a burst is handed on in batches of this size. */
 const BATCH = 500;
-/** Without an append for this long, the instance reads the stream itself again. */
-const IDLE_MS = 50;
+/** Without an append for this long, the instance reads the stream itself again (also the
+ * most another instance's capture may wait while this one appends only now and then). */
+const IDLE_MS = 20;
 
 export class CaptureFeed implements FeedSink {
   private readonly redis: Redis;
