@@ -171,24 +171,44 @@ export class CaptureFeed implements FeedSink {
     }
     // Its own bin's evictions first, as the store answers them.
     evictions.sort((a, b) => (a.binId === bin ? -1 : b.binId === bin ? 1 : 0));
-    // (Called from an append's answer too: a failing viewer must not fail the append.)
-    try {
-      this.o.onCapture(bin, row, evictions, origin);
-    } catch (err) {
-      this.o.onError?.(err);
-    }
+    // Handed on once per turn, in order: entries come from every append run's answer, and
+    // Socket.IO writes to a viewer at the first event of a run of them (a write per append
+    // run, each a syscall, rather than one per turn).
+    this.ready.push({ bin, row, evictions, origin });
+    this.flushAt ??= setImmediate(this.flush);
   }
+
+  private ready: { bin: string; row: string; evictions: Eviction[]; origin: string }[] = [];
+  private flushAt: NodeJS.Immediate | null = null;
+  private readonly flush = () => {
+    this.flushAt = null;
+    const ready = this.ready;
+    this.ready = [];
+    for (const c of ready) {
+      // (A failing viewer must not keep the others from theirs.)
+      try {
+        this.o.onCapture(c.bin, c.row, c.evictions, c.origin);
+      } catch (err) {
+        this.o.onError?.(err);
+      }
+    }
+  };
 
   async stop(): Promise<void> {
     this.stopped = true;
+    if (this.flushAt) clearImmediate(this.flushAt);
+    this.flushAt = null;
     this.redis.disconnect();
     await this.loop?.catch(() => {});
     await this.filling?.catch(() => {});
   }
 }
 
+/** Stream ids 'ms-seq': a < b (compared as numbers, without splitting: once per entry). */
 function streamIdLess(a: string, b: string): boolean {
-  const [am, as] = a.split('-').map(Number);
-  const [bm, bs] = b.split('-').map(Number);
-  return am < bm || (am === bm && as < bs);
+  const ad = a.indexOf('-');
+  const bd = b.indexOf('-');
+  const am = Number(a.slice(0, ad));
+  const bm = Number(b.slice(0, bd));
+  return am < bm || (am === bm && Number(a.slice(ad + 1)) < Number(b.slice(bd + 1)));
 }
