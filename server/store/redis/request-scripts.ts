@@ -177,6 +177,9 @@ local function nextId(tail)
   return b36(ms, 9) .. b36(counter, 4) .. tail
 end
 local bins, versions = {}, {}
+-- P..'bytes' as this run last read or set it (only this run changes it while it runs): a
+-- capture that evicts one of its own size leaves it as it was, and is not read again.
+local storeBytes
 local function binExists(b)
   if bins[b] == nil then bins[b] = redis.call('HEXISTS', P .. 'bins', b) == 1 end
   return bins[b]
@@ -230,14 +233,14 @@ local function append(a)
     out[#out + 1] = old
     over = over - 1
   end
-  local total
   if delta ~= 0 then
     local d = string.format('%d', delta)
     redis.call('HINCRBY', k, 'bytes', d)
-    total = redis.call('INCRBY', P .. 'bytes', d)
+    storeBytes = redis.call('INCRBY', P .. 'bytes', d)
   end
   if budget >= 0 then
-    total = total or tonumber(redis.call('GET', P .. 'bytes') or '0')
+    storeBytes = storeBytes or tonumber(redis.call('GET', P .. 'bytes') or '0')
+    local total = storeBytes
     -- The store's oldest go first: the first member of P..'heads', once it is up to date.
     while total > budget do
       local m = redis.call('ZRANGE', P .. 'heads', 0, 0)[1]
@@ -255,6 +258,7 @@ local function append(a)
         out[#out + 1] = hb
         out[#out + 1] = hid
         total = tonumber(redis.call('GET', P .. 'bytes'))
+        storeBytes = total
       end
     end
   end
@@ -275,6 +279,7 @@ for a = 6, #ARGV, ${APPEND_FIELDS} do
     r = { false, type(r) == 'table' and r.err or tostring(r) }
     -- Staged bodies have no expiry: one its append did not take goes now.
     redis.call('UNLINK', ARGV[a])
+    storeBytes = nil -- (it may have failed between a change and its read)
   end
   results[#results + 1] = r
   entryIds[#entryIds + 1] = eid
