@@ -40,6 +40,27 @@ function after(obj: object): string {
   return s === '{}' ? '}' : `,${s.slice(1)}`;
 }
 
+/**
+ * The metadata's JSON after id and seq: the record without its body, id and seq (as after()
+ * gives it). Stringified with those three undefined for the moment (JSON leaves them out), not
+ * from an object rest copy, which took as long again as the stringify (once per capture).
+ */
+function metaAfterIdAndSeq(record: CapturedRequest): string {
+  const r = record as unknown as Record<string, unknown>;
+  const { body, id, seq } = record;
+  const hasSeq = 'seq' in record; // (adding it would change the record's shape)
+  r.body = undefined;
+  r.id = undefined;
+  if (hasSeq) r.seq = undefined;
+  try {
+    return after(record);
+  } finally {
+    r.body = body;
+    r.id = id;
+    if (hasSeq) r.seq = seq;
+  }
+}
+
 /** The list row's JSON after id and seq (as after() gives it): what the append script stores behind them. */
 function rowAfterIdAndSeq(record: CapturedRequest): string {
   if (record.seq !== undefined) {
@@ -125,9 +146,9 @@ export class RedisRequestLog implements RequestLog {
   async append(record: CapturedRequest, cap: number, guard?: AppendGuard): Promise<Eviction[] | null> {
     if (!isSafeBinId(record.binId)) return null;
     if (/\s/.test(record.id)) throw new Error('request ids cannot contain whitespace');
-    const { body, id: _id, seq: _seq, ...rest } = record;
+    const body = record.body;
     const staged = `${this.o.prefix}tmp:${nanoid()}`;
-    const fields = [staged, record.binId, record.id, randomTail(), after(rest), rowAfterIdAndSeq(record), body.length, cap, guard ? `=${guard.settingsVersion}` : ''];
+    const fields = [staged, record.binId, record.id, randomTail(), metaAfterIdAndSeq(record), rowAfterIdAndSeq(record), body.length, cap, guard ? `=${guard.settingsVersion}` : ''];
     this.inFlightBytes += body.length;
     let out: unknown;
     try {
