@@ -440,9 +440,12 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
             if (origin !== store.origin && waiters.wants(binId)) tellWaiters(store, binId, (JSON.parse(row) as RequestItem).id);
           },
           onError: () => {},
+          range: (key, after, count) => store.requests.feedAfter(key, after, count),
         })
       : null;
   await feed?.start();
+  // Captures made here reach the feed's reader through their appends' answers (see capture-feed.ts).
+  if (feed && store instanceof RedisStore) store.requests.followFeed(feed);
 
   web.setHandler((req, res) => {
     if (req.url?.startsWith(RECEIVER_PREFIX)) {

@@ -219,7 +219,7 @@ describe('redis capture path: what an instance remembers', () => {
     expect((await cb.decide('sr', facts)).outcome.status).toBe(202);
   });
 
-  it('a turn\'s appends run in batches (one script run and one MULTI per 32), each append answered as if alone, in the order asked', async () => {
+  it('a turn\'s appends run in batches (one MSET, one script run and one MULTI per 32), each append answered as if alone, in the order asked', async () => {
     const [a, , p] = await pair({ feedMaxLen: 100 });
     await a.bins.put({ id: 'x', name: 'x', createdAt: 'x' });
     await a.bins.put({ id: 'y', name: 'y', createdAt: 'x' });
@@ -246,7 +246,9 @@ describe('redis capture path: what an instance remembers', () => {
     const stats = await raw.info('commandstats');
     const calls = (cmd: string) => Number(new RegExp(`cmdstat_${cmd}:calls=(\\d+)`).exec(stats)?.[1] ?? 0);
     expect([calls('multi'), calls('evalsha'), calls('exec')]).toEqual([3, 3, 3]);
-    expect(calls('set')).toBe(70 + 3); // the bodies, and the id clock once per run
+    expect(calls('mset')).toBe(3); // the bodies, one MSET per run
+    expect(calls('set')).toBe(3); // the id clock, once per run
+    expect(calls('persist')).toBe(0); // staged bodies have no expiry to lift
   });
 
   it('an append whose staged body is missing fails and changes nothing (no id, number or feed entry taken)', async () => {
@@ -254,8 +256,8 @@ describe('redis capture path: what an instance remembers', () => {
     await a.bins.put({ id: 'm', name: 'm', createdAt: 'x' });
     await a.requests.append(fakeRequest('m', ''), 10);
     const before = await Promise.all([raw.get(`${p}idclock`), raw.hgetall(`${p}bin:m`), raw.xlen(`${p}feed`), raw.zrange(`${p}bin:m:ids`, '0', '-1')]);
-    // The script itself (ARGV: prefix, budget, feed length, origin, then a capture's fields).
-    expect(await a.db.client.hlAppend(p, '1000', '100', a.origin, `${p}tmp:never-staged`, 'm', '', 'abcdef', '}', '}', '5', '10', '')).toEqual([[null, expect.stringMatching(/staged body is missing/)]]);
+    // The script itself (ARGV: prefix, budget, feed length, origin, feed position, then a capture's fields).
+    expect(await a.db.client.hlAppend(p, '1000', '100', a.origin, '', `${p}tmp:never-staged`, 'm', '', 'abcdef', '}', '}', '5', '10', '')).toEqual([[null, expect.stringMatching(/staged body is missing/)]]);
     expect(await Promise.all([raw.get(`${p}idclock`), raw.hgetall(`${p}bin:m`), raw.xlen(`${p}feed`), raw.zrange(`${p}bin:m:ids`, '0', '-1')])).toEqual(before);
   });
 

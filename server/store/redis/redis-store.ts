@@ -32,7 +32,7 @@
 //                               request-scripts.ts): the byte budget's victims are found from
 //                               its first members
 //     <p>idclock                "ms:counter" of the last id Redis assigned
-//     <p>tmp:<random>           a body staged for its append (taken in the same MULTI; expires)
+//     <p>tmp:<random>           a body staged for its append (taken or deleted in the same MULTI)
 //     <p>plan:<b>               hash: where the bin's response plan stands, and `v` the version
 //                               of the settings it is for (control/redis-control.ts); an append
 //                               with a guard checks `v` (AppendGuard)
@@ -40,6 +40,9 @@
 //     <p>probe                  written while a fault is probed
 //     <p>feed                   stream: one entry per capture (bin, list row, evictions), for
 //                               live viewers on every instance (only with feedMaxLen)
+//     <p>feedpos:<tag>          the feed entry an instance's appends last wrote (expires in a
+//                               day): where its next append's answer of the feed starts (see
+//                               "Following the feed" in request-scripts.ts)
 //
 // Ids and order: a bin's order is its id order, as in every driver. Given an id (the importer,
 // tests), the capture sorts where its id says. Given '' (see CapturedRequest in types.ts),

@@ -14,15 +14,13 @@ const APPEND_SHA = createHash('sha1').update(APPEND).digest('hex');
 
 /**
  * Appends sent in one run of the append script at most (a turn's appends go in as few as
- * that allows): one command per capture (its body's SET) plus one per batch, rather than two
- * per capture. Also the most that one MULTI … EXEC holds (see RedisConnection.transaction).
+ * that allows): two commands per batch (the bodies' MSET, the script), rather than two per
+ * capture. Also the most that one MULTI … EXEC holds (see RedisConnection.transaction).
  */
 const BATCH_MAX = 32;
 
 /** Bodies of a cleared bin deleted per script run (each run stays well under a millisecond). */
 const PURGE_CHUNK = 200;
-/** A staged body not taken by its append (the client died between the two) expires. */
-const STAGED_TTL_MS = 5 * 60_000;
 /** Compare-and-set rounds before annotate gives up (each loser re-reads; contention is rare). */
 const ANNOTATE_ROUNDS = 100;
 
@@ -40,6 +38,27 @@ export function isSafeBinId(binId: string): boolean {
 function after(obj: object): string {
   const s = JSON.stringify(obj);
   return s === '{}' ? '}' : `,${s.slice(1)}`;
+}
+
+/**
+ * The metadata's JSON after id and seq: the record without its body, id and seq (as after()
+ * gives it). Stringified with those three undefined for the moment (JSON leaves them out), not
+ * from an object rest copy, which took as long again as the stringify (once per capture).
+ */
+function metaAfterIdAndSeq(record: CapturedRequest): string {
+  const r = record as unknown as Record<string, unknown>;
+  const { body, id, seq } = record;
+  const hasSeq = 'seq' in record; // (adding it would change the record's shape)
+  r.body = undefined;
+  r.id = undefined;
+  if (hasSeq) r.seq = undefined;
+  try {
+    return after(record);
+  } finally {
+    r.body = body;
+    r.id = id;
+    if (hasSeq) r.seq = seq;
+  }
 }
 
 /** The list row's JSON after id and seq (as after() gives it): what the append script stores behind them. */
@@ -66,6 +85,21 @@ export interface RedisRequestLogOptions {
   onBinMissing?: (binId: string) => void;
 }
 
+/** Feed entries as XRANGE answers them: [entry id, [field, value, …]]. */
+export type FeedEntry = [string, string[]];
+
+/**
+ * Where an instance that follows the capture feed through its appends (see "Following the
+ * feed" in request-scripts.ts) hands what each append run answered: CaptureFeed.
+ */
+export interface FeedSink {
+  /** Its position in the feed: every entry up to it has been handed on. */
+  position(): string;
+  /** Every feed entry in (start, last of entries], in order; `more`: the run's own entries
+   * were left out (the scan stopped short), so the rest must be read. */
+  offer(start: string, entries: FeedEntry[], more: boolean): void;
+}
+
 /** An append waiting for its batch to run: its body, its fields of the script's arguments. */
 interface PendingAppend {
   staged: string;
@@ -81,11 +115,22 @@ export class RedisRequestLog implements RequestLog {
   private batch: PendingAppend[] | null = null;
   /** Purges of cleared bins under way (close waits for them). */
   private readonly purges = new Set<Promise<void>>();
+  private sink: FeedSink | null = null;
 
   constructor(
     private readonly db: RedisConnection,
     private readonly o: RedisRequestLogOptions,
   ) {}
+
+  /** Hand the capture feed's entries each append run answers to `sink` (with a feed only). */
+  followFeed(sink: FeedSink): void {
+    if (this.o.feedMaxLen && this.o.origin) this.sink = sink;
+  }
+
+  /** Capture feed entries after `after` (an entry id), on this connection: after every append sent before. */
+  async feedAfter(key: string, after: string, count: number): Promise<FeedEntry[]> {
+    return (await this.db.run((c) => c.xrange(key, `(${after}`, '+', 'COUNT', count))) as FeedEntry[];
+  }
 
   private binKey(binId: string) {
     return `${this.o.prefix}bin:${binId}`;
@@ -101,9 +146,9 @@ export class RedisRequestLog implements RequestLog {
   async append(record: CapturedRequest, cap: number, guard?: AppendGuard): Promise<Eviction[] | null> {
     if (!isSafeBinId(record.binId)) return null;
     if (/\s/.test(record.id)) throw new Error('request ids cannot contain whitespace');
-    const { body, id: _id, seq: _seq, ...rest } = record;
+    const body = record.body;
     const staged = `${this.o.prefix}tmp:${nanoid()}`;
-    const fields = [staged, record.binId, record.id, randomTail(), after(rest), rowAfterIdAndSeq(record), body.length, cap, guard ? `=${guard.settingsVersion}` : ''];
+    const fields = [staged, record.binId, record.id, randomTail(), metaAfterIdAndSeq(record), rowAfterIdAndSeq(record), body.length, cap, guard ? `=${guard.settingsVersion}` : ''];
     this.inFlightBytes += body.length;
     let out: unknown;
     try {
@@ -129,12 +174,13 @@ export class RedisRequestLog implements RequestLog {
 
   /**
    * One append's result from the script, once its batch has run. The appends asked for in
-   * one turn of the event loop go in batches of up to BATCH_MAX: each batch's bodies are SET
-   * and the script run once for all of them, in one MULTI.
+   * one turn of the event loop go in batches of up to BATCH_MAX: each batch's bodies are set
+   * (one MSET) and the script run once for all of them, in one MULTI.
    */
   private send(a: Omit<PendingAppend, 'resolve' | 'reject'>): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      const entry = { ...a, resolve, reject };
+      // Built field by field: an object spread here cost more than the rest of send().
+      const entry: PendingAppend = { staged: a.staged, body: a.body, fields: a.fields, resolve, reject };
       if (this.batch && this.batch.length < BATCH_MAX) this.batch.push(entry);
       else void this.runBatch((this.batch = [entry]));
     });
@@ -148,35 +194,55 @@ export class RedisRequestLog implements RequestLog {
     // ioredis script object) in a plain MULTI.
     const queue = (c: Client) => {
       if (this.batch === batch) this.batch = null;
-      const args: (string | number)[] = [o.prefix, budget, o.feedMaxLen ?? 0, o.origin ?? ''];
+      const args: (string | number)[] = [o.prefix, budget, o.feedMaxLen ?? 0, o.origin ?? '', this.sink?.position() ?? ''];
       for (const x of batch) for (const f of x.fields) args.push(f);
-      const sent: Promise<unknown>[] = [];
-      for (const x of batch) sent.push(c.set(x.staged, x.body, 'PX', STAGED_TTL_MS));
-      sent.push(c.evalsha(APPEND_SHA, 0, ...args));
-      return sent;
+      // The bodies in one MSET (one command, not one SET each): staged keys need no expiry,
+      // as the script in the same MULTI … EXEC takes or deletes every one of them (a client
+      // that dies before EXEC leaves nothing: Redis drops the MULTI).
+      const staging: (string | Buffer)[] = [];
+      for (const x of batch) staging.push(x.staged, x.body);
+      return [c.mset(staging), c.evalsha(APPEND_SHA, 0, ...args)];
     };
     try {
       let res = await this.db.transaction(queue, () => batch.length);
-      const ran = res[batch.length];
-      if (ran[0] && /NOSCRIPT/.test(ran[0].message)) {
+      if (res[1][0] && /NOSCRIPT/.test(res[1][0].message)) {
         // Redis does not know the script yet (first use, or it restarted): load it, once more.
-        // The staged bodies of the first try are set again by the second.
+        // The second sets the same staged keys again (the first try's MSET ran).
         await this.db.run((c) => c.script('LOAD', APPEND));
         res = await this.db.transaction(queue, () => batch.length);
       }
-      const [err, results] = res[batch.length];
+      const [staging] = res[0];
+      const [err, results] = res[1];
+      if (staging) throw this.db.classify(staging);
       if (err) throw this.db.classify(err);
-      for (const [i, x] of batch.entries()) {
-        const staging = res[i][0];
-        if (staging) x.reject(this.db.classify(staging));
-        else x.resolve((results as unknown[])[i]);
-      }
+      const out = results as unknown[];
+      if (out.length > batch.length) this.offerFeed(batch, out);
+      for (const [i, x] of batch.entries()) x.resolve(out[i]);
     } catch (err) {
       // Not sent, the MULTI refused whole, or the script refused (each append's own failure
       // is its result): none of the batch was stored.
       if (this.batch === batch) this.batch = null;
       for (const x of batch) x.reject(err);
+      // Staged bodies have no expiry: if the MSET ran, delete them (best effort; Redis may be away).
+      void this.db.run((c) => c.unlink(...batch.map((x) => x.staged))).catch(() => {});
     }
+  }
+
+  /** The feed range a run answered, its own entries made here (the row as the script wrote it). */
+  private offerFeed(batch: PendingAppend[], out: unknown[]): void {
+    const [start, seen, ids, truncated] = out[batch.length] as [string, FeedEntry[], string[], number];
+    const entries = seen;
+    if (!truncated) {
+      for (const [i, x] of batch.entries()) {
+        const r = out[i] as (string | number | null)[];
+        if (!ids[i] || !Array.isArray(r) || r[0] === null) continue;
+        const evicted: string[] = [];
+        for (let j = 2; j < r.length; j++) evicted.push(String(r[j]));
+        const row = `{"id":${JSON.stringify(String(r[0]))},"seq":${Number(r[1])}${x.fields[5] as string}`;
+        entries.push([ids[i], ['b', x.fields[1] as string, 'i', row, 'e', evicted.join(' '), 'o', this.o.origin ?? '']]);
+      }
+    }
+    this.sink?.offer(start, entries, truncated === 1);
   }
 
   private async pageOf(binId: string, q: RequestPageQuery, field: 'meta' | 'items'): Promise<string[]> {

@@ -70,6 +70,9 @@ end
 /** Fields per capture in APPEND's arguments. */
 export const APPEND_FIELDS = 9;
 
+/** Feed entries an append run answers at most besides its own (see "Following the feed"). */
+export const FEED_SCAN_MAX = 1000;
+
 /** Base36, left-padded: the sortable id format of server/ids.ts. */
 const BASE36 = `
 local DIGITS = '0123456789abcdefghijklmnopqrstuvwxyz'
@@ -89,7 +92,8 @@ end
  * Append captures whose bodies are already SET under their staging keys, in the order given:
  * each as if by a script of its own (one failing fails alone), in one run.
  * ARGV: prefix, byte budget (-1: none), the capture feed's length (0: no feed), the
- * appending instance's tag (for the feed); then 9 per capture (APPEND_FIELDS): staging key,
+ * appending instance's tag (for the feed), the instance's feed position ('': it does not
+ * follow the feed through its appends); then 9 per capture (APPEND_FIELDS): staging key,
  * binId, id ('' = assign one here), random tail (for an assigned id), the metadata JSON and
  * the list row JSON without id and seq (their text after the opening brace: ',"binId":…}'
  * or '}'), body bytes, per-bin cap, and a guard: '' (none), or '=' and the version of the
@@ -107,6 +111,16 @@ end
  * tell their live viewers (so every viewer of a bin sees its captures in one order,
  * whichever instance received them) and their wait-API waiters of captures made elsewhere.
  *
+ * Following the feed: given the instance's feed position, the run also answers, as a last
+ * result, { start, entries, entry ids, truncated }: every feed entry after `start` (all
+ * instances'; at most FEED_SCAN_MAX, then truncated is 1) followed, in the stream, by this
+ * run's own entries (their ids, per capture, '' for one not stored). `start` is the caller's
+ * position, or this instance's last entry written by an earlier run (P..'feedpos:'..tag)
+ * when newer: whatever lies before that, the earlier run answered. So, with the entries
+ * the run wrote (the caller knows their rows), the answer is the whole feed in (start, last
+ * entry]: an instance that appends learns of other instances' captures, in order, without
+ * reading its own back (see server/cluster/capture-feed.ts).
+ *
  * An assigned id is server/ids.ts's format from Redis's clock (TIME, read once per run) and
  * one counter for the store (P..'idclock' = "ms:counter"): ids increase in the order
  * appends run here, whichever instance sent them, so a bin's id order is its arrival order.
@@ -115,8 +129,27 @@ end
  * settings' version) cannot change under it: a script runs alone.
  */
 export const APPEND = `${PRELUDE}${BASE36}
-local budget, feedLen, origin = tonumber(ARGV[2]), ARGV[3], ARGV[4]
+local budget, feedLen, origin, followAt = tonumber(ARGV[2]), ARGV[3], ARGV[4], ARGV[5]
 local feeding = tonumber(feedLen) > 0
+-- Stream ids 'ms-seq': a < b.
+local function idLess(a, b)
+  local am, as = string.match(a, '^(%d+)-(%d+)$')
+  local bm, bs = string.match(b, '^(%d+)-(%d+)$')
+  am, bm = tonumber(am), tonumber(bm)
+  return am < bm or (am == bm and tonumber(as) < tonumber(bs))
+end
+-- The feed range this run answers (see "Following the feed" above): from the caller's
+-- position, or from its own last entry when that is newer (what lies before it, an earlier
+-- run's answer covered).
+local feedStart, feedSeen, eid, lastEid = false, nil, '', false
+local entryIds = {}
+if feeding and followAt ~= '' then
+  local posKey = P .. 'feedpos:' .. origin
+  local mine = redis.call('GET', posKey)
+  feedStart = followAt
+  if mine and idLess(feedStart, mine) then feedStart = mine end
+  feedSeen = redis.call('XRANGE', P .. 'feed', '(' .. feedStart, '+', 'COUNT', ${FEED_SCAN_MAX})
+end
 local lastMs, counter, now, clockUsed
 local function nextId(tail)
   if not now then
@@ -144,6 +177,9 @@ local function nextId(tail)
   return b36(ms, 9) .. b36(counter, 4) .. tail
 end
 local bins, versions = {}, {}
+-- P..'bytes' as this run last read or set it (only this run changes it while it runs): a
+-- capture that evicts one of its own size leaves it as it was, and is not read again.
+local storeBytes
 local function binExists(b)
   if bins[b] == nil then bins[b] = redis.call('HEXISTS', P .. 'bins', b) == 1 end
   return bins[b]
@@ -175,7 +211,6 @@ local function append(a)
   local bk = bodyKey(b, id)
   -- The first write: the staged body becomes the capture's (when it is missing, nothing changed).
   if redis.pcall('RENAME', tmp, bk)['err'] then return { false, 'ERR hooklab: the staged body is missing' } end
-  redis.call('PERSIST', bk)
   if fresh then clockUsed = true end
   local bytes = ARGV[a + 6]
   local seq = redis.call('HINCRBY', k, 'seq', '1')
@@ -198,14 +233,14 @@ local function append(a)
     out[#out + 1] = old
     over = over - 1
   end
-  local total
   if delta ~= 0 then
     local d = string.format('%d', delta)
     redis.call('HINCRBY', k, 'bytes', d)
-    total = redis.call('INCRBY', P .. 'bytes', d)
+    storeBytes = redis.call('INCRBY', P .. 'bytes', d)
   end
   if budget >= 0 then
-    total = total or tonumber(redis.call('GET', P .. 'bytes') or '0')
+    storeBytes = storeBytes or tonumber(redis.call('GET', P .. 'bytes') or '0')
+    local total = storeBytes
     -- The store's oldest go first: the first member of P..'heads', once it is up to date.
     while total > budget do
       local m = redis.call('ZRANGE', P .. 'heads', 0, 0)[1]
@@ -223,24 +258,38 @@ local function append(a)
         out[#out + 1] = hb
         out[#out + 1] = hid
         total = tonumber(redis.call('GET', P .. 'bytes'))
+        storeBytes = total
       end
     end
   end
   if feeding then
     local evicted = {}
     for i = 3, #out do evicted[#evicted + 1] = out[i] end
-    redis.call('XADD', P .. 'feed', 'MAXLEN', '~', feedLen, '*', 'b', b, 'i', row, 'e', table.concat(evicted, ' '), 'o', origin)
+    eid = redis.call('XADD', P .. 'feed', 'MAXLEN', '~', feedLen, '*', 'b', b, 'i', row, 'e', table.concat(evicted, ' '), 'o', origin)
+    lastEid = eid
   end
   return out
 end
 
 local results = {}
-for a = 5, #ARGV, ${APPEND_FIELDS} do
+for a = 6, #ARGV, ${APPEND_FIELDS} do
+  eid = ''
   local ok, r = pcall(append, a)
-  if not ok then r = { false, type(r) == 'table' and r.err or tostring(r) } end
+  if not ok then
+    r = { false, type(r) == 'table' and r.err or tostring(r) }
+    -- Staged bodies have no expiry: one its append did not take goes now.
+    redis.call('UNLINK', ARGV[a])
+    storeBytes = nil -- (it may have failed between a change and its read)
+  end
   results[#results + 1] = r
+  entryIds[#entryIds + 1] = eid
 end
 if clockUsed then redis.call('SET', P .. 'idclock', string.format('%d:%d', lastMs, counter)) end
+if feedStart then
+  -- A day: an instance's tag is new at every start; a stale one's key goes by itself.
+  if lastEid then redis.call('SET', P .. 'feedpos:' .. origin, lastEid, 'PX', 86400000) end
+  results[#results + 1] = { feedStart, feedSeen, entryIds, #feedSeen >= ${FEED_SCAN_MAX} and 1 or 0 }
+end
 return results
 `;
 
