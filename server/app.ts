@@ -31,6 +31,7 @@ import { RedisStore } from './store/redis/redis-store.ts';
 import { VirtualClock } from './dispatch/clock.ts';
 import { Dispatcher } from './dispatch/dispatcher.ts';
 import { type Send, createSender } from './dispatch/send.ts';
+import { hybridSend } from './dispatch/hybrid-sender.ts';
 import { createWorkerSender } from './dispatch/worker-sender.ts';
 import { authRoutes, requireToken, tokenFrom, tokenGate } from './http/auth.ts';
 import { createHostGuard } from './http/host-guard.ts';
@@ -149,19 +150,30 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
 
   // Public HOST without DISPATCH_ALLOW: public addresses only (see net/outbound-policy.ts).
   const policyOptions = { host: config.host, allow: config.dispatchAllow };
+  const inlineSender = () =>
+    createSender({
+      maxResponseBytes: config.dispatchMaxResponseBytes,
+      policy: createOutboundPolicy({ ...policyOptions, publicUrl: () => config.publicUrl }),
+    });
   const sender = deps.send
     ? { send: deps.send, fault: () => null, close() {} }
     : config.dispatchWorker
-      ? createWorkerSender({ maxResponseBytes: config.dispatchMaxResponseBytes, policy: policyOptions }, () => config.publicUrl, {
-          onCrash: (message) => log.error(message),
-        })
-      : {
-          ...createSender({
-            maxResponseBytes: config.dispatchMaxResponseBytes,
-            policy: createOutboundPolicy({ ...policyOptions, publicUrl: () => config.publicUrl }),
-          }),
-          fault: () => null,
-        };
+      ? (() => {
+          // Bursts on the sender thread, attempts one at a time here (see hybrid-sender.ts).
+          const thread = createWorkerSender({ maxResponseBytes: config.dispatchMaxResponseBytes, policy: policyOptions }, () => config.publicUrl, {
+            onCrash: (message) => log.error(message),
+          });
+          const inline = inlineSender();
+          return {
+            send: hybridSend(inline.send, thread.send),
+            fault: () => thread.fault(),
+            close() {
+              thread.close();
+              inline.close();
+            },
+          };
+        })()
+      : { ...inlineSender(), fault: () => null };
   // The wait API: captures matching a filter, deliveries reaching a state.
   const waiters = new RequestWaiters();
   const deliveryWaiters = new DeliveryWaiters();
