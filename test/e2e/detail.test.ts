@@ -220,6 +220,30 @@ describe('the request detail', () => {
     expect(tp.problems).toEqual([]);
   });
 
+  it('keeps what is typed into the row-label editor right after it opens (the toggle event comes later)', async () => {
+    const own = await apiCall<Bin>(app.base, 'POST', '/api/bins', { name: 'fast typist', labelFrom: ['json:type'] });
+    const t = await openPage(browser, app.base);
+    try {
+      await t.page.goto(`/bins/${own.id}`);
+      await t.page.getByTestId('request-list').waitFor();
+      // Open and type in one task: the details' toggle event is dispatched after it.
+      await t.page.evaluate(() => {
+        const d = document.querySelector('details.row-labels') as HTMLDetailsElement;
+        d.open = true;
+        const input = d.querySelector('[data-testid="row-labels-input"]') as HTMLInputElement;
+        input.value = 'header:X-Kind';
+        input.dispatchEvent(new Event('input', { bubbles: true }));
+      });
+      await new Promise((r) => setTimeout(r, 200));
+      expect(await t.page.getByTestId('row-labels-input').inputValue()).toBe('header:X-Kind');
+      await t.page.getByTestId('row-labels-save').click();
+      await until(t.page, () => document.querySelector('[data-testid="row-labels-current"]')?.textContent === 'from header:X-Kind');
+      expect(t.problems).toEqual([]);
+    } finally {
+      await t.context.close();
+    }
+  });
+
   it("takes row labels from the bin's own sources (labelFrom), set under its name, and relabels live in every tab", async () => {
     const own = await apiCall<Bin>(app.base, 'POST', '/api/bins', { name: 'stripe labels', labelFrom: ['json:data.object.type'] });
     const url = app.reachable(own.url);

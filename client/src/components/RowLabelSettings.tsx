@@ -18,8 +18,7 @@ interface Props {
 
 export function RowLabelSettings({ bin, disabled, onSaved, onGone }: Props) {
   const [open, setOpen] = useState(false);
-  // null: not edited, so the field shows what is in use (at once: the details' toggle event
-  // comes a moment after it opens).
+  // null: not edited, so the field shows what is in use.
   const [draft, setText] = useState<string | null>(null);
   const [errors, setErrors] = useState<FieldErrors>({});
   const [error, setError] = useError();
@@ -30,7 +29,9 @@ export function RowLabelSettings({ bin, disabled, onSaved, onGone }: Props) {
   const toggle = (e: Event) => {
     const isOpen = (e.currentTarget as HTMLDetailsElement).open;
     setOpen(isOpen);
-    if (isOpen) {
+    // Cleared on closing, not on opening: the toggle event comes a moment after the details
+    // open, and by then the user (or a test) may have typed already.
+    if (!isOpen) {
       setText(null);
       setErrors({});
       setError(null);
