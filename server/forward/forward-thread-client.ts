@@ -34,8 +34,10 @@ const BATCH_DELAY_MS = 4;
 const FROM_SOURCE = import.meta.url.endsWith('.ts');
 const WORKER_URL = new URL(FROM_SOURCE ? './forward-thread.ts' : './forward-thread.js', import.meta.url);
 
+/** The thread starts with the first forward or replay: most hooklabs forward nothing. */
 export function startForwardThread(o: ForwardThreadOptions): ForwardThread {
-  const worker = new BatchedWorker<ForwardThreadInit, ForwardCall, ForwardResult>({
+  let worker: BatchedWorker<ForwardThreadInit, ForwardCall, ForwardResult> | null = null;
+  const start = () => new BatchedWorker<ForwardThreadInit, ForwardCall, ForwardResult>({
     url: WORKER_URL,
     name: 'the forwarding thread',
     faultCode: 'forwarder_stopped',
@@ -62,18 +64,18 @@ export function startForwardThread(o: ForwardThreadOptions): ForwardThread {
       bodyTruncated: false,
       durationMs: 0,
       error: 'error',
-      errorDetail: 'the forwarding thread stopped before the answer came (it restarts by itself)',
+      errorDetail: 'the forwarding thread stopped before the answer came',
     }),
     onCrash: o.onCrash,
   });
   return {
     exchange: (call) =>
-      worker.call(call, call.soon).then((r) => {
+      (worker ??= start()).call(call, call.soon).then((r) => {
         // A Buffer crosses threads as a plain Uint8Array.
         const b = r.body as Uint8Array;
         return Buffer.isBuffer(b) ? r : { ...r, body: Buffer.from(b.buffer, b.byteOffset, b.byteLength) };
       }),
-    fault: () => worker.fault(),
-    close: () => worker.close(),
+    fault: () => worker?.fault() ?? null,
+    close: () => worker?.close(),
   };
 }

@@ -10,7 +10,7 @@ import type { Socket } from 'node:net';
 import { checkedLookup } from '../net/checked-lookup.ts';
 import { createOutboundPolicy, type OutboundPolicyOptions } from '../net/outbound-policy.ts';
 import { type AnswerBatch, type CallBatch, Batcher } from '../lib/batched-worker.ts';
-import { type Capture, type Destination, type ForwardResult, forwardConnections, forwardTo } from './request.ts';
+import { type Capture, type Destination, type ForwardResult, type PoolName, forwardPools, forwardTo } from './request.ts';
 import { SelfConnections } from './self-connections.ts';
 
 export interface ForwardThreadInit {
@@ -31,7 +31,7 @@ export interface ForwardCall {
   d: Omit<Destination, 'url'>;
   /** Body as bytes (a Buffer arrives as a Uint8Array). */
   c: Omit<Capture, 'body'> & { body: Uint8Array };
-  connections: 'checked' | 'unchecked' | 'own';
+  connections: PoolName;
   /** Note the socket for loop detection (not for replays to hooklab's own URLs). */
   track: boolean;
   /** Someone waits for the answer (proxy mode): it goes back without waiting for a batch. */
@@ -39,15 +39,8 @@ export interface ForwardCall {
 }
 
 const init = workerData as ForwardThreadInit;
-const connectTimeoutMs = init.timeoutMs;
-const connections = init.connectionsPerOrigin;
 const policy = init.policy ? createOutboundPolicy({ ...init.policy, publicUrl: () => init.publicUrl }) : null;
-// A pooled connection skips the address check: checked calls never share one with unchecked ones.
-const pools = {
-  checked: forwardConnections({ lookup: policy ? checkedLookup(policy) : undefined, connectTimeoutMs, connections }),
-  unchecked: forwardConnections({ connectTimeoutMs, connections }),
-  own: forwardConnections({ connectTimeoutMs, connections }),
-};
+const pools = forwardPools({ lookup: policy ? checkedLookup(policy) : undefined, connectTimeoutMs: init.timeoutMs, connections: init.connectionsPerOrigin });
 const self = init.selfTable ? new SelfConnections(init.selfTable) : null;
 const track = self ? (socket: Socket, method: string, path: string) => self.track(socket, method, path) : undefined;
 

@@ -9,7 +9,8 @@ import { RECEIVER_PREFIX } from '../../shared/api.ts';
 import { checkedLookup } from '../net/checked-lookup.ts';
 import type { OutboundPolicy } from '../net/outbound-policy.ts';
 import type { Annotations, StoredForward, Store } from '../store/types.ts';
-import { type Capture, type Destination, type ForwardOptions, type ForwardResult, destination, forwardConnections, forwardTo } from './request.ts';
+import type { Agent } from 'undici';
+import { type Capture, type Destination, type ForwardOptions, type ForwardResult, type PoolName, destination, forwardPools, forwardTo } from './request.ts';
 import type { ForwardThread } from './forward-thread-client.ts';
 import { LOOP_HEADER, type SelfConnections } from './self-connections.ts';
 
@@ -46,12 +47,8 @@ export const CONNECTIONS_PER_ORIGIN = 128;
 const MAX_DESTINATIONS = 1000;
 
 export class Forwarder {
-  // Keep-alive connections (undici pools, 128 per origin, idle ones closed after 1 s). A pooled
-  // connection skips the address check, so checked calls never share one with unchecked ones;
-  // replays to hooklab's own receiver URLs (asked for, never noted as loops) have their own.
-  private readonly checked;
-  private readonly unchecked;
-  private readonly own;
+  /** Keep-alive connections (128 per origin, idle ones closed after 1 s); none with a forwarding thread (it has its own). */
+  private readonly pools: Record<PoolName, Agent> | null;
   /** Notes the socket a forward goes out on (see SelfConnections), when the receiver asks. */
   private readonly track: ForwardOptions['onSocket'];
   private running = 0;
@@ -62,11 +59,7 @@ export class Forwarder {
   private readonly destinations = new Map<string, Destination>();
 
   constructor(private readonly d: ForwarderDeps) {
-    const connectTimeoutMs = d.timeoutMs;
-    const connections = CONNECTIONS_PER_ORIGIN;
-    this.checked = forwardConnections({ lookup: checkedLookup(d.policy), connectTimeoutMs, connections });
-    this.unchecked = forwardConnections({ connectTimeoutMs, connections });
-    this.own = forwardConnections({ connectTimeoutMs, connections });
+    this.pools = d.thread ? null : forwardPools({ lookup: checkedLookup(d.policy), connectTimeoutMs: d.timeoutMs, connections: CONNECTIONS_PER_ORIGIN });
     const self = d.self;
     this.track = self && ((s, method, path) => self.track(s, method, path));
   }
@@ -155,8 +148,10 @@ export class Forwarder {
     return rec;
   }
 
-  /** One exchange, under the outbound policy (no slot, no recording; see loopRefused). */
-  /** `soon`: someone waits for the answer (a proxied sender, a replay asked for). */
+  /**
+   * One exchange, under the outbound policy (no slot, no recording; see loopRefused). `soon`:
+   * someone waits for the answer (a proxied sender, a replay asked for).
+   */
   private exchange(target: string, c: Capture, ownAllowed: boolean, soon = false): Promise<ForwardResult> {
     let d: Destination;
     try {
@@ -169,11 +164,12 @@ export class Forwarder {
     const own = ownAllowed && this.loops(url);
     const verdict = own ? { ok: true as const, checkAddresses: false } : this.d.policy.checkUrl(url);
     if (!verdict.ok) return Promise.resolve(failed(d.href, 'blocked', verdict.reason));
+    const pool: PoolName = own ? 'own' : verdict.checkAddresses ? 'checked' : 'unchecked';
     if (this.d.thread) {
       return this.d.thread.exchange({
         d: { href: d.href, origin: d.origin, path: d.path, host: d.host },
         c,
-        connections: own ? 'own' : verdict.checkAddresses ? 'checked' : 'unchecked',
+        connections: pool,
         track: !own && this.track !== undefined,
         soon,
       });
@@ -181,7 +177,7 @@ export class Forwarder {
     return forwardTo(d, c, {
       timeoutMs: this.d.timeoutMs,
       maxResponseBytes: this.d.maxResponseBytes,
-      dispatcher: own ? this.own : verdict.checkAddresses ? this.checked : this.unchecked,
+      dispatcher: this.pools![pool],
       onSocket: own ? undefined : this.track,
     });
   }
@@ -263,7 +259,7 @@ export class Forwarder {
 
   close(): void {
     this.d.thread?.close();
-    for (const a of [this.checked, this.unchecked, this.own]) void a.destroy().catch(() => {});
+    for (const a of Object.values(this.pools ?? {})) void a.destroy().catch(() => {});
   }
 }
 

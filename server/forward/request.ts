@@ -83,6 +83,22 @@ export function forwardConnections(o: ConnectionOptions = {}): Agent {
   });
 }
 
+export type PoolName = 'checked' | 'unchecked' | 'own';
+
+/**
+ * The three sets of connections forwards use. A pooled connection skips the address check, so
+ * calls checked against the outbound policy (`lookup`) never share one with unchecked ones;
+ * replays to hooklab's own receiver URLs (asked for, never noted as loops) have their own.
+ */
+export function forwardPools(o: { lookup?: LookupFunction; connectTimeoutMs: number; connections: number }): Record<PoolName, Agent> {
+  const { connectTimeoutMs, connections } = o;
+  return {
+    checked: forwardConnections({ lookup: o.lookup, connectTimeoutMs, connections }),
+    unchecked: forwardConnections({ connectTimeoutMs, connections }),
+    own: forwardConnections({ connectTimeoutMs, connections }),
+  };
+}
+
 let shared: Agent | null = null;
 const sharedConnections = () => (shared ??= forwardConnections());
 
