@@ -226,6 +226,8 @@ export class RequestIndex<E extends IndexEntry> {
       if (!victim) break;
       out.push(victim);
     }
+    // Each eviction pushed the bin's new head: a bin at its cap pushes one per capture.
+    if (out.length) this.compactHeap();
     return out;
   }
 
@@ -290,6 +292,11 @@ export class RequestIndex<E extends IndexEntry> {
     this.bins.delete(binId);
     this.seqs.delete(binId);
     return all;
+  }
+
+  /** Heads kept for the byte budget, stale ones included (bounded: see compactHeap). */
+  get heads(): number {
+    return this.oldest.size;
   }
 
   /** Each removal may push a new head; keep stale heads from piling up. */

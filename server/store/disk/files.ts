@@ -2,7 +2,7 @@
 // (steno: temp file, then rename), positioned writes and reads for body and journal files,
 // and the errors and faults they turn into.
 import { constants } from 'node:fs';
-import { type FileHandle, open, readdir, rm } from 'node:fs/promises';
+import { type FileHandle, open, readdir, rm, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { Low } from 'lowdb';
 import { DataFile } from 'lowdb/node';
@@ -114,6 +114,15 @@ export async function truncateTo(filename: string, size: number): Promise<void> 
     await fh.truncate(size);
   } finally {
     await fh.close();
+  }
+}
+
+/** Remove one file; gone already is fine. One unlink (rm's force costs two lstats more). */
+export async function removeFile(filename: string): Promise<void> {
+  try {
+    await unlink(filename);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }
 }
 

@@ -21,7 +21,7 @@ import { ByteLru } from '../../lib/lru.ts';
 import { evictionsOf, type IndexEntry, RequestIndex, toItem, withAnnotations } from '../request-index.ts';
 import type { Annotations, CapturedRequest, RequestLog, RequestPageQuery, StoredRequest } from '../types.ts';
 import { TextFile } from 'lowdb/node';
-import { DataFileError, fileSize, openForWrite, readAt, readJson, removeTempFiles, truncateTo, writeAt, writeFileAt, writeJson } from './files.ts';
+import { DataFileError, fileSize, openForWrite, readAt, readJson, removeFile, removeTempFiles, truncateTo, writeAt, writeFileAt, writeJson } from './files.ts';
 import { type DiskRecord, deleteLine, headerLine, markLine, parseSegmentLog, recordLine } from './segment-log.ts';
 
 export const DEFAULT_SEGMENT_SIZE = 50;
@@ -545,11 +545,11 @@ export class DiskRequestLog implements RequestLog {
       // Nothing left in it: metadata first, so a crash in between leaves only an orphan body file.
       try {
         if (seg.onDisk) {
-          await rm(this.logPath(binId, seg.n), { force: true });
-          await rm(this.metaPath(binId, seg.n), { force: true });
+          await removeFile(this.logPath(binId, seg.n));
+          if (seg.legacy) await removeFile(this.metaPath(binId, seg.n));
         }
         seg.onDisk = false;
-        await rm(this.bodyPath(binId, seg.n), { force: true });
+        await removeFile(this.bodyPath(binId, seg.n));
       } catch (err) {
         this.markDirty(seg);
         throw err;
@@ -574,11 +574,11 @@ export class DiskRequestLog implements RequestLog {
     let restorePatched = () => {};
     // Everything about the entries being written is taken now: an entry evicted or deleted
     // during the awaits below drops its `pend`, but its bytes still go where planned.
-    const offsets = new Map<DiskEntry, { off: number; meta: StoredRequest; wrote?: CapturedRequest | null }>();
+    const offsets = new Map<DiskEntry, { off: number; src: CapturedRequest; wrote?: CapturedRequest | null }>();
     const bodies: Buffer[] = [];
     let end = seg.fileBytes;
     for (const e of writing) {
-      offsets.set(e, { off: end, meta: strip(e.pend!) });
+      offsets.set(e, { off: end, src: e.pend! });
       bodies.push(e.pend!.body);
       end += e.bytes;
     }
@@ -602,7 +602,10 @@ export class DiskRequestLog implements RequestLog {
         if (e.gone) continue;
         const w = offsets.get(e)!;
         w.wrote = e.pend;
-        fresh.push({ ...(e.pend ? strip(e.pend) : w.meta), bodyOffset: w.off });
+        // strip() makes a copy of our own: the offset goes on it rather than on another copy.
+        const rec = strip(e.pend ?? w.src) as DiskRecord;
+        rec.bodyOffset = w.off;
+        fresh.push(rec);
       }
       const key = `m:${binId}:${seg.n}`;
       if (seg.legacy || seg.lines > LOG_COMPACT_FACTOR * seg.live + LOG_COMPACT_SLACK) {

@@ -1,0 +1,53 @@
+// The request index every store driver shares: the per-bin cap, the store-wide byte budget
+// (oldest capture across bins goes first) and what it keeps to find that oldest capture.
+import { describe, expect, it } from 'vitest';
+import type { RequestItem } from '../../shared/api.ts';
+import { type IndexEntry, RequestIndex } from '../../server/store/request-index.ts';
+
+let n = 0;
+const entry = (binId: string, bytes = 10): IndexEntry => {
+  const id = `r${String(++n).padStart(8, '0')}`;
+  return { id, binId, bytes, item: { id, binId } as RequestItem };
+};
+
+describe('RequestIndex', () => {
+  it('evicts a bin oldest first at its cap, never the new entry', () => {
+    const ix = new RequestIndex<IndexEntry>(Infinity);
+    const a = [entry('a'), entry('a'), entry('a')];
+    expect(ix.add(a[0], 2)).toEqual([]);
+    expect(ix.add(a[1], 2)).toEqual([]);
+    expect(ix.add(a[2], 2).map((e) => e.id)).toEqual([a[0].id]);
+    expect(a[0].gone).toBe(true);
+    expect(ix.entries('a').map((e) => e.id)).toEqual([a[1].id, a[2].id]);
+    expect(ix.totalBytes).toBe(20);
+  });
+
+  it('keeps the byte budget by evicting the oldest capture across bins', () => {
+    const ix = new RequestIndex<IndexEntry>(30);
+    const a1 = entry('a');
+    const b1 = entry('b');
+    const a2 = entry('a');
+    for (const e of [a1, b1, a2]) expect(ix.add(e, 100)).toEqual([]);
+    const b2 = entry('b');
+    expect(ix.add(b2, 100).map((e) => e.id)).toEqual([a1.id]);
+    const c1 = entry('c', 25);
+    expect(ix.add(c1, 100).map((e) => e.id)).toEqual([b1.id, a2.id, b2.id]);
+    expect(ix.totalBytes).toBe(25);
+  });
+
+  it('does not pile up heads while a bin at its cap keeps receiving (memory stays flat)', () => {
+    // Each eviction notes the bin's new oldest capture; stale notes must be dropped, or a
+    // bin at its cap would grow the index by one note per capture for as long as it runs.
+    const ix = new RequestIndex<IndexEntry>(1e12);
+    for (let i = 0; i < 20_000; i++) ix.add(entry(`bin${i % 4}`), 50);
+    expect(ix.heads).toBeLessThan(4 * 4 + 64 + 1);
+    // ... and the budget still finds the oldest across bins after compaction.
+    const small = new RequestIndex<IndexEntry>(100);
+    const first = entry('x');
+    small.add(first, 5);
+    for (let i = 0; i < 5_000; i++) small.add(entry(`y${i % 3}`, 15), 3);
+    expect(small.heads).toBeLessThan(3 * 4 + 64 + 2);
+    expect(first.gone).toBe(true);
+    expect(small.totalBytes).toBeLessThanOrEqual(100);
+  });
+});
