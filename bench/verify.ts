@@ -10,8 +10,8 @@
 // so the figure is SUSTAINED: captures of the measured window / time from the start of the
 // load until the last capture was stored and, when ON, the last verdict too (the live event
 // that carries it: the capture's own `request` when checked before it left, else a
-// `request:updated`). At the end every stored capture must say `valid`, and every capture must
-// have got its verdict live (a `request` or `request:updated` with a verification).
+// `requests:updated`). At the end every stored capture must say `valid`, and every capture must
+// have got its verdict live (a `request` or `requests:updated` with a verification).
 import os from 'node:os';
 import path from 'node:path';
 import { Webhook } from 'standardwebhooks';
@@ -70,7 +70,7 @@ interface VerifyRun {
   p99Ms: number;
   /** Distinct captures of the measured bin whose verdict arrived live, by status. */
   verdicts: Record<string, number>;
-  /** Verdicts that came in a request:updated (the rest were in the capture's own event). */
+  /** Verdicts that came in a requests:updated (the rest were in the capture's own event). */
   viaUpdate: number;
   /** The stored captures (newest CAP) by verification status ('none': no verdict). */
   stored: Record<string, number>;
@@ -130,8 +130,8 @@ async function oneRun(mode: Mode, roundNo: number, opts: BenchOptions): Promise<
       lastEventUs = monotonicUs();
       verdict(r);
     };
-    sub.socket.on('request:updated', (r: RequestItem) => {
-      if (verdict(r)) viaUpdate++;
+    sub.socket.on('requests:updated', (e: { binId: string; items: RequestItem[] }) => {
+      for (const r of e.items) if (verdict(r)) viaUpdate++;
     });
     try {
       await sub.subscribe(warmBin.id);
@@ -270,9 +270,9 @@ export const verifyBench: Bench = async (opts) => {
         rows: [off, on].map(row),
         notes: [
           `the same requests both ways: ${POOL.toLocaleString('en-US')} distinct webhook-ids signed with the standardwebhooks package before each run (not timed), cycled through by autocannon.`,
-          `sustained req/s = captures in the measured ${DURATION_S} s (live events) / time from the start of the load until the last capture and, ON, the last verdict (the live event carrying it: the capture's own, or a request:updated); drain = that time after the load stopped. ` +
+          `sustained req/s = captures in the measured ${DURATION_S} s (live events) / time from the start of the load until the last capture and, ON, the last verdict (the live event carrying it: the capture's own, or a requests:updated); drain = that time after the load stopped. ` +
             'flood req/s = autocannon\'s figure.',
-          `ON rounds: verdicts received live (distinct captures) ${onRuns.map((r) => `round ${r.round}: ${fmtCounts(r.verdicts)} of ${r.captures} captures (${r.viaUpdate} in a request:updated, the rest in the capture's own event)`).join('; ')}; ` +
+          `ON rounds: verdicts received live (distinct captures) ${onRuns.map((r) => `round ${r.round}: ${fmtCounts(r.verdicts)} of ${r.captures} captures (${r.viaUpdate} in a requests:updated, the rest in the capture's own event)`).join('; ')}; ` +
             `stored captures (newest ${CAP}) ${onRuns.map((r) => `round ${r.round}: ${fmtCounts(r.stored)}`).join('; ')}.`,
           `each mode ran ${ROUNDS}x interleaved (off, on, off, ...), each a fresh hooklab with one live subscriber; the row is its fastest undisturbed round. ` +
             `Spread of undisturbed rounds (sustained): off ${spreadPct(runs, 'off') ?? '-'}%, on ${spreadPct(runs, 'on') ?? '-'}%.`,

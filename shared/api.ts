@@ -127,10 +127,11 @@ export interface ServerToClientEvents {
   /** Light on purpose (no headers): a busy bin sends thousands; fetch the detail for more. */
   request: (r: RequestItem) => void;
   /**
-   * A stored capture's row changed after its `request` event was sent: its signature was
-   * checked, a forward or replay finished. (A change made before that event left is in it.)
+   * Stored captures' rows changed after their `request` events were sent: a signature was
+   * checked, a forward or replay finished. One event per bin per event-loop turn, each row
+   * once, as it is now (a change made before a capture's own event left is in that event).
    */
-  'request:updated': (r: RequestItem) => void;
+  'requests:updated': (e: { binId: string; items: RequestItem[] }) => void;
   'requests:deleted': (e: { binId: string; ids: string[] | 'all' }) => void;
   /** A bin's settings were replaced (the new ETag): editors reload them or show the conflict. */
   'settings:changed': (e: { binId: string; kind: SettingsKind; etag: string }) => void;

@@ -22,6 +22,7 @@ export interface ForwardThreadInit {
   connectionsPerOrigin: number;
   /** How long answers may wait to fill a batch while others are in hand (lib/batched-worker.ts). */
   batchDelayMs: number;
+  batchMax: number;
   /** The memory of the receiver's SelfConnections table (null: nothing is tracked). */
   selfTable: SharedArrayBuffer | null;
 }
@@ -46,7 +47,7 @@ const track = self ? (socket: Socket, method: string, path: string) => self.trac
 
 let inHand = 0;
 // Answers go back in batches too; one at once when it was the last in hand (nothing to wait for).
-const replies = new Batcher<AnswerBatch<ForwardResult>[number]>((batch) => parentPort!.postMessage(batch), () => inHand === 0, init.batchDelayMs);
+const replies = new Batcher<AnswerBatch<ForwardResult>[number]>((batch) => parentPort!.postMessage(batch), () => inHand === 0, init.batchDelayMs, init.batchMax);
 
 parentPort!.on('message', (m: CallBatch<ForwardCall>) => {
   for (const { id, req } of m.batch) {

@@ -2,7 +2,7 @@
 // costs 40-120 µs of CPU, so one per call would eat what the thread saves: measured, a batch of
 // 20 costs ~9 µs per call, one alone ~145). A batch leaves at the end of the event-loop turn;
 // with `batchDelayMs`, while the thread has calls in hand, new ones wait up to that long (or
-// BATCH_MAX calls) to fill a bigger batch: for work where a few ms do not matter (background
+// `batchMax` calls) to fill a bigger batch: for work where a few ms do not matter (background
 // forwards), not where each answer holds up the next (the dispatcher). If the thread dies, the calls it had in hand are answered by `lost` and a
 // new thread starts, with growing delays while it keeps dying at start (reported by fault()).
 import { type Transferable, Worker } from 'node:worker_threads';
@@ -26,6 +26,8 @@ export interface BatchedWorkerOptions<Init, Req, Res> {
   lost: (req: Req) => Res;
   /** How long calls may wait to fill a batch while the thread has some in hand (see above); 0: none. */
   batchDelayMs?: number;
+  /** A batch leaves at once when it holds this many calls (default BATCH_MAX). */
+  batchMax?: number;
   /** Told once per crash (the server logs it). */
   onCrash?: (message: string) => void;
   /** Restart delays after a crash: doubling from min to max; reset once a thread lived stableMs. */
@@ -36,10 +38,10 @@ export interface BatchedWorkerOptions<Init, Req, Res> {
   spawn?: (url: URL, workerData: Init, transferList: Transferable[]) => Worker;
 }
 
-const BATCH_MAX = 64;
+export const BATCH_MAX = 64;
 
 /**
- * Collects items and sends them as one batch: at once past BATCH_MAX, at the end of the turn
+ * Collects items and sends them as one batch: at once past `max`, at the end of the turn
  * when `idle()` says nobody is waiting for the other side (or delayMs is 0), else after delayMs.
  */
 export class Batcher<T> {
@@ -52,6 +54,7 @@ export class Batcher<T> {
     private readonly send: (batch: T[]) => void,
     private readonly idle: () => boolean,
     private readonly delayMs: number,
+    private readonly max = BATCH_MAX,
   ) {}
 
   get size() {
@@ -61,7 +64,7 @@ export class Batcher<T> {
   /** `soon`: someone waits for this one (a proxied sender): the batch goes at the end of the turn. */
   add(item: T, soon = false): void {
     this.items.push(item);
-    if (this.items.length >= BATCH_MAX) return this.flush();
+    if (this.items.length >= this.max) return this.flush();
     if (this.timer && !(soon && this.waits)) return;
     if (this.timer) clearTimeout(this.timer as NodeJS.Timeout);
     this.waits = this.delayMs > 0 && !soon && !this.idle();
@@ -124,6 +127,7 @@ export class BatchedWorker<Init, Req, Res> {
       (batch) => this.post(batch),
       () => this.waiting.size === this.outbox.size, // none at the thread
       o.batchDelayMs ?? 0,
+      o.batchMax,
     );
     this.delay = o.restartMinMs ?? 100;
     this.worker = this.start();

@@ -49,13 +49,16 @@ export interface LiveBus {
 export type IoServer = Server<ClientToServerEvents, ServerToClientEvents>;
 
 export const binRoom = (binId: string) => `bin:${binId}`;
+/** Rows per `requests:updated` event (a row is ~0.5 KB). */
+export const UPDATES_PER_EVENT = 256;
 export const DISPATCHER_ROOM = 'dispatcher';
 
 /** A bin's live events of this turn, sent together (see SocketBus.flushRequests). */
 interface PendingRequests {
   added: RequestItem[];
   evicted: string[];
-  updated: RequestItem[];
+  /** Rows already sent that changed, by id (the latest wins; first-change order). */
+  updated: Map<string, RequestItem>;
   /** Where each capture is in `added`, once an update has asked (see requestUpdated). */
   byId?: Map<string, number>;
 }
@@ -106,7 +109,7 @@ export class SocketBus implements LiveBus {
   }
   private pendingFor(binId: string) {
     let q = this.pendingRequests.get(binId);
-    if (!q) this.pendingRequests.set(binId, (q = { added: [], evicted: [], updated: [] }));
+    if (!q) this.pendingRequests.set(binId, (q = { added: [], evicted: [], updated: new Map() }));
     if (!this.requestFlush) this.requestFlush = setImmediate(this.flushRequests);
     return q;
   }
@@ -115,21 +118,22 @@ export class SocketBus implements LiveBus {
     for (const [binId, { added, evicted, updated }] of this.pendingRequests) {
       const room = this.io.to(binRoom(binId));
       for (const r of added) room.emit('request', r);
-      // After the captures: a row may change in the turn it arrived.
-      for (const r of updated) room.emit('request:updated', r);
+      // After the captures: a row may change in the turn it arrived. One event for all: under
+      // load forward results and checks come back by the thousand.
+      if (updated.size) {
+        const items = [...updated.values()];
+        // In pieces: one event never grows past what a viewer's send buffer holds easily.
+        for (let i = 0; i < items.length; i += UPDATES_PER_EVENT) room.emit('requests:updated', { binId, items: items.slice(i, i + UPDATES_PER_EVENT) });
+      }
       if (evicted.length) room.emit('requests:deleted', { binId, ids: evicted });
       this.cap?.checkRoom(binRoom(binId));
     }
     this.pendingRequests.clear();
   };
   requestUpdated(r: RequestItem) {
-    if (this.shared) {
-      // Shared rooms: viewers of this bin may be on other instances.
-      this.io.to(binRoom(r.binId)).emit('request:updated', r);
-      return;
-    }
     // Nobody watches this bin here: skip (Socket.IO would encode the event all the same).
-    if (!this.wants(r.binId)) return;
+    // Shared rooms: viewers of this bin may be on other instances, so it always goes out.
+    if (!this.shared && !this.wants(r.binId)) return;
     // Batched with the captures, one flush per turn: forward results and signature checks
     // come back by the thousand under load, and sent one by one each cost a write of its own.
     const q = this.pendingFor(r.binId);
@@ -147,7 +151,7 @@ export class SocketBus implements LiveBus {
         return;
       }
     }
-    q.updated.push(r);
+    q.updated.set(r.id, r);
   }
   requestsDeleted(binId: string, ids: string[] | 'all') {
     this.io.to(binRoom(binId)).emit('requests:deleted', { binId, ids });
@@ -263,7 +267,7 @@ export class RecordingBus implements LiveBus {
   private rec = (type: string) => (data: unknown) => void this.events.push({ type, data });
   wants = () => true;
   requestCaptured = this.rec('request');
-  requestUpdated = this.rec('request:updated');
+  requestUpdated = (r: RequestItem) => void this.events.push({ type: 'requests:updated', data: { binId: r.binId, items: [r] } });
   settingsChanged = (binId: string, kind: SettingsKind, etag: string) => void this.events.push({ type: 'settings:changed', data: { binId, kind, etag } });
   requestsDeleted = (binId: string, ids: string[] | 'all') => void this.events.push({ type: 'requests:deleted', data: { binId, ids } });
   requestsEvicted = (binId: string, ids: string[]) => this.requestsDeleted(binId, ids);

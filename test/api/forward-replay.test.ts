@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ForwardRecord, RequestDetail } from '../../shared/api.ts';
 import { send } from '../helpers/http.ts';
 import { createBin, startServer, type TestServer } from '../helpers/server.ts';
-import { collect, connect, subscribe } from '../helpers/socket.ts';
+import { collectUpdates, connect, subscribe } from '../helpers/socket.ts';
 
 interface Got {
   method: string;
@@ -234,7 +234,7 @@ describe('forwarding each capture', () => {
     const bin = await createBin(srv.base);
     await request(srv.base).put(`/api/bins/${bin.id}/forward`).send({ targets: [{ url: `${targetBase}/a` }, { url: `${targetBase}/b` }] }).expect(200);
     const socket = await connect(srv.base);
-    const updates = collect(socket, 'request:updated');
+    const updates = collectUpdates(socket);
     await subscribe(socket, bin.id);
     try {
       got.length = 0;
@@ -252,7 +252,9 @@ describe('forwarding each capture', () => {
           }),
         ),
       ];
-      await updates.until(6); // one per target per capture
+      // Every capture's row changes live (the results of both targets may come in one event).
+      await updates.untilEach(ids);
+      for (const id of ids) await expect.poll(async () => (await detail(bin.id, id)).forwards.length).toBe(2);
       for (const [i, id] of ids.entries()) {
         const d = await detail(bin.id, id);
         expect(d.forwards.map((f: ForwardRecord) => [f.kind, f.status]).sort()).toEqual([['forward', 200], ['forward', 200]]);
@@ -277,7 +279,7 @@ describe('forwarding each capture', () => {
     const bin = await createBin(srv.base);
     await request(srv.base).put(`/api/bins/${bin.id}/forward`).send({ targets: [{ url: `${targetBase}/app` }] }).expect(200);
     const socket = await connect(srv.base);
-    const updates = collect(socket, 'request:updated');
+    const updates = collectUpdates(socket);
     await subscribe(socket, bin.id);
     try {
       got.length = 0;
@@ -299,7 +301,7 @@ describe('forwarding each capture', () => {
           body: ghBody,
         }),
       );
-      await updates.until(2);
+      await updates.untilEach([stripeId, ghId]);
       const atTarget = (path: string) => {
         const g = got.find((x) => x.url === path)!;
         const h = Object.fromEntries(Array.from({ length: g.headers.length / 2 }, (_, i) => [g.headers[2 * i].toLowerCase(), g.headers[2 * i + 1]]));

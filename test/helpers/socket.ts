@@ -1,6 +1,6 @@
 // A real socket.io-client for tests, with a queue of received events.
 import { io, type Socket } from 'socket.io-client';
-import type { ClientToServerEvents, ServerToClientEvents, SubscribeAck } from '../../shared/api.ts';
+import type { ClientToServerEvents, RequestItem, ServerToClientEvents, SubscribeAck } from '../../shared/api.ts';
 
 export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -38,5 +38,29 @@ export function collect<K extends keyof ServerToClientEvents>(s: ClientSocket, e
     stop() {
       s.off(event, handler as never);
     },
+  };
+}
+
+/**
+ * Rows from `requests:updated` events (one event per bin per turn carries many), flattened:
+ * `until(n)` resolves once n rows have come, `untilEach(ids)` once each id has come at least once.
+ */
+export function collectUpdates(s: ClientSocket) {
+  const items: RequestItem[] = [];
+  const waiters: { done: () => boolean; resolve: () => void }[] = [];
+  const handler = (e: { binId: string; items: RequestItem[] }) => {
+    items.push(...e.items);
+    for (const w of [...waiters]) if (w.done()) {
+      waiters.splice(waiters.indexOf(w), 1);
+      w.resolve();
+    }
+  };
+  s.on('requests:updated', handler);
+  const wait = (done: () => boolean) => (done() ? Promise.resolve(items) : new Promise<RequestItem[]>((resolve) => waiters.push({ done, resolve: () => resolve(items) })));
+  return {
+    items,
+    until: (n: number) => wait(() => items.length >= n),
+    untilEach: (ids: string[]) => wait(() => ids.every((id) => items.some((r) => r.id === id))),
+    stop: () => void s.off('requests:updated', handler),
   };
 }

@@ -4,7 +4,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { send } from '../helpers/http.ts';
 import { createBin, startServer, type TestServer } from '../helpers/server.ts';
-import { collect, connect, subscribe } from '../helpers/socket.ts';
+import { collect, collectUpdates, connect, subscribe } from '../helpers/socket.ts';
 
 let srv: TestServer;
 beforeAll(async () => {
@@ -152,7 +152,7 @@ describe('live settings and row updates', () => {
     try {
       await subscribe(s, bin.id);
       const changed = collect(s, 'settings:changed');
-      const updated = collect(s, 'request:updated');
+      const updated = collectUpdates(s);
       const json = (method: string, path: string, body?: unknown) =>
         fetch(`${srv.base}${path}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
       const put = await json('PUT', `/api/bins/${bin.id}/response`, { plan: [{ status: 500 }] });

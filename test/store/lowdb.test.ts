@@ -621,6 +621,51 @@ describe('lowdb: annotations', () => {
     expect((await r.forwards.get('a'))?.answerWith).toBe('target');
     await r.close();
   });
+
+  it('a change to a written request appends only what changed; changes merge; a cleared field is written whole', async () => {
+    const d = await dir();
+    const s = await open(d, { flushIntervalMs: 60_000 });
+    await s.bins.put({ id: 'a', name: 'a', createdAt: 'x' });
+    const id = nextId();
+    const other = nextId();
+    const headers = ['X-Marker-Header', 'v'.repeat(500)];
+    await s.requests.append(fakeRequest('a', id, { headers }), 10);
+    await s.requests.append(fakeRequest('a', other, { headers }), 10);
+    await s.flush();
+    const log = path.join(d, 'bins', 'a', '00000000.log');
+    const before = (await readFile(log)).length;
+    const rec = (status: number) => ({ kind: 'forward' as const, at: 'x', target: 't', url: 'u', method: 'POST', status, headers: [] as [string, string][], body: '', bodyEncoding: 'utf8' as const, bodyTruncated: false, durationMs: 1, error: null, errorDetail: null, edited: false });
+    await s.requests.annotate('a', id, (r) => ({ forwards: [...(r.forwards ?? []), rec(200)] }));
+    await s.requests.annotate('a', id, (r) => ({ forwards: [...(r.forwards ?? []), rec(503)], bodySha256: 'abc' }));
+    await s.requests.annotate('a', other, () => ({ bodySha256: 'def' }));
+    await s.flush();
+    const appended = (await readFile(log)).subarray(before).toString('utf8');
+    // One line per request changed, with the merged change and not the capture again.
+    expect(appended.trim().split('\n')).toHaveLength(2);
+    expect(appended).not.toContain('X-Marker-Header');
+    expect(JSON.parse(appended.split('\n')[0])).toEqual({ p: id, a: { forwards: [rec(200), rec(503)], bodySha256: 'abc' } });
+    // Clearing a field (undefined has no JSON) writes the whole record instead.
+    await s.requests.annotate('a', other, () => ({ bodySha256: undefined }));
+    await s.flush();
+    const last = (await readFile(log)).toString('utf8').trim().split('\n').pop()!;
+    expect(JSON.parse(last).r.id).toBe(other);
+    await s.close();
+    const r = await open(d);
+    const got = await r.requests.get('a', id);
+    expect(got?.forwards?.map((f) => f.status)).toEqual([200, 503]);
+    expect(got?.bodySha256).toBe('abc');
+    expect(got?.headers).toEqual(headers);
+    expect((await r.requests.get('a', other))?.bodySha256).toBeUndefined();
+    await r.close();
+  });
+
+  it('reads a segment log of the previous version (3), whose changes were whole records', () => {
+    const rec = { id: 'r1', binId: 'a', bodyOffset: 0 };
+    const text = `{"v":3,"binId":"a","segment":0}\n{"r":${JSON.stringify(rec)}}\n{"r":${JSON.stringify({ ...rec, bodySha256: 'x' })}}\n{"p":"gone","a":{"bodySha256":"y"}}\n`;
+    const st = parseSegmentLog(Buffer.from(text));
+    expect(st.records.get('r1')).toMatchObject({ bodySha256: 'x' });
+    expect(st.records.has('gone')).toBe(false);
+  });
 });
 
 describe('lowdb: arrival numbers after a restart', () => {

@@ -1,8 +1,9 @@
 // The live bus sends a bin's events once per event-loop turn; a row that changes before its
-// capture's event has left goes out in that event, with no `request:updated` after it.
+// capture's event has left goes out in that event, with no `requests:updated` after it; rows
+// changed after their events left go out together, one `requests:updated` per bin per turn.
 import { describe, expect, it } from 'vitest';
 import type { RequestItem } from '../../shared/api.ts';
-import { type IoServer, SocketBus } from '../../server/live/bus.ts';
+import { type IoServer, SocketBus, UPDATES_PER_EVENT } from '../../server/live/bus.ts';
 
 function fakeIo(watched = ['bin:b1']) {
   const sent: { room: string; event: string; data: unknown }[] = [];
@@ -32,23 +33,39 @@ describe('live bus: changes to captures not sent yet', () => {
     expect(sent.map((s) => (s.data as RequestItem).verification?.status)).toEqual([...Array(40).fill('valid'), 'missing']);
   });
 
-  it('sends a change to a capture already sent as request:updated, after the turn\'s captures', async () => {
+  it('sends changes to captures already sent in one requests:updated, after the turn\'s captures, each row once as it is last', async () => {
     const { io, sent } = fakeIo();
     const bus = new SocketBus(io);
     bus.requestCaptured(item('a'), []);
+    bus.requestCaptured(item('c'), []);
     await turn();
     bus.requestCaptured(item('b'), []);
     bus.requestUpdated(item('a', { verification: { status: 'invalid' } }));
+    bus.requestUpdated(item('c', { verification: { status: 'missing' } }));
+    bus.requestUpdated(item('a', { verification: { status: 'valid' } }));
     await turn();
-    expect(sent.map((s) => [s.event, (s.data as RequestItem).id])).toEqual([
+    const ev = (s: (typeof sent)[number]) => (s.event === 'request' ? [s.event, (s.data as RequestItem).id] : [s.event, ...(s.data as { items: RequestItem[] }).items.map((r) => `${r.id}:${r.verification?.status}`)]);
+    expect(sent.map(ev)).toEqual([
       ['request', 'a'],
+      ['request', 'c'],
       ['request', 'b'],
-      ['request:updated', 'a'],
+      ['requests:updated', 'a:valid', 'c:missing'],
     ]);
+    expect(sent[3].data).toMatchObject({ binId: 'b1' });
     // A later turn starts a fresh index: a change to "b" (sent) is an update again.
     bus.requestUpdated(item('b', { verification: { status: 'valid' } }));
     await turn();
-    expect(sent.slice(3).map((s) => [s.event, (s.data as RequestItem).id])).toEqual([['request:updated', 'b']]);
+    expect(sent.slice(4).map(ev)).toEqual([['requests:updated', 'b:valid']]);
+  });
+
+  it('splits a turn with very many changed rows into events of UPDATES_PER_EVENT', async () => {
+    const { io, sent } = fakeIo();
+    const bus = new SocketBus(io);
+    const n = UPDATES_PER_EVENT * 2 + 3;
+    for (let i = 0; i < n; i++) bus.requestUpdated(item(`r${i}`, { verification: { status: 'valid' } }));
+    await turn();
+    expect(sent.map((s) => (s.data as { items: RequestItem[] }).items.length)).toEqual([UPDATES_PER_EVENT, UPDATES_PER_EVENT, 3]);
+    expect(sent.flatMap((s) => (s.data as { items: RequestItem[] }).items.map((r) => r.id))).toEqual(Array.from({ length: n }, (_, i) => `r${i}`));
   });
 
   it('a change to a bin nobody watches here is not encoded; with shared rooms (Redis) it always goes out, for viewers on other instances', async () => {
@@ -59,6 +76,6 @@ describe('live bus: changes to captures not sent yet', () => {
     const shared = fakeIo([]);
     new SocketBus(shared.io, { shared: true }).requestUpdated(item('a', { verification: { status: 'valid' } }));
     await turn();
-    expect(shared.sent.map((s) => [s.room, s.event])).toEqual([['bin:b1', 'request:updated']]);
+    expect(shared.sent.map((s) => [s.room, s.event])).toEqual([['bin:b1', 'requests:updated']]);
   });
 });

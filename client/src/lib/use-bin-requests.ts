@@ -36,7 +36,7 @@ export interface BinRequestsState {
   /** Ids deleted while the page was open (by anyone), and whether the bin was cleared. */
   deleted: Set<string>;
   clearedAll: boolean;
-  /** Bumped when a row already in the list changed (`request:updated`). */
+  /** Bumped when a row already in the list changed (`requests:updated`). */
   updatedVersion: number;
 }
 
@@ -199,9 +199,9 @@ export function useBinRequests(binId: string, filter: RequestFilter = {}) {
       pending.current.push(r);
       schedule();
     };
-    const onUpdated = (r: RequestItem) => {
-      if (r.binId !== binId) return;
-      updates.current.set(r.id, r);
+    const onUpdated = (e: { binId: string; items: RequestItem[] }) => {
+      if (e.binId !== binId) return;
+      for (const r of e.items) updates.current.set(r.id, r);
       schedule();
     };
     const onDeleted = (e: { binId: string; ids: string[] | 'all' }) => {
@@ -228,7 +228,7 @@ export function useBinRequests(binId: string, filter: RequestFilter = {}) {
       if (e.id === binId) setState((s) => ({ ...s, binDeleted: true }));
     };
     socket.on('request', onRequest);
-    socket.on('request:updated', onUpdated);
+    socket.on('requests:updated', onUpdated);
     socket.on('requests:deleted', onDeleted);
     socket.on('bin:updated', onBinUpdated);
     socket.on('bin:deleted', onBinDeleted);
@@ -266,7 +266,7 @@ export function useBinRequests(binId: string, filter: RequestFilter = {}) {
       alive = false;
       unsubscribe?.();
       socket.off('request', onRequest);
-      socket.off('request:updated', onUpdated);
+      socket.off('requests:updated', onUpdated);
       socket.off('requests:deleted', onDeleted);
       socket.off('bin:updated', onBinUpdated);
       socket.off('bin:deleted', onBinDeleted);

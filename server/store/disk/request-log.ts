@@ -22,7 +22,7 @@ import { evictionsOf, type IndexEntry, RequestIndex, toItem, withAnnotations } f
 import type { Annotations, CapturedRequest, RequestLog, RequestPageQuery, StoredRequest } from '../types.ts';
 import { TextFile } from 'lowdb/node';
 import { DataFileError, fileSize, openForWrite, readAt, readJson, removeFile, removeTempFiles, truncateTo, writeAt, writeFileAt, writeJson } from './files.ts';
-import { type DiskRecord, deleteLine, headerLine, markLine, parseSegmentLog, recordLine } from './segment-log.ts';
+import { type DiskRecord, deleteLine, headerLine, markLine, parseSegmentLog, patchLine, recordLine } from './segment-log.ts';
 
 export const DEFAULT_SEGMENT_SIZE = 50;
 export const DEFAULT_SEGMENT_BYTES = 8 * 1024 * 1024;
@@ -61,6 +61,11 @@ interface Seg {
   pending: DiskEntry[];
   /** Written records changed since (annotations), until the metadata is rewritten. */
   patched?: Map<string, DiskRecord>;
+  /**
+   * What changed in each of those (merged), for an appended line of just that. A record in
+   * `patched` without one here is written whole.
+   */
+  changes?: Map<string, Partial<Annotations>>;
   /** The changes a metadata rewrite under way is writing: still newer than the cache until it ends. */
   flushing?: Map<string, DiskRecord>;
   /** The body file, kept open while new bodies go to this segment. */
@@ -123,6 +128,13 @@ export interface DiskRequestLogOptions {
   onDirty: () => void;
   /** For people; `message` names no bin id (health is public, bin ids are the receiver's secret). */
   onWarning: (message: string, detail?: Record<string, unknown>) => void;
+}
+
+/** A segment's changes to write now (those made from here on go with the next write). */
+function takeChanges(seg: Seg) {
+  const c = seg.changes;
+  seg.changes = undefined;
+  return c;
 }
 
 const segName = (n: number) => String(n).padStart(8, '0');
@@ -306,8 +318,11 @@ export class DiskRequestLog implements RequestLog {
     const r = seg.patched?.get(id) ?? seg.flushing?.get(id) ?? records.get(id);
     if (!r || e.gone) return null;
     // Held until the segment's metadata is rewritten (not in the cache, which may drop it).
-    const next = withAnnotations(r, fn(r));
+    const change = fn(r);
+    const next = withAnnotations(r, change);
     (seg.patched ??= new Map()).set(id, next);
+    const before = seg.changes?.get(id);
+    (seg.changes ??= new Map()).set(id, before ? Object.assign(Object.assign({}, before), change) : change);
     e.item = toItem(next);
     this.markDirty(seg);
     return e.item;
@@ -590,10 +605,20 @@ export class DiskRequestLog implements RequestLog {
         await writeAt(seg.fh, bodies, seg.fileBytes);
       }
       const patched = seg.patched;
+      const changes = takeChanges(seg);
       seg.patched = undefined; // changes from here on go to the next rewrite
       seg.flushing = patched;
       restorePatched = () => {
-        // The write failed: keep the changes for the next try (newer ones win).
+        // The write failed: keep the changes for the next try (newer ones win). What changed
+        // is then what changed since the last write that worked: both changes, merged. A
+        // request changed again since as a whole record (see the end) is written whole.
+        if (changes) {
+          for (const [k, v] of changes) {
+            const newer = seg.changes?.get(k);
+            if (newer) seg.changes!.set(k, Object.assign(Object.assign({}, v), newer));
+            else if (!seg.patched?.has(k)) (seg.changes ??= new Map()).set(k, v);
+          }
+        }
         if (patched) for (const [k, v] of patched) if (!seg.patched?.has(k)) (seg.patched ??= new Map()).set(k, v);
       };
       // The requests whose bodies just went out (those gone meanwhile are left out).
@@ -639,7 +664,8 @@ export class DiskRequestLog implements RequestLog {
         if (patched) {
           for (const [id, r] of patched) {
             if (this.index.get(binId, id)?.seg !== seg) continue; // gone since
-            text += recordLine(r);
+            const change = changes?.get(id);
+            text += (change && patchLine(id, change)) || recordLine(r);
             lines++;
           }
         }
@@ -696,6 +722,7 @@ export class DiskRequestLog implements RequestLog {
       // Annotated while this was being written: the change goes with the next rewrite.
       if (w.wrote !== e.pend) {
         (seg.patched ??= new Map()).set(e.id, { ...strip(e.pend), bodyOffset: w.off });
+        seg.changes?.delete(e.id); // written whole
         this.markDirty(seg);
       }
       e.pend = null;

@@ -1,15 +1,19 @@
 // A segment's metadata as an append-only journal, bins/<binId>/<n>.log, one JSON line each:
-//   {"v":3,"binId":..,"segment":n}   first line
-//   {"r":{..record..}}               a request written, or its annotations changed (last wins)
+//   {"v":4,"binId":..,"segment":n}   first line
+//   {"r":{..record..}}               a request written, or rewritten whole (last wins)
+//   {"p":"<id>","a":{..fields..}}    a written request's annotations changed (a forward's
+//                                    result, a verdict): only the fields that changed
 //   {"d":"<id>"}                     a request deleted
 //   {"m":["<id>",seq]}               the bin's eviction mark then (newest id and number evicted)
 // A flush appends what changed in proportion to it, instead of rewriting the whole segment's
 // metadata through a temp file and a rename each time (which cost several file operations per
 // segment per flush). A line a crash cut short is cut off at load. Version 2 segments
-// (<n>.json, rewritten whole) still load, and become a log at their next write.
-import type { StoredRequest } from '../types.ts';
+// (<n>.json, rewritten whole) still load, and become a log at their next write; version 3
+// logs (no "p" lines) load as they are.
+import type { Annotations, StoredRequest } from '../types.ts';
 
-export const SEGMENT_LOG_VERSION = 3;
+export const SEGMENT_LOG_VERSION = 4;
+const READS = new Set([3, SEGMENT_LOG_VERSION]);
 
 /** A request's metadata as written: where its body is in the segment's body file. */
 export type DiskRecord = StoredRequest & { bodyOffset: number };
@@ -25,6 +29,15 @@ export interface SegmentLogState {
 
 export const headerLine = (binId: string, segment: number) => JSON.stringify({ v: SEGMENT_LOG_VERSION, binId, segment }) + '\n';
 export const recordLine = (r: DiskRecord) => `{"r":${JSON.stringify(r)}}\n`;
+/**
+ * A change to a written request: only what changed, so a forward's result does not write its
+ * capture's headers again. Null when the change clears a field (JSON has no undefined):
+ * then the whole record is written instead.
+ */
+export function patchLine(id: string, change: Partial<Annotations>): string | null {
+  for (const k in change) if (change[k as keyof Annotations] === undefined) return null;
+  return `{"p":${JSON.stringify(id)},"a":${JSON.stringify(change)}}\n`;
+}
 export const deleteLine = (id: string) => `{"d":${JSON.stringify(id)}}\n`;
 export const markLine = (evictedThrough: string, evictedSeq: number) => `{"m":${JSON.stringify([evictedThrough, evictedSeq])}}\n`;
 
@@ -36,7 +49,7 @@ export function parseSegmentLog(bytes: Buffer): SegmentLogState {
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i];
     if (!line) continue;
-    let l: { v?: unknown; r?: DiskRecord; d?: string; m?: [string, number] };
+    let l: { v?: unknown; r?: DiskRecord; p?: string; a?: Partial<Annotations>; d?: string; m?: [string, number] };
     try {
       l = JSON.parse(line);
     } catch (e) {
@@ -44,8 +57,13 @@ export function parseSegmentLog(bytes: Buffer): SegmentLogState {
     }
     st.lines++;
     if (st.lines === 1) {
-      if (l.v !== SEGMENT_LOG_VERSION) throw new Error(`unknown format version ${JSON.stringify(l.v)}`);
+      if (!READS.has(l.v as number)) throw new Error(`unknown format version ${JSON.stringify(l.v)}`);
     } else if (l.r) st.records.set(l.r.id, l.r);
+    else if (typeof l.p === 'string' && l.a && typeof l.a === 'object') {
+      // A change to a request deleted since (or evicted) finds nothing: dropped.
+      const r = st.records.get(l.p);
+      if (r) st.records.set(l.p, Object.assign(Object.assign({}, r), l.a));
+    }
     else if (typeof l.d === 'string') st.records.delete(l.d);
     else if (Array.isArray(l.m)) {
       if (l.m[0] > st.evictedThrough) st.evictedThrough = l.m[0];
