@@ -1,5 +1,6 @@
 // The lowdb driver: the shared contract, then what only a file-backed store must do.
 import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { syncBuiltinESMExports } from 'node:module';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { sortableIdFactory } from '../../server/ids.ts';
@@ -601,6 +602,34 @@ describe('lowdb: races with a write under way', () => {
     const r = await open(d, { maxRequestsPerBin: 10 });
     expect((await r.requests.page('a', { limit: 50 })).map((x) => x.id)).toEqual([...kept].reverse());
     await r.close();
+  });
+});
+
+describe('lowdb: a flood into a full bin', () => {
+  it('removes only files that were written: segments pushed out before their first write cost no file operation', async () => {
+    const d = await dir();
+    const s = await open(d, { flushIntervalMs: 60_000, segmentSize: 10 });
+    await s.bins.put({ id: 'a', name: 'a', createdAt: 'x' });
+    await s.requests.append(fakeRequest('a', nextId()), 20);
+    await s.flush();
+    // Count unlinks (the store imports node:fs/promises; its live bindings follow the module).
+    const fsp = (await import('node:fs/promises')).default as unknown as Record<string, (...a: unknown[]) => Promise<void>>;
+    const orig = fsp.unlink;
+    const unlinked: string[] = [];
+    fsp.unlink = (...a: unknown[]) => (unlinked.push(String(a[0])), orig(...a));
+    syncBuiltinESMExports();
+    try {
+      // 200 captures between two flushes into a bin that keeps 20 (10 per segment): segment 0
+      // (written) empties, segments 1-17 fill and empty before any write, 18-20 are kept.
+      for (let i = 0; i < 200; i++) await s.requests.append(fakeRequest('a', nextId()), 20);
+      await s.flush();
+    } finally {
+      fsp.unlink = orig;
+      syncBuiltinESMExports();
+    }
+    expect(unlinked.map((p) => path.basename(p)).sort()).toEqual(['00000000.body', '00000000.log']);
+    expect([...(await snapshot(d, 'a')).keys()].sort()).toEqual(['00000018.body', '00000018.log', '00000019.body', '00000019.log', '00000020.body', '00000020.log']);
+    await s.close();
   });
 });
 

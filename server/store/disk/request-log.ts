@@ -57,6 +57,12 @@ interface Seg {
   bytes: number;
   /** Body file bytes written (the next body goes here). */
   fileBytes: number;
+  /**
+   * Its body file may exist (it was opened for writing, or found at load). A segment whose
+   * captures were all pushed out before its first write (a flood into a full bin) has none:
+   * nothing to remove (a failed unlink costs an error object; this happens per 50 captures).
+   */
+  bodyFile: boolean;
   /** Appended, not yet written. */
   pending: DiskEntry[];
   /** Written records changed since (annotations), until the metadata is rewritten. */
@@ -500,6 +506,7 @@ export class DiskRequestLog implements RequestLog {
       seg.entries = seg.entries.filter((e) => !e.gone);
       seg.onDisk = false;
       seg.legacy = false;
+      seg.bodyFile = false;
       seg.fileBytes = 0;
       seg.logBytes = 0;
       seg.lines = 0;
@@ -564,7 +571,8 @@ export class DiskRequestLog implements RequestLog {
           if (seg.legacy) await removeFile(this.metaPath(binId, seg.n));
         }
         seg.onDisk = false;
-        await removeFile(this.bodyPath(binId, seg.n));
+        if (seg.bodyFile) await removeFile(this.bodyPath(binId, seg.n));
+        seg.bodyFile = false;
       } catch (err) {
         this.markDirty(seg);
         throw err;
@@ -601,6 +609,7 @@ export class DiskRequestLog implements RequestLog {
     seg.busy = true;
     try {
       if (writing.length) {
+        seg.bodyFile = true;
         seg.fh ??= await openForWrite(this.bodyPath(binId, seg.n));
         await writeAt(seg.fh, bodies, seg.fileBytes);
       }
@@ -895,7 +904,8 @@ function checkSegment(d: unknown, allowV1 = false): string | null {
 }
 
 function newSeg(n: number, binId: string, s: Pick<Seg, 'count' | 'bytes' | 'fileBytes' | 'onDisk' | 'legacy'>): Seg {
-  return { n, binId, entries: [], live: 0, pending: [], fh: null, busy: false, dirty: false, logBytes: 0, lines: 0, lfh: null, deleted: [], writeMark: false, gen: 0, ...s };
+  // One found at load (onDisk) may have a body file; a new one has none yet.
+  return { n, binId, entries: [], live: 0, pending: [], fh: null, busy: false, dirty: false, logBytes: 0, lines: 0, lfh: null, deleted: [], writeMark: false, gen: 0, bodyFile: s.onDisk, ...s };
 }
 
 /** Rough heap size of a segment's parsed metadata, for the cache's budget. */
