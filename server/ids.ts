@@ -2,8 +2,12 @@
 // request and delivery ids sort by creation time so they double as paging cursors.
 import { customAlphabet, nanoid } from 'nanoid';
 
+// A bin id is typed into shells (`hooklab wait <bin>`): one starting with "-" would be read as
+// an option there (nanoid's alphabet has "-" and "_"), so the first character is alphanumeric.
+const binIdHead = customAlphabet('0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz', 1);
+
 export function newBinId(): string {
-  return nanoid(); // 21 chars, ~126 bits
+  return binIdHead() + nanoid(20); // 21 chars, ~126 bits
 }
 
 export function newId(prefix: string): string {

@@ -117,12 +117,12 @@ describe('hooklab CLI', () => {
     await send(`${srv.base}/h/${from.id}/b`, { body: 'text' });
     const file = path.join(dataDir, 'export.ndjson');
     const ex = await hooklab(['export', from.id, '--out', file]);
-    expect(ex.code).toBe(0);
+    // Code and stderr together: a failure then says why.
+    expect({ code: ex.code, stderr: ex.stderr }).toEqual({ code: 0, stderr: '' });
     expect((await readFile(file, 'utf8')).trim().split('\n')).toHaveLength(2);
     const to = (await json<{ id: string }>(srv.base, 'POST', '/api/bins', {})).body;
     const im = await hooklab(['import', to.id, file]);
-    expect(im.code).toBe(0);
-    expect(im.stderr).toBe('imported 2 capture(s)\n');
+    expect({ code: im.code, stderr: im.stderr }).toEqual({ code: 0, stderr: 'imported 2 capture(s)\n' });
     const page = (await json<RequestPage>(srv.base, 'GET', `/api/bins/${to.id}/requests`)).body;
     expect(page.requests.map((r) => r.path)).toEqual(['/b', '/a']);
     const har = await hooklab(['export', from.id, '--format', 'har']);
