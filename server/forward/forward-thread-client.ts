@@ -76,9 +76,10 @@ export function startForwardThread(o: ForwardThreadOptions): ForwardThread {
   return {
     exchange: (call) =>
       (worker ??= start()).call(call, call.soon).then((r) => {
-        // A Buffer crosses threads as a plain Uint8Array.
+        // A Buffer crosses threads as a plain Uint8Array. (The answer is a copy of our own.)
         const b = r.body as Uint8Array;
-        return Buffer.isBuffer(b) ? r : { ...r, body: Buffer.from(b.buffer, b.byteOffset, b.byteLength) };
+        if (!Buffer.isBuffer(b)) r.body = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+        return r;
       }),
     fault: () => worker?.fault() ?? null,
     close: () => worker?.close(),

@@ -2,7 +2,7 @@
 // driver is lowdb (lowdb.ts), which shares the collections and the request index.
 import type { RequestItem } from '../../shared/api.ts';
 import { BinMap, DeliveryMap, MapCollection, unkept, RunMap } from './collections.ts';
-import { evictionsOf, type IndexEntry, RequestIndex, toItem, withAnnotations } from './request-index.ts';
+import { changesRow, evictionsOf, type IndexEntry, RequestIndex, toItem, withAnnotations } from './request-index.ts';
 import type {
   Annotations,
   CapturedRequest,
@@ -62,8 +62,9 @@ class MemoryRequestLog implements RequestLog {
   async annotate(binId: string, id: string, fn: (r: StoredRequest) => Partial<Annotations>) {
     const e = this.index.get(binId, id);
     if (!e) return null;
-    e.rec = withAnnotations(e.rec, fn(e.rec));
-    e.item = toItem(e.rec);
+    const change = fn(e.rec);
+    e.rec = withAnnotations(e.rec, change);
+    if (changesRow(change)) e.item = toItem(e.rec);
     return e.item;
   }
   async body(binId: string, id: string) {

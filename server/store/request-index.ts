@@ -88,6 +88,14 @@ export function withAnnotations<R extends StoredRequest>(r: R, change: Partial<A
   return Object.assign(Object.assign({}, r), change);
 }
 
+/**
+ * Does this change show in the list row? A forward's result does not (the detail has it):
+ * the row then stays as it is, with no rebuilding per forward.
+ */
+export function changesRow(change: Partial<Annotations>): boolean {
+  return 'verification' in change || 'idempotency' in change || 'answer' in change;
+}
+
 /** A signature check as the list row shows it (the detail has the rest). */
 function badgeOf(v: VerificationT): VerificationBadge {
   const b: VerificationBadge = { status: v.status };

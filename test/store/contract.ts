@@ -167,6 +167,12 @@ export function storeContract(name: string, make: (opts: { maxFinishedDeliveries
       expect(await s.requests.annotate('b', a, (r) => ({ forwards: [...(r.forwards ?? []), rec(1)] }))).toMatchObject({ id: a });
       expect((await s.requests.get('b', a))?.forwards?.map((f) => f.status)).toEqual([200, 201]);
       expect((await s.requests.page('b', { limit: 1 }))[0].forwards).toHaveLength(2);
+      // The list row: a forward's result does not show in it; an answer or a verdict does.
+      const row = (await s.requests.items('b', { limit: 1 }))[0];
+      const answer = { ...row.answer, status: 502 };
+      expect(await s.requests.annotate('b', a, () => ({ answer, verification: { status: 'missing' } }))).toMatchObject({ id: a, status: 502, verification: { status: 'missing' } });
+      expect(await s.requests.annotate('b', a, (r) => ({ forwards: [...(r.forwards ?? []), rec(2)] }))).toMatchObject({ status: 502, verification: { status: 'missing' } });
+      expect((await s.requests.items('b', { limit: 1 }))[0]).toMatchObject({ status: 502, verification: { status: 'missing' } });
       expect(await s.requests.annotate('b', 'nope', () => ({}))).toBeNull();
       await s.forwards.put({ id: 'b', targets: [{ url: 'http://127.0.0.1:3000/' }], answerWith: 'bin' });
       expect((await s.forwards.get('b'))?.targets).toHaveLength(1);

@@ -18,7 +18,7 @@ import { type FileHandle, mkdir, readFile, readdir, rm, stat } from 'node:fs/pro
 import path from 'node:path';
 import type { RequestItem } from '../../../shared/api.ts';
 import { ByteLru } from '../../lib/lru.ts';
-import { evictionsOf, type IndexEntry, RequestIndex, toItem, withAnnotations } from '../request-index.ts';
+import { changesRow, evictionsOf, type IndexEntry, RequestIndex, toItem, withAnnotations } from '../request-index.ts';
 import type { Annotations, CapturedRequest, RequestLog, RequestPageQuery, StoredRequest } from '../types.ts';
 import { TextFile } from 'lowdb/node';
 import { DataFileError, fileSize, openForWrite, readAt, readJson, removeFile, removeTempFiles, truncateTo, writeAt, writeFileAt, writeJson } from './files.ts';
@@ -314,8 +314,9 @@ export class DiskRequestLog implements RequestLog {
     if (e.pend) {
       // Not written yet: its metadata goes out with the next flush anyway. (fn reads the record
       // as it is: a copy without the body would cost more than the whole change.)
-      e.pend = withAnnotations(e.pend, fn(e.pend));
-      e.item = toItem(e.pend);
+      const change = fn(e.pend);
+      e.pend = withAnnotations(e.pend, change);
+      if (changesRow(change)) e.item = toItem(e.pend);
       return e.item;
     }
     const seg = e.seg;
@@ -329,7 +330,7 @@ export class DiskRequestLog implements RequestLog {
     (seg.patched ??= new Map()).set(id, next);
     const before = seg.changes?.get(id);
     (seg.changes ??= new Map()).set(id, before ? Object.assign(Object.assign({}, before), change) : change);
-    e.item = toItem(next);
+    if (changesRow(change)) e.item = toItem(next);
     this.markDirty(seg);
     return e.item;
   }
