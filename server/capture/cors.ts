@@ -27,10 +27,12 @@ export function preflightHeaders(h: IncomingHttpHeaders): Record<string, string>
   return out;
 }
 
-/** Headers for an answer to a request with an Origin: that origin may read it, and these headers. */
-export function answerCorsHeaders(origin: string | undefined, exposed: readonly string[]): Record<string, string> {
-  const out: Record<string, string> = { 'access-control-allow-origin': origin ?? '*' };
-  if (origin) out.vary = 'Origin';
+/**
+ * Headers for an answer to a request with an Origin (a browser's): that origin may read it, and
+ * these headers. A request without one gets none (the receiver does not call this).
+ */
+export function answerCorsHeaders(origin: string, exposed: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = { 'access-control-allow-origin': origin, vary: 'Origin' };
   if (exposed.length) out['access-control-expose-headers'] = exposed.join(', ');
   return out;
 }

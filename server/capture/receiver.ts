@@ -119,7 +119,8 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
         'x-hooklab-request-id': requestId,
       };
       // Before the bin's headers: a bin that sets its own Access-Control-* keeps them.
-      if (cors) Object.assign(headers, answerCorsHeaders(req.headers.origin, exposable(['x-hooklab-request-id', ...Object.keys(r.headers)])));
+      // Only a browser's request (it has an Origin) needs them: other senders get none.
+      if (cors && req.headers.origin !== undefined) Object.assign(headers, answerCorsHeaders(req.headers.origin, exposable(['x-hooklab-request-id', ...Object.keys(r.headers)])));
       // Never a header that acts for the whole origin, even from settings an earlier build saved.
       for (const k in r.headers) {
         const name = k.toLowerCase();
@@ -156,7 +157,7 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
   /** Proxy mode: the first target's answer, as passed on (see proxy-answer.ts). */
   function answerFromTarget(req: IncomingMessage, res: ServerResponse, a: ReturnType<typeof proxyAnswer>, requestId: string, cors: boolean) {
     const headers = [...a.headers, 'x-hooklab-request-id', requestId];
-    if (cors && !a.headers.some((h, i) => i % 2 === 0 && h.toLowerCase() === 'access-control-allow-origin')) {
+    if (cors && req.headers.origin !== undefined && !a.headers.some((h, i) => i % 2 === 0 && h.toLowerCase() === 'access-control-allow-origin')) {
       for (const [k, v] of Object.entries(answerCorsHeaders(req.headers.origin, exposable(namesOf(headers))))) headers.push(k, v);
     }
     headers.push('content-security-policy', 'sandbox', 'x-content-type-options', 'nosniff');

@@ -39,6 +39,9 @@ describe('CORS', () => {
     expect(real.headers.vary).toBe('Origin');
     expect(String(real.headers['access-control-expose-headers']).split(', ').sort()).toEqual(['X-Plan', 'x-hooklab-request-id']);
     expect((await request(srv.base).get(`/api/bins/${bin.id}/response`)).body.position.consumed).toBe(1);
+    // A sender that is not a browser (no Origin) gets no Access-Control-* headers at all.
+    const server = await send(`${bin.url}/hooks`, { headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(Object.keys(server.headers).filter((h) => h.startsWith('access-control-') || h === 'vary')).toEqual([]);
   });
 
   it("a bin's own Access-Control-* headers win; a header list that is not plain tokens is not echoed", async () => {
