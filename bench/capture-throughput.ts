@@ -177,6 +177,19 @@ function spread(runs: TargetRun[], target: string): number | null {
   return quiet.length < 2 ? null : (Math.max(...quiet) - Math.min(...quiet)) / Math.max(...quiet);
 }
 
+/** Ratios a/b of rounds with the same number (both undisturbed): "min / median / max", or '-'. */
+function paired(a: TargetRun[], b: TargetRun[]): string {
+  const r: number[] = [];
+  for (const x1 of a) {
+    const y = b.find((z) => z.round === x1.round);
+    if (y && !disturbed(x1) && !disturbed(y)) r.push(x1.reqPerSec / y.reqPerSec);
+  }
+  if (!r.length) return '-';
+  r.sort((p, q) => p - q);
+  const mid = r.length % 2 ? r[(r.length - 1) / 2] : (r[r.length / 2 - 1] + r[r.length / 2]) / 2;
+  return `${x(r[0])} / ${x(mid)} / ${x(r[r.length - 1])}`;
+}
+
 /** hooklab now must keep at least this share of the older revision's req/s (5 % noise allowance). */
 export const VS_BASELINE_REV = 0.95;
 
@@ -317,6 +330,7 @@ export const captureThroughput: Bench = async (opts: BenchOptions) => {
               columns: ['figure', 'hooklab now', OLD, 'now / before'],
               rows: [
                 ['req/s (fastest undisturbed round)', Math.round(hook.reqPerSec), Math.round(old.reqPerSec), x(vsOld)],
+                ['req/s, round by round (min / median / max of now ÷ before)', '-', '-', paired(hookRuns, oldRuns)],
                 ['server CPU per request', us(hook.cpuUsPerReq), us(old.cpuUsPerReq), hook.cpuUsPerReq !== null && old.cpuUsPerReq !== null ? x(hook.cpuUsPerReq / old.cpuUsPerReq) : '-'],
                 ['p99 latency', `${hook.p99Ms} ms`, `${old.p99Ms} ms`, '-'],
                 ['non-2xx + errors, all rounds', failures, oldLoss.failures, '-'],
@@ -325,6 +339,7 @@ export const captureThroughput: Bench = async (opts: BenchOptions) => {
                 `${OLD} = commit ${tree!.sha} (BENCH_BASELINE_REV, default 9a91e4c), exported with git archive to ${path.relative(ROOT, tree!.dir)} and started as it was run then: node --import tsx server/main.ts (hooklab now: the compiled dist/server/server/main.js).` +
                   (tree!.depsWarning ? ` WARNING: ${tree!.depsWarning}.` : ''),
                 `goal: hooklab now >= ${VS_BASELINE_REV}x of ${OLD}'s req/s. The 5% allowance is for round-to-round noise; spread of the undisturbed rounds in this run: ${spreads.join(', ')}.`,
+                'round by round: each round runs the two one after the other, so their ratio within a round cancels the slow drift of a shared VM; information only (the goal compares the fastest rounds).',
               ],
             },
           ]
