@@ -44,6 +44,7 @@ import type { Send, SendResult } from './send.ts';
 import { signatureHeader } from './signing.ts';
 import { webhookView } from './webhook-input.ts';
 import { disableVerdict, streakAfterAttempt, streakAfterDeliveryEnd } from './webhook-health.ts';
+import { ownBytes } from '../lib/own-bytes.ts';
 
 export interface DispatcherDeps {
   store: Store;
@@ -779,7 +780,9 @@ const plans = new WeakMap<readonly string[], number[]>();
 /** The body of every attempt of a delivery: its payload as JSON (never mutated by a sender). */
 function payloadBytes(payload: object): Buffer {
   let b = bodies.get(payload);
-  if (!b) bodies.set(payload, (b = Buffer.from(JSON.stringify(payload))));
+  // Its own buffer, not a view of Node's pool: kept for the delivery's life, and posted to the
+  // sender thread with every attempt (see ownBytes).
+  if (!b) bodies.set(payload, (b = ownBytes(Buffer.from(JSON.stringify(payload)))));
   return b;
 }
 

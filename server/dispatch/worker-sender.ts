@@ -3,6 +3,7 @@
 // had in hand fails as an attempt error (the schedule retries it) and a new worker starts.
 import type { Worker } from 'node:worker_threads';
 import { BatchedWorker, type WorkerFault } from '../lib/batched-worker.ts';
+import { ownBytes } from '../lib/own-bytes.ts';
 import type { OutboundPolicyOptions } from '../net/outbound-policy.ts';
 import type { Send, SendRequest, SendResult } from './send.ts';
 
@@ -62,7 +63,8 @@ export function createWorkerSender(init: Omit<WorkerInit, 'publicUrl'>, publicUr
         lastUrl = url;
         worker.control({ type: 'publicUrl', value: url } satisfies WorkerMessage);
       }
-      return worker.call(req);
+      const body = ownBytes(req.body);
+      return worker.call(body === req.body ? req : { ...req, body });
     },
     fault: () => worker.fault(),
     close: () => worker.close(),

@@ -3,6 +3,7 @@
 // (recorded as errors with the capture) and is restarted (lib/batched-worker.ts).
 import type { OutboundPolicyOptions } from '../net/outbound-policy.ts';
 import { BatchedWorker, type WorkerFault } from '../lib/batched-worker.ts';
+import { ownBytes } from '../lib/own-bytes.ts';
 import type { ForwardCall, ForwardThreadInit } from './forward-thread.ts';
 import type { ForwardResult } from './request.ts';
 import type { SelfConnections } from './self-connections.ts';
@@ -75,7 +76,8 @@ export function startForwardThread(o: ForwardThreadOptions): ForwardThread {
   });
   return {
     exchange: (call) =>
-      (worker ??= start()).call(call, call.soon).then((r) => {
+      // A capture's body is its own buffer already; an edited replay's may be a pool view.
+      (worker ??= start()).call({ ...call, c: { ...call.c, body: ownBytes(call.c.body as Buffer) } }, call.soon).then((r) => {
         // A Buffer crosses threads as a plain Uint8Array. (The answer is a copy of our own.)
         const b = r.body as Uint8Array;
         if (!Buffer.isBuffer(b)) r.body = Buffer.from(b.buffer, b.byteOffset, b.byteLength);

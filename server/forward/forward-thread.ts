@@ -10,6 +10,7 @@ import type { Socket } from 'node:net';
 import { checkedLookup } from '../net/checked-lookup.ts';
 import { createOutboundPolicy, type OutboundPolicyOptions } from '../net/outbound-policy.ts';
 import { type AnswerBatch, type CallBatch, Batcher } from '../lib/batched-worker.ts';
+import { ownBytes } from '../lib/own-bytes.ts';
 import { type Capture, type Destination, type ForwardResult, type PoolName, forwardPools, forwardTo } from './request.ts';
 import { SelfConnections } from './self-connections.ts';
 
@@ -60,6 +61,7 @@ parentPort!.on('message', (m: CallBatch<ForwardCall>) => {
       onSocket: req.track ? track : undefined,
     }).then((res) => {
       inHand--;
+      res.body = ownBytes(res.body); // an answer's body is most often a view of the buffer pool
       replies.add({ id, res }, req.soon);
     });
   }

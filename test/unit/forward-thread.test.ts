@@ -55,6 +55,9 @@ describe('forwarding thread', () => {
     expect(r).toMatchObject({ status: 201, error: null, bodyTruncated: false });
     expect(Buffer.isBuffer(r.body)).toBe(true);
     expect([...r.body]).toEqual([0, 1, 2, 255]);
+    // The answer crossed as its own 4 bytes, not as a view of the thread's 8 KiB buffer pool
+    // (a message carries a view's whole buffer: 8 KiB copied and kept per forward).
+    expect(r.body.buffer.byteLength).toBe(4);
     expect(r.headers).toContainEqual(['X-Answer', 'yes']);
     expect(got!.url).toBe('/hooks/a?x=1');
     expect(got!.sha).toBe(createHash('sha256').update(body).digest('hex'));
