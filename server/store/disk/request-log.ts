@@ -26,6 +26,8 @@ import { type DiskRecord, deleteLine, headerLine, markLine, parseSegmentLog, pat
 
 export const DEFAULT_SEGMENT_SIZE = 50;
 export const DEFAULT_SEGMENT_BYTES = 8 * 1024 * 1024;
+/** Bodies of a segment write kept in the cache: its newest (what a viewer opens next). */
+const CACHED_PER_WRITE = 16;
 /** The version of <n>.json segment files (earlier builds; now segment-log.ts). */
 const SEGMENT_VERSION = 2;
 /** A segment log is rewritten whole (temp file, rename) once it has more lines than this factor of its live requests (plus slack). */
@@ -102,6 +104,8 @@ interface DiskEntry extends IndexEntry {
   off: number;
   /** Metadata and body, held until written. */
   pend: CapturedRequest | null;
+  /** Its body was put in the cache (so it is dropped from there when the entry goes). */
+  cached?: boolean;
 }
 
 interface BinFiles {
@@ -242,7 +246,7 @@ export class DiskRequestLog implements RequestLog {
       e.pend = null;
       this.pending -= e.bytes;
     }
-    this.cache.delete(`b:${e.binId}:${e.id}`);
+    if (e.cached) this.cache.delete(`b:${e.binId}:${e.id}`);
     const f = this.files.get(e.binId);
     if (why === 'evicted' && f && e.id > f.evictedThrough) {
       f.evictedThrough = e.id;
@@ -344,7 +348,10 @@ export class DiskRequestLog implements RequestLog {
     if (hit) return hit as Buffer;
     try {
       const buf = await readAt(this.bodyPath(binId, e.seg.n), e.off, e.bytes);
-      if (!e.gone) this.cache.set(key, buf, buf.length);
+      if (!e.gone) {
+        this.cache.set(key, buf, buf.length);
+        e.cached = true;
+      }
       return buf;
     } catch (err) {
       if (e.gone) return undefined; // evicted or deleted while reading
@@ -724,7 +731,11 @@ export class DiskRequestLog implements RequestLog {
       this.markDirty(seg);
       throw err;
     }
-    for (const e of writing) {
+    // Only the newest of a write stay cached: a flood writes thousands per flush, and caching
+    // each (a key, an entry, its removal when pushed out) cost more than the write itself.
+    const cacheFrom = writing.length - CACHED_PER_WRITE;
+    for (let i = 0; i < writing.length; i++) {
+      const e = writing[i];
       if (!e.pend) continue; // deleted or evicted meanwhile
       const body = e.pend.body;
       const w = offsets.get(e)!;
@@ -738,7 +749,10 @@ export class DiskRequestLog implements RequestLog {
       e.pend = null;
       this.pending -= e.bytes;
       // Just captured: the likeliest to be opened next.
-      this.cache.set(`b:${binId}:${e.id}`, body, body.length);
+      if (i >= cacheFrom) {
+        this.cache.set(`b:${binId}:${e.id}`, body, body.length);
+        e.cached = true;
+      }
     }
     seg.entries = seg.entries.filter((e) => !e.gone);
   }
