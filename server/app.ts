@@ -278,7 +278,8 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
     concurrency: config.forwardConcurrency,
     maxQueued: 10 * config.forwardConcurrency,
     now,
-    onRecorded: (item) => live.requestUpdated(item),
+    // A forward's result shows in the detail, not the row: its id alone tells watchers.
+    onRecorded: (item, _rec, rowChanged) => (rowChanged ? live.requestUpdated(item) : live.requestDetailChanged(item.binId, item.id)),
   });
   await forwarder.load();
   const verifier = new Verifier({ store, onChecked: (item) => live.requestUpdated(item) });

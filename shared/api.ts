@@ -127,11 +127,13 @@ export interface ServerToClientEvents {
   /** Light on purpose (no headers): a busy bin sends thousands; fetch the detail for more. */
   request: (r: RequestItem) => void;
   /**
-   * Stored captures' rows changed after their `request` events were sent: a signature was
-   * checked, a forward or replay finished. One event per bin per event-loop turn, each row
-   * once, as it is now (a change made before a capture's own event left is in that event).
+   * Stored captures changed after their `request` events were sent. `items`: rows that changed
+   * (a signature was checked, an answer was recorded), each once, as it is now. `details`: ids
+   * whose detail changed but not their row (a forward or replay finished): a client showing
+   * one reads it again. One event per bin per event-loop turn (a change made before a
+   * capture's own event left is in that event).
    */
-  'requests:updated': (e: { binId: string; items: RequestItem[] }) => void;
+  'requests:updated': (e: { binId: string; items: RequestItem[]; details?: string[] }) => void;
   'requests:deleted': (e: { binId: string; ids: string[] | 'all' }) => void;
   /** A bin's settings were replaced (the new ETag): editors reload them or show the conflict. */
   'settings:changed': (e: { binId: string; kind: SettingsKind; etag: string }) => void;

@@ -9,6 +9,7 @@ import { RECEIVER_PREFIX } from '../../shared/api.ts';
 import { checkedLookup } from '../net/checked-lookup.ts';
 import type { OutboundPolicy } from '../net/outbound-policy.ts';
 import type { Annotations, StoredForward, Store } from '../store/types.ts';
+import { changesRow } from '../store/request-index.ts';
 import type { Agent } from 'undici';
 import { type Capture, type Destination, type ForwardOptions, type ForwardResult, type PoolName, destination, forwardPools, forwardTo } from './request.ts';
 import type { ForwardThread } from './forward-thread-client.ts';
@@ -26,7 +27,8 @@ export interface ForwarderDeps {
   maxQueued: number;
   now: () => number;
   /** A sending was recorded with its capture (tell watchers: the capture's row changed). */
-  onRecorded?: (item: RequestItem, rec: ForwardRecord) => void;
+  /** `rowChanged`: the record changed the capture's list row too (a proxied answer's status). */
+  onRecorded?: (item: RequestItem, rec: ForwardRecord, rowChanged: boolean) => void;
   /** Forwards in flight, so the receiver can refuse one that came back in (a loop). */
   self?: SelfConnections;
   /** Make the exchanges on the forwarding thread (FORWARD_WORKER); none: on this thread. */
@@ -144,7 +146,7 @@ export class Forwarder {
       if (forwards.length > MAX_RECORDS) forwards.splice(0, forwards.length - MAX_RECORDS);
       return extra ? { forwards, ...extra } : { forwards };
     });
-    if (item) this.d.onRecorded?.(item, rec);
+    if (item) this.d.onRecorded?.(item, rec, extra !== undefined && changesRow(extra));
     return rec;
   }
 

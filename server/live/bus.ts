@@ -30,6 +30,8 @@ export interface LiveBus {
    * itself has not been sent yet, it may go out changed instead, with no update after it.
    */
   requestUpdated(r: RequestItem): void;
+  /** A stored capture's detail changed, not its row (a forward's result): only its id goes out. */
+  requestDetailChanged(binId: string, id: string): void;
   requestsDeleted(binId: string, ids: string[] | 'all'): void;
   /** Captures of another bin that an append pushed out (the store-wide byte budget). */
   requestsEvicted(binId: string, ids: string[]): void;
@@ -49,8 +51,9 @@ export interface LiveBus {
 export type IoServer = Server<ClientToServerEvents, ServerToClientEvents>;
 
 export const binRoom = (binId: string) => `bin:${binId}`;
-/** Rows per `requests:updated` event (a row is ~0.5 KB). */
+/** Rows per `requests:updated` event (a row is ~0.5 KB), and ids of changed details. */
 export const UPDATES_PER_EVENT = 256;
+export const DETAILS_PER_EVENT = 4096;
 export const DISPATCHER_ROOM = 'dispatcher';
 
 /** A bin's live events of this turn, sent together (see SocketBus.flushRequests). */
@@ -59,6 +62,8 @@ interface PendingRequests {
   evicted: string[];
   /** Rows already sent that changed, by id (the latest wins; first-change order). */
   updated: Map<string, RequestItem>;
+  /** Captures whose detail changed, not their row. */
+  details: Set<string>;
   /** Where each capture is in `added`, once an update has asked (see requestUpdated). */
   byId?: Map<string, number>;
 }
@@ -109,21 +114,33 @@ export class SocketBus implements LiveBus {
   }
   private pendingFor(binId: string) {
     let q = this.pendingRequests.get(binId);
-    if (!q) this.pendingRequests.set(binId, (q = { added: [], evicted: [], updated: new Map() }));
+    if (!q) this.pendingRequests.set(binId, (q = { added: [], evicted: [], updated: new Map(), details: new Set() }));
     if (!this.requestFlush) this.requestFlush = setImmediate(this.flushRequests);
     return q;
   }
   private readonly flushRequests = () => {
     this.requestFlush = null;
-    for (const [binId, { added, evicted, updated }] of this.pendingRequests) {
+    for (const [binId, { added, evicted, updated, details }] of this.pendingRequests) {
       const room = this.io.to(binRoom(binId));
       for (const r of added) room.emit('request', r);
       // After the captures: a row may change in the turn it arrived. One event for all: under
-      // load forward results and checks come back by the thousand.
-      if (updated.size) {
+      // load forward results and checks come back by the thousand. A detail-only change of a
+      // row sent whole anyway, or of a capture whose event leaves now, says nothing more.
+      if (details.size && (updated.size || added.length)) {
+        for (const id of updated.keys()) details.delete(id);
+        for (const r of added) details.delete(r.id);
+      }
+      if (updated.size || details.size) {
         const items = [...updated.values()];
+        const ids = [...details];
         // In pieces: one event never grows past what a viewer's send buffer holds easily.
-        for (let i = 0; i < items.length; i += UPDATES_PER_EVENT) room.emit('requests:updated', { binId, items: items.slice(i, i + UPDATES_PER_EVENT) });
+        const n = Math.max(Math.ceil(items.length / UPDATES_PER_EVENT), Math.ceil(ids.length / DETAILS_PER_EVENT));
+        for (let k = 0; k < n; k++) {
+          const e: { binId: string; items: RequestItem[]; details?: string[] } = { binId, items: items.slice(k * UPDATES_PER_EVENT, (k + 1) * UPDATES_PER_EVENT) };
+          const part = ids.slice(k * DETAILS_PER_EVENT, (k + 1) * DETAILS_PER_EVENT);
+          if (part.length) e.details = part;
+          room.emit('requests:updated', e);
+        }
       }
       if (evicted.length) room.emit('requests:deleted', { binId, ids: evicted });
       this.cap?.checkRoom(binRoom(binId));
@@ -152,6 +169,10 @@ export class SocketBus implements LiveBus {
       }
     }
     q.updated.set(r.id, r);
+  }
+  requestDetailChanged(binId: string, id: string) {
+    if (!this.shared && !this.wants(binId)) return;
+    this.pendingFor(binId).details.add(id);
   }
   requestsDeleted(binId: string, ids: string[] | 'all') {
     this.io.to(binRoom(binId)).emit('requests:deleted', { binId, ids });
@@ -268,6 +289,7 @@ export class RecordingBus implements LiveBus {
   wants = () => true;
   requestCaptured = this.rec('request');
   requestUpdated = (r: RequestItem) => void this.events.push({ type: 'requests:updated', data: { binId: r.binId, items: [r] } });
+  requestDetailChanged = (binId: string, id: string) => void this.events.push({ type: 'requests:updated', data: { binId, items: [], details: [id] } });
   settingsChanged = (binId: string, kind: SettingsKind, etag: string) => void this.events.push({ type: 'settings:changed', data: { binId, kind, etag } });
   requestsDeleted = (binId: string, ids: string[] | 'all') => void this.events.push({ type: 'requests:deleted', data: { binId, ids } });
   requestsEvicted = (binId: string, ids: string[]) => this.requestsDeleted(binId, ids);

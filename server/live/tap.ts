@@ -10,6 +10,7 @@ function forwardAll(bus: LiveBus): LiveBus {
     wants: (binId) => bus.wants(binId),
     requestCaptured: (r, evicted) => bus.requestCaptured(r, evicted),
     requestUpdated: (r) => bus.requestUpdated(r),
+    requestDetailChanged: (binId, id) => bus.requestDetailChanged(binId, id),
     requestsDeleted: (binId, ids) => bus.requestsDeleted(binId, ids),
     requestsEvicted: (binId, ids) => bus.requestsEvicted(binId, ids),
     settingsChanged: (binId, kind, etag) => bus.settingsChanged(binId, kind, etag),

@@ -268,8 +268,9 @@ describe('forwarding each capture', () => {
       const h = Object.fromEntries(Array.from({ length: sg.headers.length / 2 }, (_, i) => [sg.headers[2 * i].toLowerCase(), sg.headers[2 * i + 1]]));
       expect(new StandardWebhook(secret).verify(sg.body.toString(), h)).toEqual(JSON.parse(payload));
       expect(header(got.find((g) => g.url === '/a/gz')!.headers, 'content-encoding')).toBe('gzip');
-      // The live row changed with each result (the count of forwards is on the detail).
-      expect(new Set(updates.items.map((u) => u.id))).toEqual(new Set(ids));
+      // Each result told watchers, by id: the row does not change (the forwards are on the detail).
+      expect(new Set(updates.details)).toEqual(new Set(ids));
+      expect(updates.items).toEqual([]);
     } finally {
       socket.close();
     }

@@ -43,13 +43,16 @@ export function collect<K extends keyof ServerToClientEvents>(s: ClientSocket, e
 
 /**
  * Rows from `requests:updated` events (one event per bin per turn carries many), flattened:
- * `until(n)` resolves once n rows have come, `untilEach(ids)` once each id has come at least once.
+ * `until(n)` resolves once n rows have come, `untilEach(ids)` once each id has come at least
+ * once, as a row or (`details`: its detail changed, not its row) as an id.
  */
 export function collectUpdates(s: ClientSocket) {
   const items: RequestItem[] = [];
+  const details: string[] = [];
   const waiters: { done: () => boolean; resolve: () => void }[] = [];
-  const handler = (e: { binId: string; items: RequestItem[] }) => {
+  const handler = (e: { binId: string; items: RequestItem[]; details?: string[] }) => {
     items.push(...e.items);
+    details.push(...(e.details ?? []));
     for (const w of [...waiters]) if (w.done()) {
       waiters.splice(waiters.indexOf(w), 1);
       w.resolve();
@@ -59,8 +62,9 @@ export function collectUpdates(s: ClientSocket) {
   const wait = (done: () => boolean) => (done() ? Promise.resolve(items) : new Promise<RequestItem[]>((resolve) => waiters.push({ done, resolve: () => resolve(items) })));
   return {
     items,
+    details,
     until: (n: number) => wait(() => items.length >= n),
-    untilEach: (ids: string[]) => wait(() => ids.every((id) => items.some((r) => r.id === id))),
+    untilEach: (ids: string[]) => wait(() => ids.every((id) => details.includes(id) || items.some((r) => r.id === id))),
     stop: () => void s.off('requests:updated', handler),
   };
 }

@@ -58,6 +58,34 @@ describe('live bus: changes to captures not sent yet', () => {
     expect(sent.slice(4).map(ev)).toEqual([['requests:updated', 'b:valid']]);
   });
 
+  it('a change to a detail only (a forward result) goes out as its id, once, and not at all when the row goes out anyway', async () => {
+    const { io, sent } = fakeIo();
+    const bus = new SocketBus(io);
+    bus.requestCaptured(item('a'), []);
+    bus.requestCaptured(item('b'), []);
+    await turn();
+    bus.requestCaptured(item('c'), []);
+    bus.requestDetailChanged('b1', 'a');
+    bus.requestDetailChanged('b1', 'a');
+    bus.requestDetailChanged('b1', 'b');
+    bus.requestUpdated(item('b', { verification: { status: 'valid' } }));
+    bus.requestDetailChanged('b1', 'c'); // its own event leaves in this turn
+    await turn();
+    expect(sent.slice(2).map((s) => [s.event, s.data])).toEqual([
+      ['request', item('c')],
+      ['requests:updated', { binId: 'b1', items: [item('b', { verification: { status: 'valid' } })], details: ['a'] }],
+    ]);
+    // Alone in a turn: an event with no rows.
+    bus.requestDetailChanged('b1', 'b');
+    await turn();
+    expect(sent.slice(4).map((s) => s.data)).toEqual([{ binId: 'b1', items: [], details: ['b'] }]);
+    // Nobody watching here (and not shared): nothing.
+    const quiet = fakeIo([]);
+    new SocketBus(quiet.io).requestDetailChanged('b1', 'a');
+    await turn();
+    expect(quiet.sent).toEqual([]);
+  });
+
   it('splits a turn with very many changed rows into events of UPDATES_PER_EVENT', async () => {
     const { io, sent } = fakeIo();
     const bus = new SocketBus(io);

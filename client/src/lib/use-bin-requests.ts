@@ -66,6 +66,8 @@ export function useBinRequests(binId: string, filter: RequestFilter = {}) {
   const unread = useRef(new Set<string>());
   const pending = useRef<RequestItem[]>([]);
   const updates = useRef(new Map<string, RequestItem>());
+  /** Rows whose detail changed, not the row (a forward finished): made anew so an open detail reloads. */
+  const touched = useRef(new Set<string>());
   const scheduled = useRef(false);
   const listRef = useRef<RequestItem[]>([]);
   /** Last row index on screen, so trimming never removes what the user is looking at. */
@@ -84,6 +86,7 @@ export function useBinRequests(binId: string, filter: RequestFilter = {}) {
     unread.current = new Set();
     pending.current = [];
     updates.current = new Map();
+    touched.current = new Set();
     listRef.current = [];
     lastSeen.current = null;
     setState((s) => ({ ...initial(), unread: unread.current, bin: s.bin && s.bin.id === binId ? s.bin : null, binDeleted: s.bin?.id === binId && s.binDeleted }));
@@ -104,6 +107,13 @@ export function useBinRequests(binId: string, filter: RequestFilter = {}) {
       // After the merge: an update may be about a row that arrived in this same batch.
       let next = merged.list;
       let updatedAny = false;
+      if (touched.current.size) {
+        const ids = touched.current;
+        touched.current = new Set();
+        // A copy of the row: the same content, a new object, which the open detail reads as
+        // "changed" (it fetches itself again).
+        for (const r of next) if (ids.has(r.id) && !changed.has(r.id)) changed.set(r.id, { ...r });
+      }
       if (changed.size) {
         const r = replaceRequests(next, changed);
         updatedAny = r !== next;
@@ -199,9 +209,10 @@ export function useBinRequests(binId: string, filter: RequestFilter = {}) {
       pending.current.push(r);
       schedule();
     };
-    const onUpdated = (e: { binId: string; items: RequestItem[] }) => {
+    const onUpdated = (e: { binId: string; items: RequestItem[]; details?: string[] }) => {
       if (e.binId !== binId) return;
       for (const r of e.items) updates.current.set(r.id, r);
+      for (const id of e.details ?? []) touched.current.add(id);
       schedule();
     };
     const onDeleted = (e: { binId: string; ids: string[] | 'all' }) => {
