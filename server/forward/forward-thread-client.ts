@@ -75,14 +75,17 @@ export function startForwardThread(o: ForwardThreadOptions): ForwardThread {
     onCrash: o.onCrash,
   });
   return {
-    exchange: (call) =>
-      // A capture's body is its own buffer already; an edited replay's may be a pool view.
-      (worker ??= start()).call({ ...call, c: { ...call.c, body: ownBytes(call.c.body as Buffer) } }, call.soon).then((r) => {
+    exchange: (call) => {
+      // A capture's body is its own buffer already (no copy); an edited replay's may be a pool view.
+      const body = ownBytes(call.c.body as Buffer);
+      const sent = body === call.c.body ? call : { ...call, c: { ...call.c, body } };
+      return (worker ??= start()).call(sent, call.soon).then((r) => {
         // A Buffer crosses threads as a plain Uint8Array. (The answer is a copy of our own.)
         const b = r.body as Uint8Array;
         if (!Buffer.isBuffer(b)) r.body = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
         return r;
-      }),
+      });
+    },
     fault: () => worker?.fault() ?? null,
     close: () => worker?.close(),
   };

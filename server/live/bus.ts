@@ -126,7 +126,7 @@ export class SocketBus implements LiveBus {
       // After the captures: a row may change in the turn it arrived. One event for all: under
       // load forward results and checks come back by the thousand. A detail-only change of a
       // row sent whole anyway, or of a capture whose event leaves now, says nothing more.
-      if (details.size && (updated.size || added.length)) {
+      if (details.size) {
         for (const id of updated.keys()) details.delete(id);
         for (const r of added) details.delete(r.id);
       }
