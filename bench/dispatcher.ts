@@ -34,7 +34,7 @@ const DAY = 86_400_000;
 const BIN_CAP = 20_000;
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
 
-type CaseName = 'spread' | 'one' | 'one-inline';
+type CaseName = 'spread' | 'spread-inline' | 'one' | 'one-inline';
 interface Case {
   name: CaseName;
   label: string;
@@ -52,6 +52,16 @@ interface Case {
 }
 const ALL_CASES: Case[] = [
   { name: 'spread', label: `${DELIVERIES} deliveries over ${CONCURRENCY} receiver bins`, receivers: CONCURRENCY, baselineConcurrency: CONCURRENCY, baselineLabel: `${CONCURRENCY} in flight` },
+  {
+    name: 'spread-inline',
+    label: `the same, DISPATCH_WORKER=false`,
+    receivers: CONCURRENCY,
+    baselineConcurrency: CONCURRENCY,
+    baselineLabel: `${CONCURRENCY} in flight`,
+    baselineOf: 'spread',
+    env: { DISPATCH_WORKER: 'false' },
+    info: 'every attempt sent from the main thread',
+  },
   { name: 'one', label: `${DELIVERIES} deliveries to ONE receiver bin (ordered)`, receivers: 1, baselineConcurrency: 1, baselineLabel: 'one at a time' },
   {
     name: 'one-inline',

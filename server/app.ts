@@ -39,7 +39,7 @@ import { createHttp, type HooklabHttp } from './http/server.ts';
 import { CONNECTIONS_PER_ORIGIN, Forwarder } from './forward/forwarder.ts';
 import { BinAttempts } from './verify/bin-attempts.ts';
 import { Verifier } from './verify/service.ts';
-import { ownOrigins } from './forward/own-origins.ts';
+import { ownOriginCheck, ownOrigins } from './forward/own-origins.ts';
 import { startForwardThread } from './forward/forward-thread-client.ts';
 import { SelfConnections } from './forward/self-connections.ts';
 import { clientDir } from './paths.ts';
@@ -159,13 +159,14 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
     ? { send: deps.send, fault: () => null, close() {} }
     : config.dispatchWorker
       ? (() => {
-          // Bursts on the sender thread, attempts one at a time here (see hybrid-sender.ts).
+          // Attempts to our own receivers and those one at a time here, bursts elsewhere on the
+          // sender thread (see hybrid-sender.ts).
           const thread = createWorkerSender({ maxResponseBytes: config.dispatchMaxResponseBytes, policy: policyOptions }, () => config.publicUrl, {
             onCrash: (message) => log.error(message),
           });
           const inline = inlineSender();
           return {
-            send: hybridSend(inline.send, thread.send),
+            send: hybridSend(inline.send, thread.send, { isOwn: ownOriginCheck(() => config.publicUrl, httpServer) }),
             fault: () => thread.fault(),
             close() {
               thread.close();

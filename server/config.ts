@@ -98,7 +98,7 @@ export const CONFIG_DOCS: { name: string; default: string; meaning: string }[] =
   { name: 'FORWARD_MAX_RESPONSE_BYTES', default: '65536', meaning: 'Bytes of a forward target\'s answer kept (and, in proxy mode, passed on to the sender).' },
   { name: 'FORWARD_CONCURRENCY', default: '32', meaning: 'Forwards and replays in flight at once; up to 10x that may wait, past that new forwards fail as overloaded.' },
   { name: 'FORWARD_WORKER', default: 'true', meaning: 'Make forwards\' and replays\' HTTP calls on a worker thread, so a bin forwarding a flood leaves the main thread to the receiver (false: on the main thread).' },
-  { name: 'DISPATCH_WORKER', default: 'true', meaning: 'Make the dispatcher\'s HTTP calls on a worker thread, so a fast-forward does not slow captures and the API (false: on the main thread).' },
+  { name: 'DISPATCH_WORKER', default: 'true', meaning: 'Make the dispatcher\'s HTTP calls for bursts of attempts to other servers on a worker thread, so a fast-forward does not slow captures and the API; attempts to hooklab\'s own receivers, and those going one at a time, are sent from the main thread (false: all on the main thread).' },
   { name: 'MAX_FINISHED_DELIVERIES', default: '5000', meaning: 'Finished deliveries kept; pending ones are never dropped.' },
   { name: 'RETRY_FIRST_DELAY_MS', default: '5000', meaning: 'Delay before the first retry.' },
   { name: 'RETRY_FACTOR', default: '4', meaning: 'Each retry delay is this many times the previous one.' },

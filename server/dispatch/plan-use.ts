@@ -15,19 +15,20 @@ export function requestLabel(r: RequestItem): string {
 }
 
 export async function planUseOf(requests: RequestLog, binId: string, captureId: string, deliveryId: string): Promise<PlanUse | null> {
-  // One read of the in-memory list: the capture itself (ids have one length, so "before
-  // id + NUL" starts with it) and the ones just before it, newest first.
-  const rows = await requests.items(binId, { limit: SCAN + 1, before: `${captureId}\u0000` });
-  const me = rows[0];
+  // Reads of the in-memory list: the capture itself (ids have one length, so "before id + NUL"
+  // starts with it), and only when a plan step answered it, the ones just before it, newest first.
+  const before = `${captureId}\u0000`;
+  const [me] = await requests.items(binId, { limit: 1, before });
   if (me?.id !== captureId) return null;
   const a = me.answer;
   const others: PlanUse['others'] = [];
   let count = 0;
   const mine = a.planUses;
   if (mine !== undefined && mine > 0) {
+    const rows = await requests.items(binId, { limit: SCAN, before: captureId });
     // Newest first: stop at this delivery's previous attempt, or where the plan's count says
     // an earlier run of it (before a reset) begins.
-    for (const r of rows.slice(1)) {
+    for (const r of rows) {
       if (r.dispatch?.deliveryId === deliveryId) break;
       const u = r.answer.planUses;
       if (u === undefined || u === 0 || u > mine) break;

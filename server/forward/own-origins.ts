@@ -10,3 +10,33 @@ export function ownOrigins(publicUrl: string, server: Server): string[] {
   }
   return out;
 }
+
+/**
+ * Whether a URL is at one of hooklab's own origins (its path is not looked at), remembered per
+ * URL: asked once per attempt, of a few URLs. The origins are worked out again when PUBLIC_URL
+ * changes or the server starts listening.
+ */
+export function ownOriginCheck(publicUrl: () => string, server: Server): (url: string) => boolean {
+  let key = '';
+  let origins = new Set<string>();
+  const verdicts = new Map<string, boolean>();
+  return (url) => {
+    const k = `${server.listening ? 1 : 0}${publicUrl()}`;
+    if (k !== key) {
+      key = k;
+      origins = new Set(ownOrigins(publicUrl(), server));
+      verdicts.clear();
+    }
+    let v = verdicts.get(url);
+    if (v === undefined) {
+      try {
+        v = origins.has(new URL(url).origin);
+      } catch {
+        v = false;
+      }
+      if (verdicts.size >= 1000) verdicts.clear();
+      verdicts.set(url, v);
+    }
+    return v;
+  };
+}

@@ -50,6 +50,8 @@ export interface ForwardOptions {
   dispatcher?: Dispatcher;
   /** Told the socket the request goes out on (and its method and path); the function it answers is called when done. */
   onSocket?: (socket: Socket, method: string, path: string) => () => void;
+  /** Who answers, as error details name it (default 'target'; the dispatcher's is a 'receiver'). */
+  peer?: string;
 }
 
 export interface ConnectionOptions {
@@ -138,7 +140,7 @@ export function forwardHeaders(flat: readonly string[], host: string, length: nu
 
 const NO_BODY_METHODS = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS']);
 
-function classify(err: Error & { code?: string }, timedOut: boolean): { error: ForwardError; detail: string } {
+function classify(err: Error & { code?: string }, timedOut: boolean, peer: string): { error: ForwardError; detail: string } {
   if (timedOut) return { error: 'timeout', detail: 'no answer within the timeout' };
   switch (err.code) {
     case 'EHOOKLAB_BLOCKED':
@@ -148,7 +150,7 @@ function classify(err: Error & { code?: string }, timedOut: boolean): { error: F
     case 'ECONNRESET':
     case 'EPIPE':
     case 'ECONNABORTED':
-      return { error: 'reset', detail: 'connection reset by the target' };
+      return { error: 'reset', detail: `connection reset by the ${peer}` };
     case 'UND_ERR_SOCKET':
       // undici's word for an interim 100 Continue nobody asked for.
       if (err.message === 'bad response') return { error: 'error', detail: 'not a valid HTTP answer (a 100 Continue that was not asked for)' };
@@ -328,7 +330,7 @@ class Exchange implements Dispatcher.DispatchHandler {
   }
 
   fail(err: Error): void {
-    const k = classify(err, this.timedOut);
+    const k = classify(err, this.timedOut, this.o.peer ?? 'target');
     this.done(null, [], EMPTY, false, k.error, k.detail);
   }
 

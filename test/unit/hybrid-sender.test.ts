@@ -6,16 +6,22 @@ import type { SendRequest, SendResult } from '../../server/dispatch/send.ts';
 
 const ok: SendResult = { status: 200, error: null, errorDetail: null, durationMs: 1, headers: [], body: '', bodyTruncated: false } as unknown as SendResult;
 
+/** Sends that wait until opened, each noting which way it went. */
+function heldSends() {
+  const via: string[] = [];
+  const gate: (() => void)[] = [];
+  const held = (name: string) => (req: SendRequest) =>
+    new Promise<SendResult>((resolve) => {
+      via.push(`${name}:${req.url}`);
+      gate.push(() => resolve(ok));
+    });
+  return { via, gate, held };
+}
+
 describe('hybrid sender', () => {
   it('sends up to inlineMax at once inline, the rest through the thread; a lone one after a burst goes inline again', async () => {
-    const via: string[] = [];
-    const gate: (() => void)[] = [];
-    const held = (name: string) => (req: SendRequest) =>
-      new Promise<SendResult>((resolve) => {
-        via.push(`${name}:${req.url}`);
-        gate.push(() => resolve(ok));
-      });
-    const send = hybridSend(held('inline'), held('thread'), 2);
+    const { via, gate, held } = heldSends();
+    const send = hybridSend(held('inline'), held('thread'), { inlineMax: 2 });
     const burst = ['a', 'b', 'c', 'd', 'e'].map((u) => send({ url: u } as SendRequest));
     expect(via).toEqual(['inline:a', 'inline:b', 'thread:c', 'thread:d', 'thread:e']);
     for (const open of gate.splice(0)) open();
@@ -37,10 +43,19 @@ describe('hybrid sender', () => {
         via.push(`thread:${r.url}`);
         return ok;
       },
-      1,
+      { inlineMax: 1 },
     );
     await expect(send({ url: 'a' } as SendRequest)).rejects.toThrow('boom');
     await send({ url: 'b' } as SendRequest).catch(() => {});
     expect(via).toEqual(['inline:a', 'inline:b']);
+  });
+
+  it("attempts to hooklab's own receivers always go inline, however many are in flight", async () => {
+    const { via, gate, held } = heldSends();
+    const send = hybridSend(held('inline'), held('thread'), { inlineMax: 1, isOwn: (u) => u.startsWith('own') });
+    const all = ['own1', 'own2', 'far1', 'own3', 'far2'].map((u) => send({ url: u } as SendRequest));
+    expect(via).toEqual(['inline:own1', 'inline:own2', 'inline:far1', 'inline:own3', 'thread:far2']);
+    gate.splice(0).forEach((open) => open());
+    await Promise.all(all);
   });
 });
