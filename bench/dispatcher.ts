@@ -26,6 +26,7 @@ import { type CpuWindow, cpuWindow, DISTURBED_PCT, type ServerProcess, spawnServ
 import { round } from './lib/stats.ts';
 import { ms, x } from './lib/table.ts';
 import { sleep } from './lib/time.ts';
+import { pairedGoal } from './lib/rounds.ts';
 
 const DELIVERIES = Number(process.env.BENCH_DELIVERIES ?? 1000);
 const CONCURRENCY = 64; // DISPATCH_CONCURRENCY default
@@ -34,16 +35,10 @@ const DAY = 86_400_000;
 const BIN_CAP = 20_000;
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
 
-type CaseName = 'spread' | 'spread-inline' | 'one' | 'one-inline';
+type CaseName = 'spread' | 'one';
 interface Case {
   name: CaseName;
   label: string;
-  /** Compared with the baseline of this case (its own when unset). */
-  baselineOf?: CaseName;
-  /** Extra hooklab settings. */
-  env?: Record<string, string>;
-  /** Informational: no goal. */
-  info?: string;
   /** Receiver bins the deliveries are spread over. */
   receivers: number;
   /** Requests in flight in the baseline. */
@@ -52,29 +47,9 @@ interface Case {
 }
 const ALL_CASES: Case[] = [
   { name: 'spread', label: `${DELIVERIES} deliveries over ${CONCURRENCY} receiver bins`, receivers: CONCURRENCY, baselineConcurrency: CONCURRENCY, baselineLabel: `${CONCURRENCY} in flight` },
-  {
-    name: 'spread-inline',
-    label: `the same, DISPATCH_WORKER=false`,
-    receivers: CONCURRENCY,
-    baselineConcurrency: CONCURRENCY,
-    baselineLabel: `${CONCURRENCY} in flight`,
-    baselineOf: 'spread',
-    env: { DISPATCH_WORKER: 'false' },
-    info: 'every attempt sent from the main thread',
-  },
   { name: 'one', label: `${DELIVERIES} deliveries to ONE receiver bin (ordered)`, receivers: 1, baselineConcurrency: 1, baselineLabel: 'one at a time' },
-  {
-    name: 'one-inline',
-    label: `the same, DISPATCH_WORKER=false`,
-    receivers: 1,
-    baselineConcurrency: 1,
-    baselineLabel: 'one at a time',
-    baselineOf: 'one',
-    env: { DISPATCH_WORKER: 'false' },
-    info: 'what the hop to the sender thread costs when attempts go one at a time (no goal: the default is the worker thread)',
-  },
 ];
-/** BENCH_DISPATCH_CASES=spread,one (default: all three) picks cases, for quick experiments. */
+/** BENCH_DISPATCH_CASES=spread,one (default: both) picks a case, for quick experiments. */
 const CASES = process.env.BENCH_DISPATCH_CASES ? ALL_CASES.filter((c) => process.env.BENCH_DISPATCH_CASES!.split(',').includes(c.name)) : ALL_CASES;
 
 interface AdvanceRun {
@@ -146,7 +121,7 @@ async function setUpDeliveries(hl: Hooklab, c: Case): Promise<string[]> {
 async function oneAdvance(c: Case, roundNo: number, opts: BenchOptions): Promise<AdvanceRun> {
   const profDir = opts.profileDir ? path.join(opts.profileDir, `dispatcher-${c.name}`) : null;
   const hl = await startHooklab({
-    env: { MAX_REQUESTS_PER_BIN: String(BIN_CAP), DISPATCH_CONCURRENCY: String(CONCURRENCY), MAX_FINISHED_DELIVERIES: String(Math.max(5000, DELIVERIES)), ...c.env },
+    env: { MAX_REQUESTS_PER_BIN: String(BIN_CAP), DISPATCH_CONCURRENCY: String(CONCURRENCY), MAX_FINISHED_DELIVERIES: String(Math.max(5000, DELIVERIES)) },
     nodeArgs: profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [],
   });
   try {
@@ -248,8 +223,7 @@ export const dispatcherBench: Bench = async (opts) => {
       for (const c of CASES) {
         const run = await oneAdvance(c, r, opts);
         runs.push(run);
-        // A case compared with another's baseline shares it (measured once a round).
-        if (!c.baselineOf) baselines.push(await baselineRound(c, r, bare, run.attempts, run.bodyBytes, opts));
+        baselines.push(await baselineRound(c, r, bare, run.attempts, run.bodyBytes, opts));
       }
     }
   } finally {
@@ -262,16 +236,12 @@ export const dispatcherBench: Bench = async (opts) => {
   const data: Record<string, unknown> = { deliveries: DELIVERIES, concurrency: CONCURRENCY, binCap: BIN_CAP, rounds: ROUNDS };
   for (const c of CASES) {
     const mine = runs.filter((r) => r.case === c.name);
-    const base = baselines.filter((b) => b.case === (c.baselineOf ?? c.name));
-    if (base.length === 0) continue; // its baseline's case was not selected
+    const base = baselines.filter((b) => b.case === c.name);
     const best = fastest(mine);
     const bestBase = fastest(base);
     const ratio = best.perSec / bestBase.perSec;
     const allRight = mine.every((r) => r.failed === DELIVERIES && r.wrong === 0 && r.pendingLeft === 0 && r.captured === r.attempts && r.outOfOrder === 0 && r.unlinked === 0);
-    const bang = disturbed(best.cpu) || disturbed(bestBase.cpu) ? ' (!)' : '';
-    if (c.info) {
-      // no goal
-    } else if (c.name === 'spread') {
+    if (c.name === 'spread') {
       goals.push({
         name: `dispatcher attempts/s, ${c.receivers} receivers`,
         target: '>= 2,000/s',
@@ -279,14 +249,21 @@ export const dispatcherBench: Bench = async (opts) => {
         pass: best.perSec >= 2000 && allRight,
       });
     }
-    if (!c.info) {
-      goals.push({
-        name: `dispatcher attempts/s, ${c.receivers === 1 ? 'one receiver' : `${c.receivers} receivers`}, vs keep-alive POSTs ${c.baselineLabel} to bare node:http`,
-        target: '>= 0.50x',
-        value: `${x(ratio)}${bang}`,
-        pass: ratio >= 0.5 && allRight,
-      });
-    }
+    // The rounds side by side (see pairedGoal): each round's advance and its baseline.
+    const asRound = (r: { round: number; perSec: number; cpu: CpuWindow }, cpuUs: number | null) => ({ round: r.round, perSec: r.perSec, othersCpuPct: r.cpu.othersPct, stealPct: r.cpu.stealPct, cpuUs });
+    const paired = pairedGoal(
+      mine.map((r) => asRound(r, r.cpuUsPerAttempt)),
+      base.map((b) => asRound(b, b.cpu.serverPct === null ? null : ((b.cpu.serverPct / 100) * b.wallMs * 1000) / b.requests)),
+      (r) => r.perSec,
+      (r) => r.cpuUs,
+      0.5,
+    );
+    goals.push({
+      name: `dispatcher attempts/s, ${c.receivers === 1 ? 'one receiver' : `${c.receivers} receivers`}, vs keep-alive POSTs ${c.baselineLabel} to bare node:http`,
+      target: '>= 0.50x',
+      value: paired.value,
+      pass: paired.pass && allRight,
+    });
     for (const r of mine) {
       rows.push([
         `${c.name}: hooklab advance, round ${r.round}${r === best ? ' (best)' : ''}`,
@@ -299,7 +276,7 @@ export const dispatcherBench: Bench = async (opts) => {
         `${pct(r.cpu.othersPct)}${disturbed(r.cpu) ? ' (!)' : ''}`,
       ]);
     }
-    for (const b of c.baselineOf ? [] : base) {
+    for (const b of base) {
       rows.push([
         `${c.name}: baseline, ${c.baselineLabel}, round ${b.round}${b === bestBase ? ' (best)' : ''}`,
         b.requests,
@@ -312,10 +289,10 @@ export const dispatcherBench: Bench = async (opts) => {
       ]);
     }
     notes.push(
-      `${c.name}: ${c.label}${c.info ? ` (${c.info}; against the "${c.baselineOf}" baseline)` : ''}; every round: failed ${mine.map((r) => r.failed).join('/')} of ${DELIVERIES}, pending ${mine.map((r) => r.pendingLeft).join('/')}, ` +
+      `${c.name}: ${c.label}; every round: failed ${mine.map((r) => r.failed).join('/')} of ${DELIVERIES}, pending ${mine.map((r) => r.pendingLeft).join('/')}, ` +
         `wrong (attempts != planned, status != 500 or sent off its planned instant) ${mine.map((r) => r.wrong).join('/')}; attempts ${mine.map((r) => r.attempts).join('/')}, ` +
         `captured ${mine.map((r) => r.captured).join('/')}, captures out of recorded order ${mine.map((r) => r.outOfOrder).join('/')}, attempts not linked to a capture ${mine.map((r) => r.unlinked).join('/')}: ${allRight ? 'all right' : 'WRONG'}. ` +
-        `Spread of rounds: hooklab ${spreadPct(mine) ?? '-'}%${c.baselineOf ? '' : `, baseline ${spreadPct(base) ?? '-'}%`}.`,
+        `Spread of rounds: hooklab ${spreadPct(mine) ?? '-'}%, baseline ${spreadPct(base) ?? '-'}%.`,
     );
     data[c.name] = {
       receivers: c.receivers,
@@ -326,6 +303,8 @@ export const dispatcherBench: Bench = async (opts) => {
       attemptsPerSec: round(best.perSec, 1),
       baselinePerSec: round(bestBase.perSec, 1),
       vsBaseline: round(ratio, 3),
+      pairedRatio: round(paired.ratio, 3),
+      pairs: paired.pairs.map((p) => round(p, 3)),
       spreadPct: { hooklab: spreadPct(mine), baseline: spreadPct(base) },
       allRight,
     };
@@ -342,7 +321,7 @@ export const dispatcherBench: Bench = async (opts) => {
         notes: [
           ...notes,
           `"vs baseline" is against the best baseline round of the same case; best = the fastest undisturbed round (the fastest of all if every round was disturbed). ` +
-            'Goals compare the best round of each side, (!) when one of them was disturbed; they also need every hooklab round right.',
+            'The ratio goals are the median of the rounds side by side (each hooklab round against its own baseline round, both undisturbed; best against best with fewer than 3 such pairs); the attempts/s goal is the best round. Every hooklab round must be right.',
           `spread: the store-bound case, where up to ${CONCURRENCY} attempts can be in flight; baseline = the same number of keep-alive POSTs at ${CONCURRENCY} in flight. ` +
             `Attempts to one receiver made at different virtual instants never overlap, and no attempt starts while an earlier-planned one waits for its receiver, so fewer than ${CONCURRENCY} are in flight on average.`,
           'one: all attempts go to one receiver, which must see them in recorded order: after the first attempts (all at the runs\' instant, concurrent) they go one at a time; ' +

@@ -26,7 +26,7 @@ import { api } from './lib/http.ts';
 import { PAYLOAD } from './lib/payload.ts';
 import { cpuMs, DISTURBED_PCT, machineCpu, type ServerProcess, spawnServer } from './lib/proc.ts';
 import { addProfileWindow, monotonicUs } from './lib/profile.ts';
-import { bestRound, disturbed, ratioGoal, spreadPct as spreadOf } from './lib/rounds.ts';
+import { bestRound, disturbed, pairedGoal, spreadPct as spreadOf } from './lib/rounds.ts';
 import type { Bench, BenchOptions, Goal } from './lib/result.ts';
 import { round } from './lib/stats.ts';
 import { x } from './lib/table.ts';
@@ -253,7 +253,7 @@ export const forwardBench: Bench = async (opts) => {
   const proxy = best(runs, 'proxy');
   const fwdRuns = runs.filter((r) => r.mode === 'forward');
   // CPU-bound: hooklab's CPU per capture without forwarding / with it (the target's own CPU is not hooklab's).
-  const goal = ratioGoal(fwd, none, sustained, (r) => r.serverCpuUsPerCapture, 0.5);
+  const goal = pairedGoal(runs.filter((r) => r.mode === 'forward'), runs.filter((r) => r.mode === 'none'), sustained, (r) => r.serverCpuUsPerCapture, 0.5);
   const { ratio, cpuBound } = goal;
   const proxyRatio = proxy.sustainedPerSec / none.sustainedPerSec;
   const delivered = fwdRuns.every(allDelivered);
@@ -305,7 +305,7 @@ export const forwardBench: Bench = async (opts) => {
           `forwards received: requests the target (bare node:http, its own process on the same 2 cores) got for the measured bin; must equal captures. Stored captures' forward records (newest ${CAP}), every forward round: ` +
             fwdRuns.map((r) => `round ${r.round}: ${tally(r)}`).join('; ') + '.',
           `proxy mode: the sender waits for the target's answer (no goal); its records: ${tally(proxy)}.`,
-          `each mode ran ${ROUNDS}x interleaved (none, forward, proxy, none, ...), each a fresh hooklab with one live subscriber; the row is its fastest undisturbed round. ` +
+          `each mode ran ${ROUNDS}x interleaved (none, forward, proxy, none, ...), each a fresh hooklab with one live subscriber; the row is its fastest undisturbed round. The goal is the median of forward ÷ none of the same round (both undisturbed; best against best with fewer than 3 such pairs). ` +
             `Spread of undisturbed rounds (sustained): none ${spreadPct(runs, 'none') ?? '-'}%, forward ${spreadPct(runs, 'forward') ?? '-'}%, proxy ${spreadPct(runs, 'proxy') ?? '-'}%.`,
           `every round: non-2xx + errors + 2xx without a live event: ${lostAnswers}; bin requestCount = min(${CAP}, captures): ${runs.every((r) => r.binRequestCount === Math.min(CAP, r.captures)) ? 'yes' : 'NO'}; ` +
             `settled: ${runs.every((r) => r.settled) ? 'yes' : 'NO'}.`,
@@ -324,6 +324,7 @@ export const forwardBench: Bench = async (opts) => {
       forwardConcurrency: FORWARD_CONCURRENCY,
       cap: CAP,
       ratio: round(ratio, 3),
+      pairs: goal.pairs.map((p) => round(p, 3)),
       proxyRatio: round(proxyRatio, 3),
       cpuBound: round(cpuBound, 3),
       delivered,

@@ -22,7 +22,7 @@ import { api } from './lib/http.ts';
 import { PAYLOAD, PAYLOAD_HEADERS } from './lib/payload.ts';
 import { cpuMs, DISTURBED_PCT, machineCpu } from './lib/proc.ts';
 import { addProfileWindow, monotonicUs } from './lib/profile.ts';
-import { bestRound, disturbed, ratioGoal, spreadPct as spreadOf } from './lib/rounds.ts';
+import { bestRound, disturbed, pairedGoal, spreadPct as spreadOf } from './lib/rounds.ts';
 import type { Bench, BenchOptions, Goal } from './lib/result.ts';
 import { round } from './lib/stats.ts';
 import { x } from './lib/table.ts';
@@ -228,7 +228,7 @@ export const verifyBench: Bench = async (opts) => {
   const off = best(runs, 'off');
   const on = best(runs, 'on');
   const onRuns = runs.filter((r) => r.mode === 'on');
-  const goal = ratioGoal(on, off, sustained, (r) => r.serverCpuUsPerCapture, 0.9);
+  const goal = pairedGoal(onRuns, runs.filter((r) => r.mode === 'off'), sustained, (r) => r.serverCpuUsPerCapture, 0.9);
   const { ratio, cpuBound } = goal;
   const valid = onRuns.every(allValid);
   const lost = runs.reduce((t, r) => t + r.failures + Math.max(0, r.ok2xx - r.captures), 0);
@@ -274,10 +274,10 @@ export const verifyBench: Bench = async (opts) => {
             'flood req/s = autocannon\'s figure.',
           `ON rounds: verdicts received live (distinct captures) ${onRuns.map((r) => `round ${r.round}: ${fmtCounts(r.verdicts)} of ${r.captures} captures (${r.viaUpdate} in a requests:updated, the rest in the capture's own event)`).join('; ')}; ` +
             `stored captures (newest ${CAP}) ${onRuns.map((r) => `round ${r.round}: ${fmtCounts(r.stored)}`).join('; ')}.`,
-          `each mode ran ${ROUNDS}x interleaved (off, on, off, ...), each a fresh hooklab with one live subscriber; the row is its fastest undisturbed round. ` +
+          `each mode ran ${ROUNDS}x interleaved (off, on, off, ...), each a fresh hooklab with one live subscriber; the row is its fastest undisturbed round. The goal is the median of ON ÷ OFF of the same round (both undisturbed; best against best with fewer than 3 such pairs). ` +
             `Spread of undisturbed rounds (sustained): off ${spreadPct(runs, 'off') ?? '-'}%, on ${spreadPct(runs, 'on') ?? '-'}%.`,
           `every round: non-2xx + errors + 2xx without a live event: ${lost}; bin requestCount = min(${CAP}, captures): ${runs.every((r) => r.binRequestCount === Math.min(CAP, r.captures)) ? 'yes' : 'NO'}; settled: ${runs.every((r) => r.settled) ? 'yes' : 'NO'}.`,
-          'hooklab CPU/capture = the hooklab process\'s CPU over load + drain / captures: the goal\'s CPU-bound figure compares these when a compared round was disturbed.',
+          'hooklab CPU/capture = the hooklab process\'s CPU over load + drain / captures: best against best\'s CPU-bound figure compares these when a compared round was disturbed.',
         ],
       },
       {
@@ -288,6 +288,6 @@ export const verifyBench: Bench = async (opts) => {
       },
     ],
     goals,
-    data: { ratio: round(ratio, 3), cpuBound: round(cpuBound, 3), valid, pool: POOL, best: { off: off.round, on: on.round }, runs },
+    data: { ratio: round(ratio, 3), pairs: goal.pairs.map((p) => round(p, 3)), cpuBound: round(cpuBound, 3), valid, pool: POOL, best: { off: off.round, on: on.round }, runs },
   };
 };

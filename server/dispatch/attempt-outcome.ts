@@ -21,8 +21,8 @@ export interface AnswerFacts {
 export interface NextStep {
   state: DeliveryState;
   nextAttemptAt: number | null;
-  /** The whole plan (absolute ms), moved when Retry-After asked for it. */
-  plannedAt: number[];
+  /** The whole plan (absolute ms), moved when Retry-After asked for it (else the plan given). */
+  plannedAt: readonly number[];
   nextReason: AttemptReason | null;
   nextReasonDetail: string | null;
   endReason: string | null;
@@ -40,8 +40,7 @@ function header(headers: readonly HeaderPair[], name: string): string | undefine
 /** Why the attempt planned at index i goes then, in words. */
 export function plannedReason(d: Pick<Delivery, 'schedule' | 'createdAt'>, plan: readonly number[], i: number): { reason: AttemptReason; detail: string } {
   if (i === 0) return { reason: 'first', detail: 'at the event' };
-  const deadlineAt = Date.parse(d.createdAt) + d.schedule.deadlineMs;
-  if (endsOnDeadline(d.schedule) && i === plan.length - 1 && plan[i] === deadlineAt) {
+  if (i === plan.length - 1 && endsOnDeadline(d.schedule) && plan[i] === Date.parse(d.createdAt) + d.schedule.deadlineMs) {
     return { reason: 'deadline', detail: `the last attempt, on the ${duration(d.schedule.deadlineMs)} deadline` };
   }
   return { reason: 'schedule', detail: `retry ${i}: waits ${duration(plan[i] - plan[i - 1])} as planned` };
@@ -56,8 +55,8 @@ function nextIndex(plan: readonly number[], from: number, after: number): number
   return -1;
 }
 
-export function decideNext(del: Delivery, a: AnswerFacts, behaviors: Behaviors, realNow: number): NextStep {
-  const plan = del.plannedAt.map(Date.parse);
+/** `plan`: the delivery's plannedAt in ms, when the caller has it already (the dispatcher keeps it per plan). */
+export function decideNext(del: Delivery, a: AnswerFacts, behaviors: Behaviors, realNow: number, plan: readonly number[] = del.plannedAt.map(Date.parse)): NextStep {
   const keep: NextStep = {
     state: del.state,
     nextAttemptAt: del.nextAttemptAt === null ? null : Date.parse(del.nextAttemptAt),
@@ -94,7 +93,8 @@ export function decideNext(del: Delivery, a: AnswerFacts, behaviors: Behaviors, 
   // A manual attempt is outside the schedule: the plan stands.
   if (a.kind !== 'scheduled' || !pending) return keep;
 
-  const scheduledSoFar = del.attempts.filter((x) => !x.manual).length + 1;
+  let scheduledSoFar = 1;
+  for (const x of del.attempts) if (!x.manual) scheduledSoFar++;
   // After the instant this attempt was planned for, not the one it went at: an attempt sent
   // late (the lateness is recorded) must not make the schedule skip the next one.
   const plannedFor = del.nextAttemptAt === null ? a.sentAt : Date.parse(del.nextAttemptAt);

@@ -697,7 +697,7 @@ export class Dispatcher {
     // Re-read: a cancel may have landed while the request was in flight.
     const cur = (await this.d.store.deliveries.get(del.id)) ?? del;
     const behaviors = wh.behaviors ?? {};
-    const step = decideNext(cur, { kind, n, sentAt: at, ok, status: res.status, headers: res.headers }, behaviors, this.d.realNow());
+    const step = decideNext(cur, { kind, n, sentAt: at, ok, status: res.status, headers: res.headers }, behaviors, this.d.realNow(), planMs(cur.plannedAt));
     const next: Delivery = {
       ...cur,
       attempts: [...cur.attempts, attempt],
@@ -795,6 +795,7 @@ function planMs(plannedAt: readonly string[]): number[] {
 
 function samePlan(a: readonly number[], b: readonly string[]): boolean {
   const bm = planMs(b);
+  if (a === bm) return true;
   if (a.length !== bm.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== bm[i]) return false;
   return true;

@@ -1,0 +1,36 @@
+// The benchmarks' A/B verdict: the median of rounds run side by side.
+import { describe, expect, it } from 'vitest';
+import { pairedGoal, pairedRatios } from '../../bench/lib/rounds.ts';
+
+const r = (round: number, rate: number, othersCpuPct = 0) => ({ round, rate, othersCpuPct, stealPct: 0, cpu: 100 });
+const rate = (x: { rate: number }) => x.rate;
+const cpu = (x: { cpu: number }) => x.cpu;
+
+describe('paired rounds', () => {
+  it('pairs rounds by number and leaves out a pair with a disturbed side', () => {
+    const a = [r(1, 90), r(2, 80), r(3, 50, 60)];
+    const b = [r(1, 100), r(2, 100), r(3, 100)];
+    expect(pairedRatios(a, b, rate)).toEqual([0.8, 0.9]);
+  });
+
+  it('one lucky baseline round does not decide: the median of the pairs does', () => {
+    const on = [r(1, 101), r(2, 97), r(3, 68)];
+    const off = [r(1, 100), r(2, 100), r(3, 115)];
+    const g = pairedGoal(on, off, rate, cpu, 0.9);
+    expect(g.pairs.map((p) => Math.round(p * 100))).toEqual([59, 97, 101]);
+    expect(g.ratio).toBeCloseTo(0.97, 5);
+    expect(g.pass).toBe(true);
+    expect(g.value).toContain('median of 3 paired rounds');
+    expect(g.value).toContain('best vs best 0.88x');
+    // Most pairs below the line: a miss.
+    expect(pairedGoal([r(1, 85), r(2, 97), r(3, 80)], off, rate, cpu, 0.9).pass).toBe(false);
+  });
+
+  it('with fewer than 3 quiet pairs, best against best decides', () => {
+    const on = [r(1, 95), r(2, 40, 80)];
+    const off = [r(1, 100), r(2, 100)];
+    const g = pairedGoal(on, off, rate, cpu, 0.9);
+    expect(g.ratio).toBeCloseTo(0.95, 5);
+    expect(g.value).toContain('best vs best');
+  });
+});
