@@ -635,7 +635,7 @@ export class Dispatcher {
     // Wall time, not virtual: Standard Webhooks verifiers reject timestamps outside a few
     // minutes of their clock, and a fast-forwarded clock would be hours ahead.
     const ts = Math.floor(this.d.realNow() / 1000);
-    const atIso = iso(at);
+    const atIso = plannedIso(del.plannedAt, at);
     const headers: Record<string, string> = {
       'content-type': 'application/json',
       'user-agent': this.d.userAgent,
@@ -698,12 +698,13 @@ export class Dispatcher {
     const cur = (await this.d.store.deliveries.get(del.id)) ?? del;
     const behaviors = wh.behaviors ?? {};
     const step = decideNext(cur, { kind, n, sentAt: at, ok, status: res.status, headers: res.headers }, behaviors, this.d.realNow(), planMs(cur.plannedAt));
+    const plannedAt = samePlan(step.plannedAt, cur.plannedAt) ? cur.plannedAt : step.plannedAt.map(iso);
     const next: Delivery = {
       ...cur,
       attempts: [...cur.attempts, attempt],
       state: step.state,
-      nextAttemptAt: step.nextAttemptAt === null ? null : iso(step.nextAttemptAt),
-      plannedAt: samePlan(step.plannedAt, cur.plannedAt) ? cur.plannedAt : step.plannedAt.map(iso),
+      nextAttemptAt: step.nextAttemptAt === null ? null : plannedIso(plannedAt, step.nextAttemptAt),
+      plannedAt,
       nextReason: step.nextReason,
       nextReasonDetail: step.nextReasonDetail,
       endReason: step.endReason,
@@ -711,7 +712,7 @@ export class Dispatcher {
     };
     if (this.stopped) return null;
     await this.save(next);
-    if (next.state === 'pending' && next.nextAttemptAt && kind === 'scheduled') this.schedule({ at: Date.parse(next.nextAttemptAt), kind: 'attempt', id: next.id, key });
+    if (next.state === 'pending' && step.nextAttemptAt !== null && kind === 'scheduled') this.schedule({ at: step.nextAttemptAt, kind: 'attempt', id: next.id, key });
     if (ticket) {
       this.setFollowUp(ticket, null);
       this.refreshHold();
@@ -791,6 +792,13 @@ function planMs(plannedAt: readonly string[]): number[] {
   let p = plans.get(plannedAt);
   if (!p) plans.set(plannedAt, (p = plannedAt.map(Date.parse)));
   return p;
+}
+
+/** Instant `ms` as the plan's own string when it is one of the plan's instants (no formatting per attempt). */
+function plannedIso(plannedAt: readonly string[], ms: number): string {
+  const plan = planMs(plannedAt);
+  for (let i = 0; i < plan.length; i++) if (plan[i] === ms) return plannedAt[i];
+  return iso(ms);
 }
 
 function samePlan(a: readonly number[], b: readonly string[]): boolean {
