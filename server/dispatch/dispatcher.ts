@@ -45,6 +45,7 @@ import { signatureHeader } from './signing.ts';
 import { webhookView } from './webhook-input.ts';
 import { disableVerdict, streakAfterAttempt, streakAfterDeliveryEnd } from './webhook-health.ts';
 import { ownBytes } from '../lib/own-bytes.ts';
+import { internPairs } from '../lib/intern.ts';
 
 export interface DispatcherDeps {
   store: Store;
@@ -684,7 +685,8 @@ export class Dispatcher {
       ok,
       durationMs: res.durationMs,
       requestHeaders: Object.entries(headers),
-      responseHeaders: res.headers,
+      // Kept with the delivery: the repeated strings of its answers shared (see lib/intern.ts).
+      responseHeaders: internPairs(res.headers),
       responseBody: res.body,
       responseBodyTruncated: res.bodyTruncated,
       manual: kind === 'manual',

@@ -14,6 +14,7 @@ import type { Agent } from 'undici';
 import { type Capture, type Destination, type ForwardOptions, type ForwardResult, type PoolName, destination, forwardPools, forwardTo } from './request.ts';
 import type { ForwardThread } from './forward-thread-client.ts';
 import { LOOP_HEADER, type SelfConnections } from './self-connections.ts';
+import { internPairs } from '../lib/intern.ts';
 
 export interface ForwarderDeps {
   store: Store;
@@ -288,7 +289,8 @@ export function toRecord(kind: ForwardRecord['kind'], target: string, method: st
     url: r.url,
     method,
     status: r.status,
-    headers: r.headers,
+    // Kept with the capture: the repeated strings of the answers shared (see lib/intern.ts).
+    headers: internPairs(r.headers),
     body: text ? r.body.toString('utf8') : r.body.toString('base64'),
     bodyEncoding: text ? 'utf8' : 'base64',
     bodyTruncated: r.bodyTruncated,

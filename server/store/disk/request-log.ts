@@ -23,6 +23,7 @@ import type { Annotations, CapturedRequest, RequestLog, RequestPageQuery, Stored
 import { TextFile } from 'lowdb/node';
 import { DataFileError, fileSize, openForWrite, readAt, readJson, removeFile, removeTempFiles, truncateTo, writeAt, writeFileAt, writeJson } from './files.ts';
 import { type DiskRecord, deleteLine, headerLine, markLine, parseSegmentLog, patchLine, recordLine } from './segment-log.ts';
+import { internFlat } from '../../lib/intern.ts';
 
 export const DEFAULT_SEGMENT_SIZE = 50;
 export const DEFAULT_SEGMENT_BYTES = 8 * 1024 * 1024;
@@ -647,6 +648,9 @@ export class DiskRequestLog implements RequestLog {
         // strip() makes a copy of our own: the offset goes on it rather than on another copy.
         const rec = strip(e.pend ?? w.src) as DiskRecord;
         rec.bodyOffset = w.off;
+        // Written records stay in the cache: their headers' repeated strings shared (done here,
+        // not on arrival: a flood into a full bin pushes most captures out before they are written).
+        internFlat(rec.headers);
         fresh.push(rec);
       }
       const key = `m:${binId}:${seg.n}`;
