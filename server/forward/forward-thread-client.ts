@@ -6,6 +6,7 @@ import { BatchedWorker, type WorkerFault } from '../lib/batched-worker.ts';
 import { ownBytes } from '../lib/own-bytes.ts';
 import type { ForwardCall, ForwardThreadInit } from './forward-thread.ts';
 import type { ForwardResult } from './request.ts';
+import { decodeResult, encodeCall, encodeResult, type WireCall, type WireResult } from './wire.ts';
 import type { SelfConnections } from './self-connections.ts';
 
 export interface ForwardThreadOptions {
@@ -40,8 +41,9 @@ const WORKER_URL = new URL(FROM_SOURCE ? './forward-thread.ts' : './forward-thre
 
 /** The thread starts with the first forward or replay: most hooklabs forward nothing. */
 export function startForwardThread(o: ForwardThreadOptions): ForwardThread {
-  let worker: BatchedWorker<ForwardThreadInit, ForwardCall, ForwardResult> | null = null;
-  const start = () => new BatchedWorker<ForwardThreadInit, ForwardCall, ForwardResult>({
+  let worker: BatchedWorker<ForwardThreadInit, WireCall, WireResult> | null = null;
+  // Calls and answers cross as arrays (see wire.ts).
+  const start = () => new BatchedWorker<ForwardThreadInit, WireCall, WireResult>({
     url: WORKER_URL,
     name: 'the forwarding thread',
     faultCode: 'forwarder_stopped',
@@ -62,16 +64,17 @@ export function startForwardThread(o: ForwardThreadOptions): ForwardThread {
       };
       return { workerData };
     },
-    lost: (call) => ({
-      url: call.d.href,
-      status: null,
-      headers: [],
-      body: Buffer.alloc(0),
-      bodyTruncated: false,
-      durationMs: 0,
-      error: 'error',
-      errorDetail: 'the forwarding thread stopped before the answer came',
-    }),
+    lost: ([href]) =>
+      encodeResult({
+        url: href,
+        status: null,
+        headers: [],
+        body: Buffer.alloc(0),
+        bodyTruncated: false,
+        durationMs: 0,
+        error: 'error',
+        errorDetail: 'the forwarding thread stopped before the answer came',
+      }),
     onCrash: o.onCrash,
   });
   return {
@@ -79,12 +82,8 @@ export function startForwardThread(o: ForwardThreadOptions): ForwardThread {
       // A capture's body is its own buffer already (no copy); an edited replay's may be a pool view.
       const body = ownBytes(call.c.body as Buffer);
       const sent = body === call.c.body ? call : { ...call, c: { ...call.c, body } };
-      return (worker ??= start()).call(sent, call.soon).then((r) => {
-        // A Buffer crosses threads as a plain Uint8Array. (The answer is a copy of our own.)
-        const b = r.body as Uint8Array;
-        if (!Buffer.isBuffer(b)) r.body = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
-        return r;
-      });
+      // The answer's body is a copy of our own (see forward-thread.ts).
+      return (worker ??= start()).call(encodeCall(sent), call.soon).then(decodeResult);
     },
     fault: () => worker?.fault() ?? null,
     close: () => worker?.close(),

@@ -1,7 +1,8 @@
 // Forwards and replays, in a worker thread: making the request and reading the answer (undici,
 // the most of a forward's cost) run on another core, so a bin forwarding a flood does not take
 // the event loop from the receiver. The main thread keeps everything else (which target, the
-// policy's URL check, recording). Calls and answers travel in batches (lib/batched-worker.ts).
+// policy's URL check, recording). Calls and answers travel in batches (lib/batched-worker.ts),
+// as arrays (wire.ts).
 //
 // The local port of each forward's connection is noted for loop detection before its request
 // is written, in the table the receiver reads (SelfConnections, in memory both threads share).
@@ -11,8 +12,9 @@ import { checkedLookup } from '../net/checked-lookup.ts';
 import { createOutboundPolicy, type OutboundPolicyOptions } from '../net/outbound-policy.ts';
 import { type AnswerBatch, type CallBatch, Batcher } from '../lib/batched-worker.ts';
 import { ownBytes } from '../lib/own-bytes.ts';
-import { type Capture, type Destination, type ForwardResult, type PoolName, forwardPools, forwardTo } from './request.ts';
+import { type Capture, type Destination, type PoolName, forwardPools, forwardTo } from './request.ts';
 import { SelfConnections } from './self-connections.ts';
+import { decodeCall, encodeResult, type WireCall, type WireResult } from './wire.ts';
 
 export interface ForwardThreadInit {
   /** null: no policy (anything goes). */
@@ -48,11 +50,12 @@ const track = self ? (socket: Socket, method: string, path: string) => self.trac
 
 let inHand = 0;
 // Answers go back in batches too; one at once when it was the last in hand (nothing to wait for).
-const replies = new Batcher<AnswerBatch<ForwardResult>[number]>((batch) => parentPort!.postMessage(batch), () => inHand === 0, init.batchDelayMs, init.batchMax);
+const replies = new Batcher<AnswerBatch<WireResult>[number]>((batch) => parentPort!.postMessage(batch), () => inHand === 0, init.batchDelayMs, init.batchMax);
 
-parentPort!.on('message', (m: CallBatch<ForwardCall>) => {
-  for (const { id, req } of m.batch) {
+parentPort!.on('message', (m: CallBatch<WireCall>) => {
+  for (const { id, req: wire } of m.batch) {
     inHand++;
+    const req = decodeCall(wire);
     const c: Capture = { ...req.c, body: Buffer.from(req.c.body.buffer, req.c.body.byteOffset, req.c.body.byteLength) };
     void forwardTo(req.d as Destination, c, {
       timeoutMs: init.timeoutMs,
@@ -62,7 +65,7 @@ parentPort!.on('message', (m: CallBatch<ForwardCall>) => {
     }).then((res) => {
       inHand--;
       res.body = ownBytes(res.body); // an answer's body is most often a view of the buffer pool
-      replies.add({ id, res }, req.soon);
+      replies.add({ id, res: encodeResult(res) }, req.soon);
     });
   }
 });
