@@ -79,11 +79,11 @@ export function startForwardThread(o: ForwardThreadOptions): ForwardThread {
   });
   return {
     exchange: (call) => {
+      const wire = encodeCall(call);
       // A capture's body is its own buffer already (no copy); an edited replay's may be a pool view.
-      const body = ownBytes(call.c.body as Buffer);
-      const sent = body === call.c.body ? call : { ...call, c: { ...call.c, body } };
+      wire[8] = ownBytes(call.c.body as Buffer);
       // The answer's body is a copy of our own (see forward-thread.ts).
-      return (worker ??= start()).call(encodeCall(sent), call.soon).then(decodeResult);
+      return (worker ??= start()).call(wire, call.soon).then(decodeResult);
     },
     fault: () => worker?.fault() ?? null,
     close: () => worker?.close(),
