@@ -39,7 +39,7 @@ import { createHttp, type HooklabHttp } from './http/server.ts';
 import { CONNECTIONS_PER_ORIGIN, Forwarder } from './forward/forwarder.ts';
 import { BinAttempts } from './verify/bin-attempts.ts';
 import { Verifier } from './verify/service.ts';
-import { ownOriginCheck, ownOrigins } from './forward/own-origins.ts';
+import { ownOriginCheck } from './forward/own-origins.ts';
 import { startForwardThread } from './forward/forward-thread-client.ts';
 import { SelfConnections } from './forward/self-connections.ts';
 import { clientDir } from './paths.ts';
@@ -150,6 +150,9 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
 
   // Public HOST without DISPATCH_ALLOW: public addresses only (see net/outbound-policy.ts).
   const policyOptions = { host: config.host, allow: config.dispatchAllow };
+  // Whether a URL is at one of hooklab's own origins: the dispatcher sends there inline, a
+  // forward there would loop.
+  const isOwnOrigin = ownOriginCheck(() => config.publicUrl, httpServer);
   const inlineSender = () =>
     createSender({
       maxResponseBytes: config.dispatchMaxResponseBytes,
@@ -166,7 +169,7 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
           });
           const inline = inlineSender();
           return {
-            send: hybridSend(inline.send, thread.send, { isOwn: ownOriginCheck(() => config.publicUrl, httpServer) }),
+            send: hybridSend(inline.send, thread.send, { isOwn: isOwnOrigin }),
             fault: () => thread.fault(),
             close() {
               thread.close();
@@ -273,7 +276,7 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
     self: selfConnections,
     thread: forwardThread,
     policy: createOutboundPolicy({ ...policyOptions, publicUrl: () => config.publicUrl }),
-    ownOrigins: () => ownOrigins(config.publicUrl, httpServer),
+    isOwnOrigin,
     timeoutMs: config.forwardTimeoutMs,
     maxResponseBytes: config.forwardMaxResponseBytes,
     concurrency: config.forwardConcurrency,

@@ -19,8 +19,8 @@ import { internPairs } from '../lib/intern.ts';
 export interface ForwarderDeps {
   store: Store;
   policy: OutboundPolicy;
-  /** hooklab's own origins (PUBLIC_URL's, the listening address): a target there loops. */
-  ownOrigins: () => string[];
+  /** Whether a URL is at one of hooklab's own origins (PUBLIC_URL's, the listening address): a target there loops. */
+  isOwnOrigin: (url: string) => boolean;
   timeoutMs: number;
   maxResponseBytes: number;
   /** Sendings at once; past maxQueued waiting ones, new ones fail as "overloaded". */
@@ -109,7 +109,7 @@ export class Forwarder {
 
   private loops(u: URL): boolean {
     // The path first: it rules most targets out without working out hooklab's own origins.
-    return u.pathname.startsWith(RECEIVER_PREFIX) && this.d.ownOrigins().some((o) => o === u.origin);
+    return u.pathname.startsWith(RECEIVER_PREFIX) && this.d.isOwnOrigin(u.href);
   }
 
   /** Send one capture to one target (waiting for a slot), and record it with the capture. */

@@ -2,7 +2,7 @@
 // answers to. A forward target at one of them would send captures back into hooklab.
 import type { Server } from 'node:http';
 
-export function ownOrigins(publicUrl: string, server: Server): string[] {
+function ownOrigins(publicUrl: string, server: Server): string[] {
   const out = [new URL(publicUrl).origin];
   const a = server.address();
   if (a && typeof a === 'object') {

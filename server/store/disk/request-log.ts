@@ -392,8 +392,13 @@ export class DiskRequestLog implements RequestLog {
     } else {
       map = (await this.readLog(seg.binId, seg.n)).records;
     }
-    // A write that ended meanwhile may be missing from what was read: not kept.
-    if (seg.gen === gen) this.cache.set(key, map, estimateBytes(map.size));
+    // A write that ended meanwhile may be missing from what was read: not kept. Kept ones share
+    // their headers' repeated strings, as written records do (not at start-up's read of every
+    // log, which keeps only list rows).
+    if (seg.gen === gen) {
+      for (const r of map.values()) if (Array.isArray(r.headers)) internFlat(r.headers);
+      this.cache.set(key, map, estimateBytes(map.size));
+    }
     return map;
   }
 

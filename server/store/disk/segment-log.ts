@@ -11,7 +11,6 @@
 // (<n>.json, rewritten whole) still load, and become a log at their next write; version 3
 // logs (no "p" lines) load as they are.
 import type { Annotations, StoredRequest } from '../types.ts';
-import { internFlat } from '../../lib/intern.ts';
 
 export const SEGMENT_LOG_VERSION = 4;
 const READS = new Set([3, SEGMENT_LOG_VERSION]);
@@ -59,11 +58,7 @@ export function parseSegmentLog(bytes: Buffer): SegmentLogState {
     st.lines++;
     if (st.lines === 1) {
       if (!READS.has(l.v as number)) throw new Error(`unknown format version ${JSON.stringify(l.v)}`);
-    } else if (l.r) {
-      // Read back into the cache: the headers' repeated strings shared, as at capture.
-      if (Array.isArray(l.r.headers)) internFlat(l.r.headers);
-      st.records.set(l.r.id, l.r);
-    }
+    } else if (l.r) st.records.set(l.r.id, l.r);
     else if (typeof l.p === 'string' && l.a && typeof l.a === 'object') {
       // A change to a request deleted since (or evicted) finds nothing: dropped.
       const r = st.records.get(l.p);
