@@ -325,7 +325,7 @@ export const dispatcherBench: Bench = async (opts) => {
           `spread: the store-bound case, where up to ${CONCURRENCY} attempts can be in flight; baseline = the same number of keep-alive POSTs at ${CONCURRENCY} in flight. ` +
             `Attempts to one receiver made at different virtual instants never overlap, and no attempt starts while an earlier-planned one waits for its receiver, so fewer than ${CONCURRENCY} are in flight on average.`,
           'one: all attempts go to one receiver, which must see them in recorded order: after the first attempts (all at the runs\' instant, concurrent) they go one at a time; ' +
-            'baseline = the same number of keep-alive POSTs one at a time. Each attempt is a round trip through the sender thread, the receiver (a capture), and back, all in the one hooklab process.',
+            'baseline = the same number of keep-alive POSTs one at a time. Each attempt is a round trip from the dispatcher through the receiver (a capture) and back, both ends on the main thread of the one hooklab process (attempts to hooklab's own receivers are sent from there, not from the sender thread).',
           `server CPU = the server process (all threads), % of one core; server CPU/req = its CPU time per attempt (or per request, for bare): steadier than req/s on a busy machine. ` +
             `other CPU = other processes, % of one core; above ${DISTURBED_PCT}% (!) a neighbour may have slowed the round down.`,
           `attempt body ${bodyBytes} B (the sync_start payload); the baselines send bodies of that size; ${baselines.reduce((t, b) => t + b.errors, 0)} baseline errors, ${baselines.reduce((t, b) => t + b.other, 0)} non-2xx. ` +

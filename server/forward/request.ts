@@ -214,8 +214,10 @@ export function forwardRequest(target: string, c: Capture, o: ForwardOptions): P
 
 /** forwardRequest to a destination made already. */
 export function forwardTo(d: Destination, c: Capture, o: ForwardOptions): Promise<ForwardResult> {
+  const method = c.method.toUpperCase();
+  // CONNECT asks the target for a tunnel, not an answer (an edited replay can name it).
+  if (method === 'CONNECT') return Promise.resolve(failed(d.href, 'error', 'the request cannot be sent: CONNECT opens a tunnel, it has no answer to record'));
   return new Promise((resolve) => {
-    const method = c.method.toUpperCase();
     const x = new Exchange(d, method, o, resolve);
     const dispatcher = o.dispatcher ?? sharedConnections();
     try {

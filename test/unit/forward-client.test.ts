@@ -241,6 +241,17 @@ describe('requests: the bytes that go out', () => {
       t.close();
     }
   });
+
+  it('refuses CONNECT (an edited replay can name it): it asks for a tunnel, not an answer; nothing sent', async () => {
+    const t = await rawTarget((s) => s.write('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n'));
+    try {
+      const r = await forwardRequest(t.url, capture({ method: 'connect' }), opts());
+      expect(r).toMatchObject({ status: null, error: 'error', errorDetail: 'the request cannot be sent: CONNECT opens a tunnel, it has no answer to record' });
+      expect(t.connections()).toBe(0);
+    } finally {
+      t.close();
+    }
+  });
 });
 
 describe('connections', () => {
