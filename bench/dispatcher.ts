@@ -12,7 +12,10 @@
 //   to bare node:http. Goal: >= 0.50x.
 //
 // In both the clock is paused, then ONE POST /api/clock/advance {ms: 24 h} runs the whole
-// schedule; attempts per wall second of that call. Each round is a fresh hooklab. Every round
+// schedule; attempts per wall second of that call. Each round is a fresh hooklab, warmed up
+// first as the other throughput benchmarks warm theirs (and as the bare server and this load
+// generator are, with 2,000 POSTs): the same fast-forward once to other bins, whose webhooks
+// are then deleted. Its rate is shown too (cold: V8 still compiling). Every round
 // is checked: every delivery failed with one attempt per planned instant, each answered 500,
 // sent at its planned instant; the bins captured exactly the attempts, each bin in the order
 // of the attempts' recorded times.
@@ -71,6 +74,8 @@ interface AdvanceRun {
   cpu: CpuWindow;
   /** Server CPU time (all threads) per attempt, microseconds. */
   cpuUsPerAttempt: number | null;
+  /** The warm-up's attempts/s (a cold process: V8 still compiling). */
+  coldPerSec: number;
 }
 
 interface BaselineRun {
@@ -88,17 +93,21 @@ interface BaselineRun {
 const disturbed = (c: CpuWindow) => c.disturbed;
 
 /** Webhooks so that DELIVERIES split over `receivers` bins: `rem` of them get one run more. */
-async function setUpDeliveries(hl: Hooklab, c: Case): Promise<string[]> {
+async function setUpDeliveries(hl: Hooklab, c: Case, label = 'always 500'): Promise<{ bins: string[]; webhooks: Set<string> }> {
   const bins: string[] = [];
+  const webhooks = new Set<string>();
   for (let i = 0; i < c.receivers; i++) {
-    const bin = await createBin(hl.base, `always 500 #${i + 1}`);
+    const bin = await createBin(hl.base, `${label} #${i + 1}`);
     await api(hl.base, 'PUT', `/api/bins/${bin.id}/response`, { default: { status: 500 } });
     bins.push(bin.id);
   }
   await api(hl.base, 'PUT', '/api/clock', { paused: true });
   const perBin = Math.floor(DELIVERIES / c.receivers);
   const rem = DELIVERIES % c.receivers;
-  const hook = (i: number) => api(hl.base, 'POST', '/api/webhooks', { name: `bench ${i + 1}`, url: receiverUrl(hl.base, bins[i]), events: ['flow_started'] });
+  const hook = async (i: number) => {
+    const w = await api<{ id: string }>(hl.base, 'POST', '/api/webhooks', { name: `${label} ${i + 1}`, url: receiverUrl(hl.base, bins[i]), events: ['flow_started'] });
+    webhooks.add(w.id);
+  };
   const fireRuns = async (n: number) => {
     let made = 0;
     await Promise.all(
@@ -115,7 +124,22 @@ async function setUpDeliveries(hl: Hooklab, c: Case): Promise<string[]> {
   if (rem > 0) await fireRuns(1);
   for (let i = rem; i < c.receivers; i++) await hook(i);
   await fireRuns(perBin);
-  return bins;
+  return { bins, webhooks };
+}
+
+/**
+ * The same fast-forward once, to bins of its own, before the measured one: V8 compiles the
+ * attempt path meanwhile (cold, its helper threads took ~3x the CPU per attempt). Its
+ * webhooks are deleted after, so the measured runs make only measured deliveries.
+ */
+async function warmUp(hl: Hooklab, c: Case): Promise<number> {
+  const { webhooks } = await setUpDeliveries(hl, c, 'warm-up');
+  const t0 = performance.now();
+  await api(hl.base, 'POST', '/api/clock/advance', { ms: DAY }, 8 * 60_000);
+  const wallMs = performance.now() - t0;
+  const done = (await api<{ deliveries: Delivery[] }>(hl.base, 'GET', '/api/deliveries?state=failed&limit=5000')).deliveries.filter((d) => webhooks.has(d.webhookId));
+  for (const id of webhooks) await api(hl.base, 'DELETE', `/api/webhooks/${id}`);
+  return done.reduce((t, d) => t + d.attempts.length, 0) / (wallMs / 1000);
 }
 
 async function oneAdvance(c: Case, roundNo: number, opts: BenchOptions): Promise<AdvanceRun> {
@@ -125,8 +149,9 @@ async function oneAdvance(c: Case, roundNo: number, opts: BenchOptions): Promise
     nodeArgs: profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [],
   });
   try {
-    opts.log(`  dispatcher round ${roundNo}, ${c.name}: ${c.label}, then POST /api/clock/advance {ms: 24 h}`);
-    const bins = await setUpDeliveries(hl, c);
+    opts.log(`  dispatcher round ${roundNo}, ${c.name}: warm-up, then ${c.label}, then POST /api/clock/advance {ms: 24 h}`);
+    const coldPerSec = await warmUp(hl, c);
+    const { bins, webhooks } = await setUpDeliveries(hl, c);
     const pending = (await api<{ deliveries: Delivery[] }>(hl.base, 'GET', '/api/deliveries?state=pending&limit=5000')).deliveries;
     if (pending.length !== DELIVERIES) throw new Error(`${pending.length} pending deliveries, expected ${DELIVERIES}`);
     const bodyBytes = Buffer.byteLength(JSON.stringify(pending[0].payload));
@@ -141,7 +166,7 @@ async function oneAdvance(c: Case, roundNo: number, opts: BenchOptions): Promise
     const cpu = stopCpu();
     if (profDir) await addProfileWindow(profDir, hl.proc.pid, { fromUs, toUs });
 
-    const failed = (await api<{ deliveries: Delivery[] }>(hl.base, 'GET', '/api/deliveries?state=failed&limit=5000')).deliveries;
+    const failed = (await api<{ deliveries: Delivery[] }>(hl.base, 'GET', '/api/deliveries?state=failed&limit=5000')).deliveries.filter((d) => webhooks.has(d.webhookId));
     const pendingLeft = (await api<{ deliveries: Delivery[] }>(hl.base, 'GET', '/api/deliveries?state=pending&limit=5000')).deliveries.length;
     let attempts = 0;
     let wrong = 0;
@@ -188,6 +213,7 @@ async function oneAdvance(c: Case, roundNo: number, opts: BenchOptions): Promise
       bodyBytes,
       cpu,
       cpuUsPerAttempt: cpu.serverPct === null || attempts === 0 ? null : round((cpu.serverPct / 100) * advanceMs * 1000 / attempts, 1),
+      coldPerSec,
     };
   } finally {
     await hl.cleanup();
@@ -292,12 +318,13 @@ export const dispatcherBench: Bench = async (opts) => {
       `${c.name}: ${c.label}; every round: failed ${mine.map((r) => r.failed).join('/')} of ${DELIVERIES}, pending ${mine.map((r) => r.pendingLeft).join('/')}, ` +
         `wrong (attempts != planned, status != 500 or sent off its planned instant) ${mine.map((r) => r.wrong).join('/')}; attempts ${mine.map((r) => r.attempts).join('/')}, ` +
         `captured ${mine.map((r) => r.captured).join('/')}, captures out of recorded order ${mine.map((r) => r.outOfOrder).join('/')}, attempts not linked to a capture ${mine.map((r) => r.unlinked).join('/')}: ${allRight ? 'all right' : 'WRONG'}. ` +
-        `Spread of rounds: hooklab ${spreadPct(mine) ?? '-'}%, baseline ${spreadPct(base) ?? '-'}%.`,
+        `Spread of rounds: hooklab ${spreadPct(mine) ?? '-'}%, baseline ${spreadPct(base) ?? '-'}%. ` +
+        `Each round's warm-up (the same fast-forward to other bins in the fresh process, V8 still compiling): ${mine.map((r) => Math.round(r.coldPerSec).toLocaleString('en-US')).join(' / ')} attempts/s.`,
     );
     data[c.name] = {
       receivers: c.receivers,
       baselineConcurrency: c.baselineConcurrency,
-      runs: mine.map((r) => ({ ...r, advanceMs: round(r.advanceMs, 1), perSec: round(r.perSec, 1) })),
+      runs: mine.map((r) => ({ ...r, advanceMs: round(r.advanceMs, 1), perSec: round(r.perSec, 1), coldPerSec: round(r.coldPerSec, 1) })),
       baselines: base.map((b) => ({ ...b, wallMs: round(b.wallMs, 1), perSec: round(b.perSec, 1) })),
       best: best.round,
       attemptsPerSec: round(best.perSec, 1),
