@@ -11,15 +11,19 @@ export class MinHeap<T> {
   }
 
   push(x: T): void {
+    // Sift up with a hole: parents move down, x is written once where it stops.
     const h = this.items;
+    const less = this.less;
+    let i = h.length;
     h.push(x);
-    let i = h.length - 1;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (!this.less(h[i], h[p])) break;
-      [h[i], h[p]] = [h[p], h[i]];
+      const parent = h[p];
+      if (!less(x, parent)) break;
+      h[i] = parent;
       i = p;
     }
+    h[i] = x;
   }
 
   peek(): T | undefined {
@@ -31,19 +35,20 @@ export class MinHeap<T> {
     if (h.length === 0) return undefined;
     const top = h[0];
     const last = h.pop()!;
-    if (h.length > 0) {
-      h[0] = last;
+    const n = h.length;
+    if (n > 0) {
+      // Sift the last item down from the root with a hole (one write per level, no swaps).
+      const less = this.less;
       let i = 0;
       for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < h.length && this.less(h[l], h[m])) m = l;
-        if (r < h.length && this.less(h[r], h[m])) m = r;
-        if (m === i) break;
-        [h[i], h[m]] = [h[m], h[i]];
-        i = m;
+        let c = 2 * i + 1;
+        if (c >= n) break;
+        if (c + 1 < n && less(h[c + 1], h[c])) c++;
+        if (!less(h[c], last)) break;
+        h[i] = h[c];
+        i = c;
       }
+      h[i] = last;
     }
     return top;
   }

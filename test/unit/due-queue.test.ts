@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { DueQueue, InstantSet } from '../../server/dispatch/due-queue.ts';
 import { receiverKey } from '../../server/dispatch/receiver-key.ts';
+import { MinHeap } from '../../server/lib/min-heap.ts';
 import { createRng } from '../../server/rng.ts';
 
 describe('InstantSet', () => {
@@ -54,6 +55,29 @@ describe('DueQueue', () => {
     q.push({ at: 20, kind: 'run-end', id: 'c' });
     q.push({ at: 10, kind: 'attempt', id: 'd' });
     expect([q.pop(), q.pop(), q.pop(), q.pop(), q.pop()].map((e) => e?.id)).toEqual(['b', 'd', 'a', 'c', undefined]);
+  });
+});
+
+describe('MinHeap', () => {
+  it('pops in order over a long random run of pushes and pops, ties in the order the comparator gives', () => {
+    const rnd = createRng(7);
+    const h = new MinHeap<{ k: number; seq: number }>((a, b) => a.k < b.k || (a.k === b.k && a.seq < b.seq));
+    const model: { k: number; seq: number }[] = [];
+    let seq = 0;
+    for (let i = 0; i < 5000; i++) {
+      if (model.length === 0 || rnd() < 0.55) {
+        const x = { k: Math.floor(rnd() * 50), seq: seq++ }; // few distinct keys: many ties
+        h.push(x);
+        model.push(x);
+      } else {
+        model.sort((a, b) => a.k - b.k || a.seq - b.seq);
+        expect(h.pop()).toBe(model.shift());
+      }
+      expect(h.size).toBe(model.length);
+    }
+    model.sort((a, b) => a.k - b.k || a.seq - b.seq);
+    for (const x of model) expect(h.pop()).toBe(x);
+    expect(h.pop()).toBeUndefined();
   });
 });
 
