@@ -208,7 +208,8 @@ describe('dispatcher console', () => {
     await form.getByTestId('event-flow_started').check();
     await form.getByTestId('save-webhook').click();
     await until(page, () => !document.querySelector('[data-testid="webhook-form"] .has-error'));
-    expect(await apiCall<Webhook>(app.base, 'GET', `/api/webhooks/${webhook.id}`)).toMatchObject({ enabled: true, url: bin.url, events: ['flow_started', 'flow_succeeded', 'flow_failed'] });
+    // The error goes as soon as the URL is edited, before the save's answer: wait for the save.
+    await expect.poll(() => apiCall<Webhook>(app.base, 'GET', `/api/webhooks/${webhook.id}`)).toMatchObject({ enabled: true, url: bin.url, events: ['flow_started', 'flow_succeeded', 'flow_failed'] });
   });
 
   it('fits a phone-width screen', async () => {
