@@ -32,6 +32,8 @@ import { sleep } from './lib/time.ts';
 import { pairedGoal } from './lib/rounds.ts';
 
 const DELIVERIES = Number(process.env.BENCH_DELIVERIES ?? 1000);
+/** The warm-up's and the measured deliveries are read back in one page (the API's largest). */
+const PAGE = 5000;
 const CONCURRENCY = 64; // DISPATCH_CONCURRENCY default
 const DAY = 86_400_000;
 /** High enough that the receiving bins keep every attempt: the count is then checkable. */
@@ -137,7 +139,7 @@ async function warmUp(hl: Hooklab, c: Case): Promise<number> {
   const t0 = performance.now();
   await api(hl.base, 'POST', '/api/clock/advance', { ms: DAY }, 8 * 60_000);
   const wallMs = performance.now() - t0;
-  const done = (await api<{ deliveries: Delivery[] }>(hl.base, 'GET', '/api/deliveries?state=failed&limit=5000')).deliveries.filter((d) => webhooks.has(d.webhookId));
+  const done = (await api<{ deliveries: Delivery[] }>(hl.base, 'GET', `/api/deliveries?state=failed&limit=${PAGE}`)).deliveries.filter((d) => webhooks.has(d.webhookId));
   for (const id of webhooks) await api(hl.base, 'DELETE', `/api/webhooks/${id}`);
   return done.reduce((t, d) => t + d.attempts.length, 0) / (wallMs / 1000);
 }
@@ -145,14 +147,14 @@ async function warmUp(hl: Hooklab, c: Case): Promise<number> {
 async function oneAdvance(c: Case, roundNo: number, opts: BenchOptions): Promise<AdvanceRun> {
   const profDir = opts.profileDir ? path.join(opts.profileDir, `dispatcher-${c.name}`) : null;
   const hl = await startHooklab({
-    env: { MAX_REQUESTS_PER_BIN: String(BIN_CAP), DISPATCH_CONCURRENCY: String(CONCURRENCY), MAX_FINISHED_DELIVERIES: String(Math.max(5000, DELIVERIES)) },
+    env: { MAX_REQUESTS_PER_BIN: String(BIN_CAP), DISPATCH_CONCURRENCY: String(CONCURRENCY), MAX_FINISHED_DELIVERIES: String(PAGE) },
     nodeArgs: profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [],
   });
   try {
     opts.log(`  dispatcher round ${roundNo}, ${c.name}: warm-up, then ${c.label}, then POST /api/clock/advance {ms: 24 h}`);
     const coldPerSec = await warmUp(hl, c);
     const { bins, webhooks } = await setUpDeliveries(hl, c);
-    const pending = (await api<{ deliveries: Delivery[] }>(hl.base, 'GET', '/api/deliveries?state=pending&limit=5000')).deliveries;
+    const pending = (await api<{ deliveries: Delivery[] }>(hl.base, 'GET', `/api/deliveries?state=pending&limit=${PAGE}`)).deliveries;
     if (pending.length !== DELIVERIES) throw new Error(`${pending.length} pending deliveries, expected ${DELIVERIES}`);
     const bodyBytes = Buffer.byteLength(JSON.stringify(pending[0].payload));
     await sleep(500); // let the runs' flush go by
@@ -166,8 +168,8 @@ async function oneAdvance(c: Case, roundNo: number, opts: BenchOptions): Promise
     const cpu = stopCpu();
     if (profDir) await addProfileWindow(profDir, hl.proc.pid, { fromUs, toUs });
 
-    const failed = (await api<{ deliveries: Delivery[] }>(hl.base, 'GET', '/api/deliveries?state=failed&limit=5000')).deliveries.filter((d) => webhooks.has(d.webhookId));
-    const pendingLeft = (await api<{ deliveries: Delivery[] }>(hl.base, 'GET', '/api/deliveries?state=pending&limit=5000')).deliveries.length;
+    const failed = (await api<{ deliveries: Delivery[] }>(hl.base, 'GET', `/api/deliveries?state=failed&limit=${PAGE}`)).deliveries.filter((d) => webhooks.has(d.webhookId));
+    const pendingLeft = (await api<{ deliveries: Delivery[] }>(hl.base, 'GET', `/api/deliveries?state=pending&limit=${PAGE}`)).deliveries.length;
     let attempts = 0;
     let wrong = 0;
     const sentAtOf = new Map<string, number>();
@@ -239,6 +241,7 @@ const spreadPct = (rs: { perSec: number }[]) => (rs.length < 2 ? null : Math.rou
 const pct = (v: number | null) => (v === null ? '-' : `${Math.round(v)}%`);
 
 export const dispatcherBench: Bench = async (opts) => {
+  if (2 * DELIVERIES > PAGE) throw new Error(`BENCH_DELIVERIES must be at most ${PAGE / 2}: the warm-up's deliveries and the measured ones are read back in one page of ${PAGE}`);
   const runs: AdvanceRun[] = [];
   const baselines: BaselineRun[] = [];
   const bare = await spawnServer({ script: 'bench/baselines/bare-http.ts', label: 'bare node:http' });
