@@ -56,8 +56,7 @@ parentPort!.on('message', (m: CallBatch<WireCall>) => {
   for (const { id, req: wire } of m.batch) {
     inHand++;
     const req = decodeCall(wire);
-    const c: Capture = { ...req.c, body: Buffer.from(req.c.body.buffer, req.c.body.byteOffset, req.c.body.byteLength) };
-    void forwardTo(req.d as Destination, c, {
+    void forwardTo(req.d as Destination, req.c, {
       timeoutMs: init.timeoutMs,
       maxResponseBytes: init.maxResponseBytes,
       dispatcher: pools[req.connections],
