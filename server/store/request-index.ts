@@ -162,6 +162,12 @@ export class RequestIndex<E extends IndexEntry> {
   private total = 0;
   /** Each bin's oldest id; stale heads (already removed) are skipped when popped. */
   private readonly oldest = new MinHeap<{ id: string; binId: string }>((a, b) => a.id < b.id);
+  /**
+   * Bins whose oldest entry changed since it was last pushed to `oldest`: pushed only when the
+   * byte budget needs the oldest across bins (rarely), not on every eviction of a bin at its
+   * cap (every capture then).
+   */
+  private readonly moved = new Set<string>();
 
   /** maxBytes: the store-wide body byte budget (Infinity for none). */
   constructor(private readonly maxBytes: number) {}
@@ -211,7 +217,7 @@ export class RequestIndex<E extends IndexEntry> {
     this.seqs.set(binId, list.reduce((m, e) => Math.max(m, e.item.seq ?? 0), seq));
     this.bins.set(binId, { list, byId: new Map(list.map((e) => [e.id, e])) });
     for (const e of list) this.total += e.bytes;
-    if (list.length) this.oldest.push({ id: list[0].id, binId });
+    if (list.length) this.moved.add(binId);
   }
 
   /**
@@ -225,7 +231,7 @@ export class RequestIndex<E extends IndexEntry> {
     else b.list.splice(upperBound(b.list, e.id), 0, e); // out-of-order arrival: keep sorted
     b.byId.set(e.id, e);
     this.total += e.bytes;
-    if (b.list[0] === e) this.oldest.push({ id: e.id, binId: e.binId });
+    if (b.list[0] === e) this.moved.add(e.binId);
     const out: E[] = [];
     // shift() is cheap in V8 (it trims the array's front in place); splice(0, n) copies.
     while (b.list.length > cap) out.push(this.takeOldest(b));
@@ -244,12 +250,17 @@ export class RequestIndex<E extends IndexEntry> {
     b.byId.delete(gone.id);
     this.total -= gone.bytes;
     gone.gone = true;
-    if (b.list.length) this.oldest.push({ id: b.list[0].id, binId: gone.binId });
+    if (b.list.length) this.moved.add(gone.binId);
     return gone;
   }
 
   /** Remove and answer the oldest entry across bins, never `keep`. */
   private globalOldest(keep: E): E | undefined {
+    for (const binId of this.moved) {
+      const first = this.bins.get(binId)?.list[0];
+      if (first) this.oldest.push({ id: first.id, binId });
+    }
+    this.moved.clear();
     for (;;) {
       const head = this.oldest.peek();
       if (!head) return undefined;
@@ -274,7 +285,7 @@ export class RequestIndex<E extends IndexEntry> {
     b.byId.delete(id);
     this.total -= e.bytes;
     e.gone = true;
-    if (wasFirst && b.list.length) this.oldest.push({ id: b.list[0].id, binId });
+    if (wasFirst && b.list.length) this.moved.add(binId);
     this.compactHeap();
     return e;
   }
@@ -298,13 +309,14 @@ export class RequestIndex<E extends IndexEntry> {
   dropBin(binId: string): E[] {
     const all = this.clear(binId);
     this.bins.delete(binId);
+    this.moved.delete(binId);
     this.seqs.delete(binId);
     return all;
   }
 
-  /** Heads kept for the byte budget, stale ones included (bounded: see compactHeap). */
+  /** Heads kept for the byte budget, stale ones and bins to push included (bounded: see compactHeap). */
   get heads(): number {
-    return this.oldest.size;
+    return this.oldest.size + this.moved.size;
   }
 
   /** Each removal may push a new head; keep stale heads from piling up. */

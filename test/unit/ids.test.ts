@@ -26,3 +26,23 @@ describe('sortableIdFactory', () => {
     expect([c, a, b].sort()).toEqual([a, b, c]);
   });
 });
+
+describe('sortable ids from two processes in the same millisecond', () => {
+  it('keep their format (19 of [0-9a-z]) and differ by their random tail, which uses all 32 of its characters', () => {
+    const t = 1_700_000_000_000;
+    const a = sortableIdFactory(() => t);
+    const b = sortableIdFactory(() => t);
+    const ids: string[] = [];
+    // More than one 4 KiB draw of random bytes (6 bytes per id).
+    for (let i = 0; i < 2_000; i++) ids.push(a(), b());
+    for (const id of ids) expect(id).toMatch(/^[0-9a-z]{19}$/);
+    expect(new Set(ids).size).toBe(ids.length);
+    // Same ms and counter in both factories: only the tail tells them apart.
+    expect(ids[0].slice(0, 13)).toBe(ids[1].slice(0, 13));
+    const tails = new Set(ids.flatMap((id) => [...id.slice(13)]));
+    expect([...tails].sort().join('')).toBe('0123456789abcdefghijklmnopqrstuv');
+    // Still in creation order within a factory.
+    const fromA = ids.filter((_, i) => i % 2 === 0);
+    expect([...fromA].sort()).toEqual(fromA);
+  });
+});

@@ -50,4 +50,49 @@ describe('RequestIndex', () => {
     expect(first.gone).toBe(true);
     expect(small.totalBytes).toBeLessThanOrEqual(100);
   });
+
+  it('evicts exactly what a plain model says, over random adds, removes and dropped bins', () => {
+    // The model: every live entry in one list; the cap takes the bin's oldest, then the budget
+    // the oldest across bins (never the new entry).
+    let seed = 7;
+    const rnd = (k: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % k;
+    };
+    const MAX = 400;
+    const CAP = 6;
+    const ix = new RequestIndex<IndexEntry>(MAX);
+    let live: IndexEntry[] = [];
+    const bins = ['a', 'b', 'c', 'd', 'e'];
+    for (let step = 0; step < 6_000; step++) {
+      const op = rnd(20);
+      if (op === 0 && live.length) {
+        const e = live[rnd(live.length)];
+        expect(ix.remove(e.binId, e.id)).toBe(e);
+        live = live.filter((x) => x !== e);
+      } else if (op === 1) {
+        const bin = bins[rnd(bins.length)];
+        ix.dropBin(bin);
+        live = live.filter((x) => x.binId !== bin);
+      } else {
+        const e = entry(bins[rnd(bins.length)], 1 + rnd(60));
+        live.push(e);
+        const expected: string[] = [];
+        const mine = live.filter((x) => x.binId === e.binId);
+        for (let i = 0; i < mine.length - CAP; i++) expected.push(mine[i].id);
+        live = live.filter((x) => !expected.includes(x.id));
+        let total = live.reduce((t, x) => t + x.bytes, 0);
+        while (total > MAX && live[0] !== e) {
+          expected.push(live[0].id);
+          total -= live[0].bytes;
+          live = live.slice(1);
+        }
+        expect(ix.add(e, CAP).map((x) => x.id)).toEqual(expected);
+      }
+      expect(ix.totalBytes).toBe(live.reduce((t, x) => t + x.bytes, 0));
+    }
+    for (const bin of bins) expect(ix.entries(bin).map((e) => e.id)).toEqual(live.filter((x) => x.binId === bin).map((x) => x.id));
+    expect(ix.heads).toBeLessThan(4 * bins.length + 64 + bins.length + 1);
+  });
 });
+
