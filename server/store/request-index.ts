@@ -240,8 +240,6 @@ export class RequestIndex<E extends IndexEntry> {
       if (!victim) break;
       out.push(victim);
     }
-    // Each eviction pushed the bin's new head: a bin at its cap pushes one per capture.
-    if (out.length) this.compactHeap();
     return out;
   }
 
@@ -261,6 +259,7 @@ export class RequestIndex<E extends IndexEntry> {
       if (first) this.oldest.push({ id: first.id, binId });
     }
     this.moved.clear();
+    this.compactHeap();
     for (;;) {
       const head = this.oldest.peek();
       if (!head) return undefined;
@@ -286,7 +285,6 @@ export class RequestIndex<E extends IndexEntry> {
     this.total -= e.bytes;
     e.gone = true;
     if (wasFirst && b.list.length) this.moved.add(binId);
-    this.compactHeap();
     return e;
   }
 
@@ -301,7 +299,6 @@ export class RequestIndex<E extends IndexEntry> {
     }
     b.list = [];
     b.byId.clear();
-    this.compactHeap();
     return all;
   }
 
@@ -319,7 +316,7 @@ export class RequestIndex<E extends IndexEntry> {
     return this.oldest.size + this.moved.size;
   }
 
-  /** Each removal may push a new head; keep stale heads from piling up. */
+  /** Heads are pushed only by globalOldest; entries removed since leave theirs stale: drop them before they pile up. */
   private compactHeap() {
     if (this.oldest.size > 4 * this.bins.size + 64) {
       this.oldest.filter((h) => this.bins.get(h.binId)?.list[0]?.id === h.id);
