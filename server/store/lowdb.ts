@@ -25,6 +25,7 @@ import { BinMap, DeliveryMap, MapCollection, RunMap } from './collections.ts';
 import { RecordJournal } from './disk/record-journal.ts';
 import { DataFileError, faultOf, readJson, removeTempFiles, whatFailed, writeJson } from './disk/files.ts';
 import { DiskRequestLog } from './disk/request-log.ts';
+import { eachLimited } from '../lib/each-limited.ts';
 import {
   type ClockPersisted,
   type Store,
@@ -43,6 +44,8 @@ export { DataFileError } from './disk/files.ts';
 
 const FORMAT_VERSION = 1;
 const MAX_WARNINGS = 10;
+/** Bins loaded at once at start-up (their file reads overlap; more only queue in the thread pool). */
+const LOAD_BINS_AT_ONCE = 8;
 
 /** An earlier build's hooklab.json (now one journal per collection, and clock.json). */
 interface LegacyMainFile {
@@ -282,7 +285,8 @@ export class LowdbStore implements Store {
       await this.binsJournal.compact();
       await rm(this.path('hooklab.json'), { force: true });
     }
-    for (const bin of this.bins.map.values()) await this.requests.loadBin(bin.id);
+    // Bins load side by side: each waits mostly on file reads (the thread pool's), not on us.
+    await eachLimited(this.bins.map.values(), LOAD_BINS_AT_ONCE, (bin) => this.requests.loadBin(bin.id));
     const orphans = await this.requests.removeOrphanDirs();
     if (orphans.length) this.warn(`Removed the data of ${orphans.length} bin(s) that were deleted just before the last stop.`);
     this.loading = false;

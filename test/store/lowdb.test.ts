@@ -180,6 +180,40 @@ describe('lowdb files', () => {
     expect(await readFile(path.join(d, 'hooklab.json'), 'utf8')).toBe(bad);
   });
 
+  it('loads many bins of several segments side by side: every request back, in order, byte-exact', async () => {
+    const d = await dir();
+    const s = await open(d, { segmentSize: 4 });
+    const want = new Map<string, { id: string; body: Buffer }[]>();
+    for (let b = 0; b < 30; b++) {
+      const binId = `bin${b}`;
+      await s.bins.put({ id: binId, name: binId, createdAt: 'x' });
+      want.set(binId, []);
+    }
+    // Interleaved across bins, so that each bin's segments were written in many flushes.
+    for (let i = 0; i < 14; i++) {
+      for (const [binId, list] of want) {
+        const body = Buffer.from(`${binId}:${i}:`.padEnd(20 + i, '*'));
+        const r = fakeRequest(binId, nextId(), { body });
+        await s.requests.append(r, 100);
+        list.push({ id: r.id, body });
+      }
+      if (i % 3 === 0) await s.flush();
+    }
+    await s.close();
+    const again = await open(d, { segmentSize: 4 });
+    for (const [binId, list] of want) {
+      expect((await again.requests.page(binId, { limit: 100 })).map((r) => r.id).reverse()).toEqual(list.map((x) => x.id));
+      for (const x of [list[0], list[7], list[13]]) expect(await again.requests.body(binId, x.id)).toEqual(x.body);
+    }
+    await again.close();
+    // A short body file in one segment of one bin, among all the others loading at once.
+    const body = path.join(d, 'bins', 'bin17', '00000002.body');
+    await writeFile(body, Buffer.alloc(3));
+    const err = await open(d, { segmentSize: 4 }).catch((e) => e);
+    expect(err).toBeInstanceOf(DataFileError);
+    expect(err.message).toContain(body);
+  });
+
   it('refuses a bin file of the wrong shape, and a body file shorter than its metadata, naming the file', async () => {
     const d = await dir();
     const s = await open(d);

@@ -793,6 +793,10 @@ export class DiskRequestLog implements RequestLog {
       const m = /^(\d+)\.body$/.exec(name);
       if (m && !jsons.has(Number(m[1])) && !logs.has(Number(m[1]))) await rm(path.join(dir, name), { force: true }); // orphan
     }
+    // Every segment's log and body size are asked for at once: one after another, start-up
+    // waited on ~5 thread-pool round trips per segment (most of a large store's load time).
+    const reads = new Map(metas.filter((n) => logs.has(n)).map((n) => [n, settled(this.readLog(binId, n))]));
+    const sizes = new Map([...reads.keys()].map((n) => [n, settled(fileSize(this.bodyPath(binId, n)))]));
     const loaded: { seg: Seg; records: DiskRecord[] }[] = [];
     for (const n of metas) {
       let records: DiskRecord[];
@@ -803,7 +807,7 @@ export class DiskRequestLog implements RequestLog {
         // carried into it and its removal was cut short.
         if (jsons.has(n)) await rm(this.metaPath(binId, n), { force: true });
         const file = this.logPath(binId, n);
-        const st = await this.readLog(binId, n);
+        const st = unwrap(await reads.get(n)!);
         if (st.end < st.size) await truncateTo(file, st.end); // a torn last line
         records = [...st.records.values()];
         if (st.evictedThrough > f.evictedThrough) f.evictedThrough = st.evictedThrough;
@@ -821,7 +825,8 @@ export class DiskRequestLog implements RequestLog {
       }
       let fileBytes = 0;
       for (const r of records) fileBytes = Math.max(fileBytes, r.bodyOffset + r.storedBytes);
-      await this.checkBodyFile(binId, n, fileBytes, metaName);
+      // (An earlier build's segment was just carried over: its body file is new.)
+      await this.checkBodyFile(binId, n, fileBytes, metaName, log ? sizes.get(n) : undefined);
       const seg = newSeg(n, binId, { count: records.length, bytes: fileBytes, fileBytes, onDisk: true, legacy: !log });
       if (log) {
         seg.logBytes = log.logBytes;
@@ -873,11 +878,14 @@ export class DiskRequestLog implements RequestLog {
   }
 
   /** A body file must hold every byte its metadata points at; bytes past that are cut off. */
-  private async checkBodyFile(binId: string, n: number, needed: number, metaName: string) {
+  private async checkBodyFile(binId: string, n: number, needed: number, metaName: string, asked?: Promise<Settled<number>>) {
     const file = this.bodyPath(binId, n);
-    const size = await fileSize(file).catch((e) => {
+    let size: number;
+    try {
+      size = asked ? unwrap(await asked) : await fileSize(file);
+    } catch (e) {
       throw new DataFileError(file, (e as NodeJS.ErrnoException).code ?? String(e));
-    });
+    }
     if (size === -1 && needed === 0) return;
     if (size < needed) {
       throw new DataFileError(file, `it holds ${Math.max(size, 0)} bytes but ${metaName} points at ${needed} (missing or truncated)`);
@@ -935,4 +943,12 @@ function newSeg(n: number, binId: string, s: Pick<Seg, 'count' | 'bytes' | 'file
 /** Rough heap size of a segment's parsed metadata, for the cache's budget. */
 function estimateBytes(records: number): number {
   return 256 + records * 1024;
+}
+
+/** A promise's outcome, kept to be looked at later (so a rejection is never left unhandled). */
+type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
+const settled = <T>(p: Promise<T>): Promise<Settled<T>> => p.then((value) => ({ ok: true as const, value }), (error: unknown) => ({ ok: false as const, error }));
+function unwrap<T>(s: Settled<T>): T {
+  if (!s.ok) throw s.error;
+  return s.value;
 }
