@@ -22,12 +22,12 @@ import { type Config, responseLimitsOf } from './config.ts';
 import type { Control } from './control/control.ts';
 import { ResponseControl } from './control/controller.ts';
 import { RedisResponseControl } from './control/redis-control.ts';
-import { CaptureFeed } from './cluster/capture-feed.ts';
 import { ClusterDispatcher, HOP_HEADER, passedOn } from './cluster/cluster-dispatcher.ts';
 import { DispatcherLease } from './cluster/dispatcher-lease.ts';
 import type { DispatcherApi } from './dispatch/dispatcher-api.ts';
 import type { RedisCluster } from './cluster/redis-cluster.ts';
-import { RedisStore } from './store/redis/redis-store.ts';
+import type { RedisStore } from './store/redis/redis-store.ts';
+import { isRedisStore } from './store/redis/is-redis-store.ts';
 import { VirtualClock } from './dispatch/clock.ts';
 import { Dispatcher } from './dispatch/dispatcher.ts';
 import { type Send, createSender } from './dispatch/send.ts';
@@ -128,7 +128,7 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
     ? null
     : createHostGuard({ publicUrl: () => config.publicUrl, host: config.host, extra: config.allowedHosts, port: boundPort });
   const cluster = deps.cluster ?? null;
-  if (cluster && !(store instanceof RedisStore)) throw new Error('a cluster needs the Redis store');
+  if (cluster && !isRedisStore(store)) throw new Error('a cluster needs the Redis store');
   const io = new Server<ClientToServerEvents, ServerToClientEvents>(httpServer, {
     serveClient: false,
     // Rooms across instances: a capture received by A reaches a viewer connected to B.
@@ -209,7 +209,7 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
   let single: Dispatcher | null = null;
   let clusterDispatcher: ClusterDispatcher | null = null;
   let lease: DispatcherLease | null = null;
-  if (cluster && store instanceof RedisStore) {
+  if (cluster && isRedisStore(store)) {
     const cd = (clusterDispatcher = new ClusterDispatcher({
       holderUrl: () => lease!.holderUrl(),
       selfUrl: config.instanceUrl,
@@ -243,7 +243,7 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
     dispatcher = single = makeDispatcher(store, new VirtualClock(now, await store.getClock()));
   }
   const control: Control =
-    cluster && store instanceof RedisStore
+    cluster && isRedisStore(store)
       ? new RedisResponseControl({
           store,
           live,
@@ -292,11 +292,11 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
   const receive = createReceiver(
     {
       // Redis: the receiver does not read a bin it found lately again (RedisBins.forCapture).
-      store: cluster && store instanceof RedisStore ? store.forCaptures() : store,
+      store: cluster && isRedisStore(store) ? store.forCaptures() : store,
       control,
       live,
       // On Redis the store numbers captures itself, in the order they reach it (any instance).
-      newRequestId: store instanceof RedisStore ? () => '' : sortableIdFactory(now),
+      newRequestId: isRedisStore(store) ? () => '' : sortableIdFactory(now),
       now,
       maxBodyBytes: config.maxBodyBytes,
       maxRequestsPerBin: config.maxRequestsPerBin,
@@ -317,7 +317,7 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
     cluster.on('forward', (binId) => void forwarder.reload(binId).catch(() => {}));
     cluster.on('verify', (binId) => void verifier.reload(binId).catch(() => {}));
     cluster.on('response', (binId) => void (control as RedisResponseControl).refresh(binId).catch(() => {}));
-    if (store instanceof RedisStore) {
+    if (isRedisStore(store)) {
       store.bins.onChange((binId) => cluster.note('bin', binId));
       cluster.on('bin', (binId) => store.bins.forget(binId));
     }
@@ -448,8 +448,8 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
     })().catch(() => {});
   };
   const feed =
-    cluster && store instanceof RedisStore
-      ? new CaptureFeed({
+    cluster && isRedisStore(store)
+      ? new (await import('./cluster/capture-feed.ts')).CaptureFeed({
           url: cluster.url,
           prefix: store.prefix,
           onCapture: (binId, row, ev, origin) => {
@@ -462,7 +462,7 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
       : null;
   await feed?.start();
   // Captures made here reach the feed's reader through their appends' answers (see capture-feed.ts).
-  if (feed && store instanceof RedisStore) store.requests.followFeed(feed);
+  if (feed && isRedisStore(store)) store.requests.followFeed(feed);
 
   web.setHandler((req, res) => {
     if (req.url?.startsWith(RECEIVER_PREFIX)) {

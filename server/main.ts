@@ -10,9 +10,9 @@ import { createHttp } from './http/server.ts';
 import { consoleLogger } from './log.ts';
 import { isLoopbackHost } from './net/outbound-policy.ts';
 import { DataDirError, DataFileError, LowdbStore } from './store/lowdb.ts';
-import { RedisCluster } from './cluster/redis-cluster.ts';
-import { safeUrl } from './store/redis/connection.ts';
-import { RedisStore, RedisUnavailableError } from './store/redis/redis-store.ts';
+// The Redis store and cluster are loaded only when STORE=redis (the client takes ~70-120 ms to load here).
+import { safeUrl } from './store/redis/safe-url.ts';
+import { RedisUnavailableError } from './store/redis/unavailable.ts';
 import { type StoreFault, UnsavedDataError } from './store/types.ts';
 
 const log = consoleLogger();
@@ -74,7 +74,7 @@ async function main() {
   const onWarning = (m: string, detail?: Record<string, unknown>) => log.warn(m, detail);
   const store =
     config.store === 'redis'
-      ? await RedisStore.open({
+      ? await (await import('./store/redis/redis-store.ts')).RedisStore.open({
           url: config.redisUrl,
           prefix: config.redisPrefix,
           maxStoreBytes: config.maxStoreBytes,
@@ -96,7 +96,7 @@ async function main() {
   // On Redis, instances share rooms and notes besides the store.
   const cluster =
     config.store === 'redis'
-      ? new RedisCluster({ url: config.redisUrl, prefix: config.redisPrefix, streamMaxLen: config.liveStreamMaxLen, onError: () => {} })
+      ? new (await import('./cluster/redis-cluster.ts')).RedisCluster({ url: config.redisUrl, prefix: config.redisPrefix, streamMaxLen: config.liveStreamMaxLen, onError: () => {} })
       : undefined;
   if (stopping) return;
   let recheck: string[] = [];

@@ -8,6 +8,10 @@ import { Redis } from 'ioredis';
 import { COLLECTION_SCRIPTS } from './collection-scripts.ts';
 import { REQUEST_SCRIPTS } from './request-scripts.ts';
 import { type StoreFault, StoreUnavailableError } from '../types.ts';
+import { safeUrl } from './safe-url.ts';
+import { RedisUnavailableError } from './unavailable.ts';
+
+export { RedisUnavailableError, safeUrl };
 
 type Arg = string | number | Buffer;
 type ScriptName = keyof typeof REQUEST_SCRIPTS | keyof typeof COLLECTION_SCRIPTS;
@@ -43,8 +47,6 @@ interface PendingTransaction {
  */
 const GROUP_MAX = 32;
 
-/** The store could not reach Redis at start-up. */
-export class RedisUnavailableError extends Error {}
 
 const UNREACHABLE = 'Redis is unreachable: captures are refused (503) until it answers again; hooklab reconnects by itself.';
 /** Redis answers, but refuses writes: what it said, in words for the operator. */
@@ -59,16 +61,6 @@ const REFUSALS: [RegExp, string][] = [
 const TIMEOUT = /Command timed out/i;
 const DISCONNECTED = /Connection is closed|Stream isn't writeable|enableOfflineQueue|MaxRetriesPerRequest|ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT/i;
 
-/** The URL as it may be shown (no password). */
-export function safeUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return 'REDIS_URL (unparsable)';
-  }
-}
 
 export class RedisConnection {
   readonly client: Client;

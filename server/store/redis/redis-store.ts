@@ -99,6 +99,8 @@ export interface RedisStoreOptions {
 }
 
 export class RedisStore implements Store {
+  /** Tells this store from the others without loading this module (see is-redis-store.ts). */
+  readonly driver = 'redis' as const;
   readonly bins: RedisBins;
   readonly requests: RedisRequestLog;
   readonly responses: RedisCollection<StoredResponseControl>;
