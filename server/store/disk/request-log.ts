@@ -29,6 +29,8 @@ export const DEFAULT_SEGMENT_SIZE = 50;
 export const DEFAULT_SEGMENT_BYTES = 8 * 1024 * 1024;
 /** Bodies of a segment write kept in the cache: its newest (what a viewer opens next). */
 const CACHED_PER_WRITE = 16;
+/** Segments whose files are read ahead while a bin loads (each holds up to two files open). */
+const SEGMENTS_READ_AHEAD = 4;
 /** The version of <n>.json segment files (earlier builds; now segment-log.ts). */
 const SEGMENT_VERSION = 2;
 /** A segment log is rewritten whole (temp file, rename) once it has more lines than this factor of its live requests (plus slack). */
@@ -793,12 +795,24 @@ export class DiskRequestLog implements RequestLog {
       const m = /^(\d+)\.body$/.exec(name);
       if (m && !jsons.has(Number(m[1])) && !logs.has(Number(m[1]))) await rm(path.join(dir, name), { force: true }); // orphan
     }
-    // Every segment's log and body size are asked for at once: one after another, start-up
-    // waited on ~5 thread-pool round trips per segment (most of a large store's load time).
-    const reads = new Map(metas.filter((n) => logs.has(n)).map((n) => [n, settled(this.readLog(binId, n))]));
-    const sizes = new Map([...reads.keys()].map((n) => [n, settled(fileSize(this.bodyPath(binId, n)))]));
+    // The next segments' logs and body sizes are asked for while one is looked at: one after
+    // another, start-up waited on ~5 thread-pool round trips per segment (most of a large
+    // store's load time). A few ahead only, as each holds files open (a bin may have thousands).
+    const ahead = new Map<number, { log: Promise<Settled<SegmentLogRead>>; size: Promise<Settled<number>> }>();
+    const toRead = metas.filter((n) => logs.has(n));
+    let nextRead = 0;
+    const readAhead = () => {
+      while (nextRead < toRead.length && ahead.size < SEGMENTS_READ_AHEAD) {
+        const n = toRead[nextRead++];
+        ahead.set(n, { log: settled(this.readLog(binId, n)), size: settled(fileSize(this.bodyPath(binId, n))) });
+      }
+    };
+    readAhead();
     const loaded: { seg: Seg; records: DiskRecord[] }[] = [];
     for (const n of metas) {
+      const read = ahead.get(n);
+      ahead.delete(n);
+      readAhead();
       let records: DiskRecord[];
       let log: { logBytes: number; lines: number } | null = null;
       let metaName: string;
@@ -807,7 +821,7 @@ export class DiskRequestLog implements RequestLog {
         // carried into it and its removal was cut short.
         if (jsons.has(n)) await rm(this.metaPath(binId, n), { force: true });
         const file = this.logPath(binId, n);
-        const st = unwrap(await reads.get(n)!);
+        const st = unwrap(await read!.log);
         if (st.end < st.size) await truncateTo(file, st.end); // a torn last line
         records = [...st.records.values()];
         if (st.evictedThrough > f.evictedThrough) f.evictedThrough = st.evictedThrough;
@@ -826,7 +840,7 @@ export class DiskRequestLog implements RequestLog {
       let fileBytes = 0;
       for (const r of records) fileBytes = Math.max(fileBytes, r.bodyOffset + r.storedBytes);
       // (An earlier build's segment was just carried over: its body file is new.)
-      await this.checkBodyFile(binId, n, fileBytes, metaName, log ? sizes.get(n) : undefined);
+      await this.checkBodyFile(binId, n, fileBytes, metaName, log ? read?.size : undefined);
       const seg = newSeg(n, binId, { count: records.length, bytes: fileBytes, fileBytes, onDisk: true, legacy: !log });
       if (log) {
         seg.logBytes = log.logBytes;
@@ -944,6 +958,8 @@ function newSeg(n: number, binId: string, s: Pick<Seg, 'count' | 'bytes' | 'file
 function estimateBytes(records: number): number {
   return 256 + records * 1024;
 }
+
+type SegmentLogRead = Awaited<ReturnType<DiskRequestLog['readLog']>>;
 
 /** A promise's outcome, kept to be looked at later (so a rejection is never left unhandled). */
 type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
