@@ -798,13 +798,13 @@ export class DiskRequestLog implements RequestLog {
     // The next segments' logs and body sizes are asked for while one is looked at: one after
     // another, start-up waited on ~5 thread-pool round trips per segment (most of a large
     // store's load time). A few ahead only, as each holds files open (a bin may have thousands).
-    const ahead = new Map<number, { log: Promise<Settled<SegmentLogRead>>; size: Promise<Settled<number>> }>();
+    const ahead = new Map<number, { log: ReturnType<DiskRequestLog['readLog']>; size: Promise<number> }>();
     const toRead = metas.filter((n) => logs.has(n));
     let nextRead = 0;
     const readAhead = () => {
       while (nextRead < toRead.length && ahead.size < SEGMENTS_READ_AHEAD) {
         const n = toRead[nextRead++];
-        ahead.set(n, { log: settled(this.readLog(binId, n)), size: settled(fileSize(this.bodyPath(binId, n))) });
+        ahead.set(n, { log: awaitedLater(this.readLog(binId, n)), size: awaitedLater(fileSize(this.bodyPath(binId, n))) });
       }
     };
     readAhead();
@@ -821,7 +821,7 @@ export class DiskRequestLog implements RequestLog {
         // carried into it and its removal was cut short.
         if (jsons.has(n)) await rm(this.metaPath(binId, n), { force: true });
         const file = this.logPath(binId, n);
-        const st = unwrap(await read!.log);
+        const st = await read!.log;
         if (st.end < st.size) await truncateTo(file, st.end); // a torn last line
         records = [...st.records.values()];
         if (st.evictedThrough > f.evictedThrough) f.evictedThrough = st.evictedThrough;
@@ -892,14 +892,11 @@ export class DiskRequestLog implements RequestLog {
   }
 
   /** A body file must hold every byte its metadata points at; bytes past that are cut off. */
-  private async checkBodyFile(binId: string, n: number, needed: number, metaName: string, asked?: Promise<Settled<number>>) {
+  private async checkBodyFile(binId: string, n: number, needed: number, metaName: string, asked?: Promise<number>) {
     const file = this.bodyPath(binId, n);
-    let size: number;
-    try {
-      size = asked ? unwrap(await asked) : await fileSize(file);
-    } catch (e) {
+    const size = await (asked ?? fileSize(file)).catch((e) => {
       throw new DataFileError(file, (e as NodeJS.ErrnoException).code ?? String(e));
-    }
+    });
     if (size === -1 && needed === 0) return;
     if (size < needed) {
       throw new DataFileError(file, `it holds ${Math.max(size, 0)} bytes but ${metaName} points at ${needed} (missing or truncated)`);
@@ -959,12 +956,8 @@ function estimateBytes(records: number): number {
   return 256 + records * 1024;
 }
 
-type SegmentLogRead = Awaited<ReturnType<DiskRequestLog['readLog']>>;
-
-/** A promise's outcome, kept to be looked at later (so a rejection is never left unhandled). */
-type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
-const settled = <T>(p: Promise<T>): Promise<Settled<T>> => p.then((value) => ({ ok: true as const, value }), (error: unknown) => ({ ok: false as const, error }));
-function unwrap<T>(s: Settled<T>): T {
-  if (!s.ok) throw s.error;
-  return s.value;
+/** A promise awaited later, or never (a load that failed earlier): its rejection is not unhandled meanwhile. */
+function awaitedLater<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => {});
+  return p;
 }
