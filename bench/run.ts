@@ -1,5 +1,5 @@
 // `npm run bench [-- NAME...] [-- --profile]`: runs the benchmarks (all, or the ones named:
-// capture, latency, storage, dispatcher, memory, writes, startup, viewer, forward, verify, redis), prints a table per benchmark with PASS/MISS next to
+// capture, latency, storage, dispatcher, memory, writes, startup, viewer, forward, verify, redis, render), prints a table per benchmark with PASS/MISS next to
 // each goal, and writes bench/results/latest.json. Exits non-zero only when something
 // crashed, never because a goal was missed.
 import { execFileSync } from 'node:child_process';
@@ -19,6 +19,7 @@ import { withTimeout } from './lib/time.ts';
 import { liveLatency } from './live-latency.ts';
 import { memoryBench } from './memory.ts';
 import { redisBench } from './redis.ts';
+import { renderBench } from './render.ts';
 import { startupBench } from './startup.ts';
 import { verifyBench } from './verify.ts';
 import { viewerBench } from './viewer.ts';
@@ -37,6 +38,7 @@ const BENCHES: { name: string; aliases: string[]; run: Bench; boundMs: number }[
   { name: 'forward', aliases: ['forwarding', 'proxy'], run: forwardBench, boundMs: 12 * 60_000 },
   { name: 'verify', aliases: ['verification', 'signatures'], run: verifyBench, boundMs: 8 * 60_000 },
   { name: 'redis', aliases: ['cluster', 'store-redis'], run: redisBench, boundMs: 8 * 60_000 },
+  { name: 'render', aliases: ['detail', 'ui'], run: renderBench, boundMs: 3 * 60_000 },
 ];
 
 const RESULTS_DIR = path.join(ROOT, 'bench/results');
