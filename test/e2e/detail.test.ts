@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bin } from '../../shared/api.ts';
-import { bigJsonBody, browseOpenBody, clearLongTasks, LONG_TASK_OBSERVER, longTasks } from '../helpers/big-body.ts';
+import { bigJsonBody, browseOpenBody, clearLongTasks, LONG_TASK_OBSERVER, longTasks } from '../helpers/ui-perf.ts';
 import { type RunningApp, type TestPage, apiCall, closeAgents, hit, launchBrowser, openPage, screenshot, startApp, tablePairs, until } from '../helpers/browser.ts';
 
 let app: RunningApp;

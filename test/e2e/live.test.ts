@@ -4,6 +4,7 @@
 import type { Browser, Page, WebSocketRoute } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bin } from '../../shared/api.ts';
+import { FRAME_GAP_OBSERVER, maxFrameGap } from '../helpers/ui-perf.ts';
 import { type RunningApp, type TestPage, apiCall, closeAgents, hit, hitMany, launchBrowser, openPage, screenshot, startApp, until } from '../helpers/browser.ts';
 
 let app: RunningApp;
@@ -38,12 +39,8 @@ describe('a busy bin', () => {
 
     tp = await openPage(browser, app.base);
     const { page } = tp;
-    // Measure main-thread stalls: the longest gap between two animation frames. (A string,
-    // so the test transform cannot wrap the code in helpers the page lacks.)
-    await page.addInitScript({
-      content: `window.__maxFrameGap = 0; let last = performance.now();
-        requestAnimationFrame(function frame(t) { window.__maxFrameGap = Math.max(window.__maxFrameGap, t - last); last = t; requestAnimationFrame(frame); });`,
-    });
+    // Measure main-thread stalls: the longest gap between two animation frames.
+    await page.addInitScript({ content: FRAME_GAP_OBSERVER });
     await page.goto(`/bins/${bin.id}`);
     await page.locator('[data-request-id]').first().waitFor();
     await page.locator('[data-testid="connection"][data-state="live"]').waitFor();
@@ -99,11 +96,11 @@ describe('a busy bin', () => {
     await until(page, (n) => document.title.startsWith(`(${n.toLocaleString('en-US')}) `), burstIds.length);
     await screenshot(page, 'busy-bin-top');
 
-    const gap = await page.evaluate(() => (window as unknown as { __maxFrameGap: number }).__maxFrameGap);
+    const gap = await maxFrameGap(page);
     console.log(`longest gap between frames: ${Math.round(gap)} ms`);
-    // The page never froze (generous: one shared 2-core machine also runs the server, the burst
-    // and the browser).
-    expect(gap).toBeLessThan(1000);
+    // The page never froze. The goal (no gap over 200 ms during the burst) is measured by
+    // `npm run bench -- render`; here the bound is 10x that, as the test files share 2 cores.
+    expect(gap).toBeLessThan(2000);
     expect(tp.problems).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
-// A ~1 MB JSON body in the request detail: the e2e test and the render benchmark draw the same
-// body the same way, and read the page's long tasks the same way.
+// What the UI's e2e tests and the render benchmark share: the ~1 MB JSON body and how the
+// detail is browsed, and how a page's stalls are read (long tasks, gaps between frames).
 import type { Page } from 'playwright-core';
 
 /** 5,200 items, ~950 KB. */
@@ -11,6 +11,17 @@ export function bigJsonBody(): string {
 /** An init script: every long task (over 50 ms) the page runs, with its length, into window.__longTasks. */
 export const LONG_TASK_OBSERVER = `window.__longTasks = [];
   new PerformanceObserver((list) => { for (const e of list.getEntries()) window.__longTasks.push(Math.round(e.duration)); }).observe({ type: 'longtask', buffered: true });`;
+
+/**
+ * An init script: the longest gap between two animation frames so far, into
+ * window.__maxFrameGap (a string, so the test transform cannot wrap it in helpers the page lacks).
+ */
+export const FRAME_GAP_OBSERVER = `window.__maxFrameGap = 0; let last = performance.now();
+  requestAnimationFrame(function frame(t) { window.__maxFrameGap = Math.max(window.__maxFrameGap, t - last); last = t; requestAnimationFrame(frame); });`;
+
+type FrameGapWindow = Window & { __maxFrameGap: number };
+export const maxFrameGap = (page: Page) => page.evaluate(() => (window as unknown as FrameGapWindow).__maxFrameGap);
+export const clearFrameGap = (page: Page) => page.evaluate(() => void ((window as unknown as FrameGapWindow).__maxFrameGap = 0));
 
 type LongTaskWindow = Window & { __longTasks: number[] };
 export const longTasks = (page: Page) => page.evaluate(() => (window as unknown as LongTaskWindow).__longTasks.slice());
