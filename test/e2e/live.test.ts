@@ -1,6 +1,7 @@
 // Live updates under load and across a lost connection, in real Chromium: a 5,000-request
 // bin renders and scrolls with only a window of rows in the DOM while a burst streams in;
-// a forced socket disconnect shows "reconnecting" and the reconnect backfills what was missed.
+// a forced socket disconnect shows "reconnecting" and the reconnect backfills what was missed;
+// a proxy that drops WebSockets leaves long-polling to carry the live view.
 import type { Browser, Page, WebSocketRoute } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bin } from '../../shared/api.ts';
@@ -163,6 +164,32 @@ describe('a lost connection', () => {
     const b = await hit(`${url}/after`, { body: '2' });
     await page.locator(`[data-request-id="${b.headers['x-hooklab-request-id']}"]`).waitFor();
     await screenshot(page, 'connection-backfilled');
+    await tp.context.close();
+  });
+
+  it('behind a proxy that accepts WebSockets and drops them, connects by long-polling at once', async () => {
+    const bin = await apiCall<Bin>(app.base, 'POST', '/api/bins', { name: 'no websockets' });
+    const url = app.reachable(bin.url);
+    const tp = await openPage(browser, app.base);
+    const { page } = tp;
+    // Every WebSocket is accepted and closed before the handshake (a close, not an error: the
+    // client used to wait for its 20 s connect timeout and then try a WebSocket again, forever).
+    let dropped = 0;
+    await page.routeWebSocket(/\/socket\.io\//, (ws) => {
+      dropped++;
+      void ws.close({ code: 1006 });
+    });
+    const t0 = Date.now();
+    await page.goto(`/bins/${bin.id}`);
+    // Bounded below the client's 20 s connect timeout, which the old code waited for (and
+    // then tried a WebSocket again); this takes 1-3 s.
+    await page.locator('[data-testid="connection"][data-state="live"]').waitFor({ timeout: 18_000 });
+    console.log(`live by long-polling after ${Date.now() - t0} ms (${dropped} WebSocket dropped)`);
+    expect(dropped).toBeGreaterThanOrEqual(1);
+    // Live over long-polling: a capture appears without a reload.
+    const r = await hit(`${url}/polled`, { body: 'via polling' });
+    await page.locator(`[data-request-id="${r.headers['x-hooklab-request-id']}"]`).waitFor();
+    expect(tp.problems.filter((p) => !/WebSocket/i.test(p))).toEqual([]);
     await tp.context.close();
   });
 });
