@@ -139,6 +139,9 @@ describe('hooklab forward', () => {
       r.signal('SIGCONT');
       await until(() => got.length >= 25, 'the replay after the reconnect');
       expect(r.err()).toContain('missed 20 while away, replaying');
+      // The link's drop and return are said, once each.
+      expect(r.err().match(/lost the connection to .* reconnecting\n/g)).toHaveLength(1);
+      expect(r.err().match(/reconnected to /g)).toHaveLength(1);
       const live = await capture(binUrl, 3, 'live');
       await until(() => got.length >= 28, 'live after the reconnect');
       await new Promise((res) => setTimeout(res, 300)); // nothing more comes (no duplicates)

@@ -4,6 +4,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { io, type Socket } from 'socket.io-client';
 import type { ClientToServerEvents, ServerToClientEvents, SubscribeAck } from '../../../shared/api.ts';
+import { fallBackWhenDropped, liveTransportOptions } from '../../../shared/live-transport.ts';
 import { announceReachable } from './reachability.ts';
 
 export type LiveSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -28,14 +29,10 @@ function setConn(next: Partial<Connection>) {
 
 export function getSocket(): LiveSocket {
   if (socket) return socket;
-  // WebSocket first: one connection, so several instances behind a load balancer need no
-  // sticky sessions; long-polling only where a WebSocket cannot get through (that needs them).
-  const s: LiveSocket = io({ path: '/socket.io', withCredentials: true, reconnectionDelayMax: 4000, transports: WEBSOCKET_FIRST, tryAllTransports: true });
+  const s: LiveSocket = io({ path: '/socket.io', withCredentials: true, reconnectionDelayMax: 4000, ...liveTransportOptions() });
   socket = s;
   fallBackWhenDropped(s);
   s.on('connect', () => {
-    // Each new connection tries the WebSocket first again (the fallback was for one attempt).
-    s.io.opts.transports = WEBSOCKET_FIRST;
     setConn({ state: 'live', attempt: 0, reason: null });
     announceReachable();
   });
@@ -48,36 +45,6 @@ export function getSocket(): LiveSocket {
   });
   s.io.on('reconnect_attempt', (n) => setConn({ state: 'reconnecting', attempt: n }));
   return s;
-}
-
-const WEBSOCKET_FIRST: ('websocket' | 'polling')[] = ['websocket', 'polling'];
-const POLLING_FIRST: ('websocket' | 'polling')[] = ['polling', 'websocket'];
-
-/**
- * socket.io-client moves on to long-polling only when the WebSocket *fails*. A proxy that
- * accepts the WebSocket and then drops it before the handshake makes it *close* instead: the
- * client then waits for its 20 s connect timeout and tries the WebSocket again, so the live view
- * never connects, though long-polling would. Each attempt is watched: a close before the
- * handshake ends the attempt at once as an error (the manager retries on its usual backoff),
- * and the next attempt starts with long-polling (which upgrades to a WebSocket if one gets
- * through).
- */
-function fallBackWhenDropped(s: LiveSocket) {
-  const watch = () => {
-    const engine = s.io.engine;
-    if (!engine) return;
-    let opened = false;
-    engine.once('open', () => (opened = true));
-    engine.once('close', () => {
-      if (opened || s.connected) return;
-      s.io.opts.transports = POLLING_FIRST;
-      // The manager ends an attempt on its engine's "error" event (its public one).
-      (engine as unknown as { emit(ev: 'error', err: Error): void }).emit('error', new Error('WebSocket closed before the handshake; trying long-polling'));
-    });
-  };
-  watch();
-  // A reconnect attempt makes its engine right after this event (in the same task).
-  s.io.on('reconnect_attempt', () => queueMicrotask(watch));
 }
 
 export function useConnection(): Connection {

@@ -5,12 +5,12 @@
 // replays what it missed, in order, and says how many; a target that cannot be reached is
 // retried (the cursor does not move past an event until every target has had it).
 import { readFile, rename, writeFile } from 'node:fs/promises';
-import { io } from 'socket.io-client';
 import type { RequestItem, SubscribeAck } from '../../../shared/api.ts';
 import type { z } from 'zod';
 import type { ExportLine } from '../../../shared/schema/exchange.ts';
 import { type ForwardResult, forwardRequest } from '../../forward/request.ts';
 import { type Conn, CliError, EXIT, binIdOf, call } from '../client.ts';
+import { openLiveSocket } from '../live-socket.ts';
 
 export interface ForwardOptions {
   to: string[];
@@ -128,7 +128,7 @@ export async function forward(c: Conn, bin: string, o: ForwardOptions): Promise<
       if (o.once && caughtUp && queue.length === 0 && !stopped) stop();
     };
 
-    const socket = io(c.server, { transports: ['websocket'], auth: c.token ? { token: c.token } : undefined, reconnectionDelayMax: 5000 });
+    const socket = openLiveSocket(c, (e) => stop(e));
     let pending: RequestItem[] | null = null; // events before the subscribe is answered
     socket.on('connect', () => {
       pending = [];
@@ -152,9 +152,6 @@ export async function forward(c: Conn, bin: string, o: ForwardOptions): Promise<
         queue.push(r);
         void pump();
       }
-    });
-    socket.on('connect_error', (e) => {
-      if (/unauthorized/.test(e.message)) stop(new CliError(`${c.server} wants an access token: pass --token or set HOOKLAB_TOKEN`, EXIT.server));
     });
     socket.on('bin:deleted', () => stop(new CliError(`bin ${binId} was deleted`, EXIT.server)));
     process.once('SIGINT', () => stop());

@@ -1,8 +1,8 @@
 // hooklab tail: follow a bin live, one line per request (or NDJSON with --json). Survives
 // reconnects: it resubscribes from the last id it printed, so nothing is skipped.
-import { io } from 'socket.io-client';
 import type { RequestItem, SubscribeAck } from '../../../shared/api.ts';
 import { type Conn, CliError, EXIT, binIdOf } from '../client.ts';
+import { openLiveSocket } from '../live-socket.ts';
 
 export function line(r: RequestItem): string {
   const t = r.receivedAt.slice(11, 23);
@@ -15,20 +15,21 @@ export function tail(c: Conn, bin: string, o: { json?: boolean }): Promise<void>
   const binId = binIdOf(bin);
   return new Promise((_resolve, reject) => {
     let last: string | null = null;
-    const socket = io(c.server, { transports: ['websocket'], auth: c.token ? { token: c.token } : undefined, reconnectionDelayMax: 5000 });
+    let following = false; // said once, not again after each reconnect
+    const socket = openLiveSocket(c, (e) => {
+      socket.close();
+      reject(e);
+    });
     socket.on('connect', () => {
       socket.emit('subscribe', { binId, lastId: last }, (ack: SubscribeAck) => {
         if (!ack.ok) {
           socket.close();
           reject(new CliError(`cannot follow bin ${binId}: ${ack.error}`, EXIT.server));
-        } else if (last === null) process.stderr.write(`following ${c.server}/h/${binId} (Ctrl-C to stop)\n`);
+        } else if (!following) {
+          following = true;
+          process.stderr.write(`following ${c.server}/h/${binId} (Ctrl-C to stop)\n`);
+        }
       });
-    });
-    socket.on('connect_error', (e) => {
-      if (/unauthorized/.test(e.message)) {
-        socket.close();
-        reject(new CliError(`${c.server} wants an access token: pass --token or set HOOKLAB_TOKEN`, EXIT.server));
-      }
     });
     socket.on('request', (r: RequestItem) => {
       if (r.binId !== binId || (last !== null && r.id <= last)) return;

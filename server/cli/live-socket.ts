@@ -1,0 +1,32 @@
+// The live connection of `hooklab tail` and `hooklab forward`: a WebSocket first, long-polling
+// where no WebSocket gets through (shared/live-transport.ts), and never silent about the link:
+// a lost connection, a server it cannot reach and the reconnect are each said once, on stderr.
+import { io, type Socket } from 'socket.io-client';
+import { fallBackWhenDropped, liveTransportOptions } from '../../shared/live-transport.ts';
+import { type Conn, CliError, EXIT } from './client.ts';
+
+/** `onFatal`: the server wants a token (retrying cannot help). */
+export function openLiveSocket(c: Conn, onFatal: (err: CliError) => void, say: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Socket {
+  const socket = io(c.server, { ...liveTransportOptions(), auth: c.token ? { token: c.token } : undefined, reconnectionDelayMax: 5000 });
+  fallBackWhenDropped(socket);
+  // Said once per outage: a retry every few seconds would flood the terminal.
+  let down = false;
+  let connected = false;
+  socket.on('connect', () => {
+    if (down) say(`${connected ? 'reconnected' : 'connected'} to ${c.server}`);
+    down = false;
+    connected = true;
+  });
+  socket.on('disconnect', (reason) => {
+    if (!socket.active || down) return; // our own close, or already said
+    down = true;
+    say(`lost the connection to ${c.server} (${reason}); reconnecting`);
+  });
+  socket.on('connect_error', (e) => {
+    if (/unauthorized/.test(e.message)) return onFatal(new CliError(`${c.server} wants an access token: pass --token or set HOOKLAB_TOKEN`, EXIT.server));
+    if (down) return;
+    down = true;
+    say(`cannot reach ${c.server} (${e.message}); retrying`);
+  });
+  return socket;
+}
