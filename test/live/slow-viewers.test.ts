@@ -1,7 +1,8 @@
 // Issue 15: live viewers cannot hurt the server. A viewer that stops reading is dropped once
 // it holds LIVE_MAX_BUFFER_BYTES of unread events (it reconnects and catches up by backfill);
 // backfill goes out in pages, each once the client has read the last; a flood of subscribes
-// waits in line and, past a bound, drops the connection.
+// waits in line and, past a bound, drops the connection. A long-polling viewer that stops
+// polling is held to the same cap.
 import type { Socket as NetSocket } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -85,6 +86,28 @@ describe('slow live viewers', () => {
     expect(ids.filter((id) => !have.has(id))).toEqual([]);
     stuck.close();
     again.close();
+  });
+
+  it('a long-polling viewer that stops polling is dropped at the same cap', async () => {
+    const bin = await createBin(srv.base);
+    // The engine.io protocol by hand (as a client behind a WebSocket-less proxy speaks it):
+    // open a session, join the default namespace, subscribe, then never poll again.
+    const eio = (sid?: string) => `${srv.base}/socket.io/?EIO=4&transport=polling${sid ? `&sid=${sid}` : ''}`;
+    const poll = async (sid: string) => (await send(eio(sid), { method: 'GET' })).body.toString();
+    const open = (await send(eio(), { method: 'GET' })).body.toString();
+    const sid = (JSON.parse(open.slice(1)) as { sid: string }).sid;
+    const before = serverSockets();
+    expect((await send(eio(sid), { body: '40', headers: { 'content-type': 'text/plain' } })).status).toBe(200);
+    expect(await poll(sid)).toMatch(/^40/);
+    expect(serverSockets()).toBe(before + 1);
+    await send(eio(sid), { body: `420["subscribe",{"binId":"${bin.id}","lastId":null}]`, headers: { 'content-type': 'text/plain' } });
+    expect(await poll(sid)).toBe('430[{"ok":true,"backfilled":0}]');
+    // Events now queue on the server for the next poll, which never comes.
+    await burst(`${bin.url}/${'p'.repeat(3000)}`, 400);
+    for (let i = 0; i < 100 && serverSockets() > before; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(serverSockets()).toBe(before);
+    // The session is gone: a late poll is refused (the client then reconnects and backfills).
+    expect((await send(eio(sid), { method: 'GET' })).status).toBe(400);
   });
 
   it('backfill is sent in pages, in order, complete', async () => {
