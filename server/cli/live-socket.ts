@@ -6,10 +6,11 @@ import { fallBackWhenDropped, liveTransportOptions } from '../../shared/live-tra
 import { type Conn, CliError, EXIT } from './client.ts';
 
 /** `onFatal`: the server wants a token (retrying cannot help). */
-export function openLiveSocket(c: Conn, onFatal: (err: CliError) => void, say: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Socket {
+export function openLiveSocket(c: Conn, onFatal: (err: CliError) => void): Socket {
   const socket = io(c.server, { ...liveTransportOptions(), auth: c.token ? { token: c.token } : undefined, reconnectionDelayMax: 5000 });
   fallBackWhenDropped(socket);
   // Said once per outage: a retry every few seconds would flood the terminal.
+  const say = (line: string) => process.stderr.write(`${line}\n`);
   let down = false;
   let connected = false;
   socket.on('connect', () => {
