@@ -29,7 +29,7 @@ import { type CpuWindow, cpuWindow, DISTURBED_PCT, type ServerProcess, spawnServ
 import { round } from './lib/stats.ts';
 import { ms, x } from './lib/table.ts';
 import { sleep } from './lib/time.ts';
-import { pairedGoal } from './lib/rounds.ts';
+import { median, pairedGoal } from './lib/rounds.ts';
 
 const DELIVERIES = Number(process.env.BENCH_DELIVERIES ?? 1000);
 /** The warm-up's and the measured deliveries are read back in one page (the API's largest). */
@@ -48,10 +48,14 @@ const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
  */
 const BARE_WARMUP = 20_000;
 
-type CaseName = 'spread' | 'one';
+type CaseName = 'spread' | 'one' | 'spread-tcp';
 interface Case {
   name: CaseName;
   label: string;
+  /** hooklab's environment for this case, on top of the bench's. */
+  env?: Record<string, string>;
+  /** No goal: shown for comparison, with why. */
+  informational?: string;
   /** Receiver bins the deliveries are spread over. */
   receivers: number;
   /** Requests in flight in the baseline. */
@@ -61,8 +65,17 @@ interface Case {
 const ALL_CASES: Case[] = [
   { name: 'spread', label: `${DELIVERIES} deliveries over ${CONCURRENCY} receiver bins`, receivers: CONCURRENCY, baselineConcurrency: CONCURRENCY, baselineLabel: `${CONCURRENCY} in flight` },
   { name: 'one', label: `${DELIVERIES} deliveries to ONE receiver bin (ordered)`, receivers: 1, baselineConcurrency: 1, baselineLabel: 'one at a time' },
+  {
+    name: 'spread-tcp',
+    label: `as spread, with DISPATCH_IN_PROCESS=false`,
+    env: { DISPATCH_IN_PROCESS: 'false' },
+    informational: 'the attempts to the bins go over loopback TCP instead of the in-process link: what the link saves',
+    receivers: CONCURRENCY,
+    baselineConcurrency: CONCURRENCY,
+    baselineLabel: `${CONCURRENCY} in flight`,
+  },
 ];
-/** BENCH_DISPATCH_CASES=spread,one (default: both) picks a case, for quick experiments. */
+/** BENCH_DISPATCH_CASES=spread,one,spread-tcp (default: all) picks cases, for quick experiments. */
 const CASES = process.env.BENCH_DISPATCH_CASES ? ALL_CASES.filter((c) => process.env.BENCH_DISPATCH_CASES!.split(',').includes(c.name)) : ALL_CASES;
 
 interface AdvanceRun {
@@ -155,7 +168,7 @@ async function warmUp(hl: Hooklab, c: Case): Promise<number> {
 async function oneAdvance(c: Case, roundNo: number, opts: BenchOptions): Promise<AdvanceRun> {
   const profDir = opts.profileDir ? path.join(opts.profileDir, `dispatcher-${c.name}`) : null;
   const hl = await startHooklab({
-    env: { MAX_REQUESTS_PER_BIN: String(BIN_CAP), DISPATCH_CONCURRENCY: String(CONCURRENCY), MAX_FINISHED_DELIVERIES: String(PAGE) },
+    env: { MAX_REQUESTS_PER_BIN: String(BIN_CAP), DISPATCH_CONCURRENCY: String(CONCURRENCY), MAX_FINISHED_DELIVERIES: String(PAGE), ...c.env },
     nodeArgs: profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [],
   });
   try {
@@ -298,12 +311,15 @@ export const dispatcherBench: Bench = async (opts) => {
       (r) => r.cpuUs,
       0.5,
     );
-    goals.push({
-      name: `dispatcher attempts/s, ${c.receivers === 1 ? 'one receiver' : `${c.receivers} receivers`}, vs keep-alive POSTs ${c.baselineLabel} to bare node:http`,
-      target: '>= 0.50x',
-      value: paired.value,
-      pass: paired.pass && allRight,
-    });
+    if (c.informational) notes.push(`${c.name} (no goal; ${c.informational}): vs its baseline ${paired.value}.`);
+    else {
+      goals.push({
+        name: `dispatcher attempts/s, ${c.receivers === 1 ? 'one receiver' : `${c.receivers} receivers`}, vs keep-alive POSTs ${c.baselineLabel} to bare node:http`,
+        target: '>= 0.50x',
+        value: paired.value,
+        pass: paired.pass && allRight,
+      });
+    }
     for (const r of mine) {
       rows.push([
         `${c.name}: hooklab advance, round ${r.round}${r === best ? ' (best)' : ''}`,
@@ -350,10 +366,20 @@ export const dispatcherBench: Bench = async (opts) => {
       allRight,
     };
   }
+  // What the in-process link saves: spread against spread-tcp, round by round.
+  const linkPairs = runs
+    .filter((r) => r.case === 'spread')
+    .flatMap((r) => runs.filter((t) => t.case === 'spread-tcp' && t.round === r.round).map((t) => r.perSec / t.perSec))
+    .sort((a, b) => a - b);
+  if (linkPairs.length) {
+    const mid = median(linkPairs);
+    notes.push(`in-process link: spread ran ${x(mid)} as fast as spread-tcp (median of ${linkPairs.length} rounds side by side; pairs ${x(linkPairs[0])}-${x(linkPairs.at(-1)!)}).`);
+    data.inProcessSpeedup = { median: round(mid, 3), pairs: linkPairs.map((p) => round(p, 3)) };
+  }
   const bodyBytes = runs[0]?.bodyBytes ?? 0;
   return {
     name: 'dispatcher',
-    title: `4. Dispatcher (${DELIVERIES} deliveries to always-500 bins, one advance of 24 h, DISPATCH_CONCURRENCY=${CONCURRENCY}; two cases, best of ${ROUNDS} interleaved rounds)`,
+    title: `4. Dispatcher (${DELIVERIES} deliveries to always-500 bins, one advance of 24 h, DISPATCH_CONCURRENCY=${CONCURRENCY}; ${CASES.length} cases, best of ${ROUNDS} interleaved rounds)`,
     tables: [
       {
         title: '',

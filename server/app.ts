@@ -157,6 +157,7 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
     createSender({
       maxResponseBytes: config.dispatchMaxResponseBytes,
       policy: createOutboundPolicy({ ...policyOptions, publicUrl: () => config.publicUrl }),
+      link: config.dispatchInProcess ? httpServer : undefined,
     });
   const sender = deps.send
     ? { send: deps.send, fault: () => null, close() {} }

@@ -42,6 +42,8 @@ export interface Config {
   dispatchConcurrency: number;
   /** Make attempts' HTTP calls on a worker thread (false: on the main thread). */
   dispatchWorker: boolean;
+  /** Send attempts to our own server's loopback/listening origins in-process, not over TCP. */
+  dispatchInProcess: boolean;
   forwardTimeoutMs: number;
   forwardMaxResponseBytes: number;
   forwardConcurrency: number;
@@ -99,6 +101,7 @@ export const CONFIG_DOCS: { name: string; default: string; meaning: string }[] =
   { name: 'FORWARD_CONCURRENCY', default: '32', meaning: 'Forwards and replays in flight at once; up to 10x that may wait, past that new forwards fail as overloaded.' },
   { name: 'FORWARD_WORKER', default: 'true', meaning: 'Make forwards\' and replays\' HTTP calls on a worker thread, so a bin forwarding a flood leaves the main thread to the receiver (false: on the main thread).' },
   { name: 'DISPATCH_WORKER', default: 'true', meaning: 'Make the dispatcher\'s HTTP calls for bursts of attempts to other servers on a worker thread, so a fast-forward does not slow captures and the API; attempts to hooklab\'s own receivers, and those going one at a time, are sent from the main thread (false: all on the main thread).' },
+  { name: 'DISPATCH_IN_PROCESS', default: 'true', meaning: 'Send attempts to hooklab\'s own receivers at its listening address (`http://localhost:PORT`, `127.0.0.1`, `[::1]`) in-process: the same HTTP bytes through the same parsers, without a socket (a URL under a `PUBLIC_URL` elsewhere still goes over the network). false: over loopback TCP.' },
   { name: 'MAX_FINISHED_DELIVERIES', default: '5000', meaning: 'Finished deliveries kept; pending ones are never dropped.' },
   { name: 'RETRY_FIRST_DELAY_MS', default: '5000', meaning: 'Delay before the first retry.' },
   { name: 'RETRY_FACTOR', default: '4', meaning: 'Each retry delay is this many times the previous one.' },
@@ -196,6 +199,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     forwardMaxResponseBytes: int(env, 'FORWARD_MAX_RESPONSE_BYTES', 65_536, 0, 16 * 1024 * 1024),
     forwardConcurrency: int(env, 'FORWARD_CONCURRENCY', 32, 1, 10_000),
     dispatchWorker: env.DISPATCH_WORKER === undefined || env.DISPATCH_WORKER === '' ? true : bool(env, 'DISPATCH_WORKER'),
+    dispatchInProcess: env.DISPATCH_IN_PROCESS === undefined || env.DISPATCH_IN_PROCESS === '' ? true : bool(env, 'DISPATCH_IN_PROCESS'),
     forwardWorker: env.FORWARD_WORKER === undefined || env.FORWARD_WORKER === '' ? true : bool(env, 'FORWARD_WORKER'),
     maxFinishedDeliveries: int(env, 'MAX_FINISHED_DELIVERIES', 5000, 1),
     schedule: {
