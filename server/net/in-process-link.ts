@@ -101,7 +101,11 @@ export class LinkEnd extends Duplex {
 
   /** net.Socket's idle timeout: 'timeout' after `ms` without reads or writes (0: none). */
   setTimeout(ms: number, onTimeout?: () => void) {
-    if (onTimeout) this.once('timeout', onTimeout);
+    // As net.Socket: a callback is added for a timeout, and taken off with 0.
+    if (onTimeout) {
+      if (ms === 0) this.off('timeout', onTimeout);
+      else this.once('timeout', onTimeout);
+    }
     this.stopIdle();
     if (ms > 0 && !this.destroyed) {
       this.idle = setTimeout(() => this.emit('timeout'), ms);

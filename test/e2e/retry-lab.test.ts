@@ -218,6 +218,8 @@ describe('presets, the attempt table, captures, export, auto-disable', () => {
     const w = await apiCall<Webhook>(app.base, 'POST', '/api/webhooks', { name: 'Gone hook', url: gone.url, events: ['flow_started'], behaviors: { disableOn410: true } });
     await page.reload();
     await page.locator(`[data-testid="webhook-form"][data-webhook-id="${w.id}"]`).waitFor();
+    // The notice comes with the live event: the page must have joined before the attempt.
+    await page.locator('.dispatcher[data-joined="true"]').waitFor();
     await apiCall(app.base, 'POST', '/api/runs', { durationMs: DAY });
     await apiCall(app.base, 'POST', '/api/clock/advance', { ms: 0 });
     const notice = page.getByTestId('auto-disabled');

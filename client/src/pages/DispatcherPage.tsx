@@ -12,6 +12,7 @@ import { formatDuration, formatWhen } from '../lib/format.ts';
 import { MAX_RUN_SECONDS, parseRunSeconds } from '../lib/run-form.ts';
 import { getSocket, subscribeDispatcher } from '../lib/socket.ts';
 import './dispatcher.css';
+import { mergeWebhooks } from '../lib/webhook-list.ts';
 
 const KEEP = 500;
 const PAGE = 25;
@@ -46,6 +47,8 @@ export function DispatcherPage() {
   const [defaultDeadline, setDefaultDeadline] = useState<number | null>(null);
   /** Webhooks hooklab turned off by itself while the page was open (410, failing too long). */
   const [autoOff, setAutoOff] = useState<Webhook[]>([]);
+  // Joined the dispatcher's live events (tests wait for it before making any).
+  const [joined, setJoined] = useState(false);
   const pending = useRef<Delivery[]>([]);
   const scheduled = useRef(false);
 
@@ -70,7 +73,7 @@ export function DispatcherPage() {
       try {
         const [w, b, d, r] = await Promise.all([api.listWebhooks(), api.listBins(), api.listDeliveries({ limit: 200 }), api.listRuns(), rereadClock()]);
         if (!alive) return;
-        setWebhooks(w);
+        setWebhooks((cur) => mergeWebhooks(cur, w));
         setBins(b);
         setDeliveries((cur) => upsertDeliveries(cur, d));
         setRuns(r);
@@ -125,9 +128,12 @@ export function DispatcherPage() {
     s.on('webhook:deleted', onWebhookDeleted);
     s.on('run', onRun);
     s.on('clock', onClock);
-    // A reconnect may have missed events: fetch everything again.
-    const off = subscribeDispatcher((reconnect) => {
-      if (reconnect) void loadAll();
+    // Anything that changed between the first fetch and joining (or while disconnected) came
+    // with no event: fetch everything again once joined, the first time too.
+    const off = subscribeDispatcher(() => {
+      if (!alive) return;
+      setJoined(true);
+      void loadAll();
     });
     return () => {
       alive = false;
@@ -172,7 +178,7 @@ export function DispatcherPage() {
   const lagging = isLagging(clock, performance.now());
 
   return (
-    <div class="dispatcher">
+    <div class="dispatcher" data-joined={joined ? 'true' : 'false'}>
       <div class="page-head">
         <h1>Dispatcher</h1>
         <p class="muted">

@@ -1,0 +1,22 @@
+// The dispatcher page re-fetches its lists when it joins the live events: a fetch answered
+// before a change must not undo that change's event, which may have arrived first.
+import { describe, expect, it } from 'vitest';
+import type { Webhook } from '../../shared/api.ts';
+import { mergeWebhooks } from '../../client/src/lib/webhook-list.ts';
+
+const hook = (id: string, updatedAt: string, enabled = true) => ({ id, updatedAt, enabled }) as unknown as Webhook;
+
+describe('mergeWebhooks', () => {
+  it('keeps a webhook a live event made newer than the fetched copy', () => {
+    const disabled = hook('w1', '2026-12-02T10:00:01.000Z', false);
+    const stale = hook('w1', '2026-12-02T10:00:00.000Z', true);
+    expect(mergeWebhooks([disabled], [stale])).toEqual([disabled]);
+  });
+  it('takes the fetched copy when it is as new or newer, and the fetched list decides which exist', () => {
+    const old = hook('w1', '2026-12-02T10:00:00.000Z', true);
+    const fresh = hook('w1', '2026-12-02T10:00:02.000Z', false);
+    const other = hook('w2', '2026-12-02T09:00:00.000Z');
+    expect(mergeWebhooks([old, hook('gone', '2026-12-02T08:00:00.000Z')], [fresh, other])).toEqual([fresh, other]);
+    expect(mergeWebhooks(null, [other])).toEqual([other]);
+  });
+});
