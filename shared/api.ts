@@ -117,6 +117,14 @@ export interface SubscribeAck {
    * be gone too, and how many cannot be told (send `lastSeq` to get the count in `gap`).
    */
   gapUncounted?: boolean;
+  /**
+   * Only for a subscribe without `lastId`: the newest capture in the bin as it joined (null: the
+   * bin was empty), before anything sent to it live. Such a client passes this one (with
+   * `lastSeq`) after a reconnect until it has seen one of its own, so what arrived while it
+   * was away is replayed rather than lost.
+   */
+  lastId?: string | null;
+  lastSeq?: number | null;
   error?: string;
 }
 

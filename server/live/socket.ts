@@ -55,6 +55,11 @@ export function attachLiveHandlers(io: IoServer, opts: LiveHandlerOptions) {
       gate.hold(binId, socket.id);
       socket.join(binRoom(binId));
     }
+    // Without a cursor nothing is replayed, but the ack says where "now" is (see SubscribeAck):
+    // read here, and the room joined in the continuation's turn (the loop below, no await when
+    // there is no cursor), so a capture is either in this read or arrives live.
+    let at: { id: string; seq?: number } | null = null;
+    if (cursor === null) [at = null] = await opts.store.requests.items(binId, { limit: 1 });
     const finish = (): SubscribeAck => {
       if (gate) {
         // Held while backfilling: only what the backfill did not already send, in order.
@@ -64,7 +69,8 @@ export function attachLiveHandlers(io: IoServer, opts: LiveHandlerOptions) {
           cursor = item.id;
         }
       }
-      return { ok: true, backfilled: sent, ...(gap ? { gap } : {}), ...(uncounted ? { gapUncounted: true } : {}) };
+      const from = lastId === null ? { lastId: at?.id ?? null, lastSeq: at?.seq ?? null } : {};
+      return { ok: true, backfilled: sent, ...(gap ? { gap } : {}), ...(uncounted ? { gapUncounted: true } : {}), ...from };
     };
     for (;;) {
       const page = cursor ? await opts.store.requests.items(binId, { limit: pageSize, after: cursor, oldestFirst: true }) : [];

@@ -4,7 +4,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import net, { type AddressInfo, type Socket } from 'node:net';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -66,6 +66,55 @@ function tail(server: string, bin: string) {
   return { out: () => out, err: () => err, stop: () => p.kill('SIGINT') };
 }
 
+/**
+ * A TCP proxy that can cut every connection and refuse new ones meanwhile, to its own hooklab
+ * (which must answer to the proxy's host:port, ALLOWED_HOSTS).
+ */
+async function cuttableProxy() {
+  let u = new URL('http://127.0.0.1:9');
+  const open = new Set<Socket>();
+  let refusing = false;
+  const server = net.createServer((c) => {
+    if (refusing) return void c.destroy();
+    const up = net.connect(Number(u.port), u.hostname);
+    open.add(c).add(up);
+    c.pipe(up).pipe(c);
+    const done = () => {
+      c.destroy();
+      up.destroy();
+      open.delete(c);
+      open.delete(up);
+    };
+    for (const s of [c, up]) s.on('error', done).on('close', done);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const data = await tempDir();
+  let up: ServerProcess | null = await spawnServer({ DATA_DIR: data, ALLOWED_HOSTS: new URL(base).host });
+  u = new URL(up.base);
+  return {
+    base,
+    /** The hooklab behind it. */
+    upstream: up.base,
+    cut() {
+      refusing = true;
+      for (const s of open) s.destroy();
+    },
+    restore() {
+      refusing = false;
+    },
+    async close() {
+      refusing = true;
+      for (const s of open) s.destroy();
+      server.close();
+      up?.proc.kill('SIGTERM');
+      await up?.exited;
+      up = null;
+      await rm(data, { recursive: true, force: true });
+    },
+  };
+}
+
 async function until(check: () => boolean, what: string, ms = 30_000) {
   for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 25))) if (check()) return;
   throw new Error(`timed out waiting for ${what}`);
@@ -90,6 +139,67 @@ describe('the CLI live link', () => {
     const got = JSON.parse(t.out().trim()) as RequestItem;
     expect(got).toMatchObject({ id: sent.headers['x-hooklab-request-id'], path: '/polled' });
     t.stop();
+  });
+
+  it('tail: what arrives while the link is down, before anything was printed, is replayed once it is back', async () => {
+    const p = await cuttableProxy();
+    try {
+      const bin = (await json<{ id: string }>(p.upstream, 'POST', '/api/bins', {})).body;
+      const before = await send(`${p.upstream}/h/${bin.id}/before`, { body: 'before tail' });
+      const t = tail(p.base, bin.id);
+      await until(() => t.err().includes('following'), 'the subscribe');
+      p.cut();
+      await until(() => t.err().includes('lost the connection'), 'the drop to be said');
+      // Sent while tail cannot reach the server, and before it printed any request: it used to
+      // resubscribe with no cursor, and this one was never shown.
+      const away = await send(`${p.upstream}/h/${bin.id}/away`, { body: 'while away' });
+      p.restore();
+      await until(() => t.out().includes(away.headers['x-hooklab-request-id'] as string), 'the request sent while away', 20_000);
+      const shown = t.out().trim().split('\n').map((l) => (JSON.parse(l) as RequestItem).id);
+      // Once, and nothing from before tail started.
+      expect(shown).toEqual([away.headers['x-hooklab-request-id']]);
+      expect(shown).not.toContain(before.headers['x-hooklab-request-id']);
+      t.stop();
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('forward: what arrives while the link is down, before anything was forwarded, is forwarded once it is back', async () => {
+    const p = await cuttableProxy();
+    const bin = (await json<{ id: string; url: string }>(p.upstream, 'POST', '/api/bins', {})).body;
+    await send(`${p.upstream}/h/${bin.id}/before`, { body: 'before the relay' });
+    const got: string[] = [];
+    const target = http.createServer((req, res) => {
+      got.push(req.url ?? '');
+      req.resume();
+      req.on('end', () => res.end('ok'));
+    });
+    await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
+    const cursorDir = await tempDir();
+    const relay = spawn(process.execPath, [CLI, 'forward', `${p.base}/h/${bin.id}`, '--to', `http://127.0.0.1:${(target.address() as AddressInfo).port}/hooks`, '--cursor', path.join(cursorDir, 'cursor.json')], {
+      cwd: ROOT,
+      env: { ...process.env, HOOKLAB_SERVER: '' },
+    });
+    tails.push(relay);
+    let err = '';
+    relay.stderr.on('data', (d) => (err += d));
+    try {
+      await until(() => err.includes('forwarding'), 'the relay to start');
+      p.cut();
+      await until(() => err.includes('lost the connection'), 'the drop to be said');
+      await send(`${p.upstream}/h/${bin.id}/away`, { body: 'while away' });
+      p.restore();
+      await until(() => got.includes('/hooks/away'), 'the request sent while away to be forwarded', 20_000);
+      expect(err).toContain('missed 1 while away, replaying');
+      await new Promise((r) => setTimeout(r, 300));
+      expect(got).toEqual(['/hooks/away']);
+    } finally {
+      relay.kill('SIGINT');
+      await p.close();
+      target.close();
+      await rm(cursorDir, { recursive: true, force: true });
+    }
   });
 
   it('says once that the server went away, and again when it is back', async () => {

@@ -13,6 +13,22 @@ beforeAll(async () => {
 afterAll(() => srv.cleanup());
 
 describe('live requests', () => {
+  it('a subscribe without lastId is told where the bin stood as it joined, to resume from after a reconnect', async () => {
+    const bin = await createBin(srv.base);
+    const s = await connect(srv.base);
+    try {
+      // Empty: nothing to resume after (a client then takes everything, '0').
+      expect(await subscribe(s, bin.id)).toEqual({ ok: true, backfilled: 0, lastId: null, lastSeq: null });
+      const first = (await send(bin.url, { body: 'one' })).headers['x-hooklab-request-id'];
+      const second = (await send(bin.url, { body: 'two' })).headers['x-hooklab-request-id'];
+      expect(await subscribe(s, bin.id)).toEqual({ ok: true, backfilled: 0, lastId: second, lastSeq: 2 });
+      // With a cursor, the client knows where it stands: not repeated.
+      expect(await subscribe(s, bin.id, first as string)).toEqual({ ok: true, backfilled: 1 });
+    } finally {
+      s.close();
+    }
+  });
+
   it('streams every capture of the subscribed bin, in order, and nothing from other bins', async () => {
     const bin = await createBin(srv.base);
     const other = await createBin(srv.base);

@@ -109,6 +109,11 @@ export async function forward(c: Conn, bin: string, o: ForwardOptions): Promise<
       process.stdout.write(`${line(r, results)}\n`);
     };
 
+    // The cursor file's writes, one after another in the order made (a rename racing another
+    // could leave an older cursor in place).
+    let saving: Promise<void> = Promise.resolve();
+    const save = (cur: Cursor) => (saving = saving.then(() => saveCursor(cursorFile, cur)));
+
     const pump = async () => {
       if (working) return;
       working = true;
@@ -118,7 +123,7 @@ export async function forward(c: Conn, bin: string, o: ForwardOptions): Promise<
           if (cursor.lastId && r.id <= cursor.lastId) continue; // replayed twice after a reconnect
           await sendOne(r);
           cursor = { lastId: r.id, lastSeq: r.seq ?? null };
-          await saveCursor(cursorFile, cursor);
+          await save(cursor);
         }
       } catch (e) {
         stop(e as Error);
@@ -138,7 +143,13 @@ export async function forward(c: Conn, bin: string, o: ForwardOptions): Promise<
         const missed = ack.backfilled ?? 0;
         if (cursor.lastId && missed > 0) process.stderr.write(`missed ${missed} while away, replaying\n`);
         if (ack.gap) process.stderr.write(`${ack.gap} request(s) were gone from the bin (pushed out by its cap, or deleted) before they could be forwarded\n`);
-        if (!cursor.lastId) process.stderr.write(`forwarding ${c.server}/h/${binId} to ${o.to.join(', ')} (Ctrl-C to stop)\n`);
+        if (!cursor.lastId) {
+          process.stderr.write(`forwarding ${c.server}/h/${binId} to ${o.to.join(', ')} (Ctrl-C to stop)\n`);
+          // From where the bin stands now (an empty bin: from its start): after a disconnect or
+          // a restart before anything was forwarded, what came meanwhile is replayed, not lost.
+          cursor = { lastId: ack.lastId ?? '0', lastSeq: ack.lastId ? (ack.lastSeq ?? null) : null };
+          save(cursor).catch((e: Error) => stop(e));
+        }
         queue.push(...(pending ?? []));
         pending = null;
         caughtUp = true;

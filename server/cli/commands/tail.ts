@@ -1,5 +1,6 @@
 // hooklab tail: follow a bin live, one line per request (or NDJSON with --json). Survives
-// reconnects: it resubscribes from the last id it printed, so nothing is skipped.
+// reconnects: it resubscribes from the last id it printed (or, before the first, from where
+// the bin stood when it started following), so nothing is skipped.
 import type { RequestItem, SubscribeAck } from '../../../shared/api.ts';
 import { type Conn, CliError, EXIT, binIdOf } from '../client.ts';
 import { openLiveSocket } from '../live-socket.ts';
@@ -27,6 +28,8 @@ export function tail(c: Conn, bin: string, o: { json?: boolean }): Promise<void>
           reject(new CliError(`cannot follow bin ${binId}: ${ack.error}`, EXIT.server));
         } else if (!following) {
           following = true;
+          // From here on: a reconnect replays what came while away (an empty bin: all of it).
+          if (last === null) last = ack.lastId ?? '0';
           process.stderr.write(`following ${c.server}/h/${binId} (Ctrl-C to stop)\n`);
         }
       });
