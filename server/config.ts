@@ -31,6 +31,8 @@ export interface Config {
   cacheBytes: number;
   liveMaxBufferBytes: number;
   flushIntervalMs: number;
+  /** Log a write to DATA_DIR that took at least this long (0: every write). */
+  logFlushMs: number;
   maxDelayMs: number;
   hangTimeoutMs: number;
   headersTimeoutMs: number;
@@ -87,6 +89,7 @@ export const CONFIG_DOCS: { name: string; default: string; meaning: string }[] =
   { name: 'CACHE_BYTES', default: '33554432', meaning: 'Memory for bodies and headers read back from disk (32 MiB).' },
   { name: 'LIVE_MAX_BUFFER_BYTES', default: '2097152', meaning: 'Unread live events a Socket.IO connection may hold (2 MiB); a viewer past it is dropped, reconnects and catches up.' },
   { name: 'FLUSH_INTERVAL_MS', default: '200', meaning: 'Writes are coalesced for this long: the most a hard kill can lose.' },
+  { name: 'LOG_FLUSH_MS', default: '1000', meaning: 'A write to DATA_DIR (a flush) that takes at least this long is logged (WARN, with how long and whether it worked): a slow or contended disk widens what a hard kill can lose, which is what was acknowledged since the last flush began. 0 logs every flush (INFO).' },
   { name: 'MAX_DELAY_MS', default: '120000', meaning: 'Largest response delay a bin may be told to use.' },
   { name: 'HANG_TIMEOUT_MS', default: '300000', meaning: 'A "timeout" fault holds the request this long, then drops the socket.' },
   { name: 'HEADERS_TIMEOUT_MS', default: '30000', meaning: 'A client must finish sending headers within this.' },
@@ -186,6 +189,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     cacheBytes: int(env, 'CACHE_BYTES', 32 * 1024 * 1024, 0, 64 * 1024 ** 3),
     liveMaxBufferBytes: int(env, 'LIVE_MAX_BUFFER_BYTES', 2 * 1024 * 1024, 64 * 1024, 1024 ** 3),
     flushIntervalMs: int(env, 'FLUSH_INTERVAL_MS', 200, 0, 60_000),
+    logFlushMs: int(env, 'LOG_FLUSH_MS', 1000, 0, 3_600_000),
     maxDelayMs: int(env, 'MAX_DELAY_MS', 120_000, 0, 3_600_000),
     hangTimeoutMs: int(env, 'HANG_TIMEOUT_MS', 300_000, 1, 3_600_000),
     headersTimeoutMs: int(env, 'HEADERS_TIMEOUT_MS', 30_000, 100, 600_000),

@@ -92,6 +92,12 @@ async function main() {
           maxFinishedDeliveries: config.maxFinishedDeliveries,
           onFault,
           onWarning,
+          onFlushed: ({ startedAt, ms, ok }) => {
+            if (ms < config.logFlushMs) return;
+            const fields = { startedAt: new Date(startedAt).toISOString(), ms: Math.round(ms * 10) / 10, ok };
+            if (config.logFlushMs === 0) log.info('flushed to DATA_DIR', fields);
+            else log.warn('slow write to DATA_DIR: what is acknowledged waits that long to be on disk', fields);
+          },
         });
   // On Redis, instances share rooms and notes besides the store.
   const cluster =

@@ -96,6 +96,11 @@ export interface LowdbStoreOptions {
   /** Writes started failing (with the first error), or succeed again (fault null). */
   onFault?: (fault: StoreFault | null, err?: unknown) => void;
   onWarning?: (message: string, detail?: Record<string, unknown>) => void;
+  /**
+   * A write of everything dirty finished (ok or not): when it started (wall clock) and how long
+   * it took. What was acknowledged before `startedAt` is on disk once an ok one is reported.
+   */
+  onFlushed?: (f: { startedAt: number; ms: number; ok: boolean }) => void;
   /** Wall clock, for fault times. */
   now?: () => number;
 }
@@ -332,6 +337,14 @@ export class LowdbStore implements Store {
   }
 
   private async writeDirty() {
+    const startedAt = this.now();
+    const t0 = performance.now();
+    const ok = await this.writeDirtyOnce();
+    this.opts.onFlushed?.({ startedAt, ms: performance.now() - t0, ok });
+  }
+
+  /** Answers whether everything got written. */
+  private async writeDirtyOnce(): Promise<boolean> {
     const writeClock = this.clockDirty;
     this.clockDirty = false;
     const errors: unknown[] = [];
@@ -366,11 +379,14 @@ export class LowdbStore implements Store {
       this.fault ??= faultOf(errors[0], this.now());
       if (first) this.opts.onFault?.(this.fault, errors[0]);
       this.schedule();
-    } else if (this.fault) {
+      return false;
+    }
+    if (this.fault) {
       // Everything that was due got written (new changes may already be waiting: fine).
       this.fault = null;
       this.opts.onFault?.(null);
     }
+    return true;
   }
 
   // ------------------------------------------------------------------ status
