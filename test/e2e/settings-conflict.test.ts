@@ -160,8 +160,12 @@ describe('the webhook form in two tabs', () => {
     const w = await apiCall<Webhook>(app.base, 'POST', '/api/webhooks', { name: 'Shared hook', url: bin.url, events: ['flow_started'] });
     await openBoth('/dispatcher', 'clock');
     const form = (t: TestPage) => t.page.locator(`[data-testid="webhook-form"][data-webhook-id="${w.id}"]`);
-    await form(a).waitFor();
-    await form(b).waitFor();
+    // Each tab has its revision loaded and has joined the dispatcher's events before B saves:
+    // otherwise A could load B's save as its first revision, with nothing to announce.
+    for (const t of [a, b]) {
+      await form(t).and(t.page.locator('[data-loaded="true"]')).waitFor();
+      await t.page.locator('.dispatcher[data-joined="true"]').waitFor();
+    }
 
     await form(b).getByTestId('webhook-name').fill('Renamed in B');
     await form(b).getByTestId('save-webhook').click();

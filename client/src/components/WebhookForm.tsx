@@ -238,7 +238,7 @@ export function WebhookForm({ webhook: initial, bins, onSaved, onDeleted, onCanc
   const onEdit = (e: Event) => setErrors((cur) => clearSlot(cur, slotOfEvent(e)));
 
   return (
-    <form class="card webhook" onSubmit={save} onInput={onEdit} onChange={onEdit} noValidate data-testid="webhook-form" data-webhook-id={webhook?.id} ref={formEl}>
+    <form class="card webhook" onSubmit={save} onInput={onEdit} onChange={onEdit} noValidate data-testid="webhook-form" data-webhook-id={webhook?.id} data-loaded={sync.loaded ? 'true' : 'false'} ref={formEl}>
       <div class="webhook-head">
         <h3>{webhook ? webhook.name : 'New webhook'}</h3>
         <label class="switch">
