@@ -6,7 +6,7 @@
 // The exchange itself is the forwarder's (forward/request.ts, undici): a fast-forward sends
 // thousands of attempts, and undici costs a fraction of node:http's CPU per request.
 import type { Server } from 'node:http';
-import { Agent } from 'undici';
+import type { Agent } from 'undici';
 import type { AttemptError, HeaderPair } from '../../shared/api.ts';
 import { checkedLookup } from '../net/checked-lookup.ts';
 import { linkConnector, reachedAt } from '../net/in-process-link.ts';
@@ -57,8 +57,7 @@ export function createSender(opts: SenderOptions): { send: Send; close(): void }
   const pools: { checked: Agent; unchecked: Agent; linked: Agent | null } = {
     checked: forwardConnections({ lookup, connections: 256, idleMs: 1000 }),
     unchecked: forwardConnections({ connections: 256, idleMs: 1000 }),
-    // Same limits as the others; the connector makes links instead of TCP connections.
-    linked: opts.link ? new Agent({ connections: 256, pipelining: 1, keepAliveTimeout: 1000, keepAliveMaxTimeout: 1000, headersTimeout: 0, bodyTimeout: 0, connect: linkConnector(opts.link) }) : null,
+    linked: opts.link ? forwardConnections({ connector: linkConnector(opts.link), connections: 256, idleMs: 1000 }) : null,
   };
   const linked = (d: Target) => {
     if (d.linked === undefined) {

@@ -16,7 +16,7 @@
 // undici 7 keeps the raw interface (it is what its own client drives); it is pinned to 7.
 import diagnostics from 'node:diagnostics_channel';
 import type { LookupFunction, Socket } from 'node:net';
-import { Agent, type Dispatcher } from 'undici';
+import { Agent, type Dispatcher, type buildConnector } from 'undici';
 import type { HeaderPair } from '../../shared/api.ts';
 import { GRACE_MS, isLate } from '../lib/wake-aware-timeout.ts';
 
@@ -71,6 +71,8 @@ export interface ConnectionOptions {
   connectTimeoutMs?: number;
   /** Certificate authorities trusted besides the system's (tests: a self-signed target). */
   ca?: string | Buffer;
+  /** Make connections this way instead of TCP/TLS (the dispatcher's in-process link). */
+  connector?: buildConnector.connector;
 }
 
 /**
@@ -87,7 +89,7 @@ export function forwardConnections(o: ConnectionOptions = {}): Agent {
     // The exchange's own timer bounds the whole of it (see forwardTo).
     headersTimeout: 0,
     bodyTimeout: 0,
-    connect: { timeout: o.connectTimeoutMs ?? 10_000, ...(o.lookup ? { lookup: o.lookup } : {}), ...(o.ca ? { ca: o.ca } : {}) },
+    connect: o.connector ?? { timeout: o.connectTimeoutMs ?? 10_000, ...(o.lookup ? { lookup: o.lookup } : {}), ...(o.ca ? { ca: o.ca } : {}) },
   });
 }
 

@@ -37,10 +37,6 @@ export class LinkEnd extends Duplex {
     super({ allowHalfOpen: false });
   }
 
-  get remoteFamily() {
-    return this.remoteAddress.includes(':') ? 'IPv6' : 'IPv4';
-  }
-
   override _read() {
     this.peer.drain();
   }
@@ -143,10 +139,6 @@ export class LinkEnd extends Duplex {
   unref() {
     return this;
   }
-
-  address() {
-    return { address: this.localAddress, family: this.localAddress.includes(':') ? 'IPv6' : 'IPv4', port: this.localPort };
-  }
 }
 
 let nextPort = 0;
@@ -156,11 +148,14 @@ function clientPort() {
   return 49152 + nextPort;
 }
 
-/** Two linked ends: the client's and the server's. */
-export function linkPair(clientAddress: string, serverAddress: string, serverPort: number): { client: LinkEnd; server: LinkEnd } {
+/**
+ * Two linked ends, the client's and the server's, both at `address` (a loopback connection's
+ * two ends are, as are those of one to the server's own address).
+ */
+export function linkPair(address: string, serverPort: number): { client: LinkEnd; server: LinkEnd } {
   const port = clientPort();
-  const client = new LinkEnd(serverAddress, serverPort, clientAddress, port);
-  const server = new LinkEnd(clientAddress, port, serverAddress, serverPort);
+  const client = new LinkEnd(address, serverPort, address, port);
+  const server = new LinkEnd(address, port, address, serverPort);
   client.peer = server;
   server.peer = client;
   return { client, server };
@@ -203,12 +198,9 @@ export function linkConnector(server: Server): buildConnector.connector {
       process.nextTick(callback, Object.assign(new Error(`${opts.hostname}:${opts.port} is not this hooklab`), { code: 'ECONNREFUSED' }), null);
       return;
     }
-    // Both ends at that address: a loopback connection's two ends are (as is one to the
-    // server's own address).
-    const { client, server: end } = linkPair(peer, peer, a.port);
+    const { client, server: end } = linkPair(peer, a.port);
     server.emit('connection', end);
-    // As a socket's connect: after this turn.
-    // Typed as a socket: it has the parts of one undici uses (see LinkEnd).
+    // As a socket's connect: after this turn. Typed as a socket: it has the parts undici uses.
     process.nextTick(callback, null, client as unknown as Socket);
   };
 }

@@ -156,7 +156,7 @@ describe('in-process link', () => {
   it("the server's keep-alive timeout closes an idle link, as it would a socket", async () => {
     const srv = await server((_req, res) => res.end('ok'), { keepAliveTimeout: 100 });
     // A client that never closes (undici would, at the Keep-Alive hint): the server's timer must.
-    const { client, server: end } = linkPair('127.0.0.1', '127.0.0.1', srv.port);
+    const { client, server: end } = linkPair('127.0.0.1', srv.port);
     srv.s.emit('connection', end);
     const answer: Buffer[] = [];
     client.on('data', (c: Buffer) => answer.push(c));

@@ -11,8 +11,8 @@ import { type ClockSnapshot, isLagging, useVirtualNow } from '../lib/clock.ts';
 import { formatDuration, formatWhen } from '../lib/format.ts';
 import { MAX_RUN_SECONDS, parseRunSeconds } from '../lib/run-form.ts';
 import { getSocket, subscribeDispatcher } from '../lib/socket.ts';
-import './dispatcher.css';
 import { mergeWebhooks } from '../lib/webhook-list.ts';
+import './dispatcher.css';
 
 const KEEP = 500;
 const PAGE = 25;

@@ -147,7 +147,7 @@ export async function forward(c: Conn, bin: string, o: ForwardOptions): Promise<
           process.stderr.write(`forwarding ${c.server}/h/${binId} to ${o.to.join(', ')} (Ctrl-C to stop)\n`);
           // From where the bin stands now (an empty bin: from its start): after a disconnect or
           // a restart before anything was forwarded, what came meanwhile is replayed, not lost.
-          cursor = { lastId: ack.lastId ?? '0', lastSeq: ack.lastId ? (ack.lastSeq ?? null) : null };
+          cursor = { lastId: ack.lastId ?? '0', lastSeq: ack.lastSeq ?? null };
           save(cursor).catch((e: Error) => stop(e));
         }
         queue.push(...(pending ?? []));
