@@ -1,10 +1,11 @@
 // The lowdb driver: the shared contract, then what only a file-backed store must do.
-import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, readlink, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import { syncBuiltinESMExports } from 'node:module';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { sortableIdFactory } from '../../server/ids.ts';
 import { DataFileError, LowdbStore, type LowdbStoreOptions } from '../../server/store/lowdb.ts';
+import { DiskRequestLog } from '../../server/store/disk/request-log.ts';
 import { parseSegmentLog } from '../../server/store/disk/segment-log.ts';
 import { UnsavedDataError } from '../../server/store/types.ts';
 import { tempDir } from '../helpers/server.ts';
@@ -880,5 +881,57 @@ describe('lowdb: segment metadata journal', () => {
     expect((await again.requests.body('a', ids[2]))?.toString()).toBe(`b-${ids[2]}`);
     expect((await readdir(bin)).sort()).toEqual(['00000000.body', '00000000.log']);
     await again.close();
+  });
+});
+
+describe('lowdb: open files', () => {
+  /** Files under `dataDir` this process holds open (Linux: /proc/self/fd). */
+  async function openUnder(dataDir: string): Promise<string[]> {
+    const d = await realpath(dataDir);
+    const out: string[] = [];
+    for (const fd of await readdir('/proc/self/fd')) {
+      const target = await readlink(path.join('/proc/self/fd', fd)).catch(() => '');
+      if (target.startsWith(d + path.sep)) out.push(path.relative(d, target));
+    }
+    return out.sort();
+  }
+
+  it('a bin keeps only its newest segment open; a full one is opened once, written and closed; a deleted bin closes all', async () => {
+    const d = await dir();
+    // The request log alone: the store around it closes every file once idle (see flush).
+    const bins = new Set(['a', 'b']);
+    const log = new DiskRequestLog({ dataDir: d, segmentSize: 5, binExists: (id) => bins.has(id), durable: async () => {}, onDirty: () => {}, onWarning: () => {} });
+    // Count opens (the log imports node:fs/promises; its live bindings follow the module).
+    const fsp = (await import('node:fs/promises')).default as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+    const orig = fsp.open;
+    const opened: string[] = [];
+    fsp.open = (...a: unknown[]) => (opened.push(path.relative(d, String(a[0]))), orig(...a));
+    syncBuiltinESMExports();
+    try {
+      for (let i = 0; i < 3; i++) await log.append(fakeRequest('a', nextId()), 100);
+      await log.flush();
+      expect(await openUnder(d)).toEqual(['bins/a/00000000.body', 'bins/a/00000000.log']);
+      // a's segment 0 fills with two of it unwritten while segment 1 starts; b fills one and starts the next.
+      for (let i = 0; i < 4; i++) await log.append(fakeRequest('a', nextId()), 100);
+      for (let i = 0; i < 6; i++) await log.append(fakeRequest('b', nextId()), 100);
+      await log.flush();
+      expect(await openUnder(d)).toEqual(['bins/a/00000001.body', 'bins/a/00000001.log', 'bins/b/00000001.body', 'bins/b/00000001.log']);
+      // Each segment file was opened once.
+      expect(opened.length).toBe(new Set(opened).size);
+      expect(opened.length).toBe(8);
+      // Deleted with captures not yet written: nothing of it stays open.
+      for (let i = 0; i < 2; i++) await log.append(fakeRequest('b', nextId()), 100);
+      bins.delete('b');
+      log.dropBin('b');
+      await log.flush();
+      await log.removeDeletedBins();
+      expect(await openUnder(d)).toEqual(['bins/a/00000001.body', 'bins/a/00000001.log']);
+      expect(await readdir(path.join(d, 'bins'))).toEqual(['a']);
+    } finally {
+      fsp.open = orig;
+      syncBuiltinESMExports();
+    }
+    log.closeFiles(); // (closes are not awaited)
+    await vi.waitFor(async () => expect(await openUnder(d)).toEqual([]), { timeout: 5000, interval: 20 });
   });
 });

@@ -33,7 +33,7 @@ describe('sortable ids from two processes in the same millisecond', () => {
     const a = sortableIdFactory(() => t);
     const b = sortableIdFactory(() => t);
     const ids: string[] = [];
-    // More than one 4 KiB draw of random bytes (6 bytes per id).
+    // More than one 16 KiB draw of random bytes (6 bytes per id: 24,000 bytes).
     for (let i = 0; i < 2_000; i++) ids.push(a(), b());
     for (const id of ids) expect(id).toMatch(/^[0-9a-z]{19}$/);
     expect(new Set(ids).size).toBe(ids.length);
