@@ -11,7 +11,9 @@ import path from 'node:path';
 import autocannon, { type Options, type Result } from 'autocannon';
 import type { Bench, BenchOptions, Goal } from './lib/result.ts';
 import { BASELINE_REV, type BaselineTree, prepareBaseline } from './lib/baseline-rev.ts';
-import { connectSubscriber, createBin, getBin, receiverUrl, startHooklab } from './lib/hooklab.ts';
+import { connectSubscriber, createBin, getBin, type Hooklab, receiverUrl, startHooklab } from './lib/hooklab.ts';
+import { monotonicUs } from './lib/profile.ts';
+import { alternate, SLICE_PAIRS, SLICE_S, type Sliced, type SliceResult } from './lib/slices.ts';
 import { PAYLOAD, PAYLOAD_HEADERS } from './lib/payload.ts';
 import { cpuMs, DISTURBED_PCT, machineCpu, ROOT, type ServerProcess, spawnServer } from './lib/proc.ts';
 import { round } from './lib/stats.ts';
@@ -160,6 +162,57 @@ async function runHooklab(target: string, round: number, opts: BenchOptions, tre
   }
 }
 
+/**
+ * Informational: hooklab now and the older revision both running at once (each a fresh
+ * process, one live subscriber), loaded by turns in SLICE_S slices (lib/slices.ts): the other
+ * sits idle meanwhile, so both see the same machine state. A slice lasts until its last
+ * capture's live event arrived.
+ */
+async function slicedVsOld(tree: BaselineTree, opts: BenchOptions): Promise<Sliced> {
+  const start = (t: BaselineTree | null) =>
+    startHooklab({ label: t ? `hooklab ${t.short} (sliced)` : 'hooklab (sliced)', env: { MAX_REQUESTS_PER_BIN: String(MAX_REQUESTS_PER_BIN) }, ...(t ? { script: 'server/main.ts', cwd: t.dir } : {}) });
+  const now = await start(null);
+  try {
+    const before = await start(tree);
+    try {
+      const side = async (hl: Hooklab) => {
+        const bin = await createBin(hl.base, 'measured');
+        const sub = await connectSubscriber(hl.base);
+        await sub.subscribe(bin.id);
+        let lastUs = 0;
+        sub.onRequest = () => {
+          lastUs = monotonicUs();
+        };
+        const slice = async (): Promise<SliceResult> => {
+          const from = sub.counts.get(bin.id) ?? 0;
+          const t0 = monotonicUs();
+          const res = await cannon(receiverUrl(hl.base, bin.id), SLICE_S);
+          await waitFor(() => (sub.counts.get(bin.id) ?? 0) - from >= res['2xx'], 15_000, 20);
+          const done = (sub.counts.get(bin.id) ?? 0) - from;
+          await sleep(300); // its flush, before the other's slice starts
+          return { done, seconds: (lastUs - t0) / 1e6 };
+        };
+        return { sub, slice };
+      };
+      const a = await side(before);
+      const b = await side(now);
+      try {
+        opts.log(`  sliced: hooklab now and ${tree.short} running side by side, loaded by turns, ${SLICE_PAIRS} pairs of ${SLICE_S} s slices (after a warm-up slice each)`);
+        await a.slice();
+        await b.slice();
+        return await alternate(a.slice, b.slice);
+      } finally {
+        a.sub.close();
+        b.sub.close();
+      }
+    } finally {
+      await before.cleanup();
+    }
+  } finally {
+    await now.cleanup();
+  }
+}
+
 const disturbed = (r: TargetRun) => (r.othersCpuPct ?? 0) + (r.stealPct ?? 0) > DISTURBED_PCT;
 
 /** The fastest undisturbed round of a target; the fastest of all when every round was disturbed. */
@@ -214,6 +267,7 @@ export const captureThroughput: Bench = async (opts: BenchOptions) => {
     for (const [, run] of missing) runs.push(await run(r));
   }
 
+  const sliced = tree ? await slicedVsOld(tree, opts) : null;
   const bare = best(runs, 'bare node:http');
   const expr = best(runs, 'Express 5');
   const hook = best(runs, 'hooklab');
@@ -335,6 +389,12 @@ export const captureThroughput: Bench = async (opts: BenchOptions) => {
                   (tree!.depsWarning ? ` WARNING: ${tree!.depsWarning}.` : ''),
                 `goal: hooklab now >= ${VS_BASELINE_REV}x of ${OLD}'s req/s. The 5% allowance is for round-to-round noise; spread of the undisturbed rounds in this run: ${spreads.join(', ')}.`,
                 'round by round: each round runs the two one after the other, so their ratio within a round cancels the slow drift of a shared VM; the goal is the median of those ratios (best against best when fewer than 3 rounds were quiet on both sides).',
+                ...(sliced
+                  ? [
+                      `sliced (informational, no goal): both running side by side, loaded by turns in ${SLICE_S} s slices, ${SLICE_PAIRS} pairs (ABBA), so that both see the same machine state: now ÷ ${OLD} ${x(sliced.pooled)} over all slices, ` +
+                        `median of the pairs ${x(sliced.median)} (${x(sliced.pairs[0])}-${x(sliced.pairs[sliced.pairs.length - 1])}); ${OLD} ${sliced.a.map((r) => Math.round(r.done / r.seconds)).join(', ')} req/s, now ${sliced.b.map((r) => Math.round(r.done / r.seconds)).join(', ')} req/s.`,
+                    ]
+                  : []),
               ],
             },
           ]
@@ -352,6 +412,7 @@ export const captureThroughput: Bench = async (opts: BenchOptions) => {
     goals,
     data: {
       disturbedAbovePct: DISTURBED_PCT,
+      sliced: sliced ? { pooled: round(sliced.pooled, 3), median: round(sliced.median, 3), pairs: sliced.pairs.map((p) => round(p, 3)), before: sliced.a, now: sliced.b } : null,
       best: { bare: bare.round, express: expr.round, hooklab: hook.round, baselineRev: old?.round ?? null },
       cpuPerReqVsBare: round(cpuRatio, 3),
       baselineRev: tree ? { rev: tree.rev, sha: tree.sha, target: OLD, reqPerSecRatio: round(vsOld, 3), cpuPerReqRatio: old && hook.cpuUsPerReq !== null && old.cpuUsPerReq !== null ? round(hook.cpuUsPerReq / old.cpuUsPerReq, 3) : null, losses: oldLoss, depsWarning: tree.depsWarning } : { rev: BASELINE_REV, error: treeError },

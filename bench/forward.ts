@@ -27,6 +27,7 @@ import { PAYLOAD } from './lib/payload.ts';
 import { cpuMs, DISTURBED_PCT, machineCpu, type ServerProcess, spawnServer } from './lib/proc.ts';
 import { addProfileWindow, monotonicUs } from './lib/profile.ts';
 import { bestRound, disturbed, pairedGoal, spreadPct as spreadOf } from './lib/rounds.ts';
+import { alternate, SLICE_PAIRS, SLICE_S, type Sliced, type SliceResult } from './lib/slices.ts';
 import type { Bench, BenchOptions, Goal } from './lib/result.ts';
 import { round } from './lib/stats.ts';
 import { x } from './lib/table.ts';
@@ -225,6 +226,59 @@ async function oneRun(mode: Mode, roundNo: number, target: ServerProcess, opts: 
   }
 }
 
+/**
+ * Informational: no targets and one target as two bins of ONE hooklab, loaded by turns in
+ * SLICE_S slices (lib/slices.ts), so that both see the same machine state. A forward slice
+ * lasts until the target has received its last forward (sustained, as in the rounds), so its
+ * backlog never runs into the next slice.
+ */
+async function slicedRun(target: ServerProcess, opts: BenchOptions): Promise<Sliced & { delivered: boolean }> {
+  const hl = await startHooklab({ label: 'hooklab (forward, sliced)', env: { MAX_REQUESTS_PER_BIN: String(CAP), FORWARD_CONCURRENCY: String(FORWARD_CONCURRENCY) } });
+  let delivered = true;
+  try {
+    const noneBin = await createBin(hl.base, 'none');
+    const fwdBin = await createBin(hl.base, 'forward');
+    await api(hl.base, 'PUT', `/api/bins/${fwdBin.id}/forward`, { targets: [{ url: `${target.url}/s` }], answerWith: 'bin' });
+    const sub = await connectSubscriber(hl.base);
+    const lastUs = new Map<string, number>();
+    sub.onRequest = (r) => lastUs.set(r.binId, monotonicUs());
+    try {
+      await sub.subscribe(noneBin.id);
+      await sub.subscribe(fwdBin.id);
+      const slice = (binId: string, forwarding: boolean) => async (): Promise<SliceResult> => {
+        const before = sub.counts.get(binId) ?? 0;
+        if (forwarding) await api(target.url, 'POST', '/__reset');
+        const t0 = monotonicUs();
+        const res = await cannon(receiverUrl(hl.base, binId), SLICE_S);
+        let got = 0;
+        let targetLastUs = 0;
+        const ok = await waitFor(async () => {
+          const n = (sub.counts.get(binId) ?? 0) - before;
+          if (n < res['2xx']) return false;
+          if (!forwarding) return true;
+          const c = await targetCounts(target);
+          got = c.counts['/s'] ?? 0;
+          targetLastUs = c.lastUs['/s'] ?? 0;
+          return got >= n;
+        }, 120_000, 20);
+        const done = (sub.counts.get(binId) ?? 0) - before;
+        if (forwarding && (!ok || got !== done)) delivered = false;
+        await sleep(300); // the slice's flush, before the other side's slice starts
+        return { done, seconds: (Math.max(lastUs.get(binId) ?? t0, targetLastUs) - t0) / 1e6 };
+      };
+      opts.log(`  sliced: one hooklab, a bin without and one with a forward target loaded by turns, ${SLICE_PAIRS} pairs of ${SLICE_S} s slices (after a warm-up slice each)`);
+      await slice(noneBin.id, false)();
+      await slice(fwdBin.id, true)();
+      const r = await alternate(slice(noneBin.id, false), slice(fwdBin.id, true));
+      return { ...r, delivered };
+    } finally {
+      sub.close();
+    }
+  } finally {
+    await hl.cleanup();
+  }
+}
+
 const sustained = (r: FwdRun) => r.sustainedPerSec;
 const best = (runs: FwdRun[], mode: Mode) => bestRound(runs.filter((r) => r.mode === mode), sustained);
 const spreadPct = (runs: FwdRun[], mode: Mode) => spreadOf(runs.filter((r) => r.mode === mode), sustained);
@@ -235,6 +289,7 @@ const allDelivered = (r: FwdRun) => r.delivered === r.captures && !!r.details &&
 export const forwardBench: Bench = async (opts) => {
   const target = await spawnServer({ script: 'bench/baselines/counting-target.ts', label: 'forward target (bare node:http)' });
   const runs: FwdRun[] = [];
+  let sliced: Sliced & { delivered: boolean };
   const modes: Mode[] = ['none', 'forward', 'proxy'];
   try {
     for (let r = 1; r <= ROUNDS; r++) for (const m of modes) runs.push(await oneRun(m, r, target, opts));
@@ -244,6 +299,7 @@ export const forwardBench: Bench = async (opts) => {
       opts.log(`  no undisturbed round yet for ${missing.join(', ')}: extra round ${r}`);
       for (const m of missing) runs.push(await oneRun(m, r, target, opts));
     }
+    sliced = await slicedRun(target, opts);
   } finally {
     await target.stop();
   }
@@ -305,6 +361,9 @@ export const forwardBench: Bench = async (opts) => {
           `forwards received: requests the target (bare node:http, its own process on the same 2 cores) got for the measured bin; must equal captures. Stored captures' forward records (newest ${CAP}), every forward round: ` +
             fwdRuns.map((r) => `round ${r.round}: ${tally(r)}`).join('; ') + '.',
           `proxy mode: the sender waits for the target's answer (no goal); its records: ${tally(proxy)}.`,
+          `sliced (informational, no goal): a bin without and one with the forward target in one hooklab, loaded by turns in ${SLICE_S} s slices, ${SLICE_PAIRS} pairs (ABBA), so that both see the same machine state; ` +
+            `a forward slice lasts until its last forward arrived: one target vs none ${x(sliced.pooled)} over all slices, median of the pairs ${x(sliced.median)} (${x(sliced.pairs[0])}-${x(sliced.pairs[sliced.pairs.length - 1])}); ` +
+            `none ${sliced.a.map((r) => Math.round(r.done / r.seconds)).join(', ')} req/s, one target ${sliced.b.map((r) => Math.round(r.done / r.seconds)).join(', ')} req/s; every forward delivered: ${sliced.delivered ? 'yes' : 'NO'}.`,
           `each mode ran ${ROUNDS}x interleaved (none, forward, proxy, none, ...), each a fresh hooklab with one live subscriber; the row is its fastest undisturbed round. The goal is the median of forward ÷ none of the same round (both undisturbed; best against best with fewer than 3 such pairs). ` +
             `Spread of undisturbed rounds (sustained): none ${spreadPct(runs, 'none') ?? '-'}%, forward ${spreadPct(runs, 'forward') ?? '-'}%, proxy ${spreadPct(runs, 'proxy') ?? '-'}%.`,
           `every round: non-2xx + errors + 2xx without a live event: ${lostAnswers}; bin requestCount = min(${CAP}, captures): ${runs.every((r) => r.binRequestCount === Math.min(CAP, r.captures)) ? 'yes' : 'NO'}; ` +
@@ -321,6 +380,7 @@ export const forwardBench: Bench = async (opts) => {
     ],
     goals,
     data: {
+      sliced: { pooled: round(sliced.pooled, 3), median: round(sliced.median, 3), pairs: sliced.pairs.map((p) => round(p, 3)), none: sliced.a, forward: sliced.b, delivered: sliced.delivered },
       forwardConcurrency: FORWARD_CONCURRENCY,
       cap: CAP,
       ratio: round(ratio, 3),

@@ -23,6 +23,7 @@ import { PAYLOAD, PAYLOAD_HEADERS } from './lib/payload.ts';
 import { cpuMs, DISTURBED_PCT, machineCpu } from './lib/proc.ts';
 import { addProfileWindow, monotonicUs } from './lib/profile.ts';
 import { bestRound, disturbed, pairedGoal, spreadPct as spreadOf } from './lib/rounds.ts';
+import { alternate, SLICE_PAIRS, SLICE_S, type Sliced, type SliceResult } from './lib/slices.ts';
 import type { Bench, BenchOptions, Goal } from './lib/result.ts';
 import { round } from './lib/stats.ts';
 import { x } from './lib/table.ts';
@@ -58,6 +59,78 @@ function signPool(): Signed[] {
   return out;
 }
 
+/** autocannon options that send the pool's signed requests, one after another. */
+function signedLoad(pool: Signed[]) {
+  let next = 0;
+  return {
+    requests: [
+      {
+        method: 'POST',
+        body: PAYLOAD,
+        setupRequest: (req: { headers: Record<string, string> }) => {
+          const s = pool[next++ % pool.length];
+          req.headers = { ...PAYLOAD_HEADERS, 'webhook-id': s.id, 'webhook-timestamp': s.ts, 'webhook-signature': s.sig };
+          return req;
+        },
+      },
+    ],
+  };
+}
+
+/**
+ * Informational: ON and OFF as two bins of ONE hooklab, loaded by turns in SLICE_S slices
+ * (lib/slices.ts), so that both see the same machine state. Each slice's rate is sustained as
+ * in the rounds: its captures / time until the last one's event (ON: and verdict) arrived.
+ */
+async function slicedRun(opts: BenchOptions): Promise<Sliced & { verdictsValid: boolean }> {
+  const pool = signPool();
+  const signed = signedLoad(pool);
+  const hl = await startHooklab({ label: 'hooklab (verify, sliced)', env: { MAX_REQUESTS_PER_BIN: String(CAP) } });
+  try {
+    const offBin = await createBin(hl.base, 'off');
+    const onBin = await createBin(hl.base, 'on');
+    await api(hl.base, 'PUT', `/api/bins/${onBin.id}/verify`, { schemes: [{ type: 'standard-webhooks', secrets: [SECRET] }] });
+    const sub = await connectSubscriber(hl.base);
+    const lastUs = new Map<string, number>();
+    const verdicts = new Map<string, string>();
+    const seen = (r: RequestItem) => {
+      if (r.binId === onBin.id && r.verification) verdicts.set(r.id, r.verification.status);
+      lastUs.set(r.binId, monotonicUs());
+    };
+    sub.onRequest = seen;
+    sub.socket.on('requests:updated', (e: { binId: string; items: RequestItem[] }) => e.items.forEach(seen));
+    try {
+      await sub.subscribe(offBin.id);
+      await sub.subscribe(onBin.id);
+      const slice = (binId: string, on: boolean) => async (): Promise<SliceResult> => {
+        const before = sub.counts.get(binId) ?? 0;
+        const verdictsBefore = verdicts.size;
+        const t0 = monotonicUs();
+        const res = await cannon(receiverUrl(hl.base, binId), SLICE_S, signed);
+        await waitFor(() => {
+          const n = (sub.counts.get(binId) ?? 0) - before;
+          return n >= res['2xx'] && (!on || verdicts.size - verdictsBefore >= n);
+        }, 60_000, 20);
+        const done = (sub.counts.get(binId) ?? 0) - before;
+        await sleep(300); // the slice's flush, before the other side's slice starts
+        return { done, seconds: ((lastUs.get(binId) ?? t0) - t0) / 1e6 };
+      };
+      opts.log(`  sliced: one hooklab, OFF and ON bins loaded by turns, ${SLICE_PAIRS} pairs of ${SLICE_S} s slices (after ${WARMUP_S} s of warm-up each)`);
+      if (WARMUP_S > 0) {
+        await cannon(receiverUrl(hl.base, offBin.id), WARMUP_S, signed);
+        await cannon(receiverUrl(hl.base, onBin.id), WARMUP_S, signed);
+        await sleep(300);
+      }
+      const r = await alternate(slice(offBin.id, false), slice(onBin.id, true));
+      return { ...r, verdictsValid: [...verdicts.values()].every((v) => v === 'valid') };
+    } finally {
+      sub.close();
+    }
+  } finally {
+    await hl.cleanup();
+  }
+}
+
 interface VerifyRun {
   round: number;
   mode: Mode;
@@ -89,20 +162,7 @@ const r1 = (v: number) => round(v, 1);
 
 async function oneRun(mode: Mode, roundNo: number, opts: BenchOptions): Promise<VerifyRun> {
   const pool = signPool(); // before the hooklab starts: not timed
-  let next = 0;
-  const signed = {
-    requests: [
-      {
-        method: 'POST',
-        body: PAYLOAD,
-        setupRequest: (req: { headers: Record<string, string> }) => {
-          const s = pool[next++ % pool.length];
-          req.headers = { ...PAYLOAD_HEADERS, 'webhook-id': s.id, 'webhook-timestamp': s.ts, 'webhook-signature': s.sig };
-          return req;
-        },
-      },
-    ],
-  };
+  const signed = signedLoad(pool);
   const hl = await startHooklab({
     label: `hooklab (verify ${mode})`,
     env: { MAX_REQUESTS_PER_BIN: String(CAP) },
@@ -225,6 +285,7 @@ export const verifyBench: Bench = async (opts) => {
     opts.log(`  no undisturbed round yet for ${missing.join(', ')}: extra round ${r}`);
     for (const m of missing) runs.push(await oneRun(m, r, opts));
   }
+  const sliced = await slicedRun(opts);
   const off = best(runs, 'off');
   const on = best(runs, 'on');
   const onRuns = runs.filter((r) => r.mode === 'on');
@@ -278,6 +339,9 @@ export const verifyBench: Bench = async (opts) => {
             `Spread of undisturbed rounds (sustained): off ${spreadPct(runs, 'off') ?? '-'}%, on ${spreadPct(runs, 'on') ?? '-'}%.`,
           `every round: non-2xx + errors + 2xx without a live event: ${lost}; bin requestCount = min(${CAP}, captures): ${runs.every((r) => r.binRequestCount === Math.min(CAP, r.captures)) ? 'yes' : 'NO'}; settled: ${runs.every((r) => r.settled) ? 'yes' : 'NO'}.`,
           'hooklab CPU/capture = the hooklab process\'s CPU over load + drain / captures: best against best\'s CPU-bound figure compares these when a compared round was disturbed.',
+          `sliced (informational, no goal): ON and OFF as two bins of one hooklab, loaded by turns in ${SLICE_S} s slices, ${SLICE_PAIRS} pairs (ABBA), so that both see the same machine state: ON ÷ OFF ${x(sliced.pooled)} over all slices, ` +
+            `median of the pairs ${x(sliced.median)} (${x(sliced.pairs[0])}-${x(sliced.pairs[sliced.pairs.length - 1])}); OFF slices ${sliced.a.map((r) => Math.round(r.done / r.seconds)).join(', ')} req/s, ` +
+            `ON ${sliced.b.map((r) => Math.round(r.done / r.seconds)).join(', ')} req/s; ON verdicts all valid: ${sliced.verdictsValid ? 'yes' : 'NO'}.`,
         ],
       },
       {
@@ -288,6 +352,6 @@ export const verifyBench: Bench = async (opts) => {
       },
     ],
     goals,
-    data: { ratio: round(ratio, 3), pairs: goal.pairs.map((p) => round(p, 3)), cpuBound: round(cpuBound, 3), valid, pool: POOL, best: { off: off.round, on: on.round }, runs },
+    data: { ratio: round(ratio, 3), pairs: goal.pairs.map((p) => round(p, 3)), sliced: { pooled: round(sliced.pooled, 3), median: round(sliced.median, 3), pairs: sliced.pairs.map((p) => round(p, 3)), off: sliced.a, on: sliced.b }, cpuBound: round(cpuBound, 3), valid, pool: POOL, best: { off: off.round, on: on.round }, runs },
   };
 };

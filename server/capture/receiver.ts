@@ -319,10 +319,11 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
           storedBytes: stored,
           contentType: (req.headers['content-type'] as string | undefined) ?? null,
           answer: preflight ? PREFLIGHT : proxied ? PROXY_PENDING : d!.outcome,
-          ...(trailers ? { trailers } : {}),
-          ...(key ? { idempotency: key } : {}),
           body,
         };
+        // Set, not spread into the literal: two spreads per capture were ~1 us of its CPU.
+        if (trailers) record.trailers = trailers;
+        if (key) record.idempotency = key;
         // From here the store counts these bytes (until they are written).
         releaseAll();
         const guarded = guard;

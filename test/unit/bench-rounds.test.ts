@@ -1,6 +1,7 @@
 // The benchmarks' A/B verdict: the median of rounds run side by side.
 import { describe, expect, it } from 'vitest';
 import { pairedGoal, pairedRatios } from '../../bench/lib/rounds.ts';
+import { alternate, summarize } from '../../bench/lib/slices.ts';
 
 const r = (round: number, rate: number, othersCpuPct = 0) => ({ round, rate, othersCpuPct, stealPct: 0, cpu: 100 });
 const rate = (x: { rate: number }) => x.rate;
@@ -32,5 +33,23 @@ describe('paired rounds', () => {
     const g = pairedGoal(on, off, rate, cpu, 0.9);
     expect(g.ratio).toBeCloseTo(0.95, 5);
     expect(g.value).toContain('best vs best');
+  });
+});
+
+describe('alternating slices', () => {
+  it('runs A and B by turns, ABBA, and compares the pooled rates and each pair', async () => {
+    const order: string[] = [];
+    let i = 0;
+    // A does 100 per second; B 90, except one slow slice (45) as a state flip would make.
+    const a = async () => (order.push('a'), { done: 100, seconds: 1 });
+    const b = async () => (order.push('b'), { done: i++ === 2 ? 45 : 90, seconds: 1 });
+    const s = await alternate(a, b, 4);
+    expect(order.join('')).toBe('abbaabba');
+    expect(s.pairs.map((p) => Math.round(p * 100))).toEqual([45, 90, 90, 90]);
+    expect(s.median).toBeCloseTo(0.9, 5);
+    // Pooled: 315 done in 4 s against 400 in 4 s.
+    expect(s.pooled).toBeCloseTo(315 / 400, 5);
+    // Rates, not counts: a slice that took longer counts for what it did per second.
+    expect(summarize([{ done: 100, seconds: 2 }], [{ done: 100, seconds: 1 }]).pooled).toBeCloseTo(2, 5);
   });
 });
