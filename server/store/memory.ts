@@ -3,6 +3,7 @@
 import type { RequestItem } from '../../shared/api.ts';
 import { BinMap, DeliveryMap, MapCollection, unkept, RunMap } from './collections.ts';
 import { changesRow, evictionsOf, type IndexEntry, RequestIndex, toItem, withAnnotations } from './request-index.ts';
+import { ownBytes } from '../lib/own-bytes.ts';
 import type {
   Annotations,
   CapturedRequest,
@@ -44,7 +45,8 @@ class MemoryRequestLog implements RequestLog {
     if (!this.binExists(r.binId)) return null;
     r.seq = this.index.nextSeq(r.binId);
     const { body, ...rec } = r;
-    const removed = this.index.add({ id: r.id, binId: r.binId, item: toItem(r), bytes: body.length, rec, body }, cap);
+    // Kept for good: its own bytes (a small body is a view of Node's pool, which it would pin).
+    const removed = this.index.add({ id: r.id, binId: r.binId, item: toItem(r), bytes: body.length, rec, body: ownBytes(body) }, cap);
     return evictionsOf(r.binId, removed);
   }
   async items(binId: string, q: RequestPageQuery): Promise<RequestItem[]> {

@@ -935,3 +935,20 @@ describe('lowdb: open files', () => {
     await vi.waitFor(async () => expect(await openUnder(d)).toEqual([]), { timeout: 5000, interval: 20 });
   });
 });
+
+describe('lowdb: pooled bodies', () => {
+  it('a small body that is a view of a larger buffer (Node pools small ones) is cached as its own bytes, not pinning the rest', async () => {
+    const d = await dir();
+    const s = await open(d, { flushIntervalMs: 60_000 });
+    await s.bins.put({ id: 'a', name: 'a', createdAt: 'x' });
+    const slab = Buffer.alloc(8192, 1);
+    const view = slab.subarray(100, 700);
+    const id = nextId();
+    await s.requests.append(fakeRequest('a', id, { body: view }), 10);
+    await s.flush();
+    const cached = (await s.requests.body('a', id))!;
+    expect(cached.equals(view)).toBe(true);
+    expect(cached.buffer.byteLength).toBe(600);
+    await s.close();
+  });
+});

@@ -24,6 +24,7 @@ import { TextFile } from 'lowdb/node';
 import { DataFileError, fileSize, openForWrite, readAt, readJson, removeFile, removeTempFiles, truncateTo, writeAt, writeFileAt, writeJson } from './files.ts';
 import { type DiskRecord, deleteLine, headerLine, markLine, parseSegmentLog, patchLine, recordLine } from './segment-log.ts';
 import { internFlat } from '../../lib/intern.ts';
+import { ownBytes } from '../../lib/own-bytes.ts';
 
 export const DEFAULT_SEGMENT_SIZE = 50;
 export const DEFAULT_SEGMENT_BYTES = 8 * 1024 * 1024;
@@ -769,7 +770,8 @@ export class DiskRequestLog implements RequestLog {
       this.pending -= e.bytes;
       // Just captured: the likeliest to be opened next.
       if (i >= cacheFrom) {
-        this.cache.set(`b:${binId}:${e.id}`, body, body.length);
+        // Its own bytes: a small body is a view of Node's 8 KiB pool, which it would pin.
+        this.cache.set(`b:${binId}:${e.id}`, ownBytes(body), body.length);
         e.cached = true;
       }
     }
