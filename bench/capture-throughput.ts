@@ -13,7 +13,7 @@ import type { Bench, BenchOptions, Goal } from './lib/result.ts';
 import { BASELINE_REV, type BaselineTree, prepareBaseline } from './lib/baseline-rev.ts';
 import { connectSubscriber, createBin, getBin, type Hooklab, receiverUrl, startHooklab } from './lib/hooklab.ts';
 import { monotonicUs } from './lib/profile.ts';
-import { alternate, SLICE_PAIRS, SLICE_S, type Sliced, type SliceResult } from './lib/slices.ts';
+import { alternate, runSlice, SLICE_PAIRS, SLICE_S, type Sliced, slicedData, slicedText } from './lib/slices.ts';
 import { PAYLOAD, PAYLOAD_HEADERS } from './lib/payload.ts';
 import { cpuMs, DISTURBED_PCT, machineCpu, ROOT, type ServerProcess, spawnServer } from './lib/proc.ts';
 import { round } from './lib/stats.ts';
@@ -183,15 +183,14 @@ async function slicedVsOld(tree: BaselineTree, opts: BenchOptions): Promise<Slic
         sub.onRequest = () => {
           lastUs = monotonicUs();
         };
-        const slice = async (): Promise<SliceResult> => {
-          const from = sub.counts.get(bin.id) ?? 0;
-          const t0 = monotonicUs();
-          const res = await cannon(receiverUrl(hl.base, bin.id), SLICE_S);
-          await waitFor(() => (sub.counts.get(bin.id) ?? 0) - from >= res['2xx'], 15_000, 20);
-          const done = (sub.counts.get(bin.id) ?? 0) - from;
-          await sleep(300); // its flush, before the other's slice starts
-          return { done, seconds: (lastUs - t0) / 1e6 };
-        };
+        const slice = () =>
+          runSlice({
+            count: () => sub.counts.get(bin.id) ?? 0,
+            load: async () => (await cannon(receiverUrl(hl.base, bin.id), SLICE_S))['2xx'],
+            settled: (n, answered) => n >= answered,
+            lastUs: () => lastUs,
+            boundMs: 15_000,
+          });
         return { sub, slice };
       };
       const a = await side(before);
@@ -391,8 +390,7 @@ export const captureThroughput: Bench = async (opts: BenchOptions) => {
                 'round by round: each round runs the two one after the other, so their ratio within a round cancels the slow drift of a shared VM; the goal is the median of those ratios (best against best when fewer than 3 rounds were quiet on both sides).',
                 ...(sliced
                   ? [
-                      `sliced (informational, no goal): both running side by side, loaded by turns in ${SLICE_S} s slices, ${SLICE_PAIRS} pairs (ABBA), so that both see the same machine state: now ÷ ${OLD} ${x(sliced.pooled)} over all slices, ` +
-                        `median of the pairs ${x(sliced.median)} (${x(sliced.pairs[0])}-${x(sliced.pairs[sliced.pairs.length - 1])}); ${OLD} ${sliced.a.map((r) => Math.round(r.done / r.seconds)).join(', ')} req/s, now ${sliced.b.map((r) => Math.round(r.done / r.seconds)).join(', ')} req/s.`,
+                      `sliced (informational, no goal): both running side by side, loaded by turns in ${SLICE_S} s slices, ${SLICE_PAIRS} pairs (ABBA), so that both see the same machine state: ${slicedText(sliced, OLD, 'now')}.`,
                     ]
                   : []),
               ],
@@ -412,7 +410,7 @@ export const captureThroughput: Bench = async (opts: BenchOptions) => {
     goals,
     data: {
       disturbedAbovePct: DISTURBED_PCT,
-      sliced: sliced ? { pooled: round(sliced.pooled, 3), median: round(sliced.median, 3), pairs: sliced.pairs.map((p) => round(p, 3)), before: sliced.a, now: sliced.b } : null,
+      sliced: sliced ? slicedData(sliced) : null,
       best: { bare: bare.round, express: expr.round, hooklab: hook.round, baselineRev: old?.round ?? null },
       cpuPerReqVsBare: round(cpuRatio, 3),
       baselineRev: tree ? { rev: tree.rev, sha: tree.sha, target: OLD, reqPerSecRatio: round(vsOld, 3), cpuPerReqRatio: old && hook.cpuUsPerReq !== null && old.cpuUsPerReq !== null ? round(hook.cpuUsPerReq / old.cpuUsPerReq, 3) : null, losses: oldLoss, depsWarning: tree.depsWarning } : { rev: BASELINE_REV, error: treeError },

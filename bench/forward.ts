@@ -27,7 +27,7 @@ import { PAYLOAD } from './lib/payload.ts';
 import { cpuMs, DISTURBED_PCT, machineCpu, type ServerProcess, spawnServer } from './lib/proc.ts';
 import { addProfileWindow, monotonicUs } from './lib/profile.ts';
 import { bestRound, disturbed, pairedGoal, spreadPct as spreadOf } from './lib/rounds.ts';
-import { alternate, SLICE_PAIRS, SLICE_S, type Sliced, type SliceResult } from './lib/slices.ts';
+import { alternate, runSlice, SLICE_PAIRS, SLICE_S, type Sliced, slicedData, slicedText } from './lib/slices.ts';
 import type { Bench, BenchOptions, Goal } from './lib/result.ts';
 import { round } from './lib/stats.ts';
 import { x } from './lib/table.ts';
@@ -245,26 +245,26 @@ async function slicedRun(target: ServerProcess, opts: BenchOptions): Promise<Sli
     try {
       await sub.subscribe(noneBin.id);
       await sub.subscribe(fwdBin.id);
-      const slice = (binId: string, forwarding: boolean) => async (): Promise<SliceResult> => {
-        const before = sub.counts.get(binId) ?? 0;
-        if (forwarding) await api(target.url, 'POST', '/__reset');
-        const t0 = monotonicUs();
-        const res = await cannon(receiverUrl(hl.base, binId), SLICE_S);
+      const slice = (binId: string, forwarding: boolean) => async () => {
         let got = 0;
         let targetLastUs = 0;
-        const ok = await waitFor(async () => {
-          const n = (sub.counts.get(binId) ?? 0) - before;
-          if (n < res['2xx']) return false;
-          if (!forwarding) return true;
-          const c = await targetCounts(target);
-          got = c.counts['/s'] ?? 0;
-          targetLastUs = c.lastUs['/s'] ?? 0;
-          return got >= n;
-        }, 120_000, 20);
-        const done = (sub.counts.get(binId) ?? 0) - before;
-        if (forwarding && (!ok || got !== done)) delivered = false;
-        await sleep(300); // the slice's flush, before the other side's slice starts
-        return { done, seconds: (Math.max(lastUs.get(binId) ?? t0, targetLastUs) - t0) / 1e6 };
+        if (forwarding) await api(target.url, 'POST', '/__reset');
+        const r = await runSlice({
+          count: () => sub.counts.get(binId) ?? 0,
+          load: async () => (await cannon(receiverUrl(hl.base, binId), SLICE_S))['2xx'],
+          settled: async (n, answered) => {
+            if (n < answered) return false;
+            if (!forwarding) return true;
+            const c = await targetCounts(target);
+            got = c.counts['/s'] ?? 0;
+            targetLastUs = c.lastUs['/s'] ?? 0;
+            return got >= n;
+          },
+          lastUs: () => Math.max(lastUs.get(binId) ?? 0, targetLastUs),
+          boundMs: 120_000,
+        });
+        if (forwarding && (!r.settled || got !== r.done)) delivered = false;
+        return r;
       };
       opts.log(`  sliced: one hooklab, a bin without and one with a forward target loaded by turns, ${SLICE_PAIRS} pairs of ${SLICE_S} s slices (after a warm-up slice each)`);
       await slice(noneBin.id, false)();
@@ -362,8 +362,7 @@ export const forwardBench: Bench = async (opts) => {
             fwdRuns.map((r) => `round ${r.round}: ${tally(r)}`).join('; ') + '.',
           `proxy mode: the sender waits for the target's answer (no goal); its records: ${tally(proxy)}.`,
           `sliced (informational, no goal): a bin without and one with the forward target in one hooklab, loaded by turns in ${SLICE_S} s slices, ${SLICE_PAIRS} pairs (ABBA), so that both see the same machine state; ` +
-            `a forward slice lasts until its last forward arrived: one target vs none ${x(sliced.pooled)} over all slices, median of the pairs ${x(sliced.median)} (${x(sliced.pairs[0])}-${x(sliced.pairs[sliced.pairs.length - 1])}); ` +
-            `none ${sliced.a.map((r) => Math.round(r.done / r.seconds)).join(', ')} req/s, one target ${sliced.b.map((r) => Math.round(r.done / r.seconds)).join(', ')} req/s; every forward delivered: ${sliced.delivered ? 'yes' : 'NO'}.`,
+            `a forward slice lasts until its last forward arrived: ${slicedText(sliced, 'none', 'one target')}; every forward delivered: ${sliced.delivered ? 'yes' : 'NO'}.`,
           `each mode ran ${ROUNDS}x interleaved (none, forward, proxy, none, ...), each a fresh hooklab with one live subscriber; the row is its fastest undisturbed round. The goal is the median of forward ÷ none of the same round (both undisturbed; best against best with fewer than 3 such pairs). ` +
             `Spread of undisturbed rounds (sustained): none ${spreadPct(runs, 'none') ?? '-'}%, forward ${spreadPct(runs, 'forward') ?? '-'}%, proxy ${spreadPct(runs, 'proxy') ?? '-'}%.`,
           `every round: non-2xx + errors + 2xx without a live event: ${lostAnswers}; bin requestCount = min(${CAP}, captures): ${runs.every((r) => r.binRequestCount === Math.min(CAP, r.captures)) ? 'yes' : 'NO'}; ` +
@@ -380,7 +379,7 @@ export const forwardBench: Bench = async (opts) => {
     ],
     goals,
     data: {
-      sliced: { pooled: round(sliced.pooled, 3), median: round(sliced.median, 3), pairs: sliced.pairs.map((p) => round(p, 3)), none: sliced.a, forward: sliced.b, delivered: sliced.delivered },
+      sliced: { ...slicedData(sliced), delivered: sliced.delivered },
       forwardConcurrency: FORWARD_CONCURRENCY,
       cap: CAP,
       ratio: round(ratio, 3),

@@ -23,7 +23,7 @@ import { PAYLOAD, PAYLOAD_HEADERS } from './lib/payload.ts';
 import { cpuMs, DISTURBED_PCT, machineCpu } from './lib/proc.ts';
 import { addProfileWindow, monotonicUs } from './lib/profile.ts';
 import { bestRound, disturbed, pairedGoal, spreadPct as spreadOf } from './lib/rounds.ts';
-import { alternate, SLICE_PAIRS, SLICE_S, type Sliced, type SliceResult } from './lib/slices.ts';
+import { alternate, runSlice, SLICE_PAIRS, SLICE_S, type Sliced, slicedData, slicedText } from './lib/slices.ts';
 import type { Bench, BenchOptions, Goal } from './lib/result.ts';
 import { round } from './lib/stats.ts';
 import { x } from './lib/table.ts';
@@ -102,18 +102,18 @@ async function slicedRun(opts: BenchOptions): Promise<Sliced & { verdictsValid: 
     try {
       await sub.subscribe(offBin.id);
       await sub.subscribe(onBin.id);
-      const slice = (binId: string, on: boolean) => async (): Promise<SliceResult> => {
-        const before = sub.counts.get(binId) ?? 0;
-        const verdictsBefore = verdicts.size;
-        const t0 = monotonicUs();
-        const res = await cannon(receiverUrl(hl.base, binId), SLICE_S, signed);
-        await waitFor(() => {
-          const n = (sub.counts.get(binId) ?? 0) - before;
-          return n >= res['2xx'] && (!on || verdicts.size - verdictsBefore >= n);
-        }, 60_000, 20);
-        const done = (sub.counts.get(binId) ?? 0) - before;
-        await sleep(300); // the slice's flush, before the other side's slice starts
-        return { done, seconds: ((lastUs.get(binId) ?? t0) - t0) / 1e6 };
+      const slice = (binId: string, on: boolean) => {
+        let verdictsBefore = 0;
+        return () =>
+          runSlice({
+            count: () => sub.counts.get(binId) ?? 0,
+            load: async () => {
+              verdictsBefore = verdicts.size;
+              return (await cannon(receiverUrl(hl.base, binId), SLICE_S, signed))['2xx'];
+            },
+            settled: (n, answered) => n >= answered && (!on || verdicts.size - verdictsBefore >= n),
+            lastUs: () => lastUs.get(binId) ?? 0,
+          });
       };
       opts.log(`  sliced: one hooklab, OFF and ON bins loaded by turns, ${SLICE_PAIRS} pairs of ${SLICE_S} s slices (after ${WARMUP_S} s of warm-up each)`);
       if (WARMUP_S > 0) {
@@ -339,9 +339,7 @@ export const verifyBench: Bench = async (opts) => {
             `Spread of undisturbed rounds (sustained): off ${spreadPct(runs, 'off') ?? '-'}%, on ${spreadPct(runs, 'on') ?? '-'}%.`,
           `every round: non-2xx + errors + 2xx without a live event: ${lost}; bin requestCount = min(${CAP}, captures): ${runs.every((r) => r.binRequestCount === Math.min(CAP, r.captures)) ? 'yes' : 'NO'}; settled: ${runs.every((r) => r.settled) ? 'yes' : 'NO'}.`,
           'hooklab CPU/capture = the hooklab process\'s CPU over load + drain / captures: best against best\'s CPU-bound figure compares these when a compared round was disturbed.',
-          `sliced (informational, no goal): ON and OFF as two bins of one hooklab, loaded by turns in ${SLICE_S} s slices, ${SLICE_PAIRS} pairs (ABBA), so that both see the same machine state: ON ÷ OFF ${x(sliced.pooled)} over all slices, ` +
-            `median of the pairs ${x(sliced.median)} (${x(sliced.pairs[0])}-${x(sliced.pairs[sliced.pairs.length - 1])}); OFF slices ${sliced.a.map((r) => Math.round(r.done / r.seconds)).join(', ')} req/s, ` +
-            `ON ${sliced.b.map((r) => Math.round(r.done / r.seconds)).join(', ')} req/s; ON verdicts all valid: ${sliced.verdictsValid ? 'yes' : 'NO'}.`,
+          `sliced (informational, no goal): ON and OFF as two bins of one hooklab, loaded by turns in ${SLICE_S} s slices, ${SLICE_PAIRS} pairs (ABBA), so that both see the same machine state: ${slicedText(sliced, 'OFF', 'ON')}; ON verdicts all valid: ${sliced.verdictsValid ? 'yes' : 'NO'}.`,
         ],
       },
       {
@@ -352,6 +350,6 @@ export const verifyBench: Bench = async (opts) => {
       },
     ],
     goals,
-    data: { ratio: round(ratio, 3), pairs: goal.pairs.map((p) => round(p, 3)), sliced: { pooled: round(sliced.pooled, 3), median: round(sliced.median, 3), pairs: sliced.pairs.map((p) => round(p, 3)), off: sliced.a, on: sliced.b }, cpuBound: round(cpuBound, 3), valid, pool: POOL, best: { off: off.round, on: on.round }, runs },
+    data: { ratio: round(ratio, 3), pairs: goal.pairs.map((p) => round(p, 3)), sliced: slicedData(sliced), cpuBound: round(cpuBound, 3), valid, pool: POOL, best: { off: off.round, on: on.round }, runs },
   };
 };

@@ -3,7 +3,11 @@
 // calls flips between two levels every ~10 s (see README "Results log", 2026-12-02 evening),
 // faster than a 12 s round; a pair of rounds run one after the other then compares two
 // different machines. Slices of a few seconds, many times over, do not.
+import { monotonicUs } from './profile.ts';
 import { median } from './rounds.ts';
+import { round } from './stats.ts';
+import { x } from './table.ts';
+import { sleep, waitFor } from './time.ts';
 
 export const SLICE_PAIRS = Math.max(1, Number(process.env.BENCH_SLICE_PAIRS ?? 10));
 export const SLICE_S = Math.max(1, Number(process.env.BENCH_SLICE_S ?? 2));
@@ -26,6 +30,45 @@ export interface Sliced {
 }
 
 const rate = (r: SliceResult) => r.done / r.seconds;
+
+/** A slice's flush happens before the other side's slice starts. */
+const FLUSH_GAP_MS = 300;
+
+export interface SliceSpec {
+  /** Work completed so far on this side (live events counted). */
+  count: () => number;
+  /** Put the load on for SLICE_S; answers how many requests were answered 2xx. */
+  load: () => Promise<number>;
+  /** Whether the slice's work is all done: `n` completed of `answered` (may also check elsewhere). */
+  settled: (n: number, answered: number) => boolean | Promise<boolean>;
+  /** When (monotonicUs) the last of the work was seen complete. */
+  lastUs: () => number;
+  boundMs?: number;
+}
+
+/** One slice, sustained: its work ÷ the time from the start of the load until the last of it was complete. */
+export async function runSlice(o: SliceSpec): Promise<SliceResult & { settled: boolean }> {
+  const from = o.count();
+  const t0 = monotonicUs();
+  const answered = await o.load();
+  const settled = await waitFor(() => o.settled(o.count() - from, answered), o.boundMs ?? 60_000, 20);
+  const done = o.count() - from;
+  const seconds = (Math.max(o.lastUs(), t0) - t0) / 1e6;
+  await sleep(FLUSH_GAP_MS);
+  return { done, seconds, settled };
+}
+
+/** For a benchmark's notes: B ÷ A pooled and paired, then each side's slice rates. */
+export function slicedText(s: Sliced, a: string, b: string): string {
+  const rates = (rs: SliceResult[]) => rs.map((r) => Math.round(rate(r))).join(', ');
+  return (
+    `${b} ÷ ${a} ${x(s.pooled)} over all slices, median of the pairs ${x(s.median)} (${x(s.pairs[0])}-${x(s.pairs[s.pairs.length - 1])}); ` +
+    `${a} ${rates(s.a)} req/s, ${b} ${rates(s.b)} req/s`
+  );
+}
+
+/** For a benchmark's JSON. */
+export const slicedData = (s: Sliced) => ({ pooled: round(s.pooled, 3), median: round(s.median, 3), pairs: s.pairs.map((p) => round(p, 3)), a: s.a, b: s.b });
 
 /** Run `pairs` pairs of slices, A then B, then B then A, and so on (ABBA: neither always goes first). */
 export async function alternate(a: () => Promise<SliceResult>, b: () => Promise<SliceResult>, pairs = SLICE_PAIRS): Promise<Sliced> {

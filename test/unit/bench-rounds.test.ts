@@ -1,7 +1,8 @@
 // The benchmarks' A/B verdict: the median of rounds run side by side.
 import { describe, expect, it } from 'vitest';
 import { pairedGoal, pairedRatios } from '../../bench/lib/rounds.ts';
-import { alternate, summarize } from '../../bench/lib/slices.ts';
+import { monotonicUs } from '../../bench/lib/profile.ts';
+import { alternate, runSlice, summarize } from '../../bench/lib/slices.ts';
 
 const r = (round: number, rate: number, othersCpuPct = 0) => ({ round, rate, othersCpuPct, stealPct: 0, cpu: 100 });
 const rate = (x: { rate: number }) => x.rate;
@@ -51,5 +52,27 @@ describe('alternating slices', () => {
     expect(s.pooled).toBeCloseTo(315 / 400, 5);
     // Rates, not counts: a slice that took longer counts for what it did per second.
     expect(summarize([{ done: 100, seconds: 2 }], [{ done: 100, seconds: 1 }]).pooled).toBeCloseTo(2, 5);
+  });
+});
+
+describe('one slice', () => {
+  it('counts the work done during it and times it until the last of it was complete, not until the wait noticed', async () => {
+    let count = 7; // work from before the slice is not counted
+    let last = 0;
+    const r = await runSlice({
+      count: () => count,
+      load: async () => {
+        const t = monotonicUs();
+        count += 50;
+        last = t + 500_000; // the last of it seen complete 0.5 s after the load began
+        return 50;
+      },
+      settled: (n, answered) => n >= answered,
+      lastUs: () => last,
+    });
+    expect(r.done).toBe(50);
+    expect(r.settled).toBe(true);
+    expect(r.seconds).toBeGreaterThan(0.45);
+    expect(r.seconds).toBeLessThan(0.55);
   });
 });
