@@ -221,8 +221,11 @@ describe('live dispatcher room', () => {
       // (a loaded CI machine once made one time out) would wait for its retry for ever.
       await setClock({ paused: false, scale: 86_400 });
       expect((await clocks.until(2))[1]).toMatchObject({ paused: false, scale: 86_400 });
-      await fetch(`${srv.base}/api/webhooks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ url: bin.url, events: ['flow_started'] }) });
-      await fetch(`${srv.base}/api/runs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      // Each answer checked: a refused one would otherwise show only as the test's timeout.
+      const webhook = await fetch(`${srv.base}/api/webhooks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ url: bin.url, events: ['flow_started'] }) });
+      expect(webhook.status).toBe(201);
+      const run = await fetch(`${srv.base}/api/runs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      expect(run.status).toBe(201);
       expect((await runs.until(1))[0].ended).toBe(false);
       // Updates are coalesced per delivery; the last one seen must be the delivered state.
       for (;;) {
