@@ -232,9 +232,9 @@ async function oneRun(mode: Mode, roundNo: number, target: ServerProcess, opts: 
  * lasts until the target has received its last forward (sustained, as in the rounds), so its
  * backlog never runs into the next slice.
  */
-async function slicedRun(target: ServerProcess, opts: BenchOptions): Promise<Sliced & { delivered: boolean }> {
+async function slicedRun(target: ServerProcess, opts: BenchOptions): Promise<Sliced & { misses: string[] }> {
   const hl = await startHooklab({ label: 'hooklab (forward, sliced)', env: { MAX_REQUESTS_PER_BIN: String(CAP), FORWARD_CONCURRENCY: String(FORWARD_CONCURRENCY) } });
-  let delivered = true;
+  const misses: string[] = [];
   try {
     const noneBin = await createBin(hl.base, 'none');
     const fwdBin = await createBin(hl.base, 'forward');
@@ -263,14 +263,15 @@ async function slicedRun(target: ServerProcess, opts: BenchOptions): Promise<Sli
           lastUs: () => Math.max(lastUs.get(binId) ?? 0, targetLastUs),
           boundMs: 120_000,
         });
-        if (forwarding && (!r.settled || got !== r.done)) delivered = false;
+        // Said with its counts: one short run came out NO with nothing to tell why.
+        if (forwarding && (!r.settled || got !== r.done)) misses.push(`${r.settled ? '' : 'unsettled, '}target got ${got} of ${r.done}`);
         return r;
       };
       opts.log(`  sliced: one hooklab, a bin without and one with a forward target loaded by turns, ${SLICE_PAIRS} pairs of ${SLICE_S} s slices (after a warm-up slice each)`);
       await slice(noneBin.id, false)();
       await slice(fwdBin.id, true)();
       const r = await alternate(slice(noneBin.id, false), slice(fwdBin.id, true));
-      return { ...r, delivered };
+      return { ...r, misses };
     } finally {
       sub.close();
     }
@@ -289,7 +290,7 @@ const allDelivered = (r: FwdRun) => r.delivered === r.captures && !!r.details &&
 export const forwardBench: Bench = async (opts) => {
   const target = await spawnServer({ script: 'bench/baselines/counting-target.ts', label: 'forward target (bare node:http)' });
   const runs: FwdRun[] = [];
-  let sliced: Sliced & { delivered: boolean };
+  let sliced: Sliced & { misses: string[] };
   const modes: Mode[] = ['none', 'forward', 'proxy'];
   try {
     for (let r = 1; r <= ROUNDS; r++) for (const m of modes) runs.push(await oneRun(m, r, target, opts));
@@ -362,7 +363,7 @@ export const forwardBench: Bench = async (opts) => {
             fwdRuns.map((r) => `round ${r.round}: ${tally(r)}`).join('; ') + '.',
           `proxy mode: the sender waits for the target's answer (no goal); its records: ${tally(proxy)}.`,
           `sliced (informational, no goal): a bin without and one with the forward target in one hooklab, loaded by turns in ${SLICE_S} s slices, ${SLICE_PAIRS} pairs (ABBA), so that both see the same machine state; ` +
-            `a forward slice lasts until its last forward arrived: ${slicedText(sliced, 'none', 'one target')}; every forward delivered: ${sliced.delivered ? 'yes' : 'NO'}.`,
+            `a forward slice lasts until its last forward arrived: ${slicedText(sliced, 'none', 'one target')}; every forward delivered: ${sliced.misses.length ? `NO (${sliced.misses.join('; ')})` : 'yes'}.`,
           `each mode ran ${ROUNDS}x interleaved (none, forward, proxy, none, ...), each a fresh hooklab with one live subscriber; the row is its fastest undisturbed round. The goal is the median of forward ÷ none of the same round (both undisturbed; best against best with fewer than 3 such pairs). ` +
             `Spread of undisturbed rounds (sustained): none ${spreadPct(runs, 'none') ?? '-'}%, forward ${spreadPct(runs, 'forward') ?? '-'}%, proxy ${spreadPct(runs, 'proxy') ?? '-'}%.`,
           `every round: non-2xx + errors + 2xx without a live event: ${lostAnswers}; bin requestCount = min(${CAP}, captures): ${runs.every((r) => r.binRequestCount === Math.min(CAP, r.captures)) ? 'yes' : 'NO'}; ` +
@@ -379,7 +380,7 @@ export const forwardBench: Bench = async (opts) => {
     ],
     goals,
     data: {
-      sliced: { ...slicedData(sliced), delivered: sliced.delivered },
+      sliced: { ...slicedData(sliced), delivered: sliced.misses.length === 0, misses: sliced.misses },
       forwardConcurrency: FORWARD_CONCURRENCY,
       cap: CAP,
       ratio: round(ratio, 3),
