@@ -5,7 +5,9 @@
 // default 9a91e4c: the code before the segment-file storage), run from a `git archive` export
 // as that revision was run (`node --import tsx server/main.ts`). Each gets a 2 s warm-up (to a
 // separate URL / bin), then 10 s measured; the four are run BENCH_ROUNDS times (default 3),
-// interleaved, and the best undisturbed round counts.
+// interleaved, and the best undisturbed round counts. hooklab now runs with the flags `npm start`
+// gives it (server/node-flags.ts); the baselines, 9a91e4c included, with Node's defaults.
+import { SERVER_NODE_FLAGS } from '../server/node-flags.ts';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon, { type Options, type Result } from 'autocannon';
@@ -384,7 +386,7 @@ export const captureThroughput: Bench = async (opts: BenchOptions) => {
                 ['non-2xx + errors, all rounds', failures, oldLoss.failures, '-'],
               ],
               notes: [
-                `${OLD} = commit ${tree!.sha} (BENCH_BASELINE_REV, default 9a91e4c), exported with git archive to ${path.relative(ROOT, tree!.dir)} and started as it was run then: node --import tsx server/main.ts (hooklab now: the compiled dist/server/server/main.js).` +
+                `${OLD} = commit ${tree!.sha} (BENCH_BASELINE_REV, default 9a91e4c), exported with git archive to ${path.relative(ROOT, tree!.dir)} and started as it was run then: node --import tsx server/main.ts, with Node's defaults (hooklab now as npm start runs it: node ${SERVER_NODE_FLAGS.join(' ')} dist/server/server/main.js).` +
                   (tree!.depsWarning ? ` WARNING: ${tree!.depsWarning}.` : ''),
                 `goal: hooklab now >= ${VS_BASELINE_REV}x of ${OLD}'s req/s. The 5% allowance is for round-to-round noise; spread of the undisturbed rounds in this run: ${spreads.join(', ')}.`,
                 'round by round: each round runs the two one after the other, so their ratio within a round cancels the slow drift of a shared VM; the goal is the median of those ratios (best against best when fewer than 3 rounds were quiet on both sides).',

@@ -6,6 +6,7 @@
 // Retry-After, never "connection refused".
 import type { Bin } from '../shared/api.ts';
 import type { Bench, Goal } from './lib/result.ts';
+import { SERVER_NODE_FLAGS } from '../server/node-flags.ts';
 import { createBin, dirSize, hooklabScript, newDataDir, receiverUrl, removeDataDir, startHooklab } from './lib/hooklab.ts';
 import { api, fire, newAgent, request } from './lib/http.ts';
 import { PAYLOAD, PAYLOAD_HEADERS } from './lib/payload.ts';
@@ -54,6 +55,7 @@ async function probedStart(dataDir: string, dir: 'full' | 'empty', binId: string
   const t0 = performance.now();
   const proc = await spawnServer({
     script: hooklabScript(),
+    nodeArgs: [...SERVER_NODE_FLAGS],
     label: `hooklab (${dir} start)`,
     env: { PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir },
     startTimeoutMs: 30_000,

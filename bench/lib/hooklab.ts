@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { io, type Socket } from 'socket.io-client';
 import type { Bin, ClientToServerEvents, RequestItem, ServerToClientEvents, SubscribeAck } from '../../shared/api.ts';
+import { SERVER_NODE_FLAGS } from '../../server/node-flags.ts';
 import { api } from './http.ts';
 import { ROOT, type ServerProcess, type SpawnOptions, spawnServer } from './proc.ts';
 import { waitFor } from './time.ts';
@@ -102,11 +103,12 @@ export async function startHooklab(
   const dataDir = o.dataDir ?? (await newDataDir());
   const t0 = performance.now();
   const proc = await spawnServer({
-    // The compiled server, as `npm start` runs it (`npm run bench` builds it first).
+    // The compiled server, as `npm start` runs it (`npm run bench` builds it first), with its
+    // flags; another tree (a baseline revision) as it was run then, with Node's defaults.
     script: o.script ?? serverScript,
     label: o.label ?? 'hooklab',
     env: { PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, ...o.env },
-    nodeArgs: o.nodeArgs,
+    nodeArgs: [...(o.script ? [] : SERVER_NODE_FLAGS), ...(o.nodeArgs ?? [])],
     cwd: o.cwd,
     onOutput: o.onOutput,
     startTimeoutMs: 60_000,

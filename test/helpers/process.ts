@@ -1,6 +1,7 @@
 // hooklab as a real child process, started the way `npm start` starts it (minus the build).
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
+import { SERVER_NODE_FLAGS } from '../../server/node-flags.ts';
 
 export interface ServerProcess {
   base: string;
@@ -13,10 +14,12 @@ export interface ServerProcess {
 const ROOT = path.resolve(import.meta.dirname, '../..');
 /** The compiled server, as `npm start` runs it (test/global-setup.ts builds it). */
 export const SERVER_JS = path.join(ROOT, 'dist/server/server/main.js');
+/** How to run it: `node` with these arguments, the flags `npm start` gives it first. */
+export const SERVER_ARGS: readonly string[] = [...SERVER_NODE_FLAGS, SERVER_JS];
 
 /** Spawn; resolve once it prints its URL, or reject with its output if it exits first. */
 export function spawnServer(env: Record<string, string>): Promise<ServerProcess> {
-  const proc = spawn(process.execPath, [SERVER_JS], {
+  const proc = spawn(process.execPath, SERVER_ARGS, {
     cwd: ROOT,
     env: { ...process.env, HOST: '127.0.0.1', PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
