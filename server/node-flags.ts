@@ -6,5 +6,6 @@
 // was alive at that moment (captures waiting for their write, their live event, their answer).
 // Twice the room lets more of that die first. Measured in alternating slices of a flood
 // (2 s each, both running at once): +4 % and +13 % captures/s, with no higher RSS (peak 180
-// against 206 MB after a 5 s flood); 24 MB did as well as 32, 64 MB was 8 % slower than 32.
+// against 206 MB after a 5 s flood); 24 MB was about the same (0.98x, a noisy run), 64 MB was
+// 8 % slower than 32.
 export const SERVER_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=32'];
