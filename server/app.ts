@@ -10,6 +10,7 @@ import type { ClientToServerEvents, RequestItem, ServerToClientEvents } from '..
 import { RECEIVER_PREFIX } from '../shared/api.ts';
 import type { ApiContext } from './api/context.ts';
 import { apiRouters } from './api/index.ts';
+import { removeBin } from './api/bins.ts';
 import { docsPage } from './api/docs-page.ts';
 import { openApiDocument } from './api/openapi.ts';
 import { BodyBudget } from './capture/body-budget.ts';
@@ -43,6 +44,8 @@ import { ownOriginCheck } from './forward/own-origins.ts';
 import { startForwardThread } from './forward/forward-thread-client.ts';
 import { SelfConnections } from './forward/self-connections.ts';
 import { clientDir } from './paths.ts';
+import { startIdleSweeper } from './bins/sweeper.ts';
+import type { BinActivity } from './bins/idle.ts';
 import { VERSION } from './version.ts';
 import { HttpError } from './http/errors.ts';
 import { newId, sortableIdFactory } from './ids.ts';
@@ -52,7 +55,7 @@ import { jsonOnlyParser } from './live/parser.ts';
 import { SendCap } from './live/send-cap.ts';
 import { attachLiveHandlers } from './live/socket.ts';
 import { type Logger, silentLogger } from './log.ts';
-import { type Store, StoreUnavailableError } from './store/types.ts';
+import { type Store, type StoredBin, StoreUnavailableError } from './store/types.ts';
 
 export { VERSION };
 export const USER_AGENT = `hooklab-dispatcher/${VERSION} (+self-hosted webhook test harness)`;
@@ -85,6 +88,8 @@ export interface HooklabApp {
   waiters: RequestWaiters;
   /** Signature checks (the config file's new settings re-check what bins hold). */
   verifier: Verifier;
+  /** One pass of idle-bin expiry now (BIN_IDLE_DAYS; it also runs by itself): the ids deleted. */
+  sweepIdleBins(): Promise<string[]>;
   /** Listen on config.host:config.port (0 = any); answers the base URL. */
   listen(): Promise<string>;
   /** Stop accepting, drop connections, flush storage. */
@@ -326,6 +331,27 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
   }
 
   const ctx: ApiContext = { config, store, control, dispatcher, live, rateLimiter, waiters, deliveryWaiters, forwarder, verifier, binAttempts, now };
+  const activity = async (b: StoredBin): Promise<BinActivity> => ({ id: b.id, createdAt: b.createdAt, lastRequestAt: (await store.requests.stats(b.id)).lastAt, activeAt: b.activeAt });
+  const idleSweeper = config.binIdleMs
+    ? startIdleSweeper({
+        idleMs: config.binIdleMs,
+        now,
+        list: async () => Promise.all((await store.bins.list()).map(activity)),
+        get: async (id) => {
+          const b = await store.bins.get(id);
+          return b ? activity(b) : null;
+        },
+        remove: async (id) => {
+          if (!(await store.bins.get(id))) return false;
+          await removeBin(ctx, id);
+          return true;
+        },
+        // On Redis, the instance running the dispatcher (one at a time) sweeps.
+        active: () => !lease || lease.held !== null,
+        onSwept: (ids) => log.info('deleted idle bins (BIN_IDLE_DAYS)', { count: ids.length, ids: ids.slice(0, 20) }),
+        onError: (err) => log.warn('idle bin sweep', { error: String(err) }),
+      })
+    : null;
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
@@ -505,9 +531,11 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
     live,
     waiters,
     verifier,
+    sweepIdleBins: () => idleSweeper?.sweep() ?? Promise.resolve([]),
     listen: () => web.listen(),
     close() {
       closed ??= (async () => {
+        await idleSweeper?.stop();
         await (lease ? lease.stop() : single!.stop());
         sendCap.stop();
         live.close();

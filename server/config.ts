@@ -24,6 +24,8 @@ export interface Config {
   maxBodyBytes: number;
   maxRequestsPerBin: number;
   maxBins: number;
+  /** Bins neither created nor sent to for this long are deleted (BIN_IDLE_DAYS); 0: never. */
+  binIdleMs: number;
   maxStoreBytes: number;
   maxBufferedBytes: number;
   maxUnwrittenBytes: number;
@@ -82,6 +84,7 @@ export const CONFIG_DOCS: { name: string; default: string; meaning: string }[] =
   { name: 'MAX_BODY_BYTES', default: '1048576', meaning: 'Body bytes kept per captured request; the rest is counted, not stored.' },
   { name: 'MAX_REQUESTS_PER_BIN', default: '500', meaning: 'Requests kept per bin; the oldest go first.' },
   { name: 'MAX_BINS', default: '1000', meaning: 'Bins that can exist at once.' },
+  { name: 'BIN_IDLE_DAYS', default: '0', meaning: 'Delete a bin nobody has sent to for this many days (counted from its newest capture still stored, its creation, or when its requests were last cleared; decimals allowed). Opening it does not count. 0 = keep bins until deleted.' },
   { name: 'MAX_STORE_BYTES', default: '2147483648', meaning: 'Body bytes stored across all bins (2 GiB); past it the oldest captures go first, whatever their bin.' },
   { name: 'MAX_BUFFERED_BYTES', default: '67108864', meaning: 'Body bytes held in memory at once: requests being received plus captures not yet written (64 MiB). Past it, receivers answer 503 with Retry-After.' },
   { name: 'MAX_UNWRITTEN_BYTES', default: '8388608', meaning: 'Body bytes acknowledged but not yet on disk (8 MiB). Past it, a capture is answered once written, so senders slow to the disk\'s pace and a hard kill still loses at most FLUSH_INTERVAL_MS of captures.' },
@@ -182,6 +185,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     maxBodyBytes,
     maxRequestsPerBin: int(env, 'MAX_REQUESTS_PER_BIN', 500, 1, 1_000_000),
     maxBins: int(env, 'MAX_BINS', 1000, 1),
+    binIdleMs: Math.round(num(env, 'BIN_IDLE_DAYS', 0, 0, 36_500) * 86_400_000),
     maxStoreBytes,
     maxBufferedBytes,
     maxUnwrittenBytes: int(env, 'MAX_UNWRITTEN_BYTES', 8 * 1024 * 1024, 0),

@@ -34,6 +34,16 @@ export async function getBinOr404(ctx: ApiContext, id: string): Promise<StoredBi
   return b;
 }
 
+/** Delete a bin with everything that hangs on it, and tell watchers (the API's DELETE, idle expiry). */
+export async function removeBin(ctx: ApiContext, id: string): Promise<void> {
+  await ctx.store.bins.delete(id);
+  await ctx.control.remove(id);
+  await ctx.forwarder.set(id, null);
+  await ctx.verifier.forget(id);
+  ctx.rateLimiter?.forget(id);
+  ctx.live.binDeleted(id);
+}
+
 export function binsRouter(ctx: ApiContext): Router {
   const r = Router();
 
@@ -48,7 +58,7 @@ export function binsRouter(ctx: ApiContext): Router {
     try {
       const count = (await ctx.store.bins.list()).length;
       if (count >= ctx.config.maxBins) {
-        throw new HttpError(409, 'too_many_bins', `at most ${ctx.config.maxBins} bins (MAX_BINS); delete one first`);
+        throw new HttpError(409, 'too_many_bins', `at most ${ctx.config.maxBins} bins (MAX_BINS); delete one first${ctx.config.binIdleMs ? '' : ', or set BIN_IDLE_DAYS so that idle bins go by themselves'}`);
       }
       const bin = withLabelFrom({ id, name: name || `Bin ${id.slice(0, 6)}`, createdAt: iso(ctx.now()) }, labelFrom);
       await ctx.store.bins.put(bin);
@@ -83,12 +93,7 @@ export function binsRouter(ctx: ApiContext): Router {
 
   r.delete('/bins/:id', async (req, res) => {
     const bin = await getBinOr404(ctx, req.params.id);
-    await ctx.store.bins.delete(bin.id);
-    await ctx.control.remove(bin.id);
-    await ctx.forwarder.set(bin.id, null);
-    await ctx.verifier.forget(bin.id);
-    ctx.rateLimiter?.forget(bin.id);
-    ctx.live.binDeleted(bin.id);
+    await removeBin(ctx, bin.id);
     res.status(204).end();
   });
 

@@ -7,6 +7,7 @@ import readline from 'node:readline';
 import { fieldErrors } from '../../shared/schema/common.ts';
 import { ExportLine, ExportQuery, HarImport } from '../../shared/schema/exchange.ts';
 import { VERSION } from '../version.ts';
+import { iso } from '../time.ts';
 import { fromExportLine, fromHarEntry, HAR_TAIL, harHead, toExportLine, toHarEntry } from '../capture/exchange.ts';
 import { Importer } from '../capture/importer.ts';
 import { isEmpty, search } from '../capture/filter.ts';
@@ -197,6 +198,8 @@ export function requestsRouter(ctx: ApiContext): Router {
   r.delete('/bins/:id/requests', async (req, res) => {
     const bin = await getBinOr404(ctx, req.params.id);
     await ctx.store.requests.clear(bin.id);
+    // Emptied on purpose, so in use: idle expiry counts from now, not from its creation.
+    if (ctx.config.binIdleMs) await ctx.store.bins.put({ ...bin, activeAt: iso(ctx.now()) });
     ctx.live.requestsDeleted(bin.id, 'all');
     res.status(204).end();
   });

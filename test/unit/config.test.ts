@@ -11,6 +11,12 @@ describe('config', () => {
     expect(c.schedule).toEqual({ firstDelayMs: 5000, factor: 4, jitter: 0.2, deadlineMs: 86_400_000 });
   });
 
+  it('BIN_IDLE_DAYS: off by default, days (decimals too) as ms', () => {
+    expect(loadConfig({}).binIdleMs).toBe(0);
+    expect(loadConfig({ BIN_IDLE_DAYS: '7' }).binIdleMs).toBe(7 * 86_400_000);
+    expect(loadConfig({ BIN_IDLE_DAYS: '0.5' }).binIdleMs).toBe(43_200_000);
+  });
+
   it('reads values and trims PUBLIC_URL', () => {
     const c = loadConfig({ PORT: '9000', PUBLIC_URL: 'https://h.example.com/', DISPATCH_ALLOW: 'a.com, 10.0.0.0/8', TRUST_PROXY: 'true' }, '/');
     expect(c.publicUrl).toBe('https://h.example.com');
@@ -26,6 +32,8 @@ describe('config', () => {
     [{ RETRY_JITTER: '1.5' }, /RETRY_JITTER must be a number from 0 to 0.99/],
     [{ PUBLIC_URL: 'ftp://x' }, /PUBLIC_URL must be an absolute http\(s\) URL/],
     [{ TRUST_PROXY: 'maybe' }, /TRUST_PROXY must be true or false/],
+    [{ BIN_IDLE_DAYS: '-1' }, /BIN_IDLE_DAYS must be a number from 0/],
+    [{ BIN_IDLE_DAYS: 'week' }, /BIN_IDLE_DAYS must be a number/],
   ])('rejects %j with a clear message', (env, msg) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(msg);
