@@ -26,22 +26,23 @@ export interface IdleSweeper {
 
 export function startIdleSweeper(d: IdleSweeperDeps): IdleSweeper {
   let running: Promise<string[]> | null = null;
+  const once = async (): Promise<string[]> => {
+    if (!d.active()) return [];
+    const gone: string[] = [];
+    // Checked again one by one: a capture may have come in since the list was read.
+    for (const id of idleBins(await d.list(), d.now(), d.idleMs)) {
+      const fresh = await d.get(id);
+      if (fresh && idleBins([fresh], d.now(), d.idleMs).length && (await d.remove(id))) gone.push(id);
+    }
+    if (gone.length) d.onSwept(gone);
+    return gone;
+  };
+  // One pass at a time; the reset is a callback, so it runs after `running` is set even when
+  // a pass ends without waiting (an instance that does not sweep).
   const sweep = (): Promise<string[]> =>
-    (running ??= (async () => {
-      try {
-        if (!d.active()) return [];
-        const gone: string[] = [];
-        // Checked again one by one: a capture may have come in since the list was read.
-        for (const id of idleBins(await d.list(), d.now(), d.idleMs)) {
-          const now = await d.get(id);
-          if (now && idleBins([now], d.now(), d.idleMs).length && (await d.remove(id))) gone.push(id);
-        }
-        if (gone.length) d.onSwept(gone);
-        return gone;
-      } finally {
-        running = null;
-      }
-    })());
+    (running ??= once().finally(() => {
+      running = null;
+    }));
   const pass = () => void sweep().catch(d.onError);
   // One pass at start too: bins may have gone idle while hooklab was stopped.
   const first = setTimeout(pass, 0);

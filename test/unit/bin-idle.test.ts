@@ -93,6 +93,9 @@ describe('startIdleSweeper', () => {
     await w.sweeper.stop();
     expect(await w.sweeper.sweep()).toEqual([]);
     expect(w.removed).toEqual([]);
+    // It takes over (the dispatcher's lease passed to it): the next pass sweeps.
+    w.setActive(true);
+    expect(await w.sweeper.sweep()).toEqual(['a', 'b']);
   });
 
   it('makes a first pass by itself at start', async () => {
