@@ -2,24 +2,25 @@
 // sweeps, so an idle bin is deleted once, and a viewer on the other instance is told.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api } from '../helpers/http.ts';
-import { type ServerProcess, spawnServer } from '../helpers/process.ts';
+import { type InstancePair, startPair } from '../helpers/cluster.ts';
+import type { ServerProcess } from '../helpers/process.ts';
 import { type RedisServer, startRedis } from '../helpers/redis.ts';
 import { collect, connect, subscribe } from '../helpers/socket.ts';
 
 let redis: RedisServer;
+let pair: InstancePair;
 let a: ServerProcess;
 let b: ServerProcess;
 
 beforeAll(async () => {
   redis = await startRedis();
   // Idle after 3 s (the sweep then looks every second).
-  const env = { STORE: 'redis', REDIS_URL: redis.url, REDIS_PREFIX: 'idle:', BIN_IDLE_DAYS: String(3 / 86_400) };
-  [a, b] = await Promise.all([spawnServer(env), spawnServer(env)]);
+  pair = await startPair(redis, 'idle:', { BIN_IDLE_DAYS: String(3 / 86_400) });
+  ({ a, b } = pair);
 }, 60_000);
 
 afterAll(async () => {
-  for (const p of [a, b]) p?.proc.kill('SIGTERM');
-  await Promise.all([a?.exited, b?.exited]);
+  await pair?.stop();
   await redis?.cleanup();
 });
 

@@ -13,12 +13,14 @@ import { DEFAULT_LIMITS } from '../../server/control/validate.ts';
 import { RecordingBus } from '../../server/live/bus.ts';
 import { RedisStore } from '../../server/store/redis/redis-store.ts';
 import { api, send } from '../helpers/http.ts';
-import { type ServerProcess, spawnServer } from '../helpers/process.ts';
+import { type InstancePair, startPair } from '../helpers/cluster.ts';
+import type { ServerProcess } from '../helpers/process.ts';
 import { keysOf, type RedisServer, startRedis } from '../helpers/redis.ts';
 
 const PREFIX = 'ks:';
 let redis: RedisServer;
 let raw: Redis;
+let pair: InstancePair;
 let a: ServerProcess;
 let b: ServerProcess;
 
@@ -30,13 +32,12 @@ beforeAll(async () => {
   redis = await startRedis();
   raw = new Redis(redis.url, { lazyConnect: true });
   await raw.connect();
-  const env = { STORE: 'redis', REDIS_URL: redis.url, REDIS_PREFIX: PREFIX, DISPATCH_WORKER: 'false' };
-  [a, b] = await Promise.all([spawnServer(env), spawnServer(env)]);
+  pair = await startPair(redis, PREFIX, { DISPATCH_WORKER: 'false' });
+  ({ a, b } = pair);
 }, 60_000);
 
 afterAll(async () => {
-  for (const p of [a, b]) p?.proc.kill('SIGTERM');
-  await Promise.all([a?.exited, b?.exited]);
+  await pair?.stop();
   raw?.disconnect();
   await redis?.cleanup();
 });

@@ -7,23 +7,24 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RequestItem, ResponseConfig } from '../../shared/api.ts';
 import { decide, initialPlanState, type RequestFacts } from '../../server/control/engine.ts';
 import { api, send } from '../helpers/http.ts';
-import { type ServerProcess, spawnServer } from '../helpers/process.ts';
+import { type InstancePair, startPair } from '../helpers/cluster.ts';
+import type { ServerProcess } from '../helpers/process.ts';
 import { type RedisServer, startRedis } from '../helpers/redis.ts';
 import { collect, connect, subscribe } from '../helpers/socket.ts';
 
 let redis: RedisServer;
+let pair: InstancePair;
 let a: ServerProcess;
 let b: ServerProcess;
 
 beforeAll(async () => {
   redis = await startRedis({ appendonly: true, appendfsync: 'always' });
-  const env = { STORE: 'redis', REDIS_URL: redis.url, REDIS_PREFIX: 'two:', DISPATCH_WORKER: 'false' };
-  [a, b] = await Promise.all([spawnServer(env), spawnServer(env)]);
+  pair = await startPair(redis, 'two:', { DISPATCH_WORKER: 'false' });
+  ({ a, b } = pair);
 }, 60_000);
 
 afterAll(async () => {
-  for (const p of [a, b]) p?.proc.kill('SIGTERM');
-  await Promise.all([a?.exited, b?.exited]);
+  await pair?.stop();
   await redis?.cleanup();
 });
 
