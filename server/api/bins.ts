@@ -8,9 +8,12 @@ import { newBinId } from '../ids.ts';
 import type { StoredBin } from '../store/types.ts';
 import { iso } from '../time.ts';
 import type { ApiContext } from './context.ts';
+import { idleDeadline } from '../bins/idle.ts';
 
 export async function binView(ctx: ApiContext, b: StoredBin): Promise<Bin> {
   const stats = await ctx.store.requests.stats(b.id);
+  const idleMs = ctx.config.binIdleMs;
+  const deadline = idleMs ? idleDeadline({ id: b.id, createdAt: b.createdAt, lastRequestAt: stats.lastAt, activeAt: b.activeAt }, idleMs) : NaN;
   return {
     id: b.id,
     name: b.name,
@@ -19,6 +22,7 @@ export async function binView(ctx: ApiContext, b: StoredBin): Promise<Bin> {
     requestCount: stats.count,
     lastRequestAt: stats.lastAt,
     ...(b.labelFrom?.length ? { labelFrom: b.labelFrom } : {}),
+    ...(Number.isFinite(deadline) ? { idleExpiresAt: iso(deadline) } : {}),
   };
 }
 

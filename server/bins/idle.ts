@@ -13,13 +13,17 @@ export interface BinActivity {
 
 const at = (s: string | null | undefined) => (s ? Date.parse(s) : -Infinity);
 
+/** When a bin goes idle unless something happens to it first (NaN when a date is unreadable). */
+export function idleDeadline(b: BinActivity, idleMs: number): number {
+  return Math.max(Date.parse(b.createdAt), at(b.lastRequestAt), at(b.activeAt)) + idleMs;
+}
+
 /** The bins neither created, sent to nor emptied within `idleMs` before `now`. */
 export function idleBins(bins: readonly BinActivity[], now: number, idleMs: number): string[] {
   const out: string[] = [];
   for (const b of bins) {
-    const last = Math.max(Date.parse(b.createdAt), at(b.lastRequestAt), at(b.activeAt));
-    // An unreadable date is never a reason to delete.
-    if (Number.isFinite(last) && now - last > idleMs) out.push(b.id);
+    // An unreadable date (NaN) is never a reason to delete.
+    if (now > idleDeadline(b, idleMs)) out.push(b.id);
   }
   return out;
 }

@@ -77,6 +77,7 @@ export const Bin = z
     requestCount: z.int(),
     lastRequestAt: time().nullable(),
     labelFrom: z.array(z.string()).optional().meta({ description: 'Where list rows take their label from (see LabelFrom); absent: the built-in rules.' }),
+    idleExpiresAt: time().optional().meta({ description: 'With BIN_IDLE_DAYS set: when the bin is deleted unless something is sent to it (or its requests are cleared) first. Absent: bins do not expire.' }),
   })
   .meta({ id: 'Bin' });
 

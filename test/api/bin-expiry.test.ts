@@ -26,10 +26,18 @@ describe('idle bins (BIN_IDLE_DAYS)', () => {
     const deleted = collect(socket, 'bin:deleted');
     await subscribe(socket, idle.id);
 
+    const created = clock.ms;
+    const view = async (id: string) => (await json<{ idleExpiresAt?: string }>(base, 'GET', `/api/bins/${id}`)).body;
+    expect((await view(sent.id)).idleExpiresAt).toBe(new Date(created + 7 * DAY).toISOString());
+
     clock.ms += 3 * DAY;
     expect((await send(`${base}/h/${sent.id}/hook`, { body: 'still in use' })).status).toBe(200);
+    // The deadline moves with the activity: the list says when each bin goes.
+    expect((await view(sent.id)).idleExpiresAt).toBe(new Date(clock.ms + 7 * DAY).toISOString());
+    expect((await view(idle.id)).idleExpiresAt).toBe(new Date(created + 7 * DAY).toISOString());
     expect((await send(`${base}/h/${cleared.id}`, { body: 'soon cleared' })).status).toBe(200);
     expect((await json(base, 'DELETE', `/api/bins/${cleared.id}/requests`)).status).toBe(204);
+    expect((await view(cleared.id)).idleExpiresAt).toBe(new Date(clock.ms + 7 * DAY).toISOString());
 
     clock.ms += 5 * DAY; // 8 days after creation, 5 after the capture and the clearing
     expect(await srv.app.sweepIdleBins()).toEqual([idle.id]);
@@ -51,6 +59,7 @@ describe('idle bins (BIN_IDLE_DAYS)', () => {
     const clock = { ms: Date.parse('2026-01-01T00:00:00.000Z') };
     srv = await startServer({ now: () => clock.ms, config: { maxBins: 1 } });
     const bin = await createBin(srv.base);
+    expect((await json<object>(srv.base, 'GET', `/api/bins/${bin.id}`)).body).not.toHaveProperty('idleExpiresAt');
     clock.ms += 3650 * DAY;
     expect(await srv.app.sweepIdleBins()).toEqual([]);
     expect(await exists(srv.base, bin.id)).toBe(true);

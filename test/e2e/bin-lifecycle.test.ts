@@ -2,7 +2,7 @@
 // itself when the server is back (a real stop and start on the same port and data); a tab
 // open on a bin that gets deleted says so, turns off what cannot work, and does not blame the
 // cap for missing requests; after deleting a request the keyboard carries on (j/k) without
-// a click.
+// a click. And with BIN_IDLE_DAYS, the start page says when each bin goes if left idle.
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -204,4 +204,44 @@ describe('the keyboard after a delete', () => {
       }
     });
   }
+});
+
+describe('idle bins (BIN_IDLE_DAYS)', () => {
+  let app: RunningApp | null = null;
+  afterAll(async () => {
+    await app?.stop();
+  });
+
+  /** The start page of `base`: what `check` finds there, with no console or page errors. */
+  async function onStartPage(base: string, check: (page: Page) => Promise<void>) {
+    const { context, page, problems } = await openPage(browser, base);
+    try {
+      await page.goto('/');
+      await check(page);
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  }
+
+  it('the start page says when each bin goes if nobody sends to it, and nothing when bins do not expire', async () => {
+    app = await startApp({ BIN_IDLE_DAYS: '7' });
+    const bin = await apiCall<Bin>(app.base, 'POST', '/api/bins', { name: 'expires' });
+    expect(Date.parse(bin.idleExpiresAt!) - Date.parse(bin.createdAt)).toBe(7 * 86_400_000);
+    await onStartPage(app.base, async (page) => {
+      const expiry = page.locator(`[data-bin-id="${bin.id}"] [data-testid="bin-expiry"]`);
+      await expiry.waitFor();
+      expect(await expiry.textContent()).toBe(' · deleted in 7 d if idle');
+      expect(await expiry.getAttribute('title')).toContain('unless something is sent to it');
+    });
+    await app.stop();
+
+    app = await startApp();
+    const plain = await apiCall<Bin>(app.base, 'POST', '/api/bins', { name: 'kept' });
+    expect(plain.idleExpiresAt).toBeUndefined();
+    await onStartPage(app.base, async (page) => {
+      await page.locator(`[data-bin-id="${plain.id}"]`).waitFor();
+      expect(await page.locator('[data-testid="bin-expiry"]').count()).toBe(0);
+    });
+  });
 });

@@ -85,6 +85,11 @@ export function StartPage() {
                 <div class="bin-item-meta muted small">
                   {formatCount(b.requestCount)} request{b.requestCount === 1 ? '' : 's'}
                   {b.lastRequestAt ? ` · last ${formatRelative(b.lastRequestAt)}` : ''}
+                  {b.idleExpiresAt ? (
+                    <span data-testid="bin-expiry" title={`Deleted ${new Date(b.idleExpiresAt).toLocaleString()} unless something is sent to it first (BIN_IDLE_DAYS)`}>
+                      {` · deleted ${formatRelative(b.idleExpiresAt)} if idle`}
+                    </span>
+                  ) : null}
                 </div>
                 <ConfirmButton class="btn-small" confirmLabel="Delete bin?" onConfirm={() => remove(b.id)} title="Delete this bin and its requests">
                   Delete
