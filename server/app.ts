@@ -348,7 +348,8 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
         },
         // On Redis, the instance running the dispatcher (one at a time) sweeps.
         active: () => !lease || lease.held !== null,
-        onSwept: (ids) => log.info('deleted idle bins (BIN_IDLE_DAYS)', { count: ids.length, ids: ids.slice(0, 20) }),
+        // A count only: a bin's id is its receiver URL's secret.
+        onSwept: (ids) => log.info('deleted idle bins (BIN_IDLE_DAYS)', { count: ids.length }),
         onError: (err) => log.warn('idle bin sweep', { error: String(err) }),
       })
     : null;
