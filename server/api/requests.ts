@@ -198,8 +198,9 @@ export function requestsRouter(ctx: ApiContext): Router {
   r.delete('/bins/:id/requests', async (req, res) => {
     const bin = await getBinOr404(ctx, req.params.id);
     await ctx.store.requests.clear(bin.id);
-    // Emptied on purpose, so in use: idle expiry counts from now, not from its creation.
-    if (ctx.config.binIdleMs) await ctx.store.bins.put({ ...bin, activeAt: iso(ctx.now()) });
+    // Emptied on purpose, so in use: idle expiry (BIN_IDLE_DAYS, if set now or later) counts
+    // from now, not from its creation.
+    await ctx.store.bins.put({ ...bin, activeAt: iso(ctx.now()) });
     ctx.live.requestsDeleted(bin.id, 'all');
     res.status(204).end();
   });

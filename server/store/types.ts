@@ -22,7 +22,7 @@ export interface StoredBin {
   createdAt: string;
   /** Where list rows take their label from (json:<path>, header:<name>); absent: the built-in rules. */
   labelFrom?: string[];
-  /** When someone last cleared its requests: activity for idle expiry (BIN_IDLE_DAYS) that leaves no capture. */
+  /** When its requests were last cleared: activity that leaves no capture, for idle expiry (BIN_IDLE_DAYS). */
   activeAt?: string;
 }
 
