@@ -71,6 +71,11 @@ export function formatRelative(iso: string | number, now: number = Date.now()): 
   return diff < 0 ? `${formatDuration(-diff)} ago` : `in ${formatDuration(diff)}`;
 }
 
+/** A bin's idle deadline (BIN_IDLE_DAYS) for its list entry; once past, the next sweep (within the hour) deletes it. */
+export function idleExpiryText(idleExpiresAt: string, now: number = Date.now()): string {
+  return new Date(idleExpiresAt).getTime() > now ? `deleted ${formatRelative(idleExpiresAt, now)} if idle` : 'idle: deleted soon';
+}
+
 export type Tone = 'ok' | 'warn' | 'bad' | 'muted' | 'info';
 
 /** Colour family of an HTTP status answered or received; null = no status (a fault). */

@@ -4,7 +4,7 @@ import type { Bin } from '../../../shared/api.ts';
 import { ConfirmButton } from '../components/ConfirmButton.tsx';
 import { api } from '../lib/api.ts';
 import { useError } from '../lib/use-error.ts';
-import { formatCount, formatRelative } from '../lib/format.ts';
+import { formatCount, formatRelative, idleExpiryText } from '../lib/format.ts';
 import { Link, navigate, paths } from '../lib/router.ts';
 
 export function StartPage() {
@@ -87,7 +87,7 @@ export function StartPage() {
                   {b.lastRequestAt ? ` · last ${formatRelative(b.lastRequestAt)}` : ''}
                   {b.idleExpiresAt ? (
                     <span data-testid="bin-expiry" title={`Deleted ${new Date(b.idleExpiresAt).toLocaleString()} unless something is sent to it first (BIN_IDLE_DAYS)`}>
-                      {` · deleted ${formatRelative(b.idleExpiresAt)} if idle`}
+                      {` · ${idleExpiryText(b.idleExpiresAt)}`}
                     </span>
                   ) : null}
                 </div>
