@@ -5,6 +5,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { ConfigFile } from '../shared/schema/config.ts';
 import { slugWarning } from '../shared/schema/bins.ts';
+import { hasVerifySettings } from '../shared/schema/verify.ts';
 import { withLabelFrom } from './api/bins.ts';
 import { initialPlanState } from './control/engine.ts';
 import { type ControlLimits, parseResponseConfig } from './control/validate.ts';
@@ -63,9 +64,10 @@ export async function applyConfig(store: Store, cfg: ConfigFile, o: { now: strin
     if (b.verify) {
       const current = await store.verifications.get(b.id);
       if (!current || !same(current.settings, b.verify)) {
-        if (b.verify.schemes.length) await store.verifications.put({ id: b.id, settings: b.verify, rev: randomUUID() });
+        const keep = hasVerifySettings(b.verify);
+        if (keep) await store.verifications.put({ id: b.id, settings: b.verify, rev: randomUUID() });
         else await store.verifications.delete(b.id);
-        if (existing && (current || b.verify.schemes.length)) {
+        if (existing && (current || keep)) {
           out.updated.push(`signature settings of bin ${b.id}`);
           out.recheck.push(b.id);
         }

@@ -26,7 +26,8 @@ export function verifyRouter(ctx: ApiContext): Router {
     const bin = await getBinOr404(ctx, req.params.id);
     checkIfMatch(req, etagFor(bin.id));
     const settings = parse(VerifySettingsInput, req.body);
-    const rechecked = await ctx.verifier.set(bin.id, settings.schemes.length ? settings : null);
+    // Settings naming no scheme and no idempotency field turn checks off, as DELETE does.
+    const rechecked = await ctx.verifier.set(bin.id, settings);
     const v = viewOf(bin.id);
     ctx.live.settingsChanged(bin.id, 'verify', etagFor(bin.id));
     res.setHeader('etag', etagFor(bin.id));

@@ -30,6 +30,12 @@ export interface AttemptGroups {
 
 export const bodySha256 = (body: Buffer): string => createHash('sha256').update(body).digest('hex');
 
+/**
+ * Bodies that tell no event from another: different events with the same empty body (pings,
+ * GET callbacks) are no retries, so they never count as a sender changing keys.
+ */
+const UNTELLING = new Set(['', '{}', '[]', 'null'].map((b) => bodySha256(Buffer.from(b))));
+
 /** `captures` in arrival order (oldest first), e.g. one bin's. */
 export function groupAttempts(captures: readonly KeyedCapture[]): AttemptGroups {
   const byKey = new Map<string, string[]>();
@@ -39,6 +45,7 @@ export function groupAttempts(captures: readonly KeyedCapture[]): AttemptGroups 
     const ids = byKey.get(c.key);
     if (ids) ids.push(c.id);
     else byKey.set(c.key, [c.id]);
+    if (UNTELLING.has(c.bodySha256)) continue;
     const b = byBody.get(c.bodySha256);
     if (!b) byBody.set(c.bodySha256, { ids: [c.id], keys: [c.key] });
     else {

@@ -22,17 +22,64 @@ export function refineCauses(results: readonly VerificationT[]): VerificationT[]
     if (provesSecret(v)) proven.add(v.schemeIndex);
     else if (unexplained(v)) failing.set(v.schemeIndex, (failing.get(v.schemeIndex) ?? 0) + 1);
   }
-  return results.map((v) => {
-    if (!unexplained(v) || v.schemeIndex === undefined || !v.details) return v;
+  return results.map((v) => (v.schemeIndex === undefined ? v : refineOne(v, proven.has(v.schemeIndex), failing.get(v.schemeIndex) ?? 0)));
+}
+
+/** One result, given whether its scheme's secret is proven and how many of the bin's captures fail alike. */
+function refineOne(v: VerificationT, proven: boolean, failing: number): VerificationT {
+  if (!unexplained(v) || !v.details) return v;
+  if (proven) {
+    return { ...v, details: { ...v.details, message: "This scheme's secrets verify other captures of this bin, so the signed bytes changed after signing (the body, or the timestamp or id signed with it)." } };
+  }
+  if (failing < 2) return v;
+  return {
+    ...v,
+    details: { ...v.details, cause: 'wrong_secret', message: `None of this bin's captures verifies with this scheme's secrets (${failing} fail alike): the sender most likely signs with another secret.` },
+  };
+}
+
+/**
+ * What a bin's captures have shown about each scheme's secrets since its settings were set, so
+ * that captures checked as they arrive get the cause refineCauses would give them. Unknown until
+ * a full re-check of the bin has been seen (`seed`): the bin may hold captures from before.
+ */
+export class SecretEvidence {
+  private readonly proven = new Set<number>();
+  private readonly failing = new Map<number, number>();
+  private known = false;
+
+  /** A full re-check's results (all of the bin's captures, the same settings). */
+  seed(results: readonly VerificationT[]): void {
+    this.proven.clear();
+    this.failing.clear();
+    for (const v of results) this.count(v);
+    this.known = true;
+  }
+
+  /**
+   * A capture just checked: its result, refined with what is known, and whether captures
+   * stored earlier need a re-check for their causes to agree (the evidence is not known yet,
+   * or it has just turned: a second unexplained failure, a first success after failures).
+   */
+  add(v: VerificationT): { v: VerificationT; refresh: boolean } {
     const i = v.schemeIndex;
-    if (proven.has(i)) {
-      return { ...v, details: { ...v.details, message: "This scheme's secrets verify other captures of this bin, so the signed bytes changed after signing (the body, or the timestamp or id signed with it)." } };
+    if (i === undefined) return { v, refresh: false };
+    if (provesSecret(v)) {
+      const turned = !this.proven.has(i) && (this.failing.get(i) ?? 0) >= 2;
+      this.proven.add(i);
+      return { v, refresh: turned };
     }
-    const n = failing.get(i) ?? 0;
-    if (n < 2) return v;
-    return {
-      ...v,
-      details: { ...v.details, cause: 'wrong_secret', message: `None of this bin's captures verifies with this scheme's secrets (${n} fail alike): the sender most likely signs with another secret.` },
-    };
-  });
+    if (!unexplained(v)) return { v, refresh: false };
+    const n = (this.failing.get(i) ?? 0) + 1;
+    this.failing.set(i, n);
+    if (!this.known) return { v, refresh: true };
+    // With what is known, this one result is refined as a full re-check would refine it.
+    return { v: refineOne(v, this.proven.has(i), n), refresh: !this.proven.has(i) && n === 2 };
+  }
+
+  private count(v: VerificationT) {
+    if (v.schemeIndex === undefined) return;
+    if (provesSecret(v)) this.proven.add(v.schemeIndex);
+    else if (unexplained(v) || (v.status === 'invalid' && v.details?.cause === 'wrong_secret')) this.failing.set(v.schemeIndex, (this.failing.get(v.schemeIndex) ?? 0) + 1);
+  }
 }

@@ -2,14 +2,18 @@
 // capture of a bin with verify settings over and answers; checks run at the end of the turn in
 // a batch, and their results are stored with the capture (its list row shows a badge).
 // Changing a bin's settings re-checks what it holds.
-import type { VerificationT, VerifySettingsT } from '../../shared/schema/verify.ts';
+import { hasVerifySettings, type VerificationT, type VerifySettingsT } from '../../shared/schema/verify.ts';
 import type { RequestItem } from '../../shared/api.ts';
 import { randomUUID } from 'node:crypto';
 import type { Annotations, CapturedRequest, Store, StoredVerify } from '../store/types.ts';
+import { SecretEvidence } from './evidence.ts';
 import { idempotencyKey, refineCauses, secretKeys, type SecretKeys, verify } from './index.ts';
 
 /** Larger bodies are checked after their turn's live events have left (see Verifier.captured). */
 const CHECK_IN_TURN_MAX_BYTES = 64 * 1024;
+
+/** Settings that check signatures (settings may only name where the idempotency key is). */
+const checksSignatures = (s: VerifySettingsT | undefined): boolean => s !== undefined && s.schemes.length > 0;
 
 export interface VerifierDeps {
   store: Store;
@@ -27,6 +31,18 @@ export class Verifier {
    * different secrets can look alike; the revision tells them apart (see revisionOf).
    */
   private readonly revs = new Map<string, string>();
+  /**
+   * Each bin's settings generation: a re-check started under older settings stops rather than
+   * store verdicts of two settings mixed (a second PUT while the first one's re-check runs).
+   */
+  private readonly gens = new Map<string, number>();
+  private nextGen = 0;
+  /** Each bin's re-checks, one after another (see recheck). */
+  private readonly rechecks = new Map<string, Promise<number>>();
+  /** Bins whose stored causes need a re-check (see SecretEvidence), not yet started. */
+  private readonly refreshing = new Set<string>();
+  /** What each bin's captures showed about its secrets (see SecretEvidence). */
+  private readonly evidence = new Map<string, SecretEvidence>();
   private queue: CapturedRequest[] = [];
   /** Captures with a large body, checked a turn later (see captured). */
   private later: CapturedRequest[] = [];
@@ -49,12 +65,20 @@ export class Verifier {
     this.settings.set(v.id, v.settings);
     this.keys.set(v.id, secretKeys(v.settings));
     this.revs.set(v.id, v.rev ?? '');
+    this.changed(v.id);
   }
 
   private drop(binId: string) {
     this.settings.delete(binId);
     this.keys.delete(binId);
     this.revs.delete(binId);
+    this.changed(binId);
+  }
+
+  /** New settings: what the old ones showed no longer counts. */
+  private changed(binId: string) {
+    this.gens.set(binId, ++this.nextGen);
+    this.evidence.delete(binId);
   }
 
   /** The settings' revision ('' when none are set), for their ETag. */
@@ -71,8 +95,9 @@ export class Verifier {
     return idempotencyKey(this.settings.get(binId), r);
   }
 
+  /** Replace a bin's settings (null, or settings that name nothing: off) and re-check what it holds. */
   async set(binId: string, settings: VerifySettingsT | null): Promise<number> {
-    if (settings) {
+    if (settings && hasVerifySettings(settings)) {
       const v: StoredVerify = { id: binId, settings, rev: randomUUID() };
       await this.d.store.verifications.put(v);
       this.keep(v);
@@ -94,7 +119,7 @@ export class Verifier {
    * an update: its HMAC would hold up the live events of the whole turn.
    */
   captured(r: CapturedRequest): void {
-    if (!this.settings.has(r.binId)) return;
+    if (!checksSignatures(this.settings.get(r.binId))) return;
     (r.body.length <= CHECK_IN_TURN_MAX_BYTES ? this.queue : this.later).push(r);
     if (!this.scheduled) {
       this.scheduled = true;
@@ -123,7 +148,25 @@ export class Verifier {
     // Not awaited one by one: the local stores store at once (their live updates follow within
     // this turn's microtasks, before its live events leave); Redis takes them pipelined.
     // Not stored (the store is down): the capture keeps no badge; a settings change re-checks.
-    for (let i = 0; i < batch.length; i++) this.store(batch[i].binId, batch[i].id, verdicts[i], null).catch(ignore);
+    for (let i = 0; i < batch.length; i++) {
+      const binId = batch[i].binId;
+      let v = verdicts[i];
+      // A failure (rare) is judged with what the bin's other captures showed (see SecretEvidence).
+      if (v.status !== 'valid' || this.evidence.has(binId)) {
+        const e = this.evidence.get(binId) ?? this.evidence.set(binId, new SecretEvidence()).get(binId)!;
+        const r = e.add(v);
+        v = r.v;
+        if (r.refresh) this.refresh(binId);
+      }
+      this.store(binId, batch[i].id, { verification: v }).catch(ignore);
+    }
+  }
+
+  /** Re-check a bin's captures so that their causes agree with all of them (see SecretEvidence); one waiting at a time. */
+  private refresh(binId: string) {
+    if (this.refreshing.has(binId)) return;
+    this.refreshing.add(binId);
+    void this.recheck(binId, () => this.refreshing.delete(binId)).catch(ignore);
   }
 
   /** The capture's arrival time is "now" for timestamp tolerances: a re-check months later agrees. */
@@ -142,12 +185,8 @@ export class Verifier {
   private lastIso = '';
   private lastMs = NaN;
 
-  /** Store a check (and, on a re-check, the key under the new settings; null: keep it). */
-  private store(binId: string, id: string, v: VerificationT, key: ReturnType<typeof idempotencyKey> | null): Promise<void> {
-    // Without settings there is nothing to show: drop an earlier badge rather than say "unchecked".
-    const verification = this.settings.has(binId) ? v : undefined;
-    const change: Partial<Annotations> = { verification };
-    if (key) change.idempotency = key;
+  /** Store a capture's check (and, on a re-check, its key). */
+  private store(binId: string, id: string, change: Partial<Annotations>): Promise<void> {
     return this.d.store.requests.annotate(binId, id, () => change).then(this.stored);
   }
 
@@ -155,25 +194,61 @@ export class Verifier {
     if (item) this.d.onChecked?.(item);
   };
 
-  /** Check everything a bin holds again (its settings changed); answers how many. */
-  async recheck(binId: string): Promise<number> {
+  /**
+   * Check everything a bin holds again (its settings changed, or its evidence turned); answers
+   * how many. A bin's re-checks run one after another; one whose settings were replaced while
+   * it ran stops (the next one, under the new settings, does it all).
+   */
+  recheck(binId: string, onStart?: () => void): Promise<number> {
+    const before = this.rechecks.get(binId);
+    const run = (before ?? Promise.resolve(0)).catch(() => 0).then(() => {
+      onStart?.();
+      return this.recheckNow(binId);
+    });
+    this.rechecks.set(binId, run);
+    const done = () => {
+      if (this.rechecks.get(binId) === run) this.rechecks.delete(binId);
+    };
+    run.then(done, done);
+    return run;
+  }
+
+  private async recheckNow(binId: string): Promise<number> {
+    const gen = this.gens.get(binId);
+    const current = () => this.gens.get(binId) === gen;
+    const settings = this.settings.get(binId);
     const items = await this.d.store.requests.items(binId, { limit: Number.MAX_SAFE_INTEGER, oldestFirst: true });
-    const results: { id: string; v: VerificationT; key: ReturnType<typeof idempotencyKey> }[] = [];
+    const results: { id: string; v: VerificationT; key: ReturnType<typeof idempotencyKey>; keyChanged: boolean }[] = [];
     for (const item of items) {
+      if (!current()) return items.length;
       const meta = await this.d.store.requests.get(binId, item.id);
       const body = meta && (await this.d.store.requests.body(binId, item.id));
-      if (!meta || !body) continue;
-      results.push({ id: item.id, v: this.check(binId, meta.headers, body, meta.truncated, meta.receivedAt), key: this.keyOf(binId, { headers: meta.headers, body }) });
+      if (!meta || !body || !current()) continue;
+      const key = this.keyOf(binId, { headers: meta.headers, body });
+      const keyChanged = key?.key !== meta.idempotency?.key || key?.source !== meta.idempotency?.source;
+      results.push({ id: item.id, v: this.check(binId, meta.headers, body, meta.truncated, meta.receivedAt), key, keyChanged });
     }
+    if (!current()) return items.length;
+    const checks = checksSignatures(settings);
+    const raw = results.map((x) => x.v);
+    if (checks) (this.evidence.get(binId) ?? this.evidence.set(binId, new SecretEvidence()).get(binId)!).seed(raw);
     // Seen together, failures tell more (a secret no capture matches is likely wrong).
-    const refined = refineCauses(results.map((x) => x.v));
-    for (let i = 0; i < results.length; i++) await this.store(binId, results[i].id, refined[i], results[i].key);
+    const refined = refineCauses(raw);
+    for (let i = 0; i < results.length; i++) {
+      if (!current()) break;
+      // Without a scheme there is nothing to show: drop an earlier badge rather than say
+      // "unchecked". A key the old settings named may be gone: then it goes too.
+      const change: Partial<Annotations> = { verification: checks ? refined[i] : undefined };
+      if (results[i].keyChanged) change.idempotency = results[i].key ?? undefined;
+      await this.store(binId, results[i].id, change);
+    }
     return results.length;
   }
 
   /** The bin is gone: its settings go too (nothing to re-check). */
   async forget(binId: string): Promise<void> {
     this.drop(binId);
+    this.gens.delete(binId);
     await this.d.store.verifications.delete(binId);
   }
 }

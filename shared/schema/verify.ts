@@ -111,6 +111,10 @@ export const VerifySettingsInput = obj({
   idempotency: IdempotencySettings.optional(),
 }).meta({ id: 'VerifySettingsInput' });
 
+/** Settings worth keeping: a scheme to check, or where to find the idempotency key (else: off). */
+export const hasVerifySettings = (s: z.output<typeof VerifySettingsInput>): boolean =>
+  s.schemes.length > 0 || (s.idempotency !== undefined && (s.idempotency.header !== undefined || s.idempotency.jsonPath !== undefined));
+
 export type VerifySchemeT = z.output<typeof VerifyScheme>;
 export type VerifySettingsT = z.output<typeof VerifySettingsInput>;
 export type IdempotencySettingsT = z.output<typeof IdempotencySettings>;

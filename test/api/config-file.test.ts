@@ -119,6 +119,14 @@ describe('config file', () => {
       await withServer(env, async (base) => {
         expect((await json<RequestDetail>(base, 'GET', `/api/bins/signed-bin-4k9x2m7q/requests/${id}`)).body.verification?.status).toBe('invalid');
       });
+      // Only where the idempotency key is: kept (no scheme, so the badge goes).
+      await writeFile(file, JSON.stringify({ bins: [{ ...bin('x'), verify: { schemes: [], idempotency: { header: 'x-delivery' } } }] }));
+      await withServer(env, async (base) => {
+        expect((await json(base, 'GET', '/api/bins/signed-bin-4k9x2m7q/verify')).body).toEqual({ schemes: [], idempotency: { header: 'x-delivery' } });
+        expect((await json<RequestDetail>(base, 'GET', `/api/bins/signed-bin-4k9x2m7q/requests/${id}`)).body.verification).toBeUndefined();
+        const keyed = (await send(`${base}/h/signed-bin-4k9x2m7q`, { headers: { 'x-delivery': 'd-77' }, body })).headers['x-hooklab-request-id'] as string;
+        await expect.poll(async () => (await json<RequestDetail>(base, 'GET', `/api/bins/signed-bin-4k9x2m7q/requests/${keyed}`)).body.idempotency?.key).toBe('d-77');
+      });
     } finally {
       target.close();
     }

@@ -138,6 +138,121 @@ describe('verify settings revisions (ETag)', () => {
   });
 });
 
+describe('settings changes and what they leave behind', () => {
+  const sw = (secret: string) => ({ type: 'standard-webhooks', secrets: [secret] });
+  const SW_OLD = 'whsec_b2xkLW9sZC1vbGQtb2xkLW9sZC1vbGQ=';
+  const SW_NEW = 'whsec_bmV3LW5ldy1uZXctbmV3LW5ldy1uZXc=';
+  const signed = (secret: string, id: string, body: string) => {
+    const now = new Date();
+    return { headers: { 'webhook-id': id, 'webhook-timestamp': String(Math.floor(now.getTime() / 1000)), 'webhook-signature': new StandardWebhook(secret).sign(id, now, body) }, body };
+  };
+  const statuses = async (binId: string) =>
+    Object.fromEntries((await json<RequestPage>(srv.base, 'GET', `/api/bins/${binId}/requests?limit=500`)).body.requests.map((r) => [r.id, r.verification?.status ?? 'none']));
+
+  it('settings that only name the idempotency key are kept, read back, used at capture, and check no signatures', async () => {
+    const bin = await createBin(srv.base);
+    const put = await request(srv.base).put(`/api/bins/${bin.id}/verify`).send({ schemes: [], idempotency: { header: 'X-Request-Id' } }).expect(200);
+    expect(put.body).toMatchObject({ schemes: [], idempotency: { header: 'X-Request-Id' } });
+    expect((await request(srv.base).get(`/api/bins/${bin.id}/verify`).expect(200)).body).toEqual({ schemes: [], idempotency: { header: 'X-Request-Id' } });
+    const id = idOf(await send(bin.url, { headers: { 'x-request-id': 'req_42', 'webhook-id': 'msg_ignored' }, body: '{}' }));
+    const page = await until(
+      async () => (await json<RequestPage>(srv.base, 'GET', `/api/bins/${bin.id}/requests`)).body,
+      (p) => p.requests[0]?.idempotencyKey !== undefined,
+    );
+    // The named header wins over webhook-id; no scheme: no badge.
+    expect(page.requests[0]).toMatchObject({ id, idempotencyKey: 'req_42' });
+    expect(page.requests[0].verification).toBeUndefined();
+    // A JSON path instead: the stored capture is read again under it.
+    await request(srv.base).put(`/api/bins/${bin.id}/verify`).send({ schemes: [], idempotency: { jsonPath: 'data.id' } }).expect(200);
+    const id2 = idOf(await send(bin.url, { headers: { 'content-type': 'application/json' }, body: '{"data":{"id":"evt_path"}}' }));
+    await until(
+      async () => (await json<RequestDetail>(srv.base, 'GET', `/api/bins/${bin.id}/requests/${id2}`)).body,
+      (d) => d.idempotency?.key === 'evt_path',
+    );
+    // Nothing named and no scheme: off, as DELETE.
+    await request(srv.base).put(`/api/bins/${bin.id}/verify`).send({ schemes: [] }).expect(200);
+    expect((await request(srv.base).get(`/api/bins/${bin.id}/verify`).expect(200)).body).toEqual({ schemes: [] });
+  });
+
+  it('a key the old settings named goes when the settings change', async () => {
+    const bin = await createBin(srv.base);
+    await request(srv.base).put(`/api/bins/${bin.id}/verify`).send({ schemes: [], idempotency: { header: 'x-request-id' } }).expect(200);
+    const keyed = idOf(await send(bin.url, { headers: { 'x-request-id': 'req_1' }, body: 'a' }));
+    const both = idOf(await send(bin.url, { headers: { 'x-request-id': 'req_2', 'webhook-id': 'msg_2' }, body: 'b' }));
+    await until(
+      async () => (await json<RequestPage>(srv.base, 'GET', `/api/bins/${bin.id}/requests`)).body,
+      (p) => p.requests.every((r) => r.idempotencyKey),
+    );
+    await request(srv.base).delete(`/api/bins/${bin.id}/verify`).expect(204);
+    const page = (await json<RequestPage>(srv.base, 'GET', `/api/bins/${bin.id}/requests`)).body;
+    const keys = Object.fromEntries(page.requests.map((r) => [r.id, r.idempotencyKey ?? null]));
+    // Without the named header, the first has no key and the second falls back to webhook-id.
+    expect(keys).toEqual({ [keyed]: null, [both]: 'msg_2' });
+    expect((await request(srv.base).get(`/api/bins/${bin.id}/idempotency`).expect(200)).body.groups.map((g: { key: string }) => g.key)).toEqual(['msg_2']);
+  });
+
+  it('two saves in quick succession leave the verdicts of the second', async () => {
+    const bin = await createBin(srv.base);
+    const ids: string[] = [];
+    for (let i = 0; i < 60; i++) {
+      const s = signed(SW_NEW, `msg_${i}`, `{"n":${i}}`);
+      ids.push(idOf(await send(bin.url, { headers: s.headers, body: s.body })));
+    }
+    // The first save's re-check is still under way when the second lands.
+    const first = request(srv.base).put(`/api/bins/${bin.id}/verify`).send({ schemes: [sw(SW_OLD)] });
+    const second = request(srv.base).put(`/api/bins/${bin.id}/verify`).send({ schemes: [sw(SW_NEW)] });
+    const [a, b] = await Promise.all([first, second]);
+    expect([a.status, b.status]).toEqual([200, 200]);
+    const after = await statuses(bin.id);
+    expect(new Set(Object.values(after))).toEqual(new Set(['valid']));
+    expect(Object.keys(after)).toHaveLength(60);
+  });
+
+  it('captures signed with another secret are told "wrong_secret" as they arrive, and a changed body "body_changed"', async () => {
+    const bin = await createBin(srv.base);
+    await request(srv.base).put(`/api/bins/${bin.id}/verify`).send({ schemes: [sw(SW_OLD)] }).expect(200);
+    const wrong: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const s = signed(SW_NEW, `msg_w${i}`, `{"w":${i}}`);
+      wrong.push(idOf(await send(bin.url, { headers: s.headers, body: s.body })));
+    }
+    const causeOf = async (id: string) => (await json<RequestDetail>(srv.base, 'GET', `/api/bins/${bin.id}/requests/${id}`)).body.verification?.details?.cause;
+    // All three, the first included (told again once the second showed the pattern).
+    for (const id of wrong) await until(() => causeOf(id), (c) => c === 'wrong_secret');
+
+    // The sender's secret turns out right after all: a valid capture proves it, and the
+    // failures before are judged again as changed bytes.
+    const ok = signed(SW_OLD, 'msg_ok', '{"ok":1}');
+    await send(bin.url, { headers: ok.headers, body: ok.body });
+    for (const id of wrong) await until(() => causeOf(id), (c) => c === 'body_changed');
+    const t = signed(SW_OLD, 'msg_t', '{"t":1}');
+    const tampered = idOf(await send(bin.url, { headers: t.headers, body: '{"t":2}' }));
+    const d = await until(
+      async () => (await json<RequestDetail>(srv.base, 'GET', `/api/bins/${bin.id}/requests/${tampered}`)).body,
+      (x) => x.verification !== undefined,
+    );
+    expect(d.verification!.details).toMatchObject({ cause: 'body_changed' });
+    expect(d.verification!.details!.message).toMatch(/verify other captures/);
+  });
+
+  it('a capture signed outside the tolerance is "expired", with its skew', async () => {
+    const bin = await createBin(srv.base);
+    await request(srv.base).put(`/api/bins/${bin.id}/verify`).send({ schemes: [{ ...sw(SW_OLD), toleranceSec: 60 }] }).expect(200);
+    const then = new Date(Date.now() - 600_000);
+    const body = '{"late":true}';
+    const headers = { 'webhook-id': 'msg_late', 'webhook-timestamp': String(Math.floor(then.getTime() / 1000)), 'webhook-signature': new StandardWebhook(SW_OLD).sign('msg_late', then, body) };
+    const id = idOf(await send(bin.url, { headers, body }));
+    const d = await until(
+      async () => (await json<RequestDetail>(srv.base, 'GET', `/api/bins/${bin.id}/requests/${id}`)).body,
+      (x) => x.verification !== undefined,
+    );
+    expect(d.verification).toMatchObject({ status: 'expired', scheme: 'standard-webhooks', secretIndex: 0 });
+    expect(d.verification!.skewSec).toBeGreaterThanOrEqual(599);
+    expect(d.verification!.skewSec).toBeLessThan(700);
+    expect(d.verification!.details).toMatchObject({ toleranceSec: 60 });
+  });
+});
+
 describe('idempotency keys', () => {
   it('groups retries by key (attempt n of m), shows the others, and flags a body retried under new keys', async () => {
     const bin = await createBin(srv.base);

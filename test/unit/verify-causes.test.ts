@@ -5,6 +5,7 @@ import { Webhook as StandardWebhook } from 'standardwebhooks';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { refineCauses, verify } from '../../server/verify/index.ts';
+import { SecretEvidence } from '../../server/verify/evidence.ts';
 import { Verification, type VerificationT, VerifySettingsInput, type VerifySettingsT } from '../../shared/schema/verify.ts';
 
 const NOW = 1_700_000_000_000;
@@ -88,6 +89,38 @@ describe('verify: invalid, with the cause', () => {
     expect(mixed[0]).toBe(good);
     expect(mixed.slice(1).map((v) => v.details?.cause)).toEqual(['body_changed', 'body_changed']);
     expect(mixed[1].details?.message).toMatch(/verify other captures/);
+  });
+
+  it('captures checked as they come get the cause a re-check would give (SecretEvidence)', () => {
+    const bad = (i: number) => check(SW, swHeaders(`{"b":${i}}`, { secret: OTHER, id: `msg_${i}` }), `{"b":${i}}`);
+    // Unknown (nothing seen since start): the result as it is, and a re-check asked for.
+    const fresh = new SecretEvidence();
+    expect(fresh.add(bad(0))).toMatchObject({ refresh: true, v: { details: { cause: 'body_changed' } } });
+
+    // Known from a re-check of an empty bin: the first failure alone tells nothing...
+    const e = new SecretEvidence();
+    e.seed([]);
+    const first = e.add(bad(1));
+    expect(first).toMatchObject({ refresh: false, v: { details: { cause: 'body_changed' } } });
+    // ...the second shows the pattern: wrong_secret, and the first must be told again.
+    expect(e.add(bad(2))).toMatchObject({ refresh: true, v: { details: { cause: 'wrong_secret' } } });
+    expect(e.add(bad(3))).toMatchObject({ refresh: false, v: { details: { cause: 'wrong_secret' } } });
+    // A valid one proves the secret after all: those told wrong_secret must be told again.
+    const good = check(SW, swHeaders(BODY), BODY);
+    expect(e.add(good)).toEqual({ v: good, refresh: true });
+    expect(e.add(check(SW, swHeaders(BODY), BODY)).refresh).toBe(false);
+    const changed = e.add(check(SW, swHeaders(BODY, { id: 'msg_c' }), BODY.replace('1200', '1300')));
+    expect(changed).toMatchObject({ refresh: false, v: { details: { cause: 'body_changed' } } });
+    expect(changed.v.details?.message).toMatch(/verify other captures/);
+
+    // Seeded from a re-check that saw a valid capture: failures are changed bytes at once.
+    const proven = new SecretEvidence();
+    proven.seed([good]);
+    expect(proven.add(bad(4))).toMatchObject({ refresh: false, v: { details: { cause: 'body_changed', message: expect.stringMatching(/verify other captures/) } } });
+    // Seeded with two failures: the next one is wrong_secret without a re-check.
+    const failing = new SecretEvidence();
+    failing.seed([bad(5), bad(6)]);
+    expect(failing.add(bad(7))).toMatchObject({ refresh: false, v: { details: { cause: 'wrong_secret' } } });
   });
 
   it('a stale timestamp: expired with the skew; a future one too; within the tolerance: valid', () => {

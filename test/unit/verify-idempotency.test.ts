@@ -87,6 +87,19 @@ describe('groupAttempts', () => {
     expect(g.byId.get('r5')).toMatchObject({ key: 'evt_c', attempt: 2, attempts: 2 });
   });
 
+  it('an empty body (or {}) under several keys is no retry: different pings look alike', () => {
+    const empty = bodySha256(Buffer.alloc(0));
+    const braces = bodySha256(Buffer.from('{}'));
+    const g = groupAttempts([
+      { id: 'r1', key: 'ping_1', bodySha256: empty },
+      { id: 'r2', key: 'ping_2', bodySha256: empty },
+      { id: 'r3', key: 'ping_3', bodySha256: braces },
+      { id: 'r4', key: 'ping_4', bodySha256: braces },
+    ]);
+    expect(g.keyChurn).toEqual([]);
+    expect(g.groups).toHaveLength(4);
+  });
+
   it('bodySha256 is the hex SHA-256 of the raw bytes', () => {
     expect(bodySha256(Buffer.from(''))).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
   });
