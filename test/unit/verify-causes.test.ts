@@ -123,6 +123,52 @@ describe('verify: invalid, with the cause', () => {
     expect(failing.add(bad(7))).toMatchObject({ refresh: false, v: { details: { cause: 'wrong_secret' } } });
   });
 
+  describe('the other schemes: a flipped body byte, a wrong secret, a stale timestamp', () => {
+    const mac = (alg: string, key: string, data: string, enc: 'hex' | 'base64' = 'hex') => createHmac(alg, key).update(data).digest(enc);
+    const flip = (b: string) => b.replace('1200', '1201');
+    // Each case: settings with secret 'right', and the headers a sender with `key` writes for `body` at TS.
+    const cases: { name: string; s: VerifySettingsT; headers: (key: string, body: string, ts?: number) => string[]; timed: boolean }[] = [
+      { name: 'github', s: settings([{ type: 'github', secrets: ['right'] }]), headers: (k, b) => ['X-Hub-Signature-256', `sha256=${mac('sha256', k, b)}`], timed: false },
+      { name: 'shopify', s: settings([{ type: 'shopify', secrets: ['right'] }]), headers: (k, b) => ['X-Shopify-Hmac-Sha256', mac('sha256', k, b, 'base64')], timed: false },
+      {
+        name: 'slack',
+        s: settings([{ type: 'slack', secrets: ['right'] }]),
+        headers: (k, b, ts = TS) => ['X-Slack-Request-Timestamp', String(ts), 'X-Slack-Signature', `v0=${mac('sha256', k, `v0:${ts}:${b}`)}`],
+        timed: true,
+      },
+      {
+        name: 'hmac (sha1, base64, prefix)',
+        s: settings([{ type: 'hmac', secrets: ['right'], header: 'X-Sig', algorithm: 'sha1', encoding: 'base64', prefix: 'sha1=' }]),
+        headers: (k, b) => ['X-Sig', `sha1=${mac('sha1', k, b, 'base64')}`],
+        timed: false,
+      },
+      {
+        name: 'hmac (sha512, timestamp+body)',
+        s: settings([{ type: 'hmac', secrets: ['right'], header: 'X-Sig', algorithm: 'sha512', encoding: 'hex', signed: 'timestamp+body', timestampHeader: 'X-Ts', separator: ':' }]),
+        headers: (k, b, ts = TS) => ['X-Ts', String(ts), 'X-Sig', mac('sha512', k, `${ts}:${b}`)],
+        timed: true,
+      },
+    ];
+    for (const c of cases) {
+      it(c.name, () => {
+        expect(check(c.s, c.headers('right', BODY), BODY).status).toBe('valid');
+        // A flipped byte: invalid, what was signed shows the byte as it came, the expected signature is the right one's.
+        const changed = check(c.s, c.headers('right', BODY), flip(BODY));
+        expect(changed).toMatchObject({ status: 'invalid', details: { cause: 'body_changed' } });
+        expect(changed.details!.signed!.text).toContain('1201');
+        expect(changed.details!.expected).toHaveLength(1);
+        // A wrong secret: alone it reads as changed bytes; two alike tell it.
+        const wrong = [check(c.s, c.headers('wrong', BODY), BODY), check(c.s, c.headers('wrong', '{"x":1}'), '{"x":1}')];
+        expect(refineCauses(wrong).map((v) => v.details?.cause)).toEqual(['wrong_secret', 'wrong_secret']);
+        // Beside a capture that verifies, a failure is a changed body again.
+        expect(refineCauses([check(c.s, c.headers('right', BODY), BODY), changed])[1].details?.cause).toBe('body_changed');
+        if (c.timed) {
+          expect(check(c.s, c.headers('right', BODY, TS - 3600), BODY)).toMatchObject({ status: 'expired', skewSec: 3600, details: { toleranceSec: 300 } });
+        }
+      });
+    }
+  });
+
   it('a stale timestamp: expired with the skew; a future one too; within the tolerance: valid', () => {
     expect(check(SW, swHeaders(BODY, { ts: TS - 600 }), BODY)).toMatchObject({ status: 'expired', secretIndex: 0, skewSec: 600, details: { timestamp: TS - 600, toleranceSec: 300 } });
     expect(check(SW, swHeaders(BODY, { ts: TS + 400 }), BODY)).toMatchObject({ status: 'expired', skewSec: -400 });
