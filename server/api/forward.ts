@@ -3,7 +3,7 @@
 import { Router } from 'express';
 import type { z } from 'zod';
 import type { ReplayJob } from '../../shared/api.ts';
-import { BulkReplayInput, ForwardSettings, MAX_FORWARD_TARGETS, ReplayInput } from '../../shared/schema/forward.ts';
+import { BulkReplayInput, ForwardSettings, MAX_FORWARD_TARGETS, MAX_REPLAY_JOBS, ReplayInput } from '../../shared/schema/forward.ts';
 import type { Capture } from '../forward/request.ts';
 import { checkIfMatch, etagOf } from '../http/etag.ts';
 import type { FieldErrorT as FieldError } from '../../shared/schema/common.ts';
@@ -20,8 +20,8 @@ const fieldOrder = (field: string) => Number(/^body\.targets\[(\d+)\]|^targets\[
 
 const view = (f: StoredForward | undefined) => ({ targets: f?.targets ?? [], answerWith: f?.answerWith ?? ('bin' as const) });
 
-/** Bulk replays kept for GET /api/replays/:id (the newest). */
-const MAX_JOBS = 100;
+/** Retry-After (seconds) when MAX_REPLAY_JOBS bulk replays are running already. */
+const JOBS_RETRY_AFTER_S = 5;
 
 export function forwardRouter(ctx: ApiContext): Router {
   const r = Router();
@@ -110,24 +110,48 @@ export function forwardRouter(ctx: ApiContext): Router {
     const targets = await targetsOf(bin.id, input.url);
     // In arrival order: ids sort by arrival.
     const ids = input.ids ? [...new Set(input.ids)].sort() : (await ctx.store.requests.items(bin.id, { limit: Number.MAX_SAFE_INTEGER, oldestFirst: true })).map((i) => i.id);
-    const job: ReplayJob = { id: newId('rp'), binId: bin.id, total: ids.length, done: 0, failed: 0, state: 'running', startedAt: iso(ctx.now()), finishedAt: null };
+    // Room for the new job: the oldest finished ones go; running ones are never dropped.
+    for (const [id, j] of jobs) {
+      if (jobs.size < MAX_REPLAY_JOBS) break;
+      if (j.state !== 'running') jobs.delete(id);
+    }
+    if (jobs.size >= MAX_REPLAY_JOBS) {
+      res.setHeader('retry-after', String(JOBS_RETRY_AFTER_S));
+      throw new HttpError(503, 'too_many_replays', `${MAX_REPLAY_JOBS} bulk replays are running already; retry when one has finished (GET /api/replays/{id})`);
+    }
+    const job: ReplayJob = { id: newId('rp'), binId: bin.id, total: ids.length, done: 0, failed: 0, state: 'running', error: null, startedAt: iso(ctx.now()), finishedAt: null };
     jobs.set(job.id, job);
-    while (jobs.size > MAX_JOBS) jobs.delete(jobs.keys().next().value!);
-    void (async () => {
+    const started = { ...job };
+    void runJob(job, ids, targets);
+    res.status(202).location(`/api/replays/${job.id}`).json(started);
+  });
+
+  /**
+   * A bulk replay, detached from its request. It changes its own job (the object in `jobs`,
+   * which is never dropped while running) and catches everything: an error ends the job as
+   * failed, with why, rather than as an unhandled rejection.
+   */
+  async function runJob(job: ReplayJob, ids: readonly string[], targets: readonly string[]): Promise<void> {
+    try {
       for (const id of ids) {
         let ok = true;
         try {
-          const c = await captureOf(bin.id, id);
-          for (const t of targets) ok = (await ctx.forwarder.send(bin.id, id, t, c, 'replay')).status !== null && ok;
+          const c = await captureOf(job.binId, id);
+          for (const t of targets) ok = (await ctx.forwarder.send(job.binId, id, t, c, 'replay')).status !== null && ok;
         } catch {
           ok = false; // gone meanwhile
         }
-        jobs.set(job.id, { ...jobs.get(job.id)!, done: jobs.get(job.id)!.done + 1, failed: jobs.get(job.id)!.failed + (ok ? 0 : 1) });
+        job.done++;
+        if (!ok) job.failed++;
       }
-      jobs.set(job.id, { ...jobs.get(job.id)!, state: 'finished', finishedAt: iso(ctx.now()) });
-    })();
-    res.status(202).location(`/api/replays/${job.id}`).json(job);
-  });
+      job.state = 'finished';
+    } catch (err) {
+      job.state = 'failed';
+      job.error = err instanceof Error ? err.message : String(err);
+    } finally {
+      job.finishedAt = iso(ctx.now());
+    }
+  }
 
   r.get('/replays/:id', (req, res) => {
     const job = jobs.get(req.params.id);

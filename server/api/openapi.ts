@@ -128,7 +128,17 @@ export function openApiDocument(o: OpenApiOptions): object {
     body(F.ReplayInput),
     'Forward',
   );
-  route('post', '/api/bins/{id}/replay', 'Replay captures (a selection, or the whole bin) in arrival order', { 202: json(F.ReplayJob, 'Started; follow GET /api/replays/{id}.') }, body(F.BulkReplayInput), 'Forward');
+  route(
+    'post',
+    '/api/bins/{id}/replay',
+    'Replay captures (a selection, or the whole bin) in arrival order',
+    {
+      202: json(F.ReplayJob, 'Started; follow GET /api/replays/{id}.'),
+      503: err(`${F.MAX_REPLAY_JOBS} bulk replays are running already (code "too_many_replays"), or storage cannot be written: retry after Retry-After. Nothing was started.`),
+    },
+    body(F.BulkReplayInput),
+    'Forward',
+  );
   route('get', '/api/replays/{id}', 'A bulk replay and its progress', { 200: json(F.ReplayJob, 'The job.') }, undefined, 'Forward');
 
   // ------------------------------------------------------------------- signatures

@@ -152,8 +152,9 @@ export class Forwarder {
   }
 
   /**
-   * One exchange, under the outbound policy (no slot, no recording; see loopRefused). `soon`:
-   * someone waits for the answer (a proxied sender, a replay asked for).
+   * One exchange, under the outbound policy (no slot, no recording; see loopRefused).
+   * `ownAllowed`: a replay (it may go to hooklab's own receiver URLs, and is never noted as a
+   * possible loop). `soon`: someone waits for the answer (a proxied sender, a replay asked for).
    */
   private exchange(target: string, c: Capture, ownAllowed: boolean, soon = false): Promise<ForwardResult> {
     let d: Destination;
@@ -168,12 +169,17 @@ export class Forwarder {
     const verdict = own ? { ok: true as const, checkAddresses: false } : this.d.policy.checkUrl(url);
     if (!verdict.ok) return Promise.resolve(failed(d.href, 'blocked', verdict.reason));
     const pool: PoolName = own ? 'own' : verdict.checkAddresses ? 'checked' : 'unchecked';
+    // A replay (ownAllowed) is asked for once and cannot loop: its socket is never noted, so
+    // one to this hooklab under a name its origin list does not know (its LAN IP, 127.0.0.2,
+    // [::ffff:127.0.0.1]...) makes a new capture there like one to a known name. Forwards and
+    // proxied requests are noted (see self-connections.ts).
+    const track = !ownAllowed;
     if (this.d.thread) {
       return this.d.thread.exchange({
         d: { href: d.href, origin: d.origin, path: d.path, host: d.host },
         c,
         connections: pool,
-        track: !own && this.track !== undefined,
+        track: track && this.track !== undefined,
         soon,
       });
     }
@@ -181,7 +187,7 @@ export class Forwarder {
       timeoutMs: this.d.timeoutMs,
       maxResponseBytes: this.d.maxResponseBytes,
       dispatcher: this.pools![pool],
-      onSocket: own ? undefined : this.track,
+      onSocket: track ? this.track : undefined,
     });
   }
 

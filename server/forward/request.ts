@@ -112,11 +112,14 @@ export function forwardPools(o: { lookup?: LookupFunction; connectTimeoutMs: num
 let shared: Agent | null = null;
 const sharedConnections = () => (shared ??= forwardConnections());
 
-/** The target URL followed by the capture's sub-path and query string. */
+/**
+ * The target URL followed by the capture's sub-path and query string. A capture at the bin's
+ * root goes to the target's path as written (a trailing slash kept: `/hooks/` stays `/hooks/`);
+ * a sub-path is joined with one slash (`/hooks/` or `/hooks` + `/a` -> `/hooks/a`).
+ */
 export function targetUrl(target: string, c: Pick<Capture, 'path' | 'queryString'>): URL {
   const u = new URL(target);
-  const base = u.pathname.replace(/\/+$/, '');
-  u.pathname = (base + (c.path === '/' ? '' : c.path)) || '/';
+  if (c.path !== '/' && c.path !== '') u.pathname = (u.pathname.endsWith('/') ? u.pathname.slice(0, -1) : u.pathname) + c.path;
   if (c.queryString) u.search = u.search ? `${u.search}&${c.queryString}` : `?${c.queryString}`;
   return u;
 }

@@ -5,6 +5,12 @@ import { HeaderPair, list, obj, oneOf, str, time } from './common.ts';
 import { httpUrl } from './dispatch.ts';
 
 export const MAX_FORWARD_TARGETS = 10;
+/**
+ * Bulk replays kept for GET /api/replays/{id}: every running one, and the newest finished ones
+ * up to this many in all. A running one is never dropped: with this many running, a new bulk
+ * replay is refused (503 too_many_replays, with Retry-After) until one has finished.
+ */
+export const MAX_REPLAY_JOBS = 100;
 
 export const ForwardSettings = obj({
   targets: list(obj({ url: httpUrl() }), MAX_FORWARD_TARGETS).meta({
@@ -68,7 +74,8 @@ export const ReplayJob = z
     total: z.int(),
     done: z.int(),
     failed: z.int(),
-    state: z.enum(['running', 'finished', 'cancelled']),
+    state: z.enum(['running', 'finished', 'failed', 'cancelled']).meta({ description: 'failed: the replay stopped on an error (see error); done and failed count what it got through.' }),
+    error: z.string().nullable().meta({ description: 'Why the replay stopped (state failed); null otherwise.' }),
     startedAt: time(),
     finishedAt: time().nullable(),
   })

@@ -2,6 +2,7 @@
 // capture (as captured or edited) and of a whole bin, stored with the capture; signed requests
 // still verify at the target with the senders' own libraries; hostile targets are contained.
 import { createHash, randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
 import http from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { sign as ghSign, verify as ghVerify } from '@octokit/webhooks-methods';
@@ -9,9 +10,11 @@ import request from 'supertest';
 import Stripe from 'stripe';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ForwardRecord, RequestDetail } from '../../shared/api.ts';
+import type { ForwardRecord, ReplayJob, RequestDetail } from '../../shared/api.ts';
+import { MAX_REPLAY_JOBS } from '../../shared/schema/forward.ts';
 import { send } from '../helpers/http.ts';
-import { createBin, startServer, type TestServer } from '../helpers/server.ts';
+import { type ServerProcess, spawnServer } from '../helpers/process.ts';
+import { createBin, startServer, tempDir, type TestServer } from '../helpers/server.ts';
 import { collectUpdates, connect, subscribe } from '../helpers/socket.ts';
 
 interface Got {
@@ -170,6 +173,42 @@ describe('replay', () => {
     got.length = 0;
     const r = await request(srv.base).post(`/api/bins/${bin.id}/requests/${id}/replay`).send({}).expect(200);
     expect(r.body.records.map((x: ForwardRecord) => x.url)).toEqual([`${targetBase}/t1/first`, `${targetBase}/t2/first`]);
+  });
+
+  it("a target URL's trailing slash is kept for a capture at the bin root; a sub-path is joined to it with one slash", async () => {
+    const bin = await createBin(srv.base);
+    const root = idOf(await send(bin.url, { body: 'root' }));
+    const rootQuery = idOf(await send(`${bin.url}?x=1`, { body: 'root' }));
+    const sub = idOf(await send(`${bin.url}/a`, { body: 'sub' }));
+    const replay = async (id: string, url: string) =>
+      ((await request(srv.base).post(`/api/bins/${bin.id}/requests/${id}/replay`).send({ url }).expect(200)).body.records[0] as ForwardRecord).url;
+    got.length = 0;
+    expect(await replay(root, `${targetBase}/hooks/`)).toBe(`${targetBase}/hooks/`);
+    expect(await replay(rootQuery, `${targetBase}/hooks/`)).toBe(`${targetBase}/hooks/?x=1`);
+    expect(await replay(sub, `${targetBase}/hooks/`)).toBe(`${targetBase}/hooks/a`);
+    expect(await replay(root, `${targetBase}/hooks`)).toBe(`${targetBase}/hooks`);
+    expect(await replay(sub, `${targetBase}/hooks`)).toBe(`${targetBase}/hooks/a`);
+    expect(got.map((g) => g.url)).toEqual(['/hooks/', '/hooks/?x=1', '/hooks/a', '/hooks', '/hooks/a']);
+
+    // A forward target the same way.
+    await request(srv.base).put(`/api/bins/${bin.id}/forward`).send({ targets: [{ url: `${targetBase}/fw/` }] }).expect(200);
+    got.length = 0;
+    const fRoot = idOf(await send(bin.url, { body: 'fwd root' }));
+    const fSub = idOf(await send(`${bin.url}/b?y=2`, { body: 'fwd sub' }));
+    for (const id of [fRoot, fSub]) await expect.poll(async () => (await detail(bin.id, id)).forwards.length).toBe(1);
+    expect((await detail(bin.id, fRoot)).forwards[0]).toMatchObject({ status: 200, url: `${targetBase}/fw/` });
+    expect((await detail(bin.id, fSub)).forwards[0]).toMatchObject({ status: 200, url: `${targetBase}/fw/b?y=2` });
+    expect(got.map((g) => g.url).sort()).toEqual(['/fw/', '/fw/b?y=2']);
+  });
+
+  it("a replay to the bin's own URL under a name hooklab does not know ([::ffff:127.0.0.1]) makes a new capture there, not a loop", async () => {
+    const bin = await createBin(srv.base);
+    const id = idOf(await send(`${bin.url}/orig`, { body: 'one' }));
+    const url = `http://[::ffff:127.0.0.1]:${new URL(srv.base).port}/h/${bin.id}`;
+    const rec = (await request(srv.base).post(`/api/bins/${bin.id}/requests/${id}/replay`).send({ url }).expect(200)).body.records[0] as ForwardRecord;
+    expect(rec).toMatchObject({ kind: 'replay', status: 200, error: null, url: `${new URL(url).origin}/h/${bin.id}/orig` });
+    const list = (await request(srv.base).get(`/api/bins/${bin.id}/requests`).expect(200)).body.requests;
+    expect(list.map((r: { path: string }) => r.path)).toEqual(['/orig', '/orig']);
   });
 
   it('a whole bin, in arrival order, with progress', async () => {
@@ -403,5 +442,78 @@ describe('proxy mode', () => {
       behave = (_q, res) => res.end('thanks');
       await quick.cleanup();
     }
+  });
+});
+
+// The compiled server, as production runs it (forwards and replays on the forwarding thread).
+describe('the compiled server', () => {
+  let p: ServerProcess;
+  let dataDir = '';
+  beforeAll(async () => {
+    dataDir = await tempDir();
+    p = await spawnServer({ DATA_DIR: dataDir, FORWARD_TIMEOUT_MS: '60000' });
+  });
+  afterAll(async () => {
+    if (p?.proc.exitCode === null) {
+      p.proc.kill('SIGKILL');
+      await p.exited;
+    }
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it(`with ${MAX_REPLAY_JOBS} bulk replays running, the next is refused (503, Retry-After) and none is dropped; all finish and the server stays up`, async () => {
+    const api = request(p.base);
+    const bin = (await api.post('/api/bins').send({}).expect(201)).body as { id: string; url: string };
+    await send(bin.url, { body: 'slow' });
+    // The target holds every answer until told to go on.
+    const hold: (() => void)[] = [];
+    behave = (_q, res) => void hold.push(() => res.end('late'));
+    try {
+      const jobs: ReplayJob[] = [];
+      for (let i = 0; i < MAX_REPLAY_JOBS; i++) jobs.push((await api.post(`/api/bins/${bin.id}/replay`).send({ url: targetBase }).expect(202)).body);
+      expect(jobs.every((j) => j.state === 'running')).toBe(true);
+      const refused = await api.post(`/api/bins/${bin.id}/replay`).send({ url: targetBase }).expect(503);
+      expect(refused.headers['retry-after']).toMatch(/^\d+$/);
+      expect(refused.body.error).toMatchObject({ code: 'too_many_replays' });
+      expect(refused.body.error.message).toMatch(/running already/);
+      // The oldest is still there, running.
+      expect((await api.get(`/api/replays/${jobs[0].id}`).expect(200)).body).toMatchObject({ state: 'running', done: 0 });
+      // Their answers come: every job finishes, each with its one capture sent.
+      await expect.poll(() => hold.length, { timeout: 20_000 }).toBeGreaterThan(0);
+      behave = (_q, res) => res.end('thanks');
+      for (const release of hold.splice(0)) release();
+      for (const j of jobs) {
+        await expect.poll(async () => (await api.get(`/api/replays/${j.id}`).expect(200)).body.state, { timeout: 20_000 }).toBe('finished');
+        expect((await api.get(`/api/replays/${j.id}`)).body).toMatchObject({ done: 1, failed: 0, error: null });
+      }
+      // Room again: a new one is taken, and the oldest finished one makes way for it.
+      const next = (await api.post(`/api/bins/${bin.id}/replay`).send({ url: targetBase }).expect(202)).body as ReplayJob;
+      await expect.poll(async () => (await api.get(`/api/replays/${next.id}`).expect(200)).body.state, { timeout: 20_000 }).toBe('finished');
+      await api.get(`/api/replays/${jobs[0].id}`).expect(404);
+      await api.get(`/api/replays/${jobs[1].id}`).expect(200);
+      await api.get('/api/health').expect(200);
+      expect(p.proc.exitCode).toBeNull();
+      expect(p.output()).not.toMatch(/Unhandled|TypeError/);
+    } finally {
+      behave = (_q, res) => res.end('thanks');
+      for (const release of hold.splice(0)) release();
+    }
+  });
+
+  it("a replay to the bin's own URL under a name hooklab does not know makes a new capture there (forwarding thread), while a forward there is still stopped as a loop", async () => {
+    const api = request(p.base);
+    const bin = (await api.post('/api/bins').send({}).expect(201)).body as { id: string; url: string };
+    const id = idOf(await send(`${bin.url}/orig`, { body: 'one' }));
+    const url = `http://[::ffff:127.0.0.1]:${new URL(p.base).port}/h/${bin.id}`;
+    const rec = (await api.post(`/api/bins/${bin.id}/requests/${id}/replay`).send({ url }).expect(200)).body.records[0] as ForwardRecord;
+    expect(rec).toMatchObject({ kind: 'replay', status: 200, error: null });
+    const paths = async () => (await api.get(`/api/bins/${bin.id}/requests`).expect(200)).body.requests.map((r: { path: string }) => r.path);
+    expect(await paths()).toEqual(['/orig', '/orig']);
+    // A forward target there still loops: stopped at the first hop.
+    await api.put(`/api/bins/${bin.id}/forward`).send({ targets: [{ url: `${url}/fwd` }] }).expect(200);
+    const fid = idOf(await send(`${bin.url}/x`, { body: 'two' }));
+    await expect.poll(async () => (await api.get(`/api/bins/${bin.id}/requests/${fid}`)).body.forwards.length).toBe(1);
+    expect((await api.get(`/api/bins/${bin.id}/requests/${fid}`)).body.forwards[0]).toMatchObject({ status: 508, error: 'loop' });
+    expect(await paths()).toEqual(['/x', '/orig', '/orig']);
   });
 });

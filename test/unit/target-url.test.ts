@@ -1,0 +1,36 @@
+// Where a forward or replay goes: "the target URL followed by the capture's sub-path and query
+// string" (issue 13). A capture at the bin's root goes to the target exactly as written (its
+// trailing slash kept); a sub-path is joined to it with one slash.
+import { describe, expect, it } from 'vitest';
+import { destination, targetUrl } from '../../server/forward/request.ts';
+
+const at = (target: string, path: string, queryString = '') => targetUrl(target, { path, queryString }).href;
+
+describe('targetUrl', () => {
+  it('a capture at the bin root goes to the target URL as written, trailing slash and all', () => {
+    expect(at('http://app/hooks/', '/')).toBe('http://app/hooks/');
+    expect(at('http://app/hooks', '/')).toBe('http://app/hooks');
+    expect(at('http://app/', '/')).toBe('http://app/');
+    expect(at('http://app', '/')).toBe('http://app/');
+    expect(at('http://app/hooks//', '/')).toBe('http://app/hooks//');
+  });
+
+  it('a sub-path is appended with one slash between', () => {
+    expect(at('http://app/hooks/', '/a')).toBe('http://app/hooks/a');
+    expect(at('http://app/hooks', '/a')).toBe('http://app/hooks/a');
+    expect(at('http://app/', '/a/b/')).toBe('http://app/a/b/');
+    expect(at('http://app', '/a')).toBe('http://app/a');
+  });
+
+  it("the query string follows the target's own", () => {
+    expect(at('http://app/hooks/', '/', 'x=1')).toBe('http://app/hooks/?x=1');
+    expect(at('http://app/hooks/?k=v', '/', 'x=1')).toBe('http://app/hooks/?k=v&x=1');
+    expect(at('http://app/hooks/?k=v', '/a', 'x=1')).toBe('http://app/hooks/a?k=v&x=1');
+    expect(at('http://app/hooks/?k=v', '/a')).toBe('http://app/hooks/a?k=v');
+  });
+
+  it('the request line a destination sends', () => {
+    expect(destination('http://127.0.0.1:3000/hooks/', { path: '/', queryString: '' }).path).toBe('/hooks/');
+    expect(destination('http://127.0.0.1:3000/hooks/', { path: '/a', queryString: 'x=1' }).path).toBe('/hooks/a?x=1');
+  });
+});
