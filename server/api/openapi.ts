@@ -156,7 +156,7 @@ export function openApiDocument(o: OpenApiOptions): object {
     'get',
     '/api/bins/{id}/idempotency',
     "The bin's captures grouped by idempotency key, and bodies that arrived under more than one key (one key's captures as list rows: GET /api/bins/{id}/requests?key=…)",
-    { 200: json(z.object({ groups: z.array(z.object({ key: z.string(), ids: z.array(z.string()) })), keyChurn: z.array(z.object({ bodySha256: z.string(), ids: z.array(z.string()), keys: z.array(z.string()) })) }), 'Groups, oldest first.') },
+    { 200: json(V.KeyGroups, 'Groups, oldest first.') },
     undefined,
     'Signatures',
   );

@@ -1,6 +1,6 @@
 // A bin's signature settings (secrets write-only), and its captures grouped by idempotency key.
 import { Router } from 'express';
-import { VerifySettingsInput } from '../../shared/schema/verify.ts';
+import { type KeyGroupsT, VerifySettingsInput } from '../../shared/schema/verify.ts';
 import { checkIfMatch, etagOf } from '../http/etag.ts';
 import { parse } from '../http/parse.ts';
 import { settingsView } from '../verify/index.ts';
@@ -45,7 +45,13 @@ export function verifyRouter(ctx: ApiContext): Router {
   r.get('/bins/:id/idempotency', async (req, res) => {
     const bin = await getBinOr404(ctx, req.params.id);
     const g = await ctx.binAttempts.of(bin.id);
-    res.json({ groups: g.groups, keyChurn: g.keyChurn });
+    const at = (id: string) => g.receivedAt.get(id) ?? '';
+    const answer: KeyGroupsT = {
+      groups: g.groups.map((x) => ({ key: x.key, ids: x.ids, firstAt: at(x.ids[0]), latestAt: at(x.ids[x.ids.length - 1]) })),
+      keyChurn: g.keyChurn,
+      unkeyed: g.unkeyed,
+    };
+    res.json(answer);
   });
 
   return r;

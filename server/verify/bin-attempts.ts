@@ -12,11 +12,17 @@ export class BinAttempts {
 
   constructor(private readonly store: Store) {}
 
-  async of(binId: string): Promise<AttemptGroups> {
+  /** The bin's groups; `receivedAt` of each keyed capture, and how many carry no key. */
+  async of(binId: string): Promise<AttemptGroups & { receivedAt: Map<string, string>; unkeyed: number }> {
     const items = await this.store.requests.items(binId, { limit: Number.MAX_SAFE_INTEGER, oldestFirst: true });
     const keyed: { id: string; key: string; bodySha256: string }[] = [];
+    const receivedAt = new Map<string, string>();
+    let unkeyed = 0;
     for (const it of items) {
-      if (!it.idempotencyKey) continue;
+      if (!it.idempotencyKey) {
+        unkeyed++;
+        continue;
+      }
       const k = `${binId}/${it.id}`;
       let sha = this.hashes.get(k);
       if (!sha) {
@@ -27,7 +33,8 @@ export class BinAttempts {
         if (this.hashes.size > MAX_HASHES) this.hashes.delete(this.hashes.keys().next().value!);
       }
       keyed.push({ id: it.id, key: it.idempotencyKey, bodySha256: sha });
+      receivedAt.set(it.id, it.receivedAt);
     }
-    return groupAttempts(keyed);
+    return { ...groupAttempts(keyed), receivedAt, unkeyed };
   }
 }

@@ -244,5 +244,25 @@ export const AttemptInfo = z
   })
   .meta({ id: 'AttemptInfo' });
 
+export const KeyGroups = z
+  .object({
+    groups: z
+      .array(
+        z.object({
+          key: z.string(),
+          ids: z.array(z.string()).meta({ description: 'Its captures by arrival, oldest first (attempt n is ids[n - 1]).' }),
+          firstAt: z.string().meta({ description: 'When the first of them arrived (ISO 8601).' }),
+          latestAt: z.string().meta({ description: 'When the latest arrived.' }),
+        }),
+      )
+      .meta({ description: 'One per key, in order of first arrival.' }),
+    keyChurn: z
+      .array(z.object({ bodySha256: z.string(), ids: z.array(z.string()), keys: z.array(z.string()) }))
+      .meta({ description: 'Bodies that arrived under more than one key (an empty body, {}, [] or null never counts): the captures and their keys, by arrival.' }),
+    unkeyed: z.int().meta({ description: 'Captures the bin holds that carry no key.' }),
+  })
+  .meta({ id: 'KeyGroups', description: "A bin's captures grouped by idempotency key." });
+
 export type IdempotencyKeyT = z.infer<typeof IdempotencyKey>;
 export type AttemptInfoT = z.infer<typeof AttemptInfo>;
+export type KeyGroupsT = z.infer<typeof KeyGroups>;

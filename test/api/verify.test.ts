@@ -274,6 +274,12 @@ describe('idempotency keys', () => {
     expect(c.idempotency).toMatchObject({ key: 'msg_b', attempt: 1, attempts: 1, keyChurn: true });
     const groups = (await request(srv.base).get(`/api/bins/${bin.id}/idempotency`).expect(200)).body;
     expect(groups.groups.map((g: { key: string }) => g.key)).toEqual(['msg_same', 'msg_a', 'msg_b']);
+    // Each group says when its first and latest capture arrived; captures without a key are counted.
+    const detail = async (id: string) => (await json<RequestDetail>(srv.base, 'GET', `/api/bins/${bin.id}/requests/${id}`)).body.receivedAt;
+    expect(groups.groups[0]).toMatchObject({ ids, firstAt: await detail(ids[0]), latestAt: await detail(ids[2]) });
+    expect(groups.unkeyed).toBe(0);
+    await send(bin.url, { body: 'no key' });
+    expect((await request(srv.base).get(`/api/bins/${bin.id}/idempotency`).expect(200)).body.unkeyed).toBe(1);
     expect(groups.keyChurn).toHaveLength(1);
     expect(groups.keyChurn[0].ids).toEqual([churn1, churn2]);
   });

@@ -3,6 +3,7 @@
 // with an idempotency key shows it (shortened); listing one key's captures, each row says
 // which attempt it is ("attempt 2 of 3", by arrival).
 import { memo } from '../lib/memo.ts';
+import { useViewHeight } from '../lib/use-view-height.ts';
 import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { RequestItem } from '../../../shared/api.ts';
 import { formatBytes } from '../lib/format.ts';
@@ -39,20 +40,11 @@ interface Props {
 export const RequestList = memo(function RequestList(p: Props) {
   const { requests } = p;
   const scroller = useRef<HTMLDivElement>(null);
+  const viewH = useViewHeight(scroller);
   const [scrollTop, setScrollTop] = useState(0);
-  const [viewH, setViewH] = useState(600);
   const headId = useRef<string | null>(null);
   const [newAbove, setNewAbove] = useState(0);
   const frame = useRef(0);
-
-  // Measure the viewport.
-  useLayoutEffect(() => {
-    const el = scroller.current!;
-    setViewH(el.clientHeight || 600);
-    const ro = new ResizeObserver(() => setViewH(el.clientHeight || 600));
-    ro.observe(el);
-    return () => ro.disconnect();
-  }, []);
 
   // New rows on top: stay on what the user is reading unless they are at the top.
   useLayoutEffect(() => {

@@ -29,6 +29,7 @@ import type {
   WebhookInput,
 } from '../../../shared/api.ts';
 import type { VerifySettingsT, VerifySettingsViewT } from '../../../shared/schema/verify.ts';
+import type { IdempotencyGroups } from './key-groups.ts';
 import { noteReachable, noteUnreachable } from './reachability.ts';
 import { type RequestFilter, filterParams } from './request-filter.ts';
 
@@ -125,7 +126,7 @@ export interface PageQuery {
 }
 
 export type ExportFormat = 'har' | 'ndjson';
-export type IdempotencyGroups = { groups: { key: string; ids: string[] }[]; keyChurn: unknown };
+export type { IdempotencyGroups } from './key-groups.ts';
 
 export const api = {
   // bins
@@ -178,6 +179,8 @@ export const api = {
   getVerify: (binId: string) => send<VerifySettingsViewT>('GET', `/bins/${enc(binId)}/verify`),
   putVerify: (binId: string, input: VerifySettingsT, ifMatch: string | null) =>
     send<VerifySettingsViewT & { rechecked: number }>('PUT', `/bins/${enc(binId)}/verify`, input, { ifMatch }),
+  /** The bin's captures grouped by idempotency key, and bodies that arrived under more than one key. */
+  getIdempotency: (binId: string) => call<IdempotencyGroups>('GET', `/bins/${enc(binId)}/idempotency`),
 
   // webhooks
   listWebhooks: () => call<{ webhooks: Webhook[] }>('GET', '/webhooks').then((r) => r.webhooks),

@@ -1,7 +1,8 @@
 // One bin: its URL to copy, a curl example, the live request list (searchable, the filter in
-// the page URL) with detail, export/import and bulk replay, and its settings: response,
-// forward targets, signatures; under its name, where its rows take their label from.
-// /bins/<id>[?filter], /bins/<id>/requests/<rid>[?filter],
+// the page URL) or its captures grouped by idempotency key (?view=keys), with detail,
+// export/import and bulk replay, and its settings: response, forward targets, signatures;
+// under its name, where its rows take their label from.
+// /bins/<id>[?filter|?view=keys], /bins/<id>/requests/<rid>[?filter|?view=keys],
 // /bins/<id>/response, /bins/<id>/forward, /bins/<id>/verify.
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { BinTools } from '../components/BinTools.tsx';
@@ -9,6 +10,7 @@ import { ConfirmButton } from '../components/ConfirmButton.tsx';
 import { CopyButton } from '../components/CopyButton.tsx';
 import { FilterBar } from '../components/FilterBar.tsx';
 import { ForwardSettingsPanel } from '../components/ForwardSettingsPanel.tsx';
+import { KeyGroupList } from '../components/KeyGroupList.tsx';
 import { RequestDetail } from '../components/RequestDetail.tsx';
 import { RequestList } from '../components/RequestList.tsx';
 import { ResponseEditor } from '../components/ResponseEditor.tsx';
@@ -25,6 +27,9 @@ import { useError } from '../lib/use-error.ts';
 
 export type BinTab = 'requests' | 'response' | 'forward' | 'verify';
 
+/** The page search that shows the captures grouped by idempotency key. */
+const VIEW_KEYS = 'view=keys';
+
 interface Props {
   binId: string;
   requestId: string | null;
@@ -40,11 +45,15 @@ export function BinPage({ binId, requestId, tab, search }: Props) {
   const filter = useMemo(() => filterFromSearch(search), [searchKey]);
   const qs = filterSearch(filter);
   const filtered = !isEmptyFilter(filter);
+  // "By key": the bin's captures grouped by idempotency key instead of the list (bin-wide,
+  // so switching to it drops the list's filter). Links within the page keep the view.
+  const byKey = tab === 'requests' && search.get('view') === 'keys';
+  const viewQs = byKey ? `?${VIEW_KEYS}` : qs;
   const s = useBinRequests(binId, filter);
   const [actionError, setActionError] = useError();
   const [renaming, setRenaming] = useState(false);
-  const base = paths.bin(binId) + qs;
-  const requestPath = useCallback((id: string) => paths.request(binId, id) + qs, [binId, qs]);
+  const base = paths.bin(binId) + viewQs;
+  const requestPath = useCallback((id: string) => paths.request(binId, id) + viewQs, [binId, viewQs]);
   // "Show all N with this key": the list becomes that key's captures (other filters dropped,
   // so it is the whole group), the capture stays open.
   const keyPath = useCallback((id: string, key: string) => (qs === filterSearch({ key }) ? null : paths.request(binId, id) + filterSearch({ key })), [binId, qs]);
@@ -109,9 +118,9 @@ export function BinPage({ binId, requestId, tab, search }: Props) {
   );
 
   // j/k (and the arrows) step through the list from anywhere on the page, not only from the
-  // focused list (which handles its own keys first).
+  // focused list (which handles its own keys first). Not while the list is not shown.
   useEffect(() => {
-    if (tab !== 'requests') return;
+    if (tab !== 'requests' || byKey) return;
     const onKey = (e: KeyboardEvent) => {
       if (e.defaultPrevented || e.altKey || e.ctrlKey || e.metaKey || typing(e.target)) return;
       if (e.key !== 'j' && e.key !== 'k') return;
@@ -124,7 +133,7 @@ export function BinPage({ binId, requestId, tab, search }: Props) {
     };
     document.addEventListener('keydown', onKey);
     return () => document.removeEventListener('keydown', onKey);
-  }, [tab, requestPath]);
+  }, [tab, byKey, requestPath]);
 
   const gone = (err: unknown) => {
     if (isNotFound(err)) s.markDeleted();
@@ -168,6 +177,7 @@ export function BinPage({ binId, requestId, tab, search }: Props) {
   const gonePushed = requestId !== null && (s.deleted.has(requestId) || (s.clearedAll && !s.list.some((r) => r.id === requestId)));
   const row = requestId ? s.list.find((r) => r.id === requestId) : undefined;
   const settingsTab = tab !== 'requests';
+  const here = requestId ? paths.request(binId, requestId) : paths.bin(binId);
 
   return (
     <div class={`bin-page${requestId ? ' has-detail' : ''}${settingsTab ? ' tab-settings' : ''}`} data-testid="bin-page" data-bin-id={binId} data-deleted={deleted ? 'true' : undefined}>
@@ -270,7 +280,24 @@ export function BinPage({ binId, requestId, tab, search }: Props) {
       {tab === 'requests' && (
         <div class="split">
           <div class="split-list">
-            <FilterBar filter={filter} onApply={(f) => navigate(paths.bin(binId) + filterSearch(f))} />
+            <div class="list-views">
+              <div class="seg" role="group" aria-label="Show the captures as" data-testid="view-switch">
+                <button type="button" class="btn btn-small seg-btn" aria-pressed={!byKey} onClick={() => navigate(here + qs)} data-testid="view-list">
+                  List
+                </button>
+                <button
+                  type="button"
+                  class="btn btn-small seg-btn"
+                  aria-pressed={byKey}
+                  title="Group the captures by the sender's idempotency key: retries, and senders that change the key on a retry"
+                  onClick={() => navigate(`${here}?${VIEW_KEYS}`)}
+                  data-testid="view-keys"
+                >
+                  By idempotency key
+                </button>
+              </div>
+            </div>
+            {!byKey && <FilterBar filter={filter} onApply={(f) => navigate(paths.bin(binId) + filterSearch(f))} />}
             <div class="list-toolbar">
               <button type="button" class="btn btn-small" onClick={s.markAllRead} disabled={unreadCount === 0} data-testid="mark-all-read">
                 Mark all read
@@ -281,23 +308,27 @@ export function BinPage({ binId, requestId, tab, search }: Props) {
                 Clear bin
               </ConfirmButton>
             </div>
-            <RowLabelSources.Provider value={bin?.labelFrom}>
-              <RequestList
-                binId={binId}
-                requests={s.list}
-                selectedId={requestId}
-                unread={s.unread}
-                unreadVersion={s.unreadVersion}
-                hasOlder={!!s.nextBefore}
-                loadingOlder={s.loadingOlder}
-                loading={s.loading}
-                onSelect={select}
-                onLoadOlder={s.loadOlder}
-                onVisibleRange={s.setLastVisible}
-                emptyText={filtered ? `No request matches ${describeFilter(filter)}.` : undefined}
-                numbered={keyOnly && !s.loading && !s.nextBefore}
-              />
-            </RowLabelSources.Provider>
+            {byKey ? (
+              <KeyGroupList binId={binId} list={s.list} />
+            ) : (
+              <RowLabelSources.Provider value={bin?.labelFrom}>
+                <RequestList
+                  binId={binId}
+                  requests={s.list}
+                  selectedId={requestId}
+                  unread={s.unread}
+                  unreadVersion={s.unreadVersion}
+                  hasOlder={!!s.nextBefore}
+                  loadingOlder={s.loadingOlder}
+                  loading={s.loading}
+                  onSelect={select}
+                  onLoadOlder={s.loadOlder}
+                  onVisibleRange={s.setLastVisible}
+                  emptyText={filtered ? `No request matches ${describeFilter(filter)}.` : undefined}
+                  numbered={keyOnly && !s.loading && !s.nextBefore}
+                />
+              </RowLabelSources.Provider>
+            )}
           </div>
           <div class="split-detail" tabIndex={-1} data-testid="detail-pane">
             {requestId ? (
@@ -332,6 +363,8 @@ export function BinPage({ binId, requestId, tab, search }: Props) {
                     </p>
                     {!deleted && <p class="muted">Send anything to the URL above; it shows up here the moment it arrives.</p>}
                   </>
+                ) : byKey ? (
+                  <p class="muted">Pick a key to list its attempts, oldest first as attempt 1. Use ↑/↓ to move between the keys.</p>
                 ) : (
                   <p class="muted">Select a request to see its body and headers. Use ↑/↓ or j/k to step through them.</p>
                 )}
