@@ -3,6 +3,7 @@
 // to the forward targets or a URL, with the job's progress.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { ReplayJob, RequestItem } from '../../../shared/api.ts';
+import { replayProgressText } from '../lib/replay-progress.ts';
 import { type ExportFormat, api, isNotFound } from '../lib/api.ts';
 import { type RequestFilter, isEmptyFilter } from '../lib/request-filter.ts';
 import { useError } from '../lib/use-error.ts';
@@ -154,11 +155,7 @@ export function BinTools({ binId, filter, list, complete, disabled, onGone }: Pr
         {job && (
           <div class="replay-progress" role="status" data-testid="replay-progress" data-state={job.state} data-done={job.done} data-total={job.total} data-failed={job.failed}>
             <progress max={job.total || 1} value={job.done} aria-label="Replay progress" />
-            <span>
-              {job.state === 'running' ? 'Replaying' : 'Replayed'} {job.done} of {job.total}
-              {job.failed ? `, ${job.failed} failed` : ''}
-              {job.state === 'finished' ? ' — done. Each request’s Forwards section has its answer.' : '…'}
-            </span>
+            <span>{replayProgressText(job)}</span>
           </div>
         )}
         {message && (
