@@ -124,6 +124,10 @@ export interface SubscribeAck {
    * was away is replayed rather than lost.
    */
   lastId?: string | null;
+  /**
+   * With `lastId`: that capture's arrival number; for a bin that was empty as it joined, the
+   * bin's last arrival number given so far (0: none yet), so a later gap can still be counted.
+   */
   lastSeq?: number | null;
   error?: string;
 }

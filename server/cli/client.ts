@@ -6,8 +6,22 @@ import type { ApiErrorBody } from '../../shared/api.ts';
 export const EXIT = { ok: 0, negative: 1, usage: 2, server: 3 } as const;
 
 export class CliError extends Error {
-  constructor(message: string, readonly code: number) {
+  /**
+   * `status`: the server's HTTP status, when it answered. `transient`: the server could not be
+   * reached, or answered that it cannot serve now (5xx, 429, 408): trying again later can help.
+   */
+  constructor(
+    message: string,
+    readonly code: number,
+    readonly detail: { status?: number; transient?: boolean } = {},
+  ) {
     super(message);
+  }
+  get transient(): boolean {
+    return this.detail.transient === true;
+  }
+  get status(): number | undefined {
+    return this.detail.status;
   }
 }
 
@@ -55,7 +69,7 @@ export async function call(c: Conn, method: string, path: string, init: { body?:
   } catch (e) {
     const c0 = (e as { cause?: { code?: string; message?: string; errors?: { code?: string }[] } }).cause;
     const cause = c0?.code ?? c0?.errors?.[0]?.code ?? c0?.message ?? (e as Error).message;
-    throw new CliError(`cannot reach hooklab at ${c.server} (${cause})`, EXIT.server);
+    throw new CliError(`cannot reach hooklab at ${c.server} (${cause})`, EXIT.server, { transient: true });
   }
   if (res.ok || init.ok?.includes(res.status)) return res;
   throw await errorOf(res, c);
@@ -69,9 +83,14 @@ export async function errorOf(res: Response, c: Conn): Promise<CliError> {
   } catch {
     // not JSON
   }
-  if (res.status === 401) return new CliError(`${c.server} wants an access token: pass --token or set HOOKLAB_TOKEN (${message})`, EXIT.server);
-  if (res.status === 404) return new CliError(`not found: ${message}`, EXIT.server);
-  return new CliError(message, EXIT.server);
+  const detail = { status: res.status, transient: res.status >= 500 || res.status === 429 || res.status === 408 };
+  // (The token itself is never part of a message.)
+  if (res.status === 401) {
+    const what = c.token ? 'refused the access token given (--token or HOOKLAB_TOKEN)' : 'wants an access token: pass --token or set HOOKLAB_TOKEN';
+    return new CliError(`${c.server} ${what} (${message})`, EXIT.server, detail);
+  }
+  if (res.status === 404) return new CliError(`not found: ${message}`, EXIT.server, detail);
+  return new CliError(message, EXIT.server, detail);
 }
 
 export async function callJson<T>(c: Conn, method: string, path: string, body?: unknown): Promise<T> {

@@ -24,7 +24,10 @@ export function openLiveSocket(c: Conn, onFatal: (err: CliError) => void): Socke
     say(`lost the connection to ${c.server} (${reason}); reconnecting`);
   });
   socket.on('connect_error', (e) => {
-    if (/unauthorized/.test(e.message)) return onFatal(new CliError(`${c.server} wants an access token: pass --token or set HOOKLAB_TOKEN`, EXIT.server));
+    if (/unauthorized/.test(e.message)) {
+      const what = c.token ? 'refused the access token given (--token or HOOKLAB_TOKEN)' : 'wants an access token: pass --token or set HOOKLAB_TOKEN';
+      return onFatal(new CliError(`${c.server} ${what}`, EXIT.server));
+    }
     if (down) return;
     down = true;
     say(`cannot reach ${c.server} (${e.message}); retrying`);

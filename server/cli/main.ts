@@ -89,11 +89,14 @@ program
 
 program
   .command('forward')
-  .description('relay a bin to local targets, byte-exact; resumes where it stopped (cursor file)')
+  .description(
+    'relay a bin to local targets, byte-exact; resumes where it stopped (cursor file), and waits out a server restart or a network outage. ' +
+      'A --to on the same hooklab server\'s receiver URLs (/h/…) is refused: it would loop',
+  )
   .argument('<bin>', 'the bin\'s receiver URL (its server is taken from it) or id')
   .option('--to <url>', 'where to send each capture (its sub-path and query are appended); repeatable', collect)
   .option('--cursor <file>', 'where the last forwarded id is kept (default .hooklab-forward-<bin>.json)')
-  .option('--from-start', 'also forward what the bin holds already')
+  .option('--from-start', 'on a first run (no cursor file yet), also forward what the bin holds already; with a cursor file it resumes from that file instead (delete the file to start over)')
   .option('--once', 'exit once caught up (for CI)')
   .option('--timeout <duration>', 'per target request', '10s')
   .action((b: string, o, cmd: Command) => {

@@ -59,7 +59,15 @@ export function attachLiveHandlers(io: IoServer, opts: LiveHandlerOptions) {
     // read here, and the room joined in the continuation's turn (the loop below, no await when
     // there is no cursor), so a capture is either in this read or arrives live.
     let at: { id: string; seq?: number } | null = null;
-    if (cursor === null) [at = null] = await opts.store.requests.items(binId, { limit: 1 });
+    // An empty bin's position is its arrival number so far (it outlives evicted and deleted
+    // captures), so a client that was away can still be told how many it missed: with null it
+    // could only hear "some, how many unknown". Read before the newest capture, so a capture
+    // landing between the two reads is that newest one (and its number is used instead).
+    let seqNow: number | null = null;
+    if (cursor === null) {
+      seqNow = await opts.store.requests.lastSeq(binId);
+      [at = null] = await opts.store.requests.items(binId, { limit: 1 });
+    }
     const finish = (): SubscribeAck => {
       if (gate) {
         // Held while backfilling: only what the backfill did not already send, in order.
@@ -69,7 +77,7 @@ export function attachLiveHandlers(io: IoServer, opts: LiveHandlerOptions) {
           cursor = item.id;
         }
       }
-      const from = lastId === null ? { lastId: at?.id ?? null, lastSeq: at?.seq ?? null } : {};
+      const from = lastId === null ? { lastId: at?.id ?? null, lastSeq: at ? (at.seq ?? null) : seqNow } : {};
       return { ok: true, backfilled: sent, ...(gap ? { gap } : {}), ...(uncounted ? { gapUncounted: true } : {}), ...from };
     };
     for (;;) {

@@ -141,7 +141,7 @@ describe('hooklab CLI', () => {
     try {
       const wrong = await hooklab(['bin', 'new', '--token', 'wrong'], { HOOKLAB_SERVER: locked.base });
       expect(wrong.code).toBe(3);
-      expect(wrong.stderr).toMatch(/^hooklab: .* wants an access token: pass --token or set HOOKLAB_TOKEN/);
+      expect(wrong.stderr).toMatch(/^hooklab: .* refused the access token given \(--token or HOOKLAB_TOKEN\)/);
       const right = await hooklab(['bin', 'new'], { HOOKLAB_SERVER: locked.base, HOOKLAB_TOKEN: 'right-token-123' });
       expect(right.code).toBe(0);
     } finally {

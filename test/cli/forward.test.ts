@@ -1,10 +1,11 @@
 // Issue 13: the relay CLI against a real server and a real local target. Every capture is
 // forwarded once, in order, byte-exact (method, sub-path, query, headers in order and case,
 // body); stopped and restarted, it replays what it missed first, in order, once each.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import http from 'node:http';
-import { rm } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { send } from '../helpers/http.ts';
@@ -53,15 +54,20 @@ afterAll(async () => {
 });
 
 function relay(args: string[]) {
-  const p: ChildProcess = spawn(process.execPath, [CLI, 'forward', ...args], { cwd: ROOT, env: { ...process.env, HOOKLAB_SERVER: '' } });
+  const p: ChildProcess = spawn(process.execPath, [CLI, 'forward', ...args], { cwd: ROOT, env: { ...process.env, HOOKLAB_SERVER: '', HOOKLAB_TOKEN: '' } });
   relays.push(p);
   let out = '';
   let err = '';
   p.stdout!.on('data', (d) => (out += d));
   p.stderr!.on('data', (d) => (err += d));
-  const exited = new Promise<number | null>((r) => p.on('close', r));
-  return { out: () => out, err: () => err, stop: () => p.kill('SIGINT'), signal: (sig: NodeJS.Signals) => p.kill(sig), exited };
+  let code: number | null | undefined;
+  const exited = new Promise<number | null>((r) => p.on('close', (c) => r((code = c))));
+  return { out: () => out, err: () => err, stop: () => p.kill('SIGINT'), signal: (sig: NodeJS.Signals) => p.kill(sig), exited, ended: () => code !== undefined };
 }
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+/** The exit code, or 'still running' after `ms` (a relay that should have refused to start). */
+const exitWithin = (r: ReturnType<typeof relay>, ms: number) => Promise.race([r.exited, sleep(ms).then(() => 'still running' as const)]);
 
 async function until(check: () => boolean, what: string, ms = 30_000) {
   for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 25))) if (check()) return;
@@ -205,4 +211,231 @@ describe('hooklab forward', () => {
     expect(dead.err()).toMatch(/retrying in 0\.5 s/);
     expect(dead.err()).toMatch(/gave up after 5 tries; nothing after 0 was forwarded/);
   }, 60_000);
+
+  it('started on an empty bin and stopped before any capture, then more than the cap arrive: the gap is counted exactly', async () => {
+    const small = await spawnServer({ DATA_DIR: path.join(dir, 'small-empty'), MAX_REQUESTS_PER_BIN: '10' });
+    try {
+      const bin = (await json<{ id: string; url: string }>(small.base, 'POST', '/api/bins', {})).body;
+      const binUrl = `${small.base}/h/${bin.id}`;
+      // The bin has had captures (numbers 1-3) and was emptied by hand: empty, but its numbering
+      // goes on from 3, so the relay's starting point must be 3, not 0.
+      await capture(binUrl, 3, 'old');
+      expect((await json(small.base, 'DELETE', `/api/bins/${bin.id}/requests`)).status).toBe(204);
+      const cursor = path.join(dir, 'c-empty.json');
+      const r1 = relay([binUrl, '--to', `${targetBase}/empty`, '--cursor', cursor]);
+      await until(() => r1.err().includes('forwarding') && existsSync(cursor), 'the relay to start');
+      r1.stop();
+      expect(await r1.exited).toBe(0);
+      // While it is away: 25, of which the bin keeps the last 10.
+      const away = await capture(binUrl, 25, 'empty');
+      got.length = 0;
+      const r2 = relay([binUrl, '--to', `${targetBase}/empty`, '--cursor', cursor, '--once']);
+      expect(await r2.exited).toBe(0);
+      expect(r2.err()).toContain('missed 10 while away, replaying');
+      expect(r2.err()).toContain('15 request(s) were gone from the bin (pushed out by its cap, or deleted) before they could be forwarded');
+      expect(got.map((g) => g.sha)).toEqual(away.slice(15).map((s) => s.sha));
+      expect(got.map((g) => g.url)).toEqual(away.slice(15).map((s, i) => `/empty${s.path}?i=${i + 15}&tag=empty`));
+
+      // A cursor file as an older relay left it on an empty bin (no arrival number): the count
+      // cannot be told, and that is said, not passed over.
+      const legacy = (await json<{ id: string; url: string }>(small.base, 'POST', '/api/bins', {})).body;
+      const legacyUrl = `${small.base}/h/${legacy.id}`;
+      const legacyCursor = path.join(dir, 'c-legacy.json');
+      await writeFile(legacyCursor, JSON.stringify({ lastId: '0', lastSeq: null }));
+      const later = await capture(legacyUrl, 14, 'legacy');
+      got.length = 0;
+      const r3 = relay([legacyUrl, '--to', `${targetBase}/legacy`, '--cursor', legacyCursor, '--once']);
+      expect(await r3.exited).toBe(0);
+      expect(r3.err()).toContain('missed 10 while away, replaying');
+      expect(r3.err()).toContain('some requests were gone from the bin (pushed out by its cap, or deleted) before they could be forwarded; how many is unknown');
+      expect(got.map((g) => g.sha)).toEqual(later.slice(4).map((s) => s.sha));
+    } finally {
+      small.proc.kill('SIGTERM');
+      await small.exited;
+    }
+  }, 90_000);
+
+  it('the server is killed and restarted while the relay works and captures keep coming: each one acknowledged is forwarded once, in order', async () => {
+    // MAX_UNWRITTEN_BYTES=0: a capture is acknowledged once it is on disk, so not even a hard
+    // kill loses an acknowledged one.
+    const env = { DATA_DIR: path.join(dir, 'drop'), MAX_UNWRITTEN_BYTES: '0' };
+    let s = await spawnServer(env);
+    const port = new URL(s.base).port;
+    // A slow target, which can also hold its answers: the relay is kept busy with one while
+    // the server goes, with more queued, so its next calls find the server gone.
+    const seen: number[] = [];
+    let hold = false;
+    const held: (() => void)[] = [];
+    const slow = http.createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        seen.push(Number(req.url!.split('/').pop()));
+        if (hold) held.push(() => res.end('ok'));
+        else setTimeout(() => res.end('ok'), 10);
+      });
+    });
+    await new Promise<void>((r) => slow.listen(0, '127.0.0.1', r));
+    const slowBase = `http://127.0.0.1:${(slow.address() as { port: number }).port}`;
+    // A sender that keeps going whatever happens: which captures the server acknowledged.
+    const acked: number[] = [];
+    const refused: number[] = [];
+    let sending = true;
+    let sender: Promise<void> = Promise.resolve();
+    try {
+      const bin = (await json<{ id: string; url: string }>(s.base, 'POST', '/api/bins', {})).body;
+      const binUrl = `${s.base}/h/${bin.id}`;
+      const r = relay([binUrl, '--to', `${slowBase}/drop`, '--cursor', path.join(dir, 'c-drop.json'), '--timeout', '60s']);
+      await until(() => r.err().includes('forwarding'), 'the relay to start');
+      sender = (async () => {
+        for (let n = 0; sending; n++) {
+          try {
+            const res = await send(`${binUrl}/${n}`, { body: `capture ${n} ${'x'.repeat(n % 50)}`, timeoutMs: 5000 });
+            (res.status === 200 ? acked : refused).push(n);
+          } catch {
+            refused.push(n);
+          }
+          await sleep(5);
+        }
+      })();
+      // Two outages: a hard kill, then a clean stop; each while the relay has work queued.
+      const unreachable = () => r.err().match(/server unreachable: .*; retrying until it answers \(nothing is skipped\)\n/g)?.length ?? 0;
+      for (const [k, signal, upTo] of [[1, 'SIGKILL', 60], [2, 'SIGTERM', 140]] as const) {
+        await until(() => acked.length >= upTo, `${upTo} acknowledged captures`);
+        hold = true;
+        await until(() => held.length > 0, 'the relay busy with a forward');
+        const busyWith = seen[seen.length - 1];
+        await until(() => acked.filter((n) => n > busyWith).length >= 5, 'a backlog queued behind it');
+        s.proc.kill(signal);
+        await s.exited;
+        hold = false;
+        for (const answer of held.splice(0)) answer();
+        await until(() => unreachable() === k || r.ended(), 'the relay to find the server gone');
+        await sleep(1000); // down a while longer: its calls keep failing meanwhile
+        expect(r.ended(), `the relay ended:\n${r.err()}`).toBe(false);
+        s = await spawnServer({ ...env, PORT: port });
+      }
+      await until(() => acked.length >= 220, 'captures after the second restart');
+      sending = false;
+      await sender;
+      await until(() => acked.every((n) => seen.includes(n)), 'every acknowledged capture forwarded', 60_000);
+      await sleep(500); // nothing more comes (no duplicates)
+      expect(await exitWithin(r, 10)).toBe('still running');
+      expect(new Set(seen).size, `duplicates in ${seen.join(',')}`).toBe(seen.length);
+      expect(seen).toEqual([...seen].sort((a, b) => a - b));
+      // Any other was cut off by a kill (stored and sent live, then not acknowledged).
+      expect(seen.filter((n) => !acked.includes(n)).every((n) => refused.includes(n))).toBe(true);
+      // Said once per outage; the relay kept going.
+      expect(unreachable()).toBe(2);
+      expect(r.err().match(/answers again; going on from the cursor\n/g)).toHaveLength(2);
+      r.stop();
+      expect(await r.exited).toBe(0);
+    } finally {
+      sending = false;
+      await sender;
+      slow.close();
+      s.proc.kill('SIGTERM');
+      await s.exited;
+    }
+  }, 180_000);
+
+  it('refuses a --to that is a receiver URL of the same server (a loop), with one line and exit 2', async () => {
+    const bin = (await json<{ id: string; url: string }>(srv.base, 'POST', '/api/bins', {})).body;
+    const binUrl = `${srv.base}/h/${bin.id}`;
+    const port = new URL(srv.base).port;
+    const cases = [
+      [binUrl, '--to', `${targetBase}/ok`, '--to', binUrl], // the bin itself
+      [binUrl, '--to', `http://localhost:${port}/h/another-bin-1234/x?y=1`], // another bin there, by another name for the host
+      [bin.id, '--server', srv.base, '--to', `${srv.base}/h/${bin.id}/sub`], // the server given apart
+    ];
+    for (const args of cases) {
+      const r = relay([...args, '--cursor', path.join(dir, 'c-loop.json')]);
+      const code = await exitWithin(r, 15_000);
+      if (code === 'still running') r.signal('SIGKILL');
+      expect(code, args.join(' ')).toBe(2);
+      expect(r.err()).toMatch(/^hooklab: --to \S+ is a receiver URL of the hooklab server the relay reads \(http:\/\/[^)]+\): every forward would be captured and forwarded again, in a loop\. Point --to at your app\.\n$/);
+    }
+    expect(existsSync(path.join(dir, 'c-loop.json'))).toBe(false);
+  });
+
+  it('--from-start: a first run forwards what the bin holds and says so; with a cursor file it resumes from that and says how to start over', async () => {
+    const bin = (await json<{ id: string; url: string }>(srv.base, 'POST', '/api/bins', {})).body;
+    const binUrl = `${srv.base}/h/${bin.id}`;
+    const cursor = path.join(dir, 'c-fs.json');
+    const held = await capture(binUrl, 3, 'held');
+    got.length = 0;
+    const r1 = relay([binUrl, '--to', `${targetBase}/fs`, '--from-start', '--once', '--cursor', cursor]);
+    expect(await r1.exited).toBe(0);
+    expect(r1.err()).toContain('forwarding the 3 requests the bin holds\n');
+    expect(r1.err()).not.toContain('missed');
+    expect(got.map((g) => g.sha)).toEqual(held.map((s) => s.sha));
+    // Again with the flag, the cursor file there: only what is new, and why.
+    const more = await capture(binUrl, 2, 'more');
+    got.length = 0;
+    const r2 = relay([binUrl, '--to', `${targetBase}/fs`, '--from-start', '--once', '--cursor', cursor]);
+    expect(await r2.exited).toBe(0);
+    expect(r2.err()).toContain(`--from-start: resuming from the cursor file ${cursor} instead (last forwarded: ${held[2].id}); to start over, delete that file\n`);
+    expect(r2.err()).toContain('missed 2 while away, replaying');
+    expect(got.map((g) => g.sha)).toEqual(more.map((s) => s.sha));
+    // Deleted, it starts over.
+    await rm(cursor);
+    got.length = 0;
+    const r3 = relay([binUrl, '--to', `${targetBase}/fs`, '--from-start', '--once', '--cursor', cursor]);
+    expect(await r3.exited).toBe(0);
+    expect(r3.err()).toContain('forwarding the 5 requests the bin holds\n');
+    expect(got.map((g) => g.sha)).toEqual([...held, ...more].map((s) => s.sha));
+
+    // On an empty bin, a first --from-start run writes its cursor at once: a later run (even
+    // without the flag) gets what came meanwhile.
+    const empty = (await json<{ id: string; url: string }>(srv.base, 'POST', '/api/bins', {})).body;
+    const emptyUrl = `${srv.base}/h/${empty.id}`;
+    const c2 = path.join(dir, 'c-fs-empty.json');
+    const e1 = relay([emptyUrl, '--to', `${targetBase}/fs`, '--from-start', '--once', '--cursor', c2]);
+    expect(await e1.exited).toBe(0);
+    expect(e1.err()).toContain('forwarding the 0 requests the bin holds\n');
+    const meanwhile = await capture(emptyUrl, 4, 'meanwhile');
+    got.length = 0;
+    const e2 = relay([emptyUrl, '--to', `${targetBase}/fs`, '--once', '--cursor', c2]);
+    expect(await e2.exited).toBe(0);
+    expect(e2.err()).toContain('missed 4 while away, replaying');
+    expect(e2.err()).not.toContain('gone from the bin');
+    expect(got.map((g) => g.sha)).toEqual(meanwhile.map((s) => s.sha));
+
+    // The help says so.
+    const help = spawnSync(process.execPath, [CLI, 'forward', '--help'], { cwd: ROOT, encoding: 'utf8' });
+    expect(help.stdout.replace(/\s+/g, ' ')).toContain(
+      '--from-start on a first run (no cursor file yet), also forward what the bin holds already; with a cursor file it resumes from that file instead (delete the file to start over)',
+    );
+  }, 90_000);
+
+  it('a wrong --token gets one line and exit 3 without showing it; the right one works for the API and the live link', async () => {
+    const token = 'right-token-relay-42';
+    const locked = await spawnServer({ DATA_DIR: path.join(dir, 'locked'), AUTH_TOKEN: token });
+    try {
+      const res = await fetch(`${locked.base}/api/bins`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{}' });
+      const bin = (await res.json()) as { id: string };
+      const binUrl = `${locked.base}/h/${bin.id}`;
+      const cursor = path.join(dir, 'c-token.json');
+      const wrong = relay([binUrl, '--to', `${targetBase}/t`, '--token', 'not-the-token-99', '--cursor', cursor]);
+      expect(await wrong.exited).toBe(3);
+      expect(wrong.err()).toMatch(/^hooklab: http:\/\/127\.0\.0\.1:\d+ refused the access token given \(--token or HOOKLAB_TOKEN\) \([^\n]*\)\n$/);
+      expect(wrong.err() + wrong.out()).not.toContain('not-the-token-99');
+      const none = relay([binUrl, '--to', `${targetBase}/t`, '--cursor', cursor]);
+      expect(await none.exited).toBe(3);
+      expect(none.err()).toMatch(/^hooklab: http:\/\/127\.0\.0\.1:\d+ wants an access token: pass --token or set HOOKLAB_TOKEN \([^\n]*\)\n$/);
+      expect(existsSync(cursor)).toBe(false);
+      // The right one: the live link (Socket.IO) subscribes and each capture is fetched (REST).
+      const right = relay([binUrl, '--to', `${targetBase}/t`, '--token', token, '--cursor', cursor]);
+      await until(() => right.err().includes('forwarding'), 'the relay to start');
+      got.length = 0;
+      const live = await capture(binUrl, 3, 'tok');
+      await until(() => got.length >= 3, '3 forwards');
+      expect(got.map((g) => g.sha)).toEqual(live.map((s) => s.sha));
+      right.stop();
+      expect(await right.exited).toBe(0);
+      expect(right.err() + right.out()).not.toContain(token);
+    } finally {
+      locked.proc.kill('SIGTERM');
+      await locked.exited;
+    }
+  });
 });

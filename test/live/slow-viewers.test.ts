@@ -101,7 +101,7 @@ describe('slow live viewers', () => {
     expect(await poll(sid)).toMatch(/^40/);
     expect(serverSockets()).toBe(before + 1);
     await send(eio(sid), { body: `420["subscribe",{"binId":"${bin.id}","lastId":null}]`, headers: { 'content-type': 'text/plain' } });
-    expect(await poll(sid)).toBe('430[{"ok":true,"backfilled":0,"lastId":null,"lastSeq":null}]');
+    expect(await poll(sid)).toBe('430[{"ok":true,"backfilled":0,"lastId":null,"lastSeq":0}]');
     // Events now queue on the server for the next poll, which never comes.
     await burst(`${bin.url}/${'p'.repeat(3000)}`, 400);
     for (let i = 0; i < 100 && serverSockets() > before; i++) await new Promise((r) => setTimeout(r, 20));

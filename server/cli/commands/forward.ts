@@ -3,9 +3,12 @@
 // targets, byte-exact (server/forward/request.ts). It never loses an event silently: the last
 // id it forwarded is kept in a cursor file; after a disconnect, a sleep or a restart it first
 // replays what it missed, in order, and says how many; a target that cannot be reached is
-// retried (the cursor does not move past an event until every target has had it).
+// retried (the cursor does not move past an event until every target has had it), and so is
+// the hooklab server itself when it drops away (a restart, a network outage): the relay waits
+// for it and goes on from its cursor. Only what retrying cannot fix ends it: a refused token, a
+// deleted bin.
 import { readFile, rename, writeFile } from 'node:fs/promises';
-import type { RequestItem, SubscribeAck } from '../../../shared/api.ts';
+import { RECEIVER_PREFIX, type RequestItem, type SubscribeAck } from '../../../shared/api.ts';
 import type { z } from 'zod';
 import type { ExportLine } from '../../../shared/schema/exchange.ts';
 import { type ForwardResult, forwardRequest } from '../../forward/request.ts';
@@ -51,43 +54,140 @@ function line(r: RequestItem, results: ForwardResult[]): string {
   return [what, ...outcomes].join('  ');
 }
 
+/** Where --to cannot point: the same server's receiver URLs (a capture would come back as a new one, forever). */
+const LOOPBACK_HOST = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
+const portOf = (u: URL) => u.port || (u.protocol === 'https:' ? '443' : '80');
+const hostOf = (u: URL) => (LOOPBACK_HOST.test(u.hostname) ? 'loopback' : u.hostname.toLowerCase());
+
+function receiverOf(target: string, servers: string[]): string | null {
+  const t = new URL(target);
+  for (const s of servers) {
+    const u = new URL(s);
+    if (t.protocol !== u.protocol || hostOf(t) !== hostOf(u) || portOf(t) !== portOf(u)) continue;
+    // The server may live under a path (PUBLIC_URL https://example.com/hooklab).
+    if (t.pathname.startsWith(u.pathname.replace(/\/+$/, '') + RECEIVER_PREFIX)) return u.origin;
+  }
+  return null;
+}
+
+/** The server's own failures (unreachable, 5xx, 429) pass; retries start this fast and back off to the cap. */
+const RETRY_FIRST_MS = 250;
+const RETRY_MAX_MS = 10_000;
+
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
 export async function forward(c: Conn, bin: string, o: ForwardOptions): Promise<void> {
   if (!o.to?.length) throw new CliError('give at least one --to URL (where to send the captures)', EXIT.usage);
   for (const t of o.to) {
     if (!URL.canParse(t) || !/^https?:$/.test(new URL(t).protocol)) throw new CliError(`--to must be an http(s) URL, got "${t}"`, EXIT.usage);
   }
-  const timeoutMs = ms(o.timeout);
   const binId = binIdOf(bin);
+  // The bin's server: --server (or the origin the receiver URL gave it), and the receiver
+  // URL's own, with the path it is under.
+  const servers = [c.server];
+  if (/^https?:\/\//i.test(bin) && URL.canParse(bin)) {
+    const u = new URL(bin);
+    const at = u.pathname.indexOf(RECEIVER_PREFIX);
+    servers.push(u.origin + (at > 0 ? u.pathname.slice(0, at) : ''));
+  }
+  for (const t of o.to) {
+    const origin = receiverOf(t, servers);
+    if (origin) throw new CliError(`--to ${t} is a receiver URL of the hooklab server the relay reads (${origin}): every forward would be captured and forwarded again, in a loop. Point --to at your app.`, EXIT.usage);
+  }
+  const timeoutMs = ms(o.timeout);
   const cursorFile = o.cursor ?? `.hooklab-forward-${binId}.json`;
-  let cursor: Cursor = (await loadCursor(cursorFile)) ?? { lastId: o.fromStart ? '0' : null };
-  if (o.fromStart && !cursor.lastId) cursor = { lastId: '0' };
+  const stored = await loadCursor(cursorFile);
+  // --from-start applies to a first run only. With a cursor file the relay goes on from it, as
+  // it does without the flag: starting over would send your app again what it already had.
+  if (o.fromStart && stored?.lastId) {
+    process.stderr.write(`--from-start: resuming from the cursor file ${cursorFile} instead (last forwarded: ${stored.lastId === '0' ? 'none yet' : stored.lastId}); to start over, delete that file\n`);
+  }
+  // A first run with --from-start: from before the bin's first capture (arrival number 0, so
+  // the answer says how many older ones are gone already).
+  const fromStart = !stored?.lastId && o.fromStart === true;
+  let cursor: Cursor = stored?.lastId ? stored : fromStart ? { lastId: '0', lastSeq: 0 } : { lastId: null };
   // Fail early, with one line, on a wrong token or an unknown bin.
   await call(c, 'GET', `/api/bins/${binId}`);
 
   const fetchCapture = async (id: string): Promise<z.infer<typeof ExportLine> | null> => {
     const res = await call(c, 'GET', `/api/bins/${binId}/export?ids=${id}`);
-    const text = (await res.text()).trim();
+    let text: string;
+    try {
+      text = (await res.text()).trim();
+    } catch (e) {
+      // The connection dropped mid-answer: as unreachable.
+      throw new CliError(`cannot reach hooklab at ${c.server} (${(e as Error).message})`, EXIT.server, { transient: true });
+    }
     return text ? (JSON.parse(text) as z.infer<typeof ExportLine>) : null;
   };
 
   return new Promise((resolve, reject) => {
+    const say = (s: string) => process.stderr.write(`${s}\n`);
     const queue: RequestItem[] = [];
     let working = false;
     let caughtUp = false;
     let stopped = false;
+
+    // Waits that end early: all of them when the relay stops, the server's when it is back.
+    const naps = new Set<{ kind: 'server' | 'target'; end: () => void }>();
+    const nap = (msToWait: number, kind: 'server' | 'target') =>
+      new Promise<void>((res) => {
+        const n = { kind, end: () => (clearTimeout(t), naps.delete(n), res()) };
+        const t = setTimeout(n.end, msToWait);
+        naps.add(n);
+      });
+    const wake = (kind?: 'server' | 'target') => {
+      for (const n of [...naps]) if (!kind || n.kind === kind) n.end();
+    };
+
+    // The cursor file's writes, one after another in the order made (a rename racing another
+    // could leave an older cursor in place).
+    let saving: Promise<void> = Promise.resolve();
+    const save = (cur: Cursor) => (saving = saving.then(() => saveCursor(cursorFile, cur)));
+
     const stop = (err?: Error) => {
       if (stopped) return;
       stopped = true;
+      clearTimeout(resubscribe);
       socket.close();
-      if (err) reject(err);
-      else resolve();
+      wake();
+      // The last cursor write lands first.
+      const end = () => (err ? reject(err) : resolve());
+      saving.then(end, (e: Error) => (err ? reject(err) : reject(e)));
     };
 
-    const sendOne = async (r: RequestItem) => {
-      const cap = await fetchCapture(r.id);
+    // A call to the server, again and again while the server cannot answer (down, restarting,
+    // the network gone), said once per outage. Anything else (a refused token, a deleted bin)
+    // ends the relay. Answers STOPPED when the relay was stopped meanwhile.
+    const STOPPED = Symbol('stopped');
+    let outage = false;
+    const untilAnswered = async <T>(what: () => Promise<T>): Promise<T | typeof STOPPED> => {
+      for (let wait = RETRY_FIRST_MS; ; wait = Math.min(RETRY_MAX_MS, wait * 2)) {
+        if (stopped) return STOPPED;
+        try {
+          const v = await what();
+          if (outage) say(`hooklab at ${c.server} answers again; going on from the cursor`);
+          outage = false;
+          return v;
+        } catch (e) {
+          if (!(e instanceof CliError) || !e.transient) {
+            if (e instanceof CliError && e.status === 404) throw new CliError(`bin ${binId} is gone (deleted?): ${e.message}`, EXIT.server);
+            throw e;
+          }
+          if (!outage) say(`server unreachable: ${e.status ? `hooklab at ${c.server} answered ${e.status} (${e.message})` : e.message}; retrying until it answers (nothing is skipped)`);
+          outage = true;
+          await nap(wait, 'server');
+        }
+      }
+    };
+
+    /** Sends one capture to every target; false when the relay stopped first (it was not sent). */
+    const sendOne = async (r: RequestItem): Promise<boolean> => {
+      const cap = await untilAnswered(() => fetchCapture(r.id));
+      if (cap === STOPPED) return false;
       if (!cap) {
         process.stderr.write(`${r.id}: gone from the bin before it could be forwarded (deleted or evicted)\n`);
-        return;
+        return true;
       }
       const capture = { method: cap.method, path: cap.path, queryString: cap.queryString, headers: cap.headers.flat(), body: Buffer.from(cap.body, 'base64') };
       const results: ForwardResult[] = [];
@@ -102,17 +202,13 @@ export async function forward(c: Conn, bin: string, o: ForwardOptions): Promise<
           if (o.once && attempt >= 5) throw new CliError(`${target}: ${res.errorDetail} (gave up after ${attempt} tries; nothing after ${cursor.lastId} was forwarded)`, EXIT.negative);
           const wait = Math.min(30_000, 500 * 2 ** (attempt - 1));
           process.stderr.write(`${target}: ${res.errorDetail}; retrying in ${wait / 1000} s\n`);
-          await new Promise((res) => setTimeout(res, wait));
-          if (stopped) return;
+          await nap(wait, 'target');
+          if (stopped) return false;
         }
       }
       process.stdout.write(`${line(r, results)}\n`);
+      return true;
     };
-
-    // The cursor file's writes, one after another in the order made (a rename racing another
-    // could leave an older cursor in place).
-    let saving: Promise<void> = Promise.resolve();
-    const save = (cur: Cursor) => (saving = saving.then(() => saveCursor(cursorFile, cur)));
 
     const pump = async () => {
       if (working) return;
@@ -120,8 +216,9 @@ export async function forward(c: Conn, bin: string, o: ForwardOptions): Promise<
       try {
         while (queue.length && !stopped) {
           const r = queue.shift()!;
-          if (cursor.lastId && r.id <= cursor.lastId) continue; // replayed twice after a reconnect
-          await sendOne(r);
+          // Already forwarded: replayed again after a reconnect.
+          if (cursor.lastId !== null && r.id <= cursor.lastId) continue;
+          if (!(await sendOne(r))) break; // stopped before it was sent: the cursor stays
           cursor = { lastId: r.id, lastSeq: r.seq ?? null };
           await save(cursor);
         }
@@ -135,29 +232,80 @@ export async function forward(c: Conn, bin: string, o: ForwardOptions): Promise<
 
     const socket = openLiveSocket(c, (e) => stop(e));
     let pending: RequestItem[] | null = null; // events before the subscribe is answered
-    socket.on('connect', () => {
+    let acked = false; // a subscribe of this run was answered
+    let heard: string | null = null; // the newest capture heard of in this run
+    let generation = 0;
+    let subscribeRetry = RETRY_FIRST_MS;
+    let resubscribe: NodeJS.Timeout | undefined;
+    const subscribe = () => {
+      clearTimeout(resubscribe);
+      if (stopped || !socket.connected) return;
+      const gen = ++generation;
+      // What the last connection had queued and not sent yet comes again in the backfill
+      // (everything after the cursor): dropped here rather than sent twice.
+      queue.length = 0;
       pending = [];
       caughtUp = false;
-      socket.emit('subscribe', { binId, lastId: cursor.lastId, lastSeq: cursor.lastSeq ?? null }, (ack: SubscribeAck) => {
-        if (!ack.ok) return stop(new CliError(`cannot follow bin ${binId}: ${ack.error}`, EXIT.server));
+      const asked = cursor;
+      socket.emit('subscribe', { binId, lastId: asked.lastId, lastSeq: asked.lastSeq ?? null }, (ack: SubscribeAck) => {
+        if (stopped || gen !== generation) return;
+        if (!ack.ok) {
+          if (ack.error === 'bin not found') return stop(new CliError(`cannot follow bin ${binId}: ${ack.error} (deleted?)`, EXIT.server));
+          // A server that cannot serve the backfill now (its store busy or away): again, later.
+          say(`cannot follow bin ${binId} yet (${ack.error}); retrying`);
+          // Out of the room first (it may have been joined): its live events would otherwise
+          // come before the backfill of the next try, out of order.
+          socket.emit('unsubscribe', { binId });
+          resubscribe = setTimeout(subscribe, subscribeRetry);
+          subscribeRetry = Math.min(RETRY_MAX_MS, subscribeRetry * 2);
+          return;
+        }
+        subscribeRetry = RETRY_FIRST_MS;
         const missed = ack.backfilled ?? 0;
-        if (cursor.lastId && missed > 0) process.stderr.write(`missed ${missed} while away, replaying\n`);
-        if (ack.gap) process.stderr.write(`${ack.gap} request(s) were gone from the bin (pushed out by its cap, or deleted) before they could be forwarded\n`);
-        if (!cursor.lastId) {
-          process.stderr.write(`forwarding ${c.server}/h/${binId} to ${o.to.join(', ')} (Ctrl-C to stop)\n`);
-          // From where the bin stands now (an empty bin: from its start): after a disconnect or
-          // a restart before anything was forwarded, what came meanwhile is replayed, not lost.
-          cursor = { lastId: ack.lastId ?? '0', lastSeq: ack.lastSeq ?? null };
-          save(cursor).catch((e: Error) => stop(e));
+        // The backfill comes first. What of it was heard before the link dropped (queued, not
+        // yet sent) is sent now all the same, but was not missed.
+        const backfill = (pending ?? []).slice(0, missed);
+        const away = heard === null ? missed : backfill.filter((r) => r.id > heard!).length;
+        for (const r of pending ?? []) if (heard === null || r.id > heard) heard = r.id;
+        const first = !acked;
+        acked = true;
+        if (first) say(`forwarding ${c.server}${RECEIVER_PREFIX}${binId} to ${o.to.join(', ')} ${o.once ? '(until caught up)' : '(Ctrl-C to stop)'}`);
+        if (first && fromStart) {
+          const older = ack.gap ? ` (${plural(ack.gap, 'older one')} ${ack.gap === 1 ? 'is' : 'are'} gone from it: pushed out by its cap, or deleted)` : '';
+          say(`forwarding the ${plural(missed, 'request')} the bin holds${older}`);
+        } else {
+          if (away > 0) say(`missed ${away} while away, replaying`);
+          if (ack.gap) say(`${ack.gap} request(s) were gone from the bin (pushed out by its cap, or deleted) before they could be forwarded`);
+          if (ack.gapUncounted) say('some requests were gone from the bin (pushed out by its cap, or deleted) before they could be forwarded; how many is unknown (the cursor file has no arrival number)');
+        }
+        if (cursor === asked) {
+          let next: Cursor = cursor;
+          // A first run: from where the bin stands now (an empty bin: from its start). After
+          // a disconnect or a restart before anything was forwarded, what came meanwhile is
+          // replayed, not lost; its arrival number lets a gap then be counted.
+          if (cursor.lastId === null) next = { lastId: ack.lastId ?? '0', lastSeq: ack.lastSeq ?? null };
+          // The numbers reported gone are accounted for: not reported again after a reconnect
+          // (the first one replayed comes right after them).
+          else if (ack.gap && asked.lastSeq != null) next = { lastId: cursor.lastId, lastSeq: asked.lastSeq + ack.gap };
+          // A first --from-start run writes its cursor at once, as a first run does.
+          if (next !== cursor || (first && !stored?.lastId)) {
+            cursor = next;
+            save(cursor).catch((e: Error) => stop(e));
+          }
         }
         queue.push(...(pending ?? []));
         pending = null;
         caughtUp = true;
         void pump();
       });
+    };
+    socket.on('connect', () => {
+      wake('server'); // it is back: a call waiting to be retried goes now
+      subscribe();
     });
     socket.on('request', (r: RequestItem) => {
       if (r.binId !== binId) return;
+      if (!pending && (heard === null || r.id > heard)) heard = r.id;
       if (pending) pending.push(r);
       else {
         queue.push(r);
