@@ -38,6 +38,7 @@ import { authRoutes, requireToken, tokenFrom, tokenGate } from './http/auth.ts';
 import { createHostGuard } from './http/host-guard.ts';
 import { createHttp, type HooklabHttp } from './http/server.ts';
 import { CONNECTIONS_PER_ORIGIN, Forwarder } from './forward/forwarder.ts';
+import { ReplayJobs } from './forward/replay-jobs.ts';
 import { BinAttempts } from './verify/bin-attempts.ts';
 import { Verifier } from './verify/service.ts';
 import { ownOriginCheck } from './forward/own-origins.ts';
@@ -292,6 +293,20 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
     onRecorded: (item, _rec, rowChanged) => (rowChanged ? live.requestUpdated(item) : live.requestDetailChanged(item.binId, item.id)),
   });
   await forwarder.load();
+  // Bulk replays, kept in the store: those this instance left running (lowdb: any, one
+  // instance) or whose instance is gone are failed now.
+  const replays = new ReplayJobs({
+    store,
+    instance: config.instanceUrl,
+    staleMs: config.replayStaleMs,
+    now,
+    onWriteError: (err, id) => log.warn('bulk replay: writing its progress failed; retrying', { replay: id, error: String(err) }),
+  });
+  const stopped = await replays.recover(!isRedisStore(store)).catch((err: unknown) => {
+    log.warn('bulk replays left running could not be marked failed', { error: String(err) });
+    return 0;
+  });
+  if (stopped) log.info('bulk replays left running by a stopped instance are marked failed', { count: stopped });
   const verifier = new Verifier({ store, onChecked: (item) => live.requestUpdated(item) });
   await verifier.load();
   const binAttempts = new BinAttempts(store);
@@ -330,7 +345,7 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
     await cluster.start();
   }
 
-  const ctx: ApiContext = { config, store, control, dispatcher, live, rateLimiter, waiters, deliveryWaiters, forwarder, verifier, binAttempts, now };
+  const ctx: ApiContext = { config, store, control, dispatcher, live, rateLimiter, waiters, deliveryWaiters, forwarder, replays, verifier, binAttempts, now };
   const activity = async (b: StoredBin): Promise<BinActivity> => ({ id: b.id, createdAt: b.createdAt, lastRequestAt: (await store.requests.stats(b.id)).lastAt, activeAt: b.activeAt });
   const idleSweeper = config.binIdleMs
     ? startIdleSweeper({
@@ -545,6 +560,8 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
           httpServer.closeAllConnections();
         });
         sender.close();
+        // Before the forwarder: the jobs still running are written failed, not their captures.
+        await replays.close();
         forwarder.close();
         await control.close();
         await feed?.stop();

@@ -3,6 +3,7 @@
 import path from 'node:path';
 import type { ScheduleSettings } from '../shared/api.ts';
 import { DEFAULT_RESPONSE_LIMITS, type ResponseLimits } from '../shared/schema/response.ts';
+import { REPLAY_STALE_MS_DEFAULT } from './forward/replay-jobs.ts';
 
 export interface Config {
   port: number;
@@ -53,6 +54,8 @@ export interface Config {
   forwardConcurrency: number;
   /** Make forwards' and replays' HTTP calls on a worker thread (false: on the main thread). */
   forwardWorker: boolean;
+  /** REPLAY_STALE_MS: see CONFIG_DOCS (server/forward/replay-jobs.ts). */
+  replayStaleMs: number;
   maxFinishedDeliveries: number;
   schedule: ScheduleSettings;
   authToken: string | null;
@@ -105,6 +108,12 @@ export const CONFIG_DOCS: { name: string; default: string; meaning: string }[] =
   { name: 'FORWARD_TIMEOUT_MS', default: '10000', meaning: 'Timeout of one forward or replay (and of the proxy-mode answer: past it the sender gets 504).' },
   { name: 'FORWARD_MAX_RESPONSE_BYTES', default: '65536', meaning: 'Bytes of a forward target\'s answer kept (and, in proxy mode, passed on to the sender).' },
   { name: 'FORWARD_CONCURRENCY', default: '32', meaning: 'Forwards and replays in flight at once; up to 10x that may wait, past that new forwards fail as overloaded.' },
+  {
+    name: 'REPLAY_STALE_MS',
+    default: '30000',
+    meaning:
+      "A bulk replay still running whose instance has not written its progress for this long (1000 to 3600000) reads as failed, its instance gone; a running instance writes at least every 2 s. Raise it when instances' clocks differ by more than a few seconds.",
+  },
   { name: 'FORWARD_WORKER', default: 'true', meaning: 'Make forwards\' and replays\' HTTP calls on a worker thread, so a bin forwarding a flood leaves the main thread to the receiver (false: on the main thread).' },
   { name: 'DISPATCH_WORKER', default: 'true', meaning: 'Make the dispatcher\'s HTTP calls for bursts of attempts to other servers on a worker thread, so a fast-forward does not slow captures and the API; attempts to hooklab\'s own receivers, and those going one at a time, are sent from the main thread (false: all on the main thread).' },
   { name: 'DISPATCH_IN_PROCESS', default: 'true', meaning: 'Send attempts to hooklab\'s own receivers at its listening address (`http://localhost:PORT`, `127.0.0.1`, `[::1]`) in-process: the same HTTP bytes through the same parsers, without a socket (a URL under a `PUBLIC_URL` elsewhere still goes over the network). false: over loopback TCP.' },
@@ -209,6 +218,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     dispatchWorker: env.DISPATCH_WORKER === undefined || env.DISPATCH_WORKER === '' ? true : bool(env, 'DISPATCH_WORKER'),
     dispatchInProcess: env.DISPATCH_IN_PROCESS === undefined || env.DISPATCH_IN_PROCESS === '' ? true : bool(env, 'DISPATCH_IN_PROCESS'),
     forwardWorker: env.FORWARD_WORKER === undefined || env.FORWARD_WORKER === '' ? true : bool(env, 'FORWARD_WORKER'),
+    replayStaleMs: int(env, 'REPLAY_STALE_MS', REPLAY_STALE_MS_DEFAULT, 1000, 3_600_000),
     maxFinishedDeliveries: int(env, 'MAX_FINISHED_DELIVERIES', 5000, 1),
     schedule: {
       firstDelayMs: int(env, 'RETRY_FIRST_DELAY_MS', 5000, 1),

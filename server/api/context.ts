@@ -8,6 +8,7 @@ import type { RateLimiter } from '../capture/rate-limit.ts';
 import type { RequestWaiters } from '../capture/waiters.ts';
 import type { DeliveryWaiters } from '../dispatch/delivery-waiters.ts';
 import type { Forwarder } from '../forward/forwarder.ts';
+import type { ReplayJobs } from '../forward/replay-jobs.ts';
 import type { BinAttempts } from '../verify/bin-attempts.ts';
 import type { Verifier } from '../verify/service.ts';
 
@@ -22,6 +23,8 @@ export interface ApiContext {
   waiters: RequestWaiters;
   deliveryWaiters: DeliveryWaiters;
   forwarder: Forwarder;
+  /** Bulk replay jobs: run here, kept in the store. */
+  replays: ReplayJobs;
   verifier: Verifier;
   binAttempts: BinAttempts;
   now: () => number;

@@ -25,7 +25,6 @@ const JOBS_RETRY_AFTER_S = 5;
 
 export function forwardRouter(ctx: ApiContext): Router {
   const r = Router();
-  const jobs = new Map<string, ReplayJob>();
 
   r.get('/bins/:id/forward', async (req, res) => {
     const bin = await getBinOr404(ctx, req.params.id);
@@ -110,51 +109,42 @@ export function forwardRouter(ctx: ApiContext): Router {
     const targets = await targetsOf(bin.id, input.url);
     // In arrival order: ids sort by arrival.
     const ids = input.ids ? [...new Set(input.ids)].sort() : (await ctx.store.requests.items(bin.id, { limit: Number.MAX_SAFE_INTEGER, oldestFirst: true })).map((i) => i.id);
-    // Room for the new job: the oldest finished ones go; running ones are never dropped.
-    for (const [id, j] of jobs) {
-      if (jobs.size < MAX_REPLAY_JOBS) break;
-      if (j.state !== 'running') jobs.delete(id);
-    }
-    if (jobs.size >= MAX_REPLAY_JOBS) {
+    // The cap is per instance (each bounds the work it takes on); the store keeps every
+    // running job, whichever instance runs it, and the newest MAX_REPLAY_JOBS ended ones.
+    if (ctx.replays.running() >= MAX_REPLAY_JOBS) {
       res.setHeader('retry-after', String(JOBS_RETRY_AFTER_S));
       throw new HttpError(503, 'too_many_replays', `${MAX_REPLAY_JOBS} bulk replays are running already; retry when one has finished (GET /api/replays/{id})`);
     }
     const job: ReplayJob = { id: newId('rp'), binId: bin.id, total: ids.length, done: 0, failed: 0, state: 'running', error: null, startedAt: iso(ctx.now()), finishedAt: null };
-    jobs.set(job.id, job);
     const started = { ...job };
-    void runJob(job, ids, targets);
+    // In the store before the answer: a progress poll reaching another instance finds it.
+    await ctx.replays.start(job, (j) => replayAll(j, ids, targets));
     res.status(202).location(`/api/replays/${job.id}`).json(started);
   });
 
   /**
-   * A bulk replay, detached from its request. It changes its own job (the object in `jobs`,
-   * which is never dropped while running) and catches everything: an error ends the job as
-   * failed, with why, rather than as an unhandled rejection.
+   * A bulk replay, detached from its request (ReplayJobs runs it, and ends the job finished,
+   * or failed with why when this throws). It counts on its job as it goes, and stops once the
+   * job is no longer running (failed because this instance is stopping).
    */
-  async function runJob(job: ReplayJob, ids: readonly string[], targets: readonly string[]): Promise<void> {
-    try {
-      for (const id of ids) {
-        let ok = true;
-        try {
-          const c = await captureOf(job.binId, id);
-          for (const t of targets) ok = (await ctx.forwarder.send(job.binId, id, t, c, 'replay')).status !== null && ok;
-        } catch {
-          ok = false; // gone meanwhile
-        }
-        job.done++;
-        if (!ok) job.failed++;
+  async function replayAll(job: ReplayJob, ids: readonly string[], targets: readonly string[]): Promise<void> {
+    for (const id of ids) {
+      if (job.state !== 'running') return;
+      let ok = true;
+      try {
+        const c = await captureOf(job.binId, id);
+        for (const t of targets) ok = (await ctx.forwarder.send(job.binId, id, t, c, 'replay')).status !== null && ok;
+      } catch {
+        ok = false; // gone meanwhile
       }
-      job.state = 'finished';
-    } catch (err) {
-      job.state = 'failed';
-      job.error = err instanceof Error ? err.message : String(err);
-    } finally {
-      job.finishedAt = iso(ctx.now());
+      job.done++;
+      if (!ok) job.failed++;
     }
   }
 
-  r.get('/replays/:id', (req, res) => {
-    const job = jobs.get(req.params.id);
+  // From the store (any instance's job, also after a restart); ReplayJobs answers its own from memory.
+  r.get('/replays/:id', async (req, res) => {
+    const job = await ctx.replays.get(req.params.id);
     if (!job) throw notFound('replay');
     res.json(job);
   });

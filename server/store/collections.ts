@@ -1,7 +1,8 @@
 // The in-memory collections both drivers keep (the lowdb driver persists them through the
-// change callbacks, each into its journal): bins, webhooks, runs, response settings and deliveries.
+// change callbacks, each into its journal): bins, webhooks, runs, response settings, deliveries
+// and bulk replays.
 import type { Delivery, DeliveryQuery, Run } from '../../shared/api.ts';
-import type { Collection, DeliveryCollection, StoredBin } from './types.ts';
+import type { Collection, DeliveryCollection, StoredBin, StoredReplay } from './types.ts';
 
 /**
  * A collection in a Map. Each change is told to `changes` (the previous version with the
@@ -107,22 +108,43 @@ export class DeliveryMap implements DeliveryCollection {
   }
 }
 
-export class RunMap extends MapCollection<Run> {
-  constructor(changes: RecordChanges<Run>, private readonly maxEnded: number) {
+/**
+ * Records that end (runs, bulk replays): every one still going is kept, and beyond `maxEnded`
+ * ended ones the oldest ended go (first insertion order).
+ */
+export class EndingMap<T extends { id: string }> extends MapCollection<T> {
+  constructor(
+    changes: RecordChanges<T>,
+    private readonly maxEnded: number,
+    private readonly ended: (x: T) => boolean,
+  ) {
     super(changes);
   }
-  override async put(r: Run) {
+  override async put(r: T) {
     await super.put(r);
     let ended = 0;
-    for (const x of this.map.values()) if (x.ended) ended++;
+    for (const x of this.map.values()) if (this.ended(x)) ended++;
     for (const [id, x] of this.map) {
       if (ended <= this.maxEnded) break;
-      if (x.ended) {
+      if (this.ended(x)) {
         this.map.delete(id);
         this.changes.removed(id);
         ended--;
       }
     }
+  }
+}
+
+export class RunMap extends EndingMap<Run> {
+  constructor(changes: RecordChanges<Run>, maxEnded: number) {
+    super(changes, maxEnded, (r) => r.ended);
+  }
+}
+
+/** Bulk replays: every running one, and the newest `maxEnded` finished or failed ones. */
+export class ReplayMap extends EndingMap<StoredReplay> {
+  constructor(changes: RecordChanges<StoredReplay>, maxEnded: number) {
+    super(changes, maxEnded, (j) => j.state !== 'running');
   }
 }
 

@@ -4,7 +4,7 @@
 //   runs.log, forwards.log,      settings and plan positions (a plan moves with every request),
 //   verifications.log,           deliveries: one append-only journal each (disk/record-journal.ts),
 //   responses.log,               so a change writes one short line, however much is kept
-//   deliveries.log
+//   deliveries.log, replays.log  (replays.log: bulk replay jobs and their progress)
 //   clock.json                   the virtual clock (one small record)
 //   bins/<binId>/<n>.json|.body  a bin's captured requests: metadata, and bodies written once
 // (Earlier builds kept the first four and the clock in one hooklab.json, rewritten whole on
@@ -21,7 +21,8 @@
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Delivery, Run } from '../../shared/api.ts';
-import { BinMap, DeliveryMap, MapCollection, RunMap } from './collections.ts';
+import { MAX_REPLAY_JOBS } from '../../shared/schema/forward.ts';
+import { BinMap, DeliveryMap, MapCollection, ReplayMap, RunMap } from './collections.ts';
 import { RecordJournal } from './disk/record-journal.ts';
 import { DataFileError, faultOf, readJson, removeTempFiles, whatFailed, writeJson } from './disk/files.ts';
 import { DiskRequestLog } from './disk/request-log.ts';
@@ -33,6 +34,7 @@ import {
   type StoreHealth,
   type StoredBin,
   type StoredForward,
+  type StoredReplay,
   type StoredVerify,
   type StoredResponseControl,
   type StoredWebhook,
@@ -123,6 +125,7 @@ export class LowdbStore implements Store {
   readonly runs: RunMap;
   readonly forwards: MapCollection<StoredForward>;
   readonly verifications: MapCollection<StoredVerify>;
+  readonly replays: ReplayMap;
   private clock: ClockPersisted | null = null;
   /** clock.json has a change not yet written. */
   private clockDirty = false;
@@ -171,6 +174,8 @@ export class LowdbStore implements Store {
     this.forwards = new MapCollection(forwards);
     const verifications = journal('verifications.log', () => this.verifications.map.values());
     this.verifications = new MapCollection(verifications);
+    const replays = journal('replays.log', () => this.replays.map.values());
+    this.replays = new ReplayMap(replays, MAX_REPLAY_JOBS);
     this.journal = journal('deliveries.log', () => this.deliveries.map.values(), 'attempts');
     this.deliveries = new DeliveryMap(this.journal, opts.maxFinishedDeliveries ?? 5000);
     this.journals = [
@@ -181,8 +186,9 @@ export class LowdbStore implements Store {
       { journal: verifications, holds: 'signature settings (verifications.log)' },
       { journal: this.responsesJournal, holds: 'response settings and plan positions (responses.log)' },
       { journal: this.journal, holds: 'delivery changes (deliveries.log)' },
+      { journal: replays, holds: 'bulk replay progress (replays.log)' },
     ];
-    this.collections = { webhooks, runs, forwards, verifications };
+    this.collections = { webhooks, runs, forwards, verifications, replays };
   }
 
   /** The journals of the small collections, for loading them. */
@@ -191,6 +197,7 @@ export class LowdbStore implements Store {
     runs: RecordJournal<Run>;
     forwards: RecordJournal<StoredForward>;
     verifications: RecordJournal<StoredVerify>;
+    replays: RecordJournal<StoredReplay>;
   };
 
   static async open(opts: LowdbStoreOptions): Promise<LowdbStore> {
@@ -270,6 +277,8 @@ export class LowdbStore implements Store {
         await rm(legacyFile, { force: true });
       }
     }
+    // Bulk replays (no earlier format to carry over).
+    this.replays.load((await c.replays.load()) ?? []);
     const journal = await this.journal.load();
     if (journal) this.deliveries.load(journal);
     else {

@@ -1,7 +1,8 @@
 // In-memory store: keeps everything, persists nothing. For tests and tools; the default
 // driver is lowdb (lowdb.ts), which shares the collections and the request index.
 import type { RequestItem } from '../../shared/api.ts';
-import { BinMap, DeliveryMap, MapCollection, unkept, RunMap } from './collections.ts';
+import { MAX_REPLAY_JOBS } from '../../shared/schema/forward.ts';
+import { BinMap, DeliveryMap, MapCollection, ReplayMap, unkept, RunMap } from './collections.ts';
 import { changesRow, evictionsOf, type IndexEntry, RequestIndex, toItem, withAnnotations } from './request-index.ts';
 import { ownBytes } from '../lib/own-bytes.ts';
 import type {
@@ -98,6 +99,7 @@ export class MemoryStore implements Store {
   readonly runs: RunMap;
   readonly forwards = new MapCollection<StoredForward>(unkept);
   readonly verifications = new MapCollection<StoredVerify>(unkept);
+  readonly replays = new ReplayMap(unkept, MAX_REPLAY_JOBS);
   private clock: ClockPersisted | null = null;
 
   constructor(opts: MemoryStoreOptions = {}) {

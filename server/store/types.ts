@@ -5,6 +5,7 @@ import type { IdempotencyKeyT, VerificationT, VerifySettingsT } from '../../shar
 import type {
   AnswerOutcome,
   ForwardRecord,
+  ReplayJob,
   RequestItem,
   Delivery,
   DeliveryQuery,
@@ -85,6 +86,22 @@ export interface StoredForward {
   id: string;
   targets: { url: string }[];
   answerWith: 'bin' | 'target';
+}
+
+/**
+ * A bulk replay (POST /api/bins/:id/replay) as stored, so GET /api/replays/:id answers on every
+ * instance and after a restart. The instance running it writes it when it starts, then its
+ * progress now and then, and again when it ends (server/forward/replay-jobs.ts). The two
+ * fields beyond ReplayJob are not shown in the API.
+ */
+export interface StoredReplay extends ReplayJob {
+  /** The instance running it (its INSTANCE_URL; with lowdb there is one). */
+  instance: string;
+  /**
+   * When that instance last wrote it (wall clock): written every few seconds while it runs,
+   * so a 'running' one not written for long lost its instance (read as failed).
+   */
+  updatedAt: string;
 }
 
 /** What the receiver hands the store: the metadata and the body bytes (storedBytes long). */
@@ -215,6 +232,8 @@ export interface Store {
   readonly runs: Collection<Run>;
   readonly forwards: Collection<StoredForward>;
   readonly verifications: Collection<StoredVerify>;
+  /** Bulk replays: every running one, and the newest MAX_REPLAY_JOBS ended ones (the oldest ended go). */
+  readonly replays: Collection<StoredReplay>;
   getClock(): Promise<ClockPersisted | null>;
   setClock(c: ClockPersisted): Promise<void>;
   /** Whether writes are reaching the disk, or Redis (always ok for the memory driver). */

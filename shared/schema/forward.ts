@@ -6,9 +6,11 @@ import { httpUrl } from './dispatch.ts';
 
 export const MAX_FORWARD_TARGETS = 10;
 /**
- * Bulk replays kept for GET /api/replays/{id}: every running one, and the newest finished ones
- * up to this many in all. A running one is never dropped: with this many running, a new bulk
- * replay is refused (503 too_many_replays, with Retry-After) until one has finished.
+ * Bulk replays kept (in the store) for GET /api/replays/{id}: every running one, and the newest
+ * this many ended (finished or failed) ones, per store (on Redis, across all instances). A
+ * running one is never dropped: with this many running on one instance, a new bulk replay
+ * started there is refused (503 too_many_replays, with Retry-After) until one has finished (the
+ * cap is per instance).
  */
 export const MAX_REPLAY_JOBS = 100;
 

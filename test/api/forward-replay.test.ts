@@ -12,6 +12,7 @@ import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ForwardRecord, ReplayJob, RequestDetail } from '../../shared/api.ts';
 import { MAX_REPLAY_JOBS } from '../../shared/schema/forward.ts';
+import { REPLAY_STOPPED } from '../../server/forward/replay-jobs.ts';
 import { send } from '../helpers/http.ts';
 import { type ServerProcess, spawnServer } from '../helpers/process.ts';
 import { createBin, startServer, tempDir, type TestServer } from '../helpers/server.ts';
@@ -515,5 +516,69 @@ describe('the compiled server', () => {
     await expect.poll(async () => (await api.get(`/api/bins/${bin.id}/requests/${fid}`)).body.forwards.length).toBe(1);
     expect((await api.get(`/api/bins/${bin.id}/requests/${fid}`)).body.forwards[0]).toMatchObject({ status: 508, error: 'loop' });
     expect(await paths()).toEqual(['/x', '/orig', '/orig']);
+  });
+});
+
+// Bulk replay jobs are kept in DATA_DIR (replays.log): GET /api/replays/:id answers after a
+// restart, and a job its process was killed in the middle of reads as failed.
+describe('bulk replays over a restart (the compiled server, lowdb)', () => {
+  const procs: ServerProcess[] = [];
+  const dirs: string[] = [];
+  const start = async (dataDir: string) => {
+    const s = await spawnServer({ DATA_DIR: dataDir, FORWARD_TIMEOUT_MS: '60000' });
+    procs.push(s);
+    return s;
+  };
+  afterAll(async () => {
+    for (const s of procs) if (s.proc.exitCode === null && s.proc.signalCode === null) s.proc.kill('SIGKILL');
+    await Promise.all(procs.map((s) => s.exited));
+    for (const d of dirs) await rm(d, { recursive: true, force: true });
+  });
+  const binWith = async (base: string, n: number) => {
+    const bin = (await request(base).post('/api/bins').send({}).expect(201)).body as { id: string; url: string };
+    for (let i = 0; i < n; i++) await send(`${bin.url}/n${i}`, { body: String(i) });
+    return bin;
+  };
+
+  it('a finished job is answered after a restart', async () => {
+    const dataDir = await tempDir();
+    dirs.push(dataDir);
+    const first = await start(dataDir);
+    const bin = await binWith(first.base, 3);
+    behave = (_q, res) => res.end('thanks');
+    const job = (await request(first.base).post(`/api/bins/${bin.id}/replay`).send({ url: targetBase }).expect(202)).body as ReplayJob;
+    await expect.poll(async () => (await request(first.base).get(`/api/replays/${job.id}`).expect(200)).body.state).toBe('finished');
+    const finished = (await request(first.base).get(`/api/replays/${job.id}`).expect(200)).body as ReplayJob;
+    expect(finished).toMatchObject({ total: 3, done: 3, failed: 0, error: null });
+    first.proc.kill('SIGTERM');
+    expect((await first.exited).code).toBe(0);
+    const again = await start(dataDir);
+    expect((await request(again.base).get(`/api/replays/${job.id}`).expect(200)).body).toEqual(finished);
+  });
+
+  it('a job running at a SIGKILL reads failed after the restart, with why', async () => {
+    const dataDir = await tempDir();
+    dirs.push(dataDir);
+    const first = await start(dataDir);
+    const bin = await binWith(first.base, 3);
+    // The target holds its answers: the job waits on the first capture.
+    const hold: (() => void)[] = [];
+    behave = (_q, res) => void hold.push(() => res.end('late'));
+    try {
+      const job = (await request(first.base).post(`/api/bins/${bin.id}/replay`).send({ url: targetBase }).expect(202)).body as ReplayJob;
+      await expect.poll(() => hold.length).toBe(1);
+      // Past a flush (FLUSH_INTERVAL_MS): the job is on disk, running.
+      await new Promise((r) => setTimeout(r, 600));
+      expect((await request(first.base).get(`/api/replays/${job.id}`).expect(200)).body).toMatchObject({ state: 'running', done: 0 });
+      first.proc.kill('SIGKILL');
+      await first.exited;
+      const again = await start(dataDir);
+      const after = (await request(again.base).get(`/api/replays/${job.id}`).expect(200)).body as ReplayJob;
+      expect(after).toMatchObject({ id: job.id, binId: bin.id, total: 3, done: 0, state: 'failed', error: REPLAY_STOPPED });
+      expect(after.finishedAt).not.toBeNull();
+    } finally {
+      behave = (_q, res) => res.end('thanks');
+      for (const release of hold.splice(0)) release();
+    }
   });
 });

@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Delivery } from '../../shared/api.ts';
 import { sortableIdFactory } from '../../server/ids.ts';
-import type { CapturedRequest, Store } from '../../server/store/types.ts';
+import type { CapturedRequest, Store, StoredReplay } from '../../server/store/types.ts';
+import { MAX_REPLAY_JOBS } from '../../shared/schema/forward.ts';
 
 export function fakeRequest(binId: string, id: string, extra: Partial<CapturedRequest> = {}): CapturedRequest {
   const body = extra.body ?? Buffer.from('hi');
@@ -232,6 +233,40 @@ export function storeContract(name: string, make: (opts: { maxFinishedDeliveries
       expect(await s.getClock()).toEqual({ virtualMs: 5, realMs: 6, scale: 60, paused: true });
       await s.responses.put({ id: 'b', config: { default: { status: 201, headers: {}, body: '', contentType: 'text/plain', delayMs: 0 }, rules: [], plan: [], afterPlan: 'default', seed: 1, cors: true }, state: { step: 0, usedInStep: 0, consumed: 0, exhausted: false, rng: 1 } });
       expect((await s.responses.get('b'))?.config.default.status).toBe(201);
+      await s.close();
+    });
+
+    it('keeps bulk replays: every running one, and the newest MAX_REPLAY_JOBS ended ones', async () => {
+      const s = await make({});
+      const job = (id: string, state: StoredReplay['state'], done = 0): StoredReplay => ({
+        id,
+        binId: 'b',
+        total: 3,
+        done,
+        failed: 0,
+        state,
+        error: state === 'failed' ? 'why' : null,
+        startedAt: new Date(0).toISOString(),
+        finishedAt: state === 'running' ? null : new Date(1).toISOString(),
+        instance: 'http://127.0.0.1:1',
+        updatedAt: new Date(2).toISOString(),
+      });
+      await s.replays.put(job('run0', 'running'));
+      for (let i = 0; i < MAX_REPLAY_JOBS; i++) await s.replays.put(job(`end${i}`, i % 2 ? 'failed' : 'finished', 3));
+      await s.replays.put(job('run1', 'running'));
+      // A new version replaces the old (progress), without moving it.
+      await s.replays.put(job('run1', 'running', 2));
+      expect(await s.replays.get('run1')).toEqual(job('run1', 'running', 2));
+      expect((await s.replays.list()).length).toBe(MAX_REPLAY_JOBS + 2);
+      // One more ended: the oldest ended goes, the running ones stay (however old).
+      await s.replays.put(job('run1', 'finished', 3));
+      const ids = (await s.replays.list()).map((j) => j.id);
+      expect(ids).toHaveLength(MAX_REPLAY_JOBS + 1);
+      expect(ids[0]).toBe('run0');
+      expect(ids).not.toContain('end0');
+      expect(ids.slice(1, 3)).toEqual(['end1', 'end2']);
+      expect(ids[ids.length - 1]).toBe('run1');
+      expect(await s.replays.get('end0')).toBeUndefined();
       await s.close();
     });
   });

@@ -8,6 +8,7 @@ import { DataFileError, LowdbStore, type LowdbStoreOptions } from '../../server/
 import { DiskRequestLog } from '../../server/store/disk/request-log.ts';
 import { parseSegmentLog } from '../../server/store/disk/segment-log.ts';
 import { UnsavedDataError } from '../../server/store/types.ts';
+import { MAX_REPLAY_JOBS } from '../../shared/schema/forward.ts';
 import { tempDir } from '../helpers/server.ts';
 import { fakeDelivery, fakeRequest, storeContract } from './contract.ts';
 
@@ -401,6 +402,25 @@ describe('lowdb: bins, webhooks, runs and settings in journals', () => {
     await s.close();
     const r = await open(d, { maxEndedRuns: 2 });
     expect((await r.runs.list()).map((x) => x.id).sort()).toEqual(['live', 'r3', 'r4']);
+    await r.close();
+  });
+
+  it('bulk replays are kept in replays.log: progress and ends survive a restart, pruned ended ones stay gone', async () => {
+    const d = await dir();
+    const s = await open(d);
+    const job = (id: string, state: 'running' | 'finished', done: number) => ({
+      id, binId: 'b', total: 5, done, failed: 0, state, error: null, startedAt: 'x', finishedAt: state === 'running' ? null : 'y', instance: 'i', updatedAt: 'z',
+    });
+    await s.replays.put(job('live', 'running', 1));
+    await s.replays.put(job('live', 'running', 4));
+    // One ended job more than are kept: the oldest ended goes.
+    for (let i = 0; i <= MAX_REPLAY_JOBS; i++) await s.replays.put(job(`e${i}`, 'finished', 5));
+    await s.close();
+    const r = await open(d);
+    expect(await r.replays.get('live')).toEqual(job('live', 'running', 4));
+    expect(await r.replays.get('e0')).toBeUndefined();
+    expect(await r.replays.get(`e${MAX_REPLAY_JOBS}`)).toEqual(job(`e${MAX_REPLAY_JOBS}`, 'finished', 5));
+    expect((await r.replays.list()).length).toBe(MAX_REPLAY_JOBS + 1);
     await r.close();
   });
 

@@ -55,8 +55,8 @@ return hmgetAll(ARGV[1], ids)
 `;
 
 /**
- * Runs: a put, then the oldest ended runs beyond the bound go (RunMap's rule).
- * ARGV: base, id, json, ended ('1'/'0'), maxEnded, fence key, fence epoch.
+ * Runs and bulk replays: a put, then the oldest ended records beyond the bound go (EndingMap's
+ * rule). ARGV: base, id, json, ended ('1'/'0'), maxEnded, fence key, fence epoch.
  */
 export const RUN_PUT = `${ORDER}
 fenced(ARGV[6], ARGV[7])

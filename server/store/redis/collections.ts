@@ -4,7 +4,7 @@
 // other's changes at once. (The one exception, bins the receiver found, is RedisBins.forCapture:
 // what it remembers cannot make a capture land in a deleted bin.)
 import type { Delivery, DeliveryQuery, Run } from '../../../shared/api.ts';
-import type { Collection, DeliveryCollection, StoredBin } from '../types.ts';
+import type { Collection, DeliveryCollection, StoredBin, StoredReplay } from '../types.ts';
 import type { RedisConnection } from './connection.ts';
 import { isSafeBinId, type RedisRequestLog } from './request-log.ts';
 
@@ -128,18 +128,33 @@ export class CapturingBins implements Collection<StoredBin> {
   }
 }
 
-/** Runs: beyond maxEnded ended runs, the oldest ended go (RunMap's rule). */
-export class RedisRuns extends RedisCollection<Run> {
+/** Records that end (runs, bulk replays): beyond maxEnded ended ones, the oldest ended go (EndingMap's rule). */
+export class RedisEnding<T extends { id: string }> extends RedisCollection<T> {
   constructor(
     db: RedisConnection,
     base: string,
     private readonly maxEnded: number,
+    private readonly ended: (x: T) => boolean,
     fence: Fence = NO_FENCE,
   ) {
     super(db, base, fence);
   }
-  override async put(r: Run): Promise<void> {
-    await this.db.run((c) => c.hlRunPut(this.base, r.id, JSON.stringify(r), r.ended ? '1' : '0', boundOf(this.maxEnded), ...this.fence));
+  override async put(r: T): Promise<void> {
+    await this.db.run((c) => c.hlRunPut(this.base, r.id, JSON.stringify(r), this.ended(r) ? '1' : '0', boundOf(this.maxEnded), ...this.fence));
+  }
+}
+
+/** Runs: beyond maxEnded ended runs, the oldest ended go (RunMap's rule). */
+export class RedisRuns extends RedisEnding<Run> {
+  constructor(db: RedisConnection, base: string, maxEnded: number, fence: Fence = NO_FENCE) {
+    super(db, base, maxEnded, (r) => r.ended, fence);
+  }
+}
+
+/** Bulk replays: every running one, and the newest maxEnded finished or failed ones (ReplayMap's rule). */
+export class RedisReplays extends RedisEnding<StoredReplay> {
+  constructor(db: RedisConnection, base: string, maxEnded: number) {
+    super(db, base, maxEnded, (j) => j.state !== 'running');
   }
 }
 

@@ -9,10 +9,11 @@
 //
 // Key layout, under a prefix (default "hooklab:", written <p> below):
 //   <p>bins  <p>webhooks  <p>responses  <p>forwards  <p>verifications  <p>runs  <p>deliveries
-//                               hash id -> JSON record; each with
+//   <p>replays                  hash id -> JSON record; each with
 //     <base>:order              zset id, scored by first insertion (list() order)
 //     <base>:next               counter for those scores
 //     <p>runs:ended             zset of ended runs (pruned oldest first beyond maxEndedRuns)
+//     <p>replays:ended          zset of ended bulk replays (pruned beyond MAX_REPLAY_JOBS)
 //     <p>deliveries:finished    zset of finished deliveries (pruned beyond maxFinishedDeliveries)
 //     <p>deliveries:state:<s>, :webhook:<id>, :run:<id>   zsets: the indexes query() walks
 //     <p>deliveries:tags        hash id -> "state\nwebhookId\nrunId" (which indexes hold it)
@@ -58,7 +59,8 @@
 // Round trips (connection.ts): the commands of one turn of the event loop leave in one write,
 // and the appends of one turn in one MULTI … EXEC (each still whole).
 import { randomBytes } from 'node:crypto';
-import { CapturingBins, type Fence, NO_FENCE, RedisCollection, RedisBins, RedisDeliveries, RedisRuns } from './collections.ts';
+import { MAX_REPLAY_JOBS } from '../../../shared/schema/forward.ts';
+import { CapturingBins, type Fence, NO_FENCE, RedisCollection, RedisBins, RedisDeliveries, RedisReplays, RedisRuns } from './collections.ts';
 import { RedisConnection, type RedisConnectionOptions, safeUrl } from './connection.ts';
 import { RedisRequestLog } from './request-log.ts';
 import type {
@@ -109,6 +111,7 @@ export class RedisStore implements Store {
   readonly runs: RedisRuns;
   readonly forwards: RedisCollection<StoredForward>;
   readonly verifications: RedisCollection<StoredVerify>;
+  readonly replays: RedisReplays;
   readonly prefix: string;
   /** The store's connection: the Redis-backed response control runs its scripts on it. */
   readonly db: RedisConnection;
@@ -136,6 +139,7 @@ export class RedisStore implements Store {
     this.runs = new RedisRuns(this.db, `${p}runs`, o.maxEndedRuns ?? 500);
     this.forwards = new RedisCollection(this.db, `${p}forwards`);
     this.verifications = new RedisCollection(this.db, `${p}verifications`);
+    this.replays = new RedisReplays(this.db, `${p}replays`, MAX_REPLAY_JOBS);
   }
 
   /** Connect (waiting for Redis up to waitMs), check it will do, finish purges left over. */
