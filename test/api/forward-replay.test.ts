@@ -5,7 +5,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import http from 'node:http';
 import { gzipSync } from 'node:zlib';
-import { sign as ghSign, verify as ghVerify } from '@octokit/webhooks-methods';
+import { Webhooks as OctokitWebhooks } from '@octokit/webhooks';
 import request from 'supertest';
 import Stripe from 'stripe';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
@@ -17,6 +17,10 @@ import { send } from '../helpers/http.ts';
 import { type ServerProcess, spawnServer } from '../helpers/process.ts';
 import { createBin, startServer, tempDir, type TestServer } from '../helpers/server.ts';
 import { collectUpdates, connect, subscribe } from '../helpers/socket.ts';
+
+// GitHub's own library, as a sender signs and a receiver checks.
+const ghSign = (secret: string, payload: string) => new OctokitWebhooks({ secret }).sign(payload);
+const ghVerify = (secret: string, payload: string, signature: string) => new OctokitWebhooks({ secret }).verify(payload, signature);
 
 interface Got {
   method: string;
