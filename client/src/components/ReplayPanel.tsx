@@ -1,10 +1,11 @@
 // Send a capture again: as captured, to the bin's forward targets or a URL typed here; or
-// edited first (method, sub-path and query, headers, body). The answers are added to the
-// capture's Forwards.
+// edited first (method, sub-path and query, headers, body; a binary body as base64). The
+// answers are added to the capture's Forwards.
 import { useState } from 'preact/hooks';
 import type { ForwardRecord, RequestDetail, ReplayInput } from '../../../shared/api.ts';
 import { ApiError, api } from '../lib/api.ts';
 import { type FieldErrors, clearSlot, placeErrors, slotOfEvent } from '../lib/field-errors.ts';
+import { binaryBodyEdit } from '../lib/replay-body.ts';
 import { useError } from '../lib/use-error.ts';
 import { Field, inputValue } from './Field.tsx';
 
@@ -23,7 +24,8 @@ export function ReplayPanel({ binId, detail, edit, onSent, onClose }: Props) {
   const [method, setMethod] = useState(detail.method);
   const [target, setTarget] = useState(detail.path + (detail.queryString ? `?${detail.queryString}` : ''));
   const [headers, setHeaders] = useState(detail.headers.map(([n, v]) => `${n}: ${v}`).join('\n'));
-  const [body, setBody] = useState(detail.bodyEncoding === 'utf8' ? detail.body : '');
+  // A binary body is edited as base64 (prefilled with the captured bytes).
+  const [body, setBody] = useState(detail.body);
   const [errors, setErrors] = useState<FieldErrors>({});
   const [error, setError] = useError();
   const [busy, setBusy] = useState(false);
@@ -50,7 +52,13 @@ export function ReplayPanel({ binId, detail, edit, onSent, onClose }: Props) {
         else pairs.push([line.slice(0, c).trim(), line.slice(c + 1).trim()]);
       });
       if (JSON.stringify(pairs) !== JSON.stringify(detail.headers)) input.headers = pairs;
-      if (!binary && body !== detail.body) input.body = body;
+      if (!binary) {
+        if (body !== detail.body) input.body = body;
+      } else {
+        const b = binaryBodyEdit(body, detail.body);
+        if (!b.ok) local.body = b.error;
+        else if (b.input) Object.assign(input, b.input);
+      }
       if (Object.keys(local).length) {
         setErrors(local);
         return;
@@ -92,7 +100,9 @@ export function ReplayPanel({ binId, detail, edit, onSent, onClose }: Props) {
               {(a) => <textarea {...a} rows={5} class="mono" value={headers} onInput={(e) => setHeaders(inputValue(e))} data-testid="replay-headers" />}
             </Field>
             {binary ? (
-              <p class="muted small">The body is binary: it is sent as captured.</p>
+              <Field label="Body (base64)" slot="body" error={errors.body} wide hint="The body is binary: edit its bytes as base64. Left as it is, it is sent as captured.">
+                {(a) => <textarea {...a} rows={6} class="mono" spellcheck={false} value={body} onInput={(e) => setBody(inputValue(e))} data-testid="replay-body-base64" />}
+              </Field>
             ) : (
               <Field label="Body" slot="body" error={errors.body} wide>
                 {(a) => <textarea {...a} rows={6} class="mono" value={body} onInput={(e) => setBody(inputValue(e))} data-testid="replay-body" />}
