@@ -130,12 +130,14 @@ export function forwardRouter(ctx: ApiContext): Router {
   async function replayAll(job: ReplayJob, ids: readonly string[], targets: readonly string[]): Promise<void> {
     for (const id of ids) {
       if (job.state !== 'running') return;
-      let ok = true;
-      try {
-        const c = await captureOf(job.binId, id);
+      // A store that fails throws: the job ends failed, with why.
+      const c = await ctx.forwarder.capture(job.binId, id);
+      let ok = c !== null;
+      if (!c) {
+        // Gone meanwhile: that capture (pushed out, deleted), or the whole bin.
+        if (!(await ctx.store.bins.get(job.binId))) throw new Error('the bin was deleted while it was being replayed');
+      } else {
         for (const t of targets) ok = (await ctx.forwarder.send(job.binId, id, t, c, 'replay')).status !== null && ok;
-      } catch {
-        ok = false; // gone meanwhile
       }
       job.done++;
       if (!ok) job.failed++;

@@ -8,7 +8,7 @@
 //
 // A job whose instance died (a crash, a SIGKILL) stays 'running' in the store. Any instance
 // reading one not written for `staleMs` (REPLAY_STALE_MS_DEFAULT, 30 s) answers it as failed,
-// with REPLAY_STOPPED as its error, and writes it so. At start-up an instance fails the running
+// with REPLAY_STOPPED as its error (it does not write it so: see get). At start-up an instance fails the running
 // jobs it left (its INSTANCE_URL; lowdb: every running one, there being one instance) and any
 // stale one; a graceful stop fails the ones it still runs. Readers compare the heartbeat with
 // their own clock: the instances' clocks must agree to well within staleMs.
@@ -132,13 +132,9 @@ export class ReplayJobs {
     if (e) return { ...e.job };
     const r = await this.o.store.replays.get(id);
     if (!r) return undefined;
-    if (r.state === 'running' && this.isStale(r)) {
-      const failed = stopped(r);
-      // Best effort: another reader may do the same; an instance that was only stalled
-      // writes its job again with its next progress.
-      void this.o.store.replays.put(failed).catch(() => {});
-      return view(failed);
-    }
+    // Answered as failed, not written so: an instance that was only stalled may still write
+    // its job's end, which a reader's write must not overwrite (recover(), at start-up, writes).
+    if (r.state === 'running' && this.isStale(r)) return view(stopped(r));
     return view(r);
   }
 

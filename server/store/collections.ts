@@ -110,9 +110,12 @@ export class DeliveryMap implements DeliveryCollection {
 
 /**
  * Records that end (runs, bulk replays): every one still going is kept, and beyond `maxEnded`
- * ended ones the oldest ended go (first insertion order).
+ * ended ones those that ended first go. (By when they ended, not when they began: a long job
+ * that ends after a hundred short ones is the newest, not the first to go.)
  */
 export class EndingMap<T extends { id: string }> extends MapCollection<T> {
+  /** Ended records' ids, in the order they ended (after a load: the order loaded). */
+  private readonly endedOrder = new Set<string>();
   constructor(
     changes: RecordChanges<T>,
     private readonly maxEnded: number,
@@ -122,16 +125,23 @@ export class EndingMap<T extends { id: string }> extends MapCollection<T> {
   }
   override async put(r: T) {
     await super.put(r);
-    let ended = 0;
-    for (const x of this.map.values()) if (this.ended(x)) ended++;
-    for (const [id, x] of this.map) {
-      if (ended <= this.maxEnded) break;
-      if (this.ended(x)) {
-        this.map.delete(id);
-        this.changes.removed(id);
-        ended--;
-      }
+    if (!this.ended(r)) this.endedOrder.delete(r.id);
+    else if (!this.endedOrder.has(r.id)) this.endedOrder.add(r.id);
+    for (const id of this.endedOrder) {
+      if (this.endedOrder.size <= this.maxEnded) break;
+      this.endedOrder.delete(id);
+      this.map.delete(id);
+      this.changes.removed(id);
     }
+  }
+  override async delete(id: string) {
+    this.endedOrder.delete(id);
+    return super.delete(id);
+  }
+  override load(records: T[]) {
+    super.load(records);
+    this.endedOrder.clear();
+    for (const r of records) if (this.ended(r)) this.endedOrder.add(r.id);
   }
 }
 

@@ -80,6 +80,6 @@ export class SecretEvidence {
   private count(v: VerificationT) {
     if (v.schemeIndex === undefined) return;
     if (provesSecret(v)) this.proven.add(v.schemeIndex);
-    else if (unexplained(v) || (v.status === 'invalid' && v.details?.cause === 'wrong_secret')) this.failing.set(v.schemeIndex, (this.failing.get(v.schemeIndex) ?? 0) + 1);
+    else if (unexplained(v)) this.failing.set(v.schemeIndex, (this.failing.get(v.schemeIndex) ?? 0) + 1);
   }
 }

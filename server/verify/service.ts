@@ -72,7 +72,9 @@ export class Verifier {
     this.settings.delete(binId);
     this.keys.delete(binId);
     this.revs.delete(binId);
-    this.changed(binId);
+    // No generation either (a re-check under way sees one different from its own and stops).
+    this.gens.delete(binId);
+    this.evidence.delete(binId);
   }
 
   /** New settings: what the old ones showed no longer counts. */
@@ -150,16 +152,34 @@ export class Verifier {
     // Not stored (the store is down): the capture keeps no badge; a settings change re-checks.
     for (let i = 0; i < batch.length; i++) {
       const binId = batch[i].binId;
+      // The schemes were turned off since it came (their re-check took the badges away): none.
+      if (!checksSignatures(this.settings.get(binId))) continue;
       let v = verdicts[i];
-      // A failure (rare) is judged with what the bin's other captures showed (see SecretEvidence).
-      if (v.status !== 'valid' || this.evidence.has(binId)) {
-        const e = this.evidence.get(binId) ?? this.evidence.set(binId, new SecretEvidence()).get(binId)!;
-        const r = e.add(v);
-        v = r.v;
-        if (r.refresh) this.refresh(binId);
+      // Judged with what the bin's other captures showed (see SecretEvidence). A bin this
+      // process has seen nothing of yet (since it started) gets its evidence made here.
+      let e = this.evidence.get(binId);
+      if (!e) {
+        e = new SecretEvidence();
+        this.evidence.set(binId, e);
+        // A success may be the first since captures were judged "wrong_secret" (before a
+        // restart, or on another instance): look for such badges among the stored rows.
+        if (v.status === 'valid') this.probe(binId);
       }
+      const r = e.add(v);
+      v = r.v;
+      if (r.refresh) this.refresh(binId);
       this.store(binId, batch[i].id, { verification: v }).catch(ignore);
     }
+  }
+
+  /** Re-check the bin if a stored row says "wrong_secret" (list rows only: no bodies read). */
+  private probe(binId: string) {
+    void this.d.store.requests
+      .items(binId, { limit: Number.MAX_SAFE_INTEGER })
+      .then((items) => {
+        if (items.some((it) => it.verification?.cause === 'wrong_secret')) this.refresh(binId);
+      })
+      .catch(ignore);
   }
 
   /** Re-check a bin's captures so that their causes agree with all of them (see SecretEvidence); one waiting at a time. */
@@ -218,7 +238,7 @@ export class Verifier {
     const current = () => this.gens.get(binId) === gen;
     const settings = this.settings.get(binId);
     const items = await this.d.store.requests.items(binId, { limit: Number.MAX_SAFE_INTEGER, oldestFirst: true });
-    const results: { id: string; v: VerificationT; key: ReturnType<typeof idempotencyKey>; keyChanged: boolean }[] = [];
+    const results: { id: string; v: VerificationT; was: string; key: ReturnType<typeof idempotencyKey>; keyChanged: boolean }[] = [];
     for (const item of items) {
       if (!current()) return items.length;
       const meta = await this.d.store.requests.get(binId, item.id);
@@ -226,7 +246,8 @@ export class Verifier {
       if (!meta || !body || !current()) continue;
       const key = this.keyOf(binId, { headers: meta.headers, body });
       const keyChanged = key?.key !== meta.idempotency?.key || key?.source !== meta.idempotency?.source;
-      results.push({ id: item.id, v: this.check(binId, meta.headers, body, meta.truncated, meta.receivedAt), key, keyChanged });
+      const was = meta.verification === undefined ? '' : JSON.stringify(meta.verification);
+      results.push({ id: item.id, v: this.check(binId, meta.headers, body, meta.truncated, meta.receivedAt), was, key, keyChanged });
     }
     if (!current()) return items.length;
     const checks = checksSignatures(settings);
@@ -238,7 +259,11 @@ export class Verifier {
       if (!current()) break;
       // Without a scheme there is nothing to show: drop an earlier badge rather than say
       // "unchecked". A key the old settings named may be gone: then it goes too.
-      const change: Partial<Annotations> = { verification: checks ? refined[i] : undefined };
+      const verification = checks ? refined[i] : undefined;
+      // Unchanged (most rows of a re-check after one turn of the evidence): no write, no event.
+      const same = (verification === undefined ? '' : JSON.stringify(verification)) === results[i].was;
+      if (same && !results[i].keyChanged) continue;
+      const change: Partial<Annotations> = { verification };
       if (results[i].keyChanged) change.idempotency = results[i].key ?? undefined;
       await this.store(binId, results[i].id, change);
     }
@@ -248,7 +273,6 @@ export class Verifier {
   /** The bin is gone: its settings go too (nothing to re-check). */
   async forget(binId: string): Promise<void> {
     this.drop(binId);
-    this.gens.delete(binId);
     await this.d.store.verifications.delete(binId);
   }
 }

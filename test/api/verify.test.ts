@@ -1,13 +1,14 @@
 // Issue 14 over HTTP: a bin's signature settings (secrets write-only), each capture's verdict
 // on its list row and the reason in its detail, checked again when the settings change, and
 // captures grouped by idempotency key (with senders that change keys on retries flagged).
+import { rm } from 'node:fs/promises';
 import request from 'supertest';
 import Stripe from 'stripe';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RequestDetail, RequestPage } from '../../shared/api.ts';
 import { send } from '../helpers/http.ts';
-import { createBin, json, startServer, type TestServer } from '../helpers/server.ts';
+import { createBin, json, startServer, tempDir, type TestServer } from '../helpers/server.ts';
 
 let srv: TestServer;
 beforeAll(async () => {
@@ -233,6 +234,33 @@ describe('settings changes and what they leave behind', () => {
     );
     expect(d.verification!.details).toMatchObject({ cause: 'body_changed' });
     expect(d.verification!.details!.message).toMatch(/verify other captures/);
+  });
+
+  it('after a restart, the first capture that verifies turns the stored "wrong_secret" rows into changed bytes', async () => {
+    const dataDir = await tempDir();
+    const first = await startServer({ dataDir });
+    const bin = await createBin(first.base);
+    await request(first.base).put(`/api/bins/${bin.id}/verify`).send({ schemes: [sw(SW_OLD)] }).expect(200);
+    const wrong: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const s = signed(SW_NEW, `msg_r${i}`, `{"r":${i}}`);
+      wrong.push(idOf(await send(bin.url, { headers: s.headers, body: s.body })));
+    }
+    const causeOf = async (base: string, id: string) => (await json<RequestDetail>(base, 'GET', `/api/bins/${bin.id}/requests/${id}`)).body.verification?.details?.cause;
+    for (const id of wrong) await until(() => causeOf(first.base, id), (c) => c === 'wrong_secret');
+    await first.stop();
+
+    // A new process knows nothing of what the rows showed; the stored badges tell it.
+    const second = await startServer({ dataDir });
+    try {
+      const url = bin.url.replace(first.base, second.base);
+      const ok = signed(SW_OLD, 'msg_r_ok', '{"ok":1}');
+      await send(url, { headers: ok.headers, body: ok.body });
+      for (const id of wrong) await until(() => causeOf(second.base, id), (c) => c === 'body_changed');
+    } finally {
+      await second.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 
   it('a capture signed outside the tolerance is "expired", with its skew', async () => {

@@ -267,6 +267,11 @@ export function storeContract(name: string, make: (opts: { maxFinishedDeliveries
       expect(ids.slice(1, 3)).toEqual(['end1', 'end2']);
       expect(ids[ids.length - 1]).toBe('run1');
       expect(await s.replays.get('end0')).toBeUndefined();
+      // The job that began first ends last: it is the newest ended, so the first to have ended goes.
+      await s.replays.put(job('run0', 'finished', 3));
+      expect(await s.replays.get('run0')).toEqual(job('run0', 'finished', 3));
+      expect(await s.replays.get('end1')).toBeUndefined();
+      expect((await s.replays.list()).length).toBe(MAX_REPLAY_JOBS);
       await s.close();
     });
   });

@@ -55,14 +55,22 @@ return hmgetAll(ARGV[1], ids)
 `;
 
 /**
- * Runs and bulk replays: a put, then the oldest ended records beyond the bound go (EndingMap's
- * rule). ARGV: base, id, json, ended ('1'/'0'), maxEnded, fence key, fence epoch.
+ * Runs and bulk replays: a put, then the records that ended first, beyond the bound, go
+ * (EndingMap's rule: ':ended' is scored by when each ended, from the order's counter).
+ * ARGV: base, id, json, ended ('1'/'0'), maxEnded, fence key, fence epoch.
  */
 export const RUN_PUT = `${ORDER}
 fenced(ARGV[6], ARGV[7])
 local base, id = ARGV[1], ARGV[2]
-local score = insert(base, id, ARGV[3])
-if ARGV[4] == '1' then redis.call('ZADD', base .. ':ended', score, id) else redis.call('ZREM', base .. ':ended', id) end
+insert(base, id, ARGV[3])
+if ARGV[4] == '1' then
+  if not redis.call('ZSCORE', base .. ':ended', id) then
+    -- The order's counter: above every score given so far, ':ended' scores of earlier builds included.
+    redis.call('ZADD', base .. ':ended', redis.call('INCR', base .. ':next'), id)
+  end
+else
+  redis.call('ZREM', base .. ':ended', id)
+end
 local max = tonumber(ARGV[5])
 while redis.call('ZCARD', base .. ':ended') > max do
   local x = redis.call('ZPOPMIN', base .. ':ended')[1]
