@@ -340,7 +340,17 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
     cluster.on('response', (binId) => void (control as RedisResponseControl).refresh(binId).catch(() => {}));
     if (isRedisStore(store)) {
       store.bins.onChange((binId) => cluster.note('bin', binId));
-      cluster.on('bin', (binId) => store.bins.forget(binId));
+      cluster.on('bin', (binId) => {
+        store.bins.forget(binId);
+        // Deleted there (and maybe made again already: a reused slug), its forward targets and
+        // signature settings went from the store without a note of their own: read them again,
+        // or this instance would forward and check the new bin's captures with the old ones.
+        void Promise.all([forwarder.reload(binId), verifier.reload(binId), store.bins.get(binId)])
+          .then(([, , b]) => {
+            if (!b) rateLimiter?.forget(binId);
+          })
+          .catch(() => {});
+      });
     }
     await cluster.start();
   }

@@ -57,6 +57,8 @@ export class Verifier {
   /** Another instance changed this bin's settings: read them again (it re-checked the captures). */
   async reload(binId: string): Promise<void> {
     const v = await this.d.store.verifications.get(binId);
+    // The same revision (a note about the bin, not its settings): what it showed still counts.
+    if (v && this.settings.has(binId) && (v.rev ?? '') === this.revs.get(binId)) return;
     if (v) this.keep(v);
     else this.drop(binId);
   }
