@@ -1,5 +1,5 @@
 // A bin deleted on one instance and made again under the same id (a slug a CI reuses) must not
-// keep, on the other instance, the forward targets or signature settings of the deleted one.
+// keep, on the other instance, the answer, forward targets or signature settings of the deleted one.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -33,13 +33,15 @@ afterAll(async () => {
 });
 
 describe('a bin made again under the id of a deleted one', () => {
-  it("the other instance forgets the deleted bin's forward targets and signature settings", async () => {
+  it("the other instance forgets the deleted bin's answer, forward targets and signature settings", async () => {
     const { a, b } = pair;
     const id = 'ci-run-slug-7h3k9q2m';
     const idOf = (r: { headers: Record<string, unknown> }) => r.headers['x-hooklab-request-id'] as string;
     expect((await api(a.base, 'POST', '/api/bins', { id })).status).toBe(201);
     expect((await api(a.base, 'PUT', `/api/bins/${id}/forward`, { targets: [{ url: targetUrl }] })).status).toBe(200);
     expect((await api(a.base, 'PUT', `/api/bins/${id}/verify`, { schemes: [{ type: 'github', secrets: ['old-secret'] }] })).status).toBe(200);
+    expect((await api(a.base, 'PUT', `/api/bins/${id}/response`, { default: { status: 418 }, cors: false })).status).toBe(200);
+    await expect.poll(async () => (await send(`${b.base}/h/${id}`, { body: 'teapot?' })).status).toBe(418);
     // B has heard of both: a capture there is forwarded and checked.
     await expect.poll(async () => {
       const r = await send(`${b.base}/h/${id}`, { body: 'first' });
@@ -55,7 +57,12 @@ describe('a bin made again under the id of a deleted one', () => {
     await new Promise((r) => setTimeout(r, 300));
     const before = hits;
     const ids: string[] = [];
-    for (let i = 0; i < 5; i++) ids.push(idOf(await send(`${b.base}/h/${id}`, { body: `again ${i}` })));
+    for (let i = 0; i < 5; i++) {
+      const r = await send(`${b.base}/h/${id}`, { body: `again ${i}` });
+      // The new bin's own (default) answer, not the deleted one's 418.
+      expect(r.status).toBe(200);
+      ids.push(idOf(r));
+    }
     await new Promise((r) => setTimeout(r, 500));
     expect(hits).toBe(before);
     for (const rid of ids) {
