@@ -51,6 +51,9 @@ export const ForwardRecord = z
   })
   .meta({ id: 'ForwardRecord' });
 
+/** Standard base64, padded (what the UI sends and Buffer#toString('base64') writes). */
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
 export const ReplayInput = obj({
   url: httpUrl().optional().meta({ description: "Where to send it; default: the bin's forward targets." }),
   method: str(32, 1).optional(),
@@ -62,7 +65,14 @@ export const ReplayInput = obj({
   headers: list(z.tuple([str(256, 1), str(8192)]), 200).optional().meta({ description: 'All headers, in order (default: as captured).' }),
   body: z.string().optional(),
   bodyEncoding: oneOf(['utf8', 'base64']).optional(),
-}).meta({ id: 'ReplayInput' });
+})
+  .superRefine((r, ctx) => {
+    // Checked here: Node's decoder skips what it does not know, so a typo would send other bytes.
+    if (r.bodyEncoding === 'base64' && r.body !== undefined && !BASE64.test(r.body)) {
+      ctx.addIssue({ code: 'custom', path: ['body'], message: 'must be base64 (A-Z, a-z, 0-9, + and /, padded with = to a multiple of 4) when bodyEncoding is "base64"' });
+    }
+  })
+  .meta({ id: 'ReplayInput' });
 
 export const BulkReplayInput = obj({
   url: httpUrl().optional().meta({ description: "Default: the bin's forward targets." }),

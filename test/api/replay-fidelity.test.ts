@@ -129,6 +129,16 @@ describe('replay fidelity and bulk selections (the compiled server)', () => {
     expect(sha(target.got[0].body)).toBe(sha(other));
     // And the capture is untouched by it.
     expect(sha(await raw(p.base, bin.id, binId))).toBe(sha(binary));
+
+    // Not base64 (Node's decoder would skip the "!" and send other bytes): refused, nothing sent.
+    target.got.length = 0;
+    const bad = await request(p.base)
+      .post(`/api/bins/${bin.id}/requests/${binId}/replay`)
+      .send({ url: target.base, body: 'AAEC!AwQ=', bodyEncoding: 'base64' })
+      .expect(400);
+    expect(bad.body.error).toMatchObject({ field: 'body' });
+    expect(bad.body.error.message).toMatch(/base64/);
+    expect(target.got).toHaveLength(0);
   });
 
   it('a bulk replay of a selection given in shuffled order sends only the selection, in arrival order', async () => {

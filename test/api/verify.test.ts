@@ -8,6 +8,7 @@ import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RequestDetail, RequestPage } from '../../shared/api.ts';
 import { send } from '../helpers/http.ts';
+import { collect, collectUpdates, connect, subscribe } from '../helpers/socket.ts';
 import { createBin, json, startServer, tempDir, type TestServer } from '../helpers/server.ts';
 
 let srv: TestServer;
@@ -234,6 +235,32 @@ describe('settings changes and what they leave behind', () => {
     );
     expect(d.verification!.details).toMatchObject({ cause: 'body_changed' });
     expect(d.verification!.details!.message).toMatch(/verify other captures/);
+  });
+
+  it('a re-check writes and announces only the rows it changes', async () => {
+    const bin = await createBin(srv.base);
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const payload = JSON.stringify({ id: `evt_quiet_${i}`, object: 'event', type: 'charge.succeeded' });
+      const header = Stripe.webhooks.generateTestHeaderString({ payload, secret: STRIPE_SECRET });
+      ids.push(idOf(await send(bin.url, { headers: { 'content-type': 'application/json', 'stripe-signature': header, ...(i === 1 ? { 'x-req': 'r-1' } : {}) }, body: payload })));
+    }
+    await request(srv.base).put(`/api/bins/${bin.id}/verify`).send({ schemes: [{ type: 'stripe', secrets: [STRIPE_SECRET] }] }).expect(200);
+    const viewer = await connect(srv.base);
+    try {
+      await subscribe(viewer, bin.id);
+      const updates = collectUpdates(viewer);
+      const captured = collect(viewer, 'request');
+      // The same scheme, and a key header only the second capture carries: one row changes.
+      const put = await request(srv.base).put(`/api/bins/${bin.id}/verify`).send({ schemes: [{ type: 'stripe', secrets: [STRIPE_SECRET] }], idempotency: { header: 'x-req' } }).expect(200);
+      expect(put.body.rechecked).toBe(3);
+      // A capture's own event after the re-check's updates: everything before it has come.
+      await send(bin.url, { body: 'sentinel' });
+      await captured.until(1);
+      expect(updates.items.map((r) => [r.id, r.idempotencyKey])).toEqual([[ids[1], 'r-1']]);
+    } finally {
+      viewer.close();
+    }
   });
 
   it('after a restart, the first capture that verifies turns the stored "wrong_secret" rows into changed bytes', async () => {

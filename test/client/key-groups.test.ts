@@ -3,7 +3,6 @@
 // refresher that fetches at most once a second.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
-  type IdempotencyGroups,
   attemptsText,
   churnByKey,
   churnSummary,
@@ -17,6 +16,7 @@ import {
 import { groupAttempts } from '../../server/verify/attempts.ts';
 import { sortableIdFactory } from '../../server/ids.ts';
 import type { RequestItem } from '../../shared/api.ts';
+import type { KeyGroupsT } from '../../shared/schema/verify.ts';
 
 const T0 = Date.UTC(2026, 0, 2, 3, 4, 5, 600);
 const nextId = (() => {
@@ -45,7 +45,7 @@ describe('the answer as rows', () => {
   // Arrival times as the server gives them (its receivedAt of the first and the latest id).
   const at = (i: number) => new Date(T0 + i * 1000).toISOString();
   const order = [...a, b, c];
-  const answer: IdempotencyGroups = {
+  const answer: KeyGroupsT = {
     groups: grouped.groups.map((g) => ({ ...g, firstAt: at(order.indexOf(g.ids[0])), latestAt: at(order.indexOf(g.ids[g.ids.length - 1])) })),
     keyChurn: grouped.keyChurn,
     unkeyed: 1,
@@ -81,7 +81,7 @@ describe('the answer as rows', () => {
 });
 
 describe('key churn', () => {
-  const churn: IdempotencyGroups['keyChurn'] = [
+  const churn: KeyGroupsT['keyChurn'] = [
     { bodySha256: 'b1', ids: ['1', '2', '3'], keys: ['k1', 'k2', 'k3'] },
     { bodySha256: 'b2', ids: ['4', '5'], keys: ['k3', 'k4'] },
   ];

@@ -28,8 +28,7 @@ import type {
   Webhook,
   WebhookInput,
 } from '../../../shared/api.ts';
-import type { VerifySettingsT, VerifySettingsViewT } from '../../../shared/schema/verify.ts';
-import type { IdempotencyGroups } from './key-groups.ts';
+import type { KeyGroupsT, VerifySettingsT, VerifySettingsViewT } from '../../../shared/schema/verify.ts';
 import { noteReachable, noteUnreachable } from './reachability.ts';
 import { type RequestFilter, filterParams } from './request-filter.ts';
 
@@ -126,7 +125,6 @@ export interface PageQuery {
 }
 
 export type ExportFormat = 'har' | 'ndjson';
-export type { IdempotencyGroups } from './key-groups.ts';
 
 export const api = {
   // bins
@@ -180,7 +178,7 @@ export const api = {
   putVerify: (binId: string, input: VerifySettingsT, ifMatch: string | null) =>
     send<VerifySettingsViewT & { rechecked: number }>('PUT', `/bins/${enc(binId)}/verify`, input, { ifMatch }),
   /** The bin's captures grouped by idempotency key, and bodies that arrived under more than one key. */
-  getIdempotency: (binId: string) => call<IdempotencyGroups>('GET', `/bins/${enc(binId)}/idempotency`),
+  getIdempotency: (binId: string) => call<KeyGroupsT>('GET', `/bins/${enc(binId)}/idempotency`),
 
   // webhooks
   listWebhooks: () => call<{ webhooks: Webhook[] }>('GET', '/webhooks').then((r) => r.webhooks),

@@ -6,9 +6,6 @@
 import type { RequestItem } from '../../../shared/api.ts';
 import type { KeyGroupsT } from '../../../shared/schema/verify.ts';
 
-/** The answer of GET /api/bins/:id/idempotency. */
-export type IdempotencyGroups = KeyGroupsT;
-
 export interface KeyGroupRow {
   key: string;
   attempts: number;
@@ -22,7 +19,7 @@ export interface KeyGroupRow {
 }
 
 /** Each key whose body also arrived under other keys, with those keys. */
-export function churnByKey(keyChurn: IdempotencyGroups['keyChurn']): Map<string, string[]> {
+export function churnByKey(keyChurn: KeyGroupsT['keyChurn']): Map<string, string[]> {
   const out = new Map<string, string[]>();
   for (const c of keyChurn) {
     for (const k of c.keys) {
@@ -35,7 +32,7 @@ export function churnByKey(keyChurn: IdempotencyGroups['keyChurn']): Map<string,
 }
 
 /** One row per key, the key most recently retried first (ids sort by arrival). */
-export function keyGroupRows(answer: IdempotencyGroups): KeyGroupRow[] {
+export function keyGroupRows(answer: KeyGroupsT): KeyGroupRow[] {
   const churn = churnByKey(answer.keyChurn);
   const rows: KeyGroupRow[] = [];
   for (const g of answer.groups) {
@@ -70,14 +67,14 @@ export const attemptsText = (n: number): string => count(n, 'attempt', 'attempts
 export const noKeyText = (n: number): string => `${count(n, 'capture carries', 'captures carry')} no key`;
 
 /** "3 keys, 7 captures". */
-export function groupsSummary(answer: IdempotencyGroups): string {
+export function groupsSummary(answer: KeyGroupsT): string {
   let keyed = 0;
   for (const g of answer.groups) keyed += g.ids.length;
   return `${count(answer.groups.length, 'key', 'keys')}, ${count(keyed, 'capture', 'captures')}`;
 }
 
 /** The key-churn list in one sentence, or null when every body kept its key. */
-export function churnSummary(keyChurn: IdempotencyGroups['keyChurn']): string | null {
+export function churnSummary(keyChurn: KeyGroupsT['keyChurn']): string | null {
   if (keyChurn.length === 0) return null;
   const keys = new Set<string>();
   for (const c of keyChurn) for (const k of c.keys) keys.add(k);

@@ -4,14 +4,15 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { RequestItem } from '../../../shared/api.ts';
 import { api, errorMessage } from './api.ts';
-import { type IdempotencyGroups, createRefresher } from './key-groups.ts';
+import type { KeyGroupsT } from '../../../shared/schema/verify.ts';
+import { createRefresher } from './key-groups.ts';
 import { getSocket } from './socket.ts';
 
 /** At most one refetch per this long while the view is open. */
 export const REFRESH_GAP_MS = 1000;
 
 export interface KeyGroupsState {
-  answer: IdempotencyGroups | null;
+  answer: KeyGroupsT | null;
   loading: boolean;
   error: string | null;
 }
