@@ -99,6 +99,7 @@ program
   .option('--from-start', 'on a first run (no cursor file yet), also forward what the bin holds already; with a cursor file it resumes from that file instead (delete the file to start over)')
   .option('--once', 'exit once caught up (for CI)')
   .option('--timeout <duration>', 'per target request', '10s')
+  .option('--give-up <duration>', 'end (exit 3) when the hooklab server stays unreachable this long (default: 60s with --once, else never)')
   .action((b: string, o, cmd: Command) => {
     // A receiver URL names its server; an explicit --server (or HOOKLAB_SERVER) wins.
     const opts = cmd.optsWithGlobals();

@@ -5,7 +5,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import http from 'node:http';
-import { rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { send } from '../helpers/http.ts';
@@ -337,6 +337,46 @@ describe('hooklab forward', () => {
       await s.exited;
     }
   }, 180_000);
+
+  it('--once gives up on a server that stays unreachable (--give-up), exit 3, saying where it stopped; the cursor agrees', async () => {
+    const gone = await spawnServer({ DATA_DIR: path.join(dir, 'give-up') });
+    // A slow target: the server is killed while the relay is still at the first captures.
+    const slow = http.createServer((req, res) => {
+      req.resume();
+      req.on('end', () => setTimeout(() => res.end('ok'), 500));
+    });
+    await new Promise<void>((r) => slow.listen(0, '127.0.0.1', r));
+    try {
+      const bin = (await json<{ id: string; url: string }>(gone.base, 'POST', '/api/bins', {})).body;
+      const binUrl = `${gone.base}/h/${bin.id}`;
+      const held = await capture(binUrl, 6, 'gu');
+      const cursor = path.join(dir, 'c-give-up.json');
+      const r = relay([binUrl, '--to', `http://127.0.0.1:${(slow.address() as { port: number }).port}/in`, '--from-start', '--once', '--give-up', '2s', '--cursor', cursor]);
+      await until(() => r.out().split('\n').length > 1, 'the first capture forwarded');
+      gone.proc.kill('SIGKILL');
+      await gone.exited;
+      // Ended by itself (the bound is 2 s; this waits far longer, not to fail on a busy machine).
+      expect(await exitWithin(r, 60_000)).toBe(3);
+      const m = /hooklab at \S+ was unreachable for 2 s: gave up \(--give-up\); nothing after (\S+) was forwarded; run again to go on from the cursor file (\S+)\n/.exec(r.err());
+      expect(m, r.err()).not.toBeNull();
+      expect(r.err()).toContain('retrying for up to 2 s (nothing is skipped)');
+      const last = m![1];
+      expect(m![2]).toBe(cursor);
+      const forwarded = held.findIndex((h) => h.id === last) + 1;
+      expect(forwarded).toBeGreaterThan(0);
+      expect(forwarded).toBeLessThan(held.length);
+      // What it says was forwarded is what the cursor holds and what was printed.
+      expect(JSON.parse(await readFile(cursor, 'utf8')).lastId).toBe(last);
+      expect(r.out().trim().split('\n')).toHaveLength(forwarded);
+      // A bad duration is refused at start.
+      const bad = relay([binUrl, '--to', targetBase, '--give-up', 'soon', '--cursor', path.join(dir, 'c-gu-bad.json')]);
+      expect(await bad.exited).toBe(2);
+      expect(bad.err()).toBe('hooklab: --give-up must be a duration such as 10s, 500ms or 5m, got "soon"\n');
+    } finally {
+      if (gone.proc.exitCode === null && gone.proc.signalCode === null) gone.proc.kill('SIGKILL');
+      slow.close();
+    }
+  }, 120_000);
 
   it('refuses a --to that is a receiver URL of the same server (a loop), with one line and exit 2', async () => {
     const bin = (await json<{ id: string; url: string }>(srv.base, 'POST', '/api/bins', {})).body;

@@ -21,6 +21,8 @@ export interface ForwardOptions {
   fromStart?: boolean;
   once?: boolean;
   timeout: string;
+  /** How long the server may stay unreachable before the relay ends (default: 60s with --once, else never). */
+  giveUp?: string;
 }
 
 interface Cursor {
@@ -28,11 +30,14 @@ interface Cursor {
   lastSeq?: number | null;
 }
 
-const ms = (s: string) => {
-  const m = /^(\d+)(ms|s)?$/.exec(s);
-  if (!m) throw new CliError(`--timeout must be a duration such as 10s or 500ms, got "${s}"`, EXIT.usage);
-  return m[2] === 'ms' ? Number(m[1]) : Number(m[1]) * 1000;
+const ms = (s: string, flag = '--timeout') => {
+  const m = /^(\d+)(ms|s|m)?$/.exec(s);
+  if (!m) throw new CliError(`${flag} must be a duration such as 10s, 500ms or 5m, got "${s}"`, EXIT.usage);
+  return m[2] === 'ms' ? Number(m[1]) : Number(m[1]) * (m[2] === 'm' ? 60_000 : 1000);
 };
+
+/** --once gives up on a server that stays unreachable this long (a CI step must not hang for hours). */
+const ONCE_GIVE_UP_MS = 60_000;
 
 async function loadCursor(file: string): Promise<Cursor | null> {
   try {
@@ -95,6 +100,9 @@ export async function forward(c: Conn, bin: string, o: ForwardOptions): Promise<
     if (origin) throw new CliError(`--to ${t} is a receiver URL of the hooklab server the relay reads (${origin}): every forward would be captured and forwarded again, in a loop. Point --to at your app.`, EXIT.usage);
   }
   const timeoutMs = ms(o.timeout);
+  // A relay that runs for good waits for its server however long it is away; --once (a CI
+  // step) ends with exit 3 instead, saying where it stopped, so the step fails rather than hangs.
+  const giveUpMs = o.giveUp !== undefined ? ms(o.giveUp, '--give-up') : o.once ? ONCE_GIVE_UP_MS : Infinity;
   const cursorFile = o.cursor ?? `.hooklab-forward-${binId}.json`;
   const stored = await loadCursor(cursorFile);
   // --from-start applies to a first run only. With a cursor file the relay goes on from it, as
@@ -145,9 +153,29 @@ export async function forward(c: Conn, bin: string, o: ForwardOptions): Promise<
     let saving: Promise<void> = Promise.resolve();
     const save = (cur: Cursor) => (saving = saving.then(() => saveCursor(cursorFile, cur)));
 
+    // The server unreachable: its calls failing or the live link down, since the first of
+    // them went (see giveUpMs). The relay ends once that has lasted giveUpMs.
+    const down = new Set<'calls' | 'link'>();
+    let giveUpTimer: NodeJS.Timeout | undefined;
+    const serverDown = (what: 'calls' | 'link') => {
+      if (stopped) return;
+      if (down.size === 0 && Number.isFinite(giveUpMs)) {
+        giveUpTimer = setTimeout(() => {
+          const where = cursor.lastId === null || cursor.lastId === '0' ? 'nothing was forwarded' : `nothing after ${cursor.lastId} was forwarded`;
+          stop(new CliError(`hooklab at ${c.server} was unreachable for ${giveUpMs / 1000} s: gave up (--give-up); ${where}; run again to go on from the cursor file ${cursorFile}`, EXIT.server));
+        }, giveUpMs);
+      }
+      down.add(what);
+    };
+    const serverUp = (what: 'calls' | 'link') => {
+      down.delete(what);
+      if (down.size === 0) clearTimeout(giveUpTimer);
+    };
+
     const stop = (err?: Error) => {
       if (stopped) return;
       stopped = true;
+      clearTimeout(giveUpTimer);
       clearTimeout(resubscribe);
       socket.close();
       wake();
@@ -168,14 +196,17 @@ export async function forward(c: Conn, bin: string, o: ForwardOptions): Promise<
           const v = await what();
           if (outage) say(`hooklab at ${c.server} answers again; going on from the cursor`);
           outage = false;
+          serverUp('calls');
           return v;
         } catch (e) {
           if (!(e instanceof CliError) || !e.transient) {
             if (e instanceof CliError && e.status === 404) throw new CliError(`bin ${binId} is gone (deleted?): ${e.message}`, EXIT.server);
             throw e;
           }
-          if (!outage) say(`server unreachable: ${e.status ? `hooklab at ${c.server} answered ${e.status} (${e.message})` : e.message}; retrying until it answers (nothing is skipped)`);
+          const until = Number.isFinite(giveUpMs) ? `for up to ${giveUpMs / 1000} s` : 'until it answers';
+          if (!outage) say(`server unreachable: ${e.status ? `hooklab at ${c.server} answered ${e.status} (${e.message})` : e.message}; retrying ${until} (nothing is skipped)`);
           outage = true;
+          serverDown('calls');
           await nap(wait, 'server');
         }
       }
@@ -299,7 +330,10 @@ export async function forward(c: Conn, bin: string, o: ForwardOptions): Promise<
         void pump();
       });
     };
+    socket.on('disconnect', () => serverDown('link'));
+    socket.on('connect_error', () => serverDown('link'));
     socket.on('connect', () => {
+      serverUp('link');
       wake('server'); // it is back: a call waiting to be retried goes now
       subscribe();
     });
