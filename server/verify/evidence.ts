@@ -47,12 +47,28 @@ export class SecretEvidence {
   private readonly proven = new Set<number>();
   private readonly failing = new Map<number, number>();
   private known = false;
+  /** Captures added while a re-check runs (see begin): its results may not include them. */
+  private during: { id: string; v: VerificationT }[] | null = null;
 
-  /** A full re-check's results (all of the bin's captures, the same settings). */
-  seed(results: readonly VerificationT[]): void {
+  /** A re-check starts reading the bin: captures added from now on are kept for its seed. */
+  begin(): void {
+    this.during = [];
+  }
+
+  /**
+   * A full re-check's results (all of the bin's captures, the same settings), by capture id.
+   * Captures checked as they came while it ran count too, unless it checked them itself: it
+   * read the bin's list when it began, so the newest were not in it.
+   */
+  seed(results: readonly { id: string; v: VerificationT }[]): void {
     this.proven.clear();
     this.failing.clear();
-    for (const v of results) this.count(v);
+    for (const r of results) this.count(r.v);
+    if (this.during?.length) {
+      const seen = new Set(results.map((r) => r.id));
+      for (const r of this.during) if (!seen.has(r.id)) this.count(r.v);
+    }
+    this.during = null;
     this.known = true;
   }
 
@@ -61,9 +77,10 @@ export class SecretEvidence {
    * stored earlier need a re-check for their causes to agree (the evidence is not known yet,
    * or it has just turned: a second unexplained failure, a first success after failures).
    */
-  add(v: VerificationT): { v: VerificationT; refresh: boolean } {
+  add(v: VerificationT, id: string): { v: VerificationT; refresh: boolean } {
     const i = v.schemeIndex;
     if (i === undefined) return { v, refresh: false };
+    this.during?.push({ id, v });
     if (provesSecret(v)) {
       const turned = !this.proven.has(i) && (this.failing.get(i) ?? 0) >= 2;
       this.proven.add(i);

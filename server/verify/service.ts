@@ -159,19 +159,21 @@ export class Verifier {
       let v = verdicts[i];
       // Judged with what the bin's other captures showed (see SecretEvidence). A bin this
       // process has seen nothing of yet (since it started) gets its evidence made here.
-      let e = this.evidence.get(binId);
-      if (!e) {
-        e = new SecretEvidence();
-        this.evidence.set(binId, e);
-        // A success may be the first since captures were judged "wrong_secret" (before a
-        // restart, or on another instance): look for such badges among the stored rows.
-        if (v.status === 'valid') this.probe(binId);
-      }
-      const r = e.add(v);
+      // A success may be the first since captures were judged "wrong_secret" (before a
+      // restart, or on another instance): look for such badges among the stored rows.
+      if (!this.evidence.has(binId) && v.status === 'valid') this.probe(binId);
+      const e = this.evidenceOf(binId);
+      const r = e.add(v, batch[i].id);
       v = r.v;
       if (r.refresh) this.refresh(binId);
       this.store(binId, batch[i].id, { verification: v }).catch(ignore);
     }
+  }
+
+  private evidenceOf(binId: string): SecretEvidence {
+    let e = this.evidence.get(binId);
+    if (!e) this.evidence.set(binId, (e = new SecretEvidence()));
+    return e;
   }
 
   /** Re-check the bin if a stored row says "wrong_secret" (list rows only: no bodies read). */
@@ -239,6 +241,9 @@ export class Verifier {
     const gen = this.gens.get(binId);
     const current = () => this.gens.get(binId) === gen;
     const settings = this.settings.get(binId);
+    const checks = checksSignatures(settings);
+    // Captures checked as they come while this runs count in the evidence it seeds (see begin).
+    if (checks) this.evidenceOf(binId).begin();
     const items = await this.d.store.requests.items(binId, { limit: Number.MAX_SAFE_INTEGER, oldestFirst: true });
     const results: { id: string; v: VerificationT; was: string; key: ReturnType<typeof idempotencyKey>; keyChanged: boolean }[] = [];
     for (const item of items) {
@@ -252,9 +257,8 @@ export class Verifier {
       results.push({ id: item.id, v: this.check(binId, meta.headers, body, meta.truncated, meta.receivedAt), was, key, keyChanged });
     }
     if (!current()) return items.length;
-    const checks = checksSignatures(settings);
     const raw = results.map((x) => x.v);
-    if (checks) (this.evidence.get(binId) ?? this.evidence.set(binId, new SecretEvidence()).get(binId)!).seed(raw);
+    if (checks) this.evidenceOf(binId).seed(results);
     // Seen together, failures tell more (a secret no capture matches is likely wrong).
     const refined = refineCauses(raw);
     for (let i = 0; i < results.length; i++) {

@@ -95,32 +95,56 @@ describe('verify: invalid, with the cause', () => {
     const bad = (i: number) => check(SW, swHeaders(`{"b":${i}}`, { secret: OTHER, id: `msg_${i}` }), `{"b":${i}}`);
     // Unknown (nothing seen since start): the result as it is, and a re-check asked for.
     const fresh = new SecretEvidence();
-    expect(fresh.add(bad(0))).toMatchObject({ refresh: true, v: { details: { cause: 'body_changed' } } });
+    expect(fresh.add(bad(0), 'c1')).toMatchObject({ refresh: true, v: { details: { cause: 'body_changed' } } });
 
     // Known from a re-check of an empty bin: the first failure alone tells nothing...
     const e = new SecretEvidence();
     e.seed([]);
-    const first = e.add(bad(1));
+    const first = e.add(bad(1), 'c2');
     expect(first).toMatchObject({ refresh: false, v: { details: { cause: 'body_changed' } } });
     // ...the second shows the pattern: wrong_secret, and the first must be told again.
-    expect(e.add(bad(2))).toMatchObject({ refresh: true, v: { details: { cause: 'wrong_secret' } } });
-    expect(e.add(bad(3))).toMatchObject({ refresh: false, v: { details: { cause: 'wrong_secret' } } });
+    expect(e.add(bad(2), 'c3')).toMatchObject({ refresh: true, v: { details: { cause: 'wrong_secret' } } });
+    expect(e.add(bad(3), 'c4')).toMatchObject({ refresh: false, v: { details: { cause: 'wrong_secret' } } });
     // A valid one proves the secret after all: those told wrong_secret must be told again.
     const good = check(SW, swHeaders(BODY), BODY);
-    expect(e.add(good)).toEqual({ v: good, refresh: true });
-    expect(e.add(check(SW, swHeaders(BODY), BODY)).refresh).toBe(false);
-    const changed = e.add(check(SW, swHeaders(BODY, { id: 'msg_c' }), BODY.replace('1200', '1300')));
+    expect(e.add(good, 'c5')).toEqual({ v: good, refresh: true });
+    expect(e.add(check(SW, swHeaders(BODY), BODY), 'c6').refresh).toBe(false);
+    const changed = e.add(check(SW, swHeaders(BODY, { id: 'msg_c' }), BODY.replace('1200', '1300')), 'c7');
     expect(changed).toMatchObject({ refresh: false, v: { details: { cause: 'body_changed' } } });
     expect(changed.v.details?.message).toMatch(/verify other captures/);
 
     // Seeded from a re-check that saw a valid capture: failures are changed bytes at once.
     const proven = new SecretEvidence();
-    proven.seed([good]);
-    expect(proven.add(bad(4))).toMatchObject({ refresh: false, v: { details: { cause: 'body_changed', message: expect.stringMatching(/verify other captures/) } } });
+    proven.seed([{ id: 'g', v: good }]);
+    expect(proven.add(bad(4), 'c8')).toMatchObject({ refresh: false, v: { details: { cause: 'body_changed', message: expect.stringMatching(/verify other captures/) } } });
     // Seeded with two failures: the next one is wrong_secret without a re-check.
     const failing = new SecretEvidence();
-    failing.seed([bad(5), bad(6)]);
-    expect(failing.add(bad(7))).toMatchObject({ refresh: false, v: { details: { cause: 'wrong_secret' } } });
+    failing.seed([{ id: 'b5', v: bad(5) }, { id: 'b6', v: bad(6) }]);
+    expect(failing.add(bad(7), 'c9')).toMatchObject({ refresh: false, v: { details: { cause: 'wrong_secret' } } });
+  });
+
+  it('a re-check counts the captures checked while it ran, once each (SecretEvidence.begin)', () => {
+    const bad = (i: number) => check(SW, swHeaders(`{"b":${i}}`, { secret: OTHER, id: `msg_${i}` }), `{"b":${i}}`);
+    // The re-check reads the bin (empty), then a capture comes and is checked (f1) before the
+    // re-check is done: f1 is not in its results, yet it must count (the next failure is the
+    // second: wrong_secret; before, f1 was forgotten and it read body_changed).
+    const e = new SecretEvidence();
+    e.begin();
+    e.add(bad(1), 'f1');
+    e.seed([]);
+    expect(e.add(bad(2), 'f2')).toMatchObject({ refresh: true, v: { details: { cause: 'wrong_secret' } } });
+    // A capture both checked as it came and in the re-check's results counts once: after it,
+    // one more failure is only the second.
+    const once = new SecretEvidence();
+    once.begin();
+    once.add(bad(1), 'f1');
+    once.seed([{ id: 'f1', v: bad(1) }]);
+    expect(once.add(bad(2), 'f2')).toMatchObject({ refresh: true, v: { details: { cause: 'wrong_secret' } } });
+    // Without begin, what came before the seed does not count (the re-check covered it).
+    const none = new SecretEvidence();
+    none.add(bad(1), 'f1');
+    none.seed([]);
+    expect(none.add(bad(2), 'f2')).toMatchObject({ refresh: false, v: { details: { cause: 'body_changed' } } });
   });
 
   describe('the other schemes: a flipped body byte, a wrong secret, a stale timestamp', () => {
