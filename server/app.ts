@@ -289,6 +289,7 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
     concurrency: config.forwardConcurrency,
     maxQueued: 10 * config.forwardConcurrency,
     now,
+    log,
     // A forward's result shows in the detail, not the row: its id alone tells watchers.
     onRecorded: (item, _rec, rowChanged) => (rowChanged ? live.requestUpdated(item) : live.requestDetailChanged(item.binId, item.id)),
   });
@@ -383,7 +384,10 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
   app.set('trust proxy', config.trustProxy);
   app.use(securityHeaders);
   app.get('/api/health', (_req, res) => {
-    const h = store.health();
+    const s = store.health();
+    // Forwards not sent (their capture evicted while they waited) are a warning, not a fault.
+    const fw = forwarder.warnings();
+    const h = fw.length ? { ...s, warnings: [...s.warnings, ...fw] } : s;
     if (h.fault) {
       res.setHeader('retry-after', '5');
       res.status(503).json({ ok: false, status: 'storage_fault', version: VERSION, fault: h.fault, warnings: h.warnings });

@@ -107,7 +107,7 @@ export const CONFIG_DOCS: { name: string; default: string; meaning: string }[] =
   { name: 'DISPATCH_CONCURRENCY', default: '64', meaning: 'Attempts in flight at once.' },
   { name: 'FORWARD_TIMEOUT_MS', default: '10000', meaning: 'Timeout of one forward or replay (and of the proxy-mode answer: past it the sender gets 504).' },
   { name: 'FORWARD_MAX_RESPONSE_BYTES', default: '65536', meaning: 'Bytes of a forward target\'s answer kept (and, in proxy mode, passed on to the sender).' },
-  { name: 'FORWARD_CONCURRENCY', default: '32', meaning: 'Forwards and replays in flight at once; up to 10x that may wait, past that new forwards fail as overloaded.' },
+  { name: 'FORWARD_CONCURRENCY', default: '32', meaning: 'Forwards and replays in flight at once; up to 10x that may wait, past that new forwards fail as overloaded. A waiting forward whose capture is evicted before its turn is not sent (counted under `warnings` in /api/health).' },
   {
     name: 'REPLAY_STALE_MS',
     default: '30000',

@@ -15,6 +15,7 @@ import { type Capture, type Destination, type ForwardOptions, type ForwardResult
 import type { ForwardThread } from './forward-thread-client.ts';
 import { LOOP_HEADER, type SelfConnections } from './self-connections.ts';
 import { internPairs } from '../lib/intern.ts';
+import type { Logger } from '../log.ts';
 
 export interface ForwarderDeps {
   store: Store;
@@ -34,6 +35,8 @@ export interface ForwarderDeps {
   self?: SelfConnections;
   /** Make the exchanges on the forwarding thread (FORWARD_WORKER); none: on this thread. */
   thread?: ForwardThread;
+  /** Where forwards not sent are told (rate-limited: see NOT_SENT_LOG_MS). */
+  log?: Logger;
 }
 
 /** Records kept per capture (the oldest go first). */
@@ -48,6 +51,9 @@ const MAX_RECORDS = 50;
 export const CONNECTIONS_PER_ORIGIN = 128;
 /** Destinations remembered (see destinationOf); past this many, it starts over. */
 const MAX_DESTINATIONS = 1000;
+/** At most one log line this often about forwards not sent (see notSent), never one per capture. */
+export const NOT_SENT_LOG_MS = 10_000;
+const NOT_SENT_WHY = 'the capture was no longer stored when a sending slot came free (raise FORWARD_CONCURRENCY, MAX_REQUESTS_PER_BIN or MAX_STORE_BYTES)';
 
 export class Forwarder {
   /** Keep-alive connections (128 per origin, idle ones closed after 1 s); none with a forwarding thread (it has its own). */
@@ -60,6 +66,13 @@ export class Forwarder {
   private readonly settings = new Map<string, StoredForward>();
   /** Destinations made (see destinationOf). */
   private readonly destinations = new Map<string, Destination>();
+  /** Background forwards not sent since start: their capture was evicted while they waited (see notSent). */
+  private notSentTotal = 0;
+  private notSentLastAt = 0;
+  /** Not sent since the last log line, and when that line was written (0: none yet). */
+  private notSentUnlogged = 0;
+  private notSentLoggedAt = 0;
+  private notSentTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly d: ForwarderDeps) {
     this.pools = d.thread ? null : forwardPools({ lookup: checkedLookup(d.policy), connectTimeoutMs: d.timeoutMs, connections: CONNECTIONS_PER_ORIGIN });
@@ -229,18 +242,79 @@ export class Forwarder {
   }
 
   private async sendStored(binId: string, requestId: string, target: string): Promise<void> {
+    const queuedAt = this.d.now();
     const turn = this.slot();
     if (turn) await turn;
     let c: Capture | null = null;
-    let res: ForwardResult;
+    let res: ForwardResult | null = null;
     try {
       c = await this.capture(binId, requestId);
-      if (!c) return; // deleted or pushed out by the cap meanwhile: nothing to send or record
-      res = loopRefused(await this.exchange(target, c, false));
+      if (c) res = loopRefused(await this.exchange(target, c, false));
     } finally {
       this.release();
     }
+    // Gone meanwhile (evicted, or deleted): nothing to send, nor to record it with.
+    if (!c || !res) return this.notSent(binId, requestId, queuedAt);
     await this.record(binId, requestId, toRecord('forward', target, c.method, res, this.d.now(), false));
+  }
+
+  /**
+   * A waiting forward whose capture was gone when its turn came. Deleted on purpose (its bin
+   * deleted or cleared since it was queued, or the capture deleted on its own) is no loss;
+   * pushed out by MAX_REQUESTS_PER_BIN or MAX_STORE_BYTES is: counted (see warnings) and
+   * logged, at most one line per NOT_SENT_LOG_MS. Off the hot path: only forwards that
+   * waited for a slot and lost their capture get here.
+   */
+  private async notSent(binId: string, requestId: string, queuedAt: number): Promise<void> {
+    try {
+      if (await this.deletedOnPurpose(binId, requestId, queuedAt)) return;
+    } catch {
+      // The store cannot tell: counted, rather than lost silently.
+    }
+    this.notSentTotal++;
+    this.notSentLastAt = this.d.now();
+    this.notSentUnlogged++;
+    if (this.notSentTimer) return;
+    const wait = this.notSentLoggedAt ? this.notSentLoggedAt + NOT_SENT_LOG_MS - Date.now() : 0;
+    if (wait <= 0) this.logNotSent();
+    else {
+      this.notSentTimer = setTimeout(() => this.logNotSent(), wait);
+      this.notSentTimer.unref();
+    }
+  }
+
+  /**
+   * Evictions take a bin's oldest first, so a capture gone while an older one of its bin is
+   * still stored was deleted on its own. A bin gone, or cleared (its activeAt) since the
+   * forward was queued, was emptied on purpose.
+   */
+  private async deletedOnPurpose(binId: string, requestId: string, queuedAt: number): Promise<boolean> {
+    const bin = await this.d.store.bins.get(binId);
+    if (!bin) return true;
+    if (bin.activeAt && Date.parse(bin.activeAt) >= queuedAt) return true;
+    const { oldestId } = await this.d.store.requests.stats(binId);
+    return oldestId !== null && oldestId < requestId;
+  }
+
+  private logNotSent(): void {
+    this.notSentTimer = null;
+    if (!this.notSentUnlogged) return;
+    // A count only: a bin's id is its receiver URL's secret.
+    this.d.log?.warn(`background forwards not sent: ${NOT_SENT_WHY}`, { count: this.notSentUnlogged, total: this.notSentTotal });
+    this.notSentUnlogged = 0;
+    this.notSentLoggedAt = Date.now();
+  }
+
+  /** Background forwards not sent since start because their capture was evicted while they waited. */
+  get notSentCount(): number {
+    return this.notSentTotal;
+  }
+
+  /** For /api/health (a warning, not a fault: captures and other forwards go on). */
+  warnings(): string[] {
+    if (!this.notSentTotal) return [];
+    const n = this.notSentTotal;
+    return [`${new Date(this.notSentLastAt).toISOString()} ${n} background forward${n === 1 ? ' was' : 's were'} not sent: ${NOT_SENT_WHY}`];
   }
 
   /** A stored capture as it came, or null when it is gone. */
@@ -267,6 +341,9 @@ export class Forwarder {
   }
 
   close(): void {
+    // Those not logged yet are told now.
+    if (this.notSentTimer) clearTimeout(this.notSentTimer);
+    this.logNotSent();
     this.d.thread?.close();
     for (const a of Object.values(this.pools ?? {})) void a.destroy().catch(() => {});
   }
