@@ -58,18 +58,27 @@ export class SecretEvidence {
   /**
    * A full re-check's results (all of the bin's captures, the same settings), by capture id.
    * Captures checked as they came while it ran count too, unless it checked them itself: it
-   * read the bin's list when it began, so the newest were not in it.
+   * read the bin's list when it began, so the newest were not in it. Answers those (their
+   * results), for the re-check to refine its rows with them as well.
    */
-  seed(results: readonly { id: string; v: VerificationT }[]): void {
+  seed(results: readonly { id: string; v: VerificationT }[]): VerificationT[] {
     this.proven.clear();
     this.failing.clear();
     for (const r of results) this.count(r.v);
+    const extra: VerificationT[] = [];
     if (this.during?.length) {
       const seen = new Set(results.map((r) => r.id));
-      for (const r of this.during) if (!seen.has(r.id)) this.count(r.v);
+      for (const r of this.during) if (!seen.has(r.id)) extra.push(r.v);
     }
+    for (const v of extra) this.count(v);
     this.during = null;
     this.known = true;
+    return extra;
+  }
+
+  /** The re-check that began ended without a seed (it failed, or stopped): keep nothing more. */
+  abort(): void {
+    this.during = null;
   }
 
   /**

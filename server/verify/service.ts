@@ -243,7 +243,18 @@ export class Verifier {
     const settings = this.settings.get(binId);
     const checks = checksSignatures(settings);
     // Captures checked as they come while this runs count in the evidence it seeds (see begin).
-    if (checks) this.evidenceOf(binId).begin();
+    if (!checks) return this.recheckRows(binId, current, false);
+    const e = this.evidenceOf(binId);
+    e.begin();
+    try {
+      return await this.recheckRows(binId, current, true, e);
+    } finally {
+      // Not seeded (the store failed, or newer settings stopped it): nothing more is kept.
+      e.abort();
+    }
+  }
+
+  private async recheckRows(binId: string, current: () => boolean, checks: boolean, e?: SecretEvidence): Promise<number> {
     const items = await this.d.store.requests.items(binId, { limit: Number.MAX_SAFE_INTEGER, oldestFirst: true });
     const results: { id: string; v: VerificationT; was: string; key: ReturnType<typeof idempotencyKey>; keyChanged: boolean }[] = [];
     for (const item of items) {
@@ -258,9 +269,10 @@ export class Verifier {
     }
     if (!current()) return items.length;
     const raw = results.map((x) => x.v);
-    if (checks) this.evidenceOf(binId).seed(results);
+    // Captures checked while this ran (not in `items`) tell as much about the secrets.
+    const extra = e ? e.seed(results) : [];
     // Seen together, failures tell more (a secret no capture matches is likely wrong).
-    const refined = refineCauses(raw);
+    const refined = extra.length ? refineCauses([...raw, ...extra]).slice(0, raw.length) : refineCauses(raw);
     for (let i = 0; i < results.length; i++) {
       if (!current()) break;
       // Without a scheme there is nothing to show: drop an earlier badge rather than say

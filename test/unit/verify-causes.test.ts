@@ -140,6 +140,14 @@ describe('verify: invalid, with the cause', () => {
     once.add(bad(1), 'f1');
     once.seed([{ id: 'f1', v: bad(1) }]);
     expect(once.add(bad(2), 'f2')).toMatchObject({ refresh: true, v: { details: { cause: 'wrong_secret' } } });
+    // A re-check that ended without a seed (its store failed) keeps nothing from then on: a
+    // later seed does not count what was added after it ended (the next re-check covers that).
+    const failed = new SecretEvidence();
+    failed.begin();
+    failed.abort();
+    failed.add(bad(1), 'f1');
+    failed.seed([]);
+    expect(failed.add(bad(2), 'f2')).toMatchObject({ refresh: false, v: { details: { cause: 'body_changed' } } });
     // Without begin, what came before the seed does not count (the re-check covered it).
     const none = new SecretEvidence();
     none.add(bad(1), 'f1');
