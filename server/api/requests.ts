@@ -190,6 +190,8 @@ export function requestsRouter(ctx: ApiContext): Router {
 
   r.delete('/bins/:id/requests/:rid', async (req, res) => {
     await getBinOr404(ctx, req.params.id);
+    // Before it goes: a background forward of it still waiting then knows it was no loss.
+    ctx.forwarder.deleted(req.params.id, req.params.rid);
     if (!(await ctx.store.requests.delete(req.params.id, req.params.rid))) throw notFound('request');
     ctx.live.requestsDeleted(req.params.id, [req.params.rid]);
     res.status(204).end();

@@ -73,6 +73,10 @@ export class Forwarder {
   private notSentUnlogged = 0;
   private notSentLoggedAt = 0;
   private notSentTimer: NodeJS.Timeout | null = null;
+  /** Captures with forwards waiting for a slot (see sendStored): how many wait, by key. */
+  private readonly waitingFor = new Map<string, number>();
+  /** Of those, the ones deleted through this instance's API meanwhile (see deleted). */
+  private readonly deletedWhileWaiting = new Set<string>();
 
   constructor(private readonly d: ForwarderDeps) {
     this.pools = d.thread ? null : forwardPools({ lookup: checkedLookup(d.policy), connectTimeoutMs: d.timeoutMs, connections: CONNECTIONS_PER_ORIGIN });
@@ -243,19 +247,36 @@ export class Forwarder {
 
   private async sendStored(binId: string, requestId: string, target: string): Promise<void> {
     const queuedAt = this.d.now();
+    const key = `${binId}/${requestId}`;
+    this.waitingFor.set(key, (this.waitingFor.get(key) ?? 0) + 1);
     const turn = this.slot();
     if (turn) await turn;
     let c: Capture | null = null;
     let res: ForwardResult | null = null;
+    let deleted = false;
     try {
-      c = await this.capture(binId, requestId);
+      c = await this.capture(binId, requestId).finally(() => {
+        deleted = this.deletedWhileWaiting.has(key);
+        const n = this.waitingFor.get(key)! - 1;
+        if (n > 0) this.waitingFor.set(key, n);
+        else {
+          this.waitingFor.delete(key);
+          this.deletedWhileWaiting.delete(key);
+        }
+      });
       if (c) res = loopRefused(await this.exchange(target, c, false));
     } finally {
       this.release();
     }
     // Gone meanwhile (evicted, or deleted): nothing to send, nor to record it with.
-    if (!c || !res) return this.notSent(binId, requestId, queuedAt);
+    if (!c || !res) return deleted ? undefined : this.notSent(binId, requestId, queuedAt);
     await this.record(binId, requestId, toRecord('forward', target, c.method, res, this.d.now(), false));
+  }
+
+  /** A capture is being deleted through the API: a forward of it still waiting is no loss. */
+  deleted(binId: string, requestId: string): void {
+    const key = `${binId}/${requestId}`;
+    if (this.waitingFor.has(key)) this.deletedWhileWaiting.add(key);
   }
 
   /**
@@ -284,9 +305,10 @@ export class Forwarder {
   }
 
   /**
-   * Evictions take a bin's oldest first, so a capture gone while an older one of its bin is
-   * still stored was deleted on its own. A bin gone, or cleared (its activeAt) since the
-   * forward was queued, was emptied on purpose.
+   * A bin gone, or cleared (its activeAt) since the forward was queued, was emptied on purpose.
+   * A capture deleted on its own through this instance is known (see deleted); through another
+   * instance, it is told by its bin: evictions take a bin's oldest first, so one gone while an
+   * older one of its bin is still stored was deleted (the bin's oldest deleted there counts).
    */
   private async deletedOnPurpose(binId: string, requestId: string, queuedAt: number): Promise<boolean> {
     const bin = await this.d.store.bins.get(binId);

@@ -125,7 +125,7 @@ describe('background forwards whose capture is gone when their turn comes', () =
     expect(JSON.stringify(lines)).not.toContain(bin.id);
   });
 
-  it('deleted on purpose (bin cleared, bin deleted, capture deleted) is no loss: not counted, not logged', async () => {
+  it('deleted on purpose (bin cleared, bin deleted, a capture deleted, the bin\'s oldest too) is no loss: not counted, not logged', async () => {
     const a = await forwardingBin();
     const b = await forwardingBin();
     const c = await forwardingBin();
@@ -138,16 +138,21 @@ describe('background forwards whose capture is gone when their turn comes', () =
     await capture(b.url, 'b2');
     await capture(c.url, 'c1');
     const c2 = await capture(c.url, 'c2');
+    // The bin's oldest deleted by hand: nothing older is left, yet it was no eviction.
+    const e = await forwardingBin();
+    const e1 = await capture(e.url, 'e1');
+    await capture(e.url, 'e2');
     // Last in line: once its forward is recorded, every forward before it has had its turn.
     const d = await forwardingBin();
     const d1 = await capture(d.url, 'd1');
     expect((await json(srv!.base, 'DELETE', `/api/bins/${a.id}/requests`)).status).toBe(204);
     expect((await json(srv!.base, 'DELETE', `/api/bins/${b.id}`)).status).toBe(204);
     expect((await json(srv!.base, 'DELETE', `/api/bins/${c.id}/requests/${c2}`)).status).toBe(204);
+    expect((await json(srv!.base, 'DELETE', `/api/bins/${e.id}/requests/${e1}`)).status).toBe(204);
 
     release();
     await expect.poll(async () => (await json<RequestDetail>(srv!.base, 'GET', `/api/bins/${d.id}/requests/${d1}`)).body.forwards.length).toBe(1);
-    expect(got).toEqual(['a0', 'c1', 'd1']);
+    expect(got).toEqual(['a0', 'c1', 'e2', 'd1']);
     const h = await health();
     expect(h.code).toBe(200);
     expect(notSentWarnings(h)).toEqual([]);

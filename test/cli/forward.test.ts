@@ -357,7 +357,7 @@ describe('hooklab forward', () => {
       await gone.exited;
       // Ended by itself (the bound is 2 s; this waits far longer, not to fail on a busy machine).
       expect(await exitWithin(r, 60_000)).toBe(3);
-      const m = /hooklab at \S+ was unreachable for 2 s: gave up \(--give-up\); nothing after (\S+) was forwarded; run again to go on from the cursor file (\S+)\n/.exec(r.err());
+      const m = /hooklab at \S+ could not be reached \(or kept failing\) for 2 s: gave up \(--give-up\); the last capture every target had: (\S+); run again to go on from the cursor file (\S+)\n/.exec(r.err());
       expect(m, r.err()).not.toBeNull();
       expect(r.err()).toContain('retrying for up to 2 s (nothing is skipped)');
       const last = m![1];
@@ -372,6 +372,10 @@ describe('hooklab forward', () => {
       const bad = relay([binUrl, '--to', targetBase, '--give-up', 'soon', '--cursor', path.join(dir, 'c-gu-bad.json')]);
       expect(await bad.exited).toBe(2);
       expect(bad.err()).toBe('hooklab: --give-up must be a duration such as 10s, 500ms or 5m, got "soon"\n');
+      // Past what a timer holds (it would fire at once): refused too.
+      const long = relay([binUrl, '--to', targetBase, '--give-up', '43200m', '--cursor', path.join(dir, 'c-gu-bad.json')]);
+      expect(await long.exited).toBe(2);
+      expect(long.err()).toBe('hooklab: --give-up must be at most 24 days (35791m), got "43200m"\n');
     } finally {
       if (gone.proc.exitCode === null && gone.proc.signalCode === null) gone.proc.kill('SIGKILL');
       slow.close();

@@ -38,6 +38,7 @@ const ms = (s: string, flag = '--timeout') => {
 
 /** --once gives up on a server that stays unreachable this long (a CI step must not hang for hours). */
 const ONCE_GIVE_UP_MS = 60_000;
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 async function loadCursor(file: string): Promise<Cursor | null> {
   try {
@@ -103,6 +104,8 @@ export async function forward(c: Conn, bin: string, o: ForwardOptions): Promise<
   // A relay that runs for good waits for its server however long it is away; --once (a CI
   // step) ends with exit 3 instead, saying where it stopped, so the step fails rather than hangs.
   const giveUpMs = o.giveUp !== undefined ? ms(o.giveUp, '--give-up') : o.once ? ONCE_GIVE_UP_MS : Infinity;
+  // Node's timers hold at most 2^31-1 ms (~24.8 days): a longer one would fire at once.
+  if (giveUpMs > MAX_TIMER_MS) throw new CliError(`--give-up must be at most 24 days (35791m), got "${o.giveUp}"`, EXIT.usage);
   const cursorFile = o.cursor ?? `.hooklab-forward-${binId}.json`;
   const stored = await loadCursor(cursorFile);
   // --from-start applies to a first run only. With a cursor file the relay goes on from it, as
@@ -161,8 +164,13 @@ export async function forward(c: Conn, bin: string, o: ForwardOptions): Promise<
       if (stopped) return;
       if (down.size === 0 && Number.isFinite(giveUpMs)) {
         giveUpTimer = setTimeout(() => {
-          const where = cursor.lastId === null || cursor.lastId === '0' ? 'nothing was forwarded' : `nothing after ${cursor.lastId} was forwarded`;
-          stop(new CliError(`hooklab at ${c.server} was unreachable for ${giveUpMs / 1000} s: gave up (--give-up); ${where}; run again to go on from the cursor file ${cursorFile}`, EXIT.server));
+          const where = cursor.lastId === null || cursor.lastId === '0' ? 'no capture yet' : cursor.lastId;
+          stop(
+            new CliError(
+              `hooklab at ${c.server} could not be reached (or kept failing) for ${giveUpMs / 1000} s: gave up (--give-up); the last capture every target had: ${where}; run again to go on from the cursor file ${cursorFile}`,
+              EXIT.server,
+            ),
+          );
         }, giveUpMs);
       }
       down.add(what);
@@ -223,6 +231,8 @@ export async function forward(c: Conn, bin: string, o: ForwardOptions): Promise<
       const capture = { method: cap.method, path: cap.path, queryString: cap.queryString, headers: cap.headers.flat(), body: Buffer.from(cap.body, 'base64') };
       const results: ForwardResult[] = [];
       for (const target of o.to) {
+        // Stopped (given up, Ctrl-C): no new sending; the cursor stays before this capture.
+        if (stopped) return false;
         // A target that cannot be reached is retried: the event is not dropped.
         for (let attempt = 1; ; attempt++) {
           const res = await forwardRequest(target, capture, { timeoutMs, maxResponseBytes: 64 * 1024 });
