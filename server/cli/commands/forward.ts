@@ -105,7 +105,7 @@ export async function forward(c: Conn, bin: string, o: ForwardOptions): Promise<
   // step) ends with exit 3 instead, saying where it stopped, so the step fails rather than hangs.
   const giveUpMs = o.giveUp !== undefined ? ms(o.giveUp, '--give-up') : o.once ? ONCE_GIVE_UP_MS : Infinity;
   // Node's timers hold at most 2^31-1 ms (~24.8 days): a longer one would fire at once.
-  if (giveUpMs > MAX_TIMER_MS) throw new CliError(`--give-up must be at most 24 days (35791m), got "${o.giveUp}"`, EXIT.usage);
+  if (Number.isFinite(giveUpMs) && giveUpMs > MAX_TIMER_MS) throw new CliError(`--give-up must be at most 24 days (35791m), got "${o.giveUp}"`, EXIT.usage);
   const cursorFile = o.cursor ?? `.hooklab-forward-${binId}.json`;
   const stored = await loadCursor(cursorFile);
   // --from-start applies to a first run only. With a cursor file the relay goes on from it, as
