@@ -118,7 +118,7 @@ export function openApiDocument(o: OpenApiOptions): object {
 
   // ------------------------------------------------------------- forward, replay
   route('get', '/api/bins/{id}/forward', "The bin's forward targets", { 200: json(F.ForwardSettingsView, 'Targets (none: forwarding is off).') }, undefined, 'Forward');
-  route('put', '/api/bins/{id}/forward', 'Set the forward targets (at most 10) and proxy mode; an empty list turns forwarding off', { 200: json(F.ForwardSettingsView, 'The settings.') }, body(F.ForwardSettings), 'Forward');
+  route('put', '/api/bins/{id}/forward', 'Set the forward targets (at most 10) and proxy mode; an empty list turns forwarding off (proxy mode needs a target)', { 200: json(F.ForwardSettingsView, 'The settings.') }, body(F.ForwardSettings), 'Forward');
   route('delete', '/api/bins/{id}/forward', 'Turn forwarding off', { 204: { description: 'Off.' } }, undefined, 'Forward');
   route(
     'post',

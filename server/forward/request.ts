@@ -151,13 +151,32 @@ export function forwardHeaders(flat: readonly string[], host: string, length: nu
 
 const NO_BODY_METHODS = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS']);
 
-function classify(err: Error & { code?: string }, timedOut: boolean, peer: string): { error: ForwardError; detail: string } {
+type NetError = Error & { code?: string; address?: unknown; port?: unknown; errors?: unknown };
+
+/**
+ * Where a connection was refused: the addresses tried (one error, or each of an AggregateError
+ * when several addresses of a name were tried), else the destination's host and port (the
+ * in-process link names none). The error code already says "refused": the detail says where.
+ */
+function refusedAt(err: NetError, d: Destination): string {
+  const each = (Array.isArray(err.errors) ? err.errors : [err]) as NetError[];
+  const at = new Set<string>();
+  for (const e of each) {
+    if (typeof e?.address !== 'string') continue;
+    const ip = e.address.includes(':') ? `[${e.address}]` : e.address;
+    at.add(typeof e.port === 'number' ? `${ip}:${e.port}` : ip);
+  }
+  const where = at.size ? [...at].join(' or ') : `${d.url.hostname}:${d.url.port || (d.url.protocol === 'https:' ? 443 : 80)}`;
+  return `nothing listens at ${where} (ECONNREFUSED)`;
+}
+
+function classify(err: NetError, timedOut: boolean, peer: string, d: Destination): { error: ForwardError; detail: string } {
   if (timedOut) return { error: 'timeout', detail: 'no answer within the timeout' };
   switch (err.code) {
     case 'EHOOKLAB_BLOCKED':
       return { error: 'blocked', detail: err.message };
     case 'ECONNREFUSED':
-      return { error: 'refused', detail: 'connection refused' };
+      return { error: 'refused', detail: refusedAt(err, d) };
     case 'ECONNRESET':
     case 'EPIPE':
     case 'ECONNABORTED':
@@ -354,7 +373,7 @@ class Exchange implements RawHandler {
   }
 
   fail(err: Error): void {
-    const k = classify(err, this.timedOut, this.o.peer ?? 'target');
+    const k = classify(err, this.timedOut, this.o.peer ?? 'target', this.d);
     this.done(null, [], EMPTY, false, k.error, k.detail);
   }
 

@@ -25,6 +25,11 @@ export interface ExplainInput {
   macs: readonly Buffer[];
 }
 
+// Text for people counts from 1, as the UI labels them ("secret #1", "Scheme 1"); the
+// schemeIndex/secretIndex fields stay 0-based (the API documents them so).
+const secretLabel = (i: number) => `secret #${i + 1}`;
+const schemeLabel = (j: number) => `scheme ${j + 1}`;
+
 const anyMatch = (mac: Buffer, macs: readonly Buffer[]) => macs.some((m) => sameMac(mac, m));
 
 export function explain(x: ExplainInput): Explanation {
@@ -37,7 +42,7 @@ export function explain(x: ExplainInput): Explanation {
   for (let i = 0; i < scheme.secrets.length; i++) {
     for (const m of def.mistakenKeys(scheme.secrets[i])) {
       if (anyMatch(hmac(algorithm, m.key, parts), macs)) {
-        return { cause: m.cause, matched: { schemeIndex: index, secretIndex: i, how: m.how }, message: `The signature is secret ${i}'s, made with ${m.how}.` };
+        return { cause: m.cause, matched: { schemeIndex: index, secretIndex: i, how: m.how }, message: `The signature is ${secretLabel(i)}'s, made with ${m.how}.` };
       }
     }
   }
@@ -69,8 +74,8 @@ export function explain(x: ExplainInput): Explanation {
       if (keys.some((kk) => anyMatch(hmac(algorithm, kk, parts), macs))) {
         return {
           cause: 'wrong_secret',
-          matched: { schemeIndex: j, secretIndex: k, how: `secret ${k} of scheme ${j} (${other.type})` },
-          message: `Signed with secret ${k} of scheme ${j} (${other.type}), not with one of this scheme's secrets.`,
+          matched: { schemeIndex: j, secretIndex: k, how: `${secretLabel(k)} of ${schemeLabel(j)} (${other.type}) as the key` },
+          message: `Signed with ${secretLabel(k)} of ${schemeLabel(j)} (${other.type}), not with one of this scheme's secrets.`,
         };
       }
     }

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { HeaderPair, list, obj, oneOf, str, time } from './common.ts';
 import { httpUrl } from './dispatch.ts';
+import { isHeaderValue, isHttpToken } from './headers.ts';
 
 export const MAX_FORWARD_TARGETS = 10;
 /**
@@ -14,14 +15,27 @@ export const MAX_FORWARD_TARGETS = 10;
  */
 export const MAX_REPLAY_JOBS = 100;
 
+export const PROXY_NEEDS_TARGET = 'proxy mode (answerWith: target) needs at least one target: the first target answers the sender';
+
 export const ForwardSettings = obj({
   targets: list(obj({ url: httpUrl() }), MAX_FORWARD_TARGETS).meta({
     description: "Each capture is sent on to each target: the target URL followed by the capture's sub-path and query string.",
   }),
   answerWith: oneOf(['bin', 'target'])
     .optional()
-    .meta({ description: "bin (default): the sender gets the bin's own answer, forwarding runs in the background. target: proxy mode, the sender gets the first target's answer." }),
-}).meta({ id: 'ForwardSettings' });
+    .meta({
+      description:
+        "bin (default): the sender gets the bin's own answer, forwarding runs in the background. target: proxy mode, the sender gets the first target's answer, so it needs at least one target.",
+    }),
+})
+  .superRefine((f, ctx) => {
+    // Refused rather than stored as "bin": no targets turns forwarding off, which would drop
+    // proxy mode without a word (here and in the config file, which uses this schema).
+    if (f.answerWith === 'target' && f.targets.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['answerWith'], message: PROXY_NEEDS_TARGET });
+    }
+  })
+  .meta({ id: 'ForwardSettings' });
 
 export const ForwardSettingsView = z
   .object({ targets: z.array(z.object({ url: z.string() })), answerWith: z.enum(['bin', 'target']) })
@@ -54,15 +68,35 @@ export const ForwardRecord = z
 /** Standard base64, padded (what the UI sends and Buffer#toString('base64') writes). */
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
+/** A header name as a message quotes it: JSON-escaped (a CR or LF shows as \r, \n), cut when long. */
+const quoted = (name: string) => JSON.stringify(name.length > 60 ? `${name.slice(0, 60)}…` : name);
+
+// Checked here, not left to the HTTP client: it refuses them only when sending, which stored a
+// failed record ("invalid header key") that did not say which header, for a 200.
+const ReplayMethod = str(32, 1)
+  .refine((m) => m === '' || isHttpToken(m), { error: "must be an HTTP method: a token of letters, digits and !#$%&'*+-.^_`|~ (no spaces or line breaks)" })
+  .refine((m) => m.toUpperCase() !== 'CONNECT', { error: 'cannot be CONNECT: it asks the target for a tunnel, there is no answer to record' });
+
+const ReplayHeader = z.tuple([str(256, 1), str(8192)]).superRefine(([name, value], ctx) => {
+  if (name.length > 0 && name.length <= 256 && !isHttpToken(name)) {
+    ctx.addIssue({ code: 'custom', path: [0], message: `header name ${quoted(name)} must be an HTTP token: letters, digits and !#$%&'*+-.^_\`|~ (no spaces, colons or line breaks)` });
+  }
+  if (value.length <= 8192 && !isHeaderValue(value)) {
+    ctx.addIssue({ code: 'custom', path: [1], message: `the value of header ${quoted(name)} must not contain CR, LF, NUL or other control characters (tab is allowed), nor characters beyond Latin-1` });
+  }
+});
+
 export const ReplayInput = obj({
   url: httpUrl().optional().meta({ description: "Where to send it; default: the bin's forward targets." }),
-  method: str(32, 1).optional(),
+  method: ReplayMethod.optional().meta({ description: 'An HTTP method token, not CONNECT (default: as captured).' }),
   path: str(2048, 1)
     .refine((p) => p.startsWith('/'), { error: 'must start with "/"' })
     .optional()
     .meta({ description: 'Sub-path (default: as captured).' }),
   queryString: str(8192).optional(),
-  headers: list(z.tuple([str(256, 1), str(8192)]), 200).optional().meta({ description: 'All headers, in order (default: as captured).' }),
+  headers: list(ReplayHeader, 200)
+    .optional()
+    .meta({ description: 'All headers, in order (default: as captured). Names are HTTP tokens; values have no CR, LF, NUL or other control characters (tab aside) and are Latin-1.' }),
   body: z.string().optional(),
   bodyEncoding: oneOf(['utf8', 'base64']).optional(),
 })

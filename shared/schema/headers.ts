@@ -46,6 +46,11 @@ export const ORIGIN_HEADERS: ReadonlySet<string> = new Set([
   'x-permitted-cross-domain-policies',
 ]);
 
+/** An RFC 9110 token (tchar+): what a method or a header name must be. */
+export const isHttpToken = (s: string): boolean => TOKEN.test(s);
+/** A header value undici (and Node) will write: tab, printable ASCII and Latin-1; no CR, LF, NUL or other control characters. */
+export const isHeaderValue = (s: string): boolean => VALUE.test(s);
+
 export const isOriginHeader = (name: string): boolean => ORIGIN_HEADERS.has(name.toLowerCase());
 
 export const ORIGIN_HEADER_REASON =

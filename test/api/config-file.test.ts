@@ -7,6 +7,8 @@ import http from 'node:http';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Bin, RequestDetail, ResponseControlView, Webhook } from '../../shared/api.ts';
+import { loadConfigFile } from '../../server/config-file.ts';
+import { DEFAULT_RESPONSE_LIMITS } from '../../shared/schema/response.ts';
 import { send } from '../helpers/http.ts';
 import { spawnServer, startExpectingFailure } from '../helpers/process.ts';
 import { json, tempDir } from '../helpers/server.ts';
@@ -168,6 +170,13 @@ describe('config file', () => {
     expect(output).toContain('bins[2].id: "ok-bin-0123456789" is used twice');
     expect(output).toContain('webhooks[0].url: must use http or https');
     expect(output).toContain('extra: unknown field');
+    // Proxy mode with no target: refused here too (stored as "bin", it would drop proxy mode unsaid).
+    await writeFile(file, JSON.stringify({ bins: [{ id: 'proxy-bin-0123456789', forward: { targets: [], answerWith: 'target' } }] }));
+    await expect(loadConfigFile(file, DEFAULT_RESPONSE_LIMITS)).rejects.toThrow(
+      'bins[0].forward.answerWith: proxy mode (answerWith: target) needs at least one target: the first target answers the sender',
+    );
+    await writeFile(file, JSON.stringify({ bins: [{ id: 'proxy-bin-0123456789', forward: { targets: [], answerWith: 'bin' } }] }));
+    expect((await loadConfigFile(file, DEFAULT_RESPONSE_LIMITS)).bins?.[0].forward).toEqual({ targets: [], answerWith: 'bin' });
     await writeFile(file, '{ not json');
     const again = await startExpectingFailure({ DATA_DIR: dataDir, HOOKLAB_CONFIG: file });
     expect(again.output).toMatch(/Config file .*bad\.json is not valid JSON/);

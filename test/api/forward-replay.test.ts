@@ -81,6 +81,28 @@ describe('forward settings', () => {
     expect((await api.get(`/api/bins/${bin.id}/forward`)).body.targets).toEqual([]);
   });
 
+  it('proxy mode without a target is refused on answerWith (it was stored as "bin" without a word); no targets otherwise still turns forwarding off', async () => {
+    const bin = await createBin(srv.base);
+    const api = request(srv.base);
+    await api.put(`/api/bins/${bin.id}/forward`).send({ targets: [{ url: `${targetBase}/kept` }] }).expect(200);
+    const bad = await api.put(`/api/bins/${bin.id}/forward`).send({ targets: [], answerWith: 'target' }).expect(400);
+    expect(bad.body.error).toMatchObject({
+      code: 'invalid_field',
+      field: 'answerWith',
+      fields: [{ field: 'answerWith', message: 'proxy mode (answerWith: target) needs at least one target: the first target answers the sender' }],
+    });
+    // Refused means nothing stored: the target set before is still there.
+    expect((await api.get(`/api/bins/${bin.id}/forward`).expect(200)).body).toEqual({ targets: [{ url: `${targetBase}/kept` }], answerWith: 'bin' });
+    await api.put(`/api/bins/${bin.id}/forward`).send({ targets: [], answerWith: 'bin' }).expect(200);
+    expect((await api.get(`/api/bins/${bin.id}/forward`)).body).toEqual({ targets: [], answerWith: 'bin' });
+    await api.put(`/api/bins/${bin.id}/forward`).send({ targets: [{ url: `${targetBase}/p` }], answerWith: 'target' }).expect(200);
+    await api.put(`/api/bins/${bin.id}/forward`).send({ targets: [] }).expect(200);
+    expect((await api.get(`/api/bins/${bin.id}/forward`)).body).toEqual({ targets: [], answerWith: 'bin' });
+    await api.put(`/api/bins/${bin.id}/forward`).send({ targets: [{ url: `${targetBase}/p` }], answerWith: 'target' }).expect(200);
+    await api.delete(`/api/bins/${bin.id}/forward`).expect(204);
+    expect((await api.get(`/api/bins/${bin.id}/forward`)).body).toEqual({ targets: [], answerWith: 'bin' });
+  });
+
   it('DELETE honours If-Match: a stale ETag gets 412 and the targets stay', async () => {
     const bin = await createBin(srv.base);
     const api = request(srv.base);
@@ -165,6 +187,47 @@ describe('replay', () => {
       ['replay', false, 'POST'],
       ['replay', true, 'PUT'],
     ]);
+  });
+
+  it('an edited replay with a method or header that cannot be sent is refused: 400 on the field, naming the header; nothing sent or stored', async () => {
+    const bin = await createBin(srv.base);
+    const id = idOf(await send(`${bin.url}/e`, { body: 'x' }));
+    const TOKEN_RULE = "a token of letters, digits and !#$%&'*+-.^_`|~";
+    const cases: [Record<string, unknown>, string, RegExp][] = [
+      [{ method: 'GE T' }, 'method', new RegExp(`^must be an HTTP method: ${TOKEN_RULE.replace(/[$^*+.|]/g, '\\$&')}`)],
+      [{ method: 'A\r\nB' }, 'method', /^must be an HTTP method/],
+      // A tunnel cannot be replayed (any case: it is sent upper-cased).
+      [{ method: 'connect' }, 'method', /^cannot be CONNECT: it asks the target for a tunnel/],
+      [{ headers: [['Content-Type', 'text/plain'], ['X-Ok', 'a'], ['X Bad Name', 'v']] }, 'headers[2][0]', /^header name "X Bad Name" must be an HTTP token/],
+      [{ headers: [['X-Split', 'a\r\nX-Injected: 1']] }, 'headers[0][1]', /^the value of header "X-Split" must not contain CR, LF, NUL/],
+      [{ headers: [['X-Nul', 'a\u0000b']] }, 'headers[0][1]', /^the value of header "X-Nul" must not contain/],
+    ];
+    got.length = 0;
+    for (const [input, field, message] of cases) {
+      const r = await request(srv.base).post(`/api/bins/${bin.id}/requests/${id}/replay`).send({ url: targetBase, ...input }).expect(400);
+      expect(r.body.error, JSON.stringify(input)).toMatchObject({ code: 'invalid_field', field, fields: [{ field, message: expect.stringMatching(message) }] });
+    }
+    expect(got).toHaveLength(0);
+    expect((await detail(bin.id, id)).forwards).toEqual([]);
+    // What can be sent still is: another token method, Latin-1 and a tab in a value.
+    const ok = await request(srv.base)
+      .post(`/api/bins/${bin.id}/requests/${id}/replay`)
+      .send({ url: targetBase, method: 'PROPFIND', headers: [['X-Fine', 'caf\u00e9\tok']] })
+      .expect(200);
+    expect(ok.body.records[0]).toMatchObject({ status: 200, error: null, method: 'PROPFIND' });
+    expect(got.map((g) => [g.method, header(g.headers, 'x-fine')])).toEqual([['PROPFIND', 'caf\u00e9\tok']]);
+  });
+
+  it('a replay to a port nothing listens on records where (error refused, the detail not a repeat of it)', async () => {
+    const bin = await createBin(srv.base);
+    const id = idOf(await send(`${bin.url}/down`, { body: 'x' }));
+    const closed = http.createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const port = (closed.address() as { port: number }).port;
+    await new Promise((r) => closed.close(r));
+    const r = await request(srv.base).post(`/api/bins/${bin.id}/requests/${id}/replay`).send({ url: `http://127.0.0.1:${port}/t` }).expect(200);
+    expect(r.body.records[0]).toMatchObject({ status: null, error: 'refused', errorDetail: `nothing listens at 127.0.0.1:${port} (ECONNREFUSED)` });
+    expect((await detail(bin.id, id)).forwards[0]).toMatchObject({ error: 'refused', errorDetail: `nothing listens at 127.0.0.1:${port} (ECONNREFUSED)` });
   });
 
   it("a replay to the bin's own URL makes a new capture there; without a URL it goes to the bin's targets", async () => {

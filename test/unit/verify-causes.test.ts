@@ -72,6 +72,9 @@ describe('verify: invalid, with the cause', () => {
     ]);
     const r = check(s, swHeaders(BODY, { secret: OTHER }), BODY);
     expect(r.details).toMatchObject({ cause: 'wrong_secret', matched: { schemeIndex: 1, secretIndex: 1 } });
+    // Text for people counts from 1 as the UI does ("secret #2", "Scheme 2"); the fields stay 0-based.
+    expect(r.details?.message).toBe("Signed with secret #2 of scheme 2 (stripe), not with one of this scheme's secrets.");
+    expect(r.details?.matched?.how).toBe('secret #2 of scheme 2 (stripe) as the key');
   });
 
   it("a wrong secret: the bin's captures tell it (refineCauses)", () => {
@@ -250,6 +253,7 @@ describe('verify: invalid, with the cause', () => {
       const sig = `v1,${createHmac('sha256', key).update(head + BODY).digest('base64')}`;
       const r = check(SW, ['webhook-id', 'msg_1', 'webhook-timestamp', String(TS), 'webhook-signature', sig], BODY);
       expect(r.details).toMatchObject({ cause: 'secret_not_decoded', matched: { schemeIndex: 0, secretIndex: 0, how: expect.stringMatching(how) } });
+      expect(r.details?.message).toMatch(/^The signature is secret #1's, made with /);
     }
   });
 
