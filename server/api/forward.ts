@@ -90,7 +90,8 @@ export function forwardRouter(ctx: ApiContext): Router {
     const input = parse(ReplayInput, req.body ?? {});
     const original = await captureOf(bin.id, req.params.rid);
     const c: Capture = {
-      method: input.method ?? original.method,
+      // As it is sent (forwardTo writes methods upper-case), so the record shows what went out.
+      method: (input.method ?? original.method).toUpperCase(),
       path: input.path ?? original.path,
       queryString: input.queryString ?? original.queryString,
       headers: input.headers ? input.headers.flat() : original.headers,

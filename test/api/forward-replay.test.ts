@@ -212,8 +212,9 @@ describe('replay', () => {
     // What can be sent still is: another token method, Latin-1 and a tab in a value.
     const ok = await request(srv.base)
       .post(`/api/bins/${bin.id}/requests/${id}/replay`)
-      .send({ url: targetBase, method: 'PROPFIND', headers: [['X-Fine', 'caf\u00e9\tok']] })
+      .send({ url: targetBase, method: 'propfind', headers: [['X-Fine', 'caf\u00e9\tok']] })
       .expect(200);
+    // Written as sent: the method goes out upper-case, and the record says so.
     expect(ok.body.records[0]).toMatchObject({ status: 200, error: null, method: 'PROPFIND' });
     expect(got.map((g) => [g.method, header(g.headers, 'x-fine')])).toEqual([['PROPFIND', 'caf\u00e9\tok']]);
   });
