@@ -167,7 +167,7 @@ function refusedAt(err: NetError, d: Destination): string {
     at.add(typeof e.port === 'number' ? `${ip}:${e.port}` : ip);
   }
   const where = at.size ? [...at].join(' or ') : `${d.url.hostname}:${d.url.port || (d.url.protocol === 'https:' ? 443 : 80)}`;
-  return `nothing listens at ${where} (ECONNREFUSED)`;
+  return `nothing listens at ${where}`;
 }
 
 function classify(err: NetError, timedOut: boolean, peer: string, d: Destination): { error: ForwardError; detail: string } {

@@ -333,7 +333,7 @@ describe('connections', () => {
     t.close();
     await new Promise((r) => setTimeout(r, 50));
     // The detail says where (the code already says "refused"; the UI shows both, side by side).
-    expect(await forwardRequest(t.url, capture(), opts())).toMatchObject({ status: null, error: 'refused', errorDetail: `nothing listens at 127.0.0.1:${t.port} (ECONNREFUSED)` });
+    expect(await forwardRequest(t.url, capture(), opts())).toMatchObject({ status: null, error: 'refused', errorDetail: `nothing listens at 127.0.0.1:${t.port}` });
   });
 
   it('without a dispatcher (the CLI), a shared pool does the same', async () => {
