@@ -4,10 +4,19 @@ import { replayProgressText } from '../../client/src/lib/replay-progress.ts';
 
 describe('replayProgressText', () => {
   const job = { done: 3, total: 10, failed: 0, error: null };
-  it('says how far it is, and how many failed', () => {
+  it('says how far it is, and how many got no answer', () => {
     expect(replayProgressText({ ...job, state: 'running' })).toBe('Replaying 3 of 10…');
-    expect(replayProgressText({ ...job, state: 'running', failed: 2 })).toBe('Replaying 3 of 10, 2 failed…');
-    expect(replayProgressText({ ...job, done: 10, state: 'finished' })).toMatch(/^Replayed 10 of 10 — done\./);
+    expect(replayProgressText({ ...job, state: 'running', failed: 2 })).toBe('Replaying 3 of 10, 2 with no answer…');
+  });
+  it('does not call a finished run "done" as if every send succeeded: the job counts answers, not their statuses', () => {
+    const all = replayProgressText({ ...job, done: 3, total: 3, state: 'finished' });
+    expect(all).toMatch(/^Replayed 3 of 3 — finished: all 3 were answered\. Answered means any status, 4xx and 5xx too/);
+    expect(all).not.toContain('done');
+    expect(replayProgressText({ ...job, done: 3, total: 3, failed: 1, state: 'finished' })).toMatch(
+      /^Replayed 3 of 3 — finished: 2 answered, 1 got no answer \(or was no longer stored\)\. Answered means any status/,
+    );
+    expect(replayProgressText({ ...job, done: 1, total: 1, state: 'finished' })).toMatch(/finished: it was answered\./);
+    expect(replayProgressText({ ...job, done: 0, total: 0, state: 'finished' })).toBe('Nothing to replay: there were no captures to send.');
   });
   it('says why a job stopped before the end', () => {
     expect(replayProgressText({ ...job, state: 'failed', error: 'the instance running it stopped before it finished' })).toBe(

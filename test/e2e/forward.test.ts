@@ -5,7 +5,7 @@ import http from 'node:http';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bin, RequestDetail } from '../../shared/api.ts';
-import { type RunningApp, type TestPage, apiCall, closeAgents, hit, launchBrowser, openPage, overflowing, screenshot, startApp, until } from '../helpers/browser.ts';
+import { type RunningApp, type TestPage, apiCall, closeAgents, hit, launchBrowser, openPage, overflowing, screenshot, startApp, tabStopsHidden, until } from '../helpers/browser.ts';
 
 interface Got {
   method: string;
@@ -23,6 +23,8 @@ let targetBase = '';
 const got: Got[] = [];
 /** The target answers after this long (ms), so a forward can be seen arriving. */
 let delay = 0;
+/** Requests to /flaky/…: every second one answers 500. */
+let flaky = 0;
 
 beforeAll(async () => {
   [app, browser] = await Promise.all([startApp(), launchBrowser()]);
@@ -33,8 +35,9 @@ beforeAll(async () => {
     req.on('data', (c) => chunks.push(c));
     req.on('end', () => {
       got.push({ method: req.method!, url: req.url!, headers: req.rawHeaders, body: Buffer.concat(chunks).toString() });
+      const status = req.url!.startsWith('/flaky') && flaky++ % 2 === 1 ? 500 : 201;
       setTimeout(() => {
-        res.writeHead(201, { 'content-type': 'text/plain', 'x-target': 'yes' });
+        res.writeHead(status, { 'content-type': 'text/plain', 'x-target': 'yes' });
         res.end(`target says hi to ${req.method} ${req.url}`);
       }, delay);
     });
@@ -53,6 +56,13 @@ afterAll(async () => {
 
 const idOf = (r: { headers: Record<string, unknown> }) => r.headers['x-hooklab-request-id'] as string;
 const records = () => page.getByTestId('forward-record');
+/** The focused element: its test id (else its tag), and for a target field its row and value. */
+const focused = () =>
+  page.evaluate(() => {
+    const el = document.activeElement;
+    const rows = [...document.querySelectorAll('[data-testid="forward-target"]')];
+    return { id: el?.getAttribute('data-testid') ?? el?.tagName.toLowerCase(), row: el ? rows.indexOf(el) : -1, value: el instanceof HTMLInputElement ? el.value : null };
+  });
 const recordCount = (n: number) => until(page, (want) => document.querySelectorAll('[data-testid="forward-record"]').length === want, n);
 
 describe('forward and replay', () => {
@@ -93,10 +103,36 @@ describe('forward and replay', () => {
     expect(got.at(-1)).toMatchObject({ method: 'POST', url: '/in/orders?x=1', body: '{"order":1}' });
   });
 
-  it('replays to the targets and to a typed URL', async () => {
+  it('puts the keyboard on a target that is added, and on the next one (or "+ Add target") when one is removed', async () => {
+    await page.goto(`/bins/${bin.id}/forward`);
+    await page.getByTestId('forward-target').waitFor();
+    await page.getByTestId('add-target').focus();
+    await page.keyboard.press('Enter');
+    expect(await focused()).toEqual({ id: 'forward-target', row: 1, value: '' });
+    await page.keyboard.type(`${targetBase}/second`);
+    await page.getByRole('button', { name: 'Remove target 1' }).focus();
+    await page.keyboard.press('Enter');
+    expect(await focused()).toEqual({ id: 'forward-target', row: 0, value: `${targetBase}/second` });
+    await page.getByRole('button', { name: 'Remove target 1' }).focus();
+    await page.keyboard.press('Enter');
+    expect(await focused()).toMatchObject({ id: 'add-target' });
+    // Nothing was saved.
+    await page.getByRole('button', { name: 'Revert' }).click();
+    expect(await page.getByTestId('forward-target').inputValue()).toBe(`${targetBase}/in`);
+    expect(await apiCall(app.base, 'GET', `/api/bins/${bin.id}/forward`)).toEqual({ targets: [{ url: `${targetBase}/in` }], answerWith: 'bin' });
+    await page.goto(`/bins/${bin.id}/requests/${first}`);
+    await page.locator(`[data-testid="request-detail"][data-detail-id="${first}"]`).waitFor();
+    await recordCount(1);
+  });
+
+  it('replays to the targets and to a typed URL; the keyboard goes into the panel and back to its button', async () => {
     await page.getByTestId('replay').click();
-    await page.getByTestId('replay-send').click();
+    // Opened: the first field has the keyboard; Enter sends; then back to the Replay button.
+    expect(await focused()).toMatchObject({ id: 'replay-url' });
+    await page.keyboard.press('Enter');
     await recordCount(2);
+    await page.getByTestId('replay-form').waitFor({ state: 'detached' });
+    expect(await focused()).toMatchObject({ id: 'replay' });
     expect(await records().nth(1).getAttribute('data-kind')).toBe('replay');
     expect(got.at(-1)).toMatchObject({ method: 'POST', url: '/in/orders?x=1' });
 
@@ -106,6 +142,25 @@ describe('forward and replay', () => {
     await recordCount(3);
     expect(await records().nth(2).textContent()).toContain(`${targetBase}/typed/orders?x=1`);
     expect(got.at(-1)).toMatchObject({ url: '/typed/orders?x=1', body: '{"order":1}' });
+  });
+
+  it('closes the replay panel with Escape or Cancel, focus back on the button that opened it', async () => {
+    await page.getByTestId('edit-replay').click();
+    expect(await focused()).toMatchObject({ id: 'replay-url' });
+    await page.keyboard.press('Escape');
+    await page.getByTestId('edit-replay-form').waitFor({ state: 'detached' });
+    expect(await focused()).toMatchObject({ id: 'edit-replay' });
+    await page.keyboard.press('Enter');
+    await page.getByTestId('edit-replay-form').waitFor();
+    expect(await focused()).toMatchObject({ id: 'replay-url' });
+    await page.getByTestId('edit-replay-form').getByRole('button', { name: 'Cancel' }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByTestId('edit-replay-form').waitFor({ state: 'detached' });
+    expect(await focused()).toMatchObject({ id: 'edit-replay' });
+    await page.getByTestId('replay').click();
+    await page.keyboard.press('Escape');
+    await page.getByTestId('replay-form').waitFor({ state: 'detached' });
+    expect(await focused()).toMatchObject({ id: 'replay' });
   });
 
   it('edits before replaying: method, sub-path, headers, body', async () => {
@@ -118,6 +173,7 @@ describe('forward and replay', () => {
     await form.getByTestId('replay-body').fill('{"order":1,"edited":true}');
     await form.getByTestId('replay-send').click();
     await recordCount(4);
+    await until(page, () => document.activeElement?.getAttribute('data-testid') === 'edit-replay');
     const r = records().nth(3);
     expect(await r.textContent()).toContain('edited');
     expect(await r.textContent()).toContain(`PUT ${targetBase}/in/orders/1?edited=yes`);
@@ -175,15 +231,58 @@ describe('forward and replay', () => {
     expect(got.slice(before2).map((g) => g.url).sort()).toEqual(['/in/bulk/0', '/in/bulk/1', '/in/bulk/2', '/in/bulk/3']);
   });
 
-  it('proxy mode: the sender gets the first target’s answer, and the row says who answered', async () => {
+  it('a bulk replay whose sends got 500s is not called "done": the job counts answers, not their statuses, and it says so', async () => {
+    await page.goto(`/bins/${bin.id}?path=/bulk`);
+    await until(page, () => document.querySelector('[data-testid="request-list"]')?.getAttribute('data-count') === '4');
+    const before = got.length;
+    flaky = 0;
+    await page.getByTestId('bin-tools').click();
+    await page.getByTestId('bulk-replay-url').fill(`${targetBase}/flaky`);
+    await page.getByTestId('bulk-replay').click();
+    const progress = page.locator('[data-testid="replay-progress"][data-state="finished"][data-total="4"]');
+    await progress.waitFor();
+    expect(got.slice(before).map((g) => g.url).sort()).toEqual(['/flaky/bulk/0', '/flaky/bulk/1', '/flaky/bulk/2', '/flaky/bulk/3']);
+    // Two of them answered 500: the job knows only that all four were answered.
+    const text = await progress.textContent();
+    expect(text).toContain('Replayed 4 of 4 — finished: all 4 were answered.');
+    expect(text).toContain('Answered means any status, 4xx and 5xx too');
+    expect(text).not.toMatch(/\bdone\b/);
+  });
+
+  it('proxy mode: while the first target works the row and the detail say its answer is awaited (not "no answer"); the answer replaces that live', async () => {
     await page.goto(`/bins/${bin.id}/forward`);
     await page.getByTestId('answer-target').check();
     await page.getByTestId('save-forward').click();
     await page.getByTestId('forward-status').waitFor();
-    const r = await hit(`${url}/proxied`, { body: 'via proxy' });
+    await page.getByTestId('tab-requests').click();
+    await page.locator('[data-testid="connection"][data-state="live"]').waitFor();
+    const before = Number(await page.getByTestId('request-list').getAttribute('data-count'));
+    delay = 2500;
+    const sent = hit(`${url}/proxied`, { body: 'via proxy' });
+    await until(page, (n) => Number(document.querySelector('[data-testid="request-list"]')?.getAttribute('data-count')) === n, before + 1);
+    const row = page.locator('[data-request-id]').first();
+    const id = (await row.getAttribute('data-request-id'))!;
+    const waiting = row.getByTestId('answer-pending');
+    expect(await waiting.textContent()).toBe('waiting…');
+    expect(await waiting.getAttribute('class')).toContain('tone-muted');
+    expect(await row.textContent()).not.toContain('no answer');
+    await row.click();
+    const detail = page.locator(`[data-testid="request-detail"][data-detail-id="${id}"]`);
+    await detail.waitFor();
+    expect(await detail.getByTestId('answer-pending').textContent()).toBe('waiting for the target…');
+    expect(await page.getByTestId('answer-why').getAttribute('data-pending')).toBe('true');
+    expect(await detail.locator('.facts').textContent()).not.toContain('no answer');
+    await screenshot(page, 'proxy-waiting');
+
+    const r = await sent;
+    delay = 0;
     expect(r.status).toBe(201);
     expect(r.body).toBe('target says hi to POST /in/proxied');
-    await page.goto(`/bins/${bin.id}/requests/${idOf(r)}`);
+    expect(idOf(r)).toBe(id);
+    // Live, without a reload: the row and the detail now show the target's status.
+    await until(page, (rid) => document.querySelector(`[data-request-id="${rid}"] .badge.tone-ok`)?.textContent === '201', id);
+    await until(page, () => document.querySelector('[data-testid="answer-why"]')?.textContent === 'by the first forward target (proxy mode)');
+    expect(await detail.getByTestId('answer-pending').count()).toBe(0);
     expect(await page.getByTestId('answer-why').getAttribute('data-source')).toBe('proxy');
     await records().first().waitFor();
     expect(await records().first().getAttribute('data-kind')).toBe('proxy');
@@ -216,6 +315,33 @@ describe('forward and replay', () => {
         expect(await overflowing(p), tab).toEqual([]);
         await screenshot(p, `phone-${tab}`, true);
       }
+
+      // "Who answers the sender": each radio by its label's first line, the two options apart.
+      await p.goto(`/bins/${bin.id}/forward`);
+      await p.getByTestId('forward-target').first().waitFor();
+      const options = await p.locator('.answer-with label').evaluateAll((labels) =>
+        labels.map((l) => {
+          const radio = l.querySelector('input')!.getBoundingClientRect();
+          const text = l.querySelector('span')!;
+          const t = text.getBoundingClientRect();
+          const line = parseFloat(getComputedStyle(text).lineHeight);
+          return { mid: (radio.top + radio.bottom) / 2, textTop: t.top, line, lines: Math.round(t.height / line), top: l.getBoundingClientRect().top, bottom: l.getBoundingClientRect().bottom };
+        }),
+      );
+      expect(options).toHaveLength(2);
+      for (const o of options) {
+        expect(o.lines).toBeGreaterThan(1);
+        expect(o.mid).toBeGreaterThan(o.textTop);
+        expect(o.mid).toBeLessThan(o.textTop + o.line);
+      }
+      expect(options[1].top - options[0].bottom).toBeGreaterThanOrEqual(4);
+
+      // Tab through a form taller than the screen: nothing lands behind the sticky Save bar.
+      for (let i = 0; i < 5; i++) await p.getByTestId('add-target').click();
+      await p.evaluate(() => window.scrollTo(0, 0));
+      const { stops, hidden } = await tabStopsHidden(p, '[data-testid="forward-panel"]');
+      expect(stops).toBeGreaterThan(10);
+      expect(hidden).toEqual([]);
       expect(phone.problems).toEqual([]);
     } finally {
       await phone.context.close();

@@ -6,7 +6,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bin } from '../../shared/api.ts';
-import { type RunningApp, type TestPage, apiCall, axeViolations, closeAgents, hit, hitMany, launchBrowser, openPage, screenshot, startApp, until } from '../helpers/browser.ts';
+import { type RunningApp, type TestPage, apiCall, axeViolations, closeAgents, hit, hitMany, launchBrowser, openPage, overflowing, screenshot, startApp, until } from '../helpers/browser.ts';
 
 let app: RunningApp;
 let browser: Browser;
@@ -135,6 +135,59 @@ describe('captures grouped by idempotency key', () => {
     await send(url, 'msg_first', '{}');
     await page.locator('[data-testid="key-group"][data-key="msg_first"]').waitFor();
     expect(await page.getByTestId('key-groups-empty').count()).toBe(0);
+  });
+
+  it('fits a 400 px screen: each row keeps its height and its text inside it, the latest time whole', async () => {
+    const { bin, url } = await newBin('phone keys');
+    await apiCall(app.base, 'PUT', `/api/bins/${bin.id}/verify`, { schemes: [{ type: 'github', secrets: ['a-github-secret'] }] });
+    const body = JSON.stringify({ type: 'order.updated', n: 1 });
+    // One body under two keys (a new key on retry), one key retried: the widest second line
+    // there is (the flag, a signature badge, the first and the latest time).
+    await send(url, 'msg_nd_1text', body);
+    await send(url, 'msg_nd_1b64text', body);
+    await send(url, 'msg_nd_1b64text', body);
+    const phone = await openPage(browser, app.base, { width: 400, height: 800, isMobile: true });
+    try {
+      const p = phone.page;
+      // Close to an hour later: the longest times a row shows ("59 min ago").
+      await p.clock.setFixedTime(Date.now() + 59 * 60_000 + 30_000);
+      await p.goto(`/bins/${bin.id}?view=keys`);
+      await p.locator('[data-testid="key-group-list"][data-count="2"]').waitFor();
+      await p.locator('[data-testid="key-group"][data-key="msg_nd_1b64text"] [data-testid="sig-badge"]').waitFor();
+      expect(await p.locator('[data-testid="key-group"][data-key="msg_nd_1b64text"] [data-testid="key-latest"]').textContent()).toBe(', latest 59 min ago');
+      await screenshot(p, 'key-groups-phone');
+      const rows = await p.locator('[data-testid="key-group"]').evaluateAll((els) =>
+        els.map((row) => {
+          const box = row.getBoundingClientRect();
+          const parts = [...row.querySelectorAll('.req-line1 > *, .req-line2 > *')].filter((c) => c.getBoundingClientRect().width > 1);
+          const latest = row.querySelector('[data-testid="key-latest"]')!;
+          const first = row.querySelector('[data-testid="key-first"]');
+          const times = row.querySelector('.key-times')!.getBoundingClientRect();
+          // The first time is shown whole, or not at all: never cut to "fir…".
+          const f = first?.getBoundingClientRect();
+          const firstShown = !first ? 'none' : f!.top >= times.bottom ? 'dropped' : first.scrollWidth <= first.clientWidth && f!.bottom <= times.bottom ? 'whole' : 'cut';
+          return {
+            key: row.getAttribute('data-key'),
+            height: box.height,
+            inViewport: box.right <= document.documentElement.clientWidth,
+            linesOverflow: [...row.querySelectorAll('.req-line1, .req-line2')].map((l) => l.scrollWidth - l.clientWidth),
+            outside: parts.filter((c) => c.getBoundingClientRect().right > box.right + 0.5).map((c) => c.textContent),
+            latestWhole: latest.scrollWidth <= latest.clientWidth && latest.getBoundingClientRect().bottom <= times.bottom,
+            firstShown,
+          };
+        }),
+      );
+      const fit = { height: 56, inViewport: true, linesOverflow: [0, 0], outside: [], latestWhole: true };
+      // The retried key has no room for both times next to its flags: the latest stays.
+      expect(rows).toEqual([
+        { key: 'msg_nd_1b64text', ...fit, firstShown: 'dropped' },
+        { key: 'msg_nd_1text', ...fit, firstShown: 'none' },
+      ]);
+      expect(await overflowing(p)).toEqual([]);
+      expect(phone.problems).toEqual([]);
+    } finally {
+      await phone.context.close();
+    }
   });
 
   it('keeps only the rows in view in the page on a busy bin', async () => {

@@ -4,7 +4,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bin } from '../../shared/api.ts';
-import { type RunningApp, type TestPage, apiCall, closeAgents, hit, launchBrowser, openPage, screenshot, startApp, until } from '../helpers/browser.ts';
+import { type RunningApp, type TestPage, apiCall, closeAgents, hit, launchBrowser, openPage, screenshot, startApp, tabStopsHidden, until } from '../helpers/browser.ts';
 
 let app: RunningApp;
 let browser: Browser;
@@ -193,5 +193,18 @@ describe('response control', () => {
     await page.getByTestId('response-status').getByText('Saved').waitFor();
     expect(await page.getByTestId('field-error').count()).toBe(0);
     expect(tp.problems.filter((p) => !p.includes('400 (Bad Request)'))).toEqual([]);
+  });
+
+  it('keeps the field Tab lands on clear of the sticky Save bar on a phone', async () => {
+    const phone = await openPage(browser, app.base, { width: 400, height: 800 });
+    try {
+      await phone.page.goto(`/bins/${bin.id}/response`);
+      await phone.page.locator('[data-testid="plan-step"]').first().waitFor();
+      const { stops, hidden } = await tabStopsHidden(phone.page, '[data-testid="response-editor"]', 200);
+      expect(stops).toBeGreaterThan(10);
+      expect(hidden).toEqual([]);
+    } finally {
+      await phone.context.close();
+    }
   });
 });

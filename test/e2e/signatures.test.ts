@@ -8,7 +8,7 @@ import Stripe from 'stripe';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bin } from '../../shared/api.ts';
-import { type RunningApp, type TestPage, apiCall, axeViolations, closeAgents, hit, launchBrowser, openPage, screenshot, startApp, until } from '../helpers/browser.ts';
+import { type RunningApp, type TestPage, apiCall, axeViolations, closeAgents, hit, launchBrowser, openPage, screenshot, startApp, tabStopsHidden, until } from '../helpers/browser.ts';
 
 const STRIPE_SECRET = 'whsec_e2e_0123456789abcdef';
 
@@ -126,16 +126,81 @@ describe('signatures', () => {
     await hmac.getByTestId('scheme-type').selectOption('hmac');
     await hmac.getByTestId('scheme-header').fill('');
     await hmac.getByTestId('scheme-signed').selectOption('timestamp+body');
+    // Standard Webhooks secrets, the second one bad, after a blank line (blank lines are not sent).
+    await page.getByTestId('add-scheme').click();
+    await page.locator('[data-testid="scheme"][data-index="2"]').getByTestId('scheme-secrets').fill('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n\nwhsec_bad!!');
     await page.getByTestId('idem-json-path').fill('data..id');
     await page.getByTestId('save-verify').click();
-    const marked = ['schemes[0].secrets', 'schemes[0].toleranceSec', 'schemes[1].secrets', 'schemes[1].header', 'schemes[1].timestampHeader', 'idempotency.jsonPath'];
+    const marked = ['schemes[0].secrets', 'schemes[0].toleranceSec', 'schemes[1].secrets', 'schemes[1].header', 'schemes[1].timestampHeader', 'schemes[2].secrets', 'idempotency.jsonPath'];
     for (const f of marked) await page.locator(`[data-field="${f}"] [data-testid="field-error"]`).waitFor();
     expect(await page.locator('[data-field="schemes[0].secrets"] [data-testid="field-error"]').textContent()).toContain('write-only');
+    // The bad secret by its line as typed (the API calls it schemes[2].secrets[1]), on Scheme 3's Secrets.
+    expect(await page.locator('[data-field="schemes[2].secrets"] [data-testid="field-error"]').textContent()).toMatch(/^line 3: must be a Standard Webhooks secret/);
+    expect(await page.getByTestId('verify-panel').locator('[data-testid="field-error"]').allTextContents()).not.toContainEqual(expect.stringContaining('schemes['));
     expect(await page.locator('[data-testid="verify-panel"] [aria-invalid="true"]').count()).toBe(marked.length);
     await screenshot(page, 'verify-all-errors', true);
     // Nothing was saved.
     expect(((await apiCall<{ schemes: unknown[] }>(app.base, 'GET', `/api/bins/${bin.id}/verify`)).schemes).length).toBe(1);
     expect(tp.problems.filter((p) => !p.includes('400 (Bad Request)'))).toEqual([]);
+  });
+});
+
+describe('signature settings and detail: keyboard and layout', () => {
+  it('keeps the field Tab lands on clear of the sticky Save bar, on a desktop and on a phone', async () => {
+    for (const [width, height] of [
+      [1280, 860],
+      [400, 800],
+    ]) {
+      const t = await openPage(browser, app.base, { width, height });
+      try {
+        await t.page.goto(`/bins/${bin.id}/verify`);
+        await t.page.getByTestId('scheme').waitFor();
+        // A form taller than the window: the saved scheme and three more.
+        for (let i = 0; i < 3; i++) await t.page.getByTestId('add-scheme').click();
+        await t.page.locator('[data-testid="scheme"][data-index="3"]').waitFor();
+        await t.page.evaluate(() => window.scrollTo(0, 0));
+        const { stops, hidden } = await tabStopsHidden(t.page, '[data-testid="verify-panel"]');
+        expect(stops, `${width}px`).toBeGreaterThan(10);
+        expect(hidden, `${width}px`).toEqual([]);
+      } finally {
+        await t.context.close();
+      }
+    }
+  });
+
+  it('puts the keyboard on a scheme that is added, and on the next one (or "+ Add scheme") when one is removed', async () => {
+    await page.goto(`/bins/${bin.id}/verify`);
+    await page.getByTestId('scheme').waitFor();
+    const focused = () => page.evaluate(() => [document.activeElement?.getAttribute('data-testid'), document.activeElement?.closest('[data-testid="scheme"]')?.getAttribute('data-index') ?? null]);
+    await page.getByTestId('add-scheme').focus();
+    await page.keyboard.press('Enter');
+    expect(await focused()).toEqual(['scheme-type', '1']);
+    await page.getByTestId('add-scheme').click();
+    await page.getByRole('button', { name: 'Remove scheme 2' }).focus();
+    await page.keyboard.press('Enter');
+    expect(await focused()).toEqual(['scheme-type', '1']);
+    await page.getByRole('button', { name: 'Remove scheme 2' }).focus();
+    await page.keyboard.press('Enter');
+    expect(await focused()).toEqual(['add-scheme', null]);
+  });
+
+  it("does not grow the page below a detail with a Signature panel (its badge's hidden text stays in the detail's scroll box)", async () => {
+    const payload = JSON.stringify({ id: 'evt_layout', object: 'event', type: 'charge.succeeded' });
+    const id = idOf(await stripeSend(payload));
+    for (const [width, height] of [
+      [400, 800],
+      [1280, 860],
+    ]) {
+      const t = await openPage(browser, app.base, { width, height });
+      try {
+        await t.page.goto(`/bins/${bin.id}/requests/${id}`);
+        await t.page.locator('[data-testid="signature-panel"][data-status="valid"]').waitFor();
+        const sizes = await t.page.evaluate(() => [document.documentElement.scrollHeight, window.innerHeight]);
+        expect(sizes[0], `${width}px: page height`).toBeLessThanOrEqual(sizes[1]);
+      } finally {
+        await t.context.close();
+      }
+    }
   });
 });
 

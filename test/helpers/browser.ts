@@ -260,3 +260,37 @@ export async function axeViolations(page: Page): Promise<{ id: string; impact: s
     return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(' ')) }));
   });
 }
+
+/**
+ * Tab through `form` (a selector) from its first focusable element to its sticky Save bar
+ * (`.save-bar`): how many stops there were, and each where the focused element is partly
+ * behind that bar or the sticky app bar, with how many px are hidden (none: every stop could
+ * be seen whole). Strings for the page, like `overflowing`.
+ */
+export async function tabStopsHidden(page: Page, form: string, maxStops = 80): Promise<{ stops: number; hidden: string[] }> {
+  await page.evaluate(`(() => {
+    const f = document.querySelector(${JSON.stringify(form)});
+    f.querySelector('input, select, textarea, button, a[href]').focus();
+  })()`);
+  const hidden: string[] = [];
+  for (let stops = 0; stops < maxStops; stops++) {
+    const r = (await page.evaluate(`(() => {
+      const form = document.querySelector(${JSON.stringify(form)});
+      const el = document.activeElement;
+      if (!el || !form.contains(el)) return { done: true };
+      const bar = form.querySelector('.save-bar');
+      if (bar && bar.contains(el)) return { done: true };
+      const e = el.getBoundingClientRect();
+      const b = bar.getBoundingClientRect();
+      const top = document.querySelector('.app-bar').getBoundingClientRect();
+      const below = Math.max(0, Math.min(e.bottom, b.bottom) - Math.max(e.top, b.top));
+      const above = Math.max(0, Math.min(e.bottom, top.bottom) - Math.max(e.top, top.top));
+      const name = el.tagName.toLowerCase() + (el.getAttribute('data-testid') ? '[' + el.getAttribute('data-testid') + ']' : '') + ' "' + (el.textContent || el.getAttribute('aria-label') || el.id || '').trim().slice(0, 30) + '"';
+      return { done: false, name, below: Math.round(below), above: Math.round(above) };
+    })()`)) as { done: boolean; name?: string; below?: number; above?: number };
+    if (r.done) return { stops, hidden };
+    if (r.below || r.above) hidden.push(`${r.name}: ${r.below ? `${r.below}px behind the Save bar` : `${r.above}px behind the app bar`}`);
+    await page.keyboard.press('Tab');
+  }
+  throw new Error(`${maxStops} Tab stops without reaching the Save bar of ${form}`);
+}

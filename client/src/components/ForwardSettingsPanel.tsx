@@ -7,6 +7,7 @@ import type { ForwardSettings } from '../../../shared/api.ts';
 import { ApiError, api, isNotFound } from '../lib/api.ts';
 import { type FieldErrors, clearSlot, focusFirstError, placeErrors, slotOfEvent } from '../lib/field-errors.ts';
 import { useError } from '../lib/use-error.ts';
+import { useRowFocus } from '../lib/use-row-focus.ts';
 import { settingsChanges, useSettingsSync } from '../lib/use-settings-sync.ts';
 import { Field, FieldError, inputValue } from './Field.tsx';
 import { SettingsConflict } from './SettingsConflict.tsx';
@@ -31,6 +32,8 @@ export function ForwardSettingsPanel({ binId, disabled }: { binId: string; disab
   const dirty = useMemo(() => JSON.stringify(form) !== JSON.stringify(saved), [form, saved]);
   const dirtyNow = useRef(false);
   dirtyNow.current = dirty;
+  /** Where the keyboard goes once the rows change: a row's URL, or "+ Add" (see useRowFocus). */
+  const { next: focusNext, addBtn } = useRowFocus(formEl, '[data-testid="forward-target"]');
 
   const sync = useSettingsSync<ForwardSettings>(binId, {
     load: () => api.getForward(binId),
@@ -97,7 +100,11 @@ export function ForwardSettingsPanel({ binId, disabled }: { binId: string; disab
                     <button
                       type="button"
                       class="btn btn-small"
-                      onClick={() => setForm({ ...form, targets: form.targets.filter((_, j) => j !== i) })}
+                      onClick={() => {
+                        // Its ✕ goes away with it: on to the next target's field, else "+ Add target".
+                        focusNext.current = i < form.targets.length - 1 ? i : 'add';
+                        setForm({ ...form, targets: form.targets.filter((_, j) => j !== i) });
+                      }}
                       aria-label={`Remove target ${i + 1}`}
                       data-testid="remove-target"
                     >
@@ -109,20 +116,30 @@ export function ForwardSettingsPanel({ binId, disabled }: { binId: string; disab
             </li>
           ))}
         </ol>
-        <button type="button" class="btn" onClick={() => setForm({ ...form, targets: [...form.targets, ''] })} disabled={form.targets.length >= MAX_TARGETS} data-testid="add-target">
+        <button
+          type="button"
+          class="btn"
+          ref={addBtn}
+          onClick={() => {
+            focusNext.current = form.targets.length;
+            setForm({ ...form, targets: [...form.targets, ''] });
+          }}
+          disabled={form.targets.length >= MAX_TARGETS}
+          data-testid="add-target"
+        >
           + Add target
         </button>
         {form.targets.length >= MAX_TARGETS && <span class="muted small"> (at most {MAX_TARGETS})</span>}
       </div>
       <fieldset class="answer-with" data-field="answerWith">
         <legend>Who answers the sender</legend>
-        <label class="check">
-          <input type="radio" name={`answerWith-${binId}`} checked={form.answerWith === 'bin'} onChange={() => setForm({ ...form, answerWith: 'bin' })} data-testid="answer-bin" /> The bin (its
-          response settings); forwarding happens in the background
+        <label class="check check-wrap">
+          <input type="radio" name={`answerWith-${binId}`} checked={form.answerWith === 'bin'} onChange={() => setForm({ ...form, answerWith: 'bin' })} data-testid="answer-bin" />
+          <span>The bin (its response settings); forwarding happens in the background</span>
         </label>
-        <label class="check">
-          <input type="radio" name={`answerWith-${binId}`} checked={form.answerWith === 'target'} onChange={() => setForm({ ...form, answerWith: 'target' })} data-testid="answer-target" />{' '}
-          The first target (proxy mode): the sender waits for it and gets its answer, as if hooklab were not in between
+        <label class="check check-wrap">
+          <input type="radio" name={`answerWith-${binId}`} checked={form.answerWith === 'target'} onChange={() => setForm({ ...form, answerWith: 'target' })} data-testid="answer-target" />
+          <span>The first target (proxy mode): the sender waits for it and gets its answer, as if hooklab were not in between</span>
         </label>
         {errors.answerWith && <FieldError id="err-answerWith" message={errors.answerWith} />}
       </fieldset>

@@ -223,7 +223,7 @@ const GroupRow = memo(function GroupRow({ binId, r, index, n, latest }: RowProps
           {latest && (
             <>
               <span class="sr-only">, the latest answered</span>
-              <StatusBadge status={latest.status} fault={latest.answer.fault} />
+              <StatusBadge status={latest.status} answer={latest.answer} />
             </>
           )}
         </span>
@@ -235,15 +235,21 @@ const GroupRow = memo(function GroupRow({ binId, r, index, n, latest }: RowProps
             </span>
           )}
           {latest?.verification && latest.verification.status !== 'unchecked' && <SignatureBadge v={latest.verification} />}
-          {firstAt && (
-            <span data-testid="key-first">
-              <span class="sr-only">, </span>first <RelTime iso={firstAt} />
-            </span>
-          )}
-          {latestAt && (
-            <span data-testid="key-latest">
-              <span class="sr-only">, </span>
-              {r.attempts > 1 ? 'latest' : 'arrived'} <RelTime iso={latestAt} />
+          {/* The latest before the first in the page (shown after it: row-reverse): when the
+              row is too narrow for both, the first time drops out whole, the latest stays. */}
+          {(firstAt || latestAt) && (
+            <span class="key-times">
+              {latestAt && (
+                <span class="key-latest" data-testid="key-latest">
+                  <span class="sr-only">, </span>
+                  {r.attempts > 1 ? 'latest' : 'arrived'} <RelTime iso={latestAt} />
+                </span>
+              )}
+              {firstAt && (
+                <span class="key-first" data-testid="key-first">
+                  <span class="sr-only">, </span>first <RelTime iso={firstAt} />
+                </span>
+              )}
             </span>
           )}
         </span>

@@ -1,7 +1,7 @@
 // Send a capture again: as captured, to the bin's forward targets or a URL typed here; or
 // edited first (method, sub-path and query, headers, body; a binary body as base64). The
 // answers are added to the capture's Forwards.
-import { useState } from 'preact/hooks';
+import { useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { ForwardRecord, RequestDetail, ReplayInput } from '../../../shared/api.ts';
 import { ApiError, api } from '../lib/api.ts';
 import { type FieldErrors, clearSlot, placeErrors, slotOfEvent } from '../lib/field-errors.ts';
@@ -14,6 +14,7 @@ interface Props {
   detail: RequestDetail;
   edit: boolean;
   onSent: (records: ForwardRecord[]) => void;
+  /** Closed (sent, cancelled, Escape): the opener puts focus back on its button. */
   onClose: () => void;
 }
 
@@ -30,9 +31,17 @@ export function ReplayPanel({ binId, detail, edit, onSent, onClose }: Props) {
   const [error, setError] = useError();
   const [busy, setBusy] = useState(false);
   const binary = detail.bodyEncoding !== 'utf8';
+  const formEl = useRef<HTMLFormElement>(null);
+  const alive = useRef(true);
+  // Opened: the keyboard goes to the first field (at once, before another key press).
+  useLayoutEffect(() => {
+    formEl.current?.querySelector<HTMLElement>('input, textarea')?.focus();
+    return () => void (alive.current = false);
+  }, []);
 
   const send = async (e: Event) => {
     e.preventDefault();
+    if (busy) return;
     setError(null);
     const input: ReplayInput = {};
     if (url.trim()) input.url = url.trim();
@@ -68,8 +77,10 @@ export function ReplayPanel({ binId, detail, edit, onSent, onClose }: Props) {
     try {
       const r = await api.replay(binId, detail.id, input);
       onSent(r.records);
-      onClose();
+      // Closed meanwhile (Escape): focus has moved on, leave it there.
+      if (alive.current) onClose();
     } catch (err) {
+      if (!alive.current) return;
       if (err instanceof ApiError && err.fields.length) {
         const { errors: placed, rest } = placeErrors(err.fields, SLOTS, (f) => f.replace(/^headers\[\d+\].*/, 'headers'));
         if (placed.url && !url.trim()) placed.url = 'this bin has no forward targets: type a URL here, or add targets under “Forward to…”';
@@ -77,12 +88,27 @@ export function ReplayPanel({ binId, detail, edit, onSent, onClose }: Props) {
         if (rest.length) setError(rest.join('; '));
       } else setError(err);
     } finally {
-      setBusy(false);
+      if (alive.current) setBusy(false);
     }
   };
 
+  const onKeyDown = (e: KeyboardEvent) => {
+    if (e.key !== 'Escape' || e.defaultPrevented) return;
+    e.preventDefault();
+    e.stopPropagation();
+    onClose();
+  };
+
   return (
-    <form class="card replay-panel" onSubmit={send} onInput={(e) => setErrors((c) => clearSlot(c, slotOfEvent(e)))} noValidate data-testid={edit ? 'edit-replay-form' : 'replay-form'}>
+    <form
+      ref={formEl}
+      class="card replay-panel"
+      onSubmit={send}
+      onKeyDown={onKeyDown}
+      onInput={(e) => setErrors((c) => clearSlot(c, slotOfEvent(e)))}
+      noValidate
+      data-testid={edit ? 'edit-replay-form' : 'replay-form'}
+    >
       <h3>{edit ? 'Edit and replay' : 'Replay'}</h3>
       <div class="grid-fields">
         <Field label="Send to (empty: the bin's forward targets)" slot="url" error={errors.url} wide>
@@ -117,7 +143,8 @@ export function ReplayPanel({ binId, detail, edit, onSent, onClose }: Props) {
         </p>
       )}
       <div class="row">
-        <button type="submit" class="btn btn-primary" disabled={busy} data-testid="replay-send">
+        {/* aria-disabled, not disabled: a disabled button drops the keyboard focus to <body>. */}
+        <button type="submit" class="btn btn-primary" aria-disabled={busy} data-testid="replay-send">
           {busy ? 'Sending…' : 'Send'}
         </button>
         <button type="button" class="btn" onClick={onClose}>

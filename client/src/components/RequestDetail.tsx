@@ -9,7 +9,7 @@ import { api, isNotFound } from '../lib/api.ts';
 import { bodyBytes, decodeUtf8, queryPairs } from '../lib/body-views.ts';
 import { copyText } from '../lib/clipboard.ts';
 import { toCurl } from '../lib/curl.ts';
-import { formatAbsolute, formatBytes } from '../lib/format.ts';
+import { awaitingTarget, formatAbsolute, formatBytes } from '../lib/format.ts';
 import { useError } from '../lib/use-error.ts';
 import { downloadName } from '../../../shared/filename.ts';
 import { BodyView } from './BodyView.tsx';
@@ -53,6 +53,8 @@ export const RequestDetail = memo(function RequestDetail({ binId, binUrl, reques
   const [headersOpen, setHeadersOpen] = useState(() => localStorage.getItem(HEADERS_OPEN_KEY) === '1');
   const alive = useRef(true);
   useEffect(() => () => void (alive.current = false), []);
+  const replayBtn = useRef<HTMLButtonElement>(null);
+  const editBtn = useRef<HTMLButtonElement>(null);
 
   const load = (reset: boolean) => {
     if (reset) {
@@ -156,6 +158,11 @@ export const RequestDetail = memo(function RequestDetail({ binId, binUrl, reques
     localStorage.setItem(HEADERS_OPEN_KEY, open ? '1' : '0');
   };
   const off = !!binDeleted;
+  // The panel (and the field or button focus was on) goes away: focus back to the button that opened it.
+  const closeReplay = () => {
+    (replay === 'edit' ? editBtn : replayBtn).current?.focus();
+    setReplay(null);
+  };
 
   return (
     <article class="detail" data-testid="request-detail" data-detail-id={detail.id} aria-label="Request detail" tabIndex={-1}>
@@ -178,10 +185,10 @@ export const RequestDetail = memo(function RequestDetail({ binId, binUrl, reques
               Download raw body
             </a>
           )}
-          <button type="button" class="btn" disabled={off} aria-expanded={replay === 'quick'} onClick={() => setReplay(replay === 'quick' ? null : 'quick')} data-testid="replay">
+          <button type="button" class="btn" ref={replayBtn} disabled={off} aria-expanded={replay === 'quick'} onClick={() => setReplay(replay === 'quick' ? null : 'quick')} data-testid="replay">
             Replay
           </button>
-          <button type="button" class="btn" disabled={off} aria-expanded={replay === 'edit'} onClick={() => setReplay(replay === 'edit' ? null : 'edit')} data-testid="edit-replay">
+          <button type="button" class="btn" ref={editBtn} disabled={off} aria-expanded={replay === 'edit'} onClick={() => setReplay(replay === 'edit' ? null : 'edit')} data-testid="edit-replay">
             Edit &amp; replay
           </button>
           <ConfirmButton onConfirm={remove} confirmLabel="Really delete?" testId="delete-request" disabled={off}>
@@ -193,7 +200,7 @@ export const RequestDetail = memo(function RequestDetail({ binId, binUrl, reques
             {actionError}
           </p>
         )}
-        {replay && !off && <ReplayPanel key={replay} binId={binId} detail={detail} edit={replay === 'edit'} onSent={addRecords} onClose={() => setReplay(null)} />}
+        {replay && !off && <ReplayPanel key={replay} binId={binId} detail={detail} edit={replay === 'edit'} onSent={addRecords} onClose={closeReplay} />}
         <dl class="facts">
           <div>
             <dt>Received</dt>
@@ -204,7 +211,7 @@ export const RequestDetail = memo(function RequestDetail({ binId, binUrl, reques
           <div>
             <dt>Answered</dt>
             <dd>
-              <StatusBadge status={detail.status} fault={detail.answer.fault} /> <AnswerWhy a={detail.answer} />
+              <StatusBadge status={detail.status} answer={detail.answer} long /> <AnswerWhy a={detail.answer} />
             </dd>
           </div>
           {detail.dispatch && <DispatchNote label={detail.dispatch} requestId={detail.id} />}
@@ -306,6 +313,13 @@ export const RequestDetail = memo(function RequestDetail({ binId, binUrl, reques
 });
 
 function AnswerWhy({ a }: { a: AnswerOutcome }) {
+  if (awaitingTarget(a)) {
+    return (
+      <span class="muted small" data-testid="answer-why" data-source={a.source} data-pending="true">
+        (proxy mode: the first forward target answers the sender)
+      </span>
+    );
+  }
   let why: string;
   const pct = a.roll ? `${Math.round(a.roll.p * 1000) / 10}%` : '';
   if (a.source === 'default') why = 'default response';

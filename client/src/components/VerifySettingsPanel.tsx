@@ -8,6 +8,7 @@ import type { SchemeTypeT, VerifySettingsViewT } from '../../../shared/schema/ve
 import { ApiError, api, isNotFound } from '../lib/api.ts';
 import { type FieldErrors, clearSlot, focusFirstError, placeErrors, slotOfEvent } from '../lib/field-errors.ts';
 import { useError } from '../lib/use-error.ts';
+import { useRowFocus } from '../lib/use-row-focus.ts';
 import { settingsChanges, useSettingsSync } from '../lib/use-settings-sync.ts';
 import {
   RETYPE_SECRETS,
@@ -16,6 +17,7 @@ import {
   type SchemeForm,
   type VerifyForm,
   describeHint,
+  describeVerifyError,
   emptyScheme,
   formToSettings,
   hasTolerance,
@@ -40,6 +42,8 @@ export function VerifySettingsPanel({ binId, disabled }: { binId: string; disabl
   const dirty = useMemo(() => JSON.stringify(form) !== JSON.stringify(saved), [form, saved]);
   const dirtyNow = useRef(false);
   dirtyNow.current = dirty;
+  /** Where the keyboard goes once the rows change: a scheme's Sender, or "+ Add" (see useRowFocus). */
+  const { next: focusNext, addBtn } = useRowFocus(formEl, '[data-testid="scheme-type"]');
 
   const sync = useSettingsSync<VerifySettingsViewT & { rechecked?: number }>(binId, {
     load: () => api.getVerify(binId),
@@ -71,7 +75,7 @@ export function VerifySettingsPanel({ binId, disabled }: { binId: string; disabl
       }
     } catch (err) {
       if (err instanceof ApiError && err.fields.length) {
-        const { errors: placed, rest } = placeErrors(err.fields, verifySlots(form));
+        const { errors: placed, rest } = placeErrors(err.fields, verifySlots(form), undefined, describeVerifyError(form));
         // A saved scheme sent without secrets: the server's "must list at least one" does not say why.
         form.schemes.forEach((s, i) => {
           if (s.saved.length && !typedSecrets(s).length && placed[`schemes[${i}].secrets`]) placed[`schemes[${i}].secrets`] = RETYPE_SECRETS;
@@ -103,10 +107,31 @@ export function VerifySettingsPanel({ binId, disabled }: { binId: string; disabl
         {form.schemes.length === 0 && <p class="muted">No schemes: captures are not checked.</p>}
         <ol class="schemes">
           {form.schemes.map((s, i) => (
-            <SchemeEditor key={i} index={i} s={s} errors={errors} onChange={(p) => setScheme(i, p)} onRemove={() => setForm({ ...form, schemes: form.schemes.filter((_, j) => j !== i) })} />
+            <SchemeEditor
+              key={i}
+              index={i}
+              s={s}
+              errors={errors}
+              onChange={(p) => setScheme(i, p)}
+              onRemove={() => {
+                // Its ✕ goes away with it: on to the next scheme, else "+ Add scheme".
+                focusNext.current = i < form.schemes.length - 1 ? i : 'add';
+                setForm({ ...form, schemes: form.schemes.filter((_, j) => j !== i) });
+              }}
+            />
           ))}
         </ol>
-        <button type="button" class="btn" onClick={() => setForm({ ...form, schemes: [...form.schemes, emptyScheme()] })} disabled={form.schemes.length >= MAX_SCHEMES} data-testid="add-scheme">
+        <button
+          type="button"
+          class="btn"
+          ref={addBtn}
+          onClick={() => {
+            focusNext.current = form.schemes.length;
+            setForm({ ...form, schemes: [...form.schemes, emptyScheme()] });
+          }}
+          disabled={form.schemes.length >= MAX_SCHEMES}
+          data-testid="add-scheme"
+        >
           + Add scheme
         </button>
       </div>

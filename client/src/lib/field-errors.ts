@@ -13,11 +13,15 @@ export interface Placed {
   rest: string[];
 }
 
+/** How a message reads on a parent slot: the field it is about, named for the user. */
+export type Describe = (field: string, slot: string, message: string) => string;
+
 /**
  * Each error on its slot (the field itself, else its nearest parent; `alias` may rename a
- * field first). A message on a parent slot names the field it is about.
+ * field first). A message on a parent slot names the field it is about: its API path, unless
+ * `describe` (given the aliased field) says it in the form's terms (e.g. "line 3").
  */
-export function placeErrors(fields: readonly FieldError[], slots: readonly string[], alias?: (field: string) => string): Placed {
+export function placeErrors(fields: readonly FieldError[], slots: readonly string[], alias?: (field: string) => string, describe?: Describe): Placed {
   const errors: FieldErrors = {};
   const rest: string[] = [];
   for (const f of fields) {
@@ -27,7 +31,7 @@ export function placeErrors(fields: readonly FieldError[], slots: readonly strin
       rest.push(`${f.field}: ${f.message}`);
       continue;
     }
-    const text = slot === field ? f.message : `${f.field}: ${f.message}`;
+    const text = slot === field ? f.message : describe ? describe(field, slot, f.message) : `${f.field}: ${f.message}`;
     errors[slot] = errors[slot] ? `${errors[slot]}; ${text}` : text;
   }
   return { errors, rest };

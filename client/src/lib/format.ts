@@ -87,6 +87,13 @@ export function statusTone(status: number | null): Tone {
   return 'bad';
 }
 
+/**
+ * Proxy mode, the first target's answer still awaited: the server stores the capture's answer
+ * as { source: 'proxy', status: null } until then. Its final answer always has a status (the
+ * target's, or 502/504 when it could not answer), so this is never a failure.
+ */
+export const awaitingTarget = (a: { source: string; status: number | null; fault: string | null }): boolean => a.source === 'proxy' && a.status === null && a.fault === null;
+
 /** Case-insensitive first header value. */
 export function headerValue(headers: [string, string][], name: string): string | undefined {
   const want = name.toLowerCase();

@@ -70,6 +70,14 @@ export function viewToForm(v: VerifySettingsViewT): VerifyForm {
 
 const numOrText = (s: string): number | string => (/^-?\d+$/.test(s.trim()) ? Number(s.trim()) : s.trim());
 export const typedSecrets = (s: SchemeForm) => s.secrets.split('\n').map((x) => x.trim()).filter(Boolean);
+/** The line (1-based, as typed, blank lines counted) of each secret typedSecrets sends. */
+export function secretLines(s: SchemeForm): number[] {
+  const out: number[] = [];
+  s.secrets.split('\n').forEach((x, i) => {
+    if (x.trim()) out.push(i + 1);
+  });
+  return out;
+}
 
 /** The PUT body. Blank optional fields are left out, for their defaults. */
 export function formToSettings(f: VerifyForm): VerifySettingsT {
@@ -106,6 +114,25 @@ export function verifySlots(f: VerifyForm): string[] {
     for (const k of ['type', 'secrets', 'toleranceSec', 'header', 'algorithm', 'encoding', 'prefix', 'signed', 'timestampHeader', 'separator']) out.push(`schemes[${i}].${k}`);
   });
   return out;
+}
+
+/**
+ * A refused field on the slot that shows it, in the form's terms: the API's
+ * "schemes[0].secrets[1]" is a line of Scheme 1's Secrets box, counted as typed (blank lines
+ * are not sent, so the API's index is not the line); anything else under a slot is named from
+ * there ("prefix", not "schemes[0].prefix": the box already says which scheme).
+ */
+export function describeVerifyError(f: VerifyForm): (field: string, slot: string, message: string) => string {
+  return (field, slot, message) => {
+    const m = /^schemes\[(\d+)\]\.secrets\[(\d+)\]$/.exec(field);
+    if (m && slot === `schemes[${m[1]}].secrets`) {
+      const scheme = f.schemes[Number(m[1])];
+      const line = scheme ? secretLines(scheme)[Number(m[2])] : undefined;
+      return line ? `line ${line}: ${message}` : `secret ${Number(m[2]) + 1}: ${message}`;
+    }
+    const rel = field.slice(slot.length).replace(/^\./, '');
+    return rel ? `${rel}: ${message}` : message;
+  };
 }
 
 /** "••••a1b2 (32 characters)": a saved secret, never the secret. */
