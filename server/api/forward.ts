@@ -116,7 +116,7 @@ export function forwardRouter(ctx: ApiContext): Router {
       res.setHeader('retry-after', String(JOBS_RETRY_AFTER_S));
       throw new HttpError(503, 'too_many_replays', `${MAX_REPLAY_JOBS} bulk replays are running already; retry when one has finished (GET /api/replays/{id})`);
     }
-    const job: ReplayJob = { id: newId('rp'), binId: bin.id, total: ids.length, done: 0, failed: 0, state: 'running', error: null, startedAt: iso(ctx.now()), finishedAt: null };
+    const job: ReplayJob = { id: newId('rp'), binId: bin.id, total: ids.length, done: 0, failed: 0, non2xx: 0, state: 'running', error: null, startedAt: iso(ctx.now()), finishedAt: null };
     const started = { ...job };
     // In the store before the answer: a progress poll reaching another instance finds it.
     await ctx.replays.start(job, (j) => replayAll(j, ids, targets));
@@ -134,14 +134,21 @@ export function forwardRouter(ctx: ApiContext): Router {
       // A store that fails throws: the job ends failed, with why.
       const c = await ctx.forwarder.capture(job.binId, id);
       let ok = c !== null;
+      let all2xx = true;
       if (!c) {
         // Gone meanwhile: that capture (pushed out, deleted), or the whole bin.
         if (!(await ctx.store.bins.get(job.binId))) throw new Error('the bin was deleted while it was being replayed');
       } else {
-        for (const t of targets) ok = (await ctx.forwarder.send(job.binId, id, t, c, 'replay')).status !== null && ok;
+        for (const t of targets) {
+          const { status } = await ctx.forwarder.send(job.binId, id, t, c, 'replay');
+          if (status === null) ok = false;
+          else if (status < 200 || status > 299) all2xx = false;
+        }
       }
       job.done++;
+      // Each capture counts once: no answer first, else an answer outside 2xx.
       if (!ok) job.failed++;
+      else if (!all2xx) job.non2xx = (job.non2xx ?? 0) + 1;
     }
   }
 

@@ -119,7 +119,11 @@ export const ReplayJob = z
     binId: z.string(),
     total: z.int(),
     done: z.int(),
-    failed: z.int(),
+    failed: z.int().meta({ description: 'Captures one of whose sends got no answer (refused, timed out, ...), or no longer stored.' }),
+    non2xx: z
+      .int()
+      .optional()
+      .meta({ description: 'Captures whose sends were all answered, one of them outside 2xx (absent on jobs from before it was counted).' }),
     state: z.enum(['running', 'finished', 'failed', 'cancelled']).meta({ description: 'failed: the replay stopped on an error (see error); done and failed count what it got through.' }),
     error: z.string().nullable().meta({ description: 'Why the replay stopped (state failed); null otherwise.' }),
     startedAt: time(),

@@ -291,8 +291,28 @@ describe('replay', () => {
       await new Promise((r) => setTimeout(r, 25));
       now = (await request(srv.base).get(`/api/replays/${job.id}`).expect(200)).body;
     }
-    expect(now).toMatchObject({ state: 'finished', done: 20, failed: 0 });
+    expect(now).toMatchObject({ state: 'finished', done: 20, failed: 0, non2xx: 0 });
     expect(got.map((x) => x.url)).toEqual(Array.from({ length: 20 }, (_, i) => `/n${i}`));
+  });
+
+  it('a bulk replay counts the captures answered outside 2xx (non2xx) apart from those with no answer (failed), each once', async () => {
+    const bin = await createBin(srv.base);
+    for (let i = 0; i < 6; i++) await send(`${bin.url}/s${i}`, { body: String(i) });
+    // /s1 and /s3 answer 500, /s4 301 (not followed, an answer all the same), /s5 resets.
+    behave = (req, res) => {
+      if (req.url!.endsWith('/s5')) return req.socket.destroy();
+      res.statusCode = /\/s[13]$/.test(req.url!) ? 500 : req.url!.endsWith('/s4') ? 301 : 200;
+      res.end('x');
+    };
+    try {
+      const job = (await request(srv.base).post(`/api/bins/${bin.id}/replay`).send({ url: targetBase }).expect(202)).body as ReplayJob;
+      expect(job.non2xx).toBe(0);
+      await expect.poll(async () => ((await request(srv.base).get(`/api/replays/${job.id}`).expect(200)).body as ReplayJob).state).toBe('finished');
+      const end = (await request(srv.base).get(`/api/replays/${job.id}`).expect(200)).body as ReplayJob;
+      expect(end).toMatchObject({ done: 6, failed: 1, non2xx: 3 });
+    } finally {
+      behave = (_q, res) => res.end('thanks');
+    }
   });
 
   it('hostile targets: a redirect is not followed, a reset and an endless body are recorded, and the allow-list holds', async () => {

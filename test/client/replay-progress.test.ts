@@ -18,6 +18,18 @@ describe('replayProgressText', () => {
     expect(replayProgressText({ ...job, done: 1, total: 1, state: 'finished' })).toMatch(/finished: it was answered\./);
     expect(replayProgressText({ ...job, done: 0, total: 0, state: 'finished' })).toBe('Nothing to replay: there were no captures to send.');
   });
+  it('with statuses counted (non2xx): says how many answered outside 2xx, each capture once', () => {
+    const counted = { ...job, non2xx: 0 };
+    expect(replayProgressText({ ...counted, done: 3, total: 3, state: 'finished' })).toBe('Replayed 3 of 3 — finished: all 3 were answered 2xx.');
+    expect(replayProgressText({ ...counted, done: 4, total: 4, non2xx: 2, state: 'finished' })).toBe(
+      "Replayed 4 of 4 — finished: 2 answered 2xx, 2 answered outside 2xx. Each request's Forwards section shows what it got.",
+    );
+    expect(replayProgressText({ ...counted, done: 4, total: 4, non2xx: 1, failed: 1, state: 'finished' })).toBe(
+      "Replayed 4 of 4 — finished: 2 answered 2xx, 1 answered outside 2xx, 1 got no answer (or was no longer stored). Each request's Forwards section shows what it got.",
+    );
+    expect(replayProgressText({ ...counted, done: 2, total: 2, non2xx: 2, state: 'finished' })).not.toMatch(/\b0 answered/);
+    expect(replayProgressText({ ...counted, non2xx: 1, failed: 1, state: 'running' })).toBe('Replaying 3 of 10, 1 answered outside 2xx, 1 with no answer…');
+  });
   it('says why a job stopped before the end', () => {
     expect(replayProgressText({ ...job, state: 'failed', error: 'the instance running it stopped before it finished' })).toBe(
       'Replayed 3 of 10 — stopped: the instance running it stopped before it finished. Replay the rest again to finish.',
