@@ -223,7 +223,7 @@ const GroupRow = memo(function GroupRow({ binId, r, index, n, latest }: RowProps
           {latest && (
             <>
               <span class="sr-only">, the latest answered</span>
-              <StatusBadge status={latest.status} answer={latest.answer} />
+              <StatusBadge status={latest.status} answer={latest.answer} receivedAt={latest.receivedAt} />
             </>
           )}
         </span>

@@ -9,7 +9,7 @@ import { api, isNotFound } from '../lib/api.ts';
 import { bodyBytes, decodeUtf8, queryPairs } from '../lib/body-views.ts';
 import { copyText } from '../lib/clipboard.ts';
 import { toCurl } from '../lib/curl.ts';
-import { awaitingTarget, formatAbsolute, formatBytes } from '../lib/format.ts';
+import { formatAbsolute, formatBytes, proxyWait } from '../lib/format.ts';
 import { useError } from '../lib/use-error.ts';
 import { downloadName } from '../../../shared/filename.ts';
 import { BodyView } from './BodyView.tsx';
@@ -211,7 +211,7 @@ export const RequestDetail = memo(function RequestDetail({ binId, binUrl, reques
           <div>
             <dt>Answered</dt>
             <dd>
-              <StatusBadge status={detail.status} answer={detail.answer} long /> <AnswerWhy a={detail.answer} />
+              <StatusBadge status={detail.status} answer={detail.answer} receivedAt={detail.receivedAt} long /> <AnswerWhy a={detail.answer} receivedAt={detail.receivedAt} />
             </dd>
           </div>
           {detail.dispatch && <DispatchNote label={detail.dispatch} requestId={detail.id} />}
@@ -312,8 +312,16 @@ export const RequestDetail = memo(function RequestDetail({ binId, binUrl, reques
   );
 });
 
-function AnswerWhy({ a }: { a: AnswerOutcome }) {
-  if (awaitingTarget(a)) {
+function AnswerWhy({ a, receivedAt }: { a: AnswerOutcome; receivedAt: string }) {
+  const wait = proxyWait(a, receivedAt);
+  if (wait === 'lost') {
+    return (
+      <span class="muted small" data-testid="answer-why" data-source={a.source} data-lost="true">
+        (proxy mode: hooklab stopped before the first forward target answered; the sender got no answer from it)
+      </span>
+    );
+  }
+  if (wait === 'waiting') {
     return (
       <span class="muted small" data-testid="answer-why" data-source={a.source} data-pending="true">
         (proxy mode: the first forward target answers the sender)

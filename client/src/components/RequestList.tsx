@@ -237,7 +237,7 @@ const Row = memo(function Row({ binId, r, top, selected, unread, attempt, onSele
             {target}
           </span>
         )}
-        <StatusBadge status={r.status} answer={r.answer} />
+        <StatusBadge status={r.status} answer={r.answer} receivedAt={r.receivedAt} />
       </div>
       <div class="req-line2 muted">
         <RelTime iso={r.receivedAt} />

@@ -1,13 +1,21 @@
 import type { AnswerOutcome } from '../../../shared/api.ts';
-import { awaitingTarget, statusTone } from '../lib/format.ts';
+import { proxyWait, statusTone } from '../lib/format.ts';
 
 /**
  * The status a bin answered, the fault that answered instead, or (proxy mode) that the first
  * target has not answered yet: neutral, not "no answer", which reads as a failure. `long`: the
  * detail's wording, where there is room.
  */
-export function StatusBadge({ status, answer, long }: { status: number | null; answer?: AnswerOutcome; long?: boolean }) {
-  if (status === null && answer && awaitingTarget(answer)) {
+export function StatusBadge({ status, answer, receivedAt, long }: { status: number | null; answer?: AnswerOutcome; receivedAt?: string; long?: boolean }) {
+  const wait = status === null && answer && receivedAt ? proxyWait(answer, receivedAt) : null;
+  if (wait === 'lost') {
+    return (
+      <span class="badge tone-bad" title="hooklab stopped before the first forward target answered: no answer was recorded (proxy mode)" data-testid="answer-lost">
+        {long ? 'no answer recorded' : 'no answer'}
+      </span>
+    );
+  }
+  if (wait === 'waiting') {
     return (
       <span class="badge tone-muted" title="Waiting for the first forward target's answer (proxy mode)" data-testid="answer-pending">
         {long ? 'waiting for the target…' : 'waiting…'}

@@ -94,6 +94,19 @@ export function statusTone(status: number | null): Tone {
  */
 export const awaitingTarget = (a: { source: string; status: number | null; fault: string | null }): boolean => a.source === 'proxy' && a.status === null && a.fault === null;
 
+/**
+ * Past this since a capture arrived, its proxied answer will not come: FORWARD_TIMEOUT_MS is
+ * at most 600 s, plus room for a browser clock that differs from the server's. A capture still
+ * "waiting" then lost its answer: hooklab stopped (a crash, a kill) before the target answered.
+ */
+export const PROXY_ANSWER_LOST_MS = 15 * 60_000;
+
+/** awaitingTarget, told apart: 'waiting' while the answer can still come, 'lost' after. */
+export function proxyWait(a: { source: string; status: number | null; fault: string | null }, receivedAt: string, now = Date.now()): 'waiting' | 'lost' | null {
+  if (!awaitingTarget(a)) return null;
+  return now - Date.parse(receivedAt) > PROXY_ANSWER_LOST_MS ? 'lost' : 'waiting';
+}
+
 /** Case-insensitive first header value. */
 export function headerValue(headers: [string, string][], name: string): string | undefined {
   const want = name.toLowerCase();
