@@ -206,6 +206,17 @@ describe('forward and replay', () => {
     await recordCount(1);
     expect(await records().first().getAttribute('data-error')).toBe('refused');
     expect(await records().first().getByTestId('forward-error').textContent()).toContain('connection refused');
+    // A header the API refuses is named by its line as typed (the blank line counted), in place.
+    await page.getByTestId('edit-replay').click();
+    const form = page.getByTestId('edit-replay-form');
+    await form.getByTestId('replay-url').fill(`${targetBase}/in`);
+    await form.getByTestId('replay-headers').fill('X-Ok: 1\n\nX Bad: 2');
+    await form.getByTestId('replay-send').click();
+    const bad = form.locator('[data-field="headers"] [data-testid="field-error"]');
+    await bad.waitFor();
+    expect(await bad.textContent()).toContain('line 3: header name "X Bad" must be an HTTP token');
+    await form.getByRole('button', { name: 'Cancel' }).click();
+    expect(await records().count()).toBe(1);
   });
 
   it('replays the whole bin, or the filtered requests, with progress', async () => {

@@ -45,6 +45,8 @@ export function ReplayPanel({ binId, detail, edit, onSent, onClose }: Props) {
     setError(null);
     const input: ReplayInput = {};
     if (url.trim()) input.url = url.trim();
+    // Each header sent, by the textarea line it came from (blank lines skipped).
+    const pairLines: number[] = [];
     if (edit) {
       const local: FieldErrors = {};
       if (method.trim() !== detail.method) input.method = method.trim();
@@ -58,7 +60,10 @@ export function ReplayPanel({ binId, detail, edit, onSent, onClose }: Props) {
         if (!line.trim()) return;
         const c = line.indexOf(':');
         if (c <= 0) local.headers ??= `line ${i + 1}: write each header as "Name: value"`;
-        else pairs.push([line.slice(0, c).trim(), line.slice(c + 1).trim()]);
+        else {
+          pairs.push([line.slice(0, c).trim(), line.slice(c + 1).trim()]);
+          pairLines.push(i + 1);
+        }
       });
       if (JSON.stringify(pairs) !== JSON.stringify(detail.headers)) input.headers = pairs;
       if (!binary) {
@@ -82,7 +87,11 @@ export function ReplayPanel({ binId, detail, edit, onSent, onClose }: Props) {
     } catch (err) {
       if (!alive.current) return;
       if (err instanceof ApiError && err.fields.length) {
-        const { errors: placed, rest } = placeErrors(err.fields, SLOTS, (f) => f.replace(/^headers\[\d+\].*/, 'headers'));
+        // The API names a header by its place in the list (headers[2][0]); the textarea by its line.
+        const { errors: placed, rest } = placeErrors(err.fields, SLOTS, undefined, (field, slot, message) => {
+          const at = slot === 'headers' ? /^headers\[(\d+)\]/.exec(field) : null;
+          return at ? `line ${pairLines[Number(at[1])] ?? Number(at[1]) + 1}: ${message}` : message;
+        });
         if (placed.url && !url.trim()) placed.url = 'this bin has no forward targets: type a URL here, or add targets under “Forward to…”';
         setErrors(placed);
         if (rest.length) setError(rest.join('; '));
