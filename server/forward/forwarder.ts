@@ -152,10 +152,33 @@ export class Forwarder {
     return this.exchange(target, c, false, true).then(loopRefused);
   }
 
-  /** Record a proxy exchange, and the status the sender got, in one change to the capture. */
-  recordProxy(binId: string, requestId: string, target: string, c: Capture, res: ForwardResult, answer: AnswerOutcome): Promise<ForwardRecord> {
-    return this.record(binId, requestId, toRecord('proxy', target, c.method, res, this.d.now(), false), { answer });
+  /**
+   * Record a proxy exchange, and the status the sender got, in one change to the capture. Never
+   * rejects (nothing awaits it: see backgroundFailed); null when it could not be recorded.
+   */
+  recordProxy(binId: string, requestId: string, target: string, c: Capture, res: ForwardResult, answer: AnswerOutcome): Promise<ForwardRecord | null> {
+    return this.record(binId, requestId, toRecord('proxy', target, c.method, res, this.d.now(), false), { answer }).catch((err: unknown) => {
+      this.backgroundFailed(err);
+      return null;
+    });
   }
+
+  /**
+   * A background sending that failed in the store (reading its capture, or recording the
+   * result: Redis away, a disk fault). Nothing awaits these, and an unhandled rejection would
+   * end the process: logged instead, at most one line per NOT_SENT_LOG_MS with how many since.
+   * The store's fault itself shows in /api/health.
+   */
+  private readonly backgroundFailed = (err: unknown): void => {
+    this.bgFailures++;
+    const now = Date.now();
+    if (now - this.bgLoggedAt < NOT_SENT_LOG_MS) return;
+    this.bgLoggedAt = now;
+    this.d.log?.warn('background forwards could not be read or recorded: the store failed (see /api/health)', { count: this.bgFailures, error: String(err) });
+    this.bgFailures = 0;
+  };
+  private bgFailures = 0;
+  private bgLoggedAt = 0;
 
   private async record(binId: string, requestId: string, rec: ForwardRecord, extra?: Partial<Annotations>): Promise<ForwardRecord> {
     const item = await this.d.store.requests.annotate(binId, requestId, (r) => {
@@ -233,15 +256,15 @@ export class Forwarder {
     settings.targets.forEach((t, i) => {
       if (skipFirst && i === 0) return;
       if (this.running < this.d.concurrency) {
-        void this.send(binId, requestId, t.url, c, 'forward');
+        this.send(binId, requestId, t.url, c, 'forward').catch(this.backgroundFailed);
         return;
       }
       if (this.waiting.length >= this.d.maxQueued) {
         const why = 'too many forwards waiting (FORWARD_CONCURRENCY x 10); this one was not sent';
-        void this.record(binId, requestId, toRecord('forward', t.url, c.method, failed(t.url, 'overloaded', why), this.d.now(), false));
+        this.record(binId, requestId, toRecord('forward', t.url, c.method, failed(t.url, 'overloaded', why), this.d.now(), false)).catch(this.backgroundFailed);
         return;
       }
-      void this.sendStored(binId, requestId, t.url);
+      this.sendStored(binId, requestId, t.url).catch(this.backgroundFailed);
     });
   }
 

@@ -160,3 +160,35 @@ describe('background forwards whose capture is gone when their turn comes', () =
     expect(warned.filter((l) => l.msg.startsWith('background forwards not sent'))).toEqual([]);
   });
 });
+
+describe('background forwards when the store fails', () => {
+  it('a result that cannot be recorded, or a waiting capture that cannot be read, is logged; the server keeps running', async () => {
+    const bin = await forwardingBin();
+    // The store fails every write of a forward's result, and every read of a capture back.
+    const requests = srv!.store.requests;
+    const annotate = requests.annotate.bind(requests);
+    const get = requests.get.bind(requests);
+    requests.annotate = async () => {
+      throw new Error('store away (test)');
+    };
+    requests.get = async () => {
+      throw new Error('store away (test)');
+    };
+    try {
+      // "a" is sent (its result cannot be recorded); "b" waits for the slot, then cannot be read.
+      await capture(bin.url, 'a');
+      await expect.poll(() => got.length).toBe(1);
+      await capture(bin.url, 'b');
+      release();
+      await expect.poll(() => warned.filter((l) => l.msg.startsWith('background forwards could not be read or recorded')).length).toBe(1);
+      const line = warned.find((l) => l.msg.startsWith('background forwards could not be read or recorded'))!;
+      expect(line.fields?.error).toContain('store away (test)');
+    } finally {
+      requests.annotate = annotate;
+      requests.get = get;
+    }
+    // Still up, still capturing.
+    expect((await health()).code).toBe(200);
+    await capture(bin.url, 'c');
+  });
+});
