@@ -80,7 +80,16 @@ export function requestsRouter(ctx: ApiContext): Router {
       if (scanning) live ??= id; // an older stored one may still turn up: decide after the scan
       else {
         finish();
-        void answer(id);
+        // Nothing awaits this (a live capture's callback): a store that fails answers 503 here
+        // rather than reject unhandled, which would end the process.
+        answer(id).then(
+          (ok) => {
+            if (!ok && !res.headersSent) res.status(404).json({ error: { code: 'not_found', message: 'the matching request was deleted' } });
+          },
+          () => {
+            if (!res.headersSent) res.status(503).set('retry-after', '5').json({ error: { code: 'storage_unavailable', message: 'The capture could not be read (see /api/health); retry shortly.' } });
+          },
+        );
       }
     });
     const timer = setTimeout(() => {

@@ -146,7 +146,10 @@ export class Dispatcher {
 
   constructor(private readonly d: DispatcherDeps) {
     this.offClock = d.clock.onChange(() => {
-      void d.store.setClock(d.clock.persisted());
+      // Not awaited (a clock change is synchronous): a store that fails (Redis away) must not
+      // reject unhandled, which would end the process; the next change writes it again, and
+      // the store's fault shows in /api/health.
+      d.store.setClock(d.clock.persisted()).catch(() => {});
       this.arm();
     });
   }
