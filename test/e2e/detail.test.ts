@@ -239,6 +239,9 @@ describe('the request detail', () => {
     try {
       await t.page.goto(`/bins/${own.id}`);
       await t.page.getByTestId('request-list').waitFor();
+      // The editor comes with the bin's settings, which may land after the list (a busy CI
+      // machine: it was not there yet once).
+      await t.page.locator('details.row-labels').waitFor({ state: 'attached' });
       // Open and type in one task: the details' toggle event is dispatched after it.
       await t.page.evaluate(() => {
         const d = document.querySelector('details.row-labels') as HTMLDetailsElement;
