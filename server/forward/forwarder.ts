@@ -16,6 +16,7 @@ import type { ForwardThread } from './forward-thread-client.ts';
 import { LOOP_HEADER, type SelfConnections } from './self-connections.ts';
 import { internPairs } from '../lib/intern.ts';
 import type { Logger } from '../log.ts';
+import { ThrottledCount } from '../lib/throttled-count.ts';
 
 export interface ForwarderDeps {
   store: Store;
@@ -51,7 +52,7 @@ const MAX_RECORDS = 50;
 export const CONNECTIONS_PER_ORIGIN = 128;
 /** Destinations remembered (see destinationOf); past this many, it starts over. */
 const MAX_DESTINATIONS = 1000;
-/** At most one log line this often about forwards not sent (see notSent), never one per capture. */
+/** At most one log line this often about forwards not sent (see notSent), and one about store failures (see backgroundFailed): never one per capture. */
 export const NOT_SENT_LOG_MS = 10_000;
 const NOT_SENT_WHY = 'the capture was no longer stored when a sending slot came free (raise FORWARD_CONCURRENCY, MAX_REQUESTS_PER_BIN or MAX_STORE_BYTES)';
 
@@ -69,10 +70,10 @@ export class Forwarder {
   /** Background forwards not sent since start: their capture was evicted while they waited (see notSent). */
   private notSentTotal = 0;
   private notSentLastAt = 0;
-  /** Not sent since the last log line, and when that line was written (0: none yet). */
-  private notSentUnlogged = 0;
-  private notSentLoggedAt = 0;
-  private notSentTimer: NodeJS.Timeout | null = null;
+  /** Those told in the log (a count only: a bin's id is its receiver URL's secret). */
+  private readonly notSentLog: ThrottledCount;
+  /** Background sendings the store failed (see backgroundFailed), told in the log. */
+  private readonly failedLog: ThrottledCount<unknown>;
   /** Captures with forwards waiting for a slot (see sendStored): how many wait, by key. */
   private readonly waitingFor = new Map<string, number>();
   /** Of those, the ones deleted through this instance's API meanwhile (see deleted). */
@@ -82,6 +83,14 @@ export class Forwarder {
     this.pools = d.thread ? null : forwardPools({ lookup: checkedLookup(d.policy), connectTimeoutMs: d.timeoutMs, connections: CONNECTIONS_PER_ORIGIN });
     const self = d.self;
     this.track = self && ((s, method, path) => self.track(s, method, path));
+    this.notSentLog = new ThrottledCount({
+      intervalMs: NOT_SENT_LOG_MS,
+      write: (count) => d.log?.warn(`background forwards not sent: ${NOT_SENT_WHY}`, { count, total: this.notSentTotal }),
+    });
+    this.failedLog = new ThrottledCount<unknown>({
+      intervalMs: NOT_SENT_LOG_MS,
+      write: (count, err) => d.log?.warn('background forwards could not be read or recorded: the store failed (see /api/health)', { count, error: String(err) }),
+    });
   }
 
   async load(): Promise<void> {
@@ -169,16 +178,7 @@ export class Forwarder {
    * end the process: logged instead, at most one line per NOT_SENT_LOG_MS with how many since.
    * The store's fault itself shows in /api/health.
    */
-  private readonly backgroundFailed = (err: unknown): void => {
-    this.bgFailures++;
-    const now = Date.now();
-    if (now - this.bgLoggedAt < NOT_SENT_LOG_MS) return;
-    this.bgLoggedAt = now;
-    this.d.log?.warn('background forwards could not be read or recorded: the store failed (see /api/health)', { count: this.bgFailures, error: String(err) });
-    this.bgFailures = 0;
-  };
-  private bgFailures = 0;
-  private bgLoggedAt = 0;
+  private readonly backgroundFailed = (err: unknown): void => this.failedLog.add(err);
 
   private async record(binId: string, requestId: string, rec: ForwardRecord, extra?: Partial<Annotations>): Promise<ForwardRecord> {
     const item = await this.d.store.requests.annotate(binId, requestId, (r) => {
@@ -317,14 +317,7 @@ export class Forwarder {
     }
     this.notSentTotal++;
     this.notSentLastAt = this.d.now();
-    this.notSentUnlogged++;
-    if (this.notSentTimer) return;
-    const wait = this.notSentLoggedAt ? this.notSentLoggedAt + NOT_SENT_LOG_MS - Date.now() : 0;
-    if (wait <= 0) this.logNotSent();
-    else {
-      this.notSentTimer = setTimeout(() => this.logNotSent(), wait);
-      this.notSentTimer.unref();
-    }
+    this.notSentLog.add(undefined);
   }
 
   /**
@@ -339,15 +332,6 @@ export class Forwarder {
     if (bin.activeAt && Date.parse(bin.activeAt) >= queuedAt) return true;
     const { oldestId } = await this.d.store.requests.stats(binId);
     return oldestId !== null && oldestId < requestId;
-  }
-
-  private logNotSent(): void {
-    this.notSentTimer = null;
-    if (!this.notSentUnlogged) return;
-    // A count only: a bin's id is its receiver URL's secret.
-    this.d.log?.warn(`background forwards not sent: ${NOT_SENT_WHY}`, { count: this.notSentUnlogged, total: this.notSentTotal });
-    this.notSentUnlogged = 0;
-    this.notSentLoggedAt = Date.now();
   }
 
   /** Background forwards not sent since start because their capture was evicted while they waited. */
@@ -387,8 +371,8 @@ export class Forwarder {
 
   close(): void {
     // Those not logged yet are told now.
-    if (this.notSentTimer) clearTimeout(this.notSentTimer);
-    this.logNotSent();
+    this.notSentLog.flush();
+    this.failedLog.flush();
     this.d.thread?.close();
     for (const a of Object.values(this.pools ?? {})) void a.destroy().catch(() => {});
   }
