@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { HeaderPair, list, obj, oneOf, str, time } from './common.ts';
 import { httpUrl } from './dispatch.ts';
+import { quoteHeaderName as quoted } from '../header-reasons.ts';
 import { isHeaderValue, isHttpToken } from './headers.ts';
 
 export const MAX_FORWARD_TARGETS = 10;
@@ -67,9 +68,6 @@ export const ForwardRecord = z
 
 /** Standard base64, padded (what the UI sends and Buffer#toString('base64') writes). */
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-
-/** A header name as a message quotes it: JSON-escaped (a CR or LF shows as \r, \n), cut when long. */
-const quoted = (name: string) => JSON.stringify(name.length > 60 ? `${name.slice(0, 60)}…` : name);
 
 // Checked here, not left to the HTTP client: it refuses them only when sending, which stored a
 // failed record ("invalid header key") that did not say which header, for a 200.

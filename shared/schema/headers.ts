@@ -1,5 +1,6 @@
 // HTTP header names and values in the API's input: what a bin may answer with.
 import { z } from 'zod';
+import { NOT_HTTP_TOKEN, ORIGIN_HEADER_REASON, SET_BY_SERVER } from '../header-reasons.ts';
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // eslint-disable-next-line no-control-regex
@@ -53,15 +54,12 @@ export const isHeaderValue = (s: string): boolean => VALUE.test(s);
 
 export const isOriginHeader = (name: string): boolean => ORIGIN_HEADERS.has(name.toLowerCase());
 
-export const ORIGIN_HEADER_REASON =
-  "cannot be set by a bin: it would change what hooklab's own origin allows (cookies/CSP/HSTS/…); receiver URLs share the UI's origin";
-
 export const httpToken = (max = 64) =>
   z
     .string({ error: 'must be a string' })
     .min(1, { error: 'must not be empty' })
     .max(max, { error: `must be at most ${max} characters` })
-    .regex(TOKEN, { error: "must be an HTTP token (letters, digits and !#$%&'*+-.^_`|~)" });
+    .regex(TOKEN, { error: NOT_HTTP_TOKEN });
 
 /** One header value: no control characters or line breaks, Latin-1 only. */
 export const headerValue = (max = 8192, min = 0) =>
@@ -80,9 +78,9 @@ export const answerHeaders = (maxCount = 50, maxValue = 8192) =>
       if (names.length > maxCount) ctx.addIssue({ code: 'custom', message: `at most ${maxCount} headers` });
       for (const k of names) {
         const why = !TOKEN.test(k) || k.length > 256
-          ? "must be an HTTP token (letters, digits and !#$%&'*+-.^_`|~)"
+          ? NOT_HTTP_TOKEN
           : FRAMING.has(k.toLowerCase())
-            ? 'is set by the server and cannot be overridden'
+            ? SET_BY_SERVER
             : isOriginHeader(k)
               ? ORIGIN_HEADER_REASON
               : null;

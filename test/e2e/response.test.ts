@@ -177,13 +177,20 @@ describe('response control', () => {
     await page.getByTestId('save-response').click();
     expect(await page.locator('[data-field="plan[0].probability"]').getByTestId('field-error').textContent()).toContain('percentage from 0 to 100');
 
-    // Headers the server keeps to itself are refused by name, shown under the headers box.
+    // Headers the server keeps to itself are refused by name, shown under the headers box by
+    // the line as typed (the blank one counted), not by the API's path. So is a match's header
+    // name, on the "Only with header" input itself.
     await chance.fill('');
-    await page.locator('[data-field="plan[0].headers"] textarea').fill('Content-Length: 5');
+    await page.locator('[data-field="plan[0].headers"] textarea').fill('Retry-After: 7\n\nContent-Length: 5');
+    const matchHeader = page.locator('[data-field="plan[0].match.header"] input');
+    await matchHeader.fill('X Event');
     await page.getByTestId('save-response').click();
     const hdr = page.locator('[data-field="plan[0].headers"]').getByTestId('field-error');
     await hdr.waitFor();
-    expect(await hdr.textContent()).toContain('plan[0].headers.Content-Length: is set by the server');
+    expect(await hdr.textContent()).toBe('line 3: Content-Length is set by the server and cannot be overridden');
+    expect(await page.locator('[data-field="plan[0].match.header"]').getByTestId('field-error').textContent()).toBe("must be an HTTP token (letters, digits and !#$%&'*+-.^_`|~)");
+    expect(await matchHeader.getAttribute('aria-invalid')).toBe('true');
+    await matchHeader.fill('');
 
     // Nothing was stored by the failed saves.
     const stored = await apiCall<{ config: { plan: { status?: number }[] } }>(app.base, 'GET', `/api/bins/${bin.id}/response`);

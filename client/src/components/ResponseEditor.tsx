@@ -7,7 +7,19 @@ import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { PlanPosition, ResponseConfig, ResponseControlView } from '../../../shared/api.ts';
 import { ApiError, api, isNotFound } from '../lib/api.ts';
 import { type FieldErrors, clearSlot, focusFirstError, placeErrors, slotOfEvent } from '../lib/field-errors.ts';
-import { type ResponseForm, type StepForm, PRESETS, configToForm, describeStep, emptyStep, formToInput, formWithPreset } from '../lib/response-form.ts';
+import {
+  type ResponseForm,
+  type StepForm,
+  PRESETS,
+  configToForm,
+  describeResponseError,
+  describeStep,
+  emptyStep,
+  formToInput,
+  formWithPreset,
+  responseFieldAlias,
+  responseSlots,
+} from '../lib/response-form.ts';
 import { getSocket } from '../lib/socket.ts';
 import { useError } from '../lib/use-error.ts';
 import { settingsChanges, useSettingsSync } from '../lib/use-settings-sync.ts';
@@ -66,16 +78,10 @@ export function ResponseEditor({ binId, disabled }: Props) {
 
   if (!form || !config) return topError ? <p class="notice notice-bad" role="alert">{topError}</p> : <p class="muted">Loading response settings…</p>;
 
-  // Every place that can show a message; an error naming anything else goes to the top.
-  const slots: string[] = ['default', 'default.status', 'default.contentType', 'default.body', 'default.delayMs', 'default.headers', 'plan', 'rules', 'seed', 'afterPlan', 'cors'];
-  const stepSlots = (list: 'plan' | 'rules', i: number) =>
-    ['', '.status', '.times', '.probability', '.delayMs', '.body', '.contentType', '.headers', '.fault', '.match', '.match.method', '.match.pathPrefix', '.match.header', '.match.json'].map((k) => `${list}[${i}]${k}`);
-  form.plan.forEach((_, i) => slots.push(...stepSlots('plan', i)));
-  form.rules.forEach((_, i) => slots.push(...stepSlots('rules', i)));
-
-  const showServerErrors = (err: unknown) => {
+  /** `shown`: the form on screen once the save is refused, whose lines the messages count. */
+  const showServerErrors = (err: unknown, shown: ResponseForm) => {
     if (err instanceof ApiError && err.fields.length) {
-      const { errors: placed, rest } = placeErrors(err.fields, slots);
+      const { errors: placed, rest } = placeErrors(err.fields, responseSlots(shown), responseFieldAlias, describeResponseError(shown));
       setErrors(placed);
       const n = Object.keys(placed).length;
       setTopError(rest.length ? rest.join('; ') : `The server did not accept these settings: see the ${n === 1 ? 'highlighted field' : `${n} highlighted fields`}.`);
@@ -84,7 +90,7 @@ export function ResponseEditor({ binId, disabled }: Props) {
   };
 
   /** Save a config with If-Match; false when it met a conflict or an error (both shown). */
-  const put = async (input: ReturnType<typeof formToInput>['input'], message: string, keep = false): Promise<boolean> => {
+  const put = async (input: ReturnType<typeof formToInput>['input'], message: string, keep = false, shown = form): Promise<boolean> => {
     setBusy(true);
     setStatus(null);
     setTopError(null);
@@ -94,7 +100,7 @@ export function ResponseEditor({ binId, disabled }: Props) {
       if (ok) setStatus(message);
       return ok;
     } catch (err) {
-      showServerErrors(err);
+      showServerErrors(err, shown);
       return false;
     } finally {
       setBusy(false);
@@ -132,7 +138,7 @@ export function ResponseEditor({ binId, disabled }: Props) {
       setTopError('Fix the highlighted fields, then apply the preset again.');
       return;
     }
-    if (await put(input, `Applied “${p.label}”.`)) setUndo({ label: p.label, config: before });
+    if (await put(input, `Applied “${p.label}”.`, false, next)) setUndo({ label: p.label, config: before });
   };
 
   const undoPreset = async () => {
@@ -365,7 +371,7 @@ function StepEditor({ list, index, step, count, current, used, errors, onChange,
   const e = (k: string) => errors[k ? `${base}.${k}` : base];
   const isPlan = list === 'plan';
   const fault = step.kind !== 'respond';
-  const moreErrors = ['body', 'contentType', 'headers', 'match', 'match.method', 'match.pathPrefix', 'match.header', 'match.json'].some((k) => e(k));
+  const moreErrors = ['body', 'contentType', 'headers', 'match', 'match.method', 'match.pathPrefix', 'match.header', 'match.header.value', 'match.json', 'match.json.equals'].some((k) => e(k));
   const noun = isPlan ? 'Step' : 'Rule';
   return (
     <li class={`step${current ? ' current' : ''}`} data-field={base} data-testid={`${list}-step`} data-index={index} aria-current={current ? 'step' : undefined}>
@@ -446,13 +452,13 @@ function StepEditor({ list, index, step, count, current, used, errors, onChange,
           <Field label="Only with header" slot={`${base}.match.header`} error={e('match.header')}>
             {(a) => <input {...a} value={step.matchHeaderName} placeholder="X-Event" onInput={(ev) => onChange({ matchHeaderName: val(ev) })} />}
           </Field>
-          <Field label="…equal to" slot={`${base}.match.header.value`}>
+          <Field label="…equal to" slot={`${base}.match.header.value`} error={e('match.header.value')}>
             {(a) => <input {...a} value={step.matchHeaderValue} onInput={(ev) => onChange({ matchHeaderValue: val(ev) })} />}
           </Field>
           <Field label="Only with JSON field" slot={`${base}.match.json`} error={e('match.json')}>
             {(a) => <input {...a} class="mono" value={step.matchJsonPath} placeholder="event" onInput={(ev) => onChange({ matchJsonPath: val(ev) })} data-testid="step-json-path" />}
           </Field>
-          <Field label="…equal to" slot={`${base}.match.json.equals`}>
+          <Field label="…equal to" slot={`${base}.match.json.equals`} error={e('match.json.equals')}>
             {(a) => <input {...a} class="mono" value={step.matchJsonEquals} placeholder="sync_end" onInput={(ev) => onChange({ matchJsonEquals: val(ev) })} data-testid="step-json-equals" />}
           </Field>
         </div>

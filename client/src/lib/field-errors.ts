@@ -3,7 +3,6 @@
 // form that can show it (a `data-field` slot), all in one go. A mark goes away as soon as the
 // field under it is edited.
 import type { FieldError } from '../../../shared/api.ts';
-import { slotFor } from './response-form.ts';
 
 export type FieldErrors = Record<string, string>;
 
@@ -15,6 +14,29 @@ export interface Placed {
 
 /** How a message reads on a parent slot: the field it is about, named for the user. */
 export type Describe = (field: string, slot: string, message: string) => string;
+
+/**
+ * Where a server error about `field` belongs: the longest slot that is the field itself or
+ * one of its parents ("plan[2].headers.X-Y" -> "plan[2].headers" -> "plan[2]"), else null.
+ */
+export function slotFor(field: string, slots: readonly string[]): string | null {
+  let best: string | null = null;
+  for (const s of slots) {
+    if (field === s || field.startsWith(`${s}.`) || field.startsWith(`${s}[`)) {
+      if (!best || s.length > best.length) best = s;
+    }
+  }
+  return best;
+}
+
+/**
+ * A field named from the slot that shows it: "prefix: …", not "schemes[0].prefix: …", since
+ * the box the slot sits in already says which scheme, step or target it is.
+ */
+export const nameFromSlot: Describe = (field, slot, message) => {
+  const rel = field.slice(slot.length).replace(/^\./, '');
+  return rel ? `${rel}: ${message}` : message;
+};
 
 /**
  * Each error on its slot (the field itself, else its nearest parent; `alias` may rename a

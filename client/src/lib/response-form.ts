@@ -2,6 +2,8 @@
 // on save. The server validates everything and names the bad field (e.g. "plan[2].status");
 // the few checks here are the ones the server cannot phrase in the form's own terms.
 import type { Fault, PlanStep, ResponseConfig, ResponseConfigInput, ResponseSpec } from '../../../shared/api.ts';
+import { HEADER_NAME_REASONS, NOT_HTTP_TOKEN, quoteHeaderName } from '../../../shared/header-reasons.ts';
+import { type Describe, nameFromSlot } from './field-errors.ts';
 
 export type StepKind = 'respond' | 'timeout' | 'reset';
 
@@ -125,22 +127,34 @@ function num(s: string): number | string {
   return /^-?\d+(\.\d+)?$/.test(t) ? Number(t) : t;
 }
 
-function parseHeaders(text: string, field: string, errors: FieldErrors): Record<string, string> | undefined {
-  const out: Record<string, string> = {};
-  let any = false;
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i].replace(/\r$/, '');
-    if (!line.trim()) continue;
+/** One "Name: value" line of a headers box; `line` counts as the textarea shows it (blank lines too). */
+export interface HeaderLine {
+  name: string;
+  value: string;
+  line: number;
+}
+
+/** A headers box as typed: its headers (name and value trimmed), and the lines that are not "Name: value". */
+export function headerLines(text: string): { headers: HeaderLine[]; bad: number[] } {
+  const headers: HeaderLine[] = [];
+  const bad: number[] = [];
+  text.split('\n').forEach((raw, i) => {
+    const line = raw.replace(/\r$/, '');
+    if (!line.trim()) return;
     const c = line.indexOf(':');
-    if (c <= 0) {
-      errors[field] ??= `line ${i + 1}: write each header as "Name: value"`;
-      continue;
-    }
-    out[line.slice(0, c).trim()] = line.slice(c + 1).trim();
-    any = true;
-  }
-  return any ? out : undefined;
+    if (c <= 0) bad.push(i + 1);
+    else headers.push({ name: line.slice(0, c).trim(), value: line.slice(c + 1).trim(), line: i + 1 });
+  });
+  return { headers, bad };
+}
+
+function parseHeaders(text: string, field: string, errors: FieldErrors): Record<string, string> | undefined {
+  const { headers, bad } = headerLines(text);
+  if (bad.length) errors[field] ??= `line ${bad[0]}: write each header as "Name: value"`;
+  if (!headers.length) return undefined;
+  const out: Record<string, string> = {};
+  for (const h of headers) out[h.name] = h.value;
+  return out;
 }
 
 function formToStep(f: StepForm, field: string, kind: 'step' | 'rule', errors: FieldErrors): PlanStep {
@@ -191,18 +205,54 @@ export function formToInput(f: ResponseForm): { input: ResponseConfigInput; erro
   return { input, errors };
 }
 
+// Placing errors is field-errors.ts's job; slotFor is still importable from here.
+export { slotFor } from './field-errors.ts';
+
+/** Every place in the form that can show a message; an error naming anything else goes to the top. */
+export function responseSlots(f: ResponseForm): string[] {
+  const out = ['default', 'default.status', 'default.contentType', 'default.body', 'default.delayMs', 'default.headers', 'plan', 'rules', 'seed', 'afterPlan', 'cors'];
+  const step = ['', '.status', '.times', '.probability', '.delayMs', '.body', '.contentType', '.headers', '.fault', '.match', '.match.method', '.match.pathPrefix', '.match.header', '.match.header.value', '.match.json', '.match.json.equals'];
+  for (const list of ['plan', 'rules'] as const) f[list].forEach((_, i) => out.push(...step.map((k) => `${list}[${i}]${k}`)));
+  return out;
+}
+
 /**
- * Where a server error about `field` belongs: the longest slot that is the field itself or
- * one of its parents ("plan[2].headers.X-Y" -> "plan[2].headers" -> "plan[2]"), else null.
+ * The API's field as the form has it: a match's header name and JSON path are the "Only with
+ * header" and "Only with JSON field" inputs themselves (their values have slots of their own).
  */
-export function slotFor(field: string, slots: readonly string[]): string | null {
-  let best: string | null = null;
-  for (const s of slots) {
-    if (field === s || field.startsWith(`${s}.`) || field.startsWith(`${s}[`)) {
-      if (!best || s.length > best.length) best = s;
+export const responseFieldAlias = (field: string): string => field.replace(/(\.match\.header)\.name$|(\.match\.json)\.path$/, '$1$2');
+
+/** The headers box a slot stands for ("plan[1].headers"), as typed. */
+function headersBox(f: ResponseForm, slot: string): string | undefined {
+  if (slot === 'default.headers') return f.default.headers;
+  const m = /^(plan|rules)\[(\d+)\]\.headers$/.exec(slot);
+  return m ? f[m[1] as 'plan' | 'rules'][Number(m[2])]?.headers : undefined;
+}
+
+const atLines = (lines: number[]) => (lines.length === 0 ? '' : `${lines.length === 1 ? 'line' : 'lines'} ${lines.join(', ')}: `);
+
+/**
+ * A refused field on the slot that shows it, in the form's terms. The API names a header by
+ * its key ("plan[0].headers.Content-Length"); the box by its line as typed, so that is said
+ * ("line 1: Content-Length is set by …"), with whether the name or the value is at fault (both
+ * come under the same key). Anything else is named from its slot: the step's box already says
+ * which step it is, so "plan[0]." would only be noise.
+ */
+export function describeResponseError(f: ResponseForm): Describe {
+  return (field, slot, message) => {
+    const text = headersBox(f, slot);
+    if (text === undefined || !field.startsWith(`${slot}.`)) return nameFromSlot(field, slot, message);
+    const name = field.slice(slot.length + 1);
+    const lines = headerLines(text)
+      .headers.filter((h) => h.name === name)
+      .map((h) => h.line);
+    if (HEADER_NAME_REASONS.has(message)) {
+      // Not a token: quoted, so spaces and the like show.
+      return `${atLines(lines)}${message === NOT_HTTP_TOKEN ? `header name ${quoteHeaderName(name)}` : name} ${message}`;
     }
-  }
-  return best;
+    // Typed twice, the last line's value is the one sent.
+    return `${atLines(lines.slice(-1))}the value of ${name} ${message}`;
+  };
 }
 
 // ----------------------------------------------------------------- presets

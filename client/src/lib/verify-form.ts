@@ -2,6 +2,7 @@
 // secrets are write-only: the form knows only their last characters and length, so a save
 // sends every scheme's secrets again (typed anew); the server names whatever else is wrong.
 import type { SchemeTypeT, SecretHintT, VerifySettingsT, VerifySettingsViewT } from '../../../shared/schema/verify.ts';
+import { type Describe, nameFromSlot } from './field-errors.ts';
 
 export const SCHEME_LABELS: Record<SchemeTypeT, string> = {
   'standard-webhooks': 'Standard Webhooks / Svix',
@@ -122,7 +123,7 @@ export function verifySlots(f: VerifyForm): string[] {
  * are not sent, so the API's index is not the line); anything else under a slot is named from
  * there ("prefix", not "schemes[0].prefix": the box already says which scheme).
  */
-export function describeVerifyError(f: VerifyForm): (field: string, slot: string, message: string) => string {
+export function describeVerifyError(f: VerifyForm): Describe {
   return (field, slot, message) => {
     const m = /^schemes\[(\d+)\]\.secrets\[(\d+)\]$/.exec(field);
     if (m && slot === `schemes[${m[1]}].secrets`) {
@@ -130,8 +131,7 @@ export function describeVerifyError(f: VerifyForm): (field: string, slot: string
       const line = scheme ? secretLines(scheme)[Number(m[2])] : undefined;
       return line ? `line ${line}: ${message}` : `secret ${Number(m[2]) + 1}: ${message}`;
     }
-    const rel = field.slice(slot.length).replace(/^\./, '');
-    return rel ? `${rel}: ${message}` : message;
+    return nameFromSlot(field, slot, message);
   };
 }
 
