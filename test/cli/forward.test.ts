@@ -85,6 +85,45 @@ async function capture(binUrl: string, n: number, tag: string) {
   return sent;
 }
 
+/**
+ * A local target that answers at once or, once told to hold, keeps its answers until released:
+ * the relay is then mid-forward, with more queued behind. `seen`: the sub-paths it was sent.
+ */
+async function holdingTarget() {
+  const seen: string[] = [];
+  const held: ((how: 'answer' | 'reset') => void)[] = [];
+  let holding = false;
+  const server = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      seen.push(new URL(req.url!, 'http://x').pathname);
+      if (holding) held.push((how) => (how === 'answer' ? res.end('ok') : req.socket.destroy()));
+      else res.end('ok');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    base: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
+    seen,
+    held: () => held.length,
+    hold: () => void (holding = true),
+    /** The held requests answered, or their connections cut (the forward fails). */
+    release: (how: 'answer' | 'reset' = 'answer') => {
+      holding = false;
+      for (const end of held.splice(0)) end(how);
+    },
+    close: () => (server.closeAllConnections(), server.close()),
+  };
+}
+
+const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** The give-up line, whole (main.ts prefixes 'hooklab: '), as the last line of stderr. */
+const giveUpLine = (server: string, last: string, cursor: string) =>
+  new RegExp(
+    `(^|\\n)hooklab: hooklab at ${esc(server)} could not be reached \\(or kept failing\\) for 2 s: gave up \\(--give-up\\); ` +
+      `the last capture every target had: ${esc(last)}; run again to go on from the cursor file ${esc(cursor)}\\n$`,
+  );
+
 describe('hooklab forward', () => {
   it('forwards every capture once, in order, byte-exact; after a stop it replays what it missed first', async () => {
     const bin = (await json<{ id: string; url: string }>(srv.base, 'POST', '/api/bins', {})).body;
@@ -379,6 +418,135 @@ describe('hooklab forward', () => {
     } finally {
       if (gone.proc.exitCode === null && gone.proc.signalCode === null) gone.proc.kill('SIGKILL');
       slow.close();
+    }
+  }, 120_000);
+
+  it('stopped (SIGINT) mid-forward: no new target request after the stop, not even to the next target of the capture in flight; the cursor names only what every target had', async () => {
+    // Two targets: the first holds its answer to the second capture, so the stop comes while
+    // that capture is between them (sent to A, not yet to B), with more queued behind it.
+    const a = await holdingTarget();
+    const b = await holdingTarget();
+    try {
+      const bin = (await json<{ id: string; url: string }>(srv.base, 'POST', '/api/bins', {})).body;
+      const binUrl = `${srv.base}/h/${bin.id}`;
+      const cursor = path.join(dir, 'c-stop.json');
+      // --timeout 60s: the held answer must not time out (a retry is another path).
+      const r = relay([binUrl, '--to', `${a.base}/a`, '--to', `${b.base}/b`, '--cursor', cursor, '--timeout', '60s']);
+      await until(() => r.err().includes('forwarding') && existsSync(cursor), 'the relay to start');
+      const first = await capture(binUrl, 1, 'first');
+      await until(() => r.out().includes('\n'), 'the first capture forwarded to both');
+      a.hold();
+      const queued = await capture(binUrl, 3, 'queued');
+      await until(() => a.held() === 1, 'the relay mid-forward');
+      r.stop();
+      // The relay is idle (waiting on A), so it takes the signal at once; 2 s is ample.
+      await sleep(2000);
+      // Still there: a request in flight is let finish, which is the case this is about.
+      expect(r.ended(), r.err()).toBe(false);
+      a.release();
+      expect(await r.exited).toBe(0);
+      expect(a.seen).toEqual([`/a${first[0].path}`, `/a${queued[0].path}`]);
+      expect(b.seen).toEqual([`/b${first[0].path}`]);
+      expect(r.out().trim().split('\n')).toHaveLength(1);
+      // A rerun sends the capture B never had again (to A too: at least once, never lost).
+      expect(JSON.parse(await readFile(cursor, 'utf8')).lastId).toBe(first[0].id);
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
+
+  it('stopped (SIGTERM, as a service manager or CI stops it) while a target request is in flight that then fails: no retry, none announced, and it ends', async () => {
+    const a = await holdingTarget();
+    try {
+      const bin = (await json<{ id: string; url: string }>(srv.base, 'POST', '/api/bins', {})).body;
+      const binUrl = `${srv.base}/h/${bin.id}`;
+      const cursor = path.join(dir, 'c-stop-fail.json');
+      const r = relay([binUrl, '--to', `${a.base}/a`, '--cursor', cursor, '--timeout', '60s']);
+      await until(() => r.err().includes('forwarding') && existsSync(cursor), 'the relay to start');
+      a.hold();
+      await capture(binUrl, 2, 'cut');
+      await until(() => a.held() === 1, 'the relay mid-forward');
+      r.signal('SIGTERM');
+      await sleep(2000); // the signal taken (see above)
+      a.release('reset');
+      expect(await r.exited).toBe(0);
+      // Before: '…; retrying in 0.5 s' and a back-off wait (up to 30 s) after the stop.
+      expect(r.err()).not.toContain('retrying');
+      expect(a.seen).toHaveLength(1);
+      expect(r.out()).toBe('');
+      expect(JSON.parse(await readFile(cursor, 'utf8')).lastId).toBe('0');
+    } finally {
+      a.close();
+    }
+  });
+
+  it('gives up (--give-up) mid-forward: exit 3, no target request after it, and the line names the last capture every target had and the cursor file', async () => {
+    const gone = await spawnServer({ DATA_DIR: path.join(dir, 'give-up-mid') });
+    const a = await holdingTarget();
+    const b = await holdingTarget();
+    try {
+      const bin = (await json<{ id: string; url: string }>(gone.base, 'POST', '/api/bins', {})).body;
+      const binUrl = `${gone.base}/h/${bin.id}`;
+      const cursor = path.join(dir, 'c-give-up-mid.json');
+      // Without --once: --give-up bounds a relay that runs for good too.
+      const r = relay([binUrl, '--to', `${a.base}/a`, '--to', `${b.base}/b`, '--give-up', '2s', '--cursor', cursor, '--timeout', '60s']);
+      await until(() => r.err().includes('forwarding') && existsSync(cursor), 'the relay to start');
+      const first = await capture(binUrl, 1, 'first');
+      await until(() => r.out().includes('\n'), 'the first capture forwarded to both');
+      a.hold();
+      const queued = await capture(binUrl, 3, 'queued');
+      await until(() => a.held() === 1, 'the relay mid-forward');
+      gone.proc.kill('SIGKILL');
+      await gone.exited;
+      // A answers only once the relay has given up (the bound is 2 s; this waits far longer): it
+      // must not go on to B, nor to the captures queued.
+      await until(() => r.ended() || /gave up/.test(r.err()), 'the relay to give up', 60_000);
+      a.release();
+      expect(await exitWithin(r, 60_000)).toBe(3);
+      // The second capture reached A only: the last one every target had is the first.
+      expect(r.err()).toMatch(giveUpLine(gone.base, first[0].id, cursor));
+      await sleep(500); // nothing more comes
+      expect(a.seen).toEqual([`/a${first[0].path}`, `/a${queued[0].path}`]);
+      expect(b.seen).toEqual([`/b${first[0].path}`]);
+      expect(r.out().trim().split('\n')).toHaveLength(1);
+      expect(JSON.parse(await readFile(cursor, 'utf8')).lastId).toBe(first[0].id);
+    } finally {
+      if (gone.proc.exitCode === null && gone.proc.signalCode === null) gone.proc.kill('SIGKILL');
+      a.close();
+      b.close();
+    }
+  }, 120_000);
+
+  it('gives up (--give-up) before any capture reached every target: the line says no capture yet', async () => {
+    const gone = await spawnServer({ DATA_DIR: path.join(dir, 'give-up-none') });
+    const a = await holdingTarget();
+    const b = await holdingTarget();
+    try {
+      const bin = (await json<{ id: string; url: string }>(gone.base, 'POST', '/api/bins', {})).body;
+      const binUrl = `${gone.base}/h/${bin.id}`;
+      const held = await capture(binUrl, 2, 'held');
+      const cursor = path.join(dir, 'c-give-up-none.json');
+      // --from-start: the cursor starts before the bin's first capture, and A holds that one.
+      a.hold();
+      const r = relay([binUrl, '--to', `${a.base}/a`, '--to', `${b.base}/b`, '--from-start', '--once', '--give-up', '2s', '--cursor', cursor, '--timeout', '60s']);
+      await until(() => a.held() === 1, 'the relay mid-forward');
+      gone.proc.kill('SIGKILL');
+      await gone.exited;
+      await until(() => r.ended() || /gave up/.test(r.err()), 'the relay to give up', 60_000);
+      a.release();
+      expect(await exitWithin(r, 60_000)).toBe(3);
+      expect(r.err()).toMatch(giveUpLine(gone.base, 'no capture yet', cursor));
+      await sleep(500); // nothing more comes
+      expect(a.seen).toEqual([`/a${held[0].path}`]);
+      expect(b.seen).toEqual([]);
+      expect(r.out()).toBe('');
+      // The first --from-start run's cursor: before the first capture (none forwarded).
+      expect(JSON.parse(await readFile(cursor, 'utf8')).lastId).toBe('0');
+    } finally {
+      if (gone.proc.exitCode === null && gone.proc.signalCode === null) gone.proc.kill('SIGKILL');
+      a.close();
+      b.close();
     }
   }, 120_000);
 

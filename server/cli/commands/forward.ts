@@ -240,6 +240,8 @@ export async function forward(c: Conn, bin: string, o: ForwardOptions): Promise<
             results.push(res);
             break;
           }
+          // Stopped while it was in flight: no retry (nor its back-off wait, nor a line saying one comes).
+          if (stopped) return false;
           if (o.once && attempt >= 5) throw new CliError(`${target}: ${res.errorDetail} (gave up after ${attempt} tries; nothing after ${cursor.lastId} was forwarded)`, EXIT.negative);
           const wait = Math.min(30_000, 500 * 2 ** (attempt - 1));
           process.stderr.write(`${target}: ${res.errorDetail}; retrying in ${wait / 1000} s\n`);
@@ -357,6 +359,8 @@ export async function forward(c: Conn, bin: string, o: ForwardOptions): Promise<
       }
     });
     socket.on('bin:deleted', () => stop(new CliError(`bin ${binId} was deleted`, EXIT.server)));
+    // Ctrl-C, or a service manager's or CI's stop: the request in flight ends, then it exits.
     process.once('SIGINT', () => stop());
+    process.once('SIGTERM', () => stop());
   });
 }
