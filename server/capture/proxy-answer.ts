@@ -2,7 +2,8 @@
 // target's answer. Its status, headers (in order) and body as read (up to
 // FORWARD_MAX_RESPONSE_BYTES) pass through, except what cannot: hop-by-hop headers, the length
 // (set for what is sent), and headers that would act for hooklab's whole origin. A target
-// that did not answer becomes 504 (timeout) or 502 (anything else), with the reason.
+// that did not answer becomes 504 (timeout) or 502 (anything else: target_blocked when a rule
+// kept it from being sent), with the reason.
 import type { OutgoingHttpHeaders } from 'node:http';
 import { ORIGIN_HEADERS } from '../../shared/schema/headers.ts';
 import type { ForwardResult } from '../forward/request.ts';
@@ -19,12 +20,16 @@ export interface ProxyAnswer {
 export function proxyAnswer(r: ForwardResult): ProxyAnswer {
   if (r.status === null) {
     const timeout = r.error === 'timeout';
+    // Not sent by rule (the allow-list, a sub-path that climbs out of the target's), not unreachable.
+    const blocked = r.error === 'blocked';
     const body = JSON.stringify({
       error: {
-        code: timeout ? 'target_timeout' : 'target_unreachable',
+        code: timeout ? 'target_timeout' : blocked ? 'target_blocked' : 'target_unreachable',
         message: timeout
           ? 'The forward target did not answer within FORWARD_TIMEOUT_MS (proxy mode).'
-          : `The forward target could not be reached (proxy mode): ${r.errorDetail ?? r.error}.`,
+          : blocked
+            ? `The request was not sent to the forward target (proxy mode): ${r.errorDetail ?? r.error}.`
+            : `The forward target could not be reached (proxy mode): ${r.errorDetail ?? r.error}.`,
       },
     });
     return { status: timeout ? 504 : 502, headers: ['content-type', 'application/json; charset=utf-8'], body: Buffer.from(body) };

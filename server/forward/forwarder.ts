@@ -11,7 +11,7 @@ import type { OutboundPolicy } from '../net/outbound-policy.ts';
 import type { Annotations, StoredForward, Store } from '../store/types.ts';
 import { changesRow } from '../store/request-index.ts';
 import type { Agent } from 'undici';
-import { type Capture, type Destination, type ForwardOptions, type ForwardResult, type PoolName, destination, forwardPools, forwardTo } from './request.ts';
+import { type Capture, type Destination, type ForwardOptions, type ForwardResult, type PoolName, destination, forwardPools, forwardTo, notMade } from './request.ts';
 import type { ForwardThread } from './forward-thread-client.ts';
 import { LOOP_HEADER, type SelfConnections } from './self-connections.ts';
 import { internPairs } from '../lib/intern.ts';
@@ -200,8 +200,8 @@ export class Forwarder {
     let d: Destination;
     try {
       d = this.destinationOf(target, c);
-    } catch {
-      return Promise.resolve(failed(target, 'error', 'invalid target URL'));
+    } catch (err) {
+      return Promise.resolve(notMade(target, err));
     }
     const url = d.url;
     if (!ownAllowed && this.loops(url)) return Promise.resolve(failed(d.href, 'loop', "the target is one of this hooklab's receiver URLs: forwarding there would loop"));

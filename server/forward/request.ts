@@ -18,6 +18,7 @@ import diagnostics from 'node:diagnostics_channel';
 import type { LookupFunction, Socket } from 'node:net';
 import { Agent, type Dispatcher, type buildConnector } from 'undici';
 import type { HeaderPair } from '../../shared/api.ts';
+import { DOT_SEGMENT_REASON, hasDotSegment } from '../../shared/sub-path.ts';
 import { GRACE_MS, isLate } from '../lib/wake-aware-timeout.ts';
 
 // Expect is end-to-end on paper, but `100-continue` asks the client to wait before the body,
@@ -112,12 +113,21 @@ export function forwardPools(o: { lookup?: LookupFunction; connectTimeoutMs: num
 let shared: Agent | null = null;
 const sharedConnections = () => (shared ??= forwardConnections());
 
+/** Why a capture is not sent on: its sub-path could reach above the target's path (see hasDotSegment). */
+export class SubPathRefused extends Error {
+  constructor() {
+    super(`not sent: the sub-path ${DOT_SEGMENT_REASON}`);
+  }
+}
+
 /**
  * The target URL followed by the capture's sub-path and query string. A capture at the bin's
  * root goes to the target's path as written (a trailing slash kept: `/hooks/` stays `/hooks/`);
- * a sub-path is joined with one slash (`/hooks/` or `/hooks` + `/a` -> `/hooks/a`).
+ * a sub-path is joined with one slash (`/hooks/` or `/hooks` + `/a` -> `/hooks/a`). Throws
+ * SubPathRefused for a sub-path with a dot segment, TypeError for an invalid target URL.
  */
 export function targetUrl(target: string, c: Pick<Capture, 'path' | 'queryString'>): URL {
+  if (hasDotSegment(c.path)) throw new SubPathRefused();
   const u = new URL(target);
   if (c.path !== '/' && c.path !== '') u.pathname = (u.pathname.endsWith('/') ? u.pathname.slice(0, -1) : u.pathname) + c.path;
   if (c.queryString) u.search = u.search ? `${u.search}&${c.queryString}` : `?${c.queryString}`;
@@ -210,6 +220,10 @@ const EMPTY = Buffer.alloc(0);
 
 const failed = (url: string, error: ForwardError, detail: string): ForwardResult => ({ url, status: null, headers: [], body: Buffer.alloc(0), bodyTruncated: false, durationMs: 0, error, errorDetail: detail });
 
+/** The result when destination() threw: a refused sub-path is blocked (a rule), else the target URL is invalid. */
+export const notMade = (target: string, err: unknown): ForwardResult =>
+  err instanceof SubPathRefused ? failed(target, 'blocked', err.message) : failed(target, 'error', 'invalid target URL');
+
 /** Where one capture goes: its target URL, and the parts of it a request needs (read once). */
 export interface Destination {
   url: URL;
@@ -230,8 +244,8 @@ export function forwardRequest(target: string, c: Capture, o: ForwardOptions): P
   let d: Destination;
   try {
     d = destination(target, c);
-  } catch {
-    return Promise.resolve(failed(target, 'error', 'invalid target URL'));
+  } catch (err) {
+    return Promise.resolve(notMade(target, err));
   }
   return forwardTo(d, c, o);
 }

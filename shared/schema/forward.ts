@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { HeaderPair, list, obj, oneOf, str, time } from './common.ts';
 import { httpUrl } from './dispatch.ts';
+import { DOT_SEGMENT_REASON, hasDotSegment } from '../sub-path.ts';
 import { quoteHeaderName as quoted } from '../header-reasons.ts';
 import { isHeaderValue, isHttpToken } from './headers.ts';
 
@@ -89,8 +90,9 @@ export const ReplayInput = obj({
   method: ReplayMethod.optional().meta({ description: 'An HTTP method token, not CONNECT (default: as captured).' }),
   path: str(2048, 1)
     .refine((p) => p.startsWith('/'), { error: 'must start with "/"' })
+    .refine((p) => !hasDotSegment(p), { error: DOT_SEGMENT_REASON })
     .optional()
-    .meta({ description: 'Sub-path (default: as captured).' }),
+    .meta({ description: 'Sub-path (default: as captured); no "." or ".." segment.' }),
   queryString: str(8192).optional(),
   headers: list(ReplayHeader, 200)
     .optional()

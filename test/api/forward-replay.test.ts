@@ -534,6 +534,53 @@ describe('proxy mode', () => {
   });
 });
 
+describe('a sub-path that climbs out of the target', () => {
+  /** POST to a raw request path (a URL object would resolve its dot segments first). */
+  const sendPath = (base: string, rawPath: string) =>
+    new Promise<{ status: number; body: string; id: string }>((resolve, reject) => {
+      const u = new URL(base);
+      const req = http.request({ host: u.hostname, port: u.port, path: rawPath, method: 'POST', agent: false }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode!, body: Buffer.concat(chunks).toString(), id: res.headers['x-hooklab-request-id'] as string }));
+      });
+      req.on('error', reject);
+      req.end('x');
+    });
+
+  it('is captured as sent but not forwarded, proxied or replayed: recorded as blocked, the sender told so; an ordinary path with dots goes', async () => {
+    const bin = await createBin(srv.base);
+    await request(srv.base).put(`/api/bins/${bin.id}/forward`).send({ targets: [{ url: `${targetBase}/hooks` }], answerWith: 'target' }).expect(200);
+    got.length = 0;
+    const climbing = ['/../../internal/secret?x=1', '/%2e%2e/%2E%2e/admin', '/..\\..\\admin3', '/a/..%2f..%2fadmin4', '/./x'];
+    for (const sub of climbing) {
+      const r = await sendPath(srv.base, `/h/${bin.id}${sub}`);
+      // Proxy mode: the sender learns it was not sent (before: the app's /internal/secret answered).
+      expect(r.status, sub).toBe(502);
+      expect(JSON.parse(r.body).error, sub).toMatchObject({ code: 'target_blocked' });
+      expect(JSON.parse(r.body).error.message, sub).toMatch(/sub-path has a dot segment/);
+      const d = await detail(bin.id, r.id);
+      // Captured exactly as sent all the same.
+      expect(d.path + (d.queryString ? `?${d.queryString}` : ''), sub).toBe(sub);
+      expect(d.forwards, sub).toEqual([expect.objectContaining({ kind: 'proxy', status: null, error: 'blocked' })]);
+    }
+    // Dots inside a segment are no dot segment.
+    const fine = await sendPath(srv.base, `/h/${bin.id}/v1.2/.well-known/a..b`);
+    expect(fine.status).toBe(200);
+    expect(got.map((g) => g.url)).toEqual(['/hooks/v1.2/.well-known/a..b']);
+
+    // A replay of such a capture to the bin's targets is refused the same way, and an edited
+    // path that climbs is a 400 naming the field.
+    const first = (await request(srv.base).get(`/api/bins/${bin.id}/requests?limit=100`).expect(200)).body.requests.at(-1);
+    const replayed = (await request(srv.base).post(`/api/bins/${bin.id}/requests/${first.id}/replay`).send({}).expect(200)).body.records[0];
+    expect(replayed).toMatchObject({ status: null, error: 'blocked' });
+    const edited = await request(srv.base).post(`/api/bins/${bin.id}/requests/${fine.id}/replay`).send({ url: `${targetBase}/hooks`, path: '/a/../../etc' }).expect(400);
+    expect(edited.body.error).toMatchObject({ field: 'path' });
+    expect(edited.body.error.message).toMatch(/dot segment/);
+    expect(got).toHaveLength(1);
+  });
+});
+
 // The compiled server, as production runs it (forwards and replays on the forwarding thread).
 describe('the compiled server', () => {
   let p: ServerProcess;

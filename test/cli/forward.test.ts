@@ -209,6 +209,30 @@ describe('hooklab forward', () => {
     expect(got.map((g) => g.sha)).toEqual(held.map((s) => s.sha));
   });
 
+  it('a capture whose sub-path climbs out of the target (a dot segment) is not sent: said on stderr, and the relay goes on', async () => {
+    const bin = (await json<{ id: string; url: string }>(srv.base, 'POST', '/api/bins', {})).body;
+    const binUrl = `${srv.base}/h/${bin.id}`;
+    const before = await capture(binUrl, 1, 'before');
+    // A raw request path: a URL object would resolve the dots before sending.
+    const climbing = await new Promise<string>((resolve, reject) => {
+      const u = new URL(srv.base);
+      const req = http.request({ host: u.hostname, port: u.port, path: `/h/${bin.id}/../../admin`, method: 'POST', agent: false }, (res) => {
+        res.resume();
+        resolve(res.headers['x-hooklab-request-id'] as string);
+      });
+      req.on('error', reject);
+      req.end('climb');
+    });
+    const after = await capture(binUrl, 1, 'after');
+    got.length = 0;
+    const r = relay([binUrl, '--to', `${targetBase}/x`, '--from-start', '--once', '--cursor', path.join(dir, 'c-dots.json')]);
+    expect(await r.exited).toBe(0);
+    // Before: the target got /admin (the dots resolved above /x).
+    expect(got.map((g) => g.sha)).toEqual([before[0].sha, after[0].sha]);
+    expect(r.err()).toContain(`${climbing} to ${targetBase}/x: not sent: the sub-path has a dot segment`);
+    expect(r.out()).toMatch(/POST \/\.\.\/\.\.\/admin {2}→ blocked/);
+  });
+
   it('more missed than the bin keeps: the ones still there are replayed, and the gap is reported with its count', async () => {
     const small = await spawnServer({ DATA_DIR: path.join(dir, 'small'), MAX_REQUESTS_PER_BIN: '50' });
     try {

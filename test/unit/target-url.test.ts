@@ -2,7 +2,8 @@
 // string" (issue 13). A capture at the bin's root goes to the target exactly as written (its
 // trailing slash kept); a sub-path is joined to it with one slash.
 import { describe, expect, it } from 'vitest';
-import { destination, targetUrl } from '../../server/forward/request.ts';
+import { destination, SubPathRefused, targetUrl } from '../../server/forward/request.ts';
+import { hasDotSegment } from '../../shared/sub-path.ts';
 
 const at = (target: string, path: string, queryString = '') => targetUrl(target, { path, queryString }).href;
 
@@ -32,5 +33,19 @@ describe('targetUrl', () => {
   it('the request line a destination sends', () => {
     expect(destination('http://127.0.0.1:3000/hooks/', { path: '/', queryString: '' }).path).toBe('/hooks/');
     expect(destination('http://127.0.0.1:3000/hooks/', { path: '/a', queryString: 'x=1' }).path).toBe('/hooks/a?x=1');
+  });
+});
+
+describe('a sub-path that could climb out of the target path', () => {
+  it('has a dot segment, however spelt: refused (the URL would resolve it above the target path)', () => {
+    for (const p of ['/..', '/../admin', '/a/../../b', '/./a', '/a/.', '/%2e%2e/x', '/%2E%2e/x', '/.%2e/x', '/%2e/x', '/..\\x', '/a\\..\\..\\b', '/a/..%2fb', '/a/..%2F..%5cb']) {
+      expect(hasDotSegment(p), p).toBe(true);
+      expect(() => targetUrl('http://app/hooks', { path: p, queryString: '' }), p).toThrow(SubPathRefused);
+    }
+  });
+
+  it('dots inside a segment, and dots in the query string, are fine', () => {
+    for (const p of ['/', '/a.b', '/v1.2/x', '/.well-known/x', '/a..b', '/...', '/a/..b/c.', '/%2e%2e%2e', '/100%25']) expect(hasDotSegment(p), p).toBe(false);
+    expect(at('http://app/hooks', '/v1.2/.well-known/a..b', 'next=../x')).toBe('http://app/hooks/v1.2/.well-known/a..b?next=../x');
   });
 });

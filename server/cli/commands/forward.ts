@@ -240,6 +240,13 @@ export async function forward(c: Conn, bin: string, o: ForwardOptions): Promise<
             results.push(res);
             break;
           }
+          // Refused by rule (a sub-path that climbs out of the target's): retrying cannot help.
+          // Said, not dropped silently; the cursor moves past it like a delivered one.
+          if (res.error === 'blocked') {
+            process.stderr.write(`${r.id} to ${target}: ${res.errorDetail}\n`);
+            results.push(res);
+            break;
+          }
           // Stopped while it was in flight: no retry (nor its back-off wait, nor a line saying one comes).
           if (stopped) return false;
           if (o.once && attempt >= 5) throw new CliError(`${target}: ${res.errorDetail} (gave up after ${attempt} tries; nothing after ${cursor.lastId} was forwarded)`, EXIT.negative);

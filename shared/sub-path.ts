@@ -1,0 +1,18 @@
+// A capture's sub-path, as it is joined to a forward target's path. No zod here: the server's
+// forwarding code and the API schema both use it.
+
+/**
+ * Whether a sub-path has a "." or ".." segment, also spelt %2e, or split by %2f or a backslash
+ * (which URL parsers and many servers read as "/"). Joined to a target's path, such a segment
+ * climbs out of it: `/hooks` + `/../admin` is `/admin`, so anyone who knows a bin's URL could
+ * reach any path of the developer's app (and read its answer, in proxy mode). No sender's
+ * webhook path has one, so such captures are not sent on at all.
+ */
+export function hasDotSegment(path: string): boolean {
+  // The common case (no dot, nothing encoded) costs two scans.
+  if (!path.includes('.') && !path.includes('%')) return false;
+  const plain = path.replace(/%2e/gi, '.').replace(/%2f|%5c/gi, '/');
+  return plain.split(/[/\\]/).some((seg) => seg === '.' || seg === '..');
+}
+
+export const DOT_SEGMENT_REASON = 'has a dot segment ("." or "..", maybe percent-encoded), which could reach beyond the target\'s path';
