@@ -186,7 +186,7 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
         })()
       : { ...inlineSender(), fault: () => null };
   // The wait API: captures matching a filter, deliveries reaching a state.
-  const waiters = new RequestWaiters();
+  const waiters = new RequestWaiters(config.maxDecodedBytes);
   const deliveryWaiters = new DeliveryWaiters();
   const dispatcherLive = tapDeliveries(live, (d) => {
     deliveryWaiters.changed(d);

@@ -49,7 +49,7 @@ export function requestsRouter(ctx: ApiContext): Router {
       page = rows.slice(0, limit);
       more = rows.length > limit;
     } else {
-      ({ rows: page, more } = await search(ctx.store, bin.id, filter, { limit, before, after }));
+      ({ rows: page, more } = await search(ctx.store, bin.id, filter, { limit, before, after, maxDecodedBytes: ctx.config.maxDecodedBytes }));
     }
     const body: RequestPage = { requests: page.map(toSummary), nextBefore: more ? page[page.length - 1].id : null };
     res.json(body);
@@ -100,7 +100,7 @@ export function requestsRouter(ctx: ApiContext): Router {
     res.on('close', () => {
       if (!done) finish(); // the client went away: free its waiter
     });
-    const found = await search(ctx.store, bin.id, filter, { limit: 1, after, oldestFirst: true });
+    const found = await search(ctx.store, bin.id, filter, { limit: 1, after, oldestFirst: true, maxDecodedBytes: ctx.config.maxDecodedBytes });
     scanning = false;
     const first = found.rows[0]?.id ?? live;
     if (first && !done) {

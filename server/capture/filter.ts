@@ -3,6 +3,7 @@
 import type { RequestItem } from '../../shared/api.ts';
 import type { RequestFilter } from '../../shared/schema/search.ts';
 import type { Store, StoredRequest } from '../store/types.ts';
+import { searchableTexts } from './body-text.ts';
 
 export const isEmpty = (f: RequestFilter) => !f.method && !f.path && !f.status && !f.header?.length && !f.key && !f.q;
 
@@ -28,14 +29,18 @@ export function matchesHeaders(f: RequestFilter, flat: readonly string[]): boole
   return true;
 }
 
-export function matchesBody(f: RequestFilter, body: Buffer): boolean {
+/** `q` in the body as the detail shows it (decoded, in its charset, a form's fields: see searchableTexts). */
+export function matchesBody(f: RequestFilter, body: Buffer, headers: readonly string[], maxDecodedBytes: number): boolean {
   if (!f.q) return true;
-  return body.toString('utf8').toLowerCase().includes(f.q.toLowerCase());
+  const q = f.q.toLowerCase();
+  // The common case first: found in the bytes as UTF-8, nothing decoded.
+  if (body.toString('utf8').toLowerCase().includes(q)) return true;
+  return searchableTexts(body, headers, maxDecodedBytes).some((t) => t.includes(q));
 }
 
 /** All of it, for a capture at hand (the receiver has its headers and body). */
-export function matchesCapture(f: RequestFilter, r: StoredRequest, item: RequestItem, body: Buffer): boolean {
-  return matchesItem(f, item) && matchesHeaders(f, r.headers) && matchesBody(f, body);
+export function matchesCapture(f: RequestFilter, r: StoredRequest, item: RequestItem, body: Buffer, maxDecodedBytes: number): boolean {
+  return matchesItem(f, item) && matchesHeaders(f, r.headers) && matchesBody(f, body, r.headers, maxDecodedBytes);
 }
 
 export interface SearchPage {
@@ -49,7 +54,7 @@ export interface SearchPage {
  * `after` first), at most `limit`. Reads headers and bodies only for rows that pass the
  * cheaper checks.
  */
-export async function search(store: Store, binId: string, f: RequestFilter, q: { limit: number; before?: string; after?: string; oldestFirst?: boolean }): Promise<SearchPage> {
+export async function search(store: Store, binId: string, f: RequestFilter, q: { limit: number; before?: string; after?: string; oldestFirst?: boolean; maxDecodedBytes: number }): Promise<SearchPage> {
   const rows: StoredRequest[] = [];
   // Scan in chunks: the index is in memory, so each chunk is cheap.
   const CHUNK = 500;
@@ -63,7 +68,7 @@ export async function search(store: Store, binId: string, f: RequestFilter, q: {
       if (!meta || !matchesHeaders(f, meta.headers)) continue;
       if (f.q) {
         const body = await store.requests.body(binId, item.id);
-        if (!body || !matchesBody(f, body)) continue;
+        if (!body || !matchesBody(f, body, meta.headers, q.maxDecodedBytes)) continue;
       }
       if (rows.length === q.limit) return { rows, more: true };
       rows.push(meta);

@@ -15,6 +15,9 @@ interface Waiter {
 export class RequestWaiters {
   private readonly byBin = new Map<string, Set<Waiter>>();
 
+  /** `maxDecodedBytes`: how far a body search decodes (MAX_DECODED_BYTES; see matchesBody). */
+  constructor(private readonly maxDecodedBytes: number) {}
+
   /** Wait for captures of a bin matching `filter` (newer than `after`); answers a remover. */
   add(binId: string, filter: RequestFilter, after: string | null, onMatch: (id: string) => void): () => void {
     let set = this.byBin.get(binId);
@@ -39,7 +42,7 @@ export class RequestWaiters {
     const item = toItem(r);
     for (const w of [...set]) {
       if (w.after && r.id <= w.after) continue;
-      if (matchesCapture(w.filter, r, item, r.body)) w.onMatch(r.id);
+      if (matchesCapture(w.filter, r, item, r.body, this.maxDecodedBytes)) w.onMatch(r.id);
     }
   }
 

@@ -3,6 +3,7 @@
 // capture matching X (already there or yet to come), a delivery reaching a state; timeouts are
 // 408; gone clients free waiters.
 import http from 'node:http';
+import { gzipSync } from 'node:zlib';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Delivery, RequestDetail, RequestPage } from '../../shared/api.ts';
@@ -47,6 +48,34 @@ describe('search', () => {
     // Bad filters: every one named.
     const bad = await request(srv.base).get(`/api/bins/${bin.id}/requests?status=600&limit=0`).expect(400);
     expect(bad.body.error.fields.map((f: { field: string }) => f.field).sort()).toEqual(['limit', 'status']);
+  });
+
+  it('finds text as the detail shows it: a gzip body decoded, a Latin-1 or UTF-16 text, a form\'s decoded fields; and the wait API the same', async () => {
+    const bin = await createBin(srv.base);
+    const gz = idOf(await send(`${bin.url}/gz`, { headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: gzipSync('{"event":"compressed"}') }));
+    const form = idOf(await send(`${bin.url}/form`, { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'name=Jos%C3%A9+Mar%C3%ADa&n=2990' }));
+    const latin = idOf(await send(`${bin.url}/latin`, { headers: { 'content-type': 'text/plain; charset=ISO-8859-1' }, body: Buffer.from('Caf\xe9 cr\xe8me', 'latin1') }));
+    const utf16 = idOf(await send(`${bin.url}/utf16`, { headers: { 'content-type': 'text/plain; charset=utf-16le' }, body: Buffer.from('Grüße aus Köln', 'utf16le') }));
+    // A body too big to decode within MAX_DECODED_BYTES is searched as stored (no match, no error).
+    const bomb = idOf(await send(`${bin.url}/bomb`, { headers: { 'content-encoding': 'gzip' }, body: gzipSync(Buffer.alloc(9 * 1024 * 1024, 'compressed ')) }));
+    const q = async (qs: string) => ids((await request(srv.base).get(`/api/bins/${bin.id}/requests?${qs}`).expect(200)).body as RequestPage);
+    // Before: each of these found nothing (only the bytes read as UTF-8 were searched).
+    expect(await q('q=compressed')).toEqual([gz]);
+    expect(await q(`q=${encodeURIComponent('josé maría')}`)).toEqual([form]);
+    expect(await q(`q=${encodeURIComponent('CAFÉ')}`)).toEqual([latin]);
+    expect(await q(`q=${encodeURIComponent('köln')}`)).toEqual([utf16]);
+    // The raw bytes still count: the form as sent, the encoded name.
+    expect(await q(`q=${encodeURIComponent('Jos%C3%A9')}`)).toEqual([form]);
+    expect(bomb).toBeTruthy();
+
+    const waiting = request(srv.base).get(`/api/bins/${bin.id}/requests/wait?q=unzipped&after=${bomb}&timeout=30s`);
+    const pending = waiting.then((r) => r);
+    await new Promise((r) => setTimeout(r, 200));
+    await send(`${bin.url}/plain`, { body: 'not this one' });
+    const live = idOf(await send(`${bin.url}/gz2`, { headers: { 'content-encoding': 'gzip' }, body: gzipSync('now unzipped') }));
+    const got = await pending;
+    expect(got.status).toBe(200);
+    expect((got.body as RequestDetail).id).toBe(live);
   });
 
   it('filters by idempotency key (exact; with the other filters and paging), and the wait API waits for one', async () => {
