@@ -4,6 +4,8 @@ import {
   availableViews,
   base64ToBytes,
   bodyBytes,
+  decodeBody,
+  declaredCharset,
   decodeUtf8,
   excerptAround,
   formFields,
@@ -200,5 +202,53 @@ describe('bytes and view choice', () => {
     expect(availableViews('multipart/form-data; boundary=x', null, 100)).toEqual(['multipart', 'hex']);
     expect(availableViews('application/octet-stream', null, 10)).toEqual(['hex']);
     expect(availableViews('application/json', '', 0)).toEqual([]);
+  });
+});
+
+describe('decodeBody (text in the declared charset)', () => {
+  const latin1 = new Uint8Array([0x63, 0x61, 0x66, 0xe9, 0x20, 0xa3, 0x35]); // "café £5" in ISO-8859-1
+  const utf16le = (s: string) => new Uint8Array(Uint16Array.from(s, (c) => c.charCodeAt(0)).buffer);
+
+  it('reads the charset parameter of a Content-Type', () => {
+    expect(declaredCharset('text/plain; charset=ISO-8859-1')).toBe('iso-8859-1');
+    expect(declaredCharset('text/plain;charset="utf-16le"')).toBe('utf-16le');
+    expect(declaredCharset('text/plain')).toBeNull();
+    expect(declaredCharset(null)).toBeNull();
+  });
+
+  it('decodes ISO-8859-1 and UTF-16 bodies that are not UTF-8, and names the charset', () => {
+    expect(decodeUtf8(latin1)).toBeNull();
+    expect(decodeBody(latin1, 'text/plain; charset=iso-8859-1')).toEqual({ text: 'café £5', charset: 'iso-8859-1', decodedAs: 'windows-1252' });
+    const le = utf16le('Grüße, 世界');
+    expect(decodeBody(le, 'text/plain; charset=utf-16le')).toEqual({ text: 'Grüße, 世界', charset: 'utf-16le', decodedAs: null });
+    // Big-endian, and "utf-16" with a byte order mark (taken off the text).
+    expect(decodeBody(new Uint8Array([0, 0x68, 0, 0x69]), 'text/plain; charset=UTF-16BE')?.text).toBe('hi');
+    expect(decodeBody(new Uint8Array([0xff, 0xfe, 0x68, 0, 0x69, 0]), 'text/plain; charset=utf-16')?.text).toBe('hi');
+  });
+
+  it('decodes by the declared charset even when the bytes happen to be valid UTF-8', () => {
+    // ASCII text in UTF-16LE is valid UTF-8 with NULs in it: as UTF-8 it would be binary.
+    const le = utf16le('ok');
+    expect(decodeBody(le, 'text/plain')).toBeNull();
+    expect(decodeBody(le, 'text/plain; charset=utf-16le')?.text).toBe('ok');
+    // UTF-8 bytes labelled latin-1 read as the label says (what a browser shows too).
+    expect(decodeBody(new TextEncoder().encode('é'), 'text/plain; charset=iso-8859-1')?.text).toBe('Ã©');
+  });
+
+  it('keeps real binary out of the text view: odd UTF-16, lone surrogates, control bytes', () => {
+    expect(decodeBody(new Uint8Array([0x68, 0, 0x69]), 'text/plain; charset=utf-16le')).toBeNull();
+    expect(decodeBody(new Uint8Array([0x00, 0xd8, 0x69, 0]), 'text/plain; charset=utf-16le')).toBeNull();
+    // Every byte maps in windows-1252: only the control characters tell binary apart.
+    expect(decodeBody(new Uint8Array([0x00, 0xff, 0x10, 0x41, 0x42, 0x0a]), 'application/octet-stream; charset=iso-8859-1')).toBeNull();
+    expect(decodeBody(new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d]), 'image/png; charset=latin1')).toBeNull();
+  });
+
+  it('reads UTF-8 when no charset, a UTF-8 one, or one the browser does not know is declared', () => {
+    const utf8 = new TextEncoder().encode('héllo');
+    for (const ct of ['text/plain', 'text/plain; charset=utf-8', 'text/plain; charset=UTF8', 'text/plain; charset=x-no-such-charset'])
+      expect(decodeBody(utf8, ct)).toEqual({ text: 'héllo', charset: null, decodedAs: null });
+    expect(decodeBody(latin1, 'text/plain; charset=x-no-such-charset')).toBeNull();
+    // The API's UTF-8 string is used as it is, not decoded again.
+    expect(decodeBody(utf8, 'text/plain', 'as sent')?.text).toBe('as sent');
   });
 });

@@ -1,17 +1,17 @@
 // A body in every view that fits it: pretty JSON (or where its syntax breaks), a collapsible
-// JSON tree, form fields, multipart parts, text, hex. Everything is rendered as text nodes,
-// never as HTML. Big bodies never freeze the page: they are formatted a slice at a time and
-// drawn in blocks the browser lays out only when they scroll into view.
+// JSON tree, form fields, multipart parts, text (in the charset it declares), hex. Everything
+// is rendered as text nodes, never as HTML. Big bodies never freeze the page: they are
+// formatted a slice at a time and drawn in blocks the browser lays out only when they scroll
+// into view.
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import {
   type BodyViewKind,
   availableViews,
   bodyBytes,
-  decodeUtf8,
+  decodeBody,
   excerptAround,
   formFields,
   hexDump,
-  isProbablyText,
   jsonView,
   lineColumn,
 } from '../lib/body-views.ts';
@@ -44,10 +44,9 @@ type Parsed = { ok: true; value: unknown } | { ok: false; message: string };
 
 export function BodyView({ body, encoding, contentType, requestId }: Props) {
   const bytes = useMemo(() => bodyBytes(body, encoding), [body, encoding]);
-  const text = useMemo(() => {
-    const t = encoding === 'utf8' ? body : decodeUtf8(bytes);
-    return t !== null && isProbablyText(t) ? t : null;
-  }, [body, encoding, bytes]);
+  // In the charset the Content-Type declares (a latin-1 or UTF-16 body is text too), else UTF-8.
+  const decoded = useMemo(() => decodeBody(bytes, contentType, encoding === 'utf8' ? body : undefined), [body, encoding, bytes, contentType]);
+  const text = decoded?.text ?? null;
   const base = useMemo(() => availableViews(contentType, text, bytes.length), [contentType, text, bytes.length]);
   // Native JSON.parse decides validity fast (the tree view needs the value anyway).
   const parsed = useMemo<Parsed | null>(() => {
@@ -99,7 +98,7 @@ export function BodyView({ body, encoding, contentType, requestId }: Props) {
               onClick={() => setChosen(v)}
               onKeyDown={onTabKey}
             >
-              {LABEL[v]}
+              {v === 'text' && decoded?.charset ? `${LABEL.text} (${decoded.charset})` : LABEL[v]}
             </button>
           ))}
         </div>
@@ -121,7 +120,17 @@ export function BodyView({ body, encoding, contentType, requestId }: Props) {
         {view === 'tree' && parsed?.ok && <JsonTree text={text ?? ''} value={parsed.value} />}
         {view === 'form' && <PairsTable pairs={formFields(text ?? '')} label="Form fields" testId="form-fields" empty="No fields." />}
         {view === 'multipart' && <MultipartPane bytes={bytes} contentType={contentType} requestId={requestId} />}
-        {view === 'text' && <TextPane text={text ?? ''} />}
+        {view === 'text' && (
+          <>
+            {decoded?.charset && (
+              <p class="muted small" style={{ margin: '0.5rem 0' }} data-testid="body-charset" data-charset={decoded.charset}>
+                Decoded from {decoded.charset}, the charset its Content-Type declares
+                {decoded.decodedAs ? ` (read as ${decoded.decodedAs}, as browsers do)` : ''}. Hex shows the bytes as sent.
+              </p>
+            )}
+            <TextPane text={text ?? ''} />
+          </>
+        )}
         {view === 'hex' && <HexPane bytes={bytes} />}
       </div>
     </div>

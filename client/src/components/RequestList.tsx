@@ -1,7 +1,9 @@
 // The captured requests, newest on top, virtualised: only the rows in view (plus a few)
 // are in the DOM, so a bin of thousands scrolls smoothly while new ones stream in. A capture
 // with an idempotency key shows it (shortened); listing one key's captures, each row says
-// which attempt it is ("attempt 2 of 3", by arrival).
+// which attempt it is ("attempt 2 of 3", by arrival). However the selection changes (a key
+// here or anywhere on the page, a link, a reload), its row is scrolled into view once loaded.
+import { rankOf, scrollToShow } from '../lib/list-step.ts';
 import { memo } from '../lib/memo.ts';
 import { useViewHeight } from '../lib/use-view-height.ts';
 import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
@@ -26,7 +28,16 @@ interface Props {
   loadingOlder: boolean;
   loading: boolean;
   onSelect: (id: string, how: 'click' | 'key') => void;
+  /**
+   * Move the selection this many rows (positive: down, to older ones). The page does it, as
+   * its j/k do: the open request may not be among the loaded rows.
+   */
+  onStep: (delta: number) => void;
   onLoadOlder: () => void;
+  /** Older pages are being loaded down to the open request (it is older than the loaded rows). */
+  reachingSelected?: boolean;
+  /** Load older pages until the open request's row is there (it is further down than they reached). */
+  onFindSelected?: () => void;
   onVisibleRange?: (last: number) => void;
   /** Said when the list is empty (e.g. nothing matches the filter). */
   emptyText?: string;
@@ -94,48 +105,62 @@ export const RequestList = memo(function RequestList(p: Props) {
     [onSelect],
   );
 
-  const selectedIndex = p.selectedId ? requests.findIndex((r) => r.id === p.selectedId) : -1;
+  // By binary search (the rows are in id order): this runs on every live batch.
+  const rank = p.selectedId ? rankOf(requests, p.selectedId) : -1;
+  const selectedIndex = rank >= 0 && requests[rank]?.id === p.selectedId ? rank : -1;
+  // Open, but older than every loaded row while older pages exist: it is further down.
+  const selectedBelow = selectedIndex < 0 && !!p.selectedId && p.hasOlder && n > 0 && p.selectedId < requests[n - 1].id;
 
-  const ensureVisible = (i: number) => {
+  // A new selection is shown once its row is loaded, once: scrolling away from it afterwards
+  // is the user's business. (The effect above keeps it in place when new rows come in.)
+  const toShow = useRef<string | null>(null);
+  useLayoutEffect(() => {
+    toShow.current = p.selectedId;
+  }, [p.selectedId]);
+  useLayoutEffect(() => {
     const el = scroller.current;
-    if (!el) return;
-    const top = i * ROW_HEIGHT;
-    if (top < el.scrollTop) el.scrollTop = top;
-    else if (top + ROW_HEIGHT > el.scrollTop + el.clientHeight) el.scrollTop = top + ROW_HEIGHT - el.clientHeight;
-  };
+    // No height: hidden (a phone showing the detail); nothing to scroll yet.
+    if (!el || !el.clientHeight || toShow.current === null || toShow.current !== p.selectedId || selectedIndex < 0) return;
+    toShow.current = null;
+    const to = scrollToShow(selectedIndex * ROW_HEIGHT, ROW_HEIGHT, el.scrollTop, el.clientHeight);
+    if (to === null) return;
+    el.scrollTop = to;
+    // Now, not on the scroll event's frame: the row must be drawn with this render.
+    setScrollTop(el.scrollTop);
+  }, [p.selectedId, selectedIndex]);
 
   const onKeyDown = (e: KeyboardEvent) => {
     if (n === 0 || e.altKey || e.ctrlKey || e.metaKey) return;
     const page = Math.max(1, Math.floor(viewH / ROW_HEIGHT) - 1);
-    const cur = selectedIndex;
-    let next = -1;
+    let delta = 0;
+    let to = -1;
     switch (e.key) {
       case 'ArrowDown':
       case 'j':
-        next = cur < 0 ? 0 : Math.min(n - 1, cur + 1);
+        delta = 1;
         break;
       case 'ArrowUp':
       case 'k':
-        next = cur < 0 ? 0 : Math.max(0, cur - 1);
+        delta = -1;
         break;
       case 'PageDown':
-        next = Math.min(n - 1, Math.max(0, cur) + page);
+        delta = page;
         break;
       case 'PageUp':
-        next = Math.max(0, cur - page);
+        delta = -page;
         break;
       case 'Home':
-        next = 0;
+        to = 0;
         break;
       case 'End':
-        next = n - 1;
+        to = n - 1;
         break;
       default:
         return;
     }
     e.preventDefault();
-    ensureVisible(next);
-    p.onSelect(requests[next].id, 'key');
+    if (delta) p.onStep(delta);
+    else p.onSelect(requests[to].id, 'key');
   };
 
   const rows = [];
@@ -158,45 +183,61 @@ export const RequestList = memo(function RequestList(p: Props) {
   const footer = p.loading ? 'Loading…' : p.loadingOlder ? 'Loading older requests…' : p.hasOlder ? '' : n ? `That is all: ${n.toLocaleString('en-US')} request${n === 1 ? '' : 's'}.` : (p.emptyText ?? '');
 
   return (
-    <div class="req-list-wrap">
-      {newAbove > 0 && (
-        <button
-          type="button"
-          class="new-above"
-          data-testid="new-above"
-          onClick={() => {
-            scroller.current!.scrollTop = 0;
-            setNewAbove(0);
-          }}
-        >
-          ↑ {newAbove.toLocaleString('en-US')} new
-        </button>
-      )}
-      <div
-        ref={scroller}
-        class="req-list"
-        role="listbox"
-        tabIndex={0}
-        aria-label="Captured requests, newest first"
-        aria-activedescendant={selectedIndex >= first && selectedIndex < last ? `req-${p.selectedId}` : undefined}
-        onScroll={onScroll}
-        onKeyDown={onKeyDown}
-        data-testid="request-list"
-        data-count={n}
-      >
-        <div class="req-spacer" style={{ height: `${n * ROW_HEIGHT + 48}px` }}>
-          {rows}
-          <div class="req-footer muted" data-testid="list-footer" style={{ transform: `translateY(${n * ROW_HEIGHT}px)` }}>
-            {footer}
-            {p.hasOlder && !p.loadingOlder && (
-              <button type="button" class="btn btn-small" onClick={p.onLoadOlder}>
-                Load older
+    <>
+      {selectedBelow && (
+        <p class="notice notice-warn small" role="status" style={{ margin: '0.5rem' }} data-testid="selected-below">
+          {p.reachingSelected || p.loadingOlder ? (
+            'Loading older requests, down to the open one…'
+          ) : (
+            <>
+              The open request is further down, older than the {n.toLocaleString('en-US')} loaded.{' '}
+              <button type="button" class="btn btn-small" onClick={p.onFindSelected ?? p.onLoadOlder} data-testid="find-selected">
+                Load down to it
               </button>
-            )}
+            </>
+          )}
+        </p>
+      )}
+      <div class="req-list-wrap">
+        {newAbove > 0 && (
+          <button
+            type="button"
+            class="new-above"
+            data-testid="new-above"
+            onClick={() => {
+              scroller.current!.scrollTop = 0;
+              setNewAbove(0);
+            }}
+          >
+            ↑ {newAbove.toLocaleString('en-US')} new
+          </button>
+        )}
+        <div
+          ref={scroller}
+          class="req-list"
+          role="listbox"
+          tabIndex={0}
+          aria-label="Captured requests, newest first"
+          aria-activedescendant={selectedIndex >= first && selectedIndex < last ? `req-${p.selectedId}` : undefined}
+          onScroll={onScroll}
+          onKeyDown={onKeyDown}
+          data-testid="request-list"
+          data-count={n}
+        >
+          <div class="req-spacer" style={{ height: `${n * ROW_HEIGHT + 48}px` }}>
+            {rows}
+            <div class="req-footer muted" data-testid="list-footer" style={{ transform: `translateY(${n * ROW_HEIGHT}px)` }}>
+              {footer}
+              {p.hasOlder && !p.loadingOlder && (
+                <button type="button" class="btn btn-small" onClick={p.onLoadOlder}>
+                  Load older
+                </button>
+              )}
+            </div>
           </div>
         </div>
       </div>
-    </div>
+    </>
   );
 });
 

@@ -1,6 +1,7 @@
 // Pure parsing behind the body views: JSON (pretty-printed from the original text, so
 // numbers such as 2.50 or 12345678901234567890 stay exactly as sent, with the position of a
-// syntax error), form fields, multipart parts, hex dump. No DOM, no framework.
+// syntax error), text in its declared charset, form fields, multipart parts, hex dump. No DOM,
+// no framework.
 
 // ------------------------------------------------------------------- bytes
 
@@ -22,6 +23,58 @@ export function decodeUtf8(bytes: Uint8Array): string | null {
   } catch {
     return null;
   }
+}
+
+/** Labels for UTF-8 itself (the Encoding Standard's), decoded the usual way. */
+const UTF8_LABELS = new Set(['utf-8', 'utf8', 'unicode-1-1-utf-8', 'unicode11utf8', 'unicode20utf8', 'x-unicode20utf8']);
+
+/** The charset a Content-Type declares (lower case), or null. */
+export function declaredCharset(contentType: string | null): string | null {
+  const cs = contentType ? headerParams(contentType).charset?.trim().toLowerCase() : undefined;
+  return cs ? cs : null;
+}
+
+export interface BodyText {
+  text: string;
+  /** The declared charset it was decoded with, as declared; null when read as UTF-8. */
+  charset: string | null;
+  /** The decoder's name for it when that differs (iso-8859-1 is read as windows-1252, as browsers do). */
+  decodedAs: string | null;
+}
+
+/**
+ * A body as text to show: in the charset its Content-Type declares (iso-8859-1, utf-16le,
+ * shift_jis…), else UTF-8. null when the bytes are not text in it: a strict decode fails
+ * (UTF-16 of odd length or with a lone surrogate, invalid UTF-8), or too many control
+ * characters (single-byte charsets map every byte, so only this tells binary apart). A
+ * label the browser does not know is read as UTF-8, as if none were given. `utf8`: the body
+ * already as UTF-8 text (the API sends valid UTF-8 as a string), so a big one is not decoded twice.
+ */
+export function decodeBody(bytes: Uint8Array, contentType: string | null, utf8?: string): BodyText | null {
+  const cs = declaredCharset(contentType);
+  if (cs && !UTF8_LABELS.has(cs)) {
+    let decoder: TextDecoder | null = null;
+    try {
+      decoder = new TextDecoder(cs, { fatal: true });
+    } catch {
+      // Unknown label (RangeError): fall through to UTF-8.
+    }
+    if (decoder) {
+      const utf16 = decoder.encoding.startsWith('utf-16');
+      // A UTF-16 text is whole code units: an odd length is not one.
+      if (utf16 && bytes.length % 2 !== 0) return null;
+      let text: string;
+      try {
+        text = decoder.decode(bytes);
+      } catch {
+        return null;
+      }
+      if (!isProbablyText(text)) return null;
+      return { text, charset: cs, decodedAs: decoder.encoding === cs ? null : decoder.encoding };
+    }
+  }
+  const text = utf8 ?? decodeUtf8(bytes);
+  return text !== null && isProbablyText(text) ? { text, charset: null, decodedAs: null } : null;
 }
 
 /** Text worth showing as text: valid UTF-8 without NULs or many control characters. */

@@ -19,6 +19,7 @@ import { VerifySettingsPanel } from '../components/VerifySettingsPanel.tsx';
 import { api, isNotFound } from '../lib/api.ts';
 import { exampleCurl } from '../lib/curl.ts';
 import { formatCount } from '../lib/format.ts';
+import { fetchStep, stepFrom } from '../lib/list-step.ts';
 import { describeFilter, filterFromSearch, filterSearch, isEmptyFilter } from '../lib/request-filter.ts';
 import { Link, navigate, paths } from '../lib/router.ts';
 import { RowLabelSources } from '../lib/row-labels.ts';
@@ -95,6 +96,59 @@ export function BinPage({ binId, requestId, tab, search }: Props) {
   listNow.current = s.list;
   const selectedNow = useRef(requestId);
   selectedNow.current = requestId;
+  const hasOlderNow = useRef(false);
+  hasOlderNow.current = !!s.nextBefore;
+  const filterNow = useRef(filter);
+  filterNow.current = filter;
+
+  // A request opened by a link or a reload may be older than the rows loaded so far: load
+  // older pages down to it, so its row can be shown and stepped from. At most `reach` rows
+  // (a link into the depths of a huge bin must not load it all); past that the list says
+  // the open request is further down, and its button reaches as far again.
+  const [reach, setReach] = useState(KEEP);
+  useEffect(() => setReach(KEEP), [binId, qs]);
+  const tailId = s.list.at(-1)?.id;
+  const selectedBelow = !!requestId && !!tailId && requestId < tailId && !!s.nextBefore;
+  const reachingSelected = selectedBelow && s.list.length < reach;
+  useEffect(() => {
+    if (tab === 'requests' && !byKey && reachingSelected && !s.loading && !s.loadingOlder) void s.loadOlder();
+  }, [tab, byKey, reachingSelected, s.nextBefore, s.loading, s.loadingOlder]);
+  const findSelected = useCallback(() => setReach(listNow.current.length + KEEP), []);
+
+  // One step of j/k, the arrows, PageUp/PageDown, from the open request even when its row is
+  // not loaded (then the API says which comes next: never the top of the list instead).
+  const queued = useRef<Promise<void> | null>(null);
+  const step = useCallback(
+    (delta: number) => {
+      const once = (): Promise<void> | void => {
+        const list = listNow.current;
+        const from = selectedNow.current;
+        const to = stepFrom(list, from, delta, hasOlderNow.current);
+        if (to === null) return;
+        const go = (id: string | null) => {
+          // A click meanwhile wins over a step that was waiting for the API.
+          if (!id || selectedNow.current !== from) return;
+          // Set now, not on the next render: a queued step carries on from here.
+          selectedNow.current = id;
+          navigate(requestPath(id), { replace: true });
+        };
+        if (to !== 'fetch') return go(list[to.index].id);
+        return fetchStep((q) => api.listRequests(binId, q, filterNow.current), list, from!, delta).then(go, (err) => {
+          gone(err);
+          setActionError(err);
+        });
+      };
+      // Keys pressed while the API is asked wait their turn, each stepping from where the last landed.
+      const prev = queued.current;
+      const p = prev ? prev.then(once) : once();
+      if (!p) return;
+      queued.current = p;
+      void p.finally(() => {
+        if (queued.current === p) queued.current = null;
+      });
+    },
+    [binId, requestPath],
+  );
 
   const focusList = () => {
     // The list (wide screens), else the detail that took its place (phones): either way the
@@ -117,23 +171,21 @@ export function BinPage({ binId, requestId, tab, search }: Props) {
     [requestPath, base],
   );
 
-  // j/k (and the arrows) step through the list from anywhere on the page, not only from the
-  // focused list (which handles its own keys first). Not while the list is not shown.
+  // j/k step through the list from anywhere on the page, not only from the focused list
+  // (which handles its own keys, the arrows too, first). The arrows stay the page's own:
+  // elsewhere they scroll the detail. Not while the list is not shown.
   useEffect(() => {
     if (tab !== 'requests' || byKey) return;
     const onKey = (e: KeyboardEvent) => {
       if (e.defaultPrevented || e.altKey || e.ctrlKey || e.metaKey || typing(e.target)) return;
       if (e.key !== 'j' && e.key !== 'k') return;
-      const list = listNow.current;
-      if (!list.length) return;
-      const i = list.findIndex((r) => r.id === selectedNow.current);
-      const next = i < 0 ? 0 : e.key === 'j' ? Math.min(list.length - 1, i + 1) : Math.max(0, i - 1);
+      if (!listNow.current.length) return;
       e.preventDefault();
-      navigate(requestPath(list[next].id), { replace: true });
+      step(e.key === 'j' ? 1 : -1);
     };
     document.addEventListener('keydown', onKey);
     return () => document.removeEventListener('keydown', onKey);
-  }, [tab, byKey, requestPath]);
+  }, [tab, byKey, step]);
 
   const gone = (err: unknown) => {
     if (isNotFound(err)) s.markDeleted();
@@ -322,7 +374,10 @@ export function BinPage({ binId, requestId, tab, search }: Props) {
                   loadingOlder={s.loadingOlder}
                   loading={s.loading}
                   onSelect={select}
+                  onStep={step}
                   onLoadOlder={s.loadOlder}
+                  reachingSelected={reachingSelected}
+                  onFindSelected={findSelected}
                   onVisibleRange={s.setLastVisible}
                   emptyText={filtered ? `No request matches ${describeFilter(filter)}.` : undefined}
                   numbered={keyOnly && !s.loading && !s.nextBefore}
@@ -366,7 +421,7 @@ export function BinPage({ binId, requestId, tab, search }: Props) {
                 ) : byKey ? (
                   <p class="muted">Pick a key to list its attempts, oldest first as attempt 1. Use ↑/↓ to move between the keys.</p>
                 ) : (
-                  <p class="muted">Select a request to see its body and headers. Use ↑/↓ or j/k to step through them.</p>
+                  <p class="muted">Select a request to see its body and headers. Use j/k to step through them (in the list, ↑/↓ too).</p>
                 )}
               </div>
             )}
