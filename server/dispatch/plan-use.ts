@@ -39,5 +39,6 @@ export async function planUseOf(requests: RequestLog, binId: string, captureId: 
       }
     }
   }
-  return { source: a.source, index: a.index, others, othersCount: count };
+  // The draw too: a probability step that missed was answered by the default response.
+  return { source: a.source, index: a.index, roll: a.roll, others, othersCount: count };
 }

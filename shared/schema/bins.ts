@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { HeaderPair, list, obj, str, time } from './common.ts';
 import { ForwardRecord } from './forward.ts';
 import { AttemptInfo, InvalidCause, SchemeType, Verification, VerifyStatus } from './verify.ts';
-import { AnswerSource, Fault } from './response.ts';
+import { AnswerSource, Fault, PlanRoll } from './response.ts';
 
 /** A bin id chosen by the user (config as code, CI): URL-safe, like generated ids. */
 export const BinSlug = z
@@ -96,7 +96,7 @@ export const AnswerOutcome = z
     fault: Fault.nullable(),
     source: AnswerSource,
     index: z.int().nullable().meta({ description: 'Index of the step or rule that answered.' }),
-    roll: z.object({ p: z.number(), value: z.number(), hit: z.boolean() }).nullable().meta({ description: 'For a probability step: the draw.' }),
+    roll: PlanRoll.nullable().meta({ description: 'For a probability step: the draw.' }),
     planUses: z.int().optional().meta({ description: 'Requests that had used the plan since its last reset, this one included.' }),
   })
   .meta({ id: 'AnswerOutcome' });

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { bool, HeaderPair, int, list, num, obj, oneOf, qInt, qNum, str, time } from './common.ts';
 import { httpToken } from './headers.ts';
-import { AnswerSource } from './response.ts';
+import { AnswerSource, PlanRoll } from './response.ts';
 
 const DAY = 86_400_000;
 
@@ -220,6 +220,12 @@ export const PlanUse = z
   .object({
     source: AnswerSource.meta({ description: "As the capture's answer.source." }),
     index: z.int().nullable().meta({ description: 'The step or rule that answered.' }),
+    roll: PlanRoll.nullable()
+      .optional()
+      .meta({
+        description:
+          "As the capture's answer.roll: for a probability step, the draw. hit false: the step's chance missed and the default response answered. Absent on attempts recorded before it existed.",
+      }),
     others: z
       .array(z.object({ requestId: z.string(), label: z.string().meta({ description: 'e.g. "test · attempt 1", or "POST /hooks".' }) }))
       .meta({ description: 'Requests (newest first, at most 10) that used plan steps since this delivery\'s previous attempt (or, for its first, since the plan started).' }),

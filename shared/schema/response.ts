@@ -23,6 +23,9 @@ export const AnswerSource = z
       'Which part of the settings decided the answer: preflight, a CORS preflight hooklab answered (no plan step used); proxy, the first forward target answered (proxy mode).',
   });
 
+/** A probability step's draw: the capture's answer.roll, and an attempt's planUse.roll. */
+export const PlanRoll = z.object({ p: z.number(), value: z.number(), hit: z.boolean() });
+
 export const Match = obj({
   method: httpToken(32)
     .transform((m) => m.toUpperCase())

@@ -215,6 +215,27 @@ describe('plans that target one event, and who used a plan step', () => {
     for (const x of [w, w2]) await api().delete(`/api/webhooks/${x.id}`);
   });
 
+  it('a step "at random" (30% 503): each attempt says whether its draw hit, as the capture does, so a 200 is not put down to the step', async () => {
+    const bin = await binWithPlan({ plan: [{ status: 503, probability: 0.3 }], afterPlan: 'loop', seed: 7 });
+    const w = await webhook({ url: bin.url, events: ['flow_started'] });
+    const seen = new Set<boolean>();
+    for (let i = 0; i < 12; i++) {
+      const t = (await api().post(`/api/webhooks/${w.id}/test`).expect(200)).body as { delivery: Delivery };
+      const [a] = t.delivery.attempts;
+      const answer = (await json<RequestDetail>(srv.base, 'GET', `/api/bins/${bin.id}/requests/${a.capturedRequestId}`)).body.answer;
+      expect(answer.roll).not.toBeNull();
+      expect(a.planUse).toMatchObject({ source: 'step', index: 0, roll: answer.roll });
+      expect(a.planUse!.roll!.hit).toBe(a.status === 503);
+      expect(D.Delivery.safeParse(t.delivery).success).toBe(true);
+      seen.add(a.planUse!.roll!.hit);
+    }
+    expect([...seen].sort()).toEqual([false, true]); // both outcomes were checked
+    // Stored with the delivery, not only in the answer.
+    const stored = (await deliveriesOf(srv.base, `?webhookId=${w.id}`)).flatMap((d) => d.attempts);
+    expect(stored.every((a) => a.planUse?.roll?.hit === (a.status === 503))).toBe(true);
+    await api().delete(`/api/webhooks/${w.id}`);
+  });
+
   it('a capture the dispatcher made says which delivery, attempt, event and virtual time', async () => {
     const bin = await binWithPlan(null);
     const w = await webhook({ url: bin.url, events: ['flow_started'] });

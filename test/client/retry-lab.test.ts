@@ -70,6 +70,13 @@ describe('attempt table and marks', () => {
     expect(rows[1].planNote).toBe('plan step 2; plan steps used just before by test · attempt 1 and 2 more');
     expect(planNote(attempt({ planUse: { source: 'default', index: null, others: [], othersCount: 0 } }))).toBe('default response');
   });
+  it('a step "at random" says whether its chance hit, worded as the bin page words the capture', () => {
+    const use = (hit: boolean) => ({ source: 'step' as const, index: 0, roll: { p: 0.3, value: hit ? 0.1 : 0.8, hit }, others: [], othersCount: 0 });
+    expect(planNote(attempt({ status: 200, ok: true, planUse: use(false) }))).toBe('default response (plan step 1: its 30% chance missed)');
+    expect(planNote(attempt({ status: 503, planUse: use(true) }))).toBe('plan step 1 (its 30% chance hit)');
+    // Recorded before the draw was kept: the step, as before.
+    expect(planNote(attempt({ planUse: { source: 'step', index: 0, others: [], othersCount: 0 } }))).toBe('plan step 1');
+  });
 });
 
 describe('JSON match value as typed', () => {

@@ -1,7 +1,7 @@
 // The delivery timeline's geometry.
 import { describe, expect, it } from 'vitest';
 import type { Attempt, Delivery } from '../../shared/api.ts';
-import { attemptTone, deliveryMarks, ticks, timeToFraction } from '../../client/src/lib/timeline.ts';
+import { attemptTone, deliveryMarks, ticks, timeToFraction, timelineLayout } from '../../client/src/lib/timeline.ts';
 
 const DAY = 86_400_000;
 
@@ -78,5 +78,50 @@ describe('marks', () => {
       { index: 5, t: DAY },
     ]);
     expect(deliveryMarks({ ...d, state: 'delivered', nextAttemptAt: null }).planned).toEqual([]);
+  });
+});
+
+describe('attempts made after the deadline', () => {
+  const t0 = Date.parse('2026-01-01T00:00:00.000Z');
+  const iso = (ms: number) => new Date(t0 + ms).toISOString();
+  const delivery = (attempts: Attempt[]) =>
+    ({ createdAt: iso(0), state: 'failed', nextAttemptAt: null, plannedAt: [0, DAY].map(iso), schedule: { deadlineMs: DAY }, attempts }) as unknown as Delivery;
+
+  it('a manual retry 10 min after the deadline gets a place of its own right of the deadline attempt', () => {
+    const m = deliveryMarks(
+      delivery([
+        attempt({ n: 1, ok: false, status: 500 }),
+        attempt({ n: 2, plannedAt: iso(DAY), sentAt: iso(DAY), ok: false, status: 500 }),
+        attempt({ n: 3, plannedAt: iso(DAY + 600_000), sentAt: iso(DAY + 600_000), ok: false, status: 500, manual: true }),
+      ]),
+    );
+    expect(m.attempts.map((a) => a.past)).toEqual([false, false, true]);
+    const l = timelineLayout(m.deadlineMs, m.attempts);
+    expect(l.deadlineF).toBeLessThan(1);
+    expect(l.marks[0]).toBe(0);
+    expect(l.marks[1]).toBe(l.deadlineF); // the deadline attempt on the deadline line
+    expect(l.marks[2]).toBe(1);
+    expect(l.marks[2] - l.marks[1]).toBeCloseTo(0.08); // ~25 px on a phone: marks and codes apart
+  });
+
+  it('several retries after it go in order, evenly, within a bounded share; none: the scale is as before', () => {
+    const ms = [1, 2, 3, 4, 5].map((k) => ({ t: DAY + k * 60_000, past: true }));
+    const l = timelineLayout(DAY, [{ t: 0 }, { t: DAY }, ...ms]);
+    expect(l.deadlineF).toBeCloseTo(0.7);
+    const past = l.marks.slice(2);
+    expect([...past].sort((a, b) => a - b)).toEqual(past);
+    expect(past.at(-1)).toBe(1);
+    for (let i = 1; i < past.length; i++) expect(past[i] - past[i - 1]).toBeCloseTo(0.06);
+    // Times up to the deadline keep their log-scale places, shrunk to the left part.
+    expect(l.f(60_000)).toBeCloseTo(timeToFraction(60_000, DAY) * 0.7);
+    const none = timelineLayout(DAY, [{ t: 0 }, { t: 5000 }]);
+    expect(none.deadlineF).toBe(1);
+    expect(none.marks).toEqual([0, timeToFraction(5000, DAY)]);
+  });
+
+  it('a scheduled attempt sent a little late (a busy dispatcher) is still drawn on the deadline, not past it', () => {
+    const m = deliveryMarks(delivery([attempt({ n: 1, plannedAt: iso(DAY), sentAt: iso(DAY + 2000), ok: false, status: 500 })]));
+    expect(m.attempts[0].past).toBe(false);
+    expect(timelineLayout(m.deadlineMs, m.attempts).marks).toEqual([1]);
   });
 });

@@ -193,11 +193,25 @@ describe('inspector', () => {
     await openRequest(id);
     await page.getByTestId('copy-curl').click();
     const curl = await page.evaluate(() => navigator.clipboard.readText());
-    expect(curl).toBe(`curl '${binUrl}/replay?x=1' \\\n  -H 'Content-Type: application/json' \\\n  -H 'X-Token: abc' \\\n  --data-binary '{"quote": "it'\\''s"}'`);
+    // The sender gave no User-Agent or Accept: curl must not add its own.
+    expect(curl).toBe(
+      `curl '${binUrl}/replay?x=1' \\\n  -H 'Content-Type: application/json' \\\n  -H 'X-Token: abc' \\\n  -H 'User-Agent:' \\\n  -H 'Accept:' \\\n  --data-binary '{"quote": "it'\\''s"}'`,
+    );
 
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download-raw').click()]);
     expect(download.suggestedFilename()).toBe(`${id}.json`); // named for its content type
     expect((await readFile((await download.path())!)).toString()).toBe(body);
+  });
+
+  it('copies a 200 KB text body as cURL from the downloaded file: inline it would be refused (Argument list too long)', async () => {
+    const body = JSON.stringify({ pad: 'x'.repeat(200 * 1024) });
+    const id = (await hit(target + '/big', { headers: [['Content-Type', 'application/json']], body })).headers['x-hooklab-request-id'] as string;
+    await openRequest(id);
+    await page.getByTestId('copy-curl').click();
+    const curl = await page.evaluate(() => navigator.clipboard.readText());
+    expect(curl.length).toBeLessThan(1000);
+    expect(curl.split('\n')[0]).toBe(`# The body is too long for one shell argument: save it first with "Download raw body" (${id}.json)`);
+    expect(curl.endsWith(`--data-binary @${id}.json`)).toBe(true);
   });
 
   it('deletes one request and clears the bin', async () => {
@@ -312,6 +326,44 @@ describe('inspector', () => {
       expect(phone.problems).toEqual([]);
     } finally {
       await phone.context.close();
+    }
+  });
+
+  it('a short phone scrolls the page so the list (or the detail) gets the window under the app bar; a desktop window does not scroll', async () => {
+    /** How many px of `sel` are on screen, below the app bar, once the page is scrolled to its end. */
+    const shown = (p: Page, sel: string) =>
+      p.evaluate((s) => {
+        window.scrollTo(0, document.documentElement.scrollHeight);
+        const r = document.querySelector(s)!.getBoundingClientRect();
+        return Math.round(Math.min(r.bottom, innerHeight) - Math.max(r.top, document.querySelector('.app-bar')!.getBoundingClientRect().bottom));
+      }, sel);
+    for (const [width, height, list] of [
+      [400, 640, 350], // was ~135 px, and the page could not scroll to show more
+      [400, 800, 500], // was ~280 px
+    ]) {
+      const phone = await openPage(browser, app.base, { width, height, isMobile: true });
+      try {
+        const p = phone.page;
+        await p.goto(`/bins/${binId}`);
+        await p.locator('[data-request-id]').first().waitFor();
+        expect(await shown(p, '.req-list'), `list at ${width}×${height}`).toBeGreaterThanOrEqual(list);
+        await screenshot(p, `phone-bin-${width}x${height}`);
+        await p.locator('[data-request-id]').first().click();
+        await p.getByTestId('request-detail').waitFor();
+        expect(await shown(p, '[data-testid="detail-pane"]'), `detail at ${width}×${height}`).toBeGreaterThanOrEqual(height - 100);
+        expect(await overflowing(p)).toEqual([]);
+      } finally {
+        await phone.context.close();
+      }
+    }
+    const desk = await openPage(browser, app.base, { width: 1280, height: 860 });
+    try {
+      await desk.page.goto(`/bins/${binId}`);
+      await desk.page.locator('[data-request-id]').first().waitFor();
+      // Tall enough: one window, the list and the detail scroll inside it.
+      expect(await desk.page.evaluate(() => document.documentElement.scrollHeight <= innerHeight)).toBe(true);
+    } finally {
+      await desk.context.close();
     }
   });
 

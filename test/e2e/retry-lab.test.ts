@@ -305,3 +305,171 @@ describe('bug 3: a dispatcher that cannot keep up says so', () => {
     }
   });
 });
+
+describe('the attempt detail, marks after the deadline, narrow screens, and "at random" answers', () => {
+  let late: Delivery;
+
+  /** advance {to: "next"} until the delivery has ended. */
+  async function stepUntilDone(id: string): Promise<Delivery> {
+    for (;;) {
+      const d = await apiCall<Delivery>(app.base, 'GET', `/api/deliveries/${id}`);
+      if (d.state !== 'pending') return d;
+      await apiCall(app.base, 'POST', '/api/clock/advance', { to: 'next' });
+    }
+  }
+
+  beforeAll(async () => {
+    // 21 attempts within a 1 h deadline (a long attempt table), then Retry now 10 min after it.
+    const b = await apiCall<Bin>(app.base, 'POST', '/api/bins', { name: 'late-retry' });
+    await apiCall(app.base, 'PUT', `/api/bins/${b.id}/response`, { default: { status: 500 } });
+    const w = await apiCall<Webhook>(app.base, 'POST', '/api/webhooks', {
+      name: 'Late retry',
+      url: b.url,
+      events: ['flow_started'],
+      schedule: { firstDelayMs: 1000, factor: 1.5, jitter: 0, deadlineMs: HOUR },
+    });
+    const run = await apiCall<Run>(app.base, 'POST', '/api/runs', { durationMs: DAY });
+    await apiCall(app.base, 'POST', '/api/clock/advance', { ms: 0 });
+    const [d] = (await apiCall<{ deliveries: Delivery[] }>(app.base, 'GET', `/api/deliveries?runId=${run.id}&webhookId=${w.id}`)).deliveries;
+    const ended = await stepUntilDone(d.id);
+    expect(ended.state).toBe('failed');
+    await apiCall(app.base, 'POST', '/api/clock/advance', { ms: 10 * 60_000 });
+    late = await apiCall<Delivery>(app.base, 'POST', `/api/deliveries/${d.id}/retry`);
+    expect(late.attempts.length).toBeGreaterThan(15);
+  });
+
+  const at = (p: Page) => p.locator(`[data-delivery-id="${late.id}"]`);
+
+  it('a manual retry after the deadline has a mark of its own, right of the deadline, that can be clicked', async () => {
+    await page.goto('/dispatcher');
+    const n = late.attempts.length;
+    const tl = at(page).getByTestId('timeline');
+    await until(page, ([id, want]) => document.querySelector(`[data-delivery-id="${id}"] [data-testid="timeline"]`)?.getAttribute('data-attempts') === String(want), [late.id, n] as const);
+    const box = async (sel: string) => (await tl.locator(sel).boundingBox())!;
+    const [deadline, last, retry, deadlineCode, retryCode] = await Promise.all([
+      box('.deadline line'),
+      box(`[data-attempt-n="${n - 1}"] .hit`),
+      box(`[data-attempt-n="${n}"] .hit`),
+      box(`[data-code-n="${n - 1}"]`),
+      box(`[data-code-n="${n}"]`),
+    ]);
+    // The deadline attempt is on the deadline line; the retry right of both, neither mark nor code overlapping.
+    expect(Math.abs(last.x + last.width / 2 - deadline.x)).toBeLessThan(2);
+    expect(retry.x).toBeGreaterThanOrEqual(last.x + last.width);
+    expect(retryCode.x).toBeGreaterThan(deadlineCode.x + deadlineCode.width);
+    await screenshot(page, 'retry-lab-after-deadline');
+    // Each opens its own attempt.
+    for (const k of [n - 1, n]) {
+      await tl.locator(`[data-attempt-n="${k}"]`).click();
+      await at(page).locator(`[data-testid="attempt-detail"][data-attempt-n="${k}"]`).waitFor();
+    }
+    await tl.locator(`[data-attempt-n="${n}"]`).click(); // closes it again
+    await at(page).getByTestId('attempt-detail').waitFor({ state: 'detached' });
+  });
+
+  it('a mark opens its attempt detail in view, clear of the sticky clock and app bar, wide and one-column', async () => {
+    for (const width of [1280, 900]) {
+      const other = await openPage(browser, app.base, { width, height: 900 });
+      try {
+        const p = other.page;
+        // Reduced motion: the scroll is instant (and a smooth one is not waited for).
+        await p.emulateMedia({ reducedMotion: 'reduce' });
+        await p.goto('/dispatcher');
+        const tl = at(p).getByTestId('timeline');
+        await tl.waitFor();
+        await tl.locator(`[data-attempt-n="${late.attempts.length}"]`).click();
+        const detail = at(p).getByTestId('attempt-detail');
+        await detail.waitFor();
+        await expect
+          .poll(
+            () =>
+              detail.evaluate((el) => {
+                const top = el.getBoundingClientRect().top;
+                const clock = document.querySelector('[data-testid="clock"]')!.getBoundingClientRect().bottom;
+                const bar = document.querySelector('.app-bar')!.getBoundingClientRect().bottom;
+                return top >= Math.max(clock, bar) && top < innerHeight - 100;
+              }),
+            { message: `at ${width} px` },
+          )
+          .toBe(true);
+        await screenshot(p, `retry-lab-detail-in-view-${width}`);
+      } finally {
+        await other.context.close();
+      }
+    }
+  });
+
+  it('one column (≤1000 px): the sticky clock stays under the app bar', async () => {
+    const other = await openPage(browser, app.base, { width: 900, height: 700 });
+    try {
+      const p = other.page;
+      await p.goto('/dispatcher');
+      await at(p).getByTestId('attempt-table').waitFor();
+      await p.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight / 2));
+      await expect.poll(() => p.evaluate(() => scrollY > 500)).toBe(true);
+      const [bar, clock] = await p.evaluate(() => [document.querySelector('.app-bar')!.getBoundingClientRect().bottom, document.querySelector('[data-testid="clock"]')!.getBoundingClientRect().top]);
+      expect(Math.round(clock)).toBe(Math.round(bar));
+      await screenshot(p, 'retry-lab-clock-sticky-900');
+    } finally {
+      await other.context.close();
+    }
+  });
+
+  it('a 400 px phone: the attempt table reads whole words, headers on one line, the plan note in a few lines', async () => {
+    const phone = await openPage(browser, app.base, { width: 400, height: 800, isMobile: true });
+    try {
+      const p = phone.page;
+      await p.goto('/dispatcher');
+      const table = at(p).getByTestId('attempt-table');
+      await table.waitFor();
+      // Lines each cell takes (its text's line boxes). A string: see overflowing() for why.
+      const cells = (await p.evaluate(`(() => {
+        const lines = (el) => {
+          const r = document.createRange();
+          r.selectNodeContents(el);
+          return new Set([...r.getClientRects()].filter((b) => b.width > 0).map((b) => Math.round(b.top))).size;
+        };
+        const t = document.querySelector('[data-delivery-id="${late.id}"] [data-testid="attempt-table"]');
+        return {
+          heads: [...t.querySelectorAll('thead th')].filter((th) => th.offsetParent).map((th) => [th.textContent, lines(th)]),
+          why: [...t.querySelectorAll('tbody td:nth-child(2)')].map(lines),
+        };
+      })()`)) as { heads: [string, number][]; why: number[] };
+      expect(cells.heads.length).toBeGreaterThanOrEqual(7);
+      for (const [name, n] of cells.heads) expect(n, `header ${name}`).toBe(1);
+      // "Why then" with its note (default response): two lines, none more than three.
+      expect(Math.max(...cells.why)).toBeLessThanOrEqual(3);
+      expect(await overflowing(p)).toEqual([]);
+      await table.scrollIntoViewIfNeeded();
+      await screenshot(p, 'retry-lab-attempt-table-400');
+      expect(await axeViolations(p)).toEqual([]);
+    } finally {
+      await phone.context.close();
+    }
+  });
+
+  it('a step "at random" that missed: the attempt says the default response answered, in the bin page\'s words', async () => {
+    const b = await apiCall<Bin>(app.base, 'POST', '/api/bins', { name: 'thirty-percent' });
+    await apiCall(app.base, 'PUT', `/api/bins/${b.id}/response`, { plan: [{ status: 503, probability: 0.3 }], afterPlan: 'loop', seed: 7 });
+    const w = await apiCall<Webhook>(app.base, 'POST', '/api/webhooks', { name: 'Thirty', url: b.url, events: [] });
+    // Test events until one gets 200: its draw missed (seeded, so this replays).
+    let missed: Delivery | undefined;
+    for (let i = 0; i < 20 && !missed; i++) {
+      const t = await apiCall<{ delivery: Delivery; status: number }>(app.base, 'POST', `/api/webhooks/${w.id}/test`);
+      if (t.status === 200) missed = t.delivery;
+    }
+    expect(missed).toBeDefined();
+    await page.goto('/dispatcher');
+    const card = page.locator(`[data-delivery-id="${missed!.id}"]`);
+    const note = card.getByTestId('plan-note');
+    await note.waitFor();
+    expect(await note.textContent()).toBe('default response (plan step 1: its 30% chance missed)');
+    await card.locator('g[data-attempt-n="1"]').click();
+    expect(await card.getByTestId('attempt-plan').textContent()).toBe('The bin answered with its default response (plan step 1: its 30% chance missed).');
+    // The bin's own capture of it says the same.
+    await card.getByTestId('captured-link').click();
+    const why = page.getByTestId('answer-why');
+    await why.waitFor();
+    expect(await why.textContent()).toContain('by default response (plan step 1: its 30% chance missed)');
+  });
+});

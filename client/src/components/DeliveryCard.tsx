@@ -1,5 +1,5 @@
 import { memo } from '../lib/memo.ts';
-import { useCallback, useState } from 'preact/hooks';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import type { Attempt, Delivery } from '../../../shared/api.ts';
 import { api } from '../lib/api.ts';
 import { useError } from '../lib/use-error.ts';
@@ -24,6 +24,14 @@ export const DeliveryCard = memo(function DeliveryCard({ d, now, signed }: Props
   const [selected, setSelected] = useState<number | null>(null);
   const [error, setError] = useError();
   const select = useCallback((n: number) => setSelected((cur) => (cur === n ? null : n)), []);
+  const card = useRef<HTMLLIElement>(null);
+  // The detail opens under the attempt table, often below the fold: bring it into view.
+  useEffect(() => {
+    const el = selected === null ? null : card.current?.querySelector<HTMLElement>('[data-testid="attempt-detail"]');
+    if (!el) return;
+    el.style.scrollMarginTop = `${coveredTop(el) + 8}px`;
+    el.scrollIntoView({ block: 'nearest', behavior: matchMedia('(prefers-reduced-motion: reduce)').matches ? 'auto' : 'smooth' });
+  }, [selected]);
   const marks = deliveryMarks(d);
   const created = Date.parse(d.createdAt);
   const deadlineAt = created + d.schedule.deadlineMs;
@@ -39,7 +47,7 @@ export const DeliveryCard = memo(function DeliveryCard({ d, now, signed }: Props
     }
   };
   return (
-    <li class="card delivery" data-delivery-id={d.id} data-state={d.state} data-testid="delivery">
+    <li ref={card} class="card delivery" data-delivery-id={d.id} data-state={d.state} data-testid="delivery">
       <div class="delivery-head">
         <span class={`badge tone-${STATE_TONE[d.state]}`} data-testid="delivery-state">
           {d.state}
@@ -114,6 +122,18 @@ export const DeliveryCard = memo(function DeliveryCard({ d, now, signed }: Props
     </li>
   );
 });
+
+/**
+ * How much of the top of its scroller sticky things cover where the detail lands: the clock
+ * card (sticky in the deliveries column, or under the app bar when the page is one column).
+ */
+function coveredTop(el: HTMLElement): number {
+  const clock = el.closest('.dispatcher')?.querySelector<HTMLElement>('.clock');
+  if (!clock) return 0;
+  const style = getComputedStyle(clock);
+  if (style.position !== 'sticky') return 0;
+  return (parseFloat(style.top) || 0) + clock.offsetHeight;
+}
 
 function formatRelative(t: number, now: number): string {
   const diff = t - now;

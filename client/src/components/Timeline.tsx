@@ -1,10 +1,11 @@
 // A delivery's attempts on one line: time since the event from 0 to the deadline on a log
 // scale (seconds and hours both read), filled marks for attempts coloured by result and
 // labelled with the status code (or T/O, RST, …), hollow marks for attempts still planned,
-// the deadline as a line. Marks are keyboard buttons.
+// the deadline as a line. Attempts made after the deadline (manual retries) go right of it,
+// in order. Marks are keyboard buttons.
 import type { Attempt } from '../../../shared/api.ts';
 import { formatDuration } from '../lib/format.ts';
-import { type AttemptMark, type PlannedMark, attemptLabel, markText, ticks, timeToFraction } from '../lib/timeline.ts';
+import { type AttemptMark, type PlannedMark, attemptLabel, markText, ticks, timelineLayout } from '../lib/timeline.ts';
 
 const PAD = 3; // percent of the width kept free at each end, so edge marks are whole
 
@@ -24,7 +25,7 @@ interface Props {
 }
 
 export function Timeline({ deadlineMs, attempts, planned, nowT, createdAt, selectedN, onSelect, label, testId = 'timeline' }: Props) {
-  const f = (t: number) => timeToFraction(t, deadlineMs);
+  const { f, deadlineF, marks } = timelineLayout(deadlineMs, attempts);
   const tks = ticks(deadlineMs);
   const activate = (a: Attempt) => onSelect?.(a);
   return (
@@ -38,7 +39,12 @@ export function Timeline({ deadlineMs, attempts, planned, nowT, createdAt, selec
       data-attempts={attempts.length}
       data-planned={planned.length}
     >
-      <line class="axis" x1={x(0)} x2={x(1)} y1="34" y2="34" />
+      <line class="axis" x1={x(0)} x2={x(deadlineF)} y1="34" y2="34" />
+      {deadlineF < 1 && (
+        <line class="axis axis-past" x1={x(deadlineF)} x2={x(1)} y1="34" y2="34">
+          <title>After the deadline (attempts in order, not to scale)</title>
+        </line>
+      )}
       {tks.map((t) => (
         <g key={t.t} class={t.major ? 'tick tick-major' : 'tick tick-minor'}>
           <line x1={x(f(t.t))} x2={x(f(t.t))} y1="30" y2="38" />
@@ -48,11 +54,11 @@ export function Timeline({ deadlineMs, attempts, planned, nowT, createdAt, selec
         </g>
       ))}
       <g class="deadline">
-        <line x1={x(1)} x2={x(1)} y1="8" y2="44" />
-        <text x={x(1)} y="54" text-anchor="end">
+        <line x1={x(deadlineF)} x2={x(deadlineF)} y1="8" y2="44" />
+        <text x={x(deadlineF)} y="54" text-anchor="end">
           {formatDuration(deadlineMs)}
         </text>
-        <text x={x(1)} y="68" text-anchor="end" class="deadline-label">
+        <text x={x(deadlineF)} y="68" text-anchor="end" class="deadline-label">
           deadline
         </text>
       </g>
@@ -68,7 +74,8 @@ export function Timeline({ deadlineMs, attempts, planned, nowT, createdAt, selec
           </title>
         </circle>
       ))}
-      {attempts.map((m) => {
+      {attempts.map((m, i) => {
+        const at = x(marks[i]);
         const label = createdAt ? attemptLabel(m.attempt, createdAt) : `Attempt ${m.n}`;
         const sel = selectedN === m.n;
         return (
@@ -91,16 +98,16 @@ export function Timeline({ deadlineMs, attempts, planned, nowT, createdAt, selec
             }}
           >
             <title>{label}</title>
-            <circle class="hit" cx={x(f(m.t))} cy="22" r="12" />
-            <circle class="ring" cx={x(f(m.t))} cy="22" r="10" />
-            <circle class="dot" cx={x(f(m.t))} cy="22" r={m.attempt.manual ? 5 : 7} />
+            <circle class="hit" cx={at} cy="22" r="12" />
+            <circle class="ring" cx={at} cy="22" r="10" />
+            <circle class="dot" cx={at} cy="22" r={m.attempt.manual ? 5 : 7} />
           </g>
         );
       })}
       {/* The status codes above the marks: outside the buttons (their names already say it). */}
       <g aria-hidden="true">
-        {attempts.map((m) => (
-          <text key={`c${m.n}`} class="mark-code" x={x(f(m.t))} y="9" text-anchor="middle" data-code-n={m.n}>
+        {attempts.map((m, i) => (
+          <text key={`c${m.n}`} class="mark-code" x={x(marks[i])} y="9" text-anchor="middle" data-code-n={m.n}>
             {markText(m.attempt)}
           </text>
         ))}

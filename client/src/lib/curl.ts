@@ -10,6 +10,15 @@ export function shellQuote(s: string): string {
 /** Headers curl computes itself or that describe the hop, not the request. */
 const SKIP = new Set(['host', 'content-length', 'connection', 'transfer-encoding', 'keep-alive', 'upgrade', 'expect', 'te', 'trailer', 'proxy-connection']);
 
+/**
+ * The longest body put in the command itself, in bytes of quoted text. Linux refuses any one
+ * argument over 128 KiB (MAX_ARG_STRLEN: "Argument list too long"); half that leaves room.
+ */
+export const MAX_INLINE_BODY = 64 * 1024;
+
+/** curl sends "Expect: 100-continue" on its own for bodies over 1 MiB (and waits for the 100). */
+const CURL_EXPECT_THRESHOLD = 1024 * 1024;
+
 export interface CurlInput {
   method: string;
   /** Full URL to send to (receiver URL + path + query). */
@@ -24,22 +33,57 @@ export interface CurlInput {
   truncated: boolean;
 }
 
-/** One command per line, joined with backslash-newline. */
+/** UTF-8 length without encoding the whole string when its length alone decides. */
+function utf8Over(s: string, limit: number): boolean {
+  if (s.length > limit) return true;
+  if (s.length * 3 <= limit) return false;
+  return new TextEncoder().encode(s).length > limit;
+}
+
+/**
+ * One command per line, joined with backslash-newline. It sends what was captured and no
+ * more: curl's own User-Agent, Accept, form Content-Type and Expect are switched off when
+ * the capture had none, so the receiver sees the same headers.
+ */
 export function toCurl(r: CurlInput): string {
   const hasBody = r.size > 0;
   const method = r.method.toUpperCase();
-  const sameAsDefault = (method === 'GET' && !hasBody) || (method === 'POST' && hasBody);
-  const args: string[] = [`curl ${sameAsDefault ? '' : `-X ${shellQuote(method)} `}${shellQuote(r.url)}`];
-  for (const [name, value] of r.headers) {
-    if (SKIP.has(name.toLowerCase())) continue;
-    args.push(`-H ${shellQuote(`${name}: ${value}`)}`);
-  }
   const notes: string[] = [];
+  const opts: string[] = [];
+  // curl reads [] and {} in a URL as ranges to expand, and squashes /./ and /../ segments.
+  if (/[[\]{}]/.test(r.url)) opts.push('--globoff');
+  const urlPath = r.url.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i, '').split(/[?#]/)[0];
+  if (/\/\.\.?(?:\/|$)/.test(urlPath)) opts.push('--path-as-is');
+  let methodArg = '';
+  if (method === 'HEAD' && !hasBody) {
+    // -X HEAD makes curl wait for a body the answer never has.
+    methodArg = '--head ';
+  } else {
+    const sameAsDefault = (method === 'GET' && !hasBody) || (method === 'POST' && hasBody);
+    if (!sameAsDefault) methodArg = `-X ${shellQuote(method)} `;
+    if (method === 'HEAD') notes.push('# A HEAD with a body: curl waits for an answer body after it, stop it with Ctrl-C once the answer is in.');
+  }
+  const args: string[] = [`curl ${methodArg}${opts.map((o) => `${o} `).join('')}${shellQuote(r.url)}`];
+  const seen = new Set<string>();
+  for (const [name, value] of r.headers) {
+    const lower = name.toLowerCase();
+    seen.add(lower);
+    if (SKIP.has(lower)) continue;
+    // "-H 'Name: '" would remove the header; "Name;" is curl's way to send it empty.
+    args.push(`-H ${shellQuote(value === '' ? `${name};` : `${name}: ${value}`)}`);
+  }
+  if (!seen.has('user-agent')) args.push(`-H 'User-Agent:'`);
+  if (!seen.has('accept')) args.push(`-H 'Accept:'`);
   if (hasBody) {
-    if (r.bodyText !== null && !r.bodyText.includes('\0')) {
-      args.push(`--data-binary ${shellQuote(r.bodyText)}`);
+    // --data-binary would add "Content-Type: application/x-www-form-urlencoded".
+    if (!seen.has('content-type')) args.push(`-H 'Content-Type:'`);
+    if (r.size > CURL_EXPECT_THRESHOLD && !seen.has('expect')) args.push(`-H 'Expect:'`);
+    const inline = r.bodyText !== null && !r.bodyText.includes('\0') ? shellQuote(r.bodyText) : null;
+    if (inline !== null && !utf8Over(inline, MAX_INLINE_BODY)) {
+      args.push(`--data-binary ${inline}`);
     } else {
-      notes.push(`# The body is binary: save it first with "Download raw body" (${r.bodyFile})`);
+      const why = inline === null ? 'The body is binary' : 'The body is too long for one shell argument';
+      notes.push(`# ${why}: save it first with "Download raw body" (${r.bodyFile})`);
       args.push(`--data-binary @${shellQuote(r.bodyFile)}`);
     }
     if (r.truncated) notes.push(`# Only the first bytes of this body were stored; the original was ${r.size} bytes.`);

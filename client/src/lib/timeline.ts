@@ -114,11 +114,26 @@ export function attemptRows(d: Delivery): AttemptRow[] {
   }));
 }
 
-/** "plan step 2; used before it: test · attempt 1" (when the bin's plan answered). */
+/**
+ * "plan step 2; plan steps used just before by test · attempt 1" (when the bin's plan
+ * answered). A step "at random" names its draw as the bin page does: when its chance missed,
+ * the default response answered, not the step.
+ */
 export function planNote(a: Attempt): string | null {
   const u = a.planUse;
   if (!u) return null;
-  const by = u.source === 'step' ? `plan step ${(u.index ?? 0) + 1}` : u.source === 'rule' ? `rule ${(u.index ?? 0) + 1}` : 'default response';
+  const step = `plan step ${(u.index ?? 0) + 1}`;
+  const pct = u.roll ? `${Math.round(u.roll.p * 1000) / 10}%` : '';
+  const by =
+    u.source === 'step'
+      ? u.roll
+        ? u.roll.hit
+          ? `${step} (its ${pct} chance hit)`
+          : `default response (${step}: its ${pct} chance missed)`
+        : step
+      : u.source === 'rule'
+        ? `rule ${(u.index ?? 0) + 1}`
+        : 'default response';
   if (u.othersCount === 0) return by;
   const names = u.others.map((o) => o.label).join(', ');
   const more = u.othersCount > u.others.length ? ` and ${u.othersCount - u.others.length} more` : '';
@@ -130,6 +145,35 @@ export interface AttemptMark {
   t: number;
   tone: MarkTone;
   attempt: Attempt;
+  /** Made after the deadline (a manual retry of an ended delivery): drawn past the scale. */
+  past?: boolean;
+}
+
+/**
+ * Share of the axis each attempt made after the deadline gets, right of the deadline line,
+ * and the most they get together. On a log scale a retry minutes after a 24 h deadline is a
+ * pixel away from it: placed in order instead, each gets room for its mark and code (8% is
+ * ~25 px on a phone).
+ */
+const PAST_EACH = 0.08;
+const PAST_MAX = 0.3;
+
+export interface TimelineLayout {
+  /** Where the deadline line is: 1 unless attempts were made after it. */
+  deadlineF: number;
+  /** Position 0..deadlineF of a time up to the deadline. */
+  f: (t: number) => number;
+  /** Position of each attempt mark, in the order given. */
+  marks: number[];
+}
+
+export function timelineLayout(deadlineMs: number, attempts: readonly Pick<AttemptMark, 't' | 'past'>[]): TimelineLayout {
+  const past = attempts.filter((a) => a.past).length;
+  const deadlineF = 1 - Math.min(PAST_MAX, PAST_EACH * past);
+  const f = (t: number) => timeToFraction(t, deadlineMs) * deadlineF;
+  let k = 0;
+  const marks = attempts.map((a) => (a.past ? deadlineF + ((1 - deadlineF) * ++k) / past : f(a.t)));
+  return { deadlineF, f, marks };
 }
 
 export interface PlannedMark {
@@ -147,7 +191,10 @@ export interface DeliveryMarks {
 
 export function deliveryMarks(d: Delivery): DeliveryMarks {
   const created = Date.parse(d.createdAt);
-  const attempts = d.attempts.map((a) => ({ n: a.n, t: Date.parse(a.sentAt) - created, tone: attemptTone(a), attempt: a }));
+  const deadline = d.schedule.deadlineMs;
+  // By when it was planned: a scheduled attempt sent a little late (a busy dispatcher at a
+  // high clock speed) is still the deadline attempt, drawn on the deadline.
+  const attempts = d.attempts.map((a) => ({ n: a.n, t: Date.parse(a.sentAt) - created, tone: attemptTone(a), attempt: a, past: Date.parse(a.plannedAt) - created > deadline }));
   let planned: PlannedMark[] = [];
   if (d.state === 'pending' && d.nextAttemptAt) {
     const next = Date.parse(d.nextAttemptAt);
