@@ -18,7 +18,7 @@ import { RateLimiter } from './capture/rate-limit.ts';
 import { RequestWaiters } from './capture/waiters.ts';
 import { DeliveryWaiters } from './dispatch/delivery-waiters.ts';
 import { tapDeliveries, tapSettings } from './live/tap.ts';
-import { createReceiver } from './capture/receiver.ts';
+import { clientIp, createReceiver } from './capture/receiver.ts';
 import { type Config, responseLimitsOf } from './config.ts';
 import type { Control } from './control/control.ts';
 import { ResponseControl } from './control/controller.ts';
@@ -55,8 +55,10 @@ import { type LiveBus, SocketBus } from './live/bus.ts';
 import { jsonOnlyParser } from './live/parser.ts';
 import { SendCap } from './live/send-cap.ts';
 import { attachLiveHandlers } from './live/socket.ts';
+import { SessionBudget, refuseHandshake } from './live/sessions.ts';
 import { type Logger, silentLogger } from './log.ts';
-import { type Store, type StoredBin, StoreUnavailableError } from './store/types.ts';
+import { ThrottledCount } from './lib/throttled-count.ts';
+import { type Store, type StoredBin, StoreReadError, StoreUnavailableError } from './store/types.ts';
 
 export { VERSION };
 export const USER_AGENT = `hooklab-dispatcher/${VERSION} (+self-hosted webhook test harness)`;
@@ -109,6 +111,9 @@ const CSP = [
   "form-action 'self'",
 ].join('; ');
 
+/** Retry-After of a handshake over a session cap: sessions of gone clients end within 45 s. */
+const SESSIONS_RETRY_AFTER_S = 5;
+
 function securityHeaders(_req: Request, res: Response, next: NextFunction) {
   res.setHeader('content-security-policy', CSP);
   res.setHeader('x-content-type-options', 'nosniff');
@@ -135,17 +140,46 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
     : createHostGuard({ publicUrl: () => config.publicUrl, host: config.host, extra: config.allowedHosts, port: boundPort });
   const cluster = deps.cluster ?? null;
   if (cluster && !isRedisStore(store)) throw new Error('a cluster needs the Redis store');
+  // One count of wrong tokens per client IP, shared by the login form, the API and Socket.IO.
+  // Made here: Socket.IO answers handshakes as soon as it is attached (before the app is).
+  const gate = config.authToken
+    ? tokenGate(config.authToken, { failuresPerMinute: config.authFailuresPerMinute, trustProxy: config.trustProxy, now })
+    : null;
+  const sessions = new SessionBudget(config.liveMaxSessions, config.liveMaxSessionsPerIp);
   const io = new Server<ClientToServerEvents, ServerToClientEvents>(httpServer, {
     serveClient: false,
     // Rooms across instances: a capture received by A reaches a viewer connected to B.
     ...(cluster ? { adapter: cluster.adapter() } : {}),
     parser: jsonOnlyParser,
+    // Called for handshakes only (a request without a session id): everything that makes a
+    // session is decided here, before it is made.
     allowRequest: (req, cb) => {
-      if (web.overCap(req.socket)) return cb('too many connections (MAX_CONNECTIONS)', false);
-      const ok = !hostGuard || hostGuard.allows(req);
-      cb(ok ? null : 'forbidden host or origin', ok);
+      if (web.overCap(req.socket)) {
+        // As the HTTP server answers any request on such a connection (see http/server.ts).
+        refuseHandshake(req, 503, 'too_many_connections', 'hooklab has too many open connections (MAX_CONNECTIONS); retry shortly.', 2);
+        return cb('too many connections (MAX_CONNECTIONS)', false);
+      }
+      if (hostGuard && !hostGuard.allows(req)) return cb('forbidden host or origin', false);
+      if (gate) {
+        // The token comes with the handshake (Authorization: Bearer, or the UI's cookie): the
+        // Socket.IO auth payload arrives only once a session exists.
+        const c = gate.check(req, tokenFrom(req));
+        if (!c.ok) {
+          if (c.retryAfter !== null) refuseHandshake(req, 429, 'rate_limited', `too many wrong access tokens from this address; try again in ${c.retryAfter} s`, c.retryAfter);
+          else refuseHandshake(req, 401, 'unauthorized', 'missing or wrong access token (AUTH_TOKEN): send it as Authorization: Bearer <token>', null);
+          return cb('unauthorized', false);
+        }
+      }
+      const over = sessions.admit(req, clientIp(req, config.trustProxy));
+      if (over) {
+        const which = over === 'ip' ? 'from this address (LIVE_MAX_SESSIONS_PER_IP)' : '(LIVE_MAX_SESSIONS)';
+        refuseHandshake(req, 503, 'too_many_sessions', `hooklab holds as many live sessions ${which} as it may; retry shortly.`, SESSIONS_RETRY_AFTER_S);
+        return cb('too many live sessions', false);
+      }
+      cb(null, true);
     },
   });
+  io.engine.on('connection', (s: Parameters<SessionBudget['made']>[0]) => sessions.made(s));
   const sendCap = new SendCap(io, config.liveMaxBufferBytes, (_s, bytes) =>
     log.warn('dropped a live viewer that stopped reading; it will reconnect and catch up', { bufferedBytes: bytes }),
   );
@@ -311,14 +345,16 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
   const verifier = new Verifier({ store, onChecked: (item) => live.requestUpdated(item) });
   await verifier.load();
   const binAttempts = new BinAttempts(store);
+  // On Redis the store numbers captures itself, in the order they reach it (any instance).
+  // One source for live captures and imports, so both sort in the order they arrived.
+  const newRequestId = isRedisStore(store) ? () => '' : sortableIdFactory(now);
   const receive = createReceiver(
     {
       // Redis: the receiver does not read a bin it found lately again (RedisBins.forCapture).
       store: cluster && isRedisStore(store) ? store.forCaptures() : store,
       control,
       live,
-      // On Redis the store numbers captures itself, in the order they reach it (any instance).
-      newRequestId: isRedisStore(store) ? () => '' : sortableIdFactory(now),
+      newRequestId,
       now,
       maxBodyBytes: config.maxBodyBytes,
       maxRequestsPerBin: config.maxRequestsPerBin,
@@ -356,7 +392,7 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
     await cluster.start();
   }
 
-  const ctx: ApiContext = { config, store, control, dispatcher, live, rateLimiter, waiters, deliveryWaiters, forwarder, replays, verifier, binAttempts, now };
+  const ctx: ApiContext = { config, store, control, dispatcher, live, rateLimiter, waiters, deliveryWaiters, forwarder, replays, verifier, binAttempts, now, newRequestId, log };
   const activity = async (b: StoredBin): Promise<BinActivity> => ({ id: b.id, createdAt: b.createdAt, lastRequestAt: (await store.requests.stats(b.id)).lastAt, activeAt: b.activeAt });
   const idleSweeper = config.binIdleMs
     ? startIdleSweeper({
@@ -385,7 +421,8 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
   app.use(securityHeaders);
   app.get('/api/health', (_req, res) => {
     const s = store.health();
-    // Forwards not sent (their capture evicted while they waited) are a warning, not a fault.
+    // Forwards not sent (their capture evicted while they waited) are a warning, not a fault;
+    // so are captures the store could not read back (writes work: see LowdbStore.readFailed).
     const fw = forwarder.warnings();
     const h = fw.length ? { ...s, warnings: [...s.warnings, ...fw] } : s;
     if (h.fault) {
@@ -417,18 +454,20 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
       res.status(403).json({ error: { code: 'forbidden_host', message: hostGuard.reason } });
     });
   }
-  // One count of wrong tokens per client IP, shared by the login form, the API and Socket.IO.
-  const gate = config.authToken
-    ? tokenGate(config.authToken, { failuresPerMinute: config.authFailuresPerMinute, trustProxy: config.trustProxy, now })
-    : null;
   if (gate) {
     app.use(authRoutes(gate));
     app.use(requireToken(gate));
   }
+  /** DELETE /api/bins/:id, /api/bins/:id/requests and /api/bins/:id/requests/:rid (paths under /api). */
+  const DELETABLE = /^\/bins\/[^/]+(?:\/requests(?:\/[^/]+)?)?\/?$/;
   app.use('/api', (req, res, next) => {
     // While writes fail, refuse changes up front rather than keep them only in memory.
     const fault = req.method === 'GET' || req.method === 'HEAD' ? null : store.health().fault;
     if (!fault) return next();
+    // Deleting a bin, its captures or one capture goes on: on a full disk that is how space
+    // comes back. The disk store records a deletion before it takes effect and answers 503
+    // having changed nothing when it cannot (Redis: refused here, as other changes).
+    if (req.method === 'DELETE' && fault.code !== 'redis_unavailable' && DELETABLE.test(req.path)) return next();
     res.setHeader('retry-after', '5');
     res.status(503).json({ error: { code: 'storage_unavailable', message: fault.message } });
   });
@@ -461,6 +500,13 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
     });
   }
 
+  // A bug or a fault (a body file gone, say), not the caller's: told without paths (a body
+  // file's names its bin, whose id is its receiver URL's secret), and at most one line per
+  // API_ERROR_LOG_MS with how many since, not one per request.
+  const apiErrors = new ThrottledCount<unknown>({
+    intervalMs: API_ERROR_LOG_MS,
+    write: (count, err) => log.error('unhandled API error', { count, ...errorSummary(err) }),
+  });
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     if (err instanceof HttpError) {
       res.status(err.status).json(err.toBody());
@@ -468,7 +514,9 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
     }
     if (err instanceof StoreUnavailableError) {
       res.setHeader('retry-after', '5');
-      res.status(503).json({ error: { code: 'storage_unavailable', message: `Kept in memory, not yet on disk: ${err.message}` } });
+      // A read that failed changed nothing; a write that failed is kept in memory until it succeeds.
+      const message = err instanceof StoreReadError ? err.message : `Kept in memory, not yet on disk: ${err.message}`;
+      res.status(503).json({ error: { code: 'storage_unavailable', message } });
       return;
     }
     const e = err as { type?: string; status?: number; message?: string };
@@ -479,7 +527,7 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
     } else if (e.status && e.status >= 400 && e.status < 500) {
       res.status(e.status).json({ error: { code: 'bad_request', message: e.message ?? 'bad request' } });
     } else {
-      log.error('unhandled API error', { error: String(err) });
+      apiErrors.add(err);
       res.status(500).json({ error: { code: 'internal', message: 'internal error' } });
     }
   });
@@ -577,6 +625,7 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
         // Before the forwarder: the jobs still running are written failed, not their captures.
         await replays.close();
         forwarder.close();
+        apiErrors.flush(); // errors not told yet are told now
         await control.close();
         await feed?.stop();
         await cluster?.close();
@@ -586,6 +635,23 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
     },
   };
 }
+
+/** At most one 'unhandled API error' line this often (see apiErrors). */
+const API_ERROR_LOG_MS = 10_000;
+
+/**
+ * What the log may say of an error: its code and name, and its message without paths or URLs
+ * (replaced by <path>: a body file's path, or a receiver URL, holds a bin's id), cut short.
+ */
+function errorSummary(err: unknown): { code?: string; name: string; message: string } {
+  const e = (typeof err === 'object' && err !== null ? err : {}) as { code?: unknown; name?: unknown; message?: unknown };
+  const name = noPaths(typeof e.name === 'string' ? e.name : typeof err);
+  const message = noPaths(typeof e.message === 'string' ? e.message : typeof err === 'string' ? err : '');
+  return typeof e.code === 'string' ? { code: noPaths(e.code), name, message } : { name, message };
+}
+
+/** A path runs from a slash (or backslash, or a drive letter) to the next quote, space or comma. */
+const noPaths = (s: string) => s.replace(/(?:[A-Za-z]:)?[\\/][^\s'"`,;()]*/g, '<path>').slice(0, 300);
 
 function noCacheHtml(res: Response, file: string) {
   if (file.endsWith('.html')) res.setHeader('cache-control', 'no-cache');

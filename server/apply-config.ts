@@ -28,8 +28,9 @@ const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
 
 export async function applyConfig(store: Store, cfg: ConfigFile, o: { now: string; limits: ControlLimits }): Promise<ApplyResult> {
   const out: ApplyResult = { created: [], updated: [], removed: [], warnings: [], recheck: [] };
-  for (const b of cfg.bins ?? []) {
-    const warning = slugWarning(b.id);
+  for (const [i, b] of (cfg.bins ?? []).entries()) {
+    // Logged: the bin is named by its place in the file (and its name), not by its id, its URL's secret.
+    const warning = slugWarning(b.id, `the id of bins[${i}]${b.name ? ` (${JSON.stringify(b.name)})` : ''}`);
     if (warning) out.warnings.push(warning);
     const existing = await store.bins.get(b.id);
     if (!existing) {

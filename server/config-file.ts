@@ -1,7 +1,11 @@
 // Config as code: read and validate the config file (JSON, or YAML by extension). A bad file
-// stops start-up with its name, the field path and the problem.
+// stops start-up with its name, the field path and the problem. A file that does not parse is
+// told by line, column and the kind of error only: the parsers' messages quote the source
+// around it, and the file holds secrets (webhook and signing secrets, bin ids).
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { YAMLParseError } from 'yaml';
+import { jsonProblem } from './lib/json-problem.ts';
 import { fieldErrors } from '../shared/schema/common.ts';
 import { type ConfigFile, configFile } from '../shared/schema/config.ts';
 import type { ResponseLimits } from '../shared/schema/response.ts';
@@ -17,12 +21,14 @@ export async function loadConfigFile(file: string, limits: ResponseLimits): Prom
   }
   const yaml = /\.ya?ml$/i.test(file);
   // The YAML parser is loaded only for a YAML file (it adds ~25-40 ms to every start here).
-  const parseYaml = yaml ? (await import('yaml')).parse : null;
+  const Yaml = yaml ? await import('yaml') : null;
   let data: unknown;
   try {
-    data = parseYaml ? parseYaml(text) : JSON.parse(text);
+    // logLevel 'error': its warnings (printed by default) quote the source too.
+    data = Yaml ? Yaml.parse(text, { logLevel: 'error' }) : JSON.parse(text);
   } catch (e) {
-    throw new ConfigFileError(`Config file ${file} is not valid ${yaml ? 'YAML' : 'JSON'}: ${(e as Error).message}`);
+    const where = Yaml ? yamlProblem(e, Yaml.YAMLParseError) : jsonProblem(text);
+    throw new ConfigFileError(`Config file ${file} is not valid ${yaml ? 'YAML' : 'JSON'}: ${where} (the text is not shown: it may hold secrets)`);
   }
   const r = configFile(limits).safeParse(data ?? {});
   if (!r.success) {
@@ -30,4 +36,15 @@ export async function loadConfigFile(file: string, limits: ResponseLimits): Prom
     throw new ConfigFileError(`Invalid config file ${path.basename(file)} (${file}):\n  ${problems.join('\n  ')}`);
   }
   return r.data;
+}
+
+/** "line 3, column 13: BLOCK_AS_IMPLICIT_KEY": the yaml package's error code, without its message (which quotes the line). */
+function yamlProblem(e: unknown, ParseError: typeof YAMLParseError): string {
+  if (e instanceof ParseError) {
+    const at = e.linePos?.[0];
+    return `${at ? `line ${at.line}, column ${at.col}: ` : ''}${e.code}`;
+  }
+  // An alias (*name) with no anchor before it, or too many aliases: the message names the alias.
+  if (e instanceof ReferenceError) return 'an alias (*name) that no earlier anchor (&name) defines, or too many aliases';
+  return e instanceof Error ? e.name : 'unreadable';
 }

@@ -33,6 +33,9 @@ export interface Config {
   maxConnections: number;
   cacheBytes: number;
   liveMaxBufferBytes: number;
+  /** Live (Engine.IO) sessions at once, per instance and per client IP (see live/sessions.ts). */
+  liveMaxSessions: number;
+  liveMaxSessionsPerIp: number;
   flushIntervalMs: number;
   /** Log a write to DATA_DIR that took at least this long (0: every write). */
   logFlushMs: number;
@@ -89,11 +92,13 @@ export const CONFIG_DOCS: { name: string; default: string; meaning: string }[] =
   { name: 'MAX_BINS', default: '1000', meaning: 'Bins that can exist at once.' },
   { name: 'BIN_IDLE_DAYS', default: '0', meaning: 'Delete a bin nobody has sent to for this many days (counted from its newest capture still stored, its creation, or when its requests were last cleared; decimals allowed). Opening it does not count. 0 = keep bins until deleted.' },
   { name: 'MAX_STORE_BYTES', default: '2147483648', meaning: 'Body bytes stored across all bins (2 GiB); past it the oldest captures go first, whatever their bin.' },
-  { name: 'MAX_BUFFERED_BYTES', default: '67108864', meaning: 'Body bytes held in memory at once: requests being received plus captures not yet written (64 MiB). Past it, receivers answer 503 with Retry-After.' },
+  { name: 'MAX_BUFFERED_BYTES', default: '67108864', meaning: 'Body bytes held in memory at once: requests being received, captures not yet written, and proxied captures waiting for their target\'s answer (64 MiB). Past it, receivers answer 503 with Retry-After.' },
   { name: 'MAX_UNWRITTEN_BYTES', default: '8388608', meaning: 'Body bytes acknowledged but not yet on disk (8 MiB). Past it, a capture is answered once written, so senders slow to the disk\'s pace and a hard kill still loses at most FLUSH_INTERVAL_MS of captures.' },
   { name: 'MAX_CONNECTIONS', default: '1000', meaning: 'Open connections (senders, UI, API, Socket.IO). Past it, new ones get a 503 and are closed.' },
   { name: 'CACHE_BYTES', default: '33554432', meaning: 'Memory for bodies and headers read back from disk (32 MiB).' },
   { name: 'LIVE_MAX_BUFFER_BYTES', default: '2097152', meaning: 'Unread live events a Socket.IO connection may hold (2 MiB); a viewer past it is dropped, reconnects and catches up.' },
+  { name: 'LIVE_MAX_SESSIONS', default: '2000', meaning: 'Live (Socket.IO) sessions this instance holds at once (~6.5 KB each; a long-polling one holds no connection, so MAX_CONNECTIONS does not bound them). Past it, a new handshake gets 503 with Retry-After; clients retry on their own.' },
+  { name: 'LIVE_MAX_SESSIONS_PER_IP', default: '100', meaning: 'Live sessions one client IP may hold at once (X-Forwarded-For with TRUST_PROXY; behind a proxy without it, every viewer counts as the proxy). Past it, 503 with Retry-After.' },
   { name: 'FLUSH_INTERVAL_MS', default: '200', meaning: 'Writes are coalesced for this long: the most a hard kill can lose.' },
   { name: 'LOG_FLUSH_MS', default: '1000', meaning: 'A write to DATA_DIR (a flush) that takes at least this long is logged (WARN, with how long and whether it worked): a slow or contended disk widens what a hard kill can lose, which is what was acknowledged since the last flush began. 0 logs every flush (INFO).' },
   { name: 'MAX_DELAY_MS', default: '120000', meaning: 'Largest response delay a bin may be told to use.' },
@@ -201,6 +206,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     maxConnections: int(env, 'MAX_CONNECTIONS', 1000, 16, 1_000_000),
     cacheBytes: int(env, 'CACHE_BYTES', 32 * 1024 * 1024, 0, 64 * 1024 ** 3),
     liveMaxBufferBytes: int(env, 'LIVE_MAX_BUFFER_BYTES', 2 * 1024 * 1024, 64 * 1024, 1024 ** 3),
+    liveMaxSessions: int(env, 'LIVE_MAX_SESSIONS', 2000, 1, 1_000_000),
+    liveMaxSessionsPerIp: int(env, 'LIVE_MAX_SESSIONS_PER_IP', 100, 1, 1_000_000),
     flushIntervalMs: int(env, 'FLUSH_INTERVAL_MS', 200, 0, 60_000),
     logFlushMs: int(env, 'LOG_FLUSH_MS', 1000, 0, 3_600_000),
     maxDelayMs: int(env, 'MAX_DELAY_MS', 120_000, 0, 3_600_000),

@@ -10,12 +10,16 @@ import { createHttp } from './http/server.ts';
 import { consoleLogger } from './log.ts';
 import { isLoopbackHost } from './net/outbound-policy.ts';
 import { DataDirError, DataFileError, LowdbStore } from './store/lowdb.ts';
+import { errorText, redactDataPaths } from './store/redact.ts';
 // The Redis store and cluster are loaded only when STORE=redis (the client takes ~70-120 ms to load here).
 import { safeUrl } from './store/redis/safe-url.ts';
 import { RedisUnavailableError } from './store/redis/unavailable.ts';
 import { type StoreFault, UnsavedDataError } from './store/types.ts';
 
 const log = consoleLogger();
+/** Known once the config is: errors that name a data file are logged with its bin id replaced (see redact.ts). */
+let dataDir: string | null = null;
+const redact = (text: string) => (dataDir ? redactDataPaths(text, dataDir) : text);
 
 /** `--config FILE` (or HOOKLAB_CONFIG). */
 function configFileArg(): string | null {
@@ -26,6 +30,7 @@ function configFileArg(): string | null {
 
 async function main() {
   const config = loadConfig();
+  dataDir = config.dataDir;
   const configPath = configFileArg();
   // A bad config file stops start-up before anything is touched.
   const file = configPath ? await loadConfigFile(configPath, responseLimitsOf(config)) : null;
@@ -45,7 +50,7 @@ async function main() {
       await app?.close();
     } catch (err) {
       // Loud: say what is lost, and exit non-zero so a supervisor notices.
-      log.error(err instanceof UnsavedDataError ? err.message : `stopping failed: ${String(err)}`);
+      log.error(err instanceof UnsavedDataError ? err.message : `stopping failed: ${errorText(err, config.dataDir)}`);
       process.exit(1);
     }
     log.info('stopped; everything is saved');
@@ -69,7 +74,7 @@ async function main() {
   const t0 = performance.now();
   const onFault = (fault: StoreFault | null, err?: unknown) =>
     fault
-      ? log.error(`storage fault: ${fault.message}`, { code: fault.code, error: String(err) })
+      ? log.error(`storage fault: ${fault.message}`, { code: fault.code, error: errorText(err, config.dataDir) })
       : log.info('storage recovered: writes succeed again');
   const onWarning = (m: string, detail?: Record<string, unknown>) => log.warn(m, detail);
   const store =
@@ -121,11 +126,11 @@ async function main() {
 
 main().catch((err) => {
   if (err instanceof ConfigError || err instanceof ConfigFileError || err instanceof DataFileError || err instanceof DataDirError || err instanceof RedisUnavailableError) {
-    log.error(err.message);
+    log.error(redact(err.message));
   } else if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
     log.error(`port is already in use: ${(err as Error).message}. Set PORT to another port.`);
   } else {
-    log.error('failed to start', { error: err instanceof Error ? err.stack : String(err) });
+    log.error('failed to start', { error: redact(err instanceof Error ? (err.stack ?? String(err)) : String(err)) });
   }
   process.exit(1);
 });

@@ -1,11 +1,11 @@
-import { Router } from 'express';
+import { type Response, Router } from 'express';
 import type { Bin } from '../../shared/api.ts';
 import { RECEIVER_PREFIX } from '../../shared/api.ts';
 import { BinInput, BinUpdate, slugWarning } from '../../shared/schema/bins.ts';
 import { HttpError, notFound } from '../http/errors.ts';
 import { parse } from '../http/parse.ts';
 import { newBinId } from '../ids.ts';
-import type { StoredBin } from '../store/types.ts';
+import { ChangeNotRecordedError, type StoredBin } from '../store/types.ts';
 import { iso } from '../time.ts';
 import type { ApiContext } from './context.ts';
 import { idleDeadline } from '../bins/idle.ts';
@@ -46,6 +46,20 @@ export async function removeBin(ctx: ApiContext, id: string): Promise<void> {
   await ctx.verifier.forget(id);
   ctx.rateLimiter?.forget(id);
   ctx.live.binDeleted(id);
+}
+
+/**
+ * A deletion the store could not record did not happen: 503 with Retry-After, saying so (not
+ * the "kept in memory" of a change made but not yet on disk).
+ */
+export async function recordedOr503<T>(res: Response, deletion: Promise<T>): Promise<T> {
+  try {
+    return await deletion;
+  } catch (err) {
+    if (!(err instanceof ChangeNotRecordedError)) throw err;
+    res.setHeader('retry-after', '5');
+    throw new HttpError(503, 'storage_unavailable', err.message);
+  }
 }
 
 export function binsRouter(ctx: ApiContext): Router {
@@ -97,7 +111,7 @@ export function binsRouter(ctx: ApiContext): Router {
 
   r.delete('/bins/:id', async (req, res) => {
     const bin = await getBinOr404(ctx, req.params.id);
-    await removeBin(ctx, bin.id);
+    await recordedOr503(res, removeBin(ctx, bin.id));
     res.status(204).end();
   });
 

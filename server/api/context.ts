@@ -3,6 +3,7 @@ import type { Config } from '../config.ts';
 import type { Control } from '../control/control.ts';
 import type { DispatcherApi } from '../dispatch/dispatcher-api.ts';
 import type { LiveBus } from '../live/bus.ts';
+import type { Logger } from '../log.ts';
 import type { Store } from '../store/types.ts';
 import type { RateLimiter } from '../capture/rate-limit.ts';
 import type { RequestWaiters } from '../capture/waiters.ts';
@@ -28,4 +29,7 @@ export interface ApiContext {
   verifier: Verifier;
   binAttempts: BinAttempts;
   now: () => number;
+  /** The receiver's capture ids ('' on Redis: the store assigns them): imports take theirs from it too. */
+  newRequestId: () => string;
+  log: Logger;
 }

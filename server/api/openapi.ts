@@ -104,7 +104,7 @@ export function openApiDocument(o: OpenApiOptions): object {
     'post',
     '/api/bins/{id}/import',
     'Add captures from an NDJSON export (streamed; stops at the first bad line) or a HAR document (at most 64 MiB, all or nothing)',
-    { 200: json(X.ImportResult, 'How many were added.'), 413: err('HAR over 64 MiB.') },
+    { 200: json(X.ImportResult, 'How many were added.'), 413: err('HAR over 64 MiB; or (line_too_large) an NDJSON line longer than an export line can be, those before it imported.') },
     { body: { content: { 'application/x-ndjson': { schema: X.ExportLine }, 'application/json': { schema: z.unknown() } }, required: true } },
     'Requests',
   );

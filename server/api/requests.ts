@@ -1,21 +1,22 @@
-import { Router } from 'express';
+import { type Response, Router } from 'express';
 import type { RequestPage } from '../../shared/api.ts';
 import { toDetail, toSummary } from '../capture/view.ts';
 import { downloadName } from '../../shared/filename.ts';
 import { RequestSearchQuery, RequestWaitQuery } from '../../shared/schema/search.ts';
-import readline from 'node:readline';
 import { fieldErrors } from '../../shared/schema/common.ts';
 import { ExportLine, ExportQuery, HarImport } from '../../shared/schema/exchange.ts';
 import { VERSION } from '../version.ts';
 import { iso } from '../time.ts';
 import { fromExportLine, fromHarEntry, HAR_TAIL, harHead, toExportLine, toHarEntry } from '../capture/exchange.ts';
-import { Importer } from '../capture/importer.ts';
+import { Importer, maxImportLineBytes } from '../capture/importer.ts';
 import { isEmpty, search } from '../capture/filter.ts';
-import type { StoredRequest } from '../store/types.ts';
+import { type StoredRequest, StoreReadError, StoreUnavailableError } from '../store/types.ts';
 import { HttpError, notFound } from '../http/errors.ts';
+import { closeAfterAnswer } from '../http/linger.ts';
+import { boundedLines, LineTooLongError } from '../lib/bounded-lines.ts';
 import { parse } from '../http/parse.ts';
 import type { ApiContext } from './context.ts';
-import { getBinOr404 } from './bins.ts';
+import { getBinOr404, recordedOr503 } from './bins.ts';
 
 /** A HAR import is one JSON document, read whole: at most this much. */
 const HAR_MAX_BYTES = 64 * 1024 * 1024;
@@ -23,6 +24,19 @@ const HAR_MAX_BYTES = 64 * 1024 * 1024;
 function lineError(lineNo: number, imported: number, message: string) {
   return new HttpError(400, 'invalid_line', `line ${lineNo}: ${message} (the ${imported} capture(s) before it were imported)`, `line ${lineNo}`);
 }
+
+function lineTooLong(e: LineTooLongError, imported: number) {
+  return new HttpError(
+    413,
+    'line_too_large',
+    `line ${e.lineNo} is longer than ${e.maxBytes} bytes, the most an export line of a capture can take with this MAX_BODY_BYTES and MAX_HEADER_BYTES (the ${imported} capture(s) before it were imported)`,
+    `line ${e.lineNo}`,
+  );
+}
+
+/** The client went away (or REQUEST_TIMEOUT_MS ended its request) before its body ended. */
+const clientGone = (req: { complete: boolean; destroyed: boolean }, e: unknown) =>
+  !req.complete && (req.destroyed || (e as { code?: string }).code === 'ECONNRESET');
 
 async function readBounded(req: NodeJS.ReadableStream, max: number): Promise<string> {
   const chunks: Buffer[] = [];
@@ -33,6 +47,27 @@ async function readBounded(req: NodeJS.ReadableStream, max: number): Promise<str
     chunks.push(c);
   }
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * A capture the store could not read back (its file missing or unreadable): 503 with
+ * Retry-After, the cause in /api/health, rather than a 500 (or a 404: it may come back).
+ */
+async function readOr503<T>(res: Response, read: Promise<T>): Promise<T> {
+  try {
+    return await read;
+  } catch (err) {
+    if (!(err instanceof StoreReadError)) throw err;
+    if (!res.headersSent) res.setHeader('retry-after', '5');
+    throw new HttpError(503, 'storage_unavailable', err.message);
+  }
+}
+
+/** A stored capture's metadata and body; null when it is not stored (or went meanwhile). */
+async function readCapture(ctx: ApiContext, binId: string, id: string): Promise<{ rec: StoredRequest; body: Buffer } | null> {
+  const rec = await ctx.store.requests.get(binId, id);
+  const body = rec && (await ctx.store.requests.body(binId, id));
+  return rec && body ? { rec, body } : null;
 }
 
 export function requestsRouter(ctx: ApiContext): Router {
@@ -110,16 +145,16 @@ export function requestsRouter(ctx: ApiContext): Router {
   });
 
   r.get('/bins/:id/requests/:rid', async (req, res) => {
-    const rec = await ctx.store.requests.get(req.params.id, req.params.rid);
-    const body = rec && (await ctx.store.requests.body(req.params.id, req.params.rid));
-    if (!rec || !body) {
+    const got = await readOr503(res, readCapture(ctx, req.params.id, req.params.rid));
+    if (!got) {
       await getBinOr404(ctx, req.params.id); // "bin not found" when it is the bin that is gone
       throw notFound('request');
     }
+    const { rec, body } = got;
     // Which attempt of its idempotency key this is, and the others with the same key.
     let extra = {};
     if (rec.idempotency) {
-      const g = await ctx.binAttempts.of(rec.binId);
+      const g = await readOr503(res, ctx.binAttempts.of(rec.binId));
       const info = g.byId.get(rec.id);
       const group = g.groups.find((x) => x.key === rec.idempotency!.key);
       if (info) extra = { idempotency: info, sameKey: (group?.ids ?? []).filter((id) => id !== rec.id) };
@@ -128,9 +163,9 @@ export function requestsRouter(ctx: ApiContext): Router {
   });
 
   r.get('/bins/:id/requests/:rid/raw', async (req, res) => {
-    const rec = await ctx.store.requests.get(req.params.id, req.params.rid);
-    const bytes = rec && (await ctx.store.requests.body(req.params.id, req.params.rid));
-    if (!rec || !bytes) throw notFound('request');
+    const got = await readOr503(res, readCapture(ctx, req.params.id, req.params.rid));
+    if (!got) throw notFound('request');
+    const { rec, body: bytes } = got;
     // The bytes are a stranger's: their own content type, but never run as our origin.
     res.setHeader('content-type', rec.contentType ?? 'application/octet-stream');
     res.setHeader('content-security-policy', "sandbox; default-src 'none'");
@@ -146,18 +181,34 @@ export function requestsRouter(ctx: ApiContext): Router {
     // Oldest first, streamed: a full bin of big bodies never sits in memory at once.
     const items = ids ? ids.filter((id) => id) : (await ctx.store.requests.items(bin.id, { limit: Number.MAX_SAFE_INTEGER, oldestFirst: true })).map((i) => i.id);
     const stamp = new Date(ctx.now()).toISOString().replace(/[:.]/g, '-');
-    res.setHeader('content-disposition', `attachment; filename="${bin.id}-${stamp}.${format === 'har' ? 'har' : 'ndjson'}"`);
-    res.type(format === 'har' ? 'application/json' : 'application/x-ndjson');
-    if (format === 'har') res.write(harHead(VERSION));
+    // Headers go with the first bytes: a capture that cannot be read before then answers 503
+    // (JSON), not a download of an error.
+    const start = () => {
+      if (res.headersSent) return;
+      res.setHeader('content-disposition', `attachment; filename="${bin.id}-${stamp}.${format === 'har' ? 'har' : 'ndjson'}"`);
+      res.type(format === 'har' ? 'application/json' : 'application/x-ndjson');
+      if (format === 'har') res.write(harHead(VERSION));
+    };
     let n = 0;
     for (const id of items) {
-      const rec = await ctx.store.requests.get(bin.id, id);
-      const body = rec && (await ctx.store.requests.body(bin.id, id));
-      if (!rec || !body) continue; // evicted or deleted meanwhile
+      let got: { rec: StoredRequest; body: Buffer } | null;
+      try {
+        got = await readOr503(res, readCapture(ctx, bin.id, id));
+      } catch (err) {
+        if (!res.headersSent) throw err;
+        // Part of it is sent: cut off (its missing end says so), not ended as if whole
+        // without that capture. /api/health counts the failure.
+        res.destroy();
+        return;
+      }
+      if (!got) continue; // evicted or deleted meanwhile
+      const { rec, body } = got;
+      start();
       const text = format === 'har' ? (n ? ',' : '') + JSON.stringify(toHarEntry(rec, body, ctx.config.publicUrl)) : JSON.stringify(toExportLine(rec, body)) + '\n';
       n++;
       if (!res.write(text)) await new Promise((r) => res.once('drain', r));
     }
+    start();
     res.end(format === 'har' ? HAR_TAIL : undefined);
   });
 
@@ -179,19 +230,33 @@ export function requestsRouter(ctx: ApiContext): Router {
     } else {
       // NDJSON, one capture per line, streamed. It stops at the first bad line; the lines
       // before it stay imported (the answer says how many).
-      let lineNo = 0;
-      for await (const line of readline.createInterface({ input: req, crlfDelay: Infinity })) {
-        lineNo++;
-        if (!line.trim()) continue;
-        let value: unknown;
-        try {
-          value = JSON.parse(line);
-        } catch (e) {
-          throw lineError(lineNo, importer.imported, `not valid JSON (${(e as Error).message})`);
+      try {
+        // Not destroyed when the loop stops early: the client is still to hear why.
+        const body = req.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>;
+        for await (const { lineNo, text } of boundedLines(body, maxImportLineBytes(ctx.config))) {
+          if (!text.trim()) continue;
+          let value: unknown;
+          try {
+            value = JSON.parse(text);
+          } catch (e) {
+            throw lineError(lineNo, importer.imported, `not valid JSON (${(e as Error).message})`);
+          }
+          const r = ExportLine.safeParse(value);
+          if (!r.success) throw lineError(lineNo, importer.imported, fieldErrors(r.error, 'line').map((f) => `${f.field}: ${f.message}`).join('; '));
+          if (!(await importer.add(fromExportLine(r.data)))) throw notFound('bin');
         }
-        const r = ExportLine.safeParse(value);
-        if (!r.success) throw lineError(lineNo, importer.imported, fieldErrors(r.error, 'line').map((f) => `${f.field}: ${f.message}`).join('; '));
-        if (!(await importer.add(fromExportLine(r.data)))) throw notFound('bin');
+      } catch (e) {
+        if (clientGone(req, e)) {
+          // Nobody is left to answer; not a fault of hooklab's (no stack, no bin id).
+          ctx.log.info('import: the client went away, or REQUEST_TIMEOUT_MS ended it, before the end of its body', { imported: importer.imported });
+          return;
+        }
+        if (!req.complete) {
+          // Stopped early: the rest of the body is read and dropped, not waited for.
+          res.setHeader('connection', 'close');
+          closeAfterAnswer(req, res);
+        }
+        throw e instanceof LineTooLongError ? lineTooLong(e, importer.imported) : e;
       }
     }
     res.json({ imported: importer.imported, evicted: importer.evicted });
@@ -201,17 +266,20 @@ export function requestsRouter(ctx: ApiContext): Router {
     await getBinOr404(ctx, req.params.id);
     // Before it goes: a background forward of it still waiting then knows it was no loss.
     ctx.forwarder.deleted(req.params.id, req.params.rid);
-    if (!(await ctx.store.requests.delete(req.params.id, req.params.rid))) throw notFound('request');
+    if (!(await recordedOr503(res, ctx.store.requests.delete(req.params.id, req.params.rid)))) throw notFound('request');
     ctx.live.requestsDeleted(req.params.id, [req.params.rid]);
     res.status(204).end();
   });
 
   r.delete('/bins/:id/requests', async (req, res) => {
     const bin = await getBinOr404(ctx, req.params.id);
-    await ctx.store.requests.clear(bin.id);
+    await recordedOr503(res, ctx.store.requests.clear(bin.id));
     // Emptied on purpose, so in use: idle expiry (BIN_IDLE_DAYS, if set now or later) counts
-    // from now, not from its creation.
-    await ctx.store.bins.put({ ...bin, activeAt: iso(ctx.now()) });
+    // from now, not from its creation. The clear is on disk: a store fault (a full disk) keeps
+    // this in memory, written once writes succeed, and does not turn the clear into a 503.
+    await ctx.store.bins.put({ ...bin, activeAt: iso(ctx.now()) }).catch((err) => {
+      if (!(err instanceof StoreUnavailableError)) throw err;
+    });
     ctx.live.requestsDeleted(bin.id, 'all');
     res.status(204).end();
   });

@@ -1,9 +1,10 @@
-// MAX_BUFFERED_BYTES: body bytes held in memory at once, counting both requests still being
-// received and captures the store has not yet written. A request reserves its bytes before
-// they arrive (its Content-Length, capped at MAX_BODY_BYTES) or as they arrive (chunked);
-// past the budget the receiver answers 503 with Retry-After, so a flood of slow or stalled
-// uploads cannot grow memory, and a disk that cannot keep up slows senders instead of
-// filling RAM.
+// MAX_BUFFERED_BYTES: body bytes held in memory at once, counting requests still being
+// received, captures the store has not yet written, and proxied captures waiting for their
+// target's answer. A request reserves its bytes before they arrive (its Content-Length, capped
+// at MAX_BODY_BYTES) or as they arrive (chunked); past the budget the receiver answers 503 with
+// Retry-After, so a flood of slow or stalled uploads cannot grow memory, a disk that cannot
+// keep up slows senders instead of filling RAM, and neither can a proxy target that is slow
+// to answer (each proxied body is held, and copied to the forwarding thread, until it does).
 
 export class BodyBudget {
   private receiving = 0;
@@ -25,7 +26,7 @@ export class BodyBudget {
     this.receiving -= n;
   }
 
-  /** Bytes reserved by requests being received. */
+  /** Bytes reserved by requests being received (and proxied ones waiting for their target). */
   get inFlight(): number {
     return this.receiving;
   }

@@ -327,14 +327,17 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
         // Set, not spread into the literal: spreads build and copy a temporary object per capture.
         if (trailers) record.trailers = trailers;
         if (key) record.idempotency = key;
-        // From here the store counts these bytes (until they are written).
-        releaseAll();
+        // From here the store counts these bytes (until they are written). A proxied body is
+        // also held (and copied to the forwarding thread) until the target answers or the
+        // exchange fails: it stays reserved until then (see the proxy exchange below).
+        if (!proxied) releaseAll();
         const guarded = guard;
         guard = undefined;
         store.requests.append(record, deps.maxRequestsPerBin, guarded).then(
           (evictions) => {
             if (evictions === null) {
               // The bin was deleted while the body was arriving.
+              releaseAll();
               sendJson(res, 404, { error: { code: 'bin_not_found', message: 'This bin was deleted.' } });
               return;
             }
@@ -354,6 +357,9 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
             if (forward && capture) deps.forwarder!.forwardInBackground(bin.id, record.id, forward, capture, proxied);
             // The target works while the capture is written.
             const proxying = proxied && capture ? deps.forwarder!.proxy(forward!.targets[0].url, capture) : null;
+            // Registered before the answer's handler: once the sender has its answer, the bytes
+            // are free. The exchange always ends (FORWARD_TIMEOUT_MS), whatever the sender does.
+            if (proxying) proxying.then(releaseAll, releaseAll);
             const reply = () => {
               if (preflight) answerPreflight(req, res, record.id);
               else if (!proxying) answer(req, res, d!, record.id, cors);
@@ -374,6 +380,7 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
             }
           },
           (err) => {
+            releaseAll(); // a proxied capture's bytes, not stored: no exchange will hold them
             // The quick answer's guard failed: the bin's settings changed elsewhere (a plan may
             // now be due). Nothing was stored: decide with the store's settings (a step is
             // used up now, once) and append that, unguarded.
@@ -402,4 +409,4 @@ function jsonBody(body: Buffer): { value: unknown } | null {
     return null;
   }
 }
-const BUSY = 'hooklab is receiving more request bodies at once than it holds in memory (MAX_BUFFERED_BYTES). Retry shortly.';
+const BUSY = 'hooklab holds as many request bodies in memory as it may (MAX_BUFFERED_BYTES: being received, not yet written, or waiting for a proxy target\'s answer). Retry shortly.';

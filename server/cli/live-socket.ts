@@ -7,7 +7,14 @@ import { type Conn, CliError, EXIT } from './client.ts';
 
 /** `onFatal`: the server wants a token (retrying cannot help). */
 export function openLiveSocket(c: Conn, onFatal: (err: CliError) => void): Socket {
-  const socket = io(c.server, { ...liveTransportOptions(), auth: c.token ? { token: c.token } : undefined, reconnectionDelayMax: 5000 });
+  // The token goes with the handshake too (a header): the server refuses one without it
+  // before making a session, so the auth payload alone no longer gets in.
+  const socket = io(c.server, {
+    ...liveTransportOptions(),
+    auth: c.token ? { token: c.token } : undefined,
+    extraHeaders: c.token ? { authorization: `Bearer ${c.token}` } : undefined,
+    reconnectionDelayMax: 5000,
+  });
   fallBackWhenDropped(socket);
   // Said once per outage: a retry every few seconds would flood the terminal.
   const say = (line: string) => process.stderr.write(`${line}\n`);
@@ -24,7 +31,8 @@ export function openLiveSocket(c: Conn, onFatal: (err: CliError) => void): Socke
     say(`lost the connection to ${c.server} (${reason}); reconnecting`);
   });
   socket.on('connect_error', (e) => {
-    if (/unauthorized/.test(e.message)) {
+    // A handshake refused with 401 (its status is the error's description), or by Socket.IO.
+    if (/unauthorized/.test(e.message) || (e as { description?: unknown }).description === 401) {
       const what = c.token ? 'refused the access token given (--token or HOOKLAB_TOKEN)' : 'wants an access token: pass --token or set HOOKLAB_TOKEN';
       return onFatal(new CliError(`${c.server} ${what}`, EXIT.server));
     }

@@ -153,9 +153,11 @@ export class Forwarder {
   }
 
   /**
-   * Proxy mode: the first target's answer, for the sender. Takes no slot: each one holds an
-   * inbound connection, which MAX_CONNECTIONS bounds already. Recorded with the capture by
-   * `recordProxy`, once the sender's answer is known.
+   * Proxy mode: the first target's answer, for the sender. Takes no slot (a sender waits for
+   * it). What it holds is bounded by the receiver: the capture's body stays counted in
+   * MAX_BUFFERED_BYTES until this settles, so a slow target makes new senders wait (503), not
+   * memory grow; the promise always settles (FORWARD_TIMEOUT_MS) and never rejects. Recorded
+   * with the capture by `recordProxy`, once the sender's answer is known.
    */
   proxy(target: string, c: Capture): Promise<ForwardResult> {
     return this.exchange(target, c, false, true).then(loopRefused);

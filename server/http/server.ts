@@ -50,6 +50,10 @@ export function createHttp(config: Config): HooklabHttp {
       handler(req, res);
     },
   );
+  // By default Node keeps about the first 1000 headers and drops the rest without a word (a
+  // signature sent last with them). MAX_HEADER_BYTES (maxHeaderSize: the URL and the header
+  // names and values, 431 past it) bounds them already; 0 keeps every header within it.
+  server.maxHeadersCount = 0;
   server.on('connection', (socket: Socket) => {
     open++;
     socket.once('close', () => open--);

@@ -161,13 +161,15 @@ export class ReplayMap extends EndingMap<StoredReplay> {
 /**
  * Bins. Deleting one also drops its requests (onDelete). `durable` is awaited after a change:
  * the lowdb driver resolves it once the change is on disk, so a 201 or 204 is never undone
- * by a crash.
+ * by a crash. A driver may delete its own way (`remove`: the lowdb driver records the deletion
+ * first, and one it cannot write changes nothing).
  */
 export class BinMap extends MapCollection<StoredBin> {
   constructor(
     changes: RecordChanges<StoredBin>,
     private readonly onDelete: (id: string) => void,
     private readonly durable: () => Promise<void>,
+    private readonly remove?: (id: string) => Promise<boolean>,
   ) {
     super(changes);
   }
@@ -176,6 +178,7 @@ export class BinMap extends MapCollection<StoredBin> {
     await this.durable();
   }
   override async delete(id: string) {
+    if (this.remove) return this.remove(id);
     const had = await super.delete(id);
     if (had) {
       this.onDelete(id);

@@ -17,15 +17,25 @@
 // Faults are loud: when a write fails (disk full, read-only, a directory gone) health()
 // reports it, the receiver refuses new captures with 503, what was acknowledged stays in
 // memory and is written again every second until it succeeds, and close() rejects with what
-// could not be saved.
-import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+// could not be saved. A capture that cannot be read back is a warning in health() (counted):
+// writes still work, so captures go on.
+//
+// Deletions (a bin, a bin's captures, one capture) are recorded before they take effect, with
+// no flush under way: each is on disk when it resolves, or throws ChangeNotRecordedError having
+// changed nothing. They need no flush of anything else, so they work during a fault: clearing
+// a bin on a full disk frees its space.
+//
+// Files are created 0600 and directories 0700 (disk/files.ts); those of earlier builds are
+// made so at start-up.
+import { chmod, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Delivery, Run } from '../../shared/api.ts';
 import { MAX_REPLAY_JOBS } from '../../shared/schema/forward.ts';
 import { BinMap, DeliveryMap, MapCollection, ReplayMap, RunMap } from './collections.ts';
 import { RecordJournal } from './disk/record-journal.ts';
-import { DataFileError, faultOf, readJson, removeTempFiles, whatFailed, writeJson } from './disk/files.ts';
+import { DIR_MODE, DataFileError, FILE_MODE, faultOf, readJson, removeTempFiles, whatFailed, whatFailedReading, writeJson } from './disk/files.ts';
 import { DiskRequestLog } from './disk/request-log.ts';
+import { errorText } from './redact.ts';
 import { eachLimited } from '../lib/each-limited.ts';
 import {
   type ClockPersisted,
@@ -38,6 +48,7 @@ import {
   type StoredVerify,
   type StoredResponseControl,
   type StoredWebhook,
+  ChangeNotRecordedError,
   StoreUnavailableError,
   UnsavedDataError,
 } from './types.ts';
@@ -46,6 +57,10 @@ export { DataFileError } from './disk/files.ts';
 
 const FORMAT_VERSION = 1;
 const MAX_WARNINGS = 10;
+/** Read failures are logged at most this often (each is counted in health). */
+const READ_FAULT_LOG_MS = 60_000;
+/** Files directly under DATA_DIR that earlier builds may have left 0644 (steno's default mode). */
+const TOP_LEVEL_FILES = ['clock.json', 'hooklab.json', 'responses.json', 'deliveries.json'];
 /** Bins loaded at once at start-up (their file reads overlap; more only queue in the thread pool). */
 const LOAD_BINS_AT_ONCE = 8;
 
@@ -143,6 +158,8 @@ export class LowdbStore implements Store {
   private fault: StoreFault | null = null;
   private lastError: unknown = null;
   private readonly warnings: string[] = [];
+  /** Captures that could not be read back: how many, when first and last, and why (last). */
+  private readFaults: { count: number; first: number; last: number; what: string; loggedAt: number } | null = null;
   private readonly now: () => number;
 
   private constructor(private readonly opts: LowdbStoreOptions) {
@@ -158,12 +175,13 @@ export class LowdbStore implements Store {
       maxStoreBytes: opts.maxStoreBytes,
       cacheBytes: opts.cacheBytes,
       binExists: (id) => this.bins.map.has(id),
-      durable: () => this.durable(),
       onDirty: () => this.schedule(),
       onWarning: (m, detail) => this.warn(m, detail),
+      exclusive: (fn) => this.exclusive(fn),
+      onReadFault: (err) => this.readFailed(err),
     });
     this.binsJournal = journal('bins.log', () => this.bins.map.values());
-    this.bins = new BinMap(this.binsJournal, (id) => this.requests.dropBin(id), () => this.durable());
+    this.bins = new BinMap(this.binsJournal, (id) => this.requests.dropBin(id), () => this.durable(), (id) => this.removeBin(id));
     this.responsesJournal = journal('responses.log', () => this.responses.map.values());
     this.responses = new MapCollection(this.responsesJournal);
     const webhooks = journal('webhooks.log', () => this.webhooks.map.values());
@@ -215,13 +233,14 @@ export class LowdbStore implements Store {
   private async checkWritable() {
     const dir = this.opts.dataDir;
     try {
-      await mkdir(dir, { recursive: true });
+      // (An existing DATA_DIR keeps its mode: it may be the operator's. What is in it is not readable by others.)
+      await mkdir(dir, { recursive: true, mode: DIR_MODE });
       // A file written and removed: the real test (a read-only mount lets mkdir of an
       // existing directory pass).
       const probe = this.path('.hooklab-probe.tmp');
-      await writeFile(probe, 'ok');
+      await writeFile(probe, 'ok', { mode: FILE_MODE });
       await rm(probe);
-      await mkdir(this.path('bins'), { recursive: true });
+      await mkdir(this.path('bins'), { recursive: true, mode: DIR_MODE });
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       throw new DataDirError(
@@ -231,8 +250,24 @@ export class LowdbStore implements Store {
     }
   }
 
+  /**
+   * Earlier builds made bins/ 0755 (its entries are bin ids) and wrote some files 0644: this
+   * user's only now (bin directories: as each loads). Best effort: a file system without
+   * modes is left as it is.
+   */
+  private async tightenModes() {
+    const bins = this.path('bins');
+    const st = await stat(bins).catch(() => null);
+    if (st && st.mode & 0o077) await chmod(bins, DIR_MODE).catch(() => {});
+    for (const name of TOP_LEVEL_FILES) {
+      const f = await stat(this.path(name)).catch(() => null);
+      if (f && f.mode & 0o077) await chmod(this.path(name), FILE_MODE).catch(() => {});
+    }
+  }
+
   private async load() {
     await removeTempFiles(this.opts.dataDir);
+    await this.tightenModes();
     const c = this.collections;
     // bins.log is the bin list: written last when an earlier build's hooklab.json is carried
     // over, so while it is missing, hooklab.json (if any) is still the truth.
@@ -317,6 +352,55 @@ export class LowdbStore implements Store {
       this.timer = null;
       void this.flush();
     }, wait);
+  }
+
+  /**
+   * Run `fn` with no flush under way, and none starting until it is done (flushes and these
+   * run one after another). A deletion is recorded so: what it writes does not interleave
+   * with a flush's writes to the same files.
+   */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.flushing.then(fn);
+    this.flushing = run.then(
+      () => {},
+      () => {},
+    );
+    return run;
+  }
+
+  /**
+   * Delete a bin: its removal is written to bins.log first (with what is queued there), and
+   * only then is it forgotten with its captures (their files go right after). When the line
+   * cannot be written (a full disk may refuse even that), the bin is put back where it was in
+   * the list and ChangeNotRecordedError says nothing changed. (Meanwhile the bin was missing:
+   * a capture sent to it got 404, as it would have once deleted.)
+   */
+  private removeBin(id: string): Promise<boolean> {
+    return this.exclusive(async () => {
+      const prev = this.bins.map.get(id);
+      if (!prev) return false;
+      const order = new Map([...this.bins.map.keys()].map((k, i) => [k, i]));
+      const pos = order.get(id)!;
+      // Out of the list first: a compaction of bins.log (if this write makes one) writes the list without it.
+      this.bins.map.delete(id);
+      try {
+        await this.binsJournal.removeNow(id);
+      } catch (err) {
+        const now = [...this.bins.map];
+        this.bins.map.clear();
+        for (const [k, v] of now) {
+          // Before the first that came after it (or was made meanwhile).
+          if (!this.bins.map.has(id) && (order.get(k) ?? Infinity) > pos) this.bins.map.set(id, prev);
+          this.bins.map.set(k, v);
+        }
+        if (!this.bins.map.has(id)) this.bins.map.set(id, prev);
+        throw new ChangeNotRecordedError(`The bin was not deleted: cannot write to DATA_DIR (${whatFailed(err)}). Nothing changed; retry once writes succeed (see /api/health).`);
+      }
+      this.requests.dropBin(id);
+      // Its files go now (on a full disk, that is the space freeing up); failing that, with the next flush.
+      await this.requests.removeDeletedBins().catch(() => {});
+      return true;
+    });
   }
 
   /** Resolves once everything changed before the call is on disk; rejects while writes fail. */
@@ -406,8 +490,33 @@ export class LowdbStore implements Store {
     this.opts.onWarning?.(message, detail);
   }
 
+  /**
+   * A capture the index holds could not be read back. A warning, not a fault: writes work, so
+   * new captures are safe, and a fault would make the receiver refuse every bin's captures for
+   * one bin's missing files. Counted in one line of health (no bin id), logged at most once a
+   * minute (the path with the bin id replaced).
+   */
+  private readFailed(err: unknown) {
+    const now = this.now();
+    const rf = (this.readFaults ??= { count: 0, first: now, last: now, what: '', loggedAt: -Infinity });
+    rf.count++;
+    rf.last = now;
+    rf.what = whatFailedReading(err);
+    if (now - rf.loggedAt < READ_FAULT_LOG_MS) return;
+    rf.loggedAt = now;
+    this.opts.onWarning?.(`Reading stored captures failed (${rf.count} time(s) so far): ${rf.what}`, { error: errorText(err, this.opts.dataDir) });
+  }
+
   health(): StoreHealth {
-    return { fault: this.fault, warnings: [...this.warnings] };
+    const rf = this.readFaults;
+    const reads = rf
+      ? [
+          `${new Date(rf.last).toISOString()} Reading stored captures failed ${rf.count} time(s) since ${new Date(rf.first).toISOString()} (last: ${rf.what}). ` +
+            'A file under DATA_DIR/bins/ is missing or unreadable (a directory moved or removed by hand?); those captures answer 503 until it is back. ' +
+            "A new capture to such a bin makes its directory again, and what was in it is forgotten. Writes are not affected.",
+        ]
+      : [];
+    return { fault: this.fault, warnings: [...this.warnings, ...reads] };
   }
 
   async getClock() {

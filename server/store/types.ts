@@ -269,5 +269,18 @@ export class UnsavedDataError extends Error {}
 /** A change was kept in memory but could not be made durable (the store is faulted): 503. */
 export class StoreUnavailableError extends Error {}
 
+/**
+ * A deletion that could not be recorded on disk, and so did not happen: nothing changed (the
+ * lowdb driver records a deletion before it takes effect). 503; the message says so.
+ */
+export class ChangeNotRecordedError extends StoreUnavailableError {}
+
+/**
+ * A stored capture could not be read back (its file missing or unreadable) while the index
+ * still holds it. 503 rather than a 404 or a 500: it may come back (a directory moved back);
+ * /api/health lists the failures under `warnings`.
+ */
+export class StoreReadError extends StoreUnavailableError {}
+
 /** An append's guard did not hold: the bin's response settings changed (see AppendGuard). */
 export class SettingsChangedError extends Error {}

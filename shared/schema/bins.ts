@@ -14,9 +14,10 @@ export const BinSlug = z
 /** Ids shorter than generated ones (21 characters) can be guessed by trying. */
 export const SHORT_SLUG = 16;
 
-export function slugWarning(id: string): string | null {
+/** `which`: how the bin is named in the warning (a log names it by its place in the config file, not by its id, the URL's secret). */
+export function slugWarning(id: string, which = `bin id "${id}"`): string | null {
   return id.length < SHORT_SLUG
-    ? `bin id "${id}" is short: anyone who guesses it can send to its URL (and, without AUTH_TOKEN, read it); use ${SHORT_SLUG}+ characters or a generated id`
+    ? `${which} is short: anyone who guesses it can send to its URL (and, without AUTH_TOKEN, read it); use ${SHORT_SLUG}+ characters or a generated id`
     : null;
 }
 

@@ -13,12 +13,13 @@ export const WebhookId = z
   .string({ error: 'must be a string' })
   .regex(/^[A-Za-z0-9_-]{1,64}$/, { error: 'must be 1 to 64 characters of A-Z, a-z, 0-9, "_" and "-"' });
 
-/** Each id at most once in its list. */
+/** Each id at most once in its list. (Told by position: a bin id is its receiver URL's secret, and this is logged.) */
 function uniqueIds(items: { id: string }[] | undefined, ctx: z.RefinementCtx) {
-  const seen = new Set<string>();
+  const seen = new Map<string, number>();
   items?.forEach((x, i) => {
-    if (seen.has(x.id)) ctx.addIssue({ code: 'custom', path: [i, 'id'], message: `"${x.id}" is used twice` });
-    seen.add(x.id);
+    const first = seen.get(x.id);
+    if (first !== undefined) ctx.addIssue({ code: 'custom', path: [i, 'id'], message: `is used twice (entry ${first} has it too)` });
+    else seen.set(x.id, i);
   });
 }
 

@@ -1,7 +1,9 @@
 // Export and import of a bin's captures: NDJSON (one capture per line, byte-exact) and HAR 1.2.
 import { z } from 'zod';
+import { quoteHeaderName as quoted } from '../header-reasons.ts';
 import { int, obj, oneOf, str } from './common.ts';
 import { AnswerOutcome } from './bins.ts';
+import { isHeaderValue, isHttpToken } from './headers.ts';
 
 export const ExportQuery = obj({
   format: oneOf(['ndjson', 'har']).optional().meta({ description: 'Default ndjson.' }),
@@ -13,16 +15,56 @@ export const ExportQuery = obj({
     .meta({ description: 'Only these captures (e.g. "Copy as HAR" for one).' }),
 });
 
+// An import refuses what a replay could not send again (the replay API's checks, ReplayInput in
+// forward.ts), so every capture stored can be replayed. A live capture always passes: Node's
+// parser lets through only token methods and header names, header values of tab, printable
+// ASCII and obs-text (bytes 0x80-0xff, kept as Latin-1 characters) and request targets of
+// printable ASCII, so any export re-imports.
+
+/**
+ * The largest request head a capture can have (MAX_HEADER_BYTES' upper bound, server/config.ts;
+ * Node counts the URL and the header names and values). No field is refused for its size alone
+ * below it, nor a capture for its number of headers (each counts at least its name's 1 byte):
+ * an NDJSON line is capped as a whole instead (server/capture/importer.ts).
+ */
+const MAX_HEAD_BYTES = 1024 * 1024;
+const MAX_HEADERS = MAX_HEAD_BYTES;
+
+// A request target undici sends: Latin-1 with no space, DEL or control character (CR, LF, NUL…).
+const TARGET = /^[\x21-\x7e\x80-\xff]*$/;
+const TARGET_REASON = 'must not contain spaces, line breaks or other control characters, nor characters beyond Latin-1';
+
+const method = str(64, 1)
+  .refine((m) => m === '' || isHttpToken(m), { error: "must be an HTTP method: a token of letters, digits and !#$%&'*+-.^_`|~ (no spaces or line breaks)" })
+  .refine((m) => m.toUpperCase() !== 'CONNECT', { error: 'cannot be CONNECT: it asks for a tunnel, there is no request to replay' });
+
+const path = str(MAX_HEAD_BYTES, 1)
+  .refine((p) => p.startsWith('/'), { error: 'must start with "/"' })
+  .refine((p) => TARGET.test(p), { error: TARGET_REASON });
+
+/** Issues of one header, at `at` (its name's path, its value's path). */
+function checkHeader(name: string, value: string, ctx: z.RefinementCtx, at: [PropertyKey[], PropertyKey[]]) {
+  if (!isHttpToken(name)) {
+    ctx.addIssue({ code: 'custom', path: at[0], message: `header name ${quoted(name)} must be an HTTP token: letters, digits and !#$%&'*+-.^_\`|~ (no spaces, colons or line breaks)` });
+  }
+  if (!isHeaderValue(value)) {
+    ctx.addIssue({ code: 'custom', path: at[1], message: `the value of header ${quoted(name)} must not contain CR, LF, NUL or other control characters (tab is allowed), nor characters beyond Latin-1` });
+  }
+}
+
 /** One line of an NDJSON export: everything about a capture, the body in base64. */
 export const ExportLine = z
   .object({
     id: z.string(),
-    method: str(64, 1),
-    path: str(65_536, 1).refine((p) => p.startsWith('/'), { error: 'must start with "/"' }),
-    queryString: str(65_536),
+    method,
+    path,
+    queryString: str(MAX_HEAD_BYTES).refine((q) => TARGET.test(q), { error: TARGET_REASON }),
     headers: z
-      .array(z.tuple([str(8192), str(65_536)]), { error: 'must be a list of [name, value] pairs' })
-      .max(1000, { error: 'at most 1000 headers' }),
+      .array(
+        z.tuple([str(MAX_HEAD_BYTES), str(MAX_HEAD_BYTES)]).superRefine(([name, value], ctx) => checkHeader(name, value, ctx, [[0], [1]])),
+        { error: 'must be a list of [name, value] pairs' },
+      )
+      .max(MAX_HEADERS, { error: `at most ${MAX_HEADERS} headers` }),
     ip: str(64),
     receivedAt: z.iso.datetime({ offset: true, error: 'must be an RFC 3339 time' }),
     size: int(0, Number.MAX_SAFE_INTEGER),
@@ -33,6 +75,13 @@ export const ExportLine = z
   })
   .meta({ id: 'ExportLine' });
 
+/**
+ * HTTP/2's pseudo-headers (":authority", ":path", …), which browsers' HARs list with the
+ * headers: they are no HTTP/1.1 headers (the method, URL and Host say the same), so an import
+ * leaves them out rather than refuse the document.
+ */
+const isPseudoHeader = (name: string) => name.startsWith(':');
+
 /** The parts of a HAR 1.2 document an import reads. */
 export const HarImport = z.object({
   log: z.object({
@@ -40,16 +89,19 @@ export const HarImport = z.object({
       z.object({
         startedDateTime: z.iso.datetime({ offset: true, error: 'must be an RFC 3339 time' }),
         request: z.object({
-          method: str(64, 1),
+          method,
           url: z.string().refine((u) => URL.canParse(u), { error: 'must be an absolute URL' }),
-          headers: z.array(z.object({ name: z.string(), value: z.string() })),
+          headers: z
+            .array(z.object({ name: z.string(), value: z.string() }))
+            .superRefine((hs, ctx) => hs.forEach((h, i) => isPseudoHeader(h.name) || checkHeader(h.name, h.value, ctx, [[i, 'name'], [i, 'value']])))
+            .transform((hs) => hs.filter((h) => !isPseudoHeader(h.name))),
           postData: z
             .object({ mimeType: z.string().optional(), text: z.string().optional(), _encoding: z.literal('base64').optional() })
             .optional(),
           bodySize: z.number().optional(),
         }),
         response: z.object({ status: z.number() }).optional(),
-        _hooklab: z.object({ ip: z.string().optional(), answer: AnswerOutcome.optional(), path: z.string().optional() }).optional(),
+        _hooklab: z.object({ ip: z.string().optional(), answer: AnswerOutcome.optional(), path: path.optional() }).optional(),
       }),
     ),
   }),

@@ -54,7 +54,8 @@ describe('config file', () => {
     await withServer(env, async (base, output) => {
       expect((await json<Bin>(base, 'GET', `/api/bins/${BIN}`)).body).toMatchObject({ name: 'Orders', labelFrom: ['json:data.object.type', 'header:x-event'] });
       expect((await json<Bin>(base, 'GET', '/api/bins/short')).body.name).toBe('Guessable');
-      expect(output()).toMatch(/bin id "short" is short: anyone who guesses it/);
+      // Named by its place in the file (and name): the id is its URL's secret, and this is logged.
+      expect(output()).toMatch(/the id of bins\[1\] \("Guessable"\) is short: anyone who guesses it/);
       const wh = (await json<Webhook>(base, 'GET', '/api/webhooks/wh-ci')).body;
       expect(wh).toMatchObject({ name: 'CI', events: ['flow_failed'], hasSecret: true });
       // The plan answers as configured; one step is used up before the restart.
@@ -167,7 +168,7 @@ describe('config file', () => {
     expect(output).toContain('bins[0].id: must be 4 to 64 characters');
     expect(output).toContain('bins[0].labelFrom[0]: must start with json: or header:');
     expect(output).toContain('bins[1].response.plan[0].status: must be from 200 to 599');
-    expect(output).toContain('bins[2].id: "ok-bin-0123456789" is used twice');
+    expect(output).toContain('bins[2].id: is used twice (entry 1 has it too)');
     expect(output).toContain('webhooks[0].url: must use http or https');
     expect(output).toContain('extra: unknown field');
     // Proxy mode with no target: refused here too (stored as "bin", it would drop proxy mode unsaid).

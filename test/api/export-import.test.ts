@@ -1,6 +1,7 @@
 // Issue 16 (and the CLI of issue 10): export a bin as NDJSON (byte-exact) or HAR 1.2 (valid
 // per har-validator), import either into a bin keeping order, times, headers and bytes.
 import { randomBytes } from 'node:crypto';
+import net from 'node:net';
 import zlib from 'node:zlib';
 import hv from 'har-validator';
 import request from 'supertest';
@@ -10,10 +11,16 @@ import { send, sha256 } from '../helpers/http.ts';
 import { createBin, startServer, type TestServer } from '../helpers/server.ts';
 
 let srv: TestServer;
+/** MAX_REQUESTS_PER_BIN 3: which captures an import evicts. */
+let small: TestServer;
 beforeAll(async () => {
   srv = await startServer();
+  small = await startServer({ storage: 'memory', config: { maxRequestsPerBin: 3 } });
 });
-afterAll(() => srv.cleanup());
+afterAll(async () => {
+  await srv.cleanup();
+  await small.cleanup();
+});
 
 const bodies = [
   Buffer.from('{"event":"sync_end","status":"FAILED"}'),
@@ -46,6 +53,57 @@ async function details(binId: string): Promise<RequestDetail[]> {
   const out: RequestDetail[] = [];
   for (const r of [...page.requests].reverse()) out.push((await request(srv.base).get(`/api/bins/${binId}/requests/${r.id}`).expect(200)).body);
   return out;
+}
+
+async function exportNdjson(base: string, binId: string): Promise<string> {
+  const r = await request(base).get(`/api/bins/${binId}/export`).buffer(true).parse((res, cb) => {
+    let t = '';
+    res.on('data', (c: Buffer) => (t += c.toString()));
+    res.on('end', () => cb(null, t));
+  });
+  expect(r.status).toBe(200);
+  return r.body as string;
+}
+
+const importNdjson = (base: string, binId: string, text: string) => request(base).post(`/api/bins/${binId}/import`).set('content-type', 'application/x-ndjson').send(text);
+
+/** An export line of a small capture, with these fields changed. */
+function line(change: Record<string, unknown> = {}): string {
+  return JSON.stringify({
+    id: 'x',
+    method: 'POST',
+    path: '/p',
+    queryString: '',
+    headers: [['Content-Type', 'text/plain']],
+    ip: '203.0.113.9',
+    receivedAt: '2026-01-02T03:04:05.000Z',
+    size: 2,
+    truncated: false,
+    contentType: 'text/plain',
+    answer: { status: 200, delayMs: 0, fault: null, source: 'default', index: null, roll: null },
+    body: Buffer.from('hi').toString('base64'),
+    ...change,
+  });
+}
+
+/** Newest first, as the list shows them. */
+const listed = async (base: string, binId: string) => ((await request(base).get(`/api/bins/${binId}/requests?limit=500`).expect(200)).body as RequestPage).requests;
+
+/** Raw bytes to a receiver URL (a request Node's client would not send as is); answers the capture id. */
+function rawCapture(base: string, head: string): Promise<string> {
+  const u = new URL(base);
+  return new Promise((resolve, reject) => {
+    const s = net.connect(Number(u.port), u.hostname);
+    let out = '';
+    s.on('data', (d: Buffer) => (out += d.toString('latin1')));
+    s.on('error', reject);
+    s.on('close', () => {
+      const id = /\r\nx-hooklab-request-id: (\S+)\r\n/i.exec(out)?.[1];
+      if (id) resolve(id);
+      else reject(new Error(`no capture: ${out.slice(0, 200)}`));
+    });
+    s.end(Buffer.from(head, 'latin1'));
+  });
 }
 
 const bytesOf = (d: RequestDetail) => Buffer.from(d.body, d.bodyEncoding === 'base64' ? 'base64' : 'utf8');
@@ -137,5 +195,119 @@ describe('export and import', () => {
     const bad = await request(srv.base).post(`/api/bins/${to.id}/import`).send({ log: { entries: [{ startedDateTime: 'yesterday' }] } }).expect(400);
     expect(bad.body.error.fields.map((f: { field: string }) => f.field)).toContain('log.entries[0].startedDateTime');
     expect((await details(to.id)).length).toBe(2);
+  });
+  it('imported captures get ids as of the import, their order kept and their own times as data: a future receivedAt no longer sorts above later captures', async () => {
+    const bin = await createBin(srv.base);
+    await send(`${bin.url}/live1`, { body: 'a' });
+    const times = ['2999-01-01T00:00:00Z', '2001-01-01T00:00:00Z', '2500-06-01T00:00:00Z'];
+    const imp = await importNdjson(srv.base, bin.id, times.map((t, i) => line({ path: `/imp${i}`, receivedAt: t })).join('\n')).expect(200);
+    expect(imp.body).toEqual({ imported: 3, evicted: 0 });
+    const rows = await listed(srv.base, bin.id);
+    expect(rows.map((r) => r.path)).toEqual(['/imp2', '/imp1', '/imp0', '/live1']);
+    expect(rows.slice(0, 3).map((r) => r.receivedAt).reverse()).toEqual(times.map((t) => new Date(t).toISOString()));
+    // Waiting for what comes after the newest import sees the next live capture.
+    const waiting = request(srv.base).get(`/api/bins/${bin.id}/requests/wait?after=${rows[0].id}&timeout=20s`);
+    const answered = new Promise<request.Response>((resolve, reject) => waiting.then(resolve, reject));
+    await expect.poll(() => srv.app.waiters.size).toBeGreaterThan(0);
+    await send(`${bin.url}/live2`, { body: 'b' });
+    const got = await answered;
+    expect(got.status).toBe(200);
+    expect(got.body.path).toBe('/live2');
+    expect((await listed(srv.base, bin.id)).map((r) => r.path)).toEqual(['/live2', '/imp2', '/imp1', '/imp0', '/live1']);
+  });
+
+  it('an import is activity (idle expiry counts from it, though its captures are old), and a waiting client hears of an imported capture', async () => {
+    let t = Date.now();
+    const idle = await startServer({ storage: 'memory', config: { binIdleMs: 7 * 86_400_000 }, now: () => t });
+    try {
+      const bin = await createBin(idle.base);
+      t += 6 * 86_400_000; // 6 of its 7 idle days gone
+      // Waiting for any capture of the empty bin: an import is one.
+      const waiting = request(idle.base).get(`/api/bins/${bin.id}/requests/wait?path=/old&timeout=20s`);
+      const answered = new Promise<request.Response>((resolve, reject) => waiting.then(resolve, reject));
+      await expect.poll(() => idle.app.waiters.size).toBeGreaterThan(0);
+      const before = t;
+      await importNdjson(idle.base, bin.id, line({ path: '/old', receivedAt: '2001-01-01T00:00:00Z' })).expect(200);
+      const got = await answered;
+      expect(got.status).toBe(200); // before: 408, nothing told the waiter
+      expect(got.body.path).toBe('/old');
+      // Before: its last request was in 2001, so it still expired a day later (7 days from its creation).
+      const view = (await request(idle.base).get(`/api/bins/${bin.id}`).expect(200)).body;
+      expect(Date.parse(view.idleExpiresAt)).toBeGreaterThanOrEqual(before + 7 * 86_400_000 - 1000);
+    } finally {
+      await idle.cleanup();
+    }
+  });
+
+  it('an import into a full bin evicts the oldest arrivals, as captures do, not the captures it adds', async () => {
+    const bin = await createBin(small.base);
+    await send(`${bin.url}/live1`, { body: 'a' });
+    await send(`${bin.url}/live2`, { body: 'b' });
+    const imp = await importNdjson(small.base, bin.id, [line({ path: '/old', receivedAt: '2001-01-01T00:00:00Z' }), line({ path: '/older', receivedAt: '2000-01-01T00:00:00Z' })].join('\n')).expect(200);
+    expect(imp.body).toEqual({ imported: 2, evicted: 1 });
+    expect((await listed(small.base, bin.id)).map((r) => r.path)).toEqual(['/older', '/old', '/live2']);
+  });
+
+  it('refuses, as that line\'s 400 invalid_line naming the field, what no replay could send: a method, path or query with a line break, a header name or value a request cannot carry', async () => {
+    const to = await createBin(srv.base);
+    const cases: [Record<string, unknown>, string, RegExp][] = [
+      [{ method: 'GET /x HTTP/1.1\r\nX: y' }, 'method', /must be an HTTP method/],
+      [{ method: 'CONNECT' }, 'method', /cannot be CONNECT/],
+      [{ path: '/x\r\nX-Injected: 1' }, 'path', /line breaks/],
+      [{ path: '/a b' }, 'path', /spaces/],
+      [{ queryString: 'a=1\r\nX: y' }, 'queryString', /line breaks/],
+      [{ headers: [['X-A', 'a\r\nX-Injected: 1']] }, 'headers[0][1]', /the value of header "X-A" must not contain CR, LF/],
+      [{ headers: [['ok', 'v'], ['X A', 'b']] }, 'headers[1][0]', /header name "X A" must be an HTTP token/],
+      [{ headers: [['X-A:', 'b']] }, 'headers[0][0]', /must be an HTTP token/],
+      [{ headers: [['', 'b']] }, 'headers[0][0]', /must be an HTTP token/],
+      [{ headers: [['X-A', 'a\u0000b']] }, 'headers[0][1]', /control characters/],
+      [{ headers: [['X-Euro', '\u20ac']] }, 'headers[0][1]', /beyond Latin-1/],
+    ];
+    let stored = 0;
+    for (const [change, field, why] of cases) {
+      const r = await importNdjson(srv.base, to.id, [line({ path: `/ok${stored}` }), line(change), line()].join('\n')).expect(400);
+      stored++;
+      expect(r.body.error.code, field).toBe('invalid_line');
+      expect(r.body.error.field).toBe('line 2');
+      expect(r.body.error.message).toMatch(new RegExp(`^line 2: ${field.replace(/[[\]]/g, '\\$&')}: `));
+      expect(r.body.error.message).toMatch(why);
+      expect(r.body.error.message).toMatch(/\(the 1 capture\(s\) before it were imported\)$/);
+      expect((await listed(srv.base, to.id)).length, field).toBe(stored);
+    }
+  });
+
+  it('any live capture re-imports: obs-text (Latin-1) and tab in header values, odd method, quotes and brackets in the path and query', async () => {
+    const from = await createBin(srv.base);
+    const u = new URL(srv.base);
+    const head =
+      `M-SEARCH /h/${from.id}/a"<>{}|\\^\`~!$&'()*+,;=:@[] HTTP/1.1\r\nHost: ${u.host}\r\n` +
+      `X-Latin: caf\xe9 \xff\x80\r\nX-Tab: a\tb\r\nX-Quote: "q" \\ <>\r\nX-Empty:\r\nx_under.score~: 1\r\nConnection: close\r\nContent-Length: 2\r\n\r\nhi`;
+    await rawCapture(srv.base, head);
+    await rawCapture(srv.base, `POST /h/${from.id}/q?x="1"&y=<a>&z=%ZZ&w=\` HTTP/1.1\r\nHost: ${u.host}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    const a = await details(from.id);
+    expect(a[0].headers).toContainEqual(['X-Latin', 'caf\u00e9 \u00ff\u0080']);
+    expect(a[0].method).toBe('M-SEARCH');
+    const to = await createBin(srv.base);
+    await importNdjson(srv.base, to.id, await exportNdjson(srv.base, from.id)).expect(200);
+    expect((await details(to.id)).map(essence)).toEqual(a.map(essence));
+  });
+
+  it('HAR: the same checks (a bad header is a 400 naming it, nothing added); HTTP/2 pseudo-headers of browser HARs are left out', async () => {
+    const to = await createBin(srv.base);
+    const har = (headers: { name: string; value: string }[], method = 'POST') => ({
+      log: {
+        entries: [{ startedDateTime: '2026-01-02T03:04:05.678Z', request: { method, url: 'https://api.example.com/hook', headers, postData: { mimeType: 'text/plain', text: 'x' } } }],
+      },
+    });
+    const bad = await request(srv.base).post(`/api/bins/${to.id}/import`).send(har([{ name: 'X-A', value: 'a\r\nX-Injected: 1' }])).expect(400);
+    expect(bad.body.error.fields.map((f: { field: string }) => f.field)).toEqual(['log.entries[0].request.headers[0].value']);
+    const badMethod = await request(srv.base).post(`/api/bins/${to.id}/import`).send(har([], 'GET /x HTTP/1.1')).expect(400);
+    expect(badMethod.body.error.fields.map((f: { field: string }) => f.field)).toEqual(['log.entries[0].request.method']);
+    expect((await details(to.id)).length).toBe(0);
+    await request(srv.base)
+      .post(`/api/bins/${to.id}/import`)
+      .send(har([{ name: ':authority', value: 'api.example.com' }, { name: ':method', value: 'POST' }, { name: 'X-Real', value: '1' }]))
+      .expect(200);
+    expect((await details(to.id))[0].headers).toEqual([['X-Real', '1']]);
   });
 });

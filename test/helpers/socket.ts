@@ -5,12 +5,32 @@ import type { ClientToServerEvents, RequestItem, ServerToClientEvents, Subscribe
 export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 export async function connect(base: string, opts: { token?: string } = {}): Promise<ClientSocket> {
-  const s: ClientSocket = io(base, { transports: ['websocket'], reconnection: false, forceNew: true, auth: opts.token ? { token: opts.token } : undefined });
+  // The token goes with the handshake (a header), as the CLI sends it: the server checks it
+  // before a session is made.
+  const s: ClientSocket = io(base, {
+    transports: ['websocket'],
+    reconnection: false,
+    forceNew: true,
+    auth: opts.token ? { token: opts.token } : undefined,
+    extraHeaders: opts.token ? { authorization: `Bearer ${opts.token}` } : undefined,
+  });
   await new Promise<void>((resolve, reject) => {
     s.once('connect', () => resolve());
     s.once('connect_error', reject);
   });
   return s;
+}
+
+/**
+ * The HTTP status a refused handshake was answered with, from socket.io-client's connect_error
+ * (refused before any session: long-polling gives the status, a WebSocket its error's text);
+ * null when it was not an HTTP refusal (a Socket.IO middleware's error, say).
+ */
+export function handshakeStatus(err: unknown): number | null {
+  const d = (err as { description?: unknown }).description;
+  if (typeof d === 'number') return d;
+  const m = /Unexpected server response: (\d+)/.exec(String((d as { message?: unknown } | undefined)?.message ?? ''));
+  return m ? Number(m[1]) : null;
 }
 
 export function subscribe(s: ClientSocket, binId: string, lastId?: string | null, lastSeq?: number): Promise<SubscribeAck> {

@@ -41,6 +41,13 @@ export function getSocket(): LiveSocket {
     setConn({ state: s.active ? 'reconnecting' : 'offline', reason });
   });
   s.on('connect_error', (err) => {
+    // A handshake refused for its token (401: the cookie is gone or stale) is not retried:
+    // each try would count as a wrong token and lock this address out of signing in.
+    if ((err as { description?: unknown }).description === 401) {
+      s.disconnect();
+      setConn({ state: 'offline', reason: 'unauthorized' });
+      return;
+    }
     setConn({ state: s.active ? 'reconnecting' : 'offline', reason: err.message });
   });
   s.io.on('reconnect_attempt', (n) => setConn({ state: 'reconnecting', attempt: n }));

@@ -1,12 +1,19 @@
-// File primitives of the lowdb driver: JSON documents written atomically through lowdb
-// (steno: temp file, then rename), positioned writes and reads for body and journal files,
-// and the errors and faults they turn into.
+// File primitives of the lowdb driver: files replaced whole atomically through lowdb (steno:
+// temp file, then rename), positioned writes and reads for body and journal files, and the
+// errors and faults they turn into. Every file is created 0600 and every directory 0700:
+// captures hold other people's headers and bodies, journals hold secrets, and directory names
+// are bin ids.
 import { constants } from 'node:fs';
 import { type FileHandle, open, readdir, rm, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { Low } from 'lowdb';
-import { DataFile } from 'lowdb/node';
+import { DataFile, TextFile } from 'lowdb/node';
+import { jsonProblem } from '../../lib/json-problem.ts';
 import type { StoreFault, StoreFaultCode } from '../types.ts';
+
+/** Modes of what hooklab creates under DATA_DIR: its owner's only. */
+export const FILE_MODE = 0o600;
+export const DIR_MODE = 0o700;
 
 /** A data file that cannot be read. Start-up stops; the file is left as it is. */
 export class DataFileError extends Error {
@@ -18,9 +25,19 @@ export class DataFileError extends Error {
   }
 }
 
-export function jsonFile<T>(filename: string): Low<T> {
+/** A JSON parse that says where it failed, not what: JSON.parse's message quotes the text, which holds secrets. */
+class JsonProblem extends Error {}
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new JsonProblem(jsonProblem(text));
+  }
+}
+
+function jsonFile<T>(filename: string): Low<T> {
   // Compact JSON: these files are machine-written and size is write time.
-  const adapter = new DataFile<T>(filename, { parse: JSON.parse, stringify: (d) => JSON.stringify(d) });
+  const adapter = new DataFile<T>(filename, { parse: parseJson as (s: string) => T, stringify: (d) => JSON.stringify(d) });
   return new Low<T>(adapter, null as T);
 }
 
@@ -31,7 +48,7 @@ export async function readJson<T>(filename: string, check: (d: unknown) => strin
     await low.read();
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    throw new DataFileError(filename, e instanceof SyntaxError ? `not valid JSON (${e.message})` : (e.code ?? e.message));
+    throw new DataFileError(filename, e instanceof JsonProblem ? `not valid JSON (${e.message})` : (e.code ?? 'unreadable'));
   }
   if (low.data === null) return null;
   const problem = check(low.data);
@@ -39,15 +56,45 @@ export async function readJson<T>(filename: string, check: (d: unknown) => strin
   return low.data;
 }
 
+/** Compact JSON (machine-written; size is write time), replacing the file whole. */
 export async function writeJson<T>(filename: string, data: T): Promise<void> {
   const low = jsonFile<T>(filename);
   low.data = data;
+  await ownerOnlyTemp(filename);
   await low.write();
+}
+
+/** Replace a text file whole, atomically (lowdb's TextFile: a temp file, then a rename). */
+export async function replaceFile(filename: string, text: string): Promise<void> {
+  await ownerOnlyTemp(filename);
+  await new TextFile(filename).write(text);
+}
+
+/** steno's name for a temp file, which start-up removes (removeTempFiles): /dir/.name.tmp. */
+const tempName = (filename: string) => path.join(path.dirname(filename), `.${path.basename(filename)}.tmp`);
+
+/**
+ * steno writes its temp file with the process's default mode (0644 as a rule), and the rename
+ * gives the file that mode. Made first, empty and 0600, the temp file keeps its mode when
+ * steno writes it, and so does the file. One left by a write a crash cut short may have
+ * another mode: it goes first.
+ */
+async function ownerOnlyTemp(filename: string): Promise<void> {
+  const tmp = tempName(filename);
+  let fh: FileHandle;
+  try {
+    fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, FILE_MODE);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    await removeFile(tmp);
+    fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, FILE_MODE);
+  }
+  await fh.close();
 }
 
 /** Open for positioned writes, creating the file if needed (never truncating it). */
 export function openForWrite(filename: string): Promise<FileHandle> {
-  return open(filename, constants.O_WRONLY | constants.O_CREAT, 0o600);
+  return open(filename, constants.O_WRONLY | constants.O_CREAT, FILE_MODE);
 }
 
 /**
@@ -151,13 +198,31 @@ const FAULTS: Record<string, { code: StoreFaultCode; what: string }> = {
 
 function describe(err: unknown) {
   const code = (err as NodeJS.ErrnoException)?.code ?? '';
-  return FAULTS[code] ?? { code: 'io_error' as const, what: `write error ${code || String(err)}` };
+  // The code only: an error's message names the file, and so a bin id (health is public).
+  return FAULTS[code] ?? { code: 'io_error' as const, what: code ? `write error ${code}` : 'an unexpected write error (see the log)' };
 }
 
 /** A file system error in words, with its code: "the disk is full (ENOSPC)". */
 export function whatFailed(err: unknown): string {
   const code = (err as NodeJS.ErrnoException)?.code;
   return code && FAULTS[code] ? `${FAULTS[code].what} (${code})` : describe(err).what;
+}
+
+const READ_FAILURES: Record<string, string> = {
+  ENOENT: 'a file is missing',
+  ENOTDIR: 'a directory was replaced by a file',
+  ESHORT: 'a file is shorter than its metadata says',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EIO: 'an I/O error',
+};
+
+/** A read error in words, with its code, naming no file: "a file is missing (ENOENT)". */
+export function whatFailedReading(err: unknown): string {
+  if (err instanceof DataFileError) return 'a file is corrupt';
+  const code = (err as NodeJS.ErrnoException)?.code;
+  if (!code) return 'an unexpected read error (see the log)';
+  return READ_FAILURES[code] ? `${READ_FAILURES[code]} (${code})` : `read error ${code}`;
 }
 
 /** A write error as the fault health reports (no paths: health is public). */

@@ -8,6 +8,7 @@
 // dropped at load.
 import { type FileHandle, rename, rm } from 'node:fs/promises';
 import type { RecordChanges } from '../collections.ts';
+import { jsonLineProblem } from '../../lib/json-problem.ts';
 import { DataFileError, fileSize, openForWrite, readAt, truncateTo, writeAt, writeFileAt } from './files.ts';
 
 type Line<T> = { put: T } | { id: string; set?: Partial<T>; add?: unknown[] } | { del: string };
@@ -79,6 +80,26 @@ export class RecordJournal<T extends { id: string }> implements RecordChanges<T>
   removed(id: string): void {
     this.queued.push({ del: id });
     this.o.onDirty();
+  }
+
+  /**
+   * Write a removal now, after what is queued (it is a deletion's record: the API answers only
+   * once it is on disk). When it did not get written it is withdrawn, never written later, and
+   * this throws: the caller then undoes the removal, so that a 503 means nothing changed.
+   */
+  async removeNow(id: string): Promise<void> {
+    const line: Line<T> = { del: id };
+    // Last of the write: a write cut short (disk full) then never holds this line whole.
+    this.queued.push(line);
+    try {
+      await this.flush();
+    } catch (err) {
+      const i = this.queued.indexOf(line);
+      // Not queued again: it was written, and only the compaction after it failed (retried with the next flush).
+      if (i === -1) return;
+      this.queued.splice(i, 1);
+      throw err;
+    }
   }
 
   /** Append what changed; compact when the journal has grown too large. */
@@ -170,8 +191,9 @@ export class RecordJournal<T extends { id: string }> implements RecordChanges<T>
       let l: Line<T>;
       try {
         l = JSON.parse(line) as Line<T>;
-      } catch (e) {
-        throw new DataFileError(this.file, `line ${lineNo} is not valid JSON (${(e as Error).message})`);
+      } catch {
+        // Where, not what: JSON.parse's message quotes the line, which may hold secrets.
+        throw new DataFileError(this.file, `line ${lineNo} is not valid JSON (${jsonLineProblem(line)})`);
       }
       if ('put' in l) map.set(l.put.id, l.put);
       else if ('del' in l) map.delete(l.del);

@@ -12,16 +12,21 @@
 // and a torn last metadata line (a write a crash cut short) are cut off at load. Evictions by
 // the cap or the byte budget are lazy: a segment's files stay until all its requests are gone;
 // the newest segment gets a line with the bin's eviction mark (the newest id evicted) and load
-// drops what is at or below it. A deletion appends a line at the next flush, and the store
-// awaits that flush before it answers, so a deleted request never comes back.
-import { type FileHandle, mkdir, readFile, readdir, rm, stat } from 'node:fs/promises';
+// drops what is at or below it.
+//
+// Deletions are recorded before they take effect, with no flush under way: a request's is a
+// line in its segment's log; clearing a bin moves its directory aside in one rename (which
+// needs no free space: a full disk can be cleared), then removes it. Either is on disk when it
+// resolves, so a deleted request never comes back; one that cannot be written throws
+// ChangeNotRecordedError and changes nothing.
+import { randomBytes } from 'node:crypto';
+import { type FileHandle, chmod, mkdir, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { RequestItem } from '../../../shared/api.ts';
 import { ByteLru } from '../../lib/lru.ts';
 import { changesRow, evictionsOf, type IndexEntry, RequestIndex, toItem, withAnnotations } from '../request-index.ts';
-import type { Annotations, CapturedRequest, RequestLog, RequestPageQuery, StoredRequest } from '../types.ts';
-import { TextFile } from 'lowdb/node';
-import { DataFileError, fileSize, openForWrite, readAt, readJson, removeFile, removeTempFiles, truncateTo, writeAt, writeFileAt, writeJson } from './files.ts';
+import { type Annotations, type CapturedRequest, ChangeNotRecordedError, type RequestLog, type RequestPageQuery, StoreReadError, type StoredRequest } from '../types.ts';
+import { DIR_MODE, DataFileError, FILE_MODE, fileSize, openForWrite, readAt, readJson, removeFile, removeTempFiles, replaceFile, truncateTo, whatFailed, writeAt, writeFileAt, writeJson } from './files.ts';
 import { type DiskRecord, deleteLine, headerLine, markLine, parseSegmentLog, patchLine, recordLine } from './segment-log.ts';
 import { internFlat } from '../../lib/intern.ts';
 import { ownBytes } from '../../lib/own-bytes.ts';
@@ -37,6 +42,8 @@ const SEGMENT_VERSION = 2;
 /** A segment log is rewritten whole (temp file, rename) once it has more lines than this factor of its live requests (plus slack). */
 const LOG_COMPACT_FACTOR = 2;
 const LOG_COMPACT_SLACK = 16;
+/** A cleared bin's directory, moved aside under bins/ until it is removed (start-up removes any left). */
+const ASIDE_PREFIX = '.cleared-';
 
 interface SegmentFile {
   version: number;
@@ -94,8 +101,6 @@ interface Seg {
   lines: number;
   /** The metadata log, kept open like the body file. */
   lfh: FileHandle | null;
-  /** Ids deleted since the last write (each becomes a line). */
-  deleted: string[];
   /** The next write carries the bin's eviction mark. */
   writeMark: boolean;
   /** Counts metadata writes: a read that overlapped one is not cached. */
@@ -136,12 +141,21 @@ export interface DiskRequestLogOptions {
   /** Bytes of bodies and metadata kept in memory after reading them back. */
   cacheBytes?: number;
   binExists: (binId: string) => boolean;
-  /** Resolves once everything changed so far is on disk (deletions wait for it). */
-  durable: () => Promise<void>;
+  /** Unused: deletions are now recorded by the log itself (see delete, clear). Accepted for callers that still pass it. */
+  durable?: () => Promise<void>;
   /** Something needs writing: the store schedules a flush. */
   onDirty: () => void;
-  /** For people; `message` names no bin id (health is public, bin ids are the receiver's secret). */
+  /** For people; `message` and `detail` name no bin id (health is public, bin ids are the receiver's secret). */
   onWarning: (message: string, detail?: Record<string, unknown>) => void;
+  /** Runs `fn` with no flush under way (a deletion is recorded so). Default: at once. */
+  exclusive?: <T>(fn: () => Promise<T>) => Promise<T>;
+  /** A stored capture could not be read back (the store counts these for health). */
+  onReadFault?: (err: unknown) => void;
+}
+
+/** The deletion was not written: it did not happen. */
+function notRecorded(err: unknown, what: string): ChangeNotRecordedError {
+  return new ChangeNotRecordedError(`${what}: cannot write to DATA_DIR (${whatFailed(err)}). Nothing changed; retry once writes succeed (see /api/health).`);
 }
 
 /** A segment's changes to write now (those made from here on go with the next write). */
@@ -260,27 +274,134 @@ export class DiskRequestLog implements RequestLog {
       f.markDirty = true;
       this.dirtyBins.add(e.binId);
     }
-    // (A line for one never written is harmless: load skips it.)
-    if (why === 'deleted') seg.deleted.push(e.id);
-    if (why === 'deleted' || seg.live === 0) this.markDirty(seg);
+    // (A deletion is on disk already: see delete(). A segment left empty has its files removed.)
+    if (seg.live === 0) this.markDirty(seg);
+  }
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    return this.o.exclusive ? this.o.exclusive(fn) : fn();
   }
 
   async delete(binId: string, id: string) {
-    const e = this.index.remove(binId, id);
-    if (!e) return false;
-    this.gone(e, 'deleted');
-    await this.o.durable();
-    return true;
+    if (!this.index.get(binId, id)) return false;
+    return this.exclusive(async () => {
+      const e = this.index.get(binId, id);
+      if (!e) return false;
+      // Recorded first; one never written (still in memory) has nothing on disk to record.
+      if (!e.pend && e.off >= 0) await this.recordDeletion(e);
+      if (e.gone) return true; // evicted meanwhile
+      this.index.remove(binId, id);
+      this.gone(e, 'deleted');
+      // Grown long with deletions: rewritten whole at the next flush (see writeSeg).
+      const seg = e.seg;
+      if (seg.live > 0 && seg.lines > LOG_COMPACT_FACTOR * seg.live + LOG_COMPACT_SLACK) this.markDirty(seg);
+      return true;
+    });
+  }
+
+  /** A written request's deletion, as a line in its segment's log (an earlier build's file is rewritten as a log without it). */
+  private async recordDeletion(e: DiskEntry): Promise<void> {
+    const seg = e.seg;
+    const f = this.binFiles(e.binId);
+    try {
+      if (seg.legacy) {
+        const onDisk = await this.segRecords(seg);
+        const records: DiskRecord[] = [];
+        for (const x of seg.entries) {
+          const r = x !== e && !x.gone && x.off >= 0 ? onDisk.get(x.id) : undefined;
+          if (r) records.push(r);
+        }
+        await this.replaceLog(f, seg, records);
+      } else {
+        await this.appendLog(seg, deleteLine(e.id));
+        seg.lines++;
+        const key = `m:${seg.binId}:${seg.n}`;
+        const cached = this.cache.get(key) as Map<string, DiskRecord> | undefined;
+        if (cached) cached.delete(e.id);
+      }
+    } catch (err) {
+      this.closeLog(seg); // opened afresh next time
+      throw notRecorded(err, 'The request was not deleted');
+    }
+    seg.gen++;
   }
 
   async clear(binId: string) {
-    const all = this.index.clear(binId);
-    for (const e of all) this.gone(e, 'deleted');
-    await this.o.durable();
-    return all.length;
+    return this.exclusive(async () => {
+      const taken = new Set(this.index.entries(binId));
+      const f = this.files.get(binId);
+      const aside = f ? await this.moveAside(binId) : null;
+      // Captures that came while the directory was being moved are not part of the clear: kept
+      // (they were not written yet, so nothing of them went aside).
+      for (const e of this.index.clear(binId)) {
+        if (taken.has(e)) this.gone(e, 'deleted');
+        else {
+          e.gone = false;
+          for (const x of this.index.add(e, Infinity)) this.gone(x, 'evicted');
+        }
+      }
+      if (f) this.forgetFiles(binId, f);
+      if (aside) {
+        await rm(aside, { recursive: true, force: true }).catch(() => {}); // else start-up removes it
+        // An empty directory again, as before (if that fails, the next write makes it).
+        if (f) await mkdir(this.binDir(binId), { mode: DIR_MODE }).then(() => void (f.dirExists = true), () => {});
+      }
+      return taken.size;
+    });
   }
 
-  /** A bin was deleted: forget it now; its directory goes at the next flush. */
+  /**
+   * Move a bin's directory aside: all it holds is then gone from the bin, at once (a rename
+   * needs no free space). Answers where it went, or null when there was none.
+   */
+  private async moveAside(binId: string): Promise<string | null> {
+    const bins = path.join(this.o.dataDir, 'bins');
+    const aside = path.join(bins, `${ASIDE_PREFIX}${randomBytes(6).toString('hex')}`);
+    try {
+      await rename(this.binDir(binId), aside);
+      return aside;
+    } catch (err) {
+      let cause = err;
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+        // Nothing of it on disk, unless bins/ itself is gone (DATA_DIR unmounted?): its files may come back then.
+        try {
+          await stat(bins);
+          return null;
+        } catch (e) {
+          cause = e;
+        }
+      }
+      throw notRecorded(cause, 'The requests were not deleted');
+    }
+  }
+
+  /** What was on disk of a bin is gone (cleared, or removed by hand): start its files afresh, keeping what is not written yet. */
+  private forgetFiles(binId: string, f: BinFiles) {
+    for (const seg of [...f.segs.values()]) {
+      this.closeBody(seg);
+      seg.entries = seg.entries.filter((e) => !e.gone);
+      seg.live = seg.entries.length;
+      seg.onDisk = false;
+      seg.legacy = false;
+      seg.bodyFile = false;
+      seg.fileBytes = 0;
+      seg.logBytes = 0;
+      seg.lines = 0;
+      seg.patched = undefined;
+      seg.changes = undefined;
+      seg.gen++;
+      this.cache.delete(`m:${binId}:${seg.n}`);
+      if (seg.live === 0 && seg.pending.length === 0) {
+        f.segs.delete(seg.n);
+        if (f.open === seg) f.open = null;
+      }
+    }
+    this.cache.deletePrefix(`b:${binId}:`);
+    f.dirExists = false;
+    f.wipe = false;
+  }
+
+  /** A bin's deletion is on disk: forget it now; its directory goes at the next flush (or removeDeletedBins). */
   dropBin(binId: string) {
     for (const e of this.index.dropBin(binId)) {
       if (e.pend) this.pending -= e.bytes;
@@ -336,7 +457,13 @@ export class DiskRequestLog implements RequestLog {
       return e.item;
     }
     const seg = e.seg;
-    const records = await this.segRecords(seg);
+    let records: Map<string, DiskRecord>;
+    try {
+      records = await this.segRecords(seg);
+    } catch (err) {
+      if (e.gone) return null;
+      throw this.readFault(err);
+    }
     // Newest first: changes not yet written, then those being written, then the file's.
     const r = seg.patched?.get(id) ?? seg.flushing?.get(id) ?? records.get(id);
     if (!r || e.gone) return null;
@@ -367,8 +494,18 @@ export class DiskRequestLog implements RequestLog {
       return buf;
     } catch (err) {
       if (e.gone) return undefined; // evicted or deleted while reading
-      throw err;
+      throw this.readFault(err);
     }
+  }
+
+  /**
+   * A capture the index holds could not be read back (its file missing, cut short or
+   * unreadable: a bin's directory moved away by hand?). Not forgotten, unlike a directory found
+   * gone by a write (binDirLost): put back, it reads again. The store counts it for health.
+   */
+  private readFault(err: unknown): StoreReadError {
+    this.o.onReadFault?.(err);
+    return new StoreReadError('A stored capture could not be read back: its file under DATA_DIR is missing or unreadable (see /api/health). Retry once it is back.');
   }
 
   async stats(binId: string) {
@@ -383,25 +520,39 @@ export class DiskRequestLog implements RequestLog {
     if (e.pend) return strip(e.pend);
     const patched = e.seg.patched?.get(e.id) ?? e.seg.flushing?.get(e.id);
     if (patched) return strip(patched);
-    const records = await this.segRecords(e.seg);
+    let records: Map<string, DiskRecord>;
+    try {
+      records = await this.segRecords(e.seg);
+    } catch (err) {
+      if (e.gone) return undefined; // evicted or deleted while reading
+      throw this.readFault(err);
+    }
     const r = records.get(e.id);
     return r ? strip(r) : undefined;
   }
 
-  /** A segment's metadata as on disk, through the cache. */
-  private async segRecords(seg: Seg): Promise<Map<string, DiskRecord>> {
+  /** A segment's metadata as on disk, through the cache. Its file missing is an error (ENOENT). */
+  private async segRecords(seg: Seg, again = true): Promise<Map<string, DiskRecord>> {
     const key = `m:${seg.binId}:${seg.n}`;
     const hit = this.cache.get(key);
     if (hit) return hit as Map<string, DiskRecord>;
     if (!seg.onDisk) return new Map();
     const gen = seg.gen;
+    const legacy = seg.legacy;
     let map: Map<string, DiskRecord>;
-    if (seg.legacy) {
-      const file = this.metaPath(seg.binId, seg.n);
-      const data = await readJson<SegmentFile>(file, (d) => checkSegment(d));
-      map = new Map((data?.requests ?? []).map((r) => [r.id, r as DiskRecord]));
-    } else {
-      map = (await this.readLog(seg.binId, seg.n)).records;
+    try {
+      if (legacy) {
+        const file = this.metaPath(seg.binId, seg.n);
+        const data = await readJson<SegmentFile>(file, (d) => checkSegment(d));
+        if (!data) throw Object.assign(new Error(`${file} is missing`), { code: 'ENOENT' });
+        map = new Map(data.requests.map((r) => [r.id, r as DiskRecord]));
+      } else {
+        map = (await this.readLog(seg.binId, seg.n, false)).records;
+      }
+    } catch (err) {
+      // Rewritten meanwhile (an earlier build's file made a log, or the files started afresh): once more.
+      if (again && (seg.gen !== gen || seg.legacy !== legacy)) return this.segRecords(seg, false);
+      throw err;
     }
     // A write that ended meanwhile may be missing from what was read: not kept. Kept ones share
     // their headers' repeated strings, as written records do (not at start-up's read of every
@@ -487,7 +638,7 @@ export class DiskRequestLog implements RequestLog {
   private async ensureDir(binId: string, f: BinFiles) {
     if (f.dirExists) return;
     try {
-      await mkdir(this.binDir(binId));
+      await mkdir(this.binDir(binId), { mode: DIR_MODE });
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'EEXIST') {
@@ -496,8 +647,8 @@ export class DiskRequestLog implements RequestLog {
         // bins/ is gone. If DATA_DIR itself is gone (an unmounted volume?), recreating it
         // would write onto the wrong disk: that stays a fault until someone fixes it.
         await stat(this.o.dataDir);
-        await mkdir(path.join(this.o.dataDir, 'bins'), { recursive: true });
-        await mkdir(this.binDir(binId), { recursive: true });
+        await mkdir(path.join(this.o.dataDir, 'bins'), { recursive: true, mode: DIR_MODE });
+        await mkdir(this.binDir(binId), { recursive: true, mode: DIR_MODE });
       } else throw err;
     }
     f.dirExists = true;
@@ -519,37 +670,60 @@ export class DiskRequestLog implements RequestLog {
     } catch {
       return false; // DATA_DIR itself: a fault, not handled here
     }
-    const lost: string[] = [];
+    let lost = 0;
     for (const seg of f.segs.values()) {
       for (const e of seg.entries) {
         if (e.gone || e.off < 0) continue;
         this.index.remove(binId, e.id);
         e.gone = true;
-        seg.live--;
-        lost.push(e.id);
+        lost++;
       }
-      seg.entries = seg.entries.filter((e) => !e.gone);
-      seg.onDisk = false;
-      seg.legacy = false;
-      seg.bodyFile = false;
-      seg.fileBytes = 0;
-      seg.logBytes = 0;
-      seg.lines = 0;
-      seg.deleted = [];
-      this.closeBody(seg);
-      this.cache.delete(`m:${binId}:${seg.n}`);
     }
-    this.cache.deletePrefix(`b:${binId}:`);
-    f.dirExists = false;
-    if (lost.length) {
+    this.forgetFiles(binId, f);
+    if (lost) {
+      // Which bin is not said (nor logged): its id is its receiver URL's secret.
       this.o.onWarning(
-        `A bin's data directory was removed outside hooklab: ${lost.length} stored request(s) were lost. ` +
+        `A bin's data directory was removed outside hooklab: ${lost} stored request(s) were lost. ` +
           'hooklab recreated it and keeps capturing into it.',
-        { binId },
       );
     }
     await this.ensureDir(binId, f);
     return true;
+  }
+
+  /** Close a segment's metadata log (a write to it failed: it is opened afresh next time). */
+  private closeLog(seg: Seg) {
+    const lfh = seg.lfh;
+    seg.lfh = null;
+    void lfh?.close().catch(() => {});
+  }
+
+  /** Append to a segment's metadata log at the end it knows (a failed write's tail is cut first). */
+  private async appendLog(seg: Seg, text: string): Promise<void> {
+    const file = this.logPath(seg.binId, seg.n);
+    const lfh = (seg.lfh ??= await openForWrite(file));
+    // The file must be the one we wrote (kept open, a removed file would swallow writes).
+    const st = await lfh.stat();
+    if (st.nlink === 0 || st.size < seg.logBytes) {
+      throw Object.assign(new Error(`${file} was removed or cut short while in use`), { code: 'ENOENT' });
+    }
+    if (st.size > seg.logBytes) await lfh.truncate(seg.logBytes); // a failed write's tail
+    await writeAt(lfh, [Buffer.from(text)], seg.logBytes);
+    seg.logBytes += Buffer.byteLength(text);
+  }
+
+  /** Rewrite a segment's metadata log whole (temp file, then rename) with these records and the bin's eviction mark. */
+  private async replaceLog(f: BinFiles, seg: Seg, records: DiskRecord[]): Promise<void> {
+    const text = headerLine(seg.binId, seg.n) + records.map(recordLine).join('') + markLine(f.evictedThrough, f.evictedSeq);
+    this.closeLog(seg); // the file is replaced
+    await replaceFile(this.logPath(seg.binId, seg.n), text);
+    if (seg.legacy) {
+      await rm(this.metaPath(seg.binId, seg.n), { force: true });
+      seg.legacy = false;
+    }
+    seg.logBytes = Buffer.byteLength(text);
+    seg.lines = records.length + 2;
+    this.cache.set(`m:${seg.binId}:${seg.n}`, new Map(records.map((r) => [r.id, r])), estimateBytes(records.length));
   }
 
   /** Close a segment's body and metadata files once no more go to it (or its write failed). */
@@ -563,13 +737,13 @@ export class DiskRequestLog implements RequestLog {
   }
 
   /** A segment's metadata log as on disk (a torn last line ignored). */
-  private async readLog(binId: string, n: number) {
+  private async readLog(binId: string, n: number, missingOk = true) {
     const file = this.logPath(binId, n);
     let bytes: Buffer;
     try {
       bytes = await readFile(file);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') bytes = Buffer.alloc(0);
+      if (missingOk && (e as NodeJS.ErrnoException).code === 'ENOENT') bytes = Buffer.alloc(0);
       else throw e;
     }
     try {
@@ -615,8 +789,6 @@ export class DiskRequestLog implements RequestLog {
     }
     const writing = seg.pending;
     seg.pending = [];
-    const deleted = seg.deleted;
-    seg.deleted = [];
     const writeMark = seg.writeMark;
     seg.writeMark = false;
     let restorePatched = () => {};
@@ -680,18 +852,7 @@ export class DiskRequestLog implements RequestLog {
           const r = freshById.get(e.id) ?? (e.off >= 0 ? (patched?.get(e.id) ?? onDisk?.get(e.id)) : undefined);
           if (r) records.push(r);
         }
-        const text = headerLine(binId, seg.n) + records.map(recordLine).join('') + markLine(f.evictedThrough, f.evictedSeq);
-        const lfh = seg.lfh;
-        seg.lfh = null; // the file is replaced
-        await lfh?.close().catch(() => {});
-        await new TextFile(this.logPath(binId, seg.n)).write(text);
-        if (seg.legacy) {
-          await rm(this.metaPath(binId, seg.n), { force: true });
-          seg.legacy = false;
-        }
-        seg.logBytes = Buffer.byteLength(text);
-        seg.lines = records.length + 2;
-        this.cache.set(key, new Map(records.map((r) => [r.id, r])), estimateBytes(records.length));
+        await this.replaceLog(f, seg, records);
       } else {
         // Appended: what changed since the last write.
         let text = seg.logBytes === 0 ? headerLine(binId, seg.n) : '';
@@ -706,28 +867,16 @@ export class DiskRequestLog implements RequestLog {
             lines++;
           }
         }
-        for (const id of deleted) text += deleteLine(id);
-        lines += deleted.length;
         if (writeMark) {
           text += markLine(f.evictedThrough, f.evictedSeq);
           lines++;
         }
-        const file = this.logPath(binId, seg.n);
-        const lfh = (seg.lfh ??= await openForWrite(file));
-        // The file must be the one we wrote (kept open, a removed file would swallow writes).
-        const st = await lfh.stat();
-        if (st.nlink === 0 || st.size < seg.logBytes) {
-          throw Object.assign(new Error(`${file} was removed or cut short while in use`), { code: 'ENOENT' });
-        }
-        if (st.size > seg.logBytes) await lfh.truncate(seg.logBytes); // a failed write's tail
-        await writeAt(lfh, [Buffer.from(text)], seg.logBytes);
-        seg.logBytes += Buffer.byteLength(text);
+        await this.appendLog(seg, text);
         seg.lines += lines;
         const cached = seg.onDisk ? (this.cache.get(key) as Map<string, DiskRecord> | undefined) : new Map<string, DiskRecord>();
         if (cached) {
           for (const r of fresh) cached.set(r.id, r);
           if (patched) for (const [id, r] of patched) if (cached.has(id)) cached.set(id, r);
-          for (const id of deleted) cached.delete(id);
           this.cache.set(key, cached, estimateBytes(cached.size));
         }
       }
@@ -741,7 +890,6 @@ export class DiskRequestLog implements RequestLog {
       seg.busy = false;
       seg.flushing = undefined;
       restorePatched();
-      seg.deleted = deleted.concat(seg.deleted);
       if (writeMark) seg.writeMark = true;
       // A fresh open next time: the file may have gone (a directory removed under us).
       this.closeBody(seg);
@@ -797,6 +945,7 @@ export class DiskRequestLog implements RequestLog {
       names = [];
     }
     await removeTempFiles(dir, names);
+    if (f.dirExists) await tightenModes(dir, names);
     const numbered = (ext: string) => new Set(names.filter((n) => n.endsWith(ext) && /^\d+\.\w+$/.test(n)).map((n) => Number(n.slice(0, -ext.length))));
     const jsons = numbered('.json');
     const logs = numbered('.log');
@@ -917,7 +1066,7 @@ export class DiskRequestLog implements RequestLog {
   /** Version 1 records (bodies inline) into a body file plus version 2 metadata. */
   private async carryOver(binId: string, n: number, data: { requests: V1Record[] }, f: BinFiles): Promise<DiskRecord[]> {
     f.dirExists = true;
-    await mkdir(this.binDir(binId), { recursive: true });
+    await mkdir(this.binDir(binId), { recursive: true, mode: DIR_MODE });
     const bodies: Buffer[] = [];
     const records: DiskRecord[] = [];
     let off = 0;
@@ -938,6 +1087,11 @@ export class DiskRequestLog implements RequestLog {
     const dir = path.join(this.o.dataDir, 'bins');
     const gone: string[] = [];
     for (const name of await readdir(dir).catch(() => [] as string[])) {
+      // A cleared bin's directory moved aside, whose removal a stop cut short.
+      if (name.startsWith(ASIDE_PREFIX)) {
+        await rm(path.join(dir, name), { recursive: true, force: true });
+        continue;
+      }
       const id = name.endsWith('.json') ? name.slice(0, -5) : name;
       if (this.o.binExists(id) || name.startsWith('.')) continue;
       await rm(path.join(dir, name), { recursive: true, force: true });
@@ -946,6 +1100,18 @@ export class DiskRequestLog implements RequestLog {
     await removeTempFiles(dir);
     return gone;
   }
+}
+
+/**
+ * A bin's directory made by an earlier build (0755; files rewritten whole were 0644): this
+ * user's only, once (one stat per bin at start-up when already so). Best effort: a file system
+ * that has no modes is left as it is.
+ */
+async function tightenModes(dir: string, names: string[]): Promise<void> {
+  const st = await stat(dir).catch(() => null);
+  if (!st || (st.mode & 0o077) === 0) return;
+  await chmod(dir, DIR_MODE).catch(() => {});
+  for (const name of names) await chmod(path.join(dir, name), FILE_MODE).catch(() => {});
 }
 
 function checkSegment(d: unknown, allowV1 = false): string | null {
@@ -958,7 +1124,7 @@ function checkSegment(d: unknown, allowV1 = false): string | null {
 
 function newSeg(n: number, binId: string, s: Pick<Seg, 'count' | 'bytes' | 'fileBytes' | 'onDisk' | 'legacy'>): Seg {
   // One found at load (onDisk) may have a body file; a new one has none yet.
-  return { n, binId, entries: [], live: 0, pending: [], fh: null, busy: false, dirty: false, logBytes: 0, lines: 0, lfh: null, deleted: [], writeMark: false, gen: 0, bodyFile: s.onDisk, ...s };
+  return { n, binId, entries: [], live: 0, pending: [], fh: null, busy: false, dirty: false, logBytes: 0, lines: 0, lfh: null, writeMark: false, gen: 0, bodyFile: s.onDisk, ...s };
 }
 
 /** Rough heap size of a segment's parsed metadata, for the cache's budget. */

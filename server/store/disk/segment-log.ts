@@ -10,6 +10,7 @@
 // segment per flush). A line a crash cut short is cut off at load. Version 2 segments
 // (<n>.json, rewritten whole) still load, and become a log at their next write; version 3
 // logs (no "p" lines) load as they are.
+import { jsonLineProblem } from '../../lib/json-problem.ts';
 import type { Annotations, StoredRequest } from '../types.ts';
 
 export const SEGMENT_LOG_VERSION = 4;
@@ -52,8 +53,9 @@ export function parseSegmentLog(bytes: Buffer): SegmentLogState {
     let l: { v?: unknown; r?: DiskRecord; p?: string; a?: Partial<Annotations>; d?: string; m?: [string, number] };
     try {
       l = JSON.parse(line);
-    } catch (e) {
-      throw new Error(`line ${i + 1} is not valid JSON (${(e as Error).message})`);
+    } catch {
+      // Where, not what: JSON.parse's message quotes the line (a capture's headers).
+      throw new Error(`line ${i + 1} is not valid JSON (${jsonLineProblem(line)})`);
     }
     st.lines++;
     if (st.lines === 1) {
