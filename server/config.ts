@@ -25,6 +25,8 @@ export interface Config {
   maxBodyBytes: number;
   maxRequestsPerBin: number;
   maxBins: number;
+  /** Webhooks (the dispatcher's) that can exist at once (MAX_WEBHOOKS). */
+  maxWebhooks: number;
   /** Bins neither created nor sent to for this long are deleted (BIN_IDLE_DAYS); 0: never. */
   binIdleMs: number;
   maxStoreBytes: number;
@@ -90,6 +92,7 @@ export const CONFIG_DOCS: { name: string; default: string; meaning: string }[] =
   { name: 'MAX_BODY_BYTES', default: '1048576', meaning: 'Body bytes kept per captured request; the rest is counted, not stored.' },
   { name: 'MAX_REQUESTS_PER_BIN', default: '500', meaning: 'Requests kept per bin; the oldest go first.' },
   { name: 'MAX_BINS', default: '1000', meaning: 'Bins that can exist at once.' },
+  { name: 'MAX_WEBHOOKS', default: '1000', meaning: 'Webhooks (the dispatcher\'s) that can exist at once.' },
   { name: 'BIN_IDLE_DAYS', default: '0', meaning: 'Delete a bin nobody has sent to for this many days (counted from its newest capture still stored, its creation, or when its requests were last cleared; decimals allowed). Opening it does not count. 0 = keep bins until deleted.' },
   { name: 'MAX_STORE_BYTES', default: '2147483648', meaning: 'Body bytes stored across all bins (2 GiB); past it the oldest captures go first, whatever their bin.' },
   { name: 'MAX_BUFFERED_BYTES', default: '67108864', meaning: 'Body bytes held in memory at once: requests being received, captures not yet written, and proxied captures waiting for their target\'s answer (64 MiB). Past it, receivers answer 503 with Retry-After.' },
@@ -199,6 +202,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     maxBodyBytes,
     maxRequestsPerBin: int(env, 'MAX_REQUESTS_PER_BIN', 500, 1, 1_000_000),
     maxBins: int(env, 'MAX_BINS', 1000, 1),
+    maxWebhooks: int(env, 'MAX_WEBHOOKS', 1000, 1),
     binIdleMs: Math.round(num(env, 'BIN_IDLE_DAYS', 0, 0, 36_500) * 86_400_000),
     maxStoreBytes,
     maxBufferedBytes,

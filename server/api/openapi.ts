@@ -163,7 +163,7 @@ export function openApiDocument(o: OpenApiOptions): object {
 
   // --------------------------------------------------------------------- webhooks
   route('get', '/api/webhooks', 'List webhooks', { 200: json(D.WebhookList, 'Every webhook.') }, undefined, 'Dispatcher');
-  route('post', '/api/webhooks', 'Create a webhook', { 201: json(D.Webhook, 'The new webhook.') }, body(D.WebhookCreate), 'Dispatcher');
+  route('post', '/api/webhooks', 'Create a webhook', { 201: json(D.Webhook, 'The new webhook.'), 409: err('MAX_WEBHOOKS webhooks exist already (code "too_many_webhooks").') }, body(D.WebhookCreate), 'Dispatcher');
   route('get', '/api/webhooks/{id}', 'One webhook', { 200: json(D.Webhook, 'The webhook.') }, undefined, 'Dispatcher');
   route('patch', '/api/webhooks/{id}', 'Change a webhook (disabling cancels its pending deliveries)', { 200: json(D.Webhook, 'The webhook.') }, body(D.WebhookUpdate), 'Dispatcher');
   route('delete', '/api/webhooks/{id}', 'Delete a webhook (cancels its pending deliveries)', { 204: { description: 'Deleted.' } }, undefined, 'Dispatcher');

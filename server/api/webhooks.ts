@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { applyWebhookInput, parseWebhookInput, webhookView } from '../dispatch/webhook-input.ts';
-import { notFound } from '../http/errors.ts';
+import { HttpError, notFound } from '../http/errors.ts';
 import type { Webhook } from '../../shared/api.ts';
 import { checkIfMatch, etagOf } from '../http/etag.ts';
 import { newId } from '../ids.ts';
@@ -31,6 +31,10 @@ export function webhooksRouter(ctx: ApiContext): Router {
 
   r.post('/webhooks', async (req, res) => {
     const input = parseWebhookInput(req.body, false);
+    // Each holds a secret, a schedule and its deliveries' history: a budget, as bins have.
+    if ((await ctx.store.webhooks.list()).length >= ctx.config.maxWebhooks) {
+      throw new HttpError(409, 'too_many_webhooks', `at most ${ctx.config.maxWebhooks} webhooks (MAX_WEBHOOKS); delete one first`);
+    }
     const w = applyWebhookInput(null, input, newId('wh'), iso(ctx.now()));
     await ctx.store.webhooks.put(w);
     const view = webhookView(w);

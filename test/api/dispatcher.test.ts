@@ -73,6 +73,23 @@ describe('webhooks API', () => {
     expect(r.body.error.field).toBe(field);
     expect(JSON.stringify(r.body)).not.toContain('hunter2');
   });
+
+  it('has a budget: past MAX_WEBHOOKS a new one is 409 too_many_webhooks (nothing stored); deleting one makes room', async () => {
+    const few = await startServer({ storage: 'memory', config: { maxWebhooks: 2 } });
+    try {
+      const make = () => request(few.base).post('/api/webhooks').send({ url: 'http://127.0.0.1:9/x' });
+      const a = (await make().expect(201)).body as Webhook;
+      await make().expect(201);
+      const over = await make().expect(409);
+      expect(over.body.error).toMatchObject({ code: 'too_many_webhooks' });
+      expect(over.body.error.message).toMatch(/MAX_WEBHOOKS/);
+      expect((await request(few.base).get('/api/webhooks').expect(200)).body.webhooks).toHaveLength(2);
+      await request(few.base).delete(`/api/webhooks/${a.id}`).expect(204);
+      await make().expect(201);
+    } finally {
+      await few.cleanup();
+    }
+  });
 });
 
 describe('test events and request shape', () => {
