@@ -1,6 +1,6 @@
 import { type Response, Router } from 'express';
 import type { RequestPage } from '../../shared/api.ts';
-import { toDetail, toSummary } from '../capture/view.ts';
+import { decodedView, toDetail, toSummary } from '../capture/view.ts';
 import { downloadName } from '../../shared/filename.ts';
 import { RequestSearchQuery, RequestWaitQuery } from '../../shared/schema/search.ts';
 import { fieldErrors } from '../../shared/schema/common.ts';
@@ -101,7 +101,7 @@ export function requestsRouter(ctx: ApiContext): Router {
       const rec = await ctx.store.requests.get(bin.id, id);
       const body = rec && (await ctx.store.requests.body(bin.id, id));
       if (!rec || !body) return false; // gone meanwhile (evicted, deleted)
-      res.json(toDetail(rec, body, ctx.config.maxDecodedBytes));
+      res.json(toDetail(rec, body, await decodedView(rec, body, ctx.config.maxDecodedBytes)));
       return true;
     };
     const finish = () => {
@@ -159,7 +159,7 @@ export function requestsRouter(ctx: ApiContext): Router {
       const group = g.groups.find((x) => x.key === rec.idempotency!.key);
       if (info) extra = { idempotency: info, sameKey: (group?.ids ?? []).filter((id) => id !== rec.id) };
     }
-    res.json(toDetail(rec, body, ctx.config.maxDecodedBytes, extra));
+    res.json(toDetail(rec, body, await decodedView(rec, body, ctx.config.maxDecodedBytes), extra));
   });
 
   r.get('/bins/:id/requests/:rid/raw', async (req, res) => {

@@ -37,3 +37,52 @@ function inflateEither(b: Buffer, opts: zlib.ZlibOptions): Buffer {
     return zlib.inflateRawSync(b, opts);
   }
 }
+
+/** A decoding stream for a content-encoding (deflate: zlib-wrapped per the RFC, else raw). */
+function decoderFor(enc: string, raw = false): zlib.Gunzip | zlib.Inflate | zlib.InflateRaw | zlib.BrotliDecompress | null {
+  if (enc === 'gzip' || enc === 'x-gzip') return zlib.createGunzip();
+  if (enc === 'deflate') return raw ? zlib.createInflateRaw() : zlib.createInflate();
+  if (enc === 'br') return zlib.createBrotliDecompress();
+  return null;
+}
+
+/**
+ * For the detail view: the first `maxBytes` of the decoded body, and whether there was more.
+ * Streamed and stopped at the cap, so a body that decodes past it (a bomb, or a big JSON
+ * export) shows its beginning, marked truncated, where decodeContent can only refuse it.
+ */
+export async function decodeContentHead(bytes: Buffer, encoding: string, maxBytes: number): Promise<Decoded | null> {
+  const enc = encoding.trim().toLowerCase();
+  const first = await headOf(bytes, enc, maxBytes, false);
+  if (first === null || !first.error || enc !== 'deflate') return first;
+  const raw = await headOf(bytes, enc, maxBytes, true);
+  return raw && !raw.error ? raw : first;
+}
+
+function headOf(bytes: Buffer, enc: string, maxBytes: number, raw: boolean): Promise<Decoded | null> {
+  const z = decoderFor(enc, raw);
+  if (!z) return Promise.resolve(null);
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let n = 0;
+    let done = false;
+    const finish = (d: Decoded) => {
+      if (done) return;
+      done = true;
+      z.destroy();
+      resolve(d);
+    };
+    z.on('data', (c: Buffer) => {
+      if (n + c.length > maxBytes) {
+        chunks.push(c.subarray(0, maxBytes - n));
+        finish({ bytes: Buffer.concat(chunks), truncated: true, error: null });
+        return;
+      }
+      chunks.push(c);
+      n += c.length;
+    });
+    z.on('end', () => finish({ bytes: Buffer.concat(chunks), truncated: false, error: null }));
+    z.on('error', (e: Error) => finish({ bytes: Buffer.alloc(0), truncated: false, error: `cannot decode ${enc}: ${e.message}` }));
+    z.end(bytes);
+  });
+}

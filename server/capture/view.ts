@@ -4,7 +4,7 @@ import { isUtf8 } from 'node:buffer';
 import type { BodyEncoding, HeaderPair, Query, RequestDetail, RequestSummary } from '../../shared/api.ts';
 import { toItem } from '../store/request-index.ts';
 import type { StoredRequest } from '../store/types.ts';
-import { decodeContent } from './decode.ts';
+import { decodeContentHead } from './decode.ts';
 
 export function parseQuery(qs: string): Query {
   const out: Query = {};
@@ -66,13 +66,17 @@ export function flatHeaderValue(flat: readonly string[], name: string): string |
   return undefined;
 }
 
-export function toDetail(r: StoredRequest, bytes: Buffer, maxDecodedBytes: number, extra: Pick<RequestDetail, 'idempotency' | 'sameKey'> = {}): RequestDetail {
+/** The detail's `decoded`: a content-encoded body's first MAX_DECODED_BYTES, decoded; null when not encoded (or cut short). */
+export async function decodedView(r: StoredRequest, bytes: Buffer, maxDecodedBytes: number): Promise<RequestDetail['decoded']> {
   const encoding = flatHeaderValue(r.headers, 'content-encoding');
-  let decoded: RequestDetail['decoded'] = null;
-  if (encoding && !r.truncated) {
-    const d = decodeContent(bytes, encoding, maxDecodedBytes);
-    if (d) decoded = d.error ? { body: '', bodyEncoding: 'utf8', bytes: 0, truncated: false, error: d.error } : { ...encodeBody(d.bytes), bytes: d.bytes.length, truncated: d.truncated, error: null };
-  }
+  if (!encoding || r.truncated) return null;
+  const d = await decodeContentHead(bytes, encoding, maxDecodedBytes);
+  if (!d) return null;
+  return d.error ? { body: '', bodyEncoding: 'utf8', bytes: 0, truncated: false, error: d.error } : { ...encodeBody(d.bytes), bytes: d.bytes.length, truncated: d.truncated, error: null };
+}
+
+/** `decoded`: from decodedView. */
+export function toDetail(r: StoredRequest, bytes: Buffer, decoded: RequestDetail['decoded'], extra: Pick<RequestDetail, 'idempotency' | 'sameKey'> = {}): RequestDetail {
   return {
     ...toSummary(r),
     ...encodeBody(bytes),
