@@ -2,17 +2,27 @@
 // forwarding code and the API schema both use it.
 
 /**
- * Whether a sub-path has a "." or ".." segment, also spelt %2e, or split by %2f or a backslash
- * (which URL parsers and many servers read as "/"). Joined to a target's path, such a segment
- * climbs out of it: `/hooks` + `/../admin` is `/admin`, so anyone who knows a bin's URL could
- * reach any path of the developer's app (and read its answer, in proxy mode). No sender's
- * webhook path has one, so such captures are not sent on at all.
+ * Whether a sub-path has a "." or ".." segment as some reader of it would see one: spelt %2e
+ * (or %252e, for a server that decodes twice), split by %2f or a backslash (which URL parsers
+ * and many servers read as "/"), with tabs or line breaks inside (the URL parser drops them
+ * before it resolves dots), or followed by ";params" (Tomcat, Jetty and Spring drop those,
+ * then resolve: "..;" is ".."). Joined to a target's path, such a segment climbs out of it:
+ * `/hooks` + `/../admin` is `/admin`, so anyone who knows a bin's URL could reach any path of
+ * the developer's app (and read its answer, in proxy mode). No sender's webhook path has one,
+ * so such captures are not sent on at all.
  */
 export function hasDotSegment(path: string): boolean {
   // The common case (no dot, nothing encoded) costs two scans.
   if (!path.includes('.') && !path.includes('%')) return false;
-  const plain = path.replace(/%2e/gi, '.').replace(/%2f|%5c/gi, '/');
-  return plain.split(/[/\\]/).some((seg) => seg === '.' || seg === '..');
+  const plain = path
+    .replace(/[\t\n\r]/g, '')
+    .replace(/%25/gi, '%')
+    .replace(/%2e/gi, '.')
+    .replace(/%2f|%5c/gi, '/');
+  return plain.split(/[/\\]/).some((seg) => {
+    const bare = seg.split(';', 1)[0];
+    return bare === '.' || bare === '..';
+  });
 }
 
 export const DOT_SEGMENT_REASON = 'has a dot segment ("." or "..", maybe percent-encoded), which could reach beyond the target\'s path';
