@@ -93,7 +93,7 @@ export const CONFIG_DOCS: { name: string; default: string; meaning: string }[] =
   { name: 'MAX_REQUESTS_PER_BIN', default: '500', meaning: 'Requests kept per bin; the oldest go first.' },
   { name: 'MAX_BINS', default: '1000', meaning: 'Bins that can exist at once.' },
   { name: 'MAX_WEBHOOKS', default: '1000', meaning: 'Webhooks (the dispatcher\'s) that can exist at once.' },
-  { name: 'BIN_IDLE_DAYS', default: '0', meaning: 'Delete a bin nobody has sent to for this many days (counted from its newest capture still stored, its creation, or when its requests were last cleared; decimals allowed). Opening it does not count. 0 = keep bins until deleted.' },
+  { name: 'BIN_IDLE_DAYS', default: '0', meaning: 'Delete a bin nobody has sent to for this many days (counted from its newest capture still stored, its creation, or when its requests were last cleared or imported into; decimals allowed). Opening it does not count. 0 = keep bins until deleted.' },
   { name: 'MAX_STORE_BYTES', default: '2147483648', meaning: 'Body bytes stored across all bins (2 GiB); past it the oldest captures go first, whatever their bin.' },
   { name: 'MAX_BUFFERED_BYTES', default: '67108864', meaning: 'Body bytes held in memory at once: requests being received, captures not yet written, and proxied captures waiting for their target\'s answer (64 MiB). Past it, receivers answer 503 with Retry-After.' },
   { name: 'MAX_UNWRITTEN_BYTES', default: '8388608', meaning: 'Body bytes acknowledged but not yet on disk (8 MiB). Past it, a capture is answered once written, so senders slow to the disk\'s pace and a hard kill still loses at most FLUSH_INTERVAL_MS of captures.' },

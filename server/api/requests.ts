@@ -277,7 +277,8 @@ export function requestsRouter(ctx: ApiContext): Router {
     // Emptied on purpose, so in use: idle expiry (BIN_IDLE_DAYS, if set now or later) counts
     // from now, not from its creation. The clear is on disk: a store fault (a full disk) keeps
     // this in memory, written once writes succeed, and does not turn the clear into a 503.
-    await ctx.store.bins.put({ ...bin, activeAt: iso(ctx.now()) }).catch((err) => {
+    const at = iso(ctx.now());
+    await ctx.store.bins.put({ ...bin, activeAt: at, clearedAt: at }).catch((err) => {
       if (!(err instanceof StoreUnavailableError)) throw err;
     });
     ctx.live.requestsDeleted(bin.id, 'all');

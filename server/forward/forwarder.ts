@@ -323,7 +323,7 @@ export class Forwarder {
   }
 
   /**
-   * A bin gone, or cleared (its activeAt) since the forward was queued, was emptied on purpose.
+   * A bin gone, or cleared (its clearedAt) since the forward was queued, was emptied on purpose.
    * A capture deleted on its own through this instance is known (see deleted); through another
    * instance, it is told by its bin: evictions take a bin's oldest first, so one gone while an
    * older one of its bin is still stored was deleted (the bin's oldest deleted there counts).
@@ -331,7 +331,7 @@ export class Forwarder {
   private async deletedOnPurpose(binId: string, requestId: string, queuedAt: number): Promise<boolean> {
     const bin = await this.d.store.bins.get(binId);
     if (!bin) return true;
-    if (bin.activeAt && Date.parse(bin.activeAt) >= queuedAt) return true;
+    if (bin.clearedAt && Date.parse(bin.clearedAt) >= queuedAt) return true;
     const { oldestId } = await this.d.store.requests.stats(binId);
     return oldestId !== null && oldestId < requestId;
   }

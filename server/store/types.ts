@@ -23,8 +23,10 @@ export interface StoredBin {
   createdAt: string;
   /** Where list rows take their label from (json:<path>, header:<name>); absent: the built-in rules. */
   labelFrom?: string[];
-  /** When its requests were last cleared: activity that leaves no capture, for idle expiry (BIN_IDLE_DAYS). */
+  /** Activity that leaves no capture of its own time (its requests cleared, an import), for idle expiry (BIN_IDLE_DAYS). */
   activeAt?: string;
+  /** When its requests were last cleared (a waiting forward whose capture went then was no loss: see Forwarder). */
+  clearedAt?: string;
 }
 
 /**

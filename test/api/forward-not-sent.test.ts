@@ -161,6 +161,24 @@ describe('background forwards whose capture is gone when their turn comes', () =
   });
 });
 
+describe('an import that pushes captures out', () => {
+  it('counts the forwards it kept from being sent (an import is no clear of the bin)', async () => {
+    const bin = await forwardingBin();
+    await capture(bin.url, '0');
+    await expect.poll(() => got.length).toBe(1);
+    await capture(bin.url, '1');
+    await capture(bin.url, '2');
+    // Three imported captures fill the bin (cap 3): "1" and "2", waiting for the slot, are evicted.
+    const line = (p: string) =>
+      JSON.stringify({ id: 'x', method: 'POST', path: p, queryString: '', headers: [], ip: '203.0.113.9', receivedAt: '2001-01-01T00:00:00.000Z', size: 0, truncated: false, contentType: null, answer: { status: 200, delayMs: 0, fault: null, source: 'default', index: null, roll: null }, body: '' });
+    const r = await fetch(`${srv!.base}/api/bins/${bin.id}/import`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: ['/i1', '/i2', '/i3'].map(line).join('\n') });
+    expect(await r.json()).toMatchObject({ imported: 3, evicted: 3 });
+    release();
+    // Before: the import marked the bin as cleared (its activeAt), so these two counted as deleted on purpose.
+    await expect.poll(async () => notSentWarnings(await health())).toEqual([expect.stringMatching(/ 2 background forwards were not sent: /)]);
+  });
+});
+
 describe('background forwards when the store fails', () => {
   it('a result that cannot be recorded, or a waiting capture that cannot be read, is logged; the server keeps running', async () => {
     const bin = await forwardingBin();
