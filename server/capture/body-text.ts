@@ -31,10 +31,13 @@ function formFields(text: string): string {
   return out.join('\n');
 }
 
-/** Every text a search of this body looks in, lower-cased (the search is case-insensitive). */
+/**
+ * The texts a search of this body looks in besides its bytes as UTF-8 (which the caller tries
+ * first), lower-cased (the search is case-insensitive); none for a plain UTF-8 body.
+ */
 export function searchableTexts(body: Buffer, headers: readonly string[], maxDecodedBytes: number): string[] {
   let bytes = body;
-  const texts = [body.toString('utf8')];
+  const texts: string[] = [];
   const encoding = flatHeaderValue(headers, 'content-encoding');
   if (encoding) {
     const d = decodeContent(body, encoding, maxDecodedBytes);

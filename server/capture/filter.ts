@@ -29,18 +29,36 @@ export function matchesHeaders(f: RequestFilter, flat: readonly string[]): boole
   return true;
 }
 
-/** `q` in the body as the detail shows it (decoded, in its charset, a form's fields: see searchableTexts). */
-export function matchesBody(f: RequestFilter, body: Buffer, headers: readonly string[], maxDecodedBytes: number): boolean {
-  if (!f.q) return true;
-  const q = f.q.toLowerCase();
-  // The common case first: found in the bytes as UTF-8, nothing decoded.
-  if (body.toString('utf8').toLowerCase().includes(q)) return true;
-  return searchableTexts(body, headers, maxDecodedBytes).some((t) => t.includes(q));
+/**
+ * A body search decodes at most this much of a content-encoded body (or MAX_DECODED_BYTES, if
+ * lower): it runs on the main thread, for every stored capture a search reads and for every
+ * live capture someone waits on with `q`, so it must stay cheap (~1 MiB inflates in a few ms).
+ */
+export const SEARCH_DECODE_MAX_BYTES = 1024 * 1024;
+
+/**
+ * `q` (lower-cased) in one capture's body as the detail shows it (decoded, in its charset, a
+ * form's fields: see searchableTexts). The texts are made once, when first asked, so several
+ * waiters on one capture share them; the bytes as UTF-8 are tried first (nothing decoded).
+ */
+export function bodyMatcher(body: Buffer, headers: readonly string[], maxDecodedBytes: number): (q: string) => boolean {
+  let raw: string | undefined;
+  let texts: string[] | undefined;
+  return (q) => {
+    raw ??= body.toString('utf8').toLowerCase();
+    if (raw.includes(q)) return true;
+    texts ??= searchableTexts(body, headers, Math.min(maxDecodedBytes, SEARCH_DECODE_MAX_BYTES));
+    return texts.some((t) => t.includes(q));
+  };
 }
 
-/** All of it, for a capture at hand (the receiver has its headers and body). */
-export function matchesCapture(f: RequestFilter, r: StoredRequest, item: RequestItem, body: Buffer, maxDecodedBytes: number): boolean {
-  return matchesItem(f, item) && matchesHeaders(f, r.headers) && matchesBody(f, body, r.headers, maxDecodedBytes);
+export function matchesBody(f: RequestFilter, body: (q: string) => boolean): boolean {
+  return !f.q || body(f.q.toLowerCase());
+}
+
+/** All of it, for a capture at hand (the receiver has its headers and body; `body` from bodyMatcher). */
+export function matchesCapture(f: RequestFilter, r: StoredRequest, item: RequestItem, body: (q: string) => boolean): boolean {
+  return matchesItem(f, item) && matchesHeaders(f, r.headers) && matchesBody(f, body);
 }
 
 export interface SearchPage {
@@ -68,7 +86,7 @@ export async function search(store: Store, binId: string, f: RequestFilter, q: {
       if (!meta || !matchesHeaders(f, meta.headers)) continue;
       if (f.q) {
         const body = await store.requests.body(binId, item.id);
-        if (!body || !matchesBody(f, body, meta.headers, q.maxDecodedBytes)) continue;
+        if (!body || !matchesBody(f, bodyMatcher(body, meta.headers, q.maxDecodedBytes))) continue;
       }
       if (rows.length === q.limit) return { rows, more: true };
       rows.push(meta);

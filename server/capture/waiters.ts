@@ -4,7 +4,7 @@
 import type { RequestFilter } from '../../shared/schema/search.ts';
 import { toItem } from '../store/request-index.ts';
 import type { CapturedRequest } from '../store/types.ts';
-import { matchesCapture } from './filter.ts';
+import { bodyMatcher, matchesCapture } from './filter.ts';
 
 interface Waiter {
   filter: RequestFilter;
@@ -40,9 +40,11 @@ export class RequestWaiters {
     const set = this.byBin.get(r.binId);
     if (!set) return;
     const item = toItem(r);
+    // One per capture: its searchable texts are made once, for all who wait with `q`.
+    const body = bodyMatcher(r.body, r.headers, this.maxDecodedBytes);
     for (const w of [...set]) {
       if (w.after && r.id <= w.after) continue;
-      if (matchesCapture(w.filter, r, item, r.body, this.maxDecodedBytes)) w.onMatch(r.id);
+      if (matchesCapture(w.filter, r, item, body)) w.onMatch(r.id);
     }
   }
 
