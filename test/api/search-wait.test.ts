@@ -67,6 +67,11 @@ describe('search', () => {
     // The raw bytes still count: the form as sent, the encoded name.
     expect(await q(`q=${encodeURIComponent('Jos%C3%A9')}`)).toEqual([form]);
     expect(bomb).toBeTruthy();
+    // Search decodes at most 1 MiB (SEARCH_DECODE_MAX_BYTES): past it, the body is searched as stored.
+    const under = idOf(await send(`${bin.url}/under`, { headers: { 'content-encoding': 'gzip' }, body: gzipSync(`${'x'.repeat(1024 * 1024 - 16)}needle-under`) }));
+    await send(`${bin.url}/over`, { headers: { 'content-encoding': 'gzip' }, body: gzipSync(`${'x'.repeat(1024 * 1024 + 16)}needle-over`) });
+    expect(await q('q=needle-under')).toEqual([under]);
+    expect(await q('q=needle-over')).toEqual([]);
 
     const waiting = request(srv.base).get(`/api/bins/${bin.id}/requests/wait?q=unzipped&after=${bomb}&timeout=30s`);
     const pending = waiting.then((r) => r);
