@@ -463,8 +463,8 @@ describe('hooklab forward', () => {
       const queued = await capture(binUrl, 3, 'queued');
       await until(() => a.held() === 1, 'the relay mid-forward');
       r.stop();
-      // The relay is idle (waiting on A), so it takes the signal at once; 2 s is ample.
-      await sleep(2000);
+      // Waiting on A, it takes the signal at once and says so.
+      await until(() => r.err().includes('SIGINT: stopping'), 'the relay to take the signal');
       // Still there: a request in flight is let finish, which is the case this is about.
       expect(r.ended(), r.err()).toBe(false);
       a.release();
@@ -492,7 +492,7 @@ describe('hooklab forward', () => {
       await capture(binUrl, 2, 'cut');
       await until(() => a.held() === 1, 'the relay mid-forward');
       r.signal('SIGTERM');
-      await sleep(2000); // the signal taken (see above)
+      await until(() => r.err().includes('SIGTERM: stopping'), 'the relay to take the signal');
       a.release('reset');
       expect(await r.exited).toBe(0);
       // Before: '…; retrying in 0.5 s' and a back-off wait (up to 30 s) after the stop.

@@ -367,7 +367,12 @@ export async function forward(c: Conn, bin: string, o: ForwardOptions): Promise<
     });
     socket.on('bin:deleted', () => stop(new CliError(`bin ${binId} was deleted`, EXIT.server)));
     // Ctrl-C, or a service manager's or CI's stop: the request in flight ends, then it exits.
-    process.once('SIGINT', () => stop());
-    process.once('SIGTERM', () => stop());
+    const onSignal = (sig: string) => {
+      if (stopped) return;
+      process.stderr.write(`${sig}: stopping (a request in flight is let finish; no new one starts)\n`);
+      stop();
+    };
+    process.once('SIGINT', () => onSignal('SIGINT'));
+    process.once('SIGTERM', () => onSignal('SIGTERM'));
   });
 }
