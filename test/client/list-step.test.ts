@@ -1,7 +1,7 @@
 // Stepping through the request list from the open request, loaded or not, and scrolling its
 // row into view.
 import { describe, expect, it } from 'vitest';
-import { type FetchPage, MAX_GAP_PAGES, fetchStep, rankOf, scrollToShow, stepFrom } from '../../client/src/lib/list-step.ts';
+import { type FetchPage, MAX_GAP_PAGES, fetchStep, keptRows, rankOf, scrollToShow, stepFrom, stepQueue } from '../../client/src/lib/list-step.ts';
 
 /** Ids that sort like the real ones: "r0010" is older than "r0011". */
 const id = (n: number) => `r${String(n).padStart(4, '0')}`;
@@ -119,5 +119,95 @@ describe('scrollToShow', () => {
   it('brings a row further away to the middle', () => {
     expect(scrollToShow(110 * 56, 56, 0, 560)).toBe(110 * 56 + 28 - 280);
     expect(scrollToShow(56, 56, 5000, 560)).toBe(0);
+  });
+});
+
+describe('keptRows: what a live batch trims', () => {
+  const o = { keep: 3000, slack: 500, margin: 50, lastVisible: 20, selectedIndex: -1, floor: 0 };
+  it('trims a long list back to keep, but not what is on screen', () => {
+    expect(keptRows(3400, o)).toBe(3400);
+    expect(keptRows(3600, o)).toBe(3000);
+    expect(keptRows(3600, { ...o, lastVisible: 2990 })).toBe(3600);
+  });
+  it("keeps the open request's row, as if on screen", () => {
+    expect(keptRows(6000, { ...o, selectedIndex: 5100 })).toBe(6000);
+    expect(keptRows(3600, { ...o, selectedIndex: 10 })).toBe(3000);
+  });
+  it('never trims below the floor: the rows loaded down to the open request', () => {
+    expect(keptRows(3600, { ...o, floor: 6200 })).toBe(3600);
+    expect(keptRows(6800, { ...o, floor: 6200 })).toBe(6200);
+  });
+
+  // The page's loop, with live captures on a busy bin: "Load down to it" reached 6,200 rows
+  // for a request 5,000 rows down; a page of 500 older, then a live batch, and again. The
+  // trim took the list back to 3,000 after each page, and the pages were loaded for ever.
+  it('lets the page reach the open request while live captures arrive: a bounded number of pages', () => {
+    const stored = 20_000;
+    const target = 5000; // the open request's row, counted from the newest when the page opened
+    let newest = stored;
+    let length = 3200;
+    const reach = length + 3000;
+    let pages = 0;
+    const selectedBelow = () => target + (newest - stored) >= length;
+    while (selectedBelow() && length < reach && pages < 100) {
+      length += 500; // an older page
+      pages++;
+      newest += 20; // a live batch
+      length += 20;
+      const sel = selectedBelow() ? -1 : target + (newest - stored);
+      length = keptRows(length, { ...o, selectedIndex: sel, floor: selectedBelow() ? reach : 0 });
+    }
+    expect(pages).toBeLessThanOrEqual(10);
+    expect(selectedBelow()).toBe(false);
+    // And later batches keep its row.
+    for (let i = 0; i < 50; i++) {
+      newest += 20;
+      length = keptRows(length + 20, { ...o, selectedIndex: target + (newest - stored), floor: 0 });
+    }
+    expect(selectedBelow()).toBe(false);
+  });
+});
+
+describe('stepQueue', () => {
+  const deferred = () => {
+    let resolve!: () => void;
+    const promise = new Promise<void>((r) => (resolve = r));
+    return { promise, resolve };
+  };
+  it('runs steps one after another, each after the last settled', async () => {
+    const q = stepQueue(4);
+    const order: string[] = [];
+    const a = deferred();
+    q(() => {
+      order.push('a');
+      return a.promise;
+    });
+    q(() => void order.push('b'));
+    expect(order).toEqual(['a']);
+    a.resolve();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(order).toEqual(['a', 'b']);
+    // Nothing pending: a step that needs no API runs at once.
+    q(() => void order.push('c'));
+    expect(order).toEqual(['a', 'b', 'c']);
+  });
+  it('ignores a held-down key while a step is pending, and queues a few at most', async () => {
+    const q = stepQueue(4);
+    let calls = 0;
+    const slow = deferred();
+    const task = () => {
+      calls++;
+      return slow.promise;
+    };
+    expect(q(task, true)).toBe(true); // the first press of a held key is taken
+    let taken = 0;
+    for (let i = 0; i < 40; i++) if (q(task, true)) taken++;
+    expect(taken).toBe(0);
+    for (let i = 0; i < 40; i++) if (q(task)) taken++;
+    expect(taken).toBe(3);
+    slow.resolve();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(calls).toBe(4);
+    expect(q(task, true)).toBe(true);
   });
 });

@@ -148,4 +148,34 @@ describe('the selected row stays in view', () => {
     await shownSelected(ids[3400]);
     expect(tp.problems).toEqual([]);
   });
+
+  it('stops loading down to the open request when a page fails (no loop of requests), says so, and its button tries again', async () => {
+    // A page of its own: the 503s are logged to its console.
+    const own = await openPage(browser, app.base);
+    const p = own.page;
+    let failed = 0;
+    const older = (u: URL) => u.pathname === `/api/bins/${bin.id}/requests` && u.searchParams.has('before');
+    await p.route(older, (route) => {
+      failed++;
+      return route.fulfill({ status: 503, contentType: 'application/json', body: JSON.stringify({ error: 'service unavailable' }) });
+    });
+    try {
+      await p.goto(`/bins/${bin.id}/requests/${ids[1000]}`);
+      await p.locator(`[data-testid="request-detail"][data-detail-id="${ids[1000]}"]`).waitFor();
+      await expect.poll(() => failed).toBeGreaterThanOrEqual(1);
+      // The old code asked again as soon as a page failed: hundreds of requests a second.
+      await p.waitForTimeout(2000);
+      expect(failed).toBeLessThanOrEqual(5);
+      await p.getByTestId('older-error').waitFor();
+      expect(await p.getByTestId('older-error').textContent()).toContain('failed');
+      // Back online: "Load down to it" carries on to the row.
+      await p.unroute(older);
+      await p.getByTestId('find-selected').click();
+      await p.waitForFunction((rid) => document.querySelector(`[data-request-id="${rid}"]`)?.getAttribute('aria-selected') === 'true', ids[1000]);
+      await p.getByTestId('selected-below').waitFor({ state: 'detached' });
+      expect(failed).toBeLessThanOrEqual(5);
+    } finally {
+      await own.context.close();
+    }
+  });
 });

@@ -32,8 +32,10 @@ interface Props {
    * Move the selection this many rows (positive: down, to older ones). The page does it, as
    * its j/k do: the open request may not be among the loaded rows.
    */
-  onStep: (delta: number) => void;
+  onStep: (delta: number, repeat?: boolean) => void;
   onLoadOlder: () => void;
+  /** The last older page failed: nothing loads one by itself until a button asks again. */
+  olderError?: string | null;
   /** Older pages are being loaded down to the open request (it is older than the loaded rows). */
   reachingSelected?: boolean;
   /** Load older pages until the open request's row is there (it is further down than they reached). */
@@ -92,8 +94,8 @@ export const RequestList = memo(function RequestList(p: Props) {
   // Near the end: fetch the next older page.
   useEffect(() => {
     p.onVisibleRange?.(last);
-    if (p.hasOlder && !p.loadingOlder && last >= n - 30) p.onLoadOlder();
-  }, [last, n, p.hasOlder, p.loadingOlder]);
+    if (p.hasOlder && !p.loadingOlder && !p.olderError && last >= n - 30) p.onLoadOlder();
+  }, [last, n, p.hasOlder, p.loadingOlder, p.olderError]);
 
   // A click selects and puts the keyboard on the list, so the arrow keys carry on from there.
   const onSelect = p.onSelect;
@@ -159,7 +161,7 @@ export const RequestList = memo(function RequestList(p: Props) {
         return;
     }
     e.preventDefault();
-    if (delta) p.onStep(delta);
+    if (delta) p.onStep(delta, e.repeat);
     else p.onSelect(requests[to].id, 'key');
   };
 
@@ -191,6 +193,7 @@ export const RequestList = memo(function RequestList(p: Props) {
           ) : (
             <>
               The open request is further down, older than the {n.toLocaleString('en-US')} loaded.{' '}
+              {p.olderError && <span data-testid="older-error">Loading older requests failed: {p.olderError}. </span>}
               <button type="button" class="btn btn-small" onClick={p.onFindSelected ?? p.onLoadOlder} data-testid="find-selected">
                 Load down to it
               </button>
@@ -228,6 +231,7 @@ export const RequestList = memo(function RequestList(p: Props) {
             {rows}
             <div class="req-footer muted" data-testid="list-footer" style={{ transform: `translateY(${n * ROW_HEIGHT}px)` }}>
               {footer}
+              {p.olderError && p.hasOlder && !p.loadingOlder && <span data-testid="older-failed">Could not load older requests: {p.olderError}. </span>}
               {p.hasOlder && !p.loadingOlder && (
                 <button type="button" class="btn btn-small" onClick={p.onLoadOlder}>
                   Load older

@@ -84,3 +84,42 @@ export function scrollToShow(top: number, rowH: number, scrollTop: number, viewH
   if (bottom > scrollTop + viewH && bottom <= scrollTop + viewH + rowH) return bottom - viewH;
   return Math.max(0, Math.round(top + rowH / 2 - viewH / 2));
 }
+
+/**
+ * How many rows of a newest-first list a live batch leaves in memory (the rest are paged from
+ * the API again when scrolled to): `keep`, once the list is past it by `slack`, but never
+ * fewer than `floor` (the page is loading older rows down to the open request: trimming them
+ * would move the cursor back up, and the page would load them again, for ever), nor any row
+ * up to `margin` past the last one on screen or past the open request's row (-1: not loaded).
+ */
+export function keptRows(length: number, o: { keep: number; slack: number; margin: number; lastVisible: number; selectedIndex: number; floor: number }): number {
+  const cut = Math.max(o.keep, o.floor);
+  const guard = Math.max(o.lastVisible, o.selectedIndex);
+  return length > cut + o.slack && guard < cut - o.margin ? cut : length;
+}
+
+/**
+ * Steps run one after another (each may wait for the API, and the next carries on from where
+ * it landed), at most `max` pending at a time; a key held down (`repeat`) adds none while one
+ * is pending: it would queue a call to the API per repeat. True when the step was taken on.
+ */
+export function stepQueue(max: number) {
+  let tail: Promise<void> | null = null;
+  let pending = 0;
+  return (task: () => Promise<void> | void, repeat = false): boolean => {
+    if (pending > 0 && (repeat || pending >= max)) return false;
+    const run = tail ? tail.then(task) : task();
+    if (!run) return true;
+    pending++;
+    const p: Promise<void> = run.then(
+      () => {},
+      () => {},
+    );
+    tail = p;
+    void p.then(() => {
+      pending--;
+      if (tail === p) tail = null;
+    });
+    return true;
+  };
+}

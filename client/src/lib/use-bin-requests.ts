@@ -6,6 +6,7 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import type { Bin, RequestItem } from '../../../shared/api.ts';
 import { api, errorMessage, isNotFound } from './api.ts';
+import { keptRows, rankOf } from './list-step.ts';
 import { type RequestFilter, filterSearch, isEmptyFilter, matchesRow, needsServer } from './request-filter.ts';
 import { mergeRequests, removeRequests, replaceRequests } from './request-list.ts';
 import { getSocket, subscribeBin } from './socket.ts';
@@ -27,6 +28,11 @@ export interface BinRequestsState {
   nextBefore: string | null;
   loading: boolean;
   loadingOlder: boolean;
+  /**
+   * The last older page failed (offline, a 503): what went wrong. Nothing loads older pages by
+   * itself until one is asked for again (a button), so a failure is no loop of requests.
+   */
+  olderError: string | null;
   error: string | null;
   unread: Set<string>;
   /** Bumped whenever `unread` changes (the Set itself is mutated). */
@@ -49,6 +55,7 @@ function initial(): BinRequestsState {
     nextBefore: null,
     loading: true,
     loadingOlder: false,
+    olderError: null,
     error: null,
     unread: new Set(),
     unreadVersion: 0,
@@ -72,6 +79,8 @@ export function useBinRequests(binId: string, filter: RequestFilter = {}) {
   const listRef = useRef<RequestItem[]>([]);
   /** Last row index on screen, so trimming never removes what the user is looking at. */
   const lastVisible = useRef(0);
+  /** The open request (its row is kept too) and the rows kept at least (see keptRows). */
+  const keepFor = useRef<{ selectedId: string | null; floor: number }>({ selectedId: null, floor: 0 });
   const loadingOlderRef = useRef(false);
   /** The newest capture id seen at all (matching or not): where a reconnect resumes. */
   const lastSeen = useRef<string | null>(null);
@@ -123,12 +132,22 @@ export function useBinRequests(binId: string, filter: RequestFilter = {}) {
       for (const r of added) unread.current.add(r.id);
       let trimmedCursor: string | null = null;
       // Keep memory bounded on a busy bin, but never under the user's eyes.
-      if (next.length > KEEP + OLDER_PAGE && lastVisible.current < KEEP - 50) {
-        for (let i = KEEP; i < next.length; i++) {
+      const sel = keepFor.current.selectedId;
+      const rank = sel ? rankOf(next, sel) : -1;
+      const kept = keptRows(next.length, {
+        keep: KEEP,
+        slack: OLDER_PAGE,
+        margin: 50,
+        lastVisible: lastVisible.current,
+        selectedIndex: rank >= 0 && next[rank]?.id === sel ? rank : -1,
+        floor: keepFor.current.floor,
+      });
+      if (kept < next.length) {
+        for (let i = kept; i < next.length; i++) {
           known.current.delete(next[i].id);
           unread.current.delete(next[i].id);
         }
-        next = next.slice(0, KEEP);
+        next = next.slice(0, kept);
         trimmedCursor = next[next.length - 1].id;
       }
       listRef.current = next;
@@ -293,9 +312,10 @@ export function useBinRequests(binId: string, filter: RequestFilter = {}) {
       const page = await api.listRequests(binId, { limit: OLDER_PAGE, before }, filterRef.current);
       const { list } = mergeRequests(listRef.current, page.requests, known.current);
       listRef.current = list;
-      setState((s) => ({ ...s, list, nextBefore: page.nextBefore, loadingOlder: false }));
+      setState((s) => ({ ...s, list, nextBefore: page.nextBefore, loadingOlder: false, olderError: null }));
     } catch (err) {
-      setState((s) => ({ ...s, loadingOlder: false, error: errorMessage(err) }));
+      const message = errorMessage(err);
+      setState((s) => ({ ...s, loadingOlder: false, olderError: message }));
     } finally {
       loadingOlderRef.current = false;
     }
@@ -314,10 +334,15 @@ export function useBinRequests(binId: string, filter: RequestFilter = {}) {
     lastVisible.current = i;
   }, []);
 
+  /** What a live batch must not trim: the open request's row, and at least `floor` rows. */
+  const setKeepFor = useCallback((selectedId: string | null, floor: number) => {
+    keepFor.current = { selectedId, floor };
+  }, []);
+
   const renamed = useCallback((bin: Bin) => setState((s) => ({ ...s, bin })), []);
   /** Something answered 404 for the bin itself: it is gone. */
   const markDeleted = useCallback(() => setState((s) => ({ ...s, binDeleted: true })), []);
   const clearError = useCallback(() => setState((s) => ({ ...s, error: null })), []);
 
-  return { ...state, unread: unread.current, loadOlder, markRead, markAllRead, setLastVisible, renamed, markDeleted, clearError };
+  return { ...state, unread: unread.current, loadOlder, markRead, markAllRead, setLastVisible, setKeepFor, renamed, markDeleted, clearError };
 }

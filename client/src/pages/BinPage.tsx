@@ -19,7 +19,7 @@ import { VerifySettingsPanel } from '../components/VerifySettingsPanel.tsx';
 import { api, isNotFound } from '../lib/api.ts';
 import { exampleCurl } from '../lib/curl.ts';
 import { formatCount } from '../lib/format.ts';
-import { fetchStep, stepFrom } from '../lib/list-step.ts';
+import { fetchStep, stepFrom, stepQueue } from '../lib/list-step.ts';
 import { describeFilter, filterFromSearch, filterSearch, isEmptyFilter } from '../lib/request-filter.ts';
 import { Link, navigate, paths } from '../lib/router.ts';
 import { RowLabelSources } from '../lib/row-labels.ts';
@@ -86,8 +86,8 @@ export function BinPage({ binId, requestId, tab, search }: Props) {
   const keyGroup = !!filter.key;
   const keyOnly = keyGroup && qs === filterSearch({ key: filter.key });
   useEffect(() => {
-    if (keyGroup && s.nextBefore && !s.loading && !s.loadingOlder && s.list.length < KEEP) void s.loadOlder();
-  }, [keyGroup, s.nextBefore, s.loading, s.loadingOlder]);
+    if (keyGroup && s.nextBefore && !s.loading && !s.loadingOlder && !s.olderError && s.list.length < KEEP) void s.loadOlder();
+  }, [keyGroup, s.nextBefore, s.loading, s.loadingOlder, s.olderError]);
 
   const select = useCallback((id: string, how: 'click' | 'key') => navigate(requestPath(id), { replace: how === 'key' }), [requestPath]);
 
@@ -104,22 +104,34 @@ export function BinPage({ binId, requestId, tab, search }: Props) {
   // A request opened by a link or a reload may be older than the rows loaded so far: load
   // older pages down to it, so its row can be shown and stepped from. At most `reach` rows
   // (a link into the depths of a huge bin must not load it all); past that the list says
-  // the open request is further down, and its button reaches as far again.
+  // the open request is further down, and its button reaches as far again. A page that fails
+  // stops it (no loop of requests while offline): the button tries again.
   const [reach, setReach] = useState(KEEP);
   useEffect(() => setReach(KEEP), [binId, qs]);
   const tailId = s.list.at(-1)?.id;
   const selectedBelow = !!requestId && !!tailId && requestId < tailId && !!s.nextBefore;
-  const reachingSelected = selectedBelow && s.list.length < reach;
+  const reachingSelected = selectedBelow && s.list.length < reach && !s.olderError;
+  // Live captures must not trim what was loaded towards it (the cursor would move back up and
+  // the pages be loaded again, for ever on a busy bin), nor the open request's row.
+  s.setKeepFor(requestId, selectedBelow ? reach : 0);
   useEffect(() => {
     if (tab === 'requests' && !byKey && reachingSelected && !s.loading && !s.loadingOlder) void s.loadOlder();
   }, [tab, byKey, reachingSelected, s.nextBefore, s.loading, s.loadingOlder]);
-  const findSelected = useCallback(() => setReach(listNow.current.length + KEEP), []);
+  const loadOlderNow = useRef(s.loadOlder);
+  loadOlderNow.current = s.loadOlder;
+  const findSelected = useCallback(() => {
+    setReach(listNow.current.length + KEEP);
+    // After a failure nothing loads by itself: this click is the retry.
+    void loadOlderNow.current();
+  }, []);
 
   // One step of j/k, the arrows, PageUp/PageDown, from the open request even when its row is
   // not loaded (then the API says which comes next: never the top of the list instead).
-  const queued = useRef<Promise<void> | null>(null);
+  // Keys pressed while the API is asked wait their turn, each stepping from where the last
+  // landed; a few at most, and none from a key held down (each would read the API again).
+  const queue = useMemo(() => stepQueue(4), [binId]);
   const step = useCallback(
-    (delta: number) => {
+    (delta: number, repeat = false) => {
       const once = (): Promise<void> | void => {
         const list = listNow.current;
         const from = selectedNow.current;
@@ -138,16 +150,9 @@ export function BinPage({ binId, requestId, tab, search }: Props) {
           setActionError(err);
         });
       };
-      // Keys pressed while the API is asked wait their turn, each stepping from where the last landed.
-      const prev = queued.current;
-      const p = prev ? prev.then(once) : once();
-      if (!p) return;
-      queued.current = p;
-      void p.finally(() => {
-        if (queued.current === p) queued.current = null;
-      });
+      queue(once, repeat);
     },
-    [binId, requestPath],
+    [binId, requestPath, queue],
   );
 
   const focusList = () => {
@@ -181,7 +186,7 @@ export function BinPage({ binId, requestId, tab, search }: Props) {
       if (e.key !== 'j' && e.key !== 'k') return;
       if (!listNow.current.length) return;
       e.preventDefault();
-      step(e.key === 'j' ? 1 : -1);
+      step(e.key === 'j' ? 1 : -1, e.repeat);
     };
     document.addEventListener('keydown', onKey);
     return () => document.removeEventListener('keydown', onKey);
@@ -372,6 +377,7 @@ export function BinPage({ binId, requestId, tab, search }: Props) {
                   unreadVersion={s.unreadVersion}
                   hasOlder={!!s.nextBefore}
                   loadingOlder={s.loadingOlder}
+                  olderError={s.olderError}
                   loading={s.loading}
                   onSelect={select}
                   onStep={step}
