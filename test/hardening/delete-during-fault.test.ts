@@ -3,6 +3,7 @@
 // be deleted. Each deletion is recorded before it takes effect: 204 means it is on disk (a
 // fresh process does not see it), 503 means it could not be recorded and nothing changed.
 // Nothing acknowledged in another bin is lost. Real server processes.
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { RequestPage } from '../../shared/api.ts';
@@ -118,7 +119,9 @@ describe('deleting during a storage fault', () => {
       const url = b.url.replace(/^http:\/\/[^/]+/, p.base);
       const first = [requestId(await send(url, { body: 'one' })), requestId(await send(url, { body: 'two' }))];
       expect(await until(async () => (await json(p.base, 'GET', `/api/bins/${b.id}/requests/${first[1]}`)).status === 200)).toBe(true);
-      await new Promise((r) => setTimeout(r, 300)); // written (FLUSH_INTERVAL_MS is 50)
+      // Written: the segment's journal names both (until then they live in memory).
+      const log = path.join(env.DATA_DIR, 'bins', b.id, '00000000.log');
+      expect(await until(async () => (await readFile(log, 'utf8').catch(() => '')).includes(first[1]))).toBe(true);
       fs.remount('ro');
       // A capture taken before the fault is known (kept in memory) makes it known.
       const pending = await send(url, { body: 'three' });

@@ -3,7 +3,7 @@
 // storage_unavailable with Retry-After, and /api/health lists a warning (a count and times,
 // no bin id) while staying 200: writes work, so captures go on. Put back, it reads again.
 // Real server process, real files.
-import { rename, rm } from 'node:fs/promises';
+import { readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { send } from '../helpers/http.ts';
@@ -30,9 +30,9 @@ describe('captures that cannot be read back', () => {
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) ids.push((await send(url, { body: `body ${i}` })).headers['x-hooklab-request-id'] as string);
     await expect.poll(async () => (await fetch(`${p.base}/api/bins/${bin.id}/requests/${ids[2]}/raw`)).status).toBe(200);
-    await new Promise((r) => setTimeout(r, 300)); // written (FLUSH_INTERVAL_MS is 50)
-
     const binDir = path.join(d, 'bins', bin.id);
+    // Written: the segment's journal names the last capture (until then reads come from memory).
+    await expect.poll(async () => (await readFile(path.join(binDir, '00000000.log'), 'utf8').catch(() => '')).includes(ids[2]), { timeout: 30_000 }).toBe(true);
     await rename(binDir, `${binDir}.moved`);
     for (const route of [`/api/bins/${bin.id}/requests/${ids[1]}`, `/api/bins/${bin.id}/requests/${ids[1]}/raw`, `/api/bins/${bin.id}/export`]) {
       const r = await fetch(p.base + route);
