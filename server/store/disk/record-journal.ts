@@ -116,11 +116,14 @@ export class RecordJournal<T extends { id: string }> implements RecordChanges<T>
         // memory, everything queued included.
         const fh = (this.fh ??= await openForWrite(this.file));
         const st = await fh.stat();
-        if (st.nlink === 0 || st.size !== this.size) {
+        if (st.nlink === 0 || st.size < this.size) {
           this.closeFile();
           await this.compact();
           return;
         }
+        // Longer than we know: the tail of a write that failed (a full disk) is cut, not kept
+        // (a rewrite would need the space a full disk lacks, and a deletion must not).
+        if (st.size > this.size) await fh.truncate(this.size);
         await writeAt(fh, [buf], this.size);
       }
     } catch (err) {
