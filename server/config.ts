@@ -108,7 +108,7 @@ export const CONFIG_DOCS: { name: string; default: string; meaning: string }[] =
   { name: 'HANG_TIMEOUT_MS', default: '300000', meaning: 'A "timeout" fault holds the request this long, then drops the socket.' },
   { name: 'HEADERS_TIMEOUT_MS', default: '30000', meaning: 'A client must finish sending headers within this.' },
   { name: 'REQUEST_TIMEOUT_MS', default: '120000', meaning: 'A client must finish sending its whole request within this.' },
-  { name: 'MAX_HEADER_BYTES', default: '65536', meaning: 'Largest request head (request line + all headers); bigger gets 431.' },
+  { name: 'MAX_HEADER_BYTES', default: '65536', meaning: 'Largest request head, as Node counts it: the URL and every header name and value (not ": " or line ends); bigger gets 431. Every header within it is kept, however many.' },
   { name: 'MAX_DECODED_BYTES', default: '8388608', meaning: 'Cap on decoding gzip/deflate/br bodies for display and body search (bomb guard).' },
   { name: 'DISPATCH_TIMEOUT_MS', default: '10000', meaning: 'Default timeout of one dispatcher attempt.' },
   { name: 'DISPATCH_MAX_RESPONSE_BYTES', default: '4096', meaning: 'Response body bytes kept per attempt.' },

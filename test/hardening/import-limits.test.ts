@@ -85,7 +85,7 @@ const paths = async (base: string, binId: string) =>
   (await json<RequestPage>(base, 'GET', `/api/bins/${binId}/requests?limit=500`)).body.requests.map((r) => r.path).reverse();
 
 describe('NDJSON import limits', () => {
-  // MAX_BODY_BYTES and MAX_HEADER_BYTES small: the line cap (4/3 of the one, 5x the other, plus
+  // MAX_BODY_BYTES and MAX_HEADER_BYTES small: the line cap (4/3 of the one, 10x the other, plus
   // 64 KiB) is then about 70 KB, and a line far past it costs the test little.
   let p: ServerProcess;
   beforeAll(async () => {
