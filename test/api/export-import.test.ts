@@ -7,6 +7,7 @@ import hv from 'har-validator';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RequestDetail, RequestPage } from '../../shared/api.ts';
+import { exportLine } from '../helpers/export-line.ts';
 import { send, sha256 } from '../helpers/http.ts';
 import { createBin, startServer, type TestServer } from '../helpers/server.ts';
 
@@ -67,24 +68,6 @@ async function exportNdjson(base: string, binId: string): Promise<string> {
 
 const importNdjson = (base: string, binId: string, text: string) => request(base).post(`/api/bins/${binId}/import`).set('content-type', 'application/x-ndjson').send(text);
 
-/** An export line of a small capture, with these fields changed. */
-function line(change: Record<string, unknown> = {}): string {
-  return JSON.stringify({
-    id: 'x',
-    method: 'POST',
-    path: '/p',
-    queryString: '',
-    headers: [['Content-Type', 'text/plain']],
-    ip: '203.0.113.9',
-    receivedAt: '2026-01-02T03:04:05.000Z',
-    size: 2,
-    truncated: false,
-    contentType: 'text/plain',
-    answer: { status: 200, delayMs: 0, fault: null, source: 'default', index: null, roll: null },
-    body: Buffer.from('hi').toString('base64'),
-    ...change,
-  });
-}
 
 /** Newest first, as the list shows them. */
 const listed = async (base: string, binId: string) => ((await request(base).get(`/api/bins/${binId}/requests?limit=500`).expect(200)).body as RequestPage).requests;
@@ -200,7 +183,7 @@ describe('export and import', () => {
     const bin = await createBin(srv.base);
     await send(`${bin.url}/live1`, { body: 'a' });
     const times = ['2999-01-01T00:00:00Z', '2001-01-01T00:00:00Z', '2500-06-01T00:00:00Z'];
-    const imp = await importNdjson(srv.base, bin.id, times.map((t, i) => line({ path: `/imp${i}`, receivedAt: t })).join('\n')).expect(200);
+    const imp = await importNdjson(srv.base, bin.id, times.map((t, i) => exportLine({ path: `/imp${i}`, receivedAt: t })).join('\n')).expect(200);
     expect(imp.body).toEqual({ imported: 3, evicted: 0 });
     const rows = await listed(srv.base, bin.id);
     expect(rows.map((r) => r.path)).toEqual(['/imp2', '/imp1', '/imp0', '/live1']);
@@ -227,7 +210,7 @@ describe('export and import', () => {
       const answered = new Promise<request.Response>((resolve, reject) => waiting.then(resolve, reject));
       await expect.poll(() => idle.app.waiters.size).toBeGreaterThan(0);
       const before = t;
-      await importNdjson(idle.base, bin.id, line({ path: '/old', receivedAt: '2001-01-01T00:00:00Z' })).expect(200);
+      await importNdjson(idle.base, bin.id, exportLine({ path: '/old', receivedAt: '2001-01-01T00:00:00Z' })).expect(200);
       const got = await answered;
       expect(got.status).toBe(200); // before: 408, nothing told the waiter
       expect(got.body.path).toBe('/old');
@@ -243,7 +226,7 @@ describe('export and import', () => {
     const bin = await createBin(small.base);
     await send(`${bin.url}/live1`, { body: 'a' });
     await send(`${bin.url}/live2`, { body: 'b' });
-    const imp = await importNdjson(small.base, bin.id, [line({ path: '/old', receivedAt: '2001-01-01T00:00:00Z' }), line({ path: '/older', receivedAt: '2000-01-01T00:00:00Z' })].join('\n')).expect(200);
+    const imp = await importNdjson(small.base, bin.id, [exportLine({ path: '/old', receivedAt: '2001-01-01T00:00:00Z' }), exportLine({ path: '/older', receivedAt: '2000-01-01T00:00:00Z' })].join('\n')).expect(200);
     expect(imp.body).toEqual({ imported: 2, evicted: 1 });
     expect((await listed(small.base, bin.id)).map((r) => r.path)).toEqual(['/older', '/old', '/live2']);
   });
@@ -265,7 +248,7 @@ describe('export and import', () => {
     ];
     let stored = 0;
     for (const [change, field, why] of cases) {
-      const r = await importNdjson(srv.base, to.id, [line({ path: `/ok${stored}` }), line(change), line()].join('\n')).expect(400);
+      const r = await importNdjson(srv.base, to.id, [exportLine({ path: `/ok${stored}` }), exportLine(change), exportLine()].join('\n')).expect(400);
       stored++;
       expect(r.body.error.code, field).toBe('invalid_line');
       expect(r.body.error.field).toBe('line 2');

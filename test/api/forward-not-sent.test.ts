@@ -6,6 +6,7 @@ import http from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ForwardRecord, RequestDetail } from '../../shared/api.ts';
 import type { Logger } from '../../server/log.ts';
+import { exportLine } from '../helpers/export-line.ts';
 import { send } from '../helpers/http.ts';
 import { createBin, json, startServer, type TestServer } from '../helpers/server.ts';
 
@@ -169,8 +170,7 @@ describe('an import that pushes captures out', () => {
     await capture(bin.url, '1');
     await capture(bin.url, '2');
     // Three imported captures fill the bin (cap 3): "1" and "2", waiting for the slot, are evicted.
-    const line = (p: string) =>
-      JSON.stringify({ id: 'x', method: 'POST', path: p, queryString: '', headers: [], ip: '203.0.113.9', receivedAt: '2001-01-01T00:00:00.000Z', size: 0, truncated: false, contentType: null, answer: { status: 200, delayMs: 0, fault: null, source: 'default', index: null, roll: null }, body: '' });
+    const line = (path: string) => exportLine({ path, receivedAt: '2001-01-01T00:00:00.000Z' });
     const r = await fetch(`${srv!.base}/api/bins/${bin.id}/import`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: ['/i1', '/i2', '/i3'].map(line).join('\n') });
     expect(await r.json()).toMatchObject({ imported: 3, evicted: 3 });
     release();

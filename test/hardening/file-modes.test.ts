@@ -4,20 +4,15 @@
 // segment log rewritten whole (deletions past twice what it holds), the clock's file and a
 // restart; and a DATA_DIR left loose by an earlier build is tightened at start-up. Real
 // server processes, real files.
-import { chmod, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { chmod, readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { spawnedServers } from '../helpers/spawned.ts';
 import { send } from '../helpers/http.ts';
-import { type ServerProcess, spawnServer } from '../helpers/process.ts';
-import { createBin, json, tempDir } from '../helpers/server.ts';
+import type { ServerProcess } from '../helpers/process.ts';
+import { createBin, json } from '../helpers/server.ts';
 
-const dirs: string[] = [];
-const procs: ServerProcess[] = [];
-afterAll(async () => {
-  for (const p of procs) p.proc.kill('SIGKILL');
-  await Promise.all(procs.map((p) => p.exited));
-  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
-});
+const { start, dataDir } = spawnedServers();
 
 /** Every file and directory under `root` (itself included) whose mode is not the expected one. */
 async function loose(root: string): Promise<string[]> {
@@ -34,11 +29,6 @@ async function loose(root: string): Promise<string[]> {
   return out;
 }
 
-async function start(env: Record<string, string>) {
-  const p = await spawnServer(env);
-  procs.push(p);
-  return p;
-}
 
 async function stop(p: ServerProcess) {
   p.proc.kill('SIGTERM');
@@ -47,8 +37,7 @@ async function stop(p: ServerProcess) {
 
 describe('file modes under DATA_DIR', () => {
   it('files 0600 and directories 0700: after captures, a rewritten segment log, the clock and a restart; loose ones of an earlier build are tightened', async () => {
-    const parent = await tempDir('hooklab-modes-');
-    dirs.push(parent);
+    const parent = await dataDir('hooklab-modes-');
     const d = path.join(parent, 'data'); // made by hooklab
     const env = { DATA_DIR: d, FLUSH_INTERVAL_MS: '50' };
     const p = await start(env);

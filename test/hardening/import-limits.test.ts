@@ -2,27 +2,15 @@
 // Real server processes (compiled, as `npm start` runs them): a line with no end used to grow
 // memory with it until readline threw, uncaught, and the process died.
 import { readFileSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import net from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { spawnedServers } from '../helpers/spawned.ts';
+import { exportLine } from '../helpers/export-line.ts';
 import type { RequestPage } from '../../shared/api.ts';
-import { type ServerProcess, spawnServer } from '../helpers/process.ts';
-import { createBin, json, tempDir } from '../helpers/server.ts';
+import type { ServerProcess } from '../helpers/process.ts';
+import { createBin, json } from '../helpers/server.ts';
 
-const dirs: string[] = [];
-const procs: ServerProcess[] = [];
-afterAll(async () => {
-  for (const p of procs) p.proc.kill('SIGKILL');
-  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
-});
-
-async function start(env: Record<string, string>) {
-  const dataDir = await tempDir();
-  dirs.push(dataDir);
-  const p = await spawnServer({ DATA_DIR: dataDir, ...env });
-  procs.push(p);
-  return p;
-}
+const { start } = spawnedServers();
 
 function rssMb(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -30,21 +18,7 @@ function rssMb(pid: number): number {
 }
 
 /** An export line of a small capture. */
-const line = (i: number) =>
-  JSON.stringify({
-    id: `x${i}`,
-    method: 'POST',
-    path: `/p${i}`,
-    queryString: '',
-    headers: [['Content-Type', 'text/plain']],
-    ip: '203.0.113.9',
-    receivedAt: '2026-01-02T03:04:05.000Z',
-    size: 2,
-    truncated: false,
-    contentType: 'text/plain',
-    answer: { status: 200, delayMs: 0, fault: null, source: 'default', index: null, roll: null },
-    body: Buffer.from('hi').toString('base64'),
-  }) + '\n';
+const line = (i: number) => exportLine({ id: `x${i}`, path: `/p${i}` }) + '\n';
 
 /**
  * POST an import over a raw socket, chunked: `first`, then (when `endless` is set) "a" bytes,

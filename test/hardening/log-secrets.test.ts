@@ -5,30 +5,15 @@
 // server processes, real files.
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { spawnedServers } from '../helpers/spawned.ts';
 import { send } from '../helpers/http.ts';
-import { type ServerProcess, spawnServer, startExpectingFailure } from '../helpers/process.ts';
-import { createBin, json, tempDir } from '../helpers/server.ts';
+import { startExpectingFailure } from '../helpers/process.ts';
+import { createBin, json } from '../helpers/server.ts';
 
-const dirs: string[] = [];
-const procs: ServerProcess[] = [];
-afterAll(async () => {
-  for (const p of procs) p.proc.kill('SIGKILL');
-  await Promise.all(procs.map((p) => p.exited));
-  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
-});
-
-async function dataDir() {
-  const d = await tempDir('hooklab-log-secrets-');
-  dirs.push(d);
-  return d;
-}
-
-async function start(env: Record<string, string>) {
-  const p = await spawnServer(env);
-  procs.push(p);
-  return p;
-}
+const servers = spawnedServers();
+const { start } = servers;
+const dataDir = () => servers.dataDir('hooklab-log-secrets-');
 
 const healthText = async (base: string) => {
   const r = await fetch(`${base}/api/health`);

@@ -1,28 +1,14 @@
 // Issue 15: memory that does not grow with stored bodies or with what strangers send. Real
 // server processes (compiled, as `npm start` runs them); RSS read from /proc.
 import { readFileSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import net from 'node:net';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { spawnedServers } from '../helpers/spawned.ts';
 import type { RequestPage } from '../../shared/api.ts';
 import { send } from '../helpers/http.ts';
-import { type ServerProcess, spawnServer } from '../helpers/process.ts';
-import { createBin, json, tempDir } from '../helpers/server.ts';
+import { createBin, json } from '../helpers/server.ts';
 
-const dirs: string[] = [];
-const procs: ServerProcess[] = [];
-afterAll(async () => {
-  for (const p of procs) p.proc.kill('SIGKILL');
-  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
-});
-
-async function start(env: Record<string, string> = {}) {
-  const dataDir = await tempDir();
-  dirs.push(dataDir);
-  const p = await spawnServer({ DATA_DIR: dataDir, ...env });
-  procs.push(p);
-  return p;
-}
+const { start } = spawnedServers();
 
 function rssMb(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));

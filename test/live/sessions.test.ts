@@ -4,29 +4,16 @@
 // client IP (503 + Retry-After past them, which socket.io-client retries). Real server
 // processes (compiled), raw handshakes over keep-alive connections and real socket.io-clients.
 import http from 'node:http';
-import { rm } from 'node:fs/promises';
 import { io } from 'socket.io-client';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type ServerProcess, spawnServer } from '../helpers/process.ts';
-import { tempDir } from '../helpers/server.ts';
+import { spawnedServers } from '../helpers/spawned.ts';
 import { type ClientSocket, connect, handshakeStatus } from '../helpers/socket.ts';
 
-const dirs: string[] = [];
-const procs: ServerProcess[] = [];
+const { start } = spawnedServers();
 const sockets: ClientSocket[] = [];
-afterAll(async () => {
+afterAll(() => {
   for (const s of sockets) s.close();
-  for (const p of procs) p.proc.kill('SIGKILL');
-  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
 });
-
-async function start(env: Record<string, string>) {
-  const dataDir = await tempDir();
-  dirs.push(dataDir);
-  const p = await spawnServer({ DATA_DIR: dataDir, ...env });
-  procs.push(p);
-  return p;
-}
 
 interface Answer {
   status: number;
