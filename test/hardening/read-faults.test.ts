@@ -3,28 +3,20 @@
 // storage_unavailable with Retry-After, and /api/health lists a warning (a count and times,
 // no bin id) while staying 200: writes work, so captures go on. Put back, it reads again.
 // Real server process, real files.
-import { readFile, rename, rm } from 'node:fs/promises';
+import { readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { send } from '../helpers/http.ts';
-import { type ServerProcess, spawnServer } from '../helpers/process.ts';
-import { createBin, json, tempDir } from '../helpers/server.ts';
+import { createBin, json } from '../helpers/server.ts';
+import { spawnedServers } from '../helpers/spawned.ts';
 
-const dirs: string[] = [];
-const procs: ServerProcess[] = [];
-afterAll(async () => {
-  for (const p of procs) p.proc.kill('SIGKILL');
-  await Promise.all(procs.map((p) => p.exited));
-  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
-});
+const { start, dataDir } = spawnedServers();
 
 describe('captures that cannot be read back', () => {
   it('answer 503 with Retry-After; health warns (200, a count, no bin id); the log names no bin; put back, they read again', async () => {
-    const d = await tempDir('hooklab-read-faults-');
-    dirs.push(d);
+    const d = await dataDir('hooklab-read-faults-');
     // No cache: every read goes to the files.
-    const p = await spawnServer({ DATA_DIR: d, FLUSH_INTERVAL_MS: '50', CACHE_BYTES: '0' });
-    procs.push(p);
+    const p = await start({ DATA_DIR: d, FLUSH_INTERVAL_MS: '50', CACHE_BYTES: '0' });
     const bin = await createBin(p.base);
     const url = bin.url.replace(/^http:\/\/[^/]+/, p.base);
     const ids: string[] = [];
