@@ -10,6 +10,7 @@ import type { RequestPage } from '../../shared/api.ts';
 import { send } from '../helpers/http.ts';
 import { type ServerProcess, spawnServer, startExpectingFailure } from '../helpers/process.ts';
 import { createBin, json } from '../helpers/server.ts';
+import { untilNoFilesOpenUnder } from '../helpers/open-files.ts';
 
 const mounts: string[] = [];
 const procs: ServerProcess[] = [];
@@ -106,7 +107,8 @@ describe('disk faults', () => {
     const bin = await createBin(p.base);
     const url = bin.url.replace(/^http:\/\/[^/]+/, p.base);
     expect((await send(url, { body: 'before' })).status).toBe(200);
-    await new Promise((r) => setTimeout(r, 300)); // written (FLUSH_INTERVAL_MS is 50)
+    // Written, and its files closed (a remount read-only fails while one is open for writing).
+    await untilNoFilesOpenUnder(p.proc.pid!, dataDir, 'before');
     remount(dataDir, 'ro');
     // The first capture after may still be taken (it is in memory, and retried), then the
     // fault is known and captures are refused.

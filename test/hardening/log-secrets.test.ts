@@ -10,6 +10,7 @@ import { spawnedServers } from '../helpers/spawned.ts';
 import { send } from '../helpers/http.ts';
 import { startExpectingFailure } from '../helpers/process.ts';
 import { createBin, json } from '../helpers/server.ts';
+import { untilNoFilesOpenUnder } from '../helpers/open-files.ts';
 
 const servers = spawnedServers();
 const { start } = servers;
@@ -29,7 +30,7 @@ describe('logs and health name no bin id and quote no secret', () => {
     const first = (await send(url, { body: 'first' })).headers['x-hooklab-request-id'] as string;
     // Written, and its files closed again (the store closes them once idle).
     await expect.poll(async () => (await json(p.base, 'GET', `/api/bins/${bin.id}/requests/${first}`)).status).toBe(200);
-    await new Promise((r) => setTimeout(r, 300));
+    await untilNoFilesOpenUnder(p.proc.pid!, path.join(d, 'bins', bin.id), 'first');
     // A file where the bin's directory was: every write into it fails (ENOTDIR), a fault.
     const binDir = path.join(d, 'bins', bin.id);
     await rm(binDir, { recursive: true });

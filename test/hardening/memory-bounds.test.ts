@@ -75,8 +75,8 @@ describe('memory bounds', () => {
     }
     // The server still works; once the stalled uploads go, nothing of them was stored.
     for (const u of uploads) u.socket.destroy();
-    await new Promise((r) => setTimeout(r, 300));
-    expect((await send(`${p.base}${path}`, { body: 'after' })).status).toBe(200);
+    // Refused (503, nothing stored) until the server has seen them go; then taken.
+    await expect.poll(async () => (await send(`${p.base}${path}`, { body: 'after' })).status, { timeout: 10_000 }).toBe(200);
     const page = (await json<RequestPage>(p.base, 'GET', `/api/bins/${bin.id}/requests`)).body;
     expect(page.requests.map((r) => r.size)).toEqual([5]);
   });
