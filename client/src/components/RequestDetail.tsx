@@ -6,6 +6,7 @@ import { memo } from '../lib/memo.ts';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { AnswerOutcome, ForwardRecord, RequestDetail as Detail, RequestItem } from '../../../shared/api.ts';
 import { api, isNotFound } from '../lib/api.ts';
+import { answeredBy } from '../lib/answered-by.ts';
 import { bodyBytes, decodeUtf8, queryPairs } from '../lib/body-views.ts';
 import { copyText } from '../lib/clipboard.ts';
 import { toCurl } from '../lib/curl.ts';
@@ -328,15 +329,7 @@ function AnswerWhy({ a, receivedAt }: { a: AnswerOutcome; receivedAt: string }) 
       </span>
     );
   }
-  let why: string;
-  const pct = a.roll ? `${Math.round(a.roll.p * 1000) / 10}%` : '';
-  if (a.source === 'default') why = 'default response';
-  else if (a.source === 'step' && a.roll && !a.roll.hit) why = `default response (plan step ${(a.index ?? 0) + 1}: its ${pct} chance missed)`;
-  else if (a.source === 'step') why = `plan step ${(a.index ?? 0) + 1}${a.roll ? ` (its ${pct} chance hit)` : ''}`;
-  else if (a.source === 'rule') why = `rule ${(a.index ?? 0) + 1}`;
-  else if (a.source === 'preflight') why = 'hooklab, as a CORS preflight (no plan step used)';
-  else if (a.source === 'proxy') why = 'the first forward target (proxy mode)';
-  else why = 'rate limit';
+  const why = answeredBy(a);
   return (
     <span class="muted small" data-testid="answer-why" data-source={a.source}>
       by {why}

@@ -1,6 +1,7 @@
 // The delivery timeline's geometry, pure: a log scale from 0 to the deadline so that seconds
 // and hours both read, the ticks, and which marks a delivery gets.
 import type { Attempt, AttemptReason, Delivery } from '../../../shared/api.ts';
+import { answeredBy } from './answered-by.ts';
 import { formatDuration } from './format.ts';
 
 const SECOND = 1000;
@@ -116,24 +117,12 @@ export function attemptRows(d: Delivery): AttemptRow[] {
 
 /**
  * "plan step 2; plan steps used just before by test · attempt 1" (when the bin's plan
- * answered). A step "at random" names its draw as the bin page does: when its chance missed,
- * the default response answered, not the step.
+ * answered), worded as the bin page words a capture's answer (answered-by.ts).
  */
 export function planNote(a: Attempt): string | null {
   const u = a.planUse;
   if (!u) return null;
-  const step = `plan step ${(u.index ?? 0) + 1}`;
-  const pct = u.roll ? `${Math.round(u.roll.p * 1000) / 10}%` : '';
-  const by =
-    u.source === 'step'
-      ? u.roll
-        ? u.roll.hit
-          ? `${step} (its ${pct} chance hit)`
-          : `default response (${step}: its ${pct} chance missed)`
-        : step
-      : u.source === 'rule'
-        ? `rule ${(u.index ?? 0) + 1}`
-        : 'default response';
+  const by = answeredBy(u);
   if (u.othersCount === 0) return by;
   const names = u.others.map((o) => o.label).join(', ');
   const more = u.othersCount > u.others.length ? ` and ${u.othersCount - u.others.length} more` : '';

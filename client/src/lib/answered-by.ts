@@ -1,0 +1,27 @@
+// What answered a request, in words: one wording for the bin page's capture ("by …") and the
+// retry lab's attempts, so a step "at random" reads the same in both. When its chance missed,
+// the default response answered, not the step.
+import type { AnswerOutcome, PlanUse } from '../../../shared/api.ts';
+
+/** A capture's answer, or an attempt's planUse (whose roll may be absent: older records). */
+type Answered = Pick<AnswerOutcome, 'source' | 'index'> & Pick<PlanUse, 'roll'>;
+
+export function answeredBy({ source, index, roll }: Answered): string {
+  const step = `plan step ${(index ?? 0) + 1}`;
+  const pct = roll ? `${Math.round(roll.p * 1000) / 10}%` : '';
+  switch (source) {
+    case 'default':
+      return 'default response';
+    case 'step':
+      if (!roll) return step;
+      return roll.hit ? `${step} (its ${pct} chance hit)` : `default response (${step}: its ${pct} chance missed)`;
+    case 'rule':
+      return `rule ${(index ?? 0) + 1}`;
+    case 'preflight':
+      return 'hooklab, as a CORS preflight (no plan step used)';
+    case 'proxy':
+      return 'the first forward target (proxy mode)';
+    case 'rate-limit':
+      return 'rate limit';
+  }
+}
