@@ -221,6 +221,15 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
       : { ...inlineSender(), fault: () => null };
   // The wait API: captures matching a filter, deliveries reaching a state.
   const waiters = new RequestWaiters(config.maxDecodedBytes);
+  // Waiters told of a capture read back from the store: one made on another instance, or a
+  // proxied one whose answer was recorded. A read that fails tells no one (the store's fault shows in health).
+  const tellWaiters = (binId: string, id: string, what: 'captured' | 'answered') => {
+    void (async () => {
+      const rec = await store.requests.get(binId, id);
+      const body = rec && (await store.requests.body(binId, id));
+      if (rec && body) waiters[what]({ ...rec, body });
+    })().catch(() => {});
+  };
   const deliveryWaiters = new DeliveryWaiters();
   const dispatcherLive = tapDeliveries(live, (d) => {
     deliveryWaiters.changed(d);
@@ -325,7 +334,15 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
     now,
     log,
     // A forward's result shows in the detail, not the row: its id alone tells watchers.
-    onRecorded: (item, _rec, rowChanged) => (rowChanged ? live.requestUpdated(item) : live.requestDetailChanged(item.binId, item.id)),
+    onRecorded: (item, rec, rowChanged) => {
+      if (rowChanged) live.requestUpdated(item);
+      else live.requestDetailChanged(item.binId, item.id);
+      // A proxied capture reaches waiters once the sender's answer is known (see waiters.ts), here and elsewhere.
+      if (rec.kind === 'proxy') {
+        if (waiters.wants(item.binId)) tellWaiters(item.binId, item.id, 'answered');
+        cluster?.note('answered', item.binId, item.id);
+      }
+    },
   });
   await forwarder.load();
   // Bulk replays, kept in the store: those this instance left running (lowdb: any, one
@@ -375,6 +392,7 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
     cluster.on('forward', (binId) => void forwarder.reload(binId).catch(() => {}));
     cluster.on('verify', (binId) => void verifier.reload(binId).catch(() => {}));
     cluster.on('response', (binId) => void (control as RedisResponseControl).refresh(binId).catch(() => {}));
+    cluster.on('answered', (binId, id) => waiters.wants(binId) && tellWaiters(binId, id, 'answered'));
     if (isRedisStore(store)) {
       store.bins.onChange((binId) => cluster.note('bin', binId));
       cluster.on('bin', (binId) => {
@@ -384,7 +402,9 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
         // or this instance would forward and check the new bin's captures with the old ones.
         void Promise.all([forwarder.reload(binId), verifier.reload(binId), store.bins.get(binId)])
           .then(([, , b]) => {
-            if (!b) rateLimiter?.forget(binId);
+            if (b) return;
+            rateLimiter?.forget(binId);
+            waiters.binGone(binId);
           })
           .catch(() => {});
       });
@@ -545,13 +565,6 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
   // Shared rooms: captures reach this instance's viewers from the store's capture feed; the
   // wait API's waiters hear of captures made on other instances from it too (this instance's
   // own were told by the receiver).
-  const tellWaiters = (st: RedisStore, binId: string, id: string) => {
-    void (async () => {
-      const rec = await st.requests.get(binId, id);
-      const body = rec && (await st.requests.body(binId, id));
-      if (rec && body) waiters.captured({ ...rec, body });
-    })().catch(() => {});
-  };
   const feed =
     cluster && isRedisStore(store)
       ? new (await import('./cluster/capture-feed.ts')).CaptureFeed({
@@ -559,7 +572,7 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
           prefix: store.prefix,
           onCapture: (binId, row, ev, origin) => {
             socketBus.feedCaptured(binId, row, ev);
-            if (origin !== store.origin && waiters.wants(binId)) tellWaiters(store, binId, (JSON.parse(row) as RequestItem).id);
+            if (origin !== store.origin && waiters.wants(binId)) tellWaiters(binId, (JSON.parse(row) as RequestItem).id, 'captured');
           },
           onError: () => {},
           range: (key, after, count) => store.requests.feedAfter(key, after, count),

@@ -46,6 +46,7 @@ export async function removeBin(ctx: ApiContext, id: string): Promise<void> {
   await ctx.verifier.forget(id);
   ctx.rateLimiter?.forget(id);
   ctx.live.binDeleted(id);
+  ctx.waiters.binGone(id);
 }
 
 /**

@@ -109,6 +109,11 @@ export function requestsRouter(ctx: ApiContext): Router {
       remove();
       clearTimeout(timer);
     };
+    const binGone = () => {
+      if (done) return;
+      finish();
+      res.status(404).json(notFound('bin').toBody());
+    };
     // Registered before the scan, so a capture landing during it is not missed.
     const remove = ctx.waiters.add(bin.id, filter, after ?? null, (id) => {
       if (done) return;
@@ -126,7 +131,7 @@ export function requestsRouter(ctx: ApiContext): Router {
           },
         );
       }
-    });
+    }, binGone);
     const timer = setTimeout(() => {
       if (done) return;
       finish();
@@ -141,7 +146,7 @@ export function requestsRouter(ctx: ApiContext): Router {
     if (first && !done) {
       finish();
       if (!(await answer(first))) res.status(404).json({ error: { code: 'not_found', message: 'the matching request was deleted' } });
-    }
+    } else if (!done && !(await ctx.store.bins.get(bin.id))) binGone(); // deleted before the waiter was there to hear it
   });
 
   r.get('/bins/:id/requests/:rid', async (req, res) => {

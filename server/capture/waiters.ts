@@ -10,7 +10,14 @@ interface Waiter {
   filter: RequestFilter;
   after: string | null;
   onMatch: (id: string) => void;
+  onBinGone: () => void;
 }
+
+/**
+ * A proxied capture is stored before the target answers (its status null): waiters hear of it
+ * once the answer is recorded (see `answered`), so a `status` filter sees what the sender got.
+ */
+const proxyPending = (r: CapturedRequest): boolean => r.answer.source === 'proxy' && r.answer.status === null && r.answer.fault === null;
 
 export class RequestWaiters {
   private readonly byBin = new Map<string, Set<Waiter>>();
@@ -18,11 +25,14 @@ export class RequestWaiters {
   /** `maxDecodedBytes`: how far a body search decodes (MAX_DECODED_BYTES; see matchesBody). */
   constructor(private readonly maxDecodedBytes: number) {}
 
-  /** Wait for captures of a bin matching `filter` (newer than `after`); answers a remover. */
-  add(binId: string, filter: RequestFilter, after: string | null, onMatch: (id: string) => void): () => void {
+  /**
+   * Wait for captures of a bin matching `filter` (newer than `after`); answers a remover.
+   * `onBinGone`: the bin was deleted (nothing will match any more); the waiter is removed.
+   */
+  add(binId: string, filter: RequestFilter, after: string | null, onMatch: (id: string) => void, onBinGone: () => void): () => void {
     let set = this.byBin.get(binId);
     if (!set) this.byBin.set(binId, (set = new Set()));
-    const w: Waiter = { filter, after, onMatch };
+    const w: Waiter = { filter, after, onMatch, onBinGone };
     set.add(w);
     return () => {
       set.delete(w);
@@ -35,8 +45,26 @@ export class RequestWaiters {
     return this.byBin.has(binId);
   }
 
+  /** A bin was deleted (here, or on another instance): its waiters are told, and dropped. */
+  binGone(binId: string): void {
+    const set = this.byBin.get(binId);
+    if (!set) return;
+    this.byBin.delete(binId);
+    for (const w of set) w.onBinGone();
+  }
+
   /** A capture was stored (called by the receiver: one map lookup when nobody waits). */
   captured(r: CapturedRequest): void {
+    if (proxyPending(r)) return;
+    this.tell(r);
+  }
+
+  /** A proxied capture's answer was recorded: `r` as stored now, with the status the sender got. */
+  answered(r: CapturedRequest): void {
+    this.tell(r);
+  }
+
+  private tell(r: CapturedRequest): void {
     const set = this.byBin.get(r.binId);
     if (!set) return;
     const item = toItem(r);

@@ -10,7 +10,8 @@ import { createAdapter } from '@socket.io/redis-streams-adapter';
 import { Redis } from 'ioredis';
 import type { SettingsKind } from '../../shared/api.ts';
 
-export type NoteKind = SettingsKind | 'bin' | 'webhook' | 'delivery';
+/** `answered`: a proxied capture's answer was recorded (its waiters elsewhere hear of it then). */
+export type NoteKind = SettingsKind | 'bin' | 'webhook' | 'delivery' | 'answered';
 
 export interface ClusterOptions {
   url: string;

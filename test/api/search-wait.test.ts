@@ -175,6 +175,48 @@ describe('wait for a request', () => {
   });
 });
 
+describe('wait for a request: the bin deleted, proxy mode', () => {
+  it('a bin deleted while a wait is on answers it 404 at once (not at its timeout), and frees its waiter', async () => {
+    const bin = await createBin(srv.base);
+    const before = srv.app.waiters.size;
+    const waiting = request(srv.base).get(`/api/bins/${bin.id}/requests/wait?timeout=10m`).then((r) => r);
+    await expect.poll(() => srv.app.waiters.size).toBe(before + 1);
+    await request(srv.base).delete(`/api/bins/${bin.id}`).expect(204);
+    const r = await waiting;
+    expect(r.status).toBe(404);
+    expect(r.body.error).toMatchObject({ code: 'not_found', message: 'bin not found' });
+    expect(srv.app.waiters.size).toBe(before);
+    // And a wait on a bin already gone.
+    expect((await request(srv.base).get(`/api/bins/${bin.id}/requests/wait?timeout=10m`)).status).toBe(404);
+  });
+
+  it("proxy mode: a wait hears of a capture once the target's answer is known, so a status filter matches what the sender got", async () => {
+    const target = http.createServer((_req, res) => res.writeHead(503, { 'content-type': 'text/plain' }).end('down'));
+    await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
+    try {
+      const bin = await createBin(srv.base);
+      const url = `http://127.0.0.1:${(target.address() as { port: number }).port}/t`;
+      await request(srv.base).put(`/api/bins/${bin.id}/forward`).send({ targets: [{ url }], answerWith: 'target' }).expect(200);
+      const failed = request(srv.base).get(`/api/bins/${bin.id}/requests/wait?status=5xx&timeout=20s`).then((r) => r);
+      const any = request(srv.base).get(`/api/bins/${bin.id}/requests/wait?timeout=20s`).then((r) => r);
+      await expect.poll(() => srv.app.waiters.wants(bin.id)).toBe(true);
+      const sent = await send(`${bin.url}/p`, { body: 'x' });
+      expect(sent.status).toBe(503);
+      for (const r of [await failed, await any]) {
+        expect(r.status).toBe(200);
+        const d = r.body as RequestDetail;
+        expect(d.id).toBe(idOf(sent));
+        expect(d.status).toBe(503);
+        expect(d.forwards).toHaveLength(1);
+        expect(d.forwards[0]).toMatchObject({ kind: 'proxy', status: 503 });
+      }
+    } finally {
+      target.closeAllConnections();
+      target.close();
+    }
+  });
+});
+
 describe('wait for a delivery', () => {
   it('answers when the delivery is delivered; 409 when it ended otherwise; 408 on timeout', async () => {
     const ok = await createBin(srv.base);

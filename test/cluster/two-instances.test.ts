@@ -120,6 +120,33 @@ describe('two instances on one Redis', () => {
     expect(w.body.path).toBe('/late');
   });
 
+  it("a wait on B: answered 404 when A deletes the bin; in proxy mode, told of A's capture once the target answered", async () => {
+    const gone = (await api<{ id: string }>(a.base, 'POST', '/api/bins', {})).body;
+    const waitGone = api(b.base, 'GET', `/api/bins/${gone.id}/requests/wait?timeout=10m`);
+    await new Promise((r) => setTimeout(r, 300)); // (registered or not: either way it must not wait 10 minutes)
+    expect((await api(a.base, 'DELETE', `/api/bins/${gone.id}`)).status).toBe(204);
+    expect((await waitGone).status).toBe(404);
+
+    const http = await import('node:http');
+    const target = http.createServer((_req, res) => res.writeHead(503).end('down'));
+    await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
+    try {
+      const bin = (await api<{ id: string }>(a.base, 'POST', '/api/bins', {})).body;
+      const url = `http://127.0.0.1:${(target.address() as { port: number }).port}/t`;
+      expect((await api(a.base, 'PUT', `/api/bins/${bin.id}/forward`, { targets: [{ url }], answerWith: 'target' })).status).toBe(200);
+      const waiting = api<{ id: string; status: number | null }>(b.base, 'GET', `/api/bins/${bin.id}/requests/wait?status=503&timeout=20s`);
+      await new Promise((r) => setTimeout(r, 300));
+      const sent = await send(`${a.base}/h/${bin.id}/p`, { body: 'x' });
+      expect(sent.status).toBe(503);
+      const w = await waiting;
+      expect(w.status).toBe(200);
+      expect(w.body).toMatchObject({ id: sent.headers['x-hooklab-request-id'], status: 503 });
+    } finally {
+      target.closeAllConnections();
+      target.close();
+    }
+  });
+
   it('one dispatcher for both: at 86400x, runs fired on A and B to an always-500 bin make 9 attempts each, recorded once, captured once', async () => {
     const health = await Promise.all([a, b].map(async (s) => (await api<{ dispatcher?: { runsHere: boolean } }>(s.base, 'GET', '/api/health')).body.dispatcher?.runsHere));
     expect(health.filter(Boolean)).toHaveLength(1); // exactly one runs it
