@@ -16,6 +16,7 @@ import { openApiDocument } from './api/openapi.ts';
 import { BodyBudget } from './capture/body-budget.ts';
 import { RateLimiter } from './capture/rate-limit.ts';
 import { RequestWaiters } from './capture/waiters.ts';
+import { WaitBudget } from './api/wait-budget.ts';
 import { DeliveryWaiters } from './dispatch/delivery-waiters.ts';
 import { tapDeliveries, tapSettings } from './live/tap.ts';
 import { clientIp, createReceiver } from './capture/receiver.ts';
@@ -412,7 +413,8 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
     await cluster.start();
   }
 
-  const ctx: ApiContext = { config, store, control, dispatcher, live, rateLimiter, waiters, deliveryWaiters, forwarder, replays, verifier, binAttempts, now, newRequestId, log };
+  const waitBudget = new WaitBudget(config.waitMaxWaiters, config.waitMaxWaitersPerIp);
+  const ctx: ApiContext = { config, store, control, dispatcher, live, rateLimiter, waiters, deliveryWaiters, waitBudget, forwarder, replays, verifier, binAttempts, now, newRequestId, log };
   const activity = async (b: StoredBin): Promise<BinActivity> => ({ id: b.id, createdAt: b.createdAt, lastRequestAt: (await store.requests.stats(b.id)).lastAt, activeAt: b.activeAt });
   const idleSweeper = config.binIdleMs
     ? startIdleSweeper({

@@ -38,6 +38,9 @@ export interface Config {
   /** Live (Engine.IO) sessions at once, per instance and per client IP (see live/sessions.ts). */
   liveMaxSessions: number;
   liveMaxSessionsPerIp: number;
+  /** Wait-API waiters at once, per instance and per client IP (see api/wait-budget.ts). */
+  waitMaxWaiters: number;
+  waitMaxWaitersPerIp: number;
   flushIntervalMs: number;
   /** Log a write to DATA_DIR that took at least this long (0: every write). */
   logFlushMs: number;
@@ -102,6 +105,8 @@ export const CONFIG_DOCS: { name: string; default: string; meaning: string }[] =
   { name: 'LIVE_MAX_BUFFER_BYTES', default: '2097152', meaning: 'Unread live events a Socket.IO connection may hold (2 MiB); a viewer past it is dropped, reconnects and catches up.' },
   { name: 'LIVE_MAX_SESSIONS', default: '2000', meaning: 'Live (Socket.IO) sessions this instance holds at once (~6.5 KB each; a long-polling one holds no connection, so MAX_CONNECTIONS does not bound them). Past it, a new handshake gets 503 with Retry-After; clients retry on their own.' },
   { name: 'LIVE_MAX_SESSIONS_PER_IP', default: '100', meaning: 'Live sessions one client IP may hold at once (X-Forwarded-For with TRUST_PROXY; behind a proxy without it, every viewer counts as the proxy). Past it, 503 with Retry-After.' },
+  { name: 'WAIT_MAX_WAITERS', default: '500', meaning: 'Wait-API requests (`…/requests/wait`, `…/deliveries/:id/wait`) this instance holds open at once. Each is matched against every new capture of its bin on the main thread, so this bounds that work as well as memory. Past it, 503 with Retry-After.' },
+  { name: 'WAIT_MAX_WAITERS_PER_IP', default: '50', meaning: 'Wait-API requests one client IP may hold open at once (X-Forwarded-For with TRUST_PROXY). Past it, 503 with Retry-After.' },
   { name: 'FLUSH_INTERVAL_MS', default: '200', meaning: 'Writes are coalesced for this long: the most a hard kill can lose.' },
   { name: 'LOG_FLUSH_MS', default: '1000', meaning: 'A write to DATA_DIR (a flush) that takes at least this long is logged (WARN, with how long and whether it worked): a slow or contended disk widens what a hard kill can lose, which is what was acknowledged since the last flush began. 0 logs every flush (INFO).' },
   { name: 'MAX_DELAY_MS', default: '120000', meaning: 'Largest response delay a bin may be told to use.' },
@@ -212,6 +217,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     liveMaxBufferBytes: int(env, 'LIVE_MAX_BUFFER_BYTES', 2 * 1024 * 1024, 64 * 1024, 1024 ** 3),
     liveMaxSessions: int(env, 'LIVE_MAX_SESSIONS', 2000, 1, 1_000_000),
     liveMaxSessionsPerIp: int(env, 'LIVE_MAX_SESSIONS_PER_IP', 100, 1, 1_000_000),
+    waitMaxWaiters: int(env, 'WAIT_MAX_WAITERS', 500, 1, 1_000_000),
+    waitMaxWaitersPerIp: int(env, 'WAIT_MAX_WAITERS_PER_IP', 50, 1, 1_000_000),
     flushIntervalMs: int(env, 'FLUSH_INTERVAL_MS', 200, 0, 60_000),
     logFlushMs: int(env, 'LOG_FLUSH_MS', 1000, 0, 3_600_000),
     maxDelayMs: int(env, 'MAX_DELAY_MS', 120_000, 0, 3_600_000),

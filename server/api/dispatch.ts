@@ -3,10 +3,12 @@ import { Router } from 'express';
 import { AdvanceInput, ClockInput, DeliveryListQuery, RunInput, SchedulePreviewQuery } from '../../shared/schema/dispatch.ts';
 import { DeliveryWaitQuery } from '../../shared/schema/search.ts';
 import { reached } from '../dispatch/delivery-waiters.ts';
+import { waitSlot } from './wait-budget.ts';
 import { previewSchedule } from '../dispatch/preview.ts';
 import { mergeOverrides, resolveSchedule } from '../dispatch/schedule.ts';
 import { HttpError, notFound } from '../http/errors.ts';
 import { parse } from '../http/parse.ts';
+import type { Delivery } from '../../shared/api.ts';
 import type { ApiContext } from './context.ts';
 
 export function dispatchRouter(ctx: ApiContext): Router {
@@ -39,29 +41,48 @@ export function dispatchRouter(ctx: ApiContext): Router {
 
   r.get('/deliveries/:id/wait', async (req, res) => {
     const { state = 'done', timeout = 30_000 } = parse(DeliveryWaitQuery, req.query, 'query');
-    const d = await ctx.store.deliveries.get(req.params.id);
-    if (!d) throw notFound('delivery');
-    if (reached(d, state)) return void res.json(d);
-    if (d.state !== 'pending') throw new HttpError(409, 'ended', `the delivery ended ${d.state} (${d.endReason ?? 'no reason'}), not ${state}`);
+    const id = req.params.id;
+    let done = false;
+    const release = waitSlot(ctx, req, res, () => finish());
+    let timer: NodeJS.Timeout | undefined;
     const finish = () => {
+      done = true;
       remove();
       clearTimeout(timer);
+      release();
     };
-    const remove = ctx.deliveryWaiters.add(d.id, (next) => {
+    const ended = (d: Delivery) => new HttpError(409, 'ended', `the delivery ended ${d.state} (${d.endReason ?? 'no reason'}), not ${state}`);
+    // Registered before the read (on Redis a round trip), so a change landing meanwhile is not missed.
+    const remove = ctx.deliveryWaiters.add(id, (next) => {
+      if (done) return;
       // A final state other than the one waited for will not change any more: say so.
       if (reached(next, state)) {
         finish();
         res.json(next);
       } else if (next.state !== 'pending') {
         finish();
-        res.status(409).json({ error: { code: 'ended', message: `the delivery ended ${next.state} (${next.endReason ?? 'no reason'}), not ${state}` } });
+        res.status(409).json(ended(next).toBody());
       }
     });
-    const timer = setTimeout(() => {
+    let d: Delivery | undefined;
+    try {
+      d = await ctx.store.deliveries.get(id);
+    } catch (err) {
+      finish();
+      throw err;
+    }
+    if (done) return; // told meanwhile
+    if (!d || reached(d, state) || d.state !== 'pending') {
+      finish();
+      if (!d) throw notFound('delivery');
+      if (reached(d, state)) return void res.json(d);
+      throw ended(d);
+    }
+    timer = setTimeout(() => {
+      if (done) return;
       finish();
       res.status(408).json({ error: { code: 'timeout', message: `the delivery did not become ${state} within ${timeout / 1000} s` } });
     }, timeout);
-    res.on('close', finish);
   });
 
   r.post('/deliveries/:id/retry', async (req, res) => {

@@ -16,6 +16,7 @@ import { closeAfterAnswer } from '../http/linger.ts';
 import { boundedLines, LineTooLongError } from '../lib/bounded-lines.ts';
 import { parse } from '../http/parse.ts';
 import type { ApiContext } from './context.ts';
+import { waitSlot } from './wait-budget.ts';
 import { getBinOr404, recordedOr503 } from './bins.ts';
 
 /** A HAR import is one JSON document, read whole: at most this much. */
@@ -95,6 +96,10 @@ export function requestsRouter(ctx: ApiContext): Router {
     const bin = await getBinOr404(ctx, req.params.id);
     const { after, timeout = 30_000, ...filter } = parse(RequestWaitQuery, req.query, 'query');
     let done = false;
+    // The client gone (its response or its connection closed): free its waiter.
+    const release = waitSlot(ctx, req, res, () => {
+      if (!done) finish();
+    });
     let scanning = true;
     let live: string | null = null;
     const answer = async (id: string) => {
@@ -108,6 +113,7 @@ export function requestsRouter(ctx: ApiContext): Router {
       done = true;
       remove();
       clearTimeout(timer);
+      release();
     };
     const binGone = () => {
       if (done) return;
@@ -137,9 +143,6 @@ export function requestsRouter(ctx: ApiContext): Router {
       finish();
       res.status(408).json({ error: { code: 'timeout', message: `no matching request within ${timeout / 1000} s` } });
     }, timeout);
-    res.on('close', () => {
-      if (!done) finish(); // the client went away: free its waiter
-    });
     const found = await search(ctx.store, bin.id, filter, { limit: 1, after, oldestFirst: true, maxDecodedBytes: ctx.config.maxDecodedBytes });
     scanning = false;
     const first = found.rows[0]?.id ?? live;

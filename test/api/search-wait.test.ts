@@ -12,7 +12,8 @@ import { createBin, json, startServer, type TestServer } from '../helpers/server
 
 let srv: TestServer;
 beforeAll(async () => {
-  srv = await startServer();
+  // 100 waits at once from this one client (see "a client that goes away frees its waiter").
+  srv = await startServer({ config: { waitMaxWaitersPerIp: 200 } });
 });
 afterAll(() => srv.cleanup());
 
