@@ -38,6 +38,8 @@ export interface Config {
   /** Live (Engine.IO) sessions at once, per instance and per client IP (see live/sessions.ts). */
   liveMaxSessions: number;
   liveMaxSessionsPerIp: number;
+  /** Request headers at most (431 past it; see http/server.ts). */
+  maxHeaderCount: number;
   /** Wait-API waiters at once, per instance and per client IP (see api/wait-budget.ts). */
   waitMaxWaiters: number;
   waitMaxWaitersPerIp: number;
@@ -113,7 +115,8 @@ export const CONFIG_DOCS: { name: string; default: string; meaning: string }[] =
   { name: 'HANG_TIMEOUT_MS', default: '300000', meaning: 'A "timeout" fault holds the request this long, then drops the socket.' },
   { name: 'HEADERS_TIMEOUT_MS', default: '30000', meaning: 'A client must finish sending headers within this.' },
   { name: 'REQUEST_TIMEOUT_MS', default: '120000', meaning: 'A client must finish sending its whole request within this.' },
-  { name: 'MAX_HEADER_BYTES', default: '65536', meaning: 'Largest request head, as Node counts it: the URL and every header name and value (not ": " or line ends); bigger gets 431. Every header within it is kept, however many.' },
+  { name: 'MAX_HEADER_BYTES', default: '65536', meaning: 'Largest request head, as Node counts it: the URL and every header name and value (not ": " or line ends); bigger gets 431. Every header within it (and within MAX_HEADER_COUNT) is kept, none dropped silently.' },
+  { name: 'MAX_HEADER_COUNT', default: '2000', meaning: 'Most headers a request may have (names counted with repeats); more gets 431. Every header is stored with its capture and listed with it, and searches read them all, so MAX_HEADER_BYTES alone (~28,000 tiny headers) is too loose.' },
   { name: 'MAX_DECODED_BYTES', default: '8388608', meaning: 'Cap on decoding gzip/deflate/br bodies for display and body search (bomb guard).' },
   { name: 'DISPATCH_TIMEOUT_MS', default: '10000', meaning: 'Default timeout of one dispatcher attempt.' },
   { name: 'DISPATCH_MAX_RESPONSE_BYTES', default: '4096', meaning: 'Response body bytes kept per attempt.' },
@@ -217,6 +220,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     liveMaxBufferBytes: int(env, 'LIVE_MAX_BUFFER_BYTES', 2 * 1024 * 1024, 64 * 1024, 1024 ** 3),
     liveMaxSessions: int(env, 'LIVE_MAX_SESSIONS', 2000, 1, 1_000_000),
     liveMaxSessionsPerIp: int(env, 'LIVE_MAX_SESSIONS_PER_IP', 100, 1, 1_000_000),
+    maxHeaderCount: int(env, 'MAX_HEADER_COUNT', 2000, 16, 100_000),
     waitMaxWaiters: int(env, 'WAIT_MAX_WAITERS', 500, 1, 1_000_000),
     waitMaxWaitersPerIp: int(env, 'WAIT_MAX_WAITERS_PER_IP', 50, 1, 1_000_000),
     flushIntervalMs: int(env, 'FLUSH_INTERVAL_MS', 200, 0, 60_000),

@@ -18,15 +18,30 @@ export function matchesItem(f: RequestFilter, r: RequestItem): boolean {
   return true;
 }
 
+/**
+ * Every `header` filter is met by some header. One pass over the headers, each name lower-cased
+ * at most once (only when a filter's name has its length): a capture may carry thousands of
+ * headers, and a search or a waiter runs this on every capture it reads.
+ */
 export function matchesHeaders(f: RequestFilter, flat: readonly string[]): boolean {
-  for (const want of f.header ?? []) {
-    let ok = false;
-    for (let i = 0; i < flat.length && !ok; i += 2) {
-      ok = flat[i].toLowerCase() === want.name && (want.value === undefined || flat[i + 1] === want.value);
+  const wants = f.header;
+  if (!wants?.length) return true;
+  const met = new Array<boolean>(wants.length).fill(false);
+  let left = wants.length;
+  for (let i = 0; i < flat.length && left > 0; i += 2) {
+    const name = flat[i];
+    let lower: string | undefined;
+    for (let j = 0; j < wants.length; j++) {
+      const w = wants[j];
+      if (met[j] || w.name.length !== name.length) continue;
+      lower ??= name.toLowerCase();
+      if (lower === w.name && (w.value === undefined || flat[i + 1] === w.value)) {
+        met[j] = true;
+        left--;
+      }
     }
-    if (!ok) return false;
   }
-  return true;
+  return left === 0;
 }
 
 /**

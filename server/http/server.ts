@@ -28,6 +28,13 @@ function unavailable(res: http.ServerResponse, code: string, message: string, re
   res.end(body);
 }
 
+/** 431, saying which limit (the sender could not tell from Node's bare 431 for MAX_HEADER_BYTES). */
+function tooManyHeaders(res: http.ServerResponse, max: number) {
+  const body = JSON.stringify({ error: { code: 'too_many_headers', message: `The request has more than ${max} headers (MAX_HEADER_COUNT).` } });
+  res.writeHead(431, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' });
+  res.end(body);
+}
+
 export function createHttp(config: Config): HooklabHttp {
   const refused = new WeakSet<Socket>();
   let open = 0;
@@ -47,12 +54,18 @@ export function createHttp(config: Config): HooklabHttp {
         closeAfterAnswer(req, res);
         return;
       }
+      if (req.rawHeaders.length > 2 * config.maxHeaderCount) {
+        tooManyHeaders(res, config.maxHeaderCount);
+        closeAfterAnswer(req, res);
+        return;
+      }
       handler(req, res);
     },
   );
   // By default Node keeps about the first 1000 headers and drops the rest without a word (a
   // signature sent last with them). MAX_HEADER_BYTES (maxHeaderSize: the URL and the header
-  // names and values, 431 past it) bounds them already; 0 keeps every header within it.
+  // names and values, 431 past it) bounds their bytes, MAX_HEADER_COUNT their number (431 in
+  // the handler above); 0 here keeps every header, so none goes missing silently.
   server.maxHeadersCount = 0;
   server.on('connection', (socket: Socket) => {
     open++;

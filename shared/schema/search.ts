@@ -16,6 +16,9 @@ export const durationMs = (maxMs: number) =>
     .pipe(z.int().min(0).max(maxMs, { error: `must be at most ${maxMs / 1000} s` }))
     .meta({ description: 'A duration: 30s, 500ms, 2m, or milliseconds.' });
 
+/** Header filters in one search: each is checked against every header of every capture read. */
+export const MAX_HEADER_FILTERS = 20;
+
 /** `name` (present) or `name:value` (equal). */
 const headerFilter = str(8192, 1).transform((s) => {
   const i = s.indexOf(':');
@@ -33,8 +36,9 @@ const filterShape = {
   header: z
     .union([headerFilter, z.array(headerFilter)])
     .transform((h) => (Array.isArray(h) ? h : [h]))
+    .refine((h) => h.length <= MAX_HEADER_FILTERS, { error: `at most ${MAX_HEADER_FILTERS} header filters` })
     .optional()
-    .meta({ description: 'A header name (present) or name:value (equal); repeat for several.' }),
+    .meta({ description: `A header name (present) or name:value (equal); repeat for several (at most ${MAX_HEADER_FILTERS}).` }),
   key: str(1024, 1)
     .optional()
     .meta({ description: "The sender's idempotency key, exact (a capture's `idempotencyKey`): a message and its retries, e.g. key=msg_2Lq4." }),

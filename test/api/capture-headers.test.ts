@@ -67,4 +67,33 @@ describe('many request headers', () => {
     expect(answer).toMatch(/^HTTP\/1\.1 431 /);
     expect((await request(srv.base).get(`/api/bins/${bin.id}/requests`).expect(200)).body.requests).toEqual([]);
   });
+
+  it('MAX_HEADER_COUNT bounds their number: more gets 431 too_many_headers, nothing captured', async () => {
+    const bin = await createBin(srv.base);
+    const max = srv.config.maxHeaderCount;
+    const lines = Array.from({ length: max }, (_, i) => `X-${i}: v\r\n`).join(''); // + Host: one over
+    const head = `POST /h/${bin.id} HTTP/1.1\r\nHost: x\r\n${lines}Connection: close\r\nContent-Length: 0\r\n\r\n`;
+    expect(head.length).toBeLessThan(srv.config.maxHeaderBytes);
+    const answer = await raw(head);
+    expect(answer).toMatch(/^HTTP\/1\.1 431 /);
+    expect(answer).toContain(`"code":"too_many_headers"`);
+    expect(answer).toContain(`more than ${max} headers (MAX_HEADER_COUNT)`);
+    expect((await request(srv.base).get(`/api/bins/${bin.id}/requests`).expect(200)).body.requests).toEqual([]);
+  });
+
+  it('header filters: each met by some header, any case, in one pass; at most 20 in one search', async () => {
+    const bin = await createBin(srv.base);
+    const host = new URL(srv.base).host;
+    const many = Array.from({ length: 1500 }, (_, i) => `X-Pad-${i}: v\r\n`).join('');
+    const answer = await raw(`POST /h/${bin.id} HTTP/1.1\r\nHost: ${host}\r\nX-Kind: order\r\n${many}X-Sig: abc\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    const id = /\r\nx-hooklab-request-id: (\S+)\r\n/i.exec(answer)![1];
+    const q = async (qs: string) => (await request(srv.base).get(`/api/bins/${bin.id}/requests?${qs}`)).body.requests.map((r: { id: string }) => r.id);
+    expect(await q('header=x-sig&header=X-KIND:order&header=x-pad-1499')).toEqual([id]);
+    expect(await q('header=x-sig:abc&header=x-kind:other')).toEqual([]);
+    expect(await q('header=x-missing')).toEqual([]);
+    const tooMany = Array.from({ length: 21 }, (_, i) => `header=x-${i}`).join('&');
+    const r = await request(srv.base).get(`/api/bins/${bin.id}/requests?${tooMany}`);
+    expect(r.status).toBe(400);
+    expect(r.body.error.message).toMatch(/at most 20 header filters/);
+  });
 });
