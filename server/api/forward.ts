@@ -5,6 +5,7 @@ import type { z } from 'zod';
 import type { ReplayJob } from '../../shared/api.ts';
 import { BulkReplayInput, ForwardSettings, MAX_FORWARD_TARGETS, MAX_REPLAY_JOBS, ReplayInput } from '../../shared/schema/forward.ts';
 import type { Capture } from '../forward/request.ts';
+import { ReplayAbandoned } from '../forward/forwarder.ts';
 import { checkIfMatch, etagOf } from '../http/etag.ts';
 import type { FieldErrorT as FieldError } from '../../shared/schema/common.ts';
 import { HttpError, notFound } from '../http/errors.ts';
@@ -99,8 +100,22 @@ export function forwardRouter(ctx: ApiContext): Router {
     };
     const edited = ['method', 'path', 'queryString', 'headers', 'body'].some((k) => (input as Record<string, unknown>)[k] !== undefined);
     const targets = await targetsOf(bin.id, input.url);
+    const ticket = ctx.forwarder.replayTicket();
+    if (!ticket) {
+      res.setHeader('retry-after', '5');
+      throw new HttpError(503, 'too_many_replays', `As many replays are waiting or under way as hooklab allows (FORWARD_CONCURRENCY, ${ctx.config.forwardConcurrency}). Retry shortly.`);
+    }
+    // A client that leaves while its replay waits for a slot: nothing more is sent for it.
+    const wanted = () => !res.destroyed && !req.socket.destroyed;
     const records = [];
-    for (const t of targets) records.push(await ctx.forwarder.send(bin.id, req.params.rid, t, c, 'replay', edited));
+    try {
+      for (const t of targets) records.push(await ctx.forwarder.send(bin.id, req.params.rid, t, c, 'replay', edited, wanted));
+    } catch (err) {
+      if (err instanceof ReplayAbandoned) return;
+      throw err;
+    } finally {
+      ticket();
+    }
     res.json({ records });
   });
 

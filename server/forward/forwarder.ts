@@ -40,6 +40,13 @@ export interface ForwarderDeps {
   log?: Logger;
 }
 
+/** A replay whose client left before its turn came: not sent (see Forwarder.send). */
+export class ReplayAbandoned extends Error {
+  constructor() {
+    super('the client that asked for the replay has gone');
+  }
+}
+
 /** Records kept per capture (the oldest go first). */
 const MAX_RECORDS = 50;
 /**
@@ -62,6 +69,8 @@ export class Forwarder {
   /** Notes the socket a forward goes out on (see SelfConnections), when the receiver asks. */
   private readonly track: ForwardOptions['onSocket'];
   private running = 0;
+  /** Replays asked for through the API, waiting or under way (see replayTicket). */
+  private replaysAsked = 0;
   private readonly waiting: (() => void)[] = [];
   /** Each bin's targets, in memory: the receiver asks on every capture. */
   private readonly settings = new Map<string, StoredForward>();
@@ -138,10 +147,33 @@ export class Forwarder {
     return u.pathname.startsWith(RECEIVER_PREFIX) && this.d.isOwnOrigin(u.href);
   }
 
-  /** Send one capture to one target (waiting for a slot), and record it with the capture. */
-  async send(binId: string, requestId: string, target: string, c: Capture, kind: ForwardRecord['kind'], edited = false): Promise<ForwardRecord> {
+  /**
+   * A place for a replay asked for through the API (each holds its body, maybe an edited one of
+   * up to a megabyte, while it waits for a slot): at most FORWARD_CONCURRENCY at once, or null
+   * (the caller answers 503). Give it back with the function answered.
+   */
+  replayTicket(): (() => void) | null {
+    if (this.replaysAsked >= this.d.concurrency) return null;
+    this.replaysAsked++;
+    let held = true;
+    return () => {
+      if (held) this.replaysAsked--;
+      held = false;
+    };
+  }
+
+  /**
+   * Send one capture to one target (waiting for a slot), and record it with the capture.
+   * `wanted`: asked once the slot comes; false (the client that asked has gone) sends nothing
+   * and rejects with ReplayAbandoned.
+   */
+  async send(binId: string, requestId: string, target: string, c: Capture, kind: ForwardRecord['kind'], edited = false, wanted?: () => boolean): Promise<ForwardRecord> {
     const turn = this.slot();
     if (turn) await turn;
+    if (wanted && !wanted()) {
+      this.release();
+      throw new ReplayAbandoned();
+    }
     let res: ForwardResult;
     try {
       // A replay is asked for, once: one to a bin's own URL (a new capture there) cannot loop.
