@@ -28,6 +28,7 @@ import { ClusterDispatcher, HOP_HEADER, passedOn } from './cluster/cluster-dispa
 import { DispatcherLease } from './cluster/dispatcher-lease.ts';
 import type { DispatcherApi } from './dispatch/dispatcher-api.ts';
 import type { RedisCluster } from './cluster/redis-cluster.ts';
+import { reloadCopies } from './cluster/resync.ts';
 import type { RedisStore } from './store/redis/redis-store.ts';
 import { isRedisStore } from './store/redis/is-redis-store.ts';
 import { VirtualClock } from './dispatch/clock.ts';
@@ -390,12 +391,16 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
   );
   if (cluster) {
     // Settings changed, or a bin created, changed or deleted, on another instance.
-    cluster.on('forward', (binId) => void forwarder.reload(binId).catch(() => {}));
-    cluster.on('verify', (binId) => void verifier.reload(binId).catch(() => {}));
-    cluster.on('response', (binId) => void (control as RedisResponseControl).refresh(binId).catch(() => {}));
+    // A reload that fails is not dropped: everything is reloaded, retried until it works (see redis-cluster.ts).
+    const reloadFailed = (e: unknown) => cluster.resync("reading a bin's settings after a note failed", e);
+    cluster.on('forward', (binId) => void forwarder.reload(binId).catch(reloadFailed));
+    cluster.on('verify', (binId) => void verifier.reload(binId).catch(reloadFailed));
+    cluster.on('response', (binId) => void (control as RedisResponseControl).refresh(binId).catch(reloadFailed));
     cluster.on('answered', (binId, id) => waiters.wants(binId) && tellWaiters(binId, id, 'answered'));
     if (isRedisStore(store)) {
       store.bins.onChange((binId) => cluster.note('bin', binId));
+      // Notes may have been lost (a pub/sub drop): reload every copy they keep fresh.
+      cluster.onResync(() => reloadCopies(store, { forwarder, verifier, control: control as RedisResponseControl }));
       cluster.on('bin', (binId) => {
         store.bins.forget(binId);
         // Deleted there (and maybe made again already: a reused slug), its forward targets and
@@ -407,10 +412,10 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
             rateLimiter?.forget(binId);
             waiters.binGone(binId);
           })
-          .catch(() => {});
+          .catch(reloadFailed);
       });
     }
-    await cluster.start();
+    await cluster.start(log);
   }
 
   const waitBudget = new WaitBudget(config.waitMaxWaiters, config.waitMaxWaitersPerIp);
@@ -441,7 +446,9 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
   app.use(securityHeaders);
-  app.get('/api/health', (_req, res) => {
+  app.get('/api/health', async (_req, res) => {
+    // On Redis, ask it now (answered within HEALTH_PROBE_MS, 1 s): not what the last command found.
+    if (isRedisStore(store)) await store.check();
     const s = store.health();
     // Forwards not sent (their capture evicted while they waited) are a warning, not a fault;
     // so are captures the store could not read back (writes work: see LowdbStore.readFailed).

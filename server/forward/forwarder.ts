@@ -17,6 +17,7 @@ import { LOOP_HEADER, type SelfConnections } from './self-connections.ts';
 import { internPairs } from '../lib/intern.ts';
 import type { Logger } from '../log.ts';
 import { ThrottledCount } from '../lib/throttled-count.ts';
+import { SettingsReads } from '../cluster/settings-copy.ts';
 
 export interface ForwarderDeps {
   store: Store;
@@ -102,16 +103,31 @@ export class Forwarder {
     });
   }
 
+  /**
+   * Read every bin's targets: at start, and again (on Redis) whenever notes from other
+   * instances may have been lost (see cluster/redis-cluster.ts): bins whose targets are gone
+   * from the store are dropped. Reads never undo a newer one (see SettingsReads).
+   */
   async load(): Promise<void> {
-    for (const f of await this.d.store.forwards.list()) this.settings.set(f.id, f);
+    await this.reads.read(null, () => this.d.store.forwards.list(), (all, apply) => {
+      const listed = new Set<string>();
+      for (const f of all) {
+        listed.add(f.id);
+        apply(f.id, () => this.settings.set(f.id, f));
+      }
+      for (const id of [...this.settings.keys()]) if (!listed.has(id)) apply(id, () => this.settings.delete(id));
+    });
   }
 
   /** Another instance changed this bin's targets: read them again. */
   async reload(binId: string): Promise<void> {
-    const f = await this.d.store.forwards.get(binId);
-    if (f) this.settings.set(binId, f);
-    else this.settings.delete(binId);
+    await this.reads.read(binId, () => this.d.store.forwards.get(binId), (f, apply) =>
+      apply(binId, () => (f ? this.settings.set(binId, f) : this.settings.delete(binId))),
+    );
   }
+
+  /** Orders load() and reload() (see SettingsReads). */
+  private readonly reads = new SettingsReads(this.settings);
 
   settingsOf(binId: string): StoredForward | undefined {
     return this.settings.get(binId);

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { Annotations, CapturedRequest, Store, StoredVerify } from '../store/types.ts';
 import { SecretEvidence } from './evidence.ts';
 import { idempotencyKey, refineCauses, secretKeys, type SecretKeys, verify } from './index.ts';
+import { SettingsReads } from '../cluster/settings-copy.ts';
 
 /** Larger bodies are checked after their turn's live events have left (see Verifier.captured). */
 const CHECK_IN_TURN_MAX_BYTES = 64 * 1024;
@@ -50,18 +51,37 @@ export class Verifier {
 
   constructor(private readonly d: VerifierDeps) {}
 
+  /**
+   * Read every bin's settings: at start, and again (on Redis) whenever notes from other
+   * instances may have been lost (see cluster/redis-cluster.ts): bins whose settings are gone
+   * from the store are dropped. Reads never undo a newer one (see SettingsReads).
+   */
   async load(): Promise<void> {
-    for (const v of await this.d.store.verifications.list()) this.keep(v);
+    await this.reads.read(null, () => this.d.store.verifications.list(), (all, apply) => {
+      const listed = new Set<string>();
+      for (const v of all) {
+        listed.add(v.id);
+        apply(v.id, () => this.take(v.id, v));
+      }
+      for (const id of [...this.settings.keys()]) if (!listed.has(id)) apply(id, () => this.drop(id));
+    });
   }
 
   /** Another instance changed this bin's settings: read them again (it re-checked the captures). */
   async reload(binId: string): Promise<void> {
-    const v = await this.d.store.verifications.get(binId);
+    await this.reads.read(binId, () => this.d.store.verifications.get(binId), (v, apply) => apply(binId, () => this.take(binId, v)));
+  }
+
+  /** Settings read from the store (undefined: none). */
+  private take(binId: string, v: StoredVerify | undefined) {
     // The same revision (a note about the bin, not its settings): what it showed still counts.
     if (v && this.settings.has(binId) && (v.rev ?? '') === this.revs.get(binId)) return;
     if (v) this.keep(v);
     else this.drop(binId);
   }
+
+  /** Orders load() and reload() (see SettingsReads). */
+  private readonly reads = new SettingsReads(this.settings);
 
   private keep(v: StoredVerify) {
     this.settings.set(v.id, v.settings);

@@ -190,7 +190,19 @@ redis.call('SET', ARGV[1], ARGV[2])
 return 1
 `;
 
+/**
+ * The marker (see RedisStore.readMarker): its token, written first if there is none.
+ * ARGV: key, a new token. Answers the token now stored.
+ */
+export const MARKER = `
+local v = redis.call('GET', ARGV[1])
+if v then return v end
+redis.call('SET', ARGV[1], ARGV[2])
+return ARGV[2]
+`;
+
 export const COLLECTION_SCRIPTS = {
+  hlMarker: MARKER,
   hlClockSet: CLOCK_SET,
   hlCollPut: COLL_PUT,
   hlCollDelete: COLL_DELETE,

@@ -105,6 +105,12 @@ export class RedisBins extends RedisCollection<StoredBin> {
     this.known.delete(id);
   }
 
+  /** Forget every bin found (notes from other instances may have been lost). */
+  forgetAll(): void {
+    this.forgets++;
+    this.known.clear();
+  }
+
   /** Told after this instance created, changed or deleted a bin (the app tells the others). */
   onChange(fn: ((id: string) => void) | null): void {
     this.changed = fn;

@@ -2,7 +2,10 @@
 // fast while Redis is away (no offline queue, nothing resent after a reconnect: an append
 // resent blindly could land twice), and the client reconnects by itself. While Redis is
 // unreachable, refuses writes (out of memory, a failing AOF, a read-only replica) or stops
-// answering, health() reports the fault; it clears by itself once Redis is back.
+// answering, health() reports the fault; it clears by itself once Redis is back. Whether it
+// stops answering is not left to a command's 5 s timeout: /api/health asks Redis itself
+// (check(): one probe at a time, answered within a bound), and a probe that does not come back
+// in time is a `stall` fault, which the probe's late answer (or any later one) clears.
 import type { Socket } from 'node:net';
 import { Redis } from 'ioredis';
 import { COLLECTION_SCRIPTS } from './collection-scripts.ts';
@@ -14,6 +17,7 @@ import { RedisUnavailableError } from './unavailable.ts';
 export { RedisUnavailableError, safeUrl };
 
 type Arg = string | number | Buffer;
+type FaultKind = 'link' | 'refused' | 'stall';
 type ScriptName = keyof typeof REQUEST_SCRIPTS | keyof typeof COLLECTION_SCRIPTS;
 
 /** The client with the scripts defined on it (EVALSHA, loaded on first use per connection). */
@@ -58,6 +62,7 @@ const REFUSALS: [RegExp, string][] = [
   [/^LOADING\b/, 'Redis is loading its data: captures are refused (503) until it is done.'],
   [/^BUSY\b/, 'Redis is busy running a script: captures are refused (503) until it is done.'],
 ];
+const STALLED = 'Redis does not answer in time: captures are refused (503) until it does.';
 const TIMEOUT = /Command timed out/i;
 const DISCONNECTED = /Connection is closed|Stream isn't writeable|enableOfflineQueue|MaxRetriesPerRequest|ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT/i;
 
@@ -65,8 +70,15 @@ const DISCONNECTED = /Connection is closed|Stream isn't writeable|enableOfflineQ
 export class RedisConnection {
   readonly client: Client;
   private fault: StoreFault | null = null;
-  /** 'link': cleared when the connection is ready again; 'refused': by a successful probe. */
-  private faultKind: 'link' | 'refused' | null = null;
+  /**
+   * 'link': cleared when the connection is ready again; 'refused': by a successful write probe;
+   * 'stall' (no answer in time): by any answer to a probe, or the connection ready again.
+   */
+  private faultKind: FaultKind | null = null;
+  /** The probe in flight (check() and the stall probe share it: never a pile of them). */
+  private probing: Promise<void> | null = null;
+  /** When the last probe was sent (the write probe goes at most once a second). */
+  private probedAt = 0;
   private probe: NodeJS.Timeout | null = null;
   /** The socket corked for this turn's commands (see batch()). */
   private corked: Socket | null = null;
@@ -102,7 +114,8 @@ export class RedisConnection {
     }
     this.client = redis as Client;
     redis.on('ready', () => {
-      if (this.faultKind === 'link') this.clear();
+      // A new connection answered its ready check: Redis answers again.
+      if (this.faultKind === 'link' || this.faultKind === 'stall') this.clear();
     });
     redis.on('error', (err: Error) => {
       if (redis.status !== 'ready') this.raise('link', UNREACHABLE, err);
@@ -145,14 +158,14 @@ export class RedisConnection {
   }
 
   /** Report a fault (once: until it clears). `err` null: the connection closed (the error, if any, came first). */
-  private raise(kind: 'link' | 'refused', message: string, err: unknown) {
+  private raise(kind: FaultKind, message: string, err: unknown) {
     if (err !== null) this.lastError = err instanceof Error ? err.message : String(err);
     else err = new Error(this.lastError ?? 'connection closed');
     if (this.closing || this.fault) return;
     this.fault = { code: 'redis_unavailable', message, since: new Date(this.now()).toISOString() };
     this.faultKind = kind;
     this.o.onFault?.(this.fault, err);
-    if (kind === 'refused') this.startProbe();
+    if (kind !== 'link') this.startProbe();
   }
 
   private clear() {
@@ -164,17 +177,62 @@ export class RedisConnection {
     this.o.onFault?.(null);
   }
 
-  /** While Redis refuses writes, try a tiny one every second; the first that passes ends the fault. */
+  /**
+   * While Redis refuses writes, try a tiny one every second; while it does not answer, a PING
+   * every 250 ms (one at a time: one that waits is not sent again). The first that passes
+   * ends the fault.
+   */
   private startProbe() {
     if (this.probe) return;
     this.probe = setInterval(() => {
       if (this.client.status !== 'ready') return; // the 'ready' event takes over
-      this.client.set(this.probeKey, '1', 'PX', 10_000).then(
-        () => this.clear(),
-        () => {},
-      );
-    }, 1000);
+      if (this.faultKind === 'refused' && Date.now() - this.probedAt < 1000) return;
+      void this.sendProbe((c) => c.ping());
+    }, 250);
     this.probe.unref();
+  }
+
+  /**
+   * One probe at a time: while Redis refuses writes, the write probe; else `read` (a PING, or
+   * the store's marker read). Its answer ends a `stall` fault (a `refused` one: only the write's).
+   */
+  private sendProbe(read: (c: Client) => Promise<unknown>): Promise<void> {
+    return (this.probing ??= (async () => {
+      this.probedAt = Date.now();
+      try {
+        if (this.faultKind === 'refused') {
+          await this.client.set(this.probeKey, '1', 'PX', 10_000);
+          this.clear();
+        } else {
+          await read(this.client);
+          if (this.faultKind === 'stall') this.clear();
+        }
+      } catch (err) {
+        this.classify(err);
+      }
+    })().finally(() => (this.probing = null)));
+  }
+
+  /**
+   * Ask Redis whether it answers (for /api/health), waiting at most `ms`: a probe (see
+   * sendProbe; one already in flight is joined, not sent again) that does not come back in
+   * time raises a `stall` fault. Answers the fault now, if any. Never waits longer than `ms`.
+   */
+  async check(ms: number, read: (c: Client) => Promise<unknown> = (c) => c.ping()): Promise<StoreFault | null> {
+    if (this.closing) return this.fault;
+    if (this.client.status !== 'ready') {
+      // Not connected (the 'close' event raised it already, unless it is still connecting).
+      this.raise('link', UNREACHABLE, new Error(`the connection is ${this.client.status}`));
+      return this.fault;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const late = await Promise.race([
+      this.sendProbe(read).then(() => false),
+      new Promise<boolean>((r) => (timer = setTimeout(() => r(true), ms))),
+    ]);
+    clearTimeout(timer);
+    if (late) this.raise('stall', STALLED, new Error(`Redis did not answer a probe within ${ms} ms`));
+    return this.fault;
   }
 
   get currentFault(): StoreFault | null {
@@ -330,7 +388,7 @@ export class RedisConnection {
       }
     }
     if (TIMEOUT.test(msg)) {
-      this.raise('refused', 'Redis does not answer in time: captures are refused (503) until it does.', err);
+      this.raise('stall', STALLED, err);
       return new StoreUnavailableError(this.fault?.message ?? msg);
     }
     if (DISCONNECTED.test(msg) || this.client.status !== 'ready') {

@@ -39,6 +39,9 @@
 //                               with a guard checks `v` (AppendGuard)
 //     <p>purge, <p>purge:<n>, <p>purge:next   ids of cleared bins whose bodies are being deleted
 //     <p>probe                  written while a fault is probed
+//     <p>marker                 a random token, written when missing: a Redis whose token
+//                               changed or vanished lost hooklab's data (see readMarker)
+//     <p>notes:rev              counts the notes between instances (cluster/redis-cluster.ts)
 //     <p>feed                   stream: one entry per capture (bin, list row, evictions), for
 //                               live viewers on every instance (only with feedMaxLen)
 //     <p>feedpos:<tag>          the feed entry an instance's appends last wrote (expires in a
@@ -52,16 +55,22 @@
 // script (HINCRBY). The caps are applied in that script too, so they are exact under any
 // number of instances; evictions are answered to the instance whose append caused them.
 //
-// Faults (connection.ts): while Redis is unreachable or refuses writes, health() reports
-// `redis_unavailable` and commands fail at once (StoreUnavailableError: the receiver answers
-// 503); it clears by itself when Redis is back. An append lands whole or not at all (MULTI).
+// Faults (connection.ts): while Redis is unreachable, refuses writes or does not answer in
+// time, health() reports `redis_unavailable` and commands fail at once (StoreUnavailableError:
+// the receiver answers 503); it clears by itself when Redis is back. /api/health asks Redis
+// first (check(): answered within HEALTH_PROBE_MS). An append lands whole or not at all (MULTI).
+//
+// Lost data: a Redis restarted without persistence (or flushed) comes back empty, and answers
+// as if all were well. The marker key tells: each instance remembers the token it found, and
+// reads it again on every reconnect and health check; a token gone or changed (another
+// instance wrote a new one after finding none) is a warning in /api/health and one log line.
 //
 // Round trips (connection.ts): the commands of one turn of the event loop leave in one write,
 // and the appends of one turn in one MULTI … EXEC (each still whole).
 import { randomBytes } from 'node:crypto';
 import { MAX_REPLAY_JOBS } from '../../../shared/schema/forward.ts';
 import { CapturingBins, type Fence, NO_FENCE, RedisCollection, RedisBins, RedisDeliveries, RedisReplays, RedisRuns } from './collections.ts';
-import { RedisConnection, type RedisConnectionOptions, safeUrl } from './connection.ts';
+import { type Client, RedisConnection, type RedisConnectionOptions, safeUrl } from './connection.ts';
 import { RedisRequestLog } from './request-log.ts';
 import type {
   ClockPersisted,
@@ -78,6 +87,10 @@ import { StoreUnavailableError } from '../types.ts';
 export { RedisUnavailableError } from './connection.ts';
 
 export const DEFAULT_REDIS_PREFIX = 'hooklab:';
+/** How long /api/health waits for Redis to answer its probe before it answers 503 (see check()). */
+export const HEALTH_PROBE_MS = 1000;
+const LOST_DATA =
+  'Redis came back empty (restarted without persistence, or flushed): every bin, capture, webhook and delivery stored before is gone, and senders to those bins get 404. Run Redis with appendonly yes (see "Scale out" in the README).';
 const MAX_WARNINGS = 10;
 
 export interface RedisStoreOptions {
@@ -120,6 +133,8 @@ export class RedisStore implements Store {
   private readonly warnings: string[] = [];
   private readonly now: () => number;
   private closed = false;
+  /** The marker's token as this instance last found it (see readMarker). */
+  private marker: string | null = null;
 
   private constructor(private readonly o: RedisStoreOptions) {
     const p = (this.prefix = o.prefix ?? DEFAULT_REDIS_PREFIX);
@@ -147,17 +162,20 @@ export class RedisStore implements Store {
     const s = new RedisStore(o);
     await s.db.open(o.waitMs ?? 10_000);
     try {
-      await s.check();
+      await s.checkServer();
+      await s.db.run((c) => s.readMarker(c));
       await s.requests.resumePurges();
     } catch (e) {
       await s.db.close();
       throw e;
     }
+    // After every reconnect: did Redis come back with our data?
+    s.db.client.on('ready', () => void s.db.run((c) => s.readMarker(c)).catch(() => {}));
     return s;
   }
 
   /** Refuse a Redis older than 6.2; warn when it may evict keys by itself. */
-  private async check() {
+  private async checkServer() {
     const info = await this.db.run((c) => c.info('server'));
     const m = /redis_version:(\d+)\.(\d+)/.exec(info);
     if (m && (Number(m[1]) < 6 || (Number(m[1]) === 6 && Number(m[2]) < 2))) {
@@ -185,6 +203,27 @@ export class RedisStore implements Store {
 
   health(): StoreHealth {
     return { fault: this.db.currentFault, warnings: [...this.warnings] };
+  }
+
+  /**
+   * Ask Redis whether it answers now, waiting at most `ms` (/api/health, before health()):
+   * no answer in time is a fault (see RedisConnection.check). The probe reads the marker, so a
+   * Redis that came back empty is noticed too.
+   */
+  check(ms = HEALTH_PROBE_MS): Promise<StoreFault | null> {
+    return this.db.check(ms, (c) => this.readMarker(c));
+  }
+
+  /**
+   * Read the marker (written if missing). Its token differing from the one found before means
+   * Redis lost hooklab's data since: gone (this instance writes a new one) or replaced (another
+   * instance found it gone first). Told once per loss.
+   */
+  private async readMarker(c: Client): Promise<void> {
+    const token = String(await c.hlMarker(`${this.prefix}marker`, randomBytes(12).toString('hex')));
+    const before = this.marker;
+    this.marker = token;
+    if (before !== null && token !== before) this.warn(LOST_DATA);
   }
 
   async getClock(): Promise<ClockPersisted | null> {
