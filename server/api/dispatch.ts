@@ -1,6 +1,6 @@
 // Runs, deliveries, the virtual clock and the schedule preview.
 import { Router } from 'express';
-import { AdvanceInput, ClockInput, DeliveryListQuery, RunInput, SchedulePreviewQuery } from '../../shared/schema/dispatch.ts';
+import { AdvanceInput, ClockInput, DeliveryListQuery, RunInput, scheduleConflicts, SchedulePreviewQuery } from '../../shared/schema/dispatch.ts';
 import { DeliveryWaitQuery } from '../../shared/schema/search.ts';
 import { reached } from '../dispatch/delivery-waiters.ts';
 import { waitSlot } from './wait-budget.ts';
@@ -105,7 +105,12 @@ export function dispatchRouter(ctx: ApiContext): Router {
     const { webhookId, seed: givenSeed, retryAfter, retryAfterS, disableAfterDays, ...override } = parse(SchedulePreviewQuery, req.query, 'query');
     const w = webhookId !== undefined ? await ctx.store.webhooks.get(webhookId) : undefined;
     if (webhookId !== undefined && !w) throw notFound('webhook');
-    const settings = resolveSchedule(ctx.config.schedule, mergeOverrides(w?.schedule, override));
+    const merged = mergeOverrides(w?.schedule, override);
+    // The query's own conflicts are refused by its schema; these are the query's numbers on the
+    // webhook's list of waits (its preset or delaysMs), which the preview would silently ignore.
+    const clash = scheduleConflicts(merged).filter((c) => override[c.field] !== undefined);
+    if (clash.length) throw new HttpError(400, 'invalid_field', clash.map((c) => `${c.field}: ${c.message}`).join('; '), clash[0].field, clash);
+    const settings = resolveSchedule(ctx.config.schedule, merged);
     const behaviors = { ...w?.behaviors };
     if (retryAfter !== undefined) behaviors.retryAfter = retryAfter;
     if (disableAfterDays !== undefined) behaviors.disableAfterDays = disableAfterDays;

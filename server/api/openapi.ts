@@ -30,6 +30,32 @@ const json = (schema: z.ZodType, description: string) => ({ description, content
 const err = (description: string) => json(ApiError, description);
 const binId = z.string().meta({ description: 'The bin id (also the secret part of its receiver URL).' });
 
+/** Every method a path item can have: the receiver takes any. */
+const ALL_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const satisfies readonly Method[];
+
+/** What the guards in front of the API answer (server/app.ts, server/http): one component each. */
+const GUARD_RESPONSES = {
+  Unauthorized: {
+    status: 401,
+    description: 'AUTH_TOKEN is set and the request carries no token, or a wrong one (code "unauthorized"): send `Authorization: Bearer <token>`.',
+    example: { error: { code: 'unauthorized', message: 'missing or wrong access token (AUTH_TOKEN)' } },
+  },
+  ForbiddenHost: {
+    status: 403,
+    description:
+      "No AUTH_TOKEN is set and the Host header (or a browser's Origin) is not one of hooklab's own host:port pairs (code \"forbidden_host\"): add it to ALLOWED_HOSTS, or set AUTH_TOKEN.",
+    example: { error: { code: 'forbidden_host', message: "this host or origin is not one of hooklab's (…); add it to ALLOWED_HOSTS (name:port) or set AUTH_TOKEN" } },
+  },
+  RateLimited: {
+    status: 429,
+    description:
+      'AUTH_TOKEN is set and this address sent too many wrong tokens (AUTH_FAILURES_PER_MINUTE; code "rate_limited"): refused, even with the right token, until Retry-After seconds have passed.',
+    example: { error: { code: 'rate_limited', message: 'too many wrong access tokens from this address; try again in 42 s' } },
+  },
+} as const;
+
+const retryAfter = { 'Retry-After': { description: 'Seconds to wait before trying again.', schema: { type: 'integer' as const, minimum: 1 } } };
+
 export function openApiDocument(o: OpenApiOptions): object {
   const reg = new OpenAPIRegistry();
   reg.registerComponent('securitySchemes', 'bearer', {
@@ -38,6 +64,16 @@ export function openApiDocument(o: OpenApiOptions): object {
     description: 'AUTH_TOKEN, when the server has one. Browsers get it as a cookie from /auth/login.',
   });
   const ResponseConfigInput = reg.register('ResponseConfigInput', responseConfigInput(o.limits));
+  const apiErrorRef = { $ref: '#/components/schemas/ApiError' };
+  for (const [name, r] of Object.entries(GUARD_RESPONSES)) {
+    reg.registerComponent('responses', name, {
+      description: r.description,
+      ...(r.status === 429 ? { headers: retryAfter } : {}),
+      content: { 'application/json': { schema: apiErrorRef, example: r.example } },
+    });
+  }
+  /** The guards' answers, for a route behind them (every /api route but /api/health). */
+  const guarded = Object.fromEntries(Object.entries(GUARD_RESPONSES).map(([name, r]) => [r.status, { $ref: `#/components/responses/${name}` }]));
 
   const route = (
     method: Method,
@@ -46,6 +82,7 @@ export function openApiDocument(o: OpenApiOptions): object {
     responses: RouteConfig['responses'],
     request: RouteConfig['request'] = undefined,
     tag = 'API',
+    description: string | undefined = undefined,
   ) => {
     const params = [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]);
     const fullRequest = { ...request };
@@ -57,7 +94,9 @@ export function openApiDocument(o: OpenApiOptions): object {
     if (/\/response$|\/forward$|\/verify$|\/webhooks\/\{id\}$/.test(path) && method !== 'get') {
       withErrors[412] ??= err('If-Match named an older revision (ETag) of these settings: reload and apply the change again.');
     }
-    reg.registerPath({ method, path, summary, tags: [tag], request: fullRequest, responses: withErrors });
+    // /api/health answers before the host guard and the token check (server/app.ts).
+    if (path !== '/api/health') for (const [status, ref] of Object.entries(guarded)) withErrors[status] ??= ref;
+    reg.registerPath({ method, path, summary, ...(description ? { description } : {}), tags: [tag], request: fullRequest, responses: withErrors });
   };
   const body = (schema: z.ZodType) => ({ body: { content: { 'application/json': { schema } }, required: true } });
 
@@ -118,7 +157,16 @@ export function openApiDocument(o: OpenApiOptions): object {
 
   // ------------------------------------------------------------- forward, replay
   route('get', '/api/bins/{id}/forward', "The bin's forward targets", { 200: json(F.ForwardSettingsView, 'Targets (none: forwarding is off).') }, undefined, 'Forward');
-  route('put', '/api/bins/{id}/forward', 'Set the forward targets (at most 10) and proxy mode; an empty list turns forwarding off (proxy mode needs a target)', { 200: json(F.ForwardSettingsView, 'The settings.') }, body(F.ForwardSettings), 'Forward');
+  route(
+    'put',
+    '/api/bins/{id}/forward',
+    'Set the forward targets (at most 10) and proxy mode; an empty list turns forwarding off (proxy mode needs a target)',
+    { 200: json(F.ForwardSettingsView, 'The settings.') },
+    body(F.ForwardSettings),
+    'Forward',
+    "Besides the body's schema, a target is a 400 on its `targets[i].url` when it is one of this hooklab's own receiver URLs (forwarding there would loop) " +
+      'or the outbound rules keep hooklab from it (a private address while HOST is public, outside DISPATCH_ALLOW): these depend on the server, so no schema can say them.',
+  );
   route('delete', '/api/bins/{id}/forward', 'Turn forwarding off', { 204: { description: 'Off.' } }, undefined, 'Forward');
   route(
     'post',
@@ -197,31 +245,108 @@ export function openApiDocument(o: OpenApiOptions): object {
   route('get', '/api/clock', 'The virtual clock', { 200: json(D.ClockState, 'The clock.') }, undefined, 'Clock');
   route('put', '/api/clock', 'Set its speed, pause or resume', { 200: json(D.ClockState, 'The clock.') }, body(D.ClockInput), 'Clock');
   route('post', '/api/clock/advance', 'Jump ahead, running what falls due on the way; answers when done', { 200: json(D.ClockState, 'The clock.') }, body(D.AdvanceInput), 'Clock');
-  route('get', '/api/schedule/preview', 'The planned attempts of a schedule (a preset, a list of waits or numbers), each with why, and what the behaviours would do', { 200: json(D.SchedulePreview, 'The plan.') }, { query: D.SchedulePreviewQuery }, 'Clock');
+  route(
+    'get',
+    '/api/schedule/preview',
+    'The planned attempts of a schedule (a preset, a list of waits or numbers), each with why, and what the behaviours would do',
+    { 200: json(D.SchedulePreview, 'The plan.') },
+    { query: D.SchedulePreviewQuery },
+    'Clock',
+    'The schedule parameters combine as a webhook\'s `schedule` does (ScheduleOverride), and the same combinations are a 400 in the same words: ' +
+      '`preset` and `delaysMs` exclude each other, and `firstDelayMs` and `factor` do not apply to a list of waits (`delaysMs`, or the ' +
+      `${D.LIST_PRESETS.join(' or ')} preset). With \`webhookId\`, the parameters given replace the webhook's schedule when they name a preset or delaysMs, else change its numbers: ` +
+      'so `firstDelayMs` or `factor` on a webhook whose schedule is a list of waits is a 400 too.',
+  );
 
   // ------------------------------------------------------------------------- meta
   route('get', '/api/health', 'Is hooklab up, and can it write? (open, no token)', { 200: json(B.Health, 'Working.'), 503: json(B.Health, 'Starting, or storage cannot be written.') }, undefined, 'Meta');
   route('get', '/api/openapi.json', 'This document', { 200: { description: 'OpenAPI 3.1.' } }, undefined, 'Meta');
   route('get', '/api/docs', 'This document as a page', { 200: { description: 'HTML.' } }, undefined, 'Meta');
 
-  // ------------------------------------------------------------------- receivers
-  for (const method of ['get', 'post', 'put', 'patch', 'delete'] as const) {
-    reg.registerPath({
-      method,
-      path: '/h/{binId}',
-      summary: method === 'post' ? 'A receiver URL: capture anything sent to it' : undefined,
-      description:
-        'Any method, any sub-path (/h/{binId}/any/path?x=1), any body: captured byte-exact and answered as the bin is set to answer. Open to anyone who knows the bin id.',
-      tags: ['Receiver'],
-      security: [],
-      request: { params: z.object({ binId }) },
-      responses: {
-        200: { description: "The bin's answer (status, headers, body and delay as set; `X-Hooklab-Request-Id` names the capture)." },
-        404: err('No such bin.'),
-        429: err('RATE_LIMIT_PER_BIN reached (Retry-After).'),
-        503: err('Too much in memory, too many connections, or storage cannot be written: retry after Retry-After. Nothing was stored.'),
+  // ------------------------------------------------------------------------ auth
+  // Served only with AUTH_TOKEN set (server/http/auth.ts): the UI's login form posts here.
+  reg.registerPath({
+    method: 'post',
+    path: '/auth/login',
+    summary: 'Sign a browser in: the token becomes an HttpOnly cookie',
+    description:
+      'Only with AUTH_TOKEN set (else there is no such route). What the login page posts; scripts send `Authorization: Bearer <token>` instead. ' +
+      'Wrong tokens count towards the per-address limit shared with the API and Socket.IO.',
+    tags: ['Auth'],
+    security: [],
+    request: {
+      body: {
+        required: true,
+        content: {
+          'application/x-www-form-urlencoded': {
+            schema: z.object({
+              token: z.string().meta({ description: 'AUTH_TOKEN.' }),
+              next: z.string().optional().meta({ description: 'Where to go after (a path on this site; default "/").' }),
+            }),
+          },
+        },
       },
-    });
+    },
+    responses: {
+      303: {
+        description: 'Signed in: `Set-Cookie: hooklab_token=…` (HttpOnly, SameSite=Strict) and a redirect to `next`.',
+        headers: { Location: { description: '`next`, when it is a path on this site; else "/".', schema: { type: 'string' } }, 'Set-Cookie': { description: 'hooklab_token, HttpOnly, SameSite=Strict, Path=/.', schema: { type: 'string' } } },
+      },
+      401: { description: 'Wrong token: the login page again, saying so.', content: { 'text/html': { schema: z.string() } } },
+      429: { description: 'Too many wrong tokens from this address: the login page, saying how long to wait.', headers: retryAfter, content: { 'text/html': { schema: z.string() } } },
+    },
+  });
+  reg.registerPath({
+    method: 'post',
+    path: '/auth/logout',
+    summary: 'Sign a browser out: the token cookie is cleared',
+    description: 'Only with AUTH_TOKEN set (else there is no such route).',
+    tags: ['Auth'],
+    security: [],
+    responses: {
+      303: { description: 'Signed out (the cookie is cleared); a redirect to "/".', headers: { Location: { description: '"/"', schema: { type: 'string' } } } },
+    },
+  });
+
+  // ------------------------------------------------------------------- receivers
+  // Answered by node:http before Express (server/app.ts): no host guard, no token, any method.
+  const subPath = z.string().meta({
+    description: 'The sub-path below the bin: any number of segments (a/b/c), kept as sent (the capture\'s `path`). The URL may also end right after the bin id.',
+  });
+  const receiverResponses = {
+    200: { description: "The bin's answer (status, headers, body and delay as set; `X-Hooklab-Request-Id` names the capture)." },
+    default: {
+      description:
+        "Whatever status the bin is set to answer (its plan, rules or default: 200-599), a 204 to a CORS preflight (OPTIONS, when the bin's `cors` is on), or in proxy mode the first target's answer.",
+    },
+    404: err('No such bin (code "bin_not_found").'),
+    429: err('RATE_LIMIT_PER_BIN reached (code "rate_limited"; Retry-After).'),
+    431: err('More than MAX_HEADER_COUNT headers (code "too_many_headers"); over MAX_HEADER_BYTES, Node\'s bare 431 without a body. Nothing was stored.'),
+    502: err('Proxy mode: the first target could not be reached (target_unreachable) or the rules keep hooklab from it (target_blocked).'),
+    503: err('Too much in memory, too many connections, or storage cannot be written: retry after Retry-After. Nothing was stored.'),
+    504: err('Proxy mode: the first target did not answer within FORWARD_TIMEOUT_MS (code "target_timeout").'),
+    508: err('The request was forwarded by this hooklab to itself (code "forward_loop"): refused, so forwarding cannot loop.'),
+  };
+  for (const path of ['/h/{binId}', '/h/{binId}/{path}'] as const) {
+    for (const method of ALL_METHODS) {
+      reg.registerPath({
+        method,
+        path,
+        summary: method === 'post' ? `A receiver URL${path.endsWith('{path}') ? ', with a sub-path' : ''}: capture anything sent to it` : undefined,
+        description:
+          'Any method (also ones OpenAPI cannot list), any sub-path (/h/{binId}/any/path), any query string, any body of any content type: captured byte-exact and answered as the bin is set to answer. ' +
+          'Open to anyone who knows the bin id: no token, any Host.',
+        tags: ['Receiver'],
+        security: [],
+        request: {
+          params: path.endsWith('{path}') ? z.object({ binId, path: subPath }) : z.object({ binId }),
+          ...(method === 'head' || method === 'trace'
+            ? {}
+            : { body: { required: false, description: 'Anything: captured byte-exact (its Content-Type is kept).', content: { '*/*': {} } } }),
+        },
+        responses: receiverResponses,
+      });
+    }
   }
 
   return new OpenApiGeneratorV31(reg.definitions).generateDocument({

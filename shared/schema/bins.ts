@@ -44,13 +44,17 @@ export function labelSourceProblem(s: string): string | null {
   return 'must start with json: or header:';
 }
 
+/** What labelSourceProblem accepts, as one pattern (it is the field's pattern in the OpenAPI document). */
+const LABEL_SOURCE = new RegExp(`^(?:json:[^.]+(?:\\.[^.]+)*|header:${HEADER_NAME.source.slice(1, -1)})$`);
+
 /** One place a list row's label is read from. */
-export const LabelSource = str(LABEL_SOURCE_MAX, 1).superRefine((s, ctx) => {
-  // Empty and over-long values have their message already.
-  if (!s || s.length > LABEL_SOURCE_MAX) return;
-  const problem = labelSourceProblem(s);
-  if (problem) ctx.addIssue({ code: 'custom', message: problem });
-}).meta({ description: '`json:<dot.path>` or `header:<name>`.', examples: ['json:data.object.type', 'header:x-github-event'] });
+export const LabelSource = z
+  .string({ error: (iss) => (iss.input === undefined ? 'is required' : 'must be a string') })
+  // Abort: empty and over-long values have their message, and only that one.
+  .min(1, { error: 'must not be empty', abort: true })
+  .max(LABEL_SOURCE_MAX, { error: `must be at most ${LABEL_SOURCE_MAX} characters`, abort: true })
+  .regex(LABEL_SOURCE, { error: (iss) => labelSourceProblem(String(iss.input)) ?? 'must be json:<dot.path> or header:<name>' })
+  .meta({ description: '`json:<dot.path>` or `header:<name>`.', examples: ['json:data.object.type', 'header:x-github-event'] });
 
 export const LabelFrom = list(LabelSource, MAX_LABEL_SOURCES).meta({
   id: 'LabelFrom',

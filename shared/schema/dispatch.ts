@@ -43,6 +43,32 @@ export const SCHEDULE_KEYS = ['firstDelayMs', 'factor', 'jitter', 'deadlineMs'] 
 /** Presets that are lists of waits: firstDelayMs and factor mean nothing to them. */
 export const LIST_PRESETS: readonly string[] = ['svix', 'standard-webhooks'];
 
+export type ScheduleConflictField = 'delaysMs' | 'firstDelayMs' | 'factor';
+
+/**
+ * What a schedule combines that does not go together: a preset and delaysMs, or firstDelayMs or
+ * factor with a list of waits (delaysMs, or a preset that is one), whose numbers would be
+ * silently ignored. The webhook API and the schedule preview refuse the same, in these words.
+ */
+export function scheduleConflicts(s: { preset?: string; delaysMs?: unknown; firstDelayMs?: unknown; factor?: unknown }): { field: ScheduleConflictField; message: string }[] {
+  const out: { field: ScheduleConflictField; message: string }[] = [];
+  if (s.delaysMs !== undefined && s.preset !== undefined) out.push({ field: 'delaysMs', message: 'give either a preset or delaysMs, not both' });
+  // A list of waits replaces the exponential rule.
+  const list = s.delaysMs !== undefined || (s.preset !== undefined && LIST_PRESETS.includes(s.preset));
+  if (!list) return out;
+  const what = s.delaysMs !== undefined ? 'delaysMs' : `the ${s.preset} preset`;
+  for (const k of ['firstDelayMs', 'factor'] as const) {
+    if (s[k] !== undefined) out.push({ field: k, message: `does not apply to ${what} (a list of waits)` });
+  }
+  return out;
+}
+
+function scheduleFieldsAgree(s: Parameters<typeof scheduleConflicts>[0], ctx: z.RefinementCtx) {
+  for (const c of scheduleConflicts(s)) ctx.addIssue({ code: 'custom', path: [c.field], message: c.message });
+}
+
+const noExponentialNumbers = { not: { anyOf: [{ required: ['firstDelayMs'] }, { required: ['factor'] }] } };
+
 /** A webhook's overrides of the global schedule: a preset or a list of waits, and/or the numbers. */
 export const ScheduleOverride = obj({
   preset: SchedulePreset.optional(),
@@ -55,17 +81,17 @@ export const ScheduleOverride = obj({
     .optional()
     .meta({ description: 'Explicit waits (ms) before each retry; the deadline defaults to their sum.' }),
 })
-  .superRefine((s, ctx) => {
-    // A list of waits replaces the exponential rule: its numbers would be silently ignored.
-    const list = s.delaysMs !== undefined || (s.preset !== undefined && LIST_PRESETS.includes(s.preset));
-    if (s.delaysMs !== undefined && s.preset !== undefined) ctx.addIssue({ code: 'custom', path: ['delaysMs'], message: 'give either a preset or delaysMs, not both' });
-    if (!list) return;
-    const what = s.delaysMs !== undefined ? 'delaysMs' : `the ${s.preset} preset`;
-    for (const k of ['firstDelayMs', 'factor'] as const) {
-      if (s[k] !== undefined) ctx.addIssue({ code: 'custom', path: [k], message: `does not apply to ${what} (a list of waits)` });
-    }
-  })
-  .meta({ id: 'ScheduleOverride' });
+  .superRefine(scheduleFieldsAgree)
+  .meta({
+    id: 'ScheduleOverride',
+    description: `A preset or delaysMs, not both; firstDelayMs and factor do not apply to a list of waits (delaysMs, or the ${LIST_PRESETS.join(' or ')} preset).`,
+    // scheduleConflicts, as the document says it.
+    allOf: [
+      { not: { required: ['preset', 'delaysMs'] } },
+      { if: { required: ['delaysMs'] }, then: noExponentialNumbers },
+      { if: { properties: { preset: { enum: [...LIST_PRESETS] } }, required: ['preset'] }, then: noExponentialNumbers },
+    ],
+  });
 
 /** Sender behaviours beyond Portable's, each off when absent. */
 export const BehaviorsInput = obj({
@@ -119,23 +145,50 @@ export function isValidSecret(secret: string): boolean {
   return bytes >= 16 && bytes <= 64;
 }
 
+const NOT_A_URL = 'must be an absolute URL such as https://example.com/hooks';
+const WITH_CREDENTIALS = 'must not contain a user name or password';
+
+/**
+ * http: or https: (any case, after leading white space), then the authority up to the first
+ * "/", "\", "?" or "#" as WHATWG URL parsing reads it, without an "@": credentials in a URL end
+ * up in logs and screens (the signing secret is the place for them). In the OpenAPI document
+ * as the field's pattern; the server also parses the URL (a valid host and port).
+ */
+const HTTP_URL = /^\s*[Hh][Tt][Tt][Pp][Ss]?:[/\\]*[^/\\?#@]+(?:[/\\?#][\s\S]*)?$/;
+
+/** Why a string is not an HTTP_URL, in the API's words. */
+function httpUrlProblem(s: string): string {
+  let u: URL;
+  try {
+    u = new URL(s.trim());
+  } catch {
+    return NOT_A_URL;
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') return 'must use http or https';
+  const authority = s.trim().replace(/^[^:]*:[/\\]*/, '').split(/[/\\?#]/)[0];
+  return u.username || u.password || authority.includes('@') ? WITH_CREDENTIALS : NOT_A_URL;
+}
+
 /** An absolute http(s) URL without credentials, normalised. */
 export const httpUrl = () =>
-  str(2048, 1)
+  z
+    .string({ error: (iss) => (iss.input === undefined ? 'is required' : 'must be a string') })
+    // Abort: one message per field (the pattern fails on these too).
+    .min(1, { error: 'must not be empty', abort: true })
+    .max(2048, { error: 'must be at most 2048 characters', abort: true })
+    .regex(HTTP_URL, { error: (iss) => httpUrlProblem(String(iss.input)) })
     .transform((s, ctx) => {
-      let u: URL;
       try {
-        u = new URL(s.trim());
+        return new URL(s.trim()).toString();
       } catch {
-        ctx.addIssue({ code: 'custom', message: 'must be an absolute URL such as https://example.com/hooks' });
+        ctx.addIssue({ code: 'custom', message: NOT_A_URL });
         return z.NEVER;
       }
-      if (u.protocol !== 'http:' && u.protocol !== 'https:') ctx.addIssue({ code: 'custom', message: 'must use http or https' });
-      // Credentials in a URL end up in logs and screens; the signing secret is the place for them.
-      else if (u.username || u.password) ctx.addIssue({ code: 'custom', message: 'must not contain a user name or password' });
-      return u.toString();
     })
-    .meta({ format: 'uri' });
+    .meta({
+      format: 'uri',
+      description: 'An absolute http or https URL, without a user name or password; it must parse as a URL (a valid host and port).',
+    });
 
 /** A signing secret (write-only). Never echo the value back: the message names the format only. */
 const secretField = () =>
@@ -347,7 +400,8 @@ export const AdvanceInput = obj({
   .superRefine((v, ctx) => {
     if ((v.ms === undefined) === (v.to === undefined)) ctx.addIssue({ code: 'custom', message: 'give exactly one of "ms" or "to"' });
   })
-  .meta({ id: 'AdvanceInput' });
+  // The refinement above, as the document says it.
+  .meta({ id: 'AdvanceInput', description: 'Exactly one of `ms` and `to`.', oneOf: [{ required: ['ms'] }, { required: ['to'] }] });
 
 export const SchedulePreview = z
   .object({
@@ -380,16 +434,18 @@ const qBool = oneOf(['true', 'false']).transform((v) => v === 'true');
 export const SchedulePreviewQuery = obj({
   webhookId: str(100).optional().meta({ description: "Start from this webhook's settings." }),
   preset: SchedulePreset.optional(),
-  firstDelayMs: qInt(1, 7 * DAY).optional(),
-  factor: qNum(1, 100).optional(),
+  firstDelayMs: qInt(1, 7 * DAY).optional().meta({ description: 'Not with a list of waits (delaysMs, or a list preset, given or the webhook\'s): 400.' }),
+  factor: qNum(1, 100).optional().meta({ description: 'Not with a list of waits (delaysMs, or a list preset, given or the webhook\'s): 400.' }),
   jitter: qNum(0, 0.99).optional(),
   deadlineMs: qInt(1, 30 * DAY).optional(),
-  delaysMs: qList.optional().meta({ description: 'A list of waits, e.g. 5000,300000.' }),
+  delaysMs: qList.optional().meta({ description: 'A list of waits, e.g. 5000,300000 (not with preset).' }),
   seed: qInt(0, 2 ** 32 - 1).optional(),
   retryAfter: qBool.optional().meta({ description: 'Honour Retry-After (default: the webhook\'s behaviour).' }),
   retryAfterS: qInt(0, 30 * 86_400).optional().meta({ description: 'Assume every failed attempt is a 503 with `Retry-After: <this many seconds>`.' }),
   disableAfterDays: qNum(0.001, 365).optional().meta({ description: 'Default: the webhook\'s behaviour.' }),
-});
+})
+  // As a webhook's schedule (400, in the same words): the preview never shows numbers it ignores.
+  .superRefine(scheduleFieldsAgree);
 
 // ------------------------------------------------------------------ timeline export
 

@@ -37,7 +37,12 @@ export const ForwardSettings = obj({
       ctx.addIssue({ code: 'custom', path: ['answerWith'], message: PROXY_NEEDS_TARGET });
     }
   })
-  .meta({ id: 'ForwardSettings' });
+  .meta({
+    id: 'ForwardSettings',
+    // The refinement above, as the document says it.
+    if: { properties: { answerWith: { const: 'target' } }, required: ['answerWith'] },
+    then: { properties: { targets: { minItems: 1 } } },
+  });
 
 export const ForwardSettingsView = z
   .object({ targets: z.array(z.object({ url: z.string() })), answerWith: z.enum(['bin', 'target']) })

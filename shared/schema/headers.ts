@@ -69,6 +69,17 @@ export const headerValue = (max = 8192, min = 0) =>
     .max(max, { error: `must be at most ${max} characters` })
     .regex(VALUE, { error: 'must not contain control characters, line breaks or characters beyond Latin-1' });
 
+/**
+ * A pattern matching exactly these names, in any case, for the OpenAPI document (JSON Schema
+ * patterns have no flags): "te" -> ^(?:[Tt][Ee])$.
+ */
+export function caselessNames(names: Iterable<string>): string {
+  const one = (n: string) => [...n].map((c) => (/[a-z]/i.test(c) ? `[${c.toUpperCase()}${c.toLowerCase()}]` : c.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&'))).join('');
+  return `^(?:${[...names].map(one).join('|')})$`;
+}
+
+const MAX_ANSWER_HEADER_NAME = 256;
+
 /** Headers a bin answers with: valid HTTP, not framing, none that act for hooklab's origin. */
 export const answerHeaders = (maxCount = 50, maxValue = 8192) =>
   z
@@ -77,7 +88,7 @@ export const answerHeaders = (maxCount = 50, maxValue = 8192) =>
       const names = Object.keys(h);
       if (names.length > maxCount) ctx.addIssue({ code: 'custom', message: `at most ${maxCount} headers` });
       for (const k of names) {
-        const why = !TOKEN.test(k) || k.length > 256
+        const why = !TOKEN.test(k) || k.length > MAX_ANSWER_HEADER_NAME
           ? NOT_HTTP_TOKEN
           : FRAMING.has(k.toLowerCase())
             ? SET_BY_SERVER
@@ -87,4 +98,10 @@ export const answerHeaders = (maxCount = 50, maxValue = 8192) =>
         if (why) ctx.addIssue({ code: 'custom', path: [k], message: why });
       }
     })
-    .meta({ description: 'Header name -> value, sent as given (names keep their case).' });
+    .meta({
+      description:
+        "Header name -> value, sent as given (names keep their case). A name is an HTTP token of at most 256 characters, and none the server sets itself (Content-Length, Transfer-Encoding, …) or that would act for hooklab's whole origin (Set-Cookie, CSP, HSTS, …): see propertyNames.",
+      // The same rules as the refinement above, for the document (built from the same lists).
+      maxProperties: maxCount,
+      propertyNames: { pattern: TOKEN.source, maxLength: MAX_ANSWER_HEADER_NAME, not: { pattern: caselessNames([...FRAMING, ...ORIGIN_HEADERS]) } },
+    });

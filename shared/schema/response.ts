@@ -32,7 +32,7 @@ export const Match = obj({
     .optional()
     .meta({ description: 'Exact method, case-insensitive.' }),
   pathPrefix: str(2048, 1)
-    .refine((p) => p.startsWith('/'), { error: 'must start with "/"' })
+    .regex(/^\//, { error: 'must start with "/"' })
     .optional()
     .meta({ description: 'Sub-path prefix below the bin, e.g. "/hooks".' }),
   header: obj({ name: httpToken(256), value: str(8192) })
@@ -70,14 +70,24 @@ function noAnswerWithFault(s: { fault?: string } & Record<string, unknown>, ctx:
   }
 }
 
+/** noAnswerWithFault, as the OpenAPI document says it: with `fault`, none of ANSWER_KEYS. */
+const noAnswerWithFaultDoc = {
+  dependentSchemas: { fault: { not: { anyOf: ANSWER_KEYS.map((k) => ({ required: [k] })) } } },
+};
+
 export const planStep = (lim: ResponseLimits) =>
   obj({
     ...stepShape(lim),
     times: int(1, 1_000_000).optional().meta({ description: 'Repeat this step for N requests (default 1).' }),
     probability: num(0, 1).optional().meta({ description: 'Answer as written with this probability, else with `default`.' }),
-  }).superRefine(noAnswerWithFault);
+  })
+    .superRefine(noAnswerWithFault)
+    .meta({ description: `A step with \`fault\` sends no response: it cannot have ${ANSWER_KEYS.join(', ')}.`, ...noAnswerWithFaultDoc });
 
-export const rule = (lim: ResponseLimits) => obj(stepShape(lim)).superRefine(noAnswerWithFault);
+export const rule = (lim: ResponseLimits) =>
+  obj(stepShape(lim))
+    .superRefine(noAnswerWithFault)
+    .meta({ description: `A rule with \`fault\` sends no response: it cannot have ${ANSWER_KEYS.join(', ')}.`, ...noAnswerWithFaultDoc });
 
 export const responseSpecInput = (lim: ResponseLimits) =>
   obj({

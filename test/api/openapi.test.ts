@@ -9,15 +9,30 @@ import type { Router } from 'express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCHEDULE_PRESETS, SUBSCRIPTIONS } from '../../shared/api.ts';
+import { NOT_HTTP_TOKEN, ORIGIN_HEADER_REASON, SET_BY_SERVER } from '../../shared/header-reasons.ts';
 import * as D from '../../shared/schema/dispatch.ts';
+import { PROXY_NEEDS_TARGET } from '../../shared/schema/forward.ts';
 import type { ApiContext } from '../../server/api/context.ts';
 import { apiRouters } from '../../server/api/index.ts';
 import { send } from '../helpers/http.ts';
 import { createBin, startServer, type TestServer } from '../helpers/server.ts';
 
+interface Declared {
+  $ref?: string;
+  description?: string;
+  headers?: Record<string, unknown>;
+  content?: Record<string, { schema?: unknown }>;
+}
+interface Operation {
+  description?: string;
+  security?: unknown[];
+  parameters?: { name: string; in: string }[];
+  requestBody?: { content: Record<string, { schema?: unknown }> };
+  responses: Record<string, Declared>;
+}
 interface Doc {
-  paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: unknown }> }> }>>;
-  components: { schemas: Record<string, unknown> };
+  paths: Record<string, Record<string, Operation>>;
+  components: { schemas: Record<string, unknown>; responses: Record<string, Declared> };
 }
 
 let srv: TestServer;
@@ -32,16 +47,34 @@ beforeAll(async () => {
 });
 afterAll(() => srv.cleanup());
 
+/** A declared response, its $ref (a shared one, components.responses) followed. */
+function response(op: Operation, status: number | string): Declared | undefined {
+  const r = op.responses[String(status)];
+  const ref = r?.$ref?.match(/^#\/components\/responses\/(\w+)$/)?.[1];
+  return ref ? doc.components.responses[ref] : r;
+}
+
+/** A schema of the document, compiled (its $refs resolved against the document). */
+function compiled(schema: unknown) {
+  return ajv.compile(JSON.parse(JSON.stringify(schema).replaceAll('"#/components/', '"doc#/components/')));
+}
+
+/** Does the document accept this JSON body for this operation? */
+function docAccepts(method: string, path: string, body: unknown): boolean {
+  const schema = doc.paths[path]?.[method]?.requestBody?.content['application/json']?.schema;
+  expect(schema, `${method} ${path} documents a JSON body`).toBeDefined();
+  return compiled(schema)(body) as boolean;
+}
+
 /** Assert an answer matches the schema the document declares for it. */
-function conforms(method: string, path: string, r: { status: number; body: unknown }) {
-  const op = doc.paths[path]?.[method];
+function conforms(method: string, path: string, r: { status: number; body: unknown }, d: Doc = doc) {
+  const op = d.paths[path]?.[method];
   expect(op, `${method} ${path} is documented`).toBeDefined();
-  const declared = op.responses[String(r.status)];
+  const declared = response(op, r.status);
   expect(declared, `${method} ${path} declares ${r.status}`).toBeDefined();
-  const schema = declared.content?.['application/json']?.schema;
+  const schema = declared!.content?.['application/json']?.schema;
   if (schema) {
-    const fixed = JSON.parse(JSON.stringify(schema).replaceAll('"#/components/', '"doc#/components/'));
-    const validate = ajv.compile(fixed);
+    const validate = compiled(schema);
     expect(validate(r.body), `${method} ${path} ${r.status}: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(r.body).slice(0, 500)}`).toBe(true);
   }
   checked.add(`${method} ${path}`);
@@ -261,5 +294,260 @@ describe('every error at once', () => {
   it('a missing required field says so', async () => {
     const r = await request(srv.base).post('/api/webhooks').send({ name: 'no url' }).expect(400);
     expect(r.body.error.fields).toEqual([{ field: 'url', message: 'is required' }]);
+  });
+});
+
+describe('the document refuses what the server refuses (walkthrough findings)', () => {
+  /** The server answers 400 naming `field` with `message`, and the document rejects the body too. */
+  async function bothRefuse(method: 'put' | 'post' | 'patch', url: string, docPath: string, body: unknown, field: string, message: string) {
+    const r = await request(srv.base)[method](url).send(body as object);
+    expect(r.status, `${method} ${url} ${JSON.stringify(body)}: ${JSON.stringify(r.body)}`).toBe(400);
+    expect(r.body.error.fields).toContainEqual({ field, message });
+    expect(docAccepts(method, docPath, body), `the document accepts ${method} ${docPath} ${JSON.stringify(body)}`).toBe(false);
+  }
+  /** The server takes it (2xx) and so does the document. */
+  async function bothAccept(method: 'put' | 'post' | 'patch', url: string, docPath: string, body: unknown) {
+    const r = await request(srv.base)[method](url).send(body as object);
+    expect(r.status, `${method} ${url} ${JSON.stringify(body)}: ${JSON.stringify(r.body)}`).toBeLessThan(300);
+    expect(docAccepts(method, docPath, body), `the document refuses ${method} ${docPath} ${JSON.stringify(body)}`).toBe(true);
+    return r;
+  }
+
+  it('response header names: HTTP tokens, none the server sets, none that act for the origin (any case)', async () => {
+    const bin = await createBin(srv.base);
+    const at = (headers: Record<string, string>) => ({ default: { headers } });
+    const url = `/api/bins/${bin.id}/response`;
+    const path = '/api/bins/{id}/response';
+    await bothRefuse('put', url, path, at({ 'bad name': 'x' }), 'default.headers.bad name', NOT_HTTP_TOKEN);
+    await bothRefuse('put', url, path, at({ ['x'.repeat(257)]: 'x' }), `default.headers.${'x'.repeat(257)}`, NOT_HTTP_TOKEN);
+    await bothRefuse('put', url, path, at({ 'Content-Length': '1' }), 'default.headers.Content-Length', SET_BY_SERVER);
+    await bothRefuse('put', url, path, at({ 'sEt-CoOkIe': 'a=b' }), 'default.headers.sEt-CoOkIe', ORIGIN_HEADER_REASON);
+    await bothRefuse('put', url, path, { rules: [{ headers: { 'Strict-Transport-Security': 'max-age=1' } }] }, 'rules[0].headers.Strict-Transport-Security', ORIGIN_HEADER_REASON);
+    const many = Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`x-h${i}`, 'v']));
+    await bothRefuse('put', url, path, at(many), 'default.headers', 'at most 50 headers');
+    await bothAccept('put', url, path, at({ 'X-Ok': '1', "x-!#$%&'*+.^_`|~": '2', 'Set-Cookie-Not': '3' }));
+  });
+
+  it('a plan step or rule with a fault has no status, headers, body or content type', async () => {
+    const bin = await createBin(srv.base);
+    const url = `/api/bins/${bin.id}/response`;
+    const path = '/api/bins/{id}/response';
+    const why = 'cannot be combined with a fault (a "reset" sends no response)';
+    await bothRefuse('put', url, path, { plan: [{ fault: 'reset', status: 500 }] }, 'plan[0].status', why);
+    await bothRefuse('put', url, path, { rules: [{ fault: 'reset', contentType: 'text/plain' }] }, 'rules[0].contentType', why);
+    await bothAccept('put', url, path, { plan: [{ fault: 'reset', delayMs: 5, times: 2 }, { status: 500, headers: { 'x-a': 'b' } }], rules: [{ fault: 'timeout', match: { pathPrefix: '/slow' } }] });
+  });
+
+  it('proxy mode needs a target; URLs are http(s) without a user name or password', async () => {
+    const bin = await createBin(srv.base);
+    const url = `/api/bins/${bin.id}/forward`;
+    const path = '/api/bins/{id}/forward';
+    await bothRefuse('put', url, path, { answerWith: 'target', targets: [] }, 'answerWith', PROXY_NEEDS_TARGET);
+    await bothRefuse('put', url, path, { targets: [{ url: 'http://user:pw@example.com/' }] }, 'targets[0].url', 'must not contain a user name or password');
+    await bothRefuse('put', url, path, { targets: [{ url: 'https://token@example.com/' }] }, 'targets[0].url', 'must not contain a user name or password');
+    await bothRefuse('put', url, path, { targets: [{ url: 'mailto:a@example.com' }] }, 'targets[0].url', 'must use http or https');
+    await bothRefuse('put', url, path, { targets: [{ url: 'ftp://x' }] }, 'targets[0].url', 'must use http or https');
+    await bothRefuse('put', url, path, { targets: [{ url: 'nope' }] }, 'targets[0].url', 'must be an absolute URL such as https://example.com/hooks');
+    await bothRefuse('put', url, path, { targets: [{ url: '' }] }, 'targets[0].url', 'must not be empty');
+    await bothAccept('put', url, path, { answerWith: 'target', targets: [{ url: 'HTTPS://hooks.example.com/in?who=a@b.example' }] });
+    await bothAccept('put', url, path, { answerWith: 'bin', targets: [] });
+    // What depends on the server (its own receiver URLs, the outbound rules) is said in words.
+    expect(doc.paths[path].put.description).toMatch(/own receiver URLs .*outbound rules/);
+
+    await bothRefuse('post', '/api/webhooks', '/api/webhooks', { url: 'http://user:pw@example.com/' }, 'url', 'must not contain a user name or password');
+    await bothRefuse('post', '/api/webhooks', '/api/webhooks', { url: 'mailto:a@example.com' }, 'url', 'must use http or https');
+    const wh = await bothAccept('post', '/api/webhooks', '/api/webhooks', { url: `HTTP://${new URL(bin.url).host}/h/${bin.id}?who=a@b`, enabled: false });
+    expect(wh.body.url).toBe(`http://${new URL(bin.url).host}/h/${bin.id}?who=a@b`);
+    await bothRefuse('patch', `/api/webhooks/${wh.body.id}`, '/api/webhooks/{id}', { url: 'http://u@example.com/' }, 'url', 'must not contain a user name or password');
+    await request(srv.base).delete(`/api/webhooks/${wh.body.id}`).expect(204);
+  });
+
+  it('label sources are json:<path> or header:<name>', async () => {
+    const bin = await createBin(srv.base);
+    const url = `/api/bins/${bin.id}`;
+    await bothRefuse('patch', url, '/api/bins/{id}', { labelFrom: ['xml:a'] }, 'labelFrom[0]', 'must start with json: or header:');
+    await bothRefuse('patch', url, '/api/bins/{id}', { labelFrom: ['json:a..b'] }, 'labelFrom[0]', 'has an empty path segment (write json:a.b.0.c)');
+    await bothRefuse('patch', url, '/api/bins/{id}', { labelFrom: ['header:x y'] }, 'labelFrom[0]', 'is not a valid header name');
+    await bothRefuse('post', '/api/bins', '/api/bins', { labelFrom: ['json:'] }, 'labelFrom[0]', 'json: needs a path after it (e.g. json:data.object.type)');
+    await bothRefuse('patch', url, '/api/bins/{id}', { labelFrom: [''] }, 'labelFrom[0]', 'must not be empty');
+    await bothAccept('patch', url, '/api/bins/{id}', { labelFrom: ['json:data.items.0.kind', 'header:X-GitHub-Event'] });
+  });
+
+  it('the clock advances by exactly one of ms and to', async () => {
+    const one = 'give exactly one of "ms" or "to"';
+    await bothRefuse('post', '/api/clock/advance', '/api/clock/advance', {}, 'body', one);
+    await bothRefuse('post', '/api/clock/advance', '/api/clock/advance', { ms: 1, to: 'next' }, 'body', one);
+    await request(srv.base).put('/api/clock').send({ paused: true }).expect(200);
+    await bothAccept('post', '/api/clock/advance', '/api/clock/advance', { ms: 1 });
+  });
+
+  it("a webhook's schedule: a preset or delaysMs, and no firstDelayMs or factor with a list of waits", async () => {
+    const bin = await createBin(srv.base);
+    const wh = (schedule: object) => ({ url: bin.url, enabled: false, schedule });
+    await bothRefuse('post', '/api/webhooks', '/api/webhooks', wh({ preset: 'svix', firstDelayMs: 10 }), 'schedule.firstDelayMs', 'does not apply to the svix preset (a list of waits)');
+    await bothRefuse('post', '/api/webhooks', '/api/webhooks', wh({ delaysMs: [1000], factor: 2 }), 'schedule.factor', 'does not apply to delaysMs (a list of waits)');
+    await bothRefuse('post', '/api/webhooks', '/api/webhooks', wh({ preset: 'stripe', delaysMs: [1000] }), 'schedule.delaysMs', 'give either a preset or delaysMs, not both');
+    const ok = await bothAccept('post', '/api/webhooks', '/api/webhooks', wh({ preset: 'stripe', factor: 3 }));
+    await request(srv.base).delete(`/api/webhooks/${ok.body.id}`).expect(204);
+  });
+});
+
+describe('the schedule preview refuses what a webhook refuses', () => {
+  it('firstDelayMs or factor with a list of waits, or a preset with delaysMs: 400, in the same words', async () => {
+    const api = request(srv.base);
+    const bin = await createBin(srv.base);
+    for (const [query, schedule] of [
+      ['preset=svix&firstDelayMs=10', { preset: 'svix', firstDelayMs: 10 }],
+      ['preset=standard-webhooks&factor=2', { preset: 'standard-webhooks', factor: 2 }],
+      ['delaysMs=1000,2000&firstDelayMs=10&factor=2', { delaysMs: [1000, 2000], firstDelayMs: 10, factor: 2 }],
+      ['preset=stripe&delaysMs=1000', { preset: 'stripe', delaysMs: [1000] }],
+    ] as const) {
+      const preview = await api.get(`/api/schedule/preview?${query}`);
+      expect(preview.status, query).toBe(400);
+      conforms('get', '/api/schedule/preview', preview);
+      const webhook = await api.post('/api/webhooks').send({ url: bin.url, enabled: false, schedule }).expect(400);
+      const asWebhook = (webhook.body.error.fields as { field: string; message: string }[]).map((f) => ({ ...f, field: f.field.replace(/^schedule\./, '') }));
+      expect(preview.body.error.fields).toEqual(asWebhook);
+      expect(preview.body.error.field).toBe(asWebhook[0].field);
+    }
+    // What a webhook accepts, the preview shows.
+    await api.get('/api/schedule/preview?preset=stripe&factor=3&firstDelayMs=10').expect(200);
+    await api.get('/api/schedule/preview?delaysMs=1000,2000&deadlineMs=5000').expect(200);
+  });
+
+  it("with webhookId: numbers on the webhook's list of waits are refused too; a new schedule replaces it", async () => {
+    const api = request(srv.base);
+    const bin = await createBin(srv.base);
+    const wh = (await api.post('/api/webhooks').send({ url: bin.url, enabled: false, schedule: { preset: 'svix' } }).expect(201)).body as { id: string };
+    try {
+      const r = await api.get(`/api/schedule/preview?webhookId=${wh.id}&firstDelayMs=10`).expect(400);
+      expect(r.body.error.fields).toEqual([{ field: 'firstDelayMs', message: 'does not apply to the svix preset (a list of waits)' }]);
+      conforms('get', '/api/schedule/preview', r);
+      const own = (await api.get(`/api/schedule/preview?webhookId=${wh.id}&jitter=0`).expect(200)).body as { settings: { preset?: string } };
+      expect(own.settings.preset).toBe('svix');
+      const replaced = (await api.get(`/api/schedule/preview?webhookId=${wh.id}&preset=stripe&firstDelayMs=10`).expect(200)).body as { settings: { firstDelayMs: number } };
+      expect(replaced.settings.firstDelayMs).toBe(10);
+      expect(doc.paths['/api/schedule/preview'].get.description).toMatch(/same combinations are a 400/);
+    } finally {
+      await api.delete(`/api/webhooks/${wh.id}`);
+    }
+  });
+});
+
+describe("the guards' answers are documented", () => {
+  it('every API operation but /api/health declares 401, 403 and 429 as the shared error responses', () => {
+    const shared = { 401: 'Unauthorized', 403: 'ForbiddenHost', 429: 'RateLimited' };
+    for (const [path, methods] of Object.entries(doc.paths).filter(([p]) => p.startsWith('/api/'))) {
+      for (const [method, op] of Object.entries(methods)) {
+        for (const [status, name] of Object.entries(shared)) {
+          if (path === '/api/health') expect(op.responses[status], `${method} ${path} ${status}`).toBeUndefined();
+          else expect(op.responses[status], `${method} ${path} ${status}`).toEqual({ $ref: `#/components/responses/${name}` });
+        }
+      }
+    }
+    for (const name of Object.values(shared)) expect(doc.components.responses[name].content?.['application/json'].schema).toEqual({ $ref: '#/components/schemas/ApiError' });
+    expect(doc.components.responses.RateLimited.headers).toHaveProperty('Retry-After');
+  });
+
+  it('real 401, 429 (AUTH_TOKEN) and 403 (a foreign Host) answers match them', async () => {
+    const guarded = await startServer({ storage: 'memory', config: { authToken: 'sekrit-token-for-the-doc', authFailuresPerMinute: 2 } });
+    try {
+      const gdoc = (await request(guarded.base).get('/api/openapi.json').set('authorization', 'Bearer sekrit-token-for-the-doc').expect(200)).body as Doc;
+      let r = await request(guarded.base).get('/api/bins');
+      expect(r.status).toBe(401);
+      conforms('get', '/api/bins', r, gdoc);
+      expect(r.body.error.code).toBe('unauthorized');
+      await request(guarded.base).get('/api/bins').set('authorization', 'Bearer wrong').expect(401);
+      await request(guarded.base).get('/api/bins').set('authorization', 'Bearer wrong').expect(401);
+      r = await request(guarded.base).post('/api/bins').set('authorization', 'Bearer sekrit-token-for-the-doc').send({});
+      expect(r.status).toBe(429);
+      conforms('post', '/api/bins', r, gdoc);
+      expect(r.body.error.code).toBe('rate_limited');
+      expect(Number(r.headers['retry-after'])).toBeGreaterThan(0);
+    } finally {
+      await guarded.cleanup();
+    }
+    const r = await request(srv.base).get('/api/webhooks').set('host', 'evil.example');
+    expect(r.status).toBe(403);
+    conforms('get', '/api/webhooks', r);
+    expect(r.body.error.code).toBe('forbidden_host');
+    // /api/health answers before the guards.
+    await request(srv.base).get('/api/health').set('host', 'evil.example').expect(200);
+  });
+
+  it('/auth/login and /auth/logout are documented, and answer as documented', async () => {
+    const login = doc.paths['/auth/login']?.post;
+    const logout = doc.paths['/auth/logout']?.post;
+    expect(login).toBeDefined();
+    expect(logout).toBeDefined();
+    expect(Object.keys(login.requestBody!.content)).toEqual(['application/x-www-form-urlencoded']);
+    expect(Object.keys(login.responses).sort()).toEqual(['303', '401', '429']);
+    expect(Object.keys(logout.responses)).toEqual(['303']);
+    expect(login.security).toEqual([]);
+    const guarded = await startServer({ storage: 'memory', config: { authToken: 'sekrit-token-for-the-doc', authFailuresPerMinute: 1 } });
+    try {
+      const ok = await request(guarded.base).post('/auth/login').type('form').send({ token: 'sekrit-token-for-the-doc', next: '/bins/x' }).expect(303);
+      expect(ok.headers['set-cookie']?.[0]).toMatch(/^hooklab_token=/);
+      expect(ok.headers.location).toBe('/bins/x');
+      const out = await request(guarded.base).post('/auth/logout').expect(303);
+      expect(out.headers.location).toBe('/');
+      const bad = await request(guarded.base).post('/auth/login').type('form').send({ token: 'nope' }).expect(401);
+      expect(bad.headers['content-type']).toMatch(/^text\/html/);
+      expect(Object.keys(login.responses['401'].content!)).toEqual(['text/html']);
+      const limited = await request(guarded.base).post('/auth/login').type('form').send({ token: 'nope' }).expect(429);
+      expect(limited.headers['retry-after']).toBeDefined();
+      expect(login.responses['429'].headers).toHaveProperty('Retry-After');
+    } finally {
+      await guarded.cleanup();
+    }
+  });
+});
+
+describe('the receiver is documented as it is', () => {
+  it('any method, with or without a sub-path', async () => {
+    const all = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
+    for (const path of ['/h/{binId}', '/h/{binId}/{path}']) {
+      expect(Object.keys(doc.paths[path] ?? {}).sort(), path).toEqual([...all].sort());
+      for (const op of Object.values(doc.paths[path])) {
+        expect(op.security).toEqual([]);
+        expect(op.description).toMatch(/Any method .*any sub-path/);
+      }
+    }
+    expect(doc.paths['/h/{binId}/{path}'].post.parameters?.map((p) => p.name).sort()).toEqual(['binId', 'path']);
+    // What the document says, the receiver does: every method, on a sub-path, is captured.
+    const bin = await createBin(srv.base);
+    for (const method of [...all.map((m) => m.toUpperCase()), 'PROPFIND']) {
+      // A body on every method HTTP lets carry one (Node's client frames GET, DELETE and OPTIONS bodies only when told their length).
+      const body = method === 'HEAD' || method === 'TRACE' ? undefined : 'x';
+      const r = await send(`${bin.url}/deep/sub/path?m=${method}`, { method, headers: body ? { 'content-type': 'text/plain', 'content-length': '1' } : {}, body });
+      expect(r.status, method).toBe(200);
+      const rid = r.headers['x-hooklab-request-id'] as string;
+      const cap = (await request(srv.base).get(`/api/bins/${bin.id}/requests/${rid}`).expect(200)).body as { method: string; path: string; body: string };
+      expect(cap).toMatchObject({ method, path: '/deep/sub/path', body: body ?? '' });
+    }
+  });
+});
+
+describe('the export is documented per format', () => {
+  it('NDJSON lines under application/x-ndjson, the HAR document under application/json', async () => {
+    const bin = await createBin(srv.base);
+    await send(`${bin.url}/x`, { headers: { 'content-type': 'application/json' }, body: '{"a":1}' });
+    await send(`${bin.url}/y`, { headers: { 'content-type': 'application/octet-stream' }, body: Buffer.from([0, 255]) });
+    const content = doc.paths['/api/bins/{id}/export'].get.responses['200'].content!;
+    expect(Object.keys(content).sort()).toEqual(['application/json', 'application/x-ndjson']);
+    const nd = await fetch(`${srv.base}/api/bins/${bin.id}/export`);
+    expect(nd.status).toBe(200);
+    expect(nd.headers.get('content-type')).toMatch(/^application\/x-ndjson/);
+    const line = compiled(content['application/x-ndjson'].schema);
+    const lines = (await nd.text()).trim().split('\n');
+    expect(lines).toHaveLength(2);
+    for (const l of lines) expect(line(JSON.parse(l)), ajv.errorsText(line.errors)).toBe(true);
+    const har = await fetch(`${srv.base}/api/bins/${bin.id}/export?format=har`);
+    expect(har.status).toBe(200);
+    expect(har.headers.get('content-type')).toMatch(/^application\/json/);
+    const harDoc: unknown = await har.json();
+    const harSchema = compiled(content['application/json'].schema);
+    expect(harSchema(harDoc), ajv.errorsText(harSchema.errors)).toBe(true);
+    expect(line(harDoc)).toBe(false);
   });
 });
