@@ -28,6 +28,8 @@ type Method = RouteConfig['method'];
 
 const json = (schema: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema } } });
 const err = (description: string) => json(ApiError, description);
+/** The wait API's budget (WAIT_MAX_WAITERS, WAIT_MAX_WAITERS_PER_IP: see api/wait-budget.ts). */
+const busyWaiting = () => ({ ...err('As many waits are open as allowed, here or from this client (code "too_many_waiters"): retry after Retry-After.'), headers: retryAfter });
 const binId = z.string().meta({ description: 'The bin id (also the secret part of its receiver URL).' });
 
 /** Every method a path item can have: the receiver takes any. */
@@ -113,7 +115,12 @@ export function openApiDocument(o: OpenApiOptions): object {
     'get',
     '/api/bins/{id}/requests/wait',
     'Wait for a capture matching the filters (the oldest after `after`, stored or yet to come)',
-    { 200: json(B.RequestDetail, 'The first match.'), 408: err('None within the timeout (code "timeout").') },
+    {
+      200: json(B.RequestDetail, 'The first match.'),
+      404: err('No such bin, or it was deleted while the wait was on (code "not_found").'),
+      408: err('None within the timeout (code "timeout").'),
+      503: busyWaiting(),
+    },
     { query: S.RequestWaitQuery },
     'Requests',
   );
@@ -172,7 +179,7 @@ export function openApiDocument(o: OpenApiOptions): object {
     'post',
     '/api/bins/{id}/requests/{rid}/replay',
     "Send a capture again, to a URL or to the bin's targets, optionally edited; the result is stored with it",
-    { 200: json(z.object({ records: z.array(F.ForwardRecord) }), 'One record per target.') },
+    { 200: json(z.object({ records: z.array(F.ForwardRecord) }), 'One record per target.'), 503: { ...err('FORWARD_CONCURRENCY replays asked for this way are waiting or under way (code "too_many_replays"): retry after Retry-After. Nothing was sent.'), headers: retryAfter } },
     body(F.ReplayInput),
     'Forward',
   );
@@ -227,7 +234,7 @@ export function openApiDocument(o: OpenApiOptions): object {
     'get',
     '/api/deliveries/{id}/wait',
     'Wait until a delivery reaches a state',
-    { 200: json(D.Delivery, 'The delivery in that state.'), 408: err('Not within the timeout (code "timeout").'), 409: err('It ended in another state (code "ended").') },
+    { 200: json(D.Delivery, 'The delivery in that state.'), 408: err('Not within the timeout (code "timeout").'), 409: err('It ended in another state (code "ended").'), 503: busyWaiting() },
     { query: S.DeliveryWaitQuery },
     'Dispatcher',
   );
