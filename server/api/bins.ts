@@ -66,26 +66,19 @@ export async function recordedOr503<T>(res: Response, deletion: Promise<T>): Pro
 export function binsRouter(ctx: ApiContext): Router {
   const r = Router();
 
-  // Slugs being created right now: two requests for one slug must not both succeed.
-  const creating = new Set<string>();
-
   r.post('/bins', async (req, res) => {
     const { name, id: slug, labelFrom } = parse(BinInput, req.body ?? {});
     const id = slug ?? newBinId();
-    if (creating.has(id) || (await ctx.store.bins.get(id))) throw new HttpError(409, 'bin_exists', `a bin with id "${id}" exists already`, 'id');
-    creating.add(id);
-    try {
-      const count = (await ctx.store.bins.list()).length;
-      if (count >= ctx.config.maxBins) {
-        throw new HttpError(409, 'too_many_bins', `at most ${ctx.config.maxBins} bins (MAX_BINS); delete one first${ctx.config.binIdleMs ? '' : ', or set BIN_IDLE_DAYS so that idle bins go by themselves'}`);
-      }
-      const bin = withLabelFrom({ id, name: name || `Bin ${id.slice(0, 6)}`, createdAt: iso(ctx.now()) }, labelFrom);
-      await ctx.store.bins.put(bin);
-      const warning = slug ? slugWarning(slug) : null;
-      res.status(201).location(`/api/bins/${id}`).json({ ...(await binView(ctx, bin)), ...(warning ? { warnings: [warning] } : {}) });
-    } finally {
-      creating.delete(id);
+    const bin = withLabelFrom({ id, name: name || `Bin ${id.slice(0, 6)}`, createdAt: iso(ctx.now()) }, labelFrom);
+    // Checked and made in one step (on Redis, one script), so concurrent requests, here or on
+    // other instances, cannot take one slug twice nor pass MAX_BINS.
+    const made = await ctx.store.bins.create(bin, ctx.config.maxBins);
+    if (made === 'exists') throw new HttpError(409, 'bin_exists', `a bin with id "${id}" exists already`, 'id');
+    if (made === 'full') {
+      throw new HttpError(409, 'too_many_bins', `at most ${ctx.config.maxBins} bins (MAX_BINS); delete one first${ctx.config.binIdleMs ? '' : ', or set BIN_IDLE_DAYS so that idle bins go by themselves'}`);
     }
+    const warning = slug ? slugWarning(slug) : null;
+    res.status(201).location(`/api/bins/${id}`).json({ ...(await binView(ctx, bin)), ...(warning ? { warnings: [warning] } : {}) });
   });
 
   r.get('/bins', async (_req, res) => {

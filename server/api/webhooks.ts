@@ -31,12 +31,12 @@ export function webhooksRouter(ctx: ApiContext): Router {
 
   r.post('/webhooks', async (req, res) => {
     const input = parseWebhookInput(req.body, false);
-    // Each holds a secret, a schedule and its deliveries' history: a budget, as bins have.
-    if ((await ctx.store.webhooks.list()).length >= ctx.config.maxWebhooks) {
+    const w = applyWebhookInput(null, input, newId('wh'), iso(ctx.now()));
+    // Each holds a secret, a schedule and its deliveries' history: a budget, as bins have,
+    // checked and made in one step (concurrent requests cannot pass it; see Creatable).
+    if ((await ctx.store.webhooks.create(w, ctx.config.maxWebhooks)) !== 'created') {
       throw new HttpError(409, 'too_many_webhooks', `at most ${ctx.config.maxWebhooks} webhooks (MAX_WEBHOOKS); delete one first`);
     }
-    const w = applyWebhookInput(null, input, newId('wh'), iso(ctx.now()));
-    await ctx.store.webhooks.put(w);
     const view = webhookView(w);
     ctx.live.webhookChanged(view);
     res.status(201).location(`/api/webhooks/${w.id}`).setHeader('etag', webhookEtag(view)).json(view);

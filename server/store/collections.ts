@@ -2,7 +2,7 @@
 // change callbacks, each into its journal): bins, webhooks, runs, response settings, deliveries
 // and bulk replays.
 import type { Delivery, DeliveryQuery, Run } from '../../shared/api.ts';
-import type { Collection, DeliveryCollection, StoredBin, StoredReplay } from './types.ts';
+import type { Collection, CreateResult, DeliveryCollection, StoredBin, StoredReplay } from './types.ts';
 
 /**
  * A collection in a Map. Each change is told to `changes` (the previous version with the
@@ -26,6 +26,13 @@ export class MapCollection<T extends { id: string }> implements Collection<T> {
     const had = this.map.delete(id);
     if (had) this.changes.removed(id);
     return had;
+  }
+  /** Checked and put in one step (no await between): see Creatable. */
+  async create(record: T, max: number): Promise<CreateResult> {
+    if (this.map.has(record.id)) return 'exists';
+    if (this.map.size >= max) return 'full';
+    await this.put(record);
+    return 'created';
   }
   /** Replace contents without reporting a change (used when loading from disk). */
   load(records: T[]) {

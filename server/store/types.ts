@@ -154,6 +154,18 @@ export interface Collection<T extends { id: string }> {
   delete(id: string): Promise<boolean>;
 }
 
+/** What `create` did: made it, or not because the id is taken or the collection is at its cap. */
+export type CreateResult = 'created' | 'exists' | 'full';
+
+/**
+ * A collection with a cap on its size (bins: MAX_BINS, webhooks: MAX_WEBHOOKS), checked and
+ * inserted in one step: on Redis a count then a put let concurrent requests past the cap.
+ */
+export interface Creatable<T extends { id: string }> extends Collection<T> {
+  /** Insert `record` unless its id exists or `max` records do. */
+  create(record: T, max: number): Promise<CreateResult>;
+}
+
 export interface RequestPageQuery {
   limit: number;
   /** Only ids older than this. */
@@ -226,10 +238,10 @@ export interface DeliveryCollection extends Collection<Delivery> {
 }
 
 export interface Store {
-  readonly bins: Collection<StoredBin>;
+  readonly bins: Creatable<StoredBin>;
   readonly requests: RequestLog;
   readonly responses: Collection<StoredResponseControl>;
-  readonly webhooks: Collection<StoredWebhook>;
+  readonly webhooks: Creatable<StoredWebhook>;
   readonly deliveries: DeliveryCollection;
   readonly runs: Collection<Run>;
   readonly forwards: Collection<StoredForward>;

@@ -38,6 +38,15 @@ insert(ARGV[1], ARGV[2], ARGV[3])
 return 1
 `;
 
+/** ARGV: base, id, json, max. Answers 'created', or 'exists' / 'full' having changed nothing (see Creatable). */
+export const COLL_CREATE = `${ORDER}
+local base, id = ARGV[1], ARGV[2]
+if redis.call('HEXISTS', base, id) == 1 then return 'exists' end
+if redis.call('HLEN', base) >= tonumber(ARGV[4]) then return 'full' end
+insert(base, id, ARGV[3])
+return 'created'
+`;
+
 /** ARGV: base, id. Answers 1 when it was there. */
 export const COLL_DELETE = `
 local base, id = ARGV[1], ARGV[2]
@@ -205,6 +214,7 @@ export const COLLECTION_SCRIPTS = {
   hlMarker: MARKER,
   hlClockSet: CLOCK_SET,
   hlCollPut: COLL_PUT,
+  hlCollCreate: COLL_CREATE,
   hlCollDelete: COLL_DELETE,
   hlCollList: COLL_LIST,
   hlRunPut: RUN_PUT,

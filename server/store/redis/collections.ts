@@ -4,7 +4,7 @@
 // other's changes at once. (The one exception, bins the receiver found, is RedisBins.forCapture:
 // what it remembers cannot make a capture land in a deleted bin.)
 import type { Delivery, DeliveryQuery, Run } from '../../../shared/api.ts';
-import type { Collection, DeliveryCollection, StoredBin, StoredReplay } from '../types.ts';
+import type { Collection, Creatable, CreateResult, DeliveryCollection, StoredBin, StoredReplay } from '../types.ts';
 import type { RedisConnection } from './connection.ts';
 import { isSafeBinId, type RedisRequestLog } from './request-log.ts';
 
@@ -37,6 +37,10 @@ export class RedisCollection<T extends { id: string }> implements Collection<T> 
   async delete(id: string): Promise<boolean> {
     return Number(await this.db.run((c) => c.hlCollDelete(this.base, id))) === 1;
   }
+  /** Checked and inserted in one script: see Creatable. (Not fenced: bins and webhooks are made through the API.) */
+  async create(record: T, max: number): Promise<CreateResult> {
+    return (await this.db.run((c) => c.hlCollCreate(this.base, record.id, JSON.stringify(record), String(boundOf(max))))) as CreateResult;
+  }
 }
 
 /** How long the receiver trusts a bin it found (notes about changes usually come sooner). */
@@ -65,6 +69,15 @@ export class RedisBins extends RedisCollection<StoredBin> {
     await super.put(b);
     this.forget(b.id);
     this.changed?.(b.id);
+  }
+  override async create(b: StoredBin, max: number): Promise<CreateResult> {
+    if (!isSafeBinId(b.id)) throw new Error('bin ids cannot contain ":" or whitespace');
+    const done = await super.create(b, max);
+    if (done === 'created') {
+      this.forget(b.id);
+      this.changed?.(b.id);
+    }
+    return done;
   }
   override async delete(id: string): Promise<boolean> {
     if (!isSafeBinId(id)) return false;
@@ -118,7 +131,7 @@ export class RedisBins extends RedisCollection<StoredBin> {
 }
 
 /** The bins as the receiver reads them: get() is RedisBins.forCapture; the rest as they are. */
-export class CapturingBins implements Collection<StoredBin> {
+export class CapturingBins implements Creatable<StoredBin> {
   constructor(private readonly bins: RedisBins) {}
   get(id: string): Promise<StoredBin | undefined> {
     return this.bins.forCapture(id);
@@ -128,6 +141,9 @@ export class CapturingBins implements Collection<StoredBin> {
   }
   put(b: StoredBin): Promise<void> {
     return this.bins.put(b);
+  }
+  create(b: StoredBin, max: number): Promise<CreateResult> {
+    return this.bins.create(b, max);
   }
   delete(id: string): Promise<boolean> {
     return this.bins.delete(id);
