@@ -1,9 +1,50 @@
 // The CLI's connection to a hooklab server: base URL and token from flags or environment,
 // JSON calls, and failures turned into one-line messages with exit codes.
+import type { Dispatcher } from 'undici';
 import type { ApiErrorBody } from '../../shared/api.ts';
 
-/** Exit codes: 0 done; 1 the thing waited for did not happen (timeout, gave up); 2 bad arguments; 3 cannot talk to the server. */
+/**
+ * Exit codes: 0 done; 1 the thing waited for did not happen (timeout, gave up); 2 the user's to
+ * fix: bad arguments, what the server refused to take (an unknown bin, a taken id, a bad file:
+ * any 4xx but those below) and local file problems; 3 cannot talk to the server: unreachable,
+ * an error of its own or busy (5xx, 429, 408), or it refused access (401, 403: the token).
+ */
 export const EXIT = { ok: 0, negative: 1, usage: 2, server: 3 } as const;
+
+/** The exit code of an error answer with this status (see EXIT). */
+export function exitOfStatus(status: number): number {
+  if (status === 401 || status === 403 || status === 408 || status === 429) return EXIT.server;
+  if (status >= 400 && status < 500) return EXIT.usage;
+  return EXIT.server;
+}
+
+const FILE_PROBLEMS: Record<string, string> = {
+  ENOENT: 'no such file or directory',
+  ENOTDIR: 'a part of the path is not a directory',
+  EISDIR: 'it is a directory',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  EEXIST: 'it exists already',
+  EMFILE: 'too many open files',
+  EFBIG: 'file too large',
+  EIO: 'input/output error',
+};
+
+/** A local file that cannot be read or written: the user's to fix (exit 2), said with the file and the problem. */
+export function fileError(file: string, action: string, e: unknown): CliError {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  const why = code && FILE_PROBLEMS[code] ? `${FILE_PROBLEMS[code]} (${code})` : e instanceof Error ? e.message : String(e);
+  return new CliError(`cannot ${action} ${file}: ${why}`, EXIT.usage);
+}
+
+/** An error of the file system (it names a path), as opposed to one of the network. */
+export function isFileSystemError(e: unknown): e is NodeJS.ErrnoException & { path: string } {
+  const x = e as NodeJS.ErrnoException | null;
+  return !!x && typeof x.code === 'string' && typeof x.path === 'string' && typeof x.syscall === 'string';
+}
 
 export class CliError extends Error {
   /**
@@ -57,7 +98,12 @@ export function binIdOf(arg: string): string {
 }
 
 /** fetch, with connection failures and error answers as CliErrors (`ok` statuses pass). */
-export async function call(c: Conn, method: string, path: string, init: { body?: BodyInit; type?: string; ok?: number[] } = {}): Promise<Response> {
+export async function call(
+  c: Conn,
+  method: string,
+  path: string,
+  init: { body?: BodyInit; type?: string; ok?: number[]; dispatcher?: Dispatcher } = {},
+): Promise<Response> {
   let res: Response;
   try {
     res = await fetch(c.server + path, {
@@ -65,6 +111,9 @@ export async function call(c: Conn, method: string, path: string, init: { body?:
       headers: headers(c, init.type ? { 'content-type': init.type } : {}),
       body: init.body,
       duplex: 'half',
+      // A call that may take long (hooklab wait) brings its own timeouts: undici's defaults
+      // (300 s for the answer's headers) would end it first.
+      ...(init.dispatcher ? { dispatcher: init.dispatcher } : {}),
     } as RequestInit);
   } catch (e) {
     const c0 = (e as { cause?: { code?: string; message?: string; errors?: { code?: string }[] } }).cause;
@@ -89,8 +138,11 @@ export async function errorOf(res: Response, c: Conn): Promise<CliError> {
     const what = c.token ? 'refused the access token given (--token or HOOKLAB_TOKEN)' : 'wants an access token: pass --token or set HOOKLAB_TOKEN';
     return new CliError(`${c.server} ${what} (${message})`, EXIT.server, detail);
   }
-  if (res.status === 404) return new CliError(`not found: ${message}`, EXIT.server, detail);
-  return new CliError(message, EXIT.server, detail);
+  const code = exitOfStatus(res.status);
+  if (res.status === 404) return new CliError(`not found: ${message}`, code, detail);
+  // The server's own failure, or it is busy: said as such, not taken for a mistake in the arguments.
+  if (code === EXIT.server) return new CliError(`hooklab at ${c.server} answered ${res.status} (${message})`, code, detail);
+  return new CliError(message, code, detail);
 }
 
 export async function callJson<T>(c: Conn, method: string, path: string, body?: unknown): Promise<T> {

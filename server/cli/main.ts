@@ -1,8 +1,9 @@
 // The hooklab command line: `hooklab <command> --help` for each. One-line errors; exit codes
-// 0 done, 1 what was waited for did not happen, 2 bad arguments, 3 cannot talk to the server.
+// 0 done, 1 what was waited for did not happen, 2 the user's to fix (bad arguments, what the
+// server refused to take, a local file), 3 cannot talk to the server (see EXIT in client.ts).
 import { Command, CommanderError, Option } from 'commander';
 import { VERSION } from '../version.ts';
-import { CliError, EXIT, connOf } from './client.ts';
+import { CliError, EXIT, connOf, fileError, isFileSystemError } from './client.ts';
 import { binNew } from './commands/bins.ts';
 import { exportBin, importBin } from './commands/exchange.ts';
 import { fire } from './commands/fire.ts';
@@ -56,7 +57,8 @@ program
   .option('--q <text>', 'text in the body')
   .option('--key <key>', "the sender's idempotency key (exact)")
   .option('--after <id>', 'only requests newer than this id (default: any stored one)')
-  .option('--timeout <duration>', 'how long to wait: 30s, 500ms, 2m', '30s')
+  .option('--new', 'only requests that arrive after the command starts (not one the bin holds already)')
+  .option('--timeout <duration>', 'how long to wait, with its unit: 30s, 500ms, 2m (at most 10m)', '30s')
   .action((b: string, o, cmd: Command) => wait(conn(cmd), b, o));
 
 program
@@ -98,7 +100,7 @@ program
   .option('--cursor <file>', 'where the last forwarded id is kept (default .hooklab-forward-<bin>.json)')
   .option('--from-start', 'on a first run (no cursor file yet), also forward what the bin holds already; with a cursor file it resumes from that file instead (delete the file to start over)')
   .option('--once', 'exit once caught up (for CI)')
-  .option('--timeout <duration>', 'per target request', '10s')
+  .option('--timeout <duration>', 'per target request, with its unit: 10s, 500ms', '10s')
   .option('--give-up <duration>', 'end (exit 3) when the hooklab server stays unreachable this long (default: 60s with --once, else never)')
   .action((b: string, o, cmd: Command) => {
     // A receiver URL names its server; an explicit --server (or HOOKLAB_SERVER) wins.
@@ -117,6 +119,12 @@ try {
   if (e instanceof CliError) {
     process.stderr.write(`hooklab: ${e.message}\n`);
     process.exit(e.code);
+  }
+  // A local file (a cursor file, say) that could not be written or read: the user's to fix.
+  if (isFileSystemError(e)) {
+    const err = fileError(e.path, e.syscall ?? 'use', e);
+    process.stderr.write(`hooklab: ${err.message}\n`);
+    process.exit(err.code);
   }
   process.stderr.write(`hooklab: ${e instanceof Error ? e.message : String(e)}\n`);
   process.exit(EXIT.server);

@@ -23,6 +23,16 @@ function freePort(): Promise<number> {
 }
 
 describe('CI example', () => {
+  it("README's CI job starts hooklab on a fresh DATA_DIR, as run.sh does: a stored capture of an earlier run cannot pass the wait", async () => {
+    const readme = await readFile(path.join(ROOT, 'README.md'), 'utf8');
+    const block = /\*\*A CI job\*\*[^\n]*\n\n```sh\n([\s\S]*?)\n```/.exec(readme)?.[1];
+    expect(block).toBeDefined();
+    const serve = block!.split('\n').find((l) => / serve /.test(l));
+    expect(serve).toMatch(/^DATA_DIR=\$\(mktemp -d\) /);
+    const runSh = await readFile(path.join(ROOT, 'examples/ci/run.sh'), 'utf8');
+    expect(runSh).toMatch(/^DATA_DIR=\$\{DATA_DIR:-\$\(mktemp -d\)\} .* serve /m);
+  });
+
   it('examples/ci/run.sh passes: the webhook and its retry arrive', async () => {
     const cwd = await mkdtemp(path.join(os.tmpdir(), 'hooklab-ci-'));
     work.push(cwd);

@@ -1,7 +1,9 @@
 // Issue 10: the CLI, each command run as a real process against a real server: one-line
-// errors and exit codes (0 done, 1 timed out, 2 bad arguments, 3 cannot talk to the server).
+// errors and exit codes (0 done, 1 timed out, 2 the user's to fix: bad arguments, what the
+// server refused, a local file; 3 cannot talk to the server).
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -62,6 +64,8 @@ function freePort(): Promise<number> {
   });
 }
 
+const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
 async function until(check: () => boolean, ms = 15_000) {
   for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 25))) if (check()) return;
   throw new Error('timed out');
@@ -85,7 +89,7 @@ describe('hooklab CLI', () => {
     expect(made.code).toBe(0);
     expect(made.stdout.trim()).toMatch(/\/h\/ci-orders-0123456789$/);
     const taken = await hooklab(['bin', 'new', '--slug', 'ci-orders-0123456789']);
-    expect(taken.code).toBe(3);
+    expect(taken.code).toBe(2);
     expect(taken.stderr).toMatch(/^hooklab: a bin with id "ci-orders-0123456789" exists already\n$/);
     const short = await hooklab(['bin', 'new', '--slug', 'tiny', '--json']);
     expect(JSON.parse(short.stdout).id).toBe('tiny');
@@ -129,13 +133,13 @@ describe('hooklab CLI', () => {
     expect(JSON.parse(har.stdout).log.entries).toHaveLength(2);
   });
 
-  it('server errors are one line with exit 3: no server, unknown bin, wrong token', async () => {
+  it('server errors are one line with exit 3: no server, wrong token; an unknown bin is exit 2', async () => {
     const closed = await freePort();
     const none = await hooklab(['bin', 'new'], { HOOKLAB_SERVER: `http://127.0.0.1:${closed}` });
     expect(none.code).toBe(3);
     expect(none.stderr).toBe(`hooklab: cannot reach hooklab at http://127.0.0.1:${closed} (ECONNREFUSED)\n`);
     const missing = await hooklab(['wait', 'no-such-bin', '--timeout', '1s']);
-    expect(missing.code).toBe(3);
+    expect(missing.code).toBe(2);
     expect(missing.stderr).toBe('hooklab: not found: bin not found\n');
     const locked = await spawnServer({ DATA_DIR: await tempDir(), AUTH_TOKEN: 'right-token-123' });
     try {
@@ -149,6 +153,116 @@ describe('hooklab CLI', () => {
       await locked.exited;
     }
   });
+
+  it('what the server refuses and local file problems exit 2, saying what happened; its own failures exit 3', async () => {
+    const bin = (await json<{ id: string }>(srv.base, 'POST', '/api/bins', {})).body.id;
+    const bad = path.join(dataDir, 'bad.ndjson');
+    await writeFile(bad, 'not json\n');
+    const aDir = path.join(dataDir, 'a-directory');
+    await mkdir(aDir, { recursive: true });
+    const cases: [string[], RegExp][] = [
+      // Refused by the server (400, 404, 409): the arguments are wrong.
+      [['bin', 'new', '--slug', 'ab'], /^hooklab: --slug: must be 4 to 64 characters/],
+      [['bin', 'new', '--slug', bin], /^hooklab: a bin with id "\S+" exists already\n$/],
+      [['wait', bin, '--header', '', '--timeout', '1s'], /^hooklab: --header: /],
+      [['import', bin, bad], new RegExp(`^hooklab: ${esc(bad)}: line 1: not valid JSON`)],
+      [['wait', 'no-such-bin-9', '--timeout', '1s'], /^hooklab: not found: bin not found\n$/],
+      [['export', 'no-such-bin-9'], /^hooklab: not found: bin not found\n$/],
+      [['import', 'no-such-bin-9', bad], /^hooklab: not found: bin not found\n$/],
+      [['tail', 'no-such-bin-9'], /^hooklab: cannot follow bin no-such-bin-9: bin not found\n$/],
+      // Local files: the file and the problem, never "cannot reach hooklab".
+      [['export', bin, '--out', '/nonexistent/dir/x'], /^hooklab: cannot write \/nonexistent\/dir\/x: no such file or directory \(ENOENT\)\n$/],
+      [['import', bin, aDir], new RegExp(`^hooklab: cannot read ${esc(aDir)}: it is a directory \\(EISDIR\\)\\n$`)],
+      [['import', bin, path.join(dataDir, 'missing.ndjson')], /^hooklab: cannot read \S+missing\.ndjson: no such file or directory \(ENOENT\)\n$/],
+    ];
+    // A few at a time: each is a process of its own.
+    for (let i = 0; i < cases.length; i += 4) {
+      const batch = cases.slice(i, i + 4);
+      const runs = await Promise.all(batch.map(([args]) => hooklab(args)));
+      batch.forEach(([args, message], j) => expect({ args, code: runs[j].code, stderr: runs[j].stderr }).toEqual({ args, code: 2, stderr: expect.stringMatching(message) }));
+    }
+    expect((await hooklab(['export', 'no-such-bin-9', '--out', path.join(dataDir, 'never.ndjson')])).code).toBe(2);
+    await expect(readFile(path.join(dataDir, 'never.ndjson'))).rejects.toThrow(/ENOENT/);
+
+    // A stand-in server answering each status in turn: 4xx the user's (2), 5xx and busy its own (3).
+    const answers = [413, 422, 500, 503, 429];
+    const fake = http.createServer((_req, res) => {
+      const status = answers.shift()!;
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'x', message: `said ${status}` } }));
+    });
+    await new Promise<void>((r) => fake.listen(0, '127.0.0.1', r));
+    const fakeBase = `http://127.0.0.1:${(fake.address() as net.AddressInfo).port}`;
+    try {
+      const got: [number | null, string][] = [];
+      for (let i = 0; i < 5; i++) {
+        const r = await hooklab(['bin', 'new'], { HOOKLAB_SERVER: fakeBase });
+        got.push([r.code, r.stderr]);
+      }
+      expect(answers).toEqual([]);
+      expect(got).toEqual([
+        [2, 'hooklab: said 413\n'],
+        [2, 'hooklab: said 422\n'],
+        [3, `hooklab: hooklab at ${fakeBase} answered 500 (said 500)\n`],
+        [3, `hooklab: hooklab at ${fakeBase} answered 503 (said 503)\n`],
+        [3, `hooklab: hooklab at ${fakeBase} answered 429 (said 429)\n`],
+      ]);
+    } finally {
+      fake.close();
+    }
+  }, 180_000);
+
+  it('durations need a unit: a bare number is refused (exit 2), as are waits past the server\'s 10 minutes', async () => {
+    const bin = (await json<{ id: string }>(srv.base, 'POST', '/api/bins', {})).body.id;
+    const cases: [string[], string][] = [
+      [['wait', bin, '--timeout', '30'], 'hooklab: --timeout 30 has no unit: write 30s, 30ms or 30m\n'],
+      [['wait', bin, '--timeout', 'abc'], 'hooklab: --timeout must be a duration such as 30s, 500ms or 2m, got "abc"\n'],
+      [['wait', bin, '--timeout', '11m'], 'hooklab: --timeout must be at most 10m (the server\'s limit), got "11m"\n'],
+      [['wait', bin, '--after', 'XYZ'], 'hooklab: --after must be a request id (as in X-Hooklab-Request-Id or a capture\'s "id"), got "XYZ"\n'],
+      [['forward', bin, '--to', 'http://127.0.0.1:9/', '--give-up', '30'], 'hooklab: --give-up 30 has no unit: write 30s, 30ms or 30m\n'],
+      [['forward', bin, '--to', 'http://127.0.0.1:9/', '--timeout', '10'], 'hooklab: --timeout 10 has no unit: write 10s, 10ms or 10m\n'],
+      [['fire', '--url', 'http://127.0.0.1:9/', '--timeout', '500'], 'hooklab: --timeout 500 has no unit: write 500s, 500ms or 500m\n'],
+    ];
+    const runs = await Promise.all(cases.map(([args]) => hooklab(args)));
+    cases.forEach(([args, message], j) => expect({ args, code: runs[j].code, stderr: runs[j].stderr }).toEqual({ args, code: 2, stderr: message }));
+    // With its unit, the timeout says it.
+    const late = await hooklab(['wait', bin, '--timeout', '0.2s']);
+    expect({ code: late.code, stderr: late.stderr }).toEqual({ code: 1, stderr: 'hooklab: no matching request within 0.2s\n' });
+  }, 120_000);
+
+  it('wait --new: only a request that arrives after the command starts, not the one the bin holds', async () => {
+    const bin = (await json<{ id: string }>(srv.base, 'POST', '/api/bins', {})).body.id;
+    const old = await send(`${srv.base}/h/${bin}/old`, { headers: { 'x-kind': 'order' }, body: 'old' });
+    // Without --new the stored one answers at once.
+    const stored = await hooklab(['wait', bin, '--header', 'x-kind:order', '--timeout', '2s']);
+    expect(JSON.parse(stored.stdout).id).toBe(old.headers['x-hooklab-request-id']);
+    const p = spawn(process.execPath, [CLI, 'wait', bin, '--header', 'x-kind:order', '--new', '--timeout', '20s'], { cwd: ROOT, env: { ...process.env, HOOKLAB_SERVER: srv.base } });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.stderr.on('data', (d) => (err += d));
+    const code = new Promise<number | null>((r) => p.on('close', r));
+    await until(() => err.includes('waiting for a new request'));
+    expect(err).toBe(`waiting for a new request (newer than ${old.headers['x-hooklab-request-id']})\n`);
+    await send(`${srv.base}/h/${bin}/noise`, { body: 'n' });
+    const fresh = await send(`${srv.base}/h/${bin}/new`, { headers: { 'x-kind': 'order' }, body: 'new' });
+    expect(await code).toBe(0);
+    expect(JSON.parse(out)).toMatchObject({ id: fresh.headers['x-hooklab-request-id'], path: '/new' });
+    // On an empty bin, the first one; and not with --after as well.
+    const empty = (await json<{ id: string }>(srv.base, 'POST', '/api/bins', {})).body.id;
+    const q = spawn(process.execPath, [CLI, 'wait', empty, '--new', '--timeout', '20s'], { cwd: ROOT, env: { ...process.env, HOOKLAB_SERVER: srv.base } });
+    let qErr = '';
+    let qOut = '';
+    q.stderr.on('data', (d) => (qErr += d));
+    q.stdout.on('data', (d) => (qOut += d));
+    const qCode = new Promise<number | null>((r) => q.on('close', r));
+    await until(() => qErr.includes('waiting'));
+    expect(qErr).toBe('waiting for a new request (the bin is empty)\n');
+    const first = await send(`${srv.base}/h/${empty}/first`, { body: 'x' });
+    expect(await qCode).toBe(0);
+    expect(JSON.parse(qOut).id).toBe(first.headers['x-hooklab-request-id']);
+    const both = await hooklab(['wait', bin, '--new', '--after', 'abc']);
+    expect({ code: both.code, stderr: both.stderr }).toEqual({ code: 2, stderr: 'hooklab: give --after or --new, not both\n' });
+  }, 120_000);
 
   it('serve runs the server with a config file', async () => {
     const dir = await tempDir();

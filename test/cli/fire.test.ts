@@ -88,6 +88,8 @@ describe('hooklab fire', () => {
       [['--url', url, '--schedule', 'weekly'], '--schedule: must be one of'],
       [['--url', url, '--secret', 'hunter2'], '--secret: must be "whsec_"'],
       [['--url', url, '--scale', 'fast'], '--scale must be a number'],
+      // A bare number was taken as milliseconds: refused, asking for the unit.
+      [['--url', url, '--timeout', '10'], '--timeout 10 has no unit: write 10s, 10ms or 10m'],
     ] as const) {
       const r = await run([...args]);
       expect(r.code, args.join(' ')).toBe(2);

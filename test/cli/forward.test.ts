@@ -263,17 +263,34 @@ describe('hooklab forward', () => {
     const noTo = relay([`${srv.base}/h/whatever-bin-1234`]);
     expect(await noTo.exited).toBe(2);
     expect(noTo.err()).toBe('hooklab: give at least one --to URL (where to send the captures)\n');
+    // An unknown bin is the user's to fix (exit 2), as other bad arguments; one deleted while
+    // the relay runs ends it with exit 3.
     const unknown = relay([`${srv.base}/h/no-such-bin-1234`, '--to', targetBase]);
-    expect(await unknown.exited).toBe(3);
+    expect(await unknown.exited).toBe(2);
     expect(unknown.err()).toBe('hooklab: not found: bin not found\n');
-    // --once with a target that refuses: retried, then it gives up saying what was not forwarded.
+    // --once with a target that refuses: retried, then it gives up (5 tries, about 7.5 s)
+    // saying that nothing was forwarded (not the cursor's placeholder) and how to go on.
     const bin = (await json<{ id: string; url: string }>(srv.base, 'POST', '/api/bins', {})).body;
     await send(`${srv.base}/h/${bin.id}`, { body: 'x' });
-    const dead = relay([`${srv.base}/h/${bin.id}`, '--to', 'http://127.0.0.1:9/', '--from-start', '--once', '--cursor', path.join(dir, 'c3.json')]);
+    const c3 = path.join(dir, 'c3.json');
+    const dead = relay([`${srv.base}/h/${bin.id}`, '--to', 'http://127.0.0.1:9/', '--from-start', '--once', '--cursor', c3]);
     expect(await dead.exited).toBe(1);
     expect(dead.err()).toMatch(/retrying in 0\.5 s/);
-    expect(dead.err()).toMatch(/gave up after 5 tries; nothing after 0 was forwarded/);
-  }, 60_000);
+    expect(dead.err()).toMatch(new RegExp(`\\(gave up after 5 tries with --once; nothing was forwarded; run again to go on from the cursor file ${esc(c3)}\\)\\n$`));
+    expect(dead.err()).not.toMatch(/nothing after/);
+    // A target that took the first capture and then went away: what did get through is named.
+    const once = http.createServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.end('ok', () => (once.closeAllConnections(), once.close())));
+    });
+    await new Promise<void>((r) => once.listen(0, '127.0.0.1', r));
+    const bin2 = (await json<{ id: string; url: string }>(srv.base, 'POST', '/api/bins', {})).body;
+    const two = await capture(`${srv.base}/h/${bin2.id}`, 2, 'two');
+    const c4 = path.join(dir, 'c4.json');
+    const half = relay([`${srv.base}/h/${bin2.id}`, '--to', `http://127.0.0.1:${(once.address() as { port: number }).port}/`, '--from-start', '--once', '--cursor', c4]);
+    expect(await half.exited).toBe(1);
+    expect(half.err()).toMatch(new RegExp(`\\(gave up after 5 tries with --once; 1 capture forwarded before it; the last capture every target had: ${two[0].id}; run again to go on from the cursor file ${esc(c4)}\\)\\n$`));
+  }, 120_000);
 
   it('started on an empty bin and stopped before any capture, then more than the cap arrive: the gap is counted exactly', async () => {
     const small = await spawnServer({ DATA_DIR: path.join(dir, 'small-empty'), MAX_REQUESTS_PER_BIN: '10' });

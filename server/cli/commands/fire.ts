@@ -16,6 +16,7 @@ import { RecordingBus } from '../../live/bus.ts';
 import { MemoryStore } from '../../store/memory.ts';
 import { iso } from '../../time.ts';
 import { CliError, EXIT } from '../client.ts';
+import { durationMs } from '../duration.ts';
 
 export interface FireOptions {
   url: string;
@@ -44,7 +45,7 @@ export async function fire(o: FireOptions): Promise<void> {
   if (status !== 'SUCCESSFUL' && status !== 'FAILED') throw new CliError(`--status must be SUCCESSFUL or FAILED, got "${o.status}"`, EXIT.usage);
   const scale = Number(o.scale);
   if (!Number.isFinite(scale) || scale < 0.001 || scale > 1e9) throw new CliError(`--scale must be a number from 0.001 to 1000000000, got "${o.scale}"`, EXIT.usage);
-  const timeoutMs = o.timeout === undefined ? null : Number(/^(\d+)(ms|s)?$/.exec(o.timeout)?.[1]) * (o.timeout.endsWith('ms') ? 1 : o.timeout.endsWith('s') ? 1000 : 1);
+  const timeoutMs = o.timeout === undefined ? null : durationMs(o.timeout, '--timeout', '10s or 500ms');
   if (timeoutMs !== null && !(timeoutMs > 0)) throw new CliError(`--timeout must be a duration such as 10s or 500ms, got "${o.timeout}"`, EXIT.usage);
 
   let input;

@@ -12,7 +12,8 @@ import { RECEIVER_PREFIX, type RequestItem, type SubscribeAck } from '../../../s
 import type { z } from 'zod';
 import type { ExportLine } from '../../../shared/schema/exchange.ts';
 import { type ForwardResult, forwardRequest } from '../../forward/request.ts';
-import { type Conn, CliError, EXIT, binIdOf, call } from '../client.ts';
+import { type Conn, CliError, EXIT, binIdOf, call, fileError } from '../client.ts';
+import { durationMs } from '../duration.ts';
 import { openLiveSocket } from '../live-socket.ts';
 
 export interface ForwardOptions {
@@ -30,14 +31,12 @@ interface Cursor {
   lastSeq?: number | null;
 }
 
-const ms = (s: string, flag = '--timeout') => {
-  const m = /^(\d+)(ms|s|m)?$/.exec(s);
-  if (!m) throw new CliError(`${flag} must be a duration such as 10s, 500ms or 5m, got "${s}"`, EXIT.usage);
-  return m[2] === 'ms' ? Number(m[1]) : Number(m[1]) * (m[2] === 'm' ? 60_000 : 1000);
-};
+const ms = (s: string, flag = '--timeout') => durationMs(s, flag, '10s, 500ms or 5m');
 
 /** --once gives up on a server that stays unreachable this long (a CI step must not hang for hours). */
 const ONCE_GIVE_UP_MS = 60_000;
+/** --once gives up on a target that still cannot be reached after this many tries (waits 0.5+1+2+4 s between them). */
+const ONCE_TARGET_TRIES = 5;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 async function loadCursor(file: string): Promise<Cursor | null> {
@@ -50,8 +49,12 @@ async function loadCursor(file: string): Promise<Cursor | null> {
 }
 
 async function saveCursor(file: string, c: Cursor) {
-  await writeFile(`${file}.tmp`, JSON.stringify(c));
-  await rename(`${file}.tmp`, file); // never half-written
+  try {
+    await writeFile(`${file}.tmp`, JSON.stringify(c));
+    await rename(`${file}.tmp`, file); // never half-written
+  } catch (e) {
+    throw fileError(file, 'write the cursor file', e);
+  }
 }
 
 function line(r: RequestItem, results: ForwardResult[]): string {
@@ -212,12 +215,22 @@ export async function forward(c: Conn, bin: string, o: ForwardOptions): Promise<
             throw e;
           }
           const until = Number.isFinite(giveUpMs) ? `for up to ${giveUpMs / 1000} s` : 'until it answers';
-          if (!outage) say(`server unreachable: ${e.status ? `hooklab at ${c.server} answered ${e.status} (${e.message})` : e.message}; retrying ${until} (nothing is skipped)`);
+          if (!outage) say(`server unreachable: ${e.message}; retrying ${until} (nothing is skipped)`);
           outage = true;
           serverDown('calls');
           await nap(wait, 'server');
         }
       }
+    };
+
+    // What this run forwarded, for the line that ends it early. The cursor alone cannot say:
+    // on a first run it starts at the bin's newest capture, which was not forwarded.
+    let forwarded = 0;
+    // `partial`: the capture at hand reached some targets, not all.
+    const forwardedSoFar = (partial: boolean) => {
+      const last = forwarded > 0 ? cursor.lastId : stored?.lastId && stored.lastId !== '0' ? stored.lastId : null;
+      const what = forwarded > 0 ? `${plural(forwarded, 'capture')} forwarded before it` : partial ? 'nothing reached every target' : 'nothing was forwarded';
+      return last ? `${what}; the last capture every target had: ${last}` : what;
     };
 
     /** Sends one capture to every target; false when the relay stopped first (it was not sent). */
@@ -249,13 +262,15 @@ export async function forward(c: Conn, bin: string, o: ForwardOptions): Promise<
           }
           // Stopped while it was in flight: no retry (nor its back-off wait, nor a line saying one comes).
           if (stopped) return false;
-          if (o.once && attempt >= 5) throw new CliError(`${target}: ${res.errorDetail} (gave up after ${attempt} tries; nothing after ${cursor.lastId} was forwarded)`, EXIT.negative);
+          // --once (a CI step) does not wait long for a target: 5 tries, about 7.5 s.
+          if (o.once && attempt >= ONCE_TARGET_TRIES) throw new CliError(`${target}: ${res.errorDetail} (gave up after ${attempt} tries with --once; ${forwardedSoFar(results.length > 0)}; run again to go on from the cursor file ${cursorFile})`, EXIT.negative);
           const wait = Math.min(30_000, 500 * 2 ** (attempt - 1));
           process.stderr.write(`${target}: ${res.errorDetail}; retrying in ${wait / 1000} s\n`);
           await nap(wait, 'target');
           if (stopped) return false;
         }
       }
+      forwarded++;
       process.stdout.write(`${line(r, results)}\n`);
       return true;
     };

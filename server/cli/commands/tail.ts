@@ -25,7 +25,10 @@ export function tail(c: Conn, bin: string, o: { json?: boolean }): Promise<void>
       socket.emit('subscribe', { binId, lastId: last }, (ack: SubscribeAck) => {
         if (!ack.ok) {
           socket.close();
-          reject(new CliError(`cannot follow bin ${binId}: ${ack.error}`, EXIT.server));
+          // An unknown bin given is the user's to fix (exit 2); one that went away while
+          // followed, or a server that cannot serve the subscription, is not.
+          const unknown = !following && ack.error === 'bin not found';
+          reject(new CliError(`cannot follow bin ${binId}: ${ack.error}`, unknown ? EXIT.usage : EXIT.server));
         } else if (!following) {
           following = true;
           // From here on: a reconnect replays what came while away (an empty bin: all of it).

@@ -1,7 +1,9 @@
 // hooklab wait: block until a capture matching the filters arrives (or already did), print it
 // as JSON and exit 0; exit 1 on timeout. For shell scripts and CI.
-import type { RequestDetail } from '../../../shared/api.ts';
-import { type Conn, CliError, EXIT, binIdOf, call } from '../client.ts';
+import { Agent } from 'undici';
+import type { RequestDetail, RequestPage } from '../../../shared/api.ts';
+import { type Conn, CliError, EXIT, binIdOf, call, callJson } from '../client.ts';
+import { durationMs } from '../duration.ts';
 
 export interface WaitOptions {
   method?: string;
@@ -10,20 +12,70 @@ export interface WaitOptions {
   q?: string;
   key?: string;
   after?: string;
+  /** Only captures that arrive after the command starts (not one stored already). */
+  new?: boolean;
   timeout: string;
 }
 
+/** The longest wait the server allows (the wait API's `timeout`). */
+export const MAX_WAIT_MS = 600_000;
+/** Room over the wait's own timeout for the server's 408 to arrive (a slow link, a busy server). */
+const ANSWER_MARGIN_MS = 30_000;
+
+/**
+ * The HTTP client's timeouts for a wait of `timeoutMs`: above it, so the server's answer (the
+ * capture, or 408 at the timeout) ends the wait, not the client. undici's defaults (300 s until
+ * the answer's headers) cut a longer wait short as "cannot reach hooklab".
+ */
+export function waitClientTimeouts(timeoutMs: number): { headersTimeout: number; bodyTimeout: number } {
+  const t = timeoutMs + ANSWER_MARGIN_MS;
+  return { headersTimeout: t, bodyTimeout: t };
+}
+
+const REQUEST_ID = /^[0-9a-z]{1,40}$/;
+
 export async function wait(c: Conn, bin: string, o: WaitOptions): Promise<void> {
+  const binId = binIdOf(bin);
+  const timeoutMs = durationMs(o.timeout, '--timeout');
+  if (timeoutMs > MAX_WAIT_MS) throw new CliError(`--timeout must be at most 10m (the server's limit), got "${o.timeout}"`, EXIT.usage);
+  if (o.after !== undefined && !REQUEST_ID.test(o.after)) throw new CliError(`--after must be a request id (as in X-Hooklab-Request-Id or a capture's "id"), got "${o.after}"`, EXIT.usage);
+  if (o.after !== undefined && o.new) throw new CliError('give --after or --new, not both', EXIT.usage);
   const q = new URLSearchParams();
   if (o.method) q.set('method', o.method);
   if (o.path) q.set('path', o.path);
   for (const h of o.header ?? []) q.append('header', h);
   if (o.q) q.set('q', o.q);
   if (o.key) q.set('key', o.key);
-  if (o.after) q.set('after', o.after);
-  q.set('timeout', o.timeout);
-  const res = await call(c, 'GET', `/api/bins/${binIdOf(bin)}/requests/wait?${q}`, { ok: [408] });
-  if (res.status === 408) throw new CliError(`no matching request within ${o.timeout}`, EXIT.negative);
-  const detail = (await res.json()) as RequestDetail;
-  process.stdout.write(`${JSON.stringify(detail)}\n`);
+  let after = o.after;
+  if (o.new) {
+    // What the bin holds now is not waited for: the newest capture so far is the cursor (an
+    // empty bin: any capture is new).
+    const page = await callJson<RequestPage>(c, 'GET', `/api/bins/${binId}/requests?limit=1`);
+    after = page.requests[0]?.id;
+    // From here on a new request counts: said, so a script can start the sender after it.
+    process.stderr.write(`waiting for a new request (${after ? `newer than ${after}` : 'the bin is empty'})\n`);
+  }
+  if (after) q.set('after', after);
+  q.set('timeout', `${timeoutMs}ms`);
+  const agent = new Agent(waitClientTimeouts(timeoutMs));
+  try {
+    const res = await call(c, 'GET', `/api/bins/${binId}/requests/wait?${q}`, { ok: [408], dispatcher: agent }).catch((e: unknown) => {
+      // A filter the server refused, named by its flag (the query's names are the flags').
+      if (e instanceof CliError && e.status === 400) throw new CliError(e.message.replace(/^(method|path|header|key|q|after|timeout)\b/, '--$1'), e.code, { status: e.status });
+      throw e;
+    });
+    if (res.status === 408) {
+      await res.body?.cancel();
+      throw new CliError(`no matching request within ${o.timeout}`, EXIT.negative);
+    }
+    let detail: RequestDetail;
+    try {
+      detail = (await res.json()) as RequestDetail;
+    } catch (e) {
+      throw new CliError(`lost the connection to hooklab at ${c.server} while reading its answer (${(e as Error).message})`, EXIT.server, { transient: true });
+    }
+    process.stdout.write(`${JSON.stringify(detail)}\n`);
+  } finally {
+    void agent.close().catch(() => {});
+  }
 }
