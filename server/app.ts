@@ -32,7 +32,7 @@ import { reloadCopies } from './cluster/resync.ts';
 import type { RedisStore } from './store/redis/redis-store.ts';
 import { isRedisStore } from './store/redis/is-redis-store.ts';
 import { VirtualClock } from './dispatch/clock.ts';
-import { Dispatcher } from './dispatch/dispatcher.ts';
+import { Dispatcher, pendingRetryAfter } from './dispatch/dispatcher.ts';
 import { type Send, createSender } from './dispatch/send.ts';
 import { hybridSend } from './dispatch/hybrid-sender.ts';
 import { createWorkerSender } from './dispatch/worker-sender.ts';
@@ -57,7 +57,7 @@ import { type LiveBus, SocketBus } from './live/bus.ts';
 import { jsonOnlyParser } from './live/parser.ts';
 import { SendCap } from './live/send-cap.ts';
 import { attachLiveHandlers } from './live/socket.ts';
-import { SessionBudget, refuseHandshake } from './live/sessions.ts';
+import { SessionBudget, capSocketsPerSession, refuseHandshake } from './live/sessions.ts';
 import { type Logger, silentLogger } from './log.ts';
 import { ThrottledCount } from './lib/throttled-count.ts';
 import { type Store, type StoredBin, StoreReadError, StoreUnavailableError } from './store/types.ts';
@@ -182,6 +182,12 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
     },
   });
   io.engine.on('connection', (s: Parameters<SessionBudget['made']>[0]) => sessions.made(s));
+  // At most LIVE_MAX_SOCKETS_PER_SESSION sockets per session: one session trying more is closed.
+  const overSockets = new ThrottledCount<string>({
+    intervalMs: 10_000,
+    write: (count) => log.warn('closed live sessions that opened more Socket.IO sockets than LIVE_MAX_SOCKETS_PER_SESSION', { count }),
+  });
+  capSocketsPerSession(io, config.liveMaxSocketsPerSession, (sid) => overSockets.add(sid));
   const sendCap = new SendCap(io, config.liveMaxBufferBytes, (_s, bytes) =>
     log.warn('dropped a live viewer that stopped reading; it will reconnect and catch up', { bufferedBytes: bytes }),
   );
@@ -248,6 +254,7 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
     schedule: config.schedule,
     timeoutMs: config.dispatchTimeoutMs,
     concurrency: config.dispatchConcurrency,
+    maxPending: config.maxPendingDeliveries,
     userAgent: USER_AGENT,
     newDeliveryId: sortableIdFactory(now, 'dl_'),
     newMessageId: () => newId('msg'),
@@ -538,6 +545,8 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
   });
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     if (err instanceof HttpError) {
+      const retryAfter = pendingRetryAfter(err);
+      if (retryAfter !== null) res.setHeader('retry-after', String(retryAfter));
       res.status(err.status).json(err.toBody());
       return;
     }

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { ScheduleSettings } from '../shared/api.ts';
 import { DEFAULT_RESPONSE_LIMITS, type ResponseLimits } from '../shared/schema/response.ts';
 import { REPLAY_STALE_MS_DEFAULT } from './forward/replay-jobs.ts';
+import { LIVE_MAX_SOCKETS_PER_SESSION_DEFAULT } from './live/sessions.ts';
 
 export interface Config {
   port: number;
@@ -38,6 +39,8 @@ export interface Config {
   /** Live (Engine.IO) sessions at once, per instance and per client IP (see live/sessions.ts). */
   liveMaxSessions: number;
   liveMaxSessionsPerIp: number;
+  /** Socket.IO sockets one live session may hold (see live/sessions.ts capSocketsPerSession). */
+  liveMaxSocketsPerSession: number;
   /** Request headers at most (431 past it; see http/server.ts). */
   maxHeaderCount: number;
   /** Wait-API waiters at once, per instance and per client IP (see api/wait-budget.ts). */
@@ -67,6 +70,8 @@ export interface Config {
   /** REPLAY_STALE_MS: see CONFIG_DOCS (server/forward/replay-jobs.ts). */
   replayStaleMs: number;
   maxFinishedDeliveries: number;
+  /** Pending deliveries at once (MAX_PENDING_DELIVERIES): a run or test that would pass it is refused (503). */
+  maxPendingDeliveries: number;
   schedule: ScheduleSettings;
   authToken: string | null;
   dispatchAllow: string[] | null;
@@ -107,6 +112,7 @@ export const CONFIG_DOCS: { name: string; default: string; meaning: string }[] =
   { name: 'LIVE_MAX_BUFFER_BYTES', default: '2097152', meaning: 'Unread live events a Socket.IO connection may hold (2 MiB); a viewer past it is dropped, reconnects and catches up.' },
   { name: 'LIVE_MAX_SESSIONS', default: '2000', meaning: 'Live (Socket.IO) sessions this instance holds at once (~6.5 KB each; a long-polling one holds no connection, so MAX_CONNECTIONS does not bound them). Past it, a new handshake gets 503 with Retry-After; clients retry on their own.' },
   { name: 'LIVE_MAX_SESSIONS_PER_IP', default: '100', meaning: 'Live sessions one client IP may hold at once (X-Forwarded-For with TRUST_PROXY; behind a proxy without it, every viewer counts as the proxy). Past it, 503 with Retry-After.' },
+  { name: 'LIVE_MAX_SOCKETS_PER_SESSION', default: '4', meaning: 'Socket.IO sockets (namespace connects) one live session may hold at once; hooklab\'s clients use one. A session that opens more is closed at once (a client that does that is broken or hostile).' },
   { name: 'WAIT_MAX_WAITERS', default: '500', meaning: 'Wait-API requests (`…/requests/wait`, `…/deliveries/:id/wait`) this instance holds open at once. Each is matched against every new capture of its bin on the main thread, so this bounds that work as well as memory. Past it, 503 with Retry-After.' },
   { name: 'WAIT_MAX_WAITERS_PER_IP', default: '50', meaning: 'Wait-API requests one client IP may hold open at once (X-Forwarded-For with TRUST_PROXY). Past it, 503 with Retry-After.' },
   { name: 'FLUSH_INTERVAL_MS', default: '200', meaning: 'Writes are coalesced for this long: the most a hard kill can lose.' },
@@ -134,6 +140,7 @@ export const CONFIG_DOCS: { name: string; default: string; meaning: string }[] =
   { name: 'DISPATCH_WORKER', default: 'true', meaning: 'Make the dispatcher\'s HTTP calls for bursts of attempts to other servers on a worker thread, so a fast-forward does not slow captures and the API; attempts to hooklab\'s own receivers, and those going one at a time, are sent from the main thread (false: all on the main thread).' },
   { name: 'DISPATCH_IN_PROCESS', default: 'true', meaning: 'Send attempts to hooklab\'s own receivers at its listening address (`http://localhost:PORT`, `127.0.0.1`, `[::1]`) in-process: the same HTTP bytes through the same parsers, without a socket (a URL under a `PUBLIC_URL` elsewhere still goes over the network). false: over loopback TCP.' },
   { name: 'MAX_FINISHED_DELIVERIES', default: '5000', meaning: 'Finished deliveries kept; pending ones are never dropped.' },
+  { name: 'MAX_PENDING_DELIVERIES', default: '10000', meaning: 'Deliveries still owed attempts, at once, counting the sync_end ones of runs not ended yet. Each stays in memory and in deliveries.log until it ends: with a 100-wait plan, 10,000 measured +200 MB RSS and a 50 MB log. A run or Test send that would pass it is refused whole: 503 too_many_pending_deliveries with Retry-After (409 for a run larger than the whole budget); pending deliveries end as the clock reaches their attempts.' },
   { name: 'RETRY_FIRST_DELAY_MS', default: '5000', meaning: 'Delay before the first retry.' },
   { name: 'RETRY_FACTOR', default: '4', meaning: 'Each retry delay is this many times the previous one.' },
   { name: 'RETRY_JITTER', default: '0.2', meaning: 'Random spread on each delay (0.2 = ±20%).' },
@@ -220,6 +227,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     liveMaxBufferBytes: int(env, 'LIVE_MAX_BUFFER_BYTES', 2 * 1024 * 1024, 64 * 1024, 1024 ** 3),
     liveMaxSessions: int(env, 'LIVE_MAX_SESSIONS', 2000, 1, 1_000_000),
     liveMaxSessionsPerIp: int(env, 'LIVE_MAX_SESSIONS_PER_IP', 100, 1, 1_000_000),
+    liveMaxSocketsPerSession: int(env, 'LIVE_MAX_SOCKETS_PER_SESSION', LIVE_MAX_SOCKETS_PER_SESSION_DEFAULT, 1, 1000),
     maxHeaderCount: int(env, 'MAX_HEADER_COUNT', 2000, 16, 100_000),
     waitMaxWaiters: int(env, 'WAIT_MAX_WAITERS', 500, 1, 1_000_000),
     waitMaxWaitersPerIp: int(env, 'WAIT_MAX_WAITERS_PER_IP', 50, 1, 1_000_000),
@@ -242,6 +250,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     forwardWorker: env.FORWARD_WORKER === undefined || env.FORWARD_WORKER === '' ? true : bool(env, 'FORWARD_WORKER'),
     replayStaleMs: int(env, 'REPLAY_STALE_MS', REPLAY_STALE_MS_DEFAULT, 1000, 3_600_000),
     maxFinishedDeliveries: int(env, 'MAX_FINISHED_DELIVERIES', 5000, 1),
+    maxPendingDeliveries: int(env, 'MAX_PENDING_DELIVERIES', 10_000, 1, 10_000_000),
     schedule: {
       firstDelayMs: int(env, 'RETRY_FIRST_DELAY_MS', 5000, 1),
       factor: num(env, 'RETRY_FACTOR', 4, 1, 100),

@@ -64,6 +64,11 @@ export interface DispatcherDeps {
   /** Uniform [0, 1): seeds per delivery, ids in payloads. */
   random: () => number;
   onError?: (err: unknown) => void;
+  /**
+   * Deliveries that may be pending at once (MAX_PENDING_DELIVERIES; default: no limit). A run,
+   * or a test send, that would pass it is refused whole, before it makes any (see admit).
+   */
+  maxPending?: number;
 }
 
 /** Default run length in virtual time: the article's example ran 20 s. */
@@ -72,11 +77,37 @@ export const DEFAULT_RUN_MS = 20_000;
 /** Held back by more than this much real time: the dispatcher is said to be lagging. */
 const LAGGING_REAL_MS = 250;
 
-const EVENT_FOR: Record<Subscription, (p: PortablePayload) => boolean> = {
+/** The error code of a run or test refused by MAX_PENDING_DELIVERIES. */
+export const TOO_MANY_PENDING = 'too_many_pending_deliveries';
+/** Its Retry-After: pending deliveries end as the clock reaches their attempts. */
+export const PENDING_RETRY_AFTER_S = 10;
+
+/**
+ * The Retry-After an API error is answered with, when it is the pending-delivery budget's 503
+ * (also when another instance passed the call on and relays the error: see cluster-dispatcher.ts).
+ */
+export function pendingRetryAfter(err: HttpError): number | null {
+  return err.status === 503 && err.code === TOO_MANY_PENDING ? PENDING_RETRY_AFTER_S : null;
+}
+
+type EventKind = Pick<PortablePayload, 'event' | 'status'>;
+
+const EVENT_FOR: Record<Subscription, (p: EventKind) => boolean> = {
   flow_started: (p) => p.event === 'sync_start',
   flow_succeeded: (p) => p.event === 'sync_end' && p.status === 'SUCCESSFUL',
   flow_failed: (p) => p.event === 'sync_end' && p.status === 'FAILED',
 };
+
+/** Whether an event makes a delivery for this webhook. */
+const wants = (wh: StoredWebhook, p: EventKind) => wh.enabled && wh.events.some((s) => EVENT_FOR[s](p));
+
+/** How many deliveries an event makes, with these webhooks. */
+const deliveriesFor = (hooks: readonly StoredWebhook[], p: EventKind) => hooks.reduce((n, wh) => (wants(wh, p) ? n + 1 : n), 0);
+
+/** Deliveries counted against MAX_PENDING_DELIVERIES before they are made; `left` not made yet. */
+interface Reservation {
+  left: number;
+}
 
 /** "/h/<binId>..." in a URL's path -> binId (whatever the host: tests use 127.0.0.1). */
 export function binIdFromUrl(url: string): string | null {
@@ -143,6 +174,15 @@ export class Dispatcher {
   private readonly freed = new Map<string, (() => void)[]>();
   /** Scheduled attempts in flight: delivery id -> attempt number (marked owed at a stop). */
   private readonly sending = new Map<string, number>();
+  /**
+   * The pending-delivery budget (MAX_PENDING_DELIVERIES): the deliveries pending now (read from
+   * the store at start, then kept as the dispatcher, their only writer, saves them), and those
+   * admitted but not made yet (`reserved`): a run's sync_end ones until its end (`owedAtEnd`),
+   * a run's or test's first ones while they are being made.
+   */
+  private readonly pendingIds = new Set<string>();
+  private reserved = 0;
+  private readonly owedAtEnd = new Map<string, Reservation>();
 
   constructor(private readonly d: DispatcherDeps) {
     this.offClock = d.clock.onChange(() => {
@@ -159,10 +199,15 @@ export class Dispatcher {
   /** Load what is owed (pending deliveries, runs not ended) and arm the timer. */
   async start(): Promise<void> {
     for (const del of await this.d.store.deliveries.query({ state: 'pending' })) {
+      this.pendingIds.add(del.id);
       if (del.nextAttemptAt) this.schedule({ at: Date.parse(del.nextAttemptAt), kind: 'attempt', id: del.id, key: receiverKey(del.url) });
     }
+    const hooks = await this.d.store.webhooks.list();
     for (const run of await this.d.store.runs.list()) {
-      if (!run.ended) this.schedule({ at: Date.parse(run.endsAt), kind: 'run-end', id: run.id });
+      if (run.ended) continue;
+      // Admitted before the stop: what its end will make is held for it again.
+      this.owedAtEnd.set(run.id, this.reserve(deliveriesFor(hooks, { event: 'sync_end', status: run.outcome })));
+      this.schedule({ at: Date.parse(run.endsAt), kind: 'run-end', id: run.id });
     }
     this.arm();
   }
@@ -268,20 +313,81 @@ export class Dispatcher {
   // ------------------------------------------------------------------- events
 
   async fireRun(input: RunInput): Promise<Run> {
+    // The whole run is admitted or none of it: its sync_start deliveries and, held until its
+    // end, its sync_end ones, as the webhooks are now.
+    const hooks = await this.d.store.webhooks.list();
+    const outcome = input.outcome ?? 'SUCCESSFUL';
+    const starts = deliveriesFor(hooks, { event: 'sync_start' });
+    const ends = deliveriesFor(hooks, { event: 'sync_end', status: outcome });
+    this.admit(starts + ends, 'This run');
+    const first = this.reserve(starts);
+    const last = this.reserve(ends);
     const now = this.d.clock.now();
     // Held here until its deliveries are queued (they hold it then): the store writes between
     // must not let the clock run past the event's instant, making its first attempts late.
     this.unsent.add(now);
     this.refreshHold();
     try {
-      return await this.startRun(input, now);
+      return await this.startRun(input, now, hooks, first, last);
+    } catch (err) {
+      // Not started after all (or its start not fully made: a restart admits its end again).
+      this.unreserve(last);
+      for (const [id, r] of this.owedAtEnd) if (r === last) this.owedAtEnd.delete(id);
+      throw err;
     } finally {
+      this.unreserve(first);
       this.unsent.remove(now);
       this.arm();
     }
   }
 
-  private async startRun(input: RunInput, now: number): Promise<Run> {
+  /**
+   * Refuse work that would make `n` deliveries past MAX_PENDING_DELIVERIES, having made none:
+   * 503 with Retry-After (pending deliveries end as the clock reaches their attempts), or 409
+   * when `n` alone is more than the budget (waiting cannot help).
+   */
+  private admit(n: number, what: string): void {
+    const max = this.d.maxPending ?? Infinity;
+    const held = this.pendingIds.size + this.reserved;
+    if (n === 0 || held + n <= max) return;
+    const makes = `${what} would make ${n} ${n === 1 ? 'delivery' : 'deliveries'}`;
+    if (n > max) {
+      throw new HttpError(409, TOO_MANY_PENDING, `${makes}, more than MAX_PENDING_DELIVERIES (${max}) allows pending at once; raise it, or subscribe fewer webhooks.`);
+    }
+    const owed = this.reserved ? ` (and ${this.reserved} more are owed by runs not ended yet)` : '';
+    const paused = this.d.clock.paused ? ': the virtual clock is paused, so resume or advance it' : '';
+    throw new HttpError(
+      503,
+      TOO_MANY_PENDING,
+      `${makes}, but ${this.pendingIds.size} are pending${owed} of the ${max} MAX_PENDING_DELIVERIES allows. Nothing was made; retry later. Pending deliveries end as the clock reaches their attempts${paused}.`,
+    );
+  }
+
+  private reserve(n: number): Reservation {
+    this.reserved += n;
+    return { left: n };
+  }
+
+  /** One reserved delivery was made (it counts as pending now). */
+  private take(r: Reservation): void {
+    if (r.left === 0) return;
+    r.left--;
+    this.reserved--;
+  }
+
+  /** What a reservation did not make is free again. */
+  private unreserve(r: Reservation): void {
+    this.reserved -= r.left;
+    r.left = 0;
+  }
+
+  /** Count a delivery just written as pending, or no longer. */
+  private track(del: Delivery): void {
+    if (del.state === 'pending') this.pendingIds.add(del.id);
+    else this.pendingIds.delete(del.id);
+  }
+
+  private async startRun(input: RunInput, now: number, hooks: StoredWebhook[], first: Reservation, last: Reservation): Promise<Run> {
     const rnd = this.d.random;
     const outcome = input.outcome ?? 'SUCCESSFUL';
     const run: Run = {
@@ -299,8 +405,9 @@ export class Dispatcher {
       ended: false,
     };
     await this.d.store.runs.put(run);
+    this.owedAtEnd.set(run.id, last);
     this.d.live.runChanged(run);
-    await this.emitEvent(syncStart(run, now), now, run.id);
+    await this.emitEvent(syncStart(run, now), now, run.id, first, hooks);
     this.schedule({ at: Date.parse(run.endsAt), kind: 'run-end', id: run.id });
     return run;
   }
@@ -309,11 +416,20 @@ export class Dispatcher {
   async fireTest(webhookId: string): Promise<TestResult> {
     const wh = await this.d.store.webhooks.get(webhookId);
     if (!wh) throw new HttpError(404, 'not_found', 'webhook not found');
-    const now = this.d.clock.now();
-    const del = this.newDelivery(await this.ourBin(wh.url), wh, testEvent(now, this.d.random), now, null, [now]);
-    del.nextReason = 'test';
-    del.nextReasonDetail = 'the Test button';
-    await this.d.store.deliveries.put(del);
+    this.admit(1, 'This test');
+    const slot = this.reserve(1);
+    let del: Delivery;
+    try {
+      const now = this.d.clock.now();
+      del = this.newDelivery(await this.ourBin(wh.url), wh, testEvent(now, this.d.random), now, null, [now]);
+      del.nextReason = 'test';
+      del.nextReasonDetail = 'the Test button';
+      await this.d.store.deliveries.put(del);
+      this.track(del);
+      this.take(slot);
+    } finally {
+      this.unreserve(slot);
+    }
     const r = await this.withLock(del.id, () => this.makeAttempt(del, wh, 'test', null));
     const done = r?.delivery ?? del;
     const last = done.attempts[done.attempts.length - 1];
@@ -351,15 +467,20 @@ export class Dispatcher {
 
   // ----------------------------------------------------------------- internals
 
-  private async emitEvent(payload: PortablePayload, at: number, runId: string | null) {
-    const hooks = await this.d.store.webhooks.list();
+  /**
+   * `slot`: what the event's deliveries were admitted with; `hooks`: the webhooks they were
+   * counted from (a run's start), else read now (a webhook added since its start makes one more).
+   */
+  private async emitEvent(payload: PortablePayload, at: number, runId: string | null, slot: Reservation | null, hooks?: StoredWebhook[]) {
+    hooks ??= await this.d.store.webhooks.list();
     for (const wh of hooks) {
-      if (!wh.enabled || !wh.events.some((s) => EVENT_FOR[s](payload))) continue;
+      if (!wants(wh, payload)) continue;
       const schedule = resolveSchedule(this.d.schedule, wh.schedule);
       const seed = Math.floor(this.d.random() * 2 ** 32);
       const planned = planAttempts(schedule, seed).map((o) => at + o);
       const del = this.newDelivery(await this.ourBin(wh.url), wh, payload, at, runId, planned, schedule, seed);
       await this.save(del);
+      if (slot) this.take(slot);
       this.schedule({ at, kind: 'attempt', id: del.id, key: receiverKey(del.url) });
     }
   }
@@ -406,6 +527,7 @@ export class Dispatcher {
 
   private async save(del: Delivery) {
     await this.d.store.deliveries.put(del);
+    this.track(del);
     this.d.live.deliveryChanged(del);
   }
 
@@ -557,12 +679,19 @@ export class Dispatcher {
 
   private async runEntry(e: DueEntry, ticket: Ticket) {
     if (e.kind === 'run-end') {
-      const run = await this.d.store.runs.get(e.id);
-      if (!run || run.ended) return;
-      const ended = { ...run, ended: true };
-      await this.d.store.runs.put(ended);
-      this.d.live.runChanged(ended);
-      await this.emitEvent(syncEnd(ended, e.at), e.at, run.id);
+      // Its sync_end deliveries were admitted with the run: made now, whatever the budget.
+      const owed = this.owedAtEnd.get(e.id) ?? null;
+      this.owedAtEnd.delete(e.id);
+      try {
+        const run = await this.d.store.runs.get(e.id);
+        if (!run || run.ended) return;
+        const ended = { ...run, ended: true };
+        await this.d.store.runs.put(ended);
+        this.d.live.runChanged(ended);
+        await this.emitEvent(syncEnd(ended, e.at), e.at, run.id, owed);
+      } finally {
+        if (owed) this.unreserve(owed);
+      }
       return;
     }
     const r = await this.withLock(e.id, async () => {

@@ -90,7 +90,11 @@ export class SendCap {
     }
   }
 
-  /** Also check every connection once a second (events outside the busy rooms). */
+  /**
+   * Also check every connection once a second (events outside the busy rooms). Bounded: at most
+   * LIVE_MAX_SOCKETS_PER_SESSION sockets per session and LIVE_MAX_SESSIONS sessions (4 x 2000
+   * by default; see sessions.ts), where one session's flood of connects once made 50,000.
+   */
   start(): void {
     this.sweep ??= setInterval(() => {
       for (const s of this.io.sockets.sockets.values()) this.check(s);

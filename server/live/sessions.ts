@@ -93,3 +93,65 @@ export function refuseHandshake(req: IncomingMessage, status: number, code: stri
   for (const [k, v] of Object.entries(headers)) head += `${k}: ${v}\r\n`;
   socket.end(`${head}\r\n${body}`);
 }
+
+/**
+ * Socket.IO sockets one Engine.IO session may hold (LIVE_MAX_SOCKETS_PER_SESSION): hooklab's
+ * clients use one namespace, so one socket each; 4 leaves room for other Socket.IO clients.
+ */
+export const LIVE_MAX_SOCKETS_PER_SESSION_DEFAULT = 4;
+
+/** What the engine hands to 'connection', as far as the cap below uses it. */
+interface EngineConn {
+  readonly id: string;
+  prependListener(event: 'data', fn: (data: unknown) => void): unknown;
+  close(discard?: boolean): void;
+}
+
+/** The server side of Socket.IO this needs (the app's Server, whatever its event types). */
+interface IoLike {
+  engine: { on(event: 'connection', fn: (conn: EngineConn) => void): unknown };
+  on(event: 'connection', fn: (socket: { conn: unknown; once(event: 'disconnect', fn: () => void): unknown }) => void): unknown;
+}
+
+/**
+ * At most `max` sockets per Engine.IO session, counted from its CONNECT packet until the socket
+ * is gone. Socket.IO makes a socket for every namespace CONNECT it decodes, and a namespace
+ * only counts as joined once the socket's middlewares have run, a turn later: one long-polling
+ * POST of 50,000 `40` packets made 50,000 sockets in one session, each acknowledged (LIVE_MAX_SESSIONS
+ * counts sessions, not sockets). So the packets are counted here, before Socket.IO decodes
+ * them (a listener ahead of its own, on the session's 'data'), and the session that sends one
+ * past the cap is closed at once: the rest of its payload is not read, its sockets go, and
+ * the flood costs it its session. Cheap: one comparison per message, no socket made.
+ *
+ * A CONNECT counts while it settles (until the next setImmediate: Socket.IO's middlewares,
+ * all synchronous here, and its connect run within the turn), and its socket from its
+ * 'connection' until its 'disconnect'. A client that leaves a namespace and joins it again
+ * (disconnect(), connect() on one Manager) holds one socket all along, however often it does.
+ */
+export function capSocketsPerSession(io: IoLike, max: number, onRefused: (sessionId: string) => void = () => {}): void {
+  const held = new WeakMap<object, { n: number }>();
+  io.engine.on('connection', (conn) => {
+    const count = { n: 0 };
+    held.set(conn, count);
+    let closed = false;
+    conn.prependListener('data', (data) => {
+      // A Socket.IO CONNECT is a message whose text starts with its type, 0.
+      if (closed || typeof data !== 'string' || data.charCodeAt(0) !== 48) return;
+      if (count.n >= max) {
+        closed = true;
+        // Discarding what is queued for it, now: its later packets are dropped by the engine.
+        conn.close(true);
+        onRefused(conn.id);
+        return;
+      }
+      count.n++;
+      setImmediate(() => count.n--);
+    });
+  });
+  io.on('connection', (socket) => {
+    const count = held.get(socket.conn as object);
+    if (!count) return;
+    count.n++;
+    socket.once('disconnect', () => count.n--);
+  });
+}
