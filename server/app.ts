@@ -60,6 +60,7 @@ import { attachLiveHandlers } from './live/socket.ts';
 import { SessionBudget, capSocketsPerSession, refuseHandshake } from './live/sessions.ts';
 import { type Logger, silentLogger } from './log.ts';
 import { ThrottledCount } from './lib/throttled-count.ts';
+import { jsonProblem } from './lib/json-problem.ts';
 import { type Store, type StoredBin, StoreReadError, StoreUnavailableError } from './store/types.ts';
 
 export { VERSION };
@@ -515,6 +516,14 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
   app.get('/api/docs', (_req, res) => void res.type('html').send(docsPage(apiDoc() as Parameters<typeof docsPage>[0])));
   // JSON bodies up to 1 MB; an import (NDJSON or HAR) reads its own body, streamed or bounded.
   app.use('/api', express.json({ limit: '1mb', type: (req) => /json/i.test(String(req.headers['content-type'])) && !/\/import(\?|$)/.test(req.url ?? '') }));
+  // A body sent as anything but JSON would be taken for none (curl -d sends a form type): a
+  // bin asked for with {"id": …} made a random id. Said, not ignored.
+  app.use('/api', (req, _res, next) => {
+    if (hasBody(req) && !/json/i.test(String(req.headers['content-type'])) && !/\/import(\?|$)/.test(req.url ?? '')) {
+      throw new HttpError(415, 'unsupported_media_type', `send the body as JSON, with Content-Type: application/json (it came as ${req.headers['content-type'] ? `"${String(req.headers['content-type']).slice(0, 100)}"` : 'no Content-Type'})`);
+    }
+    next();
+  });
   // A dispatcher call passed on by another instance is served here, never passed on again.
   if (cluster) app.use('/api', (req, _res, next) => (req.headers[HOP_HEADER] ? passedOn.run(true, next) : next()));
   app.use('/api', ...apiRouters(ctx));
@@ -559,7 +568,9 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
     }
     const e = err as { type?: string; status?: number; message?: string };
     if (e.type === 'entity.parse.failed') {
-      res.status(400).json({ error: { code: 'invalid_json', message: `body is not valid JSON: ${e.message}` } });
+      // The parser's message quotes the body, which may hold a secret: say where, not what.
+      const body = (err as { body?: unknown }).body;
+      res.status(400).json({ error: { code: 'invalid_json', message: `body is not valid JSON${typeof body === 'string' ? ` (${jsonProblem(body)})` : ''}` } });
     } else if (e.type === 'entity.too.large') {
       res.status(413).json({ error: { code: 'too_large', message: 'request body is larger than 1 MB' } });
     } else if (e.status && e.status >= 400 && e.status < 500) {
@@ -687,3 +698,10 @@ const noPaths = (s: string) => s.replace(/(?:[A-Za-z]:)?[\\/][^\s'"`,;()]*/g, '<
 function noCacheHtml(res: Response, file: string) {
   if (file.endsWith('.html')) res.setHeader('cache-control', 'no-cache');
 }
+
+/** Whether a request carries a body (a length above 0, or chunked). */
+function hasBody(req: Request): boolean {
+  const len = req.headers['content-length'];
+  return len !== undefined ? Number(len) > 0 : req.headers['transfer-encoding'] !== undefined;
+}
+

@@ -91,6 +91,7 @@ export function openApiDocument(o: OpenApiOptions): object {
     if (params.length) fullRequest.params = z.object(Object.fromEntries(params.map((p) => [p, p === 'id' && path.startsWith('/api/bins') ? binId : z.string()])));
     const withErrors = { ...responses };
     if (request?.body || request?.query) withErrors[400] ??= err('Bad input: every bad field is listed in `error.fields`.');
+    if (request?.body && !path.endsWith('/import')) withErrors[415] ??= err('The body was not sent as JSON (code "unsupported_media_type"). Nothing was changed.');
     if (params.length) withErrors[404] ??= err('Not found.');
     if (method !== 'get') withErrors[503] ??= err('Storage cannot be written (see /api/health); retry later. Nothing was changed.');
     if (/\/response$|\/forward$|\/verify$|\/webhooks\/\{id\}$/.test(path) && method !== 'get') {
@@ -222,10 +223,14 @@ export function openApiDocument(o: OpenApiOptions): object {
   route('get', '/api/webhooks/{id}', 'One webhook', { 200: json(D.Webhook, 'The webhook.') }, undefined, 'Dispatcher');
   route('patch', '/api/webhooks/{id}', 'Change a webhook (disabling cancels its pending deliveries)', { 200: json(D.Webhook, 'The webhook.') }, body(D.WebhookUpdate), 'Dispatcher');
   route('delete', '/api/webhooks/{id}', 'Delete a webhook (cancels its pending deliveries)', { 204: { description: 'Deleted.' } }, undefined, 'Dispatcher');
-  route('post', '/api/webhooks/{id}/test', 'Send one `test` event now', { 200: json(D.TestResult, 'How it went.') }, undefined, 'Dispatcher');
+  const pendingBudget = {
+    409: err('It alone would make more deliveries than MAX_PENDING_DELIVERIES allows pending (code "too_many_pending_deliveries").'),
+    503: { ...err('As many deliveries are pending as MAX_PENDING_DELIVERIES allows (code "too_many_pending_deliveries"), or storage cannot be written: retry after Retry-After. Nothing was made.'), headers: retryAfter },
+  };
+  route('post', '/api/webhooks/{id}/test', 'Send one `test` event now', { 200: json(D.TestResult, 'How it went.'), ...pendingBudget }, undefined, 'Dispatcher');
 
   // ------------------------------------------------------------- runs, deliveries
-  route('post', '/api/runs', 'Simulate a flow run: sync_start now, sync_end when it ends', { 201: json(D.Run, 'The run.') }, body(D.RunInput), 'Dispatcher');
+  route('post', '/api/runs', 'Simulate a flow run: sync_start now, sync_end when it ends', { 201: json(D.Run, 'The run.'), ...pendingBudget }, body(D.RunInput), 'Dispatcher');
   route('get', '/api/runs', 'List runs, newest first', { 200: json(D.RunList, 'Runs.') }, undefined, 'Dispatcher');
   route('get', '/api/runs/{id}', 'One run', { 200: json(D.Run, 'The run.') }, undefined, 'Dispatcher');
   route('get', '/api/deliveries', 'Deliveries with every attempt, newest first', { 200: json(D.DeliveryList, 'Deliveries.') }, { query: D.DeliveryListQuery }, 'Dispatcher');

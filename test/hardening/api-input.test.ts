@@ -67,6 +67,29 @@ describe('API input validation', () => {
     expect(await snapshot()).toBe(before);
   });
 
+  it('a body that is not JSON is refused with 415, not taken for no body (curl -d sends a form type): nothing made', async () => {
+    const before = await snapshot();
+    for (const type of ['application/x-www-form-urlencoded', 'text/plain']) {
+      const r = await request(srv.base).post('/api/bins').set('content-type', type).send('{"id":"chosen-id-1234567890"}');
+      expect(r.status).toBe(415);
+      expect(r.body.error.code).toBe('unsupported_media_type');
+      expect(r.body.error.message).toContain(`send the body as JSON, with Content-Type: application/json (it came as "${type}")`);
+    }
+    const put = await request(srv.base).put(`/api/bins/${bin.id}/response`).set('content-type', 'text/plain').send('{"default":{"status":500}}');
+    expect(put.status).toBe(415);
+    expect(await snapshot()).toBe(before);
+    // No body at all, with no type, is still a body of none (POST /api/bins makes a random bin).
+    expect((await request(srv.base).post('/api/bins')).status).toBe(201);
+  });
+
+  it('a body that is not valid JSON: the answer says where, quoting none of it (a secret may be in it)', async () => {
+    const r = await request(srv.base).patch(`/api/webhooks/${webhookId}`).set('content-type', 'application/json').send('{"secret": whsec_MfKQ9r8GKYqrTwJgPNmfNu6n}');
+    expect(r.status).toBe(400);
+    expect(r.body.error.code).toBe('invalid_json');
+    expect(r.body.error.message).toBe('body is not valid JSON (line 1, column 12: unexpected character)');
+    expect(JSON.stringify(r.body)).not.toContain('whsec');
+  });
+
   it('a body over 1 MB is refused with 413', async () => {
     const r = await request(srv.base).post('/api/bins').send({ name: 'x'.repeat(1_100_000) });
     expect(r.status).toBe(413);
