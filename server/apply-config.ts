@@ -26,8 +26,27 @@ const seedOf = (id: string) => createHash('sha256').update(id).digest().readUInt
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
-export async function applyConfig(store: Store, cfg: ConfigFile, o: { now: string; limits: ControlLimits }): Promise<ApplyResult> {
+/** A file whose content the schema accepts but this hooklab cannot use (a forward target that loops): nothing was applied. */
+export class ConfigRefusedError extends Error {}
+
+export interface ApplyOptions {
+  now: string;
+  limits: ControlLimits;
+  /** Why a forward target cannot be used here (as PUT …/forward refuses it), or null. */
+  refuseTarget?: (url: string) => string | null;
+}
+
+export async function applyConfig(store: Store, cfg: ConfigFile, o: ApplyOptions): Promise<ApplyResult> {
   const out: ApplyResult = { created: [], updated: [], removed: [], warnings: [], recheck: [] };
+  // Checked before anything is applied: a bad file changes nothing.
+  const refused: string[] = [];
+  for (const [i, b] of (cfg.bins ?? []).entries()) {
+    for (const [j, t] of (b.forward?.targets ?? []).entries()) {
+      const why = o.refuseTarget?.(t.url);
+      if (why) refused.push(`bins[${i}].forward.targets[${j}].url: ${why}`);
+    }
+  }
+  if (refused.length) throw new ConfigRefusedError(refused.join('\n  '));
   for (const [i, b] of (cfg.bins ?? []).entries()) {
     // Logged: the bin is named by its place in the file (and its name), not by its id, its URL's secret.
     const warning = slugWarning(b.id, `the id of bins[${i}]${b.name ? ` (${JSON.stringify(b.name)})` : ''}`);
@@ -53,7 +72,8 @@ export async function applyConfig(store: Store, cfg: ConfigFile, o: { now: strin
       }
     }
     if (b.forward) {
-      // Loops are stopped when sending (a target that is hooklab itself is recorded 'loop').
+      // Checked above as PUT …/forward checks them (a loop through another name is still
+      // stopped when sending, recorded 'loop').
       const next = { id: b.id, targets: b.forward.targets, answerWith: b.forward.answerWith ?? ('bin' as const) };
       const current = await store.forwards.get(b.id);
       if (!current || !same(current, next)) {

@@ -3,12 +3,14 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { type HooklabApp, createApp } from './app.ts';
-import { applyConfig } from './apply-config.ts';
+import { applyConfig, ConfigRefusedError } from './apply-config.ts';
+import { targetRefusal } from './forward/forwarder.ts';
+import { ownOriginCheck } from './forward/own-origins.ts';
 import { ConfigError, loadConfig, responseLimitsOf } from './config.ts';
 import { ConfigFileError, loadConfigFile } from './config-file.ts';
 import { createHttp } from './http/server.ts';
 import { consoleLogger } from './log.ts';
-import { isLoopbackHost } from './net/outbound-policy.ts';
+import { createOutboundPolicy, isLoopbackHost } from './net/outbound-policy.ts';
 import { DataDirError, DataFileError, LowdbStore } from './store/lowdb.ts';
 import { errorText, redactDataPaths } from './store/redact.ts';
 // The Redis store and cluster are loaded only when STORE=redis (the client takes ~70-120 ms to load here).
@@ -112,7 +114,16 @@ async function main() {
   if (stopping) return;
   let recheck: string[] = [];
   if (file) {
-    const r = await applyConfig(store, file, { now: new Date().toISOString(), limits: responseLimitsOf(config) });
+    // Forward targets are refused as the API refuses them: a loop into this hooklab, or one the outbound policy does not allow.
+    const policy = createOutboundPolicy({ host: config.host, allow: config.dispatchAllow, publicUrl: () => config.publicUrl });
+    const isOwnOrigin = ownOriginCheck(() => config.publicUrl, web.server);
+    let r: Awaited<ReturnType<typeof applyConfig>>;
+    try {
+      r = await applyConfig(store, file, { now: new Date().toISOString(), limits: responseLimitsOf(config), refuseTarget: (url) => targetRefusal(url, { policy, isOwnOrigin }) });
+    } catch (err) {
+      if (err instanceof ConfigRefusedError) throw new ConfigFileError(`Invalid config file ${path.basename(configPath!)} (${configPath}), nothing was applied:\n  ${err.message}`);
+      throw err;
+    }
     log.info(`config ${configPath} applied`, { created: r.created.length, updated: r.updated.length, removed: r.removed.length });
     for (const w of r.warnings) log.warn(w);
     recheck = r.recheck;

@@ -41,6 +41,28 @@ export interface ForwarderDeps {
   log?: Logger;
 }
 
+/** Whether a URL is one of hooklab's own receiver URLs (a forward there would loop). */
+function loopsBack(u: URL, isOwnOrigin: (url: string) => boolean): boolean {
+  // The path first: it rules most targets out without working out hooklab's own origins.
+  return u.pathname.startsWith(RECEIVER_PREFIX) && isOwnOrigin(u.href);
+}
+
+/**
+ * Why a forward target cannot be used (a loop, or not allowed by the outbound policy), or null:
+ * for PUT …/forward (Forwarder.refuse) and the config file's forward targets alike.
+ */
+export function targetRefusal(target: string, d: Pick<ForwarderDeps, 'policy' | 'isOwnOrigin'>): string | null {
+  let u: URL;
+  try {
+    u = new URL(target);
+  } catch {
+    return 'is not a URL';
+  }
+  if (loopsBack(u, d.isOwnOrigin)) return "is one of this hooklab's own receiver URLs: forwarding there would loop";
+  const v = d.policy.checkUrl(u);
+  return v.ok ? null : v.reason;
+}
+
 /** A replay whose client left before its turn came: not sent (see Forwarder.send). */
 export class ReplayAbandoned extends Error {
   constructor() {
@@ -147,20 +169,11 @@ export class Forwarder {
 
   /** Why a target cannot be used (a loop, or not allowed), or null. */
   refuse(target: string): string | null {
-    let u: URL;
-    try {
-      u = new URL(target);
-    } catch {
-      return 'is not a URL';
-    }
-    if (this.loops(u)) return "is one of this hooklab's own receiver URLs: forwarding there would loop";
-    const v = this.d.policy.checkUrl(u);
-    return v.ok ? null : v.reason;
+    return targetRefusal(target, this.d);
   }
 
   private loops(u: URL): boolean {
-    // The path first: it rules most targets out without working out hooklab's own origins.
-    return u.pathname.startsWith(RECEIVER_PREFIX) && this.d.isOwnOrigin(u.href);
+    return loopsBack(u, this.d.isOwnOrigin);
   }
 
   /**

@@ -182,4 +182,28 @@ describe('config file', () => {
     const again = await startExpectingFailure({ DATA_DIR: dataDir, HOOKLAB_CONFIG: file });
     expect(again.output).toMatch(/Config file .*bad\.json is not valid JSON/);
   });
+
+  it('a forward target the API would refuse (a loop into this hooklab) stops start-up too, and nothing of the file is applied', async () => {
+    const dataDir = await tempDir();
+    dirs.push(dataDir);
+    const file = path.join(dataDir, 'loop.json');
+    await writeFile(
+      file,
+      JSON.stringify({
+        bins: [
+          { id: 'first-bin-0123456789' },
+          { id: 'loop-bin-0123456789', forward: { targets: [{ url: 'http://example.com/ok' }, { url: 'https://hooks.example.test/h/loop-bin-0123456789' }] } },
+        ],
+      }),
+    );
+    const env = { DATA_DIR: dataDir, HOOKLAB_CONFIG: file, PUBLIC_URL: 'https://hooks.example.test' };
+    const { code, output } = await startExpectingFailure(env);
+    expect(code).toBe(1);
+    expect(output).toContain(`Invalid config file loop.json (${file}), nothing was applied`);
+    expect(output).toContain("bins[1].forward.targets[1].url: is one of this hooklab's own receiver URLs: forwarding there would loop");
+    // Nothing applied: the same DATA_DIR without the config holds no bin.
+    await withServer({ DATA_DIR: dataDir }, async (base) => {
+      expect((await json<{ bins: unknown[] }>(base, 'GET', '/api/bins')).body.bins).toEqual([]);
+    });
+  });
 });
