@@ -11,7 +11,8 @@ import { fromExportLine, fromHarEntry, HAR_TAIL, harHead, toExportLine, toHarEnt
 import { Importer, maxImportLineBytes } from '../capture/importer.ts';
 import { isEmpty, search } from '../capture/filter.ts';
 import { type StoredRequest, StoreReadError, StoreUnavailableError } from '../store/types.ts';
-import { HttpError, notFound } from '../http/errors.ts';
+import { HttpError, invalid, notFound } from '../http/errors.ts';
+import { jsonLineProblem, jsonProblem } from '../lib/json-problem.ts';
 import { closeAfterAnswer } from '../http/linger.ts';
 import { boundedLines, LineTooLongError } from '../lib/bounded-lines.ts';
 import { parse } from '../http/parse.ts';
@@ -230,10 +231,14 @@ export function requestsRouter(ctx: ApiContext): Router {
       let doc: unknown;
       try {
         doc = JSON.parse(text);
-      } catch (e) {
-        throw new HttpError(400, 'invalid_json', `body is not valid JSON: ${(e as Error).message}`);
+      } catch {
+        // Where, quoting none of it (JSON.parse's message quotes the text: a header may hold a secret).
+        throw new HttpError(400, 'invalid_json', `body is not valid JSON (${jsonProblem(text)})`);
       }
       const har = parse(HarImport, doc);
+      // As many headers as a live capture may have (MAX_HEADER_COUNT), checked before any is added.
+      const crowded = har.log.entries.findIndex((e) => e.request.headers.length > ctx.config.maxHeaderCount);
+      if (crowded !== -1) throw invalid(`log.entries[${crowded}].request.headers`, tooManyHeaders(ctx.config.maxHeaderCount));
       for (const e of har.log.entries) if (!(await importer.add(fromHarEntry(e)))) throw notFound('bin');
     } else {
       // NDJSON, one capture per line, streamed. It stops at the first bad line; the lines
@@ -246,11 +251,12 @@ export function requestsRouter(ctx: ApiContext): Router {
           let value: unknown;
           try {
             value = JSON.parse(text);
-          } catch (e) {
-            throw lineError(lineNo, importer.imported, `not valid JSON (${(e as Error).message})`);
+          } catch {
+            throw lineError(lineNo, importer.imported, `not valid JSON (${jsonLineProblem(text)})`);
           }
           const r = ExportLine.safeParse(value);
           if (!r.success) throw lineError(lineNo, importer.imported, fieldErrors(r.error, 'line').map((f) => `${f.field}: ${f.message}`).join('; '));
+          if (r.data.headers.length > ctx.config.maxHeaderCount) throw lineError(lineNo, importer.imported, `headers: ${tooManyHeaders(ctx.config.maxHeaderCount)}`);
           if (!(await importer.add(fromExportLine(r.data)))) throw notFound('bin');
         }
       } catch (e) {
@@ -295,3 +301,6 @@ export function requestsRouter(ctx: ApiContext): Router {
 
   return r;
 }
+
+/** An imported capture with more headers than a live one may have. */
+const tooManyHeaders = (max: number) => `at most ${max} headers (MAX_HEADER_COUNT), as a live capture`;

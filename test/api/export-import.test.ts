@@ -293,4 +293,27 @@ describe('export and import', () => {
       .expect(200);
     expect((await details(to.id))[0].headers).toEqual([['X-Real', '1']]);
   });
+
+  it('as many headers as a live capture may have (MAX_HEADER_COUNT), and a line or HAR that is not JSON is told where, quoting none of it', async () => {
+    const to = await createBin(srv.base);
+    const from = await fill();
+    const [line] = (await exportNdjson(srv.base, from.id)).trim().split('\n');
+    const crowded = JSON.parse(line) as { headers: [string, string][] };
+    crowded.headers = Array.from({ length: srv.config.maxHeaderCount + 1 }, (_, i) => [`X-${i}`, 'v']);
+    const r = await importNdjson(srv.base, to.id, [line, JSON.stringify(crowded)].join('\n')).expect(400);
+    expect(r.body.error.message).toMatch(new RegExp(`^line 2: headers: at most ${srv.config.maxHeaderCount} headers \\(MAX_HEADER_COUNT\\), as a live capture`));
+    expect((await details(to.id)).length).toBe(1);
+
+    const har = { log: { entries: [{ startedDateTime: '2026-01-02T03:04:05.678Z', request: { method: 'POST', url: 'https://x.example/h', headers: crowded.headers.map(([name, value]) => ({ name, value })) } }] } };
+    const h = await request(srv.base).post(`/api/bins/${to.id}/import`).send(har).expect(400);
+    expect(h.body.error.field).toBe('log.entries[0].request.headers');
+    expect((await details(to.id)).length).toBe(1);
+
+    const secret = 'whsec_MfKQ9r8GKYqrTwJgPNmfNu6n';
+    const notJson = await importNdjson(srv.base, to.id, `{"headers": [["x-signature", ${secret}]]}`).expect(400);
+    expect(notJson.body.error.message).toMatch(/^line 1: not valid JSON \(column 30: unexpected character\)/);
+    const harNotJson = await request(srv.base).post(`/api/bins/${to.id}/import`).set('content-type', 'application/json').send(`{"secret": ${secret}}`).expect(400);
+    expect(harNotJson.body.error.message).toBe('body is not valid JSON (line 1, column 12: unexpected character)');
+    for (const x of [notJson, harNotJson]) expect(JSON.stringify(x.body)).not.toContain('whsec');
+  });
 });
