@@ -18,6 +18,7 @@ import { ORIGIN_HEADERS } from '../../shared/schema/headers.ts';
 import type { LiveBus } from '../live/bus.ts';
 import { toItem } from '../store/request-index.ts';
 import { type AppendGuard, type CapturedRequest, SettingsChangedError, type Store } from '../store/types.ts';
+import { AppendInDoubtError } from '../store/redis/in-doubt.ts';
 import { closeAfterAnswer } from '../http/linger.ts';
 import type { BodyBudget } from './body-budget.ts';
 import type { RequestWaiters } from './waiters.ts';
@@ -169,6 +170,32 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
     } catch {
       req.socket.destroy(); // a header Node refuses: drop this one connection, not the server
     }
+  }
+
+  /**
+   * An append the store could not confirm (see AppendInDoubtError): the sender got 503 and
+   * retries; should the capture have been stored after all, its record says so (answered 503
+   * by hooklab), and viewers and waiters are told. Out here, so that nothing of the request
+   * (its body) is held meanwhile: only the bin and the answer.
+   */
+  function recordRefusal(err: AppendInDoubtError, planned: AnswerOutcome) {
+    const answer: AnswerOutcome = { status: 503, delayMs: 0, fault: null, source: 'store', index: null, roll: null };
+    if (planned.planUses !== undefined) answer.planUses = planned.planUses; // (its plan step was used all the same)
+    void err.settle(answer).then(
+      async (item) => {
+        if (!item) return;
+        live.requestUpdated(item);
+        // This instance's waiters (the others heard of it from the capture feed).
+        if (!deps.waiters?.wants(item.binId) && !deps.onStored) return;
+        const rec = await store.requests.get(item.binId, item.id);
+        const body = rec && (await store.requests.body(item.binId, item.id));
+        if (!rec || !body) return;
+        const stored: CapturedRequest = { ...rec, body };
+        deps.waiters?.captured(stored);
+        deps.onStored?.(stored);
+      },
+      () => {},
+    ).catch(() => {});
   }
 
   /** Refuse with 503 and close the connection: the sender retries later, nothing is stored. */
@@ -385,6 +412,13 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
             // now be due). Nothing was stored: decide with the store's settings (a step is
             // used up now, once) and append that, unguarded.
             if (err instanceof SettingsChangedError) settle(control.decide(bin.id, facts));
+            else if (err instanceof AppendInDoubtError) {
+              // Sent, never confirmed (Redis stalled past the command timeout, say): it may yet
+              // be stored. Not acknowledged all the same, so the sender tries again; should it
+              // land, its record is made to say what the sender got (see recordRefusal).
+              refuse(req, res, 'storage_unavailable', err.message, 5);
+              recordRefusal(err, record.answer);
+            }
             // Not stored (the store is down: Redis unreachable, say): nothing was acknowledged,
             // so the sender is told to try again.
             else refuse(req, res, 'storage_unavailable', 'The capture could not be stored (see /api/health); retry shortly.', 5);

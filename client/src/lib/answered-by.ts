@@ -23,5 +23,7 @@ export function answeredBy({ source, index, roll }: Answered): string {
       return 'the first forward target (proxy mode)';
     case 'rate-limit':
       return 'rate limit';
+    case 'store':
+      return 'hooklab: the store did not confirm it in time (503, the sender was told to retry; a retry is a capture of its own)';
   }
 }

@@ -58,7 +58,9 @@
 // Faults (connection.ts): while Redis is unreachable, refuses writes or does not answer in
 // time, health() reports `redis_unavailable` and commands fail at once (StoreUnavailableError:
 // the receiver answers 503); it clears by itself when Redis is back. /api/health asks Redis
-// first (check(): answered within HEALTH_PROBE_MS). An append lands whole or not at all (MULTI).
+// first (check(): answered within HEALTH_PROBE_MS). An append lands whole or not at all (MULTI);
+// one sent but never answered (a stall past the command timeout) may land later: it is looked
+// up once Redis answers, and recorded as answered 503 if it did (in-doubt.ts).
 //
 // Lost data: a Redis restarted without persistence (or flushed) comes back empty, and answers
 // as if all were well. The marker key tells: each instance remembers the token it found, and
@@ -146,6 +148,7 @@ export class RedisStore implements Store {
       feedMaxLen: o.feedMaxLen ?? 0,
       origin: this.origin,
       onBinMissing: (id) => this.bins.forget(id),
+      onWarning: o.onWarning,
     });
     this.bins = new RedisBins(this.db, `${p}bins`, this.requests, this.now);
     this.responses = new RedisCollection(this.db, `${p}responses`);

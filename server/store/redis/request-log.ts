@@ -3,11 +3,14 @@
 // with what is stored. Appends, deletions, clears and annotations are each atomic in Redis
 // (request-scripts.ts), whichever hooklab instance makes them.
 import { createHash } from 'node:crypto';
+import type { Socket } from 'node:net';
+import { ReplyError } from 'ioredis';
 import { customAlphabet, nanoid } from 'nanoid';
-import type { RequestItem } from '../../../shared/api.ts';
+import type { AnswerOutcome, RequestItem } from '../../../shared/api.ts';
 import { evictionsOf, type IndexEntry, toItem } from '../request-index.ts';
 import { type AppendGuard, type Annotations, type CapturedRequest, type Eviction, type RequestLog, type RequestPageQuery, SettingsChangedError, type StoredRequest } from '../types.ts';
 import type { Client, RedisConnection } from './connection.ts';
+import { AppendInDoubtError, type DoubtfulAppend, InDoubtAppends } from './in-doubt.ts';
 import { APPEND } from './request-scripts.ts';
 
 const APPEND_SHA = createHash('sha1').update(APPEND).digest('hex');
@@ -83,6 +86,8 @@ export interface RedisRequestLogOptions {
   origin?: string;
   /** An append found its bin gone (deleted, by any instance). */
   onBinMissing?: (binId: string) => void;
+  /** For the log: appends in doubt found stored after all, or given up on (see in-doubt.ts). */
+  onWarning?: (message: string, detail?: Record<string, unknown>) => void;
 }
 
 /** Feed entries as XRANGE answers them: [entry id, [field, value, …]]. */
@@ -109,6 +114,21 @@ interface PendingAppend {
   reject: (err: unknown) => void;
 }
 
+const IN_DOUBT = 'Redis did not confirm the capture in time (see /api/health): it may yet be stored; retry shortly.';
+
+/**
+ * A batch's transaction was sent but not answered (a timeout, a connection lost): Redis may
+ * still run it. Each of its appends rejects with AppendInDoubtError (see append()).
+ */
+class Unanswered {
+  constructor(
+    readonly err: unknown,
+    /** performance.now() when it was handed to the socket, and that socket. */
+    readonly sentAt: number,
+    readonly stream: unknown,
+  ) {}
+}
+
 export class RedisRequestLog implements RequestLog {
   private inFlightBytes = 0;
   /** The batch appends asked for now join, until it is sent (see send()). */
@@ -116,11 +136,27 @@ export class RedisRequestLog implements RequestLog {
   /** Purges of cleared bins under way (close waits for them). */
   private readonly purges = new Set<Promise<void>>();
   private sink: FeedSink | null = null;
+  /** Appends sent but never answered, looked for once Redis answers again (see in-doubt.ts). */
+  private readonly inDoubt: InDoubtAppends;
 
   constructor(
     private readonly db: RedisConnection,
     private readonly o: RedisRequestLogOptions,
-  ) {}
+  ) {
+    this.inDoubt = new InDoubtAppends({
+      find: (args) => db.run((c) => c.hlFindAppended(o.prefix, ...args)),
+      correct: (binId, id, answer) => this.annotate(binId, id, (r) => (sameAnswer(r.answer, answer) ? {} : { answer })),
+      ready: () => db.client.status === 'ready',
+      stream: () => streamOf(db.client),
+      feedPosition: () => this.sink?.position() ?? '',
+      warn: (m, d) => o.onWarning?.(m, d),
+    });
+  }
+
+  /** Appends in doubt remembered now (see in-doubt.ts). */
+  inDoubtCount(): number {
+    return this.inDoubt.size;
+  }
 
   /** Hand the capture feed's entries each append run answers to `sink` (with a feed only). */
   followFeed(sink: FeedSink): void {
@@ -141,7 +177,9 @@ export class RedisRequestLog implements RequestLog {
    * it lands whole or not at all. When `record.id` is '', Redis assigns it (see types.ts);
    * either way record.id and record.seq are set when this resolves. A guard is checked in
    * the script (see AppendGuard): when it fails, nothing is stored and this rejects with
-   * SettingsChangedError.
+   * SettingsChangedError. When it was sent but never answered (Redis stalled past the command
+   * timeout, the link broke), Redis may still store it: this rejects with AppendInDoubtError
+   * (a StoreUnavailableError), whose settle() has it looked for later (see in-doubt.ts).
    */
   async append(record: CapturedRequest, cap: number, guard?: AppendGuard): Promise<Eviction[] | null> {
     if (!isSafeBinId(record.binId)) return null;
@@ -153,6 +191,10 @@ export class RedisRequestLog implements RequestLog {
     let out: unknown;
     try {
       out = await this.send({ staged, body, fields });
+    } catch (err) {
+      if (!(err instanceof Unanswered)) throw err;
+      // What finds it later: never the record itself (its body may be large).
+      throw this.inDoubtError({ binId: record.binId, id: record.id, tail: fields[3] as string, receivedAt: record.receivedAt, sentAt: err.sentAt, stream: err.stream });
     } finally {
       this.inFlightBytes -= body.length;
     }
@@ -172,6 +214,11 @@ export class RedisRequestLog implements RequestLog {
     return evictionsOf(record.binId, removed as IndexEntry[]);
   }
 
+  /** (A method of its own: its closure holds the lookup's fields, not append()'s record.) */
+  private inDoubtError(a: DoubtfulAppend): AppendInDoubtError {
+    return new AppendInDoubtError(IN_DOUBT, (answer: AnswerOutcome) => this.inDoubt.track(a, answer));
+  }
+
   /**
    * One append's result from the script, once its batch has run. The appends asked for in
    * one turn of the event loop go in batches of up to BATCH_MAX: each batch's bodies are set
@@ -189,11 +236,21 @@ export class RedisRequestLog implements RequestLog {
   private async runBatch(batch: PendingAppend[]): Promise<void> {
     const o = this.o;
     const budget = Number.isFinite(o.maxStoreBytes) ? o.maxStoreBytes : -1;
+    // Whether the last try was handed to the socket (and when, on which), and whether Redis
+    // answered any of it with an error (then it did not run: a MULTI with a command refused as
+    // queued is refused whole). Sent and not refused, then unanswered: Redis may still run it.
+    let sentAt = -1;
+    let stream: unknown = null;
+    let refused = false;
+    const refusal = (e: unknown) => void (e instanceof ReplyError && (refused = true));
     // Called as the transaction is sent (see RedisConnection.transaction): the batch is
     // complete then, and appends asked for later go in the next one. A plain EVALSHA (no
     // ioredis script object) in a plain MULTI.
     const queue = (c: Client) => {
       if (this.batch === batch) this.batch = null;
+      sentAt = performance.now();
+      stream = streamOf(c);
+      refused = false;
       const args: (string | number)[] = [o.prefix, budget, o.feedMaxLen ?? 0, o.origin ?? '', this.sink?.position() ?? ''];
       for (const x of batch) for (const f of x.fields) args.push(f);
       // The bodies in one MSET (one command, not one SET each): staged keys need no expiry,
@@ -201,16 +258,20 @@ export class RedisRequestLog implements RequestLog {
       // that dies before EXEC leaves nothing: Redis drops the MULTI).
       const staging: (string | Buffer)[] = [];
       for (const x of batch) staging.push(x.staged, x.body);
-      return [c.mset(staging), c.evalsha(APPEND_SHA, 0, ...args)];
+      const sent = [c.mset(staging), c.evalsha(APPEND_SHA, 0, ...args)];
+      for (const p of sent) p.catch(refusal);
+      return sent;
     };
     try {
       let res = await this.db.transaction(queue, () => batch.length);
       if (res[1][0] && /NOSCRIPT/.test(res[1][0].message)) {
         // Redis does not know the script yet (first use, or it restarted): load it, once more.
         // The second sets the same staged keys again (the first try's MSET ran).
+        sentAt = -1;
         await this.db.run((c) => c.script('LOAD', APPEND));
         res = await this.db.transaction(queue, () => batch.length);
       }
+      sentAt = -1; // answered: whatever fails from here, Redis said so
       const [staging] = res[0];
       const [err, results] = res[1];
       if (staging) throw this.db.classify(staging);
@@ -220,9 +281,10 @@ export class RedisRequestLog implements RequestLog {
       for (const [i, x] of batch.entries()) x.resolve(out[i]);
     } catch (err) {
       // Not sent, the MULTI refused whole, or the script refused (each append's own failure
-      // is its result): none of the batch was stored.
+      // is its result): none of the batch was stored. Or sent and never answered: in doubt.
       if (this.batch === batch) this.batch = null;
-      for (const x of batch) x.reject(err);
+      const doubt = sentAt >= 0 && !refused && !(err instanceof ReplyError) ? new Unanswered(err, sentAt, stream) : null;
+      for (const x of batch) x.reject(doubt ?? err);
       // Staged bodies have no expiry: if the MSET ran, delete them (best effort; Redis may be away).
       void this.db.run((c) => c.unlink(...batch.map((x) => x.staged))).catch(() => {});
     }
@@ -348,8 +410,9 @@ export class RedisRequestLog implements RequestLog {
     }
   }
 
-  /** Purges under way, for close(). */
+  /** Purges under way, for close(); appends in doubt are no longer looked for. */
   async settled(): Promise<void> {
+    this.inDoubt.close();
     await Promise.all([...this.purges]);
   }
 
@@ -370,4 +433,14 @@ export class RedisRequestLog implements RequestLog {
   pendingBytes(): number {
     return this.inFlightBytes;
   }
+}
+
+/** The socket a client's commands go out on now (identity only: see in-doubt.ts). */
+function streamOf(c: Client): unknown {
+  return (c as unknown as { stream?: Socket }).stream ?? null;
+}
+
+/** Two answers alike (a correction made already is not made again). */
+function sameAnswer(a: AnswerOutcome, b: AnswerOutcome): boolean {
+  return a.status === b.status && a.source === b.source && a.fault === b.fault && a.delayMs === b.delayMs;
 }

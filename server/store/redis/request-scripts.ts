@@ -293,6 +293,54 @@ end
 return results
 `;
 
+/**
+ * Look for captures whose appends went unanswered (see in-doubt.ts): read only.
+ * ARGV: prefix, ids looked at per lookup at most (ids below the floor are never looked at);
+ * then 6 per lookup: binId, id ('' : Redis was to assign it), the random tail sent for it,
+ * a window in ms (the floor is Redis's clock now less it: no later than when the append could
+ * have run), its receivedAt as JSON text, and where the scan goes on ('' : from the newest).
+ * A capture is the one looked for when its id ends with the tail (or is the id) and its
+ * metadata has that receivedAt. Answers per lookup { 1, id } (found), { 0 } (not stored),
+ * or { 2, cursor } (not found yet: go on below cursor); then the capture feed's last entry
+ * id ('' : none), which a capture found was fed before.
+ */
+export const FIND_APPENDED = `${BASE36}
+local P, limit = ARGV[1], tonumber(ARGV[2])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local out = {}
+for a = 3, #ARGV, 6 do
+  local k = P .. 'bin:' .. ARGV[a]
+  local id, tail, mark, cursor = ARGV[a + 1], ARGV[a + 2], '"receivedAt":' .. ARGV[a + 4], ARGV[a + 5]
+  local function is(x)
+    local m = redis.call('HGET', k .. ':meta', x)
+    return m and string.find(m, mark, 1, true) ~= nil
+  end
+  local r
+  if id ~= '' then
+    if is(id) then r = { 1, id } else r = { 0 } end
+  else
+    local floor = b36(math.max(0, now - tonumber(ARGV[a + 3])), 9)
+    local hi = cursor ~= '' and ('(' .. cursor) or '+'
+    local ids = redis.call('ZRANGE', k .. ':ids', hi, '[' .. floor, 'BYLEX', 'REV', 'LIMIT', 0, limit)
+    for i = 1, #ids do
+      local x = ids[i]
+      if string.sub(x, -#tail) == tail and is(x) then
+        r = { 1, x }
+        break
+      end
+    end
+    if not r then
+      if #ids < limit then r = { 0 } else r = { 2, ids[#ids] } end
+    end
+  end
+  out[#out + 1] = r
+end
+local top = redis.call('XREVRANGE', P .. 'feed', '+', '-', 'COUNT', 1)[1]
+out[#out + 1] = top and top[1] or ''
+return out
+`;
+
 /** ARGV: prefix, binId, id. Answers 1 when it was stored. */
 export const DELETE = `${PRELUDE}
 local b, id = ARGV[2], ARGV[3]
@@ -412,6 +460,7 @@ export const REQUEST_SCRIPTS = {
   hlAnnotate: ANNOTATE,
   hlPage: PAGE,
   hlStats: STATS,
+  hlFindAppended: FIND_APPENDED,
 } as const;
 
 export { HMGET_ALL };
