@@ -92,6 +92,8 @@ export interface HooklabApp {
   live: LiveBus;
   /** The wait API's waiting requests (tests check that gone clients free theirs). */
   waiters: RequestWaiters;
+  /** The wait API's slots (WAIT_MAX_WAITERS): tests check each comes back. */
+  waitBudget: WaitBudget;
   /** Signature checks (the config file's new settings re-check what bins hold). */
   verifier: Verifier;
   /** One pass of idle-bin expiry now (BIN_IDLE_DAYS; it also runs by itself): the ids deleted. */
@@ -650,6 +652,7 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
     control,
     live,
     waiters,
+    waitBudget,
     verifier,
     sweepIdleBins: () => idleSweeper?.sweep() ?? Promise.resolve([]),
     listen: () => web.listen(),

@@ -144,7 +144,8 @@ export function requestsRouter(ctx: ApiContext): Router {
       finish();
       res.status(408).json({ error: { code: 'timeout', message: `no matching request within ${timeout / 1000} s` } });
     }, timeout);
-    const found = await search(ctx.store, bin.id, filter, { limit: 1, after, oldestFirst: true, maxDecodedBytes: ctx.config.maxDecodedBytes });
+    // A proxied capture whose target has not answered yet is left to its `answered` (above).
+    const found = await search(ctx.store, bin.id, filter, { limit: 1, after, oldestFirst: true, maxDecodedBytes: ctx.config.maxDecodedBytes, settledOnly: true });
     scanning = false;
     const first = found.rows[0]?.id ?? live;
     if (first && !done) {

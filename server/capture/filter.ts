@@ -76,6 +76,12 @@ export function matchesCapture(f: RequestFilter, r: StoredRequest, item: Request
   return matchesItem(f, item) && matchesHeaders(f, r.headers) && matchesBody(f, body);
 }
 
+/**
+ * A proxied capture stored before its target answered (its status still null): the wait API
+ * counts it once the answer is recorded, so a `status` filter sees what the sender got.
+ */
+export const proxyPending = (r: Pick<StoredRequest, 'answer'>): boolean => r.answer.source === 'proxy' && r.answer.status === null && r.answer.fault === null;
+
 export interface SearchPage {
   rows: StoredRequest[];
   /** More may match further back (pass as `before`). */
@@ -87,7 +93,12 @@ export interface SearchPage {
  * `after` first), at most `limit`. Reads headers and bodies only for rows that pass the
  * cheaper checks.
  */
-export async function search(store: Store, binId: string, f: RequestFilter, q: { limit: number; before?: string; after?: string; oldestFirst?: boolean; maxDecodedBytes: number }): Promise<SearchPage> {
+export async function search(
+  store: Store,
+  binId: string,
+  f: RequestFilter,
+  q: { limit: number; before?: string; after?: string; oldestFirst?: boolean; maxDecodedBytes: number; settledOnly?: boolean },
+): Promise<SearchPage> {
   const rows: StoredRequest[] = [];
   // Scan in chunks: the index is in memory, so each chunk is cheap.
   const CHUNK = 500;
@@ -99,6 +110,7 @@ export async function search(store: Store, binId: string, f: RequestFilter, q: {
       if (!matchesItem(f, item)) continue;
       const meta = await store.requests.get(binId, item.id);
       if (!meta || !matchesHeaders(f, meta.headers)) continue;
+      if (q.settledOnly && proxyPending(meta)) continue; // the wait hears of it once answered
       if (f.q) {
         const body = await store.requests.body(binId, item.id);
         if (!body || !matchesBody(f, bodyMatcher(body, meta.headers, q.maxDecodedBytes))) continue;

@@ -4,7 +4,7 @@
 import type { RequestFilter } from '../../shared/schema/search.ts';
 import { toItem } from '../store/request-index.ts';
 import type { CapturedRequest } from '../store/types.ts';
-import { bodyMatcher, matchesCapture } from './filter.ts';
+import { bodyMatcher, matchesCapture, proxyPending } from './filter.ts';
 
 interface Waiter {
   filter: RequestFilter;
@@ -13,11 +13,7 @@ interface Waiter {
   onBinGone: () => void;
 }
 
-/**
- * A proxied capture is stored before the target answers (its status null): waiters hear of it
- * once the answer is recorded (see `answered`), so a `status` filter sees what the sender got.
- */
-const proxyPending = (r: CapturedRequest): boolean => r.answer.source === 'proxy' && r.answer.status === null && r.answer.fault === null;
+
 
 export class RequestWaiters {
   private readonly byBin = new Map<string, Set<Waiter>>();
@@ -53,7 +49,10 @@ export class RequestWaiters {
     for (const w of set) w.onBinGone();
   }
 
-  /** A capture was stored (called by the receiver: one map lookup when nobody waits). */
+  /**
+   * A capture was stored (called by the receiver: one map lookup when nobody waits). A proxied
+   * one is told once its answer is recorded (see `answered`, and proxyPending).
+   */
   captured(r: CapturedRequest): void {
     if (proxyPending(r)) return;
     this.tell(r);

@@ -218,6 +218,37 @@ describe('wait for a request: the bin deleted, proxy mode', () => {
   });
 });
 
+describe('wait for a request: proxy mode, the wait begun while the target works', () => {
+  it('a capture stored before the wait, its target still working: the wait takes it once answered, with the status the sender got', async () => {
+    const held: http.ServerResponse[] = [];
+    const target = http.createServer((_req, res) => void held.push(res));
+    await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
+    try {
+      const bin = await createBin(srv.base);
+      const url = `http://127.0.0.1:${(target.address() as { port: number }).port}/t`;
+      await request(srv.base).put(`/api/bins/${bin.id}/forward`).send({ targets: [{ url }], answerWith: 'target' }).expect(200);
+      const sent = send(`${bin.url}/p`, { body: 'x' });
+      await expect.poll(() => held.length).toBe(1);
+      // Stored, its answer pending: listed with status null.
+      const listed = (await request(srv.base).get(`/api/bins/${bin.id}/requests`).expect(200)).body.requests;
+      expect(listed.map((r: { status: number | null }) => r.status)).toEqual([null]);
+      const any = request(srv.base).get(`/api/bins/${bin.id}/requests/wait?timeout=20s`).then((r) => r);
+      const failed = request(srv.base).get(`/api/bins/${bin.id}/requests/wait?status=503&timeout=20s`).then((r) => r);
+      await expect.poll(() => srv.app.waiters.size).toBeGreaterThanOrEqual(2);
+      held[0].writeHead(503).end('down');
+      expect((await sent).status).toBe(503);
+      for (const r of [await any, await failed]) {
+        expect(r.status).toBe(200);
+        expect((r.body as RequestDetail).status).toBe(503);
+        expect((r.body as RequestDetail).id).toBe(listed[0].id);
+      }
+    } finally {
+      target.closeAllConnections();
+      target.close();
+    }
+  });
+});
+
 describe('wait for a delivery', () => {
   it('answers when the delivery is delivered; 409 when it ended otherwise; 408 on timeout', async () => {
     const ok = await createBin(srv.base);

@@ -67,10 +67,35 @@ describe('wait API budget', () => {
     expect((p.read().match(/HTTP\/1\.1 200/g) ?? []).length).toBe(3);
     p.socket.destroy();
     await expect.poll(() => srv.app.waiters.size).toBe(0);
+    await expect.poll(() => srv.app.waitBudget.size).toBe(0);
+  });
+
+  it('a delivery wait gives its slot back: answered, timed out, or its client gone', async () => {
+    expect(srv.app.waitBudget.size).toBe(0);
+    const wh = (await request(srv.base).post('/api/webhooks').send({ name: 'w', url: 'http://127.0.0.1:9/x' }).expect(201)).body as { id: string };
+    await request(srv.base).put('/api/clock').send({ paused: true }).expect(200);
+    // A run's first delivery to a closed port: pending, its retry not due on a paused clock.
+    await request(srv.base).post('/api/runs').send({}).expect(201);
+    let id = '';
+    await expect
+      .poll(async () => {
+        const ds = (await request(srv.base).get('/api/deliveries?state=pending').expect(200)).body.deliveries as { id: string; webhookId: string }[];
+        id = ds.find((d) => d.webhookId === wh.id)?.id ?? '';
+        return id;
+      })
+      .not.toBe('');
+    const gone = pipelined(`/api/deliveries/${id}/wait?state=delivered&timeout=60s`, 2);
+    await expect.poll(() => srv.app.waitBudget.size).toBe(2);
+    gone.socket.destroy();
+    await expect.poll(() => srv.app.waitBudget.size).toBe(0);
+    expect((await request(srv.base).get(`/api/deliveries/${id}/wait?state=delivered&timeout=100ms`)).status).toBe(408);
+    expect(srv.app.waitBudget.size).toBe(0);
+    await request(srv.base).put('/api/clock').send({ paused: false }).expect(200);
   });
 
   it('a bad wait (400) or an unknown bin (404) takes no slot', async () => {
     const bin = await createBin(srv.base);
+    expect(srv.app.waitBudget.size).toBe(0);
     for (let i = 0; i < 6; i++) {
       expect((await request(srv.base).get('/api/bins/nope/requests/wait')).status).toBe(404);
       expect((await request(srv.base).get(`/api/bins/${bin.id}/requests/wait?timeout=abc`)).status).toBe(400);
