@@ -34,6 +34,10 @@ export interface Config {
   maxBufferedBytes: number;
   maxUnwrittenBytes: number;
   maxConnections: number;
+  /** Bytes of API answers held for clients that have not read them (see http/response-budget.ts). */
+  maxResponseBufferBytes: number;
+  /** A connection whose client reads none of its waiting answer for this long is ended (http/stall.ts). */
+  responseStallMs: number;
   cacheBytes: number;
   liveMaxBufferBytes: number;
   /** Live (Engine.IO) sessions at once, per instance and per client IP (see live/sessions.ts). */
@@ -108,6 +112,8 @@ export const CONFIG_DOCS: { name: string; default: string; meaning: string }[] =
   { name: 'MAX_BUFFERED_BYTES', default: '67108864', meaning: 'Body bytes held in memory at once: requests being received, captures not yet written, and proxied captures waiting for their target\'s answer (64 MiB). Past it, receivers answer 503 with Retry-After.' },
   { name: 'MAX_UNWRITTEN_BYTES', default: '8388608', meaning: 'Body bytes acknowledged but not yet on disk (8 MiB). Past it, a capture is answered once written, so senders slow to the disk\'s pace and a hard kill still loses at most FLUSH_INTERVAL_MS of captures.' },
   { name: 'MAX_CONNECTIONS', default: '1000', meaning: 'Open connections (senders, UI, API, Socket.IO). Past it, new ones get a 503 and are closed.' },
+  { name: 'MAX_RESPONSE_BUFFER_BYTES', default: '67108864', meaning: 'Bytes of API answers (a capture\'s detail or raw body, a request list page) held in memory until their clients read them (64 MiB); a detail can be 12.5 MB. An answer that would pass it gets 503 response_buffers_full with Retry-After (one larger than the whole budget still goes when no other is held).' },
+  { name: 'RESPONSE_STALL_MS', default: '30000', meaning: 'A connection with answer bytes waiting that its client does not read (the kernel takes none of them) for this long is reset, freeing them. Any progress counts: the kernel takes more about every 1.4 MB a client reads, so only a client slower than ~50 KB/s on a large answer could be taken for stalled at 30 s.' },
   { name: 'CACHE_BYTES', default: '33554432', meaning: 'Memory for bodies and headers read back from disk (32 MiB).' },
   { name: 'LIVE_MAX_BUFFER_BYTES', default: '2097152', meaning: 'Unread live events a Socket.IO connection may hold (2 MiB); a viewer past it is dropped, reconnects and catches up.' },
   { name: 'LIVE_MAX_SESSIONS', default: '2000', meaning: 'Live (Socket.IO) sessions this instance holds at once (~6.5 KB each; a long-polling one holds no connection, so MAX_CONNECTIONS does not bound them). Past it, a new handshake gets 503 with Retry-After; clients retry on their own.' },
@@ -223,6 +229,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     maxBufferedBytes,
     maxUnwrittenBytes: int(env, 'MAX_UNWRITTEN_BYTES', 8 * 1024 * 1024, 0),
     maxConnections: int(env, 'MAX_CONNECTIONS', 1000, 16, 1_000_000),
+    maxResponseBufferBytes: int(env, 'MAX_RESPONSE_BUFFER_BYTES', 64 * 1024 * 1024, 1024 * 1024, 64 * 1024 ** 3),
+    responseStallMs: int(env, 'RESPONSE_STALL_MS', 30_000, 100, 3_600_000),
     cacheBytes: int(env, 'CACHE_BYTES', 32 * 1024 * 1024, 0, 64 * 1024 ** 3),
     liveMaxBufferBytes: int(env, 'LIVE_MAX_BUFFER_BYTES', 2 * 1024 * 1024, 64 * 1024, 1024 ** 3),
     liveMaxSessions: int(env, 'LIVE_MAX_SESSIONS', 2000, 1, 1_000_000),

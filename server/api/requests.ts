@@ -1,4 +1,4 @@
-import { type Response, Router } from 'express';
+import { type Request, type Response, Router } from 'express';
 import type { RequestPage } from '../../shared/api.ts';
 import { decodedView, toDetail, toSummary } from '../capture/view.ts';
 import { downloadName } from '../../shared/filename.ts';
@@ -14,11 +14,27 @@ import { type StoredRequest, StoreReadError, StoreUnavailableError } from '../st
 import { HttpError, invalid, notFound } from '../http/errors.ts';
 import { jsonLineProblem, jsonProblem } from '../lib/json-problem.ts';
 import { closeAfterAnswer } from '../http/linger.ts';
+import { buffersFull, responseBudget, sendBytes, sendJson, sendJsonText } from '../http/response-budget.ts';
+import { Gate } from '../http/gate.ts';
 import { boundedLines, LineTooLongError } from '../lib/bounded-lines.ts';
 import { parse } from '../http/parse.ts';
 import type { ApiContext } from './context.ts';
 import { waitSlot } from './wait-budget.ts';
 import { getBinOr404, recordedOr503 } from './bins.ts';
+
+/**
+ * Details built at once (reading the body, decoding up to MAX_DECODED_BYTES, serializing: ~45 MB
+ * at the peak for the largest), and how many more may wait for their turn (then 503 busy).
+ */
+const DETAIL_BUILDS = 2;
+const DETAIL_WAITING = 256;
+
+/**
+ * A list page stops before the row that would take its JSON past this (at least one row goes),
+ * with `nextBefore` set to go on: rows carry every header (up to MAX_HEADER_COUNT, ~100 KB of
+ * JSON each), and 500 such rows were 40 MB, built in 1.8 s on the main thread.
+ */
+export const LIST_PAGE_MAX_CHARS = 4 * 1024 * 1024;
 
 /** A HAR import is one JSON document, read whole: at most this much. */
 const HAR_MAX_BYTES = 64 * 1024 * 1024;
@@ -74,6 +90,9 @@ async function readCapture(ctx: ApiContext, binId: string, id: string): Promise<
 
 export function requestsRouter(ctx: ApiContext): Router {
   const r = Router();
+  // Large answers (a detail, a page, a raw body) within MAX_RESPONSE_BUFFER_BYTES.
+  const budgetOf = () => responseBudget(ctx.config);
+  const detailGate = new Gate(DETAIL_BUILDS, DETAIL_WAITING);
 
   r.get('/bins/:id/requests', async (req, res) => {
     const bin = await getBinOr404(ctx, req.params.id);
@@ -88,8 +107,20 @@ export function requestsRouter(ctx: ApiContext): Router {
     } else {
       ({ rows: page, more } = await search(ctx.store, bin.id, filter, { limit, before, after, maxDecodedBytes: ctx.config.maxDecodedBytes }));
     }
-    const body: RequestPage = { requests: page.map(toSummary), nextBefore: more ? page[page.length - 1].id : null };
-    res.json(body);
+    // Serialized row by row, so that a page cut short costs only what it holds.
+    const rows: string[] = [];
+    let chars = 0;
+    for (const rec of page) {
+      const row = JSON.stringify(toSummary(rec));
+      if (rows.length && chars + row.length > LIST_PAGE_MAX_CHARS) {
+        more = true;
+        break;
+      }
+      rows.push(row);
+      chars += row.length + 1;
+    }
+    const nextBefore: RequestPage['nextBefore'] = more ? page[rows.length - 1].id : null;
+    sendJsonText(req, res, budgetOf(), `{"requests":[${rows.join(',')}],"nextBefore":${JSON.stringify(nextBefore)}}`);
   });
 
   // Long-poll for a capture (registered before /:rid, which would take "wait" for an id).
@@ -155,12 +186,30 @@ export function requestsRouter(ctx: ApiContext): Router {
   });
 
   r.get('/bins/:id/requests/:rid', async (req, res) => {
+    const turn = detailGate.enter(res);
+    if (turn === 'full') {
+      res.setHeader('retry-after', '2');
+      throw new HttpError(503, 'busy', `${DETAIL_WAITING} requests for a capture's detail are already waiting their turn; retry shortly.`);
+    }
+    const leave = await turn;
+    if (!leave) return; // the client left before its turn
+    try {
+      await detail(req, res);
+    } finally {
+      leave(); // once the answer is held (and written on as its client reads), or refused
+    }
+  });
+
+  const detail = async (req: Request<{ id: string; rid: string }>, res: Response) => {
     const got = await readOr503(res, readCapture(ctx, req.params.id, req.params.rid));
     if (!got) {
       await getBinOr404(ctx, req.params.id); // "bin not found" when it is the bin that is gone
       throw notFound('request');
     }
     const { rec, body } = got;
+    // The answer carries the body (as text or base64): past the budget already, say so before
+    // decoding and serializing it.
+    if (!budgetOf().fits(body.length)) throw buffersFull(budgetOf(), res, body.length);
     // Which attempt of its idempotency key this is, and the others with the same key.
     let extra = {};
     if (rec.idempotency) {
@@ -169,20 +218,21 @@ export function requestsRouter(ctx: ApiContext): Router {
       const group = g.groups.find((x) => x.key === rec.idempotency!.key);
       if (info) extra = { idempotency: info, sameKey: (group?.ids ?? []).filter((id) => id !== rec.id) };
     }
-    res.json(toDetail(rec, body, await decodedView(rec, body, ctx.config.maxDecodedBytes), extra));
-  });
+    sendJson(req, res, budgetOf(), toDetail(rec, body, await decodedView(rec, body, ctx.config.maxDecodedBytes), extra));
+  };
 
   r.get('/bins/:id/requests/:rid/raw', async (req, res) => {
     const got = await readOr503(res, readCapture(ctx, req.params.id, req.params.rid));
     if (!got) throw notFound('request');
     const { rec, body: bytes } = got;
+    // Before its headers: a refusal is JSON, not the capture's content type.
+    if (!budgetOf().fits(bytes.length)) throw buffersFull(budgetOf(), res, bytes.length);
     // The bytes are a stranger's: their own content type, but never run as our origin.
     res.setHeader('content-type', rec.contentType ?? 'application/octet-stream');
     res.setHeader('content-security-policy', "sandbox; default-src 'none'");
     res.setHeader('x-content-type-options', 'nosniff');
     if (req.query.download !== undefined) res.setHeader('content-disposition', `attachment; filename="${downloadName(rec.id, rec.contentType)}"`);
-    res.setHeader('content-length', bytes.length);
-    res.end(bytes);
+    sendBytes(req, res, budgetOf(), bytes);
   });
 
   r.get('/bins/:id/export', async (req, res) => {

@@ -1,11 +1,13 @@
 // The HTTP server, made before anything else so hooklab can listen at once: until the app is
 // installed (the store is still loading) every request gets a 503 with Retry-After, which
 // senders retry, instead of "connection refused". Also the connection cap (MAX_CONNECTIONS):
-// past it a new connection gets a 503 for its request and is closed.
+// past it a new connection gets a 503 for its request and is closed. And RESPONSE_STALL_MS: a
+// connection whose client reads none of the answer waiting for it is ended (stall.ts).
 import http from 'node:http';
 import type { Socket } from 'node:net';
 import type { Config } from '../config.ts';
 import { closeAfterAnswer } from './linger.ts';
+import { type StallWatch, watchStalls } from './stall.ts';
 
 export interface HooklabHttp {
   server: http.Server;
@@ -13,6 +15,8 @@ export interface HooklabHttp {
   setHandler(h: http.RequestListener): void;
   /** Is this connection over the cap (and so refused)? */
   overCap(socket: Socket): boolean;
+  /** RESPONSE_STALL_MS: connections whose client reads none of its answer are ended (http/stall.ts). */
+  stalls: StallWatch;
   /** Listen on config.host:config.port (0 = any); answers the base URL to call it on. */
   listen(): Promise<string>;
 }
@@ -49,6 +53,7 @@ export function createHttp(config: Config): HooklabHttp {
       maxHeaderSize: config.maxHeaderBytes,
     },
     (req, res) => {
+      stalls.add(req.socket);
       if (refused.has(req.socket)) {
         unavailable(res, 'too_many_connections', 'hooklab has too many open connections (MAX_CONNECTIONS); retry shortly.', 2, true);
         closeAfterAnswer(req, res);
@@ -67,6 +72,7 @@ export function createHttp(config: Config): HooklabHttp {
   // names and values, 431 past it) bounds their bytes, MAX_HEADER_COUNT their number (431 in
   // the handler above); 0 here keeps every header, so none goes missing silently.
   server.maxHeadersCount = 0;
+  const stalls = watchStalls(server, config.responseStallMs);
   server.on('connection', (socket: Socket) => {
     open++;
     socket.once('close', () => open--);
@@ -82,6 +88,7 @@ export function createHttp(config: Config): HooklabHttp {
       handler = h;
     },
     overCap: (socket) => refused.has(socket),
+    stalls,
     listen: () =>
       new Promise((resolve, reject) => {
         server.once('error', reject);
