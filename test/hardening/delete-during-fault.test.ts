@@ -11,6 +11,7 @@ import { send } from '../helpers/http.ts';
 import { type ServerProcess, spawnServer } from '../helpers/process.ts';
 import { createBin, json } from '../helpers/server.ts';
 import { mountTmpfs } from './tmpfs.ts';
+import { untilNoFilesOpenUnder } from '../helpers/open-files.ts';
 
 async function health(base: string) {
   const r = await fetch(`${base}/api/health`);
@@ -122,6 +123,8 @@ describe('deleting during a storage fault', () => {
       // Written: the segment's journal names both (until then they live in memory).
       const log = path.join(env.DATA_DIR, 'bins', b.id, '00000000.log');
       expect(await until(async () => (await readFile(log, 'utf8').catch(() => '')).includes(first[1]))).toBe(true);
+      // And its files closed: a remount read-only fails ("busy") while one is open for writing.
+      await untilNoFilesOpenUnder(p.proc.pid!, env.DATA_DIR);
       fs.remount('ro');
       // A capture taken before the fault is known (kept in memory) makes it known.
       const pending = await send(url, { body: 'three' });
