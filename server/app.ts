@@ -16,7 +16,8 @@ import { openApiDocument } from './api/openapi.ts';
 import { BodyBudget } from './capture/body-budget.ts';
 import { RateLimiter } from './capture/rate-limit.ts';
 import { RequestWaiters } from './capture/waiters.ts';
-import { WaitBudget } from './api/wait-budget.ts';
+import { KeyedSlots } from './lib/keyed-slots.ts';
+import { clientKey } from './net/client-key.ts';
 import { DeliveryWaiters } from './dispatch/delivery-waiters.ts';
 import { tapDeliveries, tapSettings } from './live/tap.ts';
 import { clientIp, createReceiver } from './capture/receiver.ts';
@@ -38,7 +39,7 @@ import { hybridSend } from './dispatch/hybrid-sender.ts';
 import { createWorkerSender } from './dispatch/worker-sender.ts';
 import { authRoutes, requireToken, tokenFrom, tokenGate } from './http/auth.ts';
 import { createHostGuard } from './http/host-guard.ts';
-import { createHttp, type HooklabHttp } from './http/server.ts';
+import { connectionRefusal, createHttp, type HooklabHttp } from './http/server.ts';
 import { CONNECTIONS_PER_ORIGIN, Forwarder } from './forward/forwarder.ts';
 import { ReplayJobs } from './forward/replay-jobs.ts';
 import { BinAttempts } from './verify/bin-attempts.ts';
@@ -93,7 +94,7 @@ export interface HooklabApp {
   /** The wait API's waiting requests (tests check that gone clients free theirs). */
   waiters: RequestWaiters;
   /** The wait API's slots (WAIT_MAX_WAITERS): tests check each comes back. */
-  waitBudget: WaitBudget;
+  waitBudget: KeyedSlots;
   /** Signature checks (the config file's new settings re-check what bins hold). */
   verifier: Verifier;
   /** One pass of idle-bin expiry now (BIN_IDLE_DAYS; it also runs by itself): the ids deleted. */
@@ -159,10 +160,11 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
     // Called for handshakes only (a request without a session id): everything that makes a
     // session is decided here, before it is made.
     allowRequest: (req, cb) => {
-      if (web.overCap(req.socket)) {
+      const overCap = web.overCap(req.socket);
+      if (overCap) {
         // As the HTTP server answers any request on such a connection (see http/server.ts).
-        refuseHandshake(req, 503, 'too_many_connections', 'hooklab has too many open connections (MAX_CONNECTIONS); retry shortly.', 2);
-        return cb('too many connections (MAX_CONNECTIONS)', false);
+        refuseHandshake(req, 503, 'too_many_connections', connectionRefusal(overCap, config), 2);
+        return cb('too many connections', false);
       }
       if (hostGuard && !hostGuard.allows(req)) return cb('forbidden host or origin', false);
       if (gate) {
@@ -175,9 +177,9 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
           return cb('unauthorized', false);
         }
       }
-      const over = sessions.admit(req, clientIp(req, config.trustProxy));
+      const over = sessions.admit(req, clientKey(clientIp(req, config.trustProxy)));
       if (over) {
-        const which = over === 'ip' ? 'from this address (LIVE_MAX_SESSIONS_PER_IP)' : '(LIVE_MAX_SESSIONS)';
+        const which = over === 'key' ? 'from this address (LIVE_MAX_SESSIONS_PER_IP)' : '(LIVE_MAX_SESSIONS)';
         refuseHandshake(req, 503, 'too_many_sessions', `hooklab holds as many live sessions ${which} as it may; retry shortly.`, SESSIONS_RETRY_AFTER_S);
         return cb('too many live sessions', false);
       }
@@ -428,7 +430,7 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
     await cluster.start(log);
   }
 
-  const waitBudget = new WaitBudget(config.waitMaxWaiters, config.waitMaxWaitersPerIp);
+  const waitBudget = new KeyedSlots(config.waitMaxWaiters, config.waitMaxWaitersPerIp);
   const ctx: ApiContext = { config, store, control, dispatcher, live, rateLimiter, waiters, deliveryWaiters, waitBudget, forwarder, replays, verifier, binAttempts, now, newRequestId, log };
   const activity = async (b: StoredBin): Promise<BinActivity> => ({ id: b.id, createdAt: b.createdAt, lastRequestAt: (await store.requests.stats(b.id)).lastAt, activeAt: b.activeAt });
   const idleSweeper = config.binIdleMs

@@ -34,6 +34,8 @@ export interface Config {
   maxBufferedBytes: number;
   maxUnwrittenBytes: number;
   maxConnections: number;
+  /** Per client (clientKey); not applied with trustProxy. */
+  maxConnectionsPerIp: number;
   /** Bytes of API answers held for clients that have not read them (see http/response-budget.ts). */
   maxResponseBufferBytes: number;
   /** A connection whose client reads none of its waiting answer for this long is ended (http/stall.ts). */
@@ -112,15 +114,16 @@ export const CONFIG_DOCS: { name: string; default: string; meaning: string }[] =
   { name: 'MAX_BUFFERED_BYTES', default: '67108864', meaning: 'Body bytes held in memory at once: requests being received, captures not yet written, and proxied captures waiting for their target\'s answer (64 MiB). Past it, receivers answer 503 with Retry-After.' },
   { name: 'MAX_UNWRITTEN_BYTES', default: '8388608', meaning: 'Body bytes acknowledged but not yet on disk (8 MiB). Past it, a capture is answered once written, so senders slow to the disk\'s pace and a hard kill still loses at most FLUSH_INTERVAL_MS of captures.' },
   { name: 'MAX_CONNECTIONS', default: '1000', meaning: 'Open connections (senders, UI, API, Socket.IO). Past it, new ones get a 503 and are closed.' },
+  { name: 'MAX_CONNECTIONS_PER_IP', default: '250', meaning: 'Open connections one client may hold (an IPv4 address, or an IPv6 /64), so that one client cannot take all of MAX_CONNECTIONS. Past it, its new ones get a 503 with Retry-After and are closed. Not applied with TRUST_PROXY (every connection is then the proxy\'s: limit per client there).' },
   { name: 'MAX_RESPONSE_BUFFER_BYTES', default: '67108864', meaning: 'Bytes of API answers (a capture\'s detail or raw body, a request list page) held in memory until their clients read them (64 MiB); a detail can be 12.5 MB. An answer that would pass it gets 503 response_buffers_full with Retry-After (one larger than the whole budget still goes when no other is held).' },
   { name: 'RESPONSE_STALL_MS', default: '30000', meaning: 'A connection with answer bytes waiting that its client does not read (the kernel takes none of them) for this long is reset, freeing them. Any progress counts: the kernel takes more about every 1.4 MB a client reads, so only a client slower than ~50 KB/s on a large answer could be taken for stalled at 30 s.' },
   { name: 'CACHE_BYTES', default: '33554432', meaning: 'Memory for bodies and headers read back from disk (32 MiB).' },
   { name: 'LIVE_MAX_BUFFER_BYTES', default: '2097152', meaning: 'Unread live events a Socket.IO connection may hold (2 MiB); a viewer past it is dropped, reconnects and catches up.' },
   { name: 'LIVE_MAX_SESSIONS', default: '2000', meaning: 'Live (Socket.IO) sessions this instance holds at once (~6.5 KB each; a long-polling one holds no connection, so MAX_CONNECTIONS does not bound them). Past it, a new handshake gets 503 with Retry-After; clients retry on their own.' },
-  { name: 'LIVE_MAX_SESSIONS_PER_IP', default: '100', meaning: 'Live sessions one client IP may hold at once (X-Forwarded-For with TRUST_PROXY; behind a proxy without it, every viewer counts as the proxy). Past it, 503 with Retry-After.' },
+  { name: 'LIVE_MAX_SESSIONS_PER_IP', default: '100', meaning: 'Live sessions one client (an IPv4 address, or an IPv6 /64) may hold at once (X-Forwarded-For with TRUST_PROXY; behind a proxy without it, every viewer counts as the proxy). Past it, 503 with Retry-After.' },
   { name: 'LIVE_MAX_SOCKETS_PER_SESSION', default: '4', meaning: 'Socket.IO sockets (namespace connects) one live session may hold at once; hooklab\'s clients use one. A session that opens more is closed at once (a client that does that is broken or hostile).' },
   { name: 'WAIT_MAX_WAITERS', default: '500', meaning: 'Wait-API requests (`…/requests/wait`, `…/deliveries/:id/wait`) this instance holds open at once. Each is matched against every new capture of its bin on the main thread, so this bounds that work as well as memory. Past it, 503 with Retry-After.' },
-  { name: 'WAIT_MAX_WAITERS_PER_IP', default: '50', meaning: 'Wait-API requests one client IP may hold open at once (X-Forwarded-For with TRUST_PROXY). Past it, 503 with Retry-After.' },
+  { name: 'WAIT_MAX_WAITERS_PER_IP', default: '50', meaning: 'Wait-API requests one client (an IPv4 address, or an IPv6 /64) may hold open at once (X-Forwarded-For with TRUST_PROXY). Past it, 503 with Retry-After.' },
   { name: 'FLUSH_INTERVAL_MS', default: '200', meaning: 'Writes are coalesced for this long: the most a hard kill can lose.' },
   { name: 'LOG_FLUSH_MS', default: '1000', meaning: 'A write to DATA_DIR (a flush) that takes at least this long is logged (WARN, with how long and whether it worked): a slow or contended disk widens what a hard kill can lose, which is what was acknowledged since the last flush began. 0 logs every flush (INFO).' },
   { name: 'MAX_DELAY_MS', default: '120000', meaning: 'Largest response delay a bin may be told to use.' },
@@ -152,7 +155,7 @@ export const CONFIG_DOCS: { name: string; default: string; meaning: string }[] =
   { name: 'RETRY_JITTER', default: '0.2', meaning: 'Random spread on each delay (0.2 = ±20%).' },
   { name: 'RETRY_DEADLINE_MS', default: '86400000', meaning: 'No attempt after this; the last one lands on it (24 h).' },
   { name: 'AUTH_TOKEN', default: '(none)', meaning: 'When set, the UI, API and Socket.IO require it. Receiver URLs stay open.' },
-  { name: 'AUTH_FAILURES_PER_MINUTE', default: '10', meaning: 'Wrong access tokens (login form, API, Socket.IO) one client IP may send per minute; then 429 with Retry-After until the minute is over.' },
+  { name: 'AUTH_FAILURES_PER_MINUTE', default: '10', meaning: 'Wrong access tokens (login form, API, Socket.IO) one client (an IPv4 address, or an IPv6 /64) may send per minute; then 429 with Retry-After until the minute is over.' },
   { name: 'DISPATCH_ALLOW', default: '(none)', meaning: 'Comma-separated hosts or IPs/CIDRs the dispatcher may call, private ones too. Unset: anything when HOST is loopback; otherwise public addresses only (no loopback, private, link-local/metadata, CGNAT, multicast or reserved ones, checked on the resolved address), except receiver URLs under PUBLIC_URL.' },
   { name: 'TRUST_PROXY', default: 'false', meaning: 'Take the client IP from X-Forwarded-For (behind a reverse proxy).' },
   { name: 'ALLOWED_HOSTS', default: '(none)', meaning: 'Extra host names (name or name:port) the UI and API answer to when no AUTH_TOKEN is set; without a port, the listening port and PUBLIC_URL\'s. localhost, 127.0.0.1, ::1 and HOST on the listening port, and PUBLIC_URL\'s host and port, always are.' },
@@ -229,6 +232,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     maxBufferedBytes,
     maxUnwrittenBytes: int(env, 'MAX_UNWRITTEN_BYTES', 8 * 1024 * 1024, 0),
     maxConnections: int(env, 'MAX_CONNECTIONS', 1000, 16, 1_000_000),
+    maxConnectionsPerIp: int(env, 'MAX_CONNECTIONS_PER_IP', 250, 1, 1_000_000),
     maxResponseBufferBytes: int(env, 'MAX_RESPONSE_BUFFER_BYTES', 64 * 1024 * 1024, 1024 * 1024, 64 * 1024 ** 3),
     responseStallMs: int(env, 'RESPONSE_STALL_MS', 30_000, 100, 3_600_000),
     cacheBytes: int(env, 'CACHE_BYTES', 32 * 1024 * 1024, 0, 64 * 1024 ** 3),

@@ -8,7 +8,7 @@ import type { Store } from '../store/types.ts';
 import type { RateLimiter } from '../capture/rate-limit.ts';
 import type { RequestWaiters } from '../capture/waiters.ts';
 import type { DeliveryWaiters } from '../dispatch/delivery-waiters.ts';
-import type { WaitBudget } from './wait-budget.ts';
+import type { KeyedSlots } from '../lib/keyed-slots.ts';
 import type { Forwarder } from '../forward/forwarder.ts';
 import type { ReplayJobs } from '../forward/replay-jobs.ts';
 import type { BinAttempts } from '../verify/bin-attempts.ts';
@@ -25,7 +25,8 @@ export interface ApiContext {
   waiters: RequestWaiters;
   deliveryWaiters: DeliveryWaiters;
   /** Slots for both kinds of waiter (WAIT_MAX_WAITERS, WAIT_MAX_WAITERS_PER_IP). */
-  waitBudget: WaitBudget;
+  /** The wait API's slots (see wait-budget.ts). */
+  waitBudget: KeyedSlots;
   forwarder: Forwarder;
   /** Bulk replay jobs: run here, kept in the store. */
   replays: ReplayJobs;

@@ -120,7 +120,12 @@ export function openApiDocument(o: OpenApiOptions): object {
       200: json(B.RequestDetail, 'The first match.'),
       404: err('No such bin, or it was deleted while the wait was on (code "not_found").'),
       408: err('None within the timeout (code "timeout").'),
-      503: busyWaiting(),
+      503: {
+        ...err(
+          'Retry after Retry-After: as many waits are open as allowed, here or from this client ("too_many_waiters"); or the match was found but its detail cannot be sent now, as GET …/requests/{rid} would answer ("busy", "response_buffers_full", "storage_unavailable").',
+        ),
+        headers: retryAfter,
+      },
     },
     { query: S.RequestWaitQuery },
     'Requests',

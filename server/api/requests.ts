@@ -134,12 +134,26 @@ export function requestsRouter(ctx: ApiContext): Router {
     });
     let scanning = true;
     let live: string | null = null;
+    // The capture's detail, built and held as GET …/requests/:rid's is (its turn among the
+    // details built at once, MAX_RESPONSE_BUFFER_BYTES): many waits on one bin may all match
+    // one large capture. Answers every outcome itself (nothing awaits a live capture's call).
     const answer = async (id: string) => {
-      const rec = await ctx.store.requests.get(bin.id, id);
-      const body = rec && (await ctx.store.requests.body(bin.id, id));
-      if (!rec || !body) return false; // gone meanwhile (evicted, deleted)
-      res.json(toDetail(rec, body, await decodedView(rec, body, ctx.config.maxDecodedBytes)));
-      return true;
+      try {
+        const leave = await detailTurn(res);
+        if (!leave) return; // the client left before its turn
+        try {
+          const got = await readOr503(res, readCapture(ctx, bin.id, id));
+          if (!got) res.status(404).json({ error: { code: 'not_found', message: 'the matching request was deleted' } });
+          else await sendDetail(req, res, got.rec, got.body);
+        } finally {
+          leave();
+        }
+      } catch (err) {
+        if (res.headersSent) return;
+        const e = err instanceof HttpError ? err : new HttpError(503, 'storage_unavailable', 'The capture could not be read (see /api/health); retry shortly.');
+        if (e.status === 503 && !res.getHeader('retry-after')) res.setHeader('retry-after', '5');
+        res.status(e.status).json(e.toBody());
+      }
     };
     const finish = () => {
       done = true;
@@ -158,16 +172,7 @@ export function requestsRouter(ctx: ApiContext): Router {
       if (scanning) live ??= id; // an older stored one may still turn up: decide after the scan
       else {
         finish();
-        // Nothing awaits this (a live capture's callback): a store that fails answers 503 here
-        // rather than reject unhandled, which would end the process.
-        answer(id).then(
-          (ok) => {
-            if (!ok && !res.headersSent) res.status(404).json({ error: { code: 'not_found', message: 'the matching request was deleted' } });
-          },
-          () => {
-            if (!res.headersSent) res.status(503).set('retry-after', '5').json({ error: { code: 'storage_unavailable', message: 'The capture could not be read (see /api/health); retry shortly.' } });
-          },
-        );
+        void answer(id);
       }
     }, binGone);
     const timer = setTimeout(() => {
@@ -181,17 +186,22 @@ export function requestsRouter(ctx: ApiContext): Router {
     const first = found.rows[0]?.id ?? live;
     if (first && !done) {
       finish();
-      if (!(await answer(first))) res.status(404).json({ error: { code: 'not_found', message: 'the matching request was deleted' } });
+      await answer(first);
     } else if (!done && !(await ctx.store.bins.get(bin.id))) binGone(); // deleted before the waiter was there to hear it
   });
 
-  r.get('/bins/:id/requests/:rid', async (req, res) => {
+  /** A turn to build a detail (its release: call it once the answer is held or refused), null when the client left first; 503 busy past DETAIL_WAITING. */
+  const detailTurn = async (res: Response) => {
     const turn = detailGate.enter(res);
     if (turn === 'full') {
       res.setHeader('retry-after', '2');
       throw new HttpError(503, 'busy', `${DETAIL_WAITING} requests for a capture's detail are already waiting their turn; retry shortly.`);
     }
-    const leave = await turn;
+    return turn;
+  };
+
+  r.get('/bins/:id/requests/:rid', async (req, res) => {
+    const leave = await detailTurn(res);
     if (!leave) return; // the client left before its turn
     try {
       await detail(req, res);
@@ -206,7 +216,11 @@ export function requestsRouter(ctx: ApiContext): Router {
       await getBinOr404(ctx, req.params.id); // "bin not found" when it is the bin that is gone
       throw notFound('request');
     }
-    const { rec, body } = got;
+    await sendDetail(req, res, got.rec, got.body);
+  };
+
+  /** A capture's detail as an answer, within MAX_RESPONSE_BUFFER_BYTES. */
+  const sendDetail = async (req: Request, res: Response, rec: StoredRequest, body: Buffer) => {
     // The answer carries the body (as text or base64): past the budget already, say so before
     // decoding and serializing it.
     if (!budgetOf().fits(body.length)) throw buffersFull(budgetOf(), res, body.length);

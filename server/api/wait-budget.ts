@@ -3,48 +3,14 @@
 // of its bin on the main thread (a `q` search reads up to 1 MiB of body each time). Requests
 // pipelined on one connection are all taken at once, so MAX_CONNECTIONS does not bound them:
 // 10,000 waits on one socket held +90–137 MB and made one 1 MiB capture take 20 s to answer.
-// Each waiter takes a slot, per instance (WAIT_MAX_WAITERS) and per client IP
-// (WAIT_MAX_WAITERS_PER_IP), until it answers or its client goes.
+// Each waiter takes a slot (ctx.waitBudget, KeyedSlots), per instance (WAIT_MAX_WAITERS) and
+// per client (WAIT_MAX_WAITERS_PER_IP; see clientKey), until it answers or its client goes.
 import type { Socket } from 'node:net';
 import type { Request, Response } from 'express';
 import { clientIp } from '../capture/receiver.ts';
+import { clientKey } from '../net/client-key.ts';
 import { HttpError } from '../http/errors.ts';
 import type { ApiContext } from './context.ts';
-
-export type WaitRefusal = 'instance' | 'ip';
-
-export class WaitBudget {
-  private total = 0;
-  private readonly perIp = new Map<string, number>();
-
-  constructor(
-    readonly max: number,
-    readonly maxPerIp: number,
-  ) {}
-
-  /** A slot for a waiter from `ip`: its release (call it once or more: only the first counts), or which cap is reached. */
-  take(ip: string): (() => void) | WaitRefusal {
-    if (this.total >= this.max) return 'instance';
-    const n = this.perIp.get(ip) ?? 0;
-    if (n >= this.maxPerIp) return 'ip';
-    this.total++;
-    this.perIp.set(ip, n + 1);
-    let held = true;
-    return () => {
-      if (!held) return;
-      held = false;
-      this.total--;
-      const left = (this.perIp.get(ip) ?? 1) - 1;
-      if (left > 0) this.perIp.set(ip, left);
-      else this.perIp.delete(ip);
-    };
-  }
-
-  /** Waiters holding a slot now. */
-  get size(): number {
-    return this.total;
-  }
-}
 
 const RETRY_AFTER_S = 5;
 
@@ -75,7 +41,7 @@ function onSocketClose(socket: Socket, fn: () => void): () => void {
  * release it answers gives the slot back (idempotent: the wait calls it when it answers too).
  */
 export function waitSlot(ctx: ApiContext, req: Request, res: Response, gone: () => void): () => void {
-  const got = ctx.waitBudget.take(clientIp(req, ctx.config.trustProxy));
+  const got = ctx.waitBudget.take(clientKey(clientIp(req, ctx.config.trustProxy)));
   if (typeof got === 'function') {
     const unlisten = onSocketClose(req.socket, gone);
     if (req.socket.destroyed) setImmediate(gone); // gone already: its 'close' came before we listened
@@ -86,6 +52,6 @@ export function waitSlot(ctx: ApiContext, req: Request, res: Response, gone: () 
     };
   }
   res.setHeader('retry-after', String(RETRY_AFTER_S));
-  const cap = got === 'ip' ? `WAIT_MAX_WAITERS_PER_IP (${ctx.waitBudget.maxPerIp}) from this client` : `WAIT_MAX_WAITERS (${ctx.waitBudget.max})`;
+  const cap = got === 'key' ? `WAIT_MAX_WAITERS_PER_IP (${ctx.waitBudget.maxPerKey}) from this client` : `WAIT_MAX_WAITERS (${ctx.waitBudget.max})`;
   throw new HttpError(503, 'too_many_waiters', `As many wait requests are open as hooklab allows: ${cap}. Retry shortly.`);
 }

@@ -7,6 +7,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import express, { type NextFunction, type Request, type Response, Router } from 'express';
 import { clientIp } from '../capture/receiver.ts';
+import { clientKey } from '../net/client-key.ts';
 import { AuthFailureLimiter } from './auth-limit.ts';
 
 export const COOKIE = 'hooklab_token';
@@ -54,7 +55,8 @@ export function tokenGate(token: string, opts: { failuresPerMinute: number; trus
   const limiter = new AuthFailureLimiter(opts.failuresPerMinute);
   return {
     check(req, given) {
-      const ip = clientIp(req, opts.trustProxy);
+      // Per /64 for IPv6 (see clientKey): a new address per guess would not get round it.
+      const ip = clientKey(clientIp(req, opts.trustProxy));
       const now = opts.now();
       // Refused even when right: otherwise the answer would still tell a guess that hit.
       const wait = limiter.retryAfterSeconds(ip, now);

@@ -1,11 +1,14 @@
 // The HTTP server, made before anything else so hooklab can listen at once: until the app is
 // installed (the store is still loading) every request gets a 503 with Retry-After, which
-// senders retry, instead of "connection refused". Also the connection cap (MAX_CONNECTIONS):
-// past it a new connection gets a 503 for its request and is closed. And RESPONSE_STALL_MS: a
+// senders retry, instead of "connection refused". Also the connection caps (MAX_CONNECTIONS,
+// and MAX_CONNECTIONS_PER_IP so that one client cannot hold them all): past one, a new
+// connection gets a 503 for its request and is closed. And RESPONSE_STALL_MS: a
 // connection whose client reads none of the answer waiting for it is ended (stall.ts).
 import http from 'node:http';
 import type { Socket } from 'node:net';
 import type { Config } from '../config.ts';
+import { KeyedSlots, type SlotRefusal } from '../lib/keyed-slots.ts';
+import { clientKey } from '../net/client-key.ts';
 import { closeAfterAnswer } from './linger.ts';
 import { type StallWatch, watchStalls } from './stall.ts';
 
@@ -13,8 +16,8 @@ export interface HooklabHttp {
   server: http.Server;
   /** Replace the request handler (the app, once it is built). */
   setHandler(h: http.RequestListener): void;
-  /** Is this connection over the cap (and so refused)? */
-  overCap(socket: Socket): boolean;
+  /** Which connection cap this connection was over (and so refused), or null. */
+  overCap(socket: Socket): SlotRefusal | null;
   /** RESPONSE_STALL_MS: connections whose client reads none of its answer are ended (http/stall.ts). */
   stalls: StallWatch;
   /** Listen on config.host:config.port (0 = any); answers the base URL to call it on. */
@@ -39,9 +42,18 @@ function tooManyHeaders(res: http.ServerResponse, max: number) {
   res.end(body);
 }
 
+/** What a connection refused by a cap is told (Socket.IO's handshakes too). */
+export function connectionRefusal(which: SlotRefusal, config: Pick<Config, 'maxConnectionsPerIp'>): string {
+  return which === 'key'
+    ? `This client has as many open connections as hooklab allows one client (MAX_CONNECTIONS_PER_IP, ${config.maxConnectionsPerIp}); retry shortly.`
+    : 'hooklab has too many open connections (MAX_CONNECTIONS); retry shortly.';
+}
+
 export function createHttp(config: Config): HooklabHttp {
-  const refused = new WeakSet<Socket>();
-  let open = 0;
+  const refused = new WeakMap<Socket, SlotRefusal>();
+  // Behind a proxy (TRUST_PROXY) every connection is the proxy's: only the total counts.
+  const perClient = config.trustProxy ? Infinity : config.maxConnectionsPerIp;
+  const slots = new KeyedSlots(config.maxConnections, perClient);
   let handler: http.RequestListener = (_req, res) =>
     unavailable(res, 'starting', 'hooklab is starting (loading its data); retry in a moment.', 2);
   const server = http.createServer(
@@ -54,8 +66,9 @@ export function createHttp(config: Config): HooklabHttp {
     },
     (req, res) => {
       stalls.add(req.socket);
-      if (refused.has(req.socket)) {
-        unavailable(res, 'too_many_connections', 'hooklab has too many open connections (MAX_CONNECTIONS); retry shortly.', 2, true);
+      const over = refused.get(req.socket);
+      if (over) {
+        unavailable(res, 'too_many_connections', connectionRefusal(over, config), 2, true);
         closeAfterAnswer(req, res);
         return;
       }
@@ -74,10 +87,11 @@ export function createHttp(config: Config): HooklabHttp {
   server.maxHeadersCount = 0;
   const stalls = watchStalls(server, config.responseStallMs);
   server.on('connection', (socket: Socket) => {
-    open++;
-    socket.once('close', () => open--);
-    if (open > config.maxConnections) {
-      refused.add(socket);
+    const a = socket.remoteAddress ?? '';
+    const got = slots.take(perClient === Infinity ? '' : clientKey(a));
+    if (typeof got === 'function') socket.once('close', got);
+    else {
+      refused.set(socket, got);
       // Room for one request to be told why; a client that sends none is not kept.
       socket.setTimeout(5000, () => socket.destroy());
     }
@@ -87,7 +101,7 @@ export function createHttp(config: Config): HooklabHttp {
     setHandler(h) {
       handler = h;
     },
-    overCap: (socket) => refused.has(socket),
+    overCap: (socket) => refused.get(socket) ?? null,
     stalls,
     listen: () =>
       new Promise((resolve, reject) => {

@@ -2,10 +2,11 @@
 // middleware runs, costs ~6.5 KB, and outlives its client by pingInterval + pingTimeout (45 s).
 // A long-polling one holds no connection, so MAX_CONNECTIONS does not bound them: one client
 // made 30,000 in 4.4 s over 8 keep-alive sockets (+200 MB). So each handshake is counted here,
-// per instance (LIVE_MAX_SESSIONS) and per client IP (LIVE_MAX_SESSIONS_PER_IP), from the
+// per instance (LIVE_MAX_SESSIONS) and per client (LIVE_MAX_SESSIONS_PER_IP; see clientKey), from the
 // moment it is let through until its session closes; past either cap it is refused (503 with
 // Retry-After), which socket.io-client treats as a failed attempt and retries on its backoff.
 import { type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
+import { KeyedSlots, type SlotRefusal } from '../lib/keyed-slots.ts';
 
 /** What the engine hands to 'connection': the handshake's request, and 'close' once it ends. */
 interface EngineSession {
@@ -13,57 +14,43 @@ interface EngineSession {
   once(event: 'close', fn: () => void): unknown;
 }
 
-export type SessionRefusal = 'instance' | 'ip';
-
 export class SessionBudget {
-  private total = 0;
-  private readonly perIp = new Map<string, number>();
-  /** Handshakes let through whose session is not made yet, with their client's IP. */
-  private readonly admitted = new WeakMap<IncomingMessage, string>();
+  private readonly slots: KeyedSlots;
+  /** Handshakes let through whose session is not made yet, with their slot's release. */
+  private readonly admitted = new WeakMap<IncomingMessage, () => void>();
 
-  constructor(
-    readonly maxSessions: number,
-    readonly maxPerIp: number,
-  ) {}
+  constructor(maxSessions: number, maxPerClient: number) {
+    this.slots = new KeyedSlots(maxSessions, maxPerClient);
+  }
 
   /**
    * Count a handshake (from allowRequest) as a session now, or say which cap it is over.
    * Counted before the engine makes the session: handshakes pipelined on one connection are
-   * let through together, before any of their sessions exists.
+   * let through together, before any of their sessions exists. `client`: see clientKey.
    */
-  admit(req: IncomingMessage, ip: string): SessionRefusal | null {
-    if (this.total >= this.maxSessions) return 'instance';
-    const n = this.perIp.get(ip) ?? 0;
-    if (n >= this.maxPerIp) return 'ip';
-    this.total++;
-    this.perIp.set(ip, n + 1);
-    this.admitted.set(req, ip);
+  admit(req: IncomingMessage, client: string): SlotRefusal | null {
+    const got = this.slots.take(client);
+    if (typeof got !== 'function') return got;
+    this.admitted.set(req, got);
     // The engine makes the session within the same turn (after a microtask); a handshake it
     // refuses after all (a malformed WebSocket upgrade, say) makes none: given back then.
     setImmediate(() => {
-      if (this.admitted.delete(req)) this.release(ip);
+      if (this.admitted.delete(req)) got();
     });
     return null;
   }
 
   /** The engine made a session (its 'connection' event): counted until it closes. */
   made(s: EngineSession): void {
-    const ip = this.admitted.get(s.request);
-    if (ip === undefined) return;
+    const release = this.admitted.get(s.request);
+    if (release === undefined) return;
     this.admitted.delete(s.request);
-    s.once('close', () => this.release(ip));
-  }
-
-  private release(ip: string): void {
-    this.total--;
-    const n = (this.perIp.get(ip) ?? 1) - 1;
-    if (n > 0) this.perIp.set(ip, n);
-    else this.perIp.delete(ip);
+    s.once('close', release);
   }
 
   /** Sessions counted now (those made, and handshakes let through whose session is coming). */
   get size(): number {
-    return this.total;
+    return this.slots.size;
   }
 }
 

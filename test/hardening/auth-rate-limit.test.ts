@@ -1,4 +1,4 @@
-// With AUTH_TOKEN set, wrong tokens are rate-limited per client IP, wherever they are tried:
+// With AUTH_TOKEN set, wrong tokens are rate-limited per client (an IPv4 address, an IPv6 /64), wherever they are tried:
 // the login form, Bearer/cookie on the API, and Socket.IO handshakes. The server's clock is
 // injected, so the minute passes without sleeping.
 import { io } from 'socket.io-client';
@@ -115,5 +115,14 @@ describe('wrong tokens per client IP', () => {
     for (let i = 0; i < 2; i++) await api(proxied.base, 'wrong').set('x-forwarded-for', '203.0.113.9').expect(401);
     await api(proxied.base, TOKEN).set('x-forwarded-for', '203.0.113.9').expect(429);
     await api(proxied.base, TOKEN).set('x-forwarded-for', '203.0.113.9, 203.0.113.10').expect(200);
+  });
+
+  it('counts an IPv6 client by its /64: a new address for every guess does not get round it', async () => {
+    const { s } = await server({ authFailuresPerMinute: 2, trustProxy: true });
+    await api(s.base, 'wrong').set('x-forwarded-for', '2001:db8:7:1::a').expect(401);
+    await api(s.base, 'wrong').set('x-forwarded-for', '2001:db8:7:1:ffff::b').expect(401);
+    await api(s.base, TOKEN).set('x-forwarded-for', '2001:db8:7:1::c').expect(429);
+    // Another /64 is another client.
+    await api(s.base, TOKEN).set('x-forwarded-for', '2001:db8:7:2::a').expect(200);
   });
 });

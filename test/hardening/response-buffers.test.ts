@@ -119,6 +119,14 @@ describe('MAX_RESPONSE_BUFFER_BYTES', () => {
     expect(raw.status).toBe(503);
     expect(raw.headers.get('content-type')).toMatch(/^application\/json/);
     expect(raw.headers.get('content-disposition')).toBeNull();
+    // A wait that matches it answers within the same budget: many waits on one bin may all
+    // match one large capture.
+    const wait = `/api/bins/${binId}/requests/wait?timeout=5s`;
+    const waited = await get(srv.base, wait);
+    expect(waited.status).toBe(503);
+    expect(waited.headers.get('retry-after')).toBe('5');
+    expect((JSON.parse(waited.body.toString()) as { error: { code: string } }).error.code).toBe('response_buffers_full');
+    expect(srv.app.waitBudget.size).toBe(0);
     // Small answers still go: the list, health.
     expect((await get(srv.base, `/api/bins/${binId}/requests`)).status).toBe(200);
     expect((await get(srv.base, '/api/health')).status).toBe(200);
@@ -126,6 +134,9 @@ describe('MAX_RESPONSE_BUFFER_BYTES', () => {
     stuck.socket.destroy();
     const again = await until(srv.base, path, 200);
     expect(again.body.equals(whole.body)).toBe(true);
+    const waitedAgain = await get(srv.base, wait);
+    expect(waitedAgain.status).toBe(200);
+    expect(waitedAgain.body.equals(whole.body)).toBe(true);
   });
 
   it('a reader gets the whole answer, sliced or not: the detail (ETag, 304), the raw bytes, HEAD', async () => {
