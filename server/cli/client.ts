@@ -54,7 +54,7 @@ export class CliError extends Error {
   constructor(
     message: string,
     readonly code: number,
-    readonly detail: { status?: number; transient?: boolean } = {},
+    readonly detail: { status?: number; transient?: boolean; retryAfterMs?: number } = {},
   ) {
     super(message);
   }
@@ -63,6 +63,10 @@ export class CliError extends Error {
   }
   get status(): number | undefined {
     return this.detail.status;
+  }
+  /** The server's Retry-After (in seconds) as ms, when it sent one. */
+  get retryAfterMs(): number | undefined {
+    return this.detail.retryAfterMs;
   }
 }
 
@@ -132,7 +136,12 @@ export async function errorOf(res: Response, c: Conn): Promise<CliError> {
   } catch {
     // not JSON
   }
-  const detail = { status: res.status, transient: res.status >= 500 || res.status === 429 || res.status === 408 };
+  const retryAfter = Number(res.headers.get('retry-after') ?? NaN);
+  const detail = {
+    status: res.status,
+    transient: res.status >= 500 || res.status === 429 || res.status === 408,
+    ...(Number.isInteger(retryAfter) && retryAfter >= 0 ? { retryAfterMs: retryAfter * 1000 } : {}),
+  };
   // (The token itself is never part of a message.)
   if (res.status === 401) {
     const what = c.token ? 'refused the access token given (--token or HOOKLAB_TOKEN)' : 'wants an access token: pass --token or set HOOKLAB_TOKEN';

@@ -58,3 +58,67 @@ describe('hooklab wait, a long wait', () => {
     }
   });
 });
+
+describe('hooklab wait, a busy server', () => {
+  let busy: http.Server;
+  let busyBase: string;
+  const seen: string[] = [];
+  /** How many times each bin is answered 503 before its capture. */
+  const refusals: Record<string, { times: number; retryAfter: string }> = {
+    'busy-once-1234': { times: 1, retryAfter: '1' },
+    'busy-long-1234': { times: 1, retryAfter: '30' },
+  };
+  beforeAll(async () => {
+    busy = http.createServer((req, res) => {
+      seen.push(req.url!);
+      const bin = /\/api\/bins\/([^/]+)\//.exec(req.url!)![1];
+      const r = refusals[bin];
+      if (r && r.times-- > 0) {
+        const body = JSON.stringify({ error: { code: 'too_many_waiters', message: 'As many wait requests are open as hooklab allows' } });
+        res.writeHead(503, { 'content-type': 'application/json', 'retry-after': r.retryAfter }).end(body);
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: '0abd', path: '/after-busy' }));
+    });
+    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
+    busyBase = `http://127.0.0.1:${(busy.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    busy.closeAllConnections();
+    await new Promise((r) => busy.close(r));
+  });
+
+  it('asks again after Retry-After while the wait has time left, for the time left', async () => {
+    const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      let error: unknown = null;
+      await wait({ server: busyBase, token: null }, 'busy-once-1234', { timeout: '10s' }).catch((e) => (error = e));
+      expect(error instanceof CliError ? error.message : error).toBeNull();
+      expect(out).toHaveBeenCalledWith(`${JSON.stringify({ id: '0abd', path: '/after-busy' })}\n`);
+      expect(err.mock.calls.map((c) => String(c[0])).join('')).toMatch(/answered 503 \(As many wait requests are open as hooklab allows\); asking again in 1 s\n/);
+    } finally {
+      out.mockRestore();
+      err.mockRestore();
+    }
+    const asks = seen.filter((u) => u.includes('busy-once-1234'));
+    expect(asks).toHaveLength(2);
+    expect(asks[0]).toMatch(/timeout=10000ms$/);
+    // The second asks only for what is left of the 10 s.
+    const second = Number(/timeout=(\d+)ms$/.exec(asks[1])![1]);
+    expect(second).toBeLessThanOrEqual(9000);
+    expect(second).toBeGreaterThan(0);
+  });
+
+  it('gives up at once, exit 3 with the server\'s word, when Retry-After would outlast the wait', async () => {
+    const t0 = Date.now();
+    const error = await wait({ server: busyBase, token: null }, 'busy-long-1234', { timeout: '5s' }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(CliError);
+    expect((error as CliError).code).toBe(3);
+    expect((error as CliError).message).toMatch(/answered 503/);
+    expect(Date.now() - t0).toBeLessThan(5000);
+  });
+});

@@ -1,5 +1,6 @@
 // hooklab wait: block until a capture matching the filters arrives (or already did), print it
 // as JSON and exit 0; exit 1 on timeout. For shell scripts and CI.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent } from 'undici';
 import type { RequestDetail, RequestPage } from '../../../shared/api.ts';
 import { type Conn, CliError, EXIT, binIdOf, call, callJson } from '../client.ts';
@@ -21,6 +22,8 @@ export interface WaitOptions {
 export const MAX_WAIT_MS = 600_000;
 /** Room over the wait's own timeout for the server's 408 to arrive (a slow link, a busy server). */
 const ANSWER_MARGIN_MS = 30_000;
+/** A busy server is asked again only when at least this much of the wait would be left. */
+const MIN_RETRY_LEFT_MS = 1000;
 
 /**
  * The HTTP client's timeouts for a wait of `timeoutMs`: above it, so the server's answer (the
@@ -56,14 +59,28 @@ export async function wait(c: Conn, bin: string, o: WaitOptions): Promise<void> 
     process.stderr.write(`waiting for a new request (${after ? `newer than ${after}` : 'the bin is empty'})\n`);
   }
   if (after) q.set('after', after);
-  q.set('timeout', `${timeoutMs}ms`);
+  const deadline = Date.now() + timeoutMs;
   const agent = new Agent(waitClientTimeouts(timeoutMs));
   try {
-    const res = await call(c, 'GET', `/api/bins/${binId}/requests/wait?${q}`, { ok: [408], dispatcher: agent }).catch((e: unknown) => {
-      // A filter the server refused, named by its flag (the query's names are the flags').
-      if (e instanceof CliError && e.status === 400) throw new CliError(e.message.replace(/^(method|path|header|key|q|after|timeout)\b/, '--$1'), e.code, { status: e.status });
-      throw e;
-    });
+    let res: Response;
+    let left = timeoutMs;
+    for (;;) {
+      q.set('timeout', `${left}ms`);
+      try {
+        res = await call(c, 'GET', `/api/bins/${binId}/requests/wait?${q}`, { ok: [408], dispatcher: agent });
+        break;
+      } catch (e) {
+        // A filter the server refused, named by its flag (the query's names are the flags').
+        if (e instanceof CliError && e.status === 400) throw new CliError(e.message.replace(/^(method|path|header|key|q|after|timeout)\b/, '--$1'), e.code, { status: e.status });
+        // Busy for now (too many waits, answers held, …): asked again after Retry-After while
+        // the wait has time left. A match stored meanwhile is found by the next wait's scan.
+        const pause = e instanceof CliError && (e.status === 503 || e.status === 429) ? e.retryAfterMs : undefined;
+        if (pause === undefined || Date.now() + pause + MIN_RETRY_LEFT_MS > deadline) throw e;
+        process.stderr.write(`${(e as CliError).message}; asking again in ${pause / 1000} s\n`);
+        await sleep(pause);
+        left = Math.max(1, deadline - Date.now());
+      }
+    }
     if (res.status === 408) {
       await res.body?.cancel();
       throw new CliError(`no matching request within ${o.timeout}`, EXIT.negative);
