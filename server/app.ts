@@ -18,6 +18,7 @@ import { RateLimiter } from './capture/rate-limit.ts';
 import { RequestWaiters } from './capture/waiters.ts';
 import { KeyedSlots } from './lib/keyed-slots.ts';
 import { clientKey } from './net/client-key.ts';
+import { readCaptured } from './store/captured.ts';
 import { DeliveryWaiters } from './dispatch/delivery-waiters.ts';
 import { tapDeliveries, tapSettings } from './live/tap.ts';
 import { clientIp, createReceiver } from './capture/receiver.ts';
@@ -237,11 +238,7 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
   // Waiters told of a capture read back from the store: one made on another instance, or a
   // proxied one whose answer was recorded. A read that fails tells no one (the store's fault shows in health).
   const tellWaiters = (binId: string, id: string, what: 'captured' | 'answered') => {
-    void (async () => {
-      const rec = await store.requests.get(binId, id);
-      const body = rec && (await store.requests.body(binId, id));
-      if (rec && body) waiters[what]({ ...rec, body });
-    })().catch(() => {});
+    void readCaptured(store, binId, id).then((c) => c && waiters[what](c), () => {});
   };
   const deliveryWaiters = new DeliveryWaiters();
   const dispatcherLive = tapDeliveries(live, (d) => {

@@ -11,6 +11,7 @@ import { fromExportLine, fromHarEntry, HAR_TAIL, harHead, toExportLine, toHarEnt
 import { Importer, maxImportLineBytes } from '../capture/importer.ts';
 import { isEmpty, search } from '../capture/filter.ts';
 import { type StoredRequest, StoreReadError, StoreUnavailableError } from '../store/types.ts';
+import { readCaptured } from '../store/captured.ts';
 import { HttpError, invalid, notFound } from '../http/errors.ts';
 import { jsonLineProblem, jsonProblem } from '../lib/json-problem.ts';
 import { closeAfterAnswer } from '../http/linger.ts';
@@ -83,9 +84,8 @@ async function readOr503<T>(res: Response, read: Promise<T>): Promise<T> {
 
 /** A stored capture's metadata and body; null when it is not stored (or went meanwhile). */
 async function readCapture(ctx: ApiContext, binId: string, id: string): Promise<{ rec: StoredRequest; body: Buffer } | null> {
-  const rec = await ctx.store.requests.get(binId, id);
-  const body = rec && (await ctx.store.requests.body(binId, id));
-  return rec && body ? { rec, body } : null;
+  const c = await readCaptured(ctx.store, binId, id);
+  return c && { rec: c, body: c.body };
 }
 
 export function requestsRouter(ctx: ApiContext): Router {

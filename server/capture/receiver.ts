@@ -17,6 +17,7 @@ import { namesOf, proxyAnswer } from './proxy-answer.ts';
 import { ORIGIN_HEADERS } from '../../shared/schema/headers.ts';
 import type { LiveBus } from '../live/bus.ts';
 import { toItem } from '../store/request-index.ts';
+import { readCaptured } from '../store/captured.ts';
 import { type AppendGuard, type CapturedRequest, SettingsChangedError, type Store } from '../store/types.ts';
 import { AppendInDoubtError } from '../store/redis/in-doubt.ts';
 import { closeAfterAnswer } from '../http/linger.ts';
@@ -187,10 +188,8 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
         live.requestUpdated(item);
         // This instance's waiters (the others heard of it from the capture feed).
         if (!deps.waiters?.wants(item.binId) && !deps.onStored) return;
-        const rec = await store.requests.get(item.binId, item.id);
-        const body = rec && (await store.requests.body(item.binId, item.id));
-        if (!rec || !body) return;
-        const stored: CapturedRequest = { ...rec, body };
+        const stored = await readCaptured(store, item.binId, item.id);
+        if (!stored) return;
         deps.waiters?.captured(stored);
         deps.onStored?.(stored);
       },

@@ -10,6 +10,7 @@ import { checkedLookup } from '../net/checked-lookup.ts';
 import type { OutboundPolicy } from '../net/outbound-policy.ts';
 import type { Annotations, StoredForward, Store } from '../store/types.ts';
 import { changesRow } from '../store/request-index.ts';
+import { readCaptured } from '../store/captured.ts';
 import type { Agent } from 'undici';
 import { type Capture, type Destination, type ForwardOptions, type ForwardResult, type PoolName, destination, forwardPools, forwardTo, notMade } from './request.ts';
 import type { ForwardThread } from './forward-thread-client.ts';
@@ -411,10 +412,8 @@ export class Forwarder {
 
   /** A stored capture as it came, or null when it is gone. */
   async capture(binId: string, requestId: string): Promise<Capture | null> {
-    const rec = await this.d.store.requests.get(binId, requestId);
-    const body = rec && (await this.d.store.requests.body(binId, requestId));
-    if (!rec || !body) return null;
-    return { method: rec.method, path: rec.path, queryString: rec.queryString, headers: rec.headers, body };
+    const c = await readCaptured(this.d.store, binId, requestId);
+    return c && { method: c.method, path: c.path, queryString: c.queryString, headers: c.headers, body: c.body };
   }
 
   /** Take a sending slot: null when one was free, else the promise of one. */
