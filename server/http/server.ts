@@ -49,11 +49,16 @@ export function connectionRefusal(which: SlotRefusal, config: Pick<Config, 'maxC
     : 'hooklab has too many open connections (MAX_CONNECTIONS); retry shortly.';
 }
 
+/**
+ * A connection made from the address it reached: this machine (a reverse proxy beside hooklab,
+ * hooklab's own dispatcher, a local tool), not counted per client. A remote peer cannot have
+ * our address as its own.
+ */
+const fromThisMachine = (socket: Socket): boolean => socket.remoteAddress !== undefined && socket.remoteAddress === socket.localAddress;
+
 export function createHttp(config: Config): HooklabHttp {
   const refused = new WeakMap<Socket, SlotRefusal>();
-  // Behind a proxy (TRUST_PROXY) every connection is the proxy's: only the total counts.
-  const perClient = config.trustProxy ? Infinity : config.maxConnectionsPerIp;
-  const slots = new KeyedSlots(config.maxConnections, perClient);
+  const slots = new KeyedSlots(config.maxConnections, config.maxConnectionsPerIp);
   let handler: http.RequestListener = (_req, res) =>
     unavailable(res, 'starting', 'hooklab is starting (loading its data); retry in a moment.', 2);
   const server = http.createServer(
@@ -87,8 +92,8 @@ export function createHttp(config: Config): HooklabHttp {
   server.maxHeadersCount = 0;
   const stalls = watchStalls(server, config.responseStallMs);
   server.on('connection', (socket: Socket) => {
-    const a = socket.remoteAddress ?? '';
-    const got = slots.take(perClient === Infinity ? '' : clientKey(a));
+    // Behind a proxy (TRUST_PROXY) every connection is the proxy's: only the total counts.
+    const got = slots.take(config.trustProxy || fromThisMachine(socket) ? null : clientKey(socket.remoteAddress ?? ''));
     if (typeof got === 'function') socket.once('close', got);
     else {
       refused.set(socket, got);

@@ -8,24 +8,24 @@ export class KeyedSlots {
   private total = 0;
   private readonly perKey = new Map<string, number>();
 
-  /** `maxPerKey` Infinity: no per-key cap. */
   constructor(
     readonly max: number,
     readonly maxPerKey: number,
   ) {}
 
-  /** A slot for `key`: its release (idempotent: only the first call counts), or which cap is reached. */
-  take(key: string): (() => void) | SlotRefusal {
+  /** A slot for `key` (null: counted in the total only): its release (idempotent: only the first call counts), or which cap is reached. */
+  take(key: string | null): (() => void) | SlotRefusal {
     if (this.total >= this.max) return 'total';
-    const n = this.perKey.get(key) ?? 0;
-    if (n >= this.maxPerKey) return 'key';
+    const n = key === null ? 0 : (this.perKey.get(key) ?? 0);
+    if (key !== null && n >= this.maxPerKey) return 'key';
     this.total++;
-    this.perKey.set(key, n + 1);
+    if (key !== null) this.perKey.set(key, n + 1);
     let held = true;
     return () => {
       if (!held) return;
       held = false;
       this.total--;
+      if (key === null) return;
       const left = (this.perKey.get(key) ?? 1) - 1;
       if (left > 0) this.perKey.set(key, left);
       else this.perKey.delete(key);

@@ -95,6 +95,15 @@ describe('connection cap per client', () => {
     for (const s of idle) s.destroy();
   });
 
+  it('does not count per client the connections from this machine (a proxy beside hooklab, its own dispatcher): only in the total', async () => {
+    const bin = await createBin(srv.base);
+    // The server listens on 127.0.0.1: these come from the address they reach.
+    const idle = await Promise.all(Array.from({ length: 6 }, () => openIdle(srv.base, '127.0.0.1')));
+    await settle();
+    expect((await postFrom(bin.url, '127.0.0.1')).status).toBe(200);
+    for (const s of idle) s.destroy();
+  });
+
   it('does not apply the per-client cap behind a proxy (TRUST_PROXY: every connection is the proxy\'s)', async () => {
     const proxied = await startServer({ config: { maxConnections: 100, maxConnectionsPerIp: 4, trustProxy: true } });
     try {

@@ -26,11 +26,16 @@ describe('KeyedSlots', () => {
     expect(typeof b.take('a')).toBe('function');
   });
 
-  it('with no per-key cap, only the total counts', () => {
-    const b = new KeyedSlots(2, Infinity);
-    expect(typeof b.take('')).toBe('function');
-    expect(typeof b.take('')).toBe('function');
-    expect(b.take('')).toBe('total');
+  it('a slot without a key counts in the total only', () => {
+    const b = new KeyedSlots(3, 1);
+    const n1 = b.take(null);
+    expect(typeof n1).toBe('function');
+    expect(typeof b.take(null)).toBe('function');
+    expect(typeof b.take('a')).toBe('function');
+    expect(b.take(null)).toBe('total');
+    (n1 as () => void)();
+    expect(b.take('a')).toBe('key');
+    expect(typeof b.take(null)).toBe('function');
   });
 });
 
