@@ -77,6 +77,13 @@ export function parseTarget(url: string, prefix: string): ParsedTarget {
   return { binId, path, queryString };
 }
 
+/** What a sender that was refused with 503 by hooklab's store got, for its record (the plan step it used stays used). */
+function refusedAnswer(planned: AnswerOutcome): AnswerOutcome {
+  const answer: AnswerOutcome = { status: 503, delayMs: 0, fault: null, source: 'store', index: null, roll: null };
+  if (planned.planUses !== undefined) answer.planUses = planned.planUses;
+  return answer;
+}
+
 export function clientIp(req: IncomingMessage, trustProxy: boolean): string {
   if (trustProxy) {
     // The last entry is the one our proxy added; earlier ones are whatever the client sent.
@@ -180,9 +187,7 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
    * (its body) is held meanwhile: only the bin and the answer.
    */
   function recordRefusal(err: AppendInDoubtError, planned: AnswerOutcome) {
-    const answer: AnswerOutcome = { status: 503, delayMs: 0, fault: null, source: 'store', index: null, roll: null };
-    if (planned.planUses !== undefined) answer.planUses = planned.planUses; // (its plan step was used all the same)
-    void err.settle(answer).then(
+    void err.settle(refusedAnswer(planned)).then(
       async (item) => {
         if (!item) return;
         live.requestUpdated(item);
@@ -195,6 +200,18 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
       },
       () => {},
     ).catch(() => {});
+  }
+
+  /**
+   * A capture kept in memory whose write failed (a full disk, say), so its sender got 503: its
+   * record says so, as the sender will retry it. Should the disk recover before a restart, it
+   * is written with that answer; viewers get the corrected row now.
+   */
+  function recordUnwritten(binId: string, id: string, planned: AnswerOutcome) {
+    store.requests
+      .annotate(binId, id, () => ({ answer: refusedAnswer(planned) }))
+      .then((item) => item && live.requestUpdated(item))
+      .catch(() => {});
   }
 
   /** Refuse with 503 and close the connection: the sender retries later, nothing is stored. */
@@ -402,7 +419,10 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
             // at the disk's pace, and a hard kill still loses no more than the flush window.
             if (store.requests.pendingBytes() <= deps.maxUnwrittenBytes) reply();
             else {
-              store.durable().then(reply, () => refuse(req, res, 'storage_unavailable', 'The capture could not be written to disk (see /api/health).', 5));
+              store.durable().then(reply, () => {
+                refuse(req, res, 'storage_unavailable', 'The capture could not be written to disk (see /api/health).', 5);
+                recordUnwritten(bin.id, record.id, record.answer);
+              });
             }
           },
           (err) => {

@@ -20,7 +20,7 @@ export const AnswerSource = z
   .enum(['default', 'step', 'rule', 'rate-limit', 'preflight', 'proxy', 'store'])
   .meta({
     description:
-      "Which part of the settings decided the answer: preflight, a CORS preflight hooklab answered (no plan step used); proxy, the first forward target answered (proxy mode); store, hooklab answered 503 storage_unavailable because the store did not confirm the capture in time (Redis stalled, or the link broke after it was sent), and it was stored after all: the sender was told to retry, so its retry is a capture of its own.",
+      "Which part of the settings decided the answer: preflight, a CORS preflight hooklab answered (no plan step used); proxy, the first forward target answered (proxy mode); store, hooklab answered 503 storage_unavailable because the store did not confirm the capture in time (Redis stalled, or the link broke after it was sent; or, on disk, its write failed, a full disk say, while it was kept in memory), and it was stored after all: the sender was told to retry, so its retry is a capture of its own.",
   });
 
 /** A probability step's draw: the capture's answer.roll, and an attempt's planUse.roll. */

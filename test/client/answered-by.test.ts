@@ -12,7 +12,7 @@ describe('answeredBy', () => {
     expect(answeredBy({ source: 'preflight', index: null, roll: null })).toBe('hooklab, as a CORS preflight (no plan step used)');
     expect(answeredBy({ source: 'proxy', index: null, roll: null })).toBe('the first forward target (proxy mode)');
     expect(answeredBy({ source: 'rate-limit', index: null, roll: null })).toBe('rate limit');
-    expect(answeredBy({ source: 'store', index: null, roll: null })).toMatch(/^hooklab: the store did not confirm it in time \(503/);
+    expect(answeredBy({ source: 'store', index: null, roll: null })).toMatch(/^hooklab: the store could not confirm it in time \(503/);
   });
 
   it('a step at random: hit, missed (the default answered), and a record from before draws were kept', () => {

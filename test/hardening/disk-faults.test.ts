@@ -69,12 +69,12 @@ describe('disk faults', () => {
     const bin = await createBin(p.base);
     const body = Buffer.alloc(256 * 1024, 5);
     const acked: string[] = [];
-    const refused: { status: number; retryAfter: string | undefined; code: string }[] = [];
+    const refused: { path: string; status: number; retryAfter: string | undefined; code: string }[] = [];
     // More than fits: 12 MiB of tmpfs, 100 x 256 KiB bodies.
     for (let i = 0; i < 100; i++) {
-      const r = await send(bin.url.replace(/^http:\/\/[^/]+/, p.base), { body });
+      const r = await send(`${bin.url.replace(/^http:\/\/[^/]+/, p.base)}/s${i}`, { body });
       if (r.status === 200) acked.push(r.headers['x-hooklab-request-id'] as string);
-      else refused.push({ status: r.status, retryAfter: r.headers['retry-after'] as string | undefined, code: JSON.parse(r.body.toString()).error.code });
+      else refused.push({ path: `/s${i}`, status: r.status, retryAfter: r.headers['retry-after'] as string | undefined, code: JSON.parse(r.body.toString()).error.code });
     }
     expect(acked.length).toBeGreaterThan(10);
     expect(refused.length).toBeGreaterThan(10);
@@ -97,6 +97,39 @@ describe('disk faults', () => {
     const q = await start(env);
     const stored = await allIds(q.base, bin.id);
     expect(acked.filter((id) => !stored.has(id))).toEqual([]);
+    // Whatever was kept of what was refused says so (see the next test).
+    const rows = (await json<RequestPage>(q.base, 'GET', `/api/bins/${bin.id}/requests?limit=500`)).body.requests;
+    const refusedPaths = new Set(refused.map((r) => r.path));
+    for (const r of rows) expect(r.answer.status).toBe(refusedPaths.has(r.path) ? 503 : 200);
+    q.proc.kill('SIGTERM');
+    await q.exited;
+  });
+
+  it('a capture whose write fails after it was kept (the sender got 503) is recorded as answered 503 by hooklab, not as the 200 it was planned with', async () => {
+    const dataDir = await tmpfs(4);
+    // Every capture answered once written: the one the disk refuses is kept in memory, refused.
+    const env = { DATA_DIR: dataDir, FLUSH_INTERVAL_MS: '50', MAX_UNWRITTEN_BYTES: '0' };
+    const p = await start(env);
+    const bin = await createBin(p.base);
+    const body = Buffer.alloc(256 * 1024, 7);
+    const refused: string[] = [];
+    for (let i = 0; i < 30 && refused.length < 3; i++) {
+      const r = await send(`${p.base}/h/${bin.id}/s${i}`, { body });
+      if (r.status !== 200) refused.push(`/s${i}`);
+    }
+    expect(refused.length).toBeGreaterThan(0);
+    remount(dataDir, 'size=64m');
+    expect(await until(async () => (await health(p.base)).status === 200)).toBe(true);
+    p.proc.kill('SIGTERM');
+    expect((await p.exited).code).toBe(0);
+    const q = await start(env);
+    const rows = (await json<RequestPage>(q.base, 'GET', `/api/bins/${bin.id}/requests?limit=500`)).body.requests;
+    const kept = rows.filter((r) => refused.includes(r.path));
+    expect(kept.length).toBeGreaterThan(0);
+    for (const r of rows) {
+      if (refused.includes(r.path)) expect({ path: r.path, answer: r.answer }).toMatchObject({ answer: { status: 503, source: 'store' } });
+      else expect(r.answer.status).toBe(200);
+    }
     q.proc.kill('SIGTERM');
     await q.exited;
   });

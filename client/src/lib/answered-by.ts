@@ -24,6 +24,6 @@ export function answeredBy({ source, index, roll }: Answered): string {
     case 'rate-limit':
       return 'rate limit';
     case 'store':
-      return 'hooklab: the store did not confirm it in time (503, the sender was told to retry; a retry is a capture of its own)';
+      return 'hooklab: the store could not confirm it in time (503: Redis did not answer, or the disk refused the write; the sender was told to retry, and a retry is a capture of its own)';
   }
 }
