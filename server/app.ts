@@ -19,6 +19,7 @@ import { RequestWaiters } from './capture/waiters.ts';
 import { KeyedSlots } from './lib/keyed-slots.ts';
 import { clientKey } from './net/client-key.ts';
 import { readCaptured } from './store/captured.ts';
+import { dropOrphanSettings } from './bins/orphan-settings.ts';
 import { DeliveryWaiters } from './dispatch/delivery-waiters.ts';
 import { tapDeliveries, tapSettings } from './live/tap.ts';
 import { clientIp, createReceiver } from './capture/receiver.ts';
@@ -316,6 +317,8 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
           prefix: store.prefix,
         })
       : new ResponseControl(store, live, responseLimitsOf(config), () => Math.floor(random() * 2 ** 32));
+  const orphans = await dropOrphanSettings(store);
+  if (orphans) log.warn('dropped the settings of bins deleted just before the last stop', { count: orphans });
   await control.load();
 
   const rateLimiter = config.rateLimitPerBin > 0 ? new RateLimiter(config.rateLimitPerBin) : null;

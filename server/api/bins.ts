@@ -44,6 +44,9 @@ export async function removeBin(ctx: ApiContext, id: string): Promise<void> {
   await ctx.control.remove(id);
   await ctx.forwarder.set(id, null);
   await ctx.verifier.forget(id);
+  // The bin's deletion is on disk already; its settings' too before the 204 (should this
+  // fail, start-up drops them: see bins/orphan-settings.ts).
+  await ctx.store.durable().catch(() => {});
   ctx.rateLimiter?.forget(id);
   ctx.live.binDeleted(id);
   ctx.waiters.binGone(id);
