@@ -11,7 +11,7 @@ import { ConfigFileError, loadConfigFile } from './config-file.ts';
 import { createHttp } from './http/server.ts';
 import { consoleLogger } from './log.ts';
 import { createOutboundPolicy, isLoopbackHost } from './net/outbound-policy.ts';
-import { DataDirError, DataFileError, LowdbStore } from './store/lowdb.ts';
+import { DataDirError, DataDirLockedError, DataFileError, LowdbStore } from './store/lowdb.ts';
 import { errorText, redactDataPaths } from './store/redact.ts';
 // The Redis store and cluster are loaded only when STORE=redis (the client takes ~70-120 ms to load here).
 import { safeUrl } from './store/redis/safe-url.ts';
@@ -136,7 +136,7 @@ async function main() {
 }
 
 main().catch((err) => {
-  if (err instanceof ConfigError || err instanceof ConfigFileError || err instanceof DataFileError || err instanceof DataDirError || err instanceof RedisUnavailableError) {
+  if (err instanceof ConfigError || err instanceof ConfigFileError || err instanceof DataFileError || err instanceof DataDirError || err instanceof DataDirLockedError || err instanceof RedisUnavailableError) {
     log.error(redact(err.message));
   } else if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
     log.error(`port is already in use: ${(err as Error).message}. Set PORT to another port.`);

@@ -27,15 +27,22 @@
 //
 // Files are created 0600 and directories 0700 (disk/files.ts); those of earlier builds are
 // made so at start-up.
+//
+// One hooklab per DATA_DIR: open() takes DATA_DIR/hooklab.lock (disk/data-dir-lock.ts) and
+// close() lets it go. Start-up removes a bin directory bins.log does not list only when it is
+// marked deleted (request-log.ts, DELETED_MARK): any other means bins.log lost lines, and it
+// refuses, touching nothing. What it cuts from the ends of files (torn or zeroed) is said, in
+// the log and in health.
 import { chmod, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Delivery, Run } from '../../shared/api.ts';
 import { MAX_REPLAY_JOBS } from '../../shared/schema/forward.ts';
 import { BinMap, DeliveryMap, MapCollection, ReplayMap, RunMap } from './collections.ts';
+import { DataDirLock } from './disk/data-dir-lock.ts';
 import { RecordJournal } from './disk/record-journal.ts';
 import { DIR_MODE, DataFileError, FILE_MODE, faultOf, readJson, removeTempFiles, whatFailed, whatFailedReading, writeJson } from './disk/files.ts';
-import { DiskRequestLog } from './disk/request-log.ts';
-import { errorText } from './redact.ts';
+import { DiskRequestLog, type TailCut } from './disk/request-log.ts';
+import { errorText, redactDataPaths } from './redact.ts';
 import { eachLimited } from '../lib/each-limited.ts';
 import {
   type ClockPersisted,
@@ -54,6 +61,7 @@ import {
 } from './types.ts';
 
 export { DataFileError } from './disk/files.ts';
+export { DataDirLockedError } from './disk/data-dir-lock.ts';
 
 const FORMAT_VERSION = 1;
 const MAX_WARNINGS = 10;
@@ -63,6 +71,8 @@ const READ_FAULT_LOG_MS = 60_000;
 const TOP_LEVEL_FILES = ['clock.json', 'hooklab.json', 'responses.json', 'deliveries.json'];
 /** Bins loaded at once at start-up (their file reads overlap; more only queue in the thread pool). */
 const LOAD_BINS_AT_ONCE = 8;
+/** Files cut at start-up listed one by one in health (more: one line for the rest; each is logged). */
+const CUTS_IN_HEALTH = 3;
 
 /** An earlier build's hooklab.json (now one journal per collection, and clock.json). */
 interface LegacyMainFile {
@@ -148,7 +158,7 @@ export class LowdbStore implements Store {
   private readonly journal: RecordJournal<Delivery>;
   private readonly responsesJournal: RecordJournal<StoredResponseControl>;
   /** Every journal, with what it holds (for a stop that could not write it). */
-  private readonly journals: { journal: Pick<RecordJournal<{ id: string }>, 'hasDirty' | 'flush' | 'closeFile'>; holds: string }[];
+  private readonly journals: { journal: Pick<RecordJournal<{ id: string }>, 'hasDirty' | 'flush' | 'closeFile' | 'cutTornTail' | 'path'>; holds: string }[];
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> = Promise.resolve();
   /** A flush queued behind the one running, not yet started. */
@@ -161,6 +171,8 @@ export class LowdbStore implements Store {
   /** Captures that could not be read back: how many, when first and last, and why (last). */
   private readFaults: { count: number; first: number; last: number; what: string; loggedAt: number } | null = null;
   private readonly now: () => number;
+  /** DATA_DIR's lock (disk/data-dir-lock.ts), held from open() to close(). */
+  private lock: DataDirLock | null = null;
 
   private constructor(private readonly opts: LowdbStoreOptions) {
     this.now = opts.now ?? Date.now;
@@ -221,7 +233,14 @@ export class LowdbStore implements Store {
   static async open(opts: LowdbStoreOptions): Promise<LowdbStore> {
     const s = new LowdbStore(opts);
     await s.checkWritable();
-    await s.load();
+    // One hooklab per DATA_DIR: a second would overwrite the first's journals.
+    s.lock = await DataDirLock.acquire(opts.dataDir, (m) => opts.onWarning?.(m));
+    try {
+      await s.load();
+    } catch (err) {
+      s.lock.release();
+      throw err;
+    }
     return s;
   }
 
@@ -292,6 +311,12 @@ export class LowdbStore implements Store {
         await rm(this.path('hooklab.json'), { force: true });
       }
       this.bins.load(bins ?? []);
+    }
+    // Before anything else is touched: directories under bins/ the bin list does not hold. Only
+    // those marked deleted go; any other means bins.log lost lines (refused: touch nothing).
+    // (An earlier build's hooklab.json made no marks, and a JSON document is whole or refused.)
+    const orphans = await this.requests.checkBinDirs(!main, this.path('bins.log'));
+    if (!main) {
       this.webhooks.load((await c.webhooks.load()) ?? []);
       this.runs.load((await c.runs.load()) ?? []);
       this.forwards.load((await c.forwards.load()) ?? []);
@@ -336,10 +361,43 @@ export class LowdbStore implements Store {
     }
     // Bins load side by side: each waits mostly on file reads (the thread pool's), not on us.
     await eachLimited(this.bins.map.values(), LOAD_BINS_AT_ONCE, (bin) => this.requests.loadBin(bin.id));
-    const orphans = await this.requests.removeOrphanDirs();
     if (orphans.length) this.warn(`Removed the data of ${orphans.length} bin(s) that were deleted just before the last stop.`);
+    await this.reportCuts();
     this.loading = false;
     if (this.requests.hasDirty) this.schedule();
+  }
+
+  /** A data file as the log and health name it: under DATA_DIR, a bin's id replaced. */
+  private shown(file: string): string {
+    const dir = this.opts.dataDir;
+    const red = redactDataPaths(file, dir);
+    return red.startsWith(dir + path.sep) ? `DATA_DIR/${red.slice(dir.length + 1)}` : red;
+  }
+
+  /**
+   * Journals' torn tails are cut only now that nothing was refused; then every file whose end
+   * start-up cut is said: a line per file in the log, and in health (a few, then a count).
+   */
+  private async reportCuts() {
+    const cuts: TailCut[] = [];
+    for (const { journal } of this.journals) {
+      const t = await journal.cutTornTail();
+      if (t) cuts.push({ file: journal.path, bytes: t.bytes, zeros: t.zeros, what: 'journal' });
+    }
+    cuts.push(...this.requests.takeCuts());
+    const lines = cuts.map((c) => {
+      const what =
+        c.what === 'body'
+          ? 'body bytes no capture points at: captures whose metadata was never written (a crash) or was cut from its log'
+          : `what followed its last whole line (${c.zeros ? 'ending in zero bytes: an end the file system never wrote, as after a power cut, or damage' : 'a write a crash cut short, or damage'}): any ${c.what === 'segment' ? 'captures' : 'records'} or changes there are lost`;
+      return `Start-up cut ${c.bytes} byte(s) from the end of ${this.shown(c.file)}, ${what}.`;
+    });
+    for (const l of lines) this.opts.onWarning?.(l);
+    const inHealth = lines.length > CUTS_IN_HEALTH + 1 ? lines.slice(0, CUTS_IN_HEALTH) : lines;
+    for (const l of inHealth) this.pushWarning(l);
+    if (inHealth.length < lines.length) {
+      this.pushWarning(`Start-up cut the ends of ${lines.length - inHealth.length} more data file(s) (${cuts.slice(inHealth.length).reduce((n, c) => n + c.bytes, 0)} bytes): each is in the log.`);
+    }
   }
 
   // ------------------------------------------------------------------ writes
@@ -384,7 +442,15 @@ export class LowdbStore implements Store {
       // Out of the list first: a compaction of bins.log (if this write makes one) writes the list without it.
       this.bins.map.delete(id);
       try {
-        await this.binsJournal.removeNow(id);
+        // Its directory is marked first: start-up removes a directory bins.log does not list
+        // only when so marked (any other means bins.log lost lines: it refuses).
+        await this.requests.markDeleted(id);
+        try {
+          await this.binsJournal.removeNow(id);
+        } catch (err) {
+          await this.requests.unmarkDeleted(id);
+          throw err;
+        }
       } catch (err) {
         const now = [...this.bins.map];
         this.bins.map.clear();
@@ -485,9 +551,14 @@ export class LowdbStore implements Store {
   // ------------------------------------------------------------------ status
 
   private warn(message: string, detail?: Record<string, unknown>) {
+    this.pushWarning(message);
+    this.opts.onWarning?.(message, detail);
+  }
+
+  /** A warning in health only (its log line is the caller's). */
+  private pushWarning(message: string) {
     this.warnings.push(`${new Date(this.now()).toISOString()} ${message}`);
     if (this.warnings.length > MAX_WARNINGS) this.warnings.shift();
-    this.opts.onWarning?.(message, detail);
   }
 
   /**
@@ -554,6 +625,7 @@ export class LowdbStore implements Store {
     this.timer = null;
     this.requests.closeFiles();
     for (const j of this.journals) j.journal.closeFile();
+    this.lock?.release();
     if (this.hasDirty) {
       throw new UnsavedDataError(`Not saved, ${this.lastError ? whatFailed(this.lastError) : 'writes failed'}: ${this.unsavedSummary()}.`);
     }

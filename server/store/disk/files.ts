@@ -17,12 +17,29 @@ export const DIR_MODE = 0o700;
 
 /** A data file that cannot be read. Start-up stops; the file is left as it is. */
 export class DataFileError extends Error {
-  constructor(readonly file: string, reason: string) {
+  /** `advice` replaces the default "hooklab has not changed it. Move it aside (or fix it)…". */
+  constructor(readonly file: string, reason: string, advice?: string) {
     super(
-      `Cannot read data file ${file}: ${reason}. hooklab has not changed it. ` +
-        `Move it aside (or fix it) and start again; see README "Storage".`,
+      `Cannot read data file ${file}: ${reason}. ` +
+        (advice ?? `hooklab has not changed it. Move it aside (or fix it) and start again; see README "Storage".`),
     );
   }
+}
+
+const READ_PROBLEMS: Record<string, string> = {
+  EISDIR: 'is a directory, not a file',
+  ENOTDIR: 'a directory on its path is a file',
+  EACCES: 'permission denied (EACCES)',
+  EPERM: 'operation not permitted (EPERM)',
+  EIO: 'an I/O error (EIO)',
+  ESHORT: 'it ended while being read (cut short meanwhile?)',
+};
+
+/** A data file that could not be read, as the DataFileError that names it (the cause's code, not its message). */
+export function unreadable(file: string, err: unknown): DataFileError {
+  if (err instanceof DataFileError) return err;
+  const code = (err as NodeJS.ErrnoException)?.code;
+  return new DataFileError(file, (code && READ_PROBLEMS[code]) ?? (code ? `unreadable (${code})` : 'unreadable'));
 }
 
 /** A JSON parse that says where it failed, not what: JSON.parse's message quotes the text, which holds secrets. */
@@ -48,7 +65,7 @@ export async function readJson<T>(filename: string, check: (d: unknown) => strin
     await low.read();
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    throw new DataFileError(filename, e instanceof JsonProblem ? `not valid JSON (${e.message})` : (e.code ?? 'unreadable'));
+    throw e instanceof JsonProblem ? new DataFileError(filename, `not valid JSON (${e.message})`) : unreadable(filename, e);
   }
   if (low.data === null) return null;
   const problem = check(low.data);
@@ -140,12 +157,14 @@ export async function readAt(filename: string, position: number, length: number)
   }
 }
 
-/** Size of a file, or -1 when it does not exist. */
+/** Size of a file, or -1 when it does not exist. Something else there (a directory) is a DataFileError. */
 export async function fileSize(filename: string): Promise<number> {
   try {
     const fh = await open(filename, 'r');
     try {
-      return (await fh.stat()).size;
+      const st = await fh.stat();
+      if (!st.isFile()) throw new DataFileError(filename, st.isDirectory() ? 'is a directory, not a file' : 'is not a regular file');
+      return st.size;
     } finally {
       await fh.close();
     }
@@ -215,6 +234,7 @@ const READ_FAILURES: Record<string, string> = {
   EACCES: 'permission denied',
   EPERM: 'operation not permitted',
   EIO: 'an I/O error',
+  EISDIR: 'a file was replaced by a directory',
 };
 
 /** A read error in words, with its code, naming no file: "a file is missing (ENOENT)". */

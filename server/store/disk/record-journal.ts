@@ -4,12 +4,12 @@
 // that only grows (a delivery's attempts) just the items added. A flush appends the lines of
 // its interval, so the bytes written follow the changes, not the number of records kept. When
 // the journal has grown past twice what it describes, it is rewritten as one line per record
-// (temp file, then rename): amortised, that is a constant factor. A line a crash cut short is
-// dropped at load.
+// (temp file, then rename): amortised, that is a constant factor. A line a crash cut short (or
+// zero bytes a power cut left at the end) is dropped at load, and start-up says so.
 import { type FileHandle, rename, rm } from 'node:fs/promises';
 import type { RecordChanges } from '../collections.ts';
 import { jsonLineProblem } from '../../lib/json-problem.ts';
-import { DataFileError, fileSize, openForWrite, readAt, truncateTo, writeAt, writeFileAt } from './files.ts';
+import { DataFileError, fileSize, openForWrite, readAt, truncateTo, unreadable, writeAt, writeFileAt } from './files.ts';
 
 type Line<T> = { put: T } | { id: string; set?: Partial<T>; add?: unknown[] } | { del: string };
 
@@ -38,6 +38,10 @@ export class RecordJournal<T extends { id: string }> implements RecordChanges<T>
   private fh: FileHandle | null = null;
 
   private readonly file: string;
+  /** The journal's file. */
+  get path(): string {
+    return this.file;
+  }
 
   constructor(private readonly o: RecordJournalOptions<T>) {
     this.file = o.file;
@@ -177,12 +181,25 @@ export class RecordJournal<T extends { id: string }> implements RecordChanges<T>
     void fh?.close().catch(() => {});
   }
 
-  /** Read the journal; a torn last line (a crash mid-append) is cut off. Null: no journal. */
+  /** What load() found after the last whole line (cut by cutTornTail()), or null. */
+  private torn: { bytes: number; zeros: boolean } | null = null;
+
+  /**
+   * Read the journal. What follows the last whole line (a line a crash cut short, or zero bytes
+   * a power cut left) is not read, and not yet cut either: cutTornTail() does that once start-up
+   * found nothing to refuse (a refusal touches nothing). Null: no journal.
+   */
   async load(): Promise<T[] | null> {
     await rm(`${this.file}.tmp`, { force: true });
-    const size = await fileSize(this.file);
-    if (size < 0) return null;
-    const bytes = size > 0 ? await readAt(this.file, 0, size) : Buffer.alloc(0);
+    let bytes: Buffer;
+    try {
+      const size = await fileSize(this.file);
+      if (size < 0) return null;
+      bytes = size > 0 ? await readAt(this.file, 0, size) : Buffer.alloc(0);
+    } catch (err) {
+      throw unreadable(this.file, err);
+    }
+    const size = bytes.length;
     const end = bytes.lastIndexOf(0x0a) + 1;
     const text = bytes.subarray(0, end).toString('utf8');
     const map = new Map<string, T>();
@@ -209,8 +226,20 @@ export class RecordJournal<T extends { id: string }> implements RecordChanges<T>
       } else throw new DataFileError(this.file, `line ${lineNo} is not a journal entry`);
       this.account(l, line.length + 1);
     }
-    if (end < size) await truncateTo(this.file, end);
+    this.torn = end < size ? { bytes: size - end, zeros: bytes[size - 1] === 0 } : null;
     this.size = end;
     return [...map.values()];
+  }
+
+  /**
+   * Cut what load() found after the last whole line; answers what was cut (null: nothing), for
+   * start-up to say so. (Left there, the next append would cut it anyway.)
+   */
+  async cutTornTail(): Promise<{ bytes: number; zeros: boolean } | null> {
+    const torn = this.torn;
+    if (!torn) return null;
+    this.torn = null;
+    await truncateTo(this.file, this.size);
+    return torn;
   }
 }

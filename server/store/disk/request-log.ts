@@ -19,14 +19,17 @@
 // needs no free space: a full disk can be cleared), then removes it. Either is on disk when it
 // resolves, so a deleted request never comes back; one that cannot be written throws
 // ChangeNotRecordedError and changes nothing.
+// A bin's deletion marks its directory (DELETED_MARK) before bins.log records it, and the
+// directory goes by a move aside then a removal: start-up removes an unlisted directory only
+// when it is marked (or moved aside), and refuses on any other (checkBinDirs).
 import { randomBytes } from 'node:crypto';
-import { type FileHandle, chmod, mkdir, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
+import { type FileHandle, chmod, mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { RequestItem } from '../../../shared/api.ts';
 import { ByteLru } from '../../lib/lru.ts';
 import { changesRow, evictionsOf, type IndexEntry, RequestIndex, toItem, withAnnotations } from '../request-index.ts';
 import { type Annotations, type CapturedRequest, ChangeNotRecordedError, type RequestLog, type RequestPageQuery, StoreReadError, type StoredRequest } from '../types.ts';
-import { DIR_MODE, DataFileError, FILE_MODE, fileSize, openForWrite, readAt, readJson, removeFile, removeTempFiles, replaceFile, truncateTo, whatFailed, writeAt, writeFileAt, writeJson } from './files.ts';
+import { DIR_MODE, DataFileError, FILE_MODE, fileSize, openForWrite, readAt, readJson, removeFile, removeTempFiles, replaceFile, truncateTo, unreadable, whatFailed, writeAt, writeFileAt, writeJson } from './files.ts';
 import { type DiskRecord, deleteLine, headerLine, markLine, parseSegmentLog, patchLine, recordLine } from './segment-log.ts';
 import { internFlat } from '../../lib/intern.ts';
 import { ownBytes } from '../../lib/own-bytes.ts';
@@ -42,8 +45,23 @@ const SEGMENT_VERSION = 2;
 /** A segment log is rewritten whole (temp file, rename) once it has more lines than this factor of its live requests (plus slack). */
 const LOG_COMPACT_FACTOR = 2;
 const LOG_COMPACT_SLACK = 16;
-/** A cleared bin's directory, moved aside under bins/ until it is removed (start-up removes any left). */
+/** A cleared or deleted bin's directory, moved aside under bins/ until it is removed (start-up removes any left). */
 const ASIDE_PREFIX = '.cleared-';
+/**
+ * In a bin's directory: the bin is being deleted on purpose. Written before the deletion goes
+ * into bins.log, so that start-up removes only directories it knows were deleted: one that
+ * bins.log does not list and has no mark means bins.log lost lines, and start-up refuses.
+ */
+export const DELETED_MARK = '.deleted';
+
+/** What start-up cut from the end of a data file (a write a crash or power cut left unfinished). */
+export interface TailCut {
+  file: string;
+  bytes: number;
+  /** What was cut ends in zero bytes (space allotted, never written: a power cut, or damage). */
+  zeros: boolean;
+  what: 'journal' | 'segment' | 'body';
+}
 
 interface SegmentFile {
   version: number;
@@ -181,6 +199,8 @@ export class DiskRequestLog implements RequestLog {
   private pending = 0;
   private readonly segmentSize: number;
   private readonly segmentBytes: number;
+  /** What loading cut from the ends of files (see takeCuts). */
+  private cuts: TailCut[] = [];
 
   constructor(private readonly o: DiskRequestLogOptions) {
     this.index = new RequestIndex(o.maxStoreBytes ?? Infinity);
@@ -401,6 +421,26 @@ export class DiskRequestLog implements RequestLog {
     f.wipe = false;
   }
 
+  /**
+   * Mark a bin's directory as being deleted (DELETED_MARK), before its deletion is recorded in
+   * bins.log. One that has no directory (nothing captured yet) has nothing to mark. Throws
+   * when the mark cannot be written: the deletion must not go on then.
+   */
+  async markDeleted(binId: string): Promise<void> {
+    try {
+      await writeFile(path.join(this.binDir(binId), DELETED_MARK), '', { mode: FILE_MODE });
+    } catch (err) {
+      // No directory, nothing to mark. (Should it come back, unlisted and unmarked, start-up refuses rather than guess.)
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw err;
+    }
+  }
+
+  /** The deletion was not recorded after all: the bin stays, unmarked (best effort; start-up unmarks a listed bin too). */
+  async unmarkDeleted(binId: string): Promise<void> {
+    await rm(path.join(this.binDir(binId), DELETED_MARK), { force: true }).catch(() => {});
+  }
+
   /** A bin's deletion is on disk: forget it now; its directory goes at the next flush (or removeDeletedBins). */
   dropBin(binId: string) {
     for (const e of this.index.dropBin(binId)) {
@@ -585,10 +625,26 @@ export class DiskRequestLog implements RequestLog {
   /** Remove the directories of deleted bins; call once the bin list without them is on disk. */
   async removeDeletedBins(): Promise<void> {
     for (const binId of [...this.removedBins]) {
-      await rm(this.binDir(binId), { recursive: true, force: true });
+      await this.removeDir(binId);
       await rm(path.join(this.o.dataDir, 'bins', `${binId}.json`), { force: true }); // an earlier build's layout
       this.removedBins.delete(binId);
     }
+  }
+
+  /**
+   * Remove a deleted bin's directory: moved aside in one rename first, so that a stop in the
+   * middle of the removal leaves a directory start-up removes (ASIDE_PREFIX), never a bin
+   * directory that lost its mark but not yet its data.
+   */
+  private async removeDir(binId: string): Promise<void> {
+    const aside = path.join(this.o.dataDir, 'bins', `${ASIDE_PREFIX}${randomBytes(6).toString('hex')}`);
+    try {
+      await rename(this.binDir(binId), aside);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw err;
+    }
+    await rm(aside, { recursive: true, force: true });
   }
 
   /** What is not on disk yet, for a stop that could not write it. */
@@ -744,10 +800,12 @@ export class DiskRequestLog implements RequestLog {
       bytes = await readFile(file);
     } catch (e) {
       if (missingOk && (e as NodeJS.ErrnoException).code === 'ENOENT') bytes = Buffer.alloc(0);
-      else throw e;
+      // At start-up (missingOk), a DataFileError naming it; later, the error as it is (a read fault).
+      else throw missingOk ? unreadable(file, e) : e;
     }
     try {
-      return { ...parseSegmentLog(bytes), size: bytes.length };
+      const st = parseSegmentLog(bytes);
+      return { ...st, size: bytes.length, zeros: st.end < bytes.length && bytes[bytes.length - 1] === 0 };
     } catch (e) {
       throw new DataFileError(file, (e as Error).message);
     }
@@ -941,7 +999,7 @@ export class DiskRequestLog implements RequestLog {
       names = await readdir(dir);
       f.dirExists = true;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new DataFileError(dir, (e as NodeJS.ErrnoException).code ?? String(e));
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw unreadable(dir, e);
       names = [];
     }
     await removeTempFiles(dir, names);
@@ -981,7 +1039,11 @@ export class DiskRequestLog implements RequestLog {
         if (jsons.has(n)) await rm(this.metaPath(binId, n), { force: true });
         const file = this.logPath(binId, n);
         const st = await read!.log;
-        if (st.end < st.size) await truncateTo(file, st.end); // a torn last line
+        if (st.end < st.size) {
+          // A torn last line (a crash mid-write), or zero bytes a power cut left: cut, and said.
+          await truncateTo(file, st.end);
+          this.cuts.push({ file, bytes: st.size - st.end, zeros: st.zeros, what: 'segment' });
+        }
         records = [...st.records.values()];
         if (st.evictedThrough > f.evictedThrough) f.evictedThrough = st.evictedThrough;
         if (st.evictedSeq > f.evictedSeq) f.evictedSeq = st.evictedSeq;
@@ -1054,13 +1116,18 @@ export class DiskRequestLog implements RequestLog {
   private async checkBodyFile(binId: string, n: number, needed: number, metaName: string, asked?: Promise<number>) {
     const file = this.bodyPath(binId, n);
     const size = await (asked ?? fileSize(file)).catch((e) => {
-      throw new DataFileError(file, (e as NodeJS.ErrnoException).code ?? String(e));
+      throw unreadable(file, e);
     });
     if (size === -1 && needed === 0) return;
     if (size < needed) {
       throw new DataFileError(file, `it holds ${Math.max(size, 0)} bytes but ${metaName} points at ${needed} (missing or truncated)`);
     }
-    if (size > needed) await truncateTo(file, needed); // the tail of a write a crash cut short
+    if (size > needed) {
+      // Bodies no metadata points at: a write a crash cut short, or captures whose metadata
+      // lines were lost (a torn log). New bodies go at `needed`, so they are cut (and said).
+      await truncateTo(file, needed);
+      this.cuts.push({ file, bytes: size - needed, zeros: false, what: 'body' });
+    }
   }
 
   /** Version 1 records (bodies inline) into a body file plus version 2 metadata. */
@@ -1082,20 +1149,62 @@ export class DiskRequestLog implements RequestLog {
     return records;
   }
 
-  /** Directories under bins/ of bins that no longer exist (deleted while a write was pending). */
-  async removeOrphanDirs(): Promise<string[]> {
+  /** What loadBin cut from the ends of files (for start-up to say so), taken once. */
+  takeCuts(): TailCut[] {
+    const c = this.cuts;
+    this.cuts = [];
+    return c;
+  }
+
+  /**
+   * Before the bins load: what is under bins/ that the bin list does not hold. A directory
+   * marked deleted (DELETED_MARK) was deleted on purpose, its removal cut short: removed, as
+   * is a cleared bin's directory moved aside. One with no mark is data bins.log does not list:
+   * with `strict`, start-up refuses (DataFileError), having changed nothing; without (the bin
+   * list came from an earlier build's hooklab.json, whose builds made no marks) it is removed.
+   * A mark in a bin that is listed is a deletion that was never recorded: the mark goes.
+   * Answers the bins removed.
+   */
+  async checkBinDirs(strict: boolean, binsLog: string): Promise<string[]> {
     const dir = path.join(this.o.dataDir, 'bins');
-    const gone: string[] = [];
-    for (const name of await readdir(dir).catch(() => [] as string[])) {
-      // A cleared bin's directory moved aside, whose removal a stop cut short.
+    const names = await readdir(dir).catch(() => [] as string[]);
+    const aside: string[] = [];
+    const marked: string[] = [];
+    const unmarked: string[] = [];
+    const unmark: string[] = [];
+    for (const name of names) {
       if (name.startsWith(ASIDE_PREFIX)) {
-        await rm(path.join(dir, name), { recursive: true, force: true });
+        aside.push(name);
         continue;
       }
-      const id = name.endsWith('.json') ? name.slice(0, -5) : name;
-      if (this.o.binExists(id) || name.startsWith('.')) continue;
+      if (name.startsWith('.')) continue;
+      const st = await stat(path.join(dir, name)).catch(() => null);
+      if (!st) continue;
+      if (st.isDirectory()) {
+        const mark = await stat(path.join(dir, name, DELETED_MARK)).then(() => true, () => false);
+        if (this.o.binExists(name)) {
+          if (mark) unmark.push(name);
+        } else (mark ? marked : unmarked).push(name);
+      } else if (st.isFile() && name.endsWith('.json') && !this.o.binExists(name.slice(0, -5))) {
+        unmarked.push(name); // an earlier build's bin file (bins/<id>.json)
+      }
+      // Anything else is not hooklab's: left alone.
+    }
+    if (strict && unmarked.length) {
+      // Which ones is not said: the names are bin ids (the receivers' secret).
+      throw new DataFileError(
+        binsLog,
+        `${unmarked.length} bin director${unmarked.length === 1 ? 'y' : 'ies'} under ${dir} hold data that it does not list, and ${unmarked.length === 1 ? 'was' : 'were'} not deleted through hooklab (a deleted bin's directory is marked so before it goes). ` +
+          'bins.log may be damaged or cut short',
+        'hooklab has changed nothing. Restore bins.log (from a backup), or move those directories out of bins/ (compare `ls` of it with the ids in bins.log), and start again; see README "Storage".',
+      );
+    }
+    for (const name of unmark) await rm(path.join(dir, name, DELETED_MARK), { force: true });
+    for (const name of aside) await rm(path.join(dir, name), { recursive: true, force: true });
+    const gone: string[] = [];
+    for (const name of [...marked, ...unmarked]) {
       await rm(path.join(dir, name), { recursive: true, force: true });
-      gone.push(id);
+      gone.push(name.endsWith('.json') ? name.slice(0, -5) : name);
     }
     await removeTempFiles(dir);
     return gone;
