@@ -22,7 +22,7 @@ import { readCaptured } from './store/captured.ts';
 import { dropOrphanSettings } from './bins/orphan-settings.ts';
 import { DeliveryWaiters } from './dispatch/delivery-waiters.ts';
 import { tapDeliveries, tapSettings } from './live/tap.ts';
-import { clientIp, createReceiver } from './capture/receiver.ts';
+import { clientIp, createReceiver, unwrittenLimitMs } from './capture/receiver.ts';
 import { type Config, responseLimitsOf } from './config.ts';
 import type { Control } from './control/control.ts';
 import { ResponseControl } from './control/controller.ts';
@@ -394,6 +394,7 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
       rateLimiter,
       budget: new BodyBudget(config.maxBufferedBytes, () => store.requests.pendingBytes()),
       maxUnwrittenBytes: config.maxUnwrittenBytes,
+      maxUnwrittenMs: unwrittenLimitMs(config.flushIntervalMs),
       waiters,
       forwarder,
       selfConnections,

@@ -40,6 +40,8 @@ export interface ReceiverDeps {
   budget: BodyBudget;
   /** MAX_UNWRITTEN_BYTES: past this backlog, a capture is answered once it is on disk. */
   maxUnwrittenBytes: number;
+  /** Past this age of the oldest capture not yet on disk, captures are answered once written (see unwrittenLimitMs). */
+  maxUnwrittenMs: number;
   /** The wait API's waiters, told of every capture stored. */
   waiters?: RequestWaiters;
   /** Told of every capture stored (the other instances' waiters, on Redis). */
@@ -76,6 +78,14 @@ export function parseTarget(url: string, prefix: string): ParsedTarget {
   const path = slash === -1 ? '/' : rest.slice(slash);
   return { binId, path, queryString };
 }
+
+/**
+ * How old the oldest acknowledged capture not yet on disk may get before new ones are answered
+ * only once written: writes are coalesced for FLUSH_INTERVAL_MS, and one may then run late by as
+ * much again (at least 50 ms) before senders wait. Under a flood on a busy CPU a write took up
+ * to 1.4 s, and a hard kill lost every capture acknowledged meanwhile.
+ */
+export const unwrittenLimitMs = (flushIntervalMs: number): number => Math.max(2 * flushIntervalMs, 50);
 
 /** What a sender that was refused with 503 by hooklab's store got, for its record (the plan step it used stays used). */
 function refusedAnswer(planned: AnswerOutcome): AnswerOutcome {
@@ -415,9 +425,10 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
               }
             };
             // Normally answered at once and written with the next flush. When more than
-            // MAX_UNWRITTEN_BYTES waits for the disk, answer only once written: senders then go
-            // at the disk's pace, and a hard kill still loses no more than the flush window.
-            if (store.requests.pendingBytes() <= deps.maxUnwrittenBytes) reply();
+            // MAX_UNWRITTEN_BYTES waits for the disk, or the writes fall behind (the oldest
+            // unwritten capture older than unwrittenLimitMs), answer only once written: senders
+            // then go at the disk's pace, and a hard kill still loses no more than that window.
+            if (store.requests.pendingBytes() <= deps.maxUnwrittenBytes && store.unwrittenForMs() <= deps.maxUnwrittenMs) reply();
             else {
               store.durable().then(reply, () => {
                 refuse(req, res, 'storage_unavailable', 'The capture could not be written to disk (see /api/health).', 5);

@@ -171,6 +171,10 @@ export class LowdbStore implements Store {
   /** Captures that could not be read back: how many, when first and last, and why (last). */
   private readFaults: { count: number; first: number; last: number; what: string; loggedAt: number } | null = null;
   private readonly now: () => number;
+  /** When the oldest capture change not covered by a write begun since was made (performance.now()), or null. */
+  private dirtySince: number | null = null;
+  /** When the oldest change the write under way (or a failed one) covers was made, or null. */
+  private writingSince: number | null = null;
   /** DATA_DIR's lock (disk/data-dir-lock.ts), held from open() to close(). */
   private lock: DataDirLock | null = null;
 
@@ -187,7 +191,10 @@ export class LowdbStore implements Store {
       maxStoreBytes: opts.maxStoreBytes,
       cacheBytes: opts.cacheBytes,
       binExists: (id) => this.bins.map.has(id),
-      onDirty: () => this.schedule(),
+      onDirty: () => {
+        this.dirtySince ??= performance.now();
+        this.schedule();
+      },
       onWarning: (m, detail) => this.warn(m, detail),
       exclusive: (fn) => this.exclusive(fn),
       onReadFault: (err) => this.readFailed(err),
@@ -498,8 +505,23 @@ export class LowdbStore implements Store {
   private async writeDirty() {
     const startedAt = this.now();
     const t0 = performance.now();
+    // What this write covers: every capture changed before it starts (see unwrittenForMs).
+    const covers = this.dirtySince;
+    this.dirtySince = null;
+    if (covers !== null && (this.writingSince === null || covers < this.writingSince)) this.writingSince = covers;
     const ok = await this.writeDirtyOnce();
+    if (ok) this.writingSince = null;
     this.opts.onFlushed?.({ startedAt, ms: performance.now() - t0, ok });
+  }
+
+  /**
+   * How long the oldest capture change not yet on disk has waited (ms; 0 when none). Writes
+   * are coalesced for FLUSH_INTERVAL_MS; a write that takes long (a flood on a busy CPU, a
+   * slow disk) lets this grow, which the receiver bounds (see capture/receiver.ts).
+   */
+  unwrittenForMs(): number {
+    const since = this.writingSince ?? this.dirtySince;
+    return since === null ? 0 : performance.now() - since;
   }
 
   /** Answers whether everything got written. */

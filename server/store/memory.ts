@@ -124,6 +124,9 @@ export class MemoryStore implements Store {
   }
   async flush() {}
   async durable() {}
+  unwrittenForMs() {
+    return 0;
+  }
   async close() {}
 }
 

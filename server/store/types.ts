@@ -256,6 +256,8 @@ export interface Store {
   flush(): Promise<void>;
   /** Resolves once everything changed before the call is on disk; rejects with StoreUnavailableError while writes fail. */
   durable(): Promise<void>;
+  /** How long the oldest acknowledged capture not yet on disk has waited, in ms (0: none, or the store keeps each as it is appended). */
+  unwrittenForMs(): number;
   /** Flush and stop. Rejects with UnsavedDataError when something could not be written. */
   close(): Promise<void>;
 }

@@ -277,6 +277,11 @@ export class RedisStore implements Store {
    * What was acknowledged is in Redis (as durable as its appendonly/appendfsync make it).
    * Rejects while Redis is unreachable or refusing writes.
    */
+  /** An append is acknowledged once Redis has it. */
+  unwrittenForMs(): number {
+    return 0;
+  }
+
   async durable(): Promise<void> {
     const fault = this.db.currentFault;
     if (fault) throw new StoreUnavailableError(fault.message);
