@@ -54,7 +54,7 @@ export class CliError extends Error {
   constructor(
     message: string,
     readonly code: number,
-    readonly detail: { status?: number; transient?: boolean; retryAfterMs?: number } = {},
+    readonly detail: { status?: number; transient?: boolean; retryAfterMs?: number; aborted?: boolean } = {},
   ) {
     super(message);
   }
@@ -63,6 +63,10 @@ export class CliError extends Error {
   }
   get status(): number | undefined {
     return this.detail.status;
+  }
+  /** The call was ended by its caller's signal (see call's `signal`). */
+  get aborted(): boolean {
+    return this.detail.aborted === true;
   }
   /** The server's Retry-After (in seconds) as ms, when it sent one. */
   get retryAfterMs(): number | undefined {
@@ -106,8 +110,23 @@ export async function call(
   c: Conn,
   method: string,
   path: string,
-  init: { body?: BodyInit; type?: string; ok?: number[]; dispatcher?: Dispatcher } = {},
+  init: {
+    body?: BodyInit;
+    type?: string;
+    ok?: number[];
+    dispatcher?: Dispatcher;
+    /**
+     * End the call (and the reading of its answer's body) after this long, as unreachable: a
+     * connection that died without a word (a Wi-Fi roam, a NAT that forgot it) otherwise holds
+     * it for undici's 300 s. Not for a call that waits on purpose (hooklab wait).
+     */
+    timeoutMs?: number;
+    /** Ends the call early, as unreachable, with `aborted` set (the caller knows why). */
+    signal?: AbortSignal;
+  } = {},
 ): Promise<Response> {
+  const timeout = init.timeoutMs ? AbortSignal.timeout(init.timeoutMs) : undefined;
+  const signal = timeout && init.signal ? AbortSignal.any([timeout, init.signal]) : (timeout ?? init.signal);
   let res: Response;
   try {
     res = await fetch(c.server + path, {
@@ -118,14 +137,27 @@ export async function call(
       // A call that may take long (hooklab wait) brings its own timeouts: undici's defaults
       // (300 s for the answer's headers) would end it first.
       ...(init.dispatcher ? { dispatcher: init.dispatcher } : {}),
+      ...(signal ? { signal } : {}),
     } as RequestInit);
   } catch (e) {
-    const c0 = (e as { cause?: { code?: string; message?: string; errors?: { code?: string }[] } }).cause;
-    const cause = c0?.code ?? c0?.errors?.[0]?.code ?? c0?.message ?? (e as Error).message;
-    throw new CliError(`cannot reach hooklab at ${c.server} (${cause})`, EXIT.server, { transient: true });
+    throw unreachable(c, e, init);
   }
   if (res.ok || init.ok?.includes(res.status)) return res;
   throw await errorOf(res, c);
+}
+
+/** A call (or the reading of its answer) that failed on the way: the server is unreachable for now (transient). */
+export function unreachable(c: Conn, e: unknown, init: { timeoutMs?: number; signal?: AbortSignal } = {}): CliError {
+  if (init.signal?.aborted) {
+    const why = init.signal.reason instanceof Error ? init.signal.reason.message : String(init.signal.reason ?? 'aborted');
+    return new CliError(`cannot reach hooklab at ${c.server} (${why})`, EXIT.server, { transient: true, aborted: true });
+  }
+  if ((e as Error)?.name === 'TimeoutError' && init.timeoutMs) {
+    return new CliError(`cannot reach hooklab at ${c.server} (no answer within ${init.timeoutMs / 1000} s)`, EXIT.server, { transient: true });
+  }
+  const c0 = (e as { cause?: { code?: string; message?: string; errors?: { code?: string }[] } }).cause;
+  const cause = c0?.code ?? c0?.errors?.[0]?.code ?? c0?.message ?? (e as Error).message;
+  return new CliError(`cannot reach hooklab at ${c.server} (${cause})`, EXIT.server, { transient: true });
 }
 
 export async function errorOf(res: Response, c: Conn): Promise<CliError> {

@@ -92,12 +92,13 @@ program
 program
   .command('forward')
   .description(
-    'relay a bin to local targets, byte-exact; resumes where it stopped (cursor file), and waits out a server restart or a network outage. ' +
+    'relay a bin to local targets, byte-exact; resumes where it stopped (cursor file, one relay at a time each), and waits out a server restart or a network outage. ' +
+      'A target that answers, with any status (a 4xx or 5xx too), has had the capture: the cursor moves on and it is not sent again (--once still exits 0); only one that does not answer (refused, timed out) is retried. ' +
       'A --to on the same hooklab server\'s receiver URLs (/h/…) is refused: it would loop',
   )
   .argument('<bin>', 'the bin\'s receiver URL (its server is taken from it) or id')
   .option('--to <url>', 'where to send each capture (its sub-path and query are appended); repeatable', collect)
-  .option('--cursor <file>', 'where the last forwarded id is kept (default .hooklab-forward-<bin>.json)')
+  .option('--cursor <file>', 'where the last forwarded id is kept, with the bin it is of (default .hooklab-forward-<bin>.json); one relay per file (FILE.lock beside it while it runs)')
   .option('--from-start', 'on a first run (no cursor file yet), also forward what the bin holds already; with a cursor file it resumes from that file instead (delete the file to start over)')
   .option('--once', 'exit once caught up (for CI)')
   .option('--timeout <duration>', 'per target request, with its unit: 10s, 500ms', '10s')

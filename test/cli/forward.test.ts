@@ -1,7 +1,7 @@
 // Issue 13: the relay CLI against a real server and a real local target. Every capture is
 // forwarded once, in order, byte-exact (method, sub-path, query, headers in order and case,
 // body); stopped and restarted, it replays what it missed first, in order, once each.
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import http from 'node:http';
@@ -11,9 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { send } from '../helpers/http.ts';
 import { type ServerProcess, spawnServer } from '../helpers/process.ts';
 import { json, tempDir } from '../helpers/server.ts';
+import { CLI, ROOT, spawnRelay } from '../helpers/relay.ts';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
-const CLI = path.join(ROOT, 'bin/hooklab.js');
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 interface Got {
@@ -53,17 +52,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function relay(args: string[]) {
-  const p: ChildProcess = spawn(process.execPath, [CLI, 'forward', ...args], { cwd: ROOT, env: { ...process.env, HOOKLAB_SERVER: '', HOOKLAB_TOKEN: '' } });
-  relays.push(p);
-  let out = '';
-  let err = '';
-  p.stdout!.on('data', (d) => (out += d));
-  p.stderr!.on('data', (d) => (err += d));
-  let code: number | null | undefined;
-  const exited = new Promise<number | null>((r) => p.on('close', (c) => r((code = c))));
-  return { out: () => out, err: () => err, stop: () => p.kill('SIGINT'), signal: (sig: NodeJS.Signals) => p.kill(sig), exited, ended: () => code !== undefined };
-}
+const relay = (args: string[]) => spawnRelay(args, relays);
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 /** The exit code, or 'still running' after `ms` (a relay that should have refused to start). */
@@ -265,9 +254,9 @@ describe('hooklab forward', () => {
     expect(noTo.err()).toBe('hooklab: give at least one --to URL (where to send the captures)\n');
     // An unknown bin is the user's to fix (exit 2), as other bad arguments; one deleted while
     // the relay runs ends it with exit 3.
-    const unknown = relay([`${srv.base}/h/no-such-bin-1234`, '--to', targetBase]);
+    const unknown = relay([`${srv.base}/h/no-such-bin-1234`, '--to', targetBase, '--cursor', path.join(dir, 'c-unknown.json')]);
     expect(await unknown.exited).toBe(2);
-    expect(unknown.err()).toBe('hooklab: not found: bin not found\n');
+    expect(unknown.err()).toBe(`hooklab: there is no bin no-such-bin-1234 on ${srv.base}: check the bin's id or receiver URL (\`hooklab bin new\` makes a bin)\n`);
     // --once with a target that refuses: retried, then it gives up (5 tries, about 7.5 s)
     // saying that nothing was forwarded (not the cursor's placeholder) and how to go on.
     const bin = (await json<{ id: string; url: string }>(srv.base, 'POST', '/api/bins', {})).body;

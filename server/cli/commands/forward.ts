@@ -7,12 +7,16 @@
 // the hooklab server itself when it drops away (a restart, a network outage): the relay waits
 // for it and goes on from its cursor. Only what retrying cannot fix ends it: a refused token, a
 // deleted bin.
-import { readFile, rename, writeFile } from 'node:fs/promises';
-import { RECEIVER_PREFIX, type RequestItem, type SubscribeAck } from '../../../shared/api.ts';
+//
+// One relay per cursor file (a lock beside it), and a cursor file names its bin (id, server,
+// when the bin was made): one of another bin is refused, one of a bin deleted and made again
+// since is said and the relay goes on with the new bin (see cursor.ts).
+import { type Bin, RECEIVER_PREFIX, type RequestItem, type SubscribeAck } from '../../../shared/api.ts';
 import type { z } from 'zod';
 import type { ExportLine } from '../../../shared/schema/exchange.ts';
 import { type ForwardResult, forwardRequest } from '../../forward/request.ts';
-import { type Conn, CliError, EXIT, binIdOf, call, fileError } from '../client.ts';
+import { type Conn, CliError, EXIT, binIdOf, call, unreachable } from '../client.ts';
+import { type Cursor, loadCursor, lockCursor, saveCursor } from '../cursor.ts';
 import { durationMs } from '../duration.ts';
 import { openLiveSocket } from '../live-socket.ts';
 
@@ -26,11 +30,6 @@ export interface ForwardOptions {
   giveUp?: string;
 }
 
-interface Cursor {
-  lastId: string | null;
-  lastSeq?: number | null;
-}
-
 const ms = (s: string, flag = '--timeout') => durationMs(s, flag, '10s, 500ms or 5m');
 
 /** --once gives up on a server that stays unreachable this long (a CI step must not hang for hours). */
@@ -38,24 +37,23 @@ const ONCE_GIVE_UP_MS = 60_000;
 /** --once gives up on a target that still cannot be reached after this many tries (waits 0.5+1+2+4 s between them). */
 const ONCE_TARGET_TRIES = 5;
 const MAX_TIMER_MS = 2 ** 31 - 1;
+/**
+ * The relay's calls to the server (the bin, each capture) end after this long as unreachable,
+ * and are tried again: a connection that died without a word (a Wi-Fi roam, a NAT that forgot
+ * it) would otherwise hold one for undici's 300 s.
+ */
+export const API_TIMEOUT_MS = 30_000;
+/** A Retry-After of the server is waited out up to this long before the next try. */
+const MAX_RETRY_AFTER_MS = 60_000;
 
-async function loadCursor(file: string): Promise<Cursor | null> {
+/** One server, however its URL is written (a trailing slash, the case of its host). */
+const sameServer = (a: string, b: string) => {
   try {
-    return JSON.parse(await readFile(file, 'utf8')) as Cursor;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new CliError(`cannot read the cursor file ${file}: ${(e as Error).message}`, EXIT.usage);
+    return new URL(a).href.replace(/\/+$/, '') === new URL(b).href.replace(/\/+$/, '');
+  } catch {
+    return a === b;
   }
-}
-
-async function saveCursor(file: string, c: Cursor) {
-  try {
-    await writeFile(`${file}.tmp`, JSON.stringify(c));
-    await rename(`${file}.tmp`, file); // never half-written
-  } catch (e) {
-    throw fileError(file, 'write the cursor file', e);
-  }
-}
+};
 
 function line(r: RequestItem, results: ForwardResult[]): string {
   const what = `${r.receivedAt.slice(11, 23)}  ${r.method} ${r.path}${r.queryString ? `?${r.queryString}` : ''}`;
@@ -110,29 +108,83 @@ export async function forward(c: Conn, bin: string, o: ForwardOptions): Promise<
   // Node's timers hold at most 2^31-1 ms (~24.8 days): a longer one would fire at once.
   if (Number.isFinite(giveUpMs) && giveUpMs > MAX_TIMER_MS) throw new CliError(`--give-up must be at most 24 days (35791m), got "${o.giveUp}"`, EXIT.usage);
   const cursorFile = o.cursor ?? `.hooklab-forward-${binId}.json`;
+  // One relay per cursor file: a second one would send each capture again, out of order. Taken
+  // before anything is said, so an unwritable place for the cursor is told at once too.
+  const release = await lockCursor(cursorFile);
+  try {
+    return await relay(c, binId, o, { cursorFile, timeoutMs, giveUpMs });
+  } finally {
+    await release();
+  }
+}
+
+async function relay(c: Conn, binId: string, o: ForwardOptions, k: { cursorFile: string; timeoutMs: number; giveUpMs: number }): Promise<void> {
+  const { cursorFile, timeoutMs, giveUpMs } = k;
   const stored = await loadCursor(cursorFile);
+  // Fail early, with one line, on a wrong token or an unknown bin; and learn which bin it is.
+  let bin: Bin;
+  try {
+    bin = (await (await call(c, 'GET', `/api/bins/${binId}`, { timeoutMs: API_TIMEOUT_MS })).json()) as Bin;
+  } catch (e) {
+    if (e instanceof CliError && e.status === 404) throw new CliError(`there is no bin ${binId} on ${c.server}: check the bin's id or receiver URL (\`hooklab bin new\` makes a bin)`, EXIT.usage);
+    if (e instanceof CliError) throw e;
+    throw unreachable(c, e, { timeoutMs: API_TIMEOUT_MS });
+  }
+  const startOver = `give this bin a cursor file of its own (--cursor), or delete ${cursorFile} to start over`;
+  // A cursor file of another bin would skip that bin's older captures (ids sort by time across
+  // bins), for good and without a word.
+  if (stored?.binId && stored.binId !== binId) {
+    throw new CliError(`the cursor file ${cursorFile} is of bin ${stored.binId}${stored.server ? ` on ${stored.server}` : ''}, not of bin ${binId}: ${startOver}`, EXIT.usage);
+  }
+  // The same id, made at another time: another server's bin of that id, or this one deleted
+  // and made again since the cursor was written.
+  let recreated = false;
+  if (stored?.binCreatedAt && bin.createdAt && stored.binCreatedAt !== bin.createdAt) {
+    if (stored.server && !sameServer(stored.server, c.server)) {
+      throw new CliError(`the cursor file ${cursorFile} is of bin ${binId} on ${stored.server}, not of the bin of that id on ${c.server}: ${startOver}`, EXIT.usage);
+    }
+    recreated = true;
+    process.stderr.write(
+      `bin ${binId} was deleted and made again since the cursor file ${cursorFile} was written (made ${stored.binCreatedAt}, now ${bin.createdAt}): ` +
+        `the old bin's captures after the cursor (the last forwarded: ${stored.lastId === '0' ? 'none' : stored.lastId}) went with it, how many is unknown; going on with the new bin from its first capture\n`,
+    );
+  } else if (stored?.lastId && stored.server && !stored.binCreatedAt && !sameServer(stored.server, c.server)) {
+    throw new CliError(`the cursor file ${cursorFile} is of bin ${binId} on ${stored.server}, not on ${c.server}: ${startOver}`, EXIT.usage);
+  }
+  // Where the stored cursor stands, if it is this bin's.
+  const storedLast = recreated ? null : (stored?.lastId ?? null);
   // --from-start applies to a first run only. With a cursor file the relay goes on from it, as
   // it does without the flag: starting over would send your app again what it already had.
-  if (o.fromStart && stored?.lastId) {
-    process.stderr.write(`--from-start: resuming from the cursor file ${cursorFile} instead (last forwarded: ${stored.lastId === '0' ? 'none yet' : stored.lastId}); to start over, delete that file\n`);
+  if (o.fromStart && storedLast) {
+    process.stderr.write(`--from-start: resuming from the cursor file ${cursorFile} instead (last forwarded: ${storedLast === '0' ? 'none yet' : storedLast}); to start over, delete that file\n`);
   }
-  // A first run with --from-start: from before the bin's first capture (arrival number 0, so
-  // the answer says how many older ones are gone already).
-  const fromStart = !stored?.lastId && o.fromStart === true;
-  let cursor: Cursor = stored?.lastId ? stored : fromStart ? { lastId: '0', lastSeq: 0 } : { lastId: null };
-  // Fail early, with one line, on a wrong token or an unknown bin.
-  await call(c, 'GET', `/api/bins/${binId}`);
+  // A first run with --from-start, or a bin made again: from before the bin's first capture
+  // (arrival number 0, so the answer says how many older ones are gone already).
+  const fromStart = recreated || (!storedLast && o.fromStart === true);
+  let cursor: Cursor = storedLast && stored ? { lastId: stored.lastId, lastSeq: stored.lastSeq ?? null } : fromStart ? { lastId: '0', lastSeq: 0 } : { lastId: null };
+  // What the cursor file says of the bin, written with each position.
+  let binCreatedAt: string | undefined = bin.createdAt;
 
+  // The capture being fetched: ended (and asked again at once) when the live link reconnects,
+  // as its connection may be one that died without a word.
+  let inflight: AbortController | null = null;
   const fetchCapture = async (id: string): Promise<z.infer<typeof ExportLine> | null> => {
-    const res = await call(c, 'GET', `/api/bins/${binId}/export?ids=${id}`);
-    let text: string;
+    const ctl = new AbortController();
+    inflight = ctl;
+    const init = { timeoutMs: API_TIMEOUT_MS, signal: ctl.signal };
     try {
-      text = (await res.text()).trim();
-    } catch (e) {
-      // The connection dropped mid-answer: as unreachable.
-      throw new CliError(`cannot reach hooklab at ${c.server} (${(e as Error).message})`, EXIT.server, { transient: true });
+      const res = await call(c, 'GET', `/api/bins/${binId}/export?ids=${id}`, init);
+      let text: string;
+      try {
+        text = (await res.text()).trim();
+      } catch (e) {
+        // The connection dropped (or went silent) mid-answer: as unreachable.
+        throw unreachable(c, e, init);
+      }
+      return text ? (JSON.parse(text) as z.infer<typeof ExportLine>) : null;
+    } finally {
+      if (inflight === ctl) inflight = null;
     }
-    return text ? (JSON.parse(text) as z.infer<typeof ExportLine>) : null;
   };
 
   return new Promise((resolve, reject) => {
@@ -157,7 +209,8 @@ export async function forward(c: Conn, bin: string, o: ForwardOptions): Promise<
     // The cursor file's writes, one after another in the order made (a rename racing another
     // could leave an older cursor in place).
     let saving: Promise<void> = Promise.resolve();
-    const save = (cur: Cursor) => (saving = saving.then(() => saveCursor(cursorFile, cur)));
+    const save = (cur: Cursor) =>
+      (saving = saving.then(() => saveCursor(cursorFile, { lastId: cur.lastId, lastSeq: cur.lastSeq ?? null, binId, server: c.server, ...(binCreatedAt ? { binCreatedAt } : {}) })));
 
     // The server unreachable: its calls failing or the live link down, since the first of
     // them went (see giveUpMs). The relay ends once that has lasted giveUpMs.
@@ -168,9 +221,11 @@ export async function forward(c: Conn, bin: string, o: ForwardOptions): Promise<
       if (down.size === 0 && Number.isFinite(giveUpMs)) {
         giveUpTimer = setTimeout(() => {
           const where = cursor.lastId === null || cursor.lastId === '0' ? 'no capture yet' : cursor.lastId;
+          // The bound is the user's (--give-up), or --once's own when none was given.
+          const bound = o.giveUp !== undefined ? '--give-up' : `--once waits ${giveUpMs / 1000} s unless --give-up says otherwise`;
           stop(
             new CliError(
-              `hooklab at ${c.server} could not be reached (or kept failing) for ${giveUpMs / 1000} s: gave up (--give-up); the last capture every target had: ${where}; run again to go on from the cursor file ${cursorFile}`,
+              `hooklab at ${c.server} could not be reached (or kept failing) for ${giveUpMs / 1000} s: gave up (${bound}); the last capture every target had: ${where}; run again to go on from the cursor file ${cursorFile}`,
               EXIT.server,
             ),
           );
@@ -214,11 +269,17 @@ export async function forward(c: Conn, bin: string, o: ForwardOptions): Promise<
             if (e instanceof CliError && e.status === 404) throw new CliError(`bin ${binId} is gone (deleted?): ${e.message}`, EXIT.server);
             throw e;
           }
+          // Ended because the live link came back (see inflight): asked again at once.
+          if (e.aborted) {
+            wait = RETRY_FIRST_MS / 2;
+            continue;
+          }
           const until = Number.isFinite(giveUpMs) ? `for up to ${giveUpMs / 1000} s` : 'until it answers';
           if (!outage) say(`server unreachable: ${e.message}; retrying ${until} (nothing is skipped)`);
           outage = true;
           serverDown('calls');
-          await nap(wait, 'server');
+          // A busy server's Retry-After (429, 503) is waited out, not tried into.
+          await nap(Math.max(wait, Math.min(MAX_RETRY_AFTER_MS, e.retryAfterMs ?? 0)), 'server');
         }
       }
     };
@@ -226,9 +287,11 @@ export async function forward(c: Conn, bin: string, o: ForwardOptions): Promise<
     // What this run forwarded, for the line that ends it early. The cursor alone cannot say:
     // on a first run it starts at the bin's newest capture, which was not forwarded.
     let forwarded = 0;
+    // Captures gone from the bin between being heard of and being fetched.
+    let lost = 0;
     // `partial`: the capture at hand reached some targets, not all.
     const forwardedSoFar = (partial: boolean) => {
-      const last = forwarded > 0 ? cursor.lastId : stored?.lastId && stored.lastId !== '0' ? stored.lastId : null;
+      const last = forwarded > 0 ? cursor.lastId : storedLast && storedLast !== '0' ? storedLast : null;
       const what = forwarded > 0 ? `${plural(forwarded, 'capture')} forwarded before it` : partial ? 'nothing reached every target' : 'nothing was forwarded';
       return last ? `${what}; the last capture every target had: ${last}` : what;
     };
@@ -238,7 +301,10 @@ export async function forward(c: Conn, bin: string, o: ForwardOptions): Promise<
       const cap = await untilAnswered(() => fetchCapture(r.id));
       if (cap === STOPPED) return false;
       if (!cap) {
-        process.stderr.write(`${r.id}: gone from the bin before it could be forwarded (deleted or evicted)\n`);
+        // Its id alone would not say which webhook it was (it cannot be looked up any more).
+        lost++;
+        const what = `${r.method} ${r.path}${r.queryString ? `?${r.queryString}` : ''} received ${r.receivedAt}`;
+        say(`gone from the bin before it could be forwarded (deleted, or pushed out by its cap): ${what} (id ${r.id}); ${lost} lost so far`);
         return true;
       }
       const capture = { method: cap.method, path: cap.path, queryString: cap.queryString, headers: cap.headers.flat(), body: Buffer.from(cap.body, 'base64') };
@@ -334,14 +400,24 @@ export async function forward(c: Conn, bin: string, o: ForwardOptions): Promise<
         for (const r of pending ?? []) if (heard === null || r.id > heard) heard = r.id;
         const first = !acked;
         acked = true;
+        // The bin's arrival numbers went back below the cursor's: it was deleted and made again
+        // with the same id while the relay was away (the server says so as an uncounted gap; the
+        // relay always sends its number, so that cannot be the other meaning).
+        const renumbered = ack.gapUncounted === true && asked.lastSeq != null && asked.lastId !== null;
         if (first) say(`forwarding ${c.server}${RECEIVER_PREFIX}${binId} to ${o.to.join(', ')} ${o.once ? '(until caught up)' : '(Ctrl-C to stop)'}`);
         if (first && fromStart) {
           const older = ack.gap ? ` (${plural(ack.gap, 'older one')} ${ack.gap === 1 ? 'is' : 'are'} gone from it: pushed out by its cap, or deleted)` : '';
           say(`forwarding the ${plural(missed, 'request')} the bin holds${older}`);
         } else {
+          if (renumbered) {
+            say(
+              `bin ${binId} was deleted and made again with the same id while the relay was away (its arrival numbers started over): ` +
+                `the old bin's captures after the cursor went with it, how many is unknown; going on with the new bin from its first capture`,
+            );
+          }
           if (away > 0) say(`missed ${away} while away, replaying`);
           if (ack.gap) say(`${ack.gap} request(s) were gone from the bin (pushed out by its cap, or deleted) before they could be forwarded`);
-          if (ack.gapUncounted) say('some requests were gone from the bin (pushed out by its cap, or deleted) before they could be forwarded; how many is unknown (the cursor file has no arrival number)');
+          if (ack.gapUncounted && !renumbered) say('some requests were gone from the bin (pushed out by its cap, or deleted) before they could be forwarded; how many is unknown (the cursor file has no arrival number)');
         }
         if (cursor === asked) {
           let next: Cursor = cursor;
@@ -349,11 +425,20 @@ export async function forward(c: Conn, bin: string, o: ForwardOptions): Promise<
           // a disconnect or a restart before anything was forwarded, what came meanwhile is
           // replayed, not lost; its arrival number lets a gap then be counted.
           if (cursor.lastId === null) next = { lastId: ack.lastId ?? '0', lastSeq: ack.lastSeq ?? null };
+          // A bin made again: the new one's numbers, from its start (those reported gone are its).
+          else if (renumbered) {
+            next = { lastId: cursor.lastId, lastSeq: ack.gap ?? 0 };
+            // And when it was made, for the cursor file (the old bin's time would say "made again" at the next start).
+            binCreatedAt = undefined;
+            call(c, 'GET', `/api/bins/${binId}`, { timeoutMs: API_TIMEOUT_MS })
+              .then((res) => res.json() as Promise<Bin>)
+              .then((b) => void (binCreatedAt = b.createdAt), () => {});
+          }
           // The numbers reported gone are accounted for: not reported again after a reconnect
           // (the first one replayed comes right after them).
           else if (ack.gap && asked.lastSeq != null) next = { lastId: cursor.lastId, lastSeq: asked.lastSeq + ack.gap };
-          // A first --from-start run writes its cursor at once, as a first run does.
-          if (next !== cursor || (first && !stored?.lastId)) {
+          // A first --from-start run (or one on a bin made again) writes its cursor at once, as a first run does.
+          if (next !== cursor || (first && !storedLast)) {
             cursor = next;
             save(cursor).catch((e: Error) => stop(e));
           }
@@ -369,6 +454,9 @@ export async function forward(c: Conn, bin: string, o: ForwardOptions): Promise<
     socket.on('connect', () => {
       serverUp('link');
       wake('server'); // it is back: a call waiting to be retried goes now
+      // And a call in flight is asked again: its connection may have died without a word, as
+      // the link's did (it would hang until API_TIMEOUT_MS).
+      inflight?.abort(new Error('the live link reconnected; asking again'));
       subscribe();
     });
     socket.on('request', (r: RequestItem) => {

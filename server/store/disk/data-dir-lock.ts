@@ -14,12 +14,12 @@
 // One process may open several stores on one DATA_DIR (tests do): they share the hold.
 // Two processes starting at the same instant on the same stale lock could both take it over
 // (the check and the replacement are two steps); one started on a held lock never does.
-import { constants, readFileSync, unlinkSync } from 'node:fs';
+import { constants, unlinkSync } from 'node:fs';
 import { type FileHandle, open, readFile, stat, unlink, utimes } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { FILE_MODE } from './files.ts';
+import { heldWith, type LockHolder, parseHolder, staleOnThisHost, thisProcess } from '../../lib/lock-holder.ts';
 
 export const LOCK_FILE = 'hooklab.lock';
 /** How often the holder refreshes the lock's mtime (for hooklabs on other hosts sharing the directory). */
@@ -29,78 +29,23 @@ export const FOREIGN_STALE_MS = 60_000;
 /** An empty or unreadable lock may be one being written this instant: looked at again for up to this long. */
 const UNREADABLE_GRACE_MS = 1_000;
 
-interface LockInfo {
-  pid: number;
-  host: string;
-  startedAt: string;
-  /** Unique per hold: only the holder's release removes the file. */
-  token: string;
-  /** Linux: this boot, and the process's start time since boot (tells a reused pid from the holder). */
-  bootId?: string;
-  procStart?: string;
-}
-
 /** DATA_DIR is held by another running hooklab (start-up refuses). */
 export class DataDirLockedError extends Error {}
 
 const held = new Map<string, { token: string; count: number; timer: NodeJS.Timeout }>();
 let exitHook = false;
 
-function readProc(file: string): string | undefined {
-  try {
-    return readFileSync(file, 'utf8').trim();
-  } catch {
-    return undefined;
-  }
-}
-/** Field 22 of /proc/<pid>/stat: when the process started (ticks since boot). */
-function procStart(pid: number): string | undefined {
-  const s = readProc(`/proc/${pid}/stat`);
-  if (!s) return undefined;
-  return s.slice(s.lastIndexOf(')') + 2).split(' ')[19];
-}
-
-function me(): LockInfo {
-  return {
-    pid: process.pid,
-    host: os.hostname(),
-    startedAt: new Date().toISOString(),
-    token: randomBytes(8).toString('hex'),
-    bootId: readProc('/proc/sys/kernel/random/boot_id'),
-    procStart: procStart(process.pid),
-  };
-}
-
-function parse(text: string): LockInfo | null {
-  try {
-    const d = JSON.parse(text) as LockInfo;
-    return Number.isInteger(d?.pid) && d.pid > 0 && typeof d.host === 'string' && typeof d.token === 'string' ? d : null;
-  } catch {
-    return null;
-  }
-}
-
 /** Whether the process that took `l` may still run; else why it is stale. */
-function judge(l: LockInfo, mtimeMs: number, now: number): { alive: true } | { alive: false; why: string } {
+function judge(l: LockHolder, mtimeMs: number, now: number): { alive: true } | { alive: false; why: string } {
   if (l.host !== os.hostname()) {
     const age = now - mtimeMs;
     return age < FOREIGN_STALE_MS ? { alive: true } : { alive: false, why: `not refreshed for ${Math.round(age / 1000)} s` };
   }
-  if (l.pid === process.pid) return { alive: false, why: 'it names this process, which does not hold it (a restart that got the same pid)' };
-  const boot = readProc('/proc/sys/kernel/random/boot_id');
-  if (l.bootId && boot && l.bootId !== boot) return { alive: false, why: 'the machine was restarted since' };
-  try {
-    process.kill(l.pid, 0);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ESRCH') return { alive: false, why: 'that process is not running' };
-    // EPERM: it runs (as another user).
-  }
-  const start = l.procStart ? procStart(l.pid) : undefined;
-  if (start && start !== l.procStart) return { alive: false, why: 'that pid is now another process' };
-  return { alive: true };
+  const why = staleOnThisHost(l);
+  return why === null ? { alive: true } : { alive: false, why };
 }
 
-async function createExclusive(file: string, info: LockInfo): Promise<void> {
+async function createExclusive(file: string, info: LockHolder): Promise<void> {
   const fh: FileHandle = await open(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, FILE_MODE);
   try {
     await fh.writeFile(JSON.stringify(info) + '\n');
@@ -130,7 +75,7 @@ export class DataDirLock {
     }
     const firstLook = Date.now();
     for (let attempt = 0; ; attempt++) {
-      const info = me();
+      const info = thisProcess();
       try {
         await createExclusive(file, info);
         const timer = setInterval(() => {
@@ -158,7 +103,7 @@ export class DataDirLock {
         if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue; // released meanwhile
         throw e;
       }
-      const other = parse(text);
+      const other = parseHolder(text);
       let why: string;
       if (!other) {
         // Being written this instant (created, not yet filled), or left so by a crash.
@@ -205,7 +150,7 @@ function releaseNow(key: string) {
   clearInterval(h.timer);
   try {
     // Only our own: a lock taken over from us (we were thought gone) is the other's.
-    if (parse(readFileSync(key, 'utf8'))?.token === h.token) unlinkSync(key);
+    if (heldWith(key, h.token)) unlinkSync(key);
   } catch {
     // gone already
   }
