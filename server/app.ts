@@ -239,7 +239,9 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
   // Waiters told of a capture read back from the store: one made on another instance, or a
   // proxied one whose answer was recorded. A read that fails tells no one (the store's fault shows in health).
   const tellWaiters = (binId: string, id: string, what: 'captured' | 'answered') => {
-    void readCaptured(store, binId, id).then((c) => c && waiters[what](c), () => {});
+    readCaptured(store, binId, id)
+      .then((c) => c && waiters[what](c))
+      .catch(() => {});
   };
   const deliveryWaiters = new DeliveryWaiters();
   const dispatcherLive = tapDeliveries(live, (d) => {

@@ -115,9 +115,8 @@ export interface SubscribeAck {
   /**
    * Without `lastSeq`, when the capture `lastId` names is gone itself: captures after it may
    * be gone too, and how many cannot be told (send `lastSeq` to get the count in `gap`). Also
-   * when `lastSeq` is past the bin's newest: the bin was deleted and made again with the same
-   * id since, and what the old one held after `lastId` went with it (`gap` then counts the new
-   * bin's captures gone from its start).
+   * when `lastSeq` is past the bin's newest number (the bin was deleted and made again with the
+   * same id, or emptied before a restart, which numbers from what is left).
    */
   gapUncounted?: boolean;
   /**

@@ -12,7 +12,12 @@ export async function dropOrphanSettings(store: Store): Promise<number> {
   const bins = new Set((await store.bins.list()).map((b) => b.id));
   let dropped = 0;
   for (let i = 0; i < collections.length; i++) {
-    for (const s of settings[i]) if (!bins.has(s.id) && (await collections[i].delete(s.id))) dropped++;
+    for (const s of settings[i]) {
+      if (bins.has(s.id)) continue;
+      // Asked again just before: on Redis another instance may have made the bin since the list.
+      if (await store.bins.get(s.id)) continue;
+      if (await collections[i].delete(s.id)) dropped++;
+    }
   }
   return dropped;
 }

@@ -1,6 +1,6 @@
 // The CLI's connection to a hooklab server: base URL and token from flags or environment,
 // JSON calls, and failures turned into one-line messages with exit codes.
-import type { Dispatcher } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
 import type { ApiErrorBody } from '../../shared/api.ts';
 
 /**
@@ -116,17 +116,18 @@ export async function call(
     ok?: number[];
     dispatcher?: Dispatcher;
     /**
-     * End the call (and the reading of its answer's body) after this long, as unreachable: a
-     * connection that died without a word (a Wi-Fi roam, a NAT that forgot it) otherwise holds
-     * it for undici's 300 s. Not for a call that waits on purpose (hooklab wait).
+     * End the call, as unreachable, once nothing has come for this long (the answer's head,
+     * or the next bytes of its body: a large answer on a slow link still arrives): a connection
+     * that died without a word (a Wi-Fi roam, a NAT that forgot it) otherwise holds it for
+     * undici's 300 s. Not for a call that waits on purpose (hooklab wait).
      */
     timeoutMs?: number;
     /** Ends the call early, as unreachable, with `aborted` set (the caller knows why). */
     signal?: AbortSignal;
   } = {},
 ): Promise<Response> {
-  const timeout = init.timeoutMs ? AbortSignal.timeout(init.timeoutMs) : undefined;
-  const signal = timeout && init.signal ? AbortSignal.any([timeout, init.signal]) : (timeout ?? init.signal);
+  const signal = init.signal;
+  const dispatcher = init.dispatcher ?? (init.timeoutMs ? quietAfter(init.timeoutMs) : undefined);
   let res: Response;
   try {
     res = await fetch(c.server + path, {
@@ -136,7 +137,7 @@ export async function call(
       duplex: 'half',
       // A call that may take long (hooklab wait) brings its own timeouts: undici's defaults
       // (300 s for the answer's headers) would end it first.
-      ...(init.dispatcher ? { dispatcher: init.dispatcher } : {}),
+      ...(dispatcher ? { dispatcher } : {}),
       ...(signal ? { signal } : {}),
     } as RequestInit);
   } catch (e) {
@@ -146,16 +147,27 @@ export async function call(
   throw await errorOf(res, c);
 }
 
+/**
+ * Connections whose calls end once nothing has come for `ms` (the answer's head, or the next
+ * bytes of its body), however long a large answer takes to arrive: one per `ms`.
+ */
+const quietAgents = new Map<number, Agent>();
+function quietAfter(ms: number): Agent {
+  let a = quietAgents.get(ms);
+  if (!a) quietAgents.set(ms, (a = new Agent({ headersTimeout: ms, bodyTimeout: ms })));
+  return a;
+}
+
 /** A call (or the reading of its answer) that failed on the way: the server is unreachable for now (transient). */
 export function unreachable(c: Conn, e: unknown, init: { timeoutMs?: number; signal?: AbortSignal } = {}): CliError {
   if (init.signal?.aborted) {
     const why = init.signal.reason instanceof Error ? init.signal.reason.message : String(init.signal.reason ?? 'aborted');
     return new CliError(`cannot reach hooklab at ${c.server} (${why})`, EXIT.server, { transient: true, aborted: true });
   }
-  if ((e as Error)?.name === 'TimeoutError' && init.timeoutMs) {
-    return new CliError(`cannot reach hooklab at ${c.server} (no answer within ${init.timeoutMs / 1000} s)`, EXIT.server, { transient: true });
-  }
   const c0 = (e as { cause?: { code?: string; message?: string; errors?: { code?: string }[] } }).cause;
+  if (init.timeoutMs && (c0?.code === 'UND_ERR_HEADERS_TIMEOUT' || c0?.code === 'UND_ERR_BODY_TIMEOUT')) {
+    return new CliError(`cannot reach hooklab at ${c.server} (nothing came for ${init.timeoutMs / 1000} s)`, EXIT.server, { transient: true });
+  }
   const cause = c0?.code ?? c0?.errors?.[0]?.code ?? c0?.message ?? (e as Error).message;
   return new CliError(`cannot reach hooklab at ${c.server} (${cause})`, EXIT.server, { transient: true });
 }
@@ -168,7 +180,8 @@ export async function errorOf(res: Response, c: Conn): Promise<CliError> {
   } catch {
     // not JSON
   }
-  const retryAfter = Number(res.headers.get('retry-after') ?? NaN);
+  const ra = res.headers.get('retry-after')?.trim();
+  const retryAfter = ra ? Number(ra) : NaN;
   const detail = {
     status: res.status,
     transient: res.status >= 500 || res.status === 429 || res.status === 408,

@@ -44,18 +44,14 @@ export function attachLiveHandlers(io: IoServer, opts: LiveHandlerOptions) {
     let cursor = lastId;
     let gap: number | undefined;
     let uncounted = false;
+    /** The bin's numbers went back below the client's lastSeq (see below). */
+    let wentBack = false;
     // Without lastSeq, the capture lastId names tells it, while it is still stored.
     if (lastSeq === null && lastId) {
       const rec = await opts.store.requests.get(binId, lastId);
       if (rec?.seq !== undefined) lastSeq = rec.seq;
       else if (!rec) uncounted = true; // gone itself: what followed it may be gone too (checked below)
     }
-    // A bin's numbers never go back (emptied, its numbering goes on): a client's number past
-    // the bin's newest means the bin was deleted and made again with the same id since. What
-    // the old bin held after the client's cursor went with it, how many cannot be told
-    // (gapUncounted); the gap then counts the new bin's gone ones, from its start. (Read before
-    // the backfill's pages: no wait between the last page and joining the room.)
-    const renumbered = lastId !== null && lastSeq !== null && (await opts.store.requests.lastSeq(binId)) < lastSeq;
     const gate = opts.gate;
     if (gate) {
       gate.hold(binId, socket.id);
@@ -84,7 +80,7 @@ export function attachLiveHandlers(io: IoServer, opts: LiveHandlerOptions) {
         }
       }
       const from = lastId === null ? { lastId: at?.id ?? null, lastSeq: at ? (at.seq ?? null) : seqNow } : {};
-      return { ok: true, backfilled: sent, ...(gap ? { gap } : {}), ...(uncounted || renumbered ? { gapUncounted: true } : {}), ...from };
+      return { ok: true, backfilled: sent, ...(gap ? { gap } : {}), ...(uncounted || wentBack ? { gapUncounted: true } : {}), ...from };
     };
     for (;;) {
       const page = cursor ? await opts.store.requests.items(binId, { limit: pageSize, after: cursor, oldestFirst: true }) : [];
@@ -94,12 +90,15 @@ export function attachLiveHandlers(io: IoServer, opts: LiveHandlerOptions) {
       }
       // Numbers between the client's last and the first still here belong to captures gone.
       if (sent === 0 && lastSeq !== null) {
-        if (renumbered) lastSeq = 0;
         const next = page[0]?.seq ?? (await opts.store.requests.lastSeq(binId)) + 1;
         gap = Math.max(0, next - lastSeq - 1);
+        // The bin's numbers went back below the client's (deleted and made again with the same
+        // id, or emptied and restarted, which numbers from what is left): what came after its
+        // last may be gone, how many cannot be told.
+        if (next <= lastSeq) wentBack = true;
       }
       // lastId gone and no lastSeq: nothing is missing only if the first left is number 1.
-      if (sent === 0 && uncounted && !renumbered) uncounted = (page[0]?.seq ?? (await opts.store.requests.lastSeq(binId)) + 1) > 1;
+      if (sent === 0 && uncounted) uncounted = (page[0]?.seq ?? (await opts.store.requests.lastSeq(binId)) + 1) > 1;
       const last = page.length < pageSize;
       if (last && !gate) socket.join(binRoom(binId));
       for (const item of page) socket.emit('request', item);

@@ -163,7 +163,7 @@ async function relay(c: Conn, binId: string, o: ForwardOptions, k: { cursorFile:
   const fromStart = recreated || (!storedLast && o.fromStart === true);
   let cursor: Cursor = storedLast && stored ? { lastId: stored.lastId, lastSeq: stored.lastSeq ?? null } : fromStart ? { lastId: '0', lastSeq: 0 } : { lastId: null };
   // What the cursor file says of the bin, written with each position.
-  let binCreatedAt: string | undefined = bin.createdAt;
+  const binCreatedAt: string | undefined = bin.createdAt;
 
   // The capture being fetched: ended (and asked again at once) when the live link reconnects,
   // as its connection may be one that died without a word.
@@ -195,8 +195,9 @@ async function relay(c: Conn, binId: string, o: ForwardOptions, k: { cursorFile:
     let stopped = false;
 
     // Waits that end early: all of them when the relay stops, the server's when it is back.
-    const naps = new Set<{ kind: 'server' | 'target'; end: () => void }>();
-    const nap = (msToWait: number, kind: 'server' | 'target') =>
+    // 'busy': the server's own Retry-After, which the live link coming back does not cut short.
+    const naps = new Set<{ kind: 'server' | 'target' | 'busy'; end: () => void }>();
+    const nap = (msToWait: number, kind: 'server' | 'target' | 'busy') =>
       new Promise<void>((res) => {
         const n = { kind, end: () => (clearTimeout(t), naps.delete(n), res()) };
         const t = setTimeout(n.end, msToWait);
@@ -279,7 +280,7 @@ async function relay(c: Conn, binId: string, o: ForwardOptions, k: { cursorFile:
           outage = true;
           serverDown('calls');
           // A busy server's Retry-After (429, 503) is waited out, not tried into.
-          await nap(Math.max(wait, Math.min(MAX_RETRY_AFTER_MS, e.retryAfterMs ?? 0)), 'server');
+          await nap(Math.max(wait, Math.min(MAX_RETRY_AFTER_MS, e.retryAfterMs ?? 0)), e.retryAfterMs !== undefined ? 'busy' : 'server');
         }
       }
     };
@@ -400,24 +401,14 @@ async function relay(c: Conn, binId: string, o: ForwardOptions, k: { cursorFile:
         for (const r of pending ?? []) if (heard === null || r.id > heard) heard = r.id;
         const first = !acked;
         acked = true;
-        // The bin's arrival numbers went back below the cursor's: it was deleted and made again
-        // with the same id while the relay was away (the server says so as an uncounted gap; the
-        // relay always sends its number, so that cannot be the other meaning).
-        const renumbered = ack.gapUncounted === true && asked.lastSeq != null && asked.lastId !== null;
         if (first) say(`forwarding ${c.server}${RECEIVER_PREFIX}${binId} to ${o.to.join(', ')} ${o.once ? '(until caught up)' : '(Ctrl-C to stop)'}`);
         if (first && fromStart) {
           const older = ack.gap ? ` (${plural(ack.gap, 'older one')} ${ack.gap === 1 ? 'is' : 'are'} gone from it: pushed out by its cap, or deleted)` : '';
           say(`forwarding the ${plural(missed, 'request')} the bin holds${older}`);
         } else {
-          if (renumbered) {
-            say(
-              `bin ${binId} was deleted and made again with the same id while the relay was away (its arrival numbers started over): ` +
-                `the old bin's captures after the cursor went with it, how many is unknown; going on with the new bin from its first capture`,
-            );
-          }
           if (away > 0) say(`missed ${away} while away, replaying`);
           if (ack.gap) say(`${ack.gap} request(s) were gone from the bin (pushed out by its cap, or deleted) before they could be forwarded`);
-          if (ack.gapUncounted && !renumbered) say('some requests were gone from the bin (pushed out by its cap, or deleted) before they could be forwarded; how many is unknown (the cursor file has no arrival number)');
+          if (ack.gapUncounted) say(`some requests were gone from the bin (pushed out by its cap, or deleted) before they could be forwarded; how many is unknown (${asked.lastSeq == null ? 'the cursor file has no arrival number' : 'the last one forwarded is gone too'})`);
         }
         if (cursor === asked) {
           let next: Cursor = cursor;
@@ -425,19 +416,10 @@ async function relay(c: Conn, binId: string, o: ForwardOptions, k: { cursorFile:
           // a disconnect or a restart before anything was forwarded, what came meanwhile is
           // replayed, not lost; its arrival number lets a gap then be counted.
           if (cursor.lastId === null) next = { lastId: ack.lastId ?? '0', lastSeq: ack.lastSeq ?? null };
-          // A bin made again: the new one's numbers, from its start (those reported gone are its).
-          else if (renumbered) {
-            next = { lastId: cursor.lastId, lastSeq: ack.gap ?? 0 };
-            // And when it was made, for the cursor file (the old bin's time would say "made again" at the next start).
-            binCreatedAt = undefined;
-            call(c, 'GET', `/api/bins/${binId}`, { timeoutMs: API_TIMEOUT_MS })
-              .then((res) => res.json() as Promise<Bin>)
-              .then((b) => void (binCreatedAt = b.createdAt), () => {});
-          }
           // The numbers reported gone are accounted for: not reported again after a reconnect
           // (the first one replayed comes right after them).
           else if (ack.gap && asked.lastSeq != null) next = { lastId: cursor.lastId, lastSeq: asked.lastSeq + ack.gap };
-          // A first --from-start run (or one on a bin made again) writes its cursor at once, as a first run does.
+          // A first --from-start run writes its cursor at once, as a first run does.
           if (next !== cursor || (first && !storedLast)) {
             cursor = next;
             save(cursor).catch((e: Error) => stop(e));

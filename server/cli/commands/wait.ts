@@ -24,6 +24,8 @@ export const MAX_WAIT_MS = 600_000;
 const ANSWER_MARGIN_MS = 30_000;
 /** A busy server is asked again only when at least this much of the wait would be left. */
 const MIN_RETRY_LEFT_MS = 1000;
+/** The least pause before asking a busy server again. */
+const MIN_RETRY_PAUSE_MS = 1000;
 
 /**
  * The HTTP client's timeouts for a wait of `timeoutMs`: above it, so the server's answer (the
@@ -74,7 +76,8 @@ export async function wait(c: Conn, bin: string, o: WaitOptions): Promise<void> 
         if (e instanceof CliError && e.status === 400) throw new CliError(e.message.replace(/^(method|path|header|key|q|after|timeout)\b/, '--$1'), e.code, { status: e.status });
         // Busy for now (too many waits, answers held, …): asked again after Retry-After while
         // the wait has time left. A match stored meanwhile is found by the next wait's scan.
-        const pause = e instanceof CliError && (e.status === 503 || e.status === 429) ? e.retryAfterMs : undefined;
+        // At least MIN_RETRY_PAUSE_MS: a Retry-After of 0 would have it ask again in a tight loop.
+        const pause = e instanceof CliError && (e.status === 503 || e.status === 429) && e.retryAfterMs !== undefined ? Math.max(MIN_RETRY_PAUSE_MS, e.retryAfterMs) : undefined;
         if (pause === undefined || Date.now() + pause + MIN_RETRY_LEFT_MS > deadline) throw e;
         process.stderr.write(`${(e as CliError).message}; asking again in ${pause / 1000} s\n`);
         await sleep(pause);

@@ -273,15 +273,15 @@ export class RedisStore implements Store {
   /** Every change was acknowledged by Redis before its call resolved: nothing is held here. */
   async flush(): Promise<void> {}
 
-  /**
-   * What was acknowledged is in Redis (as durable as its appendonly/appendfsync make it).
-   * Rejects while Redis is unreachable or refusing writes.
-   */
   /** An append is acknowledged once Redis has it. */
   unwrittenForMs(): number {
     return 0;
   }
 
+  /**
+   * What was acknowledged is in Redis (as durable as its appendonly/appendfsync make it).
+   * Rejects while Redis is unreachable or refusing writes.
+   */
   async durable(): Promise<void> {
     const fault = this.db.currentFault;
     if (fault) throw new StoreUnavailableError(fault.message);
