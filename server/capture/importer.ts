@@ -9,7 +9,7 @@ import type { Store } from '../store/types.ts';
 import type { Imported } from './exchange.ts';
 import { iso } from '../time.ts';
 import type { RequestWaiters } from './waiters.ts';
-import { unwrittenLimitMs } from './receiver.ts';
+import { unwrittenLimitMs, writesBehind } from './receiver.ts';
 
 /**
  * The longest NDJSON line an import reads, in bytes. An export line holds the body in base64
@@ -80,7 +80,7 @@ export class Importer {
     this.deps.waiters.captured(record);
     await this.touch();
     // A big import goes at the disk's pace, like captures do.
-    if (store.requests.pendingBytes() > config.maxUnwrittenBytes || store.unwrittenForMs() > unwrittenLimitMs(config.flushIntervalMs)) await store.durable();
+    if (writesBehind(store, config.maxUnwrittenBytes, unwrittenLimitMs(config.flushIntervalMs))) await store.durable();
     return true;
   }
 }

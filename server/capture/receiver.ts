@@ -87,6 +87,10 @@ export function parseTarget(url: string, prefix: string): ParsedTarget {
  */
 export const unwrittenLimitMs = (flushIntervalMs: number): number => Math.max(2 * flushIntervalMs, 50);
 
+/** Whether a capture (or an import) must wait until written before it is answered (see above, and MAX_UNWRITTEN_BYTES). */
+export const writesBehind = (store: Store, maxUnwrittenBytes: number, maxUnwrittenMs: number): boolean =>
+  store.requests.pendingBytes() > maxUnwrittenBytes || store.unwrittenForMs() > maxUnwrittenMs;
+
 /** What a sender that was refused with 503 by hooklab's store got, for its record (the plan step it used stays used). */
 function refusedAnswer(planned: AnswerOutcome): AnswerOutcome {
   const answer: AnswerOutcome = { status: 503, delayMs: 0, fault: null, source: 'store', index: null, roll: null };
@@ -428,7 +432,7 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
             // MAX_UNWRITTEN_BYTES waits for the disk, or the writes fall behind (the oldest
             // unwritten capture older than unwrittenLimitMs), answer only once written: senders
             // then go at the disk's pace, and a hard kill still loses no more than that window.
-            if (store.requests.pendingBytes() <= deps.maxUnwrittenBytes && store.unwrittenForMs() <= deps.maxUnwrittenMs) reply();
+            if (!writesBehind(store, deps.maxUnwrittenBytes, deps.maxUnwrittenMs)) reply();
             else {
               store.durable().then(reply, () => {
                 refuse(req, res, 'storage_unavailable', 'The capture could not be written to disk (see /api/health).', 5);
