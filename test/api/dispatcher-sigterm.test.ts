@@ -3,12 +3,12 @@
 // reset by the receiver"). The attempt stays owed, and the restarted server makes it again:
 // same attempt number, same webhook-id, and it says why. The compiled server, real signals.
 import { rm } from 'node:fs/promises';
-import net from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Delivery, RequestPage } from '../../shared/api.ts';
 import { type ServerProcess, spawnServer } from '../helpers/process.ts';
 import { json, tempDir } from '../helpers/server.ts';
 import { until } from '../helpers/dispatch.ts';
+import { freePort } from '../helpers/free-port.ts';
 
 const running: ServerProcess[] = [];
 const dirs: string[] = [];
@@ -21,17 +21,6 @@ afterAll(async () => {
   }
   await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
 });
-
-/** A port free right now: both runs listen on it, so the bin's URL stays the same. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
 async function start(dataDir: string, port: number, worker: boolean) {
   const p = await spawnServer({ DATA_DIR: dataDir, PORT: String(port), DISPATCH_WORKER: String(worker) });

@@ -1,26 +1,17 @@
 // The README's "Automate it" example runs as written: examples/ci/run.sh starts hooklab from a
 // config file, runs a stand-in system under test, and waits for its (retried) webhook.
 import { spawn } from 'node:child_process';
-import net from 'node:net';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { freePort } from '../helpers/free-port.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const work: string[] = [];
 afterAll(async () => {
   await Promise.all(work.map((d) => rm(d, { recursive: true, force: true })));
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 describe('CI example', () => {
   it("README's CI job starts hooklab on a fresh DATA_DIR, as run.sh does: a stored capture of an earlier run cannot pass the wait", async () => {

@@ -12,6 +12,7 @@ import { send } from '../helpers/http.ts';
 import { type ServerProcess, spawnServer } from '../helpers/process.ts';
 import { json, tempDir } from '../helpers/server.ts';
 import { CLI, ROOT, spawnRelay } from '../helpers/relay.ts';
+import { freePort } from '../helpers/free-port.ts';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
@@ -450,6 +451,46 @@ describe('hooklab forward', () => {
       slow.close();
     }
   }, 120_000);
+
+  it('started while the server is not up yet: it waits, says so once, and forwards when the server comes; --once gives up at start with exit 3; Ctrl-C while waiting exits 0', async () => {
+    const data = path.join(dir, 'not-yet');
+    const port = await freePort();
+    const first = await spawnServer({ DATA_DIR: data, PORT: String(port) });
+    const bin = (await json<{ id: string; url: string }>(first.base, 'POST', '/api/bins', {})).body;
+    const binUrl = `${first.base}/h/${bin.id}`;
+    const held = await capture(binUrl, 3, 'ny');
+    first.proc.kill('SIGTERM');
+    await first.exited;
+    const seen = got.length;
+    const r = relay([binUrl, '--to', targetBase, '--from-start', '--once', '--give-up', '5m', '--cursor', path.join(dir, 'c-not-yet.json')]);
+    let later: ServerProcess | undefined;
+    try {
+      await until(() => r.err().includes('server unreachable: '), 'the relay to find no server');
+      // Still waiting, not ended (exit 3 at once, before).
+      expect(await exitWithin(r, 1500)).toBe('still running');
+      later = await spawnServer({ DATA_DIR: data, PORT: String(port) });
+      expect(await exitWithin(r, 60_000), r.err()).toBe(0);
+      expect(r.err().match(/server unreachable: cannot reach hooklab at \S+ \(ECONNREFUSED\); retrying for up to 300 s\n/g), r.err()).toHaveLength(1);
+      expect(r.err()).toContain(`hooklab at ${first.base} answers; starting\n`);
+      // All three, once each, in order.
+      expect(got.slice(seen).map((g) => g.url)).toEqual(held.map((_, i) => `/ny/${i}?i=${i}&tag=ny`));
+    } finally {
+      later?.proc.kill('SIGTERM');
+      if (later) await later.exited;
+    }
+    // --once (a CI step) gives up at start too, saying nothing was forwarded.
+    const gone = relay([binUrl, '--to', targetBase, '--once', '--give-up', '1s', '--cursor', path.join(dir, 'c-not-yet-2.json')]);
+    expect(await exitWithin(gone, 60_000)).toBe(3);
+    expect(gone.err()).toMatch(/^server unreachable: .*; retrying for up to 1 s\nhooklab: hooklab at \S+ could not be reached \(or kept failing\) for 1 s: gave up \(--give-up\) \(cannot reach hooklab at \S+ \(ECONNREFUSED\)\); nothing was forwarded\n$/);
+    // Ctrl-C while it waits: a clean stop (exit 0), the lock released.
+    const cursor = path.join(dir, 'c-not-yet-3.json');
+    const waiting = relay([binUrl, '--to', targetBase, '--cursor', cursor]);
+    await until(() => waiting.err().includes('retrying until it answers'), 'the relay to wait');
+    waiting.stop();
+    expect(await exitWithin(waiting, 30_000)).toBe(0);
+    expect(waiting.err()).toContain('SIGINT: stopping (the server never answered; nothing was forwarded)\n');
+    expect(existsSync(`${cursor}.lock`)).toBe(false);
+  }, 180_000);
 
   it('stopped (SIGINT) mid-forward: no new target request after the stop, not even to the next target of the capture in flight; the cursor names only what every target had', async () => {
     // Two targets: the first holds its answer to the second capture, so the stop comes while

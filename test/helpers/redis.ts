@@ -8,6 +8,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { Redis } from 'ioredis';
+import { freePort } from './free-port.ts';
 
 export interface RedisServerOptions {
   /** appendonly yes (default no): data survives a stop and start. */
@@ -53,18 +54,6 @@ export function redisServerBinary(): string {
   throw new Error(`redis-server is not installed, and the Redis store tests need a real one. ${INSTALL}`);
 }
 const INSTALL = 'Install it (Debian/Ubuntu: apt-get install -y --no-install-recommends redis-server; .ci/run does) or point REDIS_SERVER at the binary.';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.unref();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * Is the server on `port` ours (INFO names its pid: a port picked then freed may have been

@@ -4,8 +4,8 @@
 // id it forwarded is kept in a cursor file; after a disconnect, a sleep or a restart it first
 // replays what it missed, in order, and says how many; a target that cannot be reached is
 // retried (the cursor does not move past an event until every target has had it), and so is
-// the hooklab server itself when it drops away (a restart, a network outage): the relay waits
-// for it and goes on from its cursor. Only what retrying cannot fix ends it: a refused token, a
+// the hooklab server itself when it drops away (a restart, a network outage) or is not up yet
+// when the relay starts: the relay waits for it and goes on from its cursor. Only what retrying cannot fix ends it: a refused token, a
 // deleted bin.
 //
 // One relay per cursor file (a lock beside it), and a cursor file names its bin (id, server,
@@ -17,6 +17,7 @@ import type { ExportLine } from '../../../shared/schema/exchange.ts';
 import { type ForwardResult, forwardRequest } from '../../forward/request.ts';
 import { type Conn, CliError, EXIT, binIdOf, call, unreachable } from '../client.ts';
 import { type Cursor, loadCursor, lockCursor, saveCursor } from '../cursor.ts';
+import { clockTime } from '../clock-time.ts';
 import { durationMs } from '../duration.ts';
 import { openLiveSocket } from '../live-socket.ts';
 
@@ -56,7 +57,7 @@ const sameServer = (a: string, b: string) => {
 };
 
 function line(r: RequestItem, results: ForwardResult[]): string {
-  const what = `${r.receivedAt.slice(11, 23)}  ${r.method} ${r.path}${r.queryString ? `?${r.queryString}` : ''}`;
+  const what = `${clockTime(r.receivedAt)}  ${r.method} ${r.path}${r.queryString ? `?${r.queryString}` : ''}`;
   const outcomes = results.map((x) => `→ ${x.status ?? x.error} (${x.durationMs} ms) ${x.url}`);
   return [what, ...outcomes].join('  ');
 }
@@ -118,18 +119,69 @@ export async function forward(c: Conn, bin: string, o: ForwardOptions): Promise<
   }
 }
 
+/** The line that ends a relay whose server stayed unreachable past giveUpMs (the user's --give-up, or --once's own). */
+const gaveUp = (c: Conn, o: ForwardOptions, giveUpMs: number) =>
+  `hooklab at ${c.server} could not be reached (or kept failing) for ${giveUpMs / 1000} s: gave up (${o.giveUp !== undefined ? '--give-up' : `--once waits ${giveUpMs / 1000} s unless --give-up says otherwise`})`;
+
+/**
+ * The bin, asked for until the server answers, as the relay's calls are during a run: a relay
+ * started before the network, the VPN or the server is up waits for it (said once), and --once
+ * ends after giveUpMs. A refused token or an unknown bin ends it at once. Null when stopped
+ * (Ctrl-C, SIGTERM) while waiting.
+ */
+async function firstBin(c: Conn, binId: string, o: ForwardOptions, giveUpMs: number): Promise<Bin | null> {
+  const since = Date.now();
+  let stopped = false;
+  let wakeUp = () => {};
+  const onSignal = (sig: string) => {
+    stopped = true;
+    process.stderr.write(`${sig}: stopping (the server never answered; nothing was forwarded)\n`);
+    wakeUp();
+  };
+  const onInt = () => onSignal('SIGINT');
+  const onTerm = () => onSignal('SIGTERM');
+  process.once('SIGINT', onInt);
+  process.once('SIGTERM', onTerm);
+  let said = false;
+  try {
+    for (let wait = RETRY_FIRST_MS; ; wait = Math.min(RETRY_MAX_MS, wait * 2)) {
+      try {
+        const bin = (await (await call(c, 'GET', `/api/bins/${binId}`, { timeoutMs: API_TIMEOUT_MS })).json()) as Bin;
+        if (said) process.stderr.write(`hooklab at ${c.server} answers; starting\n`);
+        return stopped ? null : bin;
+      } catch (e) {
+        if (e instanceof CliError && e.status === 404) throw new CliError(`there is no bin ${binId} on ${c.server}: check the bin's id or receiver URL (\`hooklab bin new\` makes a bin)`, EXIT.usage);
+        const err = e instanceof CliError ? e : unreachable(c, e, { timeoutMs: API_TIMEOUT_MS });
+        if (!err.transient) throw err;
+        if (stopped) return null;
+        const left = giveUpMs - (Date.now() - since);
+        if (left <= 0) throw new CliError(`${gaveUp(c, o, giveUpMs)} (${err.message}); nothing was forwarded`, EXIT.server);
+        if (!said) {
+          const until = Number.isFinite(giveUpMs) ? `for up to ${giveUpMs / 1000} s` : 'until it answers';
+          process.stderr.write(`server unreachable: ${err.message}; retrying ${until}\n`);
+          said = true;
+        }
+        // A busy server's Retry-After (429, 503) is waited out, not tried into.
+        const pause = Math.min(left, Math.max(wait, Math.min(MAX_RETRY_AFTER_MS, err.retryAfterMs ?? 0)));
+        await new Promise<void>((res) => {
+          const t = setTimeout(res, pause);
+          wakeUp = () => (clearTimeout(t), res());
+        });
+        if (stopped) return null;
+      }
+    }
+  } finally {
+    process.removeListener('SIGINT', onInt);
+    process.removeListener('SIGTERM', onTerm);
+  }
+}
+
 async function relay(c: Conn, binId: string, o: ForwardOptions, k: { cursorFile: string; timeoutMs: number; giveUpMs: number }): Promise<void> {
   const { cursorFile, timeoutMs, giveUpMs } = k;
   const stored = await loadCursor(cursorFile);
   // Fail early, with one line, on a wrong token or an unknown bin; and learn which bin it is.
-  let bin: Bin;
-  try {
-    bin = (await (await call(c, 'GET', `/api/bins/${binId}`, { timeoutMs: API_TIMEOUT_MS })).json()) as Bin;
-  } catch (e) {
-    if (e instanceof CliError && e.status === 404) throw new CliError(`there is no bin ${binId} on ${c.server}: check the bin's id or receiver URL (\`hooklab bin new\` makes a bin)`, EXIT.usage);
-    if (e instanceof CliError) throw e;
-    throw unreachable(c, e, { timeoutMs: API_TIMEOUT_MS });
-  }
+  const bin = await firstBin(c, binId, o, giveUpMs);
+  if (!bin) return; // stopped (Ctrl-C) while waiting for the server
   const startOver = `give this bin a cursor file of its own (--cursor), or delete ${cursorFile} to start over`;
   // A cursor file of another bin would skip that bin's older captures (ids sort by time across
   // bins), for good and without a word.
@@ -222,14 +274,7 @@ async function relay(c: Conn, binId: string, o: ForwardOptions, k: { cursorFile:
       if (down.size === 0 && Number.isFinite(giveUpMs)) {
         giveUpTimer = setTimeout(() => {
           const where = cursor.lastId === null || cursor.lastId === '0' ? 'no capture yet' : cursor.lastId;
-          // The bound is the user's (--give-up), or --once's own when none was given.
-          const bound = o.giveUp !== undefined ? '--give-up' : `--once waits ${giveUpMs / 1000} s unless --give-up says otherwise`;
-          stop(
-            new CliError(
-              `hooklab at ${c.server} could not be reached (or kept failing) for ${giveUpMs / 1000} s: gave up (${bound}); the last capture every target had: ${where}; run again to go on from the cursor file ${cursorFile}`,
-              EXIT.server,
-            ),
-          );
+          stop(new CliError(`${gaveUp(c, o, giveUpMs)}; the last capture every target had: ${where}; run again to go on from the cursor file ${cursorFile}`, EXIT.server));
         }, giveUpMs);
       }
       down.add(what);

@@ -3,10 +3,11 @@
 // the bin stood when it started following), so nothing is skipped.
 import type { RequestItem, SubscribeAck } from '../../../shared/api.ts';
 import { type Conn, CliError, EXIT, binIdOf } from '../client.ts';
+import { clockTime } from '../clock-time.ts';
 import { openLiveSocket } from '../live-socket.ts';
 
 export function line(r: RequestItem): string {
-  const t = r.receivedAt.slice(11, 23);
+  const t = clockTime(r.receivedAt);
   const target = r.path + (r.queryString ? `?${r.queryString}` : '');
   const status = r.status ?? r.answer.fault ?? '-';
   return `${t}  ${r.method.padEnd(6)} ${target}  ${status}  ${r.size} B${r.contentType ? `  ${r.contentType}` : ''}`;
