@@ -158,7 +158,7 @@ export class LowdbStore implements Store {
   private readonly journal: RecordJournal<Delivery>;
   private readonly responsesJournal: RecordJournal<StoredResponseControl>;
   /** Every journal, with what it holds (for a stop that could not write it). */
-  private readonly journals: { journal: Pick<RecordJournal<{ id: string }>, 'hasDirty' | 'flush' | 'closeFile' | 'cutTornTail' | 'path'>; holds: string }[];
+  private readonly journals: { journal: Pick<RecordJournal<{ id: string }>, 'hasDirty' | 'flush' | 'closeFile' | 'cutTornTail' | 'takeFoundEmpty' | 'path'>; holds: string }[];
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> = Promise.resolve();
   /** A flush queued behind the one running, not yet started. */
@@ -383,13 +383,20 @@ export class LowdbStore implements Store {
 
   /**
    * Journals' torn tails are cut only now that nothing was refused; then every file whose end
-   * start-up cut is said: a line per file in the log, and in health (a few, then a count).
+   * start-up cut, and every journal it found emptied, is said: a line per file in the log, and
+   * in health (a few, then a count).
    */
   private async reportCuts() {
     const cuts: TailCut[] = [];
-    for (const { journal } of this.journals) {
+    const emptied: string[] = [];
+    for (const { journal, holds } of this.journals) {
       const t = await journal.cutTornTail();
       if (t) cuts.push({ file: journal.path, bytes: t.bytes, zeros: t.zeros, what: 'journal' });
+      if (await journal.takeFoundEmpty()) {
+        emptied.push(
+          `Start-up found ${this.shown(journal.path)} empty, which hooklab never leaves a journal (it writes a first line): any ${holds.replace(/ \(.*\)$/, '')} it held are lost (damage, or an empty file put there). An earlier build of hooklab left empty journals of nothing: if this is its first start on this DATA_DIR, nothing is lost.`,
+        );
+      }
     }
     cuts.push(...this.requests.takeCuts());
     const lines = cuts.map((c) => {
@@ -399,11 +406,19 @@ export class LowdbStore implements Store {
           : `what followed its last whole line (${c.zeros ? 'ending in zero bytes: an end the file system never wrote, as after a power cut, or damage' : 'a write a crash cut short, or damage'}): any ${c.what === 'segment' ? 'captures' : 'records'} or changes there are lost`;
       return `Start-up cut ${c.bytes} byte(s) from the end of ${this.shown(c.file)}, ${what}.`;
     });
+    lines.push(...emptied);
     for (const l of lines) this.opts.onWarning?.(l);
     const inHealth = lines.length > CUTS_IN_HEALTH + 1 ? lines.slice(0, CUTS_IN_HEALTH) : lines;
     for (const l of inHealth) this.pushWarning(l);
     if (inHealth.length < lines.length) {
-      this.pushWarning(`Start-up cut the ends of ${lines.length - inHealth.length} more data file(s) (${cuts.slice(inHealth.length).reduce((n, c) => n + c.bytes, 0)} bytes): each is in the log.`);
+      // Cuts come first in `lines`, the emptied journals after them.
+      const moreCuts = cuts.slice(inHealth.length);
+      const moreEmpty = lines.length - inHealth.length - moreCuts.length;
+      const said = [
+        ...(moreCuts.length ? [`cut the ends of ${moreCuts.length} more data file(s) (${moreCuts.reduce((n, c) => n + c.bytes, 0)} bytes)`] : []),
+        ...(moreEmpty ? [`found ${moreEmpty} more journal(s) empty`] : []),
+      ];
+      this.pushWarning(`Start-up ${said.join(' and ')}: each is in the log.`);
     }
   }
 

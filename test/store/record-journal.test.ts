@@ -1,9 +1,12 @@
 // The journal of records (deliveries, bins, responses): what a write cut short leaves behind.
-import { appendFile, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { appendFile, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RecordJournal } from '../../server/store/disk/record-journal.ts';
+
+/** What every journal begins with. */
+const FIRST = JSON.stringify({ journal: 'hooklab', v: 1 });
 
 let dir = '';
 afterEach(() => rm(dir, { recursive: true, force: true }));
@@ -26,6 +29,60 @@ describe('a journal after a write cut short (a full disk)', () => {
     const after = await stat(file);
     // Same file (a rewrite is a new file renamed over it), and exactly the two whole lines.
     expect(after.ino).toBe(before.ino);
-    expect((await readFile(file, 'utf8')).split('\n')).toEqual([JSON.stringify({ put: a }), JSON.stringify({ del: 'a' }), '']);
+    expect((await readFile(file, 'utf8')).split('\n')).toEqual([FIRST, JSON.stringify({ put: a }), JSON.stringify({ del: 'a' }), '']);
+  });
+});
+
+describe("a journal's first line: an empty file is never one hooklab wrote", () => {
+  type Rec = { id: string; name: string };
+  const journalOf = (file: string, records: Map<string, Rec>) => new RecordJournal<Rec>({ file, current: () => records.values(), onDirty: () => {} });
+
+  it('a journal of nothing is its first line, whether compacted or written: loaded, it is not found empty', async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'hooklab-journal-'));
+    const file = path.join(dir, 'webhooks.log');
+    const records = new Map<string, Rec>();
+    const j = journalOf(file, records);
+    const a = { id: 'a', name: 'only' };
+    records.set('a', a);
+    j.put(undefined, a);
+    await j.flush();
+    records.delete('a');
+    await j.removeNow('a');
+    await j.compact();
+    expect(await readFile(file, 'utf8')).toBe(`${FIRST}\n`);
+    const again = journalOf(file, new Map());
+    expect(await again.load()).toEqual([]);
+    expect(await again.takeFoundEmpty()).toBe(false);
+  });
+
+  it('an empty file is found empty, once: it is then given its first line', async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'hooklab-journal-'));
+    const file = path.join(dir, 'webhooks.log');
+    await writeFile(file, '');
+    const j = journalOf(file, new Map());
+    expect(await j.load()).toEqual([]);
+    expect(await j.takeFoundEmpty()).toBe(true);
+    expect(await j.takeFoundEmpty()).toBe(false);
+    expect(await readFile(file, 'utf8')).toBe(`${FIRST}\n`);
+    const next = journalOf(file, new Map());
+    await next.load();
+    expect(await next.takeFoundEmpty()).toBe(false);
+  });
+
+  it("an earlier build's journal (no first line) still loads; its next write does not add one in the middle", async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'hooklab-journal-'));
+    const file = path.join(dir, 'webhooks.log');
+    const a = { id: 'a', name: 'old' };
+    await writeFile(file, `${JSON.stringify({ put: a })}\n`);
+    const records = new Map<string, Rec>();
+    const j = journalOf(file, records);
+    expect(await j.load()).toEqual([a]);
+    expect(await j.takeFoundEmpty()).toBe(false);
+    const b = { id: 'b', name: 'new' };
+    records.set('a', a).set('b', b);
+    j.put(undefined, b);
+    await j.flush();
+    expect(await readFile(file, 'utf8')).toBe(`${JSON.stringify({ put: a })}\n${JSON.stringify({ put: b })}\n`);
+    expect(await journalOf(file, new Map()).load()).toEqual([a, b]);
   });
 });

@@ -194,6 +194,45 @@ describe('torn or zeroed ends of data files: cut as before, and said (log and he
     expect((await readFile(path.join(d, 'webhooks.log'), 'utf8')).endsWith('}\n')).toBe(true);
   });
 
+  it('an emptied webhooks.log (0 bytes): its webhooks are said lost, in the log and health, once; the rest is intact', async () => {
+    const d = await dir();
+    const s = await open(d);
+    await s.bins.put({ id: binIds[0], name: 'a', createdAt: 'x' });
+    await s.webhooks.put({ id: 'wh1', name: 'hook' } as never);
+    await s.close();
+    await truncate(path.join(d, 'webhooks.log'), 0);
+    const logged: string[] = [];
+    const s1 = await open(d, { onWarning: (m) => logged.push(m) });
+    const said = /^Start-up found DATA_DIR\/webhooks\.log empty, which hooklab never leaves a journal \(it writes a first line\): any webhooks it held are lost/;
+    expect(logged).toHaveLength(1);
+    expect(logged[0]).toMatch(said);
+    expect(s1.health().warnings.join('\n')).toMatch(/Z Start-up found DATA_DIR\/webhooks\.log empty/);
+    expect(await s1.webhooks.get('wh1')).toBeUndefined();
+    expect(await s1.bins.get(binIds[0])).toBeDefined();
+    await s1.close();
+    // Said once: the journal now has its first line, and the next start finds nothing to say.
+    const again: string[] = [];
+    const s2 = await open(d, { onWarning: (m) => again.push(m) });
+    expect(again).toEqual([]);
+    expect(s2.health().warnings).toEqual([]);
+    await s2.close();
+  });
+
+  it('journals of nothing (all deleted) and a fresh DATA_DIR: restarts say nothing', async () => {
+    const d = await dir();
+    const s = await open(d);
+    await s.bins.put({ id: binIds[0], name: 'a', createdAt: 'x' });
+    await s.webhooks.put({ id: 'wh1', name: 'hook' } as never);
+    await s.webhooks.delete('wh1');
+    await s.close();
+    for (let i = 0; i < 2; i++) {
+      const logged: string[] = [];
+      const s2 = await open(d, { onWarning: (m) => logged.push(m) });
+      expect(logged).toEqual([]);
+      await s2.close();
+    }
+  });
+
   it('many files cut: each logged, health lists a few and counts the rest', async () => {
     const d = await fiveBins();
     for (const id of binIds) await writeFile(path.join(d, 'bins', id, '00000000.log'), '{"r":{"id":"x', { flag: 'a' });

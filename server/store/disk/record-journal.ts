@@ -6,12 +6,22 @@
 // the journal has grown past twice what it describes, it is rewritten as one line per record
 // (temp file, then rename): amortised, that is a constant factor. A line a crash cut short (or
 // zero bytes a power cut left at the end) is dropped at load, and start-up says so.
+//
+// Every journal begins with a first line of its own ({"journal":"hooklab","v":1}), written with
+// its first records and by every compaction, so that a journal of nothing is that one line and
+// an empty file is never one hooklab wrote: it was emptied (damage, a bad restore), and start-up
+// says its records are lost rather than start as if there had been none. (Journals of earlier
+// builds have no such line and still load; one they left empty is said once, then given it.)
 import { type FileHandle, rename, rm } from 'node:fs/promises';
 import type { RecordChanges } from '../collections.ts';
 import { jsonLineProblem } from '../../lib/json-problem.ts';
 import { DataFileError, fileSize, openForWrite, readAt, truncateTo, unreadable, writeAt, writeFileAt } from './files.ts';
 
 type Line<T> = { put: T } | { id: string; set?: Partial<T>; add?: unknown[] } | { del: string };
+
+/** The journal's first line (see the top). */
+const FIRST_LINE = `${JSON.stringify({ journal: 'hooklab', v: 1 })}\n`;
+const isFirstLine = (l: object) => (l as { journal?: unknown }).journal === 'hooklab';
 
 /** Compaction threshold: journal bytes beyond this factor of the live size (plus slack). */
 const COMPACT_FACTOR = 2;
@@ -112,7 +122,8 @@ export class RecordJournal<T extends { id: string }> implements RecordChanges<T>
     const lines = this.queued;
     this.queued = [];
     const strs = lines.map((l) => JSON.stringify(l) + '\n');
-    const buf = Buffer.from(strs.join(''));
+    // A journal's first write begins it with its first line.
+    const buf = Buffer.from((this.size === 0 && strs.length ? FIRST_LINE : '') + strs.join(''));
     try {
       if (buf.length) {
         // The file must be the one we wrote: one removed under us (while kept open, writes
@@ -158,8 +169,8 @@ export class RecordJournal<T extends { id: string }> implements RecordChanges<T>
     const tmp = `${this.file}.tmp`;
     this.liveBytes.clear();
     this.liveTotal = 0;
-    const parts: Buffer[] = [];
-    let total = 0;
+    const parts: Buffer[] = [Buffer.from(FIRST_LINE)];
+    let total = parts[0].length;
     for (const d of this.o.current()) {
       const b = Buffer.from(JSON.stringify({ put: d }) + '\n');
       parts.push(b);
@@ -183,6 +194,8 @@ export class RecordJournal<T extends { id: string }> implements RecordChanges<T>
 
   /** What load() found after the last whole line (cut by cutTornTail()), or null. */
   private torn: { bytes: number; zeros: boolean } | null = null;
+  /** load() found the file empty (see the top); for start-up to say, once. */
+  private foundEmpty = false;
 
   /**
    * Read the journal. What follows the last whole line (a line a crash cut short, or zero bytes
@@ -200,6 +213,7 @@ export class RecordJournal<T extends { id: string }> implements RecordChanges<T>
       throw unreadable(this.file, err);
     }
     const size = bytes.length;
+    this.foundEmpty = size === 0;
     const end = bytes.lastIndexOf(0x0a) + 1;
     const text = bytes.subarray(0, end).toString('utf8');
     const map = new Map<string, T>();
@@ -215,6 +229,7 @@ export class RecordJournal<T extends { id: string }> implements RecordChanges<T>
         // Where, not what: JSON.parse's message quotes the line, which may hold secrets.
         throw new DataFileError(this.file, `line ${lineNo} is not valid JSON (${jsonLineProblem(line)})`);
       }
+      if (isFirstLine(l)) continue;
       if ('put' in l) map.set(l.put.id, l.put);
       else if ('del' in l) map.delete(l.del);
       else if (typeof l.id === 'string') {
@@ -232,6 +247,17 @@ export class RecordJournal<T extends { id: string }> implements RecordChanges<T>
   }
 
   /**
+   * Whether load() found the file empty, which hooklab never leaves one (see the top): asked
+   * once, and the file then gets its first line, so the next start does not say it again.
+   */
+  async takeFoundEmpty(): Promise<boolean> {
+    if (!this.foundEmpty) return false;
+    this.foundEmpty = false;
+    await this.compact();
+    return true;
+  }
+
+  /**
    * Cut what load() found after the last whole line; answers what was cut (null: nothing), for
    * start-up to say so. (Left there, the next append would cut it anyway.)
    */
@@ -240,6 +266,8 @@ export class RecordJournal<T extends { id: string }> implements RecordChanges<T>
     if (!torn) return null;
     this.torn = null;
     await truncateTo(this.file, this.size);
+    // Nothing whole was left (all zeros, say): it gets its first line, not to be found empty next time.
+    if (this.size === 0) await this.compact();
     return torn;
   }
 }
