@@ -12,7 +12,9 @@ import { createBin, startServer, type TestServer } from '../helpers/server.ts';
 let srv: TestServer;
 let bin: { id: string; url: string };
 beforeAll(async () => {
-  srv = await startServer({ config: { maxBodyBytes: 64 * 1024, maxDecodedBytes: 1024 * 1024, headersTimeoutMs: 300, requestTimeoutMs: 600 } });
+  // Default timeouts here: the slow clients below get a server of their own with tight ones (a
+  // busy machine could otherwise cut an ordinary request of these tests short).
+  srv = await startServer({ config: { maxBodyBytes: 64 * 1024, maxDecodedBytes: 1024 * 1024 } });
   bin = await createBin(srv.base);
 });
 afterAll(() => srv.cleanup());
@@ -34,8 +36,8 @@ function rawExchange(base: string, write: (s: net.Socket) => void): Promise<stri
   });
 }
 
-async function healthy() {
-  expect((await request(srv.base).get('/api/health')).status).toBe(200);
+async function healthy(on = srv) {
+  expect((await request(on.base).get('/api/health')).status).toBe(200);
 }
 
 describe('content-encoding', () => {
@@ -154,29 +156,37 @@ describe('odd heads', () => {
 });
 
 describe('slow and broken clients', () => {
+  let slow: TestServer;
+  let bin: { id: string; url: string };
+  beforeAll(async () => {
+    slow = await startServer({ config: { headersTimeoutMs: 300, requestTimeoutMs: 600 } });
+    bin = await createBin(slow.base);
+  });
+  afterAll(() => slow.cleanup());
+
   it('a client that sends headers slowly is cut off (HEADERS_TIMEOUT_MS) and nothing is stored', async () => {
-    const before = (await request(srv.base).get(`/api/bins/${bin.id}`)).body.requestCount;
-    const out = await rawExchange(srv.base, (s) => s.write(`POST /h/${bin.id}/slow HTTP/1.1\r\nHost: x\r\nX-Slow: `));
+    const before = (await request(slow.base).get(`/api/bins/${bin.id}`)).body.requestCount;
+    const out = await rawExchange(slow.base, (s) => s.write(`POST /h/${bin.id}/slow HTTP/1.1\r\nHost: x\r\nX-Slow: `));
     expect(out).toMatch(/^HTTP\/1\.1 408/);
-    expect((await request(srv.base).get(`/api/bins/${bin.id}`)).body.requestCount).toBe(before);
+    expect((await request(slow.base).get(`/api/bins/${bin.id}`)).body.requestCount).toBe(before);
   });
 
   it('a client that stops mid-body is cut off (REQUEST_TIMEOUT_MS) and nothing is stored', async () => {
-    const before = (await request(srv.base).get(`/api/bins/${bin.id}`)).body.requestCount;
-    const out = await rawExchange(srv.base, (s) => s.write(`POST /h/${bin.id}/stall HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nonly-part`));
+    const before = (await request(slow.base).get(`/api/bins/${bin.id}`)).body.requestCount;
+    const out = await rawExchange(slow.base, (s) => s.write(`POST /h/${bin.id}/stall HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nonly-part`));
     expect(out).toMatch(/^HTTP\/1\.1 408/);
-    expect((await request(srv.base).get(`/api/bins/${bin.id}`)).body.requestCount).toBe(before);
-    await healthy();
+    expect((await request(slow.base).get(`/api/bins/${bin.id}`)).body.requestCount).toBe(before);
+    await healthy(slow);
   });
 
   it('a client that disconnects mid-body leaves nothing half-stored', async () => {
-    const before = (await request(srv.base).get(`/api/bins/${bin.id}`)).body.requestCount;
-    await rawExchange(srv.base, (s) => {
+    const before = (await request(slow.base).get(`/api/bins/${bin.id}`)).body.requestCount;
+    await rawExchange(slow.base, (s) => {
       s.write(`POST /h/${bin.id}/gone HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n`);
       s.write(randomBytes(5000), () => s.destroy());
     });
-    await healthy();
-    expect((await request(srv.base).get(`/api/bins/${bin.id}`)).body.requestCount).toBe(before);
+    await healthy(slow);
+    expect((await request(slow.base).get(`/api/bins/${bin.id}`)).body.requestCount).toBe(before);
   });
 });
 
