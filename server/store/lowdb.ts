@@ -368,7 +368,9 @@ export class LowdbStore implements Store {
     }
     // Bins load side by side: each waits mostly on file reads (the thread pool's), not on us.
     await eachLimited(this.bins.map.values(), LOAD_BINS_AT_ONCE, (bin) => this.requests.loadBin(bin.id));
-    if (orphans.length) this.warn(`Removed the data of ${orphans.length} bin(s) that were deleted just before the last stop.`);
+    const deleted = orphans.removed.length - orphans.empty;
+    if (deleted) this.warn(`Removed the data of ${deleted} bin(s) that were deleted just before the last stop.`);
+    if (orphans.empty) this.warn(`Removed ${orphans.empty} empty bin director${orphans.empty === 1 ? 'y' : 'ies'} that bins.log does not list (bins made while writes failed, then a stop before bins.log had them; they held no data).`);
     await this.reportCuts();
     this.loading = false;
     if (this.requests.hasDirty) this.schedule();

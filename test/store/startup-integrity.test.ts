@@ -77,6 +77,31 @@ describe('bins.log lost lines: start-up refuses rather than remove the bins it n
     expect(await tree(d)).toEqual(before);
   });
 
+  it('a directory bins.log does not list that holds no bytes (a bin made while writes failed, then a kill): removed, said, not refused', async () => {
+    const d = await fiveBins();
+    // Its segment files made, nothing written to them (a full disk).
+    const made = path.join(d, 'bins', 'Xq9KgMmRrLDiuty5PLgbmaQ');
+    await mkdir(made);
+    await writeFile(path.join(made, '00000000.log'), '');
+    await writeFile(path.join(made, '00000000.body'), '');
+    const bare = path.join(d, 'bins', 'Yq9KgMmRrLDiuty5PLgbmaQ');
+    await mkdir(bare);
+    const logged: string[] = [];
+    const s = await open(d, { onWarning: (m) => logged.push(m) });
+    expect(existsSync(made)).toBe(false);
+    expect(existsSync(bare)).toBe(false);
+    expect(logged).toEqual(['Removed 2 empty bin directories that bins.log does not list (bins made while writes failed, then a stop before bins.log had them; they held no data).']);
+    for (const id of binIds) expect((await s.requests.page(id, { limit: 10 })).length).toBe(3);
+    await s.close();
+    // One byte is data: refused as before.
+    await mkdir(made);
+    await writeFile(path.join(made, '00000000.body'), 'x');
+    const err = await open(d).catch((e) => e);
+    expect(err).toBeInstanceOf(DataFileError);
+    expect(err.message).toMatch(/1 bin directory .* holds? data that it does not list/);
+    expect(existsSync(made)).toBe(true);
+  });
+
   it('zeroes over the last lines of bins.log: refused for the bins those lines held; the file is not cut', async () => {
     const d = await fiveBins();
     await zeroTail(path.join(d, 'bins.log'), 120);

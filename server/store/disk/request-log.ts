@@ -1162,15 +1162,18 @@ export class DiskRequestLog implements RequestLog {
    * is a cleared bin's directory moved aside. One with no mark is data bins.log does not list:
    * with `strict`, start-up refuses (DataFileError), having changed nothing; without (the bin
    * list came from an earlier build's hooklab.json, whose builds made no marks) it is removed.
-   * A mark in a bin that is listed is a deletion that was never recorded: the mark goes.
-   * Answers the bins removed.
+   * A mark in a bin that is listed is a deletion that was never recorded: the mark goes. One
+   * with no mark that holds no bytes (a bin made while writes failed, the process then killed
+   * before bins.log had it) has nothing to lose: removed, counted apart.
+   * Answers the bins removed, and how many of them were such empty directories.
    */
-  async checkBinDirs(strict: boolean, binsLog: string): Promise<string[]> {
+  async checkBinDirs(strict: boolean, binsLog: string): Promise<{ removed: string[]; empty: number }> {
     const dir = path.join(this.o.dataDir, 'bins');
     const names = await readdir(dir).catch(() => [] as string[]);
     const aside: string[] = [];
     const marked: string[] = [];
     const unmarked: string[] = [];
+    const empty: string[] = [];
     const unmark: string[] = [];
     for (const name of names) {
       if (name.startsWith(ASIDE_PREFIX)) {
@@ -1184,7 +1187,9 @@ export class DiskRequestLog implements RequestLog {
         const mark = await stat(path.join(dir, name, DELETED_MARK)).then(() => true, () => false);
         if (this.o.binExists(name)) {
           if (mark) unmark.push(name);
-        } else (mark ? marked : unmarked).push(name);
+        } else if (mark) marked.push(name);
+        else if (await holdsBytes(path.join(dir, name))) unmarked.push(name);
+        else empty.push(name);
       } else if (st.isFile() && name.endsWith('.json') && !this.o.binExists(name.slice(0, -5))) {
         unmarked.push(name); // an earlier build's bin file (bins/<id>.json)
       }
@@ -1202,13 +1207,24 @@ export class DiskRequestLog implements RequestLog {
     for (const name of unmark) await rm(path.join(dir, name, DELETED_MARK), { force: true });
     for (const name of aside) await rm(path.join(dir, name), { recursive: true, force: true });
     const gone: string[] = [];
-    for (const name of [...marked, ...unmarked]) {
+    for (const name of [...marked, ...unmarked, ...empty]) {
       await rm(path.join(dir, name), { recursive: true, force: true });
       gone.push(name.endsWith('.json') ? name.slice(0, -5) : name);
     }
     await removeTempFiles(dir);
-    return gone;
+    return { removed: gone, empty: empty.length };
   }
+}
+
+/** Whether a directory holds anything but empty files (a deletion mark aside): a sub-directory counts. */
+async function holdsBytes(dir: string): Promise<boolean> {
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    if (e.name === DELETED_MARK) continue;
+    if (!e.isFile()) return true;
+    const st = await stat(path.join(dir, e.name)).catch(() => null);
+    if (st && st.size > 0) return true;
+  }
+  return false;
 }
 
 /**
