@@ -65,21 +65,50 @@ export function useConnection(): Connection {
   return c;
 }
 
+/** A refused subscribe (the server's store away, say) is asked again after this, doubling up to the cap. */
+const RESUBSCRIBE_FIRST_MS = 1000;
+const RESUBSCRIBE_MAX_MS = 30_000;
+
 /**
  * Join a bin's room now (if connected) and on every reconnect. `lastId` is read at each
- * (re)connect: the server replays every request after it as ordinary `request` events.
+ * (re)connect: the server replays every request after it as ordinary `request` events. A
+ * subscribe the server could not serve (anything but an unknown bin: its store unreachable, a
+ * restart) is asked again, backing off, so the page goes live again by itself; the ack after
+ * such a retry counts as a reconnect (what came meanwhile is replayed and said).
  */
 export function subscribeBin(binId: string, lastId: () => string | null, onAck?: (ack: SubscribeAck, reconnect: boolean) => void): () => void {
-  const s = getSocket();
+  return subscribeBinOn(getSocket(), binId, lastId, onAck);
+}
+
+/** subscribeBin on a given socket (a test's own). */
+export function subscribeBinOn(s: LiveSocket, binId: string, lastId: () => string | null, onAck?: (ack: SubscribeAck, reconnect: boolean) => void): () => void {
   let first = true;
+  let retry: ReturnType<typeof setTimeout> | undefined;
+  let wait = RESUBSCRIBE_FIRST_MS;
+  let done = false;
   const join = () => {
+    clearTimeout(retry);
+    if (done || !s.connected) return;
     const reconnect = !first;
     first = false;
-    s.emit('subscribe', { binId, lastId: lastId() }, (ack) => onAck?.(ack, reconnect));
+    s.emit('subscribe', { binId, lastId: lastId() }, (ack) => {
+      if (done) return;
+      onAck?.(ack, reconnect);
+      if (ack.ok) wait = RESUBSCRIBE_FIRST_MS;
+      else if (ack.error !== 'bin not found') {
+        // Out of the room until the next try answers: its live events would otherwise come
+        // before that try's backfill.
+        s.emit('unsubscribe', { binId });
+        retry = setTimeout(join, wait);
+        wait = Math.min(RESUBSCRIBE_MAX_MS, wait * 2);
+      }
+    });
   };
   s.on('connect', join);
   if (s.connected) join();
   return () => {
+    done = true;
+    clearTimeout(retry);
     s.off('connect', join);
     if (s.connected) s.emit('unsubscribe', { binId });
   };

@@ -281,7 +281,7 @@ export function useBinRequests(binId: string, filter: RequestFilter = {}) {
           (ack, reconnect) => {
             if (!alive) return;
             if (!ack.ok && ack.error === 'bin not found') setState((s) => ({ ...s, binDeleted: true }));
-            else if (!ack.ok) setState((s) => ({ ...s, error: ack.error ?? 'could not subscribe to live updates' }));
+            else if (!ack.ok) setState((s) => ({ ...s, error: `Live updates paused: the server could not follow this bin (${ack.error ?? 'no reason given'}); retrying` }));
             else if (reconnect) setState((s) => ({ ...s, error: null, backfilled: { count: ack.backfilled ?? 0, at: Date.now() } }));
           },
         );

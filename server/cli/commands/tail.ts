@@ -13,31 +13,54 @@ export function line(r: RequestItem): string {
   return `${t}  ${r.method.padEnd(6)} ${target}  ${status}  ${r.size} B${r.contentType ? `  ${r.contentType}` : ''}`;
 }
 
+/** A subscribe the server could not serve is asked again after this, doubling up to the cap. */
+const RETRY_FIRST_MS = 1000;
+const RETRY_MAX_MS = 30_000;
+
 export function tail(c: Conn, bin: string, o: { json?: boolean }): Promise<void> {
   const binId = binIdOf(bin);
   return new Promise((_resolve, reject) => {
     let last: string | null = null;
     let following = false; // said once, not again after each reconnect
+    let retry: NodeJS.Timeout | undefined;
+    let wait = RETRY_FIRST_MS;
+    let waiting = false; // a refusal said, its retry not yet answered
     const socket = openLiveSocket(c, (e) => {
+      clearTimeout(retry);
       socket.close();
       reject(e);
     });
-    socket.on('connect', () => {
+    const subscribe = () => {
+      clearTimeout(retry);
+      if (!socket.connected) return;
       socket.emit('subscribe', { binId, lastId: last }, (ack: SubscribeAck) => {
-        if (!ack.ok) {
+        if (!ack.ok && ack.error === 'bin not found') {
           socket.close();
           // An unknown bin given is the user's to fix (exit 2); one that went away while
-          // followed, or a server that cannot serve the subscription, is not.
-          const unknown = !following && ack.error === 'bin not found';
-          reject(new CliError(`cannot follow bin ${binId}: ${ack.error}`, unknown ? EXIT.usage : EXIT.server));
-        } else if (!following) {
-          following = true;
-          // From here on: a reconnect replays what came while away (an empty bin: all of it).
-          if (last === null) last = ack.lastId ?? '0';
-          process.stderr.write(`following ${c.server}/h/${binId} (Ctrl-C to stop)\n`);
+          // followed is not.
+          reject(new CliError(`cannot follow bin ${binId}: ${ack.error}`, following ? EXIT.server : EXIT.usage));
+        } else if (!ack.ok) {
+          // A server that cannot serve the subscription now (its store away, a restart):
+          // asked again, backing off, said once; what comes meanwhile is replayed then.
+          if (!waiting) process.stderr.write(`cannot follow bin ${binId} yet (${ack.error}); retrying\n`);
+          waiting = true;
+          socket.emit('unsubscribe', { binId }); // its live events would come before the retry's backfill
+          retry = setTimeout(subscribe, wait);
+          wait = Math.min(RETRY_MAX_MS, wait * 2);
+        } else {
+          wait = RETRY_FIRST_MS;
+          if (waiting && following) process.stderr.write(`following bin ${binId} again\n`);
+          waiting = false;
+          if (!following) {
+            following = true;
+            // From here on: a reconnect replays what came while away (an empty bin: all of it).
+            if (last === null) last = ack.lastId ?? '0';
+            process.stderr.write(`following ${c.server}/h/${binId} (Ctrl-C to stop)\n`);
+          }
         }
       });
-    });
+    };
+    socket.on('connect', subscribe);
     socket.on('request', (r: RequestItem) => {
       if (r.binId !== binId || (last !== null && r.id <= last)) return;
       last = r.id;
