@@ -198,11 +198,22 @@ export class Dispatcher {
 
   /** Load what is owed (pending deliveries, runs not ended) and arm the timer. */
   async start(): Promise<void> {
+    const hooks = await this.d.store.webhooks.list();
+    const byId = new Map(hooks.map((h) => [h.id, h]));
+    // A webhook deleted or disabled while the dispatcher did not run (the config file's
+    // `prune` or `enabled: false` at start-up, a stop between the change and its cancelling):
+    // what it still owed ends now, as the API's delete or disable would have ended it.
+    const ended = new Map<string, 'webhook_deleted' | 'webhook_disabled'>();
     for (const del of await this.d.store.deliveries.query({ state: 'pending' })) {
+      const wh = byId.get(del.webhookId);
+      if (!wh || !wh.enabled) {
+        ended.set(del.webhookId, wh ? 'webhook_disabled' : 'webhook_deleted');
+        continue;
+      }
       this.pendingIds.add(del.id);
       if (del.nextAttemptAt) this.schedule({ at: Date.parse(del.nextAttemptAt), kind: 'attempt', id: del.id, key: receiverKey(del.url) });
     }
-    const hooks = await this.d.store.webhooks.list();
+    for (const [id, reason] of ended) await this.cancelFor(id, reason);
     for (const run of await this.d.store.runs.list()) {
       if (run.ended) continue;
       // Admitted before the stop: what its end will make is held for it again.

@@ -86,6 +86,30 @@ describe('config file', () => {
     });
   });
 
+  it("a webhook the file disables, or prunes, has its pending deliveries cancelled at start-up, as the API's disable and delete do", async () => {
+    const dataDir = await tempDir();
+    dirs.push(dataDir);
+    const file = path.join(dataDir, 'hooklab.config.json');
+    const hook = (id: string, extra: Record<string, unknown> = {}) => ({ id, name: id, url: 'http://127.0.0.1:1/nothing', events: ['flow_failed'], ...extra });
+    await writeFile(file, JSON.stringify({ webhooks: [hook('wh-off'), hook('wh-gone')] }));
+    const env = { DATA_DIR: dataDir, HOOKLAB_CONFIG: file };
+    type Del = { id: string; webhookId: string; state: string; endReason: string | null };
+    const deliveries = async (base: string) => (await json<{ deliveries: Del[] }>(base, 'GET', '/api/deliveries?limit=100')).body.deliveries;
+    await withServer(env, async (base) => {
+      // A failed run: each webhook's delivery fails (nothing listens on port 1) and waits for its retry.
+      expect((await json(base, 'POST', '/api/runs', { outcome: 'FAILED', durationMs: 0 })).status).toBe(201);
+      await expect.poll(async () => (await deliveries(base)).filter((d) => d.state === 'pending').length, { timeout: 30_000 }).toBe(2);
+    });
+    await writeFile(file, JSON.stringify({ prune: true, webhooks: [hook('wh-off', { enabled: false })] }));
+    await withServer(env, async (base) => {
+      const ds = await deliveries(base);
+      expect(ds.map((d) => [d.webhookId, d.state, d.endReason]).sort()).toEqual([
+        ['wh-gone', 'cancelled', 'webhook_deleted'],
+        ['wh-off', 'cancelled', 'webhook_disabled'],
+      ]);
+    });
+  });
+
   it('sets forward targets and signature settings per bin; a change of secret re-checks what the bin holds', async () => {
     const dataDir = await tempDir();
     dirs.push(dataDir);
