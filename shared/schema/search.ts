@@ -4,17 +4,19 @@ import { obj, qInt, str } from './common.ts';
 
 const requestId = z.string().regex(/^[0-9a-z]{1,40}$/, { error: 'must be a request id' });
 
-/** A duration: "30s", "500ms", "2m", or a number of milliseconds. */
+/**
+ * A duration with its unit: "30s", "500ms", "2m". A bare number is refused: `timeout=30` meant
+ * as seconds was read as 30 ms before, an instant 408 (the CLI refuses one for the same reason).
+ */
 export const durationMs = (maxMs: number) =>
   z
     .string()
-    .regex(/^\d+(\.\d+)?(ms|s|m)?$/, { error: 'must be a duration such as 30s, 500ms or 2m' })
+    .regex(/^\d+(\.\d+)?(ms|s|m)$/, { error: 'must be a duration with its unit, such as 30s, 500ms or 2m' })
     .transform((s) => {
       const n = Number.parseFloat(s);
-      return Math.round(s.endsWith('ms') ? n : s.endsWith('s') ? n * 1000 : s.endsWith('m') ? n * 60_000 : n);
+      return Math.round(s.endsWith('ms') ? n : s.endsWith('s') ? n * 1000 : n * 60_000);
     })
-    .pipe(z.int().min(0).max(maxMs, { error: `must be at most ${maxMs / 1000} s` }))
-    .meta({ description: 'A duration: 30s, 500ms, 2m, or milliseconds.' });
+    .pipe(z.int().min(0).max(maxMs, { error: `must be at most ${maxMs / 1000} s` }));
 
 /** Header filters in one search: each is checked against every header of every capture read. */
 export const MAX_HEADER_FILTERS = 20;
@@ -55,7 +57,7 @@ export const RequestSearchQuery = obj({
 export const RequestWaitQuery = obj({
   ...filterShape,
   after: requestId.optional().meta({ description: 'Only requests newer than this id (default: any stored one).' }),
-  timeout: durationMs(600_000).optional().meta({ description: 'How long to wait (default 30s, at most 10m).' }),
+  timeout: durationMs(600_000).optional().meta({ description: 'How long to wait, with its unit: 30s, 500ms, 2m (default 30s, at most 10m; a bare number is refused).' }),
 });
 
 export const DeliveryWaitQuery = obj({
@@ -63,7 +65,7 @@ export const DeliveryWaitQuery = obj({
     .enum(['delivered', 'failed', 'cancelled', 'done'], { error: 'must be one of: delivered, failed, cancelled, done' })
     .optional()
     .meta({ description: 'The state to wait for; done (the default): any final state.' }),
-  timeout: durationMs(600_000).optional().meta({ description: 'How long to wait (default 30s, at most 10m).' }),
+  timeout: durationMs(600_000).optional().meta({ description: 'How long to wait, with its unit: 30s, 500ms, 2m (default 30s, at most 10m; a bare number is refused).' }),
 });
 
 export type RequestFilter = Pick<z.output<typeof RequestSearchQuery>, 'method' | 'path' | 'status' | 'header' | 'key' | 'q'>;

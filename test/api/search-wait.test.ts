@@ -161,6 +161,13 @@ describe('wait for a request', () => {
     const r = await request(srv.base).get(`/api/bins/${bin.id}/requests/wait?q=never&timeout=200ms`);
     expect(r.status).toBe(408);
     expect(r.body.error.code).toBe('timeout');
+    // A bare number is refused, saying the unit is wanted (it was taken for milliseconds: an
+    // instant 408 for a `timeout=30` meant as seconds); so on the delivery wait.
+    for (const url of [`/api/bins/${bin.id}/requests/wait?timeout=30`, '/api/deliveries/nope/wait?timeout=30']) {
+      const bare = await request(srv.base).get(url);
+      expect(bare.status, url).toBe(400);
+      expect(bare.body.error).toMatchObject({ code: 'invalid_field', field: 'timeout', message: 'timeout: must be a duration with its unit, such as 30s, 500ms or 2m' });
+    }
     // 100 idle waiters, then their clients go.
     const u = new URL(srv.base);
     const reqs = Array.from({ length: 100 }, () => {
