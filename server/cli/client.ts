@@ -105,6 +105,9 @@ export function binIdOf(arg: string): string {
   return id;
 }
 
+/** How long a call (without a body) waits in silence, by default, before it counts as unreachable. */
+export const DEFAULT_QUIET_MS = 30_000;
+
 /** fetch, with connection failures and error answers as CliErrors (`ok` statuses pass). */
 export async function call(
   c: Conn,
@@ -127,7 +130,11 @@ export async function call(
   } = {},
 ): Promise<Response> {
   const signal = init.signal;
-  const dispatcher = init.dispatcher ?? (init.timeoutMs ? quietAfter(init.timeoutMs) : undefined);
+  // A call ends after DEFAULT_QUIET_MS of silence unless told otherwise: `bin new` against a
+  // server that accepts and never answers hung for undici's 300 s. (An upload streamed from a
+  // file, an import, may keep a busy server working longer before its answer: undici's.)
+  const quiet = init.timeoutMs ?? (init.body instanceof ReadableStream ? undefined : DEFAULT_QUIET_MS);
+  const dispatcher = init.dispatcher ?? (quiet ? quietAfter(quiet) : undefined);
   let res: Response;
   try {
     res = await fetch(c.server + path, {
@@ -141,7 +148,7 @@ export async function call(
       ...(signal ? { signal } : {}),
     } as RequestInit);
   } catch (e) {
-    throw unreachable(c, e, init);
+    throw unreachable(c, e, { ...init, timeoutMs: quiet });
   }
   if (res.ok || init.ok?.includes(res.status)) return res;
   throw await errorOf(res, c);

@@ -2,6 +2,7 @@
 // 0 done, 1 what was waited for did not happen, 2 the user's to fix (bad arguments, what the
 // server refused to take, a local file), 3 cannot talk to the server (see EXIT in client.ts).
 import { Command, CommanderError, Option } from 'commander';
+import { RECEIVER_PREFIX } from '../../shared/api.ts';
 import { VERSION } from '../version.ts';
 import { CliError, EXIT, connOf, fileError, isFileSystemError } from './client.ts';
 import { binNew } from './commands/bins.ts';
@@ -20,6 +21,21 @@ const program = new Command('hooklab')
   .configureOutput({ outputError: (str, write) => write(`hooklab: ${str.replace(/^error: /, '')}`) });
 
 const conn = (cmd: Command) => connOf(cmd.optsWithGlobals());
+/**
+ * The connection for a command given a bin: a receiver URL names its server (with the path the
+ * server is under, PUBLIC_URL https://example.com/hooklab), unless --server or HOOKLAB_SERVER
+ * (not empty) says which. Before, only `forward` took it: `wait <receiver URL>` went to
+ * localhost:8080.
+ */
+const connFor = (cmd: Command, bin: string) => {
+  const opts = cmd.optsWithGlobals();
+  if (/^https?:\/\//i.test(bin) && URL.canParse(bin) && (cmd.getOptionValueSourceWithGlobals('server') === 'default' || !opts.server)) {
+    const u = new URL(bin);
+    const at = u.pathname.indexOf(RECEIVER_PREFIX);
+    opts.server = u.origin + (at > 0 ? u.pathname.slice(0, at) : '');
+  }
+  return connOf(opts);
+};
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
 program
@@ -43,14 +59,14 @@ bin
 program
   .command('tail')
   .description('follow a bin live: one line per request')
-  .argument('<bin>', 'bin id or receiver URL')
+  .argument('<bin>', 'bin id, or receiver URL (its server is taken from it)')
   .option('--json', 'NDJSON: one request (list row) per line')
-  .action((b: string, o, cmd: Command) => tail(conn(cmd), b, o));
+  .action((b: string, o, cmd: Command) => tail(connFor(cmd, b), b, o));
 
 program
   .command('wait')
   .description('wait for a request matching the filters; print it as JSON (exit 0) or time out (exit 1)')
-  .argument('<bin>', 'bin id or receiver URL')
+  .argument('<bin>', 'bin id, or receiver URL (its server is taken from it)')
   .option('--method <method>', 'exact method')
   .option('--path <prefix>', 'sub-path prefix below the bin')
   .option('--header <name[:value]>', 'header present (or equal); repeatable', collect)
@@ -59,22 +75,22 @@ program
   .option('--after <id>', 'only requests newer than this id (default: any stored one)')
   .option('--new', 'only requests that arrive after the command starts (not one the bin holds already)')
   .option('--timeout <duration>', 'how long to wait, with its unit: 30s, 500ms, 2m (at most 10m)', '30s')
-  .action((b: string, o, cmd: Command) => wait(conn(cmd), b, o));
+  .action((b: string, o, cmd: Command) => wait(connFor(cmd, b), b, o));
 
 program
   .command('export')
   .description("write a bin's captures as NDJSON (byte-exact) or HAR")
-  .argument('<bin>', 'bin id or receiver URL')
+  .argument('<bin>', 'bin id, or receiver URL (its server is taken from it)')
   .option('--format <format>', 'ndjson or har', 'ndjson')
   .option('--out <file>', 'write here instead of stdout')
-  .action((b: string, o, cmd: Command) => exportBin(conn(cmd), b, o));
+  .action((b: string, o, cmd: Command) => exportBin(connFor(cmd, b), b, o));
 
 program
   .command('import')
   .description('add captures to a bin from an NDJSON export or a HAR file (.har/.json)')
-  .argument('<bin>', 'bin id or receiver URL')
+  .argument('<bin>', 'bin id, or receiver URL (its server is taken from it)')
   .argument('<file>', 'the file')
-  .action((b: string, f: string, _o, cmd: Command) => importBin(conn(cmd), b, f));
+  .action((b: string, f: string, _o, cmd: Command) => importBin(connFor(cmd, b), b, f));
 
 program
   .command('fire')
@@ -103,12 +119,7 @@ program
   .option('--once', 'exit once caught up (for CI)')
   .option('--timeout <duration>', 'per target request, with its unit: 10s, 500ms', '10s')
   .option('--give-up <duration>', 'end (exit 3) when the hooklab server stays unreachable this long (default: 60s with --once, else never)')
-  .action((b: string, o, cmd: Command) => {
-    // A receiver URL names its server; an explicit --server (or HOOKLAB_SERVER) wins.
-    const opts = cmd.optsWithGlobals();
-    if (/^https?:\/\//.test(b) && (cmd.getOptionValueSourceWithGlobals('server') === 'default' || !opts.server)) opts.server = new URL(b).origin;
-    return forward(connOf(opts), b, o);
-  });
+  .action((b: string, o, cmd: Command) => forward(connFor(cmd, b), b, o));
 
 try {
   await program.parseAsync();

@@ -202,6 +202,39 @@ describe('hooklab CLI', () => {
     }
   }, 180_000);
 
+  it('a receiver URL names its server for every bin command (wait, export, tail), unless --server says otherwise', async () => {
+    const b = (await json<{ id: string; url: string }>(srv.base, 'POST', '/api/bins', {})).body;
+    await send(`${srv.base}/h/${b.id}/one`, { body: 'x' });
+    // No HOOKLAB_SERVER: before, these went to localhost:8080 and exited 3.
+    const env = { HOOKLAB_SERVER: '' };
+    const w = await hooklab(['wait', `${srv.base}/h/${b.id}`, '--timeout', '5s'], env);
+    expect({ code: w.code, stderr: w.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(JSON.parse(w.stdout).path).toBe('/one');
+    const ex = await hooklab(['export', `${srv.base}/h/${b.id}/any/sub/path`], env);
+    expect({ code: ex.code, lines: ex.stdout.trim().split('\n').length }).toEqual({ code: 0, lines: 1 });
+    // An explicit --server wins (here: one where that bin is not).
+    const other = await spawnServer({ DATA_DIR: await tempDir() });
+    try {
+      const there = await hooklab(['wait', `${srv.base}/h/${b.id}`, '--timeout', '1s', '--server', other.base], env);
+      expect({ code: there.code, stderr: there.stderr }).toEqual({ code: 2, stderr: 'hooklab: not found: bin not found\n' });
+    } finally {
+      other.proc.kill('SIGTERM');
+      await other.exited;
+    }
+  });
+
+  it('a server that accepts and never answers: a call ends after 30 s of silence, exit 3 (not undici\'s 300 s)', async () => {
+    const mute = net.createServer((s) => s.on('data', () => {}));
+    await new Promise<void>((r) => mute.listen(0, '127.0.0.1', r));
+    const muteBase = `http://127.0.0.1:${(mute.address() as net.AddressInfo).port}`;
+    try {
+      const r = await hooklab(['bin', 'new'], { HOOKLAB_SERVER: muteBase });
+      expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 3, stderr: `hooklab: cannot reach hooklab at ${muteBase} (nothing came for 30 s)\n` });
+    } finally {
+      mute.close();
+    }
+  }, 120_000);
+
   it('durations need a unit: a bare number is refused (exit 2), as are waits past the server\'s 10 minutes', async () => {
     const bin = (await json<{ id: string }>(srv.base, 'POST', '/api/bins', {})).body.id;
     const cases: [string[], string][] = [
