@@ -508,10 +508,12 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
     // While writes fail, refuse changes up front rather than keep them only in memory.
     const fault = req.method === 'GET' || req.method === 'HEAD' ? null : store.health().fault;
     if (!fault) return next();
-    // Deleting a bin, its captures or one capture goes on: on a full disk that is how space
-    // comes back. The disk store records a deletion before it takes effect and answers 503
-    // having changed nothing when it cannot (Redis: refused here, as other changes).
-    if (req.method === 'DELETE' && fault.code !== 'redis_unavailable' && DELETABLE.test(req.path)) return next();
+    // Deleting a bin, its captures or one capture goes on: on a full disk (or a Redis at
+    // maxmemory) that is how space comes back. The disk store records a deletion before it
+    // takes effect and answers 503 having changed nothing when it cannot; on Redis a deletion
+    // is one atomic script that Redis runs even when out of memory (and a Redis that is away
+    // fails it at once: 503).
+    if (req.method === 'DELETE' && DELETABLE.test(req.path)) return next();
     res.setHeader('retry-after', '5');
     res.status(503).json({ error: { code: 'storage_unavailable', message: fault.message } });
   });
@@ -568,8 +570,9 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
     }
     if (err instanceof StoreUnavailableError) {
       res.setHeader('retry-after', '5');
-      // A read that failed changed nothing; a write that failed is kept in memory until it succeeds.
-      const message = err instanceof StoreReadError ? err.message : `Kept in memory, not yet on disk: ${err.message}`;
+      // A read that failed changed nothing; a write that failed is kept in memory until it
+      // succeeds (lowdb). Redis keeps nothing in memory here: its fault's words say what is true.
+      const message = err instanceof StoreReadError || isRedisStore(store) ? err.message : `Kept in memory, not yet on disk: ${err.message}`;
       res.status(503).json({ error: { code: 'storage_unavailable', message } });
       return;
     }

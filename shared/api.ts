@@ -131,8 +131,14 @@ export interface SubscribeAck {
    * bin's last arrival number given so far (0: none yet), so a later gap can still be counted.
    */
   lastSeq?: number | null;
+  /** 'bin not found'; 'store unavailable' (the store cannot be read now: retry after `retryAfterMs`); … */
   error?: string;
+  /** With error 'store unavailable': when to subscribe again (ms). */
+  retryAfterMs?: number;
 }
+
+/** Why captures left a bin (`requests:deleted`): someone deleted them, or a cap pushed them out. */
+export type RequestsGoneReason = 'deleted' | 'evicted';
 
 /** A bin's settings resources, each with its own revision (ETag). */
 export type SettingsKind = 'response' | 'forward' | 'verify';

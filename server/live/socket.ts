@@ -2,10 +2,13 @@
 // missed), or the dispatcher's room.
 import type { Socket } from 'socket.io';
 import type { RequestItem, SubscribeAck } from '../../shared/api.ts';
-import type { Store } from '../store/types.ts';
+import { type Store, StoreUnavailableError } from '../store/types.ts';
 import { batchWebSocketWrites } from './batch-writes.ts';
 import { DISPATCHER_ROOM, type IoServer, binRoom } from './bus.ts';
 import { drained, dropConnection } from './send-cap.ts';
+
+/** When a subscribe the store could not answer should be made again (its ack's retryAfterMs). */
+const STORE_RETRY_MS = 2000;
 
 export interface LiveHandlerOptions {
   store: Store;
@@ -130,7 +133,10 @@ export function attachLiveHandlers(io: IoServer, opts: LiveHandlerOptions) {
       }
       chain = chain
         .then(() => subscribe(socket, binId, lastId, lastSeq))
-        .then(reply, () => reply({ ok: false, error: 'internal error' }))
+        // The store cannot be read now (Redis away, a capture file unreadable): retryable, said so.
+        .then(reply, (err: unknown) =>
+          reply(err instanceof StoreUnavailableError ? { ok: false, error: 'store unavailable', retryAfterMs: STORE_RETRY_MS } : { ok: false, error: 'internal error' }),
+        )
         .finally(() => queued--);
     });
 

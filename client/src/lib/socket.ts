@@ -99,7 +99,7 @@ export function subscribeBinOn(s: LiveSocket, binId: string, lastId: () => strin
         // Out of the room until the next try answers: its live events would otherwise come
         // before that try's backfill.
         s.emit('unsubscribe', { binId });
-        retry = setTimeout(join, wait);
+        retry = setTimeout(join, Math.max(wait, ack.retryAfterMs ?? 0));
         wait = Math.min(RESUBSCRIBE_MAX_MS, wait * 2);
       }
     });

@@ -45,7 +45,7 @@ export function tail(c: Conn, bin: string, o: { json?: boolean }): Promise<void>
           if (!waiting) process.stderr.write(`cannot follow bin ${binId} yet (${ack.error}); retrying\n`);
           waiting = true;
           socket.emit('unsubscribe', { binId }); // its live events would come before the retry's backfill
-          retry = setTimeout(subscribe, wait);
+          retry = setTimeout(subscribe, Math.max(wait, ack.retryAfterMs ?? 0));
           wait = Math.min(RETRY_MAX_MS, wait * 2);
         } else {
           wait = RETRY_FIRST_MS;

@@ -6,6 +6,12 @@
 // stops answering is not left to a command's 5 s timeout: /api/health asks Redis itself
 // (check(): one probe at a time, answered within a bound), and a probe that does not come back
 // in time is a `stall` fault, which the probe's late answer (or any later one) clears.
+// While the connection knows Redis is away (unreachable, or stalled), commands fail at once
+// (run(), transaction()) rather than each waiting out the command timeout; the probes go on
+// directly on the client, so recovery is seen as promptly. Out of memory (maxmemory with
+// noeviction) is seen by the health probe too (INFO memory), before any write was refused,
+// and clears only once Redis is below maxmemory by a margin: not at the first small write that
+// squeezes in (which made health flip every half second near the limit).
 import type { Socket } from 'node:net';
 import { Redis } from 'ioredis';
 import { COLLECTION_SCRIPTS } from './collection-scripts.ts';
@@ -55,7 +61,7 @@ const GROUP_MAX = 32;
 const UNREACHABLE = 'Redis is unreachable: captures are refused (503) until it answers again; hooklab reconnects by itself.';
 /** Redis answers, but refuses writes: what it said, in words for the operator. */
 const REFUSALS: [RegExp, string][] = [
-  [/^OOM\b/, 'Redis is out of memory (maxmemory) and refuses writes: captures are refused (503). Free memory or raise maxmemory.'],
+  [/^OOM\b/, 'Redis is out of memory (maxmemory) and refuses writes: captures are refused (503). Free memory (delete captures or bins: reading and deleting still work) or raise maxmemory.'],
   [/^MISCONF\b/, 'Redis cannot persist to its disk and refuses writes: captures are refused (503). Check the Redis server\'s disk and log.'],
   [/^READONLY\b/, 'Redis is a read-only replica: captures are refused (503). Point REDIS_URL at the primary.'],
   [/^(NOREPLICAS|MASTERDOWN)\b/, 'Redis refuses writes (its replicas are not in sync): captures are refused (503).'],
@@ -63,6 +69,45 @@ const REFUSALS: [RegExp, string][] = [
   [/^BUSY\b/, 'Redis is busy running a script: captures are refused (503) until it is done.'],
 ];
 const STALLED = 'Redis does not answer in time: captures are refused (503) until it does.';
+const OUT_OF_MEMORY = REFUSALS[0][1];
+const LOADING = REFUSALS.find(([re]) => re.test('LOADING'))![1];
+/**
+ * An out-of-memory fault clears once Redis uses at most maxmemory less this share of it (at
+ * least OOM_MARGIN_MIN, at most OOM_MARGIN_MAX; never more than half of maxmemory):
+ * hysteresis, so that health does not flip at every write near the limit.
+ */
+const OOM_MARGIN_SHARE = 0.05;
+const OOM_MARGIN_MIN = 1024 * 1024;
+const OOM_MARGIN_MAX = 64 * 1024 * 1024;
+/** Probe writes that must pass in a row before an out-of-memory refusal INFO cannot judge (an evicting policy) clears. */
+const OOM_WRITES_TO_CLEAR = 3;
+/** How long ioredis waits between ready checks while Redis loads its data (its default, 10 s, delayed recovery that long). */
+const LOADING_RETRY_MS = 200;
+
+/** What INFO memory says of Redis's limit: bytes it counts against maxmemory, maxmemory (0: none), the policy. */
+export interface RedisMemory {
+  used: number;
+  max: number;
+  policy: string;
+}
+
+export function memoryOf(info: string): RedisMemory | null {
+  const num = (k: string) => {
+    const m = new RegExp(`^${k}:(\\d+)`, 'm').exec(info);
+    return m ? Number(m[1]) : null;
+  };
+  const used = num('used_memory');
+  const max = num('maxmemory');
+  if (used === null || max === null) return null;
+  // What Redis compares with maxmemory: used memory less replica and AOF buffers (as evict.c does).
+  return { used: used - (num('mem_not_counted_for_evict') ?? 0), max, policy: /^maxmemory_policy:(\S+)/m.exec(info)?.[1] ?? '' };
+}
+
+/** Redis refuses writes now for memory (a write that needs memory: every capture). */
+const overLimit = (m: RedisMemory | null) => m !== null && m.max > 0 && m.policy === 'noeviction' && m.used > m.max;
+/** Far enough below the limit for an out-of-memory fault to clear (see OOM_MARGIN_SHARE). */
+const belowMargin = (m: RedisMemory) =>
+  m.max === 0 || m.used <= m.max - Math.min(Math.max(m.max * OOM_MARGIN_SHARE, OOM_MARGIN_MIN), OOM_MARGIN_MAX, m.max / 2);
 const TIMEOUT = /Command timed out/i;
 const DISCONNECTED = /Connection is closed|Stream isn't writeable|enableOfflineQueue|MaxRetriesPerRequest|ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT/i;
 
@@ -75,6 +120,10 @@ export class RedisConnection {
    * 'stall' (no answer in time): by any answer to a probe, or the connection ready again.
    */
   private faultKind: FaultKind | null = null;
+  /** For a 'refused' fault: whether Redis refused for memory (its own way to clear: see probeRefused). */
+  private refusal: 'oom' | 'other' | null = null;
+  /** Probe writes passed in a row while refused (see OOM_WRITES_TO_CLEAR). */
+  private writesPassed = 0;
   /** The probe in flight (check() and the stall probe share it: never a pile of them). */
   private probing: Promise<void> | null = null;
   /** When the last probe was sent (the write probe goes at most once a second). */
@@ -106,6 +155,9 @@ export class RedisConnection {
       autoResendUnfulfilledCommands: false,
       retryStrategy: (times) => Math.min(50 * times, 1000),
       connectTimeout: o.connectTimeoutMs ?? 5000,
+      // While Redis loads its data (after a restart, LOADING), ready checks every 200 ms, not
+      // at its own estimate (up to 10 s): recovery within a moment of the load's end.
+      maxLoadingRetryTime: LOADING_RETRY_MS,
       commandTimeout: o.commandTimeoutMs ?? 5000,
       enableReadyCheck: true,
     });
@@ -158,12 +210,14 @@ export class RedisConnection {
   }
 
   /** Report a fault (once: until it clears). `err` null: the connection closed (the error, if any, came first). */
-  private raise(kind: FaultKind, message: string, err: unknown) {
+  private raise(kind: FaultKind, message: string, err: unknown, refusal: 'oom' | 'other' | null = null) {
     if (err !== null) this.lastError = err instanceof Error ? err.message : String(err);
     else err = new Error(this.lastError ?? 'connection closed');
     if (this.closing || this.fault) return;
     this.fault = { code: 'redis_unavailable', message, since: new Date(this.now()).toISOString() };
     this.faultKind = kind;
+    this.refusal = kind === 'refused' ? (refusal ?? 'other') : null;
+    this.writesPassed = 0;
     this.o.onFault?.(this.fault, err);
     if (kind !== 'link') this.startProbe();
   }
@@ -172,15 +226,18 @@ export class RedisConnection {
     if (!this.fault) return;
     this.fault = null;
     this.faultKind = null;
+    this.refusal = null;
+    this.writesPassed = 0;
     if (this.probe) clearInterval(this.probe);
     this.probe = null;
     this.o.onFault?.(null);
   }
 
   /**
-   * While Redis refuses writes, try a tiny one every second; while it does not answer, a PING
-   * every 250 ms (one at a time: one that waits is not sent again). The first that passes
-   * ends the fault.
+   * While Redis refuses writes, probe every second (see probeRefused); while it does not
+   * answer, a PING every 250 ms (one at a time: one that waits is not sent again; it goes on
+   * the client directly, not through run(), which fails fast meanwhile). The first answer
+   * ends a stall.
    */
   private startProbe() {
     if (this.probe) return;
@@ -193,24 +250,45 @@ export class RedisConnection {
   }
 
   /**
-   * One probe at a time: while Redis refuses writes, the write probe; else `read` (a PING, or
-   * the store's marker read). Its answer ends a `stall` fault (a `refused` one: only the write's).
+   * One probe at a time: while Redis refuses writes, probeRefused; else `read` (a PING, or
+   * the store's marker read), with INFO memory when `memory` (the health probe): Redis at
+   * maxmemory refuses writes, which a read alone does not show. Its answer ends a `stall` fault.
    */
-  private sendProbe(read: (c: Client) => Promise<unknown>): Promise<void> {
+  private sendProbe(read: (c: Client) => Promise<unknown>, memory = false): Promise<void> {
     return (this.probing ??= (async () => {
       this.probedAt = Date.now();
       try {
         if (this.faultKind === 'refused') {
-          await this.client.set(this.probeKey, '1', 'PX', 10_000);
-          this.clear();
+          await this.probeRefused();
         } else {
-          await read(this.client);
+          const [, info] = await Promise.all([read(this.client), memory ? this.client.info('memory') : null]);
           if (this.faultKind === 'stall') this.clear();
+          const m = info === null ? null : memoryOf(String(info));
+          if (overLimit(m)) this.raise('refused', OUT_OF_MEMORY, new Error(`Redis uses ${m!.used} bytes, over its maxmemory ${m!.max}`), 'oom');
         }
       } catch (err) {
+        this.writesPassed = 0;
         this.classify(err);
       }
     })().finally(() => (this.probing = null)));
+  }
+
+  /**
+   * Does Redis accept writes again? Out of memory under noeviction: once INFO memory shows it
+   * below maxmemory by the margin (a read: Redis answers it at maxmemory), not when one tiny
+   * write squeezes in. Otherwise (another refusal, or an evicting policy that could not
+   * evict): a tiny write; for memory, OOM_WRITES_TO_CLEAR of them in a row.
+   */
+  private async probeRefused(): Promise<void> {
+    if (this.refusal === 'oom') {
+      const m = memoryOf(String(await this.client.info('memory')));
+      if (m && (m.max === 0 || m.policy === 'noeviction')) {
+        if (belowMargin(m)) this.clear();
+        return;
+      }
+    }
+    await this.client.set(this.probeKey, '1', 'PX', 10_000);
+    if (++this.writesPassed >= (this.refusal === 'oom' ? OOM_WRITES_TO_CLEAR : 1)) this.clear();
   }
 
   /**
@@ -223,11 +301,14 @@ export class RedisConnection {
     if (this.client.status !== 'ready') {
       // Not connected (the 'close' event raised it already, unless it is still connecting).
       this.raise('link', UNREACHABLE, new Error(`the connection is ${this.client.status}`));
+      // Connected, but the ready check waits: is Redis loading its data (a restart)? INFO may
+      // be sent before ready (ioredis lets loading-safe commands through); said so if it is.
+      if (this.client.status === 'connect') await this.sayIfLoading(ms);
       return this.fault;
     }
     let timer: NodeJS.Timeout | undefined;
     let answered = false;
-    const probe = this.sendProbe(read).then(() => void (answered = true));
+    const probe = this.sendProbe(read, true).then(() => void (answered = true));
     const late = await Promise.race([
       probe.then(() => false),
       new Promise<boolean>((r) => (timer = setTimeout(() => r(true), ms))),
@@ -240,6 +321,21 @@ export class RedisConnection {
     return this.fault;
   }
 
+  /** While not ready: a fault that says Redis is unreachable says it loads its data, if INFO says so. */
+  private async sayIfLoading(ms: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const info = await Promise.race([
+      this.client.info('persistence').catch(() => ''),
+      new Promise<string>((r) => (timer = setTimeout(() => r(''), ms))),
+    ]);
+    clearTimeout(timer);
+    const loading = /^loading:1/m.test(String(info));
+    if (this.fault && this.faultKind === 'link' && loading !== (this.fault.message === LOADING)) {
+      // The same fault (logged once, as it began), in the words that are true now.
+      this.fault = { ...this.fault, message: loading ? LOADING : UNREACHABLE };
+    }
+  }
+
   get currentFault(): StoreFault | null {
     return this.fault;
   }
@@ -249,6 +345,8 @@ export class RedisConnection {
    * rejects with StoreUnavailableError (the receiver answers 503). Other errors pass as they are.
    */
   async run<T>(fn: (c: Client) => Promise<T>): Promise<T> {
+    const away = this.away();
+    if (away) throw away;
     this.batch();
     try {
       return await fn(this.client);
@@ -275,6 +373,8 @@ export class RedisConnection {
   transaction(queue: (c: Client) => Promise<unknown>[], weight?: () => number): Promise<[Error | null, unknown][]> {
     // Before 'ready', ioredis would still write MULTI and EXEC (loading-safe) but refuse the rest.
     if (this.client.status !== 'ready') return Promise.reject(this.classify(new Error('Connection is closed.')));
+    const away = this.away();
+    if (away) return Promise.reject(away);
     this.batch();
     return new Promise((resolve, reject) => {
       this.pending.push({ queue, weight, resolve, reject });
@@ -380,6 +480,20 @@ export class RedisConnection {
     s?.uncork();
   };
 
+  /**
+   * While this connection knows Redis is away (no answer in time, or not connected), the
+   * error a command gets at once, rather than after the command timeout (5 s: senders with
+   * shorter timeouts gave up, connections piled up). Nothing is sent, so nothing is in doubt.
+   * The probes (sendProbe) go on meanwhile and end the fault; out of memory is not 'away':
+   * reads and deletions work then.
+   */
+  private away(): StoreUnavailableError | null {
+    const f = this.fault;
+    if (!f || this.closing) return null;
+    if (this.faultKind === 'stall' || (this.faultKind === 'link' && this.client.status !== 'ready')) return new StoreUnavailableError(f.message);
+    return null;
+  }
+
   /** Map a command's error: faults become StoreUnavailableError. */
   classify(err: unknown): unknown {
     // A MULTI whose commands were refused as queued (OOM, say) fails as EXECABORT: the
@@ -388,7 +502,7 @@ export class RedisConnection {
     const msg = `${err instanceof Error ? err.message : String(err)} ${inner instanceof Error ? inner.message : ''}`;
     for (const [re, words] of REFUSALS) {
       if (re.test(msg) || (inner instanceof Error && re.test(inner.message))) {
-        this.raise('refused', words, err);
+        this.raise('refused', words, err, words === OUT_OF_MEMORY ? 'oom' : 'other');
         return new StoreUnavailableError(words);
       }
     }

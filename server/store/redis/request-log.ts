@@ -359,15 +359,19 @@ export class RedisRequestLog implements RequestLog {
     throw new Error(`annotate: the capture kept changing under ${ANNOTATE_ROUNDS} attempts`);
   }
 
-  /** Fetched on demand: a MULTI so a body of a capture just cleared (still being purged) is not answered. */
+  /**
+   * Fetched on demand: whether it is stored, then its body, sent together (one write, no
+   * MULTI): a capture cleared before the read (its body still being purged) is not answered,
+   * and one cleared between the two answers as if read just before. Not a MULTI: Redis at
+   * maxmemory refuses every command queued in one, reads included, and reading what is
+   * stored must work then (it is how an operator picks what to delete).
+   */
   async body(binId: string, id: string): Promise<Buffer | undefined> {
     if (!isSafeBinId(binId)) return undefined;
-    const res = await this.db.run((c) =>
-      c.multi().hexists(`${this.binKey(binId)}:meta`, id).getBuffer(`${this.o.prefix}body:${binId}:${id}`).exec(),
+    const [stored, body] = await this.db.run((c) =>
+      Promise.all([c.hexists(`${this.binKey(binId)}:meta`, id), c.getBuffer(`${this.o.prefix}body:${binId}:${id}`)]),
     );
-    if (!res) return undefined;
-    for (const [err] of res) if (err) throw this.db.classify(err);
-    return res[0][1] === 1 ? ((res[1][1] as Buffer | null) ?? undefined) : undefined;
+    return stored === 1 ? (body ?? undefined) : undefined;
   }
 
   async delete(binId: string, id: string): Promise<boolean> {

@@ -341,7 +341,15 @@ out[#out + 1] = top and top[1] or ''
 return out
 `;
 
-/** ARGV: prefix, binId, id. Answers 1 when it was stored. */
+/**
+ * ARGV: prefix, binId, id. Answers 1 when it was stored.
+ *
+ * Deletions run at maxmemory too (that is how memory comes back): Redis runs a script without
+ * flags (no shebang, as every script here: Redis 6.2 knows none) when out of memory, and
+ * refuses a write that needs memory (HSET, INCR, …) only as the script's first write. So
+ * DELETE, EMPTY_BIN and PURGE each write first with one that frees (HDEL, ZREM, ZPOPMIN),
+ * and what they add (a purge list's name and number) is small beside what they free.
+ */
 export const DELETE = `${PRELUDE}
 local b, id = ARGV[2], ARGV[3]
 if not drop(b, id) then return 0 end
@@ -375,7 +383,9 @@ if n > 0 then
   redis.call('UNLINK', k .. ':meta', k .. ':items', k .. ':sizes')
   redis.call('DECRBY', P .. 'bytes', tonumber(redis.call('HGET', k, 'bytes') or '0'))
 end
-if mode == 'drop' then redis.call('DEL', k) else redis.call('HSET', k, 'bytes', 0) end
+-- (HDEL, not HSET to 0: a missing count is 0 to every reader, and HSET, a write Redis refuses
+-- at maxmemory, would be this run's first write when the bin was empty already.)
+if mode == 'drop' then redis.call('DEL', k) else redis.call('HDEL', k, 'bytes') end
 return { 1, n, purge }
 `;
 
