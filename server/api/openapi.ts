@@ -26,6 +26,22 @@ extendZodWithOpenApi(z);
 
 type Method = RouteConfig['method'];
 
+/**
+ * A stable operationId from the method and path, for client generators: `get /api/bins/{id}`
+ * → getBinsById, `post /h/{binId}/{path}` → postHByBinIdByPath (unique as paths are).
+ */
+export function operationIdOf(method: Method, path: string): string {
+  const cap = (w: string) => w.charAt(0).toUpperCase() + w.slice(1);
+  const words = path
+    .split('/')
+    .filter((seg) => seg && seg !== 'api')
+    .map((seg) => {
+      const param = /^\{(\w+)\}$/.exec(seg);
+      return param ? `By${cap(param[1])}` : seg.split(/[^A-Za-z0-9]+/).filter(Boolean).map(cap).join('');
+    });
+  return method + words.join('');
+}
+
 const json = (schema: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema } } });
 const err = (description: string) => json(ApiError, description);
 /** The wait API's budget (WAIT_MAX_WAITERS, WAIT_MAX_WAITERS_PER_IP: see api/wait-budget.ts). */
@@ -91,15 +107,28 @@ export function openApiDocument(o: OpenApiOptions): object {
     if (params.length) fullRequest.params = z.object(Object.fromEntries(params.map((p) => [p, p === 'id' && path.startsWith('/api/bins') ? binId : z.string()])));
     const withErrors = { ...responses };
     if (request?.body || request?.query) withErrors[400] ??= err('Bad input: every bad field is listed in `error.fields`.');
-    if (request?.body && !path.endsWith('/import')) withErrors[415] ??= err('The body was not sent as JSON (code "unsupported_media_type"). Nothing was changed.');
+    if (request?.body && !path.endsWith('/import')) {
+      withErrors[415] ??= err('The body was not sent as JSON (code "unsupported_media_type"). Nothing was changed.');
+      withErrors[413] ??= err('The JSON body is larger than 1 MB (code "too_large"). Nothing was changed.');
+    }
     if (params.length) withErrors[404] ??= err('Not found.');
     if (method !== 'get') withErrors[503] ??= err('Storage cannot be written (see /api/health); retry later. Nothing was changed.');
-    if (/\/response$|\/forward$|\/verify$|\/webhooks\/\{id\}$/.test(path) && method !== 'get') {
-      withErrors[412] ??= err('If-Match named an older revision (ETag) of these settings: reload and apply the change again.');
+    // Settings with revisions (server/http/etag.ts): read with their ETag, changed with If-Match.
+    if (/\/response$|\/forward$|\/verify$|\/webhooks\/\{id\}$/.test(path)) {
+      if (method !== 'get') {
+        withErrors[412] ??= err('If-Match named an older revision (ETag) of these settings: reload and apply the change again.');
+        fullRequest.headers = z.object({
+          'If-Match': z.string().optional().meta({ description: 'The ETag these settings were read with: the change is refused (412) if they changed since. Without it, the change applies whatever they are now.' }),
+        });
+      }
+      for (const status of ['200', '201'] as const) {
+        const r = withErrors[status];
+        if (r && !('$ref' in r)) withErrors[status] = { ...r, headers: { ...(r.headers as object | undefined), ETag: { description: 'The revision of these settings, for If-Match.', schema: { type: 'string' } } } };
+      }
     }
     // /api/health answers before the host guard and the token check (server/app.ts).
     if (path !== '/api/health') for (const [status, ref] of Object.entries(guarded)) withErrors[status] ??= ref;
-    reg.registerPath({ method, path, summary, ...(description ? { description } : {}), tags: [tag], request: fullRequest, responses: withErrors });
+    reg.registerPath({ method, path, operationId: operationIdOf(method, path), summary, ...(description ? { description } : {}), tags: [tag], request: fullRequest, responses: withErrors });
   };
   const body = (schema: z.ZodType) => ({ body: { content: { 'application/json': { schema } }, required: true } });
 
@@ -285,6 +314,7 @@ export function openApiDocument(o: OpenApiOptions): object {
   reg.registerPath({
     method: 'post',
     path: '/auth/login',
+    operationId: 'postAuthLogin',
     summary: 'Sign a browser in: the token becomes an HttpOnly cookie',
     description:
       'Only with AUTH_TOKEN set (else there is no such route). What the login page posts; scripts send `Authorization: Bearer <token>` instead. ' +
@@ -316,6 +346,7 @@ export function openApiDocument(o: OpenApiOptions): object {
   reg.registerPath({
     method: 'post',
     path: '/auth/logout',
+    operationId: 'postAuthLogout',
     summary: 'Sign a browser out: the token cookie is cleared',
     description: 'Only with AUTH_TOKEN set (else there is no such route).',
     tags: ['Auth'],
@@ -349,7 +380,8 @@ export function openApiDocument(o: OpenApiOptions): object {
       reg.registerPath({
         method,
         path,
-        summary: method === 'post' ? `A receiver URL${path.endsWith('{path}') ? ', with a sub-path' : ''}: capture anything sent to it` : undefined,
+        operationId: operationIdOf(method, path),
+        summary: `${method.toUpperCase()} to a receiver URL${path.endsWith('{path}') ? ', with a sub-path' : ''}: captured, and answered as the bin is set`,
         description:
           'Any method (also ones OpenAPI cannot list), any sub-path (/h/{binId}/any/path), any query string, any body of any content type: captured byte-exact and answered as the bin is set to answer. ' +
           'Open to anyone who knows the bin id: no token, any Host.',
@@ -375,6 +407,7 @@ export function openApiDocument(o: OpenApiOptions): object {
         'Self-hosted webhook inspector and retry test harness. With AUTH_TOKEN set, every /api route but /api/health needs `Authorization: Bearer <token>`. Errors are `{"error":{"code","message","field?","fields?"}}`.',
     },
     servers: [{ url: o.publicUrl }],
+    tags: [...new Set(reg.definitions.flatMap((d) => (d.type === 'route' ? (d.route.tags ?? []) : [])))].map((name) => ({ name })),
     security: [{ bearer: [] }, {}],
   });
 }

@@ -24,6 +24,9 @@ interface Declared {
   content?: Record<string, { schema?: unknown }>;
 }
 interface Operation {
+  operationId?: string;
+  summary?: string;
+  tags?: string[];
   description?: string;
   security?: unknown[];
   parameters?: { name: string; in: string }[];
@@ -31,6 +34,7 @@ interface Operation {
   responses: Record<string, Declared>;
 }
 interface Doc {
+  tags?: { name: string }[];
   paths: Record<string, Record<string, Operation>>;
   components: { schemas: Record<string, unknown>; responses: Record<string, Declared> };
 }
@@ -435,6 +439,28 @@ describe('the schedule preview refuses what a webhook refuses', () => {
 });
 
 describe("the guards' answers are documented", () => {
+  it('for client generators: every operation has a unique operationId and a summary, its tags are declared; settings with revisions declare If-Match and ETag; JSON bodies declare 413', () => {
+    const ops = Object.entries(doc.paths).flatMap(([path, methods]) => Object.entries(methods).map(([method, op]) => ({ path, method, op })));
+    const ids = ops.map((o) => o.op.operationId);
+    expect(ids.filter((id) => !id)).toEqual([]);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ops.find((o) => o.method === 'get' && o.path === '/api/bins/{id}/requests/{rid}')?.op.operationId).toBe('getBinsByIdRequestsByRid');
+    expect(ops.filter((o) => !o.op.summary).map((o) => `${o.method} ${o.path}`)).toEqual([]);
+    const declared = new Set((doc.tags ?? []).map((t) => t.name));
+    expect(ops.flatMap((o) => o.op.tags ?? []).filter((t) => !declared.has(t))).toEqual([]);
+    for (const path of ['/api/bins/{id}/response', '/api/bins/{id}/forward', '/api/bins/{id}/verify', '/api/webhooks/{id}']) {
+      const methods = doc.paths[path];
+      expect(methods.get.responses['200'].headers, `get ${path}`).toHaveProperty('ETag');
+      for (const [method, op] of Object.entries(methods).filter(([m]) => m !== 'get')) {
+        expect(op.parameters?.some((p) => p.in === 'header' && p.name === 'If-Match'), `${method} ${path}`).toBe(true);
+        expect(op.responses['412'], `${method} ${path}`).toBeDefined();
+      }
+    }
+    for (const o of ops.filter((x) => x.path.startsWith('/api/') && x.op.requestBody?.content['application/json'] && !x.path.endsWith('/import'))) {
+      expect(o.op.responses['413'], `${o.method} ${o.path}`).toBeDefined();
+    }
+  });
+
   it('every API operation but /api/health declares 401, 403 and 429 as the shared error responses', () => {
     const shared = { 401: 'Unauthorized', 403: 'ForbiddenHost', 429: 'RateLimited' };
     for (const [path, methods] of Object.entries(doc.paths).filter(([p]) => p.startsWith('/api/'))) {
