@@ -154,7 +154,11 @@ export interface ServerToClientEvents {
    * capture's own event left is in that event).
    */
   'requests:updated': (e: { binId: string; items: RequestItem[]; details?: string[] }) => void;
-  'requests:deleted': (e: { binId: string; ids: string[] | 'all' }) => void;
+  /**
+   * Captures gone: `reason` 'deleted' (a delete or a clear: `ids` may be 'all') or 'evicted'
+   * (pushed out by the per-bin cap MAX_REQUESTS_PER_BIN or the store-wide MAX_STORE_BYTES).
+   */
+  'requests:deleted': (e: { binId: string; ids: string[] | 'all'; reason: RequestsGoneReason }) => void;
   /** A bin's settings were replaced (the new ETag): editors reload them or show the conflict. */
   'settings:changed': (e: { binId: string; kind: SettingsKind; etag: string }) => void;
   'bin:updated': (b: Bin) => void;

@@ -74,7 +74,7 @@ export class Importer {
     for (const ev of evictions) {
       this.evicted += ev.ids.length;
       if (ev.binId === this.binId) own = ev.ids;
-      else live.requestsDeleted(ev.binId, ev.ids);
+      else live.requestsEvicted(ev.binId, ev.ids); // pushed out by the store-wide budget
     }
     if (live.wants(this.binId)) live.requestCaptured(toItem(record), own);
     this.deps.waiters.captured(record);

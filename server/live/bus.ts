@@ -142,7 +142,7 @@ export class SocketBus implements LiveBus {
           room.emit('requests:updated', e);
         }
       }
-      if (evicted.length) room.emit('requests:deleted', { binId, ids: evicted });
+      if (evicted.length) room.emit('requests:deleted', { binId, ids: evicted, reason: 'evicted' });
       this.cap?.checkRoom(binRoom(binId));
     }
     this.pendingRequests.clear();
@@ -175,10 +175,10 @@ export class SocketBus implements LiveBus {
     this.pendingFor(binId).details.add(id);
   }
   requestsDeleted(binId: string, ids: string[] | 'all') {
-    this.io.to(binRoom(binId)).emit('requests:deleted', { binId, ids });
+    this.io.to(binRoom(binId)).emit('requests:deleted', { binId, ids, reason: 'deleted' });
   }
   requestsEvicted(binId: string, ids: string[]) {
-    if (!this.shared) this.requestsDeleted(binId, ids);
+    if (!this.shared) this.io.to(binRoom(binId)).emit('requests:deleted', { binId, ids, reason: 'evicted' });
   }
 
   /**
@@ -210,7 +210,7 @@ export class SocketBus implements LiveBus {
   private feedFlush: NodeJS.Immediate | null = null;
   private readonly flushFeedEvictions = () => {
     this.feedFlush = null;
-    for (const [binId, ids] of this.feedEvictions) this.io.local.to(binRoom(binId)).emit('requests:deleted', { binId, ids });
+    for (const [binId, ids] of this.feedEvictions) this.io.local.to(binRoom(binId)).emit('requests:deleted', { binId, ids, reason: 'evicted' });
     this.feedEvictions.clear();
   };
 
@@ -291,8 +291,8 @@ export class RecordingBus implements LiveBus {
   requestUpdated = (r: RequestItem) => void this.events.push({ type: 'requests:updated', data: { binId: r.binId, items: [r] } });
   requestDetailChanged = (binId: string, id: string) => void this.events.push({ type: 'requests:updated', data: { binId, items: [], details: [id] } });
   settingsChanged = (binId: string, kind: SettingsKind, etag: string) => void this.events.push({ type: 'settings:changed', data: { binId, kind, etag } });
-  requestsDeleted = (binId: string, ids: string[] | 'all') => void this.events.push({ type: 'requests:deleted', data: { binId, ids } });
-  requestsEvicted = (binId: string, ids: string[]) => this.requestsDeleted(binId, ids);
+  requestsDeleted = (binId: string, ids: string[] | 'all') => void this.events.push({ type: 'requests:deleted', data: { binId, ids, reason: 'deleted' } });
+  requestsEvicted = (binId: string, ids: string[]) => void this.events.push({ type: 'requests:deleted', data: { binId, ids, reason: 'evicted' } });
   binUpdated = this.rec('bin:updated');
   binDeleted = this.rec('bin:deleted');
   responsePosition = (binId: string, position: PlanPosition) => void this.events.push({ type: 'response:position', data: { binId, position } });

@@ -32,9 +32,10 @@ const filterShape = {
   path: str(2048, 1).optional().meta({ description: 'Sub-path prefix below the bin, e.g. /hooks.' }),
   status: z
     .string()
-    .regex(/^([1-5]\d\d|[1-5]xx)$/, { error: 'must be a status such as 500, or a class such as 5xx' })
+    .regex(/^([1-5]\d\d|[1-5][xX][xX])$/, { error: 'must be a status such as 500, or a class such as 5xx' })
+    .transform((s) => s.toLowerCase())
     .optional()
-    .meta({ description: 'Status answered (500), or its class (5xx).' }),
+    .meta({ description: 'Status answered (500), or its class (5xx, in any case).' }),
   header: z
     .union([headerFilter, z.array(headerFilter)])
     .transform((h) => (Array.isArray(h) ? h : [h]))

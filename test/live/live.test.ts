@@ -153,8 +153,8 @@ describe('live requests', () => {
       await fetch(`${srv.base}/api/bins/${bin.id}/requests/${id}`, { method: 'DELETE' });
       await fetch(`${srv.base}/api/bins/${bin.id}/requests`, { method: 'DELETE' });
       expect(await del.until(2)).toEqual([
-        { binId: bin.id, ids: [id] },
-        { binId: bin.id, ids: 'all' },
+        { binId: bin.id, ids: [id], reason: 'deleted' },
+        { binId: bin.id, ids: 'all', reason: 'deleted' },
       ]);
     } finally {
       s.close();
@@ -273,6 +273,8 @@ describe('live housekeeping', () => {
       for (let i = 0; i < 4; i++) ids.push((await send(bin.url, { body: String(i) })).headers['x-hooklab-request-id'] as string);
       await deleted.until(2);
       expect(deleted.items.flatMap((e) => e.ids as string[])).toEqual(ids.slice(0, 2));
+      // Pushed out, not deleted: a viewer reading one keeps what it has (the UI says why).
+      expect(deleted.items.map((e) => e.reason)).toEqual(deleted.items.map(() => 'evicted'));
     } finally {
       s.close();
       await small.cleanup();
@@ -326,7 +328,7 @@ describe('live housekeeping', () => {
       await send(b.url, { body: 'b'.repeat(1000) });
       await send(b.url, { body: 'b'.repeat(1000) }); // a's capture is the oldest of all: it goes
       await deleted.until(1);
-      expect(deleted.items[0]).toEqual({ binId: a.id, ids: [first] });
+      expect(deleted.items[0]).toEqual({ binId: a.id, ids: [first], reason: 'evicted' });
       expect((await (await fetch(`${small.base}/api/bins/${a.id}`)).json()).requestCount).toBe(0);
     } finally {
       s.close();

@@ -38,11 +38,13 @@ interface Props {
   contentType: string | null;
   /** For naming a multipart part's download. */
   requestId: string;
+  /** Only the first bytes were stored (MAX_BODY_BYTES): JSON that stops short was cut, not sent broken. */
+  truncated?: boolean;
 }
 
 type Parsed = { ok: true; value: unknown } | { ok: false; message: string };
 
-export function BodyView({ body, encoding, contentType, requestId }: Props) {
+export function BodyView({ body, encoding, contentType, requestId, truncated }: Props) {
   const bytes = useMemo(() => bodyBytes(body, encoding), [body, encoding]);
   // In the charset the Content-Type declares (a latin-1 or UTF-16 body is text too), else UTF-8.
   const decoded = useMemo(() => decodeBody(bytes, contentType, encoding === 'utf8' ? body : undefined), [body, encoding, bytes, contentType]);
@@ -116,7 +118,7 @@ export function BodyView({ body, encoding, contentType, requestId }: Props) {
         </div>
       </div>
       <div role="tabpanel" class={wrap ? 'wrap' : 'nowrap'} data-testid="body-panel" data-view={view}>
-        {view === 'json' && <JsonPane text={text ?? ''} parsed={parsed} />}
+        {view === 'json' && (truncated && parsed && !parsed.ok ? <CutJson text={text ?? ''} /> : <JsonPane text={text ?? ''} parsed={parsed} />)}
         {view === 'tree' && parsed?.ok && <JsonTree text={text ?? ''} value={parsed.value} />}
         {view === 'form' && <PairsTable pairs={formFields(text ?? '')} label="Form fields" testId="form-fields" empty="No fields." />}
         {view === 'multipart' && <MultipartPane bytes={bytes} contentType={contentType} requestId={requestId} />}
@@ -186,6 +188,20 @@ function LargePrettyJson({ text }: { text: string }) {
     return () => clearTimeout(t);
   }, [text]);
   return <Blocks blocks={blocks} testId="json-pretty" done={done} />;
+}
+
+/** JSON cut at MAX_BODY_BYTES: it ends mid-document, so "not valid" would blame the sender. */
+function CutJson({ text }: { text: string }) {
+  const blocks = useMemo(() => textBlocks(text), [text]);
+  return (
+    <div>
+      <p class="notice notice-warn" data-testid="json-cut" role="note">
+        <strong>Incomplete JSON:</strong> the body was cut where hooklab stopped storing it (MAX_BODY_BYTES), so it ends mid-document and cannot be formatted.
+        The stored text is shown as is.
+      </p>
+      <Blocks blocks={blocks} testId="body-text" />
+    </div>
+  );
 }
 
 function LargeJsonError({ text, message }: { text: string; message: string }) {

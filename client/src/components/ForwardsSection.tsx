@@ -20,17 +20,34 @@ const ERRORS: Record<NonNullable<ForwardRecord['error']>, string> = {
 };
 const PREVIEW = 600;
 
+/** One line for what came of a forward or replay: "200 in 12 ms", "no answer: connection refused". */
+export function outcomeText(r: ForwardRecord): string {
+  const took = `in ${formatDuration(r.durationMs)}`;
+  if (r.status !== null) return `answered ${r.status} ${took}`;
+  return `no answer: ${r.error ? ERRORS[r.error] : 'failed'}${r.errorDetail ? ` (${r.errorDetail})` : ''}, ${took}`;
+}
+
 function preview(r: ForwardRecord): string {
   const text = r.bodyEncoding === 'utf8' ? r.body : decodeUtf8(base64ToBytes(r.body));
   const s = text ?? `(binary, base64) ${r.body}`;
   return s.length > PREVIEW ? `${s.slice(0, PREVIEW)}…` : s;
 }
 
-export function ForwardsSection({ records }: { records: ForwardRecord[] }) {
+/** `fresh`: the records just sent from here (a replay), marked until the detail changes. */
+export function ForwardsSection({ records, fresh }: { records: ForwardRecord[]; fresh?: (r: ForwardRecord) => boolean }) {
   return (
     <ol class="forwards" data-testid="forwards">
       {records.map((r, i) => (
-        <li key={i} class="forward" data-testid="forward-record" data-kind={r.kind} data-status={r.status ?? ''} data-error={r.error ?? ''}>
+        <li
+          key={i}
+          class={`forward${fresh?.(r) ? ' forward-fresh' : ''}`}
+          tabIndex={fresh?.(r) ? -1 : undefined}
+          data-testid="forward-record"
+          data-kind={r.kind}
+          data-status={r.status ?? ''}
+          data-error={r.error ?? ''}
+          data-fresh={fresh?.(r) ? 'true' : undefined}
+        >
           <div class="forward-head">
             <span class="badge tone-muted">{KIND[r.kind]}</span>
             {r.edited && <span class="badge tone-info">edited</span>}

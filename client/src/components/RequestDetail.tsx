@@ -17,7 +17,7 @@ import { BodyView } from './BodyView.tsx';
 import { ConfirmButton } from './ConfirmButton.tsx';
 import { CopyButton } from './CopyButton.tsx';
 import { DispatchNote } from './DispatchNote.tsx';
-import { ForwardsSection } from './ForwardsSection.tsx';
+import { ForwardsSection, outcomeText } from './ForwardsSection.tsx';
 import { PairsTable } from './HeadersTable.tsx';
 import { RelTime } from './RelTime.tsx';
 import { ReplayPanel } from './ReplayPanel.tsx';
@@ -33,8 +33,11 @@ interface Props {
   onDeleted: (id: string) => void;
   /** It answered 404: the page checks whether the whole bin is gone. */
   onMissing?: () => Promise<void>;
-  /** Set when the request is known to be gone (deleted live). */
-  gone?: boolean;
+  /**
+   * The request is known to be gone, from a live event: 'deleted' by someone (the detail goes),
+   * or 'evicted', pushed out by a cap (what was loaded stays readable, with a notice).
+   */
+  gone?: false | 'deleted' | 'evicted';
   binDeleted?: boolean;
   requestPath: (id: string) => string;
   /** The list filtered by an idempotency key, this capture open; null when it already is. */
@@ -56,6 +59,10 @@ export const RequestDetail = memo(function RequestDetail({ binId, binUrl, reques
   useEffect(() => () => void (alive.current = false), []);
   const replayBtn = useRef<HTMLButtonElement>(null);
   const editBtn = useRef<HTMLButtonElement>(null);
+  /** What the last replay from here got: said where it was sent, its records marked under Forwards. */
+  const [replayed, setReplayed] = useState<ForwardRecord[] | null>(null);
+  const goneNow = useRef(gone);
+  goneNow.current = gone;
 
   const load = (reset: boolean) => {
     if (reset) {
@@ -71,6 +78,8 @@ export const RequestDetail = memo(function RequestDetail({ binId, binUrl, reques
       },
       (err) => {
         if (!alive.current) return;
+        // Pushed out while open: keep showing what was loaded (the notice says why).
+        if (goneNow.current === 'evicted') return;
         if (isNotFound(err)) {
           setMissing('checking');
           void (onMissing?.() ?? Promise.resolve()).then(() => alive.current && setMissing('request'));
@@ -88,7 +97,8 @@ export const RequestDetail = memo(function RequestDetail({ binId, binUrl, reques
     if (row && row !== firstRow.current) load(false);
   }, [row]);
 
-  if (gone || missing || binDeleted && !detail) {
+  const evicted = gone === 'evicted';
+  if (gone === 'deleted' || (evicted && !detail) || missing || (binDeleted && !detail)) {
     return (
       <div class="detail-empty" data-testid="request-gone">
         {binDeleted ? (
@@ -98,7 +108,13 @@ export const RequestDetail = memo(function RequestDetail({ binId, binUrl, reques
         ) : (
           <>
             <p>This request is no longer stored.</p>
-            <p class="muted">{gone ? 'It was deleted.' : 'It was deleted, or pushed out because the bin keeps only its newest requests (MAX_REQUESTS_PER_BIN).'}</p>
+            <p class="muted">
+              {gone === 'deleted'
+                ? 'It was deleted.'
+                : evicted
+                  ? 'It was pushed out because the bin keeps only its newest requests (MAX_REQUESTS_PER_BIN), or the server’s storage budget (MAX_STORE_BYTES) was full. Nobody deleted it.'
+                  : 'It was deleted, or pushed out because the bin keeps only its newest requests (MAX_REQUESTS_PER_BIN).'}
+            </p>
           </>
         )}
       </div>
@@ -153,12 +169,24 @@ export const RequestDetail = memo(function RequestDetail({ binId, binUrl, reques
     }
   };
 
-  const addRecords = (records: ForwardRecord[]) => setDetail((d) => (d ? { ...d, forwards: [...d.forwards, ...records] } : d));
+  const addRecords = (records: ForwardRecord[]) => {
+    setReplayed(records);
+    setDetail((d) => (d ? { ...d, forwards: [...d.forwards, ...records] } : d));
+  };
+  const freshKeys = replayed ? new Set(replayed.map(recordKey)) : null;
+  const fresh = freshKeys ? (r: ForwardRecord) => freshKeys.has(recordKey(r)) : undefined;
+  const showFresh = () => {
+    const el = document.querySelector<HTMLElement>('[data-testid="forward-record"][data-fresh="true"]');
+    el?.scrollIntoView({ block: 'center' });
+    el?.focus({ preventScroll: true });
+  };
   const toggleHeaders = (open: boolean) => {
     setHeadersOpen(open);
     localStorage.setItem(HEADERS_OPEN_KEY, open ? '1' : '0');
   };
   const off = !!binDeleted;
+  // No longer stored: what needs the stored capture (raw download, HAR, replay, delete) is off.
+  const unstored = off || evicted;
   // The panel (and the field or button focus was on) goes away: focus back to the button that opened it.
   const closeReplay = () => {
     (replay === 'edit' ? editBtn : replayBtn).current?.focus();
@@ -174,10 +202,15 @@ export const RequestDetail = memo(function RequestDetail({ binId, binUrl, reques
         </h2>
         <div class="detail-actions">
           <CopyButton text={curl} label="Copy as cURL" testId="copy-curl" />
-          <button type="button" class="btn" onClick={copyHar} disabled={off} data-testid="copy-har">
+          <button type="button" class="btn" onClick={copyHar} disabled={unstored} data-testid="copy-har">
             <span aria-live="polite">{harCopied === 'copied' ? 'Copied ✓' : harCopied === 'failed' ? 'Copy failed' : 'Copy as HAR'}</span>
           </button>
-          {off ? (
+          {evicted && !off ? (
+            // The server no longer has it: save the copy on screen (the stored bytes, as loaded).
+            <button type="button" class="btn" onClick={() => saveLoadedBody(detail)} title="Saves the body as loaded before it was pushed out" data-testid="download-raw">
+              Download raw body
+            </button>
+          ) : unstored ? (
             <button type="button" class="btn" disabled data-testid="download-raw">
               Download raw body
             </button>
@@ -186,13 +219,13 @@ export const RequestDetail = memo(function RequestDetail({ binId, binUrl, reques
               Download raw body
             </a>
           )}
-          <button type="button" class="btn" ref={replayBtn} disabled={off} aria-expanded={replay === 'quick'} onClick={() => setReplay(replay === 'quick' ? null : 'quick')} data-testid="replay">
+          <button type="button" class="btn" ref={replayBtn} disabled={unstored} aria-expanded={replay === 'quick'} onClick={() => setReplay(replay === 'quick' ? null : 'quick')} data-testid="replay">
             Replay
           </button>
-          <button type="button" class="btn" ref={editBtn} disabled={off} aria-expanded={replay === 'edit'} onClick={() => setReplay(replay === 'edit' ? null : 'edit')} data-testid="edit-replay">
+          <button type="button" class="btn" ref={editBtn} disabled={unstored} aria-expanded={replay === 'edit'} onClick={() => setReplay(replay === 'edit' ? null : 'edit')} data-testid="edit-replay">
             Edit &amp; replay
           </button>
-          <ConfirmButton onConfirm={remove} confirmLabel="Really delete?" testId="delete-request" disabled={off}>
+          <ConfirmButton onConfirm={remove} confirmLabel="Really delete?" testId="delete-request" disabled={unstored}>
             Delete
           </ConfirmButton>
         </div>
@@ -201,7 +234,15 @@ export const RequestDetail = memo(function RequestDetail({ binId, binUrl, reques
             {actionError}
           </p>
         )}
-        {replay && !off && <ReplayPanel key={replay} binId={binId} detail={detail} edit={replay === 'edit'} onSent={addRecords} onClose={closeReplay} />}
+        {evicted && (
+          <div class="notice notice-warn" role="alert" data-testid="request-evicted">
+            <strong>No longer stored: the bin’s cap pushed this request out</strong> (it keeps only its newest requests, MAX_REQUESTS_PER_BIN, within the server’s
+            storage budget, MAX_STORE_BYTES). Nobody deleted it. What is on screen stays readable until you leave: copy the body, copy as cURL, or download the body
+            as loaded. Copying as HAR, replaying and deleting need the stored capture and no longer work.
+          </div>
+        )}
+        {replay && !unstored && <ReplayPanel key={replay} binId={binId} detail={detail} edit={replay === 'edit'} onSent={addRecords} onClose={closeReplay} />}
+        {replayed && !replay && <ReplayResult records={replayed} onShow={showFresh} onDismiss={() => setReplayed(null)} />}
         <dl class="facts">
           <div>
             <dt>Received</dt>
@@ -265,6 +306,7 @@ export const RequestDetail = memo(function RequestDetail({ binId, binUrl, reques
           encoding={decoded ? decoded.bodyEncoding : detail.bodyEncoding}
           contentType={detail.contentType}
           requestId={detail.id}
+          truncated={detail.truncated || !!decoded?.truncated}
         />
       </section>
 
@@ -280,7 +322,7 @@ export const RequestDetail = memo(function RequestDetail({ binId, binUrl, reques
           <h3 id="h-forwards">
             Forwards <span class="muted small">({detail.forwards.length}, oldest first)</span>
           </h3>
-          <ForwardsSection records={detail.forwards} />
+          <ForwardsSection records={detail.forwards} fresh={fresh} />
         </section>
       )}
 
@@ -312,6 +354,53 @@ export const RequestDetail = memo(function RequestDetail({ binId, binUrl, reques
     </article>
   );
 });
+
+const recordKey = (r: ForwardRecord) => `${r.kind}|${r.at}|${r.method}|${r.url}`;
+
+/** What a replay sent from here got, right under the buttons that sent it. */
+function ReplayResult({ records, onShow, onDismiss }: { records: ForwardRecord[]; onShow: () => void; onDismiss: () => void }) {
+  const failed = records.some((r) => r.status === null);
+  const refused = records.some((r) => r.status !== null && r.status >= 400);
+  const tone = failed ? 'notice-bad' : refused ? 'notice-warn' : 'notice-ok';
+  return (
+    <div class={`notice ${tone} replay-result`} role="status" data-testid="replay-result" data-failed={failed ? 'true' : undefined}>
+      <strong>{records.length === 0 ? 'Replay: sent nowhere.' : !failed ? 'Replay sent:' : records.length === 1 ? 'Replay failed:' : 'Replay sent, but not every target answered:'}</strong>
+      <ul>
+        {records.map((r, i) => (
+          <li key={i}>
+            <code>
+              {r.method} {r.url}
+            </code>{' '}
+            — {outcomeText(r)}
+          </li>
+        ))}
+      </ul>
+      <div class="row">
+        {records.length > 0 && (
+          <button type="button" class="btn btn-small" onClick={onShow} data-testid="replay-result-show">
+            Show under Forwards
+          </button>
+        )}
+        <button type="button" class="btn btn-small btn-ghost" onClick={onDismiss}>
+          Dismiss
+        </button>
+      </div>
+    </div>
+  );
+}
+
+/** Download the body as it was loaded (the server's copy is gone). */
+function saveLoadedBody(d: Detail) {
+  const bytes = bodyBytes(d.body, d.bodyEncoding);
+  const url = URL.createObjectURL(new Blob([bytes as BlobPart], { type: d.contentType ?? 'application/octet-stream' }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = downloadName(d.id, d.contentType);
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
 
 function AnswerWhy({ a, receivedAt }: { a: AnswerOutcome; receivedAt: string }) {
   const wait = proxyWait(a, receivedAt);

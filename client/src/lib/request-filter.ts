@@ -23,7 +23,20 @@ export function filterFromSearch(s: URLSearchParams): RequestFilter {
     const v = s.get(k)?.trim();
     if (v) f[k] = v;
   }
-  return f;
+  return normalizeFilter(f);
+}
+
+/**
+ * What a person means: a sub-path is searched from its leading slash (a capture's path always
+ * has one, so "orders" would match nothing: it is "/orders"), a status class in any case (5XX).
+ */
+export function normalizeFilter(f: RequestFilter): RequestFilter {
+  const out: RequestFilter = { ...f };
+  const path = f.path?.trim();
+  if (path && !path.startsWith('/')) out.path = `/${path}`;
+  const st = f.status?.trim();
+  if (st && /^[1-5]xx$/i.test(st)) out.status = st.toLowerCase();
+  return out;
 }
 
 export function filterParams(f: RequestFilter): URLSearchParams {

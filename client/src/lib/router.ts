@@ -1,9 +1,64 @@
 // A tiny history router: the current path as a hook, navigate(), and a <Link> that keeps
 // ordinary link behaviour (middle click, Ctrl/Cmd click open a new tab).
 import { h, type ComponentChildren, type JSX } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 
 const EVENT = 'hooklab:navigate';
+
+// Leaving a form with unsaved edits asks first: navigate() (links, tabs), back/forward
+// (popstate) and reload/close (beforeunload). A form registers a guard while mounted.
+/** Each answers a question to ask before leaving, or null when there is nothing to lose. */
+const guards = new Set<() => string | null>();
+/** The address on screen: where a refused back/forward returns to. */
+let shownUrl = typeof window === 'undefined' ? '' : window.location.pathname + window.location.search;
+
+/** Whether the page may leave: asks (confirm) when a guard has unsaved edits. */
+export function mayLeave(): boolean {
+  for (const g of guards) {
+    const question = g();
+    if (question) return window.confirm(question);
+  }
+  return true;
+}
+
+if (typeof window !== 'undefined') {
+  // Before the router's own listeners (registered later, in useLocation): a refused
+  // back/forward puts the address back and is not seen by them at all.
+  window.addEventListener('popstate', (e) => {
+    const to = window.location.pathname + window.location.search;
+    if (to === shownUrl || mayLeave()) {
+      shownUrl = to;
+      return;
+    }
+    e.stopImmediatePropagation();
+    window.history.pushState(null, '', shownUrl);
+  });
+  window.addEventListener('beforeunload', (e) => {
+    for (const g of guards) {
+      if (g()) {
+        e.preventDefault();
+        e.returnValue = '';
+        return;
+      }
+    }
+  });
+}
+
+/**
+ * While mounted: leaving (in the app, or the page) with `dirty()` true asks `question` first.
+ * One hook for every form: it reads `dirty` when someone tries to leave, so no re-render costs.
+ */
+export function useLeaveGuard(dirty: () => boolean, question = 'You have unsaved changes. Leave without saving them?'): void {
+  const d = useRef(dirty);
+  d.current = dirty;
+  const q = useRef(question);
+  q.current = question;
+  useEffect(() => {
+    const g = () => (d.current() ? q.current : null);
+    guards.add(g);
+    return () => void guards.delete(g);
+  }, []);
+}
 
 export interface Location {
   path: string;
@@ -17,6 +72,8 @@ function current(): Location {
 export function navigate(to: string, opts: { replace?: boolean } = {}): void {
   const here = window.location.pathname + window.location.search;
   if (to === here) return;
+  if (!mayLeave()) return;
+  shownUrl = to;
   if (opts.replace) window.history.replaceState(null, '', to);
   else window.history.pushState(null, '', to);
   window.dispatchEvent(new Event(EVENT));

@@ -4,8 +4,8 @@
 // URL's search) the pages come from the server's search, and a live capture joins the list
 // only if it matches: checked on the row when the filter allows, else asked of the server.
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import type { Bin, RequestItem } from '../../../shared/api.ts';
-import { api, errorMessage, isNotFound } from './api.ts';
+import type { Bin, RequestItem, RequestsGoneReason } from '../../../shared/api.ts';
+import { ApiError, api, errorMessage, isNotFound } from './api.ts';
 import { keptRows, rankOf } from './list-step.ts';
 import { type RequestFilter, filterSearch, isEmptyFilter, matchesRow, needsServer } from './request-filter.ts';
 import { mergeRequests, removeRequests, replaceRequests } from './request-list.ts';
@@ -34,6 +34,11 @@ export interface BinRequestsState {
    */
   olderError: string | null;
   error: string | null;
+  /**
+   * The server refused the filter (a 400: `?status=abc` in a shared link, say): what it said,
+   * and about which filter field. The bin still loads and stays live; the list is empty.
+   */
+  filterError: { field: string | null; message: string } | null;
   unread: Set<string>;
   /** Bumped whenever `unread` changes (the Set itself is mutated). */
   unreadVersion: number;
@@ -41,6 +46,12 @@ export interface BinRequestsState {
   backfilled: { count: number; at: number } | null;
   /** Ids deleted while the page was open (by anyone), and whether the bin was cleared. */
   deleted: Set<string>;
+  /**
+   * Open requests pushed out by a cap while they were open (MAX_REQUESTS_PER_BIN,
+   * MAX_STORE_BYTES): nobody deleted them. Only the open one is noted: a full bin pushes one
+   * out per capture, and any other one opened later says it is no longer stored by itself.
+   */
+  evicted: Set<string>;
   clearedAll: boolean;
   /** Bumped when a row already in the list changed (`requests:updated`). */
   updatedVersion: number;
@@ -57,13 +68,22 @@ function initial(): BinRequestsState {
     loadingOlder: false,
     olderError: null,
     error: null,
+    filterError: null,
     unread: new Set(),
     unreadVersion: 0,
     backfilled: null,
     deleted: new Set(),
+    evicted: new Set(),
     clearedAll: false,
     updatedVersion: 0,
   };
+}
+
+/** A first page refused for its filter (400): what to say at the filter; else null. */
+export function filterRefusal(filtered: boolean, err: unknown): { field: string | null; message: string } | null {
+  if (!filtered || !(err instanceof ApiError) || err.status !== 400) return null;
+  const f = err.fields[0];
+  return f ? { field: f.field, message: f.message } : { field: err.field ?? null, message: err.message };
 }
 
 export function useBinRequests(binId: string, filter: RequestFilter = {}) {
@@ -212,10 +232,13 @@ export function useBinRequests(binId: string, filter: RequestFilter = {}) {
       void catchUp();
     };
 
+    /** The server refused the filter: no capture can match it (none is asked about). */
+    let refused = false;
     const socket = getSocket();
     const onRequest = (r: RequestItem) => {
       if (r.binId !== binId) return;
       seen(r.id);
+      if (refused) return;
       if (filtered) {
         recent.push(r.id);
         if (recent.length > 1024) recent.splice(0, 512);
@@ -234,8 +257,12 @@ export function useBinRequests(binId: string, filter: RequestFilter = {}) {
       for (const id of e.details ?? []) touched.current.add(id);
       schedule();
     };
-    const onDeleted = (e: { binId: string; ids: string[] | 'all' }) => {
+    const onDeleted = (e: { binId: string; ids: string[] | 'all'; reason?: RequestsGoneReason }) => {
       if (e.binId !== binId) return;
+      // A server older than the reason field said nothing: a delete, as it always read.
+      const pushedOut = e.reason === 'evicted' && e.ids !== 'all';
+      const open = keepFor.current.selectedId;
+      const openGone = pushedOut && open && (e.ids as string[]).includes(open) ? open : null;
       if (e.ids === 'all') {
         pending.current = [];
         unread.current.clear();
@@ -247,7 +274,8 @@ export function useBinRequests(binId: string, filter: RequestFilter = {}) {
         list: next,
         nextBefore: e.ids === 'all' ? null : s.nextBefore,
         unreadVersion: s.unreadVersion + 1,
-        deleted: e.ids === 'all' ? s.deleted : new Set([...s.deleted, ...e.ids]),
+        deleted: e.ids === 'all' || pushedOut ? s.deleted : new Set([...s.deleted, ...e.ids]),
+        evicted: openGone ? new Set([...s.evicted, openGone]) : s.evicted,
         clearedAll: s.clearedAll || e.ids === 'all',
       }));
     };
@@ -266,18 +294,27 @@ export function useBinRequests(binId: string, filter: RequestFilter = {}) {
     let unsubscribe: (() => void) | null = null;
     (async () => {
       try {
-        const [bin, page] = await Promise.all([api.getBin(binId), api.listRequests(binId, { limit: FIRST_PAGE }, f)]);
+        // Settled apart: a filter the server refuses (a 400, e.g. ?status=abc from a link) is
+        // the filter's error, said at the filter; the bin loads and goes live all the same.
+        const [binR, pageR] = await Promise.allSettled([api.getBin(binId), api.listRequests(binId, { limit: FIRST_PAGE }, f)]);
         if (!alive) return;
+        if (binR.status === 'rejected') throw binR.reason;
+        const bin = binR.value;
+        const badFilter = pageR.status === 'rejected' ? filterRefusal(filtered, pageR.reason) : null;
+        if (pageR.status === 'rejected' && !badFilter) throw pageR.reason;
+        const page = pageR.status === 'fulfilled' ? pageR.value : { requests: [], nextBefore: null };
+        refused = !!badFilter;
         // The first page is not "unread": it was there before the page opened.
         const { list } = mergeRequests(listRef.current, page.requests, known.current);
         listRef.current = list;
         if (list[0]) seen(list[0].id);
-        setState((s) => ({ ...s, bin, list, nextBefore: page.nextBefore, loading: false }));
+        setState((s) => ({ ...s, bin, list, nextBefore: page.nextBefore, loading: false, filterError: badFilter }));
         // Join the room, replaying anything newer than what the page holds ("0" sorts
-        // before every id, so an empty bin gets all that arrived since the fetch).
+        // before every id, so an empty bin gets all that arrived since the fetch). Under a
+        // refused filter nothing can match: no replay of the whole bin (null), new ones only.
         unsubscribe = subscribeBin(
           binId,
-          () => lastSeen.current ?? '0',
+          () => lastSeen.current ?? (badFilter ? null : '0'),
           (ack, reconnect) => {
             if (!alive) return;
             if (!ack.ok && ack.error === 'bin not found') setState((s) => ({ ...s, binDeleted: true }));

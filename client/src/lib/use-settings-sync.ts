@@ -6,6 +6,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import type { SettingsKind } from '../../../shared/api.ts';
 import { type Tagged, isStale } from './api.ts';
 import { onReachable } from './reachability.ts';
+import { useLeaveGuard } from './router.ts';
 import { getSocket } from './socket.ts';
 
 export type LoadReason = 'initial' | 'elsewhere' | 'theirs' | 'saved';
@@ -56,6 +57,8 @@ export function useSettingsSync<T>(key: string, options: SyncOptions<T>): Settin
   const [loaded, setLoaded] = useState(false);
   const [conflict, setConflict] = useState<Conflict | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
+  // Every settings form: leaving it (a tab, a link, back, reload) with unsaved edits asks first.
+  useLeaveGuard(() => o.current.dirty());
 
   useEffect(() => {
     if (!notice) return;

@@ -231,7 +231,15 @@ export function BinPage({ binId, requestId, tab, search }: Props) {
   }
 
   const bin = s.bin;
-  const gonePushed = requestId !== null && (s.deleted.has(requestId) || (s.clearedAll && !s.list.some((r) => r.id === requestId)));
+  // Deleted (by anyone) or pushed out by a cap while open: the detail says which.
+  const gonePushed =
+    requestId === null
+      ? false
+      : s.deleted.has(requestId) || (s.clearedAll && !s.list.some((r) => r.id === requestId))
+        ? 'deleted'
+        : s.evicted.has(requestId)
+          ? 'evicted'
+          : false;
   const row = requestId ? s.list.find((r) => r.id === requestId) : undefined;
   const settingsTab = tab !== 'requests';
   const here = requestId ? paths.request(binId, requestId) : paths.bin(binId);
@@ -354,7 +362,7 @@ export function BinPage({ binId, requestId, tab, search }: Props) {
                 </button>
               </div>
             </div>
-            {!byKey && <FilterBar filter={filter} onApply={(f) => navigate(paths.bin(binId) + filterSearch(f))} />}
+            {!byKey && <FilterBar filter={filter} error={s.filterError} onApply={(f) => navigate(paths.bin(binId) + filterSearch(f))} />}
             <div class="list-toolbar">
               <button type="button" class="btn btn-small" onClick={s.markAllRead} disabled={unreadCount === 0} data-testid="mark-all-read">
                 Mark all read
@@ -385,7 +393,7 @@ export function BinPage({ binId, requestId, tab, search }: Props) {
                   reachingSelected={reachingSelected}
                   onFindSelected={findSelected}
                   onVisibleRange={s.setLastVisible}
-                  emptyText={filtered ? `No request matches ${describeFilter(filter)}.` : undefined}
+                  emptyText={s.filterError ? 'This search was refused: fix the filter above.' : filtered ? `No request matches ${describeFilter(filter)}.` : undefined}
                   numbered={keyOnly && !s.loading && !s.nextBefore}
                 />
               </RowLabelSources.Provider>

@@ -6,11 +6,12 @@ import { ClockBar } from '../components/ClockBar.tsx';
 import { DeliveryCard } from '../components/DeliveryCard.tsx';
 import { SchedulePreview } from '../components/SchedulePreview.tsx';
 import { WebhookForm } from '../components/WebhookForm.tsx';
-import { ApiError, api, errorMessage } from '../lib/api.ts';
+import { ApiError, api } from '../lib/api.ts';
 import { type ClockSnapshot, isLagging, useVirtualNow } from '../lib/clock.ts';
 import { formatDuration, formatWhen } from '../lib/format.ts';
 import { MAX_RUN_SECONDS, parseRunSeconds } from '../lib/run-form.ts';
 import { getSocket, subscribeDispatcher } from '../lib/socket.ts';
+import { useError } from '../lib/use-error.ts';
 import { mergeWebhooks } from '../lib/webhook-list.ts';
 import './dispatcher.css';
 
@@ -40,7 +41,8 @@ export function DispatcherPage() {
   const [runs, setRuns] = useState<Run[]>([]);
   const [clock, setClock] = useState<ClockSnapshot | null>(null);
   const [adding, setAdding] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  // Goes away by itself once the server answers again ("Cannot reach the hooklab server").
+  const [error, setError] = useError();
   const [filterWebhook, setFilterWebhook] = useState('');
   const [filterState, setFilterState] = useState<'' | DeliveryState>('');
   const [shown, setShown] = useState(PAGE);
@@ -79,7 +81,7 @@ export function DispatcherPage() {
         setRuns(r);
         setError(null);
       } catch (err) {
-        if (alive) setError(errorMessage(err));
+        if (alive) setError(err);
       }
     };
     void loadAll();
@@ -334,9 +336,12 @@ function RunPanel({ runs, now, hasWebhooks }: { runs: Run[]; now: number; hasWeb
   const [durationError, setDurationError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState<{ tone: 'ok' | 'bad'; text: string } | null>(null);
+  // A failure to start one: "Cannot reach the hooklab server" goes once the server is back.
+  const [failure, setFailure] = useError();
   const fire = async (e: Event) => {
     e.preventDefault();
     setMessage(null);
+    setFailure(null);
     // Checked here: "abc" or "-5" must not quietly become the default 20 s run.
     const parsed = parseRunSeconds(duration);
     if (!parsed.ok) {
@@ -351,7 +356,7 @@ function RunPanel({ runs, now, hasWebhooks }: { runs: Run[]; now: number; hasWeb
     } catch (err) {
       // The server counts in ms; this field is in seconds: say it in the field's terms.
       if (err instanceof ApiError && err.field === 'durationMs') setDurationError(`must be from 0 to ${MAX_RUN_SECONDS.toLocaleString('en-US')} seconds`);
-      else setMessage({ tone: 'bad', text: errorMessage(err) });
+      else setFailure(err);
     } finally {
       setBusy(false);
     }
@@ -396,9 +401,9 @@ function RunPanel({ runs, now, hasWebhooks }: { runs: Run[]; now: number; hasWeb
         {!hasWebhooks && <span class="muted small">No webhooks: nothing will be delivered.</span>}
       </div>
       <p class="muted small">To send a single <code>test</code> event, use a webhook's Test button.</p>
-      {message && (
-        <p class={`notice notice-${message.tone}`} role={message.tone === 'bad' ? 'alert' : 'status'} data-testid="run-message">
-          {message.text}
+      {(failure || message) && (
+        <p class={`notice notice-${failure ? 'bad' : message!.tone}`} role={failure ? 'alert' : 'status'} data-testid="run-message">
+          {failure ?? message!.text}
         </p>
       )}
       {runs.length > 0 && (
