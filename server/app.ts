@@ -130,6 +130,20 @@ function securityHeaders(_req: Request, res: Response, next: NextFunction) {
   next();
 }
 
+/**
+ * Why the JSON parser refused a body: where it is not JSON, or (the parser takes objects and
+ * arrays only) that it is JSON of another kind: `null`, `123` or `"s"` are not "invalid JSON".
+ */
+function parseFailure(body: string): string {
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch {
+    return `body is not valid JSON (${jsonProblem(body)})`;
+  }
+  return `body must be a JSON object, not ${value === null ? 'null' : `a ${typeof value}`}`;
+}
+
 export async function createApp(deps: AppDeps): Promise<HooklabApp> {
   const { config, store } = deps;
   const log = deps.log ?? silentLogger;
@@ -580,7 +594,7 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
     if (e.type === 'entity.parse.failed') {
       // The parser's message quotes the body, which may hold a secret: say where, not what.
       const body = (err as { body?: unknown }).body;
-      res.status(400).json({ error: { code: 'invalid_json', message: `body is not valid JSON${typeof body === 'string' ? ` (${jsonProblem(body)})` : ''}` } });
+      res.status(400).json({ error: { code: 'invalid_json', message: typeof body === 'string' ? parseFailure(body) : 'body is not valid JSON' } });
     } else if (e.type === 'entity.too.large') {
       res.status(413).json({ error: { code: 'too_large', message: 'request body is larger than 1 MB' } });
     } else if (e.status && e.status >= 400 && e.status < 500) {

@@ -88,6 +88,11 @@ describe('API input validation', () => {
     expect(r.body.error.code).toBe('invalid_json');
     expect(r.body.error.message).toBe('body is not valid JSON (line 1, column 12: unexpected character)');
     expect(JSON.stringify(r.body)).not.toContain('whsec');
+    // JSON that is not an object is told as such, not as invalid JSON.
+    for (const [body, kind] of [['null', 'null'], ['123', 'a number'], ['"whsec_x"', 'a string'], ['true', 'a boolean']]) {
+      const s = await request(srv.base).post('/api/bins').set('content-type', 'application/json').send(body);
+      expect({ status: s.status, error: s.body.error }).toEqual({ status: 400, error: { code: 'invalid_json', message: `body must be a JSON object, not ${kind}` } });
+    }
   });
 
   it('a body over 1 MB is refused with 413', async () => {
