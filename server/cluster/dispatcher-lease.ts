@@ -6,9 +6,15 @@
 // takes over once the lease expires, and resumes every delivery owed from the store.
 import type { Redis } from 'ioredis';
 
-/** Take the lease if nobody holds it. KEYS: lease, epoch counter. ARGV: url, ttl. Answers the new epoch, or 0. */
+/**
+ * Take the lease if nobody holds it, or if it still holds the epoch this instance gave up
+ * (ARGV[3], '' when none: a renewal sent during a Redis stall, run by Redis once it resumed,
+ * extended a lease its holder had already stopped for; nobody else would dispatch until it
+ * lapsed). KEYS: lease, epoch counter. ARGV: url, ttl, stale epoch. Answers the new epoch, or 0.
+ */
 const ACQUIRE = `
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+local v = redis.call('GET', KEYS[1])
+if v and not (ARGV[3] ~= '' and string.sub(v, 1, #ARGV[3] + 1) == ARGV[3] .. ' ') then return 0 end
 local epoch = redis.call('INCR', KEYS[2])
 redis.call('SET', KEYS[1], epoch .. ' ' .. ARGV[1], 'PX', ARGV[2])
 return epoch
@@ -30,7 +36,7 @@ return 0
 `;
 
 type LeaseClient = Redis & {
-  hooklabLeaseAcquire(lease: string, counter: string, url: string, ttl: number): Promise<number>;
+  hooklabLeaseAcquire(lease: string, counter: string, url: string, ttl: number, stale: string): Promise<number>;
   hooklabLeaseRenew(lease: string, epoch: string, ttl: number): Promise<number>;
   hooklabLeaseRelease(lease: string, epoch: string): Promise<number>;
 };
@@ -56,6 +62,8 @@ export class DispatcherLease {
   private readonly client: LeaseClient;
   private readonly now: () => number;
   private epoch: string | null = null;
+  /** The epoch this instance last gave up: a lease still holding it is ours to take again (see ACQUIRE). */
+  private stale: string | null = null;
   /** When the lease was last renewed (or taken): past ttl without a renewal, assume it lost. */
   private heldSince = 0;
   private timer: NodeJS.Timeout | null = null;
@@ -107,12 +115,13 @@ export class DispatcherLease {
     }
     let epoch = 0;
     try {
-      epoch = Number(await this.client.hooklabLeaseAcquire(this.key, this.counter, this.o.selfUrl, this.o.ttlMs));
+      epoch = Number(await this.client.hooklabLeaseAcquire(this.key, this.counter, this.o.selfUrl, this.o.ttlMs, this.stale ?? ''));
     } catch (err) {
       this.o.onError?.(err);
       return;
     }
     if (!epoch) return;
+    this.stale = null;
     this.epoch = String(epoch);
     this.heldSince = this.now();
     try {
@@ -125,6 +134,7 @@ export class DispatcherLease {
 
   private async lose() {
     if (this.epoch === null) return;
+    this.stale = this.epoch;
     this.epoch = null;
     await this.o.onLose();
   }
@@ -141,7 +151,7 @@ export class DispatcherLease {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     await this.busy;
-    const epoch = this.epoch;
+    const epoch = this.epoch ?? this.stale;
     await this.lose();
     if (epoch !== null) await this.client.hooklabLeaseRelease(this.key, epoch).catch(() => {});
   }
