@@ -1,10 +1,12 @@
 // Config as code: read and validate the config file (JSON, or YAML by extension). A bad file
 // stops start-up with its name, the field path and the problem. A file that does not parse is
 // told by line, column and the kind of error only: the parsers' messages quote the source
-// around it, and the file holds secrets (webhook and signing secrets, bin ids).
+// around it, and the file holds secrets (webhook and signing secrets, bin ids). Its strings may
+// take ${NAME} from the environment (lib/env-refs.ts), to keep secrets out of it.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { YAMLParseError } from 'yaml';
+import { expandEnvRefs } from './lib/env-refs.ts';
 import { jsonProblem } from './lib/json-problem.ts';
 import { fieldErrors } from '../shared/schema/common.ts';
 import { type ConfigFile, configFile } from '../shared/schema/config.ts';
@@ -12,7 +14,7 @@ import type { ResponseLimits } from '../shared/schema/response.ts';
 
 export class ConfigFileError extends Error {}
 
-export async function loadConfigFile(file: string, limits: ResponseLimits): Promise<ConfigFile> {
+export async function loadConfigFile(file: string, limits: ResponseLimits, env: Record<string, string | undefined> = process.env): Promise<ConfigFile> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -30,7 +32,12 @@ export async function loadConfigFile(file: string, limits: ResponseLimits): Prom
     const where = Yaml ? yamlProblem(e, Yaml.YAMLParseError) : jsonProblem(text);
     throw new ConfigFileError(`Config file ${file} is not valid ${yaml ? 'YAML' : 'JSON'}: ${where} (the text is not shown: it may hold secrets)`);
   }
-  const r = configFile(limits).safeParse(data ?? {});
+  // ${NAME} from the environment (secrets kept out of the file); a name not set is told by where.
+  const expanded = expandEnvRefs(data ?? {}, env);
+  if (expanded.problems.length) {
+    throw new ConfigFileError(`Invalid config file ${path.basename(file)} (${file}):\n  ${expanded.problems.map((p) => `${p.path || '(the file)'}: ${p.message}`).join('\n  ')}`);
+  }
+  const r = configFile(limits).safeParse(expanded.value);
   if (!r.success) {
     const problems = fieldErrors(r.error, '(the file)').map((f) => `${f.field}: ${f.message}`);
     throw new ConfigFileError(`Invalid config file ${path.basename(file)} (${file}):\n  ${problems.join('\n  ')}`);

@@ -164,9 +164,10 @@ describe('config file', () => {
     dirs.push(dataDir);
     const file = path.join(dataDir, 'hooklab.config.yaml');
     // YAML works too. The webhook points at the server's own bin, on whatever port it gets:
-    // the URL is fixed after start through the API, the secret stays the file's.
-    await writeFile(file, `bins:\n  - id: ${BIN}\nwebhooks:\n  - id: wh-ci\n    url: http://127.0.0.1:1/h/${BIN}\n    secret: ${SECRET}\n`);
-    await withServer({ DATA_DIR: dataDir, HOOKLAB_CONFIG: file }, async (base) => {
+    // the URL is fixed after start through the API. The secret is the file's, taken from the
+    // environment (\${NAME}), as a CI system keeps it.
+    await writeFile(file, `bins:\n  - id: ${BIN}\nwebhooks:\n  - id: wh-ci\n    url: http://127.0.0.1:1/h/${BIN}\n    secret: \${CI_WEBHOOK_SECRET}\n`);
+    await withServer({ DATA_DIR: dataDir, HOOKLAB_CONFIG: file, CI_WEBHOOK_SECRET: SECRET }, async (base) => {
       await json(base, 'PATCH', '/api/webhooks/wh-ci', { url: `${base}/h/${BIN}` });
       const test = (await json<{ ok: boolean; delivery: { attempts: { capturedRequestId: string }[] } }>(base, 'POST', '/api/webhooks/wh-ci/test')).body;
       expect(test.ok).toBe(true);
@@ -202,6 +203,13 @@ describe('config file', () => {
     );
     await writeFile(file, JSON.stringify({ bins: [{ id: 'proxy-bin-0123456789', forward: { targets: [], answerWith: 'bin' } }] }));
     expect((await loadConfigFile(file, DEFAULT_RESPONSE_LIMITS)).bins?.[0].forward).toEqual({ targets: [], answerWith: 'bin' });
+    // \${NAME} from the environment: one not set is told by where it is used (never a value);
+    // $\${ is a literal \${.
+    await writeFile(file, JSON.stringify({ bins: [{ id: '\${BIN_ID}', name: 'costs $$\${5}' }], webhooks: [{ id: 'wh-env', url: 'http://127.0.0.1:1/x', secret: '\${NOT_SET_ANYWHERE}' }] }));
+    await expect(loadConfigFile(file, DEFAULT_RESPONSE_LIMITS, { BIN_ID: 'env-bin-0123456789' })).rejects.toThrow(`Invalid config file bad.json (${file}):\n  webhooks[0].secret: \${NOT_SET_ANYWHERE} is not set in the environment`);
+    const fromEnv = await loadConfigFile(file, DEFAULT_RESPONSE_LIMITS, { BIN_ID: 'env-bin-0123456789', NOT_SET_ANYWHERE: SECRET });
+    expect(fromEnv.bins?.[0]).toMatchObject({ id: 'env-bin-0123456789', name: 'costs $\${5}' });
+    expect(fromEnv.webhooks?.[0].secret).toBe(SECRET);
     await writeFile(file, '{ not json');
     const again = await startExpectingFailure({ DATA_DIR: dataDir, HOOKLAB_CONFIG: file });
     expect(again.output).toMatch(/Config file .*bad\.json is not valid JSON/);

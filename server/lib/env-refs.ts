@@ -1,0 +1,40 @@
+// ${NAME} in a config file's strings, taken from the environment, so that secrets (webhook and
+// signing secrets) can stay out of the file, as CI systems keep them. Only the braced form: a
+// bare $ (in a URL, a regex) is left alone; $${ writes a literal ${. A name that is not set is
+// an error naming where it is used, never its value.
+
+const REF = /\$(\$?)\{([^}]*)\}/g;
+const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+export interface EnvRefProblem {
+  /** Where in the document: webhooks[0].secret */
+  path: string;
+  message: string;
+}
+
+/** A copy of `data` with every ${NAME} in its strings replaced from `env`; the problems found (none: all resolved). */
+export function expandEnvRefs(data: unknown, env: Record<string, string | undefined>): { value: unknown; problems: EnvRefProblem[] } {
+  const problems: EnvRefProblem[] = [];
+  const walk = (v: unknown, at: string): unknown => {
+    if (typeof v === 'string') {
+      if (!v.includes('${')) return v;
+      return v.replace(REF, (whole, escaped: string, name: string) => {
+        if (escaped) return whole.slice(1); // $${X} → ${X}
+        if (!NAME.test(name)) {
+          problems.push({ path: at, message: `\${${name}} is not a variable name (letters, digits and _, not starting with a digit; write $\${ for a literal \${)` });
+          return whole;
+        }
+        const value = env[name];
+        if (value === undefined) {
+          problems.push({ path: at, message: `\${${name}} is not set in the environment` });
+          return whole;
+        }
+        return value;
+      });
+    }
+    if (Array.isArray(v)) return v.map((x, i) => walk(x, `${at}[${i}]`));
+    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x, at ? `${at}.${k}` : k)]));
+    return v;
+  };
+  return { value: walk(data, ''), problems };
+}
