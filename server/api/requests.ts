@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { type Request, type Response, Router } from 'express';
 import type { RequestPage } from '../../shared/api.ts';
 import { decodedView, toDetail, toSummary } from '../capture/view.ts';
@@ -57,10 +58,11 @@ function lineTooLong(e: LineTooLongError, imported: number) {
 const clientGone = (req: { complete: boolean; destroyed: boolean }, e: unknown) =>
   !req.complete && (req.destroyed || (e as { code?: string }).code === 'ECONNRESET');
 
-async function readBounded(req: NodeJS.ReadableStream, max: number): Promise<string> {
+async function readBounded(req: IncomingMessage, max: number): Promise<string> {
   const chunks: Buffer[] = [];
   let n = 0;
-  for await (const c of req as AsyncIterable<Buffer>) {
+  // Not destroyed when the loop stops early (too large): the client is still to read why.
+  for await (const c of req.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
     n += c.length;
     if (n > max) throw new HttpError(413, 'too_large', `a HAR import is at most ${max / 1024 / 1024} MiB; use NDJSON (streamed) for more`);
     chunks.push(c);
@@ -292,7 +294,18 @@ export function requestsRouter(ctx: ApiContext): Router {
     const type = String(req.headers['content-type'] ?? '');
     if (/json/i.test(type) && !/ndjson|jsonl|json-seq/i.test(type)) {
       // HAR: one JSON document, read whole (bounded), checked whole, then added.
-      const text = await readBounded(req, HAR_MAX_BYTES);
+      let text: string;
+      try {
+        text = await readBounded(req, HAR_MAX_BYTES);
+      } catch (e) {
+        // Too large: answered, then the rest of the body is read and dropped (see linger.ts),
+        // not a reset that can wipe the 413 before the client reads it.
+        if (!req.complete && !clientGone(req, e)) {
+          res.setHeader('connection', 'close');
+          closeAfterAnswer(req, res);
+        }
+        throw e;
+      }
       let doc: unknown;
       try {
         doc = JSON.parse(text);

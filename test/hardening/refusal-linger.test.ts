@@ -48,7 +48,7 @@ interface Outcome {
  * it failed when it read no complete answer. `keepAlive`: the client asks to keep the
  * connection (as curl and most clients do), else it sends Connection: close (agent: false).
  */
-function upload(url: string, size: number, keepAlive = false): Promise<Outcome> {
+function upload(url: string, size: number, keepAlive = false, type = 'application/octet-stream'): Promise<Outcome> {
   return new Promise((resolve) => {
     const u = new URL(url);
     const out: Outcome = { status: null, retryAfter: undefined, code: null, error: null, keepAlive };
@@ -62,7 +62,7 @@ function upload(url: string, size: number, keepAlive = false): Promise<Outcome> 
       resolve(out);
     };
     const req = http.request(
-      { host: u.hostname, port: u.port, path: u.pathname, method: 'POST', agent, headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) } },
+      { host: u.hostname, port: u.port, path: u.pathname, method: 'POST', agent, headers: { 'content-type': type, 'content-length': String(size) } },
       (res) => {
         answered = true;
         const chunks: Buffer[] = [];
@@ -246,4 +246,13 @@ describe('a refusal while the body is still coming', () => {
     await expect.poll(async () => (await send(`${p.base}/h/${bin.id}/after`, { body: 'after' })).status).toBe(200);
     expect(await paths(p.base, bin.id)).toEqual(['/after']);
   });
+
+  it('HAR imports over 64 MiB, 6 at once, read their 413 too_large, keep-alive or not, not a reset (some were); nothing is imported', async () => {
+    const srv = await start({});
+    const bin = await createBin(srv.base);
+    const outcomes: Outcome[] = [];
+    for (let round = 0; round < 3; round++) outcomes.push(...(await Promise.all(Array.from({ length: 6 }, (_, i) => upload(`${srv.base}/api/bins/${bin.id}/import`, 70 * 1024 * 1024, i % 2 === 0, 'application/json')))));
+    expect(outcomes.map((o) => ({ status: o.status, code: o.code, error: o.error }))).toEqual(outcomes.map(() => ({ status: 413, code: 'too_large', error: null })));
+    expect(await paths(srv.base, bin.id)).toEqual([]);
+  }, 180_000);
 });
