@@ -14,6 +14,9 @@ import type { ResponseLimits } from '../shared/schema/response.ts';
 
 export class ConfigFileError extends Error {}
 
+/** The fields that take ${NAME} from the environment: secrets and URLs (never a body). */
+const ENV_FIELDS = /(^|\.)(secret|secrets\[\d+\]|url)$/;
+
 export async function loadConfigFile(file: string, limits: ResponseLimits, env: Record<string, string | undefined> = process.env): Promise<ConfigFile> {
   let text: string;
   try {
@@ -33,7 +36,7 @@ export async function loadConfigFile(file: string, limits: ResponseLimits, env: 
     throw new ConfigFileError(`Config file ${file} is not valid ${yaml ? 'YAML' : 'JSON'}: ${where} (the text is not shown: it may hold secrets)`);
   }
   // ${NAME} from the environment (secrets kept out of the file); a name not set is told by where.
-  const expanded = expandEnvRefs(data ?? {}, env);
+  const expanded = expandEnvRefs(data ?? {}, env, (at) => ENV_FIELDS.test(at));
   if (expanded.problems.length) {
     throw new ConfigFileError(`Invalid config file ${path.basename(file)} (${file}):\n  ${expanded.problems.map((p) => `${p.path || '(the file)'}: ${p.message}`).join('\n  ')}`);
   }

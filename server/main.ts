@@ -113,6 +113,7 @@ async function main() {
       : undefined;
   if (stopping) return;
   let recheck: string[] = [];
+  let hooksChanged: string[] = [];
   if (file) {
     // Forward targets are refused as the API refuses them: a loop into this hooklab, or one the outbound policy does not allow.
     const policy = createOutboundPolicy({ host: config.host, allow: config.dispatchAllow, publicUrl: () => config.publicUrl });
@@ -127,8 +128,12 @@ async function main() {
     log.info(`config ${configPath} applied`, { created: r.created.length, updated: r.updated.length, removed: r.removed.length });
     for (const w of r.warnings) log.warn(w);
     recheck = r.recheck;
+    hooksChanged = [...r.created, ...r.updated, ...r.removed].filter((x) => x.startsWith('webhook ')).map((x) => x.slice('webhook '.length));
   }
   app = await createApp({ config, store, log, http: web, cluster });
+  // On Redis the dispatcher may run on another instance: it hears of the file's webhook changes
+  // (a prune or a disable cancels what the webhook still owed) as of the API's.
+  for (const id of hooksChanged) cluster?.note('webhook', id);
   for (const id of recheck) await app.verifier.recheck(id);
   const s = config.schedule;
   log.info('dispatcher retry policy', { firstDelayMs: s.firstDelayMs, factor: s.factor, jitter: s.jitter, deadlineMs: s.deadlineMs });

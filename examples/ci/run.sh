@@ -18,7 +18,7 @@ trap 'kill $HOOKLAB_PID 2>/dev/null && wait $HOOKLAB_PID 2>/dev/null; [ -z "$TEM
 # Up within 60 s, or the job fails with hooklab's own words (a bad config, a taken port, a
 # DATA_DIR in use), not a loop that never ends.
 tries=0
-until curl -fsS "$HOOKLAB_SERVER/api/health" > /dev/null 2>&1; do
+until curl -fsS -m 2 "$HOOKLAB_SERVER/api/health" > /dev/null 2>&1; do
   kill -0 $HOOKLAB_PID 2>/dev/null || { echo "hooklab did not start:" >&2; cat "$OUT/hooklab.log" >&2; exit 1; }
   tries=$((tries + 1)); [ $tries -lt 300 ] || { echo "hooklab not up after 60 s; its log: $OUT/hooklab.log" >&2; exit 1; }
   sleep 0.2

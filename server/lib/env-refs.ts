@@ -1,7 +1,9 @@
 // ${NAME} in a config file's strings, taken from the environment, so that secrets (webhook and
-// signing secrets) can stay out of the file, as CI systems keep them. Only the braced form: a
-// bare $ (in a URL, a regex) is left alone; $${ writes a literal ${. A name that is not set is
-// an error naming where it is used, never its value.
+// signing secrets) can stay out of the file, as CI systems keep them. Only in the fields the
+// caller names (secrets and URLs): a response body that holds "${HOME}" is a body, and must
+// never be served with an environment value in it. Only the braced form: a bare $ is left
+// alone; $${ writes a literal ${. A name that is not set is an error naming where it is used,
+// never its value.
 
 const REF = /\$(\$?)\{([^}]*)\}/g;
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -13,15 +15,15 @@ export interface EnvRefProblem {
 }
 
 /** A copy of `data` with every ${NAME} in its strings replaced from `env`; the problems found (none: all resolved). */
-export function expandEnvRefs(data: unknown, env: Record<string, string | undefined>): { value: unknown; problems: EnvRefProblem[] } {
+export function expandEnvRefs(data: unknown, env: Record<string, string | undefined>, expands: (path: string) => boolean): { value: unknown; problems: EnvRefProblem[] } {
   const problems: EnvRefProblem[] = [];
   const walk = (v: unknown, at: string): unknown => {
     if (typeof v === 'string') {
-      if (!v.includes('${')) return v;
+      if (!v.includes('${') || !expands(at)) return v;
       return v.replace(REF, (whole, escaped: string, name: string) => {
         if (escaped) return whole.slice(1); // $${X} → ${X}
         if (!NAME.test(name)) {
-          problems.push({ path: at, message: `\${${name}} is not a variable name (letters, digits and _, not starting with a digit; write $\${ for a literal \${)` });
+          problems.push({ path: at, message: 'holds ${…} that is not a variable name (letters, digits and _, not starting with a digit; write $${ for a literal ${)' });
           return whole;
         }
         const value = env[name];

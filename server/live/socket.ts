@@ -134,9 +134,12 @@ export function attachLiveHandlers(io: IoServer, opts: LiveHandlerOptions) {
       chain = chain
         .then(() => subscribe(socket, binId, lastId, lastSeq))
         // The store cannot be read now (Redis away, a capture file unreadable): retryable, said so.
-        .then(reply, (err: unknown) =>
-          reply(err instanceof StoreUnavailableError ? { ok: false, error: 'store unavailable', retryAfterMs: STORE_RETRY_MS } : { ok: false, error: 'internal error' }),
-        )
+        .then(reply, (err: unknown) => {
+          // A backfill that failed after its hold: released, or the feed would keep copying
+          // the bin's captures for this socket for good.
+          opts.gate?.release(binId, socket.id);
+          reply(err instanceof StoreUnavailableError ? { ok: false, error: 'store unavailable', retryAfterMs: STORE_RETRY_MS } : { ok: false, error: 'internal error' });
+        })
         .finally(() => queued--);
     });
 

@@ -203,13 +203,18 @@ describe('config file', () => {
     );
     await writeFile(file, JSON.stringify({ bins: [{ id: 'proxy-bin-0123456789', forward: { targets: [], answerWith: 'bin' } }] }));
     expect((await loadConfigFile(file, DEFAULT_RESPONSE_LIMITS)).bins?.[0].forward).toEqual({ targets: [], answerWith: 'bin' });
-    // \${NAME} from the environment: one not set is told by where it is used (never a value);
-    // $\${ is a literal \${.
-    await writeFile(file, JSON.stringify({ bins: [{ id: '\${BIN_ID}', name: 'costs $$\${5}' }], webhooks: [{ id: 'wh-env', url: 'http://127.0.0.1:1/x', secret: '\${NOT_SET_ANYWHERE}' }] }));
-    await expect(loadConfigFile(file, DEFAULT_RESPONSE_LIMITS, { BIN_ID: 'env-bin-0123456789' })).rejects.toThrow(`Invalid config file bad.json (${file}):\n  webhooks[0].secret: \${NOT_SET_ANYWHERE} is not set in the environment`);
-    const fromEnv = await loadConfigFile(file, DEFAULT_RESPONSE_LIMITS, { BIN_ID: 'env-bin-0123456789', NOT_SET_ANYWHERE: SECRET });
-    expect(fromEnv.bins?.[0]).toMatchObject({ id: 'env-bin-0123456789', name: 'costs $\${5}' });
-    expect(fromEnv.webhooks?.[0].secret).toBe(SECRET);
+    // \${NAME} from the environment, in secrets and URLs only: one not set is told by where
+    // it is used (never a value); $\${ is a literal \${; a response body keeps its \${HOME}.
+    const envConfig = {
+      bins: [{ id: 'env-bin-0123456789', name: 'costs \${5}', response: { default: { status: 200, body: 'home is \${HOME}' } }, verify: { schemes: [{ type: 'github', secrets: ['\${GH_SECRET}'] }] } }],
+      webhooks: [{ id: 'wh-env', url: 'http://127.0.0.1:\${HOOK_PORT}/x?q=$\${kept}', secret: '\${NOT_SET_ANYWHERE}' }],
+    };
+    await writeFile(file, JSON.stringify(envConfig));
+    const env = { HOME: '/root', GH_SECRET: 'gh-from-env', HOOK_PORT: '4567' };
+    await expect(loadConfigFile(file, DEFAULT_RESPONSE_LIMITS, env)).rejects.toThrow(`Invalid config file bad.json (${file}):\n  webhooks[0].secret: \${NOT_SET_ANYWHERE} is not set in the environment`);
+    const fromEnv = await loadConfigFile(file, DEFAULT_RESPONSE_LIMITS, { ...env, NOT_SET_ANYWHERE: SECRET });
+    expect(fromEnv.bins?.[0]).toMatchObject({ name: 'costs \${5}', response: { default: { body: 'home is \${HOME}' } }, verify: { schemes: [{ secrets: ['gh-from-env'] }] } });
+    expect(fromEnv.webhooks?.[0]).toMatchObject({ url: 'http://127.0.0.1:4567/x?q=\${kept}', secret: SECRET });
     await writeFile(file, '{ not json');
     const again = await startExpectingFailure({ DATA_DIR: dataDir, HOOKLAB_CONFIG: file });
     expect(again.output).toMatch(/Config file .*bad\.json is not valid JSON/);

@@ -253,7 +253,9 @@ export class RecordJournal<T extends { id: string }> implements RecordChanges<T>
   async takeFoundEmpty(): Promise<boolean> {
     if (!this.foundEmpty) return false;
     this.foundEmpty = false;
-    await this.compact();
+    // Best effort: a disk that cannot take the line now (full, read-only) must not stop the
+    // start; the next start then says it again.
+    await this.compact().catch(() => {});
     return true;
   }
 
@@ -267,7 +269,7 @@ export class RecordJournal<T extends { id: string }> implements RecordChanges<T>
     this.torn = null;
     await truncateTo(this.file, this.size);
     // Nothing whole was left (all zeros, say): it gets its first line, not to be found empty next time.
-    if (this.size === 0) await this.compact();
+    if (this.size === 0) await this.compact().catch(() => {}); // best effort, as in takeFoundEmpty
     return torn;
   }
 }
