@@ -15,6 +15,7 @@ import type { AnswerOutcome } from '../../shared/api.ts';
 import { api, send } from '../helpers/http.ts';
 import { type ServerProcess, spawnServer } from '../helpers/process.ts';
 import { type RedisServer, startRedis } from '../helpers/redis.ts';
+import { cleanUpRedisTest } from '../helpers/cluster.ts';
 import { collectUpdates, connect, subscribe } from '../helpers/socket.ts';
 import { fakeRequest } from '../store/contract.ts';
 
@@ -23,12 +24,7 @@ let procs: ServerProcess[] = [];
 const closers: (() => Promise<void> | void)[] = [];
 
 afterEach(async () => {
-  if (redis?.pid) process.kill(redis.pid, 'SIGCONT');
-  for (const c of closers.splice(0)) await c();
-  for (const p of procs) p.proc.kill('SIGTERM');
-  await Promise.all(procs.map((p) => p.exited));
-  procs = [];
-  await redis?.cleanup();
+  await cleanUpRedisTest(redis, procs, closers);
   redis = null;
 });
 

@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { api, send } from '../helpers/http.ts';
 import { type ServerProcess, spawnServer } from '../helpers/process.ts';
 import { type RedisServer, startRedis } from '../helpers/redis.ts';
+import { cleanUpRedisTest } from '../helpers/cluster.ts';
 
 let redis: RedisServer | null = null;
 let procs: ServerProcess[] = [];
@@ -17,10 +18,7 @@ let raw: Redis | null = null;
 afterEach(async () => {
   raw?.disconnect();
   raw = null;
-  for (const p of procs) p.proc.kill('SIGTERM');
-  await Promise.all(procs.map((p) => p.exited));
-  procs = [];
-  await redis?.cleanup();
+  await cleanUpRedisTest(redis, procs);
   redis = null;
 });
 

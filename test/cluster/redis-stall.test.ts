@@ -7,17 +7,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { api, send } from '../helpers/http.ts';
 import { type ServerProcess, spawnServer } from '../helpers/process.ts';
 import { type RedisServer, startRedis } from '../helpers/redis.ts';
+import { cleanUpRedisTest } from '../helpers/cluster.ts';
 import { connect, subscribe } from '../helpers/socket.ts';
 
 let redis: RedisServer | null = null;
 let procs: ServerProcess[] = [];
 
 afterEach(async () => {
-  if (redis?.pid) process.kill(redis.pid, 'SIGCONT');
-  for (const p of procs) p.proc.kill('SIGTERM');
-  await Promise.all(procs.map((p) => p.exited));
-  procs = [];
-  await redis?.cleanup();
+  await cleanUpRedisTest(redis, procs);
   redis = null;
 });
 

@@ -22,3 +22,15 @@ export async function startPair(redis: RedisServer, prefix: string, env: Record<
     },
   };
 }
+
+/**
+ * After a test of Redis faults: resume a Redis the test left stopped (SIGSTOP), close what it
+ * opened, stop its instances, then remove the Redis. For an afterEach.
+ */
+export async function cleanUpRedisTest(redis: RedisServer | null, procs: ServerProcess[], closers: (() => unknown)[] = []): Promise<void> {
+  if (redis?.pid) process.kill(redis.pid, 'SIGCONT');
+  for (const c of closers.splice(0)) await c();
+  for (const p of procs) p.proc.kill('SIGTERM');
+  await Promise.all(procs.splice(0).map((p) => p.exited));
+  await redis?.cleanup();
+}
