@@ -154,6 +154,34 @@ describe('forward settings in two tabs', () => {
   });
 });
 
+describe('a settings form while the page loads', () => {
+  it('keeps what was typed once it showed: the socket connecting during the first load does not load it again over the edits', async () => {
+    const bin = await apiCall<Bin>(app.base, 'POST', '/api/bins', { name: 'slow load' });
+    await apiCall(app.base, 'PUT', `/api/bins/${bin.id}/verify`, { schemes: [{ type: 'stripe', secrets: ['whsec_slow_load_secret'], toleranceSec: 300 }] });
+    const t = await openPage(browser, app.base);
+    try {
+      // A slow server: the first read of the settings takes 800 ms, long enough for the live
+      // socket to connect (and say "reachable") while it is on its way; any later read 1.5 s,
+      // so that one would land after the form showed and the user typed.
+      let reads = 0;
+      await t.page.route(`**/api/bins/${bin.id}/verify`, async (route) => {
+        if (route.request().method() !== 'GET') return route.continue();
+        reads++;
+        await new Promise((r) => setTimeout(r, reads === 1 ? 800 : 1_500));
+        await route.continue();
+      });
+      await t.page.goto(`/bins/${bin.id}/verify`);
+      await t.page.getByTestId('scheme-tolerance').fill('42');
+      await live(t.page);
+      await new Promise((r) => setTimeout(r, 2_000));
+      expect({ typed: await t.page.getByTestId('scheme-tolerance').inputValue(), reads }).toEqual({ typed: '42', reads: 1 });
+      expect(t.problems).toEqual([]);
+    } finally {
+      await t.context.close();
+    }
+  });
+});
+
 describe('the webhook form in two tabs', () => {
   it('follows an untouched form, holds edits with a conflict, and marks every bad field', async () => {
     const bin = await apiCall<Bin>(app.base, 'POST', '/api/bins', { name: 'hook target' });

@@ -5,6 +5,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { SettingsKind } from '../../../shared/api.ts';
 import { type Tagged, isStale } from './api.ts';
+import { firstLoader } from './first-load.ts';
 import { onReachable } from './reachability.ts';
 import { useLeaveGuard } from './router.ts';
 import { getSocket } from './socket.ts';
@@ -108,22 +109,18 @@ export function useSettingsSync<T>(key: string, options: SyncOptions<T>): Settin
     setLoaded(false);
     setConflict(null);
     setNotice(null);
-    let done = false;
-    const first = () =>
-      o.current.load().then(
-        (t) => {
-          if (!alive.current) return;
-          done = true;
-          accept(t, 'initial');
-          setLoaded(true);
-        },
-        (err) => alive.current && o.current.onLoadError?.(err),
-      );
-    void first();
+    const first = firstLoader(
+      () => o.current.load(),
+      (t) => {
+        if (!alive.current) return;
+        accept(t, 'initial');
+        setLoaded(true);
+      },
+      (err) => alive.current && o.current.onLoadError?.(err),
+    );
+    first();
     // The first load failed for want of the server: try again once it is back.
-    const offReach = onReachable(() => {
-      if (!done) void first();
-    });
+    const offReach = onReachable(first);
     const off = o.current.subscribe?.((e) => void changed(e));
     return () => {
       alive.current = false;

@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { firstLoader } from '../../client/src/lib/first-load.ts';
+
+function deferred<T>() {
+  let resolve!: (v: T) => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+const tick = () => new Promise((r) => setTimeout(r, 0));
+
+describe('a settings form\'s first load', () => {
+  it('is not started again while one is in flight (the socket connecting during the page load), nor after it succeeded', async () => {
+    const calls: ReturnType<typeof deferred<string>>[] = [];
+    const loaded: string[] = [];
+    const trigger = firstLoader(
+      () => {
+        const d = deferred<string>();
+        calls.push(d);
+        return d.promise;
+      },
+      (v) => loaded.push(v),
+      () => loaded.push('error'),
+    );
+    trigger();
+    trigger(); // "reachable" while the first is still loading
+    expect(calls).toHaveLength(1);
+    calls[0].resolve('saved');
+    await tick();
+    trigger(); // a later reconnect: the form is already shown, and may hold edits
+    expect(calls).toHaveLength(1);
+    expect(loaded).toEqual(['saved']);
+  });
+
+  it('is tried again once the server is back after a failed one', async () => {
+    let n = 0;
+    const seen: string[] = [];
+    const trigger = firstLoader(
+      () => (++n === 1 ? Promise.reject(new Error('offline')) : Promise.resolve(`load ${n}`)),
+      (v) => seen.push(v),
+      (err) => seen.push((err as Error).message),
+    );
+    trigger();
+    await tick();
+    trigger();
+    await tick();
+    trigger();
+    await tick();
+    expect(seen).toEqual(['offline', 'load 2']);
+    expect(n).toBe(2);
+  });
+});
