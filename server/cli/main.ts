@@ -5,7 +5,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { RECEIVER_PREFIX } from '../../shared/api.ts';
 import { VERSION } from '../version.ts';
 import { CliError, EXIT, connOf, fileError, isFileSystemError } from './client.ts';
-import { binNew } from './commands/bins.ts';
+import { binDelete, binList, binNew } from './commands/bins.ts';
 import { exportBin, importBin } from './commands/exchange.ts';
 import { fire } from './commands/fire.ts';
 import { forward } from './commands/forward.ts';
@@ -55,6 +55,17 @@ bin
   .option('--name <name>', 'its name in the UI')
   .option('--json', 'print the whole bin as JSON')
   .action((o, cmd: Command) => binNew(conn(cmd), o));
+bin
+  .command('list')
+  .description("list the server's bins, newest first: id, requests, last request, name, receiver URL")
+  .option('--json', 'NDJSON: one bin per line')
+  .action((o, cmd: Command) => binList(conn(cmd), o));
+bin
+  .command('delete')
+  .description('delete bins, with their captures and settings')
+  .argument('<bins...>', 'bin ids, or receiver URLs (their server is taken from them)')
+  .option('--missing-ok', 'a bin that is not there is not an error (a clean-up step run again)')
+  .action((bins: string[], o, cmd: Command) => binDelete((b) => connFor(cmd, b), bins, o));
 
 program
   .command('tail')

@@ -202,6 +202,51 @@ describe('hooklab CLI', () => {
     }
   }, 180_000);
 
+  it('bin list (a table, or NDJSON) and bin delete (ids or receiver URLs; --missing-ok for a clean-up run again)', async () => {
+    const a = JSON.parse((await hooklab(['bin', 'new', '--slug', 'list-me-aaaa', '--name', 'Orders CI', '--json'])).stdout) as { id: string; url: string };
+    const b = JSON.parse((await hooklab(['bin', 'new', '--slug', 'list-me-bbbb', '--json'])).stdout) as { id: string; url: string };
+    await send(`${srv.base}/h/${a.id}/x`, { body: '1' });
+    await send(`${srv.base}/h/${a.id}/y`, { body: '2' });
+
+    const table = await hooklab(['bin', 'list']);
+    expect({ code: table.code, stderr: table.stderr }).toEqual({ code: 0, stderr: '' });
+    const rows = table.stdout.trimEnd().split('\n');
+    expect(rows[0]).toMatch(/^ID +REQUESTS +LAST +NAME +URL$/);
+    const rowOf = (id: string) => rows.find((r) => r.startsWith(`${id} `))!;
+    expect(rowOf(a.id)).toMatch(new RegExp(`^${a.id} +2 +\\d\\d:\\d\\d:\\d\\d +Orders CI +${esc(a.url)}$`));
+    expect(rowOf(b.id)).toMatch(new RegExp(`^${b.id} +0 +never +Bin list-m +${esc(b.url)}$`));
+    // Newest first.
+    expect(rows.indexOf(rowOf(b.id))).toBeLessThan(rows.indexOf(rowOf(a.id)));
+    const nd = (await hooklab(['bin', 'list', '--json'])).stdout.trim().split('\n').map((l) => JSON.parse(l) as { id: string; requestCount: number });
+    expect(nd.find((x) => x.id === a.id)?.requestCount).toBe(2);
+
+    // A bad argument among them: nothing is deleted.
+    const bad = await hooklab(['bin', 'delete', a.id, 'no/such thing']);
+    expect({ code: bad.code, stderr: bad.stderr }).toEqual({ code: 2, stderr: 'hooklab: "no/such thing" is not a bin id or receiver URL\n' });
+    expect((await json(srv.base, 'GET', `/api/bins/${a.id}`)).status).toBe(200);
+
+    // By receiver URL (its server taken from it) and by id.
+    const byUrl = await hooklab(['bin', 'delete', `${a.url}/some/path`], { HOOKLAB_SERVER: '' });
+    expect({ code: byUrl.code, stdout: byUrl.stdout, stderr: byUrl.stderr }).toEqual({ code: 0, stdout: `deleted ${a.id}\n`, stderr: '' });
+    const byId = await hooklab(['bin', 'delete', b.id]);
+    expect({ code: byId.code, stdout: byId.stdout }).toEqual({ code: 0, stdout: `deleted ${b.id}\n` });
+    expect((await json(srv.base, 'GET', `/api/bins/${a.id}`)).status).toBe(404);
+    expect((await json(srv.base, 'GET', `/api/bins/${b.id}`)).status).toBe(404);
+    expect((await hooklab(['bin', 'list', '--json'])).stdout).not.toContain('list-me-');
+
+    // Gone already: an error of its own (exit 2), or fine with --missing-ok.
+    const again = await hooklab(['bin', 'delete', a.id]);
+    expect({ code: again.code, stderr: again.stderr }).toEqual({ code: 2, stderr: `hooklab: there is no bin ${a.id} on ${srv.base} (--missing-ok lets a clean-up go on past it)\n` });
+    const ok = await hooklab(['bin', 'delete', '--missing-ok', a.id]);
+    expect({ code: ok.code, stdout: ok.stdout }).toEqual({ code: 0, stdout: `${a.id}: not there (already deleted?)\n` });
+    // Several, one of them missing: the others are deleted, each failure said, the worst code.
+    const c = JSON.parse((await hooklab(['bin', 'new', '--json'])).stdout) as { id: string };
+    const mixed = await hooklab(['bin', 'delete', a.id, c.id]);
+    expect(mixed.code).toBe(2);
+    expect(mixed.stdout).toBe(`deleted ${c.id}\n`);
+    expect(mixed.stderr).toBe(`hooklab: ${a.id}: there is no bin ${a.id} on ${srv.base} (--missing-ok lets a clean-up go on past it)\nhooklab: 1 of 2 bins not deleted (see above)\n`);
+  });
+
   it('a receiver URL names its server for every bin command (wait, export, tail), unless --server says otherwise', async () => {
     const b = (await json<{ id: string; url: string }>(srv.base, 'POST', '/api/bins', {})).body;
     await send(`${srv.base}/h/${b.id}/one`, { body: 'x' });
