@@ -185,7 +185,7 @@ export function openApiDocument(o: OpenApiOptions): object {
     'post',
     '/api/bins/{id}/import',
     'Add captures from an NDJSON export (streamed; stops at the first bad line) or a HAR document (at most 64 MiB, all or nothing)',
-    { 200: json(X.ImportResult, 'How many were added.'), 413: err('HAR over 64 MiB; or (line_too_large) an NDJSON line longer than an export line can be, those before it imported.') },
+    { 200: json(X.ImportResult, 'How many were added.'), 413: err('HAR over 64 MiB; or (line_too_large) an NDJSON line longer than an export line can be, those before it imported.'), 415: err('Sent as neither NDJSON nor JSON (XML, a form…), code "unsupported_media_type". Nothing was added.') },
     { body: { content: { 'application/x-ndjson': { schema: X.ExportLine }, 'application/json': { schema: z.unknown() } }, required: true } },
     'Requests',
   );

@@ -90,6 +90,9 @@ async function readCapture(ctx: ApiContext, binId: string, id: string): Promise<
   return c && { rec: c, body: c.body };
 }
 
+/** What an import may be sent as: JSON (a HAR), NDJSON and its kin, plain text or bytes, or no type at all. */
+const importable = (type: string) => !type.trim() || /json|^\s*text\/plain|^\s*application\/octet-stream/i.test(type);
+
 export function requestsRouter(ctx: ApiContext): Router {
   const r = Router();
   // Large answers (a detail, a page, a raw body) within MAX_RESPONSE_BUFFER_BYTES.
@@ -292,6 +295,14 @@ export function requestsRouter(ctx: ApiContext): Router {
     const bin = await getBinOr404(ctx, req.params.id);
     const importer = new Importer(bin.id, ctx);
     const type = String(req.headers['content-type'] ?? '');
+    // XML, a form, HTML…: not an export of any kind. Said as such, not as "line 1: not valid JSON".
+    if (!importable(type)) {
+      if (!req.complete) {
+        res.setHeader('connection', 'close');
+        closeAfterAnswer(req, res);
+      }
+      throw new HttpError(415, 'unsupported_media_type', `an import is NDJSON (Content-Type: application/x-ndjson, a hooklab export) or a HAR document (application/json), not "${type.slice(0, 100)}"`);
+    }
     if (/json/i.test(type) && !/ndjson|jsonl|json-seq/i.test(type)) {
       // HAR: one JSON document, read whole (bounded), checked whole, then added.
       let text: string;

@@ -179,6 +179,21 @@ describe('export and import', () => {
     expect(bad.body.error.fields.map((f: { field: string }) => f.field)).toContain('log.entries[0].startedDateTime');
     expect((await details(to.id)).length).toBe(2);
   });
+  it('a body that is no export (XML, a form) is a 415 saying what an import is, not "line 1: not valid JSON"; nothing is added', async () => {
+    const to = await createBin(srv.base);
+    for (const type of ['application/xml', 'application/x-www-form-urlencoded', 'text/html; charset=utf-8']) {
+      const r = await request(srv.base).post(`/api/bins/${to.id}/import`).set('content-type', type).send('<a>1</a>').expect(415);
+      expect(r.body.error).toMatchObject({ code: 'unsupported_media_type' });
+      expect(r.body.error.message).toBe(`an import is NDJSON (Content-Type: application/x-ndjson, a hooklab export) or a HAR document (application/json), not "${type}"`);
+    }
+    // What curl or a script may send an export as still works: plain text, bytes, no type.
+    const line = exportLine();
+    for (const type of ['text/plain', 'application/octet-stream', 'application/jsonl']) {
+      await request(srv.base).post(`/api/bins/${to.id}/import`).set('content-type', type).send(line).expect(200);
+    }
+    expect(((await request(srv.base).get(`/api/bins/${to.id}/requests`)).body as RequestPage).requests).toHaveLength(3);
+  });
+
   it('imported captures get ids as of the import, their order kept and their own times as data: a future receivedAt no longer sorts above later captures', async () => {
     const bin = await createBin(srv.base);
     await send(`${bin.url}/live1`, { body: 'a' });

@@ -353,6 +353,19 @@ describe('hooklab CLI', () => {
     } finally {
       p.kill('SIGTERM');
       await new Promise((r) => p.on('close', r));
+    }
+    try {
+      // A config file it cannot use: exit 1 (as the server), one line naming the file.
+      await writeFile(file, '{"bins": [{"id": "x"}]');
+      const bad = spawn(process.execPath, [CLI, 'serve', '--config', file], { cwd: ROOT, env: { ...process.env, PORT: '0', DATA_DIR: dir } });
+      let badOut = '';
+      bad.stdout.on('data', (d) => (badOut += d));
+      bad.stderr.on('data', (d) => (badOut += d));
+      const code = await new Promise((r) => bad.on('close', r));
+      expect(code).toBe(1);
+      expect(badOut.trim().split('\n')).toHaveLength(1);
+      expect(badOut).toContain(file);
+    } finally {
       await rm(dir, { recursive: true, force: true });
     }
   });
