@@ -130,6 +130,7 @@ program
   .option('--once', 'exit once caught up (for CI)')
   .option('--timeout <duration>', 'per target request, with its unit: 10s, 500ms', '10s')
   .option('--give-up <duration>', 'end (exit 3) when the hooklab server stays unreachable this long (default: 60s with --once, else never)')
+  .option('--json', 'NDJSON on stdout: per capture its id, arrival, method, path, query and each target\'s status (or error) and time; messages stay on stderr')
   .action((b: string, o, cmd: Command) => forward(connFor(cmd, b), b, o));
 
 try {

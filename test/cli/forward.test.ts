@@ -199,6 +199,33 @@ describe('hooklab forward', () => {
     expect(got.map((g) => g.sha)).toEqual(held.map((s) => s.sha));
   });
 
+  it('--json: one JSON object per capture on stdout (id, arrival, method, path, query, each target\'s status or error and time); messages stay on stderr', async () => {
+    const bin = (await json<{ id: string; url: string }>(srv.base, 'POST', '/api/bins', {})).body;
+    const binUrl = `${srv.base}/h/${bin.id}`;
+    const held = await capture(binUrl, 3, 'js');
+    // And one whose sub-path climbs out of the target (refused by rule): an entry with its error.
+    await new Promise<void>((resolve, reject) => {
+      const u = new URL(srv.base);
+      const req = http.request({ host: u.hostname, port: u.port, path: `/h/${bin.id}/../../admin`, method: 'POST', agent: false }, (res) => {
+        res.resume();
+        resolve();
+      });
+      req.on('error', reject);
+      req.end('climb');
+    });
+    const r = relay([binUrl, '--to', `${targetBase}/j`, '--from-start', '--once', '--json', '--cursor', path.join(dir, 'c-json.json')]);
+    expect(await r.exited).toBe(0);
+    const lines = r.out().trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.slice(0, 3).map((l) => [l.id, l.method, l.path, l.queryString])).toEqual(held.map((h, i) => [h.id, 'POST', h.path, `i=${i}&tag=js`]));
+    for (const l of lines.slice(0, 3)) {
+      expect(l.targets).toEqual([{ url: expect.stringMatching(new RegExp(`^${targetBase}/j/js/\\d\\?`)), status: 200, durationMs: expect.any(Number) }]);
+      expect(Date.parse(l.receivedAt)).not.toBeNaN();
+    }
+    expect(lines).toHaveLength(4);
+    expect(lines[3].targets).toEqual([expect.objectContaining({ status: null, error: 'blocked', errorDetail: expect.any(String) })]);
+    expect(r.err()).toMatch(/forwarding the 4 requests the bin holds/);
+  });
+
   it('a capture whose sub-path climbs out of the target (a dot segment) is not sent: said on stderr, and the relay goes on', async () => {
     const bin = (await json<{ id: string; url: string }>(srv.base, 'POST', '/api/bins', {})).body;
     const binUrl = `${srv.base}/h/${bin.id}`;

@@ -29,6 +29,8 @@ export interface ForwardOptions {
   timeout: string;
   /** How long the server may stay unreachable before the relay ends (default: 60s with --once, else never). */
   giveUp?: string;
+  /** One JSON object per forwarded capture on stdout instead of the line (messages stay on stderr). */
+  json?: boolean;
 }
 
 const ms = (s: string, flag = '--timeout') => durationMs(s, flag, '10s, 500ms or 5m');
@@ -55,6 +57,18 @@ const sameServer = (a: string, b: string) => {
     return a === b;
   }
 };
+
+/** --json: the capture and what each target made of it (status, or the error and why; the time). */
+function jsonLine(r: RequestItem, results: ForwardResult[]): string {
+  return JSON.stringify({
+    id: r.id,
+    receivedAt: r.receivedAt,
+    method: r.method,
+    path: r.path,
+    queryString: r.queryString,
+    targets: results.map((x) => ({ url: x.url, status: x.status, durationMs: x.durationMs, ...(x.error ? { error: x.error, errorDetail: x.errorDetail } : {}) })),
+  });
+}
 
 function line(r: RequestItem, results: ForwardResult[]): string {
   const what = `${clockTime(r.receivedAt)}  ${r.method} ${r.path}${r.queryString ? `?${r.queryString}` : ''}`;
@@ -383,7 +397,7 @@ async function relay(c: Conn, binId: string, o: ForwardOptions, k: { cursorFile:
         }
       }
       forwarded++;
-      process.stdout.write(`${line(r, results)}\n`);
+      process.stdout.write(`${o.json ? jsonLine(r, results) : line(r, results)}\n`);
       return true;
     };
 
