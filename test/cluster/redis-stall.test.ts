@@ -3,6 +3,7 @@
 // 503 + Retry-After at once, not after the 5 s command timeout each (senders with shorter
 // timeouts gave up, connections piled up). Recovery is seen promptly after SIGCONT, and no
 // acknowledged capture is lost. Real redis-server, the compiled server.
+import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { api, send } from '../helpers/http.ts';
 import { type ServerProcess, spawnServer } from '../helpers/process.ts';
@@ -90,4 +91,39 @@ describe('a stalled Redis', () => {
       sock.disconnect();
     }
   }, 60_000);
+
+  it('that was out of memory first: the stall is said and captures fail fast again (the fault already raised hid it: each waited the 5 s command timeout)', async () => {
+    redis = await startRedis({ args: ['--maxmemory-policy', 'noeviction'] });
+    const raw = new Redis(redis.url);
+    try {
+      const s = await spawnServer({ STORE: 'redis', REDIS_URL: redis.url, REDIS_PREFIX: 'oomstall:', DISPATCH_WORKER: 'false' });
+      procs = [s];
+      const bin = (await api<{ id: string }>(s.base, 'POST', '/api/bins', {})).body.id;
+      expect((await send(`${s.base}/h/${bin}/before`, { body: 'before' })).status).toBe(200);
+      const used = Number(/used_memory:(\d+)/.exec(await raw.info('memory'))![1]);
+      await raw.config('SET', 'maxmemory', String(used - 64 * 1024));
+      const fault = async () => ((await (await fetch(`${s.base}/api/health`, { signal: AbortSignal.timeout(5000) })).json()) as { fault?: { message: string } }).fault?.message ?? '';
+      await expect.poll(fault, { timeout: 10_000, interval: 200 }).toMatch(/out of memory/);
+
+      process.kill(redis.pid!, 'SIGSTOP');
+      await expect.poll(fault, { timeout: 15_000, interval: 200 }).toMatch(/does not answer in time/);
+      for (let i = 0; i < 3; i++) {
+        const [cap, capMs] = await timed(() => send(`${s.base}/h/${bin}/stalled${i}`, { body: 'x', timeoutMs: 20_000 }));
+        expect(cap.status).toBe(503);
+        expect(capMs).toBeLessThan(2000);
+      }
+
+      // Back: the stall ends; still full (maxmemory set again below what Redis uses, which moves
+      // as client buffers come and go): said so again; with room, captures are taken.
+      process.kill(redis.pid!, 'SIGCONT');
+      await expect.poll(fault, { timeout: 15_000, interval: 200 }).not.toMatch(/does not answer/);
+      await raw.config('SET', 'maxmemory', String(Number(/used_memory:(\d+)/.exec(await raw.info('memory'))![1]) - 64 * 1024));
+      await expect.poll(fault, { timeout: 15_000, interval: 200 }).toMatch(/out of memory/);
+      await raw.config('SET', 'maxmemory', '0');
+      await expect.poll(() => healthStatus(s.base), { timeout: 15_000, interval: 200 }).toBe(200);
+      expect((await send(`${s.base}/h/${bin}/after`, { body: 'after' })).status).toBe(200);
+    } finally {
+      raw.disconnect();
+    }
+  }, 90_000);
 });

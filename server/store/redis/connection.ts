@@ -213,7 +213,12 @@ export class RedisConnection {
   private raise(kind: FaultKind, message: string, err: unknown, refusal: 'oom' | 'other' | null = null) {
     if (err !== null) this.lastError = err instanceof Error ? err.message : String(err);
     else err = new Error(this.lastError ?? 'connection closed');
-    if (this.closing || this.fault) return;
+    if (this.closing) return;
+    // A refusal (out of memory) that Redis then stops answering, or drops the connection: the
+    // worse fault replaces it, so that commands fail fast again (see away()) and health says
+    // so. Its end clears both; a refusal still there is found again by the next write or probe.
+    const worse = this.faultKind === 'refused' && kind !== 'refused';
+    if (this.fault && !worse) return;
     this.fault = { code: 'redis_unavailable', message, since: new Date(this.now()).toISOString() };
     this.faultKind = kind;
     this.refusal = kind === 'refused' ? (refusal ?? 'other') : null;
