@@ -204,11 +204,25 @@ export class Dispatcher {
     // `prune` or `enabled: false` at start-up, a stop between the change and its cancelling):
     // what it still owed ends now, as the API's delete or disable would have ended it.
     const ended = new Map<string, 'webhook_deleted' | 'webhook_disabled'>();
-    for (const del of await this.d.store.deliveries.query({ state: 'pending' })) {
+    // Not now(): a read would stamp the clock there, and after downtime it must resume at the first owed attempt (see clock.ts).
+    const now = this.d.clock.projected();
+    for (let del of await this.d.store.deliveries.query({ state: 'pending' })) {
       const wh = byId.get(del.webhookId);
       if (!wh || !wh.enabled) {
         ended.set(del.webhookId, wh ? 'webhook_disabled' : 'webhook_deleted');
         continue;
+      }
+      // Due while no dispatcher ran: a stop that could not say so (SIGKILL, a crash), or, on
+      // Redis, the instance running it stopped answering and this one took over. It may have
+      // been in flight there: said, as a stop's in-flight attempt is (see stop()).
+      if (del.nextAttemptAt && Date.parse(del.nextAttemptAt) <= now && del.nextReason !== 'restart') {
+        const n = del.attempts.length + 1;
+        del = {
+          ...del,
+          nextReason: 'restart',
+          nextReasonDetail: `attempt ${n} was due at ${del.nextAttemptAt} while no dispatcher ran (a restart, or the instance running it stopped answering): made now; if it was in flight there, it may arrive twice (same webhook-id and attempt number)`,
+        };
+        await this.d.store.deliveries.put(del);
       }
       this.pendingIds.add(del.id);
       if (del.nextAttemptAt) this.schedule({ at: Date.parse(del.nextAttemptAt), kind: 'attempt', id: del.id, key: receiverKey(del.url) });

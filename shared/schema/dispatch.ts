@@ -265,7 +265,7 @@ export const ATTEMPT_REASONS = ['first', 'schedule', 'retry-after', 'deadline', 
 export const AttemptReason = z.enum(ATTEMPT_REASONS).meta({
   description:
     'first: at the event; schedule: the planned wait; retry-after: moved by the answer\'s Retry-After; deadline: the last planned attempt, on the deadline; ' +
-    'restart: made again because it was in flight when the server stopped; manual: Retry now; test: the Test button.',
+    'restart: in flight when the server stopped, or due while no dispatcher ran (a crash, a failover to another instance), and made when one started: it may arrive twice; manual: Retry now; test: the Test button.',
 });
 
 /** How the bin's response plan answered an attempt, and who else used the plan just before. */

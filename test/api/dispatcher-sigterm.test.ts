@@ -3,6 +3,8 @@
 // reset by the receiver"). The attempt stays owed, and the restarted server makes it again:
 // same attempt number, same webhook-id, and it says why. The compiled server, real signals.
 import { rm } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Delivery, RequestPage } from '../../shared/api.ts';
 import { type ServerProcess, spawnServer } from '../helpers/process.ts';
@@ -69,5 +71,52 @@ describe('SIGTERM with an attempt in flight', () => {
     }
     b.proc.kill('SIGTERM');
     await b.exited;
+  });
+});
+
+describe('SIGKILL with an attempt in flight (no stop could say so)', () => {
+  it('after the restart the attempt is made again, and says it was due while no dispatcher ran and may arrive twice', async () => {
+    const dataDir = await tempDir();
+    dirs.push(dataDir);
+    const port = await freePort();
+    // The receiver: holds the first request (the attempt in flight at the kill), answers the rest.
+    let seen = 0;
+    const held: http.ServerResponse[] = [];
+    const receiver = http.createServer((req, res) => {
+      req.resume();
+      if (++seen === 1) held.push(res);
+      else res.end('ok');
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    try {
+      const a = await start(dataDir, port, false);
+      await json(a.base, 'PUT', '/api/clock', { paused: true });
+      const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+      const w = (await json<{ id: string }>(a.base, 'POST', '/api/webhooks', { url, events: ['flow_started'], timeoutMs: 60_000 })).body;
+      await json(a.base, 'POST', '/api/runs', {});
+      await until(async () => seen, (n) => n === 1);
+      const [owed] = (await json<{ deliveries: Delivery[] }>(a.base, 'GET', `/api/deliveries?webhookId=${w.id}`)).body.deliveries;
+      expect(owed.attempts).toEqual([]); // in flight
+      // On disk first: a hard kill loses what was acknowledged in the last 2 x FLUSH_INTERVAL_MS (200 ms).
+      await new Promise((r) => setTimeout(r, 1_000));
+      a.proc.kill('SIGKILL');
+      await a.exited;
+
+      const b = await start(dataDir, port, false);
+      const done = await until(
+        () => json<Delivery>(b.base, 'GET', `/api/deliveries/${owed.id}`).then((r) => r.body),
+        (d) => (d.attempts?.length ?? 0) > 0, // 503 while it loads (a lock taken over)
+      );
+      expect(seen).toBe(2);
+      expect(done.attempts[0]).toMatchObject({ n: 1, status: 200, reason: 'restart' });
+      expect(done.attempts[0].reasonDetail).toBe(
+        `attempt 1 was due at ${owed.plannedAt[0]} while no dispatcher ran (a restart, or the instance running it stopped answering): made now; if it was in flight there, it may arrive twice (same webhook-id and attempt number)`,
+      );
+      b.proc.kill('SIGTERM');
+      await b.exited;
+    } finally {
+      for (const r of held) r.destroy();
+      receiver.close();
+    }
   });
 });

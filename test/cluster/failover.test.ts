@@ -41,7 +41,7 @@ interface D {
   id: string;
   state: string;
   webhookMessageId: string;
-  attempts: { n: number; status: number | null }[];
+  attempts: { n: number; status: number | null; reason: string; reasonDetail: string | null }[];
 }
 
 describe('the dispatcher fails over', () => {
@@ -103,6 +103,9 @@ describe('the dispatcher fails over', () => {
     await new Promise((r) => setTimeout(r, 1000));
     d = (await api<{ deliveries: D[] }>(other.base, 'GET', `/api/deliveries?webhookId=${wh.id}`)).body.deliveries[0];
     expect(d!.attempts.map((a) => a.n)).toEqual([1]);
+    // Made again by the new holder, and said so: it may have arrived twice.
+    expect(d!.attempts[0].reason).toBe('restart');
+    expect(d!.attempts[0].reasonDetail).toMatch(/while no dispatcher ran .* it may arrive twice/);
     // Both sends reached the bin, as the same message and attempt.
     const reqs = (await api<{ requests: { id: string }[] }>(other.base, 'GET', `/api/bins/${bin.id}/requests`)).body.requests;
     expect(reqs).toHaveLength(2);

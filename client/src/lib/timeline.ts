@@ -65,7 +65,7 @@ export const REASON_LABEL: Record<AttemptReason, string> = {
   schedule: 'schedule',
   'retry-after': 'Retry-After',
   deadline: 'deadline',
-  restart: 'after a restart',
+  restart: 'after a restart or failover',
   manual: 'manual',
   test: 'test',
 };
