@@ -181,30 +181,56 @@ describe('leaving a form with unsaved changes', () => {
       await page.getByTestId('add-target').click();
       await page.getByTestId('forward-target').first().fill(`${targetBase}/x`);
       await until(page, () => document.querySelector('[data-testid="dirty-forward"]')?.textContent === 'Unsaved changes');
+      const entries = await page.evaluate(() => history.length);
       await page.goBack();
       await expect.poll(() => dialogs.length).toBe(3);
       await until(page, (p) => location.pathname === p, `/bins/${bin.id}/forward`);
       expect(new URL(page.url()).pathname).toBe(`/bins/${bin.id}/forward`);
       expect(await page.getByTestId('forward-target').first().inputValue()).toBe(`${targetBase}/x`);
-
-      // A link elsewhere (the app bar), accepted: gone.
+      // Put back by moving the other way, not by a new entry: the history is as it was. With
+      // a page ahead (Signatures, then back here, edited): a refused forward keeps it ahead.
+      expect(await page.evaluate(() => history.length)).toBe(entries);
       answer = 'accept';
+      await page.getByTestId('tab-verify').click();
+      await page.getByTestId('verify-panel').waitFor();
+      await page.goBack();
+      await until(page, (p) => location.pathname === p, `/bins/${bin.id}/forward`);
+      await page.getByTestId('add-target').click();
+      await page.getByTestId('forward-target').first().fill(`${targetBase}/z`);
+      await until(page, () => document.querySelector('[data-testid="dirty-forward"]')?.textContent === 'Unsaved changes');
+      answer = 'dismiss';
+      await page.goForward();
+      await expect.poll(() => dialogs.length).toBe(5);
+      await until(page, (p) => location.pathname === p, `/bins/${bin.id}/forward`);
+      expect(await page.getByTestId('forward-target').first().inputValue()).toBe(`${targetBase}/z`);
+      answer = 'accept';
+      await page.goForward();
+      await until(page, (p) => location.pathname === p, `/bins/${bin.id}/verify`);
+      expect(dialogs).toHaveLength(6);
+      await page.goBack();
+      await until(page, (p) => location.pathname === p, `/bins/${bin.id}/forward`);
+      await page.getByTestId('forward-panel').waitFor();
+
+      // A link elsewhere (the app bar), with unsaved targets again, accepted: gone.
+      await page.getByTestId('add-target').click();
+      await page.getByTestId('forward-target').first().fill(`${targetBase}/y`);
+      await until(page, () => document.querySelector('[data-testid="dirty-forward"]')?.textContent === 'Unsaved changes');
       await page.getByTestId('nav-dispatcher').click();
       await until(page, () => location.pathname === '/dispatcher');
-      expect(dialogs).toHaveLength(4);
+      expect(dialogs).toHaveLength(7);
 
       // The webhook form too.
       await page.getByTestId('add-webhook').click();
       await page.getByTestId('webhook-name').fill('half-made');
       answer = 'dismiss';
       await page.getByRole('link', { name: 'Bins', exact: true }).click();
-      await expect.poll(() => dialogs.length).toBe(5);
+      await expect.poll(() => dialogs.length).toBe(8);
       expect(new URL(page.url()).pathname).toBe('/dispatcher');
       expect(await page.getByTestId('webhook-name').inputValue()).toBe('half-made');
       answer = 'accept';
       await page.getByRole('link', { name: 'Bins', exact: true }).click();
       await until(page, () => location.pathname === '/');
-      expect(dialogs).toHaveLength(6);
+      expect(dialogs).toHaveLength(9);
     } finally {
       page.off('dialog', onDialog);
     }

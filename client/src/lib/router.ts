@@ -11,6 +11,15 @@ const EVENT = 'hooklab:navigate';
 const guards = new Set<() => string | null>();
 /** The address on screen: where a refused back/forward returns to. */
 let shownUrl = typeof window === 'undefined' ? '' : window.location.pathname + window.location.search;
+/**
+ * The history entry on screen, by position: each entry navigate() makes carries its index
+ * ({ idx }), so a refused back/forward can be undone by going the other way as far (the entries
+ * ahead stay, as they do in any browser). A reload keeps the entry's state, so its index too.
+ */
+const idxOf = (state: unknown): number | null => (state && typeof (state as { idx?: unknown }).idx === 'number' ? (state as { idx: number }).idx : null);
+let shownIdx = 0;
+/** The move back after a refusal: its popstate is ours, not the user's. */
+let undoing = false;
 
 /** Whether the page may leave: asks (confirm) when a guard has unsaved edits. */
 export function mayLeave(): boolean {
@@ -22,16 +31,31 @@ export function mayLeave(): boolean {
 }
 
 if (typeof window !== 'undefined') {
+  const start = idxOf(window.history.state);
+  if (start === null) window.history.replaceState({ ...(window.history.state ?? {}), idx: 0 }, '');
+  else shownIdx = start;
   // Before the router's own listeners (registered later, in useLocation): a refused
   // back/forward puts the address back and is not seen by them at all.
   window.addEventListener('popstate', (e) => {
     const to = window.location.pathname + window.location.search;
+    const toIdx = idxOf(e.state);
+    if (undoing) {
+      undoing = false;
+      e.stopImmediatePropagation();
+      return;
+    }
     if (to === shownUrl || mayLeave()) {
       shownUrl = to;
+      if (toIdx !== null) shownIdx = toIdx;
       return;
     }
     e.stopImmediatePropagation();
-    window.history.pushState(null, '', shownUrl);
+    // Back where we were, by as many entries as the move went; an entry of unknown position
+    // (not ours) gets the old way: the address put back as a new entry.
+    if (toIdx !== null && toIdx !== shownIdx) {
+      undoing = true;
+      window.history.go(shownIdx - toIdx);
+    } else window.history.pushState({ idx: ++shownIdx }, '', shownUrl);
   });
   window.addEventListener('beforeunload', (e) => {
     for (const g of guards) {
@@ -74,8 +98,8 @@ export function navigate(to: string, opts: { replace?: boolean } = {}): void {
   if (to === here) return;
   if (!mayLeave()) return;
   shownUrl = to;
-  if (opts.replace) window.history.replaceState(null, '', to);
-  else window.history.pushState(null, '', to);
+  if (opts.replace) window.history.replaceState({ idx: shownIdx }, '', to);
+  else window.history.pushState({ idx: ++shownIdx }, '', to);
   window.dispatchEvent(new Event(EVENT));
 }
 
