@@ -59,6 +59,7 @@ export interface Config {
   hangTimeoutMs: number;
   headersTimeoutMs: number;
   requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
   maxHeaderBytes: number;
   maxDecodedBytes: number;
   dispatchTimeoutMs: number;
@@ -130,6 +131,7 @@ export const CONFIG_DOCS: { name: string; default: string; meaning: string }[] =
   { name: 'HANG_TIMEOUT_MS', default: '300000', meaning: 'A "timeout" fault holds the request this long, then drops the socket.' },
   { name: 'HEADERS_TIMEOUT_MS', default: '30000', meaning: 'A client must finish sending headers within this.' },
   { name: 'REQUEST_TIMEOUT_MS', default: '120000', meaning: 'A client must finish sending its whole request within this.' },
+  { name: 'KEEP_ALIVE_TIMEOUT_MS', default: '5000', meaning: 'An idle keep-alive connection is closed after this (Node\'s default). Behind a reverse proxy or load balancer that keeps connections to hooklab open longer (nginx\'s upstream keepalive, an AWS ALB: 60 s), set it above theirs (e.g. 65000): else one may send a request on a connection hooklab is closing, and answer its client 502. Idle connections count in MAX_CONNECTIONS while open.' },
   { name: 'MAX_HEADER_BYTES', default: '65536', meaning: 'Largest request head, as Node counts it: the URL and every header name and value (not ": " or line ends); bigger gets 431. Every header within it (and within MAX_HEADER_COUNT) is kept, none dropped silently.' },
   { name: 'MAX_HEADER_COUNT', default: '2000', meaning: 'Most headers a request may have (names counted with repeats); more gets 431. Every header is stored with its capture and listed with it, and searches read them all, so MAX_HEADER_BYTES alone (~28,000 tiny headers) is too loose.' },
   { name: 'MAX_DECODED_BYTES', default: '8388608', meaning: 'Cap on decoding gzip/deflate/br bodies for display and body search (bomb guard).' },
@@ -249,6 +251,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     hangTimeoutMs: int(env, 'HANG_TIMEOUT_MS', 300_000, 1, 3_600_000),
     headersTimeoutMs: int(env, 'HEADERS_TIMEOUT_MS', 30_000, 100, 600_000),
     requestTimeoutMs: int(env, 'REQUEST_TIMEOUT_MS', 120_000, 100, 3_600_000),
+    keepAliveTimeoutMs: int(env, 'KEEP_ALIVE_TIMEOUT_MS', 5_000, 100, 600_000),
     maxHeaderBytes: int(env, 'MAX_HEADER_BYTES', 65_536, 1024, 1024 * 1024),
     maxDecodedBytes: int(env, 'MAX_DECODED_BYTES', 8 * 1024 * 1024, 0, 256 * 1024 * 1024),
     dispatchTimeoutMs: int(env, 'DISPATCH_TIMEOUT_MS', 10_000, 1, 600_000),

@@ -68,6 +68,7 @@ export function createHttp(config: Config): HooklabHttp {
       // Node checks those timeouts on this interval (default 30 s): keep it proportionate.
       connectionsCheckingInterval: Math.max(50, Math.min(30_000, Math.floor(Math.min(config.headersTimeoutMs, config.requestTimeoutMs) / 4))),
       maxHeaderSize: config.maxHeaderBytes,
+      keepAliveTimeout: config.keepAliveTimeoutMs,
     },
     (req, res) => {
       stalls.add(req.socket);
