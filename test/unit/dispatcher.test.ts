@@ -74,6 +74,32 @@ describe('dispatcher (injected clock, store, sender)', () => {
     d.stop();
   });
 
+  it('at start, a webhook re-enabled (on another instance) after the list was read keeps what it owed; one still disabled has it cancelled', async () => {
+    const first = setup();
+    await webhook(first.store);
+    await webhook(first.store, { id: 'wh_2', url: 'http://other.test/hook' });
+    await first.d.fireRun({});
+    first.d.stop();
+    const store = first.store;
+    // Both disabled while no dispatcher ran; wh_1 is enabled again right after start() read the list.
+    for (const id of ['wh_1', 'wh_2']) await store.webhooks.put({ ...(await store.webhooks.get(id))!, enabled: false });
+    const list = store.webhooks.list.bind(store.webhooks);
+    store.webhooks.list = async () => {
+      const snapshot = (await list()).map((w) => ({ ...w }));
+      await store.webhooks.put({ ...(await store.webhooks.get('wh_1'))!, enabled: true });
+      return snapshot;
+    };
+    const again = setup({ store, wall: first.wall });
+    await again.d.start();
+    const byHook = new Map((await store.deliveries.query({})).map((x) => [x.webhookId, x]));
+    expect(byHook.get('wh_1')).toMatchObject({ state: 'pending' });
+    expect(byHook.get('wh_2')).toMatchObject({ state: 'cancelled', endReason: 'webhook_disabled' });
+    // And wh_1's is still scheduled: its next attempt is made.
+    await again.d.advance({ ms: 86_400_000 });
+    expect(again.sent.filter((x) => x.url === 'http://receiver.test/hook').length).toBeGreaterThan(0);
+    again.d.stop();
+  });
+
   it('the same random source replays the same schedule', async () => {
     const a = setup();
     const b = setup();
