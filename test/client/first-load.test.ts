@@ -53,4 +53,26 @@ describe('a settings form\'s first load', () => {
     expect(seen).toEqual(['offline', 'load 2']);
     expect(n).toBe(2);
   });
+
+  it('asked for while one was loading that then fails (the server came back meanwhile): loaded again at once', async () => {
+    const calls: ReturnType<typeof deferred<string>>[] = [];
+    const seen: string[] = [];
+    const trigger = firstLoader(
+      () => {
+        const d = deferred<string>();
+        calls.push(d);
+        return d.promise;
+      },
+      (v) => seen.push(v),
+      (err) => seen.push(`error: ${(err as Error).message}`),
+    );
+    trigger();
+    trigger(); // the socket connected while the first read was on its way
+    calls[0].reject(new Error('network'));
+    await tick();
+    expect(calls).toHaveLength(2);
+    calls[1].resolve('saved');
+    await tick();
+    expect(seen).toEqual(['error: network', 'saved']);
+  });
 });

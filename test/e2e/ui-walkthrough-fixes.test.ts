@@ -237,6 +237,37 @@ describe('leaving a form with unsaved changes', () => {
   });
 });
 
+describe('a refused back across an entry the browser made (the skip link\'s #main)', () => {
+  it('leaves the address on the page on screen', async () => {
+    const bin = await newBin('skip link');
+    await page.goto(`/bins/${bin.id}`);
+    await page.getByTestId('tab-verify').click();
+    await page.getByTestId('verify-panel').waitFor();
+    await page.evaluate(() => (document.querySelector('.skip-link') as HTMLAnchorElement).click());
+    await until(page, () => location.hash === '#main');
+    await page.getByTestId('tab-forward').click();
+    await page.getByTestId('forward-panel').waitFor();
+    await page.getByTestId('add-target').click();
+    await page.getByTestId('forward-target').first().fill(`${targetBase}/s`);
+    await until(page, () => document.querySelector('[data-testid="dirty-forward"]')?.textContent === 'Unsaved changes');
+    let asked = 0;
+    const onDialog = (d: import('playwright-core').Dialog) => {
+      asked++;
+      void d.dismiss();
+    };
+    page.on('dialog', onDialog);
+    try {
+      // Two entries back at once (a long press on Back): Signatures, past the #main entry.
+      await page.evaluate(() => history.go(-2));
+      await expect.poll(() => asked).toBe(1);
+      await until(page, (p) => location.pathname === p, `/bins/${bin.id}/forward`);
+      expect(await page.getByTestId('forward-target').first().inputValue()).toBe(`${targetBase}/s`);
+    } finally {
+      page.off('dialog', onDialog);
+    }
+  });
+});
+
 describe('replay says what happened, where it was sent from', () => {
   it('an answer and a refusal are said under the buttons, and the new record is marked under Forwards', async () => {
     const bin = await newBin('replays');

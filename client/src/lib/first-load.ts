@@ -4,9 +4,16 @@
 // user had typed meanwhile (the socket connects during every page load).
 export function firstLoader<T>(load: () => Promise<T>, onLoaded: (value: T) => void, onError: (err: unknown) => void): () => void {
   let state: 'idle' | 'loading' | 'done' = 'idle';
-  return () => {
-    if (state !== 'idle') return;
+  /** Asked for while one was loading: if that one fails, the server may be back since, so again at once. */
+  let askedMeanwhile = false;
+  const run = (): void => {
+    if (state === 'loading') {
+      askedMeanwhile = true;
+      return;
+    }
+    if (state === 'done') return;
     state = 'loading';
+    askedMeanwhile = false;
     load().then(
       (v) => {
         state = 'done';
@@ -15,7 +22,9 @@ export function firstLoader<T>(load: () => Promise<T>, onLoaded: (value: T) => v
       (err) => {
         state = 'idle';
         onError(err);
+        if (askedMeanwhile) run();
       },
     );
   };
+  return run;
 }

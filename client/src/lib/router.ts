@@ -42,6 +42,9 @@ if (typeof window !== 'undefined') {
     if (undoing) {
       undoing = false;
       e.stopImmediatePropagation();
+      // Entries without an index between (a #fragment link's) make the move fall short: the
+      // address is then put back as a new entry, so it names the page on screen.
+      if (to !== shownUrl) window.history.pushState({ idx: ++shownIdx }, '', shownUrl);
       return;
     }
     if (to === shownUrl || mayLeave()) {
