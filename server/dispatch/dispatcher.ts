@@ -206,24 +206,27 @@ export class Dispatcher {
     const ended = new Map<string, 'webhook_deleted' | 'webhook_disabled'>();
     // Not now(): a read would stamp the clock there, and after downtime it must resume at the first owed attempt (see clock.ts).
     const now = this.d.clock.projected();
+    const labels: Promise<void>[] = [];
     for (const del of await this.d.store.deliveries.query({ state: 'pending' })) {
       const wh = byId.get(del.webhookId);
       if (!wh || !wh.enabled) {
         ended.set(del.webhookId, wh ? 'webhook_disabled' : 'webhook_deleted');
         continue;
       }
-      await this.owe(del, now);
+      labels.push(this.owe(del, now));
     }
     for (const [id, reason] of ended) {
       // Read again: on Redis another instance may have re-enabled (or made again) the webhook
       // since the list was read; its deliveries are then owed after all.
       const wh = await this.d.store.webhooks.get(id);
       if (wh?.enabled) {
-        for (const del of await this.d.store.deliveries.query({ state: 'pending', webhookId: id })) await this.owe(del, now);
+        for (const del of await this.d.store.deliveries.query({ state: 'pending', webhookId: id })) labels.push(this.owe(del, now));
         continue;
       }
       await this.cancelFor(id, wh ? 'webhook_disabled' : reason);
     }
+    // All at once (on Redis, pipelined): one after another, thousands held the lease's renewal.
+    await Promise.all(labels);
     for (const run of await this.d.store.runs.list()) {
       if (run.ended) continue;
       // Admitted before the stop: what its end will make is held for it again.
@@ -240,17 +243,20 @@ export class Dispatcher {
    * flight there: said, as a stop's in-flight attempt is (see stop()).
    */
   private async owe(del: Delivery, now: number): Promise<void> {
-    if (del.nextAttemptAt && Date.parse(del.nextAttemptAt) <= now && del.nextReason !== 'restart') {
-      const n = del.attempts.length + 1;
-      del = {
-        ...del,
-        nextReason: 'restart',
-        nextReasonDetail: `attempt ${n} was due at ${del.nextAttemptAt} while no dispatcher ran (a restart, or the instance running it stopped answering): made now; if it was in flight there, it may arrive twice (same webhook-id and attempt number)`,
-      };
-      await this.d.store.deliveries.put(del);
-    }
     this.pendingIds.add(del.id);
     if (del.nextAttemptAt) this.schedule({ at: Date.parse(del.nextAttemptAt), kind: 'attempt', id: del.id, key: receiverKey(del.url) });
+    if (!del.nextAttemptAt || Date.parse(del.nextAttemptAt) > now || del.nextReason === 'restart') return;
+    const n = del.attempts.length + 1;
+    const planned = del.nextReasonDetail ?? del.nextReason;
+    const labelled: Delivery = {
+      ...del,
+      nextReason: 'restart',
+      nextReasonDetail:
+        `attempt ${n} was due at ${del.nextAttemptAt} while no dispatcher ran (the server down, or the instance running it stopped answering)${planned ? ` (planned: ${planned})` : ''}: ` +
+        'made now; if it was in flight there, it may arrive twice (same webhook-id and attempt number)',
+    };
+    // Only words: a store that refuses writes now (Redis out of memory) must not stop the start.
+    await this.d.store.deliveries.put(labelled).catch((err: unknown) => this.d.onError?.(err));
   }
 
   /**

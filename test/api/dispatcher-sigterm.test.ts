@@ -110,7 +110,7 @@ describe('SIGKILL with an attempt in flight (no stop could say so)', () => {
       expect(seen).toBe(2);
       expect(done.attempts[0]).toMatchObject({ n: 1, status: 200, reason: 'restart' });
       expect(done.attempts[0].reasonDetail).toBe(
-        `attempt 1 was due at ${owed.plannedAt[0]} while no dispatcher ran (a restart, or the instance running it stopped answering): made now; if it was in flight there, it may arrive twice (same webhook-id and attempt number)`,
+        `attempt 1 was due at ${owed.plannedAt[0]} while no dispatcher ran (the server down, or the instance running it stopped answering) (planned: at the event): made now; if it was in flight there, it may arrive twice (same webhook-id and attempt number)`,
       );
       b.proc.kill('SIGTERM');
       await b.exited;

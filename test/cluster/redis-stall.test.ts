@@ -119,9 +119,12 @@ describe('a stalled Redis', () => {
       await expect.poll(fault, { timeout: 15_000, interval: 200 }).not.toMatch(/does not answer/);
       await raw.config('SET', 'maxmemory', String(Number(/used_memory:(\d+)/.exec(await raw.info('memory'))![1]) - 64 * 1024));
       await expect.poll(fault, { timeout: 15_000, interval: 200 }).toMatch(/out of memory/);
+      // The stall's end did not claim that writes succeed again: Redis still refused them.
+      expect(s.output()).not.toMatch(/storage recovered/);
       await raw.config('SET', 'maxmemory', '0');
       await expect.poll(() => healthStatus(s.base), { timeout: 15_000, interval: 200 }).toBe(200);
       expect((await send(`${s.base}/h/${bin}/after`, { body: 'after' })).status).toBe(200);
+      expect(s.output().match(/storage recovered/g)).toHaveLength(1);
     } finally {
       raw.disconnect();
     }

@@ -122,6 +122,8 @@ export class RedisConnection {
   private faultKind: FaultKind | null = null;
   /** For a 'refused' fault: whether Redis refused for memory (its own way to clear: see probeRefused). */
   private refusal: 'oom' | 'other' | null = null;
+  /** The refusal a stall or a lost link replaced (see raise()), back when that ends. */
+  private replaced: { fault: StoreFault; refusal: 'oom' | 'other' } | null = null;
   /** Probe writes passed in a row while refused (see OOM_WRITES_TO_CLEAR). */
   private writesPassed = 0;
   /** The probe in flight (check() and the stall probe share it: never a pile of them). */
@@ -219,6 +221,7 @@ export class RedisConnection {
     // so. Its end clears both; a refusal still there is found again by the next write or probe.
     const worse = this.faultKind === 'refused' && kind !== 'refused';
     if (this.fault && !worse) return;
+    if (worse) this.replaced = { fault: this.fault!, refusal: this.refusal ?? 'other' };
     this.fault = { code: 'redis_unavailable', message, since: new Date(this.now()).toISOString() };
     this.faultKind = kind;
     this.refusal = kind === 'refused' ? (refusal ?? 'other') : null;
@@ -229,6 +232,19 @@ export class RedisConnection {
 
   private clear() {
     if (!this.fault) return;
+    // The stall (or lost link) ends, the refusal it replaced is back until its probe says
+    // otherwise: "writes succeed again" would not be true yet.
+    const back = this.replaced;
+    this.replaced = null;
+    if (back && this.faultKind !== 'refused') {
+      this.fault = back.fault;
+      this.faultKind = 'refused';
+      this.refusal = back.refusal;
+      this.writesPassed = 0;
+      this.o.onFault?.(this.fault, new Error('Redis answers again; it refused writes before, and is asked again whether it still does'));
+      this.startProbe();
+      return;
+    }
     this.fault = null;
     this.faultKind = null;
     this.refusal = null;
