@@ -204,6 +204,8 @@ describe('hooklab CLI', () => {
 
   it('bin list (a table, or NDJSON) and bin delete (ids or receiver URLs; --missing-ok for a clean-up run again)', async () => {
     const a = JSON.parse((await hooklab(['bin', 'new', '--slug', 'list-me-aaaa', '--name', 'Orders CI', '--json'])).stdout) as { id: string; url: string };
+    // A name with a line break and an escape sequence: shown, not obeyed by the terminal.
+    const odd = (await json<{ id: string }>(srv.base, 'POST', '/api/bins', { id: 'list-me-odd1', name: 'two\nlines \u001b[31mred' })).body;
     const b = JSON.parse((await hooklab(['bin', 'new', '--slug', 'list-me-bbbb', '--json'])).stdout) as { id: string; url: string };
     await send(`${srv.base}/h/${a.id}/x`, { body: '1' });
     await send(`${srv.base}/h/${a.id}/y`, { body: '2' });
@@ -213,7 +215,11 @@ describe('hooklab CLI', () => {
     const rows = table.stdout.trimEnd().split('\n');
     expect(rows[0]).toMatch(/^ID +REQUESTS +LAST +NAME +URL$/);
     const rowOf = (id: string) => rows.find((r) => r.startsWith(`${id} `))!;
-    expect(rowOf(a.id)).toMatch(new RegExp(`^${a.id} +2 +\\d\\d:\\d\\d:\\d\\d +Orders CI +${esc(a.url)}$`));
+    // The last request: its time of day (or its date, just after midnight).
+    expect(rowOf(a.id)).toMatch(new RegExp(`^${a.id} +2 +(\\d\\d:\\d\\d:\\d\\d|\\d{4}-\\d\\d-\\d\\d) +Orders CI +${esc(a.url)}$`));
+    expect(rowOf(odd.id)).toContain(' two?lines ?[31mred ');
+    expect(table.stdout).not.toContain('\u001b');
+    await json(srv.base, 'DELETE', `/api/bins/${odd.id}`);
     expect(rowOf(b.id)).toMatch(new RegExp(`^${b.id} +0 +never +Bin list-m +${esc(b.url)}$`));
     // Newest first.
     expect(rows.indexOf(rowOf(b.id))).toBeLessThan(rows.indexOf(rowOf(a.id)));
@@ -237,8 +243,18 @@ describe('hooklab CLI', () => {
     // Gone already: an error of its own (exit 2), or fine with --missing-ok.
     const again = await hooklab(['bin', 'delete', a.id]);
     expect({ code: again.code, stderr: again.stderr }).toEqual({ code: 2, stderr: `hooklab: there is no bin ${a.id} on ${srv.base} (--missing-ok lets a clean-up go on past it)\n` });
-    const ok = await hooklab(['bin', 'delete', '--missing-ok', a.id]);
+    const ok = await hooklab(['bin', 'delete', '--missing-ok', a.id, a.id]);
     expect({ code: ok.code, stdout: ok.stdout }).toEqual({ code: 0, stdout: `${a.id}: not there (already deleted?)\n` });
+    // A 404 that is not hooklab's "bin not found" (a wrong --server, a proxy's path) is no bin already gone.
+    const notHooklab = http.createServer((_req, res) => res.writeHead(404, { 'content-type': 'text/html' }).end('<h1>Not Found</h1>'));
+    await new Promise<void>((r) => notHooklab.listen(0, '127.0.0.1', r));
+    try {
+      const wrong = await hooklab(['bin', 'delete', '--missing-ok', a.id], { HOOKLAB_SERVER: `http://127.0.0.1:${(notHooklab.address() as net.AddressInfo).port}` });
+      expect(wrong.code).toBe(2);
+      expect(wrong.stderr).toMatch(/^hooklab: not found: 404 Not Found\n$/);
+    } finally {
+      notHooklab.close();
+    }
     // Several, one of them missing: the others are deleted, each failure said, the worst code.
     const c = JSON.parse((await hooklab(['bin', 'new', '--json'])).stdout) as { id: string };
     const mixed = await hooklab(['bin', 'delete', a.id, c.id]);

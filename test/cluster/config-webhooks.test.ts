@@ -20,7 +20,7 @@ afterAll(async () => {
   await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
 });
 
-type Del = { id: string; webhookId: string; state: string; endReason: string | null };
+type Del = { id: string; webhookId: string; state: string; endReason: string | null; attempts: unknown[] };
 const deliveries = async (base: string) => (await api<{ deliveries: Del[] }>(base, 'GET', '/api/deliveries?limit=100')).body.deliveries;
 const runsHere = async (base: string) => (await api<{ dispatcher?: { runsHere: boolean } }>(base, 'GET', '/api/health')).body.dispatcher?.runsHere;
 
@@ -42,7 +42,8 @@ describe('a config file applied on an instance that does not run the dispatcher'
     await expect.poll(() => runsHere(a.base), { timeout: 15_000 }).toBe(true);
     // A failed run: each webhook's delivery fails (nothing listens on port 1) and waits for its retry.
     expect((await api(a.base, 'POST', '/api/runs', { outcome: 'FAILED', durationMs: 0 })).status).toBe(201);
-    await expect.poll(async () => (await deliveries(a.base)).filter((d) => d.state === 'pending').length, { timeout: 30_000 }).toBe(3);
+    // Each made its first attempt (so the next, 10 minutes away, is what they wait for).
+    await expect.poll(async () => (await deliveries(a.base)).filter((d) => d.state === 'pending' && d.attempts.length === 1).length, { timeout: 30_000 }).toBe(3);
 
     // B starts with the second file while A keeps the dispatcher.
     const b = await spawnServer({ ...env, HOOKLAB_CONFIG: second });

@@ -37,7 +37,9 @@ export async function binList(c: Conn, o: { json?: boolean }): Promise<void> {
     process.stderr.write(`no bins on ${c.server} (\`hooklab bin new\` makes one)\n`);
     return;
   }
-  const rows = bins.map((b) => [b.id, String(b.requestCount), lastSeen(b.lastRequestAt), b.name, b.url]);
+  // A name may hold line breaks or escape sequences: shown, not obeyed by the terminal.
+  const shown = (name: string) => name.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+  const rows = bins.map((b) => [b.id, String(b.requestCount), lastSeen(b.lastRequestAt), shown(b.name), b.url]);
   const head = ['ID', 'REQUESTS', 'LAST', 'NAME', 'URL'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const fmt = (r: string[]) => r.map((v, i) => (i === r.length - 1 ? v : v.padEnd(widths[i]))).join('  ');
@@ -50,7 +52,13 @@ export async function binList(c: Conn, o: { json?: boolean }): Promise<void> {
  * after a partial one). The others are still deleted; the exit code is the worst seen.
  */
 export async function binDelete(connOf: (bin: string) => Conn, bins: string[], o: { missingOk?: boolean }): Promise<void> {
-  const ids = bins.map((b) => [b, binIdOf(b)] as const); // every argument checked before any is deleted
+  // Every argument checked before any is deleted; one bin named twice is deleted once.
+  const byKey = new Map<string, readonly [string, string]>();
+  for (const b of bins) {
+    const id = binIdOf(b);
+    byKey.set(`${connOf(b).server} ${id}`, [b, id]);
+  }
+  const ids = [...byKey.values()];
   let failed = 0;
   let worst = 0;
   for (const [arg, id] of ids) {
@@ -60,11 +68,14 @@ export async function binDelete(connOf: (bin: string) => Conn, bins: string[], o
       process.stdout.write(`deleted ${id}\n`);
     } catch (e) {
       if (!(e instanceof CliError)) throw e;
-      if (e.status === 404 && o.missingOk) {
+      // Only the server's own "bin not found": a 404 of another server (a wrong --server, a
+      // proxy path) is not a bin already deleted.
+      const gone = e.status === 404 && /\bbin not found\b/.test(e.message);
+      if (gone && o.missingOk) {
         process.stdout.write(`${id}: not there (already deleted?)\n`);
         continue;
       }
-      const err = e.status === 404 ? new CliError(`there is no bin ${id} on ${c.server} (--missing-ok lets a clean-up go on past it)`, EXIT.usage, { status: 404 }) : e;
+      const err = gone ? new CliError(`there is no bin ${id} on ${c.server} (--missing-ok lets a clean-up go on past it)`, EXIT.usage, { status: 404 }) : e;
       if (ids.length === 1) throw err;
       process.stderr.write(`hooklab: ${id}: ${err.message}\n`);
       failed++;
