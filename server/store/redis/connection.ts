@@ -218,7 +218,7 @@ export class RedisConnection {
     if (this.closing) return;
     // A refusal (out of memory) that Redis then stops answering, or drops the connection: the
     // worse fault replaces it, so that commands fail fast again (see away()) and health says
-    // so. Its end clears both; a refusal still there is found again by the next write or probe.
+    // so. Its end gives the refusal back (see clear()), for the refusal's own probe to clear.
     const worse = this.faultKind === 'refused' && kind !== 'refused';
     if (this.fault && !worse) return;
     if (worse) this.replaced = { fault: this.fault!, refusal: this.refusal ?? 'other' };
@@ -242,7 +242,7 @@ export class RedisConnection {
       this.refusal = back.refusal;
       this.writesPassed = 0;
       this.o.onFault?.(this.fault, new Error('Redis answers again; it refused writes before, and is asked again whether it still does'));
-      this.startProbe();
+      if (!this.closing) this.startProbe();
       return;
     }
     this.fault = null;
