@@ -13,19 +13,25 @@ function deferred<T>() {
 
 const tick = () => new Promise((r) => setTimeout(r, 0));
 
+/** A loader whose loads the test settles by hand (`calls`), and what it was told (`seen`). */
+function manualLoader() {
+  const calls: ReturnType<typeof deferred<string>>[] = [];
+  const seen: string[] = [];
+  const trigger = firstLoader(
+    () => {
+      const d = deferred<string>();
+      calls.push(d);
+      return d.promise;
+    },
+    (v) => seen.push(v),
+    (err) => seen.push(`error: ${(err as Error).message}`),
+  );
+  return { calls, seen, trigger };
+}
+
 describe('a settings form\'s first load', () => {
   it('is not started again while one is in flight (the socket connecting during the page load), nor after it succeeded', async () => {
-    const calls: ReturnType<typeof deferred<string>>[] = [];
-    const loaded: string[] = [];
-    const trigger = firstLoader(
-      () => {
-        const d = deferred<string>();
-        calls.push(d);
-        return d.promise;
-      },
-      (v) => loaded.push(v),
-      () => loaded.push('error'),
-    );
+    const { calls, seen: loaded, trigger } = manualLoader();
     trigger();
     trigger(); // "reachable" while the first is still loading
     expect(calls).toHaveLength(1);
@@ -55,17 +61,7 @@ describe('a settings form\'s first load', () => {
   });
 
   it('asked for while one was loading that then fails (the server came back meanwhile): loaded again at once', async () => {
-    const calls: ReturnType<typeof deferred<string>>[] = [];
-    const seen: string[] = [];
-    const trigger = firstLoader(
-      () => {
-        const d = deferred<string>();
-        calls.push(d);
-        return d.promise;
-      },
-      (v) => seen.push(v),
-      (err) => seen.push(`error: ${(err as Error).message}`),
-    );
+    const { calls, seen, trigger } = manualLoader();
     trigger();
     trigger(); // the socket connected while the first read was on its way
     calls[0].reject(new Error('network'));

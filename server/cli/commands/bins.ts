@@ -53,16 +53,16 @@ export async function binList(c: Conn, o: { json?: boolean }): Promise<void> {
  */
 export async function binDelete(connOf: (bin: string) => Conn, bins: string[], o: { missingOk?: boolean }): Promise<void> {
   // Every argument checked before any is deleted; one bin named twice is deleted once.
-  const byKey = new Map<string, readonly [string, string]>();
+  const byKey = new Map<string, readonly [Conn, string]>();
   for (const b of bins) {
     const id = binIdOf(b);
-    byKey.set(`${connOf(b).server} ${id}`, [b, id]);
+    const c = connOf(b);
+    byKey.set(`${c.server} ${id}`, [c, id]);
   }
   const ids = [...byKey.values()];
   let failed = 0;
   let worst = 0;
-  for (const [arg, id] of ids) {
-    const c = connOf(arg);
+  for (const [c, id] of ids) {
     try {
       await call(c, 'DELETE', `/api/bins/${id}`);
       process.stdout.write(`deleted ${id}\n`);
