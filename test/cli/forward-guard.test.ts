@@ -407,7 +407,8 @@ describe('hooklab forward: a connection that dies without a word', () => {
     proxy.to(s.base);
     const t = await holdingTarget();
     const bin = await newBin(s.base);
-    const r = relay([`${proxy.base}/h/${bin.id}`, '--to', `${t.base}/dd`, '--cursor', path.join(dir, 'c-dead.json'), '--timeout', '60s']);
+    // --prefetch 1: each capture fetched as its turn comes (this is about a fetch between two).
+    const r = relay([`${proxy.base}/h/${bin.id}`, '--to', `${t.base}/dd`, '--cursor', path.join(dir, 'c-dead.json'), '--timeout', '60s', '--prefetch', '1']);
     await until(() => r.err().includes('forwarding'), 'the relay to start');
     t.hold();
     const ids = await capture(`${s.base}/h/${bin.id}`, 3, 'dd');
@@ -482,7 +483,8 @@ describe('hooklab forward: what it says', () => {
     const ids = await capture(`${s.base}/h/${bin.id}`, 2, 'od');
     const cursor = path.join(dir, 'c-once-default.json');
     t.hold();
-    const r = relay([`${s.base}/h/${bin.id}`, '--to', `${t.base}/od`, '--from-start', '--once', '--cursor', cursor, '--timeout', '60s']);
+    // --prefetch 1: the second capture is still to be fetched when the server goes.
+    const r = relay([`${s.base}/h/${bin.id}`, '--to', `${t.base}/od`, '--from-start', '--once', '--cursor', cursor, '--timeout', '60s', '--prefetch', '1']);
     await until(() => t.held() === 1, 'the relay mid-forward');
     s.proc.kill('SIGKILL');
     await s.exited;

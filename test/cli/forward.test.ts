@@ -448,7 +448,8 @@ describe('hooklab forward', () => {
       const binUrl = `${gone.base}/h/${bin.id}`;
       const held = await capture(binUrl, 6, 'gu');
       const cursor = path.join(dir, 'c-give-up.json');
-      const r = relay([binUrl, '--to', `http://127.0.0.1:${(slow.address() as { port: number }).port}/in`, '--from-start', '--once', '--give-up', '2s', '--cursor', cursor]);
+      // --prefetch 1: the captures after the first are still to be fetched when the server goes.
+      const r = relay([binUrl, '--to', `http://127.0.0.1:${(slow.address() as { port: number }).port}/in`, '--from-start', '--once', '--give-up', '2s', '--cursor', cursor, '--prefetch', '1']);
       await until(() => r.out().split('\n').length > 1, 'the first capture forwarded');
       gone.proc.kill('SIGKILL');
       await gone.exited;

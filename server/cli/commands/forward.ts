@@ -31,6 +31,8 @@ export interface ForwardOptions {
   giveUp?: string;
   /** One JSON object per forwarded capture on stdout instead of the line (messages stay on stderr). */
   json?: boolean;
+  /** Captures fetched in one call (see FETCH_AHEAD_BYTES); default 32. */
+  prefetch?: string;
 }
 
 const ms = (s: string, flag = '--timeout') => durationMs(s, flag, '10s, 500ms or 5m');
@@ -46,6 +48,17 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * it) would otherwise hold one for undici's 300 s.
  */
 export const API_TIMEOUT_MS = 30_000;
+/**
+ * Captures are fetched in batches (--prefetch, this many by default): the one at hand and those
+ * queued after it, their bodies at most FETCH_AHEAD_BYTES together (the first one whatever its
+ * size). A call per capture made the server's round trip most of a relay's time once the server
+ * was far away. What the relay holds in memory at once is one such batch.
+ */
+const PREFETCH_DEFAULT = 32;
+const PREFETCH_MAX = 1000;
+/** The ids of one call, joined, at most this long: the request line counts against the server's MAX_HEADER_BYTES. */
+const IDS_MAX_CHARS = 4096;
+const FETCH_AHEAD_BYTES = 8 * 1024 * 1024;
 /** A Retry-After of the server is waited out up to this long before the next try. */
 const MAX_RETRY_AFTER_MS = 60_000;
 
@@ -117,6 +130,8 @@ export async function forward(c: Conn, bin: string, o: ForwardOptions): Promise<
     if (origin) throw new CliError(`--to ${t} is a receiver URL of the hooklab server the relay reads (${origin}): every forward would be captured and forwarded again, in a loop. Point --to at your app.`, EXIT.usage);
   }
   const timeoutMs = ms(o.timeout);
+  const prefetch = o.prefetch === undefined ? PREFETCH_DEFAULT : Number(o.prefetch);
+  if (!/^\d+$/.test(o.prefetch ?? '1') || prefetch < 1 || prefetch > PREFETCH_MAX) throw new CliError(`--prefetch must be a whole number from 1 to ${PREFETCH_MAX}, got "${o.prefetch}"`, EXIT.usage);
   // A relay that runs for good waits for its server however long it is away; --once (a CI
   // step) ends with exit 3 instead, saying where it stopped, so the step fails rather than hangs.
   const giveUpMs = o.giveUp !== undefined ? ms(o.giveUp, '--give-up') : o.once ? ONCE_GIVE_UP_MS : Infinity;
@@ -127,7 +142,7 @@ export async function forward(c: Conn, bin: string, o: ForwardOptions): Promise<
   // before anything is said, so an unwritable place for the cursor is told at once too.
   const release = await lockCursor(cursorFile);
   try {
-    return await relay(c, binId, o, { cursorFile, timeoutMs, giveUpMs });
+    return await relay(c, binId, o, { cursorFile, timeoutMs, giveUpMs, prefetch });
   } finally {
     await release();
   }
@@ -190,8 +205,8 @@ async function firstBin(c: Conn, binId: string, o: ForwardOptions, giveUpMs: num
   }
 }
 
-async function relay(c: Conn, binId: string, o: ForwardOptions, k: { cursorFile: string; timeoutMs: number; giveUpMs: number }): Promise<void> {
-  const { cursorFile, timeoutMs, giveUpMs } = k;
+async function relay(c: Conn, binId: string, o: ForwardOptions, k: { cursorFile: string; timeoutMs: number; giveUpMs: number; prefetch: number }): Promise<void> {
+  const { cursorFile, timeoutMs, giveUpMs, prefetch } = k;
   const stored = await loadCursor(cursorFile);
   // Fail early, with one line, on a wrong token or an unknown bin; and learn which bin it is.
   const bin = await firstBin(c, binId, o, giveUpMs);
@@ -231,23 +246,30 @@ async function relay(c: Conn, binId: string, o: ForwardOptions, k: { cursorFile:
   // What the cursor file says of the bin, written with each position.
   const binCreatedAt: string | undefined = bin.createdAt;
 
-  // The capture being fetched: ended (and asked again at once) when the live link reconnects,
+  // The captures being fetched: ended (and asked again at once) when the live link reconnects,
   // as its connection may be one that died without a word.
   let inflight: AbortController | null = null;
-  const fetchCapture = async (id: string): Promise<z.infer<typeof ExportLine> | null> => {
+  /** Each asked-for id's capture, or null when the bin no longer holds it (one export answer). */
+  const fetchCaptures = async (ids: string[]): Promise<Map<string, z.infer<typeof ExportLine> | null>> => {
     const ctl = new AbortController();
     inflight = ctl;
     const init = { timeoutMs: API_TIMEOUT_MS, signal: ctl.signal };
     try {
-      const res = await call(c, 'GET', `/api/bins/${binId}/export?ids=${id}`, init);
+      const res = await call(c, 'GET', `/api/bins/${binId}/export?ids=${ids.join(',')}`, init);
       let text: string;
       try {
-        text = (await res.text()).trim();
+        text = await res.text();
       } catch (e) {
         // The connection dropped (or went silent) mid-answer: as unreachable.
         throw unreachable(c, e, init);
       }
-      return text ? (JSON.parse(text) as z.infer<typeof ExportLine>) : null;
+      const got = new Map<string, z.infer<typeof ExportLine> | null>(ids.map((id) => [id, null]));
+      for (const l of text.split('\n')) {
+        if (!l.trim()) continue;
+        const line = JSON.parse(l) as z.infer<typeof ExportLine>;
+        if (got.has(line.id)) got.set(line.id, line);
+      }
+      return got;
     } finally {
       if (inflight === ctl) inflight = null;
     }
@@ -256,6 +278,10 @@ async function relay(c: Conn, binId: string, o: ForwardOptions, k: { cursorFile:
   return new Promise((resolve, reject) => {
     const say = (s: string) => process.stderr.write(`${s}\n`);
     const queue: RequestItem[] = [];
+    // Captures fetched ahead, in one call for the capture at hand and those queued after it
+    // (see fetchAhead): one round trip per batch rather than per capture, which over a
+    // distant server's latency was most of a relay's time. Emptied with the queue.
+    const fetched = new Map<string, z.infer<typeof ExportLine> | null>();
     let working = false;
     let caughtUp = false;
     let stopped = false;
@@ -356,9 +382,35 @@ async function relay(c: Conn, binId: string, o: ForwardOptions, k: { cursorFile:
       return last ? `${what}; the last capture every target had: ${last}` : what;
     };
 
+    /** The capture at hand, fetched with those queued after it: `prefetch` in all, their bodies at most FETCH_AHEAD_BYTES (by their full size, an upper bound of what is stored). */
+    const fetchAhead = async (r: RequestItem): Promise<z.infer<typeof ExportLine> | null | typeof STOPPED> => {
+      if (fetched.has(r.id)) {
+        const cap = fetched.get(r.id)!;
+        fetched.delete(r.id);
+        return cap;
+      }
+      const ids = [r.id];
+      let bytes = r.size;
+      let chars = r.id.length;
+      for (const q of queue) {
+        if (ids.length >= prefetch || bytes + q.size > FETCH_AHEAD_BYTES || chars + 1 + q.id.length > IDS_MAX_CHARS) break;
+        // Already forwarded (replayed again after a reconnect): not asked for again.
+        if ((cursor.lastId !== null && q.id <= cursor.lastId) || q.id === r.id) continue;
+        ids.push(q.id);
+        bytes += q.size;
+        chars += 1 + q.id.length;
+      }
+      const gen = generation;
+      const got = await untilAnswered(() => fetchCaptures(ids));
+      if (got === STOPPED) return STOPPED;
+      // The others are kept unless the link came back meanwhile: its backfill queues them again.
+      if (gen === generation) for (const [id, line] of got) if (id !== r.id) fetched.set(id, line);
+      return got.get(r.id) ?? null;
+    };
+
     /** Sends one capture to every target; false when the relay stopped first (it was not sent). */
     const sendOne = async (r: RequestItem): Promise<boolean> => {
-      const cap = await untilAnswered(() => fetchCapture(r.id));
+      const cap = await fetchAhead(r);
       if (cap === STOPPED) return false;
       if (!cap) {
         // Its id alone would not say which webhook it was (it cannot be looked up any more).
@@ -435,6 +487,7 @@ async function relay(c: Conn, binId: string, o: ForwardOptions, k: { cursorFile:
       // What the last connection had queued and not sent yet comes again in the backfill
       // (everything after the cursor): dropped here rather than sent twice.
       queue.length = 0;
+      fetched.clear();
       pending = [];
       caughtUp = false;
       const asked = cursor;
