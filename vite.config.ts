@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import preact from '@preact/preset-vite';
 import { type ProxyOptions, defineConfig } from 'vite';
+import { compression } from 'vite-plugin-compression2';
 
 // The UI is built into dist/client and served by the hooklab server on the same port.
 // `npm run dev:client` proxies the API, Socket.IO and receiver URLs to a server on :8080.
@@ -20,7 +21,9 @@ const toBackend: ProxyOptions = { target: backend, changeOrigin: true, bypass: p
 
 export default defineConfig({
   root: 'client',
-  plugins: [preact()],
+  // Gzip and Brotli copies of the built files beside them, served by the hooklab server to
+  // browsers that take them (server/app.ts): made once here, not per request.
+  plugins: [preact(), compression({ algorithms: ['gzip', 'brotliCompress'], threshold: 1024 })],
   build: {
     outDir: '../dist/client',
     emptyOutDir: true,

@@ -29,7 +29,12 @@ export function refineCauses(results: readonly VerificationT[]): VerificationT[]
 function refineOne(v: VerificationT, proven: boolean, failing: number): VerificationT {
   if (!unexplained(v) || !v.details) return v;
   if (proven) {
-    return { ...v, details: { ...v.details, message: "This scheme's secrets verify other captures of this bin, so the signed bytes changed after signing (the body, or the timestamp or id signed with it)." } };
+    // Likely, not certain: two senders may share a bin's URL (a test and a live account) with
+    // different secrets, and then this one's secret is simply not configured.
+    const message =
+      "This scheme's secrets verify other captures of this bin, so most likely the signed bytes changed after signing (the body, or the timestamp or id signed with it). " +
+      'Unless this capture comes from another sender on the same URL (a test and a live account, say) that signs with a secret not configured here.';
+    return { ...v, details: { ...v.details, message } };
   }
   if (failing < 2) return v;
   return {

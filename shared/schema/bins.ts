@@ -9,7 +9,9 @@ import { AnswerSource, Fault, PlanRoll } from './response.ts';
 export const BinSlug = z
   .string({ error: 'must be a string' })
   .regex(/^[A-Za-z0-9_-]{4,64}$/, { error: 'must be 4 to 64 characters of A-Z, a-z, 0-9, "_" and "-"' })
-  .meta({ description: 'URL-safe, 4 to 64 characters. It is the secret part of the receiver URL: short ones are guessable.' });
+  // The CLI takes a bin id as an argument: one starting with "-" would read as an option.
+  .refine((s) => !s.startsWith('-'), { error: 'must not start with "-" (the CLI would take it for an option)' })
+  .meta({ description: 'URL-safe, 4 to 64 characters, not starting with "-". It is the secret part of the receiver URL: short ones are guessable.' });
 
 /** Ids shorter than generated ones (21 characters) can be guessed by trying. */
 export const SHORT_SLUG = 16;

@@ -33,6 +33,11 @@ describe('bins API', () => {
     expect(taken.body.error.message).toMatch(/"orders-staging-api" (already )?exists/);
     const bad = await request(srv.base).post('/api/bins').send({ id: 'no/slash' }).expect(400);
     expect(bad.body.error.field).toBe('id');
+    // The CLI would read it as an option (before: 201, and `hooklab wait -x…` failed).
+    const dash = await request(srv.base).post('/api/bins').send({ id: '-leading-dash' }).expect(400);
+    expect(dash.body.error.field).toBe('id');
+    expect(dash.body.error.message).toMatch(/must not start with "-"/);
+    await request(srv.base).post('/api/bins').send({ id: 'inner-dash-ok_' }).expect(201);
     const both = await Promise.all([1, 2].map(() => request(srv.base).post('/api/bins').send({ id: 'raced-slug-xyz' })));
     expect(both.map((x) => x.status).sort()).toEqual([201, 409]);
   });

@@ -82,6 +82,8 @@ describe('hooklab fire', () => {
     const t = await run(['--url', url, '--event', 'test']);
     expect(t.code).toBe(1);
     expect(got).toHaveLength(1);
+    // Sent at once: not the ms it took to start times the clock's scale (before: "+86.4 s (virtual)").
+    expect(t.out).toMatch(/^attempt 1 {2}test {2}now {2}-> 500 /);
     for (const [args, message] of [
       [['--url', 'ftp://x'], '--url: must use http or https'],
       [['--url', url, '--event', 'nope'], '--event must be one of sync_start, sync_end, test'],

@@ -288,11 +288,13 @@ describe('hooklab forward', () => {
     // --once with a target that refuses: retried, then it gives up (5 tries, about 7.5 s)
     // saying that nothing was forwarded (not the cursor's placeholder) and how to go on.
     const bin = (await json<{ id: string; url: string }>(srv.base, 'POST', '/api/bins', {})).body;
-    await send(`${srv.base}/h/${bin.id}`, { body: 'x' });
+    const deadId = (await send(`${srv.base}/h/${bin.id}/orders?x=1`, { body: 'x' })).headers['x-hooklab-request-id'] as string;
     const c3 = path.join(dir, 'c3.json');
     const dead = relay([`${srv.base}/h/${bin.id}`, '--to', 'http://127.0.0.1:9/', '--from-start', '--once', '--cursor', c3]);
     expect(await dead.exited).toBe(1);
-    expect(dead.err()).toMatch(/retrying in 0\.5 s/);
+    // Each retry line names the capture; the first says why the others wait.
+    expect(dead.err()).toContain(`(POST /orders?x=1, id ${deadId}); retrying in 0.5 s; the captures after it wait (in order, every target has each one first)\n`);
+    expect(dead.err()).toContain(`(POST /orders?x=1, id ${deadId}); retrying in 1 s\n`);
     expect(dead.err()).toMatch(new RegExp(`\\(gave up after 5 tries with --once; nothing was forwarded; run again to go on from the cursor file ${esc(c3)}\\)\\n$`));
     expect(dead.err()).not.toMatch(/nothing after/);
     // A target that took the first capture and then went away: what did get through is named.

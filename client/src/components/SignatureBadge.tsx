@@ -5,7 +5,7 @@ const SHOWN: Record<Exclude<VerificationBadge['status'], 'unchecked'>, { mark: s
   valid: { mark: '✓', word: 'valid', tone: 'ok', says: 'Signature valid' },
   invalid: { mark: '✗', word: 'invalid', tone: 'bad', says: 'Signature invalid' },
   missing: { mark: '–', word: 'unsigned', tone: 'warn', says: 'No signature' },
-  expired: { mark: '⏱', word: 'expired', tone: 'warn', says: 'Signature expired (timestamp outside the tolerance)' },
+  expired: { mark: '◷', word: 'expired', tone: 'warn', says: 'Signature expired (timestamp outside the tolerance)' },
 };
 
 export function SignatureBadge({ v }: { v: VerificationBadge }) {

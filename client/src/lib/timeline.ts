@@ -73,7 +73,8 @@ export const REASON_LABEL: Record<AttemptReason, string> = {
 /** Why a delivery ended, in words. */
 export const END_LABEL: Record<string, string> = {
   delivered: 'delivered',
-  deadline: 'failed: the last planned attempt failed',
+  // Its detail says which: the last planned attempt failed, or an answer asked for a retry past the deadline.
+  deadline: 'failed: no retry left before the deadline',
   gone: 'failed: 410 Gone (the webhook was disabled)',
   aborted: 'failed: the receiver asked to stop retrying',
   disabled: 'cancelled: hooklab disabled the webhook',

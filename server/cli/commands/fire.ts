@@ -87,8 +87,10 @@ export async function fire(o: FireOptions): Promise<void> {
         if (o.json) out(JSON.stringify({ delivery: d.id, event: d.event, ...a, requestHeaders: undefined }));
         else {
           const what = a.status !== null ? `${a.status}${a.ok ? ' ok' : ''}` : `${a.error}${a.errorDetail ? ` (${a.errorDetail})` : ''}`;
-          const at = Date.parse(a.sentAt) - Date.parse(d.createdAt);
-          out(`attempt ${a.n}  ${d.event}  +${seconds(at)} (virtual)  -> ${what}  ${Math.round(a.durationMs)} ms`);
+          // A test goes at once, unscheduled: its offset would be the real ms it took to start,
+          // times the clock's scale (1 ms showed as "+86.4 s" at x86400).
+          const when = d.event === 'test' ? 'now' : `+${seconds(Date.parse(a.sentAt) - Date.parse(d.createdAt))} (virtual)`;
+          out(`attempt ${a.n}  ${d.event}  ${when}  -> ${what}  ${Math.round(a.durationMs)} ms`);
         }
       }
       printed.set(d.id, d.attempts.length);

@@ -443,7 +443,10 @@ async function relay(c: Conn, binId: string, o: ForwardOptions, k: { cursorFile:
           // --once (a CI step) does not wait long for a target: 5 tries, about 7.5 s.
           if (o.once && attempt >= ONCE_TARGET_TRIES) throw new CliError(`${target}: ${res.errorDetail} (gave up after ${attempt} tries with --once; ${forwardedSoFar(results.length > 0)}; run again to go on from the cursor file ${cursorFile})`, EXIT.negative);
           const wait = Math.min(30_000, 500 * 2 ** (attempt - 1));
-          process.stderr.write(`${target}: ${res.errorDetail}; retrying in ${wait / 1000} s\n`);
+          // Which capture, and (once) why nothing else moves meanwhile: the relay keeps order.
+          const which = `${r.method} ${r.path}${r.queryString ? `?${r.queryString}` : ''}, id ${r.id}`;
+          const held = attempt === 1 ? '; the captures after it wait (in order, every target has each one first)' : '';
+          process.stderr.write(`${target}: ${res.errorDetail} (${which}); retrying in ${wait / 1000} s${held}\n`);
           await nap(wait, 'target');
           if (stopped) return false;
         }

@@ -1,0 +1,70 @@
+// The UI's files as the server serves them: the build's Brotli or gzip copy to a browser that
+// takes it (with Vary), the bytes as built otherwise; hashed assets cached for good, the app
+// shell never. A real server over loopback with a built-like directory of its own.
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import path from 'node:path';
+import { brotliCompressSync, brotliDecompressSync, gunzipSync, gzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type TestServer, startServer, tempDir } from '../helpers/server.ts';
+
+let srv: TestServer;
+let dir: string;
+const JS = Buffer.from(`console.log(${JSON.stringify('hooklab '.repeat(500))});\n`);
+
+beforeAll(async () => {
+  dir = await tempDir();
+  await mkdir(path.join(dir, 'assets'));
+  await writeFile(path.join(dir, 'index.html'), '<!doctype html><title>hooklab</title><script type="module" src="/assets/index-abc123.js"></script>');
+  await writeFile(path.join(dir, 'assets/index-abc123.js'), JS);
+  await writeFile(path.join(dir, 'assets/index-abc123.js.gz'), gzipSync(JS));
+  await writeFile(path.join(dir, 'assets/index-abc123.js.br'), brotliCompressSync(JS));
+  srv = await startServer({ staticDir: dir, storage: 'memory' });
+});
+
+afterAll(async () => {
+  await srv.cleanup();
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** GET with the given Accept-Encoding (none: the header left out), the body as sent. */
+function get(p: string, acceptEncoding?: string): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(`${srv.base}${p}`, { headers: acceptEncoding ? { 'accept-encoding': acceptEncoding } : {} }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
+    });
+    req.on('error', reject);
+  });
+}
+
+describe('the UI files', () => {
+  it('go compressed to a browser that takes it (Brotli first, else gzip), as built otherwise; hashed assets are cached for good', async () => {
+    const br = await get('/assets/index-abc123.js', 'gzip, deflate, br');
+    expect(br.status).toBe(200);
+    // Before: sent as built (no Content-Encoding), whatever the browser took.
+    expect(br.headers['content-encoding']).toBe('br');
+    expect(br.headers.vary).toMatch(/accept-encoding/i);
+    expect(br.headers['content-type']).toMatch(/javascript/);
+    expect(brotliDecompressSync(br.body).equals(JS)).toBe(true);
+    expect(br.body.length).toBeLessThan(JS.length / 4);
+    expect(br.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+
+    const gz = await get('/assets/index-abc123.js', 'gzip');
+    expect(gz.headers['content-encoding']).toBe('gzip');
+    expect(gunzipSync(gz.body).equals(JS)).toBe(true);
+
+    const plain = await get('/assets/index-abc123.js');
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(plain.body.equals(JS)).toBe(true);
+    expect(plain.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+  });
+
+  it('the app shell (any client route) is never cached, so a new build is picked up', async () => {
+    const shell = await get('/bins/some-bin', 'gzip, br');
+    expect(shell.status).toBe(200);
+    expect(shell.headers['cache-control']).toBe('no-cache');
+    expect(shell.body.toString()).toContain('/assets/index-abc123.js');
+  });
+});
