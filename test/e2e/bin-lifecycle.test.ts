@@ -245,3 +245,30 @@ describe('idle bins (BIN_IDLE_DAYS)', () => {
     });
   });
 });
+
+describe('the start page', () => {
+  let app: RunningApp | null = null;
+  afterAll(async () => {
+    await app?.stop();
+  });
+
+  it('stays current while it shows: a bin made elsewhere appears, and a bin\'s count and last request follow what it gets', async () => {
+    app = await startApp();
+    const first = await apiCall<Bin>(app.base, 'POST', '/api/bins', { name: 'first' });
+    const { context, page, problems } = await openPage(browser, app.base);
+    try {
+      await page.goto('/');
+      const meta = (id: string) => page.locator(`[data-bin-id="${id}"] .bin-item-meta`);
+      await meta(first.id).getByText('0 requests').waitFor();
+      // Made from the CLI or the API, and sent to, while the page shows (before: shown only
+      // after a reload, with the counts frozen).
+      const later = await apiCall<Bin>(app.base, 'POST', '/api/bins', { name: 'made elsewhere' });
+      for (let i = 0; i < 3; i++) await hit(`${first.url}/x/${i}`, { body: String(i) });
+      await meta(later.id).waitFor({ timeout: 60_000 });
+      await meta(first.id).getByText(/^3 requests · last /).waitFor({ timeout: 60_000 });
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  }, 150_000);
+});

@@ -1,5 +1,5 @@
 // Start page: mint a bin in one click; the bins that exist, newest first.
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Bin } from '../../../shared/api.ts';
 import { ConfirmButton } from '../components/ConfirmButton.tsx';
 import { api } from '../lib/api.ts';
@@ -7,16 +7,38 @@ import { useError } from '../lib/use-error.ts';
 import { formatCount, formatRelative, idleExpiryText } from '../lib/format.ts';
 import { Link, navigate, paths } from '../lib/router.ts';
 
+/** How often the start page reads the bins again while it shows. */
+const BINS_REFRESH_MS = 5000;
+
 export function StartPage() {
   const [bins, setBins] = useState<Bin[] | null>(null);
   const [name, setName] = useState('');
   const [busy, setBusy] = useState(false);
+  /** Bumped by a delete here: a read that started before it would show the bin again. */
+  const changes = useRef(0);
   // Cleared (and the list read again) once an unreachable server is back.
   const [error, setError] = useError(() => api.listBins().then(setBins, setError));
 
   useEffect(() => {
     document.title = 'hooklab';
     api.listBins().then(setBins, setError);
+  }, []);
+
+  // Kept current while the page shows (counts, "last request", bins made elsewhere): read again
+  // every few seconds, not on every capture (a busy server has thousands a second). A failed
+  // read leaves the list as it was: the connection badge says when the server is away.
+  useEffect(() => {
+    const refresh = () => {
+      if (document.visibilityState !== 'visible') return;
+      const at = changes.current;
+      api.listBins().then((b) => at === changes.current && setBins(b), () => {});
+    };
+    const timer = setInterval(refresh, BINS_REFRESH_MS);
+    document.addEventListener('visibilitychange', refresh);
+    return () => {
+      clearInterval(timer);
+      document.removeEventListener('visibilitychange', refresh);
+    };
   }, []);
 
   const create = async (e: Event) => {
@@ -35,6 +57,7 @@ export function StartPage() {
   const remove = async (id: string) => {
     try {
       await api.deleteBin(id);
+      changes.current++;
       setBins((b) => (b ?? []).filter((x) => x.id !== id));
     } catch (err) {
       setError(err);
