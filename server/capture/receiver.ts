@@ -12,6 +12,7 @@ import type { Forwarder } from '../forward/forwarder.ts';
 import type { Capture } from '../forward/request.ts';
 import { LOOP_HEADER, type SelfConnections } from '../forward/self-connections.ts';
 import type { Verifier } from '../verify/service.ts';
+import { nestsWithin } from '../lib/json-depth.ts';
 import { answerCorsHeaders, isPreflight, preflightHeaders } from './cors.ts';
 import { namesOf, proxyAnswer } from './proxy-answer.ts';
 import { ORIGIN_HEADERS } from '../../shared/schema/headers.ts';
@@ -471,6 +472,8 @@ function jsonBody(body: Buffer): { value: unknown } | null {
   let i = 0;
   while (i < body.length && (body[i] === 0x20 || body[i] === 0x0a || body[i] === 0x0d || body[i] === 0x09)) i++;
   if (body[i] !== 0x7b && body[i] !== 0x5b) return null; // only objects and arrays
+  // Nested thousands deep, it would take the event loop for seconds: not JSON to match on.
+  if (!nestsWithin(body)) return null;
   try {
     return { value: JSON.parse(body.toString('utf8')) };
   } catch {

@@ -66,6 +66,13 @@ export function checkScheme(settings: VerifySettingsT, index: number, req: Verif
     const message = `${reading.header} carries no signature in the form this scheme writes (like "${expected[0]?.signature ?? ''}").`;
     return { status: 'invalid', ...who, ...skew, details: { message, cause: 'malformed_header', ...shown } };
   }
-  const why = explain({ settings, index, scheme, def, reading, req, algorithm, macs });
+  // The search for a cause is a help, never a fault: whatever it meets (a body no check
+  // foresaw), the verdict stands, with the default judgement.
+  let why: ReturnType<typeof explain>;
+  try {
+    why = explain({ settings, index, scheme, def, reading, req, algorithm, macs });
+  } catch {
+    why = { cause: 'body_changed', message: 'No configured secret gives the received signature over these bytes (what else could explain it was not worked out for this body).' };
+  }
   return { status: 'invalid', ...who, ...skew, details: { message: why.message, cause: why.cause, ...(why.matched && { matched: why.matched }), ...shown } };
 }

@@ -1,6 +1,7 @@
 // Re-serialisations of a JSON body that senders (or frameworks in front of their signing code)
 // commonly sign instead of the bytes they send: other spacing, sorted keys, escaped non-ASCII.
 // Only tried to explain a failed check, never on the valid path.
+import { nestsWithin } from '../lib/json-depth.ts';
 
 /** Bodies larger than this are not parsed to look for a cause (each try costs HMACs). */
 export const MAX_JSON_TRY_BYTES = 256 * 1024;
@@ -20,8 +21,9 @@ export function looksLikeJson(body: Buffer): boolean {
   return false;
 }
 
+/** The body parsed, when it is JSON of at most `max` bytes nesting no deeper than MAX_JSON_DEPTH (see nestsWithin). */
 export function parseJsonBody(body: Buffer, max: number): { ok: true; value: unknown } | { ok: false } {
-  if (body.length > max || !looksLikeJson(body)) return { ok: false };
+  if (body.length > max || !looksLikeJson(body) || !nestsWithin(body)) return { ok: false };
   try {
     return { ok: true, value: JSON.parse(body.toString('utf8')) };
   } catch {
