@@ -20,6 +20,7 @@ export async function binView(ctx: ApiContext, b: StoredBin): Promise<Bin> {
     url: `${ctx.config.publicUrl}${RECEIVER_PREFIX}${b.id}`,
     createdAt: b.createdAt,
     requestCount: stats.count,
+    maxRequests: ctx.config.maxRequestsPerBin,
     lastRequestAt: stats.lastAt,
     ...(b.labelFrom?.length ? { labelFrom: b.labelFrom } : {}),
     ...(Number.isFinite(deadline) ? { idleExpiresAt: iso(deadline) } : {}),

@@ -81,7 +81,14 @@ export const Bin = z
     name: z.string(),
     url: z.string().meta({ description: 'Absolute receiver URL, built from PUBLIC_URL.' }),
     createdAt: time(),
-    requestCount: z.int(),
+    requestCount: z.int().meta({ description: 'Captures the bin holds now.' }),
+    maxRequests: z
+      .int()
+      .optional()
+      .meta({
+        description:
+          "MAX_REQUESTS_PER_BIN: the bin keeps its newest this many captures; each new one past it pushes the oldest out (the live `requests:deleted` event with reason 'evicted'). Absent from servers before it was added.",
+      }),
     lastRequestAt: time().nullable(),
     labelFrom: z.array(z.string()).optional().meta({ description: 'Where list rows take their label from (see LabelFrom); absent: the built-in rules.' }),
     idleExpiresAt: time().optional().meta({ description: 'With BIN_IDLE_DAYS set: when the bin is deleted unless something is sent to it (or its requests are cleared) first. Absent: bins do not expire.' }),

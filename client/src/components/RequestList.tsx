@@ -44,6 +44,11 @@ interface Props {
   /** Said when the list is empty (e.g. nothing matches the filter). */
   emptyText?: string;
   /**
+   * Said at the end once every row is loaded, instead of "That is all: N requests." (a bin at
+   * its cap says older ones were pushed out: see list-end.ts).
+   */
+  endText?: string;
+  /**
    * The list is every stored capture of one idempotency key (filtered by it, all pages
    * loaded): rows say "attempt n of m", n by arrival (the oldest is 1).
    */
@@ -182,7 +187,17 @@ export const RequestList = memo(function RequestList(p: Props) {
     );
   }
 
-  const footer = p.loading ? 'Loading…' : p.loadingOlder ? 'Loading older requests…' : p.hasOlder ? '' : n ? `That is all: ${n.toLocaleString('en-US')} request${n === 1 ? '' : 's'}.` : (p.emptyText ?? '');
+  const footer = p.loading
+    ? 'Loading…'
+    : p.loadingOlder
+      ? 'Loading older requests…'
+      : p.hasOlder
+        ? ''
+        : n
+          ? (p.endText ?? `That is all: ${n.toLocaleString('en-US')} request${n === 1 ? '' : 's'}.`)
+          : (p.emptyText ?? '');
+  // A longer end (the cap's note) wraps: the footer grows, and the scroll height with it.
+  const longEnd = !!footer && footer.length > 60;
 
   return (
     <>
@@ -229,7 +244,11 @@ export const RequestList = memo(function RequestList(p: Props) {
         >
           <div class="req-spacer" style={{ height: `${n * ROW_HEIGHT + 48}px` }}>
             {rows}
-            <div class="req-footer muted" data-testid="list-footer" style={{ transform: `translateY(${n * ROW_HEIGHT}px)` }}>
+            <div
+              class="req-footer muted"
+              data-testid="list-footer"
+              style={{ transform: `translateY(${n * ROW_HEIGHT}px)`, ...(longEnd ? { height: 'auto', minHeight: '48px', padding: '0.6rem 1rem', textAlign: 'center' } : {}) }}
+            >
               {footer}
               {p.olderError && p.hasOlder && !p.loadingOlder && <span data-testid="older-failed">Could not load older requests: {p.olderError}. </span>}
               {p.hasOlder && !p.loadingOlder && (

@@ -3,10 +3,12 @@
 // a backfill of whatever was missed when the connection comes back. With a filter (the page
 // URL's search) the pages come from the server's search, and a live capture joins the list
 // only if it matches: checked on the row when the filter allows, else asked of the server.
+// How many the bin holds is kept live too (see live-count.ts), and how many a cap pushed out.
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import type { Bin, RequestItem, RequestsGoneReason } from '../../../shared/api.ts';
 import { ApiError, api, errorMessage, isNotFound } from './api.ts';
 import { keptRows, rankOf } from './list-step.ts';
+import { LiveCount } from './live-count.ts';
 import { type RequestFilter, filterSearch, isEmptyFilter, matchesRow, needsServer } from './request-filter.ts';
 import { mergeRequests, removeRequests, replaceRequests } from './request-list.ts';
 import { getSocket, subscribeBin } from './socket.ts';
@@ -55,6 +57,13 @@ export interface BinRequestsState {
   clearedAll: boolean;
   /** Bumped when a row already in the list changed (`requests:updated`). */
   updatedVersion: number;
+  /**
+   * How many captures the bin holds (not how many are loaded, nor how many match a filter):
+   * its `requestCount`, kept live (see live-count.ts). Null until the bin was read.
+   */
+  count: number | null;
+  /** Captures a cap pushed out (`requests:deleted`, reason 'evicted') since the page opened. */
+  pushedOut: number;
 }
 
 function initial(): BinRequestsState {
@@ -76,6 +85,8 @@ function initial(): BinRequestsState {
     evicted: new Set(),
     clearedAll: false,
     updatedVersion: 0,
+    count: null,
+    pushedOut: 0,
   };
 }
 
@@ -118,7 +129,18 @@ export function useBinRequests(binId: string, filter: RequestFilter = {}) {
     touched.current = new Set();
     listRef.current = [];
     lastSeen.current = null;
-    setState((s) => ({ ...initial(), unread: unread.current, bin: s.bin && s.bin.id === binId ? s.bin : null, binDeleted: s.bin?.id === binId && s.binDeleted }));
+    setState((s) => {
+      // Another filter on the same bin: what is known of the bin itself stays.
+      const same = s.bin?.id === binId;
+      return { ...initial(), unread: unread.current, bin: same ? s.bin : null, binDeleted: same && s.binDeleted, count: same ? s.count : null, pushedOut: same ? s.pushedOut : 0 };
+    });
+    // Told to the page with the next batch (one render per frame, however many events came).
+    const counter = new LiveCount({
+      read: () => api.getBin(binId).then((b) => b.requestCount, () => null),
+      onChange: () => schedule(),
+    });
+    /** The count last put in the state. */
+    let shownCount: number | null = null;
 
     const seen = (id: string) => {
       if (!lastSeen.current || id > lastSeen.current) lastSeen.current = id;
@@ -148,7 +170,13 @@ export function useBinRequests(binId: string, filter: RequestFilter = {}) {
         updatedAny = r !== next;
         next = r;
       }
-      if (added.length === 0 && !updatedAny) return;
+      const count = counter.value;
+      const countChanged = count !== null && count !== shownCount;
+      if (countChanged) shownCount = count;
+      if (added.length === 0 && !updatedAny) {
+        if (countChanged) setState((s) => ({ ...s, count }));
+        return;
+      }
       for (const r of added) unread.current.add(r.id);
       let trimmedCursor: string | null = null;
       // Keep memory bounded on a busy bin, but never under the user's eyes.
@@ -177,6 +205,7 @@ export function useBinRequests(binId: string, filter: RequestFilter = {}) {
         nextBefore: trimmedCursor ?? s.nextBefore,
         unreadVersion: added.length ? s.unreadVersion + 1 : s.unreadVersion,
         updatedVersion: updatedAny ? s.updatedVersion + 1 : s.updatedVersion,
+        count: countChanged ? count : s.count,
       }));
     };
     const schedule = () => {
@@ -238,6 +267,8 @@ export function useBinRequests(binId: string, filter: RequestFilter = {}) {
     const onRequest = (r: RequestItem) => {
       if (r.binId !== binId) return;
       seen(r.id);
+      // Every capture counts, matching the filter or not: the count is the bin's.
+      counter.capture(r.id);
       if (refused) return;
       if (filtered) {
         recent.push(r.id);
@@ -266,12 +297,20 @@ export function useBinRequests(binId: string, filter: RequestFilter = {}) {
       if (e.ids === 'all') {
         pending.current = [];
         unread.current.clear();
-      } else for (const id of e.ids) unread.current.delete(id);
+        counter.cleared();
+      } else {
+        for (const id of e.ids) unread.current.delete(id);
+        counter.removed(e.ids.length);
+      }
       const next = removeRequests(listRef.current, e.ids, known.current);
       listRef.current = next;
+      const count = counter.value;
+      if (count !== null) shownCount = count;
       setState((s) => ({
         ...s,
         list: next,
+        count: count ?? s.count,
+        pushedOut: pushedOut ? s.pushedOut + e.ids.length : s.pushedOut,
         nextBefore: e.ids === 'all' ? null : s.nextBefore,
         unreadVersion: s.unreadVersion + 1,
         deleted: e.ids === 'all' || pushedOut ? s.deleted : new Set([...s.deleted, ...e.ids]),
@@ -280,7 +319,10 @@ export function useBinRequests(binId: string, filter: RequestFilter = {}) {
       }));
     };
     const onBinUpdated = (b: Bin) => {
-      if (b.id === binId) setState((s) => ({ ...s, bin: b }));
+      if (b.id !== binId) return;
+      // Read when it was sent: as good as a read of the bin.
+      counter.set(b.requestCount);
+      setState((s) => ({ ...s, bin: b }));
     };
     const onBinDeleted = (e: { id: string }) => {
       if (e.id === binId) setState((s) => ({ ...s, binDeleted: true }));
@@ -296,6 +338,7 @@ export function useBinRequests(binId: string, filter: RequestFilter = {}) {
       try {
         // Settled apart: a filter the server refuses (a 400, e.g. ?status=abc from a link) is
         // the filter's error, said at the filter; the bin loads and goes live all the same.
+        const sentAt = Date.now();
         const [binR, pageR] = await Promise.allSettled([api.getBin(binId), api.listRequests(binId, { limit: FIRST_PAGE }, f)]);
         if (!alive) return;
         if (binR.status === 'rejected') throw binR.reason;
@@ -304,11 +347,14 @@ export function useBinRequests(binId: string, filter: RequestFilter = {}) {
         if (pageR.status === 'rejected' && !badFilter) throw pageR.reason;
         const page = pageR.status === 'fulfilled' ? pageR.value : { requests: [], nextBefore: null };
         refused = !!badFilter;
+        counter.set(bin.requestCount, sentAt);
+        const count = counter.value;
+        shownCount = count;
         // The first page is not "unread": it was there before the page opened.
         const { list } = mergeRequests(listRef.current, page.requests, known.current);
         listRef.current = list;
         if (list[0]) seen(list[0].id);
-        setState((s) => ({ ...s, bin, list, nextBefore: page.nextBefore, loading: false, filterError: badFilter }));
+        setState((s) => ({ ...s, bin, list, nextBefore: page.nextBefore, loading: false, filterError: badFilter, count }));
         // Join the room, replaying anything newer than what the page holds ("0" sorts
         // before every id, so an empty bin gets all that arrived since the fetch). Under a
         // refused filter nothing can match: no replay of the whole bin (null), new ones only.
@@ -317,6 +363,9 @@ export function useBinRequests(binId: string, filter: RequestFilter = {}) {
           () => lastSeen.current ?? (badFilter ? null : '0'),
           (ack, reconnect) => {
             if (!alive) return;
+            // Joined: the replay of what came meanwhile may overlap what the first read (or the
+            // last, before a lost connection) counted, and deletions meanwhile are not replayed.
+            if (ack.ok) counter.resync();
             if (!ack.ok && ack.error === 'bin not found') setState((s) => ({ ...s, binDeleted: true }));
             else if (!ack.ok) setState((s) => ({ ...s, error: `Live updates paused: the server could not follow this bin (${ack.error ?? 'no reason given'}); retrying` }));
             else if (reconnect) setState((s) => ({ ...s, error: null, backfilled: { count: ack.backfilled ?? 0, at: Date.now() } }));
@@ -331,6 +380,7 @@ export function useBinRequests(binId: string, filter: RequestFilter = {}) {
 
     return () => {
       alive = false;
+      counter.stop();
       unsubscribe?.();
       socket.off('request', onRequest);
       socket.off('requests:updated', onUpdated);

@@ -19,6 +19,7 @@ import { VerifySettingsPanel } from '../components/VerifySettingsPanel.tsx';
 import { api, isNotFound } from '../lib/api.ts';
 import { exampleCurl } from '../lib/curl.ts';
 import { formatCount } from '../lib/format.ts';
+import { listEndText, tabCount } from '../lib/list-end.ts';
 import { fetchStep, stepFrom, stepQueue } from '../lib/list-step.ts';
 import { describeFilter, filterFromSearch, filterSearch, isEmptyFilter } from '../lib/request-filter.ts';
 import { Link, navigate, paths } from '../lib/router.ts';
@@ -243,6 +244,13 @@ export function BinPage({ binId, requestId, tab, search }: Props) {
   const row = requestId ? s.list.find((r) => r.id === requestId) : undefined;
   const settingsTab = tab !== 'requests';
   const here = requestId ? paths.request(binId, requestId) : paths.bin(binId);
+  // How many the bin holds (live), not how many rows are loaded; with a filter, the matches so far.
+  const countText = tabCount({ loaded: s.list.length, hasOlder: !!s.nextBefore, loading: s.loading, filtered, stored: s.count });
+  const countTitle = filtered
+    ? `${countText} loaded so far match the search${s.count !== null ? `, of ${formatCount(s.count)} in the bin` : ''}`
+    : 'Requests this bin holds';
+  // Said once every row is loaded: a bin at its cap says older ones were pushed out.
+  const endText = s.list.length ? listEndText({ n: s.list.length, filtered, stored: s.count, max: bin?.maxRequests, pushedOut: s.pushedOut }) : undefined;
 
   return (
     <div class={`bin-page${requestId ? ' has-detail' : ''}${settingsTab ? ' tab-settings' : ''}`} data-testid="bin-page" data-bin-id={binId} data-deleted={deleted ? 'true' : undefined}>
@@ -301,9 +309,8 @@ export function BinPage({ binId, requestId, tab, search }: Props) {
         <nav class="tabs page-tabs" aria-label="Bin sections">
           <Link href={requestId ? requestPath(requestId) : base} class="tab" aria-current={tab === 'requests' ? 'page' : undefined} data-testid="tab-requests">
             Requests
-            <span class="count">
-              {formatCount(s.list.length)}
-              {s.nextBefore ? '+' : ''}
+            <span class="count" title={countTitle} data-testid="request-count">
+              {countText}
             </span>
             {unreadCount > 0 && (
               <span class="badge tone-info" data-testid="unread-count">
@@ -394,6 +401,7 @@ export function BinPage({ binId, requestId, tab, search }: Props) {
                   onFindSelected={findSelected}
                   onVisibleRange={s.setLastVisible}
                   emptyText={s.filterError ? 'This search was refused: fix the filter above.' : filtered ? `No request matches ${describeFilter(filter)}.` : undefined}
+                  endText={endText}
                   numbered={keyOnly && !s.loading && !s.nextBefore}
                 />
               </RowLabelSources.Provider>

@@ -1,0 +1,132 @@
+// The bin page's live request count (client/src/lib/live-count.ts): counted from the events at
+// once, read again from the bin at most once per interval while they come, a read corrected by
+// the events after it was sent; and the words of the tab and of the list's end (list-end.ts).
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { listEndText, tabCount } from '../../client/src/lib/list-end.ts';
+import { LiveCount } from '../../client/src/lib/live-count.ts';
+
+describe('LiveCount', () => {
+  beforeEach(() => void vi.useFakeTimers({ now: 0 }));
+  afterEach(() => void vi.useRealTimers());
+
+  /** A counter over a bin that holds `stored.n`; reads answer after `delayMs`. */
+  function setup(stored: { n: number }, delayMs = 0) {
+    const reads: number[] = [];
+    let changes = 0;
+    const c = new LiveCount({
+      read: () => {
+        reads.push(Date.now());
+        const n = stored.n;
+        return new Promise((r) => setTimeout(() => r(n), delayMs));
+      },
+      onChange: () => void changes++,
+      intervalMs: 2000,
+    });
+    return { c, reads, changes: () => changes };
+  }
+
+  it('counts captures, deletions and evictions from the events, without reading the bin per event', async () => {
+    const bin = { n: 650 };
+    const { c, reads } = setup(bin);
+    expect(c.value).toBeNull();
+    c.set(650);
+    expect(c.value).toBe(650);
+    for (let i = 0; i < 5000; i++) {
+      bin.n++;
+      c.capture(`r${i}`);
+      await vi.advanceTimersByTimeAsync(1);
+    }
+    expect(c.value).toBe(5650);
+    // 5 s of events: a read per 2 s at most.
+    expect(reads.length).toBeLessThanOrEqual(3);
+    c.removed(1);
+    bin.n--;
+    expect(c.value).toBe(5649);
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(c.value).toBe(5649);
+    // Nothing more came: no more reads.
+    const after = reads.length;
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(reads.length).toBe(after);
+    c.stop();
+  });
+
+  it('counts an id announced twice once, and a clear as 0', async () => {
+    const { c } = setup({ n: 0 });
+    c.set(3);
+    c.capture('a');
+    c.capture('a');
+    expect(c.value).toBe(4);
+    c.cleared();
+    expect(c.value).toBe(0);
+    c.capture('b');
+    expect(c.value).toBe(1);
+    c.stop();
+  });
+
+  it('is corrected by a read when the events missed something (a resubscribe), and keeps what came while the read was out', async () => {
+    const bin = { n: 100 };
+    const { c, reads } = setup(bin, 300);
+    c.set(90);
+    // Joined again after a lost connection: read at once (nothing read for a while).
+    await vi.advanceTimersByTimeAsync(5000);
+    c.resync();
+    await vi.advanceTimersByTimeAsync(100);
+    // A capture while the read is out: it may come after the server answered the read.
+    c.capture('late');
+    await vi.advanceTimersByTimeAsync(300);
+    expect(reads.length).toBe(1);
+    expect(c.value).toBe(101);
+    c.stop();
+  });
+
+  it('drops a read that was out when the bin was cleared', async () => {
+    const bin = { n: 40 };
+    const { c } = setup(bin, 300);
+    c.set(40);
+    await vi.advanceTimersByTimeAsync(5000);
+    c.resync();
+    await vi.advanceTimersByTimeAsync(100);
+    bin.n = 0;
+    c.cleared();
+    await vi.advanceTimersByTimeAsync(300);
+    expect(c.value).toBe(0);
+    c.stop();
+  });
+
+  it('keeps counting from the events when a read fails', async () => {
+    const c = new LiveCount({ read: () => Promise.reject(new Error('offline')), onChange: () => {}, intervalMs: 2000 });
+    c.set(10);
+    c.capture('x');
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(c.value).toBe(11);
+    c.stop();
+  });
+});
+
+describe('the tab count and the end of the list', () => {
+  it('counts what the bin holds, not what is loaded', () => {
+    expect(tabCount({ loaded: 200, hasOlder: true, loading: false, filtered: false, stored: 5000 })).toBe('5,000');
+    // All loaded: the rows are the count.
+    expect(tabCount({ loaded: 12, hasOlder: false, loading: false, filtered: false, stored: 12 })).toBe('12');
+    // Not read yet: what is loaded, "+" for more.
+    expect(tabCount({ loaded: 200, hasOlder: true, loading: false, filtered: false, stored: null })).toBe('200+');
+    // A search: the matches loaded so far, as before.
+    expect(tabCount({ loaded: 200, hasOlder: true, loading: false, filtered: true, stored: 5000 })).toBe('200+');
+    expect(tabCount({ loaded: 7, hasOlder: false, loading: false, filtered: true, stored: 5000 })).toBe('7');
+  });
+
+  it('says when the bin is at its cap, and how many were pushed out while watching', () => {
+    expect(listEndText({ n: 12, filtered: false, stored: 12, max: 500, pushedOut: 0 })).toBe('That is all: 12 requests.');
+    expect(listEndText({ n: 1, filtered: false, stored: 1, max: undefined, pushedOut: 0 })).toBe('That is all: 1 request.');
+    expect(listEndText({ n: 500, filtered: false, stored: 500, max: 500, pushedOut: 0 })).toBe(
+      'That is all the bin keeps: its newest 500 requests (MAX_REQUESTS_PER_BIN); older ones were pushed out as new ones came.',
+    );
+    expect(listEndText({ n: 500, filtered: false, stored: 500, max: 500, pushedOut: 2500 })).toMatch(/ 2,500 were pushed out while this page was open\.$/);
+    expect(listEndText({ n: 40, filtered: true, stored: 500, max: 500, pushedOut: 0 })).toBe(
+      'That is all: 40 requests. The bin keeps only its newest 500 (MAX_REQUESTS_PER_BIN): older ones were pushed out, matching or not.',
+    );
+    // Under the cap, yet some were pushed out (MAX_STORE_BYTES, or deletions since).
+    expect(listEndText({ n: 480, filtered: false, stored: 480, max: 500, pushedOut: 1 })).toMatch(/^That is all: 480 requests\. One older one was pushed out by a cap/);
+  });
+});
