@@ -69,7 +69,11 @@ export const ExportLine = z
     receivedAt: z.iso.datetime({ offset: true, error: 'must be an RFC 3339 time' }),
     size: int(0, Number.MAX_SAFE_INTEGER),
     truncated: z.boolean(),
-    contentType: z.string().nullable(),
+    // Sent back as the raw body's Content-Type (GET …/raw): what a header can carry.
+    contentType: z
+      .string()
+      .refine(isHeaderValue, { error: 'must be a header value: no CR, LF or other control characters, nothing beyond Latin-1' })
+      .nullable(),
     answer: AnswerOutcome,
     body: z.base64({ error: 'must be base64' }),
   })

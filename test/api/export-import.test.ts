@@ -260,6 +260,9 @@ describe('export and import', () => {
       [{ headers: [['', 'b']] }, 'headers[0][0]', /must be an HTTP token/],
       [{ headers: [['X-A', 'a\u0000b']] }, 'headers[0][1]', /control characters/],
       [{ headers: [['X-Euro', '\u20ac']] }, 'headers[0][1]', /beyond Latin-1/],
+      // Before: stored, and its raw body then answered 500 (the type cannot be a header).
+      [{ contentType: 'text/html\r\nx: y' }, 'contentType', /must be a header value/],
+      [{ contentType: '\u263a' }, 'contentType', /beyond Latin-1/],
     ];
     let stored = 0;
     for (const [change, field, why] of cases) {
