@@ -416,6 +416,7 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
       forwarder,
       selfConnections,
       verifier,
+      authToken: config.authToken,
     },
     RECEIVER_PREFIX,
   );

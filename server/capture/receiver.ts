@@ -13,6 +13,7 @@ import type { Capture } from '../forward/request.ts';
 import { LOOP_HEADER, type SelfConnections } from '../forward/self-connections.ts';
 import type { Verifier } from '../verify/service.ts';
 import { nestsWithin } from '../lib/json-depth.ts';
+import { withoutAuthCookie } from '../http/auth-cookie.ts';
 import { answerCorsHeaders, isPreflight, preflightHeaders } from './cors.ts';
 import { namesOf, proxyAnswer } from './proxy-answer.ts';
 import { ORIGIN_HEADERS } from '../../shared/schema/headers.ts';
@@ -53,6 +54,8 @@ export interface ReceiverDeps {
   selfConnections?: SelfConnections;
   /** Signature checks and idempotency keys (absent: none). */
   verifier?: Verifier;
+  /** AUTH_TOKEN: its sign-in cookie is not captured (see auth-cookie.ts). */
+  authToken?: string | null;
 }
 
 /** Answers hooklab gives itself rather than the bin's settings. */
@@ -284,7 +287,9 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
       refuse(req, res, 'busy', BUSY, 2);
       return;
     }
-    const headers = req.rawHeaders; // kept as Node gives it: flat, original case and order
+    // Kept as Node gives it: flat, original case and order; only hooklab's own sign-in cookie
+    // is taken out (a signed-in browser sends it to receiver URLs too: see auth-cookie.ts).
+    const headers = withoutAuthCookie(req.rawHeaders, deps.authToken ?? null);
     const method = req.method ?? 'GET';
     const cors = control.cors(bin.id);
     // A browser's preflight is answered by hooklab: the bin's plan is for the real request.

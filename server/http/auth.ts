@@ -10,7 +10,9 @@ import { clientIp } from '../capture/receiver.ts';
 import { clientKey } from '../net/client-key.ts';
 import { AuthFailureLimiter } from './auth-limit.ts';
 
-export const COOKIE = 'hooklab_token';
+import { COOKIE } from './auth-cookie.ts';
+
+export { COOKIE };
 
 function digest(s: string): Buffer {
   return createHash('sha256').update(s).digest();

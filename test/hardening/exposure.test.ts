@@ -57,6 +57,23 @@ describe('AUTH_TOKEN', () => {
     await request(s.base).get('/api/bins').set('cookie', cookie.split(';')[0]).expect(200);
   });
 
+  it('a signed-in browser opening a receiver URL sends its cookie along: the token is not captured (nor forwarded on); other cookies are', async () => {
+    const s = await server({ config: { authToken: TOKEN } });
+    const bin = (await request(s.base).post('/api/bins').set('authorization', `Bearer ${TOKEN}`).expect(201)).body as { id: string; url: string };
+    const detailOf = async (r: { headers: Record<string, unknown> }) =>
+      (await request(s.base).get(`/api/bins/${bin.id}/requests/${r.headers['x-hooklab-request-id']}`).set('authorization', `Bearer ${TOKEN}`).expect(200)).body as RequestDetail;
+    const cookies = (d: RequestDetail) => d.headers.filter(([n]) => n.toLowerCase() === 'cookie').map(([, v]) => v);
+    // Before: ["hooklab_token=tok-…"] in the capture, its export and every forward.
+    const alone = await detailOf(await send(bin.url, { headers: { cookie: `hooklab_token=${TOKEN}` } }));
+    expect(cookies(alone)).toEqual([]);
+    const among = await detailOf(await send(bin.url, { headers: { cookie: `a=1; hooklab_token=${encodeURIComponent(TOKEN)}; b=2` } }));
+    expect(cookies(among)).toEqual(['a=1; b=2']);
+    expect(JSON.stringify(among)).not.toContain(TOKEN);
+    // Not the token: kept as sent (a sender's own cookie of that name is its business).
+    const other = await detailOf(await send(bin.url, { headers: { cookie: 'hooklab_token=something-else; c=3' } }));
+    expect(cookies(other)).toEqual(['hooklab_token=something-else; c=3']);
+  });
+
   it('warns in plain words when HOST is not loopback and no token is set; never prints the token', async () => {
     const dir = await tempDir();
     const open = await spawnServer({ DATA_DIR: dir, HOST: '0.0.0.0' });
