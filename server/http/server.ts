@@ -3,7 +3,8 @@
 // senders retry, instead of "connection refused". Also the connection caps (MAX_CONNECTIONS,
 // and MAX_CONNECTIONS_PER_IP so that one client cannot hold them all): past one, a new
 // connection gets a 503 for its request and is closed. And RESPONSE_STALL_MS: a
-// connection whose client reads none of the answer waiting for it is ended (stall.ts).
+// connection whose client reads none of the answer waiting for it is ended (stall.ts). And
+// MAX_PIPELINED: requests in flight on one connection (pipelining.ts).
 import http from 'node:http';
 import type { Socket } from 'node:net';
 import type { Config } from '../config.ts';
@@ -11,6 +12,7 @@ import { KeyedSlots, type SlotRefusal } from '../lib/keyed-slots.ts';
 import { clientKey } from '../net/client-key.ts';
 import { closeAfterAnswer } from './linger.ts';
 import { type StallWatch, watchStalls } from './stall.ts';
+import { pipelineGuard } from './pipelining.ts';
 
 export interface HooklabHttp {
   server: http.Server;
@@ -59,6 +61,7 @@ const fromThisMachine = (socket: Socket): boolean => socket.remoteAddress !== un
 export function createHttp(config: Config): HooklabHttp {
   const refused = new WeakMap<Socket, SlotRefusal>();
   const slots = new KeyedSlots(config.maxConnections, config.maxConnectionsPerIp);
+  const pipelining = pipelineGuard(config.maxPipelined);
   let handler: http.RequestListener = (_req, res) =>
     unavailable(res, 'starting', 'hooklab is starting (loading its data); retry in a moment.', 2);
   const server = http.createServer(
@@ -78,6 +81,7 @@ export function createHttp(config: Config): HooklabHttp {
         closeAfterAnswer(req, res);
         return;
       }
+      if (!pipelining.admit(req, res)) return; // closed: too many waiting on it (pipelining.ts)
       if (req.rawHeaders.length > 2 * config.maxHeaderCount) {
         tooManyHeaders(res, config.maxHeaderCount);
         closeAfterAnswer(req, res);
