@@ -237,9 +237,13 @@ export function openApiDocument(o: OpenApiOptions): object {
     'put',
     '/api/bins/{id}/verify',
     "Set the signature schemes and secrets; every capture the bin holds is checked again",
-    { 200: json(V.VerifySettingsView.extend({ rechecked: z.int() }), 'The settings, and how many captures were re-checked.') },
-    body(V.VerifySettingsInput),
+    {
+      200: json(V.VerifySettingsView.extend({ rechecked: z.int() }), 'The settings, and how many captures were re-checked.'),
+      428: err('The body keeps saved secrets ({"keep": …}) but If-Match does not name one ETag (code "precondition_required"). Nothing was changed.'),
+    },
+    body(V.VerifySettingsPut),
     'Signatures',
+    'Secrets are write-only. To change other fields without typing the saved secrets again, keep them by reference: {"keep": {"scheme": i, "secret": j}} is schemes[i].secrets[j] as GET showed them; send If-Match with the ETag GET answered (required then).',
   );
   route('delete', '/api/bins/{id}/verify', 'Turn signature checks off', { 204: { description: 'Off.' } }, undefined, 'Signatures');
   route(

@@ -1,9 +1,10 @@
 // A bin's signature settings (secrets write-only), and its captures grouped by idempotency key.
 import { Router } from 'express';
-import { type KeyGroupsT, VerifySettingsInput } from '../../shared/schema/verify.ts';
+import { type KeyGroupsT, VerifySettingsPut, type VerifySettingsT } from '../../shared/schema/verify.ts';
 import { checkIfMatch, etagOf } from '../http/etag.ts';
 import { parse } from '../http/parse.ts';
 import { settingsView } from '../verify/index.ts';
+import { keepsSavedSecrets, requireOneEtag, resolveKeptSecrets } from '../verify/kept-secrets.ts';
 import { getBinOr404 } from './bins.ts';
 import type { ApiContext } from './context.ts';
 
@@ -25,7 +26,15 @@ export function verifyRouter(ctx: ApiContext): Router {
   r.put('/bins/:id/verify', async (req, res) => {
     const bin = await getBinOr404(ctx, req.params.id);
     checkIfMatch(req, etagFor(bin.id));
-    const settings = parse(VerifySettingsInput, req.body);
+    const input = parse(VerifySettingsPut, req.body);
+    // Saved secrets kept by reference ({"keep": …}) are resolved against the settings the
+    // If-Match ETag named, which checkIfMatch found current: nothing awaited since, so these
+    // are the settings it checked.
+    let settings: VerifySettingsT;
+    if (keepsSavedSecrets(input)) {
+      requireOneEtag(req.headers['if-match']);
+      settings = resolveKeptSecrets(input, ctx.verifier.get(bin.id));
+    } else settings = input as VerifySettingsT;
     // Settings naming no scheme and no idempotency field turn checks off, as DELETE does.
     const rechecked = await ctx.verifier.set(bin.id, settings);
     const v = viewOf(bin.id);

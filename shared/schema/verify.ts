@@ -1,7 +1,7 @@
 // Signature and idempotency checks on captures (issue 14): a bin's verification settings
 // (PUT /api/bins/:id/verify), their write-only view (GET), and what each capture shows.
 import { z } from 'zod';
-import { int, list, obj, oneOf, str } from './common.ts';
+import { fieldPath, int, list, obj, oneOf, str } from './common.ts';
 import { httpToken } from './headers.ts';
 
 export const SCHEME_TYPES = ['standard-webhooks', 'stripe', 'github', 'shopify', 'slack', 'hmac'] as const;
@@ -19,10 +19,12 @@ export const MAX_SECRETS = 10;
 const MAX_TOLERANCE_SEC = 30 * 86_400;
 
 const secret = () => str(1024, 1);
-const secretList = <T extends z.ZodType>(item: T) =>
-  list(item, MAX_SECRETS)
-    .min(1, { error: 'must list at least one secret' })
-    .meta({ description: 'Write-only. Several during a key rotation: a signature by any one of them is valid.' });
+const secretList = <T extends z.ZodType>(item: T, description: string) =>
+  list(item, MAX_SECRETS).min(1, { error: 'must list at least one secret' }).meta({ description });
+const SECRETS_DESCRIPTION = 'Write-only. Several during a key rotation: a signature by any one of them is valid.';
+const SECRETS_PUT_DESCRIPTION =
+  'Write-only. Each one a new secret (a string) or a saved one kept without sending it again ({"keep": {"scheme": i, "secret": j}}, see KeptSecret). ' +
+  'Several during a key rotation: a signature by any one of them is valid.';
 
 const WHSEC = /^(whsec_)?[A-Za-z0-9+/]+={0,2}$/;
 /** Standard Webhooks secrets: base64 (the key bytes), usually after "whsec_". */
@@ -79,24 +81,63 @@ const typeMessage = (iss: { code: string; input?: unknown }) => {
   return t === undefined ? 'is required' : `must be one of: ${SCHEME_TYPES.join(', ')}`;
 };
 
-export const VerifyScheme = z
-  .discriminatedUnion(
+/**
+ * A saved secret named rather than sent again (PUT only: saved secrets are write-only, so a
+ * client cannot send them back). It names the secret by where GET shows it, in the revision
+ * the request's If-Match names: the server resolves it against exactly those settings.
+ */
+export const KeptSecret = obj({
+  keep: obj({
+    scheme: int(0, MAX_SCHEMES - 1).meta({ description: 'The saved scheme, by its index in the settings GET answers (schemes[scheme]).' }),
+    secret: int(0, MAX_SECRETS - 1).meta({ description: 'The secret, by its index in that scheme\'s secrets (schemes[scheme].secrets[secret]).' }),
+  }),
+}).meta({
+  id: 'KeptSecret',
+  description:
+    'A secret already saved, kept without typing it again: schemes[scheme].secrets[secret] of the settings as GET /api/bins/{id}/verify showed them. ' +
+    'The request must carry If-Match with the ETag that GET answered (428 without it, 412 if the settings changed since), ' +
+    'and the saved scheme must be of the same type as the one keeping it (else 400 on that secret). The secret itself is never shown.',
+});
+export type KeptSecretT = z.output<typeof KeptSecret>;
+
+const isPlainObject = (v: unknown) => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** A PUT's secret: a new one (checked as `literal`) or a saved one kept (KeptSecret). */
+const newOrKept = <T extends z.ZodType>(literal: T) =>
+  z.union([literal, KeptSecret], {
+    error: (iss) => {
+      if (iss.code !== 'invalid_union') return undefined;
+      // An object meant as {"keep": …}: say what is wrong with it, not just "invalid".
+      const kept = (iss.errors as z.core.$ZodIssue[][] | undefined)?.[1];
+      if (isPlainObject(iss.input) && kept?.length) return kept.map((k) => `${k.path.length ? `${fieldPath(k.path)}: ` : ''}${k.message}`).join('; ');
+      return 'must be a secret (a string), or {"keep": {"scheme": <index>, "secret": <index>}} for a saved one';
+    },
+  });
+
+/** The schemes, their secrets given by `whsec` (Standard Webhooks) and `other` (the rest). */
+const schemeUnion = <W extends z.ZodType, O extends z.ZodType>(whsec: W, other: O, secrets: string) =>
+  z.discriminatedUnion(
     'type',
     [
-      obj({ ...sharedShapes['standard-webhooks'], secrets: secretList(whsecSecret()) }).meta({
+      obj({ ...sharedShapes['standard-webhooks'], secrets: secretList(whsec, secrets) }).meta({
         description: 'Standard Webhooks (webhook-id/-timestamp/-signature) and Svix (svix-id/-timestamp/-signature); secrets "whsec_…".',
       }),
-      obj({ ...sharedShapes.stripe, secrets: secretList(secret()) }).meta({ description: 'Stripe-Signature: t=<timestamp>,v1=<hex>; secrets are the endpoint\'s "whsec_…" signing secrets.' }),
-      obj({ ...sharedShapes.github, secrets: secretList(secret()) }).meta({ description: 'X-Hub-Signature-256: sha256=<hex> of the body.' }),
-      obj({ ...sharedShapes.shopify, secrets: secretList(secret()) }).meta({ description: "X-Shopify-Hmac-Sha256: base64 HMAC-SHA256 of the body; the secret is the app's client secret." }),
-      obj({ ...sharedShapes.slack, secrets: secretList(secret()) }).meta({ description: 'X-Slack-Signature: v0=<hex> of "v0:<X-Slack-Request-Timestamp>:<body>"; the secret is the signing secret.' }),
-      obj({ ...sharedShapes.hmac, secrets: secretList(secret()) })
+      obj({ ...sharedShapes.stripe, secrets: secretList(other, secrets) }).meta({ description: 'Stripe-Signature: t=<timestamp>,v1=<hex>; secrets are the endpoint\'s "whsec_…" signing secrets.' }),
+      obj({ ...sharedShapes.github, secrets: secretList(other, secrets) }).meta({ description: 'X-Hub-Signature-256: sha256=<hex> of the body.' }),
+      obj({ ...sharedShapes.shopify, secrets: secretList(other, secrets) }).meta({ description: "X-Shopify-Hmac-Sha256: base64 HMAC-SHA256 of the body; the secret is the app's client secret." }),
+      obj({ ...sharedShapes.slack, secrets: secretList(other, secrets) }).meta({ description: 'X-Slack-Signature: v0=<hex> of "v0:<X-Slack-Request-Timestamp>:<body>"; the secret is the signing secret.' }),
+      obj({ ...sharedShapes.hmac, secrets: secretList(other, secrets) })
         .superRefine(hmacFieldsAgree)
         .meta({ description: 'Any other sender: an HMAC of the body (or timestamp + separator + body), its secret used as UTF-8 text.' }),
     ],
     { error: typeMessage },
-  )
-  .meta({ id: 'VerifyScheme' });
+  );
+
+/** A scheme with its secrets, every one given: as stored, and as the config file gives them. */
+export const VerifyScheme = schemeUnion(whsecSecret(), secret(), SECRETS_DESCRIPTION).meta({ id: 'VerifyScheme' });
+
+/** A scheme as PUT /api/bins/:id/verify takes it: saved secrets may be kept by reference (KeptSecret). */
+export const VerifySchemePut = schemeUnion(newOrKept(whsecSecret()), newOrKept(secret()), SECRETS_PUT_DESCRIPTION).meta({ id: 'VerifySchemePut' });
 
 export const IdempotencySettings = obj({
   header: httpToken(256).optional().meta({ description: 'A header that carries the sender\'s event id.' }),
@@ -106,10 +147,26 @@ export const IdempotencySettings = obj({
     .meta({ description: 'A field of a JSON body that carries the event id; dot-separated, a number picks an array item.' }),
 }).meta({ id: 'IdempotencySettings', description: 'Checked before the known headers (webhook-id, svix-id, X-GitHub-Delivery) and Stripe event ids.' });
 
+const SCHEMES_DESCRIPTION = 'The scheme whose signature header a request carries decides.';
+
+/** Settings with every secret given: as stored, and as the config file gives them (bins[].verify). */
 export const VerifySettingsInput = obj({
-  schemes: list(VerifyScheme, MAX_SCHEMES).meta({ description: 'The scheme whose signature header a request carries decides.' }),
+  schemes: list(VerifyScheme, MAX_SCHEMES).meta({ description: SCHEMES_DESCRIPTION }),
   idempotency: IdempotencySettings.optional(),
 }).meta({ id: 'VerifySettingsInput' });
+
+/**
+ * The body of PUT /api/bins/:id/verify: as VerifySettingsInput, but a secret may be a saved one
+ * kept ({"keep": …}), so that editing a tolerance does not mean typing every secret again.
+ */
+export const VerifySettingsPut = obj({
+  schemes: list(VerifySchemePut, MAX_SCHEMES).meta({ description: SCHEMES_DESCRIPTION }),
+  idempotency: IdempotencySettings.optional(),
+}).meta({
+  id: 'VerifySettingsPut',
+  description:
+    'Saved secrets are write-only; to keep one without typing it again, name it ({"keep": {"scheme": i, "secret": j}}, see KeptSecret) and send If-Match with the ETag of the settings it was read from.',
+});
 
 /** Settings worth keeping: a scheme to check, or where to find the idempotency key (else: off). */
 export const hasVerifySettings = (s: z.output<typeof VerifySettingsInput>): boolean =>
@@ -117,6 +174,8 @@ export const hasVerifySettings = (s: z.output<typeof VerifySettingsInput>): bool
 
 export type VerifySchemeT = z.output<typeof VerifyScheme>;
 export type VerifySettingsT = z.output<typeof VerifySettingsInput>;
+export type VerifySchemePutT = z.output<typeof VerifySchemePut>;
+export type VerifySettingsPutT = z.output<typeof VerifySettingsPut>;
 export type IdempotencySettingsT = z.output<typeof IdempotencySettings>;
 
 // ----------------------------------------------------------------------------- the view (GET)

@@ -52,7 +52,7 @@ describe('signatures', () => {
     await page.getByTestId('save-verify').click();
     await page.getByTestId('verify-status').getByText('Saved').waitFor();
     expect(await page.getByTestId('scheme-secrets').inputValue()).toBe('');
-    expect(await page.getByTestId('scheme').textContent()).toContain(`••••cdef (${STRIPE_SECRET.length} characters)`);
+    expect(await page.getByTestId('kept-secret').textContent()).toContain(`…cdef, saved (${STRIPE_SECRET.length} characters)`);
     await page.reload();
     await page.getByTestId('scheme').waitFor();
     expect(await page.content()).not.toContain(STRIPE_SECRET);
@@ -118,7 +118,8 @@ describe('signatures', () => {
   it('marks every refused settings field at once', async () => {
     await page.goto(`/bins/${bin.id}/verify`);
     await page.getByTestId('scheme').waitFor();
-    // The saved Stripe scheme, its secret not typed again; a bad tolerance.
+    // The saved Stripe scheme, its saved secret removed and none typed; a bad tolerance.
+    await page.getByTestId('remove-kept').click();
     await page.getByTestId('scheme-tolerance').fill('-5');
     // A generic HMAC without a header, signing a timestamp it cannot find.
     await page.getByTestId('add-scheme').click();
@@ -133,7 +134,7 @@ describe('signatures', () => {
     await page.getByTestId('save-verify').click();
     const marked = ['schemes[0].secrets', 'schemes[0].toleranceSec', 'schemes[1].secrets', 'schemes[1].header', 'schemes[1].timestampHeader', 'schemes[2].secrets', 'idempotency.jsonPath'];
     for (const f of marked) await page.locator(`[data-field="${f}"] [data-testid="field-error"]`).waitFor();
-    expect(await page.locator('[data-field="schemes[0].secrets"] [data-testid="field-error"]').textContent()).toContain('write-only');
+    expect(await page.locator('[data-field="schemes[0].secrets"] [data-testid="field-error"]').textContent()).toContain('keep a saved secret or type a new one');
     // The bad secret by its line as typed (the API calls it schemes[2].secrets[1]), on Scheme 3's Secrets.
     expect(await page.locator('[data-field="schemes[2].secrets"] [data-testid="field-error"]').textContent()).toMatch(/^line 3: must be a Standard Webhooks secret/);
     expect(await page.getByTestId('verify-panel').locator('[data-testid="field-error"]').allTextContents()).not.toContainEqual(expect.stringContaining('schemes['));

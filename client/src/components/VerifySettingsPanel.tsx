@@ -1,8 +1,9 @@
 // Signature checks for a bin: the schemes its senders sign with (type, secrets, tolerance,
 // the HMAC details of any other sender) and where the idempotency key is read. Secrets are
-// write-only: saved ones show as their last characters and length only. Saved with If-Match;
-// every refused field is marked at once.
-import { useMemo, useRef, useState } from 'preact/hooks';
+// write-only: saved ones show as their last characters and length only, and are kept on save
+// unless removed (named by where they were in the loaded settings: see lib/verify-keep.ts), so
+// an edit needs no secret typed again. Saved with If-Match; every refused field is marked at once.
+import { useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { SaveBar } from './SaveBar.tsx';
 import type { SchemeTypeT, VerifySettingsViewT } from '../../../shared/schema/verify.ts';
 import { ApiError, api, isNotFound } from '../lib/api.ts';
@@ -10,29 +11,31 @@ import { type FieldErrors, clearSlot, focusFirstError, placeErrors, slotOfEvent 
 import { useError } from '../lib/use-error.ts';
 import { useRowFocus } from '../lib/use-row-focus.ts';
 import { settingsChanges, useSettingsSync } from '../lib/use-settings-sync.ts';
+import { SCHEME_LABELS, SCHEME_TYPES, hasTolerance, verifySlots } from '../lib/verify-form.ts';
 import {
-  RETYPE_SECRETS,
-  SCHEME_LABELS,
-  SCHEME_TYPES,
-  type SchemeForm,
-  type VerifyForm,
-  describeHint,
-  describeVerifyError,
-  emptyScheme,
-  formToSettings,
-  hasTolerance,
-  typedSecrets,
-  verifySlots,
-  viewToForm,
-} from '../lib/verify-form.ts';
+  KEEP_MINE_WITH_KEPT,
+  type KeepForm,
+  type KeepSchemeForm,
+  describeKeepError,
+  describeKept,
+  formToPut,
+  keepsAny,
+  keptIndexes,
+  newScheme,
+  noSecretsMessage,
+  otherTypeNote,
+  savedForOtherType,
+  viewToKeepForm,
+  withType,
+} from '../lib/verify-keep.ts';
 import { Field, FieldError, inputValue } from './Field.tsx';
 import { SettingsConflict } from './SettingsConflict.tsx';
 
 const MAX_SCHEMES = 10;
 
 export function VerifySettingsPanel({ binId, disabled }: { binId: string; disabled?: boolean }) {
-  const [form, setForm] = useState<VerifyForm | null>(null);
-  const [saved, setSaved] = useState<VerifyForm | null>(null);
+  const [form, setForm] = useState<KeepForm | null>(null);
+  const [saved, setSaved] = useState<KeepForm | null>(null);
   const [errors, setErrors] = useState<FieldErrors>({});
   const [topError, setTopError] = useError();
   const [status, setStatus] = useState<string | null>(null);
@@ -44,11 +47,23 @@ export function VerifySettingsPanel({ binId, disabled }: { binId: string; disabl
   dirtyNow.current = dirty;
   /** Where the keyboard goes once the rows change: a scheme's Sender, or "+ Add" (see useRowFocus). */
   const { next: focusNext, addBtn } = useRowFocus(formEl, '[data-testid="scheme-type"]');
+  /** A scheme just moved: the keyboard follows it, to its button of the same way (else the other way's). */
+  const moved = useRef<{ index: number; d: -1 | 1 } | null>(null);
+  useLayoutEffect(() => {
+    const m = moved.current;
+    if (!m) return;
+    moved.current = null;
+    const row = formEl.current?.querySelector(`[data-testid="scheme"][data-index="${m.index}"]`);
+    const way = (d: -1 | 1) => row?.querySelector<HTMLElement>(`[data-move="${d < 0 ? 'up' : 'down'}"]`);
+    (way(m.d) ?? way(m.d < 0 ? 1 : -1))?.focus();
+  });
 
+  // No `same` option: a 412 is never retried under the newer ETag, since the kept secrets are
+  // named by where they were in the revision this form loaded (see verify-keep.ts).
   const sync = useSettingsSync<VerifySettingsViewT & { rechecked?: number }>(binId, {
     load: () => api.getVerify(binId),
     apply: (v) => {
-      const f = viewToForm(v);
+      const f = viewToKeepForm(v);
       rechecked.current = v.rechecked ?? null;
       setForm(f);
       setSaved(f);
@@ -65,9 +80,16 @@ export function VerifySettingsPanel({ binId, disabled }: { binId: string; disabl
     e?.preventDefault();
     setStatus(null);
     setTopError(null);
+    // "Keep mine" saves over a newer revision, whose secrets may sit elsewhere: a kept secret
+    // named by its place in the older one could be another secret there. Refused here, before
+    // the sync takes the newer ETag as the form's.
+    if (keep && keepsAny(form)) {
+      setTopError(KEEP_MINE_WITH_KEPT);
+      return;
+    }
     setBusy(true);
     try {
-      const write = (ifMatch: string | null) => api.putVerify(binId, formToSettings(form), ifMatch);
+      const write = (ifMatch: string | null) => api.putVerify(binId, formToPut(form), ifMatch);
       const ok = keep ? await sync.keepMine(write) : await sync.save(write);
       if (ok) {
         const n = rechecked.current;
@@ -75,10 +97,11 @@ export function VerifySettingsPanel({ binId, disabled }: { binId: string; disabl
       }
     } catch (err) {
       if (err instanceof ApiError && err.fields.length) {
-        const { errors: placed, rest } = placeErrors(err.fields, verifySlots(form), undefined, describeVerifyError(form));
+        const { errors: placed, rest } = placeErrors(err.fields, verifySlots(form), undefined, describeKeepError(form));
         // A saved scheme sent without secrets: the server's "must list at least one" does not say why.
         form.schemes.forEach((s, i) => {
-          if (s.saved.length && !typedSecrets(s).length && placed[`schemes[${i}].secrets`]) placed[`schemes[${i}].secrets`] = RETYPE_SECRETS;
+          const why = noSecretsMessage(s);
+          if (why && placed[`schemes[${i}].secrets`]) placed[`schemes[${i}].secrets`] = why;
         });
         setErrors(placed);
         const n = Object.keys(placed).length;
@@ -90,7 +113,17 @@ export function VerifySettingsPanel({ binId, disabled }: { binId: string; disabl
     }
   };
 
-  const setScheme = (i: number, patch: Partial<SchemeForm>) => setForm({ ...form, schemes: form.schemes.map((s, j) => (j === i ? { ...s, ...patch } : s)) });
+  const setScheme = (i: number, patch: Partial<KeepSchemeForm>) => setForm({ ...form, schemes: form.schemes.map((s, j) => (j === i ? { ...s, ...patch } : s)) });
+  const moveScheme = (i: number, d: -1 | 1) => {
+    const j = i + d;
+    if (j < 0 || j >= form.schemes.length) return;
+    const schemes = [...form.schemes];
+    [schemes[i], schemes[j]] = [schemes[j], schemes[i]];
+    moved.current = { index: j, d };
+    setForm({ ...form, schemes });
+    // Marks were placed by index: they would now sit on the other scheme.
+    setErrors({});
+  };
   const onEdit = (e: Event) => setErrors((cur) => clearSlot(cur, slotOfEvent(e)));
   const locked = busy || !!disabled;
 
@@ -110,9 +143,15 @@ export function VerifySettingsPanel({ binId, disabled }: { binId: string; disabl
             <SchemeEditor
               key={i}
               index={i}
+              count={form.schemes.length}
               s={s}
               errors={errors}
               onChange={(p) => setScheme(i, p)}
+              onKeep={(j, keep) => {
+                setScheme(i, { keep: s.keep.map((k, n) => (n === j ? keep : k)) });
+                setErrors((cur) => clearSlot(cur, `schemes[${i}].secrets`));
+              }}
+              onMove={(d) => moveScheme(i, d)}
               onRemove={() => {
                 // Its ✕ goes away with it: on to the next scheme, else "+ Add scheme".
                 focusNext.current = i < form.schemes.length - 1 ? i : 'add';
@@ -127,7 +166,7 @@ export function VerifySettingsPanel({ binId, disabled }: { binId: string; disabl
           ref={addBtn}
           onClick={() => {
             focusNext.current = form.schemes.length;
-            setForm({ ...form, schemes: [...form.schemes, emptyScheme()] });
+            setForm({ ...form, schemes: [...form.schemes, newScheme()] });
           }}
           disabled={form.schemes.length >= MAX_SCHEMES}
           data-testid="add-scheme"
@@ -153,14 +192,39 @@ export function VerifySettingsPanel({ binId, disabled }: { binId: string; disabl
   );
 }
 
-function SchemeEditor({ index, s, errors, onChange, onRemove }: { index: number; s: SchemeForm; errors: FieldErrors; onChange: (p: Partial<SchemeForm>) => void; onRemove: () => void }) {
+interface SchemeProps {
+  index: number;
+  count: number;
+  s: KeepSchemeForm;
+  errors: FieldErrors;
+  onChange: (p: Partial<KeepSchemeForm>) => void;
+  /** Keep the saved secret `saved[j]`, or remove it on save. */
+  onKeep: (j: number, keep: boolean) => void;
+  onMove: (d: -1 | 1) => void;
+  onRemove: () => void;
+}
+
+function SchemeEditor({ index, count, s, errors, onChange, onKeep, onMove, onRemove }: SchemeProps) {
   const base = `schemes[${index}]`;
   const e = (k: string) => errors[`${base}.${k}`];
+  const otherType = savedForOtherType(s);
+  const kept = keptIndexes(s).length;
   return (
     <li class="scheme card-inner" data-field={base} data-testid="scheme" data-index={index}>
       <div class="step-head">
         <strong>Scheme {index + 1}</strong>
         <span class="spacer" />
+        {/* Only the ways a scheme can go (a disabled first button would be where Tab cannot land). */}
+        {index > 0 && (
+          <button type="button" class="btn btn-small" onClick={() => onMove(-1)} aria-label={`Move scheme ${index + 1} up`} data-move="up">
+            ↑
+          </button>
+        )}
+        {index < count - 1 && (
+          <button type="button" class="btn btn-small" onClick={() => onMove(1)} aria-label={`Move scheme ${index + 1} down`} data-move="down">
+            ↓
+          </button>
+        )}
         <button type="button" class="btn btn-small" onClick={onRemove} aria-label={`Remove scheme ${index + 1}`}>
           ✕
         </button>
@@ -169,7 +233,7 @@ function SchemeEditor({ index, s, errors, onChange, onRemove }: { index: number;
       <div class="grid-fields">
         <Field label="Sender" slot={`${base}.type`} error={e('type')}>
           {(a) => (
-            <select {...a} value={s.type} onChange={(ev) => onChange({ ...emptyScheme(inputValue(ev) as SchemeTypeT), saved: s.saved, secrets: s.secrets })} data-testid="scheme-type">
+            <select {...a} value={s.type} onChange={(ev) => onChange(withType(s, inputValue(ev) as SchemeTypeT))} data-testid="scheme-type">
               {SCHEME_TYPES.map((t) => (
                 <option key={t} value={t}>
                   {SCHEME_LABELS[t]}
@@ -183,12 +247,49 @@ function SchemeEditor({ index, s, errors, onChange, onRemove }: { index: number;
             {(a) => <input {...a} inputMode="numeric" class="in-short" value={s.toleranceSec} placeholder="300" onInput={(ev) => onChange({ toleranceSec: inputValue(ev) })} data-testid="scheme-tolerance" />}
           </Field>
         )}
+        {s.saved.length > 0 && !otherType && (
+          <div class="field wide" data-testid="kept-secrets">
+            <span class="label" id={`${base}-kept-label`}>
+              Saved secrets (kept on save unless removed)
+            </span>
+            <ul class="plain" aria-labelledby={`${base}-kept-label`}>
+              {s.saved.map((h, j) => (
+                <li key={j} class="row" data-testid="kept-secret" data-state={s.keep[j] ? 'kept' : 'removed'}>
+                  {s.keep[j] ? (
+                    <>
+                      <span class="mono">{describeKept(h)}</span>
+                      <button type="button" class="btn btn-small" onClick={() => onKeep(j, false)} aria-label={`Remove saved secret ${j + 1} of scheme ${index + 1}`} data-testid="remove-kept">
+                        Remove
+                      </button>
+                    </>
+                  ) : (
+                    <>
+                      <span class="muted">
+                        <s class="mono">{describeKept(h)}</s>: removed on save
+                      </span>
+                      <button type="button" class="btn btn-small" onClick={() => onKeep(j, true)} aria-label={`Keep saved secret ${j + 1} of scheme ${index + 1}`} data-testid="keep-kept">
+                        Keep
+                      </button>
+                    </>
+                  )}
+                </li>
+              ))}
+            </ul>
+          </div>
+        )}
+        {otherType && (
+          <div class="field wide">
+            <p class="notice notice-warn small" data-testid="kept-dropped">
+              {otherTypeNote(s)}
+            </p>
+          </div>
+        )}
         <Field
-          label={s.saved.length ? 'Secrets (type them again to save; one per line)' : 'Secrets (one per line; several during a key rotation)'}
+          label={kept ? 'Add secrets (one per line)' : 'Secrets (one per line; several during a key rotation)'}
           slot={`${base}.secrets`}
           error={e('secrets')}
           wide
-          hint={s.saved.length ? `Saved: ${s.saved.map((h, j) => `#${j + 1} ${describeHint(h)}`).join(', ')}` : undefined}
+          hint={kept ? 'For a key rotation, add the new secret here; remove the old one once senders sign with the new one.' : undefined}
         >
           {(a) => (
             <textarea

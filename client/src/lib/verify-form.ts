@@ -1,6 +1,6 @@
 // The signature settings form: strings as typed, converted to the API's input on save. Saved
-// secrets are write-only: the form knows only their last characters and length, so a save
-// sends every scheme's secrets again (typed anew); the server names whatever else is wrong.
+// secrets are write-only: the form knows only their last characters and length, and a save
+// keeps them by reference (verify-keep.ts); the server names whatever else is wrong.
 import type { SchemeTypeT, SecretHintT, VerifySettingsT, VerifySettingsViewT } from '../../../shared/schema/verify.ts';
 import { type Describe, nameFromSlot } from './field-errors.ts';
 
@@ -103,9 +103,6 @@ export function formToSettings(f: VerifyForm): VerifySettingsT {
   if (f.idemJsonPath.trim()) idempotency.jsonPath = f.idemJsonPath.trim();
   return { schemes, ...(Object.keys(idempotency).length ? { idempotency } : {}) } as VerifySettingsT;
 }
-
-/** A saved scheme sent without secrets: say why the server wants them, in the form's terms. */
-export const RETYPE_SECRETS = 'enter the secret(s) again: saved secrets are write-only (hooklab never shows them), so a save must send them';
 
 /** Every slot that can show a message, for the schemes the form has. */
 export function verifySlots(f: VerifyForm): string[] {
