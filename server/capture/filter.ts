@@ -88,6 +88,9 @@ export interface SearchPage {
   more: boolean;
 }
 
+/** A body search gives the event loop a turn at least this often (see search). */
+export const SEARCH_SLICE_MS = 20;
+
 /**
  * Search a bin's stored captures: newest first (or, with oldestFirst, the oldest after
  * `after` first), at most `limit`. Reads headers and bodies only for rows that pass the
@@ -102,6 +105,10 @@ export async function search(
   const rows: StoredRequest[] = [];
   // Scan in chunks: the index is in memory, so each chunk is cheap.
   const CHUNK = 500;
+  // Reads of cached captures resolve without giving the event loop a turn, and a body search
+  // may inflate up to 1 MiB per capture: 500 compressed bodies held it for 5-12 s, everyone
+  // else waiting. So the scan lets others go every SEARCH_SLICE_MS.
+  let sliceStart = performance.now();
   let before = q.before;
   let after = q.after;
   for (;;) {
@@ -112,6 +119,10 @@ export async function search(
       if (!meta || !matchesHeaders(f, meta.headers)) continue;
       if (q.settledOnly && proxyPending(meta)) continue; // the wait hears of it once answered
       if (f.q) {
+        if (performance.now() - sliceStart > SEARCH_SLICE_MS) {
+          await new Promise<void>((r) => setImmediate(r));
+          sliceStart = performance.now();
+        }
         const body = await store.requests.body(binId, item.id);
         if (!body || !matchesBody(f, bodyMatcher(body, meta.headers, q.maxDecodedBytes))) continue;
       }
