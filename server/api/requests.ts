@@ -291,6 +291,8 @@ export function requestsRouter(ctx: ApiContext): Router {
     res.end(format === 'har' ? HAR_TAIL : undefined);
   });
 
+  /** HAR imports under way (see MAX_HAR_IMPORTS). */
+  let harImports = 0;
   r.post('/bins/:id/import', async (req, res) => {
     const bin = await getBinOr404(ctx, req.params.id);
     const importer = new Importer(bin.id, ctx);
@@ -304,31 +306,45 @@ export function requestsRouter(ctx: ApiContext): Router {
       throw new HttpError(415, 'unsupported_media_type', `an import is NDJSON (Content-Type: application/x-ndjson, a hooklab export) or a HAR document (application/json), not "${type.slice(0, 100)}"`);
     }
     if (/json/i.test(type) && !/ndjson|jsonl|json-seq/i.test(type)) {
-      // HAR: one JSON document, read whole (bounded), checked whole, then added.
-      let text: string;
-      try {
-        text = await readBounded(req, HAR_MAX_BYTES);
-      } catch (e) {
-        // Too large: answered, then the rest of the body is read and dropped (see linger.ts),
-        // not a reset that can wipe the 413 before the client reads it.
-        if (!req.complete && !clientGone(req, e)) {
+      // HAR: one JSON document, read whole (bounded), checked whole, then added. Each takes
+      // ~4x its size in memory meanwhile (a 63 MB one: ~230 MB): MAX_HAR_IMPORTS at once.
+      if (harImports >= ctx.config.maxHarImports) {
+        if (!req.complete) {
           res.setHeader('connection', 'close');
           closeAfterAnswer(req, res);
         }
-        throw e;
+        res.setHeader('retry-after', '5');
+        throw new HttpError(503, 'busy', `${ctx.config.maxHarImports} HAR import(s) are under way (MAX_HAR_IMPORTS): retry shortly, or import NDJSON (streamed, not limited)`);
       }
-      let doc: unknown;
+      harImports++;
       try {
-        doc = JSON.parse(text);
-      } catch {
-        // Where, quoting none of it (JSON.parse's message quotes the text: a header may hold a secret).
-        throw new HttpError(400, 'invalid_json', `body is not valid JSON (${jsonProblem(text)})`);
+        let text: string;
+        try {
+          text = await readBounded(req, HAR_MAX_BYTES);
+        } catch (e) {
+          // Too large: answered, then the rest of the body is read and dropped (see linger.ts),
+          // not a reset that can wipe the 413 before the client reads it.
+          if (!req.complete && !clientGone(req, e)) {
+            res.setHeader('connection', 'close');
+            closeAfterAnswer(req, res);
+          }
+          throw e;
+        }
+        let doc: unknown;
+        try {
+          doc = JSON.parse(text);
+        } catch {
+          // Where, quoting none of it (JSON.parse's message quotes the text: a header may hold a secret).
+          throw new HttpError(400, 'invalid_json', `body is not valid JSON (${jsonProblem(text)})`);
+        }
+        const har = parse(HarImport, doc);
+        // As many headers as a live capture may have (MAX_HEADER_COUNT), checked before any is added.
+        const crowded = har.log.entries.findIndex((e) => e.request.headers.length > ctx.config.maxHeaderCount);
+        if (crowded !== -1) throw invalid(`log.entries[${crowded}].request.headers`, tooManyHeaders(ctx.config.maxHeaderCount));
+        for (const e of har.log.entries) if (!(await importer.add(fromHarEntry(e)))) throw notFound('bin');
+      } finally {
+        harImports--;
       }
-      const har = parse(HarImport, doc);
-      // As many headers as a live capture may have (MAX_HEADER_COUNT), checked before any is added.
-      const crowded = har.log.entries.findIndex((e) => e.request.headers.length > ctx.config.maxHeaderCount);
-      if (crowded !== -1) throw invalid(`log.entries[${crowded}].request.headers`, tooManyHeaders(ctx.config.maxHeaderCount));
-      for (const e of har.log.entries) if (!(await importer.add(fromHarEntry(e)))) throw notFound('bin');
     } else {
       // NDJSON, one capture per line, streamed. It stops at the first bad line; the lines
       // before it stay imported (the answer says how many).

@@ -138,6 +138,38 @@ describe('export and import', () => {
     expect(b.map(essence)).toEqual(a.map(essence));
   });
 
+  it('HAR imports at once are bounded (MAX_HAR_IMPORTS): one more while they run is a 503 busy with Retry-After; once they end, imports go again', async () => {
+    const one = await startServer({ storage: 'memory', config: { maxHarImports: 1 } });
+    try {
+      const to = await createBin(one.base);
+      const har = JSON.stringify({ log: { version: '1.2', creator: { name: 'x', version: '1' }, entries: [] } });
+      // The first is held open: its body half sent.
+      const u = new URL(one.base);
+      const held = net.connect(Number(u.port), u.hostname);
+      await new Promise<void>((r) => held.once('connect', () => r()));
+      const answer = new Promise<string>((r) => {
+        let out = '';
+        held.on('data', (d) => (out += d.toString('latin1')));
+        held.on('close', () => r(out));
+      });
+      held.write(`POST /api/bins/${to.id}/import HTTP/1.1\r\nHost: ${u.host}\r\nContent-Type: application/json\r\nContent-Length: ${har.length}\r\nConnection: close\r\n\r\n${har.slice(0, 10)}`);
+      // Before: a second (and a sixth) read whole at once, ~4x its size in memory each.
+      let busy: request.Response | undefined;
+      for (let i = 0; i < 100 && busy?.status !== 503; i++) busy = await request(one.base).post(`/api/bins/${to.id}/import`).set('content-type', 'application/json').send(har);
+      expect(busy!.status).toBe(503);
+      expect(busy!.body.error.code).toBe('busy');
+      expect(busy!.body.error.message).toMatch(/MAX_HAR_IMPORTS/);
+      expect(busy!.headers['retry-after']).toBe('5');
+      // NDJSON is streamed: not counted.
+      await importNdjson(one.base, to.id, exportLine()).expect(200);
+      held.end(har.slice(10));
+      expect(await answer).toMatch(/^HTTP\/1\.1 200 /);
+      await request(one.base).post(`/api/bins/${to.id}/import`).set('content-type', 'application/json').send(har).expect(200);
+    } finally {
+      await one.cleanup();
+    }
+  });
+
   it('a HAR from another tool imports too (paths from the URL, text bodies)', async () => {
     const to = await createBin(srv.base);
     const har = {
