@@ -58,13 +58,15 @@ function lineTooLong(e: LineTooLongError, imported: number) {
 const clientGone = (req: { complete: boolean; destroyed: boolean }, e: unknown) =>
   !req.complete && (req.destroyed || (e as { code?: string }).code === 'ECONNRESET');
 
+const harTooLarge = () => new HttpError(413, 'too_large', `a HAR import is at most ${HAR_MAX_BYTES / 1024 / 1024} MiB; use NDJSON (streamed) for more`);
+
 async function readBounded(req: IncomingMessage, max: number): Promise<string> {
   const chunks: Buffer[] = [];
   let n = 0;
   // Not destroyed when the loop stops early (too large): the client is still to read why.
   for await (const c of req.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
     n += c.length;
-    if (n > max) throw new HttpError(413, 'too_large', `a HAR import is at most ${max / 1024 / 1024} MiB; use NDJSON (streamed) for more`);
+    if (n > max) throw harTooLarge();
     chunks.push(c);
   }
   return Buffer.concat(chunks).toString('utf8');
@@ -308,6 +310,13 @@ export function requestsRouter(ctx: ApiContext): Router {
     if (/json/i.test(type) && !/ndjson|jsonl|json-seq/i.test(type)) {
       // HAR: one JSON document, read whole (bounded), checked whole, then added. Each takes
       // ~4x its size in memory meanwhile (a 63 MB one: ~230 MB): MAX_HAR_IMPORTS at once.
+      // Announced too large: a 413 whether or not others are under way (a 503 would invite a
+      // retry that can never succeed).
+      if (Number(req.headers['content-length']) > HAR_MAX_BYTES) {
+        res.setHeader('connection', 'close');
+        closeAfterAnswer(req, res);
+        throw harTooLarge();
+      }
       if (harImports >= ctx.config.maxHarImports) {
         if (!req.complete) {
           res.setHeader('connection', 'close');
