@@ -52,6 +52,9 @@ function checkHeader(name: string, value: string, ctx: z.RefinementCtx, at: [Pro
   }
 }
 
+// Sent back as the raw body's Content-Type (GET …/raw): what a header can carry.
+const contentType = z.string().refine(isHeaderValue, { error: 'must be a header value: no CR, LF or other control characters, nothing beyond Latin-1' });
+
 /** One line of an NDJSON export: everything about a capture, the body in base64. */
 export const ExportLine = z
   .object({
@@ -69,11 +72,7 @@ export const ExportLine = z
     receivedAt: z.iso.datetime({ offset: true, error: 'must be an RFC 3339 time' }),
     size: int(0, Number.MAX_SAFE_INTEGER),
     truncated: z.boolean(),
-    // Sent back as the raw body's Content-Type (GET …/raw): what a header can carry.
-    contentType: z
-      .string()
-      .refine(isHeaderValue, { error: 'must be a header value: no CR, LF or other control characters, nothing beyond Latin-1' })
-      .nullable(),
+    contentType: contentType.nullable(),
     answer: AnswerOutcome,
     body: z.base64({ error: 'must be base64' }),
   })
@@ -100,7 +99,7 @@ export const HarImport = z.object({
             .superRefine((hs, ctx) => hs.forEach((h, i) => isPseudoHeader(h.name) || checkHeader(h.name, h.value, ctx, [[i, 'name'], [i, 'value']])))
             .transform((hs) => hs.filter((h) => !isPseudoHeader(h.name))),
           postData: z
-            .object({ mimeType: z.string().optional(), text: z.string().optional(), _encoding: z.literal('base64').optional() })
+            .object({ mimeType: contentType.optional(), text: z.string().optional(), _encoding: z.literal('base64').optional() })
             .optional(),
           bodySize: z.number().optional(),
         }),

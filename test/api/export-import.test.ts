@@ -336,6 +336,11 @@ describe('export and import', () => {
     expect(bad.body.error.fields.map((f: { field: string }) => f.field)).toEqual(['log.entries[0].request.headers[0].value']);
     const badMethod = await request(srv.base).post(`/api/bins/${to.id}/import`).send(har([], 'GET /x HTTP/1.1')).expect(400);
     expect(badMethod.body.error.fields.map((f: { field: string }) => f.field)).toEqual(['log.entries[0].request.method']);
+    // Before: stored (no Content-Type header, so the mimeType became its type), and its raw body answered 500.
+    const badType = har([]);
+    badType.log.entries[0].request.postData.mimeType = 'text/html\r\nx: y';
+    const badMime = await request(srv.base).post(`/api/bins/${to.id}/import`).send(badType).expect(400);
+    expect(badMime.body.error.fields.map((f: { field: string }) => f.field)).toEqual(['log.entries[0].request.postData.mimeType']);
     expect((await details(to.id)).length).toBe(0);
     await request(srv.base)
       .post(`/api/bins/${to.id}/import`)
