@@ -4,7 +4,7 @@
 // what it does not name is left alone unless `prune` is set.
 import { createHash, randomUUID } from 'node:crypto';
 import type { ConfigFile } from '../shared/schema/config.ts';
-import { slugWarning } from '../shared/schema/bins.ts';
+import { LEADING_DASH, slugWarning } from '../shared/schema/bins.ts';
 import { hasVerifySettings } from '../shared/schema/verify.ts';
 import { withLabelFrom } from './api/bins.ts';
 import { initialPlanState } from './control/engine.ts';
@@ -41,6 +41,7 @@ export async function applyConfig(store: Store, cfg: ConfigFile, o: ApplyOptions
   // Checked before anything is applied: a bad file changes nothing.
   const refused: string[] = [];
   for (const [i, b] of (cfg.bins ?? []).entries()) {
+    if (b.id.startsWith('-') && !(await store.bins.get(b.id))) refused.push(`bins[${i}].id: ${LEADING_DASH}; an existing bin's may`);
     for (const [j, t] of (b.forward?.targets ?? []).entries()) {
       const why = o.refuseTarget?.(t.url);
       if (why) refused.push(`bins[${i}].forward.targets[${j}].url: ${why}`);
@@ -51,6 +52,7 @@ export async function applyConfig(store: Store, cfg: ConfigFile, o: ApplyOptions
     // Logged: the bin is named by its place in the file (and its name), not by its id, its URL's secret.
     const warning = slugWarning(b.id, `the id of bins[${i}]${b.name ? ` (${JSON.stringify(b.name)})` : ''}`);
     if (warning) out.warnings.push(warning);
+    if (b.id.startsWith('-')) out.warnings.push(`the id of bins[${i}] starts with "-": the CLI takes it for an option; give it the receiver URL, or "--" before the id`);
     const existing = await store.bins.get(b.id);
     if (!existing) {
       await store.bins.put(withLabelFrom({ id: b.id, name: b.name || `Bin ${b.id.slice(0, 6)}`, createdAt: o.now }, b.labelFrom));

@@ -5,13 +5,21 @@ import { ForwardRecord } from './forward.ts';
 import { AttemptInfo, InvalidCause, SchemeType, Verification, VerifyStatus } from './verify.ts';
 import { AnswerSource, Fault, PlanRoll } from './response.ts';
 
-/** A bin id chosen by the user (config as code, CI): URL-safe, like generated ids. */
-export const BinSlug = z
+/**
+ * A bin id as a config file names it: URL-safe, like generated ids. It may start with "-" (a bin
+ * chosen before that was refused must still be configurable); a new one may not (see applyConfig).
+ */
+export const ConfigBinId = z
   .string({ error: 'must be a string' })
-  .regex(/^[A-Za-z0-9_-]{4,64}$/, { error: 'must be 4 to 64 characters of A-Z, a-z, 0-9, "_" and "-"' })
-  // The CLI takes a bin id as an argument: one starting with "-" would read as an option.
-  .refine((s) => !s.startsWith('-'), { error: 'must not start with "-" (the CLI would take it for an option)' })
-  .meta({ description: 'URL-safe, 4 to 64 characters, not starting with "-". It is the secret part of the receiver URL: short ones are guessable.' });
+  .regex(/^[A-Za-z0-9_-]{4,64}$/, { error: 'must be 4 to 64 characters of A-Z, a-z, 0-9, "_" and "-"' });
+
+// The CLI takes a bin id as an argument: one starting with "-" would read as an option.
+export const LEADING_DASH = 'must not start with "-" (the CLI would take it for an option)';
+
+/** A bin id chosen by the user for a new bin (POST /api/bins). */
+export const BinSlug = ConfigBinId.refine((s) => !s.startsWith('-'), { error: LEADING_DASH }).meta({
+  description: 'URL-safe, 4 to 64 characters, not starting with "-". It is the secret part of the receiver URL: short ones are guessable.',
+});
 
 /** Ids shorter than generated ones (21 characters) can be guessed by trying. */
 export const SHORT_SLUG = 16;

@@ -3,7 +3,7 @@
 // applied at start-up.
 import { z } from 'zod';
 import { bool, list, obj, str } from './common.ts';
-import { BinSlug, LabelFrom } from './bins.ts';
+import { ConfigBinId, LabelFrom } from './bins.ts';
 import { httpUrl, webhookFields } from './dispatch.ts';
 import { ForwardSettings } from './forward.ts';
 import { VerifySettingsInput } from './verify.ts';
@@ -27,7 +27,7 @@ export const configFile = (lim: ResponseLimits = DEFAULT_RESPONSE_LIMITS) =>
   obj({
     bins: list(
       obj({
-        id: BinSlug,
+        id: ConfigBinId.meta({ description: 'URL-safe, 4 to 64 characters. A new bin\'s id may not start with "-" (one that already exists may).' }),
         name: str(200).transform((s) => s.trim()).optional(),
         labelFrom: LabelFrom.optional().meta({ description: 'As PATCH /api/bins/:id (`[]`: back to the built-in rules).' }),
         response: responseConfigInput(lim).optional().meta({ description: 'As PUT /api/bins/:id/response.' }),

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Bin, RequestDetail, ResponseControlView, Webhook } from '../../shared/api.ts';
 import { loadConfigFile } from '../../server/config-file.ts';
+import { LowdbStore } from '../../server/store/lowdb.ts';
 import { DEFAULT_RESPONSE_LIMITS } from '../../shared/schema/response.ts';
 import { send } from '../helpers/http.ts';
 import { spawnServer, startExpectingFailure } from '../helpers/process.ts';
@@ -218,6 +219,28 @@ describe('config file', () => {
     await writeFile(file, '{ not json');
     const again = await startExpectingFailure({ DATA_DIR: dataDir, HOOKLAB_CONFIG: file });
     expect(again.output).toMatch(/Config file .*bad\.json is not valid JSON/);
+  });
+
+  it('a bin id starting with "-" (refused for new bins since the CLI read it as an option) stays configurable when the bin exists; a new one stops start-up', async () => {
+    const dataDir = await tempDir();
+    dirs.push(dataDir);
+    const OLD = '-older-bin-0123456789';
+    // Made by a build from before the rule: written to the store directly.
+    const store = await LowdbStore.open({ dataDir, flushIntervalMs: 20 });
+    await store.bins.put({ id: OLD, name: 'Old', createdAt: new Date().toISOString() });
+    await store.close();
+    const file = path.join(dataDir, 'dash.json');
+    await writeFile(file, JSON.stringify({ bins: [{ id: OLD, name: 'Renamed' }] }));
+    await withServer({ DATA_DIR: dataDir, HOOKLAB_CONFIG: file }, async (base, output) => {
+      expect((await json<Bin>(base, 'GET', `/api/bins/${OLD}`)).body.name).toBe('Renamed');
+      expect(output()).toContain('the id of bins[0] starts with "-": the CLI takes it for an option');
+      expect(output()).not.toContain(OLD);
+    });
+    await writeFile(file, JSON.stringify({ bins: [{ id: OLD }, { id: '-new-bin-0123456789' }] }));
+    const { code, output } = await startExpectingFailure({ DATA_DIR: dataDir, HOOKLAB_CONFIG: file });
+    expect(code).toBe(1);
+    expect(output).toContain(`bins[1].id: must not start with "-" (the CLI would take it for an option); an existing bin's may`);
+    expect(output).not.toContain('bins[0].id');
   });
 
   it('a forward target the API would refuse (a loop into this hooklab) stops start-up too, and nothing of the file is applied', async () => {
