@@ -13,6 +13,7 @@ import type { Forwarder } from '../forward/forwarder.ts';
 import type { ReplayJobs } from '../forward/replay-jobs.ts';
 import type { BinAttempts } from '../verify/bin-attempts.ts';
 import type { Verifier } from '../verify/service.ts';
+import type { KeyedQueue } from '../lib/keyed-queue.ts';
 
 export interface ApiContext {
   config: Config;
@@ -27,6 +28,8 @@ export interface ApiContext {
   /** Slots for both kinds of waiter (WAIT_MAX_WAITERS, WAIT_MAX_WAITERS_PER_IP). */
   /** The wait API's slots (see wait-budget.ts). */
   waitBudget: KeyedSlots;
+  /** Settings writes (If-Match checked, then stored) one at a time per resource. */
+  settingsWrites: KeyedQueue;
   forwarder: Forwarder;
   /** Bulk replay jobs: run here, kept in the store. */
   replays: ReplayJobs;

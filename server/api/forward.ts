@@ -36,41 +36,46 @@ export function forwardRouter(ctx: ApiContext): Router {
 
   r.put('/bins/:id/forward', async (req, res) => {
     const bin = await getBinOr404(ctx, req.params.id);
-    checkIfMatch(req, etagOf(view(ctx.forwarder.settingsOf(bin.id))));
-    // Every problem at once: the schema's, and targets that would loop or are not allowed.
-    let input: z.output<typeof ForwardSettings> | null = null;
-    let problems: FieldError[] = [];
-    try {
-      input = parse(ForwardSettings, req.body);
-    } catch (err) {
-      if (!(err instanceof HttpError) || !err.fields) throw err;
-      problems = err.fields;
-    }
-    const targets: unknown[] = Array.isArray(req.body?.targets) ? req.body.targets : [];
-    targets.forEach((t, i) => {
-      const field = `targets[${i}].url`;
-      const url = (t as { url?: unknown } | null)?.url;
-      if (typeof url !== 'string' || problems.some((p) => p.field === field)) return;
-      const why = ctx.forwarder.refuse(url);
-      if (why) problems.push({ field, message: why });
+    // One write at a time per bin: each checks If-Match against what the one before stored.
+    await ctx.settingsWrites.run(`forward:${bin.id}`, async () => {
+      checkIfMatch(req, etagOf(view(ctx.forwarder.settingsOf(bin.id))));
+      // Every problem at once: the schema's, and targets that would loop or are not allowed.
+      let input: z.output<typeof ForwardSettings> | null = null;
+      let problems: FieldError[] = [];
+      try {
+        input = parse(ForwardSettings, req.body);
+      } catch (err) {
+        if (!(err instanceof HttpError) || !err.fields) throw err;
+        problems = err.fields;
+      }
+      const targets: unknown[] = Array.isArray(req.body?.targets) ? req.body.targets : [];
+      targets.forEach((t, i) => {
+        const field = `targets[${i}].url`;
+        const url = (t as { url?: unknown } | null)?.url;
+        if (typeof url !== 'string' || problems.some((p) => p.field === field)) return;
+        const why = ctx.forwarder.refuse(url);
+        if (why) problems.push({ field, message: why });
+      });
+      if (problems.length || !input) {
+        problems.sort((a, b) => fieldOrder(a.field) - fieldOrder(b.field));
+        throw new HttpError(400, 'invalid_field', problems.map((p) => `${p.field}: ${p.message}`).join('; '), problems[0]?.field, problems);
+      }
+      await ctx.forwarder.set(bin.id, { targets: input.targets, answerWith: input.answerWith ?? 'bin' });
+      const v = view(ctx.forwarder.settingsOf(bin.id));
+      ctx.live.settingsChanged(bin.id, 'forward', etagOf(v));
+      res.setHeader('etag', etagOf(v));
+      res.json(v);
     });
-    if (problems.length || !input) {
-      problems.sort((a, b) => fieldOrder(a.field) - fieldOrder(b.field));
-      throw new HttpError(400, 'invalid_field', problems.map((p) => `${p.field}: ${p.message}`).join('; '), problems[0]?.field, problems);
-    }
-    await ctx.forwarder.set(bin.id, { targets: input.targets, answerWith: input.answerWith ?? 'bin' });
-    const v = view(ctx.forwarder.settingsOf(bin.id));
-    ctx.live.settingsChanged(bin.id, 'forward', etagOf(v));
-    res.setHeader('etag', etagOf(v));
-    res.json(v);
   });
 
   r.delete('/bins/:id/forward', async (req, res) => {
     const bin = await getBinOr404(ctx, req.params.id);
-    checkIfMatch(req, etagOf(view(ctx.forwarder.settingsOf(bin.id))));
-    await ctx.forwarder.set(bin.id, null);
-    ctx.live.settingsChanged(bin.id, 'forward', etagOf(view(undefined)));
-    res.status(204).end();
+    await ctx.settingsWrites.run(`forward:${bin.id}`, async () => {
+      checkIfMatch(req, etagOf(view(ctx.forwarder.settingsOf(bin.id))));
+      await ctx.forwarder.set(bin.id, null);
+      ctx.live.settingsChanged(bin.id, 'forward', etagOf(view(undefined)));
+      res.status(204).end();
+    });
   });
 
   async function captureOf(binId: string, rid: string): Promise<Capture> {

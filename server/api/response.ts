@@ -16,12 +16,15 @@ export function responseRouter(ctx: ApiContext): Router {
 
   r.put('/bins/:id/response', async (req, res) => {
     const bin = await getBinOr404(ctx, req.params.id);
-    checkIfMatch(req, etagOf((await ctx.control.view(bin.id)).config));
-    const view = await ctx.control.set(bin.id, req.body);
-    // Tabs open on these settings reload them, or show the conflict if they hold edits.
-    ctx.live.settingsChanged(bin.id, 'response', etagOf(view.config));
-    res.setHeader('etag', etagOf(view.config));
-    res.json(view);
+    // One write at a time per bin: each checks If-Match against what the one before stored.
+    await ctx.settingsWrites.run(`response:${bin.id}`, async () => {
+      checkIfMatch(req, etagOf((await ctx.control.view(bin.id)).config));
+      const view = await ctx.control.set(bin.id, req.body);
+      // Tabs open on these settings reload them, or show the conflict if they hold edits.
+      ctx.live.settingsChanged(bin.id, 'response', etagOf(view.config));
+      res.setHeader('etag', etagOf(view.config));
+      res.json(view);
+    });
   });
 
   r.post('/bins/:id/response/reset', async (req, res) => {

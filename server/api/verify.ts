@@ -23,31 +23,40 @@ export function verifyRouter(ctx: ApiContext): Router {
     res.json(viewOf(bin.id));
   });
 
+  // Writes one at a time per bin: each checks If-Match against what the one before stored.
+  // (Not their re-checks: a newer write stops an older one's, see Verifier.)
   r.put('/bins/:id/verify', async (req, res) => {
     const bin = await getBinOr404(ctx, req.params.id);
-    checkIfMatch(req, etagFor(bin.id));
-    const input = parse(VerifySettingsPut, req.body);
-    // Saved secrets kept by reference ({"keep": …}) are resolved against the settings the
-    // If-Match ETag named, which checkIfMatch found current: nothing awaited since, so these
-    // are the settings it checked.
-    let settings: VerifySettingsT;
-    if (keepsSavedSecrets(input)) {
-      requireOneEtag(req.headers['if-match']);
-      settings = resolveKeptSecrets(input, ctx.verifier.get(bin.id));
-    } else settings = input as VerifySettingsT;
-    // Settings naming no scheme and no idempotency field turn checks off, as DELETE does.
-    const rechecked = await ctx.verifier.set(bin.id, settings);
-    const v = viewOf(bin.id);
-    ctx.live.settingsChanged(bin.id, 'verify', etagFor(bin.id));
-    res.setHeader('etag', etagFor(bin.id));
-    res.json({ ...v, rechecked });
+    const saved = await ctx.settingsWrites.run(`verify:${bin.id}`, async () => {
+      checkIfMatch(req, etagFor(bin.id));
+      const input = parse(VerifySettingsPut, req.body);
+      // Saved secrets kept by reference ({"keep": …}) are resolved against the settings the
+      // If-Match ETag named, which checkIfMatch found current: nothing awaited since, so these
+      // are the settings it checked.
+      let settings: VerifySettingsT;
+      if (keepsSavedSecrets(input)) {
+        requireOneEtag(req.headers['if-match']);
+        settings = resolveKeptSecrets(input, ctx.verifier.get(bin.id));
+      } else settings = input as VerifySettingsT;
+      // Settings naming no scheme and no idempotency field turn checks off, as DELETE does.
+      await ctx.verifier.save(bin.id, settings);
+      const etag = etagFor(bin.id);
+      ctx.live.settingsChanged(bin.id, 'verify', etag);
+      return { view: viewOf(bin.id), etag };
+    });
+    const rechecked = await ctx.verifier.recheck(bin.id);
+    res.setHeader('etag', saved.etag);
+    res.json({ ...saved.view, rechecked });
   });
 
   r.delete('/bins/:id/verify', async (req, res) => {
     const bin = await getBinOr404(ctx, req.params.id);
-    checkIfMatch(req, etagFor(bin.id));
-    await ctx.verifier.set(bin.id, null);
-    ctx.live.settingsChanged(bin.id, 'verify', etagFor(bin.id));
+    await ctx.settingsWrites.run(`verify:${bin.id}`, async () => {
+      checkIfMatch(req, etagFor(bin.id));
+      await ctx.verifier.save(bin.id, null);
+      ctx.live.settingsChanged(bin.id, 'verify', etagFor(bin.id));
+    });
+    await ctx.verifier.recheck(bin.id);
     res.status(204).end();
   });
 

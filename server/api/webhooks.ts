@@ -48,27 +48,33 @@ export function webhooksRouter(ctx: ApiContext): Router {
     res.json(view);
   });
 
+  // Writes one at a time per webhook: each reads (and checks If-Match against) what the one
+  // before stored, so none is lost.
   r.patch('/webhooks/:id', async (req, res) => {
-    const prev = await getOr404(req.params.id);
-    checkIfMatch(req, webhookEtag(webhookView(prev)));
-    const input = parseWebhookInput(req.body, true);
-    const w = applyWebhookInput(prev, input, prev.id, iso(ctx.now()));
-    await ctx.store.webhooks.put(w);
-    if (prev.enabled && !w.enabled) await ctx.dispatcher.cancelFor(w.id, 'webhook_disabled');
-    const view = webhookView(w);
-    // Other tabs: the console's list, and an editor holding edits (its ETag is now stale).
-    ctx.live.webhookChanged(view);
-    res.setHeader('etag', webhookEtag(view));
-    res.json(view);
+    await ctx.settingsWrites.run(`webhook:${req.params.id}`, async () => {
+      const prev = await getOr404(req.params.id);
+      checkIfMatch(req, webhookEtag(webhookView(prev)));
+      const input = parseWebhookInput(req.body, true);
+      const w = applyWebhookInput(prev, input, prev.id, iso(ctx.now()));
+      await ctx.store.webhooks.put(w);
+      if (prev.enabled && !w.enabled) await ctx.dispatcher.cancelFor(w.id, 'webhook_disabled');
+      const view = webhookView(w);
+      // Other tabs: the console's list, and an editor holding edits (its ETag is now stale).
+      ctx.live.webhookChanged(view);
+      res.setHeader('etag', webhookEtag(view));
+      res.json(view);
+    });
   });
 
   r.delete('/webhooks/:id', async (req, res) => {
-    const w = await getOr404(req.params.id);
-    checkIfMatch(req, webhookEtag(webhookView(w)));
-    await ctx.store.webhooks.delete(w.id);
-    await ctx.dispatcher.cancelFor(w.id, 'webhook_deleted');
-    ctx.live.webhookDeleted(w.id);
-    res.status(204).end();
+    await ctx.settingsWrites.run(`webhook:${req.params.id}`, async () => {
+      const w = await getOr404(req.params.id);
+      checkIfMatch(req, webhookEtag(webhookView(w)));
+      await ctx.store.webhooks.delete(w.id);
+      await ctx.dispatcher.cancelFor(w.id, 'webhook_deleted');
+      ctx.live.webhookDeleted(w.id);
+      res.status(204).end();
+    });
   });
 
   r.post('/webhooks/:id/test', async (req, res) => {

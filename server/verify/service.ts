@@ -121,6 +121,12 @@ export class Verifier {
 
   /** Replace a bin's settings (null, or settings that name nothing: off) and re-check what it holds. */
   async set(binId: string, settings: VerifySettingsT | null): Promise<number> {
+    await this.save(binId, settings);
+    return this.recheck(binId);
+  }
+
+  /** Replace a bin's settings, stored and in force (a new revision), without the re-check. */
+  async save(binId: string, settings: VerifySettingsT | null): Promise<void> {
     if (settings && hasVerifySettings(settings)) {
       const v: StoredVerify = { id: binId, settings, rev: randomUUID() };
       await this.d.store.verifications.put(v);
@@ -129,7 +135,6 @@ export class Verifier {
       await this.d.store.verifications.delete(binId);
       this.drop(binId);
     }
-    return this.recheck(binId);
   }
 
   /**
