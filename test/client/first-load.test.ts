@@ -1,15 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { firstLoader } from '../../client/src/lib/first-load.ts';
-
-function deferred<T>() {
-  let resolve!: (v: T) => void;
-  let reject!: (e: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
+import { deferred } from '../helpers/deferred.ts';
 
 const tick = () => new Promise((r) => setTimeout(r, 0));
 

@@ -94,6 +94,76 @@ describe('LiveCount', () => {
     c.stop();
   });
 
+  it('gives up on a read that never answers (15 s by default), reads again, and ignores its late answer', async () => {
+    const bin = { n: 10 };
+    const reads: number[] = [];
+    let late: ((n: number) => void) | null = null;
+    const c = new LiveCount({
+      read: () => {
+        reads.push(Date.now());
+        // The first read hangs (a stalled connection); the later ones answer.
+        if (reads.length === 1) return new Promise<number>((r) => (late = r));
+        return Promise.resolve(bin.n);
+      },
+      onChange: () => {},
+      intervalMs: 2000,
+    });
+    c.set(10);
+    await vi.advanceTimersByTimeAsync(5000);
+    c.resync();
+    await vi.advanceTimersByTimeAsync(100);
+    expect(reads).toHaveLength(1);
+    // Captures keep coming while it hangs: counted from the events meanwhile.
+    for (let i = 0; i < 200; i++) {
+      bin.n++;
+      c.capture(`r${i}`);
+      await vi.advanceTimersByTimeAsync(100);
+    }
+    expect(c.value).toBe(210);
+    // Before: that read held `inFlight` forever, so no other read was ever made (and the ids
+    // since it was sent piled up). Now it is given up after 15 s and the bin is read again.
+    expect(reads.length).toBeGreaterThanOrEqual(2);
+    expect(reads[1] - reads[0]).toBeGreaterThanOrEqual(15_000);
+    // The bin holds more than the events said (some were missed): a read corrects it.
+    bin.n = 230;
+    c.resync();
+    await vi.advanceTimersByTimeAsync(3000);
+    expect(c.value).toBe(230);
+    // The hung read answers at last, with what the bin held when it was sent: ignored.
+    late!(10);
+    await vi.advanceTimersByTimeAsync(3000);
+    expect(c.value).toBe(230);
+    c.stop();
+  });
+
+  it('takes the read timeout as an option', async () => {
+    const reads: number[] = [];
+    const c = new LiveCount({
+      read: () => {
+        reads.push(Date.now());
+        return new Promise<number>(() => {});
+      },
+      onChange: () => {},
+      intervalMs: 2000,
+      readTimeoutMs: 4000,
+    });
+    c.set(1);
+    c.resync();
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(reads).toEqual([2000]);
+    c.capture('a');
+    // Still out at 3.9 s: no second read; given up at 4 s, then read again at once (the
+    // interval since the first was sent has passed).
+    await vi.advanceTimersByTimeAsync(3900);
+    expect(reads).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(500);
+    expect(reads).toHaveLength(2);
+    expect(reads[1]).toBeGreaterThanOrEqual(6000);
+    expect(reads[1]).toBeLessThan(6100);
+    expect(c.value).toBe(2);
+    c.stop();
+  });
+
   it('keeps counting from the events when a read fails', async () => {
     const c = new LiveCount({ read: () => Promise.reject(new Error('offline')), onChange: () => {}, intervalMs: 2000 });
     c.set(10);
@@ -119,14 +189,23 @@ describe('the tab count and the end of the list', () => {
   it('says when the bin is at its cap, and how many were pushed out while watching', () => {
     expect(listEndText({ n: 12, filtered: false, stored: 12, max: 500, pushedOut: 0 })).toBe('That is all: 12 requests.');
     expect(listEndText({ n: 1, filtered: false, stored: 1, max: undefined, pushedOut: 0 })).toBe('That is all: 1 request.');
-    expect(listEndText({ n: 500, filtered: false, stored: 500, max: 500, pushedOut: 0 })).toBe(
-      'That is all the bin keeps: its newest 500 requests (MAX_REQUESTS_PER_BIN); older ones were pushed out as new ones came.',
+    // At the cap, and this page saw some pushed out: said for sure.
+    expect(listEndText({ n: 500, filtered: false, stored: 500, max: 500, pushedOut: 2500 })).toBe(
+      'That is all the bin keeps: its newest 500 requests (MAX_REQUESTS_PER_BIN); older ones were pushed out as new ones came. 2,500 were pushed out while this page was open.',
     );
-    expect(listEndText({ n: 500, filtered: false, stored: 500, max: 500, pushedOut: 2500 })).toMatch(/ 2,500 were pushed out while this page was open\.$/);
-    expect(listEndText({ n: 40, filtered: true, stored: 500, max: 500, pushedOut: 0 })).toBe(
-      'That is all: 40 requests. The bin keeps only its newest 500 (MAX_REQUESTS_PER_BIN): older ones were pushed out, matching or not.',
+    expect(listEndText({ n: 40, filtered: true, stored: 500, max: 500, pushedOut: 3 })).toBe(
+      'That is all: 40 requests. The bin keeps only its newest 500 (MAX_REQUESTS_PER_BIN): older ones were pushed out, matching or not. 3 were pushed out while this page was open.',
     );
     // Under the cap, yet some were pushed out (MAX_STORE_BYTES, or deletions since).
     expect(listEndText({ n: 480, filtered: false, stored: 480, max: 500, pushedOut: 1 })).toMatch(/^That is all: 480 requests\. One older one was pushed out by a cap/);
+  });
+
+  it('does not say older ones were pushed out when none was seen to be: a bin may hold exactly its cap and have lost none', () => {
+    expect(listEndText({ n: 500, filtered: false, stored: 500, max: 500, pushedOut: 0 })).toBe(
+      'That is all the bin keeps: its newest 500 requests (MAX_REQUESTS_PER_BIN); any older ones were pushed out as new ones came.',
+    );
+    expect(listEndText({ n: 40, filtered: true, stored: 500, max: 500, pushedOut: 0 })).toBe(
+      'That is all: 40 requests. The bin keeps only its newest 500 (MAX_REQUESTS_PER_BIN): any older ones were pushed out, matching or not.',
+    );
   });
 });

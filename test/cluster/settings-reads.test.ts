@@ -2,13 +2,8 @@
 // older read never overwrites a newer one, nor a change made here while it was out.
 import { describe, expect, it } from 'vitest';
 import { SettingsReads } from '../../server/cluster/settings-copy.ts';
+import { deferred } from '../helpers/deferred.ts';
 
-/** A read whose answer the test gives when it wants. */
-function deferred<T>() {
-  let resolve!: (v: T) => void;
-  const promise = new Promise<T>((r) => (resolve = r));
-  return { promise, resolve };
-}
 
 type V = { v: string };
 const apply = (copy: Map<string, V>) => (r: V | undefined, use: (id: string, fn: () => void) => void) =>

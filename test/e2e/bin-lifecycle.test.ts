@@ -6,7 +6,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { APIResponse, Browser, Page, Route } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bin } from '../../shared/api.ts';
 import { type RunningApp, apiCall, closeAgents, ensureBuilt, hit, launchBrowser, openPage, screenshot, startApp, until } from '../helpers/browser.ts';
@@ -271,4 +271,47 @@ describe('the start page', () => {
       await context.close();
     }
   }, 150_000);
+
+  it('does not pile reads up on a slow server: a refresh waits for the read out', async () => {
+    app ??= await startApp();
+    const first = await apiCall<Bin>(app.base, 'POST', '/api/bins', { name: 'slow server' });
+    const { context, page, problems } = await openPage(browser, app.base);
+    try {
+      // Once `holding`, reads of the list are answered as of when they were sent, but only
+      // when let go: a slow server.
+      let holding = false;
+      let sent = 0;
+      const held: { route: Route; response: APIResponse }[] = [];
+      await page.route(
+        (u) => u.pathname === '/api/bins',
+        async (route) => {
+          if (route.request().method() !== 'GET' || !holding) return route.continue();
+          sent++;
+          held.push({ route, response: await route.fetch() });
+        },
+      );
+      await page.goto('/');
+      await page.locator(`[data-bin-id="${first.id}"]`).waitFor();
+      // The tab shown again: the list is read again.
+      const shownAgain = () => page.evaluate(() => document.dispatchEvent(new Event('visibilitychange')));
+      holding = true;
+      await shownAgain();
+      await expect.poll(() => held.length).toBe(1);
+      const later = await apiCall<Bin>(app.base, 'POST', '/api/bins', { name: 'made meanwhile' });
+      // Shown again twice while that read is out. Before: a read each time, all out at once
+      // (and an older answer could land after a newer one, hiding the new bin again).
+      await shownAgain();
+      await shownAgain();
+      await page.waitForTimeout(1000);
+      expect(sent).toBe(1);
+      // The slow read answers (from before the new bin); the next one shows it.
+      holding = false;
+      for (const h of held) await h.route.fulfill({ response: h.response });
+      await shownAgain();
+      await page.locator(`[data-bin-id="${later.id}"]`).waitFor();
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
 });

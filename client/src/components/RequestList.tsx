@@ -45,7 +45,7 @@ interface Props {
   emptyText?: string;
   /**
    * Said at the end once every row is loaded, instead of "That is all: N requests." (a bin at
-   * its cap says older ones were pushed out: see list-end.ts).
+   * its cap says older ones were, or may have been, pushed out: see list-end.ts).
    */
   endText?: string;
   /**

@@ -1,6 +1,6 @@
 // What the bin page says about its request count: on the Requests tab, and at the end of
-// the list, where a bin at its cap (MAX_REQUESTS_PER_BIN) says that older captures were pushed
-// out rather than ending as if there had never been more. Pure.
+// the list, where a bin at its cap (MAX_REQUESTS_PER_BIN) says that older captures were (or may
+// have been) pushed out rather than ending as if there had never been more. Pure.
 import { formatCount } from './format.ts';
 
 export interface CountInput {
@@ -44,11 +44,15 @@ const requests = (n: number) => `${formatCount(n)} request${n === 1 ? '' : 's'}`
 export function listEndText(e: EndInput): string {
   const atCap = !!e.max && Math.max(e.stored ?? 0, e.filtered ? 0 : e.n) >= e.max;
   const watched = e.pushedOut > 0 ? ` ${e.pushedOut === 1 ? 'One was' : `${formatCount(e.pushedOut)} were`} pushed out while this page was open.` : '';
+  // At the cap, older ones were pushed out only if more ever came: a bin that got exactly its
+  // cap lost none. Definite when this page saw one go; else hedged (before the page opened,
+  // the client cannot tell).
+  const older = e.pushedOut > 0 ? 'older ones were' : 'any older ones were';
   if (atCap && !e.filtered) {
-    return `That is all the bin keeps: its newest ${requests(e.max!)} (MAX_REQUESTS_PER_BIN); older ones were pushed out as new ones came.${watched}`;
+    return `That is all the bin keeps: its newest ${requests(e.max!)} (MAX_REQUESTS_PER_BIN); ${older} pushed out as new ones came.${watched}`;
   }
   if (atCap) {
-    return `That is all: ${requests(e.n)}. The bin keeps only its newest ${formatCount(e.max!)} (MAX_REQUESTS_PER_BIN): older ones were pushed out, matching or not.${watched}`;
+    return `That is all: ${requests(e.n)}. The bin keeps only its newest ${formatCount(e.max!)} (MAX_REQUESTS_PER_BIN): ${older} pushed out, matching or not.${watched}`;
   }
   if (e.pushedOut > 0) {
     // Under the per-bin cap now: the store-wide one (MAX_STORE_BYTES), or deletions since.

@@ -9,7 +9,9 @@
 // retried. So the count is also read again from the bin (GET /api/bins/:id): after every
 // (re)subscribe, and while events arrive, at most once per `intervalMs` (one read in flight at
 // a time, a last one after the events stop). A read replaces the count, plus whatever the
-// events said since it was sent (those it may not include); a clear meanwhile voids it.
+// events said since it was sent (those it may not include); a clear meanwhile voids it. A read
+// that has not answered after `readTimeoutMs` counts as failed (its answer, if it ever comes,
+// is ignored): one that never settles would otherwise stop the reads for good.
 // Between reads the events keep the count live; the reads keep it from drifting.
 
 export interface LiveCountOptions {
@@ -19,10 +21,13 @@ export interface LiveCountOptions {
   onChange: () => void;
   /** At most one read per this many ms while events arrive. */
   intervalMs?: number;
+  /** A read not answered after this many ms counts as failed. */
+  readTimeoutMs?: number;
   now?: () => number;
 }
 
 export const READ_INTERVAL_MS = 2000;
+export const READ_TIMEOUT_MS = 15_000;
 
 export class LiveCount {
   private base: number | null = null;
@@ -38,10 +43,12 @@ export class LiveCount {
   private timer: ReturnType<typeof setTimeout> | null = null;
   private stopped = false;
   private readonly interval: number;
+  private readonly readTimeout: number;
   private readonly now: () => number;
 
   constructor(private readonly o: LiveCountOptions) {
     this.interval = o.intervalMs ?? READ_INTERVAL_MS;
+    this.readTimeout = o.readTimeoutMs ?? READ_TIMEOUT_MS;
     this.now = o.now ?? (() => Date.now());
   }
 
@@ -124,10 +131,21 @@ export class LiveCount {
     this.delta = 0;
     this.added.clear();
     let n: number | null = null;
+    let giveUp: ReturnType<typeof setTimeout> | undefined;
     try {
-      n = await this.o.read();
+      // Raced against a timeout: a read that never settles would keep `inFlight` set, so no
+      // read planned again (and `added`, cleared per read, growing with every event). Once the
+      // race is settled, a late answer (or error) of the read goes nowhere.
+      n = await Promise.race([
+        this.o.read(),
+        new Promise<null>((resolve) => {
+          giveUp = setTimeout(() => resolve(null), this.readTimeout);
+        }),
+      ]);
     } catch {
       n = null;
+    } finally {
+      clearTimeout(giveUp);
     }
     this.inFlight = false;
     if (this.stopped) return;

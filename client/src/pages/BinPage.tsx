@@ -249,7 +249,7 @@ export function BinPage({ binId, requestId, tab, search }: Props) {
   const countTitle = filtered
     ? `${countText} loaded so far match the search${s.count !== null ? `, of ${formatCount(s.count)} in the bin` : ''}`
     : 'Requests this bin holds';
-  // Said once every row is loaded: a bin at its cap says older ones were pushed out.
+  // Said once every row is loaded: a bin at its cap says older ones were (or may have been) pushed out.
   const endText = s.list.length ? listEndText({ n: s.list.length, filtered, stored: s.count, max: bin?.maxRequests, pushedOut: s.pushedOut }) : undefined;
 
   return (

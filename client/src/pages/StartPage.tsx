@@ -1,8 +1,9 @@
 // Start page: mint a bin in one click; the bins that exist, newest first.
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import type { Bin } from '../../../shared/api.ts';
 import { ConfirmButton } from '../components/ConfirmButton.tsx';
 import { api } from '../lib/api.ts';
+import { PollGuard } from '../lib/poll-guard.ts';
 import { useError } from '../lib/use-error.ts';
 import { formatCount, formatRelative, idleExpiryText } from '../lib/format.ts';
 import { Link, navigate, paths } from '../lib/router.ts';
@@ -14,24 +15,26 @@ export function StartPage() {
   const [bins, setBins] = useState<Bin[] | null>(null);
   const [name, setName] = useState('');
   const [busy, setBusy] = useState(false);
-  /** Bumped by a delete here: a read that started before it would show the bin again. */
-  const changes = useRef(0);
+  // Every read of the list goes through this: an answer older than the one shown, or sent
+  // before a delete here (it would show the bin again), is dropped; a poll waits for the read out.
+  const [reads] = useState(() => new PollGuard());
+  const load = () => void reads.run(api.listBins, setBins, setError);
   // Cleared (and the list read again) once an unreachable server is back.
-  const [error, setError] = useError(() => api.listBins().then(setBins, setError));
+  const [error, setError] = useError(load);
 
   useEffect(() => {
     document.title = 'hooklab';
-    api.listBins().then(setBins, setError);
+    load();
   }, []);
 
   // Kept current while the page shows (counts, "last request", bins made elsewhere): read again
   // every few seconds, not on every capture (a busy server has thousands a second). A failed
-  // read leaves the list as it was: the connection badge says when the server is away.
+  // read leaves the list as it was: the connection badge says when the server is away. Skipped
+  // while a read is out: on a slow server reads would pile up, and land out of order.
   useEffect(() => {
     const refresh = () => {
       if (document.visibilityState !== 'visible') return;
-      const at = changes.current;
-      api.listBins().then((b) => at === changes.current && setBins(b), () => {});
+      reads.poll(api.listBins, setBins);
     };
     const timer = setInterval(refresh, BINS_REFRESH_MS);
     document.addEventListener('visibilitychange', refresh);
@@ -57,7 +60,7 @@ export function StartPage() {
   const remove = async (id: string) => {
     try {
       await api.deleteBin(id);
-      changes.current++;
+      reads.changed();
       setBins((b) => (b ?? []).filter((x) => x.id !== id));
     } catch (err) {
       setError(err);
