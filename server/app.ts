@@ -5,7 +5,6 @@ import { existsSync } from 'node:fs';
 import type http from 'node:http';
 import path from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import expressStaticGzip from 'express-static-gzip';
 import { Server } from 'socket.io';
 import type { ClientToServerEvents, RequestItem, ServerToClientEvents } from '../shared/api.ts';
 import { RECEIVER_PREFIX } from '../shared/api.ts';
@@ -67,6 +66,7 @@ import { ThrottledCount } from './lib/throttled-count.ts';
 import { jsonProblem } from './lib/json-problem.ts';
 import { type Store, type StoredBin, StoreReadError, StoreUnavailableError } from './store/types.ts';
 import { KeyedQueue } from './lib/keyed-queue.ts';
+import { uiFiles } from './http/ui-files.ts';
 
 export { VERSION };
 export const USER_AGENT = `hooklab-dispatcher/${VERSION} (+self-hosted webhook test harness)`;
@@ -560,13 +560,8 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
   const staticDir = deps.staticDir === undefined ? clientDir() : deps.staticDir;
   if (staticDir && existsSync(path.join(staticDir, 'index.html'))) {
     // The build's gzip and Brotli copies to browsers that take them (the first load: ~240 KB
-    // as built, ~70 KB gzipped). Hashed files never change: cached for good.
-    app.use(expressStaticGzip(staticDir, { index: false, enableBrotli: true, orderPreference: ['br', 'gz'], serveStatic: { index: false, maxAge: '1h', setHeaders: cacheHeaders } }));
-    // Client-side routes (/bins/<id>, /dispatcher) load the app shell.
-    app.get('/{*path}', (_req, res) => {
-      res.setHeader('cache-control', 'no-cache');
-      res.sendFile(path.join(staticDir, 'index.html'));
-    });
+    // as built, ~66 KB in Brotli). Hashed files never change: cached for good.
+    app.use(uiFiles(staticDir));
   } else {
     app.get('/', (_req, res) => {
       res.type('text').send('hooklab API is running. The UI is not built: run `npm run build` (npm start does it).\n');
@@ -724,13 +719,6 @@ function errorSummary(err: unknown): { code?: string; name: string; message: str
 
 /** A path runs from a slash (or backslash, or a drive letter) to the next quote, space or comma. */
 const noPaths = (s: string) => s.replace(/(?:[A-Za-z]:)?[\\/][^\s'"`,;()]*/g, '<path>').slice(0, 300);
-
-function cacheHeaders(res: http.ServerResponse, file: string) {
-  // (A compressed copy's name ends in .gz or .br.)
-  if (/\.html(\.gz|\.br)?$/.test(file)) res.setHeader('cache-control', 'no-cache');
-  // Vite names what it builds under assets/ by content hash (a new build, new names).
-  else if (/[\\/]assets[\\/]/.test(file)) res.setHeader('cache-control', 'public, max-age=31536000, immutable');
-}
 
 /** Whether a request carries a body (a length above 0, or chunked). */
 function hasBody(req: Request): boolean {

@@ -19,6 +19,8 @@ beforeAll(async () => {
   await writeFile(path.join(dir, 'assets/index-abc123.js'), JS);
   await writeFile(path.join(dir, 'assets/index-abc123.js.gz'), gzipSync(JS));
   await writeFile(path.join(dir, 'assets/index-abc123.js.br'), brotliCompressSync(JS));
+  // Removed after start (as a rebuild removes the last build's files).
+  for (const ext of ['', '.gz', '.br']) await writeFile(path.join(dir, `assets/old-0ld0ld.js${ext}`), ext === '.br' ? brotliCompressSync(JS) : ext ? gzipSync(JS) : JS);
   srv = await startServer({ staticDir: dir, storage: 'memory' });
 });
 
@@ -27,15 +29,16 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** GET with the given Accept-Encoding (none: the header left out), the body as sent. */
-function get(p: string, acceptEncoding?: string): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+/** GET (or `method`) with the given Accept-Encoding (none: the header left out), the body as sent. */
+function get(p: string, acceptEncoding?: string, method = 'GET'): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
   return new Promise((resolve, reject) => {
-    const req = http.get(`${srv.base}${p}`, { headers: acceptEncoding ? { 'accept-encoding': acceptEncoding } : {} }, (res) => {
+    const req = http.request(`${srv.base}${p}`, { method, headers: acceptEncoding ? { 'accept-encoding': acceptEncoding } : {} }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
     });
     req.on('error', reject);
+    req.end();
   });
 }
 
@@ -66,5 +69,27 @@ describe('the UI files', () => {
     expect(shell.status).toBe(200);
     expect(shell.headers['cache-control']).toBe('no-cache');
     expect(shell.body.toString()).toContain('/assets/index-abc123.js');
+  });
+
+  it('a file gone since start, or never built, is a plain 404 (not the app shell labelled as compressed script); nor does a POST carry the compressed headers', async () => {
+    await rm(path.join(dir, 'assets/old-0ld0ld.js'));
+    await rm(path.join(dir, 'assets/old-0ld0ld.js.gz'));
+    await rm(path.join(dir, 'assets/old-0ld0ld.js.br'));
+    for (const p of ['/assets/old-0ld0ld.js', '/assets/never-built.js']) {
+      const r = await get(p, 'gzip, br');
+      // Before: 200, the app shell's HTML with Content-Encoding: br and a JavaScript type.
+      expect(r.status).toBe(404);
+      expect(r.headers['content-encoding']).toBeUndefined();
+      expect(r.headers['content-type']).toMatch(/^text\/plain/);
+      expect(r.body.toString()).toContain('not in the current build');
+    }
+    const post = await get('/assets/index-abc123.js', 'gzip, br', 'POST');
+    expect(post.status).toBe(404);
+    expect(post.headers['content-encoding']).toBeUndefined();
+    expect(post.headers['content-type']).not.toMatch(/javascript/);
+    // HEAD is a file read too.
+    const head = await get('/assets/index-abc123.js', 'br', 'HEAD');
+    expect(head.status).toBe(200);
+    expect(head.headers['content-encoding']).toBe('br');
   });
 });
