@@ -599,7 +599,7 @@ export class DiskRequestLog implements RequestLog {
     // log, which keeps only list rows).
     if (seg.gen === gen) {
       for (const r of map.values()) if (Array.isArray(r.headers)) internFlat(r.headers);
-      this.cache.set(key, map, estimateBytes(map.size));
+      this.cache.set(key, map, estimateBytes(map));
     }
     return map;
   }
@@ -779,7 +779,8 @@ export class DiskRequestLog implements RequestLog {
     }
     seg.logBytes = Buffer.byteLength(text);
     seg.lines = records.length + 2;
-    this.cache.set(`m:${seg.binId}:${seg.n}`, new Map(records.map((r) => [r.id, r])), estimateBytes(records.length));
+    const map = new Map(records.map((r) => [r.id, r]));
+    this.cache.set(`m:${seg.binId}:${seg.n}`, map, estimateBytes(map));
   }
 
   /** Close a segment's body and metadata files once no more go to it (or its write failed). */
@@ -935,7 +936,7 @@ export class DiskRequestLog implements RequestLog {
         if (cached) {
           for (const r of fresh) cached.set(r.id, r);
           if (patched) for (const [id, r] of patched) if (cached.has(id)) cached.set(id, r);
-          this.cache.set(key, cached, estimateBytes(cached.size));
+          this.cache.set(key, cached, estimateBytes(cached));
         }
       }
       seg.busy = false;
@@ -1252,9 +1253,33 @@ function newSeg(n: number, binId: string, s: Pick<Seg, 'count' | 'bytes' | 'file
   return { n, binId, entries: [], live: 0, pending: [], fh: null, busy: false, dirty: false, logBytes: 0, lines: 0, lfh: null, writeMark: false, gen: 0, bodyFile: s.onDisk, ...s };
 }
 
+/** Each record's size, once worked out (a cached segment is charged again after every write to it). */
+const recordSizes = new WeakMap<DiskRecord, number>();
+
+/**
+ * Rough heap size of a capture's parsed metadata: a fixed part and its strings, headers above
+ * all (up to MAX_HEADER_BYTES each: a flat 1 KB per capture let metadata with 60 KB of headers
+ * stay in memory ~60x past the budget). Strings shared with others (interned) are charged
+ * in full: over, not under.
+ */
+function recordBytes(r: DiskRecord): number {
+  let n = recordSizes.get(r);
+  if (n === undefined) {
+    n = 640 + r.path.length + r.queryString.length;
+    for (const list of [r.headers, r.trailers]) if (Array.isArray(list)) for (const x of list) n += 24 + x.length;
+    // Forward records (response headers, first bytes) and verdicts (signed strings): as JSON.
+    if (r.forwards?.length) n += 2 * JSON.stringify(r.forwards).length;
+    if (r.verification) n += 2 * JSON.stringify(r.verification).length;
+    recordSizes.set(r, n);
+  }
+  return n;
+}
+
 /** Rough heap size of a segment's parsed metadata, for the cache's budget. */
-function estimateBytes(records: number): number {
-  return 256 + records * 1024;
+function estimateBytes(records: ReadonlyMap<string, DiskRecord>): number {
+  let n = 256;
+  for (const r of records.values()) n += recordBytes(r);
+  return n;
 }
 
 /** A promise awaited later, or never (a load that failed earlier): its rejection is not unhandled meanwhile. */
