@@ -130,7 +130,7 @@ program
   .option('--once', 'exit once caught up (for CI)')
   .option('--timeout <duration>', 'per target request, with its unit: 10s, 500ms', '10s')
   .option('--give-up <duration>', 'end (exit 3) when the hooklab server stays unreachable this long (default: 60s with --once, else never)')
-  .option('--prefetch <n>', 'captures fetched from the server in one call, ahead of forwarding them (1 to 1000; their bodies at most 8 MiB in all, the first whatever its size): one round trip per batch, not per capture; 1 holds the least in memory', '32')
+  .option('--prefetch <n>', 'captures fetched from the server in one call, ahead of forwarding them (1 to 1000, but only as many as fit in a 4 KB URL, about 200, go in one call; their bodies at most 8 MiB in all, the first whatever its size): one round trip per batch, not per capture; 1 holds the least in memory', '32')
   .option('--json', 'NDJSON on stdout: per capture its id, arrival, method, path, query and each target\'s status (or error) and time; messages stay on stderr')
   .action((b: string, o, cmd: Command) => forward(connFor(cmd, b), b, o));
 

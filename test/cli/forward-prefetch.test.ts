@@ -1,42 +1,13 @@
 // The relay (hooklab forward) fetches captures in batches (--prefetch): one call to the server
 // for the capture at hand and those queued after it, not one per capture. Real servers over
 // loopback, a TCP proxy in front that sees the calls, the CLI as a process.
-import type { ChildProcess } from 'node:child_process';
-import { readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { send } from '../helpers/http.ts';
-import { type ServerProcess, spawnServer } from '../helpers/process.ts';
-import { tempDir } from '../helpers/server.ts';
-import { spawnRelay } from '../helpers/relay.ts';
+import { describe, expect, it } from 'vitest';
+import { capture, inOrder, newBin, relayKit, until } from '../helpers/relay-kit.ts';
 
-let dir: string;
-const children: ChildProcess[] = [];
-const servers: ServerProcess[] = [];
-const closers: (() => unknown)[] = [];
-
-beforeAll(async () => {
-  dir = await tempDir();
-});
-
-afterAll(async () => {
-  for (const p of children) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
-  for (const close of closers) await close();
-  for (const s of servers) {
-    if (s.proc.exitCode === null && s.proc.signalCode === null) s.proc.kill('SIGKILL');
-    await s.exited;
-  }
-  await rm(dir, { recursive: true, force: true });
-});
-
-const relay = (args: string[]) => spawnRelay(args, children);
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-async function until(check: () => boolean, what: string, ms = 30_000) {
-  for (const end = Date.now() + ms; Date.now() < end; await sleep(25)) if (check()) return;
-  throw new Error(`timed out waiting for ${what}`);
-}
+const { closers, file, relay, server, target } = relayKit();
 
 /** A hooklab behind a recording proxy. */
 async function proxied(env: Record<string, string> = {}) {
@@ -44,29 +15,6 @@ async function proxied(env: Record<string, string> = {}) {
   const s = await server({ ALLOWED_HOSTS: new URL(proxy.base).host, ...env });
   proxy.to(s.base);
   return { s, proxy };
-}
-
-async function server(env: Record<string, string> = {}): Promise<ServerProcess> {
-  const s = await spawnServer({ DATA_DIR: path.join(dir, `data-${servers.length}`), ...env });
-  servers.push(s);
-  return s;
-}
-
-async function newBin(base: string): Promise<string> {
-  const res = await fetch(`${base}/api/bins`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
-  expect(res.status).toBe(201);
-  return ((await res.json()) as { id: string }).id;
-}
-
-/** n captures (body `body(i)`, default "<tag> i"); answers their ids. */
-async function capture(binUrl: string, n: number, tag: string, body: (i: number) => string | Buffer = (i) => `${tag} ${i}`): Promise<string[]> {
-  const ids: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const r = await send(`${binUrl}/${tag}/${i}`, { body: body(i) });
-    expect(r.status).toBe(200);
-    ids.push(r.headers['x-hooklab-request-id'] as string);
-  }
-  return ids;
 }
 
 /**
@@ -102,45 +50,15 @@ async function recordingProxy() {
   };
 }
 
-/** A target that keeps what it got (path and body) and answers at once, or holds its answers until released. */
-async function target() {
-  const got: { path: string; body: Buffer }[] = [];
-  const held: (() => void)[] = [];
-  let holding = false;
-  const s = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      got.push({ path: req.url!, body: Buffer.concat(chunks) });
-      if (holding) held.push(() => res.end('ok'));
-      else res.end('ok');
-    });
-  });
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  closers.push(() => (s.closeAllConnections(), s.close()));
-  return {
-    base: `http://127.0.0.1:${(s.address() as AddressInfo).port}`,
-    got,
-    held: () => held.length,
-    hold: () => void (holding = true),
-    release: () => {
-      holding = false;
-      for (const end of held.splice(0)) end();
-    },
-  };
-}
-
-const inOrder = (tag: string, n: number) => Array.from({ length: n }, (_, i) => `/in/${tag}/${i}`);
-
 describe('hooklab forward: captures fetched in batches (--prefetch)', () => {
   it('70 held: three calls to the server (32, 32 and 6 captures, in order), every capture forwarded once, in order, byte-exact; --prefetch 10 makes seven', async () => {
     const { s, proxy } = await proxied();
     const t = await target();
     const binId = await newBin(s.base);
     const ids = await capture(`${s.base}/h/${binId}`, 70, 'b');
-    const r = relay([`${proxy.base}/h/${binId}`, '--to', `${t.base}/in`, '--from-start', '--once', '--cursor', path.join(dir, 'c-batches.json')]);
+    const r = relay([`${proxy.base}/h/${binId}`, '--to', `${t.base}/in`, '--from-start', '--once', '--cursor', file('c-batches.json')]);
     expect(await r.exited, r.err()).toBe(0);
-    expect(t.got.map((g) => g.path)).toEqual(inOrder('b', 70));
+    expect(t.paths()).toEqual(inOrder('b', 70));
     expect(t.got.map((g) => g.body.toString())).toEqual(Array.from({ length: 70 }, (_, i) => `b ${i}`));
     expect(r.out().trim().split('\n')).toHaveLength(70);
     // Before: 70 calls, one per capture.
@@ -149,9 +67,9 @@ describe('hooklab forward: captures fetched in batches (--prefetch)', () => {
     expect(calls.flat()).toEqual(ids);
 
     const t2 = await target();
-    const r2 = relay([`${proxy.base}/h/${binId}`, '--to', `${t2.base}/in`, '--from-start', '--once', '--prefetch', '10', '--cursor', path.join(dir, 'c-batches-10.json')]);
+    const r2 = relay([`${proxy.base}/h/${binId}`, '--to', `${t2.base}/in`, '--from-start', '--once', '--prefetch', '10', '--cursor', file('c-batches-10.json')]);
     expect(await r2.exited, r2.err()).toBe(0);
-    expect(t2.got.map((g) => g.path)).toEqual(inOrder('b', 70));
+    expect(t2.paths()).toEqual(inOrder('b', 70));
     expect(proxy.exports(binId).slice(3).map((c) => c.length)).toEqual([10, 10, 10, 10, 10, 10, 10]);
   }, 120_000);
 
@@ -161,9 +79,9 @@ describe('hooklab forward: captures fetched in batches (--prefetch)', () => {
     const binId = await newBin(s.base);
     const big = (i: number) => Buffer.alloc(3 * 1024 * 1024, 0x61 + i);
     await capture(`${s.base}/h/${binId}`, 5, 'm', big);
-    const r = relay([`${proxy.base}/h/${binId}`, '--to', `${t.base}/in`, '--from-start', '--once', '--cursor', path.join(dir, 'c-big.json')]);
+    const r = relay([`${proxy.base}/h/${binId}`, '--to', `${t.base}/in`, '--from-start', '--once', '--cursor', file('c-big.json')]);
     expect(await r.exited, r.err()).toBe(0);
-    expect(t.got.map((g) => g.path)).toEqual(inOrder('m', 5));
+    expect(t.paths()).toEqual(inOrder('m', 5));
     for (let i = 0; i < 5; i++) expect(t.got[i].body.equals(big(i)), `body ${i}`).toBe(true);
     expect(proxy.exports(binId).map((c) => c.length)).toEqual([2, 2, 1]);
   }, 120_000);
@@ -173,7 +91,7 @@ describe('hooklab forward: captures fetched in batches (--prefetch)', () => {
     const t = await target();
     const binId = await newBin(s.base);
     const ids = await capture(`${s.base}/h/${binId}`, 40, 'g');
-    const cursor = path.join(dir, 'c-gone.json');
+    const cursor = file('c-gone.json');
     t.hold();
     const r = relay([`${s.base}/h/${binId}`, '--to', `${t.base}/in`, '--from-start', '--once', '--give-up', '2s', '--cursor', cursor]);
     await until(() => t.held() === 1, 'the first capture at the target');
@@ -181,7 +99,7 @@ describe('hooklab forward: captures fetched in batches (--prefetch)', () => {
     await s.exited;
     t.release();
     expect(await r.exited).toBe(3);
-    expect(t.got.map((g) => g.path)).toEqual(inOrder('g', 32));
+    expect(t.paths()).toEqual(inOrder('g', 32));
     expect(r.out().trim().split('\n')).toHaveLength(32);
     expect(r.err()).toContain(`gave up (--give-up); the last capture every target had: ${ids[31]}; run again to go on from the cursor file ${cursor}`);
     expect(JSON.parse(await readFile(cursor, 'utf8')).lastId).toBe(ids[31]);
@@ -189,7 +107,7 @@ describe('hooklab forward: captures fetched in batches (--prefetch)', () => {
 
   it('--prefetch must be a whole number from 1 to 1000: anything else is refused at start, one line, exit 2', async () => {
     for (const bad of ['0', '1001', '2.5', 'lots', '']) {
-      const r = relay(['http://127.0.0.1:9/h/abcdefgh12345678', '--to', 'http://127.0.0.1:9/in', '--prefetch', bad, '--cursor', path.join(dir, 'c-bad.json')]);
+      const r = relay(['http://127.0.0.1:9/h/abcdefgh12345678', '--to', 'http://127.0.0.1:9/in', '--prefetch', bad, '--cursor', file('c-bad.json')]);
       expect(await r.exited, bad).toBe(2);
       expect(r.err()).toBe(`hooklab: --prefetch must be a whole number from 1 to 1000, got "${bad}"\n`);
     }

@@ -56,7 +56,11 @@ export const API_TIMEOUT_MS = 30_000;
  */
 const PREFETCH_DEFAULT = 32;
 const PREFETCH_MAX = 1000;
-/** The ids of one call, joined, at most this long: the request line counts against the server's MAX_HEADER_BYTES. */
+/**
+ * The ids of one call, joined, at most this long (about 200 of today's 19-character ids): the
+ * request line counts against the server's MAX_HEADER_BYTES, and a proxy's own limit (nginx's
+ * is 8 KB). One that still answers 414 or 431 halves the batch (see fetchAhead).
+ */
 const IDS_MAX_CHARS = 4096;
 const FETCH_AHEAD_BYTES = 8 * 1024 * 1024;
 /** A Retry-After of the server is waited out up to this long before the next try. */
@@ -282,6 +286,12 @@ async function relay(c: Conn, binId: string, o: ForwardOptions, k: { cursorFile:
     // (see fetchAhead): one round trip per batch rather than per capture, which over a
     // distant server's latency was most of a relay's time. Emptied with the queue.
     const fetched = new Map<string, z.infer<typeof ExportLine> | null>();
+    // Held captures (queued, fetched or at hand) deleted on the server since (requests:deleted):
+    // not forwarded even if fetched already, as one gone before its fetch is not. Emptied with the queue.
+    const deleted = new Set<string>();
+    let atHand: string | null = null;
+    // Ids in one call: --prefetch, halved for good by each 414 or 431 a batch's URL got.
+    let batchMax = prefetch;
     let working = false;
     let caughtUp = false;
     let stopped = false;
@@ -382,8 +392,9 @@ async function relay(c: Conn, binId: string, o: ForwardOptions, k: { cursorFile:
       return last ? `${what}; the last capture every target had: ${last}` : what;
     };
 
-    /** The capture at hand, fetched with those queued after it: `prefetch` in all, their bodies at most FETCH_AHEAD_BYTES (by their full size, an upper bound of what is stored). */
+    /** The capture at hand, fetched with those queued after it: `batchMax` in all, their bodies at most FETCH_AHEAD_BYTES (by their full size, an upper bound of what is stored). */
     const fetchAhead = async (r: RequestItem): Promise<z.infer<typeof ExportLine> | null | typeof STOPPED> => {
+      if (deleted.has(r.id)) return null;
       if (fetched.has(r.id)) {
         const cap = fetched.get(r.id)!;
         fetched.delete(r.id);
@@ -393,19 +404,34 @@ async function relay(c: Conn, binId: string, o: ForwardOptions, k: { cursorFile:
       let bytes = r.size;
       let chars = r.id.length;
       for (const q of queue) {
-        if (ids.length >= prefetch || bytes + q.size > FETCH_AHEAD_BYTES || chars + 1 + q.id.length > IDS_MAX_CHARS) break;
-        // Already forwarded (replayed again after a reconnect): not asked for again.
-        if ((cursor.lastId !== null && q.id <= cursor.lastId) || q.id === r.id) continue;
+        if (ids.length >= batchMax || bytes + q.size > FETCH_AHEAD_BYTES || chars + 1 + q.id.length > IDS_MAX_CHARS) break;
+        // Already forwarded (replayed again after a reconnect), or deleted: not asked for.
+        if ((cursor.lastId !== null && q.id <= cursor.lastId) || q.id === r.id || deleted.has(q.id)) continue;
         ids.push(q.id);
         bytes += q.size;
         chars += 1 + q.id.length;
       }
       const gen = generation;
-      const got = await untilAnswered(() => fetchCaptures(ids));
+      let got: Awaited<ReturnType<typeof fetchCaptures>> | typeof STOPPED;
+      for (;;) {
+        try {
+          got = await untilAnswered(() => fetchCaptures(ids));
+          break;
+        } catch (e) {
+          // The URL too long for the server or a proxy in front of it (nginx: 414, Node: 431):
+          // half as many ids, from now on. One id refused is an error as any other.
+          if (!(e instanceof CliError) || (e.status !== 414 && e.status !== 431) || ids.length === 1) throw e;
+          const n = ids.length;
+          batchMax = Math.floor(n / 2);
+          ids.length = batchMax;
+          say(`hooklab at ${c.server} (or a proxy in front of it) answered ${e.status} to a call for ${n} captures, its URL too long: asking for ${batchMax} at a time from now on`);
+        }
+      }
       if (got === STOPPED) return STOPPED;
       // The others are kept unless the link came back meanwhile: its backfill queues them again.
-      if (gen === generation) for (const [id, line] of got) if (id !== r.id) fetched.set(id, line);
-      return got.get(r.id) ?? null;
+      // Those deleted while the call was out are not.
+      if (gen === generation) for (const [id, line] of got) if (id !== r.id && !deleted.has(id)) fetched.set(id, line);
+      return deleted.has(r.id) ? null : (got.get(r.id) ?? null);
     };
 
     /** Sends one capture to every target; false when the relay stopped first (it was not sent). */
@@ -464,7 +490,11 @@ async function relay(c: Conn, binId: string, o: ForwardOptions, k: { cursorFile:
           const r = queue.shift()!;
           // Already forwarded: replayed again after a reconnect.
           if (cursor.lastId !== null && r.id <= cursor.lastId) continue;
-          if (!(await sendOne(r))) break; // stopped before it was sent: the cursor stays
+          atHand = r.id;
+          const sent = await sendOne(r);
+          atHand = null;
+          deleted.delete(r.id);
+          if (!sent) break; // stopped before it was sent: the cursor stays
           cursor = { lastId: r.id, lastSeq: r.seq ?? null };
           await save(cursor);
         }
@@ -491,6 +521,7 @@ async function relay(c: Conn, binId: string, o: ForwardOptions, k: { cursorFile:
       // (everything after the cursor): dropped here rather than sent twice.
       queue.length = 0;
       fetched.clear();
+      deleted.clear();
       pending = [];
       caughtUp = false;
       const asked = cursor;
@@ -563,6 +594,19 @@ async function relay(c: Conn, binId: string, o: ForwardOptions, k: { cursorFile:
       else {
         queue.push(r);
         void pump();
+      }
+    });
+    // Deleted on the server (one, or 'all' when the bin was cleared): those the relay holds are
+    // not forwarded. Pushed out by a cap ('evicted'): one already fetched is still forwarded
+    // rather than lost (the reason is missing from servers before it was added: as deleted).
+    socket.on('requests:deleted', (e: { binId: string; ids: string[] | 'all'; reason?: string }) => {
+      if (e.binId !== binId || e.reason === 'evicted') return;
+      const ids = e.ids === 'all' ? null : new Set(e.ids);
+      const held = [...(atHand ? [atHand] : []), ...queue.map((r) => r.id), ...(pending ?? []).map((r) => r.id)];
+      for (const id of held) {
+        if (ids && !ids.has(id)) continue;
+        deleted.add(id);
+        fetched.delete(id);
       }
     });
     socket.on('bin:deleted', () => stop(new CliError(`bin ${binId} was deleted`, EXIT.server)));
