@@ -67,6 +67,7 @@ import { jsonProblem } from './lib/json-problem.ts';
 import { type Store, type StoredBin, StoreReadError, StoreUnavailableError } from './store/types.ts';
 import { KeyedQueue } from './lib/keyed-queue.ts';
 import { uiFiles } from './http/ui-files.ts';
+import { MAX_WAITING_WRITES } from './api/settings-writes.ts';
 
 export { VERSION };
 export const USER_AGENT = `hooklab-dispatcher/${VERSION} (+self-hosted webhook test harness)`;
@@ -99,6 +100,8 @@ export interface HooklabApp {
   waiters: RequestWaiters;
   /** The wait API's slots (WAIT_MAX_WAITERS): tests check each comes back. */
   waitBudget: KeyedSlots;
+  /** Settings writes in line per resource (see api/settings-writes.ts). */
+  settingsWrites: KeyedQueue;
   /** Signature checks (the config file's new settings re-check what bins hold). */
   verifier: Verifier;
   /** One pass of idle-bin expiry now (BIN_IDLE_DAYS; it also runs by itself): the ids deleted. */
@@ -451,7 +454,8 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
   }
 
   const waitBudget = new KeyedSlots(config.waitMaxWaiters, config.waitMaxWaitersPerIp);
-  const ctx: ApiContext = { config, store, control, dispatcher, live, rateLimiter, waiters, deliveryWaiters, waitBudget, settingsWrites: new KeyedQueue(), forwarder, replays, verifier, binAttempts, now, newRequestId, log };
+  const settingsWrites = new KeyedQueue(MAX_WAITING_WRITES);
+  const ctx: ApiContext = { config, store, control, dispatcher, live, rateLimiter, waiters, deliveryWaiters, waitBudget, settingsWrites, forwarder, replays, verifier, binAttempts, now, newRequestId, log };
   const activity = async (b: StoredBin): Promise<BinActivity> => ({ id: b.id, createdAt: b.createdAt, lastRequestAt: (await store.requests.stats(b.id)).lastAt, activeAt: b.activeAt });
   const idleSweeper = config.binIdleMs
     ? startIdleSweeper({
@@ -675,6 +679,7 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
     live,
     waiters,
     waitBudget,
+    settingsWrites,
     verifier,
     sweepIdleBins: () => idleSweeper?.sweep() ?? Promise.resolve([]),
     listen: () => web.listen(),

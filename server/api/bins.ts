@@ -9,6 +9,7 @@ import { ChangeNotRecordedError, type StoredBin } from '../store/types.ts';
 import { iso } from '../time.ts';
 import type { ApiContext } from './context.ts';
 import { idleDeadline } from '../bins/idle.ts';
+import { settingsKey } from './settings-writes.ts';
 
 export async function binView(ctx: ApiContext, b: StoredBin): Promise<Bin> {
   const stats = await ctx.store.requests.stats(b.id);
@@ -42,9 +43,12 @@ export async function getBinOr404(ctx: ApiContext, id: string): Promise<StoredBi
 /** Delete a bin with everything that hangs on it, and tell watchers (the API's DELETE, idle expiry). */
 export async function removeBin(ctx: ApiContext, id: string): Promise<void> {
   await ctx.store.bins.delete(id);
-  await ctx.control.remove(id);
-  await ctx.forwarder.set(id, null);
-  await ctx.verifier.forget(id);
+  // In each settings line (see settings-writes.ts): a write under way ends first, then its
+  // settings go; one that waited finds the bin gone (404).
+  const q = ctx.settingsWrites;
+  await q.run(settingsKey.response(id), () => ctx.control.remove(id), true);
+  await q.run(settingsKey.forward(id), () => ctx.forwarder.set(id, null), true);
+  await q.run(settingsKey.verify(id), () => ctx.verifier.forget(id), true);
   // The bin's deletion is on disk already; its settings' too before the 204 (should this
   // fail, start-up drops them: see bins/orphan-settings.ts).
   await ctx.store.durable().catch(() => {});

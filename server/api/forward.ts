@@ -1,12 +1,12 @@
 // A bin's forward targets (and proxy mode), replaying captures one by one (optionally edited)
 // or in bulk, with the result of every sending stored with its capture.
-import { Router } from 'express';
+import { type Request, type Response, Router } from 'express';
 import type { z } from 'zod';
 import type { ReplayJob } from '../../shared/api.ts';
 import { BulkReplayInput, ForwardSettings, MAX_FORWARD_TARGETS, MAX_REPLAY_JOBS, ReplayInput } from '../../shared/schema/forward.ts';
 import type { Capture } from '../forward/request.ts';
 import { ReplayAbandoned } from '../forward/forwarder.ts';
-import { checkIfMatch, etagOf } from '../http/etag.ts';
+import { etagOf } from '../http/etag.ts';
 import type { FieldErrorT as FieldError } from '../../shared/schema/common.ts';
 import { HttpError, notFound } from '../http/errors.ts';
 import { parse } from '../http/parse.ts';
@@ -15,6 +15,7 @@ import type { StoredForward } from '../store/types.ts';
 import { iso } from '../time.ts';
 import { getBinOr404 } from './bins.ts';
 import type { ApiContext } from './context.ts';
+import { inTurn, settingsKey, type Turn } from './settings-writes.ts';
 
 /** Errors in the order of the body: by target index (other fields first). */
 const fieldOrder = (field: string) => Number(/^body\.targets\[(\d+)\]|^targets\[(\d+)\]/.exec(field)?.slice(1).find(Boolean) ?? -1);
@@ -34,11 +35,18 @@ export function forwardRouter(ctx: ApiContext): Router {
     res.json(v);
   });
 
+  const turn = (req: Request, res: Response, binId: string): Turn => ({
+    key: settingsKey.forward(binId),
+    req,
+    res,
+    etag: () => etagOf(view(ctx.forwarder.settingsOf(binId))),
+    stillThere: () => getBinOr404(ctx, binId),
+  });
+
   r.put('/bins/:id/forward', async (req, res) => {
     const bin = await getBinOr404(ctx, req.params.id);
     // One write at a time per bin: each checks If-Match against what the one before stored.
-    await ctx.settingsWrites.run(`forward:${bin.id}`, async () => {
-      checkIfMatch(req, etagOf(view(ctx.forwarder.settingsOf(bin.id))));
+    await inTurn(ctx, turn(req, res, bin.id), async () => {
       // Every problem at once: the schema's, and targets that would loop or are not allowed.
       let input: z.output<typeof ForwardSettings> | null = null;
       let problems: FieldError[] = [];
@@ -70,8 +78,7 @@ export function forwardRouter(ctx: ApiContext): Router {
 
   r.delete('/bins/:id/forward', async (req, res) => {
     const bin = await getBinOr404(ctx, req.params.id);
-    await ctx.settingsWrites.run(`forward:${bin.id}`, async () => {
-      checkIfMatch(req, etagOf(view(ctx.forwarder.settingsOf(bin.id))));
+    await inTurn(ctx, turn(req, res, bin.id), async () => {
       await ctx.forwarder.set(bin.id, null);
       ctx.live.settingsChanged(bin.id, 'forward', etagOf(view(undefined)));
       res.status(204).end();

@@ -1,7 +1,8 @@
 import { Router } from 'express';
-import { checkIfMatch, etagOf } from '../http/etag.ts';
+import { etagOf } from '../http/etag.ts';
 import type { ApiContext } from './context.ts';
 import { getBinOr404 } from './bins.ts';
+import { inTurn, settingsKey } from './settings-writes.ts';
 
 export function responseRouter(ctx: ApiContext): Router {
   const r = Router();
@@ -17,8 +18,8 @@ export function responseRouter(ctx: ApiContext): Router {
   r.put('/bins/:id/response', async (req, res) => {
     const bin = await getBinOr404(ctx, req.params.id);
     // One write at a time per bin: each checks If-Match against what the one before stored.
-    await ctx.settingsWrites.run(`response:${bin.id}`, async () => {
-      checkIfMatch(req, etagOf((await ctx.control.view(bin.id)).config));
+    const turn = { key: settingsKey.response(bin.id), req, res, etag: async () => etagOf((await ctx.control.view(bin.id)).config), stillThere: () => getBinOr404(ctx, bin.id) };
+    await inTurn(ctx, turn, async () => {
       const view = await ctx.control.set(bin.id, req.body);
       // Tabs open on these settings reload them, or show the conflict if they hold edits.
       ctx.live.settingsChanged(bin.id, 'response', etagOf(view.config));

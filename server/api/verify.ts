@@ -1,12 +1,13 @@
 // A bin's signature settings (secrets write-only), and its captures grouped by idempotency key.
-import { Router } from 'express';
+import { type Request, type Response, Router } from 'express';
 import { type KeyGroupsT, VerifySettingsPut, type VerifySettingsT } from '../../shared/schema/verify.ts';
-import { checkIfMatch, etagOf } from '../http/etag.ts';
+import { etagOf } from '../http/etag.ts';
 import { parse } from '../http/parse.ts';
 import { settingsView } from '../verify/index.ts';
 import { keepsSavedSecrets, requireOneEtag, resolveKeptSecrets } from '../verify/kept-secrets.ts';
 import { getBinOr404 } from './bins.ts';
 import type { ApiContext } from './context.ts';
+import { inTurn, settingsKey, type Turn } from './settings-writes.ts';
 
 export function verifyRouter(ctx: ApiContext): Router {
   const r = Router();
@@ -25,14 +26,21 @@ export function verifyRouter(ctx: ApiContext): Router {
 
   // Writes one at a time per bin: each checks If-Match against what the one before stored.
   // (Not their re-checks: a newer write stops an older one's, see Verifier.)
+  const turn = (req: Request, res: Response, binId: string): Turn => ({
+    key: settingsKey.verify(binId),
+    req,
+    res,
+    etag: () => etagFor(binId),
+    stillThere: () => getBinOr404(ctx, binId),
+  });
+
   r.put('/bins/:id/verify', async (req, res) => {
     const bin = await getBinOr404(ctx, req.params.id);
-    const saved = await ctx.settingsWrites.run(`verify:${bin.id}`, async () => {
-      checkIfMatch(req, etagFor(bin.id));
+    const saved = await inTurn(ctx, turn(req, res, bin.id), async () => {
       const input = parse(VerifySettingsPut, req.body);
       // Saved secrets kept by reference ({"keep": …}) are resolved against the settings the
-      // If-Match ETag named, which checkIfMatch found current: nothing awaited since, so these
-      // are the settings it checked.
+      // If-Match ETag named, which inTurn found current: nothing awaited since, so these are
+      // the settings it checked.
       let settings: VerifySettingsT;
       if (keepsSavedSecrets(input)) {
         requireOneEtag(req.headers['if-match']);
@@ -51,8 +59,7 @@ export function verifyRouter(ctx: ApiContext): Router {
 
   r.delete('/bins/:id/verify', async (req, res) => {
     const bin = await getBinOr404(ctx, req.params.id);
-    await ctx.settingsWrites.run(`verify:${bin.id}`, async () => {
-      checkIfMatch(req, etagFor(bin.id));
+    await inTurn(ctx, turn(req, res, bin.id), async () => {
       await ctx.verifier.save(bin.id, null);
       ctx.live.settingsChanged(bin.id, 'verify', etagFor(bin.id));
     });

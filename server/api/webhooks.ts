@@ -1,11 +1,12 @@
-import { Router } from 'express';
+import { type Request, type Response, Router } from 'express';
 import { applyWebhookInput, parseWebhookInput, webhookView } from '../dispatch/webhook-input.ts';
 import { HttpError, notFound } from '../http/errors.ts';
 import type { Webhook } from '../../shared/api.ts';
-import { checkIfMatch, etagOf } from '../http/etag.ts';
+import { etagOf } from '../http/etag.ts';
 import { newId } from '../ids.ts';
 import { iso } from '../time.ts';
 import type { ApiContext } from './context.ts';
+import { inTurn, settingsKey, type Turn } from './settings-writes.ts';
 
 /**
  * A webhook's revision: its settings, not the dispatcher's running notes on it (the failure
@@ -48,33 +49,43 @@ export function webhooksRouter(ctx: ApiContext): Router {
     res.json(view);
   });
 
-  // Writes one at a time per webhook: each reads (and checks If-Match against) what the one
-  // before stored, so none is lost.
+  // API writes one at a time per webhook: each reads (and checks If-Match against) what the
+  // one before stored, so none of them is lost. (The dispatcher's own notes on a webhook, its
+  // failure streak and disabling it, are written outside this line.)
+  const turn = (req: Request, res: Response): Turn => ({
+    key: settingsKey.webhook(req.params.id as string),
+    req,
+    res,
+    etag: async () => webhookEtag(webhookView(await getOr404(req.params.id as string))),
+    stillThere: async () => {},
+  });
+
   r.patch('/webhooks/:id', async (req, res) => {
-    await ctx.settingsWrites.run(`webhook:${req.params.id}`, async () => {
+    const { prev, w } = await inTurn(ctx, turn(req, res), async () => {
       const prev = await getOr404(req.params.id);
-      checkIfMatch(req, webhookEtag(webhookView(prev)));
       const input = parseWebhookInput(req.body, true);
       const w = applyWebhookInput(prev, input, prev.id, iso(ctx.now()));
       await ctx.store.webhooks.put(w);
-      if (prev.enabled && !w.enabled) await ctx.dispatcher.cancelFor(w.id, 'webhook_disabled');
-      const view = webhookView(w);
-      // Other tabs: the console's list, and an editor holding edits (its ETag is now stale).
-      ctx.live.webhookChanged(view);
-      res.setHeader('etag', webhookEtag(view));
-      res.json(view);
+      return { prev, w };
     });
+    // Out of the line: cancelling waits for an attempt under way (up to its timeout).
+    if (prev.enabled && !w.enabled) await ctx.dispatcher.cancelFor(w.id, 'webhook_disabled');
+    const view = webhookView(w);
+    // Other tabs: the console's list, and an editor holding edits (its ETag is now stale).
+    ctx.live.webhookChanged(view);
+    res.setHeader('etag', webhookEtag(view));
+    res.json(view);
   });
 
   r.delete('/webhooks/:id', async (req, res) => {
-    await ctx.settingsWrites.run(`webhook:${req.params.id}`, async () => {
+    const w = await inTurn(ctx, turn(req, res), async () => {
       const w = await getOr404(req.params.id);
-      checkIfMatch(req, webhookEtag(webhookView(w)));
       await ctx.store.webhooks.delete(w.id);
-      await ctx.dispatcher.cancelFor(w.id, 'webhook_deleted');
-      ctx.live.webhookDeleted(w.id);
-      res.status(204).end();
+      return w;
     });
+    await ctx.dispatcher.cancelFor(w.id, 'webhook_deleted');
+    ctx.live.webhookDeleted(w.id);
+    res.status(204).end();
   });
 
   r.post('/webhooks/:id/test', async (req, res) => {

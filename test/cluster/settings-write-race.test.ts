@@ -3,7 +3,9 @@
 // get 412. Before, on Redis (a store write is a round trip), all passed their check while the
 // first one's write was under way, and the last silently replaced the others: for signature
 // settings, a stale tab's reference to a saved secret could bring back a secret another tab
-// had just removed. (Per instance: see server/lib/keyed-queue.ts.) The local store is checked too.
+// had just removed. (Per instance: see server/lib/keyed-queue.ts.) On the local store a write is in
+// memory at once, so there this is a guard, not a reproduction: test/api/settings-write-turns.test.ts
+// holds a write there to show the line.
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ServerProcess, spawnServer } from '../helpers/process.ts';

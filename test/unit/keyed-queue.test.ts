@@ -1,7 +1,7 @@
 // KeyedQueue: tasks on one key run one at a time in arrival order (a failed one does not stop
 // the next); tasks on other keys do not wait; an idle key is forgotten.
 import { describe, expect, it } from 'vitest';
-import { KeyedQueue } from '../../server/lib/keyed-queue.ts';
+import { KeyedQueue, QueueFullError } from '../../server/lib/keyed-queue.ts';
 
 const tick = () => new Promise((r) => setImmediate(r));
 
@@ -40,5 +40,25 @@ describe('KeyedQueue', () => {
     expect(log).toEqual(['a start', 'other', 'a end', 'b', 'c']);
     await tick();
     expect(q.size).toBe(0);
+  });
+
+  it('takes at most maxPerKey tasks on a key at once (QueueFullError past it), unless told to always; the count comes back as they end', async () => {
+    const q = new KeyedQueue(2);
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const a = q.run('k', () => held);
+    const b = q.run('k', async () => 'b');
+    await expect(q.run('k', async () => 'c')).rejects.toBeInstanceOf(QueueFullError);
+    expect(q.pending('k')).toBe(2);
+    // Another key is not counted with it.
+    expect(await q.run('other', async () => 'o')).toBe('o');
+    const removal = q.run('k', async () => 'removal', true);
+    expect(q.pending('k')).toBe(3);
+    release();
+    await a;
+    expect([await b, await removal]).toEqual(['b', 'removal']);
+    await tick();
+    expect(q.pending('k')).toBe(0);
+    expect(await q.run('k', async () => 'again')).toBe('again');
   });
 });

@@ -1,0 +1,93 @@
+// Settings writes wait their turn per resource (server/api/settings-writes.ts). While one is
+// held (a slow store write, as a Redis round trip under load), the others: a write whose
+// If-Match is already stale answers 412 at once; past MAX_WAITING_WRITES one answers 503 busy
+// with Retry-After; a bin deleted while writes wait gets none of their settings (a bin made
+// again with its id later would have inherited the old owner's forward targets or secrets).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_WAITING_WRITES } from '../../server/api/settings-writes.ts';
+import { createBin, startServer, type TestServer } from '../helpers/server.ts';
+
+let srv: TestServer;
+beforeAll(async () => {
+  srv = await startServer();
+});
+afterAll(() => srv.cleanup());
+
+async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+  const r = await fetch(srv.base + path, { method, headers: { 'content-type': 'application/json', ...headers }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await r.text();
+  return { status: r.status, headers: r.headers, body: (text ? JSON.parse(text) : null) as Record<string, unknown> & { targets?: unknown[]; schemes?: unknown[] } };
+}
+
+/** The next put to `coll` waits until the returned function is called. */
+function holdNextPut(coll: { put: (v: never) => Promise<void> }): { release: () => void; held: Promise<void> } {
+  const put = coll.put.bind(coll);
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  let reached!: () => void;
+  const held = new Promise<void>((r) => (reached = r));
+  coll.put = async (v: never) => {
+    coll.put = put;
+    reached();
+    await gate;
+    return put(v);
+  };
+  return { release, held };
+}
+
+const until = async (check: () => boolean) => {
+  for (let i = 0; i < 400 && !check(); i++) await new Promise((r) => setTimeout(r, 5));
+};
+
+describe('settings writes in turn', () => {
+  it('a bin deleted while writes to its forward targets and signature settings wait keeps none of them; made again, it starts clean', async () => {
+    const ID = 'turns-forward-0123456789abcdef';
+    expect((await call('POST', '/api/bins', { id: ID })).status).toBe(201);
+    const fwd = holdNextPut(srv.store.forwards as never);
+    const ver = holdNextPut(srv.store.verifications as never);
+    const a = call('PUT', `/api/bins/${ID}/forward`, { targets: [{ url: 'http://127.0.0.1:9/a' }] });
+    const va = call('PUT', `/api/bins/${ID}/verify`, { schemes: [{ type: 'github', secrets: ['gh-first-secret-0123'] }] });
+    await Promise.all([fwd.held, ver.held]);
+    // Queued behind the held ones.
+    const b = call('PUT', `/api/bins/${ID}/forward`, { targets: [{ url: 'http://127.0.0.1:9/old-owner' }] });
+    const vb = call('PUT', `/api/bins/${ID}/verify`, { schemes: [{ type: 'github', secrets: ['gh-old-owner-secret-4567'] }] });
+    await until(() => srv.app.settingsWrites.pending(`forward:${ID}`) === 2 && srv.app.settingsWrites.pending(`verify:${ID}`) === 2);
+    const del = call('DELETE', `/api/bins/${ID}`);
+    await new Promise((r) => setTimeout(r, 50));
+    fwd.release();
+    ver.release();
+    expect((await del).status).toBe(204);
+    expect([(await a).status, (await va).status]).toEqual([200, 200]);
+    // Before: 200 each, their settings stored for a bin that no longer existed.
+    expect([(await b).status, (await vb).status]).toEqual([404, 404]);
+    expect(await srv.store.forwards.get(ID)).toBeUndefined();
+    expect(await srv.store.verifications.get(ID)).toBeUndefined();
+    expect((await call('POST', '/api/bins', { id: ID })).status).toBe(201);
+    expect((await call('GET', `/api/bins/${ID}/forward`)).body.targets).toEqual([]);
+    expect((await call('GET', `/api/bins/${ID}/verify`)).body.schemes).toEqual([]);
+  });
+
+  it('while a write is held: a stale If-Match is 412 at once, and past MAX_WAITING_WRITES a write is 503 busy with Retry-After; all the others apply in order', async () => {
+    const bin = await createBin(srv.base);
+    const stale = (await call('GET', `/api/bins/${bin.id}/forward`)).headers.get('etag')!;
+    expect((await call('PUT', `/api/bins/${bin.id}/forward`, { targets: [{ url: 'http://127.0.0.1:9/first' }] })).status).toBe(200);
+    const fwd = holdNextPut(srv.store.forwards as never);
+    const put = (i: number, headers: Record<string, string> = {}) => call('PUT', `/api/bins/${bin.id}/forward`, { targets: [{ url: `http://127.0.0.1:9/w${i}` }] }, headers);
+    const first = put(0);
+    await fwd.held;
+    const waiting = Array.from({ length: MAX_WAITING_WRITES - 1 }, (_, i) => put(i + 1));
+    await until(() => srv.app.settingsWrites.pending(`forward:${bin.id}`) === MAX_WAITING_WRITES);
+    expect(srv.app.settingsWrites.pending(`forward:${bin.id}`)).toBe(MAX_WAITING_WRITES);
+    const refused = await put(99);
+    expect(refused.status).toBe(503);
+    expect(refused.body).toMatchObject({ error: { code: 'busy' } });
+    expect(refused.headers.get('retry-after')).toBe('1');
+    // Answered while the line is still held (it does not wait its turn to be refused).
+    const staleWrite = await put(98, { 'if-match': stale });
+    expect(staleWrite.status).toBe(412);
+    fwd.release();
+    expect((await Promise.all([first, ...waiting])).map((r) => r.status)).toEqual(Array(MAX_WAITING_WRITES).fill(200));
+    // In arrival order: the last one's is what stays.
+    expect((await call('GET', `/api/bins/${bin.id}/forward`)).body.targets).toEqual([{ url: `http://127.0.0.1:9/w${MAX_WAITING_WRITES - 1}` }]);
+  });
+});
