@@ -2,24 +2,26 @@
 // the app shell for client-side routes (/bins/<id>, /dispatcher).
 import path from 'node:path';
 import type http from 'node:http';
-import { Router } from 'express';
+import express, { Router } from 'express';
 import expressStaticGzip from 'express-static-gzip';
 
 export function uiFiles(staticDir: string): Router {
   const r = Router();
   // (It lists the compressed copies once, at start: a file built since goes as built.)
-  const files = expressStaticGzip(staticDir, { index: false, enableBrotli: true, orderPreference: ['br', 'gz'], serveStatic: { index: false, maxAge: '1h', setHeaders: cacheHeaders } });
+  const serveStatic = { index: false, maxAge: '1h', setHeaders: cacheHeaders } as const;
+  const files = expressStaticGzip(staticDir, { index: false, enableBrotli: true, orderPreference: ['br', 'gz'], serveStatic });
+  const asBuilt = express.static(staticDir, serveStatic);
   r.use((req, res, next) => {
     // Only GET and HEAD are files; anything else goes on without their headers.
     if (req.method !== 'GET' && req.method !== 'HEAD') return next();
     files(req, res, (err?: unknown) => {
-      // Not served (gone since start, say: a rebuild removed it): what it set for the
-      // compressed copy (Content-Encoding, its type) must not label whatever answers instead.
-      if (!res.headersSent) {
-        res.removeHeader('content-encoding');
-        res.removeHeader('content-type');
-      }
-      next(err);
+      if (err || res.headersSent || !res.getHeader('content-encoding')) return next(err);
+      // Its compressed copy was not there (gone since start, say: mid-rebuild): the file as
+      // built, if it is, without what was set for the copy (Content-Encoding, its type),
+      // which must not label whatever answers instead.
+      res.removeHeader('content-encoding');
+      res.removeHeader('content-type');
+      asBuilt(req, res, next);
     });
   });
   // A built file that is not there: 404, not the app shell (a tab from an older build loading

@@ -71,7 +71,7 @@ describe('the UI files', () => {
     expect(shell.body.toString()).toContain('/assets/index-abc123.js');
   });
 
-  it('a file gone since start, or never built, is a plain 404 (not the app shell labelled as compressed script); nor does a POST carry the compressed headers', async () => {
+  it('a file gone since start, or never built, is a plain 404 (not the app shell labelled as compressed script); nor does a POST carry the compressed headers; a compressed copy gone goes as built', async () => {
     await rm(path.join(dir, 'assets/old-0ld0ld.js'));
     await rm(path.join(dir, 'assets/old-0ld0ld.js.gz'));
     await rm(path.join(dir, 'assets/old-0ld0ld.js.br'));
@@ -91,5 +91,12 @@ describe('the UI files', () => {
     const head = await get('/assets/index-abc123.js', 'br', 'HEAD');
     expect(head.status).toBe(200);
     expect(head.headers['content-encoding']).toBe('br');
+    // Its Brotli copy gone (mid-rebuild, say), the file as built still there: sent as built.
+    await rm(path.join(dir, 'assets/index-abc123.js.br'));
+    const asBuilt = await get('/assets/index-abc123.js', 'br');
+    expect(asBuilt.status).toBe(200);
+    expect(asBuilt.headers['content-encoding']).toBeUndefined();
+    expect(asBuilt.headers['content-type']).toMatch(/javascript/);
+    expect(asBuilt.body.equals(JS)).toBe(true);
   });
 });
