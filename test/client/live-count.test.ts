@@ -97,10 +97,12 @@ describe('LiveCount', () => {
   it('gives up on a read that never answers (15 s by default), reads again, and ignores its late answer', async () => {
     const bin = { n: 10 };
     const reads: number[] = [];
+    const signals: AbortSignal[] = [];
     let late: ((n: number) => void) | null = null;
     const c = new LiveCount({
-      read: () => {
+      read: (signal) => {
         reads.push(Date.now());
+        signals.push(signal);
         // The first read hangs (a stalled connection); the later ones answer.
         if (reads.length === 1) return new Promise<number>((r) => (late = r));
         return Promise.resolve(bin.n);
@@ -124,6 +126,9 @@ describe('LiveCount', () => {
     // since it was sent piled up). Now it is given up after 15 s and the bin is read again.
     expect(reads.length).toBeGreaterThanOrEqual(2);
     expect(reads[1] - reads[0]).toBeGreaterThanOrEqual(15_000);
+    // Given up is ended too (a fetch given this signal closes its request); those that answered are not.
+    expect(signals[0].aborted).toBe(true);
+    expect(signals.slice(1).some((s) => s.aborted)).toBe(false);
     // The bin holds more than the events said (some were missed): a read corrects it.
     bin.n = 230;
     c.resync();

@@ -11,16 +11,19 @@ const tick = () => new Promise((r) => setTimeout(r, 0));
 function setup(opts: ConstructorParameters<typeof PollGuard>[0] = {}) {
   const g = new PollGuard(opts);
   const calls: ReturnType<typeof deferred<string>>[] = [];
+  /** Each read's signal. */
+  const signals: AbortSignal[] = [];
   const shown: string[] = [];
   const errors: unknown[] = [];
-  const read = () => {
+  const read = (signal: AbortSignal) => {
     const d = deferred<string>();
     calls.push(d);
+    signals.push(signal);
     return d.promise;
   };
   const apply = (v: string) => void shown.push(v);
   const fail = (e: unknown) => void errors.push(e);
-  return { g, calls, shown, errors, poll: () => g.poll(read, apply, fail), run: () => g.run(read, apply, fail) };
+  return { g, calls, signals, shown, errors, poll: () => g.poll(read, apply, fail), run: () => g.run(read, apply, fail) };
 }
 
 describe('PollGuard', () => {
@@ -79,16 +82,19 @@ describe('PollGuard', () => {
     expect(shown).toEqual(['after']);
   });
 
-  it('stops waiting for a read that never answers after staleAfterMs; its late answer is not applied over a newer one', async () => {
+  it('stops waiting for a read that never answers after staleAfterMs, and ends it; its late answer is not applied over a newer one', async () => {
     let now = 0;
-    const { calls, shown, poll } = setup({ staleAfterMs: 30_000, now: () => now });
+    const { calls, signals, shown, poll } = setup({ staleAfterMs: 30_000, now: () => now });
     poll();
     now = 29_999;
     poll();
     expect(calls).toHaveLength(1);
+    expect(signals[0].aborted).toBe(false);
     now = 30_000;
     poll();
     expect(calls).toHaveLength(2);
+    // Ended (a fetch given this signal closes its request), the new one not.
+    expect(signals.map((s) => s.aborted)).toEqual([true, false]);
     calls[1].resolve('new');
     await tick();
     calls[0].resolve('old');

@@ -67,6 +67,8 @@ interface CallOptions {
   raw?: { body: Blob | string; type: string };
   /** Answer the text instead of parsing JSON. */
   text?: boolean;
+  /** Given up by the caller (a read that took too long): the request is ended, not left open. */
+  signal?: AbortSignal;
 }
 
 async function send<T>(method: string, path: string, body?: unknown, opts: CallOptions = {}): Promise<Tagged<T>> {
@@ -81,8 +83,11 @@ async function send<T>(method: string, path: string, body?: unknown, opts: CallO
       headers,
       body: opts.raw ? opts.raw.body : body === undefined ? undefined : JSON.stringify(body),
       credentials: 'same-origin',
+      signal: opts.signal,
     });
   } catch {
+    // Ended by the caller: no sign of the server being away.
+    if (opts.signal?.aborted) throw new ApiError(0, 'aborted', 'given up waiting for the server');
     noteUnreachable();
     throw new ApiError(0, 'network', NETWORK_MESSAGE);
   }
@@ -128,9 +133,9 @@ export type ExportFormat = 'har' | 'ndjson';
 
 export const api = {
   // bins
-  listBins: () => call<{ bins: Bin[] }>('GET', '/bins').then((r) => r.bins),
+  listBins: (signal?: AbortSignal) => call<{ bins: Bin[] }>('GET', '/bins', undefined, { signal }).then((r) => r.bins),
   createBin: (name?: string) => call<Bin>('POST', '/bins', name ? { name } : {}),
-  getBin: (id: string) => call<Bin>('GET', `/bins/${enc(id)}`),
+  getBin: (id: string, signal?: AbortSignal) => call<Bin>('GET', `/bins/${enc(id)}`, undefined, { signal }),
   renameBin: (id: string, name: string) => call<Bin>('PATCH', `/bins/${enc(id)}`, { name }),
   /** Where the bin's list rows take their label from ([]: the built-in rules). */
   setLabelFrom: (id: string, labelFrom: string[]) => call<Bin>('PATCH', `/bins/${enc(id)}`, { labelFrom }),

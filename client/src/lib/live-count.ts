@@ -16,7 +16,7 @@
 
 export interface LiveCountOptions {
   /** The bin's stored count now; null when it could not be read (offline: the events carry on). */
-  read: () => Promise<number | null>;
+  read: (signal: AbortSignal) => Promise<number | null>;
   /** Told when the count changed (the page batches renders: call often, cheaply). */
   onChange: () => void;
   /** At most one read per this many ms while events arrive. */
@@ -132,14 +132,19 @@ export class LiveCount {
     this.added.clear();
     let n: number | null = null;
     let giveUp: ReturnType<typeof setTimeout> | undefined;
+    const abort = new AbortController();
     try {
       // Raced against a timeout: a read that never settles would keep `inFlight` set, so no
       // read planned again (and `added`, cleared per read, growing with every event). Once the
-      // race is settled, a late answer (or error) of the read goes nowhere.
+      // race is settled, a late answer (or error) of the read goes nowhere; the request itself
+      // is ended (left open, hung reads would take the browser's few connections to the server).
       n = await Promise.race([
-        this.o.read(),
+        this.o.read(abort.signal),
         new Promise<null>((resolve) => {
-          giveUp = setTimeout(() => resolve(null), this.readTimeout);
+          giveUp = setTimeout(() => {
+            abort.abort();
+            resolve(null);
+          }, this.readTimeout);
         }),
       ]);
     } catch {

@@ -20,7 +20,7 @@ export class PollGuard {
   /** Answers from reads numbered up to this one are not applied (older than what is shown). */
   private applied = 0;
   /** The newest read still out, and when it was sent. */
-  private out: { seq: number; at: number } | null = null;
+  private out: { seq: number; at: number; abort: AbortController } | null = null;
   private readonly staleAfter: number;
   private readonly now: () => number;
 
@@ -38,15 +38,16 @@ export class PollGuard {
    * Read now. `apply` gets the answer unless a newer one was applied, or `changed()` was
    * called, since this read was sent; `fail` gets an error unless a newer answer is shown.
    */
-  run<T>(read: () => Promise<T>, apply: (value: T) => void, fail: (err: unknown) => void = () => {}): Promise<void> {
+  run<T>(read: (signal: AbortSignal) => Promise<T>, apply: (value: T) => void, fail: (err: unknown) => void = () => {}): Promise<void> {
     const seq = ++this.sent;
-    this.out = { seq, at: this.now() };
+    const abort = new AbortController();
+    this.out = { seq, at: this.now(), abort };
     const settled = () => {
       if (this.out?.seq === seq) this.out = null;
     };
     let p: Promise<T>;
     try {
-      p = read();
+      p = read(abort.signal);
     } catch (err) {
       p = Promise.reject(err);
     }
@@ -64,9 +65,11 @@ export class PollGuard {
     );
   }
 
-  /** Read and apply, unless a read is out already. */
-  poll<T>(read: () => Promise<T>, apply: (value: T) => void, fail?: (err: unknown) => void): void {
-    if (!this.busy) void this.run(read, apply, fail);
+  /** Read and apply, unless a read is out already. One out too long is ended first (left open, hung reads would take the browser's few connections to the server). */
+  poll<T>(read: (signal: AbortSignal) => Promise<T>, apply: (value: T) => void, fail?: (err: unknown) => void): void {
+    if (this.busy) return;
+    this.out?.abort.abort();
+    void this.run(read, apply, fail);
   }
 
   /** Changed here (a bin deleted): answers to reads sent before now are stale. */

@@ -136,7 +136,7 @@ export function useBinRequests(binId: string, filter: RequestFilter = {}) {
     });
     // Told to the page with the next batch (one render per frame, however many events came).
     const counter = new LiveCount({
-      read: () => api.getBin(binId).then((b) => b.requestCount, () => null),
+      read: (signal) => api.getBin(binId, signal).then((b) => b.requestCount, () => null),
       onChange: () => schedule(),
     });
     /** The count last put in the state. */
