@@ -67,7 +67,7 @@ import { jsonProblem } from './lib/json-problem.ts';
 import { type Store, type StoredBin, StoreReadError, StoreUnavailableError } from './store/types.ts';
 import { KeyedQueue } from './lib/keyed-queue.ts';
 import { uiFiles } from './http/ui-files.ts';
-import { MAX_WAITING_WRITES } from './api/settings-writes.ts';
+import { MAX_WAITING_WRITES, settingsKey } from './api/settings-writes.ts';
 
 export { VERSION };
 export const USER_AGENT = `hooklab-dispatcher/${VERSION} (+self-hosted webhook test harness)`;
@@ -268,6 +268,9 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
     // Waiters on the other instances fetch it from the store.
     cluster?.note('delivery', d.id);
   });
+  // Settings writes in line per resource (see api/settings-writes.ts); the dispatcher's changes
+  // to a webhook take their turn in its line too.
+  const settingsWrites = new KeyedQueue(MAX_WAITING_WRITES);
   const makeDispatcher = (st: Store, clock: VirtualClock) =>
     new Dispatcher({
     store: st,
@@ -285,6 +288,7 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
     newRunId: () => newId('run'),
     random,
     onError: (err) => log.error('dispatcher error', { error: String(err) }),
+    webhookTurn: (id, change) => settingsWrites.run(settingsKey.webhook(id), change, true),
   });
   // One process: its own dispatcher. On Redis: the one instance holding the lease runs it;
   // the others pass the API's calls to it (cluster/cluster-dispatcher.ts).
@@ -454,7 +458,6 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
   }
 
   const waitBudget = new KeyedSlots(config.waitMaxWaiters, config.waitMaxWaitersPerIp);
-  const settingsWrites = new KeyedQueue(MAX_WAITING_WRITES);
   const ctx: ApiContext = { config, store, control, dispatcher, live, rateLimiter, waiters, deliveryWaiters, waitBudget, settingsWrites, forwarder, replays, verifier, binAttempts, now, newRequestId, log };
   const activity = async (b: StoredBin): Promise<BinActivity> => ({ id: b.id, createdAt: b.createdAt, lastRequestAt: (await store.requests.stats(b.id)).lastAt, activeAt: b.activeAt });
   const idleSweeper = config.binIdleMs

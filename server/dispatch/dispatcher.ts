@@ -69,6 +69,11 @@ export interface DispatcherDeps {
    * or a test send, that would pass it is refused whole, before it makes any (see admit).
    */
   maxPending?: number;
+  /**
+   * Runs a change to a webhook (read, then written) in its turn with the API's writes to it
+   * (see api/settings-writes.ts), so neither loses the other's. Default: at once.
+   */
+  webhookTurn?: <T>(webhookId: string, change: () => Promise<T>) => Promise<T>;
 }
 
 /** Default run length in virtual time: the article's example ran 20 s. */
@@ -909,13 +914,19 @@ export class Dispatcher {
   }
 
   /** Update the webhook's failure streak; answers why it must be disabled now, if it must. */
-  private async noteStreak(webhookId: string, ok: boolean, at: number, endedUndelivered: boolean): Promise<string | null> {
-    const wh = await this.d.store.webhooks.get(webhookId);
-    if (!wh) return null;
-    const before = wh.failing ?? null;
-    const after = streakAfterDeliveryEnd(streakAfterAttempt(before, ok, at), endedUndelivered);
-    if (after !== before) await this.d.store.webhooks.put({ ...wh, failing: after });
-    return wh.enabled ? disableVerdict(after, wh.behaviors ?? {}, at) : null;
+  private noteStreak(webhookId: string, ok: boolean, at: number, endedUndelivered: boolean): Promise<string | null> {
+    return this.webhookTurn(webhookId, async () => {
+      const wh = await this.d.store.webhooks.get(webhookId);
+      if (!wh) return null;
+      const before = wh.failing ?? null;
+      const after = streakAfterDeliveryEnd(streakAfterAttempt(before, ok, at), endedUndelivered);
+      if (after !== before) await this.d.store.webhooks.put({ ...wh, failing: after });
+      return wh.enabled ? disableVerdict(after, wh.behaviors ?? {}, at) : null;
+    });
+  }
+
+  private webhookTurn<T>(webhookId: string, change: () => Promise<T>): Promise<T> {
+    return this.d.webhookTurn ? this.d.webhookTurn(webhookId, change) : change();
   }
 
   /**
@@ -923,18 +934,23 @@ export class Dispatcher {
    * owes. Outside the delivery's lock: cancelling takes the other deliveries' locks.
    */
   private async applyDisable(r: AttemptDone) {
-    if (!r.disable || this.stopped) return;
-    const wh = await this.d.store.webhooks.get(r.delivery.webhookId);
-    if (!wh || !wh.enabled) return;
-    const next: StoredWebhook = {
-      ...wh,
-      enabled: false,
-      disabledBy: { reason: r.disable.reason, at: iso(r.disable.at), deliveryId: r.delivery.id, detail: r.disable.detail },
-      updatedAt: iso(this.d.realNow()),
-    };
-    await this.d.store.webhooks.put(next);
+    const disable = r.disable;
+    if (!disable || this.stopped) return;
+    const next = await this.webhookTurn(r.delivery.webhookId, async () => {
+      const wh = await this.d.store.webhooks.get(r.delivery.webhookId);
+      if (!wh || !wh.enabled) return null;
+      const off: StoredWebhook = {
+        ...wh,
+        enabled: false,
+        disabledBy: { reason: disable.reason, at: iso(disable.at), deliveryId: r.delivery.id, detail: disable.detail },
+        updatedAt: iso(this.d.realNow()),
+      };
+      await this.d.store.webhooks.put(off);
+      return off;
+    });
+    if (!next) return;
     this.d.live.webhookChanged(webhookView(next));
-    await this.cancelFor(wh.id, 'disabled', `the webhook was disabled: ${r.disable.detail}`);
+    await this.cancelFor(next.id, 'disabled', `the webhook was disabled: ${disable.detail}`);
   }
 
   /** Link an attempt to the request our bin captured for it. */

@@ -90,4 +90,30 @@ describe('settings writes in turn', () => {
     // In arrival order: the last one's is what stays.
     expect((await call('GET', `/api/bins/${bin.id}/forward`)).body.targets).toEqual([{ url: `http://127.0.0.1:9/w${MAX_WAITING_WRITES - 1}` }]);
   });
+
+  it("a webhook's rename and the dispatcher's note of a failed attempt, at the same time, both stay", async () => {
+    const wh = await call('POST', '/api/webhooks', { name: 'before', url: 'http://127.0.0.1:9/refused' });
+    expect(wh.status).toBe(201);
+    const id = wh.body.id as string;
+    const held = holdNextPut(srv.store.webhooks as never);
+    const rename = call('PATCH', `/api/webhooks/${id}`, { name: 'renamed' });
+    await held.held;
+    // A run: its sync_start is attempted at once and fails (nothing listens on port 9); the
+    // dispatcher then notes the failure streak on the webhook.
+    expect((await call('POST', '/api/runs', {})).status).toBe(201);
+    const attempted = async () => (await srv.store.deliveries.query({ webhookId: id })).some((d) => d.attempts.length > 0);
+    for (let i = 0; i < 400 && !(await attempted()); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(await attempted()).toBe(true);
+    await new Promise((r) => setTimeout(r, 100));
+    held.release();
+    expect((await rename).status).toBe(200);
+    for (let i = 0; i < 400 && !(await call('GET', `/api/webhooks/${id}`)).body.failing; i++) await new Promise((r) => setTimeout(r, 10));
+    const now = await call('GET', `/api/webhooks/${id}`);
+    // Before: the rename wrote back the copy it read before the dispatcher's note of the first
+    // failed attempt: that note was lost.
+    expect(now.body.name).toBe('renamed');
+    // The streak runs from the first failed attempt (a later one noted it again, but later).
+    const [first] = (await srv.store.deliveries.query({ webhookId: id }))[0].attempts;
+    expect(now.body.failing).toMatchObject({ since: first.sentAt });
+  });
 });
