@@ -49,9 +49,9 @@ export function webhooksRouter(ctx: ApiContext): Router {
     res.json(view);
   });
 
-  // API writes one at a time per webhook: each reads (and checks If-Match against) what the
-  // one before stored, so none of them is lost. (The dispatcher's own notes on a webhook, its
-  // failure streak and disabling it, are written outside this line.)
+  // Writes one at a time per webhook: each reads (and checks If-Match against) what the one
+  // before stored, so none is lost. The dispatcher's own changes (its failure streak, disabling
+  // it) take their turn in the same line (see DispatcherDeps.webhookTurn).
   const turn = (req: Request, res: Response): Turn => ({
     key: settingsKey.webhook(req.params.id as string),
     req,
