@@ -67,7 +67,7 @@ import { jsonProblem } from './lib/json-problem.ts';
 import { type Store, type StoredBin, StoreReadError, StoreUnavailableError } from './store/types.ts';
 import { KeyedQueue } from './lib/keyed-queue.ts';
 import { uiFiles } from './http/ui-files.ts';
-import { MAX_WAITING_WRITES, settingsKey } from './api/settings-writes.ts';
+import { settingsKey } from './api/settings-writes.ts';
 
 export { VERSION };
 export const USER_AGENT = `hooklab-dispatcher/${VERSION} (+self-hosted webhook test harness)`;
@@ -270,7 +270,7 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
   });
   // Settings writes in line per resource (see api/settings-writes.ts); the dispatcher's changes
   // to a webhook take their turn in its line too.
-  const settingsWrites = new KeyedQueue(MAX_WAITING_WRITES);
+  const settingsWrites = new KeyedQueue(config.maxWaitingWrites);
   const makeDispatcher = (st: Store, clock: VirtualClock) =>
     new Dispatcher({
     store: st,

@@ -6,9 +6,6 @@ import { HttpError } from '../http/errors.ts';
 import { QueueFullError } from '../lib/keyed-queue.ts';
 import type { ApiContext } from './context.ts';
 
-/** Changes to one resource waiting at once, the one under way included (past it: 503 busy). */
-export const MAX_WAITING_WRITES = 16;
-
 export interface Turn {
   /** The resource's line (see settingsKey). */
   key: string;
@@ -37,7 +34,7 @@ export async function inTurn<T>(ctx: ApiContext, t: Turn, apply: () => Promise<T
   } catch (err) {
     if (!(err instanceof QueueFullError)) throw err;
     t.res.setHeader('retry-after', '1');
-    throw new HttpError(503, 'busy', `${MAX_WAITING_WRITES} changes to this are under way or waiting: retry shortly`);
+    throw new HttpError(503, 'busy', `${ctx.settingsWrites.maxPerKey} changes to this are under way or waiting (MAX_WAITING_WRITES): retry shortly`);
   }
 }
 
