@@ -67,6 +67,7 @@ import { jsonProblem } from './lib/json-problem.ts';
 import { type Store, type StoredBin, StoreReadError, StoreUnavailableError } from './store/types.ts';
 import { KeyedQueue } from './lib/keyed-queue.ts';
 import { uiFiles } from './http/ui-files.ts';
+import { SearchTurns } from './capture/search-turns.ts';
 import { settingsKey } from './api/settings-writes.ts';
 
 export { VERSION };
@@ -102,6 +103,8 @@ export interface HooklabApp {
   waitBudget: KeyedSlots;
   /** Settings writes in line per resource (see api/settings-writes.ts). */
   settingsWrites: KeyedQueue;
+  /** Body searches' turns (see capture/search-turns.ts). */
+  searchTurns: SearchTurns;
   /** Signature checks (the config file's new settings re-check what bins hold). */
   verifier: Verifier;
   /** One pass of idle-bin expiry now (BIN_IDLE_DAYS; it also runs by itself): the ids deleted. */
@@ -271,6 +274,7 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
   // Settings writes in line per resource (see api/settings-writes.ts); the dispatcher's changes
   // to a webhook take their turn in its line too.
   const settingsWrites = new KeyedQueue(config.maxWaitingWrites);
+  const searchTurns = new SearchTurns();
   const makeDispatcher = (st: Store, clock: VirtualClock) =>
     new Dispatcher({
     store: st,
@@ -458,7 +462,7 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
   }
 
   const waitBudget = new KeyedSlots(config.waitMaxWaiters, config.waitMaxWaitersPerIp);
-  const ctx: ApiContext = { config, store, control, dispatcher, live, rateLimiter, waiters, deliveryWaiters, waitBudget, settingsWrites, forwarder, replays, verifier, binAttempts, now, newRequestId, log };
+  const ctx: ApiContext = { config, store, control, dispatcher, live, rateLimiter, waiters, deliveryWaiters, waitBudget, settingsWrites, searchTurns, forwarder, replays, verifier, binAttempts, now, newRequestId, log };
   const activity = async (b: StoredBin): Promise<BinActivity> => ({ id: b.id, createdAt: b.createdAt, lastRequestAt: (await store.requests.stats(b.id)).lastAt, activeAt: b.activeAt });
   const idleSweeper = config.binIdleMs
     ? startIdleSweeper({
@@ -683,6 +687,7 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
     waiters,
     waitBudget,
     settingsWrites,
+    searchTurns,
     verifier,
     sweepIdleBins: () => idleSweeper?.sweep() ?? Promise.resolve([]),
     listen: () => web.listen(),

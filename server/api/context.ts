@@ -14,6 +14,7 @@ import type { ReplayJobs } from '../forward/replay-jobs.ts';
 import type { BinAttempts } from '../verify/bin-attempts.ts';
 import type { Verifier } from '../verify/service.ts';
 import type { KeyedQueue } from '../lib/keyed-queue.ts';
+import type { SearchTurns } from '../capture/search-turns.ts';
 
 export interface ApiContext {
   config: Config;
@@ -30,6 +31,8 @@ export interface ApiContext {
   waitBudget: KeyedSlots;
   /** Settings writes (If-Match checked, then stored) one at a time per resource. */
   settingsWrites: KeyedQueue;
+  /** Body searches take turns, one slice at a time (see capture/search-turns.ts). */
+  searchTurns: SearchTurns;
   forwarder: Forwarder;
   /** Bulk replay jobs: run here, kept in the store. */
   replays: ReplayJobs;

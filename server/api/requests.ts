@@ -112,7 +112,9 @@ export function requestsRouter(ctx: ApiContext): Router {
       page = rows.slice(0, limit);
       more = rows.length > limit;
     } else {
-      ({ rows: page, more } = await search(ctx.store, bin.id, filter, { limit, before, after, maxDecodedBytes: ctx.config.maxDecodedBytes }));
+      const abandoned = () => req.socket.destroyed;
+      ({ rows: page, more } = await search(ctx.store, bin.id, filter, { limit, before, after, maxDecodedBytes: ctx.config.maxDecodedBytes, turns: ctx.searchTurns, abandoned }));
+      if (abandoned()) return; // no one to answer
     }
     // Serialized row by row, so that a page cut short costs only what it holds.
     const rows: string[] = [];
@@ -188,7 +190,7 @@ export function requestsRouter(ctx: ApiContext): Router {
       res.status(408).json({ error: { code: 'timeout', message: `no matching request within ${timeout / 1000} s` } });
     }, timeout);
     // A proxied capture whose target has not answered yet is left to its `answered` (above).
-    const found = await search(ctx.store, bin.id, filter, { limit: 1, after, oldestFirst: true, maxDecodedBytes: ctx.config.maxDecodedBytes, settledOnly: true });
+    const found = await search(ctx.store, bin.id, filter, { limit: 1, after, oldestFirst: true, maxDecodedBytes: ctx.config.maxDecodedBytes, settledOnly: true, turns: ctx.searchTurns, abandoned: () => done });
     scanning = false;
     const first = found.rows[0]?.id ?? live;
     if (first && !done) {

@@ -4,6 +4,7 @@ import type { RequestItem } from '../../shared/api.ts';
 import type { RequestFilter } from '../../shared/schema/search.ts';
 import type { Store, StoredRequest } from '../store/types.ts';
 import { searchableTexts } from './body-text.ts';
+import { SearchTurns } from './search-turns.ts';
 
 export const isEmpty = (f: RequestFilter) => !f.method && !f.path && !f.status && !f.header?.length && !f.key && !f.q;
 
@@ -100,14 +101,36 @@ export async function search(
   store: Store,
   binId: string,
   f: RequestFilter,
-  q: { limit: number; before?: string; after?: string; oldestFirst?: boolean; maxDecodedBytes: number; settledOnly?: boolean },
+  q: {
+    limit: number;
+    before?: string;
+    after?: string;
+    oldestFirst?: boolean;
+    maxDecodedBytes: number;
+    settledOnly?: boolean;
+    /** Shared by the instance's body searches (see search-turns.ts); default: this one's own. */
+    turns?: SearchTurns;
+    /** The asker is gone (its connection closed): the search stops. */
+    abandoned?: () => boolean;
+  },
 ): Promise<SearchPage> {
+  if (!f.q) return scan(store, binId, f, q, null);
+  const turns = q.turns ?? new SearchTurns();
+  await turns.take();
+  try {
+    return await scan(store, binId, f, q, turns);
+  } finally {
+    turns.release();
+  }
+}
+
+async function scan(store: Store, binId: string, f: RequestFilter, q: Parameters<typeof search>[3], turns: SearchTurns | null): Promise<SearchPage> {
   const rows: StoredRequest[] = [];
   // Scan in chunks: the index is in memory, so each chunk is cheap.
   const CHUNK = 500;
   // Reads of cached captures resolve without giving the event loop a turn, and a body search
   // may inflate up to 1 MiB per capture: 500 compressed bodies held it for 5-12 s, everyone
-  // else waiting. So the scan lets others go every SEARCH_SLICE_MS.
+  // else waiting. So the scan passes its turn on every SEARCH_SLICE_MS (see search-turns.ts).
   let sliceStart = performance.now();
   let before = q.before;
   let after = q.after;
@@ -118,9 +141,10 @@ export async function search(
       const meta = await store.requests.get(binId, item.id);
       if (!meta || !matchesHeaders(f, meta.headers)) continue;
       if (q.settledOnly && proxyPending(meta)) continue; // the wait hears of it once answered
-      if (f.q) {
+      if (turns) {
         if (performance.now() - sliceStart > SEARCH_SLICE_MS) {
-          await new Promise<void>((r) => setImmediate(r));
+          await turns.pass();
+          if (q.abandoned?.()) return { rows, more: true };
           sliceStart = performance.now();
         }
         const body = await store.requests.body(binId, item.id);

@@ -14,9 +14,9 @@ beforeAll(async () => {
 });
 afterAll(() => srv.cleanup());
 
-const get = (path: string): Promise<number> =>
+const get = (path: string, agent?: http.Agent): Promise<number> =>
   new Promise((resolve, reject) => {
-    http.get(`${srv.base}${path}`, (res) => {
+    http.get(`${srv.base}${path}`, { agent }, (res) => {
       res.resume();
       res.on('end', () => resolve(res.statusCode!));
     }).on('error', reject);
@@ -43,4 +43,31 @@ describe('a body search over many compressed captures', () => {
     // Before: the search held the event loop to its end, and the health check waited.
     expect(order).toEqual(['health', 'search']);
   }, 60_000);
+
+  it('many at once take turns: a health check waits for a few slices, not for one of every search (50 searches held it seconds)', async () => {
+    const bin = await createBin(srv.base);
+    const bomb = gzipSync(Buffer.alloc(1024 * 1024));
+    for (let i = 0; i < 40; i++) {
+      expect((await send(bin.url, { headers: { 'content-encoding': 'gzip', 'content-type': 'text/plain' }, body: bomb })).status).toBe(200);
+    }
+    const N = 50;
+    const agent = new http.Agent({ maxSockets: N + 5 });
+    const searches = Array.from({ length: N }, () => get(`/api/bins/${bin.id}/requests?q=needle`, agent));
+    // All of them under way: one holds the turn, the others wait for it.
+    for (let i = 0; i < 2000 && srv.app.searchTurns.queued < N - 1; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(srv.app.searchTurns.queued).toBe(N - 1);
+    const waits: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const t = performance.now();
+      expect(await get('/api/health', agent)).toBe(200);
+      waits.push(performance.now() - t);
+    }
+    waits.sort((a, b) => a - b);
+    console.log(`health checks behind ${N} body searches: ${waits.map(Math.round).join(', ')} ms`);
+    // A few 20 ms slices (~80 ms); before, every search ran a slice in each turn of the event
+    // loop, 50 x 20 ms, and a health check needs a few turns. The bound is generous: a shared machine.
+    expect(waits[2]).toBeLessThan(1000);
+    expect(await Promise.all(searches)).toEqual(Array(N).fill(200));
+    agent.destroy();
+  }, 120_000);
 });
