@@ -510,6 +510,8 @@ export class Dispatcher {
       await this.withLock(del.id, async () => {
         const cur = await this.d.store.deliveries.get(del.id);
         if (cur?.state !== 'pending') return;
+        // Turned on again while this waited for an attempt under way: what it owes stands.
+        if (reason !== 'webhook_deleted' && (await this.d.store.webhooks.get(webhookId))?.enabled) return;
         this.expected.delete(cur.id);
         await this.save({ ...cur, state: 'cancelled', nextAttemptAt: null, nextReason: null, nextReasonDetail: null, endReason: reason, endDetail: detail });
       });

@@ -3,6 +3,8 @@
 // If-Match is already stale answers 412 at once; past MAX_WAITING_WRITES one answers 503 busy
 // with Retry-After; a bin deleted while writes wait gets none of their settings (a bin made
 // again with its id later would have inherited the old owner's forward targets or secrets).
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBin, startServer, type TestServer } from '../helpers/server.ts';
 
@@ -39,6 +41,7 @@ function holdNextPut(coll: { put: (v: never) => Promise<void> }): { release: () 
 
 const until = async (check: () => boolean) => {
   for (let i = 0; i < 400 && !check(); i++) await new Promise((r) => setTimeout(r, 5));
+  expect(check(), 'waited 2 s for it').toBe(true);
 };
 
 describe('settings writes in turn', () => {
@@ -118,4 +121,31 @@ describe('settings writes in turn', () => {
     const [first] = (await srv.store.deliveries.query({ webhookId: id }))[0].attempts;
     expect(now.body.failing).toMatchObject({ since: first.sentAt });
   });
+
+  it('a webhook turned off then on again while an attempt is under way keeps what it owes', async () => {
+    // A receiver that answers 500 after 800 ms: an attempt is in flight when it is turned off.
+    const slow = http.createServer((_req, res) => void setTimeout(() => res.writeHead(500).end('no'), 800));
+    await new Promise<void>((r) => slow.listen(0, '127.0.0.1', r));
+    try {
+      const wh = await call('POST', '/api/webhooks', { name: 'flip', url: `http://127.0.0.1:${(slow.address() as AddressInfo).port}/hook` });
+      const id = wh.body.id as string;
+      expect((await call('POST', '/api/runs', {})).status).toBe(201);
+      const inFlight = async () => (await srv.store.deliveries.query({ webhookId: id })).length > 0;
+      for (let i = 0; i < 400 && !(await inFlight()); i++) await new Promise((r) => setTimeout(r, 5));
+      await new Promise((r) => setTimeout(r, 200));
+      const off = call('PATCH', `/api/webhooks/${id}`, { enabled: false });
+      for (let i = 0; i < 400 && (await srv.store.webhooks.get(id))?.enabled; i++) await new Promise((r) => setTimeout(r, 5));
+      expect((await call('PATCH', `/api/webhooks/${id}`, { enabled: true })).status).toBe(200);
+      expect((await off).status).toBe(200);
+      expect((await call('GET', `/api/webhooks/${id}`)).body.enabled).toBe(true);
+      // Before: the first PATCH's cancelling, waiting for the attempt, went on after the second.
+      const states = (await srv.store.deliveries.query({ webhookId: id })).map((d) => `${d.state}/${d.endReason ?? ''}`);
+      expect(states).not.toContain('cancelled/webhook_disabled');
+      expect(states.some((x) => x.startsWith('pending'))).toBe(true);
+      await call('PATCH', `/api/webhooks/${id}`, { enabled: false });
+    } finally {
+      slow.closeAllConnections();
+      slow.close();
+    }
+  }, 30_000);
 });
