@@ -274,7 +274,7 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
   // Settings writes in line per resource (see api/settings-writes.ts); the dispatcher's changes
   // to a webhook take their turn in its line too.
   const settingsWrites = new KeyedQueue(config.maxWaitingWrites);
-  const searchTurns = new SearchTurns();
+  const searchTurns = new SearchTurns({ max: config.maxBodySearches });
   const makeDispatcher = (st: Store, clock: VirtualClock) =>
     new Dispatcher({
     store: st,

@@ -23,6 +23,7 @@ import { parse } from '../http/parse.ts';
 import type { ApiContext } from './context.ts';
 import { waitSlot } from './wait-budget.ts';
 import { getBinOr404, recordedOr503 } from './bins.ts';
+import { SearchesFullError } from '../capture/search-turns.ts';
 
 /**
  * Details built at once (reading the body, decoding up to MAX_DECODED_BYTES, serializing: ~45 MB
@@ -86,6 +87,17 @@ async function readOr503<T>(res: Response, read: Promise<T>): Promise<T> {
   }
 }
 
+/** MAX_BODY_SEARCHES under way: 503 busy with Retry-After. */
+async function searchOr503<T>(res: Response, running: Promise<T>): Promise<T> {
+  try {
+    return await running;
+  } catch (err) {
+    if (!(err instanceof SearchesFullError)) throw err;
+    if (!res.headersSent) res.setHeader('retry-after', '1');
+    throw new HttpError(503, 'busy', `${err.message} (MAX_BODY_SEARCHES): retry shortly`);
+  }
+}
+
 /** A stored capture's metadata and body; null when it is not stored (or went meanwhile). */
 async function readCapture(ctx: ApiContext, binId: string, id: string): Promise<{ rec: StoredRequest; body: Buffer } | null> {
   const c = await readCaptured(ctx.store, binId, id);
@@ -113,7 +125,7 @@ export function requestsRouter(ctx: ApiContext): Router {
       more = rows.length > limit;
     } else {
       const abandoned = () => req.socket.destroyed;
-      ({ rows: page, more } = await search(ctx.store, bin.id, filter, { limit, before, after, maxDecodedBytes: ctx.config.maxDecodedBytes, turns: ctx.searchTurns, abandoned }));
+      ({ rows: page, more } = await searchOr503(res, search(ctx.store, bin.id, filter, { limit, before, after, maxDecodedBytes: ctx.config.maxDecodedBytes, turns: ctx.searchTurns, abandoned })));
       if (abandoned()) return; // no one to answer
     }
     // Serialized row by row, so that a page cut short costs only what it holds.
@@ -190,7 +202,13 @@ export function requestsRouter(ctx: ApiContext): Router {
       res.status(408).json({ error: { code: 'timeout', message: `no matching request within ${timeout / 1000} s` } });
     }, timeout);
     // A proxied capture whose target has not answered yet is left to its `answered` (above).
-    const found = await search(ctx.store, bin.id, filter, { limit: 1, after, oldestFirst: true, maxDecodedBytes: ctx.config.maxDecodedBytes, settledOnly: true, turns: ctx.searchTurns, abandoned: () => done });
+    let found: Awaited<ReturnType<typeof search>>;
+    try {
+      found = await searchOr503(res, search(ctx.store, bin.id, filter, { limit: 1, after, oldestFirst: true, maxDecodedBytes: ctx.config.maxDecodedBytes, settledOnly: true, turns: ctx.searchTurns, abandoned: () => done }));
+    } catch (err) {
+      if (!done) finish();
+      throw err;
+    }
     scanning = false;
     const first = found.rows[0]?.id ?? live;
     if (first && !done) {

@@ -89,9 +89,6 @@ export interface SearchPage {
   more: boolean;
 }
 
-/** A body search gives the event loop a turn at least this often (see search). */
-export const SEARCH_SLICE_MS = 20;
-
 /**
  * Search a bin's stored captures: newest first (or, with oldestFirst, the oldest after
  * `after` first), at most `limit`. Reads headers and bodies only for rows that pass the
@@ -116,39 +113,41 @@ export async function search(
 ): Promise<SearchPage> {
   if (!f.q) return scan(store, binId, f, q, null);
   const turns = q.turns ?? new SearchTurns();
-  await turns.take();
+  const who = turns.join();
   try {
-    return await scan(store, binId, f, q, turns);
+    return await scan(store, binId, f, q, { turns, who });
   } finally {
-    turns.release();
+    turns.leave(who);
   }
 }
 
-async function scan(store: Store, binId: string, f: RequestFilter, q: Parameters<typeof search>[3], turns: SearchTurns | null): Promise<SearchPage> {
+async function scan(store: Store, binId: string, f: RequestFilter, q: Parameters<typeof search>[3], t: { turns: SearchTurns; who: object } | null): Promise<SearchPage> {
   const rows: StoredRequest[] = [];
   // Scan in chunks: the index is in memory, so each chunk is cheap.
   const CHUNK = 500;
   // Reads of cached captures resolve without giving the event loop a turn, and a body search
   // may inflate up to 1 MiB per capture: 500 compressed bodies held it for 5-12 s, everyone
-  // else waiting. So the scan passes its turn on every SEARCH_SLICE_MS (see search-turns.ts).
-  let sliceStart = performance.now();
+  // else waiting. So bodies are matched in the search's slices, in turn (see search-turns.ts).
   let before = q.before;
   let after = q.after;
   for (;;) {
     const items = await store.requests.items(binId, { limit: CHUNK, before, after, oldestFirst: q.oldestFirst });
     for (const item of items) {
+      if (t) {
+        // Its slice may have run out in reads since its last match: handed on.
+        t.turns.check(t.who);
+        if (q.abandoned?.()) return { rows, more: true };
+      }
       if (!matchesItem(f, item)) continue;
       const meta = await store.requests.get(binId, item.id);
       if (!meta || !matchesHeaders(f, meta.headers)) continue;
       if (q.settledOnly && proxyPending(meta)) continue; // the wait hears of it once answered
-      if (turns) {
-        if (performance.now() - sliceStart > SEARCH_SLICE_MS) {
-          await turns.pass();
-          if (q.abandoned?.()) return { rows, more: true };
-          sliceStart = performance.now();
-        }
+      if (t) {
         const body = await store.requests.body(binId, item.id);
-        if (!body || !matchesBody(f, bodyMatcher(body, meta.headers, q.maxDecodedBytes))) continue;
+        if (!body) continue;
+        const hit = await t.turns.work(t.who, () => matchesBody(f, bodyMatcher(body, meta.headers, q.maxDecodedBytes)), q.abandoned);
+        if (hit === null) return { rows, more: true }; // its asker went while it waited
+        if (!hit) continue;
       }
       if (rows.length === q.limit) return { rows, more: true };
       rows.push(meta);
