@@ -4,8 +4,9 @@
 // at once: each ran its slice in the same turn of the loop (30 searches held a health check
 // 2.1 s). Here one search holds the slice at a time, and the next gets it on the loop's next
 // turn (setImmediate): at most one slice per turn, whatever the number of searches, in turn.
-// Store reads are outside the turn (a search waiting for its turn has its reads under way), and
-// a holder whose slice ran out in reads hands it on too (see check).
+// Store reads are outside the turn: while others wait, the slice is handed on after each body
+// (one match per turn of the loop), so no search holds it through its reads; alone, a search
+// keeps it until the slice runs out, in work or in reads (see check).
 
 /** A search's slice of the event loop, in wall time (CPU and the holder's reads). */
 export const SEARCH_SLICE_MS = 20;
@@ -68,7 +69,12 @@ export class SearchTurns {
     try {
       return fn();
     } finally {
-      this.check(who);
+      // Others waiting: handed on now, so that this one's next reads do not hold them (reads
+      // of searches on Redis overlap). Alone: kept until the slice runs out.
+      if (this.waiting.length && this.holder === who) {
+        this.holder = null;
+        this.handOn();
+      } else this.check(who);
     }
   }
 
