@@ -402,7 +402,12 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
     return 0;
   });
   if (stopped) log.info('bulk replays left running by a stopped instance are marked failed', { count: stopped });
-  const verifier = new Verifier({ store, onChecked: (item) => live.requestUpdated(item) });
+  const verifier = new Verifier({
+    store,
+    onChecked: (item) => live.requestUpdated(item),
+    // Not the bin's id: it is the receiver URL's secret part.
+    onRecheckFailed: (_binId, err, retryInMs) => log.warn("a bin's signature settings changed, but its stored captures could not be checked again; retrying", { retryInMs, error: String(err) }),
+  });
   await verifier.load();
   const binAttempts = new BinAttempts(store);
   // On Redis the store numbers captures itself, in the order they reach it (any instance).

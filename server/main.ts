@@ -134,7 +134,7 @@ async function main() {
   // On Redis the dispatcher may run on another instance: it hears of the file's webhook changes
   // (a prune or a disable cancels what the webhook still owed) as of the API's.
   for (const id of hooksChanged) cluster?.note('webhook', id);
-  for (const id of recheck) await app.verifier.recheck(id);
+  for (const id of recheck) await app.verifier.recheckAfterChange(id);
   const s = config.schedule;
   log.info('dispatcher retry policy', { firstDelayMs: s.firstDelayMs, factor: s.factor, jitter: s.jitter, deadlineMs: s.deadlineMs });
   log.info(`hooklab ready on ${base}`, { store: config.store, data: where, publicUrl: config.publicUrl, loadMs: Math.round(performance.now() - t0) });

@@ -239,7 +239,7 @@ export function openApiDocument(o: OpenApiOptions): object {
     '/api/bins/{id}/verify',
     "Set the signature schemes and secrets; every capture the bin holds is checked again",
     {
-      200: json(V.VerifySettingsView.extend({ rechecked: z.int() }), 'The settings, and how many captures were re-checked.'),
+      200: json(V.VerifyPutAnswer, 'The settings (saved), and how many captures were re-checked.'),
       428: err('The body keeps saved secrets ({"keep": …}) but If-Match does not name one ETag (code "precondition_required"). Nothing was changed.'),
     },
     body(V.VerifySettingsPut),

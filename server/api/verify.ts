@@ -1,6 +1,6 @@
 // A bin's signature settings (secrets write-only), and its captures grouped by idempotency key.
 import { type Request, type Response, Router } from 'express';
-import { type KeyGroupsT, VerifySettingsPut, type VerifySettingsT } from '../../shared/schema/verify.ts';
+import { type KeyGroupsT, type VerifyPutAnswerT, VerifySettingsPut, type VerifySettingsT } from '../../shared/schema/verify.ts';
 import { etagOf } from '../http/etag.ts';
 import { parse } from '../http/parse.ts';
 import { settingsView } from '../verify/index.ts';
@@ -52,9 +52,10 @@ export function verifyRouter(ctx: ApiContext): Router {
       ctx.live.settingsChanged(bin.id, 'verify', etag);
       return { view: viewOf(bin.id), etag };
     });
-    const rechecked = await ctx.verifier.recheck(bin.id);
+    const recheck = await ctx.verifier.recheckAfterChange(bin.id);
     res.setHeader('etag', saved.etag);
-    res.json({ ...saved.view, rechecked });
+    const answer: VerifyPutAnswerT = { ...saved.view, ...recheck };
+    res.json(answer);
   });
 
   r.delete('/bins/:id/verify', async (req, res) => {
@@ -63,7 +64,8 @@ export function verifyRouter(ctx: ApiContext): Router {
       await ctx.verifier.save(bin.id, null);
       ctx.live.settingsChanged(bin.id, 'verify', etagFor(bin.id));
     });
-    await ctx.verifier.recheck(bin.id);
+    // Off: the re-check drops the badges. One that fails is tried again (see recheckAfterChange).
+    await ctx.verifier.recheckAfterChange(bin.id);
     res.status(204).end();
   });
 

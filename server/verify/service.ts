@@ -20,7 +20,14 @@ export interface VerifierDeps {
   store: Store;
   /** A capture's check was stored (tell watchers: its list row changed). */
   onChecked?: (item: RequestItem) => void;
+  /** A re-check after a settings change failed (it is tried again: see recheckAfterChange). */
+  onRecheckFailed?: (binId: string, err: unknown, retryInMs: number) => void;
+  /** Waits before retrying a failed re-check: the first, doubled each time up to the last (default 1 s to 60 s). */
+  recheckRetryMs?: { first: number; max: number };
 }
+
+/** What a settings change's re-check did: how many captures, or why it could not (yet). */
+export type RecheckOutcome = { rechecked: number } | { rechecked: null; recheckError: string };
 
 export class Verifier {
   /** Each bin's settings, in memory: the receiver asks on every capture. */
@@ -262,6 +269,32 @@ export class Verifier {
     return run;
   }
 
+  /**
+   * The re-check after a settings change, for its caller's answer. The settings are saved by
+   * then, so a store that cannot be read (a disk fault, Redis away) does not fail the change:
+   * the answer says why the stored captures keep their old verdicts for now, and the re-check
+   * is tried again in the background (waits doubling to a minute) until it runs through or
+   * newer settings replace these (their own re-check does it all).
+   */
+  async recheckAfterChange(binId: string): Promise<RecheckOutcome> {
+    const gen = this.gens.get(binId);
+    try {
+      return { rechecked: await this.recheck(binId) };
+    } catch (err) {
+      this.retryRecheck(binId, gen, err, this.d.recheckRetryMs?.first ?? 1000);
+      return { rechecked: null, recheckError: `the stored captures could not be checked again (${errorText(err)}); they keep their earlier verdicts until a retry in the background gets through` };
+    }
+  }
+
+  private retryRecheck(binId: string, gen: number | undefined, err: unknown, waitMs: number) {
+    this.d.onRecheckFailed?.(binId, err, waitMs);
+    const max = this.d.recheckRetryMs?.max ?? 60_000;
+    setTimeout(() => {
+      if (this.gens.get(binId) !== gen) return; // newer settings (or none): their re-check does it
+      this.recheck(binId).catch((again: unknown) => this.retryRecheck(binId, gen, again, Math.min(waitMs * 2, max)));
+    }, waitMs).unref();
+  }
+
   private async recheckNow(binId: string): Promise<number> {
     const gen = this.gens.get(binId);
     const current = () => this.gens.get(binId) === gen;
@@ -321,3 +354,4 @@ export class Verifier {
 }
 
 const ignore = () => {};
+const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));

@@ -204,8 +204,18 @@ export const VerifySettingsView = z
   .object({ schemes: z.array(VerifySchemeView), idempotency: IdempotencySettings.optional() })
   .meta({ id: 'VerifySettingsView' });
 
+/** PUT's answer: the settings as saved, and what their re-check of the stored captures did. */
+export const VerifyPutAnswer = VerifySettingsView.extend({
+  rechecked: z.int().nullable().meta({ description: 'How many stored captures were checked again; null when the store could not be read for it (see recheckError).' }),
+  recheckError: z
+    .string()
+    .optional()
+    .meta({ description: 'Why the re-check did not run through (a disk fault, Redis away): the settings are saved and apply to new captures; the re-check is retried in the background.' }),
+}).meta({ id: 'VerifyPutAnswer' });
+
 export type SecretHintT = z.infer<typeof SecretHint>;
 export type VerifySettingsViewT = z.infer<typeof VerifySettingsView>;
+export type VerifyPutAnswerT = z.infer<typeof VerifyPutAnswer>;
 
 // ----------------------------------------------------------------------------- results
 

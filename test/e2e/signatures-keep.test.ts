@@ -189,4 +189,25 @@ describe('signature settings keep their saved secrets', () => {
     const html = await page.content();
     for (const s of SECRETS) expect(html).not.toContain(s);
   });
+
+  it('a save whose re-check of the stored captures did not run through says so, and that it was saved', async () => {
+    await openSettings();
+    await scheme(1).getByTestId('kept-secret').waitFor();
+    await scheme(1).getByTestId('scheme-tolerance').fill('240');
+    // The server's answer when its store could not be read for the re-check (see
+    // test/api/verify-recheck-fault.test.ts): the settings saved, `rechecked` null and why.
+    const why = 'the stored captures could not be checked again (test fault); they keep their earlier verdicts until a retry in the background gets through';
+    await page.route(`**/api/bins/${bin.id}/verify`, async (route) => {
+      if (route.request().method() !== 'PUT') return route.fallback();
+      const response = await route.fetch();
+      await route.fulfill({ response, json: { ...(await response.json()), rechecked: null, recheckError: why } });
+    });
+    try {
+      await save();
+    } finally {
+      await page.unroute(`**/api/bins/${bin.id}/verify`);
+    }
+    expect(await page.getByTestId('verify-status').textContent()).toContain(`Saved, and new captures are checked under these settings; but ${why}.`);
+    expect((await view()).schemes[1]).toMatchObject({ toleranceSec: 240 });
+  });
 });

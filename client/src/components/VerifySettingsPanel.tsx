@@ -5,7 +5,7 @@
 // an edit needs no secret typed again. Saved with If-Match; every refused field is marked at once.
 import { useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { SaveBar } from './SaveBar.tsx';
-import type { SchemeTypeT, VerifySettingsViewT } from '../../../shared/schema/verify.ts';
+import type { SchemeTypeT, VerifyPutAnswerT, VerifySettingsViewT } from '../../../shared/schema/verify.ts';
 import { ApiError, api, isNotFound } from '../lib/api.ts';
 import { type FieldErrors, clearSlot, focusFirstError, placeErrors, slotOfEvent } from '../lib/field-errors.ts';
 import { useError } from '../lib/use-error.ts';
@@ -40,7 +40,8 @@ export function VerifySettingsPanel({ binId, disabled }: { binId: string; disabl
   const [topError, setTopError] = useError();
   const [status, setStatus] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  const rechecked = useRef<number | null>(null);
+  /** What the last save's re-check did: how many, or why it did not run through. */
+  const rechecked = useRef<number | string | null>(null);
   const formEl = useRef<HTMLFormElement>(null);
   const dirty = useMemo(() => JSON.stringify(form) !== JSON.stringify(saved), [form, saved]);
   const dirtyNow = useRef(false);
@@ -60,11 +61,11 @@ export function VerifySettingsPanel({ binId, disabled }: { binId: string; disabl
 
   // No `same` option: a 412 is never retried under the newer ETag, since the kept secrets are
   // named by where they were in the revision this form loaded (see verify-keep.ts).
-  const sync = useSettingsSync<VerifySettingsViewT & { rechecked?: number }>(binId, {
+  const sync = useSettingsSync<VerifySettingsViewT & Partial<Pick<VerifyPutAnswerT, 'rechecked' | 'recheckError'>>>(binId, {
     load: () => api.getVerify(binId),
     apply: (v) => {
       const f = viewToKeepForm(v);
-      rechecked.current = v.rechecked ?? null;
+      rechecked.current = v.recheckError ? v.recheckError : (v.rechecked ?? null);
       setForm(f);
       setSaved(f);
       setErrors({});
@@ -93,7 +94,8 @@ export function VerifySettingsPanel({ binId, disabled }: { binId: string; disabl
       const ok = keep ? await sync.keepMine(write) : await sync.save(write);
       if (ok) {
         const n = rechecked.current;
-        setStatus(`Saved.${n !== null ? ` ${n} stored capture${n === 1 ? ' was' : 's were'} checked again under these settings.` : ''}`);
+        if (typeof n === 'string') setStatus(`Saved, and new captures are checked under these settings; but ${n}.`);
+        else setStatus(`Saved.${n !== null ? ` ${n} stored capture${n === 1 ? ' was' : 's were'} checked again under these settings.` : ''}`);
       }
     } catch (err) {
       if (err instanceof ApiError && err.fields.length) {

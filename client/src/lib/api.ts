@@ -28,7 +28,7 @@ import type {
   Webhook,
   WebhookInput,
 } from '../../../shared/api.ts';
-import type { KeyGroupsT, VerifySettingsPutT, VerifySettingsViewT } from '../../../shared/schema/verify.ts';
+import type { KeyGroupsT, VerifyPutAnswerT, VerifySettingsPutT, VerifySettingsViewT } from '../../../shared/schema/verify.ts';
 import { noteReachable, noteUnreachable } from './reachability.ts';
 import { type RequestFilter, filterParams } from './request-filter.ts';
 
@@ -181,7 +181,7 @@ export const api = {
   // signatures and idempotency
   getVerify: (binId: string) => send<VerifySettingsViewT>('GET', `/bins/${enc(binId)}/verify`),
   putVerify: (binId: string, input: VerifySettingsPutT, ifMatch: string | null) =>
-    send<VerifySettingsViewT & { rechecked: number }>('PUT', `/bins/${enc(binId)}/verify`, input, { ifMatch }),
+    send<VerifyPutAnswerT>('PUT', `/bins/${enc(binId)}/verify`, input, { ifMatch }),
   /** The bin's captures grouped by idempotency key, and bodies that arrived under more than one key. */
   getIdempotency: (binId: string) => call<KeyGroupsT>('GET', `/bins/${enc(binId)}/idempotency`),
 
