@@ -710,6 +710,7 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
         // Before the forwarder: the jobs still running are written failed, not their captures.
         await replays.close();
         forwarder.close();
+        verifier.close();
         apiErrors.flush(); // errors not told yet are told now
         await control.close();
         await feed?.stop();

@@ -287,12 +287,24 @@ export class Verifier {
   }
 
   private retryRecheck(binId: string, gen: number | undefined, err: unknown, waitMs: number) {
+    if (this.closed) return;
     this.d.onRecheckFailed?.(binId, err, waitMs);
     const max = this.d.recheckRetryMs?.max ?? 60_000;
-    setTimeout(() => {
+    const t = setTimeout(() => {
+      this.retries.delete(t);
       if (this.gens.get(binId) !== gen) return; // newer settings (or none): their re-check does it
       this.recheck(binId).catch((again: unknown) => this.retryRecheck(binId, gen, again, Math.min(waitMs * 2, max)));
     }, waitMs).unref();
+    this.retries.add(t);
+  }
+  private readonly retries = new Set<NodeJS.Timeout>();
+  private closed = false;
+
+  /** The app is closing: no more retries (their store is going). */
+  close(): void {
+    this.closed = true;
+    for (const t of this.retries) clearTimeout(t);
+    this.retries.clear();
   }
 
   private async recheckNow(binId: string): Promise<number> {

@@ -50,3 +50,14 @@ describe('a failed re-check after a settings change', () => {
     expect(waits).toEqual([20]);
   });
 });
+
+describe('closing the verifier', () => {
+  it('stops the retries it had planned', async () => {
+    const { verifier, calls } = await setUp(10);
+    await verifier.save(BIN, settings('s1'));
+    expect((await verifier.recheckAfterChange(BIN)).rechecked).toBeNull();
+    verifier.close();
+    await sleep(200);
+    expect(calls).toHaveLength(1);
+  });
+});
