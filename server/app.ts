@@ -32,6 +32,7 @@ import { DispatcherLease } from './cluster/dispatcher-lease.ts';
 import type { DispatcherApi } from './dispatch/dispatcher-api.ts';
 import type { RedisCluster } from './cluster/redis-cluster.ts';
 import { reloadCopies } from './cluster/resync.ts';
+import { SETTINGS_LOCK_TTL_MS, SettingsLock } from './cluster/settings-lock.ts';
 import type { RedisStore } from './store/redis/redis-store.ts';
 import { isRedisStore } from './store/redis/is-redis-store.ts';
 import { VirtualClock } from './dispatch/clock.ts';
@@ -68,7 +69,7 @@ import { type Store, type StoredBin, StoreReadError, StoreUnavailableError } fro
 import { KeyedQueue } from './lib/keyed-queue.ts';
 import { uiFiles } from './http/ui-files.ts';
 import { SearchTurns } from './capture/search-turns.ts';
-import { settingsKey } from './api/settings-writes.ts';
+import { SettingsWrites, settingsKey } from './api/settings-writes.ts';
 
 export { VERSION };
 export const USER_AGENT = `hooklab-dispatcher/${VERSION} (+self-hosted webhook test harness)`;
@@ -102,7 +103,7 @@ export interface HooklabApp {
   /** The wait API's slots (WAIT_MAX_WAITERS): tests check each comes back. */
   waitBudget: KeyedSlots;
   /** Settings writes in line per resource (see api/settings-writes.ts). */
-  settingsWrites: KeyedQueue;
+  settingsWrites: SettingsWrites;
   /** Body searches' turns (see capture/search-turns.ts). */
   searchTurns: SearchTurns;
   /** Signature checks (the config file's new settings re-check what bins hold). */
@@ -273,7 +274,13 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
   });
   // Settings writes in line per resource (see api/settings-writes.ts); the dispatcher's changes
   // to a webhook take their turn in its line too.
-  const settingsWrites = new KeyedQueue(config.maxWaitingWrites);
+  // On Redis each holds the resource's lock there too (cluster/settings-lock.ts).
+  const settingsWrites = new SettingsWrites(
+    new KeyedQueue(config.maxWaitingWrites),
+    isRedisStore(store)
+      ? new SettingsLock({ client: store.db.client, prefix: store.prefix, run: (fn) => store.db.run(() => fn()), ttlMs: SETTINGS_LOCK_TTL_MS, waitMs: config.settingsLockWaitMs })
+      : null,
+  );
   const searchTurns = new SearchTurns({ max: config.maxBodySearches });
   const makeDispatcher = (st: Store, clock: VirtualClock) =>
     new Dispatcher({

@@ -42,6 +42,8 @@ export interface Config {
   maxHarImports: number;
   /** See MAX_WAITING_WRITES. */
   maxWaitingWrites: number;
+  /** See SETTINGS_LOCK_WAIT_MS. */
+  settingsLockWaitMs: number;
   /** See MAX_BODY_SEARCHES. */
   maxBodySearches: number;
   /** Bytes of API answers held for clients that have not read them (see http/response-budget.ts). */
@@ -126,6 +128,7 @@ export const CONFIG_DOCS: { name: string; default: string; meaning: string }[] =
   { name: 'MAX_CONNECTIONS_PER_IP', default: '250', meaning: 'Open connections one client may hold (an IPv4 address, or an IPv6 /64), so that one client cannot take all of MAX_CONNECTIONS. Past it, its new ones get a 503 with Retry-After and are closed. Connections from this machine (from the address they reach: a proxy beside hooklab, its own dispatcher) count in MAX_CONNECTIONS only, and with TRUST_PROXY none is counted per client (every one is the proxy\'s: limit per client there).' },
   { name: 'MAX_PIPELINED', default: '256', meaning: 'Requests one connection may have waiting for their answers at once (HTTP pipelining: sent before the answers to earlier ones came). Past it the connection is closed; what it was not answered for was not acknowledged, so it can be sent again. Browsers and most clients send one request at a time.' },
   { name: 'MAX_WAITING_WRITES', default: '16', meaning: 'Changes to one resource\'s settings (a bin\'s response, forward or signature settings, a webhook) under way or waiting their turn at once: they apply one at a time, each checking If-Match against the one before. Past it, a 503 busy with Retry-After.' },
+  { name: 'SETTINGS_LOCK_WAIT_MS', default: '5000', meaning: 'With STORE=redis: how long a change to one resource\'s settings waits while another instance changes the same resource (each holds a lock in Redis while it reads the resource, checks If-Match and applies; a lock whose instance died frees after 10 s). Past it, a 503 busy with Retry-After.' },
   { name: 'MAX_BODY_SEARCHES', default: '64', meaning: 'Body searches (q=, in the request list and the wait API) under way at once. They take turns on the main thread, one 20 ms slice per turn of the event loop, so more of them make each slower, not the server; past it, a 503 busy with Retry-After.' },
   { name: 'MAX_HAR_IMPORTS', default: '2', meaning: 'HAR imports under way at once (each is read whole, up to 64 MiB, and takes about 4 times its size in memory meanwhile); past it, a 503 busy with Retry-After. NDJSON imports are streamed and not counted.' },
   { name: 'MAX_RESPONSE_BUFFER_BYTES', default: '67108864', meaning: 'Bytes of API answers (a capture\'s detail or raw body, a request list page) held in memory until their clients read them (64 MiB); a detail can be 12.5 MB. An answer that would pass it gets 503 response_buffers_full with Retry-After (one larger than the whole budget still goes when no other is held).' },
@@ -250,6 +253,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     maxPipelined: int(env, 'MAX_PIPELINED', 256, 1, 100_000),
     maxHarImports: int(env, 'MAX_HAR_IMPORTS', 2, 1, 1000),
     maxWaitingWrites: int(env, 'MAX_WAITING_WRITES', 16, 1, 10_000),
+    settingsLockWaitMs: int(env, 'SETTINGS_LOCK_WAIT_MS', 5000, 100, 600_000),
     maxBodySearches: int(env, 'MAX_BODY_SEARCHES', 64, 1, 100_000),
     maxResponseBufferBytes: int(env, 'MAX_RESPONSE_BUFFER_BYTES', 64 * 1024 * 1024, 1024 * 1024, 64 * 1024 ** 3),
     responseStallMs: int(env, 'RESPONSE_STALL_MS', 30_000, 100, 3_600_000),

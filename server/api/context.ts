@@ -13,7 +13,7 @@ import type { Forwarder } from '../forward/forwarder.ts';
 import type { ReplayJobs } from '../forward/replay-jobs.ts';
 import type { BinAttempts } from '../verify/bin-attempts.ts';
 import type { Verifier } from '../verify/service.ts';
-import type { KeyedQueue } from '../lib/keyed-queue.ts';
+import type { SettingsWrites } from './settings-writes.ts';
 import type { SearchTurns } from '../capture/search-turns.ts';
 
 export interface ApiContext {
@@ -30,7 +30,7 @@ export interface ApiContext {
   /** The wait API's slots (see wait-budget.ts). */
   waitBudget: KeyedSlots;
   /** Settings writes (If-Match checked, then stored) one at a time per resource. */
-  settingsWrites: KeyedQueue;
+  settingsWrites: SettingsWrites;
   /** Body searches take turns, one slice at a time (see capture/search-turns.ts). */
   searchTurns: SearchTurns;
   forwarder: Forwarder;

@@ -41,6 +41,7 @@ export function forwardRouter(ctx: ApiContext): Router {
     res,
     etag: () => etagOf(view(ctx.forwarder.settingsOf(binId))),
     stillThere: () => getBinOr404(ctx, binId),
+    refresh: () => ctx.forwarder.reload(binId),
   });
 
   r.put('/bins/:id/forward', async (req, res) => {

@@ -117,7 +117,7 @@ export function openApiDocument(o: OpenApiOptions): object {
     if (/\/response$|\/forward$|\/verify$|\/webhooks\/\{id\}$/.test(path)) {
       if (method !== 'get') {
         withErrors[412] ??= err('If-Match named an older revision (ETag) of these settings: reload and apply the change again.');
-        withErrors[503] = err('Storage cannot be written (see /api/health), or MAX_WAITING_WRITES changes to these settings are under way or waiting (code "busy", with Retry-After); retry later. Nothing was changed.');
+        withErrors[503] = err('Storage cannot be written (see /api/health), or MAX_WAITING_WRITES changes to these settings are under way or waiting, or (Redis) another instance\'s change to them took longer than SETTINGS_LOCK_WAIT_MS (code "busy", with Retry-After); retry later. Nothing was changed.');
         fullRequest.headers = z.object({
           'If-Match': z.string().optional().meta({ description: 'The ETag these settings were read with: the change is refused (412) if they changed since. Without it, the change applies whatever they are now.' }),
         });

@@ -32,6 +32,7 @@ export function verifyRouter(ctx: ApiContext): Router {
     res,
     etag: () => etagFor(binId),
     stillThere: () => getBinOr404(ctx, binId),
+    refresh: () => ctx.verifier.reload(binId),
   });
 
   r.put('/bins/:id/verify', async (req, res) => {

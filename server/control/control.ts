@@ -33,6 +33,8 @@ export interface Control {
    * (Only the Redis control has it: the in-process one decides synchronously anyway.)
    */
   quickDecision?(binId: string, facts: RequestFacts): QuickDecision | null;
+  /** Read a bin's settings from the store again (Redis: another instance may have changed them). */
+  refresh?(binId: string): Promise<void>;
   /** Stop background work (Redis: the settings channel). */
   close(): Promise<void>;
 }

@@ -11,6 +11,7 @@ import type { RequestPage } from '../../shared/api.ts';
 import { StoreReadError } from '../../server/store/types.ts';
 import { send } from '../helpers/http.ts';
 import { createBin, json, startServer, type TestServer } from '../helpers/server.ts';
+import { until } from '../helpers/until.ts';
 
 let srv: TestServer;
 beforeAll(async () => {
@@ -39,15 +40,6 @@ async function statuses(binId: string) {
   return page.requests.map((r) => r.verification?.status).reverse();
 }
 
-async function until(f: () => Promise<boolean>, ms = 15_000) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await f()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('timed out');
-}
-
 describe('signature settings saved while the store cannot be read for their re-check', () => {
   it('PUT answers 200 with the settings and why; the re-check is retried and gets through once the store reads', async () => {
     const bin = await createBin(srv.base);
@@ -69,14 +61,14 @@ describe('signature settings saved while the store cannot be read for their re-c
       expect(view.body.schemes[0].type).toBe('stripe');
       expect(view.headers.etag).toBe(put.headers.etag);
       await send(bin.url, { headers: { 'content-type': 'application/json', 'stripe-signature': header }, body: payload });
-      await until(async () => (await statuses(bin.id))[2] === 'valid');
+      await until(async () => (await statuses(bin.id))[2] === 'valid', 'the new capture checked');
       // The stored ones keep their earlier (no) verdict while the store fails.
       expect((await statuses(bin.id)).slice(0, 2)).toEqual([undefined, undefined]);
-      await until(async () => fault.f.failed >= 2); // tried again in the background
+      await until(async () => fault.f.failed >= 2, 'a retry'); // tried again in the background
     } finally {
       fault.f.on = false;
     }
-    await until(async () => (await statuses(bin.id)).join() === 'valid,invalid,valid');
+    await until(async () => (await statuses(bin.id)).join() === 'valid,invalid,valid', 'the re-check after the fault');
     fault.restore();
   });
 
@@ -84,7 +76,7 @@ describe('signature settings saved while the store cannot be read for their re-c
     const bin = await createBin(srv.base);
     await request(srv.base).put(`/api/bins/${bin.id}/verify`).send({ schemes: [{ type: 'stripe', secrets: [SECRET] }] }).expect(200);
     await send(bin.url, { body: 'unsigned' });
-    await until(async () => (await statuses(bin.id))[0] === 'missing');
+    await until(async () => (await statuses(bin.id))[0] === 'missing', 'the capture checked');
 
     const fault = faultyLists();
     try {
@@ -94,7 +86,7 @@ describe('signature settings saved while the store cannot be read for their re-c
     } finally {
       fault.f.on = false;
     }
-    await until(async () => (await statuses(bin.id))[0] === undefined);
+    await until(async () => (await statuses(bin.id))[0] === undefined, 'the badge dropped');
     fault.restore();
   });
 });

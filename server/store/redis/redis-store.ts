@@ -38,6 +38,9 @@
 //                               of the settings it is for (control/redis-control.ts); an append
 //                               with a guard checks `v` (AppendGuard)
 //     <p>purge, <p>purge:<n>, <p>purge:next   ids of cleared bins whose bodies are being deleted
+//     <p>lock:<resource>        a settings change under way on some instance (a random token,
+//                               expiring): changes to one resource go one at a time across
+//                               instances (cluster/settings-lock.ts)
 //     <p>probe                  written while a fault is probed
 //     <p>marker                 a random token, written when missing: a Redis whose token
 //                               changed or vanished lost hooklab's data (see readMarker)
