@@ -55,13 +55,15 @@ export interface Turn {
 
 /**
  * Run `apply` in the resource's turn, after checking If-Match: once before joining the line (a
- * write already stale answers 412 at once, not after waiting) and again in its turn (the
+ * write already stale answers 412 at once, not after waiting; not on Redis) and again in its turn (the
  * writes before it, here or on another instance, may have changed what it names: on Redis the
  * resource is read again first). `stillThere` runs first in its turn: a bin deleted while the
  * write waited is a 404, not settings written for no bin.
  */
 export async function inTurn<T>(ctx: ApiContext, t: Turn, apply: () => Promise<T>): Promise<T> {
-  checkIfMatch(t.req, await t.etag());
+  // Shared settings: this instance's copy may not have heard of a change made elsewhere yet,
+  // and an If-Match naming that change is current: only the check in turn, after the re-read, tells.
+  if (!ctx.settingsWrites.shared) checkIfMatch(t.req, await t.etag());
   try {
     return await ctx.settingsWrites.run(t.key, async () => {
       await t.stillThere();

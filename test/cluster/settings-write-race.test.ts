@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type InstancePair, startPair } from '../helpers/cluster.ts';
 import { type ServerProcess, spawnServer } from '../helpers/process.ts';
 import { until } from '../helpers/until.ts';
+import { etagOf } from '../../server/http/etag.ts';
 import { type RedisServer, startRedis } from '../helpers/redis.ts';
 import { createBin, startServer, type TestServer } from '../helpers/server.ts';
 
@@ -143,6 +144,27 @@ describe('settings writes at once with the same If-Match, split over two instanc
     expect(wh.status).toBe(201);
     const id = (wh.body as { id: string }).id;
     expect(await race(both(), 'PATCH', `/api/webhooks/${id}`, wh.headers.get('etag')!, (i) => ({ name: `w${i}` }))).toEqual(oneWins);
+  });
+
+  it("a write naming a change this instance has not heard of yet applies (its ETag is current in the store)", async () => {
+    const bin = await createBin(pair.a.base);
+    const path = `/api/bins/${bin.id}/forward`;
+    const before = (await api(pair.b.base, 'GET', path)).headers.get('etag');
+    // A change made elsewhere whose note has not come (written to the store directly, no note).
+    const changed = { targets: [{ url: 'http://127.0.0.1:9/elsewhere' }], answerWith: 'bin' as const };
+    const { createClient } = await redisClient();
+    const c = createClient();
+    try {
+      await c.hset('race2:forwards', bin.id, JSON.stringify({ id: bin.id, ...changed }));
+    } finally {
+      c.disconnect();
+    }
+    expect((await api(pair.b.base, 'GET', path)).headers.get('etag')).toBe(before); // B's copy: stale
+    const put = await api(pair.b.base, 'PUT', path, { targets: [{ url: 'http://127.0.0.1:9/next' }] }, { 'if-match': etagOf(changed) });
+    expect({ status: put.status, body: put.body }).toMatchObject({ status: 200, body: { targets: [{ url: 'http://127.0.0.1:9/next' }] } });
+    // And one naming B's stale revision is refused: the store has moved on.
+    const stale = await api(pair.b.base, 'PUT', path, { targets: [] }, { 'if-match': before! });
+    expect(stale.status).toBe(412);
   });
 
   it('a write whose lock another instance holds past SETTINGS_LOCK_WAIT_MS gets 503 busy with Retry-After, and changes nothing', async () => {
