@@ -5,10 +5,10 @@ import type { z } from 'zod';
 import type { ReplayJob } from '../../shared/api.ts';
 import { BulkReplayInput, ForwardSettings, MAX_FORWARD_TARGETS, MAX_REPLAY_JOBS, ReplayInput } from '../../shared/schema/forward.ts';
 import type { Capture } from '../forward/request.ts';
-import { ReplayAbandoned } from '../forward/forwarder.ts';
+import { ReplayAbandoned, truncatedWhy } from '../forward/forwarder.ts';
 import { etagOf } from '../http/etag.ts';
 import type { FieldErrorT as FieldError } from '../../shared/schema/common.ts';
-import { HttpError, notFound } from '../http/errors.ts';
+import { HttpError, invalid, notFound } from '../http/errors.ts';
 import { parse } from '../http/parse.ts';
 import { newId } from '../ids.ts';
 import type { StoredForward } from '../store/types.ts';
@@ -95,7 +95,7 @@ export function forwardRouter(ctx: ApiContext): Router {
   async function targetsOf(binId: string, url: string | undefined): Promise<string[]> {
     if (url) return [url];
     const f = ctx.forwarder.settingsOf(binId);
-    if (!f?.targets.length) throw new HttpError(400, 'invalid_field', 'url: is required (this bin has no forward targets)', 'url');
+    if (!f?.targets.length) throw invalid('url', 'is required (this bin has no forward targets)');
     return f.targets.map((t) => t.url);
   }
 
@@ -103,6 +103,10 @@ export function forwardRouter(ctx: ApiContext): Router {
     const bin = await getBinOr404(ctx, req.params.id);
     const input = parse(ReplayInput, req.body ?? {});
     const original = await captureOf(bin.id, req.params.rid);
+    // Its first bytes are not the request that came: replayed as it is, a target would get other bytes.
+    if (original.truncatedFrom !== undefined && input.body === undefined) {
+      throw new HttpError(409, 'body_truncated', `This capture's ${truncatedWhy(original.body.length, original.truncatedFrom)}. To replay it, send the whole body in "body" (an edited replay).`);
+    }
     const c: Capture = {
       // As it is sent (forwardTo writes methods upper-case), so the record shows what went out.
       method: (input.method ?? original.method).toUpperCase(),
@@ -138,6 +142,15 @@ export function forwardRouter(ctx: ApiContext): Router {
     const targets = await targetsOf(bin.id, input.url);
     // In arrival order: ids sort by arrival.
     const ids = input.ids ? [...new Set(input.ids)].sort() : (await ctx.store.requests.items(bin.id, { limit: Number.MAX_SAFE_INTEGER, oldestFirst: true })).map((i) => i.id);
+    // Ids the bin does not hold are a mistake to say now, not captures a target failed on later.
+    if (input.ids) {
+      const held = await Promise.all(ids.map((id) => ctx.store.requests.has(bin.id, id)));
+      const fields: FieldError[] = [];
+      ids.forEach((id, i) => {
+        if (!held[i]) fields.push({ field: `ids[${input.ids!.indexOf(id)}]`, message: `this bin holds no capture ${JSON.stringify(id)}` });
+      });
+      if (fields.length) throw new HttpError(400, 'invalid_field', `${fields[0].field}: ${fields[0].message}${fields.length > 1 ? ` (and ${fields.length - 1} more)` : ''}`, fields[0].field, fields);
+    }
     // The cap is per instance (each bounds the work it takes on); the store keeps every
     // running job, whichever instance runs it, and the newest MAX_REPLAY_JOBS ended ones.
     if (ctx.replays.running() >= MAX_REPLAY_JOBS) {

@@ -3,7 +3,7 @@
 // FORWARD_MAX_RESPONSE_BYTES) pass through, except what cannot: hop-by-hop headers, the length
 // (set for what is sent), and headers that would act for hooklab's whole origin. A target
 // that did not answer becomes 504 (timeout) or 502 (anything else: target_blocked when a rule
-// kept it from being sent), with the reason.
+// kept it from being sent), with the reason; a body over MAX_BODY_BYTES, not sent, is 413.
 import type { OutgoingHttpHeaders } from 'node:http';
 import { ORIGIN_HEADERS } from '../../shared/schema/headers.ts';
 import type { ForwardResult } from '../forward/request.ts';
@@ -18,6 +18,11 @@ export interface ProxyAnswer {
 }
 
 export function proxyAnswer(r: ForwardResult): ProxyAnswer {
+  if (r.error === 'truncated') {
+    // The sender's body was over what hooklab keeps: too large, not the target's doing.
+    const body = JSON.stringify({ error: { code: 'body_too_large', message: `The request was not sent to the forward target (proxy mode): ${r.errorDetail}.` } });
+    return { status: 413, headers: ['content-type', 'application/json; charset=utf-8'], body: Buffer.from(body) };
+  }
   if (r.status === null) {
     const timeout = r.error === 'timeout';
     // Not sent by rule (the allow-list, a sub-path that climbs out of the target's), not unreachable.

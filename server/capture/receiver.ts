@@ -417,6 +417,7 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
             deps.waiters?.captured(record);
             deps.onStored?.(record);
             const capture: Capture | null = forward ? { method, path: target.path, queryString: target.queryString, headers, body } : null;
+            if (capture && record.truncated) capture.truncatedFrom = size;
             if (forward && capture) deps.forwarder!.forwardInBackground(bin.id, record.id, forward, capture, proxied);
             // The target works while the capture is written.
             const proxying = proxied && capture ? deps.forwarder!.proxy(forward!.targets[0].url, capture) : null;

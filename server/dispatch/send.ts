@@ -32,8 +32,8 @@ export interface SendResult {
 
 export type Send = (r: SendRequest) => Promise<SendResult>;
 
-/** A forward's error as an attempt's (loops and overload are the forwarder's own words). */
-const attemptError = (e: ForwardError): AttemptError => (e === 'loop' || e === 'overloaded' ? 'error' : e);
+/** A forward's error as an attempt's (loops, overload and cut bodies are the forwarder's own words). */
+const attemptError = (e: ForwardError): AttemptError => (e === 'loop' || e === 'overloaded' || e === 'truncated' ? 'error' : e);
 
 export interface SenderOptions {
   maxResponseBytes: number;

@@ -268,6 +268,8 @@ export class Forwarder {
       return Promise.resolve(notMade(target, err));
     }
     const url = d.url;
+    // Its first bytes are not the request that came: a target (and any signature check there) would get other bytes.
+    if (c.truncatedFrom !== undefined) return Promise.resolve(failed(d.href, 'truncated', truncatedWhy(c.body.length, c.truncatedFrom)));
     if (!ownAllowed && this.loops(url)) return Promise.resolve(failed(d.href, 'loop', "the target is one of this hooklab's receiver URLs: forwarding there would loop"));
     const own = ownAllowed && this.loops(url);
     const verdict = own ? { ok: true as const, checkAddresses: false } : this.d.policy.checkUrl(url);
@@ -413,7 +415,10 @@ export class Forwarder {
   /** A stored capture as it came, or null when it is gone. */
   async capture(binId: string, requestId: string): Promise<Capture | null> {
     const c = await readCaptured(this.d.store, binId, requestId);
-    return c && { method: c.method, path: c.path, queryString: c.queryString, headers: c.headers, body: c.body };
+    if (!c) return null;
+    const out: Capture = { method: c.method, path: c.path, queryString: c.queryString, headers: c.headers, body: c.body };
+    if (c.truncated) out.truncatedFrom = c.size;
+    return out;
   }
 
   /** Take a sending slot: null when one was free, else the promise of one. */
@@ -473,4 +478,9 @@ export function toRecord(kind: ForwardRecord['kind'], target: string, method: st
     errorDetail: r.errorDetail,
     edited,
   };
+}
+
+/** Why a capture whose body MAX_BODY_BYTES cut is not sent. */
+export function truncatedWhy(kept: number, size: number): string {
+  return `its body was cut at MAX_BODY_BYTES (${kept} of ${size} bytes kept): not sent, since the target would get other bytes than the sender sent`;
 }

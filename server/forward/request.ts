@@ -33,9 +33,14 @@ export interface Capture {
   /** Flat [name, value, …] as received (values carry raw bytes as Latin-1). */
   headers: readonly string[];
   body: Buffer;
+  /**
+   * Set only when MAX_BODY_BYTES cut the body: its size as sent. Such a capture is not sent
+   * (see Forwarder.exchange): its first bytes are not the request that came.
+   */
+  truncatedFrom?: number;
 }
 
-export type ForwardError = 'timeout' | 'refused' | 'reset' | 'dns' | 'blocked' | 'loop' | 'overloaded' | 'error';
+export type ForwardError = 'timeout' | 'refused' | 'reset' | 'dns' | 'blocked' | 'loop' | 'overloaded' | 'truncated' | 'error';
 
 export interface ForwardResult {
   /** The URL the request went to. */

@@ -13,7 +13,7 @@ export function obj<S extends z.ZodRawShape>(shape: S) {
 }
 
 /** The type message, or "is required" when the field is missing. */
-const typeError = (what: string) => (iss: { input?: unknown }) => (iss.input === undefined ? 'is required' : what);
+export const typeError = (what: string) => (iss: { input?: unknown }) => (iss.input === undefined ? 'is required' : what);
 
 export const str = (max: number, min = 0) =>
   z

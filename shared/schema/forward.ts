@@ -49,8 +49,11 @@ export const ForwardSettingsView = z
   .meta({ id: 'ForwardSettingsView' });
 
 export const ForwardError = z
-  .enum(['timeout', 'refused', 'reset', 'dns', 'blocked', 'loop', 'overloaded', 'error'])
-  .meta({ description: 'overloaded: too many forwards were waiting (FORWARD_CONCURRENCY); this one was not sent.' });
+  .enum(['timeout', 'refused', 'reset', 'dns', 'blocked', 'loop', 'overloaded', 'truncated', 'error'])
+  .meta({
+    description:
+      'overloaded: too many forwards were waiting (FORWARD_CONCURRENCY); this one was not sent. truncated: the capture\'s body was cut at MAX_BODY_BYTES, so it was not sent (the target would have got other bytes than the sender sent).',
+  });
 
 /** One sending of a capture: a forward (automatic) or a replay (asked for). */
 export const ForwardRecord = z

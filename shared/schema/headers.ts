@@ -1,6 +1,7 @@
 // HTTP header names and values in the API's input: what a bin may answer with.
 import { z } from 'zod';
 import { NOT_HTTP_TOKEN, ORIGIN_HEADER_REASON, SET_BY_SERVER } from '../header-reasons.ts';
+import { typeError } from './common.ts';
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // eslint-disable-next-line no-control-regex
@@ -56,7 +57,7 @@ export const isOriginHeader = (name: string): boolean => ORIGIN_HEADERS.has(name
 
 export const httpToken = (max = 64) =>
   z
-    .string({ error: 'must be a string' })
+    .string({ error: typeError('must be a string') })
     .min(1, { error: 'must not be empty' })
     .max(max, { error: `must be at most ${max} characters` })
     .regex(TOKEN, { error: NOT_HTTP_TOKEN });
@@ -64,7 +65,7 @@ export const httpToken = (max = 64) =>
 /** One header value: no control characters or line breaks, Latin-1 only. */
 export const headerValue = (max = 8192, min = 0) =>
   z
-    .string({ error: 'must be a string' })
+    .string({ error: typeError('must be a string') })
     .min(min, { error: 'must not be empty' })
     .max(max, { error: `must be at most ${max} characters` })
     .regex(VALUE, { error: 'must not contain control characters, line breaks or characters beyond Latin-1' });

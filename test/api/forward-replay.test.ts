@@ -237,7 +237,9 @@ describe('replay', () => {
     await request(srv.base).post(`/api/bins/${bin.id}/requests/${id}/replay`).send({ url: bin.url }).expect(200);
     const list = (await request(srv.base).get(`/api/bins/${bin.id}/requests`)).body.requests;
     expect(list.map((x: { path: string }) => x.path)).toEqual(['/first', '/first']);
-    await request(srv.base).post(`/api/bins/${bin.id}/requests/${id}/replay`).send({}).expect(400);
+    const noUrl = await request(srv.base).post(`/api/bins/${bin.id}/requests/${id}/replay`).send({}).expect(400);
+    // The field's message without its name, as every other field's (a form shows "url: …" itself).
+    expect(noUrl.body.error).toMatchObject({ field: 'url', message: 'url: is required (this bin has no forward targets)', fields: [{ field: 'url', message: 'is required (this bin has no forward targets)' }] });
     await request(srv.base).put(`/api/bins/${bin.id}/forward`).send({ targets: [{ url: `${targetBase}/t1` }, { url: `${targetBase}/t2` }] }).expect(200);
     got.length = 0;
     const r = await request(srv.base).post(`/api/bins/${bin.id}/requests/${id}/replay`).send({}).expect(200);

@@ -53,10 +53,11 @@ describe('VerifySettingsInput', () => {
 
   it('generic HMAC: required fields, and the timestamp fields only with "timestamp+body"', () => {
     expect(errors(schemes({ type: 'hmac', secrets: ['k'] }))).toEqual([
-      { field: 'schemes[0].header', message: 'must be a string' },
+      { field: 'schemes[0].header', message: 'is required' },
       { field: 'schemes[0].algorithm', message: 'is required' },
       { field: 'schemes[0].encoding', message: 'is required' },
     ]);
+    expect(errors(schemes({ type: 'hmac', secrets: ['k'], header: 7, algorithm: 'sha256', encoding: 'hex' }))).toEqual([{ field: 'schemes[0].header', message: 'must be a string' }]);
     const base = { type: 'hmac', secrets: ['k'], header: 'X-Sig', algorithm: 'md5', encoding: 'hex' };
     expect(errors(schemes(base))).toEqual([{ field: 'schemes[0].algorithm', message: 'must be one of: sha1, sha256, sha512' }]);
     const ok = { ...base, algorithm: 'sha256' };

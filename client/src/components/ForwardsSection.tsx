@@ -16,6 +16,7 @@ const ERRORS: Record<NonNullable<ForwardRecord['error']>, string> = {
   blocked: 'blocked by the outbound policy',
   loop: 'refused: it would loop back into this bin',
   overloaded: 'not sent: too many forwards were waiting',
+  truncated: 'not sent: its body was cut at MAX_BODY_BYTES',
   error: 'failed',
 };
 const PREVIEW = 600;

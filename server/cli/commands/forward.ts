@@ -385,6 +385,7 @@ async function relay(c: Conn, binId: string, o: ForwardOptions, k: { cursorFile:
     let forwarded = 0;
     // Captures gone from the bin between being heard of and being fetched.
     let lost = 0;
+    let cut = 0; // captures not forwarded because the server cut their bodies (MAX_BODY_BYTES)
     // `partial`: the capture at hand reached some targets, not all.
     const forwardedSoFar = (partial: boolean) => {
       const last = forwarded > 0 ? cursor.lastId : storedLast && storedLast !== '0' ? storedLast : null;
@@ -443,6 +444,15 @@ async function relay(c: Conn, binId: string, o: ForwardOptions, k: { cursorFile:
         lost++;
         const what = `${r.method} ${r.path}${r.queryString ? `?${r.queryString}` : ''} received ${r.receivedAt}`;
         say(`gone from the bin before it could be forwarded (deleted, or pushed out by its cap): ${what} (id ${r.id}); ${lost} lost so far`);
+        return true;
+      }
+      if (cap.truncated) {
+        // Its first bytes are not the request that came: your app (and its signature check)
+        // would get other bytes. Said, and the cursor moves past it: it can never be sent whole.
+        cut++;
+        const what = `${r.method} ${r.path}${r.queryString ? `?${r.queryString}` : ''} received ${r.receivedAt}`;
+        const kept = Buffer.byteLength(cap.body, 'base64');
+        say(`not forwarded: ${what} (id ${r.id}): the server cut its body at its MAX_BODY_BYTES (${kept} of ${cap.size} bytes kept), so your app would get other bytes than the sender sent; ${cut} not forwarded so far`);
         return true;
       }
       const capture = { method: cap.method, path: cap.path, queryString: cap.queryString, headers: cap.headers.flat(), body: Buffer.from(cap.body, 'base64') };
