@@ -25,10 +25,15 @@ function readProc(file: string): string | undefined {
   }
 }
 
+/** The fields of /proc/<pid>/stat after the command name (the state is [0]), or undefined. */
+function statFields(pid: number): string[] | undefined {
+  const s = readProc(`/proc/${pid}/stat`);
+  return s ? s.slice(s.lastIndexOf(')') + 2).split(' ') : undefined;
+}
+
 /** Field 22 of /proc/<pid>/stat: when the process started (ticks since boot). */
 function procStart(pid: number): string | undefined {
-  const s = readProc(`/proc/${pid}/stat`);
-  return s ? s.slice(s.lastIndexOf(')') + 2).split(' ')[19] : undefined;
+  return statFields(pid)?.[19];
 }
 
 /** This process, as a new hold's holder. */
@@ -64,8 +69,12 @@ export function staleOnThisHost(h: LockHolder): string | null {
     if ((e as NodeJS.ErrnoException).code === 'ESRCH') return 'that process is not running';
     // EPERM: it runs (as another user).
   }
-  const start = h.procStart ? procStart(h.pid) : undefined;
+  const stat = statFields(h.pid);
+  const start = h.procStart ? stat?.[19] : undefined;
   if (start && start !== h.procStart) return 'that pid is now another process';
+  // Killed, but its parent has not reaped it yet (under an init that does not, for long): it
+  // still answers kill(0), yet runs no more.
+  if (stat?.[0] === 'Z' || stat?.[0] === 'X') return 'that process has exited (its parent has not reaped it yet)';
   return null;
 }
 
