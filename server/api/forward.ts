@@ -142,22 +142,13 @@ export function forwardRouter(ctx: ApiContext): Router {
     const targets = await targetsOf(bin.id, input.url);
     // In arrival order: ids sort by arrival.
     const ids = input.ids ? [...new Set(input.ids)].sort() : (await ctx.store.requests.items(bin.id, { limit: Number.MAX_SAFE_INTEGER, oldestFirst: true })).map((i) => i.id);
-    // Ids the bin does not hold are a mistake to say now, not captures a target failed on later.
-    if (input.ids) {
-      const held = await Promise.all(ids.map((id) => ctx.store.requests.has(bin.id, id)));
-      const fields: FieldError[] = [];
-      ids.forEach((id, i) => {
-        if (!held[i]) fields.push({ field: `ids[${input.ids!.indexOf(id)}]`, message: `this bin holds no capture ${JSON.stringify(id)}` });
-      });
-      if (fields.length) throw new HttpError(400, 'invalid_field', `${fields[0].field}: ${fields[0].message}${fields.length > 1 ? ` (and ${fields.length - 1} more)` : ''}`, fields[0].field, fields);
-    }
     // The cap is per instance (each bounds the work it takes on); the store keeps every
     // running job, whichever instance runs it, and the newest MAX_REPLAY_JOBS ended ones.
     if (ctx.replays.running() >= MAX_REPLAY_JOBS) {
       res.setHeader('retry-after', String(JOBS_RETRY_AFTER_S));
       throw new HttpError(503, 'too_many_replays', `${MAX_REPLAY_JOBS} bulk replays are running already; retry when one has finished (GET /api/replays/{id})`);
     }
-    const job: ReplayJob = { id: newId('rp'), binId: bin.id, total: ids.length, done: 0, failed: 0, non2xx: 0, state: 'running', error: null, startedAt: iso(ctx.now()), finishedAt: null };
+    const job: ReplayJob = { id: newId('rp'), binId: bin.id, total: ids.length, done: 0, failed: 0, non2xx: 0, missing: 0, state: 'running', error: null, startedAt: iso(ctx.now()), finishedAt: null };
     const started = { ...job };
     // In the store before the answer: a progress poll reaching another instance finds it.
     await ctx.replays.start(job, (j) => replayAll(j, ids, targets));
@@ -174,17 +165,19 @@ export function forwardRouter(ctx: ApiContext): Router {
       if (job.state !== 'running') return;
       // A store that fails throws: the job ends failed, with why.
       const c = await ctx.forwarder.capture(job.binId, id);
-      let ok = c !== null;
-      let all2xx = true;
       if (!c) {
-        // Gone meanwhile: that capture (pushed out, deleted), or the whole bin.
+        // Not held (an id it never had, or pushed out or deleted meanwhile), or the whole bin gone.
         if (!(await ctx.store.bins.get(job.binId))) throw new Error('the bin was deleted while it was being replayed');
-      } else {
-        for (const t of targets) {
-          const { status } = await ctx.forwarder.send(job.binId, id, t, c, 'replay');
-          if (status === null) ok = false;
-          else if (status < 200 || status > 299) all2xx = false;
-        }
+        job.missing = (job.missing ?? 0) + 1;
+        job.done++;
+        continue;
+      }
+      let ok = true;
+      let all2xx = true;
+      for (const t of targets) {
+        const { status } = await ctx.forwarder.send(job.binId, id, t, c, 'replay');
+        if (status === null) ok = false;
+        else if (status < 200 || status > 299) all2xx = false;
       }
       job.done++;
       // Each capture counts once: no answer first, else an answer outside 2xx.

@@ -127,7 +127,13 @@ export const ReplayJob = z
     binId: z.string(),
     total: z.int(),
     done: z.int(),
-    failed: z.int().meta({ description: 'Captures one of whose sends got no answer (refused, timed out, ...), or no longer stored.' }),
+    failed: z.int().meta({
+      description: 'Captures one of whose sends got no answer (refused, timed out, ...) or was not made (a body cut at MAX_BODY_BYTES); on jobs from before `missing` was counted, also those no longer stored.',
+    }),
+    missing: z
+      .int()
+      .optional()
+      .meta({ description: 'Ids the bin did not hold when their turn came (never captured there, or pushed out or deleted since): nothing was sent for them (absent on jobs from before it was counted).' }),
     non2xx: z
       .int()
       .optional()

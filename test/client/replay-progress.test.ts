@@ -30,6 +30,17 @@ describe('replayProgressText', () => {
     expect(replayProgressText({ ...counted, done: 2, total: 2, non2xx: 2, state: 'finished' })).not.toMatch(/\b0 answered/);
     expect(replayProgressText({ ...counted, non2xx: 1, failed: 1, state: 'running' })).toBe('Replaying 3 of 10, 1 answered outside 2xx, 1 with no answer…');
   });
+  it('with captures no longer stored counted apart (missing): says nothing was sent for them, not that they got no answer', () => {
+    const counted = { ...job, non2xx: 0, missing: 0 };
+    expect(replayProgressText({ ...counted, done: 4, total: 4, missing: 1, state: 'finished' })).toBe(
+      "Replayed 4 of 4 — finished: 3 answered 2xx, 1 was no longer stored (nothing sent). Each request's Forwards section shows what it got.",
+    );
+    expect(replayProgressText({ ...counted, done: 5, total: 5, missing: 2, failed: 1, non2xx: 1, state: 'finished' })).toBe(
+      "Replayed 5 of 5 — finished: 1 answered 2xx, 1 answered outside 2xx, 1 got no answer, 2 were no longer stored (nothing sent). Each request's Forwards section shows what it got.",
+    );
+    expect(replayProgressText({ ...counted, done: 2, total: 2, missing: 2, state: 'finished' })).not.toMatch(/\b0 answered|all 2 were answered/);
+    expect(replayProgressText({ ...counted, missing: 1, state: 'running' })).toBe('Replaying 3 of 10, 1 no longer stored…');
+  });
   it('says why a job stopped before the end', () => {
     expect(replayProgressText({ ...job, state: 'failed', error: 'the instance running it stopped before it finished' })).toBe(
       'Replayed 3 of 10 — stopped: the instance running it stopped before it finished. Replay the rest again to finish.',

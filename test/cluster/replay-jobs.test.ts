@@ -66,7 +66,7 @@ describe('bulk replays across instances', () => {
     const start = await api<ReplayJob>(a.base, 'POST', `/api/bins/${bin.id}/replay`, { url: targetBase });
     expect(start.status).toBe(202);
     expect(start.body).toMatchObject({ binId: bin.id, total: 16, done: 0, failed: 0, state: 'running', error: null, finishedAt: null });
-    expect(Object.keys(start.body).sort()).toEqual(['binId', 'done', 'error', 'failed', 'finishedAt', 'id', 'non2xx', 'startedAt', 'state', 'total']);
+    expect(Object.keys(start.body).sort()).toEqual(['binId', 'done', 'error', 'failed', 'finishedAt', 'id', 'missing', 'non2xx', 'startedAt', 'state', 'total']);
     // B knows it at once (written before the 202).
     const first = await api<ReplayJob>(b.base, 'GET', `/api/replays/${start.body.id}`);
     expect(first.status).toBe(200);
@@ -85,7 +85,7 @@ describe('bulk replays across instances', () => {
     expect(last).toMatchObject({ state: 'finished', total: 16, done: 16, failed: 0, error: null });
     expect(last.finishedAt).not.toBeNull();
     // The API shape only: no bookkeeping of the store's.
-    expect(Object.keys(last).sort()).toEqual(['binId', 'done', 'error', 'failed', 'finishedAt', 'id', 'non2xx', 'startedAt', 'state', 'total']);
+    expect(Object.keys(last).sort()).toEqual(['binId', 'done', 'error', 'failed', 'finishedAt', 'id', 'missing', 'non2xx', 'startedAt', 'state', 'total']);
     const between = seen.filter((j) => j.state === 'running' && j.done > 0 && j.done < 16).map((j) => j.done);
     expect(between.length).toBeGreaterThan(0);
     // Never backwards.
