@@ -105,7 +105,7 @@ export function forwardRouter(ctx: ApiContext): Router {
     const original = await captureOf(bin.id, req.params.rid);
     // Its first bytes are not the request that came: replayed as it is, a target would get other bytes.
     if (original.truncatedFrom !== undefined && input.body === undefined) {
-      throw new HttpError(409, 'body_truncated', `This capture's ${truncatedWhy(original.body.length, original.truncatedFrom)}. To replay it, send the whole body in "body" (an edited replay).`);
+      throw new HttpError(409, 'body_truncated', `This capture cannot be replayed as captured: ${truncatedWhy(original.body.length, original.truncatedFrom)}. To replay it, send the whole body in "body" (an edited replay).`);
     }
     const c: Capture = {
       // As it is sent (forwardTo writes methods upper-case), so the record shows what went out.

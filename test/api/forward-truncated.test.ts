@@ -68,7 +68,8 @@ describe('a capture whose body MAX_BODY_BYTES cut', () => {
     const bin = await createBin(srv.base);
     const id = idOf(await send(`${bin.url}/r`, { body: big }));
     const refused = await request(srv.base).post(`/api/bins/${bin.id}/requests/${id}/replay`).send({ url: `${targetBase}/replay` }).expect(409);
-    expect(refused.body.error).toMatchObject({ code: 'body_truncated', message: expect.stringContaining('send the whole body in "body"') });
+    expect(refused.body.error).toMatchObject({ code: 'body_truncated', message: expect.stringContaining(`This capture cannot be replayed as captured: its body was cut at MAX_BODY_BYTES (${MAX} of 500 bytes kept)`) });
+    expect(refused.body.error.message).toContain('send the whole body in "body"');
     expect(sentTo('/replay/r')).toEqual([]);
     const edited = await request(srv.base).post(`/api/bins/${bin.id}/requests/${id}/replay`).send({ url: `${targetBase}/replay`, body: big.toString() }).expect(200);
     expect(edited.body.records[0]).toMatchObject({ status: 200, edited: true });
