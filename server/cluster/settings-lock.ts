@@ -75,8 +75,10 @@ export class SettingsLock {
     try {
       return await fn();
     } finally {
-      // A release that fails (Redis away) leaves the lock to expire.
-      await this.o.run(() => this.client.hooklabSettingsUnlock(key, token)).catch(() => {});
+      // Sent at once and not awaited: the answer need not wait for it, and this instance's next
+      // SET goes after it on the same connection. Not through `run`: a fault noticed meanwhile
+      // (a slow probe) must not skip it, leaving the lock to expire; one that fails does expire.
+      this.client.hooklabSettingsUnlock(key, token).catch(() => {});
     }
   }
 }

@@ -7,6 +7,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SettingsLock, SettingsLockBusyError } from '../../server/cluster/settings-lock.ts';
 import { type RedisServer, startRedis } from '../helpers/redis.ts';
+import { until } from '../helpers/until.ts';
 
 let redis: RedisServer;
 const clients: Redis[] = [];
@@ -42,13 +43,14 @@ describe('the settings lock', () => {
     const first = log[0][0];
     const second = first === 'a' ? 'b' : 'a';
     expect(log).toEqual([`${first} in`, `${first} out`, `${second} in`, `${second} out`]);
-    expect(await a.client.exists('t:lock:forward:x', 't:lock:verify:x')).toBe(0);
+    // Released as each ends (sent, not awaited: on its holder's connection).
+    await until(async () => (await a.client.exists('t:lock:forward:x', 't:lock:verify:x')) === 0, 'both locks released', 5000);
   });
 
   it('freed when the work throws', async () => {
     const a = instance();
     await expect(a.lock.hold('forward:y', async () => Promise.reject(new Error('no')))).rejects.toThrow('no');
-    expect(await a.client.exists('t:lock:forward:y')).toBe(0);
+    await until(async () => (await a.client.exists('t:lock:forward:y')) === 0, 'the lock released', 5000);
   });
 
   it('a lock held elsewhere: busy after the wait; a patient holder waits until its holder frees it or it expires', async () => {

@@ -183,7 +183,7 @@ describe('settings writes at once with the same If-Match, split over two instanc
       const put = await api(pair.b.base, 'PUT', path, { targets: [{ url: 'http://127.0.0.1:9/late' }] }, { 'if-match': etag });
       expect({ status: put.status, body: put.body }).toMatchObject({ status: 200 });
       // Released by its holder: nothing left behind.
-      expect(await c.exists(`race2:lock:forward:${bin.id}`)).toBe(0);
+      await until(async () => (await c.exists(`race2:lock:forward:${bin.id}`)) === 0, 'the lock released');
     } finally {
       c.disconnect();
     }
