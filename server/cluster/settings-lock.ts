@@ -13,6 +13,16 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 
+/**
+ * Take the lock if free. One found without an expiry (not one of ours: set by hand, or kept by
+ * a restore) is given one, so that it frees in time. KEYS: lock. ARGV: token, ttl. Answers 1 when taken.
+ */
+const TAKE = `
+if redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then return 1 end
+if redis.call('PTTL', KEYS[1]) == -1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+`;
+
 /** Delete the lock if it is still ours. KEYS: lock. ARGV: token. */
 const RELEASE = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -22,7 +32,10 @@ return 0
 /** How long a lock lives unreleased: a write holds it for a few round trips; an instance that died holding it blocks the resource this long. */
 export const SETTINGS_LOCK_TTL_MS = 10_000;
 
-type LockClient = Redis & { hooklabSettingsUnlock(lock: string, token: string): Promise<number> };
+type LockClient = Redis & {
+  hooklabSettingsLock(lock: string, token: string, ttl: number): Promise<number>;
+  hooklabSettingsUnlock(lock: string, token: string): Promise<number>;
+};
 
 /** The lock stayed taken longer than a write waits for it (the store's lock, not this instance's line). */
 export class SettingsLockBusyError extends Error {}
@@ -47,6 +60,7 @@ export class SettingsLock {
 
   constructor(private readonly o: SettingsLockOptions) {
     const c = o.client as LockClient;
+    c.defineCommand('hooklabSettingsLock', { numberOfKeys: 1, lua: TAKE });
     c.defineCommand('hooklabSettingsUnlock', { numberOfKeys: 1, lua: RELEASE });
     this.client = c;
     this.sleep = o.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
@@ -58,17 +72,17 @@ export class SettingsLock {
   }
 
   /**
-   * Run `fn` holding the resource's lock. `patient`: wait as long as it takes (a removal or the
-   * dispatcher's own change, which must not be refused: a lock always frees within its ttl).
+   * Run `fn` holding the resource's lock. `patient`: a removal or the dispatcher's own change,
+   * which should not be refused: it waits up to three times the lock's ttl (a lock frees within
+   * one), then is busy too, rather than wait for good behind a stream of changes.
    */
   async hold<T>(resource: string, fn: () => Promise<T>, patient = false): Promise<T> {
     const key = this.key(resource);
     const token = randomUUID();
-    const giveUpAt = patient ? Infinity : this.now() + this.o.waitMs;
+    const giveUpAt = this.now() + (patient ? 3 * this.o.ttlMs : this.o.waitMs);
     // Short waits first: a write holds it for a few round trips.
     for (let wait = 5; ; wait = Math.min(wait * 2, 100)) {
-      const ok = await this.o.run(() => this.client.set(key, token, 'PX', this.o.ttlMs, 'NX'));
-      if (ok === 'OK') break;
+      if ((await this.o.run(() => this.client.hooklabSettingsLock(key, token, this.o.ttlMs))) === 1) break;
       if (this.now() + wait > giveUpAt) throw new SettingsLockBusyError('another instance is changing this right now');
       await this.sleep(wait);
     }

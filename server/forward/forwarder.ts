@@ -261,6 +261,9 @@ export class Forwarder {
    * possible loop). `soon`: someone waits for the answer (a proxied sender, a replay asked for).
    */
   private exchange(target: string, c: Capture, ownAllowed: boolean, soon = false): Promise<ForwardResult> {
+    // First: whatever else holds, its first bytes are not the request that came (a target, and
+    // any signature check there, would get other bytes).
+    if (c.truncatedFrom !== undefined) return Promise.resolve(failed(target, 'truncated', truncatedWhy(c.body.length, c.truncatedFrom)));
     let d: Destination;
     try {
       d = this.destinationOf(target, c);
@@ -268,8 +271,6 @@ export class Forwarder {
       return Promise.resolve(notMade(target, err));
     }
     const url = d.url;
-    // Its first bytes are not the request that came: a target (and any signature check there) would get other bytes.
-    if (c.truncatedFrom !== undefined) return Promise.resolve(failed(d.href, 'truncated', truncatedWhy(c.body.length, c.truncatedFrom)));
     if (!ownAllowed && this.loops(url)) return Promise.resolve(failed(d.href, 'loop', "the target is one of this hooklab's receiver URLs: forwarding there would loop"));
     const own = ownAllowed && this.loops(url);
     const verdict = own ? { ok: true as const, checkAddresses: false } : this.d.policy.checkUrl(url);

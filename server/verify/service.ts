@@ -98,6 +98,7 @@ export class Verifier {
   }
 
   private drop(binId: string) {
+    this.stopRetry(binId);
     this.settings.delete(binId);
     this.keys.delete(binId);
     this.revs.delete(binId);
@@ -106,8 +107,9 @@ export class Verifier {
     this.evidence.delete(binId);
   }
 
-  /** New settings: what the old ones showed no longer counts. */
+  /** New settings: what the old ones showed no longer counts (nor a retry of their re-check). */
   private changed(binId: string) {
+    this.stopRetry(binId);
     this.gens.set(binId, ++this.nextGen);
     this.evidence.delete(binId);
   }
@@ -277,33 +279,56 @@ export class Verifier {
    * newer settings replace these (their own re-check does it all).
    */
   async recheckAfterChange(binId: string): Promise<RecheckOutcome> {
-    const gen = this.gens.get(binId);
+    // This change's retry chain, from now: a newer change or the bin's removal ends it.
+    const chain = {};
+    this.stopRetry(binId);
+    this.retries.set(binId, chain);
     try {
-      return { rechecked: await this.recheck(binId) };
+      const rechecked = await this.recheck(binId);
+      if (this.retries.get(binId) === chain) this.retries.delete(binId);
+      return { rechecked };
     } catch (err) {
-      this.retryRecheck(binId, gen, err, this.d.recheckRetryMs?.first ?? 1000);
+      if (this.retries.get(binId) === chain) this.retryRecheck(binId, err, this.d.recheckRetryMs?.first ?? 1000, chain);
       return { rechecked: null, recheckError: `the stored captures could not be checked again (${errorText(err)}); they keep their earlier verdicts until a retry in the background gets through` };
     }
   }
 
-  private retryRecheck(binId: string, gen: number | undefined, err: unknown, waitMs: number) {
+  /**
+   * One retry chain per bin: a settings change (here or read from another instance) or the
+   * bin's removal ends it (the change's own re-check does the work, or there is none to do).
+   */
+  private retryRecheck(binId: string, err: unknown, waitMs: number, chain: { timer?: NodeJS.Timeout }) {
     if (this.closed) return;
     this.d.onRecheckFailed?.(binId, err, waitMs);
     const max = this.d.recheckRetryMs?.max ?? 60_000;
-    const t = setTimeout(() => {
-      this.retries.delete(t);
-      if (this.gens.get(binId) !== gen) return; // newer settings (or none): their re-check does it
-      this.recheck(binId).catch((again: unknown) => this.retryRecheck(binId, gen, again, Math.min(waitMs * 2, max)));
+    const current = () => this.retries.get(binId) === chain;
+    chain.timer = setTimeout(() => {
+      if (!current()) return;
+      this.recheck(binId).then(
+        () => {
+          if (current()) this.retries.delete(binId);
+        },
+        (again: unknown) => {
+          if (current()) this.retryRecheck(binId, again, Math.min(waitMs * 2, max), chain);
+        },
+      );
     }, waitMs).unref();
-    this.retries.add(t);
   }
-  private readonly retries = new Set<NodeJS.Timeout>();
+  /** Each bin's retry chain (see retryRecheck). */
+  private readonly retries = new Map<string, { timer?: NodeJS.Timeout }>();
   private closed = false;
+
+  private stopRetry(binId: string) {
+    const chain = this.retries.get(binId);
+    if (!chain) return;
+    clearTimeout(chain.timer);
+    this.retries.delete(binId);
+  }
 
   /** The app is closing: no more retries (their store is going). */
   close(): void {
     this.closed = true;
-    for (const t of this.retries) clearTimeout(t);
+    for (const chain of this.retries.values()) clearTimeout(chain.timer);
     this.retries.clear();
   }
 

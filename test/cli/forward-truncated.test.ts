@@ -21,7 +21,10 @@ describe('hooklab forward: a capture whose body the server cut', () => {
       ['/in/cut/0', 'whole 0'],
       ['/in/cut/2', 'whole 2'],
     ]);
-    expect(r.out().trim().split('\n')).toHaveLength(2);
+    // Its line says no target got it (as a blocked one's).
+    const lines = r.out().trim().split('\n');
+    expect(lines).toHaveLength(3);
+    expect(lines[1]).toMatch(new RegExp(`POST /cut/1  → truncated \\(0 ms\\) ${t.base}/in$`));
     expect(r.err()).toMatch(new RegExp(`not forwarded: POST /cut/1 received \\S+ \\(id ${ids[1]}\\): the server cut its body at its MAX_BODY_BYTES \\(100 of 500 bytes kept\\)`));
     expect(r.err()).toContain('; 1 not forwarded so far');
     expect(JSON.parse(await readFile(cursor, 'utf8')).lastId).toBe(ids[2]);

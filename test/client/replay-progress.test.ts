@@ -36,7 +36,7 @@ describe('replayProgressText', () => {
       "Replayed 4 of 4 — finished: 3 answered 2xx, 1 was no longer stored (nothing sent). Each request's Forwards section shows what it got.",
     );
     expect(replayProgressText({ ...counted, done: 5, total: 5, missing: 2, failed: 1, non2xx: 1, state: 'finished' })).toBe(
-      "Replayed 5 of 5 — finished: 1 answered 2xx, 1 answered outside 2xx, 1 got no answer, 2 were no longer stored (nothing sent). Each request's Forwards section shows what it got.",
+      "Replayed 5 of 5 — finished: 1 answered 2xx, 1 answered outside 2xx, 1 got no answer or was not sent, 2 were no longer stored (nothing sent). Each request's Forwards section shows what it got.",
     );
     expect(replayProgressText({ ...counted, done: 2, total: 2, missing: 2, state: 'finished' })).not.toMatch(/\b0 answered|all 2 were answered/);
     expect(replayProgressText({ ...counted, missing: 1, state: 'running' })).toBe('Replaying 3 of 10, 1 no longer stored…');

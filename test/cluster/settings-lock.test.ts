@@ -64,6 +64,17 @@ describe('the settings lock', () => {
     expect(Date.now() - t0).toBeGreaterThanOrEqual(600);
   });
 
+  it('a lock found without an expiry (set by hand, kept by a restore) is given one and frees; a patient holder gives up after 3 ttl', async () => {
+    const a = instance(300, 100);
+    await a.client.set('t:lock:verify:n', 'no-expiry');
+    expect(await a.lock.hold('verify:n', async () => 'got it', true)).toBe('got it');
+    // Held longer than a patient holder waits (3 x its 300 ms ttl): busy, said, not a wait for good.
+    await a.client.set('t:lock:verify:m', 'long', 'PX', 60_000);
+    const t0 = Date.now();
+    await expect(a.lock.hold('verify:m', async () => 'x', true)).rejects.toBeInstanceOf(SettingsLockBusyError);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(700);
+  });
+
   it("a holder that outlived its lock does not free the next holder's", async () => {
     const [a, b] = [instance(150), instance()];
     let bHolds = false;

@@ -51,6 +51,37 @@ describe('a failed re-check after a settings change', () => {
   });
 });
 
+describe('retries of settings turned off, and of a bin removed', () => {
+  it('turning checks off twice keeps one retry chain, and removing the bin ends it', async () => {
+    const { verifier, calls, waits } = await setUp(1000);
+    await verifier.save(BIN, settings('s1'));
+    for (let i = 0; i < 3; i++) {
+      await verifier.save(BIN, null);
+      expect((await verifier.recheckAfterChange(BIN)).rechecked).toBeNull();
+    }
+    await sleep(150);
+    // Each change failed once (20 ms planned), then one chain went on (40, 80, 80 ms...): the
+    // first two were ended by the changes after them (three chains: 40 three times).
+    expect(waits.slice(0, 3)).toEqual([20, 20, 20]);
+    expect(waits.slice(3, 5)).toEqual([40, 80]);
+    expect(waits.filter((w) => w === 40)).toHaveLength(1);
+    await verifier.forget(BIN);
+    const after = calls.length;
+    await sleep(300);
+    expect(calls.length).toBeLessThanOrEqual(after + 1); // at most the one under way when it went
+  });
+
+  it('a re-check that fails after the bin was removed meanwhile plans no retry', async () => {
+    const { verifier, waits } = await setUp(1000);
+    await verifier.save(BIN, settings('s1'));
+    const pending = verifier.recheckAfterChange(BIN);
+    await verifier.forget(BIN); // while its store read is out
+    expect((await pending).rechecked).toBeNull();
+    await sleep(200);
+    expect(waits).toEqual([]);
+  });
+});
+
 describe('closing the verifier', () => {
   it('stops the retries it had planned', async () => {
     const { verifier, calls } = await setUp(10);

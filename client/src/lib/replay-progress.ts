@@ -13,7 +13,7 @@ const plural = (n: number, one: string, many: string) => (n === 1 ? one : many);
 
 /** "all 3 answered 2xx" / "1 answered 2xx, 1 answered outside 2xx, 1 got no answer": of the sends made so far. */
 function answeredText(job: JobCounts): string {
-  const noAnswer = !job.failed ? '' : job.missing === undefined ? `${job.failed} got no answer (or ${plural(job.failed, 'was', 'were')} no longer stored)` : `${job.failed} got no answer`;
+  const noAnswer = !job.failed ? '' : job.missing === undefined ? `${job.failed} got no answer (or ${plural(job.failed, 'was', 'were')} no longer stored)` : `${job.failed} got no answer or ${plural(job.failed, 'was', 'were')} not sent`;
   const missing = job.missing ? missingText(job.missing) : '';
   const gone = job.missing ?? 0;
   if (job.non2xx === undefined) {

@@ -452,7 +452,12 @@ async function relay(c: Conn, binId: string, o: ForwardOptions, k: { cursorFile:
         cut++;
         const what = `${r.method} ${r.path}${r.queryString ? `?${r.queryString}` : ''} received ${r.receivedAt}`;
         const kept = Buffer.byteLength(cap.body, 'base64');
-        say(`not forwarded: ${what} (id ${r.id}): the server cut its body at its MAX_BODY_BYTES (${kept} of ${cap.size} bytes kept), so your app would get other bytes than the sender sent; ${cut} not forwarded so far`);
+        const why = `the server cut its body at its MAX_BODY_BYTES (${kept} of ${cap.size} bytes kept), so your app would get other bytes than the sender sent`;
+        say(`not forwarded: ${what} (id ${r.id}): ${why}; ${cut} not forwarded so far`);
+        // Its line too, as a blocked one's (--json readers see it): no target got it.
+        const notSent = o.to.map((url): ForwardResult => ({ url, status: null, headers: [], body: Buffer.alloc(0), bodyTruncated: false, durationMs: 0, error: 'truncated', errorDetail: why }));
+        process.stdout.write(`${o.json ? jsonLine(r, notSent) : line(r, notSent)}
+`);
         return true;
       }
       const capture = { method: cap.method, path: cap.path, queryString: cap.queryString, headers: cap.headers.flat(), body: Buffer.from(cap.body, 'base64') };
