@@ -164,7 +164,7 @@ describe('replay fidelity and bulk selections (the compiled server)', () => {
     }
   });
 
-  it('a bulk replay whose bin is deleted under it ends failed, saying so; a capture deleted under it counts as failed', async () => {
+  it('a bulk replay whose bin is deleted under it ends failed, saying so; a capture deleted under it counts as missing', async () => {
     // The target holds each answer until told: the job is mid-way when the bin goes.
     const held: http.ServerResponse[] = [];
     const slow = await recorder('127.0.0.1', (_q, res) => held.push(res));
@@ -174,7 +174,7 @@ describe('replay fidelity and bulk selections (the compiled server)', () => {
       for (let i = 0; i < 4; i++) ids.push(idOf(await send(bin.url, { body: `d${i}` })));
       const job = (await request(p.base).post(`/api/bins/${bin.id}/replay`).send({ url: slow.base }).expect(202)).body as ReplayJob;
       await expect.poll(() => held.length).toBe(1);
-      // The second capture goes on its own: that one is counted failed, the job goes on.
+      // The second capture goes on its own: that one is counted missing (nothing sent), the job goes on.
       await request(p.base).delete(`/api/bins/${bin.id}/requests/${ids[1]}`).expect(204);
       held.shift()!.end('ok');
       await expect.poll(() => held.length).toBe(1); // the third
@@ -182,7 +182,7 @@ describe('replay fidelity and bulk selections (the compiled server)', () => {
       held.shift()!.end('ok');
       await expect.poll(async () => ((await request(p.base).get(`/api/replays/${job.id}`).expect(200)).body as ReplayJob).state).toBe('failed');
       const end = (await request(p.base).get(`/api/replays/${job.id}`).expect(200)).body as ReplayJob;
-      expect(end).toMatchObject({ total: 4, done: 3, failed: 1, error: 'the bin was deleted while it was being replayed' });
+      expect(end).toMatchObject({ total: 4, done: 3, failed: 0, missing: 1, error: 'the bin was deleted while it was being replayed' });
       expect(slow.got).toHaveLength(2);
     } finally {
       for (const r of held) r.end();
