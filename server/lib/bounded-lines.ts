@@ -16,7 +16,7 @@ export class LineTooLongError extends Error {
 export interface Line {
   /** 1-based, counting blank lines. */
   lineNo: number;
-  /** UTF-8, without its line break ("\n" or "\r\n"). */
+  /** UTF-8, without its line break ("\n" or "\r\n"); the first without a byte order mark. */
   text: string;
 }
 
@@ -32,7 +32,9 @@ export async function* boundedLines(input: AsyncIterable<Buffer>, maxLineBytes: 
   const text = (bytes: Buffer): string => {
     // "\n" never occurs inside a multi-byte UTF-8 character, so a line decodes on its own.
     const end = bytes.length && bytes[bytes.length - 1] === 13 ? bytes.length - 1 : bytes.length;
-    return bytes.toString('utf8', 0, end);
+    // A byte order mark (editors on Windows write one) starts the text, not its first line.
+    const start = lineNo === 1 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+    return bytes.toString('utf8', start, Math.max(start, end));
   };
   for await (const chunk of input) {
     let start = 0;

@@ -31,6 +31,16 @@ describe('boundedLines', () => {
     expect(await all(['x\n'])).toEqual([[1, 'x']]);
   });
 
+  it('drops a UTF-8 byte order mark that starts the text (also split between chunks), and only there', async () => {
+    const bom = Buffer.from([0xef, 0xbb, 0xbf]);
+    expect(await all([Buffer.concat([bom, Buffer.from('{"a":1}\n')]), Buffer.concat([bom, Buffer.from('x')])])).toEqual([
+      [1, '{"a":1}'],
+      [2, '\ufeffx'],
+    ]);
+    expect(await all([bom.subarray(0, 2), Buffer.concat([bom.subarray(2), Buffer.from('y\r\n')])])).toEqual([[1, 'y']]);
+    expect(await all([bom])).toEqual([[1, '']]);
+  });
+
   it('decodes a UTF-8 character split between chunks', async () => {
     const e = Buffer.from('é€\n');
     expect(await all([e.subarray(0, 1), e.subarray(1, 3), e.subarray(3)])).toEqual([[1, 'é€']]);
