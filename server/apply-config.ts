@@ -7,6 +7,7 @@ import type { ConfigFile } from '../shared/schema/config.ts';
 import { LEADING_DASH, slugWarning } from '../shared/schema/bins.ts';
 import { hasVerifySettings } from '../shared/schema/verify.ts';
 import { withLabelFrom } from './api/bins.ts';
+import { CASE_TWIN_REASON, caseTwin } from './bins/id-case.ts';
 import { initialPlanState } from './control/engine.ts';
 import { type ControlLimits, parseResponseConfig } from './control/validate.ts';
 import { applyWebhookInput } from './dispatch/webhook-input.ts';
@@ -40,8 +41,13 @@ export async function applyConfig(store: Store, cfg: ConfigFile, o: ApplyOptions
   const out: ApplyResult = { created: [], updated: [], removed: [], warnings: [], recheck: [] };
   // Checked before anything is applied: a bad file changes nothing.
   const refused: string[] = [];
+  const stored = await store.bins.list();
   for (const [i, b] of (cfg.bins ?? []).entries()) {
     if (b.id.startsWith('-') && !(await store.bins.get(b.id))) refused.push(`bins[${i}].id: ${LEADING_DASH}; an existing bin's may`);
+    // Named by place, not id (the id is its URL's secret): a new bin whose id only differs in case from a stored one, or from another of the file's.
+    const earlier = (cfg.bins ?? []).slice(0, i);
+    if (caseTwin(b.id, earlier)) refused.push(`bins[${i}].id: differs only in letter case from bins[${earlier.findIndex((e) => e.id.toLowerCase() === b.id.toLowerCase())}]'s; ${CASE_TWIN_REASON}`);
+    else if (!stored.some((s) => s.id === b.id) && caseTwin(b.id, stored)) refused.push(`bins[${i}].id: a stored bin's id differs from it only in letter case; ${CASE_TWIN_REASON}`);
     for (const [j, t] of (b.forward?.targets ?? []).entries()) {
       const why = o.refuseTarget?.(t.url);
       if (why) refused.push(`bins[${i}].forward.targets[${j}].url: ${why}`);

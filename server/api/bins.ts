@@ -9,6 +9,7 @@ import { ChangeNotRecordedError, type StoredBin } from '../store/types.ts';
 import { iso } from '../time.ts';
 import type { ApiContext } from './context.ts';
 import { idleDeadline } from '../bins/idle.ts';
+import { CASE_TWIN_REASON, caseTwin } from '../bins/id-case.ts';
 import { settingsKey } from './settings-writes.ts';
 
 export async function binView(ctx: ApiContext, b: StoredBin): Promise<Bin> {
@@ -78,6 +79,8 @@ export function binsRouter(ctx: ApiContext): Router {
     const { name, id: slug, labelFrom } = parse(BinInput, req.body ?? {});
     const id = slug ?? newBinId();
     const bin = withLabelFrom({ id, name: name || `Bin ${id.slice(0, 6)}`, createdAt: iso(ctx.now()) }, labelFrom);
+    const twin = slug ? caseTwin(id, await ctx.store.bins.list()) : null;
+    if (twin) throw new HttpError(409, 'bin_exists', `a bin with id "${twin}" exists already: ${CASE_TWIN_REASON}`, 'id');
     // Checked and made in one step (on Redis, one script), so concurrent requests, here or on
     // other instances, cannot take one slug twice nor pass MAX_BINS.
     const made = await ctx.store.bins.create(bin, ctx.config.maxBins);

@@ -42,6 +42,16 @@ describe('bins API', () => {
     expect(both.map((x) => x.status).sort()).toEqual([201, 409]);
   });
 
+  it('a chosen id differing only in letter case from a bin\'s is taken too (each names a directory under DATA_DIR: one on a case-insensitive disk)', async () => {
+    await request(srv.base).post('/api/bins').send({ id: 'Case-Twin-Slug' }).expect(201);
+    const twin = await request(srv.base).post('/api/bins').send({ id: 'case-twin-slug' }).expect(409);
+    expect(twin.body.error).toMatchObject({ code: 'bin_exists', field: 'id', message: expect.stringContaining('a bin with id "Case-Twin-Slug" exists already: bin ids are told apart regardless of letter case') });
+    await request(srv.base).get('/api/bins/case-twin-slug').expect(404);
+    // Once it is gone, the other case is free.
+    await request(srv.base).delete('/api/bins/Case-Twin-Slug').expect(204);
+    await request(srv.base).post('/api/bins').send({ id: 'case-twin-slug' }).expect(201);
+  });
+
   it('uses PUBLIC_URL for receiver URLs', async () => {
     const s = await startServer({ storage: 'memory', config: { publicUrl: 'https://hooks.example.com' } });
     try {

@@ -243,6 +243,25 @@ describe('config file', () => {
     expect(output).not.toContain('bins[0].id');
   });
 
+  it('bin ids that differ only in letter case (one directory on a case-insensitive disk) stop start-up: two in the file, or a new one and a stored one; the stored one itself stays configurable', async () => {
+    const dataDir = await tempDir();
+    dirs.push(dataDir);
+    const file = path.join(dataDir, 'case.json');
+    await writeFile(file, JSON.stringify({ bins: [{ id: 'Orders-0123456789' }, { id: 'orders-0123456789' }] }));
+    const twins = await startExpectingFailure({ DATA_DIR: dataDir, HOOKLAB_CONFIG: file });
+    expect(twins.code).toBe(1);
+    expect(twins.output).toContain("bins[1].id: differs only in letter case from bins[0]'s; bin ids are told apart regardless of letter case");
+    await writeFile(file, JSON.stringify({ bins: [{ id: 'Orders-0123456789' }] }));
+    await withServer({ DATA_DIR: dataDir, HOOKLAB_CONFIG: file }, async (base) => {
+      expect((await json<Bin>(base, 'GET', '/api/bins/Orders-0123456789')).status).toBe(200);
+    });
+    await writeFile(file, JSON.stringify({ bins: [{ id: 'ORDERS-0123456789' }] }));
+    const stored = await startExpectingFailure({ DATA_DIR: dataDir, HOOKLAB_CONFIG: file });
+    expect(stored.code).toBe(1);
+    expect(stored.output).toContain("bins[0].id: a stored bin's id differs from it only in letter case");
+    expect(stored.output).not.toContain('ORDERS-0123456789'); // ids are not logged
+  });
+
   it('a forward target the API would refuse (a loop into this hooklab) stops start-up too, and nothing of the file is applied', async () => {
     const dataDir = await tempDir();
     dirs.push(dataDir);
