@@ -24,11 +24,14 @@ export function deliveryTimeline(d: Delivery): Timeline['deliveries'][number] {
   if (d.state === 'pending' && d.nextAttemptAt) {
     const next = Date.parse(d.nextAttemptAt);
     const plan = d.plannedAt.map(Date.parse);
+    // Numbered as the dispatcher will number them (each attempt is the one after those made),
+    // unless a manual retry comes between.
+    let n = d.attempts.length;
     plan.forEach((t, i) => {
       if (t < next) return;
       const why = t === next && d.nextReason ? { reason: d.nextReason, detail: d.nextReasonDetail ?? null } : plannedReason(d, plan, i);
       rows.push({
-        n: null,
+        n: ++n,
         status: 'planned',
         reason: why.reason,
         reasonDetail: why.detail,

@@ -455,7 +455,7 @@ export const TimelineQuery = obj({
 
 export const TimelineAttempt = z
   .object({
-    n: z.int().nullable().meta({ description: 'null for an attempt still planned.' }),
+    n: z.int().nullable().meta({ description: 'The attempt number; for one still planned, the number it will have (unless a manual retry comes first).' }),
     status: z.enum(['made', 'planned']),
     reason: AttemptReason.nullable(),
     reasonDetail: z.string().nullable(),
