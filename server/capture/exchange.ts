@@ -67,7 +67,8 @@ export function toHarEntry(r: StoredRequest, body: Buffer, receiverBase: string)
       headers: pairs(r.headers).map(([name, value]) => ({ name, value })),
       queryString: Object.entries(query).flatMap(([name, v]) => (Array.isArray(v) ? v : [v]).map((value) => ({ name, value }))),
       ...(body.length || r.method !== 'GET'
-        ? { postData: { mimeType: r.contentType ?? 'application/octet-stream', text: text ? body.toString('utf8') : body.toString('base64'), ...(text ? {} : { _encoding: 'base64' }) } }
+        ? // No type when the request gave none ('' for HAR's required field): one made up here would come back as sent.
+          { postData: { mimeType: r.contentType ?? '', text: text ? body.toString('utf8') : body.toString('base64'), ...(text ? {} : { _encoding: 'base64' }) } }
         : {}),
       headersSize: -1,
       bodySize: r.size,
@@ -119,7 +120,7 @@ export function fromHarEntry(e: HarEntry): Imported {
     size: Math.max(body.length, e.request.bodySize ?? 0),
     truncated: (e.request.bodySize ?? 0) > body.length,
     storedBytes: body.length,
-    contentType: flatHeaderValue(headers, 'content-type') ?? pd?.mimeType ?? null,
+    contentType: flatHeaderValue(headers, 'content-type') ?? (pd?.mimeType || null),
     answer: e._hooklab?.answer ?? IMPORTED_ANSWER(e.response?.status || null),
     body,
   };

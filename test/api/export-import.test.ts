@@ -138,6 +138,22 @@ describe('export and import', () => {
     expect(b.map(essence)).toEqual(a.map(essence));
   });
 
+  it('HAR: a request that gave no Content-Type comes back without one (the export wrote application/octet-stream for it)', async () => {
+    const from = await createBin(srv.base);
+    const u = new URL(from.url);
+    await rawCapture(srv.base, `DELETE ${u.pathname}/empty HTTP/1.1\r\nHost: ${u.host}\r\nConnection: close\r\n\r\n`);
+    await rawCapture(srv.base, `POST ${u.pathname}/bytes HTTP/1.1\r\nHost: ${u.host}\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc`);
+    const har = JSON.parse((await request(srv.base).get(`/api/bins/${from.id}/export?format=har`).expect(200)).text);
+    await expect(hv.har(har)).resolves.toBeTruthy();
+    const to = await createBin(srv.base);
+    await request(srv.base).post(`/api/bins/${to.id}/import`).set('content-type', 'application/json').send(JSON.stringify(har)).expect(200);
+    const back = await listed(srv.base, to.id);
+    expect(back.map((r) => [r.path, r.contentType])).toEqual([
+      ['/bytes', null],
+      ['/empty', null],
+    ]);
+  });
+
   it('HAR imports at once are bounded (MAX_HAR_IMPORTS): one more while they run is a 503 busy with Retry-After; once they end, imports go again', async () => {
     const one = await startServer({ storage: 'memory', config: { maxHarImports: 1 } });
     try {
