@@ -32,7 +32,7 @@ import { DispatcherLease } from './cluster/dispatcher-lease.ts';
 import type { DispatcherApi } from './dispatch/dispatcher-api.ts';
 import type { RedisCluster } from './cluster/redis-cluster.ts';
 import { reloadCopies } from './cluster/resync.ts';
-import { SETTINGS_LOCK_TTL_MS, SettingsLock } from './cluster/settings-lock.ts';
+import { SETTINGS_LOCK_TTL_MS, SettingsLock, SettingsLockBusyError } from './cluster/settings-lock.ts';
 import type { RedisStore } from './store/redis/redis-store.ts';
 import { isRedisStore } from './store/redis/is-redis-store.ts';
 import { VirtualClock } from './dispatch/clock.ts';
@@ -603,6 +603,12 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
       const retryAfter = pendingRetryAfter(err);
       if (retryAfter !== null) res.setHeader('retry-after', String(retryAfter));
       res.status(err.status).json(err.toBody());
+      return;
+    }
+    if (err instanceof SettingsLockBusyError) {
+      // A removal's or the dispatcher's change that waited its longest for another instance's (see settings-lock.ts).
+      res.setHeader('retry-after', '1');
+      res.status(503).json({ error: { code: 'busy', message: `${err.message}: retry shortly` } });
       return;
     }
     if (err instanceof StoreUnavailableError) {

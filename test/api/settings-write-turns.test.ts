@@ -6,6 +6,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SettingsLockBusyError } from '../../server/cluster/settings-lock.ts';
 import { createBin, startServer, type TestServer } from '../helpers/server.ts';
 
 // A line shorter than the default (16), to fill it.
@@ -94,6 +95,23 @@ describe('settings writes in turn', () => {
     expect((await Promise.all([first, ...waiting])).map((r) => r.status)).toEqual(Array(MAX_WAITING_WRITES).fill(200));
     // In arrival order: the last one's is what stays.
     expect((await call('GET', `/api/bins/${bin.id}/forward`)).body.targets).toEqual([{ url: `http://127.0.0.1:9/w${MAX_WAITING_WRITES - 1}` }]);
+  });
+
+  it("a removal whose settings' turn never came (another instance held them past the patient wait) answers 503 busy with Retry-After, not 500", async () => {
+    const bin = await createBin(srv.base);
+    // As SettingsLock throws after its patient wait (30 s on Redis): stood in for, once.
+    const run = srv.app.settingsWrites.run.bind(srv.app.settingsWrites);
+    srv.app.settingsWrites.run = (() => Promise.reject(new SettingsLockBusyError('another instance is changing this right now'))) as typeof run;
+    try {
+      const r = await call('DELETE', `/api/bins/${bin.id}`);
+      expect({ status: r.status, body: r.body, retryAfter: r.headers.get('retry-after') }).toEqual({
+        status: 503,
+        body: { error: { code: 'busy', message: 'another instance is changing this right now: retry shortly' } },
+        retryAfter: '1',
+      });
+    } finally {
+      srv.app.settingsWrites.run = run;
+    }
   });
 
   it("a webhook's rename and the dispatcher's note of a failed attempt, at the same time, both stay", async () => {
