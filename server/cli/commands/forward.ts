@@ -456,8 +456,7 @@ async function relay(c: Conn, binId: string, o: ForwardOptions, k: { cursorFile:
         say(`not forwarded: ${what} (id ${r.id}): ${why}; ${cut} not forwarded so far`);
         // Its line too, as a blocked one's (--json readers see it): no target got it.
         const notSent = o.to.map((url): ForwardResult => ({ url, status: null, headers: [], body: Buffer.alloc(0), bodyTruncated: false, durationMs: 0, error: 'truncated', errorDetail: why }));
-        process.stdout.write(`${o.json ? jsonLine(r, notSent) : line(r, notSent)}
-`);
+        process.stdout.write(`${o.json ? jsonLine(r, notSent) : line(r, notSent)}\n`);
         return true;
       }
       const capture = { method: cap.method, path: cap.path, queryString: cap.queryString, headers: cap.headers.flat(), body: Buffer.from(cap.body, 'base64') };
