@@ -2,7 +2,10 @@
 import { z } from 'zod';
 import { obj, qInt, str } from './common.ts';
 
-const requestId = z.string().regex(/^[0-9a-z]{1,40}$/, { error: 'must be a request id' });
+// A capture's id: 9 characters of time and 4 of counter, then a random tail (server/ids.ts),
+// all lower-case letters and digits. Shorter strings ("garbage", an arrival number) were
+// compared as ids: `after` matched nothing and a wait timed out, `before` matched everything.
+const requestId = z.string().regex(/^[0-9a-z]{13,40}$/, { error: 'must be a capture id, as the API gives them (its "id"; not its arrival number)' });
 
 /**
  * A duration with its unit: "30s", "500ms", "2m". A bare number is refused: `timeout=30` meant

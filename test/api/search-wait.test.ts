@@ -144,6 +144,19 @@ describe('wait for a request', () => {
     expect((r.body as RequestDetail).body).toBe('two');
   });
 
+  it('a cursor that is no capture id (a word, an arrival number) is a 400 on its field, not a wait that times out or a list of nothing', async () => {
+    const bin = await createBin(srv.base);
+    await send(`${bin.url}/x`, { body: 'one' });
+    for (const [path, field] of [
+      [`/api/bins/${bin.id}/requests/wait?after=garbage&timeout=10s`, 'after'],
+      [`/api/bins/${bin.id}/requests?after=42`, 'after'],
+      [`/api/bins/${bin.id}/requests?before=nonsense`, 'before'],
+    ]) {
+      const r = await request(srv.base).get(path).expect(400);
+      expect(r.body.error).toMatchObject({ field, message: expect.stringContaining('must be a capture id') });
+    }
+  });
+
   it('waits for a match yet to come, ignoring ones that do not match', async () => {
     const bin = await createBin(srv.base);
     const waiting = request(srv.base).get(`/api/bins/${bin.id}/requests/wait?method=POST&header=x-kind:order&timeout=20s`);
