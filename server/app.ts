@@ -606,7 +606,7 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
       return;
     }
     if (err instanceof SettingsLockBusyError) {
-      // A removal's or the dispatcher's change that waited its longest for another instance's (see settings-lock.ts).
+      // A change that waited its longest for another instance's (see settings-lock.ts): an API write, a removal's settings.
       res.setHeader('retry-after', '1');
       res.status(503).json({ error: { code: 'busy', message: `${err.message}: retry shortly` } });
       return;

@@ -3,7 +3,6 @@
 // Redis one at a time across the instances too (see cluster/settings-lock.ts).
 import type { Request, Response } from 'express';
 import type { SettingsLock } from '../cluster/settings-lock.ts';
-import { SettingsLockBusyError } from '../cluster/settings-lock.ts';
 import { checkIfMatch } from '../http/etag.ts';
 import { HttpError } from '../http/errors.ts';
 import { type KeyedQueue, QueueFullError } from '../lib/keyed-queue.ts';
@@ -72,10 +71,6 @@ export async function inTurn<T>(ctx: ApiContext, t: Turn, apply: () => Promise<T
       return apply();
     });
   } catch (err) {
-    if (err instanceof SettingsLockBusyError) {
-      t.res.setHeader('retry-after', '1');
-      throw new HttpError(503, 'busy', `${err.message} (waited SETTINGS_LOCK_WAIT_MS): retry shortly`);
-    }
     if (!(err instanceof QueueFullError)) throw err;
     t.res.setHeader('retry-after', '1');
     throw new HttpError(503, 'busy', `${ctx.settingsWrites.maxPerKey} changes to this are under way or waiting (MAX_WAITING_WRITES): retry shortly`);

@@ -79,11 +79,14 @@ export class SettingsLock {
   async hold<T>(resource: string, fn: () => Promise<T>, patient = false): Promise<T> {
     const key = this.key(resource);
     const token = randomUUID();
-    const giveUpAt = this.now() + (patient ? 3 * this.o.ttlMs : this.o.waitMs);
+    const waitMs = patient ? 3 * this.o.ttlMs : this.o.waitMs;
+    const giveUpAt = this.now() + waitMs;
     // Short waits first: a write holds it for a few round trips.
     for (let wait = 5; ; wait = Math.min(wait * 2, 100)) {
       if ((await this.o.run(() => this.client.hooklabSettingsLock(key, token, this.o.ttlMs))) === 1) break;
-      if (this.now() + wait > giveUpAt) throw new SettingsLockBusyError('another instance is changing this right now');
+      if (this.now() + wait > giveUpAt) {
+        throw new SettingsLockBusyError(`another instance is changing this right now (waited ${patient ? `${waitMs / 1000} s` : 'SETTINGS_LOCK_WAIT_MS'})`);
+      }
       await this.sleep(wait);
     }
     try {
