@@ -3,6 +3,7 @@
 // keep their plan position; a bin's settings the file does not give are left as they are);
 // what it does not name is left alone unless `prune` is set.
 import { createHash, randomUUID } from 'node:crypto';
+import type { SettingsKind } from '../shared/api.ts';
 import type { ConfigFile } from '../shared/schema/config.ts';
 import { LEADING_DASH, slugWarning } from '../shared/schema/bins.ts';
 import { hasVerifySettings } from '../shared/schema/verify.ts';
@@ -20,6 +21,11 @@ export interface ApplyResult {
   warnings: string[];
   /** Bins whose signature settings changed: their stored captures are checked again. */
   recheck: string[];
+  /**
+   * What changed in the store, for other instances on Redis: they keep bins and settings in
+   * memory, fresh by notes (see cluster/redis-cluster.ts), and this file's writes made none.
+   */
+  changed: { kind: SettingsKind | 'bin'; binId: string }[];
 }
 
 /** A seed from the bin id: the same file gives the same plan, restart after restart. */
@@ -38,7 +44,8 @@ export interface ApplyOptions {
 }
 
 export async function applyConfig(store: Store, cfg: ConfigFile, o: ApplyOptions): Promise<ApplyResult> {
-  const out: ApplyResult = { created: [], updated: [], removed: [], warnings: [], recheck: [] };
+  const out: ApplyResult = { created: [], updated: [], removed: [], warnings: [], recheck: [], changed: [] };
+  const changed = (kind: ApplyResult['changed'][number]['kind'], binId: string) => out.changed.push({ kind, binId });
   // Checked before anything is applied: a bad file changes nothing.
   const refused: string[] = [];
   const stored = await store.bins.list();
@@ -63,12 +70,14 @@ export async function applyConfig(store: Store, cfg: ConfigFile, o: ApplyOptions
     if (!existing) {
       await store.bins.put(withLabelFrom({ id: b.id, name: b.name || `Bin ${b.id.slice(0, 6)}`, createdAt: o.now }, b.labelFrom));
       out.created.push(`bin ${b.id}`);
+      changed('bin', b.id);
     } else {
       let next = b.name ? { ...existing, name: b.name } : existing;
       if (b.labelFrom) next = withLabelFrom(next, b.labelFrom);
       if (!same(next, existing)) {
         await store.bins.put(next);
         out.updated.push(`bin ${b.id}`);
+        changed('bin', b.id);
       }
     }
     if (b.response) {
@@ -77,6 +86,7 @@ export async function applyConfig(store: Store, cfg: ConfigFile, o: ApplyOptions
       if (!current || !same(current.config, config)) {
         await store.responses.put({ id: b.id, config, state: initialPlanState(config) });
         if (existing) out.updated.push(`response of bin ${b.id}`);
+        changed('response', b.id);
       }
     }
     if (b.forward) {
@@ -88,6 +98,7 @@ export async function applyConfig(store: Store, cfg: ConfigFile, o: ApplyOptions
         if (next.targets.length) await store.forwards.put(next);
         else await store.forwards.delete(b.id);
         if (existing && (current || next.targets.length)) out.updated.push(`forward targets of bin ${b.id}`);
+        changed('forward', b.id);
       }
     }
     if (b.verify) {
@@ -96,6 +107,7 @@ export async function applyConfig(store: Store, cfg: ConfigFile, o: ApplyOptions
         const keep = hasVerifySettings(b.verify);
         if (keep) await store.verifications.put({ id: b.id, settings: b.verify, rev: randomUUID() });
         else await store.verifications.delete(b.id);
+        changed('verify', b.id);
         if (existing && (current || keep)) {
           out.updated.push(`signature settings of bin ${b.id}`);
           out.recheck.push(b.id);
@@ -123,6 +135,8 @@ export async function applyConfig(store: Store, cfg: ConfigFile, o: ApplyOptions
       await store.forwards.delete(b.id);
       await store.verifications.delete(b.id);
       out.removed.push(`bin ${b.id}`);
+      // A bin's note has the others forget it and read its targets and signature settings again.
+      changed('bin', b.id);
     }
     const hookIds = new Set((cfg.webhooks ?? []).map((w) => w.id));
     for (const w of await store.webhooks.list()) {

@@ -3,7 +3,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { type HooklabApp, createApp } from './app.ts';
-import { applyConfig, ConfigRefusedError } from './apply-config.ts';
+import { type ApplyResult, applyConfig, ConfigRefusedError } from './apply-config.ts';
 import { targetRefusal } from './forward/forwarder.ts';
 import { ownOriginCheck } from './forward/own-origins.ts';
 import { ConfigError, loadConfig, responseLimitsOf } from './config.ts';
@@ -114,6 +114,7 @@ async function main() {
   if (stopping) return;
   let recheck: string[] = [];
   let hooksChanged: string[] = [];
+  let settingsChanged: ApplyResult['changed'] = [];
   if (file) {
     // Forward targets are refused as the API refuses them: a loop into this hooklab, or one the outbound policy does not allow.
     const policy = createOutboundPolicy({ host: config.host, allow: config.dispatchAllow, publicUrl: () => config.publicUrl });
@@ -128,12 +129,15 @@ async function main() {
     log.info(`config ${configPath} applied`, { created: r.created.length, updated: r.updated.length, removed: r.removed.length });
     for (const w of r.warnings) log.warn(w);
     recheck = r.recheck;
+    settingsChanged = r.changed;
     hooksChanged = [...r.created, ...r.updated, ...r.removed].filter((x) => x.startsWith('webhook ')).map((x) => x.slice('webhook '.length));
   }
   app = await createApp({ config, store, log, http: web, cluster });
   // On Redis the dispatcher may run on another instance: it hears of the file's webhook changes
   // (a prune or a disable cancels what the webhook still owed) as of the API's.
   for (const id of hooksChanged) cluster?.note('webhook', id);
+  // The other instances hold bins and settings in memory: the file's changes reach them as the API's do.
+  for (const c of settingsChanged) cluster?.note(c.kind, c.binId);
   for (const id of recheck) await app.verifier.recheckAfterChange(id);
   const s = config.schedule;
   log.info('dispatcher retry policy', { firstDelayMs: s.firstDelayMs, factor: s.factor, jitter: s.jitter, deadlineMs: s.deadlineMs });
