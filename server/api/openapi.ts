@@ -148,7 +148,7 @@ export function openApiDocument(o: OpenApiOptions): object {
     'Wait for a capture matching the filters (the oldest after `after`, stored or yet to come)',
     {
       200: json(B.RequestDetail, 'The first match.'),
-      404: err('No such bin, or it was deleted while the wait was on (code "not_found").'),
+      404: err('No such bin (code "not_found"), or it was deleted while the wait was on (code "bin_deleted").'),
       408: err('None within the timeout (code "timeout").'),
       503: {
         ...err(

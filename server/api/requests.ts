@@ -185,7 +185,8 @@ export function requestsRouter(ctx: ApiContext): Router {
     const binGone = () => {
       if (done) return;
       finish();
-      res.status(404).json(notFound('bin').toBody());
+      // Its own code: a script can tell a bin removed mid-wait from a wrong id (not_found).
+      res.status(404).json(new HttpError(404, 'bin_deleted', 'the bin was deleted while this wait was on').toBody());
     };
     // Registered before the scan, so a capture landing during it is not missed.
     const remove = ctx.waiters.add(bin.id, filter, after ?? null, (id) => {

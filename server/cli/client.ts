@@ -54,7 +54,7 @@ export class CliError extends Error {
   constructor(
     message: string,
     readonly code: number,
-    readonly detail: { status?: number; transient?: boolean; retryAfterMs?: number; aborted?: boolean } = {},
+    readonly detail: { status?: number; apiCode?: string; transient?: boolean; retryAfterMs?: number; aborted?: boolean } = {},
   ) {
     super(message);
   }
@@ -63,6 +63,10 @@ export class CliError extends Error {
   }
   get status(): number | undefined {
     return this.detail.status;
+  }
+  /** The error's code in the server's answer (`not_found`, `bin_deleted`, …), when it gave one. */
+  get apiCode(): string | undefined {
+    return this.detail.apiCode;
   }
   /** The call was ended by its caller's signal (see call's `signal`). */
   get aborted(): boolean {
@@ -181,9 +185,11 @@ export function unreachable(c: Conn, e: unknown, init: { timeoutMs?: number; sig
 
 export async function errorOf(res: Response, c: Conn): Promise<CliError> {
   let message = `${res.status} ${res.statusText}`;
+  let apiCode: string | undefined;
   try {
     const body = (await res.json()) as ApiErrorBody;
     if (body?.error?.message) message = body.error.message;
+    if (typeof body?.error?.code === 'string') apiCode = body.error.code;
   } catch {
     // not JSON
   }
@@ -191,6 +197,7 @@ export async function errorOf(res: Response, c: Conn): Promise<CliError> {
   const retryAfter = ra ? Number(ra) : NaN;
   const detail = {
     status: res.status,
+    ...(apiCode !== undefined && { apiCode }),
     transient: res.status >= 500 || res.status === 429 || res.status === 408,
     ...(Number.isInteger(retryAfter) && retryAfter >= 0 ? { retryAfterMs: retryAfter * 1000 } : {}),
   };

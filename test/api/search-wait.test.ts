@@ -5,7 +5,9 @@
 import http from 'node:http';
 import { gzipSync } from 'node:zlib';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { CliError } from '../../server/cli/client.ts';
+import { wait } from '../../server/cli/commands/wait.ts';
 import type { Delivery, RequestDetail, RequestPage } from '../../shared/api.ts';
 import { send } from '../helpers/http.ts';
 import { createBin, json, startServer, type TestServer } from '../helpers/server.ts';
@@ -205,10 +207,38 @@ describe('wait for a request: the bin deleted, proxy mode', () => {
     await request(srv.base).delete(`/api/bins/${bin.id}`).expect(204);
     const r = await waiting;
     expect(r.status).toBe(404);
-    expect(r.body.error).toMatchObject({ code: 'not_found', message: 'bin not found' });
+    // Its own code, so a script tells it from a wrong id.
+    expect(r.body.error).toMatchObject({ code: 'bin_deleted', message: 'the bin was deleted while this wait was on' });
     expect(srv.app.waiters.size).toBe(before);
-    // And a wait on a bin already gone.
-    expect((await request(srv.base).get(`/api/bins/${bin.id}/requests/wait?timeout=10m`)).status).toBe(404);
+    // And a wait on a bin already gone: not_found.
+    const gone = await request(srv.base).get(`/api/bins/${bin.id}/requests/wait?timeout=10m`);
+    expect(gone.status).toBe(404);
+    expect(gone.body.error).toMatchObject({ code: 'not_found', message: 'bin not found' });
+  });
+
+  it('hooklab wait on a bin deleted while it waits: exit 3 saying so (a wrong id stays exit 2)', async () => {
+    const bin = await createBin(srv.base);
+    const conn = { server: srv.base, token: null };
+    const before = srv.app.waiters.size;
+    const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      const waiting = wait(conn, bin.id, { timeout: '5m' }).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      await expect.poll(() => srv.app.waiters.size).toBe(before + 1);
+      await request(srv.base).delete(`/api/bins/${bin.id}`).expect(204);
+      const e = await waiting;
+      expect(e).toBeInstanceOf(CliError);
+      expect([(e as CliError).code, (e as CliError).message]).toEqual([3, `bin ${bin.id} was deleted while waited for`]);
+      const wrong = await wait(conn, bin.id, { timeout: '5m' }).then(
+        () => null,
+        (x: unknown) => x,
+      );
+      expect([(wrong as CliError).code, (wrong as CliError).message]).toEqual([2, 'not found: bin not found']);
+    } finally {
+      err.mockRestore();
+    }
   });
 
   it("proxy mode: a wait hears of a capture once the target's answer is known, so a status filter matches what the sender got", async () => {

@@ -67,6 +67,7 @@ describe('hooklab wait, a busy server', () => {
   const refusals: Record<string, { times: number; retryAfter: string }> = {
     'busy-once-1234': { times: 1, retryAfter: '1' },
     'busy-long-1234': { times: 1, retryAfter: '30' },
+    'busy-always-1234': { times: 1000, retryAfter: '30' },
   };
   beforeAll(async () => {
     busy = http.createServer((req, res) => {
@@ -110,15 +111,40 @@ describe('hooklab wait, a busy server', () => {
     expect(second).toBeGreaterThan(0);
   });
 
-  it('gives up at once, exit 3 with the server\'s word, when Retry-After would outlast the wait', async () => {
+  it('uses the whole wait when Retry-After would outlast it: asks once more at its end (a match stored meanwhile is found)', async () => {
+    const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     const t0 = Date.now();
-    const error = await wait({ server: busyBase, token: null }, 'busy-long-1234', { timeout: '5s' }).then(
-      () => null,
-      (e: unknown) => e,
-    );
+    try {
+      let error: unknown = null;
+      await wait({ server: busyBase, token: null }, 'busy-long-1234', { timeout: '2s' }).catch((e) => (error = e));
+      expect(error instanceof CliError ? error.message : error).toBeNull();
+      expect(out).toHaveBeenCalledWith(`${JSON.stringify({ id: '0abd', path: '/after-busy' })}\n`);
+      expect(err.mock.calls.map((c) => String(c[0])).join('')).toMatch(/answered 503 \(As many wait requests are open as hooklab allows\); asking again in (1\.\d|2) s\n/);
+    } finally {
+      out.mockRestore();
+      err.mockRestore();
+    }
+    // Before, it gave up at once (exit 3) with most of the wait left.
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(1900);
+    const asks = seen.filter((u) => u.includes('busy-long-1234'));
+    expect(asks).toHaveLength(2);
+    expect(Number(/timeout=(\d+)ms$/.exec(asks[1])![1])).toBeLessThan(200);
+  });
+
+  it('still busy at the end of the wait: exit 3 with the server\'s word', async () => {
+    const t0 = Date.now();
+    const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const error = await wait({ server: busyBase, token: null }, 'busy-always-1234', { timeout: '2s' })
+      .then(
+        () => null,
+        (e: unknown) => e,
+      )
+      .finally(() => err.mockRestore());
     expect(error).toBeInstanceOf(CliError);
     expect((error as CliError).code).toBe(3);
     expect((error as CliError).message).toMatch(/answered 503/);
-    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(1900);
+    expect(seen.filter((u) => u.includes('busy-always-1234'))).toHaveLength(2);
   });
 });

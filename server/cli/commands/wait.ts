@@ -22,8 +22,6 @@ export interface WaitOptions {
 export const MAX_WAIT_MS = 600_000;
 /** Room over the wait's own timeout for the server's 408 to arrive (a slow link, a busy server). */
 const ANSWER_MARGIN_MS = 30_000;
-/** A busy server is asked again only when at least this much of the wait would be left. */
-const MIN_RETRY_LEFT_MS = 1000;
 /** The least pause before asking a busy server again. */
 const MIN_RETRY_PAUSE_MS = 1000;
 
@@ -74,12 +72,17 @@ export async function wait(c: Conn, bin: string, o: WaitOptions): Promise<void> 
       } catch (e) {
         // A filter the server refused, named by its flag (the query's names are the flags').
         if (e instanceof CliError && e.status === 400) throw new CliError(e.message.replace(/^(method|path|header|key|q|after|timeout)\b/, '--$1'), e.code, { status: e.status });
-        // Busy for now (too many waits, answers held, …): asked again after Retry-After while
-        // the wait has time left. A match stored meanwhile is found by the next wait's scan.
-        // At least MIN_RETRY_PAUSE_MS: a Retry-After of 0 would have it ask again in a tight loop.
-        const pause = e instanceof CliError && (e.status === 503 || e.status === 429) && e.retryAfterMs !== undefined ? Math.max(MIN_RETRY_PAUSE_MS, e.retryAfterMs) : undefined;
-        if (pause === undefined || Date.now() + pause + MIN_RETRY_LEFT_MS > deadline) throw e;
-        process.stderr.write(`${(e as CliError).message}; asking again in ${pause / 1000} s\n`);
+        // Removed while waited for: said as such (exit 3, as tail and forward), not as a wrong id (2).
+        if (e instanceof CliError && e.apiCode === 'bin_deleted') throw new CliError(`bin ${binId} was deleted while waited for`, EXIT.server, { status: e.status, apiCode: e.apiCode });
+        // Busy for now (too many waits, answers held, …): asked again after Retry-After for as
+        // long as the wait has time left, the last time at its end (a match stored meanwhile is
+        // found by that wait's scan). At least MIN_RETRY_PAUSE_MS: a Retry-After of 0 would
+        // have it ask again in a tight loop.
+        const busy = e instanceof CliError && (e.status === 503 || e.status === 429) && e.retryAfterMs !== undefined;
+        const leftNow = deadline - Date.now();
+        if (!busy || leftNow < MIN_RETRY_PAUSE_MS) throw e;
+        const pause = Math.min(Math.max(MIN_RETRY_PAUSE_MS, (e as CliError).retryAfterMs!), leftNow);
+        process.stderr.write(`${(e as CliError).message}; asking again in ${Math.round(pause / 100) / 10} s\n`);
         await sleep(pause);
         left = Math.max(1, deadline - Date.now());
       }
