@@ -40,6 +40,7 @@ import { MAX_REPLAY_JOBS } from '../../shared/schema/forward.ts';
 import { BinMap, DeliveryMap, MapCollection, ReplayMap, RunMap } from './collections.ts';
 import { DataDirLock } from './disk/data-dir-lock.ts';
 import { RecordJournal } from './disk/record-journal.ts';
+import { makeDirs } from '../lib/make-dirs.ts';
 import { DIR_MODE, DataFileError, FILE_MODE, faultOf, readJson, removeTempFiles, whatFailed, whatFailedReading, writeJson } from './disk/files.ts';
 import { DiskRequestLog, type TailCut } from './disk/request-log.ts';
 import { errorText, redactDataPaths } from './redact.ts';
@@ -260,7 +261,15 @@ export class LowdbStore implements Store {
     const dir = this.opts.dataDir;
     try {
       // (An existing DATA_DIR keeps its mode: it may be the operator's. What is in it is not readable by others.)
-      await mkdir(dir, { recursive: true, mode: DIR_MODE });
+      await makeDirs(dir, DIR_MODE);
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      // ENOENT here: the parent exists but takes no new directory (/proc, some mounts), not "missing".
+      const why =
+        e.code === 'ENOENT' ? `${e.path ?? 'a directory on its path'} cannot be made there (ENOENT)` : e.code === 'ENOTDIR' ? `${e.path ?? 'a part of its path'} is a file, not a directory (ENOTDIR)` : whatFailed(e);
+      throw new DataDirError(`DATA_DIR ${dir} cannot be created: ${why}. Point DATA_DIR at a writable directory (or fix its permissions or mount) and start again.`);
+    }
+    try {
       // A file written and removed: the real test (a read-only mount lets mkdir of an
       // existing directory pass).
       const probe = this.path('.hooklab-probe.tmp');

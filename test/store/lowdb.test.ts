@@ -630,7 +630,12 @@ describe('lowdb: evictions and faults', () => {
     const d = await dir();
     await writeFile(path.join(d, 'file'), 'x');
     const err = await LowdbStore.open({ dataDir: path.join(d, 'file', 'sub'), flushIntervalMs: 5 }).catch((e) => e);
-    expect(err.message).toMatch(/DATA_DIR .* is not writable: a data directory was replaced by a file \(ENOTDIR\)/);
+    expect(err.message).toBe(`DATA_DIR ${path.join(d, 'file', 'sub')} cannot be created: ${path.join(d, 'file', 'sub')} is a file, not a directory (ENOTDIR). Point DATA_DIR at a writable directory (or fix its permissions or mount) and start again.`);
+  });
+
+  it('refuses a DATA_DIR under a directory that takes no new ones (/proc): at once, not hanging (Node\'s recursive mkdir never answers there)', async () => {
+    const err = await LowdbStore.open({ dataDir: '/proc/hooklab-nope/data', flushIntervalMs: 5 }).catch((e) => e);
+    expect(err.message).toMatch(/^DATA_DIR \/proc\/hooklab-nope\/data cannot be created: \/proc\/hooklab-nope cannot be made there \(ENOENT\)\./);
   });
 });
 
