@@ -1,6 +1,7 @@
 // Finding captures: the filters of the request list's search and of the wait API.
 import { z } from 'zod';
 import { obj, qInt, str } from './common.ts';
+import { isHttpToken } from './headers.ts';
 
 // A capture's id: 9 characters of time and 4 of counter, then a random tail (server/ids.ts),
 // all lower-case letters and digits. Shorter strings ("garbage", an arrival number) were
@@ -25,14 +26,25 @@ export const durationMs = (maxMs: number) =>
 export const MAX_HEADER_FILTERS = 20;
 
 /** `name` (present) or `name:value` (equal). */
-const headerFilter = str(8192, 1).transform((s) => {
-  const i = s.indexOf(':');
-  return i === -1 ? { name: s.trim().toLowerCase() } : { name: s.slice(0, i).trim().toLowerCase(), value: s.slice(i + 1).trim() };
-});
+const headerFilter = str(8192, 1)
+  .transform((s) => {
+    const i = s.indexOf(':');
+    return i === -1 ? { name: s.trim().toLowerCase() } : { name: s.slice(0, i).trim().toLowerCase(), value: s.slice(i + 1).trim() };
+  })
+  // A name no header can have would match nothing, silently (a wait would time out).
+  .refine((h) => isHttpToken(h.name), { error: "must be name or name:value, the name an HTTP header name (letters, digits and !#$%&'*+-.^_`|~)" });
 
 const filterShape = {
-  method: str(32, 1).optional().meta({ description: 'Exact method, case-insensitive.' }),
-  path: str(2048, 1).optional().meta({ description: 'Sub-path prefix below the bin, e.g. /hooks.' }),
+  method: str(32, 1)
+    // One no request can have would match nothing, silently (a wait would time out).
+    .refine(isHttpToken, { error: "must be an HTTP method: a token of letters, digits and !#$%&'*+-.^_`|~ (no spaces)" })
+    .optional()
+    .meta({ description: 'Exact method, case-insensitive.' }),
+  path: str(2048, 1)
+    // Sub-paths start with "/": "hooks" means "/hooks" (it matched nothing).
+    .transform((p) => (p.startsWith('/') ? p : `/${p}`))
+    .optional()
+    .meta({ description: 'Sub-path prefix below the bin, e.g. /hooks (a missing leading / is added).' }),
   status: z
     .string()
     .regex(/^([1-5]\d\d|[1-5][xX][xX])$/, { error: 'must be a status such as 500, or a class such as 5xx' })

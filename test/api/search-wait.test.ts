@@ -40,6 +40,8 @@ describe('search', () => {
     expect(ids(await q('header=x-github-event:push&header=content-type:application/json'))).toEqual([a]);
     expect(ids(await q('q=opened'))).toEqual([d, a]);
     expect(ids(await q('q=opened&path=/hooks&method=POST'))).toEqual([d, a]);
+    // A sub-path without its leading "/" means the same (it matched nothing).
+    expect(ids(await q('path=hooks'))).toEqual([d, b, a]);
     // Paging over the matches: one at a time, newest first.
     const p1 = await q('path=/hooks&limit=1');
     expect(ids(p1)).toEqual([d]);
@@ -195,6 +197,26 @@ describe('wait for a request', () => {
     for (const req of reqs) req.destroy();
     for (let i = 0; i < 100 && srv.app.waiters.size > 0; i++) await new Promise((res) => setTimeout(res, 20));
     expect(srv.app.waiters.size).toBe(0);
+  });
+});
+
+describe('filters no request can match', () => {
+  it('a method or header name no request can have is a 400 on its field, not a filter that matches nothing (a wait would time out)', async () => {
+    const bin = await createBin(srv.base);
+    for (const base of [`/api/bins/${bin.id}/requests?`, `/api/bins/${bin.id}/requests/wait?timeout=1s&`]) {
+      const method = await request(srv.base).get(`${base}method=BAD%20METHOD`);
+      expect([method.status, method.body.error.field, method.body.error.message]).toEqual([400, 'method', expect.stringMatching(/must be an HTTP method/)]);
+      for (const h of [':v', 'x%20y:1']) {
+        const header = await request(srv.base).get(`${base}header=${h}`);
+        expect([header.status, header.body.error.field]).toEqual([400, 'header']);
+        expect(header.body.error.message).toMatch(/the name an HTTP header name/);
+      }
+    }
+    const cli = await wait({ server: srv.base, token: null }, bin.id, { method: 'BAD METHOD', timeout: '1s' }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect([(cli as CliError).code, (cli as CliError).message]).toEqual([2, expect.stringMatching(/^--method: must be an HTTP method/)]);
   });
 });
 
