@@ -81,6 +81,7 @@ program
   .option('--method <method>', 'exact method')
   .option('--path <prefix>', 'sub-path prefix below the bin')
   .option('--header <name[:value]>', 'header present (or equal); repeatable', collect)
+  .option('--status <status>', 'status the sender was answered: 500, or a class such as 5xx')
   .option('--q <text>', 'text in the body')
   .option('--key <key>', "the sender's idempotency key (exact)")
   .option('--after <id>', 'only requests newer than this id (default: any stored one)')

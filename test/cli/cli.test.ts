@@ -104,6 +104,15 @@ describe('hooklab CLI', () => {
     const late = await hooklab(['wait', 'ci-orders-0123456789', '--q', 'never', '--after', got.id, '--timeout', '300ms']);
     expect(late.code).toBe(1);
     expect(late.stderr).toBe('hooklab: no matching request within 300ms\n');
+
+    // --status: what the sender was answered (a stored one counts).
+    await json(srv.base, 'PUT', '/api/bins/ci-orders-0123456789/response', { rules: [{ status: 503, match: { pathPrefix: '/down' } }] });
+    const failed = await send(`${srv.base}/h/ci-orders-0123456789/down`, { body: 'x' });
+    expect(failed.status).toBe(503);
+    const byStatus = await hooklab(['wait', 'ci-orders-0123456789', '--status', '5xx', '--timeout', '5s']);
+    expect({ code: byStatus.code, id: JSON.parse(byStatus.stdout || '{}').id }).toEqual({ code: 0, id: failed.headers['x-hooklab-request-id'] });
+    const badStatus = await hooklab(['wait', 'ci-orders-0123456789', '--status', 'failed', '--timeout', '1s']);
+    expect({ code: badStatus.code, stderr: badStatus.stderr }).toEqual({ code: 2, stderr: 'hooklab: --status: must be a status such as 500, or a class such as 5xx\n' });
   });
 
   it('export and import through files, byte-exact', async () => {

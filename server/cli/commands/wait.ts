@@ -9,6 +9,7 @@ import { durationMs } from '../duration.ts';
 export interface WaitOptions {
   method?: string;
   path?: string;
+  status?: string;
   header?: string[];
   q?: string;
   key?: string;
@@ -46,6 +47,7 @@ export async function wait(c: Conn, bin: string, o: WaitOptions): Promise<void> 
   const q = new URLSearchParams();
   if (o.method) q.set('method', o.method);
   if (o.path) q.set('path', o.path);
+  if (o.status) q.set('status', o.status);
   for (const h of o.header ?? []) q.append('header', h);
   if (o.q) q.set('q', o.q);
   if (o.key) q.set('key', o.key);
@@ -71,7 +73,7 @@ export async function wait(c: Conn, bin: string, o: WaitOptions): Promise<void> 
         break;
       } catch (e) {
         // A filter the server refused, named by its flag (the query's names are the flags').
-        if (e instanceof CliError && e.status === 400) throw new CliError(e.message.replace(/^(method|path|header|key|q|after|timeout)\b/, '--$1'), e.code, { status: e.status });
+        if (e instanceof CliError && e.status === 400) throw new CliError(e.message.replace(/^(method|path|status|header|key|q|after|timeout)\b/, '--$1'), e.code, { status: e.status });
         // Removed while waited for: said as such (exit 3, as tail and forward), not as a wrong id (2).
         if (e instanceof CliError && e.apiCode === 'bin_deleted') throw new CliError(`bin ${binId} was deleted while waited for`, EXIT.server, { status: e.status, apiCode: e.apiCode });
         // Busy for now (too many waits, answers held, …): asked again after Retry-After for as
