@@ -165,7 +165,7 @@ export function openApiDocument(o: OpenApiOptions): object {
     'get',
     '/api/bins/{id}/requests/{rid}/raw',
     'The body exactly as received',
-    { 200: { description: 'The stored bytes, with the capture\'s own content type (sandboxed). `?download` for an attachment.', content: { 'application/octet-stream': { schema: z.string().meta({ format: 'binary' }) } } } },
+    { 200: { description: 'The stored bytes, with the capture\'s own content type (sandboxed). `?download` for an attachment.', content: { '*/*': { schema: z.string().meta({ format: 'binary' }) } } } },
     undefined,
     'Requests',
   );
@@ -176,7 +176,7 @@ export function openApiDocument(o: OpenApiOptions): object {
     {
       200: {
         description: 'NDJSON: one ExportLine per line (byte-exact, body in base64); or HAR 1.2 (hooklab details in `_hooklab`, binary bodies `_encoding: base64`).',
-        content: { 'application/x-ndjson': { schema: X.ExportLine }, 'application/json': { schema: z.object({ log: z.object({ version: z.literal('1.2'), entries: z.array(z.unknown()) }) }) } },
+        content: { 'application/x-ndjson': { schema: X.ExportLine }, 'application/json': { schema: z.object({ log: z.object({ version: z.literal('1.2'), creator: z.object({ name: z.literal('hooklab'), version: z.string() }), entries: z.array(z.unknown()) }) }) } },
       },
     },
     { query: X.ExportQuery },

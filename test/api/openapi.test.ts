@@ -154,6 +154,9 @@ describe('real answers match their declared schemas', () => {
     conforms('get', '/api/bins/{id}/requests/wait', await api.get(`/api/bins/${bin.id}/requests/wait?path=/nope&timeout=50ms`));
     r = await api.get(`/api/bins/${bin.id}/requests/${rid}/raw`);
     expect(r.status).toBe(200);
+    // Served in the capture's own type (JSON here): the document says any type, not octet-stream only.
+    expect(r.headers['content-type']).toMatch(/^application\/json/);
+    expect(Object.keys((doc.paths['/api/bins/{id}/requests/{rid}/raw'].get as { responses: Record<string, { content: object }> }).responses['200'].content)).toEqual(['*/*']);
     checked.add('get /api/bins/{id}/requests/{rid}/raw');
 
     conforms('get', '/api/bins/{id}/response', await api.get(`/api/bins/${bin.id}/response`));
@@ -163,6 +166,9 @@ describe('real answers match their declared schemas', () => {
 
     r = await api.get(`/api/bins/${bin.id}/export?format=har`);
     conforms('get', '/api/bins/{id}/export', { status: r.status, body: JSON.parse(r.text) });
+    // Every field of the HAR's log is documented (its creator was not).
+    const harLog = (doc.paths['/api/bins/{id}/export'].get as { responses: Record<string, { content: Record<string, { schema: { properties: { log: { properties: object } } } }> }> }).responses['200'].content['application/json'].schema.properties.log.properties;
+    expect(Object.keys(harLog).sort()).toEqual(Object.keys(JSON.parse(r.text).log).sort());
     const ndjson = (await api.get(`/api/bins/${bin.id}/export`).buffer(true).parse((res, cb) => {
       let t = '';
       res.on('data', (c: Buffer) => (t += c.toString()));
