@@ -443,6 +443,15 @@ describe('the attempt detail, marks after the deadline, narrow screens, and "at 
       await table.scrollIntoViewIfNeeded();
       await screenshot(p, 'retry-lab-attempt-table-400');
       expect(await axeViolations(p)).toEqual([]);
+      // The clock scrolls with the page on a phone (stuck over it, it covered ~40 % of the screen).
+      expect(await p.evaluate(`getComputedStyle(document.querySelector('.col-live .clock')).position`)).toBe('static');
+      // The start page: a bin's URL takes the row's width (it was squeezed to a few letters beside the count).
+      await p.goto('/');
+      const url = p.locator('.bin-item-url').first();
+      await url.waitFor();
+      expect(await url.evaluate((el) => el.getBoundingClientRect().width)).toBeGreaterThan(300);
+      expect(await overflowing(p)).toEqual([]);
+      await screenshot(p, 'start-page-400');
     } finally {
       await phone.context.close();
     }
