@@ -17,6 +17,10 @@ describe('normalizeFilter', () => {
     expect(filterFromSearch(new URLSearchParams('status=2Xx'))).toEqual({ status: '2xx' });
     expect(normalizeFilter({ status: 'abc' })).toEqual({ status: 'abc' });
   });
+  it('a method typed in any case is searched in capitals (any method: the field is typed, not picked)', () => {
+    expect(normalizeFilter({ method: ' purge ' })).toEqual({ method: 'PURGE' });
+    expect(filterFromSearch(new URLSearchParams('method=post'))).toEqual({ method: 'POST' });
+  });
 });
 
 describe('filterRefusal', () => {

@@ -140,6 +140,24 @@ describe('a filter the server refuses, in a link or on reload', () => {
     await until(page, () => document.querySelectorAll('[data-request-id]').length === 1);
     expect(await page.locator(`[data-request-id="${id}"]`).count()).toBe(1);
   });
+
+  it("a sender's own method (PURGE) can be filtered by, typed in any case; one no request can have is refused at the field", async () => {
+    const bin = await newBin('methods');
+    const purge = idOf(await hit(`${app.reachable(bin.url)}/cache`, { method: 'PURGE', body: 'x' }));
+    await send(bin, '{"event":"other"}');
+    await page.goto(`/bins/${bin.id}`);
+    await page.locator(`[data-request-id="${purge}"]`).waitFor();
+    await page.locator('.filter-more summary').click();
+    await page.getByTestId('filter-method').fill('purge');
+    await page.getByTestId('filter-apply').click();
+    await until(page, () => new URLSearchParams(location.search).get('method') === 'PURGE');
+    await until(page, () => document.querySelectorAll('[data-request-id]').length === 1);
+    expect(await page.locator(`[data-request-id="${purge}"]`).count()).toBe(1);
+    await page.getByTestId('filter-method').fill('BAD METHOD');
+    await page.getByTestId('filter-apply').click();
+    await until(page, () => document.querySelector('[data-testid="filter-method"]')?.getAttribute('aria-invalid') === 'true');
+    expect(await page.getByTestId('filter-error').textContent()).toMatch(/^method: must be an HTTP method/);
+  });
 });
 
 describe('leaving a form with unsaved changes', () => {

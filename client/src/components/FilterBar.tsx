@@ -77,14 +77,14 @@ export function FilterBar({ filter, onApply, error }: Props) {
         <div class="filter-grid">
           <label>
             Method
-            <select value={f.method ?? ''} onChange={set('method')} data-testid="filter-method">
-              <option value="">any</option>
+            {/* Typed, with the usual ones offered: a sender's own (PURGE, REPORT…) can be searched for too. */}
+            <input value={f.method ?? ''} placeholder="any" list="filter-methods" class="in-short" autocapitalize="characters" spellcheck={false} onInput={set('method')} {...bad('method')} data-testid="filter-method" />
+            <datalist id="filter-methods">
               {METHODS.map((m) => (
-                <option key={m} value={m}>
-                  {m}
-                </option>
+                <option key={m} value={m} />
               ))}
-            </select>
+            </datalist>
+            {errAt('method')}
           </label>
           <label>
             Path starts with

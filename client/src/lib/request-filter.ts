@@ -28,10 +28,13 @@ export function filterFromSearch(s: URLSearchParams): RequestFilter {
 
 /**
  * What a person means: a sub-path is searched from its leading slash (a capture's path always
- * has one, so "orders" would match nothing: it is "/orders"), a status class in any case (5XX).
+ * has one, so "orders" would match nothing: it is "/orders"), a status class in any case (5XX),
+ * a method in any case (shown as the server matches it, in capitals).
  */
 export function normalizeFilter(f: RequestFilter): RequestFilter {
   const out: RequestFilter = { ...f };
+  const method = f.method?.trim();
+  if (method) out.method = method.toUpperCase();
   const path = f.path?.trim();
   if (path && !path.startsWith('/')) out.path = `/${path}`;
   const st = f.status?.trim();
