@@ -41,13 +41,13 @@ const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 export function labelSourceProblem(s: string): string | null {
   if (s.startsWith('json:')) {
     const path = s.slice(5);
-    if (!path) return 'json: needs a path after it (e.g. json:data.object.type)';
+    if (!path) return 'needs a path after "json:" (e.g. json:data.object.type)';
     if (path.split('.').some((seg) => seg === '')) return 'has an empty path segment (write json:a.b.0.c)';
     return null;
   }
   if (s.startsWith('header:')) {
     const name = s.slice(7);
-    if (!name) return 'header: needs a header name after it (e.g. header:x-github-event)';
+    if (!name) return 'needs a header name after "header:" (e.g. header:x-github-event)';
     if (!HEADER_NAME.test(name)) return 'is not a valid header name';
     return null;
   }

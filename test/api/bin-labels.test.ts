@@ -55,7 +55,7 @@ describe('bin labelFrom', () => {
     expect(r.body.error.fields).toEqual([
       { field: 'name', message: 'must be a string' },
       { field: 'labelFrom[1]', message: 'must start with json: or header:' },
-      { field: 'labelFrom[2]', message: 'json: needs a path after it (e.g. json:data.object.type)' },
+      { field: 'labelFrom[2]', message: 'needs a path after "json:" (e.g. json:data.object.type)' },
       { field: 'labelFrom[3]', message: 'is not a valid header name' },
       { field: 'labelFrom[4]', message: 'must be a string' },
       { field: 'labelFrom[5]', message: 'must be at most 200 characters' },

@@ -378,7 +378,7 @@ describe('the document refuses what the server refuses (walkthrough findings)', 
     await bothRefuse('patch', url, '/api/bins/{id}', { labelFrom: ['xml:a'] }, 'labelFrom[0]', 'must start with json: or header:');
     await bothRefuse('patch', url, '/api/bins/{id}', { labelFrom: ['json:a..b'] }, 'labelFrom[0]', 'has an empty path segment (write json:a.b.0.c)');
     await bothRefuse('patch', url, '/api/bins/{id}', { labelFrom: ['header:x y'] }, 'labelFrom[0]', 'is not a valid header name');
-    await bothRefuse('post', '/api/bins', '/api/bins', { labelFrom: ['json:'] }, 'labelFrom[0]', 'json: needs a path after it (e.g. json:data.object.type)');
+    await bothRefuse('post', '/api/bins', '/api/bins', { labelFrom: ['json:'] }, 'labelFrom[0]', 'needs a path after "json:" (e.g. json:data.object.type)');
     await bothRefuse('patch', url, '/api/bins/{id}', { labelFrom: [''] }, 'labelFrom[0]', 'must not be empty');
     await bothAccept('patch', url, '/api/bins/{id}', { labelFrom: ['json:data.items.0.kind', 'header:X-GitHub-Event'] });
   });

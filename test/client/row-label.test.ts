@@ -128,9 +128,9 @@ describe("a bin's own sources (labelFrom)", () => {
     expect(r.success).toBe(false);
     expect(fieldErrors(r.error!, 'labelFrom').map((f) => `${f.field}: ${f.message}`)).toEqual([
       '[1]: must start with json: or header:',
-      '[2]: json: needs a path after it (e.g. json:data.object.type)',
+      '[2]: needs a path after "json:" (e.g. json:data.object.type)',
       '[3]: has an empty path segment (write json:a.b.0.c)',
-      '[4]: header: needs a header name after it (e.g. header:x-github-event)',
+      '[4]: needs a header name after "header:" (e.g. header:x-github-event)',
       '[5]: is not a valid header name',
       '[6]: must not be empty',
       '[7]: must be at most 200 characters',

@@ -289,7 +289,7 @@ describe('the request detail', () => {
       await a.page.getByTestId('row-labels-save').click();
       const error = a.page.locator('[data-testid="row-labels-form"] [data-testid="field-error"]');
       await error.waitFor();
-      expect(await error.textContent()).toBe('labelFrom[0]: “type” must start with json: or header:; labelFrom[2]: “header:two words” is not a valid header name');
+      expect(await error.textContent()).toBe('“type” must start with json: or header:; “header:two words” is not a valid header name');
       expect(await input.getAttribute('aria-invalid')).toBe('true');
       await screenshot(a.page, 'row-label-sources-error');
       expect((await apiCall<Bin>(app.base, 'GET', `/api/bins/${own.id}`)).labelFrom).toEqual(['json:data.object.type']);

@@ -52,10 +52,10 @@ export function RowLabelSettings({ bin, disabled, onSaved, onGone }: Props) {
         onGone();
         setError('Could not save: the bin was deleted.');
       } else if (err instanceof ApiError && err.fields.length) {
-        // "labelFrom[2]: “foo” must start with json: or header:": which one, as typed.
+        // "“foo” must start with json: or header:": which one, as typed (its place in the API's list means nothing here).
         const fields = err.fields.map((f) => {
           const i = /^labelFrom\[(\d+)\]$/.exec(f.field)?.[1];
-          return i !== undefined && sources[+i] !== undefined ? { ...f, message: `“${sources[+i]}” ${f.message}` } : f;
+          return i !== undefined && sources[+i] !== undefined ? { field: 'labelFrom', message: `“${sources[+i]}” ${f.message}` } : f;
         });
         const { errors: placed, rest } = placeErrors(fields, ['labelFrom']);
         setErrors(placed);
