@@ -46,6 +46,7 @@ export type ResponseConfig = z.infer<typeof R.ResponseConfig>;
 export type ResponseConfigInput = z.input<ReturnType<typeof R.responseConfigInput>>;
 export type PlanPosition = z.infer<typeof R.PlanPosition>;
 export type ResponseControlView = z.infer<typeof R.ResponseControlView>;
+export type ResponseCheckAnswer = z.infer<typeof R.ResponseCheckAnswer>;
 
 // ------------------------------------------------------------- dispatcher
 

@@ -11,7 +11,7 @@ import * as X from '../../shared/schema/exchange.ts';
 import * as F from '../../shared/schema/forward.ts';
 import * as S from '../../shared/schema/search.ts';
 import * as V from '../../shared/schema/verify.ts';
-import { type ResponseLimits, ResponseControlView, responseConfigInput } from '../../shared/schema/response.ts';
+import { type ResponseLimits, ResponseCheckAnswer, ResponseControlView, responseConfigInput } from '../../shared/schema/response.ts';
 
 export interface OpenApiOptions {
   version: string;
@@ -197,6 +197,7 @@ export function openApiDocument(o: OpenApiOptions): object {
   route('get', '/api/bins/{id}/response', "The bin's response settings and its plan's position", { 200: json(ResponseControlView, 'Settings and position.') }, undefined, 'Response');
   route('put', '/api/bins/{id}/response', 'Replace the response settings (the plan starts over)', { 200: json(ResponseControlView, 'The new settings.') }, body(ResponseConfigInput), 'Response');
   route('post', '/api/bins/{id}/response/reset', 'Start the plan over', { 200: json(ResponseControlView, 'Settings and position.') }, undefined, 'Response');
+  route('post', '/api/bins/{id}/response/check', 'Check response settings as PUT would, saving nothing', { 200: json(ResponseCheckAnswer, 'They would be taken (refused ones: 400 listing every bad field).') }, body(ResponseConfigInput), 'Response');
 
   // ------------------------------------------------------------- forward, replay
   route('get', '/api/bins/{id}/forward', "The bin's forward targets", { 200: json(F.ForwardSettingsView, 'Targets (none: forwarding is off).') }, undefined, 'Forward');

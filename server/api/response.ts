@@ -1,4 +1,7 @@
 import { Router } from 'express';
+import type { ResponseCheckAnswer } from '../../shared/api.ts';
+import { responseLimitsOf } from '../config.ts';
+import { parseResponseConfig } from '../control/validate.ts';
 import { etagOf } from '../http/etag.ts';
 import type { ApiContext } from './context.ts';
 import { getBinOr404 } from './bins.ts';
@@ -26,6 +29,15 @@ export function responseRouter(ctx: ApiContext): Router {
       res.setHeader('etag', etagOf(view.config));
       res.json(view);
     });
+  });
+
+  // Checked as a PUT checks them, nothing saved: the form shows the server's every refusal with
+  // its own (a header line it cannot read), rather than one round of each.
+  r.post('/bins/:id/response/check', async (req, res) => {
+    await getBinOr404(ctx, req.params.id);
+    parseResponseConfig(req.body, responseLimitsOf(ctx.config), () => 0);
+    const answer: ResponseCheckAnswer = { ok: true };
+    res.json(answer);
   });
 
   r.post('/bins/:id/response/reset', async (req, res) => {

@@ -156,3 +156,6 @@ export const PlanPosition = z
   .meta({ id: 'PlanPosition' });
 
 export const ResponseControlView = z.object({ config: ResponseConfig, position: PlanPosition }).meta({ id: 'ResponseControlView' });
+
+/** POST …/response/check: the settings would be taken (refused ones get the PUT's 400, every bad field listed). */
+export const ResponseCheckAnswer = z.object({ ok: z.literal(true) }).meta({ id: 'ResponseCheckAnswer' });

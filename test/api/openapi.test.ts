@@ -163,6 +163,8 @@ describe('real answers match their declared schemas', () => {
     conforms('put', '/api/bins/{id}/response', await api.put(`/api/bins/${bin.id}/response`).send({ plan: [{ status: 500, times: 2 }, { fault: 'reset' }], rules: [{ status: 204, match: { pathPrefix: '/health' } }] }));
     conforms('put', '/api/bins/{id}/response', await api.put(`/api/bins/${bin.id}/response`).send({ plan: [{ status: 700 }] }));
     conforms('post', '/api/bins/{id}/response/reset', await api.post(`/api/bins/${bin.id}/response/reset`));
+    conforms('post', '/api/bins/{id}/response/check', await api.post(`/api/bins/${bin.id}/response/check`).send({ plan: [{ status: 503, times: 2 }] }));
+    conforms('post', '/api/bins/{id}/response/check', await api.post(`/api/bins/${bin.id}/response/check`).send({ plan: [{ status: 700 }] }));
 
     r = await api.get(`/api/bins/${bin.id}/export?format=har`);
     conforms('get', '/api/bins/{id}/export', { status: r.status, body: JSON.parse(r.text) });

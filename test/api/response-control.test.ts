@@ -139,12 +139,28 @@ describe('response control over HTTP', () => {
     expect((await send(bin.url, { body: 'x' })).status).toBe(500);
   });
 
+  it('POST …/response/check: checked as a PUT would be, every bad field listed, nothing saved', async () => {
+    const bin = await binWith({ plan: [{ status: 500 }] });
+    const before = (await request(srv.base).get(`/api/bins/${bin.id}/response`)).body;
+    expect((await request(srv.base).post(`/api/bins/${bin.id}/response/check`).send({ plan: [{ status: 503, times: 2 }] }).expect(200)).body).toEqual({ ok: true });
+    const r = await request(srv.base)
+      .post(`/api/bins/${bin.id}/response/check`)
+      .send({ default: { status: 700, headers: { 'Set-Cookie': 'a=b' } }, plan: [{ status: 200, times: 0 }] })
+      .expect(400);
+    expect(r.body.error.fields.map((f: { field: string }) => f.field).sort()).toEqual(['default.headers.Set-Cookie', 'default.status', 'plan[0].times']);
+    expect((await request(srv.base).get(`/api/bins/${bin.id}/response`)).body).toEqual(before);
+    expect((await send(bin.url, { body: 'x' })).status).toBe(500);
+    expect((await request(srv.base).post('/api/bins/no-such-bin-000/response/check').send({}).expect(404)).body.error.code).toBe('not_found');
+  });
+
   it('the delay bound is configurable (MAX_DELAY_MS)', async () => {
     const s = await startServer({ storage: 'memory', config: { maxDelayMs: 1000 } });
     try {
       const bin = await createBin(s.base);
       const r = await request(s.base).put(`/api/bins/${bin.id}/response`).send({ default: { delayMs: 1001 } }).expect(400);
       expect(r.body.error.message).toContain('from 0 to 1000');
+      // The check obeys the same bound.
+      expect((await request(s.base).post(`/api/bins/${bin.id}/response/check`).send({ default: { delayMs: 1001 } }).expect(400)).body.error.message).toContain('from 0 to 1000');
     } finally {
       await s.cleanup();
     }

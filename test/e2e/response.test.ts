@@ -177,6 +177,23 @@ describe('response control', () => {
     await page.getByTestId('save-response').click();
     expect(await page.locator('[data-field="plan[0].probability"]').getByTestId('field-error').textContent()).toContain('percentage from 0 to 100');
 
+    // With a field only the form can read, the server still checks the rest: every refusal
+    // shows after one save (a status of 700 and a header the server keeps showed a save later).
+    await step3Status.fill('700');
+    const headersBox = page.locator('[data-field="plan[0].headers"] textarea');
+    const headersBefore = await headersBox.inputValue();
+    await headersBox.fill('no colon here\nContent-Length: 5');
+    await page.getByTestId('save-response').click();
+    const statusError = page.locator('[data-field="plan[2].status"]').getByTestId('field-error');
+    await statusError.waitFor();
+    expect(await statusError.textContent()).toBe('must be from 200 to 599');
+    expect(await page.locator('[data-field="plan[0].probability"]').getByTestId('field-error').textContent()).toContain('percentage from 0 to 100');
+    expect(await page.locator('[data-field="plan[0].headers"]').getByTestId('field-error').textContent()).toBe(
+      'line 1: write each header as "Name: value"; line 2: Content-Length is set by the server and cannot be overridden',
+    );
+    await headersBox.fill(headersBefore);
+    await step3Status.fill('202');
+
     // Headers the server keeps to itself are refused by name, shown under the headers box by
     // the line as typed (the blank one counted), not by the API's path. So is a match's header
     // name, on the "Only with header" input itself.

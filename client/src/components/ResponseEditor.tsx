@@ -107,10 +107,22 @@ export function ResponseEditor({ binId, disabled }: Props) {
     }
   };
 
-  const validInput = () => {
+  const validInput = async () => {
     const { input, errors: local } = formToInput(form);
     if (Object.keys(local).length) {
-      setErrors(local);
+      // What the form could read is checked by the server too, so every refusal shows now, not
+      // one round at a time (a header line it cannot read hid a status of 700 until the next save).
+      let all = local;
+      try {
+        await api.checkResponse(binId, input);
+      } catch (err) {
+        if (err instanceof ApiError && err.fields.length) {
+          const { errors: placed } = placeErrors(err.fields, responseSlots(form), responseFieldAlias, describeResponseError(form));
+          all = { ...placed };
+          for (const [slot, text] of Object.entries(local)) all[slot] = placed[slot] ? `${text}; ${placed[slot]}` : text;
+        }
+      }
+      setErrors(all);
       setTopError('Fix the highlighted fields, then save again.');
       focusFirstError(formEl.current ?? document);
       return null;
@@ -121,7 +133,7 @@ export function ResponseEditor({ binId, disabled }: Props) {
   const save = async (e?: Event, keep = false) => {
     e?.preventDefault();
     setStatus(null);
-    const input = validInput();
+    const input = await validInput();
     if (!input) return;
     if (await put(input, 'Saved. The plan starts again from step 1.', keep)) setUndo(null);
   };

@@ -19,6 +19,7 @@ import type {
   RequestDetail,
   RequestPage,
   ResponseConfigInput,
+  ResponseCheckAnswer,
   ResponseControlView,
   Run,
   RunInput,
@@ -168,6 +169,7 @@ export const api = {
   putResponse: (binId: string, config: ResponseConfigInput, ifMatch: string | null) =>
     send<ResponseControlView>('PUT', `/bins/${enc(binId)}/response`, config, { ifMatch }),
   resetResponse: (binId: string) => call<ResponseControlView>('POST', `/bins/${enc(binId)}/response/reset`),
+  checkResponse: (binId: string, config: ResponseConfigInput) => call<ResponseCheckAnswer>('POST', `/bins/${enc(binId)}/response/check`, config),
 
   // forward targets and replays
   getForward: (binId: string) => send<ForwardSettings>('GET', `/bins/${enc(binId)}/forward`),
