@@ -197,10 +197,17 @@ export function requestsRouter(ctx: ApiContext): Router {
         void answer(id);
       }
     }, binGone);
-    const timer = setTimeout(() => {
-      if (done) return;
+    const timedOut = () => {
       finish();
       res.status(408).json({ error: { code: 'timeout', message: `no matching request within ${timeout / 1000} s` } });
+    };
+    // The timeout is for what has yet to come: what is stored is searched in full first, however
+    // short it is (a last short try, as hooklab wait makes at its end, found nothing stored).
+    let lateTimeout = false;
+    const timer = setTimeout(() => {
+      if (done) return;
+      if (scanning) lateTimeout = true;
+      else timedOut();
     }, timeout);
     // A proxied capture whose target has not answered yet is left to its `answered` (above).
     let found: Awaited<ReturnType<typeof search>>;
@@ -216,6 +223,7 @@ export function requestsRouter(ctx: ApiContext): Router {
       finish();
       await answer(first);
     } else if (!done && !(await ctx.store.bins.get(bin.id))) binGone(); // deleted before the waiter was there to hear it
+    else if (!done && lateTimeout) timedOut();
   });
 
   /** A turn to build a detail (its release: call it once the answer is held or refused), null when the client left first; 503 busy past DETAIL_WAITING. */

@@ -3,17 +3,24 @@
 // child, makes the parent (EEXIST) and tries the child again, forever: the call never answers
 // and a thread-pool thread spins at 100 % CPU (Node 20). Here each missing directory is made on
 // its own, from the top, and the first failure is thrown as it is.
+import type { Stats } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 
 export async function makeDirs(dir: string, mode: number): Promise<void> {
   const missing: string[] = [];
   for (let d = path.resolve(dir); ; ) {
+    let st: Stats | null = null;
     try {
-      if (!(await stat(d)).isDirectory()) throw Object.assign(new Error(`ENOTDIR: not a directory, mkdir '${d}'`), { code: 'ENOTDIR', syscall: 'mkdir', path: d });
-      break;
+      st = await stat(d);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      // ENOTDIR: a directory above is a file; walking up finds it, and names it.
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw e;
+    }
+    if (st) {
+      if (!st.isDirectory()) throw Object.assign(new Error(`ENOTDIR: not a directory, mkdir '${d}'`), { code: 'ENOTDIR', syscall: 'mkdir', path: d });
+      break;
     }
     missing.push(d);
     const up = path.dirname(d);

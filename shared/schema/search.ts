@@ -1,7 +1,6 @@
 // Finding captures: the filters of the request list's search and of the wait API.
 import { z } from 'zod';
 import { obj, qInt, str } from './common.ts';
-import { isHttpToken } from './headers.ts';
 
 // A capture's id: 9 characters of time and 4 of counter, then a random tail (server/ids.ts),
 // all lower-case letters and digits. Shorter strings ("garbage", an arrival number) were
@@ -25,19 +24,25 @@ export const durationMs = (maxMs: number) =>
 /** Header filters in one search: each is checked against every header of every capture read. */
 export const MAX_HEADER_FILTERS = 20;
 
-/** `name` (present) or `name:value` (equal). */
+// One character of an HTTP token (a method, a header name).
+const TCHAR = "[!#$%&'*+\\-.^_`|~0-9A-Za-z]";
+
+/**
+ * `name` (present) or `name:value` (equal). A name no header can have would match nothing,
+ * silently (a wait would time out): refused, by a pattern the OpenAPI document shows too.
+ */
 const headerFilter = str(8192, 1)
+  .regex(new RegExp(`^\\s*${TCHAR}+\\s*(:[\\s\\S]*)?$`), { error: "must be name or name:value, the name an HTTP header name (letters, digits and !#$%&'*+-.^_`|~)" })
   .transform((s) => {
     const i = s.indexOf(':');
     return i === -1 ? { name: s.trim().toLowerCase() } : { name: s.slice(0, i).trim().toLowerCase(), value: s.slice(i + 1).trim() };
-  })
-  // A name no header can have would match nothing, silently (a wait would time out).
-  .refine((h) => isHttpToken(h.name), { error: "must be name or name:value, the name an HTTP header name (letters, digits and !#$%&'*+-.^_`|~)" });
+  });
 
 const filterShape = {
   method: str(32, 1)
     // One no request can have would match nothing, silently (a wait would time out).
-    .refine(isHttpToken, { error: "must be an HTTP method: a token of letters, digits and !#$%&'*+-.^_`|~ (no spaces)" })
+    .regex(new RegExp(`^\\s*${TCHAR}+\\s*$`), { error: "must be an HTTP method: a token of letters, digits and !#$%&'*+-.^_`|~ (no spaces)" })
+    .transform((m) => m.trim())
     .optional()
     .meta({ description: 'Exact method, case-insensitive.' }),
   path: str(2048, 1)
@@ -52,7 +57,8 @@ const filterShape = {
     .optional()
     .meta({ description: 'Status answered (500), or its class (5xx, in any case).' }),
   header: z
-    .union([headerFilter, z.array(headerFilter)])
+    // One header filter's refusal in its own words (the union would say "Invalid input").
+    .union([headerFilter, z.array(headerFilter)], { error: (iss) => (typeof iss.input === 'string' ? (iss as { errors?: { message: string }[][] }).errors?.[0]?.[0]?.message : undefined) })
     .transform((h) => (Array.isArray(h) ? h : [h]))
     .refine((h) => h.length <= MAX_HEADER_FILTERS, { error: `at most ${MAX_HEADER_FILTERS} header filters` })
     .optional()

@@ -374,6 +374,29 @@ describe('the document refuses what the server refuses (walkthrough findings)', 
     await request(srv.base).delete(`/api/webhooks/${wh.body.id}`).expect(204);
   });
 
+  it('search and wait filters: a method or header name no request can have is refused by both; spaces around are not', async () => {
+    const bin = await createBin(srv.base);
+    for (const [p, url] of [
+      ['/api/bins/{id}/requests', `/api/bins/${bin.id}/requests?`],
+      ['/api/bins/{id}/requests/wait', `/api/bins/${bin.id}/requests/wait?timeout=1ms&`],
+    ]) {
+      const params = (doc.paths[p].get.parameters ?? []) as unknown as { name: string; schema: object }[];
+      const docTakes = (name: string, v: string) => ajv.validate(params.find((x) => x.name === name)!.schema, v);
+      const serverTakes = async (name: string, v: string) => (await request(srv.base).get(`${url}${name}=${encodeURIComponent(v)}`)).status !== 400;
+      for (const [name, v, ok] of [
+        ['method', 'BAD METHOD', false],
+        ['method', 'PURGE', true],
+        ['method', ' post ', true],
+        ['header', 'x y:1', false],
+        ['header', ':v', false],
+        ['header', 'x-a:1', true],
+        ['header', ' content-type : x ', true],
+      ] as const) {
+        expect([name, v, docTakes(name, v), await serverTakes(name, v)]).toEqual([name, v, ok, ok]);
+      }
+    }
+  });
+
   it('label sources are json:<path> or header:<name>', async () => {
     const bin = await createBin(srv.base);
     const url = `/api/bins/${bin.id}`;

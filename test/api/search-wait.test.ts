@@ -200,6 +200,32 @@ describe('wait for a request', () => {
   });
 });
 
+describe('a wait with a short timeout', () => {
+  it('searches what is stored in full first: a stored match is found however short the timeout (hooklab wait asks once more at its end with what is left)', async () => {
+    const bin = await createBin(srv.base);
+    for (let i = 0; i < 3; i++) await send(`${bin.url}/fill`, { body: `hay ${i}` });
+    const match = idOf(await send(`${bin.url}/last`, { body: 'a needle' }));
+    // A search slower than the timeout (a large bin on a slow disk, Redis far away): each read of stored captures takes 30 ms.
+    const items = srv.store.requests.items.bind(srv.store.requests);
+    srv.store.requests.items = async (...a: Parameters<typeof items>) => {
+      await new Promise((r) => setTimeout(r, 30));
+      return items(...a);
+    };
+    try {
+      for (const t of ['1ms', '5ms']) {
+        const r = await request(srv.base).get(`/api/bins/${bin.id}/requests/wait?q=needle&timeout=${t}`);
+        expect([r.status, r.body.id]).toEqual([200, match]);
+      }
+      // Nothing stored matches: still the 408, once the search is done.
+      const none = await request(srv.base).get(`/api/bins/${bin.id}/requests/wait?q=haystack&timeout=1ms`);
+      expect([none.status, none.body.error?.code]).toEqual([408, 'timeout']);
+    } finally {
+      srv.store.requests.items = items;
+    }
+    expect(srv.app.waiters.size).toBe(0);
+  });
+});
+
 describe('filters no request can match', () => {
   it('a method or header name no request can have is a 400 on its field, not a filter that matches nothing (a wait would time out)', async () => {
     const bin = await createBin(srv.base);

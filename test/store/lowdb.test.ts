@@ -630,7 +630,7 @@ describe('lowdb: evictions and faults', () => {
     const d = await dir();
     await writeFile(path.join(d, 'file'), 'x');
     const err = await LowdbStore.open({ dataDir: path.join(d, 'file', 'sub'), flushIntervalMs: 5 }).catch((e) => e);
-    expect(err.message).toBe(`DATA_DIR ${path.join(d, 'file', 'sub')} cannot be created: ${path.join(d, 'file', 'sub')} is a file, not a directory (ENOTDIR). Point DATA_DIR at a writable directory (or fix its permissions or mount) and start again.`);
+    expect(err.message).toBe(`DATA_DIR ${path.join(d, 'file', 'sub')} cannot be created: ${path.join(d, 'file')} is a file, not a directory (ENOTDIR). Point DATA_DIR at a writable directory (or fix its permissions or mount) and start again.`);
   });
 
   it('refuses a DATA_DIR under a directory that takes no new ones (/proc): at once, not hanging (Node\'s recursive mkdir never answers there)', async () => {

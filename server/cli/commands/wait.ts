@@ -66,6 +66,8 @@ export async function wait(c: Conn, bin: string, o: WaitOptions): Promise<void> 
   try {
     let res: Response;
     let left = timeoutMs;
+    /** The ask made at the wait's end: busy again, it is the last. */
+    let atEnd = false;
     for (;;) {
       q.set('timeout', `${left}ms`);
       try {
@@ -82,8 +84,9 @@ export async function wait(c: Conn, bin: string, o: WaitOptions): Promise<void> 
         // have it ask again in a tight loop.
         const busy = e instanceof CliError && (e.status === 503 || e.status === 429) && e.retryAfterMs !== undefined;
         const leftNow = deadline - Date.now();
-        if (!busy || leftNow < MIN_RETRY_PAUSE_MS) throw e;
+        if (!busy || atEnd || leftNow <= 0) throw e;
         const pause = Math.min(Math.max(MIN_RETRY_PAUSE_MS, (e as CliError).retryAfterMs!), leftNow);
+        atEnd = pause === leftNow;
         process.stderr.write(`${(e as CliError).message}; asking again in ${Math.round(pause / 100) / 10} s\n`);
         await sleep(pause);
         left = Math.max(1, deadline - Date.now());
