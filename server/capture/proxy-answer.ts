@@ -8,7 +8,8 @@ import type { OutgoingHttpHeaders } from 'node:http';
 import { ORIGIN_HEADERS } from '../../shared/schema/headers.ts';
 import type { ForwardResult } from '../forward/request.ts';
 
-const DROPPED = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te', 'upgrade', 'trailer', 'content-length', 'proxy-connection', 'proxy-authenticate']);
+// And the target's x-hooklab-request-id (a target that is another hooklab): the sender gets this capture's.
+const DROPPED = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te', 'upgrade', 'trailer', 'content-length', 'proxy-connection', 'proxy-authenticate', 'x-hooklab-request-id']);
 
 export interface ProxyAnswer {
   status: number;

@@ -141,10 +141,7 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
         return;
       }
       const r = d.response!;
-      const headers: Record<string, string | number> = {
-        'content-type': r.contentType,
-        'x-hooklab-request-id': requestId,
-      };
+      const headers: Record<string, string | number> = { 'content-type': r.contentType };
       // Before the bin's headers: a bin that sets its own Access-Control-* keeps them.
       // Only a browser's request (it has an Origin) needs them: other senders get none.
       if (cors && req.headers.origin !== undefined) Object.assign(headers, answerCorsHeaders(req.headers.origin, exposable(['x-hooklab-request-id', ...Object.keys(r.headers)])));
@@ -153,6 +150,8 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
         const name = k.toLowerCase();
         if (!ORIGIN_HEADERS.has(name)) headers[name] = r.headers[k];
       }
+      // After the bin's headers: settings an earlier build saved may name it too.
+      headers['x-hooklab-request-id'] = requestId;
       // Receiver URLs share the UI's origin: a configured HTML answer must not run there.
       // Set after the bin's headers, so no bin can relax them.
       headers['content-security-policy'] = 'sandbox';

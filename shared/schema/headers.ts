@@ -7,8 +7,11 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // eslint-disable-next-line no-control-regex
 const VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
-/** Headers the server sets itself; letting a plan set them would break HTTP framing. */
-const FRAMING = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'trailer']);
+/**
+ * Headers the server sets itself: letting a plan set them would break HTTP framing, or (the
+ * capture's id) mislead a sender or script that looks the capture up by it.
+ */
+const FRAMING = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'trailer', 'x-hooklab-request-id']);
 
 /**
  * Response headers that change what a whole origin may do: cookies, CSP, HSTS, service-worker
@@ -39,6 +42,9 @@ export const ORIGIN_HEADERS: ReadonlySet<string> = new Set([
   'alt-svc',
   'x-frame-options',
   'x-xss-protection',
+  // With the Origin echoed back (cors), other sites could read hooklab's origin with the
+  // visitor's credentials: credentials are never allowed.
+  'access-control-allow-credentials',
   // Obsolete or niche, but also remembered for (or applied to) the whole origin.
   'public-key-pins',
   'public-key-pins-report-only',

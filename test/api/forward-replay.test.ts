@@ -488,7 +488,8 @@ describe('proxy mode', () => {
     await request(srv.base).put(`/api/bins/${bin.id}/response`).send({ plan: [{ status: 500 }] }).expect(200);
     await request(srv.base).put(`/api/bins/${bin.id}/forward`).send({ targets: [{ url: `${targetBase}/app` }, { url: `${targetBase}/copy` }], answerWith: 'target' }).expect(200);
     behave = (_q, res) => {
-      res.writeHead(503, [['Retry-After', '7'], ['Set-Cookie', 'sid=1'], ['X-App', 'busy'], ['Content-Type', 'text/plain']]);
+      // Credentialed CORS and another hooklab's capture id (a target that is one) are not passed on either.
+      res.writeHead(503, [['Retry-After', '7'], ['Set-Cookie', 'sid=1'], ['X-App', 'busy'], ['Content-Type', 'text/plain'], ['Access-Control-Allow-Credentials', 'true'], ['X-Hooklab-Request-Id', 'theirs']]);
       res.end('app busy');
     };
     got.length = 0;
@@ -499,8 +500,10 @@ describe('proxy mode', () => {
       expect(r.headers['retry-after']).toBe('7');
       expect(r.headers['x-app']).toBe('busy');
       expect(r.headers['set-cookie']).toBeUndefined();
+      expect(r.headers['access-control-allow-credentials']).toBeUndefined();
       expect(r.headers['content-security-policy']).toBe('sandbox');
       const id = idOf(r);
+      expect(id).toMatch(/^[0-9a-z]{13,40}$/);
       await expect.poll(async () => (await detail(bin.id, id)).forwards.length).toBe(2);
       const d = await detail(bin.id, id);
       expect(d.answer).toMatchObject({ status: 503, source: 'proxy' });

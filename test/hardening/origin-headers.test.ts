@@ -37,6 +37,8 @@ const HOSTILE = [
   'Alt-Svc',
   'X-Frame-Options',
   'X-XSS-Protection',
+  // The Origin is echoed back (cors): with this, other sites would read with the visitor's credentials.
+  'Access-Control-Allow-Credentials',
 ];
 
 describe('bin answer headers that act for the origin', () => {
@@ -69,6 +71,12 @@ describe('bin answer headers that act for the origin', () => {
     expect(a.headers['x-kept']).toBe('yes');
   });
 
+  it("X-Hooklab-Request-Id is the server's: refused in settings (a sender or script looks the capture up by it)", async () => {
+    const bin = await createBin(srv.base);
+    const r = await request(srv.base).put(`/api/bins/${bin.id}/response`).send({ default: { headers: { 'X-Hooklab-Request-Id': 'fake' } } }).expect(400);
+    expect(r.body.error.fields).toEqual([{ field: 'default.headers.X-Hooklab-Request-Id', message: 'is set by the server and cannot be overridden' }]);
+  });
+
   it('testing headers stay allowed and are sent as configured', async () => {
     const bin = await createBin(srv.base);
     const headers = {
@@ -93,7 +101,7 @@ describe('bin answer headers that act for the origin', () => {
     const config: Omit<ResponseConfig, 'cors'> = {
       default: {
         status: 200,
-        headers: { ...hostile, 'content-security-policy': "default-src *; script-src 'unsafe-inline'", 'x-content-type-options': 'sniff', 'X-Still-Here': '1' },
+        headers: { ...hostile, 'content-security-policy': "default-src *; script-src 'unsafe-inline'", 'x-content-type-options': 'sniff', 'X-Still-Here': '1', 'X-Hooklab-Request-Id': 'fake' },
         body: '<script>fetch("/api/bins")</script>',
         contentType: 'text/html',
         delayMs: 0,
@@ -114,7 +122,8 @@ describe('bin answer headers that act for the origin', () => {
       for (const h of ORIGIN_HEADERS) if (h !== 'content-security-policy' && h !== 'x-content-type-options') expect(a.headers[h], `${sub} ${h}`).toBeUndefined();
       expect(a.headers['content-security-policy']).toBe('sandbox');
       expect(a.headers['x-content-type-options']).toBe('nosniff');
-      expect(a.headers['x-hooklab-request-id']).toBeTruthy();
+      // The capture's own id, not one the settings name.
+      expect(a.headers['x-hooklab-request-id']).toMatch(/^[0-9a-z]{13,40}$/);
     }
     expect((await send(bin.url, { body: 'x' })).headers['x-still-here']).toBe('1');
   });
