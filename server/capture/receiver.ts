@@ -4,6 +4,7 @@
 //   -> answer (after its delay, or a fault).
 // Around it: CORS preflights answered by hooklab (no plan step used), proxy mode (the first
 // forward target answers instead of the plan), and, off the path, forwards and signature checks.
+import { isIP } from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AnswerOutcome } from '../../shared/api.ts';
 import type { Control } from '../control/control.ts';
@@ -102,13 +103,29 @@ function refusedAnswer(planned: AnswerOutcome): AnswerOutcome {
   return answer;
 }
 
+/**
+ * The address in an X-Forwarded-For entry: some proxies append "ip:port" ("[v6]:port"), and each
+ * port must not count as a new client (a new budget of wrong tokens, waits, sessions). null
+ * when it is no address: counted as the proxy's (its socket), not as a client of its own.
+ */
+export function addressOf(entry: string): string | null {
+  let a = entry;
+  if (a.startsWith('[')) a = a.slice(1, a.indexOf(']') > 0 ? a.indexOf(']') : undefined);
+  else if (isIPv4WithPort(a)) a = a.slice(0, a.lastIndexOf(':'));
+  if (a.startsWith('::ffff:') && isIP(a.slice(7)) === 4) a = a.slice(7);
+  return isIP(a) ? a : null;
+}
+
+const isIPv4WithPort = (s: string) => /^\d{1,3}(\.\d{1,3}){3}:\d{1,5}$/.test(s);
+
 export function clientIp(req: IncomingMessage, trustProxy: boolean): string {
   if (trustProxy) {
     // The last entry is the one our proxy added; earlier ones are whatever the client sent.
     const xff = req.headers['x-forwarded-for'];
     const list = Array.isArray(xff) ? xff.join(',') : xff;
     const last = list?.split(',').pop()?.trim();
-    if (last) return last;
+    const ip = last ? addressOf(last) : null;
+    if (ip) return ip;
   }
   const a = req.socket.remoteAddress ?? '';
   return a.startsWith('::ffff:') ? a.slice(7) : a;

@@ -117,6 +117,22 @@ describe('wrong tokens per client IP', () => {
     await api(proxied.base, TOKEN).set('x-forwarded-for', '203.0.113.9, 203.0.113.10').expect(200);
   });
 
+  it('an X-Forwarded-For entry with a port (as some proxies append) counts by its address: a new port per guess does not get round it', async () => {
+    const { s } = await server({ authFailuresPerMinute: 2, trustProxy: true });
+    await api(s.base, 'wrong').set('x-forwarded-for', '4.4.4.4:40001').expect(401);
+    await api(s.base, 'wrong').set('x-forwarded-for', '[2001:db8:9:1::1]:40002').expect(401);
+    await api(s.base, 'wrong').set('x-forwarded-for', '4.4.4.4:40003').expect(401);
+    await api(s.base, TOKEN).set('x-forwarded-for', '4.4.4.4:40004').expect(429);
+    await api(s.base, TOKEN).set('x-forwarded-for', '4.4.4.4').expect(429);
+    await api(s.base, 'wrong').set('x-forwarded-for', '[2001:db8:9:1::2]').expect(401);
+    await api(s.base, TOKEN).set('x-forwarded-for', '2001:db8:9:1::3').expect(429);
+    // An entry that is no address is not a client of its own: it counts as the proxy (the socket).
+    await api(s.base, 'wrong').set('x-forwarded-for', 'junk1').expect(401);
+    await api(s.base, 'wrong').set('x-forwarded-for', 'junk2').expect(401);
+    await api(s.base, TOKEN).set('x-forwarded-for', 'junk3').expect(429);
+    await api(s.base, TOKEN).expect(429);
+  });
+
   it('counts an IPv6 client by its /64: a new address for every guess does not get round it', async () => {
     const { s } = await server({ authFailuresPerMinute: 2, trustProxy: true });
     await api(s.base, 'wrong').set('x-forwarded-for', '2001:db8:7:1::a').expect(401);
