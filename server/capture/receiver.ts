@@ -17,6 +17,7 @@ import { nestsWithin } from '../lib/json-depth.ts';
 import { withoutAuthCookie } from '../http/auth-cookie.ts';
 import { answerCorsHeaders, isPreflight, preflightHeaders } from './cors.ts';
 import { namesOf, proxyAnswer } from './proxy-answer.ts';
+import { AnswerBodies } from './answer-bodies.ts';
 import { ORIGIN_HEADERS } from '../../shared/schema/headers.ts';
 import type { LiveBus } from '../live/bus.ts';
 import { toItem } from '../store/request-index.ts';
@@ -143,6 +144,7 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
   let isoMs = -1;
   let isoText = '';
   const receivedIso = (ms: number) => (ms === isoMs ? isoText : ((isoMs = ms), (isoText = iso(ms))));
+  const answerBodies = new AnswerBodies();
 
   /** The bin's own answer (its settings). cors: the request's Origin may read it. */
   function answer(req: IncomingMessage, res: ServerResponse, d: Decision, requestId: string, cors: boolean) {
@@ -175,11 +177,13 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
       headers['x-content-type-options'] = 'nosniff';
       // 204 and 304 carry no body, so no content-length either (RFC 9110).
       const bodyless = r.status === 204 || r.status === 304;
-      if (!bodyless) headers['content-length'] = Buffer.byteLength(r.body);
+      // A large body: bytes shared by every answer that sends it (see answer-bodies.ts).
+      const body = bodyless ? undefined : answerBodies.bytesOf(r.body);
+      if (body !== undefined) headers['content-length'] = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
       try {
         res.writeHead(r.status, headers);
         // A string body lets Node send head and body in one write.
-        res.end(bodyless ? undefined : r.body);
+        res.end(body);
       } catch {
         // Settings are validated on the way in; should a bad header slip through anyway,
         // drop this one connection rather than the server.
