@@ -8,6 +8,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { Server } from 'socket.io';
 import type { ClientToServerEvents, RequestItem, ServerToClientEvents } from '../shared/api.ts';
 import { RECEIVER_PREFIX } from '../shared/api.ts';
+import { normalizeAbsoluteForm } from './http/absolute-form.ts';
 import type { ApiContext } from './api/context.ts';
 import { apiRouters } from './api/index.ts';
 import { removeBin } from './api/bins.ts';
@@ -665,6 +666,7 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
   if (feed && isRedisStore(store)) store.requests.followFeed(feed);
 
   web.setHandler((req, res) => {
+    normalizeAbsoluteForm(req);
     if (req.url?.startsWith(RECEIVER_PREFIX)) {
       receive(req, res).catch((err) => {
         // A bug, not a sender's fault: say so once, and never leave the sender hanging.
