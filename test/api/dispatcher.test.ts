@@ -3,9 +3,10 @@
 import { createHmac } from 'node:crypto';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Delivery, RequestDetail, RequestPage, Run, SchedulePreview, TestResult, Webhook } from '../../shared/api.ts';
+import type { Delivery, RequestDetail, RequestPage, ResponseConfig, Run, SchedulePreview, TestResult, Webhook } from '../../shared/api.ts';
 import { deliveriesOf, stepUntilDone, until } from '../helpers/dispatch.ts';
 import { createBin, json, startServer, type TestServer } from '../helpers/server.ts';
+import { initialPlanState } from '../../server/control/engine.ts';
 
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 const DAY = 86_400_000;
@@ -355,7 +356,13 @@ describe('clock and schedule API', () => {
 describe('links and paging', () => {
   it('an attempt links to the capture only when our bin really holds it', async () => {
     // The bin answers with a forged request id; the link must point at the real capture.
-    const bin = await binWithPlan({ default: { headers: { 'x-hooklab-request-id': 'forged' } } });
+    // Settings can no longer name it (400); ones an earlier build saved could.
+    const bin = await binWithPlan(null);
+    await request(srv.base).put(`/api/bins/${bin.id}/response`).send({ default: { headers: { 'x-hooklab-request-id': 'forged' } } }).expect(400);
+    const config = (await request(srv.base).get(`/api/bins/${bin.id}/response`)).body.config as ResponseConfig;
+    const forged = { ...config, default: { ...config.default, headers: { 'x-hooklab-request-id': 'forged' } } };
+    await srv.store.responses.put({ id: bin.id, config: forged, state: initialPlanState(forged) });
+    await srv.app.control.load();
     const w = await webhook({ url: bin.url });
     const r = (await request(srv.base).post(`/api/webhooks/${w.id}/test`).expect(200)).body as TestResult;
     const [real] = await captured(bin.id);
