@@ -4,7 +4,6 @@
 //   -> answer (after its delay, or a fault).
 // Around it: CORS preflights answered by hooklab (no plan step used), proxy mode (the first
 // forward target answers instead of the plan), and, off the path, forwards and signature checks.
-import { isIP } from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AnswerOutcome } from '../../shared/api.ts';
 import type { Control } from '../control/control.ts';
@@ -16,6 +15,7 @@ import type { Verifier } from '../verify/service.ts';
 import { nestsWithin } from '../lib/json-depth.ts';
 import { withoutAuthCookie } from '../http/auth-cookie.ts';
 import { answerCorsHeaders, isPreflight, preflightHeaders } from './cors.ts';
+import { addressOf } from '../net/client-key.ts';
 import { namesOf, proxyAnswer } from './proxy-answer.ts';
 import { AnswerBodies } from './answer-bodies.ts';
 import { ORIGIN_HEADERS } from '../../shared/schema/headers.ts';
@@ -103,21 +103,6 @@ function refusedAnswer(planned: AnswerOutcome): AnswerOutcome {
   if (planned.planUses !== undefined) answer.planUses = planned.planUses;
   return answer;
 }
-
-/**
- * The address in an X-Forwarded-For entry: some proxies append "ip:port" ("[v6]:port"), and each
- * port must not count as a new client (a new budget of wrong tokens, waits, sessions). null
- * when it is no address: counted as the proxy's (its socket), not as a client of its own.
- */
-export function addressOf(entry: string): string | null {
-  let a = entry;
-  if (a.startsWith('[')) a = a.slice(1, a.indexOf(']') > 0 ? a.indexOf(']') : undefined);
-  else if (isIPv4WithPort(a)) a = a.slice(0, a.lastIndexOf(':'));
-  if (a.startsWith('::ffff:') && isIP(a.slice(7)) === 4) a = a.slice(7);
-  return isIP(a) ? a : null;
-}
-
-const isIPv4WithPort = (s: string) => /^\d{1,3}(\.\d{1,3}){3}:\d{1,5}$/.test(s);
 
 export function clientIp(req: IncomingMessage, trustProxy: boolean): string {
   if (trustProxy) {

@@ -20,7 +20,9 @@ export function fromAbsoluteForm(url: string): { target: string; authority: stri
  * The capture's raw headers keep the Host as sent.
  */
 export function normalizeAbsoluteForm(req: { url?: string; headers: Record<string, unknown> }): void {
-  const a = req.url ? fromAbsoluteForm(req.url) : null;
+  // Nearly every request is in origin form ("/…"): no pattern run for it.
+  if (!req.url || req.url.charCodeAt(0) === 47) return;
+  const a = fromAbsoluteForm(req.url);
   if (!a) return;
   req.url = a.target;
   if (a.authority) req.headers.host = a.authority.slice(a.authority.lastIndexOf('@') + 1);

@@ -1,7 +1,7 @@
 // What per-client budgets and limits count by (connections, live sessions, waits, wrong
 // tokens): the address for IPv4, the /64 for IPv6. An IPv6 host is most often given a whole
 // /64 and can take a new address from it for every connection or guess.
-import { isIPv6 } from 'node:net';
+import { isIP, isIPv6 } from 'node:net';
 
 /** Eight 16-bit groups of an IPv6 address (a zone index dropped), or null. */
 function groups(ip: string): number[] | null {
@@ -37,3 +37,18 @@ export function clientKey(ip: string): string {
   }
   return `${g.slice(0, 4).map((n) => n.toString(16)).join(':')}::/64`;
 }
+
+/**
+ * The address in an X-Forwarded-For entry: some proxies append "ip:port" ("[v6]:port"), and each
+ * port must not count as a new client (a new budget of wrong tokens, waits, sessions). null
+ * when it is no address: counted as the proxy's (its socket), not as a client of its own.
+ */
+export function addressOf(entry: string): string | null {
+  let a = entry;
+  if (a.startsWith('[')) a = a.slice(1, a.indexOf(']') > 0 ? a.indexOf(']') : undefined);
+  else if (isIPv4WithPort(a)) a = a.slice(0, a.lastIndexOf(':'));
+  if (a.startsWith('::ffff:') && isIP(a.slice(7)) === 4) a = a.slice(7);
+  return isIP(a) ? a : null;
+}
+
+const isIPv4WithPort = (s: string) => /^\d{1,3}(\.\d{1,3}){3}:\d{1,5}$/.test(s);

@@ -3,7 +3,9 @@ import { z } from 'zod';
 import { NOT_HTTP_TOKEN, ORIGIN_HEADER_REASON, SET_BY_SERVER } from '../header-reasons.ts';
 import { typeError } from './common.ts';
 
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** One character of an RFC 9110 token, as a pattern (a method, a header name). */
+export const TCHAR = "[!#$%&'*+\\-.^_`|~0-9A-Za-z]";
+const TOKEN = new RegExp(`^${TCHAR}+$`);
 // eslint-disable-next-line no-control-regex
 const VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 

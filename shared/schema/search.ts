@@ -1,6 +1,7 @@
 // Finding captures: the filters of the request list's search and of the wait API.
 import { z } from 'zod';
 import { obj, qInt, str } from './common.ts';
+import { TCHAR } from './headers.ts';
 
 // A capture's id: 9 characters of time and 4 of counter, then a random tail (server/ids.ts),
 // all lower-case letters and digits. Shorter strings ("garbage", an arrival number) were
@@ -23,9 +24,6 @@ export const durationMs = (maxMs: number) =>
 
 /** Header filters in one search: each is checked against every header of every capture read. */
 export const MAX_HEADER_FILTERS = 20;
-
-// One character of an HTTP token (a method, a header name).
-const TCHAR = "[!#$%&'*+\\-.^_`|~0-9A-Za-z]";
 
 /**
  * `name` (present) or `name:value` (equal). A name no header can have would match nothing,
