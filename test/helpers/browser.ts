@@ -172,10 +172,14 @@ export interface Sent {
   body: string;
 }
 
-const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
+// Idle sockets are dropped after 2 s, well before the server's keep-alive timeout (5 s): reused
+// at that instant, one was reset as the server closed it ("socket hang up" in a clean-clone
+// run). Node's agent takes the server's Keep-Alive hint, 5 s, as its own: the same instant.
+// (Sending again on such a reset would be wrong here: a bin's "reset" fault is one too.)
+const agent = new http.Agent({ keepAlive: true, maxSockets: 32, timeout: 2000 });
 
 /** One HTTP request to a receiver URL (keep-alive, so bursts are cheap). */
-export function hit(url: string, opts: { method?: string; headers?: Record<string, string> | [string, string][]; body?: string | Buffer } = {}, retried = false): Promise<Sent> {
+export function hit(url: string, opts: { method?: string; headers?: Record<string, string> | [string, string][]; body?: string | Buffer } = {}): Promise<Sent> {
   return new Promise((resolve, reject) => {
     const u = new URL(url);
     const headers = Array.isArray(opts.headers) ? [['Host', u.host], ...opts.headers].flat() : opts.headers;
@@ -187,12 +191,7 @@ export function hit(url: string, opts: { method?: string; headers?: Record<strin
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
       res.on('error', reject);
     });
-    req.on('error', (err: NodeJS.ErrnoException) => {
-      // A kept-alive socket the server closed as idle just as it was reused ("socket hang up" in
-      // a clean-clone run): the request never reached it. Sent again once, as Node's docs advise.
-      if (req.reusedSocket && err.code === 'ECONNRESET' && !retried) hit(url, opts, true).then(resolve, reject);
-      else reject(err);
-    });
+    req.on('error', reject);
     req.end(opts.body);
   });
 }
