@@ -396,13 +396,15 @@ class Exchange implements RawHandler {
     this.done(null, [], EMPTY, false, k.error, k.detail);
   }
 
-  /** The timer fired: time out, unless it fired late (see wake-aware-timeout.ts). */
+  /** The timer fired: time out once the sockets were read (and after a grace when it fired late; see wake-aware-timeout.ts). */
   expired(): void {
-    if (!this.finished && isLate(this.due)) this.timer = setTimeout(onGrace, GRACE_MS, this);
-    else this.timeout();
+    if (this.finished) return;
+    if (isLate(this.due)) this.timer = setTimeout(onGrace, GRACE_MS, this);
+    else setImmediate(onGrace, this);
   }
 
   timeout(): void {
+    if (this.finished) return;
     this.timedOut = true;
     if (this.status !== null) this.answered(false);
     else this.fail(new Error('timeout'));

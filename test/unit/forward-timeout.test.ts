@@ -40,8 +40,34 @@ describe('forward timeout across a suspend', () => {
     expect(r.body.toString()).toBe('seen');
   });
 
+  it('so is one that arrived while the process was frozen until just after the timeout was due', async () => {
+    // The resume comes a little after the timer was due: the timer fires about on time, so how
+    // late it fired cannot tell a resume from a busy moment (a relay sent the event again).
+    let due = 0;
+    const url = await target((req, res) => {
+      req.resume().on('end', () => {
+        res.writeHead(202).end('seen');
+        setImmediate(() => {
+          for (const end = due + 200; performance.now() < end; );
+        });
+      });
+    });
+    due = performance.now() + 300;
+    const r = await forwardRequest(url, capture, { timeoutMs: 300, maxResponseBytes: 1024 });
+    expect(r.error).toBeNull();
+    expect(r.status).toBe(202);
+  });
+
   it('a target that never answers still times out', async () => {
     const url = await target((req) => req.resume());
+    const r = await forwardRequest(url, capture, { timeoutMs: 200, maxResponseBytes: 1024 });
+    expect(r).toMatchObject({ status: null, error: 'timeout' });
+  });
+
+  it('an answer that comes a little after the timeout (the process awake) is a timeout: a slow bin fails a dispatcher attempt', async () => {
+    const url = await target((req, res) => {
+      req.resume().on('end', () => setTimeout(() => res.writeHead(200).end('late'), 400));
+    });
     const r = await forwardRequest(url, capture, { timeoutMs: 200, maxResponseBytes: 1024 });
     expect(r).toMatchObject({ status: null, error: 'timeout' });
   });
