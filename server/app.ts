@@ -232,10 +232,11 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
   // Whether a URL is at one of hooklab's own origins: the dispatcher sends there inline, a
   // forward there would loop.
   const isOwnOrigin = ownOriginCheck(() => config.publicUrl, httpServer);
+  const outbound = createOutboundPolicy({ ...policyOptions, publicUrl: () => config.publicUrl, isOwnOrigin });
   const inlineSender = () =>
     createSender({
       maxResponseBytes: config.dispatchMaxResponseBytes,
-      policy: createOutboundPolicy({ ...policyOptions, publicUrl: () => config.publicUrl }),
+      policy: outbound,
       link: config.dispatchInProcess ? httpServer : undefined,
     });
   const sender = deps.send
@@ -376,7 +377,7 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
     store,
     self: selfConnections,
     thread: forwardThread,
-    policy: createOutboundPolicy({ ...policyOptions, publicUrl: () => config.publicUrl }),
+    policy: outbound,
     isOwnOrigin,
     timeoutMs: config.forwardTimeoutMs,
     maxResponseBytes: config.forwardMaxResponseBytes,
@@ -475,7 +476,7 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
   }
 
   const waitBudget = new KeyedSlots(config.waitMaxWaiters, config.waitMaxWaitersPerIp);
-  const ctx: ApiContext = { config, store, control, dispatcher, live, rateLimiter, waiters, deliveryWaiters, waitBudget, settingsWrites, searchTurns, forwarder, replays, verifier, binAttempts, now, newRequestId, log };
+  const ctx: ApiContext = { config, store, control, dispatcher, live, rateLimiter, waiters, deliveryWaiters, waitBudget, settingsWrites, searchTurns, forwarder, replays, verifier, binAttempts, outbound, now, newRequestId, log };
   const activity = async (b: StoredBin): Promise<BinActivity> => ({ id: b.id, createdAt: b.createdAt, lastRequestAt: (await store.requests.stats(b.id)).lastAt, activeAt: b.activeAt });
   const idleSweeper = config.binIdleMs
     ? startIdleSweeper({
@@ -565,7 +566,22 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
   app.get('/api/openapi.json', (_req, res) => void res.json(apiDoc()));
   app.get('/api/docs', (_req, res) => void res.type('html').send(docsPage(apiDoc() as Parameters<typeof docsPage>[0])));
   // JSON bodies up to 1 MB; an import (NDJSON or HAR) reads its own body, streamed or bounded.
-  app.use('/api', express.json({ limit: '1mb', type: (req) => /json/i.test(String(req.headers['content-type'])) && !/\/import(\?|$)/.test(req.url ?? '') }));
+  // An empty body is no body, as without a Content-Type: the parser's {} would pass as "every
+  // field at its default" (a PUT of a bin's answers from a failed `jq … | curl --data @-`
+  // wiped its plan).
+  const emptyBodies = new WeakSet<object>();
+  app.use(
+    '/api',
+    express.json({
+      limit: '1mb',
+      type: (req) => /json/i.test(String(req.headers['content-type'])) && !/\/import(\?|$)/.test(req.url ?? ''),
+      verify: (req, _res, buf) => void (buf.length === 0 && emptyBodies.add(req)),
+    }),
+    (req, _res, next) => {
+      if (emptyBodies.has(req)) req.body = undefined;
+      next();
+    },
+  );
   // A body sent as anything but JSON would be taken for none (curl -d sends a form type): a
   // bin asked for with {"id": …} made a random id. Said, not ignored.
   app.use('/api', (req, _res, next) => {

@@ -41,6 +41,8 @@ export interface ApplyOptions {
   limits: ControlLimits;
   /** Why a forward target cannot be used here (as PUT …/forward refuses it), or null. */
   refuseTarget?: (url: string) => string | null;
+  /** Why the dispatcher may not call a webhook's URL here (as POST /api/webhooks refuses it), or null. */
+  refuseWebhookUrl?: (url: string) => string | null;
 }
 
 export async function applyConfig(store: Store, cfg: ConfigFile, o: ApplyOptions): Promise<ApplyResult> {
@@ -59,6 +61,10 @@ export async function applyConfig(store: Store, cfg: ConfigFile, o: ApplyOptions
       const why = o.refuseTarget?.(t.url);
       if (why) refused.push(`bins[${i}].forward.targets[${j}].url: ${why}`);
     }
+  }
+  for (const [i, w] of (cfg.webhooks ?? []).entries()) {
+    const why = o.refuseWebhookUrl?.(w.url);
+    if (why) refused.push(`webhooks[${i}].url: ${why}`);
   }
   if (refused.length) throw new ConfigRefusedError(refused.join('\n  '));
   for (const [i, b] of (cfg.bins ?? []).entries()) {

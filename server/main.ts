@@ -117,11 +117,15 @@ async function main() {
   let settingsChanged: ApplyResult['changed'] = [];
   if (file) {
     // Forward targets are refused as the API refuses them: a loop into this hooklab, or one the outbound policy does not allow.
-    const policy = createOutboundPolicy({ host: config.host, allow: config.dispatchAllow, publicUrl: () => config.publicUrl });
     const isOwnOrigin = ownOriginCheck(() => config.publicUrl, web.server);
+    const policy = createOutboundPolicy({ host: config.host, allow: config.dispatchAllow, publicUrl: () => config.publicUrl, isOwnOrigin });
+    const refuseWebhookUrl = (url: string) => {
+      const v = policy.checkUrl(new URL(url));
+      return v.ok ? null : v.reason;
+    };
     let r: Awaited<ReturnType<typeof applyConfig>>;
     try {
-      r = await applyConfig(store, file, { now: new Date().toISOString(), limits: responseLimitsOf(config), refuseTarget: (url) => targetRefusal(url, { policy, isOwnOrigin }) });
+      r = await applyConfig(store, file, { now: new Date().toISOString(), limits: responseLimitsOf(config), refuseTarget: (url) => targetRefusal(url, { policy, isOwnOrigin }), refuseWebhookUrl });
     } catch (err) {
       if (err instanceof ConfigRefusedError) throw new ConfigFileError(`Invalid config file ${path.basename(configPath!)} (${configPath}), nothing was applied:\n  ${err.message}`);
       throw err;

@@ -12,6 +12,7 @@ import type { KeyedSlots } from '../lib/keyed-slots.ts';
 import type { Forwarder } from '../forward/forwarder.ts';
 import type { ReplayJobs } from '../forward/replay-jobs.ts';
 import type { BinAttempts } from '../verify/bin-attempts.ts';
+import type { OutboundPolicy } from '../net/outbound-policy.ts';
 import type { Verifier } from '../verify/service.ts';
 import type { SettingsWrites } from './settings-writes.ts';
 import type { SearchTurns } from '../capture/search-turns.ts';
@@ -38,6 +39,8 @@ export interface ApiContext {
   replays: ReplayJobs;
   verifier: Verifier;
   binAttempts: BinAttempts;
+  /** Where outbound calls may go (DISPATCH_ALLOW and the rest): a webhook's URL is checked when saved. */
+  outbound: OutboundPolicy;
   now: () => number;
   /** The receiver's capture ids ('' on Redis: the store assigns them): imports take theirs from it too. */
   newRequestId: () => string;

@@ -30,8 +30,17 @@ export function webhooksRouter(ctx: ApiContext): Router {
     res.json({ webhooks: (await ctx.store.webhooks.list()).map(webhookView) });
   });
 
+  // A URL the outbound rules keep the dispatcher from is refused when saved, as a forward
+  // target is: every attempt would be "blocked", for up to 24 hours.
+  const refuseUrl = (url: string | undefined) => {
+    if (url === undefined) return;
+    const v = ctx.outbound.checkUrl(new URL(url));
+    if (!v.ok) throw new HttpError(400, 'invalid_field', `url: ${v.reason}`, 'url', [{ field: 'url', message: v.reason }]);
+  };
+
   r.post('/webhooks', async (req, res) => {
     const input = parseWebhookInput(req.body, false);
+    refuseUrl(input.url);
     const w = applyWebhookInput(null, input, newId('wh'), iso(ctx.now()));
     // Each holds a secret, a schedule and its deliveries' history: a budget, as bins have,
     // checked and made in one step (concurrent requests cannot pass it; see Creatable).
@@ -64,6 +73,7 @@ export function webhooksRouter(ctx: ApiContext): Router {
     const { prev, w } = await inTurn(ctx, turn(req, res), async () => {
       const prev = await getOr404(req.params.id);
       const input = parseWebhookInput(req.body, true);
+      refuseUrl(input.url);
       const w = applyWebhookInput(prev, input, prev.id, iso(ctx.now()));
       await ctx.store.webhooks.put(w);
       return { prev, w };

@@ -6,8 +6,9 @@
 //   HOST loopback, no allow list  -> anything: a developer's machine, frictionless.
 //   HOST public, no allow list    -> public addresses only. A stranger who can reach the API
 //                                    must not use hooklab to read the LAN, the host's own
-//                                    services or the cloud metadata endpoint. One exception:
-//                                    our own receiver URLs (PUBLIC_URL's origin, /h/...).
+//                                    services or the cloud metadata endpoint.
+// Our own receiver URLs (/h/... at PUBLIC_URL's origin or one this server listens on) are
+// reachable under every rule: a bin of this hooklab is the dispatcher's first target.
 import { isIP } from 'node:net';
 import { RECEIVER_PREFIX } from '../../shared/api.ts';
 import { type AllowList, parseAllowList } from './allow-list.ts';
@@ -30,6 +31,8 @@ export interface OutboundPolicyOptions {
   allow: string[] | null;
   /** PUBLIC_URL, read when needed: it follows the bound port when it was not set. */
   publicUrl: () => string;
+  /** Is the URL at an origin this server listens on (see forward/own-origins.ts)? Beside PUBLIC_URL's. */
+  isOwnOrigin?: (url: string) => boolean;
 }
 
 // Not a secret list, just names that lead to instance metadata (credentials) without DNS tricks.
@@ -139,13 +142,16 @@ export function isLoopbackHost(host: string): boolean {
 const bare = (hostname: string) => hostname.toLowerCase().replace(/^\[|\]$/g, '').replace(/\.$/, '');
 
 export function createOutboundPolicy(opts: OutboundPolicyOptions): OutboundPolicy {
-  if (opts.allow) return allowListPolicy(parseAllowList(opts.allow));
-  if (isLoopbackHost(opts.host)) return { mode: 'open', checkUrl: () => ({ ok: true, checkAddresses: false }), checkAddress: () => null };
-
   const ownReceiver = (url: URL) => {
     const pub = new URL(opts.publicUrl());
-    return url.origin === pub.origin && url.pathname.startsWith(pub.pathname.replace(/\/+$/, '') + RECEIVER_PREFIX);
+    // PUBLIC_URL may hold a path (a proxy's prefix); the server's own origins serve /h/ at the root.
+    const under = pub.pathname.replace(/\/+$/, '') + RECEIVER_PREFIX;
+    if (url.origin === pub.origin) return url.pathname.startsWith(under);
+    return (opts.isOwnOrigin?.(url.href) ?? false) && (url.pathname.startsWith(RECEIVER_PREFIX) || url.pathname.startsWith(under));
   };
+  if (opts.allow) return allowListPolicy(parseAllowList(opts.allow), ownReceiver);
+  if (isLoopbackHost(opts.host)) return { mode: 'open', checkUrl: () => ({ ok: true, checkAddresses: false }), checkAddress: () => null };
+
   return {
     mode: 'public-only',
     checkUrl(url) {
@@ -163,11 +169,12 @@ export function createOutboundPolicy(opts: OutboundPolicyOptions): OutboundPolic
   };
 }
 
-function allowListPolicy(allow: AllowList): OutboundPolicy {
+function allowListPolicy(allow: AllowList, ownReceiver: (url: URL) => boolean): OutboundPolicy {
   const no = (host: string) => `${host} is not in DISPATCH_ALLOW`;
   return {
     mode: 'allow-list',
     checkUrl(url) {
+      if (ownReceiver(url)) return { ok: true, checkAddresses: false };
       const host = bare(url.hostname);
       if (allow.allowsHostname(host)) return { ok: true, checkAddresses: false };
       if (isIP(host)) return allow.allowsAddress(host) ? { ok: true, checkAddresses: false } : { ok: false, reason: no(host) };

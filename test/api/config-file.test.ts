@@ -280,6 +280,21 @@ describe('config file', () => {
     expect(code).toBe(1);
     expect(output).toContain(`Invalid config file loop.json (${file}), nothing was applied`);
     expect(output).toContain("bins[1].forward.targets[1].url: is one of this hooklab's own receiver URLs: forwarding there would loop");
+    // A webhook the dispatcher may not call (as POST /api/webhooks refuses it); its own bins it may.
+    await writeFile(
+      file,
+      JSON.stringify({
+        bins: [{ id: 'first-bin-0123456789' }],
+        webhooks: [
+          { id: 'wh_own_bin', url: 'https://hooks.example.test/h/first-bin-0123456789' },
+          { id: 'wh_elsewhere', url: 'http://10.1.2.3/hooks' },
+        ],
+      }),
+    );
+    const hook = await startExpectingFailure({ ...env, DISPATCH_ALLOW: 'example.com' });
+    expect(hook.code).toBe(1);
+    expect(hook.output).toContain('webhooks[1].url: 10.1.2.3 is not in DISPATCH_ALLOW');
+    expect(hook.output).not.toContain('webhooks[0]');
     // Nothing applied: the same DATA_DIR without the config holds no bin.
     await withServer({ DATA_DIR: dataDir }, async (base) => {
       expect((await json<{ bins: unknown[] }>(base, 'GET', '/api/bins')).body.bins).toEqual([]);

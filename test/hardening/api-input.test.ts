@@ -82,6 +82,19 @@ describe('API input validation', () => {
     expect((await request(srv.base).post('/api/bins')).status).toBe(201);
   });
 
+  it('an empty body typed as JSON is no body, not {} (every field at its default): a PUT of the answers is refused, nothing changes', async () => {
+    const before = await snapshot();
+    // What `jq … fixtures/plans/missing.json | curl -H 'content-type: application/json' --data @- …` sends.
+    for (const path of [`/api/bins/${bin.id}/response`, `/api/bins/${bin.id}/verify`]) {
+      const r = await request(srv.base).put(path).set('content-type', 'application/json').send('');
+      expect(r.status, path).toBe(400);
+      expect(r.body.error).toMatchObject({ code: 'invalid_field', field: 'body', message: 'body: is required' });
+    }
+    expect(await snapshot()).toBe(before);
+    // Where no body is a fine request, an empty JSON one is too (a random bin).
+    expect((await request(srv.base).post('/api/bins').set('content-type', 'application/json').send('')).status).toBe(201);
+  });
+
   it('a body that is not valid JSON: the answer says where, quoting none of it (a secret may be in it)', async () => {
     const r = await request(srv.base).patch(`/api/webhooks/${webhookId}`).set('content-type', 'application/json').send('{"secret": whsec_MfKQ9r8GKYqrTwJgPNmfNu6n}');
     expect(r.status).toBe(400);

@@ -181,12 +181,32 @@ describe('DISPATCH_ALLOW set: only what it lists, private or not', () => {
     expect(p.checkUrl(url('http://127.0.0.1:3000/'))).toEqual({ ok: true, checkAddresses: false });
     expect(p.checkUrl(url('http://10.9.9.9/'))).toEqual({ ok: true, checkAddresses: false });
     expect(p.checkUrl(url('http://8.8.8.8/'))).toEqual({ ok: false, reason: '8.8.8.8 is not in DISPATCH_ALLOW' });
-    expect(p.checkUrl(url('http://192.168.1.5:8080/h/abc')).ok).toBe(false); // no receiver exception here
     expect(p.checkUrl(url('https://hooks.example.com/x'))).toEqual({ ok: true, checkAddresses: false });
     expect(p.checkUrl(url('https://a.corp.example/x'))).toEqual({ ok: true, checkAddresses: false });
     expect(p.checkUrl(url('https://other.example/x'))).toEqual({ ok: true, checkAddresses: true });
     expect(p.checkAddress('other.example', '10.1.1.1')).toBeNull();
     expect(p.checkAddress('other.example', '93.184.215.14')).toBe('other.example is not in DISPATCH_ALLOW');
+  });
+});
+
+describe("hooklab's own receiver URLs: reachable under DISPATCH_ALLOW too (a bin of this hooklab is the dispatcher's first target)", () => {
+  it("PUBLIC_URL's origin, under its path; nothing else there", () => {
+    const p = exposed({ allow: ['hooks.example.com'], publicUrl: 'http://192.168.1.5:8080' });
+    expect(p.checkUrl(url('http://192.168.1.5:8080/h/abc'))).toEqual({ ok: true, checkAddresses: false });
+    expect(p.checkUrl(url('http://192.168.1.5:8080/api/bins'))).toEqual({ ok: false, reason: '192.168.1.5 is not in DISPATCH_ALLOW' });
+    const under = exposed({ allow: ['a.com'], publicUrl: 'https://example.com/hooklab' });
+    expect(under.checkUrl(url('https://example.com/hooklab/h/abc'))).toEqual({ ok: true, checkAddresses: false });
+    // Not under PUBLIC_URL's path: no receiver, so its name is checked at connect time as any other.
+    expect(under.checkUrl(url('https://example.com/h/abc'))).toEqual({ ok: true, checkAddresses: true });
+  });
+
+  it('an origin the server listens on (isOwnOrigin), as http://localhost:PORT when PUBLIC_URL says 127.0.0.1', () => {
+    const p = createOutboundPolicy({ host: '127.0.0.1', allow: ['example.com'], publicUrl: () => 'http://127.0.0.1:3000', isOwnOrigin: (u) => new URL(u).origin === 'http://localhost:3000' });
+    expect(p.checkUrl(url('http://localhost:3000/h/abc'))).toEqual({ ok: true, checkAddresses: false });
+    // Elsewhere there, the name is checked at connect time (where its loopback address is refused).
+    expect(p.checkUrl(url('http://localhost:3000/api/webhooks'))).toEqual({ ok: true, checkAddresses: true });
+    expect(p.checkAddress('localhost', '127.0.0.1')).toBe('localhost is not in DISPATCH_ALLOW');
+    expect(p.checkUrl(url('http://127.0.0.1:3001/h/abc'))).toEqual({ ok: false, reason: '127.0.0.1 is not in DISPATCH_ALLOW' });
   });
 });
 
