@@ -3,8 +3,8 @@
 //    firstDelay * factor^(n-1) spread by ±jitter (a generator seeded per delivery); nothing is
 //    planned after the deadline, and the last attempt lands exactly on it (as Portable does);
 //  - a list of waits (svix, standard-webhooks, or `delaysMs`): attempt 1 at once, then one
-//    attempt after each wait in turn, taken as given: none past the deadline (by default the
-//    waits' sum), and none added on it.
+//    attempt after each wait in turn, taken as given: none past the deadline, and none added
+//    on it. Its deadline defaults to twice the waits' sum (see listDeadline).
 // A Retry-After answer moves what is left of a delivery's plan (moveForRetryAfter).
 import type { ScheduleSettings } from '../../shared/api.ts';
 import { createRng } from '../rng.ts';
@@ -72,18 +72,18 @@ export function planAttempts(s: ScheduleSettings, seed: number): number[] {
 
 /**
  * The global (env) settings with a webhook's (already validated) overrides on top: its
- * preset or list of waits first, then the numbers it gives. A list's deadline defaults to the
- * sum of its waits. `global` is always the server's settings: "portable" means them.
+ * preset or list of waits first, then the numbers it gives. A list's deadline defaults to
+ * twice the sum of its waits (listDeadline). `global` is always the server's settings: "portable" means them.
  */
 export function resolveSchedule(global: ScheduleSettings, override: Partial<ScheduleSettings> | undefined): ScheduleSettings {
   const { preset, delaysMs, ...numbers } = override ?? {};
   const { preset: _p, delaysMs: _d, ...base } = global;
   let out: ScheduleSettings = base;
-  if (delaysMs) out = { ...base, jitter: 0, delaysMs, deadlineMs: sum(delaysMs) };
+  if (delaysMs) out = { ...base, jitter: 0, delaysMs, deadlineMs: listDeadline(delaysMs) };
   else if (preset) {
     const p = PRESETS[preset];
     out = { ...base, ...p, preset };
-    if (p.delaysMs && p.deadlineMs === undefined) out.deadlineMs = sum(p.delaysMs);
+    if (p.delaysMs && p.deadlineMs === undefined) out.deadlineMs = listDeadline(p.delaysMs);
   }
   for (const k of ['firstDelayMs', 'factor', 'jitter', 'deadlineMs'] as const) if (numbers[k] !== undefined) out[k] = numbers[k];
   return out;
@@ -96,6 +96,13 @@ export function mergeOverrides(a: Partial<ScheduleSettings> | undefined, b: Part
 }
 
 const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
+
+/**
+ * A list's deadline when none is given: twice its waits' sum, the most Retry-After can stretch
+ * them to (each to at most twice; see moveForRetryAfter). A list counts its attempts, as Svix
+ * does: at the sum alone, the first Retry-After pushed the last attempt past it, and it was lost.
+ */
+export const listDeadline = (delaysMs: readonly number[]) => 2 * sum(delaysMs);
 
 // ---------------------------------------------------------------------- Retry-After
 

@@ -30,7 +30,7 @@ export const ScheduleSettings = z
     firstDelayMs: z.int().meta({ description: 'Delay before the first retry.' }),
     factor: z.number().meta({ description: 'Each delay is this many times the previous one.' }),
     jitter: z.number().meta({ description: '±fraction of random spread on each delay (0.2 = ±20%).' }),
-    deadlineMs: z.int().meta({ description: 'No attempt later than this after the event; an exponential schedule\'s last one lands on it.' }),
+    deadlineMs: z.int().meta({ description: 'No attempt later than this after the event; an exponential schedule\'s last one lands on it. A list\'s defaults to twice the sum of its waits (room for Retry-After to stretch each to twice).' }),
     delaysMs: z
       .array(z.int())
       .optional()

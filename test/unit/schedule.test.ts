@@ -1,6 +1,7 @@
 // Issue 4: the retry schedule is one pure function; 24 hours of it run in microseconds.
 import { describe, expect, it } from 'vitest';
 import type { ScheduleSettings } from '../../shared/api.ts';
+import { previewSchedule } from '../../server/dispatch/preview.ts';
 import { MAX_ATTEMPTS, mergeOverrides, moveForRetryAfter, parseRetryAfter, planAttempts, resolveSchedule, retryDelay } from '../../server/dispatch/schedule.ts';
 
 const S: ScheduleSettings = { firstDelayMs: 5000, factor: 4, jitter: 0.2, deadlineMs: 86_400_000 };
@@ -74,13 +75,13 @@ describe('schedule presets and lists (pure)', () => {
   it('resolves each preset over the global settings; portable is the global settings', () => {
     expect(resolveSchedule(S, {})).toEqual(S);
     expect(resolveSchedule(S, { preset: 'portable' })).toEqual({ ...S, preset: 'portable' });
-    expect(resolveSchedule(S, { preset: 'svix' })).toMatchObject({ preset: 'svix', jitter: 0, delaysMs: [5 * SEC, 5 * M, 30 * M, 2 * HOUR, 5 * HOUR, 10 * HOUR, 10 * HOUR], deadlineMs: 27 * HOUR + 35 * M + 5 * SEC });
-    expect(resolveSchedule(S, { preset: 'standard-webhooks' }).deadlineMs).toBe(75 * HOUR + 35 * M + 5 * SEC);
+    expect(resolveSchedule(S, { preset: 'svix' })).toMatchObject({ preset: 'svix', jitter: 0, delaysMs: [5 * SEC, 5 * M, 30 * M, 2 * HOUR, 5 * HOUR, 10 * HOUR, 10 * HOUR], deadlineMs: 2 * (27 * HOUR + 35 * M + 5 * SEC) });
+    expect(resolveSchedule(S, { preset: 'standard-webhooks' }).deadlineMs).toBe(2 * (75 * HOUR + 35 * M + 5 * SEC));
     expect(resolveSchedule(S, { preset: 'stripe' })).toMatchObject({ firstDelayMs: HOUR, factor: 2, deadlineMs: 72 * HOUR });
     expect(resolveSchedule(S, { preset: 'linear' })).toMatchObject({ firstDelayMs: HOUR, factor: 1, jitter: 0, deadlineMs: 24 * HOUR });
     // The numbers given win over the preset's.
     expect(resolveSchedule(S, { preset: 'stripe', deadlineMs: 2 * HOUR })).toMatchObject({ deadlineMs: 2 * HOUR, factor: 2 });
-    expect(resolveSchedule(S, { delaysMs: [1000, 2000] })).toEqual({ ...S, jitter: 0, delaysMs: [1000, 2000], deadlineMs: 3000 });
+    expect(resolveSchedule(S, { delaysMs: [1000, 2000] })).toEqual({ ...S, jitter: 0, delaysMs: [1000, 2000], deadlineMs: 6000 });
   });
 
   it('the Standard Webhooks example schedule, exactly as the spec lists it', () => {
@@ -119,5 +120,23 @@ describe('Retry-After (pure)', () => {
     expect(parseRetryAfter('Thu, 01 Jan 2026 00:01:00 GMT', now)).toBe(60_000);
     expect(parseRetryAfter('soon', now)).toBeNull();
     expect(parseRetryAfter(undefined, now)).toBeNull();
+  });
+});
+
+describe('a list counts its attempts, as Svix does', () => {
+  it('Retry-After on every attempt stretches the svix waits, and all 8 attempts are still made', () => {
+    const svix = resolveSchedule(S, { preset: 'svix' });
+    for (const retryAfterS of [1, 60, 3600, 86_400]) {
+      const p = previewSchedule(svix, 1, { retryAfter: true }, { retryAfterS });
+      expect(p.attempts, `Retry-After: ${retryAfterS}`).toHaveLength(8);
+      // Each wait is the planned one or more, at most twice it.
+      p.attempts.slice(1).forEach((a, i) => {
+        expect(a.delayMs).toBeGreaterThanOrEqual(svix.delaysMs![i]);
+        expect(a.delayMs).toBeLessThanOrEqual(2 * svix.delaysMs![i]);
+      });
+    }
+    // A deadline given is kept: attempts pushed past it are dropped, as documented.
+    const tight = resolveSchedule(S, { preset: 'svix', deadlineMs: 27 * HOUR + 35 * MIN + 5 * SEC });
+    expect(previewSchedule(tight, 1, { retryAfter: true }, { retryAfterS: 60 }).attempts.length).toBeLessThan(8);
   });
 });
