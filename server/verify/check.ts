@@ -29,7 +29,13 @@ export function checkScheme(settings: VerifySettingsT, index: number, req: Verif
 
   const algorithm = def.algorithm(scheme);
   const macs: Buffer[] = [];
-  for (const r of reading.received) if (r.mac && r.mac.length === DIGEST_BYTES[algorithm]) macs.push(r.mac);
+  const texts: string[] = []; // each one's text, as received
+  for (const r of reading.received) {
+    if (r.mac && r.mac.length === DIGEST_BYTES[algorithm]) {
+      macs.push(r.mac);
+      texts.push(r.text);
+    }
+  }
   const parts = reading.signed(req.body);
   const ts = reading.timestamp;
   const skewSec = ts?.sec != null ? Math.floor(nowMs / 1000) - ts.sec : undefined;
@@ -45,9 +51,19 @@ export function checkScheme(settings: VerifySettingsT, index: number, req: Verif
         const message = `The signature is right, but the signed timestamp "${cut(ts.text)}" is not a number of seconds, so its age cannot be checked.`;
         return { status: 'invalid', ...who, secretIndex, details: { message, header: reading.header, received: received(), cause: 'malformed_header' } };
       }
-      if (skewSec !== undefined && toleranceSec !== undefined && Math.abs(skewSec) > toleranceSec) {
+      if (skewSec !== undefined && toleranceSec !== undefined && (def.pastOnly ? skewSec : Math.abs(skewSec)) > toleranceSec) {
         const when = skewSec > 0 ? `${skewSec} s before it arrived` : `${-skewSec} s after it arrived`;
-        return { status: 'expired', ...who, secretIndex, skewSec, details: { message: `Signed right, but ${when}; the tolerance is ±${toleranceSec} s.`, header: reading.header, timestamp: ts!.sec!, toleranceSec } };
+        const tolerance = def.pastOnly ? `at most ${toleranceSec} s old` : `±${toleranceSec} s`;
+        // 13 digits: a sender that wrote Date.now() where the scheme signs seconds.
+        const millis = ts!.sec! >= 1e11 ? ' The timestamp looks like milliseconds: this scheme signs Unix seconds.' : '';
+        return { status: 'expired', ...who, secretIndex, skewSec, details: { message: `Signed right, but ${when}; the tolerance is ${tolerance}.${millis}`, header: reading.header, timestamp: ts!.sec!, toleranceSec } };
+      }
+      // Right, but in a form the provider's own library reads as text and refuses.
+      if (def.exactText) {
+        const written = def.format(mac, scheme);
+        const matching = texts.filter((_t, i) => sameMac(macs[i], mac));
+        const problem = reading.strictProblem ?? (matching.includes(written) ? null : `The signature is right, but written "${cut(matching[0])}": the provider's library (${def.exactText}) compares it as text with "${written}" and rejects it.`);
+        if (problem) return { status: 'invalid', ...who, secretIndex, details: { message: problem, header: reading.header, received: received(), cause: 'signature_encoding' } };
       }
       // Built without spreads: this is the result of nearly every check.
       const valid: VerificationT = { status: 'valid', scheme: scheme.type, schemeIndex: index, secretIndex };

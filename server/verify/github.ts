@@ -22,4 +22,5 @@ export const github: SchemeDef<S> = {
   key: textKey,
   mistakenKeys: textMistakes,
   format: (mac) => `sha256=${mac.toString('hex')}`,
+  exactText: '@octokit/webhooks (verify)',
 };

@@ -15,6 +15,8 @@ const KNOWN_HEADERS = [
   ['webhook-id', 'webhook-id'],
   ['svix-id', 'svix-id'],
   ['x-github-delivery', 'x-github-delivery'],
+  // Shopify's event id, the same on each retry (shopify.dev "Ignore duplicate webhooks").
+  ['x-shopify-webhook-id', 'x-shopify-webhook-id'],
 ] as const;
 
 // A Stripe event body names both; most other bodies lack one, so they are never parsed.
@@ -27,10 +29,10 @@ function asKey(v: unknown): string | null {
   return s.length > MAX_KEY_CHARS ? `sha256:${createHash('sha256').update(s).digest('hex')}` : s;
 }
 
-/** "data.items.0.id": field names joined by dots, a number picks an array item. */
+/** "data.items.0.id": field names joined by dots, a number picks an array item; JSONPath's "$." before it is the root. */
 export function atPath(value: unknown, path: string): unknown {
   let v = value;
-  for (const part of path.split('.')) {
+  for (const part of path.replace(/^\$\./, '').split('.')) {
     if (Array.isArray(v) && /^\d+$/.test(part)) v = v[Number(part)];
     else if (v && typeof v === 'object' && !Array.isArray(v) && Object.hasOwn(v, part)) v = (v as Record<string, unknown>)[part];
     else return undefined;

@@ -28,5 +28,6 @@ export const slack: SchemeDef<S> = {
   key: textKey,
   mistakenKeys: textMistakes,
   format: (mac) => `v0=${mac.toString('hex')}`,
+  exactText: "Slack's SDKs",
   toleranceSec: (s) => s.toleranceSec ?? DEFAULT_TOLERANCE_SEC,
 };

@@ -57,5 +57,6 @@ export const standardWebhooks: SchemeDef<S> = {
   key: whsecKey,
   mistakenKeys: whsecMistakes,
   format: (mac) => `v1,${mac.toString('base64')}`,
+  exactText: 'the standardwebhooks and svix libraries',
   toleranceSec: (s) => s.toleranceSec ?? DEFAULT_TOLERANCE_SEC,
 };

@@ -7,7 +7,7 @@ import { fromHex } from './crypto.ts';
 import { bytesOf, type HeaderIndex } from './headers.ts';
 import { textKey, textMistakes } from './keys.ts';
 import { readTimestamp } from './timestamp.ts';
-import type { Reading, Received, SchemeDef } from './types.ts';
+import type { MistakenKey, Reading, Received, SchemeDef } from './types.ts';
 
 type S = Extract<VerifySchemeT, { type: 'stripe' }>;
 
@@ -15,8 +15,10 @@ function read(_s: S, h: HeaderIndex): Reading {
   const header = 'Stripe-Signature';
   const received: Received[] = [];
   let t: string | undefined;
+  let spaced = false;
   for (const value of h.get('stripe-signature') ?? []) {
     for (const item of value.split(',')) {
+      if (item !== item.trim()) spaced = true;
       const eq = item.indexOf('=');
       const k = item.slice(0, eq < 0 ? undefined : eq).trim();
       const v = eq < 0 ? '' : item.slice(eq + 1).trim();
@@ -28,7 +30,9 @@ function read(_s: S, h: HeaderIndex): Reading {
   if (received.length === 0) return { ...reading, problem: { cause: 'malformed_header', message: 'Stripe-Signature has no v1= signature.' } };
   if (t === undefined) return { ...reading, problem: { cause: 'timestamp_missing', message: 'Stripe-Signature has no t= timestamp: it is part of the signed string "<t>.<body>".' } };
   const head = bytesOf(`${t}.`);
-  return { ...reading, timestamp: readTimestamp(t), signed: (body) => [head, body] };
+  // Stripe's libraries split on "," and "=" and do not trim: " v1=…" is no v1 signature there.
+  const strictProblem = spaced ? 'Stripe-Signature has spaces around its items ("t=…, v1=…"): Stripe\'s libraries split it on "," and "=" without trimming, so they find no timestamp or v1 signature in it.' : undefined;
+  return { ...reading, timestamp: readTimestamp(t), signed: (body) => [head, body], ...(strictProblem && { strictProblem }) };
 }
 
 export const stripe: SchemeDef<S> = {
@@ -37,7 +41,14 @@ export const stripe: SchemeDef<S> = {
   read,
   algorithm: () => 'sha256',
   key: textKey,
-  mistakenKeys: textMistakes,
+  // Stripe keys with the whole "whsec_…" text: a secret saved without the prefix misses it.
+  mistakenKeys: (secret: string): MistakenKey[] =>
+    secret.startsWith('whsec_')
+      ? textMistakes(secret)
+      : [...textMistakes(secret), { key: textKey(`whsec_${secret}`), cause: 'wrong_secret', how: 'the secret with "whsec_" before it: Stripe signs with the whole "whsec_…" text, and the one saved here lacks the prefix' }],
   format: (mac) => `v1=${mac.toString('hex')}`,
   toleranceSec: (s) => s.toleranceSec ?? DEFAULT_TOLERANCE_SEC,
+  // stripe-node's constructEvent: only an age past the tolerance fails.
+  pastOnly: true,
+  exactText: "Stripe's libraries (constructEvent)",
 };

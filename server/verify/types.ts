@@ -26,6 +26,11 @@ export interface Reading {
   received: Received[];
   /** The signed timestamp: text as signed, seconds (null when not a number). */
   timestamp?: { text: string; sec: number | null };
+  /**
+   * Why the provider's own library would refuse this header even with a right signature (a
+   * form it does not read), for schemes whose library compares text (see SchemeDef.exactText).
+   */
+  strictProblem?: string;
   /** Set when the signed string cannot be formed: no check is possible. */
   problem?: { cause: Extract<InvalidCauseT, 'malformed_header' | 'timestamp_missing'>; message: string };
   /** The signed string, in pieces (no copy of the body), for a given body. */
@@ -52,4 +57,11 @@ export interface SchemeDef<S extends VerifySchemeT = VerifySchemeT> {
   format(mac: Buffer, scheme: S): string;
   /** Seconds of tolerance, when the scheme signs a timestamp. */
   toleranceSec?(scheme: S): number;
+  /** Only a timestamp too far in the past fails (Stripe's libraries allow any future one). */
+  pastOnly?: boolean;
+  /**
+   * The provider's library that compares a signature as text, as `format` writes it: a right
+   * MAC written otherwise (another base64 alphabet, upper-case hex) fails there, so here too.
+   */
+  exactText?: string;
 }

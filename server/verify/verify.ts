@@ -40,5 +40,7 @@ export function verify(settings: VerifySettingsT | null | undefined, req: Verify
   }
   if (best) return best;
   const names = [...new Set(settings.schemes.flatMap((s) => schemeDef(s).headerNames(s)))];
-  return { status: 'missing', details: { message: `No signature header of the configured schemes (looked for ${names.join(', ')}).` } };
+  // GitHub's legacy SHA-1 header alone: a webhook set up without a secret long ago, or a sender imitating an old GitHub.
+  const sha1Only = settings.schemes.some((s) => s.type === 'github') && h.has('x-hub-signature') ? ' The request carries X-Hub-Signature, GitHub\'s legacy SHA-1 signature, which is not checked: GitHub sends X-Hub-Signature-256 beside it.' : '';
+  return { status: 'missing', details: { message: `No signature header of the configured schemes (looked for ${names.join(', ')}).${sha1Only}` } };
 }

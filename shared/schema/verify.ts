@@ -18,7 +18,10 @@ export const MAX_SCHEMES = 10;
 export const MAX_SECRETS = 10;
 const MAX_TOLERANCE_SEC = 30 * 86_400;
 
-const secret = () => str(1024, 1);
+// No provider's secret starts or ends with whitespace: one that does was pasted with a line
+// break, and every signature would then fail as "wrong_secret" with nothing to say why.
+const unpadded = (s: string) => s === s.trim();
+const secret = () => str(1024, 1).refine(unpadded, { error: 'has spaces or a line break at its start or end (a paste mistake?): remove them' });
 const secretList = <T extends z.ZodType>(item: T, description: string) =>
   list(item, MAX_SECRETS).min(1, { error: 'must list at least one secret' }).meta({ description });
 const SECRETS_DESCRIPTION = 'Write-only. Several during a key rotation: a signature by any one of them is valid.';
@@ -36,7 +39,7 @@ const tolerance = () =>
     .meta({ description: `How far (seconds, either way) the signed timestamp may be from the arrival time; default ${DEFAULT_TOLERANCE_SEC}.` });
 
 const whsecSecret = () =>
-  secret().refine(isStandardWebhooksSecret, { error: 'must be a Standard Webhooks secret: "whsec_" followed by base64' });
+  secret().refine((s) => !unpadded(s) || isStandardWebhooksSecret(s), { error: 'must be a Standard Webhooks secret: "whsec_" followed by base64' });
 
 // The shapes, without secrets: the input adds the secrets, the view adds their hints.
 const sharedShapes = {
@@ -142,10 +145,10 @@ export const VerifySchemePut = schemeUnion(newOrKept(whsecSecret()), newOrKept(s
 export const IdempotencySettings = obj({
   header: httpToken(256).optional().meta({ description: 'A header that carries the sender\'s event id.' }),
   jsonPath: str(256, 1)
-    .regex(/^[^.]+(\.[^.]+)*$/, { error: 'must be field names joined by dots, e.g. "id" or "data.event_id"' })
+    .regex(/^[^.[\]*]+(\.[^.[\]*]+)*$/, { error: 'must be field names joined by dots, e.g. "id", "data.event_id" or "$.data.items.0.id" (a number picks an array item; no brackets or wildcards)' })
     .optional()
-    .meta({ description: 'A field of a JSON body that carries the event id; dot-separated, a number picks an array item.' }),
-}).meta({ id: 'IdempotencySettings', description: 'Checked before the known headers (webhook-id, svix-id, X-GitHub-Delivery) and Stripe event ids.' });
+    .meta({ description: 'A field of a JSON body that carries the event id; dot-separated, a number picks an array item; a leading "$." (as JSONPath writes the root) is the root.' }),
+}).meta({ id: 'IdempotencySettings', description: 'Checked before the known headers (webhook-id, svix-id, X-GitHub-Delivery, X-Shopify-Webhook-Id) and Stripe event ids.' });
 
 const SCHEMES_DESCRIPTION = 'The scheme whose signature header a request carries decides.';
 
@@ -234,13 +237,15 @@ export const INVALID_CAUSES = [
   'reserialized_json',
   'malformed_header',
   'body_truncated',
+  'signature_encoding',
 ] as const;
 export const InvalidCause = z.enum(INVALID_CAUSES).meta({
   description:
     'body_changed: the signed string is formed right but no secret signed it (bytes changed on the way, or see wrong_secret); wrong_secret: the secret that signed it is not this one; ' +
     'secret_not_decoded: the sender keyed the HMAC with the secret\'s text ("whsec_…" or the base64) instead of its decoded bytes; secret_decoded: the reverse; ' +
     'timestamp_missing: the signed timestamp is not in the request; reserialized_json: the sender signed a re-serialised copy of the JSON body (other spacing or key order); ' +
-    'malformed_header: the signature header cannot be read; body_truncated: hooklab stored only part of the body.',
+    'malformed_header: the signature header cannot be read; body_truncated: hooklab stored only part of the body; ' +
+    'signature_encoding: the signature is right, but written in a form the provider\'s own library compares as text and rejects (URL-safe base64, upper-case hex, spaces in Stripe-Signature).',
 });
 
 export const SignedPreview = z
@@ -295,7 +300,7 @@ export type VerificationT = z.infer<typeof Verification>;
 
 // ----------------------------------------------------------------------------- idempotency
 
-export const IDEMPOTENCY_SOURCES = ['header', 'json-path', 'webhook-id', 'svix-id', 'x-github-delivery', 'stripe-event-id'] as const;
+export const IDEMPOTENCY_SOURCES = ['header', 'json-path', 'webhook-id', 'svix-id', 'x-github-delivery', 'x-shopify-webhook-id', 'stripe-event-id'] as const;
 
 export const IdempotencyKey = z
   .object({

@@ -221,6 +221,13 @@ describe('verify: invalid, with the cause', () => {
     expect(check(slack, ['X-Slack-Request-Timestamp', ts, 'X-Slack-Signature', slackSig], BODY)).toMatchObject({ status: 'expired', skewSec: 301 });
   });
 
+  it('a Stripe secret saved without its "whsec_" prefix: the cause says so (Stripe signs with the whole text)', () => {
+    const header = stripe.webhooks.generateTestHeaderString({ payload: BODY, secret: STRIPE, timestamp: TS });
+    const r = check(settings([{ type: 'stripe', secrets: [STRIPE.slice('whsec_'.length)] }]), ['Stripe-Signature', header], BODY);
+    expect(r).toMatchObject({ status: 'invalid', details: { cause: 'wrong_secret', matched: { schemeIndex: 0, secretIndex: 0 } } });
+    expect(r.details!.message).toBe('The signature is secret #1\'s, made with the secret with "whsec_" before it: Stripe signs with the whole "whsec_…" text, and the one saved here lacks the prefix.');
+  });
+
   it('a stale timestamp and a bad signature: invalid (the signature is the bigger problem), with the skew', () => {
     const r = check(SW, swHeaders(BODY, { ts: TS - 600 }), `${BODY} `);
     expect(r).toMatchObject({ status: 'invalid', skewSec: 600 });

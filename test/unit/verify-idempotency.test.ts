@@ -33,6 +33,8 @@ describe('idempotencyKey', () => {
     expect(key(withIdem({ header: 'x-request-key' }), req(h, body))).toEqual({ key: 'rk_9', source: 'header' });
     expect(key(withIdem({ jsonPath: 'meta.deliveries.0.key' }), req(h, body))).toEqual({ key: 'k-7', source: 'json-path' });
     expect(key(withIdem({ jsonPath: 'meta.n' }), req([], body))).toEqual({ key: '42', source: 'json-path' });
+    expect(key(withIdem({ jsonPath: '$.meta.n' }), req([], body))).toEqual({ key: '42', source: 'json-path' }); // JSONPath's root
+    expect(key(null, req(['X-Shopify-Webhook-Id', 'b54557e4-bdd9-4b37-8a5f-bf7d70bcd043'], '{}'))).toEqual({ key: 'b54557e4-bdd9-4b37-8a5f-bf7d70bcd043', source: 'x-shopify-webhook-id' });
     // Named but absent: the well-known sources still count.
     expect(key(withIdem({ header: 'X-Absent', jsonPath: 'nope.x' }), req(h, body))).toEqual({ key: 'msg_1', source: 'webhook-id' });
     expect(key(withIdem({ jsonPath: 'constructor' }), req([], '{}'))).toBeNull();

@@ -70,9 +70,15 @@ describe('VerifySettingsInput', () => {
   });
 
   it('idempotency settings', () => {
-    expect(errors({ schemes: [], idempotency: { jsonPath: 'a..b' } })).toEqual([
-      { field: 'idempotency.jsonPath', message: 'must be field names joined by dots, e.g. "id" or "data.event_id"' },
-    ]);
+    const joined = 'must be field names joined by dots, e.g. "id", "data.event_id" or "$.data.items.0.id" (a number picks an array item; no brackets or wildcards)';
+    for (const jsonPath of ['a..b', 'data[0].id', '$.data.*']) expect(errors({ schemes: [], idempotency: { jsonPath } }), jsonPath).toEqual([{ field: 'idempotency.jsonPath', message: joined }]);
+    expect(errors({ schemes: [], idempotency: { jsonPath: '$.data.id' } })).toEqual([]);
+    // Stripped of spaces or a line break pasted with it: refused, said why (each scheme's secrets).
+    for (const type of ['stripe', 'github', 'standard-webhooks']) {
+      expect(errors({ schemes: [{ type, secrets: ['whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n'] }] }), type).toEqual([
+        { field: 'schemes[0].secrets[0]', message: 'has spaces or a line break at its start or end (a paste mistake?): remove them' },
+      ]);
+    }
     expect(errors({ schemes: [], idempotency: { path: 'id' } })).toEqual([{ field: 'idempotency.path', message: 'unknown field (allowed: header, jsonPath)' }]);
   });
 });

@@ -92,7 +92,7 @@ export function KeyGroupList({ binId, list }: Props) {
             <strong>No capture here carries an idempotency key yet.</strong>
           </p>
           <p class="muted small">
-            Keys come from the <code>webhook-id</code>, <code>svix-id</code> or <code>X-GitHub-Delivery</code> header, a Stripe event's <code>id</code> in the body, or
+            Keys come from the <code>webhook-id</code>, <code>svix-id</code>, <code>X-GitHub-Delivery</code> or <code>X-Shopify-Webhook-Id</code> header, a Stripe event's <code>id</code> in the body, or
             a header or JSON field you name under <Link href={paths.verify(binId)}>Signatures</Link>. Retries that keep their key show up here as one row with
             its attempts.
           </p>

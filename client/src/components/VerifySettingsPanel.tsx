@@ -178,7 +178,7 @@ export function VerifySettingsPanel({ binId, disabled }: { binId: string; disabl
       </div>
       <fieldset class="idempotency" data-field="idempotency">
         <legend>Idempotency key</legend>
-        <p class="muted small">Read from webhook-id, svix-id, X-GitHub-Delivery or a Stripe event id by itself; name another header or JSON field here.</p>
+        <p class="muted small">Read from webhook-id, svix-id, X-GitHub-Delivery, X-Shopify-Webhook-Id or a Stripe event id by itself; name another header or JSON field here.</p>
         {errors.idempotency && <FieldError id="err-idempotency" message={errors.idempotency} />}
         <div class="grid-fields">
           <Field label="Header" slot="idempotency.header" error={errors['idempotency.header']}>
