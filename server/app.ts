@@ -232,7 +232,7 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
   // Whether a URL is at one of hooklab's own origins: the dispatcher sends there inline, a
   // forward there would loop.
   const isOwnOrigin = ownOriginCheck(() => config.publicUrl, httpServer);
-  const outbound = createOutboundPolicy({ ...policyOptions, publicUrl: () => config.publicUrl, isOwnOrigin });
+  const outbound = createOutboundPolicy({ ...policyOptions, publicUrl: () => config.publicUrl });
   const inlineSender = () =>
     createSender({
       maxResponseBytes: config.dispatchMaxResponseBytes,

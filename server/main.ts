@@ -118,7 +118,7 @@ async function main() {
   if (file) {
     // Forward targets are refused as the API refuses them: a loop into this hooklab, or one the outbound policy does not allow.
     const isOwnOrigin = ownOriginCheck(() => config.publicUrl, web.server);
-    const policy = createOutboundPolicy({ host: config.host, allow: config.dispatchAllow, publicUrl: () => config.publicUrl, isOwnOrigin });
+    const policy = createOutboundPolicy({ host: config.host, allow: config.dispatchAllow, publicUrl: () => config.publicUrl });
     const refuseWebhookUrl = (url: string) => {
       const v = policy.checkUrl(new URL(url));
       return v.ok ? null : v.reason;

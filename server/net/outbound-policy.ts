@@ -7,10 +7,13 @@
 //   HOST public, no allow list    -> public addresses only. A stranger who can reach the API
 //                                    must not use hooklab to read the LAN, the host's own
 //                                    services or the cloud metadata endpoint.
-// Our own receiver URLs (/h/... at PUBLIC_URL's origin or one this server listens on) are
-// reachable under every rule: a bin of this hooklab is the dispatcher's first target.
+// Our own receiver URLs (/h/... at PUBLIC_URL's origin, with no dot segment however encoded)
+// are reachable under every rule: a bin of this hooklab is the dispatcher's first target. Only
+// PUBLIC_URL's: a loopback origin on our port may be another program (hooklab bound elsewhere),
+// and the exemption skips the address check.
 import { isIP } from 'node:net';
 import { RECEIVER_PREFIX } from '../../shared/api.ts';
+import { hasDotSegment } from '../../shared/sub-path.ts';
 import { type AllowList, parseAllowList } from './allow-list.ts';
 
 export type UrlVerdict =
@@ -31,8 +34,6 @@ export interface OutboundPolicyOptions {
   allow: string[] | null;
   /** PUBLIC_URL, read when needed: it follows the bound port when it was not set. */
   publicUrl: () => string;
-  /** Is the URL at an origin this server listens on (see forward/own-origins.ts)? Beside PUBLIC_URL's. */
-  isOwnOrigin?: (url: string) => boolean;
 }
 
 // Not a secret list, just names that lead to instance metadata (credentials) without DNS tricks.
@@ -144,10 +145,8 @@ const bare = (hostname: string) => hostname.toLowerCase().replace(/^\[|\]$/g, ''
 export function createOutboundPolicy(opts: OutboundPolicyOptions): OutboundPolicy {
   const ownReceiver = (url: URL) => {
     const pub = new URL(opts.publicUrl());
-    // PUBLIC_URL may hold a path (a proxy's prefix); the server's own origins serve /h/ at the root.
-    const under = pub.pathname.replace(/\/+$/, '') + RECEIVER_PREFIX;
-    if (url.origin === pub.origin) return url.pathname.startsWith(under);
-    return (opts.isOwnOrigin?.(url.href) ?? false) && (url.pathname.startsWith(RECEIVER_PREFIX) || url.pathname.startsWith(under));
+    // A proxy in front that decodes %2F before resolving dots would take /h/..%2F..%2Fadmin elsewhere.
+    return url.origin === pub.origin && url.pathname.startsWith(pub.pathname.replace(/\/+$/, '') + RECEIVER_PREFIX) && !hasDotSegment(url.pathname);
   };
   if (opts.allow) return allowListPolicy(parseAllowList(opts.allow), ownReceiver);
   if (isLoopbackHost(opts.host)) return { mode: 'open', checkUrl: () => ({ ok: true, checkAddresses: false }), checkAddress: () => null };

@@ -15,7 +15,7 @@ const KNOWN_HEADERS = [
   ['webhook-id', 'webhook-id'],
   ['svix-id', 'svix-id'],
   ['x-github-delivery', 'x-github-delivery'],
-  // Shopify's event id, the same on each retry (shopify.dev "Ignore duplicate webhooks").
+  // Shopify's id of one webhook, the same on each of its retries.
   ['x-shopify-webhook-id', 'x-shopify-webhook-id'],
 ] as const;
 

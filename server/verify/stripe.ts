@@ -15,23 +15,27 @@ function read(_s: S, h: HeaderIndex): Reading {
   const header = 'Stripe-Signature';
   const received: Received[] = [];
   let t: string | undefined;
-  let spaced = false;
+  let spacedT = false;
   for (const value of h.get('stripe-signature') ?? []) {
     for (const item of value.split(',')) {
-      if (item !== item.trim()) spaced = true;
       const eq = item.indexOf('=');
-      const k = item.slice(0, eq < 0 ? undefined : eq).trim();
+      const rawKey = item.slice(0, eq < 0 ? undefined : eq);
+      const k = rawKey.trim();
       const v = eq < 0 ? '' : item.slice(eq + 1).trim();
-      if (k === 't' && t === undefined) t = v;
-      else if (k === 'v1') received.push({ text: `v1=${v}`, mac: fromHex(v) });
+      if (k === 't' && t === undefined) {
+        t = v;
+        spacedT = rawKey !== k;
+      }
+      // As written: a v1 item with spaces is not the text Stripe's libraries compare (see exactText).
+      else if (k === 'v1') received.push({ text: item, mac: fromHex(v) });
     }
   }
   const reading: Reading = { header, received, signed: () => [] };
   if (received.length === 0) return { ...reading, problem: { cause: 'malformed_header', message: 'Stripe-Signature has no v1= signature.' } };
   if (t === undefined) return { ...reading, problem: { cause: 'timestamp_missing', message: 'Stripe-Signature has no t= timestamp: it is part of the signed string "<t>.<body>".' } };
   const head = bytesOf(`${t}.`);
-  // Stripe's libraries split on "," and "=" and do not trim: " v1=…" is no v1 signature there.
-  const strictProblem = spaced ? 'Stripe-Signature has spaces around its items ("t=…, v1=…"): Stripe\'s libraries split it on "," and "=" without trimming, so they find no timestamp or v1 signature in it.' : undefined;
+  // Stripe's libraries split on "," and "=" and do not trim: " t=…" is no timestamp there.
+  const strictProblem = spacedT ? 'Stripe-Signature has a space before its "t=": Stripe\'s libraries split it on "," and "=" without trimming, so they find no timestamp in it.' : undefined;
   return { ...reading, timestamp: readTimestamp(t), signed: (body) => [head, body], ...(strictProblem && { strictProblem }) };
 }
 

@@ -79,7 +79,7 @@ export const ScheduleOverride = obj({
   delaysMs: list(int(1, 30 * DAY), MAX_DELAYS)
     .min(1, { error: 'must list at least one wait' })
     .optional()
-    .meta({ description: 'Explicit waits (ms) before each retry; the deadline defaults to their sum.' }),
+    .meta({ description: 'Explicit waits (ms) before each retry; the deadline defaults to twice their sum (room for Retry-After to stretch each to twice).' }),
 })
   .superRefine(scheduleFieldsAgree)
   .meta({

@@ -66,7 +66,7 @@ describe('forward timeout across a suspend', () => {
 
   it('an answer that comes a little after the timeout (the process awake) is a timeout: a slow bin fails a dispatcher attempt', async () => {
     const url = await target((req, res) => {
-      req.resume().on('end', () => setTimeout(() => res.writeHead(200).end('late'), 400));
+      req.resume().on('end', () => setTimeout(() => res.writeHead(200).end('late'), 420));
     });
     const r = await forwardRequest(url, capture, { timeoutMs: 200, maxResponseBytes: 1024 });
     expect(r).toMatchObject({ status: null, error: 'timeout' });

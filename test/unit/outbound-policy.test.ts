@@ -200,13 +200,21 @@ describe("hooklab's own receiver URLs: reachable under DISPATCH_ALLOW too (a bin
     expect(under.checkUrl(url('https://example.com/h/abc'))).toEqual({ ok: true, checkAddresses: true });
   });
 
-  it('an origin the server listens on (isOwnOrigin), as http://localhost:PORT when PUBLIC_URL says 127.0.0.1', () => {
-    const p = createOutboundPolicy({ host: '127.0.0.1', allow: ['example.com'], publicUrl: () => 'http://127.0.0.1:3000', isOwnOrigin: (u) => new URL(u).origin === 'http://localhost:3000' });
-    expect(p.checkUrl(url('http://localhost:3000/h/abc'))).toEqual({ ok: true, checkAddresses: false });
-    // Elsewhere there, the name is checked at connect time (where its loopback address is refused).
-    expect(p.checkUrl(url('http://localhost:3000/api/webhooks'))).toEqual({ ok: true, checkAddresses: true });
-    expect(p.checkAddress('localhost', '127.0.0.1')).toBe('localhost is not in DISPATCH_ALLOW');
-    expect(p.checkUrl(url('http://127.0.0.1:3001/h/abc'))).toEqual({ ok: false, reason: '127.0.0.1 is not in DISPATCH_ALLOW' });
+  it("only PUBLIC_URL's origin: a loopback URL on the same port may be another program (hooklab bound elsewhere), so its address is checked", () => {
+    const p = createOutboundPolicy({ host: '192.0.2.2', allow: ['example.com'], publicUrl: () => 'http://192.0.2.2:3000' });
+    expect(p.checkUrl(url('http://127.0.0.1:3000/h/abc'))).toEqual({ ok: false, reason: '127.0.0.1 is not in DISPATCH_ALLOW' });
+    expect(p.checkUrl(url('http://[::1]:3000/h/abc'))).toEqual({ ok: false, reason: '::1 is not in DISPATCH_ALLOW' });
+    const open = createOutboundPolicy({ host: '0.0.0.0', allow: null, publicUrl: () => 'http://203.0.113.9:3000' });
+    expect(open.checkUrl(url('http://127.0.0.1:3000/h/abc')).ok).toBe(false);
+  });
+
+  it('no dot segment however encoded: a proxy that decodes %2F before resolving dots would go elsewhere', () => {
+    const p = exposed({ allow: ['a.com'], publicUrl: 'https://gw.internal/hooklab' });
+    for (const path of ['/hooklab/h/..%2F..%2Fadmin', '/hooklab/h/x/%2e%2e%2fadmin', '/hooklab/h/..%5cadmin']) {
+      expect(p.checkUrl(url(`https://gw.internal${path}`)), path).toEqual({ ok: true, checkAddresses: true }); // judged by its address, as any URL
+    }
+    const q = exposed({ publicUrl: 'http://192.168.1.5:8080' });
+    expect(q.checkUrl(url('http://192.168.1.5:8080/h/..%2F..%2Fadmin')).ok).toBe(false);
   });
 });
 
