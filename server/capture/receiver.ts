@@ -131,17 +131,34 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
   const receivedIso = (ms: number) => (ms === isoMs ? isoText : ((isoMs = ms), (isoText = iso(ms))));
   const answerBodies = new AnswerBodies();
 
-  /** The bin's own answer (its settings). cors: the request's Origin may read it. */
-  function answer(req: IncomingMessage, res: ServerResponse, d: Decision, requestId: string, cors: boolean) {
+  /**
+   * The bin's own answer (its settings). cors: the request's Origin may read it. `planned`: the
+   * capture's answer as stored, amended should the sender hang up before a delayed (or never
+   * coming) answer goes: a slow bin past the sender's timeout must not read as answered.
+   */
+  function answer(req: IncomingMessage, res: ServerResponse, d: Decision, requestId: string, cors: boolean, binId: string, planned: AnswerOutcome) {
+    // Only an answer that waits can be hung up on (most go at once: no clock read for them).
+    const waitFrom = d.delayMs > 0 || d.fault === 'timeout' ? performance.now() : 0;
+    let dropped = false; // closed by hooklab (a reset, the hang's end), not by the sender
+    const onHangUp = () => {
+      if (res.headersSent || dropped) return;
+      dropped = true; // told once
+      const hungUpAfterMs = Math.round(performance.now() - waitFrom);
+      store.requests
+        .annotate(binId, requestId, () => ({ answer: { ...planned, hungUpAfterMs } }))
+        .then((item) => item && live.requestUpdated(item))
+        .catch(() => {});
+    };
     const act = () => {
       if (d.fault === 'reset') {
+        dropped = true;
         req.socket.destroy();
         return;
       }
       if (d.fault === 'timeout') {
         // Never answer; drop the socket at the bound so a forgotten sender does not pin it.
-        const t = setTimeout(() => req.socket.destroy(), deps.hangTimeoutMs);
-        res.on('close', () => clearTimeout(t));
+        const t = setTimeout(() => ((dropped = true), req.socket.destroy()), deps.hangTimeoutMs);
+        res.on('close', () => (clearTimeout(t), onHangUp()));
         return;
       }
       const r = d.response!;
@@ -172,12 +189,13 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
       } catch {
         // Settings are validated on the way in; should a bad header slip through anyway,
         // drop this one connection rather than the server.
+        dropped = true;
         req.socket.destroy();
       }
     };
     if (d.delayMs > 0) {
       const t = setTimeout(act, d.delayMs);
-      res.on('close', () => clearTimeout(t));
+      res.on('close', () => (clearTimeout(t), onHangUp()));
     } else act();
   }
 
@@ -431,7 +449,7 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
             if (proxying) proxying.then(releaseAll, releaseAll);
             const reply = () => {
               if (preflight) answerPreflight(req, res, record.id);
-              else if (!proxying) answer(req, res, d!, record.id, cors);
+              else if (!proxying) answer(req, res, d!, record.id, cors, bin.id, record.answer);
               else {
                 void proxying.then((r) => {
                   const a = proxyAnswer(r);

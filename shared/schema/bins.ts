@@ -120,6 +120,10 @@ export const AnswerOutcome = z
     index: z.int().nullable().meta({ description: 'Index of the step or rule that answered.' }),
     roll: PlanRoll.nullable().meta({ description: 'For a probability step: the draw.' }),
     planUses: z.int().optional().meta({ description: 'Requests that had used the plan since its last reset, this one included.' }),
+    hungUpAfterMs: z
+      .int()
+      .optional()
+      .meta({ description: 'Set when the sender closed the connection before this answer went (a delay or a hang longer than its timeout): that long after the request was in. The sender never got the answer.' }),
   })
   .meta({ id: 'AnswerOutcome' });
 

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RequestDetail, ResponseControlView } from '../../shared/api.ts';
 import { send } from '../helpers/http.ts';
 import { createBin, startServer, type TestServer } from '../helpers/server.ts';
+import { until } from '../helpers/until.ts';
 
 let srv: TestServer;
 beforeAll(async () => {
@@ -54,13 +55,37 @@ describe('response control over HTTP', () => {
     expect((await send(bin.url, { body: 'x' })).status).toBe(200);
   });
 
-  it('the server bounds a hang and frees the socket (HANG_TIMEOUT_MS)', async () => {
+  it('a sender that hangs up before a slow answer (or a hang) goes: the capture says it never got it, and when; one that waits: nothing said', async () => {
+    const bin = await binWith({ plan: [{ status: 200, delayMs: 5000 }, { fault: 'timeout' }, { status: 201, delayMs: 100 }] });
+    const answerOf = async (n: number) => (await request(srv.base).get(`/api/bins/${bin.id}/requests`).expect(200)).body.requests.at(-n).answer;
+    for (const [n, what] of [[1, 'the slow 200'], [2, 'the hang']] as const) {
+      const err = await send(bin.url, { body: 'x', timeoutMs: 300 }).catch((e) => e);
+      expect(err.code, what).toBe('CLIENT_TIMEOUT');
+      await until(async () => (await answerOf(n)).hungUpAfterMs !== undefined, `${what}: the hang-up recorded`);
+      const a = await answerOf(n);
+      // Counted from when the request was in (the sender's 300 ms ran from its first byte).
+      expect(a.hungUpAfterMs, what).toBeGreaterThan(0);
+      expect(a.hungUpAfterMs, what).toBeLessThan(5000);
+      expect(a).toMatchObject(n === 1 ? { status: 200, delayMs: 5000 } : { status: null, fault: 'timeout' });
+      // The detail says so too (the row and the detail are one record).
+      const id = (await request(srv.base).get(`/api/bins/${bin.id}/requests`).expect(200)).body.requests.at(-n).id;
+      expect((await request(srv.base).get(`/api/bins/${bin.id}/requests/${id}`).expect(200)).body.answer.hungUpAfterMs).toBe(a.hungUpAfterMs);
+    }
+    // Waited for: answered, nothing said.
+    expect((await send(bin.url, { body: 'x', timeoutMs: 5000 })).status).toBe(201);
+    await new Promise((r) => setTimeout(r, 100));
+    expect((await answerOf(3)).hungUpAfterMs).toBeUndefined();
+  });
+
+  it('the server bounds a hang and frees the socket (HANG_TIMEOUT_MS); its own end of the hang is no hang-up', async () => {
     const s = await startServer({ storage: 'memory', config: { hangTimeoutMs: 50 } });
     try {
       const bin = await createBin(s.base);
       await request(s.base).put(`/api/bins/${bin.id}/response`).send({ plan: [{ fault: 'timeout' }] }).expect(200);
       const err = await send(bin.url, { body: 'x' }).catch((e) => e);
       expect(err.code).toBe('ECONNRESET');
+      await new Promise((r) => setTimeout(r, 100));
+      expect((await request(s.base).get(`/api/bins/${bin.id}/requests`).expect(200)).body.requests[0].answer.hungUpAfterMs).toBeUndefined();
     } finally {
       await s.cleanup();
     }

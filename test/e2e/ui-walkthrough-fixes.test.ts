@@ -348,3 +348,32 @@ describe('polish', () => {
     expect(await page.getByTestId('body-text').textContent()).toBe(body.slice(0, 2048));
   });
 });
+
+describe('a sender that hangs up before a slow answer goes (from a retry-lab walkthrough)', () => {
+  it('its row says so, live, and the detail says when; the answer it never got is not shown as received', async () => {
+    const bin = await newBin('slow for its sender');
+    await apiCall(app.base, 'PUT', `/api/bins/${bin.id}/response`, { default: { status: 200, delayMs: 4000 } });
+    await page.goto(`/bins/${bin.id}`);
+    await until(page, () => !!document.querySelector('[data-testid="copy-url"]'));
+    // A sender with a 500 ms timeout: it gives up and closes.
+    const u = new URL(app.reachable(bin.url) + '/slow');
+    const id = await new Promise<string>((resolve, reject) => {
+      const req = http.request(u, { method: 'POST', headers: { 'content-type': 'application/json' } }, () => reject(new Error('answered')));
+      req.on('error', () => {});
+      req.end('{"event":"slow"}');
+      setTimeout(() => req.destroy(), 500);
+      // Its id, from the capture the page shows.
+      void until(page, () => !!document.querySelector('[data-request-id]')).then(async () => resolve((await page.locator('[data-request-id]').first().getAttribute('data-request-id'))!));
+    });
+    const row = page.locator(`[data-request-id="${id}"]`);
+    await row.getByTestId('hung-up-mark').waitFor();
+    expect(await row.getByTestId('hung-up-mark').textContent()).toBe('sender hung up');
+    // The 200 it was to get is shown as not sent, not as a success.
+    expect(await row.getByTestId('status-not-sent').textContent()).toBe('200');
+    await row.click();
+    const why = page.getByTestId('hung-up');
+    await why.waitFor();
+    expect(await why.textContent()).toMatch(/the sender hung up \d+(\.\d+)? ?(ms|s) after its request was in, before this answer went: it never got it/);
+    await screenshot(page, 'walkthrough-hung-up', true);
+  });
+});

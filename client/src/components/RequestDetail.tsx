@@ -10,7 +10,7 @@ import { answeredBy } from '../lib/answered-by.ts';
 import { bodyBytes, decodeUtf8, queryPairs } from '../lib/body-views.ts';
 import { copyText } from '../lib/clipboard.ts';
 import { toCurl } from '../lib/curl.ts';
-import { formatAbsolute, formatBytes, proxyWait } from '../lib/format.ts';
+import { formatAbsolute, formatBytes, formatDuration, proxyWait } from '../lib/format.ts';
 import { useError } from '../lib/use-error.ts';
 import { downloadName } from '../../../shared/filename.ts';
 import { BodyView } from './BodyView.tsx';
@@ -423,6 +423,12 @@ function AnswerWhy({ a, receivedAt }: { a: AnswerOutcome; receivedAt: string }) 
     <span class="muted small" data-testid="answer-why" data-source={a.source}>
       by {why}
       {a.delayMs ? `, after ${a.delayMs} ms` : ''}
+      {a.hungUpAfterMs !== undefined && (
+        <strong data-testid="hung-up">
+          {' '}
+          — the sender hung up {formatDuration(a.hungUpAfterMs)} after its request was in, before this answer went: it never got it
+        </strong>
+      )}
     </span>
   );
 }

@@ -8,7 +8,7 @@ import { memo } from '../lib/memo.ts';
 import { useViewHeight } from '../lib/use-view-height.ts';
 import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { RequestItem } from '../../../shared/api.ts';
-import { formatBytes } from '../lib/format.ts';
+import { formatBytes, formatDuration } from '../lib/format.ts';
 import { shortKey } from '../lib/request-filter.ts';
 import { useRowLabel } from '../lib/row-labels.ts';
 import { RelTime } from './RelTime.tsx';
@@ -309,6 +309,11 @@ const Row = memo(function Row({ binId, r, top, selected, unread, attempt, onSele
         {r.answer.source === 'preflight' && (
           <span class="req-tag tone-info" data-testid="preflight-mark" title="A browser's CORS preflight, answered by hooklab">
             CORS preflight
+          </span>
+        )}
+        {r.answer.hungUpAfterMs !== undefined && (
+          <span class="req-tag tone-warn" data-testid="hung-up-mark" title={`The sender hung up ${formatDuration(r.answer.hungUpAfterMs)} after its request was in, before the answer went: it never got it`}>
+            sender hung up
           </span>
         )}
         {r.verification && r.verification.status !== 'unchecked' && <SignatureBadge v={r.verification} />}

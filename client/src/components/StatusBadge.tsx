@@ -26,6 +26,14 @@ export function StatusBadge({ status, answer, receivedAt, long }: { status: numb
     const fault = answer?.fault;
     return <span class="badge tone-bad" title={fault === 'timeout' ? 'Held open, never answered' : 'Connection reset, no answer'}>{fault ?? 'no answer'}</span>;
   }
+  // Planned, never sent: the sender hung up first (a slow answer past its timeout).
+  if (answer?.hungUpAfterMs !== undefined) {
+    return (
+      <span class="badge tone-muted not-sent" title={`${status} was to be sent, but the sender hung up first: it never got it`} data-testid="status-not-sent">
+        {status}
+      </span>
+    );
+  }
   return <span class={`badge tone-${statusTone(status)}`}>{status}</span>;
 }
 
