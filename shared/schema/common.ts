@@ -91,13 +91,19 @@ export function fieldPath(path: readonly PropertyKey[]): string {
 /** Every problem of a failed parse, one per field, in the order found. `root` names the whole. */
 export function fieldErrors(error: z.ZodError, root = 'body'): FieldErrorT[] {
   const out: FieldErrorT[] = [];
+  // A value of the wrong type ("x", or 1e20 for an integer: past the safe integers) fails the
+  // range checks after it too: said once.
+  const wrongType = new Set<string>();
   for (const iss of error.issues) {
     const at = fieldPath(iss.path);
     if (iss.code === 'unrecognized_keys') {
       // One entry per unknown key, named as the key itself.
       for (const k of iss.keys) out.push({ field: at ? `${at}.${k}` : k, message: iss.message });
     } else {
-      out.push({ field: at || root, message: iss.message });
+      const field = at || root;
+      if (wrongType.has(field)) continue;
+      if (iss.code === 'invalid_type' || (iss as { origin?: string }).origin === 'int') wrongType.add(field);
+      out.push({ field, message: iss.message });
     }
   }
   return out;

@@ -82,6 +82,13 @@ describe('API input validation', () => {
     expect((await request(srv.base).post('/api/bins')).status).toBe(201);
   });
 
+  it('a number past the safe integers is one error on its field, not two (its type, then its range)', async () => {
+    const r = await request(srv.base).post('/api/clock/advance').send({ ms: 1e20 });
+    expect(r.status).toBe(400);
+    expect(r.body.error.fields).toEqual([{ field: 'ms', message: 'must be an integer' }]);
+    expect(r.body.error.message).toBe('ms: must be an integer');
+  });
+
   it('an empty body typed as JSON is no body, not {} (every field at its default): a PUT of the answers is refused, nothing changes', async () => {
     const before = await snapshot();
     // What `jq … fixtures/plans/missing.json | curl -H 'content-type: application/json' --data @- …` sends.
