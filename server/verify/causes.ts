@@ -2,7 +2,9 @@
 // received signature with the mistake, so a named cause is proven, not guessed; only
 // body_changed (the fallback) is a judgement.
 import type { InvalidCauseT, VerifySchemeT, VerifySettingsT } from '../../shared/schema/verify.ts';
+import { decodeContent } from '../capture/decode.ts';
 import { hmac, sameMac } from './crypto.ts';
+import { first, indexHeaders } from './headers.ts';
 import { jsonVariants, MAX_JSON_TRY_BYTES, parseJsonBody } from './json-variants.ts';
 import { textKey } from './keys.ts';
 import type { Algorithm, Reading, SchemeDef, VerifyRequest } from './types.ts';
@@ -59,6 +61,22 @@ export function explain(x: ExplainInput): Explanation {
             message: `The sender signed a re-serialised copy of the JSON body (${v.how}), not the bytes it sent; sign the exact bytes sent.`,
           };
         }
+      }
+    }
+  }
+
+  // Signed, then compressed (Content-Encoding): the signature is over the bytes before it.
+  const encoding = first(indexHeaders(req.headers), 'content-encoding');
+  const plain = encoding ? decodeContent(req.body, encoding, MAX_JSON_TRY_BYTES) : null;
+  if (plain && !plain.error && !plain.truncated) {
+    const pparts = reading.signed(plain.bytes);
+    for (let i = 0; i < scheme.secrets.length; i++) {
+      if (anyMatch(hmac(algorithm, def.key(scheme.secrets[i]), pparts), macs)) {
+        return {
+          cause: 'signed_before_compression',
+          matched: { schemeIndex: index, secretIndex: i, how: `the body before its Content-Encoding (${encoding!.trim()})` },
+          message: `The sender signed the body before compressing it (Content-Encoding: ${encoding!.trim()}): the signature is over the decompressed bytes, not the bytes sent. A receiver that checks the bytes as received rejects it; sign the bytes you send.`,
+        };
       }
     }
   }

@@ -4,7 +4,9 @@
 import type { VerificationT } from '../../shared/schema/verify.ts';
 
 /** A result that shows the scheme's secret reproduces the sender's signatures. */
-const provesSecret = (v: VerificationT) => v.status === 'valid' || v.status === 'expired' || (v.status === 'invalid' && v.details?.cause === 'reserialized_json');
+// A configured secret made the signature: it checked out, or did over other bytes or in another form.
+const PROVING: ReadonlySet<string> = new Set(['reserialized_json', 'signature_encoding', 'signed_before_compression']);
+const provesSecret = (v: VerificationT) => v.status === 'valid' || v.status === 'expired' || (v.status === 'invalid' && PROVING.has(v.details?.cause ?? ''));
 
 /** Invalid for no reason found by trying: body_changed is only the default judgement there. */
 const unexplained = (v: VerificationT) => v.status === 'invalid' && v.details?.cause === 'body_changed' && !v.details.matched;

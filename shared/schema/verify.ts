@@ -238,6 +238,7 @@ export const INVALID_CAUSES = [
   'malformed_header',
   'body_truncated',
   'signature_encoding',
+  'signed_before_compression',
 ] as const;
 export const InvalidCause = z.enum(INVALID_CAUSES).meta({
   description:
@@ -245,7 +246,8 @@ export const InvalidCause = z.enum(INVALID_CAUSES).meta({
     'secret_not_decoded: the sender keyed the HMAC with the secret\'s text ("whsec_…" or the base64) instead of its decoded bytes; secret_decoded: the reverse; ' +
     'timestamp_missing: the signed timestamp is not in the request; reserialized_json: the sender signed a re-serialised copy of the JSON body (other spacing or key order); ' +
     'malformed_header: the signature header cannot be read; body_truncated: hooklab stored only part of the body; ' +
-    'signature_encoding: the signature is right, but written in a form the provider\'s own library compares as text and rejects (URL-safe base64, upper-case hex, spaces in Stripe-Signature).',
+    'signature_encoding: the signature is right, but written in a form the provider\'s own library compares as text and rejects (URL-safe base64, upper-case hex, spaces in Stripe-Signature); ' +
+    'signed_before_compression: the sender signed the body before compressing it (Content-Encoding), so the signature is over the decompressed bytes.',
 });
 
 export const SignedPreview = z

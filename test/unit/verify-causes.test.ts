@@ -1,6 +1,7 @@
 // Issue 14: a failed check says what was signed, what each secret would have given, what came,
 // and why: each cause here is produced by the mistake itself, made with the senders' libraries.
 import { createHmac } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -219,6 +220,18 @@ describe('verify: invalid, with the cause', () => {
     const slackSig = `v0=${createHmac('sha256', 'slack-secret').update(`v0:${ts}:${BODY}`).digest('hex')}`;
     const slack = settings([{ type: 'slack', secrets: ['slack-secret'] }]);
     expect(check(slack, ['X-Slack-Request-Timestamp', ts, 'X-Slack-Signature', slackSig], BODY)).toMatchObject({ status: 'expired', skewSec: 301 });
+  });
+
+  it('signed, then compressed (Content-Encoding: gzip): signed_before_compression, naming the encoding; a gzip body signed as sent is valid', () => {
+    const gz = gzipSync(Buffer.from(BODY));
+    const gh = settings([{ type: 'github', secrets: ['gh-secret'] }]);
+    const over = (b: Buffer | string) => `sha256=${createHmac('sha256', 'gh-secret').update(b).digest('hex')}`;
+    const r = check(gh, ['Content-Encoding', 'gzip', 'X-Hub-Signature-256', over(BODY)], gz);
+    expect(r).toMatchObject({ status: 'invalid', details: { cause: 'signed_before_compression', matched: { schemeIndex: 0, secretIndex: 0, how: 'the body before its Content-Encoding (gzip)' } } });
+    expect(r.details!.message).toContain('signed the body before compressing it (Content-Encoding: gzip)');
+    expect(check(gh, ['Content-Encoding', 'gzip', 'X-Hub-Signature-256', over(gz)], gz).status).toBe('valid');
+    // Not gzip after all: the usual judgement, no throw.
+    expect(check(gh, ['Content-Encoding', 'gzip', 'X-Hub-Signature-256', over(BODY)], 'not gzip').details!.cause).toBe('body_changed');
   });
 
   it('a Stripe secret saved without its "whsec_" prefix: the cause says so (Stripe signs with the whole text)', () => {

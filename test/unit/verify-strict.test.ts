@@ -127,3 +127,16 @@ describe('a request carrying only GitHub\'s legacy SHA-1 signature', () => {
     );
   });
 });
+
+describe('a capture whose signature is right in another form proves the secret', () => {
+  it("beside it, failures of the bin's other captures are changed bodies, not a wrong secret", async () => {
+    const { refineCauses } = await import('../../server/verify/index.ts');
+    const s = settings([{ type: 'github', secrets: ['gh-secret'] }]);
+    const sig = (b: string) => `sha256=${createHmac('sha256', 'gh-secret').update(b).digest('hex')}`;
+    const upper = check(s, ['X-Hub-Signature-256', `sha256=${sig(BODY).slice(7).toUpperCase()}`], BODY);
+    expect(upper.details!.cause).toBe('signature_encoding');
+    const changed = [check(s, ['X-Hub-Signature-256', sig(BODY)], BODY.replace('evt_1', 'evt_2')), check(s, ['X-Hub-Signature-256', sig('{"a":1}')], '{"a":2}')];
+    expect(refineCauses(changed).map((v) => v.details?.cause)).toEqual(['wrong_secret', 'wrong_secret']); // alone: alike, so the secret
+    expect(refineCauses([upper, ...changed]).map((v) => v.details?.cause)).toEqual(['signature_encoding', 'body_changed', 'body_changed']);
+  });
+});

@@ -18,6 +18,7 @@ export const CAUSES: Record<InvalidCauseT, string> = {
   reserialized_json: 'The sender signed a re-serialised copy of the JSON body (other spacing or key order), not the bytes it sent.',
   malformed_header: 'The signature header cannot be read (not in the scheme’s format).',
   body_truncated: 'hooklab stored only part of the body (MAX_BODY_BYTES), so the signature cannot be checked.',
+  signed_before_compression: 'The sender signed the body before compressing it (Content-Encoding): the signature is over the decompressed bytes, not the bytes sent.',
   signature_encoding: 'The signature is right, but written in a form the provider’s own library compares as text and rejects (URL-safe base64, upper-case hex, spaces in the header).',
 };
 
