@@ -132,11 +132,11 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
   const answerBodies = new AnswerBodies();
 
   /**
-   * The bin's own answer (its settings). cors: the request's Origin may read it. `planned`: the
-   * capture's answer as stored, amended should the sender hang up before a delayed (or never
-   * coming) answer goes: a slow bin past the sender's timeout must not read as answered.
+   * The bin's own answer (its settings). cors: the request's Origin may read it. Should the
+   * sender hang up before a delayed (or never coming) answer goes, the capture's answer as
+   * stored says so: a slow bin past the sender's timeout must not read as answered.
    */
-  function answer(req: IncomingMessage, res: ServerResponse, d: Decision, requestId: string, cors: boolean, binId: string, planned: AnswerOutcome) {
+  function answer(req: IncomingMessage, res: ServerResponse, d: Decision, requestId: string, cors: boolean, binId: string) {
     // Only an answer that waits can be hung up on (most go at once: no clock read for them).
     const waitFrom = d.delayMs > 0 || d.fault === 'timeout' ? performance.now() : 0;
     let dropped = false; // closed by hooklab (a reset, the hang's end), not by the sender
@@ -145,7 +145,7 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
       dropped = true; // told once
       const hungUpAfterMs = Math.round(performance.now() - waitFrom);
       store.requests
-        .annotate(binId, requestId, () => ({ answer: { ...planned, hungUpAfterMs } }))
+        .annotate(binId, requestId, (r) => ({ answer: { ...r.answer, hungUpAfterMs } }))
         .then((item) => item && live.requestUpdated(item))
         .catch(() => {});
     };
@@ -449,7 +449,7 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
             if (proxying) proxying.then(releaseAll, releaseAll);
             const reply = () => {
               if (preflight) answerPreflight(req, res, record.id);
-              else if (!proxying) answer(req, res, d!, record.id, cors, bin.id, record.answer);
+              else if (!proxying) answer(req, res, d!, record.id, cors, bin.id);
               else {
                 void proxying.then((r) => {
                   const a = proxyAnswer(r);
