@@ -39,6 +39,8 @@ export interface ReceiverDeps {
   maxBodyBytes: number;
   maxRequestsPerBin: number;
   hangTimeoutMs: number;
+  /** The server is stopping: connections it closes now were not hung up by their senders. */
+  stopping?: () => boolean;
   trustProxy: boolean;
   rateLimiter: RateLimiter | null;
   budget: BodyBudget;
@@ -141,7 +143,7 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
     const waitFrom = d.delayMs > 0 || d.fault === 'timeout' ? performance.now() : 0;
     let dropped = false; // closed by hooklab (a reset, the hang's end), not by the sender
     const onHangUp = () => {
-      if (res.headersSent || dropped) return;
+      if (res.headersSent || dropped || deps.stopping?.()) return;
       dropped = true; // told once
       const hungUpAfterMs = Math.round(performance.now() - waitFrom);
       store.requests

@@ -46,3 +46,25 @@ describe('persistence across a clean restart', () => {
     }
   });
 });
+
+describe('a clean stop with a slow answer pending', () => {
+  it('is no sender hanging up: the capture comes back without hungUpAfterMs', async () => {
+    const dataDir = await tempDir();
+    dirs.push(dataDir);
+    const a = await startServer({ dataDir });
+    const bin = await createBin(a.base, 'slow');
+    await json(a.base, 'PUT', `/api/bins/${bin.id}/response`, { default: { status: 200, delayMs: 30_000 } });
+    const pending = send(bin.url, { body: 'waiting' }).catch((e: Error) => e);
+    for (let i = 0; i < 200 && (await json<RequestPage>(a.base, 'GET', `/api/bins/${bin.id}/requests`)).body.requests.length === 0; i++) await new Promise((r) => setTimeout(r, 25));
+    await a.stop(); // closes the waiting connection itself
+    expect(await pending).toBeInstanceOf(Error);
+    const b = await startServer({ dataDir });
+    try {
+      const [r] = (await json<RequestPage>(b.base, 'GET', `/api/bins/${bin.id}/requests`)).body.requests;
+      expect(r.answer).toMatchObject({ status: 200, delayMs: 30_000 });
+      expect(r.answer.hungUpAfterMs).toBeUndefined();
+    } finally {
+      await b.stop();
+    }
+  });
+});
