@@ -18,6 +18,7 @@ import { answerCorsHeaders, isPreflight, preflightHeaders } from './cors.ts';
 import { addressOf } from '../net/client-key.ts';
 import { namesOf, proxyAnswer } from './proxy-answer.ts';
 import { AnswerBodies } from './answer-bodies.ts';
+import { closedByPeer } from './hang-up.ts';
 import { ORIGIN_HEADERS } from '../../shared/schema/headers.ts';
 import type { LiveBus } from '../live/bus.ts';
 import { toItem } from '../store/request-index.ts';
@@ -138,19 +139,22 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
    * sender hang up before a delayed (or never coming) answer goes, the capture's answer as
    * stored says so: a slow bin past the sender's timeout must not read as answered.
    */
-  function answer(req: IncomingMessage, res: ServerResponse, d: Decision, requestId: string, cors: boolean, binId: string) {
-    // Only an answer that waits can be hung up on (most go at once: no clock read for them).
-    const waitFrom = d.delayMs > 0 || d.fault === 'timeout' ? performance.now() : 0;
+  function answer(req: IncomingMessage, res: ServerResponse, d: Decision, requestId: string, cors: boolean, binId: string, receivedAt: number) {
     let dropped = false; // closed by hooklab (a reset, the hang's end), not by the sender
     const onHangUp = () => {
-      if (res.headersSent || dropped || deps.stopping?.()) return;
+      if (res.headersSent || dropped || deps.stopping?.() || !closedByPeer(req.socket)) return;
       dropped = true; // told once
-      const hungUpAfterMs = Math.round(performance.now() - waitFrom);
+      const hungUpAfterMs = Math.max(0, deps.now() - receivedAt);
       store.requests
         .annotate(binId, requestId, (r) => ({ answer: { ...r.answer, hungUpAfterMs } }))
         .then((item) => item && live.requestUpdated(item))
         .catch(() => {});
     };
+    // Gone while the capture was being stored (a sender with a short timeout, a store behind).
+    if (req.socket.destroyed) {
+      if (d.fault !== 'reset') onHangUp();
+      return;
+    }
     const act = () => {
       if (d.fault === 'reset') {
         dropped = true;
@@ -451,7 +455,7 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
             if (proxying) proxying.then(releaseAll, releaseAll);
             const reply = () => {
               if (preflight) answerPreflight(req, res, record.id);
-              else if (!proxying) answer(req, res, d!, record.id, cors, bin.id);
+              else if (!proxying) answer(req, res, d!, record.id, cors, bin.id, receivedAt);
               else {
                 void proxying.then((r) => {
                   const a = proxyAnswer(r);

@@ -34,6 +34,21 @@ const schemeLabel = (j: number) => `scheme ${j + 1}`;
 
 const anyMatch = (mac: Buffer, macs: readonly Buffer[]) => macs.some((m) => sameMac(mac, m));
 
+/**
+ * A compressed body decoded to try as the signed bytes: at most this much (a few hundred
+ * bytes of gzip inflate to far more; every configured secret then HMACs it), and once per
+ * request however many schemes look (a stranger's signed gzip must not cost each of them).
+ */
+const MAX_DECODED_TRY_BYTES = 64 * 1024;
+const decoded = new WeakMap<VerifyRequest, Buffer | null>();
+function decodedOnce(req: VerifyRequest, encoding: string): Buffer | null {
+  if (decoded.has(req)) return decoded.get(req)!;
+  const d = decodeContent(req.body, encoding, MAX_DECODED_TRY_BYTES);
+  const bytes = d && !d.error && !d.truncated ? d.bytes : null;
+  decoded.set(req, bytes);
+  return bytes;
+}
+
 export function explain(x: ExplainInput): Explanation {
   const { settings, index, scheme, def, reading, req, algorithm, macs } = x;
   if (req.truncated) {
@@ -67,9 +82,9 @@ export function explain(x: ExplainInput): Explanation {
 
   // Signed, then compressed (Content-Encoding): the signature is over the bytes before it.
   const encoding = first(indexHeaders(req.headers), 'content-encoding');
-  const plain = encoding ? decodeContent(req.body, encoding, MAX_JSON_TRY_BYTES) : null;
-  if (plain && !plain.error && !plain.truncated) {
-    const pparts = reading.signed(plain.bytes);
+  const plain = encoding ? decodedOnce(req, encoding) : null;
+  if (plain) {
+    const pparts = reading.signed(plain);
     for (let i = 0; i < scheme.secrets.length; i++) {
       if (anyMatch(hmac(algorithm, def.key(scheme.secrets[i]), pparts), macs)) {
         return {

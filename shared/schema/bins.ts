@@ -123,7 +123,7 @@ export const AnswerOutcome = z
     hungUpAfterMs: z
       .int()
       .optional()
-      .meta({ description: 'Set when the sender closed the connection before this answer went (a delay or a hang longer than its timeout): that long after the request was in. The sender never got the answer.' }),
+      .meta({ description: 'Set when the sender closed the connection before this answer went (a delay or a hang longer than its timeout, or a store slow to confirm): that many ms after the request arrived. The sender never got the answer.' }),
   })
   .meta({ id: 'AnswerOutcome' });
 

@@ -92,7 +92,7 @@ export function fieldPath(path: readonly PropertyKey[]): string {
 export function fieldErrors(error: z.ZodError, root = 'body'): FieldErrorT[] {
   const out: FieldErrorT[] = [];
   // A value of the wrong type ("x", or 1e20 for an integer: past the safe integers) fails the
-  // range checks after it too: said once.
+  // range checks after it too: said once. Other rules on the field (a fault with a status) stay.
   const wrongType = new Set<string>();
   for (const iss of error.issues) {
     const at = fieldPath(iss.path);
@@ -101,7 +101,7 @@ export function fieldErrors(error: z.ZodError, root = 'body'): FieldErrorT[] {
       for (const k of iss.keys) out.push({ field: at ? `${at}.${k}` : k, message: iss.message });
     } else {
       const field = at || root;
-      if (wrongType.has(field)) continue;
+      if (wrongType.has(field) && (iss.code === 'too_big' || iss.code === 'too_small')) continue;
       if (iss.code === 'invalid_type' || (iss as { origin?: string }).origin === 'int') wrongType.add(field);
       out.push({ field, message: iss.message });
     }

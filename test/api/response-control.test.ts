@@ -1,5 +1,6 @@
 // Issue 3: response control over real HTTP.
 import { readdir, readFile } from 'node:fs/promises';
+import net from 'node:net';
 import path from 'node:path';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -63,8 +64,8 @@ describe('response control over HTTP', () => {
       expect(err.code, what).toBe('CLIENT_TIMEOUT');
       await until(async () => (await answerOf(n)).hungUpAfterMs !== undefined, `${what}: the hang-up recorded`);
       const a = await answerOf(n);
-      // Counted from when the request was in (the sender's 300 ms ran from its first byte).
-      expect(a.hungUpAfterMs, what).toBeGreaterThan(0);
+      // Counted from the request's arrival; the sender's 300 ms is an idle timeout, from its last byte.
+      expect(a.hungUpAfterMs, what).toBeGreaterThan(100);
       expect(a.hungUpAfterMs, what).toBeLessThan(5000);
       expect(a).toMatchObject(n === 1 ? { status: 200, delayMs: 5000 } : { status: null, fault: 'timeout' });
       // The detail says so too (the row and the detail are one record).
@@ -75,6 +76,29 @@ describe('response control over HTTP', () => {
     expect((await send(bin.url, { body: 'x', timeoutMs: 5000 })).status).toBe(201);
     await new Promise((r) => setTimeout(r, 100));
     expect((await answerOf(3)).hungUpAfterMs).toBeUndefined();
+  });
+
+  it('a connection hooklab closes itself (MAX_PIPELINED) is no sender hanging up', async () => {
+    const s = await startServer({ storage: 'memory', config: { maxPipelined: 2 } });
+    try {
+      const bin = await createBin(s.base);
+      await request(s.base).put(`/api/bins/${bin.id}/response`).send({ default: { status: 200, delayMs: 20_000 } }).expect(200);
+      const u = new URL(bin.url);
+      const sock = net.connect(Number(u.port), u.hostname);
+      const closed = new Promise<void>((r) => sock.on('close', () => r()));
+      sock.on('error', () => {});
+      const one = `POST ${u.pathname} HTTP/1.1\r\nHost: ${u.host}\r\nContent-Length: 1\r\n\r\nx`;
+      // Two wait for their slow answers; the third is one too many, and hooklab closes the connection.
+      sock.write(one + one);
+      await until(async () => (await request(s.base).get(`/api/bins/${bin.id}/requests`)).body.requests.length === 2, 'two captures');
+      sock.write(one);
+      await closed;
+      await new Promise((r) => setTimeout(r, 200));
+      const { requests } = (await request(s.base).get(`/api/bins/${bin.id}/requests`)).body;
+      expect(requests.map((r: { answer: { hungUpAfterMs?: number } }) => r.answer.hungUpAfterMs)).toEqual([undefined, undefined]);
+    } finally {
+      await s.cleanup();
+    }
   });
 
   it('the server bounds a hang and frees the socket (HANG_TIMEOUT_MS); its own end of the hang is no hang-up', async () => {

@@ -369,11 +369,11 @@ describe('a sender that hangs up before a slow answer goes (from a retry-lab wal
     await row.getByTestId('hung-up-mark').waitFor();
     expect(await row.getByTestId('hung-up-mark').textContent()).toBe('sender hung up');
     // The 200 it was to get is shown as not sent, not as a success.
-    expect(await row.getByTestId('status-not-sent').textContent()).toBe('200');
+    expect(await row.getByTestId('status-not-sent').textContent()).toBe('200, not sent: the sender hung up first');
     await row.click();
     const why = page.getByTestId('hung-up');
     await why.waitFor();
-    expect(await why.textContent()).toMatch(/the sender hung up \d+(\.\d+)? ?(ms|s) after its request was in, before this answer went: it never got it/);
+    expect(await why.textContent()).toMatch(/the sender hung up \d+(\.\d+)? ?(ms|s) after its request arrived, before this answer went: it never got it/);
     await screenshot(page, 'walkthrough-hung-up', true);
   });
 });

@@ -87,6 +87,11 @@ describe('API input validation', () => {
     expect(r.status).toBe(400);
     expect(r.body.error.fields).toEqual([{ field: 'ms', message: 'must be an integer' }]);
     expect(r.body.error.message).toBe('ms: must be an integer');
+    // Another rule on the same field is still said.
+    const both = await request(srv.base).put(`/api/bins/${bin.id}/response`).send({ plan: [{ fault: 'reset', status: 1e20 }] });
+    expect(both.status).toBe(400);
+    expect(both.body.error.fields.map((f: { field: string }) => f.field)).toEqual(['plan[0].status', 'plan[0].status']);
+    expect(both.body.error.fields[0].message).toBe('must be an integer');
   });
 
   it('an empty body typed as JSON is no body, not {} (every field at its default): a PUT of the answers is refused, nothing changes', async () => {

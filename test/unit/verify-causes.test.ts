@@ -230,6 +230,11 @@ describe('verify: invalid, with the cause', () => {
     expect(r).toMatchObject({ status: 'invalid', details: { cause: 'signed_before_compression', matched: { schemeIndex: 0, secretIndex: 0, how: 'the body before its Content-Encoding (gzip)' } } });
     expect(r.details!.message).toContain('signed the body before compressing it (Content-Encoding: gzip)');
     expect(check(gh, ['Content-Encoding', 'gzip', 'X-Hub-Signature-256', over(gz)], gz).status).toBe('valid');
+    // What inflates past 64 KiB is not tried (a few hundred bytes of gzip, every secret HMACing megabytes).
+    const big = Buffer.alloc(65 * 1024, 32);
+    expect(check(gh, ['Content-Encoding', 'gzip', 'X-Hub-Signature-256', over(big.toString())], gzipSync(big)).details!.cause).toBe('body_changed');
+    const small = Buffer.alloc(63 * 1024, 32);
+    expect(check(gh, ['Content-Encoding', 'gzip', 'X-Hub-Signature-256', over(small.toString())], gzipSync(small)).details!.cause).toBe('signed_before_compression');
     // Not gzip after all: the usual judgement, no throw.
     expect(check(gh, ['Content-Encoding', 'gzip', 'X-Hub-Signature-256', over(BODY)], 'not gzip').details!.cause).toBe('body_changed');
   });

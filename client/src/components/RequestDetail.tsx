@@ -426,7 +426,9 @@ function AnswerWhy({ a, receivedAt }: { a: AnswerOutcome; receivedAt: string }) 
       {a.hungUpAfterMs !== undefined && (
         <strong data-testid="hung-up">
           {' '}
-          — the sender hung up {formatDuration(a.hungUpAfterMs)} after its request was in, before this answer went: it never got it
+          {a.fault === 'timeout'
+            ? `— the sender gave up ${formatDuration(a.hungUpAfterMs)} after its request arrived (a hang never answers)`
+            : `— the sender hung up ${formatDuration(a.hungUpAfterMs)} after its request arrived, before this answer went: it never got it`}
         </strong>
       )}
     </span>

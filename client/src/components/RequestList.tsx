@@ -311,13 +311,13 @@ const Row = memo(function Row({ binId, r, top, selected, unread, attempt, onSele
             CORS preflight
           </span>
         )}
+        {r.verification && r.verification.status !== 'unchecked' && <SignatureBadge v={r.verification} />}
+        {r.idempotencyKey && <KeyTag k={r.idempotencyKey} attempt={attempt} />}
         {r.answer.hungUpAfterMs !== undefined && (
-          <span class="req-tag tone-warn" data-testid="hung-up-mark" title={`The sender hung up ${formatDuration(r.answer.hungUpAfterMs)} after its request was in, before the answer went: it never got it`}>
+          <span class="req-tag tone-warn" data-testid="hung-up-mark" title={`The sender hung up ${formatDuration(r.answer.hungUpAfterMs)} after its request arrived, before the answer went: it never got it`}>
             sender hung up
           </span>
         )}
-        {r.verification && r.verification.status !== 'unchecked' && <SignatureBadge v={r.verification} />}
-        {r.idempotencyKey && <KeyTag k={r.idempotencyKey} attempt={attempt} />}
         {label && <span class="req-sub" title={target}>{target}</span>}
         {!label && r.contentType && <span class="req-ct">{r.contentType.split(';')[0]}</span>}
         {unread && <span class="sr-only">, unread</span>}

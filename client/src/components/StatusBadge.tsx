@@ -31,6 +31,7 @@ export function StatusBadge({ status, answer, receivedAt, long }: { status: numb
     return (
       <span class="badge tone-muted not-sent" title={`${status} was to be sent, but the sender hung up first: it never got it`} data-testid="status-not-sent">
         {status}
+        <span class="sr-only">, not sent: the sender hung up first</span>
       </span>
     );
   }
