@@ -104,12 +104,16 @@ describe('memory bounds', () => {
     }
     const answers = uploads.map((u) => u.answer()).filter(Boolean);
     const refused = uploads.length - uploads.filter((u) => !u.socket.destroyed).length;
-    console.log(`3,000 stalled uploads: RSS ${Math.round(before)} MB before, peak ${Math.round(peak)} MB; ${refused} refused and closed`);
+    console.log(`3,000 stalled uploads: RSS ${Math.round(before)} MB before, peak ${Math.round(peak)} MB; ${refused} refused and closed, ${answers.length} of them read their 503`);
     // Each upload could have pinned 1 MB (3 GB); the buffered-bytes budget (64 MiB) and the
     // connection cap (1000) hold it to a fixed amount.
     expect(peak).toBeLessThan(500);
     expect(refused).toBeGreaterThan(2000);
-    expect(answers.length).toBeGreaterThan(2000);
+    // Past the 64 refusals that linger (linger.ts), a refused socket is closed once its 503 is
+    // flushed, its upload bytes unread: the kernel then resets it, and a client that has not read
+    // the 503 by then loses it. A quiet machine reads ~2,930 of 2,936; a loaded CI run read 1,919.
+    // A server that reset without answering would leave about 64.
+    expect(answers.length).toBeGreaterThan(1000);
     for (const a of answers) {
       expect(a).toMatch(/^HTTP\/1\.1 503/);
       expect(a).toMatch(/retry-after: \d+/i);
