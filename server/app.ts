@@ -433,7 +433,6 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
       maxBodyBytes: config.maxBodyBytes,
       maxRequestsPerBin: config.maxRequestsPerBin,
       hangTimeoutMs: config.hangTimeoutMs,
-      stopping: () => closed !== null,
       trustProxy: config.trustProxy,
       rateLimiter,
       budget: new BodyBudget(config.maxBufferedBytes, () => store.requests.pendingBytes()),

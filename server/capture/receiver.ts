@@ -40,8 +40,6 @@ export interface ReceiverDeps {
   maxBodyBytes: number;
   maxRequestsPerBin: number;
   hangTimeoutMs: number;
-  /** The server is stopping: connections it closes now were not hung up by their senders. */
-  stopping?: () => boolean;
   trustProxy: boolean;
   rateLimiter: RateLimiter | null;
   budget: BodyBudget;
@@ -140,10 +138,12 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
    * stored says so: a slow bin past the sender's timeout must not read as answered.
    */
   function answer(req: IncomingMessage, res: ServerResponse, d: Decision, requestId: string, cors: boolean, binId: string, receivedAt: number) {
-    let dropped = false; // closed by hooklab (a reset, the hang's end), not by the sender
+    // Only a close from the sender's side counts (closedByPeer): hooklab's own (a reset fault,
+    // the hang's end, a stop, MAX_PIPELINED) never do.
+    let told = false;
     const onHangUp = () => {
-      if (res.headersSent || dropped || deps.stopping?.() || !closedByPeer(req.socket)) return;
-      dropped = true; // told once
+      if (res.headersSent || told || !closedByPeer(req.socket)) return;
+      told = true;
       const hungUpAfterMs = Math.max(0, deps.now() - receivedAt);
       store.requests
         .annotate(binId, requestId, (r) => ({ answer: { ...r.answer, hungUpAfterMs } }))
@@ -157,13 +157,12 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
     }
     const act = () => {
       if (d.fault === 'reset') {
-        dropped = true;
         req.socket.destroy();
         return;
       }
       if (d.fault === 'timeout') {
         // Never answer; drop the socket at the bound so a forgotten sender does not pin it.
-        const t = setTimeout(() => ((dropped = true), req.socket.destroy()), deps.hangTimeoutMs);
+        const t = setTimeout(() => req.socket.destroy(), deps.hangTimeoutMs);
         res.on('close', () => (clearTimeout(t), onHangUp()));
         return;
       }
@@ -195,7 +194,6 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
       } catch {
         // Settings are validated on the way in; should a bad header slip through anyway,
         // drop this one connection rather than the server.
-        dropped = true;
         req.socket.destroy();
       }
     };
