@@ -115,6 +115,30 @@ describe('hooklab CLI', () => {
     expect({ code: badStatus.code, stderr: badStatus.stderr }).toEqual({ code: 2, stderr: 'hooklab: --status: must be a status such as 500, or a class such as 5xx\n' });
   });
 
+  it('tail: a sender that hung up before a slow answer (or a hang) is told, after the line that showed the status it was to get', async () => {
+    const bin = (await json<{ id: string; url: string }>(srv.base, 'POST', '/api/bins', {})).body;
+    await json(srv.base, 'PUT', `/api/bins/${bin.id}/response`, { plan: [{ status: 200, delayMs: 5000 }, { fault: 'timeout' }, { status: 201, delayMs: 50 }] });
+    const t = follow(['tail', bin.id]);
+    await until(() => t.err().includes('following'));
+    for (const [path, told] of [['/slow', 'the sender hung up'], ['/hang', 'the sender gave up']]) {
+      const err = await send(`${bin.url}${path}`, { body: 'x', timeoutMs: 300 }).catch((e) => e);
+      expect(err.code).toBe('CLIENT_TIMEOUT');
+      await until(() => t.out().includes(`${path}  ${told}`));
+    }
+    expect((await send(`${bin.url}/waited`, { body: 'x', timeoutMs: 5000 })).status).toBe(201);
+    await until(() => t.out().includes('/waited'));
+    await new Promise((r) => setTimeout(r, 200));
+    t.stop();
+    const lines = t.out().trim().split('\n');
+    expect(lines.map((l) => l.replace(/^\S+ {2}/, '').replace(/\d+\.\d s|\d+ ms/, 'N s'))).toEqual([
+      'POST   /slow  200  1 B',
+      'POST   /slow  the sender hung up after N s: it never got the 200',
+      'POST   /hang  timeout  1 B',
+      'POST   /hang  the sender gave up after N s (this answer never comes)',
+      'POST   /waited  201  1 B',
+    ]);
+  });
+
   it('export and import through files, byte-exact', async () => {
     const from = (await json<{ id: string; url: string }>(srv.base, 'POST', '/api/bins', {})).body;
     await send(`${srv.base}/h/${from.id}/a`, { body: Buffer.from([0, 1, 2, 255]) });

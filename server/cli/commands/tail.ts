@@ -6,12 +6,29 @@ import { type Conn, CliError, EXIT, binIdOf } from '../client.ts';
 import { clockTime } from '../clock-time.ts';
 import { openLiveSocket } from '../live-socket.ts';
 
+const targetOf = (r: RequestItem) => r.path + (r.queryString ? `?${r.queryString}` : '');
+const answerOf = (r: RequestItem) => r.status ?? r.answer.fault ?? '-';
+const seconds = (ms: number) => (ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`);
+
 export function line(r: RequestItem): string {
-  const t = clockTime(r.receivedAt);
-  const target = r.path + (r.queryString ? `?${r.queryString}` : '');
-  const status = r.status ?? r.answer.fault ?? '-';
-  return `${t}  ${r.method.padEnd(6)} ${target}  ${status}  ${r.size} B${r.contentType ? `  ${r.contentType}` : ''}`;
+  const hungUp = r.answer.hungUpAfterMs;
+  const status =
+    hungUp === undefined ? answerOf(r) : r.answer.fault === 'timeout' ? `timeout (the sender gave up after ${seconds(hungUp)})` : `${answerOf(r)} not sent (the sender hung up after ${seconds(hungUp)})`;
+  return `${clockTime(r.receivedAt)}  ${r.method.padEnd(6)} ${targetOf(r)}  ${status}  ${r.size} B${r.contentType ? `  ${r.contentType}` : ''}`;
 }
+
+/**
+ * A capture printed earlier whose sender has since hung up before its answer went (a slow
+ * answer or a hang longer than the sender's timeout): its line said the status it was to get.
+ */
+export function hungUpLine(r: RequestItem): string {
+  const after = seconds(r.answer.hungUpAfterMs!);
+  const what = r.answer.fault === 'timeout' ? `the sender gave up after ${after} (this answer never comes)` : `the sender hung up after ${after}: it never got the ${answerOf(r)}`;
+  return `${clockTime(r.receivedAt)}  ${r.method.padEnd(6)} ${targetOf(r)}  ${what}`;
+}
+
+/** Hang-ups told (an updated row comes again for other changes); the oldest forgotten past this. */
+const MAX_TOLD = 10_000;
 
 /** A subscribe the server could not serve is asked again after this, doubling up to the cap. */
 const RETRY_FIRST_MS = 1000;
@@ -64,8 +81,23 @@ export function tail(c: Conn, bin: string, o: { json?: boolean }): Promise<void>
     socket.on('request', (r: RequestItem) => {
       if (r.binId !== binId || (last !== null && r.id <= last)) return;
       last = r.id;
+      if (r.answer.hungUpAfterMs !== undefined) told.add(r.id);
       process.stdout.write(o.json ? `${JSON.stringify(r)}\n` : `${line(r)}\n`);
     });
+    // --json prints each capture once, as it came; the text lines follow up on a hang-up.
+    const told = new Set<string>();
+    if (!o.json) {
+      socket.on('requests:updated', (e: { binId: string; items: RequestItem[] }) => {
+        if (e.binId !== binId) return;
+        for (const r of e.items) {
+          // Only captures already printed: one not yet printed says it in its own line.
+          if (r.answer.hungUpAfterMs === undefined || told.has(r.id) || last === null || r.id > last) continue;
+          told.add(r.id);
+          if (told.size > MAX_TOLD) told.delete(told.values().next().value!);
+          process.stdout.write(`${hungUpLine(r)}\n`);
+        }
+      });
+    }
     socket.on('bin:deleted', () => {
       socket.close();
       reject(new CliError(`bin ${binId} was deleted`, EXIT.server));
