@@ -154,6 +154,16 @@ function parseFailure(body: string): string {
   return `body must be a JSON object, not ${value === null ? 'null' : `a ${typeof value}`}`;
 }
 
+/** The newest capture id the store holds, in any bin (null: none). */
+async function newestRequestId(store: Store): Promise<string | null> {
+  let newest: string | null = null;
+  for (const bin of await store.bins.list()) {
+    const [item] = await store.requests.items(bin.id, { limit: 1 });
+    if (item && (newest === null || item.id > newest)) newest = item.id;
+  }
+  return newest;
+}
+
 export async function createApp(deps: AppDeps): Promise<HooklabApp> {
   const { config, store } = deps;
   const log = deps.log ?? silentLogger;
@@ -421,7 +431,8 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
   const binAttempts = new BinAttempts(store);
   // On Redis the store numbers captures itself, in the order they reach it (any instance).
   // One source for live captures and imports, so both sort in the order they arrived.
-  const newRequestId = isRedisStore(store) ? () => '' : sortableIdFactory(now);
+  // After the newest stored one, whatever the clock says now (see sortableIdFactory).
+  const newRequestId = isRedisStore(store) ? () => '' : sortableIdFactory(now, '', await newestRequestId(store));
   const receive = createReceiver(
     {
       // Redis: the receiver does not read a bin it found lately again (RedisBins.forCapture).

@@ -40,11 +40,16 @@ const randomTail = customRandom('0123456789abcdefghijklmnopqrstuv', 6, pooledRan
 
 /**
  * Ids that sort lexicographically in creation order: 9 base36 chars of ms time,
- * 4 of a per-ms counter, then random. Monotonic even if the wall clock steps back.
+ * 4 of a per-ms counter, then random. Monotonic even if the wall clock steps back, and, given
+ * `after` (the newest id stored), across a restart too: an id sorting before stored ones would
+ * be listed among them, taken for the oldest by the bin's cap, and skipped by a relay whose
+ * cursor is past it.
  */
-export function sortableIdFactory(now: () => number = Date.now, prefix = ''): () => string {
+export function sortableIdFactory(now: () => number = Date.now, prefix = '', after: string | null = null): () => string {
   let lastMs = 0;
   let counter = 0;
+  const floor = after === null ? null : idTime(after, prefix);
+  if (floor) ({ ms: lastMs, counter } = floor);
   // The time part changes once per ms, not per id: made once for it.
   let headMs = -1;
   let head = '';
@@ -67,4 +72,11 @@ export function sortableIdFactory(now: () => number = Date.now, prefix = ''): ()
     }
     return head + counter.toString(36).padStart(4, '0') + randomTail();
   };
+}
+
+/** The time and counter parts of a sortable id (null when it is not one of this prefix). */
+export function idTime(id: string, prefix = ''): { ms: number; counter: number } | null {
+  if (!id.startsWith(prefix)) return null;
+  const m = /^([0-9a-z]{9})([0-9a-z]{4})/.exec(id.slice(prefix.length));
+  return m ? { ms: parseInt(m[1], 36), counter: parseInt(m[2], 36) } : null;
 }

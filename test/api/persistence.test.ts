@@ -47,6 +47,33 @@ describe('persistence across a clean restart', () => {
   });
 });
 
+describe('a restart after the clock stepped back (NTP, a VM restored)', () => {
+  it('new captures still sort after the stored ones: listed newest first, kept by the cap, backfilled after a cursor', async () => {
+    const dataDir = await tempDir();
+    dirs.push(dataDir);
+    const a = await startServer({ dataDir, config: { maxRequestsPerBin: 3 } });
+    const bin = await createBin(a.base);
+    const before = (await send(bin.url, { body: 'before' })).headers['x-hooklab-request-id'] as string;
+    await a.stop();
+
+    const b = await startServer({ dataDir, config: { maxRequestsPerBin: 3 }, now: () => Date.now() - 3_600_000 });
+    try {
+      const url = bin.url.replace(/^http:\/\/[^/]+/, b.base);
+      const after: string[] = [];
+      for (let i = 0; i < 3; i++) after.push((await send(url, { body: `after ${i}` })).headers['x-hooklab-request-id'] as string);
+      for (const id of after) expect(id > before, `${id} after ${before}`).toBe(true);
+      // At the cap of 3, the capture from before the restart is the one pushed out.
+      const page = (await json<RequestPage>(b.base, 'GET', `/api/bins/${bin.id}/requests`)).body;
+      expect(page.requests.map((r) => r.id)).toEqual([...after].reverse());
+      // A cursor at the old capture (a relay's) reads the new ones after it.
+      const since = (await json<RequestPage>(b.base, 'GET', `/api/bins/${bin.id}/requests?after=${before}`)).body;
+      expect(since.requests.map((r) => r.id).sort()).toEqual([...after].sort());
+    } finally {
+      await b.stop();
+    }
+  });
+});
+
 describe('a clean stop with a slow answer pending', () => {
   it('is no sender hanging up: the capture comes back without hungUpAfterMs', async () => {
     const dataDir = await tempDir();

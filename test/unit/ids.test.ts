@@ -25,6 +25,21 @@ describe('sortableIdFactory', () => {
     const c = next();
     expect([c, a, b].sort()).toEqual([a, b, c]);
   });
+
+  it('given the newest stored id, sorts after it whatever the clock says (a restart after the clock stepped back)', () => {
+    const stored = sortableIdFactory(() => 1_700_000_000_000)();
+    const earlier = sortableIdFactory(() => 1_699_999_000_000, '', stored);
+    const ids = [earlier(), earlier(), earlier()];
+    for (const id of ids) expect(id > stored, id).toBe(true);
+    expect([...ids].sort()).toEqual(ids);
+    // Once the clock passes it, its own time again.
+    const later = sortableIdFactory(() => 1_700_000_000_005, '', stored);
+    expect(later().slice(0, 13)).toBe((1_700_000_000_005).toString(36).padStart(9, '0') + '0000');
+    // With a prefix (delivery ids), and an id of another form ignored.
+    const dl = sortableIdFactory(() => 5, 'dl_', 'dl_' + stored);
+    expect(dl() > 'dl_' + stored).toBe(true);
+    expect(sortableIdFactory(() => 5, '', 'not-an-id')().slice(0, 9)).toBe('000000005');
+  });
 });
 
 describe('sortable ids from two processes in the same millisecond', () => {
