@@ -240,9 +240,25 @@ export interface Destination {
 }
 
 /** The destination of capture `c` at `target` (throws on an invalid target URL). */
+/** What a request line cannot carry as it is: controls, space, and anything past ASCII (Node refuses it: a capture has none). */
+const OFF_THE_WIRE = /[\u0000-\u0020\u007f-\u{10ffff}]/gu;
+const percentEncoded = (ch: string) => [...Buffer.from(ch, 'utf8')].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join('');
+
+/**
+ * Where a capture goes. `url` is the joined URL as the URL parser reads it, for the checks (the
+ * outbound policy, loops); `path`, the request-target sent, joins the target's path and query
+ * with the capture's sub-path and query string as they came: the URL setters would re-encode
+ * them (`\` made `/`, `'` and `#` escaped), and the target would get another request line.
+ * A captured one is sent byte for byte; what no request line can hold (an edited replay's
+ * space, say) is percent-encoded.
+ */
 export function destination(target: string, c: Pick<Capture, 'path' | 'queryString'>): Destination {
   const url = targetUrl(target, c);
-  return { url, href: url.href, origin: url.origin, path: url.pathname + url.search, host: url.host };
+  const base = new URL(target);
+  const sub = c.path !== '/' && c.path !== '' ? (base.pathname.endsWith('/') ? base.pathname.slice(0, -1) : base.pathname) + c.path : base.pathname;
+  const query = c.queryString ? (base.search ? `${base.search}&${c.queryString}` : `?${c.queryString}`) : base.search;
+  const path = (sub + query).replace(OFF_THE_WIRE, percentEncoded);
+  return { url, href: url.origin + path, origin: url.origin, path, host: url.host };
 }
 
 export function forwardRequest(target: string, c: Capture, o: ForwardOptions): Promise<ForwardResult> {

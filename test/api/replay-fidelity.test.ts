@@ -10,6 +10,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import http from 'node:http';
+import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import request from 'supertest';
@@ -253,6 +254,26 @@ describe('hostile targets of background forwarding (the compiled server)', () =>
     // The record is written once the exchange is over: had it followed, that would be done by now.
     expect(elsewhere.got).toEqual([]);
     expect(target.got.filter((g) => g.url === '/redirect/hook')).toHaveLength(1);
+  });
+
+  it("the capture's sub-path and query string reach the target byte for byte, as they came in the request line", async () => {
+    const bin = await forwardingBin('/raw');
+    const binPath = new URL(bin.url).pathname;
+    // What the URL parser would rewrite: a backslash, '#', quotes (Node refuses bytes past ASCII).
+    const line = `${binPath}/x\\y/frag#ment/caf%C3%A9?q='1'#x&e=%ff`;
+    const answer = await new Promise<string>((resolve, reject) => {
+      const s = net.connect(Number(new URL(p.base).port), '127.0.0.1', () => s.end(Buffer.from(`POST ${line} HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\nConnection: close\r\n\r\nx`, 'latin1')));
+      let got = '';
+      s.on('data', (d) => (got += d.toString('latin1')));
+      s.on('end', () => resolve(got));
+      s.on('error', reject);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 200/);
+    const id = /x-hooklab-request-id: (\S+)/i.exec(answer)![1];
+    const rec = await forwardOf(bin.id, id);
+    const sent = `/raw/x\\y/frag#ment/caf%C3%A9?q='1'#x&e=%ff`;
+    expect(rec).toMatchObject({ status: 200, error: null, url: `${target.base}${sent}` });
+    expect(target.got.filter((g) => g.url.startsWith('/raw')).map((g) => g.url)).toEqual([sent]);
   });
 
   it('a target that resets the connection is recorded as reset', async () => {

@@ -34,6 +34,22 @@ describe('targetUrl', () => {
     expect(destination('http://127.0.0.1:3000/hooks/', { path: '/', queryString: '' }).path).toBe('/hooks/');
     expect(destination('http://127.0.0.1:3000/hooks/', { path: '/a', queryString: 'x=1' }).path).toBe('/hooks/a?x=1');
   });
+
+  it("sends the capture's sub-path and query string as they came (the URL setters re-encoded them), after the target's as parsed", () => {
+    const cases: [string, string, string, string][] = [
+      ['http://app/hooks', '/x\\y', '', '/hooks/x\\y'],
+      ['http://app/hooks', '/frag#ment', 'q=1#x', '/hooks/frag#ment?q=1#x'],
+      ['http://app/hooks/', '/a', "x='y'", "/hooks/a?x='y'"],
+      ['http://app/hooks?k=v', '/a%2fb', 'x=%20&y=+', '/hooks/a%2fb?k=v&x=%20&y=+'],
+      // An edited replay's path: what no request line holds is percent-encoded.
+      ['http://app/my hooks', '/a b\t/\u20ac/caf\u00e9', 'q=a b', '/my%20hooks/a%20b%09/%E2%82%AC/caf%C3%A9?q=a%20b'],
+    ];
+    for (const [target, path, queryString, sent] of cases) {
+      const d = destination(target, { path, queryString });
+      expect(d.path, `${path}?${queryString}`).toBe(sent);
+      expect(d.href).toBe(`http://app${sent}`);
+    }
+  });
 });
 
 describe('a sub-path that could climb out of the target path', () => {
