@@ -11,14 +11,13 @@ import { keptRows, rankOf } from './list-step.ts';
 import { LiveCount } from './live-count.ts';
 import { type RequestFilter, filterSearch, isEmptyFilter, matchesRow, needsServer } from './request-filter.ts';
 import { mergeRequests, removeRequests, replaceRequests } from './request-list.ts';
+import { SearchCatchUp } from './search-catch-up.ts';
 import { getSocket, subscribeBin } from './socket.ts';
 
 /** Requests kept in memory; older ones are paged from the API again when scrolled to. */
 export const KEEP = 3000;
 const FIRST_PAGE = 200;
 const OLDER_PAGE = 500;
-/** A filtered catch-up reads at most this many pages of new matches at a time. */
-const CATCH_UP_PAGES = 10;
 
 export interface BinRequestsState {
   bin: Bin | null;
@@ -217,36 +216,28 @@ export function useBinRequests(binId: string, filter: RequestFilter = {}) {
     };
 
     // A filter that needs headers or the body: ask the server which of the new captures
-    // match, one question at a time, again if more came meanwhile. The question starts just
-    // below the oldest capture not asked about yet (captures may be announced slightly out of
-    // order), so none is skipped and the server never searches the same stretch twice.
+    // match, one question at a time, again if more came meanwhile (see search-catch-up.ts).
     let catching = false;
-    let lowPending: string | null = null;
-    /** The ids announced lately, in arrival order: where a question can start from. */
-    const recent: string[] = [];
+    const search = new SearchCatchUp();
     const catchUp = async () => {
       if (catching) return;
       catching = true;
       try {
-        while (lowPending !== null && alive) {
-          const low = lowPending;
-          lowPending = null;
-          let after: string | undefined;
-          for (const id of recent) if (id < low && (after === undefined || id > after)) after = id;
+        for (let q = search.take(); q && alive; q = search.take()) {
           try {
             let before: string | undefined;
-            for (let i = 0; i < CATCH_UP_PAGES; i++) {
-              const page = await api.listRequests(binId, { limit: FIRST_PAGE, after, before }, f);
+            // Every page of it: a burst during a slow search can hold thousands of matches.
+            for (;;) {
+              const page = await api.listRequests(binId, { limit: FIRST_PAGE, after: q.after, before }, f);
               if (!alive) return;
               pending.current.push(...page.requests);
               schedule();
-              if (!page.nextBefore || !after) break;
+              if (!page.nextBefore) break;
               before = page.nextBefore;
             }
           } catch {
-            // Offline: ask again with the next capture (or the reconnect backfill).
-            const now = lowPending as string | null;
-            lowPending = now === null || low < now ? low : now;
+            // Offline: asked again with the next capture (or the reconnect backfill).
+            search.failed(q);
             return;
           }
           // Let a burst gather into one question.
@@ -257,7 +248,7 @@ export function useBinRequests(binId: string, filter: RequestFilter = {}) {
       }
     };
     const askServer = (id: string) => {
-      if (lowPending === null || id < lowPending) lowPending = id;
+      search.ask(id);
       void catchUp();
     };
 
@@ -271,8 +262,7 @@ export function useBinRequests(binId: string, filter: RequestFilter = {}) {
       counter.capture(r.id);
       if (refused) return;
       if (filtered) {
-        recent.push(r.id);
-        if (recent.length > 1024) recent.splice(0, 512);
+        search.announce(r.id);
         if (!matchesRow(f, r)) return;
         if (needsServer(f)) {
           askServer(r.id);
@@ -354,6 +344,7 @@ export function useBinRequests(binId: string, filter: RequestFilter = {}) {
         const { list } = mergeRequests(listRef.current, page.requests, known.current);
         listRef.current = list;
         if (list[0]) seen(list[0].id);
+        search.setFloor(list[0]?.id);
         setState((s) => ({ ...s, bin, list, nextBefore: page.nextBefore, loading: false, filterError: badFilter, count }));
         // Join the room, replaying anything newer than what the page holds ("0" sorts
         // before every id, so an empty bin gets all that arrived since the fetch). Under a
