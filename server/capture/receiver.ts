@@ -124,6 +124,9 @@ function sendJson(res: ServerResponse, status: number, body: unknown) {
   res.end(s);
 }
 
+/** Answer headers hooklab sets itself after a bin's own (see answer()). */
+const SET_BELOW = new Set(['x-hooklab-request-id', 'content-security-policy', 'x-content-type-options', 'content-length']);
+
 export function createReceiver(deps: ReceiverDeps, prefix: string) {
   const { store, control, live } = deps;
   // A burst puts dozens of requests in one millisecond: format its time once.
@@ -167,26 +170,31 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
         return;
       }
       const r = d.response!;
-      const headers: Record<string, string | number> = { 'content-type': r.contentType };
+      // A flat list: the bin's names keep the case it gave them, and two that differ only in
+      // case both go (sent as given). Each name the bin sets replaces hooklab's default for it.
+      let binNames: Set<string> | null = null;
+      for (const k in r.headers) (binNames ??= new Set()).add(k.toLowerCase());
+      const headers: string[] = [];
+      if (!binNames?.has('content-type')) headers.push('content-type', r.contentType);
       // Before the bin's headers: a bin that sets its own Access-Control-* keeps them.
       // Only a browser's request (it has an Origin) needs them: other senders get none.
-      if (cors && req.headers.origin !== undefined) Object.assign(headers, answerCorsHeaders(req.headers.origin, exposable(['x-hooklab-request-id', ...Object.keys(r.headers)])));
-      // Never a header that acts for the whole origin, even from settings an earlier build saved.
+      if (cors && req.headers.origin !== undefined) {
+        for (const [k, v] of Object.entries(answerCorsHeaders(req.headers.origin, exposable(['x-hooklab-request-id', ...Object.keys(r.headers)])))) if (!binNames?.has(k)) headers.push(k, v);
+      }
+      // Never a header that acts for the whole origin, even from settings an earlier build
+      // saved, nor one set below (such settings may name it too).
       for (const k in r.headers) {
         const name = k.toLowerCase();
-        if (!ORIGIN_HEADERS.has(name)) headers[name] = r.headers[k];
+        if (!ORIGIN_HEADERS.has(name) && !SET_BELOW.has(name)) headers.push(k, r.headers[k]);
       }
-      // After the bin's headers: settings an earlier build saved may name it too.
-      headers['x-hooklab-request-id'] = requestId;
       // Receiver URLs share the UI's origin: a configured HTML answer must not run there.
       // Set after the bin's headers, so no bin can relax them.
-      headers['content-security-policy'] = 'sandbox';
-      headers['x-content-type-options'] = 'nosniff';
+      headers.push('x-hooklab-request-id', requestId, 'content-security-policy', 'sandbox', 'x-content-type-options', 'nosniff');
       // 204 and 304 carry no body, so no content-length either (RFC 9110).
       const bodyless = r.status === 204 || r.status === 304;
       // A large body: bytes shared by every answer that sends it (see answer-bodies.ts).
       const body = bodyless ? undefined : answerBodies.bytesOf(r.body);
-      if (body !== undefined) headers['content-length'] = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
+      if (body !== undefined) headers.push('content-length', String(typeof body === 'string' ? Buffer.byteLength(body) : body.length));
       try {
         res.writeHead(r.status, headers);
         // A string body lets Node send head and body in one write.

@@ -38,6 +38,19 @@ describe('response control over HTTP', () => {
     expect(r.body.toString()).toBe('{"accepted":true}');
   });
 
+  it("the bin's headers go as given: names in their case, two alike but for case both sent, hooklab's defaults replaced", async () => {
+    const bin = await binWith({ default: { status: 200, contentType: 'text/plain', headers: { 'X-Custom-Thing': 'v', 'x-a': '1', 'X-A': '2', 'Content-Type': 'application/vnd.x+json' } } });
+    const r = await send(bin.url, { body: 'x' });
+    const pairs: [string, string][] = [];
+    for (let i = 0; i < r.rawHeaders.length; i += 2) pairs.push([r.rawHeaders[i], r.rawHeaders[i + 1]]);
+    expect(pairs).toContainEqual(['X-Custom-Thing', 'v']);
+    expect(pairs.filter(([n]) => n.toLowerCase() === 'x-a')).toEqual([['x-a', '1'], ['X-A', '2']]);
+    expect(pairs.filter(([n]) => n.toLowerCase() === 'content-type')).toEqual([['Content-Type', 'application/vnd.x+json']]);
+    // hooklab's own are still there, once each.
+    expect(pairs.filter(([n]) => n === 'x-hooklab-request-id')).toHaveLength(1);
+    expect(pairs.filter(([n]) => n.toLowerCase() === 'content-security-policy')).toEqual([['content-security-policy', 'sandbox']]);
+  });
+
   it('"503 with Retry-After: 120, then 200"', async () => {
     const bin = await binWith({ plan: [{ status: 503, headers: { 'retry-after': '120' } }] });
     const a = await send(bin.url, { body: 'x' });

@@ -5,6 +5,8 @@ import http from 'node:http';
 export interface RawResponse {
   status: number;
   headers: http.IncomingHttpHeaders;
+  /** As on the wire: names in their case, in order, repeats kept. */
+  rawHeaders: string[];
   body: Buffer;
 }
 
@@ -27,7 +29,7 @@ export function send(url: string, r: RawRequest = {}): Promise<RawResponse> {
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, rawHeaders: res.rawHeaders, body: Buffer.concat(chunks) }));
         res.on('error', reject);
       },
     );
