@@ -11,7 +11,7 @@ import { withLabelFrom } from './api/bins.ts';
 import { CASE_TWIN_REASON, caseTwin } from './bins/id-case.ts';
 import { initialPlanState } from './control/engine.ts';
 import { type ControlLimits, parseResponseConfig } from './control/validate.ts';
-import { applyWebhookInput } from './dispatch/webhook-input.ts';
+import { applyWebhookInput, NEEDS_SECRET } from './dispatch/webhook-input.ts';
 import type { Store } from './store/types.ts';
 
 export interface ApplyResult {
@@ -65,6 +65,8 @@ export async function applyConfig(store: Store, cfg: ConfigFile, o: ApplyOptions
   for (const [i, w] of (cfg.webhooks ?? []).entries()) {
     const why = o.refuseWebhookUrl?.(w.url);
     if (why) refused.push(`webhooks[${i}].url: ${why}`);
+    // As the API refuses it (see applyWebhookInput), before anything is written.
+    if (w.previousSecret && !(w.secret ?? (w.secret === undefined ? (await store.webhooks.get(w.id))?.secret : null))) refused.push(`webhooks[${i}].previousSecret: ${NEEDS_SECRET}`);
   }
   if (refused.length) throw new ConfigRefusedError(refused.join('\n  '));
   for (const [i, b] of (cfg.bins ?? []).entries()) {

@@ -3,6 +3,7 @@
 import type { Subscription, Webhook } from '../../shared/api.ts';
 import { SUBSCRIPTIONS } from '../../shared/api.ts';
 import { WebhookCreate, WebhookUpdate } from '../../shared/schema/dispatch.ts';
+import { invalid } from '../http/errors.ts';
 import { parse } from '../http/parse.ts';
 import type { StoredWebhook } from '../store/types.ts';
 
@@ -13,19 +14,29 @@ export function parseWebhookInput(body: unknown, partial: boolean): WebhookInput
   return parse(partial ? WebhookUpdate : WebhookCreate, body);
 }
 
+export const NEEDS_SECRET = 'needs a secret: during a rotation deliveries are signed with both; set `secret` too, or leave this out';
+
 export function applyWebhookInput(prev: StoredWebhook | null, input: WebhookInput, id: string, now: string): StoredWebhook {
   const url = input.url ?? prev!.url;
   const enabled = input.enabled ?? prev?.enabled ?? true;
   // Turned on again by a person: what hooklab noted when it turned it off no longer applies.
   const reEnabled = enabled && prev !== null && !prev.enabled;
+  const secret = input.secret !== undefined ? input.secret : (prev?.secret ?? null);
+  let previousSecret = input.previousSecret !== undefined ? input.previousSecret : (prev?.previousSecret ?? null);
+  // A rotation signs with the new secret and the old one: without a secret nothing is signed.
+  // Removing the secret ends a rotation under way; naming an old secret without one is refused.
+  if (secret === null && previousSecret !== null) {
+    if (input.previousSecret) throw invalid('previousSecret', NEEDS_SECRET);
+    previousSecret = null;
+  }
   return {
     id,
     name: input.name || prev?.name || new URL(url).host,
     url,
     enabled,
     events: (input.events ?? prev?.events ?? [...SUBSCRIPTIONS]) as Subscription[],
-    secret: input.secret !== undefined ? input.secret : (prev?.secret ?? null),
-    previousSecret: input.previousSecret !== undefined ? input.previousSecret : (prev?.previousSecret ?? null),
+    secret,
+    previousSecret,
     successPolicy: input.successPolicy ?? prev?.successPolicy ?? '200',
     schedule: input.schedule ?? prev?.schedule ?? {},
     behaviors: input.behaviors ?? prev?.behaviors ?? {},

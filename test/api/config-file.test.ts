@@ -295,6 +295,12 @@ describe('config file', () => {
     expect(hook.code).toBe(1);
     expect(hook.output).toContain('webhooks[1].url: 10.1.2.3 is not in DISPATCH_ALLOW');
     expect(hook.output).not.toContain('webhooks[0]');
+    // An old secret without a secret (as the API refuses it).
+    await writeFile(file, JSON.stringify({ bins: [{ id: 'first-bin-0123456789' }], webhooks: [{ id: 'wh_rotation', url: 'http://example.com/hooks', previousSecret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' }] }));
+    const rotation = await startExpectingFailure(env);
+    expect(rotation.code).toBe(1);
+    expect(rotation.output).toContain('webhooks[0].previousSecret: needs a secret');
+    expect(rotation.output).not.toContain('whsec_');
     // Nothing applied: the same DATA_DIR without the config holds no bin.
     await withServer({ DATA_DIR: dataDir }, async (base) => {
       expect((await json<{ bins: unknown[] }>(base, 'GET', '/api/bins')).body.bins).toEqual([]);

@@ -111,6 +111,23 @@ describe('signature settings and verdicts', () => {
     expect(d2.headers.find(([k]) => k.toLowerCase() === 'webhook-signature')![1].split(' ')).toHaveLength(1);
   });
 
+  it('removing the secret during a rotation stops signing (the old secret goes too); an old secret without a secret is refused', async () => {
+    const bin = await createBin(srv.base);
+    const oldSecret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+    const newSecret = 'whsec_dGhpcyBpcyB0aGUgbmV3IHNlY3JldCBmb3IgcXE=';
+    const wh = (await request(srv.base).post('/api/webhooks').send({ url: bin.url, secret: newSecret, previousSecret: oldSecret }).expect(201)).body;
+    const off = (await request(srv.base).patch(`/api/webhooks/${wh.id}`).send({ secret: null }).expect(200)).body;
+    expect(off).toMatchObject({ hasSecret: false, hasPreviousSecret: false });
+    const sent = (await request(srv.base).post(`/api/webhooks/${wh.id}/test`).expect(200)).body;
+    const d = (await json<RequestDetail>(srv.base, 'GET', `/api/bins/${bin.id}/requests/${sent.delivery.attempts[0].capturedRequestId}`)).body;
+    expect(d.headers.filter(([k]) => k.toLowerCase() === 'webhook-signature')).toEqual([]);
+    // An old secret alone means nothing: refused, on create and on update, and nothing changes.
+    const bad = await request(srv.base).patch(`/api/webhooks/${wh.id}`).send({ previousSecret: oldSecret }).expect(400);
+    expect(bad.body.error).toMatchObject({ code: 'invalid_field', field: 'previousSecret' });
+    expect((await request(srv.base).get(`/api/webhooks/${wh.id}`).expect(200)).body).toMatchObject({ hasSecret: false, hasPreviousSecret: false });
+    await request(srv.base).post('/api/webhooks').send({ url: bin.url, previousSecret: oldSecret }).expect(400);
+  });
+
   it('bad settings get every error at once, and keep the old ones', async () => {
     const bin = await createBin(srv.base);
     const r = await request(srv.base)
