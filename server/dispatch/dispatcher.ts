@@ -74,7 +74,12 @@ export interface DispatcherDeps {
    * (see api/settings-writes.ts), so neither loses the other's. Default: at once.
    */
   webhookTurn?: <T>(webhookId: string, change: () => Promise<T>) => Promise<T>;
+  /** Waits before a store step of the dispatcher's own work is tried again (see persist): the first, doubled up to the last (default 250 ms to 10 s). */
+  storeRetryMs?: { first: number; max: number };
 }
+
+/** A store step that fails this many times while the store says it is healthy is given up (the step itself is at fault). */
+const HEALTHY_TRIES = 5;
 
 /** Default run length in virtual time: the article's example ran 20 s. */
 export const DEFAULT_RUN_MS = 20_000;
@@ -188,6 +193,8 @@ export class Dispatcher {
   private readonly pendingIds = new Set<string>();
   private reserved = 0;
   private readonly owedAtEnd = new Map<string, Reservation>();
+  /** Waits of persist() under way: a stop ends them. */
+  private readonly retryWaits = new Set<() => void>();
 
   constructor(private readonly d: DispatcherDeps) {
     this.offClock = d.clock.onChange(() => {
@@ -277,6 +284,8 @@ export class Dispatcher {
     this.timer = null;
     this.offClock();
     this.wake();
+    for (const w of this.retryWaits) w();
+    this.retryWaits.clear();
     const owed = [...this.sending].map(async ([id, n]) => {
       const del = await this.d.store.deliveries.get(id);
       if (del?.state !== 'pending') return;
@@ -525,15 +534,17 @@ export class Dispatcher {
    * `slot`: what the event's deliveries were admitted with; `hooks`: the webhooks they were
    * counted from (a run's start), else read now (a webhook added since its start makes one more).
    */
-  private async emitEvent(payload: PortablePayload, at: number, runId: string | null, slot: Reservation | null, hooks?: StoredWebhook[]) {
-    hooks ??= await this.d.store.webhooks.list();
+  private async emitEvent(payload: PortablePayload, at: number, runId: string | null, slot: Reservation | null, hooks?: StoredWebhook[], ownWork = false) {
+    // The dispatcher's own work (a run's end) waits a store fault out; an API call fails (503).
+    const step = ownWork ? <T>(f: () => Promise<T>) => this.persist(f) : <T>(f: () => Promise<T>) => f();
+    hooks ??= await step(() => this.d.store.webhooks.list());
     for (const wh of hooks) {
       if (!wants(wh, payload)) continue;
       const schedule = resolveSchedule(this.d.schedule, wh.schedule);
       const seed = Math.floor(this.d.random() * 2 ** 32);
       const planned = planAttempts(schedule, seed).map((o) => at + o);
-      const del = this.newDelivery(await this.ourBin(wh.url), wh, payload, at, runId, planned, schedule, seed);
-      await this.save(del);
+      const del = this.newDelivery(await step(() => this.ourBin(wh.url)), wh, payload, at, runId, planned, schedule, seed);
+      await step(() => this.save(del));
       if (slot) this.take(slot);
       this.schedule({ at, kind: 'attempt', id: del.id, key: receiverKey(del.url) });
     }
@@ -577,6 +588,39 @@ export class Dispatcher {
   private async ourBin(url: string): Promise<string | null> {
     const id = binIdFromUrl(url);
     return id && (await this.d.store.bins.get(id)) ? id : null;
+  }
+
+  /**
+   * A store step of the dispatcher's own work (a due attempt, a run's end), run until it goes
+   * through: a store fault (Redis away or out of memory, a disk error) is waited out, retried
+   * with waits doubling, never the step dropped. Dropped, a due attempt was made by nobody until
+   * the next start, and the clock, no longer held at it, ran past; an attempt already sent but
+   * not recorded was sent again. Rejects once stopped, or after HEALTHY_TRIES failures while
+   * the store says it is healthy (the step itself is at fault: logged, as before).
+   */
+  private async persist<T>(step: () => Promise<T>): Promise<T> {
+    let wait = this.d.storeRetryMs?.first ?? 250;
+    const max = this.d.storeRetryMs?.max ?? 10_000;
+    let healthyFailures = 0;
+    for (;;) {
+      try {
+        return await step();
+      } catch (err) {
+        if (this.stopped || (this.d.store.health().fault === null && ++healthyFailures >= HEALTHY_TRIES)) throw err;
+        this.d.onError?.(err);
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            clearTimeout(t);
+            this.retryWaits.delete(done);
+            resolve();
+          };
+          const t = setTimeout(done, wait);
+          this.retryWaits.add(done);
+        });
+        if (this.stopped) throw err;
+        wait = Math.min(wait * 2, max);
+      }
+    }
   }
 
   private async save(del: Delivery) {
@@ -737,24 +781,29 @@ export class Dispatcher {
       const owed = this.owedAtEnd.get(e.id) ?? null;
       this.owedAtEnd.delete(e.id);
       try {
-        const run = await this.d.store.runs.get(e.id);
+        // Each step waits a store fault out (see persist): dropped, the run never ended.
+        const run = await this.persist(() => this.d.store.runs.get(e.id));
         if (!run || run.ended) return;
         const ended = { ...run, ended: true };
-        await this.d.store.runs.put(ended);
+        await this.persist(() => this.d.store.runs.put(ended));
         this.d.live.runChanged(ended);
-        await this.emitEvent(syncEnd(ended, e.at), e.at, run.id, owed);
+        await this.emitEvent(syncEnd(ended, e.at), e.at, run.id, owed, undefined, true);
       } finally {
         if (owed) this.unreserve(owed);
       }
       return;
     }
     const r = await this.withLock(e.id, async () => {
-      const del = await this.d.store.deliveries.get(e.id);
+      // The entry is the only note of this attempt in this process: a store fault is waited
+      // out (the clock stays held at it), not the entry dropped (see persist).
+      const del = await this.persist(() => this.d.store.deliveries.get(e.id));
       if (!del || del.state !== 'pending' || del.nextAttemptAt === null) return null;
-      const wh = await this.d.store.webhooks.get(del.webhookId);
+      const wh = await this.persist(() => this.d.store.webhooks.get(del.webhookId));
+      // Stopped meanwhile: what it read may be another dispatcher's to act on by now.
+      if (this.stopped) return null;
       if (!wh || !wh.enabled) {
         const ended: Delivery = { ...del, state: 'cancelled', nextAttemptAt: null, nextReason: null, nextReasonDetail: null, endReason: wh ? 'webhook_disabled' : 'webhook_deleted' };
-        await this.save(ended);
+        await this.persist(() => this.save(ended));
         return null;
       }
       return this.makeAttempt(del, wh, 'scheduled', ticket);
@@ -860,7 +909,11 @@ export class Dispatcher {
 
     const redirect = res.status !== null && res.status >= 300 && res.status < 400;
     const ok = isSuccess(res, wh.successPolicy ?? '200');
-    const capturedRequestId = await this.capturedId(del, res, n);
+    // Sent: from here a scheduled attempt waits a store fault out (see persist). Unrecorded,
+    // it would be made again by whoever runs the dispatcher next: the receiver would get it
+    // twice. A manual or test one is an API call: it answers 503 at once, as before.
+    const keep = kind === 'scheduled' ? <T>(f: () => Promise<T>) => this.persist(f) : <T>(f: () => Promise<T>) => f();
+    const capturedRequestId = await keep(() => this.capturedId(del, res, n));
     const attempt: Attempt = {
       n,
       plannedAt: kind === 'scheduled' ? del.nextAttemptAt! : atIso,
@@ -879,11 +932,11 @@ export class Dispatcher {
       capturedRequestId,
       reason: why.reason,
       reasonDetail: why.detail,
-      planUse: capturedRequestId && del.binId ? await planUseOf(this.d.store.requests, del.binId, capturedRequestId, del.id) : null,
+      planUse: capturedRequestId && del.binId ? await keep(() => planUseOf(this.d.store.requests, del.binId!, capturedRequestId, del.id)) : null,
     };
 
     // Re-read: a cancel may have landed while the request was in flight.
-    const cur = (await this.d.store.deliveries.get(del.id)) ?? del;
+    const cur = (await keep(() => this.d.store.deliveries.get(del.id))) ?? del;
     const behaviors = wh.behaviors ?? {};
     const step = decideNext(cur, { kind, n, sentAt: at, ok, status: res.status, headers: res.headers }, behaviors, this.d.realNow(), planMs(cur.plannedAt));
     const plannedAt = samePlan(step.plannedAt, cur.plannedAt) ? cur.plannedAt : step.plannedAt.map(iso);
@@ -899,7 +952,7 @@ export class Dispatcher {
       endDetail: step.endDetail,
     };
     if (this.stopped) return null;
-    await this.save(next);
+    await keep(() => this.save(next));
     if (next.state === 'pending' && step.nextAttemptAt !== null && kind === 'scheduled') this.schedule({ at: step.nextAttemptAt, kind: 'attempt', id: next.id, key });
     if (ticket) {
       this.setFollowUp(ticket, null);
@@ -909,7 +962,7 @@ export class Dispatcher {
     let disable: AttemptDone['disable'] = step.gone ? { reason: 'gone', detail: step.endDetail ?? `attempt ${n} got 410 Gone`, at } : null;
     if (kind !== 'test') {
       const endedUndelivered = cur.state === 'pending' && next.state === 'failed';
-      const verdict = await this.noteStreak(wh.id, ok, at, endedUndelivered);
+      const verdict = await keep(() => this.noteStreak(wh.id, ok, at, endedUndelivered));
       if (!disable && verdict) disable = { reason: 'failing', detail: verdict, at };
     }
     return { delivery: next, disable };

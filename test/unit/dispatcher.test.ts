@@ -9,6 +9,7 @@ import { sortableIdFactory } from '../../server/ids.ts';
 import { RecordingBus } from '../../server/live/bus.ts';
 import { createRng } from '../../server/rng.ts';
 import { MemoryStore } from '../../server/store/memory.ts';
+import { StoreUnavailableError } from '../../server/store/types.ts';
 
 const SCHEDULE: ScheduleSettings = { firstDelayMs: 5000, factor: 4, jitter: 0.2, deadlineMs: 86_400_000 };
 const T0 = Date.parse('2026-01-01T00:00:00Z');
@@ -32,6 +33,7 @@ function deps(store: MemoryStore, wall: { t: number }, send: Send = async () => 
     newMessageId: () => `msg_r${++n}`,
     newRunId: () => `run_r${++n}`,
     random: createRng(9),
+    storeRetryMs: { first: 10, max: 50 },
   };
 }
 
@@ -243,5 +245,70 @@ describe('dispatcher: review fixes', () => {
     expect(del.attempts).toHaveLength(del.plannedAt.length);
     expect(del.attempts.map((a) => a.plannedAt)).toEqual(del.plannedAt);
     expect(del.attempts[del.attempts.length - 1].sentAt).toBe(new Date(Date.parse(del.createdAt) + 86_400_000).toISOString());
+  });
+});
+
+/** A memory store that can be made to fail (as Redis away or out of memory does), its health saying so meanwhile. */
+function faultyStore() {
+  const store = new MemoryStore();
+  const fault = { down: false };
+  const guard = <A extends unknown[], R>(o: Record<string, unknown>, name: string) => {
+    const orig = (o[name] as (...a: A) => Promise<R>).bind(o);
+    o[name] = async (...a: A) => {
+      if (fault.down) throw new StoreUnavailableError('Redis is unreachable (test)');
+      return orig(...a);
+    };
+  };
+  for (const c of [store.deliveries, store.webhooks, store.runs, store.bins] as unknown as Record<string, unknown>[]) for (const m of ['get', 'put', 'list', 'query']) if (typeof c[m] === 'function') guard(c, m);
+  for (const m of ['has', 'page']) guard(store.requests as unknown as Record<string, unknown>, m);
+  const healthy = store.health.bind(store);
+  store.health = () => (fault.down ? { fault: { code: 'redis_unavailable', message: 'down (test)', since: new Date(0).toISOString() }, warnings: [] } : healthy());
+  return { store, fault };
+}
+
+describe('dispatcher, store faults (Redis away, out of memory)', () => {
+  it('a due attempt whose delivery cannot be read waits the fault out: made once, at its planned time, none dropped', async () => {
+    const { store, fault } = faultyStore();
+    const { d, sent } = setup({ store });
+    await webhook(store);
+    await d.start();
+    await d.fireRun({});
+    fault.down = true;
+    const advanced = d.advance({ ms: 86_400_000 });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(sent).toHaveLength(0); // nothing could be read: nothing sent yet
+    fault.down = false;
+    await advanced;
+    const [del] = await store.deliveries.query({});
+    expect(del.state).toBe('failed');
+    expect(del.attempts.map((a) => a.sentAt)).toEqual(del.plannedAt);
+    expect(sent).toHaveLength(del.plannedAt.length);
+    d.stop();
+  });
+
+  it('an attempt sent while the store fails is recorded once the store is back, and not sent again', async () => {
+    const { store, fault } = faultyStore();
+    let attempts = 0;
+    const { d, sent } = setup({
+      store,
+      send: async (r) => {
+        sent.push({ url: r.url, headers: r.headers });
+        // The third attempt's answer comes while the store is away, for 300 ms.
+        if (++attempts === 3) {
+          fault.down = true;
+          setTimeout(() => (fault.down = false), 300);
+        }
+        return answer(500);
+      },
+    });
+    await webhook(store);
+    await d.start();
+    await d.fireRun({});
+    await d.advance({ ms: 86_400_000 });
+    const [del] = await store.deliveries.query({});
+    expect(del.state).toBe('failed');
+    expect(del.attempts.map((a) => a.n)).toEqual(del.plannedAt.map((_, i) => i + 1));
+    expect(sent.map((s) => s.headers['x-hooklab-attempt'])).toEqual(del.attempts.map((a) => String(a.n)));
+    d.stop();
   });
 });
