@@ -44,18 +44,39 @@ export async function getBinOr404(ctx: ApiContext, id: string): Promise<StoredBi
 /** Delete a bin with everything that hangs on it, and tell watchers (the API's DELETE, idle expiry). */
 export async function removeBin(ctx: ApiContext, id: string): Promise<void> {
   await ctx.store.bins.delete(id);
-  // In each settings line (see settings-writes.ts): a write under way ends first, then its
-  // settings go; one that waited finds the bin gone (404).
+  try {
+    await dropSettings(ctx, id);
+    // The bin's deletion is on disk already; its settings' too before the 204 (should this
+    // fail, start-up drops them: see bins/orphan-settings.ts).
+    await ctx.store.durable().catch(() => {});
+  } catch (err) {
+    // The bin is gone all the same (a store that takes deletions but no other write: Redis out
+    // of memory). Its settings go when a bin is made with its id, or at the next start.
+    ctx.log.warn("a deleted bin's settings could not be removed yet; they go when a bin is made with its id, or at the next start", { error: String(err) });
+  } finally {
+    // Whatever followed the deletion: watchers and waiters learn that the bin is gone.
+    ctx.rateLimiter?.forget(id);
+    ctx.live.binDeleted(id);
+    ctx.waiters.binGone(id);
+  }
+}
+
+/**
+ * A bin's settings (answers, forward targets, signature checks) removed, each in its settings
+ * line (see settings-writes.ts): a write under way ends first, then its settings go; one that
+ * waited finds the bin gone (404).
+ */
+async function dropSettings(ctx: ApiContext, id: string): Promise<void> {
   const q = ctx.settingsWrites;
   await q.run(settingsKey.response(id), () => ctx.control.remove(id), true);
   await q.run(settingsKey.forward(id), () => ctx.forwarder.set(id, null), true);
   await q.run(settingsKey.verify(id), () => ctx.verifier.forget(id), true);
-  // The bin's deletion is on disk already; its settings' too before the 204 (should this
-  // fail, start-up drops them: see bins/orphan-settings.ts).
-  await ctx.store.durable().catch(() => {});
-  ctx.rateLimiter?.forget(id);
-  ctx.live.binDeleted(id);
-  ctx.waiters.binGone(id);
+}
+
+/** Settings a deleted bin with this id left (see removeBin): a new bin never inherits them. */
+async function leftSettings(ctx: ApiContext, id: string): Promise<boolean> {
+  const found = await Promise.all([ctx.store.responses.get(id), ctx.store.forwards.get(id), ctx.store.verifications.get(id)]);
+  return found.some((x) => x !== undefined);
 }
 
 /**
@@ -88,6 +109,8 @@ export function binsRouter(ctx: ApiContext): Router {
     if (made === 'full') {
       throw new HttpError(409, 'too_many_bins', `at most ${ctx.config.maxBins} bins (MAX_BINS); delete one first${ctx.config.binIdleMs ? '' : ', or set BIN_IDLE_DAYS so that idle bins go by themselves'}`);
     }
+    // A chosen id may be a deleted bin's whose settings stayed (see removeBin): they go first.
+    if (slug && (await leftSettings(ctx, id))) await dropSettings(ctx, id);
     const warning = slug ? slugWarning(slug) : null;
     res.status(201).location(`/api/bins/${id}`).json({ ...(await binView(ctx, bin)), ...(warning ? { warnings: [warning] } : {}) });
   });

@@ -135,7 +135,13 @@ export class RedisCluster {
 
   /** Tell the other instances. */
   note(kind: NoteKind, binId: string, id = ''): void {
-    void this.pub.hooklabNote(this.revKey, this.channel, `${this.origin} ${kind} ${binId} ${id}`).catch((e) => this.o.onError?.(e));
+    const text = `${this.origin} ${kind} ${binId} ${id}`;
+    void this.pub.hooklabNote(this.revKey, this.channel, text).catch((e) => {
+      this.o.onError?.(e);
+      // Redis out of memory refuses the count (INCR) but not a PUBLISH: the note still goes,
+      // uncounted (as an older build's), so a bin deleted to free memory is deleted everywhere.
+      return this.pub.publish(this.channel, text).catch(() => {});
+    });
   }
 
   on(kind: NoteKind, fn: (binId: string, id: string) => void): void {

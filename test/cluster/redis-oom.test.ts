@@ -56,6 +56,10 @@ describe('Redis out of memory (maxmemory, noeviction)', () => {
       expect((await send(`${a.base}/h/${bin}/small`, { body: 'small' })).status).toBe(200);
     }
     const [smallA, ...bigA] = await ids(a.base, binA); // newest first
+    // A chosen id with an answer plan and one small capture: its deletion frees next to nothing.
+    const binD = (await api<{ id: string }>(a.base, 'POST', '/api/bins', { id: 'oom-settings-0123456789' })).body.id;
+    expect((await send(`${a.base}/h/${binD}/small`, { body: 'small' })).status).toBe(200);
+    expect((await api(a.base, 'PUT', `/api/bins/${binD}/response`, { plan: [{ status: 500, times: 3 }] })).status).toBe(200);
 
     // Redis is full: maxmemory below what it uses now (set again before each deletion below,
     // so that each is made while Redis refuses writes).
@@ -103,11 +107,30 @@ describe('Redis out of memory (maxmemory, noeviction)', () => {
     expect((await api(a.base, 'GET', `/api/bins/${binC}`)).status).toBe(404);
     expect(await usedMemory(raw)).toBeLessThan(beforeDrop - 2 * MB);
 
+    // A bin whose deletion frees next to nothing, while Redis stays full: deleted all the same
+    // (its settings could not be removed: Redis refuses the settings lock's script), and those
+    // waiting on it, here and on the other instance, are told so (not left to time out).
+    await squeeze();
+    expect((await send(`${a.base}/h/${binA}/refused-again`, { body: 'x', timeoutMs: 20_000 })).status).toBe(503);
+    const waits = [a, b].map((p) => fetch(`${p.base}/api/bins/${binD}/requests/wait?path=/never&timeout=20s`).then(async (r) => ({ status: r.status, body: (await r.json()) as { error?: { code: string } } })));
+    await sleep(300);
+    const droppedD = await api(a.base, 'DELETE', `/api/bins/${binD}`);
+    expect(droppedD.status, JSON.stringify(droppedD.body)).toBe(204);
+    for (const p of [a, b]) expect((await api(p.base, 'GET', `/api/bins/${binD}`)).status).toBe(404);
+    for (const w of await Promise.all(waits)) expect(w).toMatchObject({ status: 404, body: { error: { code: 'bin_deleted' } } });
+    await raw.config('SET', 'maxmemory', '0');
+
     // Room again: captures are accepted (on both), health is 200.
     for (const p of [a, b]) {
       await expect.poll(async () => (await health(p.base)).status, { timeout: 15_000, interval: 200 }).toBe(200);
       expect((await send(`${p.base}/h/${binA}/again`, { body: 'again' })).status).toBe(200);
     }
+    // Its id made again: a new bin, answering as a new bin does, not with the old plan's 500s.
+    expect((await api(b.base, 'POST', '/api/bins', { id: binD })).status).toBe(201);
+    expect((await send(`${b.base}/h/${binD}/fresh`, { body: 'x' })).status).toBe(200);
+    // The other instance follows the note (a change reaches it within ms; polled on the settings, not by sending).
+    await expect.poll(async () => (await api<{ plan?: unknown[] }>(a.base, 'GET', `/api/bins/${binD}/response`)).body.plan ?? [], { timeout: 10_000, interval: 100 }).toEqual([]);
+    expect((await send(`${a.base}/h/${binD}/fresh`, { body: 'x' })).status).toBe(200);
   }, 120_000);
 
   it('errors on Redis do not claim anything is kept in memory, not yet on disk', async () => {
