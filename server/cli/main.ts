@@ -135,6 +135,14 @@ program
   .option('--json', 'NDJSON on stdout: per capture its id, arrival, method, path, query and each target\'s status (or error) and time; messages stay on stderr')
   .action((b: string, o, cmd: Command) => forward(connFor(cmd, b), b, o));
 
+// A reader that went away (`hooklab tail BIN | head -3`): stop quietly, as Unix tools do. A
+// command that stops on a signal (forward: its cursor written, nothing half done) stops so.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code !== 'EPIPE') throw e;
+  if (process.listenerCount('SIGTERM') > 0) process.emit('SIGTERM');
+  else process.exit(0);
+});
+
 try {
   await program.parseAsync();
 } catch (e) {

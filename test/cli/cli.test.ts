@@ -139,6 +139,20 @@ describe('hooklab CLI', () => {
     ]);
   });
 
+  it('a reader that goes away (`| head`) ends a command quietly, as Unix tools do', async () => {
+    const from = (await json<{ id: string; url: string }>(srv.base, 'POST', '/api/bins', {})).body;
+    for (let i = 0; i < 50; i++) await send(`${srv.base}/h/${from.id}/x${i}`, { body: 'y'.repeat(20_000) });
+    const r = await new Promise<Run>((resolve) => {
+      const p = spawn(process.execPath, [CLI, 'export', from.id], { cwd: ROOT, env: { ...process.env, HOOKLAB_SERVER: srv.base } });
+      let stderr = '';
+      p.stderr.on('data', (d) => (stderr += d));
+      // The first bytes read, then the pipe closed (what `head -c` does).
+      p.stdout.once('data', () => p.stdout.destroy());
+      p.on('close', (code) => resolve({ code, stdout: '', stderr }));
+    });
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+  });
+
   it('export and import through files, byte-exact', async () => {
     const from = (await json<{ id: string; url: string }>(srv.base, 'POST', '/api/bins', {})).body;
     await send(`${srv.base}/h/${from.id}/a`, { body: Buffer.from([0, 1, 2, 255]) });

@@ -568,7 +568,14 @@ async function relay(c: Conn, binId: string, o: ForwardOptions, k: { cursorFile:
         } else {
           if (away > 0) say(`missed ${away} while away, replaying`);
           if (ack.gap) say(`${ack.gap} request(s) were gone from the bin (pushed out by its cap, or deleted) before they could be forwarded`);
-          if (ack.gapUncounted) say(`some requests were gone from the bin (pushed out by its cap, or deleted) before they could be forwarded; how many is unknown (${asked.lastSeq == null ? 'the cursor file has no arrival number' : 'the last one forwarded is gone too'})`);
+          if (ack.gapUncounted) {
+            say(
+              asked.lastSeq == null
+                ? 'some requests were gone from the bin (pushed out by its cap, or deleted) before they could be forwarded; how many is unknown (the cursor file has no arrival number)'
+                : // The server may also have lost it: a crash before it was written (see FLUSH_INTERVAL_MS).
+                  'the last request forwarded is no longer in the bin (pushed out by its cap, deleted, or lost when the server stopped before writing it); any that came after it and are gone too were not forwarded, how many is unknown',
+            );
+          }
         }
         if (cursor === asked) {
           let next: Cursor = cursor;
