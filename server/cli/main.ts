@@ -137,8 +137,12 @@ program
 
 // A reader that went away (`hooklab tail BIN | head -3`): stop quietly, as Unix tools do. A
 // command that stops on a signal (forward: its cursor written, nothing half done) stops so.
+let readerGone = false;
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   if (e.code !== 'EPIPE') throw e;
+  // Once: later writes fail too, and the stop they asked for is under way.
+  if (readerGone) return;
+  readerGone = true;
   if (process.listenerCount('SIGTERM') > 0) process.emit('SIGTERM');
   else process.exit(0);
 });
