@@ -499,6 +499,8 @@ export class Dispatcher {
 
   /** One manual attempt now, outside the schedule. */
   async retryNow(deliveryId: string): Promise<Delivery> {
+    // An API call: it does not wait behind an attempt that waits a store fault out (see persist).
+    if (this.busyInFault(deliveryId)) throw new HttpError(503, 'storage_unavailable', "the store is failing: this delivery's last attempt waits for it to be recorded; retry in a few seconds");
     // The webhook is checked under the lock: it may change while we wait.
     const r = await this.withLock(deliveryId, async () => {
       const del = await this.d.store.deliveries.get(deliveryId);
@@ -516,6 +518,9 @@ export class Dispatcher {
   /** A webhook was disabled or deleted: its pending deliveries end now, unattempted. */
   async cancelFor(webhookId: string, reason: 'webhook_disabled' | 'webhook_deleted' | 'disabled', detail: string | null = null): Promise<void> {
     for (const del of await this.d.store.deliveries.query({ webhookId, state: 'pending' })) {
+      // Its attempt waits a store fault out (see persist): not waited for here (the API call
+      // would hang as long); its next entry finds the webhook off and cancels it then.
+      if (this.busyInFault(del.id)) continue;
       await this.withLock(del.id, async () => {
         const cur = await this.d.store.deliveries.get(del.id);
         if (cur?.state !== 'pending') return;
@@ -832,6 +837,11 @@ export class Dispatcher {
     }, Math.min(Math.ceil(delay), 2 ** 31 - 1));
   }
 
+  /** A delivery's lock is held while the store is faulted: likely an attempt waiting the fault out. */
+  private busyInFault(id: string): boolean {
+    return this.locks.has(id) && this.d.store.health().fault !== null;
+  }
+
   private withLock<T>(id: string, fn: () => Promise<T>): Promise<T> {
     const prev = this.locks.get(id) ?? Promise.resolve();
     const run = prev.then(fn, fn);
@@ -882,7 +892,8 @@ export class Dispatcher {
       'x-hooklab-event': del.event,
       'x-hooklab-virtual-time': atIso,
     };
-    const signature = signatureHeader([wh.secret, wh.previousSecret], del.webhookMessageId, ts, body);
+    // No secret, nothing signed (a webhook saved before that rule may still hold an old secret).
+    const signature = wh.secret ? signatureHeader([wh.secret, wh.previousSecret], del.webhookMessageId, ts, body) : null;
     if (signature) headers['webhook-signature'] = signature;
     const why = kind === 'manual' ? { reason: 'manual' as const, detail: 'Retry now' } : { reason: del.nextReason ?? (n === 1 ? 'first' : 'schedule'), detail: del.nextReasonDetail ?? null };
     if (!ticket) this.acquire(key, at);
@@ -962,7 +973,8 @@ export class Dispatcher {
     let disable: AttemptDone['disable'] = step.gone ? { reason: 'gone', detail: step.endDetail ?? `attempt ${n} got 410 Gone`, at } : null;
     if (kind !== 'test') {
       const endedUndelivered = cur.state === 'pending' && next.state === 'failed';
-      const verdict = await keep(() => this.noteStreak(wh.id, ok, at, endedUndelivered));
+      // Not retried: a write that went through but whose answer was lost would count twice.
+      const verdict = await this.noteStreak(wh.id, ok, at, endedUndelivered);
       if (!disable && verdict) disable = { reason: 'failing', detail: verdict, at };
     }
     return { delivery: next, disable };

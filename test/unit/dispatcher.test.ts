@@ -251,18 +251,19 @@ describe('dispatcher: review fixes', () => {
 /** A memory store that can be made to fail (as Redis away or out of memory does), its health saying so meanwhile. */
 function faultyStore() {
   const store = new MemoryStore();
-  const fault = { down: false };
+  // down: nothing answers (Redis away); full: reads work, writes are refused (out of memory).
+  const fault = { down: false, full: false };
   const guard = <A extends unknown[], R>(o: Record<string, unknown>, name: string) => {
     const orig = (o[name] as (...a: A) => Promise<R>).bind(o);
     o[name] = async (...a: A) => {
-      if (fault.down) throw new StoreUnavailableError('Redis is unreachable (test)');
+      if (fault.down || (fault.full && name === 'put')) throw new StoreUnavailableError('Redis is unreachable or full (test)');
       return orig(...a);
     };
   };
   for (const c of [store.deliveries, store.webhooks, store.runs, store.bins] as unknown as Record<string, unknown>[]) for (const m of ['get', 'put', 'list', 'query']) if (typeof c[m] === 'function') guard(c, m);
   for (const m of ['has', 'page']) guard(store.requests as unknown as Record<string, unknown>, m);
   const healthy = store.health.bind(store);
-  store.health = () => (fault.down ? { fault: { code: 'redis_unavailable', message: 'down (test)', since: new Date(0).toISOString() }, warnings: [] } : healthy());
+  store.health = () => (fault.down || fault.full ? { fault: { code: 'redis_unavailable', message: 'down (test)', since: new Date(0).toISOString() }, warnings: [] } : healthy());
   return { store, fault };
 }
 
@@ -309,6 +310,46 @@ describe('dispatcher, store faults (Redis away, out of memory)', () => {
     expect(del.state).toBe('failed');
     expect(del.attempts.map((a) => a.n)).toEqual(del.plannedAt.map((_, i) => i + 1));
     expect(sent.map((s) => s.headers['x-hooklab-attempt'])).toEqual(del.attempts.map((a) => String(a.n)));
+    d.stop();
+  });
+});
+
+describe('dispatcher, API calls during a store fault', () => {
+  it('do not wait behind an attempt that waits the fault out: Retry now answers 503, disabling the webhook returns (its delivery is cancelled at its next entry)', async () => {
+    const { store, fault } = faultyStore();
+    let release = () => {};
+    const { d, sent } = setup({
+      store,
+      send: async (r) => {
+        sent.push({ url: r.url, headers: r.headers });
+        // The first attempt's answer comes while the store refuses everything, until released.
+        if (sent.length === 1) {
+          fault.full = true;
+          await new Promise<void>((r2) => (release = r2));
+        }
+        return answer(500);
+      },
+    });
+    await webhook(store);
+    await d.start();
+    await d.fireRun({});
+    const [del] = await store.deliveries.query({});
+    const advanced = d.advance({ ms: 1000 });
+    await new Promise((r) => setTimeout(r, 50));
+    release();
+    await new Promise((r) => setTimeout(r, 50)); // the attempt now waits the fault out, holding its lock
+    await expect(d.retryNow(del.id)).rejects.toMatchObject({ status: 503, code: 'storage_unavailable' });
+    fault.full = false;
+    await store.webhooks.put({ ...(await store.webhooks.get('wh_1'))!, enabled: false });
+    fault.full = true;
+    await d.cancelFor('wh_1', 'webhook_disabled'); // returns, though the store is still refusing writes
+    fault.full = false;
+    await advanced;
+    await d.advance({ ms: 86_400_000 });
+    const [after] = await store.deliveries.query({});
+    expect(after.attempts).toHaveLength(1); // recorded once the store was back
+    expect(after.state).toBe('cancelled'); // at its next entry: the webhook is off
+    expect(sent).toHaveLength(1);
     d.stop();
   });
 });
