@@ -76,6 +76,8 @@ export async function applyConfig(store: Store, cfg: ConfigFile, o: ApplyOptions
     if (b.id.startsWith('-')) out.warnings.push(`the id of bins[${i}] starts with "-": the CLI takes it for an option; give it the receiver URL, or "--" before the id`);
     const existing = await store.bins.get(b.id);
     if (!existing) {
+      // Settings a deleted bin with this id left (see api/bins.ts removeBin) are not this bin's.
+      await Promise.all([store.responses.delete(b.id), store.forwards.delete(b.id), store.verifications.delete(b.id)]);
       await store.bins.put(withLabelFrom({ id: b.id, name: b.name || `Bin ${b.id.slice(0, 6)}`, createdAt: o.now }, b.labelFrom));
       out.created.push(`bin ${b.id}`);
       changed('bin', b.id);

@@ -68,9 +68,14 @@ export async function removeBin(ctx: ApiContext, id: string): Promise<void> {
  */
 async function dropSettings(ctx: ApiContext, id: string): Promise<void> {
   const q = ctx.settingsWrites;
-  await q.run(settingsKey.response(id), () => ctx.control.remove(id), true);
-  await q.run(settingsKey.forward(id), () => ctx.forwarder.set(id, null), true);
-  await q.run(settingsKey.verify(id), () => ctx.verifier.forget(id), true);
+  // Each tried, whatever the others did; the first failure is then told.
+  const done = await Promise.allSettled([
+    q.run(settingsKey.response(id), () => ctx.control.remove(id), true),
+    q.run(settingsKey.forward(id), () => ctx.forwarder.set(id, null), true),
+    q.run(settingsKey.verify(id), () => ctx.verifier.forget(id), true),
+  ]);
+  const failed = done.find((d) => d.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 /** Settings a deleted bin with this id left (see removeBin): a new bin never inherits them. */
@@ -102,6 +107,9 @@ export function binsRouter(ctx: ApiContext): Router {
     const bin = withLabelFrom({ id, name: name || `Bin ${id.slice(0, 6)}`, createdAt: iso(ctx.now()) }, labelFrom);
     const twin = slug ? caseTwin(id, await ctx.store.bins.list()) : null;
     if (twin) throw new HttpError(409, 'bin_exists', `a bin with id "${twin}" exists already: ${CASE_TWIN_REASON}`, 'id');
+    // A chosen id may be a deleted bin's whose settings stayed (see removeBin): they go before
+    // the bin is made, so that no capture is answered with them.
+    if (slug && !(await ctx.store.bins.get(id)) && (await leftSettings(ctx, id))) await dropSettings(ctx, id);
     // Checked and made in one step (on Redis, one script), so concurrent requests, here or on
     // other instances, cannot take one slug twice nor pass MAX_BINS.
     const made = await ctx.store.bins.create(bin, ctx.config.maxBins);
@@ -109,8 +117,6 @@ export function binsRouter(ctx: ApiContext): Router {
     if (made === 'full') {
       throw new HttpError(409, 'too_many_bins', `at most ${ctx.config.maxBins} bins (MAX_BINS); delete one first${ctx.config.binIdleMs ? '' : ', or set BIN_IDLE_DAYS so that idle bins go by themselves'}`);
     }
-    // A chosen id may be a deleted bin's whose settings stayed (see removeBin): they go first.
-    if (slug && (await leftSettings(ctx, id))) await dropSettings(ctx, id);
     const warning = slug ? slugWarning(slug) : null;
     res.status(201).location(`/api/bins/${id}`).json({ ...(await binView(ctx, bin)), ...(warning ? { warnings: [warning] } : {}) });
   });

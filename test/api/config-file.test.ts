@@ -262,6 +262,24 @@ describe('config file', () => {
     expect(stored.output).not.toContain('ORDERS-0123456789'); // ids are not logged
   });
 
+  it("a bin the file makes again does not inherit the settings a deleted bin with its id left (a deletion while Redis was full)", async () => {
+    const dataDir = await tempDir();
+    dirs.push(dataDir);
+    const ID = 'reborn-bin-0123456789';
+    // What such a deletion leaves: the bin gone, its forward targets and signature settings not.
+    const store = await LowdbStore.open({ dataDir, flushIntervalMs: 20 });
+    await store.forwards.put({ id: ID, targets: [{ url: 'http://example.com/old-target' }], answerWith: 'bin' });
+    await store.verifications.put({ id: ID, settings: { schemes: [{ type: 'github', secrets: ['old-secret'] }] }, rev: 'r1' });
+    await store.close();
+    const file = path.join(dataDir, 'reborn.json');
+    await writeFile(file, JSON.stringify({ bins: [{ id: ID, name: 'Reborn' }] }));
+    await withServer({ DATA_DIR: dataDir, HOOKLAB_CONFIG: file }, async (base) => {
+      expect((await json<Bin>(base, 'GET', `/api/bins/${ID}`)).body.name).toBe('Reborn');
+      expect((await json<{ targets: unknown[] }>(base, 'GET', `/api/bins/${ID}/forward`)).body.targets).toEqual([]);
+      expect((await json<{ schemes: unknown[] }>(base, 'GET', `/api/bins/${ID}/verify`)).body.schemes).toEqual([]);
+    });
+  });
+
   it('a forward target the API would refuse (a loop into this hooklab) stops start-up too, and nothing of the file is applied', async () => {
     const dataDir = await tempDir();
     dirs.push(dataDir);
