@@ -27,8 +27,8 @@ export function hungUpLine(r: RequestItem): string {
   return `${clockTime(r.receivedAt)}  ${r.method.padEnd(6)} ${targetOf(r)}  ${what}`;
 }
 
-/** Hang-ups told (an updated row comes again for other changes); the oldest forgotten past this. */
-const MAX_TOLD = 10_000;
+/** Printed captures whose answer is still to go, kept for a hang-up line; the oldest forgotten past this. */
+const MAX_PENDING = 10_000;
 
 /** A subscribe the server could not serve is asked again after this, doubling up to the cap. */
 const RETRY_FIRST_MS = 1000;
@@ -78,22 +78,24 @@ export function tail(c: Conn, bin: string, o: { json?: boolean }): Promise<void>
       });
     };
     socket.on('connect', subscribe);
+    // Captures printed whose answer was still to go (a delay, a hang, a target's): their sender may hang up.
+    const answerPending = new Set<string>();
     socket.on('request', (r: RequestItem) => {
       if (r.binId !== binId || (last !== null && r.id <= last)) return;
       last = r.id;
-      if (r.answer.hungUpAfterMs !== undefined) told.add(r.id);
+      if (!o.json && r.answer.hungUpAfterMs === undefined && (r.answer.delayMs > 0 || r.answer.fault === 'timeout' || r.answer.source === 'proxy')) {
+        answerPending.add(r.id);
+        if (answerPending.size > MAX_PENDING) answerPending.delete(answerPending.values().next().value!);
+      }
       process.stdout.write(o.json ? `${JSON.stringify(r)}\n` : `${line(r)}\n`);
     });
-    // --json prints each capture once, as it came; the text lines follow up on a hang-up.
-    const told = new Set<string>();
+    // --json prints each capture once, as it came; the text lines follow up on a hang-up, once,
+    // of a capture printed here (not one from before the tail, nor one whose line said it).
     if (!o.json) {
       socket.on('requests:updated', (e: { binId: string; items: RequestItem[] }) => {
         if (e.binId !== binId) return;
         for (const r of e.items) {
-          // Only captures already printed: one not yet printed says it in its own line.
-          if (r.answer.hungUpAfterMs === undefined || told.has(r.id) || last === null || r.id > last) continue;
-          told.add(r.id);
-          if (told.size > MAX_TOLD) told.delete(told.values().next().value!);
+          if (r.answer.hungUpAfterMs === undefined || !answerPending.delete(r.id)) continue;
           process.stdout.write(`${hungUpLine(r)}\n`);
         }
       });
