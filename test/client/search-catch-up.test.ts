@@ -50,6 +50,15 @@ describe('SearchCatchUp', () => {
     expect(s.take()).toEqual({ low: id(3), after: id(2) });
   });
 
+  it('asked before the first page was read: the question waits for it, and starts there (not a search of the whole bin)', () => {
+    const s = new SearchCatchUp();
+    s.announce(id(11));
+    s.ask(id(11));
+    expect(s.take()).toBeNull();
+    s.setFloor(id(10));
+    expect(s.take()).toEqual({ low: id(11), after: id(10) });
+  });
+
   it('a question that failed (offline) is asked again, merged with what came since', () => {
     const s = new SearchCatchUp();
     s.setFloor(id(0));

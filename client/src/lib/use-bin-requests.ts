@@ -18,6 +18,8 @@ import { getSocket, subscribeBin } from './socket.ts';
 export const KEEP = 3000;
 const FIRST_PAGE = 200;
 const OLDER_PAGE = 500;
+/** A filtered catch-up's search that failed is asked again after this. */
+const SEARCH_RETRY_MS = 2000;
 
 export interface BinRequestsState {
   bin: Bin | null;
@@ -236,8 +238,9 @@ export function useBinRequests(binId: string, filter: RequestFilter = {}) {
               before = page.nextBefore;
             }
           } catch {
-            // Offline: asked again with the next capture (or the reconnect backfill).
+            // Offline, or the server busy (503): asked again in a moment, or with the next capture.
             search.failed(q);
+            setTimeout(() => alive && void catchUp(), SEARCH_RETRY_MS);
             return;
           }
           // Let a burst gather into one question.
