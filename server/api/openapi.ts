@@ -112,6 +112,9 @@ export function openApiDocument(o: OpenApiOptions): object {
       withErrors[413] ??= err('The JSON body is larger than 1 MB (code "too_large"). Nothing was changed.');
     }
     if (params.length) withErrors[404] ??= err('Not found.');
+    // Express tags every GET answer with an ETag: one asked with If-None-Match naming it is a 304.
+    const jsonAnswer = (r: unknown) => !!(r && typeof r === 'object' && 'content' in r && (r.content as Record<string, unknown>)['application/json']);
+    if (method === 'get' && !/\/(wait|export|raw)$/.test(path) && jsonAnswer(withErrors[200])) withErrors[304] ??= { description: 'Not modified: If-None-Match named the current ETag (no body).' };
     if (method !== 'get') withErrors[503] ??= err('Storage cannot be written (see /api/health); retry later. Nothing was changed.');
     // Settings with revisions (server/http/etag.ts): read with their ETag, changed with If-Match.
     if (/\/response$|\/forward$|\/verify$|\/webhooks\/\{id\}$/.test(path)) {
@@ -131,17 +134,24 @@ export function openApiDocument(o: OpenApiOptions): object {
     if (path !== '/api/health') for (const [status, ref] of Object.entries(guarded)) withErrors[status] ??= ref;
     reg.registerPath({ method, path, operationId: operationIdOf(method, path), summary, ...(description ? { description } : {}), tags: [tag], request: fullRequest, responses: withErrors });
   };
-  const body = (schema: z.ZodType) => ({ body: { content: { 'application/json': { schema } }, required: true } });
+  const body = (schema: z.ZodType, required = true) => ({ body: { content: { 'application/json': { schema } }, required } });
 
   // ------------------------------------------------------------------------- bins
-  route('post', '/api/bins', 'Create a bin (optionally with a chosen id)', { 201: json(B.BinCreated, 'The new bin.'), 409: err('That id is taken (bin_exists), or MAX_BINS bins exist already.') }, body(B.BinInput), 'Bins');
+  route('post', '/api/bins', 'Create a bin (optionally with a chosen id)', { 201: json(B.BinCreated, 'The new bin.'), 409: err('That id is taken (bin_exists), or MAX_BINS bins exist already.') }, body(B.BinInput, false), 'Bins');
   route('get', '/api/bins', 'List bins, newest first', { 200: json(B.BinList, 'Every bin.') }, undefined, 'Bins');
   route('get', '/api/bins/{id}', 'One bin', { 200: json(B.Bin, 'The bin.') }, undefined, 'Bins');
   route('patch', '/api/bins/{id}', 'Rename a bin, or set where its list rows take their label from', { 200: json(B.Bin, 'The bin.') }, body(B.BinUpdate), 'Bins');
   route('delete', '/api/bins/{id}', 'Delete a bin and everything it captured', { 204: { description: 'Deleted (on disk when answered).' } }, undefined, 'Bins');
 
   // --------------------------------------------------------------------- requests
-  route('get', '/api/bins/{id}/requests', 'Captured requests, newest first, in pages; filtered when any filter is given', { 200: json(B.RequestPage, 'A page.') }, { query: S.RequestSearchQuery }, 'Requests');
+  route(
+    'get',
+    '/api/bins/{id}/requests',
+    'Captured requests, newest first, in pages; filtered when any filter is given',
+    { 200: json(B.RequestPage, 'A page.'), 503: { ...err('A filter on bodies (`q`) while MAX_BODY_SEARCHES searches are under way and as many wait (code "busy"), or a capture the store could not read back: retry after Retry-After.'), headers: retryAfter } },
+    { query: S.RequestSearchQuery },
+    'Requests',
+  );
   route(
     'get',
     '/api/bins/{id}/requests/wait',
@@ -160,7 +170,14 @@ export function openApiDocument(o: OpenApiOptions): object {
     { query: S.RequestWaitQuery },
     'Requests',
   );
-  route('get', '/api/bins/{id}/requests/{rid}', 'One capture with its body', { 200: json(B.RequestDetail, 'The capture.') }, undefined, 'Requests');
+  route(
+    'get',
+    '/api/bins/{id}/requests/{rid}',
+    'One capture with its body',
+    { 200: json(B.RequestDetail, 'The capture.'), 503: { ...err('Too many details waiting to be built (code "busy"), answers holding RESPONSE_BUFFER_BYTES already (code "response_buffers_full"), or a capture the store could not read back (code "storage_unavailable"): retry after Retry-After.'), headers: retryAfter } },
+    undefined,
+    'Requests',
+  );
   route(
     'get',
     '/api/bins/{id}/requests/{rid}/raw',
@@ -216,7 +233,10 @@ export function openApiDocument(o: OpenApiOptions): object {
     'post',
     '/api/bins/{id}/requests/{rid}/replay',
     "Send a capture again, to a URL or to the bin's targets, optionally edited; the result is stored with it",
-    { 200: json(z.object({ records: z.array(F.ForwardRecord) }), 'One record per target.'), 503: { ...err('FORWARD_CONCURRENCY replays asked for this way are waiting or under way (code "too_many_replays"): retry after Retry-After. Nothing was sent.'), headers: retryAfter } },
+    {
+      200: json(z.object({ records: z.array(F.ForwardRecord) }), 'One record per target.'),
+      409: err('The capture\'s body was cut at MAX_BODY_BYTES (code "body_truncated"): the target would get other bytes than the sender sent. Nothing was sent.'),
+      503: { ...err('FORWARD_CONCURRENCY replays asked for this way are waiting or under way (code "too_many_replays"): retry after Retry-After. Nothing was sent.'), headers: retryAfter } },
     body(F.ReplayInput),
     'Forward',
   );
@@ -270,7 +290,7 @@ export function openApiDocument(o: OpenApiOptions): object {
   route('post', '/api/webhooks/{id}/test', 'Send one `test` event now', { 200: json(D.TestResult, 'How it went.'), ...pendingBudget }, undefined, 'Dispatcher');
 
   // ------------------------------------------------------------- runs, deliveries
-  route('post', '/api/runs', 'Simulate a flow run: sync_start now, sync_end when it ends', { 201: json(D.Run, 'The run.'), ...pendingBudget }, body(D.RunInput), 'Dispatcher');
+  route('post', '/api/runs', 'Simulate a flow run: sync_start now, sync_end when it ends', { 201: json(D.Run, 'The run.'), ...pendingBudget }, body(D.RunInput, false), 'Dispatcher');
   route('get', '/api/runs', 'List runs, newest first', { 200: json(D.RunList, 'Runs.') }, undefined, 'Dispatcher');
   route('get', '/api/runs/{id}', 'One run', { 200: json(D.Run, 'The run.') }, undefined, 'Dispatcher');
   route('get', '/api/deliveries', 'Deliveries with every attempt, newest first', { 200: json(D.DeliveryList, 'Deliveries.') }, { query: D.DeliveryListQuery }, 'Dispatcher');
@@ -301,7 +321,7 @@ export function openApiDocument(o: OpenApiOptions): object {
     'get',
     '/api/schedule/preview',
     'The planned attempts of a schedule (a preset, a list of waits or numbers), each with why, and what the behaviours would do',
-    { 200: json(D.SchedulePreview, 'The plan.') },
+    { 200: json(D.SchedulePreview, 'The plan.'), 404: err('`webhookId` names no webhook.') },
     { query: D.SchedulePreviewQuery },
     'Clock',
     'The schedule parameters combine as a webhook\'s `schedule` does (ScheduleOverride), and the same combinations are a 400 in the same words: ' +

@@ -30,7 +30,7 @@ interface Operation {
   description?: string;
   security?: unknown[];
   parameters?: { name: string; in: string }[];
-  requestBody?: { content: Record<string, { schema?: unknown }> };
+  requestBody?: { content: Record<string, { schema?: unknown }>; required?: boolean };
   responses: Record<string, Declared>;
 }
 interface Doc {
@@ -490,6 +490,24 @@ describe("the guards' answers are documented", () => {
     for (const o of ops.filter((x) => x.path.startsWith('/api/') && x.op.requestBody?.content['application/json'] && !x.path.endsWith('/import'))) {
       expect(o.op.responses['413'], `${o.method} ${o.path}`).toBeDefined();
     }
+  });
+
+  it('answers the server sends that a probe found missing: 409 body_truncated on a replay, 503 busy on a search and a detail, 404 on a preview for no webhook, 304 on a JSON GET; POST /api/bins and /api/runs take no body', async () => {
+    const paths = doc.paths;
+    expect(paths['/api/bins/{id}/requests/{rid}/replay'].post.responses['409']).toBeDefined();
+    expect(paths['/api/bins/{id}/requests'].get.responses['503']).toBeDefined();
+    expect(paths['/api/bins/{id}/requests/{rid}'].get.responses['503']).toBeDefined();
+    expect(paths['/api/schedule/preview'].get.responses['404']).toBeDefined();
+    expect(paths['/api/bins/{id}'].get.responses['304']).toBeDefined();
+    expect(paths['/api/bins/{id}/export'].get.responses['304']).toBeUndefined(); // streamed: no ETag
+    expect(paths['/api/bins'].post.requestBody?.required).toBe(false);
+    expect(paths['/api/runs'].post.requestBody?.required).toBe(false);
+    // And the server does send them.
+    const bin = await createBin(srv.base);
+    const first = await request(srv.base).get(`/api/bins/${bin.id}`).expect(200);
+    await request(srv.base).get(`/api/bins/${bin.id}`).set('if-none-match', first.headers.etag).expect(304);
+    await request(srv.base).get('/api/schedule/preview?webhookId=wh_nope').expect(404);
+    await request(srv.base).post('/api/bins').expect(201);
   });
 
   it('every API operation but /api/health declares 401, 403 and 429 as the shared error responses', () => {
