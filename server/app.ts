@@ -164,6 +164,9 @@ async function newestRequestId(store: Store): Promise<string | null> {
   return newest;
 }
 
+/** The Retry-After of a 503 that names none of its own. */
+const DEFAULT_RETRY_AFTER_S = 5;
+
 export async function createApp(deps: AppDeps): Promise<HooklabApp> {
   const { config, store } = deps;
   const log = deps.log ?? silentLogger;
@@ -628,7 +631,9 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
   });
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     if (err instanceof HttpError) {
-      const retryAfter = pendingRetryAfter(err);
+      // Every 503 is retryable: one that set no Retry-After of its own (the dispatcher moving to
+      // another instance, say) gets one.
+      const retryAfter = pendingRetryAfter(err) ?? (err.status === 503 && !res.hasHeader('retry-after') ? DEFAULT_RETRY_AFTER_S : null);
       if (retryAfter !== null) res.setHeader('retry-after', String(retryAfter));
       res.status(err.status).json(err.toBody());
       return;

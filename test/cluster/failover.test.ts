@@ -56,6 +56,9 @@ describe('the dispatcher fails over', () => {
     await new Promise((r) => setTimeout(r, 2500));
     holder.proc.kill('SIGKILL');
     await holder.exited;
+    // Until the lease runs out, the clock's calls find no dispatcher: a 503 that says when to retry.
+    const between = await fetch(`${other.base}/api/clock`);
+    expect({ status: between.status, retryAfter: between.headers.get('retry-after') }).toEqual({ status: 503, retryAfter: '5' });
     await expect.poll(async () => (await api<{ dispatcher?: { runsHere: boolean } }>(other.base, 'GET', '/api/health')).body.dispatcher?.runsHere, { timeout: 10_000 }).toBe(true);
     let ds: D[] = [];
     await expect
