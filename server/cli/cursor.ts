@@ -15,6 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { unlinkSync } from 'node:fs';
 import { open, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { CliError, EXIT, fileError } from './client.ts';
+import { jsonProblem } from '../lib/json-problem.ts';
 import { heldWith, parseHolder, staleOnThisHost, thisProcess } from '../lib/lock-holder.ts';
 
 export interface Cursor {
@@ -61,7 +62,8 @@ export async function loadCursor(file: string): Promise<Cursor | null> {
   try {
     d = JSON.parse(text);
   } catch (e) {
-    throw new CliError(`the cursor file ${file} is not valid JSON (${(e as Error).message}): ${START_OVER}`, EXIT.usage);
+    // Where, not what: the parser's message quotes the file, maybe over several lines.
+    throw new CliError(`the cursor file ${file} is not valid JSON (${jsonProblem(text)}): ${START_OVER}`, EXIT.usage);
   }
   const problem = problemOf(d);
   if (problem) throw new CliError(`the cursor file ${file} is not a hooklab forward cursor (${problem}): ${START_OVER}`, EXIT.usage);

@@ -302,7 +302,9 @@ describe('hooklab forward: the cursor file', () => {
       ['[]', /is not a hooklab forward cursor \(it holds an array, not an object\)/],
       ['{"lastId":"0","lastSeq":-1}', /is not a hooklab forward cursor \("lastSeq" is -1, not an arrival number\)/],
       ['', /is empty/],
-      ['{"lastId":"0', /is not valid JSON \(/],
+      ['{"lastId":"0', /is not valid JSON \(line 1, column 13: a string that is never closed\)/],
+      // Not quoted (it may hold anything), and on one line, whatever the file holds.
+      ['some notes\nwhsec_abc on line two', /is not valid JSON \(line 1, column 1: [^\n]*\)/],
     ];
     for (const [text, why] of cases) {
       await writeFile(bad, text);
@@ -311,6 +313,7 @@ describe('hooklab forward: the cursor file', () => {
       expect(r.err(), text).toMatch(new RegExp(`^hooklab: the cursor file ${esc(bad)} ${why.source}`));
       expect(r.err(), text).toMatch(/: fix it, or delete it to start over \(the relay then starts from where the bin stands now; with --from-start, from the first capture it holds\)\n$/);
       expect(r.err().split('\n')).toHaveLength(2);
+      expect(r.err()).not.toContain('whsec_abc');
     }
   }, 90_000);
 
