@@ -9,6 +9,13 @@
 // time waits for it instead of running past planned attempts, and never goes backwards.
 import type { ClockPersisted } from '../store/types.ts';
 
+/**
+ * The last instant ISO 8601 writes with four year digits: past it toISOString writes
+ * "+010000-…", which no date-time schema (nor most receivers) takes. At the top speed the clock
+ * gets there in minutes; it stops there, and what is planned later never falls due.
+ */
+export const END_OF_TIME = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
 export class VirtualClock {
   private state: ClockPersisted;
   private ceiling: number | null = null;
@@ -25,8 +32,8 @@ export class VirtualClock {
   /** Where the clock's speed alone would have it (ignores the hold). */
   projected(): number {
     const s = this.state;
-    if (s.paused) return s.virtualMs;
-    return Math.floor(s.virtualMs + (this.realNow() - s.realMs) * s.scale);
+    if (s.paused) return Math.min(s.virtualMs, END_OF_TIME);
+    return Math.min(Math.floor(s.virtualMs + (this.realNow() - s.realMs) * s.scale), END_OF_TIME);
   }
 
   now(): number {
@@ -75,11 +82,13 @@ export class VirtualClock {
   }
   /** Jump forward to a virtual instant (never backwards: recorded times stay ordered). */
   jumpTo(virtualMs: number) {
-    if (virtualMs > this.now()) this.set({ virtualMs });
+    const t = Math.min(virtualMs, END_OF_TIME);
+    if (t > this.now()) this.set({ virtualMs: t });
   }
 
   /** Real milliseconds until virtual instant `t` arrives (by speed alone); Infinity while paused. */
   realDelayUntil(t: number): number {
+    if (t > END_OF_TIME) return Infinity;
     const ahead = t - this.projected();
     if (ahead <= 0) return 0;
     if (this.state.paused) return Infinity;

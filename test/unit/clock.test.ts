@@ -1,6 +1,6 @@
 // Issue 4: the virtual clock, driven by a fake wall clock.
 import { describe, expect, it } from 'vitest';
-import { VirtualClock } from '../../server/dispatch/clock.ts';
+import { END_OF_TIME, VirtualClock } from '../../server/dispatch/clock.ts';
 
 function fake(start = 1_000_000) {
   let t = start;
@@ -112,5 +112,20 @@ describe('virtual clock: hold', () => {
     expect(c.now()).toBe(1_000_010);
     w.tick(5);
     expect(c.now()).toBe(1_000_020);
+  });
+
+  it('stops at the end of year 9999: at the top speed it got past it in minutes, and every time it stamped broke ISO 8601 (+010309-…)', () => {
+    const w = fake();
+    const c = new VirtualClock(w.now, null);
+    c.setScale(1e9);
+    w.tick(10 * 60_000);
+    expect(c.now()).toBe(END_OF_TIME);
+    expect(new Date(c.now()).toISOString()).toBe('9999-12-31T23:59:59.999Z');
+    c.jumpTo(END_OF_TIME + 86_400_000);
+    expect(c.now()).toBe(END_OF_TIME);
+    // What is planned after it never falls due (no timer for it).
+    expect(c.realDelayUntil(END_OF_TIME + 1)).toBe(Infinity);
+    // A clock saved past it (before this rule) reads the end too.
+    expect(new VirtualClock(w.now, { virtualMs: END_OF_TIME + 5e12, realMs: w.now(), scale: 1, paused: true }).now()).toBe(END_OF_TIME);
   });
 });
