@@ -36,12 +36,18 @@ export const ForwardSettings = obj({
     if (f.answerWith === 'target' && f.targets.length === 0) {
       ctx.addIssue({ code: 'custom', path: ['answerWith'], message: PROXY_NEEDS_TARGET });
     }
+    // The same target twice would get every capture twice: a slip, not a wish.
+    f.targets.forEach((t, i) => {
+      const first = f.targets.findIndex((o) => o.url === t.url);
+      if (first < i) ctx.addIssue({ code: 'custom', path: ['targets', i, 'url'], message: `is targets[${first}] again: each capture would be sent there twice` });
+    });
   })
   .meta({
     id: 'ForwardSettings',
     // The refinement above, as the document says it.
     if: { properties: { answerWith: { const: 'target' } }, required: ['answerWith'] },
     then: { properties: { targets: { minItems: 1 } } },
+    // (Each target once: the same URL twice is a 400 on the second, which no schema keyword says for objects' fields.)
   });
 
 export const ForwardSettingsView = z

@@ -74,7 +74,10 @@ describe('forward settings', () => {
     const loop = await api.put(`/api/bins/${bin.id}/forward`).send({ targets: [{ url: `${srv.base}/h/${bin.id}` }] }).expect(400);
     expect(loop.body.error).toMatchObject({ field: 'targets[0].url' });
     expect(loop.body.error.message).toMatch(/own receiver URLs: forwarding there would loop/);
-    await api.put(`/api/bins/${bin.id}/forward`).send({ targets: Array.from({ length: 11 }, () => ({ url: targetBase })) }).expect(400);
+    await api.put(`/api/bins/${bin.id}/forward`).send({ targets: Array.from({ length: 11 }, (_, i) => ({ url: `${targetBase}/t${i}` })) }).expect(400);
+    // The same target twice: every capture would go there twice.
+    const twice = await api.put(`/api/bins/${bin.id}/forward`).send({ targets: [{ url: `${targetBase}/a` }, { url: `${targetBase}/b` }, { url: `${targetBase}/a` }] }).expect(400);
+    expect(twice.body.error).toMatchObject({ field: 'targets[2].url', message: 'targets[2].url: is targets[0] again: each capture would be sent there twice' });
     const ok = await api.put(`/api/bins/${bin.id}/forward`).send({ targets: [{ url: `${targetBase}/hooks` }], answerWith: 'target' }).expect(200);
     expect(ok.body).toEqual({ targets: [{ url: `${targetBase}/hooks` }], answerWith: 'target' });
     await api.put(`/api/bins/${bin.id}/forward`).send({ targets: [] }).expect(200);
