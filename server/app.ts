@@ -297,6 +297,8 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
       : null,
   );
   const searchTurns = new SearchTurns({ max: config.maxBodySearches });
+  // Delivery ids sort by creation (lists page by them): after the newest stored one, whatever the clock says (see sortableIdFactory).
+  const newestDelivery = (await store.deliveries.query({ limit: 1 }))[0]?.id ?? null;
   const makeDispatcher = (st: Store, clock: VirtualClock) =>
     new Dispatcher({
     store: st,
@@ -309,7 +311,7 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
     concurrency: config.dispatchConcurrency,
     maxPending: config.maxPendingDeliveries,
     userAgent: USER_AGENT,
-    newDeliveryId: sortableIdFactory(now, 'dl_'),
+    newDeliveryId: sortableIdFactory(now, 'dl_', newestDelivery),
     newMessageId: () => newId('msg'),
     newRunId: () => newId('run'),
     random,

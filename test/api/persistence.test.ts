@@ -54,6 +54,9 @@ describe('a restart after the clock stepped back (NTP, a VM restored)', () => {
     const a = await startServer({ dataDir, config: { maxRequestsPerBin: 3 } });
     const bin = await createBin(a.base);
     const before = (await send(bin.url, { body: 'before' })).headers['x-hooklab-request-id'] as string;
+    // And a delivery (its id sorts by creation too).
+    const wh = (await json<{ id: string }>(a.base, 'POST', '/api/webhooks', { url: 'http://127.0.0.1:9/never' })).body;
+    const firstDelivery = (await json<{ delivery: { id: string } }>(a.base, 'POST', `/api/webhooks/${wh.id}/test`)).body.delivery.id;
     await a.stop();
 
     const b = await startServer({ dataDir, config: { maxRequestsPerBin: 3 }, now: () => Date.now() - 3_600_000 });
@@ -68,6 +71,8 @@ describe('a restart after the clock stepped back (NTP, a VM restored)', () => {
       // A cursor at the old capture (a relay's) reads the new ones after it.
       const since = (await json<RequestPage>(b.base, 'GET', `/api/bins/${bin.id}/requests?after=${before}`)).body;
       expect(since.requests.map((r) => r.id).sort()).toEqual([...after].sort());
+      const laterDelivery = (await json<{ delivery: { id: string } }>(b.base, 'POST', `/api/webhooks/${wh.id}/test`)).body.delivery.id;
+      expect(laterDelivery > firstDelivery, `${laterDelivery} after ${firstDelivery}`).toBe(true);
     } finally {
       await b.stop();
     }
