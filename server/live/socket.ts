@@ -91,8 +91,9 @@ export function attachLiveHandlers(io: IoServer, opts: LiveHandlerOptions) {
         gate?.release(binId, socket.id);
         return { ok: false, error: 'disconnected' };
       }
-      // Numbers between the client's last and the first still here belong to captures gone.
-      if (sent === 0 && lastSeq !== null) {
+      // Numbers between the client's last and the first still here belong to captures gone
+      // (with a cursor only: without one nothing is replayed, so nothing is counted missing).
+      if (sent === 0 && lastSeq !== null && lastId !== null) {
         const next = page[0]?.seq ?? (await opts.store.requests.lastSeq(binId)) + 1;
         gap = Math.max(0, next - lastSeq - 1);
         // The bin's numbers went back below the client's (deleted and made again with the same

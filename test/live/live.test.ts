@@ -23,6 +23,8 @@ describe('live requests', () => {
       const first = (await send(bin.url, { body: 'one' })).headers['x-hooklab-request-id'];
       const second = (await send(bin.url, { body: 'two' })).headers['x-hooklab-request-id'];
       expect(await subscribe(s, bin.id)).toEqual({ ok: true, backfilled: 0, lastId: second, lastSeq: 2 });
+      // An arrival number without lastId replays nothing, so it counts nothing gone (it said 1 gone: capture 2, still stored).
+      expect(await subscribe(s, bin.id, null, 1)).toEqual({ ok: true, backfilled: 0, lastId: second, lastSeq: 2 });
       // With a cursor, the client knows where it stands: not repeated.
       expect(await subscribe(s, bin.id, first as string)).toEqual({ ok: true, backfilled: 1 });
     } finally {
