@@ -8,13 +8,10 @@
 // the dispatcher cannot keep up (a slow receiver, 86400x, a restart after downtime) virtual
 // time waits for it instead of running past planned attempts, and never goes backwards.
 import type { ClockPersisted } from '../store/types.ts';
+import { END_OF_TIME } from '../time.ts';
 
-/**
- * The last instant ISO 8601 writes with four year digits: past it toISOString writes
- * "+010000-…", which no date-time schema (nor most receivers) takes. At the top speed the clock
- * gets there in minutes; it stops there, and what is planned later never falls due.
- */
-export const END_OF_TIME = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+/** The clock stops at the last instant RFC 3339 writes (see END_OF_TIME); at the top speed it is minutes away. */
+export { END_OF_TIME };
 
 export class VirtualClock {
   private state: ClockPersisted;

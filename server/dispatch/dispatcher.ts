@@ -32,7 +32,7 @@ import { flatHeaderValue, headerValue } from '../capture/view.ts';
 import { HttpError } from '../http/errors.ts';
 import type { LiveBus } from '../live/bus.ts';
 import type { Store, StoredWebhook } from '../store/types.ts';
-import { iso } from '../time.ts';
+import { END_OF_TIME, iso } from '../time.ts';
 import { type AttemptKind, decideNext } from './attempt-outcome.ts';
 import type { VirtualClock } from './clock.ts';
 import { type DueEntry, DueQueue, InstantSet } from './due-queue.ts';
@@ -339,6 +339,8 @@ export class Dispatcher {
     } else {
       target = now + (input.ms ?? 0);
     }
+    // The clock stops at the end of time (what is planned past it is written as it: see iso).
+    target = Math.min(target, END_OF_TIME);
     this.advancing++;
     this.arm(); // disarms the real-time timer until the advance is done
     try {
@@ -974,7 +976,11 @@ export class Dispatcher {
     if (kind !== 'test') {
       const endedUndelivered = cur.state === 'pending' && next.state === 'failed';
       // Not retried: a write that went through but whose answer was lost would count twice.
-      const verdict = await this.noteStreak(wh.id, ok, at, endedUndelivered);
+      // Failed, the streak misses this attempt; a 410's disable still goes ahead.
+      const verdict = await this.noteStreak(wh.id, ok, at, endedUndelivered).catch((err: unknown) => {
+        this.d.onError?.(err);
+        return null;
+      });
       if (!disable && verdict) disable = { reason: 'failing', detail: verdict, at };
     }
     return { delivery: next, disable };

@@ -126,7 +126,8 @@ export function attachLiveHandlers(io: IoServer, opts: LiveHandlerOptions) {
     socket.on('subscribe', (arg, ack) => {
       const reply = (r: SubscribeAck) => (typeof ack === 'function' ? ack(r) : undefined);
       const binId = arg && typeof arg.binId === 'string' ? arg.binId : '';
-      const lastId = arg && typeof arg.lastId === 'string' ? arg.lastId : null;
+      // '' is no cursor, as null is (the replay reads it so; the gap count must too).
+      const lastId = arg && typeof arg.lastId === 'string' && arg.lastId !== '' ? arg.lastId : null;
       const lastSeq = arg && Number.isSafeInteger(arg.lastSeq) && (arg.lastSeq as number) >= 0 ? (arg.lastSeq as number) : null;
       if (++queued > maxQueued) {
         dropConnection(socket);

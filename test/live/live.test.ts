@@ -25,6 +25,7 @@ describe('live requests', () => {
       expect(await subscribe(s, bin.id)).toEqual({ ok: true, backfilled: 0, lastId: second, lastSeq: 2 });
       // An arrival number without lastId replays nothing, so it counts nothing gone (it said 1 gone: capture 2, still stored).
       expect(await subscribe(s, bin.id, null, 1)).toEqual({ ok: true, backfilled: 0, lastId: second, lastSeq: 2 });
+      expect(await subscribe(s, bin.id, '', 1)).toEqual({ ok: true, backfilled: 0, lastId: second, lastSeq: 2 });
       // With a cursor, the client knows where it stands: not repeated.
       expect(await subscribe(s, bin.id, first as string)).toEqual({ ok: true, backfilled: 1 });
     } finally {

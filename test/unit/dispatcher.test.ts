@@ -2,7 +2,7 @@
 // clock, and a fake sender. No network, no real time.
 import { describe, expect, it } from 'vitest';
 import type { Delivery, ScheduleSettings } from '../../shared/api.ts';
-import { VirtualClock } from '../../server/dispatch/clock.ts';
+import { END_OF_TIME, VirtualClock } from '../../server/dispatch/clock.ts';
 import { Dispatcher } from '../../server/dispatch/dispatcher.ts';
 import type { Send, SendResult } from '../../server/dispatch/send.ts';
 import { sortableIdFactory } from '../../server/ids.ts';
@@ -350,6 +350,53 @@ describe('dispatcher, API calls during a store fault', () => {
     expect(after.attempts).toHaveLength(1); // recorded once the store was back
     expect(after.state).toBe('cancelled'); // at its next entry: the webhook is off
     expect(sent).toHaveLength(1);
+    d.stop();
+  });
+});
+
+describe('dispatcher, the streak write failing after a 410', () => {
+  it('the webhook is still disabled (disableOn410): a failed streak write dropped the disable with it', async () => {
+    const store = new MemoryStore();
+    const { d } = setup({ store, send: async () => answer(410) });
+    await webhook(store, { behaviors: { disableOn410: true } });
+    // The streak's write (the first write to the webhook after the attempt) fails once.
+    const put = store.webhooks.put.bind(store.webhooks);
+    let failOnce = true;
+    store.webhooks.put = async (w) => {
+      if (failOnce && w.failing !== undefined && w.enabled) {
+        failOnce = false;
+        throw new StoreUnavailableError('a blip (test)');
+      }
+      return put(w);
+    };
+    await d.start();
+    await d.fireRun({});
+    await d.advance({ ms: 0 });
+    expect(failOnce).toBe(false); // the streak write was the one refused
+    expect(await store.webhooks.get('wh_1')).toMatchObject({ enabled: false, disabledBy: { reason: 'gone' } });
+    d.stop();
+  });
+});
+
+describe('dispatcher, the end of time', () => {
+  it('an advance past year 9999 stops there: what is planned past it falls due at it, once, and every time written is RFC 3339', async () => {
+    const { d, store, clock, sent } = setup();
+    await webhook(store);
+    clock.jumpTo(END_OF_TIME - 20_000);
+    await d.start();
+    await d.fireRun({});
+    await d.advance({ ms: 1e15 });
+    expect(clock.now()).toBe(END_OF_TIME);
+    const [del] = await store.deliveries.query({});
+    const stamps = [del.createdAt, del.nextAttemptAt ?? '', ...del.plannedAt, ...del.attempts.map((a) => a.sentAt)].filter(Boolean);
+    for (const t of stamps) expect(t).toMatch(/^\d{4}-\d\d-\d\dT/);
+    // Attempt 1 at the event, the first retries seconds later; those planned after the end are
+    // written as it: one attempt is made there, and the delivery ends (time does too).
+    expect(del.attempts.at(-1)!.sentAt).toBe('9999-12-31T23:59:59.999Z');
+    expect(del.attempts.filter((a) => a.sentAt === '9999-12-31T23:59:59.999Z')).toHaveLength(1);
+    expect(sent).toHaveLength(del.attempts.length);
+    expect(del.state).toBe('failed');
+    expect(d.clockState().now).toBe('9999-12-31T23:59:59.999Z');
     d.stop();
   });
 });

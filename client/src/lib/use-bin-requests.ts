@@ -220,6 +220,7 @@ export function useBinRequests(binId: string, filter: RequestFilter = {}) {
     // A filter that needs headers or the body: ask the server which of the new captures
     // match, one question at a time, again if more came meanwhile (see search-catch-up.ts).
     let catching = false;
+    let retrying = false;
     const search = new SearchCatchUp();
     const catchUp = async () => {
       if (catching) return;
@@ -238,9 +239,16 @@ export function useBinRequests(binId: string, filter: RequestFilter = {}) {
               before = page.nextBefore;
             }
           } catch {
-            // Offline, or the server busy (503): asked again in a moment, or with the next capture.
+            // Offline, or the server busy (503): asked again in a moment (one retry waiting at a
+            // time), or with the next capture.
             search.failed(q);
-            setTimeout(() => alive && void catchUp(), SEARCH_RETRY_MS);
+            if (!retrying) {
+              retrying = true;
+              setTimeout(() => {
+                retrying = false;
+                if (alive) void catchUp();
+              }, SEARCH_RETRY_MS);
+            }
             return;
           }
           // Let a burst gather into one question.
@@ -348,6 +356,8 @@ export function useBinRequests(binId: string, filter: RequestFilter = {}) {
         listRef.current = list;
         if (list[0]) seen(list[0].id);
         search.setFloor(list[0]?.id);
+        // Captures asked about before the first page was read are asked now.
+        if (search.waiting) void catchUp();
         setState((s) => ({ ...s, bin, list, nextBefore: page.nextBefore, loading: false, filterError: badFilter, count }));
         // Join the room, replaying anything newer than what the page holds ("0" sorts
         // before every id, so an empty bin gets all that arrived since the fetch). Under a

@@ -572,8 +572,8 @@ async function relay(c: Conn, binId: string, o: ForwardOptions, k: { cursorFile:
             say(
               asked.lastSeq == null
                 ? 'some requests were gone from the bin (pushed out by its cap, or deleted) before they could be forwarded; how many is unknown (the cursor file has no arrival number)'
-                : // The server may also have lost it: a crash before it was written (see FLUSH_INTERVAL_MS).
-                  'the last request forwarded is no longer in the bin (pushed out by its cap, deleted, or lost when the server stopped before writing it); any that came after it and are gone too were not forwarded, how many is unknown',
+                : // The bin's numbers went back below the cursor's (see live/socket.ts).
+                  "the bin's arrival numbers went back below the last request forwarded (the bin deleted and made again, or the server stopped before writing its latest captures): any that came after it and are gone were not forwarded, how many is unknown",
             );
           }
         }
@@ -637,7 +637,8 @@ async function relay(c: Conn, binId: string, o: ForwardOptions, k: { cursorFile:
       process.stderr.write(`${sig}: stopping (a request in flight is let finish; no new one starts)\n`);
       stop();
     };
-    process.once('SIGINT', () => onSignal('SIGINT'));
-    process.once('SIGTERM', () => onSignal('SIGTERM'));
+    process.once('SIGINT', () => onSignal('SIGINT')); // once: a second Ctrl-C ends it at once
+    // Kept (onSignal says it once): a closed stdout asks for a stop this way too (see cli/main.ts).
+    process.on('SIGTERM', () => onSignal('SIGTERM'));
   });
 }

@@ -27,7 +27,7 @@ export function hungUpLine(r: RequestItem): string {
   return `${clockTime(r.receivedAt)}  ${r.method.padEnd(6)} ${targetOf(r)}  ${what}`;
 }
 
-/** Printed captures whose answer is still to go, kept for a hang-up line; the oldest forgotten past this. */
+/** Printed captures kept for a hang-up line (the newest); the oldest forgotten past this. */
 const MAX_PENDING = 10_000;
 
 /** A subscribe the server could not serve is asked again after this, doubling up to the cap. */
@@ -78,12 +78,13 @@ export function tail(c: Conn, bin: string, o: { json?: boolean }): Promise<void>
       });
     };
     socket.on('connect', subscribe);
-    // Captures printed whose answer was still to go (a delay, a hang, a target's): their sender may hang up.
+    // Captures printed without a hang-up: their sender may yet hang up before the answer goes
+    // (a delay, a hang, a target's answer, a store slow to confirm).
     const answerPending = new Set<string>();
     socket.on('request', (r: RequestItem) => {
       if (r.binId !== binId || (last !== null && r.id <= last)) return;
       last = r.id;
-      if (!o.json && r.answer.hungUpAfterMs === undefined && (r.answer.delayMs > 0 || r.answer.fault === 'timeout' || r.answer.source === 'proxy')) {
+      if (!o.json && r.answer.hungUpAfterMs === undefined) {
         answerPending.add(r.id);
         if (answerPending.size > MAX_PENDING) answerPending.delete(answerPending.values().next().value!);
       }
