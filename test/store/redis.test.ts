@@ -91,6 +91,18 @@ async function expectConsistent(r: Redis, p: string) {
   expect(await keysOf(r, `${p}tmp:*`)).toEqual([]);
 }
 
+describe("a bin's response settings on Redis", () => {
+  it('deleting them deletes where its plan stands too (left alone, a bin made again with the id refused every capture)', async () => {
+    const prefix = freshPrefix();
+    const s = await store({ prefix });
+    await s.responses.put({ id: 'b1', config: { default: { status: 200 } }, state: {} } as never);
+    await raw.hset(`${prefix}plan:b1`, 'v', 'abc', 'used', '1');
+    expect(await s.responses.delete('b1')).toBe(true);
+    expect(await raw.exists(`${prefix}plan:b1`)).toBe(0);
+    expect(await s.responses.get('b1')).toBeUndefined();
+  });
+});
+
 describe('redis: ids and order', () => {
   it('assigns sortable ids and numbers when the caller leaves the id empty; a given id sorts where it says', async () => {
     const p = freshPrefix();

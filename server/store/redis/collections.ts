@@ -43,6 +43,22 @@ export class RedisCollection<T extends { id: string }> implements Collection<T> 
   }
 }
 
+/**
+ * Response settings: deleting a bin's deletes where its plan stands too (<p>plan:<bin>, see
+ * control/redis-control.ts). Left without its settings, that hash made every capture of a bin
+ * made again with the id fail (its version no longer matched settings that were gone).
+ */
+export class RedisResponses<T extends { id: string }> extends RedisCollection<T> {
+  constructor(db: RedisConnection, base: string, private readonly planPrefix: string) {
+    super(db, base);
+  }
+  override async delete(id: string): Promise<boolean> {
+    const gone = await super.delete(id);
+    await this.db.run((c) => c.del(this.planPrefix + id));
+    return gone;
+  }
+}
+
 /** How long the receiver trusts a bin it found (notes about changes usually come sooner). */
 const KNOWN_BIN_MS = 10_000;
 /** Bins remembered for the receiver at most (the oldest found go first). */

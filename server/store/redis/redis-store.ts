@@ -74,7 +74,7 @@
 // and the appends of one turn in one MULTI … EXEC (each still whole).
 import { randomBytes } from 'node:crypto';
 import { MAX_REPLAY_JOBS } from '../../../shared/schema/forward.ts';
-import { CapturingBins, type Fence, NO_FENCE, RedisCollection, RedisBins, RedisDeliveries, RedisReplays, RedisRuns } from './collections.ts';
+import { CapturingBins, type Fence, NO_FENCE, RedisCollection, RedisBins, RedisDeliveries, RedisReplays, RedisResponses, RedisRuns } from './collections.ts';
 import { type Client, RedisConnection, type RedisConnectionOptions, safeUrl } from './connection.ts';
 import { RedisRequestLog } from './request-log.ts';
 import type {
@@ -154,7 +154,7 @@ export class RedisStore implements Store {
       onWarning: o.onWarning,
     });
     this.bins = new RedisBins(this.db, `${p}bins`, this.requests, this.now);
-    this.responses = new RedisCollection(this.db, `${p}responses`);
+    this.responses = new RedisResponses(this.db, `${p}responses`, `${p}plan:`);
     this.webhooks = new RedisCollection(this.db, `${p}webhooks`);
     this.deliveries = new RedisDeliveries(this.db, `${p}deliveries`, o.maxFinishedDeliveries ?? 5000);
     this.runs = new RedisRuns(this.db, `${p}runs`, o.maxEndedRuns ?? 500);
