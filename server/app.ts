@@ -297,9 +297,10 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
       : null,
   );
   const searchTurns = new SearchTurns({ max: config.maxBodySearches });
-  // Delivery ids sort by creation (lists page by them): after the newest stored one, whatever the clock says (see sortableIdFactory).
-  const newestDelivery = (await store.deliveries.query({ limit: 1 }))[0]?.id ?? null;
-  const makeDispatcher = (st: Store, clock: VirtualClock) =>
+  // Delivery ids sort by creation (lists page by them): after the newest stored one, read as
+  // the dispatcher starts here (on Redis, another instance's may be newer), whatever the clock says.
+  const newestDelivery = async (st: Store) => (await st.deliveries.query({ limit: 1 }))[0]?.id ?? null;
+  const makeDispatcher = (st: Store, clock: VirtualClock, lastDeliveryId: string | null) =>
     new Dispatcher({
     store: st,
     clock,
@@ -311,7 +312,7 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
     concurrency: config.dispatchConcurrency,
     maxPending: config.maxPendingDeliveries,
     userAgent: USER_AGENT,
-    newDeliveryId: sortableIdFactory(now, 'dl_', newestDelivery),
+    newDeliveryId: sortableIdFactory(now, 'dl_', lastDeliveryId),
     newMessageId: () => newId('msg'),
     newRunId: () => newId('run'),
     random,
@@ -341,7 +342,7 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
       onAcquire: async (epoch) => {
         // Its writes carry the epoch: refused once another instance holds the lease.
         const fenced = store.fenced(lease!.key, epoch);
-        const d = makeDispatcher(fenced, new VirtualClock(now, await fenced.getClock()));
+        const d = makeDispatcher(fenced, new VirtualClock(now, await fenced.getClock()), await newestDelivery(fenced));
         await d.start();
         cd.local = d;
         log.info('this instance runs the dispatcher now', { epoch });
@@ -355,7 +356,7 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
       onError: (err) => log.warn('dispatcher lease', { error: String(err) }),
     });
   } else {
-    dispatcher = single = makeDispatcher(store, new VirtualClock(now, await store.getClock()));
+    dispatcher = single = makeDispatcher(store, new VirtualClock(now, await store.getClock()), await newestDelivery(store));
   }
   const control: Control =
     cluster && isRedisStore(store)
