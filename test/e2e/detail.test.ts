@@ -102,10 +102,16 @@ describe('the request detail', () => {
       };
       new MutationObserver(note).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-blocks', 'data-complete'] });
     });
+    // A CPU as slow as a modest laptop's: on a fast idle machine the whole body formats within
+    // one 24 ms slice, and no partial state could be seen (the test failed on a fresh machine).
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Emulation.setCPUThrottlingRate', { rate: 6 });
     const t0 = Date.now();
     await open(id);
     await page.locator('[data-testid="json-pretty"][data-complete="true"]').waitFor();
     const drawn = Date.now() - t0;
+    await cdp.send('Emulation.setCPUThrottlingRate', { rate: 1 });
+    await cdp.detach();
     // Formatted in slices: blocks were on screen before the whole body was formatted, and
     // more came after (one task doing it all would show the final state only).
     const states = (await page.evaluate(() => (window as unknown as { __prettyStates: string[] }).__prettyStates)).map((s) => {
