@@ -28,15 +28,15 @@ export class SearchCatchUp {
   /** The newest capture known before the live events began (undefined: none, or not read yet). */
   private floor: string | undefined;
 
-  /** Asked about before the first page was read: asked once it is (see setFloor). */
-  private early: string[] | null = [];
+  /** Until the first page was read (see setFloor): the oldest capture asked about meanwhile (a question covers all after it). */
+  private beforeFloor: { low: string | null } | null = { low: null };
 
   /** The first page was read: its newest capture (undefined: it read empty). */
   setFloor(id: string | undefined): void {
     this.floor = id;
-    const early = this.early ?? [];
-    this.early = null;
-    for (const e of early) this.ask(e);
+    const early = this.beforeFloor?.low ?? null;
+    this.beforeFloor = null;
+    if (early !== null) this.ask(early);
   }
 
   /** A capture arrived (matching the filter or not). */
@@ -48,7 +48,10 @@ export class SearchCatchUp {
   /** A capture that only the server can match: the next question must cover it. */
   ask(id: string): void {
     // Before the first page there is no floor: a question would search the whole bin.
-    if (this.early) return void this.early.push(id);
+    if (this.beforeFloor) {
+      if (this.beforeFloor.low === null || id < this.beforeFloor.low) this.beforeFloor.low = id;
+      return;
+    }
     if (this.pending && this.pending.low <= id) return;
     let after = this.floor;
     for (const r of this.recent) if (r < id && (after === undefined || r > after)) after = r;
