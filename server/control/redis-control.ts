@@ -201,8 +201,8 @@ export class RedisResponseControl implements Control {
 
   async remove(binId: string): Promise<void> {
     this.byBin.delete(binId);
+    // Its plan's position goes with them (see RedisResponses in store/redis/collections.ts).
     await this.d.store.responses.delete(binId);
-    await this.d.run(() => this.client.del(this.key(binId)));
   }
 
   needsBody(binId: string): boolean {

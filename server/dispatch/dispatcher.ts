@@ -543,7 +543,7 @@ export class Dispatcher {
    */
   private async emitEvent(payload: PortablePayload, at: number, runId: string | null, slot: Reservation | null, hooks?: StoredWebhook[], ownWork = false) {
     // The dispatcher's own work (a run's end) waits a store fault out; an API call fails (503).
-    const step = ownWork ? <T>(f: () => Promise<T>) => this.persist(f) : <T>(f: () => Promise<T>) => f();
+    const step = this.storeSteps(ownWork);
     hooks ??= await step(() => this.d.store.webhooks.list());
     for (const wh of hooks) {
       if (!wants(wh, payload)) continue;
@@ -628,6 +628,11 @@ export class Dispatcher {
         wait = Math.min(wait * 2, max);
       }
     }
+  }
+
+  /** How a flow runs its store steps: the dispatcher's own work waits faults out (persist); an API call's fails at once. */
+  private storeSteps(ownWork: boolean): <T>(step: () => Promise<T>) => Promise<T> {
+    return ownWork ? (step) => this.persist(step) : (step) => step();
   }
 
   private async save(del: Delivery) {
@@ -925,7 +930,7 @@ export class Dispatcher {
     // Sent: from here a scheduled attempt waits a store fault out (see persist). Unrecorded,
     // it would be made again by whoever runs the dispatcher next: the receiver would get it
     // twice. A manual or test one is an API call: it answers 503 at once, as before.
-    const keep = kind === 'scheduled' ? <T>(f: () => Promise<T>) => this.persist(f) : <T>(f: () => Promise<T>) => f();
+    const keep = this.storeSteps(kind === 'scheduled');
     const capturedRequestId = await keep(() => this.capturedId(del, res, n));
     const attempt: Attempt = {
       n,

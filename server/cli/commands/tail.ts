@@ -79,14 +79,14 @@ export function tail(c: Conn, bin: string, o: { json?: boolean }): Promise<void>
     };
     socket.on('connect', subscribe);
     // Captures printed without a hang-up: their sender may yet hang up before the answer goes
-    // (a delay, a hang, a target's answer, a store slow to confirm).
-    const answerPending = new Set<string>();
+    // (a delay, a hang, a target's answer, a store slow to confirm), told in a second line.
+    const printed = new Set<string>();
     socket.on('request', (r: RequestItem) => {
       if (r.binId !== binId || (last !== null && r.id <= last)) return;
       last = r.id;
       if (!o.json && r.answer.hungUpAfterMs === undefined) {
-        answerPending.add(r.id);
-        if (answerPending.size > MAX_PENDING) answerPending.delete(answerPending.values().next().value!);
+        printed.add(r.id);
+        if (printed.size > MAX_PENDING) printed.delete(printed.values().next().value!);
       }
       process.stdout.write(o.json ? `${JSON.stringify(r)}\n` : `${line(r)}\n`);
     });
@@ -96,7 +96,7 @@ export function tail(c: Conn, bin: string, o: { json?: boolean }): Promise<void>
       socket.on('requests:updated', (e: { binId: string; items: RequestItem[] }) => {
         if (e.binId !== binId) return;
         for (const r of e.items) {
-          if (r.answer.hungUpAfterMs === undefined || !answerPending.delete(r.id)) continue;
+          if (r.answer.hungUpAfterMs === undefined || !printed.delete(r.id)) continue;
           process.stdout.write(`${hungUpLine(r)}\n`);
         }
       });
