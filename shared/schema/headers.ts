@@ -1,6 +1,6 @@
 // HTTP header names and values in the API's input: what a bin may answer with.
 import { z } from 'zod';
-import { NOT_HTTP_TOKEN, ORIGIN_HEADER_REASON, SET_BY_SERVER } from '../header-reasons.ts';
+import { NOT_HTTP_TOKEN, ORIGIN_HEADER_REASON, RESERVED_NAME, SET_BY_SERVER } from '../header-reasons.ts';
 import { typeError } from './common.ts';
 
 /** One character of an RFC 9110 token, as a pattern (a method, a header name). */
@@ -91,7 +91,7 @@ const MAX_ANSWER_HEADER_NAME = 256;
 
 /** Headers a bin answers with: valid HTTP, not framing, none that act for hooklab's origin. */
 export const answerHeaders = (maxCount = 50, maxValue = 8192) =>
-  z
+  z.preprocess(refuseProtoKey, z
     .record(z.string(), headerValue(maxValue), { error: 'must be a JSON object' })
     .superRefine((h, ctx) => {
       const names = Object.keys(h);
@@ -113,4 +113,15 @@ export const answerHeaders = (maxCount = 50, maxValue = 8192) =>
       // The same rules as the refinement above, for the document (built from the same lists).
       maxProperties: maxCount,
       propertyNames: { pattern: TOKEN.source, maxLength: MAX_ANSWER_HEADER_NAME, not: { pattern: caselessNames([...FRAMING, ...ORIGIN_HEADERS]) } },
-    });
+    }));
+
+/**
+ * A JSON object's own "__proto__" key: zod's record skips it (assigning it would set the
+ * result's prototype), so a header by that name would vanish without a word. Refused instead.
+ */
+function refuseProtoKey(v: unknown, ctx: z.RefinementCtx): unknown {
+  if (v !== null && typeof v === 'object' && Object.prototype.hasOwnProperty.call(v, '__proto__')) {
+    ctx.addIssue({ code: 'custom', path: ['__proto__'], message: RESERVED_NAME, input: v });
+  }
+  return v;
+}

@@ -77,6 +77,18 @@ describe('bin answer headers that act for the origin', () => {
     expect(r.body.error.fields).toEqual([{ field: 'default.headers.X-Hooklab-Request-Id', message: 'is set by the server and cannot be overridden' }]);
   });
 
+  it('a "__proto__" header name is refused at its field, not dropped without a word (a JSON key JavaScript objects cannot hold)', async () => {
+    const bin = await createBin(srv.base);
+    // Sent as raw JSON: an object literal's __proto__ would set the prototype, not a key.
+    for (const [json, field] of [
+      ['{"default":{"headers":{"X-A":"1","__proto__":"x"}}}', 'default.headers.__proto__'],
+      ['{"plan":[{"status":500,"headers":{"__proto__":"x"}}]}', 'plan[0].headers.__proto__'],
+    ] as const) {
+      const r = await request(srv.base).put(`/api/bins/${bin.id}/response`).set('content-type', 'application/json').send(json).expect(400);
+      expect(r.body.error.fields).toEqual([{ field, message: 'cannot be used as a header name here (JavaScript reserves it)' }]);
+    }
+  });
+
   it('testing headers stay allowed and are sent as configured', async () => {
     const bin = await createBin(srv.base);
     const headers = {
