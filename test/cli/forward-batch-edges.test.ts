@@ -95,7 +95,7 @@ describe('hooklab forward: a capture deleted after its batch was fetched', () =>
     const ids = await capture(`${s.base}/h/${binId}`, 4, 'd');
     const cursor = file('c-deleted.json');
     t.hold();
-    const r = relay([`${p.base}/h/${binId}`, '--to', `${t.base}/in`, '--from-start', '--once', '--cursor', cursor]);
+    const r = relay([`${p.base}/h/${binId}`, '--to', `${t.base}/in`, '--from-start', '--once', '--cursor', cursor, '--json']);
     await until(() => t.held() === 1, 'the first capture at the target');
     // The four came in one call: the second is in the relay's hands already.
     expect(p.passed).toEqual([ids]);
@@ -108,7 +108,13 @@ describe('hooklab forward: a capture deleted after its batch was fetched', () =>
     t.release();
     expect(await r.exited, r.err()).toBe(0);
     expect(t.paths()).toEqual(['/in/d/0', '/in/d/2', '/in/d/3']);
-    expect(r.out().trim().split('\n')).toHaveLength(3);
+    // --json: a line for each, the gone one too (before: none), every target's error `gone`.
+    const lines = r.out().trim().split('\n').map((l) => JSON.parse(l) as { id: string; targets: { url: string; status: number | null; error?: string; errorDetail?: string }[] });
+    expect(lines.map((l) => l.id)).toEqual(ids);
+    expect(lines[1].targets).toEqual([
+      { url: `${t.base}/in/d/1`, status: null, durationMs: 0, error: 'gone', errorDetail: 'gone from the bin before it could be forwarded (deleted, or pushed out by its cap)' },
+    ]);
+    for (const i of [0, 2, 3]) expect(lines[i].targets).toEqual([expect.objectContaining({ url: `${t.base}/in/d/${i}`, status: 200 })]);
     expect(r.err()).toMatch(goneLine('POST', '/d/1', ids[1]));
     expect(r.err()).toContain(`(id ${ids[1]}); 1 lost so far`);
     expect(p.passed).toEqual([ids]); // nothing asked again

@@ -474,6 +474,12 @@ describe('hooklab forward: what it says', () => {
       `gone from the bin before it could be forwarded (deleted, or pushed out by its cap): POST /gone/1?i=1 received ${at(ids[1])} (id ${ids[1]}); 1 lost so far\n` +
         `gone from the bin before it could be forwarded (deleted, or pushed out by its cap): POST /gone/2?i=2 received ${at(ids[2])} (id ${ids[2]}); 2 lost so far\n`,
     );
+    // A line on stdout too, as for a capture no target got for another reason (before: none).
+    const out = r.out().trim().split('\n');
+    expect(out.slice(-2)).toEqual([
+      expect.stringMatching(new RegExp(`  POST /gone/1\\?i=1  → gone \\(0 ms\\) ${esc(t.base)}/g/gone/1\\?i=1$`)),
+      expect.stringMatching(new RegExp(`  POST /gone/2\\?i=2  → gone \\(0 ms\\) ${esc(t.base)}/g/gone/2\\?i=2$`)),
+    ]);
     r.signal('SIGINT');
     expect(await r.exited).toBe(0);
   });

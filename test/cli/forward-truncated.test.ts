@@ -24,7 +24,9 @@ describe('hooklab forward: a capture whose body the server cut', () => {
     // Its line says no target got it (as a blocked one's).
     const lines = r.out().trim().split('\n');
     expect(lines).toHaveLength(3);
-    expect(lines[1]).toMatch(new RegExp(`POST /cut/1  → truncated \\(0 ms\\) ${t.base}/in$`));
+    // Named by the URL it would have gone to, as the sent ones are (before: the bare target).
+    expect(lines[0]).toMatch(new RegExp(`POST /cut/0  → 200 \\(\\d+ ms\\) ${t.base}/in/cut/0$`));
+    expect(lines[1]).toMatch(new RegExp(`POST /cut/1  → truncated \\(0 ms\\) ${t.base}/in/cut/1$`));
     expect(r.err()).toMatch(new RegExp(`not forwarded: POST /cut/1 received \\S+ \\(id ${ids[1]}\\): the server cut its body at its MAX_BODY_BYTES \\(100 of 500 bytes kept\\)`));
     expect(r.err()).toContain('; 1 not forwarded so far');
     expect(JSON.parse(await readFile(cursor, 'utf8')).lastId).toBe(ids[2]);

@@ -14,7 +14,7 @@
 import { type Bin, RECEIVER_PREFIX, type RequestItem, type SubscribeAck } from '../../../shared/api.ts';
 import type { z } from 'zod';
 import type { ExportLine } from '../../../shared/schema/exchange.ts';
-import { type ForwardResult, forwardRequest } from '../../forward/request.ts';
+import { type ForwardResult, destination, forwardRequest } from '../../forward/request.ts';
 import { type Conn, CliError, EXIT, binIdOf, call, unreachable } from '../client.ts';
 import { type Cursor, loadCursor, lockCursor, saveCursor } from '../cursor.ts';
 import { clockTime } from '../clock-time.ts';
@@ -75,8 +75,24 @@ const sameServer = (a: string, b: string) => {
   }
 };
 
+/** What a target made of a capture: its answer, or why it got none (`gone`: the relay's own, see sendOne). */
+type Outcome = Pick<ForwardResult, 'url' | 'status' | 'durationMs' | 'errorDetail'> & { error: ForwardResult['error'] | 'gone' };
+
+/** The outcome at every target of a capture none of them was sent: each named by the URL it would have gone to. */
+function notSent(targets: readonly string[], r: RequestItem, error: Outcome['error'], errorDetail: string): Outcome[] {
+  return targets.map((target) => {
+    let url = target;
+    try {
+      url = destination(target, r).href;
+    } catch {
+      // A sub-path no target may take: the bare target names it.
+    }
+    return { url, status: null, durationMs: 0, error, errorDetail };
+  });
+}
+
 /** --json: the capture and what each target made of it (status, or the error and why; the time). */
-function jsonLine(r: RequestItem, results: ForwardResult[]): string {
+function jsonLine(r: RequestItem, results: Outcome[]): string {
   return JSON.stringify({
     id: r.id,
     receivedAt: r.receivedAt,
@@ -87,7 +103,7 @@ function jsonLine(r: RequestItem, results: ForwardResult[]): string {
   });
 }
 
-function line(r: RequestItem, results: ForwardResult[]): string {
+function line(r: RequestItem, results: Outcome[]): string {
   const what = `${clockTime(r.receivedAt)}  ${r.method} ${r.path}${r.queryString ? `?${r.queryString}` : ''}`;
   const outcomes = results.map((x) => `→ ${x.status ?? x.error} (${x.durationMs} ms) ${x.url}`);
   return [what, ...outcomes].join('  ');
@@ -443,7 +459,11 @@ async function relay(c: Conn, binId: string, o: ForwardOptions, k: { cursorFile:
         // Its id alone would not say which webhook it was (it cannot be looked up any more).
         lost++;
         const what = `${r.method} ${r.path}${r.queryString ? `?${r.queryString}` : ''} received ${r.receivedAt}`;
-        say(`gone from the bin before it could be forwarded (deleted, or pushed out by its cap): ${what} (id ${r.id}); ${lost} lost so far`);
+        const why = 'gone from the bin before it could be forwarded (deleted, or pushed out by its cap)';
+        say(`${why}: ${what} (id ${r.id}); ${lost} lost so far`);
+        // Its line too (--json readers count lines): no target got it.
+        const none = notSent(o.to, r, 'gone', why);
+        process.stdout.write(`${o.json ? jsonLine(r, none) : line(r, none)}\n`);
         return true;
       }
       if (cap.truncated) {
@@ -455,8 +475,8 @@ async function relay(c: Conn, binId: string, o: ForwardOptions, k: { cursorFile:
         const why = `the server cut its body at its MAX_BODY_BYTES (${kept} of ${cap.size} bytes kept), so your app would get other bytes than the sender sent`;
         say(`not forwarded: ${what} (id ${r.id}): ${why}; ${cut} not forwarded so far`);
         // Its line too, as a blocked one's (--json readers see it): no target got it.
-        const notSent = o.to.map((url): ForwardResult => ({ url, status: null, headers: [], body: Buffer.alloc(0), bodyTruncated: false, durationMs: 0, error: 'truncated', errorDetail: why }));
-        process.stdout.write(`${o.json ? jsonLine(r, notSent) : line(r, notSent)}\n`);
+        const none = notSent(o.to, r, 'truncated', why);
+        process.stdout.write(`${o.json ? jsonLine(r, none) : line(r, none)}\n`);
         return true;
       }
       const capture = { method: cap.method, path: cap.path, queryString: cap.queryString, headers: cap.headers.flat(), body: Buffer.from(cap.body, 'base64') };
