@@ -456,6 +456,11 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
       maxUnwrittenBytes: config.maxUnwrittenBytes,
       maxUnwrittenMs: unwrittenLimitMs(config.flushIntervalMs),
       waiters,
+      // A delayed answer went: waiters with a `status` filter count it now, here and elsewhere.
+      onAnswered: (binId, id) => {
+        if (waiters.wants(binId)) tellWaiters(binId, id, 'answered');
+        cluster?.note('answered', binId, id);
+      },
       forwarder,
       selfConnections,
       verifier,

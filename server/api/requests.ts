@@ -209,10 +209,11 @@ export function requestsRouter(ctx: ApiContext): Router {
       if (scanning) lateTimeout = true;
       else timedOut();
     }, timeout);
-    // A proxied capture whose target has not answered yet is left to its `answered` (above).
+    // A proxied capture whose target has not answered yet, or one whose delayed answer has yet to
+    // go (a `status` filter), is left to its `answered` (above).
     let found: Awaited<ReturnType<typeof search>>;
     try {
-      found = await searchOr503(res, search(ctx.store, bin.id, filter, { limit: 1, after, oldestFirst: true, maxDecodedBytes: ctx.config.maxDecodedBytes, settledOnly: true, turns: ctx.searchTurns, abandoned: () => done }));
+      found = await searchOr503(res, search(ctx.store, bin.id, filter, { limit: 1, after, oldestFirst: true, maxDecodedBytes: ctx.config.maxDecodedBytes, settledAt: ctx.now(), turns: ctx.searchTurns, abandoned: () => done }));
     } catch (err) {
       if (!done) finish();
       throw err;

@@ -5,6 +5,7 @@ import type { RequestFilter } from '../../shared/schema/search.ts';
 import type { Store, StoredRequest } from '../store/types.ts';
 import { searchableTexts } from './body-text.ts';
 import { SearchTurns } from './search-turns.ts';
+import { statusMatches } from '../../shared/status-filter.ts';
 
 export const isEmpty = (f: RequestFilter) => !f.method && !f.path && !f.status && !f.header?.length && !f.key && !f.q;
 
@@ -12,10 +13,7 @@ export function matchesItem(f: RequestFilter, r: RequestItem): boolean {
   if (f.key !== undefined && r.idempotencyKey !== f.key) return false;
   if (f.method && r.method.toUpperCase() !== f.method.toUpperCase()) return false;
   if (f.path && !r.path.startsWith(f.path)) return false;
-  if (f.status) {
-    if (r.status === null) return false;
-    if (f.status.endsWith('xx') ? String(r.status)[0] !== f.status[0] : String(r.status) !== f.status) return false;
-  }
+  if (f.status && !statusMatches(f.status, r)) return false;
   return true;
 }
 
@@ -83,6 +81,18 @@ export function matchesCapture(f: RequestFilter, r: StoredRequest, item: Request
  */
 export const proxyPending = (r: Pick<StoredRequest, 'answer'>): boolean => r.answer.source === 'proxy' && r.answer.status === null && r.answer.fault === null;
 
+/**
+ * A capture answered after a delay (the bin's `delayMs`), its sender still there when stored: a
+ * `status` filter of the wait API counts it once the answer went (see RequestWaiters.answered),
+ * so that it matches what the sender got (a sender that hung up first got nothing).
+ */
+export const answerDelayed = (r: Pick<StoredRequest, 'answer'>): boolean =>
+  r.answer.delayMs > 0 && r.answer.status !== null && r.answer.source !== 'proxy' && r.answer.hungUpAfterMs === undefined;
+
+/** answerDelayed, and not due yet at `now`. */
+export const delayPending = (r: Pick<StoredRequest, 'answer' | 'receivedAt'>, now: number): boolean =>
+  answerDelayed(r) && Date.parse(r.receivedAt) + r.answer.delayMs > now;
+
 export interface SearchPage {
   rows: StoredRequest[];
   /** More may match further back (pass as `before`). */
@@ -104,7 +114,12 @@ export async function search(
     after?: string;
     oldestFirst?: boolean;
     maxDecodedBytes: number;
-    settledOnly?: boolean;
+    /**
+     * Only captures whose sender has its answer at this instant (the wait API): not a proxied
+     * one whose target has yet to answer, nor (with a `status` filter) one whose delayed
+     * answer is still to go. The wait hears of those once answered.
+     */
+    settledAt?: number;
     /** Shared by the instance's body searches (see search-turns.ts); default: this one's own. */
     turns?: SearchTurns;
     /** The asker is gone (its connection closed): the search stops. */
@@ -141,7 +156,7 @@ async function scan(store: Store, binId: string, f: RequestFilter, q: Parameters
       if (!matchesItem(f, item)) continue;
       const meta = await store.requests.get(binId, item.id);
       if (!meta || !matchesHeaders(f, meta.headers)) continue;
-      if (q.settledOnly && proxyPending(meta)) continue; // the wait hears of it once answered
+      if (q.settledAt !== undefined && (proxyPending(meta) || (f.status && delayPending(meta, q.settledAt)))) continue; // the wait hears of it once answered
       if (t) {
         const body = await store.requests.body(binId, item.id);
         if (!body) continue;

@@ -77,7 +77,7 @@ export class Importer {
       else live.requestsEvicted(ev.binId, ev.ids); // pushed out by the store-wide budget
     }
     if (live.wants(this.binId)) live.requestCaptured(toItem(record), own);
-    this.deps.waiters.captured(record);
+    this.deps.waiters.captured(record, true); // its answer went long ago
     await this.touch();
     // A big import goes at the disk's pace, like captures do.
     if (writesBehind(store, config.maxUnwrittenBytes, unwrittenLimitMs(config.flushIntervalMs))) await store.durable();

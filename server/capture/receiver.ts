@@ -49,6 +49,8 @@ export interface ReceiverDeps {
   maxUnwrittenMs: number;
   /** The wait API's waiters, told of every capture stored. */
   waiters?: RequestWaiters;
+  /** A delayed answer went (a bin's delayMs): waiters with a `status` filter count it now, here and on other instances (see RequestWaiters.answered). */
+  onAnswered?: (binId: string, requestId: string) => void;
   /** Told of every capture stored (the other instances' waiters, on Redis). */
   onStored?: (r: CapturedRequest) => void;
   /** Forward targets and proxy mode (absent: none). */
@@ -206,7 +208,10 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
       }
     };
     if (d.delayMs > 0) {
-      const t = setTimeout(act, d.delayMs);
+      const t = setTimeout(() => {
+        act();
+        if (d.fault === null && res.headersSent) deps.onAnswered?.(binId, requestId);
+      }, d.delayMs);
       res.on('close', () => (clearTimeout(t), onHangUp()));
     } else act();
   }

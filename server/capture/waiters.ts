@@ -4,7 +4,7 @@
 import type { RequestFilter } from '../../shared/schema/search.ts';
 import { toItem } from '../store/request-index.ts';
 import type { CapturedRequest } from '../store/types.ts';
-import { bodyMatcher, matchesCapture, proxyPending } from './filter.ts';
+import { answerDelayed, bodyMatcher, matchesCapture, proxyPending } from './filter.ts';
 
 interface Waiter {
   filter: RequestFilter;
@@ -51,19 +51,27 @@ export class RequestWaiters {
 
   /**
    * A capture was stored (called by the receiver: one map lookup when nobody waits). A proxied
-   * one is told once its answer is recorded (see `answered`, and proxyPending).
+   * one is told once its answer is recorded (see `answered`, and proxyPending); one whose answer
+   * waits out a delay is told to waiters with a `status` filter once it went (answerDelayed).
+   * `settled`: its answer is long gone (an import).
    */
-  captured(r: CapturedRequest): void {
-    if (proxyPending(r)) return;
-    this.tell(r);
+  captured(r: CapturedRequest, settled = false): void {
+    if (settled) this.tell(r, 'all');
+    else if (proxyPending(r)) return;
+    else this.tell(r, answerDelayed(r) ? 'no-status' : 'all');
   }
 
-  /** A proxied capture's answer was recorded: `r` as stored now, with the status the sender got. */
+  /**
+   * A capture's answer went: `r` as stored now. A proxied one's (with the status the sender
+   * got): every waiter; a delayed one's: those with a `status` filter (the rest heard of it when
+   * it was stored).
+   */
   answered(r: CapturedRequest): void {
-    this.tell(r);
+    this.tell(r, r.answer.source === 'proxy' ? 'all' : 'status');
   }
 
-  private tell(r: CapturedRequest): void {
+  /** `which`: every waiter, only those with a `status` filter, or only those without one. */
+  private tell(r: CapturedRequest, which: 'all' | 'status' | 'no-status'): void {
     const set = this.byBin.get(r.binId);
     if (!set) return;
     const item = toItem(r);
@@ -71,6 +79,7 @@ export class RequestWaiters {
     const body = bodyMatcher(r.body, r.headers, this.maxDecodedBytes);
     for (const w of [...set]) {
       if (w.after && r.id <= w.after) continue;
+      if (which !== 'all' && !!w.filter.status !== (which === 'status')) continue;
       if (matchesCapture(w.filter, r, item, body)) w.onMatch(r.id);
     }
   }

@@ -53,7 +53,7 @@ const filterShape = {
     .regex(/^([1-5]\d\d|[1-5][xX][xX])$/, { error: 'must be a status such as 500, or a class such as 5xx' })
     .transform((s) => s.toLowerCase())
     .optional()
-    .meta({ description: 'Status answered (500), or its class (5xx, in any case).' }),
+    .meta({ description: 'Status the sender got (500), or its class (5xx, in any case): not one whose sender hung up before a delayed answer went. A wait counts a delayed answer once it went, a proxied one once the target answered.' }),
   header: z
     // One header filter's refusal in its own words (the union would say "Invalid input").
     .union([headerFilter, z.array(headerFilter)], { error: (iss) => (typeof iss.input === 'string' ? (iss as { errors?: { message: string }[][] }).errors?.[0]?.[0]?.message : undefined) })

@@ -347,6 +347,47 @@ describe('wait for a request: proxy mode, the wait begun while the target works'
   });
 });
 
+describe('wait for a request: a delayed answer', () => {
+  it('a status filter counts a capture once its delayed answer went, never one whose sender hung up first (nor does a search); other filters take it at once', async () => {
+    const bin = await createBin(srv.base);
+    await request(srv.base).put(`/api/bins/${bin.id}/response`).send({ default: { status: 201, delayMs: 1500 } }).expect(200);
+    const list = async (qs = '') => ((await request(srv.base).get(`/api/bins/${bin.id}/requests?${qs}`).expect(200)).body as RequestPage).requests;
+    const base = srv.app.waiters.size;
+    const byStatus = request(srv.base).get(`/api/bins/${bin.id}/requests/wait?status=2xx&timeout=30s`).then((r) => ({ r, at: Date.now() }));
+    await expect.poll(() => srv.app.waiters.size).toBe(base + 1);
+    const byPath = request(srv.base).get(`/api/bins/${bin.id}/requests/wait?path=/gone&timeout=30s`).then((r) => r);
+    await expect.poll(() => srv.app.waiters.size).toBe(base + 2);
+    // A sender that gives up after 300 ms: it never gets the 201.
+    await expect(send(`${bin.url}/gone`, { body: 'a', timeoutMs: 300 })).rejects.toThrow('client timeout');
+    // A wait without a status filter has it at once.
+    const gone = await byPath;
+    expect(gone.status).toBe(200);
+    const goneId = (gone.body as RequestDetail).id;
+    await expect.poll(async () => (await list())[0]?.answer.hungUpAfterMs).toBeGreaterThanOrEqual(0);
+    // A sender that waits gets its 201 after 1.5 s: the status wait takes that one, once sent.
+    const sentAt = Date.now();
+    const ok = await send(`${bin.url}/ok`, { body: 'b' });
+    expect(ok.status).toBe(201);
+    const { r, at } = await byStatus;
+    expect(r.status).toBe(200);
+    expect((r.body as RequestDetail).id).toBe(idOf(ok));
+    expect(at - sentAt).toBeGreaterThanOrEqual(1000); // before: at once, 1.5 s before the sender had it
+    // A search by status lists only what senders got.
+    expect((await list('status=2xx')).map((x) => x.id)).toEqual([idOf(ok)]);
+    expect((await list('status=201')).map((x) => x.id)).toEqual([idOf(ok)]);
+    expect((await list()).map((x) => x.id)).toEqual([idOf(ok), goneId]);
+    // A wait begun while a delayed answer is on its way: taken once it went, not from the store at once.
+    const thirdSentAt = Date.now();
+    const third = send(`${bin.url}/late`, { body: 'c' });
+    await expect.poll(async () => (await list()).length).toBe(3);
+    const late = await request(srv.base).get(`/api/bins/${bin.id}/requests/wait?status=201&after=${idOf(ok)}&timeout=30s`);
+    const lateAt = Date.now();
+    expect(late.status).toBe(200);
+    expect((late.body as RequestDetail).id).toBe(idOf(await third));
+    expect(lateAt - thirdSentAt).toBeGreaterThanOrEqual(1000);
+  });
+});
+
 describe('wait for a delivery', () => {
   it('answers when the delivery is delivered; 409 when it ended otherwise; 408 on timeout', async () => {
     const ok = await createBin(srv.base);

@@ -37,10 +37,18 @@ describe('the filter in the URL', () => {
 });
 
 describe('matchesRow', () => {
-  const rows = [row({}), row({ method: 'GET', path: '/health' }), row({ status: 503 }), row({ status: null }), row({ path: '/hooks' }), row({ idempotencyKey: 'msg_1' }), row({ idempotencyKey: 'msg_10', status: 503 })];
+  // Its sender hung up before the delayed 200 went: it got no status.
+  const hungUp = row({ answer: { status: 200, delayMs: 5000, hungUpAfterMs: 1000 } as RequestItem['answer'] });
+  const rows = [row({}), row({ method: 'GET', path: '/health' }), row({ status: 503 }), row({ status: null }), row({ path: '/hooks' }), row({ idempotencyKey: 'msg_1' }), row({ idempotencyKey: 'msg_10', status: 503 }), hungUp];
   const filters = [{ method: 'post' }, { path: '/hooks/' }, { status: '5xx' }, { status: '503' }, { status: '200', method: 'GET' }, { key: 'msg_1' }, { key: 'msg_10', status: '5xx' }, { key: 'MSG_1' }, {}];
   it('agrees with the server for every row and filter a row can decide', () => {
     for (const f of filters) for (const r of rows) expect(matchesRow(f, r), JSON.stringify([f, r.method, r.path, r.status, r.idempotencyKey])).toBe(matchesItem(f, r));
+  });
+  it('a status filter matches what the sender got: not a delayed answer it hung up before', () => {
+    expect(matchesRow({ status: '200' }, hungUp)).toBe(false);
+    expect(matchesRow({ status: '2xx' }, hungUp)).toBe(false);
+    expect(matchesRow({ method: 'POST' }, hungUp)).toBe(true);
+    expect(matchesRow({ status: '2XX' }, row({}))).toBe(true);
   });
   it('leaves headers and body text to the server', () => {
     expect(needsServer({ q: 'x' })).toBe(true);

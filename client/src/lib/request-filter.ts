@@ -2,6 +2,7 @@
 // &header=x-github-event:push&key=msg_1&q=text): the same names and meaning as the API's search, so a
 // filtered view is one shareable address, reload keeps it and back/forward move through it.
 import type { RequestItem } from '../../../shared/api.ts';
+import { statusMatches } from '../../../shared/status-filter.ts';
 
 export interface RequestFilter {
   method?: string;
@@ -70,11 +71,8 @@ export function matchesRow(f: RequestFilter, r: RequestItem): boolean {
   if (key && r.idempotencyKey !== key) return false;
   if (f.method && r.method.toUpperCase() !== f.method.trim().toUpperCase()) return false;
   if (f.path && !r.path.startsWith(f.path.trim())) return false;
-  const st = f.status?.trim().toLowerCase();
-  if (st) {
-    if (r.status === null) return false;
-    if (st.endsWith('xx') ? String(r.status)[0] !== st[0] : String(r.status) !== st) return false;
-  }
+  const st = f.status?.trim();
+  if (st && !statusMatches(st, r)) return false;
   return true;
 }
 
