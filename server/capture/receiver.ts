@@ -320,13 +320,14 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
       sendJson(res, 429, { error: { code: 'rate_limited', message: 'This bin is receiving too many requests.' } });
       return;
     }
-    // Reserve the body's bytes before reading them (before the plan moves, too).
+    // Room for the body it announces? Checked before reading it (and before the plan moves), not
+    // reserved: its bytes count as they arrive (see body-budget.ts).
     const declared = Number(req.headers['content-length']);
-    let reserved = Number.isFinite(declared) && declared > 0 ? Math.min(declared, deps.maxBodyBytes) : 0;
-    if (!deps.budget.take(reserved)) {
+    if (Number.isFinite(declared) && declared > 0 && !deps.budget.fits(Math.min(declared, deps.maxBodyBytes))) {
       refuse(req, res, 'busy', BUSY, 2);
       return;
     }
+    let reserved = 0;
     // Kept as Node gives it: flat, original case and order; only hooklab's own sign-in cookie
     // is taken out (a signed-in browser sends it to receiver URLs too: see auth-cookie.ts).
     const headers = withoutAuthCookie(req.rawHeaders, deps.authToken ?? null);
@@ -364,7 +365,6 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
       if (refused || stored >= deps.maxBodyBytes) return;
       const take = Math.min(chunk.length, deps.maxBodyBytes - stored);
       if (stored + take > reserved) {
-        // More than announced (chunked, or a wrong Content-Length): reserve as it comes.
         const more = stored + take - reserved;
         if (!deps.budget.take(more)) {
           refused = true;
