@@ -193,6 +193,8 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
   const sessions = new SessionBudget(config.liveMaxSessions, config.liveMaxSessionsPerIp);
   const io = new Server<ClientToServerEvents, ServerToClientEvents>(httpServer, {
     serveClient: false,
+    // Other upgrades are answered as plain HTTP (http/plain-upgrades.ts), not closed.
+    destroyUpgrade: false,
     // Rooms across instances: a capture received by A reaches a viewer connected to B.
     ...(cluster ? { adapter: cluster.adapter() } : {}),
     parser: jsonOnlyParser,

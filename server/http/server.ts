@@ -4,7 +4,8 @@
 // and MAX_CONNECTIONS_PER_IP so that one client cannot hold them all): past one, a new
 // connection gets a 503 for its request and is closed. And RESPONSE_STALL_MS: a
 // connection whose client reads none of the answer waiting for it is ended (stall.ts). And
-// MAX_PIPELINED: requests in flight on one connection (pipelining.ts).
+// MAX_PIPELINED: requests in flight on one connection (pipelining.ts). And upgrade requests
+// other than the live view's, answered as plain HTTP/1.1 (plain-upgrades.ts).
 import http from 'node:http';
 import type { Socket } from 'node:net';
 import type { Config } from '../config.ts';
@@ -13,6 +14,7 @@ import { clientKey } from '../net/client-key.ts';
 import { closeAfterAnswer } from './linger.ts';
 import { type StallWatch, watchStalls } from './stall.ts';
 import { pipelineGuard } from './pipelining.ts';
+import { answerUpgradesAsPlain } from './plain-upgrades.ts';
 
 export interface HooklabHttp {
   server: http.Server;
@@ -74,6 +76,7 @@ export function createHttp(config: Config): HooklabHttp {
       keepAliveTimeout: config.keepAliveTimeoutMs,
     },
     (req, res) => {
+      upgrades.restoreOffer(req);
       stalls.add(req.socket);
       const over = refused.get(req.socket);
       if (over) {
@@ -96,7 +99,9 @@ export function createHttp(config: Config): HooklabHttp {
   // the handler above); 0 here keeps every header, so none goes missing silently.
   server.maxHeadersCount = 0;
   const stalls = watchStalls(server, config.responseStallMs);
+  const upgrades = answerUpgradesAsPlain(server);
   server.on('connection', (socket: Socket) => {
+    if (upgrades.refed(socket)) return; // counted when it came
     // Behind a proxy (TRUST_PROXY) every connection is the proxy's: only the total counts.
     const got = slots.take(config.trustProxy || fromThisMachine(socket) ? null : clientKey(socket.remoteAddress ?? ''));
     if (typeof got === 'function') socket.once('close', got);
