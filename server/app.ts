@@ -50,7 +50,7 @@ import { BinAttempts } from './verify/bin-attempts.ts';
 import { Verifier } from './verify/service.ts';
 import { ownOriginCheck } from './forward/own-origins.ts';
 import { startForwardThread } from './forward/forward-thread-client.ts';
-import { SelfConnections } from './forward/self-connections.ts';
+import { LOOP_HEADER, SelfConnections } from './forward/self-connections.ts';
 import { clientDir } from './paths.ts';
 import { startIdleSweeper } from './bins/sweeper.ts';
 import type { BinActivity } from './bins/idle.ts';
@@ -557,6 +557,15 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
     // On Redis: whether this instance runs the dispatcher (one does at a time).
     const where = clusterDispatcher ? { dispatcher: { runsHere: clusterDispatcher.local !== null } } : {};
     res.json({ ok: true, status: 'ok', version: VERSION, warnings: h.warnings, ...where });
+  });
+  // Requests hooklab sends never drive its own API: the dispatcher's (they carry
+  // x-hooklab-delivery, whatever name reached this server) and forwards made by this process. A
+  // webhook pointed at its own Test endpoint fired a Test per attempt, ~200 deliveries a second,
+  // started again by every restart.
+  app.use('/api', (req, res, next) => {
+    if (req.headers['x-hooklab-delivery'] === undefined && !selfConnections.isOwn(req.socket, req.method, req.originalUrl)) return next();
+    res.setHeader(LOOP_HEADER, 'refused');
+    res.status(508).json({ error: { code: 'loop_refused', message: "This request was sent by hooklab (its dispatcher, or a forward) to its own API: refused, so that it cannot act on itself. Point webhooks and forward targets at a receiver URL (/h/…) or at your app." } });
   });
   if (hostGuard) {
     app.use((req, res, next) => {
