@@ -39,6 +39,7 @@ import type { Delivery, Run } from '../../shared/api.ts';
 import { MAX_REPLAY_JOBS } from '../../shared/schema/forward.ts';
 import { BinMap, DeliveryMap, MapCollection, ReplayMap, RunMap } from './collections.ts';
 import { DataDirLock } from './disk/data-dir-lock.ts';
+import { DataDirIdentity } from './disk/data-dir-identity.ts';
 import { RecordJournal } from './disk/record-journal.ts';
 import { makeDirs } from '../lib/make-dirs.ts';
 import { DIR_MODE, DataFileError, FILE_MODE, faultOf, readJson, removeTempFiles, whatFailed, whatFailedReading, writeJson } from './disk/files.ts';
@@ -178,12 +179,15 @@ export class LowdbStore implements Store {
   private writingSince: number | null = null;
   /** DATA_DIR's lock (disk/data-dir-lock.ts), held from open() to close(). */
   private lock: DataDirLock | null = null;
+  /** DATA_DIR's device and inode at start-up: nothing is written into another directory (an unmounted volume's mount point). */
+  private identity: DataDirIdentity | null = null;
 
   private constructor(private readonly opts: LowdbStoreOptions) {
     this.now = opts.now ?? Date.now;
     const schedule = () => this.schedule();
+    const checkDir = () => this.checkDataDir();
     const journal = <T extends { id: string }>(file: string, current: () => Iterable<T>, appendOnly?: keyof T & string) =>
-      new RecordJournal<T>({ file: this.path(file), current, onDirty: schedule, appendOnly });
+      new RecordJournal<T>({ file: this.path(file), current, onDirty: schedule, appendOnly, checkDir });
     this.requests = new DiskRequestLog({
       dataDir: opts.dataDir,
       segmentSize: opts.segmentSize,
@@ -199,6 +203,7 @@ export class LowdbStore implements Store {
       onWarning: (m, detail) => this.warn(m, detail),
       exclusive: (fn) => this.exclusive(fn),
       onReadFault: (err) => this.readFailed(err),
+      checkDataDir: checkDir,
     });
     this.binsJournal = journal('bins.log', () => this.bins.map.values());
     this.bins = new BinMap(this.binsJournal, (id) => this.requests.dropBin(id), () => this.durable(), (id) => this.removeBin(id));
@@ -241,6 +246,7 @@ export class LowdbStore implements Store {
   static async open(opts: LowdbStoreOptions): Promise<LowdbStore> {
     const s = new LowdbStore(opts);
     await s.checkWritable();
+    s.identity = await DataDirIdentity.remember(opts.dataDir);
     // One hooklab per DATA_DIR: a second would overwrite the first's journals.
     s.lock = await DataDirLock.acquire(opts.dataDir, (m) => opts.onWarning?.(m));
     try {
@@ -250,6 +256,11 @@ export class LowdbStore implements Store {
       throw err;
     }
     return s;
+  }
+
+  /** Throws unless DATA_DIR is still the directory hooklab started on (data-dir-identity.ts). */
+  private async checkDataDir(): Promise<void> {
+    await this.identity?.check();
   }
 
   private path(...parts: string[]) {
@@ -552,9 +563,13 @@ export class LowdbStore implements Store {
 
   /** Answers whether everything got written. */
   private async writeDirtyOnce(): Promise<boolean> {
+    const errors: unknown[] = [];
+    // Not the directory hooklab started on (a volume unmounted: its mount point is left, empty,
+    // on the disk below): nothing is written, everything stays dirty, retried as any fault.
+    await this.checkDataDir().catch((err) => errors.push(err));
+    if (errors.length) return this.failed(errors);
     const writeClock = this.clockDirty;
     this.clockDirty = false;
-    const errors: unknown[] = [];
     let binsDurable = true;
     const fail = (err: unknown) => errors.push(err);
     await Promise.all([
@@ -580,20 +595,23 @@ export class LowdbStore implements Store {
       this.requests.closeFiles();
       for (const j of this.journals) j.journal.closeFile();
     }
-    if (errors.length) {
-      this.lastError = errors[0];
-      const first = !this.fault;
-      this.fault ??= faultOf(errors[0], this.now());
-      if (first) this.opts.onFault?.(this.fault, errors[0]);
-      this.schedule();
-      return false;
-    }
+    if (errors.length) return this.failed(errors);
     if (this.fault) {
       // Everything that was due got written (new changes may already be waiting: fine).
       this.fault = null;
       this.opts.onFault?.(null);
     }
     return true;
+  }
+
+  /** A write failed: the fault is known (health, receivers), and it is retried. */
+  private failed(errors: unknown[]): false {
+    this.lastError = errors[0];
+    const first = !this.fault;
+    this.fault ??= faultOf(errors[0], this.now());
+    if (first) this.opts.onFault?.(this.fault, errors[0]);
+    this.schedule();
+    return false;
   }
 
   // ------------------------------------------------------------------ status

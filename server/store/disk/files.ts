@@ -10,6 +10,7 @@ import { Low } from 'lowdb';
 import { DataFile, TextFile } from 'lowdb/node';
 import { jsonProblem } from '../../lib/json-problem.ts';
 import type { StoreFault, StoreFaultCode } from '../types.ts';
+import { DATA_DIR_REPLACED } from './data-dir-identity.ts';
 
 /** Modes of what hooklab creates under DATA_DIR: its owner's only. */
 export const FILE_MODE = 0o600;
@@ -213,6 +214,11 @@ const FAULTS: Record<string, { code: StoreFaultCode; what: string }> = {
   EPERM: { code: 'no_permission', what: 'operation not permitted' },
   ENOENT: { code: 'missing_directory', what: 'the data directory is missing (unmounted or deleted?)' },
   ENOTDIR: { code: 'missing_directory', what: 'a data directory was replaced by a file' },
+  // (data-dir-identity.ts; not an errno, so not shown as one)
+  [DATA_DIR_REPLACED]: {
+    code: 'missing_directory',
+    what: 'DATA_DIR is not the directory hooklab started on (its volume unmounted, or it was removed and made again); hooklab writes nothing there and waits for the volume to come back',
+  },
 };
 
 function describe(err: unknown) {
@@ -224,6 +230,7 @@ function describe(err: unknown) {
 /** A file system error in words, with its code: "the disk is full (ENOSPC)". */
 export function whatFailed(err: unknown): string {
   const code = (err as NodeJS.ErrnoException)?.code;
+  if (code === DATA_DIR_REPLACED) return FAULTS[code].what;
   return code && FAULTS[code] ? `${FAULTS[code].what} (${code})` : describe(err).what;
 }
 

@@ -34,6 +34,11 @@ export interface RecordJournalOptions<T> {
   onDirty: () => void;
   /** A list field that only grows: its new items are appended as `add` (deliveries' attempts). */
   appendOnly?: keyof T & string;
+  /**
+   * Throws unless DATA_DIR is the directory hooklab started on: asked before the file is
+   * opened (with O_CREAT) or written anew, so an unmounted volume's mount point gets none.
+   */
+  checkDir?: () => Promise<void>;
 }
 
 export class RecordJournal<T extends { id: string }> implements RecordChanges<T> {
@@ -129,7 +134,11 @@ export class RecordJournal<T extends { id: string }> implements RecordChanges<T>
         // The file must be the one we wrote: one removed under us (while kept open, writes
         // would vanish; once closed, they would land after a hole) is written anew from
         // memory, everything queued included.
-        const fh = (this.fh ??= await openForWrite(this.file));
+        if (!this.fh) {
+          await this.o.checkDir?.();
+          this.fh = await openForWrite(this.file);
+        }
+        const fh = this.fh;
         const st = await fh.stat();
         if (st.nlink === 0 || st.size < this.size) {
           this.closeFile();
@@ -166,6 +175,7 @@ export class RecordJournal<T extends { id: string }> implements RecordChanges<T>
   /** Rewrite the journal as one line per record kept. */
   async compact(): Promise<void> {
     this.compactWanted = true;
+    await this.o.checkDir?.();
     const tmp = `${this.file}.tmp`;
     this.liveBytes.clear();
     this.liveTotal = 0;

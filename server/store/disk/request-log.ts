@@ -169,6 +169,11 @@ export interface DiskRequestLogOptions {
   exclusive?: <T>(fn: () => Promise<T>) => Promise<T>;
   /** A stored capture could not be read back (the store counts these for health). */
   onReadFault?: (err: unknown) => void;
+  /**
+   * Throws unless DATA_DIR is the directory hooklab started on (data-dir-identity.ts): asked
+   * before anything is made or recorded under it (a bin's directory, a deletion).
+   */
+  checkDataDir?: () => Promise<void>;
 }
 
 /** The deletion was not written: it did not happen. */
@@ -302,6 +307,11 @@ export class DiskRequestLog implements RequestLog {
     return this.o.exclusive ? this.o.exclusive(fn) : fn();
   }
 
+  private async checkDataDir(): Promise<void> {
+    if (this.o.checkDataDir) await this.o.checkDataDir();
+    else await stat(this.o.dataDir); // at least there
+  }
+
   async delete(binId: string, id: string) {
     if (!this.index.get(binId, id)) return false;
     return this.exclusive(async () => {
@@ -324,6 +334,7 @@ export class DiskRequestLog implements RequestLog {
     const seg = e.seg;
     const f = this.binFiles(e.binId);
     try {
+      await this.checkDataDir();
       if (seg.legacy) {
         const onDisk = await this.segRecords(seg);
         const records: DiskRecord[] = [];
@@ -378,6 +389,7 @@ export class DiskRequestLog implements RequestLog {
     const bins = path.join(this.o.dataDir, 'bins');
     const aside = path.join(bins, `${ASIDE_PREFIX}${randomBytes(6).toString('hex')}`);
     try {
+      await this.checkDataDir();
       await rename(this.binDir(binId), aside);
       return aside;
     } catch (err) {
@@ -427,6 +439,8 @@ export class DiskRequestLog implements RequestLog {
    * when the mark cannot be written: the deletion must not go on then.
    */
   async markDeleted(binId: string): Promise<void> {
+    // (A volume unmounted has no bin directory either: that is a fault, not "nothing to mark".)
+    await this.checkDataDir();
     try {
       await writeFile(path.join(this.binDir(binId), DELETED_MARK), '', { mode: FILE_MODE });
     } catch (err) {
@@ -693,6 +707,9 @@ export class DiskRequestLog implements RequestLog {
 
   private async ensureDir(binId: string, f: BinFiles) {
     if (f.dirExists) return;
+    // Never made in another directory than the one hooklab started on (an unmounted volume's
+    // mount point is an empty directory of the disk below).
+    await this.checkDataDir();
     try {
       await mkdir(this.binDir(binId), { mode: DIR_MODE });
     } catch (err) {
@@ -700,9 +717,8 @@ export class DiskRequestLog implements RequestLog {
       if (code === 'EEXIST') {
         // fine
       } else if (code === 'ENOENT') {
-        // bins/ is gone. If DATA_DIR itself is gone (an unmounted volume?), recreating it
-        // would write onto the wrong disk: that stays a fault until someone fixes it.
-        await stat(this.o.dataDir);
+        // bins/ is gone while DATA_DIR is the same directory (checked just above: an unmounted
+        // volume is a fault until it is back, not something to recreate): removed by hand.
         await mkdir(path.join(this.o.dataDir, 'bins'), { recursive: true, mode: DIR_MODE });
         await mkdir(this.binDir(binId), { recursive: true, mode: DIR_MODE });
       } else throw err;
@@ -722,9 +738,9 @@ export class DiskRequestLog implements RequestLog {
       // missing
     }
     try {
-      await stat(this.o.dataDir);
+      await this.checkDataDir();
     } catch {
-      return false; // DATA_DIR itself: a fault, not handled here
+      return false; // DATA_DIR itself gone or not the one hooklab started on (unmounted): a fault, not handled here
     }
     let lost = 0;
     for (const seg of f.segs.values()) {
