@@ -420,8 +420,17 @@ export class LowdbStore implements Store {
         );
       }
     }
-    cuts.push(...this.requests.takeCuts());
+    cuts.push(...(await this.requests.applyCuts()));
     const lines = cuts.map((c) => {
+      if (c.what === 'orphan') {
+        return `Start-up removed ${this.shown(c.file)} (${c.bytes} bytes), the bin's newest body file, which had no journal yet: bodies of captures a crash stopped before their first metadata line was written; those captures are lost.`;
+      }
+      if (c.what === 'short' && c.short) {
+        return (
+          `Start-up found ${this.shown(c.file)} shorter than its journal says (${c.short.size} of ${c.short.needed} bytes: a power cut before the OS wrote it all, or damage): ` +
+          `kept the captures whose bodies are whole and dropped ${c.short.captures} whose bodies were past its end (recorded in its journal).`
+        );
+      }
       const what =
         c.what === 'body'
           ? 'body bytes no capture points at: captures whose metadata was never written (a crash) or was cut from its log'

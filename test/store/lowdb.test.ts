@@ -208,27 +208,27 @@ describe('lowdb files', () => {
       for (const x of [list[0], list[7], list[13]]) expect(await again.requests.body(binId, x.id)).toEqual(x.body);
     }
     await again.close();
-    // A short body file in one bin's sixth segment (read once the first ones were looked at),
+    // A missing body file in one bin's sixth segment (read once the first ones were looked at),
     // among all the others loading at once.
     const body = path.join(d, 'bins', 'bin17', '00000005.body');
-    await writeFile(body, Buffer.alloc(3));
+    await rm(body);
     const err = await open(d, { segmentSize: 2 }).catch((e) => e);
     expect(err).toBeInstanceOf(DataFileError);
     expect(err.message).toContain(body);
   });
 
-  it('refuses a bin file of the wrong shape, and a body file shorter than its metadata, naming the file', async () => {
+  it('refuses a bin file of the wrong shape, and a missing body file, naming the file and the journal to move aside', async () => {
     const d = await dir();
     const s = await open(d);
     await s.bins.put({ id: 'a', name: 'a', createdAt: 'x' });
     await s.requests.append(fakeRequest('a', nextId(), { body: Buffer.alloc(100, 1) }), 10);
     await s.close();
     const body = path.join(d, 'bins', 'a', '00000000.body');
-    await writeFile(body, Buffer.alloc(40));
+    await rm(body);
     let err = await open(d).catch((e) => e);
     expect(err).toBeInstanceOf(DataFileError);
     expect(err.message).toContain(body);
-    expect(err.message).toMatch(/holds 40 bytes but 00000000.log points at 100/);
+    expect(err.message).toMatch(/it is missing, but 00000000.log beside it lists 1 capture\(s\).*to drop those 1 capture\(s\), move 00000000.log out of the bin's directory/);
     const log = path.join(d, 'bins', 'a', '00000000.log');
     await writeFile(log, '{"v":3,"binId":"a","segment":0}\n{"x":1}\n');
     err = await open(d).catch((e) => e);
@@ -689,7 +689,8 @@ describe('lowdb: a flood into a full bin', () => {
       fsp.unlink = orig;
       syncBuiltinESMExports();
     }
-    expect(unlinked.map((p) => path.basename(p)).sort()).toEqual(['00000000.body', '00000000.log']);
+    // (Segment 0's journal is renamed to 00000000.removing before its body goes, then removed.)
+    expect(unlinked.map((p) => path.basename(p)).sort()).toEqual(['00000000.body', '00000000.removing']);
     expect([...(await snapshot(d, 'a')).keys()].sort()).toEqual(['00000018.body', '00000018.log', '00000019.body', '00000019.log', '00000020.body', '00000020.log']);
     await s.close();
   });

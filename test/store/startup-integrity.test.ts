@@ -271,6 +271,109 @@ describe('torn or zeroed ends of data files: cut as before, and said (log and he
   });
 });
 
+/** A DATA_DIR with one bin of 4 segments (2 captures of 500 bytes each), stopped cleanly. */
+async function fourSegments() {
+  const d = await dir();
+  const s = await open(d, { segmentSize: 2 });
+  const id = binIds[0];
+  await s.bins.put({ id, name: 'a', createdAt: 'x' });
+  const ids: string[] = [];
+  for (let i = 0; i < 8; i++) {
+    ids.push(nextId());
+    await s.requests.append(fakeRequest(id, ids[i], { body: Buffer.alloc(500, i) }), 100);
+    if (i % 2 === 1) await s.flush(); // a segment per write
+  }
+  await s.close();
+  return { d, ids, bin: path.join(d, 'bins', id), seg: (n: number, ext: string) => path.join(d, 'bins', id, `0000000${n}.${ext}`) };
+}
+
+const listed = async (s: LowdbStore) => (await s.requests.page(binIds[0], { limit: 100 })).map((r) => r.id).reverse();
+
+describe('body files and their journals', () => {
+  it("a body file whose journal was removed while later segments have theirs: refused, naming it and what to do; nothing touched", async () => {
+    const { d, seg } = await fourSegments();
+    await rm(seg(1, 'log'));
+    const before = await tree(d);
+    const err = await open(d, { segmentSize: 2 }).catch((e) => e);
+    expect(err).toBeInstanceOf(DataFileError);
+    expect(err.message).toContain(seg(1, 'body'));
+    expect(err.message).toMatch(/no journal \(00000001\.log is missing\) while later segments of this bin have theirs/);
+    expect(err.message).toMatch(/Restore 00000001\.log .*or, to drop those captures, move 00000001\.body out of the bin's directory/);
+    expect(await tree(d)).toEqual(before);
+  });
+
+  it('every journal of a bin removed: refused, the newest body file not removed either', async () => {
+    const { d, bin } = await fourSegments();
+    for (const f of await readdir(bin)) if (f.endsWith('.log')) await rm(path.join(bin, f));
+    const before = await tree(d);
+    const err = await open(d, { segmentSize: 2 }).catch((e) => e);
+    expect(err).toBeInstanceOf(DataFileError);
+    expect(err.message).toMatch(/0000000[012]\.body: it has no journal/);
+    expect(await tree(d)).toEqual(before);
+  });
+
+  it('an emptied journal (0 bytes) with later ones: refused as lost, not blamed on a crash', async () => {
+    const { d, seg } = await fourSegments();
+    await truncate(seg(2, 'log'), 0);
+    const before = await tree(d);
+    const err = await open(d, { segmentSize: 2 }).catch((e) => e);
+    expect(err).toBeInstanceOf(DataFileError);
+    expect(err.message).toMatch(/00000002\.log beside it holds no whole line while later segments/);
+    expect(err.message).toMatch(/move 00000002\.body and 00000002\.log out of the bin's directory/);
+    expect(await tree(d)).toEqual(before);
+  });
+
+  it("the newest segment's body with no journal yet (a crash before its first line): removed, and said with its bytes (log and health)", async () => {
+    const { d, ids, seg } = await fourSegments();
+    await writeFile(seg(4, 'body'), Buffer.alloc(1234, 9));
+    const logged: string[] = [];
+    const s = await open(d, { segmentSize: 2, onWarning: (m) => logged.push(m) });
+    expect(await listed(s)).toEqual(ids);
+    const said = /Start-up removed DATA_DIR\/bins\/<bin>\/00000004\.body \(1234 bytes\), the bin's newest body file, which had no journal yet/;
+    expect(logged.join('\n')).toMatch(said);
+    expect(s.health().warnings.join('\n')).toMatch(said);
+    expect(existsSync(seg(4, 'body'))).toBe(false);
+    await s.close();
+  });
+
+  it('a segment whose captures were all evicted goes without leaving a body start-up would refuse, even when the stop comes mid-removal', async () => {
+    const { d, ids, seg } = await fourSegments();
+    // Its journal renamed aside, its body not yet removed: how a stop mid-removal leaves it.
+    const s = await open(d, { segmentSize: 2, maxRequestsPerBin: 4 });
+    expect(await listed(s)).toEqual(ids.slice(4));
+    await s.close();
+    expect(existsSync(seg(0, 'log')) || existsSync(seg(0, 'body'))).toBe(false);
+    await writeFile(seg(1, 'body'), 'left by a removal cut short');
+    await writeFile(path.join(path.dirname(seg(1, 'body')), '00000001.removing'), '');
+    const logged: string[] = [];
+    const r = await open(d, { segmentSize: 2, onWarning: (m) => logged.push(m) });
+    expect(await listed(r)).toEqual(ids.slice(4));
+    expect(logged).toEqual([]);
+    expect(existsSync(seg(1, 'body'))).toBe(false);
+    await r.close();
+  });
+
+  it("a body file cut short (a power cut): the captures whose bytes are all there are kept, the rest dropped, said once", async () => {
+    const { d, ids, seg } = await fourSegments();
+    await truncate(seg(1, 'body'), 700); // the first of its two 500-byte bodies whole
+    const logged: string[] = [];
+    const s = await open(d, { segmentSize: 2, onWarning: (m) => logged.push(m) });
+    const kept = [...ids.slice(0, 3), ...ids.slice(4)];
+    expect(await listed(s)).toEqual(kept);
+    expect((await s.requests.body(binIds[0], ids[2]))?.equals(Buffer.alloc(500, 2))).toBe(true);
+    const said = /Start-up found DATA_DIR\/bins\/<bin>\/00000001\.body shorter than its journal says \(700 of 1000 bytes[^)]*\): kept the captures whose bodies are whole and dropped 1 whose bodies were past its end/;
+    expect(logged.join('\n')).toMatch(said);
+    expect(s.health().warnings.join('\n')).toMatch(said);
+    expect((await stat(seg(1, 'body'))).size).toBe(500);
+    await s.close();
+    const again: string[] = [];
+    const r = await open(d, { segmentSize: 2, onWarning: (m) => again.push(m) });
+    expect(again).toEqual([]);
+    expect(await listed(r)).toEqual(kept);
+    await r.close();
+  });
+});
+
 describe('a data file that is a directory', () => {
   for (const [name, where] of [
     ['bins.log', () => 'bins.log'],

@@ -40,6 +40,12 @@ export const DEFAULT_SEGMENT_BYTES = 8 * 1024 * 1024;
 const CACHED_PER_WRITE = 16;
 /** Segments whose files are read ahead while a bin loads (each holds up to two files open). */
 const SEGMENTS_READ_AHEAD = 4;
+/**
+ * A segment whose captures are all gone is removed: its journal is renamed to <n>.removing
+ * first, then its body file and that go. A crash in between leaves a body file whose removal
+ * start-up finishes, told apart from one whose journal was lost (refused, see loadBin).
+ */
+const REMOVING = '.removing';
 /** The version of <n>.json segment files (earlier builds; now segment-log.ts). */
 const SEGMENT_VERSION = 2;
 /** A segment log is rewritten whole (temp file, rename) once it has more lines than this factor of its live requests (plus slack). */
@@ -54,13 +60,29 @@ const ASIDE_PREFIX = '.cleared-';
  */
 export const DELETED_MARK = '.deleted';
 
-/** What start-up cut from the end of a data file (a write a crash or power cut left unfinished). */
+/**
+ * What start-up cut from a data file (a write a crash or power cut left unfinished):
+ *   journal, segment: what followed a journal's last whole line;
+ *   body: body bytes past what its journal points at;
+ *   orphan: the bin's newest body file, with no journal yet (removed whole);
+ *   short: a body file shorter than its journal says (the captures past its end dropped).
+ */
 export interface TailCut {
   file: string;
   bytes: number;
   /** What was cut ends in zero bytes (space allotted, never written: a power cut, or damage). */
   zeros: boolean;
-  what: 'journal' | 'segment' | 'body';
+  what: 'journal' | 'segment' | 'body' | 'orphan' | 'short';
+  /** short: the body file's size, what its journal pointed at, and the captures dropped. */
+  short?: { size: number; needed: number; captures: number };
+}
+
+/** A cut, and how it is made: only once every bin loaded and start-up refused nothing (a refusal touches nothing). */
+interface PendingCut extends TailCut {
+  apply: () => Promise<void>;
+  /** short: the ids dropped (counted once the bin's eviction mark is known). */
+  ids?: string[];
+  binId?: string;
 }
 
 interface SegmentFile {
@@ -204,8 +226,8 @@ export class DiskRequestLog implements RequestLog {
   private pending = 0;
   private readonly segmentSize: number;
   private readonly segmentBytes: number;
-  /** What loading cut from the ends of files (see takeCuts). */
-  private cuts: TailCut[] = [];
+  /** What loading found to cut from files, made by applyCuts. */
+  private cuts: PendingCut[] = [];
 
   constructor(private readonly o: DiskRequestLogOptions) {
     this.index = new RequestIndex(o.maxStoreBytes ?? Infinity);
@@ -838,15 +860,18 @@ export class DiskRequestLog implements RequestLog {
     const binId = seg.binId;
     if (seg.live === 0 && seg.pending.length === 0) {
       this.closeBody(seg);
-      // Nothing left in it: metadata first, so a crash in between leaves only an orphan body file.
+      // Nothing left in it: its journal is renamed to <n>.removing first (see REMOVING), so a
+      // crash in between leaves a body file start-up knows was being removed.
+      const removing = path.join(this.binDir(binId), `${segName(seg.n)}${REMOVING}`);
       try {
-        if (seg.onDisk) {
-          await removeFile(this.logPath(binId, seg.n));
-          if (seg.legacy) await removeFile(this.metaPath(binId, seg.n));
-        }
+        const renamed = seg.onDisk;
+        if (seg.onDisk) await renameIfThere(seg.legacy ? this.metaPath(binId, seg.n) : this.logPath(binId, seg.n), removing);
         seg.onDisk = false;
         if (seg.bodyFile) await removeFile(this.bodyPath(binId, seg.n));
         seg.bodyFile = false;
+        // (One never written costs no file operation: a flood into a full bin empties many.
+        // After a failure above, a retry finds onDisk false: start-up removes what is left.)
+        if (renamed) await removeFile(removing);
       } catch (err) {
         this.markDirty(seg);
         throw err;
@@ -1022,12 +1047,29 @@ export class DiskRequestLog implements RequestLog {
     await removeTempFiles(dir, names);
     if (f.dirExists) await tightenModes(dir, names);
     const numbered = (ext: string) => new Set(names.filter((n) => n.endsWith(ext) && /^\d+\.\w+$/.test(n)).map((n) => Number(n.slice(0, -ext.length))));
+    // Segments whose removal a stop cut short (see REMOVING): finished, as nothing of them was live.
+    for (const n of numbered(REMOVING)) {
+      await rm(this.bodyPath(binId, n), { force: true });
+      await rm(path.join(dir, `${segName(n)}${REMOVING}`), { force: true });
+      names = names.filter((x) => x !== `${segName(n)}.body` && x !== `${segName(n)}${REMOVING}`);
+    }
     const jsons = numbered('.json');
     const logs = numbered('.log');
+    const bodies = numbered('.body');
     const metas = [...new Set([...jsons, ...logs])].sort((a, b) => a - b);
-    for (const name of names) {
-      const m = /^(\d+)\.body$/.exec(name);
-      if (m && !jsons.has(Number(m[1])) && !logs.has(Number(m[1]))) await rm(path.join(dir, name), { force: true }); // orphan
+    // The bin's newest segment: the only one a crash can leave with a body and no journal line
+    // yet (a flush writes segments in order, bodies before their journal's lines).
+    const newest = Math.max(-1, ...metas, ...bodies);
+    for (const n of bodies) {
+      if (jsons.has(n) || logs.has(n)) continue;
+      const file = this.bodyPath(binId, n);
+      const size = await fileSize(file).catch((e) => {
+        throw unreadable(file, e);
+      });
+      if (n !== newest) throw lostJournal(file, n, size, false);
+      // A crash before its first journal line: those captures were never listed. Removed, and said.
+      if (size > 0) this.cuts.push({ file, bytes: size, zeros: false, what: 'orphan', apply: () => rm(file, { force: true }) });
+      else await rm(file, { force: true });
     }
     // The next segments' logs and body sizes are asked for while one is looked at: one after
     // another, start-up waited on ~5 thread-pool round trips per segment (most of a large
@@ -1056,10 +1098,16 @@ export class DiskRequestLog implements RequestLog {
         if (jsons.has(n)) await rm(this.metaPath(binId, n), { force: true });
         const file = this.logPath(binId, n);
         const st = await read!.log;
+        if (st.end === 0 && n !== newest) {
+          // No whole line (empty, or one torn line) while later segments have journals: no
+          // crash does that (a segment's first line goes with its first bodies, before any
+          // later segment's). Its journal was emptied or lost.
+          const size = await read!.size.catch(() => -1);
+          if (size > 0) throw lostJournal(this.bodyPath(binId, n), n, size, true);
+        }
         if (st.end < st.size) {
           // A torn last line (a crash mid-write), or zero bytes a power cut left: cut, and said.
-          await truncateTo(file, st.end);
-          this.cuts.push({ file, bytes: st.size - st.end, zeros: st.zeros, what: 'segment' });
+          this.cuts.push({ file, bytes: st.size - st.end, zeros: st.zeros, what: 'segment', apply: () => truncateTo(file, st.end) });
         }
         records = [...st.records.values()];
         if (st.evictedThrough > f.evictedThrough) f.evictedThrough = st.evictedThrough;
@@ -1075,15 +1123,16 @@ export class DiskRequestLog implements RequestLog {
         if (data.evictedSeq && data.evictedSeq > f.evictedSeq) f.evictedSeq = data.evictedSeq;
         metaName = `${segName(n)}.json`;
       }
-      let fileBytes = 0;
-      for (const r of records) fileBytes = Math.max(fileBytes, r.bodyOffset + r.storedBytes);
       // (An earlier build's segment was just carried over: its body file is new.)
-      await this.checkBodyFile(binId, n, fileBytes, metaName, log ? read?.size : undefined);
-      const seg = newSeg(n, binId, { count: records.length, bytes: fileBytes, fileBytes, onDisk: true, legacy: !log });
+      const seg = newSeg(n, binId, { count: records.length, bytes: 0, fileBytes: 0, onDisk: true, legacy: !log });
       if (log) {
         seg.logBytes = log.logBytes;
         seg.lines = log.lines;
       }
+      records = await this.checkBodyFile(seg, records, metaName, log ? read?.size : undefined);
+      let fileBytes = 0;
+      for (const r of records) fileBytes = Math.max(fileBytes, r.bodyOffset + r.storedBytes);
+      seg.bytes = seg.fileBytes = fileBytes;
       f.segs.set(n, seg);
       loaded.push({ seg, records });
       f.nextSeg = Math.max(f.nextSeg, n + 1);
@@ -1114,6 +1163,8 @@ export class DiskRequestLog implements RequestLog {
       }
     }
     all.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    // Captures a short body file dropped: those not evicted already.
+    for (const c of this.cuts) if (c.binId === binId && c.ids && c.short) c.short.captures = c.ids.filter((id) => id > f.evictedThrough).length;
     const cap = this.o.maxRequestsPerBin;
     const kept = cap !== undefined && all.length > cap ? all.slice(all.length - cap) : all;
     for (const e of kept) {
@@ -1129,22 +1180,61 @@ export class DiskRequestLog implements RequestLog {
     this.index.usedSeq(binId, all.reduce((m, e) => Math.max(m, e.item.seq ?? 0), f.evictedSeq));
   }
 
-  /** A body file must hold every byte its metadata points at; bytes past that are cut off. */
-  private async checkBodyFile(binId: string, n: number, needed: number, metaName: string, asked?: Promise<number>) {
+  /**
+   * A body file must hold every byte its metadata points at; bytes past that are cut off.
+   * Shorter than its journal says (a power cut before the OS wrote it all, or damage): the
+   * captures whose bytes are all there are kept, those past its end dropped (a deletion line
+   * each in the journal, so the next start agrees) and said. Missing altogether, or beside an
+   * earlier build's <n>.json (rewritten whole, not appended to), it is refused, naming the
+   * journal to move aside and what that drops. Answers the records kept.
+   */
+  private async checkBodyFile(seg: Seg, records: DiskRecord[], metaName: string, asked?: Promise<number>): Promise<DiskRecord[]> {
+    const { binId, n } = seg;
     const file = this.bodyPath(binId, n);
     const size = await (asked ?? fileSize(file)).catch((e) => {
       throw unreadable(file, e);
     });
-    if (size === -1 && needed === 0) return;
+    let needed = 0;
+    for (const r of records) needed = Math.max(needed, r.bodyOffset + r.storedBytes);
+    if (size === -1 && needed === 0) return records;
     if (size < needed) {
-      throw new DataFileError(file, `it holds ${Math.max(size, 0)} bytes but ${metaName} points at ${needed} (missing or truncated)`);
+      const kept = records.filter((r) => r.bodyOffset + r.storedBytes <= size);
+      const cut = records.filter((r) => r.bodyOffset + r.storedBytes > size);
+      if (size === -1 || seg.legacy) {
+        throw new DataFileError(
+          file,
+          size === -1 ? `it is missing, but ${metaName} beside it lists ${records.length} capture(s) whose bodies are there (${needed} bytes)` : `it holds ${size} bytes but ${metaName} points at ${needed}: ${cut.length} of its ${records.length} capture(s) have bodies past its end`,
+          `hooklab has changed nothing. Put ${segName(n)}.body back (from a backup) and start again; or, to drop ${size === -1 ? 'those' : 'all'} ${records.length} capture(s), move ${metaName} out of the bin's directory${size === -1 ? '' : ` (and ${segName(n)}.body with it)`} and start again; see README "Storage".`,
+        );
+      }
+      let keptBytes = 0;
+      for (const r of kept) keptBytes = Math.max(keptBytes, r.bodyOffset + r.storedBytes);
+      const log = this.logPath(binId, n);
+      const text = Buffer.from(cut.map((r) => deleteLine(r.id)).join(''));
+      this.cuts.push({
+        file,
+        bytes: needed - size,
+        zeros: false,
+        what: 'short',
+        short: { size, needed, captures: cut.length },
+        ids: cut.map((r) => r.id),
+        binId,
+        apply: async () => {
+          // Recorded first: a stop in between leaves body bytes past what the journal knows (cut then, and said).
+          await writeFileAt(log, [text], seg.logBytes);
+          seg.logBytes += text.length;
+          seg.lines += cut.length;
+          await truncateTo(file, keptBytes);
+        },
+      });
+      return kept;
     }
     if (size > needed) {
       // Bodies no metadata points at: a write a crash cut short, or captures whose metadata
       // lines were lost (a torn log). New bodies go at `needed`, so they are cut (and said).
-      await truncateTo(file, needed);
-      this.cuts.push({ file, bytes: size - needed, zeros: false, what: 'body' });
+      this.cuts.push({ file, bytes: size - needed, zeros: false, what: 'body', apply: () => truncateTo(file, needed) });
     }
+    return records;
   }
 
   /** Version 1 records (bodies inline) into a body file plus version 2 metadata. */
@@ -1166,11 +1256,15 @@ export class DiskRequestLog implements RequestLog {
     return records;
   }
 
-  /** What loadBin cut from the ends of files (for start-up to say so), taken once. */
-  takeCuts(): TailCut[] {
+  /**
+   * Make the cuts loadBin found (once every bin loaded: a refusal touches nothing), and answer
+   * them for start-up to say so; once.
+   */
+  async applyCuts(): Promise<TailCut[]> {
     const c = this.cuts;
     this.cuts = [];
-    return c;
+    for (const cut of c) await cut.apply();
+    return c.map(({ apply: _a, ids: _i, binId: _b, ...t }) => t);
   }
 
   /**
@@ -1230,6 +1324,28 @@ export class DiskRequestLog implements RequestLog {
     }
     await removeTempFiles(dir);
     return { removed: gone, empty: empty.length };
+  }
+}
+
+/**
+ * A body file with no usable journal beside it while a later segment of its bin has one: not
+ * what a crash leaves (see loadBin), so its journal was lost. Refused, touching nothing.
+ */
+function lostJournal(file: string, n: number, size: number, emptyLog: boolean): DataFileError {
+  const log = `${segName(n)}.log`;
+  return new DataFileError(
+    file,
+    `${emptyLog ? `${log} beside it holds no whole line` : `it has no journal (${log} is missing)`} while later segments of this bin have theirs, so that journal was lost or emptied (a crash does not do this): the ${size} bytes of bodies there belong to captures hooklab can no longer list`,
+    `hooklab has changed nothing. Restore ${log} (from a backup) and start again; or, to drop those captures, move ${segName(n)}.body${emptyLog ? ` and ${log}` : ''} out of the bin's directory and start again; see README "Storage".`,
+  );
+}
+
+/** Rename a file; not there is fine (nothing to rename). */
+async function renameIfThere(from: string, to: string): Promise<void> {
+  try {
+    await rename(from, to);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }
 }
 
