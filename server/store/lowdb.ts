@@ -392,8 +392,23 @@ export class LowdbStore implements Store {
     if (deleted) this.warn(`Removed the data of ${deleted} bin(s) that were deleted just before the last stop.`);
     if (orphans.empty) this.warn(`Removed ${orphans.empty} empty bin director${orphans.empty === 1 ? 'y' : 'ies'} that bins.log does not list (bins made while writes failed, then a stop before bins.log had them; they held no data).`);
     await this.reportCuts();
+    this.applyStoreBudget();
     this.loading = false;
     if (this.requests.hasDirty) this.schedule();
+  }
+
+  /**
+   * MAX_STORE_BYTES lowered since the captures were stored: applied now, oldest first across
+   * bins, and said in the log (a setting's effect, not a fault: not in health). Left to the
+   * next capture, one 3-byte capture evicted hundreds of MB at once.
+   */
+  private applyStoreBudget() {
+    const stored = this.requests.index.totalBytes;
+    const { requests, bytes } = this.requests.applyBudget();
+    if (!requests) return;
+    this.opts.onWarning?.(
+      `MAX_STORE_BYTES (${this.opts.maxStoreBytes}) is below the ${stored} bytes of bodies stored: evicted the ${requests} oldest capture(s) (${bytes} bytes) across bins at start-up, as new captures would have. Their files go as their segments empty.`,
+    );
   }
 
   /** A data file as the log and health name it: under DATA_DIR, a bin's id replaced. */

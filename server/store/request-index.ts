@@ -243,6 +243,20 @@ export class RequestIndex<E extends IndexEntry> {
     return out;
   }
 
+  /**
+   * Remove the oldest entries across bins until the byte budget holds (it was lowered since
+   * they were stored: applied at load, not left to the next capture). Answers them, oldest first.
+   */
+  trimToBudget(): E[] {
+    const out: E[] = [];
+    while (this.total > this.maxBytes) {
+      const victim = this.globalOldest();
+      if (!victim) break;
+      out.push(victim);
+    }
+    return out;
+  }
+
   private takeOldest(b: BinEntries<E>): E {
     const gone = b.list.shift()!;
     b.byId.delete(gone.id);
@@ -253,7 +267,7 @@ export class RequestIndex<E extends IndexEntry> {
   }
 
   /** Remove and answer the oldest entry across bins, never `keep`. */
-  private globalOldest(keep: E): E | undefined {
+  private globalOldest(keep?: E): E | undefined {
     for (const binId of this.moved) {
       const first = this.bins.get(binId)?.list[0];
       if (first) this.oldest.push({ id: first.id, binId });

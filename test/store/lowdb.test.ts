@@ -571,6 +571,44 @@ describe('lowdb: evictions and faults', () => {
     await r.close();
   });
 
+  it('a MAX_STORE_BYTES lowered since the captures were stored is applied at start-up, oldest first across bins, and said', async () => {
+    const d = await dir();
+    const s = await open(d, { segmentSize: 2 });
+    const bins = ['a', 'b', 'c'];
+    for (const b of bins) await s.bins.put({ id: b, name: b, createdAt: 'x' });
+    const order: { bin: string; id: string }[] = [];
+    for (let i = 0; i < 2; i++) {
+      for (const b of bins) {
+        const id = nextId();
+        order.push({ bin: b, id });
+        await s.requests.append(fakeRequest(b, id, { body: Buffer.alloc(1000, i) }), 100);
+      }
+    }
+    await s.close();
+    const logged: string[] = [];
+    const r = await open(d, { segmentSize: 2, maxStoreBytes: 2500, onWarning: (m) => void logged.push(m) });
+    const left = async (x: LowdbStore) => {
+      const out: string[] = [];
+      for (const b of bins) for (const row of await x.requests.page(b, { limit: 10 })) out.push(row.id);
+      return out.sort();
+    };
+    // Before any capture: the four oldest (a, b, c, then a again) are gone.
+    const kept = order.slice(4).map((x) => x.id).sort();
+    expect(await left(r)).toEqual(kept);
+    expect(r.requests.index.totalBytes).toBe(2000);
+    expect(logged).toEqual([
+      'MAX_STORE_BYTES (2500) is below the 6000 bytes of bodies stored: evicted the 4 oldest capture(s) (4000 bytes) across bins at start-up, as new captures would have. Their files go as their segments empty.',
+    ]);
+    expect(r.health().warnings).toEqual([]);
+    await r.close();
+    // Recorded: they stay gone without the budget, and nothing more is said.
+    const again: string[] = [];
+    const q = await open(d, { segmentSize: 2, onWarning: (m) => void again.push(m) });
+    expect(await left(q)).toEqual(kept);
+    expect(again).toEqual([]);
+    await q.close();
+  });
+
   it('a failing write is loud (health reports it), retried, and loses nothing once it succeeds', async () => {
     const d = await dir();
     const faults: (string | null)[] = [];

@@ -1181,6 +1181,21 @@ export class DiskRequestLog implements RequestLog {
   }
 
   /**
+   * Once every bin loaded: MAX_STORE_BYTES lowered since the captures were stored. The oldest
+   * go, across bins, as eviction does (lazily: their bins' eviction marks are written with the
+   * first flush), rather than all at once with the next capture. Answers what went.
+   */
+  applyBudget(): { requests: number; bytes: number } {
+    let bytes = 0;
+    const removed = this.index.trimToBudget();
+    for (const e of removed) {
+      bytes += e.bytes;
+      this.gone(e, 'evicted');
+    }
+    return { requests: removed.length, bytes };
+  }
+
+  /**
    * A body file must hold every byte its metadata points at; bytes past that are cut off.
    * Shorter than its journal says (a power cut before the OS wrote it all, or damage): the
    * captures whose bytes are all there are kept, those past its end dropped (a deletion line
