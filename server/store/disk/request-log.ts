@@ -1029,9 +1029,11 @@ export class DiskRequestLog implements RequestLog {
   // -------------------------------------------------------------------- load
 
   /**
-   * Load a bin's segments: metadata only. Temp files of interrupted writes and body files
-   * without metadata are removed; body bytes past what metadata knows are cut off; segments
-   * of earlier builds (bodies inline) are carried over.
+   * Load a bin's segments: metadata only. Temp files of interrupted writes and removals a stop
+   * cut short (REMOVING) are cleared; the newest body file with no journal yet (a crash before
+   * its first line) and body bytes past what metadata knows are cut, said, once every bin
+   * loaded (applyCuts); a body file with no journal while later segments have theirs is
+   * refused (a lost journal); segments of earlier builds (bodies inline) are carried over.
    */
   async loadBin(binId: string): Promise<void> {
     const dir = this.binDir(binId);
