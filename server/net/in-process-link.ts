@@ -89,9 +89,15 @@ export class LinkEnd extends Duplex {
     this.stopIdle();
     this.out = null;
     this.outDone = null;
-    // A closed connection is closed for both ends (the peer sees a close without an error,
-    // as after a TCP FIN or reset: the HTTP layers tell which from where the exchange was).
-    if (!this.peer.destroyed) this.peer.destroy();
+    // A closed connection is closed for both ends, and the peer can tell it was closed from
+    // here, as over TCP (hang-up.ts reads that: a sender giving up is a hang-up, hooklab's own
+    // close is not): unread bytes left here send a reset, else a FIN, an end of stream the peer
+    // reads, which then closes it (allowHalfOpen false). A bare destroy said neither.
+    const peer = this.peer;
+    if (!peer.destroyed) {
+      if (this.readableLength > 0) peer.destroy(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET', errno: -104, syscall: 'read' }));
+      else peer.push(null);
+    }
     cb(err);
   }
 

@@ -5,6 +5,7 @@ import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RequestDetail, RequestPage, TestResult } from '../../shared/api.ts';
 import { createBin, json, startServer, type TestServer } from '../helpers/server.ts';
+import { until } from '../helpers/until.ts';
 
 const servers: TestServer[] = [];
 afterEach(async () => {
@@ -44,5 +45,27 @@ describe('dispatcher attempts to our own receivers (DISPATCH_IN_PROCESS)', () =>
     expect(linked.detail.headers.map(([n]) => n)).toEqual(tcp.detail.headers.map(([n]) => n));
     expect(linked.detail.contentType).toBe(tcp.detail.contentType);
     expect(linked.detail.verification ?? null).toEqual(tcp.detail.verification ?? null);
+  });
+
+  it('a timeout is a hang-up on the capture, as over TCP: a slow answer and a hang both say when the dispatcher gave up', async () => {
+    for (const inProcess of [true, false]) {
+      const srv = await startServer({ config: { dispatchInProcess: inProcess } });
+      servers.push(srv);
+      const bin = await createBin(srv.base);
+      expect((await json(srv.base, 'PUT', `/api/bins/${bin.id}/response`, { plan: [{ status: 200, delayMs: 3000 }, { fault: 'timeout' }] })).status).toBe(200);
+      const hook = (await json<{ id: string }>(srv.base, 'POST', '/api/webhooks', { url: bin.url, events: ['flow_started'], timeoutMs: 300 })).body;
+      const how = inProcess ? 'in-process' : 'TCP';
+      for (const [n, step] of [[1, { status: 200, delayMs: 3000 }], [2, { status: null, fault: 'timeout' }]] as const) {
+        const result = (await json<TestResult>(srv.base, 'POST', `/api/webhooks/${hook.id}/test`)).body;
+        expect(result, how).toMatchObject({ status: null, error: 'timeout' });
+        const answerOf = async () => (await json<RequestPage>(srv.base, 'GET', `/api/bins/${bin.id}/requests`)).body.requests.at(-n)!.answer;
+        await until(async () => (await answerOf()).hungUpAfterMs !== undefined, `${how}, step ${n}: the hang-up recorded`);
+        const a = await answerOf();
+        expect(a, how).toMatchObject(step);
+        // The dispatcher's 300 ms (the whole attempt's bound), well before the slow answer.
+        expect(a.hungUpAfterMs, how).toBeGreaterThanOrEqual(200);
+        expect(a.hungUpAfterMs, how).toBeLessThan(3000);
+      }
+    }
   });
 });
