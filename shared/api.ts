@@ -168,7 +168,8 @@ export interface ServerToClientEvents {
   delivery: (d: Delivery) => void;
   /** A webhook changed by the dispatcher itself (disabled by a behaviour). */
   webhook: (w: Webhook) => void;
-  'webhook:deleted': (e: { id: string }) => void;
+  /** cancelling: its pending deliveries still being cancelled (each waits for its attempt under way). */
+  'webhook:deleted': (e: { id: string; cancelling: number }) => void;
   run: (r: Run) => void;
   clock: (c: ClockState) => void;
 }

@@ -282,7 +282,7 @@ export function openApiDocument(o: OpenApiOptions): object {
   route('post', '/api/webhooks', 'Create a webhook', { 201: json(D.Webhook, 'The new webhook.'), 409: err('MAX_WEBHOOKS webhooks exist already (code "too_many_webhooks").') }, body(D.WebhookCreate), 'Dispatcher');
   route('get', '/api/webhooks/{id}', 'One webhook', { 200: json(D.Webhook, 'The webhook.') }, undefined, 'Dispatcher');
   route('patch', '/api/webhooks/{id}', 'Change a webhook (disabling cancels its pending deliveries)', { 200: json(D.Webhook, 'The webhook.') }, body(D.WebhookUpdate), 'Dispatcher');
-  route('delete', '/api/webhooks/{id}', 'Delete a webhook (cancels its pending deliveries)', { 204: { description: 'Deleted.' } }, undefined, 'Dispatcher');
+  route('delete', '/api/webhooks/{id}', 'Delete a webhook (cancels its pending deliveries)', { 204: { description: 'Deleted; it had no pending delivery left.' }, 202: json(D.WebhookDeleted, 'Deleted; some of its pending deliveries are still being cancelled (their attempts under way finish first).') }, undefined, 'Dispatcher');
   const pendingBudget = {
     409: err('It alone would make more deliveries than MAX_PENDING_DELIVERIES allows pending (code "too_many_pending_deliveries").'),
     503: { ...err('As many deliveries are pending as MAX_PENDING_DELIVERIES allows (code "too_many_pending_deliveries"), or storage cannot be written: retry after Retry-After. Nothing was made.'), headers: retryAfter },

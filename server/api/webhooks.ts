@@ -13,7 +13,7 @@ import { inTurn, settingsKey, type Turn } from './settings-writes.ts';
  * streak changes with every delivery and must not make an editor's save a conflict).
  */
 export function webhookEtag(view: Webhook): string {
-  const { failing: _f, ...settings } = view;
+  const { failing: _f, cancelling: _c, ...settings } = view;
   return etagOf(settings);
 }
 
@@ -25,6 +25,13 @@ export function webhooksRouter(ctx: ApiContext): Router {
     if (!w) throw notFound('webhook');
     return w;
   };
+
+  // Out of the settings' line, and not waited for past the store's writes: a delivery whose
+  // attempt is under way (up to its timeout, 10 minutes at most) ends once that is recorded.
+  // How many are left so: the answer and the live event say they are being cancelled.
+  const cancel = async (id: string, reason: 'webhook_disabled' | 'webhook_deleted'): Promise<number> =>
+    // null: another instance's dispatcher ends them; those still pending are the ones left.
+    (await ctx.dispatcher.cancelFor(id, reason)) ?? (await ctx.store.deliveries.query({ webhookId: id, state: 'pending' })).length;
 
   r.get('/webhooks', async (_req, res) => {
     res.json({ webhooks: (await ctx.store.webhooks.list()).map(webhookView) });
@@ -78,13 +85,12 @@ export function webhooksRouter(ctx: ApiContext): Router {
       await ctx.store.webhooks.put(w);
       return { prev, w };
     });
-    // Out of the line: cancelling waits for an attempt under way (up to its timeout).
-    if (prev.enabled && !w.enabled) await ctx.dispatcher.cancelFor(w.id, 'webhook_disabled');
     const view = webhookView(w);
+    const answer = prev.enabled && !w.enabled ? { ...view, cancelling: await cancel(w.id, 'webhook_disabled') } : view;
     // Other tabs: the console's list, and an editor holding edits (its ETag is now stale).
-    ctx.live.webhookChanged(view);
+    ctx.live.webhookChanged(answer);
     res.setHeader('etag', webhookEtag(view));
-    res.json(view);
+    res.json(answer);
   });
 
   r.delete('/webhooks/:id', async (req, res) => {
@@ -93,9 +99,10 @@ export function webhooksRouter(ctx: ApiContext): Router {
       await ctx.store.webhooks.delete(w.id);
       return w;
     });
-    await ctx.dispatcher.cancelFor(w.id, 'webhook_deleted');
-    ctx.live.webhookDeleted(w.id);
-    res.status(204).end();
+    const cancelling = await cancel(w.id, 'webhook_deleted');
+    ctx.live.webhookDeleted(w.id, cancelling);
+    if (cancelling === 0) res.status(204).end();
+    else res.status(202).json({ id: w.id, cancelling });
   });
 
   r.post('/webhooks/:id/test', async (req, res) => {

@@ -72,8 +72,9 @@ export class ClusterDispatcher implements DispatcherApi {
   retryNow(deliveryId: string): Promise<Delivery> {
     return this.local ? this.local.retryNow(deliveryId) : this.remote('POST', `/api/deliveries/${encodeURIComponent(deliveryId)}/retry`);
   }
-  async cancelFor(webhookId: string, reason: CancelReason): Promise<void> {
-    if (this.local) await this.local.cancelFor(webhookId, reason);
-    else this.o.noteWebhook(webhookId);
+  async cancelFor(webhookId: string, reason: CancelReason): Promise<number | null> {
+    if (this.local) return this.local.cancelFor(webhookId, reason);
+    this.o.noteWebhook(webhookId);
+    return null;
   }
 }

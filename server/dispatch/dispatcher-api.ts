@@ -12,6 +12,10 @@ export interface DispatcherApi {
   fireRun(input: RunInput): Promise<Run>;
   fireTest(webhookId: string): Promise<TestResult>;
   retryNow(deliveryId: string): Promise<Delivery>;
-  /** A webhook was disabled or deleted: its pending deliveries end. */
-  cancelFor(webhookId: string, reason: CancelReason): Promise<void>;
+  /**
+   * A webhook was disabled or deleted: its pending deliveries end. Answers at once, with how
+   * many are left to end once their attempt under way is recorded (null: another instance's
+   * dispatcher ends them, and this one cannot tell).
+   */
+  cancelFor(webhookId: string, reason: CancelReason): Promise<number | null>;
 }

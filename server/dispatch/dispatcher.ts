@@ -34,6 +34,8 @@ import type { LiveBus } from '../live/bus.ts';
 import type { Store, StoredWebhook } from '../store/types.ts';
 import { END_OF_TIME, iso } from '../time.ts';
 import { type AttemptKind, decideNext } from './attempt-outcome.ts';
+import { type CancelEnd, cancelledAsFound, cancelledByBehavior, cancelledByUser } from './cancel-words.ts';
+import type { CancelReason } from './dispatcher-api.ts';
 import type { VirtualClock } from './clock.ts';
 import { type DueEntry, DueQueue, InstantSet } from './due-queue.ts';
 import { bigId, detailsFor, syncEnd, syncStart, testEvent } from './payloads.ts';
@@ -157,6 +159,8 @@ export class Dispatcher {
   /** id -> the instant its live queue entry is for. The dispatcher is the only writer. */
   private readonly expected = new Map<string, number>();
   private readonly inflight = new Set<Promise<void>>();
+  /** Cancels left to run once an attempt under way is recorded (see cancelFor): an advance waits for them too. */
+  private readonly cancelsAfter = new Set<Promise<void>>();
   /** Resolves when something in flight finishes or a receiver frees up (see advance). */
   private settled: Promise<void> | null = null;
   private onSettled: (() => void) | null = null;
@@ -215,19 +219,19 @@ export class Dispatcher {
     // A webhook deleted or disabled while the dispatcher did not run (the config file's
     // `prune` or `enabled: false` at start-up, a stop between the change and its cancelling):
     // what it still owed ends now, as the API's delete or disable would have ended it.
-    const ended = new Map<string, 'webhook_deleted' | 'webhook_disabled'>();
+    const ended = new Set<string>();
     // Not now(): a read would stamp the clock there, and after downtime it must resume at the first owed attempt (see clock.ts).
     const now = this.d.clock.projected();
     const labels: Promise<void>[] = [];
     for (const del of await this.d.store.deliveries.query({ state: 'pending' })) {
       const wh = byId.get(del.webhookId);
       if (!wh || !wh.enabled) {
-        ended.set(del.webhookId, wh ? 'webhook_disabled' : 'webhook_deleted');
+        ended.add(del.webhookId);
         continue;
       }
       labels.push(this.owe(del, now));
     }
-    for (const [id, reason] of ended) {
+    for (const id of ended) {
       // Read again: on Redis another instance may have re-enabled (or made again) the webhook
       // since the list was read; its deliveries are then owed after all.
       const wh = await this.d.store.webhooks.get(id);
@@ -235,7 +239,8 @@ export class Dispatcher {
         for (const del of await this.d.store.deliveries.query({ state: 'pending', webhookId: id })) labels.push(this.owe(del, now));
         continue;
       }
-      await this.cancelFor(id, wh ? 'webhook_disabled' : reason);
+      const end = cancelledAsFound(wh ?? null, 'when the dispatcher started');
+      await this.cancelFor(id, end.endReason, end);
     }
     // All at once (on Redis, pipelined): one after another, thousands held the lease's renewal.
     await Promise.all(labels);
@@ -349,7 +354,7 @@ export class Dispatcher {
         this.pump(target, 'advance');
         const next = this.peekValid();
         const more = (next !== undefined && next.at <= target) || this.parked.size > 0;
-        if (this.inflight.size === 0 && !more) break;
+        if (this.inflight.size === 0 && this.cancelsAfter.size === 0 && !more) break;
         // Wait for an attempt to finish or a receiver to free up: either may let more start.
         // (One shared promise, not Promise.race over every attempt in flight: that costs a
         // reaction per attempt in flight, each time one finishes.)
@@ -517,21 +522,47 @@ export class Dispatcher {
     return r.delivery;
   }
 
-  /** A webhook was disabled or deleted: its pending deliveries end now, unattempted. */
-  async cancelFor(webhookId: string, reason: 'webhook_disabled' | 'webhook_deleted' | 'disabled', detail: string | null = null): Promise<void> {
+  /**
+   * A webhook was disabled or deleted: its pending deliveries end, unattempted. One with an
+   * attempt under way (or waiting a store fault out: see persist) is not waited for, as the
+   * API call did, for up to the attempt's timeout (10 minutes at most): it ends in its lock's
+   * turn once that attempt is recorded, before any other attempt of it can go (cancelled,
+   * unless that attempt delivered it). Answers how many are left to end so.
+   */
+  async cancelFor(webhookId: string, reason: CancelReason, end: CancelEnd = reason === 'disabled' ? cancelledByBehavior('one of its behaviours turned it off') : cancelledByUser(reason)): Promise<number> {
+    let later = 0;
     for (const del of await this.d.store.deliveries.query({ webhookId, state: 'pending' })) {
-      // Its attempt waits a store fault out (see persist): not waited for here (the API call
-      // would hang as long); its next entry finds the webhook off and cancels it then.
-      if (this.busyInFault(del.id)) continue;
-      await this.withLock(del.id, async () => {
-        const cur = await this.d.store.deliveries.get(del.id);
-        if (cur?.state !== 'pending') return;
-        // Turned on again while this waited for an attempt under way: what it owes stands.
-        if (reason !== 'webhook_deleted' && (await this.d.store.webhooks.get(webhookId))?.enabled) return;
-        this.expected.delete(cur.id);
-        await this.save({ ...cur, state: 'cancelled', nextAttemptAt: null, nextReason: null, nextReasonDetail: null, endReason: reason, endDetail: detail });
-      });
+      if (!this.locks.has(del.id)) {
+        await this.withLock(del.id, () => this.cancelOne(del.id, webhookId, end));
+        continue;
+      }
+      later++;
+      // The dispatcher's own work from here: a store fault is waited out, as the attempt's was.
+      const p: Promise<void> = this.withLock(del.id, () => this.persist(() => this.cancelOne(del.id, webhookId, end)))
+        .catch((err: unknown) => {
+          // Stopped: the next start (here or on another instance) finds the webhook off and ends it.
+          if (!this.stopped) this.d.onError?.(err);
+        })
+        .finally(() => {
+          this.cancelsAfter.delete(p);
+          this.wake();
+        });
+      this.cancelsAfter.add(p);
     }
+    this.refreshHold();
+    return later;
+  }
+
+  /** One pending delivery of a webhook turned off ends (under its lock). */
+  private async cancelOne(id: string, webhookId: string, end: CancelEnd): Promise<void> {
+    // Stopping: what it reads may be another dispatcher's to act on by now (its start ends it).
+    if (this.stopped) return;
+    const cur = await this.d.store.deliveries.get(id);
+    if (cur?.state !== 'pending') return;
+    // Turned on again while this waited for an attempt under way: what it owes stands.
+    if (end.endReason !== 'webhook_deleted' && (await this.d.store.webhooks.get(webhookId))?.enabled) return;
+    this.expected.delete(cur.id);
+    await this.save({ ...cur, state: 'cancelled', nextAttemptAt: null, nextReason: null, nextReasonDetail: null, ...end });
     this.refreshHold();
   }
 
@@ -814,7 +845,7 @@ export class Dispatcher {
       // Stopped meanwhile: what it read may be another dispatcher's to act on by now.
       if (this.stopped) return null;
       if (!wh || !wh.enabled) {
-        const ended: Delivery = { ...del, state: 'cancelled', nextAttemptAt: null, nextReason: null, nextReasonDetail: null, endReason: wh ? 'webhook_disabled' : 'webhook_deleted' };
+        const ended: Delivery = { ...del, state: 'cancelled', nextAttemptAt: null, nextReason: null, nextReasonDetail: null, ...cancelledAsFound(wh ?? null, 'when its attempt came due') };
         await this.persist(() => this.save(ended));
         return null;
       }
@@ -1028,7 +1059,7 @@ export class Dispatcher {
     });
     if (!next) return;
     this.d.live.webhookChanged(webhookView(next));
-    await this.cancelFor(next.id, 'disabled', `the webhook was disabled: ${disable.detail}`);
+    await this.cancelFor(next.id, 'disabled', cancelledByBehavior(disable.detail));
   }
 
   /** Link an attempt to the request our bin captured for it. */

@@ -42,7 +42,7 @@ export interface LiveBus {
   deliveryChanged(d: Delivery): void;
   /** A webhook the dispatcher changed by itself (a behaviour disabled it). */
   webhookChanged(w: Webhook): void;
-  webhookDeleted(id: string): void;
+  webhookDeleted(id: string, cancelling: number): void;
   runChanged(r: Run): void;
   clockChanged(c: ClockState): void;
   close(): void;
@@ -250,8 +250,8 @@ export class SocketBus implements LiveBus {
   webhookChanged(w: Webhook) {
     this.io.to(DISPATCHER_ROOM).emit('webhook', w);
   }
-  webhookDeleted(id: string) {
-    this.io.to(DISPATCHER_ROOM).emit('webhook:deleted', { id });
+  webhookDeleted(id: string, cancelling: number) {
+    this.io.to(DISPATCHER_ROOM).emit('webhook:deleted', { id, cancelling });
   }
   runChanged(r: Run) {
     this.io.to(DISPATCHER_ROOM).emit('run', r);
@@ -298,7 +298,7 @@ export class RecordingBus implements LiveBus {
   responsePosition = (binId: string, position: PlanPosition) => void this.events.push({ type: 'response:position', data: { binId, position } });
   deliveryChanged = this.rec('delivery');
   webhookChanged = this.rec('webhook');
-  webhookDeleted = this.rec('webhook:deleted');
+  webhookDeleted = (id: string, cancelling: number) => void this.events.push({ type: 'webhook:deleted', data: { id, cancelling } });
   runChanged = this.rec('run');
   clockChanged = this.rec('clock');
   close() {}

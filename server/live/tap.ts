@@ -19,7 +19,7 @@ function forwardAll(bus: LiveBus): LiveBus {
     responsePosition: (binId, p) => bus.responsePosition(binId, p),
     deliveryChanged: (d) => bus.deliveryChanged(d),
     webhookChanged: (w) => bus.webhookChanged(w),
-    webhookDeleted: (id) => bus.webhookDeleted(id),
+    webhookDeleted: (id, cancelling) => bus.webhookDeleted(id, cancelling),
     runChanged: (r) => bus.runChanged(r),
     clockChanged: (c) => bus.clockChanged(c),
     close: () => bus.close(),

@@ -237,8 +237,22 @@ export const Webhook = z
     timeoutMs: z.int().nullable(),
     createdAt: time(),
     updatedAt: time(),
+    cancelling: z
+      .int()
+      .optional()
+      .meta({
+        description:
+          'Only in the answer to a PATCH that disabled the webhook (and its `webhook` live event): how many of its pending deliveries are still being cancelled. Each waits for its attempt under way to be recorded, then ends `webhook_disabled` (unless that attempt delivered it); none is attempted again.',
+      }),
   })
   .meta({ id: 'Webhook' });
+
+export const WebhookDeleted = z
+  .object({
+    id: z.string(),
+    cancelling: z.int().meta({ description: 'Pending deliveries still being cancelled: each ends `webhook_deleted` once its attempt under way is recorded (unless that attempt delivered it); none is attempted again.' }),
+  })
+  .meta({ id: 'WebhookDeleted' });
 
 export const WebhookList = z.object({ webhooks: z.array(Webhook) }).meta({ id: 'WebhookList' });
 

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Delivery, RequestDetail, RequestPage, ResponseConfig, Run, SchedulePreview, TestResult, Webhook } from '../../shared/api.ts';
 import { deliveriesOf, stepUntilDone, until } from '../helpers/dispatch.ts';
 import { createBin, json, startServer, type TestServer } from '../helpers/server.ts';
+import { collect, connect } from '../helpers/socket.ts';
 import { initialPlanState } from '../../server/control/engine.ts';
 
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
@@ -305,8 +306,10 @@ describe('manual retry, disable, delete', () => {
     await json(srv.base, 'POST', '/api/clock/advance', { ms: 0 });
     await until(() => json<Delivery>(srv.base, 'GET', `/api/deliveries/${deliveries[0].id}`).then((x) => x.body), (x) => x.attempts.length === 1);
     await request(srv.base).patch(`/api/webhooks/${w.id}`).send({ enabled: false }).expect(200);
-    const d = (await json<Delivery>(srv.base, 'GET', `/api/deliveries/${deliveries[0].id}`)).body;
+    // At once, or (the attempt's bookkeeping still under way) once that is recorded.
+    const d = await until(() => json<Delivery>(srv.base, 'GET', `/api/deliveries/${deliveries[0].id}`).then((x) => x.body), (x) => x.state !== 'pending');
     expect(d).toMatchObject({ state: 'cancelled', endReason: 'webhook_disabled', nextAttemptAt: null });
+    expect(d.endDetail).toMatch(/^the webhook was disabled through the API or the console while this delivery was pending/);
     await json(srv.base, 'POST', '/api/clock/advance', { ms: 2 * DAY });
     expect(await captured(bin.id)).toHaveLength(1);
     const retry = await request(srv.base).post(`/api/deliveries/${d.id}/retry`).expect(409);
@@ -321,9 +324,56 @@ describe('manual retry, disable, delete', () => {
     const bin = await binWithPlan({ default: { status: 500 } });
     const w = await webhook({ url: bin.url, events: ['flow_started'] });
     const { deliveries } = await runFor(w.id);
-    await request(srv.base).delete(`/api/webhooks/${w.id}`).expect(204);
-    const d = (await json<Delivery>(srv.base, 'GET', `/api/deliveries/${deliveries[0].id}`)).body;
+    await request(srv.base).delete(`/api/webhooks/${w.id}`).expect((r) => expect([202, 204]).toContain(r.status));
+    const d = await until(() => json<Delivery>(srv.base, 'GET', `/api/deliveries/${deliveries[0].id}`).then((x) => x.body), (x) => x.state !== 'pending');
     expect(d).toMatchObject({ state: 'cancelled', endReason: 'webhook_deleted' });
+    expect(d.endDetail).toMatch(/^the webhook was deleted through the API or the console while this delivery was pending/);
+    // The timeline export says it too.
+    const t = (await request(srv.base).get(`/api/deliveries/${d.id}/timeline`).expect(200)).body;
+    expect(t.deliveries[0]).toMatchObject({ endReason: 'webhook_deleted', endDetail: d.endDetail });
+  });
+
+  it('disabling or deleting a webhook answers at once while its attempt hangs; the delivery ends cancelled once that attempt is recorded, never attempted again', async () => {
+    const live = await connect(srv.base);
+    try {
+      await new Promise<void>((r) => live.emit('dispatcher:subscribe', () => r()));
+      const changed = collect(live, 'webhook');
+      const deleted = collect(live, 'webhook:deleted');
+      for (const how of ['disable', 'delete'] as const) {
+        // A receiver that hangs: the attempt lasts the webhook's whole 3 s timeout.
+        const bin = await binWithPlan({ plan: [{ fault: 'timeout' }] });
+        const w = await webhook({ url: bin.url, events: ['flow_started'], timeoutMs: 3000 });
+        const { deliveries } = await runFor(w.id);
+        const delivery = () => json<Delivery>(srv.base, 'GET', `/api/deliveries/${deliveries[0].id}`).then((x) => x.body);
+        await until(() => captured(bin.id), (c) => c.length === 1); // the attempt is under way
+        if (how === 'disable') {
+          const r = await request(srv.base).patch(`/api/webhooks/${w.id}`).send({ enabled: false }).expect(200);
+          expect(r.body).toMatchObject({ enabled: false, cancelling: 1 });
+          expect((await changed.until(1)).at(-1)).toMatchObject({ id: w.id, enabled: false, cancelling: 1 });
+          // The settings' revision is not the answer's note: a GET's ETag is the PATCH's.
+          expect((await request(srv.base).get(`/api/webhooks/${w.id}`).expect(200)).headers.etag).toBe(r.headers.etag);
+        } else {
+          const r = await request(srv.base).delete(`/api/webhooks/${w.id}`).expect(202);
+          expect(r.body).toEqual({ id: w.id, cancelling: 1 });
+          expect((await deleted.until(1)).at(-1)).toEqual({ id: w.id, cancelling: 1 });
+        }
+        // Answered before the attempt ended (before: only once its 3 s timeout was up).
+        expect(await delivery()).toMatchObject({ state: 'pending', attempts: [] });
+        const d = await until(delivery, (x) => x.state !== 'pending');
+        const reason = how === 'disable' ? 'webhook_disabled' : 'webhook_deleted';
+        expect(d).toMatchObject({ state: 'cancelled', endReason: reason, nextAttemptAt: null });
+        expect(d.endDetail).toContain(`the webhook was ${how}d through the API or the console`);
+        // The attempt under way is recorded once, as the timeout it was; none follows it.
+        expect(d.attempts).toHaveLength(1);
+        expect(d.attempts[0]).toMatchObject({ n: 1, error: 'timeout', capturedRequestId: (await captured(bin.id))[0].id });
+        await json(srv.base, 'POST', '/api/clock/advance', { ms: 2 * DAY });
+        expect(await captured(bin.id)).toHaveLength(1);
+        expect((await delivery()).attempts).toHaveLength(1);
+        if (how === 'disable') await request(srv.base).delete(`/api/webhooks/${w.id}`).expect(204);
+      }
+    } finally {
+      live.disconnect();
+    }
   });
 });
 

@@ -181,6 +181,35 @@ describe('two instances on one Redis', () => {
     expect([...perMessage.values()].every((n) => n === 9)).toBe(true);
   }, 120_000);
 
+  it('a webhook disabled on either instance while its attempt hangs: answered at once; the delivery ends webhook_disabled once that attempt is recorded, attempted once', async () => {
+    await api(a.base, 'PUT', '/api/clock', { paused: true });
+    const runsHere = async (s: ServerProcess) => (await api<{ dispatcher?: { runsHere: boolean } }>(s.base, 'GET', '/api/health')).body.dispatcher?.runsHere;
+    const holder = (await runsHere(a)) ? a : b;
+    const other = holder === a ? b : a;
+    type D = { state: string; endReason: string | null; endDetail: string | null; attempts: { n: number; error: string | null }[] };
+    for (const at of [other, holder]) {
+      const bin = (await api<{ id: string }>(a.base, 'POST', '/api/bins', {})).body;
+      await api(a.base, 'PUT', `/api/bins/${bin.id}/response`, { plan: [{ fault: 'timeout' }] });
+      // The attempt hangs for the webhook's whole 3 s timeout.
+      const wh = (await api<{ id: string }>(at.base, 'POST', '/api/webhooks', { url: `${a.base}/h/${bin.id}`, events: ['flow_started'], timeoutMs: 3000 })).body;
+      expect((await api(at.base, 'POST', '/api/runs', {})).status).toBe(201);
+      const captures = async () => (await api<{ requests: unknown[] }>(a.base, 'GET', `/api/bins/${bin.id}/requests`)).body.requests.length;
+      await expect.poll(captures, { timeout: 10_000 }).toBe(1);
+      const off = await api<{ enabled: boolean; cancelling: number }>(at.base, 'PATCH', `/api/webhooks/${wh.id}`, { enabled: false });
+      const where = at === holder ? 'on the instance running the dispatcher' : 'on the other instance';
+      expect(off.body, where).toMatchObject({ enabled: false, cancelling: 1 });
+      const delivery = async () => (await api<{ deliveries: D[] }>(b.base, 'GET', `/api/deliveries?webhookId=${wh.id}`)).body.deliveries[0];
+      // Answered before the attempt ended (before: the holder's answer waited for its timeout).
+      expect(await delivery(), where).toMatchObject({ state: 'pending', attempts: [] });
+      await expect.poll(async () => (await delivery()).state, { timeout: 15_000 }).toBe('cancelled');
+      const d = await delivery();
+      expect(d, where).toMatchObject({ endReason: 'webhook_disabled', attempts: [{ n: 1, error: 'timeout' }] });
+      expect(d.endDetail, where).toMatch(/^the webhook was disabled through the API or the console/);
+      await api(at.base, 'POST', '/api/clock/advance', { ms: 2 * 86_400_000 });
+      expect(await captures(), where).toBe(1);
+    }
+  }, 60_000);
+
   it('Redis down: both answer 503 with the reason and health says so; back up (AOF), everything acknowledged is there', async () => {
     const bin = (await api<{ id: string }>(a.base, 'POST', '/api/bins', {})).body;
     const before = await send(`${a.base}/h/${bin.id}/kept`, { body: "acknowledged" });

@@ -315,7 +315,7 @@ describe('dispatcher, store faults (Redis away, out of memory)', () => {
 });
 
 describe('dispatcher, API calls during a store fault', () => {
-  it('do not wait behind an attempt that waits the fault out: Retry now answers 503, disabling the webhook returns (its delivery is cancelled at its next entry)', async () => {
+  it('do not wait behind an attempt that waits the fault out: Retry now answers 503, disabling the webhook returns (its delivery is cancelled once its attempt is recorded)', async () => {
     const { store, fault } = faultyStore();
     let release = () => {};
     const { d, sent } = setup({
@@ -348,7 +348,7 @@ describe('dispatcher, API calls during a store fault', () => {
     await d.advance({ ms: 86_400_000 });
     const [after] = await store.deliveries.query({});
     expect(after.attempts).toHaveLength(1); // recorded once the store was back
-    expect(after.state).toBe('cancelled'); // at its next entry: the webhook is off
+    expect(after.state).toBe('cancelled'); // once its attempt was recorded: the webhook is off
     expect(sent).toHaveLength(1);
     d.stop();
   });
@@ -398,5 +398,101 @@ describe('dispatcher, the end of time', () => {
     expect(del.state).toBe('failed');
     expect(d.clockState().now).toBe('9999-12-31T23:59:59.999Z');
     d.stop();
+  });
+});
+
+describe('dispatcher, a webhook turned off while an attempt is under way', () => {
+  /** An attempt that hangs until released, then answers `status`. */
+  function held(status: number) {
+    let release = () => {};
+    const sent: string[] = [];
+    const send: Send = async (r) => {
+      sent.push(r.headers['x-hooklab-attempt']);
+      if (sent.length === 1) await new Promise<void>((r2) => (release = r2));
+      return answer(status);
+    };
+    return { send, sent, release: () => release() };
+  }
+  const until = async (check: () => boolean) => {
+    while (!check()) await new Promise((r) => setTimeout(r, 5));
+  };
+
+  it('cancelFor does not wait for it: it answers how many are left; the delivery ends once the attempt is recorded, and is not attempted again', async () => {
+    const h = held(500);
+    const { d, store } = setup({ send: h.send });
+    await webhook(store);
+    await d.start();
+    await d.fireRun({});
+    const advanced = d.advance({ ms: 0 });
+    await until(() => h.sent.length === 1);
+    await webhook(store, { enabled: false });
+    // Before: this waited for the attempt (its whole timeout, up to 10 minutes).
+    expect(await d.cancelFor('wh_1', 'webhook_disabled')).toBe(1);
+    const [del] = await store.deliveries.query({});
+    expect(del).toMatchObject({ state: 'pending', attempts: [] });
+    h.release();
+    await advanced;
+    const ended = (await store.deliveries.get(del.id))!;
+    expect(ended).toMatchObject({ state: 'cancelled', endReason: 'webhook_disabled', nextAttemptAt: null });
+    expect(ended.endDetail).toMatch(/^the webhook was disabled through the API or the console/);
+    expect(ended.attempts.map((a) => [a.n, a.status])).toEqual([[1, 500]]);
+    await d.advance({ ms: 86_400_000 });
+    expect(h.sent).toEqual(['1']);
+    d.stop();
+  });
+
+  it('an attempt under way that delivers it: the delivery is delivered, not cancelled', async () => {
+    const h = held(200);
+    const { d, store } = setup({ send: h.send });
+    await webhook(store);
+    await d.start();
+    await d.fireRun({});
+    const advanced = d.advance({ ms: 0 });
+    await until(() => h.sent.length === 1);
+    await webhook(store, { enabled: false });
+    expect(await d.cancelFor('wh_1', 'webhook_disabled')).toBe(1);
+    h.release();
+    await advanced;
+    const [del] = await store.deliveries.query({});
+    expect(del).toMatchObject({ state: 'delivered', endReason: 'delivered' });
+    d.stop();
+  });
+
+  it('a stop before the attempt is recorded: the next start ends the delivery, saying it found the webhook off, and sends nothing again', async () => {
+    const h = held(500);
+    const first = setup({ send: h.send });
+    const store = first.store;
+    await webhook(store);
+    await first.d.start();
+    await first.d.fireRun({});
+    void first.d.advance({ ms: 0 });
+    await until(() => h.sent.length === 1);
+    await webhook(store, { enabled: false });
+    expect(await first.d.cancelFor('wh_1', 'webhook_disabled')).toBe(1);
+    await first.d.stop();
+    h.release();
+    const again = setup({ store, wall: first.wall, send: h.send });
+    await again.d.start();
+    const [del] = await store.deliveries.query({});
+    expect(del).toMatchObject({ state: 'cancelled', endReason: 'webhook_disabled', attempts: [] });
+    expect(del.endDetail).toMatch(/found when the dispatcher started/);
+    await again.d.advance({ ms: 86_400_000 });
+    expect(h.sent).toEqual(['1']);
+    again.d.stop();
+  });
+
+  it('a webhook a behaviour disabled, found off at start-up: its deliveries end as that behaviour ends them, with its sentence', async () => {
+    const first = setup();
+    await webhook(first.store);
+    await first.d.fireRun({});
+    first.d.stop();
+    const detail = 'attempt 1 got 410 Gone: the webhook is disabled (disableOn410)';
+    await webhook(first.store, { enabled: false, disabledBy: { reason: 'gone', at: new Date(T0).toISOString(), deliveryId: null, detail } });
+    const again = setup({ store: first.store, wall: first.wall });
+    await again.d.start();
+    const [del] = await first.store.deliveries.query({});
+    // Before: webhook_disabled, with no endDetail.
+    expect(del).toMatchObject({ state: 'cancelled', endReason: 'disabled', endDetail: `the webhook was disabled: ${detail}` });
+    again.d.stop();
   });
 });
