@@ -40,7 +40,7 @@ describe('toCurl', () => {
     });
     // The capture had no User-Agent or Accept: curl's own are switched off.
     expect(c).toBe(
-      `curl 'http://localhost:8080/h/abc/hooks?x=1' \\\n  -H 'Content-Type: application/json' \\\n  -H 'X-Sig: a'\\''b' \\\n  -H 'User-Agent:' \\\n  -H 'Accept:' \\\n  --data-binary '{"a": "it'\\''s"}'`,
+      `curl 'http://localhost:8080/h/abc/hooks?x=1' \\\n  -H 'Content-Type: application/json' \\\n  -H 'X-Sig: a'\\''b' \\\n  -H 'User-Agent:' \\\n  -H 'Accept:' \\\n  --data-raw '{"a": "it'\\''s"}'`,
     );
   });
   it('names the method when curl would not guess it', () => {
@@ -67,7 +67,7 @@ describe('toCurl', () => {
   });
   it('switches off what curl adds by itself only when the capture had none of it', () => {
     const bare = toCurl({ ...base, method: 'POST', headers: [], bodyText: 'a=1', size: 3 });
-    expect(bare).toContain(`-H 'Content-Type:'`); // --data-binary would claim a form
+    expect(bare).toContain(`-H 'Content-Type:'`); // --data-raw would claim a form
     expect(bare).toContain(`-H 'User-Agent:'`);
     expect(bare).toContain(`-H 'Accept:'`);
     const full = toCurl({ ...base, method: 'POST', headers: [['content-type', 'text/plain'], ['user-agent', 'Stripe/1.0'], ['accept', '*/*; q=0.5']], bodyText: 'a=1', size: 3 });
@@ -89,7 +89,7 @@ describe('toCurl', () => {
     const body = (n: number) => `"${'x'.repeat(n - 1)}`;
     const inline = at(body(MAX_INLINE_BODY - 2));
     expect(inline.startsWith(`curl `)).toBe(true);
-    expect(inline.endsWith(`--data-binary '${body(MAX_INLINE_BODY - 2)}'`)).toBe(true);
+    expect(inline.endsWith(`--data-raw '${body(MAX_INLINE_BODY - 2)}'`)).toBe(true);
     for (const big of [body(MAX_INLINE_BODY - 1), body(200 * 1024), '€'.repeat(MAX_INLINE_BODY / 3)]) {
       const c = at(big);
       expect(c.split('\n')[0]).toBe('# The body is too long for one shell argument: save it first with "Download raw body" (r1.json)');
@@ -227,6 +227,15 @@ describe('Copy as cURL, run by curl', () => {
   it('a HEAD comes back as a HEAD, and curl does not wait for a body', async () => {
     const { original, copy } = await replayed('HEAD', '/b', [['X-A', '1'], ['User-Agent', 'sender/2'], ['Accept', 'application/json']]);
     expect(copy.method).toBe('HEAD');
+    expect(comparable(copy)).toEqual(comparable(original));
+  });
+
+  it('a body that starts with "@" is sent as it is, not read from the file it names', async () => {
+    // Before (--data-binary), a stranger's body "@/etc/hostname" uploaded this machine's file.
+    await writeFile(path.join(dir, 'secret.txt'), 'the local file');
+    const { original, copy, command } = await replayed('POST', '/at', [['Content-Type', 'text/plain']], '@secret.txt');
+    expect(command).toContain('--data-raw @secret.txt');
+    expect(copy.body.toString()).toBe('@secret.txt');
     expect(comparable(copy)).toEqual(comparable(original));
   });
 

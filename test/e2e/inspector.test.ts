@@ -195,7 +195,7 @@ describe('inspector', () => {
     const curl = await page.evaluate(() => navigator.clipboard.readText());
     // The sender gave no User-Agent or Accept: curl must not add its own.
     expect(curl).toBe(
-      `curl '${binUrl}/replay?x=1' \\\n  -H 'Content-Type: application/json' \\\n  -H 'X-Token: abc' \\\n  -H 'User-Agent:' \\\n  -H 'Accept:' \\\n  --data-binary '{"quote": "it'\\''s"}'`,
+      `curl '${binUrl}/replay?x=1' \\\n  -H 'Content-Type: application/json' \\\n  -H 'X-Token: abc' \\\n  -H 'User-Agent:' \\\n  -H 'Accept:' \\\n  --data-raw '{"quote": "it'\\''s"}'`,
     );
 
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download-raw').click()]);

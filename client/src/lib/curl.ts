@@ -75,12 +75,14 @@ export function toCurl(r: CurlInput): string {
   if (!seen.has('user-agent')) args.push(`-H 'User-Agent:'`);
   if (!seen.has('accept')) args.push(`-H 'Accept:'`);
   if (hasBody) {
-    // --data-binary would add "Content-Type: application/x-www-form-urlencoded".
+    // --data-raw and --data-binary would add "Content-Type: application/x-www-form-urlencoded".
     if (!seen.has('content-type')) args.push(`-H 'Content-Type:'`);
     if (r.size > CURL_EXPECT_THRESHOLD && !seen.has('expect')) args.push(`-H 'Expect:'`);
     const inline = r.bodyText !== null && !r.bodyText.includes('\0') ? shellQuote(r.bodyText) : null;
     if (inline !== null && !utf8Over(inline, MAX_INLINE_BODY)) {
-      args.push(`--data-binary ${inline}`);
+      // --data-raw: a body starting with "@" is sent as it is, not read from the file it names
+      // (--data-binary '@/home/me/.ssh/id_rsa' would upload that file).
+      args.push(`--data-raw ${inline}`);
     } else {
       const why = inline === null ? 'The body is binary' : 'The body is too long for one shell argument';
       notes.push(`# ${why}: save it first with "Download raw body" (${r.bodyFile})`);
