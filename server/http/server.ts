@@ -5,7 +5,8 @@
 // connection gets a 503 for its request and is closed. And RESPONSE_STALL_MS: a
 // connection whose client reads none of the answer waiting for it is ended (stall.ts). And
 // MAX_PIPELINED: requests in flight on one connection (pipelining.ts). And upgrade requests
-// other than the live view's, answered as plain HTTP/1.1 (plain-upgrades.ts).
+// other than the live view's, answered as plain HTTP/1.1 (plain-upgrades.ts), and bytes that are
+// no request after one being answered (client-errors.ts).
 import http from 'node:http';
 import type { Socket } from 'node:net';
 import type { Config } from '../config.ts';
@@ -15,6 +16,7 @@ import { closeAfterAnswer } from './linger.ts';
 import { type StallWatch, watchStalls } from './stall.ts';
 import { pipelineGuard } from './pipelining.ts';
 import { answerUpgradesAsPlain } from './plain-upgrades.ts';
+import { answerClientErrors } from './client-errors.ts';
 
 export interface HooklabHttp {
   server: http.Server;
@@ -77,6 +79,7 @@ export function createHttp(config: Config): HooklabHttp {
     },
     (req, res) => {
       upgrades.restoreOffer(req);
+      clientErrors.answering(req, res);
       stalls.add(req.socket);
       const over = refused.get(req.socket);
       if (over) {
@@ -100,6 +103,7 @@ export function createHttp(config: Config): HooklabHttp {
   server.maxHeadersCount = 0;
   const stalls = watchStalls(server, config.responseStallMs);
   const upgrades = answerUpgradesAsPlain(server);
+  const clientErrors = answerClientErrors(server);
   server.on('connection', (socket: Socket) => {
     if (upgrades.refed(socket)) return; // counted when it came
     // Behind a proxy (TRUST_PROXY) every connection is the proxy's: only the total counts.

@@ -1,0 +1,51 @@
+// Bytes on a connection that are no request (Node's 'clientError'). Node's default answers 400
+// (431, 408) at once and destroys the socket, even while the request before them is still
+// being answered: a sender whose Content-Length was shorter than its body (a common bug: the
+// length of a UTF-8 string in characters) got 400 while its capture said 200, and it never saw
+// the 200. Here that answer goes first; the connection is then closed, the rest of the bytes
+// unread (they were never a request). With no answer under way, Node's default is kept.
+import type http from 'node:http';
+import type { Socket } from 'node:net';
+
+const ANSWERS: Record<string, string> = {
+  HPE_HEADER_OVERFLOW: '431 Request Header Fields Too Large',
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: '413 Payload Too Large',
+  ERR_HTTP_REQUEST_TIMEOUT: '408 Request Timeout',
+};
+
+export interface ClientErrors {
+  /** A request is being answered on its socket (call for every request). */
+  answering(req: http.IncomingMessage, res: http.ServerResponse): void;
+}
+
+export function answerClientErrors(server: http.Server): ClientErrors {
+  /** The newest answer not yet finished on each socket (with pipelining, the last one queued). */
+  const open = new WeakMap<Socket, http.ServerResponse>();
+  /** Sockets closing after their answer (Node reports the parse error again for each chunk that comes). */
+  const closing = new WeakSet<Socket>();
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    if (closing.has(socket)) return;
+    const res = open.get(socket);
+    if (res && !socket.destroyed && err.code?.startsWith('HPE_')) {
+      closing.add(socket);
+      // No keep-alive after it: the bytes after the request are not one.
+      if (!res.headersSent) res.shouldKeepAlive = false;
+      res.once('finish', () => socket.end());
+      res.once('close', () => socket.destroy());
+      return;
+    }
+    if (socket.writable && socket.bytesWritten === 0) {
+      const status = (err.code && ANSWERS[err.code]) ?? '400 Bad Request';
+      socket.write(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`);
+    }
+    socket.destroy(err);
+  });
+  return {
+    answering(req, res) {
+      open.set(req.socket, res);
+      res.once('finish', () => {
+        if (open.get(req.socket) === res) open.delete(req.socket);
+      });
+    },
+  };
+}
