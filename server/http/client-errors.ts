@@ -20,13 +20,14 @@ export interface ClientErrors {
 
 export function answerClientErrors(server: http.Server): ClientErrors {
   /** The newest answer not yet finished on each socket (with pipelining, the last one queued). */
-  const open = new WeakMap<Socket, http.ServerResponse>();
+  const open = new WeakMap<Socket, { req: http.IncomingMessage; res: http.ServerResponse }>();
   /** Sockets closing after their answer (Node reports the parse error again for each chunk that comes). */
   const closing = new WeakSet<Socket>();
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     if (closing.has(socket)) return;
-    const res = open.get(socket);
-    if (res && !socket.destroyed && err.code?.startsWith('HPE_')) {
+    const { req, res } = open.get(socket) ?? {};
+    // Only bytes after a whole request: one cut off mid-body (the sender gone) ends as Node ends it.
+    if (req?.complete && res && !socket.destroyed && err.code?.startsWith('HPE_')) {
       closing.add(socket);
       // No keep-alive after it: the bytes after the request are not one.
       if (!res.headersSent) res.shouldKeepAlive = false;
@@ -42,9 +43,9 @@ export function answerClientErrors(server: http.Server): ClientErrors {
   });
   return {
     answering(req, res) {
-      open.set(req.socket, res);
+      open.set(req.socket, { req, res });
       res.once('finish', () => {
-        if (open.get(req.socket) === res) open.delete(req.socket);
+        if (open.get(req.socket)?.res === res) open.delete(req.socket);
       });
     },
   };
