@@ -23,6 +23,7 @@ import { parse } from '../http/parse.ts';
 import type { ApiContext } from './context.ts';
 import { waitSlot } from './wait-budget.ts';
 import { getBinOr404, recordedOr503 } from './bins.ts';
+import { isRedisStore } from '../store/redis/is-redis-store.ts';
 import { SearchesFullError } from '../capture/search-turns.ts';
 
 /**
@@ -44,6 +45,15 @@ const HAR_MAX_BYTES = 64 * 1024 * 1024;
 
 function lineError(lineNo: number, imported: number, message: string) {
   return new HttpError(400, 'invalid_line', `line ${lineNo}: ${message} (the ${imported} capture(s) before it were imported)`, `line ${lineNo}`);
+}
+
+/**
+ * A store fault stopped an import: how far it got, so the rest can be sent again without
+ * duplicating what went in (the fault's own words as the API's other 503s say them).
+ */
+function importStopped(ctx: ApiContext, e: StoreUnavailableError, imported: number, where: string) {
+  const kept = e instanceof StoreReadError || isRedisStore(ctx.store) ? '' : 'Kept in memory, not yet on disk: ';
+  return new HttpError(503, 'storage_unavailable', `${kept}${e.message} (the import stopped: ${imported} capture(s) were imported, ${where}; once this is resolved, import the rest from there, not all again)`);
 }
 
 function lineTooLong(e: LineTooLongError, imported: number) {
@@ -380,13 +390,22 @@ export function requestsRouter(ctx: ApiContext): Router {
         // As many headers as a live capture may have (MAX_HEADER_COUNT), checked before any is added.
         const crowded = har.log.entries.findIndex((e) => e.request.headers.length > ctx.config.maxHeaderCount);
         if (crowded !== -1) throw invalid(`log.entries[${crowded}].request.headers`, tooManyHeaders(ctx.config.maxHeaderCount));
-        for (const e of har.log.entries) if (!(await importer.add(fromHarEntry(e)))) throw notFound('bin');
+        for (const [i, e] of har.log.entries.entries()) {
+          try {
+            if (!(await importer.add(fromHarEntry(e)))) throw notFound('bin');
+          } catch (err) {
+            if (err instanceof StoreUnavailableError) throw importStopped(ctx, err, importer.imported, `log.entries[0] to [${i}]`);
+            throw err;
+          }
+        }
       } finally {
         harImports--;
       }
     } else {
       // NDJSON, one capture per line, streamed. It stops at the first bad line; the lines
       // before it stay imported (the answer says how many).
+      // The line of the last capture imported (a store fault says how far the import got).
+      let lastLine = 0;
       try {
         // Not destroyed when the loop stops early: the client is still to hear why.
         const body = req.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>;
@@ -401,7 +420,13 @@ export function requestsRouter(ctx: ApiContext): Router {
           const r = ExportLine.safeParse(value);
           if (!r.success) throw lineError(lineNo, importer.imported, fieldErrors(r.error, 'line').map((f) => `${f.field}: ${f.message}`).join('; '));
           if (r.data.headers.length > ctx.config.maxHeaderCount) throw lineError(lineNo, importer.imported, `headers: ${tooManyHeaders(ctx.config.maxHeaderCount)}`);
-          if (!(await importer.add(fromExportLine(r.data)))) throw notFound('bin');
+          const before = importer.imported;
+          try {
+            if (!(await importer.add(fromExportLine(r.data)))) throw notFound('bin');
+          } finally {
+            // Counted even when the write after it failed (it is kept, to be written).
+            if (importer.imported > before) lastLine = lineNo;
+          }
         }
       } catch (e) {
         if (clientGone(req, e)) {
@@ -414,6 +439,7 @@ export function requestsRouter(ctx: ApiContext): Router {
           res.setHeader('connection', 'close');
           closeAfterAnswer(req, res);
         }
+        if (e instanceof StoreUnavailableError) throw importStopped(ctx, e, importer.imported, importer.imported ? `through line ${lastLine}` : 'none of its lines');
         throw e instanceof LineTooLongError ? lineTooLong(e, importer.imported) : e;
       }
     }
