@@ -179,10 +179,16 @@ export const CONFIG_DOCS: { name: string; default: string; meaning: string }[] =
   { name: 'RATE_LIMIT_PER_BIN', default: '0', meaning: 'Requests per second a bin accepts before answering 429 (0 = off).' },
 ];
 
+// Decimal digits only: Number() also takes ' ' (0: PORT=' ' listened on a random port), hex
+// (0x4657), exponents (1e3) and surrounding blanks. No variable takes a negative value.
+const DIGITS = /^\d+$/;
+/** Plain decimals, for the few variables that are fractional on purpose (BIN_IDLE_DAYS, RETRY_FACTOR, RETRY_JITTER). */
+const DECIMAL = /^(\d+(\.\d*)?|\.\d+)$/;
+
 function int(env: Env, name: string, def: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return def;
-  const n = Number(raw);
+  const n = DIGITS.test(raw) ? Number(raw) : NaN;
   if (!Number.isInteger(n) || n < min || n > max) {
     throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
   }
@@ -192,7 +198,7 @@ function int(env: Env, name: string, def: number, min: number, max = Number.MAX_
 function num(env: Env, name: string, def: number, min: number, max: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return def;
-  const n = Number(raw);
+  const n = DECIMAL.test(raw) ? Number(raw) : NaN;
   if (!Number.isFinite(n) || n < min || n > max) {
     throw new ConfigError(`${name} must be a number from ${min} to ${max}, got "${raw}"`);
   }

@@ -17,6 +17,11 @@ describe('config', () => {
     expect(loadConfig({ BIN_IDLE_DAYS: '0.5' }).binIdleMs).toBe(43_200_000);
   });
 
+  it('the variables fractional on purpose take plain decimals; the rest decimal digits', () => {
+    expect(loadConfig({ RETRY_FACTOR: '2.5', RETRY_JITTER: '.1' }).schedule).toMatchObject({ factor: 2.5, jitter: 0.1 });
+    expect(loadConfig({ PORT: '0080', MAX_DELAY_MS: '1000' })).toMatchObject({ port: 80, maxDelayMs: 1000 });
+  });
+
   it('reads values and trims PUBLIC_URL', () => {
     const c = loadConfig({ PORT: '9000', PUBLIC_URL: 'https://h.example.com/', DISPATCH_ALLOW: 'a.com, 10.0.0.0/8', TRUST_PROXY: 'true' }, '/');
     expect(c.publicUrl).toBe('https://h.example.com');
@@ -34,6 +39,16 @@ describe('config', () => {
     [{ TRUST_PROXY: 'maybe' }, /TRUST_PROXY must be true or false/],
     [{ BIN_IDLE_DAYS: '-1' }, /BIN_IDLE_DAYS must be a number from 0/],
     [{ BIN_IDLE_DAYS: 'week' }, /BIN_IDLE_DAYS must be a number/],
+    // Decimal digits only: Number() took these (' ' as 0: a random port; hex; exponents; blanks).
+    [{ PORT: ' ' }, /PORT must be an integer from 0 to 65535, got " "/],
+    [{ PORT: '0x4657' }, /PORT must be an integer from 0 to 65535, got "0x4657"/],
+    [{ PORT: ' 8080' }, /PORT must be an integer/],
+    [{ HANG_TIMEOUT_MS: '0x10' }, /HANG_TIMEOUT_MS must be an integer/],
+    [{ MAX_DELAY_MS: '1e3' }, /MAX_DELAY_MS must be an integer/],
+    [{ MAX_BODY_BYTES: '+5' }, /MAX_BODY_BYTES must be an integer/],
+    [{ RETRY_FACTOR: '0x2' }, /RETRY_FACTOR must be a number from 1 to 100, got "0x2"/],
+    [{ BIN_IDLE_DAYS: '1e1' }, /BIN_IDLE_DAYS must be a number/],
+    [{ RETRY_JITTER: ' ' }, /RETRY_JITTER must be a number/],
   ])('rejects %j with a clear message', (env, msg) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(msg);
