@@ -61,15 +61,21 @@ async function main() {
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
 
+  // Listen first: while the data loads, senders get 503 + Retry-After, not "connection refused".
+  const web = createHttp(config);
+  let base: string;
+  try {
+    base = await web.listen();
+  } catch (err) {
+    throw hostError(err, config.host) ?? err;
+  }
+  // Once listening: a HOST that could not be bound exposes nothing, and gets no such warning.
   if (!isLoopbackHost(config.host) && !config.authToken) {
     log.warn(
       `HOST is ${config.host}, so anyone who can reach this machine can read every captured request and ` +
         'use the dispatcher. Set AUTH_TOKEN to require a token for the UI and API (receiver URLs stay open).',
     );
   }
-  // Listen first: while the data loads, senders get 503 + Retry-After, not "connection refused".
-  const web = createHttp(config);
-  const base = await web.listen();
   if (config.instanceUrlDefaulted) config.instanceUrl = base;
   const where = config.store === 'redis' ? safeUrl(config.redisUrl) : config.dataDir;
   log.info(`hooklab listening on ${base} (loading data from ${where})`);
@@ -146,6 +152,21 @@ async function main() {
   const s = config.schedule;
   log.info('dispatcher retry policy', { firstDelayMs: s.firstDelayMs, factor: s.factor, jitter: s.jitter, deadlineMs: s.deadlineMs });
   log.info(`hooklab ready on ${base}`, { store: config.store, data: where, publicUrl: config.publicUrl, loadMs: Math.round(performance.now() - t0) });
+}
+
+/** A HOST that cannot be listened on (no such name, not an address of this machine), said in one line; null for other errors. */
+function hostError(err: unknown, host: string): ConfigError | null {
+  const code = (err as NodeJS.ErrnoException).code;
+  const why =
+    code === 'ENOTFOUND' || code === 'EAI_NONAME' || code === 'EAI_FAIL'
+      ? 'no such host name'
+      : code === 'EAI_AGAIN'
+        ? 'its name could not be looked up now'
+        : code === 'EADDRNOTAVAIL'
+          ? 'not an address of this machine'
+          : null;
+  if (!why) return null;
+  return new ConfigError(`cannot listen on HOST ${host}: ${why} (${code}). Set HOST to an address of this machine: 127.0.0.1 (this machine only) or 0.0.0.0 (every interface).`);
 }
 
 main().catch((err) => {
