@@ -5,10 +5,11 @@
 // take ${NAME} from the environment (lib/env-refs.ts), to keep secrets out of it.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { YAMLParseError } from 'yaml';
 import { expandEnvRefs } from './lib/env-refs.ts';
+import { findDuplicateKey } from './lib/json-duplicate-key.ts';
 import { jsonProblem } from './lib/json-problem.ts';
-import { fieldErrors } from '../shared/schema/common.ts';
+import { yamlProblem } from './lib/yaml-problem.ts';
+import { fieldErrors, fieldPath } from '../shared/schema/common.ts';
 import { type ConfigFile, configFile } from '../shared/schema/config.ts';
 import type { ResponseLimits } from '../shared/schema/response.ts';
 
@@ -35,26 +36,20 @@ export async function loadConfigFile(file: string, limits: ResponseLimits, env: 
     const where = Yaml ? yamlProblem(e, Yaml.YAMLParseError) : jsonProblem(text);
     throw new ConfigFileError(`Config file ${file} is not valid ${yaml ? 'YAML' : 'JSON'}: ${where} (the text is not shown: it may hold secrets)`);
   }
+  // JSON keeps the last of a key given twice without a word; YAML's parser refuses it: so here.
+  const twice = yaml ? null : findDuplicateKey(text);
+  if (twice) {
+    throw new ConfigFileError(`Config file ${file} gives a key twice: ${fieldPath(twice.path)} at line ${twice.line}, column ${twice.column} (JSON would keep the last one without a word); nothing was applied`);
+  }
   // ${NAME} from the environment (secrets kept out of the file); a name not set is told by where.
   const expanded = expandEnvRefs(data ?? {}, env, (at) => ENV_FIELDS.test(at));
   if (expanded.problems.length) {
-    throw new ConfigFileError(`Invalid config file ${path.basename(file)} (${file}):\n  ${expanded.problems.map((p) => `${p.path || '(the file)'}: ${p.message}`).join('\n  ')}`);
+    throw new ConfigFileError(`Invalid config file ${path.basename(file)} (${file}), nothing was applied:\n  ${expanded.problems.map((p) => `${p.path || '(the file)'}: ${p.message}`).join('\n  ')}`);
   }
   const r = configFile(limits).safeParse(expanded.value);
   if (!r.success) {
     const problems = fieldErrors(r.error, '(the file)').map((f) => `${f.field}: ${f.message}`);
-    throw new ConfigFileError(`Invalid config file ${path.basename(file)} (${file}):\n  ${problems.join('\n  ')}`);
+    throw new ConfigFileError(`Invalid config file ${path.basename(file)} (${file}), nothing was applied:\n  ${problems.join('\n  ')}`);
   }
   return r.data;
-}
-
-/** "line 3, column 13: BLOCK_AS_IMPLICIT_KEY": the yaml package's error code, without its message (which quotes the line). */
-function yamlProblem(e: unknown, ParseError: typeof YAMLParseError): string {
-  if (e instanceof ParseError) {
-    const at = e.linePos?.[0];
-    return `${at ? `line ${at.line}, column ${at.col}: ` : ''}${e.code}`;
-  }
-  // An alias (*name) with no anchor before it, or too many aliases: the message names the alias.
-  if (e instanceof ReferenceError) return 'an alias (*name) that no earlier anchor (&name) defines, or too many aliases';
-  return e instanceof Error ? e.name : 'unreadable';
 }

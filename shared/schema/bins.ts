@@ -1,6 +1,6 @@
 // Bins and the requests they captured.
 import { z } from 'zod';
-import { HeaderPair, list, obj, str, time } from './common.ts';
+import { HeaderPair, list, obj, str, time, typeError } from './common.ts';
 import { ForwardRecord } from './forward.ts';
 import { AttemptInfo, InvalidCause, SchemeType, Verification, VerifyStatus } from './verify.ts';
 import { AnswerSource, Fault, PlanRoll } from './response.ts';
@@ -10,7 +10,7 @@ import { AnswerSource, Fault, PlanRoll } from './response.ts';
  * chosen before that was refused must still be configurable); a new one may not (see applyConfig).
  */
 export const ConfigBinId = z
-  .string({ error: 'must be a string' })
+  .string({ error: typeError('must be a string') })
   .regex(/^[A-Za-z0-9_-]{4,64}$/, { error: 'must be 4 to 64 characters of A-Z, a-z, 0-9, "_" and "-"' });
 
 // The CLI takes a bin id as an argument: one starting with "-" would read as an option.
@@ -59,7 +59,7 @@ const LABEL_SOURCE = new RegExp(`^(?:json:[^.]+(?:\\.[^.]+)*|header:${HEADER_NAM
 
 /** One place a list row's label is read from. */
 export const LabelSource = z
-  .string({ error: (iss) => (iss.input === undefined ? 'is required' : 'must be a string') })
+  .string({ error: typeError('must be a string') })
   // Abort: empty and over-long values have their message, and only that one.
   .min(1, { error: 'must not be empty', abort: true })
   .max(LABEL_SOURCE_MAX, { error: `must be at most ${LABEL_SOURCE_MAX} characters`, abort: true })

@@ -2,7 +2,7 @@
 // their response, forward and signature settings, webhooks with fixed ids and secrets,
 // applied at start-up.
 import { z } from 'zod';
-import { bool, list, obj, str } from './common.ts';
+import { bool, list, obj, str, typeError } from './common.ts';
 import { ConfigBinId, LabelFrom } from './bins.ts';
 import { httpUrl, webhookFields } from './dispatch.ts';
 import { ForwardSettings } from './forward.ts';
@@ -10,7 +10,7 @@ import { VerifySettingsInput } from './verify.ts';
 import { DEFAULT_RESPONSE_LIMITS, type ResponseLimits, responseConfigInput } from './response.ts';
 
 export const WebhookId = z
-  .string({ error: 'must be a string' })
+  .string({ error: typeError('must be a string') })
   .regex(/^[A-Za-z0-9_-]{1,64}$/, { error: 'must be 1 to 64 characters of A-Z, a-z, 0-9, "_" and "-"' });
 
 /** Each id at most once in its list. (Told by position: a bin id is its receiver URL's secret, and this is logged.) */

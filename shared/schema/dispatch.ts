@@ -1,7 +1,7 @@
 // The reference dispatcher: webhooks, simulated runs, deliveries with their attempts, the
 // virtual clock and the retry schedule.
 import { z } from 'zod';
-import { bool, HeaderPair, int, list, num, obj, oneOf, qInt, qNum, str, time } from './common.ts';
+import { bool, HeaderPair, int, list, num, obj, oneOf, qInt, qNum, str, time, typeError } from './common.ts';
 import { httpToken } from './headers.ts';
 import { AnswerSource, PlanRoll } from './response.ts';
 
@@ -172,7 +172,7 @@ function httpUrlProblem(s: string): string {
 /** An absolute http(s) URL without credentials, normalised. */
 export const httpUrl = () =>
   z
-    .string({ error: (iss) => (iss.input === undefined ? 'is required' : 'must be a string') })
+    .string({ error: typeError('must be a string') })
     // Abort: one message per field (the pattern fails on these too).
     .min(1, { error: 'must not be empty', abort: true })
     .max(2048, { error: 'must be at most 2048 characters', abort: true })

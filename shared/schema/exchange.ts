@@ -1,7 +1,7 @@
 // Export and import of a bin's captures: NDJSON (one capture per line, byte-exact) and HAR 1.2.
 import { z } from 'zod';
 import { quoteHeaderName as quoted } from '../header-reasons.ts';
-import { int, obj, oneOf, str } from './common.ts';
+import { int, obj, oneOf, str, typeError } from './common.ts';
 import { AnswerOutcome } from './bins.ts';
 import { isHeaderValue, isHttpToken } from './headers.ts';
 
@@ -65,16 +65,16 @@ export const ExportLine = z
     headers: z
       .array(
         z.tuple([str(MAX_HEAD_BYTES), str(MAX_HEAD_BYTES)]).superRefine(([name, value], ctx) => checkHeader(name, value, ctx, [[0], [1]])),
-        { error: 'must be a list of [name, value] pairs' },
+        { error: typeError('must be a list of [name, value] pairs') },
       )
       .max(MAX_HEADERS, { error: `at most ${MAX_HEADERS} headers` }),
     ip: str(64),
-    receivedAt: z.iso.datetime({ offset: true, error: 'must be an RFC 3339 time' }),
+    receivedAt: z.iso.datetime({ offset: true, error: typeError('must be an RFC 3339 time') }),
     size: int(0, Number.MAX_SAFE_INTEGER),
     truncated: z.boolean(),
     contentType: contentType.nullable(),
     answer: AnswerOutcome,
-    body: z.base64({ error: 'must be base64' }),
+    body: z.base64({ error: typeError('must be base64') }),
   })
   .meta({ id: 'ExportLine' });
 
@@ -90,7 +90,7 @@ export const HarImport = z.object({
   log: z.object({
     entries: z.array(
       z.object({
-        startedDateTime: z.iso.datetime({ offset: true, error: 'must be an RFC 3339 time' }),
+        startedDateTime: z.iso.datetime({ offset: true, error: typeError('must be an RFC 3339 time') }),
         request: z.object({
           method,
           url: z.string().refine((u) => URL.canParse(u), { error: 'must be an absolute URL' }),

@@ -1,7 +1,7 @@
 // A bin's answers: the default response, standing rules, and a plan of steps used up one per
 // matching request (PUT /api/bins/:id/response).
 import { z } from 'zod';
-import { bool, int, list, num, obj, oneOf, str } from './common.ts';
+import { bool, int, list, num, obj, oneOf, str, typeError } from './common.ts';
 import { answerHeaders, headerValue, httpToken } from './headers.ts';
 
 export interface ResponseLimits {
@@ -42,7 +42,7 @@ export const Match = obj({
     path: str(256, 1)
       .regex(/^[^.]+(\.[^.]+)*$/, { error: 'must be field names joined by dots, e.g. "event" or "data.items.0.id"' })
       .meta({ description: 'Dot-separated; a number picks an array item.' }),
-    equals: z.union([z.string(), z.number(), z.boolean(), z.null()], { error: 'must be a string, number, true, false or null' }),
+    equals: z.union([z.string(), z.number(), z.boolean(), z.null()], { error: typeError('must be a string, number, true, false or null') }),
   })
     .optional()
     .meta({ description: 'A JSON body whose field at `path` equals `equals` (e.g. {"path": "event", "equals": "sync_end"}).' }),

@@ -190,7 +190,7 @@ describe('config file', () => {
     );
     const { code, output } = await startExpectingFailure({ DATA_DIR: dataDir, HOOKLAB_CONFIG: file });
     expect(code).toBe(1);
-    expect(output).toContain(`Invalid config file bad.json (${file})`);
+    expect(output).toContain(`Invalid config file bad.json (${file}), nothing was applied:\n`);
     expect(output).toContain('bins[0].id: must be 4 to 64 characters');
     expect(output).toContain('bins[0].labelFrom[0]: must start with json: or header:');
     expect(output).toContain('bins[1].response.plan[0].status: must be from 200 to 599');
@@ -212,7 +212,7 @@ describe('config file', () => {
     };
     await writeFile(file, JSON.stringify(envConfig));
     const env = { HOME: '/root', GH_SECRET: 'gh-from-env', HOOK_PORT: '4567' };
-    await expect(loadConfigFile(file, DEFAULT_RESPONSE_LIMITS, env)).rejects.toThrow(`Invalid config file bad.json (${file}):\n  webhooks[0].secret: \${NOT_SET_ANYWHERE} is not set in the environment`);
+    await expect(loadConfigFile(file, DEFAULT_RESPONSE_LIMITS, env)).rejects.toThrow(`Invalid config file bad.json (${file}), nothing was applied:\n  webhooks[0].secret: \${NOT_SET_ANYWHERE} is not set in the environment`);
     const fromEnv = await loadConfigFile(file, DEFAULT_RESPONSE_LIMITS, { ...env, NOT_SET_ANYWHERE: SECRET });
     expect(fromEnv.bins?.[0]).toMatchObject({ name: 'costs \${5}', response: { default: { body: 'home is \${HOME}' } }, verify: { schemes: [{ secrets: ['gh-from-env'] }] } });
     expect(fromEnv.webhooks?.[0]).toMatchObject({ url: 'http://127.0.0.1:4567/x?q=\${kept}', secret: SECRET });

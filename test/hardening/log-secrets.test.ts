@@ -74,7 +74,7 @@ describe('logs and health name no bin id and quote no secret', () => {
     await writeFile(yaml, 'bins:\n  - id: orders-staging-7f3k2q9w\n    secret: whsec_TOPSECRETyaml: oops: bad\n');
     const y = await startExpectingFailure({ DATA_DIR: d, HOOKLAB_CONFIG: yaml });
     expect(y.code).toBe(1);
-    expect(y.output).toContain(`Config file ${yaml} is not valid YAML: line 3, column 13: BLOCK_AS_IMPLICIT_KEY`);
+    expect(y.output).toContain(`Config file ${yaml} is not valid YAML: line 3, column 13: a list or map where a key should be (a missing ":" or bad indentation?)`);
     expect(y.output).not.toContain('TOPSECRET');
     expect(y.output).not.toContain('orders-staging');
 
