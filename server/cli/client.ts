@@ -54,7 +54,7 @@ export class CliError extends Error {
   constructor(
     message: string,
     readonly code: number,
-    readonly detail: { status?: number; apiCode?: string; transient?: boolean; retryAfterMs?: number; aborted?: boolean } = {},
+    readonly detail: { status?: number; apiCode?: string; transient?: boolean; retryAfterMs?: number; aborted?: boolean; connectionLost?: boolean } = {},
   ) {
     super(message);
   }
@@ -72,6 +72,13 @@ export class CliError extends Error {
   get aborted(): boolean {
     return this.detail.aborted === true;
   }
+  /**
+   * The server could not be reached or the connection broke (refused, reset, closed, timed out):
+   * no answer came at all, as opposed to an answer saying it is busy.
+   */
+  get connectionLost(): boolean {
+    return this.detail.connectionLost === true;
+  }
   /** The server's Retry-After (in seconds) as ms, when it sent one. */
   get retryAfterMs(): number | undefined {
     return this.detail.retryAfterMs;
@@ -81,20 +88,25 @@ export class CliError extends Error {
 export interface Conn {
   server: string;
   token: string | null;
+  /** Where `server` came from, as the user would name it (--server, HOOKLAB_SERVER, the receiver URL); unset: the default. */
+  from?: string;
 }
 
-export function connOf(opts: { server?: string; token?: string }): Conn {
+export function connOf(opts: { server?: string; token?: string; serverFrom?: string }): Conn {
   // An empty value (HOOKLAB_SERVER= in a script) means "not set".
+  const fromEnv = !opts.server && !!process.env.HOOKLAB_SERVER;
   const raw = opts.server || process.env.HOOKLAB_SERVER || 'http://localhost:8080';
+  const from = fromEnv ? 'HOOKLAB_SERVER' : opts.server ? opts.serverFrom : undefined;
   let server: string;
   try {
     const u = new URL(raw);
     if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error();
     server = raw.replace(/\/+$/, '');
   } catch {
-    throw new CliError(`--server must be an http(s) URL, got "${raw}"`, EXIT.usage);
+    // Named as the user gave it: HOOKLAB_SERVER=notaurl was told as "--server must be …".
+    throw new CliError(`${from ?? '--server'} must be an http(s) URL, got "${raw}"`, EXIT.usage);
   }
-  return { server, token: opts.token || process.env.HOOKLAB_TOKEN || null };
+  return { server, token: opts.token || process.env.HOOKLAB_TOKEN || null, ...(from ? { from } : {}) };
 }
 
 export function headers(c: Conn, extra: Record<string, string> = {}): Record<string, string> {
@@ -154,8 +166,34 @@ export async function call(
   } catch (e) {
     throw unreachable(c, e, { ...init, timeoutMs: quiet });
   }
-  if (res.ok || init.ok?.includes(res.status)) return res;
+  if (res.ok || init.ok?.includes(res.status)) {
+    // A web page where hooklab's API should be: a wrong --server (a path prefix, another app).
+    const type = mediaType(res);
+    if (res.ok && type && !JSON_TYPE.test(type)) {
+      await res.body?.cancel();
+      throw notHooklab(c, res, type);
+    }
+    return res;
+  }
   throw await errorOf(res, c);
+}
+
+/** What hooklab's API answers with: JSON, NDJSON (exports). */
+const JSON_TYPE = /^application\/(json|x-ndjson)$|\+json$/;
+
+function mediaType(res: Response): string {
+  return (res.headers.get('content-type') ?? '').split(';')[0].trim().toLowerCase();
+}
+
+/**
+ * An answer that is not from hooklab's API (a web page, another app's error): the server named
+ * is not hooklab, or not where hooklab's API is. Exit 3 (cannot talk to hooklab), said once.
+ */
+function notHooklab(c: Conn, res: Response, type: string): CliError {
+  const u = new URL(res.url || c.server);
+  const what = res.ok ? type : `${res.status}${res.statusText ? ` ${res.statusText}` : ''}${type ? ` (${type})` : ''}`;
+  const which = c.from ?? '--server (or HOOKLAB_SERVER)';
+  return new CliError(`${u.origin}${u.pathname} answered ${what}, not hooklab's JSON API: is ${which} right?`, EXIT.server);
 }
 
 /**
@@ -177,22 +215,59 @@ export function unreachable(c: Conn, e: unknown, init: { timeoutMs?: number; sig
   }
   const c0 = (e as { cause?: { code?: string; message?: string; errors?: { code?: string }[] } }).cause;
   if (init.timeoutMs && (c0?.code === 'UND_ERR_HEADERS_TIMEOUT' || c0?.code === 'UND_ERR_BODY_TIMEOUT')) {
-    return new CliError(`cannot reach hooklab at ${c.server} (nothing came for ${init.timeoutMs / 1000} s)`, EXIT.server, { transient: true });
+    return new CliError(`cannot reach hooklab at ${c.server} (nothing came for ${init.timeoutMs / 1000} s)`, EXIT.server, { transient: true, connectionLost: true });
   }
-  const cause = c0?.code ?? c0?.errors?.[0]?.code ?? c0?.message ?? (e as Error).message;
-  return new CliError(`cannot reach hooklab at ${c.server} (${cause})`, EXIT.server, { transient: true });
+  const code = c0?.code ?? c0?.errors?.[0]?.code;
+  const cause = (code && CONNECTION_PROBLEMS[code]) ?? code ?? c0?.message ?? (e as Error).message;
+  return new CliError(`cannot reach hooklab at ${c.server} (${cause})`, EXIT.server, { transient: true, connectionLost: true });
+}
+
+/**
+ * undici's and the system's codes for a connection that failed, in words: the system's keep
+ * their code (what one searches for), undici's own (UND_ERR_SOCKET) say nothing to a user.
+ */
+const CONNECTION_PROBLEMS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused, ECONNREFUSED',
+  ECONNRESET: 'the connection was reset, ECONNRESET',
+  EPIPE: 'the connection was closed, EPIPE',
+  ETIMEDOUT: 'the connection timed out, ETIMEDOUT',
+  EHOSTUNREACH: 'no route to the host, EHOSTUNREACH',
+  ENETUNREACH: 'the network is unreachable, ENETUNREACH',
+  ENOTFOUND: 'no such host, ENOTFOUND',
+  EAI_AGAIN: 'the host name could not be looked up now, EAI_AGAIN',
+  UND_ERR_SOCKET: 'the connection was closed',
+  UND_ERR_CLOSED: 'the connection was closed',
+  UND_ERR_CONNECT_TIMEOUT: 'the connection timed out',
+  UND_ERR_HEADERS_TIMEOUT: 'no answer came in time',
+  UND_ERR_BODY_TIMEOUT: 'the answer stopped coming',
+};
+
+/** The server's own "bin not found" (a 404 of another server is not one). */
+export function isNoSuchBin(e: unknown): e is CliError {
+  return e instanceof CliError && e.status === 404 && /\bbin not found\b/.test(e.message);
+}
+
+/** A "bin not found" said with the bin and the server (was "not found: bin not found"); other errors as they are. */
+export function noSuchBin(e: unknown, binId: string, c: Conn): unknown {
+  return isNoSuchBin(e) ? new CliError(`there is no bin ${binId} on ${c.server}`, e.code, { status: 404, ...(e.apiCode ? { apiCode: e.apiCode } : {}) }) : e;
 }
 
 export async function errorOf(res: Response, c: Conn): Promise<CliError> {
   let message = `${res.status} ${res.statusText}`;
   let apiCode: string | undefined;
+  let hooklabs = false;
   try {
     const body = (await res.json()) as ApiErrorBody;
     if (body?.error?.message) message = body.error.message;
     if (typeof body?.error?.code === 'string') apiCode = body.error.code;
+    hooklabs = typeof body?.error?.message === 'string';
   } catch {
     // not JSON
   }
+  // Every refusal of hooklab's API is its error JSON: any other 4xx (a proxy's 404 page, another
+  // app's login form) is not hooklab's. A 5xx, 429 or 408 stays what it is, hooklab's or a proxy's
+  // in front of it: busy or down for now (forward and tail wait it out).
+  if (!hooklabs && res.status < 500 && res.status !== 429 && res.status !== 408) return notHooklab(c, res, mediaType(res));
   const ra = res.headers.get('retry-after')?.trim();
   const retryAfter = ra ? Number(ra) : NaN;
   const detail = {
@@ -215,5 +290,15 @@ export async function errorOf(res: Response, c: Conn): Promise<CliError> {
 
 export async function callJson<T>(c: Conn, method: string, path: string, body?: unknown): Promise<T> {
   const res = await call(c, method, path, body === undefined ? {} : { body: JSON.stringify(body), type: 'application/json' });
-  return (await res.json()) as T;
+  return readJson<T>(res, c);
+}
+
+/** An answer's JSON body; one cut short (the connection lost while it came) is said as such, exit 3. */
+export async function readJson<T>(res: Response, c: Conn): Promise<T> {
+  try {
+    return (await res.json()) as T;
+  } catch (e) {
+    if (e instanceof SyntaxError) throw new CliError(`hooklab at ${c.server} sent an answer that is not whole JSON (cut short?)`, EXIT.server, { transient: true });
+    throw unreachable(c, e);
+  }
 }

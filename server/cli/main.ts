@@ -17,10 +17,18 @@ const program = new Command('hooklab')
   .version(VERSION)
   .addOption(new Option('--server <url>', 'the hooklab server').env('HOOKLAB_SERVER').default('http://localhost:8080'))
   .addOption(new Option('--token <token>', 'access token (AUTH_TOKEN of the server)').env('HOOKLAB_TOKEN'))
+  // Every command takes --server and --token: its --help lists them (commander copies this to
+  // the commands made after it).
+  .configureHelp({ showGlobalOptions: true })
   .exitOverride()
   .configureOutput({ outputError: (str, write) => write(`hooklab: ${str.replace(/^error: /, '')}`) });
 
-const conn = (cmd: Command) => connOf(cmd.optsWithGlobals());
+/** Where --server's value came from, as the user would name it in a message. */
+const serverFrom = (cmd: Command) => {
+  const source = cmd.getOptionValueSourceWithGlobals('server');
+  return source === 'env' ? 'HOOKLAB_SERVER' : source === 'cli' ? '--server' : undefined;
+};
+const conn = (cmd: Command) => connOf({ ...cmd.optsWithGlobals(), serverFrom: serverFrom(cmd) });
 /**
  * The connection for a command given a bin: a receiver URL names its server (with the path the
  * server is under, PUBLIC_URL https://example.com/hooklab), unless --server or HOOKLAB_SERVER
@@ -28,11 +36,12 @@ const conn = (cmd: Command) => connOf(cmd.optsWithGlobals());
  * localhost:8080.
  */
 const connFor = (cmd: Command, bin: string) => {
-  const opts = cmd.optsWithGlobals();
+  const opts: { server?: string; token?: string; serverFrom?: string } = { ...cmd.optsWithGlobals(), serverFrom: serverFrom(cmd) };
   if (/^https?:\/\//i.test(bin) && URL.canParse(bin) && (cmd.getOptionValueSourceWithGlobals('server') === 'default' || !opts.server)) {
     const u = new URL(bin);
     const at = u.pathname.indexOf(RECEIVER_PREFIX);
     opts.server = u.origin + (at > 0 ? u.pathname.slice(0, at) : '');
+    opts.serverFrom = 'the receiver URL';
   }
   return connOf(opts);
 };

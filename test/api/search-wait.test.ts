@@ -283,7 +283,7 @@ describe('wait for a request: the bin deleted, proxy mode', () => {
         () => null,
         (x: unknown) => x,
       );
-      expect([(wrong as CliError).code, (wrong as CliError).message]).toEqual([2, 'not found: bin not found']);
+      expect([(wrong as CliError).code, (wrong as CliError).message]).toEqual([2, `there is no bin ${bin.id} on ${conn.server}`]);
     } finally {
       err.mockRestore();
     }

@@ -67,7 +67,10 @@ describe('hooklab CLI', () => {
     const top = await hooklab(['--help']);
     expect(top.code).toBe(0);
     for (const cmd of ['serve', 'bin', 'tail', 'wait', 'export', 'import']) expect(top.stdout).toContain(cmd);
-    expect((await hooklab(['wait', '--help'])).stdout).toMatch(/--timeout <duration>/);
+    const waitHelp = (await hooklab(['wait', '--help'])).stdout;
+    expect(waitHelp).toMatch(/--timeout <duration>/);
+    // The options every command takes (README: --server, --token) are on each command's page.
+    for (const page of [waitHelp, (await hooklab(['bin', 'new', '--help'])).stdout]) expect(page).toMatch(/Global Options:[\s\S]*--server <url>[\s\S]*--token <token>/);
     const bad = await hooklab(['wait']);
     expect(bad.code).toBe(2);
     expect(bad.stderr.trim().split('\n')).toEqual(["hooklab: missing required argument 'bin'"]);
@@ -175,10 +178,10 @@ describe('hooklab CLI', () => {
     const closed = await freePort();
     const none = await hooklab(['bin', 'new'], { HOOKLAB_SERVER: `http://127.0.0.1:${closed}` });
     expect(none.code).toBe(3);
-    expect(none.stderr).toBe(`hooklab: cannot reach hooklab at http://127.0.0.1:${closed} (ECONNREFUSED)\n`);
+    expect(none.stderr).toBe(`hooklab: cannot reach hooklab at http://127.0.0.1:${closed} (connection refused, ECONNREFUSED)\n`);
     const missing = await hooklab(['wait', 'no-such-bin', '--timeout', '1s']);
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toBe('hooklab: not found: bin not found\n');
+    expect(missing.stderr).toBe(`hooklab: there is no bin no-such-bin on ${srv.base}\n`);
     const locked = await spawnServer({ DATA_DIR: await tempDir(), AUTH_TOKEN: 'right-token-123' });
     try {
       const wrong = await hooklab(['bin', 'new', '--token', 'wrong'], { HOOKLAB_SERVER: locked.base });
@@ -204,9 +207,10 @@ describe('hooklab CLI', () => {
       [['bin', 'new', '--slug', bin], /^hooklab: a bin with id "\S+" exists already\n$/],
       [['wait', bin, '--header', '', '--timeout', '1s'], /^hooklab: --header: /],
       [['import', bin, bad], new RegExp(`^hooklab: ${esc(bad)}: line 1: not valid JSON`)],
-      [['wait', 'no-such-bin-9', '--timeout', '1s'], /^hooklab: not found: bin not found\n$/],
-      [['export', 'no-such-bin-9'], /^hooklab: not found: bin not found\n$/],
-      [['import', 'no-such-bin-9', bad], /^hooklab: not found: bin not found\n$/],
+      [['wait', 'no-such-bin-9', '--timeout', '1s'], new RegExp(`^hooklab: there is no bin no-such-bin-9 on ${esc(srv.base)}\n$`)],
+      [['wait', 'no-such-bin-9', '--new', '--timeout', '1s'], new RegExp(`^hooklab: there is no bin no-such-bin-9 on ${esc(srv.base)}\n$`)],
+      [['export', 'no-such-bin-9'], new RegExp(`^hooklab: there is no bin no-such-bin-9 on ${esc(srv.base)}\n$`)],
+      [['import', 'no-such-bin-9', bad], new RegExp(`^hooklab: there is no bin no-such-bin-9 on ${esc(srv.base)}\n$`)],
       [['tail', 'no-such-bin-9'], /^hooklab: cannot follow bin no-such-bin-9: bin not found\n$/],
       // Local files: the file and the problem, never "cannot reach hooklab".
       [['export', bin, '--out', '/nonexistent/dir/x'], /^hooklab: cannot write \/nonexistent\/dir\/x: no such file or directory \(ENOENT\)\n$/],
@@ -296,9 +300,9 @@ describe('hooklab CLI', () => {
     const notHooklab = http.createServer((_req, res) => res.writeHead(404, { 'content-type': 'text/html' }).end('<h1>Not Found</h1>'));
     await new Promise<void>((r) => notHooklab.listen(0, '127.0.0.1', r));
     try {
-      const wrong = await hooklab(['bin', 'delete', '--missing-ok', a.id], { HOOKLAB_SERVER: `http://127.0.0.1:${(notHooklab.address() as net.AddressInfo).port}` });
-      expect(wrong.code).toBe(2);
-      expect(wrong.stderr).toMatch(/^hooklab: not found: 404 Not Found\n$/);
+      const notBase = `http://127.0.0.1:${(notHooklab.address() as net.AddressInfo).port}`;
+      const wrong = await hooklab(['bin', 'delete', '--missing-ok', a.id], { HOOKLAB_SERVER: notBase });
+      expect({ code: wrong.code, stderr: wrong.stderr }).toEqual({ code: 3, stderr: `hooklab: ${notBase}/api/bins/${a.id} answered 404 Not Found (text/html), not hooklab's JSON API: is HOOKLAB_SERVER right?\n` });
     } finally {
       notHooklab.close();
     }
@@ -324,7 +328,7 @@ describe('hooklab CLI', () => {
     const other = await spawnServer({ DATA_DIR: await tempDir() });
     try {
       const there = await hooklab(['wait', `${srv.base}/h/${b.id}`, '--timeout', '1s', '--server', other.base], env);
-      expect({ code: there.code, stderr: there.stderr }).toEqual({ code: 2, stderr: 'hooklab: not found: bin not found\n' });
+      expect({ code: there.code, stderr: there.stderr }).toEqual({ code: 2, stderr: `hooklab: there is no bin ${b.id} on ${other.base}\n` });
     } finally {
       other.proc.kill('SIGTERM');
       await other.exited;

@@ -506,7 +506,7 @@ describe('hooklab forward', () => {
       expect(await exitWithin(r, 1500)).toBe('still running');
       later = await spawnServer({ DATA_DIR: data, PORT: String(port) });
       expect(await exitWithin(r, 60_000), r.err()).toBe(0);
-      expect(r.err().match(/server unreachable: cannot reach hooklab at \S+ \(ECONNREFUSED\); retrying for up to 300 s\n/g), r.err()).toHaveLength(1);
+      expect(r.err().match(/server unreachable: cannot reach hooklab at \S+ \(connection refused, ECONNREFUSED\); retrying for up to 300 s\n/g), r.err()).toHaveLength(1);
       expect(r.err()).toContain(`hooklab at ${first.base} answers; starting\n`);
       // All three, once each, in order.
       expect(got.slice(seen).map((g) => g.url)).toEqual(held.map((_, i) => `/ny/${i}?i=${i}&tag=ny`));
@@ -517,7 +517,7 @@ describe('hooklab forward', () => {
     // --once (a CI step) gives up at start too, saying nothing was forwarded.
     const gone = relay([binUrl, '--to', targetBase, '--once', '--give-up', '1s', '--cursor', path.join(dir, 'c-not-yet-2.json')]);
     expect(await exitWithin(gone, 60_000)).toBe(3);
-    expect(gone.err()).toMatch(/^server unreachable: .*; retrying for up to 1 s\nhooklab: hooklab at \S+ could not be reached \(or kept failing\) for 1 s: gave up \(--give-up\) \(cannot reach hooklab at \S+ \(ECONNREFUSED\)\); nothing was forwarded\n$/);
+    expect(gone.err()).toMatch(/^server unreachable: .*; retrying for up to 1 s\nhooklab: hooklab at \S+ could not be reached \(or kept failing\) for 1 s: gave up \(--give-up\) \(cannot reach hooklab at \S+ \(connection refused, ECONNREFUSED\)\); nothing was forwarded\n$/);
     // Ctrl-C while it waits: a clean stop (exit 0), the lock released.
     const cursor = path.join(dir, 'c-not-yet-3.json');
     const waiting = relay([binUrl, '--to', targetBase, '--cursor', cursor]);

@@ -1,7 +1,7 @@
 // hooklab bin new | list | delete: mint a bin (optionally with a chosen id) and print its
 // receiver URL; list the server's bins; delete bins (a CI job's clean-up).
 import type { Bin } from '../../../shared/api.ts';
-import { type Conn, CliError, EXIT, binIdOf, call, callJson } from '../client.ts';
+import { type Conn, CliError, EXIT, binIdOf, call, callJson, isNoSuchBin } from '../client.ts';
 import { clockTime } from '../clock-time.ts';
 
 export async function binNew(c: Conn, o: { slug?: string; name?: string; json?: boolean }): Promise<void> {
@@ -70,7 +70,7 @@ export async function binDelete(connOf: (bin: string) => Conn, bins: string[], o
       if (!(e instanceof CliError)) throw e;
       // Only the server's own "bin not found": a 404 of another server (a wrong --server, a
       // proxy path) is not a bin already deleted.
-      const gone = e.status === 404 && /\bbin not found\b/.test(e.message);
+      const gone = isNoSuchBin(e);
       if (gone && o.missingOk) {
         process.stdout.write(`${id}: not there (already deleted?)\n`);
         continue;

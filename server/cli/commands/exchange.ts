@@ -4,12 +4,14 @@
 import { open } from 'node:fs/promises';
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { type Conn, CliError, EXIT, binIdOf, call, fileError } from '../client.ts';
+import { type Conn, CliError, EXIT, binIdOf, call, fileError, noSuchBin, readJson } from '../client.ts';
 
 export async function exportBin(c: Conn, bin: string, o: { format: string; out?: string }): Promise<void> {
   if (o.format !== 'ndjson' && o.format !== 'har') throw new CliError('--format must be ndjson or har', EXIT.usage);
   const binId = binIdOf(bin);
-  const res = await call(c, 'GET', `/api/bins/${binId}/export?format=${o.format}`);
+  const res = await call(c, 'GET', `/api/bins/${binId}/export?format=${o.format}`).catch((e) => {
+    throw noSuchBin(e, binId, c);
+  });
   // The file is opened once the server has answered: an unknown bin leaves no empty file behind.
   let out: Writable = process.stdout;
   if (o.out) {
@@ -57,10 +59,10 @@ export async function importBin(c: Conn, bin: string, file: string): Promise<voi
     if (readError) throw fileError(file, 'read', readError);
     // Refused for what the file holds (a bad line, too large): the file is named.
     if (e instanceof CliError && e.code === EXIT.usage && e.status !== 404) throw new CliError(`${file}: ${e.message}`, EXIT.usage, { status: e.status });
-    throw e;
+    throw noSuchBin(e, binId, c);
   } finally {
     stream.destroy();
   }
-  const r = (await res.json()) as { imported: number; evicted: number };
+  const r = await readJson<{ imported: number; evicted: number }>(res, c);
   process.stderr.write(`imported ${r.imported} capture(s)${r.evicted ? `; ${r.evicted} older one(s) made room` : ''}\n`);
 }

@@ -3,7 +3,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent } from 'undici';
 import type { RequestDetail, RequestPage } from '../../../shared/api.ts';
-import { type Conn, CliError, EXIT, binIdOf, call, callJson } from '../client.ts';
+import { type Conn, CliError, EXIT, binIdOf, call, callJson, noSuchBin, readJson } from '../client.ts';
 import { durationMs } from '../duration.ts';
 
 export interface WaitOptions {
@@ -55,7 +55,9 @@ export async function wait(c: Conn, bin: string, o: WaitOptions): Promise<void> 
   if (o.new) {
     // What the bin holds now is not waited for: the newest capture so far is the cursor (an
     // empty bin: any capture is new).
-    const page = await callJson<RequestPage>(c, 'GET', `/api/bins/${binId}/requests?limit=1`);
+    const page = await callJson<RequestPage>(c, 'GET', `/api/bins/${binId}/requests?limit=1`).catch((e) => {
+      throw noSuchBin(e, binId, c);
+    });
     after = page.requests[0]?.id;
     // From here on a new request counts: said, so a script can start the sender after it.
     process.stderr.write(`waiting for a new request (${after ? `newer than ${after}` : 'the bin is empty'})\n`);
@@ -64,43 +66,45 @@ export async function wait(c: Conn, bin: string, o: WaitOptions): Promise<void> 
   const deadline = Date.now() + timeoutMs;
   const agent = new Agent(waitClientTimeouts(timeoutMs));
   try {
-    let res: Response;
     let left = timeoutMs;
-    /** The ask made at the wait's end: busy again, it is the last. */
+    /** The ask made at the wait's end: busy or unreachable again, it is the last. */
     let atEnd = false;
+    /** The server is being waited for after a lost connection (said once per outage). */
+    let lost = false;
+    let detail: RequestDetail;
     for (;;) {
       q.set('timeout', `${left}ms`);
       try {
-        res = await call(c, 'GET', `/api/bins/${binId}/requests/wait?${q}`, { ok: [408], dispatcher: agent });
+        const res = await call(c, 'GET', `/api/bins/${binId}/requests/wait?${q}`, { ok: [408], dispatcher: agent });
+        if (res.status === 408) {
+          await res.body?.cancel();
+          throw new CliError(`no matching request within ${o.timeout}`, EXIT.negative);
+        }
+        detail = await readJson<RequestDetail>(res, c);
         break;
       } catch (e) {
+        if (!(e instanceof CliError)) throw e;
         // A filter the server refused, named by its flag (the query's names are the flags').
-        if (e instanceof CliError && e.status === 400) throw new CliError(e.message.replace(/^(method|path|status|header|key|q|after|timeout)\b/, '--$1'), e.code, { status: e.status });
+        if (e.status === 400) throw new CliError(e.message.replace(/^(method|path|status|header|key|q|after|timeout)\b/, '--$1'), e.code, { status: e.status });
         // Removed while waited for: said as such (exit 3, as tail and forward), not as a wrong id (2).
-        if (e instanceof CliError && e.apiCode === 'bin_deleted') throw new CliError(`bin ${binId} was deleted while waited for`, EXIT.server, { status: e.status, apiCode: e.apiCode });
-        // Busy for now (too many waits, answers held, …): asked again after Retry-After for as
-        // long as the wait has time left, the last time at its end (a match stored meanwhile is
-        // found by that wait's scan). At least MIN_RETRY_PAUSE_MS: a Retry-After of 0 would
-        // have it ask again in a tight loop.
-        const busy = e instanceof CliError && (e.status === 503 || e.status === 429) && e.retryAfterMs !== undefined;
+        if (e.apiCode === 'bin_deleted') throw new CliError(`bin ${binId} was deleted while waited for`, EXIT.server, { status: e.status, apiCode: e.apiCode });
+        // Busy for now (too many waits, answers held, …), or the server went away (a restart,
+        // a network outage: refused, reset, closed): asked again for as long as the wait has
+        // time left, the last time at its end (a match stored meanwhile is found by that
+        // wait's scan). A busy server's Retry-After is kept to, at least MIN_RETRY_PAUSE_MS (a
+        // Retry-After of 0 would have it ask again in a tight loop); an unreachable one is
+        // asked every MIN_RETRY_PAUSE_MS.
+        const busy = (e.status === 503 || e.status === 429) && e.retryAfterMs !== undefined;
         const leftNow = deadline - Date.now();
-        if (!busy || atEnd || leftNow <= 0) throw e;
-        const pause = Math.min(Math.max(MIN_RETRY_PAUSE_MS, (e as CliError).retryAfterMs!), leftNow);
+        if (!(busy || e.connectionLost) || atEnd || leftNow <= 0) throw noSuchBin(e, binId, c);
+        const pause = Math.min(Math.max(MIN_RETRY_PAUSE_MS, e.retryAfterMs ?? 0), leftNow);
         atEnd = pause === leftNow;
-        process.stderr.write(`${(e as CliError).message}; asking again in ${Math.round(pause / 100) / 10} s\n`);
+        if (busy) process.stderr.write(`${e.message}; asking again in ${Math.round(pause / 100) / 10} s\n`);
+        else if (!lost) process.stderr.write(`${e.message}; trying again for up to ${Math.round(leftNow / 100) / 10} s (the rest of --timeout)\n`);
+        lost = e.connectionLost;
         await sleep(pause);
         left = Math.max(1, deadline - Date.now());
       }
-    }
-    if (res.status === 408) {
-      await res.body?.cancel();
-      throw new CliError(`no matching request within ${o.timeout}`, EXIT.negative);
-    }
-    let detail: RequestDetail;
-    try {
-      detail = (await res.json()) as RequestDetail;
-    } catch (e) {
-      throw new CliError(`lost the connection to hooklab at ${c.server} while reading its answer (${(e as Error).message})`, EXIT.server, { transient: true });
     }
     process.stdout.write(`${JSON.stringify(detail)}\n`);
   } finally {

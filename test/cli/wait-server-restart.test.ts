@@ -1,0 +1,69 @@
+// `hooklab wait` waits out a server restart, as tail and forward do: a lost connection (closed,
+// reset, refused) is asked again for the rest of --timeout, said once on stderr; exit 3 only
+// when the timeout ends without reaching the server. Before, it gave up at once (exit 3,
+// "cannot reach hooklab … (UND_ERR_SOCKET)") with most of the wait left.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { afterAll, describe, expect, it } from 'vitest';
+import { freePort } from '../helpers/free-port.ts';
+import { send } from '../helpers/http.ts';
+import { CLI, ROOT } from '../helpers/relay.ts';
+import { json } from '../helpers/server.ts';
+import { spawnedServers } from '../helpers/spawned.ts';
+import { until } from '../helpers/until.ts';
+
+const servers = spawnedServers();
+const children: ChildProcess[] = [];
+afterAll(() => {
+  for (const p of children) p.kill('SIGKILL');
+});
+
+function runWait(args: string[], server: string) {
+  const p = spawn(process.execPath, [CLI, 'wait', ...args], { cwd: ROOT, env: { ...process.env, HOOKLAB_SERVER: server, HOOKLAB_TOKEN: '' } });
+  children.push(p);
+  let out = '';
+  let err = '';
+  p.stdout.on('data', (d) => (out += d));
+  p.stderr.on('data', (d) => (err += d));
+  const exited = new Promise<number | null>((r) => p.on('close', r));
+  return { out: () => out, err: () => err, exited };
+}
+
+/** The line a lost server gets: the cause in words (not undici's code), and how long it keeps trying. */
+const RETRYING = /^cannot reach hooklab at \S+ \((the connection was closed|connection refused, ECONNREFUSED)\); trying again for up to \d+(\.\d)? s \(the rest of --timeout\)$/;
+
+describe('hooklab wait across a server restart', () => {
+  it('a restart mid-wait: said once, asked again, and the capture sent after it is printed (exit 0)', async () => {
+    const port = await freePort();
+    const dataDir = await servers.dataDir();
+    const env = { PORT: String(port), DATA_DIR: dataDir };
+    const first = await servers.start(env);
+    const bin = (await json<{ id: string; url: string }>(first.base, 'POST', '/api/bins', {})).body;
+    const w = runWait([bin.id, '--new', '--q', 'after-restart', '--timeout', '60s'], first.base);
+    await until(() => w.err().includes('waiting for a new request'), 'the wait to start');
+    // Its long poll open (or about to be: refused while the server is down is retried too).
+    await new Promise((r) => setTimeout(r, 500));
+    first.proc.kill('SIGTERM');
+    await first.exited;
+    await until(() => RETRYING.test(w.err().split('\n')[1] ?? ''), 'the wait to say it lost the server');
+    // Down for a while: it keeps trying (asks every second), saying so only once.
+    await new Promise((r) => setTimeout(r, 2500));
+    const second = await servers.start(env);
+    const sent = await send(`${second.base}/h/${bin.id}/x`, { body: 'after-restart' });
+    expect(await w.exited, w.err()).toBe(0);
+    expect(JSON.parse(w.out())).toMatchObject({ id: sent.headers['x-hooklab-request-id'], body: 'after-restart' });
+    const lines = w.err().trimEnd().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toMatch(RETRYING);
+  }, 120_000);
+
+  it('a server that stays away: exit 3 once --timeout has passed, not at once', async () => {
+    const closed = await freePort();
+    const t0 = Date.now();
+    const w = runWait(['some-bin-1234', '--timeout', '2s'], `http://127.0.0.1:${closed}`);
+    expect(await w.exited).toBe(3);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(2000);
+    const lines = w.err().trimEnd().split('\n');
+    expect(lines[0]).toMatch(RETRYING);
+    expect(lines.slice(1)).toEqual([`hooklab: cannot reach hooklab at http://127.0.0.1:${closed} (connection refused, ECONNREFUSED)`]);
+  }, 60_000);
+});
