@@ -320,6 +320,43 @@ export function formFields(text: string): [string, string][] {
   return [...new URLSearchParams(text.startsWith('?') ? text.slice(1) : text)];
 }
 
+/**
+ * Work done a slice at a time (as the JSON view formats a big body): `items` grows with each
+ * step. Reading 120,000 form fields or 17,000 multipart parts at once was a long task of its own.
+ */
+export interface SlicedJob<T> {
+  items: T[];
+  done: boolean;
+  /** Work on for about `budgetMs`; answers true when everything is read. */
+  step(budgetMs: number, now?: () => number): boolean;
+}
+
+const FORM_CHUNK = 16 * 1024;
+
+/**
+ * formFields a chunk at a time. URLSearchParams splits on "&" before it decodes anything, so
+ * reading the text in pieces cut just after an "&" gives exactly the fields it gives whole.
+ */
+export function formFieldsJob(text: string, chunkChars = FORM_CHUNK): SlicedJob<[string, string]> {
+  let i = text.startsWith('?') ? 1 : 0;
+  const job: SlicedJob<[string, string]> = {
+    items: [],
+    done: false,
+    step(budgetMs, now = () => performance.now()) {
+      const until = now() + budgetMs;
+      while (i < text.length) {
+        let end = text.indexOf('&', Math.min(text.length, i + chunkChars));
+        end = end === -1 ? text.length : end + 1;
+        for (const pair of new URLSearchParams(text.slice(i, end))) job.items.push(pair);
+        i = end;
+        if (now() > until) break;
+      }
+      job.done = i >= text.length;
+      return job.done;
+    },
+  };
+  return job;
+}
 /** A query string's pairs in order. */
 export const queryPairs = formFields;
 
@@ -385,62 +422,93 @@ const latin1 = (b: Uint8Array) => {
 };
 
 export function parseMultipart(bytes: Uint8Array, contentType: string | null): MultipartView {
+  const job = multipartJob(bytes, contentType);
+  job.step(Infinity);
+  return { boundary: job.boundary, parts: job.items, error: job.error };
+}
+
+export interface MultipartJob extends SlicedJob<MultipartPart> {
+  boundary: string | null;
+  /** Set when the body does not follow the format (parts found before it are kept). */
+  error: string | null;
+}
+
+/** Header values are bytes (read as latin-1); most senders put UTF-8 in filenames. */
+const headerUtf8 = (s: string) => (/[\x80-\xff]/.test(s) ? (decodeUtf8(Uint8Array.from(s, (ch) => ch.charCodeAt(0))) ?? s) : s);
+
+/** parseMultipart a slice at a time: `items` are the parts read so far. */
+export function multipartJob(bytes: Uint8Array, contentType: string | null): MultipartJob {
   const boundary = contentType ? (headerParams(contentType).boundary ?? null) : null;
-  if (!boundary) return { boundary: null, parts: [], error: 'The Content-Type has no boundary parameter.' };
+  const job: MultipartJob = { boundary, items: [], error: null, done: false, step };
+  const finish = (error: string | null) => {
+    job.error = error;
+    job.done = true;
+    return true;
+  };
+  if (!boundary) {
+    finish('The Content-Type has no boundary parameter.');
+    return job;
+  }
   const enc = new TextEncoder();
   const delim = enc.encode(`--${boundary}`);
-  const parts: MultipartPart[] = [];
+  // The next delimiter, preceded by a line break (CRLF, or a bare LF from lax senders).
+  const nextDelim = enc.encode(`\n--${boundary}`);
   let pos = indexOfBytes(bytes, delim, 0);
-  if (pos === -1) return { boundary, parts, error: `The boundary "${boundary}" does not occur in the body.` };
-  for (;;) {
-    let p = pos + delim.length;
-    if (bytes[p] === 45 && bytes[p + 1] === 45) return { boundary, parts, error: null }; // "--": the end
-    while (bytes[p] === 32 || bytes[p] === 9) p++; // transport padding
-    if (bytes[p] === 13) p++;
-    if (bytes[p] === 10) p++;
-    else return { boundary, parts, error: 'Expected a line break after a boundary line.' };
-    // The next delimiter, preceded by a line break (CRLF, or a bare LF from lax senders).
-    const next = indexOfBytes(bytes, enc.encode(`\n--${boundary}`), p);
-    const end = next === -1 ? bytes.length : bytes[next - 1] === 13 ? next - 1 : next;
-    const raw = bytes.subarray(p, end);
-    // Headers end at the first empty line.
-    let split = -1;
-    let bodyStart = 0;
-    for (let i = 0; i < raw.length; i++) {
-      if (raw[i] === 10 && (raw[i + 1] === 10 || (raw[i + 1] === 13 && raw[i + 2] === 10))) {
-        split = i;
-        bodyStart = raw[i + 1] === 10 ? i + 2 : i + 3;
-        break;
+  if (pos === -1) finish(`The boundary "${boundary}" does not occur in the body.`);
+
+  function step(budgetMs: number, now: () => number = () => performance.now()): boolean {
+    if (job.done) return true;
+    const until = now() + budgetMs;
+    for (let k = 1; ; k++) {
+      // The clock is read every 64 parts: a part costs microseconds.
+      if (k % 64 === 0 && now() > until) return false;
+      let p = pos + delim.length;
+      if (bytes[p] === 45 && bytes[p + 1] === 45) return finish(null); // "--": the end
+      while (bytes[p] === 32 || bytes[p] === 9) p++; // transport padding
+      if (bytes[p] === 13) p++;
+      if (bytes[p] === 10) p++;
+      else return finish('Expected a line break after a boundary line.');
+      const next = indexOfBytes(bytes, nextDelim, p);
+      const end = next === -1 ? bytes.length : bytes[next - 1] === 13 ? next - 1 : next;
+      const raw = bytes.subarray(p, end);
+      // Headers end at the first empty line.
+      let split = -1;
+      let bodyStart = 0;
+      for (let i = 0; i < raw.length; i++) {
+        if (raw[i] === 10 && (raw[i + 1] === 10 || (raw[i + 1] === 13 && raw[i + 2] === 10))) {
+          split = i;
+          bodyStart = raw[i + 1] === 10 ? i + 2 : i + 3;
+          break;
+        }
+        if (i === 0 && (raw[0] === 10 || (raw[0] === 13 && raw[1] === 10))) {
+          split = 0;
+          bodyStart = raw[0] === 10 ? 1 : 2;
+          break;
+        }
       }
-      if (i === 0 && (raw[0] === 10 || (raw[0] === 13 && raw[1] === 10))) {
-        split = 0;
-        bodyStart = raw[0] === 10 ? 1 : 2;
-        break;
+      const headerText = split === -1 ? '' : latin1(raw.subarray(0, split)).replace(/\r$/, '');
+      const body = split === -1 ? raw : raw.subarray(bodyStart);
+      const headers: [string, string][] = [];
+      for (const line of headerText.split(/\r?\n/)) {
+        const c = line.indexOf(':');
+        if (c > 0) headers.push([line.slice(0, c).trim(), line.slice(c + 1).trim()]);
       }
+      const disp = headers.find(([k]) => k.toLowerCase() === 'content-disposition')?.[1];
+      const params = disp ? headerParams(headerUtf8(disp)) : {};
+      job.items.push({
+        headers: headers.map(([k, v]) => [k, headerUtf8(v)]),
+        name: params.name ?? null,
+        filename: params.filename ?? null,
+        contentType: headers.find(([k]) => k.toLowerCase() === 'content-type')?.[1] ?? null,
+        body,
+        size: body.length,
+      });
+      if (next === -1) return finish('The closing boundary is missing (the body may be truncated).');
+      if (split === -1 && raw.length > 0) return finish('A part has no empty line between its headers and its body.');
+      pos = next + 1;
     }
-    const headerText = split === -1 ? '' : latin1(raw.subarray(0, split)).replace(/\r$/, '');
-    const body = split === -1 ? raw : raw.subarray(bodyStart);
-    const headers: [string, string][] = [];
-    for (const line of headerText.split(/\r?\n/)) {
-      const c = line.indexOf(':');
-      if (c > 0) headers.push([line.slice(0, c).trim(), line.slice(c + 1).trim()]);
-    }
-    // Header values are bytes; most senders put UTF-8 in filenames.
-    const utf8 = (s: string) => decodeUtf8(Uint8Array.from(s, (ch) => ch.charCodeAt(0))) ?? s;
-    const disp = headers.find(([k]) => k.toLowerCase() === 'content-disposition')?.[1];
-    const params = disp ? headerParams(utf8(disp)) : {};
-    parts.push({
-      headers: headers.map(([k, v]) => [k, utf8(v)]),
-      name: params.name ?? null,
-      filename: params.filename ?? null,
-      contentType: headers.find(([k]) => k.toLowerCase() === 'content-type')?.[1] ?? null,
-      body,
-      size: body.length,
-    });
-    if (next === -1) return { boundary, parts, error: 'The closing boundary is missing (the body may be truncated).' };
-    if (split === -1 && raw.length > 0) return { boundary, parts, error: 'A part has no empty line between its headers and its body.' };
-    pos = next + 1;
   }
+  return job;
 }
 
 // --------------------------------------------------------------------- hex
