@@ -10,13 +10,15 @@ import {
   bodyBytes,
   decodeBody,
   excerptAround,
-  formFields,
+  formFieldsJob,
   hexDump,
   jsonView,
   lineColumn,
 } from '../lib/body-views.ts';
 import { parseErrorOffset, prettyJsonBlocks, textBlocks } from '../lib/json-pretty.ts';
 import { formatBytes } from '../lib/format.ts';
+import { memo } from '../lib/memo.ts';
+import { SLICE_MS, useSliced } from '../lib/use-sliced.ts';
 import { CopyButton } from './CopyButton.tsx';
 import { PairsTable } from './HeadersTable.tsx';
 import { JsonTree } from './JsonTree.tsx';
@@ -29,8 +31,6 @@ const HEX_PAGE = 64 * 1024;
 const MAX_TOKENS = 40_000;
 /** Text longer than this is formatted in slices and drawn in blocks. */
 export const LARGE_TEXT = 100_000;
-/** One slice of formatting: well under a frame budget's worth of long task. */
-const SLICE_MS = 24;
 
 interface Props {
   body: string;
@@ -120,7 +120,7 @@ export function BodyView({ body, encoding, contentType, requestId, truncated }: 
       <div role="tabpanel" class={wrap ? 'wrap' : 'nowrap'} data-testid="body-panel" data-view={view}>
         {view === 'json' && (truncated && parsed && !parsed.ok ? <CutJson text={text ?? ''} /> : <JsonPane text={text ?? ''} parsed={parsed} />)}
         {view === 'tree' && parsed?.ok && <JsonTree text={text ?? ''} value={parsed.value} />}
-        {view === 'form' && <PairsTable pairs={formFields(text ?? '')} label="Form fields" testId="form-fields" empty="No fields." />}
+        {view === 'form' && <FormPane text={text ?? ''} />}
         {view === 'multipart' && <MultipartPane bytes={bytes} contentType={contentType} requestId={requestId} />}
         {view === 'text' && (
           <>
@@ -162,6 +162,12 @@ function TextPane({ text }: { text: string }) {
   const blocks = useMemo(() => (text.length > LARGE_TEXT ? textBlocks(text) : null), [text]);
   if (blocks) return <Blocks blocks={blocks} testId="body-text" />;
   return <pre class="code body-code" data-testid="body-text">{text}</pre>;
+}
+
+/** Form fields, read a slice at a time (URLSearchParams took ~200 ms over 120,000 fields) and drawn a page at a time. */
+function FormPane({ text }: { text: string }) {
+  const { items, count, done } = useSliced(() => formFieldsJob(text), [text]);
+  return <PairsTable pairs={items} count={count} reading={!done} label="Form fields" testId="form-fields" empty="No fields." what="fields" />;
 }
 
 function JsonPane({ text, parsed }: { text: string; parsed: Parsed | null }) {
@@ -256,16 +262,26 @@ function SmallJson({ text }: { text: string }) {
   );
 }
 
+/** Hex lines per block (16 bytes a line): each block is dumped once and laid out only on screen. */
+const HEX_BLOCK = 16 * 1024;
+
 function HexPane({ bytes }: { bytes: Uint8Array }) {
   const [shown, setShown] = useState(HEX_PAGE);
-  const dump = useMemo(() => hexDump(bytes, 0, shown), [bytes, shown]);
+  const end = Math.min(shown, bytes.length);
+  const starts: number[] = [];
+  for (let s = 0; s < end; s += HEX_BLOCK) starts.push(s);
   return (
     <div>
-      <pre class="code body-code hex" data-testid="body-hex">{dump}</pre>
+      {/* One text node of 1 MiB's dump took a second to lay out on each "Show more": blocks instead. */}
+      <pre class="code body-code hex" data-testid="body-hex" data-bytes={end}>
+        {starts.map((s) => (
+          <HexBlock key={s} bytes={bytes} start={s} end={Math.min(end, s + HEX_BLOCK)} last={s + HEX_BLOCK >= end} />
+        ))}
+      </pre>
       {bytes.length > shown && (
         <p>
           Showing the first {formatBytes(shown)} of {formatBytes(bytes.length)}.{' '}
-          <button type="button" class="btn btn-small" onClick={() => setShown(shown + HEX_PAGE * 4)}>
+          <button type="button" class="btn btn-small" onClick={() => setShown(shown + HEX_PAGE * 2)} data-testid="hex-more">
             Show more
           </button>
         </p>
@@ -273,3 +289,12 @@ function HexPane({ bytes }: { bytes: Uint8Array }) {
     </div>
   );
 }
+
+const HexBlock = memo(function HexBlock({ bytes, start, end, last }: { bytes: Uint8Array; start: number; end: number; last: boolean }) {
+  const lines = Math.ceil((end - start) / 16);
+  return (
+    <span class="code-block" style={{ containIntrinsicSize: `auto ${lines * 20}px` }}>
+      {hexDump(bytes, start, end - start) + (last ? '' : '\n')}
+    </span>
+  );
+});

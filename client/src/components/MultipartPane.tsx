@@ -1,10 +1,14 @@
 // A multipart body part by part: each part's headers, its content (text, or a hex excerpt),
 // a preview for images, and a download of the part's own bytes.
-import { useMemo } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { extensionFor } from '../../../shared/filename.ts';
-import { decodeUtf8, hexDump, isProbablyText, parseMultipart } from '../lib/body-views.ts';
+import { type MultipartPart, decodeUtf8, hexDump, isProbablyText, multipartJob } from '../lib/body-views.ts';
 import { formatBytes } from '../lib/format.ts';
+import { memo } from '../lib/memo.ts';
+import { FIRST_PAGE, chunkRanges, showMore } from '../lib/paging.ts';
+import { useSliced } from '../lib/use-sliced.ts';
 import { PairsTable } from './HeadersTable.tsx';
+import { ShowMore } from './ShowMore.tsx';
 
 /** Images shown inline up to this size (as a data: URL, which the page's policy allows). */
 const PREVIEW_MAX = 5 * 1024 * 1024;
@@ -32,51 +36,68 @@ function download(bytes: Uint8Array, name: string, type: string) {
 const safeName = (s: string) => s.replace(/[/\\]/g, '_').replace(/[\0-\x1f]/g, '').slice(0, 200) || 'part';
 
 export function MultipartPane({ bytes, contentType, requestId }: { bytes: Uint8Array; contentType: string | null; requestId: string }) {
-  const mp = useMemo(() => parseMultipart(bytes, contentType), [bytes, contentType]);
+  // Read a slice at a time and drawn a page at a time: 17,000 tiny parts at once froze the page for seconds.
+  const { job, items, count, done } = useSliced(() => multipartJob(bytes, contentType), [bytes, contentType]);
+  const [shown, setShown] = useState(FIRST_PAGE);
   return (
-    <div data-testid="multipart">
-      {mp.error && (
+    <div data-testid="multipart" data-complete={done ? 'true' : 'false'}>
+      {done && job.error && (
         <p class="notice notice-warn" role="note">
-          {mp.error}
+          {job.error}
         </p>
       )}
-      {mp.parts.length > 0 && (
+      {count > 0 && (
         <ol class="parts">
-          {mp.parts.map((p, i) => {
-            const t = decodeUtf8(p.body);
-            const isText = t !== null && isProbablyText(t);
-            const type = (p.contentType ?? '').split(';')[0].trim().toLowerCase();
-            const image = PREVIEW_TYPES.test(type) && p.size > 0 && p.size <= PREVIEW_MAX;
-            const name = p.filename ? safeName(p.filename) : `${requestId}-part${i + 1}.${isText && !p.contentType ? 'txt' : extensionFor(p.contentType)}`;
-            return (
-              <li key={i} class="part" data-testid="multipart-part">
-                <div class="part-head">
-                  <strong>{p.name ?? `(part ${i + 1})`}</strong>
-                  {p.filename !== null && <span class="muted">file: {p.filename}</span>}
-                  {p.contentType && <span class="muted">{p.contentType}</span>}
-                  <span class="size" data-testid="part-size">
-                    {formatBytes(p.size)}
-                    {p.size >= 1024 ? ` (${p.size.toLocaleString('en-US')} bytes)` : ''}
-                  </span>
-                  <button type="button" class="btn btn-small" onClick={() => download(p.body, name, p.contentType ?? 'application/octet-stream')} data-testid="part-download">
-                    Download part<span class="sr-only"> {i + 1}</span>
-                  </button>
-                </div>
-                <PairsTable pairs={p.headers} label={`Headers of part ${i + 1}`} testId="part-headers" empty="No headers." />
-                {image && (
-                  <img class="part-image" src={`data:${type};base64,${toBase64(p.body)}`} alt={`Preview of ${p.filename ?? p.name ?? `part ${i + 1}`}`} data-testid="part-image" />
-                )}
-                {!image && (
-                  <details open={isText && p.size <= 2048}>
-                    <summary>{isText ? 'Content' : 'Content (hex, first 512 bytes)'}</summary>
-                    <pre class="code">{isText ? (t!.length > 20_000 ? `${t!.slice(0, 20_000)}\n…` : t) : hexDump(p.body, 0, 512)}</pre>
-                  </details>
-                )}
-              </li>
-            );
-          })}
+          {chunkRanges(shown, count).map(([start, end]) => (
+            <Parts key={start} parts={items} start={start} end={end} requestId={requestId} />
+          ))}
         </ol>
       )}
+      <ShowMore shown={shown} total={count} reading={!done} what="parts" onMore={() => setShown(showMore(shown, count))} />
     </div>
+  );
+}
+
+/** Parts start..end-1 (numbered from 1 in the page), memoized: a "Show more" draws only the new ones. */
+const Parts = memo(function Parts({ parts, start, end, requestId }: { parts: MultipartPart[]; start: number; end: number; requestId: string }) {
+  return (
+    <>
+      {parts.slice(start, end).map((p, k) => (
+        <Part key={start + k} p={p} i={start + k} requestId={requestId} />
+      ))}
+    </>
+  );
+});
+
+function Part({ p, i, requestId }: { p: MultipartPart; i: number; requestId: string }) {
+  const t = decodeUtf8(p.body);
+  const isText = t !== null && isProbablyText(t);
+  const type = (p.contentType ?? '').split(';')[0].trim().toLowerCase();
+  const image = PREVIEW_TYPES.test(type) && p.size > 0 && p.size <= PREVIEW_MAX;
+  const name = p.filename ? safeName(p.filename) : `${requestId}-part${i + 1}.${isText && !p.contentType ? 'txt' : extensionFor(p.contentType)}`;
+  return (
+    <li class="part" data-testid="multipart-part">
+      <div class="part-head">
+        <span class="part-n">{i + 1}.</span>
+        <strong>{p.name ?? `(part ${i + 1})`}</strong>
+        {p.filename !== null && <span class="muted">file: {p.filename}</span>}
+        {p.contentType && <span class="muted">{p.contentType}</span>}
+        <span class="size" data-testid="part-size">
+          {formatBytes(p.size)}
+          {p.size >= 1024 ? ` (${p.size.toLocaleString('en-US')} bytes)` : ''}
+        </span>
+        <button type="button" class="btn btn-small" onClick={() => download(p.body, name, p.contentType ?? 'application/octet-stream')} data-testid="part-download">
+          Download part<span class="sr-only"> {i + 1}</span>
+        </button>
+      </div>
+      <PairsTable pairs={p.headers} label={`Headers of part ${i + 1}`} testId="part-headers" empty="No headers." what="headers" />
+      {image && <img class="part-image" src={`data:${type};base64,${toBase64(p.body)}`} alt={`Preview of ${p.filename ?? p.name ?? `part ${i + 1}`}`} data-testid="part-image" />}
+      {!image && (
+        <details open={isText && p.size <= 2048}>
+          <summary>{isText ? 'Content' : 'Content (hex, first 512 bytes)'}</summary>
+          <pre class="code">{isText ? (t!.length > 20_000 ? `${t!.slice(0, 20_000)}\n…` : t) : hexDump(p.body, 0, 512)}</pre>
+        </details>
+      )}
+    </li>
   );
 }
