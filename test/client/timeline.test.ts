@@ -1,7 +1,7 @@
 // The delivery timeline's geometry.
 import { describe, expect, it } from 'vitest';
 import type { Attempt, Delivery } from '../../shared/api.ts';
-import { attemptTone, deliveryMarks, ticks, timeToFraction, timelineLayout } from '../../client/src/lib/timeline.ts';
+import { CODE_CHAR_PX, attemptTone, codesShown, deliveryMarks, ticks, timeToFraction, timelineLayout } from '../../client/src/lib/timeline.ts';
 
 const DAY = 86_400_000;
 
@@ -123,5 +123,44 @@ describe('attempts made after the deadline', () => {
     const m = deliveryMarks(delivery([attempt({ n: 1, plannedAt: iso(DAY), sentAt: iso(DAY + 2000), ok: false, status: 500 })]));
     expect(m.attempts[0].past).toBe(false);
     expect(timelineLayout(m.deadlineMs, m.attempts).marks).toEqual([1]);
+  });
+});
+
+describe('which status codes are drawn above the marks', () => {
+  const overlaps = (xs: number[], texts: string[], shown: boolean[]) => {
+    const spans = xs.map((x, i) => [x - (texts[i].length * CODE_CHAR_PX) / 2, x + (texts[i].length * CODE_CHAR_PX) / 2]).filter((_, i) => shown[i]);
+    spans.sort((a, b) => a[0] - b[0]);
+    return spans.some((s, i) => i > 0 && s[0] < spans[i - 1][1]);
+  };
+
+  it('101 attempts a minute apart on a 24 h scale: no two drawn codes overlap, first and last kept', () => {
+    // A webhook schedule of delaysMs 100 x 60000: attempts at 0, 1 min, ..., 100 min.
+    const width = 900;
+    const xs = Array.from({ length: 101 }, (_, k) => timeToFraction(k * 60_000, DAY) * width);
+    const texts = xs.map(() => '500');
+    const shown = codesShown(xs, texts);
+    expect(shown[0]).toBe(true);
+    expect(shown[100]).toBe(true);
+    expect(overlaps(xs, texts, shown)).toBe(false);
+    // Thinned, not emptied: the early, spread-out attempts keep theirs.
+    expect(shown.filter(Boolean).length).toBeGreaterThan(5);
+    expect(shown.filter(Boolean).length).toBeLessThan(30);
+  });
+
+  it('keeps every code when they fit, and the last even when it crowds the one before', () => {
+    expect(codesShown([0, 100, 200], ['500', '503', '200'])).toEqual([true, true, true]);
+    // Three codes on top of each other at the end: the middle one goes, the last stays.
+    expect(codesShown([0, 300, 305, 310], ['500', '500', '500', '200'])).toEqual([true, false, false, true]);
+    // Codes of any length (T/O, RST) take their own width.
+    expect(codesShown([0, 30, 60], ['T/O', 'RST', '200'])).toEqual([true, true, true]);
+    expect(codesShown([0, 10], ['500', '200'])).toEqual([true, true]);
+    expect(codesShown([], [])).toEqual([]);
+    expect(codesShown([5], ['500'])).toEqual([true]);
+  });
+
+  it('takes marks by their place on the line, the latest first, not by their order', () => {
+    // Attempts 3 and 4 crowd each other left of attempt 2: the later on the line keeps its code.
+    const shown = codesShown([0, 200, 100, 104, 300], ['500', '500', '500', '500', '200']);
+    expect(shown).toEqual([true, true, false, true, true]);
   });
 });

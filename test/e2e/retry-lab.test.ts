@@ -357,6 +357,13 @@ describe('the attempt detail, marks after the deadline, narrow screens, and "at 
     expect(Math.abs(last.x + last.width / 2 - deadline.x)).toBeLessThan(2);
     expect(retry.x).toBeGreaterThanOrEqual(last.x + last.width);
     expect(retryCode.x).toBeGreaterThan(deadlineCode.x + deadlineCode.width);
+    // The early attempts crowd together on the log scale: codes that would overlap are left
+    // out (they made a black band), every mark stays, the first and last attempt keep theirs.
+    const spans = (await tl.locator('.mark-code').evaluateAll((els) => els.map((e) => [e.getBoundingClientRect().left, e.getBoundingClientRect().right]))).sort((a, b) => a[0] - b[0]);
+    for (let i = 1; i < spans.length; i++) expect(spans[i][0], `code ${i} of ${spans.length}`).toBeGreaterThanOrEqual(spans[i - 1][1]);
+    expect(await tl.locator('[data-attempt-n]').count()).toBe(n);
+    expect(await tl.locator('[data-code-n="1"]').count()).toBe(1);
+    expect(spans.length).toBeLessThan(n);
     await screenshot(page, 'retry-lab-after-deadline');
     // Each opens its own attempt.
     for (const k of [n - 1, n]) {

@@ -1,11 +1,14 @@
 // A delivery's attempts on one line: time since the event from 0 to the deadline on a log
 // scale (seconds and hours both read), filled marks for attempts coloured by result and
-// labelled with the status code (or T/O, RST, …), hollow marks for attempts still planned,
+// labelled with the status code (or T/O, RST, …; a code that would overlap another is left
+// out, the first and last attempt's kept), hollow marks for attempts still planned,
 // the deadline as a line. Attempts made after the deadline (manual retries) go right of it,
 // in order. Marks are keyboard buttons.
+import { useRef } from 'preact/hooks';
 import type { Attempt } from '../../../shared/api.ts';
 import { formatDuration } from '../lib/format.ts';
-import { type AttemptMark, type PlannedMark, attemptLabel, markText, ticks, timelineLayout } from '../lib/timeline.ts';
+import { type AttemptMark, type PlannedMark, attemptLabel, codesShown, markText, ticks, timelineLayout } from '../lib/timeline.ts';
+import { useElementWidth } from '../lib/use-element-width.ts';
 
 const PAD = 3; // percent of the width kept free at each end, so edge marks are whole
 
@@ -28,8 +31,17 @@ export function Timeline({ deadlineMs, attempts, planned, nowT, createdAt, selec
   const { f, deadlineF, marks } = timelineLayout(deadlineMs, attempts);
   const tks = ticks(deadlineMs);
   const activate = (a: Attempt) => onSelect?.(a);
+  const svg = useRef<SVGSVGElement>(null);
+  const width = useElementWidth(svg);
+  const codes = attempts.map((m) => markText(m.attempt));
+  // Codes that would overlap one already drawn are left out (many close attempts made a black band).
+  const shownCodes = codesShown(
+    marks.map((f) => (width * (PAD + f * (100 - 2 * PAD))) / 100),
+    codes,
+  );
   return (
     <svg
+      ref={svg}
       class="timeline"
       width="100%"
       height="74"
@@ -38,6 +50,7 @@ export function Timeline({ deadlineMs, attempts, planned, nowT, createdAt, selec
       data-testid={testId}
       data-attempts={attempts.length}
       data-planned={planned.length}
+      data-codes={shownCodes.filter(Boolean).length}
     >
       <line class="axis" x1={x(0)} x2={x(deadlineF)} y1="34" y2="34" />
       {deadlineF < 1 && (
@@ -106,11 +119,14 @@ export function Timeline({ deadlineMs, attempts, planned, nowT, createdAt, selec
       })}
       {/* The status codes above the marks: outside the buttons (their names already say it). */}
       <g aria-hidden="true">
-        {attempts.map((m, i) => (
-          <text key={`c${m.n}`} class="mark-code" x={x(marks[i])} y="9" text-anchor="middle" data-code-n={m.n}>
-            {markText(m.attempt)}
-          </text>
-        ))}
+        {attempts.map(
+          (m, i) =>
+            shownCodes[i] && (
+              <text key={`c${m.n}`} class="mark-code" x={x(marks[i])} y="9" text-anchor="middle" data-code-n={m.n}>
+                {codes[i]}
+              </text>
+            ),
+        )}
       </g>
     </svg>
   );

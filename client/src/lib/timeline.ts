@@ -195,3 +195,38 @@ export function deliveryMarks(d: Delivery): DeliveryMarks {
   }
   return { deadlineMs: d.schedule.deadlineMs, attempts, planned };
 }
+
+/** About how wide a mark's code is drawn (11px sans, see .timeline text), per character. */
+export const CODE_CHAR_PX = 7;
+/** Space kept between two codes. */
+const CODE_GAP_PX = 3;
+
+/**
+ * Which marks get their code drawn above them, given each mark's centre (px) and its code.
+ * A hundred attempts a minute apart drew their "500"s on top of each other into a black band:
+ * a code that would overlap one already kept is skipped (the mark and its title stay). The
+ * first and last attempt always keep theirs; the others are taken right to left, so the
+ * latest ones (how it ended, the deadline attempt) are the ones kept.
+ */
+export function codesShown(xs: readonly number[], texts: readonly string[], charPx = CODE_CHAR_PX, gapPx = CODE_GAP_PX): boolean[] {
+  const n = xs.length;
+  const shown = new Array<boolean>(n).fill(false);
+  const kept: [number, number][] = [];
+  const span = (i: number): [number, number] => {
+    const half = (texts[i].length * charPx) / 2;
+    return [xs[i] - half, xs[i] + half];
+  };
+  const keep = (i: number) => {
+    shown[i] = true;
+    kept.push(span(i));
+  };
+  if (n === 0) return shown;
+  keep(0);
+  if (n > 1) keep(n - 1);
+  const order = Array.from({ length: n - 2 }, (_, k) => k + 1).sort((a, b) => xs[b] - xs[a]);
+  for (const i of order) {
+    const [l, r] = span(i);
+    if (kept.every(([kl, kr]) => r + gapPx <= kl || l >= kr + gapPx)) keep(i);
+  }
+  return shown;
+}
