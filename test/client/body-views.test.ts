@@ -9,12 +9,21 @@ import {
   decodeUtf8,
   excerptAround,
   formFields,
+  formFieldsJob,
   headerParams,
   hexDump,
   jsonView,
   lineColumn,
+  multipartJob,
   parseMultipart,
 } from '../../client/src/lib/body-views.ts';
+import { chunkRanges, showMore } from '../../client/src/lib/paging.ts';
+
+/** A clock that moves 1 ms each time it is read: every step stops after its first check. */
+const ticking = () => {
+  let t = 0;
+  return () => t++;
+};
 
 const enc = (s: string) => new TextEncoder().encode(s);
 
@@ -130,6 +139,43 @@ describe('formFields', () => {
       ['empty', ''],
       ['flag', ''],
     ]);
+  });
+});
+
+describe('formFieldsJob (a slice at a time)', () => {
+  it('gives exactly what formFields gives, read in small pieces over many steps', () => {
+    const text = '?a=1&b=hello+world&c=%E2%9C%93&bad=%zz&a=2&empty=&flag&&x=%26';
+    const job = formFieldsJob(text, 5);
+    const now = ticking();
+    let steps = 0;
+    while (!job.step(0, now)) steps++;
+    expect(steps).toBeGreaterThan(2);
+    expect(job.items).toEqual(formFields(text));
+    expect(formFieldsJob('', 5).step(0)).toBe(true);
+  });
+});
+
+describe('multipartJob (a slice at a time)', () => {
+  it('reads 1,000 parts over several steps, the same parts as parseMultipart', () => {
+    const body = enc(Array.from({ length: 1000 }, (_, i) => `--b\r\nContent-Disposition: form-data; name="p${i}"\r\n\r\nv${i}\r\n`).join('') + '--b--\r\n');
+    const job = multipartJob(body, 'multipart/form-data; boundary=b');
+    const now = ticking();
+    let steps = 0;
+    while (!job.step(0, now)) steps++;
+    expect(steps).toBeGreaterThan(10);
+    expect(job.error).toBeNull();
+    expect(job.items.map((p) => p.name)).toEqual(parseMultipart(body, 'multipart/form-data; boundary=b').parts.map((p) => p.name));
+    expect(job.items.at(-1)!.name).toBe('p999');
+  });
+});
+
+describe('paging', () => {
+  it('shows 1,000 more per press, up to the total, drawn in chunks of 200', () => {
+    expect(showMore(200, 17_138)).toBe(1200);
+    expect(showMore(17_000, 17_138)).toBe(17_138);
+    expect(chunkRanges(200, 17_138)).toEqual([[0, 200]]);
+    expect(chunkRanges(1200, 1050)).toEqual([[0, 200], [200, 400], [400, 600], [600, 800], [800, 1000], [1000, 1050]]);
+    expect(chunkRanges(200, 0)).toEqual([]);
   });
 });
 
