@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import type { HeaderPair } from '../../../shared/api.ts';
 import { memo } from '../lib/memo.ts';
 import { FIRST_PAGE, chunkRanges, showMore } from '../lib/paging.ts';
+import { useDrawn } from '../lib/use-drawn.ts';
 import { ShowMore } from './ShowMore.tsx';
 
 interface Props {
@@ -23,13 +24,14 @@ interface Props {
  */
 export function PairsTable({ pairs, label, testId, empty = 'None', reading, count = pairs.length, what = 'rows' }: Props) {
   const [shown, setShown] = useState(FIRST_PAGE);
+  const drawn = useDrawn(shown);
   if (count === 0 && !reading) return <p class="muted">{empty}</p>;
-  const ranges = chunkRanges(shown, count);
+  const ranges = chunkRanges(drawn, count);
   return (
     <>
       {ranges.length <= 1 ? (
         <table class="pairs" aria-label={label} data-testid={testId}>
-          <PairRows pairs={pairs} start={0} end={Math.min(shown, count)} />
+          <PairRows pairs={pairs} start={0} end={Math.min(drawn, count)} />
         </table>
       ) : (
         <div role="group" aria-label={label} data-testid={testId}>

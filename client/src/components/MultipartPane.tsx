@@ -6,6 +6,7 @@ import { type MultipartPart, decodeUtf8, hexDump, isProbablyText, multipartJob }
 import { formatBytes } from '../lib/format.ts';
 import { memo } from '../lib/memo.ts';
 import { FIRST_PAGE, chunkRanges, showMore } from '../lib/paging.ts';
+import { useDrawn } from '../lib/use-drawn.ts';
 import { useSliced } from '../lib/use-sliced.ts';
 import { PairsTable } from './HeadersTable.tsx';
 import { ShowMore } from './ShowMore.tsx';
@@ -39,8 +40,9 @@ export function MultipartPane({ bytes, contentType, requestId }: { bytes: Uint8A
   // Read a slice at a time and drawn a page at a time: 17,000 tiny parts at once froze the page for seconds.
   const { job, items, count, done } = useSliced(() => multipartJob(bytes, contentType), [bytes, contentType]);
   const [shown, setShown] = useState(FIRST_PAGE);
+  const drawn = useDrawn(shown);
   return (
-    <div data-testid="multipart" data-complete={done ? 'true' : 'false'}>
+    <div data-testid="multipart" data-complete={done ? 'true' : 'false'} data-drawn={Math.min(drawn, count)}>
       {done && job.error && (
         <p class="notice notice-warn" role="note">
           {job.error}
@@ -48,7 +50,7 @@ export function MultipartPane({ bytes, contentType, requestId }: { bytes: Uint8A
       )}
       {count > 0 && (
         <ol class="parts">
-          {chunkRanges(shown, count).map(([start, end]) => (
+          {chunkRanges(drawn, count).map(([start, end]) => (
             <Parts key={start} parts={items} start={start} end={end} requestId={requestId} />
           ))}
         </ol>
