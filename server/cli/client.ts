@@ -252,6 +252,9 @@ export function noSuchBin(e: unknown, binId: string, c: Conn): unknown {
   return isNoSuchBin(e) ? new CliError(`there is no bin ${binId} on ${c.server}`, e.code, { status: 404, ...(e.apiCode ? { apiCode: e.apiCode } : {}) }) : e;
 }
 
+/** Statuses that say the same from hooklab, Node or a proxy in front (see errorOf). */
+const KEPT_AS_IS = new Set([408, 413, 414, 429, 431]);
+
 export async function errorOf(res: Response, c: Conn): Promise<CliError> {
   let message = `${res.status} ${res.statusText}`;
   let apiCode: string | undefined;
@@ -266,8 +269,10 @@ export async function errorOf(res: Response, c: Conn): Promise<CliError> {
   }
   // Every refusal of hooklab's API is its error JSON: any other 4xx (a proxy's 404 page, another
   // app's login form) is not hooklab's. A 5xx, 429 or 408 stays what it is, hooklab's or a proxy's
-  // in front of it: busy or down for now (forward and tail wait it out).
-  if (!hooklabs && res.status < 500 && res.status !== 429 && res.status !== 408) return notHooklab(c, res, mediaType(res));
+  // in front of it: busy or down for now (forward and tail wait it out). So does a request too
+  // large for Node or a proxy (413, 414, 431: their own bare answers), which the relay answers
+  // by asking for fewer captures at a time.
+  if (!hooklabs && res.status < 500 && !KEPT_AS_IS.has(res.status)) return notHooklab(c, res, mediaType(res));
   const ra = res.headers.get('retry-after')?.trim();
   const retryAfter = ra ? Number(ra) : NaN;
   const detail = {
