@@ -13,21 +13,23 @@ const ANSWERS: Record<string, string> = {
   ERR_HTTP_REQUEST_TIMEOUT: '408 Request Timeout',
 };
 
-export interface ClientErrors {
-  /** A request is being answered on its socket (call for every request). */
-  answering(req: http.IncomingMessage, res: http.ServerResponse): void;
-}
+/**
+ * The answer Node has attached to the socket, not yet finished (its `_httpMessage`: read here,
+ * at an error, rather than each request noted on the capture path).
+ */
+const answerUnderWay = (socket: Socket): http.ServerResponse | null => {
+  const res = (socket as { _httpMessage?: http.ServerResponse | null })._httpMessage;
+  return res && !res.writableFinished ? res : null;
+};
 
-export function answerClientErrors(server: http.Server): ClientErrors {
-  /** The newest answer not yet finished on each socket (with pipelining, the last one queued). */
-  const open = new WeakMap<Socket, { req: http.IncomingMessage; res: http.ServerResponse }>();
+export function answerClientErrors(server: http.Server): void {
   /** Sockets closing after their answer (Node reports the parse error again for each chunk that comes). */
   const closing = new WeakSet<Socket>();
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     if (closing.has(socket)) return;
-    const { req, res } = open.get(socket) ?? {};
+    const res = answerUnderWay(socket);
     // Only bytes after a whole request: one cut off mid-body (the sender gone) ends as Node ends it.
-    if (req?.complete && res && !socket.destroyed && err.code?.startsWith('HPE_')) {
+    if (res?.req?.complete && !socket.destroyed && err.code?.startsWith('HPE_')) {
       closing.add(socket);
       // No keep-alive after it: the bytes after the request are not one.
       if (!res.headersSent) res.shouldKeepAlive = false;
@@ -41,12 +43,4 @@ export function answerClientErrors(server: http.Server): ClientErrors {
     }
     socket.destroy(err);
   });
-  return {
-    answering(req, res) {
-      open.set(req.socket, { req, res });
-      res.once('finish', () => {
-        if (open.get(req.socket)?.res === res) open.delete(req.socket);
-      });
-    },
-  };
 }

@@ -79,7 +79,6 @@ export function createHttp(config: Config): HooklabHttp {
     },
     (req, res) => {
       upgrades.restoreOffer(req);
-      clientErrors.answering(req, res);
       stalls.add(req.socket);
       const over = refused.get(req.socket);
       if (over) {
@@ -103,7 +102,7 @@ export function createHttp(config: Config): HooklabHttp {
   server.maxHeadersCount = 0;
   const stalls = watchStalls(server, config.responseStallMs);
   const upgrades = answerUpgradesAsPlain(server);
-  const clientErrors = answerClientErrors(server);
+  answerClientErrors(server);
   server.on('connection', (socket: Socket) => {
     if (upgrades.refed(socket)) return; // counted when it came
     // Behind a proxy (TRUST_PROXY) every connection is the proxy's: only the total counts.
