@@ -72,10 +72,15 @@ const COLUMNS = [
   'attempt', 'status', 'reason', 'reason_detail', 'planned_at', 'sent_at', 'offset_ms', 'late_ms', 'http_status', 'error', 'ok', 'duration_ms', 'manual', 'captured_request_id',
 ] as const;
 
-/** RFC 4180: quote a field when it holds a comma, a quote or a line break. */
+/**
+ * RFC 4180: quote a field when it holds a comma, a quote or a line break. A text that a
+ * spreadsheet would take for a formula (=, +, -, @, a tab or CR first: a webhook named
+ * "=HYPERLINK(…)") gets a leading ' (OWASP's CSV injection advice); numbers stay numbers.
+ */
 function cell(v: unknown): string {
   if (v === null || v === undefined) return '';
-  const s = String(v);
+  let s = String(v);
+  if (typeof v === 'string' && /^[=+\-@\t\r]/.test(s)) s = `'${s}`;
   return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
 }
 

@@ -54,6 +54,9 @@ export const ORIGIN_HEADERS: ReadonlySet<string> = new Set([
   'accept-ch',
   'critical-ch',
   'x-permitted-cross-domain-policies',
+  // Have the browser fetch and run rules for pages of the origin (prerender, prefetch).
+  'speculation-rules',
+  'supports-loading-mode',
 ]);
 
 /** An RFC 9110 token (tchar+): what a method or a header name must be. */

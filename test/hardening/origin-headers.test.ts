@@ -39,6 +39,9 @@ const HOSTILE = [
   'X-XSS-Protection',
   // The Origin is echoed back (cors): with this, other sites would read with the visitor's credentials.
   'Access-Control-Allow-Credentials',
+  // Have the browser fetch and run rules for the origin's pages.
+  'Speculation-Rules',
+  'Supports-Loading-Mode',
 ];
 
 describe('bin answer headers that act for the origin', () => {
