@@ -6,6 +6,7 @@
 // unread (they were never a request). With no answer under way, Node's default is kept.
 import type http from 'node:http';
 import type { Socket } from 'node:net';
+import { LINGER_MS } from './linger.ts';
 
 const ANSWERS: Record<string, string> = {
   HPE_HEADER_OVERFLOW: '431 Request Header Fields Too Large',
@@ -23,7 +24,7 @@ const answerUnderWay = (socket: Socket): http.ServerResponse | null => {
 };
 
 export function answerClientErrors(server: http.Server): void {
-  /** Sockets closing after their answer (Node reports the parse error again for each chunk that comes). */
+  /** Sockets closing after their answers (Node reports the parse error again for each chunk that comes). */
   const closing = new WeakSet<Socket>();
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     if (closing.has(socket)) return;
@@ -31,16 +32,32 @@ export function answerClientErrors(server: http.Server): void {
     // Only bytes after a whole request: one cut off mid-body (the sender gone) ends as Node ends it.
     if (res?.req?.complete && !socket.destroyed && err.code?.startsWith('HPE_')) {
       closing.add(socket);
-      // No keep-alive after it: the bytes after the request are not one.
-      if (!res.headersSent) res.shouldKeepAlive = false;
-      res.once('finish', () => socket.end());
-      res.once('close', () => socket.destroy());
+      closeWhenAnswered(socket);
       return;
     }
-    if (socket.writable && socket.bytesWritten === 0) {
+    // As Node does: an error answer unless one of its own has begun on the connection.
+    if (socket.writable && !res?.headersSent) {
       const status = (err.code && ANSWERS[err.code]) ?? '400 Bad Request';
       socket.write(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`);
     }
     socket.destroy(err);
   });
+}
+
+/**
+ * End the connection once every answer on it has gone (pipelined requests before the bad bytes
+ * are answered too: Node hands the socket to the next one as each finishes), then destroy it
+ * after LINGER_MS should the client keep it open.
+ */
+function closeWhenAnswered(socket: Socket): void {
+  const next = answerUnderWay(socket);
+  if (next) {
+    next.once('finish', () => closeWhenAnswered(socket));
+    return;
+  }
+  if (socket.destroyed) return;
+  socket.end();
+  const t = setTimeout(() => socket.destroy(), LINGER_MS);
+  t.unref();
+  socket.once('close', () => clearTimeout(t));
 }

@@ -43,10 +43,18 @@ export function answerUpgradesAsPlain(server: http.Server): PlainUpgrades {
   const offers = new WeakMap<Socket, string[]>();
   server.on('upgrade', (req: http.IncomingMessage, socket: Socket, head: Buffer) => {
     if (req.url?.startsWith(LIVE_PATH)) return; // Socket.IO's (destroyUpgrade: false leaves the rest to this)
-    again.add(socket);
-    offers.set(socket, req.rawHeaders);
-    socket.unshift(Buffer.concat([plainHead(req), head]));
-    server.emit('connection', socket);
+    const feed = () => {
+      if (socket.destroyed) return;
+      again.add(socket);
+      offers.set(socket, req.rawHeaders);
+      socket.unshift(Buffer.concat([plainHead(req), head]));
+      server.emit('connection', socket);
+    };
+    // A pipelined request's answer still under way: fed once it has gone, or the fresh
+    // connection state would queue this one's answer where that answer's end never looks.
+    const before = (socket as { _httpMessage?: http.ServerResponse | null })._httpMessage;
+    if (before && !before.writableFinished) before.once('finish', () => setImmediate(feed));
+    else feed();
   });
   return {
     refed: (socket) => again.has(socket),

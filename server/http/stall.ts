@@ -74,10 +74,15 @@ export function watchStalls(server: http.Server, stallMs: number, now: () => num
     if (timer) clearInterval(timer);
     timer = null;
   };
+  /** Sockets with their 'close' listener: one each, however often an upgrade took one out and a request put it back (plain-upgrades.ts). */
+  const listened = new WeakSet<Socket>();
   const add = (socket: Socket) => {
     if (sockets.has(socket) || socket.destroyed) return;
     sockets.set(socket, null);
-    socket.once('close', () => sockets.delete(socket));
+    if (!listened.has(socket)) {
+      listened.add(socket);
+      socket.once('close', () => sockets.delete(socket));
+    }
     if (!timer) {
       timer = setInterval(check, every);
       timer.unref();

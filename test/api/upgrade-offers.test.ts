@@ -74,6 +74,40 @@ describe('upgrade offers to receiver URLs', () => {
     }
   });
 
+  it('30 h2c offers one after another on one connection: each answered, no listener piling up on the socket', async () => {
+    const bin = await createBin(srv.base);
+    const u = new URL(bin.url);
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      const s = net.connect(Number(u.port), u.hostname);
+      await new Promise((r) => s.once('connect', r));
+      let got = '';
+      s.on('data', (d: Buffer) => (got += d.toString('latin1')));
+      for (let i = 0; i < 30; i++) {
+        s.write(`GET ${u.pathname}/k${i} HTTP/1.1\r\nHost: ${u.host}\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n\r\n`);
+        await expect.poll(() => (got.match(/HTTP\/1\.1 200 /g) ?? []).length).toBe(i + 1);
+      }
+      s.destroy();
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
+    expect((await json<RequestPage>(srv.base, 'GET', `/api/bins/${bin.id}/requests`)).body.requests).toHaveLength(30);
+  });
+
+  it('an h2c offer pipelined behind a request whose answer is delayed: both answered, in order', async () => {
+    const bin = await createBin(srv.base);
+    await json(srv.base, 'PUT', `/api/bins/${bin.id}/response`, { rules: [{ status: 202, delayMs: 300, match: { pathPrefix: '/slow' } }] });
+    const u = new URL(bin.url);
+    const answer = await raw(
+      `POST ${u.pathname}/slow HTTP/1.1\r\nHost: ${u.host}\r\nContent-Length: 1\r\n\r\na` +
+        `GET ${u.pathname}/after HTTP/1.1\r\nHost: ${u.host}\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n`,
+    );
+    expect(answer.match(/HTTP\/1\.1 \d+ /g)).toEqual(['HTTP/1.1 202 ', 'HTTP/1.1 200 ']);
+  });
+
   it('a WebSocket offer to a receiver URL is captured and gets the bin\'s answer; the live view\'s own WebSocket still connects', async () => {
     const bin = await createBin(srv.base);
     const u = new URL(bin.url);
