@@ -219,8 +219,15 @@ export function unreachable(c: Conn, e: unknown, init: { timeoutMs?: number; sig
   }
   const code = c0?.code ?? c0?.errors?.[0]?.code;
   const cause = (code && CONNECTION_PROBLEMS[code]) ?? code ?? c0?.message ?? (e as Error).message;
-  return new CliError(`cannot reach hooklab at ${c.server} (${cause})`, EXIT.server, { transient: true, connectionLost: true });
+  return new CliError(`cannot reach hooklab at ${c.server} (${cause})`, EXIT.server, { transient: true, connectionLost: code !== undefined && PASSING.has(code) });
 }
+
+/**
+ * Connection problems that pass (a server restarting, a network outage): `wait` asks again for
+ * the rest of its timeout. Not a host name that does not exist or a certificate refused: asking
+ * again cannot help, and the wait fails at once.
+ */
+const PASSING = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'UND_ERR_CONNECT_TIMEOUT']);
 
 /**
  * undici's and the system's codes for a connection that failed, in words: the system's keep

@@ -56,6 +56,14 @@ describe('hooklab wait across a server restart', () => {
     expect(lines[1]).toMatch(RETRYING);
   }, 120_000);
 
+  it('a host name that does not exist: exit 3 at once (asking again cannot help), not after --timeout', async () => {
+    const t0 = Date.now();
+    const w = runWait(['some-bin-1234', '--timeout', '60s'], 'http://no-such-host.invalid:8080');
+    expect(await w.exited).toBe(3);
+    expect(Date.now() - t0).toBeLessThan(30_000);
+    expect(w.err()).toBe('hooklab: cannot reach hooklab at http://no-such-host.invalid:8080 (no such host, ENOTFOUND)\n');
+  }, 60_000);
+
   it('a server that stays away: exit 3 once --timeout has passed, not at once', async () => {
     const closed = await freePort();
     const t0 = Date.now();

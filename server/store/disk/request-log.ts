@@ -1352,7 +1352,7 @@ function lostJournal(file: string, n: number, size: number, emptyLog: boolean): 
   const log = `${segName(n)}.log`;
   return new DataFileError(
     file,
-    `${emptyLog ? `${log} beside it holds no whole line` : `it has no journal (${log} is missing)`} while later segments of this bin have theirs, so that journal was lost or emptied (a crash does not do this): the ${size} bytes of bodies there belong to captures hooklab can no longer list`,
+    `${emptyLog ? `${log} beside it holds no whole line` : `it has no journal (${log} is missing)`} while later segments of this bin have theirs, so that journal was lost or emptied (a process crash does not do this; a power cut can, since the OS may write files out of order): the ${size} bytes of bodies there belong to captures hooklab can no longer list`,
     `hooklab has changed nothing. Restore ${log} (from a backup) and start again; or, to drop those captures, move ${segName(n)}.body${emptyLog ? ` and ${log}` : ''} out of the bin's directory and start again; see README "Storage".`,
   );
 }
