@@ -153,6 +153,13 @@ describe('formFieldsJob (a slice at a time)', () => {
     expect(job.items).toEqual(formFields(text));
     expect(formFieldsJob('', 5).step(0)).toBe(true);
   });
+  it('a field whose name starts with "?" at the start of a piece keeps it (URLSearchParams drops a leading "?")', () => {
+    const text = 'aaaaa=1&?q=2&bbbbb=3';
+    const job = formFieldsJob(text, 5);
+    while (!job.step(0, ticking()));
+    expect(job.items).toEqual(formFields(text));
+    expect(job.items).toContainEqual(['?q', '2']);
+  });
 });
 
 describe('multipartJob (a slice at a time)', () => {

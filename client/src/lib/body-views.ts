@@ -347,7 +347,8 @@ export function formFieldsJob(text: string, chunkChars = FORM_CHUNK): SlicedJob<
       while (i < text.length) {
         let end = text.indexOf('&', Math.min(text.length, i + chunkChars));
         end = end === -1 ? text.length : end + 1;
-        for (const pair of new URLSearchParams(text.slice(i, end))) job.items.push(pair);
+        // A leading "&": URLSearchParams drops a "?" that starts its text, and a chunk may start with a field named "?…".
+        for (const pair of new URLSearchParams(`&${text.slice(i, end)}`)) job.items.push(pair);
         i = end;
         if (now() > until) break;
       }
