@@ -223,7 +223,7 @@ export function requestsRouter(ctx: ApiContext): Router {
     // go (a `status` filter), is left to its `answered` (above).
     let found: Awaited<ReturnType<typeof search>>;
     try {
-      found = await searchOr503(res, search(ctx.store, bin.id, filter, { limit: 1, after, oldestFirst: true, maxDecodedBytes: ctx.config.maxDecodedBytes, settledAt: ctx.now(), turns: ctx.searchTurns, abandoned: () => done }));
+      found = await searchOr503(res, search(ctx.store, bin.id, filter, { limit: 1, after, oldestFirst: true, maxDecodedBytes: ctx.config.maxDecodedBytes, settledAt: ctx.now(), delayedHere: (id) => ctx.waiters.answerDelayed(id), turns: ctx.searchTurns, abandoned: () => done }));
     } catch (err) {
       if (!done) finish();
       throw err;

@@ -120,6 +120,8 @@ export async function search(
      * answer is still to go. The wait hears of those once answered.
      */
     settledAt?: number;
+    /** This instance has yet to send the capture's delayed answer (RequestWaiters.answerDelayed). */
+    delayedHere?: (id: string) => boolean;
     /** Shared by the instance's body searches (see search-turns.ts); default: this one's own. */
     turns?: SearchTurns;
     /** The asker is gone (its connection closed): the search stops. */
@@ -156,7 +158,7 @@ async function scan(store: Store, binId: string, f: RequestFilter, q: Parameters
       if (!matchesItem(f, item)) continue;
       const meta = await store.requests.get(binId, item.id);
       if (!meta || !matchesHeaders(f, meta.headers)) continue;
-      if (q.settledAt !== undefined && (proxyPending(meta) || (f.status && delayPending(meta, q.settledAt)))) continue; // the wait hears of it once answered
+      if (q.settledAt !== undefined && (proxyPending(meta) || (f.status && (q.delayedHere?.(meta.id) || delayPending(meta, q.settledAt))))) continue; // the wait hears of it once answered
       if (t) {
         const body = await store.requests.body(binId, item.id);
         if (!body) continue;

@@ -208,11 +208,15 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
       }
     };
     if (d.delayMs > 0) {
+      // Its delay runs from now (after the store, maybe after the disk): until it ends, a wait's
+      // status filter must not take the answer for sent (see RequestWaiters.delaying).
+      deps.waiters?.delaying(requestId, true);
       const t = setTimeout(() => {
+        deps.waiters?.delaying(requestId, false);
         act();
         if (d.fault === null && res.headersSent) deps.onAnswered?.(binId, requestId);
       }, d.delayMs);
-      res.on('close', () => (clearTimeout(t), onHangUp()));
+      res.on('close', () => (clearTimeout(t), deps.waiters?.delaying(requestId, false), onHangUp()));
     } else act();
   }
 

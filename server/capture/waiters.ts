@@ -17,6 +17,8 @@ interface Waiter {
 
 export class RequestWaiters {
   private readonly byBin = new Map<string, Set<Waiter>>();
+  /** Captures whose delayed answer this instance has yet to send (see delaying). */
+  private readonly delayed = new Set<string>();
 
   /** `maxDecodedBytes`: how far a body search decodes (MAX_DECODED_BYTES; see matchesBody). */
   constructor(private readonly maxDecodedBytes: number) {}
@@ -34,6 +36,21 @@ export class RequestWaiters {
       set.delete(w);
       if (set.size === 0 && this.byBin.get(binId) === set) this.byBin.delete(binId);
     };
+  }
+
+  /**
+   * A capture's delayed answer waits (true) or went, or its sender left (false). A capture's
+   * `receivedAt + delayMs` can pass before its answer goes (the delay runs from when it was
+   * stored, after the disk when writes are behind): a wait's scan asks this first.
+   */
+  delaying(id: string, on: boolean): void {
+    if (on) this.delayed.add(id);
+    else this.delayed.delete(id);
+  }
+
+  /** This instance has yet to send the capture's delayed answer. */
+  answerDelayed(id: string): boolean {
+    return this.delayed.has(id);
   }
 
   /** Does anyone wait on this bin? */

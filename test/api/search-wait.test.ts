@@ -388,6 +388,31 @@ describe('wait for a request: a delayed answer', () => {
   });
 });
 
+describe('wait for a request: a delayed answer still to go, past its due time', () => {
+  it('the receiver says which delayed answers it has yet to send, and a status wait leaves those to their answer', async () => {
+    const bin = await createBin(srv.base);
+    await request(srv.base).put(`/api/bins/${bin.id}/response`).send({ default: { status: 201, delayMs: 800 } }).expect(200);
+    const sent = send(`${bin.url}/d`, { body: 'x' });
+    let id = '';
+    await expect.poll(async () => (id = ((await request(srv.base).get(`/api/bins/${bin.id}/requests`)).body as RequestPage).requests[0]?.id ?? '')).not.toBe('');
+    expect(srv.app.waiters.answerDelayed(id)).toBe(true);
+    expect((await sent).status).toBe(201);
+    await expect.poll(() => srv.app.waiters.answerDelayed(id)).toBe(false);
+    // As if its answer had yet to go though its due time has passed (its delay began late:
+    // the capture waited for the disk): a status wait does not take it from the store.
+    srv.app.waiters.delaying(id, true);
+    try {
+      expect((await request(srv.base).get(`/api/bins/${bin.id}/requests/wait?status=201&timeout=300ms`)).status).toBe(408);
+      expect((await request(srv.base).get(`/api/bins/${bin.id}/requests/wait?timeout=300ms`)).status).toBe(200);
+    } finally {
+      srv.app.waiters.delaying(id, false);
+    }
+    const w = await request(srv.base).get(`/api/bins/${bin.id}/requests/wait?status=201&timeout=300ms`);
+    expect(w.status).toBe(200);
+    expect((w.body as RequestDetail).id).toBe(id);
+  });
+});
+
 describe('wait for a delivery', () => {
   it('answers when the delivery is delivered; 409 when it ended otherwise; 408 on timeout', async () => {
     const ok = await createBin(srv.base);
