@@ -44,7 +44,8 @@ export function answerUpgradesAsPlain(server: http.Server): PlainUpgrades {
   server.on('upgrade', (req: http.IncomingMessage, socket: Socket, head: Buffer) => {
     if (req.url?.startsWith(LIVE_PATH)) return; // Socket.IO's (destroyUpgrade: false leaves the rest to this)
     const feed = () => {
-      if (socket.destroyed) return;
+      // Closing after that answer (it said Connection: close): no request after it is read.
+      if (socket.destroyed || !socket.writable) return;
       again.add(socket);
       offers.set(socket, req.rawHeaders);
       socket.unshift(Buffer.concat([plainHead(req), head]));
