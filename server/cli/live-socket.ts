@@ -134,6 +134,12 @@ export function openLiveSocket(c: Conn, onFatal: (err: CliError) => void): Socke
       return onFatal(new CliError(`${c.server} ${what}${connected ? ' (401 on reconnecting: was it changed or revoked?)' : ''}`, EXIT.server, { status: 401 }));
     }
     if (of(403)) return onFatal(new CliError(`${c.server} refused the live connection (403 Forbidden)`, EXIT.server, { status: 403 }));
+    // Socket.IO at that origin, but no namespace by the server's path: hooklab is not under it
+    // (a path prefix in --server). Retrying cannot help.
+    if (e.message === 'Invalid namespace') {
+      const which = c.from ?? '--server (or HOOKLAB_SERVER)';
+      return onFatal(new CliError(`${c.server} is not where hooklab is (its live connection answered "Invalid namespace" for ${new URL(c.server).pathname}): hooklab serves at the root of its origin; is ${which} right?`, EXIT.server));
+    }
     const busy = withRetry(429) ?? withRetry(503);
     if (busy) {
       const waitMs = Math.min(MAX_WAIT_MS, Math.max(1000, busy.retryAfterMs ?? (busy.status === 429 ? RATE_LIMITED_WAIT_MS : BUSY_WAIT_MS)));

@@ -65,6 +65,17 @@ describe('a server that is not hooklab', () => {
     }
   }, 60_000);
 
+  it('tail under that path prefix: one line, exit 3 (it retried "Invalid namespace" for ever)', async () => {
+    const bin = (await json<{ id: string }>(hooklabBase, 'POST', '/api/bins', {})).body.id;
+    const prefix = `${hooklabBase}/prefix`;
+    const r = await hooklab(['tail', bin], { HOOKLAB_SERVER: prefix });
+    expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({
+      code: 3,
+      stdout: '',
+      stderr: `hooklab: ${prefix} is not where hooklab is (its live connection answered "Invalid namespace" for /prefix): hooklab serves at the root of its origin; is HOOKLAB_SERVER right?\n`,
+    });
+  }, 60_000);
+
   it('another web app: named by where the server was given (--server, or the receiver URL)', async () => {
     const list = await hooklab(['bin', 'list', '--server', webBase]);
     expect({ code: list.code, stderr: list.stderr }).toEqual({ code: 3, stderr: `hooklab: ${webBase}/api/bins answered text/html, not hooklab's JSON API: is --server right?\n` });
