@@ -18,7 +18,7 @@ const ANSWERS: Record<string, string> = {
  * The answer Node has attached to the socket, not yet finished (its `_httpMessage`: read here,
  * at an error, rather than each request noted on the capture path).
  */
-const answerUnderWay = (socket: Socket): http.ServerResponse | null => {
+export const answerUnderWay = (socket: Socket): http.ServerResponse | null => {
   const res = (socket as { _httpMessage?: http.ServerResponse | null })._httpMessage;
   return res && !res.writableFinished ? res : null;
 };

@@ -9,6 +9,7 @@
 // (restoreOffer), so the capture has every byte of them.
 import type http from 'node:http';
 import type { Socket } from 'node:net';
+import { answerUnderWay } from './client-errors.ts';
 
 /** Socket.IO's path (its default): upgrades there are its own. */
 const LIVE_PATH = '/socket.io/';
@@ -53,8 +54,8 @@ export function answerUpgradesAsPlain(server: http.Server): PlainUpgrades {
     };
     // A pipelined request's answer still under way: fed once it has gone, or the fresh
     // connection state would queue this one's answer where that answer's end never looks.
-    const before = (socket as { _httpMessage?: http.ServerResponse | null })._httpMessage;
-    if (before && !before.writableFinished) before.once('finish', () => setImmediate(feed));
+    const before = answerUnderWay(socket);
+    if (before) before.once('finish', () => setImmediate(feed));
     else feed();
   });
   return {

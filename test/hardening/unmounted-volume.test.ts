@@ -14,6 +14,7 @@ import { send } from '../helpers/http.ts';
 import { type ServerProcess, spawnServer } from '../helpers/process.ts';
 import { createBin, json } from '../helpers/server.ts';
 import { untilNoFilesOpenUnder } from '../helpers/open-files.ts';
+import { until } from '../helpers/until.ts';
 import { mountTmpfs, type Tmpfs } from './tmpfs.ts';
 
 const procs: ServerProcess[] = [];
@@ -57,15 +58,6 @@ async function health(base: string) {
   return { status: r.status, body: (await r.json()) as { status: string; fault?: { code: string; message: string } | null; warnings?: string[] } };
 }
 
-async function until(check: () => Promise<boolean>, ms = 10_000) {
-  const end = performance.now() + ms;
-  while (performance.now() < end) {
-    if (await check()) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return false;
-}
-
 describe('DATA_DIR on a volume that is unmounted while hooklab runs', () => {
   it('is a missing_directory fault: nothing is written onto the mount point, captures and changes get 503, and all comes back with the volume', async () => {
     const v = await volume();
@@ -83,7 +75,7 @@ describe('DATA_DIR on a volume that is unmounted while hooklab runs', () => {
     // write finds DATA_DIR is not the directory hooklab started on.
     const first = await send(`${url}/after`, { body: 'after' });
     const acked = first.status === 200 ? 1 : 0;
-    expect(await until(async () => (await health(p.base)).status === 503)).toBe(true);
+    await until(async () => (await health(p.base)).status === 503, 'health to say 503', 10_000, 50);
     const h = await health(p.base);
     expect(h.body.status).toBe('storage_fault');
     expect(h.body.fault).toMatchObject({ code: 'missing_directory' });
@@ -100,7 +92,7 @@ describe('DATA_DIR on a volume that is unmounted while hooklab runs', () => {
 
     // The volume comes back: writes resume by themselves, nothing acknowledged was lost.
     v.mount();
-    expect(await until(async () => (await health(p.base)).status === 200)).toBe(true);
+    await until(async () => (await health(p.base)).status === 200, 'health to say 200 again', 10_000, 50);
     expect((await send(`${url}/back`, { body: 'back' })).status).toBe(200);
     p.proc.kill('SIGTERM');
     expect((await p.exited).code).toBe(0);
