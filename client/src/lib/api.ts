@@ -30,7 +30,7 @@ import type {
   WebhookInput,
 } from '../../../shared/api.ts';
 import type { KeyGroupsT, VerifyPutAnswerT, VerifySettingsPutT, VerifySettingsViewT } from '../../../shared/schema/verify.ts';
-import { noteReachable, noteUnreachable } from './reachability.ts';
+import { noteReachable, noteStarting, noteUnreachable } from './reachability.ts';
 import { type RequestFilter, filterParams } from './request-filter.ts';
 
 export class ApiError extends Error {
@@ -92,22 +92,27 @@ async function send<T>(method: string, path: string, body?: unknown, opts: CallO
     noteUnreachable();
     throw new ApiError(0, 'network', NETWORK_MESSAGE);
   }
-  noteReachable();
   const etag = res.headers.get('etag');
-  if (res.status === 204) return { value: undefined as T, etag };
-  const text = await res.text();
-  if (res.ok && opts.text) return { value: text as T, etag };
+  const text = res.status === 204 ? '' : await res.text();
   let data: unknown = null;
-  if (text) {
+  if (text && !(res.ok && opts.text)) {
     try {
       data = JSON.parse(text);
     } catch {
       data = null;
     }
   }
+  const err = (data as ApiErrorBody | null)?.error;
+  // Still loading its data after a restart: not there yet, and it says when to ask again.
+  if (res.status === 503 && err?.code === 'starting') {
+    noteStarting(Math.min(10, Number(res.headers.get('retry-after')) || 2) * 1000);
+    throw new ApiError(503, 'starting', err.message);
+  }
+  noteReachable();
+  if (res.status === 204) return { value: undefined as T, etag };
+  if (res.ok && opts.text) return { value: text as T, etag };
   if (!res.ok) {
     if (res.status === 401) for (const fn of unauthorizedListeners) fn();
-    const err = (data as ApiErrorBody | null)?.error;
     throw new ApiError(res.status, err?.code ?? 'http_error', err?.message ?? `The server answered ${res.status} ${res.statusText}`, err?.field, err?.fields);
   }
   return { value: data as T, etag };
@@ -223,6 +228,7 @@ export function errorMessage(err: unknown): string {
   return String(err);
 }
 
-export const isNetworkError = (err: unknown): boolean => err instanceof ApiError && err.status === 0;
+/** The server could not be reached, or is still starting: either passes by itself (use-error.ts retries). */
+export const isNetworkError = (err: unknown): boolean => err instanceof ApiError && (err.status === 0 || err.code === 'starting');
 export const isStale = (err: unknown): boolean => err instanceof ApiError && err.status === 412;
 export const isNotFound = (err: unknown): boolean => err instanceof ApiError && err.status === 404;
