@@ -68,7 +68,7 @@ export function deliveryTimeline(d: Delivery): Timeline['deliveries'][number] {
 }
 
 const COLUMNS = [
-  'delivery_id', 'run_id', 'event', 'webhook', 'url', 'delivery_state', 'end_reason', 'event_at', 'deadline_at',
+  'delivery_id', 'run_id', 'event', 'webhook', 'url', 'delivery_state', 'end_reason', 'end_detail', 'event_at', 'deadline_at',
   'attempt', 'status', 'reason', 'reason_detail', 'planned_at', 'sent_at', 'offset_ms', 'late_ms', 'http_status', 'error', 'ok', 'duration_ms', 'manual', 'captured_request_id',
 ] as const;
 
@@ -89,7 +89,7 @@ export function timelineCsv(t: Timeline): string {
   for (const d of t.deliveries) {
     for (const a of d.attempts) {
       const row = [
-        d.id, d.runId, d.event, d.webhookName, d.url, d.state, d.endReason, d.createdAt, d.deadlineAt,
+        d.id, d.runId, d.event, d.webhookName, d.url, d.state, d.endReason, d.endDetail, d.createdAt, d.deadlineAt,
         a.n, a.status, a.reason, a.reasonDetail, a.plannedAt, a.sentAt, a.offsetMs, a.lateMs, a.httpStatus, a.error, a.ok, a.durationMs, a.manual, a.capturedRequestId,
       ];
       lines.push(row.map(cell).join(','));

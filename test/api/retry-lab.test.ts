@@ -273,7 +273,7 @@ describe('timeline export', () => {
     expect(csv.headers['content-type']).toMatch(/^text\/csv/);
     expect(csv.headers['content-disposition']).toMatch(/^attachment; filename="?delivery-dl_\w+-timeline\.csv"?$/);
     const lines = csv.text.trimEnd().split('\r\n');
-    expect(lines[0]).toBe('delivery_id,run_id,event,webhook,url,delivery_state,end_reason,event_at,deadline_at,attempt,status,reason,reason_detail,planned_at,sent_at,offset_ms,late_ms,http_status,error,ok,duration_ms,manual,captured_request_id');
+    expect(lines[0]).toBe('delivery_id,run_id,event,webhook,url,delivery_state,end_reason,end_detail,event_at,deadline_at,attempt,status,reason,reason_detail,planned_at,sent_at,offset_ms,late_ms,http_status,error,ok,duration_ms,manual,captured_request_id');
     expect(lines).toHaveLength(1 + tl.attempts.length);
     expect(lines[1]).toContain(',"Orders, ""EU""",');
     expect(lines[1]).toContain(',1,made,first,at the event,');

@@ -28,4 +28,11 @@ describe('timelineCsv', () => {
     expect(row).toContain(',"orders, prod",');
     expect(row).toContain(',"said ""no""",');
   });
+
+  it('says why a delivery ended, in words, beside its end reason', () => {
+    const d = { ...delivery('orders'), endReason: 'webhook_disabled', endDetail: 'the webhook was disabled, by the API' };
+    const [head, row] = timelineCsv({ deliveries: [d] } as unknown as T).trimEnd().split('\r\n');
+    expect(head).toContain(',end_reason,end_detail,');
+    expect(row).toContain(',webhook_disabled,"the webhook was disabled, by the API",');
+  });
 });
