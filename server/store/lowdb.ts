@@ -116,7 +116,7 @@ export interface LowdbStoreOptions {
   segmentBytes?: number;
   /** MAX_REQUESTS_PER_BIN: on load, requests evicted but still on disk are dropped. */
   maxRequestsPerBin?: number;
-  /** MAX_STORE_BYTES: body bytes kept across bins; the oldest captures go first. */
+  /** MAX_STORE_BYTES: bytes kept across bins, bodies and heads (head-bytes.ts); the oldest captures go first. */
   maxStoreBytes?: number;
   /** CACHE_BYTES: bodies and metadata kept in memory after reading them back. */
   cacheBytes?: number;
@@ -407,7 +407,7 @@ export class LowdbStore implements Store {
     const { requests, bytes } = this.requests.applyBudget();
     if (!requests) return;
     this.opts.onWarning?.(
-      `MAX_STORE_BYTES (${this.opts.maxStoreBytes}) is below the ${stored} bytes of bodies stored: evicted the ${requests} oldest capture(s) (${bytes} bytes) across bins at start-up, as new captures would have. Their files go as their segments empty.`,
+      `MAX_STORE_BYTES (${this.opts.maxStoreBytes}) is below the ${stored} bytes stored (bodies and heads): evicted the ${requests} oldest capture(s) (${bytes} bytes) across bins at start-up, as new captures would have. Their files go as their segments empty.`,
     );
   }
 

@@ -5,6 +5,7 @@ import { MAX_REPLAY_JOBS } from '../../shared/schema/forward.ts';
 import { BinMap, DeliveryMap, MapCollection, ReplayMap, unkept, RunMap } from './collections.ts';
 import { changesRow, evictionsOf, type IndexEntry, RequestIndex, toItem, withAnnotations } from './request-index.ts';
 import { ownBytes } from '../lib/own-bytes.ts';
+import { headBytes } from './head-bytes.ts';
 import type {
   Annotations,
   CapturedRequest,
@@ -25,7 +26,7 @@ export interface MemoryStoreOptions {
   maxFinishedDeliveries?: number;
   /** Ended runs kept. */
   maxEndedRuns?: number;
-  /** Body bytes kept across all bins (MAX_STORE_BYTES); the oldest captures go first. */
+  /** Bytes kept across all bins, bodies and heads (MAX_STORE_BYTES); the oldest captures go first. */
   maxStoreBytes?: number;
 }
 
@@ -47,7 +48,7 @@ class MemoryRequestLog implements RequestLog {
     r.seq = this.index.nextSeq(r.binId);
     const { body, ...rec } = r;
     // Kept for good: its own bytes (a small body is a view of Node's pool, which it would pin).
-    const removed = this.index.add({ id: r.id, binId: r.binId, item: toItem(r), bytes: body.length, rec, body: ownBytes(body) }, cap);
+    const removed = this.index.add({ id: r.id, binId: r.binId, item: toItem(r), bytes: body.length, head: headBytes(r), rec, body: ownBytes(body) }, cap);
     return evictionsOf(r.binId, removed);
   }
   async items(binId: string, q: RequestPageQuery): Promise<RequestItem[]> {

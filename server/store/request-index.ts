@@ -1,19 +1,24 @@
 // The in-memory index of captured requests every driver shares: per bin, entries sorted by id
-// (ids sort by arrival), the per-bin cap, and the store-wide byte budget (MAX_STORE_BYTES),
-// which evicts the oldest capture across all bins first. Entries carry the list row, so live
+// (ids sort by arrival), the per-bin cap, and the store-wide byte budget (MAX_STORE_BYTES: bodies
+// and heads), which evicts the oldest capture across all bins first. Entries carry the list row, so live
 // backfill and the list are served without touching the disk; drivers add where the rest is.
 import type { DispatchLabel, RequestItem, VerificationBadge } from '../../shared/api.ts';
 import type { VerificationT } from '../../shared/schema/verify.ts';
 import { MinHeap } from '../lib/min-heap.ts';
 import type { Annotations, Eviction, RequestPageQuery, StoredRequest } from './types.ts';
 
+/** What an entry counts against the byte budget. */
+export const countedBytes = (e: IndexEntry): number => e.bytes + e.head;
+
 export interface IndexEntry {
   readonly id: string;
   readonly binId: string;
   /** Replaced when the capture is annotated (its signature checked, …). */
   item: RequestItem;
-  /** Body bytes stored: what counts against the byte budget. */
+  /** Body bytes stored. */
   readonly bytes: number;
+  /** Its head's bytes as stored (head-bytes.ts): counted against the byte budget with the body. */
+  readonly head: number;
   /** Set when evicted or deleted, for drivers that still hold a reference. */
   gone?: boolean;
 }
@@ -169,7 +174,7 @@ export class RequestIndex<E extends IndexEntry> {
    */
   private readonly moved = new Set<string>();
 
-  /** maxBytes: the store-wide body byte budget (Infinity for none). */
+  /** maxBytes: the store-wide byte budget, bodies and heads (Infinity for none). */
   constructor(private readonly maxBytes: number) {}
 
   get totalBytes(): number {
@@ -216,7 +221,7 @@ export class RequestIndex<E extends IndexEntry> {
     const list = [...entries].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     this.seqs.set(binId, list.reduce((m, e) => Math.max(m, e.item.seq ?? 0), seq));
     this.bins.set(binId, { list, byId: new Map(list.map((e) => [e.id, e])) });
-    for (const e of list) this.total += e.bytes;
+    for (const e of list) this.total += countedBytes(e);
     if (list.length) this.moved.add(binId);
   }
 
@@ -230,7 +235,7 @@ export class RequestIndex<E extends IndexEntry> {
     if (!last || last.id < e.id) b.list.push(e);
     else b.list.splice(upperBound(b.list, e.id), 0, e); // out-of-order arrival: keep sorted
     b.byId.set(e.id, e);
-    this.total += e.bytes;
+    this.total += countedBytes(e);
     if (b.list[0] === e) this.moved.add(e.binId);
     const out: E[] = [];
     // shift() is cheap in V8 (it trims the array's front in place); splice(0, n) copies.
@@ -260,7 +265,7 @@ export class RequestIndex<E extends IndexEntry> {
   private takeOldest(b: BinEntries<E>): E {
     const gone = b.list.shift()!;
     b.byId.delete(gone.id);
-    this.total -= gone.bytes;
+    this.total -= countedBytes(gone);
     gone.gone = true;
     if (b.list.length) this.moved.add(gone.binId);
     return gone;
@@ -296,7 +301,7 @@ export class RequestIndex<E extends IndexEntry> {
     const wasFirst = b.list[0] === e;
     b.list.splice(lowerBound(b.list, id), 1);
     b.byId.delete(id);
-    this.total -= e.bytes;
+    this.total -= countedBytes(e);
     e.gone = true;
     if (wasFirst && b.list.length) this.moved.add(binId);
     return e;
@@ -308,7 +313,7 @@ export class RequestIndex<E extends IndexEntry> {
     if (!b) return [];
     const all = b.list;
     for (const e of all) {
-      this.total -= e.bytes;
+      this.total -= countedBytes(e);
       e.gone = true;
     }
     b.list = [];

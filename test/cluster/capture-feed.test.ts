@@ -93,7 +93,7 @@ describe('capture feed followed through appends', () => {
     const p = prefix;
     await raw.set(`${p}tmp:lost`, 'lost');
     const at = a.feed.position();
-    const lost = (await a.store.db.client.hlAppend(p, '-1', '10000', a.store.origin, at, `${p}tmp:lost`, 'x', '', 'lost01', '}', '}', '4', '50', '')) as unknown[];
+    const lost = (await a.store.db.client.hlAppend(p, '-1', '10000', a.store.origin, at, `${p}tmp:lost`, 'x', '', 'lost01', '}', '}', '4', '50', '', '0')) as unknown[];
     expect((lost[0] as unknown[])[0]).toEqual(expect.any(String));
     await a.store.requests.append(fakeRequest('x', ''), 50);
     await until(() => a.got.length >= 3);

@@ -327,9 +327,10 @@ describe('live housekeeping', () => {
       const first = (await send(a.url, { body: 'a'.repeat(1000) })).headers['x-hooklab-request-id'] as string;
       await subscribe(s, a.id);
       const deleted = collect(s, 'requests:deleted');
+      // Bodies and heads pass 3000 by the second or third: a's capture, the oldest of all, goes.
       await send(b.url, { body: 'b'.repeat(1000) });
       await send(b.url, { body: 'b'.repeat(1000) });
-      await send(b.url, { body: 'b'.repeat(1000) }); // a's capture is the oldest of all: it goes
+      await send(b.url, { body: 'b'.repeat(1000) });
       await deleted.until(1);
       expect(deleted.items[0]).toEqual({ binId: a.id, ids: [first], reason: 'evicted' });
       expect((await (await fetch(`${small.base}/api/bins/${a.id}`)).json()).requestCount).toBe(0);

@@ -27,6 +27,9 @@ export function fakeRequest(binId: string, id: string, extra: Partial<CapturedRe
   };
 }
 
+/** The bytes of fakeRequest's head that the byte budget counts with its body: POST, /, Content-Type, text/plain. */
+export const FAKE_HEAD = 4 + 1 + 12 + 10;
+
 export function fakeDelivery(id: string, state: Delivery['state'], webhookId = 'wh_1'): Delivery {
   return {
     id,
@@ -137,7 +140,8 @@ export function storeContract(name: string, make: (opts: { maxFinishedDeliveries
       const s = await make({ maxStoreBytes: 1000 });
       await s.bins.put({ id: 'x', name: 'x', createdAt: 'x' });
       await s.bins.put({ id: 'y', name: 'y', createdAt: 'x' });
-      const body = Buffer.alloc(300, 1);
+      // Each counts 300 bytes: its body and fakeRequest's 27 bytes of head (POST / Content-Type text/plain).
+      const body = Buffer.alloc(300 - FAKE_HEAD, 1);
       const ids: string[] = [];
       for (const bin of ['x', 'y', 'x']) {
         ids.push(nextId());
@@ -148,12 +152,35 @@ export function storeContract(name: string, make: (opts: { maxFinishedDeliveries
       expect(await s.requests.append(fakeRequest('y', ids[3], { body }), 100)).toEqual([{ binId: 'x', ids: [ids[0]] }]);
       // A big one pushes out as many as it takes, oldest first (its own bin is listed first).
       ids.push(nextId());
-      expect(await s.requests.append(fakeRequest('x', ids[4], { body: Buffer.alloc(700, 2) }), 100)).toEqual([
+      expect(await s.requests.append(fakeRequest('x', ids[4], { body: Buffer.alloc(700 - FAKE_HEAD, 2) }), 100)).toEqual([
         { binId: 'x', ids: [ids[2]] },
         { binId: 'y', ids: [ids[1]] },
       ]);
       expect((await s.requests.page('x', { limit: 10 })).map((r) => r.id)).toEqual([ids[4]]);
       expect((await s.requests.page('y', { limit: 10 })).map((r) => r.id)).toEqual([ids[3]]);
+      await s.close();
+    });
+
+    it("counts a capture's head (method, path, query, header and trailer names and values) against the byte budget", async () => {
+      const s = await make({ maxStoreBytes: 1000 });
+      await s.bins.put({ id: 'h', name: 'h', createdAt: 'x' });
+      // No body; 400 bytes of head: POST /p q=1 X-Pad <382 bytes: é is two in UTF-8> X-T t.
+      const heavy = (id: string) =>
+        fakeRequest('h', id, { body: Buffer.alloc(0), path: '/p', queryString: 'q=1', headers: ['X-Pad', `\u00e9${'v'.repeat(380)}`], trailers: ['X-T', 't'] });
+      const ids = Array.from({ length: 5 }, () => nextId());
+      expect(await s.requests.append(heavy(ids[0]), 100)).toEqual([]);
+      expect(await s.requests.append(heavy(ids[1]), 100)).toEqual([]);
+      // 1200 bytes of heads: the oldest goes, though no body was stored at all.
+      expect(await s.requests.append(heavy(ids[2]), 100)).toEqual([{ binId: 'h', ids: [ids[0]] }]);
+      // A deletion gives its head's bytes back: 400 left, room for one more.
+      expect(await s.requests.delete('h', ids[1])).toBe(true);
+      expect(await s.requests.append(heavy(ids[3]), 100)).toEqual([]);
+      expect(await s.requests.append(heavy(ids[4]), 100)).toEqual([{ binId: 'h', ids: [ids[2]] }]);
+      expect((await s.requests.items('h', { limit: 10 })).map((r) => r.id)).toEqual([ids[4], ids[3]]);
+      // Cleared, the bin gives all of it back: two captures of 400 fit again.
+      expect(await s.requests.clear('h')).toBe(2);
+      const more = [nextId(), nextId()];
+      for (const id of more) expect(await s.requests.append(heavy(id), 100)).toEqual([]);
       await s.close();
     });
 

@@ -10,7 +10,7 @@ import { parseSegmentLog } from '../../server/store/disk/segment-log.ts';
 import { UnsavedDataError } from '../../server/store/types.ts';
 import { MAX_REPLAY_JOBS } from '../../shared/schema/forward.ts';
 import { tempDir } from '../helpers/server.ts';
-import { fakeDelivery, fakeRequest, storeContract } from './contract.ts';
+import { FAKE_HEAD, fakeDelivery, fakeRequest, storeContract } from './contract.ts';
 
 const dirs: string[] = [];
 async function dir() {
@@ -561,8 +561,9 @@ describe('lowdb: evictions and faults', () => {
       await s.requests.append(fakeRequest('a', ids[i]), 4); // #0 is evicted by the cap
     }
     await s.requests.delete('a', ids[4]);
-    // 997 bytes into b: the budget (1000) pushes out a's two oldest (ids 1 and 2), whose files stay.
-    await s.requests.append(fakeRequest('b', nextId(), { body: Buffer.alloc(997) }), 4);
+    // 970 bytes into b (its body and head; a's count 2 + 27 each): the budget (1000) pushes out
+    // a's two oldest (ids 1 and 2), whose files stay.
+    await s.requests.append(fakeRequest('b', nextId(), { body: Buffer.alloc(970 - FAKE_HEAD) }), 4);
     const before = (await s.requests.page('a', { limit: 10 })).map((r) => r.id);
     expect(before).toEqual([ids[3]]);
     await s.close();
@@ -595,9 +596,11 @@ describe('lowdb: evictions and faults', () => {
     // Before any capture: the four oldest (a, b, c, then a again) are gone.
     const kept = order.slice(4).map((x) => x.id).sort();
     expect(await left(r)).toEqual(kept);
-    expect(r.requests.index.totalBytes).toBe(2000);
+    // Each counts its body and its head.
+    const each = 1000 + FAKE_HEAD;
+    expect(r.requests.index.totalBytes).toBe(2 * each);
     expect(logged).toEqual([
-      'MAX_STORE_BYTES (2500) is below the 6000 bytes of bodies stored: evicted the 4 oldest capture(s) (4000 bytes) across bins at start-up, as new captures would have. Their files go as their segments empty.',
+      `MAX_STORE_BYTES (2500) is below the ${6 * each} bytes stored (bodies and heads): evicted the 4 oldest capture(s) (${4 * each} bytes) across bins at start-up, as new captures would have. Their files go as their segments empty.`,
     ]);
     expect(r.health().warnings).toEqual([]);
     await r.close();
@@ -607,6 +610,39 @@ describe('lowdb: evictions and faults', () => {
     expect(await left(q)).toEqual(kept);
     expect(again).toEqual([]);
     await q.close();
+  });
+
+  it('heads count at start-up as they did when stored: the re-count from disk is the running count, and eviction goes on oldest first', async () => {
+    const d = await dir();
+    const opts = { segmentSize: 2, maxStoreBytes: 7500 };
+    const s = await open(d, opts);
+    for (const b of ['a', 'b']) await s.bins.put({ id: b, name: b, createdAt: 'x' });
+    // Heads of 1000 bytes (Node gives a header's bytes past 0x7f as Latin-1: é is two bytes stored).
+    const heavy = (bin: string, id: string, i: number) =>
+      fakeRequest(bin, id, { body: Buffer.alloc(i), path: `/p${i}`, queryString: `n=${i}`, headers: ['X-Pad', `\u00e9${'v'.repeat(900)}`], trailers: ['X-Sum', 't'.repeat(50)] });
+    const ids: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      ids.push(nextId());
+      await s.requests.append(heavy(i % 2 ? 'b' : 'a', ids[i], i), 100);
+      if (i === 3) await s.flush(); // some written before the restart, some only by close()
+      if (i === 5) expect(await s.requests.delete('b', ids[5])).toBe(true); // gives its bytes back
+    }
+    // A change that leaves the head alone: an annotation.
+    await s.requests.annotate('a', ids[2], () => ({ bodySha256: 'x'.repeat(64) }));
+    const running = s.requests.index.totalBytes;
+    // Eight heads of 4 + 3 + 3 + 5 + 902 + 5 + 50 = 972, each with its body (0..7 bytes), less #5 (977).
+    expect(running).toBe(8 * 972 + 28 - 977);
+    // Within the budget (7500): all seven kept.
+    expect((await s.requests.items('a', { limit: 10 })).length + (await s.requests.items('b', { limit: 10 })).length).toBe(7);
+    await s.close();
+
+    const r = await open(d, opts);
+    expect(r.requests.index.totalBytes).toBe(running);
+    // The next capture evicts the store's oldest (a's first), as it would have before the restart.
+    const next = nextId();
+    expect(await r.requests.append(heavy('b', next, 8), 100)).toEqual([{ binId: 'a', ids: [ids[0]] }]);
+    expect(r.requests.index.totalBytes).toBe(running + 980 - 972);
+    await r.close();
   });
 
   it('a failing write is loud (health reports it), retried, and loses nothing once it succeeds', async () => {

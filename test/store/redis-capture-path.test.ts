@@ -257,7 +257,7 @@ describe('redis capture path: what an instance remembers', () => {
     await a.requests.append(fakeRequest('m', ''), 10);
     const before = await Promise.all([raw.get(`${p}idclock`), raw.hgetall(`${p}bin:m`), raw.xlen(`${p}feed`), raw.zrange(`${p}bin:m:ids`, '0', '-1')]);
     // The script itself (ARGV: prefix, budget, feed length, origin, feed position, then a capture's fields).
-    expect(await a.db.client.hlAppend(p, '1000', '100', a.origin, '', `${p}tmp:never-staged`, 'm', '', 'abcdef', '}', '}', '5', '10', '')).toEqual([[null, expect.stringMatching(/staged body is missing/)]]);
+    expect(await a.db.client.hlAppend(p, '1000', '100', a.origin, '', `${p}tmp:never-staged`, 'm', '', 'abcdef', '}', '}', '5', '10', '', '0')).toEqual([[null, expect.stringMatching(/staged body is missing/)]]);
     expect(await Promise.all([raw.get(`${p}idclock`), raw.hgetall(`${p}bin:m`), raw.xlen(`${p}feed`), raw.zrange(`${p}bin:m:ids`, '0', '-1')])).toEqual(before);
   });
 

@@ -9,7 +9,7 @@ import { MemoryStore } from '../../server/store/memory.ts';
 import { RedisStore, type RedisStoreOptions, RedisUnavailableError } from '../../server/store/redis/redis-store.ts';
 import { StoreUnavailableError } from '../../server/store/types.ts';
 import { keysOf, type RedisServer, startRedis } from '../helpers/redis.ts';
-import { fakeDelivery, fakeRequest, storeContract } from './contract.ts';
+import { FAKE_HEAD, fakeDelivery, fakeRequest, storeContract } from './contract.ts';
 
 let server: RedisServer;
 let raw: Redis;
@@ -50,6 +50,10 @@ async function until(what: string, ok: () => boolean | Promise<boolean>, timeout
   }
 }
 
+/** A capture's head as the byte budget counts it: the UTF-8 bytes of its method, path, query, header and trailer names and values. */
+const headOf = (m: { method: string; path: string; queryString: string; headers: string[]; trailers?: string[] }) =>
+  [m.method, m.path, m.queryString, ...m.headers, ...(m.trailers ?? [])].reduce((n, x) => n + Buffer.byteLength(x), 0);
+
 /** Every key under a prefix (SCAN). */
 
 /**
@@ -72,12 +76,16 @@ async function expectConsistent(r: Redis, p: string) {
     expect(new Set(itemKeys)).toEqual(new Set(ids));
     expect(await r.exists(`${k}:sizes`)).toBe(0); // a body's size is its length
     let binBytes = 0;
+    // Heads count with bodies: each capture's head bytes kept beside it, none for one gone.
+    const headSizes = await r.hgetall(`${k}:headbytes`);
+    expect(Object.keys(headSizes).every((id) => ids.includes(id)), `head sizes of ${b} without a capture`).toBe(true);
     for (const id of ids) {
       const len = await r.strlen(`${p}body:${b}:${id}`);
       expect(bodyKeys.delete(`${p}body:${b}:${id}`), `body of ${b}/${id}`).toBe(true);
-      binBytes += len;
       const meta = JSON.parse((await r.hget(`${k}:meta`, id))!);
       expect(meta).toMatchObject({ id, binId: b, storedBytes: len });
+      expect(Number(headSizes[id] ?? 0), `head size of ${b}/${id}`).toBe(headOf(meta));
+      binBytes += len + headOf(meta);
     }
     expect(Number((await r.hget(k, 'bytes')) ?? 0)).toBe(binBytes);
     total += binBytes;
@@ -171,7 +179,8 @@ describe('redis: ids and order', () => {
     const p = freshPrefix();
     const [s1, s2] = await Promise.all([store({ prefix: p, maxStoreBytes: 10_000 }), store({ prefix: p, maxStoreBytes: 10_000 })]);
     for (const b of ['x', 'y', 'z']) await s1.bins.put({ id: b, name: b, createdAt: 'x' });
-    const records = Array.from({ length: 90 }, (_, i) => fakeRequest(['x', 'y', 'z'][i % 3], '', { body: Buffer.alloc(1000, i) }));
+    // Each counts 1000 bytes: its body and its head.
+    const records = Array.from({ length: 90 }, (_, i) => fakeRequest(['x', 'y', 'z'][i % 3], '', { body: Buffer.alloc(1000 - FAKE_HEAD, i) }));
     const evicted: string[] = [];
     await Promise.all(
       records.map(async (r, i) => {
@@ -186,11 +195,52 @@ describe('redis: ids and order', () => {
     expect(evicted).toHaveLength(80);
     expect(Number(await raw.get(`${p}bytes`))).toBe(10_000);
     // One big capture pushes out as many as it takes, from every bin, oldest first.
-    const big = fakeRequest('x', '', { body: Buffer.alloc(5500, 9) });
+    const big = fakeRequest('x', '', { body: Buffer.alloc(5500 - FAKE_HEAD, 9) });
     const evs = await s2.requests.append(big, 1000);
     const out = evs!.flatMap((e) => e.ids.map((id) => `${e.binId}/${id}`));
     expect(new Set(out)).toEqual(new Set(byId.slice(80, 86).map((r) => `${r.binId}/${r.id}`)));
     expect(evs![0].binId).toBe('x'); // its own bin first
+    await expectConsistent(raw, p);
+  });
+});
+
+describe('redis: heads in the byte budget', () => {
+  it('counts each head with its body; captures stored before heads counted (no head size kept) leave the counts exact', async () => {
+    const p = freshPrefix();
+    const s = await store({ prefix: p, maxStoreBytes: 1000 });
+    await s.bins.put({ id: 'b', name: 'b', createdAt: 'x' });
+    const k = `${p}bin:b`;
+    // Two as a build that counted bodies only left them: no head size, 100 bytes each counted.
+    const old = [fakeRequest('b', '', { body: Buffer.alloc(100) }), fakeRequest('b', '', { body: Buffer.alloc(100) })];
+    for (const r of old) {
+      await s.requests.append(r, 10);
+      const h = Number(await raw.hget(`${k}:headbytes`, r.id));
+      expect(h).toBe(FAKE_HEAD);
+      await raw.hdel(`${k}:headbytes`, r.id);
+      await raw.hincrby(k, 'bytes', -h);
+      await raw.decrby(`${p}bytes`, h);
+    }
+    expect(Number(await raw.get(`${p}bytes`))).toBe(200);
+    expect(await s.requests.delete('b', old[0].id)).toBe(true);
+    expect(Number(await raw.get(`${p}bytes`))).toBe(100);
+    // No body, 400 bytes of head (POST /p q=1 X-Pad <382> X-T t).
+    const heavy = () => fakeRequest('b', '', { body: Buffer.alloc(0), path: '/p', queryString: 'q=1', headers: ['X-Pad', 'v'.repeat(382)], trailers: ['X-T', 't'] });
+    const h = [heavy(), heavy(), heavy()];
+    expect(await s.requests.append(h[0], 10)).toEqual([]);
+    expect(await s.requests.append(h[1], 10)).toEqual([]);
+    expect(Number(await raw.get(`${p}bytes`))).toBe(900);
+    // 1300: the old one goes (its 100), then the oldest head (400).
+    expect(await s.requests.append(h[2], 10)).toEqual([{ binId: 'b', ids: [old[1].id, h[0].id] }]);
+    expect(Number(await raw.get(`${p}bytes`))).toBe(800);
+    expect(Number(await raw.hget(k, 'bytes'))).toBe(800);
+    await expectConsistent(raw, p);
+    // The bin's cap evicts too: its bytes, head included, go with it.
+    expect(await s.requests.append(heavy(), 2)).toEqual([{ binId: 'b', ids: [h[1].id] }]);
+    expect(Number(await raw.get(`${p}bytes`))).toBe(800);
+    await expectConsistent(raw, p);
+    expect(await s.requests.clear('b')).toBe(2);
+    expect(Number(await raw.get(`${p}bytes`))).toBe(0);
+    expect(await raw.exists(`${k}:headbytes`)).toBe(0);
     await expectConsistent(raw, p);
   });
 });
@@ -212,7 +262,8 @@ describe('redis: bodies', () => {
       expect(await s.requests.get('b', r.id)).toMatchObject({ storedBytes: r.body.length, headers: ['X-Bin\u00e9', 'caf\u00e9', 'x-two', ''] });
     }
     expect(s.requests.pendingBytes()).toBe(0);
-    expect(Number(await raw.get(`${p}bytes`))).toBe(256 + 1024 * 1024 + 8);
+    // The bodies and their heads (22 bytes each: POST / and the headers, é two bytes in UTF-8).
+    expect(Number(await raw.get(`${p}bytes`))).toBe(256 + 1024 * 1024 + 8 + 4 * 22);
     await expectConsistent(raw, p);
   });
 

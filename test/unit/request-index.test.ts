@@ -5,9 +5,9 @@ import type { RequestItem } from '../../shared/api.ts';
 import { type IndexEntry, RequestIndex } from '../../server/store/request-index.ts';
 
 let n = 0;
-const entry = (binId: string, bytes = 10): IndexEntry => {
+const entry = (binId: string, bytes = 10, head = 0): IndexEntry => {
   const id = `r${String(++n).padStart(8, '0')}`;
-  return { id, binId, bytes, item: { id, binId } as RequestItem };
+  return { id, binId, bytes, head, item: { id, binId } as RequestItem };
 };
 
 describe('RequestIndex', () => {
@@ -33,6 +33,23 @@ describe('RequestIndex', () => {
     const c1 = entry('c', 25);
     expect(ix.add(c1, 100).map((e) => e.id)).toEqual([b1.id, a2.id, b2.id]);
     expect(ix.totalBytes).toBe(25);
+  });
+
+  it('counts each entry\'s head with its body, in and out (a header-heavy capture with no body still counts)', () => {
+    const ix = new RequestIndex<IndexEntry>(100);
+    const a1 = entry('a', 0, 40);
+    const b1 = entry('b', 10, 30);
+    expect(ix.add(a1, 100)).toEqual([]);
+    expect(ix.add(b1, 100)).toEqual([]);
+    expect(ix.totalBytes).toBe(80);
+    // 80 + 30 is over 100: the oldest (a1, all head) goes.
+    const a2 = entry('a', 0, 30);
+    expect(ix.add(a2, 100).map((e) => e.id)).toEqual([a1.id]);
+    expect(ix.totalBytes).toBe(70);
+    ix.remove('b', b1.id);
+    expect(ix.totalBytes).toBe(30);
+    ix.clear('a');
+    expect(ix.totalBytes).toBe(0);
   });
 
   it('does not pile up heads while a bin at its cap keeps receiving (memory stays flat)', () => {

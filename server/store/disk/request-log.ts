@@ -27,12 +27,13 @@ import { type FileHandle, chmod, mkdir, readFile, readdir, rename, rm, stat, wri
 import path from 'node:path';
 import type { RequestItem } from '../../../shared/api.ts';
 import { ByteLru } from '../../lib/lru.ts';
-import { changesRow, evictionsOf, type IndexEntry, RequestIndex, toItem, withAnnotations } from '../request-index.ts';
+import { changesRow, countedBytes, evictionsOf, type IndexEntry, RequestIndex, toItem, withAnnotations } from '../request-index.ts';
 import { type Annotations, type CapturedRequest, ChangeNotRecordedError, type RequestLog, type RequestPageQuery, StoreReadError, type StoredRequest } from '../types.ts';
 import { DIR_MODE, DataFileError, FILE_MODE, fileSize, openForWrite, readAt, readJson, removeFile, removeTempFiles, replaceFile, truncateTo, unreadable, whatFailed, writeAt, writeFileAt, writeJson } from './files.ts';
 import { type DiskRecord, deleteLine, headerLine, markLine, parseSegmentLog, patchLine, recordLine } from './segment-log.ts';
 import { internFlat } from '../../lib/intern.ts';
 import { ownBytes } from '../../lib/own-bytes.ts';
+import { headBytes } from '../head-bytes.ts';
 
 export const DEFAULT_SEGMENT_SIZE = 50;
 export const DEFAULT_SEGMENT_BYTES = 8 * 1024 * 1024;
@@ -290,7 +291,7 @@ export class DiskRequestLog implements RequestLog {
       f.open = seg;
     }
     r.seq = this.index.nextSeq(r.binId);
-    const e: DiskEntry = { id: r.id, binId: r.binId, item: toItem(r), bytes: r.body.length, seg, off: -1, pend: r };
+    const e: DiskEntry = { id: r.id, binId: r.binId, item: toItem(r), bytes: r.body.length, head: headBytes(r), seg, off: -1, pend: r };
     seg.entries.push(e);
     seg.pending.push(e);
     seg.live++;
@@ -1160,7 +1161,9 @@ export class DiskRequestLog implements RequestLog {
       for (const r of records) {
         if (r.id <= f.evictedThrough || seen.has(r.id)) continue;
         seen.add(r.id);
-        const e: DiskEntry = { id: r.id, binId, item: toItem(r), bytes: r.storedBytes, seg, off: r.bodyOffset, pend: null };
+        // Its head re-counted from the record (as append counted it): nothing stored for it, so
+        // records written before heads counted load as they are.
+        const e: DiskEntry = { id: r.id, binId, item: toItem(r), bytes: r.storedBytes, head: headBytes(r), seg, off: r.bodyOffset, pend: null };
         all.push(e);
       }
     }
@@ -1191,7 +1194,7 @@ export class DiskRequestLog implements RequestLog {
     let bytes = 0;
     const removed = this.index.trimToBudget();
     for (const e of removed) {
-      bytes += e.bytes;
+      bytes += countedBytes(e);
       this.gone(e, 'evicted');
     }
     return { requests: removed.length, bytes };

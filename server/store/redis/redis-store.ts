@@ -19,15 +19,18 @@
 //     <p>deliveries:tags        hash id -> "state\nwebhookId\nrunId" (which indexes hold it)
 //   <p>clock                    string: the virtual clock's JSON
 //   Captures, per bin <b>:
-//     <p>bin:<b>                hash: seq (last arrival number), bytes (body bytes stored),
-//                               head (its member in <p>heads)
+//     <p>bin:<b>                hash: seq (last arrival number), bytes (bytes stored: bodies
+//                               and heads), head (its member in <p>heads)
 //     <p>bin:<b>:ids            zset of ids, all score 0: ordered by id (= arrival), BYLEX pages
 //     <p>bin:<b>:meta           hash id -> metadata JSON (StoredRequest, no body)
 //     <p>bin:<b>:items          hash id -> list row JSON (RequestItem, toItem of the metadata)
 //     <p>body:<b>:<id>          string: the body bytes, exactly (its length is what the byte
-//                               budget counts; builds before kept it in <p>bin:<b>:sizes)
+//                               budget counts of it; builds before kept it in <p>bin:<b>:sizes)
+//     <p>bin:<b>:headbytes      hash id -> its head's bytes (store/head-bytes.ts), counted with
+//                               its body (none for captures of builds that counted bodies only)
 //   Store-wide:
-//     <p>bytes                  body bytes stored across bins (MAX_STORE_BYTES is checked on it)
+//     <p>bytes                  bytes stored across bins, bodies and heads (MAX_STORE_BYTES is
+//                               checked on it)
 //     <p>heads                  zset "id binId" per non-empty bin, score 0, the id no newer
 //                               than the bin's oldest (kept up to date lazily: see PRELUDE in
 //                               request-scripts.ts): the byte budget's victims are found from
@@ -103,7 +106,7 @@ export interface RedisStoreOptions {
   url: string;
   /** Key prefix (default "hooklab:"): several hooklabs (or tests) can share one Redis apart. */
   prefix?: string;
-  /** MAX_STORE_BYTES: body bytes kept across bins; the oldest captures go first. */
+  /** MAX_STORE_BYTES: bytes kept across bins, bodies and heads (head-bytes.ts); the oldest captures go first. */
   maxStoreBytes?: number;
   maxFinishedDeliveries?: number;
   maxEndedRuns?: number;

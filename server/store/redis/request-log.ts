@@ -7,6 +7,7 @@ import type { Socket } from 'node:net';
 import { ReplyError } from 'ioredis';
 import { customAlphabet, nanoid } from 'nanoid';
 import type { AnswerOutcome, RequestItem } from '../../../shared/api.ts';
+import { headBytes } from '../head-bytes.ts';
 import { evictionsOf, type IndexEntry, toItem } from '../request-index.ts';
 import { type AppendGuard, type Annotations, type CapturedRequest, type Eviction, type RequestLog, type RequestPageQuery, SettingsChangedError, type StoredRequest } from '../types.ts';
 import type { Client, RedisConnection } from './connection.ts';
@@ -186,7 +187,7 @@ export class RedisRequestLog implements RequestLog {
     if (/\s/.test(record.id)) throw new Error('request ids cannot contain whitespace');
     const body = record.body;
     const staged = `${this.o.prefix}tmp:${nanoid()}`;
-    const fields = [staged, record.binId, record.id, randomTail(), metaAfterIdAndSeq(record), rowAfterIdAndSeq(record), body.length, cap, guard ? `=${guard.settingsVersion}` : ''];
+    const fields = [staged, record.binId, record.id, randomTail(), metaAfterIdAndSeq(record), rowAfterIdAndSeq(record), body.length, cap, guard ? `=${guard.settingsVersion}` : '', headBytes(record)];
     this.inFlightBytes += body.length;
     let out: unknown;
     try {

@@ -9,7 +9,8 @@
 // On the hot path (APPEND, and drop() for its evictions) numbers go to redis.call as strings
 // where they arrive as strings (a Lua number is formatted with snprintf("%.17g") per
 // argument), and each redis.call counts (every write is also written to the AOF): a
-// capture's size is its body's length (STRLEN), not a count kept beside it. Existence is
+// capture's body size is its length (STRLEN), not a count kept beside it (its head's is,
+// in ':headbytes': the metadata JSON, annotated later, is no fixed measure). Existence is
 // checked on a bin's ':meta' hash (a hash table: a lookup of a new id is O(1)).
 
 /** Helpers shared by the scripts that change captures. */
@@ -41,7 +42,8 @@ local function noHead(b)
   end
 end
 -- Remove one capture's records and body, but not its id from the bin's list nor its bytes
--- from the counts (the caller does). Answers its size (its body's bytes), nil if not stored.
+-- from the counts (the caller does). Answers its size (its body's bytes and its head's: see
+-- APPEND), nil if not stored.
 local function unstore(b, id)
   local k = binKey(b)
   if redis.call('HDEL', k .. ':meta', id) == 0 then return nil end
@@ -49,6 +51,12 @@ local function unstore(b, id)
   local bk = bodyKey(b, id)
   local n = redis.call('STRLEN', bk)
   redis.call('UNLINK', bk)
+  -- (None for a capture stored by a build that counted bodies only: it counted none.)
+  local h = redis.call('HGET', k .. ':headbytes', id)
+  if h then
+    redis.call('HDEL', k .. ':headbytes', id)
+    n = n + tonumber(h)
+  end
   return n
 end
 -- Remove one capture, body included (its bin's member in P..'heads' may fall behind).
@@ -68,7 +76,7 @@ end
 `;
 
 /** Fields per capture in APPEND's arguments. */
-export const APPEND_FIELDS = 9;
+export const APPEND_FIELDS = 10;
 
 /** Feed entries an append run answers at most besides its own (see "Following the feed"). */
 export const FEED_SCAN_MAX = 1000;
@@ -96,10 +104,11 @@ end
  * follow the feed through its appends); then 9 per capture (APPEND_FIELDS): staging key,
  * binId, id ('' = assign one here), random tail (for an assigned id), the metadata JSON and
  * the list row JSON without id and seq (their text after the opening brace: ',"binId":…}'
- * or '}'), body bytes, per-bin cap, and a guard: '' (none), or '=' and the version of the
+ * or '}'), body bytes, per-bin cap, a guard: '' (none), or '=' and the version of the
  * bin's response settings its answer was decided with ('' none; see AppendGuard in
  * ../types.ts), checked against the plan hash P..'plan:'..b that the response control keeps
- * (control/redis-control.ts).
+ * (control/redis-control.ts); and its head's bytes (../head-bytes.ts), which the byte counts
+ * and budget take with its body's (kept in P..'bin:'..b..':headbytes' for when it goes).
  * Answers one result per capture: nil when the bin does not exist (the staged body is
  * dropped: a capture for a bin deleted meanwhile is never stored, whatever the instance
  * believed), 0 when the guard does not hold (nothing stored, the staged body dropped),
@@ -212,7 +221,7 @@ local function append(a)
   -- The first write: the staged body becomes the capture's (when it is missing, nothing changed).
   if redis.pcall('RENAME', tmp, bk)['err'] then return { false, 'ERR hooklab: the staged body is missing' } end
   if fresh then clockUsed = true end
-  local bytes = ARGV[a + 6]
+  local bytes, headBytes = ARGV[a + 6], ARGV[a + 9]
   local seq = redis.call('HINCRBY', k, 'seq', '1')
   redis.call('ZADD', k .. ':ids', '0', id)
   -- The bin's oldest now (its first capture, or one older than all it holds): its new head.
@@ -221,11 +230,12 @@ local function append(a)
   local row = head .. ARGV[a + 5]
   redis.call('HSET', k .. ':meta', id, head .. ARGV[a + 4])
   redis.call('HSET', k .. ':items', id, row)
+  if headBytes ~= '0' then redis.call('HSET', k .. ':headbytes', id, headBytes) end
   local out = { id, seq }
   -- Over the cap: the bin's oldest go (ZPOPMIN: the first id), their bytes netted with the
   -- new capture's in one update of each count.
   local over = redis.call('ZCARD', k .. ':ids') - tonumber(ARGV[a + 7])
-  local delta = tonumber(bytes)
+  local delta = tonumber(bytes) + tonumber(headBytes)
   while over > 0 do
     local old = redis.call('ZPOPMIN', k .. ':ids')[1]
     delta = delta - (unstore(b, old) or 0)
@@ -380,7 +390,7 @@ if n > 0 then
   redis.call('RENAME', k .. ':ids', P .. 'purge:' .. purge)
   redis.call('SADD', P .. 'purge', purge .. ' ' .. b)
   -- (':sizes': where builds before kept the bodies' lengths.)
-  redis.call('UNLINK', k .. ':meta', k .. ':items', k .. ':sizes')
+  redis.call('UNLINK', k .. ':meta', k .. ':items', k .. ':headbytes', k .. ':sizes')
   redis.call('DECRBY', P .. 'bytes', tonumber(redis.call('HGET', k, 'bytes') or '0'))
 end
 -- (HDEL, not HSET to 0: a missing count is 0 to every reader, and HSET, a write Redis refuses
