@@ -450,6 +450,7 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
       newRequestId,
       now,
       maxBodyBytes: config.maxBodyBytes,
+      maxHeaderCount: config.maxHeaderCount,
       maxRequestsPerBin: config.maxRequestsPerBin,
       hangTimeoutMs: config.hangTimeoutMs,
       trustProxy: config.trustProxy,

@@ -26,6 +26,7 @@ import { readCaptured } from '../store/captured.ts';
 import { type AppendGuard, type CapturedRequest, SettingsChangedError, type Store } from '../store/types.ts';
 import { AppendInDoubtError } from '../store/redis/in-doubt.ts';
 import { closeAfterAnswer } from '../http/linger.ts';
+import { overHeaderCount, tooManyHeaders } from '../http/too-many-headers.ts';
 import type { BodyBudget } from './body-budget.ts';
 import type { RequestWaiters } from './waiters.ts';
 import { iso } from '../time.ts';
@@ -38,6 +39,8 @@ export interface ReceiverDeps {
   newRequestId: () => string;
   now: () => number;
   maxBodyBytes: number;
+  /** MAX_HEADER_COUNT: header and trailer fields together (the server checked the headers alone). */
+  maxHeaderCount: number;
   maxRequestsPerBin: number;
   hangTimeoutMs: number;
   trustProxy: boolean;
@@ -391,6 +394,18 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
     req.on('end', () => {
       ended = true;
       if (refused) return;
+      // Trailers come with the body's end, before any answer: stored with the headers, they
+      // count with them (a chunked body could end with any number of them).
+      if (req.rawTrailers.length && overHeaderCount(req, deps.maxHeaderCount)) {
+        chunks.length = 0;
+        releaseAll();
+        if (res.headersSent) req.socket.destroy();
+        else {
+          tooManyHeaders(res, deps.maxHeaderCount, true);
+          closeAfterAnswer(req, res);
+        }
+        return;
+      }
       // '' lets the store number it (the redis driver: in the order appends reach Redis).
       const id = deps.newRequestId();
       // A right-sized copy: a slice would pin the socket's read buffer. Small bodies come from

@@ -17,6 +17,7 @@ import { type StallWatch, watchStalls } from './stall.ts';
 import { pipelineGuard } from './pipelining.ts';
 import { answerUpgradesAsPlain } from './plain-upgrades.ts';
 import { answerClientErrors } from './client-errors.ts';
+import { overHeaderCount, tooManyHeaders } from './too-many-headers.ts';
 
 export interface HooklabHttp {
   server: http.Server;
@@ -38,13 +39,6 @@ function unavailable(res: http.ServerResponse, code: string, message: string, re
     'retry-after': String(retryAfterS),
     ...(close ? { connection: 'close' } : {}),
   });
-  res.end(body);
-}
-
-/** 431, saying which limit (the sender could not tell from Node's bare 431 for MAX_HEADER_BYTES). */
-function tooManyHeaders(res: http.ServerResponse, max: number) {
-  const body = JSON.stringify({ error: { code: 'too_many_headers', message: `The request has more than ${max} headers (MAX_HEADER_COUNT).` } });
-  res.writeHead(431, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' });
   res.end(body);
 }
 
@@ -87,7 +81,8 @@ export function createHttp(config: Config): HooklabHttp {
         return;
       }
       if (!pipelining.admit(req, res)) return; // closed: too many waiting on it (pipelining.ts)
-      if (req.rawHeaders.length > 2 * config.maxHeaderCount) {
+      // (Trailers, which come after the body, the receiver counts with these: too-many-headers.ts.)
+      if (overHeaderCount(req, config.maxHeaderCount)) {
         tooManyHeaders(res, config.maxHeaderCount);
         closeAfterAnswer(req, res);
         return;

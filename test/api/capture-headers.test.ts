@@ -1,7 +1,7 @@
 // A capture keeps every header it was sent, however many, within MAX_HEADER_BYTES: Node's
 // default kept about the first 1000 and dropped the rest without a word (a signature header
 // sent last vanished, and the capture did not say it was cut). Such a capture exports and
-// imports back whole.
+// imports back whole. Chunked trailers, stored with the headers, count with them.
 import net from 'node:net';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -78,6 +78,36 @@ describe('many request headers', () => {
     expect(answer).toMatch(/^HTTP\/1\.1 431 /);
     expect(answer).toContain(`"code":"too_many_headers"`);
     expect(answer).toContain(`more than ${max} headers (MAX_HEADER_COUNT)`);
+    expect((await request(srv.base).get(`/api/bins/${bin.id}/requests`).expect(200)).body.requests).toEqual([]);
+  });
+
+  it('chunked trailers count with the headers: 2000 of them get 431 too_many_headers, nothing captured; up to the limit all are kept', async () => {
+    const bin = await createBin(srv.base);
+    const max = srv.config.maxHeaderCount;
+    // Host, Transfer-Encoding and Connection: three headers; the trailers fill up the rest.
+    const chunked = (trailers: number) =>
+      `POST /h/${bin.id}/t HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n2\r\nhi\r\n0\r\n` +
+      Array.from({ length: trailers }, (_, i) => `X-T${i}: v\r\n`).join('') +
+      '\r\n';
+    const over = await raw(chunked(2000));
+    expect(over).toMatch(/^HTTP\/1\.1 431 /);
+    expect(over).toContain(`"code":"too_many_headers"`);
+    expect(over).toContain(`more than ${max} header and trailer fields (MAX_HEADER_COUNT)`);
+    expect((await request(srv.base).get(`/api/bins/${bin.id}/requests`).expect(200)).body.requests).toEqual([]);
+
+    const atLimit = await raw(chunked(max - 3));
+    expect(atLimit).toMatch(/^HTTP\/1\.1 200 /);
+    const id = /\r\nx-hooklab-request-id: (\S+)\r\n/i.exec(atLimit)![1];
+    const d = await detail(bin.id, id);
+    expect(d.trailers).toHaveLength(max - 3);
+    expect(d.trailers!.at(-1)).toEqual([`X-T${max - 4}`, 'v']);
+  });
+
+  it('trailers past MAX_HEADER_BYTES on their own get 431 too (Node bounds them as a head), nothing captured', async () => {
+    const bin = await createBin(srv.base);
+    const big = Array.from({ length: Math.ceil(srv.config.maxHeaderBytes / 1000) + 1 }, (_, i) => `X-T${i}: ${'t'.repeat(1000)}\r\n`).join('');
+    const answer = await raw(`POST /h/${bin.id} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n2\r\nhi\r\n0\r\n${big}\r\n`);
+    expect(answer).toMatch(/^HTTP\/1\.1 431 /);
     expect((await request(srv.base).get(`/api/bins/${bin.id}/requests`).expect(200)).body.requests).toEqual([]);
   });
 
