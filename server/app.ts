@@ -529,8 +529,10 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
   app.set('trust proxy', config.trustProxy);
   app.use(securityHeaders);
   app.get('/api/health', async (_req, res) => {
-    // On Redis, ask it now (answered within HEALTH_PROBE_MS, 1 s): not what the last command found.
-    if (isRedisStore(store)) await store.check();
+    // Ask the store now, not what the last write found: Redis answers within HEALTH_PROBE_MS
+    // (1 s); on disk, DATA_DIR is still the directory hooklab started on (an idle server's
+    // volume unmounted said "ok" until the next capture).
+    await store.check?.();
     const s = store.health();
     // Forwards not sent (their capture evicted while they waited) are a warning, not a fault;
     // so are captures the store could not read back (writes work: see LowdbStore.readFailed).

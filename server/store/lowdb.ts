@@ -39,7 +39,7 @@ import type { Delivery, Run } from '../../shared/api.ts';
 import { MAX_REPLAY_JOBS } from '../../shared/schema/forward.ts';
 import { BinMap, DeliveryMap, MapCollection, ReplayMap, RunMap } from './collections.ts';
 import { DataDirLock } from './disk/data-dir-lock.ts';
-import { DataDirIdentity } from './disk/data-dir-identity.ts';
+import { DataDirIdentity, isDataDirIdentityError } from './disk/data-dir-identity.ts';
 import { RecordJournal } from './disk/record-journal.ts';
 import { makeDirs } from '../lib/make-dirs.ts';
 import { DIR_MODE, DataFileError, FILE_MODE, faultOf, readJson, removeTempFiles, whatFailed, whatFailedReading, writeJson } from './disk/files.ts';
@@ -67,6 +67,8 @@ export { DataDirLockedError } from './disk/data-dir-lock.ts';
 
 const FORMAT_VERSION = 1;
 const MAX_WARNINGS = 10;
+/** How long one check of DATA_DIR's identity answers /api/health (a stat each time it is asked is cheap, but health may be polled hard). */
+const IDENTITY_PROBE_MS = 1000;
 /** Read failures are logged at most this often (each is counted in health). */
 const READ_FAULT_LOG_MS = 60_000;
 /** Files directly under DATA_DIR that earlier builds may have left 0644 (steno's default mode). */
@@ -261,6 +263,29 @@ export class LowdbStore implements Store {
   /** Throws unless DATA_DIR is still the directory hooklab started on (data-dir-identity.ts). */
   private async checkDataDir(): Promise<void> {
     await this.identity?.check();
+  }
+
+  /** The last check() (shared by the health calls within IDENTITY_PROBE_MS of it), and when it began. */
+  private probe: { at: number; done: Promise<void> } | null = null;
+
+  /**
+   * Check DATA_DIR now (/api/health asks, before health()). Writes check it too, but an idle
+   * server writes nothing: its volume unmounted, health said "ok" until the next capture. A
+   * mismatch is the fault at once, retried every second as any fault (it ends when the
+   * directory is back). One stat, shared by calls within IDENTITY_PROBE_MS. Never rejects.
+   */
+  check(): Promise<void> {
+    if (this.loading || this.closed || !this.identity) return Promise.resolve();
+    const now = performance.now();
+    if (this.probe && now - this.probe.at < IDENTITY_PROBE_MS) return this.probe.done;
+    const done = this.checkDataDir().then(
+      () => {},
+      (err) => {
+        if (!this.closed) this.failed([err]);
+      },
+    );
+    this.probe = { at: now, done };
+    return done;
   }
 
   private path(...parts: string[]) {
@@ -634,6 +659,12 @@ export class LowdbStore implements Store {
     const first = !this.fault;
     this.fault ??= faultOf(errors[0], this.now());
     if (first) this.opts.onFault?.(this.fault, errors[0]);
+    // DATA_DIR's state changed during the fault (gone, then made again): say what it is now,
+    // and so what to do (fault's start kept).
+    else if (isDataDirIdentityError(errors[0])) {
+      const now = faultOf(errors[0], Date.parse(this.fault!.since));
+      if (now.message !== this.fault!.message) this.fault = now;
+    }
     this.schedule();
     return false;
   }

@@ -252,6 +252,12 @@ export interface Store {
   setClock(c: ClockPersisted): Promise<void>;
   /** Whether writes are reaching the disk, or Redis (always ok for the memory driver). */
   health(): StoreHealth;
+  /**
+   * Look at the storage now (/api/health calls it before health()): a fault no write has met
+   * yet (an idle server's DATA_DIR unmounted, Redis away) is in health() once it resolves.
+   * Never rejects. Absent: health() is always current (memory).
+   */
+  check?(): Promise<unknown>;
   /** Persist everything changed so far (never rejects; a failure shows in health()). */
   flush(): Promise<void>;
   /** Resolves once everything changed before the call is on disk; rejects with StoreUnavailableError while writes fail. */

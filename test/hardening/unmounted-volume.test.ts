@@ -79,7 +79,7 @@ describe('DATA_DIR on a volume that is unmounted while hooklab runs', () => {
     const h = await health(p.base);
     expect(h.body.status).toBe('storage_fault');
     expect(h.body.fault).toMatchObject({ code: 'missing_directory' });
-    expect(h.body.fault!.message).toMatch(/not the directory hooklab started on \(its volume unmounted/);
+    expect(h.body.fault!.message).toMatch(/not the directory hooklab started on \(another file system is there: its volume unmounted\?\).*Mount the volume again: writes resume by themselves/);
     expect(JSON.stringify(h.body.warnings ?? [])).not.toMatch(/were lost/);
     const refused = await send(`${url}/refused`, { body: 'refused' });
     expect(refused.status).toBe(503);
@@ -101,6 +101,39 @@ describe('DATA_DIR on a volume that is unmounted while hooklab runs', () => {
     const page = (await json<RequestPage>(q.base, 'GET', `/api/bins/${bin.id}/requests?limit=50`)).body;
     expect(page.requests.length).toBe(5 + acked + 1);
     expect((await health(q.base)).body.status).toBe('ok');
+    q.proc.kill('SIGTERM');
+    await q.exited;
+  });
+
+  it('an idle server says so at the first health check (no write needed), and recovers when the volume is back', async () => {
+    const v = await volume();
+    const env = { DATA_DIR: v.dataDir, FLUSH_INTERVAL_MS: '50' };
+    const p = await start(env);
+    const bin = await createBin(p.base);
+    const url = `${p.base}/h/${bin.id}`;
+    expect((await send(`${url}/before`, { body: 'before' })).status).toBe(200);
+    await untilNoFilesOpenUnder(p.proc.pid!, v.dataDir, 'before');
+
+    // Nothing is sent or changed: only health is asked. (It was 200 "ok" until the next capture.)
+    v.unmount();
+    const h = await health(p.base);
+    expect(h.status).toBe(503);
+    expect(h.body.status).toBe('storage_fault');
+    expect(h.body.fault).toMatchObject({ code: 'missing_directory' });
+    expect(h.body.fault!.message).toMatch(/another file system is there: its volume unmounted\?\).*Mount the volume again/);
+    // Receivers know it too: refused, not taken into memory.
+    expect((await send(`${url}/refused`, { body: 'refused' })).status).toBe(503);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await readdir(v.dataDir)).toEqual([]);
+
+    v.mount();
+    await until(async () => (await health(p.base)).status === 200, 'health to say 200 again', 10_000, 50);
+    expect((await send(`${url}/back`, { body: 'back' })).status).toBe(200);
+    p.proc.kill('SIGTERM');
+    expect((await p.exited).code).toBe(0);
+    const q = await start(env);
+    const page = (await json<RequestPage>(q.base, 'GET', `/api/bins/${bin.id}/requests?limit=50`)).body;
+    expect(page.requests.map((r) => r.path)).toEqual(['/back', '/before']);
     q.proc.kill('SIGTERM');
     await q.exited;
   });

@@ -10,7 +10,7 @@ import { Low } from 'lowdb';
 import { DataFile, TextFile } from 'lowdb/node';
 import { jsonProblem } from '../../lib/json-problem.ts';
 import type { StoreFault, StoreFaultCode } from '../types.ts';
-import { DATA_DIR_REPLACED } from './data-dir-identity.ts';
+import { DATA_DIR_GONE, DATA_DIR_REPLACED, DATA_DIR_UNMOUNTED, isDataDirIdentityError } from './data-dir-identity.ts';
 
 /** Modes of what hooklab creates under DATA_DIR: its owner's only. */
 export const FILE_MODE = 0o600;
@@ -214,10 +214,26 @@ const FAULTS: Record<string, { code: StoreFaultCode; what: string }> = {
   EPERM: { code: 'no_permission', what: 'operation not permitted' },
   ENOENT: { code: 'missing_directory', what: 'the data directory is missing (unmounted or deleted?)' },
   ENOTDIR: { code: 'missing_directory', what: 'a data directory was replaced by a file' },
-  // (data-dir-identity.ts; not an errno, so not shown as one)
+  // (data-dir-identity.ts; not errnos, so not shown as one.) Each says what to do: a directory
+  // made anew is never taken for the one hooklab started on (its journals are gone), so only
+  // putting that one back or a restart ends the fault.
+  [DATA_DIR_UNMOUNTED]: {
+    code: 'missing_directory',
+    what:
+      'DATA_DIR is not the directory hooklab started on (another file system is there: its volume unmounted?); hooklab writes nothing there. ' +
+      'Mount the volume again: writes resume by themselves. (To use what is there now instead, restart hooklab.)',
+  },
   [DATA_DIR_REPLACED]: {
     code: 'missing_directory',
-    what: 'DATA_DIR is not the directory hooklab started on (its volume unmounted, or it was removed and made again); hooklab writes nothing there and waits for the volume to come back',
+    what:
+      'DATA_DIR is not the directory hooklab started on (it was removed or moved away, and made again), and what that one held, its journals and captures, is not in it; hooklab writes nothing there. ' +
+      'Move the original directory back: writes resume by themselves. Or restart hooklab to start afresh on the directory there now (restore a backup into it first, if you have one): what was captured since this fault began is lost then',
+  },
+  [DATA_DIR_GONE]: {
+    code: 'missing_directory',
+    what:
+      'DATA_DIR is gone (removed, or its volume unmounted along with its mount point); hooklab makes nothing there. ' +
+      'Mount the volume again or move the directory back: writes resume by themselves. A directory made anew there is not taken for it: restart hooklab to start afresh on one',
   },
 };
 
@@ -230,7 +246,7 @@ function describe(err: unknown) {
 /** A file system error in words, with its code: "the disk is full (ENOSPC)". */
 export function whatFailed(err: unknown): string {
   const code = (err as NodeJS.ErrnoException)?.code;
-  if (code === DATA_DIR_REPLACED) return FAULTS[code].what;
+  if (isDataDirIdentityError(err)) return describe(err).what;
   return code && FAULTS[code] ? `${FAULTS[code].what} (${code})` : describe(err).what;
 }
 
