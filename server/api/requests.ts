@@ -22,6 +22,7 @@ import { boundedLines, LineTooLongError } from '../lib/bounded-lines.ts';
 import { parse } from '../http/parse.ts';
 import type { ApiContext } from './context.ts';
 import { waitSlot } from './wait-budget.ts';
+import { refuseFutureAfter } from './wait-after.ts';
 import { getBinOr404, recordedOr503 } from './bins.ts';
 import { isRedisStore } from '../store/redis/is-redis-store.ts';
 import { SearchesFullError } from '../capture/search-turns.ts';
@@ -158,6 +159,7 @@ export function requestsRouter(ctx: ApiContext): Router {
   r.get('/bins/:id/requests/wait', async (req, res) => {
     const bin = await getBinOr404(ctx, req.params.id);
     const { after, timeout = 30_000, ...filter } = parse(RequestWaitQuery, req.query, 'query');
+    if (after) await refuseFutureAfter(ctx, bin.id, after);
     let done = false;
     // The client gone (its response or its connection closed): free its waiter.
     const release = waitSlot(ctx, req, res, () => {
