@@ -320,8 +320,13 @@ export function requestsRouter(ctx: ApiContext): Router {
       } catch (err) {
         if (!res.headersSent) throw err;
         // Part of it is sent: cut off (its missing end says so), not ended as if whole
-        // without that capture. /api/health counts the failure.
-        res.destroy();
+        // without that capture. /api/health counts the failure. Its last line says why, as
+        // an error answer would ({"error":{code,message}}): the CLI tells it rather than
+        // blame the network, and keeps it out of the file.
+        const e = err instanceof HttpError ? err : new HttpError(503, 'storage_unavailable', 'A capture could not be read (see /api/health).');
+        const cut = () => res.destroy();
+        res.write(`\n${JSON.stringify(e.toBody())}\n`, cut);
+        setTimeout(cut, 5000).unref(); // a client that reads nothing more gets no say in when
         return;
       }
       if (!got) continue; // evicted or deleted meanwhile

@@ -1,10 +1,11 @@
 // hooklab export / import: a bin's captures as NDJSON (byte-exact) or HAR, to and from files.
 // A file that cannot be read or written is said as such (the file and the problem, exit 2),
-// never as a server that cannot be reached.
-import { open } from 'node:fs/promises';
+// never as a server that cannot be reached; an export the server cut off, with the server's
+// reason, and never left at --out looking complete.
+import { open, rename, rm, stat } from 'node:fs/promises';
 import { Readable, type Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { type Conn, CliError, EXIT, binIdOf, call, fileError, noSuchBin, readJson } from '../client.ts';
+import { ExportReader } from '../export-reader.ts';
 
 export async function exportBin(c: Conn, bin: string, o: { format: string; out?: string }): Promise<void> {
   if (o.format !== 'ndjson' && o.format !== 'har') throw new CliError('--format must be ndjson or har', EXIT.usage);
@@ -12,25 +13,96 @@ export async function exportBin(c: Conn, bin: string, o: { format: string; out?:
   const res = await call(c, 'GET', `/api/bins/${binId}/export?format=${o.format}`).catch((e) => {
     throw noSuchBin(e, binId, c);
   });
+  // Read from now on, while the file is opened (see export-reader.ts).
+  const body = new ExportReader((res.body as ReadableStream<Uint8Array>).getReader());
   // The file is opened once the server has answered: an unknown bin leaves no empty file behind.
-  let out: Writable = process.stdout;
+  let target: OutFile | null = null;
   if (o.out) {
     try {
-      out = (await open(o.out, 'w')).createWriteStream();
+      target = await openOut(o.out);
     } catch (e) {
-      await res.body?.cancel();
+      body.cancel();
       throw fileError(o.out, 'write', e);
     }
   }
-  let writeError: unknown = null;
-  out.once('error', (e) => (writeError ??= e));
+  const out: Writable = target?.stream ?? process.stdout;
   try {
-    await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), out);
+    for (let b; (b = await body.next()) !== null; ) await put(out, b);
+    await put(out, body.tail.rest());
+    await target?.close();
   } catch (e) {
-    if (writeError && o.out) throw fileError(o.out, 'write', writeError);
-    if (writeError) throw new CliError(`cannot write the export to stdout: ${(writeError as Error).message}`, EXIT.usage);
-    throw new CliError(`lost the connection to hooklab at ${c.server} during the export (${(e as Error).message})${o.out ? `; ${o.out} is incomplete` : ''}`, EXIT.server, { transient: true });
+    // What came is not the whole export: no file at --out looks complete (a file there before is left as it was).
+    body.cancel();
+    await target?.discard();
+    // A reader that went away (`| head`): quietly, as main.ts ends every command then.
+    if (e instanceof OutputError && !o.out && (e.cause as NodeJS.ErrnoException)?.code === 'EPIPE') return;
+    if (e instanceof OutputError && o.out) throw fileError(o.out, 'write', e.cause);
+    if (e instanceof OutputError) throw new CliError(`cannot write the export to stdout: ${(e.cause as Error).message}`, EXIT.usage);
+    const { reason, before } = body.tail.reason();
+    // On stdout, the lines held back go out too (without the server's).
+    if (!o.out) await put(out, before).catch(() => {});
+    const left = o.out ? `; nothing was written to ${o.out}` : '; what went to stdout is incomplete';
+    if (reason) throw new CliError(`hooklab at ${c.server} cut the export off: ${reason.message} (${reason.code})${left}`, EXIT.server, { apiCode: reason.code, transient: true });
+    throw new CliError(`lost the connection to hooklab at ${c.server} during the export (${(e as Error).message})${left}`, EXIT.server, { transient: true });
   }
+  await target?.done().catch(async (e: unknown) => {
+    await target.discard();
+    throw fileError(o.out!, 'write', e);
+  });
+}
+
+function closeStream(stream: Writable): Promise<void> {
+  return new Promise((resolve, reject) => {
+    stream.once('error', (err) => reject(new OutputError('close', { cause: err })));
+    stream.end(resolve);
+  });
+}
+
+/** The output failed (not the answer). */
+class OutputError extends Error {}
+
+/** Write, waiting until it is taken (so an output error is this write's). */
+function put(out: Writable, b: Buffer): Promise<void> {
+  if (!b.length) return Promise.resolve();
+  return new Promise((resolve, reject) => out.write(b, (err) => (err ? reject(new OutputError('write', { cause: err })) : resolve())));
+}
+
+interface OutFile {
+  stream: Writable;
+  /** All is written: the file is closed (errors as OutputError). */
+  close(): Promise<void>;
+  /** Once all is written: the file takes its name. */
+  done(): Promise<void>;
+  /** After a failure: what was written goes. */
+  discard(): Promise<void>;
+}
+
+/**
+ * --out: a regular file (or a new one) is written beside it as FILE.partial and renamed once
+ * whole, so a cut-off export never sits under its name looking complete. Anything else there
+ * (/dev/stdout, a pipe) is written as it is: it cannot be renamed onto, nor removed.
+ */
+async function openOut(file: string): Promise<OutFile> {
+  const st = await stat(file).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') return null;
+    throw e;
+  });
+  if (st?.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+  if (st && !st.isFile()) {
+    const stream = (await open(file, 'w')).createWriteStream();
+    return { stream, close: () => closeStream(stream), done: async () => {}, discard: async () => void stream.destroy() };
+  }
+  const partial = `${file}.partial`;
+  const stream = (await open(partial, 'w')).createWriteStream();
+  return {
+    stream,
+    close: () => closeStream(stream),
+    done: () => rename(partial, file),
+    discard: async () => {
+      stream.destroy();
+      await rm(partial, { force: true }).catch(() => {});
+    },
+  };
 }
 
 export async function importBin(c: Conn, bin: string, file: string): Promise<void> {
