@@ -5,7 +5,8 @@
 import type { Config } from '../config.ts';
 import type { LiveBus } from '../live/bus.ts';
 import { toItem } from '../store/request-index.ts';
-import type { Store } from '../store/types.ts';
+import type { CapturedRequest, Store } from '../store/types.ts';
+import type { Verifier } from '../verify/service.ts';
 import type { Imported } from './exchange.ts';
 import { iso } from '../time.ts';
 import type { RequestWaiters } from './waiters.ts';
@@ -39,6 +40,8 @@ export class Importer {
       /** The wait API's: an imported capture is new, as a live one is. */
       waiters: Pick<RequestWaiters, 'captured'>;
       now: () => number;
+      /** The bin's signature settings: an imported capture is keyed and checked as a live one is. */
+      verifier?: Pick<Verifier, 'keyOf' | 'captured'>;
     },
   ) {}
 
@@ -66,7 +69,10 @@ export class Importer {
       r = { ...r, body: r.body.subarray(0, config.maxBodyBytes), storedBytes: config.maxBodyBytes, truncated: true };
     }
     // '' on Redis: the store numbers it, in the order appends reach it (see RequestLog.append).
-    const record = { ...r, body: Buffer.from(r.body), id: this.deps.newRequestId(), binId: this.binId };
+    const record: CapturedRequest = { ...r, body: Buffer.from(r.body), id: this.deps.newRequestId(), binId: this.binId };
+    // As the receiver does: `?key=`, wait?key= and the key groups find imports too.
+    const key = this.deps.verifier?.keyOf(this.binId, record);
+    if (key) record.idempotency = key;
     const evictions = await store.requests.append(record, config.maxRequestsPerBin);
     if (evictions === null) return false;
     this.imported++;
@@ -76,6 +82,9 @@ export class Importer {
       if (ev.binId === this.binId) own = ev.ids;
       else live.requestsEvicted(ev.binId, ev.ids); // pushed out by the store-wide budget
     }
+    // Before the live event, as the receiver does (its verdict then leaves with it). The check
+    // takes the capture's receivedAt as "now": an old capture is judged against when it arrived.
+    this.deps.verifier?.captured(record);
     if (live.wants(this.binId)) live.requestCaptured(toItem(record), own);
     this.deps.waiters.captured(record, true); // its answer went long ago
     await this.touch();
