@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import type { IdempotencyKeyT, VerifySettingsT } from '../../shared/schema/verify.ts';
 import { first, indexHeaders, textOf } from './headers.ts';
+import { numberTextAt } from './json-number-text.ts';
 import { parseJsonBody } from './json-variants.ts';
 
 /** Bodies larger than this are not parsed for a key. */
@@ -30,14 +31,26 @@ function asKey(v: unknown): string | null {
 }
 
 /** "data.items.0.id": field names joined by dots, a number picks an array item; JSONPath's "$." before it is the root. */
+const partsOf = (path: string) => path.replace(/^\$\./, '').split('.');
+
 export function atPath(value: unknown, path: string): unknown {
   let v = value;
-  for (const part of path.replace(/^\$\./, '').split('.')) {
+  for (const part of partsOf(path)) {
     if (Array.isArray(v) && /^\d+$/.test(part)) v = v[Number(part)];
     else if (v && typeof v === 'object' && !Array.isArray(v) && Object.hasOwn(v, part)) v = (v as Record<string, unknown>)[part];
     else return undefined;
   }
   return v;
+}
+
+/**
+ * The key at `path` of the parsed body: a number as written in the body, not as parsed (ids past
+ * 2^53 would round, and two events' ids become one key; 1.50 would read as 1.5).
+ */
+function keyAt(body: Buffer, value: unknown, path: string): string | null {
+  const v = atPath(value, path);
+  if (typeof v !== 'number') return asKey(v);
+  return asKey(numberTextAt(body.toString('utf8'), partsOf(path)) ?? v);
 }
 
 export function idempotencyKey(
@@ -55,7 +68,7 @@ export function idempotencyKey(
   }
   if (named?.jsonPath) {
     const j = json();
-    const key = j.ok ? asKey(atPath(j.value, named.jsonPath)) : null;
+    const key = j.ok ? keyAt(req.body, j.value, named.jsonPath) : null;
     if (key) return { key, source: 'json-path' };
   }
   for (const [name, source] of KNOWN_HEADERS) {
@@ -66,7 +79,7 @@ export function idempotencyKey(
     const j = json();
     const v = j.ok ? (j.value as { object?: unknown; id?: unknown } | null) : null;
     if (v && typeof v === 'object' && !Array.isArray(v) && v.object === 'event') {
-      const key = asKey(v.id);
+      const key = keyAt(req.body, v, 'id');
       if (key) return { key, source: 'stripe-event-id' };
     }
   }

@@ -40,6 +40,20 @@ describe('idempotencyKey', () => {
     expect(key(withIdem({ jsonPath: 'constructor' }), req([], '{}'))).toBeNull();
   });
 
+  it('a number is keyed as written in the body: ids past 2^53 stay apart (JSON.parse would round them to one)', () => {
+    const idPath = withIdem({ jsonPath: 'id' });
+    expect(key(idPath, req([], '{"id":820982911946154508,"email":"a@example.com"}'))).toEqual({ key: '820982911946154508', source: 'json-path' });
+    expect(key(idPath, req([], '{"id":820982911946154509,"email":"b@example.com"}'))).toEqual({ key: '820982911946154509', source: 'json-path' });
+    // The last of repeated names (as JSON.parse keeps), escaped names, spacing, arrays, other forms.
+    expect(key(idPath, req([], '{"id": 1, "\\u0069d" : 9007199254740993 }'))?.key).toBe('9007199254740993');
+    const nested = '{"a":"x,]}\\"","data":{"items":[{"id":[1,2]},{"id":-12.50e3}]},"n":0}';
+    expect(key(withIdem({ jsonPath: '$.data.items.1.id' }), req([], nested))?.key).toBe('-12.50e3');
+    expect(key(withIdem({ jsonPath: 'data.items.0.id.1' }), req([], nested))?.key).toBe('2');
+    expect(key(withIdem({ jsonPath: 'n' }), req([], nested))?.key).toBe('0');
+    // A Stripe-style event with a numeric id too.
+    expect(key(null, req([], '{"object":"event","id":12345678901234567890}'))).toEqual({ key: '12345678901234567890', source: 'stripe-event-id' });
+  });
+
   it('shows a UTF-8 header value as text; keeps very long keys as their hash', () => {
     const latin1 = Buffer.from('clé-1', 'utf8').toString('latin1');
     expect(key(null, req(['webhook-id', latin1]))?.key).toBe('clé-1');
