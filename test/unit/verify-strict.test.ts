@@ -81,6 +81,45 @@ describe("verify: the provider's library is the judge of a signature's form", ()
     }
   });
 
+  it("Stripe: Stripe-Signature is read as stripe-node's constructEvent reads it (the last t= counts, as parseInt reads it): the verdicts agree", () => {
+    const stripe = new Stripe('sk_test_hooklab');
+    const secret = 'whsec_stripe_test';
+    const s = settings([{ type: 'stripe', secrets: [secret] }]);
+    const v1 = (ts: number | string) => hmacHex(secret, `${ts}.${BODY}`);
+    const real = stripe.webhooks.generateTestHeaderString({ payload: BODY, secret, timestamp: TS }).split('v1=')[1];
+    const shapes = [
+      `t=${TS},t=1,v1=${real}`, // the last t= is 1: Stripe refuses (hooklab said valid)
+      `t=0${TS},v1=${real}`, // parseInt reads 0<t> as <t>: Stripe accepts (hooklab said invalid)
+      `t=1,t=${TS},v1=${real}`,
+      `t=${TS}abc,v1=${real}`,
+      `t=${TS}=9,v1=${real}`,
+      `t=+${TS},v1=${real}`,
+      `t=${TS}.5,v1=${real}`,
+      `t=${TS},v1=${v1(`0${TS}`)}`, // signed over the text, not the number
+      `t=,v1=${v1('')}`,
+      `t=abc,v1=${v1('abc')}`,
+      `t=-1,v1=${v1(-1)}`,
+      `t=-5,v1=${v1(-5)}`,
+      `t=${TS - 600},v1=${v1(TS - 600)}`,
+      `t=${TS + 600},t=${TS - 600},v1=${v1(TS - 600)}`,
+      `t=${TS - 600},t=${TS + 600},v1=${v1(TS + 600)}`,
+      `v1=${real}`,
+    ];
+    for (const header of shapes) {
+      let library: string;
+      try {
+        stripe.webhooks.constructEvent(BODY, header, secret);
+        library = 'valid';
+      } catch {
+        library = 'refused';
+      }
+      const r = check(s, ['Stripe-Signature', header], BODY);
+      expect(r.status === 'valid' ? 'valid' : 'refused', `${header}: ${r.status} ${r.details?.message ?? ''}`).toBe(library);
+    }
+    expect(check(s, ['Stripe-Signature', `t=0${TS},v1=${real}`], BODY)).toMatchObject({ status: 'valid', skewSec: 0 });
+    expect(check(s, ['Stripe-Signature', `t=${TS},t=1,v1=${real}`], BODY).details!.signed!.text).toBe(`1.${BODY}`);
+  });
+
   it("Stripe: a timestamp from the future passes, as in Stripe's libraries (only age counts); one too old is expired", () => {
     const stripe = new Stripe('sk_test_hooklab');
     const secret = 'whsec_stripe_test';
