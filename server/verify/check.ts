@@ -3,6 +3,7 @@
 import type { KeyObject } from 'node:crypto';
 import type { VerificationT, VerifySettingsT } from '../../shared/schema/verify.ts';
 import { DEFAULT_TOLERANCE_SEC } from '../../shared/schema/verify.ts';
+import { pastOnlyTolerance, toleranceWords } from '../../shared/tolerance.ts';
 import { explain } from './causes.ts';
 import { DIGEST_BYTES, hmac, sameMac } from './crypto.ts';
 import type { HeaderIndex } from './headers.ts';
@@ -51,12 +52,12 @@ export function checkScheme(settings: VerifySettingsT, index: number, req: Verif
         const message = `The signature is right, but the signed timestamp "${cut(ts.text)}" is not a number of seconds, so its age cannot be checked.`;
         return { status: 'invalid', ...who, secretIndex, details: { message, header: reading.header, received: received(), cause: 'malformed_header' } };
       }
-      if (skewSec !== undefined && toleranceSec !== undefined && (def.pastOnly ? skewSec : Math.abs(skewSec)) > toleranceSec) {
+      if (skewSec !== undefined && toleranceSec !== undefined && (pastOnlyTolerance(scheme.type) ? skewSec : Math.abs(skewSec)) > toleranceSec) {
         const when = skewSec > 0 ? `${skewSec} s before it arrived` : `${-skewSec} s after it arrived`;
-        const tolerance = def.pastOnly ? `at most ${toleranceSec} s old` : `±${toleranceSec} s`;
         // 13 digits: a sender that wrote Date.now() where the scheme signs seconds.
         const millis = ts!.sec! >= 1e11 ? ' The timestamp looks like milliseconds: this scheme signs Unix seconds.' : '';
-        return { status: 'expired', ...who, secretIndex, skewSec, details: { message: `Signed right, but ${when}; the tolerance is ${tolerance}.${millis}`, header: reading.header, timestamp: ts!.sec!, toleranceSec } };
+        const message = `Signed right, but ${when}; the tolerance is ${toleranceWords(scheme.type, `${toleranceSec} s`)}.${millis}`;
+        return { status: 'expired', ...who, secretIndex, skewSec, details: { message, header: reading.header, timestamp: ts!.sec!, toleranceSec } };
       }
       // Right, but in a form the provider's own library reads as text and refuses.
       if (def.exactText) {

@@ -61,7 +61,5 @@ export const stripe: SchemeDef<S> = {
       : [...textMistakes(secret), { key: textKey(`whsec_${secret}`), cause: 'wrong_secret', how: 'the secret with "whsec_" before it: Stripe signs with the whole "whsec_…" text, and the one saved here lacks the prefix' }],
   format: (mac) => `v1=${mac.toString('hex')}`,
   toleranceSec: (s) => s.toleranceSec ?? DEFAULT_TOLERANCE_SEC,
-  // stripe-node's constructEvent: only an age past the tolerance fails.
-  pastOnly: true,
   exactText: "Stripe's libraries (constructEvent)",
 };

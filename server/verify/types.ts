@@ -57,8 +57,6 @@ export interface SchemeDef<S extends VerifySchemeT = VerifySchemeT> {
   format(mac: Buffer, scheme: S): string;
   /** Seconds of tolerance, when the scheme signs a timestamp. */
   toleranceSec?(scheme: S): number;
-  /** Only a timestamp too far in the past fails (Stripe's libraries allow any future one). */
-  pastOnly?: boolean;
   /**
    * The provider's library that compares a signature as text, as `format` writes it: a right
    * MAC written otherwise (another base64 alphabet, upper-case hex) fails there, so here too.

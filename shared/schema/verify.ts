@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { fieldPath, int, list, obj, oneOf, str } from './common.ts';
 import { httpToken } from './headers.ts';
+import { pastOnlyTolerance } from '../tolerance.ts';
 
 export const SCHEME_TYPES = ['standard-webhooks', 'stripe', 'github', 'shopify', 'slack', 'hmac'] as const;
 export const SchemeType = oneOf(SCHEME_TYPES);
@@ -33,21 +34,25 @@ const WHSEC = /^(whsec_)?[A-Za-z0-9+/]+={0,2}$/;
 /** Standard Webhooks secrets: base64 (the key bytes), usually after "whsec_". */
 export const isStandardWebhooksSecret = (s: string): boolean => WHSEC.test(s) && s.replace(/^whsec_/, '').replace(/=+$/, '').length >= 2;
 
-const tolerance = () =>
+const tolerance = (scheme: SchemeTypeT) =>
   int(1, MAX_TOLERANCE_SEC)
     .optional()
-    .meta({ description: `How far (seconds, either way) the signed timestamp may be from the arrival time; default ${DEFAULT_TOLERANCE_SEC}.` });
+    .meta({
+      description: pastOnlyTolerance(scheme)
+        ? `How old (seconds) the signed timestamp may be at the arrival time; one from the future passes, as in the provider's libraries; default ${DEFAULT_TOLERANCE_SEC}.`
+        : `How far (seconds, either way) the signed timestamp may be from the arrival time; default ${DEFAULT_TOLERANCE_SEC}.`,
+    });
 
 const whsecSecret = () =>
   secret().refine((s) => !unpadded(s) || isStandardWebhooksSecret(s), { error: 'must be a Standard Webhooks secret: "whsec_" followed by base64' });
 
 // The shapes, without secrets: the input adds the secrets, the view adds their hints.
 const sharedShapes = {
-  'standard-webhooks': { type: z.literal('standard-webhooks'), toleranceSec: tolerance() },
-  stripe: { type: z.literal('stripe'), toleranceSec: tolerance() },
+  'standard-webhooks': { type: z.literal('standard-webhooks'), toleranceSec: tolerance('standard-webhooks') },
+  stripe: { type: z.literal('stripe'), toleranceSec: tolerance('stripe') },
   github: { type: z.literal('github') },
   shopify: { type: z.literal('shopify') },
-  slack: { type: z.literal('slack'), toleranceSec: tolerance() },
+  slack: { type: z.literal('slack'), toleranceSec: tolerance('slack') },
   hmac: {
     type: z.literal('hmac'),
     header: httpToken(256).meta({ description: 'The header that carries the signature, e.g. "X-Signature".' }),
@@ -63,7 +68,7 @@ const sharedShapes = {
     separator: str(16)
       .optional()
       .meta({ description: `Between the timestamp and the body; default "${DEFAULT_SEPARATOR}".` }),
-    toleranceSec: tolerance(),
+    toleranceSec: tolerance('hmac'),
   },
 } as const;
 

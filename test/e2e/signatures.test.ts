@@ -275,3 +275,19 @@ describe('grouping by idempotency key', () => {
     expect(await page.locator(`[data-request-id="${same[0]}"] [data-testid="key-tag"]`).textContent()).toBe('idempotency key msg_2Lq4HbX…roup');
   });
 });
+
+describe('an expired signature', () => {
+  it("says a Stripe capture signed too long ago is expired, with Stripe's tolerance as past-only (no ±)", async () => {
+    const own = await apiCall<Bin>(app.base, 'POST', '/api/bins', { name: 'signed-late' });
+    await apiCall(app.base, 'PUT', `/api/bins/${own.id}/verify`, { schemes: [{ type: 'stripe', secrets: [STRIPE_SECRET] }] });
+    const payload = JSON.stringify({ id: 'evt_e2e_late', object: 'event', type: 'charge.succeeded' });
+    const header = Stripe.webhooks.generateTestHeaderString({ payload, secret: STRIPE_SECRET, timestamp: Math.floor(Date.now() / 1000) - 900 });
+    const late = idOf(await hit(app.reachable(own.url), { headers: { 'content-type': 'application/json', 'stripe-signature': header }, body: payload }));
+    await page.goto(`/bins/${own.id}/requests/${late}`);
+    await page.locator('[data-testid="signature-panel"][data-status="expired"]').waitFor();
+    const text = (await page.getByTestId('signature-panel').textContent())!;
+    expect(text).toContain('tolerance 5 min in the past (a timestamp from the future passes).');
+    expect(await page.getByTestId('sig-message').textContent()).toMatch(/^Signed right, but 9\d\d s before it arrived; the tolerance is 300 s in the past \(a timestamp from the future passes\)\.$/);
+    expect(text).not.toContain('±');
+  });
+});

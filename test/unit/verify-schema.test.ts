@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { secretHint, settingsView } from '../../server/verify/index.ts';
 import { fieldErrors } from '../../shared/schema/common.ts';
 import * as V from '../../shared/schema/verify.ts';
+import { toleranceWords } from '../../shared/tolerance.ts';
 
 const WHSEC = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 const errors = (input: unknown) => {
@@ -127,5 +128,17 @@ describe('OpenAPI', () => {
     };
     expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(['VerifySettingsInput', 'VerifyScheme', 'VerifySettingsView', 'Verification', 'VerifyDetails', 'SecretHint']));
     expect(JSON.stringify(doc.components.schemas.VerifyScheme)).toContain('standard-webhooks');
+  });
+});
+
+describe('tolerance in words', () => {
+  it("Stripe's is past-only (its libraries accept a timestamp from the future); the others' either way", () => {
+    expect(toleranceWords('stripe', '5 min')).toBe('5 min in the past (a timestamp from the future passes)');
+    for (const t of ['standard-webhooks', 'slack', 'hmac'] as const) expect(toleranceWords(t, '300 s')).toBe('±300 s');
+    const doc = z.toJSONSchema(V.VerifyScheme, { io: 'input' }) as unknown as { $defs: { VerifyScheme: { oneOf: { properties: { type: { const: string }; toleranceSec?: { description: string } } }[] } } };
+    const described = Object.fromEntries(doc.$defs.VerifyScheme.oneOf.filter((o) => o.properties.toleranceSec).map((o) => [o.properties.type.const, o.properties.toleranceSec!.description]));
+    expect(described.stripe).toMatch(/^How old \(seconds\).*one from the future passes/);
+    expect(described.stripe).not.toContain('either way');
+    for (const t of ['standard-webhooks', 'slack', 'hmac']) expect(described[t]).toContain('either way');
   });
 });

@@ -3,6 +3,7 @@
 // signed, what each configured secret gives and what arrived, so the mismatch can be seen.
 import type { RequestDetail } from '../../../shared/api.ts';
 import type { InvalidCauseT, VerificationT } from '../../../shared/schema/verify.ts';
+import { toleranceWords } from '../../../shared/tolerance.ts';
 import { formatDuration } from '../lib/format.ts';
 import { Link } from '../lib/router.ts';
 import { SCHEME_LABELS } from '../lib/verify-form.ts';
@@ -50,7 +51,7 @@ export function SignaturePanel({ v }: { v: VerificationT }) {
       )}
       {(v.status === 'expired' || d?.timestamp !== undefined) && d?.timestamp !== undefined && (
         <p class="small muted">
-          Signed timestamp {d.timestamp} ({new Date(d.timestamp * 1000).toISOString()}){d.toleranceSec !== undefined ? `, tolerance ±${formatDuration(d.toleranceSec * 1000)}` : ''}.
+          Signed timestamp {d.timestamp} ({new Date(d.timestamp * 1000).toISOString()}){d.toleranceSec !== undefined ? `, tolerance ${toleranceWords(v.scheme, formatDuration(d.toleranceSec * 1000))}` : ''}.
         </p>
       )}
       {d && (d.signed || d.expected?.length || d.received?.length) && (
