@@ -458,6 +458,7 @@ export function requestsRouter(ctx: ApiContext): Router {
     // Before it goes: a background forward of it still waiting then knows it was no loss.
     ctx.forwarder.deleted(req.params.id, req.params.rid);
     if (!(await recordedOr503(res, ctx.store.requests.delete(req.params.id, req.params.rid)))) throw notFound('request');
+    ctx.verifier.gone(req.params.id, [req.params.rid]);
     ctx.live.requestsDeleted(req.params.id, [req.params.rid]);
     res.status(204).end();
   });
@@ -472,6 +473,7 @@ export function requestsRouter(ctx: ApiContext): Router {
     await ctx.store.bins.put({ ...bin, activeAt: at, clearedAt: at }).catch((err) => {
       if (!(err instanceof StoreUnavailableError)) throw err;
     });
+    ctx.verifier.gone(bin.id, 'all');
     ctx.live.requestsDeleted(bin.id, 'all');
     res.status(204).end();
   });

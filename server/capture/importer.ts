@@ -40,8 +40,8 @@ export class Importer {
       /** The wait API's: an imported capture is new, as a live one is. */
       waiters: Pick<RequestWaiters, 'captured'>;
       now: () => number;
-      /** The bin's signature settings: an imported capture is keyed and checked as a live one is. */
-      verifier?: Pick<Verifier, 'keyOf' | 'captured'>;
+      /** The bins' signature settings: an imported capture is keyed and checked as a live one is (and what it evicts forgotten). */
+      verifier?: Pick<Verifier, 'keyOf' | 'captured' | 'gone'>;
     },
   ) {}
 
@@ -79,6 +79,7 @@ export class Importer {
     let own: string[] = [];
     for (const ev of evictions) {
       this.evicted += ev.ids.length;
+      this.deps.verifier?.gone(ev.binId, ev.ids);
       if (ev.binId === this.binId) own = ev.ids;
       else live.requestsEvicted(ev.binId, ev.ids); // pushed out by the store-wide budget
     }

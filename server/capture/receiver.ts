@@ -466,6 +466,7 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
             // From here on the id is record.id: the store may have given it.
             let own: string[] = NO_IDS;
             for (const ev of evictions) {
+              deps.verifier?.gone(ev.binId, ev.ids);
               if (ev.binId === bin.id) own = ev.ids;
               else live.requestsEvicted(ev.binId, ev.ids);
             }

@@ -46,13 +46,25 @@ function refineOne(v: VerificationT, proven: boolean, failing: number): Verifica
 }
 
 /**
+ * Ids kept per scheme and kind, the oldest dropped past it: one proof is as good as many, and a
+ * bin whose evictions this process does not see (another instance's captures) stays bounded.
+ */
+const MAX_IDS = 100_000;
+
+/** What a scheme's evidence says: its secret proven, likely wrong (two or more fail alike), or neither. */
+type Verdict = 'proven' | 'wrong' | 'none';
+
+/**
  * What a bin's captures have shown about each scheme's secrets since its settings were set, so
  * that captures checked as they arrive get the cause refineCauses would give them. Unknown until
  * a full re-check of the bin has been seen (`seed`): the bin may hold captures from before.
+ * Kept by capture id, so that captures that leave the bin (deleted, cleared, evicted) stop
+ * counting: a bin whose only valid capture was deleted proves its secret no more.
  */
 export class SecretEvidence {
-  private readonly proven = new Set<number>();
-  private readonly failing = new Map<number, number>();
+  /** Per scheme index: the captures that proved its secrets, and those that failed unexplained. */
+  private readonly proven = new Map<number, Set<string>>();
+  private readonly failing = new Map<number, Set<string>>();
   private known = false;
   /** Captures added while a re-check runs (see begin): its results may not include them. */
   private during: { id: string; v: VerificationT }[] | null = null;
@@ -71,16 +83,16 @@ export class SecretEvidence {
   seed(results: readonly { id: string; v: VerificationT }[]): VerificationT[] {
     this.proven.clear();
     this.failing.clear();
-    for (const r of results) this.count(r.v);
-    const extra: VerificationT[] = [];
+    for (const r of results) this.count(r.v, r.id);
+    const extra: { id: string; v: VerificationT }[] = [];
     if (this.during?.length) {
       const seen = new Set(results.map((r) => r.id));
-      for (const r of this.during) if (!seen.has(r.id)) extra.push(r.v);
+      for (const r of this.during) if (!seen.has(r.id)) extra.push(r);
     }
-    for (const v of extra) this.count(v);
+    for (const r of extra) this.count(r.v, r.id);
     this.during = null;
     this.known = true;
-    return extra;
+    return extra.map((r) => r.v);
   }
 
   /** The re-check that began ended without a seed (it failed, or stopped): keep nothing more. */
@@ -98,21 +110,64 @@ export class SecretEvidence {
     if (i === undefined) return { v, refresh: false };
     this.during?.push({ id, v });
     if (provesSecret(v)) {
-      const turned = !this.proven.has(i) && (this.failing.get(i) ?? 0) >= 2;
-      this.proven.add(i);
+      const turned = !this.isProven(i) && this.failures(i) >= 2;
+      this.count(v, id);
       return { v, refresh: turned };
     }
     if (!unexplained(v)) return { v, refresh: false };
-    const n = (this.failing.get(i) ?? 0) + 1;
-    this.failing.set(i, n);
+    this.count(v, id);
+    const n = this.failures(i);
     if (!this.known) return { v, refresh: true };
     // With what is known, this one result is refined as a full re-check would refine it.
-    return { v: refineOne(v, this.proven.has(i), n), refresh: !this.proven.has(i) && n === 2 };
+    return { v: refineOne(v, this.isProven(i), n), refresh: !this.isProven(i) && n === 2 };
   }
 
-  private count(v: VerificationT) {
-    if (v.schemeIndex === undefined) return;
-    if (provesSecret(v)) this.proven.add(v.schemeIndex);
-    else if (unexplained(v)) this.failing.set(v.schemeIndex, (this.failing.get(v.schemeIndex) ?? 0) + 1);
+  /**
+   * Captures left the bin ('all': it was cleared): they count no more. Answers whether the
+   * captures it still holds need a re-check for their causes to agree: a scheme's evidence
+   * turned (its last proof left, or failures fell below two), or a re-check is under way (its
+   * results may hold the captures that left).
+   */
+  forget(ids: readonly string[] | 'all'): boolean {
+    const running = this.during !== null;
+    if (ids === 'all') {
+      this.proven.clear();
+      this.failing.clear();
+      if (this.during) this.during = [];
+      return running;
+    }
+    const gone = new Set(ids);
+    if (this.during) this.during = this.during.filter((r) => !gone.has(r.id));
+    let turned = false;
+    for (const i of new Set([...this.proven.keys(), ...this.failing.keys()])) {
+      const before = this.verdict(i);
+      let touched = false;
+      for (const id of gone) touched = (this.proven.get(i)?.delete(id) ?? false) || (this.failing.get(i)?.delete(id) ?? false) || touched;
+      if (touched && this.verdict(i) !== before) turned = true;
+    }
+    return (running && gone.size > 0) || (this.known && turned);
+  }
+
+  private isProven(i: number): boolean {
+    return (this.proven.get(i)?.size ?? 0) > 0;
+  }
+
+  private failures(i: number): number {
+    return this.failing.get(i)?.size ?? 0;
+  }
+
+  private verdict(i: number): Verdict {
+    return this.isProven(i) ? 'proven' : this.failures(i) >= 2 ? 'wrong' : 'none';
+  }
+
+  private count(v: VerificationT, id: string) {
+    const i = v.schemeIndex;
+    if (i === undefined) return;
+    const to = provesSecret(v) ? this.proven : unexplained(v) ? this.failing : null;
+    if (!to) return;
+    let ids = to.get(i);
+    if (!ids) to.set(i, (ids = new Set()));
+    ids.add(id);
+    if (ids.size > MAX_IDS) ids.delete(ids.values().next().value!);
   }
 }

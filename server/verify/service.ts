@@ -383,6 +383,17 @@ export class Verifier {
     return results.length;
   }
 
+  /**
+   * Captures left a bin (deleted, cleared: 'all', or evicted): what they showed about its
+   * secrets counts no more, and when that turns the picture (its only valid capture deleted,
+   * say) the captures it still holds are judged again, so that none keeps a cause that rested
+   * on a capture no longer there.
+   */
+  gone(binId: string, ids: readonly string[] | 'all'): void {
+    const e = this.evidence.get(binId);
+    if (e?.forget(ids)) this.refresh(binId);
+  }
+
   /** The bin is gone: its settings go too (nothing to re-check). */
   async forget(binId: string): Promise<void> {
     this.drop(binId);

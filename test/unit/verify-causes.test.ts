@@ -159,6 +159,32 @@ describe('verify: invalid, with the cause', () => {
     expect(none.add(bad(2), 'f2')).toMatchObject({ refresh: false, v: { details: { cause: 'body_changed' } } });
   });
 
+  it('captures that leave the bin count no more, and a turn asks for a re-check (SecretEvidence.forget)', () => {
+    const bad = (i: number) => check(SW, swHeaders(`{"b":${i}}`, { secret: OTHER, id: `msg_${i}` }), `{"b":${i}}`);
+    const good = check(SW, swHeaders(BODY), BODY);
+    const e = new SecretEvidence();
+    e.seed([{ id: 'g', v: good }, { id: 'b1', v: bad(1) }, { id: 'b2', v: bad(2) }]);
+    expect(e.add(bad(3), 'b3').v.details?.message).toMatch(/verify other captures/);
+    // The only valid capture deleted: nothing proves the secret, three fail alike.
+    expect(e.forget(['g'])).toBe(true);
+    expect(e.add(bad(4), 'b4')).toMatchObject({ refresh: false, v: { details: { cause: 'wrong_secret' } } });
+    // Failures down to one: those told wrong_secret are changed bodies again.
+    expect(e.forget(['b1', 'b2', 'b3'])).toBe(true);
+    // Ids it never counted, or a change that turns nothing: no re-check.
+    expect(e.forget(['elsewhere'])).toBe(false);
+    expect(e.add(good, 'g2').refresh).toBe(false);
+    expect(e.forget(['b4'])).toBe(false);
+    // Cleared: nothing the bin held counts (this failure is a lone one, proven by nothing).
+    expect(e.forget('all')).toBe(false);
+    const after = e.add(bad(5), 'b5');
+    expect(after).toMatchObject({ refresh: false, v: { details: { cause: 'body_changed' } } });
+    expect(after.v.details?.message).not.toMatch(/verify other captures/);
+    // While a re-check runs its results may hold what left: it is run again.
+    const running = new SecretEvidence();
+    running.begin();
+    expect(running.forget(['x'])).toBe(true);
+  });
+
   describe('the other schemes: a flipped body byte, a wrong secret, a stale timestamp', () => {
     const mac = (alg: string, key: string, data: string, enc: 'hex' | 'base64' = 'hex') => createHmac(alg, key).update(data).digest(enc);
     const flip = (b: string) => b.replace('1200', '1201');
