@@ -67,11 +67,12 @@ export class SecretEvidence {
   private readonly failing = new Map<number, Set<string>>();
   private known = false;
   /** Captures added while a re-check runs (see begin): its results may not include them. */
-  private during: { id: string; v: VerificationT }[] | null = null;
+  /** By id: one that leaves meanwhile is dropped at once (evictions come with every capture at the cap). */
+  private during: Map<string, VerificationT> | null = null;
 
   /** A re-check starts reading the bin: captures added from now on are kept for its seed. */
   begin(): void {
-    this.during = [];
+    this.during = new Map();
   }
 
   /**
@@ -85,9 +86,9 @@ export class SecretEvidence {
     this.failing.clear();
     for (const r of results) this.count(r.v, r.id);
     const extra: { id: string; v: VerificationT }[] = [];
-    if (this.during?.length) {
+    if (this.during?.size) {
       const seen = new Set(results.map((r) => r.id));
-      for (const r of this.during) if (!seen.has(r.id)) extra.push(r);
+      for (const [id, v] of this.during) if (!seen.has(id)) extra.push({ id, v });
     }
     for (const r of extra) this.count(r.v, r.id);
     this.during = null;
@@ -108,7 +109,7 @@ export class SecretEvidence {
   add(v: VerificationT, id: string): { v: VerificationT; refresh: boolean } {
     const i = v.schemeIndex;
     if (i === undefined) return { v, refresh: false };
-    this.during?.push({ id, v });
+    this.during?.set(id, v);
     if (provesSecret(v)) {
       const turned = !this.isProven(i) && this.failures(i) >= 2;
       this.count(v, id);
@@ -133,11 +134,11 @@ export class SecretEvidence {
     if (ids === 'all') {
       this.proven.clear();
       this.failing.clear();
-      if (this.during) this.during = [];
+      this.during?.clear();
       return running;
     }
     const gone = new Set(ids);
-    if (this.during) this.during = this.during.filter((r) => !gone.has(r.id));
+    if (this.during) for (const id of gone) this.during.delete(id);
     let turned = false;
     for (const i of new Set([...this.proven.keys(), ...this.failing.keys()])) {
       const before = this.verdict(i);
