@@ -302,8 +302,9 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
   // Delivery ids sort by creation (lists page by them): after the newest stored one, read as
   // the dispatcher starts here (on Redis, another instance's may be newer), whatever the clock says.
   const newestDelivery = async (st: Store) => (await st.deliveries.query({ limit: 1 }))[0]?.id ?? null;
-  const makeDispatcher = (st: Store, clock: VirtualClock, lastDeliveryId: string | null) =>
+  const makeDispatcher = (st: Store, clock: VirtualClock, lastDeliveryId: string | null, beforeSend?: () => Promise<void>) =>
     new Dispatcher({
+    beforeSend,
     store: st,
     clock,
     realNow: now,
@@ -337,14 +338,15 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
     }));
     dispatcher = cd;
     lease = new DispatcherLease({
-      client: store.db.client,
+      db: store.db,
       prefix: store.prefix,
       selfUrl: config.instanceUrl,
       ttlMs: config.dispatcherLeaseMs,
       onAcquire: async (epoch) => {
         // Its writes carry the epoch: refused once another instance holds the lease.
         const fenced = store.fenced(lease!.key, epoch);
-        const d = makeDispatcher(fenced, new VirtualClock(now, await fenced.getClock()), await newestDelivery(fenced));
+        // Nothing is sent while the lease is in doubt (see dispatcher-lease.ts).
+        const d = makeDispatcher(fenced, new VirtualClock(now, await fenced.getClock()), await newestDelivery(fenced), () => lease!.whenSure());
         await d.start();
         cd.local = d;
         log.info('this instance runs the dispatcher now', { epoch });
@@ -354,6 +356,14 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
         cd.local = null;
         await d?.stop();
         if (d) log.warn('this instance no longer runs the dispatcher (its lease passed to another)');
+      },
+      onSuspend: () => {
+        if (cd.local) log.warn('the dispatcher waits: its lease could not be renewed (Redis away?); nothing is sent until it is, and what was answered meanwhile is recorded then');
+      },
+      onResume: () => {
+        if (!cd.local) return;
+        log.info('the dispatcher goes on: its lease is renewed');
+        cd.local.retryStoreNow();
       },
       onError: (err) => log.warn('dispatcher lease', { error: String(err) }),
     });

@@ -1,30 +1,49 @@
 // Which instance runs the dispatcher. On Redis, exactly one does at a time: it holds a lease
-// (<p>dispatcher:lease = "<epoch> <its URL>", with an expiry it keeps renewing). Its writes
-// carry the epoch it was elected with and are refused once another instance holds the lease
-// (see the fence in store/redis/collection-scripts.ts), so an instance that stalls past its
-// lease (a long GC pause, SIGSTOP) cannot record late results. When the holder dies, another
-// takes over once the lease expires, and resumes every delivery owed from the store.
+// (<p>dispatcher:lease = "<epoch> <its URL>") and beats on it (<p>dispatcher:beat, a counter
+// it increments every third of DISPATCHER_LEASE_MS). Its writes carry the epoch it was elected
+// with and are refused once another instance holds the lease (see the fence in
+// store/redis/collection-scripts.ts), so an instance that stalls past its lease (a long GC
+// pause, SIGSTOP) cannot record late results.
+//
+// The lease lapses when its holder stops beating, as another instance sees it: the others read
+// the lease and its beat every tick, and one takes it over only after a whole lease of its own
+// time in which Redis answered each read promptly and the beat never moved. The lease has no
+// expiry in Redis: a Redis outage (down, stalled, restarted from its AOF) is not a lapse, since
+// no instance sees Redis answer meanwhile. The holder, unable to beat for most of a lease,
+// suspends (it sends nothing more, in case another instance is taking over) but keeps its
+// epoch, and what it holds unrecorded (attempts answered while Redis was away); once a beat
+// goes through again it resumes and records them, each attempt sent once. Only if another
+// instance did take over (the holder stalled, or lost its own link to Redis while the others
+// kept theirs) does its beat find the lease gone: it stops, and the new holder makes again what
+// it could not record (at-least-once). The holder died: another takes over a lease later and
+// resumes every delivery owed from the store.
 import type { Redis } from 'ioredis';
 
 /**
- * Take the lease if nobody holds it, or if it still holds the epoch this instance gave up
- * (ARGV[3], '' when none: a renewal sent during a Redis stall, run by Redis once it resumed,
- * extended a lease its holder had already stopped for; nobody else would dispatch until it
- * lapsed). KEYS: lease, epoch counter. ARGV: url, ttl, stale epoch. Answers the new epoch, or 0.
+ * Take the lease: when nobody holds it (first start, or a clean stop released it); when it
+ * still holds the epoch this instance gave up (ARGV[4], '' when none); or when it and its beat
+ * are what this instance watched unchanged for a whole lease (ARGV[2], ARGV[3]: its holder
+ * stopped beating). A lease with an expiry is an older build's: it lapses by itself.
+ * KEYS: lease, epoch counter, beat. ARGV: url, watched lease, watched beat, stale epoch.
+ * Answers the new epoch, or 0.
  */
 const ACQUIRE = `
 local v = redis.call('GET', KEYS[1])
-if v and not (ARGV[3] ~= '' and string.sub(v, 1, #ARGV[3] + 1) == ARGV[3] .. ' ') then return 0 end
+if v and not (ARGV[4] ~= '' and string.sub(v, 1, #ARGV[4] + 1) == ARGV[4] .. ' ') then
+  if ARGV[2] == '' or v ~= ARGV[2] or (redis.call('GET', KEYS[3]) or '') ~= ARGV[3] then return 0 end
+  if redis.call('PTTL', KEYS[1]) > 0 then return 0 end
+end
 local epoch = redis.call('INCR', KEYS[2])
-redis.call('SET', KEYS[1], epoch .. ' ' .. ARGV[1], 'PX', ARGV[2])
+redis.call('SET', KEYS[1], epoch .. ' ' .. ARGV[1])
+redis.call('INCR', KEYS[3])
 return epoch
 `;
 
-/** Keep it, if still ours. KEYS: lease. ARGV: epoch, ttl. Answers 1 when renewed. */
+/** Beat, if still ours. KEYS: lease, beat. ARGV: epoch. Answers 1 when it beat. */
 const RENEW = `
 local v = redis.call('GET', KEYS[1])
 if not v or string.sub(v, 1, #ARGV[1] + 1) ~= ARGV[1] .. ' ' then return 0 end
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
+redis.call('INCR', KEYS[2])
 return 1
 `;
 
@@ -36,22 +55,34 @@ return 0
 `;
 
 type LeaseClient = Redis & {
-  hooklabLeaseAcquire(lease: string, counter: string, url: string, ttl: number, stale: string): Promise<number>;
-  hooklabLeaseRenew(lease: string, epoch: string, ttl: number): Promise<number>;
+  hooklabLeaseAcquire(lease: string, counter: string, beat: string, url: string, watched: string, watchedBeat: string, stale: string): Promise<number>;
+  hooklabLeaseRenew(lease: string, beat: string, epoch: string): Promise<number>;
   hooklabLeaseRelease(lease: string, epoch: string): Promise<number>;
 };
 
+/** What the lease needs of the store's connection (store/redis/connection.ts). */
+export interface LeaseConnection {
+  readonly client: Redis;
+  /** Commands go through it: a timeout or a lost link raises the store's fault (and fails fast meanwhile). */
+  run<T>(fn: (c: Redis) => Promise<T>): Promise<T>;
+  /** When the connection last knew Redis was away (unreachable, stalled) or refusing: now, while it is. */
+  lastFaultAt(): number;
+}
+
 export interface DispatcherLeaseOptions {
-  client: Redis;
+  db: LeaseConnection;
   prefix: string;
   /** How other instances reach this one (INSTANCE_URL). */
   selfUrl: string;
-  /** Lease length; renewed every third of it (DISPATCHER_LEASE_MS). */
+  /** Lease length; beaten every third of it (DISPATCHER_LEASE_MS). */
   ttlMs: number;
   /** Elected: start the dispatcher with this epoch (its writes carry it). */
   onAcquire: (epoch: string) => Promise<void>;
-  /** Not (or no longer) sure to hold it: stop the dispatcher. */
+  /** Lost it (another instance holds it): stop the dispatcher. */
   onLose: () => Promise<void>;
+  /** Unsure (no beat for most of a lease): sends wait (see whenSure); and sure again. For the log. */
+  onSuspend?: () => void;
+  onResume?: () => void;
   onError?: (err: unknown) => void;
   now?: () => number;
 }
@@ -59,13 +90,19 @@ export interface DispatcherLeaseOptions {
 export class DispatcherLease {
   readonly key: string;
   private readonly counter: string;
+  private readonly beatKey: string;
   private readonly client: LeaseClient;
   private readonly now: () => number;
   private epoch: string | null = null;
   /** The epoch this instance last gave up: a lease still holding it is ours to take again (see ACQUIRE). */
   private stale: string | null = null;
-  /** When the lease was last renewed (or taken): past ttl without a renewal, assume it lost. */
-  private heldSince = 0;
+  /** When the last beat that went through was sent (or the lease taken). */
+  private beatSentAt = 0;
+  /** No beat for most of a lease: sends wait until one goes through (or the lease is lost). */
+  private suspended = false;
+  private waiting: (() => void)[] = [];
+  /** Not holding: the lease and beat read, unchanged since `since` (null: start watching again). */
+  private watch: { lease: string; beat: string; since: number } | null = null;
   private timer: NodeJS.Timeout | null = null;
   private busy: Promise<void> = Promise.resolve();
   private stopped = false;
@@ -73,10 +110,11 @@ export class DispatcherLease {
   constructor(private readonly o: DispatcherLeaseOptions) {
     this.key = `${o.prefix}dispatcher:lease`;
     this.counter = `${o.prefix}dispatcher:epoch`;
+    this.beatKey = `${o.prefix}dispatcher:beat`;
     this.now = o.now ?? Date.now;
-    const c = o.client as LeaseClient;
-    c.defineCommand('hooklabLeaseAcquire', { numberOfKeys: 2, lua: ACQUIRE });
-    c.defineCommand('hooklabLeaseRenew', { numberOfKeys: 1, lua: RENEW });
+    const c = o.db.client as LeaseClient;
+    c.defineCommand('hooklabLeaseAcquire', { numberOfKeys: 3, lua: ACQUIRE });
+    c.defineCommand('hooklabLeaseRenew', { numberOfKeys: 2, lua: RENEW });
     c.defineCommand('hooklabLeaseRelease', { numberOfKeys: 1, lua: RELEASE });
     this.client = c;
   }
@@ -88,11 +126,43 @@ export class DispatcherLease {
 
   async start(): Promise<void> {
     await this.tick();
-    this.timer = setInterval(() => void this.tick(), Math.max(50, Math.floor(this.o.ttlMs / 3)));
+    this.timer = setInterval(() => {
+      // Not behind the step under way: a beat that hangs (Redis stalled) must not delay this.
+      if (this.overdue()) this.suspend();
+      void this.tick();
+    }, Math.max(50, Math.floor(this.o.ttlMs / 3)));
     this.timer.unref();
   }
 
-  /** One step: renew what we hold, or try to take it. Serialised: a slow step delays the next. */
+  /**
+   * Before the dispatcher sends anything: at once while the lease is ours for sure; else
+   * (no beat for most of a lease) once a beat goes through again, or the lease is lost (the
+   * dispatcher is stopped then, and sends nothing).
+   */
+  whenSure(): Promise<void> {
+    if (this.epoch === null || (!this.suspended && !this.overdue())) return Promise.resolve();
+    this.suspend();
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  /** No beat went through for 2/3 of a lease: another instance may soon take it over. */
+  private overdue(): boolean {
+    return this.epoch !== null && this.now() - this.beatSentAt > (this.o.ttlMs * 2) / 3;
+  }
+
+  private suspend() {
+    if (this.suspended || this.epoch === null) return;
+    this.suspended = true;
+    this.o.onSuspend?.();
+  }
+
+  private release() {
+    const w = this.waiting;
+    this.waiting = [];
+    for (const f of w) f();
+  }
+
+  /** One step: beat on what we hold, or watch it and take it when due. Serialised: a slow step delays the next. */
   private tick(): Promise<void> {
     this.busy = this.busy.then(() => this.step()).catch((err) => this.o.onError?.(err));
     return this.busy;
@@ -101,29 +171,38 @@ export class DispatcherLease {
   private async step() {
     if (this.stopped) return;
     if (this.epoch !== null) {
+      const sentAt = this.now();
       let answer: 'renewed' | 'lost' | 'unknown' = 'unknown';
       try {
-        answer = (await this.client.hooklabLeaseRenew(this.key, this.epoch, this.o.ttlMs)) === 1 ? 'renewed' : 'lost';
+        answer = (await this.o.db.run(() => this.client.hooklabLeaseRenew(this.key, this.beatKey, this.epoch!))) === 1 ? 'renewed' : 'lost';
       } catch (err) {
         this.o.onError?.(err);
       }
-      if (answer === 'renewed') this.heldSince = this.now();
-      // Lost, or unable to tell for most of a lease (Redis away): another instance may take
-      // over once it expires, so stop first.
-      else if (answer === 'lost' || this.now() - this.heldSince > (this.o.ttlMs * 2) / 3) await this.lose();
+      if (answer === 'lost') await this.lose();
+      else if (answer === 'renewed') {
+        this.beatSentAt = sentAt;
+        if (this.suspended) {
+          this.suspended = false;
+          this.o.onResume?.();
+          this.release();
+        }
+      } else if (this.overdue()) this.suspend();
       return;
     }
     let epoch = 0;
     try {
-      epoch = Number(await this.client.hooklabLeaseAcquire(this.key, this.counter, this.o.selfUrl, this.o.ttlMs, this.stale ?? ''));
+      epoch = Number(await this.o.db.run(() => this.takeIfDue()));
     } catch (err) {
+      this.watch = null;
       this.o.onError?.(err);
       return;
     }
     if (!epoch) return;
+    this.watch = null;
     this.stale = null;
     this.epoch = String(epoch);
-    this.heldSince = this.now();
+    this.beatSentAt = this.now();
+    this.suspended = false;
     try {
       await this.o.onAcquire(this.epoch);
     } catch (err) {
@@ -132,16 +211,45 @@ export class DispatcherLease {
     }
   }
 
+  /**
+   * Read the lease and its beat; take it when nobody holds it, when it holds our stale epoch,
+   * or when it and its beat stayed as they were for a whole lease of reads, with no fault of
+   * the connection meanwhile (a Redis outage stops the holder's beats and everyone's reads
+   * alike: it is not the holder's lapse). Answers the new epoch, or 0.
+   */
+  private async takeIfDue(): Promise<number> {
+    const sentAt = this.now();
+    const [lease, beat] = await this.client.mget(this.key, this.beatKey);
+    const at = this.now();
+    const mine = lease !== null && this.stale !== null && lease.startsWith(`${this.stale} `);
+    let watched: { lease: string; beat: string } | null = null;
+    if (lease !== null && !mine) {
+      const w = this.watch;
+      // A read answered late (Redis stalled shorter than the command timeout) does not show
+      // that Redis served the holder meanwhile: the watch starts again.
+      const late = at - sentAt > this.o.ttlMs / 3;
+      if (!w || late || w.lease !== lease || w.beat !== (beat ?? '') || this.o.db.lastFaultAt() >= w.since) {
+        this.watch = { lease, beat: beat ?? '', since: at };
+        return 0;
+      }
+      if (at - w.since < this.o.ttlMs) return 0;
+      watched = w;
+    }
+    return this.client.hooklabLeaseAcquire(this.key, this.counter, this.beatKey, this.o.selfUrl, watched?.lease ?? '', watched?.beat ?? '', this.stale ?? '');
+  }
+
   private async lose() {
     if (this.epoch === null) return;
     this.stale = this.epoch;
     this.epoch = null;
+    this.suspended = false;
     await this.o.onLose();
+    this.release();
   }
 
   /** Where the dispatcher runs now (another instance's URL, or ours), or null between holders. */
   async holderUrl(): Promise<string | null> {
-    const v = await this.client.get(this.key);
+    const v = await this.o.db.run(() => this.client.get(this.key));
     if (!v) return null;
     return v.slice(v.indexOf(' ') + 1);
   }
@@ -153,6 +261,7 @@ export class DispatcherLease {
     await this.busy;
     const epoch = this.epoch ?? this.stale;
     await this.lose();
-    if (epoch !== null) await this.client.hooklabLeaseRelease(this.key, epoch).catch(() => {});
+    this.release();
+    if (epoch !== null) await this.o.db.run(() => this.client.hooklabLeaseRelease(this.key, epoch)).catch(() => {});
   }
 }

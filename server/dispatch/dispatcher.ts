@@ -78,6 +78,11 @@ export interface DispatcherDeps {
   webhookTurn?: <T>(webhookId: string, change: () => Promise<T>) => Promise<T>;
   /** Waits before a store step of the dispatcher's own work is tried again (see persist): the first, doubled up to the last (default 250 ms to 10 s). */
   storeRetryMs?: { first: number; max: number };
+  /**
+   * Waited for before each attempt is sent (on Redis: until the lease is surely this
+   * instance's; see cluster/dispatcher-lease.ts). Default: none.
+   */
+  beforeSend?: () => Promise<void>;
 }
 
 /** A store step that fails this many times while the store says it is healthy is given up (the step itself is at fault). */
@@ -305,6 +310,15 @@ export class Dispatcher {
       (err) => this.d.onError?.(err),
     );
     return this.stopping;
+  }
+
+  /**
+   * The store steps waiting a fault out are tried again now (the lease is sure again after a
+   * Redis outage: what was answered meanwhile is recorded first).
+   */
+  retryStoreNow(): void {
+    for (const w of this.retryWaits) w();
+    this.retryWaits.clear();
   }
 
   // ---------------------------------------------------------------------- clock
@@ -915,6 +929,10 @@ export class Dispatcher {
     const key = receiverKey(del.url);
     if (!ticket) await this.receiverFree(key);
     if (this.stopped) return null;
+    if (this.d.beforeSend) {
+      await this.d.beforeSend();
+      if (this.stopped) return null;
+    }
     const at = ticket ? Math.max(ticket.at, this.d.clock.now()) : this.d.clock.now();
     // Wall time, not virtual: Standard Webhooks verifiers reject timestamps outside a few
     // minutes of their clock, and a fast-forwarded clock would be hours ahead.

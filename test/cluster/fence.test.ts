@@ -44,7 +44,7 @@ describe('dispatcher lease and fence', () => {
     const leases = stores.map(
       (s, i) =>
         new DispatcherLease({
-          client: s.db.client,
+          db: s.db,
           prefix: 'fence2:',
           selfUrl: `http://instance-${i}`,
           ttlMs: 600,
@@ -69,49 +69,99 @@ describe('dispatcher lease and fence', () => {
     }
   });
 
-  it('a renewal Redis ran late (after a stall) on a lease its holder had given up: the holder takes it again at once, with a new epoch, not after it lapses', async () => {
-    // Its own client, with a short command timeout: the stall makes renewals fail quickly.
-    const client = new Redis(redis.url, { commandTimeout: 200, maxRetriesPerRequest: 1 });
+  it('Redis stalls past the lease: the holder suspends (sends wait) but keeps its epoch, and goes on with it once Redis answers; the other instance does not take it', async () => {
+    // Short command timeouts: the stall makes beats and reads fail quickly.
+    const stores = await Promise.all([0, 1].map(() => RedisStore.open({ url: redis.url, prefix: 'fence3:', commandTimeoutMs: 200 })));
     const events: string[] = [];
-    const lease = new DispatcherLease({
-      client,
-      prefix: 'fence3:',
-      selfUrl: 'http://instance-a',
-      ttlMs: 900,
-      onAcquire: async (epoch) => void events.push(`got ${epoch}`),
-      onLose: async () => void events.push('lost'),
-      onError: () => {},
-    });
+    const leases = stores.map(
+      (s, i) =>
+        new DispatcherLease({
+          db: s.db,
+          prefix: 'fence3:',
+          selfUrl: `http://instance-${i}`,
+          ttlMs: 900,
+          onAcquire: async (epoch) => void events.push(`${i} got ${epoch}`),
+          onLose: async () => void events.push(`${i} lost`),
+          onSuspend: () => void events.push(`${i} suspended`),
+          onResume: () => void events.push(`${i} resumed`),
+          onError: () => {},
+        }),
+    );
     const pid = redis.pid!;
     try {
-      await lease.start();
-      expect(lease.held).toBe('1');
+      await leases[0].start();
+      await leases[1].start();
+      expect(leases[0].held).toBe('1');
       process.kill(pid, 'SIGSTOP');
+      let sent = false;
+      let sure: Promise<void> | null = null;
       try {
-        await expect.poll(() => events, { timeout: 20_000 }).toEqual(['got 1', 'lost']);
+        await expect.poll(() => events, { timeout: 20_000 }).toEqual(['0 got 1', '0 suspended']);
+        // A send asked for now waits for the lease.
+        sure = leases[0].whenSure().then(() => void (sent = true));
+        // Three leases' worth of stall.
+        await new Promise((r) => setTimeout(r, 2700));
+        expect(sent).toBe(false);
       } finally {
         process.kill(pid, 'SIGCONT');
       }
-      // A renewal sent during the stall, run once Redis resumed, left the lease at epoch 1 (a
-      // long expiry here, so that waiting for it to lapse would show).
-      const probe = new Redis(redis.url);
-      try {
-        await probe.set('fence3:dispatcher:lease', '1 http://instance-a', 'PX', 60_000);
-        await expect.poll(() => lease.held, { timeout: 20_000 }).toBe('2');
-        expect(await probe.get('fence3:dispatcher:lease')).toBe('2 http://instance-a');
-      } finally {
-        probe.disconnect();
-      }
-      expect(events).toEqual(['got 1', 'lost', 'got 2']);
+      await expect.poll(() => events, { timeout: 20_000 }).toEqual(['0 got 1', '0 suspended', '0 resumed']);
+      await sure;
+      expect(sent).toBe(true);
+      // Two more leases: the holder beats, the other never takes it.
+      await new Promise((r) => setTimeout(r, 1800));
+      expect(events).toEqual(['0 got 1', '0 suspended', '0 resumed']);
+      expect([leases[0].held, leases[1].held]).toEqual(['1', null]);
     } finally {
-      await lease.stop();
-      client.disconnect();
+      for (const l of leases) await l.stop();
+      for (const s of stores) await s.close();
+    }
+  });
+
+  it('a holder that stops beating (its instance stalled) loses the lease after a whole lease of silence; it stops when it wakes', async () => {
+    const stores = await Promise.all([0, 1].map(() => RedisStore.open({ url: redis.url, prefix: 'fence5:' })));
+    const events: string[] = [];
+    const leases = stores.map(
+      (s, i) =>
+        new DispatcherLease({
+          db: s.db,
+          prefix: 'fence5:',
+          selfUrl: `http://instance-${i}`,
+          ttlMs: 600,
+          onAcquire: async (epoch) => void events.push(`${i} got ${epoch}`),
+          onLose: async () => void events.push(`${i} lost`),
+          onError: () => {},
+        }),
+    );
+    const c0 = stores[0].db.client as unknown as { hooklabLeaseRenew: (...a: unknown[]) => Promise<number> };
+    const renew = c0.hooklabLeaseRenew.bind(c0);
+    try {
+      await leases[0].start();
+      await leases[1].start();
+      expect(leases[0].held).toBe('1');
+      // Instance 0 stops beating (as if stalled): its beats hang.
+      let wake!: () => void;
+      const woken = new Promise<void>((r) => (wake = r));
+      c0.hooklabLeaseRenew = async (...a: unknown[]) => {
+        await woken;
+        return renew(...a);
+      };
+      await expect.poll(() => leases[1].held, { timeout: 5000 }).toBe('2');
+      // Unsure meanwhile: a send waits, and is let go (with nothing held) once the lease is lost.
+      const sure = leases[0].whenSure().then(() => leases[0].held);
+      wake();
+      await expect.poll(() => events, { timeout: 5000 }).toEqual(['0 got 1', '1 got 2', '0 lost']);
+      expect(await sure).toBeNull();
+    } finally {
+      for (const l of leases) await l.stop();
+      for (const s of stores) await s.close();
     }
   });
 
   it("another instance's lease is not taken for a stale epoch of ours", async () => {
     const client = new Redis(redis.url);
-    const lease = new DispatcherLease({ client, prefix: 'fence4:', selfUrl: 'http://instance-a', ttlMs: 600, onAcquire: async () => {}, onLose: async () => {} });
+    const store = await RedisStore.open({ url: redis.url, prefix: 'fence4:' });
+    const lease = new DispatcherLease({ db: store.db, prefix: 'fence4:', selfUrl: 'http://instance-a', ttlMs: 600, onAcquire: async () => {}, onLose: async () => {} });
     try {
       await client.set('fence4:dispatcher:epoch', '5');
       await client.set('fence4:dispatcher:lease', '5 http://instance-b', 'PX', 60_000);
@@ -122,6 +172,7 @@ describe('dispatcher lease and fence', () => {
       expect(await client.get('fence4:dispatcher:lease')).toBe('5 http://instance-b');
     } finally {
       await lease.stop();
+      await store.close();
       client.disconnect();
     }
   });

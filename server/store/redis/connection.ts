@@ -141,6 +141,8 @@ export class RedisConnection {
   /** The last connection error, for open()'s message. */
   private lastError: string | null = null;
   private readonly now: () => number;
+  /** When the last fault ended (0: none yet); see lastFaultAt. */
+  private faultEndedAt = 0;
 
   constructor(
     private readonly o: RedisConnectionOptions,
@@ -249,6 +251,7 @@ export class RedisConnection {
     this.faultKind = null;
     this.refusal = null;
     this.writesPassed = 0;
+    this.faultEndedAt = this.now();
     if (this.probe) clearInterval(this.probe);
     this.probe = null;
     this.o.onFault?.(null);
@@ -359,6 +362,14 @@ export class RedisConnection {
 
   get currentFault(): StoreFault | null {
     return this.fault;
+  }
+
+  /**
+   * When this connection last knew of a fault (now, while there is one): the dispatcher's
+   * lease takes a silent holder's lease only after a whole lease without one (see dispatcher-lease.ts).
+   */
+  lastFaultAt(): number {
+    return this.fault ? this.now() : this.faultEndedAt;
   }
 
   /**
