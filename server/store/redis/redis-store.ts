@@ -139,6 +139,8 @@ export class RedisStore implements Store {
   /** This instance's tag on the captures it appends to the capture feed. */
   readonly origin = randomBytes(6).toString('hex');
   private readonly warnings: string[] = [];
+  /** Warnings about Redis's settings, by kind, while they hold (see checkSettings). */
+  private readonly settingWarnings = new Map<string, { message: string; at: string }>();
   private readonly now: () => number;
   private closed = false;
   /** The marker's token as this instance last found it (see readMarker). */
@@ -178,30 +180,63 @@ export class RedisStore implements Store {
       await s.db.close();
       throw e;
     }
-    // After every reconnect: did Redis come back with our data?
-    s.db.client.on('ready', () => void s.db.run((c) => s.readMarker(c)).catch(() => {}));
+    // After every reconnect: did Redis come back with our data, and with which settings (a
+    // restart may have turned persistence on, or off)?
+    s.db.client.on('ready', () => {
+      void s.db.run((c) => s.readMarker(c)).catch(() => {});
+      void s.checkSettings();
+    });
     return s;
   }
 
-  /** Refuse a Redis older than 6.2; warn when it may evict keys by itself. */
+  /** Refuse a Redis older than 6.2; warn when it may evict keys or persists nothing (see checkSettings). */
   private async checkServer() {
     const info = await this.db.run((c) => c.info('server'));
     const m = /redis_version:(\d+)\.(\d+)/.exec(info);
     if (m && (Number(m[1]) < 6 || (Number(m[1]) === 6 && Number(m[2]) < 2))) {
       throw new Error(`Redis at ${safeUrl(this.o.url)} is version ${m[1]}.${m[2]}; hooklab needs 6.2 or later.`);
     }
-    // CONFIG may be disabled (managed Redis): then nothing to say.
-    const setting = async (name: string) => {
-      const r = (await this.db.client.config('GET', name).catch(() => null)) as string[] | null;
-      return r && r.length >= 2 ? r[1] : null;
+    await this.checkSettings();
+  }
+
+  /**
+   * Warnings about Redis's settings, true as of the last check (at start-up and every
+   * reconnect): each is logged when it starts to hold, and leaves `warnings` once it no longer does.
+   */
+  private async checkSettings() {
+    // CONFIG may be disabled (managed Redis): then nothing to say (null). A read that failed
+    // otherwise (undefined) leaves what was said as it was.
+    const setting = async (name: string): Promise<string | null | undefined> => {
+      try {
+        const r = (await this.db.client.config('GET', name)) as string[];
+        return r.length >= 2 ? r[1] : null;
+      } catch (e) {
+        return /unknown command|disabled|NOPERM/i.test(String(e)) ? null : undefined;
+      }
     };
-    const policy = await setting('maxmemory-policy');
-    if (policy !== null && policy !== 'noeviction') {
-      this.warn(`Redis evicts keys by itself (maxmemory-policy ${policy}): stored captures can lose parts. Set maxmemory-policy noeviction.`);
+    const [policy, appendonly, save] = [await setting('maxmemory-policy'), await setting('appendonly'), await setting('save')];
+    if (policy !== undefined) {
+      this.standing('evicts', policy !== null && policy !== 'noeviction'
+        ? `Redis evicts keys by itself (maxmemory-policy ${policy}): stored captures can lose parts. Set maxmemory-policy noeviction.`
+        : null);
     }
-    if ((await setting('appendonly')) === 'no' && (await setting('save')) === '') {
-      this.warn('Redis persists nothing (appendonly no, no save points): a Redis restart loses every capture. Set appendonly yes.');
+    if (appendonly !== undefined && save !== undefined) {
+      this.standing('persists', appendonly === 'no' && save === ''
+        ? 'Redis persists nothing (appendonly no, no save points): a Redis restart loses every capture. Set appendonly yes.'
+        : null);
     }
+  }
+
+  /** A warning that holds while a setting is what it is (null: it no longer holds). */
+  private standing(kind: string, message: string | null) {
+    const was = this.settingWarnings.get(kind);
+    if (message === null) {
+      this.settingWarnings.delete(kind);
+      return;
+    }
+    if (was?.message === message) return;
+    this.settingWarnings.set(kind, { message, at: new Date(this.now()).toISOString() });
+    this.o.onWarning?.(message);
   }
 
   private warn(message: string, detail?: Record<string, unknown>) {
@@ -211,7 +246,8 @@ export class RedisStore implements Store {
   }
 
   health(): StoreHealth {
-    return { fault: this.db.currentFault, warnings: [...this.warnings] };
+    const settings = [...this.settingWarnings.values()].map((w) => `${w.at} ${w.message}`);
+    return { fault: this.db.currentFault, warnings: [...settings, ...this.warnings] };
   }
 
   /**
