@@ -159,6 +159,12 @@ interface AttemptDone {
   disable: { reason: 'gone' | 'failing'; detail: string; at: number } | null;
 }
 
+/** "Retry now" on a delivery being cancelled: its webhook was turned off during an attempt. */
+function cancellingError(why: CancelReason): HttpError {
+  const what = why === 'webhook_deleted' ? 'deleted' : 'disabled';
+  return new HttpError(409, 'cancelling', `the webhook of this delivery was ${what}: the attempt under way is finishing, then the delivery is cancelled; no more attempts`);
+}
+
 export class Dispatcher {
   private readonly queue = new DueQueue();
   /** id -> the instant its live queue entry is for. The dispatcher is the only writer. */
@@ -166,6 +172,13 @@ export class Dispatcher {
   private readonly inflight = new Set<Promise<void>>();
   /** Cancels left to run once an attempt under way is recorded (see cancelFor): an advance waits for them too. */
   private readonly cancelsAfter = new Set<Promise<void>>();
+  /**
+   * Deliveries those cancels are for (their attempt under way finishing), and the manual
+   * attempts waiting for their lock: "Retry now" is refused at once, not after the attempt
+   * (up to its timeout) it would only have been refused behind.
+   */
+  private readonly cancelling = new Map<string, CancelReason>();
+  private readonly retriesWaiting = new Map<string, Set<(err: Error) => void>>();
   /** Resolves when something in flight finishes or a receiver frees up (see advance). */
   private settled: Promise<void> | null = null;
   private onSettled: (() => void) | null = null;
@@ -522,14 +535,35 @@ export class Dispatcher {
   async retryNow(deliveryId: string): Promise<Delivery> {
     // An API call: it does not wait behind an attempt that waits a store fault out (see persist).
     if (this.busyInFault(deliveryId)) throw new HttpError(503, 'storage_unavailable', "the store is failing: this delivery's last attempt waits for it to be recorded; retry in a few seconds");
+    const cancelling = await this.beingCancelled(deliveryId);
+    if (cancelling) throw cancellingError(cancelling);
+    // Answered already (refused below): its turn makes no attempt, whatever the webhook is by then.
+    let answered = false;
     // The webhook is checked under the lock: it may change while we wait.
-    const r = await this.withLock(deliveryId, async () => {
+    const attempt = this.withLock(deliveryId, async () => {
+      if (answered) return null;
       const del = await this.d.store.deliveries.get(deliveryId);
       if (!del) throw new HttpError(404, 'not_found', 'delivery not found');
       const wh = await this.d.store.webhooks.get(del.webhookId);
       if (!wh) throw new HttpError(409, 'webhook_deleted', 'the webhook of this delivery was deleted');
       if (!wh.enabled) throw new HttpError(409, 'webhook_disabled', 'the webhook of this delivery is disabled');
       return this.makeAttempt(del, wh, 'manual', null);
+    });
+    // Waiting behind an attempt under way when its webhook is turned off: refused then (the
+    // turn, when it comes, finds the webhook off and makes no attempt).
+    let refuse: (err: Error) => void = () => {};
+    const refused = new Promise<never>((_, reject) => {
+      refuse = (err) => {
+        answered = true;
+        reject(err);
+      };
+    });
+    const waiting = this.retriesWaiting.get(deliveryId) ?? new Set();
+    this.retriesWaiting.set(deliveryId, waiting.add(refuse));
+    attempt.catch(() => {});
+    const r = await Promise.race([attempt, refused]).finally(() => {
+      waiting.delete(refuse);
+      if (!waiting.size && this.retriesWaiting.get(deliveryId) === waiting) this.retriesWaiting.delete(deliveryId);
     });
     if (!r) throw new HttpError(503, 'stopping', 'the server is stopping');
     await this.applyDisable(r);
@@ -551,6 +585,8 @@ export class Dispatcher {
         continue;
       }
       later++;
+      this.cancelling.set(del.id, end.endReason);
+      for (const refuse of this.retriesWaiting.get(del.id) ?? []) refuse(cancellingError(end.endReason));
       // The dispatcher's own work from here: a store fault is waited out, as the attempt's was.
       const p: Promise<void> = this.withLock(del.id, () => this.persist(() => this.cancelOne(del.id, webhookId, end)))
         .catch((err: unknown) => {
@@ -559,12 +595,24 @@ export class Dispatcher {
         })
         .finally(() => {
           this.cancelsAfter.delete(p);
+          if (this.cancelling.get(del.id) === end.endReason) this.cancelling.delete(del.id);
           this.wake();
         });
       this.cancelsAfter.add(p);
     }
     this.refreshHold();
     return later;
+  }
+
+  /**
+   * Waiting to be cancelled once its attempt under way is recorded, its webhook still off (one
+   * disabled and turned on again meanwhile keeps the delivery: a retry then waits its turn).
+   */
+  private async beingCancelled(id: string): Promise<CancelReason | null> {
+    const why = this.cancelling.get(id);
+    if (why === undefined || why === 'webhook_deleted') return why ?? null;
+    const del = await this.d.store.deliveries.get(id);
+    return !del || !(await this.d.store.webhooks.get(del.webhookId))?.enabled ? why : null;
   }
 
   /** One pending delivery of a webhook turned off ends (under its lock). */

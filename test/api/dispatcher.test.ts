@@ -375,6 +375,39 @@ describe('manual retry, disable, delete', () => {
       live.disconnect();
     }
   });
+  it('"Retry now" on a delivery being cancelled is refused at once (409 cancelling), not after the attempt under way; one already waiting for it is refused then; no attempt is made', async () => {
+    for (const how of ['disable', 'delete'] as const) {
+      // A receiver that hangs for the webhook's whole 10 s timeout.
+      const bin = await binWithPlan({ plan: [{ fault: 'timeout' }] });
+      const w = await webhook({ url: bin.url, events: ['flow_started'], timeoutMs: 10_000 });
+      const { deliveries } = await runFor(w.id);
+      const id = deliveries[0].id;
+      const delivery = () => json<Delivery>(srv.base, 'GET', `/api/deliveries/${id}`).then((x) => x.body);
+      await until(() => captured(bin.id), (c) => c.length === 1); // the attempt is under way
+      // Asked before the webhook is turned off: it waits for the attempt's turn.
+      const early = request(srv.base).post(`/api/deliveries/${id}/retry`).then((r) => r);
+      await new Promise((r) => setTimeout(r, 100));
+      if (how === 'disable') await request(srv.base).patch(`/api/webhooks/${w.id}`).send({ enabled: false }).expect(200);
+      else await request(srv.base).delete(`/api/webhooks/${w.id}`).expect(202);
+      const late = await request(srv.base).post(`/api/deliveries/${id}/retry`);
+      const waited = await early;
+      for (const r of [late, waited]) {
+        expect(r.status).toBe(409);
+        expect(r.body.error.code).toBe('cancelling');
+        expect(r.body.error.message).toBe(`the webhook of this delivery was ${how}d: the attempt under way is finishing, then the delivery is cancelled; no more attempts`);
+      }
+      // Both answered while the attempt was still under way (before: only once it timed out).
+      expect(await delivery()).toMatchObject({ state: 'pending', attempts: [] });
+      const d = await until(delivery, (x) => x.state !== 'pending');
+      expect(d).toMatchObject({ state: 'cancelled', endReason: how === 'disable' ? 'webhook_disabled' : 'webhook_deleted' });
+      expect(d.attempts).toHaveLength(1);
+      expect(await captured(bin.id)).toHaveLength(1);
+      // Once cancelled, the usual answer.
+      const after = await request(srv.base).post(`/api/deliveries/${id}/retry`).expect(409);
+      expect(after.body.error.code).toBe(how === 'disable' ? 'webhook_disabled' : 'webhook_deleted');
+      if (how === 'disable') await request(srv.base).delete(`/api/webhooks/${w.id}`).expect(204);
+    }
+  });
 });
 
 describe('clock and schedule API', () => {
