@@ -18,9 +18,11 @@ interface Props {
   /** Virtual now (ms): the same instant the clock shows, so countdowns agree with it. */
   now: number;
   signed: boolean | null;
+  /** Its webhook: on, turned off (disabled or deleted), or not known yet (the list still loading). */
+  hook: 'on' | 'off' | null;
 }
 
-export const DeliveryCard = memo(function DeliveryCard({ d, now, signed }: Props) {
+export const DeliveryCard = memo(function DeliveryCard({ d, now, signed, hook }: Props) {
   const [selected, setSelected] = useState<number | null>(null);
   const [error, setError] = useError();
   const select = useCallback((n: number) => setSelected((cur) => (cur === n ? null : n)), []);
@@ -37,7 +39,10 @@ export const DeliveryCard = memo(function DeliveryCard({ d, now, signed }: Props
   const deadlineAt = created + d.schedule.deadlineMs;
   const attempt: Attempt | undefined = selected !== null ? d.attempts.find((a) => a.n === selected) : undefined;
   const outcome = d.payload.status ? ` (${d.payload.status === 'SUCCESSFUL' ? 'succeeded' : 'failed'})` : '';
-  const nextAt = d.state === 'pending' && d.nextAttemptAt ? Date.parse(d.nextAttemptAt) : null;
+  // Still pending with its webhook off: the server cancelled the others at once; this one ends
+  // once its attempt under way is recorded, and gets no other.
+  const cancelling = d.state === 'pending' && hook === 'off';
+  const nextAt = d.state === 'pending' && d.nextAttemptAt && !cancelling ? Date.parse(d.nextAttemptAt) : null;
   const retry = async () => {
     setError(null);
     try {
@@ -52,6 +57,7 @@ export const DeliveryCard = memo(function DeliveryCard({ d, now, signed }: Props
         <span class={`badge tone-${STATE_TONE[d.state]}`} data-testid="delivery-state">
           {d.state}
         </span>
+        {cancelling && <span class="badge tone-warn">cancelling</span>}
         <strong>
           {EVENT_LABEL[d.event]}
           {outcome}
@@ -86,7 +92,8 @@ export const DeliveryCard = memo(function DeliveryCard({ d, now, signed }: Props
             {d.nextReason && d.nextReason !== 'first' ? ` (${REASON_LABEL[d.nextReason]}${d.nextReasonDetail ? `: ${d.nextReasonDetail}` : ''})` : ''}
           </span>
         )}
-        {d.state === 'pending' && (
+        {cancelling && <span data-testid="delivery-cancelling">Cancelling: the attempt under way is finishing; no more attempts</span>}
+        {d.state === 'pending' && !cancelling && (
           <span data-testid="deadline-in" data-deadline-in={Math.round(deadlineAt - now)}>
             Deadline {formatRelative(deadlineAt, now)}
           </span>
@@ -107,8 +114,9 @@ export const DeliveryCard = memo(function DeliveryCard({ d, now, signed }: Props
             CSV
           </a>
         </span>
-        {d.state !== 'cancelled' && d.event !== 'test' && (
-          <button type="button" class="btn btn-small" onClick={retry} title="Send one attempt now, outside the schedule">
+        {/* A webhook turned off takes no attempts: the server would refuse (409). */}
+        {d.state !== 'cancelled' && d.event !== 'test' && hook !== 'off' && (
+          <button type="button" class="btn btn-small" onClick={retry} title="Send one attempt now, outside the schedule" data-testid="retry-now">
             Retry now
           </button>
         )}

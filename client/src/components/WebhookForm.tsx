@@ -34,9 +34,14 @@ interface Props {
   webhook: Webhook | null;
   bins: Bin[];
   onSaved: (w: Webhook) => void;
-  onDeleted?: (id: string) => void;
+  /** `cancelling`: its pending deliveries left to end once their attempt under way is recorded. */
+  onDeleted?: (id: string, cancelling: number) => void;
   onCancel?: () => void;
+  /** Turned off: how many of its pending deliveries are being cancelled (each waits for its attempt under way). */
+  cancelling?: number;
   onBinCreated?: (b: Bin) => void;
+  /** The bin picker is about to open: bins made since the page loaded should be in it. */
+  onBinsWanted?: () => void;
 }
 
 type SecretState = { mode: 'keep' } | { mode: 'new'; value: string } | { mode: 'remove' };
@@ -83,7 +88,7 @@ function toForm(w: Webhook | null): WebhookFormState {
 const settingsOf = (w: Webhook) =>
   JSON.stringify([w.name, w.url, w.enabled, w.events, w.hasSecret, w.successPolicy, w.schedule, w.behaviors, w.timeoutMs, w.disabledBy]);
 
-export function WebhookForm({ webhook: initial, bins, onSaved, onDeleted, onCancel, onBinCreated }: Props) {
+export function WebhookForm({ webhook: initial, bins, onSaved, onDeleted, onCancel, onBinCreated, onBinsWanted, cancelling = 0 }: Props) {
   // The revision on screen: the one loaded (or saved) here, not the list's latest.
   const [webhook, setWebhook] = useState<Webhook | null>(initial);
   const [f, setF] = useState<WebhookFormState>(() => toForm(initial));
@@ -261,6 +266,8 @@ export function WebhookForm({ webhook: initial, bins, onSaved, onDeleted, onCanc
               aria-label="Use one of our bins"
               data-testid="use-bin"
               value=""
+              onFocus={onBinsWanted}
+              onMouseDown={onBinsWanted}
               onChange={(e) => {
                 const v = val(e);
                 (e.target as HTMLSelectElement).value = '';
@@ -348,6 +355,12 @@ export function WebhookForm({ webhook: initial, bins, onSaved, onDeleted, onCanc
       {webhook?.disabledBy && !webhook.enabled && (
         <p class="notice notice-warn small disabled-by" data-testid="disabled-by">
           Disabled by hooklab ({webhook.disabledBy.reason === 'gone' ? '410 Gone' : 'failing too long'}): {webhook.disabledBy.detail}. Switch it on and save to enable it again.
+        </p>
+      )}
+
+      {cancelling > 0 && !webhook?.enabled && (
+        <p class="notice notice-warn small" role="status" data-testid="webhook-cancelling">
+          {cancellingWords(cancelling)}
         </p>
       )}
 
@@ -444,8 +457,7 @@ export function WebhookForm({ webhook: initial, bins, onSaved, onDeleted, onCanc
             confirmLabel="Delete webhook?"
             onConfirm={async () => {
               try {
-                await api.deleteWebhook(webhook.id);
-                onDeleted(webhook.id);
+                onDeleted(webhook.id, await api.deleteWebhook(webhook.id));
               } catch (err) {
                 setFailure(err);
               }
@@ -458,6 +470,11 @@ export function WebhookForm({ webhook: initial, bins, onSaved, onDeleted, onCanc
       <TestOutcome state={test} />
     </form>
   );
+}
+
+/** A webhook turned off during an attempt: that attempt is recorded, then its delivery ends. */
+export function cancellingWords(n: number): string {
+  return `Cancelling ${n === 1 ? '1 pending delivery' : `${n.toLocaleString('en-US')} pending deliveries`}: the attempt under way is finishing; no more attempts.`;
 }
 
 function TestOutcome({ state }: { state: { running: boolean; result: TestResult | null; error: string | null } }) {

@@ -197,7 +197,8 @@ export const api = {
   getWebhook: (id: string) => send<Webhook>('GET', `/webhooks/${enc(id)}`),
   createWebhook: (input: WebhookInput) => send<Webhook>('POST', '/webhooks', input),
   updateWebhook: (id: string, input: WebhookInput, ifMatch: string | null) => send<Webhook>('PATCH', `/webhooks/${enc(id)}`, input, { ifMatch }),
-  deleteWebhook: (id: string) => call<void>('DELETE', `/webhooks/${enc(id)}`),
+  /** 204 (nothing left), or 202 with how many pending deliveries wait for their attempt under way to end cancelled. */
+  deleteWebhook: (id: string) => call<{ id: string; cancelling: number } | undefined>('DELETE', `/webhooks/${enc(id)}`).then((r) => r?.cancelling ?? 0),
   testWebhook: (id: string) => call<TestResult>('POST', `/webhooks/${enc(id)}/test`),
 
   // dispatcher

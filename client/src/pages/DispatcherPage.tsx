@@ -5,13 +5,14 @@ import type { Bin, ClockState, Delivery, DeliveryState, Run, RunOutcome, Webhook
 import { ClockBar } from '../components/ClockBar.tsx';
 import { DeliveryCard } from '../components/DeliveryCard.tsx';
 import { SchedulePreview } from '../components/SchedulePreview.tsx';
-import { WebhookForm } from '../components/WebhookForm.tsx';
+import { WebhookForm, cancellingWords } from '../components/WebhookForm.tsx';
 import { ApiError, api } from '../lib/api.ts';
 import { type ClockSnapshot, isLagging, useVirtualNow } from '../lib/clock.ts';
 import { formatDuration, formatWhen } from '../lib/format.ts';
 import { MAX_RUN_SECONDS, parseRunSeconds } from '../lib/run-form.ts';
 import { getSocket, subscribeDispatcher } from '../lib/socket.ts';
 import { useError } from '../lib/use-error.ts';
+import { PollGuard } from '../lib/poll-guard.ts';
 import { mergeWebhooks } from '../lib/webhook-list.ts';
 import './dispatcher.css';
 
@@ -37,6 +38,14 @@ export function upsertDeliveries(list: Delivery[], incoming: Delivery[]): Delive
 export function DispatcherPage() {
   const [webhooks, setWebhooks] = useState<Webhook[] | null>(null);
   const [bins, setBins] = useState<Bin[]>([]);
+  // The bin picker reads the bins again as it opens (they are made and deleted elsewhere): one
+  // read out at a time, and an answer sent before a bin was made here is not applied.
+  const [binReads] = useState(() => new PollGuard());
+  const rereadBins = useCallback(() => binReads.poll(api.listBins, setBins), []);
+  const binCreated = useCallback((b: Bin) => {
+    binReads.changed();
+    setBins((cur) => [b, ...cur]);
+  }, []);
   const [deliveries, setDeliveries] = useState<Delivery[]>([]);
   const [runs, setRuns] = useState<Run[]>([]);
   const [clock, setClock] = useState<ClockSnapshot | null>(null);
@@ -49,8 +58,12 @@ export function DispatcherPage() {
   const [defaultDeadline, setDefaultDeadline] = useState<number | null>(null);
   /** Webhooks hooklab turned off by itself while the page was open (410, failing too long). */
   const [autoOff, setAutoOff] = useState<Webhook[]>([]);
+  /** Webhooks deleted while the page was open, their deliveries still being cancelled (their name is gone with them). */
+  const [deletedCancelling, setDeletedCancelling] = useState<{ id: string; name: string }[]>([]);
   // Joined the dispatcher's live events (tests wait for it before making any).
   const [joined, setJoined] = useState(false);
+  const webhooksNow = useRef(webhooks);
+  webhooksNow.current = webhooks;
   const pending = useRef<Delivery[]>([]);
   const scheduled = useRef(false);
 
@@ -117,7 +130,9 @@ export function DispatcherPage() {
       setWebhooks((cur) => (cur?.some((x) => x.id === w.id) ? cur.map((x) => (x.id === w.id ? w : x)) : [...(cur ?? []), w]));
       if (w.disabledBy) setAutoOff((cur) => [w, ...cur.filter((x) => x.id !== w.id)]);
     };
-    const onWebhookDeleted = ({ id }: { id: string }) => {
+    const onWebhookDeleted = ({ id, cancelling }: { id: string; cancelling: number }) => {
+      const gone = webhooksNow.current?.find((x) => x.id === id);
+      if (gone && cancelling > 0) noteDeletedCancelling(id, gone.name);
       setWebhooks((cur) => cur && cur.filter((x) => x.id !== id));
       setAutoOff((cur) => cur.filter((x) => x.id !== id));
     };
@@ -149,6 +164,10 @@ export function DispatcherPage() {
     };
   }, []);
 
+  function noteDeletedCancelling(id: string, name: string) {
+    setDeletedCancelling((cur) => (cur.some((x) => x.id === id) ? cur : [...cur, { id, name }]));
+  }
+
   const visible = useMemo(
     () => deliveries.filter((d) => (!filterWebhook || d.webhookId === filterWebhook) && (!filterState || d.state === filterState)),
     [deliveries, filterWebhook, filterState],
@@ -175,6 +194,17 @@ export function DispatcherPage() {
     return min;
   }, [deliveries]);
   const hooksById = useMemo(() => new Map((webhooks ?? []).map((w) => [w.id, w])), [webhooks]);
+  // Its webhook off (disabled, or deleted: not in the list once that is loaded).
+  const hookOf = (id: string): 'on' | 'off' | null => (webhooks === null ? null : hooksById.get(id)?.enabled ? 'on' : 'off');
+  // Per webhook turned off: its pending deliveries still being cancelled, as this page holds them.
+  const cancellingOf = useMemo(() => {
+    const m = new Map<string, number>();
+    if (webhooks === null) return m;
+    for (const d of deliveries) if (d.state === 'pending' && !hooksById.get(d.webhookId)?.enabled) m.set(d.webhookId, (m.get(d.webhookId) ?? 0) + 1);
+    return m;
+  }, [deliveries, hooksById, webhooks]);
+  // A deleted webhook's note goes once its deliveries here have ended.
+  const deletedShown = deletedCancelling.filter((x) => (cancellingOf.get(x.id) ?? 0) > 0);
   // One virtual "now" for the whole page: the clock and every countdown agree at any speed.
   const now = useVirtualNow(clock, 250);
   const lagging = isLagging(clock, performance.now());
@@ -202,6 +232,11 @@ export function DispatcherPage() {
           </button>
         </div>
       ))}
+      {deletedShown.map((x) => (
+        <p key={x.id} class="notice notice-warn" role="status" data-testid="deleted-cancelling">
+          Webhook “{x.name}” was deleted. {cancellingWords(cancellingOf.get(x.id)!)}
+        </p>
+      ))}
       <div class="dispatcher-grid">
         <div class="col col-settings">
           <RunPanel runs={runs} now={now} hasWebhooks={(webhooks?.length ?? 0) > 0} />
@@ -220,7 +255,8 @@ export function DispatcherPage() {
               <WebhookForm
                 webhook={null}
                 bins={bins}
-                onBinCreated={(b) => setBins((cur) => [b, ...cur])}
+                onBinCreated={binCreated}
+                onBinsWanted={rereadBins}
                 onCancel={() => setAdding(false)}
                 onSaved={(w) => {
                   setWebhooks((cur) => [...(cur ?? []).filter((x) => x.id !== w.id), w]); // the live event may have come first
@@ -233,9 +269,14 @@ export function DispatcherPage() {
                 key={w.id}
                 webhook={w}
                 bins={bins}
-                onBinCreated={(b) => setBins((cur) => [b, ...cur])}
+                onBinCreated={binCreated}
+                onBinsWanted={rereadBins}
                 onSaved={(nw) => setWebhooks((cur) => (cur ?? []).map((x) => (x.id === nw.id ? nw : x)))}
-                onDeleted={(id) => setWebhooks((cur) => (cur ?? []).filter((x) => x.id !== id))}
+                onDeleted={(id, cancelling) => {
+                  if (cancelling > 0) noteDeletedCancelling(id, w.name);
+                  setWebhooks((cur) => (cur ?? []).filter((x) => x.id !== id));
+                }}
+                cancelling={cancellingOf.get(w.id) ?? 0}
               />
             ))}
           </section>
@@ -270,7 +311,7 @@ export function DispatcherPage() {
                 No deliveries yet. Run a flow (or press Test on a webhook) and they appear here.
               </p>
             ) : (
-              <DeliveryList deliveries={visible.slice(0, shown)} now={now} hooksById={hooksById} />
+              <DeliveryList deliveries={visible.slice(0, shown)} now={now} hooksById={hooksById} hookOf={hookOf} />
             )}
             {visible.length > shown && (
               <button type="button" class="btn" onClick={() => setShown(shown + PAGE)}>
@@ -288,11 +329,11 @@ export function DispatcherPage() {
  * The cards, given the page's one `now`: their countdowns read the same instant as the clock
  * (not a rounded one: at 86400x a rounding to "scale x 250 ms" was hours off).
  */
-function DeliveryList({ deliveries, now, hooksById }: { deliveries: Delivery[]; now: number; hooksById: Map<string, Webhook> }) {
+function DeliveryList({ deliveries, now, hooksById, hookOf }: { deliveries: Delivery[]; now: number; hooksById: Map<string, Webhook>; hookOf: (id: string) => 'on' | 'off' | null }) {
   return (
     <ul class="deliveries" data-testid="deliveries">
       {deliveries.map((d) => (
-        <DeliveryCard key={d.id} d={d} now={now} signed={hooksById.get(d.webhookId)?.hasSecret ?? null} />
+        <DeliveryCard key={d.id} d={d} now={now} signed={hooksById.get(d.webhookId)?.hasSecret ?? null} hook={hookOf(d.webhookId)} />
       ))}
     </ul>
   );
