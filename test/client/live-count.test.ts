@@ -80,6 +80,36 @@ describe('LiveCount', () => {
     c.stop();
   });
 
+  it("does not count a subscribe's replay again: what it replays until it answers is read from the bin at once", async () => {
+    // A bin of 5,000; a filtered list subscribes from its newest match, so the replay holds
+    // 3,000 captures the first read counted, then 2 that came after that read.
+    const bin = { n: 5000 };
+    const { c, reads } = setup(bin, 50);
+    c.set(5000);
+    c.joining();
+    bin.n = 5002;
+    for (let i = 0; i < 3002; i++) c.capture(`r${i}`);
+    // Before: 8,002 for up to 2 s (at a 6,000 cap the list's end said older ones were pushed out).
+    expect(c.value).toBe(5000);
+    c.joined();
+    await vi.advanceTimersByTimeAsync(60);
+    expect(reads).toEqual([0]);
+    expect(c.value).toBe(5002);
+    // Live from then on, one by one.
+    bin.n++;
+    c.capture('live');
+    expect(c.value).toBe(5003);
+    // A reconnect's subscribe replays what was missed meanwhile: read again, not counted twice.
+    await vi.advanceTimersByTimeAsync(5000);
+    c.joining();
+    bin.n += 10;
+    for (let i = 0; i < 10; i++) c.capture(`m${i}`);
+    c.joined();
+    await vi.advanceTimersByTimeAsync(60);
+    expect(c.value).toBe(5013);
+    c.stop();
+  });
+
   it('drops a read that was out when the bin was cleared', async () => {
     const bin = { n: 40 };
     const { c } = setup(bin, 300);

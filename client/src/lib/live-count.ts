@@ -13,6 +13,12 @@
 // that has not answered after `readTimeoutMs` counts as failed (its answer, if it ever comes,
 // is ignored): one that never settles would otherwise stop the reads for good.
 // Between reads the events keep the count live; the reads keep it from drifting.
+//
+// A (re)subscribe's replay is not counted capture by capture: it replays what came after the
+// page's last seen capture, which for a filtered list is its newest match, so much of it may be
+// in the count already (a bin of 5,000 briefly counted 8,000, "pushed out" at the end of the
+// list). What comes between the subscribe and its answer is its replay; the answer has the bin
+// read again at once.
 
 export interface LiveCountOptions {
   /** The bin's stored count now; null when it could not be read (offline: the events carry on). */
@@ -42,6 +48,10 @@ export class LiveCount {
   private lastSentAt = Number.NEGATIVE_INFINITY;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private stopped = false;
+  /** A subscribe is out: the captures announced are its replay (see joined()). */
+  private replaying = false;
+  /** The next read goes at once, not an interval after the last (a subscribe answered). */
+  private urgent = false;
   private readonly interval: number;
   private readonly readTimeout: number;
   private readonly now: () => number;
@@ -72,7 +82,7 @@ export class LiveCount {
 
   /** A new capture (`request`). */
   capture(id: string): void {
-    if (this.added.has(id)) return;
+    if (this.replaying || this.added.has(id)) return;
     this.added.add(id);
     this.delta++;
     this.changed();
@@ -100,6 +110,19 @@ export class LiveCount {
     this.plan();
   }
 
+  /** A (re)subscribe was sent: what is announced until it answers is its replay, not counted one by one. */
+  joining(): void {
+    this.replaying = true;
+  }
+
+  /** The (re)subscribe answered (or failed): read the bin now, for what its replay held and what the events missed. */
+  joined(): void {
+    this.replaying = false;
+    this.urgent = true;
+    this.dirty = true;
+    this.plan();
+  }
+
   stop(): void {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
@@ -113,7 +136,7 @@ export class LiveCount {
 
   private plan(): void {
     if (this.stopped || this.timer || this.inFlight || !this.dirty) return;
-    const wait = Math.max(0, this.lastSentAt + this.interval - this.now());
+    const wait = this.urgent ? 0 : Math.max(0, this.lastSentAt + this.interval - this.now());
     this.timer = setTimeout(() => {
       this.timer = null;
       void this.readNow();
@@ -123,6 +146,7 @@ export class LiveCount {
   private async readNow(): Promise<void> {
     if (this.stopped) return;
     this.dirty = false;
+    this.urgent = false;
     this.inFlight = true;
     this.voided = false;
     this.lastSentAt = this.now();

@@ -20,6 +20,19 @@ const FIRST_PAGE = 200;
 const OLDER_PAGE = 500;
 /** A filtered catch-up's search that failed is asked again after this. */
 const SEARCH_RETRY_MS = 2000;
+/**
+ * After the bin's verify settings change, its re-check's row updates come for a while (thousands
+ * of rows): a list they may change the matches of is read again once they have been quiet this
+ * long, and updates up to RECHECK_WINDOW_MS after the change count as the re-check's.
+ */
+const REREAD_QUIET_MS = 300;
+const RECHECK_WINDOW_MS = 15_000;
+
+/**
+ * Does the filter depend on what a bin's verify settings decide of each capture (its
+ * idempotency key is read with them)? Such a list is read again when they change.
+ */
+export const dependsOnVerdicts = (f: RequestFilter): boolean => !!f.key?.trim();
 
 export interface BinRequestsState {
   bin: Bin | null;
@@ -116,6 +129,8 @@ export function useBinRequests(binId: string, filter: RequestFilter = {}) {
   const loadingOlderRef = useRef(false);
   /** The newest capture id seen at all (matching or not): where a reconnect resumes. */
   const lastSeen = useRef<string | null>(null);
+  /** The bin lastSeen is of. */
+  const seenOf = useRef<string | null>(null);
   const filterRef = useRef(filter);
   filterRef.current = filter;
 
@@ -129,7 +144,11 @@ export function useBinRequests(binId: string, filter: RequestFilter = {}) {
     updates.current = new Map();
     touched.current = new Set();
     listRef.current = [];
-    lastSeen.current = null;
+    // Another filter on the same bin: the newest capture seen of it stays where the subscribe
+    // resumes (a filtered first page knows only its newest match; from there the subscribe
+    // replayed every capture since, thousands on a busy bin).
+    if (seenOf.current !== binId) lastSeen.current = null;
+    seenOf.current = binId;
     setState((s) => {
       // Another filter on the same bin: what is known of the bin itself stays.
       const same = s.bin?.id === binId;
@@ -265,6 +284,7 @@ export function useBinRequests(binId: string, filter: RequestFilter = {}) {
 
     /** The server refused the filter: no capture can match it (none is asked about). */
     let refused = false;
+    let firstLoaded = false;
     const socket = getSocket();
     const onRequest = (r: RequestItem) => {
       if (r.binId !== binId) return;
@@ -283,8 +303,55 @@ export function useBinRequests(binId: string, filter: RequestFilter = {}) {
       pending.current.push(r);
       schedule();
     };
+    // The bin's verify settings changed: the rows matching a key filter change with its
+    // re-check (the updates only touch rows already listed). Read the list again once the
+    // re-check's updates are done, keeping what came live since the read was sent.
+    let recheckUntil = 0;
+    let rereadTimer: ReturnType<typeof setTimeout> | undefined;
+    let rereading = false;
+    let rereadAgain = false;
+    const armReread = () => {
+      clearTimeout(rereadTimer);
+      rereadTimer = setTimeout(() => void reread(), REREAD_QUIET_MS);
+    };
+    const reread = async () => {
+      if (rereading) {
+        rereadAgain = true;
+        return;
+      }
+      rereading = true;
+      const since = lastSeen.current;
+      try {
+        const page = await api.listRequests(binId, { limit: FIRST_PAGE }, f);
+        if (!alive) return;
+        // Flushed first: what waits for the next frame is merged into the list it replaces.
+        flush();
+        const newer = listRef.current.filter((r) => since !== null && r.id > since);
+        known.current = new Set(newer.map((r) => r.id));
+        const { list } = mergeRequests(newer, page.requests, known.current);
+        listRef.current = list;
+        for (const id of unread.current) if (!known.current.has(id)) unread.current.delete(id);
+        setState((s) => ({ ...s, list, nextBefore: page.nextBefore, olderError: null, unreadVersion: s.unreadVersion + 1 }));
+      } catch {
+        // Offline or busy: the next settings change or reload reads it; the list stays as it was.
+      } finally {
+        rereading = false;
+        if (rereadAgain && alive) {
+          rereadAgain = false;
+          armReread();
+        }
+      }
+    };
+    const onSettings = (e: { binId: string; kind: string }) => {
+      // Before the first page is in, that read is the one to take (it may have crossed the change).
+      if (e.binId !== binId || e.kind !== 'verify' || !dependsOnVerdicts(f) || refused || !firstLoaded) return;
+      recheckUntil = Date.now() + RECHECK_WINDOW_MS;
+      armReread();
+    };
+
     const onUpdated = (e: { binId: string; items: RequestItem[]; details?: string[] }) => {
       if (e.binId !== binId) return;
+      if (Date.now() < recheckUntil) armReread();
       for (const r of e.items) updates.current.set(r.id, r);
       for (const id of e.details ?? []) touched.current.add(id);
       schedule();
@@ -333,6 +400,7 @@ export function useBinRequests(binId: string, filter: RequestFilter = {}) {
     socket.on('requests:deleted', onDeleted);
     socket.on('bin:updated', onBinUpdated);
     socket.on('bin:deleted', onBinDeleted);
+    socket.on('settings:changed', onSettings);
 
     let unsubscribe: (() => void) | null = null;
     (async () => {
@@ -348,6 +416,7 @@ export function useBinRequests(binId: string, filter: RequestFilter = {}) {
         if (pageR.status === 'rejected' && !badFilter) throw pageR.reason;
         const page = pageR.status === 'fulfilled' ? pageR.value : { requests: [], nextBefore: null };
         refused = !!badFilter;
+        firstLoaded = true;
         counter.set(bin.requestCount, sentAt);
         const count = counter.value;
         shownCount = count;
@@ -364,12 +433,17 @@ export function useBinRequests(binId: string, filter: RequestFilter = {}) {
         // refused filter nothing can match: no replay of the whole bin (null), new ones only.
         unsubscribe = subscribeBin(
           binId,
-          () => lastSeen.current ?? (badFilter ? null : '0'),
+          // Asked as each (re)subscribe is sent: its replay follows, until its answer.
+          () => {
+            counter.joining();
+            return lastSeen.current ?? (badFilter ? null : '0');
+          },
           (ack, reconnect) => {
             if (!alive) return;
-            // Joined: the replay of what came meanwhile may overlap what the first read (or the
-            // last, before a lost connection) counted, and deletions meanwhile are not replayed.
-            if (ack.ok) counter.resync();
+            // Joined (or not): the replay of what came meanwhile may overlap what the first read
+            // (or the last, before a lost connection) counted, and deletions meanwhile are not
+            // replayed: not counted one by one, the bin is read again.
+            counter.joined();
             if (!ack.ok && ack.error === 'bin not found') setState((s) => ({ ...s, binDeleted: true }));
             else if (!ack.ok) setState((s) => ({ ...s, error: `Live updates paused: the server could not follow this bin (${ack.error ?? 'no reason given'}); retrying` }));
             else if (reconnect) setState((s) => ({ ...s, error: null, backfilled: { count: ack.backfilled ?? 0, at: Date.now() } }));
@@ -391,6 +465,8 @@ export function useBinRequests(binId: string, filter: RequestFilter = {}) {
       socket.off('requests:deleted', onDeleted);
       socket.off('bin:updated', onBinUpdated);
       socket.off('bin:deleted', onBinDeleted);
+      socket.off('settings:changed', onSettings);
+      clearTimeout(rereadTimer);
     };
   }, [binId, filterKey]);
 

@@ -1,0 +1,88 @@
+// The bin page's list in real Chromium, from a walkthrough: a list filtered by idempotency key
+// follows a change of the key settings made elsewhere (before, it stayed empty until a
+// reload); a filtered list's end does not say older captures were pushed out while the
+// subscribe's replay is counted (a bin of 2,000 at a 3,000 cap briefly counted 4,000).
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Bin } from '../../shared/api.ts';
+import { type RunningApp, type TestPage, apiCall, closeAgents, hitMany, launchBrowser, openPage, screenshot, startApp, until } from '../helpers/browser.ts';
+
+const CAP = 3000;
+let app: RunningApp;
+let browser: Browser;
+let tp: TestPage;
+let page: Page;
+
+beforeAll(async () => {
+  [app, browser] = await Promise.all([startApp({ MAX_REQUESTS_PER_BIN: String(CAP) }), launchBrowser()]);
+  tp = await openPage(browser, app.base);
+  page = tp.page;
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await app?.stop();
+  closeAgents();
+});
+
+const listCount = async () => Number(await page.getByTestId('request-list').getAttribute('data-count'));
+
+async function openList(path: string) {
+  await page.goto(path);
+  await page.locator('[data-testid="connection"][data-state="live"]').waitFor();
+  await until(page, () => !!document.querySelector('[data-testid="list-footer"]')?.textContent?.trim());
+}
+
+describe('a list filtered by idempotency key', () => {
+  it('is read again when the key settings change elsewhere: the matching capture appears, and goes when the key is another', async () => {
+    const bin = await apiCall<Bin>(app.base, 'POST', '/api/bins', { name: 'keys' });
+    const url = app.reachable(bin.url);
+    await hitMany(300, 16, (i) => [`${url}/k/${i}`, { headers: { 'content-type': 'application/json', 'idempotency-key': `idem-${i}` }, body: JSON.stringify({ i }) }]);
+    // No settings name that header: no capture has a key, nothing matches.
+    await openList(`/bins/${bin.id}?key=idem-7`);
+    expect(await listCount()).toBe(0);
+    const put = await apiCall<{ rechecked: number }>(app.base, 'PUT', `/api/bins/${bin.id}/verify`, { schemes: [], idempotency: { header: 'idempotency-key' } });
+    expect(put.rechecked).toBe(300);
+    await until(page, () => document.querySelector('[data-testid="request-list"]')?.getAttribute('data-count') === '1');
+    expect(await page.locator('[data-testid="key-tag"]').getAttribute('data-key')).toBe('idem-7');
+    await screenshot(page, 'key-filter-after-settings');
+    // Another header: the key goes from the capture, and the row from the list.
+    await apiCall(app.base, 'PUT', `/api/bins/${bin.id}/verify`, { schemes: [], idempotency: { header: 'x-other' } });
+    await until(page, () => document.querySelector('[data-testid="request-list"]')?.getAttribute('data-count') === '0');
+  });
+});
+
+describe('the end of a filtered list on a bin under its cap', () => {
+  it('never says older ones were pushed out, while the subscribe replays the captures after the newest match', async () => {
+    const bin = await apiCall<Bin>(app.base, 'POST', '/api/bins', { name: 'under the cap' });
+    const url = app.reachable(bin.url);
+    // The only match is the oldest: the subscribe replays the 1,999 after it.
+    await hitMany(1, 1, () => [`${url}/first`, { body: 'first' }]);
+    await hitMany(1999, 16, (i) => [`${url}/later/${i}`, { body: String(i) }]);
+    // Every text the list's end shows, frame by frame, from the page's start.
+    const fresh = await tp.context.newPage();
+    try {
+      await fresh.addInitScript(() => {
+        const seen = new Set<string>();
+        (window as unknown as { footers: Set<string> }).footers = seen;
+        const tick = () => {
+          const t = document.querySelector('[data-testid="list-footer"]')?.textContent?.trim();
+          if (t) seen.add(t);
+          requestAnimationFrame(tick);
+        };
+        requestAnimationFrame(tick);
+      });
+      await fresh.goto(`/bins/${bin.id}?path=/first`);
+      await fresh.locator('[data-testid="connection"][data-state="live"]').waitFor();
+      await fresh.waitForFunction(() => document.querySelector('[data-testid="list-footer"]')?.textContent?.startsWith('That is all'));
+      // Past the count's next read of the bin (2 s after the first): the wrong words, before,
+      // showed until then.
+      await fresh.waitForTimeout(4000);
+      const footers = await fresh.evaluate(() => [...(window as unknown as { footers: Set<string> }).footers]);
+      expect(footers.filter((t) => t.startsWith('That is all'))).toEqual(['That is all: 1 request.']);
+      expect((await apiCall<Bin>(app.base, 'GET', `/api/bins/${bin.id}`)).requestCount).toBe(2000);
+    } finally {
+      await fresh.close();
+    }
+  });
+});
