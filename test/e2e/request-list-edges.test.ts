@@ -1,10 +1,11 @@
 // The bin page's list in real Chromium, from a walkthrough: a list filtered by idempotency key
 // follows a change of the key settings made elsewhere (before, it stayed empty until a
 // reload); a filtered list's end does not say older captures were pushed out while the
-// subscribe's replay is counted (a bin of 2,000 at a 3,000 cap briefly counted 4,000).
+// subscribe's replay is counted (a bin of 2,000 at a 3,000 cap briefly counted 4,000); End in
+// the list goes to the oldest request, loading the older pages first (before, the last loaded row).
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Bin } from '../../shared/api.ts';
+import type { Bin, RequestPage } from '../../shared/api.ts';
 import { type RunningApp, type TestPage, apiCall, closeAgents, hitMany, launchBrowser, openPage, screenshot, startApp, until } from '../helpers/browser.ts';
 
 const CAP = 3000;
@@ -83,6 +84,56 @@ describe('the end of a filtered list on a bin under its cap', () => {
       expect((await apiCall<Bin>(app.base, 'GET', `/api/bins/${bin.id}`)).requestCount).toBe(2000);
     } finally {
       await fresh.close();
+    }
+  });
+});
+
+describe('End in the request list', () => {
+  it('loads the older pages (one read each, however often it is pressed) and selects the oldest request; Home meanwhile wins', async () => {
+    const bin = await apiCall<Bin>(app.base, 'POST', '/api/bins', { name: 'deep' });
+    const url = app.reachable(bin.url);
+    const TOTAL = 2500;
+    await hitMany(TOTAL, 16, (i) => [`${url}/n/${i}`, { body: String(i) }]);
+    const ids: string[] = [];
+    for (let before: string | null = ''; before !== null; ) {
+      const p: RequestPage = await apiCall<RequestPage>(app.base, 'GET', `/api/bins/${bin.id}/requests?limit=500${before ? `&before=${before}` : ''}`);
+      ids.push(...p.requests.map((r) => r.id));
+      before = p.nextBefore;
+    }
+    expect(ids).toHaveLength(TOTAL);
+    // Older pages answer slowly: the loading can be seen, and keys pressed during it.
+    const olderReads: string[] = [];
+    await page.route(/\/api\/bins\/[^/]+\/requests\?.*before=/, async (route) => {
+      olderReads.push(new URL(route.request().url()).searchParams.get('before')!);
+      await new Promise((r) => setTimeout(r, 300));
+      await route.continue();
+    });
+    try {
+      await openList(`/bins/${bin.id}`);
+      const list = page.getByTestId('request-list');
+      await list.click({ position: { x: 40, y: 20 } });
+      await page.locator(`[data-testid="request-detail"][data-detail-id="${ids[0]}"]`).waitFor();
+      // Home during the loading: the top stays selected, and the loading stops.
+      await page.keyboard.press('End');
+      await page.getByTestId('reaching-end').waitFor();
+      await page.keyboard.press('Home');
+      await page.getByTestId('reaching-end').waitFor({ state: 'detached' });
+      await page.waitForTimeout(1000);
+      expect(new URL(page.url()).pathname).toBe(`/bins/${bin.id}/requests/${ids[0]}`);
+      // End, and End again while it loads: each page read once, then the oldest is open.
+      await page.keyboard.press('End');
+      await page.getByTestId('reaching-end').waitFor();
+      await page.keyboard.press('End');
+      await page.keyboard.press('End');
+      await page.locator(`[data-testid="request-detail"][data-detail-id="${ids[TOTAL - 1]}"]`).waitFor();
+      await screenshot(page, 'list-end-key');
+      expect(await listCount()).toBe(TOTAL);
+      expect(await page.getByTestId('reaching-end').count()).toBe(0);
+      expect(new Set(olderReads).size).toBe(olderReads.length);
+      // Its row is shown, selected.
+      await until(page, (rid) => document.querySelector(`[data-request-id="${rid}"]`)?.getAttribute('aria-selected') === 'true', ids[TOTAL - 1]);
+    } finally {
+      await page.unroute(/\/api\/bins\/[^/]+\/requests\?.*before=/);
     }
   });
 });

@@ -40,6 +40,10 @@ interface Props {
   reachingSelected?: boolean;
   /** Load older pages until the open request's row is there (it is further down than they reached). */
   onFindSelected?: () => void;
+  /** End with older pages left: the page loads them all, then selects the oldest row. */
+  onEnd?: () => void;
+  /** Older pages are being loaded for End. */
+  reachingEnd?: boolean;
   onVisibleRange?: (last: number) => void;
   /** Said when the list is empty (e.g. nothing matches the filter). */
   emptyText?: string;
@@ -160,6 +164,12 @@ export const RequestList = memo(function RequestList(p: Props) {
         to = 0;
         break;
       case 'End':
+        // The oldest request, not the last loaded row: older pages first.
+        if (p.hasOlder && p.onEnd) {
+          e.preventDefault();
+          p.onEnd();
+          return;
+        }
         to = n - 1;
         break;
       default:
@@ -214,6 +224,11 @@ export const RequestList = memo(function RequestList(p: Props) {
               </button>
             </>
           )}
+        </p>
+      )}
+      {p.reachingEnd && (
+        <p class="notice notice-warn small" role="status" style={{ margin: '0.5rem' }} data-testid="reaching-end">
+          Loading older requests, down to the oldest… ({n.toLocaleString('en-US')} loaded)
         </p>
       )}
       <div class="req-list-wrap">

@@ -90,7 +90,17 @@ export function BinPage({ binId, requestId, tab, search }: Props) {
     if (keyGroup && s.nextBefore && !s.loading && !s.loadingOlder && !s.olderError && s.list.length < KEEP) void s.loadOlder();
   }, [keyGroup, s.nextBefore, s.loading, s.loadingOlder, s.olderError]);
 
-  const select = useCallback((id: string, how: 'click' | 'key') => navigate(requestPath(id), { replace: how === 'key' }), [requestPath]);
+  // End goes to the oldest request: the older pages are loaded first (see goEnd below); a
+  // selection made meanwhile (Home, a click) wins.
+  const [toEnd, setToEnd] = useState(false);
+  useEffect(() => setToEnd(false), [binId, qs]);
+  const select = useCallback(
+    (id: string, how: 'click' | 'key') => {
+      setToEnd(false);
+      navigate(requestPath(id), { replace: how === 'key' });
+    },
+    [requestPath],
+  );
 
   // Stable across live updates, so the open detail does not re-render on every batch.
   const listNow = useRef(s.list);
@@ -114,12 +124,29 @@ export function BinPage({ binId, requestId, tab, search }: Props) {
   const reachingSelected = selectedBelow && s.list.length < reach && !s.olderError;
   // Live captures must not trim what was loaded towards it (the cursor would move back up and
   // the pages be loaded again, for ever on a busy bin), nor the open request's row.
-  s.setKeepFor(requestId, selectedBelow ? reach : 0);
+  // Going to the end: nothing loaded on the way is trimmed (the bin holds at most its cap).
+  s.setKeepFor(requestId, toEnd ? Infinity : selectedBelow ? reach : 0);
   useEffect(() => {
     if (tab === 'requests' && !byKey && reachingSelected && !s.loading && !s.loadingOlder) void s.loadOlder();
   }, [tab, byKey, reachingSelected, s.nextBefore, s.loading, s.loadingOlder]);
   const loadOlderNow = useRef(s.loadOlder);
   loadOlderNow.current = s.loadOlder;
+  // End: every older page, one at a time (a second End while they load reads nothing more),
+  // then the oldest row is selected. A page that fails stops it; End again tries again.
+  const goEnd = useCallback(() => {
+    setToEnd(true);
+    void loadOlderNow.current();
+  }, []);
+  useEffect(() => {
+    if (!toEnd || s.loading || s.loadingOlder) return;
+    if (s.olderError) setToEnd(false);
+    else if (s.nextBefore) void s.loadOlder();
+    else {
+      setToEnd(false);
+      const last = s.list.at(-1);
+      if (last) navigate(requestPath(last.id), { replace: true });
+    }
+  }, [toEnd, s.nextBefore, s.loading, s.loadingOlder, s.olderError]);
   const findSelected = useCallback(() => {
     setReach(listNow.current.length + KEEP);
     // After a failure nothing loads by itself: this click is the retry.
@@ -399,6 +426,8 @@ export function BinPage({ binId, requestId, tab, search }: Props) {
                   onLoadOlder={s.loadOlder}
                   reachingSelected={reachingSelected}
                   onFindSelected={findSelected}
+                  onEnd={goEnd}
+                  reachingEnd={toEnd}
                   onVisibleRange={s.setLastVisible}
                   emptyText={s.filterError ? 'This search was refused: fix the filter above.' : filtered ? `No request matches ${describeFilter(filter)}.` : undefined}
                   endText={endText}
