@@ -311,7 +311,7 @@ export function openApiDocument(o: OpenApiOptions): object {
   });
   route('get', '/api/deliveries/{id}/timeline', "Export a delivery's timeline (JSON or CSV)", timeline('The delivery'), { query: D.TimelineQuery }, 'Dispatcher');
   route('get', '/api/runs/{id}/timeline', "Export a run's timeline: every delivery it caused (JSON or CSV)", timeline('Every delivery of the run, oldest first'), { query: D.TimelineQuery }, 'Dispatcher');
-  route('post', '/api/deliveries/{id}/retry', 'One manual attempt now', { 200: json(D.Delivery, 'The delivery after it.'), 409: err('The webhook was deleted or disabled.') }, undefined, 'Dispatcher');
+  route('post', '/api/deliveries/{id}/retry', 'One manual attempt now', { 200: json(D.Delivery, 'The delivery after it.'), 409: err('The webhook was deleted or disabled (`webhook_deleted`, `webhook_disabled`), or it was turned off during an attempt still under way (`cancelling`: the delivery ends once that attempt is recorded).') }, undefined, 'Dispatcher');
 
   // ------------------------------------------------------------------ clock, plan
   route('get', '/api/clock', 'The virtual clock', { 200: json(D.ClockState, 'The clock.') }, undefined, 'Clock');
