@@ -31,9 +31,13 @@ export class DataDirIdentity {
     private readonly born: number,
   ) {}
 
+  /**
+   * Called after start-up has written into DATA_DIR (its writable check): on overlayfs that
+   * write copies the directory up, which gives it a new birth time once, before it is read here.
+   */
   static async remember(dir: string): Promise<DataDirIdentity> {
     const st = await stat(dir);
-    return new DataDirIdentity(dir, st.dev, st.ino, st.birthtimeMs);
+    return new DataDirIdentity(dir, st.dev, st.ino, realBirth(st));
   }
 
   /** Throws (DATA_DIR_GONE, DATA_DIR_UNMOUNTED or DATA_DIR_REPLACED) unless DATA_DIR is still the directory remembered. */
@@ -45,11 +49,22 @@ export class DataDirIdentity {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT' && (err as NodeJS.ErrnoException).code !== 'ENOTDIR') throw err;
       throw Object.assign(new Error(`${this.dir} is gone`), { code: DATA_DIR_GONE, path: this.dir });
     }
-    if (st.dev !== this.dev || st.ino !== this.ino || st.birthtimeMs !== this.born) {
+    if (st.dev !== this.dev || st.ino !== this.ino || (this.born !== 0 && st.birthtimeMs !== this.born)) {
       throw Object.assign(new Error(`${this.dir} is not the directory hooklab started on (device ${st.dev}, inode ${st.ino}, made ${st.birthtimeMs}; was ${this.dev}, ${this.ino}, ${this.born})`), {
         code: st.dev !== this.dev ? DATA_DIR_UNMOUNTED : DATA_DIR_REPLACED,
         path: this.dir,
       });
     }
   }
+}
+
+/**
+ * The directory's birth time, or 0 where there is none to trust. Where statx is unavailable
+ * (old Docker seccomp profiles, WSL1, qemu-user), Node reports the last change time (ctime) as
+ * the birth time, and that moves with every file made or removed inside: it would read as
+ * "made again" at once. Start-up has just written into DATA_DIR, so a real birth time is older
+ * (or equal within the clock's tick: then device and inode alone tell, as they did before).
+ */
+export function realBirth(st: { birthtimeMs: number; ctimeMs: number }): number {
+  return st.birthtimeMs > 0 && st.birthtimeMs !== st.ctimeMs ? st.birthtimeMs : 0;
 }
