@@ -2,7 +2,8 @@
 // A file that cannot be read or written is said as such (the file and the problem, exit 2),
 // never as a server that cannot be reached; an export the server cut off, with the server's
 // reason, and never left at --out looking complete.
-import { open, rename, rm, stat } from 'node:fs/promises';
+import { open, realpath, rename, rm, stat } from 'node:fs/promises';
+import { rmSync } from 'node:fs';
 import { Readable, type Writable } from 'node:stream';
 import { type Conn, CliError, EXIT, binIdOf, call, fileError, noSuchBin, readJson } from '../client.ts';
 import { ExportReader } from '../export-reader.ts';
@@ -26,6 +27,15 @@ export async function exportBin(c: Conn, bin: string, o: { format: string; out?:
     }
   }
   const out: Writable = target?.stream ?? process.stdout;
+  // Ctrl-C or SIGTERM midway: the .partial goes too (a large file left behind otherwise).
+  const onSignal = (signal: NodeJS.Signals) => {
+    target?.discardNow();
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+  if (target) {
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  }
   try {
     for (let b; (b = await body.next()) !== null; ) await put(out, b);
     await put(out, body.tail.rest());
@@ -49,6 +59,8 @@ export async function exportBin(c: Conn, bin: string, o: { format: string; out?:
     await target.discard();
     throw fileError(o.out!, 'write', e);
   });
+  process.removeListener('SIGINT', onSignal);
+  process.removeListener('SIGTERM', onSignal);
 }
 
 function closeStream(stream: Writable): Promise<void> {
@@ -75,25 +87,35 @@ interface OutFile {
   done(): Promise<void>;
   /** After a failure: what was written goes. */
   discard(): Promise<void>;
+  /** The same, at once (the process is ending on a signal). */
+  discardNow(): void;
 }
 
 /**
  * --out: a regular file (or a new one) is written beside it as FILE.partial and renamed once
- * whole, so a cut-off export never sits under its name looking complete. Anything else there
+ * whole, so a cut-off export never sits under its name looking complete. A file there already
+ * keeps its mode (an export holds captured secrets: a file made 0600 stays so) and, where this
+ * user may, its owner; a symlink's target is written, the link kept. Anything else there
  * (/dev/stdout, a pipe) is written as it is: it cannot be renamed onto, nor removed.
  */
-async function openOut(file: string): Promise<OutFile> {
-  const st = await stat(file).catch((e: NodeJS.ErrnoException) => {
+async function openOut(given: string): Promise<OutFile> {
+  const st = await stat(given).catch((e: NodeJS.ErrnoException) => {
     if (e.code === 'ENOENT') return null;
     throw e;
   });
   if (st?.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
   if (st && !st.isFile()) {
-    const stream = (await open(file, 'w')).createWriteStream();
-    return { stream, close: () => closeStream(stream), done: async () => {}, discard: async () => void stream.destroy() };
+    const stream = (await open(given, 'w')).createWriteStream();
+    return { stream, close: () => closeStream(stream), done: async () => {}, discard: async () => void stream.destroy(), discardNow: () => void stream.destroy() };
   }
+  const file = st ? await realpath(given) : given;
   const partial = `${file}.partial`;
-  const stream = (await open(partial, 'w')).createWriteStream();
+  const fh = await open(partial, 'w', st ? st.mode & 0o7777 : 0o666);
+  if (st) {
+    await fh.chmod(st.mode & 0o7777);
+    await fh.chown(st.uid, st.gid).catch(() => {}); // only root may give a file away
+  }
+  const stream = fh.createWriteStream();
   return {
     stream,
     close: () => closeStream(stream),
@@ -102,6 +124,7 @@ async function openOut(file: string): Promise<OutFile> {
       stream.destroy();
       await rm(partial, { force: true }).catch(() => {});
     },
+    discardNow: () => rmSync(partial, { force: true }),
   };
 }
 
