@@ -37,6 +37,8 @@ describe('a lock holder on this machine', () => {
     const pid = await new Promise<number>((resolve) => parent.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
     const h = holder(pid);
     expect(staleOnThisHost(h)).toBeNull();
+    // Killed while the shell still ran, the child could be reaped by it (seen once in a full run).
+    await until(() => readFileSync(`/proc/${parent.pid}/comm`, 'utf8').trim() === 'sleep', 'the shell to be sleep', 10_000);
     process.kill(pid, 'SIGTERM');
     await until(() => stat(pid)[0] === 'Z', 'the child to be a zombie', 10_000);
     expect(() => process.kill(pid, 0)).not.toThrow(); // what the check relied on alone
