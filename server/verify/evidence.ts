@@ -137,16 +137,23 @@ export class SecretEvidence {
       this.during?.clear();
       return running;
     }
-    const gone = new Set(ids);
-    if (this.during) for (const id of gone) this.during.delete(id);
+    // Called for every capture that evicts one at a bin's cap: kept cheap (no sets made).
+    if (this.during) for (const id of ids) this.during.delete(id);
     let turned = false;
-    for (const i of new Set([...this.proven.keys(), ...this.failing.keys()])) {
+    const visit = (i: number) => {
       const before = this.verdict(i);
+      const p = this.proven.get(i);
+      const f = this.failing.get(i);
       let touched = false;
-      for (const id of gone) touched = (this.proven.get(i)?.delete(id) ?? false) || (this.failing.get(i)?.delete(id) ?? false) || touched;
+      for (const id of ids) {
+        if (p?.delete(id)) touched = true;
+        if (f?.delete(id)) touched = true;
+      }
       if (touched && this.verdict(i) !== before) turned = true;
-    }
-    return (running && gone.size > 0) || (this.known && turned);
+    };
+    for (const i of this.proven.keys()) visit(i);
+    for (const i of this.failing.keys()) if (!this.proven.has(i)) visit(i);
+    return (running && ids.length > 0) || (this.known && turned);
   }
 
   private isProven(i: number): boolean {
