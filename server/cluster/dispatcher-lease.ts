@@ -1,5 +1,6 @@
 // Which instance runs the dispatcher. On Redis, exactly one does at a time: it holds a lease
-// (<p>dispatcher:lease = "<epoch> <its URL>") and beats on it (<p>dispatcher:beat, a counter
+// (<p>dispatcher:lease = "<epoch> <its URL>", the epoch a count and a random token: a Redis
+// that comes back empty counts from 1 again, and two holders must never share one) and beats on it (<p>dispatcher:beat, a counter
 // it increments every third of DISPATCHER_LEASE_MS). Its writes carry the epoch it was elected
 // with and are refused once another instance holds the lease (see the fence in
 // store/redis/collection-scripts.ts), so an instance that stalls past its lease (a long GC
@@ -17,6 +18,7 @@
 // kept theirs) does its beat find the lease gone: it stops, and the new holder makes again what
 // it could not record (at-least-once). The holder died: another takes over a lease later and
 // resumes every delivery owed from the store.
+import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 
 /**
@@ -24,8 +26,8 @@ import type { Redis } from 'ioredis';
  * still holds the epoch this instance gave up (ARGV[4], '' when none); or when it and its beat
  * are what this instance watched unchanged for a whole lease (ARGV[2], ARGV[3]: its holder
  * stopped beating). A lease with an expiry is an older build's: it lapses by itself.
- * KEYS: lease, epoch counter, beat. ARGV: url, watched lease, watched beat, stale epoch.
- * Answers the new epoch, or 0.
+ * KEYS: lease, epoch counter, beat. ARGV: url, watched lease, watched beat, stale epoch, token.
+ * Answers the new epoch ("<count>.<token>"), or 0.
  */
 const ACQUIRE = `
 local v = redis.call('GET', KEYS[1])
@@ -33,7 +35,7 @@ if v and not (ARGV[4] ~= '' and string.sub(v, 1, #ARGV[4] + 1) == ARGV[4] .. ' '
   if ARGV[2] == '' or v ~= ARGV[2] or (redis.call('GET', KEYS[3]) or '') ~= ARGV[3] then return 0 end
   if redis.call('PTTL', KEYS[1]) > 0 then return 0 end
 end
-local epoch = redis.call('INCR', KEYS[2])
+local epoch = redis.call('INCR', KEYS[2]) .. '.' .. ARGV[5]
 redis.call('SET', KEYS[1], epoch .. ' ' .. ARGV[1])
 redis.call('INCR', KEYS[3])
 return epoch
@@ -55,7 +57,7 @@ return 0
 `;
 
 type LeaseClient = Redis & {
-  hooklabLeaseAcquire(lease: string, counter: string, beat: string, url: string, watched: string, watchedBeat: string, stale: string): Promise<number>;
+  hooklabLeaseAcquire(lease: string, counter: string, beat: string, url: string, watched: string, watchedBeat: string, stale: string, token: string): Promise<string | number>;
   hooklabLeaseRenew(lease: string, beat: string, epoch: string): Promise<number>;
   hooklabLeaseRelease(lease: string, epoch: string): Promise<number>;
 };
@@ -181,7 +183,10 @@ export class DispatcherLease {
       if (answer === 'lost') await this.lose();
       else if (answer === 'renewed') {
         this.beatSentAt = sentAt;
-        if (this.suspended) {
+        // A beat answered late (this process stalled while its answer waited) shows the lease
+        // was ours when it was sent, not now: sends go on only once a beat comes back in time.
+        if (this.overdue()) this.suspend();
+        else if (this.suspended) {
           this.suspended = false;
           this.o.onResume?.();
           this.release();
@@ -189,9 +194,9 @@ export class DispatcherLease {
       } else if (this.overdue()) this.suspend();
       return;
     }
-    let epoch = 0;
+    let epoch: string | null = null;
     try {
-      epoch = Number(await this.o.db.run(() => this.takeIfDue()));
+      epoch = await this.o.db.run(() => this.takeIfDue());
     } catch (err) {
       this.watch = null;
       this.o.onError?.(err);
@@ -200,7 +205,7 @@ export class DispatcherLease {
     if (!epoch) return;
     this.watch = null;
     this.stale = null;
-    this.epoch = String(epoch);
+    this.epoch = epoch;
     this.beatSentAt = this.now();
     this.suspended = false;
     try {
@@ -215,9 +220,9 @@ export class DispatcherLease {
    * Read the lease and its beat; take it when nobody holds it, when it holds our stale epoch,
    * or when it and its beat stayed as they were for a whole lease of reads, with no fault of
    * the connection meanwhile (a Redis outage stops the holder's beats and everyone's reads
-   * alike: it is not the holder's lapse). Answers the new epoch, or 0.
+   * alike: it is not the holder's lapse). Answers the new epoch, or null.
    */
-  private async takeIfDue(): Promise<number> {
+  private async takeIfDue(): Promise<string | null> {
     const sentAt = this.now();
     const [lease, beat] = await this.client.mget(this.key, this.beatKey);
     const at = this.now();
@@ -230,12 +235,14 @@ export class DispatcherLease {
       const late = at - sentAt > this.o.ttlMs / 3;
       if (!w || late || w.lease !== lease || w.beat !== (beat ?? '') || this.o.db.lastFaultAt() >= w.since) {
         this.watch = { lease, beat: beat ?? '', since: at };
-        return 0;
+        return null;
       }
-      if (at - w.since < this.o.ttlMs) return 0;
+      if (at - w.since < this.o.ttlMs) return null;
       watched = w;
     }
-    return this.client.hooklabLeaseAcquire(this.key, this.counter, this.beatKey, this.o.selfUrl, watched?.lease ?? '', watched?.beat ?? '', this.stale ?? '');
+    const token = randomBytes(6).toString('base64url');
+    const got = await this.client.hooklabLeaseAcquire(this.key, this.counter, this.beatKey, this.o.selfUrl, watched?.lease ?? '', watched?.beat ?? '', this.stale ?? '', token);
+    return typeof got === 'string' ? got : null;
   }
 
   private async lose() {

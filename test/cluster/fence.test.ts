@@ -8,6 +8,9 @@ import { RedisStore } from '../../server/store/redis/redis-store.ts';
 import { fakeDelivery } from '../store/contract.ts';
 import { type RedisServer, startRedis } from '../helpers/redis.ts';
 
+/** An epoch's count ("3.<token>" → "3"): the token is random. */
+const count = (epoch: string | null) => epoch?.split('.')[0] ?? null;
+
 let redis: RedisServer;
 beforeAll(async () => {
   redis = await startRedis();
@@ -48,20 +51,20 @@ describe('dispatcher lease and fence', () => {
           prefix: 'fence2:',
           selfUrl: `http://instance-${i}`,
           ttlMs: 600,
-          onAcquire: async (epoch) => void events.push(`${i} got ${epoch}`),
+          onAcquire: async (epoch) => void events.push(`${i} got ${count(epoch)}`),
           onLose: async () => void events.push(`${i} lost`),
         }),
     );
     try {
       await leases[0].start();
       await leases[1].start();
-      expect(leases[0].held).toBe('1');
-      expect(leases[1].held).toBeNull();
+      expect(count(leases[0].held)).toBe('1');
+      expect(count(leases[1].held)).toBeNull();
       expect(await leases[1].holderUrl()).toBe('http://instance-0');
       await new Promise((r) => setTimeout(r, 1000)); // renewed meanwhile: still the same holder
-      expect(leases[0].held).toBe('1');
+      expect(count(leases[0].held)).toBe('1');
       await leases[0].stop();
-      await expect.poll(() => leases[1].held, { timeout: 3000 }).toBe('2');
+      await expect.poll(() => count(leases[1].held), { timeout: 3000 }).toBe('2');
       expect(events).toEqual(['0 got 1', '0 lost', '1 got 2']);
     } finally {
       for (const l of leases) await l.stop();
@@ -80,7 +83,7 @@ describe('dispatcher lease and fence', () => {
           prefix: 'fence3:',
           selfUrl: `http://instance-${i}`,
           ttlMs: 900,
-          onAcquire: async (epoch) => void events.push(`${i} got ${epoch}`),
+          onAcquire: async (epoch) => void events.push(`${i} got ${count(epoch)}`),
           onLose: async () => void events.push(`${i} lost`),
           onSuspend: () => void events.push(`${i} suspended`),
           onResume: () => void events.push(`${i} resumed`),
@@ -91,7 +94,7 @@ describe('dispatcher lease and fence', () => {
     try {
       await leases[0].start();
       await leases[1].start();
-      expect(leases[0].held).toBe('1');
+      expect(count(leases[0].held)).toBe('1');
       process.kill(pid, 'SIGSTOP');
       let sent = false;
       let sure: Promise<void> | null = null;
@@ -111,7 +114,7 @@ describe('dispatcher lease and fence', () => {
       // Two more leases: the holder beats, the other never takes it.
       await new Promise((r) => setTimeout(r, 1800));
       expect(events).toEqual(['0 got 1', '0 suspended', '0 resumed']);
-      expect([leases[0].held, leases[1].held]).toEqual(['1', null]);
+      expect([count(leases[0].held), count(leases[1].held)]).toEqual(['1', null]);
     } finally {
       for (const l of leases) await l.stop();
       for (const s of stores) await s.close();
@@ -128,7 +131,7 @@ describe('dispatcher lease and fence', () => {
           prefix: 'fence5:',
           selfUrl: `http://instance-${i}`,
           ttlMs: 600,
-          onAcquire: async (epoch) => void events.push(`${i} got ${epoch}`),
+          onAcquire: async (epoch) => void events.push(`${i} got ${count(epoch)}`),
           onLose: async () => void events.push(`${i} lost`),
           onError: () => {},
         }),
@@ -138,7 +141,7 @@ describe('dispatcher lease and fence', () => {
     try {
       await leases[0].start();
       await leases[1].start();
-      expect(leases[0].held).toBe('1');
+      expect(count(leases[0].held)).toBe('1');
       // Instance 0 stops beating (as if stalled): its beats hang.
       let wake!: () => void;
       const woken = new Promise<void>((r) => (wake = r));
@@ -146,12 +149,45 @@ describe('dispatcher lease and fence', () => {
         await woken;
         return renew(...a);
       };
-      await expect.poll(() => leases[1].held, { timeout: 5000 }).toBe('2');
+      await expect.poll(() => count(leases[1].held), { timeout: 5000 }).toBe('2');
       // Unsure meanwhile: a send waits, and is let go (with nothing held) once the lease is lost.
       const sure = leases[0].whenSure().then(() => leases[0].held);
       wake();
       await expect.poll(() => events, { timeout: 5000 }).toEqual(['0 got 1', '1 got 2', '0 lost']);
       expect(await sure).toBeNull();
+    } finally {
+      for (const l of leases) await l.stop();
+      for (const s of stores) await s.close();
+    }
+  });
+
+  it('Redis back empty while a holder runs: the next instance counts epochs from 1 again, yet the old holder loses the lease and no two hold it', async () => {
+    const stores = await Promise.all([0, 1].map(() => RedisStore.open({ url: redis.url, prefix: 'fence6:' })));
+    const events: string[] = [];
+    const leases = stores.map(
+      (s, i) =>
+        new DispatcherLease({
+          db: s.db,
+          prefix: 'fence6:',
+          selfUrl: `http://instance-${i}`,
+          ttlMs: 600,
+          onAcquire: async (epoch) => void events.push(`${i} got ${count(epoch)}`),
+          onLose: async () => void events.push(`${i} lost`),
+          onError: () => {},
+        }),
+    );
+    try {
+      await leases[0].start();
+      expect(count(leases[0].held)).toBe('1');
+      // As a Redis restarted without persistence (or flushed): the lease, its beat and the epoch count gone.
+      await stores[0].db.client.del('fence6:dispatcher:lease', 'fence6:dispatcher:beat', 'fence6:dispatcher:epoch');
+      await leases[1].start();
+      expect(count(leases[1].held)).toBe('1'); // counted from 1 again: the same count as the holder's
+      await expect.poll(() => events, { timeout: 5000 }).toEqual(['0 got 1', '1 got 1', '0 lost']);
+      // Beats go on: still one holder, the new one.
+      await new Promise((r) => setTimeout(r, 800));
+      expect([leases[0].held, count(leases[1].held)]).toEqual([null, '1']);
+      expect(await leases[0].holderUrl()).toBe('http://instance-1');
     } finally {
       for (const l of leases) await l.stop();
       for (const s of stores) await s.close();
