@@ -539,9 +539,12 @@ export class Dispatcher {
     if (cancelling) throw cancellingError(cancelling);
     // Answered already (refused below): its turn makes no attempt, whatever the webhook is by then.
     let answered = false;
+    // Its turn came: the attempt under way is its own, and the answer is that attempt's.
+    let started = false;
     // The webhook is checked under the lock: it may change while we wait.
     const attempt = this.withLock(deliveryId, async () => {
       if (answered) return null;
+      started = true;
       const del = await this.d.store.deliveries.get(deliveryId);
       if (!del) throw new HttpError(404, 'not_found', 'delivery not found');
       const wh = await this.d.store.webhooks.get(del.webhookId);
@@ -554,6 +557,7 @@ export class Dispatcher {
     let refuse: (err: Error) => void = () => {};
     const refused = new Promise<never>((_, reject) => {
       refuse = (err) => {
+        if (started) return;
         answered = true;
         reject(err);
       };

@@ -408,6 +408,29 @@ describe('manual retry, disable, delete', () => {
       if (how === 'disable') await request(srv.base).delete(`/api/webhooks/${w.id}`).expect(204);
     }
   });
+
+  it('"Retry now" whose own attempt is the one under way when the webhook is turned off gets that attempt, not 409', async () => {
+    // The first attempt fails at once; the manual one is answered 200 after 2 s.
+    const bin = await binWithPlan({ plan: [{ status: 500 }, { status: 200, delayMs: 2000 }] });
+    const w = await webhook({ url: bin.url, events: ['flow_started'], timeoutMs: 10_000 });
+    const { deliveries } = await runFor(w.id);
+    const id = deliveries[0].id;
+    const delivery = () => json<Delivery>(srv.base, 'GET', `/api/deliveries/${id}`).then((x) => x.body);
+    await until(delivery, (d) => d.attempts.length === 1);
+    const retry = request(srv.base).post(`/api/deliveries/${id}/retry`).then((r) => r);
+    await until(() => captured(bin.id), (c) => c.length === 2); // the retry's own attempt is under way
+    const off = await request(srv.base).patch(`/api/webhooks/${w.id}`).send({ enabled: false }).expect(200);
+    expect(off.body).toMatchObject({ enabled: false, cancelling: 1 });
+    const r = await retry;
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ id, state: 'delivered' });
+    expect(r.body.attempts.map((a: { status: number | null; manual: boolean }) => [a.status, a.manual])).toEqual([
+      [500, false],
+      [200, true],
+    ]);
+    expect(await captured(bin.id)).toHaveLength(2);
+    await request(srv.base).delete(`/api/webhooks/${w.id}`).expect(204);
+  });
 });
 
 describe('clock and schedule API', () => {
