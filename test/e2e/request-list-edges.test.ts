@@ -3,6 +3,8 @@
 // reload); a filtered list's end does not say older captures were pushed out while the
 // subscribe's replay is counted (a bin of 2,000 at a 3,000 cap briefly counted 4,000); End in
 // the list goes to the oldest request, loading the older pages first (before, the last loaded row).
+// And (from a review) an older page that was out when the list was read again is dropped:
+// merged, it left a gap of rows that were never loaded.
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bin, RequestPage } from '../../shared/api.ts';
@@ -50,6 +52,40 @@ describe('a list filtered by idempotency key', () => {
     // Another header: the key goes from the capture, and the row from the list.
     await apiCall(app.base, 'PUT', `/api/bins/${bin.id}/verify`, { schemes: [], idempotency: { header: 'x-other' } });
     await until(page, () => document.querySelector('[data-testid="request-list"]')?.getAttribute('data-count') === '0');
+  });
+});
+
+describe('a list filtered by idempotency key, read again while an older page is out', () => {
+  it('drops that page and pages on from the new read: no rows go missing between', async () => {
+    const bin = await apiCall<Bin>(app.base, 'POST', '/api/bins', { name: 'keyed' });
+    await apiCall(app.base, 'PUT', `/api/bins/${bin.id}/verify`, { schemes: [], idempotency: { header: 'idempotency-key' } });
+    const url = app.reachable(bin.url);
+    const N = 900;
+    await hitMany(N, 16, (i) => [`${url}/k/${i}`, { headers: { 'idempotency-key': 'same' }, body: String(i) }]);
+    // The key's group is loaded whole, page after page: the second older page (rows 700 on) is
+    // held back until the settings change below has made the list be read again (200 rows).
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let olderReads = 0;
+    await page.route(`**/api/bins/${bin.id}/requests?*`, async (route) => {
+      if (new URL(route.request().url()).searchParams.has('before') && olderReads++ === 1) await held;
+      await route.continue();
+    });
+    try {
+      await page.goto(`/bins/${bin.id}?key=same`);
+      await until(page, () => document.querySelector('[data-testid="request-list"]')?.getAttribute('data-count') === '700');
+      await expect.poll(() => olderReads, { timeout: 15_000 }).toBe(2);
+      // The same settings again: a change all the same (a new revision), and a re-read follows.
+      await apiCall(app.base, 'PUT', `/api/bins/${bin.id}/verify`, { schemes: [], idempotency: { header: 'idempotency-key' } });
+      // Time for the re-read (300 ms after the re-check's updates are quiet) to replace the list.
+      await page.waitForTimeout(1500);
+      release();
+      await until(page, () => document.querySelector('[data-testid="request-list"]')?.getAttribute('data-count') === '900');
+      expect(await listCount()).toBe(N);
+    } finally {
+      release();
+      await page.unroute(`**/api/bins/${bin.id}/requests?*`);
+    }
   });
 });
 

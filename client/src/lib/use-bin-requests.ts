@@ -127,6 +127,8 @@ export function useBinRequests(binId: string, filter: RequestFilter = {}) {
   /** The open request (its row is kept too) and the rows kept at least (see keptRows). */
   const keepFor = useRef<{ selectedId: string | null; floor: number }>({ selectedId: null, floor: 0 });
   const loadingOlderRef = useRef(false);
+  /** New each time the list is read anew (another bin or filter, a re-read): an older page asked for before belongs to the old list. */
+  const listGen = useRef(0);
   /** The newest capture id seen at all (matching or not): where a reconnect resumes. */
   const lastSeen = useRef<string | null>(null);
   /** The bin lastSeen is of. */
@@ -144,6 +146,7 @@ export function useBinRequests(binId: string, filter: RequestFilter = {}) {
     updates.current = new Map();
     touched.current = new Set();
     listRef.current = [];
+    listGen.current++;
     // Another filter on the same bin: the newest capture seen of it stays where the subscribe
     // resumes (a filtered first page knows only its newest match; from there the subscribe
     // replayed every capture since, thousands on a busy bin).
@@ -330,6 +333,7 @@ export function useBinRequests(binId: string, filter: RequestFilter = {}) {
         known.current = new Set(newer.map((r) => r.id));
         const { list } = mergeRequests(newer, page.requests, known.current);
         listRef.current = list;
+        listGen.current++;
         for (const id of unread.current) if (!known.current.has(id)) unread.current.delete(id);
         setState((s) => ({ ...s, list, nextBefore: page.nextBefore, olderError: null, unreadVersion: s.unreadVersion + 1 }));
       } catch {
@@ -475,8 +479,15 @@ export function useBinRequests(binId: string, filter: RequestFilter = {}) {
     if (!before || loadingOlderRef.current) return;
     loadingOlderRef.current = true;
     setState((s) => ({ ...s, loadingOlder: true }));
+    const gen = listGen.current;
     try {
       const page = await api.listRequests(binId, { limit: OLDER_PAGE, before }, filterRef.current);
+      // The list was read anew meanwhile: merged into it, this page would follow its first
+      // rows with rows far older, and what lies between would never be loaded.
+      if (gen !== listGen.current) {
+        setState((s) => ({ ...s, loadingOlder: false }));
+        return;
+      }
       const { list } = mergeRequests(listRef.current, page.requests, known.current);
       listRef.current = list;
       setState((s) => ({ ...s, list, nextBefore: page.nextBefore, loadingOlder: false, olderError: null }));
