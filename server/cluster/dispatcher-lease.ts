@@ -1,10 +1,10 @@
 // Which instance runs the dispatcher. On Redis, exactly one does at a time: it holds a lease
 // (<p>dispatcher:lease = "<epoch> <its URL>", the epoch a count and a random token: a Redis
-// that comes back empty counts from 1 again, and two holders must never share one) and beats on it (<p>dispatcher:beat, a counter
-// it increments every third of DISPATCHER_LEASE_MS). Its writes carry the epoch it was elected
-// with and are refused once another instance holds the lease (see the fence in
-// store/redis/collection-scripts.ts), so an instance that stalls past its lease (a long GC
-// pause, SIGSTOP) cannot record late results.
+// that comes back empty counts from 1 again, and two holders must never share one) and beats
+// on it (<p>dispatcher:beat, a counter it increments every third of DISPATCHER_LEASE_MS).
+// Its writes carry the epoch it was elected with and are refused once another instance holds
+// the lease (see the fence in store/redis/collection-scripts.ts), so an instance that stalls
+// past its lease (a long GC pause, SIGSTOP) cannot record late results.
 //
 // The lease lapses when its holder stops beating, as another instance sees it: the others read
 // the lease and its beat every tick, and one takes it over only after a whole lease of its own
