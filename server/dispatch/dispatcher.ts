@@ -83,6 +83,8 @@ export interface DispatcherDeps {
    * instance's; see cluster/dispatcher-lease.ts). Default: none.
    */
   beforeSend?: () => Promise<void>;
+  /** How long "Retry now" waits for beforeSend before answering 503 (default 5 s): an API call answers. */
+  sureWaitMs?: number;
 }
 
 /** A store step that fails this many times while the store says it is healthy is given up (the step itself is at fault). */
@@ -982,7 +984,11 @@ export class Dispatcher {
     if (!ticket) await this.receiverFree(key);
     if (this.stopped) return null;
     if (this.d.beforeSend) {
-      await this.d.beforeSend();
+      const sure = this.d.beforeSend();
+      // "Retry now" is an API call: it answers 503 rather than wait for the lease without end
+      // (Redis refusing the lease's beat while it answers reads: out of memory, say).
+      if (kind === 'manual') await withinOrUnsure(sure, this.d.sureWaitMs ?? 5000);
+      else await sure;
       if (this.stopped) return null;
     }
     const at = ticket ? Math.max(ticket.at, this.d.clock.now()) : this.d.clock.now();
@@ -1192,4 +1198,16 @@ function nextPlannedAfter(del: Delivery, at: number): number | null {
   const plan = planMs(del.plannedAt);
   for (let i = from; i < plan.length; i++) if (plan[i] > at) return plan[i];
   return null;
+}
+
+/** `p`, or a 503 once `ms` have passed without it (nothing was sent or recorded then). */
+function withinOrUnsure(p: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new HttpError(503, 'dispatcher_unsure', 'the dispatcher cannot tell yet that it still runs here (its lease in Redis could not be renewed); nothing was sent: retry in a few seconds')),
+      ms,
+    );
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }

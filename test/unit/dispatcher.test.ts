@@ -61,6 +61,39 @@ async function webhook(store: MemoryStore, extra: Record<string, unknown> = {}) 
 }
 
 describe('dispatcher (injected clock, store, sender)', () => {
+  it('"Retry now" while the lease cannot be confirmed answers 503 after its bound, sending nothing and recording nothing', async () => {
+    const wall = { t: T0 };
+    const store = new MemoryStore();
+    const sent: string[] = [];
+    const clock = new VirtualClock(() => wall.t, null);
+    clock.setPaused(true);
+    let sure = true;
+    let confirm!: () => void;
+    const d = new Dispatcher({
+      ...deps(store, wall, async (r) => {
+        sent.push(r.url);
+        return answer(500);
+      }),
+      clock,
+      random: createRng(7),
+      beforeSend: () => (sure ? Promise.resolve() : new Promise<void>((r) => (confirm = r))),
+      sureWaitMs: 50,
+    });
+    await webhook(store);
+    await d.start();
+    await d.fireRun({});
+    const [del] = await store.deliveries.query({});
+    const made = (await d.retryNow(del.id)).attempts.length;
+    expect(made).toBeGreaterThan(0);
+    expect(sent).toHaveLength(made);
+    sure = false; // the lease's beat cannot go through from now on
+    await expect(d.retryNow(del.id)).rejects.toMatchObject({ status: 503, code: 'dispatcher_unsure' });
+    expect(sent).toHaveLength(made);
+    expect((await store.deliveries.get(del.id))!.attempts).toHaveLength(made);
+    confirm();
+    d.stop();
+  });
+
   it('fast-forwards a whole day: every planned attempt is made at its planned virtual time, then failed', async () => {
     const { d, store, sent } = setup();
     await webhook(store);
