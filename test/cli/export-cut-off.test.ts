@@ -4,28 +4,16 @@
 // must tell the server's reason and code (exit 3), leave nothing at --out (a file there before
 // stays as it was), and keep the server's line out of what it wrote. Real server process,
 // real files, the CLI as a process.
-import { spawn } from 'node:child_process';
 import { readFile, readdir, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runCli as hooklab } from '../helpers/cli.ts';
 import { send } from '../helpers/http.ts';
 import { untilNoFilesOpenUnder } from '../helpers/open-files.ts';
 import { createBin } from '../helpers/server.ts';
 import { spawnedServers } from '../helpers/spawned.ts';
 
-const CLI = path.resolve(import.meta.dirname, '../../bin/hooklab.js');
 const servers = spawnedServers();
-
-function hooklab(base: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, HOOKLAB_SERVER: base } });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    p.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe('hooklab export cut off by the server', () => {
   it("says the server's reason and code, exit 3; nothing is left at --out; stdout gets the whole captures only", async () => {

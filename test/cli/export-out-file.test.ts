@@ -2,25 +2,16 @@
 // captured secrets (Authorization headers, signed bodies): a FILE made 0600 must stay 0600,
 // a FILE that is a symlink must have its target written (the link kept), and a Ctrl-C midway
 // must not leave the .partial behind. Real server process, real files, the CLI as a process.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { chmod, lstat, mkdir, readFile, readdir, readlink, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { spawnCli as run } from '../helpers/cli.ts';
 import { send } from '../helpers/http.ts';
 import { createBin } from '../helpers/server.ts';
 import { spawnedServers } from '../helpers/spawned.ts';
 import { until } from '../helpers/until.ts';
 
-const CLI = path.resolve(import.meta.dirname, '../../bin/hooklab.js');
 const servers = spawnedServers();
-
-function run(base: string, args: string[]): { proc: ChildProcess; done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> } {
-  const proc = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, HOOKLAB_SERVER: base } });
-  let stderr = '';
-  proc.stderr!.on('data', (d) => (stderr += d));
-  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve) => proc.on('close', (code, signal) => resolve({ code, signal, stderr })));
-  return { proc, done };
-}
 
 describe('hooklab export --out', () => {
   it('keeps a file’s mode, writes a symlink’s target and keeps the link', async () => {

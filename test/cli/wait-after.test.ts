@@ -2,27 +2,13 @@
 // (evicted, deleted) still works. But an id no capture can ever be newer than (a typo, a made-up
 // string in the id's shape) waited out its whole timeout in silence, exit 1: it fails at once,
 // exit 2, saying why. A real server process and the CLI as a process.
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runCli as hooklab } from '../helpers/cli.ts';
 import { send } from '../helpers/http.ts';
 import { createBin, json } from '../helpers/server.ts';
 import { spawnedServers } from '../helpers/spawned.ts';
 
-const CLI = path.resolve(import.meta.dirname, '../../bin/hooklab.js');
 const { start } = spawnedServers();
-
-function hooklab(base: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
-  const t0 = Date.now();
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, HOOKLAB_SERVER: base } });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    p.on('close', (code) => resolve({ code, stdout, stderr, ms: Date.now() - t0 }));
-  });
-}
 
 describe('hooklab wait --after', () => {
   it('an id nothing can be newer than fails at once (exit 2); an evicted or deleted one is still a cursor', async () => {
