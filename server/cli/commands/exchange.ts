@@ -18,24 +18,24 @@ export async function exportBin(c: Conn, bin: string, o: { format: string; out?:
   const body = new ExportReader((res.body as ReadableStream<Uint8Array>).getReader());
   // The file is opened once the server has answered: an unknown bin leaves no empty file behind.
   let target: OutFile | null = null;
+  // Ctrl-C or SIGTERM midway: the .partial goes too (a large file left behind otherwise).
+  // Listened for before it is made: a signal while it is being opened removes it as well.
+  let partial: string | null = null;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (partial) rmSync(partial, { force: true });
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
   if (o.out) {
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
     try {
-      target = await openOut(o.out);
+      target = await openOut(o.out, (p) => (partial = p));
     } catch (e) {
       body.cancel();
       throw fileError(o.out, 'write', e);
     }
   }
   const out: Writable = target?.stream ?? process.stdout;
-  // Ctrl-C or SIGTERM midway: the .partial goes too (a large file left behind otherwise).
-  const onSignal = (signal: NodeJS.Signals) => {
-    target?.discardNow();
-    process.exit(signal === 'SIGINT' ? 130 : 143);
-  };
-  if (target) {
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-  }
   try {
     for (let b; (b = await body.next()) !== null; ) await put(out, b);
     await put(out, body.tail.rest());
@@ -87,8 +87,6 @@ interface OutFile {
   done(): Promise<void>;
   /** After a failure: what was written goes. */
   discard(): Promise<void>;
-  /** The same, at once (the process is ending on a signal). */
-  discardNow(): void;
 }
 
 /**
@@ -98,7 +96,7 @@ interface OutFile {
  * user may, its owner; a symlink's target is written, the link kept. Anything else there
  * (/dev/stdout, a pipe) is written as it is: it cannot be renamed onto, nor removed.
  */
-async function openOut(given: string): Promise<OutFile> {
+async function openOut(given: string, making: (partial: string) => void): Promise<OutFile> {
   const st = await stat(given).catch((e: NodeJS.ErrnoException) => {
     if (e.code === 'ENOENT') return null;
     throw e;
@@ -106,10 +104,11 @@ async function openOut(given: string): Promise<OutFile> {
   if (st?.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
   if (st && !st.isFile()) {
     const stream = (await open(given, 'w')).createWriteStream();
-    return { stream, close: () => closeStream(stream), done: async () => {}, discard: async () => void stream.destroy(), discardNow: () => void stream.destroy() };
+    return { stream, close: () => closeStream(stream), done: async () => {}, discard: async () => void stream.destroy() };
   }
   const file = st ? await realpath(given) : given;
   const partial = `${file}.partial`;
+  making(partial);
   const fh = await open(partial, 'w', st ? st.mode & 0o7777 : 0o666);
   if (st) {
     await fh.chmod(st.mode & 0o7777);
@@ -124,7 +123,6 @@ async function openOut(given: string): Promise<OutFile> {
       stream.destroy();
       await rm(partial, { force: true }).catch(() => {});
     },
-    discardNow: () => rmSync(partial, { force: true }),
   };
 }
 
