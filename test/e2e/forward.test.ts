@@ -6,6 +6,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bin, RequestDetail } from '../../shared/api.ts';
 import { type RunningApp, type TestPage, apiCall, closeAgents, hit, launchBrowser, openPage, overflowing, screenshot, startApp, tabStopsHidden, until } from '../helpers/browser.ts';
+import { until as untilTrue } from '../helpers/until.ts';
 
 interface Got {
   method: string;
@@ -223,6 +224,9 @@ describe('forward and replay', () => {
     await page.goto(`/bins/${bin.id}`);
     for (let i = 0; i < 4; i++) await hit(`${url}/bulk/${i}`, { body: `bulk ${i}` });
     await until(page, () => document.querySelector('[data-testid="request-list"]')?.getAttribute('data-count') === '5');
+    // The bin forwards each capture in the background: count from after those four arrived,
+    // or a late one is taken for a replay.
+    await untilTrue(() => got.filter((g) => g.url.startsWith('/in/bulk/')).length === 4, "the four captures' own forwards");
     const before = got.length;
     await page.getByTestId('bin-tools').click();
     await page.getByTestId('bulk-replay').click();
