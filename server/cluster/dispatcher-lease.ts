@@ -67,7 +67,7 @@ export interface LeaseConnection {
   readonly client: Redis;
   /** Commands go through it: a timeout or a lost link raises the store's fault (and fails fast meanwhile). */
   run<T>(fn: (c: Redis) => Promise<T>): Promise<T>;
-  /** When the connection last knew Redis was away (unreachable, stalled) or refusing: now, while it is. */
+  /** When the connection last knew Redis was away (unreachable, stalled) or refusing: now, while it is. On performance.now()'s clock, as the lease's. */
   lastFaultAt(): number;
 }
 
@@ -86,6 +86,7 @@ export interface DispatcherLeaseOptions {
   onSuspend?: () => void;
   onResume?: () => void;
   onError?: (err: unknown) => void;
+  /** Milliseconds on a clock that only goes forward (default performance.now()): a step of the wall clock must not end a lease early, or keep one. */
   now?: () => number;
 }
 
@@ -113,7 +114,7 @@ export class DispatcherLease {
     this.key = `${o.prefix}dispatcher:lease`;
     this.counter = `${o.prefix}dispatcher:epoch`;
     this.beatKey = `${o.prefix}dispatcher:beat`;
-    this.now = o.now ?? Date.now;
+    this.now = o.now ?? (() => performance.now());
     const c = o.db.client as LeaseClient;
     c.defineCommand('hooklabLeaseAcquire', { numberOfKeys: 3, lua: ACQUIRE });
     c.defineCommand('hooklabLeaseRenew', { numberOfKeys: 2, lua: RENEW });

@@ -141,7 +141,7 @@ export class RedisConnection {
   /** The last connection error, for open()'s message. */
   private lastError: string | null = null;
   private readonly now: () => number;
-  /** When the last fault ended (0: none yet); see lastFaultAt. */
+  /** When the last fault ended, on performance.now()'s clock (0: none yet); see lastFaultAt. */
   private faultEndedAt = 0;
 
   constructor(
@@ -251,7 +251,7 @@ export class RedisConnection {
     this.faultKind = null;
     this.refusal = null;
     this.writesPassed = 0;
-    this.faultEndedAt = this.now();
+    this.faultEndedAt = performance.now();
     if (this.probe) clearInterval(this.probe);
     this.probe = null;
     this.o.onFault?.(null);
@@ -367,9 +367,10 @@ export class RedisConnection {
   /**
    * When this connection last knew of a fault (now, while there is one): the dispatcher's
    * lease takes a silent holder's lease only after a whole lease without one (see dispatcher-lease.ts).
+   * On performance.now()'s clock, as the lease's: a wall clock stepped back would hide a fault.
    */
   lastFaultAt(): number {
-    return this.fault ? this.now() : this.faultEndedAt;
+    return this.fault ? performance.now() : this.faultEndedAt;
   }
 
   /**
