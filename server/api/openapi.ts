@@ -192,7 +192,12 @@ export function openApiDocument(o: OpenApiOptions): object {
     "Export a bin's captures, oldest first",
     {
       200: {
-        description: 'NDJSON: one ExportLine per line (byte-exact, body in base64); or HAR 1.2 (hooklab details in `_hooklab`, binary bodies `_encoding: base64`).',
+        description:
+          'NDJSON: one ExportLine per line (byte-exact, body in base64); or HAR 1.2 (hooklab details in `_hooklab`, binary bodies `_encoding: base64`). Captures gone when their turn came (evicted or deleted meanwhile; with `ids`, also ids never there) are left out and counted: in the trailer `X-Hooklab-Export-Missing` (sent only then), and in a HAR\'s `log.comment`.',
+        headers: {
+          'X-Hooklab-Export-Count': { description: 'How many captures the export set out to hold (the bin\'s when it began, or the ids asked for).', schema: { type: 'integer' } },
+          Trailer: { description: '`x-hooklab-export-missing`: a trailer with how many of those it does not hold, when any.', schema: { type: 'string' } },
+        },
         content: { 'application/x-ndjson': { schema: X.ExportLine }, 'application/json': { schema: z.object({ log: z.object({ version: z.literal('1.2'), creator: z.object({ name: z.literal('hooklab'), version: z.string() }), entries: z.array(z.unknown()) }) }) } },
       },
     },

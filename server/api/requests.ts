@@ -8,7 +8,8 @@ import { fieldErrors } from '../../shared/schema/common.ts';
 import { ExportLine, ExportQuery, HarImport } from '../../shared/schema/exchange.ts';
 import { VERSION } from '../version.ts';
 import { iso } from '../time.ts';
-import { fromExportLine, fromHarEntry, HAR_TAIL, harHead, toExportLine, toHarEntry } from '../capture/exchange.ts';
+import { fromExportLine, fromHarEntry, harHead, harTail, toExportLine, toHarEntry } from '../capture/exchange.ts';
+import { EXPORT_COUNT_HEADER, EXPORT_MISSING_HEADER, exportMissingNote } from '../../shared/export-note.ts';
 import { Importer, maxImportLineBytes } from '../capture/importer.ts';
 import { isEmpty, search } from '../capture/filter.ts';
 import { type StoredRequest, StoreReadError, StoreUnavailableError } from '../store/types.ts';
@@ -310,9 +311,13 @@ export function requestsRouter(ctx: ApiContext): Router {
       if (res.headersSent) return;
       res.setHeader('content-disposition', `attachment; filename="${bin.id}-${stamp}.${format === 'har' ? 'har' : 'ndjson'}"`);
       res.type(format === 'har' ? 'application/json' : 'application/x-ndjson');
+      // What it set out to hold, and at the end how many of those it could not (see missing).
+      res.setHeader(EXPORT_COUNT_HEADER, String(items.length));
+      res.setHeader('trailer', EXPORT_MISSING_HEADER);
       if (format === 'har') res.write(harHead(VERSION));
     };
     let n = 0;
+    let missing = 0;
     for (const id of items) {
       let got: { rec: StoredRequest; body: Buffer } | null;
       try {
@@ -329,7 +334,10 @@ export function requestsRouter(ctx: ApiContext): Router {
         setTimeout(cut, 5000).unref(); // a client that reads nothing more gets no say in when
         return;
       }
-      if (!got) continue; // evicted or deleted meanwhile
+      if (!got) {
+        missing++; // evicted or deleted meanwhile (or, with ids, never there)
+        continue;
+      }
       const { rec, body } = got;
       start();
       const text = format === 'har' ? (n ? ',' : '') + JSON.stringify(toHarEntry(rec, body, ctx.config.publicUrl)) : JSON.stringify(toExportLine(rec, body)) + '\n';
@@ -337,7 +345,11 @@ export function requestsRouter(ctx: ApiContext): Router {
       if (!res.write(text)) await new Promise((r) => res.once('drain', r));
     }
     start();
-    res.end(format === 'har' ? HAR_TAIL : undefined);
+    // Said, not skipped silently: in a trailer (an extra NDJSON line would not import), and in
+    // a HAR's own comment. `hooklab export` tells it.
+    const note = missing ? exportMissingNote(missing, ids !== undefined) : undefined;
+    if (note) res.addTrailers({ [EXPORT_MISSING_HEADER]: String(missing) });
+    res.end(format === 'har' ? harTail(note) : undefined);
   });
 
   /** HAR imports under way (see MAX_HAR_IMPORTS). */

@@ -94,7 +94,10 @@ export function toHarEntry(r: StoredRequest, body: Buffer, receiverBase: string)
 export function harHead(version: string): string {
   return `{"log":{"version":"1.2","creator":{"name":"hooklab","version":${JSON.stringify(version)}},"entries":[`;
 }
-export const HAR_TAIL = ']}}';
+/** The end of a HAR export; `comment`, when given, is its log's (HAR 1.2 `log.comment`). */
+export function harTail(comment?: string): string {
+  return comment ? `],"comment":${JSON.stringify(comment)}}}` : ']}}';
+}
 
 const IMPORTED_ANSWER = (status: number | null): AnswerOutcome => ({ status, delayMs: 0, fault: null, source: 'default', index: null, roll: null });
 

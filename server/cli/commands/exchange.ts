@@ -7,6 +7,7 @@ import { rmSync } from 'node:fs';
 import { Readable, type Writable } from 'node:stream';
 import { type Conn, CliError, EXIT, binIdOf, call, fileError, noSuchBin, readJson } from '../client.ts';
 import { ExportReader } from '../export-reader.ts';
+import { EXPORT_COUNT_HEADER, exportMissingNote } from '../../../shared/export-note.ts';
 
 export async function exportBin(c: Conn, bin: string, o: { format: string; out?: string }): Promise<void> {
   if (o.format !== 'ndjson' && o.format !== 'har') throw new CliError('--format must be ndjson or har', EXIT.usage);
@@ -36,9 +37,15 @@ export async function exportBin(c: Conn, bin: string, o: { format: string; out?:
     }
   }
   const out: Writable = target?.stream ?? process.stdout;
+  let lines = 0;
   try {
-    for (let b; (b = await body.next()) !== null; ) await put(out, b);
-    await put(out, body.tail.rest());
+    for (let b; (b = await body.next()) !== null; ) {
+      lines += newlines(b);
+      await put(out, b);
+    }
+    const rest = body.tail.rest();
+    lines += newlines(rest);
+    await put(out, rest);
     await target?.close();
   } catch (e) {
     // What came is not the whole export: no file at --out looks complete (a file there before is left as it was).
@@ -61,6 +68,22 @@ export async function exportBin(c: Conn, bin: string, o: { format: string; out?:
   });
   process.removeListener('SIGINT', onSignal);
   process.removeListener('SIGTERM', onSignal);
+  // Captures that left the bin while it was exported are not in it: said (the server's trailer
+  // cannot be read through fetch; an NDJSON line is a capture, a HAR says it in its comment).
+  const missing = o.format === 'ndjson' ? Number(res.headers.get(EXPORT_COUNT_HEADER)) - lines : harMissing(body.tail.rest());
+  if (missing > 0) process.stderr.write(`hooklab: warning: ${exportMissingNote(missing, false)}\n`);
+}
+
+function newlines(b: Buffer): number {
+  let n = 0;
+  for (let i = b.indexOf(0x0a); i !== -1; i = b.indexOf(0x0a, i + 1)) n++;
+  return n;
+}
+
+/** The count in a HAR export's closing comment (see harTail), or 0. */
+function harMissing(end: Buffer): number {
+  const m = /\],"comment":"(\d+) captures? left the bin[^"]*"\}\}$/.exec(end.toString('utf8'));
+  return m ? Number(m[1]) : 0;
 }
 
 function closeStream(stream: Writable): Promise<void> {
