@@ -44,6 +44,7 @@ import { createWorkerSender } from './dispatch/worker-sender.ts';
 import { authRoutes, requireToken, tokenFrom, tokenGate } from './http/auth.ts';
 import { createHostGuard } from './http/host-guard.ts';
 import { connectionRefusal, createHttp, type HooklabHttp } from './http/server.ts';
+import { overHeaderCount, tooManyHeadersMessage } from './http/too-many-headers.ts';
 import { CONNECTIONS_PER_ORIGIN, Forwarder } from './forward/forwarder.ts';
 import { ReplayJobs } from './forward/replay-jobs.ts';
 import { BinAttempts } from './verify/bin-attempts.ts';
@@ -201,6 +202,11 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
     // Called for handshakes only (a request without a session id): everything that makes a
     // session is decided here, before it is made.
     allowRequest: (req, cb) => {
+      // Socket.IO takes its requests before the HTTP server's handler, which counts headers.
+      if (overHeaderCount(req, config.maxHeaderCount)) {
+        refuseHandshake(req, 431, 'too_many_headers', tooManyHeadersMessage(config.maxHeaderCount), null);
+        return cb('too many headers', false);
+      }
       const overCap = web.overCap(req.socket);
       if (overCap) {
         // As the HTTP server answers any request on such a connection (see http/server.ts).

@@ -133,4 +133,21 @@ describe('live session budget', () => {
     sockets.push(s);
     expect(s.connected).toBe(true);
   });
+
+  it('a handshake with more headers than MAX_HEADER_COUNT is refused 431 too_many_headers, long-polling and WebSocket alike (Socket.IO takes those requests before the server counts headers)', async () => {
+    const p = await start({ MAX_HEADER_COUNT: '50' });
+    const many = Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`x-h${i}`, 'v']));
+    const r = await handshake(p.base, many);
+    expect(r.status).toBe(431);
+    expect(r.sid).toBeNull();
+    expect(JSON.parse(r.body).error).toEqual({ code: 'too_many_headers', message: 'The request has more than 50 headers (MAX_HEADER_COUNT).' });
+    const ws = io(p.base, { transports: ['websocket'], reconnection: false, forceNew: true, extraHeaders: many });
+    expect(handshakeStatus(await new Promise((resolve) => ws.once('connect_error', resolve)))).toBe(431);
+    ws.close();
+    // Within it, both are let in.
+    expect((await handshake(p.base, { 'x-a': '1' })).status).toBe(200);
+    const ok = io(p.base, { transports: ['websocket'], reconnection: false, forceNew: true, extraHeaders: { 'x-a': '1' } });
+    await new Promise<void>((resolve) => ok.once('connect', resolve));
+    ok.close();
+  });
 });
