@@ -45,6 +45,7 @@ import { authRoutes, requireToken, tokenFrom, tokenGate } from './http/auth.ts';
 import { createHostGuard } from './http/host-guard.ts';
 import { connectionRefusal, createHttp, type HooklabHttp } from './http/server.ts';
 import { overHeaderCount, tooManyHeadersMessage } from './http/too-many-headers.ts';
+import { isJsonType } from './http/json-type.ts';
 import { CONNECTIONS_PER_ORIGIN, Forwarder } from './forward/forwarder.ts';
 import { ReplayJobs } from './forward/replay-jobs.ts';
 import { BinAttempts } from './verify/bin-attempts.ts';
@@ -178,12 +179,13 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
   // exist before Socket.IO attaches: Socket.IO wraps its listeners and routes /socket.io/.
   const web = deps.http ?? createHttp(config);
   const httpServer = web.server;
-  // Without a token, only our own host names (see host-guard.ts); with one, the token decides.
+  // Without a token, only our own host names (see host-guard.ts); with one, any Host, but a
+  // browser's Origin still only ours (the sign-in cookie goes with a same-site page's requests).
   // Ports count too; both are read per request, as they are only known after listen().
   const boundPort = () => (httpServer.address() as { port?: number } | null)?.port ?? config.port;
-  const hostGuard = config.authToken
-    ? null
-    : createHostGuard({ publicUrl: () => config.publicUrl, host: config.host, extra: config.allowedHosts, port: boundPort });
+  const hostGuard = createHostGuard({ publicUrl: () => config.publicUrl, host: config.host, extra: config.allowedHosts, port: boundPort });
+  const guardAllows = (req: http.IncomingMessage) => (config.authToken ? hostGuard.originAllowed(req) : hostGuard.allows(req));
+  const guardReason = (req: http.IncomingMessage) => (config.authToken ? hostGuard.originReason(req) : hostGuard.reason);
   const cluster = deps.cluster ?? null;
   if (cluster && !isRedisStore(store)) throw new Error('a cluster needs the Redis store');
   // One count of wrong tokens per client IP, shared by the login form, the API and Socket.IO.
@@ -213,7 +215,10 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
         refuseHandshake(req, 503, 'too_many_connections', connectionRefusal(overCap, config), 2);
         return cb('too many connections', false);
       }
-      if (hostGuard && !hostGuard.allows(req)) return cb('forbidden host or origin', false);
+      if (!guardAllows(req)) {
+        refuseHandshake(req, 403, config.authToken ? 'forbidden_origin' : 'forbidden_host', guardReason(req), null);
+        return cb('forbidden host or origin', false);
+      }
       if (gate) {
         // The token comes with the handshake (Authorization: Bearer, or the UI's cookie): the
         // Socket.IO auth payload arrives only once a session exists.
@@ -586,16 +591,15 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
     res.setHeader(LOOP_HEADER, 'refused');
     res.status(508).json({ error: { code: 'loop_refused', message: "This request was sent by hooklab (its dispatcher, or a forward) to its own API: refused, so that it cannot act on itself. Point webhooks and forward targets at a receiver URL (/h/…) or at your app." } });
   });
-  if (hostGuard) {
-    app.use((req, res, next) => {
-      if (hostGuard.allows(req)) return next();
-      res.status(403).json({ error: { code: 'forbidden_host', message: hostGuard.reason } });
-    });
-  }
-  if (gate) {
-    app.use(authRoutes(gate));
-    app.use(requireToken(gate));
-  }
+  // Signing in and out come before the origin check: the sign-in form's POST carries
+  // `Origin: null` (the pages' Referrer-Policy is no-referrer), and neither needs it (signing in
+  // takes the token itself).
+  if (gate) app.use(authRoutes(gate));
+  app.use((req, res, next) => {
+    if (guardAllows(req)) return next();
+    res.status(403).json({ error: { code: config.authToken ? 'forbidden_origin' : 'forbidden_host', message: guardReason(req) } });
+  });
+  if (gate) app.use(requireToken(gate));
   /** DELETE /api/bins/:id, /api/bins/:id/requests and /api/bins/:id/requests/:rid (paths under /api). */
   const DELETABLE = /^\/bins\/[^/]+(?:\/requests(?:\/[^/]+)?)?\/?$/;
   app.use('/api', (req, res, next) => {
@@ -626,7 +630,7 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
     '/api',
     express.json({
       limit: '1mb',
-      type: (req) => /json/i.test(String(req.headers['content-type'])) && !/\/import(\?|$)/.test(req.url ?? ''),
+      type: (req) => isJsonType(req.headers['content-type']) && !/\/import(\?|$)/.test(req.url ?? ''),
       verify: (req, _res, buf) => void (buf.length === 0 && emptyBodies.add(req)),
     }),
     (req, _res, next) => {
@@ -637,7 +641,7 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
   // A body sent as anything but JSON would be taken for none (curl -d sends a form type): a
   // bin asked for with {"id": …} made a random id. Said, not ignored.
   app.use('/api', (req, _res, next) => {
-    if (hasBody(req) && !/json/i.test(String(req.headers['content-type'])) && !/\/import(\?|$)/.test(req.url ?? '')) {
+    if (hasBody(req) && !isJsonType(req.headers['content-type']) && !/\/import(\?|$)/.test(req.url ?? '')) {
       throw new HttpError(415, 'unsupported_media_type', `send the body as JSON, with Content-Type: application/json (it came as ${req.headers['content-type'] ? `"${String(req.headers['content-type']).slice(0, 100)}"` : 'no Content-Type'})`);
     }
     next();

@@ -61,8 +61,8 @@ const GUARD_RESPONSES = {
   ForbiddenHost: {
     status: 403,
     description:
-      "No AUTH_TOKEN is set and the Host header (or a browser's Origin) is not one of hooklab's own host:port pairs (code \"forbidden_host\"): add it to ALLOWED_HOSTS, or set AUTH_TOKEN.",
-    example: { error: { code: 'forbidden_host', message: "this host or origin is not one of hooklab's (…); add it to ALLOWED_HOSTS (name:port) or set AUTH_TOKEN" } },
+      "No AUTH_TOKEN is set and the Host header (or a browser's Origin) is not one of hooklab's own host:port pairs (code \"forbidden_host\"): add it to ALLOWED_HOSTS, or set AUTH_TOKEN. With AUTH_TOKEN, a browser's Origin that is neither the request's own (its Host) nor one of those (code \"forbidden_origin\"): another site's page, sending the sign-in cookie.",
+    example: { error: { code: 'forbidden_host', message: "this host or origin is not one of hooklab's (…); add it to ALLOWED_HOSTS (name:port), or set AUTH_TOKEN to answer to any host name (a browser's Origin must still be one of these)" } },
   },
   RateLimited: {
     status: 429,

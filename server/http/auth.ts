@@ -64,8 +64,8 @@ export function tokenGate(token: string, opts: { failuresPerMinute: number; trus
       const wait = limiter.retryAfterSeconds(ip, now);
       if (wait > 0) return { ok: false, retryAfter: wait };
       if (tokenMatches(given, token)) return { ok: true };
-      // No token at all (a first visit) is not a guess.
-      if (given !== undefined && given !== null && given !== '') limiter.fail(ip, now);
+      // No token at all (a first visit) is not a guess; the same wrong one again is no new guess.
+      if (given !== undefined && given !== null && given !== '') limiter.fail(ip, now, typeof given === 'string' ? digest(given).toString('base64') : undefined);
       return { ok: false, retryAfter: null };
     },
   };

@@ -5,11 +5,21 @@
 // host:port pairs in Host, and a browser's Origin (when sent) must be one of them too.
 // Ports count: another web app on the same machine (http://localhost:3000) is another origin.
 // Receiver URLs are exempt: senders may call them under any name.
+//
+// With a token, any Host will do (it cannot come with the token from a rebound name), but a
+// browser's Origin still must be this site's: a page on another port or a sibling subdomain
+// is the same *site*, so the SameSite=Strict sign-in cookie goes with its requests.
+// (originAllowed: the Origin is the request's own Host, or one of ours as above.)
 import type { IncomingMessage } from 'node:http';
 
 export interface HostGuard {
+  /** Host is one of ours, and so is Origin when sent (no token). */
   allows(req: IncomingMessage): boolean;
   readonly reason: string;
+  /** Origin, when sent, is this request's own origin or one of ours (with a token). */
+  originAllowed(req: IncomingMessage): boolean;
+  /** Why a request's Origin was refused. */
+  originReason(req: IncomingMessage): string;
 }
 
 export interface HostGuardOptions {
@@ -82,10 +92,21 @@ export function createHostGuard(opts: HostGuardOptions): HostGuard {
     return ports.some((p) => set?.has(p) || (loopback && p === opts.port()));
   };
 
+  /** A browser's Origin as a name and port, or null ("null" from sandboxed frames and file://, other non-URLs). */
+  const originOf = (origin: string): { name: string; port: number } | null => {
+    try {
+      const u = new URL(origin);
+      const port = u.port ? Number(u.port) : defaultPort(u.protocol);
+      return port === null ? null : { name: u.hostname.replace(/^\[|\]$/g, ''), port };
+    } catch {
+      return null;
+    }
+  };
+
   return {
     get reason() {
       const list = [...allowed()].flatMap(([n, ports]) => [...ports].map((p) => (n.includes(':') ? `[${n}]:${p}` : `${n}:${p}`)));
-      return `this host or origin is not one of hooklab's (${list.join(', ')}, 127.x.x.x:${opts.port()}); add it to ALLOWED_HOSTS (name:port) or set AUTH_TOKEN`;
+      return `this host or origin is not one of hooklab's (${list.join(', ')}, 127.x.x.x:${opts.port()}); add it to ALLOWED_HOSTS (name:port), or set AUTH_TOKEN to answer to any host name (a browser's Origin must still be one of these)`;
     },
     allows(req) {
       const host = req.headers.host ? splitHostPort(req.headers.host) : null;
@@ -94,13 +115,22 @@ export function createHostGuard(opts: HostGuardOptions): HostGuard {
       if (!host || !ok(host.name, host.port === null ? [80, 443] : [host.port])) return false;
       const origin = req.headers.origin;
       if (origin === undefined) return true;
-      try {
-        const u = new URL(origin);
-        const port = u.port ? Number(u.port) : defaultPort(u.protocol);
-        return port !== null && ok(u.hostname.replace(/^\[|\]$/g, ''), [port]);
-      } catch {
-        return false; // "null" (sandboxed frames, file://) and other non-URLs
-      }
+      const o = originOf(origin);
+      return o !== null && ok(o.name, [o.port]);
+    },
+    originAllowed(req) {
+      const origin = req.headers.origin;
+      if (origin === undefined) return true; // not a browser's cross-origin request
+      const o = originOf(origin);
+      if (!o) return false;
+      const host = req.headers.host ? splitHostPort(req.headers.host) : null;
+      // Its own origin (behind a TLS proxy, Host may carry no port: either default).
+      if (host && host.name.replace(/^\[|\]$/g, '') === o.name && (host.port === null ? o.port === 80 || o.port === 443 : host.port === o.port)) return true;
+      return ok(o.name, [o.port]);
+    },
+    originReason(req) {
+      const origin = String(req.headers.origin).slice(0, 200);
+      return `requests from another site's pages are refused (Origin ${origin}): only hooklab's own pages may use its API with the sign-in cookie; add that origin to ALLOWED_HOSTS (name:port) if it is one of yours`;
     },
   };
 }

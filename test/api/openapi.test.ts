@@ -532,8 +532,8 @@ describe("the guards' answers are documented", () => {
       expect(r.status).toBe(401);
       conforms('get', '/api/bins', r, gdoc);
       expect(r.body.error.code).toBe('unauthorized');
-      await request(guarded.base).get('/api/bins').set('authorization', 'Bearer wrong').expect(401);
-      await request(guarded.base).get('/api/bins').set('authorization', 'Bearer wrong').expect(401);
+      await request(guarded.base).get('/api/bins').set('authorization', 'Bearer wrong-1').expect(401);
+      await request(guarded.base).get('/api/bins').set('authorization', 'Bearer wrong-2').expect(401);
       r = await request(guarded.base).post('/api/bins').set('authorization', 'Bearer sekrit-token-for-the-doc').send({});
       expect(r.status).toBe(429);
       conforms('post', '/api/bins', r, gdoc);

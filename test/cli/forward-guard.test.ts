@@ -211,7 +211,7 @@ describe('hooklab forward: a token refused or rate-limited on the live link whil
     await until(() => r.err().includes('forwarding'), 'the relay to start');
     // Someone else on this address guesses wrong: every client on it gets 429 for a minute.
     for (let i = 0; i < 2; i++) {
-      const res = await fetch(`${s.base}/api/bins`, { headers: { authorization: 'Bearer wrong' } });
+      const res = await fetch(`${s.base}/api/bins`, { headers: { authorization: `Bearer wrong-${i}` } });
       expect(res.status).toBe(401);
     }
     proxy.cut(); // the relay's link drops and it reconnects

@@ -21,6 +21,10 @@ async function server(config: Partial<Config> = {}) {
   return { s, clock };
 }
 
+/** A new wrong token each time: a guess (the same wrong one again counts once, see the last test). */
+let guesses = 0;
+const guess = () => `wrong-${++guesses}`;
+
 const login = (base: string, token: string) => request(base).post('/auth/login').type('form').send({ token, next: '/bins/x' });
 const api = (base: string, token: string) => request(base).get('/api/bins').set('authorization', `Bearer ${token}`);
 
@@ -77,10 +81,10 @@ describe('wrong tokens per client IP', () => {
 
   it('the API: Bearer and cookie failures count; then JSON rate_limited with Retry-After', async () => {
     const { s, clock } = await server({ authFailuresPerMinute: 4 });
-    await api(s.base, 'wrong').expect(401);
-    await api(s.base, 'wrong').expect(401);
-    await request(s.base).get('/api/bins').set('cookie', 'hooklab_token=wrong').expect(401);
-    await request(s.base).get('/bins/abc').set('cookie', 'hooklab_token=wrong').expect(401); // a page
+    await api(s.base, guess()).expect(401);
+    await api(s.base, guess()).expect(401);
+    await request(s.base).get('/api/bins').set('cookie', `hooklab_token=${guess()}`).expect(401);
+    await request(s.base).get('/bins/abc').set('cookie', `hooklab_token=${guess()}`).expect(401); // a page
     const r = await api(s.base, TOKEN).expect(429);
     expect(r.body.error.code).toBe('rate_limited');
     expect(r.body.error.message).toMatch(/try again in 60 s/);
@@ -95,9 +99,9 @@ describe('wrong tokens per client IP', () => {
 
   it('Socket.IO handshakes share the count with the API', async () => {
     const { s, clock } = await server({ authFailuresPerMinute: 3 });
-    expect(await handshake(s.base, 'wrong')).toBe('unauthorized');
-    expect(await handshake(s.base, 'wrong again')).toBe('unauthorized');
-    await api(s.base, 'wrong').expect(401);
+    expect(await handshake(s.base, guess())).toBe('unauthorized');
+    expect(await handshake(s.base, guess())).toBe('unauthorized');
+    await api(s.base, guess()).expect(401);
     expect(await handshake(s.base, TOKEN)).toBe('rate_limited');
     await api(s.base, TOKEN).expect(429);
     clock.t += 61_000;
@@ -108,37 +112,53 @@ describe('wrong tokens per client IP', () => {
   it('counts the client IP as the receiver does: X-Forwarded-For only with TRUST_PROXY', async () => {
     // Without TRUST_PROXY a forged header changes nothing: one IP.
     const plain = (await server({ authFailuresPerMinute: 2 })).s;
-    for (const xff of ['198.51.100.1', '198.51.100.2']) await api(plain.base, 'wrong').set('x-forwarded-for', xff).expect(401);
+    for (const xff of ['198.51.100.1', '198.51.100.2']) await api(plain.base, guess()).set('x-forwarded-for', xff).expect(401);
     await api(plain.base, TOKEN).set('x-forwarded-for', '198.51.100.3').expect(429);
     // Behind a proxy, the address it appended is the client.
     const proxied = (await server({ authFailuresPerMinute: 2, trustProxy: true })).s;
-    for (let i = 0; i < 2; i++) await api(proxied.base, 'wrong').set('x-forwarded-for', '203.0.113.9').expect(401);
+    for (let i = 0; i < 2; i++) await api(proxied.base, guess()).set('x-forwarded-for', '203.0.113.9').expect(401);
     await api(proxied.base, TOKEN).set('x-forwarded-for', '203.0.113.9').expect(429);
     await api(proxied.base, TOKEN).set('x-forwarded-for', '203.0.113.9, 203.0.113.10').expect(200);
   });
 
   it('an X-Forwarded-For entry with a port (as some proxies append) counts by its address: a new port per guess does not get round it', async () => {
     const { s } = await server({ authFailuresPerMinute: 2, trustProxy: true });
-    await api(s.base, 'wrong').set('x-forwarded-for', '4.4.4.4:40001').expect(401);
-    await api(s.base, 'wrong').set('x-forwarded-for', '[2001:db8:9:1::1]:40002').expect(401);
-    await api(s.base, 'wrong').set('x-forwarded-for', '4.4.4.4:40003').expect(401);
+    await api(s.base, guess()).set('x-forwarded-for', '4.4.4.4:40001').expect(401);
+    await api(s.base, guess()).set('x-forwarded-for', '[2001:db8:9:1::1]:40002').expect(401);
+    await api(s.base, guess()).set('x-forwarded-for', '4.4.4.4:40003').expect(401);
     await api(s.base, TOKEN).set('x-forwarded-for', '4.4.4.4:40004').expect(429);
     await api(s.base, TOKEN).set('x-forwarded-for', '4.4.4.4').expect(429);
-    await api(s.base, 'wrong').set('x-forwarded-for', '[2001:db8:9:1::2]').expect(401);
+    await api(s.base, guess()).set('x-forwarded-for', '[2001:db8:9:1::2]').expect(401);
     await api(s.base, TOKEN).set('x-forwarded-for', '2001:db8:9:1::3').expect(429);
     // An entry that is no address is not a client of its own: it counts as the proxy (the socket).
-    await api(s.base, 'wrong').set('x-forwarded-for', 'junk1').expect(401);
-    await api(s.base, 'wrong').set('x-forwarded-for', 'junk2').expect(401);
+    await api(s.base, guess()).set('x-forwarded-for', 'junk1').expect(401);
+    await api(s.base, guess()).set('x-forwarded-for', 'junk2').expect(401);
     await api(s.base, TOKEN).set('x-forwarded-for', 'junk3').expect(429);
     await api(s.base, TOKEN).expect(429);
   });
 
   it('counts an IPv6 client by its /64: a new address for every guess does not get round it', async () => {
     const { s } = await server({ authFailuresPerMinute: 2, trustProxy: true });
-    await api(s.base, 'wrong').set('x-forwarded-for', '2001:db8:7:1::a').expect(401);
-    await api(s.base, 'wrong').set('x-forwarded-for', '2001:db8:7:1:ffff::b').expect(401);
+    await api(s.base, guess()).set('x-forwarded-for', '2001:db8:7:1::a').expect(401);
+    await api(s.base, guess()).set('x-forwarded-for', '2001:db8:7:1:ffff::b').expect(401);
     await api(s.base, TOKEN).set('x-forwarded-for', '2001:db8:7:1::c').expect(429);
     // Another /64 is another client.
     await api(s.base, TOKEN).set('x-forwarded-for', '2001:db8:7:2::a').expect(200);
+  });
+
+  it('the same wrong token again counts once (a tab left open after AUTH_TOKEN changed): its address is not locked out, and the new token works', async () => {
+    const { s } = await server({ authFailuresPerMinute: 3 });
+    const stale = 'hooklab_token=the-token-before-the-restart';
+    for (let i = 0; i < 20; i++) {
+      await request(s.base).get('/api/bins').set('cookie', stale).expect(401);
+      await request(s.base).get('/bins/abc').set('cookie', stale).expect(401);
+    }
+    expect(await handshake(s.base, 'the-token-before-the-restart')).toBe('unauthorized');
+    await login(s.base, TOKEN).expect(303);
+    await api(s.base, TOKEN).expect(200);
+    // Guesses are new values: each counts (with the stale one, 3).
+    await api(s.base, guess()).expect(401);
+    await api(s.base, guess()).expect(401);
+    await api(s.base, TOKEN).expect(429);
   });
 });

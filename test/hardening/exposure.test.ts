@@ -294,6 +294,38 @@ describe('other web pages', () => {
     const s = await server({ config: { authToken: TOKEN } });
     await request(s.base).get('/api/bins').set('host', 'hooks.example.com').set('authorization', `Bearer ${TOKEN}`).expect(200);
   });
+
+  it("with a token, a page on another origin of the same site is refused though the sign-in cookie comes with it (API and Socket.IO); the page's own origin, PUBLIC_URL's and no Origin pass", async () => {
+    const s = await server({ config: { authToken: TOKEN, publicUrl: 'https://hooks.example.com' } });
+    const port = new URL(s.base).port;
+    const cookie = `hooklab_token=${TOKEN}`;
+    // A page at http://localhost:3000 (another port: same site, so SameSite=Strict sends the cookie).
+    for (const origin of ['http://localhost:3000', `http://localhost:${Number(port) + 1}`, 'null']) {
+      const made = await request(s.base).post('/api/bins').set('host', `localhost:${port}`).set('origin', origin).set('cookie', cookie).set('content-type', 'text/plain;x=json').send('{"name":"made-by-evil-page"}');
+      expect(made.status, origin).toBe(403);
+      expect(made.body.error.code).toBe('forbidden_origin');
+      expect(made.body.error.message).toContain('ALLOWED_HOSTS');
+      await request(s.base).get('/api/bins').set('origin', origin).set('cookie', cookie).expect(403);
+    }
+    const { io } = await import('socket.io-client');
+    const evil = io(s.base, { transports: ['websocket'], reconnection: false, forceNew: true, extraHeaders: { origin: 'http://localhost:3000', cookie } });
+    expect(handshakeStatus(await new Promise<Error>((resolve) => evil.once('connect_error', resolve)))).toBe(403);
+    evil.close();
+    const bins = await request(s.base).get('/api/bins').set('cookie', cookie).expect(200);
+    expect(JSON.stringify(bins.body)).not.toContain('made-by-evil-page');
+    // Its own pages: Origin is the Host it asked; behind a TLS proxy, PUBLIC_URL's (Host without a port).
+    await request(s.base).post('/api/bins').set('host', `localhost:${port}`).set('origin', `http://localhost:${port}`).set('cookie', cookie).send({}).expect(201);
+    await request(s.base).post('/api/bins').set('host', 'hooks.example.com').set('origin', 'https://hooks.example.com').set('cookie', cookie).send({}).expect(201);
+    const own = io(s.base, { transports: ['websocket'], reconnection: false, forceNew: true, extraHeaders: { origin: s.base, cookie } });
+    await new Promise<void>((resolve, reject) => (own.once('connect', resolve), own.once('connect_error', reject)));
+    own.close();
+    // No Origin (curl, the CLI): the token decides.
+    await request(s.base).post('/api/bins').set('authorization', `Bearer ${TOKEN}`).send({}).expect(201);
+    // JSON is application/json or application/*+json: a type a page may send anywhere unasked is not.
+    const plain = await request(s.base).post('/api/bins').set('authorization', `Bearer ${TOKEN}`).set('content-type', 'text/plain;x=json').send('{"name":"x"}').expect(415);
+    expect(plain.body.error.code).toBe('unsupported_media_type');
+    await request(s.base).post('/api/bins').set('authorization', `Bearer ${TOKEN}`).set('content-type', 'application/vnd.hooklab+json; charset=utf-8').send('{"name":"typed"}').expect(201);
+  });
 });
 
 describe('deliveries from a stranger', () => {

@@ -21,6 +21,18 @@ describe('AuthFailureLimiter', () => {
     expect(l.retryAfterSeconds('1.2.3.4', T0 + 60_001)).toBe(0);
   });
 
+  it('counts the same wrong value once per window; each new value counts', () => {
+    const l = new AuthFailureLimiter(2);
+    for (let i = 0; i < 50; i++) l.fail('a', T0 + i, 'stale');
+    expect(l.retryAfterSeconds('a', T0 + 50)).toBe(0);
+    l.fail('a', T0 + 51, 'guess-1');
+    expect(l.retryAfterSeconds('a', T0 + 52)).toBe(60);
+    // A new window forgets what was seen: the stale value counts once more.
+    l.fail('a', T0 + 60_000, 'stale');
+    l.fail('a', T0 + 60_001, 'stale');
+    expect(l.retryAfterSeconds('a', T0 + 60_002)).toBe(0);
+  });
+
   it('counts each IP on its own', () => {
     const l = new AuthFailureLimiter(2);
     l.fail('a', T0);
