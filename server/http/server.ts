@@ -2,11 +2,11 @@
 // installed (the store is still loading) every request gets a 503 with Retry-After, which
 // senders retry, instead of "connection refused". Also the connection caps (MAX_CONNECTIONS,
 // and MAX_CONNECTIONS_PER_IP so that one client cannot hold them all): past one, a new
-// connection gets a 503 for its request and is closed. And RESPONSE_STALL_MS: a
-// connection whose client reads none of the answer waiting for it is ended (stall.ts). And
-// MAX_PIPELINED: requests in flight on one connection (pipelining.ts). And upgrade requests
-// other than the live view's, answered as plain HTTP/1.1 (plain-upgrades.ts), and bytes that are
-// no request after one being answered (client-errors.ts).
+// connection gets a 503 for its request and is closed (within a deadline: refusals.ts). And
+// RESPONSE_STALL_MS: a connection whose client reads none of the answer waiting for it is
+// ended (stall.ts). And MAX_PIPELINED: requests in flight on one connection (pipelining.ts).
+// And upgrade requests other than the live view's, answered as plain HTTP/1.1
+// (plain-upgrades.ts), and bytes that are no request after one being answered (client-errors.ts).
 import http from 'node:http';
 import type { Socket } from 'node:net';
 import type { Config } from '../config.ts';
@@ -18,6 +18,7 @@ import { pipelineGuard } from './pipelining.ts';
 import { answerUpgradesAsPlain } from './plain-upgrades.ts';
 import { answerClientErrors } from './client-errors.ts';
 import { overHeaderCount, tooManyHeaders } from './too-many-headers.ts';
+import { pendingRefusals } from './refusals.ts';
 
 export interface HooklabHttp {
   server: http.Server;
@@ -60,6 +61,7 @@ export function createHttp(config: Config): HooklabHttp {
   const refused = new WeakMap<Socket, SlotRefusal>();
   const slots = new KeyedSlots(config.maxConnections, config.maxConnectionsPerIp);
   const pipelining = pipelineGuard(config.maxPipelined);
+  const refusals = pendingRefusals();
   let handler: http.RequestListener = (_req, res) =>
     unavailable(res, 'starting', 'hooklab is starting (loading its data); retry in a moment.', 2);
   const server = http.createServer(
@@ -103,11 +105,8 @@ export function createHttp(config: Config): HooklabHttp {
     // Behind a proxy (TRUST_PROXY) every connection is the proxy's: only the total counts.
     const got = slots.take(config.trustProxy || fromThisMachine(socket) ? null : clientKey(socket.remoteAddress ?? ''));
     if (typeof got === 'function') socket.once('close', got);
-    else {
-      refused.set(socket, got);
-      // Room for one request to be told why; a client that sends none is not kept.
-      socket.setTimeout(5000, () => socket.destroy());
-    }
+    // Room for one request to be told why, within a deadline and only for so many at once (refusals.ts).
+    else if (refusals.admit(socket)) refused.set(socket, got);
   });
   return {
     server,
