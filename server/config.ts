@@ -5,6 +5,7 @@ import type { ScheduleSettings } from '../shared/api.ts';
 import { DEFAULT_RESPONSE_LIMITS, type ResponseLimits } from '../shared/schema/response.ts';
 import { REPLAY_STALE_MS_DEFAULT } from './forward/replay-jobs.ts';
 import { LIVE_MAX_SOCKETS_PER_SESSION_DEFAULT } from './live/sessions.ts';
+import { allowListProblem } from './net/allow-list.ts';
 
 export interface Config {
   port: number;
@@ -173,7 +174,7 @@ export const CONFIG_DOCS: { name: string; default: string; meaning: string }[] =
   { name: 'RETRY_DEADLINE_MS', default: '86400000', meaning: 'No attempt after this; the last one lands on it (24 h).' },
   { name: 'AUTH_TOKEN', default: '(none)', meaning: 'When set, the UI, API and Socket.IO require it. Receiver URLs stay open.' },
   { name: 'AUTH_FAILURES_PER_MINUTE', default: '10', meaning: 'Wrong access tokens (login form, API, Socket.IO) one client (an IPv4 address, or an IPv6 /64) may send per minute; then 429 with Retry-After until the minute is over.' },
-  { name: 'DISPATCH_ALLOW', default: '(none)', meaning: 'Comma-separated hosts or IPs/CIDRs the dispatcher may call, private ones too. Unset: anything when HOST is loopback; otherwise public addresses only (no loopback, private, link-local/metadata, CGNAT, multicast or reserved ones, checked on the resolved address), except receiver URLs under PUBLIC_URL.' },
+  { name: 'DISPATCH_ALLOW', default: '(none)', meaning: 'Comma-separated hosts (example.com, *.example.com) or IPs/CIDRs the dispatcher may call, private ones too; no scheme, port or path (any port of a listed host), else start-up stops naming the entry. Unset: anything when HOST is loopback; otherwise public addresses only (no loopback, private, link-local/metadata, CGNAT, multicast or reserved ones, checked on the resolved address), except receiver URLs under PUBLIC_URL.' },
   { name: 'TRUST_PROXY', default: 'false', meaning: 'Take the client IP from X-Forwarded-For (behind a reverse proxy).' },
   { name: 'ALLOWED_HOSTS', default: '(none)', meaning: 'Extra host names (name or name:port) the UI and API answer to when no AUTH_TOKEN is set; without a port, the listening port and PUBLIC_URL\'s. localhost, 127.0.0.1, ::1 and HOST on the listening port, and PUBLIC_URL\'s host and port, always are.' },
   { name: 'RATE_LIMIT_PER_BIN', default: '0', meaning: 'Requests per second a bin accepts before answering 429 (0 = off).' },
@@ -233,6 +234,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
   const maxStoreBytes = int(env, 'MAX_STORE_BYTES', 2 * 1024 ** 3, Math.max(1, maxBodyBytes));
   const maxBufferedBytes = int(env, 'MAX_BUFFERED_BYTES', 64 * 1024 * 1024, Math.max(1, maxBodyBytes));
   const allow = (env.DISPATCH_ALLOW ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const allowProblem = allowListProblem(allow);
+  if (allowProblem) throw new ConfigError(allowProblem);
   return {
     port,
     host: env.HOST || '127.0.0.1',

@@ -30,6 +30,11 @@ describe('config', () => {
     expect(c.publicUrlDefaulted).toBe(false);
   });
 
+  it('takes every DISPATCH_ALLOW form the README documents', () => {
+    const allow = 'example.com, *.example.com, my_service, 10.0.0.5, 10.0.0.0/8, fd00::1, fd00::/8, 0.0.0.0/0';
+    expect(loadConfig({ DISPATCH_ALLOW: allow }).dispatchAllow).toHaveLength(8);
+  });
+
   it.each([
     [{ PORT: 'eighty' }, /PORT must be an integer/],
     [{ PORT: '70000' }, /PORT must be an integer from 0 to 65535/],
@@ -49,6 +54,14 @@ describe('config', () => {
     [{ RETRY_FACTOR: '0x2' }, /RETRY_FACTOR must be a number from 1 to 100, got "0x2"/],
     [{ BIN_IDLE_DAYS: '1e1' }, /BIN_IDLE_DAYS must be a number/],
     [{ RETRY_JITTER: ' ' }, /RETRY_JITTER must be a number/],
+    // A bad prefix length crashed start-up (RangeError); a host:port or URL never matched.
+    [{ DISPATCH_ALLOW: 'a.com,10.0.0.0/33' }, /^DISPATCH_ALLOW entry "10\.0\.0\.0\/33" is not valid: the prefix length of an IPv4 CIDR is a number from 0 to 32\. DISPATCH_ALLOW takes /],
+    [{ DISPATCH_ALLOW: 'fd00::/abc' }, /DISPATCH_ALLOW entry "fd00::\/abc" is not valid: the prefix length of an IPv6 CIDR is a number from 0 to 128/],
+    [{ DISPATCH_ALLOW: 'example.com:443' }, /DISPATCH_ALLOW entry "example.com:443" is a host with a port/],
+    [{ DISPATCH_ALLOW: 'https://example.com' }, /DISPATCH_ALLOW entry "https:\/\/example.com" is a URL/],
+    [{ DISPATCH_ALLOW: 'example.com/hooks' }, /DISPATCH_ALLOW entry "example.com\/hooks" is not valid: only an IP address takes a \/prefix length/],
+    [{ DISPATCH_ALLOW: '[::1]' }, /DISPATCH_ALLOW entry "\[::1\]" is not valid: an IPv6 address is written without brackets/],
+    [{ DISPATCH_ALLOW: '10.0.0' }, /DISPATCH_ALLOW entry "10.0.0" is not a host name, IP address or CIDR/],
   ])('rejects %j with a clear message', (env, msg) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(msg);
