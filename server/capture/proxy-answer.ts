@@ -3,13 +3,17 @@
 // FORWARD_MAX_RESPONSE_BYTES) pass through, except what cannot: hop-by-hop headers, the length
 // (set for what is sent), and headers that would act for hooklab's whole origin. A target
 // that did not answer becomes 504 (timeout) or 502 (anything else: target_blocked when a rule
-// kept it from being sent), with the reason; a body over MAX_BODY_BYTES, not sent, is 413.
+// kept it from being sent), with its code and generic words (the detail is recorded with the
+// capture); a body over MAX_BODY_BYTES, not sent, is 413.
 import type { OutgoingHttpHeaders } from 'node:http';
 import { ORIGIN_HEADERS } from '../../shared/schema/headers.ts';
 import type { ForwardResult } from '../forward/request.ts';
 
 // And the target's x-hooklab-request-id (a target that is another hooklab): the sender gets this capture's.
 const DROPPED = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te', 'upgrade', 'trailer', 'content-length', 'proxy-connection', 'proxy-authenticate', 'x-hooklab-request-id']);
+
+/** Where a proxied sender's failed answer sends them for its detail. */
+export const SEE_CAPTURE = 'The details are recorded with the capture in hooklab.';
 
 export interface ProxyAnswer {
   status: number;
@@ -28,14 +32,17 @@ export function proxyAnswer(r: ForwardResult): ProxyAnswer {
     const timeout = r.error === 'timeout';
     // Not sent by rule (the allow-list, a sub-path that climbs out of the target's), not unreachable.
     const blocked = r.error === 'blocked';
+    // The code and generic words only: anyone with the bin's URL is told this, and the detail
+    // (the target's host and port, where its name resolves, the rule that kept it) is about
+    // the network behind hooklab. It is recorded with the capture's forward (errorDetail).
     const body = JSON.stringify({
       error: {
         code: timeout ? 'target_timeout' : blocked ? 'target_blocked' : 'target_unreachable',
         message: timeout
-          ? 'The forward target did not answer within FORWARD_TIMEOUT_MS (proxy mode).'
+          ? `The bin's forward target did not answer within FORWARD_TIMEOUT_MS (proxy mode). ${SEE_CAPTURE}`
           : blocked
-            ? `The request was not sent to the forward target (proxy mode): ${r.errorDetail ?? r.error}.`
-            : `The forward target could not be reached (proxy mode): ${r.errorDetail ?? r.error}.`,
+            ? `The request was not sent to the bin's forward target: hooklab's rules for outbound calls refused it (proxy mode). ${SEE_CAPTURE}`
+            : `The bin's forward target could not be reached (proxy mode). ${SEE_CAPTURE}`,
       },
     });
     return { status: timeout ? 504 : 502, headers: ['content-type', 'application/json; charset=utf-8'], body: Buffer.from(body) };

@@ -12,6 +12,7 @@ import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ForwardRecord, ReplayJob, RequestDetail } from '../../shared/api.ts';
 import { MAX_REPLAY_JOBS } from '../../shared/schema/forward.ts';
+import { SEE_CAPTURE } from '../../server/capture/proxy-answer.ts';
 import { REPLAY_STOPPED } from '../../server/forward/replay-jobs.ts';
 import { send } from '../helpers/http.ts';
 import { type ServerProcess, spawnServer } from '../helpers/process.ts';
@@ -535,7 +536,17 @@ describe('proxy mode', () => {
       await request(quick.base).put(`/api/bins/${bin.id}/forward`).send({ targets: [{ url: 'http://127.0.0.1:9/' }], answerWith: 'target' }).expect(200);
       const down = await send(bin.url, { body: 'y' });
       expect(down.status).toBe(502);
-      expect(JSON.parse(down.body.toString()).error).toMatchObject({ code: 'target_unreachable' });
+      // The sender gets the code and generic words, nothing of the target (anyone with the bin's
+      // URL reads them); the capture keeps where nothing listened.
+      const downError = JSON.parse(down.body.toString()).error;
+      expect(downError).toEqual({ code: 'target_unreachable', message: `The bin's forward target could not be reached (proxy mode). ${SEE_CAPTURE}` });
+      expect(down.body.toString()).not.toContain('127.0.0.1');
+      const downId = idOf(down);
+      await expect.poll(async () => (await request(quick.base).get(`/api/bins/${bin.id}/requests/${downId}`)).body.forwards[0]).toMatchObject({
+        kind: 'proxy',
+        error: 'refused',
+        errorDetail: 'nothing listens at 127.0.0.1:9',
+      });
     } finally {
       target.closeAllConnections();
       behave = (_q, res) => res.end('thanks');
@@ -568,11 +579,13 @@ describe('a sub-path that climbs out of the target', () => {
       // Proxy mode: the sender learns it was not sent (before: the app's /internal/secret answered).
       expect(r.status, sub).toBe(502);
       expect(JSON.parse(r.body).error, sub).toMatchObject({ code: 'target_blocked' });
-      expect(JSON.parse(r.body).error.message, sub).toMatch(/sub-path has a dot segment/);
+      // Generic words for the sender; why is recorded with the capture.
+      expect(JSON.parse(r.body).error.message, sub).toBe(`The request was not sent to the bin's forward target: hooklab's rules for outbound calls refused it (proxy mode). ${SEE_CAPTURE}`);
+      expect(r.body, sub).not.toContain(new URL(targetBase).host);
       const d = await detail(bin.id, r.id);
       // Captured exactly as sent all the same.
       expect(d.path + (d.queryString ? `?${d.queryString}` : ''), sub).toBe(sub);
-      expect(d.forwards, sub).toEqual([expect.objectContaining({ kind: 'proxy', status: null, error: 'blocked' })]);
+      expect(d.forwards, sub).toEqual([expect.objectContaining({ kind: 'proxy', status: null, error: 'blocked', errorDetail: expect.stringMatching(/sub-path has a dot segment/) })]);
     }
     // Dots inside a segment are no dot segment.
     const fine = await sendPath(srv.base, `/h/${bin.id}/v1.2/.well-known/a..b`);
