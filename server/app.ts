@@ -594,7 +594,7 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
   // Signing in and out come before the origin check: the sign-in form's POST carries
   // `Origin: null` (the pages' Referrer-Policy is no-referrer), and neither needs it (signing in
   // takes the token itself).
-  if (gate) app.use(authRoutes(gate));
+  if (gate) app.use(authRoutes(gate, config));
   app.use((req, res, next) => {
     if (guardAllows(req)) return next();
     res.status(403).json({ error: { code: config.authToken ? 'forbidden_origin' : 'forbidden_host', message: guardReason(req) } });

@@ -7,6 +7,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import express, { type NextFunction, type Request, type Response, Router } from 'express';
 import { clientIp } from '../capture/receiver.ts';
+import type { Config } from '../config.ts';
 import { clientKey } from '../net/client-key.ts';
 import { AuthFailureLimiter } from './auth-limit.ts';
 
@@ -91,8 +92,12 @@ ${error ? `<p class="err">${escapeHtml(error)}</p>` : ''}<button type="submit">S
 
 const waitMessage = (seconds: number) => `Too many wrong tokens from your address. Wait ${seconds} s, then try again.`;
 
-export function authRoutes(gate: TokenGate): Router {
+export function authRoutes(gate: TokenGate, config: Pick<Config, 'trustProxy' | 'publicUrl'>): Router {
   const r = Router();
+  // Secure when the browser is on https: req.secure (behind a proxy, its X-Forwarded-Proto),
+  // or a proxy (TRUST_PROXY) serving an https PUBLIC_URL, which need not say the scheme: a
+  // proxy config without X-Forwarded-Proto left the token's cookie without Secure.
+  const secure = (req: Request) => req.secure || (config.trustProxy && /^https:/i.test(config.publicUrl));
   r.post('/auth/login', express.urlencoded({ extended: false, limit: '4kb' }), (req, res) => {
     const given = typeof req.body?.token === 'string' ? req.body.token : '';
     const c = gate.check(req, given);
@@ -102,7 +107,7 @@ export function authRoutes(gate: TokenGate): Router {
       res.type('html').send(LOGIN_PAGE(c.retryAfter !== null ? waitMessage(c.retryAfter) : 'That token is not right.', safeNext(req.body?.next)));
       return;
     }
-    res.cookie(COOKIE, given, { httpOnly: true, sameSite: 'strict', secure: req.secure, path: '/' });
+    res.cookie(COOKIE, given, { httpOnly: true, sameSite: 'strict', secure: secure(req), path: '/' });
     res.redirect(303, safeNext(req.body?.next));
   });
   r.post('/auth/logout', (_req, res) => {

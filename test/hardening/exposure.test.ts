@@ -58,6 +58,21 @@ describe('AUTH_TOKEN', () => {
     await request(s.base).get('/api/bins').set('cookie', cookie.split(';')[0]).expect(200);
   });
 
+  it('behind a proxy (TRUST_PROXY) serving an https PUBLIC_URL, the cookie is Secure without X-Forwarded-Proto; over plain http, not', async () => {
+    const login = async (config: NonNullable<Parameters<typeof startServer>[0]>['config'], proto?: string) => {
+      const s = await server({ config: { authToken: TOKEN, ...config } });
+      const r = request(s.base).post('/auth/login').type('form');
+      if (proto) r.set('x-forwarded-proto', proto);
+      return (await r.send({ token: TOKEN }).expect(303)).headers['set-cookie'][0] as string;
+    };
+    // An nginx config without `proxy_set_header X-Forwarded-Proto` (the README's had none).
+    expect(await login({ trustProxy: true, publicUrl: 'https://hooks.example.com' })).toMatch(/; Secure/);
+    expect(await login({ trustProxy: true, publicUrl: 'http://hooks.example.com' }, 'https')).toMatch(/; Secure/);
+    expect(await login({ trustProxy: true, publicUrl: 'http://hooks.example.com' })).not.toMatch(/Secure/);
+    // Without TRUST_PROXY nothing says the browser is on https (a sender could claim it).
+    expect(await login({ publicUrl: 'https://hooks.example.com' }, 'https')).not.toMatch(/Secure/);
+  });
+
   it('a signed-in browser opening a receiver URL sends its cookie along: the token is not captured (nor forwarded on); other cookies are', async () => {
     const s = await server({ config: { authToken: TOKEN } });
     const bin = (await request(s.base).post('/api/bins').set('authorization', `Bearer ${TOKEN}`).expect(201)).body as { id: string; url: string };
