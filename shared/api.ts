@@ -124,7 +124,8 @@ export interface SubscribeAck {
    * Only for a subscribe without `lastId`: the newest capture in the bin as it joined (null: the
    * bin was empty), before anything sent to it live. Such a client passes this one (with
    * `lastSeq`) after a reconnect until it has seen one of its own, so what arrived while it
-   * was away is replayed rather than lost.
+   * was away is replayed rather than lost (with lastId null: every capture numbered after
+   * lastSeq, `gap` counting those gone).
    */
   lastId?: string | null;
   /**

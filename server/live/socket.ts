@@ -44,7 +44,13 @@ export function attachLiveHandlers(io: IoServer, opts: LiveHandlerOptions) {
     const bin = binId ? await opts.store.bins.get(binId) : undefined;
     if (!bin) return { ok: false, error: 'bin not found' };
     let sent = 0;
-    let cursor = lastId;
+    // A client that joined an empty bin passes the ack's lastId (null) and lastSeq (a number)
+    // after a reconnect: what came since is every capture the bin holds now (it was empty),
+    // replayed and its gap counted as for a cursor. (The UI and the CLI send lastId "0".)
+    const fromEmpty = lastId === null && lastSeq !== null;
+    let cursor = fromEmpty ? '0' : lastId;
+    /** The newest capture sent (fromEmpty: the ack's lastId and lastSeq). */
+    let newest: { id: string; seq: number | null } | null = null;
     let gap: number | undefined;
     let uncounted = false;
     /** The bin's numbers went back below the client's lastSeq (see below). */
@@ -72,7 +78,7 @@ export function attachLiveHandlers(io: IoServer, opts: LiveHandlerOptions) {
     if (cursor === null) {
       seqNow = await opts.store.requests.lastSeq(binId);
       [at = null] = await opts.store.requests.items(binId, { limit: 1 });
-    }
+    } else if (fromEmpty) seqNow = await opts.store.requests.lastSeq(binId);
     const finish = (): SubscribeAck => {
       if (gate) {
         // Held while backfilling: only what the backfill did not already send, in order.
@@ -82,18 +88,28 @@ export function attachLiveHandlers(io: IoServer, opts: LiveHandlerOptions) {
           cursor = item.id;
         }
       }
-      const from = lastId === null ? { lastId: at?.id ?? null, lastSeq: at ? (at.seq ?? null) : seqNow } : {};
+      // Where the client stands now: the newest capture it was sent, else where the bin stood.
+      const from = fromEmpty
+        ? sent
+          ? { lastId: newest!.id, lastSeq: newest!.seq }
+          : { lastId: null, lastSeq: Math.max(lastSeq ?? 0, seqNow ?? 0) }
+        : lastId === null
+          ? { lastId: at?.id ?? null, lastSeq: at ? (at.seq ?? null) : seqNow }
+          : {};
       return { ok: true, backfilled: sent, ...(gap ? { gap } : {}), ...(uncounted || wentBack ? { gapUncounted: true } : {}), ...from };
     };
     for (;;) {
-      const page = cursor ? await opts.store.requests.items(binId, { limit: pageSize, after: cursor, oldestFirst: true }) : [];
+      const read = cursor ? await opts.store.requests.items(binId, { limit: pageSize, after: cursor, oldestFirst: true }) : [];
+      // From an empty bin's position: only what has a later number (a client's lastSeq past
+      // some stored captures is no cursor of theirs; see wentBack for one past them all).
+      const page = fromEmpty ? read.filter((i) => i.seq === undefined || i.seq > lastSeq!) : read;
       if (!socket.connected) {
         gate?.release(binId, socket.id);
         return { ok: false, error: 'disconnected' };
       }
       // Numbers between the client's last and the first still here belong to captures gone
       // (with a cursor only: without one nothing is replayed, so nothing is counted missing).
-      if (sent === 0 && lastSeq !== null && lastId !== null) {
+      if (sent === 0 && lastSeq !== null && cursor !== null) {
         const next = page[0]?.seq ?? (await opts.store.requests.lastSeq(binId)) + 1;
         gap = Math.max(0, next - lastSeq - 1);
         // The bin's numbers went back below the client's (deleted and made again with the same
@@ -103,11 +119,12 @@ export function attachLiveHandlers(io: IoServer, opts: LiveHandlerOptions) {
       }
       // lastId gone and no lastSeq: nothing is missing only if the first left is number 1.
       if (sent === 0 && uncounted) uncounted = (page[0]?.seq ?? (await opts.store.requests.lastSeq(binId)) + 1) > 1;
-      const last = page.length < pageSize;
+      const last = read.length < pageSize;
       if (last && !gate) socket.join(binRoom(binId));
       for (const item of page) socket.emit('request', item);
       sent += page.length;
-      if (page.length) cursor = page[page.length - 1].id;
+      if (read.length) cursor = read[read.length - 1].id;
+      if (page.length) newest = { id: page[page.length - 1].id, seq: page[page.length - 1].seq ?? null };
       if (last) return finish();
       if (!(await drained(socket, LOW_WATER, drainTimeoutMs))) {
         gate?.release(binId, socket.id);

@@ -23,13 +23,53 @@ describe('live requests', () => {
       const first = (await send(bin.url, { body: 'one' })).headers['x-hooklab-request-id'];
       const second = (await send(bin.url, { body: 'two' })).headers['x-hooklab-request-id'];
       expect(await subscribe(s, bin.id)).toEqual({ ok: true, backfilled: 0, lastId: second, lastSeq: 2 });
-      // An arrival number without lastId replays nothing, so it counts nothing gone (it said 1 gone: capture 2, still stored).
-      expect(await subscribe(s, bin.id, null, 1)).toEqual({ ok: true, backfilled: 0, lastId: second, lastSeq: 2 });
-      expect(await subscribe(s, bin.id, '', 1)).toEqual({ ok: true, backfilled: 0, lastId: second, lastSeq: 2 });
+      // An empty bin's position (lastId null, an arrival number): what came after that number
+      // is replayed (capture 2), and nothing is counted gone (it once said 1: capture 2, still stored).
+      expect(await subscribe(s, bin.id, null, 1)).toEqual({ ok: true, backfilled: 1, lastId: second, lastSeq: 2 });
+      expect(await subscribe(s, bin.id, '', 1)).toEqual({ ok: true, backfilled: 1, lastId: second, lastSeq: 2 });
+      expect(await subscribe(s, bin.id, null, 2)).toEqual({ ok: true, backfilled: 0, lastId: null, lastSeq: 2 });
       // With a cursor, the client knows where it stands: not repeated.
       expect(await subscribe(s, bin.id, first as string)).toEqual({ ok: true, backfilled: 1 });
     } finally {
       s.close();
+    }
+  });
+
+  it("a client that joined an empty bin and passes the ack's lastId (null) and lastSeq after a reconnect gets what came meanwhile, and the gap past the cap", async () => {
+    const small = await startServer({ config: { maxRequestsPerBin: 5 } });
+    try {
+      const bin = await createBin(small.base);
+      const s1 = await connect(small.base);
+      const ack = await subscribe(s1, bin.id);
+      expect(ack).toEqual({ ok: true, backfilled: 0, lastId: null, lastSeq: 0 });
+      s1.close();
+      const ids: string[] = [];
+      for (let i = 0; i < 3; i++) ids.push((await send(bin.url, { body: `while away ${i}` })).headers['x-hooklab-request-id'] as string);
+      const s2 = await connect(small.base);
+      try {
+        const got = collect(s2, 'request');
+        expect(await subscribe(s2, bin.id, ack.lastId, ack.lastSeq ?? undefined)).toEqual({ ok: true, backfilled: 3, lastId: ids[2], lastSeq: 3 });
+        expect((await got.until(3)).map((r) => r.id)).toEqual(ids);
+      } finally {
+        s2.close();
+      }
+      // Cleared (its numbers go on), then more than the cap while away: the gap is counted.
+      await request(small.base).delete(`/api/bins/${bin.id}/requests`).expect(204);
+      const s3 = await connect(small.base);
+      const cleared = await subscribe(s3, bin.id);
+      expect(cleared).toEqual({ ok: true, backfilled: 0, lastId: null, lastSeq: 3 });
+      s3.close();
+      for (let i = 0; i < 8; i++) await send(bin.url, { body: `after the clear ${i}` });
+      const s4 = await connect(small.base);
+      try {
+        const got = collect(s4, 'request');
+        expect(await subscribe(s4, bin.id, cleared.lastId, cleared.lastSeq ?? undefined)).toMatchObject({ ok: true, backfilled: 5, gap: 3, lastSeq: 11 });
+        expect((await got.until(5)).map((r) => r.seq)).toEqual([7, 8, 9, 10, 11]);
+      } finally {
+        s4.close();
+      }
+    } finally {
+      await small.cleanup();
     }
   });
 
