@@ -463,7 +463,7 @@ export class LowdbStore implements Store {
     cuts.push(...(await this.requests.applyCuts()));
     const lines = cuts.map((c) => {
       if (c.what === 'orphan') {
-        return `Start-up removed ${this.shown(c.file)} (${c.bytes} bytes), the bin's newest body file, which had no journal yet: bodies of captures a crash stopped before their first metadata line was written; those captures are lost.`;
+        return `Start-up removed ${this.shown(c.file)} (${c.bytes} bytes), the bin's newest body file, which had no journal yet: bodies of captures whose first metadata line was never written (a crash, or a stop that could not write it, e.g. on a full disk, which hooklab said as it stopped); those captures are lost.`;
       }
       if (c.what === 'short' && c.short) {
         return (
