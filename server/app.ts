@@ -699,6 +699,9 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
       // The parser's message quotes the body, which may hold a secret: say where, not what.
       const body = (err as { body?: unknown }).body;
       res.status(400).json({ error: { code: 'invalid_json', message: typeof body === 'string' ? parseFailure(body) : 'body is not valid JSON' } });
+    } else if (e.type === 'charset.unsupported' || e.type === 'encoding.unsupported') {
+      // A JSON body in another charset (latin1) or content coding (gzip): a 415, as documented.
+      res.status(415).json({ error: { code: 'unsupported_media_type', message: `send the body as JSON in UTF-8, not compressed (${e.message ?? 'unsupported'})` } });
     } else if (e.type === 'entity.too.large') {
       res.status(413).json({ error: { code: 'too_large', message: 'request body is larger than 1 MB' } });
     } else if (e.status && e.status >= 400 && e.status < 500) {

@@ -77,6 +77,11 @@ describe('API input validation', () => {
     }
     const put = await request(srv.base).put(`/api/bins/${bin.id}/response`).set('content-type', 'text/plain').send('{"default":{"status":500}}');
     expect(put.status).toBe(415);
+    // JSON in a charset other than UTF-8: the same 415 code (it was a 400 bad_request).
+    const latin1 = await request(srv.base).post('/api/bins').set('content-type', 'application/json; charset=latin1').send('{"name":"x"}');
+    expect(latin1.status).toBe(415);
+    expect(latin1.body.error.code).toBe('unsupported_media_type');
+    expect(latin1.body.error.message).toMatch(/UTF-8/);
     expect(await snapshot()).toBe(before);
     // No body at all, with no type, is still a body of none (POST /api/bins makes a random bin).
     expect((await request(srv.base).post('/api/bins')).status).toBe(201);
