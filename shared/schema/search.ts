@@ -15,10 +15,11 @@ const requestId = z.string().regex(/^[0-9a-z]{13,40}$/, { error: 'must be a capt
 export const durationMs = (maxMs: number) =>
   z
     .string()
-    .regex(/^\d+(\.\d+)?(ms|s|m)$/, { error: 'must be a duration with its unit, such as 30s, 500ms or 2m' })
+    // Hours too, so that "1h" is told the longest wait rather than that it has no unit.
+    .regex(/^\d+(\.\d+)?(ms|s|m|h)$/, { error: 'must be a duration with its unit, such as 30s, 500ms or 2m' })
     .transform((s) => {
       const n = Number.parseFloat(s);
-      return Math.round(s.endsWith('ms') ? n : s.endsWith('s') ? n * 1000 : n * 60_000);
+      return Math.round(s.endsWith('ms') ? n : s.endsWith('s') ? n * 1000 : s.endsWith('h') ? n * 3_600_000 : n * 60_000);
     })
     .pipe(z.int().min(0).max(maxMs, { error: `must be at most ${maxMs / 1000} s` }));
 

@@ -184,6 +184,9 @@ describe('wait for a request', () => {
       const bare = await request(srv.base).get(url);
       expect(bare.status, url).toBe(400);
       expect(bare.body.error).toMatchObject({ code: 'invalid_field', field: 'timeout', message: 'timeout: must be a duration with its unit, such as 30s, 500ms or 2m' });
+      // An hour has its unit: it is told the longest wait (it was told it had no unit).
+      const hour = await request(srv.base).get(url.replace('timeout=30', 'timeout=1h'));
+      expect(hour.body.error, url).toMatchObject({ field: 'timeout', message: 'timeout: must be at most 600 s' });
     }
     // 100 idle waiters, then their clients go.
     const u = new URL(srv.base);
