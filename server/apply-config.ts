@@ -43,6 +43,17 @@ export interface ApplyOptions {
   refuseTarget?: (url: string) => string | null;
   /** Why the dispatcher may not call a webhook's URL here (as POST /api/webhooks refuses it), or null. */
   refuseWebhookUrl?: (url: string) => string | null;
+  /** MAX_BINS and MAX_WEBHOOKS: what the file leaves must fit them, as the API's creates must. */
+  maxBins?: number;
+  maxWebhooks?: number;
+}
+
+/** How many the store holds once the file is applied (with `prune`, only the file's), when that is over `max`. */
+function overLimit(stored: readonly string[], inFile: readonly string[], prune: boolean, max: number | undefined): { total: number; added: number } | null {
+  const have = new Set(stored);
+  const added = new Set(inFile.filter((id) => !have.has(id))).size;
+  const total = prune ? new Set(inFile).size : have.size + added;
+  return max !== undefined && total > max && added > 0 ? { total, added } : null;
 }
 
 export async function applyConfig(store: Store, cfg: ConfigFile, o: ApplyOptions): Promise<ApplyResult> {
@@ -68,6 +79,10 @@ export async function applyConfig(store: Store, cfg: ConfigFile, o: ApplyOptions
     // As the API refuses it (see applyWebhookInput), before anything is written.
     if (w.previousSecret && !(w.secret ?? (w.secret === undefined ? (await store.webhooks.get(w.id))?.secret : null))) refused.push(`webhooks[${i}].previousSecret: ${NEEDS_SECRET}`);
   }
+  const binsOver = overLimit(stored.map((b) => b.id), (cfg.bins ?? []).map((b) => b.id), cfg.prune === true, o.maxBins);
+  if (binsOver) refused.push(`bins: the file adds ${binsOver.added}, leaving ${binsOver.total} bins, more than MAX_BINS (${o.maxBins}); raise MAX_BINS, or delete bins first (or set prune)`);
+  const hooksOver = overLimit((await store.webhooks.list()).map((w) => w.id), (cfg.webhooks ?? []).map((w) => w.id), cfg.prune === true, o.maxWebhooks);
+  if (hooksOver) refused.push(`webhooks: the file adds ${hooksOver.added}, leaving ${hooksOver.total} webhooks, more than MAX_WEBHOOKS (${o.maxWebhooks}); raise MAX_WEBHOOKS, or delete webhooks first (or set prune)`);
   if (refused.length) throw new ConfigRefusedError(refused.join('\n  '));
   for (const [i, b] of (cfg.bins ?? []).entries()) {
     // Logged: the bin is named by its place in the file (and its name), not by its id, its URL's secret.

@@ -280,6 +280,28 @@ describe('config file', () => {
     });
   });
 
+  it('a file that would leave more bins or webhooks than MAX_BINS / MAX_WEBHOOKS stops start-up, and nothing of it is applied', async () => {
+    const dataDir = await tempDir();
+    dirs.push(dataDir);
+    const file = path.join(dataDir, 'many.json');
+    const bins = ['bin-one-0123456789', 'bin-two-0123456789', 'bin-three-0123456789'].map((id) => ({ id }));
+    const webhooks = [{ id: 'wh_one', url: 'http://127.0.0.1:9/a' }, { id: 'wh_two', url: 'http://127.0.0.1:9/b' }];
+    await writeFile(file, JSON.stringify({ bins, webhooks }));
+    const env = { DATA_DIR: dataDir, HOOKLAB_CONFIG: file, MAX_BINS: '2', MAX_WEBHOOKS: '1' };
+    const { code, output } = await startExpectingFailure(env);
+    expect(code).toBe(1);
+    expect(output).toContain(`Invalid config file many.json (${file}), nothing was applied`);
+    expect(output).toContain('bins: the file adds 3, leaving 3 bins, more than MAX_BINS (2); raise MAX_BINS, or delete bins first (or set prune)');
+    expect(output).toContain('webhooks: the file adds 2, leaving 2 webhooks, more than MAX_WEBHOOKS (1)');
+    // Within them, it starts; the same file applied again adds nothing, so it fits still.
+    await writeFile(file, JSON.stringify({ bins: bins.slice(0, 2), webhooks: webhooks.slice(0, 1) }));
+    for (let i = 0; i < 2; i++) {
+      await withServer(env, async (base) => {
+        expect(((await json<{ bins: Bin[] }>(base, 'GET', '/api/bins')).body.bins).map((b) => b.id).sort()).toEqual(['bin-one-0123456789', 'bin-two-0123456789']);
+      });
+    }
+  });
+
   it('a forward target the API would refuse (a loop into this hooklab) stops start-up too, and nothing of the file is applied', async () => {
     const dataDir = await tempDir();
     dirs.push(dataDir);
