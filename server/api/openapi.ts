@@ -107,10 +107,13 @@ export function openApiDocument(o: OpenApiOptions): object {
     if (params.length) fullRequest.params = z.object(Object.fromEntries(params.map((p) => [p, p === 'id' && path.startsWith('/api/bins') ? binId : z.string()])));
     const withErrors = { ...responses };
     if (request?.body || request?.query) withErrors[400] ??= err('Bad input: every bad field is listed in `error.fields`.');
-    if (request?.body && !path.endsWith('/import')) {
-      withErrors[415] ??= err('The body was not sent as JSON (code "unsupported_media_type"). Nothing was changed.');
+    // A body is parsed whenever one is sent, so these answer for operations that take none too.
+    if (!path.endsWith('/import') && (request?.body || method !== 'get')) {
+      withErrors[415] ??= err('The body was not sent as JSON in UTF-8 (code "unsupported_media_type"). Nothing was changed.');
       withErrors[413] ??= err('The JSON body is larger than 1 MB (code "too_large"). Nothing was changed.');
     }
+    if (method !== 'get' && !request?.body) withErrors[400] ??= err('This operation takes no body; one that was sent and is not valid JSON is refused (code "invalid_json"). Valid JSON is ignored.');
+    if (params.length) withErrors[400] ??= err('A path parameter that is not valid percent-encoding (code "bad_request").');
     if (params.length) withErrors[404] ??= err('Not found.');
     // Express tags every GET answer with an ETag: one asked with If-None-Match naming it is a 304.
     const jsonAnswer = (r: unknown) => !!(r && typeof r === 'object' && 'content' in r && (r.content as Record<string, unknown>)['application/json']);

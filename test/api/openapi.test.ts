@@ -510,6 +510,16 @@ describe("the guards' answers are documented", () => {
     await request(srv.base).post('/api/bins').expect(201);
   });
 
+  it('a path parameter that is not valid percent-encoding, and a bad body sent to an operation that takes none, answer as documented', async () => {
+    const bin = await createBin(srv.base);
+    conforms('get', '/api/bins/{id}', await request(srv.base).get('/api/bins/%ZZ').expect(400));
+    conforms('get', '/api/bins/{id}/requests/{rid}', await request(srv.base).get(`/api/bins/${bin.id}/requests/%E0%A4%A`).expect(400));
+    const reset = `/api/bins/${bin.id}/response/reset`;
+    conforms('post', '/api/bins/{id}/response/reset', await request(srv.base).post(reset).set('content-type', 'application/json').send('{not json').expect(400));
+    conforms('post', '/api/bins/{id}/response/reset', await request(srv.base).post(reset).set('content-type', 'text/plain').send('x').expect(415));
+    conforms('post', '/api/bins/{id}/response/reset', await request(srv.base).post(reset).set('content-type', 'application/json; charset=latin1').send('{}').expect(415));
+  });
+
   it('every API operation but /api/health declares 401, 403 and 429 as the shared error responses', () => {
     const shared = { 401: 'Unauthorized', 403: 'ForbiddenHost', 429: 'RateLimited' };
     for (const [path, methods] of Object.entries(doc.paths).filter(([p]) => p.startsWith('/api/'))) {
