@@ -4,6 +4,27 @@
 // the messages a 400 shows ("must be from 200 to 599"), so they read the same everywhere.
 import { z } from 'zod';
 
+const TYPE_WORDS: Record<string, string> = {
+  string: 'must be a string',
+  number: 'must be a number',
+  int: 'must be an integer',
+  boolean: 'must be true or false',
+  object: 'must be a JSON object',
+  array: 'must be a list',
+};
+
+// The messages of schemas that set none of their own (zod's defaults read "Invalid input:
+// expected string, received array"), in this API's words: a query parameter given twice
+// arrives as a list. Per-schema messages (the builders below) still come first.
+z.config({
+  customError: (iss) => {
+    if (iss.code !== 'invalid_type') return undefined;
+    if (iss.input === undefined) return 'is required';
+    if (iss.expected === 'string' && Array.isArray(iss.input)) return 'must be given once';
+    return TYPE_WORDS[iss.expected] ?? undefined;
+  },
+});
+
 /** A JSON object with exactly these keys (unknown keys are refused: they are usually typos). */
 export function obj<S extends z.ZodRawShape>(shape: S) {
   const allowed = Object.keys(shape).join(', ');

@@ -87,6 +87,21 @@ describe('API input validation', () => {
     expect((await request(srv.base).post('/api/bins')).status).toBe(201);
   });
 
+  it("no schema's default words reach a 400 (\"Invalid input: expected string, received array\"): a query parameter given twice, an import line missing fields", async () => {
+    const twice = await request(srv.base).get(`/api/bins/${bin.id}/requests/wait?timeout=1s&timeout=2s`).expect(400);
+    expect(twice.body.error.message).toBe('timeout: must be given once');
+    const limit = await request(srv.base).get(`/api/bins/${bin.id}/requests?limit=5&limit=2`).expect(400);
+    expect(limit.body.error.message).toBe('limit: must be given once');
+    const other = await createBin(srv.base);
+    const line = await request(srv.base).post(`/api/bins/${other.id}/import`).set('content-type', 'application/x-ndjson').send('{"method":"POST"}\n');
+    expect(line.status).toBe(400);
+    expect(line.body.error.message).not.toMatch(/Invalid input|expected \w+, received/);
+    expect(line.body.error.message).toMatch(/id: is required/);
+    const har = await request(srv.base).post(`/api/bins/${other.id}/import`).set('content-type', 'application/json').send({ log: { entries: [{ startedDateTime: '2026-01-01T00:00:00Z' }] } });
+    expect(har.status).toBe(400);
+    expect(har.body.error.message).toMatch(/log\.entries\[0\]\.request: is required/);
+  });
+
   it('a number past the safe integers is one error on its field, not two (its type, then its range)', async () => {
     const r = await request(srv.base).post('/api/clock/advance').send({ ms: 1e20 });
     expect(r.status).toBe(400);
