@@ -196,7 +196,7 @@ export function openApiDocument(o: OpenApiOptions): object {
     {
       200: {
         description:
-          'NDJSON: one ExportLine per line (byte-exact, body in base64); or HAR 1.2 (hooklab details in `_hooklab`, binary bodies `_encoding: base64`). Captures gone when their turn came (evicted or deleted meanwhile; with `ids`, also ids never there) are left out and counted: in the trailer `X-Hooklab-Export-Missing` (sent only then), and in a HAR\'s `log.comment`.',
+          'NDJSON: one ExportLine per line (byte-exact, body in base64); or HAR 1.2 (hooklab details in `_hooklab`, chunked request trailers as `_hooklab.trailers` [{name, value}], binary bodies `_encoding: base64`). Captures gone when their turn came (evicted or deleted meanwhile; with `ids`, also ids never there) are left out and counted: in the trailer `X-Hooklab-Export-Missing` (sent only then), and in a HAR\'s `log.comment`.',
         headers: {
           'X-Hooklab-Export-Count': { description: 'How many captures the export set out to hold (the bin\'s when it began, or the ids asked for).', schema: { type: 'integer' } },
           Trailer: { description: '`x-hooklab-export-missing`: a trailer with how many of those it does not hold, when any.', schema: { type: 'string' } },
@@ -211,7 +211,7 @@ export function openApiDocument(o: OpenApiOptions): object {
     'post',
     '/api/bins/{id}/import',
     'Add captures from an NDJSON export (streamed; stops at the first bad line) or a HAR document (at most 64 MiB, all or nothing)',
-    { 200: json(X.ImportResult, 'How many were added.'), 413: err('HAR over 64 MiB; or (line_too_large) an NDJSON line longer than an export line can be, those before it imported.'), 415: err('Sent as neither NDJSON nor JSON (XML, a form…), code "unsupported_media_type". Nothing was added.') },
+    { 200: json(X.ImportResult, 'How many were added.'), 400: err('A bad NDJSON line (code "invalid_line", those before it imported) or HAR entry (nothing added): a field no replay could send, or more headers and trailers together than MAX_HEADER_COUNT, as a live capture.'), 413: err('HAR over 64 MiB; or (line_too_large) an NDJSON line longer than an export line can be, those before it imported.'), 415: err('Sent as neither NDJSON nor JSON (XML, a form…), code "unsupported_media_type". Nothing was added.') },
     { body: { content: { 'application/x-ndjson': { schema: X.ExportLine }, 'application/json': { schema: z.unknown() } }, required: true } },
     'Requests',
   );

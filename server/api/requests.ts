@@ -406,9 +406,14 @@ export function requestsRouter(ctx: ApiContext): Router {
           throw new HttpError(400, 'invalid_json', `body is not valid JSON (${jsonProblem(text)})`);
         }
         const har = parse(HarImport, doc);
-        // As many headers as a live capture may have (MAX_HEADER_COUNT), checked before any is added.
-        const crowded = har.log.entries.findIndex((e) => e.request.headers.length > ctx.config.maxHeaderCount);
-        if (crowded !== -1) throw invalid(`log.entries[${crowded}].request.headers`, tooManyHeaders(ctx.config.maxHeaderCount));
+        // As many headers as a live capture may have (MAX_HEADER_COUNT, trailers counted with
+        // them), checked before any is added.
+        const crowded = har.log.entries.findIndex((e) => e.request.headers.length + (e._hooklab?.trailers?.length ?? 0) > ctx.config.maxHeaderCount);
+        if (crowded !== -1) {
+          const e = har.log.entries[crowded];
+          const where = e._hooklab?.trailers?.length ? `log.entries[${crowded}]._hooklab.trailers` : `log.entries[${crowded}].request.headers`;
+          throw invalid(where, tooManyHeaders(ctx.config.maxHeaderCount, !!e._hooklab?.trailers?.length));
+        }
         for (const [i, e] of har.log.entries.entries()) {
           try {
             if (!(await importer.add(fromHarEntry(e)))) throw notFound('bin');
@@ -438,7 +443,10 @@ export function requestsRouter(ctx: ApiContext): Router {
           }
           const r = ExportLine.safeParse(value);
           if (!r.success) throw lineError(lineNo, importer.imported, fieldErrors(r.error, 'line').map((f) => `${f.field}: ${f.message}`).join('; '));
-          if (r.data.headers.length > ctx.config.maxHeaderCount) throw lineError(lineNo, importer.imported, `headers: ${tooManyHeaders(ctx.config.maxHeaderCount)}`);
+          const trailers = r.data.trailers?.length ?? 0;
+          if (r.data.headers.length + trailers > ctx.config.maxHeaderCount) {
+            throw lineError(lineNo, importer.imported, `${trailers ? 'headers and trailers' : 'headers'}: ${tooManyHeaders(ctx.config.maxHeaderCount, trailers > 0)}`);
+          }
           const before = importer.imported;
           try {
             if (!(await importer.add(fromExportLine(r.data)))) throw notFound('bin');
@@ -493,5 +501,5 @@ export function requestsRouter(ctx: ApiContext): Router {
   return r;
 }
 
-/** An imported capture with more headers than a live one may have. */
-const tooManyHeaders = (max: number) => `at most ${max} headers (MAX_HEADER_COUNT), as a live capture`;
+/** An imported capture with more headers (and trailers, counted with them) than a live one may have. */
+const tooManyHeaders = (max: number, trailers = false) => `at most ${max} ${trailers ? 'header and trailer fields' : 'headers'} (MAX_HEADER_COUNT), as a live capture`;

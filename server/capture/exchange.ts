@@ -1,6 +1,7 @@
 // A bin's captures in and out: NDJSON (one capture per line, everything kept, the body in
 // base64, so a round trip is byte-exact) and HAR 1.2 (for browsers' and other tools' viewers;
-// hooklab's own details ride along in `_hooklab` and `_encoding`, which HAR allows).
+// hooklab's own details, chunked trailers among them, ride along in `_hooklab` and `_encoding`,
+// which HAR allows).
 import { isUtf8 } from 'node:buffer';
 import type { z } from 'zod';
 import type { AnswerOutcome } from '../../shared/api.ts';
@@ -22,6 +23,7 @@ export function toExportLine(r: StoredRequest, body: Buffer): Line {
     path: r.path,
     queryString: r.queryString,
     headers: pairs(r.headers),
+    ...(r.trailers?.length ? { trailers: pairs(r.trailers) } : {}),
     ip: r.ip,
     receivedAt: r.receivedAt,
     size: r.size,
@@ -39,6 +41,7 @@ export function fromExportLine(l: Line): Imported {
     path: l.path,
     queryString: l.queryString,
     headers: l.headers.flat(),
+    ...(l.trailers?.length ? { trailers: l.trailers.flat() } : {}),
     ip: l.ip,
     receivedAt: new Date(l.receivedAt).toISOString(),
     size: Math.max(l.size, body.length),
@@ -87,7 +90,14 @@ export function toHarEntry(r: StoredRequest, body: Buffer, receiverBase: string)
     },
     cache: {},
     timings: { send: 0, wait: r.answer.delayMs, receive: 0 },
-    _hooklab: { id: r.id, ip: r.ip, path: r.path, answer: r.answer, truncated: r.truncated },
+    _hooklab: {
+      id: r.id,
+      ip: r.ip,
+      path: r.path,
+      answer: r.answer,
+      truncated: r.truncated,
+      ...(r.trailers?.length ? { trailers: pairs(r.trailers).map(([name, value]) => ({ name, value })) } : {}),
+    },
   };
 }
 
@@ -113,11 +123,13 @@ export function fromHarEntry(e: HarEntry): Imported {
   const pd = e.request.postData;
   const body = pd?.text === undefined ? Buffer.alloc(0) : Buffer.from(pd.text, pd._encoding === 'base64' ? 'base64' : 'utf8');
   const headers = e.request.headers.flatMap((h) => [h.name, h.value]);
+  const trailers = e._hooklab?.trailers;
   return {
     method: e.request.method.toUpperCase(),
     path,
     queryString: u.search.slice(1),
     headers,
+    ...(trailers?.length ? { trailers: trailers.flatMap((t) => [t.name, t.value]) } : {}),
     ip: e._hooklab?.ip ?? '',
     receivedAt: new Date(e.startedDateTime).toISOString(),
     size: Math.max(body.length, e.request.bodySize ?? 0),

@@ -17,12 +17,13 @@ import { unwrittenLimitMs, writesBehind } from './receiver.ts';
  * (4/3 of MAX_BODY_BYTES, the most a capture keeps) and the request head as JSON. Node counts
  * only the URL and the header names and values against MAX_HEADER_BYTES (not ": " or line
  * ends), so a head of one-letter headers ("a:" CRLF, 1 byte counted) takes 9 bytes each in
- * JSON (["a",""],), and "é" or a quote in a value takes 2: 10x MAX_HEADER_BYTES and 64 KiB of
+ * JSON (["a",""],), and "é" or a quote in a value takes 2: 10x MAX_HEADER_BYTES, as much again
+ * for chunked trailers (Node bounds them by MAX_HEADER_BYTES on their own), and 64 KiB of
  * metadata cover any capture. A longer line is no export of a hooklab set up like this one;
  * reading it on would only hold memory.
  */
 export function maxImportLineBytes(c: Pick<Config, 'maxBodyBytes' | 'maxHeaderBytes'>): number {
-  return 4 * Math.ceil(c.maxBodyBytes / 3) + 10 * c.maxHeaderBytes + 64 * 1024;
+  return 4 * Math.ceil(c.maxBodyBytes / 3) + 2 * 10 * c.maxHeaderBytes + 64 * 1024;
 }
 
 export class Importer {

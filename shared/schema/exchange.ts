@@ -55,6 +55,15 @@ function checkHeader(name: string, value: string, ctx: z.RefinementCtx, at: [Pro
 // Sent back as the raw body's Content-Type (GET …/raw): what a header can carry.
 const contentType = z.string().refine(isHeaderValue, { error: 'must be a header value: no CR, LF or other control characters, nothing beyond Latin-1' });
 
+/** Header (or trailer) fields as [name, value] pairs, each one a request can carry. */
+const fieldPairs = (what: string) =>
+  z
+    .array(
+      z.tuple([str(MAX_HEAD_BYTES), str(MAX_HEAD_BYTES)]).superRefine(([name, value], ctx) => checkHeader(name, value, ctx, [[0], [1]])),
+      { error: typeError('must be a list of [name, value] pairs') },
+    )
+    .max(MAX_HEADERS, { error: `at most ${MAX_HEADERS} ${what}` });
+
 /** One line of an NDJSON export: everything about a capture, the body in base64. */
 export const ExportLine = z
   .object({
@@ -62,12 +71,11 @@ export const ExportLine = z
     method,
     path,
     queryString: str(MAX_HEAD_BYTES).refine((q) => TARGET.test(q), { error: TARGET_REASON }),
-    headers: z
-      .array(
-        z.tuple([str(MAX_HEAD_BYTES), str(MAX_HEAD_BYTES)]).superRefine(([name, value], ctx) => checkHeader(name, value, ctx, [[0], [1]])),
-        { error: typeError('must be a list of [name, value] pairs') },
-      )
-      .max(MAX_HEADERS, { error: `at most ${MAX_HEADERS} headers` }),
+    headers: fieldPairs('headers'),
+    // Optional: exports before trailers were kept have none, and still import.
+    trailers: fieldPairs('trailers')
+      .optional()
+      .meta({ description: 'Chunked-encoding trailers, in order, when the request had some (checked as headers are).' }),
     ip: str(64),
     receivedAt: z.iso.datetime({ offset: true, error: typeError('must be an RFC 3339 time') }),
     size: int(0, Number.MAX_SAFE_INTEGER),
@@ -104,7 +112,18 @@ export const HarImport = z.object({
           bodySize: z.number().optional(),
         }),
         response: z.object({ status: z.number() }).optional(),
-        _hooklab: z.object({ ip: z.string().optional(), answer: AnswerOutcome.optional(), path: path.optional() }).optional(),
+        _hooklab: z
+          .object({
+            ip: z.string().optional(),
+            answer: AnswerOutcome.optional(),
+            path: path.optional(),
+            // hooklab's HAR export writes a capture's chunked trailers here (HAR has no place for them).
+            trailers: z
+              .array(z.object({ name: z.string(), value: z.string() }))
+              .superRefine((ts, ctx) => ts.forEach((t, i) => checkHeader(t.name, t.value, ctx, [[i, 'name'], [i, 'value']])))
+              .optional(),
+          })
+          .optional(),
       }),
     ),
   }),

@@ -59,8 +59,8 @@ const paths = async (base: string, binId: string) =>
   (await json<RequestPage>(base, 'GET', `/api/bins/${binId}/requests?limit=500`)).body.requests.map((r) => r.path).reverse();
 
 describe('NDJSON import limits', () => {
-  // MAX_BODY_BYTES and MAX_HEADER_BYTES small: the line cap (4/3 of the one, 10x the other, plus
-  // 64 KiB) is then about 70 KB, and a line far past it costs the test little.
+  // MAX_BODY_BYTES and MAX_HEADER_BYTES small: the line cap (4/3 of the one, 20x the other for
+  // headers and trailers, plus 64 KiB) is then about 86 KB, and a line far past it costs the test little.
   let p: ServerProcess;
   beforeAll(async () => {
     p = await start({ MAX_BODY_BYTES: '1024', MAX_HEADER_BYTES: '1024' });
