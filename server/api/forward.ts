@@ -115,6 +115,7 @@ export function forwardRouter(ctx: ApiContext): Router {
       headers: input.headers ? input.headers.flat() : original.headers,
       body: input.body === undefined ? original.body : Buffer.from(input.body, input.bodyEncoding === 'base64' ? 'base64' : 'utf8'),
     };
+    if (original.trailerCount) c.trailerCount = original.trailerCount;
     const edited = ['method', 'path', 'queryString', 'headers', 'body'].some((k) => (input as Record<string, unknown>)[k] !== undefined);
     const targets = await targetsOf(bin.id, input.url);
     const ticket = ctx.forwarder.replayTicket();

@@ -478,6 +478,7 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
             deps.onStored?.(record);
             const capture: Capture | null = forward ? { method, path: target.path, queryString: target.queryString, headers, body } : null;
             if (capture && record.truncated) capture.truncatedFrom = size;
+            if (capture && trailers) capture.trailerCount = trailers.length / 2;
             if (forward && capture) deps.forwarder!.forwardInBackground(bin.id, record.id, forward, capture, proxied);
             // The target works while the capture is written.
             const proxying = proxied && capture ? deps.forwarder!.proxy(forward!.targets[0].url, capture) : null;

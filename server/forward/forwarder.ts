@@ -211,7 +211,7 @@ export class Forwarder {
     } finally {
       this.release();
     }
-    return this.record(binId, requestId, toRecord(kind, target, c.method, res, this.d.now(), edited));
+    return this.record(binId, requestId, toRecord(kind, target, c, res, this.d.now(), edited));
   }
 
   /**
@@ -230,7 +230,7 @@ export class Forwarder {
    * rejects (nothing awaits it: see backgroundFailed); null when it could not be recorded.
    */
   recordProxy(binId: string, requestId: string, target: string, c: Capture, res: ForwardResult, answer: AnswerOutcome): Promise<ForwardRecord | null> {
-    return this.record(binId, requestId, toRecord('proxy', target, c.method, res, this.d.now(), false), { answer }).catch((err: unknown) => {
+    return this.record(binId, requestId, toRecord('proxy', target, c, res, this.d.now(), false), { answer }).catch((err: unknown) => {
       this.backgroundFailed(err);
       return null;
     });
@@ -328,7 +328,7 @@ export class Forwarder {
       }
       if (this.waiting.length >= this.d.maxQueued) {
         const why = 'too many forwards waiting (FORWARD_CONCURRENCY x 10); this one was not sent';
-        this.record(binId, requestId, toRecord('forward', t.url, c.method, failed(t.url, 'overloaded', why), this.d.now(), false)).catch(this.backgroundFailed);
+        this.record(binId, requestId, toRecord('forward', t.url, c, failed(t.url, 'overloaded', why), this.d.now(), false)).catch(this.backgroundFailed);
         return;
       }
       this.sendStored(binId, requestId, t.url).catch(this.backgroundFailed);
@@ -360,7 +360,7 @@ export class Forwarder {
     }
     // Gone meanwhile (evicted, or deleted): nothing to send, nor to record it with.
     if (!c || !res) return deleted ? undefined : this.notSent(binId, requestId, queuedAt);
-    await this.record(binId, requestId, toRecord('forward', target, c.method, res, this.d.now(), false));
+    await this.record(binId, requestId, toRecord('forward', target, c, res, this.d.now(), false));
   }
 
   /** A capture is being deleted through the API: a forward of it still waiting is no loss. */
@@ -419,6 +419,7 @@ export class Forwarder {
     if (!c) return null;
     const out: Capture = { method: c.method, path: c.path, queryString: c.queryString, headers: c.headers, body: c.body };
     if (c.truncated) out.truncatedFrom = c.size;
+    if (c.trailers?.length) out.trailerCount = c.trailers.length / 2;
     return out;
   }
 
@@ -460,14 +461,14 @@ function failed(url: string, error: ForwardResult['error'], detail: string): For
   return { url, status: null, headers: [], body: Buffer.alloc(0), bodyTruncated: false, durationMs: 0, error, errorDetail: detail };
 }
 
-export function toRecord(kind: ForwardRecord['kind'], target: string, method: string, r: ForwardResult, now: number, edited: boolean): ForwardRecord {
+export function toRecord(kind: ForwardRecord['kind'], target: string, c: Pick<Capture, 'method' | 'trailerCount'>, r: ForwardResult, now: number, edited: boolean): ForwardRecord {
   const text = isUtf8(r.body);
-  return {
+  const rec: ForwardRecord = {
     kind,
     at: new Date(now).toISOString(),
     target,
     url: r.url,
-    method,
+    method: c.method,
     status: r.status,
     // Kept with the capture: the repeated strings of the answers shared (see lib/intern.ts).
     headers: internPairs(r.headers),
@@ -479,6 +480,9 @@ export function toRecord(kind: ForwardRecord['kind'], target: string, method: st
     errorDetail: r.errorDetail,
     edited,
   };
+  // Said, not lost silently: a sender that signs in a trailer fails at the target otherwise.
+  if (c.trailerCount) rec.trailersNotSent = c.trailerCount;
+  return rec;
 }
 
 /** Why a capture whose body MAX_BODY_BYTES cut is not sent. */

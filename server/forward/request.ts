@@ -38,6 +38,11 @@ export interface Capture {
    * (see Forwarder.exchange): its first bytes are not the request that came.
    */
   truncatedFrom?: number;
+  /**
+   * How many chunked trailers the request had, when any. None is sent: undici ends a chunked
+   * body with no trailer section and takes no trailers to send, so the record says so.
+   */
+  trailerCount?: number;
 }
 
 export type ForwardError = 'timeout' | 'refused' | 'reset' | 'dns' | 'blocked' | 'loop' | 'overloaded' | 'truncated' | 'error';

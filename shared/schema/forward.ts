@@ -78,6 +78,10 @@ export const ForwardRecord = z
     error: ForwardError.nullable(),
     errorDetail: z.string().nullable(),
     edited: z.boolean().meta({ description: 'A replay with changes (method, path, headers or body).' }),
+    trailersNotSent: z
+      .int()
+      .optional()
+      .meta({ description: "How many of the capture's chunked trailers were not sent (none is: the body goes with Content-Length), when it had some. A signature in a trailer does not reach the target." }),
   })
   .meta({ id: 'ForwardRecord' });
 

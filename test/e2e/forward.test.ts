@@ -220,6 +220,39 @@ describe('forward and replay', () => {
     expect(await records().count()).toBe(1);
   });
 
+  it('says on each forward and replay of a capture with chunked trailers that they were not sent', async () => {
+    // A bin of its own: the bulk replay below counts the first bin's captures.
+    const signed = await apiCall<Bin>(app.base, 'POST', '/api/bins', { name: 'signed in trailers' });
+    await apiCall(app.base, 'PUT', `/api/bins/${signed.id}/forward`, { targets: [{ url: `${targetBase}/in` }] });
+    const u = new URL(`${app.reachable(signed.url)}/signed`);
+    const id = await new Promise<string>((resolve, reject) => {
+      const req = http.request({ host: u.hostname, port: u.port, path: u.pathname, method: 'POST', headers: { 'content-type': 'text/plain', trailer: 'X-Sig' } }, (res) => {
+        res.resume();
+        resolve(idOf(res));
+      });
+      req.on('error', reject);
+      req.write('signed body');
+      req.addTrailers([['X-Sig', 'abc']]);
+      req.end();
+    });
+    await page.goto(`/bins/${signed.id}/requests/${id}`);
+    await page.locator(`[data-testid="request-detail"][data-detail-id="${id}"]`).waitFor();
+    await recordCount(1);
+    expect(await records().first().getAttribute('data-status')).toBe('201');
+    expect(await records().first().getByTestId('forward-trailers-not-sent').textContent()).toBe(
+      "1 trailer was not sent: the body went with Content-Length, without the request's chunked trailers (a signature in one will not verify at the target)",
+    );
+    await page.getByTestId('replay').click();
+    await page.getByTestId('replay-send').click();
+    await recordCount(2);
+    expect(await records().nth(1).getByTestId('forward-trailers-not-sent').textContent()).toMatch(/^1 trailer was not sent/);
+    // One without trailers says nothing of them.
+    await page.goto(`/bins/${bin.id}/requests/${first}`);
+    await page.locator(`[data-testid="request-detail"][data-detail-id="${first}"]`).waitFor();
+    await records().first().waitFor();
+    expect(await page.getByTestId('forward-trailers-not-sent').count()).toBe(0);
+  });
+
   it('replays the whole bin, or the filtered requests, with progress', async () => {
     await page.goto(`/bins/${bin.id}`);
     for (let i = 0; i < 4; i++) await hit(`${url}/bulk/${i}`, { body: `bulk ${i}` });

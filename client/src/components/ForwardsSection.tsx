@@ -28,6 +28,11 @@ export function outcomeText(r: ForwardRecord): string {
   return `no answer: ${r.error ? ERRORS[r.error] : 'failed'}${r.errorDetail ? ` (${r.errorDetail})` : ''}, ${took}`;
 }
 
+/** Said with every sending of a capture that had chunked trailers: none went (a trailer signature fails at the target). */
+export function trailersNotSentText(n: number): string {
+  return `${n} trailer${n === 1 ? ' was' : 's were'} not sent: the body went with Content-Length, without the request's chunked trailers (a signature in one will not verify at the target)`;
+}
+
 function preview(r: ForwardRecord): string {
   const text = r.bodyEncoding === 'utf8' ? r.body : decodeUtf8(base64ToBytes(r.body));
   const s = text ?? `(binary, base64) ${r.body}`;
@@ -68,6 +73,11 @@ export function ForwardsSection({ records, fresh }: { records: ForwardRecord[]; 
               in {formatDuration(r.durationMs)} · <RelTime iso={r.at} />
             </span>
           </div>
+          {r.trailersNotSent ? (
+            <div class="tone-text-warn small" data-testid="forward-trailers-not-sent">
+              {trailersNotSentText(r.trailersNotSent)}
+            </div>
+          ) : null}
           {r.status !== null && (
             <details>
               <summary>
