@@ -20,6 +20,7 @@ import { type Cursor, loadCursor, lockCursor, saveCursor } from '../cursor.ts';
 import { clockTime } from '../clock-time.ts';
 import { durationMs } from '../duration.ts';
 import { openLiveSocket } from '../live-socket.ts';
+import { isThisMachine } from '../this-machine.ts';
 
 export interface ForwardOptions {
   to: string[];
@@ -109,10 +110,13 @@ function line(r: RequestItem, results: Outcome[]): string {
   return [what, ...outcomes].join('  ');
 }
 
-/** Where --to cannot point: the same server's receiver URLs (a capture would come back as a new one, forever). */
-const LOOPBACK_HOST = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
+/**
+ * Where --to cannot point: the same server's receiver URLs (a capture would come back as a new
+ * one, forever). Every name of this machine (localhost, 0.0.0.0, [::], [::ffff:7f00:1], its LAN
+ * address…) is one host here: the bin's server on localhost is also at 0.0.0.0 of its port.
+ */
 const portOf = (u: URL) => u.port || (u.protocol === 'https:' ? '443' : '80');
-const hostOf = (u: URL) => (LOOPBACK_HOST.test(u.hostname) ? 'loopback' : u.hostname.toLowerCase());
+const hostOf = (u: URL) => (isThisMachine(u.hostname) ? 'this machine' : u.hostname.toLowerCase().replace(/\.+$/, ''));
 
 function receiverOf(target: string, servers: string[]): string | null {
   const t = new URL(target);
