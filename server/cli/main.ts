@@ -11,6 +11,7 @@ import { fire } from './commands/fire.ts';
 import { forward } from './commands/forward.ts';
 import { tail } from './commands/tail.ts';
 import { wait } from './commands/wait.ts';
+import { noteStdoutClosed } from './stdout-closed.ts';
 
 const program = new Command('hooklab')
   .description('Self-hosted webhook inspector and retry test harness')
@@ -152,6 +153,7 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   // Once: later writes fail too, and the stop they asked for is under way.
   if (readerGone) return;
   readerGone = true;
+  noteStdoutClosed();
   if (process.listenerCount('SIGTERM') > 0) process.emit('SIGTERM');
   else process.exit(0);
 });

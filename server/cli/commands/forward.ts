@@ -20,6 +20,7 @@ import { type Cursor, loadCursor, lockCursor, saveCursor } from '../cursor.ts';
 import { clockTime } from '../clock-time.ts';
 import { durationMs } from '../duration.ts';
 import { openLiveSocket } from '../live-socket.ts';
+import { stopCause } from '../stdout-closed.ts';
 import { isThisMachine } from '../this-machine.ts';
 
 export interface ForwardOptions {
@@ -188,7 +189,7 @@ async function firstBin(c: Conn, binId: string, o: ForwardOptions, giveUpMs: num
   let wakeUp = () => {};
   const onSignal = (sig: string) => {
     stopped = true;
-    process.stderr.write(`${sig}: stopping (the server never answered; nothing was forwarded)\n`);
+    process.stderr.write(`${stopCause(sig)}: stopping (the server never answered; nothing was forwarded)\n`);
     wakeUp();
   };
   const onInt = () => onSignal('SIGINT');
@@ -658,7 +659,7 @@ async function relay(c: Conn, binId: string, o: ForwardOptions, k: { cursorFile:
     // Ctrl-C, or a service manager's or CI's stop: the request in flight ends, then it exits.
     const onSignal = (sig: string) => {
       if (stopped) return;
-      process.stderr.write(`${sig}: stopping (a request in flight is let finish; no new one starts)\n`);
+      process.stderr.write(`${stopCause(sig)}: stopping (a request in flight is let finish; no new one starts)\n`);
       stop();
     };
     process.once('SIGINT', () => onSignal('SIGINT')); // once: a second Ctrl-C ends it at once
