@@ -2,6 +2,7 @@
 // JSON calls, and failures turned into one-line messages with exit codes.
 import { Agent, type Dispatcher } from 'undici';
 import type { ApiErrorBody } from '../../shared/api.ts';
+import { cleanToken, withoutToken } from './token.ts';
 
 /**
  * Exit codes: 0 done; 1 the thing waited for did not happen (timeout, gave up); 2 the user's to
@@ -92,21 +93,29 @@ export interface Conn {
   from?: string;
 }
 
-export function connOf(opts: { server?: string; token?: string; serverFrom?: string }): Conn {
+export function connOf(opts: { server?: string; token?: string; serverFrom?: string; tokenFrom?: string }): Conn {
   // An empty value (HOOKLAB_SERVER= in a script) means "not set".
   const fromEnv = !opts.server && !!process.env.HOOKLAB_SERVER;
   const raw = opts.server || process.env.HOOKLAB_SERVER || 'http://localhost:8080';
   const from = fromEnv ? 'HOOKLAB_SERVER' : opts.server ? opts.serverFrom : undefined;
-  let server: string;
+  let u: URL;
   try {
-    const u = new URL(raw);
+    u = new URL(raw);
     if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error();
-    server = raw.replace(/\/+$/, '');
   } catch {
     // Named as the user gave it: HOOKLAB_SERVER=notaurl was told as "--server must be …".
     throw new CliError(`${from ?? '--server'} must be an http(s) URL, got "${raw}"`, EXIT.usage);
   }
-  return { server, token: opts.token || process.env.HOOKLAB_TOKEN || null, ...(from ? { from } : {}) };
+  const server = raw.replace(/\/+$/, '');
+  // Read once, here, for every command: a CR left in (a CRLF file) hung tail and forward.
+  const tokenFrom = opts.token ? (opts.tokenFrom ?? '--token') : 'HOOKLAB_TOKEN';
+  let token: string | null;
+  try {
+    token = cleanToken(opts.token || process.env.HOOKLAB_TOKEN, tokenFrom);
+  } catch (e) {
+    throw new CliError((e as Error).message, EXIT.usage);
+  }
+  return { server, token, ...(from ? { from } : {}) };
 }
 
 export function headers(c: Conn, extra: Record<string, string> = {}): Record<string, string> {
@@ -218,7 +227,8 @@ export function unreachable(c: Conn, e: unknown, init: { timeoutMs?: number; sig
     return new CliError(`cannot reach hooklab at ${c.server} (nothing came for ${init.timeoutMs / 1000} s)`, EXIT.server, { transient: true, connectionLost: true });
   }
   const code = c0?.code ?? c0?.errors?.[0]?.code;
-  const cause = (code && CONNECTION_PROBLEMS[code]) ?? code ?? c0?.message ?? (e as Error).message;
+  // Another library's words may quote what was sent (undici's for a bad header quotes its value).
+  const cause = (code && CONNECTION_PROBLEMS[code]) ?? code ?? withoutToken(c0?.message ?? (e as Error).message, c.token);
   return new CliError(`cannot reach hooklab at ${c.server} (${cause})`, EXIT.server, { transient: true, connectionLost: code !== undefined && PASSING.has(code) });
 }
 

@@ -10,6 +10,7 @@
 import { io, type Socket } from 'socket.io-client';
 import { fallBackWhenDropped, liveTransportOptions } from '../../shared/live-transport.ts';
 import { type Conn, CliError, EXIT } from './client.ts';
+import { withoutToken } from './token.ts';
 
 /** socket.io-client's reconnection back-off, as set below: from 1 s, doubling, up to 5 s, ±50 %. */
 const DELAY_MS = 1000;
@@ -164,7 +165,7 @@ export function openLiveSocket(c: Conn, onFatal: (err: CliError) => void): Socke
     if (was === 'lost' || was === 'unreachable') return;
     // An answer of another status (a proxy's 502, say) is named.
     const status = all.length ? `: ${all[all.length - 1].status}` : '';
-    say(`cannot reach ${c.server} (${e.message}${status}); retrying`);
+    say(`cannot reach ${c.server} (${withoutToken(e.message, c.token)}${status}); retrying`);
   });
   return socket;
 }

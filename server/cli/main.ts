@@ -12,6 +12,7 @@ import { forward } from './commands/forward.ts';
 import { tail } from './commands/tail.ts';
 import { wait } from './commands/wait.ts';
 import { noteStdoutClosed } from './stdout-closed.ts';
+import { withoutToken } from './token.ts';
 
 const program = new Command('hooklab')
   .description('Self-hosted webhook inspector and retry test harness')
@@ -29,7 +30,9 @@ const serverFrom = (cmd: Command) => {
   const source = cmd.getOptionValueSourceWithGlobals('server');
   return source === 'env' ? 'HOOKLAB_SERVER' : source === 'cli' ? '--server' : undefined;
 };
-const conn = (cmd: Command) => connOf({ ...cmd.optsWithGlobals(), serverFrom: serverFrom(cmd) });
+/** Where --token's value came from (said, never the token, when it cannot be used). */
+const tokenFrom = (cmd: Command) => (cmd.getOptionValueSourceWithGlobals('token') === 'env' ? 'HOOKLAB_TOKEN' : '--token');
+const conn = (cmd: Command) => connOf({ ...cmd.optsWithGlobals(), serverFrom: serverFrom(cmd), tokenFrom: tokenFrom(cmd) });
 /**
  * The connection for a command given a bin: a receiver URL names its server (with the path the
  * server is under, PUBLIC_URL https://example.com/hooklab), unless --server or HOOKLAB_SERVER
@@ -37,7 +40,7 @@ const conn = (cmd: Command) => connOf({ ...cmd.optsWithGlobals(), serverFrom: se
  * localhost:8080.
  */
 const connFor = (cmd: Command, bin: string) => {
-  const opts: { server?: string; token?: string; serverFrom?: string } = { ...cmd.optsWithGlobals(), serverFrom: serverFrom(cmd) };
+  const opts: { server?: string; token?: string; serverFrom?: string; tokenFrom?: string } = { ...cmd.optsWithGlobals(), serverFrom: serverFrom(cmd), tokenFrom: tokenFrom(cmd) };
   if (/^https?:\/\//i.test(bin) && URL.canParse(bin) && (cmd.getOptionValueSourceWithGlobals('server') === 'default' || !opts.server)) {
     const u = new URL(bin);
     const at = u.pathname.indexOf(RECEIVER_PREFIX);
@@ -158,6 +161,10 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   else process.exit(0);
 });
 
+// Every line said on the way out, without the token: a message quoting another library's error
+// may hold it (client.ts and live-socket.ts take it out where they quote one; this is the last net).
+const say = (message: string) => process.stderr.write(`hooklab: ${withoutToken(message, program.opts().token ?? process.env.HOOKLAB_TOKEN)}\n`);
+
 try {
   await program.parseAsync();
 } catch (e) {
@@ -166,15 +173,15 @@ try {
     process.exit(e.exitCode === 0 ? 0 : EXIT.usage);
   }
   if (e instanceof CliError) {
-    process.stderr.write(`hooklab: ${e.message}\n`);
+    say(e.message);
     process.exit(e.code);
   }
   // A local file (a cursor file, say) that could not be written or read: the user's to fix.
   if (isFileSystemError(e)) {
     const err = fileError(e.path, e.syscall ?? 'use', e);
-    process.stderr.write(`hooklab: ${err.message}\n`);
+    say(err.message);
     process.exit(err.code);
   }
-  process.stderr.write(`hooklab: ${e instanceof Error ? e.message : String(e)}\n`);
+  say(e instanceof Error ? e.message : String(e));
   process.exit(EXIT.server);
 }
