@@ -2,6 +2,7 @@
 // JSON calls, and failures turned into one-line messages with exit codes.
 import { Agent, type Dispatcher } from 'undici';
 import type { ApiErrorBody } from '../../shared/api.ts';
+import { serverUrlProblem, withoutUserInfo } from './server-url.ts';
 import { cleanToken, withoutToken } from './token.ts';
 
 /**
@@ -104,8 +105,10 @@ export function connOf(opts: { server?: string; token?: string; serverFrom?: str
     if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error();
   } catch {
     // Named as the user gave it: HOOKLAB_SERVER=notaurl was told as "--server must be …".
-    throw new CliError(`${from ?? '--server'} must be an http(s) URL, got "${raw}"`, EXIT.usage);
+    throw new CliError(`${from ?? '--server'} must be an http(s) URL, got "${withoutUserInfo(raw)}"`, EXIT.usage);
   }
+  const problem = serverUrlProblem(u, from ?? '--server');
+  if (problem) throw new CliError(problem, EXIT.usage);
   const server = raw.replace(/\/+$/, '');
   // Read once, here, for every command: a CR left in (a CRLF file) hung tail and forward.
   const tokenFrom = opts.token ? (opts.tokenFrom ?? '--token') : 'HOOKLAB_TOKEN';

@@ -11,6 +11,7 @@ import { fire } from './commands/fire.ts';
 import { forward } from './commands/forward.ts';
 import { tail } from './commands/tail.ts';
 import { wait } from './commands/wait.ts';
+import { withoutUserInfo } from './server-url.ts';
 import { noteStdoutClosed } from './stdout-closed.ts';
 import { withoutToken } from './token.ts';
 
@@ -43,6 +44,8 @@ const connFor = (cmd: Command, bin: string) => {
   const opts: { server?: string; token?: string; serverFrom?: string; tokenFrom?: string } = { ...cmd.optsWithGlobals(), serverFrom: serverFrom(cmd), tokenFrom: tokenFrom(cmd) };
   if (/^https?:\/\//i.test(bin) && URL.canParse(bin) && (cmd.getOptionValueSourceWithGlobals('server') === 'default' || !opts.server)) {
     const u = new URL(bin);
+    // Its origin would drop them without a word (and the server takes a token, not these).
+    if (u.username || u.password) throw new CliError(`the receiver URL must not hold a user name or password (${withoutUserInfo(bin)}): pass the access token with --token or HOOKLAB_TOKEN`, EXIT.usage);
     const at = u.pathname.indexOf(RECEIVER_PREFIX);
     opts.server = u.origin + (at > 0 ? u.pathname.slice(0, at) : '');
     opts.serverFrom = 'the receiver URL';
