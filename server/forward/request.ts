@@ -228,6 +228,13 @@ function classify(err: NetError, timedOut: boolean, peer: string, d: Destination
 
 const EMPTY = Buffer.alloc(0);
 
+/** Why an answer whose head came was cut off (classify's words are about an answer that never came). */
+function cutOffDetail(k: { error: ForwardError; detail: string }, peer: string): string {
+  if (k.error === 'timeout') return 'answer not finished within the timeout';
+  if (k.error === 'reset') return k.detail === 'connection closed without an answer' ? 'connection closed before the answer was complete' : `connection reset by the ${peer} before the answer was complete`;
+  return k.detail;
+}
+
 const failed = (url: string, error: ForwardError, detail: string): ForwardResult => ({ url, status: null, headers: [], body: Buffer.alloc(0), bodyTruncated: false, durationMs: 0, error, errorDetail: detail });
 
 /** The result when destination() threw: a refused sub-path is blocked (a rule), else the target URL is invalid. */
@@ -407,14 +414,20 @@ class Exchange implements RawHandler {
 
   onError(err: Error): void {
     if (this.finished) return;
-    // Cut off mid-answer: what came is the answer (as node:http's 'close' gave it).
-    if (this.status !== null) this.answered(false);
+    // A 204 or 304 has no body, whatever Content-Length it names (undici checks it all the same): whole.
+    if ((this.status === 204 || this.status === 304) && (err as NetError).code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH') this.answered(false);
     else this.fail(err);
   }
 
+  /**
+   * No answer, or (a head came) one cut off: its status, headers and the bytes that came are
+   * kept, marked truncated, with why it failed. Not an answer to pass on as complete (a proxied
+   * sender would take a reset mid-body for a 200), and not one we chose to cap (see onData).
+   */
   fail(err: Error): void {
     const k = classify(err, this.timedOut, this.o.peer ?? 'target', this.d);
-    this.done(null, [], EMPTY, false, k.error, k.detail);
+    if (this.status === null) this.done(null, [], EMPTY, false, k.error, k.detail);
+    else this.done(this.status, this.headers, Buffer.concat(this.chunks), true, k.error, cutOffDetail(k, this.o.peer ?? 'target'));
   }
 
   /** The timer fired: time out once the sockets were read (and after a grace when it fired late; see wake-aware-timeout.ts). */
@@ -427,21 +440,13 @@ class Exchange implements RawHandler {
   timeout(): void {
     if (this.finished) return;
     this.timedOut = true;
-    if (this.status !== null) this.answered(false);
-    else this.fail(new Error('timeout'));
+    this.fail(new Error('timeout'));
     this.abort?.(new Error('timeout'));
   }
 
   private answered(truncated: boolean) {
-    this.done(
-      this.status,
-      this.headers,
-      // A copy: a chunk may be a view of a larger read buffer.
-      Buffer.concat(this.chunks),
-      truncated,
-      this.timedOut ? 'timeout' : null,
-      this.timedOut ? 'answer not finished within the timeout' : null,
-    );
+    // A copy: a chunk may be a view of a larger read buffer.
+    this.done(this.status, this.headers, Buffer.concat(this.chunks), truncated, null, null);
   }
 
   private done(status: number | null, headers: HeaderPair[], body: Buffer, bodyTruncated: boolean, error: ForwardError | null, errorDetail: string | null) {

@@ -73,7 +73,9 @@ export const ForwardRecord = z
     headers: z.array(HeaderPair),
     body: z.string().meta({ description: "The answer's first bytes: UTF-8 text, or base64 (bodyEncoding)." }),
     bodyEncoding: z.enum(['utf8', 'base64']),
-    bodyTruncated: z.boolean(),
+    bodyTruncated: z.boolean().meta({
+      description: 'Only the first bytes are kept: cut at FORWARD_MAX_RESPONSE_BYTES (error null: a whole answer), or cut off after its head (status and error both set: reset, timeout or error, the rest never came).',
+    }),
     durationMs: z.number(),
     error: ForwardError.nullable(),
     errorDetail: z.string().nullable(),

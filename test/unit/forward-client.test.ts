@@ -98,15 +98,6 @@ describe('answers, as recorded', () => {
       ok(200, [['Transfer-Encoding', 'chunked']], 'aaaaaaaabb', true),
     ],
     ['a body of exactly the cap is whole', reply(`HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n${'y'.repeat(10)}`), ok(200, [['Content-Length', '10']], 'y'.repeat(10))],
-    ['closed cleanly mid-body: what came', reply('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc', true), ok(200, [['Content-Length', '10']], 'abc')],
-    [
-      'reset mid-body: what came',
-      (s: net.Socket) => {
-        s.write('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc');
-        setTimeout(() => s.resetAndDestroy(), 30);
-      },
-      ok(200, [['Content-Length', '10']], 'abc'),
-    ],
   ])('%s', async (_name, answer, expected) => {
     expect(await exchange(answer)).toEqual(expected);
   });
@@ -129,9 +120,28 @@ describe('answers, as recorded', () => {
     expect(r.detail).toMatch(detail);
   });
 
-  it('a head, then nothing in time: the head and what came, recorded as a timeout', async () => {
+  // Cut off after its head: the head and what came are kept, marked truncated, with the error
+  // (not taken for a whole answer: a proxied sender would get the 200 and the first bytes).
+  it.each([
+    ['closed cleanly mid-body', reply('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc', true), 'reset', 'connection closed before the answer was complete'],
+    [
+      'reset mid-body',
+      (s: net.Socket) => {
+        s.write('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc');
+        setTimeout(() => s.resetAndDestroy(), 30);
+      },
+      'reset',
+      'connection reset by the target before the answer was complete',
+    ],
+    ['a chunked body closed mid-chunk', reply('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nabc', true), 'reset', 'connection closed before the answer was complete'],
+  ])('%s: the head and what came, truncated, %s', async (_name, answer, error, detail) => {
+    const r = await exchange(answer);
+    expect(r).toMatchObject({ status: 200, body: 'abc', truncated: true, error, detail });
+  });
+
+  it('a head, then nothing in time: the head and what came, truncated, recorded as a timeout', async () => {
     expect(await exchange(reply('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc'), { timeoutMs: 300 })).toEqual({
-      ...ok(200, [['Content-Length', '10']], 'abc'),
+      ...ok(200, [['Content-Length', '10']], 'abc', true),
       error: 'timeout',
       detail: 'answer not finished within the timeout',
     });
