@@ -146,18 +146,7 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
    * stored says so: a slow bin past the sender's timeout must not read as answered.
    */
   function answer(req: IncomingMessage, res: ServerResponse, d: Decision, requestId: string, cors: boolean, binId: string, receivedAt: number) {
-    // Only a close from the sender's side counts (closedByPeer): hooklab's own (a reset fault,
-    // the hang's end, a stop, MAX_PIPELINED) never do.
-    let told = false;
-    const onHangUp = () => {
-      if (res.headersSent || told || !closedByPeer(req.socket)) return;
-      told = true;
-      const hungUpAfterMs = Math.max(0, deps.now() - receivedAt);
-      store.requests
-        .annotate(binId, requestId, (r) => ({ answer: { ...r.answer, hungUpAfterMs } }))
-        .then((item) => item && live.requestUpdated(item))
-        .catch(() => {});
-    };
+    const onHangUp = hangUpRecorder(req, res, binId, requestId, receivedAt);
     // Gone while the capture was being stored (a sender with a short timeout, a store behind).
     if (req.socket.destroyed) {
       if (d.fault !== 'reset') onHangUp();
@@ -221,6 +210,26 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
       }, d.delayMs);
       res.on('close', () => (clearTimeout(t), deps.waiters?.delaying(requestId, false), onHangUp()));
     } else act();
+  }
+
+  /**
+   * A handler for the sender's connection closing: should it close before its answer went, the
+   * capture's answer says so (hungUpAfterMs), and `known` is told when. Only a close from the
+   * sender's side counts (closedByPeer): hooklab's own (a reset fault, the hang's end, a stop,
+   * MAX_PIPELINED) never do.
+   */
+  function hangUpRecorder(req: IncomingMessage, res: ServerResponse, binId: string, requestId: string, receivedAt: number, known?: (hungUpAfterMs: number) => void) {
+    let told = false;
+    return () => {
+      if (res.headersSent || told || !closedByPeer(req.socket)) return;
+      told = true;
+      const hungUpAfterMs = Math.max(0, deps.now() - receivedAt);
+      known?.(hungUpAfterMs);
+      store.requests
+        .annotate(binId, requestId, (r) => ({ answer: { ...r.answer, hungUpAfterMs } }))
+        .then((item) => item && live.requestUpdated(item))
+        .catch(() => {});
+    };
   }
 
   function answerPreflight(req: IncomingMessage, res: ServerResponse, requestId: string) {
@@ -489,10 +498,19 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
               if (preflight) answerPreflight(req, res, record.id);
               else if (!proxying) answer(req, res, d!, record.id, cors, bin.id, receivedAt);
               else {
+                // A sender that gives up before the target answered (its own timeout shorter
+                // than the target's pace) is recorded as a slow bin's is: it never got the answer.
+                let hungUpAfterMs: number | undefined;
+                const onHangUp = hangUpRecorder(req, res, bin.id, record.id, receivedAt, (ms) => (hungUpAfterMs = ms));
+                if (req.socket.destroyed) onHangUp();
+                else res.on('close', onHangUp);
                 void proxying.then((r) => {
                   const a = proxyAnswer(r);
-                  answerFromTarget(req, res, a, record.id, cors);
-                  void deps.forwarder!.recordProxy(bin.id, record.id, forward!.targets[0].url, capture!, r, { ...PROXY_PENDING, status: a.status });
+                  if (!res.destroyed) answerFromTarget(req, res, a, record.id, cors);
+                  // The whole answer is replaced: a hang-up recorded meanwhile is kept in it.
+                  const outcome: AnswerOutcome = { ...PROXY_PENDING, status: a.status };
+                  if (hungUpAfterMs !== undefined) outcome.hungUpAfterMs = hungUpAfterMs;
+                  void deps.forwarder!.recordProxy(bin.id, record.id, forward!.targets[0].url, capture!, r, outcome);
                 });
               }
             };
