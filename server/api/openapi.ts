@@ -404,9 +404,9 @@ export function openApiDocument(o: OpenApiOptions): object {
     404: err('No such bin (code "bin_not_found").'),
     429: err('RATE_LIMIT_PER_BIN reached (code "rate_limited"; Retry-After).'),
     431: err('More than MAX_HEADER_COUNT headers, chunked trailers counted with them (code "too_many_headers"); over MAX_HEADER_BYTES (headers, or trailers on their own), Node\'s bare 431 without a body. Nothing was stored.'),
-    502: err('Proxy mode: the first target could not be reached (target_unreachable) or the rules keep hooklab from it (target_blocked); generic words only, the detail is in the capture\'s forward record.'),
+    502: err('Proxy mode: the first target could not be reached (target_unreachable), cut its answer off after the head (target_incomplete), or the rules keep hooklab from it or it leads back into this hooklab (target_blocked); generic words only, the detail is in the capture\'s forward record.'),
     503: err('Too much in memory, too many connections, or storage cannot be written: retry after Retry-After. Nothing was stored.'),
-    504: err('Proxy mode: the first target did not answer within FORWARD_TIMEOUT_MS (code "target_timeout").'),
+    504: err('Proxy mode: the first target did not answer, or finish its answer, within FORWARD_TIMEOUT_MS (code "target_timeout").'),
     508: err('The request was forwarded by this hooklab to itself (code "forward_loop"): refused, so forwarding cannot loop.'),
   };
   for (const path of ['/h/{binId}', '/h/{binId}/{path}'] as const) {

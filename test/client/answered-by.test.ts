@@ -1,8 +1,8 @@
 // One wording for what answered: the bin page's capture and the retry lab's attempt read alike.
 import { describe, expect, it } from 'vitest';
-import { answeredBy } from '../../client/src/lib/answered-by.ts';
+import { answeredBy, proxyCutOff } from '../../client/src/lib/answered-by.ts';
 import { planNote } from '../../client/src/lib/timeline.ts';
-import type { Attempt } from '../../shared/api.ts';
+import type { Attempt, ForwardRecord } from '../../shared/api.ts';
 
 describe('answeredBy', () => {
   it('names every source', () => {
@@ -25,5 +25,29 @@ describe('answeredBy', () => {
     const roll = { p: 0.3, value: 0.9, hit: false };
     const attempt = { planUse: { source: 'step', index: 0, roll, others: [], othersCount: 0 } } as unknown as Attempt;
     expect(planNote(attempt)).toBe(answeredBy({ source: 'step', index: 0, roll }));
+  });
+});
+
+describe('proxyCutOff', () => {
+  const rec = (o: Partial<ForwardRecord>): ForwardRecord => ({
+    kind: 'proxy', at: '2026-01-01T00:00:00.000Z', target: 'http://app/', url: 'http://app/', method: 'POST', status: 200, headers: [], body: 'partial',
+    bodyEncoding: 'utf8', bodyTruncated: false, durationMs: 5, error: null, errorDetail: null, edited: false, ...o,
+  });
+
+  it('says hooklab answered when the first target\'s answer was cut off after its head, not that the target answered', () => {
+    const cut = rec({ error: 'reset', bodyTruncated: true, errorDetail: 'connection reset by the target before the answer was complete' });
+    expect(proxyCutOff([rec({ kind: 'forward' }), cut])).toBe(
+      "hooklab: the first forward target's answer (200) was cut off (connection reset by the target before the answer was complete), so the sender was not given it (proxy mode)",
+    );
+    expect(proxyCutOff([rec({ error: 'timeout', bodyTruncated: true, errorDetail: 'answer not finished within the timeout' })])).toMatch(/^hooklab: .*\(200\) was cut off \(answer not finished within the timeout\)/);
+  });
+
+  it('is null for a whole answer (capped or not), no answer at all, a loop, or no proxy record', () => {
+    expect(proxyCutOff([rec({})])).toBeNull();
+    expect(proxyCutOff([rec({ bodyTruncated: true })])).toBeNull();
+    expect(proxyCutOff([rec({ status: null, error: 'refused' })])).toBeNull();
+    expect(proxyCutOff([rec({ status: 508, error: 'loop' })])).toBeNull();
+    expect(proxyCutOff([rec({ kind: 'forward', error: 'reset' })])).toBeNull();
+    expect(proxyCutOff([])).toBeNull();
   });
 });

@@ -24,7 +24,8 @@ const PREVIEW = 600;
 /** One line for what came of a forward or replay: "200 in 12 ms", "no answer: connection refused". */
 export function outcomeText(r: ForwardRecord): string {
   const took = `in ${formatDuration(r.durationMs)}`;
-  if (r.status !== null) return `answered ${r.status} ${took}`;
+  // A head, then cut off (a reset, the timeout): not a clean answer.
+  if (r.status !== null) return r.error ? `answered ${r.status}, then cut off: ${ERRORS[r.error]}, ${took}` : `answered ${r.status} ${took}`;
   return `no answer: ${r.error ? ERRORS[r.error] : 'failed'}${r.errorDetail ? ` (${r.errorDetail})` : ''}, ${took}`;
 }
 
@@ -87,7 +88,7 @@ export function ForwardsSection({ records, fresh }: { records: ForwardRecord[]; 
               {r.body && (
                 <pre class="code small-pre" data-testid="forward-body">
                   {preview(r)}
-                  {r.bodyTruncated ? '\n(only the first bytes were kept)' : ''}
+                  {r.bodyTruncated ? (r.error ? '\n(cut off: the rest never came)' : '\n(only the first bytes were kept)') : ''}
                 </pre>
               )}
             </details>

@@ -6,7 +6,7 @@ import { memo } from '../lib/memo.ts';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { AnswerOutcome, ForwardRecord, RequestDetail as Detail, RequestItem } from '../../../shared/api.ts';
 import { api, isNotFound } from '../lib/api.ts';
-import { answeredBy } from '../lib/answered-by.ts';
+import { answeredBy, proxyCutOff } from '../lib/answered-by.ts';
 import { bodyBytes, decodeUtf8, queryPairs } from '../lib/body-views.ts';
 import { copyText } from '../lib/clipboard.ts';
 import { toCurl } from '../lib/curl.ts';
@@ -253,7 +253,7 @@ export const RequestDetail = memo(function RequestDetail({ binId, binUrl, reques
           <div>
             <dt>Answered</dt>
             <dd>
-              <StatusBadge status={detail.status} answer={detail.answer} receivedAt={detail.receivedAt} long /> <AnswerWhy a={detail.answer} receivedAt={detail.receivedAt} />
+              <StatusBadge status={detail.status} answer={detail.answer} receivedAt={detail.receivedAt} long /> <AnswerWhy a={detail.answer} receivedAt={detail.receivedAt} forwards={detail.forwards} />
             </dd>
           </div>
           {detail.dispatch && <DispatchNote label={detail.dispatch} requestId={detail.id} />}
@@ -402,7 +402,7 @@ function saveLoadedBody(d: Detail) {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
-function AnswerWhy({ a, receivedAt }: { a: AnswerOutcome; receivedAt: string }) {
+function AnswerWhy({ a, receivedAt, forwards }: { a: AnswerOutcome; receivedAt: string; forwards: ForwardRecord[] }) {
   const wait = proxyWait(a, receivedAt);
   if (wait === 'lost') {
     return (
@@ -418,7 +418,7 @@ function AnswerWhy({ a, receivedAt }: { a: AnswerOutcome; receivedAt: string }) 
       </span>
     );
   }
-  const why = answeredBy(a);
+  const why = (a.source === 'proxy' && proxyCutOff(forwards)) || answeredBy(a);
   return (
     <span class="muted small" data-testid="answer-why" data-source={a.source}>
       by {why}
