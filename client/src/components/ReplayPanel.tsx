@@ -5,6 +5,7 @@ import { useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { ForwardRecord, RequestDetail, ReplayInput } from '../../../shared/api.ts';
 import { ApiError, api } from '../lib/api.ts';
 import { type FieldErrors, clearSlot, placeErrors, slotOfEvent } from '../lib/field-errors.ts';
+import { lineEndings, mainEnding, textBodyEdit } from '../lib/line-endings.ts';
 import { binaryBodyEdit } from '../lib/replay-body.ts';
 import { useError } from '../lib/use-error.ts';
 import { Field, inputValue } from './Field.tsx';
@@ -19,6 +20,18 @@ interface Props {
 }
 
 const SLOTS = ['url', 'method', 'path', 'queryString', 'headers', 'body'];
+
+const NAME = { '\r\n': 'CRLF', '\n': 'LF', '\r': 'CR' } as const;
+
+/** What happens to the line breaks of a text body not all LF (the textarea shows them all as LF). */
+function endingsHint(captured: string): string | undefined {
+  const n = lineEndings(captured);
+  const kinds = [n.crlf && `${n.crlf} CRLF`, n.lf && `${n.lf} LF`, n.cr && `${n.cr} CR`].filter(Boolean);
+  if (!n.crlf && !n.cr) return undefined;
+  const main = NAME[mainEnding(captured)];
+  if (kinds.length === 1) return `Its line breaks are ${main}: they are sent as ${main}, and so are new ones you type.`;
+  return `Its line breaks are mixed (${kinds.join(', ')}): text you leave as it is keeps its own; line breaks in what you edit are sent as ${main}.`;
+}
 
 export function ReplayPanel({ binId, detail, edit, onSent, onClose }: Props) {
   const [url, setUrl] = useState('');
@@ -67,7 +80,9 @@ export function ReplayPanel({ binId, detail, edit, onSent, onClose }: Props) {
       });
       if (JSON.stringify(pairs) !== JSON.stringify(detail.headers)) input.headers = pairs;
       if (!binary) {
-        if (body !== detail.body) input.body = body;
+        // The textarea gave LF for each CRLF: the capture's line endings are put back.
+        const b = textBodyEdit(body, detail.body);
+        if (b !== null) input.body = b;
       } else {
         const b = binaryBodyEdit(body, detail.body);
         if (!b.ok) local.body = b.error;
@@ -139,7 +154,7 @@ export function ReplayPanel({ binId, detail, edit, onSent, onClose }: Props) {
                 {(a) => <textarea {...a} rows={6} class="mono" spellcheck={false} value={body} onInput={(e) => setBody(inputValue(e))} data-testid="replay-body-base64" />}
               </Field>
             ) : (
-              <Field label="Body" slot="body" error={errors.body} wide>
+              <Field label="Body" slot="body" error={errors.body} wide hint={endingsHint(detail.body)}>
                 {(a) => <textarea {...a} rows={6} class="mono" value={body} onInput={(e) => setBody(inputValue(e))} data-testid="replay-body" />}
               </Field>
             )}
