@@ -25,6 +25,7 @@ import { DeliveryWaiters } from './dispatch/delivery-waiters.ts';
 import { tapDeliveries, tapSettings } from './live/tap.ts';
 import { clientIp, createReceiver, unwrittenLimitMs } from './capture/receiver.ts';
 import { type Config, responseLimitsOf } from './config.ts';
+import { API_JSON_LIMIT, isSingleReplay, limitWords, replayJsonLimit } from './http/json-limits.ts';
 import type { Control } from './control/control.ts';
 import { ResponseControl } from './control/controller.ts';
 import { RedisResponseControl } from './control/redis-control.ts';
@@ -621,18 +622,23 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
     (openapi ??= openApiDocument({ version: VERSION, publicUrl: config.publicUrl, limits: responseLimitsOf(config) }));
   app.get('/api/openapi.json', (_req, res) => void res.json(apiDoc()));
   app.get('/api/docs', (_req, res) => void res.type('html').send(docsPage(apiDoc() as Parameters<typeof docsPage>[0])));
-  // JSON bodies up to 1 MB; an import (NDJSON or HAR) reads its own body, streamed or bounded.
+  // JSON bodies up to 1 MB, a single replay's up to MAX_BODY_BYTES in base64 and 1 MB more (its
+  // whole body is what a capture cut at MAX_BODY_BYTES is replayed with: json-limits.ts); an
+  // import (NDJSON or HAR) reads its own body, streamed or bounded.
   // An empty body is no body, as without a Content-Type: the parser's {} would pass as "every
   // field at its default" (a PUT of a bin's answers from a failed `jq … | curl --data @-`
   // wiped its plan).
   const emptyBodies = new WeakSet<object>();
+  const jsonBody = (limit: number, which: (url: string | undefined) => boolean) =>
+    express.json({
+      limit,
+      type: (req) => isJsonType(req.headers['content-type']) && !/\/import(\?|$)/.test(req.url ?? '') && which(req.url),
+      verify: (req, _res, buf) => void (buf.length === 0 && emptyBodies.add(req)),
+    });
   app.use(
     '/api',
-    express.json({
-      limit: '1mb',
-      type: (req) => isJsonType(req.headers['content-type']) && !/\/import(\?|$)/.test(req.url ?? ''),
-      verify: (req, _res, buf) => void (buf.length === 0 && emptyBodies.add(req)),
-    }),
+    jsonBody(replayJsonLimit(config.maxBodyBytes), isSingleReplay),
+    jsonBody(API_JSON_LIMIT, (url) => !isSingleReplay(url)),
     (req, _res, next) => {
       if (emptyBodies.has(req)) req.body = undefined;
       next();
@@ -703,7 +709,8 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
       // A JSON body in another charset (latin1) or content coding (gzip): a 415, as documented.
       res.status(415).json({ error: { code: 'unsupported_media_type', message: `send the body as JSON in UTF-8, not compressed (${e.message ?? 'unsupported'})` } });
     } else if (e.type === 'entity.too.large') {
-      res.status(413).json({ error: { code: 'too_large', message: 'request body is larger than 1 MB' } });
+      const limit = (err as { limit?: number }).limit ?? API_JSON_LIMIT;
+      res.status(413).json({ error: { code: 'too_large', message: `request body is larger than ${limitWords(limit)}` } });
     } else if (e.status && e.status >= 400 && e.status < 500) {
       res.status(e.status).json({ error: { code: 'bad_request', message: e.message ?? 'bad request' } });
     } else {

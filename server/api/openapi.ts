@@ -244,6 +244,7 @@ export function openApiDocument(o: OpenApiOptions): object {
     {
       200: json(z.object({ records: z.array(F.ForwardRecord) }), 'One record per target.'),
       409: err('The capture\'s body was cut at MAX_BODY_BYTES (code "body_truncated"): the target would get other bytes than the sender sent. Nothing was sent.'),
+      413: err('The JSON body is larger than MAX_BODY_BYTES in base64 plus 1 MB (code "too_large"): room for a whole body over MAX_BODY_BYTES, which a capture cut there is replayed with. Nothing was sent.'),
       503: { ...err('FORWARD_CONCURRENCY replays asked for this way are waiting or under way (code "too_many_replays"): retry after Retry-After. Nothing was sent.'), headers: retryAfter } },
     body(F.ReplayInput),
     'Forward',
