@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { HeaderPair, list, obj, oneOf, str, time } from './common.ts';
 import { httpUrl } from './dispatch.ts';
 import { DOT_SEGMENT_REASON, hasDotSegment } from '../sub-path.ts';
+import { FRAGMENT_REASON, hasFragment, targetKey } from '../forward-target.ts';
 import { quoteHeaderName as quoted } from '../header-reasons.ts';
 import { isHeaderValue, isHttpToken } from './headers.ts';
 
@@ -20,8 +21,9 @@ export const MAX_REPLAY_JOBS = 100;
 export const PROXY_NEEDS_TARGET = 'proxy mode (answerWith: target) needs at least one target: the first target answers the sender';
 
 export const ForwardSettings = obj({
-  targets: list(obj({ url: httpUrl() }), MAX_FORWARD_TARGETS).meta({
-    description: "Each capture is sent on to each target: the target URL followed by the capture's sub-path and query string.",
+  targets: list(obj({ url: httpUrl().refine((u) => !hasFragment(u), { error: FRAGMENT_REASON }) }), MAX_FORWARD_TARGETS).meta({
+    description:
+      "Each capture is sent on to each target: the target URL followed by the capture's sub-path and query string. No #fragment (it is never sent); each target once, a trailing \"/\" on its path making no difference.",
   }),
   answerWith: oneOf(['bin', 'target'])
     .optional()
@@ -36,10 +38,15 @@ export const ForwardSettings = obj({
     if (f.answerWith === 'target' && f.targets.length === 0) {
       ctx.addIssue({ code: 'custom', path: ['answerWith'], message: PROXY_NEEDS_TARGET });
     }
-    // The same target twice would get every capture twice: a slip, not a wish.
-    f.targets.forEach((t, i) => {
-      const first = f.targets.findIndex((o) => o.url === t.url);
-      if (first < i) ctx.addIssue({ code: 'custom', path: ['targets', i, 'url'], message: `is targets[${first}] again: each capture would be sent there twice` });
+    // The same target twice would get every capture twice: a slip, not a wish. Compared as
+    // used: ".../a" and ".../a/" get every sub-path joined the same way (one with a fragment
+    // has its own error).
+    const keys = f.targets.map((t) => (hasFragment(t.url) ? null : targetKey(t.url)));
+    keys.forEach((k, i) => {
+      const first = keys.indexOf(k);
+      if (k === null || first === i) return;
+      const why = f.targets[first].url === f.targets[i].url ? '' : ' (only a trailing "/" differs: every sub-path is joined to both the same way)';
+      ctx.addIssue({ code: 'custom', path: ['targets', i, 'url'], message: `is targets[${first}] again${why}: each capture would be sent there twice` });
     });
   })
   .meta({
@@ -47,7 +54,7 @@ export const ForwardSettings = obj({
     // The refinement above, as the document says it.
     if: { properties: { answerWith: { const: 'target' } }, required: ['answerWith'] },
     then: { properties: { targets: { minItems: 1 } } },
-    // (Each target once: the same URL twice is a 400 on the second, which no schema keyword says for objects' fields.)
+    // (Each target once: the same URL twice, or with only a trailing "/" more, is a 400 on the second, which no schema keyword says for objects' fields.)
   });
 
 export const ForwardSettingsView = z
