@@ -6,6 +6,7 @@ import { SaveBar } from './SaveBar.tsx';
 import type { ForwardSettings } from '../../../shared/api.ts';
 import { ApiError, api, isNotFound } from '../lib/api.ts';
 import { type FieldErrors, clearSlot, focusFirstError, placeErrors, slotOfEvent } from '../lib/field-errors.ts';
+import { forwardFieldErrors } from '../lib/forward-errors.ts';
 import { useError } from '../lib/use-error.ts';
 import { useRowFocus } from '../lib/use-row-focus.ts';
 import { settingsChanges, useSettingsSync } from '../lib/use-settings-sync.ts';
@@ -63,9 +64,8 @@ export function ForwardSettingsPanel({ binId, disabled }: { binId: string; disab
       if (ok) setStatus(targets.length ? `Saved: every new capture goes on to ${targets.length === 1 ? 'the target' : `${targets.length} targets`}.` : 'Saved: nothing is forwarded.');
     } catch (err) {
       if (err instanceof ApiError && err.fields.length) {
-        // Blank rows were dropped: name the rows as the form shows them.
-        const rows = form.targets.map((u, i) => (u.trim() ? i : -1)).filter((i) => i >= 0);
-        const { errors: placed, rest } = placeErrors(err.fields, slots, (f) => f.replace(/^targets\[(\d+)\]/, (_, n) => `targets[${rows[Number(n)] ?? n}]`));
+        // Blank rows were dropped, and the API counts from 0: rows named as the form shows them.
+        const { errors: placed, rest } = placeErrors(forwardFieldErrors(err.fields, form.targets), slots);
         setErrors(placed);
         setTopError(rest.length ? rest.join('; ') : 'The server did not accept these settings: see the highlighted fields.');
         focusFirstError(formEl.current ?? document);
