@@ -305,6 +305,7 @@ export function requestsRouter(ctx: ApiContext): Router {
     // Oldest first, streamed: a full bin of big bodies never sits in memory at once.
     const items = ids ? ids.filter((id) => id) : (await ctx.store.requests.items(bin.id, { limit: Number.MAX_SAFE_INTEGER, oldestFirst: true })).map((i) => i.id);
     const stamp = new Date(ctx.now()).toISOString().replace(/[:.]/g, '-');
+    const chunked = req.method !== 'HEAD' && (req.httpVersionMajor > 1 || req.httpVersionMinor >= 1);
     // Headers go with the first bytes: a capture that cannot be read before then answers 503
     // (JSON), not a download of an error.
     const start = () => {
@@ -313,7 +314,9 @@ export function requestsRouter(ctx: ApiContext): Router {
       res.type(format === 'har' ? 'application/json' : 'application/x-ndjson');
       // What it set out to hold, and at the end how many of those it could not (see missing).
       res.setHeader(EXPORT_COUNT_HEADER, String(items.length));
-      res.setHeader('trailer', EXPORT_MISSING_HEADER);
+      // Trailers go only in a chunked answer: not to HTTP/1.0 (nginx's default to upstreams)
+      // nor HEAD, where Node throws on a Trailer header.
+      if (chunked) res.setHeader('trailer', EXPORT_MISSING_HEADER);
       if (format === 'har') res.write(harHead(VERSION));
     };
     let n = 0;
@@ -348,7 +351,7 @@ export function requestsRouter(ctx: ApiContext): Router {
     // Said, not skipped silently: in a trailer (an extra NDJSON line would not import), and in
     // a HAR's own comment. `hooklab export` tells it.
     const note = missing ? exportMissingNote(missing, ids !== undefined) : undefined;
-    if (note) res.addTrailers({ [EXPORT_MISSING_HEADER]: String(missing) });
+    if (note && chunked) res.addTrailers({ [EXPORT_MISSING_HEADER]: String(missing) });
     res.end(format === 'har' ? harTail(note) : undefined);
   });
 

@@ -5,6 +5,7 @@
 // the count and still writes what it got. Real server processes over loopback, the CLI as a
 // process, stopped (SIGSTOP) while the bin turns over.
 import http from 'node:http';
+import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -50,6 +51,22 @@ describe('an export that cannot hold every capture it set out to', () => {
     expect(log.entries).toHaveLength(1);
     expect(log.comment).toBe('1 capture asked for is not in the bin (deleted, evicted, or never there): not in this export');
     expect(har.trailers['x-hooklab-export-missing']).toBe('1');
+
+    // HTTP/1.0 (nginx's default to an upstream) and HEAD get no chunked answer, so no trailer:
+    // the export still comes whole (a Trailer header there made Node throw: a 500).
+    const u = new URL(p.base);
+    const raw = await new Promise<string>((resolve, reject) => {
+      const sock = net.connect(Number(u.port), u.hostname, () => sock.write(`GET /api/bins/${bin.id}/export?ids=${ids.join(',')} HTTP/1.0\r\nHost: ${u.host}\r\n\r\n`));
+      let got = '';
+      sock.on('data', (d) => (got += d));
+      sock.on('end', () => resolve(got));
+      sock.on('error', reject);
+    });
+    expect(raw).toMatch(/^HTTP\/1\.1 200 /);
+    expect(raw.toLowerCase()).toContain('x-hooklab-export-count: 2');
+    expect(raw.toLowerCase()).not.toContain('trailer:');
+    expect(raw).toContain('"path":"/r1"');
+    expect((await fetch(`${p.base}/api/bins/${bin.id}/export?ids=${ids.join(',')}`, { method: 'HEAD' })).status).toBe(200);
 
     const whole = await getWithTrailers(`${p.base}/api/bins/${bin.id}/export?format=har`);
     expect(whole.headers['x-hooklab-export-count']).toBe('1');
