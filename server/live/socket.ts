@@ -92,17 +92,16 @@ export function attachLiveHandlers(io: IoServer, opts: LiveHandlerOptions) {
       const from = fromEmpty
         ? sent
           ? { lastId: newest!.id, lastSeq: newest!.seq }
-          : { lastId: null, lastSeq: Math.max(lastSeq ?? 0, seqNow ?? 0) }
+          : { lastId: null, lastSeq: wentBack ? seqNow : Math.max(lastSeq ?? 0, seqNow ?? 0) }
         : lastId === null
           ? { lastId: at?.id ?? null, lastSeq: at ? (at.seq ?? null) : seqNow }
           : {};
       return { ok: true, backfilled: sent, ...(gap ? { gap } : {}), ...(uncounted || wentBack ? { gapUncounted: true } : {}), ...from };
     };
     for (;;) {
-      const read = cursor ? await opts.store.requests.items(binId, { limit: pageSize, after: cursor, oldestFirst: true }) : [];
-      // From an empty bin's position: only what has a later number (a client's lastSeq past
-      // some stored captures is no cursor of theirs; see wentBack for one past them all).
-      const page = fromEmpty ? read.filter((i) => i.seq === undefined || i.seq > lastSeq!) : read;
+      // From an empty bin's position every capture stored now is new to the client, whatever
+      // its number: lastSeq counts the gap only (numbers start again in a bin made anew).
+      const page = cursor ? await opts.store.requests.items(binId, { limit: pageSize, after: cursor, oldestFirst: true }) : [];
       if (!socket.connected) {
         gate?.release(binId, socket.id);
         return { ok: false, error: 'disconnected' };
@@ -119,12 +118,14 @@ export function attachLiveHandlers(io: IoServer, opts: LiveHandlerOptions) {
       }
       // lastId gone and no lastSeq: nothing is missing only if the first left is number 1.
       if (sent === 0 && uncounted) uncounted = (page[0]?.seq ?? (await opts.store.requests.lastSeq(binId)) + 1) > 1;
-      const last = read.length < pageSize;
+      const last = page.length < pageSize;
       if (last && !gate) socket.join(binRoom(binId));
       for (const item of page) socket.emit('request', item);
       sent += page.length;
-      if (read.length) cursor = read[read.length - 1].id;
-      if (page.length) newest = { id: page[page.length - 1].id, seq: page[page.length - 1].seq ?? null };
+      if (page.length) {
+        cursor = page[page.length - 1].id;
+        newest = { id: cursor, seq: page[page.length - 1].seq ?? null };
+      }
       if (last) return finish();
       if (!(await drained(socket, LOW_WATER, drainTimeoutMs))) {
         gate?.release(binId, socket.id);

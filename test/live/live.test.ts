@@ -23,11 +23,12 @@ describe('live requests', () => {
       const first = (await send(bin.url, { body: 'one' })).headers['x-hooklab-request-id'];
       const second = (await send(bin.url, { body: 'two' })).headers['x-hooklab-request-id'];
       expect(await subscribe(s, bin.id)).toEqual({ ok: true, backfilled: 0, lastId: second, lastSeq: 2 });
-      // An empty bin's position (lastId null, an arrival number): what came after that number
-      // is replayed (capture 2), and nothing is counted gone (it once said 1: capture 2, still stored).
-      expect(await subscribe(s, bin.id, null, 1)).toEqual({ ok: true, backfilled: 1, lastId: second, lastSeq: 2 });
-      expect(await subscribe(s, bin.id, '', 1)).toEqual({ ok: true, backfilled: 1, lastId: second, lastSeq: 2 });
-      expect(await subscribe(s, bin.id, null, 2)).toEqual({ ok: true, backfilled: 0, lastId: null, lastSeq: 2 });
+      // An empty bin's position (lastId null, an arrival number): every capture stored now is
+      // new to that client. Numbered at or below it, the bin was made anew (its numbers start
+      // again): replayed all the same, and what else came meanwhile cannot be counted.
+      expect(await subscribe(s, bin.id, null, 0)).toEqual({ ok: true, backfilled: 2, lastId: second, lastSeq: 2 });
+      expect(await subscribe(s, bin.id, null, 1)).toEqual({ ok: true, backfilled: 2, gapUncounted: true, lastId: second, lastSeq: 2 });
+      expect(await subscribe(s, bin.id, '', 1)).toEqual({ ok: true, backfilled: 2, gapUncounted: true, lastId: second, lastSeq: 2 });
       // With a cursor, the client knows where it stands: not repeated.
       expect(await subscribe(s, bin.id, first as string)).toEqual({ ok: true, backfilled: 1 });
     } finally {
