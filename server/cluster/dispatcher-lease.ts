@@ -86,8 +86,14 @@ export interface DispatcherLeaseOptions {
   onSuspend?: () => void;
   onResume?: () => void;
   onError?: (err: unknown) => void;
-  /** Milliseconds on a clock that only goes forward (default performance.now()): a step of the wall clock must not end a lease early, or keep one. */
+  /**
+   * Milliseconds on a clock that only goes forward (default performance.now()): a step of the
+   * wall clock must not end a lease early, or keep one. It stands still while the machine
+   * sleeps, though, so the wall clock (`wallNow`, default Date.now) is read too: a holder is
+   * overdue when either says so, a watcher takes over only when both do.
+   */
   now?: () => number;
+  wallNow?: () => number;
 }
 
 export class DispatcherLease {
@@ -96,16 +102,19 @@ export class DispatcherLease {
   private readonly beatKey: string;
   private readonly client: LeaseClient;
   private readonly now: () => number;
+  private readonly wallNow: () => number;
   private epoch: string | null = null;
   /** The epoch this instance last gave up: a lease still holding it is ours to take again (see ACQUIRE). */
   private stale: string | null = null;
   /** When the last beat that went through was sent (or the lease taken). */
   private beatSentAt = 0;
+  /** The same on the wall clock (see DispatcherLeaseOptions.now). */
+  private beatSentWall = 0;
   /** No beat for most of a lease: sends wait until one goes through (or the lease is lost). */
   private suspended = false;
   private waiting: (() => void)[] = [];
   /** Not holding: the lease and beat read, unchanged since `since` (null: start watching again). */
-  private watch: { lease: string; beat: string; since: number } | null = null;
+  private watch: { lease: string; beat: string; since: number; sinceWall: number } | null = null;
   private timer: NodeJS.Timeout | null = null;
   private busy: Promise<void> = Promise.resolve();
   private stopped = false;
@@ -115,6 +124,7 @@ export class DispatcherLease {
     this.counter = `${o.prefix}dispatcher:epoch`;
     this.beatKey = `${o.prefix}dispatcher:beat`;
     this.now = o.now ?? (() => performance.now());
+    this.wallNow = o.wallNow ?? Date.now;
     const c = o.db.client as LeaseClient;
     c.defineCommand('hooklabLeaseAcquire', { numberOfKeys: 3, lua: ACQUIRE });
     c.defineCommand('hooklabLeaseRenew', { numberOfKeys: 2, lua: RENEW });
@@ -150,7 +160,8 @@ export class DispatcherLease {
 
   /** No beat went through for 2/3 of a lease: another instance may soon take it over. */
   private overdue(): boolean {
-    return this.epoch !== null && this.now() - this.beatSentAt > (this.o.ttlMs * 2) / 3;
+    const most = (this.o.ttlMs * 2) / 3;
+    return this.epoch !== null && (this.now() - this.beatSentAt > most || this.wallNow() - this.beatSentWall > most);
   }
 
   private suspend() {
@@ -175,6 +186,7 @@ export class DispatcherLease {
     if (this.stopped) return;
     if (this.epoch !== null) {
       const sentAt = this.now();
+      const sentWall = this.wallNow();
       let answer: 'renewed' | 'lost' | 'unknown' = 'unknown';
       try {
         answer = (await this.o.db.run(() => this.client.hooklabLeaseRenew(this.key, this.beatKey, this.epoch!))) === 1 ? 'renewed' : 'lost';
@@ -184,6 +196,7 @@ export class DispatcherLease {
       if (answer === 'lost') await this.lose();
       else if (answer === 'renewed') {
         this.beatSentAt = sentAt;
+        this.beatSentWall = sentWall;
         // A beat answered late (this process stalled while its answer waited) shows the lease
         // was ours when it was sent, not now: sends go on only once a beat comes back in time.
         if (this.overdue()) this.suspend();
@@ -208,6 +221,7 @@ export class DispatcherLease {
     this.stale = null;
     this.epoch = epoch;
     this.beatSentAt = this.now();
+    this.beatSentWall = this.wallNow();
     this.suspended = false;
     try {
       await this.o.onAcquire(this.epoch);
@@ -227,6 +241,7 @@ export class DispatcherLease {
     const sentAt = this.now();
     const [lease, beat] = await this.client.mget(this.key, this.beatKey);
     const at = this.now();
+    const atWall = this.wallNow();
     const mine = lease !== null && this.stale !== null && lease.startsWith(`${this.stale} `);
     let watched: { lease: string; beat: string } | null = null;
     if (lease !== null && !mine) {
@@ -234,11 +249,12 @@ export class DispatcherLease {
       // A read answered late (Redis stalled shorter than the command timeout) does not show
       // that Redis served the holder meanwhile: the watch starts again.
       const late = at - sentAt > this.o.ttlMs / 3;
-      if (!w || late || w.lease !== lease || w.beat !== (beat ?? '') || this.o.db.lastFaultAt() >= w.since) {
-        this.watch = { lease, beat: beat ?? '', since: at };
+      // (A wall clock stepped back since: watched again from now.)
+      if (!w || late || w.lease !== lease || w.beat !== (beat ?? '') || this.o.db.lastFaultAt() >= w.since || atWall < w.sinceWall) {
+        this.watch = { lease, beat: beat ?? '', since: at, sinceWall: atWall };
         return null;
       }
-      if (at - w.since < this.o.ttlMs) return null;
+      if (at - w.since < this.o.ttlMs || atWall - w.sinceWall < this.o.ttlMs) return null;
       watched = w;
     }
     const token = randomBytes(6).toString('base64url');

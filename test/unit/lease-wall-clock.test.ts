@@ -9,9 +9,9 @@ import { DispatcherLease, type LeaseConnection } from '../../server/cluster/disp
 const HOUR = 3_600_000;
 const TTL = 300;
 
-function leaseWith(client: Record<string, unknown>) {
+function leaseWith(client: Record<string, unknown>, now?: () => number) {
   const db = { client, run: <T>(fn: (c: never) => Promise<T>) => fn(client as never), lastFaultAt: () => 0 } as unknown as LeaseConnection;
-  const lease = new DispatcherLease({ db, prefix: 'p:', selfUrl: 'http://a', ttlMs: TTL, onAcquire: async () => {}, onLose: async () => {} });
+  const lease = new DispatcherLease({ db, prefix: 'p:', selfUrl: 'http://a', ttlMs: TTL, onAcquire: async () => {}, onLose: async () => {}, ...(now ? { now } : {}) });
   const tick = () => (lease as unknown as { tick(): Promise<void> }).tick();
   return { lease, tick };
 }
@@ -62,5 +62,28 @@ describe('DispatcherLease and a stepped wall clock', () => {
     void lease.whenSure().then(() => void (sent = true));
     await new Promise((r) => setImmediate(r));
     expect(sent).toBe(false);
+  });
+
+  it('a holder whose machine slept (its monotonic clock stood still, the wall clock went on) stops sending until a beat goes through', async () => {
+    let beats = 0;
+    const { lease, tick } = leaseWith(
+      {
+        defineCommand() {},
+        mget: async () => [null, null],
+        hooklabLeaseAcquire: async () => '1.tok',
+        hooklabLeaseRenew: async () => (++beats, 1),
+      },
+      () => 1000, // performance.now() leaves out the time asleep
+    );
+    await tick();
+    expect(lease.held).toBe('1.tok');
+    stepWallClock(HOUR); // woke an hour later: another instance may hold the lease by now
+    let sent = false;
+    void lease.whenSure().then(() => void (sent = true));
+    await new Promise((r) => setImmediate(r));
+    expect(sent).toBe(false);
+    await tick(); // a beat that goes through lets it go on
+    await new Promise((r) => setImmediate(r));
+    expect([beats, sent]).toEqual([1, true]);
   });
 });
