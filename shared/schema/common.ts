@@ -15,12 +15,13 @@ const TYPE_WORDS: Record<string, string> = {
 
 // The messages of schemas that set none of their own (zod's defaults read "Invalid input:
 // expected string, received array"), in this API's words: a query parameter given twice
-// arrives as a list. Per-schema messages (the builders below) still come first.
+// arrives as a list (so does a list sent in a JSON body). Per-schema messages (the builders
+// below) still come first.
 z.config({
   customError: (iss) => {
     if (iss.code !== 'invalid_type') return undefined;
     if (iss.input === undefined) return 'is required';
-    if (iss.expected === 'string' && Array.isArray(iss.input)) return 'must be given once';
+    if (iss.expected === 'string' && Array.isArray(iss.input)) return 'must be one value, not a list (a query parameter given twice is one)';
     return TYPE_WORDS[iss.expected] ?? undefined;
   },
 });

@@ -89,9 +89,9 @@ describe('API input validation', () => {
 
   it("no schema's default words reach a 400 (\"Invalid input: expected string, received array\"): a query parameter given twice, an import line missing fields", async () => {
     const twice = await request(srv.base).get(`/api/bins/${bin.id}/requests/wait?timeout=1s&timeout=2s`).expect(400);
-    expect(twice.body.error.message).toBe('timeout: must be given once');
+    expect(twice.body.error.message).toBe('timeout: must be one value, not a list (a query parameter given twice is one)');
     const limit = await request(srv.base).get(`/api/bins/${bin.id}/requests?limit=5&limit=2`).expect(400);
-    expect(limit.body.error.message).toBe('limit: must be given once');
+    expect(limit.body.error.message).toBe('limit: must be one value, not a list (a query parameter given twice is one)');
     const other = await createBin(srv.base);
     const line = await request(srv.base).post(`/api/bins/${other.id}/import`).set('content-type', 'application/x-ndjson').send('{"method":"POST"}\n');
     expect(line.status).toBe(400);
