@@ -8,7 +8,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RequestDetail, RequestPage } from '../../shared/api.ts';
 import { exportLine } from '../helpers/export-line.ts';
-import { send, sha256 } from '../helpers/http.ts';
+import { rawCapture, send, sha256 } from '../helpers/http.ts';
 import { createBin, startServer, type TestServer } from '../helpers/server.ts';
 
 let srv: TestServer;
@@ -73,21 +73,6 @@ const importNdjson = (base: string, binId: string, text: string) => request(base
 const listed = async (base: string, binId: string) => ((await request(base).get(`/api/bins/${binId}/requests?limit=500`).expect(200)).body as RequestPage).requests;
 
 /** Raw bytes to a receiver URL (a request Node's client would not send as is); answers the capture id. */
-function rawCapture(base: string, head: string): Promise<string> {
-  const u = new URL(base);
-  return new Promise((resolve, reject) => {
-    const s = net.connect(Number(u.port), u.hostname);
-    let out = '';
-    s.on('data', (d: Buffer) => (out += d.toString('latin1')));
-    s.on('error', reject);
-    s.on('close', () => {
-      const id = /\r\nx-hooklab-request-id: (\S+)\r\n/i.exec(out)?.[1];
-      if (id) resolve(id);
-      else reject(new Error(`no capture: ${out.slice(0, 200)}`));
-    });
-    s.end(Buffer.from(head, 'latin1'));
-  });
-}
 
 const bytesOf = (d: RequestDetail) => Buffer.from(d.body, d.bodyEncoding === 'base64' ? 'base64' : 'utf8');
 const essence = (d: RequestDetail) => ({ method: d.method, path: d.path, queryString: d.queryString, headers: d.headers, receivedAt: d.receivedAt, sha: sha256(bytesOf(d)), status: d.status });

@@ -3,10 +3,10 @@
 // export line without them still imports; imports count them with the headers against
 // MAX_HEADER_COUNT, as the receiver does for live captures.
 import { readFile } from 'node:fs/promises';
-import net from 'node:net';
 import path from 'node:path';
 import hv from 'har-validator';
 import request from 'supertest';
+import { rawCapture } from '../helpers/http.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RequestDetail, RequestPage } from '../../shared/api.ts';
 import type { LowdbStore } from '../../server/store/lowdb.ts';
@@ -31,18 +31,7 @@ function chunkedWithTrailers(url: string): Promise<string> {
   const head =
     `POST ${u.pathname} HTTP/1.1\r\nHost: ${u.host}\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\nTrailer: X-Sig, X-Parts\r\nConnection: close\r\n\r\n` +
     `5\r\nhello\r\n6\r\n world\r\n0\r\n${TRAILERS.map(([n, v]) => `${n}: ${v}\r\n`).join('')}\r\n`;
-  return new Promise((resolve, reject) => {
-    const s = net.connect(Number(u.port), u.hostname);
-    let out = '';
-    s.on('data', (d: Buffer) => (out += d.toString('latin1')));
-    s.on('error', reject);
-    s.on('close', () => {
-      const id = /\r\nx-hooklab-request-id: (\S+)\r\n/i.exec(out)?.[1];
-      if (id) resolve(id);
-      else reject(new Error(`no capture: ${out.slice(0, 200)}`));
-    });
-    s.end(Buffer.from(head, 'latin1'));
-  });
+  return rawCapture(url, head);
 }
 
 const onlyDetail = async (binId: string): Promise<RequestDetail> => {

@@ -2,8 +2,8 @@
 // chunked body with no trailer section): a forward, a proxied exchange and a replay (one, or a
 // bulk job) of a capture that had some say in their record how many were not sent, so a sender
 // signing in a trailer is not left failing at the target with no word why. Real target.
-import net from 'node:net';
 import request from 'supertest';
+import { rawCapture } from '../helpers/http.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ForwardRecord, RequestDetail } from '../../shared/api.ts';
 import { createBin, startServer, type TestServer } from '../helpers/server.ts';
@@ -34,19 +34,7 @@ function chunked(url: string, trailers: [string, string][]): Promise<string> {
   const head =
     `POST ${u.pathname} HTTP/1.1\r\nHost: ${u.host}\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n${announce}Connection: close\r\n\r\n` +
     `7\r\nsigned \r\n4\r\nbody\r\n0\r\n${trailers.map(([n, v]) => `${n}: ${v}\r\n`).join('')}\r\n`;
-  return new Promise((resolve, reject) => {
-    const s = net.connect(Number(u.port), u.hostname);
-    let out = '';
-    s.on('data', (d: Buffer) => (out += d.toString('latin1')));
-    s.on('error', reject);
-    s.on('close', () => {
-      const id = /\r\nx-hooklab-request-id: (\S+)\r\n/i.exec(out)?.[1];
-      if (id) resolve(id);
-      else reject(new Error(`no capture: ${out.slice(0, 200)}`));
-    });
-    // Not half-closed: a proxied answer comes after the target's, and the server closes once it is sent (Connection: close).
-    s.write(Buffer.from(head, 'latin1'));
-  });
+  return rawCapture(url, head);
 }
 
 const SIGNED: [string, string][] = [

@@ -2,18 +2,16 @@
 // "cannot reach hooklab at …"; a receiver URL or API route given as the server said "not found:
 // No bin at this URL…" / "not found: no such API route", as if the bin were missing. Real
 // server with AUTH_TOKEN, the CLI as a process.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ServerProcess, spawnServer } from '../helpers/process.ts';
-import { CLI, ROOT } from '../helpers/relay.ts';
+import { runCli } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/server.ts';
 
 const TOKEN = 'right-token-5f2c9a';
 let srv: ServerProcess;
 let dir: string;
-const children: ChildProcess[] = [];
 
 beforeAll(async () => {
   dir = await tempDir();
@@ -21,25 +19,15 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const p of children) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
   srv.proc.kill('SIGTERM');
   await srv.exited;
   await rm(dir, { recursive: true, force: true });
 });
 
-function start(args: string[], env: Record<string, string>) {
-  const p = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, HOOKLAB_SERVER: srv.base, HOOKLAB_TOKEN: '', ...env } });
-  children.push(p);
-  let stdout = '';
-  let stderr = '';
-  p.stdout!.on('data', (d) => (stdout += d));
-  p.stderr!.on('data', (d) => (stderr += d));
-  const exited = new Promise<number | null>((r) => p.on('close', (code) => r(code)));
-  return { p, exited, out: () => stdout, err: () => stderr };
-}
+// HOOKLAB_TOKEN emptied: the test's own environment must not lend one.
 const run = async (args: string[], env: Record<string, string> = {}) => {
-  const r = start(args, env);
-  return { code: await r.exited, stdout: r.out(), stderr: r.err() };
+  const { code, stdout, stderr } = await runCli(srv.base, args, { HOOKLAB_TOKEN: '', ...env });
+  return { code, stdout, stderr };
 };
 
 async function newBin(): Promise<string> {

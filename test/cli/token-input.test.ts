@@ -3,7 +3,7 @@
 // word (socket.io-client threw on the header and retried); one with a line break in it was
 // printed in "cannot reach hooklab at … (Headers.append: "Bearer …" is an invalid header
 // value.)". Real server with AUTH_TOKEN, the CLI as a process.
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { unreachable } from '../../server/cli/client.ts';
 import { send } from '../helpers/http.ts';
 import { type ServerProcess, spawnServer } from '../helpers/process.ts';
-import { CLI, ROOT } from '../helpers/relay.ts';
+import { runCli, spawnCli } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/server.ts';
 
 const TOKEN = 'right-token-5f2c9a';
@@ -39,19 +39,15 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+// HOOKLAB_TOKEN emptied: the test's own environment must not lend one.
 function start(args: string[], env: Record<string, string>) {
-  const p = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, HOOKLAB_SERVER: srv.base, HOOKLAB_TOKEN: '', ...env } });
-  children.push(p);
-  let stdout = '';
-  let stderr = '';
-  p.stdout!.on('data', (d) => (stdout += d));
-  p.stderr!.on('data', (d) => (stderr += d));
-  const exited = new Promise<number | null>((r) => p.on('close', (code) => r(code)));
-  return { p, exited, out: () => stdout, err: () => stderr };
+  const c = spawnCli(srv.base, args, { HOOKLAB_TOKEN: '', ...env });
+  children.push(c.proc);
+  return c;
 }
 const run = async (args: string[], env: Record<string, string> = {}) => {
-  const r = start(args, env);
-  return { code: await r.exited, stdout: r.out(), stderr: r.err() };
+  const { code, stdout, stderr } = await runCli(srv.base, args, { HOOKLAB_TOKEN: '', ...env });
+  return { code, stdout, stderr };
 };
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -77,13 +73,13 @@ describe('the token, read the same way by every command', () => {
       await sleep(100);
     }
     expect(t.out()).toContain('/seen');
-    t.p.kill('SIGINT');
-    await t.exited;
+    t.proc.kill('SIGINT');
+    await t.done;
     expect(t.err()).not.toMatch(/cannot|refused|token/);
 
     got.length = 0;
     const f = start(['forward', `${srv.base}/h/${bin}`, '--to', `${targetBase}/app`, '--from-start', '--once', '--cursor', path.join(dir, 'c.json')], env);
-    const code = await Promise.race([f.exited, sleep(60_000).then(() => 'still running')]);
+    const code = await Promise.race([f.done.then((r) => r.code), sleep(60_000).then(() => 'still running')]);
     expect(code).toBe(0);
     expect(f.err()).not.toMatch(/cannot|refused|token/);
     expect(got[0]).toBe('/app/seen');

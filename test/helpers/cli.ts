@@ -13,8 +13,8 @@ export interface CliRun {
   ms: number;
 }
 
-/** Started, for a test that acts on it while it runs (a signal); `done` once it exits. */
-export function spawnCli(base: string, args: string[], env: Record<string, string> = {}): { proc: ChildProcess; done: Promise<CliRun> } {
+/** Started, for a test that acts on it while it runs (a signal, output so far); `done` once it exits. */
+export function spawnCli(base: string, args: string[], env: Record<string, string> = {}): { proc: ChildProcess; done: Promise<CliRun>; out(): string; err(): string } {
   const t0 = Date.now();
   const proc = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, HOOKLAB_SERVER: base, ...env } });
   let stdout = '';
@@ -22,7 +22,7 @@ export function spawnCli(base: string, args: string[], env: Record<string, strin
   proc.stdout!.on('data', (d) => (stdout += d));
   proc.stderr!.on('data', (d) => (stderr += d));
   const done = new Promise<CliRun>((resolve) => proc.on('close', (code, signal) => resolve({ code, signal, stdout, stderr, ms: Date.now() - t0 })));
-  return { proc, done };
+  return { proc, done, out: () => stdout, err: () => stderr };
 }
 
 /** Run to its end. */

@@ -1,6 +1,7 @@
 // Raw HTTP for tests that care about exact bytes, header case and connection behaviour.
 import { createHash } from 'node:crypto';
 import http from 'node:http';
+import net from 'node:net';
 
 export interface RawResponse {
   status: number;
@@ -53,4 +54,26 @@ export async function api<T = unknown>(base: string, method: string, path: strin
   const res = await fetch(base + path, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
   const text = await res.text();
   return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
+}
+
+/**
+ * Send request bytes as written (a chunked body with trailers, odd heads) over a raw socket to
+ * `base`, and answer the capture's id from the reply (the request must say Connection: close).
+ */
+export function rawCapture(base: string, head: string): Promise<string> {
+  const u = new URL(base);
+  return new Promise((resolve, reject) => {
+    const s = net.connect(Number(u.port), u.hostname);
+    let out = '';
+    s.on('data', (d: Buffer) => (out += d.toString('latin1')));
+    s.on('error', reject);
+    s.on('close', () => {
+      const id = /\r\nx-hooklab-request-id: (\S+)\r\n/i.exec(out)?.[1];
+      if (id) resolve(id);
+      else reject(new Error(`no capture: ${out.slice(0, 200)}`));
+    });
+    // Not half-closed: a proxied answer comes after the target's (Node drops a half-closed
+    // connection's pending answer); the server closes once it has answered (Connection: close).
+    s.write(Buffer.from(head, 'latin1'));
+  });
 }
