@@ -219,6 +219,45 @@ describe('response control', () => {
     expect(tp.problems.filter((p) => !p.includes('400 (Bad Request)'))).toEqual([]);
   });
 
+  it('a save the form refuses still shows the server\'s refusals when its check is lost once, and says so when the check cannot be made', async () => {
+    const step3Status = page.locator('[data-testid="plan-step"][data-index="2"]').getByTestId('step-status');
+    const chance = page.locator('[data-testid="plan-step"][data-index="0"]').getByTestId('step-probability');
+    const statusSlot = page.locator('[data-field="plan[2].status"]');
+    // The connection drops under the check (a proxy restarting, a keep-alive closed under it).
+    let drop = 1;
+    const checks: string[] = [];
+    await page.route('**/response/check', (route) => {
+      checks.push(route.request().method());
+      return drop-- > 0 ? route.abort('connectionreset') : route.continue();
+    });
+    try {
+      await step3Status.fill('700');
+      await chance.fill('150');
+      await page.getByTestId('save-response').click();
+      await statusSlot.getByTestId('field-error').waitFor();
+      expect(await statusSlot.getByTestId('field-error').textContent()).toBe('must be from 200 to 599');
+      expect(await page.locator('[data-field="plan[0].probability"]').getByTestId('field-error').textContent()).toContain('percentage from 0 to 100');
+      expect(checks).toEqual(['POST', 'POST']);
+      expect(await page.getByTestId('response-error').textContent()).toBe('Fix the highlighted fields, then save again.');
+
+      // Lost twice: the form's own refusal shows, and the message says the rest went unchecked.
+      drop = 2;
+      await step3Status.fill('701');
+      await page.getByTestId('save-response').click();
+      await until(page, () => /could not check/.test(document.querySelector('[data-testid="response-error"]')?.textContent ?? ''));
+      expect(await page.getByTestId('response-error').textContent()).toContain('The server could not check the other fields, so it may refuse more');
+      expect(await statusSlot.getByTestId('field-error').count()).toBe(0);
+      expect(await page.locator('[data-field="plan[0].probability"]').getByTestId('field-error').textContent()).toContain('percentage from 0 to 100');
+      expect(checks.length).toBe(4);
+    } finally {
+      await page.unroute('**/response/check');
+    }
+    await step3Status.fill('202');
+    await chance.fill('');
+    await page.getByTestId('save-response').click();
+    await page.getByTestId('response-status').getByText('Saved').waitFor();
+  });
+
   it('keeps the field Tab lands on clear of the sticky Save bar on a phone', async () => {
     const phone = await openPage(browser, app.base, { width: 400, height: 800 });
     try {

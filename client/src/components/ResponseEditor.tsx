@@ -107,23 +107,43 @@ export function ResponseEditor({ binId, disabled }: Props) {
     }
   };
 
+  /**
+   * The server's check of settings the form already refuses: its refusals, or why it gave none.
+   * Tried twice: a check lost to a dropped connection would hide the server's refusals until
+   * the next save.
+   */
+  const serverCheck = async (input: ReturnType<typeof formToInput>['input']): Promise<{ fields: ApiError['fields'] } | { failed: ApiError | Error }> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await api.checkResponse(binId, input);
+        return { fields: [] };
+      } catch (err) {
+        if (err instanceof ApiError && err.fields.length) return { fields: err.fields };
+        // A 4xx without fields (the bin was deleted, say) says the same the second time.
+        const transient = !(err instanceof ApiError) || err.status === 0 || err.status >= 500;
+        if (attempt >= 2 || !transient) return { failed: err instanceof Error ? err : new Error(String(err)) };
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
+  };
+
   const validInput = async () => {
     const { input, errors: local } = formToInput(form);
     if (Object.keys(local).length) {
       // What the form could read is checked by the server too, so every refusal shows now, not
       // one round at a time (a header line it cannot read hid a status of 700 until the next save).
+      const checked = await serverCheck(input);
       let all = local;
-      try {
-        await api.checkResponse(binId, input);
-      } catch (err) {
-        if (err instanceof ApiError && err.fields.length) {
-          const { errors: placed } = placeErrors(err.fields, responseSlots(form), responseFieldAlias, describeResponseError(form));
-          all = { ...placed };
-          for (const [slot, text] of Object.entries(local)) all[slot] = placed[slot] ? `${text}; ${placed[slot]}` : text;
-        }
+      let rest: string[] = [];
+      if ('fields' in checked && checked.fields.length) {
+        const out = placeErrors(checked.fields, responseSlots(form), responseFieldAlias, describeResponseError(form));
+        rest = out.rest;
+        all = { ...out.errors };
+        for (const [slot, text] of Object.entries(local)) all[slot] = out.errors[slot] ? `${text}; ${out.errors[slot]}` : text;
       }
       setErrors(all);
-      setTopError('Fix the highlighted fields, then save again.');
+      const unchecked = 'failed' in checked ? ` The server could not check the other fields, so it may refuse more: ${checked.failed.message}` : '';
+      setTopError(`Fix the highlighted fields, then save again.${rest.length ? ` Also: ${rest.join('; ')}.` : ''}${unchecked}`);
       focusFirstError(formEl.current ?? document);
       return null;
     }
