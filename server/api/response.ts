@@ -2,7 +2,7 @@ import { Router } from 'express';
 import type { ResponseCheckAnswer } from '../../shared/api.ts';
 import { responseLimitsOf } from '../config.ts';
 import { parseResponseConfig } from '../control/validate.ts';
-import { etagOf } from '../http/etag.ts';
+import { etagOf, sendSettingsView } from '../http/etag.ts';
 import type { ApiContext } from './context.ts';
 import { getBinOr404 } from './bins.ts';
 import { inTurn, settingsKey } from './settings-writes.ts';
@@ -10,12 +10,12 @@ import { inTurn, settingsKey } from './settings-writes.ts';
 export function responseRouter(ctx: ApiContext): Router {
   const r = Router();
 
-  // The ETag covers the settings, not the plan's position (which moves with every request).
+  // The ETag covers the settings, not the plan's position (which moves with every request):
+  // If-Match needs no reload per request, and a GET is never answered 304 (sendSettingsView).
   r.get('/bins/:id/response', async (req, res) => {
     const bin = await getBinOr404(ctx, req.params.id);
     const view = await ctx.control.view(bin.id);
-    res.setHeader('etag', etagOf(view.config));
-    res.json(view);
+    sendSettingsView(req, res, etagOf(view.config), view);
   });
 
   r.put('/bins/:id/response', async (req, res) => {

@@ -2,7 +2,7 @@ import { type Request, type Response, Router } from 'express';
 import { applyWebhookInput, parseWebhookInput, webhookView } from '../dispatch/webhook-input.ts';
 import { HttpError, notFound } from '../http/errors.ts';
 import type { Webhook } from '../../shared/api.ts';
-import { etagOf } from '../http/etag.ts';
+import { etagOf, sendSettingsView } from '../http/etag.ts';
 import { newId } from '../ids.ts';
 import { iso } from '../time.ts';
 import type { ApiContext } from './context.ts';
@@ -61,8 +61,8 @@ export function webhooksRouter(ctx: ApiContext): Router {
 
   r.get('/webhooks/:id', async (req, res) => {
     const view = webhookView(await getOr404(req.params.id));
-    res.setHeader('etag', webhookEtag(view));
-    res.json(view);
+    // Its failure streak and cancellations are outside the ETag: see sendSettingsView.
+    sendSettingsView(req, res, webhookEtag(view), view);
   });
 
   // Writes one at a time per webhook: each reads (and checks If-Match against) what the one

@@ -2,7 +2,7 @@
 // content, and If-Match checks, so a writer working from a stale copy gets 412 instead of
 // silently replacing newer settings.
 import { createHash } from 'node:crypto';
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import { HttpError } from './errors.ts';
 
 export function etagOf(value: unknown): string {
@@ -17,4 +17,17 @@ export function checkIfMatch(req: Request, current: string): void {
   if (!tags.includes(current)) {
     throw new HttpError(412, 'precondition_failed', `changed since you read it: now at revision ${current}. Reload, then apply your change again.`);
   }
+}
+
+/**
+ * Answer a GET whose ETag covers the settings only (what If-Match guards) while the body also
+ * shows state that moves without them (a plan's position, a webhook's failure streak): never
+ * a 304, which would hand a browser its stale copy of that state, and nothing to keep.
+ */
+export function sendSettingsView(req: Request, res: Response, etag: string, body: unknown): void {
+  // Express answers 304 when If-None-Match names the ETag (req.fresh): not here.
+  Object.defineProperty(req, 'fresh', { value: false });
+  res.setHeader('etag', etag);
+  res.setHeader('cache-control', 'no-store');
+  res.json(body);
 }
