@@ -49,6 +49,14 @@ describe('signatures', () => {
     await page.getByTestId('add-scheme').click();
     await page.getByTestId('scheme-type').selectOption('stripe');
     await page.getByTestId('scheme-secrets').fill(STRIPE_SECRET);
+    // Drawn as dots as typed (a shared screen), shown when asked for.
+    const drawn = () => page.getByTestId('scheme-secrets').evaluate((el) => getComputedStyle(el).getPropertyValue('-webkit-text-security'));
+    expect(await drawn()).toBe('disc');
+    await page.getByTestId('show-secrets').click();
+    expect(await drawn()).toBe('none');
+    expect(await page.getByTestId('show-secrets').getAttribute('aria-pressed')).toBe('true');
+    await page.getByTestId('show-secrets').click();
+    expect(await drawn()).toBe('disc');
     await page.getByTestId('save-verify').click();
     await page.getByTestId('verify-status').getByText('Saved').waitFor();
     expect(await page.getByTestId('scheme-secrets').inputValue()).toBe('');

@@ -211,6 +211,8 @@ function SchemeEditor({ index, count, s, errors, onChange, onKeep, onMove, onRem
   const e = (k: string) => errors[`${base}.${k}`];
   const otherType = savedForOtherType(s);
   const kept = keptIndexes(s).length;
+  // Secrets typed are drawn as dots unless asked for (a shared screen, a demo), as a password is.
+  const [showSecrets, setShowSecrets] = useState(false);
   return (
     <li class="scheme card-inner" data-field={base} data-testid="scheme" data-index={index}>
       <div class="step-head">
@@ -294,17 +296,29 @@ function SchemeEditor({ index, count, s, errors, onChange, onKeep, onMove, onRem
           hint={kept ? 'For a key rotation, add the new secret here; remove the old one once senders sign with the new one.' : undefined}
         >
           {(a) => (
-            <textarea
-              {...a}
-              rows={2}
-              class="mono"
-              value={s.secrets}
-              spellcheck={false}
-              autocomplete="off"
-              placeholder={s.type === 'standard-webhooks' || s.type === 'stripe' ? 'whsec_…' : 'the signing secret'}
-              onInput={(ev) => onChange({ secrets: inputValue(ev) })}
-              data-testid="scheme-secrets"
-            />
+            <div class="secret-box">
+              <textarea
+                {...a}
+                rows={2}
+                class={showSecrets ? 'mono' : 'mono secret-masked'}
+                value={s.secrets}
+                spellcheck={false}
+                autocomplete="off"
+                placeholder={s.type === 'standard-webhooks' || s.type === 'stripe' ? 'whsec_…' : 'the signing secret'}
+                onInput={(ev) => onChange({ secrets: inputValue(ev) })}
+                data-testid="scheme-secrets"
+              />
+              <button
+                type="button"
+                class="btn btn-small"
+                aria-pressed={showSecrets}
+                aria-label={`Show the secrets typed for scheme ${index + 1}`}
+                onClick={() => setShowSecrets(!showSecrets)}
+                data-testid="show-secrets"
+              >
+                {showSecrets ? 'Hide' : 'Show'}
+              </button>
+            </div>
           )}
         </Field>
         {s.type === 'hmac' && (
