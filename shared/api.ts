@@ -32,6 +32,7 @@ export type RequestItem = z.infer<typeof B.RequestItem>;
 export type VerificationBadge = z.infer<typeof B.VerificationBadge>;
 export type RequestSummary = z.infer<typeof B.RequestSummary>;
 export type BodyEncoding = z.infer<typeof B.BodyEncoding>;
+export type HeaderCharset = z.infer<typeof B.HeaderCharset>;
 export type RequestDetail = z.infer<typeof B.RequestDetail>;
 export type RequestPage = z.infer<typeof B.RequestPage>;
 

@@ -1,7 +1,7 @@
 // Stored request -> the API's shapes. Derived fields (parsed query, text/base64 body,
 // decoded content-encoding) are computed here on read, never stored twice.
 import { isUtf8 } from 'node:buffer';
-import type { BodyEncoding, HeaderPair, Query, RequestDetail, RequestSummary } from '../../shared/api.ts';
+import type { BodyEncoding, HeaderCharset, HeaderPair, Query, RequestDetail, RequestSummary } from '../../shared/api.ts';
 import { toItem } from '../store/request-index.ts';
 import type { StoredRequest } from '../store/types.ts';
 import { decodeContentHead } from './decode.ts';
@@ -26,10 +26,21 @@ export { toItem };
  * them as that text rather than as mojibake.
  */
 export function displayValue(v: string): string {
+  return charsetOf(v) === 'utf8' ? Buffer.from(v, 'latin1').toString('utf8') : v;
+}
+
+/** How displayValue shows a stored value: what a client needs to get its bytes back from the text. */
+export function charsetOf(v: string): HeaderCharset {
   // eslint-disable-next-line no-control-regex
-  if (!/[\x80-\xff]/.test(v)) return v;
-  const bytes = Buffer.from(v, 'latin1');
-  return isUtf8(bytes) ? bytes.toString('utf8') : v;
+  if (!/[\x80-\xff]/.test(v)) return 'ascii';
+  return isUtf8(Buffer.from(v, 'latin1')) ? 'utf8' : 'latin1';
+}
+
+/** charsetOf each value of a flat rawHeaders list, in order. */
+export function charsets(flat: readonly string[]): HeaderCharset[] {
+  const out: HeaderCharset[] = new Array(flat.length >> 1);
+  for (let i = 1; i < flat.length; i += 2) out[i >> 1] = charsetOf(flat[i]);
+  return out;
 }
 
 export function displayPairs(flat: readonly string[]): HeaderPair[] {
@@ -79,9 +90,10 @@ export async function decodedView(r: StoredRequest, bytes: Buffer, maxDecodedByt
 export function toDetail(r: StoredRequest, bytes: Buffer, decoded: RequestDetail['decoded'], extra: Pick<RequestDetail, 'idempotency' | 'sameKey'> = {}): RequestDetail {
   return {
     ...toSummary(r),
+    headerCharsets: charsets(r.headers),
     ...encodeBody(bytes),
     storedBytes: bytes.length,
-    ...(r.trailers?.length ? { trailers: displayPairs(r.trailers) } : {}),
+    ...(r.trailers?.length ? { trailers: displayPairs(r.trailers), trailerCharsets: charsets(r.trailers) } : {}),
     forwards: r.forwards ?? [],
     ...(r.verification ? { verification: r.verification } : {}),
     ...extra,

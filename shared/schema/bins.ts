@@ -168,15 +168,26 @@ export const RequestSummary = z.object({ ...itemShape, query: Query, headers: z.
 
 export const BodyEncoding = z.enum(['utf8', 'base64']);
 
+/** How a header value's bytes became the text the API shows (values are stored as bytes). */
+export const HeaderCharset = z.enum(['ascii', 'utf8', 'latin1']).meta({
+  id: 'HeaderCharset',
+  description:
+    "ascii: every byte is below 0x80, the text is the bytes. utf8: the bytes are valid UTF-8 and are shown decoded: they are the text's UTF-8. latin1: not UTF-8, shown one character per byte: the bytes are the text's Latin-1 (ISO-8859-1) code points.",
+});
+
 export const RequestDetail = z
   .object({
     ...itemShape,
     query: Query,
-    headers: z.array(HeaderPair),
+    headers: z.array(HeaderPair).meta({ description: "As sent; a value is shown as UTF-8 text when its bytes are valid UTF-8 (headerCharsets says which)." }),
+    headerCharsets: z.array(HeaderCharset).meta({
+      description: "For each of headers, in order: how its value's bytes were made text. With it a client gets the captured bytes back (to replay or copy them as they came).",
+    }),
     body: z.string().meta({ description: 'The stored body: UTF-8 text when valid UTF-8, else base64.' }),
     bodyEncoding: BodyEncoding,
     storedBytes: z.int(),
-    trailers: z.array(HeaderPair).optional().meta({ description: 'Chunked-encoding trailers, when the request had some.' }),
+    trailers: z.array(HeaderPair).optional().meta({ description: 'Chunked-encoding trailers, when the request had some (values shown as headers are).' }),
+    trailerCharsets: z.array(HeaderCharset).optional().meta({ description: 'For each of trailers, as headerCharsets.' }),
     forwards: z.array(ForwardRecord).meta({ description: 'Where it was sent on (forward targets, proxy mode, replays), oldest first.' }),
     verification: Verification.optional().meta({ description: 'Its signature check, with what was signed and expected when it failed.' }),
     idempotency: AttemptInfo.optional().meta({ description: 'Its idempotency key and which attempt of that key it is.' }),

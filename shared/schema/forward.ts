@@ -123,7 +123,10 @@ export const ReplayInput = obj({
   queryString: str(8192).optional(),
   headers: list(ReplayHeader, 200)
     .optional()
-    .meta({ description: 'All headers, in order (default: as captured). Names are HTTP tokens; values have no CR, LF, NUL or other control characters (tab aside) and are Latin-1.' }),
+    .meta({
+      description:
+        'All headers, in order (default: as captured). Names are HTTP tokens; values have no CR, LF, NUL or other control characters (tab aside) and are bytes, one character each (Latin-1): a UTF-8 value goes as its bytes read as Latin-1 (RequestDetail.headerCharsets tells how a shown value was made text).',
+    }),
   body: z.string().optional(),
   bodyEncoding: oneOf(['utf8', 'base64']).optional(),
 })

@@ -5,7 +5,7 @@ import net from 'node:net';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RequestDetail } from '../../shared/api.ts';
-import { send } from '../helpers/http.ts';
+import { rawCapture, send } from '../helpers/http.ts';
 import { createBin, startServer, type TestServer } from '../helpers/server.ts';
 
 let srv: TestServer;
@@ -100,6 +100,10 @@ describe('captured requests', () => {
     const d = (await request(srv.base).get(`/api/bins/${bin.id}/requests/${id}`).expect(200)).body as RequestDetail;
     expect(d.headers).toContainEqual(['X-Utf8', 'café ✓']);
     expect(d.headers).toContainEqual(['X-Latin1', 'caf\u00e9']);
+    // Which is which: the two "é" look alike, and a client sending them on needs the bytes.
+    const charset = (name: string) => d.headerCharsets[d.headers.findIndex(([n]) => n === name)];
+    expect(d.headerCharsets).toHaveLength(d.headers.length);
+    expect([charset('X-Utf8'), charset('X-Latin1'), charset('Host')]).toEqual(['utf8', 'latin1', 'ascii']);
     // Exported as stored: the bytes survive a round trip.
     const line = JSON.parse((await request(srv.base).get(`/api/bins/${bin.id}/export`).buffer(true).parse((res, cb) => {
       let t = '';
@@ -108,5 +112,19 @@ describe('captured requests', () => {
     })).body.trim());
     const raw = line.headers.find(([n]: [string]) => n === 'X-Utf8')[1] as string;
     expect(Buffer.from(raw, 'latin1').equals(Buffer.from('café ✓', 'utf8'))).toBe(true);
+  });
+
+  it('trailers say how their values were made text, as headers do', async () => {
+    const bin = await createBin(srv.base);
+    const u = new URL(bin.url);
+    const utf8 = Buffer.from('café', 'utf8').toString('latin1');
+    const id = await rawCapture(srv.base, `POST ${u.pathname} HTTP/1.1\r\nHost: ${u.host}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n2\r\nhi\r\n0\r\nX-A: ${utf8}\r\nX-B: caf\u00e9\r\nX-C: c\r\n\r\n`);
+    const d = (await request(srv.base).get(`/api/bins/${bin.id}/requests/${id}`).expect(200)).body as RequestDetail;
+    expect(d.trailers).toEqual([
+      ['X-A', 'café'],
+      ['X-B', 'café'],
+      ['X-C', 'c'],
+    ]);
+    expect(d.trailerCharsets).toEqual(['utf8', 'latin1', 'ascii']);
   });
 });
