@@ -5,6 +5,7 @@ import { useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { ForwardRecord, RequestDetail, ReplayInput } from '../../../shared/api.ts';
 import { ApiError, api } from '../lib/api.ts';
 import { type FieldErrors, clearSlot, placeErrors, slotOfEvent } from '../lib/field-errors.ts';
+import { replayHeaderBytes } from '../lib/header-bytes.ts';
 import { lineEndings, mainEnding, textBodyEdit } from '../lib/line-endings.ts';
 import { binaryBodyEdit } from '../lib/replay-body.ts';
 import { useError } from '../lib/use-error.ts';
@@ -31,6 +32,12 @@ function endingsHint(captured: string): string | undefined {
   const main = NAME[mainEnding(captured)];
   if (kinds.length === 1) return `Its line breaks are ${main}: they are sent as ${main}, and so are new ones you type.`;
   return `Its line breaks are mixed (${kinds.join(', ')}): text you leave as it is keeps its own; line breaks in what you edit are sent as ${main}.`;
+}
+
+/** Said when a value is shown decoded: what is sent for it, and for what is typed. */
+function headersHint(detail: RequestDetail): string | undefined {
+  if (!detail.headerCharsets?.some((c) => c !== 'ascii')) return undefined;
+  return 'Values beyond ASCII are shown as text. A line left as it is is sent with the bytes it came with; a value you change or add is sent as UTF-8.';
 }
 
 export function ReplayPanel({ binId, detail, edit, onSent, onClose }: Props) {
@@ -78,7 +85,8 @@ export function ReplayPanel({ binId, detail, edit, onSent, onClose }: Props) {
           pairLines.push(i + 1);
         }
       });
-      if (JSON.stringify(pairs) !== JSON.stringify(detail.headers)) input.headers = pairs;
+      // The lines are text; the API takes bytes: captured ones for lines left as they were.
+      if (JSON.stringify(pairs) !== JSON.stringify(detail.headers)) input.headers = replayHeaderBytes(pairs, detail.headers, detail.headerCharsets);
       if (!binary) {
         // The textarea gave LF for each CRLF: the capture's line endings are put back.
         const b = textBodyEdit(body, detail.body);
@@ -146,7 +154,7 @@ export function ReplayPanel({ binId, detail, edit, onSent, onClose }: Props) {
             <Field label="Sub-path and query" slot="path" error={errors.path ?? errors.queryString} wide>
               {(a) => <input {...a} class="mono" value={target} onInput={(e) => setTarget(inputValue(e))} data-testid="replay-path" />}
             </Field>
-            <Field label="Headers (“Name: value” per line, in order)" slot="headers" error={errors.headers} wide>
+            <Field label="Headers (“Name: value” per line, in order)" slot="headers" error={errors.headers} wide hint={headersHint(detail)}>
               {(a) => <textarea {...a} rows={5} class="mono" value={headers} onInput={(e) => setHeaders(inputValue(e))} data-testid="replay-headers" />}
             </Field>
             {binary ? (
