@@ -191,7 +191,8 @@ describe('Copy as cURL, run by curl', () => {
   const hop = new Set(['host', 'content-length', 'connection', 'transfer-encoding', 'expect']);
   const comparable = (g: Got) => ({ method: g.method, url: g.url, headers: g.headers.filter(([n]) => !hop.has(n.toLowerCase())), body: g.body.toString('hex') });
 
-  async function replayed(method: string, target: string, headers: [string, string][], body?: Buffer | string) {
+  /** `headers` values are bytes, one character per byte (as Node reads them and the UI hands them to toCurl). */
+  async function replayed(method: string, target: string, headers: [string, string][], body?: Buffer | string, shell = 'sh') {
     const arrived = next();
     // Raw: the target exactly as written (new URL() would resolve its dot segments).
     await new Promise<void>((resolve, reject) => {
@@ -212,7 +213,7 @@ describe('Copy as cURL, run by curl', () => {
     const again = next();
     // A curl that waits for ever (-X HEAD) is stopped: generous, it answers in milliseconds.
     await new Promise<void>((resolve, reject) =>
-      execFile('sh', ['-c', `${command} --silent --show-error --output /dev/null`], { cwd: dir, timeout: 20_000 }, (err, _out, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve())),
+      execFile(shell, ['-c', `${command} --silent --show-error --output /dev/null`], { cwd: dir, timeout: 20_000 }, (err, _out, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve())),
     );
     const copy = await again;
     return { original, copy, command };
@@ -256,6 +257,21 @@ describe('Copy as cURL, run by curl', () => {
     expect(comparable(bin.copy)).toEqual(comparable(bin.original));
     // Nor did curl add an Expect of its own to a body this size.
     expect(bin.copy.headers.map(([n]) => n.toLowerCase())).not.toContain('expect');
+  });
+
+  it('header values beyond ASCII arrive as their bytes: UTF-8 ones as text, a Latin-1 one (not UTF-8) as $\'\\xHH\' in bash', async () => {
+    const bytes = (b: Buffer) => b.toString('latin1');
+    const headers: [string, string][] = [
+      ['X-Utf8', bytes(Buffer.from('café ✓'))],
+      ['X-Latin1', bytes(Buffer.from([0x63, 0x61, 0x66, 0xe9]))],
+      ['X-Quote', bytes(Buffer.from([0x27, 0x5c, 0xff, 0x41]))], // ' \ ÿ A: quoting inside $'…' too
+    ];
+    const { original, copy, command } = await replayed('GET', '/u', headers, undefined, 'bash');
+    // Before, the Latin-1 "é" went as UTF-8 (c3 a9).
+    expect(comparable(copy)).toEqual(comparable(original));
+    expect(command).toContain(`-H 'X-Utf8: café ✓'`);
+    expect(command).toContain(`-H $'X-Latin1: caf\\xe9'`);
+    expect(command).toContain(`-H $'X-Quote: \\'\\\\\\xffA'`);
   });
 
   it('a target with [] {} and dot segments arrives as written', async () => {

@@ -10,6 +10,7 @@ import { answeredBy, proxyCutOff } from '../lib/answered-by.ts';
 import { bodyBytes, decodeUtf8, queryPairs } from '../lib/body-views.ts';
 import { copyText } from '../lib/clipboard.ts';
 import { toCurl } from '../lib/curl.ts';
+import { capturedPairs } from '../lib/header-bytes.ts';
 import { formatAbsolute, formatBytes, formatDuration, proxyWait } from '../lib/format.ts';
 import { useError } from '../lib/use-error.ts';
 import { downloadName } from '../../../shared/filename.ts';
@@ -141,7 +142,7 @@ export const RequestDetail = memo(function RequestDetail({ binId, binUrl, reques
     return toCurl({
       method: detail.method,
       url: binUrl + (detail.path === '/' ? '' : detail.path) + (detail.queryString ? `?${detail.queryString}` : ''),
-      headers: detail.headers,
+      headers: capturedPairs(detail.headers, detail.headerCharsets),
       bodyText: text,
       size: detail.size,
       truncated: detail.truncated,
@@ -333,7 +334,7 @@ export const RequestDetail = memo(function RequestDetail({ binId, binUrl, reques
           </h3>{' '}
           <span class="muted small">({detail.headers.length}, as sent, in order)</span>
         </summary>
-        <PairsTable pairs={detail.headers} label="Request headers" testId="request-headers" />
+        <PairsTable pairs={detail.headers} charsets={detail.headerCharsets} label="Request headers" testId="request-headers" />
       </details>
 
       {detail.queryString && (
@@ -348,7 +349,7 @@ export const RequestDetail = memo(function RequestDetail({ binId, binUrl, reques
           <h3 id="h-trailers">
             Trailers <span class="muted small">(after the chunked body, in order)</span>
           </h3>
-          <PairsTable pairs={detail.trailers} label="Request trailers" testId="request-trailers" />
+          <PairsTable pairs={detail.trailers} charsets={detail.trailerCharsets} label="Request trailers" testId="request-trailers" />
         </section>
       )}
     </article>

@@ -1,10 +1,27 @@
 // "Copy as cURL" for a captured request, and the ready-made example for a bin. Pure.
 import type { HeaderPair } from '../../../shared/api.ts';
+import { decodeUtf8 } from './body-views.ts';
 
 /** Quote for a POSIX shell: single quotes, with ' written as '\''. */
 export function shellQuote(s: string): string {
   if (s !== '' && /^[A-Za-z0-9_\-.,:/@%+=]+$/.test(s)) return s;
   return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * Quote bytes (one character per byte) as bash's $'…', each byte outside printable ASCII as
+ * \xHH: what a header that is not UTF-8 needs, since a pasted command is UTF-8 text.
+ */
+export function bytesQuote(s: string): string {
+  return `$'${s.replace(/[\\']/g, '\\$&').replace(/[^\x20-\x7e]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)}'`;
+}
+
+/** A header line for -H, from its bytes: UTF-8 ones as the text they are, others as bytes. */
+function headerArg(line: string): { arg: string; bytes: boolean } {
+  // eslint-disable-next-line no-control-regex
+  if (!/[^\x00-\x7f]/.test(line)) return { arg: shellQuote(line), bytes: false };
+  const text = decodeUtf8(Uint8Array.from(line, (c) => c.charCodeAt(0)));
+  return text === null ? { arg: bytesQuote(line), bytes: true } : { arg: shellQuote(text), bytes: false };
 }
 
 /** Headers curl computes itself or that describe the hop, not the request. */
@@ -23,6 +40,7 @@ export interface CurlInput {
   method: string;
   /** Full URL to send to (receiver URL + path + query). */
   url: string;
+  /** Values as their bytes, one character per byte (header-bytes.ts capturedPairs). */
   headers: HeaderPair[];
   /** The body as text, or null when it is binary (see bodyFile). */
   bodyText: string | null;
@@ -65,13 +83,17 @@ export function toCurl(r: CurlInput): string {
   }
   const args: string[] = [`curl ${methodArg}${opts.map((o) => `${o} `).join('')}${shellQuote(r.url)}`];
   const seen = new Set<string>();
+  let bytesHeader = false;
   for (const [name, value] of r.headers) {
     const lower = name.toLowerCase();
     seen.add(lower);
     if (SKIP.has(lower)) continue;
     // "-H 'Name: '" would remove the header; "Name;" is curl's way to send it empty.
-    args.push(`-H ${shellQuote(value === '' ? `${name};` : `${name}: ${value}`)}`);
+    const h = headerArg(value === '' ? `${name};` : `${name}: ${value}`);
+    args.push(`-H ${h.arg}`);
+    bytesHeader ||= h.bytes;
   }
+  if (bytesHeader) notes.push(`# A header value is not UTF-8: its bytes are written as $'\\xHH' (bash, zsh; not sh or fish).`);
   if (!seen.has('user-agent')) args.push(`-H 'User-Agent:'`);
   if (!seen.has('accept')) args.push(`-H 'Accept:'`);
   if (hasBody) {
