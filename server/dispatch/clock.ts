@@ -20,8 +20,12 @@ export class VirtualClock {
   private lastRead: number;
   private readonly listeners = new Set<() => void>();
 
+  /** Made from a saved state (false: a clock nobody has saved yet, anchored at its making). */
+  readonly wasSaved: boolean;
+
   constructor(private readonly realNow: () => number, saved: ClockPersisted | null) {
     const r = realNow();
+    this.wasSaved = saved !== null;
     this.state = saved ?? { virtualMs: r, realMs: r, scale: 1, paused: false };
     this.lastRead = this.state.virtualMs;
   }

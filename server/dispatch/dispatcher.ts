@@ -234,6 +234,10 @@ export class Dispatcher {
 
   /** Load what is owed (pending deliveries, runs not ended) and arm the timer. */
   async start(): Promise<void> {
+    // A clock nobody changed was never saved: saved now, anchored at this start. Else the next
+    // start (after a crash, or on the instance taking over) made a clock anchored at its own
+    // instant, past the attempts that fell due meanwhile: they went out late, back to back.
+    if (!this.d.clock.wasSaved) await this.d.store.setClock(this.d.clock.persisted()).catch((err: unknown) => this.d.onError?.(err));
     const hooks = await this.d.store.webhooks.list();
     const byId = new Map(hooks.map((h) => [h.id, h]));
     // A webhook deleted or disabled while the dispatcher did not run (the config file's

@@ -93,6 +93,33 @@ describe('dispatcher restart', () => {
     }
   });
 
+  it('a clock nobody changed: attempts that fell due while the server was down are made at their planned instants after it starts again', async () => {
+    const dataDir = await tempDir();
+    dirs.push(dataDir);
+    const bin = await createBin(receiver.base);
+    await request(receiver.base).put(`/api/bins/${bin.id}/response`).send({ default: { status: 500 } }).expect(200);
+    // No PUT /api/clock: a fresh install's clock, never saved until this fix.
+    const a = await startServer({ dataDir });
+    const w = (await request(a.base).post('/api/webhooks').send({ url: bin.url, events: ['flow_started'], schedule: { delaysMs: [1000, 1000, 1000, 1000] } }).expect(201)).body;
+    await request(a.base).post('/api/runs').send({}).expect(201);
+    const [d0] = await deliveriesOf(a.base, `?webhookId=${w.id}`);
+    await until(() => json<Delivery>(a.base, 'GET', `/api/deliveries/${d0.id}`).then((r) => r.body), (d) => d.attempts.length >= 1);
+    await a.stop();
+    // Down past the next attempts' instants.
+    await new Promise((r) => setTimeout(r, 2500));
+    const b = await startServer({ dataDir });
+    try {
+      const d = await until(() => json<Delivery>(b.base, 'GET', `/api/deliveries/${d0.id}`).then((r) => r.body), (x) => x.state !== 'pending');
+      expect(d.state).toBe('failed');
+      expect(d.attempts.map((x) => x.n)).toEqual([1, 2, 3, 4, 5]);
+      // Before: the clock after the restart started at the restart's instant, past the owed
+      // attempts: they were stamped late and went out back to back.
+      expect(d.attempts.map((x) => x.sentAt)).toEqual(d.plannedAt);
+    } finally {
+      await b.stop();
+    }
+  });
+
   it('with the clock running, the owed attempt fires by itself after the restart', async () => {
     const { dataDir, bin, d1 } = await setup();
     const b = await startServer({ dataDir });
