@@ -5,7 +5,8 @@
 // Around it: CORS preflights answered by hooklab (no plan step used), proxy mode (the first
 // forward target answers instead of the plan), and, off the path, forwards and signature checks.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AnswerOutcome } from '../../shared/api.ts';
+import type { Socket } from 'node:net';
+import type { AnswerOutcome, Fault } from '../../shared/api.ts';
 import type { Control } from '../control/control.ts';
 import type { Decision, RequestFacts } from '../control/engine.ts';
 import type { Forwarder } from '../forward/forwarder.ts';
@@ -19,6 +20,7 @@ import { addressOf } from '../net/client-key.ts';
 import { namesOf, proxyAnswer } from './proxy-answer.ts';
 import { AnswerBodies } from './answer-bodies.ts';
 import { closedByPeer } from './hang-up.ts';
+import { answerWent, onClosed, onTurn } from './answer-order.ts';
 import { ORIGIN_HEADERS } from '../../shared/schema/headers.ts';
 import type { LiveBus } from '../live/bus.ts';
 import { toItem } from '../store/request-index.ts';
@@ -139,6 +141,13 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
   let isoText = '';
   const receivedIso = (ms: number) => (ms === isoMs ? isoText : ((isoMs = ms), (isoText = iso(ms))));
   const answerBodies = new AnswerBodies();
+  // Connections a bin's fault closed (a reset, a hang's end): the answers still held on them
+  // behind that request never went, and their captures say so (see hangUpRecorder).
+  const closedByFault = new WeakMap<Socket, Fault>();
+  const closeFor = (socket: Socket, fault: Fault) => {
+    closedByFault.set(socket, fault);
+    socket.destroy();
+  };
 
   /**
    * The bin's own answer (its settings). cors: the request's Origin may read it. Should the
@@ -146,22 +155,28 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
    * stored says so: a slow bin past the sender's timeout must not read as answered.
    */
   function answer(req: IncomingMessage, res: ServerResponse, d: Decision, requestId: string, cors: boolean, binId: string, receivedAt: number) {
-    const onHangUp = hangUpRecorder(req, res, binId, requestId, receivedAt);
-    // Gone while the capture was being stored (a sender with a short timeout, a store behind).
-    if (req.socket.destroyed) {
+    // A fault's own end of the connection is no hang-up for its capture (only the sender's is).
+    const onHangUp = hangUpRecorder(req, res, binId, requestId, receivedAt, { senderOnly: d.fault !== null });
+    const socket = req.socket;
+    // Gone while the capture was being stored (a sender with a short timeout, a store behind,
+    // an earlier request's reset on this connection).
+    if (socket.destroyed) {
       if (d.fault !== 'reset') onHangUp();
       return;
     }
+    let hang: NodeJS.Timeout | undefined;
+    let delay: NodeJS.Timeout | undefined;
+    onClosed(socket, res, () => {
+      clearTimeout(hang);
+      if (delay) (clearTimeout(delay), deps.waiters?.delaying(requestId, false));
+      onHangUp();
+    });
     const act = () => {
-      if (d.fault === 'reset') {
-        req.socket.destroy();
-        return;
-      }
+      // Both wait for the answers owed to earlier requests on this connection (pipelined) to go.
+      if (d.fault === 'reset') return onTurn(res, () => closeFor(socket, 'reset'));
       if (d.fault === 'timeout') {
         // Never answer; drop the socket at the bound so a forgotten sender does not pin it.
-        const t = setTimeout(() => req.socket.destroy(), deps.hangTimeoutMs);
-        res.on('close', () => (clearTimeout(t), onHangUp()));
-        return;
+        return onTurn(res, () => (hang = setTimeout(() => closeFor(socket, 'timeout'), deps.hangTimeoutMs)));
       }
       const r = d.response!;
       // A flat list: the bin's names keep the case it gave them, and two that differ only in
@@ -203,30 +218,37 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
       // Its delay runs from now (after the store, maybe after the disk): until it ends, a wait's
       // status filter must not take the answer for sent (see RequestWaiters.delaying).
       deps.waiters?.delaying(requestId, true);
-      const t = setTimeout(() => {
+      // Once it went: one held behind an earlier answer goes later, or never.
+      if (d.fault === null) res.once('finish', () => deps.onAnswered?.(binId, requestId));
+      delay = setTimeout(() => {
+        delay = undefined;
         deps.waiters?.delaying(requestId, false);
         act();
-        if (d.fault === null && res.headersSent) deps.onAnswered?.(binId, requestId);
       }, d.delayMs);
-      res.on('close', () => (clearTimeout(t), deps.waiters?.delaying(requestId, false), onHangUp()));
     } else act();
   }
 
   /**
    * A handler for the sender's connection closing: should it close before its answer went, the
-   * capture's answer says so (hungUpAfterMs), and `known` is told when. Only a close from the
-   * sender's side counts (closedByPeer): hooklab's own (a reset fault, the hang's end, a stop,
-   * MAX_PIPELINED) never do.
+   * capture's answer says so (hungUpAfterMs), and `known` is told. A close from the sender's side
+   * counts (closedByPeer), and, unless senderOnly, one for an earlier request's fault on the
+   * connection (closedByFault: pipelined answers held behind it never went). hooklab's other
+   * closes (a stop, MAX_PIPELINED) do not.
    */
-  function hangUpRecorder(req: IncomingMessage, res: ServerResponse, binId: string, requestId: string, receivedAt: number, known?: (hungUpAfterMs: number) => void) {
+  function hangUpRecorder(req: IncomingMessage, res: ServerResponse, binId: string, requestId: string, receivedAt: number, o: { senderOnly?: boolean; known?: (cut: CutOff) => void } = {}) {
     let told = false;
     return () => {
-      if (res.headersSent || told || !closedByPeer(req.socket)) return;
+      // Its head may be out while the answer is still held (behind an earlier one): only a whole answer went.
+      if (told || answerWent(res)) return;
+      // The fault's close is why, should the sender also have ended its side (half-closed).
+      const byFault = o.senderOnly ? undefined : closedByFault.get(req.socket);
+      if (!byFault && !closedByPeer(req.socket)) return;
       told = true;
-      const hungUpAfterMs = Math.max(0, deps.now() - receivedAt);
-      known?.(hungUpAfterMs);
+      const cut: CutOff = { hungUpAfterMs: Math.max(0, deps.now() - receivedAt) };
+      if (byFault) cut.closedByFault = byFault;
+      o.known?.(cut);
       store.requests
-        .annotate(binId, requestId, (r) => ({ answer: { ...r.answer, hungUpAfterMs } }))
+        .annotate(binId, requestId, (r) => ({ answer: { ...r.answer, ...cut } }))
         .then((item) => item && live.requestUpdated(item))
         .catch(() => {});
     };
@@ -500,16 +522,16 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
               else {
                 // A sender that gives up before the target answered (its own timeout shorter
                 // than the target's pace) is recorded as a slow bin's is: it never got the answer.
-                let hungUpAfterMs: number | undefined;
-                const onHangUp = hangUpRecorder(req, res, bin.id, record.id, receivedAt, (ms) => (hungUpAfterMs = ms));
+                let cut: CutOff | undefined;
+                const onHangUp = hangUpRecorder(req, res, bin.id, record.id, receivedAt, { known: (c) => (cut = c) });
                 if (req.socket.destroyed) onHangUp();
-                else res.on('close', onHangUp);
+                else onClosed(req.socket, res, onHangUp);
                 void proxying.then((r) => {
                   const a = proxyAnswer(r);
                   if (!res.destroyed) answerFromTarget(req, res, a, record.id, cors);
                   // The whole answer is replaced: a hang-up recorded meanwhile is kept in it.
                   const outcome: AnswerOutcome = { ...PROXY_PENDING, status: a.status };
-                  if (hungUpAfterMs !== undefined) outcome.hungUpAfterMs = hungUpAfterMs;
+                  if (cut) Object.assign(outcome, cut);
                   void deps.forwarder!.recordProxy(bin.id, record.id, forward!.targets[0].url, capture!, r, outcome);
                 });
               }
@@ -551,6 +573,9 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
 }
 
 const NO_IDS: string[] = [];
+
+/** What a capture's answer says when its connection closed before the answer went. */
+type CutOff = Pick<AnswerOutcome, 'hungUpAfterMs' | 'closedByFault'>;
 
 /** A body as JSON for `json` matches: { value } when it parses, else null (never throws). */
 function jsonBody(body: Buffer): { value: unknown } | null {

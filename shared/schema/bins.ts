@@ -123,7 +123,14 @@ export const AnswerOutcome = z
     hungUpAfterMs: z
       .int()
       .optional()
-      .meta({ description: 'Set when the sender closed the connection before this answer went (a delay or a hang longer than its timeout, or a store slow to confirm): that many ms after the request arrived. The sender never got the answer.' }),
+      .meta({
+        description:
+          'Set when the connection closed before this answer went, that many ms after the request arrived: the sender closed it (a delay or a hang longer than its timeout, or a store slow to confirm), or, with closedByFault, hooklab did. The sender never got the answer.',
+      }),
+    closedByFault: Fault.optional().meta({
+      description:
+        "Set with hungUpAfterMs when hooklab, not the sender, closed the connection before this answer went: an earlier request pipelined on the same connection got this fault (a `reset`, once the answers before it had gone; a `timeout`, at the end of its hang). Answers go in request order, so none behind it could be sent.",
+    }),
   })
   .meta({ id: 'AnswerOutcome' });
 
