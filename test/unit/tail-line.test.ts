@@ -29,6 +29,11 @@ describe('tail lines', () => {
     expect(rest(line(r))).toBe('POST   /hooks?a=1  200 not sent (the sender hung up after 10.0 s)  12 B  application/json');
     expect(rest(hungUpLine(r))).toBe('POST   /hooks?a=1  the sender hung up after 10.0 s: it never got the 200');
   });
+  it('an answer pipelined behind a reset: not sent, hooklab closed the connection (not the sender)', () => {
+    const r = item({ hungUpAfterMs: 1_020, closedByFault: 'reset' }, 503);
+    expect(rest(line(r))).toBe("POST   /hooks?a=1  503 not sent (hooklab closed the connection for an earlier request's reset on it)  12 B  application/json");
+    expect(rest(hungUpLine(r))).toBe("POST   /hooks?a=1  hooklab closed the connection for an earlier request's reset on it after 1.0 s: the sender never got the 503");
+  });
   it('a hang: the sender gave up', () => {
     const r = item({ fault: 'timeout', hungUpAfterMs: 450 }, null);
     expect(rest(line(r))).toBe('POST   /hooks?a=1  timeout (the sender gave up after 450 ms)  12 B  application/json');

@@ -7,11 +7,12 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import type { AnswerOutcome, ForwardRecord, RequestDetail as Detail, RequestItem } from '../../../shared/api.ts';
 import { api, isNotFound } from '../lib/api.ts';
 import { answeredBy, proxyCutOff } from '../lib/answered-by.ts';
+import { notSentDetail } from '../lib/not-sent.ts';
 import { bodyBytes, decodeUtf8, queryPairs } from '../lib/body-views.ts';
 import { copyText } from '../lib/clipboard.ts';
 import { toCurl } from '../lib/curl.ts';
 import { capturedPairs } from '../lib/header-bytes.ts';
-import { formatAbsolute, formatBytes, formatDuration, proxyWait } from '../lib/format.ts';
+import { formatAbsolute, formatBytes, proxyWait } from '../lib/format.ts';
 import { useError } from '../lib/use-error.ts';
 import { downloadName } from '../../../shared/filename.ts';
 import { BodyView } from './BodyView.tsx';
@@ -427,9 +428,7 @@ function AnswerWhy({ a, receivedAt, forwards }: { a: AnswerOutcome; receivedAt: 
       {a.hungUpAfterMs !== undefined && (
         <strong data-testid="hung-up">
           {' '}
-          {a.fault === 'timeout'
-            ? `— the sender gave up ${formatDuration(a.hungUpAfterMs)} after its request arrived (a hang never answers)`
-            : `— the sender hung up ${formatDuration(a.hungUpAfterMs)} after its request arrived, before this answer went: it never got it`}
+          {notSentDetail(a)}
         </strong>
       )}
     </span>

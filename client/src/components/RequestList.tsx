@@ -8,8 +8,9 @@ import { memo } from '../lib/memo.ts';
 import { useViewHeight } from '../lib/use-view-height.ts';
 import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { RequestItem } from '../../../shared/api.ts';
-import { formatBytes, formatDuration } from '../lib/format.ts';
+import { formatBytes } from '../lib/format.ts';
 import { shortKey } from '../lib/request-filter.ts';
+import { notSentTag, notSentTitle } from '../lib/not-sent.ts';
 import { useRowLabel } from '../lib/row-labels.ts';
 import { RelTime } from './RelTime.tsx';
 import { SignatureBadge } from './SignatureBadge.tsx';
@@ -329,8 +330,8 @@ const Row = memo(function Row({ binId, r, top, selected, unread, attempt, onSele
         {r.verification && r.verification.status !== 'unchecked' && <SignatureBadge v={r.verification} />}
         {r.idempotencyKey && <KeyTag k={r.idempotencyKey} attempt={attempt} />}
         {r.answer.hungUpAfterMs !== undefined && (
-          <span class="req-tag tone-warn" data-testid="hung-up-mark" title={`The sender hung up ${formatDuration(r.answer.hungUpAfterMs)} after its request arrived, before the answer went: it never got it`}>
-            sender hung up
+          <span class="req-tag tone-warn" data-testid="hung-up-mark" title={notSentTitle(r.answer)}>
+            {notSentTag(r.answer)}
           </span>
         )}
         {label && <span class="req-sub" title={target}>{target}</span>}

@@ -1,5 +1,6 @@
 import type { AnswerOutcome } from '../../../shared/api.ts';
 import { proxyWait, statusTone } from '../lib/format.ts';
+import { notSentBadge } from '../lib/not-sent.ts';
 
 /**
  * The status a bin answered, the fault that answered instead, or (proxy mode) that the first
@@ -26,12 +27,14 @@ export function StatusBadge({ status, answer, receivedAt, long }: { status: numb
     const fault = answer?.fault;
     return <span class="badge tone-bad" title={fault === 'timeout' ? 'Held open, never answered' : 'Connection reset, no answer'}>{fault ?? 'no answer'}</span>;
   }
-  // Planned, never sent: the sender hung up first (a slow answer past its timeout).
+  // Planned, never sent: the sender hung up first (a slow answer past its timeout), or hooklab
+  // closed the connection for an earlier pipelined request's fault.
   if (answer?.hungUpAfterMs !== undefined) {
+    const words = notSentBadge(answer);
     return (
-      <span class="badge tone-muted not-sent" title={`${status} was to be sent, but the sender hung up first: it never got it`} data-testid="status-not-sent">
+      <span class="badge tone-muted not-sent" title={words.title} data-testid="status-not-sent">
         {status}
-        <span class="sr-only">, not sent: the sender hung up first</span>
+        <span class="sr-only">{words.sr}</span>
       </span>
     );
   }

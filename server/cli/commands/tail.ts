@@ -10,10 +10,19 @@ const targetOf = (r: RequestItem) => r.path + (r.queryString ? `?${r.queryString
 const answerOf = (r: RequestItem) => r.status ?? r.answer.fault ?? '-';
 const seconds = (ms: number) => (ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`);
 
+/** hooklab closed the connection for an earlier pipelined request's fault (answer.closedByFault). */
+const closedFor = (r: RequestItem) => `hooklab closed the connection for an earlier request's ${r.answer.closedByFault} on it`;
+
 export function line(r: RequestItem): string {
   const hungUp = r.answer.hungUpAfterMs;
   const status =
-    hungUp === undefined ? answerOf(r) : r.answer.fault === 'timeout' ? `timeout (the sender gave up after ${seconds(hungUp)})` : `${answerOf(r)} not sent (the sender hung up after ${seconds(hungUp)})`;
+    hungUp === undefined
+      ? answerOf(r)
+      : r.answer.closedByFault
+        ? `${answerOf(r)} not sent (${closedFor(r)})`
+        : r.answer.fault === 'timeout'
+          ? `timeout (the sender gave up after ${seconds(hungUp)})`
+          : `${answerOf(r)} not sent (the sender hung up after ${seconds(hungUp)})`;
   return `${clockTime(r.receivedAt)}  ${r.method.padEnd(6)} ${targetOf(r)}  ${status}  ${r.size} B${r.contentType ? `  ${r.contentType}` : ''}`;
 }
 
@@ -23,7 +32,11 @@ export function line(r: RequestItem): string {
  */
 export function hungUpLine(r: RequestItem): string {
   const after = seconds(r.answer.hungUpAfterMs!);
-  const what = r.answer.fault === 'timeout' ? `the sender gave up after ${after} (this answer never comes)` : `the sender hung up after ${after}: it never got the ${answerOf(r)}`;
+  const what = r.answer.closedByFault
+    ? `${closedFor(r)} after ${after}: the sender never got the ${answerOf(r)}`
+    : r.answer.fault === 'timeout'
+      ? `the sender gave up after ${after} (this answer never comes)`
+      : `the sender hung up after ${after}: it never got the ${answerOf(r)}`;
   return `${clockTime(r.receivedAt)}  ${r.method.padEnd(6)} ${targetOf(r)}  ${what}`;
 }
 
