@@ -199,11 +199,13 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
       // Receiver URLs share the UI's origin: a configured HTML answer must not run there.
       // Set after the bin's headers, so no bin can relax them.
       headers.push('x-hooklab-request-id', requestId, 'content-security-policy', 'sandbox', 'x-content-type-options', 'nosniff');
-      // 204 and 304 carry no body, so no content-length either (RFC 9110).
-      const bodyless = r.status === 204 || r.status === 304;
+      // 204 and 304 carry no body, so no content-length either; a 205 carries none whatever the
+      // settings say, with a length of 0 (RFC 9110 §15.3.6). Node strips only the first two.
+      const bodyless = r.status === 204 || r.status === 304 || r.status === 205;
       // A large body: bytes shared by every answer that sends it (see answer-bodies.ts).
       const body = bodyless ? undefined : answerBodies.bytesOf(r.body);
       if (body !== undefined) headers.push('content-length', String(typeof body === 'string' ? Buffer.byteLength(body) : body.length));
+      else if (r.status === 205) headers.push('content-length', '0');
       try {
         res.writeHead(r.status, headers);
         // A string body lets Node send head and body in one write.
@@ -266,8 +268,10 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
       for (const [k, v] of Object.entries(answerCorsHeaders(req.headers.origin, exposable(namesOf(headers))))) headers.push(k, v);
     }
     headers.push('content-security-policy', 'sandbox', 'x-content-type-options', 'nosniff');
-    const bodyless = a.status === 204 || a.status === 304 || req.method === 'HEAD';
+    // As in answer(): a 205 goes with no body and a length of 0.
+    const bodyless = a.status === 204 || a.status === 304 || a.status === 205 || req.method === 'HEAD';
     if (!bodyless) headers.push('content-length', String(a.body.length));
+    else if (a.status === 205) headers.push('content-length', '0');
     try {
       res.writeHead(a.status, headers);
       res.end(bodyless ? undefined : a.body);

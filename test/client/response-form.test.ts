@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS, parseResponseConfig } from '../../server/control/validate.ts';
 import { HttpError } from '../../server/http/errors.ts';
-import { PRESETS, configToForm, describeStep, emptyStep, formToInput, formWithPreset, slotFor, withPreset } from '../../client/src/lib/response-form.ts';
+import { PRESETS, bodyNotSentHint, configToForm, describeStep, emptyStep, formToInput, formWithPreset, slotFor, withPreset } from '../../client/src/lib/response-form.ts';
 import type { ResponseConfig } from '../../shared/api.ts';
 
 const parse = (input: unknown) => parseResponseConfig(input, DEFAULT_LIMITS, () => 7);
@@ -98,5 +98,16 @@ describe('describeStep', () => {
     expect(describeStep({ status: 503, probability: 0.3 }, def)).toBe('503, 30% of the time');
     expect(describeStep({ fault: 'timeout' }, def)).toBe('hang (no answer)');
     expect(describeStep({ delayMs: 50, match: { method: 'POST' } }, def)).toBe('200 (default), after 50 ms, only POST');
+  });
+});
+
+describe('a body that is not sent', () => {
+  it('is hinted under a Body field whose answer (its own status, or the default\'s) is a 204, 205 or 304', () => {
+    expect(bodyNotSentHint('205', 'yy')).toBe('Not sent: a 205 carries no body (HTTP; a 205 goes with Content-Length: 0).');
+    expect(bodyNotSentHint(' 204 ', 'x')).toMatch(/^Not sent: a 204/);
+    expect(bodyNotSentHint('304', 'x')).toMatch(/^Not sent: a 304/);
+    expect(bodyNotSentHint('205', '')).toBeUndefined();
+    expect(bodyNotSentHint('200', 'x')).toBeUndefined();
+    expect(bodyNotSentHint('', 'x')).toBeUndefined();
   });
 });

@@ -258,6 +258,32 @@ describe('response control', () => {
     await page.getByTestId('response-status').getByText('Saved').waitFor();
   });
 
+  it('a body under a 205 (or 204, 304) is hinted as not sent; the sender gets the 205 without it', async () => {
+    const other = await apiCall<Bin>(app.base, 'POST', '/api/bins', { name: 'reset content' });
+    await page.goto(`/bins/${other.id}/response`);
+    await page.getByTestId('response-editor').waitFor();
+    const hint = page.locator('[data-field="default.body"] .muted.small');
+    await page.getByTestId('default-status').fill('205');
+    await page.locator('[data-field="default.body"] textarea').fill('yy');
+    await hint.waitFor();
+    expect(await hint.textContent()).toBe('Not sent: a 205 carries no body (HTTP; a 205 goes with Content-Length: 0).');
+    // A plan step without a status answers with the default's: hinted too.
+    await page.getByTestId('add-step').click();
+    const step = page.locator('[data-testid="plan-step"][data-index="0"]');
+    await step.getByTestId('step-status').fill('');
+    await step.locator('summary').click();
+    await step.locator('[data-field="plan[0].body"] textarea').fill('zz');
+    await step.locator('[data-field="plan[0].body"] .muted.small').waitFor();
+    await page.getByTestId('save-response').click();
+    await page.getByTestId('response-status').getByText('Saved').waitFor();
+    const r = await hit(app.reachable(other.url), { body: 'x' });
+    expect(r.status).toBe(205);
+    expect(r.headers['content-length']).toBe('0');
+    // Another status: no hint.
+    await page.getByTestId('default-status').fill('200');
+    await until(page, () => !document.querySelector('[data-field="default.body"] .muted.small'));
+  });
+
   it('keeps the field Tab lands on clear of the sticky Save bar on a phone', async () => {
     const phone = await openPage(browser, app.base, { width: 400, height: 800 });
     try {

@@ -11,6 +11,7 @@ import {
   type ResponseForm,
   type StepForm,
   PRESETS,
+  bodyNotSentHint,
   configToForm,
   describeResponseError,
   describeStep,
@@ -251,7 +252,7 @@ export function ResponseEditor({ binId, disabled }: Props) {
           <Field label="Content type" slot="default.contentType" error={err('default.contentType')} wide>
             {(a) => <input {...a} value={form.default.contentType} onInput={(e) => setDef('contentType', val(e))} />}
           </Field>
-          <Field label="Body" slot="default.body" error={err('default.body')} wide>
+          <Field label="Body" slot="default.body" error={err('default.body')} wide hint={bodyNotSentHint(form.default.status, form.default.body)}>
             {(a) => <textarea {...a} rows={3} class="mono" value={form.default.body} onInput={(e) => setDef('body', val(e))} />}
           </Field>
           <Field label="Headers (one “Name: value” per line)" slot="default.headers" error={err('default.headers')} wide>
@@ -276,6 +277,7 @@ export function ResponseEditor({ binId, disabled }: Props) {
               current={!!position && !position.exhausted && position.step === i}
               used={position && position.step === i ? position.usedInStep : 0}
               errors={errors}
+              defaultStatus={form.default.status}
               onChange={(patch) => setStep('plan', i, patch)}
               onMove={(d) => moveStep('plan', i, d)}
               onRemove={() => removeStep('plan', i)}
@@ -315,6 +317,7 @@ export function ResponseEditor({ binId, disabled }: Props) {
               current={false}
               used={0}
               errors={errors}
+              defaultStatus={form.default.status}
               onChange={(patch) => setStep('rules', i, patch)}
               onMove={(d) => moveStep('rules', i, d)}
               onRemove={() => removeStep('rules', i)}
@@ -393,12 +396,14 @@ interface StepProps {
   current: boolean;
   used: number;
   errors: FieldErrors;
+  /** A step without a status answers with the default's. */
+  defaultStatus: string;
   onChange: (patch: Partial<StepForm>) => void;
   onMove: (d: -1 | 1) => void;
   onRemove: () => void;
 }
 
-function StepEditor({ list, index, step, count, current, used, errors, onChange, onMove, onRemove }: StepProps) {
+function StepEditor({ list, index, step, count, current, used, errors, defaultStatus, onChange, onMove, onRemove }: StepProps) {
   const base = `${list}[${index}]`;
   const e = (k: string) => errors[k ? `${base}.${k}` : base];
   const isPlan = list === 'plan';
@@ -461,7 +466,7 @@ function StepEditor({ list, index, step, count, current, used, errors, onChange,
         <summary>Body, headers and which requests it applies to</summary>
         <div class="grid-fields">
           {!fault && (
-            <Field label="Body" slot={`${base}.body`} error={e('body')} wide>
+            <Field label="Body" slot={`${base}.body`} error={e('body')} wide hint={bodyNotSentHint(step.status || defaultStatus, step.body)}>
               {(a) => <textarea {...a} rows={2} class="mono" value={step.body} placeholder="(the status text, or the default body when no status is set)" onInput={(ev) => onChange({ body: val(ev) })} />}
             </Field>
           )}

@@ -208,6 +208,16 @@ export function formToInput(f: ResponseForm): { input: ResponseConfigInput; erro
 // Placing errors is field-errors.ts's job; slotFor is still importable from here.
 export { slotFor } from './field-errors.ts';
 
+/**
+ * The hint under a Body field whose answer never carries one (HTTP: 204, 205, 304), so a body
+ * typed there is not sent. `status`: the field's own, else (a step without one) the default's.
+ */
+export function bodyNotSentHint(status: string, body: string): string | undefined {
+  const n = status.trim();
+  if (body === '' || (n !== '204' && n !== '205' && n !== '304')) return undefined;
+  return `Not sent: a ${n} carries no body (HTTP; a 205 goes with Content-Length: 0).`;
+}
+
 /** Every place in the form that can show a message; an error naming anything else goes to the top. */
 export function responseSlots(f: ResponseForm): string[] {
   const out = ['default', 'default.status', 'default.contentType', 'default.body', 'default.delayMs', 'default.headers', 'plan', 'rules', 'seed', 'afterPlan', 'cors'];
