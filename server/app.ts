@@ -323,6 +323,7 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
     send: sender.send,
     live: dispatcherLive,
     schedule: config.schedule,
+    maxAttempts: config.maxScheduleAttempts,
     timeoutMs: config.dispatchTimeoutMs,
     concurrency: config.dispatchConcurrency,
     maxPending: config.maxPendingDeliveries,

@@ -11,7 +11,9 @@ import { withLabelFrom } from './api/bins.ts';
 import { CASE_TWIN_REASON, caseTwin } from './bins/id-case.ts';
 import { initialPlanState } from './control/engine.ts';
 import { type ControlLimits, parseResponseConfig } from './control/validate.ts';
-import { applyWebhookInput, NEEDS_SECRET } from './dispatch/webhook-input.ts';
+import { resolveSchedule } from './dispatch/schedule.ts';
+import { scheduleRefusal } from './dispatch/schedule-limit.ts';
+import { applyWebhookInput, NEEDS_SECRET, type ScheduleLimits } from './dispatch/webhook-input.ts';
 import type { Store } from './store/types.ts';
 
 export interface ApplyResult {
@@ -46,6 +48,8 @@ export interface ApplyOptions {
   /** MAX_BINS and MAX_WEBHOOKS: what the file leaves must fit them, as the API's creates must. */
   maxBins?: number;
   maxWebhooks?: number;
+  /** The server's schedule and MAX_SCHEDULE_ATTEMPTS: a webhook's schedule must fit, as the API's saves must. */
+  scheduleLimits?: ScheduleLimits;
 }
 
 /** How many the store holds once the file is applied (with `prune`, only the file's), when that is over `max`. */
@@ -77,6 +81,8 @@ export async function applyConfig(store: Store, cfg: ConfigFile, o: ApplyOptions
     const why = o.refuseWebhookUrl?.(w.url);
     if (why) refused.push(`webhooks[${i}].url: ${why}`);
     // As the API refuses it (see applyWebhookInput), before anything is written.
+    const tooLong = w.schedule && o.scheduleLimits && scheduleRefusal(resolveSchedule(o.scheduleLimits.schedule, w.schedule), w.schedule, o.scheduleLimits.maxAttempts);
+    if (tooLong) refused.push(`webhooks[${i}].schedule.${tooLong.field}: ${tooLong.message}`);
     if (w.previousSecret && !(w.secret ?? (w.secret === undefined ? (await store.webhooks.get(w.id))?.secret : null))) refused.push(`webhooks[${i}].previousSecret: ${NEEDS_SECRET}`);
   }
   const binsOver = overLimit(stored.map((b) => b.id), (cfg.bins ?? []).map((b) => b.id), cfg.prune === true, o.maxBins);

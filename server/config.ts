@@ -6,6 +6,8 @@ import { DEFAULT_RESPONSE_LIMITS, type ResponseLimits } from '../shared/schema/r
 import { REPLAY_STALE_MS_DEFAULT } from './forward/replay-jobs.ts';
 import { LIVE_MAX_SOCKETS_PER_SESSION_DEFAULT } from './live/sessions.ts';
 import { allowListProblem } from './net/allow-list.ts';
+import { MAX_ATTEMPTS } from './dispatch/schedule.ts';
+import { tooManyAttempts } from './dispatch/schedule-limit.ts';
 
 export interface Config {
   port: number;
@@ -90,6 +92,8 @@ export interface Config {
   maxFinishedDeliveries: number;
   /** Pending deliveries at once (MAX_PENDING_DELIVERIES): a run or test that would pass it is refused (503). */
   maxPendingDeliveries: number;
+  /** MAX_SCHEDULE_ATTEMPTS: the most attempts one delivery may plan (dispatch/schedule-limit.ts). */
+  maxScheduleAttempts: number;
   schedule: ScheduleSettings;
   authToken: string | null;
   dispatchAllow: string[] | null;
@@ -168,6 +172,7 @@ export const CONFIG_DOCS: { name: string; default: string; meaning: string }[] =
   { name: 'DISPATCH_IN_PROCESS', default: 'true', meaning: 'Send attempts to hooklab\'s own receivers at its listening address (`http://localhost:PORT`, `127.0.0.1`, `[::1]`) in-process: the same HTTP bytes through the same parsers, without a socket (a URL under a `PUBLIC_URL` elsewhere still goes over the network). false: over loopback TCP.' },
   { name: 'MAX_FINISHED_DELIVERIES', default: '5000', meaning: 'Finished deliveries kept; pending ones are never dropped.' },
   { name: 'MAX_PENDING_DELIVERIES', default: '10000', meaning: 'Deliveries still owed attempts, at once, counting the sync_end ones of runs not ended yet. Each stays in memory and in deliveries.log until it ends: with a 100-wait plan, 10,000 measured +200 MB RSS and a 50 MB log. A run or Test send that would pass it is refused whole: 503 too_many_pending_deliveries with Retry-After (409 for a run larger than the whole budget); pending deliveries end as the clock reaches their attempts.' },
+  { name: 'MAX_SCHEDULE_ATTEMPTS', default: '200', meaning: 'Most attempts one delivery may plan (2 to 10000), the first and the one on the deadline included. A schedule that plans more (every jittered wait counted at its shortest) is refused where it is given: a webhook\'s schedule and the schedule preview answer 400 naming the field, a config file or the RETRY_* variables stop start-up. A webhook saved before (or under a higher limit) is cut at it, and says so (scheduleNote, the preview\'s notes). Each planned attempt of a pending delivery costs about 200 bytes, in memory and in deliveries.log.' },
   { name: 'RETRY_FIRST_DELAY_MS', default: '5000', meaning: 'Delay before the first retry.' },
   { name: 'RETRY_FACTOR', default: '4', meaning: 'Each retry delay is this many times the previous one.' },
   { name: 'RETRY_JITTER', default: '0.2', meaning: 'Random spread on each delay (0.2 = ±20%).' },
@@ -233,6 +238,16 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
   // Both must hold at least one body of the largest size, or such a body could never be kept.
   const maxStoreBytes = int(env, 'MAX_STORE_BYTES', 2 * 1024 ** 3, Math.max(1, maxBodyBytes));
   const maxBufferedBytes = int(env, 'MAX_BUFFERED_BYTES', 64 * 1024 * 1024, Math.max(1, maxBodyBytes));
+  const maxScheduleAttempts = int(env, 'MAX_SCHEDULE_ATTEMPTS', MAX_ATTEMPTS, 2, 10_000);
+  const schedule: ScheduleSettings = {
+    firstDelayMs: int(env, 'RETRY_FIRST_DELAY_MS', 5000, 1),
+    factor: num(env, 'RETRY_FACTOR', 4, 1, 100),
+    jitter: num(env, 'RETRY_JITTER', 0.2, 0, 0.99),
+    deadlineMs: int(env, 'RETRY_DEADLINE_MS', 86_400_000, 1),
+  };
+  // Every webhook without its own schedule uses this one: past the limit, each delivery was cut.
+  const tooMany = tooManyAttempts(schedule, maxScheduleAttempts, { firstDelayMs: 'RETRY_FIRST_DELAY_MS', factor: 'RETRY_FACTOR', deadlineMs: 'RETRY_DEADLINE_MS' });
+  if (tooMany) throw new ConfigError(`The retry schedule (RETRY_FIRST_DELAY_MS, RETRY_FACTOR, RETRY_JITTER, RETRY_DEADLINE_MS) ${tooMany} (or raise MAX_SCHEDULE_ATTEMPTS)`);
   const allow = (env.DISPATCH_ALLOW ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   const allowProblem = allowListProblem(allow);
   if (allowProblem) throw new ConfigError(allowProblem);
@@ -295,12 +310,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     replayStaleMs: int(env, 'REPLAY_STALE_MS', REPLAY_STALE_MS_DEFAULT, 1000, 3_600_000),
     maxFinishedDeliveries: int(env, 'MAX_FINISHED_DELIVERIES', 5000, 1),
     maxPendingDeliveries: int(env, 'MAX_PENDING_DELIVERIES', 10_000, 1, 10_000_000),
-    schedule: {
-      firstDelayMs: int(env, 'RETRY_FIRST_DELAY_MS', 5000, 1),
-      factor: num(env, 'RETRY_FACTOR', 4, 1, 100),
-      jitter: num(env, 'RETRY_JITTER', 0.2, 0, 0.99),
-      deadlineMs: int(env, 'RETRY_DEADLINE_MS', 86_400_000, 1),
-    },
+    maxScheduleAttempts,
+    schedule,
     authToken: env.AUTH_TOKEN ? env.AUTH_TOKEN : null,
     dispatchAllow: allow.length ? allow : null,
     trustProxy: bool(env, 'TRUST_PROXY'),

@@ -131,7 +131,7 @@ async function main() {
     };
     let r: Awaited<ReturnType<typeof applyConfig>>;
     try {
-      r = await applyConfig(store, file, { now: new Date().toISOString(), limits: responseLimitsOf(config), refuseTarget: (url) => targetRefusal(url, { policy, isOwnOrigin }), refuseWebhookUrl, maxBins: config.maxBins, maxWebhooks: config.maxWebhooks });
+      r = await applyConfig(store, file, { now: new Date().toISOString(), limits: responseLimitsOf(config), refuseTarget: (url) => targetRefusal(url, { policy, isOwnOrigin }), refuseWebhookUrl, maxBins: config.maxBins, maxWebhooks: config.maxWebhooks, scheduleLimits: { schedule: config.schedule, maxAttempts: config.maxScheduleAttempts } });
     } catch (err) {
       if (err instanceof ConfigRefusedError) throw new ConfigFileError(`Invalid config file ${path.basename(configPath!)} (${configPath}), nothing was applied:\n  ${err.message}`);
       throw err;

@@ -6,7 +6,8 @@ import { reached } from '../dispatch/delivery-waiters.ts';
 import { waitSlot } from './wait-budget.ts';
 import { previewSchedule } from '../dispatch/preview.ts';
 import { mergeOverrides, resolveSchedule } from '../dispatch/schedule.ts';
-import { HttpError, notFound } from '../http/errors.ts';
+import { scheduleRefusal } from '../dispatch/schedule-limit.ts';
+import { HttpError, invalid, notFound } from '../http/errors.ts';
 import { parse } from '../http/parse.ts';
 import type { Delivery } from '../../shared/api.ts';
 import type { ApiContext } from './context.ts';
@@ -111,10 +112,14 @@ export function dispatchRouter(ctx: ApiContext): Router {
     const clash = scheduleConflicts(merged).filter((c) => override[c.field] !== undefined);
     if (clash.length) throw new HttpError(400, 'invalid_field', clash.map((c) => `${c.field}: ${c.message}`).join('; '), clash[0].field, clash);
     const settings = resolveSchedule(ctx.config.schedule, merged);
+    // Numbers the query gives that plan past MAX_SCHEDULE_ATTEMPTS: refused, as a webhook's
+    // save refuses them. A webhook's stored schedule is shown cut, with a note saying so.
+    const tooLong = scheduleRefusal(settings, override, ctx.config.maxScheduleAttempts);
+    if (tooLong) throw invalid(tooLong.field, tooLong.message);
     const behaviors = { ...w?.behaviors };
     if (retryAfter !== undefined) behaviors.retryAfter = retryAfter;
     if (disableAfterDays !== undefined) behaviors.disableAfterDays = disableAfterDays;
-    res.json(previewSchedule(settings, givenSeed ?? 1, behaviors, { retryAfterS }));
+    res.json(previewSchedule(settings, givenSeed ?? 1, behaviors, { retryAfterS, maxAttempts: ctx.config.maxScheduleAttempts }));
   });
 
   return r;

@@ -336,7 +336,9 @@ export function openApiDocument(o: OpenApiOptions): object {
     'The schedule parameters combine as a webhook\'s `schedule` does (ScheduleOverride), and the same combinations are a 400 in the same words: ' +
       '`preset` and `delaysMs` exclude each other, and `firstDelayMs` and `factor` do not apply to a list of waits (`delaysMs`, or the ' +
       `${D.LIST_PRESETS.join(' or ')} preset). With \`webhookId\`, the parameters given replace the webhook's schedule when they name a preset or delaysMs, else change its numbers: ` +
-      'so `firstDelayMs` or `factor` on a webhook whose schedule is a list of waits is a 400 too.',
+      'so `firstDelayMs` or `factor` on a webhook whose schedule is a list of waits is a 400 too. ' +
+      'Parameters that make it plan more attempts per delivery than MAX_SCHEDULE_ATTEMPTS are a 400 on the first of them given, as a webhook save is; ' +
+      "a webhook's stored schedule past it is shown cut, as its deliveries are, the first of `notes` saying so.",
   );
 
   // ------------------------------------------------------------------------- meta

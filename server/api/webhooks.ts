@@ -1,7 +1,10 @@
 import { type Request, type Response, Router } from 'express';
-import { applyWebhookInput, parseWebhookInput, webhookView } from '../dispatch/webhook-input.ts';
-import { HttpError, notFound } from '../http/errors.ts';
-import type { Webhook } from '../../shared/api.ts';
+import { resolveSchedule } from '../dispatch/schedule.ts';
+import { scheduleRefusal } from '../dispatch/schedule-limit.ts';
+import { applyWebhookInput, parseWebhookInput, webhookView as viewOf } from '../dispatch/webhook-input.ts';
+import { HttpError, invalid, notFound } from '../http/errors.ts';
+import type { ScheduleSettings, Webhook } from '../../shared/api.ts';
+import type { StoredWebhook } from '../store/types.ts';
 import { etagOf, sendSettingsView } from '../http/etag.ts';
 import { newId } from '../ids.ts';
 import { iso } from '../time.ts';
@@ -13,12 +16,15 @@ import { inTurn, settingsKey, type Turn } from './settings-writes.ts';
  * streak changes with every delivery and must not make an editor's save a conflict).
  */
 export function webhookEtag(view: Webhook): string {
-  const { failing: _f, cancelling: _c, ...settings } = view;
+  // scheduleNote follows from the server's settings, not the webhook's.
+  const { failing: _f, cancelling: _c, scheduleNote: _n, ...settings } = view;
   return etagOf(settings);
 }
 
 export function webhooksRouter(ctx: ApiContext): Router {
   const r = Router();
+  const limits = { schedule: ctx.config.schedule, maxAttempts: ctx.config.maxScheduleAttempts };
+  const webhookView = (w: StoredWebhook) => viewOf(w, limits);
 
   const getOr404 = async (id: string) => {
     const w = await ctx.store.webhooks.get(id);
@@ -45,9 +51,17 @@ export function webhooksRouter(ctx: ApiContext): Router {
     if (!v.ok) throw new HttpError(400, 'invalid_field', `url: ${v.reason}`, 'url', [{ field: 'url', message: v.reason }]);
   };
 
+  // Past MAX_SCHEDULE_ATTEMPTS a delivery would be cut short: refused when given. One stored
+  // already is not refused for other changes (it could not even be turned off).
+  const refuseSchedule = (given: Partial<ScheduleSettings> | undefined) => {
+    const no = given && scheduleRefusal(resolveSchedule(ctx.config.schedule, given), given, ctx.config.maxScheduleAttempts);
+    if (no) throw invalid(`schedule.${no.field}`, no.message);
+  };
+
   r.post('/webhooks', async (req, res) => {
     const input = parseWebhookInput(req.body, false);
     refuseUrl(input.url);
+    refuseSchedule(input.schedule);
     const w = applyWebhookInput(null, input, newId('wh'), iso(ctx.now()));
     // Each holds a secret, a schedule and its deliveries' history: a budget, as bins have,
     // checked and made in one step (concurrent requests cannot pass it; see Creatable).
@@ -81,6 +95,7 @@ export function webhooksRouter(ctx: ApiContext): Router {
       const prev = await getOr404(req.params.id);
       const input = parseWebhookInput(req.body, true);
       refuseUrl(input.url);
+      refuseSchedule(input.schedule);
       const w = applyWebhookInput(prev, input, prev.id, iso(ctx.now()));
       await ctx.store.webhooks.put(w);
       return { prev, w };

@@ -41,7 +41,7 @@ import { type DueEntry, DueQueue, InstantSet } from './due-queue.ts';
 import { bigId, detailsFor, syncEnd, syncStart, testEvent } from './payloads.ts';
 import { planUseOf } from './plan-use.ts';
 import { receiverKey } from './receiver-key.ts';
-import { planAttempts, resolveSchedule } from './schedule.ts';
+import { MAX_ATTEMPTS, planAttempts, resolveSchedule } from './schedule.ts';
 import type { Send, SendResult } from './send.ts';
 import { signatureHeader } from './signing.ts';
 import { webhookView } from './webhook-input.ts';
@@ -57,6 +57,8 @@ export interface DispatcherDeps {
   send: Send;
   live: LiveBus;
   schedule: ScheduleSettings;
+  /** MAX_SCHEDULE_ATTEMPTS (default 200): a delivery plans at most this many. */
+  maxAttempts?: number;
   timeoutMs: number;
   concurrency: number;
   userAgent: string;
@@ -652,7 +654,7 @@ export class Dispatcher {
       if (!wants(wh, payload)) continue;
       const schedule = resolveSchedule(this.d.schedule, wh.schedule);
       const seed = Math.floor(this.d.random() * 2 ** 32);
-      const planned = planAttempts(schedule, seed).map((o) => at + o);
+      const planned = planAttempts(schedule, seed, this.d.maxAttempts).map((o) => at + o);
       const del = this.newDelivery(await step(() => this.ourBin(wh.url)), wh, payload, at, runId, planned, schedule, seed);
       await step(() => this.save(del));
       if (slot) this.take(slot);
@@ -1138,7 +1140,7 @@ export class Dispatcher {
       return off;
     });
     if (!next) return;
-    this.d.live.webhookChanged(webhookView(next));
+    this.d.live.webhookChanged(webhookView(next, { schedule: this.d.schedule, maxAttempts: this.d.maxAttempts ?? MAX_ATTEMPTS }));
     await this.cancelFor(next.id, 'disabled', cancelledByBehavior(disable.detail));
   }
 

@@ -5,16 +5,20 @@ import type { Behaviors, Delivery, HeaderPair, ScheduleSettings, SchedulePreview
 import { iso } from '../time.ts';
 import { decideNext } from './attempt-outcome.ts';
 import { MAX_ATTEMPTS, planAttempts } from './schedule.ts';
+import { cutNote } from './schedule-limit.ts';
 import { disableVerdict, streakAfterAttempt } from './webhook-health.ts';
 import { duration } from './words.ts';
 
 export interface PreviewOptions {
   /** Assume each failed attempt answers 503 with `Retry-After: <seconds>`. */
   retryAfterS?: number;
+  /** MAX_SCHEDULE_ATTEMPTS (default 200): the plan is cut there, as a delivery's is, and a note says so. */
+  maxAttempts?: number;
 }
 
 export function previewSchedule(settings: ScheduleSettings, seed: number, behaviors: Behaviors, opts: PreviewOptions = {}): SchedulePreview {
-  const offsets = planAttempts(settings, seed);
+  const max = opts.maxAttempts ?? MAX_ATTEMPTS;
+  const offsets = planAttempts(settings, seed, max);
   const status = opts.retryAfterS !== undefined ? 503 : 500;
   const headers: HeaderPair[] = opts.retryAfterS !== undefined ? [['Retry-After', String(opts.retryAfterS)]] : [];
   let del: Delivery = {
@@ -41,7 +45,7 @@ export function previewSchedule(settings: ScheduleSettings, seed: number, behavi
   const attempts: SchedulePreview['attempts'] = [];
   let streak = null;
   let endsBy: SchedulePreview['endsBy'] = 'deadline';
-  while (del.state === 'pending' && del.nextAttemptAt !== null && attempts.length < MAX_ATTEMPTS) {
+  while (del.state === 'pending' && del.nextAttemptAt !== null && attempts.length < max) {
     const at = Date.parse(del.nextAttemptAt);
     const n = attempts.length + 1;
     attempts.push({ n, offsetMs: at, delayMs: n === 1 ? 0 : at - attempts[n - 2].offsetMs, reason: del.nextReason ?? 'schedule', detail: del.nextReasonDetail ?? null });
@@ -63,7 +67,8 @@ export function previewSchedule(settings: ScheduleSettings, seed: number, behavi
       nextReasonDetail: step.nextReasonDetail,
     };
   }
-  return { settings, seed, behaviors, attempts, endsBy, notes: notes(behaviors, attempts, opts) };
+  const cut = cutNote(settings, max);
+  return { settings, seed, behaviors, attempts, endsBy, notes: [...(cut ? [cut] : []), ...notes(behaviors, attempts, opts)] };
 }
 
 function notes(b: Behaviors, attempts: SchedulePreview['attempts'], opts: PreviewOptions): string[] {

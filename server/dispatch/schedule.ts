@@ -9,7 +9,10 @@
 import type { ScheduleSettings } from '../../shared/api.ts';
 import { createRng } from '../rng.ts';
 
-/** Safety net for settings that would plan absurdly many attempts (factor 1, tiny delay). */
+/**
+ * Default of MAX_SCHEDULE_ATTEMPTS: the most attempts one delivery plans. Schedules past it are
+ * refused when given (see schedule-limit.ts); one stored before is cut here, and says so.
+ */
 export const MAX_ATTEMPTS = 200;
 
 const SEC = 1000;
@@ -43,28 +46,32 @@ export function endsOnDeadline(s: ScheduleSettings): boolean {
   return !s.delaysMs;
 }
 
-/** Offsets (ms after the event) of every planned attempt, the first being 0. */
-export function planAttempts(s: ScheduleSettings, seed: number): number[] {
-  const rng = createRng(seed);
+/** Offsets (ms after the event) of every planned attempt, the first being 0; at most `maxAttempts`. */
+export function planAttempts(s: ScheduleSettings, seed: number, maxAttempts = MAX_ATTEMPTS): number[] {
+  return planWith(s, createRng(seed), maxAttempts);
+}
+
+/** planAttempts with its draws from `draw` (always 0: every wait at its shortest). */
+export function planWith(s: ScheduleSettings, draw: () => number, maxAttempts: number): number[] {
   const offsets = [0];
   let last = 0;
   if (s.delaysMs) {
-    for (let n = 1; n <= s.delaysMs.length && offsets.length < MAX_ATTEMPTS; n++) {
-      const next = last + Math.max(1, retryDelay(n, s, rng()));
+    for (let n = 1; n <= s.delaysMs.length && offsets.length < maxAttempts; n++) {
+      const next = last + Math.max(1, retryDelay(n, s, draw()));
       if (next > s.deadlineMs) break;
       offsets.push(next);
       last = next;
     }
     return offsets;
   }
-  for (let n = 1; offsets.length < MAX_ATTEMPTS; n++) {
-    const next = last + retryDelay(n, s, rng());
+  for (let n = 1; offsets.length < maxAttempts; n++) {
+    const next = last + retryDelay(n, s, draw());
     if (next >= s.deadlineMs) break;
     offsets.push(next);
     last = next;
   }
   if (last < s.deadlineMs) {
-    if (offsets.length >= MAX_ATTEMPTS) offsets[offsets.length - 1] = s.deadlineMs;
+    if (offsets.length >= maxAttempts) offsets[offsets.length - 1] = s.deadlineMs;
     else offsets.push(s.deadlineMs);
   }
   return offsets;

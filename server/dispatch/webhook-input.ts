@@ -1,11 +1,19 @@
 // Webhook settings (the article's settings page, as JSON): parsed by the shared schema,
 // applied over what is stored, and shown without the secret.
-import type { Subscription, Webhook } from '../../shared/api.ts';
+import type { ScheduleSettings, Subscription, Webhook } from '../../shared/api.ts';
 import { SUBSCRIPTIONS } from '../../shared/api.ts';
 import { WebhookCreate, WebhookUpdate } from '../../shared/schema/dispatch.ts';
 import { invalid } from '../http/errors.ts';
 import { parse } from '../http/parse.ts';
 import type { StoredWebhook } from '../store/types.ts';
+import { resolveSchedule } from './schedule.ts';
+import { cutNote } from './schedule-limit.ts';
+
+/** What a webhook's schedule is read against: the server's settings and MAX_SCHEDULE_ATTEMPTS. */
+export interface ScheduleLimits {
+  schedule: ScheduleSettings;
+  maxAttempts: number;
+}
 
 type WebhookInput = ReturnType<typeof WebhookUpdate.parse>;
 
@@ -48,11 +56,17 @@ export function applyWebhookInput(prev: StoredWebhook | null, input: WebhookInpu
   };
 }
 
-/** What the API shows: never the secret itself; fields added later read as off. */
-export function webhookView(w: StoredWebhook): Webhook {
+/**
+ * What the API shows: never the secret itself; fields added later read as off. A schedule
+ * saved past MAX_SCHEDULE_ATTEMPTS (before it was checked, or under other settings) says what
+ * its deliveries make instead.
+ */
+export function webhookView(w: StoredWebhook, limits: ScheduleLimits): Webhook {
   const { secret, previousSecret, ...rest } = w;
+  const note = cutNote(resolveSchedule(limits.schedule, w.schedule), limits.maxAttempts);
   return {
     ...rest,
+    ...(note ? { scheduleNote: note } : {}),
     behaviors: w.behaviors ?? {},
     disabledBy: w.disabledBy ?? null,
     failing: w.failing ?? null,

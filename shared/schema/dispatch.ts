@@ -21,7 +21,7 @@ export const SchedulePreset = oneOf(SCHEDULE_PRESETS).meta({
     'portable (default): 5 s, then x4 with ±20% jitter, last attempt on the 24 h deadline; svix: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h; ' +
     'standard-webhooks: the spec\'s example, 5 s … 24 h over 75.6 h; stripe: 1 h doubling for up to 3 days; linear: every hour for 24 h.',
 });
-/** A list of waits is at most this long (the schedule's attempt cap is larger). */
+/** A list of waits is at most this long (MAX_SCHEDULE_ATTEMPTS may refuse a shorter one). */
 export const MAX_DELAYS = 100;
 
 export const ScheduleSettings = z
@@ -84,7 +84,7 @@ export const ScheduleOverride = obj({
   .superRefine(scheduleFieldsAgree)
   .meta({
     id: 'ScheduleOverride',
-    description: `A preset or delaysMs, not both; firstDelayMs and factor do not apply to a list of waits (delaysMs, or the ${LIST_PRESETS.join(' or ')} preset).`,
+    description: `A preset or delaysMs, not both; firstDelayMs and factor do not apply to a list of waits (delaysMs, or the ${LIST_PRESETS.join(' or ')} preset). A schedule that plans more attempts per delivery than MAX_SCHEDULE_ATTEMPTS (200 by default; every jittered wait counted at its shortest) is refused: 400 on the field that sets the count.`,
     // scheduleConflicts, as the document says it.
     allOf: [
       { not: { required: ['preset', 'delaysMs'] } },
@@ -231,6 +231,13 @@ export const Webhook = z
     hasPreviousSecret: z.boolean().meta({ description: 'A rotation is under way: deliveries are signed with both secrets.' }),
     successPolicy: SuccessPolicy,
     schedule: ScheduleSettings.partial(),
+    scheduleNote: z
+      .string()
+      .optional()
+      .meta({
+        description:
+          'Only when the schedule plans more attempts than MAX_SCHEDULE_ATTEMPTS (saved before the limit was checked, or under other server settings; a save giving such a schedule is refused, 400): what its deliveries make instead.',
+      }),
     behaviors: Behaviors,
     disabledBy: AutoDisabled.nullable().meta({ description: 'Set when hooklab disabled the webhook by itself; cleared when it is enabled again.' }),
     failing: FailureStreak.nullable(),
@@ -432,7 +439,7 @@ export const SchedulePreview = z
       }),
     ),
     endsBy: z.enum(['deadline', 'disabled']).meta({ description: 'How a delivery that never succeeds ends: at its last attempt, or when disableAfterDays disables the webhook.' }),
-    notes: z.array(z.string()).meta({ description: 'What the behaviours would do, in words.' }),
+    notes: z.array(z.string()).meta({ description: 'What the behaviours would do, in words; first, for a webhook\'s stored schedule past MAX_SCHEDULE_ATTEMPTS, that its deliveries are cut there (the attempts shown are cut too).' }),
   })
   .meta({ id: 'SchedulePreview' });
 

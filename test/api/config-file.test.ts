@@ -346,4 +346,26 @@ describe('config file', () => {
       expect((await json<{ bins: unknown[] }>(base, 'GET', '/api/bins')).body.bins).toEqual([]);
     });
   });
+
+  it('a webhook schedule planning more attempts than MAX_SCHEDULE_ATTEMPTS stops start-up, as the API refuses it, and nothing of the file is applied', async () => {
+    const dataDir = await tempDir();
+    dirs.push(dataDir);
+    const file = path.join(dataDir, 'minutely.json');
+    const webhook = { id: 'wh-minutely', url: 'http://127.0.0.1:1/x', schedule: { firstDelayMs: 60_000, factor: 1, jitter: 0 } };
+    await writeFile(file, JSON.stringify({ bins: [{ id: 'minutely-bin-0123' }], webhooks: [webhook] }));
+    const { code, output } = await startExpectingFailure({ DATA_DIR: dataDir, HOOKLAB_CONFIG: file });
+    expect(code).toBe(1);
+    expect(output).toContain(
+      'webhooks[0].schedule.firstDelayMs: plans 1441 attempts per delivery; at most 200 (MAX_SCHEDULE_ATTEMPTS): raise firstDelayMs or factor, or shorten deadlineMs',
+    );
+    await withServer({ DATA_DIR: dataDir }, async (base) => {
+      expect((await json<{ bins: unknown[] }>(base, 'GET', '/api/bins')).body.bins).toEqual([]);
+    });
+    // Raised, the same file is fine, and the webhook plans all 1441.
+    await withServer({ DATA_DIR: dataDir, HOOKLAB_CONFIG: file, MAX_SCHEDULE_ATTEMPTS: '1441' }, async (base) => {
+      const w = (await json<Webhook>(base, 'GET', '/api/webhooks/wh-minutely')).body;
+      expect(w.scheduleNote).toBeUndefined();
+      expect((await json<{ attempts: unknown[] }>(base, 'GET', '/api/schedule/preview?webhookId=wh-minutely')).body.attempts).toHaveLength(1441);
+    });
+  });
 });

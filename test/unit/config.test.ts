@@ -67,6 +67,21 @@ describe('config', () => {
     expect(() => loadConfig(env)).toThrow(msg);
   });
 
+  it('MAX_SCHEDULE_ATTEMPTS (200): RETRY_* settings planning more attempts per delivery stop start-up, naming what to change', () => {
+    expect(loadConfig({}).maxScheduleAttempts).toBe(200);
+    const minutely = { RETRY_FIRST_DELAY_MS: '60000', RETRY_FACTOR: '1', RETRY_JITTER: '0' };
+    expect(() => loadConfig(minutely)).toThrow(ConfigError);
+    // They were cut at 200 without a word: 199 a minute apart, then one 20.7 h later.
+    expect(() => loadConfig(minutely)).toThrow(
+      'The retry schedule (RETRY_FIRST_DELAY_MS, RETRY_FACTOR, RETRY_JITTER, RETRY_DEADLINE_MS) plans 1441 attempts per delivery; at most 200 (MAX_SCHEDULE_ATTEMPTS): raise RETRY_FIRST_DELAY_MS or RETRY_FACTOR, or shorten RETRY_DEADLINE_MS (or raise MAX_SCHEDULE_ATTEMPTS)',
+    );
+    expect(loadConfig({ ...minutely, MAX_SCHEDULE_ATTEMPTS: '1441' }).maxScheduleAttempts).toBe(1441);
+    expect(() => loadConfig({ MAX_SCHEDULE_ATTEMPTS: '1' })).toThrow('MAX_SCHEDULE_ATTEMPTS must be an integer from 2 to 10000, got "1"');
+    // The default schedule: 9 attempts, even with every wait jittered to its shortest.
+    expect(() => loadConfig({ MAX_SCHEDULE_ATTEMPTS: '8' })).toThrow('can plan up to 9 attempts per delivery (every wait jittered to its shortest); at most 8');
+    expect(loadConfig({ MAX_SCHEDULE_ATTEMPTS: '9' }).maxScheduleAttempts).toBe(9);
+  });
+
   it('every variable is in the README table with its default', () => {
     const readme = readFileSync(path.resolve(import.meta.dirname, '../../README.md'), 'utf8');
     for (const d of CONFIG_DOCS) {

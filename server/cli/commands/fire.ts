@@ -2,6 +2,8 @@
 // Portable-shaped event to any URL the user names and retries failures on the webhook's
 // schedule, with the virtual clock compressing it (--scale 86400: 24 h in about a second).
 // Each attempt is printed as it goes; exit 0 when delivered, 1 when it gave up.
+import { resolveSchedule } from '../../dispatch/schedule.ts';
+import { scheduleRefusal } from '../../dispatch/schedule-limit.ts';
 import type { Delivery, Subscription } from '../../../shared/api.ts';
 import type { LiveBus } from '../../live/bus.ts';
 import { USER_AGENT } from '../../app.ts';
@@ -69,6 +71,9 @@ export async function fire(o: FireOptions): Promise<void> {
 
   // Same defaults as the server (RETRY_* and DISPATCH_* from the environment apply).
   const config = loadConfig(process.env);
+  // A preset past a lowered MAX_SCHEDULE_ATTEMPTS: refused, as the API refuses it.
+  const tooLong = input.schedule && scheduleRefusal(resolveSchedule(config.schedule, input.schedule), input.schedule, config.maxScheduleAttempts);
+  if (tooLong) throw new CliError(`--schedule ${o.schedule}: ${tooLong.message.replace(/: [^:]*$/, '')}`, EXIT.usage);
   const store = new MemoryStore();
   const wall = () => Date.now();
   const clock = new VirtualClock(wall, null);
@@ -105,6 +110,7 @@ export async function fire(o: FireOptions): Promise<void> {
     send: sender.send,
     live,
     schedule: config.schedule,
+    maxAttempts: config.maxScheduleAttempts,
     timeoutMs: config.dispatchTimeoutMs,
     concurrency: 1,
     userAgent: USER_AGENT,
