@@ -23,8 +23,7 @@ export function webhookEtag(view: Webhook): string {
 
 export function webhooksRouter(ctx: ApiContext): Router {
   const r = Router();
-  const limits = { schedule: ctx.config.schedule, maxAttempts: ctx.config.maxScheduleAttempts };
-  const webhookView = (w: StoredWebhook) => viewOf(w, limits);
+  const webhookView = (w: StoredWebhook) => viewOf(w, { schedule: ctx.config.schedule, maxAttempts: ctx.config.maxScheduleAttempts });
 
   const getOr404 = async (id: string) => {
     const w = await ctx.store.webhooks.get(id);

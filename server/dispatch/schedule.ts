@@ -8,32 +8,15 @@
 // A Retry-After answer moves what is left of a delivery's plan (moveForRetryAfter).
 import type { ScheduleSettings } from '../../shared/api.ts';
 import { createRng } from '../rng.ts';
+import { listDeadline, PRESETS } from '../../shared/schedule-presets.ts';
+
+export { listDeadline, PRESETS };
 
 /**
  * Default of MAX_SCHEDULE_ATTEMPTS: the most attempts one delivery plans. Schedules past it are
  * refused when given (see schedule-limit.ts); one stored before is cut here, and says so.
  */
 export const MAX_ATTEMPTS = 200;
-
-const SEC = 1000;
-const MIN = 60 * SEC;
-const HOUR = 60 * MIN;
-const DAY = 24 * HOUR;
-
-type Preset = NonNullable<ScheduleSettings['preset']>;
-
-/** What each preset sets over the global settings ("portable" is the global settings). */
-export const PRESETS: Record<Preset, Partial<ScheduleSettings>> = {
-  portable: {},
-  // Svix's documented schedule: immediately, then 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h.
-  svix: { delaysMs: [5 * SEC, 5 * MIN, 30 * MIN, 2 * HOUR, 5 * HOUR, 10 * HOUR, 10 * HOUR], jitter: 0 },
-  // The Standard Webhooks spec's example schedule (75 h 35 min 5 s in all).
-  'standard-webhooks': { delaysMs: [5 * SEC, 5 * MIN, 30 * MIN, 2 * HOUR, 5 * HOUR, 10 * HOUR, 14 * HOUR, 20 * HOUR, 24 * HOUR], jitter: 0 },
-  // Stripe documents "up to three days with an exponential back off"; the exact waits are
-  // not published, so: 1 h doubling, ±10%, for 3 days.
-  stripe: { firstDelayMs: HOUR, factor: 2, jitter: 0.1, deadlineMs: 3 * DAY },
-  linear: { firstDelayMs: HOUR, factor: 1, jitter: 0, deadlineMs: DAY },
-};
 
 /** Delay before retry n (n = 1 is the first retry), for a uniform draw u in [0, 1). */
 export function retryDelay(n: number, s: ScheduleSettings, u: number): number {
@@ -101,15 +84,6 @@ export function mergeOverrides(a: Partial<ScheduleSettings> | undefined, b: Part
   if (b.preset !== undefined || b.delaysMs !== undefined) return { ...b };
   return { ...a, ...Object.fromEntries(Object.entries(b).filter(([, v]) => v !== undefined)) };
 }
-
-const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
-
-/**
- * A list's deadline when none is given: twice its waits' sum, the most Retry-After can stretch
- * them to (each to at most twice; see moveForRetryAfter). A list counts its attempts, as Svix
- * does: at the sum alone, the first Retry-After pushed the last attempt past it, and it was lost.
- */
-export const listDeadline = (delaysMs: readonly number[]) => 2 * sum(delaysMs);
 
 // ---------------------------------------------------------------------- Retry-After
 

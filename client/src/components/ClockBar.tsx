@@ -17,13 +17,13 @@ interface Props {
   onClock: (c: ClockState) => void;
   /** The next attempt or run end (virtual ms), or null when nothing is due. */
   nextDueAt: number | null;
-  /** The retry window (server default), ms after each event. */
-  deadlineMs: number | null;
+  /** The retry window after each event, in words: the server's default, or each webhook's (deadlineWords). */
+  deadlineText: string;
   /** When the soonest pending delivery gives up (virtual ms), if any. */
   nextDeadlineAt: number | null;
 }
 
-export function ClockBar({ clock, now, lagging, onClock, nextDueAt, deadlineMs, nextDeadlineAt }: Props) {
+export function ClockBar({ clock, now, lagging, onClock, nextDueAt, deadlineText, nextDeadlineAt }: Props) {
   const [busy, setBusy] = useState<string | null>(null);
   // "Cannot reach the server" goes away by itself when it is back.
   const [error, setError] = useError();
@@ -63,7 +63,7 @@ export function ClockBar({ clock, now, lagging, onClock, nextDueAt, deadlineMs, 
           </div>
         )}
         <div class="muted small" data-testid="deadline-info">
-          {deadlineMs !== null ? `Deadline: ${formatDuration(deadlineMs)} after each event` : ''}
+          {deadlineText}
           {nextDeadlineAt !== null ? ` · the first pending delivery gives up ${nextDeadlineAt > now ? `in ${formatDuration(nextDeadlineAt - now)}` : 'now'}` : ''}
         </div>
       </div>

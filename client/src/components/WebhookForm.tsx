@@ -364,6 +364,12 @@ export function WebhookForm({ webhook: initial, bins, onSaved, onDeleted, onCanc
         </p>
       )}
 
+      {webhook?.scheduleNote && (
+        <p class="notice notice-warn small" data-testid="schedule-note">
+          {webhook.scheduleNote} Save a schedule that plans fewer attempts to have every one made.
+        </p>
+      )}
+
       <details
         class="advanced"
         open={advancedOpen || ADVANCED.some((k) => errors[k])}

@@ -8,6 +8,7 @@ import { SchedulePreview } from '../components/SchedulePreview.tsx';
 import { WebhookForm, cancellingWords } from '../components/WebhookForm.tsx';
 import { ApiError, api } from '../lib/api.ts';
 import { type ClockSnapshot, isLagging, useVirtualNow } from '../lib/clock.ts';
+import { deadlineWords } from '../lib/deadline-words.ts';
 import { formatDuration, formatWhen } from '../lib/format.ts';
 import { MAX_RUN_SECONDS, parseRunSeconds } from '../lib/run-form.ts';
 import { getSocket, subscribeDispatcher } from '../lib/socket.ts';
@@ -193,6 +194,7 @@ export function DispatcherPage() {
     }
     return min;
   }, [deliveries]);
+  const deadlineText = useMemo(() => deadlineWords(webhooks ?? [], defaultDeadline), [webhooks, defaultDeadline]);
   const hooksById = useMemo(() => new Map((webhooks ?? []).map((w) => [w.id, w])), [webhooks]);
   // Its webhook off (disabled, or deleted: not in the list once that is loaded).
   const hookOf = (id: string): 'on' | 'off' | null => (webhooks === null ? null : hooksById.get(id)?.enabled ? 'on' : 'off');
@@ -283,7 +285,7 @@ export function DispatcherPage() {
           <SchedulePreview webhooks={webhooks ?? []} />
         </div>
         <div class="col col-live">
-          <ClockBar clock={clock} now={now} lagging={lagging} onClock={onClock} nextDueAt={nextDueAt} deadlineMs={defaultDeadline} nextDeadlineAt={nextDeadlineAt} />
+          <ClockBar clock={clock} now={now} lagging={lagging} onClock={onClock} nextDueAt={nextDueAt} deadlineText={deadlineText} nextDeadlineAt={nextDeadlineAt} />
           <section class="deliveries-panel" aria-labelledby="h-deliveries">
             <div class="section-head">
               <h2 id="h-deliveries">Deliveries</h2>
