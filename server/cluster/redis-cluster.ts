@@ -233,10 +233,13 @@ export class RedisCluster {
   private async checkRevision() {
     if (this.checking || this.seen === null || this.closed) return;
     this.checking = true;
+    // Notes arrive on another connection: ones counted after the read ran can arrive before
+    // its reply. Only notes received before it was sent must be within what it reads.
+    const before = this.seen;
     try {
       const rev = await this.revision();
       if (this.resyncing) return;
-      if (rev < this.seen) {
+      if (rev < before) {
         this.resync('the notes count in Redis went back (Redis lost its data, or was replaced)', undefined, true);
       } else if (rev > this.seen) {
         if (this.ahead !== null && this.seen < this.ahead) {
