@@ -314,6 +314,11 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
   // Delivery ids sort by creation (lists page by them): after the newest stored one, read as
   // the dispatcher starts here (on Redis, another instance's may be newer), whatever the clock says.
   const newestDelivery = async (st: Store) => (await st.deliveries.query({ limit: 1 }))[0]?.id ?? null;
+  // A store away fails every pending delivery's writes, each retried: counted, not a line each.
+  const dispatcherErrors = new ThrottledCount<unknown>({
+    intervalMs: API_ERROR_LOG_MS,
+    write: (count, err) => log.error('dispatcher error', { count, ...errorSummary(err) }),
+  });
   const makeDispatcher = (st: Store, clock: VirtualClock, lastDeliveryId: string | null, beforeSend?: () => Promise<void>) =>
     new Dispatcher({
     beforeSend,
@@ -332,7 +337,7 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
     newMessageId: () => newId('msg'),
     newRunId: () => newId('run'),
     random,
-    onError: (err) => log.error('dispatcher error', { error: String(err) }),
+    onError: (err) => dispatcherErrors.add(err),
     webhookTurn: (id, change) => settingsWrites.run(settingsKey.webhook(id), change, true),
   });
   // One process: its own dispatcher. On Redis: the one instance holding the lease runs it;
@@ -812,6 +817,7 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
         forwarder.close();
         verifier.close();
         apiErrors.flush(); // errors not told yet are told now
+        dispatcherErrors.flush();
         await control.close();
         await feed?.stop();
         await cluster?.close();
@@ -822,7 +828,7 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
   };
 }
 
-/** At most one 'unhandled API error' line this often (see apiErrors). */
+/** At most one 'unhandled API error' (or 'dispatcher error') line this often (see apiErrors). */
 const API_ERROR_LOG_MS = 10_000;
 
 /**
