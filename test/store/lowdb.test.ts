@@ -656,7 +656,7 @@ describe('lowdb: evictions and faults', () => {
     await s.requests.append(fakeRequest('a', id), 10);
     await s.flush();
     expect(s.health().fault).toMatchObject({ code: 'missing_directory' });
-    expect(s.health().fault!.message).toMatch(/replaced by a file.*New captures are refused/);
+    expect(s.health().fault!.message).toMatch(/replaced by a file.*New captures and changes are refused/);
     expect(faults).toHaveLength(1);
     await rm(path.join(d, 'bins', 'a'));
     await s.flush();

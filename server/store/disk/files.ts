@@ -273,7 +273,7 @@ export function faultOf(err: unknown, since: number): StoreFault {
   const f = describe(err);
   return {
     code: f.code,
-    message: `Cannot write to DATA_DIR: ${f.what}. New captures are refused (503) until writes succeed again; nothing acknowledged is lost while hooklab keeps running.`,
+    message: `Cannot write to DATA_DIR: ${f.what}. New captures and changes are refused (503) until writes succeed again; nothing acknowledged is lost while hooklab keeps running.`,
     since: new Date(since).toISOString(),
   };
 }

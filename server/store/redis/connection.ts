@@ -58,17 +58,17 @@ interface PendingTransaction {
 const GROUP_MAX = 32;
 
 
-const UNREACHABLE = 'Redis is unreachable: captures are refused (503) until it answers again; hooklab reconnects by itself.';
+const UNREACHABLE = 'Redis is unreachable: captures and changes are refused (503) until it answers again; hooklab reconnects by itself.';
 /** Redis answers, but refuses writes: what it said, in words for the operator. */
 const REFUSALS: [RegExp, string][] = [
-  [/^OOM\b/, 'Redis is out of memory (maxmemory) and refuses writes: captures are refused (503). Free memory (delete captures or bins: reading and deleting still work) or raise maxmemory.'],
-  [/^MISCONF\b/, 'Redis cannot persist to its disk and refuses writes: captures are refused (503). Check the Redis server\'s disk and log.'],
-  [/^READONLY\b/, 'Redis is a read-only replica: captures are refused (503). Point REDIS_URL at the primary.'],
-  [/^(NOREPLICAS|MASTERDOWN)\b/, 'Redis refuses writes (its replicas are not in sync): captures are refused (503).'],
-  [/^LOADING\b/, 'Redis is loading its data: captures are refused (503) until it is done.'],
-  [/^BUSY\b/, 'Redis is busy running a script: captures are refused (503) until it is done.'],
+  [/^OOM\b/, 'Redis is out of memory (maxmemory) and refuses writes: captures and changes are refused (503). Free memory (delete captures or bins: reading and deleting still work) or raise maxmemory.'],
+  [/^MISCONF\b/, 'Redis cannot persist to its disk and refuses writes: captures and changes are refused (503). Check the Redis server\'s disk and log.'],
+  [/^READONLY\b/, 'Redis is a read-only replica: captures and changes are refused (503). Point REDIS_URL at the primary.'],
+  [/^(NOREPLICAS|MASTERDOWN)\b/, 'Redis refuses writes (its replicas are not in sync): captures and changes are refused (503).'],
+  [/^LOADING\b/, 'Redis is loading its data: captures and changes are refused (503) until it is done.'],
+  [/^BUSY\b/, 'Redis is busy running a script: captures and changes are refused (503) until it is done.'],
 ];
-const STALLED = 'Redis does not answer in time: captures are refused (503) until it does.';
+const STALLED = 'Redis does not answer in time: captures and changes are refused (503) until it does.';
 const OUT_OF_MEMORY = REFUSALS[0][1];
 const LOADING = REFUSALS.find(([re]) => re.test('LOADING'))![1];
 /**
