@@ -114,7 +114,8 @@ export function dispatchRouter(ctx: ApiContext): Router {
     const settings = resolveSchedule(ctx.config.schedule, merged);
     // Numbers the query gives that plan past MAX_SCHEDULE_ATTEMPTS: refused, as a webhook's
     // save refuses them. A webhook's stored schedule is shown cut, with a note saying so.
-    const tooLong = scheduleRefusal(settings, override, ctx.config.maxScheduleAttempts);
+    // A query that leaves the webhook's schedule as it is shows it (cut, with the note).
+    const tooLong = scheduleRefusal(settings, override, ctx.config.maxScheduleAttempts, w && resolveSchedule(ctx.config.schedule, w.schedule));
     if (tooLong) throw invalid(tooLong.field, tooLong.message);
     const behaviors = { ...w?.behaviors };
     if (retryAfter !== undefined) behaviors.retryAfter = retryAfter;

@@ -51,9 +51,11 @@ export function webhooksRouter(ctx: ApiContext): Router {
   };
 
   // Past MAX_SCHEDULE_ATTEMPTS a delivery would be cut short: refused when given. One stored
-  // already is not refused for other changes (it could not even be turned off).
-  const refuseSchedule = (given: Partial<ScheduleSettings> | undefined) => {
-    const no = given && scheduleRefusal(resolveSchedule(ctx.config.schedule, given), given, ctx.config.maxScheduleAttempts);
+  // already is not refused for other changes, nor when sent back as it is (the console's form
+  // sends it with every change: else such a webhook could not even be turned off).
+  const refuseSchedule = (given: Partial<ScheduleSettings> | undefined, stored?: Partial<ScheduleSettings>) => {
+    const resolve = (s: Partial<ScheduleSettings>) => resolveSchedule(ctx.config.schedule, s);
+    const no = given && scheduleRefusal(resolve(given), given, ctx.config.maxScheduleAttempts, stored && resolve(stored));
     if (no) throw invalid(`schedule.${no.field}`, no.message);
   };
 
@@ -94,7 +96,7 @@ export function webhooksRouter(ctx: ApiContext): Router {
       const prev = await getOr404(req.params.id);
       const input = parseWebhookInput(req.body, true);
       refuseUrl(input.url);
-      refuseSchedule(input.schedule);
+      refuseSchedule(input.schedule, prev.schedule);
       const w = applyWebhookInput(prev, input, prev.id, iso(ctx.now()));
       await ctx.store.webhooks.put(w);
       return { prev, w };

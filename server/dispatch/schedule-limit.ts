@@ -10,7 +10,23 @@ const COUNT_UP_TO = 100_000;
 
 /** The most attempts any seed can plan (every jittered wait at its shortest); COUNT_UP_TO + 1 stands for more. */
 export function mostAttempts(s: ScheduleSettings): number {
-  return planWith(s, () => 0, COUNT_UP_TO + 1).length;
+  const key = JSON.stringify([s.firstDelayMs, s.factor, s.jitter, s.deadlineMs, s.delaysMs ?? null]);
+  const known = counted.get(key);
+  if (known !== undefined) return known;
+  const n = planWith(s, () => 0, COUNT_UP_TO + 1).length;
+  // Every webhook's view counts its schedule (see cutNote): a stored one past the limit can
+  // take 100,000 steps, on every list and live event. Few distinct schedules exist.
+  if (counted.size >= COUNTS_KEPT) counted.clear();
+  counted.set(key, n);
+  return n;
+}
+const counted = new Map<string, number>();
+const COUNTS_KEPT = 1000;
+
+/** Whether two resolved schedules plan alike (a preset's name aside): a save that sends the stored one back changes nothing. */
+export function sameSchedule(a: ScheduleSettings, b: ScheduleSettings): boolean {
+  const list = (x: ScheduleSettings) => JSON.stringify(x.delaysMs ?? null);
+  return a.firstDelayMs === b.firstDelayMs && a.factor === b.factor && a.jitter === b.jitter && a.deadlineMs === b.deadlineMs && list(a) === list(b);
 }
 
 /** "plans 1441", "can plan up to 289", "plans more than 100,000". */
@@ -42,12 +58,14 @@ const FIELD_ORDER = ['delaysMs', 'firstDelayMs', 'factor', 'deadlineMs', 'jitter
 
 /**
  * A schedule given in a request (`given`, which made `resolved`) that plans past `max`: the
- * field to name and why. null when it fits, or when the request gave no schedule field (what
- * is stored already is not refused: see cutNote).
+ * field to name and why. null when it fits, when the request gave no schedule field, or when
+ * it comes to the one `stored` already (what is stored is not refused, see cutNote: a form
+ * sends the schedule back with every other change, turning the webhook off say).
  */
-export function scheduleRefusal(resolved: ScheduleSettings, given: Partial<ScheduleSettings> | undefined, max: number): { field: string; message: string } | null {
+export function scheduleRefusal(resolved: ScheduleSettings, given: Partial<ScheduleSettings> | undefined, max: number, stored?: ScheduleSettings): { field: string; message: string } | null {
   const field = FIELD_ORDER.find((k) => given?.[k] !== undefined);
   if (!field) return null;
+  if (stored && sameSchedule(resolved, stored)) return null;
   const why = tooManyAttempts(resolved, max);
   return why ? { field, message: why } : null;
 }

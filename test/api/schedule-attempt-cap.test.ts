@@ -107,6 +107,20 @@ describe('a webhook stored before the limit was checked', () => {
       const renamed = await json<Webhook>(s2.base, 'PATCH', '/api/webhooks/wh_minutely', { name: 'still minutely' });
       expect(renamed.status).toBe(200);
       expect(renamed.body.scheduleNote).toBe(cut);
+      // Nor the schedule sent back as it is, in another key order, as the console's form does
+      // with every change: turning it off from there was refused on schedule.firstDelayMs.
+      const off = await json<Webhook>(s2.base, 'PATCH', '/api/webhooks/wh_minutely', { enabled: false, schedule: { jitter: 0, factor: 1, firstDelayMs: MIN } });
+      expect(off.status).toBe(200);
+      expect(off.body.enabled).toBe(false);
+      expect((await json(s2.base, 'PATCH', '/api/webhooks/wh_minutely', { enabled: true })).status).toBe(200);
+      // A query that changes nothing of it shows it cut; one that changes it is refused on what it gives.
+      const same = await json<SchedulePreview>(s2.base, 'GET', '/api/schedule/preview?webhookId=wh_minutely&jitter=0');
+      expect(same.status).toBe(200);
+      expect(same.body.notes).toContain(cut);
+      const faster = await json<{ error: { field: string } }>(s2.base, 'GET', `/api/schedule/preview?webhookId=wh_minutely&firstDelayMs=${MIN / 2}`);
+      expect([faster.status, faster.body.error.field]).toEqual([400, 'firstDelayMs']);
+      const changed = await json<{ error: { field: string } }>(s2.base, 'PATCH', '/api/webhooks/wh_minutely', { schedule: { firstDelayMs: MIN / 2, factor: 1, jitter: 0 } });
+      expect([changed.status, changed.body.error.field]).toEqual([400, 'schedule.firstDelayMs']);
       await json(s2.base, 'PUT', '/api/clock', { paused: true });
       const run = (await json<{ id: string }>(s2.base, 'POST', '/api/runs', {})).body;
       const [d] = await deliveriesOf(s2.base, `?runId=${run.id}`);
