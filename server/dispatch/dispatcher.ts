@@ -239,7 +239,11 @@ export class Dispatcher {
     // A clock nobody changed was never saved: saved now, anchored at this start. Else the next
     // start (after a crash, or on the instance taking over) made a clock anchored at its own
     // instant, past the attempts that fell due meanwhile: they went out late, back to back.
-    if (!this.d.clock.wasSaved) await this.d.store.setClock(this.d.clock.persisted()).catch((err: unknown) => this.d.onError?.(err));
+    if (!this.d.clock.wasSaved) {
+      const save = () => this.d.store.setClock(this.d.clock.persisted());
+      // Refused (the store away): tried again until it is taken, not left for the next change.
+      await save().catch(() => void this.persist(save).catch((err: unknown) => this.d.onError?.(err)));
+    }
     const hooks = await this.d.store.webhooks.list();
     const byId = new Map(hooks.map((h) => [h.id, h]));
     // A webhook deleted or disabled while the dispatcher did not run (the config file's

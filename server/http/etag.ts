@@ -26,7 +26,7 @@ export function checkIfMatch(req: Request, current: string): void {
  */
 export function sendSettingsView(req: Request, res: Response, etag: string, body: unknown): void {
   // Express answers 304 when If-None-Match names the ETag (req.fresh): not here.
-  Object.defineProperty(req, 'fresh', { value: false });
+  delete req.headers['if-none-match'];
   res.setHeader('etag', etag);
   res.setHeader('cache-control', 'no-store');
   res.json(body);

@@ -528,4 +528,30 @@ describe('dispatcher, a webhook turned off while an attempt is under way', () =>
     expect(del).toMatchObject({ state: 'cancelled', endReason: 'disabled', endDetail: `the webhook was disabled: ${detail}` });
     again.d.stop();
   });
+
+  it('a clock nobody saved is saved at start (tried again while the store refuses it); a saved one is not written over', async () => {
+    const store = new MemoryStore();
+    const wall = { t: T0 };
+    const setClock = store.setClock.bind(store);
+    let refusals = 2;
+    let writes = 0;
+    store.setClock = async (c) => {
+      writes++;
+      if (refusals-- > 0) throw new StoreUnavailableError('store away (test)');
+      return setClock(c);
+    };
+    const d = new Dispatcher({ ...deps(store, wall), clock: new VirtualClock(() => wall.t, null) });
+    await d.start();
+    // Without it, a start after a crash made a clock anchored at its own instant, past what fell due.
+    await expect.poll(() => store.getClock(), { timeout: 5000 }).toEqual({ virtualMs: T0, realMs: T0, scale: 1, paused: false });
+    expect(writes).toBe(3);
+    d.stop();
+
+    wall.t = T0 + 60_000;
+    const again = new Dispatcher({ ...deps(store, wall), clock: new VirtualClock(() => wall.t, await store.getClock()) });
+    await again.start();
+    expect(writes).toBe(3);
+    expect(await store.getClock()).toEqual({ virtualMs: T0, realMs: T0, scale: 1, paused: false });
+    again.stop();
+  });
 });
