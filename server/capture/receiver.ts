@@ -168,7 +168,9 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
     let delay: NodeJS.Timeout | undefined;
     onClosed(socket, res, () => {
       clearTimeout(hang);
-      if (delay) (clearTimeout(delay), deps.waiters?.delaying(requestId, false));
+      clearTimeout(delay);
+      // Gone unsent (or sent: 'finish' came first and this is a no-op).
+      if (d.delayMs > 0) deps.waiters?.delaying(requestId, false);
       onHangUp();
     });
     const act = () => {
@@ -217,14 +219,17 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
       }
     };
     if (d.delayMs > 0) {
-      // Its delay runs from now (after the store, maybe after the disk): until it ends, a wait's
-      // status filter must not take the answer for sent (see RequestWaiters.delaying).
+      // Its delay runs from now (after the store, maybe after the disk): until the answer went,
+      // a wait's status filter must not take it for sent (see RequestWaiters.delaying). Not when
+      // the delay ends: the answer may then be held behind an earlier one on the connection
+      // (pipelined), to go later, or never (the close above clears it then).
       deps.waiters?.delaying(requestId, true);
-      // Once it went: one held behind an earlier answer goes later, or never.
-      if (d.fault === null) res.once('finish', () => deps.onAnswered?.(binId, requestId));
+      res.once('finish', () => {
+        deps.waiters?.delaying(requestId, false);
+        if (d.fault === null) deps.onAnswered?.(binId, requestId);
+      });
       delay = setTimeout(() => {
         delay = undefined;
-        deps.waiters?.delaying(requestId, false);
         act();
       }, d.delayMs);
     } else act();

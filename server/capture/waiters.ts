@@ -39,9 +39,10 @@ export class RequestWaiters {
   }
 
   /**
-   * A capture's delayed answer waits (true) or went, or its sender left (false). A capture's
-   * `receivedAt + delayMs` can pass before its answer goes (the delay runs from when it was
-   * stored, after the disk when writes are behind): a wait's scan asks this first.
+   * A capture's delayed answer waits (true) or was written whole, or its connection closed
+   * (false). A capture's `receivedAt + delayMs` can pass before its answer goes (the delay runs
+   * from when it was stored, after the disk when writes are behind; an answer pipelined behind a
+   * slower one is held until that one went): a wait's scan asks this first.
    */
   delaying(id: string, on: boolean): void {
     if (on) this.delayed.add(id);

@@ -4,7 +4,7 @@
 import net from 'node:net';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AnswerOutcome, RequestItem } from '../../shared/api.ts';
+import type { AnswerOutcome, RequestDetail, RequestItem } from '../../shared/api.ts';
 import { createBin, startServer, type TestServer } from '../helpers/server.ts';
 import { until } from '../helpers/until.ts';
 
@@ -98,6 +98,41 @@ describe('pipelined requests and faults', () => {
     expect(a['/3']).toMatchObject({ status: 200 });
     // The sender's close: no fault named.
     for (const p of ['/1', '/2', '/3']) expect(a[p].closedByFault, p).toBeUndefined();
+  });
+
+  it('a delayed answer queued behind a slower one is not taken as sent by a status wait until it was written', async () => {
+    // Request 2's delay ends long before request 1's: its answer is then held behind request 1's.
+    const bin = await binWith({ plan: [{ status: 200, delayMs: 5000, body: 'A' }, { status: 201, delayMs: 100, body: 'B' }] });
+    const u = new URL(bin.url);
+    const startedAt = Date.now();
+    const s = net.connect(Number(u.port), u.hostname);
+    let got = '';
+    s.on('data', (d: Buffer) => (got += d.toString('latin1')));
+    s.on('error', () => {});
+    try {
+      s.write(['/1', '/2'].map((p) => `POST ${u.pathname}${p} HTTP/1.1\r\nHost: ${u.host}\r\nContent-Length: 1\r\n\r\nx`).join(''));
+      const second = (await answers(bin.id, 2))['/2'];
+      expect(second).toMatchObject({ status: 201, delayMs: 100 });
+      const list = (await request(srv.base).get(`/api/bins/${bin.id}/requests?path=/2`).expect(200)).body.requests as RequestItem[];
+      const id2 = list[0].id;
+      // Well past request 2's 100 ms delay, request 1's answer (and so request 2's) still unsent:
+      // each scan of a status wait must leave it (before: taken from the store once its timer ended).
+      for (let i = 0; i < 4; i++) {
+        const w = await request(srv.base).get(`/api/bins/${bin.id}/requests/wait?status=201&timeout=300ms`);
+        expect(w.status, `wait ${i}`).toBe(408);
+      }
+      expect(got).toBe('');
+      expect(srv.app.waiters.answerDelayed(id2)).toBe(true);
+      // Once written (after request 1's), the wait has it.
+      const w = await request(srv.base).get(`/api/bins/${bin.id}/requests/wait?status=201&timeout=30s`);
+      expect(w.status).toBe(200);
+      expect((w.body as RequestDetail).id).toBe(id2);
+      expect(Date.now() - startedAt).toBeGreaterThanOrEqual(4000);
+      await expect.poll(() => statusLines(got)).toEqual([200, 201]);
+      expect(srv.app.waiters.answerDelayed(id2)).toBe(false);
+    } finally {
+      s.destroy();
+    }
   });
 
   it('answers pipelined behind a slow one all go, in order, and none is marked', async () => {
