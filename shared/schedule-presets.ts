@@ -1,5 +1,5 @@
 // What the retry presets set, and a list's default deadline: shared so that the console can say
-// a webhook's deadline without asking (server/dispatch/schedule.ts resolves whole schedules).
+// a webhook's deadline without asking (schedule-resolve.ts puts a webhook's schedule together).
 import type { ScheduleSettings } from './api.ts';
 
 const SEC = 1000;
@@ -30,12 +30,3 @@ const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
  * does: at the sum alone, the first Retry-After pushed the last attempt past it, and it was lost.
  */
 export const listDeadline = (delaysMs: readonly number[]) => 2 * sum(delaysMs);
-
-/** A webhook's deadline (ms after each event) from its own schedule, as resolveSchedule makes it. */
-export function deadlineOf(own: Partial<ScheduleSettings>, defaultDeadlineMs: number): number {
-  if (own.deadlineMs !== undefined) return own.deadlineMs;
-  if (own.delaysMs) return listDeadline(own.delaysMs);
-  const p = own.preset ? PRESETS[own.preset] : {};
-  if (p.deadlineMs !== undefined) return p.deadlineMs;
-  return p.delaysMs ? listDeadline(p.delaysMs) : defaultDeadlineMs;
-}

@@ -9,8 +9,10 @@
 import type { ScheduleSettings } from '../../shared/api.ts';
 import { createRng } from '../rng.ts';
 import { listDeadline, PRESETS } from '../../shared/schedule-presets.ts';
+// Shared with the console, which says each webhook's deadline as resolved here.
+import { resolveSchedule } from '../../shared/schedule-resolve.ts';
 
-export { listDeadline, PRESETS };
+export { listDeadline, PRESETS, resolveSchedule };
 
 /**
  * Default of MAX_SCHEDULE_ATTEMPTS: the most attempts one delivery plans. Schedules past it are
@@ -58,25 +60,6 @@ export function planWith(s: ScheduleSettings, draw: () => number, maxAttempts: n
     else offsets.push(s.deadlineMs);
   }
   return offsets;
-}
-
-/**
- * The global (env) settings with a webhook's (already validated) overrides on top: its
- * preset or list of waits first, then the numbers it gives. A list's deadline defaults to
- * twice the sum of its waits (listDeadline). `global` is always the server's settings: "portable" means them.
- */
-export function resolveSchedule(global: ScheduleSettings, override: Partial<ScheduleSettings> | undefined): ScheduleSettings {
-  const { preset, delaysMs, ...numbers } = override ?? {};
-  const { preset: _p, delaysMs: _d, ...base } = global;
-  let out: ScheduleSettings = base;
-  if (delaysMs) out = { ...base, jitter: 0, delaysMs, deadlineMs: listDeadline(delaysMs) };
-  else if (preset) {
-    const p = PRESETS[preset];
-    out = { ...base, ...p, preset };
-    if (p.delaysMs && p.deadlineMs === undefined) out.deadlineMs = listDeadline(p.delaysMs);
-  }
-  for (const k of ['firstDelayMs', 'factor', 'jitter', 'deadlineMs'] as const) if (numbers[k] !== undefined) out[k] = numbers[k];
-  return out;
 }
 
 /** Two overrides, the second on top; a preset or list in the second replaces the first whole. */

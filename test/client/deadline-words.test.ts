@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ScheduleSettings } from '../../shared/api.ts';
 import { SCHEDULE_PRESETS } from '../../shared/api.ts';
-import { deadlineOf } from '../../shared/schedule-presets.ts';
+import { deadlineOf, resolveSchedule as sharedResolve } from '../../shared/schedule-resolve.ts';
 import { resolveSchedule } from '../../server/dispatch/schedule.ts';
 import { deadlineWords } from '../../client/src/lib/deadline-words.ts';
 
@@ -31,5 +31,9 @@ describe('deadline line', () => {
     const cases: Partial<ScheduleSettings>[] = [{}, { delaysMs: [1000, 2000] }, { delaysMs: [1000], deadlineMs: 5 }, { factor: 2 }];
     for (const preset of SCHEDULE_PRESETS) cases.push({ preset }, { preset, deadlineMs: 12_345 });
     for (const c of cases) expect(deadlineOf(c, global.deadlineMs), JSON.stringify(c)).toBe(resolveSchedule(global, c).deadlineMs);
+  });
+
+  it('the server resolves schedules with the code the console uses (one implementation, kept in step)', () => {
+    expect(resolveSchedule).toBe(sharedResolve);
   });
 });

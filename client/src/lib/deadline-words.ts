@@ -2,7 +2,7 @@
 // deadlineMs) may set another deadline than the server's: the line said the server's default
 // as if it were every webhook's ("24 h" beside a webhook whose timeline ended at 20 min).
 import type { Webhook } from '../../../shared/api.ts';
-import { deadlineOf } from '../../../shared/schedule-presets.ts';
+import { deadlineOf } from '../../../shared/schedule-resolve.ts';
 import { formatDuration } from './format.ts';
 
 /** Names shown per deadline before "+N more". */
