@@ -3,7 +3,8 @@
 // shown alike, and each must go out as it came.
 import { describe, expect, it } from 'vitest';
 import type { HeaderCharset, HeaderPair } from '../../shared/api.ts';
-import { capturedPairs, replayHeaderBytes, utf8Bytes } from '../../client/src/lib/header-bytes.ts';
+import { utf8Bytes } from '../../client/src/lib/byte-string.ts';
+import { capturedPairs, replayHeaderBytes } from '../../client/src/lib/header-bytes.ts';
 
 const hex = (s: string) => Buffer.from(s, 'latin1').toString('hex');
 // As the API shows them: headers as text, and how each was made text.

@@ -3,6 +3,7 @@
 import { useState } from 'preact/hooks';
 import { extensionFor } from '../../../shared/filename.ts';
 import { type MultipartPart, decodeUtf8, hexDump, isProbablyText, multipartJob } from '../lib/body-views.ts';
+import { bytesToString } from '../lib/byte-string.ts';
 import { formatBytes } from '../lib/format.ts';
 import { memo } from '../lib/memo.ts';
 import { FIRST_PAGE, chunkRanges, showMore } from '../lib/paging.ts';
@@ -15,11 +16,7 @@ import { ShowMore } from './ShowMore.tsx';
 const PREVIEW_MAX = 5 * 1024 * 1024;
 const PREVIEW_TYPES = /^image\/(png|jpeg|gif|webp|svg\+xml|avif|bmp|x-icon|vnd\.microsoft\.icon)$/;
 
-function toBase64(bytes: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(s);
-}
+const toBase64 = (bytes: Uint8Array): string => btoa(bytesToString(bytes));
 
 /** Save bytes under a name, without a round trip (the part has no URL of its own). */
 function download(bytes: Uint8Array, name: string, type: string) {

@@ -2,14 +2,12 @@
 // numbers such as 2.50 or 12345678901234567890 stay exactly as sent, with the position of a
 // syntax error), text in its declared charset, form fields, multipart parts, hex dump. No DOM,
 // no framework.
+import { bytesToString, stringToBytes } from './byte-string.ts';
 
 // ------------------------------------------------------------------- bytes
 
 export function base64ToBytes(b64: string): Uint8Array {
-  const bin = atob(b64);
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return out;
+  return stringToBytes(atob(b64));
 }
 
 export function bodyBytes(body: string, encoding: 'utf8' | 'base64'): Uint8Array {
@@ -416,12 +414,6 @@ function indexOfBytes(hay: Uint8Array, needle: Uint8Array, from: number): number
   return -1;
 }
 
-const latin1 = (b: Uint8Array) => {
-  let s = '';
-  for (let i = 0; i < b.length; i++) s += String.fromCharCode(b[i]);
-  return s;
-};
-
 export function parseMultipart(bytes: Uint8Array, contentType: string | null): MultipartView {
   const job = multipartJob(bytes, contentType);
   job.step(Infinity);
@@ -435,7 +427,7 @@ export interface MultipartJob extends SlicedJob<MultipartPart> {
 }
 
 /** Header values are bytes (read as latin-1); most senders put UTF-8 in filenames. */
-const headerUtf8 = (s: string) => (/[\x80-\xff]/.test(s) ? (decodeUtf8(Uint8Array.from(s, (ch) => ch.charCodeAt(0))) ?? s) : s);
+const headerUtf8 = (s: string) => (/[\x80-\xff]/.test(s) ? (decodeUtf8(stringToBytes(s)) ?? s) : s);
 
 /** parseMultipart a slice at a time: `items` are the parts read so far. */
 export function multipartJob(bytes: Uint8Array, contentType: string | null): MultipartJob {
@@ -487,7 +479,7 @@ export function multipartJob(bytes: Uint8Array, contentType: string | null): Mul
           break;
         }
       }
-      const headerText = split === -1 ? '' : latin1(raw.subarray(0, split)).replace(/\r$/, '');
+      const headerText = split === -1 ? '' : bytesToString(raw.subarray(0, split)).replace(/\r$/, '');
       const body = split === -1 ? raw : raw.subarray(bodyStart);
       const headers: [string, string][] = [];
       for (const line of headerText.split(/\r?\n/)) {

@@ -3,15 +3,7 @@
 // captured bytes, so they are rebuilt here as a "binary" string, one character per byte:
 // what the replay API and curl.ts take as header values. Pure.
 import type { HeaderCharset, HeaderPair } from '../../../shared/api.ts';
-
-/** `text` as UTF-8, one character per byte (ASCII stays as it is). */
-export function utf8Bytes(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  if (!/[^\x00-\x7f]/.test(text)) return text;
-  let out = '';
-  for (const b of new TextEncoder().encode(text)) out += String.fromCharCode(b);
-  return out;
-}
+import { utf8Bytes } from './byte-string.ts';
 
 /** The captured bytes of a value the API shows as `text`: ascii and latin1 text is the bytes already. */
 export function capturedBytes(text: string, charset: HeaderCharset | undefined): string {

@@ -1,11 +1,11 @@
 // Webhook signing secrets, made in the browser: "whsec_" + base64 of random bytes
 // (Standard Webhooks). The server accepts 16-64 bytes; 24 is what hooklab itself makes.
+import { bytesToString } from './byte-string.ts';
+
 export function generateSecret(bytes = 24): string {
   const b = new Uint8Array(bytes);
   crypto.getRandomValues(b);
-  let s = '';
-  for (const x of b) s += String.fromCharCode(x);
-  return `whsec_${btoa(s)}`;
+  return `whsec_${btoa(bytesToString(b))}`;
 }
 
 export function isValidSecret(s: string): boolean {
