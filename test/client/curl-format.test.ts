@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type CurlInput, MAX_INLINE_BODY, exampleCurl, shellQuote, toCurl } from '../../client/src/lib/curl.ts';
+import { type CurlInput, MAX_INLINE_BODY, bytesQuote, exampleCurl, shellQuote, toCurl } from '../../client/src/lib/curl.ts';
 import { formatBytes, formatDuration, statusTone } from '../../client/src/lib/format.ts';
 
 describe('shellQuote', () => {
@@ -20,6 +20,23 @@ describe('shellQuote', () => {
     const nasty = `it's "quoted" $HOME \`id\` \\ \n <b>&amp;</b> ; rm -rf /`;
     const out = execFileSync('sh', ['-c', `printf %s ${shellQuote(nasty)}`], { encoding: 'utf8' });
     expect(out).toBe(nasty);
+  });
+});
+
+describe('bytesQuote', () => {
+  it('quotes bytes as $\'\\xHH\'; a character above 0xFF (text, no charset to rebuild its bytes) as its UTF-8 bytes, not \\x2713', () => {
+    // "caf" + byte e9 (Latin-1) + " " + "✓" as text.
+    const s = 'caf\xe9 ✓';
+    expect(bytesQuote(s)).toBe("$'caf\\xe9 \\xe2\\x9c\\x93'");
+    const out = execFileSync('bash', ['-c', `printf %s ${bytesQuote(s)}`]);
+    expect(out.toString('hex')).toBe(Buffer.concat([Buffer.from('caf\xe9 ', 'latin1'), Buffer.from('✓')]).toString('hex'));
+  });
+
+  it('toCurl: header values given as text where bytes were meant (no headerCharsets) keep their characters above 0xFF', () => {
+    const c = toCurl({ method: 'GET', url: 'http://x.test/h/a', size: 0, truncated: false, bodyText: '', bodyFile: 'a.bin', headers: [['X-Text', '✓ ok'], ['X-Mixed', 'caf\xe9 ✓']] });
+    // Before: "✓" went as its low byte, 0x13 (a control character), and $'…' had \x2713.
+    expect(c).toContain("-H 'X-Text: ✓ ok'");
+    expect(c).toContain("-H $'X-Mixed: caf\\xe9 \\xe2\\x9c\\x93'");
   });
 });
 

@@ -1,6 +1,7 @@
 // "Copy as cURL" for a captured request, and the ready-made example for a bin. Pure.
 import type { HeaderPair } from '../../../shared/api.ts';
 import { decodeUtf8 } from './body-views.ts';
+import { stringToBytes } from './byte-string.ts';
 
 /** Quote for a POSIX shell: single quotes, with ' written as '\''. */
 export function shellQuote(s: string): string {
@@ -10,17 +11,19 @@ export function shellQuote(s: string): string {
 
 /**
  * Quote bytes (one character per byte) as bash's $'…', each byte outside printable ASCII as
- * \xHH: what a header that is not UTF-8 needs, since a pasted command is UTF-8 text.
+ * \xHH: what a header that is not UTF-8 needs, since a pasted command is UTF-8 text. A
+ * character above 0xFF (text, not a byte) goes as its UTF-8 bytes (see stringToBytes).
  */
 export function bytesQuote(s: string): string {
-  return `$'${s.replace(/[\\']/g, '\\$&').replace(/[^\x20-\x7e]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)}'`;
+  const hex = (c: string) => Array.from(stringToBytes(c), (b) => `\\x${b.toString(16).padStart(2, '0')}`).join('');
+  return `$'${s.replace(/[\\']/g, '\\$&').replace(/[^\x20-\x7e]/gu, hex)}'`;
 }
 
 /** A header line for -H, from its bytes: UTF-8 ones as the text they are, others as bytes. */
 function headerArg(line: string): { arg: string; bytes: boolean } {
   // eslint-disable-next-line no-control-regex
   if (!/[^\x00-\x7f]/.test(line)) return { arg: shellQuote(line), bytes: false };
-  const text = decodeUtf8(Uint8Array.from(line, (c) => c.charCodeAt(0)));
+  const text = decodeUtf8(stringToBytes(line));
   return text === null ? { arg: bytesQuote(line), bytes: true } : { arg: shellQuote(text), bytes: false };
 }
 
