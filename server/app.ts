@@ -734,7 +734,7 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
       else next(new Error('unauthorized'));
     });
   }
-  attachLiveHandlers(io, { store, gate: cluster ? socketBus : undefined });
+  attachLiveHandlers(io, { store, gate: cluster ? socketBus : undefined, maxBufferBytes: config.liveMaxBufferBytes });
   // Shared rooms: captures reach this instance's viewers from the store's capture feed; the
   // wait API's waiters hear of captures made on other instances from it too (this instance's
   // own were told by the receiver).

@@ -14,6 +14,11 @@ export interface LiveHandlerOptions {
   store: Store;
   /** Requests sent per backfill page; the next page waits until the client has read this one. */
   backfillPage?: number;
+  /**
+   * LIVE_MAX_BUFFER_BYTES: a page is also cut by bytes, well under it (a row can carry a 64 KB
+   * path; 200 of them made 12 MB unread per viewer, past the cap the live side keeps).
+   */
+  maxBufferBytes?: number;
   /** A client that has not read a page within this is dropped (it reconnects and resumes). */
   drainTimeoutMs?: number;
   /** Subscribes a connection may have waiting; more is abuse and drops it. */
@@ -28,11 +33,27 @@ export interface LiveHandlerOptions {
 
 /** Below this many unread bytes, the next backfill page goes out. */
 const LOW_WATER = 64 * 1024;
+/** A backfill page's bytes, at most (one row larger than it goes alone). */
+const PAGE_BYTES = 256 * 1024;
+
+/** How many of `page`'s rows go out now: within `budget` bytes (as JSON), at least one. */
+export function rowsWithin(page: readonly RequestItem[], budget: number): number {
+  let bytes = 0;
+  for (let i = 0; i < page.length; i++) {
+    bytes += JSON.stringify(page[i]).length;
+    if (bytes > budget) return Math.max(1, i);
+  }
+  return page.length;
+}
 
 export function attachLiveHandlers(io: IoServer, opts: LiveHandlerOptions) {
   const pageSize = opts.backfillPage ?? 200;
   const drainTimeoutMs = opts.drainTimeoutMs ?? 30_000;
   const maxQueued = opts.maxQueuedSubscribes ?? 64;
+  // A quarter of the cap each: the page sent and what may still be unread before it.
+  const cap = opts.maxBufferBytes ?? Number.POSITIVE_INFINITY;
+  const pageBytes = Math.min(PAGE_BYTES, cap / 4);
+  const lowWater = Math.min(LOW_WATER, cap / 4);
 
   /**
    * Replay what came after `lastId` in pages, each once the client has read the one before,
@@ -118,16 +139,18 @@ export function attachLiveHandlers(io: IoServer, opts: LiveHandlerOptions) {
       }
       // lastId gone and no lastSeq: nothing is missing only if the first left is number 1.
       if (sent === 0 && uncounted) uncounted = (page[0]?.seq ?? (await opts.store.requests.lastSeq(binId)) + 1) > 1;
-      const last = page.length < pageSize;
+      // Cut by bytes too: the rest of the page is read again after the cursor, next time.
+      const n = rowsWithin(page, pageBytes);
+      const last = n === page.length && page.length < pageSize;
       if (last && !gate) socket.join(binRoom(binId));
-      for (const item of page) socket.emit('request', item);
-      sent += page.length;
-      if (page.length) {
-        cursor = page[page.length - 1].id;
-        newest = { id: cursor, seq: page[page.length - 1].seq ?? null };
+      for (let i = 0; i < n; i++) socket.emit('request', page[i]);
+      sent += n;
+      if (n) {
+        cursor = page[n - 1].id;
+        newest = { id: cursor, seq: page[n - 1].seq ?? null };
       }
       if (last) return finish();
-      if (!(await drained(socket, LOW_WATER, drainTimeoutMs))) {
+      if (!(await drained(socket, lowWater, drainTimeoutMs))) {
         gate?.release(binId, socket.id);
         dropConnection(socket);
         return { ok: false, error: 'client did not read the backfill' };

@@ -126,6 +126,30 @@ describe('slow live viewers', () => {
     s.close();
   });
 
+  it('a backfill of large rows is cut by bytes too: a viewer that pauses reading it is not dropped, and gets every row in order', async () => {
+    const bin = await createBin(srv.base);
+    // Rows of ~40 KB (a long path, as a stranger may send): 300 are 12 MB, more than the
+    // kernel's buffers take. A page of 200 went out whole, far past the cap: every viewer
+    // reconnecting to a busy bin was dropped, and 100 of them took the server to 2 GB.
+    const ids = await burst(`${bin.url}/${'p'.repeat(40_000)}`, 300, 4);
+    const s = await connect(srv.base);
+    let dropped = false;
+    s.on('disconnect', () => void (dropped = true));
+    const got = collect(s, 'request');
+    const tcp = tcpOf(s);
+    const acked = subscribe(s, bin.id, '0');
+    tcp.pause();
+    // Past the once-a-second sweep that drops a viewer holding more than the cap.
+    await new Promise((r) => setTimeout(r, 2500));
+    tcp.resume();
+    const ack = await Promise.race([acked, new Promise((r) => s.once('disconnect', () => r('dropped')))]);
+    expect(ack).toEqual({ ok: true, backfilled: 300 });
+    await got.until(300);
+    expect(got.items.map((r) => r.id)).toEqual([...ids].sort());
+    expect(dropped).toBe(false);
+    s.close();
+  });
+
   it('a flood of subscribes from one connection waits in line and, past a bound, drops it', async () => {
     const bin = await createBin(srv.base);
     await burst(bin.url, 300, 8);
