@@ -52,7 +52,7 @@ export function PairsTable({ pairs, label, testId, empty = 'None', reading, coun
           ))}
         </div>
       )}
-      <ShowMore shown={shown} total={count} reading={reading} what={what} onMore={() => setShown(showMore(shown, count))} />
+      <ShowMore shown={shown} total={count} reading={reading} what={what} onMore={() => setShown((s) => showMore(s, count))} />
     </>
   );
 }

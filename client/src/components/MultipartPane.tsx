@@ -52,7 +52,7 @@ export function MultipartPane({ bytes, contentType, requestId }: { bytes: Uint8A
           ))}
         </ol>
       )}
-      <ShowMore shown={shown} total={count} reading={!done} what="parts" onMore={() => setShown(showMore(shown, count))} />
+      <ShowMore shown={shown} total={count} reading={!done} what="parts" onMore={() => setShown((s) => showMore(s, count))} />
     </div>
   );
 }
