@@ -83,6 +83,11 @@ export function checkScheme(settings: VerifySettingsT, index: number, req: Verif
     const message = `${reading.header} carries no signature in the form this scheme writes (like "${expected[0]?.signature ?? ''}").`;
     return { status: 'invalid', ...who, ...skew, details: { message, cause: 'malformed_header', ...shown } };
   }
+  // A header sent on several lines is judged joined, as the library gets it: no cause found
+  // for that joined value (nor a skew from whichever t= it holds) would mean anything.
+  if (reading.repeated) {
+    return { status: 'invalid', ...who, details: { message: reading.repeated, cause: 'malformed_header', header: reading.header, signed: preview(parts), expected, received: received() } };
+  }
   // The search for a cause is a help, never a fault: whatever it meets (a body no check
   // foresaw), the verdict stands, with the default judgement.
   let why: ReturnType<typeof explain>;

@@ -5,13 +5,16 @@ import type { VerifySchemeT } from '../../shared/schema/verify.ts';
 import { fromHex } from './crypto.ts';
 import type { HeaderIndex } from './headers.ts';
 import { textKey, textMistakes } from './keys.ts';
+import { repeatedProblem } from './repeated.ts';
 import type { Reading, SchemeDef } from './types.ts';
 
 type S = Extract<VerifySchemeT, { type: 'github' }>;
 
 function read(_s: S, h: HeaderIndex): Reading {
   const received = (h.get('x-hub-signature-256') ?? []).map((text) => ({ text, mac: text.startsWith('sha256=') ? fromHex(text.slice(7)) : null }));
-  return { header: 'X-Hub-Signature-256', received, signed: (body) => [body] };
+  const reading: Reading = { header: 'X-Hub-Signature-256', received, signed: (body) => [body] };
+  const problem = repeatedProblem(h, 'x-hub-signature-256', reading.header, 'which @octokit/webhooks (verify) compares whole and rejects');
+  return problem ? { ...reading, signed: () => [], problem } : reading;
 }
 
 export const github: SchemeDef<S> = {

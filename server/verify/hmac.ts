@@ -5,6 +5,7 @@ import { DEFAULT_SEPARATOR, DEFAULT_TOLERANCE_SEC } from '../../shared/schema/ve
 import { decodeAs } from './crypto.ts';
 import { bytesOf, first, type HeaderIndex } from './headers.ts';
 import { textKey, textMistakes } from './keys.ts';
+import { repeatedProblem } from './repeated.ts';
 import { readTimestamp } from './timestamp.ts';
 import type { Reading, SchemeDef } from './types.ts';
 
@@ -20,9 +21,14 @@ function read(s: S, h: HeaderIndex): Reading {
     mac: text.slice(0, prefix.length).toLowerCase() === prefix.toLowerCase() ? decodeAs(text.slice(prefix.length), s.encoding) : null,
   }));
   const reading: Reading = { header: s.header, received, signed: (body) => [body] };
+  // No library to follow: a receiver reading req.headers gets the lines joined, which is no signature (nor the signed timestamp).
+  const problem = repeatedProblem(h, s.header.toLowerCase(), s.header, 'which no signature is: a receiver comparing it with the one it computes rejects it');
+  if (problem) return { ...reading, signed: () => [], problem };
   if (!withTimestamp(s)) return reading;
   const ts = first(h, s.timestampHeader!.toLowerCase());
   const sep = s.separator ?? DEFAULT_SEPARATOR;
+  const tsProblem = repeatedProblem(h, s.timestampHeader!.toLowerCase(), s.timestampHeader!, `so a receiver signs "<that value>${sep}<body>", which no sender signed`);
+  if (tsProblem) return { ...reading, signed: () => [], problem: tsProblem };
   if (ts === undefined) {
     return { ...reading, signed: () => [], problem: { cause: 'timestamp_missing', message: `${s.timestampHeader} is missing: it is part of the signed string "<timestamp>${sep}<body>".` } };
   }

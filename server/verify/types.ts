@@ -31,6 +31,12 @@ export interface Reading {
    * form it does not read), for schemes whose library compares text (see SchemeDef.exactText).
    */
   strictProblem?: string;
+  /**
+   * A signed header sent on several lines, for schemes whose library may still accept the
+   * joined value (Stripe, Standard Webhooks): when no secret matches, this is the verdict's
+   * message (malformed_header), not a cause guessed from a value no sender signed.
+   */
+  repeated?: string;
   /** Set when the signed string cannot be formed: no check is possible. */
   problem?: { cause: Extract<InvalidCauseT, 'malformed_header' | 'timestamp_missing'>; message: string };
   /** The signed string, in pieces (no copy of the body), for a given body. */
