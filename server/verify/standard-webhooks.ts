@@ -4,9 +4,9 @@
 import type { VerifySchemeT } from '../../shared/schema/verify.ts';
 import { DEFAULT_TOLERANCE_SEC } from '../../shared/schema/verify.ts';
 import { fromBase64 } from './crypto.ts';
-import { bytesOf, first, type HeaderIndex } from './headers.ts';
+import { bytesOf, type HeaderIndex } from './headers.ts';
 import { whsecKey, whsecMistakes } from './keys.ts';
-import { readTimestamp } from './timestamp.ts';
+import { repeatedMessage } from './repeated.ts';
 import type { Reading, Received, SchemeDef } from './types.ts';
 
 type S = Extract<VerifySchemeT, { type: 'standard-webhooks' }>;
@@ -17,14 +17,22 @@ const NAMES = {
   svix: { signature: 'svix-signature', id: 'svix-id', timestamp: 'svix-timestamp' },
 } as const;
 
-/** The webhook-* names win when a request carries both families. */
-const family = (h: HeaderIndex) => (h.has(NAMES.webhook.signature) ? NAMES.webhook : NAMES.svix);
+type Part = keyof typeof NAMES.svix;
+
+/**
+ * Which header gives each part: as the svix library reads a request, each svix-* header before
+ * its webhook-* one (the standardwebhooks library reads only webhook-*, so the two agree on
+ * any request without svix-* headers). A request carrying svix-* headers comes from Svix or
+ * imitates it, and its receivers use the svix library.
+ */
+const nameOf = (h: HeaderIndex, part: Part): string => (h.has(NAMES.svix[part]) ? NAMES.svix[part] : NAMES.webhook[part]);
 
 function read(_s: S, h: HeaderIndex): Reading {
-  const names = family(h);
-  const header = names.signature;
+  const header = nameOf(h, 'signature');
   const received: Received[] = [];
   let other = 0;
+  // Line by line gives the signatures the libraries find in the joined lines too: they split
+  // "a, b" on spaces into "a," and "b", and the trailing comma goes with split(",").
   for (const value of h.get(header) ?? []) {
     // One signature (no rotation under way) is the common case: no split needed.
     for (const entry of value.includes(' ') ? value.split(' ') : [value]) {
@@ -36,17 +44,32 @@ function read(_s: S, h: HeaderIndex): Reading {
       else received.push({ text: entry, mac: version === 'v1' ? fromBase64(entry.slice(comma + 1)) : null });
     }
   }
-  const id = first(h, names.id);
-  const ts = first(h, names.timestamp);
+  const idName = nameOf(h, 'id');
+  const tsName = nameOf(h, 'timestamp');
+  // The libraries get each header as Node hands it over (lines joined with ", ") and take an
+  // empty one for none.
+  const idLines = h.get(idName) ?? [];
+  const tsLines = h.get(tsName) ?? [];
+  const id = idLines.join(', ');
+  const ts = tsLines.join(', ');
   const reading: Reading = { header, received, signed: () => [] };
   if (received.length === 0) {
     const why = other ? 'only signature versions other than v1 (v1a, asymmetric, is not checked)' : 'no "v1,<base64>" signature';
     return { ...reading, problem: { cause: 'malformed_header', message: `${header} has ${why}.` } };
   }
-  if (id === undefined) return { ...reading, problem: { cause: 'malformed_header', message: `${names.id} is missing: it is part of the signed string "<id>.<timestamp>.<body>".` } };
-  if (ts === undefined) return { ...reading, problem: { cause: 'timestamp_missing', message: `${names.timestamp} is missing: it is part of the signed string "<id>.<timestamp>.<body>".` } };
-  const head = bytesOf(`${id}.${ts}.`);
-  return { header, received, timestamp: readTimestamp(ts), signed: (body) => [head, body] };
+  if (!id) return { ...reading, problem: { cause: 'malformed_header', message: `${idName} is missing: it is part of the signed string "<id>.<timestamp>.<body>".` } };
+  if (!ts) return { ...reading, problem: { cause: 'timestamp_missing', message: `${tsName} is missing: it is part of the signed string "<id>.<timestamp>.<body>".` } };
+  // The libraries read the timestamp with parseInt and sign the number it gives: "0<ts>",
+  // "<ts>.5" and "<ts>abc" all sign "<ts>"; one that gives no number is refused unchecked.
+  const n = parseInt(ts, 10);
+  if (Number.isNaN(n)) {
+    return { ...reading, problem: { cause: 'malformed_header', message: `${tsName} "${ts.length > 64 ? `${ts.slice(0, 64)}…` : ts}" is no number: the standardwebhooks and svix libraries read it with parseInt and refuse it before checking the signature.` } };
+  }
+  const head = bytesOf(`${id}.${n}.`);
+  const repeatedName = idLines.length > 1 ? idName : tsLines.length > 1 ? tsName : undefined;
+  const repeated = repeatedName && repeatedMessage(h, repeatedName, repeatedName, repeatedName === idName ? 'which the standardwebhooks and svix libraries sign as the id, and no signature matches that' : 'which the standardwebhooks and svix libraries read with parseInt (the first line\'s number), and no signature matches that');
+  // Past 2^53 a number of seconds is no time (its age would be no integer): a match over it is refused in check.ts.
+  return { header, received, timestamp: { text: ts, sec: Number.isSafeInteger(n) ? n : null }, signed: (body) => [head, body], ...(repeated && { repeated }) };
 }
 
 export const standardWebhooks: SchemeDef<S> = {

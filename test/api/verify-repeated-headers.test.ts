@@ -10,7 +10,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import net from 'node:net';
 import { Webhooks as OctokitWebhooks } from '@octokit/webhooks';
+import { Webhook as StandardWebhook } from 'standardwebhooks';
 import Stripe from 'stripe';
+import { Webhook as SvixWebhook } from 'svix';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RequestDetail } from '../../shared/api.ts';
 import { rawCapture } from '../helpers/http.ts';
@@ -148,5 +150,50 @@ describe('a signature header sent on two lines is judged as the one value a Node
     const joinedGood = (await nodeHeaders(goodFirst, body))['stripe-signature'] as string;
     expect(stripe.webhooks.constructEvent(body, joinedGood, secret)).toMatchObject({ id: 'evt_1' });
     expect(await verdict(b, goodFirst, body)).toMatchObject({ status: 'valid', scheme: 'stripe' });
+  });
+
+  it('Standard Webhooks and Svix: repeated signatures are read as the libraries read them; a repeated id is signed joined', async () => {
+    const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+    const body = '{"type":"user.created"}';
+    const ts = now();
+    const wh = new StandardWebhook(secret);
+    const sig = wh.sign('msg_1', new Date(ts * 1000), body);
+    const b = await bin([{ type: 'standard-webhooks', secrets: [secret] }]);
+    const judge = async (lines: string[]) => {
+      const h = await nodeHeaders(lines, body);
+      const lib = (f: () => unknown) => {
+        try {
+          f();
+          return 'valid';
+        } catch {
+          return 'invalid';
+        }
+      };
+      const sw = lib(() => wh.verify(body, h as Record<string, string>));
+      const svix = lib(() => new SvixWebhook(secret).verify(body, h as Record<string, string>));
+      return { sw, svix, here: await verdict(b, lines, body) };
+    };
+
+    // Two signature lines, the right one second or first: the libraries find it in the joined value.
+    for (const lines of [
+      ['webhook-id: msg_1', `webhook-timestamp: ${ts}`, 'webhook-signature: v1,AAAA', `webhook-signature: ${sig}`],
+      ['webhook-id: msg_1', `webhook-timestamp: ${ts}`, `webhook-signature: ${sig}`, 'webhook-signature: v1,AAAA'],
+    ]) {
+      const r = await judge(lines);
+      expect([r.sw, r.svix]).toEqual(['valid', 'valid']);
+      expect(r.here).toMatchObject({ status: 'valid' });
+    }
+    // A repeated id: the libraries sign "msg_1, msg_1".
+    const ids = await judge(['webhook-id: msg_1', 'webhook-id: msg_1', `webhook-timestamp: ${ts}`, `webhook-signature: ${sig}`]);
+    expect([ids.sw, ids.svix]).toEqual(['invalid', 'invalid']);
+    expect(ids.here).toMatchObject({ status: 'invalid', details: { cause: 'malformed_header' } });
+    expect(ids.here.details!.message).toMatch(/^webhook-id is sent on 2 lines: .*"msg_1, msg_1"/);
+    // A repeated timestamp: parseInt reads the first line's number.
+    const firstRight = await judge(['webhook-id: msg_1', `webhook-timestamp: ${ts}`, 'webhook-timestamp: 1', `webhook-signature: ${sig}`]);
+    expect([firstRight.sw, firstRight.svix]).toEqual(['valid', 'valid']);
+    expect(firstRight.here).toMatchObject({ status: 'valid' });
+    const firstWrong = await judge(['webhook-id: msg_1', `webhook-timestamp: ${ts - 1}`, `webhook-timestamp: ${ts}`, `webhook-signature: ${sig}`]);
+    expect([firstWrong.sw, firstWrong.svix]).toEqual(['invalid', 'invalid']);
+    expect(firstWrong.here).toMatchObject({ status: 'invalid', details: { cause: 'malformed_header', message: expect.stringMatching(/^webhook-timestamp is sent on 2 lines/) } });
   });
 });
