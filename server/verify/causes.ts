@@ -66,7 +66,7 @@ export function explain(x: ExplainInput): Explanation {
 
   const json = parseJsonBody(req.body, MAX_JSON_TRY_BYTES);
   if (json.ok) {
-    for (const v of jsonVariants(json.value, req.body)) {
+    for (const v of jsonVariants(req.body, json.value)) {
       const vparts = reading.signed(v.bytes);
       for (let i = 0; i < scheme.secrets.length; i++) {
         if (anyMatch(hmac(algorithm, def.key(scheme.secrets[i]), vparts), macs)) {

@@ -2,6 +2,7 @@
 // commonly sign instead of the bytes they send: other spacing, sorted keys, escaped non-ASCII.
 // Only tried to explain a failed check, never on the valid path.
 import { nestsWithin } from '../lib/json-depth.ts';
+import { NumberText, parseKeepingNumbers } from './json-number-text.ts';
 
 /** Bodies larger than this are not parsed to look for a cause (each try costs HMACs). */
 export const MAX_JSON_TRY_BYTES = 256 * 1024;
@@ -33,8 +34,9 @@ export function parseJsonBody(body: Buffer, max: number): { ok: true; value: unk
 
 function sortKeys(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(sortKeys);
-  if (v && typeof v === 'object') {
-    const out: Record<string, unknown> = {};
+  if (v && typeof v === 'object' && !(v instanceof NumberText)) {
+    // No prototype: a "__proto__" key stays a key.
+    const out = Object.create(null) as Record<string, unknown>;
     for (const k of Object.keys(v).sort()) out[k] = sortKeys((v as Record<string, unknown>)[k]);
     return out;
   }
@@ -43,37 +45,68 @@ function sortKeys(v: unknown): unknown {
 
 const asciiOnly = (s: string): string => s.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 
-/** Python's json.dumps defaults: ", " and ": " separators, non-ASCII escaped. */
-function pythonDumps(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(pythonDumps).join(', ')}]`;
-  if (v && typeof v === 'object') {
-    return `{${Object.entries(v).map(([k, x]) => `${asciiOnly(JSON.stringify(k))}: ${pythonDumps(x)}`).join(', ')}}`;
-  }
-  return asciiOnly(JSON.stringify(v));
+/** How a serialiser writes: JSON.stringify's indent (none: compact), its separators, its strings. */
+interface Form {
+  indent: string;
+  comma: string;
+  colon: string;
+  str: (s: string) => string;
 }
 
+const jsString = (s: string) => JSON.stringify(s);
+const js = (indent: string): Form => ({ indent, comma: ',', colon: indent ? ': ' : ':', str: jsString });
+/** Python's json.dumps defaults: ", " and ": " separators, non-ASCII escaped. */
+const PYTHON: Form = { indent: '', comma: ', ', colon: ': ', str: (s) => asciiOnly(JSON.stringify(s)) };
 /** PHP's json_encode defaults: compact, "/" and non-ASCII escaped. */
-const phpEncode = (v: unknown): string => asciiOnly(JSON.stringify(v)).replace(/\//g, '\\/');
+const PHP: Form = { indent: '', comma: ',', colon: ':', str: (s) => asciiOnly(JSON.stringify(s)).replace(/\//g, '\\/') };
 
-/** Distinct re-serialisations of `value` that differ from `body`, most common first. */
-export function* jsonVariants(value: unknown, body: Buffer): Generator<JsonVariant> {
-  const sorted = () => sortKeys(value);
-  const makers: [string, () => string][] = [
-    ['JSON.stringify(JSON.parse(body))', () => JSON.stringify(value)],
-    ['JSON.stringify(JSON.parse(body), null, 2)', () => JSON.stringify(value, null, 2)],
-    ['json.dumps(json.loads(body)) (Python: ", " and ": " separators)', () => pythonDumps(value)],
-    ['JSON.stringify(JSON.parse(body), null, 4)', () => JSON.stringify(value, null, 4)],
-    ['JSON.stringify(JSON.parse(body), null, "\\t")', () => JSON.stringify(value, null, '\t')],
-    ['json_encode(json_decode(body)) (PHP: "/" and non-ASCII escaped)', () => phpEncode(value)],
-    ['the parsed body with sorted keys, compact', () => JSON.stringify(sorted())],
-    ['the parsed body with sorted keys, 2-space indent', () => JSON.stringify(sorted(), null, 2)],
-    ['json.dumps(json.loads(body), sort_keys=True) (Python)', () => pythonDumps(sorted())],
-  ];
-  const seen = new Set<string>([body.toString('utf8')]);
-  for (const [how, make] of makers) {
-    const text = make();
-    if (seen.has(text)) continue;
-    seen.add(text);
-    yield { how, bytes: Buffer.from(text, 'utf8') };
+/**
+ * `v` written as JSON.stringify(v, null, form.indent) writes it, with the form's separators and
+ * strings, and a NumberText as its text (JSON.stringify has no way to write a number's text).
+ */
+function write(v: unknown, f: Form, pad = ''): string {
+  if (v instanceof NumberText) return v.text;
+  if (typeof v === 'string') return f.str(v);
+  if (v === null || typeof v !== 'object') return JSON.stringify(v);
+  const inner = pad + f.indent;
+  const [open, sep, close] = f.indent ? [`\n${inner}`, `${f.comma}\n${inner}`, `\n${pad}`] : ['', f.comma, ''];
+  if (Array.isArray(v)) return v.length ? `[${open}${v.map((x) => write(x, f, inner)).join(sep)}${close}]` : '[]';
+  const keys = Object.keys(v);
+  if (keys.length === 0) return '{}';
+  return `{${open}${keys.map((k) => `${f.str(k)}${f.colon}${write((v as Record<string, unknown>)[k], f, inner)}`).join(sep)}${close}}`;
+}
+
+const MAKERS: [string, Form, boolean][] = [
+  ['JSON.stringify(JSON.parse(body))', js(''), false],
+  ['JSON.stringify(JSON.parse(body), null, 2)', js('  '), false],
+  ['json.dumps(json.loads(body)) (Python: ", " and ": " separators)', PYTHON, false],
+  ['JSON.stringify(JSON.parse(body), null, 4)', js('    '), false],
+  ['JSON.stringify(JSON.parse(body), null, "\\t")', js('\t'), false],
+  ['json_encode(json_decode(body)) (PHP: "/" and non-ASCII escaped)', PHP, false],
+  ['the parsed body with sorted keys, compact', js(''), true],
+  ['the parsed body with sorted keys, 2-space indent', js('  '), true],
+  ['json.dumps(json.loads(body), sort_keys=True) (Python)', PYTHON, true],
+];
+
+/**
+ * Distinct re-serialisations of `body` (JSON; `parsed` is its JSON.parse) that differ from it,
+ * most common first. Numbers are written as the body writes them: a sender's serialisers write
+ * its numbers alike, and one past 2^53 (an id) would round if read as a JS number. When some
+ * number reads otherwise in JS (past 2^53, 10.50), the copies with numbers as JSON.parse reads
+ * them follow (a JS sender re-serialising writes those).
+ */
+export function* jsonVariants(body: Buffer, parsed: unknown): Generator<JsonVariant> {
+  const text = body.toString('utf8');
+  const kept = parseKeepingNumbers(text);
+  const seen = new Set<string>([text]);
+  const trees: [unknown, string][] = kept.odd ? [[kept.value, ', numbers as written'], [parsed, ', numbers as JSON.parse reads them']] : [[kept.value, '']];
+  for (const [tree, note] of trees) {
+    let sorted: unknown;
+    for (const [how, form, sort] of MAKERS) {
+      const out = write(sort ? (sorted ??= sortKeys(tree)) : tree, form);
+      if (seen.has(out)) continue;
+      seen.add(out);
+      yield { how: how + note, bytes: Buffer.from(out, 'utf8') };
+    }
   }
 }
