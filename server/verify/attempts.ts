@@ -7,8 +7,11 @@ export interface KeyedCapture {
   id: string;
   /** From idempotencyKey(); null when the capture has none. */
   key: string | null;
-  /** Hex SHA-256 of the raw body (bodySha256()). */
-  bodySha256: string;
+  /**
+   * Hex SHA-256 of the raw body (bodySha256()); null when the stored body is cut
+   * (MAX_BODY_BYTES): a prefix cannot show two bodies are the same, so it is not compared.
+   */
+  bodySha256: string | null;
 }
 
 export interface KeyChurn {
@@ -45,7 +48,7 @@ export function groupAttempts(captures: readonly KeyedCapture[]): AttemptGroups 
     const ids = byKey.get(c.key);
     if (ids) ids.push(c.id);
     else byKey.set(c.key, [c.id]);
-    if (UNTELLING.has(c.bodySha256)) continue;
+    if (c.bodySha256 === null || UNTELLING.has(c.bodySha256)) continue;
     const b = byBody.get(c.bodySha256);
     if (!b) byBody.set(c.bodySha256, { ids: [c.id], keys: [c.key] });
     else {

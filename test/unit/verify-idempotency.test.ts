@@ -116,6 +116,16 @@ describe('groupAttempts', () => {
     expect(g.groups).toHaveLength(4);
   });
 
+  it('a capture with no body hash (its body cut at MAX_BODY_BYTES) keeps its attempt, out of the body comparison', () => {
+    const g = groupAttempts([
+      { id: 'r1', key: 'evt_1', bodySha256: null },
+      { id: 'r2', key: 'evt_2', bodySha256: null },
+      { id: 'r3', key: 'evt_1', bodySha256: null },
+    ]);
+    expect(g.keyChurn).toEqual([]);
+    expect(g.byId.get('r3')).toEqual({ key: 'evt_1', attempt: 2, attempts: 2, keyChurn: false });
+  });
+
   it('bodySha256 is the hex SHA-256 of the raw bytes', () => {
     expect(bodySha256(Buffer.from(''))).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
   });
