@@ -6,7 +6,7 @@ import { DEFAULT_TOLERANCE_SEC } from '../../shared/schema/verify.ts';
 import { fromHex } from './crypto.ts';
 import { bytesOf, type HeaderIndex } from './headers.ts';
 import { textKey, textMistakes } from './keys.ts';
-import { lines, repeatedMessage } from './repeated.ts';
+import { repeatedMessage } from './repeated.ts';
 import type { MistakenKey, Reading, Received, SchemeDef } from './types.ts';
 
 type S = Extract<VerifySchemeT, { type: 'stripe' }>;
@@ -23,7 +23,8 @@ function read(_s: S, h: HeaderIndex): Reading {
   let t: string | undefined;
   // Only when no item is exactly "t": one with spaces around its name, for the strict problem.
   let spacedT: string | undefined;
-  for (const item of (h.get('stripe-signature') ?? []).join(', ').split(',')) {
+  const values = h.get('stripe-signature') ?? [];
+  for (const item of values.join(', ').split(',')) {
     const eq = item.indexOf('=');
     const name = item.slice(0, eq < 0 ? undefined : eq);
     // The library's value: up to a second "=", if any.
@@ -47,7 +48,7 @@ function read(_s: S, h: HeaderIndex): Reading {
   // Stripe's libraries split on "," and "=" and do not trim: " t=…" is no timestamp there.
   const strictProblem = t === undefined ? 'Stripe-Signature has a space before its "t=": Stripe\'s libraries split it on "," and "=" without trimming, so they find no timestamp in it.' : undefined;
   // stripe-node may accept the joined lines (the right one first); when nothing matches, the repeat is the cause to name.
-  const repeated = lines(h, 'stripe-signature') > 1 ? repeatedMessage(h, 'stripe-signature', header, 'which stripe-node reads as one list (an item after ", " starts with a space, so it is no t= there), and no v1= signature in it matches') : undefined;
+  const repeated = values.length > 1 ? repeatedMessage(h, 'stripe-signature', header, 'which stripe-node reads as one list (an item after ", " starts with a space, so it is no t= there), and no v1= signature in it matches') : undefined;
   return { ...reading, timestamp, signed: (body) => [head, body], ...(strictProblem && { strictProblem }), ...(repeated && { repeated }) };
 }
 
