@@ -13,6 +13,7 @@ import { isThisMachine } from '../../server/cli/this-machine.ts';
 import { send } from '../helpers/http.ts';
 import { type ServerProcess, spawnServer } from '../helpers/process.ts';
 import { spawnRelay } from '../helpers/relay.ts';
+import { runCli } from '../helpers/cli.ts';
 import { json, tempDir } from '../helpers/server.ts';
 
 let srv: ServerProcess;
@@ -108,5 +109,16 @@ describe('isThisMachine', () => {
     for (const u of ['http://example.com', 'http://localhost.example.com', 'http://mylocalhost', 'http://128.0.0.1', 'http://203.0.113.7', 'http://[::2]', 'http://[::ffff:203.0.113.7]', 'http://[2001:db8::1]']) {
       expect({ u, mine: isThisMachine(host(u)) }).toEqual({ u, mine: false });
     }
+  });
+
+  it('a target given twice under two names (a trailing "/") or with a #fragment is refused at start, exit 2', async () => {
+    const bin = (await json<{ id: string }>(srv.base, 'POST', '/api/bins', {})).body;
+    const app = `http://127.0.0.1:${targetPort}/hooks`;
+    const before = got.length;
+    const twice = await runCli(srv.base, ['forward', bin.id, '--to', app, '--to', `${app}/`, '--once'], { HOOKLAB_TOKEN: '' });
+    expect({ code: twice.code, stderr: twice.stderr }).toEqual({ code: 2, stderr: `hooklab: --to ${app}/ is the same target as --to ${app}: it would get every capture twice\n` });
+    const fragment = await runCli(srv.base, ['forward', bin.id, '--to', `${app}#x`, '--once'], { HOOKLAB_TOKEN: '' });
+    expect({ code: fragment.code, stderr: fragment.stderr }).toEqual({ code: 2, stderr: `hooklab: --to ${app}#x must not have a #fragment: it is never sent to the target (remove it)\n` });
+    expect(got.length).toBe(before);
   });
 });

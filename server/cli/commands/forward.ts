@@ -12,6 +12,7 @@
 // when the bin was made): one of another bin is refused, one of a bin deleted and made again
 // since is said and the relay goes on with the new bin (see cursor.ts).
 import { type Bin, RECEIVER_PREFIX, type RequestItem, type SubscribeAck } from '../../../shared/api.ts';
+import { FRAGMENT_REASON, hasFragment, targetKey } from '../../../shared/forward-target.ts';
 import type { z } from 'zod';
 import type { ExportLine } from '../../../shared/schema/exchange.ts';
 import { type ForwardResult, destination, forwardRequest } from '../../forward/request.ts';
@@ -138,8 +139,15 @@ const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? o
 
 export async function forward(c: Conn, bin: string, o: ForwardOptions): Promise<void> {
   if (!o.to?.length) throw new CliError('give at least one --to URL (where to send the captures)', EXIT.usage);
+  // As the server's forward settings: two names for one place (a trailing "/", a fragment,
+  // which is never sent) would get every capture twice.
+  const seen = new Map<string, string>();
   for (const t of o.to) {
     if (!URL.canParse(t) || !/^https?:$/.test(new URL(t).protocol)) throw new CliError(`--to must be an http(s) URL, got "${t}"`, EXIT.usage);
+    if (hasFragment(t)) throw new CliError(`--to ${t} ${FRAGMENT_REASON}`, EXIT.usage);
+    const same = seen.get(targetKey(t));
+    if (same !== undefined) throw new CliError(`--to ${t} is the same target as --to ${same}: it would get every capture twice`, EXIT.usage);
+    seen.set(targetKey(t), t);
   }
   const binId = binIdOf(bin);
   // The bin's server: --server (or the origin the receiver URL gave it), and the receiver
