@@ -40,7 +40,7 @@ const PAGE_BYTES = 256 * 1024;
 export function rowsWithin(page: readonly RequestItem[], budget: number): number {
   let bytes = 0;
   for (let i = 0; i < page.length; i++) {
-    bytes += JSON.stringify(page[i]).length;
+    bytes += Buffer.byteLength(JSON.stringify(page[i]));
     if (bytes > budget) return Math.max(1, i);
   }
   return page.length;
@@ -119,10 +119,13 @@ export function attachLiveHandlers(io: IoServer, opts: LiveHandlerOptions) {
           : {};
       return { ok: true, backfilled: sent, ...(gap ? { gap } : {}), ...(uncounted || wentBack ? { gapUncounted: true } : {}), ...from };
     };
+    // Rows read per page: fewer after a page cut by bytes (the rest would be read for nothing,
+    // and on Redis each read row is fetched and parsed), more again as they fit.
+    let limit = pageSize;
     for (;;) {
       // From an empty bin's position every capture stored now is new to the client, whatever
       // its number: lastSeq counts the gap only (numbers start again in a bin made anew).
-      const page = cursor ? await opts.store.requests.items(binId, { limit: pageSize, after: cursor, oldestFirst: true }) : [];
+      const page = cursor ? await opts.store.requests.items(binId, { limit, after: cursor, oldestFirst: true }) : [];
       if (!socket.connected) {
         gate?.release(binId, socket.id);
         return { ok: false, error: 'disconnected' };
@@ -141,7 +144,8 @@ export function attachLiveHandlers(io: IoServer, opts: LiveHandlerOptions) {
       if (sent === 0 && uncounted) uncounted = (page[0]?.seq ?? (await opts.store.requests.lastSeq(binId)) + 1) > 1;
       // Cut by bytes too: the rest of the page is read again after the cursor, next time.
       const n = rowsWithin(page, pageBytes);
-      const last = n === page.length && page.length < pageSize;
+      const last = n === page.length && page.length < limit;
+      limit = n < page.length ? Math.max(1, Math.min(pageSize, 2 * n)) : Math.min(pageSize, 2 * limit);
       if (last && !gate) socket.join(binRoom(binId));
       for (let i = 0; i < n; i++) socket.emit('request', page[i]);
       sent += n;
