@@ -281,7 +281,7 @@ function HexPane({ bytes }: { bytes: Uint8Array }) {
       {bytes.length > shown && (
         <p>
           Showing the first {formatBytes(shown)} of {formatBytes(bytes.length)}.{' '}
-          <button type="button" class="btn btn-small" onClick={() => setShown(shown + HEX_PAGE * 2)} data-testid="hex-more">
+          <button type="button" class="btn btn-small" onClick={() => setShown((s) => s + HEX_PAGE * 2)} data-testid="hex-more">
             Show more
           </button>
         </p>

@@ -69,7 +69,7 @@ function TreeNode({ name, value, depth, openAll }: { name: string | null; value:
             ))}
             {entries.length > shown && (
               <li>
-                <button type="button" class="btn btn-small" onClick={() => setShown(shown + PAGE)}>
+                <button type="button" class="btn btn-small" onClick={() => setShown((s) => s + PAGE)}>
                   Show {Math.min(PAGE, entries.length - shown)} more of {entries.length - shown}
                 </button>
               </li>

@@ -316,7 +316,7 @@ export function DispatcherPage() {
               <DeliveryList deliveries={visible.slice(0, shown)} now={now} hooksById={hooksById} hookOf={hookOf} />
             )}
             {visible.length > shown && (
-              <button type="button" class="btn" onClick={() => setShown(shown + PAGE)}>
+              <button type="button" class="btn" onClick={() => setShown((s) => s + PAGE)}>
                 Show more ({visible.length - shown} older)
               </button>
             )}
