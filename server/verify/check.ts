@@ -64,6 +64,8 @@ export function checkScheme(settings: VerifySettingsT, index: number, req: Verif
         const written = def.format(mac, scheme);
         const matching = texts.filter((_t, i) => sameMac(macs[i], mac));
         const problem = reading.strictProblem ?? (matching.includes(written) ? null : `The signature is right, but written "${cut(matching[0])}": the provider's library (${def.exactText}) compares it as text with "${written}" and rejects it.`);
+        // Written so by the joining of a header sent on several lines (", v1=…"): that is the cause.
+        if (problem && reading.repeated && !reading.strictProblem) return { status: 'invalid', ...who, secretIndex, details: { message: reading.repeated, header: reading.header, received: received(), cause: 'malformed_header' } };
         if (problem) return { status: 'invalid', ...who, secretIndex, details: { message: problem, header: reading.header, received: received(), cause: 'signature_encoding' } };
       }
       // Built without spreads: this is the result of nearly every check.

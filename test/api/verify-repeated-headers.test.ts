@@ -146,6 +146,14 @@ describe('a signature header sent on two lines is judged as the one value a Node
     expect(v.details!.message).toMatch(/^Stripe-Signature is sent on 2 lines: .*stripe-node/);
     expect(v.skewSec).toBeUndefined();
 
+    // The right v1= alone on the second line: joined, it starts with a space, which stripe-node
+    // reads as no signature. Its cause is the repeat (it was signature_encoding, " v1=…").
+    const [tItem, v1Item] = good.split(',');
+    const v1Second = [`Stripe-Signature: ${tItem},v1=00`, `Stripe-Signature: ${v1Item}`];
+    const joinedV1 = (await nodeHeaders(v1Second, body))['stripe-signature'] as string;
+    expect(() => stripe.webhooks.constructEvent(body, joinedV1, secret)).toThrow(/No signatures found/);
+    expect(await verdict(b, v1Second, body)).toMatchObject({ status: 'invalid', details: { cause: 'malformed_header', message: expect.stringMatching(/^Stripe-Signature is sent on 2 lines/) } });
+
     const goodFirst = [`Stripe-Signature: ${good}`, 'Stripe-Signature: t=1,v1=00'];
     const joinedGood = (await nodeHeaders(goodFirst, body))['stripe-signature'] as string;
     expect(stripe.webhooks.constructEvent(body, joinedGood, secret)).toMatchObject({ id: 'evt_1' });
