@@ -31,6 +31,9 @@ describe('deadline line', () => {
     const cases: Partial<ScheduleSettings>[] = [{}, { delaysMs: [1000, 2000] }, { delaysMs: [1000], deadlineMs: 5 }, { factor: 2 }];
     for (const preset of SCHEDULE_PRESETS) cases.push({ preset }, { preset, deadlineMs: 12_345 });
     for (const c of cases) expect(deadlineOf(c, global.deadlineMs), JSON.stringify(c)).toBe(resolveSchedule(global, c).deadlineMs);
+    // And what that is, by the README's rules (both now share one implementation).
+    expect(cases.slice(0, 4).map((c) => deadlineOf(c, global.deadlineMs))).toEqual([7 * DAY, 6000, 5, 7 * DAY]);
+    expect(deadlineOf({ preset: 'stripe' }, global.deadlineMs)).toBe(3 * DAY);
   });
 
   it('the server resolves schedules with the code the console uses (one implementation, kept in step)', () => {
