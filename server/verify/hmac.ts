@@ -5,7 +5,7 @@ import { DEFAULT_SEPARATOR, DEFAULT_TOLERANCE_SEC } from '../../shared/schema/ve
 import { decodeAs } from './crypto.ts';
 import { bytesOf, first, type HeaderIndex } from './headers.ts';
 import { textKey, textMistakes } from './keys.ts';
-import { repeatedProblem } from './repeated.ts';
+import { nodeLines, repeatedProblem } from './repeated.ts';
 import { readTimestamp } from './timestamp.ts';
 import type { Reading, SchemeDef } from './types.ts';
 
@@ -15,7 +15,8 @@ const withTimestamp = (s: S): boolean => s.signed === 'timestamp+body';
 
 function read(s: S, h: HeaderIndex): Reading {
   const prefix = s.prefix ?? '';
-  const received = (h.get(s.header.toLowerCase()) ?? []).map((text) => ({
+  // Of a header Node keeps once (Authorization, say), the first line is what a receiver gets.
+  const received = nodeLines(h, s.header.toLowerCase()).map((text) => ({
     text,
     // Prefixes like "sha256=" are case-insensitive in practice ("SHA256=" exists).
     mac: text.slice(0, prefix.length).toLowerCase() === prefix.toLowerCase() ? decodeAs(text.slice(prefix.length), s.encoding) : null,

@@ -130,6 +130,16 @@ describe('a signature header sent on two lines is judged as the one value a Node
     expect(await verdict(hm, [`x-ts: ${ts}`, `x-sig: ${sig}`], body)).toMatchObject({ status: 'valid' });
     expect(await verdict(hm, [`x-ts: ${ts}`, 'x-sig: 00', `x-sig: ${sig}`], body)).toMatchObject({ status: 'invalid', details: { cause: 'malformed_header', message: expect.stringMatching(/^x-sig is sent on 2 lines/) } });
     expect(await verdict(hm, [`x-ts: ${ts}`, `x-ts: ${ts}`, `x-sig: ${sig}`], body)).toMatchObject({ status: 'invalid', details: { cause: 'malformed_header', message: expect.stringMatching(/^x-ts is sent on 2 lines/) } });
+
+    // A header Node keeps once (Authorization): a receiver gets the first line, judged alone.
+    const auth = await bin([{ type: 'hmac', secrets: ['s'], header: 'Authorization', algorithm: 'sha256', encoding: 'hex' }]);
+    const plain = hex('s', body);
+    const rightFirst = [`Authorization: ${plain}`, 'Authorization: 00'];
+    expect((await nodeHeaders(rightFirst, body)).authorization).toBe(plain);
+    expect(await verdict(auth, rightFirst, body)).toMatchObject({ status: 'valid' });
+    const rightSecond = ['Authorization: 00', `Authorization: ${plain}`];
+    expect((await nodeHeaders(rightSecond, body)).authorization).toBe('00');
+    expect(await verdict(auth, rightSecond, body)).toMatchObject({ status: 'invalid' });
   });
 
   it('Stripe: what stripe-node refuses is malformed_header naming Stripe-Signature, with no skew; what it accepts stays valid', async () => {
