@@ -166,13 +166,17 @@ export function createReceiver(deps: ReceiverDeps, prefix: string) {
     }
     let hang: NodeJS.Timeout | undefined;
     let delay: NodeJS.Timeout | undefined;
-    onClosed(socket, res, () => {
-      clearTimeout(hang);
-      clearTimeout(delay);
-      // Gone unsent (or sent: 'finish' came first and this is a no-op).
-      if (d.delayMs > 0) deps.waiters?.delaying(requestId, false);
-      onHangUp();
-    });
+    // An answer written now, in its turn (the common case: no delay, no fault, none ahead of it
+    // on the connection), is not cut off unsent: only the others watch for the close.
+    if (d.delayMs > 0 || d.fault !== null || !res.socket) {
+      onClosed(socket, res, () => {
+        clearTimeout(hang);
+        clearTimeout(delay);
+        // Gone unsent (or sent: 'finish' came first and this is a no-op).
+        if (d.delayMs > 0) deps.waiters?.delaying(requestId, false);
+        onHangUp();
+      });
+    }
     const act = () => {
       // Both wait for the answers owed to earlier requests on this connection (pipelined) to go.
       if (d.fault === 'reset') return onTurn(res, () => closeFor(socket, 'reset'));
