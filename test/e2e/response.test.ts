@@ -69,6 +69,31 @@ describe('response control', () => {
     expect(await position().textContent()).toContain('1 of 3 used');
   });
 
+  it('a reset whose answer comes after the next request was shown does not take the position back', async () => {
+    // Each change is announced live; here the reset's own answer is held until the next
+    // request's step has shown (a loaded machine can deliver them in that order).
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    await page.route('**/response/reset', async (route) => {
+      const answer = await route.fetch();
+      await held;
+      await route.fulfill({ response: answer });
+    });
+    try {
+      await page.getByTestId('reset-plan').click();
+      await until(page, () => document.querySelector('[data-testid="plan-position"]')?.getAttribute('data-consumed') === '0');
+      expect(await send()).toBe(500);
+      await waitConsumed(1);
+      release();
+      await page.getByTestId('response-status').getByText('Plan reset').waitFor();
+      expect(await position().getAttribute('data-consumed')).toBe('1');
+      expect(await position().textContent()).toContain('1 of 3 used');
+    } finally {
+      release();
+      await page.unroute('**/response/reset');
+    }
+  });
+
   it('the other presets answer as named', async () => {
     const cases: [string, string, (number | string)[]][] = [
       ['always-500', 'Always 500', [500, 500]],

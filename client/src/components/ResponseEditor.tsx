@@ -21,6 +21,7 @@ import {
   responseFieldAlias,
   responseSlots,
 } from '../lib/response-form.ts';
+import { liveOrder } from '../lib/live-order.ts';
 import { getSocket } from '../lib/socket.ts';
 import { useError } from '../lib/use-error.ts';
 import { settingsChanges, useSettingsSync } from '../lib/use-settings-sync.ts';
@@ -51,13 +52,15 @@ export function ResponseEditor({ binId, disabled }: Props) {
   const dirty = useMemo(() => JSON.stringify(form) !== JSON.stringify(saved), [form, saved]);
   const dirtyNow = useRef(false);
   dirtyNow.current = dirty;
+  /** The position comes live and with answers: an answer a live position overtook is older. */
+  const [order] = useState(liveOrder);
 
   const sync = useSettingsSync<ResponseControlView>(binId, {
-    load: () => api.getResponse(binId),
+    load: () => order.ask(() => api.getResponse(binId), (t) => t.value),
     apply: (v) => {
       const f = configToForm(v.config);
       setConfig(v.config);
-      setPosition(v.position);
+      if (!order.overtaken(v)) setPosition(v.position);
       setForm(f);
       setSaved(f);
       setErrors({});
@@ -71,7 +74,9 @@ export function ResponseEditor({ binId, disabled }: Props) {
   useEffect(() => {
     const s = getSocket();
     const onPos = (e: { binId: string; position: PlanPosition }) => {
-      if (e.binId === binId) setPosition(e.position);
+      if (e.binId !== binId) return;
+      order.live();
+      setPosition(e.position);
     };
     s.on('response:position', onPos);
     return () => void s.off('response:position', onPos);
@@ -96,7 +101,7 @@ export function ResponseEditor({ binId, disabled }: Props) {
     setStatus(null);
     setTopError(null);
     try {
-      const write = (ifMatch: string | null) => api.putResponse(binId, input, ifMatch);
+      const write = (ifMatch: string | null) => order.ask(() => api.putResponse(binId, input, ifMatch), (t) => t.value);
       const ok = keep ? await sync.keepMine(write) : await sync.save(write);
       if (ok) setStatus(message);
       return ok;
@@ -182,8 +187,8 @@ export function ResponseEditor({ binId, disabled }: Props) {
 
   const reset = async () => {
     try {
-      const v = await api.resetResponse(binId);
-      setPosition(v.position);
+      const v = await order.ask(() => api.resetResponse(binId));
+      if (!order.overtaken(v)) setPosition(v.position);
       setStatus('Plan reset: the next request meets step 1.');
     } catch (err) {
       setTopError(err);
