@@ -35,6 +35,9 @@ import { SearchesFullError } from '../capture/search-turns.ts';
 const DETAIL_BUILDS = 2;
 const DETAIL_WAITING = 256;
 
+/** How often a wait held by an older capture whose answer is not known yet looks again (see the wait). */
+const RECHECK_MS = 250;
+
 /**
  * A list page stops before the row that would take its JSON past this (at least one row goes),
  * with `nextBefore` set to go on: rows carry every header (up to MAX_HEADER_COUNT, ~100 KB of
@@ -166,8 +169,6 @@ export function requestsRouter(ctx: ApiContext): Router {
     const release = waitSlot(ctx, req, res, () => {
       if (!done) finish();
     });
-    let scanning = true;
-    let live: string | null = null;
     // The capture's detail, built and held as GET …/requests/:rid's is (its turn among the
     // details built at once, MAX_RESPONSE_BUFFER_BYTES): many waits on one bin may all match
     // one large capture. Answers every outcome itself (nothing awaits a live capture's call).
@@ -183,16 +184,20 @@ export function requestsRouter(ctx: ApiContext): Router {
           leave();
         }
       } catch (err) {
-        if (res.headersSent) return;
-        const e = err instanceof HttpError ? err : new HttpError(503, 'storage_unavailable', 'The capture could not be read (see /api/health); retry shortly.');
-        if (e.status === 503 && !res.getHeader('retry-after')) res.setHeader('retry-after', '5');
-        res.status(e.status).json(e.toBody());
+        fail(err);
       }
+    };
+    const fail = (err: unknown) => {
+      if (res.headersSent) return;
+      const e = err instanceof HttpError ? err : new HttpError(503, 'storage_unavailable', 'The capture could not be read (see /api/health); retry shortly.');
+      if (e.status === 503 && !res.getHeader('retry-after')) res.setHeader('retry-after', '5');
+      res.status(e.status).json(e.toBody());
     };
     const finish = () => {
       done = true;
       remove();
       clearTimeout(timer);
+      clearTimeout(recheck);
       release();
     };
     const binGone = () => {
@@ -201,43 +206,91 @@ export function requestsRouter(ctx: ApiContext): Router {
       // Its own code: a script can tell a bin removed mid-wait from a wrong id (not_found).
       res.status(404).json(new HttpError(404, 'bin_deleted', 'the bin was deleted while this wait was on').toBody());
     };
-    // Registered before the scan, so a capture landing during it is not missed.
-    const remove = ctx.waiters.add(bin.id, filter, after ?? null, (id) => {
-      if (done) return;
-      if (scanning) live ??= id; // an older stored one may still turn up: decide after the scan
-      else {
-        finish();
-        void answer(id);
-      }
-    }, binGone);
     const timedOut = () => {
       finish();
       res.status(408).json({ error: { code: 'timeout', message: `no matching request within ${timeout / 1000} s` } });
     };
+
+    // Answers go in id order, so that a loop of `after=` cursors sees each capture once: a
+    // capture whose answer is not known yet (proxied, its target still at it; with `status`, a
+    // delayed answer still to go) that may match holds the wait, rather than a newer one being
+    // answered and the older one then falling behind the cursor. The wait looks again when told
+    // of a capture, and every RECHECK_MS while held (an answer on another instance, a sender that
+    // hung up). Once the timeout comes, the oldest settled match is answered, else 408.
+    let from = after; // up to here, every capture was looked at and never matches
+    let last = false; // the timeout came: this look is the last
+    let held = false;
+    let looking: Promise<void> | null = null;
+    let again = false;
+    let recheck: NodeJS.Timeout | undefined;
+    let firstLook = true;
+    const look = async () => {
+      const final = last;
+      const searching = search(ctx.store, bin.id, filter, { limit: 1, after: from, oldestFirst: true, maxDecodedBytes: ctx.config.maxDecodedBytes, settledAt: ctx.now(), delayedHere: (id) => ctx.waiters.answerDelayed(id), pendingFirst: !final, turns: ctx.searchTurns, abandoned: () => done });
+      let found: Awaited<typeof searching>;
+      try {
+        found = await (firstLook ? searchOr503(res, searching) : searching);
+      } catch (err) {
+        // MAX_BODY_SEARCHES under way: a wait already taken is not refused for it; it looks again.
+        if (!(err instanceof SearchesFullError)) throw err;
+        clearTimeout(recheck);
+        recheck = setTimeout(poke, RECHECK_MS);
+        return;
+      } finally {
+        firstLook = false;
+      }
+      if (done) return;
+      if (found.passed) from = found.passed;
+      const first = found.rows[0];
+      if (first) {
+        finish();
+        await answer(first.id);
+      } else if (final) timedOut();
+      else {
+        held = found.pending !== undefined;
+        clearTimeout(recheck);
+        if (held) recheck = setTimeout(poke, RECHECK_MS);
+      }
+    };
+    const lookNow = (): Promise<void> => {
+      looking = (async () => {
+        try {
+          do {
+            again = false;
+            await look();
+          } while (again && !done);
+        } finally {
+          looking = null;
+        }
+      })();
+      return looking;
+    };
+    // From a capture told, a timer or the timeout: one look at a time; one under way looks again.
+    const poke = () => {
+      if (done) return;
+      if (looking) again = true;
+      else lookNow().catch((err) => {
+        if (done) return;
+        finish();
+        fail(err);
+      });
+    };
+    // Registered before the first look, so a capture landing during it is not missed.
+    const remove = ctx.waiters.add(bin.id, filter, after ?? null, poke, binGone, () => held && poke());
     // The timeout is for what has yet to come: what is stored is searched in full first, however
     // short it is (a last short try, as hooklab wait makes at its end, found nothing stored).
-    let lateTimeout = false;
     const timer = setTimeout(() => {
       if (done) return;
-      if (scanning) lateTimeout = true;
-      else timedOut();
+      last = true;
+      poke();
     }, timeout);
-    // A proxied capture whose target has not answered yet, or one whose delayed answer has yet to
-    // go (a `status` filter), is left to its `answered` (above).
-    let found: Awaited<ReturnType<typeof search>>;
     try {
-      found = await searchOr503(res, search(ctx.store, bin.id, filter, { limit: 1, after, oldestFirst: true, maxDecodedBytes: ctx.config.maxDecodedBytes, settledAt: ctx.now(), delayedHere: (id) => ctx.waiters.answerDelayed(id), turns: ctx.searchTurns, abandoned: () => done }));
+      await lookNow();
     } catch (err) {
       if (!done) finish();
       throw err;
     }
-    scanning = false;
-    const first = found.rows[0]?.id ?? live;
-    if (first && !done) {
-      finish();
-      await answer(first);
-    } else if (!done && !(await ctx.store.bins.get(bin.id))) binGone(); // deleted before the waiter was there to hear it
-    else if (!done && lateTimeout) timedOut();
+    if (!done && !looking && !(await ctx.store.bins.get(bin.id))) binGone(); // deleted before the waiter was there to hear it
   });
 
   /** A turn to build a detail (its release: call it once the answer is held or refused), null when the client left first; 503 busy past DETAIL_WAITING. */

@@ -97,6 +97,10 @@ export interface SearchPage {
   rows: StoredRequest[];
   /** More may match further back (pass as `before`). */
   more: boolean;
+  /** With pendingFirst: the oldest capture that matches but is not settled yet (the scan stopped there). */
+  pending?: string;
+  /** With oldestFirst: the newest id the scan looked at and passed over (before `pending`, if any). */
+  passed?: string;
 }
 
 /**
@@ -122,6 +126,12 @@ export async function search(
     settledAt?: number;
     /** This instance has yet to send the capture's delayed answer (RequestWaiters.answerDelayed). */
     delayedHere?: (id: string) => boolean;
+    /**
+     * With settledAt and oldestFirst: stop at the oldest capture that matches every filter but
+     * is not settled yet (`pending`), rather than pass it over: the wait API answers in id order,
+     * so that a loop of `after=` cursors sees each capture once.
+     */
+    pendingFirst?: boolean;
     /** Shared by the instance's body searches (see search-turns.ts); default: this one's own. */
     turns?: SearchTurns;
     /** The asker is gone (its connection closed): the search stops. */
@@ -147,6 +157,8 @@ async function scan(store: Store, binId: string, f: RequestFilter, q: Parameters
   // else waiting. So bodies are matched in the search's slices, in turn (see search-turns.ts).
   let before = q.before;
   let after = q.after;
+  let passed: string | undefined;
+  const page = (more: boolean): SearchPage => (q.oldestFirst && passed !== undefined ? { rows, more, passed } : { rows, more });
   for (;;) {
     const items = await store.requests.items(binId, { limit: CHUNK, before, after, oldestFirst: q.oldestFirst });
     for (const item of items) {
@@ -155,21 +167,34 @@ async function scan(store: Store, binId: string, f: RequestFilter, q: Parameters
         t.turns.check(t.who);
         if (q.abandoned?.()) return { rows, more: true };
       }
-      if (!matchesItem(f, item)) continue;
+      const unsettled = q.settledAt !== undefined && (proxyPending(item) || (!!f.status && (!!q.delayedHere?.(item.id) || delayPending(item, q.settledAt))));
+      if (unsettled && !q.pendingFirst) continue; // the wait hears of it once answered
+      // A proxied one's status is not known yet: it may match any. Rows passed over here never
+      // match (a delayed answer's status is known, and one never sent matches no status).
+      if (!matchesItem(unsettled && f.status && proxyPending(item) ? { ...f, status: undefined } : f, item)) {
+        passed = item.id;
+        continue;
+      }
       const meta = await store.requests.get(binId, item.id);
-      if (!meta || !matchesHeaders(f, meta.headers)) continue;
-      if (q.settledAt !== undefined && (proxyPending(meta) || (f.status && (q.delayedHere?.(meta.id) || delayPending(meta, q.settledAt))))) continue; // the wait hears of it once answered
+      if (!meta || !matchesHeaders(f, meta.headers)) {
+        passed = item.id;
+        continue;
+      }
       if (t) {
         const body = await store.requests.body(binId, item.id);
         if (!body) continue;
         const hit = await t.turns.work(t.who, () => matchesBody(f, bodyMatcher(body, meta.headers, q.maxDecodedBytes)), q.abandoned);
         if (hit === null) return { rows, more: true }; // its asker went while it waited
-        if (!hit) continue;
+        if (!hit) {
+          passed = item.id;
+          continue;
+        }
       }
+      if (unsettled) return { ...page(true), pending: meta.id };
       if (rows.length === q.limit) return { rows, more: true };
       rows.push(meta);
     }
-    if (items.length < CHUNK) return { rows, more: false };
+    if (items.length < CHUNK) return page(false);
     if (q.oldestFirst) after = items[items.length - 1].id;
     else before = items[items.length - 1].id;
   }

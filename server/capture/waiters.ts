@@ -11,9 +11,8 @@ interface Waiter {
   after: string | null;
   onMatch: (id: string) => void;
   onBinGone: () => void;
+  onOther?: () => void;
 }
-
-
 
 export class RequestWaiters {
   private readonly byBin = new Map<string, Set<Waiter>>();
@@ -26,11 +25,13 @@ export class RequestWaiters {
   /**
    * Wait for captures of a bin matching `filter` (newer than `after`); answers a remover.
    * `onBinGone`: the bin was deleted (nothing will match any more); the waiter is removed.
+   * `onOther`: a capture of the bin was told that does not match (it may be one the wait was
+   * held by, now answered otherwise).
    */
-  add(binId: string, filter: RequestFilter, after: string | null, onMatch: (id: string) => void, onBinGone: () => void): () => void {
+  add(binId: string, filter: RequestFilter, after: string | null, onMatch: (id: string) => void, onBinGone: () => void, onOther?: () => void): () => void {
     let set = this.byBin.get(binId);
     if (!set) this.byBin.set(binId, (set = new Set()));
-    const w: Waiter = { filter, after, onMatch, onBinGone };
+    const w: Waiter = { filter, after, onMatch, onBinGone, onOther };
     set.add(w);
     return () => {
       set.delete(w);
@@ -99,6 +100,7 @@ export class RequestWaiters {
       if (w.after && r.id <= w.after) continue;
       if (which !== 'all' && !!w.filter.status !== (which === 'status')) continue;
       if (matchesCapture(w.filter, r, item, body)) w.onMatch(r.id);
+      else w.onOther?.();
     }
   }
 

@@ -416,6 +416,99 @@ describe('wait for a request: a delayed answer still to go, past its due time', 
   });
 });
 
+describe('wait for a request: answers in id order, so a loop of after= cursors sees each capture once', () => {
+  /** A proxy target that holds requests to /t/slow until released (answering `slowStatus`), answers the rest 200 at once. */
+  async function proxiedBin(slowStatus = 200) {
+    const held: http.ServerResponse[] = [];
+    const target = http.createServer((req, res) => {
+      if (req.url?.startsWith('/t/slow')) held.push(res);
+      else res.writeHead(200).end('ok');
+    });
+    await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
+    const bin = await createBin(srv.base);
+    const url = `http://127.0.0.1:${(target.address() as { port: number }).port}/t`;
+    await request(srv.base).put(`/api/bins/${bin.id}/forward`).send({ targets: [{ url }], answerWith: 'target' }).expect(200);
+    return {
+      bin,
+      held,
+      release: () => held.splice(0).forEach((r) => r.writeHead(slowStatus).end('late')),
+      close: () => {
+        target.closeAllConnections();
+        target.close();
+      },
+    };
+  }
+  const waitFor = (binId: string, qs: string) => request(srv.base).get(`/api/bins/${binId}/requests/wait?${qs}`).then((r) => r);
+
+  it('proxy mode: a capture whose target is still at it comes before a newer one answered first; the next cursor gets the newer one', async () => {
+    const p = await proxiedBin();
+    try {
+      const slow = send(`${p.bin.url}/slow`, { body: 'a' });
+      await expect.poll(() => p.held.length).toBe(1);
+      const fast = await send(`${p.bin.url}/fast`, { body: 'b' });
+      expect(fast.status).toBe(200);
+      let answered = false;
+      const first = waitFor(p.bin.id, 'timeout=20s').then((r) => ((answered = true), r));
+      await new Promise((r) => setTimeout(r, 500));
+      expect(answered).toBe(false); // held by the older capture, not answered with the newer
+      p.release();
+      const slowId = idOf(await slow);
+      const r1 = await first;
+      expect([r1.status, (r1.body as RequestDetail).id]).toEqual([200, slowId]);
+      const r2 = await waitFor(p.bin.id, `after=${slowId}&timeout=5s`);
+      expect([r2.status, (r2.body as RequestDetail).id]).toEqual([200, idOf(fast)]);
+    } finally {
+      p.close();
+    }
+  });
+
+  it('with status=: an older capture answered otherwise lets the wait go on to the newer match', async () => {
+    const p = await proxiedBin(500);
+    try {
+      const slow = send(`${p.bin.url}/slow`, { body: 'a' });
+      await expect.poll(() => p.held.length).toBe(1);
+      const fast = await send(`${p.bin.url}/fast`, { body: 'b' });
+      const ok = waitFor(p.bin.id, 'status=200&timeout=20s');
+      const failed = waitFor(p.bin.id, 'status=500&timeout=20s');
+      await expect.poll(() => srv.app.waiters.wants(p.bin.id)).toBe(true);
+      p.release();
+      expect((await slow).status).toBe(500);
+      const [r1, r2] = [await ok, await failed];
+      expect([r1.status, (r1.body as RequestDetail).id]).toEqual([200, idOf(fast)]);
+      expect([r2.status, (r2.body as RequestDetail).id]).toEqual([200, idOf(await slow)]);
+    } finally {
+      p.close();
+    }
+  });
+
+  it('an older capture still unanswered when the timeout comes: the newer match is answered then, not a 408', async () => {
+    const p = await proxiedBin();
+    try {
+      void send(`${p.bin.url}/slow`, { body: 'a' }).catch(() => {});
+      await expect.poll(() => p.held.length).toBe(1);
+      const fast = await send(`${p.bin.url}/fast`, { body: 'b' });
+      const r = await waitFor(p.bin.id, 'timeout=1s');
+      expect([r.status, (r.body as RequestDetail).id]).toEqual([200, idOf(fast)]);
+    } finally {
+      p.release();
+      p.close();
+    }
+  });
+
+  it('a slow bin with status=: the delayed answer comes first, then the next cursor gets the quick one', async () => {
+    const bin = await createBin(srv.base);
+    await request(srv.base).put(`/api/bins/${bin.id}/response`).send({ rules: [{ status: 200, delayMs: 1500, match: { pathPrefix: '/slow' } }] }).expect(200);
+    const slow = send(`${bin.url}/slow`, { body: 'a' });
+    await expect.poll(async () => ((await request(srv.base).get(`/api/bins/${bin.id}/requests`)).body as RequestPage).requests.length).toBe(1);
+    const fast = await send(`${bin.url}/fast`, { body: 'b' });
+    const r1 = await waitFor(bin.id, 'status=200&timeout=20s');
+    const slowId = idOf(await slow);
+    expect([r1.status, (r1.body as RequestDetail).id]).toEqual([200, slowId]);
+    const r2 = await waitFor(bin.id, `status=200&after=${slowId}&timeout=5s`);
+    expect([r2.status, (r2.body as RequestDetail).id]).toEqual([200, idOf(fast)]);
+  });
+});
+
 describe('wait for a delivery', () => {
   it('answers when the delivery is delivered; 409 when it ended otherwise; 408 on timeout', async () => {
     const ok = await createBin(srv.base);
