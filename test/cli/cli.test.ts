@@ -62,7 +62,9 @@ async function until(check: () => boolean, ms = 15_000) {
   throw new Error('timed out');
 }
 
-describe('hooklab CLI', () => {
+// Each test starts the CLI a dozen times or more (a Node process each, ~1 s of CPU on a
+// loaded machine): a generous bound for all of them, not the suite's default 60 s.
+describe('hooklab CLI', { timeout: 180_000 }, () => {
   it('--help for every command; bad arguments exit 2 with one line', async () => {
     const top = await hooklab(['--help']);
     expect(top.code).toBe(0);
