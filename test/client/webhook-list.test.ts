@@ -2,7 +2,7 @@
 // before a change must not undo that change's event, which may have arrived first.
 import { describe, expect, it } from 'vitest';
 import type { Webhook } from '../../shared/api.ts';
-import { mergeWebhooks } from '../../client/src/lib/webhook-list.ts';
+import { mergeWebhooks, upsertWebhook } from '../../client/src/lib/webhook-list.ts';
 
 const hook = (id: string, updatedAt: string, enabled = true) => ({ id, updatedAt, enabled }) as unknown as Webhook;
 
@@ -18,5 +18,17 @@ describe('mergeWebhooks', () => {
     const other = hook('w2', '2026-12-02T09:00:00.000Z');
     expect(mergeWebhooks([old, hook('gone', '2026-12-02T08:00:00.000Z')], [fresh, other])).toEqual([fresh, other]);
     expect(mergeWebhooks(null, [other])).toEqual([other]);
+  });
+});
+
+describe('upsertWebhook', () => {
+  it("keeps a newer version a live event brought over a save's late answer, and adds one not listed", () => {
+    const saved = hook('w1', '2026-12-02T10:00:00.000Z', true);
+    const later = hook('w1', '2026-12-02T10:00:01.000Z', false);
+    const other = hook('w2', '2026-12-02T09:00:00.000Z');
+    expect(upsertWebhook([other, later], saved)).toEqual([other, later]);
+    expect(upsertWebhook([other, saved], later)).toEqual([other, later]);
+    expect(upsertWebhook([other], saved)).toEqual([other, saved]);
+    expect(upsertWebhook(null, saved)).toEqual([saved]);
   });
 });

@@ -1,7 +1,7 @@
 // The dispatcher console in real Chromium: a webhook pointed at one of our bins (secret made
 // in the browser, Test result shown), a simulated failed flow, the virtual clock stepped
 // attempt by attempt while the timeline fills, attempts linked to the captured requests.
-import type { Browser, Locator, Page } from 'playwright-core';
+import type { Browser, Locator, Page, Route } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bin, ClockState, Delivery, RequestDetail, SchedulePreview, Webhook } from '../../shared/api.ts';
 import { type RunningApp, type TestPage, apiCall, closeAgents, launchBrowser, openPage, overflowing, screenshot, startApp, tablePairs, until } from '../helpers/browser.ts';
@@ -210,6 +210,63 @@ describe('dispatcher console', () => {
     await until(page, () => !document.querySelector('[data-testid="webhook-form"] .has-error'));
     // The error goes as soon as the URL is edited, before the save's answer: wait for the save.
     await expect.poll(() => apiCall<Webhook>(app.base, 'GET', `/api/webhooks/${webhook.id}`)).toMatchObject({ enabled: true, url: bin.url, events: ['flow_started', 'flow_succeeded', 'flow_failed'] });
+  });
+
+  /** Hold the answers to the browser's requests matching `url` and `method` until release() (the server has answered them already). */
+  async function holdAnswers(url: string, method: string) {
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const handler = async (route: Route) => {
+      if (route.request().method() !== method) return route.fallback();
+      const answer = await route.fetch();
+      await held;
+      await route.fulfill({ response: answer });
+    };
+    await page.route(url, handler);
+    return {
+      release,
+      done: async () => {
+        release();
+        await page.unroute(url, handler);
+      },
+    };
+  }
+
+  it("a save whose answer comes after another tab's later change was shown does not bring the older webhook back", async () => {
+    const form = page.locator(`[data-testid="webhook-form"][data-webhook-id="${webhook.id}"]`);
+    const filterOption = (name: string) => page.locator('select[aria-label="Filter by webhook"] option', { hasText: name });
+    const hold = await holdAnswers(`**/api/webhooks/${webhook.id}`, 'PATCH');
+    try {
+      await form.getByTestId('webhook-name').fill('Orders (saved here)');
+      await form.getByTestId('save-webhook').click();
+      await filterOption('Orders (saved here)').waitFor({ state: 'attached' });
+      // Another tab renames it after our save: its event comes before our save's answer.
+      await apiCall(app.base, 'PATCH', `/api/webhooks/${webhook.id}`, { name: 'Orders (renamed elsewhere)' });
+      await filterOption('Orders (renamed elsewhere)').waitFor({ state: 'attached' });
+      hold.release();
+      await form.getByText('Saved.').waitFor();
+      // The page's list (the filter, the cards' webhook state) keeps the newer revision.
+      expect(await page.locator('select[aria-label="Filter by webhook"] option').allTextContents()).toEqual(['All webhooks', 'Orders (renamed elsewhere)']);
+    } finally {
+      await hold.done();
+    }
+  });
+
+  it("a speed change whose answer comes after another tab's later one was shown does not take the speed back", async () => {
+    const hold = await holdAnswers('**/api/clock', 'PUT');
+    try {
+      await page.getByTestId('speed-60').click();
+      await expect.poll(async () => (await apiCall<ClockState>(app.base, 'GET', '/api/clock')).scale).toBe(60);
+      await page.locator('[data-testid="speed-60"][aria-pressed="true"]').waitFor();
+      await apiCall(app.base, 'PUT', '/api/clock', { scale: 1440 });
+      await page.locator('[data-testid="speed-1440"][aria-pressed="true"]').waitFor();
+      hold.release();
+      await page.locator('[data-testid="speed-60"]:not([disabled])').waitFor();
+      expect(await page.locator('[data-testid="speed-1440"]').getAttribute('aria-pressed')).toBe('true');
+    } finally {
+      await hold.done();
+      await apiCall(app.base, 'PUT', '/api/clock', { scale: 1 });
+    }
   });
 
   it('fits a phone-width screen', async () => {

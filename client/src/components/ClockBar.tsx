@@ -14,7 +14,8 @@ interface Props {
   now: number;
   /** The dispatcher holds the clock: it has not finished what is due. */
   lagging: boolean;
-  onClock: (c: ClockState) => void;
+  /** Run a clock action and show its answer (unless a newer state came while it was out). */
+  ask: (action: () => Promise<ClockState>) => Promise<void>;
   /** The next attempt or run end (virtual ms), or null when nothing is due. */
   nextDueAt: number | null;
   /** The retry window after each event, in words: the server's default, or each webhook's (deadlineWords). */
@@ -23,7 +24,7 @@ interface Props {
   nextDeadlineAt: number | null;
 }
 
-export function ClockBar({ clock, now, lagging, onClock, nextDueAt, deadlineText, nextDeadlineAt }: Props) {
+export function ClockBar({ clock, now, lagging, ask, nextDueAt, deadlineText, nextDeadlineAt }: Props) {
   const [busy, setBusy] = useState<string | null>(null);
   // "Cannot reach the server" goes away by itself when it is back.
   const [error, setError] = useError();
@@ -31,7 +32,7 @@ export function ClockBar({ clock, now, lagging, onClock, nextDueAt, deadlineText
     setBusy(what);
     setError(null);
     try {
-      onClock(await fn());
+      await ask(fn);
     } catch (err) {
       setError(err);
     } finally {

@@ -13,3 +13,15 @@ export function mergeWebhooks(cur: Webhook[] | null, fetched: Webhook[]): Webhoo
     return k && k.updatedAt > w.updatedAt ? k : w;
   });
 }
+
+/**
+ * One webhook put in the list (a save's or a create's answer): the version there already stays
+ * when it is newer. The change's own live event goes out before its answer, and a later change
+ * (another tab, the dispatcher disabling it) may be announced before the answer arrives.
+ */
+export function upsertWebhook(cur: Webhook[] | null, w: Webhook): Webhook[] {
+  const list = cur ?? [];
+  const k = list.find((x) => x.id === w.id);
+  if (!k) return [...list, w];
+  return k.updatedAt > w.updatedAt ? list : list.map((x) => (x.id === w.id ? w : x));
+}

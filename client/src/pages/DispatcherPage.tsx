@@ -14,7 +14,7 @@ import { MAX_RUN_SECONDS, parseRunSeconds } from '../lib/run-form.ts';
 import { getSocket, subscribeDispatcher } from '../lib/socket.ts';
 import { useError } from '../lib/use-error.ts';
 import { PollGuard } from '../lib/poll-guard.ts';
-import { mergeWebhooks } from '../lib/webhook-list.ts';
+import { mergeWebhooks, upsertWebhook } from '../lib/webhook-list.ts';
 import './dispatcher.css';
 
 const KEEP = 500;
@@ -69,18 +69,21 @@ export function DispatcherPage() {
   const scheduled = useRef(false);
 
   // Clock states come from events, from the answers to our own clock actions, and from
-  // re-reads; a re-read that was overtaken by a newer state while in flight is dropped.
+  // re-reads; an answer (a re-read's or an action's) overtaken by a newer state while in
+  // flight is dropped: another tab's change announced meanwhile is newer than it.
   const clockEpoch = useRef(0);
   const onClock = useCallback((c: ClockState) => {
     clockEpoch.current++;
     setClock({ state: c, receivedAt: performance.now() });
   }, []);
-  const rereadClock = useCallback(() => {
+  /** A clock read or action: its answer is dropped when a newer state came while it was out. */
+  const clockAnswer = useCallback((ask: () => Promise<ClockState>) => {
     const epoch = clockEpoch.current;
-    return api.getClock().then((c) => {
+    return ask().then((c) => {
       if (epoch === clockEpoch.current) onClock(c);
     });
   }, []);
+  const rereadClock = useCallback(() => clockAnswer(api.getClock), []);
 
   useEffect(() => {
     document.title = 'Dispatcher · hooklab';
@@ -261,7 +264,7 @@ export function DispatcherPage() {
                 onBinsWanted={rereadBins}
                 onCancel={() => setAdding(false)}
                 onSaved={(w) => {
-                  setWebhooks((cur) => [...(cur ?? []).filter((x) => x.id !== w.id), w]); // the live event may have come first
+                  setWebhooks((cur) => upsertWebhook(cur, w)); // the live event may have come first
                   setAdding(false);
                 }}
               />
@@ -273,7 +276,7 @@ export function DispatcherPage() {
                 bins={bins}
                 onBinCreated={binCreated}
                 onBinsWanted={rereadBins}
-                onSaved={(nw) => setWebhooks((cur) => (cur ?? []).map((x) => (x.id === nw.id ? nw : x)))}
+                onSaved={(nw) => setWebhooks((cur) => upsertWebhook(cur, nw))}
                 onDeleted={(id, cancelling) => {
                   if (cancelling > 0) noteDeletedCancelling(id, w.name);
                   setWebhooks((cur) => (cur ?? []).filter((x) => x.id !== id));
@@ -285,7 +288,7 @@ export function DispatcherPage() {
           <SchedulePreview webhooks={webhooks ?? []} />
         </div>
         <div class="col col-live">
-          <ClockBar clock={clock} now={now} lagging={lagging} onClock={onClock} nextDueAt={nextDueAt} deadlineText={deadlineText} nextDeadlineAt={nextDeadlineAt} />
+          <ClockBar clock={clock} now={now} lagging={lagging} ask={clockAnswer} nextDueAt={nextDueAt} deadlineText={deadlineText} nextDeadlineAt={nextDeadlineAt} />
           <section class="deliveries-panel" aria-labelledby="h-deliveries">
             <div class="section-head">
               <h2 id="h-deliveries">Deliveries</h2>
