@@ -2,7 +2,8 @@
 // itself when the server is back (a real stop and start on the same port and data); a tab
 // open on a bin that gets deleted says so, turns off what cannot work, and does not blame the
 // cap for missing requests; after deleting a request the keyboard carries on (j/k) without
-// a click. And with BIN_IDLE_DAYS, the start page says when each bin goes if left idle.
+// a click. And with BIN_IDLE_DAYS, the start page says when each bin goes if left idle. A
+// save's late answer does not undo another tab's later change of the bin.
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -200,6 +201,47 @@ describe('a bin deleted while its tab is open', () => {
       await page.getByTestId('bin-deleted').waitFor();
       expect(await page.getByTestId('rename-bin').isDisabled()).toBe(true);
     } finally {
+      await context.close();
+    }
+  });
+});
+
+describe('a bin changed here and in another tab at once', () => {
+  let app: RunningApp;
+  beforeAll(async () => {
+    app = await startApp();
+  });
+  afterAll(() => app?.stop());
+
+  it("a save whose answer comes after the other tab's later rename was shown does not bring the old name back", async () => {
+    const bin = await apiCall<Bin>(app.base, 'POST', '/api/bins', { name: 'before' });
+    const { page, context } = await openPage(browser, app.base);
+    const binName = (name: string) => until(page, (n) => document.querySelector('.bin-name-text')?.textContent === n, name);
+    // The save's answer is held (the server has answered it) until the other tab's rename has shown.
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    await page.route(`**/api/bins/${bin.id}`, async (route) => {
+      if (route.request().method() !== 'PATCH') return route.fallback();
+      const answer = await route.fetch();
+      await held;
+      await route.fulfill({ response: answer });
+    });
+    try {
+      await page.goto(`/bins/${bin.id}`);
+      await live(page);
+      await page.getByTestId('row-labels').click();
+      await page.getByTestId('row-labels-input').fill('header:x-event');
+      await page.getByTestId('row-labels-save').click();
+      await until(page, () => document.querySelector('[data-testid="row-labels-current"]')?.textContent === 'from header:x-event');
+      await apiCall(app.base, 'PATCH', `/api/bins/${bin.id}`, { name: 'renamed elsewhere' });
+      await binName('renamed elsewhere');
+      release();
+      // The form closes once the answer is in.
+      await page.locator('details.row-labels:not([open])').waitFor({ state: 'attached' });
+      expect(await page.locator('.bin-name-text').textContent()).toBe('renamed elsewhere');
+      expect(await page.getByTestId('row-labels-current').textContent()).toBe('from header:x-event');
+    } finally {
+      release();
       await context.close();
     }
   });

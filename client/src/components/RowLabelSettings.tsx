@@ -12,11 +12,12 @@ import { Field, inputValue } from './Field.tsx';
 interface Props {
   bin: Bin;
   disabled: boolean;
-  onSaved: (bin: Bin) => void;
+  /** Sends the change and shows the answer (see useBinRequests' writeBin). */
+  write: (change: () => Promise<Bin>) => Promise<Bin>;
   onGone: () => void;
 }
 
-export function RowLabelSettings({ bin, disabled, onSaved, onGone }: Props) {
+export function RowLabelSettings({ bin, disabled, write, onGone }: Props) {
   const [open, setOpen] = useState(false);
   // null: not edited, so the field shows what is in use.
   const [draft, setText] = useState<string | null>(null);
@@ -45,7 +46,7 @@ export function RowLabelSettings({ bin, disabled, onSaved, onGone }: Props) {
     setErrors({});
     setError(null);
     try {
-      onSaved(await api.setLabelFrom(bin.id, sources));
+      await write(() => api.setLabelFrom(bin.id, sources));
       setOpen(false);
     } catch (err) {
       if (isNotFound(err)) {

@@ -9,6 +9,7 @@ import type { Bin, RequestItem, RequestsGoneReason } from '../../../shared/api.t
 import { ApiError, api, errorMessage, isNotFound } from './api.ts';
 import { keptRows, rankOf } from './list-step.ts';
 import { LiveCount } from './live-count.ts';
+import { liveOrder } from './live-order.ts';
 import { type RequestFilter, filterSearch, isEmptyFilter, matchesRow, needsServer } from './request-filter.ts';
 import { mergeRequests, removeRequests, replaceRequests } from './request-list.ts';
 import { SearchCatchUp } from './search-catch-up.ts';
@@ -135,6 +136,8 @@ export function useBinRequests(binId: string, filter: RequestFilter = {}) {
   const seenOf = useRef<string | null>(null);
   const filterRef = useRef(filter);
   filterRef.current = filter;
+  /** The bin comes live (`bin:updated`) and in our own writes' answers: an answer a live update overtook is older. */
+  const [binOrder] = useState(liveOrder);
 
   useEffect(() => {
     let alive = true;
@@ -394,6 +397,7 @@ export function useBinRequests(binId: string, filter: RequestFilter = {}) {
       if (b.id !== binId) return;
       // Read when it was sent: as good as a read of the bin.
       counter.set(b.requestCount);
+      binOrder.live();
       setState((s) => ({ ...s, bin: b }));
     };
     const onBinDeleted = (e: { id: string }) => {
@@ -517,10 +521,18 @@ export function useBinRequests(binId: string, filter: RequestFilter = {}) {
     keepFor.current = { selectedId, floor };
   }, []);
 
-  const renamed = useCallback((bin: Bin) => setState((s) => ({ ...s, bin })), []);
+  /**
+   * Change the bin (a rename, its row labels) and show the answer, unless a live update came
+   * while it was out: that update (another tab's change after ours) is newer than the answer.
+   */
+  const writeBin = useCallback(async (write: () => Promise<Bin>) => {
+    const bin = await binOrder.ask(write);
+    if (!binOrder.overtaken(bin)) setState((s) => (s.bin && s.bin.id !== bin.id ? s : { ...s, bin }));
+    return bin;
+  }, []);
   /** Something answered 404 for the bin itself: it is gone. */
   const markDeleted = useCallback(() => setState((s) => ({ ...s, binDeleted: true })), []);
   const clearError = useCallback(() => setState((s) => ({ ...s, error: null })), []);
 
-  return { ...state, unread: unread.current, loadOlder, markRead, markAllRead, setLastVisible, setKeepFor, renamed, markDeleted, clearError };
+  return { ...state, unread: unread.current, loadOlder, markRead, markAllRead, setLastVisible, setKeepFor, writeBin, markDeleted, clearError };
 }

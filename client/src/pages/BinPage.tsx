@@ -297,7 +297,7 @@ export function BinPage({ binId, requestId, tab, search }: Props) {
                 setRenaming(false);
                 if (name && name !== bin.name) {
                   try {
-                    s.renamed(await api.renameBin(binId, name));
+                    await s.writeBin(() => api.renameBin(binId, name));
                   } catch (err) {
                     gone(err);
                     setActionError(isNotFound(err) ? 'Could not rename the bin: it was deleted.' : `Could not rename the bin: ${(err as Error).message}.`);
@@ -315,7 +315,7 @@ export function BinPage({ binId, requestId, tab, search }: Props) {
               )}
             </h1>
           )}
-          {bin && <RowLabelSettings bin={bin} disabled={deleted} onSaved={s.renamed} onGone={s.markDeleted} />}
+          {bin && <RowLabelSettings bin={bin} disabled={deleted} write={s.writeBin} onGone={s.markDeleted} />}
         </div>
         <div class="bin-url-row">
           <code class="bin-url" data-testid="bin-url">
