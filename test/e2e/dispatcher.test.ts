@@ -3,7 +3,7 @@
 // attempt by attempt while the timeline fills, attempts linked to the captured requests.
 import type { Browser, Locator, Page, Route } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Bin, ClockState, Delivery, RequestDetail, SchedulePreview, Webhook } from '../../shared/api.ts';
+import type { Bin, ClockState, Delivery, RequestDetail, Run, SchedulePreview, Webhook } from '../../shared/api.ts';
 import { type RunningApp, type TestPage, apiCall, closeAgents, launchBrowser, openPage, overflowing, screenshot, startApp, tablePairs, until } from '../helpers/browser.ts';
 
 let app: RunningApp;
@@ -216,15 +216,26 @@ describe('dispatcher console', () => {
   async function holdAnswers(url: string, method: string) {
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));
+    let fetched = 0;
+    const fulfilled: Promise<void>[] = [];
     const handler = async (route: Route) => {
       if (route.request().method() !== method) return route.fallback();
       const answer = await route.fetch();
-      await held;
-      await route.fulfill({ response: answer });
+      fetched++;
+      const done = held.then(() => route.fulfill({ response: answer }));
+      fulfilled.push(done);
+      await done;
     };
     await page.route(url, handler);
     return {
       release,
+      /** How many the server has answered so far. */
+      fetched: () => fetched,
+      /** Released, and every held answer given to the page. */
+      given: async () => {
+        release();
+        await Promise.all(fulfilled);
+      },
       done: async () => {
         release();
         await page.unroute(url, handler);
@@ -266,6 +277,25 @@ describe('dispatcher console', () => {
     } finally {
       await hold.done();
       await apiCall(app.base, 'PUT', '/api/clock', { scale: 1 });
+    }
+  });
+
+  it('a run started while the page read the runs as it joined stays listed when that read is answered', async () => {
+    const hold = await holdAnswers('**/api/runs', 'GET');
+    try {
+      await page.goto('/dispatcher');
+      await page.locator('.dispatcher[data-joined="true"]').waitFor();
+      // Both reads (on opening, and on joining) were answered by the server before the run.
+      await expect.poll(() => hold.fetched()).toBeGreaterThanOrEqual(2);
+      const run = await apiCall<Run>(app.base, 'POST', '/api/runs', { outcome: 'SUCCESSFUL', durationMs: 3_600_000 });
+      await page.locator(`[data-run-id="${run.id}"]`).waitFor();
+      await hold.given();
+      // Let the page apply the answers (parsed, then rendered).
+      await page.evaluate(() => new Promise((r) => setTimeout(r, 200)));
+      expect(await page.locator(`[data-run-id="${run.id}"]`).count()).toBe(1);
+      expect(await page.locator(`[data-run-id="${run.id}"]`).textContent()).toContain('running');
+    } finally {
+      await hold.done();
     }
   });
 

@@ -14,6 +14,7 @@ import { MAX_RUN_SECONDS, parseRunSeconds } from '../lib/run-form.ts';
 import { getSocket, subscribeDispatcher } from '../lib/socket.ts';
 import { useError } from '../lib/use-error.ts';
 import { PollGuard } from '../lib/poll-guard.ts';
+import { mergeRuns, upsertRun } from '../lib/run-list.ts';
 import { mergeWebhooks, upsertWebhook } from '../lib/webhook-list.ts';
 import './dispatcher.css';
 
@@ -95,7 +96,7 @@ export function DispatcherPage() {
         setWebhooks((cur) => mergeWebhooks(cur, w));
         setBins(b);
         setDeliveries((cur) => upsertDeliveries(cur, d));
-        setRuns(r);
+        setRuns((cur) => mergeRuns(cur, r));
         setError(null);
       } catch (err) {
         if (alive) setError(err);
@@ -142,7 +143,7 @@ export function DispatcherPage() {
     };
     const onRun = (r: Run) => {
       refreshClock();
-      setRuns((cur) => [r, ...cur.filter((x) => x.id !== r.id)].sort((a, b) => (a.startedAt < b.startedAt ? 1 : -1)));
+      setRuns((cur) => upsertRun(cur, r));
     };
     s.on('delivery', onDelivery);
     s.on('webhook', onWebhook);
