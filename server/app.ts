@@ -734,7 +734,18 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
       else next(new Error('unauthorized'));
     });
   }
-  attachLiveHandlers(io, { store, gate: cluster ? socketBus : undefined, maxBufferBytes: config.liveMaxBufferBytes });
+  attachLiveHandlers(io, {
+    store,
+    gate: cluster ? socketBus : undefined,
+    maxBufferBytes: config.liveMaxBufferBytes,
+    // A request decided before the viewer joined (a page still loading, a reconnect) moved the
+    // plan with no one there to hear it: where it stands now, right after the join.
+    joined: (socket, binId) =>
+      void control.view(binId).then(
+        (v) => v.config.plan.length > 0 && socket.emit('response:position', { binId, position: v.position }),
+        () => {}, // the store away: the next change is told live, as ever
+      ),
+  });
   // Shared rooms: captures reach this instance's viewers from the store's capture feed; the
   // wait API's waiters hear of captures made on other instances from it too (this instance's
   // own were told by the receiver).

@@ -29,6 +29,11 @@ export interface LiveHandlerOptions {
    * backfills, then those newer than the backfill follow, so nothing is missed or doubled.
    */
   gate?: { hold(binId: string, socketId: string): void; release(binId: string, socketId: string): RequestItem[] };
+  /**
+   * A socket joined a bin's room: what it missed of the bin's live state before (the plan's
+   * position changes with every request, and only live events carry it) is sent to it now.
+   */
+  joined?: (socket: Socket, binId: string) => void;
 }
 
 /** Below this many unread bytes, the next backfill page goes out. */
@@ -86,6 +91,7 @@ export function attachLiveHandlers(io: IoServer, opts: LiveHandlerOptions) {
     if (gate) {
       gate.hold(binId, socket.id);
       socket.join(binRoom(binId));
+      opts.joined?.(socket, binId);
     }
     // Without a cursor nothing is replayed, but the ack says where "now" is (see SubscribeAck):
     // read here, and the room joined in the continuation's turn (the loop below, no await when
@@ -146,7 +152,10 @@ export function attachLiveHandlers(io: IoServer, opts: LiveHandlerOptions) {
       const n = rowsWithin(page, pageBytes);
       const last = n === page.length && page.length < limit;
       limit = n < page.length ? Math.max(1, Math.min(pageSize, 2 * n)) : Math.min(pageSize, 2 * limit);
-      if (last && !gate) socket.join(binRoom(binId));
+      if (last && !gate) {
+        socket.join(binRoom(binId));
+        opts.joined?.(socket, binId);
+      }
       for (let i = 0; i < n; i++) socket.emit('request', page[i]);
       sent += n;
       if (n) {

@@ -309,6 +309,28 @@ describe('response control', () => {
     await until(page, () => !document.querySelector('[data-field="default.body"] .muted.small'));
   });
 
+  it('a request decided before the page joined the bin\'s live events (a slow subscribe, a reconnect) still shows in the position', async () => {
+    const own = await apiCall<Bin>(app.base, 'POST', '/api/bins', { name: 'late join' });
+    const late = await openPage(browser, app.base);
+    try {
+      // The page's subscribe to the bin reaches the server 2 s late; the rest passes at once.
+      await late.page.routeWebSocket(/\/socket\.io\//, (ws) => {
+        const server = ws.connectToServer();
+        ws.onMessage((m) => (typeof m === 'string' && /"subscribe"/.test(m) ? setTimeout(() => server.send(m), 2000) : server.send(m)));
+        server.onMessage((m) => ws.send(m));
+      });
+      await late.page.goto(`/bins/${own.id}/response`);
+      await late.page.getByTestId('response-editor').waitFor();
+      await late.page.getByTestId('preset-500x3-then-200').click();
+      await until(late.page, (text) => document.querySelector('[data-testid="response-status"]')?.textContent === text, 'Applied “500 ×3, then 200”.');
+      expect((await hit(app.reachable(own.url), { body: '{}' })).status).toBe(500);
+      await until(late.page, () => document.querySelector('[data-testid="plan-position"]')?.getAttribute('data-consumed') === '1');
+      expect(await late.page.getByTestId('plan-position').textContent()).toContain('1 of 3 used');
+    } finally {
+      await late.context.close();
+    }
+  });
+
   it('keeps the field Tab lands on clear of the sticky Save bar on a phone', async () => {
     const phone = await openPage(browser, app.base, { width: 400, height: 800 });
     try {
