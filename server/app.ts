@@ -599,9 +599,12 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
     res.status(508).json({ error: { code: 'loop_refused', message: "This request was sent by hooklab (its dispatcher, or a forward) to its own API: refused, so that it cannot act on itself. Point webhooks and forward targets at a receiver URL (/h/…) or at your app." } });
   });
   // Signing in and out come before the origin check: the sign-in form's POST carries
-  // `Origin: null` (the pages' Referrer-Policy is no-referrer), and neither needs it (signing in
-  // takes the token itself).
-  if (gate) app.use(authRoutes(gate, config));
+  // `Origin: null` (the pages' Referrer-Policy is no-referrer), and signing in does not need it
+  // (it takes the token itself). Signing out checks it, taking "null" only from a page the
+  // browser says was ours (Sec-Fetch-Site).
+  const ownPage = (req: http.IncomingMessage) =>
+    req.headers.origin === 'null' ? ['same-origin', 'none'].includes(String(req.headers['sec-fetch-site'])) : guardAllows(req);
+  if (gate) app.use(authRoutes(gate, config, ownPage));
   app.use((req, res, next) => {
     if (guardAllows(req)) return next();
     res.status(403).json({ error: { code: config.authToken ? 'forbidden_origin' : 'forbidden_host', message: guardReason(req) } });

@@ -390,6 +390,10 @@ export function openApiDocument(o: OpenApiOptions): object {
     security: [],
     responses: {
       303: { description: 'Signed out (the cookie is cleared); a redirect to "/".', headers: { Location: { description: '"/"', schema: { type: 'string' } } } },
+      403: {
+        description: 'Sent from another site\'s page (code "forbidden_origin"): an Origin that is not this server\'s, or "null" from a page the browser does not call same-origin (Sec-Fetch-Site). Nothing is changed.',
+        content: { 'application/json': { schema: apiErrorRef } },
+      },
     },
   });
 

@@ -92,7 +92,11 @@ ${error ? `<p class="err">${escapeHtml(error)}</p>` : ''}<button type="submit">S
 
 const waitMessage = (seconds: number) => `Too many wrong tokens from your address. Wait ${seconds} s, then try again.`;
 
-export function authRoutes(gate: TokenGate, config: Pick<Config, 'trustProxy' | 'publicUrl'>): Router {
+/**
+ * `sameSite`: the request comes from one of our own pages (its Origin is ours), or from no page
+ * at all (no Origin: curl, a script). Signing out needs it, signing in does not (see below).
+ */
+export function authRoutes(gate: TokenGate, config: Pick<Config, 'trustProxy' | 'publicUrl'>, sameSite: (req: Request) => boolean = () => true): Router {
   const r = Router();
   // Secure when the browser is on https: req.secure (behind a proxy, its X-Forwarded-Proto),
   // or a proxy (TRUST_PROXY) serving an https PUBLIC_URL, which need not say the scheme: a
@@ -110,7 +114,13 @@ export function authRoutes(gate: TokenGate, config: Pick<Config, 'trustProxy' | 
     res.cookie(COOKIE, given, { httpOnly: true, sameSite: 'strict', secure: secure(req), path: '/' });
     res.redirect(303, safeNext(req.body?.next));
   });
-  r.post('/auth/logout', (_req, res) => {
+  r.post('/auth/logout', (req, res) => {
+    // Another site's form must not sign the user out (a nuisance, but a change all the same):
+    // a foreign Origin is refused, and so is "null" unless the browser says the page was ours.
+    if (!sameSite(req)) {
+      res.status(403).json({ error: { code: 'forbidden_origin', message: 'signing out is only done from hooklab\'s own pages (or with no Origin, as curl sends)' } });
+      return;
+    }
     res.clearCookie(COOKIE, { path: '/' });
     res.redirect(303, '/');
   });

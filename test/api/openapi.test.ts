@@ -567,7 +567,7 @@ describe("the guards' answers are documented", () => {
     expect(logout).toBeDefined();
     expect(Object.keys(login.requestBody!.content)).toEqual(['application/x-www-form-urlencoded']);
     expect(Object.keys(login.responses).sort()).toEqual(['303', '401', '429']);
-    expect(Object.keys(logout.responses)).toEqual(['303']);
+    expect(Object.keys(logout.responses)).toEqual(['303', '403']);
     expect(login.security).toEqual([]);
     const guarded = await startServer({ storage: 'memory', config: { authToken: 'sekrit-token-for-the-doc', authFailuresPerMinute: 1 } });
     try {
@@ -576,6 +576,13 @@ describe("the guards' answers are documented", () => {
       expect(ok.headers.location).toBe('/bins/x');
       const out = await request(guarded.base).post('/auth/logout').expect(303);
       expect(out.headers.location).toBe('/');
+      // Another site's form: refused, the cookie left alone. Our own page's "null" passes.
+      for (const h of [{ origin: 'http://evil.example' }, { origin: 'null', 'sec-fetch-site': 'cross-site' }, { origin: 'null' }]) {
+        const csrf = await request(guarded.base).post('/auth/logout').set(h).expect(403);
+        expect([csrf.body.error.code, csrf.headers['set-cookie']]).toEqual(['forbidden_origin', undefined]);
+      }
+      await request(guarded.base).post('/auth/logout').set({ origin: 'null', 'sec-fetch-site': 'same-origin' }).expect(303);
+      await request(guarded.base).post('/auth/logout').set({ origin: guarded.base }).expect(303);
       const bad = await request(guarded.base).post('/auth/login').type('form').send({ token: 'nope' }).expect(401);
       expect(bad.headers['content-type']).toMatch(/^text\/html/);
       expect(Object.keys(login.responses['401'].content!)).toEqual(['text/html']);
