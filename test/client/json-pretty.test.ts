@@ -68,3 +68,45 @@ describe('textBlocks', () => {
     expect(textBlocks(text, 6).join('')).toBe(text);
   });
 });
+
+describe('nested past the limits', () => {
+  const nested = (n: number) => '['.repeat(n) + ']'.repeat(n);
+
+  it('stops at 500 levels as the small-body view does, without formatting the rest (50,001 deep crashed the tab)', () => {
+    for (const text of [nested(50_001), `{"pad":"${'x'.repeat(90_000)}","n":${nested(8000)}}`, nested(502)]) {
+      const job = prettyJsonBlocks(text);
+      expect(job.step(10_000)).toBe(true);
+      expect(job.blocks).toEqual([]);
+      expect(job.tooDeep?.message).toBe('Nested more than 500 levels deep');
+      const small = jsonView(text);
+      expect(small.ok).toBe(false);
+      if (!small.ok) {
+        expect(small.error.message).toBe(job.tooDeep?.message);
+        expect(small.error.offset).toBe(job.tooDeep?.offset);
+        expect(small.error.tooDeep).toBe(true);
+      }
+    }
+    // 500 levels (the innermost one empty) are formatted by both.
+    const job = prettyJsonBlocks(nested(501));
+    job.step(10_000);
+    expect(job.tooDeep).toBeNull();
+    expect(job.blocks.join('')).toBe(pretty(nested(501)));
+  });
+
+  it('stops where the indentation alone would run to millions of characters (1 MiB 499 deep made 500 million)', () => {
+    const text = '['.repeat(499) + '0,'.repeat(500_000) + '0' + ']'.repeat(499);
+    const job = prettyJsonBlocks(text);
+    expect(job.step(60_000)).toBe(true);
+    expect(job.blocks).toEqual([]);
+    expect(job.tooDeep?.message).toBe(`Indenting it would take more than ${(16 * text.length).toLocaleString('en-US')} characters`);
+    // The same body at 100 KB, on the small-body path.
+    const small = jsonView('['.repeat(499) + '0,'.repeat(49_000) + '0' + ']'.repeat(499));
+    expect(!small.ok && small.error.tooDeep).toBe(true);
+    // An ordinary deep-ish body is formatted.
+    const ok = JSON.stringify({ a: { b: { c: { d: Array.from({ length: 20_000 }, (_, i) => ({ i, tags: ['x'] })) } } } });
+    const j2 = prettyJsonBlocks(ok);
+    j2.step(60_000);
+    expect(j2.tooDeep).toBeNull();
+    expect(j2.blocks.join('')).toBe(pretty(ok));
+  });
+});

@@ -15,6 +15,7 @@ import {
   jsonView,
   lineColumn,
 } from '../lib/body-views.ts';
+import { TOO_DEEP_HEADING } from '../lib/json-limits.ts';
 import { parseErrorOffset, prettyJsonBlocks, textBlocks } from '../lib/json-pretty.ts';
 import { formatBytes } from '../lib/format.ts';
 import { memo } from '../lib/memo.ts';
@@ -173,7 +174,7 @@ function FormPane({ text }: { text: string }) {
 function JsonPane({ text, parsed }: { text: string; parsed: Parsed | null }) {
   const large = text.length > LARGE_TEXT;
   if (large && parsed?.ok) return <LargePrettyJson text={text} />;
-  if (large && parsed && !parsed.ok) return <LargeJsonError text={text} message={parsed.message} />;
+  if (large && parsed && !parsed.ok) return <LargeJsonError text={text} message={parsed.message} offset={parseErrorOffset(parsed.message, text)} />;
   return <SmallJson text={text} />;
 }
 
@@ -181,18 +182,22 @@ function JsonPane({ text, parsed }: { text: string; parsed: Parsed | null }) {
 function LargePrettyJson({ text }: { text: string }) {
   const [blocks, setBlocks] = useState<string[]>([]);
   const [done, setDone] = useState(false);
+  const [tooDeep, setTooDeep] = useState<{ message: string; offset: number } | null>(null);
   useEffect(() => {
     const job = prettyJsonBlocks(text);
+    setTooDeep(null);
     let t: number | undefined;
     const run = () => {
       const finished = job.step(SLICE_MS);
       setBlocks(job.blocks.slice());
+      setTooDeep(job.tooDeep);
       if (finished) setDone(true);
       else t = window.setTimeout(run, 0);
     };
     t = window.setTimeout(run, 0);
     return () => clearTimeout(t);
   }, [text]);
+  if (tooDeep) return <LargeJsonError text={text} message={tooDeep.message} offset={tooDeep.offset} heading={TOO_DEEP_HEADING} />;
   return <Blocks blocks={blocks} testId="json-pretty" done={done} />;
 }
 
@@ -210,14 +215,13 @@ function CutJson({ text }: { text: string }) {
   );
 }
 
-function LargeJsonError({ text, message }: { text: string; message: string }) {
-  const offset = parseErrorOffset(message, text);
+function LargeJsonError({ text, message, offset, heading = 'Not valid JSON' }: { text: string; message: string; offset: number | null; heading?: string }) {
   const blocks = useMemo(() => textBlocks(text), [text]);
   const at = offset === null ? null : { ...lineColumn(text, offset), ex: excerptAround(text, offset) };
   return (
     <div>
       <div class="notice notice-bad" data-testid="json-error" role="note">
-        <strong>Not valid JSON</strong>
+        <strong>{heading}</strong>
         {at ? ` — line ${at.line}, column ${at.column}` : ''}: {message}
         {at && (
           <pre class="code excerpt" aria-label="Where the error is">
@@ -241,7 +245,7 @@ function SmallJson({ text }: { text: string }) {
     return (
       <div>
         <div class="notice notice-bad" data-testid="json-error" role="note">
-          <strong>Not valid JSON</strong> — line {v.error.line}, column {v.error.column}: {v.error.message}
+          <strong>{v.error.tooDeep ? TOO_DEEP_HEADING : 'Not valid JSON'}</strong> — line {v.error.line}, column {v.error.column}: {v.error.message}
           <pre class="code excerpt" aria-label="Where the error is">
             {ex.cutStart ? '…' : ''}
             {ex.before}

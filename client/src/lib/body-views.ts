@@ -3,6 +3,7 @@
 // syntax error), text in its declared charset, form fields, multipart parts, hex dump. No DOM,
 // no framework.
 import { bytesToString, stringToBytes } from './byte-string.ts';
+import { JSON_MAX_DEPTH, TOO_DEEP, indentCharsMax, tooLong } from './json-limits.ts';
 
 // ------------------------------------------------------------------- bytes
 
@@ -103,6 +104,8 @@ export interface JsonSyntaxError {
   line: number;
   /** 1-based. */
   column: number;
+  /** Not a syntax error: nested past the formatting limits (json-limits.ts). */
+  tooDeep?: boolean;
 }
 
 export type JsonView = { ok: true; tokens: JsonToken[]; pretty: string } | { ok: false; error: JsonSyntaxError };
@@ -123,12 +126,11 @@ class JsonFail extends Error {
   constructor(
     message: string,
     readonly offset: number,
+    readonly tooDeep = false,
   ) {
     super(message);
   }
 }
-
-const MAX_DEPTH = 500;
 
 function describeChar(c: string | undefined): string {
   if (c === undefined) return 'end of input';
@@ -153,8 +155,16 @@ export function jsonView(text: string, indentUnit = '  '): JsonView {
       else break;
     }
   };
+  const maxIndent = indentCharsMax(n);
+  let indented = 0;
   const push = (k: JsonTokenKind, s: string) => tokens.push({ k, s });
-  const nl = (depth: number) => push('space', `\n${indentUnit.repeat(depth)}`);
+  const nl = (depth: number) => {
+    const s = `\n${indentUnit.repeat(depth)}`;
+    // Only indentation can blow the text up (see json-limits.ts); the rest is the input's size.
+    indented += s.length;
+    if (indented > maxIndent) throw new JsonFail(tooLong(maxIndent), i, true);
+    push('space', s);
+  };
   const fail = (message: string, at = i): never => {
     throw new JsonFail(message, at);
   };
@@ -193,7 +203,7 @@ export function jsonView(text: string, indentUnit = '  '): JsonView {
   };
 
   const value = (depth: number): void => {
-    if (depth > MAX_DEPTH) fail(`Nested more than ${MAX_DEPTH} levels deep`);
+    if (depth > JSON_MAX_DEPTH) throw new JsonFail(TOO_DEEP, i, true);
     skipWs();
     const c = text[i];
     if (c === '{') {
@@ -287,7 +297,7 @@ export function jsonView(text: string, indentUnit = '  '): JsonView {
   } catch (err) {
     if (!(err instanceof JsonFail)) throw err;
     const offset = Math.min(err.offset, n);
-    return { ok: false, error: { message: err.message, offset, ...lineColumn(text, offset) } };
+    return { ok: false, error: { message: err.message, offset, ...lineColumn(text, offset), ...(err.tooDeep ? { tooDeep: true } : {}) } };
   }
   return { ok: true, tokens, pretty: tokens.map((t) => t.s).join('') };
 }

@@ -1,12 +1,16 @@
 // Pretty-printing big JSON without freezing the page: a flat scanner (no tokens, no
 // recursion) that formats a valid JSON text a slice at a time and keeps every literal as
 // written (12.50 stays 12.50). Output comes in blocks of whole lines, so the page can show
-// the first ones while the rest is still being formatted. Pure.
+// the first ones while the rest is still being formatted. Past the limits in json-limits.ts
+// (the depth, the indentation) it stops with `tooDeep` and no blocks. Pure.
+import { JSON_MAX_DEPTH, TOO_DEEP, indentCharsMax, tooLong } from './json-limits.ts';
 
 export interface PrettyBlocks {
   /** Finished blocks of whole lines (each but the last ends with "\n"). */
   blocks: string[];
   done: boolean;
+  /** Set (with `blocks` emptied) when the text is nested past the limits: where, and which. */
+  tooDeep: { message: string; offset: number } | null;
   /** Format on for about `budgetMs`; answers true when the whole text is done. */
   step(budgetMs: number, now?: () => number): boolean;
 }
@@ -17,16 +21,30 @@ const BLOCK_CHARS = 32 * 1024;
 export function prettyJsonBlocks(text: string, indent = '  '): PrettyBlocks {
   const n = text.length;
   const indents: string[] = ['\n'];
-  const nl = (d: number) => indents[d] ?? (indents[d] = `\n${indent.repeat(d)}`);
+  const maxIndent = indentCharsMax(n);
+  let indented = 0;
+  const nl = (d: number) => {
+    const s = indents[d] ?? (indents[d] = `\n${indent.repeat(d)}`);
+    indented += s.length;
+    return s;
+  };
   let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
   let depth = 0;
   let pieces: string[] = [];
   let size = 0;
-  const out: PrettyBlocks = { blocks: [], done: false, step };
+  const out: PrettyBlocks = { blocks: [], done: false, tooDeep: null, step };
 
   const push = (s: string) => {
     pieces.push(s);
     size += s.length;
+  };
+  // Too deep to format: drop what was formatted, so no part of the huge text is ever kept.
+  const stop = (message: string, at = i) => {
+    out.tooDeep = { message, offset: at };
+    out.blocks = [];
+    pieces = [];
+    out.done = true;
+    return true;
   };
   // Cut a block at the last line break once it is big enough.
   const cut = (final: boolean) => {
@@ -46,6 +64,8 @@ export function prettyJsonBlocks(text: string, indent = '  '): PrettyBlocks {
     let ops = 0;
     while (i < n) {
       if (++ops % 2048 === 0) {
+        // Checked here, not per line: 2048 steps add at most ~2 million characters more.
+        if (indented > maxIndent) return stop(tooLong(maxIndent));
         cut(false);
         if (now() > until) return false;
       }
@@ -79,7 +99,8 @@ export function prettyJsonBlocks(text: string, indent = '  '): PrettyBlocks {
           push(c === 123 ? '{}' : '[]');
           i = k + 1;
         } else {
-          depth++;
+          // At the first value too deep, where jsonView says it.
+          if (++depth > JSON_MAX_DEPTH) return stop(TOO_DEEP, k);
           push(c === 123 ? '{' : '[');
           push(nl(depth));
           i++;
@@ -108,6 +129,7 @@ export function prettyJsonBlocks(text: string, indent = '  '): PrettyBlocks {
         i = k;
       }
     }
+    if (indented > maxIndent) return stop(tooLong(maxIndent));
     cut(true);
     out.done = true;
     return true;
