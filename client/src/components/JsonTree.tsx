@@ -1,7 +1,8 @@
 // A JSON body as a collapsible tree: the top level open, everything below on demand, long
 // arrays and objects a hundred children at a time, so even a large body draws at once.
 import { useMemo, useState } from 'preact/hooks';
-import { entriesOf, kindOf, leafText, parseExact, summaryOf } from '../lib/json-tree.ts';
+import { TREE_OPEN_LEVELS } from '../lib/json-limits.ts';
+import { entriesOf, kindOf, leafText, nestsDeeperThan, parseExact, summaryOf } from '../lib/json-tree.ts';
 
 const PAGE = 100;
 /** Re-parsing to keep number text costs more: only for bodies up to this size. */
@@ -19,10 +20,13 @@ export function JsonTree({ text, value }: { text: string; value: unknown }) {
   const [gen, setGen] = useState(0);
   const [openAll, setOpenAll] = useState(false);
   const big = text.length > EXACT_MAX;
+  // Opening thousands of levels at once overflowed the stack: it opens the first TREE_OPEN_LEVELS.
+  const deep = useMemo(() => !big && nestsDeeperThan(root, TREE_OPEN_LEVELS), [big, root]);
+  const why = big ? 'Too big to open at once: open the parts you need' : deep ? `Opens the first ${TREE_OPEN_LEVELS} levels: deeper ones open one at a time` : undefined;
   return (
     <div class="json-tree-wrap">
       <div class="row small">
-        <button type="button" class="btn btn-small" onClick={() => (setOpenAll(true), setGen(gen + 1))} disabled={big} title={big ? 'Too big to open at once: open the parts you need' : undefined}>
+        <button type="button" class="btn btn-small" onClick={() => (setOpenAll(true), setGen(gen + 1))} disabled={big} title={why} data-testid="expand-all">
           Expand all
         </button>
         <button type="button" class="btn btn-small" onClick={() => (setOpenAll(false), setGen(gen + 1))}>
@@ -39,7 +43,7 @@ export function JsonTree({ text, value }: { text: string; value: unknown }) {
 function TreeNode({ name, value, depth, openAll }: { name: string | null; value: unknown; depth: number; openAll: boolean }) {
   const kind = kindOf(value);
   const branch = kind === 'object' || kind === 'array';
-  const [open, setOpen] = useState(openAll || depth === 0);
+  const [open, setOpen] = useState((openAll && depth < TREE_OPEN_LEVELS) || depth === 0);
   const [shown, setShown] = useState(PAGE);
   const key = name !== null && <span class="j-key">{name}: </span>;
   if (!branch) {

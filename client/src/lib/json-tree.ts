@@ -46,3 +46,18 @@ export function summaryOf(v: unknown): string {
   const n = entriesOf(v).length;
   return `{ ${n} key${n === 1 ? '' : 's'} }`;
 }
+
+/**
+ * Whether some value sits deeper than `max` levels (the root at 0), as jsonView counts. Walked
+ * with a stack of its own: opening 2,000 levels at once overflowed the call stack.
+ */
+export function nestsDeeperThan(root: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[root, 0]];
+  while (stack.length) {
+    const [v, d] = stack.pop()!;
+    if (d > max) return true;
+    if (v instanceof RawNumber || !v || typeof v !== 'object') continue;
+    for (const child of Array.isArray(v) ? v : Object.values(v as Record<string, unknown>)) stack.push([child, d + 1]);
+  }
+  return false;
+}
