@@ -1,7 +1,8 @@
 // The delivery timeline's geometry.
 import { describe, expect, it } from 'vitest';
 import type { Attempt, Delivery } from '../../shared/api.ts';
-import { CODE_CHAR_PX, attemptTone, codesShown, deliveryMarks, ticks, timeToFraction, timelineLayout } from '../../client/src/lib/timeline.ts';
+import { formatDuration } from '../../client/src/lib/format.ts';
+import { CODE_CHAR_PX, attemptTone, codesShown, deliveryMarks, denseMarks, tickLabelsShown, ticks, timeToFraction, timelineLayout } from '../../client/src/lib/timeline.ts';
 
 const DAY = 86_400_000;
 
@@ -162,5 +163,61 @@ describe('which status codes are drawn above the marks', () => {
     // Attempts 3 and 4 crowd each other left of attempt 2: the later on the line keeps its code.
     const shown = codesShown([0, 200, 100, 104, 300], ['500', '500', '500', '500', '200']);
     expect(shown).toEqual([true, true, false, true, true]);
+  });
+});
+
+describe('which tick labels are drawn', () => {
+  // As the Timeline places them: 3% of the width kept free at each end.
+  const place = (deadlineMs: number, width: number) => {
+    const px = (t: number) => (width * (3 + timeToFraction(t, deadlineMs) * 94)) / 100;
+    const tks = ticks(deadlineMs);
+    const xs = tks.map((t) => px(t.t));
+    const text = formatDuration(deadlineMs);
+    const shown = tickLabelsShown(tks, xs, px(deadlineMs), text);
+    // Every drawn label's span, the deadline's included.
+    const spans = [[px(deadlineMs) - text.length * CODE_CHAR_PX, px(deadlineMs)], ...tks.flatMap((t, i) => (shown[i] ? [t.t === 0 ? [xs[i], xs[i] + t.label.length * CODE_CHAR_PX] : [xs[i] - (t.label.length * CODE_CHAR_PX) / 2, xs[i] + (t.label.length * CODE_CHAR_PX) / 2]] : []))];
+    spans.sort((a, b) => a[0] - b[0]);
+    const minGap = Math.min(...spans.slice(1).map((s, i) => s[0] - spans[i][1]));
+    return { labels: tks.filter((_, i) => shown[i]).map((t) => t.label), minGap };
+  };
+
+  it('a deadline a day or two (svix: 2 d 7 h; 30 h): "24 h" is left out where it would print under the deadline', () => {
+    for (const deadline of [108_000_000, 2 * DAY + 7 * 3_600_000, 25 * 3_600_000, 3 * DAY]) {
+      for (const width of [375, 600, 900, 1280]) {
+        const { labels, minGap } = place(deadline, width);
+        expect(minGap, `${deadline} at ${width} px`).toBeGreaterThanOrEqual(6);
+        if (deadline <= 108_000_000) expect(labels, `${deadline} at ${width} px`).not.toContain('24 h');
+      }
+    }
+    // Where there is room, it stays.
+    expect(place(2 * DAY + 7 * 3_600_000, 1280).labels).toContain('24 h');
+    expect(place(7 * DAY + 1, 900).labels).toContain('24 h');
+  });
+
+  it('a 24 h deadline on a phone: "0" and "1 s" no longer touch; on a wide screen all are drawn', () => {
+    const phone = place(DAY, 375 - 2 * 16);
+    expect(phone.minGap).toBeGreaterThanOrEqual(6);
+    expect(phone.labels).toContain('1 s');
+    expect(phone.labels).toContain('1 h');
+    expect(place(DAY, 1200).labels).toEqual(['0', '1 s', '10 s', '1 min', '10 min', '1 h', '6 h']);
+  });
+});
+
+describe('dense marks', () => {
+  it('100 attempts 10 min apart on a 24 h scale: the ~1 px apart ones from a few hours on are dense, the early ones not', () => {
+    const width = 900;
+    const xs = Array.from({ length: 100 }, (_, k) => timeToFraction(k * 600_000, DAY) * width * 0.94);
+    const dense = denseMarks(xs);
+    // The first ones are far apart on the log scale.
+    expect(dense.slice(0, 5)).toEqual([false, false, false, false, false]);
+    // From 6 h (attempt 37) to the end, every mark is within a few px of the next.
+    expect(dense.slice(36).every(Boolean)).toBe(true);
+  });
+
+  it('by place, not by order; exactly DENSE_PX apart is not dense', () => {
+    expect(denseMarks([0, 100, 2, 50])).toEqual([true, false, true, false]);
+    expect(denseMarks([0, 4, 8])).toEqual([false, false, false]);
+    expect(denseMarks([])).toEqual([]);
+    expect(denseMarks([7])).toEqual([false]);
   });
 });

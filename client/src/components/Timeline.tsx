@@ -3,11 +3,12 @@
 // labelled with the status code (or T/O, RST, …; a code that would overlap another is left
 // out, the first and last attempt's kept), hollow marks for attempts still planned,
 // the deadline as a line. Attempts made after the deadline (manual retries) go right of it,
-// in order. Marks are keyboard buttons.
+// in order. Marks are keyboard buttons. Tick labels that would touch the deadline's or each
+// other are left out; marks a few px apart lose their outline, so a dense run stays coloured.
 import { useRef } from 'preact/hooks';
 import type { Attempt } from '../../../shared/api.ts';
 import { formatDuration } from '../lib/format.ts';
-import { type AttemptMark, type PlannedMark, attemptLabel, codesShown, markText, ticks, timelineLayout } from '../lib/timeline.ts';
+import { type AttemptMark, type PlannedMark, attemptLabel, codesShown, denseMarks, markText, tickLabelsShown, ticks, timelineLayout } from '../lib/timeline.ts';
 import { useElementWidth } from '../lib/use-element-width.ts';
 
 const PAD = 3; // percent of the width kept free at each end, so edge marks are whole
@@ -33,11 +34,18 @@ export function Timeline({ deadlineMs, attempts, planned, nowT, createdAt, selec
   const activate = (a: Attempt) => onSelect?.(a);
   const svg = useRef<SVGSVGElement>(null);
   const width = useElementWidth(svg);
+  const px = (f: number) => (width * (PAD + f * (100 - 2 * PAD))) / 100;
   const codes = attempts.map((m) => markText(m.attempt));
+  const markXs = marks.map(px);
   // Codes that would overlap one already drawn are left out (many close attempts made a black band).
-  const shownCodes = codesShown(
-    marks.map((f) => (width * (PAD + f * (100 - 2 * PAD))) / 100),
-    codes,
+  const shownCodes = codesShown(markXs, codes);
+  const dense = denseMarks(markXs);
+  const deadlineText = formatDuration(deadlineMs);
+  const tickLabels = tickLabelsShown(
+    tks,
+    tks.map((t) => px(f(t.t))),
+    px(deadlineF),
+    deadlineText,
   );
   return (
     <svg
@@ -51,6 +59,7 @@ export function Timeline({ deadlineMs, attempts, planned, nowT, createdAt, selec
       data-attempts={attempts.length}
       data-planned={planned.length}
       data-codes={shownCodes.filter(Boolean).length}
+      data-tick-labels={tks.filter((_, i) => tickLabels[i]).map((t) => t.label).join(',')}
     >
       <line class="axis" x1={x(0)} x2={x(deadlineF)} y1="34" y2="34" />
       {deadlineF < 1 && (
@@ -58,18 +67,20 @@ export function Timeline({ deadlineMs, attempts, planned, nowT, createdAt, selec
           <title>After the deadline (attempts in order, not to scale)</title>
         </line>
       )}
-      {tks.map((t) => (
+      {tks.map((t, i) => (
         <g key={t.t} class={t.major ? 'tick tick-major' : 'tick tick-minor'}>
           <line x1={x(f(t.t))} x2={x(f(t.t))} y1="30" y2="38" />
-          <text x={x(f(t.t))} y="54" text-anchor={t.t === 0 ? 'start' : 'middle'}>
-            {t.label}
-          </text>
+          {tickLabels[i] && (
+            <text x={x(f(t.t))} y="54" text-anchor={t.t === 0 ? 'start' : 'middle'}>
+              {t.label}
+            </text>
+          )}
         </g>
       ))}
       <g class="deadline">
         <line x1={x(deadlineF)} x2={x(deadlineF)} y1="8" y2="44" />
         <text x={x(deadlineF)} y="54" text-anchor="end">
-          {formatDuration(deadlineMs)}
+          {deadlineText}
         </text>
         <text x={x(deadlineF)} y="68" text-anchor="end" class="deadline-label">
           deadline
@@ -94,7 +105,7 @@ export function Timeline({ deadlineMs, attempts, planned, nowT, createdAt, selec
         return (
           <g
             key={`a${m.n}`}
-            class={`mark mark-${m.tone}${sel ? ' selected' : ''}${m.attempt.manual ? ' manual' : ''}`}
+            class={`mark mark-${m.tone}${sel ? ' selected' : ''}${m.attempt.manual ? ' manual' : ''}${dense[i] ? ' dense' : ''}`}
             role="button"
             // SVG attributes are case-sensitive: Preact sets them verbatim, so it must be lowercase.
             tabindex={0}

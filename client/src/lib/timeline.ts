@@ -37,6 +37,35 @@ export function ticks(deadlineMs: number): Tick[] {
   return out;
 }
 
+/** Space kept between two axis labels: closer, "0" and "1 s" read as one on a phone. */
+const LABEL_GAP_PX = 6;
+
+/**
+ * Which tick labels are drawn, given each tick's place and the deadline's (px, the deadline's
+ * label ending at its line, "0" starting at its tick, the others centred). A "24 h" under a
+ * "2 d 7 h" deadline printed one over the other: a label that would touch the deadline's, or
+ * one already kept, is left out (its tick line stays). Major ticks first, left to right; the
+ * first "0" last of them (the line's start says it); minor ones after.
+ */
+export function tickLabelsShown(tks: readonly Tick[], xs: readonly number[], deadlineX: number, deadlineText: string, charPx = CODE_CHAR_PX): boolean[] {
+  const shown = tks.map(() => false);
+  const kept: [number, number][] = [[deadlineX - deadlineText.length * charPx, deadlineX]];
+  const span = (i: number): [number, number] => {
+    const w = tks[i].label.length * charPx;
+    return tks[i].t === 0 ? [xs[i], xs[i] + w] : [xs[i] - w / 2, xs[i] + w / 2];
+  };
+  const rank = (i: number) => (tks[i].major ? (tks[i].t === 0 ? 1 : 0) : 2);
+  const order = tks.map((_, i) => i).sort((a, b) => rank(a) - rank(b) || xs[a] - xs[b]);
+  for (const i of order) {
+    const [l, r] = span(i);
+    if (kept.every(([kl, kr]) => r + LABEL_GAP_PX <= kl || l >= kr + LABEL_GAP_PX)) {
+      shown[i] = true;
+      kept.push([l, r]);
+    }
+  }
+  return shown;
+}
+
 export type MarkTone = 'ok' | 'warn' | 'bad';
 
 /** Green for a success, amber for any other status, red for a timeout or error (no status). */
@@ -196,7 +225,7 @@ export function deliveryMarks(d: Delivery): DeliveryMarks {
   return { deadlineMs: d.schedule.deadlineMs, attempts, planned };
 }
 
-/** About how wide a mark's code is drawn (11px sans, see .timeline text), per character. */
+/** About how wide a mark's code or an axis label is drawn (11px sans, see .timeline text), per character. */
 export const CODE_CHAR_PX = 7;
 /** Space kept between two codes. */
 const CODE_GAP_PX = 3;
@@ -229,4 +258,21 @@ export function codesShown(xs: readonly number[], texts: readonly string[], char
     if (kept.every(([kl, kr]) => r + gapPx <= kl || l >= kr + gapPx)) keep(i);
   }
   return shown;
+}
+
+/** Marks closer than this (px) to another are drawn without their outline. */
+export const DENSE_PX = 4;
+
+/**
+ * Which marks sit within `px` of another. Each dot's white outline paints over the one before:
+ * 100 attempts 10 min apart, ~1 px apart from 6 h on, read as faint white arcs with no colour,
+ * as if they never happened. Without outlines dense dots make one solid band in their colour.
+ */
+export function denseMarks(xs: readonly number[], px = DENSE_PX): boolean[] {
+  const dense = xs.map(() => false);
+  const order = xs.map((_, i) => i).sort((a, b) => xs[a] - xs[b]);
+  for (let k = 1; k < order.length; k++) {
+    if (xs[order[k]] - xs[order[k - 1]] < px) dense[order[k]] = dense[order[k - 1]] = true;
+  }
+  return dense;
 }
