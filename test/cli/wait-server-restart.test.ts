@@ -74,4 +74,34 @@ describe('hooklab wait across a server restart', () => {
     expect(lines[0]).toMatch(RETRYING);
     expect(lines.slice(1)).toEqual([`hooklab: cannot reach hooklab at http://127.0.0.1:${closed} (connection refused, ECONNREFUSED)`]);
   }, 60_000);
+  it('--new against a server that stays away: its lookup is asked again too, exit 3 once --timeout has passed', async () => {
+    const closed = await freePort();
+    const t0 = Date.now();
+    const w = runWait(['some-bin-1234', '--new', '--timeout', '2s'], `http://127.0.0.1:${closed}`);
+    expect(await w.exited).toBe(3);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(2000);
+    const lines = w.err().trimEnd().split('\n');
+    expect(lines[0]).toMatch(RETRYING);
+    expect(lines.slice(1)).toEqual([`hooklab: cannot reach hooklab at http://127.0.0.1:${closed} (connection refused, ECONNREFUSED)`]);
+  }, 60_000);
+
+  it('--new started while the server is down: waits for it, takes its cursor once it is up, prints the capture sent after', async () => {
+    const port = await freePort();
+    const dataDir = await servers.dataDir();
+    const env = { PORT: String(port), DATA_DIR: dataDir };
+    const first = await servers.start(env);
+    const bin = (await json<{ id: string }>(first.base, 'POST', '/api/bins', {})).body;
+    await send(`${first.base}/h/${bin.id}/x`, { body: 'before' });
+    first.proc.kill('SIGTERM');
+    await first.exited;
+    const w = runWait([bin.id, '--new', '--timeout', '60s'], first.base);
+    await until(() => RETRYING.test(w.err().split('\n')[0] ?? ''), 'the wait to say it cannot reach the server');
+    await new Promise((r) => setTimeout(r, 1500));
+    const second = await servers.start(env);
+    await until(() => w.err().includes('waiting for a new request (newer than '), 'the lookup to reach the restarted server');
+    const sent = await send(`${second.base}/h/${bin.id}/x`, { body: 'after' });
+    expect(await w.exited, w.err()).toBe(0);
+    expect(JSON.parse(w.out())).toMatchObject({ id: sent.headers['x-hooklab-request-id'], body: 'after' });
+    expect(w.err().trimEnd().split('\n')).toHaveLength(2);
+  }, 120_000);
 });

@@ -51,22 +51,21 @@ export async function wait(c: Conn, bin: string, o: WaitOptions): Promise<void> 
   for (const h of o.header ?? []) q.append('header', h);
   if (o.q) q.set('q', o.q);
   if (o.key) q.set('key', o.key);
+  // The deadline starts now: --new's lookup below spends from the same --timeout.
+  const deadline = Date.now() + timeoutMs;
   let after = o.after;
   if (o.new) {
     // What the bin holds now is not waited for: the newest capture so far is the cursor (an
     // empty bin: any capture is new).
-    const page = await callJson<RequestPage>(c, 'GET', `/api/bins/${binId}/requests?limit=1`).catch((e) => {
-      throw noSuchBin(e, binId, c);
-    });
-    after = page.requests[0]?.id;
+    after = await newestId(c, binId, deadline);
     // From here on a new request counts: said, so a script can start the sender after it.
     process.stderr.write(`waiting for a new request (${after ? `newer than ${after}` : 'the bin is empty'})\n`);
   }
   if (after) q.set('after', after);
-  const deadline = Date.now() + timeoutMs;
   const agent = new Agent(waitClientTimeouts(timeoutMs));
   try {
-    let left = timeoutMs;
+    // The whole --timeout, or what --new's lookup left of it.
+    let left = o.new ? Math.max(1, deadline - Date.now()) : timeoutMs;
     /** The ask made at the wait's end: busy or unreachable again, it is the last. */
     let atEnd = false;
     /** The server is being waited for after a lost connection (said once per outage). */
@@ -94,13 +93,10 @@ export async function wait(c: Conn, bin: string, o: WaitOptions): Promise<void> 
         // wait's scan). A busy server's Retry-After is kept to, at least MIN_RETRY_PAUSE_MS (a
         // Retry-After of 0 would have it ask again in a tight loop); an unreachable one is
         // asked every MIN_RETRY_PAUSE_MS.
-        const busy = (e.status === 503 || e.status === 429) && e.retryAfterMs !== undefined;
-        const leftNow = deadline - Date.now();
-        if (!(busy || e.connectionLost) || atEnd || leftNow <= 0) throw noSuchBin(e, binId, c);
-        const pause = Math.min(Math.max(MIN_RETRY_PAUSE_MS, e.retryAfterMs ?? 0), leftNow);
-        atEnd = pause === leftNow;
-        if (busy) process.stderr.write(`${e.message}; asking again in ${Math.round(pause / 100) / 10} s\n`);
-        else if (!lost) process.stderr.write(`${e.message}; trying again for up to ${Math.round(leftNow / 100) / 10} s (the rest of --timeout)\n`);
+        if (atEnd) throw noSuchBin(e, binId, c);
+        const pause = retryPause(e, deadline, lost);
+        if (pause === undefined) throw noSuchBin(e, binId, c);
+        atEnd = Date.now() + pause >= deadline;
         lost = e.connectionLost;
         await sleep(pause);
         left = Math.max(1, deadline - Date.now());
@@ -109,5 +105,43 @@ export async function wait(c: Conn, bin: string, o: WaitOptions): Promise<void> 
     process.stdout.write(`${JSON.stringify(detail)}\n`);
   } finally {
     void agent.close().catch(() => {});
+  }
+}
+
+/**
+ * How long to pause before asking again after `e`, said on stderr (a lost server once per
+ * outage: `lost`); undefined when asking again cannot help (a refusal, a host that does not
+ * exist) or the wait has no time left.
+ */
+function retryPause(e: CliError, deadline: number, lost: boolean): number | undefined {
+  const busy = (e.status === 503 || e.status === 429) && e.retryAfterMs !== undefined;
+  const leftNow = deadline - Date.now();
+  if (!(busy || e.connectionLost) || leftNow <= 0) return undefined;
+  const pause = Math.min(Math.max(MIN_RETRY_PAUSE_MS, e.retryAfterMs ?? 0), leftNow);
+  if (busy) process.stderr.write(`${e.message}; asking again in ${Math.round(pause / 100) / 10} s\n`);
+  else if (!lost) process.stderr.write(`${e.message}; trying again for up to ${Math.round(leftNow / 100) / 10} s (the rest of --timeout)\n`);
+  return pause;
+}
+
+/**
+ * --new's cursor: the bin's newest capture id (undefined: the bin is empty). A busy or
+ * unreachable server (a restart) is asked again as the wait itself is, within the same
+ * --timeout, the last time at its end.
+ */
+async function newestId(c: Conn, binId: string, deadline: number): Promise<string | undefined> {
+  let lost = false;
+  let atEnd = false;
+  for (;;) {
+    try {
+      const page = await callJson<RequestPage>(c, 'GET', `/api/bins/${binId}/requests?limit=1`);
+      return page.requests[0]?.id;
+    } catch (e) {
+      if (!(e instanceof CliError) || atEnd) throw noSuchBin(e, binId, c);
+      const pause = retryPause(e, deadline, lost);
+      if (pause === undefined) throw noSuchBin(e, binId, c);
+      atEnd = Date.now() + pause >= deadline;
+      lost = e.connectionLost;
+      await sleep(pause);
+    }
   }
 }
