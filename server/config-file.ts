@@ -17,6 +17,8 @@ export class ConfigFileError extends Error {}
 
 /** The fields that take ${NAME} from the environment: secrets and URLs (never a body). */
 const ENV_FIELDS = /(^|\.)(secret|secrets\[\d+\]|url)$/;
+/** Of those, the secrets: a ${NAME} set but empty there is refused, not read as "no secret". */
+const SECRET_FIELDS = /(^|\.)(secret|secrets\[\d+\])$/;
 
 export async function loadConfigFile(file: string, limits: ResponseLimits, env: Record<string, string | undefined> = process.env): Promise<ConfigFile> {
   let text: string;
@@ -42,7 +44,7 @@ export async function loadConfigFile(file: string, limits: ResponseLimits, env: 
     throw new ConfigFileError(`Config file ${file} gives a key twice: ${fieldPath(twice.path)} at line ${twice.line}, column ${twice.column} (JSON would keep the last one without a word); nothing was applied`);
   }
   // ${NAME} from the environment (secrets kept out of the file); a name not set is told by where.
-  const expanded = expandEnvRefs(data ?? {}, env, (at) => ENV_FIELDS.test(at));
+  const expanded = expandEnvRefs(data ?? {}, env, (at) => ENV_FIELDS.test(at), (at) => SECRET_FIELDS.test(at));
   if (expanded.problems.length) {
     throw new ConfigFileError(`Invalid config file ${path.basename(file)} (${file}), nothing was applied:\n  ${expanded.problems.map((p) => `${p.path || '(the file)'}: ${p.message}`).join('\n  ')}`);
   }

@@ -3,7 +3,8 @@
 // caller names (secrets and URLs): a response body that holds "${HOME}" is a body, and must
 // never be served with an environment value in it. Only the braced form: a bare $ is left
 // alone; $${ writes a literal ${. A name that is not set is an error naming where it is used,
-// never its value.
+// never its value; so is one set but empty where the caller says a value is needed (a secret:
+// CI systems expand a secret the job cannot see to "", which would read as "no secret").
 
 const REF = /\$(\$?)\{([^}]*)\}/g;
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -15,7 +16,12 @@ export interface EnvRefProblem {
 }
 
 /** A copy of `data` with every ${NAME} in its strings replaced from `env`; the problems found (none: all resolved). */
-export function expandEnvRefs(data: unknown, env: Record<string, string | undefined>, expands: (path: string) => boolean): { value: unknown; problems: EnvRefProblem[] } {
+export function expandEnvRefs(
+  data: unknown,
+  env: Record<string, string | undefined>,
+  expands: (path: string) => boolean,
+  needsValue: (path: string) => boolean = () => false,
+): { value: unknown; problems: EnvRefProblem[] } {
   const problems: EnvRefProblem[] = [];
   const walk = (v: unknown, at: string): unknown => {
     if (typeof v === 'string') {
@@ -29,6 +35,10 @@ export function expandEnvRefs(data: unknown, env: Record<string, string | undefi
         const value = env[name];
         if (value === undefined) {
           problems.push({ path: at, message: `\${${name}} is not set in the environment` });
+          return whole;
+        }
+        if (value === '' && needsValue(at)) {
+          problems.push({ path: at, message: `\${${name}} is set but empty (CI gives "" for a secret the job cannot see); a secret from the environment may not be empty` });
           return whole;
         }
         return value;
