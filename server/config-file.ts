@@ -38,13 +38,18 @@ export async function loadConfigFile(file: string, limits: ResponseLimits, env: 
     const where = Yaml ? yamlProblem(e, Yaml.YAMLParseError) : jsonProblem(text);
     throw new ConfigFileError(`Config file ${file} is not valid ${yaml ? 'YAML' : 'JSON'}: ${where} (the text is not shown: it may hold secrets)`);
   }
+  // An empty YAML file (or one cut short, or templated into nothing) parses to null, as JSON's
+  // `null` does: refused as an empty JSON file is, not applied as a file that declares nothing.
+  if (data === null || data === undefined) {
+    throw new ConfigFileError(`Config file ${file} is empty (${yaml ? 'no YAML document, or only null' : 'null'}): write {} for a file that declares nothing; nothing was applied`);
+  }
   // JSON keeps the last of a key given twice without a word; YAML's parser refuses it: so here.
   const twice = yaml ? null : findDuplicateKey(text);
   if (twice) {
     throw new ConfigFileError(`Config file ${file} gives a key twice: ${fieldPath(twice.path)} at line ${twice.line}, column ${twice.column} (JSON would keep the last one without a word); nothing was applied`);
   }
   // ${NAME} from the environment (secrets kept out of the file); a name not set is told by where.
-  const expanded = expandEnvRefs(data ?? {}, env, (at) => ENV_FIELDS.test(at), (at) => SECRET_FIELDS.test(at));
+  const expanded = expandEnvRefs(data, env, (at) => ENV_FIELDS.test(at), (at) => SECRET_FIELDS.test(at));
   if (expanded.problems.length) {
     throw new ConfigFileError(`Invalid config file ${path.basename(file)} (${file}), nothing was applied:\n  ${expanded.problems.map((p) => `${p.path || '(the file)'}: ${p.message}`).join('\n  ')}`);
   }
