@@ -1,7 +1,8 @@
 // Applies the config file at start-up, idempotently: bins and webhooks it names are created or
 // brought in line (existing bins keep their captures; response settings that did not change
-// keep their plan position; a bin's settings the file does not give are left as they are);
-// what it does not name is left alone unless `prune` is set.
+// keep their plan position; a bin's settings the file does not give are left as they are; a
+// webhook's fields it does not give take POST's defaults, its secrets excepted: see
+// webhookFromFile); what it does not name is left alone unless `prune` is set.
 import { createHash, randomUUID } from 'node:crypto';
 import type { SettingsKind } from '../shared/api.ts';
 import type { ConfigFile } from '../shared/schema/config.ts';
@@ -13,7 +14,7 @@ import { initialPlanState } from './control/engine.ts';
 import { type ControlLimits, parseResponseConfig } from './control/validate.ts';
 import { resolveSchedule } from './dispatch/schedule.ts';
 import { scheduleRefusal } from './dispatch/schedule-limit.ts';
-import { applyWebhookInput, NEEDS_SECRET, type ScheduleLimits } from './dispatch/webhook-input.ts';
+import { NEEDS_SECRET, webhookFromFile, type ScheduleLimits } from './dispatch/webhook-input.ts';
 import type { Store } from './store/types.ts';
 
 export interface ApplyResult {
@@ -149,7 +150,7 @@ export async function applyConfig(store: Store, cfg: ConfigFile, o: ApplyOptions
   for (const w of cfg.webhooks ?? []) {
     const { id, ...input } = w;
     const existing = (await store.webhooks.get(id)) ?? null;
-    const next = applyWebhookInput(existing, input, id, o.now);
+    const next = webhookFromFile(existing, input, id, o.now);
     const { updatedAt: _a, ...nextCmp } = next;
     const prevCmp = existing ? (({ updatedAt: _b, ...rest }) => rest)(existing) : null;
     if (!prevCmp || !same(prevCmp, nextCmp)) {

@@ -57,6 +57,31 @@ export function applyWebhookInput(prev: StoredWebhook | null, input: WebhookInpu
 }
 
 /**
+ * A config file's webhook (the file is the desired state): a field it leaves out takes what
+ * POST gives (not what is stored), so deleting a line undoes it. Except the secrets, often set
+ * outside the file (the API, the console): left out, the stored ones stay. And hooklab's own
+ * disabling (a 410, a failure streak) is state, not a setting: kept unless the file says
+ * `enabled`.
+ */
+export function webhookFromFile(prev: StoredWebhook | null, input: WebhookInput & { url: string }, id: string, now: string): StoredWebhook {
+  return applyWebhookInput(
+    prev,
+    {
+      ...input,
+      name: input.name || new URL(input.url).host,
+      enabled: input.enabled ?? !prev?.disabledBy,
+      events: input.events ?? [...SUBSCRIPTIONS],
+      successPolicy: input.successPolicy ?? '200',
+      schedule: input.schedule ?? {},
+      behaviors: input.behaviors ?? {},
+      timeoutMs: input.timeoutMs !== undefined ? input.timeoutMs : null,
+    },
+    id,
+    now,
+  );
+}
+
+/**
  * What the API shows: never the secret itself; fields added later read as off. A schedule
  * saved past MAX_SCHEDULE_ATTEMPTS (before it was checked, or under other settings) says what
  * its deliveries make instead.
