@@ -273,7 +273,7 @@ export function noSuchBin(e: unknown, binId: string, c: Conn): unknown {
 }
 
 /** Statuses that say the same from hooklab, Node or a proxy in front (see errorOf). */
-const KEPT_AS_IS = new Set([408, 413, 414, 429, 431]);
+const KEPT_AS_IS = new Set([408, 413, 414, 429, 431, 502, 503, 504]);
 
 export async function errorOf(res: Response, c: Conn): Promise<CliError> {
   let message = `${res.status} ${res.statusText}`;
@@ -287,12 +287,13 @@ export async function errorOf(res: Response, c: Conn): Promise<CliError> {
   } catch {
     // not JSON
   }
-  // Every refusal of hooklab's API is its error JSON: any other 4xx (a proxy's 404 page, another
-  // app's login form) is not hooklab's. A 5xx, 429 or 408 stays what it is, hooklab's or a proxy's
-  // in front of it: busy or down for now (forward and tail wait it out). So does a request too
-  // large for Node or a proxy (413, 414, 431: their own bare answers), which the relay answers
-  // by asking for fewer captures at a time.
-  if (!hooklabs && res.status < 500 && !KEPT_AS_IS.has(res.status)) return notHooklab(c, res, mediaType(res));
+  // Every refusal and failure of hooklab's API is its error JSON: any other 4xx (a proxy's 404
+  // page, another app's login form) or 5xx (another server's 501 to a POST) is not hooklab's.
+  // Kept as they are: a gateway's 502, 503 or 504 (a proxy in front while hooklab restarts:
+  // down for now, which forward, tail and wait wait out), a 429 or 408, and a request too large
+  // for Node or a proxy (413, 414, 431: their own bare answers), which the relay answers by
+  // asking for fewer captures at a time.
+  if (!hooklabs && !KEPT_AS_IS.has(res.status)) return notHooklab(c, res, mediaType(res));
   const ra = res.headers.get('retry-after')?.trim();
   const retryAfter = ra ? Number(ra) : NaN;
   const detail = {

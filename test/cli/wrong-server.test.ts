@@ -94,4 +94,27 @@ describe('a server that is not hooklab', () => {
     const closed = await hooklab(['bin', 'list', '--server', hangUpBase]);
     expect({ code: closed.code, stderr: closed.stderr }).toEqual({ code: 3, stderr: `hooklab: cannot reach hooklab at ${hangUpBase} (the connection was closed)\n` });
   }, 60_000);
+  it("another server's 5xx that is not JSON (a static file server's 501 to a POST) is not hooklab's API; a gateway's 502 stays a server down for now", async () => {
+    const statuses = [501, 500, 502];
+    const other = http.createServer((_req, res) => {
+      const status = statuses.shift()!;
+      res.writeHead(status, { 'content-type': 'text/html;charset=utf-8' }).end(`<h1>Error ${status}</h1>`);
+    });
+    await new Promise<void>((r) => other.listen(0, '127.0.0.1', r));
+    const base = `http://127.0.0.1:${(other.address() as net.AddressInfo).port}`;
+    try {
+      const got = [];
+      for (let i = 0; i < 3; i++) {
+        const r = await hooklab(['bin', 'new', '--server', base]);
+        got.push({ code: r.code, stderr: r.stderr });
+      }
+      expect(got).toEqual([
+        { code: 3, stderr: `hooklab: ${base}/api/bins answered 501 Not Implemented (text/html), not hooklab's JSON API: is --server right?\n` },
+        { code: 3, stderr: `hooklab: ${base}/api/bins answered 500 Internal Server Error (text/html), not hooklab's JSON API: is --server right?\n` },
+        { code: 3, stderr: `hooklab: hooklab at ${base} answered 502 (502 Bad Gateway)\n` },
+      ]);
+    } finally {
+      other.close();
+    }
+  }, 60_000);
 });
