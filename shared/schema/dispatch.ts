@@ -361,11 +361,15 @@ export const Delivery = z
 
 export const DeliveryList = z.object({ deliveries: z.array(Delivery) }).meta({ id: 'DeliveryList' });
 
+// A delivery's id: "dl_", then 9 characters of time and 4 of counter and a random tail
+// (server/ids.ts). Any other string was compared as an id: `before=nope` listed everything.
+const deliveryId = z.string().regex(/^dl_[0-9a-z]{13,40}$/, { error: 'must be a delivery id, as the API gives them (its "id", dl_…)' });
+
 export const DeliveryListQuery = obj({
   webhookId: str(100).optional(),
   runId: str(100).optional(),
   state: DeliveryState.optional(),
-  before: str(100).optional().meta({ description: 'Only deliveries older than this id (the next page).' }),
+  before: deliveryId.optional().meta({ description: 'Only deliveries older than this id: the last one of a page, for the next page.' }),
   limit: qInt(1, 5000).optional().meta({ description: 'Default 200.' }),
 });
 

@@ -489,6 +489,13 @@ describe('links and paging', () => {
     expect(all).toHaveLength(5);
     const page = await deliveriesOf(srv.base, `?webhookId=${w.id}&limit=2&before=${all[1].id}`);
     expect(page.map((d) => d.id)).toEqual([all[2].id, all[3].id]);
+    // A cursor that is not a delivery id is a 400 naming it, as the request list's `before`
+    // is (it was compared as an id: `before=nope` answered 200 with every delivery).
+    for (const bad of ['nope', '1', all[1].id.slice(3), `${all[1].id}!`]) {
+      const r = await request(srv.base).get(`/api/deliveries?before=${encodeURIComponent(bad)}`);
+      expect({ bad, status: r.status }).toEqual({ bad, status: 400 });
+      expect(r.body.error).toMatchObject({ field: 'before', message: expect.stringContaining('must be a delivery id, as the API gives them') });
+    }
     await request(srv.base).delete(`/api/webhooks/${w.id}`);
   });
 });
