@@ -2,7 +2,8 @@
 // without a word: "every minute for 24 h" made 199 attempts a minute apart, then one 20.7 h
 // later on the deadline. Now a webhook save and the preview refuse it (400, naming the field),
 // and a webhook stored before (or made under a higher limit) keeps working and says so.
-import { rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Delivery, SchedulePreview, Webhook } from '../../shared/api.ts';
 import * as D from '../../shared/schema/dispatch.ts';
@@ -33,6 +34,20 @@ describe('a schedule past MAX_SCHEDULE_ATTEMPTS (200 by default)', () => {
     const j = await json<ErrorBody>(srv.base, 'GET', '/api/schedule/preview?firstDelayMs=600000&factor=1&jitter=0.5');
     expect(j.status).toBe(400);
     expect(j.body.error.message).toMatch(/^firstDelayMs: can plan up to 289 attempts per delivery \(every wait jittered to its shortest\); at most 200/);
+  });
+
+  it("the README's example (every minute, the default jitter) gets the words the README quotes", async () => {
+    // It quoted the count without jitter ("plans 1441"); the server counts every wait at its shortest.
+    const made = await json<ErrorBody>(srv.base, 'POST', '/api/webhooks', { url: URL_, schedule: { firstDelayMs: MIN, factor: 1 } });
+    expect(made.status).toBe(400);
+    const words = made.body.error.message.replace(/^schedule\.firstDelayMs: /, '');
+    expect(words).toMatch(/^can plan up to 1801 attempts per delivery/);
+    const readme = (await readFile(path.resolve(import.meta.dirname, '../../README.md'), 'utf8')).replace(/\s+/g, ' ');
+    const example = '`{"firstDelayMs": 60000, "factor": 1}`';
+    const at = readme.indexOf(example);
+    expect(at).toBeGreaterThan(-1);
+    // Only the example's sentence, so a mismatch shows it rather than the whole README.
+    expect(readme.slice(at, at + 400)).toContain(`gets **400** on \`schedule.firstDelayMs\`, "${words}"`);
   });
 
   it('up to the limit is fine: 200 attempts, the last on the deadline; 201 is refused', async () => {
