@@ -216,7 +216,9 @@ export class Dispatcher {
    * admitted but not made yet (`reserved`): a run's sync_end ones until its end (`owedAtEnd`),
    * a run's or test's first ones while they are being made.
    */
-  private readonly pendingIds = new Set<string>();
+  private readonly pendingIds = new Map<string, number>();
+  /** The pending deliveries' deadlines (ClockState.nextDeadlineAt: the first to give up). */
+  private readonly deadlines = new InstantSet();
   private reserved = 0;
   private readonly owedAtEnd = new Map<string, Reservation>();
   /** Waits of persist() under way: a stop ends them. */
@@ -290,7 +292,7 @@ export class Dispatcher {
    * flight there: said, as a stop's in-flight attempt is (see stop()).
    */
   private async owe(del: Delivery, now: number): Promise<void> {
-    this.pendingIds.add(del.id);
+    this.track(del);
     if (del.nextAttemptAt) this.schedule({ at: Date.parse(del.nextAttemptAt), kind: 'attempt', id: del.id, key: receiverKey(del.url) });
     if (!del.nextAttemptAt || Date.parse(del.nextAttemptAt) > now || del.nextReason === 'restart') return;
     const n = del.attempts.length + 1;
@@ -357,6 +359,7 @@ export class Dispatcher {
       scale: c.scale,
       paused: c.paused,
       nextDueAt: due === null ? null : iso(due),
+      nextDeadlineAt: this.deadlines.size === 0 ? null : iso(this.deadlines.min()!),
       behindMs,
       lagging: !c.paused && behindMs > c.scale * LAGGING_REAL_MS,
     };
@@ -490,8 +493,13 @@ export class Dispatcher {
 
   /** Count a delivery just written as pending, or no longer. */
   private track(del: Delivery): void {
-    if (del.state === 'pending') this.pendingIds.add(del.id);
-    else this.pendingIds.delete(del.id);
+    const had = this.pendingIds.get(del.id);
+    if (had !== undefined) this.deadlines.remove(had);
+    if (del.state === 'pending') {
+      const deadline = Date.parse(del.createdAt) + del.schedule.deadlineMs;
+      this.pendingIds.set(del.id, deadline);
+      this.deadlines.add(deadline);
+    } else this.pendingIds.delete(del.id);
   }
 
   private async startRun(input: RunInput, now: number, hooks: StoredWebhook[], first: Reservation, last: Reservation): Promise<Run> {

@@ -411,6 +411,9 @@ export const ClockState = z
     scale: z.number(),
     paused: z.boolean(),
     nextDueAt: time().nullable().meta({ description: 'The next thing due (attempt or run end), or null. The clock never passes it before it is done.' }),
+    nextDeadlineAt: time()
+      .nullable()
+      .meta({ description: "When the first pending delivery gives up (its event's time plus its schedule's deadlineMs), or null when none is pending." }),
     behindMs: z.number().meta({ description: 'Virtual ms the clock is held back because the dispatcher has not yet sent what was due (0 when it keeps up).' }),
     lagging: z.boolean().meta({ description: 'Held back by more than 250 ms of real time: the dispatcher cannot keep up at this speed, so the clock waits for it.' }),
   })

@@ -25,7 +25,7 @@ describe('run duration (virtual seconds)', () => {
 });
 
 describe('client clock', () => {
-  const state = (over: Partial<ClockState>): ClockState => ({ now: '2026-01-01T00:00:00.000Z', scale: 86_400, paused: false, nextDueAt: null, behindMs: 0, lagging: false, ...over });
+  const state = (over: Partial<ClockState>): ClockState => ({ now: '2026-01-01T00:00:00.000Z', scale: 86_400, paused: false, nextDueAt: null, nextDeadlineAt: null, behindMs: 0, lagging: false, ...over });
   const t0 = Date.parse('2026-01-01T00:00:00.000Z');
   it('extrapolates at its speed, exactly, with no rounding', () => {
     expect(virtualNow({ state: state({}), receivedAt: 1000 }, 1001)).toBe(t0 + 86_400);

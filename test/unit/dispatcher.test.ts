@@ -109,6 +109,30 @@ describe('dispatcher (injected clock, store, sender)', () => {
     d.stop();
   });
 
+  it('the clock says when the first pending delivery gives up (the console shows it), also after a restart, and null once none is pending', async () => {
+    const { d, store } = setup();
+    await webhook(store, { schedule: { deadlineMs: 3_600_000 } });
+    await d.start();
+    expect(d.clockState().nextDeadlineAt).toBe(null);
+    await d.fireRun({});
+    await d.advance({ ms: 60_000 });
+    await d.fireRun({});
+    const [second, first] = await store.deliveries.query({});
+    expect([first.state, second.state]).toEqual(['pending', 'pending']);
+    const deadlineOf = (x: Delivery) => new Date(Date.parse(x.createdAt) + 3_600_000).toISOString();
+    expect(d.clockState().nextDeadlineAt).toBe(deadlineOf(first));
+    d.stop();
+    const again = setup({ store, wall: { t: T0 + 60_000 } });
+    await again.d.start();
+    expect(again.d.clockState().nextDeadlineAt).toBe(deadlineOf(first));
+    await again.d.advance({ ms: 3_600_000 - 60_000 }); // the first ends, the second is left
+    expect((await store.deliveries.get(first.id))!.state).toBe('failed');
+    expect(again.d.clockState().nextDeadlineAt).toBe(deadlineOf(second));
+    await again.d.advance({ ms: 60_000 });
+    expect(again.d.clockState().nextDeadlineAt).toBe(null);
+    again.d.stop();
+  });
+
   it('at start, a webhook re-enabled (on another instance) after the list was read keeps what it owed; one still disabled has it cancelled', async () => {
     const first = setup();
     await webhook(first.store);
