@@ -14,28 +14,18 @@ import { MAX_RUN_SECONDS, parseRunSeconds } from '../lib/run-form.ts';
 import { getSocket, subscribeDispatcher } from '../lib/socket.ts';
 import { useError } from '../lib/use-error.ts';
 import { PollGuard } from '../lib/poll-guard.ts';
+import { type DeliveryFilter, EMPTY, type HeldDeliveries, applyLive, applyNewest, applyOlder, matches } from '../lib/delivery-list.ts';
+import { liveDuring } from '../lib/live-during.ts';
 import { mergeRuns, upsertRun } from '../lib/run-list.ts';
 import { mergeWebhooks, upsertWebhook } from '../lib/webhook-list.ts';
 import './dispatcher.css';
 
-const KEEP = 500;
+/** Deliveries held at most (live events cut the oldest; they can be paged for again). */
+const KEEP = 1000;
+/** Cards drawn at first, and added by each "Show more". */
 const PAGE = 25;
-
-/** Which of two versions of a delivery is later (events and fetches can cross). */
-function later(a: Delivery, b: Delivery): Delivery {
-  if (a.attempts.length !== b.attempts.length) return a.attempts.length > b.attempts.length ? a : b;
-  if (a.state === 'pending' && b.state !== 'pending') return b;
-  return a.state !== 'pending' && b.state === 'pending' ? a : b;
-}
-
-export function upsertDeliveries(list: Delivery[], incoming: Delivery[]): Delivery[] {
-  const map = new Map(list.map((d) => [d.id, d]));
-  for (const d of incoming) {
-    const prev = map.get(d.id);
-    map.set(d.id, prev ? later(prev, d) : d);
-  }
-  return [...map.values()].sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0)).slice(0, KEEP);
-}
+/** Deliveries per read: each carries every attempt (200 of them were 10 MB at 6 attempts each). */
+const READ = 50;
 
 export function DispatcherPage() {
   const [webhooks, setWebhooks] = useState<Webhook[] | null>(null);
@@ -48,7 +38,8 @@ export function DispatcherPage() {
     binReads.changed();
     setBins((cur) => [b, ...cur]);
   }, []);
-  const [deliveries, setDeliveries] = useState<Delivery[]>([]);
+  const [held, setHeld] = useState<HeldDeliveries>(EMPTY);
+  const [readingOlder, setReadingOlder] = useState(false);
   const [runs, setRuns] = useState<Run[]>([]);
   const [clock, setClock] = useState<ClockSnapshot | null>(null);
   const [adding, setAdding] = useState(false);
@@ -56,7 +47,12 @@ export function DispatcherPage() {
   const [error, setError] = useError();
   const [filterWebhook, setFilterWebhook] = useState('');
   const [filterState, setFilterState] = useState<'' | DeliveryState>('');
+  const filter = useMemo<DeliveryFilter>(() => ({ webhookId: filterWebhook, state: filterState }), [filterWebhook, filterState]);
+  const filterNow = useRef(filter);
+  filterNow.current = filter;
   const [shown, setShown] = useState(PAGE);
+  const shownNow = useRef(shown);
+  shownNow.current = shown;
   const [defaultDeadline, setDefaultDeadline] = useState<number | null>(null);
   /** Webhooks hooklab turned off by itself while the page was open (410, failing too long). */
   const [autoOff, setAutoOff] = useState<Webhook[]>([]);
@@ -68,6 +64,22 @@ export function DispatcherPage() {
   webhooksNow.current = webhooks;
   const pending = useRef<Delivery[]>([]);
   const scheduled = useRef(false);
+  // Live events that came while a read was out, per id: merged with its answer (see live-during).
+  const [deliveriesDuring] = useState(() => liveDuring<Delivery>());
+  /** Counts filter changes: a read's answer for an earlier filter is dropped. */
+  const readGen = useRef(0);
+
+  /**
+   * Read the newest deliveries matching the filter, as many as are drawn (at least READ): its
+   * answer decides what is held, so nothing held can stay as it was before a disconnect.
+   */
+  const readNewest = useCallback(async () => {
+    const gen = readGen.current;
+    const f = filterNow.current;
+    const limit = Math.min(KEEP, Math.max(READ, shownNow.current));
+    const { answer, during } = await deliveriesDuring.read(() => api.listDeliveries({ webhookId: f.webhookId || undefined, state: f.state || undefined, limit }));
+    if (gen === readGen.current) setHeld(applyNewest(answer, limit, during, f, KEEP));
+  }, []);
 
   // Clock states come from events, from the answers to our own clock actions, and from
   // re-reads; an answer (a re-read's or an action's) overtaken by a newer state while in
@@ -91,11 +103,10 @@ export function DispatcherPage() {
     let alive = true;
     const loadAll = async () => {
       try {
-        const [w, b, d, r] = await Promise.all([api.listWebhooks(), api.listBins(), api.listDeliveries({ limit: 200 }), api.listRuns(), rereadClock()]);
+        const [w, b, r] = await Promise.all([api.listWebhooks(), api.listBins(), api.listRuns(), readNewest(), rereadClock()]);
         if (!alive) return;
         setWebhooks((cur) => mergeWebhooks(cur, w));
         setBins(b);
-        setDeliveries((cur) => upsertDeliveries(cur, d));
         setRuns((cur) => mergeRuns(cur, r));
         setError(null);
       } catch (err) {
@@ -108,7 +119,7 @@ export function DispatcherPage() {
       scheduled.current = false;
       const batch = pending.current;
       pending.current = [];
-      if (alive && batch.length) setDeliveries((cur) => upsertDeliveries(cur, batch));
+      if (alive && batch.length) setHeld((cur) => applyLive(cur, batch, filterNow.current, KEEP));
     };
     // The server announces the clock only when it is set or advanced; what is due next
     // changes with every delivery and run, so re-read it (at most every 250 ms) after those.
@@ -123,6 +134,7 @@ export function DispatcherPage() {
     const s = getSocket();
     const onDelivery = (d: Delivery) => {
       refreshClock();
+      deliveriesDuring.note(d.id, d);
       pending.current.push(d);
       if (!scheduled.current) {
         scheduled.current = true;
@@ -173,31 +185,42 @@ export function DispatcherPage() {
     setDeletedCancelling((cur) => (cur.some((x) => x.id === id) ? cur : [...cur, { id, name }]));
   }
 
-  const visible = useMemo(
-    () => deliveries.filter((d) => (!filterWebhook || d.webhookId === filterWebhook) && (!filterState || d.state === filterState)),
-    [deliveries, filterWebhook, filterState],
-  );
-  // What is due next, from live data (deliveries and runs arrive as events); the server's
-  // own answer is only announced when the clock is set, so it is the fallback.
-  const nextDueAt = useMemo(() => {
-    let min: number | null = null;
-    const consider = (t: number) => {
-      if (min === null || t < min) min = t;
-    };
-    for (const d of deliveries) if (d.state === 'pending' && d.nextAttemptAt) consider(Date.parse(d.nextAttemptAt));
-    for (const r of runs) if (!r.ended) consider(Date.parse(r.endsAt));
-    if (min === null && clock?.state.nextDueAt) consider(Date.parse(clock.state.nextDueAt));
-    return min;
-  }, [deliveries, runs, clock]);
-  const nextDeadlineAt = useMemo(() => {
-    let min: number | null = null;
-    for (const d of deliveries) {
-      if (d.state !== 'pending') continue;
-      const t = Date.parse(d.createdAt) + d.schedule.deadlineMs;
-      if (min === null || t < min) min = t;
+  // A filter is asked of the server (the page holds a page of deliveries, not all of them).
+  const firstFilter = useRef(true);
+  useEffect(() => {
+    if (firstFilter.current) {
+      firstFilter.current = false; // the first read is made as the page opens
+      return;
     }
-    return min;
-  }, [deliveries]);
+    readGen.current++;
+    setHeld(EMPTY);
+    setShown(PAGE);
+    shownNow.current = PAGE;
+    readNewest().catch(setError);
+  }, [filter]);
+
+  const deliveries = held.list;
+  const visible = useMemo(() => deliveries.filter((d) => matches(d, filter)), [deliveries, filter]);
+  /** Draw PAGE more, reading the next page from the server when fewer than that are held. */
+  const showMore = () => {
+    setShown((n) => n + PAGE);
+    if (visible.length >= shown + PAGE || !held.more || readingOlder) return;
+    const gen = readGen.current;
+    const f = filter;
+    const before = deliveries[deliveries.length - 1]?.id;
+    setReadingOlder(true);
+    deliveriesDuring
+      .read(() => api.listDeliveries({ webhookId: f.webhookId || undefined, state: f.state || undefined, before, limit: READ }))
+      .then(({ answer, during }) => {
+        if (gen === readGen.current) setHeld((cur) => applyOlder(cur, answer, READ, during, KEEP));
+      }, setError)
+      .finally(() => setReadingOlder(false));
+  };
+  // What is due next, and when the first pending delivery gives up: the server's answers (kept
+  // fresh by clock events and re-reads). The page holds a page of deliveries, and a copy held
+  // across a disconnect may be out of date.
+  const nextDueAt = clock?.state.nextDueAt ? Date.parse(clock.state.nextDueAt) : null;
+  const nextDeadlineAt = clock?.state.nextDeadlineAt ? Date.parse(clock.state.nextDeadlineAt) : null;
   const deadlineText = useMemo(() => deadlineWords(webhooks ?? [], defaultDeadline), [webhooks, defaultDeadline]);
   const hooksById = useMemo(() => new Map((webhooks ?? []).map((w) => [w.id, w])), [webhooks]);
   // Its webhook off (disabled, or deleted: not in the list once that is loaded).
@@ -312,16 +335,24 @@ export function DispatcherPage() {
               </div>
             </div>
             <Legend />
-            {visible.length === 0 ? (
+            {!held.loaded ? (
+              <p class="muted" data-testid="deliveries-loading">
+                Loading deliveries…
+              </p>
+            ) : visible.length === 0 && held.more ? (
               <p class="muted" data-testid="no-deliveries">
-                No deliveries yet. Run a flow (or press Test on a webhook) and they appear here.
+                None of the newest deliveries read match{filterWebhook || filterState ? ' these filters' : ''}: older ones may.
+              </p>
+            ) : visible.length === 0 ? (
+              <p class="muted" data-testid="no-deliveries">
+                {filterWebhook || filterState ? 'No deliveries match these filters.' : 'No deliveries yet. Run a flow (or press Test on a webhook) and they appear here.'}
               </p>
             ) : (
               <DeliveryList deliveries={visible.slice(0, shown)} now={now} hooksById={hooksById} hookOf={hookOf} />
             )}
-            {visible.length > shown && (
-              <button type="button" class="btn" onClick={() => setShown((s) => s + PAGE)}>
-                Show more ({visible.length - shown} older)
+            {held.loaded && (visible.length > shown || held.more) && (
+              <button type="button" class="btn" onClick={showMore} disabled={readingOlder} data-testid="deliveries-more">
+                {readingOlder ? 'Reading older deliveries…' : visible.length > shown ? `Show more (${visible.length - shown}${held.more ? '+' : ''} older)` : 'Show older deliveries'}
               </button>
             )}
           </section>

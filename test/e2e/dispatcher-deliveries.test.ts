@@ -1,0 +1,137 @@
+// The dispatcher console's deliveries in real Chromium, past the newest page: a reconnect
+// catches up on every delivery the page holds (none left "pending" that ended while it was
+// away, the clock bar's figures the server's), and filters and "Show more" ask the server.
+import type { Browser, Page, Route, WebSocketRoute } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Bin, ClockState, Delivery, Webhook } from '../../shared/api.ts';
+import { type RunningApp, apiCall, closeAgents, launchBrowser, openPage, startApp } from '../helpers/browser.ts';
+
+let app: RunningApp;
+let browser: Browser;
+let bin: Bin;
+/** The first webhook, with the oldest delivery: past the newest 200. */
+let early: Webhook;
+let oldest: Delivery;
+const BULK = 30;
+const RUNS = 7;
+
+beforeAll(async () => {
+  [app, browser] = await Promise.all([startApp(), launchBrowser()]);
+  bin = await apiCall<Bin>(app.base, 'POST', '/api/bins', { name: 'always-500' });
+  await apiCall(app.base, 'PUT', `/api/bins/${bin.id}/response`, { default: { status: 500 } });
+  // Paused: every attempt is made when the test moves the clock, none in between.
+  await apiCall(app.base, 'PUT', '/api/clock', { paused: true });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await app?.stop();
+  closeAgents();
+});
+
+const allDeliveries = () => apiCall<{ deliveries: Delivery[] }>(app.base, 'GET', '/api/deliveries?limit=5000').then((r) => r.deliveries);
+/** One retry after 10 min, given up at 20 min; only sync_start (one delivery per run). */
+const hookInput = (name: string) => ({ name, url: bin.url, events: ['flow_started'], schedule: { delaysMs: [600_000] } });
+
+async function openConsole(page: Page) {
+  await page.goto('/dispatcher');
+  await page.locator('.dispatcher[data-joined="true"]').waitFor();
+  await page.locator('[data-testid="deliveries"], [data-testid="no-deliveries"]').first().waitFor();
+}
+
+/** Route the page's Socket.IO traffic through the test, so it can cut it (as test/e2e/live.test.ts). */
+async function cuttable(page: Page) {
+  let blocked = false;
+  const sockets: { page: WebSocketRoute; server: WebSocketRoute }[] = [];
+  await page.route(/\/socket\.io\//, (route) => (blocked ? route.abort('internetdisconnected') : route.continue()));
+  await page.routeWebSocket(/\/socket\.io\//, (ws) => {
+    if (blocked) return void ws.close({ code: 1006 });
+    const server = ws.connectToServer();
+    ws.onMessage((m) => server.send(m));
+    server.onMessage((m) => ws.send(m));
+    sockets.push({ page: ws, server });
+  });
+  return {
+    cut: async () => {
+      blocked = true;
+      for (const s of sockets.splice(0)) {
+        await s.server.close();
+        await s.page.close({ code: 1006 });
+      }
+    },
+    restore: () => void (blocked = false),
+  };
+}
+
+describe('dispatcher deliveries past the newest page', () => {
+  it('after a reconnect, no delivery that ended while the page was away is left pending, and the clock bar says nothing is due', async () => {
+    const tp = await openPage(browser, app.base);
+    const { page } = tp;
+    const link = await cuttable(page);
+    early = await apiCall<Webhook>(app.base, 'POST', '/api/webhooks', hookInput('early'));
+    await openConsole(page);
+    await apiCall(app.base, 'POST', '/api/runs', { outcome: 'SUCCESSFUL', durationMs: 1000 });
+    // 217 more, newer, all pending (their first attempt got a 500), while the page is live.
+    for (let i = 0; i < BULK; i++) await apiCall(app.base, 'POST', '/api/webhooks', hookInput(`bulk-${i}`));
+    for (let i = 0; i < RUNS; i++) await apiCall(app.base, 'POST', '/api/runs', { outcome: 'SUCCESSFUL', durationMs: 1000 });
+    await apiCall(app.base, 'POST', '/api/clock/advance', { ms: 0 });
+    await expect.poll(async () => (await allDeliveries()).filter((d) => d.state === 'pending' && d.attempts.length === 1).length, { timeout: 60_000 }).toBe(1 + (BULK + 1) * RUNS);
+    const list = await allDeliveries();
+    oldest = list[list.length - 1];
+    expect(oldest.webhookId).toBe(early.id);
+    // The page has them all live (it shows the newest first).
+    await page.locator(`[data-delivery-id="${list[0].id}"][data-state="pending"]`).waitFor();
+    await page.getByTestId('next-due').getByText('next due in').waitFor();
+
+    await link.cut();
+    await page.locator('[data-testid="connection"][data-state="reconnecting"]').waitFor();
+    // Past every deadline: all of them fail while the page hears nothing.
+    await apiCall(app.base, 'POST', '/api/clock/advance', { ms: 3_600_000 });
+    expect((await apiCall<{ deliveries: Delivery[] }>(app.base, 'GET', '/api/deliveries?state=pending')).deliveries).toHaveLength(0);
+    expect((await apiCall<ClockState>(app.base, 'GET', '/api/clock')).nextDueAt).toBe(null);
+    link.restore();
+    await page.locator('[data-testid="connection"][data-state="live"]').waitFor();
+    // The join's read has been applied once the newest shows failed (no event says so: it ended while away).
+    await page.locator(`[data-delivery-id="${list[0].id}"][data-state="failed"]`).waitFor();
+    await page.getByTestId('next-due').getByText('nothing due').waitFor();
+    expect(await page.getByTestId('deadline-info').textContent()).not.toContain('gives up');
+    await page.getByLabel('Filter by state').selectOption('pending');
+    await page.getByTestId('no-deliveries').waitFor();
+    expect(await page.locator('[data-testid="delivery"]').count()).toBe(0);
+    expect(await page.getByTestId('no-deliveries').textContent()).toBe('No deliveries match these filters.');
+    await tp.context.close();
+  }, 180_000);
+
+  it("filters ask the server: a webhook whose deliveries are all older than the newest page still lists them; others say there are none only when there are none", async () => {
+    const tp = await openPage(browser, app.base);
+    const { page } = tp;
+    await openConsole(page);
+    await page.getByLabel('Filter by webhook').selectOption(early.id);
+    await page.locator(`[data-delivery-id="${oldest.id}"][data-state="failed"]`).waitFor();
+    const ofEarly = (await allDeliveries()).filter((d) => d.webhookId === early.id);
+    expect(await page.locator('[data-testid="delivery"]').count()).toBe(ofEarly.length);
+    await page.getByLabel('Filter by state').selectOption('delivered');
+    await page.getByTestId('no-deliveries').waitFor();
+    expect(await page.getByTestId('no-deliveries').textContent()).toBe('No deliveries match these filters.');
+    await tp.context.close();
+  });
+
+  it('"Show more" reads older pages from the server until every delivery is listed', async () => {
+    const tp = await openPage(browser, app.base);
+    const { page } = tp;
+    const total = (await allDeliveries()).length;
+    await openConsole(page);
+    const first = await page.locator('[data-testid="delivery"]').count();
+    expect(first).toBeLessThan(total);
+    const more = page.getByTestId('deliveries-more');
+    for (let shown = first; shown < total; ) {
+      await page.locator('[data-testid="deliveries-more"]:not([disabled])').click();
+      await page.waitForFunction((n) => document.querySelectorAll('[data-testid="delivery"]').length > n, shown);
+      shown = await page.locator('[data-testid="delivery"]').count();
+    }
+    await page.locator(`[data-delivery-id="${oldest.id}"]`).waitFor();
+    expect(await page.locator('[data-testid="delivery"]').count()).toBe(total);
+    await more.waitFor({ state: 'detached' });
+    await tp.context.close();
+  });
+});
