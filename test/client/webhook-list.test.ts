@@ -19,6 +19,20 @@ describe('mergeWebhooks', () => {
     expect(mergeWebhooks([old, hook('gone', '2026-12-02T08:00:00.000Z')], [fresh, other])).toEqual([fresh, other]);
     expect(mergeWebhooks(null, [other])).toEqual([other]);
   });
+  it('keeps a webhook made, and leaves out one deleted, while the read was out (live events per id)', () => {
+    const kept = hook('w1', '2026-12-02T09:00:00.000Z');
+    const made = hook('w2', '2026-12-02T10:00:00.000Z');
+    const deleted = hook('w3', '2026-12-02T09:00:00.000Z');
+    const during = new Map<string, Webhook | null>([
+      ['w2', made],
+      ['w3', null],
+    ]);
+    // The page already applied both events; the read was answered before them.
+    expect(mergeWebhooks([kept, made], [kept, deleted], during)).toEqual([kept, made]);
+    // A newer copy the page holds beats the event's.
+    const renamed = hook('w2', '2026-12-02T10:00:05.000Z');
+    expect(mergeWebhooks([kept, renamed], [kept], during)).toEqual([kept, renamed]);
+  });
 });
 
 describe('upsertWebhook', () => {

@@ -1,6 +1,7 @@
 // The dispatcher console's deliveries in real Chromium, past the newest page: a reconnect
 // catches up on every delivery the page holds (none left "pending" that ended while it was
-// away, the clock bar's figures the server's), and filters and "Show more" ask the server.
+// away, the clock bar's figures the server's), filters and "Show more" ask the server, and the
+// webhook list keeps webhooks made or deleted while the page's join-time read was out.
 import type { Browser, Page, Route, WebSocketRoute } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bin, ClockState, Delivery, Webhook } from '../../shared/api.ts';
@@ -132,6 +133,41 @@ describe('dispatcher deliveries past the newest page', () => {
     await page.locator(`[data-delivery-id="${oldest.id}"]`).waitFor();
     expect(await page.locator('[data-testid="delivery"]').count()).toBe(total);
     await more.waitFor({ state: 'detached' });
+    await tp.context.close();
+  });
+
+  it('a webhook made, and one deleted, while the reads made on opening and on joining were out: their answers, coming after, undo neither', async () => {
+    const tp = await openPage(browser, app.base);
+    const { page } = tp;
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let fetched = 0;
+    const given: Promise<void>[] = [];
+    await page.route('**/api/webhooks', async (route: Route) => {
+      if (route.request().method() !== 'GET') return route.fallback();
+      const answer = await route.fetch();
+      fetched++;
+      const done = held.then(() => route.fulfill({ response: answer }));
+      given.push(done);
+      await done;
+    });
+    const form = (id: string) => page.locator(`[data-testid="webhook-form"][data-webhook-id="${id}"]`);
+    const gone = (await apiCall<{ webhooks: Webhook[] }>(app.base, 'GET', '/api/webhooks')).webhooks.find((w) => w.name === 'bulk-0')!;
+    await page.goto('/dispatcher');
+    await page.locator('.dispatcher[data-joined="true"]').waitFor();
+    // Both reads were answered by the server before either change.
+    await expect.poll(() => fetched).toBeGreaterThanOrEqual(2);
+    const made = await apiCall<Webhook>(app.base, 'POST', '/api/webhooks', hookInput('made meanwhile'));
+    await form(made.id).waitFor();
+    await apiCall(app.base, 'DELETE', `/api/webhooks/${gone.id}`);
+    await page.locator('select[aria-label="Filter by webhook"] option', { hasText: 'made meanwhile' }).waitFor({ state: 'attached' });
+    release();
+    await Promise.all(given);
+    // Let the page apply the answers (parsed, then rendered).
+    await page.evaluate(() => new Promise((r) => setTimeout(r, 200)));
+    await form(early.id).waitFor(); // the answers are in
+    expect(await form(made.id).count()).toBe(1);
+    expect(await form(gone.id).count()).toBe(0);
     await tp.context.close();
   });
 });

@@ -2,16 +2,20 @@
 import type { Webhook } from '../../../shared/api.ts';
 
 /**
- * A fetched webhook list, keeping what a live event already made newer: a fetch answered just
- * before a change (the page re-fetches when it joins the live events) may arrive after that
- * change's event.
+ * A fetched webhook list, keeping what live events changed while the read was out (`during`:
+ * per id, the last `webhook` event's copy, or null for `webhook:deleted`). The page re-reads as
+ * it joins the live events, and that read may be answered after a change it did not see: a
+ * webhook made meanwhile stays, one deleted meanwhile does not come back, and a copy a live
+ * event made newer is kept. Otherwise the read decides which exist (one deleted while the page
+ * was disconnected goes).
  */
-export function mergeWebhooks(cur: Webhook[] | null, fetched: Webhook[]): Webhook[] {
+export function mergeWebhooks(cur: Webhook[] | null, fetched: Webhook[], during: Map<string, Webhook | null> = new Map()): Webhook[] {
   const known = new Map((cur ?? []).map((w) => [w.id, w]));
-  return fetched.map((w) => {
-    const k = known.get(w.id);
-    return k && k.updatedAt > w.updatedAt ? k : w;
-  });
+  const newer = (a: Webhook | undefined, b: Webhook) => (a && a.updatedAt > b.updatedAt ? a : b);
+  const out = fetched.filter((w) => during.get(w.id) !== null).map((w) => newer(known.get(w.id), w));
+  const listed = new Set(out.map((w) => w.id));
+  for (const [id, w] of during) if (w && !listed.has(id)) out.push(newer(known.get(id), w));
+  return out;
 }
 
 /**

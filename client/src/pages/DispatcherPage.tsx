@@ -66,6 +66,7 @@ export function DispatcherPage() {
   const scheduled = useRef(false);
   // Live events that came while a read was out, per id: merged with its answer (see live-during).
   const [deliveriesDuring] = useState(() => liveDuring<Delivery>());
+  const [webhooksDuring] = useState(() => liveDuring<Webhook | null>());
   /** Counts filter changes: a read's answer for an earlier filter is dropped. */
   const readGen = useRef(0);
 
@@ -103,9 +104,9 @@ export function DispatcherPage() {
     let alive = true;
     const loadAll = async () => {
       try {
-        const [w, b, r] = await Promise.all([api.listWebhooks(), api.listBins(), api.listRuns(), readNewest(), rereadClock()]);
+        const [w, b, r] = await Promise.all([webhooksDuring.read(api.listWebhooks), api.listBins(), api.listRuns(), readNewest(), rereadClock()]);
         if (!alive) return;
-        setWebhooks((cur) => mergeWebhooks(cur, w));
+        setWebhooks((cur) => mergeWebhooks(cur, w.answer, w.during));
         setBins(b);
         setRuns((cur) => mergeRuns(cur, r));
         setError(null);
@@ -144,10 +145,12 @@ export function DispatcherPage() {
     };
     // Made or changed here, in another tab, over the API, or by the dispatcher itself.
     const onWebhook = (w: Webhook) => {
+      webhooksDuring.note(w.id, w);
       setWebhooks((cur) => (cur?.some((x) => x.id === w.id) ? cur.map((x) => (x.id === w.id ? w : x)) : [...(cur ?? []), w]));
       if (w.disabledBy) setAutoOff((cur) => [w, ...cur.filter((x) => x.id !== w.id)]);
     };
     const onWebhookDeleted = ({ id, cancelling }: { id: string; cancelling: number }) => {
+      webhooksDuring.note(id, null);
       const gone = webhooksNow.current?.find((x) => x.id === id);
       if (gone && cancelling > 0) noteDeletedCancelling(id, gone.name);
       setWebhooks((cur) => cur && cur.filter((x) => x.id !== id));
