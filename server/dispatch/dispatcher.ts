@@ -1123,7 +1123,12 @@ export class Dispatcher {
       if (!wh) return null;
       const before = wh.failing ?? null;
       const after = streakAfterDeliveryEnd(streakAfterAttempt(before, ok, at), endedUndelivered);
-      if (after !== before) await this.d.store.webhooks.put({ ...wh, failing: after });
+      if (after !== before) {
+        const next = { ...wh, failing: after };
+        await this.d.store.webhooks.put(next);
+        // The console shows the streak on the webhook's card: told as it changes.
+        this.d.live.webhookChanged(webhookView(next, { schedule: this.d.schedule, maxAttempts: this.d.maxAttempts ?? MAX_ATTEMPTS }));
+      }
       return wh.enabled ? disableVerdict(after, wh.behaviors ?? {}, at) : null;
     });
   }

@@ -32,6 +32,9 @@ describe('mergeWebhooks', () => {
     // A newer copy the page holds beats the event's.
     const renamed = hook('w2', '2026-12-02T10:00:05.000Z');
     expect(mergeWebhooks([kept, renamed], [kept], during)).toEqual([kept, renamed]);
+    // Same updatedAt (a failure streak's change): the copy a live event brought during the read wins.
+    const streak = { ...kept, failing: { since: '2026-12-02T09:30:00.000Z', deliveries: 3 } } as Webhook;
+    expect(mergeWebhooks([streak], [kept], new Map([['w1', streak]]))).toEqual([streak]);
   });
 });
 

@@ -1,7 +1,8 @@
 // The dispatcher console's deliveries in real Chromium, past the newest page: a reconnect
 // catches up on every delivery the page holds (none left "pending" that ended while it was
-// away, the clock bar's figures the server's), filters and "Show more" ask the server, and the
-// webhook list keeps webhooks made or deleted while the page's join-time read was out.
+// away, the clock bar's figures the server's), filters and "Show more" ask the server, the
+// webhook list keeps webhooks made or deleted while the page's join-time read was out, and a
+// webhook's card shows its failure streak.
 import type { Browser, Page, Route, WebSocketRoute } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bin, ClockState, Delivery, Webhook } from '../../shared/api.ts';
@@ -174,6 +175,22 @@ describe('dispatcher deliveries past the newest page', () => {
     await form(early.id).waitFor(); // the answers are in
     expect(await form(made.id).count()).toBe(1);
     expect(await form(gone.id).count()).toBe(0);
+    await tp.context.close();
+  });
+
+  it("a webhook's card shows its failure streak, kept live as deliveries end undelivered", async () => {
+    const tp = await openPage(browser, app.base);
+    const { page } = tp;
+    await openConsole(page);
+    const streak = page.locator(`[data-testid="webhook-form"][data-webhook-id="${early.id}"] [data-testid="webhook-failing"]`);
+    const { failing } = await apiCall<Webhook>(app.base, 'GET', `/api/webhooks/${early.id}`);
+    expect(failing?.deliveries).toBe(1 + RUNS);
+    await streak.getByText(`${1 + RUNS} deliveries in a row ended undelivered`).waitFor();
+    expect(await streak.textContent()).toMatch(/^Failing since \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \(virtual\)/);
+    // One more fails: the card says so without a reload.
+    await apiCall(app.base, 'POST', '/api/runs', { outcome: 'SUCCESSFUL', durationMs: 1000 });
+    await apiCall(app.base, 'POST', '/api/clock/advance', { ms: 3_600_000 });
+    await streak.getByText(`${2 + RUNS} deliveries in a row ended undelivered`).waitFor();
     await tp.context.close();
   });
 });

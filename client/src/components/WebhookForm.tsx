@@ -8,7 +8,7 @@ import type { Bin, Subscription, TestResult, Webhook, WebhookInput } from '../..
 import { SCHEDULE_PRESETS } from '../../../shared/api.ts';
 import { ApiError, api } from '../lib/api.ts';
 import { type FieldErrors, clearSlot, focusFirstError, placeErrors, slotOfEvent } from '../lib/field-errors.ts';
-import { formatDuration } from '../lib/format.ts';
+import { formatClock, formatDate, formatDuration } from '../lib/format.ts';
 import { Link, paths } from '../lib/router.ts';
 import { generateSecret, isValidSecret } from '../lib/secret.ts';
 import { useError } from '../lib/use-error.ts';
@@ -358,6 +358,12 @@ export function WebhookForm({ webhook: initial, bins, onSaved, onDeleted, onCanc
         </p>
       )}
 
+      {initial?.failing && (
+        <p class="muted small failing" data-testid="webhook-failing">
+          {failingWords(initial.failing)}
+        </p>
+      )}
+
       {cancelling > 0 && !webhook?.enabled && (
         <p class="notice notice-warn small" role="status" data-testid="webhook-cancelling">
           {cancellingWords(cancelling)}
@@ -479,6 +485,12 @@ export function WebhookForm({ webhook: initial, bins, onSaved, onDeleted, onCanc
 }
 
 /** A webhook turned off during an attempt: that attempt is recorded, then its delivery ends. */
+/** The failure streak the disable-after behaviours count (from the console's live list: this form's own copy is its settings). */
+export function failingWords(f: { since: string; deliveries: number }): string {
+  const n = f.deliveries;
+  return `Failing since ${formatDate(f.since)} ${formatClock(f.since, false)} (virtual)${n > 0 ? ` · ${n.toLocaleString('en-US')} ${n === 1 ? 'delivery' : 'deliveries'} in a row ended undelivered` : ': every attempt since has failed'}`;
+}
+
 export function cancellingWords(n: number): string {
   return `Cancelling ${n === 1 ? '1 pending delivery' : `${n.toLocaleString('en-US')} pending deliveries`}: the attempt under way is finishing; no more attempts.`;
 }

@@ -12,7 +12,9 @@ import type { Webhook } from '../../../shared/api.ts';
 export function mergeWebhooks(cur: Webhook[] | null, fetched: Webhook[], during: Map<string, Webhook | null> = new Map()): Webhook[] {
   const known = new Map((cur ?? []).map((w) => [w.id, w]));
   const newer = (a: Webhook | undefined, b: Webhook) => (a && a.updatedAt > b.updatedAt ? a : b);
-  const out = fetched.filter((w) => during.get(w.id) !== null).map((w) => newer(known.get(w.id), w));
+  // A live event during the read wins a tie: a failure streak's change keeps updatedAt (not a settings change).
+  const live = (a: Webhook | undefined, b: Webhook) => (a && a.updatedAt >= b.updatedAt ? a : b);
+  const out = fetched.filter((w) => during.get(w.id) !== null).map((w) => (during.has(w.id) ? live : newer)(known.get(w.id), w));
   const listed = new Set(out.map((w) => w.id));
   for (const [id, w] of during) if (w && !listed.has(id)) out.push(newer(known.get(id), w));
   return out;

@@ -146,8 +146,10 @@ export function DispatcherPage() {
     // Made or changed here, in another tab, over the API, or by the dispatcher itself.
     const onWebhook = (w: Webhook) => {
       webhooksDuring.note(w.id, w);
+      const prev = webhooksNow.current?.find((x) => x.id === w.id);
       setWebhooks((cur) => (cur?.some((x) => x.id === w.id) ? cur.map((x) => (x.id === w.id ? w : x)) : [...(cur ?? []), w]));
-      if (w.disabledBy) setAutoOff((cur) => [w, ...cur.filter((x) => x.id !== w.id)]);
+      // Only as it is disabled: later events (its failure streak moving) do not bring a dismissed notice back.
+      if (w.disabledBy && w.disabledBy.at !== prev?.disabledBy?.at) setAutoOff((cur) => [w, ...cur.filter((x) => x.id !== w.id)]);
     };
     const onWebhookDeleted = ({ id, cancelling }: { id: string; cancelling: number }) => {
       webhooksDuring.note(id, null);
