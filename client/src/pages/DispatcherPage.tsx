@@ -26,6 +26,8 @@ const KEEP = 1000;
 const PAGE = 25;
 /** Deliveries per read: each carries every attempt (200 of them were 10 MB at 6 attempts each). */
 const READ = 50;
+/** At most this many read again on a (re)join; older ones drawn go and are paged for again. */
+const REREAD_MAX = 200;
 
 export function DispatcherPage() {
   const [webhooks, setWebhooks] = useState<Webhook[] | null>(null);
@@ -67,17 +69,17 @@ export function DispatcherPage() {
   // Live events that came while a read was out, per id: merged with its answer (see live-during).
   const [deliveriesDuring] = useState(() => liveDuring<Delivery>());
   const [webhooksDuring] = useState(() => liveDuring<Webhook | null>());
-  /** Counts filter changes: a read's answer for an earlier filter is dropped. */
+  /** Counts reads of the newest (and filter changes): an answer to a read made before the last of them is dropped. */
   const readGen = useRef(0);
 
   /**
-   * Read the newest deliveries matching the filter, as many as are drawn (at least READ): its
+   * Read the newest deliveries matching the filter, as many as are drawn (READ to REREAD_MAX): its
    * answer decides what is held, so nothing held can stay as it was before a disconnect.
    */
   const readNewest = useCallback(async () => {
-    const gen = readGen.current;
+    const gen = ++readGen.current;
     const f = filterNow.current;
-    const limit = Math.min(KEEP, Math.max(READ, shownNow.current));
+    const limit = Math.min(REREAD_MAX, Math.max(READ, shownNow.current));
     const { answer, during } = await deliveriesDuring.read(() => api.listDeliveries({ webhookId: f.webhookId || undefined, state: f.state || undefined, limit }));
     if (gen === readGen.current) setHeld(applyNewest(answer, limit, during, f, KEEP));
   }, []);
