@@ -6,6 +6,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bin, RequestDetail } from '../../shared/api.ts';
 import { type RunningApp, type TestPage, apiCall, closeAgents, hit, launchBrowser, openPage, overflowing, screenshot, startApp, tabStopsHidden, until } from '../helpers/browser.ts';
+import { deferred } from '../helpers/deferred.ts';
 import { until as untilTrue } from '../helpers/until.ts';
 
 interface Got {
@@ -24,11 +25,15 @@ let targetBase = '';
 const got: Got[] = [];
 /** The target answers after this long (ms), so a forward can be seen arriving. */
 let delay = 0;
+/** While set, the target answers only once this settles (after `delay`): a test reads a pending state for as long as it needs. */
+let hold: Promise<void> | null = null;
 /** Requests to /flaky/…: every second one answers 500. */
 let flaky = 0;
 
 beforeAll(async () => {
-  [app, browser] = await Promise.all([startApp(), launchBrowser()]);
+  // The proxy-mode test holds the target's answer while it reads the waiting state: past the
+  // default 10 s a loaded machine would see 504, not the answer.
+  [app, browser] = await Promise.all([startApp({ FORWARD_TIMEOUT_MS: '60000' }), launchBrowser()]);
   tp = await openPage(browser, app.base);
   page = tp.page;
   target = http.createServer((req, res) => {
@@ -37,7 +42,9 @@ beforeAll(async () => {
     req.on('end', () => {
       got.push({ method: req.method!, url: req.url!, headers: req.rawHeaders, body: Buffer.concat(chunks).toString() });
       const status = req.url!.startsWith('/flaky') && flaky++ % 2 === 1 ? 500 : 201;
-      setTimeout(() => {
+      const held = hold ?? Promise.resolve();
+      setTimeout(async () => {
+        await held;
         res.writeHead(status, { 'content-type': 'text/plain', 'x-target': 'yes' });
         res.end(`target says hi to ${req.method} ${req.url}`);
       }, delay);
@@ -304,7 +311,10 @@ describe('forward and replay', () => {
     await page.getByTestId('tab-requests').click();
     await page.locator('[data-testid="connection"][data-state="live"]').waitFor();
     const before = Number(await page.getByTestId('request-list').getAttribute('data-count'));
-    delay = 2500;
+    // The target answers once the waiting state has been read (a fixed delay ran out first on a loaded machine).
+    // Should this test fail before, afterAll's closeAllConnections ends the held answer.
+    const answer = deferred<void>();
+    hold = answer.promise;
     const sent = hit(`${url}/proxied`, { body: 'via proxy' });
     await until(page, (n) => Number(document.querySelector('[data-testid="request-list"]')?.getAttribute('data-count')) === n, before + 1);
     const row = page.locator('[data-request-id]').first();
@@ -320,9 +330,10 @@ describe('forward and replay', () => {
     expect(await page.getByTestId('answer-why').getAttribute('data-pending')).toBe('true');
     expect(await detail.locator('.facts').textContent()).not.toContain('no answer');
     await screenshot(page, 'proxy-waiting');
+    hold = null;
+    answer.resolve();
 
     const r = await sent;
-    delay = 0;
     expect(r.status).toBe(201);
     expect(r.body).toBe('target says hi to POST /in/proxied');
     expect(idOf(r)).toBe(id);
