@@ -199,6 +199,66 @@ describe('forward and replay', () => {
     await screenshot(page, 'forward-records', true);
   });
 
+  it('a replay whose answer comes after the live re-read of its detail lists its record once', async () => {
+    // The replay's live event re-reads the detail (the new record in it) before the replay's
+    // own answer is in: held here until then, as a loaded machine may deliver them.
+    const replayPath = `/api/bins/${bin.id}/requests/${first}/replay`;
+    const answer = deferred<void>();
+    await page.route(
+      (u) => u.pathname === replayPath,
+      async (route) => {
+        const r = await route.fetch();
+        await answer.promise;
+        await route.fulfill({ response: r });
+      },
+    );
+    try {
+      await page.getByTestId('replay').click();
+      await page.getByTestId('replay-send').click();
+      await recordCount(5);
+      answer.resolve();
+      // The form closes as the answer's records are added.
+      await page.getByTestId('replay-form').waitFor({ state: 'detached' });
+      expect(await records().count()).toBe(5);
+      expect(await records().nth(4).getAttribute('data-fresh')).toBe('true');
+    } finally {
+      answer.resolve();
+      await page.unroute((u) => u.pathname === replayPath);
+    }
+  });
+
+  it('an older read of the detail that answers after a newer one does not bring the older state back', async () => {
+    // Each live change of the row re-reads the detail: the first re-read's answer is held until
+    // the second one's has shown.
+    const detailPath = `/api/bins/${bin.id}/requests/${first}`;
+    const match = (u: URL) => u.pathname === detailPath;
+    const seen = deferred<void>();
+    const release = deferred<void>();
+    let reads = 0;
+    await page.route(match, async (route) => {
+      if (route.request().method() !== 'GET' || reads++ > 0) return route.fallback();
+      const r = await route.fetch();
+      seen.resolve();
+      await release.promise;
+      await route.fulfill({ response: r });
+    });
+    try {
+      await apiCall(app.base, 'POST', `${detailPath}/replay`, {});
+      await seen.promise;
+      await apiCall(app.base, 'POST', `${detailPath}/replay`, {});
+      await recordCount(7);
+      const finished = page.waitForEvent('requestfinished', (req) => match(new URL(req.url())));
+      release.resolve();
+      await finished;
+      // Its answer has been read by the page's code by the next frame.
+      await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0))));
+      expect(await records().count()).toBe(7);
+    } finally {
+      release.resolve();
+      await page.unroute(match);
+    }
+  });
+
   it('says where a replay could not go, in place', async () => {
     const lonely = await apiCall<Bin>(app.base, 'POST', '/api/bins', { name: 'no targets' });
     const id = idOf(await hit(`${app.reachable(lonely.url)}/x`, { body: 'x' }));

@@ -6,6 +6,7 @@ import { memo } from '../lib/memo.ts';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { AnswerOutcome, ForwardRecord, RequestDetail as Detail, RequestItem } from '../../../shared/api.ts';
 import { api, isNotFound } from '../lib/api.ts';
+import { PollGuard } from '../lib/poll-guard.ts';
 import { answeredBy, proxyCutOff } from '../lib/answered-by.ts';
 import { notSentDetail } from '../lib/not-sent.ts';
 import { bodyBytes, decodeUtf8, queryPairs } from '../lib/body-views.ts';
@@ -66,13 +67,19 @@ export const RequestDetail = memo(function RequestDetail({ binId, binUrl, reques
   const goneNow = useRef(gone);
   goneNow.current = gone;
 
+  // Each live change of the row reads the detail again: only the newest read's answer is
+  // shown (an older one answering last would bring the older state back).
+  const [reads] = useState(() => new PollGuard());
   const load = (reset: boolean) => {
     if (reset) {
+      // Another request: what is still out was read for the one before.
+      reads.changed();
       setDetail(null);
       setMissing(false);
       setActionError(null);
     }
-    api.getRequest(binId, requestId).then(
+    void reads.run(
+      () => api.getRequest(binId, requestId),
       (d) => {
         if (!alive.current) return;
         setDetail(d);
@@ -173,7 +180,12 @@ export const RequestDetail = memo(function RequestDetail({ binId, binUrl, reques
 
   const addRecords = (records: ForwardRecord[]) => {
     setReplayed(records);
-    setDetail((d) => (d ? { ...d, forwards: [...d.forwards, ...records] } : d));
+    // The replay's live event may have read them in already.
+    setDetail((d) => {
+      if (!d) return d;
+      const have = new Set(d.forwards.map(recordKey));
+      return { ...d, forwards: [...d.forwards, ...records.filter((r) => !have.has(recordKey(r)))] };
+    });
   };
   const freshKeys = replayed ? new Set(replayed.map(recordKey)) : null;
   const fresh = freshKeys ? (r: ForwardRecord) => freshKeys.has(recordKey(r)) : undefined;
