@@ -8,15 +8,18 @@ interface Props {
   reading?: boolean;
   what: string;
   onMore: () => void;
+  /** The rows before this one are not drawn (a window of a very long list). */
+  from?: number;
 }
 
-export function ShowMore({ shown, total, reading, what, onMore }: Props) {
+export function ShowMore({ shown, total, reading, what, onMore, from = 0 }: Props) {
   if (shown >= total && !reading) return null;
   const more = Math.min(MORE_PAGE, total - shown);
   const fmt = (n: number) => n.toLocaleString('en-US');
   return (
     <p class="show-more muted small" data-testid="show-more" data-shown={Math.min(shown, total)} data-total={total} data-reading={reading ? 'true' : 'false'}>
-      Showing {fmt(Math.min(shown, total))} of {fmt(total)}
+      Showing {from > 0 ? `${fmt(from + 1)}–` : ''}
+      {fmt(Math.min(shown, total))} of {fmt(total)}
       {reading ? '+' : ''} {what}
       {reading ? ' (still reading)' : ''}.{' '}
       {more > 0 && (
