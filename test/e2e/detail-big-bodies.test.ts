@@ -138,7 +138,14 @@ describe('big bodies in the request detail', () => {
       const windowNow = async () => ({ from: Number(await pane.getAttribute('data-from')), drawn: Number(await pane.getAttribute('data-drawn')) });
       /** Each window drawn: its first part is part from+1, and it holds drawn-from parts, no more than KEEP + a chunk. */
       const check = async (want: number) => {
-        await w.locator(`[data-testid="multipart"][data-drawn="${want}"]`).waitFor();
+        await w
+          .locator(`[data-testid="multipart"][data-drawn="${want}"]`)
+          .waitFor()
+          .catch(async (e: Error) => {
+            // Said in full: a press lost or taken twice reads differently from a slow draw.
+            const shownNow = await w.getByTestId('show-more').getAttribute('data-shown', { timeout: 1000 }).catch(() => 'no Show more');
+            throw new Error(`${want} parts drawn never came: the window is ${JSON.stringify(await windowNow())}, Show more's shown ${shownNow} (${e.message.split('\n')[0]})`);
+          });
         const at = await windowNow();
         expect(at.drawn - at.from).toBeLessThanOrEqual(KEPT);
         expect(await parts.count()).toBe(at.drawn - at.from);
