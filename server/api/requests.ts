@@ -11,7 +11,7 @@ import { iso } from '../time.ts';
 import { fromExportLine, fromHarEntry, harHead, harTail, toExportLine, toHarEntry } from '../capture/exchange.ts';
 import { EXPORT_COUNT_HEADER, EXPORT_MISSING_HEADER, exportMissingNote } from '../../shared/export-note.ts';
 import { Importer, maxImportLineBytes } from '../capture/importer.ts';
-import { isEmpty, search } from '../capture/filter.ts';
+import { isEmpty, search, unsettledBetween } from '../capture/filter.ts';
 import { type StoredRequest, StoreReadError, StoreUnavailableError } from '../store/types.ts';
 import { readCaptured } from '../store/captured.ts';
 import { HttpError, invalid, notFound } from '../http/errors.ts';
@@ -37,6 +37,13 @@ const DETAIL_WAITING = 256;
 
 /** How often a wait held by an older capture whose answer is not known yet looks again (see the wait). */
 const RECHECK_MS = 250;
+
+/**
+ * A proxied capture older than this holds no wait: its answer was never recorded (the instance
+ * stopped while proxying, or the write failed), and will not be now. Past any exchange: its
+ * turn for a forward slot plus the target's time, twice over, and a minute.
+ */
+const proxyHoldOf = (c: { forwardTimeoutMs: number }) => 2 * c.forwardTimeoutMs + 60_000;
 
 /**
  * A list page stops before the row that would take its JSON past this (at least one row goes),
@@ -214,27 +221,28 @@ export function requestsRouter(ctx: ApiContext): Router {
     // Answers go in id order, so that a loop of `after=` cursors sees each capture once: a
     // capture whose answer is not known yet (proxied, its target still at it; with `status`, a
     // delayed answer still to go) that may match holds the wait, rather than a newer one being
-    // answered and the older one then falling behind the cursor. The wait looks again when told
-    // of a capture, and every RECHECK_MS while held (an answer on another instance, a sender that
+    // answered and the older one then falling behind the cursor. Held, the wait looks again when
+    // told of that capture, and every RECHECK_MS (an answer on another instance, a sender that
     // hung up). Once the timeout comes, the oldest settled match is answered, else 408.
     let from = after; // up to here, every capture was looked at and never matches
     let last = false; // the timeout came: this look is the last
-    let held = false;
+    let heldBy: string | null = null;
     let looking: Promise<void> | null = null;
     let again = false;
     let recheck: NodeJS.Timeout | undefined;
     let firstLook = true;
+    const delayedHere = (id: string) => ctx.waiters.answerDelayed(id);
+    const proxyHoldMs = proxyHoldOf(ctx.config);
     const look = async () => {
       const final = last;
-      const searching = search(ctx.store, bin.id, filter, { limit: 1, after: from, oldestFirst: true, maxDecodedBytes: ctx.config.maxDecodedBytes, settledAt: ctx.now(), delayedHere: (id) => ctx.waiters.answerDelayed(id), pendingFirst: !final, turns: ctx.searchTurns, abandoned: () => done });
+      const searching = search(ctx.store, bin.id, filter, { limit: 1, after: from, oldestFirst: true, maxDecodedBytes: ctx.config.maxDecodedBytes, settledAt: ctx.now(), delayedHere, pendingFirst: !final, proxyHoldMs, turns: ctx.searchTurns, abandoned: () => done });
       let found: Awaited<typeof searching>;
       try {
         found = await (firstLook ? searchOr503(res, searching) : searching);
       } catch (err) {
         // MAX_BODY_SEARCHES under way: a wait already taken is not refused for it; it looks again.
         if (!(err instanceof SearchesFullError)) throw err;
-        clearTimeout(recheck);
-        recheck = setTimeout(poke, RECHECK_MS);
+        if (!done) rearm();
         return;
       } finally {
         firstLook = false;
@@ -247,36 +255,64 @@ export function requestsRouter(ctx: ApiContext): Router {
         await answer(first.id);
       } else if (final) timedOut();
       else {
-        held = found.pending !== undefined;
+        heldBy = found.pending ?? null;
         clearTimeout(recheck);
-        if (held) recheck = setTimeout(poke, RECHECK_MS);
+        if (heldBy) rearm();
       }
     };
-    const lookNow = (): Promise<void> => {
+    const rearm = () => {
+      clearTimeout(recheck);
+      recheck = setTimeout(poke, RECHECK_MS);
+    };
+    /** One look at a time (`first`: what it does first); one asked for meanwhile looks again. */
+    const run = (first: () => Promise<void>): Promise<void> => {
       looking = (async () => {
         try {
-          do {
+          await first();
+          while (again && !done) {
             again = false;
             await look();
-          } while (again && !done);
+          }
         } finally {
           looking = null;
         }
       })();
       return looking;
     };
-    // From a capture told, a timer or the timeout: one look at a time; one under way looks again.
+    const failLate = (err: unknown) => {
+      if (done) return;
+      finish();
+      fail(err);
+    };
+    // From the timer or the timeout: a look, or another one after the one under way.
     const poke = () => {
       if (done) return;
       if (looking) again = true;
-      else lookNow().catch((err) => {
-        if (done) return;
-        finish();
-        fail(err);
-      });
+      else run(look).catch(failLate);
+    };
+    // A capture told to match. Held by an older one, the wait waits for that one (told, or the
+    // timer). Else, when nothing between the cursor and it still waits for its answer (list-row
+    // checks only), it is the oldest match: answered without a search.
+    const told = (id: string) => {
+      if (done || heldBy !== null) return;
+      if (looking) {
+        again = true;
+        return;
+      }
+      run(async () => {
+        if (await unsettledBetween(ctx.store, bin.id, filter, { after: from, before: id, settledAt: ctx.now(), delayedHere, proxyHoldMs })) await look();
+        else if (!done) {
+          finish();
+          await answer(id);
+        }
+      }).catch(failLate);
+    };
+    // Told of the capture the wait is held by (matching or not): look again.
+    const toldOf = (id: string) => {
+      if (id === heldBy) poke();
     };
     // Registered before the first look, so a capture landing during it is not missed.
-    const remove = ctx.waiters.add(bin.id, filter, after ?? null, poke, binGone, () => held && poke());
+    const remove = ctx.waiters.add(bin.id, filter, after ?? null, (id) => (id === heldBy ? toldOf(id) : told(id)), binGone, toldOf);
     // The timeout is for what has yet to come: what is stored is searched in full first, however
     // short it is (a last short try, as hooklab wait makes at its end, found nothing stored).
     const timer = setTimeout(() => {
@@ -285,12 +321,12 @@ export function requestsRouter(ctx: ApiContext): Router {
       poke();
     }, timeout);
     try {
-      await lookNow();
+      await run(look);
     } catch (err) {
       if (!done) finish();
       throw err;
     }
-    if (!done && !looking && !(await ctx.store.bins.get(bin.id))) binGone(); // deleted before the waiter was there to hear it
+    if (!done && !(await ctx.store.bins.get(bin.id))) binGone(); // deleted before the waiter was there to hear it
   });
 
   /** A turn to build a detail (its release: call it once the answer is held or refused), null when the client left first; 503 busy past DETAIL_WAITING. */

@@ -132,6 +132,12 @@ export async function search(
      * so that a loop of `after=` cursors sees each capture once.
      */
     pendingFirst?: boolean;
+    /**
+     * With pendingFirst: a proxied capture received longer ago than this holds nothing (its
+     * answer was never recorded: the instance stopped while it proxied, or the write failed);
+     * it is passed over as unsettled.
+     */
+    proxyHoldMs?: number;
     /** Shared by the instance's body searches (see search-turns.ts); default: this one's own. */
     turns?: SearchTurns;
     /** The asker is gone (its connection closed): the search stops. */
@@ -145,6 +151,36 @@ export async function search(
     return await scan(store, binId, f, q, { turns, who });
   } finally {
     turns.leave(who);
+  }
+}
+
+/** A proxied capture past proxyHoldMs: its answer will not be recorded now (see proxyHoldMs). */
+const orphaned = (item: RequestItem, q: { settledAt?: number; proxyHoldMs?: number }): boolean =>
+  q.proxyHoldMs !== undefined && proxyPending(item) && Date.parse(item.receivedAt) + q.proxyHoldMs < (q.settledAt ?? Date.now());
+
+/**
+ * Is a capture between `after` and `before` (both excluded) still waiting for its answer, and
+ * might it match `f` once it has one (list-row checks only: no headers, no body)? The wait API
+ * asks before it answers a capture it was told of: when none is, that one is the oldest match.
+ */
+export async function unsettledBetween(
+  store: Store,
+  binId: string,
+  f: RequestFilter,
+  q: { after?: string; before: string; settledAt: number; delayedHere?: (id: string) => boolean; proxyHoldMs?: number },
+): Promise<boolean> {
+  const CHUNK = 500;
+  let after = q.after;
+  for (;;) {
+    const items = await store.requests.items(binId, { limit: CHUNK, after, before: q.before, oldestFirst: true });
+    for (const item of items) {
+      const proxied = proxyPending(item);
+      const unsettled = proxied || (!!f.status && (!!q.delayedHere?.(item.id) || delayPending(item, q.settledAt)));
+      if (!unsettled || orphaned(item, q)) continue;
+      if (matchesItem(proxied && f.status ? { ...f, status: undefined } : f, item)) return true;
+    }
+    if (items.length < CHUNK) return false;
+    after = items[items.length - 1].id;
   }
 }
 
@@ -168,7 +204,7 @@ async function scan(store: Store, binId: string, f: RequestFilter, q: Parameters
         if (q.abandoned?.()) return { rows, more: true };
       }
       const unsettled = q.settledAt !== undefined && (proxyPending(item) || (!!f.status && (!!q.delayedHere?.(item.id) || delayPending(item, q.settledAt))));
-      if (unsettled && !q.pendingFirst) continue; // the wait hears of it once answered
+      if (unsettled && (!q.pendingFirst || orphaned(item, q))) continue; // the wait hears of it once answered
       // A proxied one's status is not known yet: it may match any. Rows passed over here never
       // match (a delayed answer's status is known, and one never sent matches no status).
       if (!matchesItem(unsettled && f.status && proxyPending(item) ? { ...f, status: undefined } : f, item)) {

@@ -11,7 +11,7 @@ interface Waiter {
   after: string | null;
   onMatch: (id: string) => void;
   onBinGone: () => void;
-  onOther?: () => void;
+  onOther?: (id: string) => void;
 }
 
 export class RequestWaiters {
@@ -28,7 +28,7 @@ export class RequestWaiters {
    * `onOther`: a capture of the bin was told that does not match (it may be one the wait was
    * held by, now answered otherwise).
    */
-  add(binId: string, filter: RequestFilter, after: string | null, onMatch: (id: string) => void, onBinGone: () => void, onOther?: () => void): () => void {
+  add(binId: string, filter: RequestFilter, after: string | null, onMatch: (id: string) => void, onBinGone: () => void, onOther?: (id: string) => void): () => void {
     let set = this.byBin.get(binId);
     if (!set) this.byBin.set(binId, (set = new Set()));
     const w: Waiter = { filter, after, onMatch, onBinGone, onOther };
@@ -100,7 +100,7 @@ export class RequestWaiters {
       if (w.after && r.id <= w.after) continue;
       if (which !== 'all' && !!w.filter.status !== (which === 'status')) continue;
       if (matchesCapture(w.filter, r, item, body)) w.onMatch(r.id);
-      else w.onOther?.();
+      else w.onOther?.(r.id);
     }
   }
 
