@@ -273,7 +273,14 @@ export function noSuchBin(e: unknown, binId: string, c: Conn): unknown {
 }
 
 /** Statuses that say the same from hooklab, Node or a proxy in front (see errorOf). */
-const KEPT_AS_IS = new Set([408, 413, 414, 429, 431, 502, 503, 504]);
+const KEPT_AS_IS = new Set([408, 413, 414, 429, 431]);
+
+/**
+ * A 5xx that is not hooklab's JSON is a proxy or CDN in front while hooklab restarts (502-504,
+ * Cloudflare's 520-524, ...): down for now. Except these, which only another server sends to
+ * hooklab's routes (a static file server's 501 to a POST).
+ */
+const NOT_HOOKLAB_5XX = new Set([501, 505]);
 
 export async function errorOf(res: Response, c: Conn): Promise<CliError> {
   let message = `${res.status} ${res.statusText}`;
@@ -288,12 +295,13 @@ export async function errorOf(res: Response, c: Conn): Promise<CliError> {
     // not JSON
   }
   // Every refusal and failure of hooklab's API is its error JSON: any other 4xx (a proxy's 404
-  // page, another app's login form) or 5xx (another server's 501 to a POST) is not hooklab's.
-  // Kept as they are: a gateway's 502, 503 or 504 (a proxy in front while hooklab restarts:
-  // down for now, which forward, tail and wait wait out), a 429 or 408, and a request too large
-  // for Node or a proxy (413, 414, 431: their own bare answers), which the relay answers by
-  // asking for fewer captures at a time.
-  if (!hooklabs && !KEPT_AS_IS.has(res.status)) return notHooklab(c, res, mediaType(res));
+  // page, another app's login form), or a 501/505 (another server's answer to a POST), is not
+  // hooklab's. Kept as they are: other 5xx (see NOT_HOOKLAB_5XX: down for now, which forward,
+  // tail and wait wait out), a 429 or 408, and a request too large for Node or a proxy (413,
+  // 414, 431: their own bare answers), which the relay answers by asking for fewer captures at
+  // a time.
+  const foreign = res.status < 500 ? !KEPT_AS_IS.has(res.status) : NOT_HOOKLAB_5XX.has(res.status);
+  if (!hooklabs && foreign) return notHooklab(c, res, mediaType(res));
   const ra = res.headers.get('retry-after')?.trim();
   const retryAfter = ra ? Number(ra) : NaN;
   const detail = {

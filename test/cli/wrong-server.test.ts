@@ -94,8 +94,8 @@ describe('a server that is not hooklab', () => {
     const closed = await hooklab(['bin', 'list', '--server', hangUpBase]);
     expect({ code: closed.code, stderr: closed.stderr }).toEqual({ code: 3, stderr: `hooklab: cannot reach hooklab at ${hangUpBase} (the connection was closed)\n` });
   }, 60_000);
-  it("another server's 5xx that is not JSON (a static file server's 501 to a POST) is not hooklab's API; a gateway's 502 stays a server down for now", async () => {
-    const statuses = [501, 500, 502];
+  it("another server's 501 or 505 that is not JSON (a static file server's answer to a POST) is not hooklab's API; a gateway's or CDN's 5xx stays a server down for now", async () => {
+    const statuses = [501, 505, 502, 522];
     const other = http.createServer((_req, res) => {
       const status = statuses.shift()!;
       res.writeHead(status, { 'content-type': 'text/html;charset=utf-8' }).end(`<h1>Error ${status}</h1>`);
@@ -104,14 +104,15 @@ describe('a server that is not hooklab', () => {
     const base = `http://127.0.0.1:${(other.address() as net.AddressInfo).port}`;
     try {
       const got = [];
-      for (let i = 0; i < 3; i++) {
+      for (let i = 0; i < 4; i++) {
         const r = await hooklab(['bin', 'new', '--server', base]);
         got.push({ code: r.code, stderr: r.stderr });
       }
       expect(got).toEqual([
         { code: 3, stderr: `hooklab: ${base}/api/bins answered 501 Not Implemented (text/html), not hooklab's JSON API: is --server right?\n` },
-        { code: 3, stderr: `hooklab: ${base}/api/bins answered 500 Internal Server Error (text/html), not hooklab's JSON API: is --server right?\n` },
+        { code: 3, stderr: `hooklab: ${base}/api/bins answered 505 HTTP Version Not Supported (text/html), not hooklab's JSON API: is --server right?\n` },
         { code: 3, stderr: `hooklab: hooklab at ${base} answered 502 (502 Bad Gateway)\n` },
+        { code: 3, stderr: `hooklab: hooklab at ${base} answered 522 (522 unknown)\n` },
       ]);
     } finally {
       other.close();
