@@ -1154,10 +1154,12 @@ export class Dispatcher {
         updatedAt: iso(this.d.realNow()),
       };
       await this.d.store.webhooks.put(off);
+      // Told in its turn: a streak's change told after it carries it (told outside, this one
+      // could come after a newer streak and show the older).
+      this.d.live.webhookChanged(webhookView(off, { schedule: this.d.schedule, maxAttempts: this.d.maxAttempts ?? MAX_ATTEMPTS }));
       return off;
     });
     if (!next) return;
-    this.d.live.webhookChanged(webhookView(next, { schedule: this.d.schedule, maxAttempts: this.d.maxAttempts ?? MAX_ATTEMPTS }));
     await this.cancelFor(next.id, 'disabled', cancelledByBehavior(disable.detail));
   }
 
