@@ -47,5 +47,8 @@ describe('upsertWebhook', () => {
     expect(upsertWebhook([other, saved], later)).toEqual([other, later]);
     expect(upsertWebhook([other], saved)).toEqual([other, saved]);
     expect(upsertWebhook(null, saved)).toEqual([saved]);
+    // A streak told after the save (same updatedAt) is not undone by the save's answer.
+    const streak = { ...saved, failing: { since: '2026-12-02T10:00:00.500Z', deliveries: 2 } } as unknown as Webhook;
+    expect(upsertWebhook([other, streak], saved)).toEqual([other, streak]);
   });
 });

@@ -37,7 +37,11 @@ const idOf = (r: { headers: http.IncomingHttpHeaders }) => r.headers['x-hooklab-
 const send = async (body: string) => idOf(await hit(`${target}/deep`, { headers: { 'content-type': 'application/json' }, body }));
 const nested = (n: number) => '['.repeat(n) + ']'.repeat(n);
 
-/** A round trip to the page: answers in milliseconds unless its main thread is stuck (or the tab is gone). */
+/**
+ * A round trip to the page: answers in milliseconds unless its main thread is stuck (or the tab
+ * is gone). Bounded at 5 s: the freezes it guards against were 8 s and more, and a loaded
+ * 2-core machine delays a healthy page too.
+ */
 async function roundTripMs(): Promise<number> {
   const t0 = Date.now();
   await Promise.race([page.evaluate(() => 1), new Promise((_, reject) => setTimeout(() => reject(new Error('the page did not answer in 10 s')), 10_000))]);
@@ -57,7 +61,7 @@ describe('deeply nested JSON', () => {
     await open(id);
     // The crash took ~8 s: give it the time to happen, answering all along.
     for (let k = 0; k < 5; k++) {
-      expect(await roundTripMs()).toBeLessThan(2000);
+      expect(await roundTripMs()).toBeLessThan(5000);
       await page.waitForTimeout(1000);
     }
     expect(crashed).toBe(false);
@@ -77,7 +81,7 @@ describe('deeply nested JSON', () => {
     await page.getByTestId('json-error').waitFor({ timeout: 10_000 });
     console.log(`deep json: message after ${Date.now() - t0} ms`);
     expect(await page.getByTestId('json-error').textContent()).toContain('Nested more than 500 levels deep');
-    expect(await roundTripMs()).toBeLessThan(2000);
+    expect(await roundTripMs()).toBeLessThan(5000);
     expect(crashed).toBe(false);
   }, 60_000);
 

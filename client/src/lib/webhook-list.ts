@@ -29,5 +29,7 @@ export function upsertWebhook(cur: Webhook[] | null, w: Webhook): Webhook[] {
   const list = cur ?? [];
   const k = list.find((x) => x.id === w.id);
   if (!k) return [...list, w];
-  return k.updatedAt > w.updatedAt ? list : list.map((x) => (x.id === w.id ? w : x));
+  // As new (the same updatedAt): the listed copy is the change's own live event, or a later one
+  // that kept it (a failure streak's change keeps updatedAt), so it stays.
+  return k.updatedAt >= w.updatedAt ? list : list.map((x) => (x.id === w.id ? w : x));
 }
