@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Webhook } from '../../shared/api.ts';
 import { loadConfigFile } from '../../server/config-file.ts';
 import { DEFAULT_RESPONSE_LIMITS } from '../../shared/schema/response.ts';
-import { spawnServer, startExpectingFailure } from '../helpers/process.ts';
+import { startExpectingFailure, withServer } from '../helpers/process.ts';
 import { json, tempDir } from '../helpers/server.ts';
 
 const dirs: string[] = [];
@@ -18,15 +18,7 @@ afterAll(async () => {
 
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 
-async function webhookOf(env: Record<string, string>): Promise<Webhook> {
-  const p = await spawnServer(env);
-  try {
-    return (await json<Webhook>(p.base, 'GET', '/api/webhooks/wh-ci')).body;
-  } finally {
-    p.proc.kill('SIGTERM');
-    await p.exited;
-  }
-}
+const webhookOf = (env: Record<string, string>): Promise<Webhook> => withServer(env, async (base) => (await json<Webhook>(base, 'GET', '/api/webhooks/wh-ci')).body);
 
 describe('config file: a secret from the environment that is set but empty', () => {
   it("stops start-up naming the variable and the field; the stored webhook keeps its secret", async () => {

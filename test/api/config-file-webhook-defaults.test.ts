@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Webhook } from '../../shared/api.ts';
 import { LowdbStore } from '../../server/store/lowdb.ts';
-import { spawnServer } from '../helpers/process.ts';
+import { withServer } from '../helpers/process.ts';
 import { json, tempDir } from '../helpers/server.ts';
 
 const dirs: string[] = [];
@@ -18,16 +18,6 @@ afterAll(async () => {
 
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 const URL_ = 'http://127.0.0.1:1/hooks';
-
-async function withServer(env: Record<string, string>, fn: (base: string) => Promise<void>) {
-  const p = await spawnServer(env);
-  try {
-    await fn(p.base);
-  } finally {
-    p.proc.kill('SIGTERM');
-    await p.exited;
-  }
-}
 
 describe("config file: a webhook's fields the file leaves out", () => {
   it("take POST's defaults at the next start (removing a line undoes it); a secret set through the API stays", async () => {

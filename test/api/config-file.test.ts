@@ -11,7 +11,7 @@ import { loadConfigFile } from '../../server/config-file.ts';
 import { LowdbStore } from '../../server/store/lowdb.ts';
 import { DEFAULT_RESPONSE_LIMITS } from '../../shared/schema/response.ts';
 import { send } from '../helpers/http.ts';
-import { spawnServer, startExpectingFailure } from '../helpers/process.ts';
+import { startExpectingFailure, withServer } from '../helpers/process.ts';
 import { json, tempDir } from '../helpers/server.ts';
 
 const dirs: string[] = [];
@@ -31,16 +31,6 @@ function configOf(extra: Record<string, unknown> = {}) {
     webhooks: [{ id: 'wh-ci', name: 'CI', url: `http://127.0.0.1:1/h/${BIN}`, events: ['flow_failed'], secret: SECRET }],
     ...extra,
   };
-}
-
-async function withServer(env: Record<string, string>, fn: (base: string, output: () => string) => Promise<void>) {
-  const p = await spawnServer(env);
-  try {
-    await fn(p.base, p.output);
-  } finally {
-    p.proc.kill('SIGTERM');
-    await p.exited;
-  }
 }
 
 describe('config file', () => {

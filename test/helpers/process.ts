@@ -54,3 +54,14 @@ export async function startExpectingFailure(env: Record<string, string>): Promis
     return { code: Number(m[1]), output: m[2] };
   }
 }
+
+/** Run `fn` against a server started with `env`, then stop it (SIGTERM) and wait for its end. */
+export async function withServer<T>(env: Record<string, string>, fn: (base: string, output: () => string) => Promise<T>): Promise<T> {
+  const p = await spawnServer(env);
+  try {
+    return await fn(p.base, p.output);
+  } finally {
+    p.proc.kill('SIGTERM');
+    await p.exited;
+  }
+}
