@@ -64,6 +64,7 @@ import { createOutboundPolicy } from './net/outbound-policy.ts';
 import { type LiveBus, SocketBus } from './live/bus.ts';
 import { jsonOnlyParser } from './live/parser.ts';
 import { SendCap } from './live/send-cap.ts';
+import { tellJoined } from './live/joined.ts';
 import { attachLiveHandlers } from './live/socket.ts';
 import { SessionBudget, capSocketsPerSession, refuseHandshake } from './live/sessions.ts';
 import { type Logger, silentLogger } from './log.ts';
@@ -741,13 +742,7 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
     store,
     gate: cluster ? socketBus : undefined,
     maxBufferBytes: config.liveMaxBufferBytes,
-    // A request decided before the viewer joined (a page still loading, a reconnect) moved the
-    // plan with no one there to hear it: where it stands now, right after the join.
-    joined: (socket, binId) =>
-      void control.view(binId).then(
-        (v) => v.config.plan.length > 0 && socket.emit('response:position', { binId, position: v.position }),
-        () => {}, // the store away: the next change is told live, as ever
-      ),
+    joined: tellJoined(ctx),
   });
   // Shared rooms: captures reach this instance's viewers from the store's capture feed; the
   // wait API's waiters hear of captures made on other instances from it too (this instance's

@@ -162,8 +162,12 @@ export interface ServerToClientEvents {
    * (pushed out by the per-bin cap MAX_REQUESTS_PER_BIN or the store-wide MAX_STORE_BYTES).
    */
   'requests:deleted': (e: { binId: string; ids: string[] | 'all'; reason: RequestsGoneReason }) => void;
-  /** A bin's settings were replaced (the new ETag): editors reload them or show the conflict. */
-  'settings:changed': (e: { binId: string; kind: SettingsKind; etag: string }) => void;
+  /**
+   * A bin's settings were replaced (the new ETag): editors reload them or show the conflict.
+   * `joined`: sent to a viewer on joining the bin's room, each kind as it stands (maybe no
+   * change): a change made before the join was announced to no one.
+   */
+  'settings:changed': (e: { binId: string; kind: SettingsKind; etag: string; joined?: true }) => void;
   'bin:updated': (b: Bin) => void;
   'bin:deleted': (e: { id: string }) => void;
   'response:position': (e: { binId: string; position: PlanPosition }) => void;

@@ -11,16 +11,14 @@ import type { FieldErrorT as FieldError } from '../../shared/schema/common.ts';
 import { HttpError, invalid, notFound } from '../http/errors.ts';
 import { parse } from '../http/parse.ts';
 import { newId } from '../ids.ts';
-import type { StoredForward } from '../store/types.ts';
 import { iso } from '../time.ts';
 import { getBinOr404 } from './bins.ts';
+import { forwardEtag, forwardView as view } from './settings-etags.ts';
 import type { ApiContext } from './context.ts';
 import { inTurn, settingsKey, type Turn } from './settings-writes.ts';
 
 /** Errors in the order of the body: by target index (other fields first). */
 const fieldOrder = (field: string) => Number(/^body\.targets\[(\d+)\]|^targets\[(\d+)\]/.exec(field)?.slice(1).find(Boolean) ?? -1);
-
-const view = (f: StoredForward | undefined) => ({ targets: f?.targets ?? [], answerWith: f?.answerWith ?? ('bin' as const) });
 
 /** Retry-After (seconds) when MAX_REPLAY_JOBS bulk replays are running already. */
 const JOBS_RETRY_AFTER_S = 5;
@@ -39,7 +37,7 @@ export function forwardRouter(ctx: ApiContext): Router {
     key: settingsKey.forward(binId),
     req,
     res,
-    etag: () => etagOf(view(ctx.forwarder.settingsOf(binId))),
+    etag: () => forwardEtag(ctx, binId),
     stillThere: () => getBinOr404(ctx, binId),
     refresh: () => ctx.forwarder.reload(binId),
   });

@@ -5,6 +5,7 @@ import { parseResponseConfig } from '../control/validate.ts';
 import { etagOf, sendSettingsView } from '../http/etag.ts';
 import type { ApiContext } from './context.ts';
 import { getBinOr404 } from './bins.ts';
+import { responseEtag } from './settings-etags.ts';
 import { inTurn, settingsKey } from './settings-writes.ts';
 
 export function responseRouter(ctx: ApiContext): Router {
@@ -21,7 +22,7 @@ export function responseRouter(ctx: ApiContext): Router {
   r.put('/bins/:id/response', async (req, res) => {
     const bin = await getBinOr404(ctx, req.params.id);
     // One write at a time per bin: each checks If-Match against what the one before stored.
-    const turn = { key: settingsKey.response(bin.id), req, res, etag: async () => etagOf((await ctx.control.view(bin.id)).config), stillThere: () => getBinOr404(ctx, bin.id), refresh: () => ctx.control.refresh?.(bin.id) ?? Promise.resolve() };
+    const turn = { key: settingsKey.response(bin.id), req, res, etag: () => responseEtag(ctx, bin.id), stillThere: () => getBinOr404(ctx, bin.id), refresh: () => ctx.control.refresh?.(bin.id) ?? Promise.resolve() };
     await inTurn(ctx, turn, async () => {
       const view = await ctx.control.set(bin.id, req.body);
       // Tabs open on these settings reload them, or show the conflict if they hold edits.

@@ -1,22 +1,17 @@
 // A bin's signature settings (secrets write-only), and its captures grouped by idempotency key.
 import { type Request, type Response, Router } from 'express';
 import { type KeyGroupsT, type VerifyPutAnswerT, VerifySettingsPut, type VerifySettingsT } from '../../shared/schema/verify.ts';
-import { etagOf } from '../http/etag.ts';
 import { parse } from '../http/parse.ts';
-import { settingsView } from '../verify/index.ts';
 import { keepsSavedSecrets, requireOneEtag, resolveKeptSecrets } from '../verify/kept-secrets.ts';
 import { getBinOr404 } from './bins.ts';
+import { verifyEtag, verifyView } from './settings-etags.ts';
 import type { ApiContext } from './context.ts';
 import { inTurn, settingsKey, type Turn } from './settings-writes.ts';
 
 export function verifyRouter(ctx: ApiContext): Router {
   const r = Router();
-  const viewOf = (binId: string) => {
-    const s = ctx.verifier.get(binId);
-    return s ? settingsView(s) : { schemes: [] };
-  };
-  // The view hides secrets (two can show the same hint): the revision tells writes apart.
-  const etagFor = (binId: string) => etagOf({ view: viewOf(binId), rev: ctx.verifier.revisionOf(binId) });
+  const viewOf = (binId: string) => verifyView(ctx, binId);
+  const etagFor = (binId: string) => verifyEtag(ctx, binId);
 
   r.get('/bins/:id/verify', async (req, res) => {
     const bin = await getBinOr404(ctx, req.params.id);

@@ -3,7 +3,7 @@
 // the conflict and its Save does not overwrite (the server answers 412 to its stale If-Match);
 // "Load theirs" and "Keep mine and overwrite" do what they say. A Save with several bad
 // fields marks them all at once, and editing one takes its mark away.
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Page, WebSocketRoute } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bin, ResponseControlView, Webhook } from '../../shared/api.ts';
 import { type RunningApp, type TestPage, apiCall, closeAgents, launchBrowser, openPage, screenshot, startApp, until } from '../helpers/browser.ts';
@@ -176,6 +176,87 @@ describe('a settings form while the page loads', () => {
       await new Promise((r) => setTimeout(r, 2_000));
       expect({ typed: await t.page.getByTestId('scheme-tolerance').inputValue(), reads }).toEqual({ typed: '42', reads: 1 });
       expect(t.problems).toEqual([]);
+    } finally {
+      await t.context.close();
+    }
+  });
+});
+
+describe('a settings change made before the page joined the bin\'s live events', () => {
+  /** A page whose subscribe to the bin waits until `join()`: announcements made before reach no one. */
+  async function lateJoiner() {
+    const t = await openPage(browser, app.base);
+    let open = false;
+    const held: (() => void)[] = [];
+    const sockets: { page: WebSocketRoute; server: WebSocketRoute }[] = [];
+    await t.page.routeWebSocket(/\/socket\.io\//, (ws) => {
+      const server = ws.connectToServer();
+      ws.onMessage((m) => {
+        if (!open && typeof m === 'string' && /"subscribe"/.test(m)) held.push(() => server.send(m));
+        else server.send(m);
+      });
+      server.onMessage((m) => ws.send(m));
+      sockets.push({ page: ws, server });
+    });
+    const join = () => {
+      open = true;
+      for (const send of held.splice(0)) send();
+    };
+    /** The live socket drops (as a network does): the page reconnects and joins again. */
+    const drop = async () => {
+      const before = sockets.length;
+      for (const s of sockets) {
+        await s.server.close();
+        await s.page.close({ code: 1006 });
+      }
+      await expect.poll(() => sockets.length, { timeout: 30_000 }).toBeGreaterThan(before);
+    };
+    return { t, join, drop };
+  }
+
+  it('an untouched form shows it once the page joins, and says so', async () => {
+    const bin = await apiCall<Bin>(app.base, 'POST', '/api/bins', { name: 'late join, untouched' });
+    const { t, join } = await lateJoiner();
+    try {
+      await t.page.goto(`/bins/${bin.id}/response`);
+      await t.page.getByTestId('response-editor').waitFor();
+      const body = t.page.locator('[data-field="default.body"] textarea');
+      await body.waitFor();
+      await apiCall(app.base, 'PUT', `/api/bins/${bin.id}/response`, { default: { body: 'changed before the join\n' } });
+      join();
+      await t.page.getByTestId('updated-elsewhere').waitFor();
+      expect(await body.inputValue()).toBe('changed before the join\n');
+      expect(await t.page.getByTestId('settings-conflict').count()).toBe(0);
+    } finally {
+      await t.context.close();
+    }
+  });
+
+  it('a form holding edits shows the conflict once the page joins; one that saw the change already stays quiet', async () => {
+    const bin = await apiCall<Bin>(app.base, 'POST', '/api/bins', { name: 'late join, edited' });
+    const { t, join, drop } = await lateJoiner();
+    try {
+      await t.page.goto(`/bins/${bin.id}/response`);
+      await t.page.getByTestId('response-editor').waitFor();
+      await t.page.getByTestId('default-status').fill('203');
+      await apiCall(app.base, 'PUT', `/api/bins/${bin.id}/response`, { default: { body: 'theirs\n' } });
+      join();
+      const conflict = t.page.getByTestId('settings-conflict');
+      await conflict.waitFor();
+      expect(await t.page.getByTestId('default-status').inputValue()).toBe('203');
+      await t.page.getByTestId('load-theirs').click();
+      await conflict.waitFor({ state: 'detached' });
+      expect(await t.page.locator('[data-field="default.body"] textarea').inputValue()).toBe('theirs\n');
+
+      // Joined again (a reconnect) with the form up to date and edited: told where the
+      // settings stand, which is what it holds: no conflict.
+      await live(t.page);
+      await t.page.getByTestId('default-status').fill('204');
+      await drop();
+      await live(t.page);
+      await new Promise((r) => setTimeout(r, 1_000));
+      expect(await t.page.getByTestId('settings-conflict').count()).toBe(0);
+      expect(await t.page.getByTestId('default-status').inputValue()).toBe('204');
     } finally {
       await t.context.close();
     }

@@ -207,6 +207,32 @@ describe('live requests', () => {
 });
 
 describe('live settings and row updates', () => {
+  const json = (method: string, path: string, body?: unknown) =>
+    fetch(`${srv.base}${path}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+
+  it('tells a viewer joining a bin where its settings stand (each ETag, as GET sends it) and the plan\'s position: a change made before the join reached no one', async () => {
+    const bin = await createBin(srv.base);
+    await json('PUT', `/api/bins/${bin.id}/response`, { plan: [{ status: 500 }, { status: 502 }] });
+    await json('PUT', `/api/bins/${bin.id}/verify`, { schemes: [{ type: 'github', secrets: ['gh-secret'] }] });
+    await send(bin.url, { body: 'moves the plan' });
+    const s = await connect(srv.base);
+    try {
+      const changed = collect(s, 'settings:changed');
+      const position = collect(s, 'response:position');
+      await subscribe(s, bin.id);
+      const etag = async (kind: string) => (await json('GET', `/api/bins/${bin.id}/${kind}`)).headers.get('etag');
+      const told = [...(await changed.until(3))].sort((a, b) => a.kind.localeCompare(b.kind));
+      expect(told).toEqual([
+        { binId: bin.id, kind: 'forward', etag: await etag('forward'), joined: true },
+        { binId: bin.id, kind: 'response', etag: await etag('response'), joined: true },
+        { binId: bin.id, kind: 'verify', etag: await etag('verify'), joined: true },
+      ]);
+      expect((await position.until(1))[0]).toMatchObject({ binId: bin.id, position: { consumed: 1 } });
+    } finally {
+      s.close();
+    }
+  });
+
   it("tells a bin's watchers when its settings are replaced (with the new ETag), and when a capture's row changes", async () => {
     const bin = await createBin(srv.base);
     const s = await connect(srv.base);
@@ -214,13 +240,13 @@ describe('live settings and row updates', () => {
       await subscribe(s, bin.id);
       const changed = collect(s, 'settings:changed');
       const updated = collectUpdates(s);
-      const json = (method: string, path: string, body?: unknown) =>
-        fetch(`${srv.base}${path}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
       const put = await json('PUT', `/api/bins/${bin.id}/response`, { plan: [{ status: 500 }] });
       await json('PUT', `/api/bins/${bin.id}/verify`, { schemes: [{ type: 'github', secrets: ['gh-secret'] }] });
       await json('PUT', `/api/bins/${bin.id}/forward`, { targets: [{ url: 'http://127.0.0.1:9/' }] });
       await json('DELETE', `/api/bins/${bin.id}/forward`);
-      const events = await changed.until(4);
+      // Changes only: not what the join told of where they stood.
+      await expect.poll(() => changed.items.filter((e) => !e.joined).length).toBe(4);
+      const events = changed.items.filter((e) => !e.joined);
       expect(events.map((e) => e.kind)).toEqual(['response', 'verify', 'forward', 'forward']);
       expect(events[0]).toEqual({ binId: bin.id, kind: 'response', etag: put.headers.get('etag') });
       expect(events[3].etag).toBe((await json('GET', `/api/bins/${bin.id}/forward`)).headers.get('etag'));

@@ -349,9 +349,10 @@ export function useBinRequests(binId: string, filter: RequestFilter = {}) {
         }
       }
     };
-    const onSettings = (e: { binId: string; kind: string }) => {
+    const onSettings = (e: { binId: string; kind: string; joined?: true }) => {
       // Before the first page is in, that read is the one to take (it may have crossed the change).
-      if (e.binId !== binId || e.kind !== 'verify' || !dependsOnVerdicts(f) || refused || !firstLoaded) return;
+      // Told on joining: where they stand, not a change (the list's own reads are newer).
+      if (e.binId !== binId || e.kind !== 'verify' || e.joined || !dependsOnVerdicts(f) || refused || !firstLoaded) return;
       recheckUntil = Date.now() + RECHECK_WINDOW_MS;
       armReread();
     };

@@ -54,6 +54,9 @@ export function useSettingsSync<T>(key: string, options: SyncOptions<T>): Settin
   const saving = useRef(false);
   /** An announcement that came while our own save was in flight (it may be our own). */
   const heldEtag = useRef<string | null | undefined>(undefined);
+  const hasLoaded = useRef(false);
+  /** An announcement that came before the first load was in. */
+  const beforeLoad = useRef<string | null | undefined>(undefined);
   const alive = useRef(true);
   const [loaded, setLoaded] = useState(false);
   const [conflict, setConflict] = useState<Conflict | null>(null);
@@ -74,6 +77,11 @@ export function useSettingsSync<T>(key: string, options: SyncOptions<T>): Settin
   };
 
   const changed = async (announced: string | null) => {
+    // Before the first load is in, that load answers for it; held, then checked against it.
+    if (!hasLoaded.current) {
+      beforeLoad.current = announced;
+      return;
+    }
     if (announced !== null && announced === etag.current) return;
     if (saving.current) {
       heldEtag.current = announced;
@@ -81,10 +89,10 @@ export function useSettingsSync<T>(key: string, options: SyncOptions<T>): Settin
     }
     try {
       if (o.current.dirty()) {
-        if (announced === null) {
-          const t = await o.current.load();
-          if (t.etag === etag.current) return;
-        }
+        // Asked, not taken from the announcement: one told on joining (or by an instance that
+        // had not caught up) may name a revision the form has already moved past.
+        const t = await o.current.load();
+        if (t.etag === etag.current) return;
         if (alive.current) setConflict({ why: 'changed' });
         return;
       }
@@ -106,6 +114,8 @@ export function useSettingsSync<T>(key: string, options: SyncOptions<T>): Settin
     alive.current = true;
     etag.current = null;
     base.current = null;
+    hasLoaded.current = false;
+    beforeLoad.current = undefined;
     setLoaded(false);
     setConflict(null);
     setNotice(null);
@@ -114,7 +124,12 @@ export function useSettingsSync<T>(key: string, options: SyncOptions<T>): Settin
       (t) => {
         if (!alive.current) return;
         accept(t, 'initial');
+        hasLoaded.current = true;
         setLoaded(true);
+        // Announced while it loaded: the load may have left before that change.
+        const told = beforeLoad.current;
+        beforeLoad.current = undefined;
+        if (told !== undefined && told !== t.etag) void changed(told);
       },
       (err) => alive.current && o.current.onLoadError?.(err),
     );
