@@ -65,6 +65,7 @@ export type AttemptError = z.infer<typeof D.AttemptError>;
 export type Attempt = z.infer<typeof D.Attempt>;
 export type DeliveryState = z.infer<typeof D.DeliveryState>;
 export type Delivery = z.infer<typeof D.Delivery>;
+export type DeliveryPage = z.infer<typeof D.DeliveryList>;
 
 export interface DeliveryQuery {
   webhookId?: string;

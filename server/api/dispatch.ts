@@ -9,7 +9,7 @@ import { mergeOverrides, resolveSchedule } from '../dispatch/schedule.ts';
 import { scheduleRefusal } from '../dispatch/schedule-limit.ts';
 import { HttpError, invalid, notFound } from '../http/errors.ts';
 import { parse } from '../http/parse.ts';
-import type { Delivery } from '../../shared/api.ts';
+import type { Delivery, DeliveryPage } from '../../shared/api.ts';
 import type { ApiContext } from './context.ts';
 
 export function dispatchRouter(ctx: ApiContext): Router {
@@ -31,7 +31,12 @@ export function dispatchRouter(ctx: ApiContext): Router {
 
   r.get('/deliveries', async (req, res) => {
     const q = parse(DeliveryListQuery, req.query, 'query');
-    res.json({ deliveries: await ctx.store.deliveries.query({ ...q, limit: q.limit ?? 200 }) });
+    const limit = q.limit ?? 200;
+    // One more than asked: whether an older page exists, told as its cursor.
+    const found = await ctx.store.deliveries.query({ ...q, limit: limit + 1 });
+    const deliveries = found.slice(0, limit);
+    const answer: DeliveryPage = { deliveries, nextBefore: found.length > limit ? deliveries[limit - 1].id : null };
+    res.json(answer);
   });
 
   r.get('/deliveries/:id', async (req, res) => {

@@ -359,7 +359,12 @@ export const Delivery = z
   })
   .meta({ id: 'Delivery' });
 
-export const DeliveryList = z.object({ deliveries: z.array(Delivery) }).meta({ id: 'DeliveryList' });
+export const DeliveryList = z
+  .object({
+    deliveries: z.array(Delivery),
+    nextBefore: z.string().nullable().meta({ description: 'Pass as `before` for the next (older) page; null when there is none.' }),
+  })
+  .meta({ id: 'DeliveryList' });
 
 // A delivery's id: "dl_", then 9 characters of time and 4 of counter and a random tail
 // (server/ids.ts). Any other string was compared as an id: `before=nope` listed everything.

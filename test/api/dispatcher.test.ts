@@ -3,7 +3,7 @@
 import { createHmac } from 'node:crypto';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Delivery, RequestDetail, RequestPage, ResponseConfig, Run, SchedulePreview, TestResult, Webhook } from '../../shared/api.ts';
+import type { Delivery, DeliveryPage, RequestDetail, RequestPage, ResponseConfig, Run, SchedulePreview, TestResult, Webhook } from '../../shared/api.ts';
 import { deliveriesOf, stepUntilDone, until } from '../helpers/dispatch.ts';
 import { createBin, json, startServer, type TestServer } from '../helpers/server.ts';
 import { collect, connect } from '../helpers/socket.ts';
@@ -489,6 +489,16 @@ describe('links and paging', () => {
     expect(all).toHaveLength(5);
     const page = await deliveriesOf(srv.base, `?webhookId=${w.id}&limit=2&before=${all[1].id}`);
     expect(page.map((d) => d.id)).toEqual([all[2].id, all[3].id]);
+    // Each page names the next one's cursor, and the last says there is none.
+    const pages: string[][] = [];
+    for (let before: string | null = ''; before !== null; ) {
+      const p = (await request(srv.base).get(`/api/deliveries?webhookId=${w.id}&limit=2${before ? `&before=${before}` : ''}`).expect(200)).body as DeliveryPage;
+      pages.push(p.deliveries.map((d) => d.id));
+      before = p.nextBefore;
+    }
+    expect(pages).toEqual([[all[0].id, all[1].id], [all[2].id, all[3].id], [all[4].id]]);
+    // Exactly full: no empty page after it.
+    expect((await request(srv.base).get(`/api/deliveries?webhookId=${w.id}&limit=5`).expect(200)).body.nextBefore).toBeNull();
     // A cursor that is not a delivery id is a 400 naming it, as the request list's `before`
     // is (it was compared as an id: `before=nope` answered 200 with every delivery).
     for (const bad of ['nope', '1', all[1].id.slice(3), `${all[1].id}!`]) {

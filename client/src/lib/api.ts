@@ -9,6 +9,7 @@ import type {
   ClockInput,
   ClockState,
   Delivery,
+  DeliveryPage,
   DeliveryQuery,
   FieldError,
   ForwardRecord,
@@ -205,7 +206,7 @@ export const api = {
   fireRun: (input: RunInput) => call<Run>('POST', '/runs', input),
   listRuns: () => call<{ runs: Run[] }>('GET', '/runs').then((r) => r.runs),
   listDeliveries: (q: DeliveryQuery = {}) =>
-    call<{ deliveries: Delivery[] }>('GET', `/deliveries${qs({ ...q })}`).then((r) => r.deliveries),
+    call<DeliveryPage>('GET', `/deliveries${qs({ ...q })}`).then((r) => r.deliveries),
   getDelivery: (id: string) => call<Delivery>('GET', `/deliveries/${enc(id)}`),
   retryDelivery: (id: string) => call<Delivery>('POST', `/deliveries/${enc(id)}/retry`),
   getClock: () => call<ClockState>('GET', '/clock'),
