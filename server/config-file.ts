@@ -16,9 +16,9 @@ import type { ResponseLimits } from '../shared/schema/response.ts';
 export class ConfigFileError extends Error {}
 
 /** The fields that take ${NAME} from the environment: secrets and URLs (never a body). */
-const ENV_FIELDS = /(^|\.)(secret|secrets\[\d+\]|url)$/;
+const ENV_FIELDS = /(^|\.)(secret|previousSecret|secrets\[\d+\]|url)$/;
 /** Of those, the secrets: a ${NAME} set but empty there is refused, not read as "no secret". */
-const SECRET_FIELDS = /(^|\.)(secret|secrets\[\d+\])$/;
+const SECRET_FIELDS = /(^|\.)(secret|previousSecret|secrets\[\d+\])$/;
 
 export async function loadConfigFile(file: string, limits: ResponseLimits, env: Record<string, string | undefined> = process.env): Promise<ConfigFile> {
   let text: string;

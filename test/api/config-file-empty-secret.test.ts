@@ -36,7 +36,7 @@ describe('config file: a secret from the environment that is set but empty', () 
     expect((await webhookOf({ DATA_DIR: dataDir })).hasSecret).toBe(true);
   });
 
-  it("a bin's signature secret from an empty variable is told the same way (not as a schema error without the variable)", async () => {
+  it("a bin's signature secret, and a webhook's previous secret, from an empty variable are told the same way (not as a schema error without the variable)", async () => {
     const dataDir = await tempDir();
     dirs.push(dataDir);
     const file = path.join(dataDir, 'hooklab.config.yaml');
@@ -44,6 +44,14 @@ describe('config file: a secret from the environment that is set but empty', () 
     await expect(loadConfigFile(file, DEFAULT_RESPONSE_LIMITS, { GH_SECRET: '' })).rejects.toThrow(
       'bins[0].verify.schemes[0].secrets[0]: ${GH_SECRET} is set but empty (CI gives "" for a secret the job cannot see); a secret from the environment may not be empty',
     );
+    // A rotation's old secret is a secret too: taken from the environment, and refused empty.
+    const OLD = 'whsec_b2xkLW9sZC1vbGQtb2xkLW9sZC1vbGQtb2xkLW8=';
+    await writeFile(file, 'webhooks:\n  - id: wh-ci\n    url: http://127.0.0.1:1/x\n    secret: "${NEW_SECRET}"\n    previousSecret: "${OLD_SECRET}"\n');
+    expect((await loadConfigFile(file, DEFAULT_RESPONSE_LIMITS, { NEW_SECRET: SECRET, OLD_SECRET: OLD })).webhooks?.[0]).toMatchObject({ secret: SECRET, previousSecret: OLD });
+    await expect(loadConfigFile(file, DEFAULT_RESPONSE_LIMITS, { NEW_SECRET: SECRET, OLD_SECRET: '' })).rejects.toThrow(
+      'webhooks[0].previousSecret: ${OLD_SECRET} is set but empty (CI gives "" for a secret the job cannot see); a secret from the environment may not be empty',
+    );
+    await expect(loadConfigFile(file, DEFAULT_RESPONSE_LIMITS, { NEW_SECRET: SECRET })).rejects.toThrow('webhooks[0].previousSecret: ${OLD_SECRET}');
     // A URL from an empty variable is not a secret: the URL's own check tells it.
     await writeFile(file, 'webhooks:\n  - id: wh-ci\n    url: "${HOOK_URL}"\n');
     await expect(loadConfigFile(file, DEFAULT_RESPONSE_LIMITS, { HOOK_URL: '' })).rejects.toThrow('webhooks[0].url: ');
