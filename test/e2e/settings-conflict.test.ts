@@ -182,6 +182,43 @@ describe('a settings form while the page loads', () => {
   });
 });
 
+describe('two changes made elsewhere close together', () => {
+  it('an untouched form ends on the newer even when the read the first one caused answers last', async () => {
+    const bin = await apiCall<Bin>(app.base, 'POST', '/api/bins', { name: 'two changes' });
+    const t = await openPage(browser, app.base);
+    try {
+      await t.page.goto(`/bins/${bin.id}/response`);
+      await t.page.getByTestId('response-editor').waitFor();
+      await live(t.page);
+      const body = t.page.locator('[data-field="default.body"] textarea');
+      await body.waitFor();
+      // The read the first change causes is answered by the server at once, but reaches the page 1.5 s late.
+      let reads = 0;
+      let firstAnswered = false;
+      let firstDelivered = false;
+      await t.page.route(`**/api/bins/${bin.id}/response`, async (route) => {
+        if (route.request().method() !== 'GET') return route.continue();
+        if (++reads > 1) return route.continue();
+        const answer = await route.fetch();
+        firstAnswered = true;
+        await new Promise((r) => setTimeout(r, 1_500));
+        await route.fulfill({ response: answer });
+        firstDelivered = true;
+      });
+      await apiCall(app.base, 'PUT', `/api/bins/${bin.id}/response`, { default: { body: 'first\n' } });
+      await expect.poll(() => firstAnswered, { timeout: 30_000 }).toBe(true);
+      await apiCall(app.base, 'PUT', `/api/bins/${bin.id}/response`, { default: { body: 'second\n' } });
+      await until(t.page, () => (document.querySelector('[data-field="default.body"] textarea') as HTMLTextAreaElement | null)?.value === 'second\n');
+      await expect.poll(() => firstDelivered, { timeout: 30_000 }).toBe(true);
+      await new Promise((r) => setTimeout(r, 1_000));
+      expect(await body.inputValue()).toBe('second\n');
+      expect(await t.page.getByTestId('settings-conflict').count()).toBe(0);
+    } finally {
+      await t.context.close();
+    }
+  });
+});
+
 describe('a settings change made before the page joined the bin\'s live events', () => {
   /** A page whose subscribe to the bin waits until `join()`: announcements made before reach no one. */
   async function lateJoiner() {

@@ -55,6 +55,8 @@ export function useSettingsSync<T>(key: string, options: SyncOptions<T>): Settin
   /** An announcement that came while our own save was in flight (it may be our own). */
   const heldEtag = useRef<string | null | undefined>(undefined);
   const hasLoaded = useRef(false);
+  /** Counts the reads announcements make: an answer to one overtaken by a later one is dropped. */
+  const reloads = useRef(0);
   /** An announcement that came before the first load was in. */
   const beforeLoad = useRef<string | null | undefined>(undefined);
   const alive = useRef(true);
@@ -71,6 +73,8 @@ export function useSettingsSync<T>(key: string, options: SyncOptions<T>): Settin
   }, [notice]);
 
   const accept = (t: Tagged<unknown>, why: LoadReason) => {
+    // A read asked before this (a save's answer, Load theirs) is older: dropped when it answers.
+    reloads.current++;
     etag.current = t.etag;
     base.current = t.value as T;
     o.current.apply(t.value as T, why);
@@ -87,17 +91,19 @@ export function useSettingsSync<T>(key: string, options: SyncOptions<T>): Settin
       heldEtag.current = announced;
       return;
     }
+    // Two announcements close together: their reads may answer out of order; the last one asked decides.
+    const gen = ++reloads.current;
     try {
       if (o.current.dirty()) {
         // Asked, not taken from the announcement: one told on joining (or by an instance that
         // had not caught up) may name a revision the form has already moved past.
         const t = await o.current.load();
-        if (t.etag === etag.current) return;
+        if (gen !== reloads.current || t.etag === etag.current) return;
         if (alive.current) setConflict({ why: 'changed' });
         return;
       }
       const t = await o.current.load();
-      if (!alive.current || t.etag === etag.current) return;
+      if (!alive.current || gen !== reloads.current || t.etag === etag.current) return;
       // The user may have started editing while it loaded: then it is a conflict after all.
       if (o.current.dirty()) setConflict({ why: 'changed' });
       else {
