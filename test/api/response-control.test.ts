@@ -181,6 +181,10 @@ describe('response control over HTTP', () => {
     view = (await request(srv.base).post(`/api/bins/${bin.id}/response/reset`).expect(200)).body;
     expect(view.position).toEqual({ step: 0, usedInStep: 0, exhausted: false, consumed: 0 });
     expect((await send(bin.url, { body: 'x' })).status).toBe(500);
+    // A PUT starts it over too, even with the same settings (README: a preset applied again is a fresh start).
+    await send(bin.url, { body: 'x' });
+    view = (await request(srv.base).put(`/api/bins/${bin.id}/response`).send(view.config).expect(200)).body;
+    expect(view.position).toEqual({ step: 0, usedInStep: 0, exhausted: false, consumed: 0 });
   });
 
   it('invalid input gets a 400 naming the field, and the old settings stay', async () => {
