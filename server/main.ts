@@ -151,7 +151,9 @@ async function main() {
   for (const id of recheck) await app.verifier.recheckAfterChange(id);
   const s = config.schedule;
   log.info('dispatcher retry policy', { firstDelayMs: s.firstDelayMs, factor: s.factor, jitter: s.jitter, deadlineMs: s.deadlineMs });
-  log.info(`hooklab ready on ${base}`, { store: config.store, data: where, publicUrl: config.publicUrl, loadMs: Math.round(performance.now() - t0) });
+  // Whoever opens the UI learns here whether it will ask for a token (never the token itself).
+  const access = config.authToken ? 'the UI, API and CLI ask for the token in AUTH_TOKEN; receiver URLs are open' : 'open: no token asked (AUTH_TOKEN not set)';
+  log.info(`hooklab ready on ${base}`, { store: config.store, data: where, publicUrl: config.publicUrl, access, loadMs: Math.round(performance.now() - t0) });
 }
 
 /** A HOST that cannot be listened on (no such name, not an address of this machine), said in one line; null for other errors. */
