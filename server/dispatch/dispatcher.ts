@@ -31,7 +31,7 @@ import { RECEIVER_PREFIX } from '../../shared/api.ts';
 import { flatHeaderValue, headerValue } from '../capture/view.ts';
 import { HttpError } from '../http/errors.ts';
 import type { LiveBus } from '../live/bus.ts';
-import type { Store, StoredWebhook } from '../store/types.ts';
+import { type Store, type StoredWebhook, StoreUnavailableError } from '../store/types.ts';
 import { END_OF_TIME, iso } from '../time.ts';
 import { type AttemptKind, decideNext } from './attempt-outcome.ts';
 import { type CancelEnd, cancelledAsFound, cancelledByBehavior, cancelledByUser } from './cancel-words.ts';
@@ -747,6 +747,12 @@ export class Dispatcher {
     }
   }
 
+  /** Throws while the store reports a fault: what is changed meanwhile may never be written. */
+  private storeTakesChanges(): void {
+    const fault = this.d.store.health().fault;
+    if (fault) throw new StoreUnavailableError(fault.message);
+  }
+
   /** How a flow runs its store steps: the dispatcher's own work waits faults out (persist); an API call's fails at once. */
   private storeSteps(ownWork: boolean): <T>(step: () => Promise<T>) => Promise<T> {
     return ownWork ? (step) => this.persist(step) : (step) => step();
@@ -1009,6 +1015,12 @@ export class Dispatcher {
       else await sure;
       if (this.stopped) return null;
     }
+    // A store fault (a full disk) is waited out before sending too, not only when recording: the
+    // lowdb store takes changes into memory meanwhile, and an attempt sent then, lost with them
+    // at a stop, went out again after the restart. The clock stays held at a scheduled one; a
+    // manual or test one answers 503.
+    await this.storeSteps(kind === 'scheduled')(async () => this.storeTakesChanges());
+    if (this.stopped) return null;
     const at = ticket ? Math.max(ticket.at, this.d.clock.now()) : this.d.clock.now();
     // Wall time, not virtual: Standard Webhooks verifiers reject timestamps outside a few
     // minutes of their clock, and a fast-forwarded clock would be hours ahead.
