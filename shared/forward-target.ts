@@ -15,3 +15,25 @@ export function targetKey(url: string): string {
 export const hasFragment = (url: string) => url.includes('#');
 
 export const FRAGMENT_REASON = 'must not have a #fragment: it is never sent to the target (remove it)';
+
+/**
+ * Targets as a save takes them now: each place once (the first kept) and no fragment. Builds
+ * before those checks stored either, and every capture went twice to such a place.
+ */
+export function usableTargets<T extends { url: string }>(targets: readonly T[]): { targets: T[]; changed: boolean } {
+  const seen = new Set<string>();
+  const out: T[] = [];
+  let changed = false;
+  for (const t of targets) {
+    const url = hasFragment(t.url) ? t.url.slice(0, t.url.indexOf('#')) : t.url;
+    const key = targetKey(url);
+    if (url !== t.url) changed = true;
+    if (seen.has(key)) {
+      changed = true;
+      continue;
+    }
+    seen.add(key);
+    out.push(url === t.url ? t : { ...t, url });
+  }
+  return { targets: out, changed };
+}

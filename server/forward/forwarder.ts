@@ -9,6 +9,7 @@ import { RECEIVER_PREFIX } from '../../shared/api.ts';
 import { checkedLookup } from '../net/checked-lookup.ts';
 import type { OutboundPolicy } from '../net/outbound-policy.ts';
 import type { Annotations, StoredForward, Store } from '../store/types.ts';
+import { usableTargets } from '../../shared/forward-target.ts';
 import { changesRow } from '../store/request-index.ts';
 import { readCaptured } from '../store/captured.ts';
 import type { Agent } from 'undici';
@@ -87,6 +88,12 @@ const MAX_DESTINATIONS = 1000;
 export const NOT_SENT_LOG_MS = 10_000;
 const NOT_SENT_WHY = 'the capture was no longer stored when a sending slot came free (raise FORWARD_CONCURRENCY, MAX_REQUESTS_PER_BIN or MAX_STORE_BYTES)';
 
+/** Stored settings as a save would take them now (see usableTargets); the same object when they are. */
+function usable(f: StoredForward): StoredForward {
+  const u = usableTargets(f.targets);
+  return u.changed ? { ...f, targets: u.targets } : f;
+}
+
 export class Forwarder {
   /** Keep-alive connections (128 per origin, idle ones closed after 1 s); none with a forwarding thread (it has its own). */
   private readonly pools: Record<PoolName, Agent> | null;
@@ -132,20 +139,25 @@ export class Forwarder {
    * from the store are dropped. Reads never undo a newer one (see SettingsReads).
    */
   async load(): Promise<void> {
+    let cleaned = 0;
     await this.reads.read(null, () => this.d.store.forwards.list(), (all, apply) => {
       const listed = new Set<string>();
       for (const f of all) {
         listed.add(f.id);
-        apply(f.id, () => this.settings.set(f.id, f));
+        const used = usable(f);
+        if (used !== f) cleaned++;
+        apply(f.id, () => this.settings.set(f.id, used));
       }
       for (const id of [...this.settings.keys()]) if (!listed.has(id)) apply(id, () => this.settings.delete(id));
     });
+    // A count only: a bin's id is its receiver URL's secret, and a target's URL may hold one.
+    if (cleaned) this.d.log?.warn(`forward targets saved by an older build repeat a target or carry a #fragment: each place is used once, without the fragment (a save of the bin's forward settings stores them so)`, { bins: cleaned });
   }
 
   /** Another instance changed this bin's targets: read them again. */
   async reload(binId: string): Promise<void> {
     await this.reads.read(binId, () => this.d.store.forwards.get(binId), (f, apply) =>
-      apply(binId, () => (f ? this.settings.set(binId, f) : this.settings.delete(binId))),
+      apply(binId, () => (f ? this.settings.set(binId, usable(f)) : this.settings.delete(binId))),
     );
   }
 

@@ -1,6 +1,6 @@
 // Forward targets compared as they are used (shared/forward-target.ts).
 import { describe, expect, it } from 'vitest';
-import { hasFragment, targetKey } from '../../shared/forward-target.ts';
+import { hasFragment, targetKey, usableTargets } from '../../shared/forward-target.ts';
 
 describe('targetKey', () => {
   it('drops the fragment and one trailing "/" of the path, as the join does; keeps the query', () => {
@@ -22,5 +22,16 @@ describe('hasFragment', () => {
   it('sees an empty fragment too', () => {
     expect(hasFragment(new URL('http://h/a#').toString())).toBe(true);
     expect(hasFragment(new URL('http://h/a?b=%23').toString())).toBe(false);
+  });
+});
+
+describe('usableTargets', () => {
+  it('keeps the first of targets that are the same place and drops fragments, as a save would have them', () => {
+    const t = (url: string) => ({ url });
+    expect(usableTargets([t('http://h:9/x'), t('http://h:9/x/'), t('http://h:9/y#frag'), t('http://h:9/y')])).toEqual({ targets: [t('http://h:9/x'), t('http://h:9/y')], changed: true });
+    const fine = [t('http://h:9/x'), t('http://h:9/x?v=2')];
+    const u = usableTargets(fine);
+    expect(u).toEqual({ targets: fine, changed: false });
+    expect(u.targets[0]).toBe(fine[0]);
   });
 });
