@@ -1,6 +1,7 @@
 // A delivery's (or a run's) timeline as data: one row per attempt made and per attempt still
 // planned, with virtual times, lateness, result and why. JSON for programs, CSV for sheets.
 import type { Delivery, Timeline, TimelineAttempt } from '../../shared/api.ts';
+import { plannedAttempts } from '../../shared/planned-attempts.ts';
 import { plannedReason } from './attempt-outcome.ts';
 
 export function deliveryTimeline(d: Delivery): Timeline['deliveries'][number] {
@@ -21,31 +22,25 @@ export function deliveryTimeline(d: Delivery): Timeline['deliveries'][number] {
     manual: a.manual,
     capturedRequestId: a.capturedRequestId,
   }));
-  if (d.state === 'pending' && d.nextAttemptAt) {
-    const next = Date.parse(d.nextAttemptAt);
-    const plan = d.plannedAt.map(Date.parse);
-    // Numbered as the dispatcher will number them (each attempt is the one after those made),
-    // unless a manual retry comes between.
-    let n = d.attempts.length;
-    plan.forEach((t, i) => {
-      if (t < next) return;
-      const why = t === next && d.nextReason ? { reason: d.nextReason, detail: d.nextReasonDetail ?? null } : plannedReason(d, plan, i);
-      rows.push({
-        n: ++n,
-        status: 'planned',
-        reason: why.reason,
-        reasonDetail: why.detail,
-        plannedAt: d.plannedAt[i],
-        sentAt: null,
-        offsetMs: t - created,
-        lateMs: null,
-        httpStatus: null,
-        error: null,
-        ok: null,
-        durationMs: null,
-        manual: false,
-        capturedRequestId: null,
-      });
+  const plan = d.plannedAt.map(Date.parse);
+  const next = d.nextAttemptAt === null ? null : Date.parse(d.nextAttemptAt);
+  for (const { n, index: i, at } of plannedAttempts(d)) {
+    const why = at === next && d.nextReason ? { reason: d.nextReason, detail: d.nextReasonDetail ?? null } : plannedReason(d, plan, i);
+    rows.push({
+      n,
+      status: 'planned',
+      reason: why.reason,
+      reasonDetail: why.detail,
+      plannedAt: d.plannedAt[i],
+      sentAt: null,
+      offsetMs: at - created,
+      lateMs: null,
+      httpStatus: null,
+      error: null,
+      ok: null,
+      durationMs: null,
+      manual: false,
+      capturedRequestId: null,
     });
   }
   return {

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Attempt, Delivery } from '../../shared/api.ts';
 import { formatDuration } from '../../client/src/lib/format.ts';
+import { deliveryTimeline } from '../../server/dispatch/timeline-export.ts';
 import { CODE_CHAR_PX, attemptTone, codesShown, deliveryMarks, denseMarks, tickLabelsShown, ticks, timeToFraction, timelineLayout } from '../../client/src/lib/timeline.ts';
 
 const DAY = 86_400_000;
@@ -74,11 +75,42 @@ describe('marks', () => {
       [2, 5000, 'bad'],
     ]);
     expect(m.planned).toEqual([
-      { index: 3, t: 25_000 },
-      { index: 4, t: 100_000 },
-      { index: 5, t: DAY },
+      { n: 3, t: 25_000 },
+      { n: 4, t: 100_000 },
+      { n: 5, t: DAY },
     ]);
     expect(deliveryMarks({ ...d, state: 'delivered', nextAttemptAt: null }).planned).toEqual([]);
+  });
+
+  it('planned marks are numbered on from the attempts made, manual retries included, as the export numbers them', () => {
+    const t0 = Date.parse('2026-01-01T00:00:00.000Z');
+    const iso = (ms: number) => new Date(t0 + ms).toISOString();
+    // Three scheduled attempts, then two manual retries at +30 s: the next scheduled send is attempt 6.
+    const d = {
+      id: 'dl_x',
+      createdAt: iso(0),
+      state: 'pending',
+      nextAttemptAt: iso(97_552),
+      nextReason: 'schedule',
+      nextReasonDetail: 'retry 3: waits 1 min 11 s as planned',
+      plannedAt: [0, 4_270, 26_629, 97_552, 381_521, DAY].map(iso),
+      schedule: { firstDelayMs: 5000, factor: 4, jitter: 0.2, deadlineMs: DAY },
+      attempts: [
+        attempt({ n: 1, sentAt: iso(0), ok: false, status: 500 }),
+        attempt({ n: 2, plannedAt: iso(4_270), sentAt: iso(4_270), ok: false, status: 500 }),
+        attempt({ n: 3, plannedAt: iso(26_629), sentAt: iso(26_629), ok: false, status: 500 }),
+        attempt({ n: 4, plannedAt: iso(30_000), sentAt: iso(30_000), ok: false, status: 500, manual: true }),
+        attempt({ n: 5, plannedAt: iso(30_000), sentAt: iso(30_000), ok: false, status: 500, manual: true }),
+      ],
+    } as unknown as Delivery;
+    const m = deliveryMarks(d);
+    expect(m.planned).toEqual([
+      { n: 6, t: 97_552 },
+      { n: 7, t: 381_521 },
+      { n: 8, t: DAY },
+    ]);
+    const exported = deliveryTimeline(d).attempts.filter((a) => a.status === 'planned');
+    expect(m.planned).toEqual(exported.map((a) => ({ n: a.n, t: a.offsetMs })));
   });
 });
 

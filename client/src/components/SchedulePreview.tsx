@@ -171,7 +171,7 @@ function PreviewOne({ p, testId, title }: { p: Preview; testId: string; title: s
       <Timeline
         deadlineMs={Math.max(s.deadlineMs, span)}
         attempts={[]}
-        planned={p.attempts.map((a) => ({ index: a.n, t: a.offsetMs }))}
+        planned={p.attempts.map((a) => ({ n: a.n, t: a.offsetMs }))}
         label={`Planned attempts: ${p.attempts.length} within ${formatDuration(s.deadlineMs)}`}
         testId={testId}
       />

@@ -92,9 +92,9 @@ export function Timeline({ deadlineMs, attempts, planned, nowT, createdAt, selec
         </line>
       )}
       {planned.map((p) => (
-        <circle key={`p${p.index}`} class="mark-planned" cx={x(f(p.t))} cy="22" r="6" data-planned-index={p.index}>
+        <circle key={`p${p.n}`} class="mark-planned" cx={x(f(p.t))} cy="22" r="6" data-planned-n={p.n}>
           <title>
-            Planned attempt {p.index} at +{formatDuration(p.t)}
+            Planned attempt {p.n} at +{formatDuration(p.t)}
           </title>
         </circle>
       ))}

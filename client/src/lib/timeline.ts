@@ -1,6 +1,7 @@
 // The delivery timeline's geometry, pure: a log scale from 0 to the deadline so that seconds
 // and hours both read, the ticks, and which marks a delivery gets.
 import type { Attempt, AttemptReason, Delivery } from '../../../shared/api.ts';
+import { plannedAttempts } from '../../../shared/planned-attempts.ts';
 import { answeredBy } from './answered-by.ts';
 import { formatDuration } from './format.ts';
 
@@ -196,8 +197,8 @@ export function timelineLayout(deadlineMs: number, attempts: readonly Pick<Attem
 }
 
 export interface PlannedMark {
-  /** 1-based index in the planned schedule. */
-  index: number;
+  /** The attempt number it will carry (plannedAttempts: on from the attempts made, as the export says). */
+  n: number;
   t: number;
 }
 
@@ -214,14 +215,7 @@ export function deliveryMarks(d: Delivery): DeliveryMarks {
   // By when it was planned: a scheduled attempt sent a little late (a busy dispatcher at a
   // high clock speed) is still the deadline attempt, drawn on the deadline.
   const attempts = d.attempts.map((a) => ({ n: a.n, t: Date.parse(a.sentAt) - created, tone: attemptTone(a), attempt: a, past: Date.parse(a.plannedAt) - created > deadline }));
-  let planned: PlannedMark[] = [];
-  if (d.state === 'pending' && d.nextAttemptAt) {
-    const next = Date.parse(d.nextAttemptAt);
-    planned = d.plannedAt
-      .map((p, i) => ({ index: i + 1, at: Date.parse(p) }))
-      .filter((p) => p.at >= next)
-      .map((p) => ({ index: p.index, t: p.at - created }));
-  }
+  const planned = plannedAttempts(d).map((p) => ({ n: p.n, t: p.at - created }));
   return { deadlineMs: d.schedule.deadlineMs, attempts, planned };
 }
 
