@@ -50,7 +50,9 @@ export function planWith(s: ScheduleSettings, draw: () => number, maxAttempts: n
     return offsets;
   }
   for (let n = 1; offsets.length < maxAttempts; n++) {
-    const next = last + retryDelay(n, s, draw());
+    // At least 1 ms, as in a list: a jittered 1 ms wait rounds to 0, and two attempts planned
+    // at one instant were one sent (the dispatcher skips an instant already past).
+    const next = last + Math.max(1, retryDelay(n, s, draw()));
     if (next >= s.deadlineMs) break;
     offsets.push(next);
     last = next;

@@ -62,6 +62,17 @@ describe('retry schedule', () => {
     expect(planAttempts({ ...S, deadlineMs: 3000 }, 1)).toEqual([0, 3000]);
   });
 
+  it('a jittered 1 ms wait never rounds to 0: offsets strictly increase, and the preview sends every planned attempt', () => {
+    // firstDelayMs 1 with ±99%: the first wait rounds to 0 ms for seeds 1, 4 and 5 (two attempts at once, one skipped).
+    const s: ScheduleSettings = { firstDelayMs: 1, factor: 100, jitter: 0.99, deadlineMs: 20_000 };
+    for (let seed = 0; seed < 200; seed++) {
+      const t = planAttempts(s, seed);
+      for (let i = 1; i < t.length; i++) expect(t[i], `seed ${seed}: ${t.join(',')}`).toBeGreaterThan(t[i - 1]);
+      const p = previewSchedule(s, seed, {});
+      expect(p.attempts.map((a) => a.offsetMs), `seed ${seed}`).toEqual(t);
+    }
+  });
+
   it('degenerate settings are capped at MAX_ATTEMPTS, still ending on the deadline', () => {
     const t = planAttempts({ firstDelayMs: 1, factor: 1, jitter: 0, deadlineMs: 86_400_000 }, 1);
     expect(t).toHaveLength(MAX_ATTEMPTS);
