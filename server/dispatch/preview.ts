@@ -7,7 +7,7 @@ import { decideNext } from './attempt-outcome.ts';
 import { MAX_ATTEMPTS, planAttempts } from './schedule.ts';
 import { cutNote } from './schedule-limit.ts';
 import { disableVerdict, streakAfterAttempt } from './webhook-health.ts';
-import { duration } from './words.ts';
+import { count, duration } from './words.ts';
 
 export interface PreviewOptions {
   /** Assume each failed attempt answers 503 with `Retry-After: <seconds>`. */
@@ -89,10 +89,10 @@ function notes(b: Behaviors, attempts: SchedulePreview['attempts'], opts: Previe
     const d = b.disableAfterDays * 86_400_000;
     out.push(
       d <= span
-        ? `Disabled after ${duration(d)} of unbroken failure: the webhook is turned off at the first failed attempt past it.`
+        ? `Disabled after ${duration(d)} of unbroken failure: the webhook is turned off at the first failed attempt at or past it.`
         : `Disabled after ${duration(d)} of unbroken failure: longer than this schedule (${duration(span)}), so it takes failures across several deliveries.`,
     );
   }
-  if (b.disableAfterDeliveries) out.push(`Disabled after ${b.disableAfterDeliveries} deliveries in a row end undelivered.`);
+  if (b.disableAfterDeliveries) out.push(`Disabled after ${count(b.disableAfterDeliveries, 'delivery', 'deliveries')} in a row ${b.disableAfterDeliveries === 1 ? 'ends' : 'end'} undelivered.`);
   return out;
 }

@@ -3,7 +3,7 @@
 import type { Behaviors } from '../../shared/api.ts';
 import type { FailureStreakT } from '../store/types.ts';
 import { iso } from '../time.ts';
-import { duration } from './words.ts';
+import { count, duration } from './words.ts';
 
 const DAY = 86_400_000;
 
@@ -25,7 +25,7 @@ export function disableVerdict(s: FailureStreakT | null, b: Behaviors, at: numbe
     return `every attempt has failed for ${duration(failingFor)} (since ${s.since}): disableAfterDays is ${b.disableAfterDays}`;
   }
   if (b.disableAfterDeliveries && s.deliveries >= b.disableAfterDeliveries) {
-    return `${s.deliveries} deliveries in a row ended undelivered: disableAfterDeliveries is ${b.disableAfterDeliveries}`;
+    return `${count(s.deliveries, 'delivery', 'deliveries')} in a row ended undelivered: disableAfterDeliveries is ${b.disableAfterDeliveries}`;
   }
   return null;
 }

@@ -20,3 +20,8 @@ export function duration(ms: number): string {
   const h = Math.round((a % 86_400_000) / 3_600_000);
   return `${sign}${h === 24 ? `${d + 1} d` : h ? `${d} d ${h} h` : `${d} d`}`;
 }
+
+/** "1 delivery", "2 deliveries". */
+export function count(n: number, one: string, many: string): string {
+  return `${n} ${n === 1 ? one : many}`;
+}

@@ -397,7 +397,7 @@ describe('410 Gone, the abort header, and disable-after', () => {
     const after = (await store.webhooks.get(wh.id))!;
     expect(after.enabled).toBe(false);
     expect(after.disabledBy!.reason).toBe('failing');
-    // The first failed attempt past 1.2 days: the second delivery's 8th (~1 d 7.6 h).
+    // The first failed attempt at or past 1.2 days: the second delivery's 8th (~1 d 7.6 h).
     const second = (await store.deliveries.query({})).find((x) => x.createdAt !== new Date(T0).toISOString())!;
     const last = Date.parse(second.attempts.at(-1)!.sentAt);
     expect(last - T0).toBeGreaterThanOrEqual(1.2 * DAY);
