@@ -386,7 +386,9 @@ export function WebhookForm({ webhook: initial, bins, onSaved, onDeleted, onCanc
           <div class={`field${errors['schedule.preset'] ? ' has-error' : ''}`} data-field="schedule.preset">
             <label for={fid('preset')}>Schedule</label>
             <select id={fid('preset')} value={sched.preset} onChange={(e) => setSched({ ...sched, preset: val(e) })} data-testid="webhook-preset">
-              <option value="">portable (server default)</option>
+              {/* Stored as "portable" (the API or a config file can say so), the menu keeps that value: a
+                  blank menu otherwise, and a save that dropped the preset. Same schedule either way. */}
+              <option value={savedForm.sched.preset === 'portable' ? 'portable' : ''}>portable (server default)</option>
               {SCHEDULE_PRESETS.filter((p) => p !== 'portable').map((p) => (
                 <option key={p} value={p}>
                   {p}
