@@ -314,10 +314,9 @@ export class LowdbStore implements Store {
       await mkdir(this.path('bins'), { recursive: true, mode: DIR_MODE });
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
-      throw new DataDirError(
-        `DATA_DIR ${dir} is not writable: ${whatFailed(e)}. ` +
-          'Point DATA_DIR at a writable directory (or fix its permissions or mount) and start again.',
-      );
+      // A full disk is fixed by freeing space, not by another directory.
+      const fix = e.code === 'ENOSPC' || e.code === 'EDQUOT' ? 'Free space on its disk (or raise its quota)' : 'Point DATA_DIR at a writable directory (or fix its permissions or mount)';
+      throw new DataDirError(`DATA_DIR ${dir} is not writable: ${whatFailed(e)}. ${fix} and start again.`);
     }
   }
 

@@ -2,7 +2,7 @@
 // not stop root) that fills up during a burst, or turns read-only; and start-up on a DATA_DIR
 // that cannot be written. Real server processes.
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { appendFile, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -163,6 +163,16 @@ describe('disk faults', () => {
     remount(dataDir, 'ro');
     const { code, output } = await startExpectingFailure({ DATA_DIR: dataDir });
     expect(code).toBe(1);
-    expect(output).toContain(`DATA_DIR ${dataDir} is not writable: the file system is read-only (EROFS)`);
+    expect(output).toContain(`DATA_DIR ${dataDir} is not writable: the file system is read-only (EROFS). Point DATA_DIR at a writable directory`);
+  });
+
+  it('start-up on a full disk says to free space', async () => {
+    const dataDir = await tmpfs(1);
+    await appendFile(path.join(dataDir, 'filler'), Buffer.alloc(1024 * 1024, 1)).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== 'ENOSPC') throw e;
+    });
+    const { code, output } = await startExpectingFailure({ DATA_DIR: dataDir });
+    expect(code).toBe(1);
+    expect(output).toContain(`DATA_DIR ${dataDir} is not writable: the disk is full (ENOSPC). Free space on its disk (or raise its quota) and start again.`);
   });
 });
