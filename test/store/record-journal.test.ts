@@ -86,3 +86,37 @@ describe("a journal's first line: an empty file is never one hooklab wrote", () 
     expect(await journalOf(file, new Map()).load()).toEqual([a, b]);
   });
 });
+
+describe('a journal of records only ever updated', () => {
+  type Rec = { id: string; consumed: number; note: string };
+  it('compacts: a record changed 60,000 times (a plan moving on with every request) does not keep every change', async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'hooklab-journal-'));
+    const file = path.join(dir, 'responses.log');
+    const records = new Map<string, Rec>();
+    const j = new RecordJournal<Rec>({ file, current: () => records.values(), onDirty: () => {} });
+    let cur: Rec = { id: 'bin', consumed: 0, note: 'x'.repeat(200) };
+    records.set('bin', cur);
+    j.put(undefined, cur);
+    await j.flush();
+    let largest = 0;
+    for (let i = 1; i <= 60_000; i++) {
+      const next = { ...cur, consumed: i };
+      records.set('bin', next);
+      j.put(cur, next);
+      cur = next;
+      if (i % 100 === 0) {
+        await j.flush();
+        largest = Math.max(largest, (await stat(file)).size);
+      }
+    }
+    // ~40 bytes a change: 2.4 MB kept whole. Compacted at twice the record plus 1 MiB of slack.
+    expect(largest).toBeLessThan(1024 * 1024 + 4096);
+    // A put of the same record again replaces it, as an update does.
+    for (let i = 0; i < 10_000; i++) j.put(undefined, cur);
+    await j.flush();
+    expect((await stat(file)).size).toBeLessThan(1024 * 1024 + 4096);
+    // What is loaded is the last state.
+    const again = new RecordJournal<Rec>({ file, current: () => records.values(), onDirty: () => {} });
+    expect(await again.load()).toEqual([cur]);
+  });
+});

@@ -45,7 +45,7 @@ export class RecordJournal<T extends { id: string }> implements RecordChanges<T>
   /** Lines not yet written (objects: stringified at flush, once). */
   private queued: Line<T>[] = [];
   private size = 0;
-  /** Approximate bytes each delivery takes in a compacted journal. */
+  /** Approximate bytes each record takes in a compacted journal. */
   private readonly liveBytes = new Map<string, number>();
   private liveTotal = 0;
   private compactWanted = false;
@@ -166,9 +166,20 @@ export class RecordJournal<T extends { id: string }> implements RecordChanges<T>
       this.liveBytes.delete(l.del);
       return;
     }
-    const id = 'put' in l ? l.put.id : l.id;
-    const prev = this.liveBytes.get(id) ?? 0;
-    this.liveBytes.set(id, prev + len);
+    // A record compacted is one `put` line. A `put` is the record whole: its bytes replace what
+    // was counted. `add` items make it longer by about their line. A `set` replaces fields with
+    // others of about their size: counted as adding, a record only ever updated (a plan's
+    // position per request, a webhook's failure streak) kept its journal from ever compacting.
+    if ('put' in l) {
+      const prev = this.liveBytes.get(l.put.id) ?? 0;
+      this.liveBytes.set(l.put.id, len);
+      this.liveTotal += len - prev;
+      return;
+    }
+    if (!l.add?.length) return;
+    const prev = this.liveBytes.get(l.id);
+    if (prev === undefined) return; // pruned earlier
+    this.liveBytes.set(l.id, prev + len);
     this.liveTotal += len;
   }
 
