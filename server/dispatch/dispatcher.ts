@@ -89,6 +89,9 @@ export interface DispatcherDeps {
   sureWaitMs?: number;
 }
 
+/** How often a wait for a store fault to end looks again (see faultGone, receiverFree). */
+const FAULT_POLL_MS = 250;
+
 /** A store step that fails this many times while the store says it is healthy is given up (the step itself is at fault). */
 const HEALTHY_TRIES = 5;
 
@@ -529,6 +532,8 @@ export class Dispatcher {
 
   /** The Test button: one `test` event, one attempt, now; answers its outcome. */
   async fireTest(webhookId: string): Promise<TestResult> {
+    // Refused before its delivery is stored: one left pending would go out after a restart.
+    this.storeTakesChanges();
     const wh = await this.d.store.webhooks.get(webhookId);
     if (!wh) throw new HttpError(404, 'not_found', 'webhook not found');
     this.admit(1, 'This test');
@@ -983,13 +988,46 @@ export class Dispatcher {
     return run;
   }
 
-  /** Wait until a receiver has nothing in flight from another instant (manual and test). */
+  /**
+   * Wait until a receiver has nothing in flight from another instant (manual and test). An API
+   * call: while the store reports a fault it answers 503 rather than wait (the attempt holding
+   * the receiver may be waiting the fault out before it sends).
+   */
   private async receiverFree(key: string) {
     while (!this.stopped && this.busyAt(key, this.d.clock.now())) {
+      this.storeTakesChanges();
       await new Promise<void>((r) => {
+        const done = () => {
+          clearTimeout(t);
+          const list = this.freed.get(key);
+          const i = list?.indexOf(done) ?? -1;
+          if (i >= 0) list!.splice(i, 1);
+          r();
+        };
+        // Looked at again now and then: a fault may begin while it waits.
+        const t = setTimeout(done, FAULT_POLL_MS);
         const list = this.freed.get(key);
-        if (list) list.push(r);
-        else this.freed.set(key, [r]);
+        if (list) list.push(done);
+        else this.freed.set(key, [done]);
+      });
+    }
+  }
+
+  /**
+   * Until the store reports no fault (a full disk): what is changed meanwhile may never be
+   * written. Looked at every FAULT_POLL_MS (the store clears it itself once a write succeeds);
+   * quiet (/api/health says it), and a stop ends it.
+   */
+  private async faultGone(): Promise<void> {
+    while (!this.stopped && this.d.store.health().fault) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(t);
+          this.retryWaits.delete(done);
+          resolve();
+        };
+        const t = setTimeout(done, FAULT_POLL_MS);
+        this.retryWaits.add(done);
       });
     }
   }
@@ -1019,7 +1057,8 @@ export class Dispatcher {
     // lowdb store takes changes into memory meanwhile, and an attempt sent then, lost with them
     // at a stop, went out again after the restart. The clock stays held at a scheduled one; a
     // manual or test one answers 503.
-    await this.storeSteps(kind === 'scheduled')(async () => this.storeTakesChanges());
+    if (kind === 'scheduled') await this.faultGone();
+    else this.storeTakesChanges();
     if (this.stopped) return null;
     const at = ticket ? Math.max(ticket.at, this.d.clock.now()) : this.d.clock.now();
     // Wall time, not virtual: Standard Webhooks verifiers reject timestamps outside a few
