@@ -55,8 +55,13 @@ export function useSettingsSync<T>(key: string, options: SyncOptions<T>): Settin
   /** An announcement that came while our own save was in flight (it may be our own). */
   const heldEtag = useRef<string | null | undefined>(undefined);
   const hasLoaded = useRef(false);
-  /** Counts the reads announcements make: an answer to one overtaken by a later one is dropped. */
-  const reloads = useRef(0);
+  /**
+   * Reads are numbered as asked; `applied` is the number of what the form shows (a save's answer
+   * or Load theirs takes a new one). An answer asked before that is older: dropped. So two reads
+   * answering out of order leave the newer, and a newer one failing leaves the older applied.
+   */
+  const asked = useRef(0);
+  const applied = useRef(0);
   /** An announcement that came before the first load was in. */
   const beforeLoad = useRef<string | null | undefined>(undefined);
   const alive = useRef(true);
@@ -72,9 +77,8 @@ export function useSettingsSync<T>(key: string, options: SyncOptions<T>): Settin
     return () => clearTimeout(t);
   }, [notice]);
 
-  const accept = (t: Tagged<unknown>, why: LoadReason) => {
-    // A read asked before this (a save's answer, Load theirs) is older: dropped when it answers.
-    reloads.current++;
+  const accept = (t: Tagged<unknown>, why: LoadReason, gen = ++asked.current) => {
+    applied.current = gen;
     etag.current = t.etag;
     base.current = t.value as T;
     o.current.apply(t.value as T, why);
@@ -91,23 +95,21 @@ export function useSettingsSync<T>(key: string, options: SyncOptions<T>): Settin
       heldEtag.current = announced;
       return;
     }
-    // Two announcements close together: their reads may answer out of order; the last one asked decides.
-    const gen = ++reloads.current;
+    // Two announcements close together: their reads may answer out of order (see `asked`).
+    const gen = ++asked.current;
     try {
-      if (o.current.dirty()) {
-        // Asked, not taken from the announcement: one told on joining (or by an instance that
-        // had not caught up) may name a revision the form has already moved past.
-        const t = await o.current.load();
-        if (gen !== reloads.current || t.etag === etag.current) return;
-        if (alive.current) setConflict({ why: 'changed' });
+      // Asked, not taken from the announcement: one told on joining (or by an instance that
+      // had not caught up) may name a revision the form has already moved past.
+      const t = await o.current.load();
+      if (!alive.current || gen < applied.current) return;
+      if (t.etag === etag.current) {
+        applied.current = gen;
         return;
       }
-      const t = await o.current.load();
-      if (!alive.current || gen !== reloads.current || t.etag === etag.current) return;
-      // The user may have started editing while it loaded: then it is a conflict after all.
+      // The user may have edited (or started while it loaded): a conflict, the edits kept.
       if (o.current.dirty()) setConflict({ why: 'changed' });
       else {
-        accept(t, 'elsewhere');
+        accept(t, 'elsewhere', gen);
         setConflict(null);
         setNotice('Updated elsewhere: the form now shows the newest settings.');
       }
@@ -118,6 +120,9 @@ export function useSettingsSync<T>(key: string, options: SyncOptions<T>): Settin
 
   useEffect(() => {
     alive.current = true;
+    // Reads still out for the key before are older than anything of this one.
+    applied.current = ++asked.current;
+    let mine = true;
     etag.current = null;
     base.current = null;
     hasLoaded.current = false;
@@ -128,7 +133,7 @@ export function useSettingsSync<T>(key: string, options: SyncOptions<T>): Settin
     const first = firstLoader(
       () => o.current.load(),
       (t) => {
-        if (!alive.current) return;
+        if (!mine) return;
         accept(t, 'initial');
         hasLoaded.current = true;
         setLoaded(true);
@@ -137,13 +142,14 @@ export function useSettingsSync<T>(key: string, options: SyncOptions<T>): Settin
         beforeLoad.current = undefined;
         if (told !== undefined && told !== t.etag) void changed(told);
       },
-      (err) => alive.current && o.current.onLoadError?.(err),
+      (err) => mine && o.current.onLoadError?.(err),
     );
     first();
     // The first load failed for want of the server: try again once it is back.
     const offReach = onReachable(first);
     const off = o.current.subscribe?.((e) => void changed(e));
     return () => {
+      mine = false;
       alive.current = false;
       off?.();
       offReach();
