@@ -9,12 +9,14 @@ const del = (id: string, state: Delivery['state'] = 'pending', attempts = 1, web
   ({ id, state, webhookId, attempts: Array.from({ length: attempts }, (_, i) => ({ n: i + 1 })) }) as unknown as Delivery;
 const all: DeliveryFilter = { webhookId: '', state: '' };
 const ids = (h: { list: Delivery[] }) => h.list.map((d) => d.id);
+/** A page as the server answers it: `more` when it names an older page. */
+const page = (deliveries: Delivery[], more: boolean) => ({ deliveries, nextBefore: more ? deliveries[deliveries.length - 1].id : null });
 
 describe('applyNewest (the read on opening, on a filter change, on each (re)join)', () => {
   it('drops a held copy the read does not cover: a delivery that ended while the page was away is not left pending', () => {
-    const h = applyNewest([del('d3', 'failed', 6), del('d2', 'failed', 6)], 2, new Map(), all, 100);
+    const h = applyNewest(page([del('d3', 'failed', 6), del('d2', 'failed', 6)], true), new Map(), all, 100);
     expect(ids(h)).toEqual(['d3', 'd2']);
-    expect(h.more).toBe(true); // as many as asked for: there may be older ones
+    expect(h.more).toBe(true); // the server named an older page
     expect(h.list.every((d) => d.state === 'failed')).toBe(true);
   });
   it('keeps what came live while the read was out: made since, or a later copy than the read', () => {
@@ -24,12 +26,12 @@ describe('applyNewest (the read on opening, on a filter change, on each (re)join
       ['d0', del('d0', 'failed', 6)], // older than the read covers: paged for
       ['d5', del('d5', 'pending', 1, 'w2')], // not this filter
     ]);
-    const h = applyNewest([del('d3'), del('d2', 'pending', 5)], 2, during, { webhookId: 'w1', state: '' }, 100);
+    const h = applyNewest(page([del('d3'), del('d2', 'pending', 5)], true), during, { webhookId: 'w1', state: '' }, 100);
     expect(ids(h)).toEqual(['d4', 'd3', 'd2']);
     expect(h.list[2].state).toBe('failed');
   });
-  it('fewer than asked for: all are held, and anything live belongs', () => {
-    const h = applyNewest([del('d3')], 50, new Map([['d1', del('d1')]]), all, 100);
+  it('no older page: all are held, and anything live belongs (an exactly full page too: no empty read after it)', () => {
+    const h = applyNewest(page([del('d3')], false), new Map([['d1', del('d1')]]), all, 100);
     expect(ids(h)).toEqual(['d3', 'd1']);
     expect(h.more).toBe(false);
   });
@@ -59,10 +61,12 @@ describe('applyLive', () => {
 describe('applyOlder ("Show more" read the next page from the server)', () => {
   it('appends it, a live copy seen meanwhile winning, and says whether there may be more', () => {
     const h = { list: [del('d5'), del('d4')], loaded: true, more: true };
-    const next = applyOlder(h, [del('d3'), del('d2')], 2, new Map([['d2', del('d2', 'failed', 6)]]), 100);
+    const next = applyOlder(h, page([del('d3'), del('d2')], true), new Map([['d2', del('d2', 'failed', 6)]]), 100);
     expect(ids(next)).toEqual(['d5', 'd4', 'd3', 'd2']);
     expect(next.list[3].state).toBe('failed');
     expect(next.more).toBe(true);
-    expect(applyOlder(next, [del('d1')], 2, new Map(), 100).more).toBe(false);
+    expect(applyOlder(next, page([del('d1')], false), new Map(), 100).more).toBe(false);
+    // Exactly as many as asked for, and none older: no more.
+    expect(applyOlder(h, page([del('d3'), del('d2')], false), new Map(), 100).more).toBe(false);
   });
 });

@@ -205,8 +205,8 @@ export const api = {
   // dispatcher
   fireRun: (input: RunInput) => call<Run>('POST', '/runs', input),
   listRuns: () => call<{ runs: Run[] }>('GET', '/runs').then((r) => r.runs),
-  listDeliveries: (q: DeliveryQuery = {}) =>
-    call<DeliveryPage>('GET', `/deliveries${qs({ ...q })}`).then((r) => r.deliveries),
+  /** A page of deliveries, newest first, and the next page's cursor (null: none older). */
+  listDeliveries: (q: DeliveryQuery = {}) => call<DeliveryPage>('GET', `/deliveries${qs({ ...q })}`),
   getDelivery: (id: string) => call<Delivery>('GET', `/deliveries/${enc(id)}`),
   retryDelivery: (id: string) => call<Delivery>('POST', `/deliveries/${enc(id)}/retry`),
   getClock: () => call<ClockState>('GET', '/clock'),

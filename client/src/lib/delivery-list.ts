@@ -4,7 +4,7 @@
 // What is held is every delivery matching the filter from the newest down to the oldest held
 // one (a copy that stopped matching, say ended under "Pending", stays held but is not shown):
 // so a live event is added when it falls in that range, and older ones are paged for.
-import type { Delivery, DeliveryState } from '../../../shared/api.ts';
+import type { Delivery, DeliveryPage, DeliveryState } from '../../../shared/api.ts';
 
 export interface DeliveryFilter {
   webhookId: string;
@@ -58,14 +58,15 @@ export function applyLive(h: HeldDeliveries, incoming: Delivery[], f: DeliveryFi
 }
 
 /**
- * The answer to a read of the newest `limit` (on opening, on a filter change, on every (re)join
+ * The answer to a read of the newest (on opening, on a filter change, on every (re)join
  * of the live events): it decides what is held. A held copy it does not cover is dropped (an
  * ended delivery must not stay "pending" from before a disconnect; older ones are paged for
  * again), unless a live event for it came while the read was out (`during`: made since, or
  * changed since), as such an event's copy is the later one.
  */
-export function applyNewest(page: Delivery[], limit: number, during: Map<string, Delivery>, f: DeliveryFilter, keep: number): HeldDeliveries {
-  const more = page.length >= limit;
+export function applyNewest(answer: DeliveryPage, during: Map<string, Delivery>, f: DeliveryFilter, keep: number): HeldDeliveries {
+  const page = answer.deliveries;
+  const more = answer.nextBefore !== null;
   const oldest = page.length ? page[page.length - 1].id : null;
   const byId = new Map(page.map((d) => [d.id, d]));
   for (const [id, d] of during) {
@@ -76,8 +77,9 @@ export function applyNewest(page: Delivery[], limit: number, during: Map<string,
   return capped([...byId.values()], true, more, keep);
 }
 
-/** The answer to a read of the next `limit` older than the list's oldest: appended. */
-export function applyOlder(h: HeldDeliveries, page: Delivery[], limit: number, during: Map<string, Delivery>, keep: number): HeldDeliveries {
+/** The answer to a read of the next page older than the list's oldest: appended. */
+export function applyOlder(h: HeldDeliveries, answer: DeliveryPage, during: Map<string, Delivery>, keep: number): HeldDeliveries {
+  const page = answer.deliveries;
   const byId = new Map(h.list.map((d) => [d.id, d]));
   for (const d of page) {
     const seen = during.get(d.id);
@@ -85,5 +87,5 @@ export function applyOlder(h: HeldDeliveries, page: Delivery[], limit: number, d
     byId.set(d.id, [prev, seen].reduce<Delivery>((a, b) => (b ? later(a, b) : a), d));
   }
   // The cap cuts the oldest: keep what was just read by letting the list grow past it here.
-  return capped([...byId.values()], true, page.length >= limit, Math.max(keep, byId.size));
+  return capped([...byId.values()], true, answer.nextBefore !== null, Math.max(keep, byId.size));
 }

@@ -81,7 +81,7 @@ export function DispatcherPage() {
     const f = filterNow.current;
     const limit = Math.min(REREAD_MAX, Math.max(READ, shownNow.current));
     const { answer, during } = await deliveriesDuring.read(() => api.listDeliveries({ webhookId: f.webhookId || undefined, state: f.state || undefined, limit }));
-    if (gen === readGen.current) setHeld(applyNewest(answer, limit, during, f, KEEP));
+    if (gen === readGen.current) setHeld(applyNewest(answer, during, f, KEEP));
   }, []);
 
   // Clock states come from events, from the answers to our own clock actions, and from
@@ -219,7 +219,7 @@ export function DispatcherPage() {
     deliveriesDuring
       .read(() => api.listDeliveries({ webhookId: f.webhookId || undefined, state: f.state || undefined, before, limit: READ }))
       .then(({ answer, during }) => {
-        if (gen === readGen.current) setHeld((cur) => applyOlder(cur, answer, READ, during, KEEP));
+        if (gen === readGen.current) setHeld((cur) => applyOlder(cur, answer, during, KEEP));
       }, setError)
       .finally(() => setReadingOlder(false));
   };
