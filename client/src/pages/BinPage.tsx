@@ -4,7 +4,7 @@
 // under its name, where its rows take their label from.
 // /bins/<id>[?filter|?view=keys], /bins/<id>/requests/<rid>[?filter|?view=keys],
 // /bins/<id>/response, /bins/<id>/forward, /bins/<id>/verify.
-import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { BinTools } from '../components/BinTools.tsx';
 import { ConfirmButton } from '../components/ConfirmButton.tsx';
 import { CopyButton } from '../components/CopyButton.tsx';
@@ -26,6 +26,7 @@ import { Link, navigate, paths } from '../lib/router.ts';
 import { RowLabelSources } from '../lib/row-labels.ts';
 import { KEEP, useBinRequests } from '../lib/use-bin-requests.ts';
 import { useError } from '../lib/use-error.ts';
+import { useFocusAfter } from '../lib/use-focus-after.ts';
 
 export type BinTab = 'requests' | 'response' | 'forward' | 'verify';
 
@@ -54,6 +55,8 @@ export function BinPage({ binId, requestId, tab, search }: Props) {
   const s = useBinRequests(binId, filter);
   const [actionError, setActionError] = useError();
   const [renaming, setRenaming] = useState(false);
+  const pageEl = useRef<HTMLDivElement>(null);
+  const focusAfter = useFocusAfter(pageEl);
   const base = paths.bin(binId) + viewQs;
   const requestPath = useCallback((id: string) => paths.request(binId, id) + viewQs, [binId, viewQs]);
   // "Show all N with this key": the list becomes that key's captures (other filters dropped,
@@ -191,6 +194,14 @@ export function BinPage({ binId, requestId, tab, search }: Props) {
     else document.querySelector<HTMLElement>('[data-testid="detail-pane"]')?.focus({ preventScroll: true });
   };
 
+  // A key opened from the key view: its row went with the view, so the list takes the focus.
+  const wasByKey = useRef(byKey);
+  useLayoutEffect(() => {
+    const lost = !document.activeElement || document.activeElement === document.body;
+    if (wasByKey.current && !byKey && lost) focusList();
+    wasByKey.current = byKey;
+  }, [byKey]);
+
   const onDeleted = useCallback(
     (id: string) => {
       // The next older request, else the newer neighbour. (The live delete event may already
@@ -280,7 +291,7 @@ export function BinPage({ binId, requestId, tab, search }: Props) {
   const endText = s.list.length ? listEndText({ n: s.list.length, filtered, stored: s.count, max: bin?.maxRequests, pushedOut: s.pushedOut }) : undefined;
 
   return (
-    <div class={`bin-page${requestId ? ' has-detail' : ''}${settingsTab ? ' tab-settings' : ''}`} data-testid="bin-page" data-bin-id={binId} data-deleted={deleted ? 'true' : undefined}>
+    <div ref={pageEl} class={`bin-page${requestId ? ' has-detail' : ''}${settingsTab ? ' tab-settings' : ''}`} data-testid="bin-page" data-bin-id={binId} data-deleted={deleted ? 'true' : undefined}>
       {deleted && (
         <div class="notice notice-bad" role="alert" data-testid="bin-deleted">
           <strong>This bin was deleted.</strong> New requests to its URL get 404, and nothing here can be changed any more: sending on, replaying, downloading,
@@ -294,6 +305,8 @@ export function BinPage({ binId, requestId, tab, search }: Props) {
             <RenameForm
               name={bin.name}
               onDone={async (name) => {
+                // The form goes: back to the button that opened it, not <body>.
+                focusAfter('[data-testid="rename-bin"]');
                 setRenaming(false);
                 if (name && name !== bin.name) {
                   try {
@@ -485,6 +498,10 @@ export function BinPage({ binId, requestId, tab, search }: Props) {
 
 function RenameForm({ name, onDone }: { name: string; onDone: (name: string | null) => void }) {
   const [v, setV] = useState(name);
+  const input = useRef<HTMLInputElement>(null);
+  // Once, as it opens: an inline ref callback ran on every re-render (each live capture) and
+  // pulled the focus back from Save or Cancel, so Enter on Cancel saved the name.
+  useLayoutEffect(() => input.current?.focus(), []);
   return (
     <form
       class="rename"
@@ -496,7 +513,7 @@ function RenameForm({ name, onDone }: { name: string; onDone: (name: string | nu
       <label class="sr-only" for="rename-bin">
         Bin name
       </label>
-      <input id="rename-bin" value={v} maxLength={200} onInput={(e) => setV((e.target as HTMLInputElement).value)} ref={(el) => el?.focus()} onKeyDown={(e) => e.key === 'Escape' && onDone(null)} />
+      <input id="rename-bin" value={v} maxLength={200} onInput={(e) => setV((e.target as HTMLInputElement).value)} ref={input} onKeyDown={(e) => e.key === 'Escape' && onDone(null)} />
       <button type="submit" class="btn btn-small btn-primary">
         Save
       </button>
