@@ -25,7 +25,9 @@ import { liveOrder } from '../lib/live-order.ts';
 import { getSocket } from '../lib/socket.ts';
 import { useError } from '../lib/use-error.ts';
 import { settingsChanges, useSettingsSync } from '../lib/use-settings-sync.ts';
+import { useFocusAfter } from '../lib/use-focus-after.ts';
 import { Field, FieldError } from './Field.tsx';
+import { KeepFocusButton } from './KeepFocusButton.tsx';
 import { SettingsConflict } from './SettingsConflict.tsx';
 
 interface Props {
@@ -48,6 +50,7 @@ export function ResponseEditor({ binId, disabled }: Props) {
   const [undo, setUndo] = useState<{ label: string; config: ResponseConfig } | null>(null);
   const [busy, setBusy] = useState(false);
   const formEl = useRef<HTMLFormElement>(null);
+  const focusAfter = useFocusAfter(formEl);
 
   const dirty = useMemo(() => JSON.stringify(form) !== JSON.stringify(saved), [form, saved]);
   const dirtyNow = useRef(false);
@@ -158,6 +161,7 @@ export function ResponseEditor({ binId, disabled }: Props) {
 
   const save = async (e?: Event, keep = false) => {
     e?.preventDefault();
+    if (busy) return; // Enter in a field while Save is off (it keeps the focus, see KeepFocusButton)
     setStatus(null);
     const input = await validInput();
     if (!input) return;
@@ -203,9 +207,18 @@ export function ResponseEditor({ binId, disabled }: Props) {
     const j = i + d;
     if (j < 0 || j >= arr.length) return;
     [arr[i], arr[j]] = [arr[j], arr[i]];
+    // Rows are keyed by index: the focus would stay at i and a second press move the step back.
+    // It goes with the step, to the same arrow unless the step reached the end.
+    const dir = j === 0 ? 'down' : j === arr.length - 1 ? 'up' : d < 0 ? 'up' : 'down';
+    focusAfter(`[data-testid="${list}-step"][data-index="${j}"] [aria-label$=" ${dir}"]`);
     setForm({ ...form, [list]: arr });
   };
-  const removeStep = (list: 'plan' | 'rules', i: number) => setForm({ ...form, [list]: form[list].filter((_, j) => j !== i) });
+  const removeStep = (list: 'plan' | 'rules', i: number) => {
+    const left = form[list].length - 1;
+    // Its ✕ may go with it: on to the ✕ now at its place, else the one before, else "+ Add".
+    focusAfter(left === 0 ? `[data-testid="add-${list === 'plan' ? 'step' : 'rule'}"]` : `[data-testid="${list}-step"][data-index="${Math.min(i, left - 1)}"] [aria-label^="Remove"]`);
+    setForm({ ...form, [list]: form[list].filter((_, j) => j !== i) });
+  };
   const addStep = (list: 'plan' | 'rules') => setForm({ ...form, [list]: [...form[list], emptyStep({ status: list === 'plan' ? '500' : '' })] });
 
   const err = (slot: string) => errors[slot];
@@ -220,9 +233,9 @@ export function ResponseEditor({ binId, disabled }: Props) {
         <p class="muted small">One click sets the failure plan and saves it. Your default response (body, headers such as CORS ones) and rules stay as they are.</p>
         <div class="preset-row">
           {PRESETS.map((p) => (
-            <button key={p.id} type="button" class="btn" title={p.description} data-testid={`preset-${p.id}`} onClick={() => applyPreset(p.id)} disabled={locked}>
+            <KeepFocusButton key={p.id} type="button" class="btn" title={p.description} data-testid={`preset-${p.id}`} onClick={() => applyPreset(p.id)} off={busy} disabled={!!disabled}>
               {p.label}
-            </button>
+            </KeepFocusButton>
           ))}
         </div>
       </section>
@@ -329,7 +342,7 @@ export function ResponseEditor({ binId, disabled }: Props) {
             />
           ))}
         </ol>
-        <button type="button" class="btn" onClick={() => addStep('rules')}>
+        <button type="button" class="btn" onClick={() => addStep('rules')} data-testid="add-rule">
           + Add rule
         </button>
         <Field label="Seed for probability steps (same seed, same sequence)" slot="seed" error={err('seed')}>
@@ -345,12 +358,12 @@ export function ResponseEditor({ binId, disabled }: Props) {
       </details>
 
       <div class="save-bar">
-        <button type="submit" class="btn btn-primary" disabled={locked} data-testid="save-response">
+        <KeepFocusButton type="submit" class="btn btn-primary" off={busy} disabled={!!disabled} data-testid="save-response">
           Save
-        </button>
-        <button type="button" class="btn" disabled={!dirty || locked} onClick={() => (setForm(saved), setErrors({}), setTopError(null))}>
+        </KeepFocusButton>
+        <KeepFocusButton type="button" class="btn" off={!dirty || busy} disabled={!!disabled} onClick={() => (setForm(saved), setErrors({}), setTopError(null))}>
           Revert
-        </button>
+        </KeepFocusButton>
         <span class="muted small" aria-live="polite" data-testid="dirty-state">
           {dirty ? 'Unsaved changes' : 'All changes saved'}
         </span>
