@@ -54,6 +54,7 @@ export function ForwardSettingsPanel({ binId, disabled }: { binId: string; disab
   const slots = ['targets', 'answerWith', ...form.targets.flatMap((_, i) => [`targets[${i}]`, `targets[${i}].url`])];
   const save = async (e?: Event, keep = false) => {
     e?.preventDefault();
+    if (busy) return; // Enter in a field while Save is off (it keeps the focus: SaveBar's busy)
     setStatus(null);
     setTopError(null);
     const targets = form.targets.map((u) => u.trim()).filter(Boolean);
@@ -143,7 +144,7 @@ export function ForwardSettingsPanel({ binId, disabled }: { binId: string; disab
         </label>
         {errors.answerWith && <FieldError id="err-answerWith" message={errors.answerWith} />}
       </fieldset>
-      <SaveBar name="forward" status={status} topError={topError} locked={locked} dirty={dirty} onRevert={() => (setForm(saved), setErrors({}), setTopError(null))} />
+      <SaveBar name="forward" status={status} topError={topError} locked={locked} busy={busy} dirty={dirty} onRevert={() => (setForm(saved), setErrors({}), setTopError(null))} />
     </form>
   );
 }

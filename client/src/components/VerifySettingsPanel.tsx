@@ -79,6 +79,7 @@ export function VerifySettingsPanel({ binId, disabled }: { binId: string; disabl
 
   const save = async (e?: Event, keep = false) => {
     e?.preventDefault();
+    if (busy) return; // Enter in a field while Save is off (it keeps the focus: SaveBar's busy)
     setStatus(null);
     setTopError(null);
     // "Keep mine" saves over a newer revision, whose secrets may sit elsewhere: a kept secret
@@ -189,7 +190,7 @@ export function VerifySettingsPanel({ binId, disabled }: { binId: string; disabl
           </Field>
         </div>
       </fieldset>
-      <SaveBar name="verify" status={status} topError={topError} locked={locked} dirty={dirty} onRevert={() => (setForm(saved), setErrors({}), setTopError(null))} />
+      <SaveBar name="verify" status={status} topError={topError} locked={locked} busy={busy} dirty={dirty} onRevert={() => (setForm(saved), setErrors({}), setTopError(null))} />
     </form>
   );
 }
