@@ -34,7 +34,7 @@ const attemptsDrawn = (id: string, n: number) =>
 
 async function stepClock() {
   await page.getByTestId('step-next').click();
-  await page.locator('[data-testid="step-next"]:not([disabled])').waitFor();
+  await page.locator('[data-testid="step-next"]:not([aria-disabled="true"])').waitFor();
 }
 
 describe('dispatcher console', () => {
@@ -272,7 +272,7 @@ describe('dispatcher console', () => {
       await apiCall(app.base, 'PUT', '/api/clock', { scale: 1440 });
       await page.locator('[data-testid="speed-1440"][aria-pressed="true"]').waitFor();
       hold.release();
-      await page.locator('[data-testid="speed-60"]:not([disabled])').waitFor();
+      await page.locator('[data-testid="speed-60"]:not([aria-disabled="true"])').waitFor();
       expect(await page.locator('[data-testid="speed-1440"]').getAttribute('aria-pressed')).toBe('true');
     } finally {
       await hold.done();

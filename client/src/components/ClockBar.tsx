@@ -7,6 +7,7 @@ import { api } from '../lib/api.ts';
 import { useError } from '../lib/use-error.ts';
 import { type ClockSnapshot, SPEEDS } from '../lib/clock.ts';
 import { formatDate, formatClock, formatDuration } from '../lib/format.ts';
+import { KeepFocusButton } from './KeepFocusButton.tsx';
 
 interface Props {
   clock: ClockSnapshot | null;
@@ -71,36 +72,37 @@ export function ClockBar({ clock, now, lagging, ask, nextDueAt, deadlineText, ne
       <div class="clock-controls">
         <div class="seg" role="group" aria-label="Speed">
           {SPEEDS.map((sp) => (
-            <button
+            <KeepFocusButton
               key={sp.scale}
               type="button"
               class="btn seg-btn"
               aria-pressed={s?.scale === sp.scale}
               title={sp.title}
-              disabled={!!busy}
+              off={!!busy}
               onClick={() => run('speed', () => api.setClock({ scale: sp.scale }))}
               data-testid={`speed-${sp.scale}`}
             >
               {sp.label}
-            </button>
+            </KeepFocusButton>
           ))}
         </div>
-        <button type="button" class="btn" aria-pressed={!!s?.paused} disabled={!!busy || !s} onClick={() => run('pause', () => api.setClock({ paused: !s!.paused }))} data-testid="pause">
+        {/* Off while any clock action is out, keeping the keyboard focus (see KeepFocusButton). */}
+        <KeepFocusButton type="button" class="btn" aria-pressed={!!s?.paused} off={!!busy} disabled={!s} onClick={() => run('pause', () => api.setClock({ paused: !s!.paused }))} data-testid="pause">
           {s?.paused ? 'Resume' : 'Pause'}
-        </button>
-        <button
+        </KeepFocusButton>
+        <KeepFocusButton
           type="button"
           class="btn btn-primary"
-          disabled={!!busy}
+          off={!!busy}
           onClick={() => run('step', () => api.advanceClock({ to: 'next' }))}
           data-testid="step-next"
           title="Jump the clock to the next due attempt (or run end) and run it"
         >
           {busy === 'step' ? 'Stepping…' : 'Step to next attempt →'}
-        </button>
-        <button type="button" class="btn" disabled={!!busy} onClick={() => run('hour', () => api.advanceClock({ ms: 3_600_000 }))} title="Jump one hour ahead, running everything due on the way">
+        </KeepFocusButton>
+        <KeepFocusButton type="button" class="btn" off={!!busy} onClick={() => run('hour', () => api.advanceClock({ ms: 3_600_000 }))} title="Jump one hour ahead, running everything due on the way">
           +1 h
-        </button>
+        </KeepFocusButton>
       </div>
       {error && (
         <p class="notice notice-bad" role="alert">

@@ -4,6 +4,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import type { Bin, ClockState, Delivery, DeliveryState, Run, RunOutcome, Webhook } from '../../../shared/api.ts';
 import { ClockBar } from '../components/ClockBar.tsx';
 import { DeliveryCard } from '../components/DeliveryCard.tsx';
+import { KeepFocusButton } from '../components/KeepFocusButton.tsx';
 import { SchedulePreview } from '../components/SchedulePreview.tsx';
 import { WebhookForm, cancellingWords } from '../components/WebhookForm.tsx';
 import { ApiError, api } from '../lib/api.ts';
@@ -16,6 +17,7 @@ import { useError } from '../lib/use-error.ts';
 import { PollGuard } from '../lib/poll-guard.ts';
 import { type DeliveryFilter, EMPTY, type HeldDeliveries, applyLive, applyNewest, applyOlder, matches } from '../lib/delivery-list.ts';
 import { liveDuring } from '../lib/live-during.ts';
+import { useFocusAfter } from '../lib/use-focus-after.ts';
 import { mergeRuns, upsertRun } from '../lib/run-list.ts';
 import { mergeWebhooks, upsertWebhook } from '../lib/webhook-list.ts';
 import './dispatcher.css';
@@ -45,6 +47,9 @@ export function DispatcherPage() {
   const [runs, setRuns] = useState<Run[]>([]);
   const [clock, setClock] = useState<ClockSnapshot | null>(null);
   const [adding, setAdding] = useState(false);
+  // "+ Add webhook" and the new webhook's form take each other's place: the focus goes across.
+  const webhooksEl = useRef<HTMLElement>(null);
+  const focusAfter = useFocusAfter(webhooksEl);
   // Goes away by itself once the server answers again ("Cannot reach the hooklab server").
   const [error, setError] = useError();
   const [filterWebhook, setFilterWebhook] = useState('');
@@ -276,11 +281,19 @@ export function DispatcherPage() {
       <div class="dispatcher-grid">
         <div class="col col-settings">
           <RunPanel runs={runs} now={now} hasWebhooks={(webhooks?.length ?? 0) > 0} />
-          <section class="webhooks-panel" aria-labelledby="h-webhooks">
+          <section class="webhooks-panel" aria-labelledby="h-webhooks" ref={webhooksEl}>
             <div class="section-head">
               <h2 id="h-webhooks">Webhooks</h2>
               {!adding && (
-                <button type="button" class="btn" onClick={() => setAdding(true)} data-testid="add-webhook">
+                <button
+                  type="button"
+                  class="btn"
+                  onClick={() => {
+                    focusAfter('[data-testid="webhook-form"]:not([data-webhook-id]) [data-testid="webhook-name"]');
+                    setAdding(true);
+                  }}
+                  data-testid="add-webhook"
+                >
                   + Add webhook
                 </button>
               )}
@@ -293,9 +306,13 @@ export function DispatcherPage() {
                 bins={bins}
                 onBinCreated={binCreated}
                 onBinsWanted={rereadBins}
-                onCancel={() => setAdding(false)}
+                onCancel={() => {
+                  focusAfter('[data-testid="add-webhook"]');
+                  setAdding(false);
+                }}
                 onSaved={(w) => {
                   setWebhooks((cur) => upsertWebhook(cur, w)); // the live event may have come first
+                  focusAfter('[data-testid="add-webhook"]', { ifLost: true });
                   setAdding(false);
                 }}
               />
@@ -425,6 +442,7 @@ function RunPanel({ runs, now, hasWebhooks }: { runs: Run[]; now: number; hasWeb
   const [failure, setFailure] = useError();
   const fire = async (e: Event) => {
     e.preventDefault();
+    if (busy) return; // Enter in the duration field while Run flow is off (it keeps the focus)
     setMessage(null);
     setFailure(null);
     // Checked here: "abc" or "-5" must not quietly become the default 20 s run.
@@ -480,9 +498,9 @@ function RunPanel({ runs, now, hasWebhooks }: { runs: Run[]; now: number; hasWeb
         )}
       </div>
       <div class="row">
-        <button type="submit" class="btn btn-primary" disabled={busy} data-testid="run-flow">
+        <KeepFocusButton type="submit" class="btn btn-primary" off={busy} data-testid="run-flow">
           Run flow
-        </button>
+        </KeepFocusButton>
         {!hasWebhooks && <span class="muted small">No webhooks: nothing will be delivered.</span>}
       </div>
       <p class="muted small">To send a single <code>test</code> event, use a webhook's Test button.</p>
