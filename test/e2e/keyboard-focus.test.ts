@@ -199,6 +199,21 @@ describe('keyboard focus', () => {
     expect(await focused()).toBe('add-webhook');
   });
 
+  it('dispatcher: a webhook\'s Generate hands the focus to copying the new secret; its Test keeps the focus while the test is out', async () => {
+    const bin = await newBin('webhook keys');
+    const hook = await apiCall<{ id: string }>(app.base, 'POST', '/api/webhooks', { name: 'focus hook', url: bin.url });
+    await page.goto('/dispatcher');
+    await page.locator('.dispatcher[data-joined="true"]').waitFor();
+    const form = `[data-testid="webhook-form"][data-webhook-id="${hook.id}"]`;
+    await page.locator(form).waitFor();
+    await enterOn(`${form} [data-testid="generate-secret"]`);
+    await page.locator(`${form} [data-testid="webhook-secret"]`).waitFor();
+    expect(await focused()).toBe('copy-secret');
+    await holdingAnswer(`**/api/webhooks/${hook.id}/test`, 'POST', () => enterOn(`${form} [data-testid="test-webhook"]`));
+    await page.locator(`${form} [data-testid="test-webhook"]:not([aria-disabled="true"])`).waitFor();
+    expect(await focused()).toBe('test-webhook');
+  });
+
   it('dispatcher: Run flow keeps the focus while the run is being started', async () => {
     await page.goto('/dispatcher');
     await page.locator('.dispatcher[data-joined="true"]').waitFor();

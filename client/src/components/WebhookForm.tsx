@@ -11,6 +11,8 @@ import { type FieldErrors, clearSlot, focusFirstError, placeErrors, slotOfEvent 
 import { formatClock, formatDate, formatDuration } from '../lib/format.ts';
 import { Link, paths } from '../lib/router.ts';
 import { generateSecret, isValidSecret } from '../lib/secret.ts';
+import { useFocusAfter } from '../lib/use-focus-after.ts';
+import { KeepFocusButton } from './KeepFocusButton.tsx';
 import { useError } from '../lib/use-error.ts';
 import { useSettingsSync } from '../lib/use-settings-sync.ts';
 import { ConfirmButton } from './ConfirmButton.tsx';
@@ -101,6 +103,7 @@ export function WebhookForm({ webhook: initial, bins, onSaved, onDeleted, onCanc
   const [advancedOpen, setAdvancedOpen] = useState(false);
   const [test, setTest] = useState<{ running: boolean; result: TestResult | null; error: string | null }>({ running: false, result: null, error: null });
   const formEl = useRef<HTMLFormElement>(null);
+  const focusAfter = useFocusAfter(formEl);
   const idp = initial?.id ?? 'new';
 
   const dirty = useMemo(() => secret.mode !== 'keep' || JSON.stringify(f) !== JSON.stringify(savedForm), [f, savedForm, secret]);
@@ -174,6 +177,8 @@ export function WebhookForm({ webhook: initial, bins, onSaved, onDeleted, onCanc
 
   const save = async (e?: Event, keep = false) => {
     e?.preventDefault();
+    // Enter in a field submits while Save only looks off (it keeps the focus): one at a time.
+    if (busy) return;
     const { body, errors: local } = input();
     setMessage(null);
     setFailure(null);
@@ -339,7 +344,16 @@ export function WebhookForm({ webhook: initial, bins, onSaved, onDeleted, onCanc
             <span class="muted" data-testid="secret-state">
               {webhook?.hasSecret ? 'A secret is set (hidden).' : 'No secret: requests are not signed.'}
             </span>
-            <button type="button" class="btn btn-small" onClick={() => setSecret({ mode: 'new', value: generateSecret() })} data-testid="generate-secret">
+            <button
+              type="button"
+              class="btn btn-small"
+              onClick={() => {
+                // The button goes with the mode: the focus goes to copying the new secret.
+                focusAfter('[data-testid="copy-secret"]');
+                setSecret({ mode: 'new', value: generateSecret() });
+              }}
+              data-testid="generate-secret"
+            >
               {webhook?.hasSecret ? 'Replace…' : 'Generate'}
             </button>
             {webhook?.hasSecret && (
@@ -454,12 +468,12 @@ export function WebhookForm({ webhook: initial, bins, onSaved, onDeleted, onCanc
       )}
 
       <div class="row">
-        <button type="submit" class="btn btn-primary" disabled={busy} data-testid="save-webhook">
+        <KeepFocusButton type="submit" class="btn btn-primary" off={busy} data-testid="save-webhook">
           {webhook ? 'Save' : 'Create webhook'}
-        </button>
-        <button type="button" class="btn" onClick={runTest} disabled={!webhook || test.running} title={webhook ? 'Send one test event now (uses the saved settings)' : 'Save the webhook first'} data-testid="test-webhook">
+        </KeepFocusButton>
+        <KeepFocusButton type="button" class="btn" onClick={runTest} disabled={!webhook} off={test.running} title={webhook ? 'Send one test event now (uses the saved settings)' : 'Save the webhook first'} data-testid="test-webhook">
           {test.running ? 'Testing…' : 'Test'}
-        </button>
+        </KeepFocusButton>
         {onCancel && (
           <button type="button" class="btn" onClick={onCancel}>
             Cancel
