@@ -12,6 +12,7 @@ import { formatBytes } from '../lib/format.ts';
 import { shortKey } from '../lib/request-filter.ts';
 import { notSentTag, notSentTitle } from '../lib/not-sent.ts';
 import { useRowLabel } from '../lib/row-labels.ts';
+import { Announcer, useAnnouncer } from './Announcer.tsx';
 import { RelTime } from './RelTime.tsx';
 import { SignatureBadge } from './SignatureBadge.tsx';
 import { MethodBadge, StatusBadge } from './StatusBadge.tsx';
@@ -84,6 +85,27 @@ export const RequestList = memo(function RequestList(p: Props) {
       setNewAbove((n) => n + k);
     }
   }, [requests]);
+
+  // New captures told to screen readers, summed up at a pace they can speak (not one each).
+  const arrivals = useRef<{ n: number; newest: RequestItem | null }>({ n: 0, newest: null });
+  const [said, announce] = useAnnouncer(() => {
+    const { n: count, newest } = arrivals.current;
+    arrivals.current = { n: 0, newest: null };
+    if (!count || !newest) return null;
+    return count === 1 ? `1 new request: ${newest.method} ${newest.path}` : `${count.toLocaleString('en-US')} new requests`;
+  });
+  const announcedHead = useRef<string | null>(null);
+  useEffect(() => {
+    const prev = announcedHead.current;
+    // A first page (a bin opened, a filter changed) is not news: only rows above the head seen
+    // ('' once an empty list is loaded: every id is above it).
+    announcedHead.current = p.loading ? null : (requests[0]?.id ?? '');
+    if (prev === null || p.loading || requests.length === 0 || requests[0].id <= prev) return;
+    let k = 0;
+    while (k < requests.length && requests[k].id > prev) k++;
+    arrivals.current = { n: arrivals.current.n + k, newest: requests[0] };
+    announce();
+  }, [requests, p.loading]);
 
   const onScroll = useCallback(() => {
     if (frame.current) return;
@@ -212,6 +234,7 @@ export const RequestList = memo(function RequestList(p: Props) {
 
   return (
     <>
+      <Announcer said={said} testId="list-announcer" />
       {selectedBelow && (
         <p class="notice notice-warn small" role="status" style={{ margin: '0.5rem' }} data-testid="selected-below">
           {p.reachingSelected || p.loadingOlder ? (

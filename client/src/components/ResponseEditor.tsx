@@ -26,6 +26,7 @@ import { getSocket } from '../lib/socket.ts';
 import { useError } from '../lib/use-error.ts';
 import { settingsChanges, useSettingsSync } from '../lib/use-settings-sync.ts';
 import { useFocusAfter } from '../lib/use-focus-after.ts';
+import { Announcer, useAnnouncer } from './Announcer.tsx';
 import { Field, FieldError } from './Field.tsx';
 import { KeepFocusButton } from './KeepFocusButton.tsx';
 import { SettingsConflict } from './SettingsConflict.tsx';
@@ -374,11 +375,20 @@ export function ResponseEditor({ binId, disabled }: Props) {
 
 const val = (e: Event) => (e.target as HTMLInputElement).value;
 
+/** The position in words, for the live region (the panel shows the same with markup). */
+function positionWords(position: PlanPosition | null, config: ResponseConfig): string | null {
+  if (!position) return null;
+  if (config.plan.length === 0) return 'No plan: every request gets the default response (unless a rule matches).';
+  if (position.exhausted) return 'The plan is finished: every request now gets the default response.';
+  const step = config.plan[position.step];
+  const times = step?.times ?? 1;
+  return `Next matching request meets step ${position.step + 1} of ${config.plan.length}${step ? ` (${describeStep(step, config.default)})` : ''}${times > 1 ? `, ${position.usedInStep} of ${times} used` : ''}.`;
+}
+
 function PositionPanel({ position, config, onReset, disabled }: { position: PlanPosition | null; config: ResponseConfig; onReset: () => void; disabled: boolean }) {
   let text: ComponentChildren;
   if (!position) text = '…';
-  else if (config.plan.length === 0) text = 'No plan: every request gets the default response (unless a rule matches).';
-  else if (position.exhausted) text = 'The plan is finished: every request now gets the default response.';
+  else if (config.plan.length === 0 || position.exhausted) text = positionWords(position, config);
   else {
     const step = config.plan[position.step];
     const times = step?.times ?? 1;
@@ -390,14 +400,30 @@ function PositionPanel({ position, config, onReset, disabled }: { position: Plan
       </>
     );
   }
+  // Not a live region itself: a busy bin moves it with every capture, and each move was read
+  // out. Its changes are told at a calm pace instead, the latest when one is due; the first
+  // load is not news.
+  const words = positionWords(position, config);
+  const lastSaid = useRef<string | null>(null);
+  const [said, announce] = useAnnouncer(() => {
+    if (words === null || words === lastSaid.current) return null;
+    lastSaid.current = words;
+    return words;
+  });
+  useEffect(() => {
+    if (words === null) return;
+    if (lastSaid.current === null) lastSaid.current = words;
+    else if (words !== lastSaid.current) announce();
+  }, [words]);
   return (
     <section class="card position" aria-labelledby="h-position">
       <div>
         <h2 id="h-position">Plan position</h2>
-        <p data-testid="plan-position" aria-live="polite" data-step={position?.step} data-exhausted={position?.exhausted ? 'true' : 'false'} data-consumed={position?.consumed}>
+        <p data-testid="plan-position" data-step={position?.step} data-exhausted={position?.exhausted ? 'true' : 'false'} data-consumed={position?.consumed}>
           {text}
         </p>
         {position && config.plan.length > 0 && <p class="muted small">{position.consumed} request(s) went through the plan since the last reset or save.</p>}
+        <Announcer said={said} testId="position-announcer" />
       </div>
       <button type="button" class="btn" onClick={onReset} disabled={disabled} data-testid="reset-plan">
         Reset plan
