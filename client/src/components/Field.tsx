@@ -40,4 +40,14 @@ export function FieldError({ id, message }: { id: string; message: string }) {
   );
 }
 
+/**
+ * What a group (a fieldset, a list of rows) carries while an error about it as a whole shows:
+ * what Field gives one input. Focusable by script only, so focusFirstError lands on it and a
+ * screen reader says the group's name, "invalid" and the message (else focus fell to <body>).
+ * `labelledBy`: a name for a group that has none of its own (a list item).
+ */
+export function groupError(errorId: string, error: string | undefined, labelledBy?: string) {
+  return error ? { 'aria-invalid': true as const, 'aria-describedby': errorId, tabIndex: -1, ...(labelledBy ? { 'aria-labelledby': labelledBy } : {}) } : {};
+}
+
 export const inputValue = (e: Event) => (e.target as HTMLInputElement).value;

@@ -10,7 +10,7 @@ import { forwardFieldErrors } from '../lib/forward-errors.ts';
 import { useError } from '../lib/use-error.ts';
 import { useRowFocus } from '../lib/use-row-focus.ts';
 import { settingsChanges, useSettingsSync } from '../lib/use-settings-sync.ts';
-import { Field, FieldError, inputValue } from './Field.tsx';
+import { Field, FieldError, groupError, inputValue } from './Field.tsx';
 import { SettingsConflict } from './SettingsConflict.tsx';
 
 const MAX_TARGETS = 10;
@@ -88,7 +88,7 @@ export function ForwardSettingsPanel({ binId, disabled }: { binId: string; disab
         “Forwards” in each request's detail.
       </p>
       <SettingsConflict sync={sync} onKeepMine={() => save(undefined, true)} onError={setTopError} />
-      <div data-field="targets">
+      <div data-field="targets" role="group" aria-label="Targets" {...groupError('err-targets', errors.targets)}>
         {errors.targets && <FieldError id="err-targets" message={errors.targets} />}
         {form.targets.length === 0 && <p class="muted">No targets: captures stay here.</p>}
         <ol class="targets">
@@ -132,7 +132,7 @@ export function ForwardSettingsPanel({ binId, disabled }: { binId: string; disab
         </button>
         {form.targets.length >= MAX_TARGETS && <span class="muted small"> (at most {MAX_TARGETS})</span>}
       </div>
-      <fieldset class="answer-with" data-field="answerWith">
+      <fieldset class="answer-with" data-field="answerWith" {...groupError('err-answerWith', errors.answerWith)}>
         <legend>Who answers the sender</legend>
         <label class="check check-wrap">
           <input type="radio" name={`answerWith-${binId}`} checked={form.answerWith === 'bin'} onChange={() => setForm({ ...form, answerWith: 'bin' })} data-testid="answer-bin" />

@@ -27,7 +27,7 @@ import { useError } from '../lib/use-error.ts';
 import { settingsChanges, useSettingsSync } from '../lib/use-settings-sync.ts';
 import { useFocusAfter } from '../lib/use-focus-after.ts';
 import { Announcer, useAnnouncer } from './Announcer.tsx';
-import { Field, FieldError } from './Field.tsx';
+import { Field, FieldError, groupError } from './Field.tsx';
 import { KeepFocusButton } from './KeepFocusButton.tsx';
 import { SettingsConflict } from './SettingsConflict.tsx';
 
@@ -280,7 +280,7 @@ export function ResponseEditor({ binId, disabled }: Props) {
         </div>
       </section>
 
-      <section class="card" aria-labelledby="h-plan" data-field="plan">
+      <section class="card" aria-labelledby="h-plan" data-field="plan" {...groupError('err-plan', err('plan'))}>
         <h2 id="h-plan">Failure plan</h2>
         <p class="muted small">Each matching request uses up the current step (or one of its “times”), then the plan moves on.</p>
         {err('plan') && <FieldError id="err-plan" message={err('plan')!} />}
@@ -307,7 +307,7 @@ export function ResponseEditor({ binId, disabled }: Props) {
           <button type="button" class="btn" onClick={() => addStep('plan')} data-testid="add-step">
             + Add step
           </button>
-          <fieldset class="inline-radios" data-field="afterPlan">
+          <fieldset class="inline-radios" data-field="afterPlan" {...groupError('err-afterPlan', err('afterPlan'))}>
             <legend>After the last step</legend>
             <label class="check">
               <input type="radio" name="afterPlan" checked={form.afterPlan === 'default'} onChange={() => setForm({ ...form, afterPlan: 'default' })} /> use the default
@@ -315,6 +315,7 @@ export function ResponseEditor({ binId, disabled }: Props) {
             <label class="check">
               <input type="radio" name="afterPlan" checked={form.afterPlan === 'loop'} onChange={() => setForm({ ...form, afterPlan: 'loop' })} data-testid="after-loop" /> start over (loop)
             </label>
+            {err('afterPlan') && <FieldError id="err-afterPlan" message={err('afterPlan')!} />}
           </fieldset>
         </div>
       </section>
@@ -325,7 +326,7 @@ export function ResponseEditor({ binId, disabled }: Props) {
         </summary>
         <p class="muted small">Rules are checked before the plan and never used up, e.g. “always 404 for GET /health”.</p>
         {err('rules') && <FieldError id="err-rules" message={err('rules')!} />}
-        <ol class="steps">
+        <ol class="steps" aria-label="Rules" {...groupError('err-rules', err('rules'))}>
           {form.rules.map((s, i) => (
             <StepEditor
               key={i}
@@ -349,7 +350,7 @@ export function ResponseEditor({ binId, disabled }: Props) {
         <Field label="Seed for probability steps (same seed, same sequence)" slot="seed" error={err('seed')}>
           {(a) => <input {...a} inputMode="numeric" class="in-medium" value={form.seed} onInput={(e) => setForm({ ...form, seed: val(e) })} data-testid="seed" />}
         </Field>
-        <div data-field="cors">
+        <div data-field="cors" role="group" aria-label="CORS" {...groupError('err-cors', err('cors'))}>
           <label class="check">
             <input type="checkbox" checked={form.cors} onChange={(e) => setForm({ ...form, cors: (e.target as HTMLInputElement).checked })} data-testid="cors" /> Answer browsers on
             other origins (CORS): preflights get 204 without using a plan step; answers allow the sender's origin
@@ -455,9 +456,9 @@ function StepEditor({ list, index, step, count, current, used, errors, defaultSt
   const moreErrors = ['body', 'contentType', 'headers', 'match', 'match.method', 'match.pathPrefix', 'match.header', 'match.header.value', 'match.json', 'match.json.equals'].some((k) => e(k));
   const noun = isPlan ? 'Step' : 'Rule';
   return (
-    <li class={`step${current ? ' current' : ''}`} data-field={base} data-testid={`${list}-step`} data-index={index} aria-current={current ? 'step' : undefined}>
+    <li class={`step${current ? ' current' : ''}`} data-field={base} data-testid={`${list}-step`} data-index={index} aria-current={current ? 'step' : undefined} {...groupError(`${base}-err`, e(''), `${base}-name`)}>
       <div class="step-head">
-        <strong>
+        <strong id={`${base}-name`}>
           {noun} {index + 1}
         </strong>
         {current && (

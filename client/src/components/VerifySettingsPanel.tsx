@@ -28,7 +28,7 @@ import {
   viewToKeepForm,
   withType,
 } from '../lib/verify-keep.ts';
-import { Field, FieldError, inputValue } from './Field.tsx';
+import { Field, FieldError, groupError, inputValue } from './Field.tsx';
 import { SettingsConflict } from './SettingsConflict.tsx';
 
 const MAX_SCHEMES = 10;
@@ -138,7 +138,7 @@ export function VerifySettingsPanel({ binId, disabled }: { binId: string; disabl
         signed, what each secret gives, what arrived). Saving checks the stored captures again.
       </p>
       <SettingsConflict sync={sync} onKeepMine={() => save(undefined, true)} onError={setTopError} />
-      <div data-field="schemes">
+      <div data-field="schemes" role="group" aria-label="Schemes" {...groupError('err-schemes', errors.schemes)}>
         {errors.schemes && <FieldError id="err-schemes" message={errors.schemes} />}
         {form.schemes.length === 0 && <p class="muted">No schemes: captures are not checked.</p>}
         <ol class="schemes">
@@ -177,7 +177,7 @@ export function VerifySettingsPanel({ binId, disabled }: { binId: string; disabl
           + Add scheme
         </button>
       </div>
-      <fieldset class="idempotency" data-field="idempotency">
+      <fieldset class="idempotency" data-field="idempotency" {...groupError('err-idempotency', errors.idempotency)}>
         <legend>Idempotency key</legend>
         <p class="muted small">Read from webhook-id, svix-id, X-GitHub-Delivery, X-Shopify-Webhook-Id or a Stripe event id by itself; name another header or JSON field here.</p>
         {errors.idempotency && <FieldError id="err-idempotency" message={errors.idempotency} />}
@@ -215,9 +215,9 @@ function SchemeEditor({ index, count, s, errors, onChange, onKeep, onMove, onRem
   // Secrets typed are drawn as dots unless asked for (a shared screen, a demo), as a password is.
   const [showSecrets, setShowSecrets] = useState(false);
   return (
-    <li class="scheme card-inner" data-field={base} data-testid="scheme" data-index={index}>
+    <li class="scheme card-inner" data-field={base} data-testid="scheme" data-index={index} {...groupError(`${base}-err`, errors[base], `${base}-name`)}>
       <div class="step-head">
-        <strong>Scheme {index + 1}</strong>
+        <strong id={`${base}-name`}>Scheme {index + 1}</strong>
         <span class="spacer" />
         {/* Only the ways a scheme can go (a disabled first button would be where Tab cannot land). */}
         {index > 0 && (
