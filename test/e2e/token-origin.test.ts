@@ -6,7 +6,7 @@
 import http from 'node:http';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningApp, type TestPage, launchBrowser, openPage, startApp } from '../helpers/browser.ts';
+import { type RunningApp, type TestPage, axeViolations, launchBrowser, openPage, startApp } from '../helpers/browser.ts';
 
 const TOKEN = 'e2e-token-0123456789abcdef';
 let app: RunningApp;
@@ -70,5 +70,29 @@ describe('AUTH_TOKEN and a page of another app on the same machine', () => {
     expect(bins.bins.map((b) => b.name)).not.toContain('made-by-the-other-page');
     expect(bins.bins).toHaveLength(1);
     await evil.close();
+  });
+});
+
+describe('the sign-in page', () => {
+  it('a wrong token: the message is an alert tied to the field, readable in the dark scheme, inside a main landmark', async () => {
+    const dark = await openPage(browser, hooklab, { colorScheme: 'dark' });
+    try {
+      const page = dark.page;
+      await page.goto('/');
+      await page.fill('input[name=token]', 'not-the-token');
+      await page.click('button[type=submit]');
+      const message = page.locator('p.err');
+      await message.waitFor();
+      expect(await message.textContent()).toBe('That token is not right.');
+      expect(await message.getAttribute('role')).toBe('alert');
+      const field = page.locator('#t');
+      expect(await field.getAttribute('aria-invalid')).toBe('true');
+      expect(await page.locator(`#${await field.getAttribute('aria-describedby')}`).textContent()).toBe('That token is not right.');
+      expect(await page.locator('main form').count()).toBe(1);
+      // WCAG 2.1 AA, colour contrast included (#b00020 on #111 was 2.57:1).
+      expect(await axeViolations(page)).toEqual([]);
+    } finally {
+      await dark.context.close();
+    }
   });
 });
