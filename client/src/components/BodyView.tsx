@@ -45,6 +45,9 @@ interface Props {
 
 type Parsed = { ok: true; value: unknown } | { ok: false; message: string };
 
+/** Ids for the tabs and their panel: a page can show several bodies (a request's, a forward's answer). */
+let viewSeq = 0;
+
 export function BodyView({ body, encoding, contentType, requestId, truncated }: Props) {
   const bytes = useMemo(() => bodyBytes(body, encoding), [body, encoding]);
   // In the charset the Content-Type declares (a latin-1 or UTF-16 body is text too), else UTF-8.
@@ -69,7 +72,9 @@ export function BodyView({ body, encoding, contentType, requestId, truncated }: 
   }, [base, parsed]);
   const [chosen, setChosen] = useState<ViewKind | null>(null);
   const [wrap, setWrap] = useState(true);
+  const [uid] = useState(() => `bv${++viewSeq}`);
   const view = chosen && views.includes(chosen) ? chosen : views[0];
+  const tabId = (v: ViewKind) => `${uid}-tab-${v}`;
 
   if (bytes.length === 0) return <p class="muted" data-testid="body-empty">No body.</p>;
 
@@ -78,6 +83,8 @@ export function BodyView({ body, encoding, contentType, requestId, truncated }: 
     let next = -1;
     if (e.key === 'ArrowRight') next = (i + 1) % views.length;
     else if (e.key === 'ArrowLeft') next = (i - 1 + views.length) % views.length;
+    else if (e.key === 'Home') next = 0;
+    else if (e.key === 'End') next = views.length - 1;
     if (next >= 0) {
       e.preventDefault();
       setChosen(views[next]);
@@ -95,6 +102,8 @@ export function BodyView({ body, encoding, contentType, requestId, truncated }: 
               type="button"
               role="tab"
               class="tab"
+              id={tabId(v)}
+              aria-controls={`${uid}-panel`}
               aria-selected={v === view}
               tabIndex={v === view ? 0 : -1}
               data-testid={`view-${v}`}
@@ -118,7 +127,7 @@ export function BodyView({ body, encoding, contentType, requestId, truncated }: 
           </label>
         </div>
       </div>
-      <div role="tabpanel" class={wrap ? 'wrap' : 'nowrap'} data-testid="body-panel" data-view={view}>
+      <div role="tabpanel" id={`${uid}-panel`} aria-labelledby={tabId(view)} class={wrap ? 'wrap' : 'nowrap'} data-testid="body-panel" data-view={view}>
         {view === 'json' && (truncated && parsed && !parsed.ok ? <CutJson text={text ?? ''} /> : <JsonPane text={text ?? ''} parsed={parsed} />)}
         {view === 'tree' && parsed?.ok && <JsonTree text={text ?? ''} value={parsed.value} />}
         {view === 'form' && <FormPane text={text ?? ''} />}

@@ -4,7 +4,8 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 interface Props {
   onConfirm: () => void | Promise<void>;
   children: ComponentChildren;
-  confirmLabel: string;
+  /** What the armed button says (markup allowed: hidden words that name what it deletes). */
+  confirmLabel: ComponentChildren;
   class?: string;
   testId?: string;
   disabled?: boolean;

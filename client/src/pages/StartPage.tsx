@@ -117,8 +117,20 @@ export function StartPage() {
                     </span>
                   ) : null}
                 </div>
-                <ConfirmButton class="btn-small" confirmLabel="Delete bin?" onConfirm={() => remove(b.id)} title="Delete this bin and its requests">
-                  Delete
+                {/* Named for its bin (words seen only by screen readers): a list of buttons all called "Delete" says nothing. */}
+                <ConfirmButton
+                  class="btn-small"
+                  confirmLabel={
+                    <>
+                      {/* The "?" inside the hidden words too: after them it was read as a word of its own. */}
+                      Delete bin<span class="sr-only"> {b.name}?</span>
+                      <span aria-hidden="true">?</span>
+                    </>
+                  }
+                  onConfirm={() => remove(b.id)}
+                  title="Delete this bin and its requests"
+                >
+                  Delete<span class="sr-only"> bin {b.name}</span>
                 </ConfirmButton>
               </li>
             ))}
