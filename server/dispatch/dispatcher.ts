@@ -494,6 +494,14 @@ export class Dispatcher {
     r.left = 0;
   }
 
+  /** No longer count a delivery as pending (it is gone). */
+  private untrack(id: string): void {
+    const had = this.pendingIds.get(id);
+    if (had === undefined) return;
+    this.deadlines.remove(had);
+    this.pendingIds.delete(id);
+  }
+
   /** Count a delivery just written as pending, or no longer. */
   private track(del: Delivery): void {
     const had = this.pendingIds.get(del.id);
@@ -550,7 +558,16 @@ export class Dispatcher {
     } finally {
       this.unreserve(slot);
     }
-    const r = await this.withLock(del.id, () => this.makeAttempt(del, wh, 'test', null));
+    let r: AttemptDone | null;
+    try {
+      r = await this.withLock(del.id, () => this.makeAttempt(del, wh, 'test', null));
+    } catch (err) {
+      // Refused (the store failing while it waited for the receiver) or not recorded: the caller
+      // is told it failed, so it must not stay pending, to go out after a restart.
+      this.untrack(del.id);
+      await this.d.store.deliveries.delete(del.id).catch(() => {});
+      throw err;
+    }
     const done = r?.delivery ?? del;
     const last = done.attempts[done.attempts.length - 1];
     return { delivery: done, status: last?.status ?? null, error: last?.error ?? null, ok: last?.ok ?? false, durationMs: last?.durationMs ?? 0 };
@@ -1045,21 +1062,25 @@ export class Dispatcher {
     const key = receiverKey(del.url);
     if (!ticket) await this.receiverFree(key);
     if (this.stopped) return null;
-    if (this.d.beforeSend) {
-      const sure = this.d.beforeSend();
-      // "Retry now" is an API call: it answers 503 rather than wait for the lease without end
-      // (Redis refusing the lease's beat while it answers reads: out of memory, say).
-      if (kind === 'manual') await withinOrUnsure(sure, this.d.sureWaitMs ?? 5000);
-      else await sure;
+    // A store fault (a full disk, Redis away) is waited out before sending too, not only when
+    // recording: the lowdb store takes changes into memory meanwhile, and an attempt sent then,
+    // lost with them at a stop, went out again after the restart. The clock stays held at a
+    // scheduled one; a manual or test one answers 503. The lease is asked after the fault (it
+    // may have moved on meanwhile: Redis away from this instance only), and the fault again
+    // after the lease.
+    do {
+      if (kind === 'scheduled') await this.faultGone();
+      else this.storeTakesChanges();
       if (this.stopped) return null;
-    }
-    // A store fault (a full disk) is waited out before sending too, not only when recording: the
-    // lowdb store takes changes into memory meanwhile, and an attempt sent then, lost with them
-    // at a stop, went out again after the restart. The clock stays held at a scheduled one; a
-    // manual or test one answers 503.
-    if (kind === 'scheduled') await this.faultGone();
-    else this.storeTakesChanges();
-    if (this.stopped) return null;
+      if (this.d.beforeSend) {
+        const sure = this.d.beforeSend();
+        // "Retry now" is an API call: it answers 503 rather than wait for the lease without end
+        // (Redis refusing the lease's beat while it answers reads: out of memory, say).
+        if (kind === 'manual') await withinOrUnsure(sure, this.d.sureWaitMs ?? 5000);
+        else await sure;
+        if (this.stopped) return null;
+      }
+    } while (this.d.store.health().fault);
     const at = ticket ? Math.max(ticket.at, this.d.clock.now()) : this.d.clock.now();
     // Wall time, not virtual: Standard Webhooks verifiers reject timestamps outside a few
     // minutes of their clock, and a fast-forwarded clock would be hours ahead.

@@ -227,22 +227,27 @@ describe('two changes made elsewhere close together', () => {
       await live(t.page);
       const body = t.page.locator('[data-field="default.body"] textarea');
       await body.waitFor();
-      // The first change's read reaches the page 1.5 s late; the second change's read fails.
+      // The first change's read reaches the page after the second change's read failed.
       let reads = 0;
       let firstAnswered = false;
       let secondFailed = false;
+      let failSecond = () => {};
+      const secondFailing = new Promise<void>((r) => (failSecond = r));
       await t.page.route(`**/api/bins/${bin.id}/response`, async (route) => {
         if (route.request().method() !== 'GET') return route.continue();
         const n = ++reads;
         if (n === 1) {
           const answer = await route.fetch();
           firstAnswered = true;
-          await new Promise((r) => setTimeout(r, 1_500));
+          // Answered only after the second read failed, however long that takes.
+          await secondFailing;
+          await new Promise((r) => setTimeout(r, 200));
           return route.fulfill({ response: answer });
         }
         if (n === 2) {
+          await route.abort('connectionreset');
           secondFailed = true;
-          return route.abort('connectionreset');
+          return failSecond();
         }
         return route.continue();
       });

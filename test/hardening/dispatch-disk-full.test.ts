@@ -82,12 +82,18 @@ describe('the dispatcher while the disk is full', () => {
     await rm(filler);
     await until(async () => (await fetch(`${p.base}/api/health`)).status === 200);
     await until(() => sent.length > before + 3);
+    // Paused, and its attempt under way answered: one in flight at a stop is made again after
+    // the restart, by design (its answer was not recorded), which is not what this checks.
+    expect((await json(p.base, 'PUT', '/api/clock', { paused: true })).status).toBe(200);
+    await sleep(1_000);
     p.proc.kill('SIGTERM');
     expect((await p.exited).code).toBe(0);
+    const after = sent.length;
 
     // Restarted: what was sent is on record, so none of it goes again.
     const q = await start(env);
-    await sleep(2_000);
+    expect((await json(q.base, 'PUT', '/api/clock', { paused: false })).status).toBe(200);
+    await until(() => sent.length > after + 2); // it goes on where it was
     q.proc.kill('SIGTERM');
     await q.exited;
     const twice = sent.filter((s, i) => sent.indexOf(s) !== i);

@@ -308,8 +308,9 @@ describe('dispatcher: review fixes', () => {
 /** A memory store that can be made to fail (as Redis away or out of memory does), its health saying so meanwhile. */
 function faultyStore() {
   const store = new MemoryStore();
-  // down: nothing answers (Redis away); full: reads work, writes are refused (out of memory).
-  const fault = { down: false, full: false };
+  // down: nothing answers (Redis away); full: reads work, writes are refused (out of memory);
+  // silent: writes are taken but may never be written (lowdb on a full disk keeps them in memory).
+  const fault = { down: false, full: false, silent: false };
   const guard = <A extends unknown[], R>(o: Record<string, unknown>, name: string) => {
     const orig = (o[name] as (...a: A) => Promise<R>).bind(o);
     o[name] = async (...a: A) => {
@@ -320,7 +321,7 @@ function faultyStore() {
   for (const c of [store.deliveries, store.webhooks, store.runs, store.bins] as unknown as Record<string, unknown>[]) for (const m of ['get', 'put', 'list', 'query']) if (typeof c[m] === 'function') guard(c, m);
   for (const m of ['has', 'page']) guard(store.requests as unknown as Record<string, unknown>, m);
   const healthy = store.health.bind(store);
-  store.health = () => (fault.down || fault.full ? { fault: { code: 'redis_unavailable', message: 'down (test)', since: new Date(0).toISOString() }, warnings: [] } : healthy());
+  store.health = () => (fault.down || fault.full || fault.silent ? { fault: { code: 'redis_unavailable', message: 'down (test)', since: new Date(0).toISOString() }, warnings: [] } : healthy());
   return { store, fault };
 }
 
@@ -367,6 +368,47 @@ describe('dispatcher, store faults (Redis away, out of memory)', () => {
     expect(del.state).toBe('failed');
     expect(del.attempts.map((a) => a.n)).toEqual(del.plannedAt.map((_, i) => i + 1));
     expect(sent.map((s) => s.headers['x-hooklab-attempt'])).toEqual(del.attempts.map((a) => String(a.n)));
+    d.stop();
+  });
+});
+
+describe('dispatcher, a fault its writes do not show (a full disk)', () => {
+  it('sends no attempt while the store reports it, the clock held, the lease asked only after it; all are made once it clears', async () => {
+    const { store, fault } = faultyStore();
+    const wall = { t: T0 };
+    const clock = new VirtualClock(() => wall.t, null);
+    clock.setPaused(true);
+    const sent: string[] = [];
+    let leaseAskedInFault = 0;
+    const d = new Dispatcher({
+      ...deps(store, wall, async (r) => {
+        sent.push(r.headers['x-hooklab-attempt']);
+        return answer(500);
+      }),
+      clock,
+      random: createRng(7),
+      beforeSend: () => {
+        if (fault.silent) leaseAskedInFault++;
+        return Promise.resolve();
+      },
+    });
+    await webhook(store);
+    await d.start();
+    await d.fireRun({});
+    fault.silent = true;
+    const advanced = d.advance({ ms: 86_400_000 });
+    await new Promise((r) => setTimeout(r, 600));
+    expect(sent).toEqual([]);
+    expect(clock.now()).toBe(T0); // held at the first attempt
+    // An API call is refused at once, and leaves nothing behind.
+    await expect(d.fireTest('wh_1')).rejects.toMatchObject({ message: 'down (test)' });
+    expect((await store.deliveries.query({})).filter((x) => x.event === 'test')).toEqual([]);
+    fault.silent = false;
+    await advanced;
+    const [del] = await store.deliveries.query({});
+    expect(del.state).toBe('failed');
+    expect(sent).toEqual(del.attempts.map((a) => String(a.n)));
+    expect(leaseAskedInFault).toBe(0);
     d.stop();
   });
 });

@@ -62,6 +62,8 @@ export function useSettingsSync<T>(key: string, options: SyncOptions<T>): Settin
    */
   const asked = useRef(0);
   const applied = useRef(0);
+  /** The newest read answered (applied or not: one that showed a conflict knew a newer revision). */
+  const answered = useRef(0);
   /** An announcement that came before the first load was in. */
   const beforeLoad = useRef<string | null | undefined>(undefined);
   const alive = useRef(true);
@@ -101,6 +103,7 @@ export function useSettingsSync<T>(key: string, options: SyncOptions<T>): Settin
       // Asked, not taken from the announcement: one told on joining (or by an instance that
       // had not caught up) may name a revision the form has already moved past.
       const t = await o.current.load();
+      answered.current = Math.max(answered.current, gen);
       if (!alive.current || gen < applied.current) return;
       if (t.etag === etag.current) {
         applied.current = gen;
@@ -183,8 +186,17 @@ export function useSettingsSync<T>(key: string, options: SyncOptions<T>): Settin
   };
 
   const loadTheirs = async () => {
-    accept(await o.current.load(), 'theirs');
-    setConflict(null);
+    // Numbered as asked: a read asked after it and answered first knew a newer revision (the
+    // conflict it showed): asked again, not the older one put in the form.
+    for (;;) {
+      const gen = ++asked.current;
+      const t = await o.current.load();
+      if (gen < answered.current) continue;
+      answered.current = gen;
+      accept(t, 'theirs', gen);
+      setConflict(null);
+      return;
+    }
   };
 
   const keepMine = async (put: (ifMatch: string | null) => Promise<Tagged<unknown>>) => {

@@ -156,7 +156,8 @@ export class RecordJournal<T extends { id: string }> implements RecordChanges<T>
       throw err;
     }
     this.size += buf.length;
-    for (let i = 0; i < lines.length; i++) this.account(lines[i], strs[i].length);
+    // Bytes, as the file's size is (a non-ASCII record's characters undercount it).
+    for (let i = 0; i < lines.length; i++) this.account(lines[i], Buffer.byteLength(strs[i]));
     if (this.compactWanted || this.size > COMPACT_FACTOR * this.liveTotal + COMPACT_SLACK) await this.compact();
   }
 
@@ -260,7 +261,7 @@ export class RecordJournal<T extends { id: string }> implements RecordChanges<T>
         if (list && l.add?.length) (next as Record<string, unknown>)[list] = [...((l.set?.[list] ?? cur[list]) as unknown[]), ...l.add];
         map.set(l.id, next);
       } else throw new DataFileError(this.file, `line ${lineNo} is not a journal entry`);
-      this.account(l, line.length + 1);
+      this.account(l, Buffer.byteLength(line) + 1);
     }
     this.torn = end < size ? { bytes: size - end, zeros: bytes[size - 1] === 0 } : null;
     this.size = end;
