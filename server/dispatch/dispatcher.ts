@@ -224,7 +224,7 @@ export class Dispatcher {
   private readonly deadlines = new InstantSet();
   private reserved = 0;
   private readonly owedAtEnd = new Map<string, Reservation>();
-  /** Waits of persist() under way: a stop ends them. */
+  /** Waits of persist() and faultGone() under way (see pause): a stop ends them. */
   private readonly retryWaits = new Set<() => void>();
 
   constructor(private readonly d: DispatcherDeps) {
@@ -754,15 +754,7 @@ export class Dispatcher {
       } catch (err) {
         if (this.stopped || (this.d.store.health().fault === null && ++healthyFailures >= HEALTHY_TRIES)) throw err;
         this.d.onError?.(err);
-        await new Promise<void>((resolve) => {
-          const done = () => {
-            clearTimeout(t);
-            this.retryWaits.delete(done);
-            resolve();
-          };
-          const t = setTimeout(done, wait);
-          this.retryWaits.add(done);
-        });
+        await this.pause(wait);
         if (this.stopped) throw err;
         wait = Math.min(wait * 2, max);
       }
@@ -1036,17 +1028,20 @@ export class Dispatcher {
    * quiet (/api/health says it), and a stop ends it.
    */
   private async faultGone(): Promise<void> {
-    while (!this.stopped && this.d.store.health().fault) {
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          clearTimeout(t);
-          this.retryWaits.delete(done);
-          resolve();
-        };
-        const t = setTimeout(done, FAULT_POLL_MS);
-        this.retryWaits.add(done);
-      });
-    }
+    while (!this.stopped && this.d.store.health().fault) await this.pause(FAULT_POLL_MS);
+  }
+
+  /** Wait `ms`, or less: a stop (or retryStoreNow) ends every such wait at once. */
+  private pause(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(t);
+        this.retryWaits.delete(done);
+        resolve();
+      };
+      const t = setTimeout(done, ms);
+      this.retryWaits.add(done);
+    });
   }
 
   // ------------------------------------------------------------------ attempts

@@ -183,8 +183,9 @@ describe('a settings form while the page loads', () => {
 });
 
 describe('two changes made elsewhere close together', () => {
-  it('an untouched form ends on the newer even when the read the first one caused answers last', async () => {
-    const bin = await apiCall<Bin>(app.base, 'POST', '/api/bins', { name: 'two changes' });
+  /** A page of its own on a new bin's response form, loaded and live. */
+  async function responseFormLive(name: string) {
+    const bin = await apiCall<Bin>(app.base, 'POST', '/api/bins', { name });
     const t = await openPage(browser, app.base);
     try {
       await t.page.goto(`/bins/${bin.id}/response`);
@@ -192,6 +193,16 @@ describe('two changes made elsewhere close together', () => {
       await live(t.page);
       const body = t.page.locator('[data-field="default.body"] textarea');
       await body.waitFor();
+      return { bin, t, body };
+    } catch (err) {
+      await t.context.close();
+      throw err;
+    }
+  }
+
+  it('an untouched form ends on the newer even when the read the first one caused answers last', async () => {
+    const { bin, t, body } = await responseFormLive('two changes');
+    try {
       // The read the first change causes is answered by the server at once, but reaches the page 1.5 s late.
       let reads = 0;
       let firstAnswered = false;
@@ -219,14 +230,8 @@ describe('two changes made elsewhere close together', () => {
   });
 
   it('when the read the second change caused fails, the first one\'s answer is still shown', async () => {
-    const bin = await apiCall<Bin>(app.base, 'POST', '/api/bins', { name: 'second read fails' });
-    const t = await openPage(browser, app.base);
+    const { bin, t } = await responseFormLive('second read fails');
     try {
-      await t.page.goto(`/bins/${bin.id}/response`);
-      await t.page.getByTestId('response-editor').waitFor();
-      await live(t.page);
-      const body = t.page.locator('[data-field="default.body"] textarea');
-      await body.waitFor();
       // The first change's read reaches the page after the second change's read failed.
       let reads = 0;
       let firstAnswered = false;
