@@ -13,8 +13,10 @@ export const MAX_KEY_JSON_BYTES = 1024 * 1024;
 const MAX_KEY_CHARS = 256;
 
 const KNOWN_HEADERS = [
-  ['webhook-id', 'webhook-id'],
+  // svix-id before webhook-id: the id the signature covers (standard-webhooks.ts reads each
+  // svix-* header first, as the svix library does), so key and signature name the same message.
   ['svix-id', 'svix-id'],
+  ['webhook-id', 'webhook-id'],
   ['x-github-delivery', 'x-github-delivery'],
   // Shopify's id of one webhook, the same on each of its retries.
   ['x-shopify-webhook-id', 'x-shopify-webhook-id'],

@@ -19,6 +19,11 @@ describe('idempotencyKey', () => {
     expect(key(null, req(['X-GitHub-Delivery', '72d3162e-cc78-11e3-81ab-4c9367dc0958']))).toEqual({ key: '72d3162e-cc78-11e3-81ab-4c9367dc0958', source: 'x-github-delivery' });
   });
 
+  it('with both svix-id and webhook-id, keys by svix-id: the id the signature covers', () => {
+    expect(key(null, req(['svix-id', 'sv1', 'webhook-id', 'wh1']))).toEqual({ key: 'sv1', source: 'svix-id' });
+    expect(key(null, req(['webhook-id', 'wh1', 'Svix-Id', 'sv1']))).toEqual({ key: 'sv1', source: 'svix-id' });
+  });
+
   it("reads a Stripe event's top-level id, and only an event's", () => {
     const event = JSON.stringify({ id: 'evt_1NG8Du2eZvKYlo2CUI79vXWy', object: 'event', type: 'invoice.paid', data: { object: { id: 'in_1', object: 'invoice' } } });
     expect(key(null, req(['content-type', 'application/json'], event))).toEqual({ key: 'evt_1NG8Du2eZvKYlo2CUI79vXWy', source: 'stripe-event-id' });
