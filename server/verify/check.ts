@@ -9,6 +9,7 @@ import { DIGEST_BYTES, hmac, sameMac } from './crypto.ts';
 import type { HeaderIndex } from './headers.ts';
 import { preview } from './preview.ts';
 import { schemeDef } from './registry.ts';
+import { unitHint } from './timestamp.ts';
 import type { VerifyRequest } from './types.ts';
 
 /** A result keeps at most this many received signatures, each cut to this length. */
@@ -49,14 +50,13 @@ export function checkScheme(settings: VerifySettingsT, index: number, req: Verif
     if (macs.some((m) => sameMac(m, mac))) {
       const secretIndex = own.length;
       if (ts && ts.sec === null) {
-        const message = `The signature is right, but the signed timestamp "${cut(ts.text)}" is not a number of seconds, so its age cannot be checked.`;
+        const message = `The signature is right, but the signed timestamp "${cut(ts.text)}" is not a number of seconds, so its age cannot be checked.${unitHint(ts)}`;
         return { status: 'invalid', ...who, secretIndex, details: { message, header: reading.header, received: received(), cause: 'malformed_header' } };
       }
       if (skewSec !== undefined && toleranceSec !== undefined && (pastOnlyTolerance(scheme.type) ? skewSec : Math.abs(skewSec)) > toleranceSec) {
         const when = skewSec > 0 ? `${skewSec} s before it arrived` : `${-skewSec} s after it arrived`;
-        // 13 digits: a sender that wrote Date.now() where the scheme signs seconds.
-        const millis = ts!.sec! >= 1e11 ? ' The timestamp looks like milliseconds: this scheme signs Unix seconds.' : '';
-        const message = `Signed right, but ${when}; the tolerance is ${toleranceWords(scheme.type, `${toleranceSec} s`)}.${millis}`;
+        // 13, 16 or 19 digits: a sender that wrote Date.now() (or µs, ns) where the scheme signs seconds.
+        const message = `Signed right, but ${when}; the tolerance is ${toleranceWords(scheme.type, `${toleranceSec} s`)}.${unitHint(ts!)}`;
         return { status: 'expired', ...who, secretIndex, skewSec, details: { message, header: reading.header, timestamp: ts!.sec!, toleranceSec } };
       }
       // Right, but in a form the provider's own library reads as text and refuses.

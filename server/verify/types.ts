@@ -2,6 +2,7 @@
 // constant-time comparison, rotation, tolerance and the hunt for a cause.
 import type { InvalidCauseT, VerifySchemeT } from '../../shared/schema/verify.ts';
 import type { HeaderIndex } from './headers.ts';
+import type { Timestamp } from './timestamp.ts';
 
 /** A capture as stored: rawHeaders-style flat [name, value, …] (values Latin-1), raw body bytes. */
 export interface VerifyRequest {
@@ -25,7 +26,7 @@ export interface Reading {
   header: string;
   received: Received[];
   /** The signed timestamp: text as signed, seconds (null when not a number). */
-  timestamp?: { text: string; sec: number | null };
+  timestamp?: Timestamp;
   /**
    * Why the provider's own library would refuse this header even with a right signature (a
    * form it does not read), for schemes whose library compares text (see SchemeDef.exactText).
