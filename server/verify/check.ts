@@ -56,7 +56,8 @@ export function checkScheme(settings: VerifySettingsT, index: number, req: Verif
       if (skewSec !== undefined && toleranceSec !== undefined && (pastOnlyTolerance(scheme.type) ? skewSec : Math.abs(skewSec)) > toleranceSec) {
         const when = skewSec > 0 ? `${skewSec} s before it arrived` : `${-skewSec} s after it arrived`;
         // 13, 16 or 19 digits: a sender that wrote Date.now() (or µs, ns) where the scheme signs seconds.
-        const message = `Signed right, but ${when}; the tolerance is ${toleranceWords(scheme.type, `${toleranceSec} s`)}.${unitHint(ts!)}`;
+        const caveat = reading.caveat?.(req.body);
+        const message = `Signed right, but ${when}; the tolerance is ${toleranceWords(scheme.type, `${toleranceSec} s`)}.${unitHint(ts!)}${caveat ? ` ${caveat}` : ''}`;
         return { status: 'expired', ...who, secretIndex, skewSec, details: { message, header: reading.header, timestamp: ts!.sec!, toleranceSec } };
       }
       // Right, but in a form the provider's own library reads as text and refuses.
@@ -71,6 +72,9 @@ export function checkScheme(settings: VerifySettingsT, index: number, req: Verif
       // Built without spreads: this is the result of nearly every check.
       const valid: VerificationT = { status: 'valid', scheme: scheme.type, schemeIndex: index, secretIndex };
       if (skewSec !== undefined) valid.skewSec = skewSec;
+      // Valid by the spec, but the provider's library may refuse it: a warning in the details.
+      const caveat = reading.caveat?.(req.body);
+      if (caveat) valid.details = { message: caveat, header: reading.header };
       return valid;
     }
     own.push(mac);

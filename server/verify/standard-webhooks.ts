@@ -1,6 +1,7 @@
 // Standard Webhooks (https://www.standardwebhooks.com) and Svix, its origin with svix-* names:
 // HMAC-SHA256 over "<id>.<timestamp>.<body>", keyed with the base64-decoded secret; the
 // signature header lists space-separated "v1,<base64>" entries (several during a rotation).
+import { isUtf8 } from 'node:buffer';
 import type { VerifySchemeT } from '../../shared/schema/verify.ts';
 import { DEFAULT_TOLERANCE_SEC } from '../../shared/schema/verify.ts';
 import { fromBase64 } from './crypto.ts';
@@ -26,6 +27,22 @@ type Part = keyof typeof NAMES.svix;
  * imitates it, and its receivers use the svix library.
  */
 const nameOf = (h: HeaderIndex, part: Part): string => (h.has(NAMES.svix[part]) ? NAMES.svix[part] : NAMES.webhook[part]);
+
+const LIBRARIES = 'the standardwebhooks and svix libraries';
+
+/**
+ * The spec signs the body's bytes, and so does this check; but the Node libraries turn the body
+ * into text first (payload.toString(), then TextEncoder): bytes that are not UTF-8 become
+ * U+FFFD and the HMAC differs. Likewise a header value, which Node hands over as Latin-1 text.
+ */
+function caveat(idName: string, id: string, body: Buffer): string | undefined {
+  const notes: string[] = [];
+  if (!isUtf8(body)) notes.push('the body is not valid UTF-8 (they decode it as UTF-8 first, each invalid byte becoming U+FFFD)');
+  // `id` holds the header's bytes as Latin-1 characters.
+  if (/[^\x00-\x7f]/.test(id)) notes.push(`${idName} has non-ASCII bytes (Node hands a header value over as Latin-1 text, which they sign re-encoded as UTF-8)`);
+  if (notes.length === 0) return undefined;
+  return `Signed right over the raw bytes, as the spec says, but ${LIBRARIES} reject this signature in Node: ${notes.join(', and ')}. A receiver that signs the raw bytes accepts it.`;
+}
 
 function read(_s: S, h: HeaderIndex): Reading {
   const header = nameOf(h, 'signature');
@@ -69,7 +86,14 @@ function read(_s: S, h: HeaderIndex): Reading {
   const repeatedName = idLines.length > 1 ? idName : tsLines.length > 1 ? tsName : undefined;
   const repeated = repeatedName && repeatedMessage(h, repeatedName, repeatedName, repeatedName === idName ? 'which the standardwebhooks and svix libraries sign as the id, and no signature matches that' : 'which the standardwebhooks and svix libraries read with parseInt (the first line\'s number), and no signature matches that');
   // Past 2^53 a number of seconds is no time (its age would be no integer): a match over it is refused in check.ts.
-  return { header, received, timestamp: { text: ts, sec: Number.isSafeInteger(n) ? n : null }, signed: (body) => [head, body], ...(repeated && { repeated }) };
+  return {
+    header,
+    received,
+    timestamp: { text: ts, sec: Number.isSafeInteger(n) ? n : null },
+    signed: (body) => [head, body],
+    caveat: (body) => caveat(idName, id, body),
+    ...(repeated && { repeated }),
+  };
 }
 
 export const standardWebhooks: SchemeDef<S> = {
@@ -80,6 +104,6 @@ export const standardWebhooks: SchemeDef<S> = {
   key: whsecKey,
   mistakenKeys: whsecMistakes,
   format: (mac) => `v1,${mac.toString('base64')}`,
-  exactText: 'the standardwebhooks and svix libraries',
+  exactText: LIBRARIES,
   toleranceSec: (s) => s.toleranceSec ?? DEFAULT_TOLERANCE_SEC,
 };

@@ -38,6 +38,12 @@ export interface Reading {
    * message (malformed_header), not a cause guessed from a value no sender signed.
    */
   repeated?: string;
+  /**
+   * Why a receiver using the provider's own library may refuse this request although its
+   * signature is right by the scheme's spec (a body that is not UTF-8, say): called only on a
+   * match, its words go with the verdict (see check.ts).
+   */
+  caveat?: (body: Buffer) => string | undefined;
   /** Set when the signed string cannot be formed: no check is possible. */
   problem?: { cause: Extract<InvalidCauseT, 'malformed_header' | 'timestamp_missing'>; message: string };
   /** The signed string, in pieces (no copy of the body), for a given body. */

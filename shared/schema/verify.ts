@@ -266,7 +266,9 @@ export const SignedPreview = z
 
 export const VerifyDetails = z
   .object({
-    message: z.string().meta({ description: 'For people.' }),
+    message: z.string().meta({
+      description: "For people. On a valid verdict, a warning: signed right by the scheme's spec, but the provider's own library refuses it (a Standard Webhooks body that is not UTF-8).",
+    }),
     header: z.string().optional().meta({ description: 'The header the signature was read from.' }),
     signed: SignedPreview.optional(),
     expected: z

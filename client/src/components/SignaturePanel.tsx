@@ -29,6 +29,15 @@ function skewText(sec: number): string {
   return sec > 0 ? `signed ${d} before it arrived` : `signed ${d} after it arrived (the sender's clock is ahead)`;
 }
 
+/**
+ * A signed timestamp (Unix seconds) as an ISO date, or null past the dates JS can write
+ * (±8.64e15 ms): a sender that wrote µs or ns there; toISOString would throw and blank the pane.
+ */
+function signedDate(sec: number): string | null {
+  const d = new Date(sec * 1000);
+  return Number.isNaN(d.getTime()) ? null : d.toISOString();
+}
+
 export function SignaturePanel({ v }: { v: VerificationT }) {
   const d = v.details;
   return (
@@ -43,15 +52,20 @@ export function SignaturePanel({ v }: { v: VerificationT }) {
           {CAUSES[d.cause]}
         </p>
       )}
-      {d?.message && <p class="small" data-testid="sig-message">{d.message}</p>}
+      {/* On a valid verdict a message is a warning: right by the spec, refused by the provider's library. */}
+      {d?.message && (
+        <p class={v.status === 'valid' ? 'notice notice-warn small' : 'small'} data-testid="sig-message">
+          {d.message}
+        </p>
+      )}
       {d?.matched && (
         <p class="small">
           Reproduced with secret #{d.matched.secretIndex + 1} by: <code>{d.matched.how}</code>
         </p>
       )}
-      {(v.status === 'expired' || d?.timestamp !== undefined) && d?.timestamp !== undefined && (
-        <p class="small muted">
-          Signed timestamp {d.timestamp} ({new Date(d.timestamp * 1000).toISOString()}){d.toleranceSec !== undefined ? `, tolerance ${toleranceWords(v.scheme, formatDuration(d.toleranceSec * 1000))}` : ''}.
+      {d?.timestamp !== undefined && (
+        <p class="small muted" data-testid="sig-timestamp">
+          Signed timestamp {d.timestamp} ({signedDate(d.timestamp) ?? 'out of range: no date in Unix seconds'}){d.toleranceSec !== undefined ? `, tolerance ${toleranceWords(v.scheme, formatDuration(d.toleranceSec * 1000))}` : ''}.
         </p>
       )}
       {d && (d.signed || d.expected?.length || d.received?.length) && (
