@@ -32,9 +32,14 @@ export function parseJsonBody(body: Buffer, max: number): { ok: true; value: unk
   }
 }
 
+/** A float as a Python or PHP parser reads it: written back by the form's own float writer. */
+class ParsedFloat {
+  constructor(readonly value: number) {}
+}
+
 function sortKeys(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(sortKeys);
-  if (v && typeof v === 'object' && !(v instanceof NumberText)) {
+  if (v && typeof v === 'object' && !(v instanceof NumberText) && !(v instanceof ParsedFloat)) {
     // No prototype: a "__proto__" key stays a key.
     const out = Object.create(null) as Record<string, unknown>;
     for (const k of Object.keys(v).sort()) out[k] = sortKeys((v as Record<string, unknown>)[k]);
@@ -51,14 +56,54 @@ interface Form {
   comma: string;
   colon: string;
   str: (s: string) => string;
+  /** How it writes a float it parsed (Python, PHP: they keep integers exact, see mixedNumbers). */
+  float?: (n: number) => string;
+}
+
+/** A double's shortest round-trip digits ("105") and decimal exponent (1 for 10.5). */
+function digitsOf(n: number): { digits: string; exp: number } {
+  const [m, e] = Math.abs(n).toExponential().split('e');
+  return { digits: m.replace('.', ''), exp: Number(e) };
+}
+
+/** Python's repr(float): shortest digits, fixed for exponents -4..15 (always with a ".0"), else "1e-05", "1.5e+16". */
+export function pythonFloat(n: number): string {
+  if (!Number.isFinite(n)) return Number.isNaN(n) ? 'NaN' : n > 0 ? 'Infinity' : '-Infinity';
+  const sign = n < 0 || Object.is(n, -0) ? '-' : '';
+  const { digits, exp } = digitsOf(n);
+  if (exp >= -4 && exp < 16) {
+    if (exp < 0) return `${sign}0.${'0'.repeat(-exp - 1)}${digits}`;
+    return `${sign}${digits.slice(0, exp + 1).padEnd(exp + 1, '0')}.${digits.slice(exp + 1) || '0'}`;
+  }
+  const mantissa = digits.length > 1 ? `${digits[0]}.${digits.slice(1)}` : digits;
+  return `${sign}${mantissa}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
+}
+
+/** PHP's json_encode of a float (serialize_precision -1): shortest digits, "10" for 10.0, "1.0e-5" past 4 zeros or 17 digits. */
+export function phpFloat(n: number): string {
+  if (!Number.isFinite(n)) return String(n); // json_encode refuses INF: no copy to match
+  const sign = n < 0 ? '-' : '';
+  const { digits, exp } = digitsOf(n);
+  if (exp >= -4 && exp < 17) {
+    if (exp < 0) return `${sign}0.${'0'.repeat(-exp - 1)}${digits}`;
+    const frac = digits.slice(exp + 1);
+    return `${sign}${digits.slice(0, exp + 1).padEnd(exp + 1, '0')}${frac ? `.${frac}` : ''}`;
+  }
+  const mantissa = `${digits[0]}.${digits.slice(1) || '0'}`;
+  return `${sign}${mantissa}e${exp < 0 ? '-' : '+'}${Math.abs(exp)}`;
 }
 
 const jsString = (s: string) => JSON.stringify(s);
 const js = (indent: string): Form => ({ indent, comma: ',', colon: indent ? ': ' : ':', str: jsString });
+const pyString = (s: string) => asciiOnly(JSON.stringify(s));
 /** Python's json.dumps defaults: ", " and ": " separators, non-ASCII escaped. */
-const PYTHON: Form = { indent: '', comma: ', ', colon: ': ', str: (s) => asciiOnly(JSON.stringify(s)) };
+const PYTHON: Form = { indent: '', comma: ', ', colon: ': ', str: pyString, float: pythonFloat };
+/** json.dumps(…, separators=(",", ":")). */
+const PYTHON_COMPACT: Form = { ...PYTHON, comma: ',', colon: ':' };
+/** json.dumps(…, indent=2): "," at line ends (no trailing space), ": " after keys. */
+const PYTHON_INDENT: Form = { ...PYTHON, indent: '  ', comma: ',' };
 /** PHP's json_encode defaults: compact, "/" and non-ASCII escaped. */
-const PHP: Form = { indent: '', comma: ',', colon: ':', str: (s) => asciiOnly(JSON.stringify(s)).replace(/\//g, '\\/') };
+const PHP: Form = { indent: '', comma: ',', colon: ':', str: (s) => asciiOnly(JSON.stringify(s)).replace(/\//g, '\\/'), float: phpFloat };
 
 /**
  * `v` written as JSON.stringify(v, null, form.indent) writes it, with the form's separators and
@@ -66,6 +111,7 @@ const PHP: Form = { indent: '', comma: ',', colon: ':', str: (s) => asciiOnly(JS
  */
 function write(v: unknown, f: Form, pad = ''): string {
   if (v instanceof NumberText) return v.text;
+  if (v instanceof ParsedFloat) return f.float!(v.value);
   if (typeof v === 'string') return f.str(v);
   if (v === null || typeof v !== 'object') return JSON.stringify(v);
   const inner = pad + f.indent;
@@ -86,23 +132,55 @@ const MAKERS: [string, Form, boolean][] = [
   ['the parsed body with sorted keys, compact', js(''), true],
   ['the parsed body with sorted keys, 2-space indent', js('  '), true],
   ['json.dumps(json.loads(body), sort_keys=True) (Python)', PYTHON, true],
+  ['json.dumps(json.loads(body), separators=(",", ":")) (Python)', PYTHON_COMPACT, false],
+  ['json.dumps(json.loads(body), indent=2) (Python)', PYTHON_INDENT, false],
 ];
+
+const isIntegerText = (t: string) => /^-?\d+$/.test(t);
+
+/**
+ * The tree as Python's json.loads and PHP's json_decode read it: integers exact (an id past
+ * 2^53 stays, as written but for a "-0"), floats as doubles (10.50 is 10.5), each written
+ * back by the serialiser's own float writer.
+ */
+function mixedNumbers(v: unknown): unknown {
+  if (v instanceof NumberText) return isIntegerText(v.text) ? new NumberText(BigInt(v.text).toString()) : new ParsedFloat(Number(v.text));
+  // A number JS gives back as written: a float when written with "." or an exponent.
+  if (typeof v === 'number') return /[.e]/i.test(String(v)) ? new ParsedFloat(v) : v;
+  if (Array.isArray(v)) return v.map(mixedNumbers);
+  if (v && typeof v === 'object') {
+    const out = Object.create(null) as Record<string, unknown>;
+    for (const k of Object.keys(v)) out[k] = mixedNumbers((v as Record<string, unknown>)[k]);
+    return out;
+  }
+  return v;
+}
 
 /**
  * Distinct re-serialisations of `body` (JSON; `parsed` is its JSON.parse) that differ from it,
  * most common first. Numbers are written as the body writes them: a sender's serialisers write
  * its numbers alike, and one past 2^53 (an id) would round if read as a JS number. When some
  * number reads otherwise in JS (past 2^53, 10.50), the copies with numbers as JSON.parse reads
- * them follow (a JS sender re-serialising writes those).
+ * them follow (a JS sender re-serialising writes those), then Python's and PHP's copies with
+ * floats as parsed and integers exact (their defaults: 10.50 becomes 10.5, an id stays). At
+ * most 3 × MAKERS copies, each one HMAC per secret.
  */
 export function* jsonVariants(body: Buffer, parsed: unknown): Generator<JsonVariant> {
   const text = body.toString('utf8');
   const kept = parseKeepingNumbers(text);
   const seen = new Set<string>([text]);
-  const trees: [unknown, string][] = kept.odd ? [[kept.value, ', numbers as written'], [parsed, ', numbers as JSON.parse reads them']] : [[kept.value, '']];
-  for (const [tree, note] of trees) {
+  const trees: [unknown, string, boolean][] = kept.odd
+    ? [
+        [kept.value, ', numbers as written', false],
+        [parsed, ', numbers as JSON.parse reads them', false],
+        [mixedNumbers(kept.value), ', floats as parsed, integers exact', true],
+      ]
+    : [[kept.value, '', false]];
+  for (const [tree, note, ownFloats] of trees) {
     let sorted: unknown;
     for (const [how, form, sort] of MAKERS) {
+      // Floats written back by their own parser's writer: only for the forms that have one.
+      if (ownFloats && !form.float) continue;
       const out = write(sort ? (sorted ??= sortKeys(tree)) : tree, form);
       if (seen.has(out)) continue;
       seen.add(out);

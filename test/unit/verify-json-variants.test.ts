@@ -3,7 +3,7 @@
 // json.dumps copy of a body with such an id was not recognised (body_changed). Where a number
 // reads otherwise in JS, the copies JSON.stringify would write are tried after them.
 import { describe, expect, it } from 'vitest';
-import { jsonVariants } from '../../server/verify/json-variants.ts';
+import { jsonVariants, phpFloat, pythonFloat } from '../../server/verify/json-variants.ts';
 
 const variants = (body: string) => new Map([...jsonVariants(Buffer.from(body), JSON.parse(body))].map((v) => [v.how, v.bytes.toString('utf8')]));
 
@@ -35,5 +35,28 @@ describe('jsonVariants', () => {
     expect(got.get('JSON.stringify(JSON.parse(body)), numbers as JSON.parse reads them')).toBe('{"id":820982911946154500,"total":10.5,"email":"a"}');
     const hows = [...got.keys()];
     expect(hows.findIndex((h) => h.endsWith('as written'))).toBeLessThan(hows.findIndex((h) => h.endsWith('reads them')));
+  });
+
+  // Python's json.loads and PHP's json_decode read 10.50 as the float 10.5 but keep an id past
+  // 2^53 exact: neither tree above writes that. (Expected texts made with Python 3's json.dumps.)
+  it("writes Python's and PHP's defaults: floats as parsed, integers exact", () => {
+    const got = variants('{"z":"é/x","amount":10.50,"id":820982911946154508}');
+    const byText = new Map([...got].map(([how, text]) => [text, how]));
+    expect(byText.get('{"z": "\\u00e9/x", "amount": 10.5, "id": 820982911946154508}')).toBe('json.dumps(json.loads(body)) (Python: ", " and ": " separators), floats as parsed, integers exact');
+    expect(byText.get('{"amount": 10.5, "id": 820982911946154508, "z": "\\u00e9/x"}')).toBe('json.dumps(json.loads(body), sort_keys=True) (Python), floats as parsed, integers exact');
+    expect(byText.get('{"z":"\\u00e9/x","amount":10.5,"id":820982911946154508}')).toBe('json.dumps(json.loads(body), separators=(",", ":")) (Python), floats as parsed, integers exact');
+    expect(byText.get('{\n  "z": "\\u00e9/x",\n  "amount": 10.5,\n  "id": 820982911946154508\n}')).toBe('json.dumps(json.loads(body), indent=2) (Python), floats as parsed, integers exact');
+    expect(byText.get('{"z":"\\u00e9\\/x","amount":10.5,"id":820982911946154508}')).toBe('json_encode(json_decode(body)) (PHP: "/" and non-ASCII escaped), floats as parsed, integers exact');
+    // Bounded: each maker at most once per number tree.
+    expect(got.size).toBeLessThanOrEqual(3 * 11);
+  });
+
+  it('writes a float back as Python (repr) and PHP (json_encode) do', () => {
+    // Python: repr() of each, run in Python 3. PHP (not installed here): as php-src's
+    // json_encoder.c writes a double, zend_gcvt with serialize_precision -1 and no ".0" added.
+    const py: [number, string][] = [[10.5, '10.5'], [10, '10.0'], [1e-5, '1e-05'], [1e-4, '0.0001'], [1e16, '1e+16'], [1.5e16, '1.5e+16'], [1e15, '1000000000000000.0'], [-0, '-0.0'], [5e-324, '5e-324']];
+    for (const [n, text] of py) expect(pythonFloat(n), text).toBe(text);
+    const php: [number, string][] = [[10.5, '10.5'], [10, '10'], [1e-4, '0.0001'], [1e-5, '1.0e-5'], [1e16, '10000000000000000'], [1e17, '1.0e+17'], [1.5e25, '1.5e+25']];
+    for (const [n, text] of php) expect(phpFloat(n), text).toBe(text);
   });
 });
