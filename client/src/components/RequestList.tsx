@@ -24,7 +24,8 @@ interface Props {
   binId: string;
   requests: RequestItem[];
   selectedId: string | null;
-  unread: Set<string>;
+  /** Which rows are unread (see unread.ts); `unreadVersion` changes with it. */
+  unread: { has(id: string): boolean };
   unreadVersion: number;
   hasOlder: boolean;
   loadingOlder: boolean;
@@ -70,20 +71,27 @@ export const RequestList = memo(function RequestList(p: Props) {
   const [newAbove, setNewAbove] = useState(0);
   const frame = useRef(0);
 
-  // New rows on top: stay on what the user is reading unless they are at the top.
+  // New rows on top: stay on what the user is reading unless they are at the top. At the top
+  // too while the open request's row is in view: else a stream pushes it out from under their
+  // eyes (Home, then the next batch); "N new" above says how many came and jumps to them.
   useLayoutEffect(() => {
     const el = scroller.current;
     const prev = headId.current;
     headId.current = requests[0]?.id ?? null;
     if (!el || !prev || requests.length === 0 || requests[0].id === prev) return;
-    if (el.scrollTop <= 2) return;
     let k = 0;
     while (k < requests.length && k < 5000 && requests[k].id > prev) k++;
-    if (k > 0 && requests[k]?.id === prev) {
-      el.scrollTop += k * ROW_HEIGHT;
-      setScrollTop(el.scrollTop);
-      setNewAbove((n) => n + k);
+    if (k === 0 || requests[k]?.id !== prev) return;
+    if (el.scrollTop <= 2) {
+      const sel = p.selectedId ? rankOf(requests, p.selectedId) : -1;
+      // Where its row was before these k came, and whether that was on screen.
+      const was = (sel - k) * ROW_HEIGHT;
+      if (sel < k || requests[sel]?.id !== p.selectedId || was >= el.scrollTop + el.clientHeight) return;
     }
+    el.scrollTop += k * ROW_HEIGHT;
+    setScrollTop(el.scrollTop);
+    // A list too short to scroll stayed at the top: the new rows are in view, nothing to say.
+    if (el.scrollTop > 2) setNewAbove((n) => n + k);
   }, [requests]);
 
   // New captures told to screen readers, summed up at a pace they can speak (not one each).
