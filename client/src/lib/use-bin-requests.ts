@@ -1,12 +1,14 @@
 // A bin's captured requests, live: the newest page from the API, then Socket.IO events
 // batched into one render per animation frame, older pages on demand, unread tracking, and
-// a backfill of whatever was missed when the connection comes back. With a filter (the page
+// a backfill of whatever was missed when the connection comes back, after which the loaded
+// rows are read again (what left the bin meanwhile is not replayed). With a filter (the page
 // URL's search) the pages come from the server's search, and a live capture joins the list
 // only if it matches: checked on the row when the filter allows, else asked of the server.
 // How many the bin holds is kept live too (see live-count.ts), and how many a cap pushed out.
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import type { Bin, RequestItem, RequestsGoneReason } from '../../../shared/api.ts';
 import { ApiError, api, errorMessage, isNotFound } from './api.ts';
+import { countBetween, goneWhy, readDown } from './list-resync.ts';
 import { keptRows, rankOf } from './list-step.ts';
 import { LiveCount } from './live-count.ts';
 import { liveOrder } from './live-order.ts';
@@ -14,6 +16,7 @@ import { type RequestFilter, filterSearch, isEmptyFilter, matchesRow, needsServe
 import { mergeRequests, removeRequests, replaceRequests } from './request-list.ts';
 import { SearchCatchUp } from './search-catch-up.ts';
 import { getSocket, subscribeBin } from './socket.ts';
+import { Unread } from './unread.ts';
 
 /** Requests kept in memory; older ones are paged from the API again when scrolled to. */
 export const KEEP = 3000;
@@ -56,11 +59,13 @@ export interface BinRequestsState {
    * and about which filter field. The bin still loads and stays live; the list is empty.
    */
   filterError: { field: string | null; message: string } | null;
-  unread: Set<string>;
-  /** Bumped whenever `unread` changes (the Set itself is mutated). */
+  /** Bumped whenever the unread captures change (see unread.ts; the tracker itself is mutated). */
   unreadVersion: number;
-  /** Set briefly after a reconnect replayed missed requests. */
-  backfilled: { count: number; at: number } | null;
+  /**
+   * Set after a reconnect replayed missed requests: how many, and with a filter how many of
+   * them match (the rows added; null when the list could not be read again).
+   */
+  backfilled: { count: number; matched: number | null; at: number } | null;
   /** Ids deleted while the page was open (by anyone), and whether the bin was cleared. */
   deleted: Set<string>;
   /**
@@ -93,7 +98,6 @@ function initial(): BinRequestsState {
     olderError: null,
     error: null,
     filterError: null,
-    unread: new Set(),
     unreadVersion: 0,
     backfilled: null,
     deleted: new Set(),
@@ -116,7 +120,8 @@ export function useBinRequests(binId: string, filter: RequestFilter = {}) {
   const filterKey = filterSearch(filter);
   const [state, setState] = useState<BinRequestsState>(() => initial());
   const known = useRef(new Set<string>());
-  const unread = useRef(new Set<string>());
+  /** The bin's unread captures: kept across filter changes (it is about the bin, not the rows). */
+  const unread = useRef(new Unread());
   const pending = useRef<RequestItem[]>([]);
   const updates = useRef(new Map<string, RequestItem>());
   /** Rows whose detail changed, not the row (a forward finished): made anew so an open detail reloads. */
@@ -144,7 +149,6 @@ export function useBinRequests(binId: string, filter: RequestFilter = {}) {
     const f = filterRef.current;
     const filtered = !isEmptyFilter(f);
     known.current = new Set();
-    unread.current = new Set();
     pending.current = [];
     updates.current = new Map();
     touched.current = new Set();
@@ -153,12 +157,16 @@ export function useBinRequests(binId: string, filter: RequestFilter = {}) {
     // Another filter on the same bin: the newest capture seen of it stays where the subscribe
     // resumes (a filtered first page knows only its newest match; from there the subscribe
     // replayed every capture since, thousands on a busy bin).
-    if (seenOf.current !== binId) lastSeen.current = null;
+    if (seenOf.current !== binId) {
+      lastSeen.current = null;
+      unread.current = new Unread();
+    }
     seenOf.current = binId;
+    const tracker = unread.current;
     setState((s) => {
       // Another filter on the same bin: what is known of the bin itself stays.
       const same = s.bin?.id === binId;
-      return { ...initial(), unread: unread.current, bin: same ? s.bin : null, binDeleted: same && s.binDeleted, count: same ? s.count : null, pushedOut: same ? s.pushedOut : 0 };
+      return { ...initial(), unreadVersion: s.unreadVersion + 1, bin: same ? s.bin : null, binDeleted: same && s.binDeleted, count: same ? s.count : null, pushedOut: same ? s.pushedOut : 0 };
     });
     // Told to the page with the next batch (one render per frame, however many events came).
     const counter = new LiveCount({
@@ -167,6 +175,14 @@ export function useBinRequests(binId: string, filter: RequestFilter = {}) {
     });
     /** The count last put in the state. */
     let shownCount: number | null = null;
+    /** The unread tracker's version last put in the state. */
+    let shownUnread = -1;
+    /** Captures counted unread so far (a bin read while they came may not hold them yet). */
+    let arrivals = 0;
+    /** While a reconnect's read of the list is out: what left or changed meanwhile (its answer may be older). */
+    let during: { deleted: Set<string>; updated: Map<string, RequestItem>; cleared: boolean } | null = null;
+    /** The last reconnect's read: an earlier one still out is dropped. */
+    let resyncGen = 0;
 
     const seen = (id: string) => {
       if (!lastSeen.current || id > lastSeen.current) lastSeen.current = id;
@@ -199,11 +215,12 @@ export function useBinRequests(binId: string, filter: RequestFilter = {}) {
       const count = counter.value;
       const countChanged = count !== null && count !== shownCount;
       if (countChanged) shownCount = count;
+      const unreadChanged = tracker.version !== shownUnread;
+      shownUnread = tracker.version;
       if (added.length === 0 && !updatedAny) {
-        if (countChanged) setState((s) => ({ ...s, count }));
+        if (countChanged || unreadChanged) setState((s) => ({ ...s, count: countChanged ? count : s.count, unreadVersion: unreadChanged ? s.unreadVersion + 1 : s.unreadVersion }));
         return;
       }
-      for (const r of added) unread.current.add(r.id);
       let trimmedCursor: string | null = null;
       // Keep memory bounded on a busy bin, but never under the user's eyes.
       const sel = keepFor.current.selectedId;
@@ -217,10 +234,8 @@ export function useBinRequests(binId: string, filter: RequestFilter = {}) {
         floor: keepFor.current.floor,
       });
       if (kept < next.length) {
-        for (let i = kept; i < next.length; i++) {
-          known.current.delete(next[i].id);
-          unread.current.delete(next[i].id);
-        }
+        // Unread stays as it is: it counts captures, not the rows kept.
+        for (let i = kept; i < next.length; i++) known.current.delete(next[i].id);
         next = next.slice(0, kept);
         trimmedCursor = next[next.length - 1].id;
       }
@@ -229,7 +244,7 @@ export function useBinRequests(binId: string, filter: RequestFilter = {}) {
         ...s,
         list: next,
         nextBefore: trimmedCursor ?? s.nextBefore,
-        unreadVersion: added.length ? s.unreadVersion + 1 : s.unreadVersion,
+        unreadVersion: unreadChanged ? s.unreadVersion + 1 : s.unreadVersion,
         updatedVersion: updatedAny ? s.updatedVersion + 1 : s.updatedVersion,
         count: countChanged ? count : s.count,
       }));
@@ -295,8 +310,13 @@ export function useBinRequests(binId: string, filter: RequestFilter = {}) {
     const onRequest = (r: RequestItem) => {
       if (r.binId !== binId) return;
       seen(r.id);
-      // Every capture counts, matching the filter or not: the count is the bin's.
+      // Every capture counts, matching the filter or not: the count is the bin's, and so are
+      // the unread ones.
       counter.capture(r.id);
+      if (tracker.arrived(r.id)) {
+        arrivals++;
+        schedule();
+      }
       if (refused) return;
       if (filtered) {
         search.announce(r.id);
@@ -337,8 +357,7 @@ export function useBinRequests(binId: string, filter: RequestFilter = {}) {
         const { list } = mergeRequests(newer, page.requests, known.current);
         listRef.current = list;
         listGen.current++;
-        for (const id of unread.current) if (!known.current.has(id)) unread.current.delete(id);
-        setState((s) => ({ ...s, list, nextBefore: page.nextBefore, olderError: null, unreadVersion: s.unreadVersion + 1 }));
+        setState((s) => ({ ...s, list, nextBefore: page.nextBefore, olderError: null }));
       } catch {
         // Offline or busy: the next settings change or reload reads it; the list stays as it was.
       } finally {
@@ -359,6 +378,7 @@ export function useBinRequests(binId: string, filter: RequestFilter = {}) {
 
     const onUpdated = (e: { binId: string; items: RequestItem[]; details?: string[] }) => {
       if (e.binId !== binId) return;
+      if (during) for (const r of e.items) during.updated.set(r.id, r);
       if (Date.now() < recheckUntil) armReread();
       for (const r of e.items) updates.current.set(r.id, r);
       for (const id of e.details ?? []) touched.current.add(id);
@@ -372,12 +392,15 @@ export function useBinRequests(binId: string, filter: RequestFilter = {}) {
       const openGone = pushedOut && open && (e.ids as string[]).includes(open) ? open : null;
       if (e.ids === 'all') {
         pending.current = [];
-        unread.current.clear();
+        tracker.allRead(lastSeen.current ?? '');
         counter.cleared();
+        if (during) during.cleared = true;
       } else {
-        for (const id of e.ids) unread.current.delete(id);
+        tracker.gone(e.ids);
         counter.removed(e.ids.length);
+        if (during) for (const id of e.ids) during.deleted.add(id);
       }
+      shownUnread = tracker.version;
       const next = removeRequests(listRef.current, e.ids, known.current);
       listRef.current = next;
       const count = counter.value;
@@ -411,13 +434,87 @@ export function useBinRequests(binId: string, filter: RequestFilter = {}) {
     socket.on('bin:deleted', onBinDeleted);
     socket.on('settings:changed', onSettings);
 
+    /**
+     * After a reconnect: the replay brought what arrived meanwhile, not what left (a clear,
+     * deletions, the cap pushing the oldest out, a smaller cap after a restart). Read the bin
+     * and the loaded range again, newest first down to the oldest loaded row (list-resync.ts),
+     * and make the list what the server holds there, keeping what came live since the read was
+     * sent. `from`: where the replay resumed; `upTo`: the newest it brought.
+     */
+    const resync = async (from: string | null, upTo: string | null, replayed: number) => {
+      const gen = ++resyncGen;
+      flush();
+      const old = listRef.current;
+      const since = lastSeen.current ?? '';
+      const arrivalsAtSend = arrivals;
+      const d = { deleted: new Set<string>(), updated: new Map<string, RequestItem>(), cleared: false };
+      during = d;
+      let matched: number | null = null;
+      try {
+        const [bin, read] = await Promise.all([
+          binOrder.ask(() => api.getBin(binId)),
+          readDown((q) => api.listRequests(binId, q, f), old.at(-1)?.id ?? null),
+        ]);
+        if (!alive || gen !== resyncGen) return;
+        flush();
+        let gone: { id: string; why: 'evicted' | 'deleted' } | null = null;
+        let next = listRef.current;
+        let nextBefore: string | null | undefined;
+        // A clear meanwhile emptied the list after this read was served: the read is older.
+        if (!d.cleared) {
+          const newer = listRef.current.filter((r) => r.id > since);
+          known.current = new Set(newer.map((r) => r.id));
+          const fresh = read.rows.filter((r) => !d.deleted.has(r.id)).map((r) => d.updated.get(r.id) ?? r);
+          next = mergeRequests(newer, fresh, known.current).list;
+          nextBefore = read.nextBefore;
+          listRef.current = next;
+          // An older page asked for before belongs to the list replaced.
+          listGen.current++;
+          const complete = read.nextBefore === null;
+          tracker.gone(old.filter((r) => !known.current.has(r.id)).map((r) => r.id));
+          // No more can be unread than the bin holds (plus what came since it was read).
+          tracker.atMost(bin.requestCount + arrivals - arrivalsAtSend);
+          if (!filtered && tracker.covers(next.at(-1)?.id ?? null, complete)) tracker.recount(next.map((r) => r.id));
+          // The open request was loaded and the read went past it, yet it is not there: gone.
+          const open = keepFor.current.selectedId;
+          const reached = complete || (read.rows.at(-1)?.id ?? '') <= (open ?? '');
+          if (open && reached && old[rankOf(old, open)]?.id === open && !known.current.has(open) && !d.deleted.has(open)) {
+            gone = { id: open, why: goneWhy(open, { oldestStored: next.at(-1)?.id ?? null, complete, stored: bin.requestCount, max: bin.maxRequests }) };
+          }
+          matched = countBetween(next, from, upTo);
+        }
+        const overtaken = binOrder.overtaken(bin);
+        setState((s) => ({
+          ...s,
+          bin: overtaken ? s.bin : bin,
+          list: next,
+          nextBefore: nextBefore === undefined ? s.nextBefore : nextBefore,
+          olderError: null,
+          unreadVersion: s.unreadVersion + 1,
+          deleted: gone?.why === 'deleted' ? new Set([...s.deleted, gone.id]) : s.deleted,
+          evicted: gone?.why === 'evicted' ? new Set([...s.evicted, gone.id]) : s.evicted,
+          backfilled: replayed ? { count: replayed, matched: filtered ? matched : null, at: Date.now() } : s.backfilled,
+        }));
+        shownUnread = tracker.version;
+      } catch {
+        // Offline again, or the server busy: the list stays as the replay left it; the next
+        // reconnect reads it again.
+        if (alive && gen === resyncGen && replayed) setState((s) => ({ ...s, backfilled: { count: replayed, matched: null, at: Date.now() } }));
+      } finally {
+        if (during === d) during = null;
+      }
+    };
+
     let unsubscribe: (() => void) | null = null;
     (async () => {
       try {
         // Settled apart: a filter the server refuses (a 400, e.g. ?status=abc from a link) is
         // the filter's error, said at the filter; the bin loads and goes live all the same.
         const sentAt = Date.now();
-        const [binR, pageR] = await Promise.allSettled([api.getBin(binId), api.listRequests(binId, { limit: FIRST_PAGE }, f)]);
+        // Unread counts the bin's captures after its newest as the page opened: a filtered
+        // first page knows only its newest match, so the newest capture is read too.
+        const newestOfBin = filtered && !tracker.isStarted ? api.listRequests(binId, { limit: 1 }) : Promise.resolve(null);
+        const [binR, pageR, newestR] = await Promise.allSettled([api.getBin(binId), api.listRequests(binId, { limit: FIRST_PAGE }, f), newestOfBin]);
         if (!alive) return;
         if (binR.status === 'rejected') throw binR.reason;
         const bin = binR.value;
@@ -432,6 +529,8 @@ export function useBinRequests(binId: string, filter: RequestFilter = {}) {
         // The first page is not "unread": it was there before the page opened.
         const { list } = mergeRequests(listRef.current, page.requests, known.current);
         listRef.current = list;
+        const newest = newestR.status === 'fulfilled' && newestR.value ? newestR.value.requests[0] : page.requests[0];
+        tracker.start(newest?.id ?? '');
         if (list[0]) seen(list[0].id);
         search.setFloor(list[0]?.id);
         // Captures asked about before the first page was read are asked now.
@@ -440,12 +539,15 @@ export function useBinRequests(binId: string, filter: RequestFilter = {}) {
         // Join the room, replaying anything newer than what the page holds ("0" sorts
         // before every id, so an empty bin gets all that arrived since the fetch). Under a
         // refused filter nothing can match: no replay of the whole bin (null), new ones only.
+        /** Where the last (re)subscribe resumed. */
+        let resumedFrom: string | null = null;
         unsubscribe = subscribeBin(
           binId,
           // Asked as each (re)subscribe is sent: its replay follows, until its answer.
           () => {
             counter.joining();
-            return lastSeen.current ?? (badFilter ? null : '0');
+            resumedFrom = lastSeen.current ?? (badFilter ? null : '0');
+            return resumedFrom;
           },
           (ack, reconnect) => {
             if (!alive) return;
@@ -455,7 +557,10 @@ export function useBinRequests(binId: string, filter: RequestFilter = {}) {
             counter.joined();
             if (!ack.ok && ack.error === 'bin not found') setState((s) => ({ ...s, binDeleted: true }));
             else if (!ack.ok) setState((s) => ({ ...s, error: `Live updates paused: the server could not follow this bin (${ack.error ?? 'no reason given'}); retrying` }));
-            else if (reconnect) setState((s) => ({ ...s, error: null, backfilled: { count: ack.backfilled ?? 0, at: Date.now() } }));
+            else if (reconnect) {
+              setState((s) => ({ ...s, error: null }));
+              void resync(resumedFrom, lastSeen.current, ack.backfilled ?? 0);
+            }
           },
         );
       } catch (err) {
@@ -505,11 +610,11 @@ export function useBinRequests(binId: string, filter: RequestFilter = {}) {
   }, [binId, state.nextBefore, filterKey]);
 
   const markRead = useCallback((id: string) => {
-    if (unread.current.delete(id)) setState((s) => ({ ...s, unreadVersion: s.unreadVersion + 1 }));
+    if (unread.current.read(id)) setState((s) => ({ ...s, unreadVersion: s.unreadVersion + 1 }));
   }, []);
 
   const markAllRead = useCallback(() => {
-    unread.current.clear();
+    unread.current.allRead(lastSeen.current ?? '');
     setState((s) => ({ ...s, unreadVersion: s.unreadVersion + 1 }));
   }, []);
 
@@ -535,5 +640,5 @@ export function useBinRequests(binId: string, filter: RequestFilter = {}) {
   const markDeleted = useCallback(() => setState((s) => ({ ...s, binDeleted: true })), []);
   const clearError = useCallback(() => setState((s) => ({ ...s, error: null })), []);
 
-  return { ...state, unread: unread.current, loadOlder, markRead, markAllRead, setLastVisible, setKeepFor, writeBin, markDeleted, clearError };
+  return { ...state, unread: unread.current, unreadCount: unread.current.count, loadOlder, markRead, markAllRead, setLastVisible, setKeepFor, writeBin, markDeleted, clearError };
 }

@@ -17,6 +17,7 @@ import { ResponseEditor } from '../components/ResponseEditor.tsx';
 import { RowLabelSettings } from '../components/RowLabelSettings.tsx';
 import { VerifySettingsPanel } from '../components/VerifySettingsPanel.tsx';
 import { api, isNotFound } from '../lib/api.ts';
+import { backfillText } from '../lib/backfill-note.ts';
 import { exampleCurl } from '../lib/curl.ts';
 import { formatCount } from '../lib/format.ts';
 import { listEndText, tabCount } from '../lib/list-end.ts';
@@ -62,7 +63,7 @@ export function BinPage({ binId, requestId, tab, search }: Props) {
   // "Show all N with this key": the list becomes that key's captures (other filters dropped,
   // so it is the whole group), the capture stays open.
   const keyPath = useCallback((id: string, key: string) => (qs === filterSearch({ key }) ? null : paths.request(binId, id) + filterSearch({ key })), [binId, qs]);
-  const unreadCount = s.unread.size;
+  const unreadCount = s.unreadCount;
   const deleted = s.binDeleted;
 
   useEffect(() => {
@@ -382,7 +383,7 @@ export function BinPage({ binId, requestId, tab, search }: Props) {
       )}
       {s.backfilled && s.backfilled.count > 0 && backfillShown === s.backfilled.at && (
         <p class="notice notice-ok small" role="status" data-testid="backfill-note">
-          Reconnected: {s.backfilled.count} request{s.backfilled.count === 1 ? '' : 's'} that arrived meanwhile {s.backfilled.count === 1 ? 'was' : 'were'} filled in.
+          {backfillText(s.backfilled.count, filtered ? s.backfilled.matched : undefined)}
         </p>
       )}
 
