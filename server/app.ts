@@ -29,7 +29,7 @@ import { API_JSON_LIMIT, isSingleReplay, limitWords, replayJsonLimit } from './h
 import type { Control } from './control/control.ts';
 import { ResponseControl } from './control/controller.ts';
 import { RedisResponseControl } from './control/redis-control.ts';
-import { ClusterDispatcher, HOP_HEADER, passedOn } from './cluster/cluster-dispatcher.ts';
+import { ClusterDispatcher, HOP_HEADER, passedOn, remoteCallTimeoutMs } from './cluster/cluster-dispatcher.ts';
 import { DispatcherLease } from './cluster/dispatcher-lease.ts';
 import type { DispatcherApi } from './dispatch/dispatcher-api.ts';
 import type { RedisCluster } from './cluster/redis-cluster.ts';
@@ -349,11 +349,12 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
   let lease: DispatcherLease | null = null;
   if (cluster && isRedisStore(store)) {
     const cd = (clusterDispatcher = new ClusterDispatcher({
-      holderUrl: () => lease!.holderUrl(),
+      holder: () => lease!.holder(),
       selfUrl: config.instanceUrl,
       token: config.authToken,
       noteWebhook: (id) => cluster.note('webhook', id),
-      timeoutMs: 60_000,
+      timeoutMs: remoteCallTimeoutMs(config.dispatchTimeoutMs),
+      watchMs: Math.max(250, Math.floor(config.dispatcherLeaseMs / 3)),
     }));
     dispatcher = cd;
     lease = new DispatcherLease({

@@ -273,9 +273,14 @@ export class DispatcherLease {
 
   /** Where the dispatcher runs now (another instance's URL, or ours), or null between holders. */
   async holderUrl(): Promise<string | null> {
+    return (await this.holder())?.url ?? null;
+  }
+
+  /** The same with the lease itself (epoch and URL): it changes when the lease changes hands, even to the same URL. */
+  async holder(): Promise<{ lease: string; url: string } | null> {
     const v = await this.o.db.run(() => this.client.get(this.key));
     if (!v) return null;
-    return v.slice(v.indexOf(' ') + 1);
+    return { lease: v, url: v.slice(v.indexOf(' ') + 1) };
   }
 
   /** A clean stop: stop our dispatcher and hand the lease on at once. */

@@ -1,0 +1,94 @@
+// A dispatcher call passed to the instance holding the lease (a Test here), with real processes
+// on a real redis-server: one the holder took longer than a minute over is answered; one whose
+// holder died or stalled after it was sent answers 502 dispatcher_outcome_unknown (it may have
+// been made: check before retrying), not 503 "retry" (following that advice sent a second Test).
+import { afterEach, describe, expect, it } from 'vitest';
+import { api } from '../helpers/http.ts';
+import { type ServerProcess, spawnServer } from '../helpers/process.ts';
+import { type RedisServer, startRedis } from '../helpers/redis.ts';
+
+const LEASE_MS = 1500;
+let redis: RedisServer | null = null;
+let procs: ServerProcess[] = [];
+
+afterEach(async () => {
+  for (const p of procs) {
+    try {
+      process.kill(p.proc.pid!, 'SIGCONT');
+    } catch {
+      // already gone
+    }
+    p.proc.kill('SIGKILL');
+  }
+  await Promise.all(procs.map((p) => p.exited));
+  procs = [];
+  await redis?.cleanup();
+  redis = null;
+});
+
+/** Two instances; answers [the one running the dispatcher, the other]. */
+async function pair(): Promise<[ServerProcess, ServerProcess]> {
+  redis = await startRedis();
+  const env = { STORE: 'redis', REDIS_URL: redis.url, REDIS_PREFIX: 'po:', DISPATCHER_LEASE_MS: String(LEASE_MS), DISPATCH_WORKER: 'false' };
+  procs = await Promise.all([spawnServer(env), spawnServer(env)]);
+  const runs = await Promise.all(procs.map(async (p) => (await api<{ dispatcher?: { runsHere: boolean } }>(p.base, 'GET', '/api/health')).body.dispatcher?.runsHere));
+  expect(runs.filter(Boolean)).toHaveLength(1);
+  return runs[0] ? [procs[0], procs[1]] : [procs[1], procs[0]];
+}
+
+/** A webhook to a bin on `on` that answers 200 after `delayMs`. */
+async function slowWebhook(on: ServerProcess, delayMs: number, timeoutMs: number): Promise<string> {
+  const bin = (await api<{ id: string }>(on.base, 'POST', '/api/bins', {})).body;
+  await api(on.base, 'PUT', `/api/bins/${bin.id}/response`, { default: { status: 200, delayMs } });
+  return (await api<{ id: string }>(on.base, 'POST', '/api/webhooks', { url: `${on.base}/h/${bin.id}`, events: ['flow_started'], timeoutMs })).body.id;
+}
+
+type ErrorBody = { error: { code: string; message: string } };
+type Deliveries = { deliveries: { id: string; attempts: unknown[] }[] };
+
+describe('a Test passed to the instance running the dispatcher', () => {
+  it('its holder SIGKILLed after the Test was sent: 502 outcome unknown, saying where to look; the Test is there', async () => {
+    const [holder, other] = await pair();
+    const wh = await slowWebhook(other, 5000, 10_000);
+    const test = api<ErrorBody>(other.base, 'POST', `/api/webhooks/${wh}/test`);
+    // The holder is sending it (the receiver, on the other instance, holds its answer).
+    await expect.poll(async () => (await api<Deliveries>(other.base, 'GET', `/api/deliveries?webhookId=${wh}`)).body.deliveries.length, { timeout: 10_000 }).toBe(1);
+    holder.proc.kill('SIGKILL');
+    const r = await test;
+    expect(r.status).toBe(502);
+    expect(r.body.error.code).toBe('dispatcher_outcome_unknown');
+    expect(r.body.error.message).toContain(`GET /api/deliveries?webhookId=${wh}`);
+    // As the message says: the Test was made (and is there to see).
+    expect((await api<Deliveries>(other.base, 'GET', `/api/deliveries?webhookId=${wh}`)).body.deliveries).toHaveLength(1);
+  }, 60_000);
+
+  it('its holder SIGSTOPped past its lease: 502 outcome unknown once another instance runs the dispatcher, not a wait without end', async () => {
+    const [holder, other] = await pair();
+    const wh = await slowWebhook(other, 3000, 10_000);
+    const test = api<ErrorBody>(other.base, 'POST', `/api/webhooks/${wh}/test`);
+    await expect.poll(async () => (await api<Deliveries>(other.base, 'GET', `/api/deliveries?webhookId=${wh}`)).body.deliveries.length, { timeout: 10_000 }).toBe(1);
+    process.kill(holder.proc.pid!, 'SIGSTOP');
+    const r = await test;
+    expect(r.status).toBe(502);
+    expect(r.body.error.code).toBe('dispatcher_outcome_unknown');
+    expect(r.body.error.message).toMatch(/no longer runs the dispatcher/);
+    expect((await api<{ dispatcher?: { runsHere: boolean } }>(other.base, 'GET', '/api/health')).body.dispatcher?.runsHere).toBe(true);
+  }, 60_000);
+
+  it('the holder takes longer than a minute (a 62 s receiver, a 90 s webhook timeout): the caller gets its result, not a 503 "retry"', async () => {
+    const [, other] = await pair();
+    const wh = await slowWebhook(other, 62_000, 90_000);
+    const r = await api<{ ok: boolean; status: number | null }>(other.base, 'POST', `/api/webhooks/${wh}/test`);
+    expect({ status: r.status, ok: r.body.ok, answered: r.body.status }).toEqual({ status: 200, ok: true, answered: 200 });
+  }, 180_000);
+
+  it('nothing reached the holder (it is gone and its lease still names it): 503 dispatcher_unavailable, retry', async () => {
+    const [holder, other] = await pair();
+    const wh = await slowWebhook(other, 0, 10_000);
+    holder.proc.kill('SIGKILL');
+    await holder.exited;
+    const r = await api<ErrorBody>(other.base, 'POST', `/api/webhooks/${wh}/test`);
+    expect({ status: r.status, code: r.body.error.code }).toEqual({ status: 503, code: 'dispatcher_unavailable' });
+    expect((await api<Deliveries>(other.base, 'GET', `/api/deliveries?webhookId=${wh}`)).body.deliveries).toHaveLength(0);
+  }, 60_000);
+});
