@@ -406,6 +406,15 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
   const orphans = await dropOrphanSettings(store);
   if (orphans) log.warn('dropped the settings of bins deleted just before the last stop', { count: orphans });
   await control.load();
+  // Caps lowered since the captures were stored apply now, as lowdb's do as it loads; viewers
+  // on the instances already running are told.
+  if (isRedisStore(store)) {
+    await store
+      .applyCaps(config.maxRequestsPerBin, (evs) => {
+        for (const ev of evs) live.requestsEvicted(ev.binId, ev.ids, true);
+      })
+      .catch((err: unknown) => log.warn('could not apply MAX_REQUESTS_PER_BIN and MAX_STORE_BYTES to what is stored at start-up; the next captures will', { error: String(err) }));
+  }
 
   const rateLimiter = config.rateLimitPerBin > 0 ? new RateLimiter(config.rateLimitPerBin) : null;
   // Forward targets, proxy mode and replays: outbound calls under the dispatcher's policy.

@@ -33,8 +33,12 @@ export interface LiveBus {
   /** A stored capture's detail changed, not its row (a forward's result): only its id goes out. */
   requestDetailChanged(binId: string, id: string): void;
   requestsDeleted(binId: string, ids: string[] | 'all'): void;
-  /** Captures of another bin that an append pushed out (the store-wide byte budget). */
-  requestsEvicted(binId: string, ids: string[]): void;
+  /**
+   * Captures of another bin that an append pushed out (the store-wide byte budget). Shared
+   * rooms: the capture feed tells every instance of those, so this tells nobody, unless
+   * `everywhere` (what a start-up pass evicted: no feed entry says it).
+   */
+  requestsEvicted(binId: string, ids: string[], everywhere?: boolean): void;
   settingsChanged(binId: string, kind: SettingsKind, etag: string): void;
   binUpdated(b: Bin): void;
   binDeleted(id: string): void;
@@ -177,8 +181,8 @@ export class SocketBus implements LiveBus {
   requestsDeleted(binId: string, ids: string[] | 'all') {
     this.io.to(binRoom(binId)).emit('requests:deleted', { binId, ids, reason: 'deleted' });
   }
-  requestsEvicted(binId: string, ids: string[]) {
-    if (!this.shared) this.io.to(binRoom(binId)).emit('requests:deleted', { binId, ids, reason: 'evicted' });
+  requestsEvicted(binId: string, ids: string[], everywhere = false) {
+    if (!this.shared || everywhere) this.io.to(binRoom(binId)).emit('requests:deleted', { binId, ids, reason: 'evicted' });
   }
 
   /**

@@ -12,7 +12,7 @@ function forwardAll(bus: LiveBus): LiveBus {
     requestUpdated: (r) => bus.requestUpdated(r),
     requestDetailChanged: (binId, id) => bus.requestDetailChanged(binId, id),
     requestsDeleted: (binId, ids) => bus.requestsDeleted(binId, ids),
-    requestsEvicted: (binId, ids) => bus.requestsEvicted(binId, ids),
+    requestsEvicted: (binId, ids, everywhere) => bus.requestsEvicted(binId, ids, everywhere),
     settingsChanged: (binId, kind, etag) => bus.settingsChanged(binId, kind, etag),
     binUpdated: (b) => bus.binUpdated(b),
     binDeleted: (id) => bus.binDeleted(id),

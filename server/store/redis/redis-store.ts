@@ -82,6 +82,7 @@ import { type Client, RedisConnection, type RedisConnectionOptions, safeUrl } fr
 import { RedisRequestLog } from './request-log.ts';
 import type {
   ClockPersisted,
+  Eviction,
   Store,
   StoreFault,
   StoreHealth,
@@ -310,6 +311,26 @@ export class RedisStore implements Store {
     const view = Object.create(this) as RedisStore;
     Object.defineProperty(view, 'bins', { value: new CapturingBins(this.bins) });
     return view;
+  }
+
+  /**
+   * Start-up: MAX_REQUESTS_PER_BIN (`maxRequestsPerBin`) and MAX_STORE_BYTES lowered since the
+   * captures were stored are applied now (request-log.ts: applyCaps), and said in the log (a
+   * setting's effect, not a fault: not in health), as the lowdb store does at load.
+   */
+  async applyCaps(maxRequestsPerBin: number, onEvicted: (evictions: Eviction[]) => void): Promise<void> {
+    const stored = Number((await this.db.run((c) => c.get(`${this.prefix}bytes`))) ?? 0);
+    const r = await this.requests.applyCaps(maxRequestsPerBin, onEvicted);
+    if (r.capped) {
+      this.o.onWarning?.(
+        `MAX_REQUESTS_PER_BIN (${maxRequestsPerBin}) is below what some bins held: evicted the ${r.capped} oldest capture(s) (${r.cappedBytes} bytes) of those bins at start-up, as new captures would have.`,
+      );
+    }
+    if (r.budget) {
+      this.o.onWarning?.(
+        `MAX_STORE_BYTES (${this.o.maxStoreBytes}) is below the ${stored - r.cappedBytes} bytes stored (bodies and heads): evicted the ${r.budget} oldest capture(s) (${r.budgetBytes} bytes) across bins at start-up, as new captures would have.`,
+      );
+    }
   }
 
   /** Every change was acknowledged by Redis before its call resolved: nothing is held here. */

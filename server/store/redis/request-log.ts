@@ -28,6 +28,18 @@ const PURGE_CHUNK = 200;
 /** Compare-and-set rounds before annotate gives up (each loser re-reads; contention is rare). */
 const ANNOTATE_ROUNDS = 100;
 
+/** Captures removed per script run at start-up, and bins looked at per run (see applyCaps). */
+const TRIM_CHUNK = 500;
+const TRIM_BINS_PER_RUN = 200;
+
+/** What applyCaps removed: by the per-bin cap, then by the byte budget. */
+export interface CapsApplied {
+  capped: number;
+  cappedBytes: number;
+  budget: number;
+  budgetBytes: number;
+}
+
 const randomTail = customAlphabet('0123456789abcdefghijklmnopqrstuvwxyz', 6);
 
 /**
@@ -432,6 +444,47 @@ export class RedisRequestLog implements RequestLog {
   async lastSeq(binId: string): Promise<number> {
     if (!isSafeBinId(binId)) return 0;
     return Number((await this.db.run((c) => c.hget(this.binKey(binId), 'seq'))) ?? 0);
+  }
+
+  /**
+   * Start-up: a per-bin cap (`cap`) and the byte budget lowered since the captures were stored
+   * are applied now, the oldest going first as the next capture would have taken them, in short
+   * atomic runs (request-scripts.ts: TRIM_BINS, TRIM_BUDGET), so instances starting at once
+   * each take some of what is over and none takes too much. `onEvicted` hears each run's.
+   */
+  async applyCaps(cap: number, onEvicted: (evictions: Eviction[]) => void): Promise<CapsApplied> {
+    const done: CapsApplied = { capped: 0, cappedBytes: 0, budget: 0, budgetBytes: 0 };
+    const told = (r: unknown): { bytes: number; more: boolean; n: number } => {
+      const a = r as (string | number)[];
+      const byBin = new Map<string, string[]>();
+      for (let i = 2; i < a.length; i += 2) {
+        const b = String(a[i]);
+        const ids = byBin.get(b);
+        if (ids) ids.push(String(a[i + 1]));
+        else byBin.set(b, [String(a[i + 1])]);
+      }
+      if (byBin.size) onEvicted([...byBin].map(([binId, ids]) => ({ binId, ids })));
+      return { bytes: Number(a[0]), more: Number(a[1]) === 1, n: (a.length - 2) / 2 };
+    };
+    const bins = (await this.db.run((c) => c.hkeys(`${this.o.prefix}bins`))).filter(isSafeBinId);
+    for (let i = 0; i < bins.length; i += TRIM_BINS_PER_RUN) {
+      const some = bins.slice(i, i + TRIM_BINS_PER_RUN);
+      for (;;) {
+        const r = told(await this.db.run((c) => c.hlTrimBins(this.o.prefix, cap, TRIM_CHUNK, ...some)));
+        done.capped += r.n;
+        done.cappedBytes += r.bytes;
+        if (!r.more) break;
+      }
+    }
+    if (Number.isFinite(this.o.maxStoreBytes)) {
+      for (;;) {
+        const r = told(await this.db.run((c) => c.hlTrimBudget(this.o.prefix, this.o.maxStoreBytes, TRIM_CHUNK)));
+        done.budget += r.n;
+        done.budgetBytes += r.bytes;
+        if (!r.more) break;
+      }
+    }
+    return done;
   }
 
   /** Bodies sent to Redis whose append has not answered yet. */

@@ -431,6 +431,85 @@ redis.call('HSET', k .. ':items', ARGV[3], ARGV[6])
 return 1
 `;
 
+/**
+ * Start-up (MAX_REQUESTS_PER_BIN lowered since): each bin named (ARGV[4]…) keeps its newest
+ * ARGV[2], the rest go, oldest first, at most ARGV[3] in this run (a run stays short however
+ * much was stored). ARGV: prefix, cap, most to remove, binIds. Answers { bytes freed, more
+ * (1: stopped at the most: run again), bin1, id1, bin2, id2, … }. Its first write frees
+ * (ZPOPMIN: see DELETE); bins' members in P..'heads' fall behind, as the append's cap leaves them.
+ */
+export const TRIM_BINS = `${PRELUDE}
+local cap, left = tonumber(ARGV[2]), tonumber(ARGV[3])
+local out = { 0, 0 }
+for a = 4, #ARGV do
+  if left <= 0 then
+    out[2] = 1
+    break
+  end
+  local b = ARGV[a]
+  local k = binKey(b)
+  local over = math.min(redis.call('ZCARD', k .. ':ids') - cap, left)
+  if over > 0 then
+    local popped = redis.call('ZPOPMIN', k .. ':ids', over)
+    local freed = 0
+    for i = 1, #popped, 2 do
+      freed = freed + (unstore(b, popped[i]) or 0)
+      out[#out + 1] = b
+      out[#out + 1] = popped[i]
+    end
+    if freed ~= 0 then
+      local d = string.format('%d', freed)
+      redis.call('HINCRBY', k, 'bytes', '-' .. d)
+      redis.call('DECRBY', P .. 'bytes', d)
+    end
+    out[1] = out[1] + freed
+    left = left - over
+  end
+end
+return out
+`;
+
+/**
+ * Start-up (MAX_STORE_BYTES lowered since): the store's oldest captures go until it holds no
+ * more than ARGV[2] bytes, as APPEND's budget loop takes them, at most ARGV[3] steps in this
+ * run. ARGV: prefix, budget, most steps. Answers { bytes freed, more (1: run again), bin1,
+ * id1, … }.
+ */
+export const TRIM_BUDGET = `${PRELUDE}
+local budget, left = tonumber(ARGV[2]), tonumber(ARGV[3])
+local out = { 0, 0 }
+local start = tonumber(redis.call('GET', P .. 'bytes') or '0')
+local total = start
+while total > budget do
+  if left <= 0 then
+    out[2] = 1
+    break
+  end
+  left = left - 1
+  local m = redis.call('ZRANGE', P .. 'heads', 0, 0)[1]
+  if not m then break end
+  local sp = string.find(m, ' ', 1, true)
+  local hid, hb = string.sub(m, 1, sp - 1), string.sub(m, sp + 1)
+  local oldest = first(hb)
+  if oldest ~= hid then
+    -- Behind (its oldest went since): move it up to the bin's oldest, or away.
+    if oldest then newHead(hb, oldest) else noHead(hb) end
+    redis.call('ZREM', P .. 'heads', m)
+  else
+    -- (Listed without its records, it goes from the list all the same: else it would come first again.)
+    if drop(hb, hid) then
+      out[#out + 1] = hb
+      out[#out + 1] = hid
+    else
+      redis.call('ZREM', binKey(hb) .. ':ids', hid)
+    end
+    total = tonumber(redis.call('GET', P .. 'bytes') or '0')
+  end
+end
+out[1] = start - total
+return out
+`;
+
 /** HMGET in chunks (Lua's unpack has a stack limit). */
 const HMGET_ALL = `
 local function hmgetAll(key, ids)
@@ -481,6 +560,8 @@ export const REQUEST_SCRIPTS = {
   hlPage: PAGE,
   hlStats: STATS,
   hlFindAppended: FIND_APPENDED,
+  hlTrimBins: TRIM_BINS,
+  hlTrimBudget: TRIM_BUDGET,
 } as const;
 
 export { HMGET_ALL };
