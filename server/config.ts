@@ -16,6 +16,8 @@ export interface Config {
   store: 'lowdb' | 'redis';
   redisUrl: string;
   redisPrefix: string;
+  /** REDIS_START_WAIT_MS: see CONFIG_DOCS. */
+  redisStartWaitMs: number;
   liveStreamMaxLen: number;
   /** How the other instances reach this one (the dispatcher's holder is called there). */
   instanceUrl: string;
@@ -116,6 +118,7 @@ export const CONFIG_DOCS: { name: string; default: string; meaning: string }[] =
   { name: 'STORE', default: 'lowdb', meaning: 'lowdb: files in DATA_DIR, one instance. redis: everything in one Redis, so several instances can serve behind a load balancer (see "Scale out").' },
   { name: 'REDIS_URL', default: 'redis://127.0.0.1:6379', meaning: 'With STORE=redis: redis://[user:password@]host:port[/db], or rediss:// (TLS).' },
   { name: 'REDIS_PREFIX', default: 'hooklab:', meaning: 'With STORE=redis: prefix of every key, so several hooklabs can share one Redis apart.' },
+  { name: 'REDIS_START_WAIT_MS', default: '10000', meaning: 'With STORE=redis: how long an instance that cannot reach Redis as it starts (down, still loading a large AOF, refusing its credentials) waits for it, saying so in the log and in /api/health (503 "starting"), before it exits with status 1 (for a supervisor to start it again). Once started, an instance rides out any Redis outage by itself.' },
   { name: 'INSTANCE_URL', default: 'http://127.0.0.1:$PORT', meaning: 'With STORE=redis: how the other instances reach this one (they pass dispatcher calls to the instance that runs it). Set it when instances run on different machines.' },
   { name: 'DISPATCHER_LEASE_MS', default: '10000', meaning: 'With STORE=redis: the dispatcher runs on one instance at a time, holding a lease this long (renewed every third of it); if that instance dies, another takes over within about this long.' },
   { name: 'LIVE_STREAM_MAX_LEN', default: '100000', meaning: 'With STORE=redis: live events kept in the Redis stream between instances; a viewer further behind catches up from the store.' },
@@ -257,6 +260,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     store: oneOf(env, 'STORE', ['lowdb', 'redis'], 'lowdb'),
     redisUrl: env.REDIS_URL || 'redis://127.0.0.1:6379',
     redisPrefix: env.REDIS_PREFIX || 'hooklab:',
+    redisStartWaitMs: int(env, 'REDIS_START_WAIT_MS', 10_000, 1000, 3_600_000),
     liveStreamMaxLen: int(env, 'LIVE_STREAM_MAX_LEN', 100_000, 1000, 100_000_000),
     instanceUrl: (env.INSTANCE_URL || `http://127.0.0.1:${port}`).replace(/\/+$/, ''),
     instanceUrlDefaulted: !env.INSTANCE_URL,

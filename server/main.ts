@@ -85,6 +85,14 @@ async function main() {
       ? log.error(`storage fault: ${fault.message}`, { code: fault.code, error: errorText(err, config.dataDir) })
       : log.info('storage recovered: writes succeed again');
   const onWarning = (m: string, detail?: Record<string, unknown>) => log.warn(m, detail);
+  // Health while it waits names what for (not where: health is public).
+  const giveUp = `this instance gives up after ${Math.round(config.redisStartWaitMs / 1000)} s (REDIS_START_WAIT_MS) and exits`;
+  if (config.store === 'redis') web.setStarting(`hooklab is starting: connecting to Redis; ${giveUp}.`);
+  const onStartWait = (m: string) => {
+    log.warn(m);
+    const why = /credentials/.test(m) ? "Redis refuses hooklab's credentials" : 'Redis does not answer';
+    web.setStarting(`hooklab is starting: waiting for Redis (${why}); ${giveUp}.`);
+  };
   const store =
     config.store === 'redis'
       ? await (await import('./store/redis/redis-store.ts')).RedisStore.open({
@@ -93,6 +101,8 @@ async function main() {
           maxStoreBytes: config.maxStoreBytes,
           maxFinishedDeliveries: config.maxFinishedDeliveries,
           feedMaxLen: config.liveStreamMaxLen,
+          waitMs: config.redisStartWaitMs,
+          onStartWait,
           onFault,
           onWarning,
         })

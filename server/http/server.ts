@@ -24,6 +24,8 @@ export interface HooklabHttp {
   server: http.Server;
   /** Replace the request handler (the app, once it is built). */
   setHandler(h: http.RequestListener): void;
+  /** What the 503 "starting" says until then (what start-up waits for). */
+  setStarting(message: string): void;
   /** Which connection cap this connection was over (and so refused), or null. */
   overCap(socket: Socket): SlotRefusal | null;
   /** RESPONSE_STALL_MS: connections whose client reads none of its answer are ended (http/stall.ts). */
@@ -62,8 +64,8 @@ export function createHttp(config: Config): HooklabHttp {
   const slots = new KeyedSlots(config.maxConnections, config.maxConnectionsPerIp);
   const pipelining = pipelineGuard(config.maxPipelined);
   const refusals = pendingRefusals();
-  let handler: http.RequestListener = (_req, res) =>
-    unavailable(res, 'starting', 'hooklab is starting (loading its data); retry in a moment.', 2);
+  let starting = 'hooklab is starting (loading its data); retry in a moment.';
+  let handler: http.RequestListener = (_req, res) => unavailable(res, 'starting', starting, 2);
   const server = http.createServer(
     {
       headersTimeout: config.headersTimeoutMs,
@@ -110,6 +112,9 @@ export function createHttp(config: Config): HooklabHttp {
   });
   return {
     server,
+    setStarting(message) {
+      starting = message;
+    },
     setHandler(h) {
       handler = h;
     },

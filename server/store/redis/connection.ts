@@ -37,8 +37,10 @@ export interface RedisConnectionOptions {
   commandTimeoutMs?: number;
   /** Wall clock, for fault times. */
   now?: () => number;
-  /** The fault began (with the first error), or is over (null). For the log. */
+  /** The fault began (with the first error), or is over (null). For the log. Not called while open() waits: */
   onFault?: (fault: StoreFault | null, err?: unknown) => void;
+  /** open() waits for Redis: why, in words (again when that changes: unreachable, credentials refused). */
+  onStartWait?: (message: string) => void;
 }
 
 /** A transaction waiting for this turn's batch (see RedisConnection.transaction). */
@@ -59,6 +61,9 @@ const GROUP_MAX = 32;
 
 
 const UNREACHABLE = 'Redis is unreachable: captures and changes are refused (503) until it answers again; hooklab reconnects by itself.';
+const AUTH_REFUSED = "Redis refuses hooklab's credentials (the user and password in REDIS_URL): captures and changes are refused (503) until it accepts them; hooklab tries again by itself.";
+/** Redis answers, but not to these credentials: a fault of its own, not "unreachable". */
+const isAuthError = (err: unknown) => /\b(WRONGPASS|NOAUTH|NOPERM)\b|invalid password|invalid username-password/i.test(err instanceof Error ? err.message : String(err));
 /** Redis answers, but refuses writes: what it said, in words for the operator. */
 const REFUSALS: [RegExp, string][] = [
   [/^OOM\b/, 'Redis is out of memory (maxmemory) and refuses writes: captures and changes are refused (503). Free memory (delete captures or bins: reading and deleting still work) or raise maxmemory.'],
@@ -138,6 +143,8 @@ export class RedisConnection {
   /** Reads waiting in this turn's batch, by key (see sharedRead()). */
   private readonly reads = new Map<string, Promise<unknown>>();
   private closing = false;
+  /** open() is waiting for Redis: faults are its to tell (onStartWait), not the log's. */
+  private opening = false;
   /** The last connection error, for open()'s message. */
   private lastError: string | null = null;
   private readonly now: () => number;
@@ -174,18 +181,32 @@ export class RedisConnection {
       if (this.faultKind === 'link' || this.faultKind === 'stall') this.clear();
     });
     redis.on('error', (err: Error) => {
-      if (redis.status !== 'ready') this.raise('link', UNREACHABLE, err);
+      if (redis.status !== 'ready') this.raise('link', isAuthError(err) ? AUTH_REFUSED : UNREACHABLE, err);
     });
     redis.on('close', () => this.raise('link', UNREACHABLE, null));
   }
 
-  /** Connect, waiting up to `waitMs` for Redis (it may still be starting). */
+  /**
+   * Connect, waiting up to `waitMs` for Redis (it may still be starting, or loading its data).
+   * Meanwhile onStartWait says why it waits (not onFault: nothing runs yet to be refused); past
+   * `waitMs` this rejects with RedisUnavailableError, saying why.
+   */
   async open(waitMs: number): Promise<void> {
     const redis = this.client;
+    const where = safeUrl(this.o.url);
+    this.opening = true;
+    let told: string | null = null;
     const ready = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         cleanup();
-        reject(new RedisUnavailableError(`Redis at ${safeUrl(this.o.url)} did not answer within ${waitMs} ms${this.lastError ? ` (${this.lastError})` : ''}. Start Redis or fix REDIS_URL.`));
+        const why = this.lastError ? ` (${this.lastError})` : '';
+        reject(
+          new RedisUnavailableError(
+            this.lastError && isAuthError(this.lastError)
+              ? `Redis at ${where} refused hooklab's credentials for ${waitMs} ms${why}: giving up. Fix the user and password in REDIS_URL.`
+              : `Redis at ${where} did not answer within ${waitMs} ms${why}: giving up. Start Redis or fix REDIS_URL (REDIS_START_WAIT_MS sets how long an instance waits for it as it starts).`,
+          ),
+        );
       }, waitMs);
       const onReady = () => {
         cleanup();
@@ -193,15 +214,29 @@ export class RedisConnection {
       };
       const onEnd = () => {
         cleanup();
-        reject(new RedisUnavailableError(`Redis at ${safeUrl(this.o.url)}: the connection ended${this.lastError ? ` (${this.lastError})` : ''}.`));
+        reject(new RedisUnavailableError(`Redis at ${where}: the connection ended${this.lastError ? ` (${this.lastError})` : ''}.`));
+      };
+      // Said once, and again only when the reason's kind changes (not at every reconnect).
+      const onError = (err: Error) => {
+        const auth = isAuthError(err);
+        const kind = auth ? 'auth' : 'away';
+        if (kind === told) return;
+        told = kind;
+        this.o.onStartWait?.(
+          auth
+            ? `Redis at ${where} refuses hooklab's credentials (${err.message}); fix the user and password in REDIS_URL. Waiting for it to accept them; giving up after ${waitMs} ms (REDIS_START_WAIT_MS).`
+            : `waiting for Redis at ${where} (${err.message}); giving up after ${waitMs} ms (REDIS_START_WAIT_MS) if it does not answer.`,
+        );
       };
       const cleanup = () => {
         clearTimeout(timer);
         redis.off('ready', onReady);
         redis.off('end', onEnd);
+        redis.off('error', onError);
       };
       redis.on('ready', onReady);
       redis.on('end', onEnd);
+      redis.on('error', onError);
     });
     redis.connect().catch(() => {}); // retries by itself; `ready` says when it is up
     try {
@@ -210,6 +245,8 @@ export class RedisConnection {
       this.closing = true;
       redis.disconnect();
       throw e;
+    } finally {
+      this.opening = false;
     }
   }
 
@@ -222,13 +259,15 @@ export class RedisConnection {
     // worse fault replaces it, so that commands fail fast again (see away()) and health says
     // so. Its end gives the refusal back (see clear()), for the refusal's own probe to clear.
     const worse = this.faultKind === 'refused' && kind !== 'refused';
-    if (this.fault && !worse) return;
+    // A link lost, then its reconnects refused for their credentials: said as such.
+    const renamed = this.faultKind === 'link' && kind === 'link' && message !== this.fault?.message && message === AUTH_REFUSED;
+    if (this.fault && !worse && !renamed) return;
     if (worse) this.replaced = { fault: this.fault!, refusal: this.refusal ?? 'other' };
     this.fault = { code: 'redis_unavailable', message, since: new Date(this.now()).toISOString() };
     this.faultKind = kind;
     this.refusal = kind === 'refused' ? (refusal ?? 'other') : null;
     this.writesPassed = 0;
-    this.o.onFault?.(this.fault, err);
+    if (!this.opening) this.o.onFault?.(this.fault, err);
     if (kind !== 'link') this.startProbe();
   }
 
@@ -254,7 +293,7 @@ export class RedisConnection {
     this.faultEndedAt = performance.now();
     if (this.probe) clearInterval(this.probe);
     this.probe = null;
-    this.o.onFault?.(null);
+    if (!this.opening) this.o.onFault?.(null);
   }
 
   /**

@@ -113,8 +113,10 @@ export interface RedisStoreOptions {
   maxEndedRuns?: number;
   /** Keep a capture feed of this many entries for live viewers on every instance (0: none). */
   feedMaxLen?: number;
-  /** How long open() waits for Redis to answer (default 10 s). */
+  /** How long open() waits for Redis to answer (default 10 s: REDIS_START_WAIT_MS). */
   waitMs?: number;
+  /** open() waits for Redis: why (see RedisConnection.open). */
+  onStartWait?: (message: string) => void;
   connectTimeoutMs?: number;
   commandTimeoutMs?: number;
   onFault?: (fault: StoreFault | null, err?: unknown) => void;
