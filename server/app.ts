@@ -378,14 +378,16 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
         if (d) log.warn('this instance no longer runs the dispatcher (its lease passed to another)');
       },
       onSuspend: () => {
-        if (cd.local) log.warn('the dispatcher waits: its lease could not be renewed (Redis away?); nothing is sent until it is, and what was answered meanwhile is recorded then');
+        // Neutral: Redis away or slow, or this process paused (a stop, a long GC) look alike here.
+        if (cd.local) log.warn('the dispatcher waits: its lease could not be renewed in time; nothing is sent until it is, and what was answered meanwhile is recorded then');
       },
       onResume: () => {
         if (!cd.local) return;
         log.info('the dispatcher goes on: its lease is renewed');
         cd.local.retryStoreNow();
       },
-      onError: (err) => log.warn('dispatcher lease', { error: String(err) }),
+      onError: (err) => log.warn('dispatcher lease: Redis does not answer its reads and beats (said once, until it does)', { error: String(err) }),
+      onRecover: () => log.info('dispatcher lease: Redis answers its reads and beats again'),
     });
   } else {
     dispatcher = single = makeDispatcher(store, new VirtualClock(now, await store.getClock()), await newestDelivery(store));

@@ -85,7 +85,10 @@ export interface DispatcherLeaseOptions {
   /** Unsure (no beat for most of a lease): sends wait (see whenSure); and sure again. For the log. */
   onSuspend?: () => void;
   onResume?: () => void;
+  /** A read or beat failed (Redis away): once per outage, however many ticks fail. */
   onError?: (err: unknown) => void;
+  /** One went through again after onError. */
+  onRecover?: () => void;
   /**
    * Milliseconds on a clock that only goes forward (default performance.now()): a step of the
    * wall clock must not end a lease early, or keep one. It stands still while the machine
@@ -118,6 +121,8 @@ export class DispatcherLease {
   private timer: NodeJS.Timeout | null = null;
   private busy: Promise<void> = Promise.resolve();
   private stopped = false;
+  /** Told onError, and no read or beat has gone through since (see failed). */
+  private failing = false;
 
   constructor(private readonly o: DispatcherLeaseOptions) {
     this.key = `${o.prefix}dispatcher:lease`;
@@ -176,9 +181,22 @@ export class DispatcherLease {
     for (const f of w) f();
   }
 
+  /** A step's Redis command failed: told once, not at every tick of an outage. */
+  private failed(err: unknown) {
+    if (this.failing) return;
+    this.failing = true;
+    this.o.onError?.(err);
+  }
+
+  private succeeded() {
+    if (!this.failing) return;
+    this.failing = false;
+    this.o.onRecover?.();
+  }
+
   /** One step: beat on what we hold, or watch it and take it when due. Serialised: a slow step delays the next. */
   private tick(): Promise<void> {
-    this.busy = this.busy.then(() => this.step()).catch((err) => this.o.onError?.(err));
+    this.busy = this.busy.then(() => this.step()).catch((err) => this.failed(err));
     return this.busy;
   }
 
@@ -190,8 +208,9 @@ export class DispatcherLease {
       let answer: 'renewed' | 'lost' | 'unknown' = 'unknown';
       try {
         answer = (await this.o.db.run(() => this.client.hooklabLeaseRenew(this.key, this.beatKey, this.epoch!))) === 1 ? 'renewed' : 'lost';
+        this.succeeded();
       } catch (err) {
-        this.o.onError?.(err);
+        this.failed(err);
       }
       if (answer === 'lost') await this.lose();
       else if (answer === 'renewed') {
@@ -211,9 +230,10 @@ export class DispatcherLease {
     let epoch: string | null = null;
     try {
       epoch = await this.o.db.run(() => this.takeIfDue());
+      this.succeeded();
     } catch (err) {
       this.watch = null;
-      this.o.onError?.(err);
+      this.failed(err);
       return;
     }
     if (!epoch) return;
