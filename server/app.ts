@@ -29,7 +29,7 @@ import { API_JSON_LIMIT, isSingleReplay, limitWords, replayJsonLimit } from './h
 import type { Control } from './control/control.ts';
 import { ResponseControl } from './control/controller.ts';
 import { RedisResponseControl } from './control/redis-control.ts';
-import { ClusterDispatcher, HOP_HEADER, passedOn, remoteCallTimeoutMs } from './cluster/cluster-dispatcher.ts';
+import { ClusterDispatcher, HOP_HEADER, passedOn, REMOTE_CALL_TIMEOUT_MS } from './cluster/cluster-dispatcher.ts';
 import { DispatcherLease } from './cluster/dispatcher-lease.ts';
 import type { DispatcherApi } from './dispatch/dispatcher-api.ts';
 import type { RedisCluster } from './cluster/redis-cluster.ts';
@@ -353,7 +353,7 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
       selfUrl: config.instanceUrl,
       token: config.authToken,
       noteWebhook: (id) => cluster.note('webhook', id),
-      timeoutMs: remoteCallTimeoutMs(config.dispatchTimeoutMs),
+      timeoutMs: REMOTE_CALL_TIMEOUT_MS,
       watchMs: Math.max(250, Math.floor(config.dispatcherLeaseMs / 3)),
     }));
     dispatcher = cd;

@@ -26,25 +26,23 @@ export interface ClusterDispatcherOptions {
   token: string | null;
   /** A webhook was disabled or deleted here: tell the holder (it cancels what is owed). */
   noteWebhook: (webhookId: string) => void;
-  /** The longest a passed-on call may take (see remoteCallTimeoutMs). */
+  /** The longest a passed-on call may take (REMOTE_CALL_TIMEOUT_MS). */
   timeoutMs: number;
   /** How often the lease is read while a passed-on call is under way (DISPATCHER_LEASE_MS / 3). */
   watchMs: number;
 }
 
-/** The longest a webhook's attempt may wait for its answer (its timeoutMs, DISPATCH_TIMEOUT_MS: both at most 600 s). */
-export const MAX_ATTEMPT_TIMEOUT_MS = 600_000;
+/** The longest an attempt may wait for its answer (a webhook's timeoutMs, DISPATCH_TIMEOUT_MS: both at most 600 s). */
+const MAX_ATTEMPT_TIMEOUT_MS = 600_000;
 
 /**
- * How long a call passed to the holder is awaited. A Test waits for the receiver to be free (an
- * attempt to it in flight: up to its timeout) and then for its own attempt (up to the webhook's
- * timeout), both at most MAX_ATTEMPT_TIMEOUT_MS, plus the store's steps: a ceiling, not the
- * usual bound. A holder that dies breaks the connection at once, and one that stalls loses its
- * lease, which the caller watches (see remote).
+ * How long a call passed to the holder is awaited (21 min). A Test waits for its receiver to be
+ * free (an attempt to it in flight: up to its timeout) and then for its own attempt, each up to
+ * MAX_ATTEMPT_TIMEOUT_MS, plus the store's steps: a ceiling, not the usual wait. A holder that
+ * dies breaks the connection at once, and one that stalls loses its lease, which the caller
+ * watches (see remote).
  */
-export function remoteCallTimeoutMs(dispatchTimeoutMs: number): number {
-  return 2 * Math.max(dispatchTimeoutMs, MAX_ATTEMPT_TIMEOUT_MS) + 60_000;
-}
+export const REMOTE_CALL_TIMEOUT_MS = 2 * MAX_ATTEMPT_TIMEOUT_MS + 60_000;
 
 const UNAVAILABLE = 'The dispatcher is moving to another instance; retry in a few seconds.';
 export const OUTCOME_UNKNOWN = 'dispatcher_outcome_unknown';
