@@ -45,7 +45,7 @@ const MAX_ATTEMPT_TIMEOUT_MS = 600_000;
 export const REMOTE_CALL_TIMEOUT_MS = 2 * MAX_ATTEMPT_TIMEOUT_MS + 60_000;
 
 const UNAVAILABLE = 'The dispatcher is moving to another instance; retry in a few seconds.';
-export const OUTCOME_UNKNOWN = 'dispatcher_outcome_unknown';
+const OUTCOME_UNKNOWN = 'dispatcher_outcome_unknown';
 
 export class ClusterDispatcher implements DispatcherApi {
   /** The dispatcher, while this instance holds the lease. */
@@ -72,7 +72,8 @@ export class ClusterDispatcher implements DispatcherApi {
         watchMs: this.o.watchMs,
       });
     } catch (err) {
-      if (!(err instanceof PassOnError) || !err.reached) throw new HttpError(503, 'dispatcher_unavailable', UNAVAILABLE);
+      // (A read changes nothing: asking again is always safe.)
+      if (!(err instanceof PassOnError) || !err.reached || method === 'GET') throw new HttpError(503, 'dispatcher_unavailable', UNAVAILABLE);
       throw new HttpError(
         err.timedOut ? 504 : 502,
         OUTCOME_UNKNOWN,
