@@ -19,6 +19,9 @@ export interface PassOnRequest {
   watchMs?: number;
 }
 
+/** A holder whose machine vanished answers no SYN: given up on, as not reached, after this. */
+const CONNECT_TIMEOUT_MS = 10_000;
+
 export interface PassOnAnswer {
   status: number;
   text: string;
@@ -54,16 +57,17 @@ export function passOn(url: string, r: PassOnRequest): Promise<PassOnAnswer> {
       if (done) return;
       done = true;
       clearTimeout(timer);
+      clearTimeout(connecting);
       clearInterval(watcher);
       if (err) {
         req.destroy();
         reject(err);
       } else resolve(answer!);
     };
-    const timer = setTimeout(
-      () => finish(connected ? new PassOnError(true, true, `no answer within ${r.timeoutMs} ms`) : new PassOnError(false, true, `could not connect within ${r.timeoutMs} ms`)),
-      r.timeoutMs,
-    );
+    const timer = setTimeout(() => finish(new PassOnError(true, true, `no answer within ${r.timeoutMs} ms`)), r.timeoutMs);
+    const connecting = setTimeout(() => {
+      if (!connected) finish(new PassOnError(false, true, `could not connect within ${CONNECT_TIMEOUT_MS} ms`));
+    }, Math.min(CONNECT_TIMEOUT_MS, r.timeoutMs));
     let looking = false;
     const watcher = setInterval(() => {
       if (!r.watch || looking || !connected) return;
