@@ -5,7 +5,7 @@
 // take ${NAME} from the environment (lib/env-refs.ts), to keep secrets out of it.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { expandEnvRefs } from './lib/env-refs.ts';
+import { type EnvRefPath, expandEnvRefs } from './lib/env-refs.ts';
 import { findDuplicateKey } from './lib/json-duplicate-key.ts';
 import { jsonProblem } from './lib/json-problem.ts';
 import { yamlProblem } from './lib/yaml-problem.ts';
@@ -15,10 +15,25 @@ import type { ResponseLimits } from '../shared/schema/response.ts';
 
 export class ConfigFileError extends Error {}
 
-/** The fields that take ${NAME} from the environment: secrets and URLs (never a body). */
-const ENV_FIELDS = /(^|\.)(secret|previousSecret|secrets\[\d+\]|url)$/;
-/** Of those, the secrets: a ${NAME} set but empty there is refused, not read as "no secret". */
-const SECRET_FIELDS = /(^|\.)(secret|previousSecret|secrets\[\d+\])$/;
+/** Any array index, in the paths below. */
+const I = Symbol('index');
+type FieldPath = readonly (string | typeof I)[];
+/**
+ * The secrets, by their exact place in the schema: a ${NAME} set but empty there is refused, not
+ * read as "no secret". Exact places, not names: a response header or a header match the user
+ * named "secret" or "url" is not one of these, and what the receiver serves must never hold an
+ * environment value.
+ */
+const SECRET_FIELDS: FieldPath[] = [
+  ['webhooks', I, 'secret'],
+  ['webhooks', I, 'previousSecret'],
+  ['bins', I, 'verify', 'schemes', I, 'secrets', I],
+];
+/** The fields that take ${NAME} from the environment: those secrets, and the URLs. */
+const ENV_FIELDS: FieldPath[] = [...SECRET_FIELDS, ['webhooks', I, 'url'], ['bins', I, 'forward', 'targets', I, 'url']];
+
+const isAt = (fields: FieldPath[]) => (at: EnvRefPath) =>
+  fields.some((f) => f.length === at.length && f.every((k, i) => (k === I ? typeof at[i] === 'number' : k === at[i])));
 
 export async function loadConfigFile(file: string, limits: ResponseLimits, env: Record<string, string | undefined> = process.env): Promise<ConfigFile> {
   let text: string;
@@ -49,7 +64,7 @@ export async function loadConfigFile(file: string, limits: ResponseLimits, env: 
     throw new ConfigFileError(`Config file ${file} gives a key twice: ${fieldPath(twice.path)} at line ${twice.line}, column ${twice.column} (JSON would keep the last one without a word); nothing was applied`);
   }
   // ${NAME} from the environment (secrets kept out of the file); a name not set is told by where.
-  const expanded = expandEnvRefs(data, env, (at) => ENV_FIELDS.test(at), (at) => SECRET_FIELDS.test(at));
+  const expanded = expandEnvRefs(data, env, isAt(ENV_FIELDS), isAt(SECRET_FIELDS));
   if (expanded.problems.length) {
     throw new ConfigFileError(`Invalid config file ${path.basename(file)} (${file}), nothing was applied:\n  ${expanded.problems.map((p) => `${p.path || '(the file)'}: ${p.message}`).join('\n  ')}`);
   }

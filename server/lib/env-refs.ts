@@ -9,6 +9,9 @@
 const REF = /\$(\$?)\{([^}]*)\}/g;
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
+/** Where a value is, key by key (array items by number): ['webhooks', 0, 'secret']. */
+export type EnvRefPath = readonly (string | number)[];
+
 export interface EnvRefProblem {
   /** Where in the document: webhooks[0].secret */
   path: string;
@@ -19,13 +22,15 @@ export interface EnvRefProblem {
 export function expandEnvRefs(
   data: unknown,
   env: Record<string, string | undefined>,
-  expands: (path: string) => boolean,
-  needsValue: (path: string) => boolean = () => false,
+  expands: (at: EnvRefPath) => boolean,
+  needsValue: (at: EnvRefPath) => boolean = () => false,
 ): { value: unknown; problems: EnvRefProblem[] } {
   const problems: EnvRefProblem[] = [];
-  const walk = (v: unknown, at: string): unknown => {
+  // The path goes to the callbacks as keys, not as text: a key of the user's own (a response
+  // header named "url", say, or one with dots in it) can then never pass for a field's path.
+  const walk = (v: unknown, keys: (string | number)[], at: string): unknown => {
     if (typeof v === 'string') {
-      if (!v.includes('${') || !expands(at)) return v;
+      if (!v.includes('${') || !expands(keys)) return v;
       return v.replace(REF, (whole, escaped: string, name: string) => {
         if (escaped) return whole.slice(1); // $${X} → ${X}
         if (!NAME.test(name)) {
@@ -37,16 +42,16 @@ export function expandEnvRefs(
           problems.push({ path: at, message: `\${${name}} is not set in the environment` });
           return whole;
         }
-        if (value === '' && needsValue(at)) {
+        if (value === '' && needsValue(keys)) {
           problems.push({ path: at, message: `\${${name}} is set but empty (CI gives "" for a secret the job cannot see); a secret from the environment may not be empty` });
           return whole;
         }
         return value;
       });
     }
-    if (Array.isArray(v)) return v.map((x, i) => walk(x, `${at}[${i}]`));
-    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x, at ? `${at}.${k}` : k)]));
+    if (Array.isArray(v)) return v.map((x, i) => walk(x, [...keys, i], `${at}[${i}]`));
+    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x, [...keys, k], at ? `${at}.${k}` : k)]));
     return v;
   };
-  return { value: walk(data, ''), problems };
+  return { value: walk(data, [], ''), problems };
 }
