@@ -6,7 +6,7 @@ import { isUtf8 } from 'node:buffer';
 import type { z } from 'zod';
 import type { AnswerOutcome } from '../../shared/api.ts';
 import { RECEIVER_PREFIX } from '../../shared/api.ts';
-import type { ExportLine, HarImport } from '../../shared/schema/exchange.ts';
+import { type ExportLine, type HarImport, formBody } from '../../shared/schema/exchange.ts';
 import type { CapturedRequest, StoredRequest } from '../store/types.ts';
 import { flatHeaderValue, pairs, parseQuery } from './view.ts';
 
@@ -121,7 +121,14 @@ export function fromHarEntry(e: HarEntry): Imported {
     path = slash === -1 ? '/' : rest.slice(slash);
   }
   const pd = e.request.postData;
-  const body = pd?.text === undefined ? Buffer.alloc(0) : Buffer.from(pd.text, pd._encoding === 'base64' ? 'base64' : 'utf8');
+  // A form given by its fields instead of its text (HAR 1.2 allows it; the schema lets only a urlencoded one through).
+  const rebuilt = pd?.text === undefined && !!pd?.params?.length;
+  const body =
+    pd?.text !== undefined ? Buffer.from(pd.text, pd._encoding === 'base64' ? 'base64' : 'utf8') : rebuilt ? Buffer.from(formBody(pd.params!)) : Buffer.alloc(0);
+  // Cut when hooklab's export says so; from another tool, when it gives fewer bytes than its
+  // bodySize (it kept part of the body, or none). A rebuilt form is whole, whatever bodySize
+  // says (a form encodes a space as "+" or "%20", say): its size is its own.
+  const truncated = rebuilt ? false : (e._hooklab?.truncated ?? (e.request.bodySize ?? 0) > body.length);
   const headers = e.request.headers.flatMap((h) => [h.name, h.value]);
   const trailers = e._hooklab?.trailers;
   return {
@@ -132,8 +139,8 @@ export function fromHarEntry(e: HarEntry): Imported {
     ...(trailers?.length ? { trailers: trailers.flatMap((t) => [t.name, t.value]) } : {}),
     ip: e._hooklab?.ip ?? '',
     receivedAt: new Date(e.startedDateTime).toISOString(),
-    size: Math.max(body.length, e.request.bodySize ?? 0),
-    truncated: (e.request.bodySize ?? 0) > body.length,
+    size: rebuilt ? body.length : Math.max(body.length, e.request.bodySize ?? 0),
+    truncated,
     storedBytes: body.length,
     contentType: flatHeaderValue(headers, 'content-type') ?? (pd?.mimeType || null),
     answer: e._hooklab?.answer ?? IMPORTED_ANSWER(e.response?.status || null),

@@ -93,6 +93,27 @@ export const ExportLine = z
  */
 const isPseudoHeader = (name: string) => name.startsWith(':');
 
+const FORM = 'application/x-www-form-urlencoded';
+
+/**
+ * Why a body given as `params` (without `text`) cannot be rebuilt, or null. Only a urlencoded
+ * form can, byte for byte as a form sends it: a multipart body's boundary and parts' headers are
+ * not in a HAR, and a made-up one would be stored as if sent. Its type as the import stores it:
+ * the Content-Type header, else the mimeType.
+ */
+function paramsProblem(pd: { mimeType?: string; text?: string; params?: { fileName?: string }[] } | undefined, headers: { name: string; value: string }[]): string | null {
+  if (!pd?.params?.length || pd.text !== undefined) return null;
+  const type = (headers.find((h) => h.name.toLowerCase() === 'content-type')?.value || pd.mimeType || '').split(';')[0].trim().toLowerCase();
+  if (type !== FORM) {
+    return `gives the body as params without text, which is rebuilt for ${FORM} only, not ${type ? `"${type}"` : 'a body of no type'} (its boundary and parts are not in a HAR): give postData.text`;
+  }
+  if (pd.params.some((p) => p.fileName !== undefined)) return `names a file (fileName), which an ${FORM} body cannot carry: give postData.text`;
+  return null;
+}
+
+/** A urlencoded form's body from its fields, encoded as a browser's form sends it. */
+export const formBody = (params: { name: string; value?: string }[]): string => new URLSearchParams(params.map((p) => [p.name, p.value ?? ''])).toString();
+
 /** The parts of a HAR 1.2 document an import reads. */
 export const HarImport = z.object({
   log: z.object({
@@ -107,16 +128,28 @@ export const HarImport = z.object({
             .superRefine((hs, ctx) => hs.forEach((h, i) => isPseudoHeader(h.name) || checkHeader(h.name, h.value, ctx, [[i, 'name'], [i, 'value']])))
             .transform((hs) => hs.filter((h) => !isPseudoHeader(h.name))),
           postData: z
-            .object({ mimeType: contentType.optional(), text: z.string().optional(), _encoding: z.literal('base64').optional() })
+            .object({
+              mimeType: contentType.optional(),
+              text: z.string().optional(),
+              // HAR 1.2 lets a form be given as its fields instead of its text.
+              params: z.array(z.object({ name: z.string(), value: z.string().optional(), fileName: z.string().optional() })).optional(),
+              _encoding: z.literal('base64').optional(),
+            })
             .optional(),
           bodySize: z.number().optional(),
-        }),
+        })
+          .superRefine((r, ctx) => {
+            const problem = paramsProblem(r.postData, r.headers);
+            if (problem) ctx.addIssue({ code: 'custom', path: ['postData', 'params'], message: problem });
+          }),
         response: z.object({ status: z.number() }).optional(),
         _hooklab: z
           .object({
             ip: z.string().optional(),
             answer: AnswerOutcome.optional(),
             path: path.optional(),
+            // hooklab's HAR export says whether the capture's body was cut (MAX_BODY_BYTES).
+            truncated: z.boolean().optional(),
             // hooklab's HAR export writes a capture's chunked trailers here (HAR has no place for them).
             trailers: z
               .array(z.object({ name: z.string(), value: z.string() }))

@@ -195,6 +195,44 @@ describe('export and import', () => {
     expect(d.headers).toEqual([['X-GitHub-Event', 'push']]);
   });
 
+  it('HAR: a form given as postData.params (no text) comes back as its urlencoded body, whole; a multipart one is refused naming the field', async () => {
+    const to = await createBin(srv.base);
+    const entry = (postData: object, bodySize: number) => ({
+      startedDateTime: '2026-01-02T03:04:05.678Z',
+      request: { method: 'POST', url: 'https://api.example.com/form', headers: [], postData, bodySize },
+    });
+    const params = [
+      { name: 'a', value: '1' },
+      { name: 'b', value: 'caf\u00e9 & co' },
+      { name: 'empty' },
+    ];
+    // Before: an empty body, marked truncated (bodySize was more than the 0 bytes kept).
+    await request(srv.base)
+      .post(`/api/bins/${to.id}/import`)
+      .send({ log: { entries: [entry({ mimeType: 'application/x-www-form-urlencoded; charset=UTF-8', params }, 33)] } })
+      .expect(200);
+    const [d] = await details(to.id);
+    expect(d).toMatchObject({ body: 'a=1&b=caf%C3%A9+%26+co&empty=', truncated: false, size: 29, storedBytes: 29, contentType: 'application/x-www-form-urlencoded; charset=UTF-8' });
+    // A multipart form's boundary and parts are not in a HAR: nothing to rebuild it from.
+    const multipart = await request(srv.base)
+      .post(`/api/bins/${to.id}/import`)
+      .send({ log: { entries: [entry({ mimeType: 'multipart/form-data; boundary=x', params }, 100)] } })
+      .expect(400);
+    expect(multipart.body.error.fields).toEqual([
+      {
+        field: 'log.entries[0].request.postData.params',
+        message: 'gives the body as params without text, which is rebuilt for application/x-www-form-urlencoded only, not "multipart/form-data" (its boundary and parts are not in a HAR): give postData.text',
+      },
+    ]);
+    expect((await details(to.id)).length).toBe(1);
+    // Text given with fewer bytes than bodySize: part of the body is not there, so truncated.
+    await request(srv.base)
+      .post(`/api/bins/${to.id}/import`)
+      .send({ log: { entries: [entry({ mimeType: 'text/plain', text: 'abc' }, 10)] } })
+      .expect(200);
+    expect((await details(to.id))[1]).toMatchObject({ body: 'abc', truncated: true, size: 10 });
+  });
+
   it('bad input: a bad NDJSON line stops the import there and says how many came before; a bad HAR adds nothing', async () => {
     const to = await createBin(srv.base);
     const from = await fill();
