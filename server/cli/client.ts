@@ -283,12 +283,14 @@ const KEPT_AS_IS = new Set([408, 413, 414, 429, 431]);
 const NOT_HOOKLAB_5XX = new Set([501, 505]);
 
 export async function errorOf(res: Response, c: Conn): Promise<CliError> {
-  let message = `${res.status} ${res.statusText}`;
+  // The server's words are quoted below: masked here, where they come in (a server that echoes
+  // the Authorization header would quote the token), not in hooklab's own wording around them.
+  let message = withoutToken(`${res.status} ${res.statusText}`, c.token);
   let apiCode: string | undefined;
   let hooklabs = false;
   try {
     const body = (await res.json()) as ApiErrorBody;
-    if (body?.error?.message) message = body.error.message;
+    if (body?.error?.message) message = withoutToken(body.error.message, c.token);
     if (typeof body?.error?.code === 'string') apiCode = body.error.code;
     hooklabs = typeof body?.error?.message === 'string';
   } catch {

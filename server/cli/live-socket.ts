@@ -149,7 +149,7 @@ export function openLiveSocket(c: Conn, onFatal: (err: CliError) => void): Socke
       down = true;
       if (said === kind) return;
       said = kind;
-      const why = busy.message ? `: ${busy.message}` : '';
+      const why = busy.message ? `: ${withoutToken(busy.message, c.token)}` : '';
       const after = `trying again in ${Math.round(waitMs / 1000)} s${busy.retryAfterMs === undefined ? '' : ' (its Retry-After)'}`;
       return say(
         busy.status === 429

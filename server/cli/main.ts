@@ -164,9 +164,12 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   else process.exit(0);
 });
 
-// Every line said on the way out, without the token: a message quoting another library's error
-// may hold it (client.ts and live-socket.ts take it out where they quote one; this is the last net).
-const say = (message: string) => process.stderr.write(`hooklab: ${withoutToken(message, program.opts().token ?? process.env.HOOKLAB_TOKEN)}\n`);
+// Every line said on the way out. hooklab's own errors (CliError) took the token out of the
+// words they quote (a library's, the server's) where they were made; masked here as a whole,
+// their own wording would be too ("--token token" printed "--[token]"). Any other error is a
+// library's words alone, which may quote the token (in a header value, say).
+const say = (message: string) => process.stderr.write(`hooklab: ${message}\n`);
+const sayForeign = (message: string) => say(withoutToken(message, program.opts().token ?? process.env.HOOKLAB_TOKEN));
 
 try {
   await program.parseAsync();
@@ -185,6 +188,6 @@ try {
     say(err.message);
     process.exit(err.code);
   }
-  say(e instanceof Error ? e.message : String(e));
+  sayForeign(e instanceof Error ? e.message : String(e));
   process.exit(EXIT.server);
 }

@@ -105,6 +105,31 @@ describe('the token, read the same way by every command', () => {
     }
   }, 120_000);
 
+  it("hooklab's own wording is never masked, whatever the token is; the server's words are, where they quote it", async () => {
+    // The token blanked out everywhere it occurred: "refused the access [token] given (--[token] or
+    // HOOKLAB_TOKEN)", and a token "http" in every URL.
+    const asWord = await run(['bin', 'list', '--token', 'token']);
+    expect({ code: asWord.code, stderr: asWord.stderr }).toEqual({
+      code: 3,
+      // The server's words, in the last parentheses, could quote what was sent: masked there only.
+      stderr: `hooklab: ${srv.base} refused the access token given (--token or HOOKLAB_TOKEN) (missing or wrong access [token] (AUTH_TOKEN))\n`,
+    });
+    const asScheme = await run(['bin', 'list'], { HOOKLAB_TOKEN: 'http' });
+    expect(asScheme.stderr).toBe(`hooklab: ${srv.base} refused the access token given (--token or HOOKLAB_TOKEN) (missing or wrong access token (AUTH_TOKEN))\n`);
+    // A server that quotes the Authorization header in its error: the token is not printed.
+    const echo = http.createServer((req, res) => {
+      res.writeHead(400, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { code: 'bad', message: `cannot use "${req.headers.authorization}" here` } }));
+    });
+    await new Promise<void>((r) => echo.listen(0, '127.0.0.1', r));
+    try {
+      const quoted = await runCli(`http://127.0.0.1:${(echo.address() as AddressInfo).port}`, ['bin', 'list'], { HOOKLAB_TOKEN: 'sekrit-value42' });
+      expect({ code: quoted.code, stderr: quoted.stderr }).toEqual({ code: 2, stderr: 'hooklab: cannot use "Bearer [token]" here\n' });
+    } finally {
+      echo.close();
+    }
+  }, 60_000);
+
   it('a message quoting another library never holds the token', () => {
     const c = { server: 'http://127.0.0.1:1', token: 'sekrit-value42' };
     const e = new TypeError('fetch failed', { cause: new Error('Headers.append: "Bearer sekrit-value42" is an invalid header value.') });

@@ -6,6 +6,7 @@ import { open, realpath, rename, rm, stat } from 'node:fs/promises';
 import { rmSync } from 'node:fs';
 import { Readable, type Writable } from 'node:stream';
 import { type Conn, CliError, EXIT, binIdOf, call, fileError, noSuchBin, readJson } from '../client.ts';
+import { withoutToken } from '../token.ts';
 import { ExportReader } from '../export-reader.ts';
 import { EXPORT_COUNT_HEADER, exportMissingNote } from '../../../shared/export-note.ts';
 
@@ -59,8 +60,8 @@ export async function exportBin(c: Conn, bin: string, o: { format: string; out?:
     // On stdout, the lines held back go out too (without the server's).
     if (!o.out) await put(out, before).catch(() => {});
     const left = o.out ? `; nothing was written to ${o.out}` : '; what went to stdout is incomplete';
-    if (reason) throw new CliError(`hooklab at ${c.server} cut the export off: ${reason.message} (${reason.code})${left}`, EXIT.server, { apiCode: reason.code, transient: true });
-    throw new CliError(`lost the connection to hooklab at ${c.server} during the export (${(e as Error).message})${left}`, EXIT.server, { transient: true });
+    if (reason) throw new CliError(`hooklab at ${c.server} cut the export off: ${withoutToken(reason.message, c.token)} (${reason.code})${left}`, EXIT.server, { apiCode: reason.code, transient: true });
+    throw new CliError(`lost the connection to hooklab at ${c.server} during the export (${withoutToken((e as Error).message, c.token)})${left}`, EXIT.server, { transient: true });
   }
   await target?.done().catch(async (e: unknown) => {
     await target.discard();
