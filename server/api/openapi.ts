@@ -344,7 +344,7 @@ export function openApiDocument(o: OpenApiOptions): object {
   // ------------------------------------------------------------------------- meta
   route('get', '/api/health', 'Is hooklab up, and can it write? (open, no token)', { 200: json(B.Health, 'Working.'), 503: json(B.Health, 'Starting, or storage cannot be written.') }, undefined, 'Meta');
   route('get', '/api/openapi.json', 'This document', { 200: { description: 'OpenAPI 3.1.' } }, undefined, 'Meta');
-  route('get', '/api/docs', 'This document as a page', { 200: { description: 'HTML.' } }, undefined, 'Meta');
+  route('get', '/api/docs', 'This document as a page', { 200: { description: 'HTML.', content: { 'text/html': { schema: z.string() } } } }, undefined, 'Meta');
 
   // ------------------------------------------------------------------------ auth
   // Served only with AUTH_TOKEN set (server/http/auth.ts): the UI's login form posts here.

@@ -9,15 +9,19 @@ import { AnswerSource, Fault, PlanRoll } from './response.ts';
  * A bin id as a config file names it: URL-safe, like generated ids. It may start with "-" (a bin
  * chosen before that was refused must still be configurable); a new one may not (see applyConfig).
  */
-export const ConfigBinId = z
-  .string({ error: typeError('must be a string') })
-  .regex(/^[A-Za-z0-9_-]{4,64}$/, { error: 'must be 4 to 64 characters of A-Z, a-z, 0-9, "_" and "-"' });
+const BIN_ID = /^[A-Za-z0-9_-]{4,64}$/;
+const BIN_ID_REASON = 'must be 4 to 64 characters of A-Z, a-z, 0-9, "_" and "-"';
+export const ConfigBinId = z.string({ error: typeError('must be a string') }).regex(BIN_ID, { error: BIN_ID_REASON });
 
 // The CLI takes a bin id as an argument: one starting with "-" would read as an option.
 export const LEADING_DASH = 'must not start with "-" (the CLI would take it for an option)';
 
 /** A bin id chosen by the user for a new bin (POST /api/bins). */
-export const BinSlug = ConfigBinId.refine((s) => !s.startsWith('-'), { error: LEADING_DASH }).meta({
+// One pattern, so that the OpenAPI document says it too (it keeps one pattern per field).
+export const BinSlug = z
+  .string({ error: typeError('must be a string') })
+  .regex(new RegExp(`^(?!-)${BIN_ID.source.slice(1)}`), { error: (iss) => (BIN_ID.test(String(iss.input)) ? LEADING_DASH : BIN_ID_REASON) })
+  .meta({
   description: 'URL-safe, 4 to 64 characters, not starting with "-". It is the secret part of the receiver URL: short ones are guessable.',
 });
 

@@ -134,16 +134,13 @@ export const FailureStreak = z
   })
   .meta({ id: 'FailureStreak' });
 
-const SECRET_PREFIX = 'whsec_';
+/**
+ * `whsec_` + base64 of 16 to 64 bytes (Standard Webhooks): 22 to 86 base64 characters before
+ * any padding. A pattern, so that the OpenAPI document says it too.
+ */
+const SECRET_PATTERN = /^whsec_[A-Za-z0-9+/]{22,86}={0,2}$/;
 
-/** `whsec_` + base64 of 16 to 64 bytes (Standard Webhooks). */
-export function isValidSecret(secret: string): boolean {
-  if (!secret.startsWith(SECRET_PREFIX)) return false;
-  const b64 = secret.slice(SECRET_PREFIX.length);
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64)) return false;
-  const bytes = Math.floor((b64.replace(/=+$/, '').length * 3) / 4);
-  return bytes >= 16 && bytes <= 64;
-}
+export const isValidSecret = (secret: string): boolean => SECRET_PATTERN.test(secret);
 
 const NOT_A_URL = 'must be an absolute URL such as https://example.com/hooks';
 const WITH_CREDENTIALS = 'must not contain a user name or password';
@@ -151,10 +148,12 @@ const WITH_CREDENTIALS = 'must not contain a user name or password';
 /**
  * http: or https: (any case, after leading white space), then the authority up to the first
  * "/", "\", "?" or "#" as WHATWG URL parsing reads it, without an "@": credentials in a URL end
- * up in logs and screens (the signing secret is the place for them). In the OpenAPI document
- * as the field's pattern; the server also parses the URL (a valid host and port).
+ * up in logs and screens (the signing secret is the place for them); a host (an IPv6 one in
+ * brackets), then a port of digits up to 65535 (leading zeros allowed, as URL parsing takes
+ * them) or none. In the OpenAPI document as the field's pattern; the server also parses the URL
+ * (a valid host).
  */
-const HTTP_URL = /^\s*[Hh][Tt][Tt][Pp][Ss]?:[/\\]*[^/\\?#@]+(?:[/\\?#][\s\S]*)?$/;
+const HTTP_URL = /^\s*[Hh][Tt][Tt][Pp][Ss]?:[/\\]*(?:\[[^/\\?#@\]]*\]|[^/\\?#@:\[\]]+)(?::0*(?:\d{1,4}|[1-5]\d{4}|6[0-4]\d{3}|65[0-4]\d{2}|655[0-2]\d|6553[0-5])?)?\s*(?:[/\\?#][\s\S]*)?$/;
 
 /** Why a string is not an HTTP_URL, in the API's words. */
 function httpUrlProblem(s: string): string {
@@ -169,14 +168,18 @@ function httpUrlProblem(s: string): string {
   return u.username || u.password || authority.includes('@') ? WITH_CREDENTIALS : NOT_A_URL;
 }
 
-/** An absolute http(s) URL without credentials, normalised. */
-export const httpUrl = () =>
+/** An absolute http(s) URL without credentials, normalised; `noFragment`: and without a #fragment (`why` says why not). */
+export const httpUrl = (noFragment?: { why: string }) =>
   z
     .string({ error: typeError('must be a string') })
     // Abort: one message per field (the pattern fails on these too).
     .min(1, { error: 'must not be empty', abort: true })
     .max(2048, { error: 'must be at most 2048 characters', abort: true })
-    .regex(HTTP_URL, { error: (iss) => httpUrlProblem(String(iss.input)) })
+    // One pattern (the OpenAPI document keeps one per field): no "#" at all, which in an http
+    // URL starts its fragment, where a fragment is refused.
+    .regex(noFragment ? new RegExp(`^(?![\\s\\S]*#)${HTTP_URL.source.slice(1)}`) : HTTP_URL, {
+      error: (iss) => (noFragment && HTTP_URL.test(String(iss.input)) ? noFragment.why : httpUrlProblem(String(iss.input))),
+    })
     .transform((s, ctx) => {
       try {
         return new URL(s.trim()).toString();
@@ -187,14 +190,20 @@ export const httpUrl = () =>
     })
     .meta({
       format: 'uri',
-      description: 'An absolute http or https URL, without a user name or password; it must parse as a URL (a valid host and port).',
+      description: `An absolute http or https URL, without a user name or password${noFragment ? ' or #fragment' : ''}; it must parse as a URL (a valid host, a port up to 65535).`,
     });
 
 /** A signing secret (write-only). Never echo the value back: the message names the format only. */
 const secretField = () =>
   z
-    .union([z.null(), z.literal(''), str(200)])
-    .refine((s) => s === null || s === '' || isValidSecret(s), { error: 'must be "whsec_" followed by base64 of 16 to 64 random bytes' })
+    .union([
+      z.null(),
+      z.literal(''),
+      z
+        .string({ error: typeError('must be a string') })
+        .max(200, { error: 'must be at most 200 characters', abort: true })
+        .regex(SECRET_PATTERN, { error: 'must be "whsec_" followed by base64 of 16 to 64 random bytes' }),
+    ])
     .transform((s) => (s === '' ? null : s))
     .optional();
 

@@ -21,9 +21,12 @@ export const MAX_REPLAY_JOBS = 100;
 export const PROXY_NEEDS_TARGET = 'proxy mode (answerWith: target) needs at least one target: the first target answers the sender';
 
 export const ForwardSettings = obj({
-  targets: list(obj({ url: httpUrl().refine((u) => !hasFragment(u), { error: FRAGMENT_REASON }) }), MAX_FORWARD_TARGETS).meta({
+  targets: list(obj({ url: httpUrl({ why: FRAGMENT_REASON }) }), MAX_FORWARD_TARGETS).meta({
+    // uniqueItems says the plainest case of the refinement below (the same URL as written twice); the words say the rest.
+    uniqueItems: true,
     description:
-      "Each capture is sent on to each target: the target URL followed by the capture's sub-path and query string. No #fragment (it is never sent); each target once, a trailing \"/\" on its path making no difference.",
+      "Each capture is sent on to each target: the target URL followed by the capture's sub-path and query string. No #fragment (a 400: it is never sent). " +
+      'Each target at most once: a second URL naming the same place is a 400 on it, also when written differently (the scheme or host in other letter case, a default port, a trailing "/" on its path, which every sub-path is joined to the same way).',
   }),
   answerWith: oneOf(['bin', 'target'])
     .optional()

@@ -11,7 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCHEDULE_PRESETS, SUBSCRIPTIONS } from '../../shared/api.ts';
 import { NOT_HTTP_TOKEN, ORIGIN_HEADER_REASON, SET_BY_SERVER } from '../../shared/header-reasons.ts';
 import * as D from '../../shared/schema/dispatch.ts';
+import { LEADING_DASH } from '../../shared/schema/bins.ts';
 import { PROXY_NEEDS_TARGET } from '../../shared/schema/forward.ts';
+import { FRAGMENT_REASON } from '../../shared/forward-target.ts';
 import type { ApiContext } from '../../server/api/context.ts';
 import { apiRouters } from '../../server/api/index.ts';
 import { send } from '../helpers/http.ts';
@@ -372,6 +374,37 @@ describe('the document refuses what the server refuses (walkthrough findings)', 
     expect(wh.body.url).toBe(`http://${new URL(bin.url).host}/h/${bin.id}?who=a@b`);
     await bothRefuse('patch', `/api/webhooks/${wh.body.id}`, '/api/webhooks/{id}', { url: 'http://u@example.com/' }, 'url', 'must not contain a user name or password');
     await request(srv.base).delete(`/api/webhooks/${wh.body.id}`).expect(204);
+  });
+
+  it('a new bin id not starting with "-", a whsec_ secret, a port up to 65535, a forward target without #fragment and given once', async () => {
+    await bothRefuse('post', '/api/bins', '/api/bins', { id: '-abcdefghijklmnop' }, 'id', LEADING_DASH);
+    const secret = `whsec_${Buffer.alloc(24, 7).toString('base64')}`;
+    const hook = { url: 'http://127.0.0.1:65535/in', enabled: false };
+    for (const bad of ['nope', 'whsec_', `whsec_${Buffer.alloc(15, 7).toString('base64')}`, `whsec_${Buffer.alloc(65, 7).toString('base64')}`, `${secret}!`]) {
+      await bothRefuse('post', '/api/webhooks', '/api/webhooks', { ...hook, secret: bad }, 'secret', 'must be "whsec_" followed by base64 of 16 to 64 random bytes');
+    }
+    for (const url of ['http://example.com:99999/in', 'http://example.com:65536/', 'http://[::1]:123456/', 'http://a:b:c/']) {
+      await bothRefuse('post', '/api/webhooks', '/api/webhooks', { url, enabled: false }, 'url', 'must be an absolute URL such as https://example.com/hooks');
+    }
+    for (const body of [{ ...hook, secret }, { ...hook, secret: `whsec_${Buffer.alloc(64, 1).toString('base64')}`, previousSecret: secret }, { url: 'http://[::1]:00080/in', enabled: false }, { url: 'http://127.0.0.1:/in', enabled: false }]) {
+      const r = await bothAccept('post', '/api/webhooks', '/api/webhooks', body);
+      await request(srv.base).delete(`/api/webhooks/${r.body.id}`).expect(204);
+    }
+    const bin = await createBin(srv.base);
+    const url = `/api/bins/${bin.id}/forward`;
+    const path = '/api/bins/{id}/forward';
+    await bothRefuse('put', url, path, { targets: [{ url: 'https://hooks.example.com/in#part' }] }, 'targets[0].url', FRAGMENT_REASON);
+    await bothRefuse('put', url, path, { targets: [{ url: 'https://hooks.example.com/in#' }] }, 'targets[0].url', FRAGMENT_REASON);
+    const twice = { url: 'https://hooks.example.com/in' };
+    await bothRefuse('put', url, path, { targets: [twice, twice] }, 'targets[1].url', 'is targets[0] again: each capture would be sent there twice');
+    // Written differently: no schema keyword says it, the words do.
+    expect(doc.components.schemas.ForwardSettings).toMatchObject({ properties: { targets: { description: expect.stringMatching(/at most once: .*written differently/) } } });
+  });
+
+  it('GET /api/docs declares its HTML', async () => {
+    const r = await request(srv.base).get('/api/docs').expect(200);
+    expect(r.headers['content-type']).toMatch(/^text\/html/);
+    expect(Object.keys(response(doc.paths['/api/docs'].get, 200)?.content ?? {})).toEqual(['text/html']);
   });
 
   it('search and wait filters: a method or header name no request can have is refused by both; spaces around are not', async () => {
