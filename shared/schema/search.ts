@@ -17,11 +17,18 @@ export const durationMs = (maxMs: number) =>
     .string()
     // Hours too, so that "1h" is told the longest wait rather than that it has no unit.
     .regex(/^\d+(\.\d+)?(ms|s|m|h)$/, { error: 'must be a duration with its unit, such as 30s, 500ms or 2m' })
-    .transform((s) => {
+    .transform((s, ctx) => {
       const n = Number.parseFloat(s);
-      return Math.round(s.endsWith('ms') ? n : s.endsWith('s') ? n * 1000 : s.endsWith('h') ? n * 3_600_000 : n * 60_000);
+      const ms = Math.round(s.endsWith('ms') ? n : s.endsWith('s') ? n * 1000 : s.endsWith('h') ? n * 3_600_000 : n * 60_000);
+      // Checked here, in these words, for any length of digits: past 2^53 (or Infinity) the
+      // int below would refuse it in zod's own ("Too big: expected int to be <=9007199254740991").
+      if (!(ms <= maxMs)) {
+        ctx.addIssue({ code: 'custom', message: `must be at most ${maxMs / 1000} s` });
+        return z.NEVER;
+      }
+      return ms;
     })
-    .pipe(z.int().min(0).max(maxMs, { error: `must be at most ${maxMs / 1000} s` }));
+    .pipe(z.int().min(0).max(maxMs));
 
 /** Header filters in one search: each is checked against every header of every capture read. */
 export const MAX_HEADER_FILTERS = 20;

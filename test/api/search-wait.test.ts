@@ -187,6 +187,11 @@ describe('wait for a request', () => {
       // An hour has its unit: it is told the longest wait (it was told it had no unit).
       const hour = await request(srv.base).get(url.replace('timeout=30', 'timeout=1h'));
       expect(hour.body.error, url).toMatchObject({ field: 'timeout', message: 'timeout: must be at most 600 s' });
+      // So is one past 2^53 ms, or too long for a number at all (it got zod's own words, "Too big: expected int to be <=9007199254740991").
+      for (const huge of ['99999999999999999999s', `${'9'.repeat(400)}ms`]) {
+        const long = await request(srv.base).get(url.replace('timeout=30', `timeout=${huge}`));
+        expect({ status: long.status, error: long.body.error }, url).toMatchObject({ status: 400, error: { field: 'timeout', message: 'timeout: must be at most 600 s' } });
+      }
     }
     // 100 idle waiters, then their clients go.
     const u = new URL(srv.base);
