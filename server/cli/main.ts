@@ -115,7 +115,7 @@ program
 
 program
   .command('import')
-  .description('add captures to a bin from an NDJSON export or a HAR file (.har/.json)')
+  .description('add captures to a bin from an NDJSON export or a HAR file, told apart by their content (by the name, .har/.json for HAR, when the content does not say)')
   .argument('<bin>', 'bin id, or receiver URL (its server is taken from it)')
   .argument('<file>', 'the file')
   .action((b: string, f: string, _o, cmd: Command) => importBin(connFor(cmd, b), b, f));

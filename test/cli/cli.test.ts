@@ -176,6 +176,30 @@ describe('hooklab CLI', { timeout: 180_000 }, () => {
     expect(JSON.parse(har.stdout).log.entries).toHaveLength(2);
   });
 
+  it('import tells NDJSON from HAR by the content, whatever the file is named, and says when the name disagrees', async () => {
+    const from = (await json<{ id: string }>(srv.base, 'POST', '/api/bins', {})).body;
+    await send(`${srv.base}/h/${from.id}/a`, { body: 'one' });
+    await send(`${srv.base}/h/${from.id}/b`, { body: 'two' });
+    const ndjson = path.join(dataDir, 'ndjson-export.json');
+    const har = path.join(dataDir, 'har-export.txt');
+    const harPretty = path.join(dataDir, 'pretty.har');
+    expect((await hooklab(['export', from.id, '--out', ndjson])).code).toBe(0);
+    expect((await hooklab(['export', from.id, '--format', 'har', '--out', har])).code).toBe(0);
+    await writeFile(harPretty, JSON.stringify(JSON.parse(await readFile(har, 'utf8')), null, 2));
+    // Before: "body is not valid JSON (line 2 …)" and a dozen "is required" errors.
+    for (const [file, note] of [
+      [ndjson, `hooklab: note: ${ndjson} looks like an NDJSON export (one JSON object per line), though its name says HAR (.har/.json): importing it as NDJSON\n`],
+      [har, `hooklab: note: ${har} looks like a HAR document (one JSON object with "log"), though its name says NDJSON: importing it as HAR\n`],
+      [harPretty, ''],
+    ]) {
+      const to = (await json<{ id: string }>(srv.base, 'POST', '/api/bins', {})).body;
+      const im = await hooklab(['import', to.id, file]);
+      expect({ file, code: im.code, stderr: im.stderr }).toEqual({ file, code: 0, stderr: `${note}imported 2 capture(s)\n` });
+      const page = (await json<RequestPage>(srv.base, 'GET', `/api/bins/${to.id}/requests`)).body;
+      expect(page.requests.map((r) => r.path)).toEqual(['/b', '/a']);
+    }
+  });
+
   it('server errors are one line with exit 3: no server, wrong token; an unknown bin is exit 2', async () => {
     const closed = await freePort();
     const none = await hooklab(['bin', 'new'], { HOOKLAB_SERVER: `http://127.0.0.1:${closed}` });

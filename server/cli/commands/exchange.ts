@@ -8,6 +8,7 @@ import { Readable, type Writable } from 'node:stream';
 import { type Conn, CliError, EXIT, binIdOf, call, fileError, noSuchBin, readJson } from '../client.ts';
 import { withoutToken } from '../token.ts';
 import { ExportReader } from '../export-reader.ts';
+import { SNIFF_BYTES, disagreement, formatOfContent, formatOfName } from '../import-format.ts';
 import { EXPORT_COUNT_HEADER, exportMissingNote } from '../../../shared/export-note.ts';
 
 export async function exportBin(c: Conn, bin: string, o: { format: string; out?: string }): Promise<void> {
@@ -161,8 +162,21 @@ export async function importBin(c: Conn, bin: string, file: string): Promise<voi
     await fh?.close();
     throw fileError(file, 'read', e);
   }
-  const har = /\.(har|json)$/i.test(file);
-  const stream = fh.createReadStream();
+  // The kind of file, from its start; its name only when the start tells neither.
+  let head: string;
+  try {
+    const b = Buffer.alloc(SNIFF_BYTES);
+    const { bytesRead } = await fh.read(b, 0, b.length, 0);
+    head = b.subarray(0, bytesRead).toString('utf8');
+  } catch (e) {
+    await fh.close();
+    throw fileError(file, 'read', e);
+  }
+  const named = formatOfName(file);
+  const format = formatOfContent(head) ?? named;
+  if (format !== named) process.stderr.write(`hooklab: note: ${disagreement(file, format)}\n`);
+  const har = format === 'har';
+  const stream = fh.createReadStream({ start: 0 });
   let readError: unknown = null;
   stream.once('error', (e) => (readError ??= e));
   let res: Response;
