@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { bool, HeaderPair, int, list, num, obj, oneOf, qInt, qNum, str, time, typeError } from './common.ts';
 import { httpToken } from './headers.ts';
 import { AnswerSource, PlanRoll } from './response.ts';
+import { WITH_CREDENTIALS, hasCredentials } from '../url-credentials.ts';
 
 const DAY = 86_400_000;
 
@@ -143,7 +144,6 @@ const SECRET_PATTERN = /^whsec_[A-Za-z0-9+/]{22,86}={0,2}$/;
 export const isValidSecret = (secret: string): boolean => SECRET_PATTERN.test(secret);
 
 const NOT_A_URL = 'must be an absolute URL such as https://example.com/hooks';
-const WITH_CREDENTIALS = 'must not contain a user name or password';
 
 /**
  * http: or https: (any case, after leading white space), then the authority up to the first
@@ -164,8 +164,7 @@ function httpUrlProblem(s: string): string {
     return NOT_A_URL;
   }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') return 'must use http or https';
-  const authority = s.trim().replace(/^[^:]*:[/\\]*/, '').split(/[/\\?#]/)[0];
-  return u.username || u.password || authority.includes('@') ? WITH_CREDENTIALS : NOT_A_URL;
+  return hasCredentials(s) ? WITH_CREDENTIALS : NOT_A_URL;
 }
 
 /** An absolute http(s) URL without credentials, normalised; `noFragment`: and without a #fragment (`why` says why not). */

@@ -13,6 +13,7 @@
 // since is said and the relay goes on with the new bin (see cursor.ts).
 import { type Bin, RECEIVER_PREFIX, type RequestItem, type SubscribeAck } from '../../../shared/api.ts';
 import { FRAGMENT_REASON, hasFragment, targetKey } from '../../../shared/forward-target.ts';
+import { WITH_CREDENTIALS, hasCredentials } from '../../../shared/url-credentials.ts';
 import type { z } from 'zod';
 import type { ExportLine } from '../../../shared/schema/exchange.ts';
 import { type ForwardResult, destination, forwardRequest } from '../../forward/request.ts';
@@ -21,6 +22,7 @@ import { type Cursor, loadCursor, lockCursor, saveCursor } from '../cursor.ts';
 import { clockTime } from '../clock-time.ts';
 import { durationMs } from '../duration.ts';
 import { openLiveSocket } from '../live-socket.ts';
+import { withoutUserInfo } from '../server-url.ts';
 import { stopCause } from '../stdout-closed.ts';
 import { isThisMachine } from '../this-machine.ts';
 
@@ -143,6 +145,9 @@ export async function forward(c: Conn, bin: string, o: ForwardOptions): Promise<
   // which is never sent) would get every capture twice.
   const seen = new Map<string, string>();
   for (const t of o.to) {
+    // Before anything that echoes the URL. The relay never sent them (a target behind Basic
+    // auth answered 401, counted as delivered) and printed the password on every line.
+    if (hasCredentials(t)) throw new CliError(`--to ${withoutUserInfo(t)} ${WITH_CREDENTIALS}: the relay does not send them (a target behind Basic auth would answer 401); give the target a URL without them`, EXIT.usage);
     if (!URL.canParse(t) || !/^https?:$/.test(new URL(t).protocol)) throw new CliError(`--to must be an http(s) URL, got "${t}"`, EXIT.usage);
     if (hasFragment(t)) throw new CliError(`--to ${t} ${FRAGMENT_REASON}`, EXIT.usage);
     const same = seen.get(targetKey(t));
@@ -163,6 +168,11 @@ export async function forward(c: Conn, bin: string, o: ForwardOptions): Promise<
     if (origin) throw new CliError(`--to ${t} is a receiver URL of the hooklab server the relay reads (${origin}): every forward would be captured and forwarded again, in a loop. Point --to at your app.`, EXIT.usage);
   }
   const timeoutMs = ms(o.timeout);
+  // 0 (or under half a ms) timed out every send after it had gone out: the target got each
+  // capture again and again.
+  if (timeoutMs < 1) throw new CliError(`--timeout must be more than 0, got "${o.timeout}"`, EXIT.usage);
+  // Past Node's timer limit a timer fires at once: the same as 0.
+  if (timeoutMs > MAX_TIMER_MS) throw new CliError(`--timeout must be at most 24 days (35791m), got "${o.timeout}"`, EXIT.usage);
   const prefetch = o.prefetch === undefined ? PREFETCH_DEFAULT : Number(o.prefetch);
   if (!/^\d+$/.test(o.prefetch ?? '1') || prefetch < 1 || prefetch > PREFETCH_MAX) throw new CliError(`--prefetch must be a whole number from 1 to ${PREFETCH_MAX}, got "${o.prefetch}"`, EXIT.usage);
   // A relay that runs for good waits for its server however long it is away; --once (a CI
