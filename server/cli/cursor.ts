@@ -13,7 +13,8 @@
 // over the lock of a relay whose laptop slept, and neither says which process holds it.)
 import { randomBytes } from 'node:crypto';
 import { unlinkSync } from 'node:fs';
-import { open, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { open, readFile, readlink, realpath, rename, unlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { CliError, EXIT, fileError } from './client.ts';
 import { jsonProblem } from '../lib/json-problem.ts';
 import { heldWith, parseHolder, staleOnThisHost, thisProcess } from '../lib/lock-holder.ts';
@@ -48,38 +49,67 @@ function problemOf(d: unknown): string | null {
   return null;
 }
 
-/** The cursor file's content; null when there is none (a first run). A file that is not a cursor is refused (exit 2), saying what to do. */
-export async function loadCursor(file: string): Promise<Cursor | null> {
+/**
+ * The file a cursor path names: a symlink's target (the lock beside that, and the write renamed
+ * onto it, the link kept, as `export --out` does), else the file in its directory's real path.
+ * Two relays given two names of one file (a link and its target) then take one lock: they
+ * would forward the same bin twice. A path that cannot be resolved is used as given (reading
+ * or writing it then says why).
+ */
+export async function cursorPath(file: string): Promise<string> {
+  try {
+    return await realpath(file);
+  } catch {
+    // Not there yet, or a link to a file not there yet: where it will be written.
+  }
+  let target = file;
+  try {
+    target = path.resolve(path.dirname(file), await readlink(file));
+  } catch {
+    // Not a link.
+  }
+  try {
+    return path.join(await realpath(path.dirname(target)), path.basename(target));
+  } catch {
+    return target;
+  }
+}
+
+/**
+ * The cursor file's content; null when there is none (a first run). A file that is not a cursor is refused (exit 2), saying what to do.
+ * `file`: its path as cursorPath resolved it; `name`: as the user gave it, for messages.
+ */
+export async function loadCursor(file: string, name = file): Promise<Cursor | null> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw fileError(file, 'read the cursor file', e);
+    throw fileError(name, 'read the cursor file', e);
   }
-  if (text.trim() === '') throw new CliError(`the cursor file ${file} is empty: ${START_OVER}`, EXIT.usage);
+  if (text.trim() === '') throw new CliError(`the cursor file ${name} is empty: ${START_OVER}`, EXIT.usage);
   let d: unknown;
   try {
     d = JSON.parse(text);
   } catch (e) {
     // Where, not what: the parser's message quotes the file, maybe over several lines.
-    throw new CliError(`the cursor file ${file} is not valid JSON (${jsonProblem(text)}): ${START_OVER}`, EXIT.usage);
+    throw new CliError(`the cursor file ${name} is not valid JSON (${jsonProblem(text)}): ${START_OVER}`, EXIT.usage);
   }
   const problem = problemOf(d);
-  if (problem) throw new CliError(`the cursor file ${file} is not a hooklab forward cursor (${problem}): ${START_OVER}`, EXIT.usage);
+  if (problem) throw new CliError(`the cursor file ${name} is not a hooklab forward cursor (${problem}): ${START_OVER}`, EXIT.usage);
   const c = d as Cursor;
   return { lastId: c.lastId, lastSeq: c.lastSeq ?? null, binId: c.binId, server: c.server, binCreatedAt: c.binCreatedAt };
 }
 
 /** Written whole or not at all: to a temporary file of its own (never one another writer uses), then renamed over it. */
-export async function saveCursor(file: string, c: Cursor): Promise<void> {
+export async function saveCursor(file: string, c: Cursor, name = file): Promise<void> {
   const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   try {
     await writeFile(tmp, JSON.stringify(c));
     await rename(tmp, file);
   } catch (e) {
     await unlink(tmp).catch(() => {});
-    throw fileError(file, 'write the cursor file', e);
+    throw fileError(name, 'write the cursor file', e);
   }
 }
 
@@ -92,7 +122,7 @@ const UNREADABLE_GRACE_MS = 1000;
  * one (its relay gone) is taken over, said on stderr. Also tells early that the cursor file's
  * directory cannot be written (the lock is made there). Answers the release.
  */
-export async function lockCursor(file: string): Promise<() => Promise<void>> {
+export async function lockCursor(file: string, name = file): Promise<() => Promise<void>> {
   const lock = `${file}.lock`;
   const me = thisProcess();
   let unreadableSince: number | null = null;
@@ -106,9 +136,9 @@ export async function lockCursor(file: string): Promise<() => Promise<void>> {
       }
       break;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw fileError(file, 'write the cursor file', e);
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw fileError(name, 'write the cursor file', e);
     }
-    if (tries >= 20) throw new CliError(`cannot take the lock ${lock} of the cursor file ${file}: other relays keep taking it`, EXIT.usage);
+    if (tries >= 20) throw new CliError(`cannot take the lock ${lock} of the cursor file ${name}: other relays keep taking it`, EXIT.usage);
     let text: string;
     try {
       text = await readFile(lock, 'utf8');
@@ -126,12 +156,12 @@ export async function lockCursor(file: string): Promise<() => Promise<void>> {
       process.stderr.write(`the cursor file's lock ${lock} holds no relay's details (a write cut short): taken over\n`);
     } else if (h.host !== me.host) {
       throw new CliError(
-        `the cursor file ${file} is in use by a hooklab forward on another host (${h.host}, pid ${h.pid}, since ${h.startedAt}): one relay per cursor file; give this one another --cursor (if no relay runs there, delete ${lock})`,
+        `the cursor file ${name} is in use by a hooklab forward on another host (${h.host}, pid ${h.pid}, since ${h.startedAt}): one relay per cursor file; give this one another --cursor (if no relay runs there, delete ${lock})`,
         EXIT.usage,
       );
     } else if (staleOnThisHost(h) === null) {
       throw new CliError(
-        `the cursor file ${file} is in use by another hooklab forward (pid ${h.pid}, since ${h.startedAt}): one relay per cursor file; stop that one, or give this one another --cursor (if no relay runs as pid ${h.pid}, delete ${lock})`,
+        `the cursor file ${name} is in use by another hooklab forward (pid ${h.pid}, since ${h.startedAt}): one relay per cursor file; stop that one, or give this one another --cursor (if no relay runs as pid ${h.pid}, delete ${lock})`,
         EXIT.usage,
       );
     } else {

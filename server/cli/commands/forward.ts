@@ -18,7 +18,7 @@ import type { z } from 'zod';
 import type { ExportLine } from '../../../shared/schema/exchange.ts';
 import { type ForwardResult, destination, forwardRequest } from '../../forward/request.ts';
 import { type Conn, CliError, EXIT, binIdOf, call, unreachable } from '../client.ts';
-import { type Cursor, loadCursor, lockCursor, saveCursor } from '../cursor.ts';
+import { type Cursor, cursorPath, loadCursor, lockCursor, saveCursor } from '../cursor.ts';
 import { clockTime } from '../clock-time.ts';
 import { durationMs } from '../duration.ts';
 import { openLiveSocket } from '../live-socket.ts';
@@ -183,9 +183,11 @@ export async function forward(c: Conn, bin: string, o: ForwardOptions): Promise<
   const cursorFile = o.cursor ?? `.hooklab-forward-${binId}.json`;
   // One relay per cursor file: a second one would send each capture again, out of order. Taken
   // before anything is said, so an unwritable place for the cursor is told at once too.
-  const release = await lockCursor(cursorFile);
+  // Through a symlink: its target, so a relay given the link and one given the file share a lock.
+  const cursorReal = await cursorPath(cursorFile);
+  const release = await lockCursor(cursorReal, cursorFile);
   try {
-    return await relay(c, binId, o, { cursorFile, timeoutMs, giveUpMs, prefetch });
+    return await relay(c, binId, o, { cursorFile, cursorReal, timeoutMs, giveUpMs, prefetch });
   } finally {
     await release();
   }
@@ -248,9 +250,9 @@ async function firstBin(c: Conn, binId: string, o: ForwardOptions, giveUpMs: num
   }
 }
 
-async function relay(c: Conn, binId: string, o: ForwardOptions, k: { cursorFile: string; timeoutMs: number; giveUpMs: number; prefetch: number }): Promise<void> {
-  const { cursorFile, timeoutMs, giveUpMs, prefetch } = k;
-  const stored = await loadCursor(cursorFile);
+async function relay(c: Conn, binId: string, o: ForwardOptions, k: { cursorFile: string; cursorReal: string; timeoutMs: number; giveUpMs: number; prefetch: number }): Promise<void> {
+  const { cursorFile, cursorReal, timeoutMs, giveUpMs, prefetch } = k;
+  const stored = await loadCursor(cursorReal, cursorFile);
   // Fail early, with one line, on a wrong token or an unknown bin; and learn which bin it is.
   const bin = await firstBin(c, binId, o, giveUpMs);
   if (!bin) return; // stopped (Ctrl-C) while waiting for the server
@@ -351,8 +353,11 @@ async function relay(c: Conn, binId: string, o: ForwardOptions, k: { cursorFile:
     // The cursor file's writes, one after another in the order made (a rename racing another
     // could leave an older cursor in place).
     let saving: Promise<void> = Promise.resolve();
-    const save = (cur: Cursor) =>
-      (saving = saving.then(() => saveCursor(cursorFile, { lastId: cur.lastId, lastSeq: cur.lastSeq ?? null, binId, server: c.server, ...(binCreatedAt ? { binCreatedAt } : {}) })));
+    const save = (cur: Cursor) => {
+      // The bin as it was when the position was taken, not when the write's turn comes.
+      const made = binCreatedAt;
+      return (saving = saving.then(() => saveCursor(cursorReal, { lastId: cur.lastId, lastSeq: cur.lastSeq ?? null, binId, server: c.server, ...(made ? { binCreatedAt: made } : {}) }, cursorFile)));
+    };
 
     // The server unreachable: its calls failing or the live link down, since the first of
     // them went (see giveUpMs). The relay ends once that has lasted giveUpMs.
