@@ -288,8 +288,9 @@ async function relay(c: Conn, binId: string, o: ForwardOptions, k: { cursorFile:
   // (arrival number 0, so the answer says how many older ones are gone already).
   const fromStart = recreated || (!storedLast && o.fromStart === true);
   let cursor: Cursor = storedLast && stored ? { lastId: stored.lastId, lastSeq: stored.lastSeq ?? null } : fromStart ? { lastId: '0', lastSeq: 0 } : { lastId: null };
-  // What the cursor file says of the bin, written with each position.
-  const binCreatedAt: string | undefined = bin.createdAt;
+  // What the cursor file says of the bin, written with each position; the bin read again on
+  // each reconnect (see subscribe), as it may have been deleted and made again meanwhile.
+  let binCreatedAt: string | undefined = bin.createdAt;
 
   // The captures being fetched: ended (and asked again at once) when the live link reconnects,
   // as its connection may be one that died without a word.
@@ -432,7 +433,7 @@ async function relay(c: Conn, binId: string, o: ForwardOptions, k: { cursorFile:
     let cut = 0; // captures not forwarded because the server cut their bodies (MAX_BODY_BYTES)
     // `partial`: the capture at hand reached some targets, not all.
     const forwardedSoFar = (partial: boolean) => {
-      const last = forwarded > 0 ? cursor.lastId : storedLast && storedLast !== '0' ? storedLast : null;
+      const last = forwarded > 0 && cursor.lastId !== '0' ? cursor.lastId : storedLast && storedLast !== '0' ? storedLast : null;
       const what = forwarded > 0 ? `${plural(forwarded, 'capture')} forwarded before it` : partial ? 'nothing reached every target' : 'nothing was forwarded';
       return last ? `${what}; the last capture every target had: ${last}` : what;
     };
@@ -553,10 +554,13 @@ async function relay(c: Conn, binId: string, o: ForwardOptions, k: { cursorFile:
           // Already forwarded: replayed again after a reconnect.
           if (cursor.lastId !== null && r.id <= cursor.lastId) continue;
           atHand = r.id;
+          const made = binCreatedAt;
           const sent = await sendOne(r);
           atHand = null;
           deleted.delete(r.id);
           if (!sent) break; // stopped before it was sent: the cursor stays
+          // The bin was found made again meanwhile (see subscribe): the cursor is the new bin's now.
+          if (made !== binCreatedAt) continue;
           cursor = { lastId: r.id, lastSeq: r.seq ?? null };
           await save(cursor);
         }
@@ -575,7 +579,8 @@ async function relay(c: Conn, binId: string, o: ForwardOptions, k: { cursorFile:
     let generation = 0;
     let subscribeRetry = RETRY_FIRST_MS;
     let resubscribe: NodeJS.Timeout | undefined;
-    const subscribe = () => {
+    const readBin = async () => (await call(c, 'GET', `/api/bins/${binId}`, { timeoutMs: API_TIMEOUT_MS })).json() as Promise<Bin>;
+    const subscribe = async () => {
       clearTimeout(resubscribe);
       if (stopped || !socket.connected) return;
       const gen = ++generation;
@@ -586,6 +591,30 @@ async function relay(c: Conn, binId: string, o: ForwardOptions, k: { cursorFile:
       deleted.clear();
       pending = [];
       caughtUp = false;
+      // Not the first subscribe: the bin is read again. One deleted and made again with its id
+      // while the link was down (a server restart, a ping timeout: no bin:deleted reached the
+      // relay) is another bin: followed from its first capture, and the cursor file says which
+      // bin its position is in, or the next start would take the new bin's captures for ones
+      // never forwarded and send them again.
+      if (gen > 1) {
+        let now: Bin | typeof STOPPED;
+        try {
+          now = await untilAnswered(readBin);
+        } catch (e) {
+          return stop(e as Error);
+        }
+        if (now === STOPPED || stopped || gen !== generation) return;
+        if (now.createdAt && binCreatedAt && now.createdAt !== binCreatedAt) {
+          const last = cursor.lastId === null || cursor.lastId === '0' ? 'none' : cursor.lastId;
+          say(
+            `bin ${binId} was deleted and made again while the relay was away (made ${binCreatedAt}, now ${now.createdAt}): ` +
+              `the old bin's captures after the last one forwarded (${last}) went with it, how many is unknown; going on with the new bin from its first capture`,
+          );
+          binCreatedAt = now.createdAt;
+          cursor = { lastId: '0', lastSeq: 0 };
+          save(cursor).catch((e: Error) => stop(e));
+        }
+      }
       const asked = cursor;
       socket.emit('subscribe', { binId, lastId: asked.lastId, lastSeq: asked.lastSeq ?? null }, (ack: SubscribeAck) => {
         if (stopped || gen !== generation) return;
@@ -596,7 +625,7 @@ async function relay(c: Conn, binId: string, o: ForwardOptions, k: { cursorFile:
           // Out of the room first (it may have been joined): its live events would otherwise
           // come before the backfill of the next try, out of order.
           socket.emit('unsubscribe', { binId });
-          resubscribe = setTimeout(subscribe, subscribeRetry);
+          resubscribe = setTimeout(() => void subscribe(), subscribeRetry);
           subscribeRetry = Math.min(RETRY_MAX_MS, subscribeRetry * 2);
           return;
         }
@@ -654,7 +683,7 @@ async function relay(c: Conn, binId: string, o: ForwardOptions, k: { cursorFile:
       // And a call in flight is asked again: its connection may have died without a word, as
       // the link's did (it would hang until API_TIMEOUT_MS).
       inflight?.abort(new Error('the live link reconnected; asking again'));
-      subscribe();
+      void subscribe();
     });
     socket.on('request', (r: RequestItem) => {
       if (r.binId !== binId) return;
