@@ -144,7 +144,7 @@ program
   .option('--to <url>', 'where to send each capture (its sub-path and query are appended); repeatable', collect)
   .option('--cursor <file>', 'where the last forwarded id is kept, with the bin it is of (default .hooklab-forward-<bin>.json); one relay per file (FILE.lock beside it while it runs)')
   .option('--from-start', 'on a first run (no cursor file yet), also forward what the bin holds already; with a cursor file it resumes from that file instead (delete the file to start over)')
-  .option('--once', 'exit once caught up (for CI)')
+  .option('--once', 'for CI: forward what the bin held when the relay caught up (up to its newest capture then, with any queued by that moment), then exit; later ones are left for the next run')
   .option('--timeout <duration>', 'per target request, with its unit: 10s, 500ms', '10s')
   .option('--give-up <duration>', 'end (exit 3) when the hooklab server stays unreachable this long (default: 60s with --once, else never)')
   .option('--prefetch <n>', 'captures fetched from the server in one call, ahead of forwarding them (1 to 1000, but only as many as fit in a 4 KB URL, about 200, go in one call; their bodies at most 8 MiB in all, the first whatever its size): one round trip per batch, not per capture; 1 holds the least in memory', '32')

@@ -336,6 +336,10 @@ async function relay(c: Conn, binId: string, o: ForwardOptions, k: { cursorFile:
     let batchMax = prefetch;
     let working = false;
     let caughtUp = false;
+    // --once: the newest capture the relay knew of when it first caught up (the bin's newest
+    // then, or the last queued by then). It ends past it: a bin that keeps getting captures
+    // would otherwise keep a CI step running for good. Those after it wait for the next run.
+    let onceUntil: string | null = null;
     let stopped = false;
 
     // Waits that end early: all of them when the relay stops, the server's when it is back.
@@ -550,6 +554,7 @@ async function relay(c: Conn, binId: string, o: ForwardOptions, k: { cursorFile:
       working = true;
       try {
         while (queue.length && !stopped) {
+          if (onceUntil !== null && queue[0].id > onceUntil) break;
           const r = queue.shift()!;
           // Already forwarded: replayed again after a reconnect.
           if (cursor.lastId !== null && r.id <= cursor.lastId) continue;
@@ -569,7 +574,10 @@ async function relay(c: Conn, binId: string, o: ForwardOptions, k: { cursorFile:
       } finally {
         working = false;
       }
-      if (o.once && caughtUp && queue.length === 0 && !stopped) stop();
+      if (o.once && caughtUp && !stopped && (queue.length === 0 || (onceUntil !== null && queue[0].id > onceUntil))) {
+        if (queue.length) say(`--once: done up to ${onceUntil}, the bin's newest capture when the relay caught up; those that came after it (${queue.length} so far) are left for the next run`);
+        stop();
+      }
     };
 
     const socket = openLiveSocket(c, (e) => stop(e));
@@ -669,6 +677,7 @@ async function relay(c: Conn, binId: string, o: ForwardOptions, k: { cursorFile:
             save(cursor).catch((e: Error) => stop(e));
           }
         }
+        if (first && o.once) onceUntil = (pending ?? []).reduce((m, r) => (r.id > m ? r.id : m), cursor.lastId ?? '0');
         queue.push(...(pending ?? []));
         pending = null;
         caughtUp = true;
