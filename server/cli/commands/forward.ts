@@ -96,22 +96,31 @@ function notSent(targets: readonly string[], r: RequestItem, error: Outcome['err
   });
 }
 
-/** --json: the capture and what each target made of it (status, or the error and why; the time). */
-function jsonLine(r: RequestItem, results: Outcome[]): string {
+/**
+ * The method as it goes out: forwardRequest sends it in upper case (a capture imported with
+ * "GeT" goes as GET), and the line says what the target got.
+ */
+const sentMethod = (r: RequestItem) => r.method.toUpperCase();
+
+/** --json: the capture and what each target made of it (status, or the error and why; the time); `trailersNotSent` when it had chunked trailers. */
+function jsonLine(r: RequestItem, results: Outcome[], trailers = 0): string {
   return JSON.stringify({
     id: r.id,
     receivedAt: r.receivedAt,
-    method: r.method,
+    method: sentMethod(r),
     path: r.path,
     queryString: r.queryString,
+    ...(trailers ? { trailersNotSent: trailers } : {}),
     targets: results.map((x) => ({ url: x.url, status: x.status, durationMs: x.durationMs, ...(x.error ? { error: x.error, errorDetail: x.errorDetail } : {}) })),
   });
 }
 
-function line(r: RequestItem, results: Outcome[]): string {
-  const what = `${clockTime(r.receivedAt)}  ${r.method} ${r.path}${r.queryString ? `?${r.queryString}` : ''}`;
+function line(r: RequestItem, results: Outcome[], trailers = 0): string {
+  const what = `${clockTime(r.receivedAt)}  ${sentMethod(r)} ${r.path}${r.queryString ? `?${r.queryString}` : ''}`;
   const outcomes = results.map((x) => `→ ${x.status ?? x.error} (${x.durationMs} ms) ${x.url}`);
-  return [what, ...outcomes].join('  ');
+  // Said, as the server's forward records say it: a check of a signature in a trailer fails.
+  const note = trailers ? [`(${plural(trailers, 'trailer')} not sent: the relay cannot send trailers)`] : [];
+  return [what, ...outcomes, ...note].join('  ');
 }
 
 /**
@@ -193,6 +202,17 @@ export async function forward(c: Conn, bin: string, o: ForwardOptions): Promise<
   }
 }
 
+/**
+ * Why a call to the server failed, for the line that says the relay waits: a 429 is no server
+ * away but a refusal (this address locked out after wrong tokens), said as such with its wait.
+ */
+function downWhy(c: Conn, err: CliError): string {
+  if (err.status !== 429) return `server unreachable: ${err.message}`;
+  const wait = err.retryAfterMs !== undefined ? ` (it says to wait ${Math.ceil(err.retryAfterMs / 1000)} s)` : '';
+  if (err.apiCode === 'rate_limited') return `hooklab at ${c.server} refused: too many failed sign-ins from this address${wait}`;
+  return `${err.message}: this address is rate-limited${wait}`;
+}
+
 /** The line that ends a relay whose server stayed unreachable past giveUpMs (the user's --give-up, or --once's own). */
 const gaveUp = (c: Conn, o: ForwardOptions, giveUpMs: number) =>
   `hooklab at ${c.server} could not be reached (or kept failing) for ${giveUpMs / 1000} s: gave up (${o.giveUp !== undefined ? '--give-up' : `--once waits ${giveUpMs / 1000} s unless --give-up says otherwise`})`;
@@ -232,7 +252,7 @@ async function firstBin(c: Conn, binId: string, o: ForwardOptions, giveUpMs: num
         if (left <= 0) throw new CliError(`${gaveUp(c, o, giveUpMs)} (${err.message}); nothing was forwarded`, EXIT.server);
         if (!said) {
           const until = Number.isFinite(giveUpMs) ? `for up to ${giveUpMs / 1000} s` : 'until it answers';
-          process.stderr.write(`server unreachable: ${err.message}; retrying ${until}\n`);
+          process.stderr.write(`${downWhy(c, err)}; retrying ${until}\n`);
           said = true;
         }
         // A busy server's Retry-After (429, 503) is waited out, not tried into.
@@ -420,7 +440,7 @@ async function relay(c: Conn, binId: string, o: ForwardOptions, k: { cursorFile:
             continue;
           }
           const until = Number.isFinite(giveUpMs) ? `for up to ${giveUpMs / 1000} s` : 'until it answers';
-          if (!outage) say(`server unreachable: ${e.message}; retrying ${until} (nothing is skipped)`);
+          if (!outage) say(`${downWhy(c, e)}; retrying ${until} (nothing is skipped)`);
           outage = true;
           serverDown('calls');
           // A busy server's Retry-After (429, 503) is waited out, not tried into.
@@ -545,7 +565,8 @@ async function relay(c: Conn, binId: string, o: ForwardOptions, k: { cursorFile:
         }
       }
       forwarded++;
-      process.stdout.write(`${o.json ? jsonLine(r, results) : line(r, results)}\n`);
+      const trailers = cap.trailers?.length ?? 0;
+      process.stdout.write(`${o.json ? jsonLine(r, results, trailers) : line(r, results, trailers)}\n`);
       return true;
     };
 
