@@ -3,39 +3,13 @@
 // delivery with each attempt recorded once; an instance stalled past its lease (SIGSTOP) has
 // its late results refused when it wakes (SIGCONT), and the attempt it was making is made
 // again by the new holder with the same webhook-id and attempt number.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { leasePairs } from '../helpers/cluster.ts';
 import { api } from '../helpers/http.ts';
-import { type ServerProcess, spawnServer } from '../helpers/process.ts';
-import { type RedisServer, startRedis } from '../helpers/redis.ts';
 
 const LEASE_MS = 1500;
-let redis: RedisServer | null = null;
-let procs: ServerProcess[] = [];
-
-afterEach(async () => {
-  for (const p of procs) {
-    try {
-      process.kill(p.proc.pid!, 'SIGCONT');
-    } catch {
-      // already gone
-    }
-    p.proc.kill('SIGKILL');
-  }
-  await Promise.all(procs.map((p) => p.exited));
-  procs = [];
-  await redis?.cleanup();
-  redis = null;
-});
-
 /** Two instances; answers [the one running the dispatcher, the other]. */
-async function pair(): Promise<[ServerProcess, ServerProcess]> {
-  redis = await startRedis({ appendonly: true });
-  const env = { STORE: 'redis', REDIS_URL: redis.url, REDIS_PREFIX: 'fo:', DISPATCHER_LEASE_MS: String(LEASE_MS), DISPATCH_WORKER: 'false' };
-  procs = await Promise.all([spawnServer(env), spawnServer(env)]);
-  const runs = await Promise.all(procs.map(async (p) => (await api<{ dispatcher?: { runsHere: boolean } }>(p.base, 'GET', '/api/health')).body.dispatcher?.runsHere));
-  expect(runs.filter(Boolean)).toHaveLength(1);
-  return runs[0] ? [procs[0], procs[1]] : [procs[1], procs[0]];
-}
+const pair = leasePairs('fo:', LEASE_MS, { appendonly: true });
 
 interface D {
   id: string;

@@ -2,39 +2,14 @@
 // on a real redis-server: one the holder took longer than a minute over is answered; one whose
 // holder died or stalled after it was sent answers 502 dispatcher_outcome_unknown (it may have
 // been made: check before retrying), not 503 "retry" (following that advice sent a second Test).
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { leasePairs } from '../helpers/cluster.ts';
 import { api } from '../helpers/http.ts';
-import { type ServerProcess, spawnServer } from '../helpers/process.ts';
-import { type RedisServer, startRedis } from '../helpers/redis.ts';
+import type { ServerProcess } from '../helpers/process.ts';
 
 const LEASE_MS = 1500;
-let redis: RedisServer | null = null;
-let procs: ServerProcess[] = [];
-
-afterEach(async () => {
-  for (const p of procs) {
-    try {
-      process.kill(p.proc.pid!, 'SIGCONT');
-    } catch {
-      // already gone
-    }
-    p.proc.kill('SIGKILL');
-  }
-  await Promise.all(procs.map((p) => p.exited));
-  procs = [];
-  await redis?.cleanup();
-  redis = null;
-});
-
 /** Two instances; answers [the one running the dispatcher, the other]. */
-async function pair(): Promise<[ServerProcess, ServerProcess]> {
-  redis = await startRedis();
-  const env = { STORE: 'redis', REDIS_URL: redis.url, REDIS_PREFIX: 'po:', DISPATCHER_LEASE_MS: String(LEASE_MS), DISPATCH_WORKER: 'false' };
-  procs = await Promise.all([spawnServer(env), spawnServer(env)]);
-  const runs = await Promise.all(procs.map(async (p) => (await api<{ dispatcher?: { runsHere: boolean } }>(p.base, 'GET', '/api/health')).body.dispatcher?.runsHere));
-  expect(runs.filter(Boolean)).toHaveLength(1);
-  return runs[0] ? [procs[0], procs[1]] : [procs[1], procs[0]];
-}
+const pair = leasePairs('po:', LEASE_MS);
 
 /** A webhook to a bin on `on` that answers 200 after `delayMs`. */
 async function slowWebhook(on: ServerProcess, delayMs: number, timeoutMs: number): Promise<string> {
