@@ -245,6 +245,33 @@ describe('redis: heads in the byte budget', () => {
   });
 });
 
+describe('redis: caps lowered since, applied at start-up', () => {
+  it('a bin more over its cap than one run removes is trimmed to the cap in several runs (the last bin named too), and the budget after it', async () => {
+    const p = freshPrefix();
+    const s = await store({ prefix: p, maxStoreBytes: 1_000_000 });
+    await s.bins.put({ id: 'a', name: 'a', createdAt: 'x' });
+    await s.bins.put({ id: 'b', name: 'b', createdAt: 'x' });
+    const a: string[] = [];
+    const b: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      const r = fakeRequest('a', '', { body: Buffer.alloc(10) });
+      await s.requests.append(r, 100);
+      a.push(r.id);
+      const q = fakeRequest('b', '', { body: Buffer.alloc(10) });
+      await s.requests.append(q, 100);
+      b.push(q.id);
+    }
+    const told: string[] = [];
+    // Runs of 4: each bin is 10 over a cap of 2, so both, and the last named, need three runs.
+    const r = await s.requests.applyCaps(2, (evs) => told.push(...evs.flatMap((e) => e.ids.map((id) => `${e.binId}/${id}`))), 4);
+    expect(r.capped).toBe(20);
+    expect(told.sort()).toEqual([...a.slice(0, 10).map((id) => `a/${id}`), ...b.slice(0, 10).map((id) => `b/${id}`)].sort());
+    expect((await s.requests.items('a', { limit: 50 })).map((x) => x.id).sort()).toEqual(a.slice(10).sort());
+    expect((await s.requests.items('b', { limit: 50 })).map((x) => x.id).sort()).toEqual(b.slice(10).sort());
+    await expectConsistent(raw, p);
+  });
+});
+
 describe('redis: bodies', () => {
   it('keeps bodies byte-exact: every byte value, empty, 1 MiB; Node holds none of them', async () => {
     const p = freshPrefix();

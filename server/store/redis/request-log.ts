@@ -451,8 +451,9 @@ export class RedisRequestLog implements RequestLog {
    * are applied now, the oldest going first as the next capture would have taken them, in short
    * atomic runs (request-scripts.ts: TRIM_BINS, TRIM_BUDGET), so instances starting at once
    * each take some of what is over and none takes too much. `onEvicted` hears each run's.
+   * `chunk`: captures removed per run (a test makes it small).
    */
-  async applyCaps(cap: number, onEvicted: (evictions: Eviction[]) => void): Promise<CapsApplied> {
+  async applyCaps(cap: number, onEvicted: (evictions: Eviction[]) => void, chunk = TRIM_CHUNK): Promise<CapsApplied> {
     const done: CapsApplied = { capped: 0, cappedBytes: 0, budget: 0, budgetBytes: 0 };
     const told = (r: unknown): { bytes: number; more: boolean; n: number } => {
       const a = r as (string | number)[];
@@ -470,7 +471,7 @@ export class RedisRequestLog implements RequestLog {
     for (let i = 0; i < bins.length; i += TRIM_BINS_PER_RUN) {
       const some = bins.slice(i, i + TRIM_BINS_PER_RUN);
       for (;;) {
-        const r = told(await this.db.run((c) => c.hlTrimBins(this.o.prefix, cap, TRIM_CHUNK, ...some)));
+        const r = told(await this.db.run((c) => c.hlTrimBins(this.o.prefix, cap, chunk, ...some)));
         done.capped += r.n;
         done.cappedBytes += r.bytes;
         if (!r.more) break;
@@ -478,7 +479,7 @@ export class RedisRequestLog implements RequestLog {
     }
     if (Number.isFinite(this.o.maxStoreBytes)) {
       for (;;) {
-        const r = told(await this.db.run((c) => c.hlTrimBudget(this.o.prefix, this.o.maxStoreBytes, TRIM_CHUNK)));
+        const r = told(await this.db.run((c) => c.hlTrimBudget(this.o.prefix, this.o.maxStoreBytes, chunk)));
         done.budget += r.n;
         done.budgetBytes += r.bytes;
         if (!r.more) break;

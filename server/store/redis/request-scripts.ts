@@ -448,7 +448,10 @@ for a = 4, #ARGV do
   end
   local b = ARGV[a]
   local k = binKey(b)
-  local over = math.min(redis.call('ZCARD', k .. ':ids') - cap, left)
+  local excess = redis.call('ZCARD', k .. ':ids') - cap
+  local over = math.min(excess, left)
+  -- Stopped at the most with this bin still over (the last one named, say): run again.
+  if excess > over then out[2] = 1 end
   if over > 0 then
     local popped = redis.call('ZPOPMIN', k .. ':ids', over)
     local freed = 0
