@@ -14,14 +14,14 @@ export const SNIFF_BYTES = 4096;
 const FIRST_KEY = /^\uFEFF?\s*\{\s*"((?:[^"\\]|\\.)*)"\s*:/;
 
 /**
- * What the content says, or null when its start tells neither (not a JSON object: the server
- * says what is wrong with it). A HAR is one object whose only key is "log"; an export line is an
- * object with the capture's fields ("id" first, as hooklab writes it), one per line.
+ * What the content says, or null when its start tells neither (the name decides; the server
+ * says what is wrong with a file that is neither). A HAR is an object with "log" (first, as
+ * browsers and hooklab write it); an export line is an object with the capture's fields, "id"
+ * first, as hooklab writes it. Another first key (a HAR tool's "_comment", say) tells nothing.
  */
 export function formatOfContent(head: string): ImportFormat | null {
   const key = FIRST_KEY.exec(head)?.[1];
-  if (key === undefined) return null;
-  return key === 'log' ? 'har' : 'ndjson';
+  return key === 'log' ? 'har' : key === 'id' ? 'ndjson' : null;
 }
 
 /** The line said when name and content disagree (the content is what is used). */
