@@ -388,6 +388,7 @@ export async function createApp(deps: AppDeps): Promise<HooklabApp> {
       },
       onError: (err) => log.warn('dispatcher lease: Redis does not answer its reads and beats (said once, until it does)', { error: String(err) }),
       onRecover: () => log.info('dispatcher lease: Redis answers its reads and beats again'),
+      onStepError: (err) => log.error('dispatcher lease: taking up or putting down the dispatcher failed', { error: String(err) }),
     });
   } else {
     dispatcher = single = makeDispatcher(store, new VirtualClock(now, await store.getClock()), await newestDelivery(store));

@@ -89,6 +89,8 @@ export interface DispatcherLeaseOptions {
   onError?: (err: unknown) => void;
   /** One went through again after onError. */
   onRecover?: () => void;
+  /** A step failed other than by its Redis command (taking up or putting down the dispatcher): each time, as it is. */
+  onStepError?: (err: unknown) => void;
   /**
    * Milliseconds on a clock that only goes forward (default performance.now()): a step of the
    * wall clock must not end a lease early, or keep one. It stands still while the machine
@@ -196,7 +198,8 @@ export class DispatcherLease {
 
   /** One step: beat on what we hold, or watch it and take it when due. Serialised: a slow step delays the next. */
   private tick(): Promise<void> {
-    this.busy = this.busy.then(() => this.step()).catch((err) => this.failed(err));
+    // The Redis commands' own failures are told (once an outage) inside step.
+    this.busy = this.busy.then(() => this.step()).catch((err) => this.o.onStepError?.(err));
     return this.busy;
   }
 
@@ -246,7 +249,7 @@ export class DispatcherLease {
     try {
       await this.o.onAcquire(this.epoch);
     } catch (err) {
-      this.o.onError?.(err);
+      this.o.onStepError?.(err);
       await this.lose();
     }
   }

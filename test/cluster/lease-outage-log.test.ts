@@ -1,6 +1,7 @@
 // The dispatcher's lease while Redis is away: its reads and beats fail at every tick (a third
 // of DISPATCHER_LEASE_MS), and each instance says so once per outage, and once when Redis
-// answers again, not a WARN line per tick. A real redis-server, stopped and started again.
+// answers again, not a WARN line per tick; a failure that is not Redis's (taking up the dispatcher) is told as
+// it is. A real redis-server, stopped and started again.
 import { afterAll, describe, expect, it } from 'vitest';
 import { DispatcherLease } from '../../server/cluster/dispatcher-lease.ts';
 import { RedisStore } from '../../server/store/redis/redis-store.ts';
@@ -48,6 +49,33 @@ describe('dispatcher lease, Redis away', () => {
     } finally {
       for (const l of leases) await l.stop();
       for (const s of stores) await s.close();
+    }
+  }, 60_000);
+
+  it('taking up the dispatcher failing is told as it is, not as Redis away', async () => {
+    redis ??= await startRedis();
+    const store = await RedisStore.open({ url: redis.url, prefix: 'los:' });
+    const told = { errors: 0, steps: [] as string[] };
+    const lease = new DispatcherLease({
+      db: store.db,
+      prefix: 'los:',
+      selfUrl: 'http://instance-0',
+      ttlMs: 600,
+      onAcquire: async () => {
+        throw new Error('the dispatcher could not load its deliveries');
+      },
+      onLose: async () => {},
+      onError: () => void told.errors++,
+      onStepError: (err) => void told.steps.push(String(err)),
+    });
+    try {
+      await lease.start();
+      await expect.poll(() => told.steps.length).toBeGreaterThan(0);
+      expect(told.steps[0]).toMatch(/could not load its deliveries/);
+      expect(told.errors).toBe(0);
+    } finally {
+      await lease.stop();
+      await store.close();
     }
   }, 60_000);
 });
