@@ -18,6 +18,11 @@ export class Unread {
   private recent = new Set<string>();
   /** Ids under this were forgotten by `recent`: too old to tell, so not counted again. */
   private recentFloor = '';
+  /**
+   * Ids above `from` gone (deleted, pushed out) lately: a second word of the same one (the live
+   * event, then a reconnect's read) takes nothing more. Bounded as `recent` is.
+   */
+  private goneIds = new Set<string>();
   /** The newest id counted. */
   private top = '';
   /** Bumped on every change (the page re-renders on it). */
@@ -42,7 +47,15 @@ export class Unread {
 
   /** A capture announced live (or replayed after a reconnect). True when it counted. */
   arrived(id: string): boolean {
-    if (!this.started || id <= this.from || id < this.recentFloor || this.recent.has(id)) return false;
+    if (!this.started || id <= this.from || id < this.recentFloor || this.recent.has(id) || this.goneIds.has(id)) return false;
+    this.remember(id);
+    this.n++;
+    this.version++;
+    return true;
+  }
+
+  /** Counted: a later word of it (a live event after a read that counted it) is a repeat. */
+  private remember(id: string): void {
     this.recent.add(id);
     if (this.recent.size > 2 * RECENT) {
       const kept = [...this.recent].sort().slice(-RECENT);
@@ -50,13 +63,10 @@ export class Unread {
       this.recentFloor = kept[0];
     }
     if (id > this.top) this.top = id;
-    this.n++;
-    this.version++;
-    return true;
   }
 
   has(id: string): boolean {
-    return this.started && id > this.from && !this.opened.has(id);
+    return this.started && id > this.from && !this.opened.has(id) && !this.goneIds.has(id);
   }
 
   /** Opened: read. True when it was unread. */
@@ -72,10 +82,15 @@ export class Unread {
   gone(ids: Iterable<string>): void {
     let changed = false;
     for (const id of ids) {
-      if (this.opened.delete(id) || !this.has(id)) continue;
+      if (!this.started || id <= this.from || this.goneIds.has(id)) continue;
+      // Remembered as gone, opened or not: said twice (the live event, then a reconnect's
+      // read), it must not take one more off.
+      this.goneIds.add(id);
+      if (this.opened.delete(id)) continue;
       this.n = Math.max(0, this.n - 1);
       changed = true;
     }
+    if (this.goneIds.size > 2 * RECENT) this.goneIds = new Set([...this.goneIds].sort().slice(-RECENT));
     if (changed) this.version++;
   }
 
@@ -85,6 +100,7 @@ export class Unread {
     if (this.top > this.from) this.from = this.top;
     this.n = 0;
     this.opened.clear();
+    for (const id of this.goneIds) if (id <= this.from) this.goneIds.delete(id);
     this.version++;
   }
 
@@ -100,9 +116,11 @@ export class Unread {
     let n = 0;
     const opened = new Set<string>();
     for (const id of storedIds) {
-      if (id <= this.from) continue;
+      if (id <= this.from || this.goneIds.has(id)) continue;
       if (this.opened.has(id)) opened.add(id);
       else n++;
+      // Counted here: its live event, if it comes after this read, is a repeat.
+      this.remember(id);
     }
     this.opened = opened;
     if (n !== this.n) this.version++;
