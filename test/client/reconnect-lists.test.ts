@@ -3,7 +3,7 @@
 // note that says what was filled in (backfill-note.ts).
 import { describe, expect, it } from 'vitest';
 import { backfillText } from '../../client/src/lib/backfill-note.ts';
-import { countBetween, goneWhy, readDown } from '../../client/src/lib/list-resync.ts';
+import { canSkipReread, countBetween, goneRows, goneWhy, readDown } from '../../client/src/lib/list-resync.ts';
 import { Unread } from '../../client/src/lib/unread.ts';
 
 const id = (n: number) => `id${String(n).padStart(6, '0')}`;
@@ -45,6 +45,74 @@ describe('Unread', () => {
     expect(u.covers(id(21), false)).toBe(false);
     expect(u.covers(id(20), false)).toBe(true);
     expect(u.covers(null, true)).toBe(true);
+  });
+});
+
+describe('Unread: one capture said twice counts once', () => {
+  const five = () => {
+    const u = new Unread();
+    u.start('');
+    for (let i = 1; i <= 5; i++) u.arrived(id(i));
+    return u;
+  };
+
+  it('gone twice for the same capture (deleted live, then by the reconnect read) takes one off', () => {
+    const u = five();
+    u.gone([id(3)]);
+    u.gone([id(3)]);
+    expect(u.count).toBe(4);
+    const v = five();
+    v.read(id(2));
+    v.gone([id(2)]);
+    v.gone([id(2)]);
+    expect(v.count).toBe(4);
+    expect(v.has(id(2))).toBe(false);
+  });
+
+  it('a live event after a recount that counted its capture is a repeat', () => {
+    const u = new Unread();
+    u.start('');
+    for (let i = 1; i <= 3; i++) u.arrived(id(i));
+    u.recount([id(4), id(3), id(2), id(1)]);
+    expect(u.count).toBe(4);
+    expect(u.arrived(id(4))).toBe(false);
+    expect(u.count).toBe(4);
+  });
+});
+
+describe('goneRows', () => {
+  const rows = (...ns: number[]) => ns.map((n) => ({ id: id(n) }));
+
+  it('counts gone only the rows within the read, not older ones a cut read did not reach, nor ones already said', () => {
+    const old = rows(10, 9, 8, 7, 6, 5, 4, 3, 2, 1);
+    // Cut at id 6 (more to read): 8 is gone; 5..1 lie beyond the read.
+    const cut = { rows: rows(10, 9, 7, 6), nextBefore: id(6) };
+    expect(goneRows(old, new Set(cut.rows.map((r) => r.id)), cut)).toEqual([id(8)]);
+    // Complete: every missing one is gone, less those deleted live meanwhile.
+    const all = { rows: rows(10, 9, 7, 6, 4), nextBefore: null };
+    expect(goneRows(old, new Set(all.rows.map((r) => r.id)), all, new Set([id(3)]))).toEqual([id(8), id(5), id(2), id(1)]);
+  });
+
+  it('leaves the unread count of rows beyond a cut read alone', () => {
+    const u = new Unread();
+    u.start('');
+    for (let i = 1; i <= 10; i++) u.arrived(id(i));
+    const old = rows(10, 9, 8, 7, 6, 5, 4, 3, 2, 1);
+    const cut = { rows: rows(10, 9, 8, 7, 6), nextBefore: id(6) };
+    u.gone(goneRows(old, new Set(cut.rows.map((r) => r.id)), cut));
+    expect(u.count).toBe(10);
+  });
+});
+
+describe('canSkipReread', () => {
+  const base = { filtered: false, before: 100, announced: 5, stored: 105, maxBefore: 500, maxNow: 500 };
+  it('skips only when the bin holds exactly what was counted plus what was announced, under the same cap', () => {
+    expect(canSkipReread(base)).toBe(true);
+    expect(canSkipReread({ ...base, stored: 104 })).toBe(false); // one deleted or pushed out
+    expect(canSkipReread({ ...base, stored: 106 })).toBe(false); // one not announced
+    expect(canSkipReread({ ...base, maxNow: 300 })).toBe(false);
+    expect(canSkipReread({ ...base, before: null })).toBe(false); // the count was not exact
+    expect(canSkipReread({ ...base, filtered: true })).toBe(false);
   });
 });
 

@@ -54,3 +54,29 @@ export function countBetween(list: readonly Row[], from: string | null, upTo: st
   }
   return n;
 }
+
+/**
+ * The rows loaded before a reconnect that its read says left the bin: those not in the list it
+ * made (`kept`), within the read's reach, i.e. not older than its last row (all of them when it
+ * went down to the bin's oldest). A read cut short (MAX_RESYNC_PAGES) says nothing of older
+ * rows: they are dropped from the list and paged again on scroll, not gone. `skip`: already
+ * told gone (deleted live while the read was out).
+ */
+export function goneRows(old: readonly Row[], kept: ReadonlySet<string>, read: { rows: readonly Row[]; nextBefore: string | null }, skip: ReadonlySet<string> = new Set()): string[] {
+  const complete = read.nextBefore === null;
+  const reach = read.rows.at(-1)?.id;
+  if (!complete && reach === undefined) return [];
+  return old.filter((r) => !kept.has(r.id) && !skip.has(r.id) && (complete || r.id >= reach!)).map((r) => r.id);
+}
+
+/**
+ * May a reconnect skip reading the loaded rows again? Only when nothing can have left the bin
+ * meanwhile: the bin holds exactly what the page counted before the drop (known exact: a read
+ * of the bin with no event since it was sent) plus the captures announced since (the replay,
+ * live ones), and its cap is the same (a smaller one after a restart pushes the oldest out). Any capture deleted or
+ * pushed out makes it hold fewer; one the page was not told of makes it hold more: either way
+ * the rows are read again. With a filter the list is read again too (rows can change matching).
+ */
+export function canSkipReread(o: { filtered: boolean; before: number | null; announced: number; stored: number; maxBefore: number | undefined; maxNow: number | undefined }): boolean {
+  return !o.filtered && o.before !== null && o.maxBefore === o.maxNow && o.stored === o.before + o.announced;
+}

@@ -8,7 +8,7 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import type { Bin, RequestItem, RequestsGoneReason } from '../../../shared/api.ts';
 import { ApiError, api, errorMessage, isNotFound } from './api.ts';
-import { countBetween, goneWhy, readDown } from './list-resync.ts';
+import { canSkipReread, countBetween, goneRows, goneWhy, readDown } from './list-resync.ts';
 import { keptRows, rankOf } from './list-step.ts';
 import { LiveCount } from './live-count.ts';
 import { liveOrder } from './live-order.ts';
@@ -169,10 +169,33 @@ export function useBinRequests(binId: string, filter: RequestFilter = {}) {
       return { ...initial(), unreadVersion: s.unreadVersion + 1, bin: same ? s.bin : null, binDeleted: same && s.binDeleted, count: same ? s.count : null, pushedOut: same ? s.pushedOut : 0 };
     });
     // Told to the page with the next batch (one render per frame, however many events came).
+    // Whether its count is exact (for a reconnect to tell whether anything left, see
+    // canSkipReread): a read of the bin answered, and no event since that read was sent (one
+    // during a read may be in its answer as well).
+    let countReadsOut = 0;
+    let countExact = false;
     const counter = new LiveCount({
-      read: (signal) => api.getBin(binId, signal).then((b) => b.requestCount, () => null),
+      read: (signal) => {
+        countReadsOut++;
+        countExact = true;
+        return api.getBin(binId, signal).then(
+          (b) => b.requestCount,
+          () => {
+            countExact = false;
+            return null;
+          },
+        ).finally(() => countReadsOut--);
+      },
       onChange: () => schedule(),
     });
+    /** The bin's cap as last read, to tell a reconnect whether it changed. */
+    let maxRequests: number | undefined;
+    /** False from a drop until a reconnect's read made the list what the server holds. */
+    let listCurrent = true;
+    /** From a drop until its reconnect's bin read: the exact count then, where the page stood, and the captures announced since. */
+    let drop: { count: number | null; from: string; max: number | undefined; announced: Set<string> } | null = null;
+    /** Replayed captures a reconnect whose read was dropped (by a later one) did not say yet, and where that replay resumed. */
+    let unsaid: { from: string | null; replayed: number } | null = null;
     /** The count last put in the state. */
     let shownCount: number | null = null;
     /** The unread tracker's version last put in the state. */
@@ -309,6 +332,8 @@ export function useBinRequests(binId: string, filter: RequestFilter = {}) {
     const socket = getSocket();
     const onRequest = (r: RequestItem) => {
       if (r.binId !== binId) return;
+      countExact = false;
+      if (drop && r.id > drop.from) drop.announced.add(r.id);
       seen(r.id);
       // Every capture counts, matching the filter or not: the count is the bin's, and so are
       // the unread ones.
@@ -390,6 +415,7 @@ export function useBinRequests(binId: string, filter: RequestFilter = {}) {
       const pushedOut = e.reason === 'evicted' && e.ids !== 'all';
       const open = keepFor.current.selectedId;
       const openGone = pushedOut && open && (e.ids as string[]).includes(open) ? open : null;
+      countExact = false;
       if (e.ids === 'all') {
         pending.current = [];
         tracker.allRead(lastSeen.current ?? '');
@@ -421,12 +447,23 @@ export function useBinRequests(binId: string, filter: RequestFilter = {}) {
       if (b.id !== binId) return;
       // Read when it was sent: as good as a read of the bin.
       counter.set(b.requestCount);
+      maxRequests = b.maxRequests;
       binOrder.live();
       setState((s) => ({ ...s, bin: b }));
     };
     const onBinDeleted = (e: { id: string }) => {
       if (e.id === binId) setState((s) => ({ ...s, binDeleted: true }));
     };
+    const onDisconnect = () => {
+      // Before the first read the page reads everything anyway.
+      if (!firstLoaded) return;
+      // What the bin held as the connection dropped, if known exactly, and the list was as the
+      // server held it (a reconnect whose read did not finish leaves it unknown).
+      const exact = listCurrent && countExact && countReadsOut === 0;
+      drop = { count: exact ? counter.value : null, from: lastSeen.current ?? '', max: maxRequests, announced: new Set() };
+      listCurrent = false;
+    };
+    socket.on('disconnect', onDisconnect);
     socket.on('request', onRequest);
     socket.on('requests:updated', onUpdated);
     socket.on('requests:deleted', onDeleted);
@@ -441,21 +478,39 @@ export function useBinRequests(binId: string, filter: RequestFilter = {}) {
      * and make the list what the server holds there, keeping what came live since the read was
      * sent. `from`: where the replay resumed; `upTo`: the newest it brought.
      */
-    const resync = async (from: string | null, upTo: string | null, replayed: number) => {
+    const resync = async (resumed: string | null, upTo: string | null, ackReplayed: number) => {
       const gen = ++resyncGen;
+      // A reconnect before the last one's read finished: its replay is said with this one's.
+      const from = unsaid ? unsaid.from : resumed;
+      const replayed = (unsaid?.replayed ?? 0) + ackReplayed;
+      unsaid = { from, replayed };
+      const dropped = drop;
       flush();
-      const old = listRef.current;
-      const since = lastSeen.current ?? '';
       const arrivalsAtSend = arrivals;
       const d = { deleted: new Set<string>(), updated: new Map<string, RequestItem>(), cleared: false };
       during = d;
       let matched: number | null = null;
       try {
-        const [bin, read] = await Promise.all([
-          binOrder.ask(() => api.getBin(binId)),
-          readDown((q) => api.listRequests(binId, q, f), old.at(-1)?.id ?? null),
-        ]);
+        // The bin first: when nothing can have left it meanwhile, the rows are not read again
+        // (every tab does this at once after a server restart, up to 20 pages each).
+        const bin = await binOrder.ask(() => api.getBin(binId));
         if (!alive || gen !== resyncGen) return;
+        if (dropped === drop) drop = null;
+        const skip = canSkipReread({ filtered, before: dropped?.count ?? null, announced: dropped?.announced.size ?? 0, stored: bin.requestCount, maxBefore: dropped?.max, maxNow: bin.maxRequests });
+        if (skip && !d.cleared && !d.deleted.size) {
+          maxRequests = bin.maxRequests;
+          listCurrent = true;
+          unsaid = null;
+          const overtaken = binOrder.overtaken(bin);
+          setState((s) => ({ ...s, bin: overtaken ? s.bin : bin, backfilled: replayed ? { count: replayed, matched: null, at: Date.now() } : s.backfilled }));
+          return;
+        }
+        flush();
+        const old = listRef.current;
+        const since = lastSeen.current ?? '';
+        const read = await readDown((q) => api.listRequests(binId, q, f), old.at(-1)?.id ?? null);
+        if (!alive || gen !== resyncGen) return;
+        maxRequests = bin.maxRequests;
         flush();
         let gone: { id: string; why: 'evicted' | 'deleted' } | null = null;
         let next = listRef.current;
@@ -471,7 +526,8 @@ export function useBinRequests(binId: string, filter: RequestFilter = {}) {
           // An older page asked for before belongs to the list replaced.
           listGen.current++;
           const complete = read.nextBefore === null;
-          tracker.gone(old.filter((r) => !known.current.has(r.id)).map((r) => r.id));
+          // Not those deleted live meanwhile (already taken off), nor those older than a cut read reached.
+          tracker.gone(goneRows(old, known.current, read, d.deleted));
           // No more can be unread than the bin holds (plus what came since it was read).
           tracker.atMost(bin.requestCount + arrivals - arrivalsAtSend);
           if (!filtered && tracker.covers(next.at(-1)?.id ?? null, complete)) tracker.recount(next.map((r) => r.id));
@@ -496,9 +552,14 @@ export function useBinRequests(binId: string, filter: RequestFilter = {}) {
           backfilled: replayed ? { count: replayed, matched: filtered ? matched : null, at: Date.now() } : s.backfilled,
         }));
         shownUnread = tracker.version;
+        listCurrent = true;
+        unsaid = null;
       } catch {
         // Offline again, or the server busy: the list stays as the replay left it; the next
         // reconnect reads it again.
+        if (alive && gen === resyncGen) unsaid = null;
+        // No tally of captures kept growing until the next drop.
+        if (drop === dropped) drop = null;
         if (alive && gen === resyncGen && replayed) setState((s) => ({ ...s, backfilled: { count: replayed, matched: null, at: Date.now() } }));
       } finally {
         if (during === d) during = null;
@@ -524,6 +585,7 @@ export function useBinRequests(binId: string, filter: RequestFilter = {}) {
         refused = !!badFilter;
         firstLoaded = true;
         counter.set(bin.requestCount, sentAt);
+        maxRequests = bin.maxRequests;
         const count = counter.value;
         shownCount = count;
         // The first page is not "unread": it was there before the page opened.
@@ -580,6 +642,7 @@ export function useBinRequests(binId: string, filter: RequestFilter = {}) {
       socket.off('bin:updated', onBinUpdated);
       socket.off('bin:deleted', onBinDeleted);
       socket.off('settings:changed', onSettings);
+      socket.off('disconnect', onDisconnect);
       clearTimeout(rereadTimer);
     };
   }, [binId, filterKey]);
