@@ -156,19 +156,23 @@ function mixedNumbers(v: unknown): unknown {
   return v;
 }
 
+/** A copy to write: its name and, run only when it is tried, its serialisation. */
+export interface PlannedCopy {
+  how: string;
+  write: () => string;
+}
+
 /**
- * Distinct re-serialisations of `body` (JSON; `parsed` is its JSON.parse) that differ from it,
- * most common first. Numbers are written as the body writes them: a sender's serialisers write
- * its numbers alike, and one past 2^53 (an id) would round if read as a JS number. When some
- * number reads otherwise in JS (past 2^53, 10.50), the copies with numbers as JSON.parse reads
- * them follow (a JS sender re-serialising writes those), then Python's and PHP's copies with
- * floats as parsed and integers exact (their defaults: 10.50 becomes 10.5, an id stays). At
- * most 3 × MAKERS copies, each one HMAC per secret.
+ * The copies of `body` (JSON; `parsed` is its JSON.parse) to serialise, most common first; a
+ * pure plan, so what is tried can be counted without writing it. Numbers are written as the
+ * body writes them: a sender's serialisers write its numbers alike, and one past 2^53 (an id)
+ * would round if read as a JS number. When some number reads otherwise in JS (past 2^53,
+ * 10.50), the copies with numbers as JSON.parse reads them follow (a JS sender re-serialising
+ * writes those), then Python's and PHP's copies with floats as parsed and integers exact
+ * (their defaults: 10.50 becomes 10.5, an id stays).
  */
-export function* jsonVariants(body: Buffer, parsed: unknown): Generator<JsonVariant> {
-  const text = body.toString('utf8');
-  const kept = parseKeepingNumbers(text);
-  const seen = new Set<string>([text]);
+export function jsonVariantPlan(body: Buffer, parsed: unknown): PlannedCopy[] {
+  const kept = parseKeepingNumbers(body.toString('utf8'));
   const trees: [unknown, string, boolean][] = kept.odd
     ? [
         [kept.value, ', numbers as written', false],
@@ -176,15 +180,25 @@ export function* jsonVariants(body: Buffer, parsed: unknown): Generator<JsonVari
         [mixedNumbers(kept.value), ', floats as parsed, integers exact', true],
       ]
     : [[kept.value, '', false]];
+  const plan: PlannedCopy[] = [];
   for (const [tree, note, ownFloats] of trees) {
     let sorted: unknown;
     for (const [how, form, sort] of MAKERS) {
       // Floats written back by their own parser's writer: only for the forms that have one.
       if (ownFloats && !form.float) continue;
-      const out = write(sort ? (sorted ??= sortKeys(tree)) : tree, form);
-      if (seen.has(out)) continue;
-      seen.add(out);
-      yield { how: how + note, bytes: Buffer.from(out, 'utf8') };
+      plan.push({ how: how + note, write: () => write(sort ? (sorted ??= sortKeys(tree)) : tree, form) });
     }
+  }
+  return plan;
+}
+
+/** The planned copies that differ from `body` and from each other, each one HMAC per secret. */
+export function* jsonVariants(body: Buffer, parsed: unknown): Generator<JsonVariant> {
+  const seen = new Set<string>([body.toString('utf8')]);
+  for (const copy of jsonVariantPlan(body, parsed)) {
+    const out = copy.write();
+    if (seen.has(out)) continue;
+    seen.add(out);
+    yield { how: copy.how, bytes: Buffer.from(out, 'utf8') };
   }
 }
