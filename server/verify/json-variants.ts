@@ -48,6 +48,7 @@ function sortKeys(v: unknown): unknown {
   return v;
 }
 
+const NON_ASCII = /[\u0080-\uffff]/;
 const asciiOnly = (s: string): string => s.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 
 /** How a serialiser writes: JSON.stringify's indent (none: compact), its separators, its strings. */
@@ -82,7 +83,8 @@ export function pythonFloat(n: number): string {
 /** PHP's json_encode of a float (serialize_precision -1): shortest digits, "10" for 10.0, "1.0e-5" past 4 zeros or 17 digits. */
 export function phpFloat(n: number): string {
   if (!Number.isFinite(n)) return String(n); // json_encode refuses INF: no copy to match
-  const sign = n < 0 ? '-' : '';
+  // zend_gcvt writes the sign bit: json_encode(-0.0) is "-0".
+  const sign = n < 0 || Object.is(n, -0) ? '-' : '';
   const { digits, exp } = digitsOf(n);
   if (exp >= -4 && exp < 17) {
     if (exp < 0) return `${sign}0.${'0'.repeat(-exp - 1)}${digits}`;
@@ -122,31 +124,39 @@ function write(v: unknown, f: Form, pad = ''): string {
   return `{${open}${keys.map((k) => `${f.str(k)}${f.colon}${write((v as Record<string, unknown>)[k], f, inner)}`).join(sep)}${close}}`;
 }
 
-const MAKERS: [string, Form, boolean][] = [
-  ['JSON.stringify(JSON.parse(body))', js(''), false],
-  ['JSON.stringify(JSON.parse(body), null, 2)', js('  '), false],
-  ['json.dumps(json.loads(body)) (Python: ", " and ": " separators)', PYTHON, false],
-  ['JSON.stringify(JSON.parse(body), null, 4)', js('    '), false],
-  ['JSON.stringify(JSON.parse(body), null, "\\t")', js('\t'), false],
-  ['json_encode(json_decode(body)) (PHP: "/" and non-ASCII escaped)', PHP, false],
-  ['the parsed body with sorted keys, compact', js(''), true],
-  ['the parsed body with sorted keys, 2-space indent', js('  '), true],
-  ['json.dumps(json.loads(body), sort_keys=True) (Python)', PYTHON, true],
-  ['json.dumps(json.loads(body), separators=(",", ":")) (Python)', PYTHON_COMPACT, false],
-  ['json.dumps(json.loads(body), indent=2) (Python)', PYTHON_INDENT, false],
+/** Which string writer a form uses: "py" is "js" but for non-ASCII, "php" is "py" but for "/". */
+type Strings = 'js' | 'py' | 'php';
+
+const MAKERS: [string, Form, boolean, Strings][] = [
+  ['JSON.stringify(JSON.parse(body))', js(''), false, 'js'],
+  ['JSON.stringify(JSON.parse(body), null, 2)', js('  '), false, 'js'],
+  ['json.dumps(json.loads(body)) (Python: ", " and ": " separators)', PYTHON, false, 'py'],
+  ['JSON.stringify(JSON.parse(body), null, 4)', js('    '), false, 'js'],
+  ['JSON.stringify(JSON.parse(body), null, "\\t")', js('\t'), false, 'js'],
+  ['json_encode(json_decode(body)) (PHP: "/" and non-ASCII escaped)', PHP, false, 'php'],
+  ['the parsed body with sorted keys, compact', js(''), true, 'js'],
+  ['the parsed body with sorted keys, 2-space indent', js('  '), true, 'js'],
+  ['json.dumps(json.loads(body), sort_keys=True) (Python)', PYTHON, true, 'py'],
+  ['json.dumps(json.loads(body), separators=(",", ":")) (Python)', PYTHON_COMPACT, false, 'py'],
+  ['json.dumps(json.loads(body), indent=2) (Python)', PYTHON_INDENT, false, 'py'],
 ];
 
 const isIntegerText = (t: string) => /^-?\d+$/.test(t);
 
 /**
- * The tree as Python's json.loads and PHP's json_decode read it: integers exact (an id past
- * 2^53 stays, as written but for a "-0"), floats as doubles (10.50 is 10.5), each written
- * back by the serialiser's own float writer.
+ * A number (plain, or a NumberText the body writes otherwise than JS would) as Python's
+ * json.loads and PHP's json_decode read it: integers exact (an id past 2^53 stays, as written
+ * but for a "-0"), floats as doubles (10.50 is 10.5), written back by the serialiser's own
+ * float writer.
  */
-function mixedNumbers(v: unknown): unknown {
+function mixedNumber(v: number | NumberText): number | NumberText | ParsedFloat {
   if (v instanceof NumberText) return isIntegerText(v.text) ? new NumberText(BigInt(v.text).toString()) : new ParsedFloat(Number(v.text));
   // A number JS gives back as written: a float when written with "." or an exponent.
-  if (typeof v === 'number') return /[.e]/i.test(String(v)) ? new ParsedFloat(v) : v;
+  return /[.e]/i.test(String(v)) ? new ParsedFloat(v) : v;
+}
+
+function mixedNumbers(v: unknown): unknown {
+  if (typeof v === 'number' || v instanceof NumberText) return mixedNumber(v);
   if (Array.isArray(v)) return v.map(mixedNumbers);
   if (v && typeof v === 'object') {
     const out = Object.create(null) as Record<string, unknown>;
@@ -154,6 +164,82 @@ function mixedNumbers(v: unknown): unknown {
     return out;
   }
   return v;
+}
+
+/**
+ * What decides, before writing any copy, which copies can differ. Numbers: "K" as the body
+ * writes them, "J" as JSON.stringify writes JSON.parse's reading, "py"/"php" as Python's and
+ * PHP's defaults write them back (mixedNumber).
+ */
+interface Facts {
+  /** A string or key with non-ASCII (Python and PHP escape it). */
+  nonAscii: boolean;
+  /** A string or key with "/" (PHP escapes it). */
+  slash: boolean;
+  /** An object whose keys are not in sortKeys' order (else a sorted copy is the unsorted one). */
+  unsorted: boolean;
+  /** Some number where J is not K (parseKeepingNumbers' odd). */
+  odd: boolean;
+  pyK: boolean;
+  pyJ: boolean;
+  phpK: boolean;
+  phpJ: boolean;
+  pyPhp: boolean;
+}
+
+function noteString(s: string, f: Facts): void {
+  if (!f.nonAscii && NON_ASCII.test(s)) f.nonAscii = true;
+  if (!f.slash && s.includes('/')) f.slash = true;
+}
+
+/** One walk of the kept tree: no copy written. Recursive: its depth was bounded (nestsWithin). */
+function gatherFacts(v: unknown, f: Facts): void {
+  if (typeof v === 'string') return noteString(v, f);
+  if (typeof v === 'number' || v instanceof NumberText) {
+    const k = v instanceof NumberText ? v.text : JSON.stringify(v);
+    const j = v instanceof NumberText ? JSON.stringify(Number(v.text)) : k;
+    const m = mixedNumber(v);
+    const py = m instanceof ParsedFloat ? pythonFloat(m.value) : m instanceof NumberText ? m.text : k;
+    const php = m instanceof ParsedFloat ? phpFloat(m.value) : py;
+    f.pyK ||= py !== k;
+    f.pyJ ||= py !== j;
+    f.phpK ||= php !== k;
+    f.phpJ ||= php !== j;
+    f.pyPhp ||= py !== php;
+    return;
+  }
+  if (Array.isArray(v)) {
+    for (const x of v) gatherFacts(x, f);
+  } else if (v && typeof v === 'object') {
+    const keys = Object.keys(v);
+    // sort()'s order: by UTF-16 code units, as "<" compares strings.
+    for (let i = 1; i < keys.length && !f.unsorted; i++) f.unsorted = keys[i - 1] > keys[i];
+    for (const k of keys) {
+      noteString(k, f);
+      gatherFacts((v as Record<string, unknown>)[k], f);
+    }
+  }
+}
+
+type Numbers = 'K' | 'J' | 'py' | 'php';
+
+/** The first writing of the numbers that writes them all alike (so the copies are equal). */
+function sameNumbersAs(n: Numbers, f: Facts): Numbers {
+  if (n === 'J') return f.odd ? 'J' : 'K';
+  if (n === 'py') return !f.pyK ? 'K' : !f.pyJ ? 'J' : 'py';
+  if (n === 'php') return !f.phpK ? 'K' : !f.phpJ ? 'J' : !f.pyPhp ? sameNumbersAs('py', f) : 'php';
+  return n;
+}
+
+function sameStringsAs(s: Strings, f: Facts): Strings {
+  if (s === 'php' && !f.slash) s = 'py';
+  if (s === 'py' && !f.nonAscii) s = 'js';
+  return s;
+}
+
+/** A copy's bytes follow from its layout, its strings and its numbers: equal keys, equal copies. */
+function copyKey(form: Form, sort: boolean, strings: Strings, numbers: Numbers, f: Facts): string {
+  return JSON.stringify([form.indent, form.comma, form.colon, sort && f.unsorted, sameStringsAs(strings, f), sameNumbersAs(numbers, f)]);
 }
 
 /** A copy to write: its name and, run only when it is tried, its serialisation. */
@@ -168,25 +254,32 @@ export interface PlannedCopy {
  * body writes them: a sender's serialisers write its numbers alike, and one past 2^53 (an id)
  * would round if read as a JS number. When some number reads otherwise in JS (past 2^53,
  * 10.50), the copies with numbers as JSON.parse reads them follow (a JS sender re-serialising
- * writes those), then Python's and PHP's copies with floats as parsed and integers exact
- * (their defaults: 10.50 becomes 10.5, an id stays).
+ * writes those). Then, where Python or PHP write some number otherwise (10.50 as 10.5, 0.000025
+ * as 2.5e-05), their copies with floats as parsed and integers exact.
+ *
+ * explain() writes and HMACs each copy on the main thread for every invalid capture, so a copy
+ * that must equal one planned before it (Python's compact form of an ASCII body is
+ * JSON.stringify's) is left out before it is written: at most 11 + 11 + 5 copies, each a new one.
  */
 export function jsonVariantPlan(body: Buffer, parsed: unknown): PlannedCopy[] {
   const kept = parseKeepingNumbers(body.toString('utf8'));
-  const trees: [unknown, string, boolean][] = kept.odd
-    ? [
-        [kept.value, ', numbers as written', false],
-        [parsed, ', numbers as JSON.parse reads them', false],
-        [mixedNumbers(kept.value), ', floats as parsed, integers exact', true],
-      ]
-    : [[kept.value, '', false]];
+  const facts: Facts = { nonAscii: false, slash: false, unsorted: false, odd: kept.odd, pyK: false, pyJ: false, phpK: false, phpJ: false, pyPhp: false };
+  gatherFacts(kept.value, facts);
+  let mixed: unknown;
+  const trees: [() => unknown, string, Numbers | 'own'][] = [[() => kept.value, kept.odd ? ', numbers as written' : '', 'K']];
+  if (kept.odd) trees.push([() => parsed, ', numbers as JSON.parse reads them', 'J']);
+  trees.push([() => (mixed ??= mixedNumbers(kept.value)), ', floats as parsed, integers exact', 'own']);
+  const planned = new Set<string>();
   const plan: PlannedCopy[] = [];
-  for (const [tree, note, ownFloats] of trees) {
+  for (const [tree, note, numbers] of trees) {
     let sorted: unknown;
-    for (const [how, form, sort] of MAKERS) {
+    for (const [how, form, sort, strings] of MAKERS) {
       // Floats written back by their own parser's writer: only for the forms that have one.
-      if (ownFloats && !form.float) continue;
-      plan.push({ how: how + note, write: () => write(sort ? (sorted ??= sortKeys(tree)) : tree, form) });
+      if (numbers === 'own' && !form.float) continue;
+      const key = copyKey(form, sort, strings, numbers === 'own' ? (form.float === pythonFloat ? 'py' : 'php') : numbers, facts);
+      if (planned.has(key)) continue;
+      planned.add(key);
+      plan.push({ how: how + note, write: () => write(sort ? (sorted ??= sortKeys(tree())) : tree(), form) });
     }
   }
   return plan;

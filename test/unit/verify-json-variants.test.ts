@@ -3,7 +3,7 @@
 // json.dumps copy of a body with such an id was not recognised (body_changed). Where a number
 // reads otherwise in JS, the copies JSON.stringify would write are tried after them.
 import { describe, expect, it } from 'vitest';
-import { jsonVariants, phpFloat, pythonFloat } from '../../server/verify/json-variants.ts';
+import { jsonVariantPlan, jsonVariants, phpFloat, pythonFloat } from '../../server/verify/json-variants.ts';
 
 const variants = (body: string) => new Map([...jsonVariants(Buffer.from(body), JSON.parse(body))].map((v) => [v.how, v.bytes.toString('utf8')]));
 
@@ -56,7 +56,50 @@ describe('jsonVariants', () => {
     // json_encoder.c writes a double, zend_gcvt with serialize_precision -1 and no ".0" added.
     const py: [number, string][] = [[10.5, '10.5'], [10, '10.0'], [1e-5, '1e-05'], [1e-4, '0.0001'], [1e16, '1e+16'], [1.5e16, '1.5e+16'], [1e15, '1000000000000000.0'], [-0, '-0.0'], [5e-324, '5e-324']];
     for (const [n, text] of py) expect(pythonFloat(n), text).toBe(text);
-    const php: [number, string][] = [[10.5, '10.5'], [10, '10'], [1e-4, '0.0001'], [1e-5, '1.0e-5'], [1e16, '10000000000000000'], [1e17, '1.0e+17'], [1.5e25, '1.5e+25']];
+    const php: [number, string][] = [[10.5, '10.5'], [10, '10'], [1e-4, '0.0001'], [1e-5, '1.0e-5'], [1e16, '10000000000000000'], [1e17, '1.0e+17'], [1.5e25, '1.5e+25'], [-0, '-0'], [-1.5, '-1.5']];
     for (const [n, text] of php) expect(phpFloat(n), text).toBe(text);
+  });
+
+  // explain() serialises and HMACs each copy on the main thread for every invalid capture: a
+  // copy that must equal one already planned is not written at all. For an ASCII body with no
+  // "/" and no number Python, PHP or JS write otherwise, Python's compact and indent=2 forms are
+  // JSON.stringify's, and PHP's is JSON.stringify's compact one: 8 copies, as before they came.
+  it('plans no copy that cannot differ from another: 8 for an ASCII body whose numbers read back alike', () => {
+    const body = JSON.stringify({ type: 'invoice.paid', data: Array.from({ length: 50 }, (_, i) => ({ id: `in_${i}`, amount: 1200 + i, rate: 0.25, tags: ['a', 'b'], ok: i % 2 === 0 })) });
+    const plan = jsonVariantPlan(Buffer.from(body), JSON.parse(body));
+    expect(plan.map((c) => c.how)).toEqual([
+      'JSON.stringify(JSON.parse(body))',
+      'JSON.stringify(JSON.parse(body), null, 2)',
+      'json.dumps(json.loads(body)) (Python: ", " and ": " separators)',
+      'JSON.stringify(JSON.parse(body), null, 4)',
+      'JSON.stringify(JSON.parse(body), null, "\\t")',
+      'the parsed body with sorted keys, compact',
+      'the parsed body with sorted keys, 2-space indent',
+      'json.dumps(json.loads(body), sort_keys=True) (Python)',
+    ]);
+    // Each planned copy is a new one (the body itself is JSON.stringify's compact copy).
+    expect(new Set([body, ...plan.map((c) => c.write())]).size).toBe(plan.length);
+    // Non-ASCII text brings back the Python forms that escape it (PHP's is then Python's
+    // compact one); "/" brings back PHP's. Keys already sorted: no sorted copies.
+    expect(jsonVariantPlan(Buffer.from('{"b":"é","a":1}'), { b: 'é', a: 1 })).toHaveLength(10);
+    expect(jsonVariantPlan(Buffer.from('{"b":"/","a":1}'), { b: '/', a: 1 })).toHaveLength(9);
+    expect(jsonVariantPlan(Buffer.from('{"a":1,"b":"/"}'), { a: 1, b: '/' })).toHaveLength(6);
+  });
+
+  it('with an id past 2^53 and 10.50, plans no copy twice', () => {
+    for (const body of ['{"note":"x","amount":10.50,"id":820982911946154508}', '{"amount":10.50,"id":820982911946154508,"note":"x/é"}', '{"r":0.000025,"n":-0.0,"big":1e21}']) {
+      const texts = jsonVariantPlan(Buffer.from(body), JSON.parse(body)).map((c) => c.write());
+      expect(new Set(texts).size, body).toBe(texts.length);
+    }
+  });
+
+  // 0.000025 and 1.5e-7 read back as written in JS, so the body is not "odd"; Python writes
+  // them 2.5e-05 and 1.5e-07 (PHP 2.5e-5): their copies are tried all the same.
+  it("tries Python's and PHP's copies where they write a float otherwise than the body", () => {
+    const got = variants('{"t":0.000025,"u":1.5e-7}');
+    const byText = new Map([...got].map(([how, text]) => [text, how]));
+    // json.dumps(json.loads(body)), written by hand from Python's repr rules.
+    expect(byText.get('{"t": 2.5e-05, "u": 1.5e-07}')).toBe('json.dumps(json.loads(body)) (Python: ", " and ": " separators), floats as parsed, integers exact');
+    expect(byText.get('{"t":2.5e-5,"u":1.5e-7}')).toBe('json_encode(json_decode(body)) (PHP: "/" and non-ASCII escaped), floats as parsed, integers exact');
   });
 });
