@@ -50,6 +50,19 @@ const proxyHoldOf = (c: { forwardTimeoutMs: number }) => 2 * c.forwardTimeoutMs 
  * with `nextBefore` set to go on: rows carry every header (up to MAX_HEADER_COUNT, ~100 KB of
  * JSON each), and 500 such rows were 40 MB, built in 1.8 s on the main thread.
  */
+
+/**
+ * A JavaScript or CSS type (the WHATWG list) served as the sender gave it would let a page of
+ * ours load it by <script src> or <link rel=stylesheet> (the UI's CSP allows 'self'), should an
+ * injection ever turn up: sent as text instead. Anything else keeps its type; the sandbox CSP and
+ * nosniff keep it from running as our origin.
+ */
+const ACTIVE_TYPE = /^\s*(?:(?:application|text)\/(?:x-)?(?:javascript|ecmascript)|text\/(?:javascript1\.[0-5]|jscript|livescript|css))\s*(?:;|$)/i;
+
+function rawContentType(type: string | null | undefined): string {
+  if (!type) return 'application/octet-stream';
+  return ACTIVE_TYPE.test(type) ? 'text/plain' : type;
+}
 export const LIST_PAGE_MAX_CHARS = 4 * 1024 * 1024;
 
 /** A HAR import is one JSON document, read whole: at most this much. */
@@ -381,7 +394,7 @@ export function requestsRouter(ctx: ApiContext): Router {
     // Before its headers: a refusal is JSON, not the capture's content type.
     if (!budgetOf().fits(bytes.length)) throw buffersFull(budgetOf(), res, bytes.length);
     // The bytes are a stranger's: their own content type, but never run as our origin.
-    res.setHeader('content-type', rec.contentType ?? 'application/octet-stream');
+    res.setHeader('content-type', rawContentType(rec.contentType));
     res.setHeader('content-security-policy', "sandbox; default-src 'none'");
     res.setHeader('x-content-type-options', 'nosniff');
     if (req.query.download !== undefined) res.setHeader('content-disposition', `attachment; filename="${downloadName(rec.id, rec.contentType)}"`);

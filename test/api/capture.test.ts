@@ -151,6 +151,16 @@ describe('capture fidelity', () => {
     expect(rawHeaders['content-security-policy']).toContain('sandbox');
     expect(rawHeaders['x-content-type-options']).toBe('nosniff');
   });
+
+  it("the raw view of a stranger's script or stylesheet is served as text (no <script src> of ours can run it)", async () => {
+    for (const type of ['application/javascript', 'text/javascript; charset=utf-8', 'Application/X-ECMAScript', 'text/javascript1.5', 'text/css']) {
+      const { rawHeaders, raw } = await roundTrip('', { headers: { 'content-type': type }, body: 'alert(1)' });
+      expect(rawHeaders['content-type'], type).toBe('text/plain');
+      expect(raw.toString()).toBe('alert(1)');
+    }
+    const { rawHeaders } = await roundTrip('', { headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(rawHeaders['content-type']).toBe('application/json');
+  });
 });
 
 describe('receiver errors', () => {
