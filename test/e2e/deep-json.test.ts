@@ -7,7 +7,7 @@ import http from 'node:http';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bin } from '../../shared/api.ts';
-import { type RunningApp, type TestPage, apiCall, closeAgents, hit, launchBrowser, openPage, screenshot, startApp } from '../helpers/browser.ts';
+import { type RunningApp, type TestPage, apiCall, hit, screenshot, startAppAndPage, stopAppAndPage } from '../helpers/browser.ts';
 
 let app: RunningApp;
 let browser: Browser;
@@ -18,20 +18,14 @@ let target = '';
 let crashed = false;
 
 beforeAll(async () => {
-  [app, browser] = await Promise.all([startApp(), launchBrowser()]);
-  tp = await openPage(browser, app.base);
-  page = tp.page;
+  ({ app, browser, tp, page } = await startAppAndPage());
   page.on('crash', () => (crashed = true));
   bin = await apiCall<Bin>(app.base, 'POST', '/api/bins', { name: 'deep json' });
   target = app.reachable(bin.url);
   await page.goto(`/bins/${bin.id}`);
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
-  closeAgents();
-});
+afterAll(() => stopAppAndPage({ app, browser }));
 
 const idOf = (r: { headers: http.IncomingHttpHeaders }) => r.headers['x-hooklab-request-id'] as string;
 const send = async (body: string) => idOf(await hit(`${target}/deep`, { headers: { 'content-type': 'application/json' }, body }));

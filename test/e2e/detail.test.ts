@@ -9,7 +9,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bin } from '../../shared/api.ts';
 import { bigJsonBody, browseOpenBody, clearLongTasks, LONG_TASK_OBSERVER, longTasks } from '../helpers/ui-perf.ts';
-import { type RunningApp, type TestPage, apiCall, closeAgents, hit, launchBrowser, openPage, screenshot, startApp, tablePairs, until } from '../helpers/browser.ts';
+import { type RunningApp, type TestPage, apiCall, hit, openPage, screenshot, startAppAndPage, stopAppAndPage, tablePairs, until } from '../helpers/browser.ts';
 
 let app: RunningApp;
 let browser: Browser;
@@ -19,19 +19,13 @@ let bin: Bin;
 let target = '';
 
 beforeAll(async () => {
-  [app, browser] = await Promise.all([startApp(), launchBrowser()]);
-  tp = await openPage(browser, app.base);
-  page = tp.page;
+  ({ app, browser, tp, page } = await startAppAndPage());
   await page.addInitScript({ content: LONG_TASK_OBSERVER });
   bin = await apiCall<Bin>(app.base, 'POST', '/api/bins', { name: 'details' });
   target = app.reachable(bin.url);
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
-  closeAgents();
-});
+afterAll(() => stopAppAndPage({ app, browser }));
 
 const idOf = (r: { headers: http.IncomingHttpHeaders }) => r.headers['x-hooklab-request-id'] as string;
 

@@ -5,7 +5,7 @@
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bin, Delivery, RequestPage, Webhook } from '../../shared/api.ts';
-import { type RunningApp, type TestPage, apiCall, closeAgents, launchBrowser, openPage, screenshot, startApp, until } from '../helpers/browser.ts';
+import { type RunningApp, type TestPage, apiCall, screenshot, startAppAndPage, stopAppAndPage, until } from '../helpers/browser.ts';
 
 let app: RunningApp;
 let browser: Browser;
@@ -13,16 +13,10 @@ let tp: TestPage;
 let page: Page;
 
 beforeAll(async () => {
-  [app, browser] = await Promise.all([startApp(), launchBrowser()]);
-  tp = await openPage(browser, app.base);
-  page = tp.page;
+  ({ app, browser, tp, page } = await startAppAndPage());
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
-  closeAgents();
-});
+afterAll(() => stopAppAndPage({ app, browser }));
 
 const formOf = (w: Webhook): Locator => page.locator(`[data-testid="webhook-form"][data-webhook-id="${w.id}"]`);
 const cardOf = (d: Delivery): Locator => page.locator(`[data-delivery-id="${d.id}"]`);

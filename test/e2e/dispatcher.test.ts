@@ -4,7 +4,7 @@
 import type { Browser, Locator, Page, Route } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bin, ClockState, Delivery, RequestDetail, Run, SchedulePreview, Webhook } from '../../shared/api.ts';
-import { type RunningApp, type TestPage, apiCall, closeAgents, launchBrowser, openPage, overflowing, screenshot, startApp, tablePairs, until } from '../helpers/browser.ts';
+import { type RunningApp, type TestPage, apiCall, openPage, overflowing, screenshot, startAppAndPage, stopAppAndPage, tablePairs, until } from '../helpers/browser.ts';
 
 let app: RunningApp;
 let browser: Browser;
@@ -14,17 +14,11 @@ let bin: Bin;
 let webhook: Webhook;
 
 beforeAll(async () => {
-  [app, browser] = await Promise.all([startApp(), launchBrowser()]);
-  tp = await openPage(browser, app.base);
-  page = tp.page;
+  ({ app, browser, tp, page } = await startAppAndPage());
   bin = await apiCall<Bin>(app.base, 'POST', '/api/bins', { name: 'orders-receiver' });
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
-  closeAgents();
-});
+afterAll(() => stopAppAndPage({ app, browser }));
 
 const deliveries = () => apiCall<{ deliveries: Delivery[] }>(app.base, 'GET', '/api/deliveries').then((r) => r.deliveries);
 const card = (d: Delivery | string): Locator => page.locator(`[data-delivery-id="${typeof d === 'string' ? d : d.id}"]`);

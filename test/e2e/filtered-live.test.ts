@@ -5,7 +5,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bin, RequestPage } from '../../shared/api.ts';
-import { type RunningApp, type TestPage, apiCall, closeAgents, hitMany, launchBrowser, openPage, screenshot, startApp, until } from '../helpers/browser.ts';
+import { type RunningApp, type TestPage, apiCall, hitMany, screenshot, startAppAndPage, stopAppAndPage, until } from '../helpers/browser.ts';
 
 let app: RunningApp;
 let browser: Browser;
@@ -13,16 +13,10 @@ let tp: TestPage;
 let page: Page;
 
 beforeAll(async () => {
-  [app, browser] = await Promise.all([startApp({ MAX_REQUESTS_PER_BIN: '10000' }), launchBrowser()]);
-  tp = await openPage(browser, app.base);
-  page = tp.page;
+  ({ app, browser, tp, page } = await startAppAndPage({ MAX_REQUESTS_PER_BIN: '10000' }));
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
-  closeAgents();
-});
+afterAll(() => stopAppAndPage({ app, browser }));
 
 /** Every id the API matches for a search, paging through. */
 async function matches(binId: string, q: string): Promise<string[]> {

@@ -4,7 +4,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bin } from '../../shared/api.ts';
-import { type RunningApp, type TestPage, apiCall, closeAgents, launchBrowser, openPage, screenshot, startApp } from '../helpers/browser.ts';
+import { type RunningApp, type TestPage, apiCall, screenshot, startAppAndPage, stopAppAndPage } from '../helpers/browser.ts';
 
 let app: RunningApp;
 let browser: Browser;
@@ -12,16 +12,10 @@ let tp: TestPage;
 let page: Page;
 
 beforeAll(async () => {
-  [app, browser] = await Promise.all([startApp(), launchBrowser()]);
-  tp = await openPage(browser, app.base);
-  page = tp.page;
+  ({ app, browser, tp, page } = await startAppAndPage());
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
-  closeAgents();
-});
+afterAll(() => stopAppAndPage({ app, browser }));
 
 describe('"Forward to…" names a duplicate target by the form\'s numbering', () => {
   it('Target 3 repeating Target 2 says "is Target 2 again"; with a blank row between, the rows as shown', async () => {

@@ -5,7 +5,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bin } from '../../shared/api.ts';
-import { type RunningApp, type TestPage, apiCall, closeAgents, launchBrowser, openPage, startApp, until } from '../helpers/browser.ts';
+import { type RunningApp, type TestPage, apiCall, startAppAndPage, stopAppAndPage, until } from '../helpers/browser.ts';
 
 let app: RunningApp;
 let browser: Browser;
@@ -13,16 +13,10 @@ let tp: TestPage;
 let page: Page;
 
 beforeAll(async () => {
-  [app, browser] = await Promise.all([startApp(), launchBrowser()]);
-  tp = await openPage(browser, app.base);
-  page = tp.page;
+  ({ app, browser, tp, page } = await startAppAndPage());
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
-  closeAgents();
-});
+afterAll(() => stopAppAndPage({ app, browser }));
 
 /** The focused element as Chromium's accessibility tree has it (what a screen reader is told). */
 async function focusedAx(p: Page): Promise<{ role: string; name: string; description: string; invalid: string }> {

@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bin } from '../../shared/api.ts';
-import { type RunningApp, type TestPage, apiCall, closeAgents, hit, launchBrowser, openPage, overflowing, screenshot, startApp, tablePairs, until } from '../helpers/browser.ts';
+import { type RunningApp, type TestPage, apiCall, hit, openPage, overflowing, screenshot, startAppAndPage, stopAppAndPage, tablePairs, until } from '../helpers/browser.ts';
 
 let app: RunningApp;
 let browser: Browser;
@@ -16,16 +16,10 @@ let binUrl = '';
 let target = '';
 
 beforeAll(async () => {
-  [app, browser] = await Promise.all([startApp(), launchBrowser()]);
-  tp = await openPage(browser, app.base);
-  page = tp.page;
+  ({ app, browser, tp, page } = await startAppAndPage());
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
-  closeAgents();
-});
+afterAll(() => stopAppAndPage({ app, browser }));
 
 const rows = () => page.locator('[data-request-id]');
 const rowIds = () => page.$$eval('[data-request-id]', (els) => els.map((e) => e.getAttribute('data-request-id')!));

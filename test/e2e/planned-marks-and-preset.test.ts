@@ -7,7 +7,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bin, RequestSummary, Delivery, Run, Timeline, Webhook } from '../../shared/api.ts';
 import { formatDuration } from '../../client/src/lib/format.ts';
-import { type RunningApp, apiCall, closeAgents, launchBrowser, openPage, startApp, type TestPage, until } from '../helpers/browser.ts';
+import { type RunningApp, type TestPage, apiCall, startAppAndPage, stopAppAndPage, until } from '../helpers/browser.ts';
 
 let app: RunningApp;
 let browser: Browser;
@@ -16,20 +16,14 @@ let page: Page;
 let bin: Bin;
 
 beforeAll(async () => {
-  [app, browser] = await Promise.all([startApp(), launchBrowser()]);
-  tp = await openPage(browser, app.base);
-  page = tp.page;
+  ({ app, browser, tp, page } = await startAppAndPage());
   bin = await apiCall<Bin>(app.base, 'POST', '/api/bins', { name: 'always-500' });
   await apiCall(app.base, 'PUT', `/api/bins/${bin.id}/response`, { default: { status: 500 } });
   // Paused: attempts are made only when the test moves the clock.
   await apiCall(app.base, 'PUT', '/api/clock', { paused: true, scale: 1 });
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
-  closeAgents();
-});
+afterAll(() => stopAppAndPage({ app, browser }));
 
 async function openConsole() {
   await page.goto('/dispatcher');

@@ -5,7 +5,7 @@ import net from 'node:net';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Bin } from '../../shared/api.ts';
-import { type RunningApp, apiCall, closeAgents, hit, launchBrowser, openPage, screenshot, startApp, type TestPage } from '../helpers/browser.ts';
+import { type RunningApp, type TestPage, apiCall, closeAgents, hit, screenshot, startAppAndPage } from '../helpers/browser.ts';
 import { send } from '../helpers/http.ts';
 
 let app: RunningApp;
@@ -16,9 +16,7 @@ let target: net.Server;
 const sockets = new Set<net.Socket>();
 
 beforeAll(async () => {
-  [app, browser] = await Promise.all([startApp(), launchBrowser()]);
-  tp = await openPage(browser, app.base);
-  page = tp.page;
+  ({ app, browser, tp, page } = await startAppAndPage());
   // Raw TCP: /cut sends a head for 100 bytes, 7 of them, then resets; /slow answers in 2.5 s.
   target = net.createServer((s) => {
     sockets.add(s);

@@ -6,7 +6,7 @@ import http from 'node:http';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bin, RequestDetail } from '../../shared/api.ts';
-import { type RunningApp, type TestPage, apiCall, closeAgents, hit, launchBrowser, openPage, screenshot, startApp, until } from '../helpers/browser.ts';
+import { type RunningApp, type TestPage, apiCall, closeAgents, hit, screenshot, startAppAndPage, until } from '../helpers/browser.ts';
 
 interface Got {
   method: string;
@@ -23,9 +23,7 @@ let targetBase = '';
 const got: Got[] = [];
 
 beforeAll(async () => {
-  [app, browser] = await Promise.all([startApp(), launchBrowser()]);
-  tp = await openPage(browser, app.base);
-  page = tp.page;
+  ({ app, browser, tp, page } = await startAppAndPage());
   target = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c) => chunks.push(c));

@@ -5,7 +5,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bin, RequestPage } from '../../shared/api.ts';
-import { type RunningApp, type TestPage, apiCall, closeAgents, hitMany, launchBrowser, openPage, screenshot, startApp } from '../helpers/browser.ts';
+import { type RunningApp, type TestPage, apiCall, hitMany, screenshot, startAppAndPage, stopAppAndPage } from '../helpers/browser.ts';
 
 const CAP = 700;
 
@@ -15,16 +15,10 @@ let tp: TestPage;
 let page: Page;
 
 beforeAll(async () => {
-  [app, browser] = await Promise.all([startApp({ MAX_REQUESTS_PER_BIN: String(CAP) }), launchBrowser()]);
-  tp = await openPage(browser, app.base);
-  page = tp.page;
+  ({ app, browser, tp, page } = await startAppAndPage({ MAX_REQUESTS_PER_BIN: String(CAP) }));
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
-  closeAgents();
-});
+afterAll(() => stopAppAndPage({ app, browser }));
 
 /** The number on the Requests tab, as shown. */
 const tabCount = async () => ((await page.getByTestId('tab-requests').locator('.count').textContent()) ?? '').trim();

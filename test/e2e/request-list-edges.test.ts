@@ -8,7 +8,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bin, RequestPage } from '../../shared/api.ts';
-import { type RunningApp, type TestPage, apiCall, closeAgents, hitMany, launchBrowser, openPage, screenshot, startApp, until } from '../helpers/browser.ts';
+import { type RunningApp, type TestPage, apiCall, hitMany, screenshot, startAppAndPage, stopAppAndPage, until } from '../helpers/browser.ts';
 
 const CAP = 3000;
 let app: RunningApp;
@@ -17,16 +17,10 @@ let tp: TestPage;
 let page: Page;
 
 beforeAll(async () => {
-  [app, browser] = await Promise.all([startApp({ MAX_REQUESTS_PER_BIN: String(CAP) }), launchBrowser()]);
-  tp = await openPage(browser, app.base);
-  page = tp.page;
+  ({ app, browser, tp, page } = await startAppAndPage({ MAX_REQUESTS_PER_BIN: String(CAP) }));
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
-  closeAgents();
-});
+afterAll(() => stopAppAndPage({ app, browser }));
 
 const listCount = async () => Number(await page.getByTestId('request-list').getAttribute('data-count'));
 

@@ -4,7 +4,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bin } from '../../shared/api.ts';
-import { type RunningApp, type TestPage, apiCall, closeAgents, hit, launchBrowser, openPage, screenshot, startApp, tabStopsHidden, until } from '../helpers/browser.ts';
+import { type RunningApp, type TestPage, apiCall, hit, openPage, screenshot, startAppAndPage, stopAppAndPage, tabStopsHidden, until } from '../helpers/browser.ts';
 
 let app: RunningApp;
 let browser: Browser;
@@ -14,18 +14,12 @@ let bin: Bin;
 let target = '';
 
 beforeAll(async () => {
-  [app, browser] = await Promise.all([startApp(), launchBrowser()]);
-  tp = await openPage(browser, app.base);
-  page = tp.page;
+  ({ app, browser, tp, page } = await startAppAndPage());
   bin = await apiCall<Bin>(app.base, 'POST', '/api/bins', { name: 'flaky receiver' });
   target = app.reachable(bin.url);
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
-  closeAgents();
-});
+afterAll(() => stopAppAndPage({ app, browser }));
 
 const position = () => page.getByTestId('plan-position');
 const waitConsumed = (n: number) => until(page, (c) => document.querySelector('[data-testid="plan-position"]')?.getAttribute('data-consumed') === String(c), n);

@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bin, ClockState, Delivery, Run, SchedulePreview, Webhook } from '../../shared/api.ts';
-import { type RunningApp, type TestPage, apiCall, axeViolations, closeAgents, launchBrowser, openPage, overflowing, screenshot, startApp, until } from '../helpers/browser.ts';
+import { type RunningApp, type TestPage, apiCall, axeViolations, openPage, overflowing, screenshot, startApp, startAppAndPage, stopAppAndPage, until } from '../helpers/browser.ts';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -19,9 +19,7 @@ let webhook: Webhook;
 let delivery: Delivery;
 
 beforeAll(async () => {
-  [app, browser] = await Promise.all([startApp(), launchBrowser()]);
-  tp = await openPage(browser, app.base);
-  page = tp.page;
+  ({ app, browser, tp, page } = await startAppAndPage());
   bin = await apiCall<Bin>(app.base, 'POST', '/api/bins', { name: 'always-500' });
   await apiCall(app.base, 'PUT', `/api/bins/${bin.id}/response`, { default: { status: 500 } });
   await apiCall(app.base, 'PUT', '/api/clock', { paused: true, scale: 1 });
@@ -38,11 +36,7 @@ beforeAll(async () => {
   expect(delivery.attempts).toHaveLength(1);
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
-  closeAgents();
-});
+afterAll(() => stopAppAndPage({ app, browser }));
 
 const card = () => page.locator(`[data-delivery-id="${delivery.id}"]`);
 

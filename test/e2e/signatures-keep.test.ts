@@ -9,7 +9,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bin } from '../../shared/api.ts';
 import type { VerifySettingsViewT } from '../../shared/schema/verify.ts';
-import { type RunningApp, type TestPage, apiCall, closeAgents, hit, launchBrowser, openPage, screenshot, startApp } from '../helpers/browser.ts';
+import { type RunningApp, type TestPage, apiCall, hit, screenshot, startAppAndPage, stopAppAndPage } from '../helpers/browser.ts';
 
 const SW_SECRET = 'whsec_a2VwdC1zdy1rZXB0LXN3LWtlcHQtc3ctaw==';
 const SW_OTHER = 'whsec_b3RoZXItb3RoZXItb3RoZXItb3RoZXItbw==';
@@ -24,18 +24,12 @@ let bin: Bin;
 let url = '';
 
 beforeAll(async () => {
-  [app, browser] = await Promise.all([startApp(), launchBrowser()]);
-  tp = await openPage(browser, app.base);
-  page = tp.page;
+  ({ app, browser, tp, page } = await startAppAndPage());
   bin = await apiCall<Bin>(app.base, 'POST', '/api/bins', { name: 'kept secrets' });
   url = app.reachable(bin.url);
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
-  closeAgents();
-});
+afterAll(() => stopAppAndPage({ app, browser }));
 
 const idOf = (r: { headers: Record<string, unknown> }) => r.headers['x-hooklab-request-id'] as string;
 const scheme = (i: number) => page.locator(`[data-testid="scheme"][data-index="${i}"]`);

@@ -8,7 +8,7 @@ import Stripe from 'stripe';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bin } from '../../shared/api.ts';
-import { type RunningApp, type TestPage, apiCall, axeViolations, closeAgents, hit, launchBrowser, openPage, screenshot, startApp, tabStopsHidden, until } from '../helpers/browser.ts';
+import { type RunningApp, type TestPage, apiCall, axeViolations, hit, openPage, screenshot, startAppAndPage, stopAppAndPage, tabStopsHidden, until } from '../helpers/browser.ts';
 
 const STRIPE_SECRET = 'whsec_e2e_0123456789abcdef';
 
@@ -20,18 +20,12 @@ let bin: Bin;
 let url = '';
 
 beforeAll(async () => {
-  [app, browser] = await Promise.all([startApp(), launchBrowser()]);
-  tp = await openPage(browser, app.base);
-  page = tp.page;
+  ({ app, browser, tp, page } = await startAppAndPage());
   bin = await apiCall<Bin>(app.base, 'POST', '/api/bins', { name: 'signed' });
   url = app.reachable(bin.url);
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
-  closeAgents();
-});
+afterAll(() => stopAppAndPage({ app, browser }));
 
 const idOf = (r: { headers: Record<string, unknown> }) => r.headers['x-hooklab-request-id'] as string;
 const stripeSend = (payload: string, body = payload) =>

@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bin } from '../../shared/api.ts';
-import { type RunningApp, type TestPage, apiCall, closeAgents, hit, launchBrowser, openPage, screenshot, startApp, until } from '../helpers/browser.ts';
+import { type RunningApp, type TestPage, apiCall, closeAgents, hit, screenshot, startAppAndPage, until } from '../helpers/browser.ts';
 
 const CAP = 5;
 let app: RunningApp;
@@ -19,9 +19,7 @@ let target: http.Server;
 let targetBase = '';
 
 beforeAll(async () => {
-  [app, browser] = await Promise.all([startApp({ MAX_REQUESTS_PER_BIN: String(CAP), MAX_BODY_BYTES: '2048' }), launchBrowser()]);
-  tp = await openPage(browser, app.base);
-  page = tp.page;
+  ({ app, browser, tp, page } = await startAppAndPage({ MAX_REQUESTS_PER_BIN: String(CAP), MAX_BODY_BYTES: '2048' }));
   target = http.createServer((req, res) => {
     req.resume();
     req.on('end', () => {

@@ -224,6 +224,28 @@ export function closeAgents() {
   agent.destroy();
 }
 
+/** A browser test file's hooklab and Chromium page (see startAppAndPage). */
+export interface AppAndPage {
+  app: RunningApp;
+  browser: Browser;
+  tp: TestPage;
+  page: Page;
+}
+
+/** Start a hooklab (with `env`) and Chromium, and open a page on the app: a browser test file's beforeAll. */
+export async function startAppAndPage(env: Record<string, string> = {}): Promise<AppAndPage> {
+  const [app, browser] = await Promise.all([startApp(env), launchBrowser()]);
+  const tp = await openPage(browser, app.base);
+  return { app, browser, tp, page: tp.page };
+}
+
+/** Stop what startAppAndPage started (either may be missing when its start failed): a browser test file's afterAll. */
+export async function stopAppAndPage(s: { app?: RunningApp; browser?: Browser }): Promise<void> {
+  await s.browser?.close();
+  await s.app?.stop();
+  closeAgents();
+}
+
 /** Wait until `fn(arg)` is truthy in the page (Playwright polls on animation frames). */
 export async function until<A>(page: Page, fn: (arg: A) => unknown, arg?: A): Promise<void> {
   await page.waitForFunction(fn as (arg: unknown) => unknown, arg);
