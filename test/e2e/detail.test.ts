@@ -160,6 +160,22 @@ describe('the request detail', () => {
     await screenshot(page, 'detail-multipart-image');
   });
 
+  it("shows a sender's bidi override or zero-width character as a visible mark, and leaves it out of a part's download name", async () => {
+    // "invoice<RLO>fdp.exe" would read "invoiceexe.pdf".
+    const b = 'B1di';
+    const body = Buffer.from(`--${b}\r\nContent-Disposition: form-data; name="f\u200b"; filename="invoice\u202efdp.exe"\r\nContent-Type: text/plain\r\n\r\nhi\r\n--${b}--\r\n`);
+    const id = idOf(await hit(`${target}/bidi`, { headers: { 'content-type': `multipart/form-data; boundary=${b}`, 'x-bidi': Buffer.from('abc\u202edef').toString('latin1') }, body }));
+    await open(id);
+    const part = page.getByTestId('multipart-part').first();
+    await part.waitFor();
+    expect(await part.getByTestId('part-filename').textContent()).toBe('file: invoice⟨U+202E⟩fdp.exe');
+    expect(await part.locator('strong').textContent()).toBe('f⟨U+200B⟩');
+    // (Its bytes are UTF-8: the row also carries that mark.)
+    expect((await tablePairs(page, 'request-headers')).find(([n]) => n === 'x-bidi')?.[1]).toMatch(/^abc⟨U\+202E⟩def\b/);
+    const [download] = await Promise.all([page.waitForEvent('download'), part.getByTestId('part-download').click()]);
+    expect(download.suggestedFilename()).toBe('invoicefdp.exe');
+  });
+
   it('Copy as cURL and Download name a binary body the same way', async () => {
     const pdf = Buffer.concat([Buffer.from('%PDF-1.4\n'), Buffer.from([0, 0xff, 0xfe, 1, 2, 3])]);
     const id = idOf(await hit(`${target}/doc`, { headers: { 'content-type': 'application/pdf' }, body: pdf }));

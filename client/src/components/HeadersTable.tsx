@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
 import type { HeaderCharset, HeaderPair } from '../../../shared/api.ts';
+import { showInvisible } from '../lib/invisible-chars.ts';
 import { memo } from '../lib/memo.ts';
 import { FIRST_PAGE, chunkRanges, showMore } from '../lib/paging.ts';
 import { useDrawn } from '../lib/use-drawn.ts';
@@ -64,9 +65,9 @@ const PairRows = memo(function PairRows({ pairs, start, end, charsets }: { pairs
         const mark = c === 'utf8' || c === 'latin1' ? CHARSET_MARK[c] : null;
         return (
           <tr key={i}>
-            <th scope="row">{name}</th>
+            <th scope="row">{showInvisible(name)}</th>
             <td data-charset={mark ? c : undefined}>
-              {value}
+              {showInvisible(value)}
               {mark && (
                 <>
                   {' '}

@@ -2,6 +2,7 @@
 // a preview for images, and a download of the part's own bytes.
 import { useState } from 'preact/hooks';
 import { extensionFor } from '../../../shared/filename.ts';
+import { dropInvisible, showInvisible } from '../lib/invisible-chars.ts';
 import { type MultipartPart, decodeUtf8, hexDump, isProbablyText, multipartJob } from '../lib/body-views.ts';
 import { bytesToString } from '../lib/byte-string.ts';
 import { formatBytes } from '../lib/format.ts';
@@ -31,7 +32,7 @@ function download(bytes: Uint8Array, name: string, type: string) {
 }
 
 /** A filename from the sender, reduced to a plain name. */
-const safeName = (s: string) => s.replace(/[/\\]/g, '_').replace(/[\0-\x1f]/g, '').slice(0, 200) || 'part';
+const safeName = (s: string) => dropInvisible(s.replace(/[/\\]/g, '_').replace(/[\0-\x1f]/g, '')).slice(0, 200) || 'part';
 
 export function MultipartPane({ bytes, contentType, requestId }: { bytes: Uint8Array; contentType: string | null; requestId: string }) {
   // Read a slice at a time and drawn a page at a time: 17,000 tiny parts at once froze the page for seconds.
@@ -91,8 +92,8 @@ function Part({ p, i, requestId }: { p: MultipartPart; i: number; requestId: str
     <li class="part" data-testid="multipart-part">
       <div class="part-head">
         <span class="part-n">{i + 1}.</span>
-        <strong>{p.name ?? `(part ${i + 1})`}</strong>
-        {p.filename !== null && <span class="muted">file: {p.filename}</span>}
+        <strong>{p.name !== null ? showInvisible(p.name) : `(part ${i + 1})`}</strong>
+        {p.filename !== null && <span class="muted" data-testid="part-filename">file: {showInvisible(p.filename)}</span>}
         {p.contentType && <span class="muted">{p.contentType}</span>}
         <span class="size" data-testid="part-size">
           {formatBytes(p.size)}
@@ -103,7 +104,7 @@ function Part({ p, i, requestId }: { p: MultipartPart; i: number; requestId: str
         </button>
       </div>
       <PairsTable pairs={p.headers} label={`Headers of part ${i + 1}`} testId="part-headers" empty="No headers." what="headers" />
-      {image && <img class="part-image" src={`data:${type};base64,${toBase64(p.body)}`} alt={`Preview of ${p.filename ?? p.name ?? `part ${i + 1}`}`} data-testid="part-image" />}
+      {image && <img class="part-image" src={`data:${type};base64,${toBase64(p.body)}`} alt={`Preview of ${showInvisible(p.filename ?? p.name ?? `part ${i + 1}`)}`} data-testid="part-image" />}
       {!image && (
         <details open={isText && p.size <= 2048}>
           <summary>{isText ? 'Content' : 'Content (hex, first 512 bytes)'}</summary>
