@@ -6,7 +6,7 @@ import type { Browser } from 'playwright-core';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bin } from '../../shared/api.ts';
-import { type RunningApp, apiCall, axeViolations, closeAgents, hit, launchBrowser, openPage, startApp } from '../helpers/browser.ts';
+import { type RunningApp, apiCall, axeViolations, hit, launchBrowser, openPage, startApp, stopAppAndPage } from '../helpers/browser.ts';
 
 let app: RunningApp;
 let browser: Browser;
@@ -28,11 +28,7 @@ beforeAll(async () => {
   await hit(`${url}/stripe`, { headers: { 'content-type': 'application/json', 'stripe-signature': sig }, body: payload.replace('1250', '1') });
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
-  closeAgents();
-});
+afterAll(() => stopAppAndPage({ app, browser }));
 
 describe('accessibility (axe-core, WCAG 2.1 A/AA)', () => {
   for (const scheme of ['light', 'dark'] as const) {

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bin } from '../../shared/api.ts';
 import { CHUNK, KEEP } from '../../client/src/lib/paging.ts';
 import { clearLongTasks, LONG_TASK_OBSERVER, longTasks } from '../helpers/ui-perf.ts';
-import { type RunningApp, type TestPage, apiCall, closeAgents, hit, launchBrowser, openPage, startApp, tablePairs } from '../helpers/browser.ts';
+import { type RunningApp, type TestPage, apiCall, hit, launchBrowser, openPage, startApp, stopAppAndPage, tablePairs } from '../helpers/browser.ts';
 
 let app: RunningApp;
 let browser: Browser;
@@ -29,11 +29,7 @@ beforeAll(async () => {
   await page.goto(`/bins/${bin.id}`);
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
-  closeAgents();
-});
+afterAll(() => stopAppAndPage({ app, browser }));
 
 const idOf = (r: { headers: http.IncomingHttpHeaders }) => r.headers['x-hooklab-request-id'] as string;
 

@@ -6,7 +6,7 @@
 import type { Browser, Page, Route, WebSocketRoute } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bin, ClockState, Delivery, Webhook } from '../../shared/api.ts';
-import { type RunningApp, apiCall, closeAgents, launchBrowser, openPage, startApp } from '../helpers/browser.ts';
+import { type RunningApp, apiCall, launchBrowser, openPage, startApp, stopAppAndPage } from '../helpers/browser.ts';
 
 let app: RunningApp;
 let browser: Browser;
@@ -25,11 +25,7 @@ beforeAll(async () => {
   await apiCall(app.base, 'PUT', '/api/clock', { paused: true });
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
-  closeAgents();
-});
+afterAll(() => stopAppAndPage({ app, browser }));
 
 const allDeliveries = () => apiCall<{ deliveries: Delivery[] }>(app.base, 'GET', '/api/deliveries?limit=5000').then((r) => r.deliveries);
 /** One retry after 10 min, given up at 20 min; only sync_start (one delivery per run). */

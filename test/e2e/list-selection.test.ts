@@ -6,7 +6,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bin, RequestPage } from '../../shared/api.ts';
-import { type RunningApp, type TestPage, apiCall, closeAgents, hitMany, launchBrowser, openPage, screenshot, startApp } from '../helpers/browser.ts';
+import { type RunningApp, type TestPage, apiCall, hitMany, launchBrowser, openPage, screenshot, startApp, stopAppAndPage } from '../helpers/browser.ts';
 
 let app: RunningApp;
 let browser: Browser;
@@ -35,11 +35,7 @@ beforeAll(async () => {
   page = tp.page;
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
-  closeAgents();
-});
+afterAll(() => stopAppAndPage({ app, browser }));
 
 const detailOf = (id: string) => page.locator(`[data-testid="request-detail"][data-detail-id="${id}"]`).waitFor();
 const listCount = async () => Number(await page.getByTestId('request-list').getAttribute('data-count'));

@@ -6,7 +6,7 @@ import type { Browser, Page, WebSocketRoute } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bin } from '../../shared/api.ts';
 import { FRAME_GAP_OBSERVER, maxFrameGap } from '../helpers/ui-perf.ts';
-import { type RunningApp, type TestPage, apiCall, closeAgents, hit, hitMany, launchBrowser, openPage, screenshot, startApp, until } from '../helpers/browser.ts';
+import { type RunningApp, type TestPage, apiCall, hit, hitMany, launchBrowser, openPage, screenshot, startApp, stopAppAndPage, until } from '../helpers/browser.ts';
 
 let app: RunningApp;
 let browser: Browser;
@@ -15,11 +15,7 @@ beforeAll(async () => {
   [app, browser] = await Promise.all([startApp({ MAX_REQUESTS_PER_BIN: '10000' }), launchBrowser()]);
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
-  closeAgents();
-});
+afterAll(() => stopAppAndPage({ app, browser }));
 
 const domRows = (page: Page) => page.evaluate(() => document.querySelectorAll('[data-request-id]').length);
 const listCount = async (page: Page) => Number(await page.getByTestId('request-list').getAttribute('data-count'));

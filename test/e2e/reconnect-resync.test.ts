@@ -6,7 +6,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bin } from '../../shared/api.ts';
-import { type RunningApp, type TestPage, apiCall, closeAgents, hit, hitMany, launchBrowser, openPage, screenshot, startApp, until } from '../helpers/browser.ts';
+import { type RunningApp, type TestPage, apiCall, hit, hitMany, launchBrowser, openPage, screenshot, startApp, stopAppAndPage, until } from '../helpers/browser.ts';
 
 const CAP = 250;
 let app: RunningApp;
@@ -16,11 +16,7 @@ beforeAll(async () => {
   [app, browser] = await Promise.all([startApp({ MAX_REQUESTS_PER_BIN: String(CAP) }), launchBrowser()]);
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
-  closeAgents();
-});
+afterAll(() => stopAppAndPage({ app, browser }));
 
 const listCount = async (page: Page) => Number(await page.getByTestId('request-list').getAttribute('data-count'));
 const idOf = (r: { headers: Record<string, unknown> }) => r.headers['x-hooklab-request-id'] as string;

@@ -5,7 +5,7 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bin } from '../../shared/api.ts';
-import { type RunningApp, apiCall, closeAgents, hitMany, launchBrowser, openPage, startApp, until } from '../helpers/browser.ts';
+import { type RunningApp, apiCall, hitMany, launchBrowser, openPage, startApp, stopAppAndPage, until } from '../helpers/browser.ts';
 
 let app: RunningApp;
 let browser: Browser;
@@ -14,11 +14,7 @@ beforeAll(async () => {
   [app, browser] = await Promise.all([startApp(), launchBrowser()]);
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
-  closeAgents();
-});
+afterAll(() => stopAppAndPage({ app, browser }));
 
 /** Is the row of `id` drawn and wholly inside the list's scroll view? */
 const inView = (id: string) => {

@@ -6,7 +6,7 @@
 import type { Browser, Page, WebSocketRoute } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bin, ResponseControlView, Webhook } from '../../shared/api.ts';
-import { type RunningApp, type TestPage, apiCall, closeAgents, launchBrowser, openPage, screenshot, startApp, until } from '../helpers/browser.ts';
+import { type RunningApp, type TestPage, apiCall, launchBrowser, openPage, screenshot, startApp, stopAppAndPage, until } from '../helpers/browser.ts';
 
 let app: RunningApp;
 let browser: Browser;
@@ -18,11 +18,7 @@ beforeAll(async () => {
   [a, b] = await Promise.all([openPage(browser, app.base), openPage(browser, app.base)]);
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
-  closeAgents();
-});
+afterAll(() => stopAppAndPage({ app, browser }));
 
 const live = (p: Page) => p.locator('[data-testid="connection"][data-state="live"]').waitFor();
 const config = (binId: string) => apiCall<ResponseControlView>(app.base, 'GET', `/api/bins/${binId}/response`).then((v) => v.config);

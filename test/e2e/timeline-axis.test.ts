@@ -5,7 +5,7 @@
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bin, Delivery, Run, Webhook } from '../../shared/api.ts';
-import { type RunningApp, apiCall, closeAgents, launchBrowser, openPage, startApp, until } from '../helpers/browser.ts';
+import { type RunningApp, apiCall, launchBrowser, openPage, startApp, stopAppAndPage, until } from '../helpers/browser.ts';
 
 const DAY = 86_400_000;
 
@@ -16,11 +16,7 @@ beforeAll(async () => {
   [app, browser] = await Promise.all([startApp(), launchBrowser()]);
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
-  closeAgents();
-});
+afterAll(() => stopAppAndPage({ app, browser }));
 
 /** The axis labels as drawn (tick labels and the deadline's time), left to right, in px. */
 const axisLabels = (tl: Locator) =>

@@ -5,7 +5,7 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bin } from '../../shared/api.ts';
-import { type RunningApp, apiCall, closeAgents, hitMany, launchBrowser, openPage, startApp, until } from '../helpers/browser.ts';
+import { type RunningApp, apiCall, hitMany, launchBrowser, openPage, startApp, stopAppAndPage, until } from '../helpers/browser.ts';
 
 let app: RunningApp;
 let browser: Browser;
@@ -14,11 +14,7 @@ beforeAll(async () => {
   [app, browser] = await Promise.all([startApp({ MAX_REQUESTS_PER_BIN: '12000' }), launchBrowser()]);
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
-  closeAgents();
-});
+afterAll(() => stopAppAndPage({ app, browser }));
 
 // Past what the list keeps in memory (3,000 rows, trimmed once 500 more came).
 const BURST = 4000;

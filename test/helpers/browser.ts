@@ -239,7 +239,7 @@ export async function startAppAndPage(env: Record<string, string> = {}): Promise
   return { app, browser, tp, page: tp.page };
 }
 
-/** Stop what startAppAndPage started (either may be missing when its start failed): a browser test file's afterAll. */
+/** Stop a browser test file's hooklab and Chromium (either may be missing when its start failed): its afterAll. */
 export async function stopAppAndPage(s: { app?: RunningApp; browser?: Browser }): Promise<void> {
   await s.browser?.close();
   await s.app?.stop();
