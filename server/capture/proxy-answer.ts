@@ -11,8 +11,19 @@ import type { OutgoingHttpHeaders } from 'node:http';
 import { ORIGIN_HEADERS } from '../../shared/schema/headers.ts';
 import type { ForwardResult } from '../forward/request.ts';
 
-// And the target's x-hooklab-request-id (a target that is another hooklab): the sender gets this capture's.
-const DROPPED = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te', 'upgrade', 'trailer', 'content-length', 'proxy-connection', 'proxy-authenticate', 'x-hooklab-request-id']);
+// And the target's x-hooklab-request-id (a target that is another hooklab): the sender gets this
+// capture's; its x-hooklab-body-truncated: only hooklab says an answer was cut.
+const DROPPED = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te', 'upgrade', 'trailer', 'content-length', 'x-hooklab-request-id', 'x-hooklab-body-truncated']);
+
+/** Headers the target's Connection header names are hop-by-hop too (RFC 9110 §7.6.1), as are Proxy-* ones. */
+function hopByHop(headers: readonly (readonly [string, string])[]): Set<string> {
+  const named = new Set<string>();
+  for (const [name, value] of headers) {
+    if (name.toLowerCase() !== 'connection') continue;
+    for (const token of value.split(',')) if (token.trim()) named.add(token.trim().toLowerCase());
+  }
+  return named;
+}
 
 /** Where a proxied sender's failed answer sends them for its detail. */
 export const SEE_CAPTURE = 'The details are recorded with the capture in hooklab.';
@@ -34,9 +45,10 @@ export function proxyAnswer(r: ForwardResult): ProxyAnswer {
   // exchange, even after a head came: the sender must not take a cut-off answer for the answer.
   if (r.status === null || r.error !== null) return failedAnswer(r);
   const headers: string[] = [];
+  const named = hopByHop(r.headers);
   for (const [name, value] of r.headers) {
     const lower = name.toLowerCase();
-    if (DROPPED.has(lower) || ORIGIN_HEADERS.has(lower)) continue;
+    if (DROPPED.has(lower) || ORIGIN_HEADERS.has(lower) || named.has(lower) || lower.startsWith('proxy-')) continue;
     headers.push(name, value);
   }
   // Said rather than hidden: the sender got only the first bytes.

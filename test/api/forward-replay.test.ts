@@ -492,8 +492,20 @@ describe('proxy mode', () => {
     await request(srv.base).put(`/api/bins/${bin.id}/response`).send({ plan: [{ status: 500 }] }).expect(200);
     await request(srv.base).put(`/api/bins/${bin.id}/forward`).send({ targets: [{ url: `${targetBase}/app` }, { url: `${targetBase}/copy` }], answerWith: 'target' }).expect(200);
     behave = (_q, res) => {
-      // Credentialed CORS and another hooklab's capture id (a target that is one) are not passed on either.
-      res.writeHead(503, [['Retry-After', '7'], ['Set-Cookie', 'sid=1'], ['X-App', 'busy'], ['Content-Type', 'text/plain'], ['Access-Control-Allow-Credentials', 'true'], ['X-Hooklab-Request-Id', 'theirs']]);
+      // Credentialed CORS and another hooklab's capture id (a target that is one) are not passed on
+      // either, nor a header its Connection names, a Proxy-* one, or a truncation mark of its own.
+      res.writeHead(503, [
+        ['Retry-After', '7'],
+        ['Set-Cookie', 'sid=1'],
+        ['X-App', 'busy'],
+        ['Content-Type', 'text/plain'],
+        ['Access-Control-Allow-Credentials', 'true'],
+        ['X-Hooklab-Request-Id', 'theirs'],
+        ['Connection', 'keep-alive, X-Hop'],
+        ['X-Hop', 'one hop'],
+        ['Proxy-Authentication-Info', 'x'],
+        ['X-Hooklab-Body-Truncated', 'true'],
+      ]);
       res.end('app busy');
     };
     got.length = 0;
@@ -505,6 +517,9 @@ describe('proxy mode', () => {
       expect(r.headers['x-app']).toBe('busy');
       expect(r.headers['set-cookie']).toBeUndefined();
       expect(r.headers['access-control-allow-credentials']).toBeUndefined();
+      expect(r.headers['x-hop']).toBeUndefined();
+      expect(r.headers['proxy-authentication-info']).toBeUndefined();
+      expect(r.headers['x-hooklab-body-truncated']).toBeUndefined();
       expect(r.headers['content-security-policy']).toBe('sandbox');
       const id = idOf(r);
       expect(id).toMatch(/^[0-9a-z]{13,40}$/);
