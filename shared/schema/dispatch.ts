@@ -150,13 +150,18 @@ const NOT_A_URL = 'must be an absolute URL such as https://example.com/hooks';
  * "/", "\", "?" or "#" as WHATWG URL parsing reads it, without an "@": credentials in a URL end
  * up in logs and screens (the signing secret is the place for them); a host (an IPv6 one in
  * brackets), then a port of digits up to 65535 (leading zeros allowed, as URL parsing takes
- * them) or none. In the OpenAPI document as the field's pattern; the server also parses the URL
- * (a valid host).
+ * them) or none; no tab or line break inside it (URL parsing would drop them, and the request
+ * would go somewhere other than what was typed). In the OpenAPI document as the field's pattern;
+ * the server also parses the URL (a valid host).
  */
-const HTTP_URL = /^\s*[Hh][Tt][Tt][Pp][Ss]?:[/\\]*(?:\[[^/\\?#@\]]*\]|[^/\\?#@:\[\]]+)(?::0*(?:\d{1,4}|[1-5]\d{4}|6[0-4]\d{3}|65[0-4]\d{2}|655[0-2]\d|6553[0-5])?)?\s*(?:[/\\?#][\s\S]*)?$/;
+const HTTP_URL = /^(?![\s\S]*\S\s*[\t\r\n]\s*\S)\s*[Hh][Tt][Tt][Pp][Ss]?:[/\\]*(?:\[[^/\\?#@\]]*\]|[^/\\?#@:\[\]]+)(?::0*(?:\d{1,4}|[1-5]\d{4}|6[0-4]\d{3}|65[0-4]\d{2}|655[0-2]\d|6553[0-5])?)?\s*(?:[/\\?#][\s\S]*)?$/;
+
+/** A tab or line break with text on both sides (at either end it is white space, trimmed). */
+const INNER_BREAK = /\S\s*[\t\r\n]\s*\S/;
 
 /** Why a string is not an HTTP_URL, in the API's words. */
 function httpUrlProblem(s: string): string {
+  if (INNER_BREAK.test(s)) return 'must not contain a tab or line break';
   let u: URL;
   try {
     u = new URL(s.trim());

@@ -363,8 +363,13 @@ describe('the document refuses what the server refuses (walkthrough findings)', 
     await bothRefuse('put', url, path, { targets: [{ url: 'ftp://x' }] }, 'targets[0].url', 'must use http or https');
     await bothRefuse('put', url, path, { targets: [{ url: 'nope' }] }, 'targets[0].url', 'must be an absolute URL such as https://example.com/hooks');
     await bothRefuse('put', url, path, { targets: [{ url: '' }] }, 'targets[0].url', 'must not be empty');
+    // URL parsing would drop them: the request would go to /okX:%201, not what was typed.
+    await bothRefuse('put', url, path, { targets: [{ url: 'http://127.0.0.1:9/ok\r\nX: 1' }] }, 'targets[0].url', 'must not contain a tab or line break');
+    await bothRefuse('put', url, path, { targets: [{ url: 'http://exa\tmple.com/in' }] }, 'targets[0].url', 'must not contain a tab or line break');
     await bothAccept('put', url, path, { answerWith: 'target', targets: [{ url: 'HTTPS://hooks.example.com/in?who=a@b.example' }] });
     await bothAccept('put', url, path, { answerWith: 'bin', targets: [] });
+    // At either end they are white space, trimmed as before.
+    await bothAccept('put', url, path, { targets: [{ url: '\thttps://hooks.example.com/in\r\n' }] });
     // What depends on the server (its own receiver URLs, the outbound rules) is said in words.
     expect(doc.paths[path].put.description).toMatch(/own receiver URLs .*outbound rules/);
 
