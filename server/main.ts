@@ -90,7 +90,7 @@ async function main() {
   if (config.store === 'redis') web.setStarting(`hooklab is starting: connecting to Redis; ${giveUp}.`);
   const onStartWait = (m: string) => {
     log.warn(m);
-    const why = /credentials/.test(m) ? "Redis refuses hooklab's credentials" : 'Redis does not answer';
+    const why = /credentials/.test(m) ? "Redis refuses hooklab's credentials" : /not ready/.test(m) ? 'Redis is not ready: still loading its data?' : 'Redis does not answer';
     web.setStarting(`hooklab is starting: waiting for Redis (${why}); ${giveUp}.`);
   };
   const store =

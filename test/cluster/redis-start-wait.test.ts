@@ -1,9 +1,12 @@
 // An instance started while Redis cannot be reached: one message that says it waits and for how
 // long (REDIS_START_WAIT_MS), health naming Redis as what start-up waits for, refused
 // credentials named as such, and past the wait an exit with status 1 that agrees. A Redis that
-// comes up meanwhile: start-up goes on, with no fault logged. Compiled processes; an unused port,
-// and a real redis-server.
+// comes up meanwhile: start-up goes on, with no fault logged. One that answers but is still
+// loading its data is said as such. Compiled processes; an unused port, a real redis-server, and
+// (for the loading one: a real Redis loads too fast here) a stand-in that answers INFO with
+// loading:1 as Redis does while it loads.
 import { type ChildProcess, spawn } from 'node:child_process';
+import net from 'node:net';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/free-port.ts';
@@ -85,6 +88,44 @@ describe('an instance started while Redis cannot be reached', () => {
     expect(lines(out, /WARN Redis at redis:\/\/hooklab:\*\*\*@127\.0\.0\.1:\d+ refuses hooklab's credentials \(WRONGPASS/)).toHaveLength(1);
     expect(lines(out, /ERROR Redis at redis:\/\/hooklab:\*\*\*@127\.0\.0\.1:\d+ refused hooklab's credentials for 3000 ms \(WRONGPASS[^)]*\): giving up\. Fix the user and password in REDIS_URL\./)).toHaveLength(1);
     expect(out).not.toMatch(/unreachable|did not answer|wrong-one/);
+  }, 60_000);
+
+  it('Redis answering but still loading its data: said once, in the log, in health and in the exit', async () => {
+    const loading = net.createServer((sock) => {
+      let buf = '';
+      sock.on('data', (d) => {
+        buf += d.toString('latin1');
+        // Each command is a RESP array: INFO gets what a loading Redis says, the rest +OK.
+        for (;;) {
+          const m = /^\*(\d+)\r\n/.exec(buf);
+          if (!m) return;
+          const parts: string[] = [];
+          let at = m[0].length;
+          for (let i = 0; i < Number(m[1]); i++) {
+            const b = /^\$(\d+)\r\n/.exec(buf.slice(at));
+            if (!b || buf.length < at + b[0].length + Number(b[1]) + 2) return;
+            parts.push(buf.slice(at + b[0].length, at + b[0].length + Number(b[1])));
+            at += b[0].length + Number(b[1]) + 2;
+          }
+          buf = buf.slice(at);
+          const info = 'loading:1\r\nloading_eta_seconds:1\r\n';
+          sock.write(parts[0].toUpperCase() === 'INFO' ? `$${info.length}\r\n${info}\r\n` : '+OK\r\n');
+        }
+      });
+    });
+    await new Promise<void>((r) => loading.listen(0, '127.0.0.1', r));
+    try {
+      const port = (loading.address() as net.AddressInfo).port;
+      const s = await spawnWaiting(`redis://127.0.0.1:${port}`, { REDIS_START_WAIT_MS: '4000' });
+      await expect.poll(() => s.output()).toMatch(/WARN Redis at/);
+      expect((await health(s.base)).body.error?.message).toMatch(/waiting for Redis \(Redis is not ready: still loading its data\?\)/);
+      expect(await s.exited).toBe(1);
+      const out = s.output();
+      expect(lines(out, /WARN Redis at redis:\/\/127\.0\.0\.1:\d+ answers but is not ready \(still loading its data\?\); giving up after 4000 ms/)).toHaveLength(1);
+      expect(lines(out, /ERROR Redis at redis:\/\/127\.0\.0\.1:\d+ answered but was not ready \(still loading its data\?\) within 4000 ms: giving up\. Raise REDIS_START_WAIT_MS/)).toHaveLength(1);
+    } finally {
+      loading.close();
+    }
   }, 60_000);
 
   it('Redis comes up while it waits: start-up goes on, and no fault (nor recovery) is logged', async () => {

@@ -60,6 +60,9 @@ interface PendingTransaction {
 const GROUP_MAX = 32;
 
 
+/** How long open() lets a connected Redis stay not ready (loading its data) before saying so. */
+const NOT_READY_SAY_MS = 1000;
+
 const UNREACHABLE = 'Redis is unreachable: captures and changes are refused (503) until it answers again; hooklab reconnects by itself.';
 const AUTH_REFUSED = "Redis refuses hooklab's credentials (the user and password in REDIS_URL): captures and changes are refused (503) until it accepts them; hooklab tries again by itself.";
 /** Redis answers, but not to these credentials: a fault of its own, not "unreachable". */
@@ -204,7 +207,9 @@ export class RedisConnection {
           new RedisUnavailableError(
             this.lastError && isAuthError(this.lastError)
               ? `Redis at ${where} refused hooklab's credentials for ${waitMs} ms${why}: giving up. Fix the user and password in REDIS_URL.`
-              : `Redis at ${where} did not answer within ${waitMs} ms${why}: giving up. Start Redis or fix REDIS_URL (REDIS_START_WAIT_MS sets how long an instance waits for it as it starts).`,
+              : told === 'loading' && !this.lastError
+                ? `Redis at ${where} answered but was not ready (still loading its data?) within ${waitMs} ms: giving up. Raise REDIS_START_WAIT_MS where Redis takes longer to load.`
+                : `Redis at ${where} did not answer within ${waitMs} ms${why}: giving up. Start Redis or fix REDIS_URL (REDIS_START_WAIT_MS sets how long an instance waits for it as it starts).`,
           ),
         );
       }, waitMs);
@@ -217,26 +222,39 @@ export class RedisConnection {
         reject(new RedisUnavailableError(`Redis at ${where}: the connection ended${this.lastError ? ` (${this.lastError})` : ''}.`));
       };
       // Said once, and again only when the reason's kind changes (not at every reconnect).
-      const onError = (err: Error) => {
-        const auth = isAuthError(err);
-        const kind = auth ? 'auth' : 'away';
+      const say = (kind: string, message: string) => {
         if (kind === told) return;
         told = kind;
-        this.o.onStartWait?.(
-          auth
-            ? `Redis at ${where} refuses hooklab's credentials (${err.message}); fix the user and password in REDIS_URL. Waiting for it to accept them; giving up after ${waitMs} ms (REDIS_START_WAIT_MS).`
-            : `waiting for Redis at ${where} (${err.message}); giving up after ${waitMs} ms (REDIS_START_WAIT_MS) if it does not answer.`,
+        this.o.onStartWait?.(message);
+      };
+      const onError = (err: Error) => {
+        clearTimeout(notReady);
+        if (isAuthError(err)) {
+          say('auth', `Redis at ${where} refuses hooklab's credentials (${err.message}); fix the user and password in REDIS_URL. Waiting for it to accept them; giving up after ${waitMs} ms (REDIS_START_WAIT_MS).`);
+        } else say('away', `waiting for Redis at ${where} (${err.message}); giving up after ${waitMs} ms (REDIS_START_WAIT_MS) if it does not answer.`);
+      };
+      // Connected, yet not ready: Redis answers but is still loading its data, which ioredis
+      // waits out without an error. Said once that has lasted NOT_READY_SAY_MS.
+      let notReady: NodeJS.Timeout | undefined;
+      const onConnect = () => {
+        clearTimeout(notReady);
+        notReady = setTimeout(
+          () => say('loading', `Redis at ${where} answers but is not ready (still loading its data?); giving up after ${waitMs} ms (REDIS_START_WAIT_MS) if it is not ready by then.`),
+          NOT_READY_SAY_MS,
         );
       };
       const cleanup = () => {
         clearTimeout(timer);
+        clearTimeout(notReady);
         redis.off('ready', onReady);
         redis.off('end', onEnd);
         redis.off('error', onError);
+        redis.off('connect', onConnect);
       };
       redis.on('ready', onReady);
       redis.on('end', onEnd);
       redis.on('error', onError);
+      redis.on('connect', onConnect);
     });
     redis.connect().catch(() => {}); // retries by itself; `ready` says when it is up
     try {
